@@ -1,0 +1,107 @@
+# tlsgrade - passive TLS auditor.  See README.md.
+#
+#   make            build ./tlsgrade
+#   make test       unit + end-to-end tests (SAN=1: under ASan + UBSan)
+#   make run        install missing packages (root), build, run on samples/
+#   make deps       install missing Debian packages (or print the command)
+#   make bench      benchmark (see tests/bench/)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+PKGS    := libpcap libndpi libcjson libcrypto
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+ifeq ($(SAN),1)
+  OPT   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+           -fno-sanitize-recover=all
+  LDSAN := -fsanitize=address,undefined
+  B     := build/san
+  BIN   := $(B)/tlsgrade
+else
+  OPT   := -O2 -g
+  LDSAN :=
+  B     := build/plain
+  BIN   := tlsgrade
+endif
+
+CFLAGS_ALL  = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(PKG_CFLAGS) -I. $(CFLAGS)
+LDFLAGS_ALL = $(LDSAN) $(LDFLAGS)
+LIBS_ALL    = $(PKG_LIBS) -lpthread
+
+LIB_SRC  := $(sort $(wildcard capture/*.c dissect/*.c grade/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all test unit e2e run deps bench install clean format fuzz check-deps
+
+all: check-deps $(BIN)
+
+check-deps:
+	@pkg-config --exists $(PKGS) || { \
+	  echo "tlsgrade: missing build dependencies; run 'make deps' (as root) first" >&2; \
+	  exit 1; }
+
+$(B)/%.o: %.c $(wildcard */*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -c $< -o $@
+
+$(B)/libtlsgrade.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(B)/tlsgrade.o $(B)/libtlsgrade.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libtlsgrade.a tests/unit/harness.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(B)/libtlsgrade.a $(LIBS_ALL)
+
+test: all $(UNIT_BIN)
+	@TLSGRADE=$(abspath $(BIN)) UNIT_DIR=$(abspath $(B)/tests) SAN=$(SAN) tests/run.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./$(BIN) samples/
+
+# Debian packages: to build, and what the tests run against.
+DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev
+DEB_TEST  := tshark tcpdump openssl python3 iproute2 util-linux
+deps:
+	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
+	  || echo $$p; done | tr '\n' ' '); \
+	if [ -z "$$missing" ]; then echo "deps: every package is installed"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "deps: installing $$missing"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q --no-install-recommends $$missing; \
+	else \
+	  echo "deps: missing packages: $$missing" >&2; \
+	  echo "deps: run: sudo apt-get update && sudo apt-get install -y $$missing" >&2; \
+	  exit 1; \
+	fi
+
+bench: all
+	@tests/bench/run.sh
+
+fuzz:
+	@tests/fuzz/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tlsgrade
+	install -m 644 tlsgrade.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlsgrade.1
+
+format:
+	clang-format -i tlsgrade.c capture/*.[ch] dissect/*.[ch] grade/*.[ch] tests/unit/*.[ch]
+
+clean:
+	rm -rf build tlsgrade
+
+-include $(LIB_OBJ:.o=.d) $(B)/tlsgrade.d

@@ -1,0 +1,288 @@
+/*
+ * capture/capture.h - the one public header of the capture layer.
+ *
+ * capture turns packets (pcap/pcapng files, a live interface) into ordered
+ * bytes per connection and direction.  It knows nothing of TLS.
+ *
+ *   source.c    libpcap in: files, directories, stdin, live interfaces
+ *   decode.c    link layer -> IPv4/IPv6 (+ fragments) -> TCP/UDP
+ *   flow.c      bidirectional flow table, timeouts, eviction, nDPI glue
+ *   tcp_reasm.c per-direction TCP reassembly
+ *   cap.c       the loop that ties them together
+ */
+#ifndef TLSGRADE_CAPTURE_H
+#define TLSGRADE_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------ */
+/* Addresses and time                                                  */
+
+struct cap_addr {
+  uint8_t family; /* 4 or 6 */
+  uint8_t bytes[16]; /* IPv4 in the first 4 bytes, rest zero */
+};
+
+/* Microseconds since the epoch (packet time, never the wall clock). */
+typedef int64_t cap_time_us;
+
+/* "ip:port", IPv6 as "[addr]:port".  buf should hold CAP_ENDPOINT_STRLEN. */
+#define CAP_ENDPOINT_STRLEN 56
+void cap_endpoint_str(const struct cap_addr *addr, uint16_t port, char *buf, size_t buflen);
+/* ISO-8601 UTC with microseconds, e.g. "2014-04-08T10:02:03.123456Z". */
+#define CAP_TIME_STRLEN 40
+void cap_time_str(cap_time_us ts, char *buf, size_t buflen);
+
+/* ------------------------------------------------------------------ */
+/* Limits and counters                                                 */
+
+/* Every cap is configurable; every hit is counted in cap_stats. */
+struct cap_limits {
+  size_t max_flows;           /* flow table size; oldest flow evicted beyond */
+  size_t tcp_ooo_bytes;       /* out-of-order bytes held per TCP direction */
+  size_t tcp_ooo_segments;    /* out-of-order segments held per TCP direction */
+  size_t frag_datagrams;      /* IP datagrams under reassembly at once */
+  size_t frag_bytes;          /* bytes held in fragments, all datagrams together */
+  cap_time_us frag_timeout;   /* a datagram not completed in this time is dropped */
+  cap_time_us idle_timeout;   /* flow without packets this long ends */
+  cap_time_us close_timeout;  /* flow ends this long after RST or both FINs */
+  unsigned ndpi_max_packets;  /* nDPI sees at most this many packets per flow */
+};
+void cap_limits_default(struct cap_limits *lim);
+
+struct cap_stats {
+  uint64_t packets;          /* records read from the sources */
+  uint64_t bytes;            /* their original (wire) length */
+  uint64_t ip_packets;       /* IPv4/IPv6 packets decoded */
+  uint64_t non_ip;           /* link frames that carry no IP (ARP, ...) */
+  uint64_t other_l4;         /* IP packets that are neither TCP nor UDP */
+  uint64_t malformed;        /* headers that lie (lengths, versions, ...) */
+  uint64_t truncated;        /* cut by the snapshot length (caplen < len) */
+  uint64_t bad_checksum_ip;  /* IPv4 header checksums that do not verify */
+  uint64_t bad_checksum_l4;  /* TCP/UDP checksums that do not verify */
+  uint64_t fragments;        /* IP fragments seen */
+  uint64_t reassembled;      /* IP datagrams rebuilt from fragments */
+  uint64_t flows;            /* flows created */
+  uint64_t flows_timed_out;  /* flows ended by the idle timeout */
+  uint64_t evictions;        /* flows ended because the table was full */
+  uint64_t pcap_drops;       /* pcap_stats ps_drop (live) */
+  uint64_t pcap_ifdrops;     /* pcap_stats ps_ifdrop (live) */
+  /* cap hits */
+  uint64_t cap_tcp_ooo;      /* out-of-order data refused: per-stream cap */
+  uint64_t cap_frag;         /* fragments dropped: fragment caps */
+  uint64_t frag_timeouts;    /* datagrams never completed */
+};
+
+/* ------------------------------------------------------------------ */
+/* Decoded packets (decode.c)                                          */
+
+enum { CAP_TCP_FIN = 0x01, CAP_TCP_SYN = 0x02, CAP_TCP_RST = 0x04, CAP_TCP_PSH = 0x08,
+       CAP_TCP_ACK = 0x10, CAP_TCP_URG = 0x20 };
+
+/* One decoded packet.  Pointers point into the frame or into the decoder's
+ * reassembly buffer; they stay valid until the next cap_decode() call. */
+struct cap_packet {
+  uint32_t file_index;       /* which input (0-based) */
+  uint64_t frame;            /* 1-based frame number within that input */
+  cap_time_us ts;
+  uint32_t wire_len;         /* original length of the frame */
+  uint32_t cap_len;          /* captured length */
+
+  const uint8_t *l3;         /* IP header (for nDPI) */
+  size_t l3_len;             /* captured bytes from l3 on (whole datagram) */
+  struct cap_addr src, dst;
+  uint8_t l4_proto;          /* 6 TCP, 17 UDP, other values: no ports */
+  uint16_t src_port, dst_port;
+  uint32_t tcp_seq, tcp_ack;
+  uint8_t tcp_flags;         /* CAP_TCP_* */
+  const uint8_t *payload;    /* L4 payload actually captured */
+  size_t payload_len;        /* captured payload bytes */
+  size_t payload_wire_len;   /* payload length the headers announce */
+  bool truncated;            /* payload_len < payload_wire_len (snaplen) */
+  bool reassembled;          /* rebuilt from IP fragments */
+};
+
+/* Link types (DLT_* values as in pcap/dlt.h). */
+enum { CAP_DLT_NULL = 0, CAP_DLT_EN10MB = 1, CAP_DLT_RAW = 12, CAP_DLT_LOOP = 108,
+       CAP_DLT_LINUX_SLL = 113, CAP_DLT_IPV4 = 228, CAP_DLT_IPV6 = 229,
+       CAP_DLT_LINUX_SLL2 = 276 };
+bool cap_linktype_supported(int dlt);
+
+struct cap_decoder; /* fragment reassembly state; owned by the caller */
+struct cap_decoder *cap_decoder_new(const struct cap_limits *lim, struct cap_stats *stats);
+void cap_decoder_free(struct cap_decoder *dec);
+
+/* Decode one frame.  Returns 1 when *out holds an IP packet with a TCP/UDP
+ * (or other) payload, 0 when the frame yields nothing (non-IP, a fragment
+ * held for reassembly, malformed: counted in stats).  out->file_index,
+ * frame, ts, wire_len and cap_len are filled by the caller beforehand. */
+int cap_decode(struct cap_decoder *dec, int dlt, const uint8_t *frame, size_t caplen,
+               struct cap_packet *out);
+
+/* ------------------------------------------------------------------ */
+/* TCP reassembly (tcp_reasm.c)                                        */
+
+/* What a delivery carries. */
+enum {
+  TCP_DATA_GAP = 0x01,  /* bytes are missing before this delivery (data may be
+                           NULL and len 0 for a gap reported at the end) */
+  TCP_DATA_SKIP = 0x02, /* data is NULL: skip mode, len bytes were counted only */
+};
+
+/* In-order bytes: data[0..len), completed by frame `frame` at time `ts`.
+ * gap_len is the number of bytes missing before data (0 without a gap). */
+typedef void (*tcp_deliver_fn)(void *ctx, const uint8_t *data, size_t len, uint64_t gap_len,
+                               unsigned flags, uint32_t file_index, uint64_t frame,
+                               cap_time_us ts);
+
+struct tcp_seg; /* private: one held out-of-order segment */
+
+/* Per-direction counters, shown by --flows. */
+struct tcp_counters {
+  uint64_t stream_bytes;   /* payload delivered in order, each byte once */
+  uint64_t gaps;           /* holes the stream continued past */
+  uint64_t gap_bytes;      /* bytes in those holes */
+  uint64_t out_of_order;   /* segments that arrived ahead of a hole */
+  uint64_t retransmits;    /* segments entirely already seen */
+  uint64_t overlaps;       /* segments partly already seen */
+  uint64_t overlap_conflicts; /* overlaps whose bytes differ from the first copy */
+  uint64_t cap_hits;       /* segments refused by the out-of-order cap */
+};
+
+/* One direction of a TCP connection.  Owns its held segments. */
+struct tcp_stream {
+  bool base_known;       /* next_seq is meaningful */
+  bool syn_seen;
+  bool fin_seen;
+  bool rst_seen;
+  bool skip;             /* consumer asked for counting only */
+  uint32_t next_seq;     /* sequence number of the next byte to deliver */
+  uint32_t fin_seq;      /* sequence number of FIN, when fin_seen */
+  struct tcp_seg *held;  /* out-of-order segments, sorted by sequence */
+  size_t held_bytes;
+  size_t held_segments;
+  struct tcp_counters count;
+};
+
+void tcp_stream_init(struct tcp_stream *s);
+void tcp_stream_free(struct tcp_stream *s);
+/* Feed one segment of this direction.  `lim` gives the out-of-order caps;
+ * delivered bytes go to fn(ctx, ...).  A SYN sets the initial sequence
+ * number; without one, the first segment seen starts the stream. */
+void tcp_stream_segment(struct tcp_stream *s, const struct cap_limits *lim, uint32_t seq,
+                        uint8_t flags, const uint8_t *data, size_t len, uint32_t file_index,
+                        uint64_t frame, cap_time_us ts, tcp_deliver_fn fn, void *ctx);
+/* The peer acknowledged `ack`: bytes below it that we never saw are lost
+ * from the capture; declare the gap and deliver what is held beyond it. */
+void tcp_stream_ack(struct tcp_stream *s, uint32_t ack, uint32_t file_index, uint64_t frame,
+                    cap_time_us ts, tcp_deliver_fn fn, void *ctx);
+/* End of the stream (flow ends): deliver everything still held, with gaps. */
+void tcp_stream_flush(struct tcp_stream *s, tcp_deliver_fn fn, void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Flows (flow.c)                                                      */
+
+enum { FLOW_C2S = 0, FLOW_S2C = 1 };
+
+enum flow_end_reason {
+  FLOW_END_CLOSED,   /* FIN/RST, then close_timeout */
+  FLOW_END_IDLE,     /* idle_timeout */
+  FLOW_END_EVICTED,  /* table full */
+  FLOW_END_REUSED,   /* a new SYN on the same 5-tuple */
+  FLOW_END_EOF,      /* end of input */
+};
+
+struct flow_dir_stats {
+  uint64_t packets;
+  uint64_t bytes; /* on the wire */
+};
+
+struct ndpi_flow_struct;
+
+/* One bidirectional flow.  Owned by the flow table. */
+struct flow {
+  struct cap_addr client_addr, server_addr;
+  uint16_t client_port, server_port;
+  uint8_t l4_proto;
+  bool roles_from_syn;        /* client known from a SYN (else port rule) */
+  bool closing;               /* RST or both FINs seen */
+  bool client_isn_known;      /* client_isn holds the SYN's sequence number */
+  uint32_t client_isn;        /* to tell a port reuse from a SYN retransmit */
+  uint64_t id;                /* creation order, 0-based */
+  cap_time_us first_ts, last_ts, close_ts;
+  struct flow_dir_stats dir[2];
+  struct tcp_stream tcp[2];   /* TCP only */
+  uint64_t udp_bytes[2];      /* UDP payload bytes delivered */
+  char app[64];               /* nDPI protocol name ("TLS", "HTTP", "Unknown") */
+  struct ndpi_flow_struct *ndpi; /* NULL once detection ended */
+  unsigned ndpi_packets;
+  void *user;                 /* the consumer's per-flow state */
+  /* private to flow.c */
+  struct flow *hash_next;
+  struct flow *lru_prev, *lru_next;
+  struct flow *close_prev, *close_next;
+  uint32_t hash;
+};
+
+/* What the consumer (dissect, or the --flows printer) hears. */
+struct cap_callbacks {
+  void *ctx;
+  /* a new flow; may set flow->user */
+  void (*flow_start)(void *ctx, struct flow *flow);
+  /* in-order TCP bytes or one UDP datagram (flags 0), per direction */
+  void (*flow_data)(void *ctx, struct flow *flow, int dir, const uint8_t *data, size_t len,
+                    uint64_t gap_len, unsigned flags, uint32_t file_index, uint64_t frame,
+                    cap_time_us ts);
+  /* the flow ends; last call for it; must release flow->user */
+  void (*flow_end)(void *ctx, struct flow *flow, enum flow_end_reason why);
+};
+
+struct flow_table;
+struct flow_table *flow_table_new(const struct cap_limits *lim, struct cap_stats *stats,
+                                  const struct cap_callbacks *cb, bool use_ndpi);
+void flow_table_free(struct flow_table *ft); /* ends remaining flows (FLOW_END_EOF) */
+/* Account one decoded packet: find/create its flow, classify, reassemble,
+ * deliver; expire flows whose timeouts passed at packet time pkt->ts. */
+void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt);
+/* Expire flows as of time `now` (also called at the end of each input). */
+void flow_table_expire(struct flow_table *ft, cap_time_us now);
+size_t flow_table_count(const struct flow_table *ft);
+/* The consumer may switch a direction to counting-only. */
+void flow_set_skip(struct flow *flow, int dir, bool skip);
+
+/* ------------------------------------------------------------------ */
+/* Sources (source.c)                                                  */
+
+struct cap_live_options {
+  const char *iface;
+  const char *bpf;      /* may be NULL */
+  int snaplen;          /* default 262144 */
+  int buffer_size;      /* bytes; 0 = libpcap default */
+  bool promisc;
+  bool immediate;
+};
+
+struct cap_source;
+/* Files: each path is a pcap/pcapng file, a directory (its capture files in
+ * version order), or "-" for stdin.  Opens nothing yet except checking the
+ * paths.  On error returns NULL and writes a one-line message to err. */
+struct cap_source *cap_source_files(char *const *paths, size_t npaths, const char *bpf,
+                                    char *err, size_t errlen);
+struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err,
+                                   size_t errlen);
+void cap_source_free(struct cap_source *src);
+size_t cap_source_count(const struct cap_source *src);      /* inputs */
+const char *cap_source_name(const struct cap_source *src, size_t index);
+
+/* Read every packet through the decoder into the flow table.  Returns 0 when
+ * all inputs were read, -1 on a fatal error (message in err).  Warnings (a
+ * truncated file: what was read is kept) are printed to stderr with the file
+ * name and offset, and counted in *warnings. */
+int cap_source_run(struct cap_source *src, struct cap_decoder *dec, struct flow_table *ft,
+                   struct cap_stats *stats, unsigned *warnings, char *err, size_t errlen);
+/* Ask a running cap_source_run to return (signal-safe). */
+void cap_source_stop(struct cap_source *src);
+
+#endif
