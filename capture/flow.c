@@ -1,0 +1,413 @@
+/*
+ * capture/flow.c - bidirectional flow table, timeouts, eviction, nDPI glue.
+ *
+ * Flows are kept in a chained hash table keyed by a symmetric hash of the
+ * 5-tuple, and on two lists ordered by time: every flow on the LRU list
+ * (oldest activity first: idle timeout and eviction take its head), and
+ * closing flows (RST or both FINs) on a second list ordered by the time they
+ * closed.  Both timeouts are driven by packet time, so a capture file from
+ * 2015 ages its flows as it did then.
+ */
+#include "capture/capture.h"
+
+#include <ndpi_api.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SECOND_US INT64_C(1000000)
+
+void cap_limits_default(struct cap_limits *lim) {
+  memset(lim, 0, sizeof(*lim));
+  lim->max_flows = 500000;
+  lim->tcp_ooo_bytes = 256 * 1024;
+  lim->tcp_ooo_segments = 1024;
+  lim->frag_datagrams = 4096;
+  lim->frag_bytes = 16 * 1024 * 1024;
+  lim->frag_timeout = 30 * SECOND_US;
+  lim->idle_timeout = 300 * SECOND_US;
+  lim->close_timeout = 120 * SECOND_US;
+  lim->ndpi_max_packets = 24;
+}
+
+struct flow_list {
+  struct flow *head, *tail;
+};
+
+struct flow_table {
+  struct cap_limits lim;
+  struct cap_stats *stats;
+  struct cap_callbacks cb;
+  struct flow **buckets;
+  size_t nbuckets; /* power of two */
+  size_t count;
+  uint64_t next_id;
+  struct flow_list lru;   /* every flow, least recently active first */
+  struct flow_list close; /* closing flows, earliest close first */
+  struct ndpi_detection_module_struct *ndpi; /* NULL without nDPI */
+};
+
+/* ---- hashing ---- */
+
+static uint32_t mix32(uint32_t h, uint32_t v) {
+  h ^= v;
+  h *= 0x01000193u;
+  return h ^ (h >> 15);
+}
+
+static uint32_t endpoint_hash(const struct cap_addr *addr, uint16_t port) {
+  uint32_t h = 0x811c9dc5u ^ addr->family;
+  size_t n = addr->family == 6 ? 16 : 4;
+  for (size_t i = 0; i < n; i += 4) {
+    uint32_t w;
+    memcpy(&w, addr->bytes + i, 4);
+    h = mix32(h, w);
+  }
+  return mix32(h, port);
+}
+
+/* Symmetric: both directions of a flow hash alike. */
+static uint32_t tuple_hash(const struct cap_packet *pkt) {
+  uint32_t a = endpoint_hash(&pkt->src, pkt->src_port);
+  uint32_t b = endpoint_hash(&pkt->dst, pkt->dst_port);
+  uint32_t h = (a ^ b) + (a < b ? a : b) * 31u + pkt->l4_proto;
+  return h ^ (h >> 16);
+}
+
+static bool addr_eq(const struct cap_addr *a, const struct cap_addr *b) {
+  return a->family == b->family && memcmp(a->bytes, b->bytes, 16) == 0;
+}
+
+/* Direction of pkt on flow: FLOW_C2S, FLOW_S2C, or -1 when not this flow. */
+static int packet_dir(const struct flow *flow, const struct cap_packet *pkt) {
+  if (flow->l4_proto != pkt->l4_proto)
+    return -1;
+  if (flow->client_port == pkt->src_port && flow->server_port == pkt->dst_port &&
+      addr_eq(&flow->client_addr, &pkt->src) && addr_eq(&flow->server_addr, &pkt->dst))
+    return FLOW_C2S;
+  if (flow->server_port == pkt->src_port && flow->client_port == pkt->dst_port &&
+      addr_eq(&flow->server_addr, &pkt->src) && addr_eq(&flow->client_addr, &pkt->dst))
+    return FLOW_S2C;
+  return -1;
+}
+
+/* ---- lists ---- */
+
+static void lru_unlink(struct flow_list *l, struct flow *f) {
+  if (f->lru_prev)
+    f->lru_prev->lru_next = f->lru_next;
+  else
+    l->head = f->lru_next;
+  if (f->lru_next)
+    f->lru_next->lru_prev = f->lru_prev;
+  else
+    l->tail = f->lru_prev;
+  f->lru_prev = f->lru_next = NULL;
+}
+
+static void lru_append(struct flow_list *l, struct flow *f) {
+  f->lru_prev = l->tail;
+  f->lru_next = NULL;
+  if (l->tail)
+    l->tail->lru_next = f;
+  else
+    l->head = f;
+  l->tail = f;
+}
+
+static void close_unlink(struct flow_list *l, struct flow *f) {
+  if (f->close_prev)
+    f->close_prev->close_next = f->close_next;
+  else if (l->head == f)
+    l->head = f->close_next;
+  else
+    return; /* not on the list */
+  if (f->close_next)
+    f->close_next->close_prev = f->close_prev;
+  else
+    l->tail = f->close_prev;
+  f->close_prev = f->close_next = NULL;
+}
+
+static void close_append(struct flow_list *l, struct flow *f) {
+  f->close_prev = l->tail;
+  f->close_next = NULL;
+  if (l->tail)
+    l->tail->close_next = f;
+  else
+    l->head = f;
+  l->tail = f;
+}
+
+/* ---- table ---- */
+
+struct flow_table *flow_table_new(const struct cap_limits *lim, struct cap_stats *stats,
+                                  const struct cap_callbacks *cb, bool use_ndpi) {
+  struct flow_table *ft = calloc(1, sizeof(*ft));
+  if (!ft)
+    return NULL;
+  ft->lim = *lim;
+  if (ft->lim.max_flows < 1)
+    ft->lim.max_flows = 1;
+  ft->stats = stats;
+  ft->cb = *cb;
+  ft->nbuckets = 4096;
+  ft->buckets = calloc(ft->nbuckets, sizeof(*ft->buckets));
+  if (!ft->buckets) {
+    free(ft);
+    return NULL;
+  }
+  if (use_ndpi) {
+    ft->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
+    if (!ft->ndpi) {
+      free(ft->buckets);
+      free(ft);
+      return NULL;
+    }
+    NDPI_PROTOCOL_BITMASK all;
+    NDPI_BITMASK_SET_ALL(all);
+    ndpi_set_protocol_detection_bitmask2(ft->ndpi, &all);
+    ndpi_finalize_initialization(ft->ndpi);
+  }
+  return ft;
+}
+
+size_t flow_table_count(const struct flow_table *ft) {
+  return ft->count;
+}
+
+static void grow(struct flow_table *ft) {
+  size_t n = ft->nbuckets * 2;
+  struct flow **nb = calloc(n, sizeof(*nb));
+  if (!nb)
+    return; /* keep the longer chains; still correct */
+  for (size_t i = 0; i < ft->nbuckets; i++) {
+    struct flow *f = ft->buckets[i];
+    while (f) {
+      struct flow *next = f->hash_next;
+      f->hash_next = nb[f->hash & (n - 1)];
+      nb[f->hash & (n - 1)] = f;
+      f = next;
+    }
+  }
+  free(ft->buckets);
+  ft->buckets = nb;
+  ft->nbuckets = n;
+}
+
+static void ndpi_finish(struct flow_table *ft, struct flow *flow, bool give_up) {
+  if (!flow->ndpi)
+    return;
+  if (give_up) {
+    uint8_t guessed = 0;
+    ndpi_protocol p = ndpi_detection_giveup(ft->ndpi, flow->ndpi, 1, &guessed);
+    ndpi_protocol2name(ft->ndpi, p, flow->app, sizeof(flow->app));
+  }
+  ndpi_free_flow(flow->ndpi);
+  flow->ndpi = NULL;
+}
+
+static void ndpi_feed(struct flow_table *ft, struct flow *flow, const struct cap_packet *pkt) {
+  if (!flow->ndpi)
+    return;
+  unsigned short len = pkt->l3_len > 0xffff ? 0xffff : (unsigned short)pkt->l3_len;
+  ndpi_protocol p = ndpi_detection_process_packet(ft->ndpi, flow->ndpi, pkt->l3, len,
+                                                  (uint64_t)(pkt->ts / 1000));
+  flow->ndpi_packets++;
+  bool detected = p.app_protocol != NDPI_PROTOCOL_UNKNOWN ||
+                  p.master_protocol != NDPI_PROTOCOL_UNKNOWN;
+  if (detected) {
+    ndpi_protocol2name(ft->ndpi, p, flow->app, sizeof(flow->app));
+    if (!ndpi_extra_dissection_possible(ft->ndpi, flow->ndpi))
+      ndpi_finish(ft, flow, false);
+  }
+  if (flow->ndpi && flow->ndpi_packets >= ft->lim.ndpi_max_packets)
+    ndpi_finish(ft, flow, !detected);
+}
+
+struct deliver_ctx {
+  struct flow_table *ft;
+  struct flow *flow;
+  int dir;
+};
+
+static void deliver(void *ctx, const uint8_t *data, size_t len, uint64_t gap_len,
+                    unsigned flags, uint32_t file_index, uint64_t frame, cap_time_us ts) {
+  struct deliver_ctx *d = ctx;
+  if (d->ft->cb.flow_data)
+    d->ft->cb.flow_data(d->ft->cb.ctx, d->flow, d->dir, data, len, gap_len, flags, file_index,
+                        frame, ts);
+}
+
+static void flow_end(struct flow_table *ft, struct flow *flow, enum flow_end_reason why) {
+  if (flow->l4_proto == 6) {
+    for (int dir = 0; dir < 2; dir++) {
+      struct deliver_ctx d = {ft, flow, dir};
+      tcp_stream_flush(&flow->tcp[dir], deliver, &d);
+    }
+  }
+  ndpi_finish(ft, flow, true);
+  if (ft->cb.flow_end)
+    ft->cb.flow_end(ft->cb.ctx, flow, why);
+  struct flow **pp = &ft->buckets[flow->hash & (ft->nbuckets - 1)];
+  while (*pp && *pp != flow)
+    pp = &(*pp)->hash_next;
+  if (*pp)
+    *pp = flow->hash_next;
+  lru_unlink(&ft->lru, flow);
+  close_unlink(&ft->close, flow);
+  for (int dir = 0; dir < 2; dir++)
+    tcp_stream_free(&flow->tcp[dir]);
+  ft->count--;
+  free(flow);
+}
+
+void flow_table_expire(struct flow_table *ft, cap_time_us now) {
+  while (ft->close.head && ft->close.head->close_ts + ft->lim.close_timeout <= now)
+    flow_end(ft, ft->close.head, FLOW_END_CLOSED);
+  while (ft->lru.head && ft->lru.head->last_ts + ft->lim.idle_timeout <= now) {
+    ft->stats->flows_timed_out++;
+    flow_end(ft, ft->lru.head, FLOW_END_IDLE);
+  }
+}
+
+void flow_table_free(struct flow_table *ft) {
+  if (!ft)
+    return;
+  while (ft->lru.head)
+    flow_end(ft, ft->lru.head, FLOW_END_EOF);
+  if (ft->ndpi)
+    ndpi_exit_detection_module(ft->ndpi);
+  free(ft->buckets);
+  free(ft);
+}
+
+/* Roles: the SYN sender is the client; a SYN-ACK's receiver is; else the
+ * side with the higher port (ties: the first sender). */
+static void set_roles(struct flow *flow, const struct cap_packet *pkt) {
+  bool src_is_client;
+  uint8_t syn_ack = pkt->tcp_flags & (CAP_TCP_SYN | CAP_TCP_ACK);
+  if (pkt->l4_proto == 6 && syn_ack == CAP_TCP_SYN) {
+    src_is_client = true;
+    flow->roles_from_syn = true;
+  } else if (pkt->l4_proto == 6 && syn_ack == (CAP_TCP_SYN | CAP_TCP_ACK)) {
+    src_is_client = false;
+    flow->roles_from_syn = true;
+  } else {
+    src_is_client = pkt->src_port >= pkt->dst_port;
+  }
+  flow->client_addr = src_is_client ? pkt->src : pkt->dst;
+  flow->server_addr = src_is_client ? pkt->dst : pkt->src;
+  flow->client_port = src_is_client ? pkt->src_port : pkt->dst_port;
+  flow->server_port = src_is_client ? pkt->dst_port : pkt->src_port;
+}
+
+static struct flow *flow_create(struct flow_table *ft, const struct cap_packet *pkt,
+                                uint32_t hash) {
+  if (ft->count >= ft->lim.max_flows && ft->lru.head) {
+    ft->stats->evictions++;
+    flow_end(ft, ft->lru.head, FLOW_END_EVICTED);
+  }
+  struct flow *flow = calloc(1, sizeof(*flow));
+  if (!flow)
+    return NULL;
+  set_roles(flow, pkt);
+  flow->l4_proto = pkt->l4_proto;
+  flow->id = ft->next_id++;
+  flow->first_ts = flow->last_ts = pkt->ts;
+  flow->hash = hash;
+  tcp_stream_init(&flow->tcp[0]);
+  tcp_stream_init(&flow->tcp[1]);
+  snprintf(flow->app, sizeof(flow->app), "Unknown");
+  if (ft->ndpi) {
+    flow->ndpi = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);
+    if (flow->ndpi)
+      memset(flow->ndpi, 0, SIZEOF_FLOW_STRUCT);
+  }
+  if (ft->count >= ft->nbuckets)
+    grow(ft);
+  size_t b = hash & (ft->nbuckets - 1);
+  flow->hash_next = ft->buckets[b];
+  ft->buckets[b] = flow;
+  lru_append(&ft->lru, flow);
+  ft->count++;
+  ft->stats->flows++;
+  if (ft->cb.flow_start)
+    ft->cb.flow_start(ft->cb.ctx, flow);
+  return flow;
+}
+
+/* A SYN (no ACK) from the client on a flow that has closed, or with another
+ * initial sequence number, starts a new connection on the same 5-tuple. */
+static bool is_port_reuse(const struct flow *flow, const struct cap_packet *pkt, int dir) {
+  if (pkt->l4_proto != 6 || (pkt->tcp_flags & (CAP_TCP_SYN | CAP_TCP_ACK)) != CAP_TCP_SYN)
+    return false;
+  if (flow->closing)
+    return true;
+  return dir == FLOW_C2S && flow->client_isn_known && flow->client_isn != pkt->tcp_seq &&
+         flow->tcp[FLOW_C2S].count.stream_bytes > 0;
+}
+
+static void tcp_packet(struct flow_table *ft, struct flow *flow, int dir,
+                       const struct cap_packet *pkt) {
+  if ((pkt->tcp_flags & (CAP_TCP_SYN | CAP_TCP_ACK)) == CAP_TCP_SYN && dir == FLOW_C2S) {
+    flow->client_isn = pkt->tcp_seq;
+    flow->client_isn_known = true;
+  }
+  struct deliver_ctx d = {ft, flow, dir};
+  tcp_stream_segment(&flow->tcp[dir], &ft->lim, pkt->tcp_seq, pkt->tcp_flags, pkt->payload,
+                     pkt->payload_len, pkt->file_index, pkt->frame, pkt->ts, deliver, &d);
+  if (pkt->tcp_flags & CAP_TCP_ACK) {
+    struct deliver_ctx o = {ft, flow, !dir};
+    tcp_stream_ack(&flow->tcp[!dir], pkt->tcp_ack, pkt->file_index, pkt->frame, pkt->ts,
+                   deliver, &o);
+  }
+  bool closed = (pkt->tcp_flags & CAP_TCP_RST) ||
+                (flow->tcp[0].fin_seen && flow->tcp[1].fin_seen);
+  if (closed && !flow->closing) {
+    flow->closing = true;
+    flow->close_ts = pkt->ts;
+    close_append(&ft->close, flow);
+  }
+}
+
+void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt) {
+  flow_table_expire(ft, pkt->ts);
+  if (pkt->l4_proto != 6 && pkt->l4_proto != 17)
+    return;
+  uint32_t hash = tuple_hash(pkt);
+  struct flow *flow = ft->buckets[hash & (ft->nbuckets - 1)];
+  int dir = -1;
+  for (; flow; flow = flow->hash_next)
+    if (flow->hash == hash && (dir = packet_dir(flow, pkt)) >= 0)
+      break;
+  if (flow && is_port_reuse(flow, pkt, dir)) {
+    flow_end(ft, flow, FLOW_END_REUSED);
+    flow = NULL;
+  }
+  if (!flow) {
+    flow = flow_create(ft, pkt, hash);
+    if (!flow)
+      return;
+    dir = packet_dir(flow, pkt);
+  }
+  if (pkt->ts > flow->last_ts)
+    flow->last_ts = pkt->ts;
+  lru_unlink(&ft->lru, flow);
+  lru_append(&ft->lru, flow);
+  flow->dir[dir].packets++;
+  flow->dir[dir].bytes += pkt->wire_len;
+  ndpi_feed(ft, flow, pkt);
+  if (pkt->l4_proto == 6) {
+    tcp_packet(ft, flow, dir, pkt);
+  } else if (pkt->payload_len > 0 || pkt->payload_wire_len == 0) {
+    flow->udp_bytes[dir] += pkt->payload_len;
+    if (ft->cb.flow_data)
+      ft->cb.flow_data(ft->cb.ctx, flow, dir, pkt->payload, pkt->payload_len, 0, 0,
+                       pkt->file_index, pkt->frame, pkt->ts);
+  }
+}
+
+void flow_set_skip(struct flow *flow, int dir, bool skip) {
+  if (dir == FLOW_C2S || dir == FLOW_S2C)
+    flow->tcp[dir].skip = skip;
+}

@@ -1,0 +1,366 @@
+/*
+ * capture/source.c - libpcap in: capture files, directories, stdin, live
+ * interfaces.  Several inputs are read in order as one continuous capture:
+ * the flow table lives across them, so a connection split by `tcpdump -C`
+ * or `-G` rotation is reassembled whole.
+ */
+#include "capture/capture.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+/* Owns every string and the live handle. */
+struct cap_source {
+  char **names; /* file paths; "-" is stdin; for live, the interface */
+  size_t count;
+  char *bpf;
+  bool live;
+  pcap_t *live_handle;
+  pcap_t *volatile reading; /* the handle being read, for cap_source_stop */
+  volatile sig_atomic_t stop;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b) {
+  snprintf(err, errlen, fmt, a, b);
+}
+
+static int add_name(struct cap_source *src, const char *name) {
+  char **n = realloc(src->names, (src->count + 1) * sizeof(*n));
+  if (!n)
+    return -1;
+  src->names = n;
+  if (!(n[src->count] = strdup(name)))
+    return -1;
+  src->count++;
+  return 0;
+}
+
+/* pcap (either byte order, micro or nano) or pcapng section header. */
+static bool has_capture_magic(const char *path) {
+  static const uint32_t magics[] = {0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0x0a0d0d0a};
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return false;
+  unsigned char b[4];
+  bool ok = false;
+  if (fread(b, 1, 4, f) == 4) {
+    uint32_t m = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+      ok = ok || m == magics[i];
+  }
+  fclose(f);
+  return ok;
+}
+
+static int version_order(const struct dirent **a, const struct dirent **b) {
+  return strverscmp((*a)->d_name, (*b)->d_name);
+}
+
+/* A directory contributes its capture files (by magic number) in version
+ * order, so trace.pcap2 comes before trace.pcap10. */
+static int add_directory(struct cap_source *src, const char *dir, char *err, size_t errlen) {
+  struct dirent **list = NULL;
+  int n = scandir(dir, &list, NULL, version_order);
+  if (n < 0) {
+    set_err(err, errlen, "%s: %s", dir, strerror(errno));
+    return -1;
+  }
+  size_t before = src->count;
+  int rc = 0;
+  for (int i = 0; i < n; i++) {
+    char *path = NULL;
+    struct stat st;
+    if (rc == 0 && list[i]->d_name[0] != '.' &&
+        asprintf(&path, "%s/%s", dir, list[i]->d_name) >= 0 && stat(path, &st) == 0 &&
+        S_ISREG(st.st_mode) && has_capture_magic(path) && add_name(src, path) < 0)
+      rc = -1;
+    free(path);
+    free(list[i]);
+  }
+  free(list);
+  if (rc == 0 && src->count == before) {
+    set_err(err, errlen, "%s: directory holds no pcap or pcapng file%s", dir, "");
+    rc = -1;
+  }
+  return rc;
+}
+
+static pcap_t *open_file(const char *name, char *err, size_t errlen) {
+  char errbuf[PCAP_ERRBUF_SIZE] = "";
+  pcap_t *p;
+  if (strcmp(name, "-") == 0)
+    p = pcap_fopen_offline_with_tstamp_precision(stdin, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+  else
+    p = pcap_open_offline_with_tstamp_precision(name, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+  if (p)
+    return p;
+  const char *cause = errbuf;
+  if (strstr(errbuf, "unknown file format") || strstr(errbuf, "bad dump file format"))
+    cause = "not a pcap or pcapng capture file";
+  else if (strstr(errbuf, "truncated dump file") || strstr(errbuf, "only got"))
+    cause = "truncated in the file header: not a complete capture file";
+  set_err(err, errlen, "%s: %s", strcmp(name, "-") == 0 ? "stdin" : name, cause);
+  return NULL;
+}
+
+static int check_linktype(pcap_t *p, const char *name, char *err, size_t errlen) {
+  int dlt = pcap_datalink(p);
+  if (cap_linktype_supported(dlt))
+    return 0;
+  char what[96];
+  const char *dname = pcap_datalink_val_to_name(dlt);
+  snprintf(what, sizeof(what), "unsupported link-layer type %d (%s)", dlt,
+           dname ? dname : "unknown");
+  set_err(err, errlen, "%s: %s", name, what);
+  return -1;
+}
+
+static int apply_filter(pcap_t *p, const char *bpf, const char *name, char *err,
+                        size_t errlen) {
+  if (!bpf)
+    return 0;
+  struct bpf_program prog;
+  if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+    char what[PCAP_ERRBUF_SIZE + 64];
+    snprintf(what, sizeof(what), "invalid BPF filter '%s': %s", bpf, pcap_geterr(p));
+    set_err(err, errlen, "%s: %s", name, what);
+    return -1;
+  }
+  int rc = pcap_setfilter(p, &prog);
+  pcap_freecode(&prog);
+  if (rc < 0) {
+    set_err(err, errlen, "%s: cannot set filter: %s", name, pcap_geterr(p));
+    return -1;
+  }
+  return 0;
+}
+
+/* Open every regular file once now, so that a bad input is reported before
+ * any output is written. */
+static int validate_file(const char *path, const char *bpf, char *err, size_t errlen) {
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
+    set_err(err, errlen, "%s: %s", path, "empty file: not a capture");
+    return -1;
+  }
+  pcap_t *p = open_file(path, err, errlen);
+  if (!p)
+    return -1;
+  int rc = check_linktype(p, path, err, errlen);
+  if (rc == 0)
+    rc = apply_filter(p, bpf, path, err, errlen);
+  pcap_close(p);
+  return rc;
+}
+
+struct cap_source *cap_source_files(char *const *paths, size_t npaths, const char *bpf,
+                                    char *err, size_t errlen) {
+  struct cap_source *src = calloc(1, sizeof(*src));
+  if (!src || (bpf && !(src->bpf = strdup(bpf)))) {
+    set_err(err, errlen, "%s%s", "out of memory", "");
+    cap_source_free(src);
+    return NULL;
+  }
+  for (size_t i = 0; i < npaths; i++) {
+    struct stat st;
+    int rc;
+    if (strcmp(paths[i], "-") == 0) {
+      rc = add_name(src, "-");
+    } else if (stat(paths[i], &st) != 0) {
+      set_err(err, errlen, "%s: %s", paths[i], strerror(errno));
+      rc = -1;
+    } else if (S_ISDIR(st.st_mode)) {
+      rc = add_directory(src, paths[i], err, errlen);
+    } else {
+      rc = add_name(src, paths[i]);
+    }
+    if (rc < 0) {
+      if (!err[0])
+        set_err(err, errlen, "%s: %s", paths[i], "out of memory");
+      cap_source_free(src);
+      return NULL;
+    }
+  }
+  for (size_t i = 0; i < src->count; i++) {
+    if (strcmp(src->names[i], "-") != 0 && validate_file(src->names[i], bpf, err, errlen) < 0) {
+      cap_source_free(src);
+      return NULL;
+    }
+  }
+  return src;
+}
+
+static const char *activate_cause(int rc, pcap_t *p) {
+  switch (rc) {
+  case PCAP_ERROR_NO_SUCH_DEVICE:
+    return "no such interface";
+  case PCAP_ERROR_PERM_DENIED:
+    return "permission denied (capturing needs root or CAP_NET_RAW)";
+  case PCAP_ERROR_IFACE_NOT_UP:
+    return "interface is not up";
+  case PCAP_ERROR_PROMISC_PERM_DENIED:
+    return "no permission to put the interface in promiscuous mode";
+  default:
+    return pcap_geterr(p);
+  }
+}
+
+struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err,
+                                   size_t errlen) {
+  char errbuf[PCAP_ERRBUF_SIZE] = "";
+  struct cap_source *src = calloc(1, sizeof(*src));
+  if (!src || add_name(src, opt->iface) < 0) {
+    set_err(err, errlen, "%s: %s", opt->iface, "out of memory");
+    cap_source_free(src);
+    return NULL;
+  }
+  src->live = true;
+  pcap_t *p = pcap_create(opt->iface, errbuf);
+  if (!p) {
+    set_err(err, errlen, "%s: %s", opt->iface, errbuf);
+    cap_source_free(src);
+    return NULL;
+  }
+  src->live_handle = p;
+  pcap_set_snaplen(p, opt->snaplen > 0 ? opt->snaplen : 262144);
+  pcap_set_promisc(p, opt->promisc);
+  pcap_set_timeout(p, 100);
+  pcap_set_immediate_mode(p, opt->immediate);
+  if (opt->buffer_size > 0)
+    pcap_set_buffer_size(p, opt->buffer_size);
+  int rc = pcap_activate(p);
+  if (rc < 0) {
+    set_err(err, errlen, "%s: %s", opt->iface, activate_cause(rc, p));
+    cap_source_free(src);
+    return NULL;
+  }
+  if (rc > 0)
+    fprintf(stderr, "tlsgrade: warning: %s: %s\n", opt->iface, pcap_geterr(p));
+  if (check_linktype(p, opt->iface, err, errlen) < 0 ||
+      apply_filter(p, opt->bpf, opt->iface, err, errlen) < 0) {
+    cap_source_free(src);
+    return NULL;
+  }
+  return src;
+}
+
+void cap_source_free(struct cap_source *src) {
+  if (!src)
+    return;
+  for (size_t i = 0; i < src->count; i++)
+    free(src->names[i]);
+  free(src->names);
+  free(src->bpf);
+  if (src->live_handle)
+    pcap_close(src->live_handle);
+  free(src);
+}
+
+size_t cap_source_count(const struct cap_source *src) {
+  return src->count;
+}
+
+const char *cap_source_name(const struct cap_source *src, size_t index) {
+  if (index >= src->count)
+    return "";
+  return strcmp(src->names[index], "-") == 0 ? "stdin" : src->names[index];
+}
+
+/* Called from a signal handler: pcap_breakloop is documented as safe there. */
+void cap_source_stop(struct cap_source *src) {
+  src->stop = 1;
+  pcap_t *p = src->reading;
+  if (p)
+    pcap_breakloop(p);
+}
+
+static cap_time_us wall_now(void) {
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  return (cap_time_us)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+/* Read one input to its end.  Returns 0, or -1 when it stopped early on a
+ * read error (a truncated file: what was read is kept, a warning names the
+ * file and the offset). */
+static int read_input(struct cap_source *src, pcap_t *p, uint32_t index,
+                      struct cap_decoder *dec, struct flow_table *ft, struct cap_stats *stats) {
+  int dlt = pcap_datalink(p);
+  uint64_t frame = 0;
+  struct pcap_pkthdr *hdr;
+  const u_char *data;
+  src->reading = p;
+  while (!src->stop) {
+    int rc = pcap_next_ex(p, &hdr, &data);
+    if (rc == 0) { /* live read timeout: age flows by the clock */
+      flow_table_expire(ft, wall_now());
+      continue;
+    }
+    if (rc == PCAP_ERROR_BREAK)
+      break;
+    if (rc < 0) {
+      const char *name = cap_source_name(src, index);
+      FILE *f = src->live ? NULL : pcap_file(p);
+      long off = f ? ftell(f) : -1;
+      if (off >= 0)
+        fprintf(stderr,
+                "tlsgrade: warning: %s: read stopped at byte offset %ld after %llu packets: "
+                "%s; the packets before it are kept\n",
+                name, off, (unsigned long long)frame, pcap_geterr(p));
+      else
+        fprintf(stderr,
+                "tlsgrade: warning: %s: read stopped after %llu packets: %s; the packets "
+                "before it are kept\n",
+                name, (unsigned long long)frame, pcap_geterr(p));
+      src->reading = NULL;
+      return -1;
+    }
+    frame++;
+    stats->packets++;
+    stats->bytes += hdr->len;
+    struct cap_packet pkt = {0};
+    pkt.file_index = index;
+    pkt.frame = frame;
+    pkt.ts = (cap_time_us)hdr->ts.tv_sec * 1000000 + hdr->ts.tv_usec;
+    pkt.wire_len = hdr->len;
+    pkt.cap_len = hdr->caplen;
+    if (cap_decode(dec, dlt, data, hdr->caplen, &pkt) == 1)
+      flow_table_packet(ft, &pkt);
+  }
+  src->reading = NULL;
+  return 0;
+}
+
+int cap_source_run(struct cap_source *src, struct cap_decoder *dec, struct flow_table *ft,
+                   struct cap_stats *stats, unsigned *warnings, char *err, size_t errlen) {
+  if (src->live) {
+    read_input(src, src->live_handle, 0, dec, ft, stats);
+    struct pcap_stat ps;
+    if (pcap_stats(src->live_handle, &ps) == 0) {
+      stats->pcap_drops += ps.ps_drop;
+      stats->pcap_ifdrops += ps.ps_ifdrop;
+    }
+    return 0;
+  }
+  for (size_t i = 0; i < src->count && !src->stop; i++) {
+    pcap_t *p = open_file(src->names[i], err, errlen);
+    if (!p)
+      return -1;
+    if (check_linktype(p, cap_source_name(src, i), err, errlen) < 0 ||
+        apply_filter(p, src->bpf, cap_source_name(src, i), err, errlen) < 0) {
+      pcap_close(p);
+      return -1;
+    }
+    if (read_input(src, p, (uint32_t)i, dec, ft, stats) < 0)
+      (*warnings)++;
+    pcap_close(p);
+  }
+  return 0;
+}
