@@ -1,0 +1,110 @@
+"""Live capture on the loopback interface.
+
+tlsgrade --flows -i lo runs while openssl s_server and s_client talk on
+127.0.0.1; tcpdump records the same traffic, and tshark over tcpdump's file is
+the oracle.  SIGINT must make tlsgrade print the flows it saw and exit 0.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+from oracle import TLSGRADE, Suite, match_flows, parse_flow_lines, tshark_flows
+
+TMP = tempfile.mkdtemp(prefix="tlsgrade-live-")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(proc, text, timeout=15):
+    """Read proc's stderr until a line containing text appears."""
+    end = time.time() + timeout
+    seen = b""
+    while time.time() < end:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen += line
+        if text.encode() in line:
+            return True
+    print("  waited for %r, saw %r" % (text, seen))
+    return False
+
+
+def openssl_exchange(port):
+    key, cert = os.path.join(TMP, "k.pem"), os.path.join(TMP, "c.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
+                    "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    server = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:%d" % port,
+                               "-cert", cert, "-key", key, "-naccept", "1", "-quiet"],
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    client = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
+                             "-quiet", "-no_ign_eof"], input=b"hello over tls\n" * 100,
+                            capture_output=True, timeout=30)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    return client.returncode
+
+
+def live_flows(t):
+    if os.getuid() != 0:
+        t.check(False, "live capture needs root (or CAP_NET_RAW)")
+        return
+    port = free_port()
+    bpf = "tcp port %d" % port
+    oracle_file = os.path.join(TMP, "oracle.pcap")
+    dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-w", oracle_file, bpf],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ours = subprocess.Popen([TLSGRADE, "--flows", "-i", "lo", "-f", bpf],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        t.check(wait_for(dump, "listening on"), "tcpdump started")
+        t.check(wait_for(ours, "listening on"), "tlsgrade started")
+        t.eq(openssl_exchange(port), 0, "s_client exit status")
+        time.sleep(0.5)
+    finally:
+        ours.send_signal(signal.SIGINT)
+        dump.send_signal(signal.SIGINT)
+        out, err = ours.communicate(timeout=20)
+        dump.communicate(timeout=20)
+    t.eq(ours.returncode, 0, "tlsgrade exit status after SIGINT (%s)" % err.decode())
+    flows, stats = parse_flow_lines(out.decode())
+    t.check(stats is not None, "stats line printed on SIGINT")
+    theirs = tshark_flows(oracle_file)
+    t.eq(len(theirs), 1, "tcpdump saw one connection")
+    pairs, lone, rest = match_flows(flows, theirs)
+    t.eq((len(pairs), len(lone), len(rest)), (1, 0, 0), "one matching flow")
+    for f, fl in pairs:
+        c, s = fl["endpoints"][f["client"]], fl["endpoints"][f["server"]]
+        t.eq(f["server"], "127.0.0.1:%d" % port, "server endpoint")
+        t.eq(f["packets"], {"c2s": c["packets"], "s2c": s["packets"]}, "packets")
+        t.eq(f["bytes"], {"c2s": c["bytes"], "s2c": s["bytes"]}, "bytes")
+        t.eq(f["stream_bytes"], {"c2s": c["payload"], "s2c": s["payload"]}, "stream_bytes")
+        t.check(c["payload"] > 1500, "the client sent its data (%d bytes)" % c["payload"])
+        t.eq(f["app"][:3], "TLS", "nDPI classifies it as TLS")
+    t.eq(stats["pcap_drops"], 0, "no drops")
+
+
+def main():
+    t = Suite()
+    t.run(live_flows)
+    shutil.rmtree(TMP, ignore_errors=True)
+    t.done()
+
+
+main()
