@@ -38,7 +38,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all test unit e2e run deps bench install clean format fuzz check-deps
+.PHONY: all test run deps bench install clean format check-deps
 
 all: check-deps $(BIN)
 
@@ -89,9 +89,6 @@ deps:
 
 bench: all
 	@tests/bench/run.sh
-
-fuzz:
-	@tests/fuzz/run.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
