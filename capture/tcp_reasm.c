@@ -95,12 +95,17 @@ static void unlink_first(struct tcp_stream *s) {
   s->held_segments--;
 }
 
-/* Deliver the held segments that have become contiguous, each with the frame
- * that brought it.  A pending *gap goes with the first of them. */
-static void drain_held(struct tcp_stream *s, const struct sink *out, uint64_t *gap) {
+/* Deliver the held segments that have become contiguous.  They carry the
+ * frame that completed them (`by`: the segment or ACK that filled the hole,
+ * as tshark reports a reassembled message), or their own frame when the
+ * stream ends (`by` NULL).  A pending *gap goes with the first of them. */
+static void drain_held(struct tcp_stream *s, const struct sink *out, uint64_t *gap,
+                       const struct seg_origin *by) {
   while (s->held && s->held->seq == s->next_seq) {
     struct tcp_seg *seg = s->held;
     struct seg_origin from = {seg->file_index, seg->frame, seg->ts};
+    if (by)
+      from = *by;
 
     unlink_first(s);
     emit(s, out, seg->has_bytes ? seg->bytes : NULL, seg->len, gap, &from);
@@ -169,7 +174,7 @@ static void place_piece(struct tcp_stream *s, const struct cap_limits *lim, cons
       return; /* cannot happen: pieces never overlap what was delivered */
     if (ahead == 0) {
       emit(s, out, data, len, &gap, from);
-      drain_held(s, out, &gap);
+      drain_held(s, out, &gap, from);
       return;
     }
     if (hold(s, lim, seq, data, len, from))
@@ -182,7 +187,7 @@ static void place_piece(struct tcp_stream *s, const struct cap_limits *lim, cons
     if (s->held && seq_diff(s->held->seq, seq) < 0)
       to = s->held->seq;
     gap = skip_to(s, to);
-    drain_held(s, out, &gap);
+    drain_held(s, out, &gap, from);
   }
 }
 
@@ -403,7 +408,7 @@ void tcp_stream_ack(struct tcp_stream *s, uint32_t ack, uint32_t file_index, uin
     if (s->held && seq_diff(s->held->seq, target) < 0)
       to = s->held->seq;
     gap = skip_to(s, to);
-    drain_held(s, &out, &gap);
+    drain_held(s, &out, &gap, &from);
     emit_bare_gap(&out, &gap, &from);
   }
 }
@@ -414,6 +419,6 @@ void tcp_stream_flush(struct tcp_stream *s, tcp_deliver_fn fn, void *ctx) {
   while (s->held) {
     uint64_t gap = skip_to(s, s->held->seq);
 
-    drain_held(s, &out, &gap);
+    drain_held(s, &out, &gap, NULL);
   }
 }

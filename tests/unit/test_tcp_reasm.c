@@ -19,6 +19,7 @@ struct call {
   size_t len;
   uint64_t gap_len;
   unsigned flags;
+  uint32_t file_index;
   uint64_t frame;
   cap_time_us ts;
   bool data_null;
@@ -49,9 +50,8 @@ static void collect(void *ctx, const uint8_t *data, size_t len, uint64_t gap_len
   struct collector *c = ctx;
   char mark[32];
 
-  (void)file_index;
   if (c->ncalls < MAX_CALLS)
-    c->calls[c->ncalls] = (struct call){len, gap_len, flags, frame, ts, data == NULL};
+    c->calls[c->ncalls] = (struct call){len, gap_len, flags, file_index, frame, ts, data == NULL};
   c->ncalls++;
   c->delivered += len;
   if (!!(flags & TCP_DATA_GAP) != (gap_len != 0))
@@ -100,11 +100,16 @@ static void note_held(struct env *e) {
     e->max_held_segments = e->s.held_segments;
 }
 
-static void seg_n(struct env *e, uint32_t seq, uint8_t flags, const char *text, size_t len,
-                  uint64_t frame) {
-  tcp_stream_segment(&e->s, &e->lim, seq, flags, (const uint8_t *)text, len, 0, frame,
+static void seg_in(struct env *e, uint32_t file_index, uint32_t seq, uint8_t flags,
+                   const char *text, size_t len, uint64_t frame) {
+  tcp_stream_segment(&e->s, &e->lim, seq, flags, (const uint8_t *)text, len, file_index, frame,
                      (cap_time_us)frame * 1000, collect, &e->c);
   note_held(e);
+}
+
+static void seg_n(struct env *e, uint32_t seq, uint8_t flags, const char *text, size_t len,
+                  uint64_t frame) {
+  seg_in(e, 0, seq, flags, text, len, frame);
 }
 
 static void seg(struct env *e, uint32_t seq, uint8_t flags, const char *text, uint64_t frame) {
@@ -163,15 +168,17 @@ static void test_data_on_syn(void) {
   env_free(e);
 }
 
-/* Three segments in every order give the same bytes, with each delivery
- * carrying the frame of the segment whose bytes it holds. */
+/* Three segments in every order give the same bytes.  Each delivery carries
+ * the frame that completed it: part k goes out when the last of parts 0..k
+ * arrives, so with frames rising in arrival order it carries the highest
+ * frame among parts 0..k (its own frame only when it was not held). */
 static void test_out_of_order_permutations(void) {
   static const int perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
   static const char *const parts[3] = {"abcd", "efgh", "ijkl"};
 
   for (int p = 0; p < 6; p++) {
     struct env *e = env_new(65536, 64);
-    uint64_t frame_of[3];
+    uint64_t frame_of[3], completed_by[3];
     unsigned expect_ooo = 0;
     bool arrived[3] = {false, false, false};
 
@@ -189,8 +196,14 @@ static void test_out_of_order_permutations(void) {
     }
     CHECK_STR(e->c.out, "abcdefghijkl");
     CHECK_EQ_U(e->c.ncalls, 3);
-    for (int k = 0; k < 3; k++)
-      CHECK_EQ_U(e->c.calls[k].frame, frame_of[k]);
+    for (int k = 0; k < 3; k++) {
+      completed_by[k] = frame_of[k];
+      for (int j = 0; j < k; j++)
+        if (frame_of[j] > completed_by[k])
+          completed_by[k] = frame_of[j];
+      CHECK_EQ_U(e->c.calls[k].frame, completed_by[k]);
+      CHECK_EQ_U(e->c.calls[k].ts, completed_by[k] * 1000);
+    }
     CHECK_EQ_U(e->s.count.out_of_order, expect_ooo);
     CHECK_EQ_U(e->s.count.stream_bytes, 12);
     CHECK_EQ_U(e->s.held_segments, 0);
@@ -218,7 +231,9 @@ static void test_retransmission(void) {
   CHECK_EQ_U(e->s.held_segments, 1);
   seg(e, 9, A, "ijkl", 8);
   CHECK_STR(e->c.out, "abcdefghijklmnop");
-  CHECK_EQ_U(e->c.calls[e->c.ncalls - 1].frame, 5); /* the first copy's frame */
+  /* mnop keeps the first copy's bytes (frame 5) but is delivered with
+   * frame 8, whose ijkl filled the hole below it */
+  CHECK_EQ_U(e->c.calls[e->c.ncalls - 1].frame, 8);
   CHECK_EQ_U(e->s.count.stream_bytes, 16);
   CHECK_EQ_U(e->s.count.overlaps, 0);
   env_free(e);
@@ -257,7 +272,7 @@ static void test_overlap_right_side(void) {
     CHECK_EQ_U(e->c.ncalls, 3);
     CHECK_EQ_U(e->c.calls[1].len, 5); /* fghij from frame 3 */
     CHECK_EQ_U(e->c.calls[1].frame, 3);
-    CHECK_EQ_U(e->c.calls[2].frame, 2); /* klmno from frame 2 */
+    CHECK_EQ_U(e->c.calls[2].frame, 3); /* klmno (held from frame 2), completed by frame 3 */
     env_free(e);
   }
 }
@@ -279,7 +294,9 @@ static void test_overlap_left_side(void) {
     CHECK_EQ_U(e->s.count.out_of_order, 2);
     CHECK_EQ_U(e->s.count.stream_bytes, 13);
     CHECK_EQ_U(e->c.ncalls, 4);
-    CHECK_EQ_U(e->c.calls[3].frame, 3);
+    CHECK_EQ_U(e->c.calls[1].frame, 4); /* de */
+    CHECK_EQ_U(e->c.calls[2].frame, 4); /* fghij, held from frame 2: completed by de */
+    CHECK_EQ_U(e->c.calls[3].frame, 4); /* KLM, held from frame 3: completed by de */
     CHECK_EQ_U(e->c.calls[3].len, 3);
     env_free(e);
   }
@@ -299,7 +316,7 @@ static void test_overlap_middle(void) {
   CHECK_EQ_U(e->s.count.stream_bytes, 10);
   CHECK_EQ_U(e->c.ncalls, 4);
   CHECK_EQ_U(e->c.calls[1].frame, 3); /* de */
-  CHECK_EQ_U(e->c.calls[2].frame, 2); /* fgh */
+  CHECK_EQ_U(e->c.calls[2].frame, 3); /* fgh, held from frame 2: completed by de */
   CHECK_EQ_U(e->c.calls[3].frame, 3); /* ij */
   CHECK_EQ_U(e->c.calls[3].len, 2);
   CHECK_EQ_U(e->s.held_segments, 0);
@@ -398,7 +415,8 @@ static void test_gap_by_ack(void) {
   CHECK_EQ_U(e->c.ncalls, 2);
   CHECK_EQ_U(e->c.calls[1].gap_len, 4);
   CHECK_EQ_U(e->c.calls[1].flags, TCP_DATA_GAP);
-  CHECK_EQ_U(e->c.calls[1].frame, 3); /* ijkl came in frame 3 */
+  CHECK_EQ_U(e->c.calls[1].frame, 5); /* ijkl came in frame 3; the ACK completed it */
+  CHECK_EQ_U(e->c.calls[1].ts, 5000);
   CHECK_EQ_U(e->c.calls[1].len, 4);
   seg(e, 13, A, "mnop", 6);
   CHECK_EQ_U(e->c.calls[2].gap_len, 0);
@@ -425,7 +443,7 @@ static void test_gap_by_ack(void) {
 }
 
 /* An ACK past a hole and past held data: the held data comes out between
- * two gaps. */
+ * two gaps, all with the ACK's frame. */
 static void test_gap_by_ack_across_held(void) {
   struct env *e = env_new(65536, 64);
 
@@ -433,8 +451,8 @@ static void test_gap_by_ack_across_held(void) {
   seg(e, 5, A, "fg", 2);
   ack(e, 10, 3);
   CHECK_STR(e->c.out, "ab<3>fg<3>");
-  CHECK_EQ_U(e->c.calls[1].frame, 2);
-  CHECK_EQ_U(e->c.calls[2].frame, 3);
+  CHECK_EQ_U(e->c.calls[1].frame, 3); /* fg, held from frame 2 */
+  CHECK_EQ_U(e->c.calls[2].frame, 3); /* the bare gap */
   CHECK_EQ_U(e->s.count.gaps, 2);
   CHECK_EQ_U(e->s.count.gap_bytes, 6);
   CHECK_EQ_U(e->s.next_seq, 10);
@@ -518,13 +536,15 @@ static void test_gap_by_segment_cap(void) {
   CHECK_EQ_U(e->s.count.gaps, 1);
   CHECK_EQ_U(e->s.count.gap_bytes, 1);
   CHECK_STR(e->c.out, "a<1>c");
-  CHECK_EQ_U(e->c.calls[1].frame, 2);
+  CHECK_EQ_U(e->c.calls[1].frame, 4); /* c, held from frame 2: g forced the gap */
   CHECK_EQ_U(e->s.held_segments, 2);
   CHECK_EQ_U(e->s.count.out_of_order, 3);
   CHECK_EQ_U(e->max_held_segments, 2);
   flush(e);
   CHECK_STR(e->c.out, "a<1>c<1>e<1>g");
-  CHECK_EQ_U(e->c.calls[3].frame, 4);
+  /* end of stream: nothing completed them, each keeps its own frame */
+  CHECK_EQ_U(e->c.calls[2].frame, 3); /* e */
+  CHECK_EQ_U(e->c.calls[3].frame, 4); /* g */
   CHECK_EQ_U(e->s.count.gaps, 3);
   CHECK_EQ_U(e->s.count.gap_bytes, 3);
   CHECK_EQ_U(e->s.count.stream_bytes, 4);
@@ -556,11 +576,12 @@ static void test_gap_by_byte_cap(void) {
   CHECK_EQ_U(e->s.next_seq, 18);
   CHECK_EQ_U(e->max_held_bytes, 8);
   CHECK_EQ_U(e->c.ncalls, 6);
+  CHECK_EQ_U(e->c.calls[1].frame, 4); /* efgh, held from frame 2: qr forced the gap */
   CHECK_EQ_U(e->c.calls[2].frame, 5); /* j, with the 1-byte gap */
   CHECK_EQ_U(e->c.calls[2].gap_len, 1);
-  CHECK_EQ_U(e->c.calls[3].frame, 3); /* klmn */
+  CHECK_EQ_U(e->c.calls[3].frame, 5); /* klmn, held from frame 3 */
   CHECK_EQ_U(e->c.calls[4].frame, 5); /* op */
-  CHECK_EQ_U(e->c.calls[5].frame, 4); /* qr */
+  CHECK_EQ_U(e->c.calls[5].frame, 5); /* qr, held from frame 4 */
   env_free(e);
 }
 
@@ -599,6 +620,7 @@ static void test_flush_gaps(void) {
   seg(e, 4, A, "ef", 3);
   flush(e);
   CHECK_STR(e->c.out, "ab<2>ef<2>ij");
+  /* end of stream: held segments keep their own frames */
   CHECK_EQ_U(e->c.calls[1].frame, 3);
   CHECK_EQ_U(e->c.calls[1].flags, TCP_DATA_GAP);
   CHECK_EQ_U(e->c.calls[2].frame, 2);
@@ -623,6 +645,43 @@ static void test_free_without_delivery(void) {
   CHECK_EQ_U(e->s.held_segments, 0);
   CHECK_EQ_U(e->s.held_bytes, 0);
   CHECK(e->s.held == NULL);
+  env_free(e);
+}
+
+/* Modelled on a real capture: the second segment B (relative seq 1449..2504)
+ * is captured in frame 10, before the first segment A (seq 1..1448) in frame
+ * 11.  B is held; A fills the hole, so both come out with frame 11, as tshark
+ * reports the message in the frame that completes it.  The two frames sit in
+ * different capture files to show file_index follows the completing frame. */
+static void test_held_completed_by_later_frame(void) {
+  enum { A_LEN = 1448, B_LEN = 1056 };
+  static char msg[A_LEN + B_LEN + 1];
+  struct env *e = env_new(65536, 64);
+
+  for (int i = 0; i < A_LEN + B_LEN; i++)
+    msg[i] = (char)('A' + i % 26);
+  seg(e, 0, SYN, "", 1);
+  seg_in(e, 1, 1 + A_LEN, A, msg + A_LEN, B_LEN, 10); /* B first: held */
+  CHECK_EQ_U(e->c.ncalls, 0);
+  CHECK_EQ_U(e->s.held_segments, 1);
+  CHECK_EQ_U(e->s.held_bytes, B_LEN);
+  seg_in(e, 2, 1, A, msg, A_LEN, 11); /* A fills the hole */
+  CHECK_STR(e->c.out, msg);
+  CHECK_EQ_U(e->c.ncalls, 2);
+  CHECK_EQ_U(e->c.calls[0].len, A_LEN);
+  CHECK_EQ_U(e->c.calls[0].frame, 11);
+  CHECK_EQ_U(e->c.calls[0].file_index, 2);
+  CHECK_EQ_U(e->c.calls[0].ts, 11000);
+  CHECK_EQ_U(e->c.calls[1].len, B_LEN);
+  CHECK_EQ_U(e->c.calls[1].frame, 11);
+  CHECK_EQ_U(e->c.calls[1].file_index, 2);
+  CHECK_EQ_U(e->c.calls[1].ts, 11000);
+  CHECK_EQ_U(e->c.calls[1].gap_len, 0);
+  CHECK_EQ_U(e->s.count.out_of_order, 1);
+  CHECK_EQ_U(e->s.count.gaps, 0);
+  CHECK_EQ_U(e->s.held_segments, 0);
+  CHECK_EQ_U(e->s.next_seq, 1 + A_LEN + B_LEN);
+  CHECK_EQ_U(e->c.bad, 0);
   env_free(e);
 }
 
@@ -751,7 +810,7 @@ static void test_skip_switched_on(void) {
   CHECK(e->c.calls[1].data_null);
   CHECK_EQ_U(e->c.calls[1].flags, TCP_DATA_SKIP);
   CHECK(e->c.calls[2].data_null);
-  CHECK_EQ_U(e->c.calls[2].frame, 2);
+  CHECK_EQ_U(e->c.calls[2].frame, 3); /* ef, held from frame 2: completed by cd */
   CHECK_EQ_U(e->s.count.stream_bytes, 6);
   CHECK_EQ_U(e->c.bad, 0);
   env_free(e);
@@ -782,6 +841,7 @@ int main(void) {
   RUN(test_cap_segment_larger_than_cap);
   RUN(test_flush_gaps);
   RUN(test_free_without_delivery);
+  RUN(test_held_completed_by_later_frame);
   RUN(test_caps_random);
   RUN(test_skip_mode);
   RUN(test_skip_switched_on);
