@@ -1,0 +1,312 @@
+/*
+ * dissect/dissect.h - the one public header of the TLS dissector.
+ *
+ * dissect turns ordered bytes per connection and direction (from capture/)
+ * into facts about one TLS connection: what the client offered, what the
+ * server chose, the certificates it showed, key exchange, alerts.  It knows
+ * nothing of libpcap, flows or grades.  Every fact carries the frame it came
+ * from (struct tls_at).
+ *
+ *   rd.h          the bounded reader every parser uses (private)
+ *   registry.c    IANA tables: suites, groups, signature schemes, ...
+ *   record.c      record layer, handshake message reassembly, SSLv2
+ *   hello.c       ClientHello / ServerHello / HelloRetryRequest
+ *   handshake.c   Certificate, ServerKeyExchange, CertificateStatus, ...
+ *   x509.c        certificate facts through libcrypto
+ *   quic.c        QUIC Initial decryption (RFC 9001 / RFC 9369)
+ */
+#ifndef TLSGRADE_DISSECT_H
+#define TLSGRADE_DISSECT_H
+
+#include "capture/capture.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------ */
+/* Registry (registry.c): tables generated from the IANA registries.   */
+
+enum tls_kx { TLS_KX_NULL, TLS_KX_RSA, TLS_KX_DH, TLS_KX_DHE, TLS_KX_ECDH, TLS_KX_ECDHE,
+              TLS_KX_PSK, TLS_KX_DHE_PSK, TLS_KX_ECDHE_PSK, TLS_KX_RSA_PSK, TLS_KX_SRP,
+              TLS_KX_KRB5, TLS_KX_GOST, TLS_KX_TLS13, TLS_KX_OTHER };
+enum tls_auth { TLS_AUTH_NULL, TLS_AUTH_RSA, TLS_AUTH_DSS, TLS_AUTH_ECDSA, TLS_AUTH_PSK,
+                TLS_AUTH_ANON, TLS_AUTH_KRB5, TLS_AUTH_GOST, TLS_AUTH_TLS13, TLS_AUTH_OTHER };
+
+struct tls_suite_info {
+  uint32_t id;          /* 16-bit TLS id, or 24-bit SSLv2 cipher kind */
+  const char *name;     /* IANA name, e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" */
+  uint8_t kx;           /* enum tls_kx */
+  uint8_t auth;         /* enum tls_auth */
+  const char *cipher;   /* "AES_128_GCM", "RC4_128", "3DES_EDE_CBC", "NULL", ... */
+  uint16_t bits;        /* effective key bits (3DES 112 is scored as 168 bucket) */
+  uint8_t block_bits;   /* 64 for 3DES/DES/IDEA/RC2, 128 for AES..., 0 stream */
+  bool aead;
+  bool forward_secret;
+  bool export_grade;
+  bool anonymous;
+  bool scsv;            /* signalling value, not a real suite */
+};
+
+/* NULL when the id is not in the registry (show it as hex). */
+const struct tls_suite_info *tls_suite_lookup(uint32_t id);
+const struct tls_suite_info *tls_sslv2_suite_lookup(uint32_t id);
+/* Names, NULL when unknown. */
+const char *tls_group_name(uint16_t id);      /* "x25519", "secp256r1", "X25519MLKEM768" */
+uint16_t tls_group_bits(uint16_t id);         /* classical strength in bits, 0 unknown */
+const char *tls_sigscheme_name(uint16_t id);  /* "rsa_pss_rsae_sha256", ... */
+const char *tls_extension_name(uint16_t id);  /* "server_name", ... */
+const char *tls_alert_name(uint8_t desc);     /* "handshake_failure", ... */
+bool tls_is_grease(uint16_t id);              /* RFC 8701 */
+/* "SSLv2", "SSLv3", "TLSv1.0".."TLSv1.3", "DTLSv1.0".."DTLSv1.3"; NULL unknown */
+const char *tls_version_name(uint16_t version);
+
+/* ------------------------------------------------------------------ */
+/* Facts of one connection                                             */
+
+/* Where a fact was seen. frame == 0: not seen. */
+struct tls_at {
+  uint32_t file_index;
+  uint64_t frame;
+  cap_time_us ts;
+};
+
+/* A string from the wire, kept with its length, sanitised only at output. */
+struct tls_str {
+  uint8_t *p; /* owned, NUL-terminated for convenience, may contain NULs */
+  size_t n;
+};
+
+struct tls_u16s {
+  uint16_t *v; /* owned */
+  size_t n;
+};
+
+struct tls_client_hello {
+  struct tls_at at;
+  bool sslv2_format;          /* SSLv2-compatible CLIENT-HELLO */
+  uint16_t record_version;
+  uint16_t legacy_version;
+  struct tls_u16s versions;   /* supported_versions, GREASE kept */
+  struct tls_u16s ciphers;    /* in wire order, GREASE and SCSVs kept */
+  uint32_t *sslv2_ciphers;    /* SSLv2 cipher specs (3 bytes each) */
+  size_t n_sslv2_ciphers;
+  struct tls_str compression; /* method bytes */
+  struct tls_u16s extensions; /* types in wire order */
+  struct tls_str session_id;
+  struct tls_str sni;         /* first host_name */
+  struct tls_str *alpn;       /* owned array */
+  size_t n_alpn;
+  struct tls_u16s groups;
+  struct tls_str ec_point_formats;
+  struct tls_u16s sig_algs;
+  struct tls_u16s key_share_groups;
+  bool fallback_scsv;         /* 0x5600 offered */
+  bool empty_reneg_scsv;      /* 0x00ff offered */
+  bool reneg_info;            /* renegotiation_info extension */
+  bool heartbeat;             /* heartbeat extension */
+  uint8_t heartbeat_mode;
+  bool status_request, sct, ems, etm, session_ticket, session_ticket_nonempty;
+  bool psk, early_data, ech, esni, post_handshake_auth, padding;
+  char ja3[33];               /* MD5 hex, "" without a hello */
+};
+
+struct tls_server_hello {
+  struct tls_at at;
+  bool sslv2_format;
+  bool hello_retry;           /* HelloRetryRequest (RFC 8446 4.1.3 random) */
+  uint16_t record_version;
+  uint16_t legacy_version;
+  uint16_t selected_version;  /* supported_versions, 0 without */
+  uint16_t version;           /* negotiated: selected_version or legacy */
+  uint32_t cipher;            /* 16-bit suite, or SSLv2 spec */
+  uint8_t compression;
+  struct tls_str session_id;
+  struct tls_u16s extensions;
+  uint16_t key_share_group;   /* TLS 1.3 key_share / HRR selected group */
+  struct tls_str alpn;
+  bool reneg_info;            /* renegotiation_info in the answer */
+  bool heartbeat;
+  uint8_t heartbeat_mode;
+  bool ems, etm, status_request, sct, session_ticket;
+  char downgrade[12];         /* "DOWNGRD01"/"DOWNGRD00" sentinel, "" none */
+  char ja3s[33];
+};
+
+enum tls_key_type { TLS_KEY_UNKNOWN, TLS_KEY_RSA, TLS_KEY_DSA, TLS_KEY_EC, TLS_KEY_ED25519,
+                    TLS_KEY_ED448, TLS_KEY_DH, TLS_KEY_OTHER };
+
+/* Facts of one certificate, through libcrypto (x509.c). */
+struct tls_cert {
+  struct tls_at at;
+  uint8_t *der;               /* owned */
+  size_t der_len;
+  bool parsed;                /* libcrypto accepted it */
+  const char *parse_error;    /* static string when !parsed */
+  char *subject;              /* RFC 2253 one-line, owned (raw, sanitise on output) */
+  char *issuer;
+  char *subject_cn;
+  char *issuer_cn;
+  char **san;                 /* dNSName entries, owned */
+  size_t n_san;
+  uint8_t key_type;           /* enum tls_key_type */
+  int key_bits;
+  char key_curve[32];         /* EC curve short name */
+  char sig_alg[64];           /* OpenSSL long name, e.g. "sha256WithRSAEncryption" */
+  char sig_oid[64];
+  char not_before[32];        /* "YYYY-MM-DD HH:MM:SS" UTC */
+  char not_after[32];
+  cap_time_us not_before_us, not_after_us;
+  char *serial_hex;
+  char sha256[65];
+  bool is_ca, self_signed, must_staple, has_sct_list;
+  char **policies;            /* policy OIDs, owned */
+  size_t n_policies;
+};
+
+struct tls_kex {
+  struct tls_at at;
+  bool present;
+  bool is_dh;                 /* DHE params */
+  bool is_ecdh;               /* ECDHE params */
+  bool is_rsa;                /* temporary RSA key (export suites) */
+  int rsa_bits;               /* its modulus bits */
+  int dh_bits;                /* bits of the prime p, leading zeros ignored */
+  const char *dh_group;       /* "ffdhe2048", "rfc3526-2048", "oakley-1024", NULL */
+  uint16_t curve;             /* named curve (ECDHE) */
+  uint16_t sig_scheme;        /* TLS 1.2 signature scheme, 0 before */
+};
+
+struct tls_alert {
+  struct tls_at at;
+  int dir;                    /* FLOW_C2S or FLOW_S2C */
+  bool encrypted;             /* after ChangeCipherSpec: level/desc unknown */
+  uint8_t level, desc;
+};
+
+struct tls_heartbeat {
+  struct tls_at at;
+  int dir;
+  bool encrypted;
+  uint8_t type;               /* 1 request, 2 response */
+  uint16_t payload_length;    /* declared */
+  size_t record_length;
+};
+
+#define TLS_MAX_ALERTS 16
+#define TLS_MAX_HEARTBEATS 16
+
+/* Everything learned about one connection.  Owned by the tls_conn. */
+struct tls_session {
+  bool is_tls;                /* saw at least one TLS/SSL message */
+  bool roles_swapped;         /* the flow's "server" sent the ClientHello */
+  const char *transport;      /* "tcp" / "udp" */
+  bool quic;
+  const char *starttls;       /* "smtp", "imap", ... NULL */
+  bool has_client_hello, has_server_hello;
+  struct tls_client_hello ch;
+  struct tls_client_hello ch2; /* second ClientHello after HRR */
+  bool has_ch2;
+  struct tls_server_hello sh;
+  bool has_hrr;
+  struct tls_server_hello hrr;
+  struct tls_cert *chain;     /* server chain, wire order, owned */
+  size_t chain_len;
+  struct tls_at chain_at;
+  size_t client_chain_len;    /* client certificates seen (not kept) */
+  struct tls_kex kex;
+  bool ocsp_stapled;
+  struct tls_at ocsp_at;
+  int ocsp_cert_status;       /* 0 good, 1 revoked, 2 unknown, -1 none */
+  bool cert_request;
+  bool new_session_ticket;
+  bool resumed;               /* abbreviated handshake / PSK accepted */
+  bool ccs_seen[2];
+  bool established;           /* both sides finished (encrypted data flowing) */
+  uint64_t app_data_bytes[2];
+  struct tls_alert alerts[TLS_MAX_ALERTS];
+  size_t n_alerts;
+  size_t alerts_dropped;
+  struct tls_heartbeat heartbeats[TLS_MAX_HEARTBEATS];
+  size_t n_heartbeats;
+  unsigned renegotiations;    /* handshake records after the first Finished */
+  bool secure_reneg;          /* server answered renegotiation_info / SCSV */
+  uint16_t version;           /* negotiated (ServerHello), 0 unknown */
+  bool encrypted[2];          /* direction switched to protected records */
+  uint64_t records[2];        /* records seen per direction */
+  unsigned cap_handshake;     /* handshake messages beyond max_handshake_bytes */
+  unsigned cap_chain;         /* certificates beyond the chain caps */
+  bool gap[2];                /* bytes were missing in this direction */
+  const char *malformed;      /* static reason, NULL when well-formed */
+  struct tls_at malformed_at;
+  char ja4[40];
+};
+
+/* ------------------------------------------------------------------ */
+/* Certificates (x509.c), through libcrypto only                       */
+
+/* Fill cert's facts from cert->der/der_len (which it does not change).
+ * A certificate libcrypto refuses gets parsed = false and parse_error. */
+void x509_cert_parse(struct tls_cert *cert);
+/* Free everything the cert owns (der included) and zero it. */
+void x509_cert_clear(struct tls_cert *cert);
+
+struct x509_trust_opts {
+  const char *ca_file; /* NULL: system default bundle */
+  const char *ca_path; /* NULL: system default directory */
+};
+
+struct x509_trust {
+  bool checked;          /* a verdict was reached (a chain was there) */
+  bool trusted;          /* chain verifies to a trusted root at `at` */
+  int error;             /* X509_V_ERR_* of libcrypto, 0 when trusted */
+  char reason[160];      /* libcrypto's text for error */
+  bool expired;          /* leaf notAfter < at */
+  bool not_yet_valid;    /* leaf notBefore > at */
+  bool self_signed;      /* leaf is self-signed */
+  bool hostname_checked; /* a hostname (SNI) was given */
+  bool hostname_match;   /* leaf matches it (SAN, else CN) */
+  bool chain_complete;   /* the chain verified without certificates the
+                            server did not send (trusted roots aside) */
+  bool chain_in_order;   /* each certificate is signed by the next one */
+  size_t chain_len_used; /* certificates in the verified path */
+};
+
+/* Verify the server chain (wire order, chain[0] = leaf) as of packet time
+ * `at`, for `hostname` (may be NULL).  Returns 0, or -1 when the trust
+ * store could not be loaded (message in out->reason). */
+int x509_trust_check(const struct tls_cert *chain, size_t n, const char *hostname,
+                     cap_time_us at, const struct x509_trust_opts *opts,
+                     struct x509_trust *out);
+
+/* ------------------------------------------------------------------ */
+/* A connection's dissector                                            */
+
+struct tls_limits {
+  size_t max_handshake_bytes; /* per connection and direction */
+  size_t max_chain_len;       /* certificates kept */
+  size_t max_cert_bytes;      /* one certificate */
+};
+void tls_limits_default(struct tls_limits *lim);
+
+struct tls_conn;
+/* transport_udp: datagrams (DTLS, QUIC) instead of a byte stream.
+ * app: nDPI's name for the flow (helps pick STARTTLS), may be NULL. */
+struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
+                              uint16_t server_port, const char *app);
+/* The flow's roles were guessed (no SYN): the dissector may swap them when
+ * the first bytes it sees are a hello from the other side.  Read the result
+ * in tls_session.roles_swapped. */
+void tls_conn_roles_guessed(struct tls_conn *c);
+void tls_conn_free(struct tls_conn *c);
+/* Feed in-order bytes of one direction (arguments as capture delivers
+ * them).  Returns true when the dissector needs no more payload bytes of
+ * this direction: the caller may switch it to skip mode (record headers are
+ * then followed from lengths alone). */
+bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
+                   uint64_t gap_len, unsigned flags, uint32_t file_index, uint64_t frame,
+                   cap_time_us ts);
+/* Facts so far (complete after the flow ended). */
+const struct tls_session *tls_conn_session(const struct tls_conn *c);
+
+#endif
