@@ -1,0 +1,660 @@
+/*
+ * dissect/x509.c - certificate facts and chain trust through libcrypto.
+ *
+ * Every byte of a certificate is decoded by OpenSSL (d2i_X509 and the
+ * extension decoders); this file only copies out what libcrypto found.
+ * Nothing here is global: an X509 lives for one call, a trust store for
+ * one call or as long as its owner keeps it (x509_store.h).
+ *
+ * Strings copied from the certificate are kept raw (the report sanitises
+ * them per output format) with one exception: in commonName and dNSName
+ * values a NUL, ',' and '\' are written "\x00", "\x2c" and "\x5c".  NUL
+ * would otherwise cut the C string ("www.bank.example\0.evil.example"),
+ * and with ',' escaped the commonNames of a name can be joined with ','
+ * into one string that still splits unambiguously - the form tshark uses
+ * for its cert_subject_cn / cert_san columns.
+ */
+#include "dissect/dissect.h"
+#include "dissect/x509_store.h"
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define US_PER_SEC 1000000
+
+/* RFC 7633 TLS Feature value of status_request (RFC 6066 section 8). */
+#define TLS_FEATURE_STATUS_REQUEST 5
+
+/* ------------------------------------------------------------------ */
+/* Small string helpers                                                */
+
+static char *dup_text(const char *text, size_t len) {
+  char *copy = malloc(len + 1);
+  if (!copy)
+    return NULL;
+  memcpy(copy, text, len);
+  copy[len] = '\0';
+  return copy;
+}
+
+static bool needs_escape(uint8_t byte) {
+  return byte == '\0' || byte == ',' || byte == '\\';
+}
+
+/* Length of bytes[0..len) once escaped (see the head of the file). */
+static size_t escaped_len(const uint8_t *bytes, size_t len) {
+  size_t out = 0;
+  for (size_t i = 0; i < len; i++)
+    out += needs_escape(bytes[i]) ? 4 : 1;
+  return out;
+}
+
+/* Writes the escaped bytes at dst (escaped_len() bytes, no NUL). */
+static char *escape_into(char *dst, const uint8_t *bytes, size_t len) {
+  static const char hex[] = "0123456789abcdef";
+  for (size_t i = 0; i < len; i++) {
+    if (needs_escape(bytes[i])) {
+      *dst++ = '\\';
+      *dst++ = 'x';
+      *dst++ = hex[bytes[i] >> 4];
+      *dst++ = hex[bytes[i] & 0x0f];
+    } else {
+      *dst++ = (char)bytes[i];
+    }
+  }
+  return dst;
+}
+
+static char *dup_escaped(const uint8_t *bytes, size_t len) {
+  char *copy = malloc(escaped_len(bytes, len) + 1);
+  if (!copy)
+    return NULL;
+  *escape_into(copy, bytes, len) = '\0';
+  return copy;
+}
+
+static void hex_into(char *dst, const uint8_t *bytes, size_t len) {
+  static const char hex[] = "0123456789abcdef";
+  for (size_t i = 0; i < len; i++) {
+    dst[2 * i] = hex[bytes[i] >> 4];
+    dst[2 * i + 1] = hex[bytes[i] & 0x0f];
+  }
+  dst[2 * len] = '\0';
+}
+
+/* Dotted text of an OID, allocated (NULL when out of memory). */
+static char *oid_text_dup(const ASN1_OBJECT *obj) {
+  int len = OBJ_obj2txt(NULL, 0, obj, 1);
+  if (len < 0)
+    len = 0;
+  char *text = malloc((size_t)len + 1);
+  if (!text)
+    return NULL;
+  if (OBJ_obj2txt(text, len + 1, obj, 1) < 0)
+    text[0] = '\0';
+  return text;
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoding                                                            */
+
+/* The certificate, or NULL when libcrypto refuses it or bytes follow it
+ * (a Certificate entry holds exactly one certificate, RFC 8446 4.4.2). */
+static X509 *decode_der(const uint8_t *der, size_t der_len, const char **why) {
+  *why = "libcrypto could not decode the certificate";
+  if (!der || der_len == 0 || der_len > LONG_MAX)
+    return NULL;
+  const unsigned char *cursor = der;
+  X509 *cert = d2i_X509(NULL, &cursor, (long)der_len);
+  if (cert && cursor != der + der_len) {
+    *why = "bytes after the certificate's DER";
+    X509_free(cert);
+    return NULL;
+  }
+  return cert;
+}
+
+/* ------------------------------------------------------------------ */
+/* Names                                                               */
+
+/* RFC 2253 one-line form; UTF-8 is kept (no \XX for bytes >= 0x80). */
+static char *name_oneline(const X509_NAME *name) {
+  BIO *bio = BIO_new(BIO_s_mem());
+  if (!bio)
+    return NULL;
+  char *text = NULL;
+  if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+    char *data = NULL;
+    long len = BIO_get_mem_data(bio, &data);
+    text = dup_text(len > 0 ? data : "", len > 0 ? (size_t)len : 0);
+  }
+  BIO_free(bio);
+  return text;
+}
+
+/* One commonName's value, as UTF-8 when libcrypto can convert it (BMP,
+ * Universal and Teletex strings), else as its raw bytes. */
+struct cn_value {
+  const uint8_t *bytes;
+  size_t len;
+  unsigned char *utf8; /* owned by libcrypto's allocator, or NULL */
+};
+
+static void cn_value_get(const X509_NAME *name, int index, struct cn_value *value) {
+  const ASN1_STRING *data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
+  int utf8_len = ASN1_STRING_to_UTF8(&value->utf8, data);
+  if (utf8_len >= 0) {
+    value->bytes = value->utf8;
+    value->len = (size_t)utf8_len;
+  } else {
+    value->utf8 = NULL;
+    value->bytes = ASN1_STRING_get0_data(data);
+    value->len = (size_t)ASN1_STRING_length(data);
+  }
+}
+
+/* Every commonName in DER order, escaped, joined with ','; "" without. */
+static char *name_cns(const X509_NAME *name) {
+  size_t count = 0;
+  for (int i = -1; (i = X509_NAME_get_index_by_NID(name, NID_commonName, i)) >= 0;)
+    count++;
+  struct cn_value *values = calloc(count ? count : 1, sizeof *values);
+  if (!values)
+    return NULL;
+  size_t total = 0, filled = 0;
+  for (int i = -1;
+       filled < count && (i = X509_NAME_get_index_by_NID(name, NID_commonName, i)) >= 0;) {
+    cn_value_get(name, i, &values[filled]);
+    total += (filled ? 1 : 0) + escaped_len(values[filled].bytes, values[filled].len);
+    filled++;
+  }
+  char *joined = malloc(total + 1), *dst = joined;
+  for (size_t k = 0; k < filled; k++) {
+    if (dst) {
+      if (k > 0)
+        *dst++ = ',';
+      dst = escape_into(dst, values[k].bytes, values[k].len);
+    }
+    OPENSSL_free(values[k].utf8);
+  }
+  if (dst)
+    *dst = '\0';
+  free(values);
+  return joined;
+}
+
+/* ------------------------------------------------------------------ */
+/* Extensions                                                          */
+
+static bool read_san(X509 *x509, struct tls_cert *cert) {
+  GENERAL_NAMES *names = X509_get_ext_d2i(x509, NID_subject_alt_name, NULL, NULL);
+  if (!names)
+    return true;
+  int total = sk_GENERAL_NAME_num(names);
+  cert->san = calloc(total > 0 ? (size_t)total : 1, sizeof *cert->san);
+  bool ok = cert->san != NULL;
+  for (int i = 0; ok && i < total; i++) {
+    const GENERAL_NAME *gen = sk_GENERAL_NAME_value(names, i);
+    if (gen->type != GEN_DNS)
+      continue;
+    const ASN1_IA5STRING *dns = gen->d.dNSName;
+    char *copy = dup_escaped(ASN1_STRING_get0_data(dns), (size_t)ASN1_STRING_length(dns));
+    if (!copy)
+      ok = false;
+    else
+      cert->san[cert->n_san++] = copy;
+  }
+  GENERAL_NAMES_free(names);
+  return ok;
+}
+
+static bool read_policies(X509 *x509, struct tls_cert *cert) {
+  CERTIFICATEPOLICIES *policies = X509_get_ext_d2i(x509, NID_certificate_policies, NULL, NULL);
+  if (!policies)
+    return true;
+  int total = sk_POLICYINFO_num(policies);
+  cert->policies = calloc(total > 0 ? (size_t)total : 1, sizeof *cert->policies);
+  bool ok = cert->policies != NULL;
+  for (int i = 0; ok && i < total; i++) {
+    char *oid = oid_text_dup(sk_POLICYINFO_value(policies, i)->policyid);
+    if (!oid)
+      ok = false;
+    else
+      cert->policies[cert->n_policies++] = oid;
+  }
+  CERTIFICATEPOLICIES_free(policies);
+  return ok;
+}
+
+/* RFC 7633: a TLS Feature extension listing status_request. */
+static bool has_must_staple(X509 *x509) {
+  TLS_FEATURE *features = X509_get_ext_d2i(x509, NID_tlsfeature, NULL, NULL);
+  if (!features)
+    return false;
+  bool found = false;
+  for (int i = 0; i < sk_ASN1_INTEGER_num(features); i++)
+    if (ASN1_INTEGER_get(sk_ASN1_INTEGER_value(features, i)) == TLS_FEATURE_STATUS_REQUEST)
+      found = true;
+  TLS_FEATURE_free(features);
+  return found;
+}
+
+static void read_flags(X509 *x509, struct tls_cert *cert) {
+  BASIC_CONSTRAINTS *constraints = X509_get_ext_d2i(x509, NID_basic_constraints, NULL, NULL);
+  cert->is_ca = constraints && constraints->ca;
+  BASIC_CONSTRAINTS_free(constraints);
+  cert->self_signed = X509_self_signed(x509, 1) == 1;
+  cert->must_staple = has_must_staple(x509);
+  /* RFC 6962 3.3: embedded SCT list, 1.3.6.1.4.1.11129.2.4.2 */
+  cert->has_sct_list = X509_get_ext_by_NID(x509, NID_ct_precert_scts, -1) >= 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Key and signature                                                   */
+
+static uint8_t key_type_of(int base_id) {
+  switch (base_id) {
+  case EVP_PKEY_RSA:
+  case EVP_PKEY_RSA_PSS:
+    return TLS_KEY_RSA;
+  case EVP_PKEY_DSA:
+    return TLS_KEY_DSA;
+  case EVP_PKEY_EC:
+  case EVP_PKEY_SM2:
+    return TLS_KEY_EC;
+  case EVP_PKEY_ED25519:
+    return TLS_KEY_ED25519;
+  case EVP_PKEY_ED448:
+    return TLS_KEY_ED448;
+  case EVP_PKEY_DH:
+  case EVP_PKEY_DHX:
+    return TLS_KEY_DH;
+  default:
+    return TLS_KEY_OTHER;
+  }
+}
+
+/* A key libcrypto cannot load (an algorithm it does not know, such as
+ * ML-DSA before OpenSSL 3.5) is TLS_KEY_OTHER with 0 bits. */
+static void read_key(X509 *x509, struct tls_cert *cert) {
+  EVP_PKEY *key = X509_get0_pubkey(x509);
+  cert->key_type = TLS_KEY_OTHER;
+  if (!key)
+    return;
+  cert->key_type = key_type_of(EVP_PKEY_get_base_id(key));
+  cert->key_bits = EVP_PKEY_get_bits(key);
+  if (cert->key_bits < 0)
+    cert->key_bits = 0;
+  /* The corpus convention (shared/corpus/README.md, cert_key_bits) gives
+   * Ed25519 253 bits (the size of the group order), where OpenSSL 3.0 says
+   * 256; Ed448 is 456 in both. */
+  if (cert->key_type == TLS_KEY_ED25519)
+    cert->key_bits = 253;
+  if (cert->key_type == TLS_KEY_EC &&
+      !EVP_PKEY_get_group_name(key, cert->key_curve, sizeof cert->key_curve, NULL))
+    snprintf(cert->key_curve, sizeof cert->key_curve, "explicit");
+}
+
+static void read_signature(X509 *x509, struct tls_cert *cert) {
+  const X509_ALGOR *algorithm = NULL;
+  const ASN1_OBJECT *oid = NULL;
+  X509_get0_signature(NULL, &algorithm, x509);
+  X509_ALGOR_get0(&oid, NULL, NULL, algorithm);
+  if (!oid)
+    return;
+  if (OBJ_obj2txt(cert->sig_oid, sizeof cert->sig_oid, oid, 1) < 0)
+    cert->sig_oid[0] = '\0';
+  int nid = OBJ_obj2nid(oid);
+  const char *name = nid != NID_undef ? OBJ_nid2ln(nid) : NULL;
+  snprintf(cert->sig_alg, sizeof cert->sig_alg, "%s", name ? name : cert->sig_oid);
+}
+
+/* ------------------------------------------------------------------ */
+/* Times                                                               */
+
+/* Days from 1970-01-01 to a proleptic Gregorian date; negative before.
+ * (The era arithmetic of H. Hinnant's days_from_civil.) */
+static int64_t days_from_civil(int64_t year, int month, int day) {
+  year -= month <= 2;
+  int64_t era = (year >= 0 ? year : year - 399) / 400;
+  int64_t year_of_era = year - era * 400;
+  int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + day_of_era - 719468;
+}
+
+/* UTCTime or GeneralizedTime to microseconds since the epoch; false when
+ * libcrypto finds it malformed.  Works before 1970 (no time_t involved). */
+static bool asn1_time_us(const ASN1_TIME *when, cap_time_us *us, struct tm *tm) {
+  memset(tm, 0, sizeof *tm);
+  if (!when || !ASN1_TIME_to_tm(when, tm)) /* NULL would mean "now" */
+    return false;
+  int64_t days = days_from_civil((int64_t)tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday);
+  int64_t seconds = days * 86400 + tm->tm_hour * 3600 + tm->tm_min * 60 + tm->tm_sec;
+  *us = (cap_time_us)(seconds * US_PER_SEC);
+  return true;
+}
+
+/* "YYYY-MM-DD HH:MM:SS"; a time libcrypto refuses is shown as "raw:" and
+ * its printable characters (as tshark does), with *us = 0. */
+static void read_time(const ASN1_TIME *when, char out[32], cap_time_us *us) {
+  struct tm tm;
+  *us = 0;
+  if (asn1_time_us(when, us, &tm)) {
+    unsigned year = (unsigned)(tm.tm_year + 1900) % 10000u;
+    snprintf(out, 32, "%04u-%02u-%02u %02u:%02u:%02u", year, (unsigned)(tm.tm_mon + 1) % 100u,
+             (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+             (unsigned)tm.tm_sec % 100u);
+    return;
+  }
+  size_t at = (size_t)snprintf(out, 32, "raw:");
+  const uint8_t *bytes = when ? ASN1_STRING_get0_data(when) : NULL;
+  int len = when ? ASN1_STRING_length(when) : 0;
+  for (int i = 0; bytes && i < len && at + 1 < 32; i++)
+    if (bytes[i] >= 0x20 && bytes[i] < 0x7f)
+      out[at++] = (char)bytes[i];
+  out[at] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* Serial and fingerprint                                              */
+
+/* Hex of the DER INTEGER's content octets, as encoded (a leading 00 that
+ * keeps a positive number positive is kept, like tshark shows it). */
+static char *serial_hex(X509 *x509) {
+  const ASN1_INTEGER *serial = X509_get0_serialNumber(x509);
+  unsigned char *der = NULL;
+  int der_len = i2d_ASN1_INTEGER(serial, &der);
+  if (der_len <= 0)
+    return dup_text("", 0);
+  const unsigned char *content = der;
+  long content_len = 0;
+  int tag, xclass;
+  char *hex = NULL;
+  if (!(ASN1_get_object(&content, &content_len, &tag, &xclass, der_len) & 0x80) &&
+      content_len >= 0 && (hex = malloc(2 * (size_t)content_len + 1)) != NULL)
+    hex_into(hex, content, (size_t)content_len);
+  OPENSSL_free(der);
+  return hex;
+}
+
+static void read_sha256(struct tls_cert *cert) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  if (cert->der && cert->der_len &&
+      EVP_Digest(cert->der, cert->der_len, digest, &digest_len, EVP_sha256(), NULL) &&
+      digest_len == 32)
+    hex_into(cert->sha256, digest, digest_len);
+}
+
+/* ------------------------------------------------------------------ */
+/* x509_cert_parse / x509_cert_clear                                   */
+
+static void free_list(char **list, size_t count) {
+  for (size_t i = 0; i < count; i++)
+    free(list[i]);
+  free(list);
+}
+
+/* Free and zero every fact, keeping der, der_len and at. */
+static void reset_facts(struct tls_cert *cert) {
+  struct tls_at at = cert->at;
+  uint8_t *der = cert->der;
+  size_t der_len = cert->der_len;
+  free(cert->subject);
+  free(cert->issuer);
+  free(cert->subject_cn);
+  free(cert->issuer_cn);
+  free(cert->serial_hex);
+  free_list(cert->san, cert->n_san);
+  free_list(cert->policies, cert->n_policies);
+  memset(cert, 0, sizeof *cert);
+  cert->at = at;
+  cert->der = der;
+  cert->der_len = der_len;
+}
+
+/* false when memory ran out. */
+static bool read_facts(X509 *x509, struct tls_cert *cert) {
+  const X509_NAME *subject = X509_get_subject_name(x509);
+  const X509_NAME *issuer = X509_get_issuer_name(x509);
+  cert->subject = name_oneline(subject);
+  cert->issuer = name_oneline(issuer);
+  cert->subject_cn = name_cns(subject);
+  cert->issuer_cn = name_cns(issuer);
+  cert->serial_hex = serial_hex(x509);
+  if (!cert->subject || !cert->issuer || !cert->subject_cn || !cert->issuer_cn || !cert->serial_hex)
+    return false;
+  if (!read_san(x509, cert) || !read_policies(x509, cert))
+    return false;
+  read_key(x509, cert);
+  read_signature(x509, cert);
+  read_time(X509_get0_notBefore(x509), cert->not_before, &cert->not_before_us);
+  read_time(X509_get0_notAfter(x509), cert->not_after, &cert->not_after_us);
+  read_flags(x509, cert);
+  return true;
+}
+
+void x509_cert_parse(struct tls_cert *cert) {
+  reset_facts(cert);
+  read_sha256(cert);
+  /* libcrypto's error queue is per thread; leave it as we found it */
+  ERR_set_mark();
+  X509 *x509 = decode_der(cert->der, cert->der_len, &cert->parse_error);
+  if (x509) {
+    bool complete = read_facts(x509, cert);
+    X509_free(x509);
+    if (complete) {
+      cert->parsed = true;
+      cert->parse_error = NULL;
+    } else {
+      char sha256[sizeof cert->sha256];
+      memcpy(sha256, cert->sha256, sizeof sha256);
+      reset_facts(cert);
+      memcpy(cert->sha256, sha256, sizeof sha256);
+      cert->parse_error = "out of memory while reading the certificate";
+    }
+  }
+  ERR_pop_to_mark();
+}
+
+void x509_cert_clear(struct tls_cert *cert) {
+  if (!cert)
+    return;
+  reset_facts(cert);
+  free(cert->der);
+  memset(cert, 0, sizeof *cert);
+}
+
+/* ------------------------------------------------------------------ */
+/* Trust                                                               */
+
+struct x509_store {
+  X509_STORE *store;
+};
+
+/* The untrusted certificates a server sent (a name clang-format can read). */
+typedef STACK_OF(X509) cert_stack;
+
+static void store_error(char *reason, size_t reason_len, const char *what, const char *path) {
+  unsigned long code = ERR_peek_last_error();
+  const char *detail = code ? ERR_reason_error_string(code) : NULL;
+  snprintf(reason, reason_len, "cannot load %s%s%s: %s", what, path ? " " : "", path ? path : "",
+           detail ? detail : "unknown error");
+}
+
+struct x509_store *x509_store_open(const struct x509_trust_opts *opts, char *reason,
+                                   size_t reason_len) {
+  struct x509_store *wrap = calloc(1, sizeof *wrap);
+  if (!wrap || !(wrap->store = X509_STORE_new())) {
+    snprintf(reason, reason_len, "cannot load the trust store: out of memory");
+    free(wrap);
+    return NULL;
+  }
+  const char *file = opts ? opts->ca_file : NULL;
+  const char *path = opts ? opts->ca_path : NULL;
+  bool ok = true;
+  ERR_set_mark();
+  if (!file && !path) {
+    if (!(ok = X509_STORE_set_default_paths(wrap->store)))
+      store_error(reason, reason_len, "the system trust store", NULL);
+  }
+  if (ok && file && !(ok = X509_STORE_load_file(wrap->store, file)))
+    store_error(reason, reason_len, "CA file", file);
+  if (ok && path && !(ok = X509_STORE_load_path(wrap->store, path)))
+    store_error(reason, reason_len, "CA directory", path);
+  ERR_pop_to_mark();
+  if (!ok) {
+    x509_store_close(wrap);
+    return NULL;
+  }
+  return wrap;
+}
+
+void x509_store_close(struct x509_store *store) {
+  if (!store)
+    return;
+  X509_STORE_free(store->store);
+  free(store);
+}
+
+/* Seconds, rounded down also before the epoch. */
+static time_t seconds_of(cap_time_us us) {
+  int64_t seconds = us / US_PER_SEC;
+  if (us % US_PER_SEC < 0)
+    seconds--;
+  return (time_t)seconds;
+}
+
+/* Each certificate issued by the next one (names, key identifiers, key
+ * usage: X509_check_issued; signatures are the verifier's business). */
+static bool chain_in_order(X509 *const *certs, size_t n) {
+  for (size_t i = 0; i + 1 < n; i++)
+    if (!certs[i] || !certs[i + 1] || X509_check_issued(certs[i + 1], certs[i]) != X509_V_OK)
+      return false;
+  return n > 0 && certs[0] != NULL;
+}
+
+static bool issuer_missing(int error) {
+  return error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+         error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+         error == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
+}
+
+static void set_error(struct x509_trust *out, int error) {
+  out->error = error;
+  snprintf(out->reason, sizeof out->reason, "%s", X509_verify_cert_error_string(error));
+}
+
+/* The verdict without the hostname: that one is reported on its own. */
+static void verify_path(X509_STORE *store, X509 *leaf, cert_stack *untrusted, cap_time_us at,
+                        struct x509_trust *out) {
+  X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+  if (!ctx || !X509_STORE_CTX_init(ctx, store, leaf, untrusted)) {
+    X509_STORE_CTX_free(ctx);
+    set_error(out, X509_V_ERR_OUT_OF_MEM);
+    return;
+  }
+  X509_STORE_CTX_set_default(ctx, "ssl_server");
+  X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), seconds_of(at));
+  int verdict = X509_verify_cert(ctx);
+  int error = X509_STORE_CTX_get_error(ctx);
+  if (verdict != 1 && error == X509_V_OK)
+    error = X509_V_ERR_UNSPECIFIED;
+  out->trusted = verdict == 1;
+  set_error(out, out->trusted ? X509_V_OK : error);
+  out->chain_complete = !issuer_missing(out->error);
+  cert_stack *path = X509_STORE_CTX_get0_chain(ctx);
+  out->chain_len_used = path ? (size_t)sk_X509_num(path) : 0;
+  X509_STORE_CTX_free(ctx);
+}
+
+/* Validity as the header words it (notAfter < at, notBefore > at, to the
+ * microsecond).  libcrypto's verdict differs only at the instant of
+ * notAfter itself, which it already counts as expired. */
+static void check_leaf(X509 *leaf, const char *hostname, cap_time_us at, struct x509_trust *out) {
+  cap_time_us not_before, not_after;
+  struct tm tm;
+  if (asn1_time_us(X509_get0_notAfter(leaf), &not_after, &tm))
+    out->expired = not_after < at;
+  if (asn1_time_us(X509_get0_notBefore(leaf), &not_before, &tm))
+    out->not_yet_valid = not_before > at;
+  out->self_signed = X509_self_signed(leaf, 1) == 1;
+  if (hostname && *hostname) {
+    out->hostname_checked = true;
+    out->hostname_match = X509_check_host(leaf, hostname, strlen(hostname), 0, NULL) == 1;
+  }
+}
+
+/* Decode the chain; certs[i] is NULL where libcrypto refused one. */
+static X509 **decode_chain(const struct tls_cert *chain, size_t n, cert_stack **untrusted) {
+  X509 **certs = calloc(n, sizeof *certs);
+  *untrusted = sk_X509_new_null();
+  if (!certs || !*untrusted) {
+    free(certs);
+    sk_X509_free(*untrusted);
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *why;
+    certs[i] = decode_der(chain[i].der, chain[i].der_len, &why);
+    if (i > 0 && certs[i] && !sk_X509_push(*untrusted, certs[i])) {
+      X509_free(certs[i]);
+      certs[i] = NULL;
+    }
+  }
+  return certs;
+}
+
+int x509_trust_check_store(const struct x509_store *store, const struct tls_cert *chain, size_t n,
+                           const char *hostname, cap_time_us at, struct x509_trust *out) {
+  memset(out, 0, sizeof *out);
+  if (!chain || n == 0)
+    return 0;
+  out->checked = true;
+  ERR_set_mark();
+  cert_stack *untrusted = NULL;
+  X509 **certs = decode_chain(chain, n, &untrusted);
+  if (!certs) {
+    set_error(out, X509_V_ERR_OUT_OF_MEM);
+  } else if (!certs[0]) {
+    set_error(out, X509_V_ERR_UNSPECIFIED);
+    snprintf(out->reason, sizeof out->reason, "libcrypto could not decode the leaf certificate");
+  } else {
+    verify_path(store->store, certs[0], untrusted, at, out);
+    check_leaf(certs[0], hostname, at, out);
+    out->chain_in_order = chain_in_order(certs, n);
+  }
+  if (certs) {
+    X509_free(certs[0]); /* the others are owned by untrusted */
+    free(certs);
+    sk_X509_pop_free(untrusted, X509_free);
+  }
+  ERR_pop_to_mark();
+  return 0;
+}
+
+int x509_trust_check(const struct tls_cert *chain, size_t n, const char *hostname, cap_time_us at,
+                     const struct x509_trust_opts *opts, struct x509_trust *out) {
+  memset(out, 0, sizeof *out);
+  if (!chain || n == 0)
+    return 0;
+  struct x509_store *store = x509_store_open(opts, out->reason, sizeof out->reason);
+  if (!store)
+    return -1;
+  int rc = x509_trust_check_store(store, chain, n, hostname, at, out);
+  x509_store_close(store);
+  return rc;
+}
