@@ -1,0 +1,738 @@
+/*
+ * dissect/quic.c - QUIC Initial packets, passively: keys (RFC 9001 5.2,
+ * RFC 9369 3.3), header protection (RFC 9001 5.4), AEAD (RFC 9001 5.3),
+ * long headers and frames (RFC 9000 17.2, 19), CRYPTO reassembly.
+ *
+ * Which Destination Connection ID the keys come from: the client's first
+ * Initial of an attempt.  The client keeps using those keys when it later
+ * switches to the server's connection ID, but after a Retry it derives new
+ * ones from the Retry's Source Connection ID (RFC 9001 5.2).  So a client
+ * Initial is opened with the current keys first and, failing that, with
+ * keys from its own DCID, which then become current.  Server Initials only
+ * use the current keys.
+ */
+#include "dissect/quic.h"
+#include "dissect/rd.h"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CID_MAX 20 /* RFC 9000 17.2: v1 connection IDs */
+#define KEY_LEN 16
+#define IV_LEN 12
+#define HP_LEN 16
+#define TAG_LEN 16
+#define SAMPLE_LEN 16
+#define PN_MAX_LEN 4
+#define SECRET_LEN 32 /* SHA-256 */
+#define SALT_LEN 20
+#define VARINT_MAX ((UINT64_C(1) << 62) - 1)
+
+enum pkt_type { PKT_INITIAL, PKT_0RTT, PKT_HANDSHAKE, PKT_RETRY };
+
+struct version_info {
+  uint32_t first, last; /* version range */
+  uint8_t salt[SALT_LEN];
+  const char *key_label, *iv_label, *hp_label;
+  uint8_t type_of_bits[4]; /* long packet type bits -> enum pkt_type */
+};
+
+// clang-format off
+#define SALT_V1                                                                              \
+  {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,                               \
+   0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a}
+#define TYPES_V1 {PKT_INITIAL, PKT_0RTT, PKT_HANDSHAKE, PKT_RETRY}
+
+static const struct version_info versions[] = {
+    {QUIC_VERSION_1, QUIC_VERSION_1, SALT_V1, "quic key", "quic iv", "quic hp", TYPES_V1},
+    /* RFC 9369 3.2: the packet types are rotated by one. */
+    {QUIC_VERSION_2, QUIC_VERSION_2,
+     {0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
+      0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9},
+     "quicv2 key", "quicv2 iv", "quicv2 hp",
+     {PKT_RETRY, PKT_INITIAL, PKT_0RTT, PKT_HANDSHAKE}},
+    /* draft-ietf-quic-tls-29 5.2, kept until draft 32. */
+    {0xff00001du, 0xff000020u,
+     {0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
+      0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99},
+     "quic key", "quic iv", "quic hp", TYPES_V1},
+    /* Drafts 33 and 34 already used the final salt. */
+    {0xff000021u, 0xff000022u, SALT_V1, "quic key", "quic iv", "quic hp", TYPES_V1},
+};
+// clang-format on
+
+static const struct version_info *version_lookup(uint32_t version) {
+  for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++)
+    if (version >= versions[i].first && version <= versions[i].last)
+      return &versions[i];
+  return NULL;
+}
+
+/* RFC 9000 15: versions reserved to exercise version negotiation. */
+static bool version_is_grease(uint32_t version) {
+  return (version & 0x0f0f0f0fu) == 0x0a0a0a0au;
+}
+
+/* ------------------------------------------------------------------ */
+/* Wire helpers on the bounded reader                                  */
+
+/* RFC 9000 16: variable-length integer. */
+static uint64_t rd_varint(struct rd *r) {
+  uint8_t first = rd_u8(r);
+  size_t extra = ((size_t)1 << (first >> 6)) - 1;
+  uint64_t v = first & 0x3f;
+  for (size_t i = 0; i < extra; i++)
+    v = v << 8 | rd_u8(r);
+  return r->err ? 0 : v;
+}
+
+/* A varint length, then that many bytes. */
+static struct rd rd_varvec(struct rd *r) {
+  uint64_t len = rd_varint(r);
+  if (!r->err && len > r->n)
+    rd_need(r, SIZE_MAX); /* sets err */
+  return r->err ? rd_sub(r, 1) : rd_sub(r, (size_t)len);
+}
+
+static bool rd_same(const struct rd *a, const struct rd *b) {
+  return a->n == b->n && (a->n == 0 || memcmp(a->p, b->p, a->n) == 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Keys: HKDF through libcrypto                                        */
+
+struct keys {
+  uint8_t key[KEY_LEN], iv[IV_LEN], hp[HP_LEN];
+};
+
+static bool hkdf(int mode, const uint8_t *key, size_t key_len, const uint8_t *salt, size_t salt_len,
+                 const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len) {
+  EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+  EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+  OSSL_PARAM params[6], *p = params;
+  uint8_t empty = 0;
+
+  *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+  *p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+  /* An empty DCID is a zero-length key, which needs a valid pointer. */
+  *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, key_len ? (void *)key : &empty,
+                                           key_len);
+  if (salt)
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
+  if (info)
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len);
+  *p = OSSL_PARAM_construct_end();
+  bool ok = ctx && EVP_KDF_derive(ctx, out, out_len, params) == 1;
+  EVP_KDF_CTX_free(ctx);
+  EVP_KDF_free(kdf);
+  return ok;
+}
+
+/* RFC 8446 7.1 HKDF-Expand-Label with an empty context. */
+static bool expand_label(const uint8_t secret[SECRET_LEN], const char *label, uint8_t *out,
+                         size_t out_len) {
+  static const char prefix[] = "tls13 ";
+  size_t label_len = strlen(label), full_len = sizeof prefix - 1 + label_len;
+  uint8_t info[2 + 1 + 255 + 1];
+
+  if (full_len > 255 || out_len > 0xffff)
+    return false;
+  info[0] = (uint8_t)(out_len >> 8);
+  info[1] = (uint8_t)out_len;
+  info[2] = (uint8_t)full_len;
+  memcpy(info + 3, prefix, sizeof prefix - 1);
+  memcpy(info + 3 + sizeof prefix - 1, label, label_len);
+  info[3 + full_len] = 0; /* empty context */
+  return hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, secret, SECRET_LEN, NULL, 0, info, full_len + 4, out,
+              out_len);
+}
+
+static int derive_keys(const struct version_info *vi, const uint8_t *dcid, size_t dcid_len, int dir,
+                       struct keys *k) {
+  uint8_t initial[SECRET_LEN], side[SECRET_LEN];
+  bool ok;
+
+  if (dcid_len > CID_MAX)
+    return QUIC_ERR_HEADER;
+  ok = hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, dcid, dcid_len, vi->salt, SALT_LEN, NULL, 0, initial,
+            sizeof initial) &&
+       expand_label(initial, dir ? "server in" : "client in", side, sizeof side) &&
+       expand_label(side, vi->key_label, k->key, KEY_LEN) &&
+       expand_label(side, vi->iv_label, k->iv, IV_LEN) &&
+       expand_label(side, vi->hp_label, k->hp, HP_LEN);
+  return ok ? QUIC_OK : QUIC_ERR_LIBCRYPTO;
+}
+
+int quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len, int dir,
+                      uint8_t key[16], uint8_t iv[12], uint8_t hp[16]) {
+  const struct version_info *vi = version_lookup(version);
+  struct keys k;
+  int rc;
+
+  if (!vi)
+    return QUIC_ERR_VERSION;
+  rc = derive_keys(vi, dcid, dcid_len, dir, &k);
+  if (rc == QUIC_OK) {
+    memcpy(key, k.key, KEY_LEN);
+    memcpy(iv, k.iv, IV_LEN);
+    memcpy(hp, k.hp, HP_LEN);
+  }
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Long header                                                         */
+
+struct long_hdr {
+  const struct version_info *vi; /* NULL: VN or a version without Initial keys */
+  uint32_t version;
+  uint8_t first; /* first byte, still protected */
+  int type;      /* enum pkt_type, when vi */
+  struct rd dcid, scid;
+  struct rd header; /* from the first byte to the packet number */
+  struct rd body;   /* packet number and protected payload: Length bytes */
+  size_t pkt_len;   /* the whole packet */
+};
+
+/* Parse the long header at the start of dg and step dg past the packet
+ * (RFC 9000 17.2).  Packets whose length is unknown (Version Negotiation,
+ * Retry, unknown versions) take the rest of the datagram.  Returns a reason
+ * when malformed. */
+static const char *parse_long_header(struct rd *dg, struct long_hdr *h) {
+  struct rd r = *dg, rest;
+  uint64_t length;
+
+  memset(h, 0, sizeof *h);
+  h->first = rd_u8(&r);
+  h->version = rd_u32(&r);
+  h->dcid = rd_vec8(&r);
+  h->scid = rd_vec8(&r);
+  if (r.err)
+    return "truncated long header";
+  h->vi = version_lookup(h->version);
+  if (h->vi && (h->dcid.n > CID_MAX || h->scid.n > CID_MAX))
+    return "connection ID longer than 20 bytes";
+  if (h->vi)
+    h->type = h->vi->type_of_bits[(h->first >> 4) & 3];
+  if (!h->vi || h->type == PKT_RETRY) {
+    h->pkt_len = dg->n;
+    rd_bytes(dg, dg->n);
+    return NULL;
+  }
+  if (h->type == PKT_INITIAL)
+    rd_varvec(&r); /* token */
+  length = rd_varint(&r);
+  if (r.err)
+    return "truncated long header";
+  if (length > r.n)
+    return "packet Length beyond the datagram";
+  rest = *dg;
+  h->header = rd_sub(&rest, dg->n - r.n);
+  h->body = rd_sub(&r, (size_t)length);
+  h->pkt_len = dg->n - r.n;
+  *dg = r;
+  return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Packet protection                                                   */
+
+static bool aes_ecb_block(const uint8_t key[HP_LEN], const uint8_t in[16], uint8_t out[16]) {
+  EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+  int len = 0;
+  bool ok = c && EVP_EncryptInit_ex(c, EVP_aes_128_ecb(), NULL, key, NULL) == 1 &&
+            EVP_CIPHER_CTX_set_padding(c, 0) == 1 && EVP_EncryptUpdate(c, out, &len, in, 16) == 1 &&
+            len == 16;
+  EVP_CIPHER_CTX_free(c);
+  return ok;
+}
+
+struct span {
+  const uint8_t *p;
+  size_t n;
+};
+
+/* AES-128-GCM open; aad is given in pieces.  QUIC_OK, QUIC_ERR_AUTH or
+ * QUIC_ERR_LIBCRYPTO. */
+static int gcm_open(const struct keys *k, const uint8_t nonce[IV_LEN], const struct span *aad,
+                    size_t n_aad, struct span ct, const uint8_t *tag, uint8_t *out) {
+  EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+  int len = 0, final_len = 0, rc = QUIC_ERR_LIBCRYPTO;
+  bool ok = c && ct.n <= INT_MAX &&
+            EVP_DecryptInit_ex(c, EVP_aes_128_gcm(), NULL, NULL, NULL) == 1 &&
+            EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, IV_LEN, NULL) == 1 &&
+            EVP_DecryptInit_ex(c, NULL, NULL, k->key, nonce) == 1;
+
+  for (size_t i = 0; ok && i < n_aad; i++)
+    ok = aad[i].n == 0 || EVP_DecryptUpdate(c, NULL, &len, aad[i].p, (int)aad[i].n) == 1;
+  ok = ok && EVP_DecryptUpdate(c, out, &len, ct.p, (int)ct.n) == 1 &&
+       EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, (void *)tag) == 1;
+  if (ok)
+    rc = EVP_DecryptFinal_ex(c, out + len, &final_len) == 1 ? QUIC_OK : QUIC_ERR_AUTH;
+  EVP_CIPHER_CTX_free(c);
+  return rc;
+}
+
+/* RFC 9000 A.3: the packet number closest to the next expected one. */
+static uint64_t decode_pn(uint64_t expected, uint64_t truncated, unsigned bits) {
+  uint64_t win = UINT64_C(1) << bits, hwin = win / 2, mask = win - 1;
+  uint64_t candidate = (expected & ~mask) | truncated;
+
+  if (candidate + hwin <= expected && candidate < (UINT64_C(1) << 62) - win)
+    return candidate + win;
+  if (candidate > expected + hwin && candidate >= win)
+    return candidate - win;
+  return candidate;
+}
+
+struct opened {
+  size_t len;    /* plaintext bytes */
+  uint64_t pn;   /* full packet number */
+  uint8_t first; /* unprotected first byte */
+};
+
+/* Remove header protection (RFC 9001 5.4.1, 5.4.2) and open the payload
+ * (5.3) into out[0..cap). */
+static int open_packet(const struct keys *k, const struct long_hdr *h, uint64_t expected_pn,
+                       uint8_t *out, size_t cap, struct opened *o) {
+  struct rd body = h->body, ahead = h->body, header = h->header;
+  uint8_t mask[16], pn_bytes[PN_MAX_LEN], nonce[IV_LEN];
+  const uint8_t *sample, *pn_wire, *tag;
+  struct span aad[3], ct;
+  size_t pn_len;
+  uint64_t truncated = 0;
+
+  rd_bytes(&ahead, PN_MAX_LEN); /* the sample assumes a 4-byte packet number */
+  sample = rd_bytes(&ahead, SAMPLE_LEN);
+  if (!sample)
+    return QUIC_ERR_HEADER;
+  if (!aes_ecb_block(k->hp, sample, mask))
+    return QUIC_ERR_LIBCRYPTO;
+  o->first = h->first ^ (mask[0] & 0x0f);
+  pn_len = (size_t)(o->first & 3) + 1;
+  pn_wire = rd_bytes(&body, pn_len);
+  if (!pn_wire || body.n < TAG_LEN)
+    return QUIC_ERR_HEADER;
+  for (size_t i = 0; i < pn_len; i++) {
+    pn_bytes[i] = pn_wire[i] ^ mask[1 + i];
+    truncated = truncated << 8 | pn_bytes[i];
+  }
+  o->pn = decode_pn(expected_pn, truncated, (unsigned)pn_len * 8);
+  memcpy(nonce, k->iv, IV_LEN);
+  for (size_t i = 0; i < 8; i++)
+    nonce[IV_LEN - 1 - i] ^= (uint8_t)(o->pn >> (8 * i));
+  ct.n = body.n - TAG_LEN;
+  if (ct.n > cap)
+    return QUIC_ERR_SPACE;
+  ct.p = rd_bytes(&body, ct.n);
+  tag = rd_bytes(&body, TAG_LEN);
+  /* The AAD is the header as sent, with its protection removed. */
+  rd_u8(&header);
+  aad[0] = (struct span){&o->first, 1};
+  aad[1] = (struct span){header.p, header.n};
+  aad[2] = (struct span){pn_bytes, pn_len};
+  o->len = ct.n;
+  return gcm_open(k, nonce, aad, 3, ct, tag, out);
+}
+
+int quic_decrypt_initial(uint32_t version, const uint8_t *dcid, size_t dcid_len, int dir,
+                         const uint8_t *pkt, size_t n, uint8_t *out_plain, size_t *out_len,
+                         size_t *pkt_len) {
+  struct rd dg = rd_make(pkt, n);
+  struct long_hdr h;
+  struct keys k;
+  struct opened o;
+  int rc;
+
+  if (!version_lookup(version))
+    return QUIC_ERR_VERSION;
+  if (parse_long_header(&dg, &h))
+    return QUIC_ERR_HEADER;
+  if (h.version != version)
+    return QUIC_ERR_VERSION;
+  if (h.type != PKT_INITIAL)
+    return QUIC_ERR_NOT_INITIAL;
+  rc = derive_keys(h.vi, dcid, dcid_len, dir, &k);
+  if (rc == QUIC_OK)
+    rc = open_packet(&k, &h, 0, out_plain, *out_len, &o);
+  if (rc == QUIC_OK) {
+    *out_len = o.len;
+    if (pkt_len)
+      *pkt_len = h.pkt_len;
+  }
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The flow                                                            */
+
+/* An out-of-order CRYPTO piece; pieces never overlap. */
+struct held {
+  struct held *next;
+  uint64_t offset;
+  size_t len;
+  uint8_t data[];
+};
+
+struct crypto_stream {
+  uint64_t next_offset; /* every byte below was delivered */
+  struct held *held;    /* sorted by offset, owned */
+  size_t held_bytes;
+};
+
+struct key_cache {
+  bool valid;
+  uint32_t version;
+  struct keys k;
+};
+
+/* Owns the held CRYPTO pieces; everything else is inline. */
+struct quic_conn {
+  size_t max_crypto_bytes;
+  bool is_quic;
+  uint32_t first_version, client_version, server_version;
+  const char *malformed;
+  bool have_key_cid;
+  uint8_t key_cid[CID_MAX]; /* the client DCID the Initial keys derive from */
+  size_t key_cid_len;
+  struct key_cache cache[2];
+  struct crypto_stream stream[2];
+  uint64_t expected_pn[2]; /* largest Initial packet number + 1 */
+  struct quic_stats stats;
+};
+
+/* Where deliveries of the current datagram go. */
+struct delivery {
+  quic_crypto_fn fn;
+  void *ctx;
+  int dir;
+  uint32_t file_index;
+  uint64_t frame;
+  int64_t ts;
+};
+
+struct quic_conn *quic_conn_new(size_t max_crypto_bytes) {
+  struct quic_conn *q = calloc(1, sizeof *q);
+  if (q)
+    q->max_crypto_bytes = max_crypto_bytes;
+  return q;
+}
+
+void quic_conn_free(struct quic_conn *q) {
+  if (!q)
+    return;
+  for (int dir = 0; dir < 2; dir++) {
+    struct held *h = q->stream[dir].held;
+    while (h) {
+      struct held *next = h->next;
+      free(h);
+      h = next;
+    }
+  }
+  free(q);
+}
+
+uint32_t quic_conn_version(const struct quic_conn *q) {
+  if (q->server_version)
+    return q->server_version;
+  return q->client_version ? q->client_version : q->first_version;
+}
+
+const char *quic_conn_malformed(const struct quic_conn *q) {
+  return q->malformed;
+}
+
+const struct quic_stats *quic_conn_stats(const struct quic_conn *q) {
+  return &q->stats;
+}
+
+static void note_malformed(struct quic_conn *q, const char *reason) {
+  q->stats.malformed_packets++;
+  if (!q->malformed)
+    q->malformed = reason;
+}
+
+/* ------------------------------------------------------------------ */
+/* CRYPTO reassembly: first copy wins                                   */
+
+static void deliver(struct quic_conn *q, const struct delivery *dl, const uint8_t *data, size_t len,
+                    uint64_t offset) {
+  q->stats.crypto_bytes[dl->dir] += len;
+  if (dl->fn && len)
+    dl->fn(dl->ctx, dl->dir, data, len, offset, dl->file_index, dl->frame, dl->ts);
+}
+
+/* Keep data[0..len) (stream offset off) where no held piece covers it. */
+static void hold(struct quic_conn *q, int dir, uint64_t off, struct rd data) {
+  struct crypto_stream *s = &q->stream[dir];
+  struct held **link = &s->held;
+  uint64_t cur = off, end = off + data.n;
+
+  while (cur < end) {
+    struct held *h = *link;
+    if (h && h->offset + h->len <= cur) {
+      link = &h->next;
+      continue;
+    }
+    uint64_t piece_end = h && h->offset < end ? h->offset : end;
+    if (piece_end > cur) {
+      size_t len = (size_t)(piece_end - cur);
+      struct rd src = data;
+      rd_bytes(&src, (size_t)(cur - off));
+      struct held *piece = NULL;
+      if (len <= q->max_crypto_bytes - s->held_bytes)
+        piece = malloc(sizeof *piece + len);
+      if (piece) {
+        memcpy(piece->data, rd_bytes(&src, len), len);
+        piece->offset = cur;
+        piece->len = len;
+        piece->next = h;
+        *link = piece;
+        link = &piece->next;
+        s->held_bytes += len;
+      } else {
+        q->stats.crypto_bytes_refused += len;
+      }
+    }
+    if (!h || h->offset >= end)
+      break;
+    cur = h->offset + h->len;
+    link = &h->next;
+  }
+}
+
+/* Deliver held pieces that became contiguous. */
+static void drain(struct quic_conn *q, const struct delivery *dl) {
+  struct crypto_stream *s = &q->stream[dl->dir];
+
+  while (s->held && s->held->offset <= s->next_offset) {
+    struct held *h = s->held;
+    uint64_t end = h->offset + h->len;
+    if (end > s->next_offset) {
+      struct rd tail = rd_make(h->data, h->len);
+      rd_bytes(&tail, (size_t)(s->next_offset - h->offset));
+      deliver(q, dl, tail.p, tail.n, s->next_offset);
+      s->next_offset = end;
+    }
+    s->held = h->next;
+    s->held_bytes -= h->len;
+    free(h);
+  }
+}
+
+/* In-order data is delivered around held pieces: those came first. */
+static void crypto_data(struct quic_conn *q, const struct delivery *dl, uint64_t off,
+                        struct rd data) {
+  struct crypto_stream *s = &q->stream[dl->dir];
+  uint64_t end = off + data.n;
+
+  if (off > s->next_offset) {
+    hold(q, dl->dir, off, data);
+    return;
+  }
+  while (s->next_offset < end) {
+    drain(q, dl);
+    if (s->next_offset >= end)
+      break;
+    /* After drain() the first held piece, if any, starts beyond next_offset. */
+    uint64_t limit = s->held && s->held->offset < end ? s->held->offset : end;
+    struct rd part = data;
+    rd_bytes(&part, (size_t)(s->next_offset - off));
+    deliver(q, dl, part.p, (size_t)(limit - s->next_offset), s->next_offset);
+    s->next_offset = limit;
+  }
+  drain(q, dl);
+}
+
+/* ------------------------------------------------------------------ */
+/* Frames of an Initial packet (RFC 9000 12.4, 19)                     */
+
+static void skip_ack(struct rd *p, bool ecn) {
+  rd_varint(p); /* Largest Acknowledged */
+  rd_varint(p); /* ACK Delay */
+  uint64_t ranges = rd_varint(p);
+  rd_varint(p); /* First ACK Range */
+  /* Each range takes at least two bytes, so the reader ends the loop. */
+  for (uint64_t i = 0; i < ranges && !p->err; i++) {
+    rd_varint(p); /* Gap */
+    rd_varint(p); /* ACK Range Length */
+  }
+  for (int i = 0; ecn && i < 3; i++)
+    rd_varint(p); /* ECT0, ECT1, ECN-CE counts */
+}
+
+static const char *parse_frames(struct quic_conn *q, const struct delivery *dl, struct rd p) {
+  if (p.n == 0)
+    return "Initial packet without frames";
+  while (p.n && !p.err) {
+    uint64_t type = rd_varint(&p), off;
+    struct rd data;
+    switch (type) {
+    case 0x00: /* PADDING */
+    case 0x01: /* PING */
+      break;
+    case 0x02:
+    case 0x03:
+      skip_ack(&p, type == 0x03);
+      break;
+    case 0x06:
+      off = rd_varint(&p);
+      data = rd_varvec(&p);
+      if (p.err)
+        break;
+      if (off + data.n > VARINT_MAX) /* RFC 9000 19.6 */
+        return "CRYPTO frame beyond 2^62-1";
+      crypto_data(q, dl, off, data);
+      break;
+    case 0x1c:       /* CONNECTION_CLOSE (transport) */
+      rd_varint(&p); /* Error Code */
+      rd_varint(&p); /* Frame Type */
+      rd_varvec(&p); /* Reason Phrase */
+      break;
+    default: /* 0x1d, the application close, included: 12.4 Table 3 */
+      return "frame type not allowed in an Initial packet";
+    }
+  }
+  return p.err ? "truncated frame" : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Initial packets                                                     */
+
+static const struct keys *current_keys(struct quic_conn *q, int dir, const struct long_hdr *h) {
+  struct key_cache *c = &q->cache[dir];
+
+  if (!q->have_key_cid)
+    return NULL;
+  if (!c->valid || c->version != h->version) {
+    c->valid = derive_keys(h->vi, q->key_cid, q->key_cid_len, dir, &c->k) == QUIC_OK;
+    c->version = h->version;
+  }
+  return c->valid ? &c->k : NULL;
+}
+
+/* Open with the current keys; a client Initial that they do not open may
+ * start a new attempt (after a Retry): try keys from its own DCID. */
+static int open_initial(struct quic_conn *q, int dir, const struct long_hdr *h, uint8_t *out,
+                        struct opened *o) {
+  const struct keys *k = current_keys(q, dir, h);
+  int rc = k ? open_packet(k, h, q->expected_pn[dir], out, h->body.n, o) : QUIC_ERR_AUTH;
+  bool own_cid = q->have_key_cid && q->key_cid_len == h->dcid.n &&
+                 memcmp(q->key_cid, h->dcid.p, h->dcid.n) == 0;
+  struct keys fresh;
+
+  if (rc != QUIC_ERR_AUTH || dir != 0 || own_cid)
+    return rc;
+  rc = derive_keys(h->vi, h->dcid.p, h->dcid.n, 0, &fresh);
+  if (rc == QUIC_OK)
+    rc = open_packet(&fresh, h, q->expected_pn[dir], out, h->body.n, o);
+  if (rc != QUIC_OK)
+    return rc;
+  memcpy(q->key_cid, h->dcid.p, h->dcid.n);
+  q->key_cid_len = h->dcid.n;
+  q->have_key_cid = true;
+  q->cache[0] = (struct key_cache){true, h->version, fresh};
+  q->cache[1].valid = false;
+  return rc;
+}
+
+static void process_initial(struct quic_conn *q, const struct delivery *dl,
+                            const struct long_hdr *h) {
+  uint8_t *plain = malloc(h->body.n ? h->body.n : 1);
+  struct opened o;
+  const char *reason;
+  int rc;
+
+  q->stats.initial_packets++;
+  if (!plain) {
+    q->stats.initial_undecryptable++;
+    return;
+  }
+  rc = open_initial(q, dl->dir, h, plain, &o);
+  if (rc != QUIC_OK) {
+    q->stats.initial_undecryptable++;
+    if (rc == QUIC_ERR_HEADER)
+      note_malformed(q, "Initial packet too short for header protection");
+    else if (rc == QUIC_ERR_AUTH && (dl->dir == 0 || q->have_key_cid))
+      note_malformed(q, "Initial packet failed authentication");
+    free(plain);
+    return;
+  }
+  q->stats.initial_decrypted++;
+  if (o.pn >= q->expected_pn[dl->dir])
+    q->expected_pn[dl->dir] = o.pn + 1;
+  if (dl->dir)
+    q->server_version = h->version;
+  else if (!q->client_version)
+    q->client_version = h->version;
+  if (o.first & 0x0c) /* RFC 9000 17.2: reserved bits */
+    note_malformed(q, "reserved header bits set");
+  reason = parse_frames(q, dl, rd_make(plain, o.len));
+  if (reason)
+    note_malformed(q, reason);
+  free(plain);
+}
+
+/* Only for a flow not yet known to be QUIC: a long header with the fixed
+ * bit (RTP, the likeliest confusion, has it clear) of a version we know or
+ * a reserved one.  Version Negotiation answers such a packet, so it counts
+ * only in a flow already known. */
+static bool looks_like_quic(const uint8_t *d, size_t n) {
+  struct rd r = rd_make(d, n);
+  uint8_t first = rd_u8(&r);
+  uint32_t version = rd_u32(&r);
+
+  if (r.err || (first & 0xc0) != 0xc0)
+    return false;
+  return version_lookup(version) || version_is_grease(version);
+}
+
+bool quic_conn_datagram(struct quic_conn *q, int dir, const uint8_t *d, size_t n,
+                        uint32_t file_index, uint64_t frame, int64_t ts, quic_crypto_fn fn,
+                        void *ctx) {
+  struct delivery dl = {fn, ctx, dir ? 1 : 0, file_index, frame, ts};
+  struct rd dg = rd_make(d, n), first_dcid = {NULL, 0, false};
+  bool first = true;
+
+  if (!q->is_quic && !looks_like_quic(d, n))
+    return false;
+  q->is_quic = true;
+  q->stats.datagrams++;
+  while (dg.n) {
+    struct rd peek = dg;
+    struct long_hdr h;
+    const char *reason;
+    uint8_t b0 = rd_u8(&peek);
+    if (!(b0 & 0x80)) { /* a short header runs to the end; zeros are padding */
+      if (first || b0)
+        q->stats.skipped_packets++;
+      break;
+    }
+    reason = parse_long_header(&dg, &h);
+    if (reason) {
+      note_malformed(q, reason);
+      break;
+    }
+    if (!first && !rd_same(&h.dcid, &first_dcid)) { /* RFC 9000 12.2 */
+      q->stats.skipped_packets++;
+      break;
+    }
+    if (first && h.version && !q->first_version)
+      q->first_version = h.version;
+    first_dcid = h.dcid;
+    first = false;
+    if (h.vi && h.type == PKT_INITIAL)
+      process_initial(q, &dl, &h);
+    else if (h.vi && h.type == PKT_RETRY)
+      q->stats.retries++;
+    else
+      q->stats.skipped_packets++;
+  }
+  return true;
+}

@@ -1,0 +1,95 @@
+/*
+ * dissect/quic.h - QUIC Initial packets, passively (private to dissect/).
+ *
+ * QUIC protects its Initial packets with keys anyone can derive from the
+ * client's first Destination Connection ID (RFC 9001 5.2, RFC 9369 3.3), so
+ * a passive observer can read the CRYPTO frames that carry the ClientHello
+ * and ServerHello.  quic.c removes header protection, opens the AEAD, walks
+ * the frames and reassembles the CRYPTO data of each direction into the TLS
+ * handshake byte stream, delivered in order through a callback.  Handshake,
+ * 0-RTT and 1-RTT packets need keys from the TLS exchange and are skipped.
+ *
+ * Versions: 1 (RFC 9001), 2 (0x6b3343cf, RFC 9369), drafts 29-34.
+ */
+#ifndef TLSGRADE_DISSECT_QUIC_H
+#define TLSGRADE_DISSECT_QUIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define QUIC_VERSION_1 0x00000001u
+#define QUIC_VERSION_2 0x6b3343cfu
+
+/* In-order CRYPTO bytes of direction dir (0 client->server, 1 server->
+ * client): data[0..len) sits at stream offset offset_of_data.  Each byte is
+ * delivered once; file_index/frame/ts are those of the datagram that made
+ * the bytes contiguous. */
+typedef void (*quic_crypto_fn)(void *ctx, int dir, const uint8_t *data, size_t len,
+                               uint64_t offset_of_data, uint32_t file_index, uint64_t frame,
+                               int64_t ts);
+
+/* Counters of one flow, for the report: every cap hit is counted here. */
+struct quic_stats {
+  uint64_t datagrams;             /* datagrams given to quic_conn_datagram */
+  uint64_t initial_packets;       /* Initial packets parsed */
+  uint64_t initial_decrypted;     /* ... whose AEAD opened */
+  uint64_t initial_undecryptable; /* no keys yet, or authentication failed */
+  uint64_t skipped_packets;       /* Handshake, 0-RTT, 1-RTT, Retry, VN, other CIDs */
+  uint64_t retries;               /* Retry packets */
+  uint64_t malformed_packets;     /* packets with a malformed header or frames */
+  uint64_t crypto_bytes[2];       /* CRYPTO bytes delivered per direction */
+  uint64_t crypto_bytes_refused;  /* out-of-order bytes over max_crypto_bytes */
+};
+
+/* Per UDP flow; owns its buffers (held out-of-order CRYPTO data). */
+struct quic_conn;
+
+/* max_crypto_bytes: out-of-order CRYPTO bytes held per direction.
+ * NULL when out of memory. */
+struct quic_conn *quic_conn_new(size_t max_crypto_bytes);
+void quic_conn_free(struct quic_conn *q);
+
+/* One UDP datagram of direction dir.  Returns false when the datagram is not
+ * QUIC (the caller may try DTLS): the flow has not been seen to be QUIC and
+ * the datagram does not start with a long header (fixed bit set) of a known
+ * or reserved (RFC 9000 15) version.  Malformed QUIC returns true and sets
+ * quic_conn_malformed(); packets that cannot be opened are counted. */
+bool quic_conn_datagram(struct quic_conn *q, int dir, const uint8_t *d, size_t n,
+                        uint32_t file_index, uint64_t frame, int64_t ts, quic_crypto_fn fn,
+                        void *ctx);
+
+/* Version of the Initials decrypted (the server's when it answered), else of
+ * the first long header seen; 0 before any. */
+uint32_t quic_conn_version(const struct quic_conn *q);
+/* First malformation seen, a static string; NULL when none. */
+const char *quic_conn_malformed(const struct quic_conn *q);
+const struct quic_stats *quic_conn_stats(const struct quic_conn *q);
+
+/* For tests and tools: the building blocks. */
+enum quic_err {
+  QUIC_OK = 0,
+  QUIC_ERR_VERSION = -1,     /* no Initial keys known for this version */
+  QUIC_ERR_HEADER = -2,      /* truncated or malformed long header */
+  QUIC_ERR_NOT_INITIAL = -3, /* a long header, but not an Initial packet */
+  QUIC_ERR_AUTH = -4,        /* AEAD authentication failed */
+  QUIC_ERR_SPACE = -5,       /* output buffer too small */
+  QUIC_ERR_LIBCRYPTO = -6    /* libcrypto failed (memory, provider) */
+};
+
+/* Initial key, IV and header-protection key of side dir (0 client, 1
+ * server) for the client's Destination Connection ID dcid (<= 20 bytes).
+ * Returns QUIC_OK or a negative enum quic_err. */
+int quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len, int dir,
+                      uint8_t key[16], uint8_t iv[12], uint8_t hp[16]);
+
+/* Open the Initial packet at the start of pkt[0..n) sent by side dir, with
+ * keys from dcid.  On entry *out_len is the capacity of out_plain, on
+ * success the plaintext length (the frames).  *pkt_len (may be NULL) gets
+ * the packet's length within pkt, to step to a coalesced packet.  Returns
+ * QUIC_OK or a negative enum quic_err. */
+int quic_decrypt_initial(uint32_t version, const uint8_t *dcid, size_t dcid_len, int dir,
+                         const uint8_t *pkt, size_t n, uint8_t *out_plain, size_t *out_len,
+                         size_t *pkt_len);
+
+#endif
