@@ -1,0 +1,938 @@
+/*
+ * dissect/hello.c - ClientHello, ServerHello, HelloRetryRequest and the
+ * SSLv2 hellos; JA3 / JA3S / JA4 fingerprints of them.
+ *
+ * Every wire byte is read through struct rd (rd.h).  A fault in the fixed
+ * part of a hello ends the parse; a fault inside one extension is recorded
+ * (first reason wins) and the next extension is still read, as the
+ * extension framing tells where it starts.  Owned arrays are allocated at
+ * their exact size, counted from the reader first, so their size is
+ * bounded by the message.
+ */
+#include "dissect/internal.h"
+
+#include <openssl/evp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXT_SERVER_NAME 0
+#define EXT_STATUS_REQUEST 5
+#define EXT_SUPPORTED_GROUPS 10
+#define EXT_EC_POINT_FORMATS 11
+#define EXT_SIGNATURE_ALGORITHMS 13
+#define EXT_HEARTBEAT 15
+#define EXT_ALPN 16
+#define EXT_SCT 18
+#define EXT_PADDING 21
+#define EXT_ENCRYPT_THEN_MAC 22
+#define EXT_EXTENDED_MASTER_SECRET 23
+#define EXT_SESSION_TICKET 35
+#define EXT_KEY_SHARE_DRAFT 40 /* key_share of draft-ietf-tls-tls13 before -23 */
+#define EXT_PRE_SHARED_KEY 41
+#define EXT_EARLY_DATA 42
+#define EXT_SUPPORTED_VERSIONS 43
+#define EXT_PSK_KEY_EXCHANGE_MODES 45
+#define EXT_POST_HANDSHAKE_AUTH 49
+#define EXT_KEY_SHARE 51
+#define EXT_ECH 65037
+#define EXT_RENEGOTIATION_INFO 65281
+#define EXT_ESNI 0xffce
+
+#define SUITE_EMPTY_RENEGOTIATION_INFO_SCSV 0x00ff
+#define SUITE_FALLBACK_SCSV 0x5600
+
+static const char nomem_client[] = "client_hello: out of memory";
+static const char nomem_server[] = "server_hello: out of memory";
+
+/* RFC 8446 4.1.3: the ServerHello random of a HelloRetryRequest. */
+static const uint8_t hrr_random[32] = {
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+/* RFC 8446 4.1.3: last 8 bytes of the random of a server that could do
+ * TLS 1.3 but answers TLS 1.2 (…01) or TLS 1.1 and below (…00). */
+static const uint8_t downgrade_tls12[8] = {0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01};
+static const uint8_t downgrade_tls11[8] = {0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00};
+
+enum dec { DEC_OK, DEC_BAD, DEC_NOMEM };
+
+/* RFC 8701: 0x?A?A with both bytes equal.  Own copy so that this file
+ * does not depend on registry.c. */
+static bool grease(uint16_t v) {
+  return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
+
+static void keep(const char **reason, const char *r) {
+  if (!*reason)
+    *reason = r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Copies out of the reader, at exact size                             */
+
+/* The rest of `r` as an owned string (NUL added); p stays NULL when empty. */
+static enum dec str_take(struct tls_str *out, struct rd *r) {
+  if (r->err)
+    return DEC_BAD;
+  size_t n = r->n;
+  const uint8_t *src = rd_bytes(r, n);
+  if (n == 0)
+    return DEC_OK;
+  uint8_t *p = malloc(n + 1);
+  if (!p)
+    return DEC_NOMEM;
+  memcpy(p, src, n);
+  p[n] = 0;
+  free(out->p);
+  out->p = p;
+  out->n = n;
+  return DEC_OK;
+}
+
+/* The rest of `r` as big-endian u16 values; an odd length is malformed. */
+static enum dec u16s_take(struct tls_u16s *out, struct rd *r) {
+  if (r->err || r->n % 2)
+    return DEC_BAD;
+  size_t n = r->n / 2;
+  if (n == 0)
+    return DEC_OK;
+  uint16_t *v = malloc(n * sizeof *v);
+  if (!v)
+    return DEC_NOMEM;
+  for (size_t i = 0; i < n; i++)
+    v[i] = rd_u16(r);
+  free(out->v);
+  out->v = v;
+  out->n = n;
+  return DEC_OK;
+}
+
+/* A vector body read completely and nothing after it. */
+static enum dec done(enum dec d, const struct rd *outer, const struct rd *inner) {
+  if (d != DEC_OK)
+    return d;
+  return rd_done(outer) && rd_done(inner) ? DEC_OK : DEC_BAD;
+}
+
+/* ------------------------------------------------------------------ */
+/* ClientHello extensions                                              */
+
+/* RFC 6066 3: keep the first host_name. */
+static enum dec ch_server_name(struct tls_client_hello *ch, struct rd *data) {
+  struct rd list = rd_vec16(data);
+  if (list.n == 0)
+    return DEC_BAD;
+  bool empty_name = false;
+  while (list.n && !list.err) {
+    uint8_t name_type = rd_u8(&list);
+    struct rd name = rd_vec16(&list);
+    empty_name |= !list.err && name.n == 0;
+    if (!list.err && name_type == 0 && !ch->sni.p && str_take(&ch->sni, &name) == DEC_NOMEM)
+      return DEC_NOMEM;
+  }
+  return done(empty_name ? DEC_BAD : DEC_OK, data, &list);
+}
+
+static enum dec ch_groups(struct tls_client_hello *ch, struct rd *data) {
+  struct rd list = rd_vec16(data);
+  return done(u16s_take(&ch->groups, &list), data, &list);
+}
+
+static enum dec ch_point_formats(struct tls_client_hello *ch, struct rd *data) {
+  struct rd list = rd_vec8(data);
+  return done(str_take(&ch->ec_point_formats, &list), data, &list);
+}
+
+static enum dec ch_sig_algs(struct tls_client_hello *ch, struct rd *data) {
+  struct rd list = rd_vec16(data);
+  return done(u16s_take(&ch->sig_algs, &list), data, &list);
+}
+
+static enum dec ch_versions(struct tls_client_hello *ch, struct rd *data) {
+  struct rd list = rd_vec8(data);
+  return done(u16s_take(&ch->versions, &list), data, &list);
+}
+
+/* RFC 7301 3.1: ProtocolName protocol_name_list<2..2^16-1>, names <1..2^8-1>. */
+static enum dec ch_alpn(struct tls_client_hello *ch, struct rd *data) {
+  struct rd list = rd_vec16(data);
+  size_t n = 0;
+  for (struct rd count = list; count.n && !count.err;) {
+    rd_vec8(&count);
+    n += !count.err;
+  }
+  if (list.err || n == 0)
+    return DEC_BAD;
+  struct tls_str *names = calloc(n, sizeof *names);
+  if (!names)
+    return DEC_NOMEM;
+  ch->alpn = names;
+  bool empty_name = false;
+  for (size_t i = 0; i < n; i++) {
+    struct rd name = rd_vec8(&list);
+    if (list.err)
+      break;
+    empty_name |= name.n == 0;
+    if (str_take(&names[i], &name) == DEC_NOMEM)
+      return DEC_NOMEM;
+    ch->n_alpn = i + 1;
+  }
+  return empty_name ? DEC_BAD : done(DEC_OK, data, &list);
+}
+
+/* RFC 8446 4.2.8: KeyShareEntry client_shares<0..2^16-1>; keep the groups
+ * (of the first key_share when a draft one comes too). */
+static enum dec ch_key_share(struct tls_client_hello *ch, struct rd *data) {
+  if (ch->key_share_groups.v)
+    return DEC_OK;
+  struct rd list = rd_vec16(data);
+  size_t n = 0;
+  for (struct rd count = list; count.n && !count.err;) {
+    rd_u16(&count);
+    rd_vec16(&count);
+    n += !count.err;
+  }
+  if (list.err)
+    return DEC_BAD;
+  if (n == 0)
+    return done(DEC_OK, data, &list);
+  uint16_t *groups = malloc(n * sizeof *groups);
+  if (!groups)
+    return DEC_NOMEM;
+  ch->key_share_groups.v = groups;
+  for (size_t i = 0; i < n; i++) {
+    uint16_t group = rd_u16(&list);
+    rd_vec16(&list);
+    if (list.err)
+      break;
+    groups[i] = group;
+    ch->key_share_groups.n = i + 1;
+  }
+  return done(DEC_OK, data, &list);
+}
+
+static enum dec ch_psk_modes(struct tls_client_hello *ch, struct rd *data) {
+  (void)ch;
+  /* RFC 8446 4.2.9: PskKeyExchangeMode ke_modes<1..255>. */
+  struct rd modes = rd_vec8(data);
+  bool empty = modes.n == 0;
+  rd_bytes(&modes, modes.n);
+  return done(empty ? DEC_BAD : DEC_OK, data, &modes);
+}
+
+/* RFC 6520 2: HeartbeatMode mode (1 peer_allowed_to_send, 2 not). */
+static enum dec heartbeat_mode(struct rd *data, uint8_t *mode) {
+  *mode = rd_u8(data);
+  return rd_done(data) ? DEC_OK : DEC_BAD;
+}
+
+/* RFC 5746 3.2: opaque renegotiated_connection<0..255>. */
+static enum dec reneg_connection(struct rd *data) {
+  struct rd verify = rd_vec8(data);
+  rd_bytes(&verify, verify.n);
+  return done(DEC_OK, data, &verify);
+}
+
+static enum dec ch_heartbeat(struct tls_client_hello *ch, struct rd *data) {
+  ch->heartbeat = true;
+  return heartbeat_mode(data, &ch->heartbeat_mode);
+}
+
+static enum dec ch_reneg(struct tls_client_hello *ch, struct rd *data) {
+  ch->reneg_info = true;
+  return reneg_connection(data);
+}
+
+static enum dec ch_session_ticket(struct tls_client_hello *ch, struct rd *data) {
+  ch->session_ticket = true;
+  ch->session_ticket_nonempty = data->n > 0;
+  rd_bytes(data, data->n);
+  return DEC_OK;
+}
+
+/* Extensions whose presence is the fact; their content is not checked. */
+struct flag_ext {
+  uint16_t type;
+  size_t offset; /* of the bool in the hello struct */
+};
+
+static const struct flag_ext ch_flags[] = {
+    {EXT_STATUS_REQUEST, offsetof(struct tls_client_hello, status_request)},
+    {EXT_SCT, offsetof(struct tls_client_hello, sct)},
+    {EXT_PADDING, offsetof(struct tls_client_hello, padding)},
+    {EXT_ENCRYPT_THEN_MAC, offsetof(struct tls_client_hello, etm)},
+    {EXT_EXTENDED_MASTER_SECRET, offsetof(struct tls_client_hello, ems)},
+    {EXT_PRE_SHARED_KEY, offsetof(struct tls_client_hello, psk)},
+    {EXT_EARLY_DATA, offsetof(struct tls_client_hello, early_data)},
+    {EXT_POST_HANDSHAKE_AUTH, offsetof(struct tls_client_hello, post_handshake_auth)},
+    {EXT_ECH, offsetof(struct tls_client_hello, ech)},
+    {EXT_ESNI, offsetof(struct tls_client_hello, esni)},
+};
+
+/* Set the flag of `type` in `hello` if it is one; false otherwise. */
+static bool set_flag(void *hello, const struct flag_ext *flags, size_t n, uint16_t type) {
+  for (size_t i = 0; i < n; i++) {
+    if (flags[i].type == type) {
+      *(bool *)((char *)hello + flags[i].offset) = true;
+      return true;
+    }
+  }
+  return false;
+}
+
+struct ch_decoder {
+  uint16_t type;
+  const char *reason;
+  enum dec (*decode)(struct tls_client_hello *ch, struct rd *data);
+};
+
+static const struct ch_decoder ch_decoders[] = {
+    {EXT_SERVER_NAME, "client_hello: server_name", ch_server_name},
+    {EXT_SUPPORTED_GROUPS, "client_hello: supported_groups", ch_groups},
+    {EXT_EC_POINT_FORMATS, "client_hello: ec_point_formats", ch_point_formats},
+    {EXT_SIGNATURE_ALGORITHMS, "client_hello: signature_algorithms", ch_sig_algs},
+    {EXT_HEARTBEAT, "client_hello: heartbeat", ch_heartbeat},
+    {EXT_ALPN, "client_hello: application_layer_protocol_negotiation", ch_alpn},
+    {EXT_SESSION_TICKET, "client_hello: session_ticket", ch_session_ticket},
+    {EXT_SUPPORTED_VERSIONS, "client_hello: supported_versions", ch_versions},
+    {EXT_PSK_KEY_EXCHANGE_MODES, "client_hello: psk_key_exchange_modes", ch_psk_modes},
+    {EXT_KEY_SHARE, "client_hello: key_share", ch_key_share},
+    {EXT_KEY_SHARE_DRAFT, "client_hello: key_share", ch_key_share},
+    {EXT_RENEGOTIATION_INFO, "client_hello: renegotiation_info", ch_reneg},
+};
+
+static const char *ch_extension(struct tls_client_hello *ch, uint16_t type, struct rd data) {
+  if (set_flag(ch, ch_flags, sizeof ch_flags / sizeof ch_flags[0], type))
+    return NULL;
+  for (size_t i = 0; i < sizeof ch_decoders / sizeof ch_decoders[0]; i++) {
+    if (ch_decoders[i].type != type)
+      continue;
+    enum dec d = ch_decoders[i].decode(ch, &data);
+    return d == DEC_OK ? NULL : d == DEC_NOMEM ? nomem_client : ch_decoders[i].reason;
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* The extension block, shared by both hellos                          */
+
+struct ext_block {
+  struct rd exts;          /* the extensions still to walk */
+  struct tls_u16s *types;  /* the hello's type list, filled in wire order */
+  size_t n;                /* extensions that fit completely */
+  bool complete;           /* well-formed and inside the message */
+  uint8_t seen[65536 / 8]; /* one bit per type, for duplicates */
+};
+
+/* Open the optional extension block at the end of a hello and allocate the
+ * type list at its exact size; NULL when out of memory.  A block longer
+ * than the message is walked as far as it goes (complete = false). */
+static struct ext_block *ext_open(struct rd *body, struct tls_u16s *types) {
+  struct ext_block *blk = calloc(1, sizeof *blk);
+  if (!blk)
+    return NULL;
+  size_t declared = rd_u16(body);
+  blk->complete = !body->err && declared <= body->n;
+  blk->exts = rd_sub(body, declared <= body->n ? declared : body->n);
+  for (struct rd count = blk->exts; count.n && !count.err;) {
+    rd_u16(&count);
+    rd_vec16(&count);
+    blk->complete &= !count.err;
+    blk->n += !count.err;
+  }
+  blk->types = types;
+  if (blk->n && !(types->v = malloc(blk->n * sizeof *types->v))) {
+    free(blk);
+    return NULL;
+  }
+  return blk;
+}
+
+/* The next complete extension, or false at the end.  *dup: its type came
+ * before (RFC 8446 4.2: "There MUST NOT be more than one extension of the
+ * same type in a given extension block"). */
+static bool ext_next(struct ext_block *blk, uint16_t *type, struct rd *data, bool *dup) {
+  if (blk->types->n == blk->n)
+    return false;
+  *type = rd_u16(&blk->exts);
+  *data = rd_vec16(&blk->exts);
+  blk->types->v[blk->types->n++] = *type;
+  uint8_t bit = (uint8_t)(1u << (*type & 7));
+  *dup = blk->seen[*type >> 3] & bit;
+  blk->seen[*type >> 3] |= bit;
+  return true;
+}
+
+/* Returns the first fault; *complete tells whether the framing was whole. */
+static const char *ch_extensions(struct tls_client_hello *ch, struct rd *body, bool *complete) {
+  struct ext_block *blk = ext_open(body, &ch->extensions);
+  if (!blk)
+    return nomem_client;
+  *complete = blk->complete;
+  const char *reason = blk->complete ? NULL : "client_hello: extensions length";
+  uint16_t type;
+  struct rd data;
+  bool dup;
+  while (ext_next(blk, &type, &data, &dup)) {
+    if (dup) {
+      keep(&reason, "client_hello: duplicate extension");
+      continue;
+    }
+    /* RFC 8446 4.2.11: pre_shared_key MUST be the last extension. */
+    if (type == EXT_PRE_SHARED_KEY && ch->extensions.n != blk->n)
+      keep(&reason, "client_hello: pre_shared_key not last");
+    keep(&reason, ch_extension(ch, type, data));
+  }
+  free(blk);
+  return reason;
+}
+
+/* ------------------------------------------------------------------ */
+/* Fingerprints                                                        */
+
+static const char hex_digits[] = "0123456789abcdef";
+
+static EVP_MD_CTX *md_open(const EVP_MD *md) {
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  if (ctx && !EVP_DigestInit_ex(ctx, md, NULL)) {
+    EVP_MD_CTX_free(ctx);
+    return NULL;
+  }
+  return ctx;
+}
+
+/* Finish the digest into the hex of its first n_bytes (out: 2n+1 chars). */
+static bool md_close(EVP_MD_CTX *ctx, size_t n_bytes, char *out) {
+  uint8_t md[EVP_MAX_MD_SIZE];
+  unsigned md_len = 0;
+  bool ok = EVP_DigestFinal_ex(ctx, md, &md_len) && md_len >= n_bytes;
+  EVP_MD_CTX_free(ctx);
+  for (size_t i = 0; ok && i < n_bytes; i++) {
+    out[2 * i] = hex_digits[md[i] >> 4];
+    out[2 * i + 1] = hex_digits[md[i] & 15];
+  }
+  if (ok)
+    out[2 * n_bytes] = 0;
+  return ok;
+}
+
+static void md_text(EVP_MD_CTX *ctx, const char *fmt, unsigned v) {
+  char text[12];
+  int len = snprintf(text, sizeof text, fmt, v);
+  EVP_DigestUpdate(ctx, text, (size_t)len);
+}
+
+/* Feed a list as text: decimal joined by '-' (JA3) or 4-digit hex joined
+ * by ',' (JA4); GREASE left out when asked. */
+static void md_list(EVP_MD_CTX *ctx, const uint16_t *v, size_t n, bool skip_grease, bool ja4_hex) {
+  bool first = true;
+  for (size_t i = 0; i < n; i++) {
+    if (skip_grease && grease(v[i]))
+      continue;
+    md_text(ctx, ja4_hex ? (first ? "%04x" : ",%04x") : (first ? "%u" : "-%u"), v[i]);
+    first = false;
+  }
+}
+
+/* JA3 (salesforce/ja3): MD5 of
+ * "SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats",
+ * GREASE (RFC 8701) left out of every list. */
+static void ja3_client(struct tls_client_hello *ch) {
+  EVP_MD_CTX *ctx = md_open(EVP_md5());
+  if (!ctx)
+    return;
+  md_text(ctx, "%u,", ch->legacy_version);
+  md_list(ctx, ch->ciphers.v, ch->ciphers.n, true, false);
+  EVP_DigestUpdate(ctx, ",", 1);
+  md_list(ctx, ch->extensions.v, ch->extensions.n, true, false);
+  EVP_DigestUpdate(ctx, ",", 1);
+  md_list(ctx, ch->groups.v, ch->groups.n, true, false);
+  EVP_DigestUpdate(ctx, ",", 1);
+  for (size_t i = 0; i < ch->ec_point_formats.n; i++)
+    md_text(ctx, i ? "-%u" : "%u", ch->ec_point_formats.p[i]);
+  md_close(ctx, 16, ch->ja3);
+}
+
+/* JA3S: MD5 of "SSLVersion,Cipher,Extensions" (extensions as sent). */
+static void ja3_server(struct tls_server_hello *sh) {
+  EVP_MD_CTX *ctx = md_open(EVP_md5());
+  if (!ctx)
+    return;
+  md_text(ctx, "%u,", sh->legacy_version);
+  md_text(ctx, "%u,", sh->cipher);
+  md_list(ctx, sh->extensions.v, sh->extensions.n, false, false);
+  md_close(ctx, 16, sh->ja3s);
+}
+
+/* ------------------------------------------------------------------ */
+/* ClientHello                                                         */
+
+static void scsv_flags(struct tls_client_hello *ch) {
+  for (size_t i = 0; i < ch->ciphers.n; i++) {
+    ch->fallback_scsv |= ch->ciphers.v[i] == SUITE_FALLBACK_SCSV;
+    ch->empty_reneg_scsv |= ch->ciphers.v[i] == SUITE_EMPTY_RENEGOTIATION_INFO_SCSV;
+  }
+}
+
+static void client_reset(struct tls_client_hello *ch) {
+  struct tls_at at = ch->at;
+  uint16_t record_version = ch->record_version;
+  hello_client_clear(ch);
+  ch->at = at;
+  ch->record_version = record_version;
+}
+
+/* RFC 8446 4.1.2 / RFC 5246 7.4.1.2 / RFC 6347 4.2.1, up to the extensions.
+ * Returns false when the message cannot be read further; *reason gets the
+ * first fault either way. */
+static bool ch_fixed(struct tls_client_hello *ch, struct rd *body, bool dtls, const char **reason) {
+  ch->legacy_version = rd_u16(body);
+  if (!rd_bytes(body, 32))
+    return keep(reason, "client_hello: random"), false;
+  struct rd session_id = rd_vec8(body);
+  if (body->err)
+    return keep(reason, "client_hello: session_id length"), false;
+  if (session_id.n > 32)
+    keep(reason, "client_hello: session_id length");
+  if (str_take(&ch->session_id, &session_id) == DEC_NOMEM)
+    return keep(reason, nomem_client), false;
+  if (dtls) {
+    rd_vec8(body); /* RFC 6347 4.2.1 cookie, not kept */
+    if (body->err)
+      return keep(reason, "client_hello: cookie length"), false;
+  }
+  /* cipher_suites<2..2^16-2>: empty or odd is malformed */
+  struct rd suites = rd_vec16(body);
+  if (body->err)
+    return keep(reason, "client_hello: cipher_suites length"), false;
+  enum dec d = suites.n ? u16s_take(&ch->ciphers, &suites) : DEC_BAD;
+  if (d == DEC_NOMEM)
+    return keep(reason, nomem_client), false;
+  if (d == DEC_BAD)
+    keep(reason, "client_hello: cipher_suites length");
+  scsv_flags(ch);
+  /* compression_methods<1..2^8-1> */
+  struct rd methods = rd_vec8(body);
+  if (body->err)
+    return keep(reason, "client_hello: compression length"), false;
+  if (methods.n == 0)
+    keep(reason, "client_hello: compression length");
+  if (str_take(&ch->compression, &methods) == DEC_NOMEM)
+    return keep(reason, nomem_client), false;
+  return true;
+}
+
+const char *hello_parse_client(struct tls_client_hello *ch, struct rd body, bool dtls) {
+  client_reset(ch);
+  const char *reason = NULL;
+  if (!ch_fixed(ch, &body, dtls, &reason))
+    return reason;
+  bool fixed_ok = reason == NULL, complete = true;
+  /* Extensions may be absent altogether (SSL 3.0, early TLS clients). */
+  if (body.n)
+    keep(&reason, ch_extensions(ch, &body, &complete));
+  if (complete && body.n)
+    keep(&reason, "client_hello: trailing bytes");
+  if (fixed_ok && complete)
+    ja3_client(ch);
+  return reason;
+}
+
+/* ------------------------------------------------------------------ */
+/* ServerHello / HelloRetryRequest                                     */
+
+static enum dec sh_version(struct tls_server_hello *sh, struct rd *data) {
+  sh->selected_version = rd_u16(data);
+  return rd_done(data) ? DEC_OK : DEC_BAD;
+}
+
+/* RFC 8446 4.2.8: ServerHello KeyShareEntry, or the HRR's selected_group. */
+static enum dec sh_key_share(struct tls_server_hello *sh, struct rd *data) {
+  sh->key_share_group = rd_u16(data);
+  if (!sh->hello_retry) {
+    struct rd key = rd_vec16(data);
+    rd_bytes(&key, key.n);
+    if (key.n || key.err)
+      return DEC_BAD;
+  }
+  return rd_done(data) ? DEC_OK : DEC_BAD;
+}
+
+/* RFC 7301 3.1: the server answers with exactly one name. */
+static enum dec sh_alpn(struct tls_server_hello *sh, struct rd *data) {
+  struct rd list = rd_vec16(data);
+  struct rd name = rd_vec8(&list);
+  if (list.err || name.n == 0)
+    return DEC_BAD;
+  return done(str_take(&sh->alpn, &name), data, &list);
+}
+
+static enum dec sh_heartbeat(struct tls_server_hello *sh, struct rd *data) {
+  sh->heartbeat = true;
+  return heartbeat_mode(data, &sh->heartbeat_mode);
+}
+
+static enum dec sh_reneg(struct tls_server_hello *sh, struct rd *data) {
+  sh->reneg_info = true;
+  return reneg_connection(data);
+}
+
+static const struct flag_ext sh_flags[] = {
+    {EXT_STATUS_REQUEST, offsetof(struct tls_server_hello, status_request)},
+    {EXT_SCT, offsetof(struct tls_server_hello, sct)},
+    {EXT_ENCRYPT_THEN_MAC, offsetof(struct tls_server_hello, etm)},
+    {EXT_EXTENDED_MASTER_SECRET, offsetof(struct tls_server_hello, ems)},
+    {EXT_SESSION_TICKET, offsetof(struct tls_server_hello, session_ticket)},
+};
+
+struct sh_decoder {
+  uint16_t type;
+  const char *reason;
+  enum dec (*decode)(struct tls_server_hello *sh, struct rd *data);
+};
+
+static const struct sh_decoder sh_decoders[] = {
+    {EXT_SUPPORTED_VERSIONS, "server_hello: supported_versions", sh_version},
+    {EXT_KEY_SHARE, "server_hello: key_share", sh_key_share},
+    {EXT_ALPN, "server_hello: application_layer_protocol_negotiation", sh_alpn},
+    {EXT_HEARTBEAT, "server_hello: heartbeat", sh_heartbeat},
+    {EXT_RENEGOTIATION_INFO, "server_hello: renegotiation_info", sh_reneg},
+};
+
+static const char *sh_extension(struct tls_server_hello *sh, uint16_t type, struct rd data) {
+  if (set_flag(sh, sh_flags, sizeof sh_flags / sizeof sh_flags[0], type))
+    return NULL;
+  for (size_t i = 0; i < sizeof sh_decoders / sizeof sh_decoders[0]; i++) {
+    if (sh_decoders[i].type != type)
+      continue;
+    enum dec d = sh_decoders[i].decode(sh, &data);
+    return d == DEC_OK ? NULL : d == DEC_NOMEM ? nomem_server : sh_decoders[i].reason;
+  }
+  return NULL;
+}
+
+static const char *sh_extensions(struct tls_server_hello *sh, struct rd *body, bool *complete) {
+  struct ext_block *blk = ext_open(body, &sh->extensions);
+  if (!blk)
+    return nomem_server;
+  *complete = blk->complete;
+  const char *reason = blk->complete ? NULL : "server_hello: extensions length";
+  uint16_t type;
+  struct rd data;
+  bool dup;
+  while (ext_next(blk, &type, &data, &dup))
+    keep(&reason, dup ? "server_hello: duplicate extension" : sh_extension(sh, type, data));
+  free(blk);
+  return reason;
+}
+
+static void server_reset(struct tls_server_hello *sh) {
+  struct tls_at at = sh->at;
+  uint16_t record_version = sh->record_version;
+  hello_server_clear(sh);
+  sh->at = at;
+  sh->record_version = record_version;
+}
+
+/* `random`: the 32-byte ServerHello.random. */
+static void sh_random(struct tls_server_hello *sh, struct rd random) {
+  struct rd whole = random;
+  if (memcmp(rd_bytes(&whole, 32), hrr_random, sizeof hrr_random) == 0) {
+    sh->hello_retry = true;
+    return;
+  }
+  rd_bytes(&random, 24);
+  const uint8_t *tail = rd_bytes(&random, 8);
+  if (memcmp(tail, downgrade_tls12, 8) == 0)
+    memcpy(sh->downgrade, "DOWNGRD01", 10);
+  else if (memcmp(tail, downgrade_tls11, 8) == 0)
+    memcpy(sh->downgrade, "DOWNGRD00", 10);
+}
+
+/* RFC 8446 4.1.3 / RFC 5246 7.4.1.3.  A DTLS ServerHello has the same
+ * layout (the cookie travels in HelloVerifyRequest). */
+const char *hello_parse_server(struct tls_server_hello *sh, struct rd body, bool dtls) {
+  (void)dtls;
+  server_reset(sh);
+  sh->legacy_version = rd_u16(&body);
+  sh->version = sh->legacy_version;
+  struct rd random = rd_sub(&body, 32);
+  if (body.err)
+    return "server_hello: random";
+  sh_random(sh, random);
+  struct rd session_id = rd_vec8(&body);
+  if (body.err)
+    return "server_hello: session_id length";
+  const char *reason = session_id.n > 32 ? "server_hello: session_id length" : NULL;
+  bool reason_fixed = reason != NULL;
+  if (str_take(&sh->session_id, &session_id) == DEC_NOMEM)
+    return nomem_server;
+  sh->cipher = rd_u16(&body);
+  if (body.err)
+    return "server_hello: cipher_suite";
+  sh->compression = rd_u8(&body);
+  if (body.err)
+    return "server_hello: compression_method";
+  bool complete = true;
+  if (body.n)
+    keep(&reason, sh_extensions(sh, &body, &complete));
+  if (complete && body.n)
+    keep(&reason, "server_hello: trailing bytes");
+  if (sh->selected_version)
+    sh->version = sh->selected_version;
+  if (complete && !reason_fixed)
+    ja3_server(sh);
+  return reason;
+}
+
+/* ------------------------------------------------------------------ */
+/* SSLv2 (draft-hickman-netscape-ssl-00, RFC 6101 E.2)                 */
+
+/* TLS suites in an SSLv2 CLIENT-HELLO are the specs {0x00, hi, lo}. */
+static enum dec v2_tls_suites(struct tls_client_hello *ch) {
+  size_t n = 0;
+  for (size_t i = 0; i < ch->n_sslv2_ciphers; i++)
+    n += ch->sslv2_ciphers[i] >> 16 == 0;
+  if (n == 0)
+    return DEC_OK;
+  uint16_t *v = malloc(n * sizeof *v);
+  if (!v)
+    return DEC_NOMEM;
+  ch->ciphers.v = v;
+  for (size_t i = 0; i < ch->n_sslv2_ciphers; i++) {
+    uint32_t spec = ch->sslv2_ciphers[i];
+    if (spec >> 16 == 0)
+      v[ch->ciphers.n++] = (uint16_t)spec;
+  }
+  scsv_flags(ch);
+  return DEC_OK;
+}
+
+/* Cipher specs (3 bytes each) into an exact-size array. */
+static enum dec v2_specs(struct rd *specs, uint32_t **out, size_t *n_out) {
+  if (specs->err || specs->n % 3)
+    return DEC_BAD;
+  size_t n = specs->n / 3;
+  if (n == 0)
+    return DEC_OK;
+  uint32_t *v = malloc(n * sizeof *v);
+  if (!v)
+    return DEC_NOMEM;
+  for (size_t i = 0; i < n; i++)
+    v[i] = rd_u24(specs);
+  *out = v;
+  *n_out = n;
+  return DEC_OK;
+}
+
+const char *hello_parse_sslv2_client(struct tls_client_hello *ch, struct rd body) {
+  client_reset(ch);
+  ch->sslv2_format = true;
+  if (rd_u8(&body) != 1)
+    return "sslv2 client_hello: msg_type";
+  ch->legacy_version = rd_u16(&body);
+  size_t specs_len = rd_u16(&body);
+  size_t session_id_len = rd_u16(&body);
+  size_t challenge_len = rd_u16(&body);
+  if (body.err)
+    return "sslv2 client_hello: header";
+  struct rd specs = rd_sub(&body, specs_len);
+  if (body.err)
+    return "sslv2 client_hello: cipher_specs length";
+  enum dec d = v2_specs(&specs, &ch->sslv2_ciphers, &ch->n_sslv2_ciphers);
+  if (d == DEC_OK)
+    d = v2_tls_suites(ch);
+  if (d != DEC_OK)
+    return d == DEC_NOMEM ? nomem_client : "sslv2 client_hello: cipher_specs length";
+  struct rd session_id = rd_sub(&body, session_id_len);
+  if (body.err)
+    return "sslv2 client_hello: session_id length";
+  if (str_take(&ch->session_id, &session_id) == DEC_NOMEM)
+    return nomem_client;
+  rd_bytes(&body, challenge_len);
+  if (body.err)
+    return "sslv2 client_hello: challenge length";
+  return body.n ? "sslv2 client_hello: trailing bytes" : NULL;
+}
+
+const char *hello_parse_sslv2_server(struct tls_server_hello *sh, struct rd body,
+                                     const uint8_t **cert, size_t *cert_len) {
+  server_reset(sh);
+  sh->sslv2_format = true;
+  *cert = NULL;
+  *cert_len = 0;
+  if (rd_u8(&body) != 4)
+    return "sslv2 server_hello: msg_type";
+  rd_u8(&body); /* session_id_hit */
+  rd_u8(&body); /* certificate_type */
+  sh->legacy_version = rd_u16(&body);
+  sh->version = sh->legacy_version;
+  size_t cert_size = rd_u16(&body);
+  size_t specs_len = rd_u16(&body);
+  size_t connection_id_len = rd_u16(&body);
+  if (body.err)
+    return "sslv2 server_hello: header";
+  const uint8_t *der = rd_bytes(&body, cert_size);
+  if (body.err)
+    return "sslv2 server_hello: certificate length";
+  if (cert_size) {
+    *cert = der;
+    *cert_len = cert_size;
+  }
+  struct rd specs = rd_sub(&body, specs_len);
+  if (body.err || specs_len % 3)
+    return "sslv2 server_hello: cipher_specs length";
+  if (specs.n)
+    sh->cipher = rd_u24(&specs);
+  rd_bytes(&body, connection_id_len);
+  if (body.err)
+    return "sslv2 server_hello: connection_id length";
+  return body.n ? "sslv2 server_hello: trailing bytes" : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Ownership                                                           */
+
+void hello_client_clear(struct tls_client_hello *ch) {
+  free(ch->versions.v);
+  free(ch->ciphers.v);
+  free(ch->sslv2_ciphers);
+  free(ch->compression.p);
+  free(ch->extensions.v);
+  free(ch->session_id.p);
+  free(ch->sni.p);
+  for (size_t i = 0; i < ch->n_alpn; i++)
+    free(ch->alpn[i].p);
+  free(ch->alpn);
+  free(ch->groups.v);
+  free(ch->ec_point_formats.p);
+  free(ch->sig_algs.v);
+  free(ch->key_share_groups.v);
+  memset(ch, 0, sizeof *ch);
+}
+
+void hello_server_clear(struct tls_server_hello *sh) {
+  free(sh->session_id.p);
+  free(sh->extensions.v);
+  free(sh->alpn.p);
+  memset(sh, 0, sizeof *sh);
+}
+
+/* ------------------------------------------------------------------ */
+/* JA4 (FoxIO-LLC/ja4, technical_details/JA4.md)                       */
+
+static const struct {
+  uint16_t version;
+  char code[3];
+} ja4_versions[] = {
+    {0x0304, "13"}, {0x0303, "12"}, {0x0302, "11"}, {0x0301, "10"}, {0x0300, "s3"},
+    {0x0002, "s2"}, {0xfeff, "d1"}, {0xfefd, "d2"}, {0xfefc, "d3"},
+};
+
+static const char *ja4_version_code(uint16_t version) {
+  for (size_t i = 0; i < sizeof ja4_versions / sizeof ja4_versions[0]; i++)
+    if (ja4_versions[i].version == version)
+      return ja4_versions[i].code;
+  return "00";
+}
+
+/* Highest supported_versions entry without GREASE, else legacy_version.
+ * DTLS numbers count downwards, so there the lowest is the highest. */
+static uint16_t ja4_version(const struct tls_client_hello *ch) {
+  uint16_t best = 0;
+  uint32_t best_rank = 0;
+  for (size_t i = 0; i < ch->versions.n; i++) {
+    uint16_t v = ch->versions.v[i];
+    uint32_t rank = v >= 0xfe00 ? 0x10000u + (0xffffu - v) : v;
+    if (!grease(v) && rank > best_rank) {
+      best = v;
+      best_rank = rank;
+    }
+  }
+  return best ? best : ch->legacy_version;
+}
+
+static bool alnum(uint8_t c) {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* First and last character of the first ALPN value; its hex form's when
+ * either byte is not alphanumeric; "00" without one. */
+static void ja4_alpn(const struct tls_client_hello *ch, char out[2]) {
+  out[0] = out[1] = '0';
+  if (ch->n_alpn == 0 || ch->alpn[0].n == 0)
+    return;
+  uint8_t first = ch->alpn[0].p[0], last = ch->alpn[0].p[ch->alpn[0].n - 1];
+  if (alnum(first) && alnum(last)) {
+    out[0] = (char)first;
+    out[1] = (char)last;
+  } else {
+    out[0] = hex_digits[first >> 4];
+    out[1] = hex_digits[last & 15];
+  }
+}
+
+static int cmp_u16(const void *a, const void *b) {
+  uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Non-GREASE values of v (minus SNI and ALPN when drop_sni_alpn), sorted. */
+static uint16_t *ja4_sorted(const struct tls_u16s *v, bool drop_sni_alpn, size_t *n_out) {
+  *n_out = 0;
+  uint16_t *out = malloc((v->n ? v->n : 1) * sizeof *out);
+  if (!out)
+    return NULL;
+  for (size_t i = 0; i < v->n; i++) {
+    uint16_t x = v->v[i];
+    if (grease(x) || (drop_sni_alpn && (x == EXT_SERVER_NAME || x == EXT_ALPN)))
+      continue;
+    out[(*n_out)++] = x;
+  }
+  qsort(out, *n_out, sizeof *out, cmp_u16);
+  return out;
+}
+
+/* First 12 hex digits of SHA-256 of the list (+ "_" + signature
+ * algorithms when there are some), "000000000000" for an empty list. */
+static bool ja4_hash(const uint16_t *v, size_t n, const struct tls_u16s *sig_algs, char out[13]) {
+  memcpy(out, "000000000000", 13);
+  if (n == 0)
+    return true;
+  EVP_MD_CTX *ctx = md_open(EVP_sha256());
+  if (!ctx)
+    return false;
+  md_list(ctx, v, n, false, true);
+  size_t n_sig = 0;
+  for (size_t i = 0; sig_algs && i < sig_algs->n; i++)
+    n_sig += !grease(sig_algs->v[i]);
+  if (n_sig) {
+    EVP_DigestUpdate(ctx, "_", 1);
+    md_list(ctx, sig_algs->v, sig_algs->n, true, true);
+  }
+  return md_close(ctx, 6, out);
+}
+
+void hello_ja4(const struct tls_client_hello *ch, char transport, char out[40]) {
+  out[0] = 0;
+  size_t n_ciphers = 0, n_exts = 0, n_all_exts = 0;
+  bool sni = false;
+  for (size_t i = 0; i < ch->extensions.n; i++) {
+    n_all_exts += !grease(ch->extensions.v[i]);
+    sni |= ch->extensions.v[i] == EXT_SERVER_NAME;
+  }
+  uint16_t *ciphers = ja4_sorted(&ch->ciphers, false, &n_ciphers);
+  uint16_t *exts = ja4_sorted(&ch->extensions, true, &n_exts);
+  char cipher_hash[13], ext_hash[13], alpn[2];
+  bool ok = ciphers && exts && ja4_hash(ciphers, n_ciphers, NULL, cipher_hash) &&
+            ja4_hash(exts, n_exts, &ch->sig_algs, ext_hash);
+  free(ciphers);
+  free(exts);
+  if (!ok)
+    return;
+  ja4_alpn(ch, alpn);
+  snprintf(out, 40, "%c%s%c%02u%02u%c%c_%s_%s", transport, ja4_version_code(ja4_version(ch)),
+           sni ? 'd' : 'i', (unsigned)(n_ciphers > 99 ? 99 : n_ciphers),
+           (unsigned)(n_all_exts > 99 ? 99 : n_all_exts), alpn[0], alpn[1], cipher_hash, ext_hash);
+}
