@@ -1,0 +1,219 @@
+/*
+ * dissect/conn.c - one connection's dissector: decides what each direction
+ * carries (TLS records, SSLv2, a STARTTLS protocol's plaintext first, DTLS
+ * or QUIC datagrams) and routes the bytes.
+ */
+#include "dissect/conn.h"
+#include "dissect/quic.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tls_limits_default(struct tls_limits *lim) {
+  lim->max_handshake_bytes = 4u << 20; /* a 350 kB certificate is real */
+  lim->max_chain_len = 16;
+  lim->max_cert_bytes = 1u << 20;
+}
+
+struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
+                              uint16_t server_port, const char *app) {
+  struct tls_conn *c = calloc(1, sizeof(*c));
+  if (!c)
+    return NULL;
+  c->lim = *lim;
+  c->udp = transport_udp;
+  c->server_port = server_port;
+  c->s.transport = transport_udp ? "udp" : "tcp";
+  c->s.ocsp_cert_status = -1;
+  c->dir[0].dtls_last_done = c->dir[1].dtls_last_done = -1;
+  if (app)
+    snprintf(c->app, sizeof(c->app), "%s", app);
+  return c;
+}
+
+void tls_conn_free(struct tls_conn *c) {
+  if (!c)
+    return;
+  tls_session_clear(&c->s);
+  tls_dir_clear(&c->dir[0]);
+  tls_dir_clear(&c->dir[1]);
+  quic_conn_free(c->quic);
+  free(c);
+}
+
+static bool looks_tls_hello(const uint8_t *p, size_t n, uint8_t hs_type);
+
+void tls_conn_roles_guessed(struct tls_conn *c) {
+  c->roles_guessed = true;
+}
+
+/* A hello only a client sends: TLS or SSLv2 ClientHello, DTLS ClientHello,
+ * or a QUIC long-header packet (the client speaks first). */
+static bool client_speaks(const struct tls_conn *c, const uint8_t *p, size_t n) {
+  if (c->udp)
+    return (tls_looks_dtls(p, n) && n > 13 && p[13] == 1) || (n >= 7 && (p[0] & 0xc0) == 0xc0);
+  return looks_tls_hello(p, n, 1) || tls_looks_sslv2(p, n, 1);
+}
+
+const struct tls_session *tls_conn_session(const struct tls_conn *c) {
+  return &c->s;
+}
+
+/* The start of a TLS record carrying a hello: handshake(22), 3.x, a sane
+ * length, and the handshake type the direction should send first. */
+static bool looks_tls_hello(const uint8_t *p, size_t n, uint8_t hs_type) {
+  if (n < 6)
+    return n >= 3 && p[0] == TLS_CT_HANDSHAKE && p[1] == 3 && p[2] <= 4;
+  size_t len = (size_t)p[3] << 8 | p[4];
+  return p[0] == TLS_CT_HANDSHAKE && p[1] == 3 && p[2] <= 4 && len >= 4 && len <= 16384 + 2048 &&
+         p[5] == hs_type;
+}
+
+/* Any TLS record start (a server that answers with an alert, a capture
+ * that starts after the handshake): type, 3.x, and a length TLS allows. */
+static bool looks_tls_record(const uint8_t *p, size_t n) {
+  if (n < 5 || p[0] < TLS_CT_CHANGE_CIPHER_SPEC || p[0] > TLS_CT_HEARTBEAT || p[1] != 3 ||
+      p[2] > 4)
+    return false;
+  size_t len = (size_t)p[3] << 8 | p[4];
+  return len > 0 && len <= 16384 + 2048;
+}
+
+/* First bytes of a direction decide its mode. */
+static void choose_mode(struct tls_conn *c, int dir, const uint8_t *p, size_t n) {
+  struct tls_dir *d = &c->dir[dir];
+  uint8_t hello = dir == FLOW_C2S ? 1 : 2;
+  const struct tls_dir *other = &c->dir[!dir];
+  if (other->mode == TLS_MODE_PLAINTEXT && !c->s.starttls) {
+    d->mode = TLS_MODE_PLAINTEXT; /* a clear-text protocol: wait for STARTTLS */
+    return;
+  }
+  if (looks_tls_hello(p, n, hello) || looks_tls_record(p, n))
+    d->mode = TLS_MODE_TLS;
+  else if (tls_looks_sslv2(p, n, dir == FLOW_C2S ? 1 : 4))
+    d->mode = TLS_MODE_SSLV2;
+  else if (dir == FLOW_S2C && other->mode == TLS_MODE_SSLV2 && looks_tls_hello(p, n, 2))
+    d->mode = TLS_MODE_TLS;
+  else
+    d->mode = TLS_MODE_PLAINTEXT;
+}
+
+/* A hole in the stream: a record in progress cannot be finished, and the
+ * next bytes may start anywhere.  Resynchronise only in plaintext mode. */
+static void stream_gap(struct tls_conn *c, int dir) {
+  struct tls_dir *d = &c->dir[dir];
+  c->s.gap[dir] = true;
+  if (d->mode == TLS_MODE_TLS || d->mode == TLS_MODE_SSLV2)
+    d->lost = true;
+}
+
+/* Bytes of a direction whose mode is decided. */
+static void tcp_bytes(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
+                      const struct tls_at *at) {
+  struct tls_dir *d = &c->dir[dir];
+  if (d->mode == TLS_MODE_PLAINTEXT) {
+    size_t off = tls_starttls_scan(c, dir, data, len);
+    if (off >= len)
+      return;
+    data += off;
+    len -= off;
+    d->mode = TLS_MODE_TLS;
+  }
+  if (d->mode == TLS_MODE_TLS) {
+    tls_records(c, dir, data, len, at);
+  } else if (d->mode == TLS_MODE_SSLV2) {
+    /* An SSLv2-format CLIENT-HELLO may be answered in TLS records; the
+     * client then continues in TLS records too. */
+    if (dir == FLOW_C2S && c->dir[FLOW_S2C].mode == TLS_MODE_TLS && d->hdr_have == 0 &&
+        d->body_have == d->body_len && looks_tls_record(data, len)) {
+      d->mode = TLS_MODE_TLS;
+      tls_records(c, dir, data, len, at);
+    } else {
+      tls_sslv2_records(c, dir, data, len, at);
+    }
+  }
+}
+
+/* The mode is decided on the first 6 bytes of a direction, however thinly
+ * the stream delivers them. */
+static bool tcp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
+                     const struct tls_at *at) {
+  struct tls_dir *d = &c->dir[dir];
+  if (d->mode == TLS_MODE_UNKNOWN) {
+    size_t need = sizeof(d->lead) - d->lead_have;
+    if (len < need) {
+      memcpy(d->lead + d->lead_have, data, len);
+      d->lead_have += len;
+      return false;
+    }
+    uint8_t first[sizeof(d->lead)];
+    memcpy(first, d->lead, d->lead_have);
+    memcpy(first + d->lead_have, data, need);
+    choose_mode(c, dir, d->lead_have ? first : data, d->lead_have ? sizeof(first) : len);
+    if (d->lead_have)
+      tcp_bytes(c, dir, d->lead, d->lead_have, at);
+    d->lead_have = 0;
+  }
+  tcp_bytes(c, dir, data, len, at);
+  return d->lost || d->mode == TLS_MODE_NOT_TLS;
+}
+
+static void quic_crypto(void *ctx, int dir, const uint8_t *data, size_t len, uint64_t offset,
+                        uint32_t file_index, uint64_t frame, int64_t ts) {
+  struct tls_conn *c = ctx;
+  struct tls_at at = {file_index, frame, ts};
+  (void)offset;
+  tls_handshake_stream(c, dir, data, len, &at);
+}
+
+static bool udp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
+                     const struct tls_at *at) {
+  struct tls_dir *d = &c->dir[dir];
+  if (!c->quic && !c->dtls && d->mode != TLS_MODE_NOT_TLS) {
+    if (tls_looks_dtls(data, len)) {
+      c->dtls = true;
+    } else {
+      c->quic = quic_conn_new(c->lim.max_handshake_bytes);
+      if (c->quic && !quic_conn_datagram(c->quic, dir, data, len, at->file_index, at->frame,
+                                         at->ts, quic_crypto, c)) {
+        quic_conn_free(c->quic);
+        c->quic = NULL;
+        d->mode = TLS_MODE_NOT_TLS;
+        return c->dir[!dir].mode == TLS_MODE_NOT_TLS || !c->s.is_tls;
+      }
+      c->s.quic = c->quic != NULL;
+      return false;
+    }
+  }
+  if (c->quic) {
+    quic_conn_datagram(c->quic, dir, data, len, at->file_index, at->frame, at->ts, quic_crypto,
+                       c);
+    if (!c->s.malformed && quic_conn_malformed(c->quic))
+      tls_set_malformed(c, quic_conn_malformed(c->quic), at);
+  } else if (c->dtls) {
+    tls_dtls_datagram(c, dir, data, len, at);
+  }
+  return false;
+}
+
+bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
+                   uint64_t gap_len, unsigned flags, uint32_t file_index, uint64_t frame,
+                   cap_time_us ts) {
+  if (dir != FLOW_C2S && dir != FLOW_S2C)
+    return true;
+  struct tls_at at = {file_index, frame, ts};
+  if (!c->first_seen && data && len) {
+    c->first_seen = true;
+    c->s.roles_swapped = c->roles_guessed && dir == FLOW_S2C && client_speaks(c, data, len);
+  }
+  if (c->s.roles_swapped)
+    dir = !dir;
+  if ((flags & TCP_DATA_GAP) || gap_len)
+    stream_gap(c, dir);
+  if (!data || !len || (flags & TCP_DATA_SKIP))
+    return c->dir[dir].lost;
+  if (c->udp)
+    return udp_data(c, dir, data, len, &at);
+  return tcp_data(c, dir, data, len, &at);
+}

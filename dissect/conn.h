@@ -1,0 +1,108 @@
+/*
+ * dissect/conn.h - the state of one connection's dissector (private).
+ */
+#ifndef TLSGRADE_DISSECT_CONN_H
+#define TLSGRADE_DISSECT_CONN_H
+
+#include "dissect/internal.h"
+
+enum {
+  TLS_CT_CHANGE_CIPHER_SPEC = 20,
+  TLS_CT_ALERT = 21,
+  TLS_CT_HANDSHAKE = 22,
+  TLS_CT_APPLICATION_DATA = 23,
+  TLS_CT_HEARTBEAT = 24,
+};
+
+enum tls_dir_mode {
+  TLS_MODE_UNKNOWN,   /* nothing seen yet */
+  TLS_MODE_PLAINTEXT, /* a STARTTLS protocol before the switch */
+  TLS_MODE_TLS,       /* TLS records */
+  TLS_MODE_SSLV2,     /* SSLv2 record format */
+  TLS_MODE_NOT_TLS,   /* gave up: not TLS */
+};
+
+/* One direction.  Owns body and hs. */
+struct tls_dir {
+  enum tls_dir_mode mode;
+  uint8_t lead[6];     /* first bytes, until there are enough to decide the mode */
+  size_t lead_have;
+  bool lost;           /* lost record sync (gap, garbage): stop parsing */
+  bool encrypted;      /* records are protected from here on */
+  bool hs_overflow;    /* handshake cap hit: no more buffering */
+  uint8_t hdr[5];
+  size_t hdr_have;
+  uint8_t rec_type;
+  uint16_t rec_version;
+  size_t body_len, body_have;
+  bool buffering;      /* this record's body is copied */
+  uint8_t *body;
+  size_t body_cap;
+  uint8_t *hs;         /* handshake bytes not yet a whole message */
+  size_t hs_len, hs_cap;
+  uint64_t plaintext_seen; /* bytes scanned in plaintext mode */
+  unsigned encrypted_hs;   /* protected handshake records seen */
+  /* DTLS handshake message being reassembled from fragments (owns buffers) */
+  bool dtls_active;
+  uint8_t dtls_type;
+  uint16_t dtls_seq;
+  int32_t dtls_last_done;  /* highest message_seq delivered, -1 none */
+  uint32_t dtls_len, dtls_have;
+  uint8_t *dtls_buf;       /* dtls_len bytes */
+  uint8_t *dtls_mask;      /* one flag per byte received */
+};
+
+struct quic_conn;
+
+struct tls_conn {
+  struct tls_limits lim;
+  struct tls_session s;
+  struct tls_dir dir[2];
+  bool udp;
+  uint16_t server_port;
+  char app[64];
+  struct quic_conn *quic;
+  bool dtls;
+  bool roles_guessed;  /* may swap on the first bytes */
+  bool first_seen;     /* first payload already looked at */
+  bool ssl2_done;      /* CLIENT-MASTER-KEY seen: the rest is encrypted */
+};
+
+/* record.c */
+void tls_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
+                 const struct tls_at *at);
+void tls_sslv2_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
+                       const struct tls_at *at);
+bool tls_looks_sslv2(const uint8_t *p, size_t n, uint8_t msg_type);
+/* Handshake messages without a record layer (QUIC CRYPTO frames). */
+void tls_handshake_stream(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
+                          const struct tls_at *at);
+void tls_alert(struct tls_conn *c, int dir, struct rd body, size_t len, bool encrypted,
+               const struct tls_at *at);
+void tls_heartbeat(struct tls_conn *c, int dir, struct rd body, size_t len, bool encrypted,
+                   const struct tls_at *at);
+
+/* dtls.c */
+bool tls_looks_dtls(const uint8_t *p, size_t n);
+void tls_dtls_datagram(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
+                       const struct tls_at *at);
+void tls_dtls_clear(struct tls_dir *d);
+void tls_dir_clear(struct tls_dir *d);
+
+/* handshake.c: what the record layer reports */
+void tls_handshake_message(struct tls_conn *c, int dir, uint8_t type, struct rd body,
+                           const struct tls_at *at);
+void tls_sslv2_message(struct tls_conn *c, int dir, struct rd body, const struct tls_at *at);
+void tls_direction_encrypted(struct tls_conn *c, int dir);
+void tls_change_cipher_spec(struct tls_conn *c, int dir);
+void tls_app_data(struct tls_conn *c, int dir, const struct tls_at *at);
+void tls_encrypted_handshake(struct tls_conn *c, int dir, const struct tls_at *at);
+void tls_set_malformed(struct tls_conn *c, const char *why, const struct tls_at *at);
+void tls_session_clear(struct tls_session *s);
+
+/* starttls.c */
+/* Plaintext bytes before TLS: note the protocol, and return the offset in
+ * p where a TLS record (ClientHello c2s / ServerHello s2c) starts, or n. */
+size_t tls_starttls_scan(struct tls_conn *c, int dir, const uint8_t *p, size_t n);
+
+#endif

@@ -1,0 +1,432 @@
+/*
+ * dissect/handshake.c - handshake messages of one connection: hellos (via
+ * hello.c), Certificate, ServerKeyExchange, CertificateStatus,
+ * CertificateRequest, NewSessionTicket, and what protected records tell.
+ */
+#include "dissect/conn.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/ocsp.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+  HS_HELLO_REQUEST = 0,
+  HS_CLIENT_HELLO = 1,
+  HS_SERVER_HELLO = 2,
+  HS_NEW_SESSION_TICKET = 4,
+  HS_CERTIFICATE = 11,
+  HS_SERVER_KEY_EXCHANGE = 12,
+  HS_CERTIFICATE_REQUEST = 13,
+  HS_SERVER_HELLO_DONE = 14,
+  HS_CERTIFICATE_STATUS = 22,
+};
+
+void tls_set_malformed(struct tls_conn *c, const char *why, const struct tls_at *at) {
+  if (c->s.malformed)
+    return; /* the first fault is the one worth reporting */
+  c->s.malformed = why;
+  c->s.malformed_at = *at;
+}
+
+static void client_hello(struct tls_conn *c, struct rd body, const struct tls_at *at) {
+  struct tls_session *s = &c->s;
+  struct tls_client_hello *ch;
+  if (!s->has_client_hello) {
+    ch = &s->ch;
+    s->has_client_hello = true;
+  } else if (s->has_hrr && !s->has_ch2) {
+    ch = &s->ch2;
+    s->has_ch2 = true;
+  } else if (!s->has_server_hello) {
+    return; /* DTLS: the same hello again, with the HelloVerifyRequest cookie */
+  } else {
+    s->renegotiations++;
+    return;
+  }
+  const char *bad = hello_parse_client(ch, body, c->dtls);
+  ch->at = *at;
+  if (ch == &s->ch)
+    hello_ja4(ch, c->quic ? 'q' : c->dtls ? 'd' : 't', s->ja4);
+  if (bad)
+    tls_set_malformed(c, bad, at);
+}
+
+/* TLS 1.3 after ServerHello: everything else the server sends is protected
+ * (RFC 8446 2); a ChangeCipherSpec may still appear for compatibility. */
+static bool is_tls13(uint16_t version) {
+  return version == 0x0304 || version == 0xfefc;
+}
+
+static void server_hello(struct tls_conn *c, struct rd body, const struct tls_at *at) {
+  struct tls_session *s = &c->s;
+  struct tls_server_hello tmp = {0};
+  const char *bad = hello_parse_server(&tmp, body, c->dtls);
+  tmp.at = *at;
+  if (tmp.hello_retry && !s->has_hrr) {
+    s->hrr = tmp;
+    s->has_hrr = true;
+  } else if (!s->has_server_hello) {
+    s->sh = tmp;
+    s->has_server_hello = true;
+    s->version = tmp.version;
+    s->secure_reneg = tmp.reneg_info;
+    /* Resumption: TLS 1.3 accepted a PSK; before, the server echoed the
+     * client's non-empty session id (RFC 5246 7.4.1.3). */
+    for (size_t i = 0; i < tmp.extensions.n; i++)
+      if (tmp.extensions.v[i] == 41)
+        s->resumed = true;
+    if (!is_tls13(tmp.version) && tmp.session_id.n > 0 &&
+        tmp.session_id.n == s->ch.session_id.n &&
+        memcmp(tmp.session_id.p, s->ch.session_id.p, tmp.session_id.n) == 0)
+      s->resumed = true;
+    if (is_tls13(tmp.version))
+      tls_direction_encrypted(c, FLOW_S2C);
+  } else {
+    hello_server_clear(&tmp);
+    s->renegotiations++;
+    return;
+  }
+  if (bad)
+    tls_set_malformed(c, bad, at);
+}
+
+static void add_cert(struct tls_conn *c, const uint8_t *der, size_t len,
+                     const struct tls_at *at) {
+  struct tls_session *s = &c->s;
+  if (s->chain_len >= c->lim.max_chain_len || len > c->lim.max_cert_bytes) {
+    s->cap_chain++;
+    return;
+  }
+  struct tls_cert *chain = realloc(s->chain, (s->chain_len + 1) * sizeof(*chain));
+  if (!chain)
+    return;
+  s->chain = chain;
+  struct tls_cert *cert = &chain[s->chain_len];
+  memset(cert, 0, sizeof(*cert));
+  cert->der = malloc(len ? len : 1);
+  if (!cert->der)
+    return;
+  memcpy(cert->der, der, len);
+  cert->der_len = len;
+  cert->at = *at;
+  s->chain_len++;
+  x509_cert_parse(cert);
+}
+
+/* RFC 5246 7.4.2 (opaque ASN.1Cert<1..2^24-1> list) and RFC 8446 4.4.2
+ * (request context, then CertificateEntry with extensions). */
+static void certificate(struct tls_conn *c, int dir, struct rd body, const struct tls_at *at) {
+  struct tls_session *s = &c->s;
+  bool v13 = is_tls13(s->version);
+  if (v13)
+    rd_vec8(&body); /* certificate_request_context */
+  struct rd list = rd_vec24(&body);
+  if (dir == FLOW_C2S) {
+    while (list.n && !list.err) {
+      rd_vec24(&list);
+      if (v13)
+        rd_vec16(&list);
+      s->client_chain_len++;
+    }
+  } else if (!s->chain_len) {
+    s->chain_at = *at;
+    while (list.n && !list.err) {
+      struct rd cert = rd_vec24(&list);
+      if (v13)
+        rd_vec16(&list);
+      if (!cert.err)
+        add_cert(c, cert.p, cert.n, at);
+    }
+  }
+  if (list.err || !rd_done(&body))
+    tls_set_malformed(c, "certificate: lengths do not add up", at);
+}
+
+/* Bit length of a big-endian unsigned integer, leading zeros ignored. */
+static int bit_length(const uint8_t *p, size_t n) {
+  while (n && *p == 0)
+    p++, n--;
+  if (!n)
+    return 0;
+  int bits = (int)(n - 1) * 8;
+  for (uint8_t top = *p; top; top >>= 1)
+    bits++;
+  return bits;
+}
+
+/* RFC 7919 ffdhe primes, from libcrypto's named DH groups. */
+static BIGNUM *ffdhe_prime(const char *name) {
+  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
+  EVP_PKEY *pkey = NULL;
+  BIGNUM *p = NULL;
+  if (ctx && EVP_PKEY_paramgen_init(ctx) > 0 && EVP_PKEY_CTX_set_group_name(ctx, name) > 0 &&
+      EVP_PKEY_paramgen(ctx, &pkey) > 0)
+    EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_FFC_P, &p);
+  EVP_PKEY_free(pkey);
+  EVP_PKEY_CTX_free(ctx);
+  return p;
+}
+
+/* Well-known DH groups, by their prime: RFC 7919 ffdhe, RFC 3526 MODP,
+ * RFC 2409 Oakley group 2 (the common 1024-bit one).  libcrypto has them. */
+static const char *known_dh_group(const uint8_t *p, size_t n, int bits) {
+  static const struct {
+    const char *name;
+    int bits;
+    BIGNUM *(*get)(BIGNUM *);
+  } modp[] = {
+      {"rfc2409-oakley-1024", 1024, BN_get_rfc2409_prime_1024},
+      {"rfc3526-modp-1536", 1536, BN_get_rfc3526_prime_1536},
+      {"rfc3526-modp-2048", 2048, BN_get_rfc3526_prime_2048},
+      {"rfc3526-modp-3072", 3072, BN_get_rfc3526_prime_3072},
+      {"rfc3526-modp-4096", 4096, BN_get_rfc3526_prime_4096},
+      {"rfc3526-modp-6144", 6144, BN_get_rfc3526_prime_6144},
+      {"rfc3526-modp-8192", 8192, BN_get_rfc3526_prime_8192},
+  };
+  static const struct {
+    const char *name;
+    int bits;
+  } ffdhe[] = {{"ffdhe2048", 2048}, {"ffdhe3072", 3072}, {"ffdhe4096", 4096},
+               {"ffdhe6144", 6144}, {"ffdhe8192", 8192}};
+  BIGNUM *prime = BN_bin2bn(p, (int)n, NULL);
+  const char *found = NULL;
+  for (size_t i = 0; prime && !found && i < sizeof(modp) / sizeof(modp[0]); i++) {
+    if (modp[i].bits != bits)
+      continue;
+    BIGNUM *g = modp[i].get(NULL);
+    if (g && BN_cmp(g, prime) == 0)
+      found = modp[i].name;
+    BN_free(g);
+  }
+  for (size_t i = 0; prime && !found && i < sizeof(ffdhe) / sizeof(ffdhe[0]); i++) {
+    if (ffdhe[i].bits != bits)
+      continue;
+    BIGNUM *g = ffdhe_prime(ffdhe[i].name);
+    if (g && BN_cmp(g, prime) == 0)
+      found = ffdhe[i].name;
+    BN_free(g);
+  }
+  BN_free(prime);
+  return found;
+}
+
+static void kex_signature(struct tls_kex *k, struct rd *body, uint16_t version) {
+  if (version >= 0x0303 && version != 0xfeff && body->n >= 2)
+    k->sig_scheme = rd_u16(body);
+  rd_vec16(body);
+}
+
+/* RFC 4492 5.4 / RFC 8422 (ECDHE), RFC 5246 7.4.3 (DHE, RSA export). */
+static void server_key_exchange(struct tls_conn *c, struct rd body, const struct tls_at *at) {
+  struct tls_session *s = &c->s;
+  struct tls_kex *k = &s->kex;
+  const struct tls_suite_info *suite = tls_suite_lookup(s->sh.cipher);
+  uint8_t kx = suite ? suite->kx : TLS_KX_OTHER;
+  k->present = true;
+  k->at = *at;
+  if (kx == TLS_KX_ECDHE || kx == TLS_KX_ECDH || kx == TLS_KX_ECDHE_PSK) {
+    if (kx == TLS_KX_ECDHE_PSK)
+      rd_vec16(&body); /* psk_identity_hint */
+    k->is_ecdh = true;
+    uint8_t curve_type = rd_u8(&body);
+    if (curve_type == 3) /* named_curve */
+      k->curve = rd_u16(&body);
+    else
+      tls_set_malformed(c, "server_key_exchange: explicit curve parameters", at);
+    rd_vec8(&body); /* public point */
+  } else if (kx == TLS_KX_DHE || kx == TLS_KX_DH || kx == TLS_KX_DHE_PSK ||
+             (suite && suite->anonymous && kx != TLS_KX_ECDH)) {
+    if (kx == TLS_KX_DHE_PSK)
+      rd_vec16(&body);
+    k->is_dh = true;
+    struct rd p = rd_vec16(&body);
+    rd_vec16(&body); /* g */
+    rd_vec16(&body); /* Ys */
+    if (!p.err) {
+      k->dh_bits = bit_length(p.p, p.n);
+      k->dh_group = known_dh_group(p.p, p.n, k->dh_bits);
+    }
+  } else if (kx == TLS_KX_RSA) {
+    k->is_rsa = true; /* RFC 2246 7.4.3: temporary RSA key of export suites */
+    struct rd modulus = rd_vec16(&body);
+    rd_vec16(&body);
+    if (!modulus.err)
+      k->rsa_bits = bit_length(modulus.p, modulus.n);
+  } else {
+    return; /* PSK, SRP, GOST...: not decoded */
+  }
+  if (suite && !suite->anonymous)
+    kex_signature(k, &body, s->version);
+  if (body.err)
+    tls_set_malformed(c, "server_key_exchange: lengths do not add up", at);
+}
+
+/* RFC 6066 8: status_type ocsp(1), OCSPResponse<1..2^24-1>. */
+static void certificate_status(struct tls_conn *c, struct rd body, const struct tls_at *at) {
+  struct tls_session *s = &c->s;
+  uint8_t type = rd_u8(&body);
+  struct rd resp = rd_vec24(&body);
+  if (body.err || type != 1) {
+    tls_set_malformed(c, "certificate_status: malformed", at);
+    return;
+  }
+  s->ocsp_stapled = true;
+  s->ocsp_at = *at;
+  s->ocsp_cert_status = -1;
+  const unsigned char *der = resp.p;
+  OCSP_RESPONSE *r = d2i_OCSP_RESPONSE(NULL, &der, (long)resp.n);
+  if (!r)
+    return;
+  OCSP_BASICRESP *basic = NULL;
+  if (OCSP_response_status(r) == OCSP_RESPONSE_STATUS_SUCCESSFUL &&
+      (basic = OCSP_response_get1_basic(r)) != NULL && OCSP_resp_count(basic) > 0) {
+    OCSP_SINGLERESP *single = OCSP_resp_get0(basic, 0);
+    int reason;
+    s->ocsp_cert_status = OCSP_single_get0_status(single, &reason, NULL, NULL, NULL);
+  }
+  OCSP_BASICRESP_free(basic);
+  OCSP_RESPONSE_free(r);
+}
+
+void tls_handshake_message(struct tls_conn *c, int dir, uint8_t type, struct rd body,
+                           const struct tls_at *at) {
+  struct tls_session *s = &c->s;
+  s->is_tls = true;
+  switch (type) {
+  case HS_CLIENT_HELLO:
+    if (dir == FLOW_C2S)
+      client_hello(c, body, at);
+    break;
+  case HS_SERVER_HELLO:
+    if (dir == FLOW_S2C)
+      server_hello(c, body, at);
+    break;
+  case HS_CERTIFICATE:
+    certificate(c, dir, body, at);
+    break;
+  case HS_SERVER_KEY_EXCHANGE:
+    if (dir == FLOW_S2C && !s->kex.present)
+      server_key_exchange(c, body, at);
+    break;
+  case HS_CERTIFICATE_STATUS:
+    if (dir == FLOW_S2C && !s->ocsp_stapled)
+      certificate_status(c, body, at);
+    break;
+  case HS_CERTIFICATE_REQUEST:
+    s->cert_request = true;
+    break;
+  case HS_NEW_SESSION_TICKET:
+    s->new_session_ticket = true;
+    break;
+  default:
+    break;
+  }
+}
+
+/* ChangeCipherSpec protects what follows in TLS <= 1.2.  In TLS 1.3 it is
+ * a no-op kept for middleboxes (RFC 8446 D.4): it may even come before a
+ * HelloRetryRequest's second ClientHello, which is still plaintext. */
+void tls_change_cipher_spec(struct tls_conn *c, int dir) {
+  struct tls_session *s = &c->s;
+  s->ccs_seen[dir] = true;
+  if (s->has_server_hello && !is_tls13(s->version))
+    tls_direction_encrypted(c, dir);
+}
+
+void tls_direction_encrypted(struct tls_conn *c, int dir) {
+  c->dir[dir].encrypted = true;
+  c->s.encrypted[dir] = true;
+}
+
+/* Established: the client's Finished went out protected and the server
+ * answered with protected data of its own (TLS <= 1.2: both sent CCS and a
+ * protected Finished; TLS 1.3: the client's Finished is its first
+ * protected record). */
+static void check_established(struct tls_conn *c) {
+  struct tls_session *s = &c->s;
+  if (!s->has_server_hello || s->established)
+    return;
+  bool fatal = false;
+  for (size_t i = 0; i < s->n_alerts; i++)
+    fatal = fatal || (!s->alerts[i].encrypted && s->alerts[i].level == 2);
+  if (fatal)
+    return;
+  if (is_tls13(s->version))
+    s->established = c->dir[FLOW_C2S].encrypted_hs > 0 || s->app_data_bytes[FLOW_C2S] > 0;
+  else
+    s->established = s->ccs_seen[0] && s->ccs_seen[1] && c->dir[FLOW_S2C].encrypted_hs > 0;
+}
+
+void tls_app_data(struct tls_conn *c, int dir, const struct tls_at *at) {
+  (void)at;
+  if (is_tls13(c->s.version) && dir == FLOW_C2S && !c->dir[dir].encrypted)
+    tls_direction_encrypted(c, dir);
+  if (is_tls13(c->s.version))
+    c->dir[dir].encrypted_hs++;
+  check_established(c);
+}
+
+/* A protected handshake record: the Finished, or later a renegotiation
+ * (RFC 5746) that a passive observer sees only as its record. */
+void tls_encrypted_handshake(struct tls_conn *c, int dir, const struct tls_at *at) {
+  (void)at;
+  struct tls_dir *d = &c->dir[dir];
+  d->encrypted_hs++;
+  if (!is_tls13(c->s.version) && d->encrypted_hs > 1 && c->s.app_data_bytes[dir] > 0)
+    c->s.renegotiations++;
+  check_established(c);
+}
+
+/* SSLv2 messages: CLIENT-HELLO (1), SERVER-HELLO (4), CLIENT-MASTER-KEY (2). */
+void tls_sslv2_message(struct tls_conn *c, int dir, struct rd body, const struct tls_at *at) {
+  struct tls_session *s = &c->s;
+  if (c->ssl2_done || body.n < 1)
+    return;
+  uint8_t type = body.p[0];
+  s->is_tls = true;
+  if (type == 1 && dir == FLOW_C2S && !s->has_client_hello) {
+    s->has_client_hello = true;
+    const char *bad = hello_parse_sslv2_client(&s->ch, body);
+    s->ch.at = *at;
+    if (bad)
+      tls_set_malformed(c, bad, at);
+  } else if (type == 4 && dir == FLOW_S2C && !s->has_server_hello) {
+    const uint8_t *cert = NULL;
+    size_t cert_len = 0;
+    s->has_server_hello = true;
+    const char *bad = hello_parse_sslv2_server(&s->sh, body, &cert, &cert_len);
+    s->sh.at = *at;
+    s->version = 0x0002;
+    if (bad)
+      tls_set_malformed(c, bad, at);
+    if (cert && cert_len) {
+      s->chain_at = *at;
+      add_cert(c, cert, cert_len, at);
+    }
+  } else if (type == 2 && dir == FLOW_C2S) {
+    /* CLIENT-MASTER-KEY: the client's choice among the server's specs. */
+    struct rd r = body;
+    rd_u8(&r);
+    uint32_t kind = rd_u24(&r);
+    if (!r.err && s->has_server_hello)
+      s->sh.cipher = kind;
+    c->ssl2_done = true;
+    s->established = s->has_server_hello;
+    tls_direction_encrypted(c, FLOW_C2S);
+    tls_direction_encrypted(c, FLOW_S2C);
+  }
+}
+
+void tls_session_clear(struct tls_session *s) {
+  hello_client_clear(&s->ch);
+  hello_client_clear(&s->ch2);
+  hello_server_clear(&s->sh);
+  hello_server_clear(&s->hrr);
+  for (size_t i = 0; i < s->chain_len; i++)
+    x509_cert_clear(&s->chain[i]);
+  free(s->chain);
+  memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,257 @@
+/*
+ * dissect/record.c - the TLS record layer of one direction: record headers,
+ * handshake messages reassembled across records and segments, SSLv2 records,
+ * and the cheap walk over protected records after ChangeCipherSpec.
+ *
+ * Bytes arrive in arbitrary pieces (TCP segments).  A record header is
+ * collected into 5 bytes; a plaintext handshake, alert or heartbeat body is
+ * buffered; every other body (application data, protected records) is
+ * skipped by length without a copy, so bulk data costs a subtraction.
+ */
+#include "dissect/conn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TLS_MAX_RECORD (16384 + 2048) /* RFC 5246 6.2.3: ciphertext limit */
+
+static void dir_reset_record(struct tls_dir *d) {
+  d->hdr_have = 0;
+  d->body_have = 0;
+  d->body_len = 0;
+}
+
+void tls_dir_clear(struct tls_dir *d) {
+  tls_dtls_clear(d);
+  free(d->body);
+  free(d->hs);
+  memset(d, 0, sizeof(*d));
+}
+
+/* Grow buf to hold need bytes (exact-ish doubling, never beyond cap). */
+static bool reserve(uint8_t **buf, size_t *cap, size_t need) {
+  if (need <= *cap)
+    return true;
+  size_t n = *cap ? *cap : 512;
+  while (n < need)
+    n *= 2;
+  uint8_t *p = realloc(*buf, n);
+  if (!p)
+    return false;
+  *buf = p;
+  *cap = n;
+  return true;
+}
+
+/* Handshake bytes of plaintext records: split into messages, each handed
+ * to tls_handshake_message with the frame that completed it. */
+void tls_handshake_stream(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
+                          const struct tls_at *at) {
+  struct tls_dir *d = &c->dir[dir];
+  if (d->hs_overflow)
+    return;
+  if (!reserve(&d->hs, &d->hs_cap, d->hs_len + n)) {
+    tls_set_malformed(c, "handshake: out of memory", at);
+    d->hs_overflow = true;
+    return;
+  }
+  memcpy(d->hs + d->hs_len, p, n);
+  d->hs_len += n;
+  size_t off = 0;
+  while (d->hs_len - off >= 4) {
+    struct rd r = rd_make(d->hs + off, d->hs_len - off);
+    uint8_t type = rd_u8(&r);
+    uint32_t len = rd_u24(&r);
+    if (len > c->lim.max_handshake_bytes) {
+      c->s.cap_handshake++;
+      tls_set_malformed(c, "handshake: message longer than the handshake cap", at);
+      d->hs_overflow = true; /* bounded: stop buffering this direction */
+      d->hs_len = 0;
+      return;
+    }
+    if (r.n < len)
+      break;
+    struct rd body = rd_sub(&r, len);
+    tls_handshake_message(c, dir, type, body, at);
+    off += 4 + (size_t)len;
+  }
+  if (off) {
+    memmove(d->hs, d->hs + off, d->hs_len - off);
+    d->hs_len -= off;
+  }
+}
+
+void tls_alert(struct tls_conn *c, int dir, struct rd body, size_t len, bool encrypted,
+               const struct tls_at *at) {
+  struct tls_session *s = &c->s;
+  if (s->n_alerts >= TLS_MAX_ALERTS) {
+    s->alerts_dropped++;
+    return;
+  }
+  struct tls_alert *a = &s->alerts[s->n_alerts++];
+  a->at = *at;
+  a->dir = dir;
+  a->encrypted = encrypted || len != 2;
+  if (!a->encrypted) {
+    a->level = rd_u8(&body);
+    a->desc = rd_u8(&body);
+  }
+}
+
+void tls_heartbeat(struct tls_conn *c, int dir, struct rd body, size_t len, bool encrypted,
+                   const struct tls_at *at) {
+  struct tls_session *s = &c->s;
+  if (s->n_heartbeats >= TLS_MAX_HEARTBEATS)
+    return;
+  struct tls_heartbeat *h = &s->heartbeats[s->n_heartbeats++];
+  h->at = *at;
+  h->dir = dir;
+  h->encrypted = encrypted;
+  h->record_length = len;
+  if (!encrypted) {
+    h->type = rd_u8(&body);
+    h->payload_length = rd_u16(&body);
+  }
+}
+
+/* A complete record body (buffered types only). */
+static void record_body(struct tls_conn *c, int dir, uint8_t type, const uint8_t *p, size_t n,
+                        const struct tls_at *at) {
+  struct tls_dir *d = &c->dir[dir];
+  struct rd body = rd_make(p, n);
+  switch (type) {
+  case TLS_CT_HANDSHAKE:
+    tls_handshake_stream(c, dir, p, n, at);
+    break;
+  case TLS_CT_ALERT:
+    tls_alert(c, dir, body, n, d->encrypted, at);
+    break;
+  case TLS_CT_HEARTBEAT:
+    tls_heartbeat(c, dir, body, n, d->encrypted, at);
+    break;
+  default:
+    break;
+  }
+}
+
+/* Does the body of this record need to be buffered? */
+static bool wants_body(const struct tls_dir *d, uint8_t type) {
+  if (type == TLS_CT_HANDSHAKE)
+    return !d->encrypted && !d->hs_overflow;
+  return type == TLS_CT_ALERT || type == TLS_CT_HEARTBEAT;
+}
+
+/* Record header complete: check it and decide how to read the body. */
+static bool record_header(struct tls_conn *c, int dir, const struct tls_at *at) {
+  struct tls_dir *d = &c->dir[dir];
+  struct rd r = rd_make(d->hdr, 5);
+  uint8_t type = rd_u8(&r);
+  uint16_t version = rd_u16(&r);
+  uint16_t len = rd_u16(&r);
+  bool type_ok = type >= TLS_CT_CHANGE_CIPHER_SPEC && type <= TLS_CT_HEARTBEAT;
+  if (!type_ok || (version >> 8) != 3 || len > TLS_MAX_RECORD) {
+    tls_set_malformed(c, "record: header is not TLS", at);
+    d->lost = true;
+    return false;
+  }
+  c->s.records[dir]++;
+  c->s.is_tls = true;
+  d->rec_type = type;
+  d->rec_version = version;
+  d->body_len = len;
+  d->body_have = 0;
+  d->buffering = wants_body(d, type);
+  if (type == TLS_CT_CHANGE_CIPHER_SPEC) {
+    tls_change_cipher_spec(c, dir);
+  } else if (type == TLS_CT_APPLICATION_DATA) {
+    c->s.app_data_bytes[dir] += len;
+    tls_app_data(c, dir, at);
+  } else if (type == TLS_CT_HANDSHAKE && d->encrypted) {
+    tls_encrypted_handshake(c, dir, at);
+  }
+  if (d->buffering && !reserve(&d->body, &d->body_cap, len)) {
+    d->buffering = false;
+    tls_set_malformed(c, "record: out of memory", at);
+  }
+  return true;
+}
+
+void tls_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
+                 const struct tls_at *at) {
+  struct tls_dir *d = &c->dir[dir];
+  while (n && !d->lost) {
+    if (d->hdr_have < 5) {
+      size_t k = 5 - d->hdr_have < n ? 5 - d->hdr_have : n;
+      memcpy(d->hdr + d->hdr_have, p, k);
+      d->hdr_have += k;
+      p += k;
+      n -= k;
+      if (d->hdr_have == 5 && !record_header(c, dir, at))
+        return;
+      if (d->hdr_have < 5 || d->body_len > 0)
+        continue;
+    } else {
+      size_t k = d->body_len - d->body_have < n ? d->body_len - d->body_have : n;
+      if (d->buffering)
+        memcpy(d->body + d->body_have, p, k);
+      d->body_have += k;
+      p += k;
+      n -= k;
+    }
+    if (d->hdr_have == 5 && d->body_have == d->body_len) {
+      if (d->buffering)
+        record_body(c, dir, d->rec_type, d->body, d->body_len, at);
+      dir_reset_record(d);
+    }
+  }
+}
+
+/* ---- SSLv2 record format (draft-hickman-netscape-ssl-00 / RFC 6101 E) ---- */
+
+/* Is this the start of an SSLv2-format record carrying message type
+ * `msg_type` (1 CLIENT-HELLO, 4 SERVER-HELLO)? */
+bool tls_looks_sslv2(const uint8_t *p, size_t n, uint8_t msg_type) {
+  if (n < 3)
+    return false;
+  if (p[0] & 0x80)
+    return p[2] == msg_type && ((p[0] & 0x7f) << 8 | p[1]) >= 9;
+  return false;
+}
+
+/* SSLv2 records: 2-byte header (high bit set) or 3-byte header with
+ * padding.  Only the unencrypted hellos and CLIENT-MASTER-KEY matter; after
+ * them everything is encrypted and skipped by length. */
+void tls_sslv2_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
+                       const struct tls_at *at) {
+  struct tls_dir *d = &c->dir[dir];
+  while (n && !d->lost) {
+    size_t hdr_need = d->hdr_have >= 1 && !(d->hdr[0] & 0x80) ? 3 : 2;
+    if (d->hdr_have < hdr_need) {
+      d->hdr[d->hdr_have++] = *p++;
+      n--;
+      if (d->hdr_have < hdr_need || (d->hdr_have == 1))
+        continue;
+      size_t len = (size_t)(d->hdr[0] & (d->hdr[0] & 0x80 ? 0x7f : 0x3f)) << 8 | d->hdr[1];
+      d->body_len = len;
+      d->body_have = 0;
+      d->buffering = !d->encrypted && len > 0;
+      c->s.records[dir]++;
+      if (d->buffering && !reserve(&d->body, &d->body_cap, len))
+        d->buffering = false;
+      if (len)
+        continue;
+    } else {
+      size_t k = d->body_len - d->body_have < n ? d->body_len - d->body_have : n;
+      if (d->buffering)
+        memcpy(d->body + d->body_have, p, k);
+      d->body_have += k;
+      p += k;
+      n -= k;
+    }
+    if (d->body_have == d->body_len) {
+      if (d->buffering)
+        tls_sslv2_message(c, dir, rd_make(d->body, d->body_len), at);
+      dir_reset_record(d);
+    }
+  }
+}

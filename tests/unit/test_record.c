@@ -1,0 +1,319 @@
+/*
+ * Unit tests of the record layer and the connection dissector
+ * (dissect/record.c, conn.c, handshake.c) on hand-built byte streams.
+ *
+ * The TLS 1.3 handshake is RFC 8448 section 3 ("Simple 1-RTT Handshake"):
+ * the ClientHello and ServerHello records are the RFC's bytes; the protected
+ * records that follow are given the RFC's record headers (17 03 03 + length)
+ * with arbitrary contents, since only their headers are read.
+ */
+#include "dissect/dissect.h"
+#include "tests/unit/harness.h"
+
+#include <stdlib.h>
+
+// clang-format off
+/* RFC 8448 3, {client} "send handshake record": complete record (197 octets). */
+static const char rfc8448_ch_record[] =
+    "16 03 01 00 c4 01 00 00 c0 03 03 cb 34 ec b1 e7 81 63 ba 1c 38 c6 da cb 19 6a 6d ff a2 1a"
+    "8d 99 12 ec 18 a2 ef 62 83 02 4d ec e7 00 00 06 13 01 13 03 13 02 01 00 00 91 00 00 00 0b"
+    "00 09 00 00 06 73 65 72 76 65 72 ff 01 00 01 00 00 0a 00 14 00 12 00 1d 00 17 00 18 00 19"
+    "01 00 01 01 01 02 01 03 01 04 00 23 00 00 00 33 00 26 00 24 00 1d 00 20 99 38 1d e5 60 e4"
+    "bd 43 d2 3d 8e 43 5a 7d ba fe b3 c0 6e 51 c1 3c ae 4d 54 13 69 1e 52 9a af 2c 00 2b 00 03"
+    "02 03 04 00 0d 00 20 00 1e 04 03 05 03 06 03 02 03 08 04 08 05 08 06 04 01 05 01 06 01 02"
+    "01 04 02 05 02 06 02 02 02 00 2d 00 02 01 01 00 1c 00 02 40 01";
+/* RFC 8448 3, {server} "send handshake record": complete record (95 octets). */
+static const char rfc8448_sh_record[] =
+    "16 03 03 00 5a 02 00 00 56 03 03 a6 af 06 a4 12 18 60 dc 5e 6e 60 24 9c d3 4c 95 93 0c 8a"
+    "c5 cb 14 34 da c1 55 77 2e d3 e2 69 28 00 13 01 00 00 2e 00 33 00 24 00 1d 00 20 c9 82 88"
+    "76 11 20 95 fe 66 76 2b db f7 c6 72 e1 56 d6 cc 25 3b 83 3d f1 dd 69 b1 b0 4e 75 1f 0f 00"
+    "2b 00 02 03 04";
+// clang-format on
+
+static uint8_t *hex(const char *s, size_t *n) {
+  uint8_t *out = malloc(strlen(s) / 2 + 1);
+  size_t k = 0;
+  for (const char *p = s; p[0] && p[1];) {
+    if (*p == ' ') {
+      p++;
+      continue;
+    }
+    unsigned v;
+    sscanf(p, "%2x", &v);
+    out[k++] = (uint8_t)v;
+    p += 2;
+  }
+  *n = k;
+  return out;
+}
+
+static struct tls_conn *new_conn(void) {
+  struct tls_limits lim;
+  tls_limits_default(&lim);
+  return tls_conn_new(&lim, false, 443, NULL);
+}
+
+/* Feed bytes in pieces of `step` (0: all at once), all in `frame`. */
+static bool feed(struct tls_conn *c, int dir, const uint8_t *p, size_t n, size_t step,
+                 uint64_t frame) {
+  bool skip = false;
+  if (!step)
+    step = n;
+  for (size_t off = 0; off < n; off += step) {
+    size_t k = n - off < step ? n - off : step;
+    skip = tls_conn_data(c, dir, p + off, k, 0, 0, 0, frame, (cap_time_us)frame * 1000);
+  }
+  return skip;
+}
+
+static void feed_hex(struct tls_conn *c, int dir, const char *s, size_t step, uint64_t frame) {
+  size_t n;
+  uint8_t *b = hex(s, &n);
+  feed(c, dir, b, n, step, frame);
+  free(b);
+}
+
+/* A protected record: header 17 03 03 len, then len filler bytes. */
+static void protected_record(struct tls_conn *c, int dir, size_t len, uint64_t frame) {
+  uint8_t *b = calloc(1, len + 5);
+  b[0] = 0x17, b[1] = 3, b[2] = 3, b[3] = (uint8_t)(len >> 8), b[4] = (uint8_t)len;
+  feed(c, dir, b, len + 5, 0, frame);
+  free(b);
+}
+
+static void rfc8448_handshake(size_t step) {
+  struct tls_conn *c = new_conn();
+  feed_hex(c, FLOW_C2S, rfc8448_ch_record, step, 1);
+  feed_hex(c, FLOW_S2C, rfc8448_sh_record, step, 2);
+  /* RFC 8448 3: the server's protected handshake record is 674 octets of
+   * payload (17 03 03 02 a2), the client's Finished 53 (17 03 03 00 35). */
+  protected_record(c, FLOW_S2C, 0x2a2, 2);
+  protected_record(c, FLOW_C2S, 0x35, 3);
+  const struct tls_session *s = tls_conn_session(c);
+  CHECK(s->is_tls);
+  CHECK(s->has_client_hello && s->has_server_hello);
+  CHECK_EQ_U(s->ch.at.frame, 1);
+  CHECK_EQ_U(s->sh.at.frame, 2);
+  CHECK_EQ_U(s->version, 0x0304);
+  CHECK_EQ_U(s->sh.cipher, 0x1301);
+  CHECK_EQ_U(s->sh.key_share_group, 0x001d);
+  CHECK_EQ_U(s->ch.ciphers.n, 3);
+  CHECK(s->ch.sni.n == 6 && memcmp(s->ch.sni.p, "server", 6) == 0);
+  CHECK(s->encrypted[FLOW_S2C] && s->encrypted[FLOW_C2S]);
+  CHECK(s->established);
+  CHECK(!s->resumed);
+  CHECK(s->malformed == NULL);
+  CHECK_EQ_U(s->records[FLOW_S2C], 2);
+  tls_conn_free(c);
+}
+
+static void rfc8448_whole_records(void) {
+  rfc8448_handshake(0);
+}
+
+static void rfc8448_byte_by_byte(void) {
+  rfc8448_handshake(1);
+}
+
+static void rfc8448_odd_pieces(void) {
+  rfc8448_handshake(7);
+}
+
+/* The ClientHello split over two handshake records (RFC 8446 5.1 allows a
+ * message to span records). */
+static void message_across_records(void) {
+  size_t n;
+  uint8_t *rec = hex(rfc8448_ch_record, &n);
+  size_t body = n - 5, first = 50;
+  uint8_t *two = malloc(n + 5);
+  memcpy(two, "\x16\x03\x01", 3);
+  two[3] = 0, two[4] = (uint8_t)first;
+  memcpy(two + 5, rec + 5, first);
+  memcpy(two + 5 + first, "\x16\x03\x01", 3);
+  two[8 + first] = (uint8_t)((body - first) >> 8), two[9 + first] = (uint8_t)(body - first);
+  memcpy(two + 10 + first, rec + 5 + first, body - first);
+  struct tls_conn *c = new_conn();
+  feed(c, FLOW_C2S, two, n + 5, 0, 4);
+  const struct tls_session *s = tls_conn_session(c);
+  CHECK(s->has_client_hello);
+  CHECK_EQ_U(s->ch.ciphers.n, 3);
+  CHECK_EQ_U(s->records[FLOW_C2S], 2);
+  CHECK(s->malformed == NULL);
+  tls_conn_free(c);
+  free(rec);
+  free(two);
+}
+
+/* A 16 MB handshake length claim, drip-fed one byte per call: flagged and
+ * counted at once, nothing buffered beyond the cap. */
+static void huge_handshake_claim(void) {
+  struct tls_conn *c = new_conn();
+  uint8_t hdr[9] = {0x16, 3, 3, 0x40, 0x00, 0x0b, 0xff, 0xff, 0xff};
+  feed(c, FLOW_S2C, hdr, sizeof(hdr), 1, 1);
+  uint8_t zero = 0;
+  for (int i = 0; i < 100000; i++)
+    tls_conn_data(c, FLOW_S2C, &zero, 1, 0, 0, 0, 2, 2000);
+  const struct tls_session *s = tls_conn_session(c);
+  CHECK_EQ_U(s->cap_handshake, 1);
+  CHECK(s->malformed && strstr(s->malformed, "cap"));
+  CHECK_EQ_U(s->chain_len, 0);
+  tls_conn_free(c);
+}
+
+static void garbage_after_record(void) {
+  struct tls_conn *c = new_conn();
+  feed_hex(c, FLOW_C2S, rfc8448_ch_record, 0, 1);
+  bool skip = false;
+  uint8_t junk[] = {0x99, 0x03, 0x03, 0x00, 0x10, 1, 2, 3};
+  skip = feed(c, FLOW_C2S, junk, sizeof(junk), 0, 2);
+  const struct tls_session *s = tls_conn_session(c);
+  CHECK(s->has_client_hello);
+  CHECK(s->malformed && strstr(s->malformed, "record"));
+  CHECK_EQ_U(s->malformed_at.frame, 2);
+  CHECK(skip); /* nothing more to learn from this direction */
+  tls_conn_free(c);
+}
+
+static void not_tls_on_443(void) {
+  struct tls_conn *c = new_conn();
+  const char *http = "GET / HTTP/1.1\r\nHost: example\r\n\r\n";
+  bool skip = feed(c, FLOW_C2S, (const uint8_t *)http, strlen(http), 0, 1);
+  CHECK(!skip);
+  uint8_t *big = malloc(300 * 1024);
+  memset(big, 'a', 300 * 1024);
+  skip = feed(c, FLOW_C2S, big, 300 * 1024, 0, 2);
+  free(big);
+  const struct tls_session *s = tls_conn_session(c);
+  CHECK(!s->is_tls);
+  CHECK(skip); /* gave up after the plaintext limit */
+  tls_conn_free(c);
+}
+
+/* Certificate message whose list length claims more than the message. */
+static void certificate_list_lies(void) {
+  struct tls_conn *c = new_conn();
+  feed_hex(c, FLOW_C2S, "16 03 01 00 2d 01 00 00 29 03 03" /* TLS 1.2 ClientHello */
+                        " 00000000000000000000000000000000 00000000000000000000000000000000"
+                        " 00 00 02 00 2f 01 00",
+           0, 1);
+  feed_hex(c, FLOW_S2C, "16 03 03 00 2a 02 00 00 26 03 03"
+                        " 00000000000000000000000000000000 00000000000000000000000000000000"
+                        " 00 00 2f 00",
+           0, 2);
+  /* Certificate: list length 0x000100 but only 3 bytes follow. */
+  feed_hex(c, FLOW_S2C, "16 03 03 00 0a 0b 00 00 06 00 01 00 00 00 00", 0, 3);
+  const struct tls_session *s = tls_conn_session(c);
+  CHECK(s->has_server_hello);
+  CHECK_EQ_U(s->version, 0x0303);
+  CHECK_EQ_U(s->sh.cipher, 0x002f);
+  CHECK(s->malformed && strstr(s->malformed, "certificate"));
+  CHECK_EQ_U(s->malformed_at.frame, 3);
+  CHECK_EQ_U(s->chain_len, 0);
+  tls_conn_free(c);
+}
+
+static void certificate_chain_parsed(void) {
+  FILE *f = fopen("tests/data/x509/pki-leaf.der", "rb");
+  CHECK(f != NULL);
+  if (!f)
+    return;
+  uint8_t der[4096];
+  size_t n = fread(der, 1, sizeof(der), f);
+  fclose(f);
+  size_t msg = 3 + 3 + n, rec = 4 + msg;
+  uint8_t *b = malloc(5 + rec);
+  size_t k = 0;
+  b[k++] = 0x16, b[k++] = 3, b[k++] = 3, b[k++] = (uint8_t)(rec >> 8), b[k++] = (uint8_t)rec;
+  b[k++] = 0x0b, b[k++] = 0, b[k++] = (uint8_t)(msg >> 8), b[k++] = (uint8_t)msg;
+  b[k++] = 0, b[k++] = (uint8_t)((n + 3) >> 8), b[k++] = (uint8_t)(n + 3);
+  b[k++] = 0, b[k++] = (uint8_t)(n >> 8), b[k++] = (uint8_t)n;
+  memcpy(b + k, der, n);
+  struct tls_conn *c = new_conn();
+  feed(c, FLOW_S2C, b, k + n, 100, 7); /* in 100-byte pieces */
+  const struct tls_session *s = tls_conn_session(c);
+  CHECK_EQ_U(s->chain_len, 1);
+  CHECK_EQ_U(s->chain_at.frame, 7);
+  CHECK(s->chain_len == 1 && s->chain[0].parsed);
+  CHECK(s->malformed == NULL);
+  tls_conn_free(c);
+  free(b);
+}
+
+static void alerts_plain_and_encrypted(void) {
+  struct tls_conn *c = new_conn();
+  feed_hex(c, FLOW_S2C, "15 03 03 00 02 02 28", 0, 5); /* fatal handshake_failure */
+  feed_hex(c, FLOW_C2S, "15 03 03 00 1a 0000000000000000000000000000000000000000000000000000",
+           0, 6);
+  const struct tls_session *s = tls_conn_session(c);
+  CHECK_EQ_U(s->n_alerts, 2);
+  CHECK(!s->alerts[0].encrypted);
+  CHECK_EQ_U(s->alerts[0].level, 2);
+  CHECK_EQ_U(s->alerts[0].desc, 40);
+  CHECK_EQ_U(s->alerts[0].dir, FLOW_S2C);
+  CHECK_EQ_U(s->alerts[0].at.frame, 5);
+  CHECK(s->alerts[1].encrypted);
+  CHECK_EQ_U(s->alerts[1].dir, FLOW_C2S);
+  tls_conn_free(c);
+}
+
+/* RFC 6520 4: a heartbeat request whose declared payload (0x4000) exceeds
+ * its record (3 bytes): the Heartbleed probe. */
+static void heartbeat_overlong_claim(void) {
+  struct tls_conn *c = new_conn();
+  feed_hex(c, FLOW_C2S, "18 03 02 00 03 01 40 00", 0, 9);
+  const struct tls_session *s = tls_conn_session(c);
+  CHECK_EQ_U(s->n_heartbeats, 1);
+  CHECK_EQ_U(s->heartbeats[0].type, 1);
+  CHECK_EQ_U(s->heartbeats[0].payload_length, 0x4000);
+  CHECK_EQ_U(s->heartbeats[0].record_length, 3);
+  tls_conn_free(c);
+}
+
+static void gap_mid_record_stops_parsing(void) {
+  struct tls_conn *c = new_conn();
+  size_t n;
+  uint8_t *rec = hex(rfc8448_ch_record, &n);
+  tls_conn_data(c, FLOW_C2S, rec, 20, 0, 0, 0, 1, 1000);
+  bool skip = tls_conn_data(c, FLOW_C2S, rec + 40, n - 40, 20, TCP_DATA_GAP, 0, 2, 2000);
+  const struct tls_session *s = tls_conn_session(c);
+  CHECK(skip);
+  CHECK(!s->has_client_hello);
+  CHECK(s->gap[FLOW_C2S]);
+  tls_conn_free(c);
+  free(rec);
+}
+
+/* An SSLv2-format CLIENT-HELLO (2-byte header, msg type 1, version 3.1),
+ * as old clients sent it (RFC 5246 E.2). */
+static void sslv2_compatible_hello(void) {
+  struct tls_conn *c = new_conn();
+  feed_hex(c, FLOW_C2S,
+           "80 2b 01 03 01 00 12 00 00 00 10"     /* len 43, CLIENT-HELLO, 3.1, 18/0/16 */
+           " 00 00 2f 00 00 35 00 00 0a 01 00 80 07 00 c0 03 00 80" /* 6 specs */
+           " 00112233445566778899aabbccddeeff",   /* challenge */
+           0, 1);
+  const struct tls_session *s = tls_conn_session(c);
+  CHECK(s->has_client_hello);
+  CHECK(s->ch.sslv2_format);
+  CHECK_EQ_U(s->ch.legacy_version, 0x0301);
+  CHECK_EQ_U(s->ch.n_sslv2_ciphers, 6);
+  CHECK_EQ_U(s->ch.ciphers.n, 3); /* the specs with a 0 first byte are TLS suites */
+  tls_conn_free(c);
+}
+
+int main(void) {
+  RUN(rfc8448_whole_records);
+  RUN(rfc8448_byte_by_byte);
+  RUN(rfc8448_odd_pieces);
+  RUN(message_across_records);
+  RUN(huge_handshake_claim);
+  RUN(garbage_after_record);
+  RUN(not_tls_on_443);
+  RUN(certificate_list_lies);
+  RUN(certificate_chain_parsed);
+  RUN(alerts_plain_and_encrypted);
+  RUN(heartbeat_overlong_claim);
+  RUN(gap_mid_record_stops_parsing);
+  RUN(sslv2_compatible_hello);
+  return harness_done();
+}
