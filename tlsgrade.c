@@ -3,6 +3,8 @@
  * The only file that knows every layer.
  */
 #include "capture/capture.h"
+#include "dissect/dissect.h"
+#include "grade/grade.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -17,7 +19,7 @@
 #define TLSGRADE_VERSION "0.1.0"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
-enum mode { MODE_SUMMARY, MODE_FLOWS };
+enum mode { MODE_SUMMARY, MODE_FLOWS, MODE_HANDSHAKES };
 
 struct options {
   enum mode mode;
@@ -26,6 +28,7 @@ struct options {
   const char *output;
   struct cap_live_options live;
   struct cap_limits limits;
+  struct tls_limits tls_limits;
   bool no_ndpi;
 };
 
@@ -35,6 +38,9 @@ struct run {
   FILE *out;
   struct cap_source *src;
   uint64_t flows_printed;
+  uint64_t handshakes_printed;
+  const char **file_names; /* by file_index */
+  size_t n_files;
 };
 
 static struct cap_source *volatile g_running_source; /* for the signal handler */
@@ -50,6 +56,7 @@ static void usage(FILE *f) {
           "usage: tlsgrade [options] PCAP|DIR|- ...\n"
           "       tlsgrade [options] -i IFACE [-f BPF]\n"
           "\n"
+          "  --handshakes        one JSON line per TLS connection (like Zeek's ssl.log)\n"
           "  --flows             one JSON line per flow, then a stats line\n"
           "  -i IFACE            capture live from IFACE (stop with Ctrl-C)\n"
           "  -f BPF              capture filter (files and live)\n"
@@ -78,11 +85,12 @@ static int parse_number(const char *s, const char *what, long long min, long lon
   return 0;
 }
 
-enum { OPT_FLOWS = 256, OPT_MAX_FLOWS, OPT_IDLE, OPT_NO_NDPI };
+enum { OPT_FLOWS = 256, OPT_HANDSHAKES, OPT_MAX_FLOWS, OPT_IDLE, OPT_NO_NDPI };
 
 static int parse_options(int argc, char **argv, struct options *opt) {
   static const struct option longopts[] = {
       {"flows", no_argument, NULL, OPT_FLOWS},
+      {"handshakes", no_argument, NULL, OPT_HANDSHAKES},
       {"interface", required_argument, NULL, 'i'},
       {"filter", required_argument, NULL, 'f'},
       {"snaplen", required_argument, NULL, 's'},
@@ -102,6 +110,9 @@ static int parse_options(int argc, char **argv, struct options *opt) {
     switch (c) {
     case OPT_FLOWS:
       opt->mode = MODE_FLOWS;
+      break;
+    case OPT_HANDSHAKES:
+      opt->mode = MODE_HANDSHAKES;
       break;
     case 'i':
       opt->iface = optarg;
@@ -306,6 +317,46 @@ static void on_flow_end(void *ctx, struct flow *f, enum flow_end_reason why) {
   w->end(w->run, f, why);
 }
 
+/* ---- --handshakes: capture -> dissect -> one JSON line per connection ---- */
+
+static void on_flow_start_tls(void *ctx, struct flow *f) {
+  struct wiring *w = ctx;
+  f->user = tls_conn_new(&w->run->opt->tls_limits, f->l4_proto == 17, f->server_port, NULL);
+  if (f->user && !f->roles_from_syn)
+    tls_conn_roles_guessed(f->user);
+}
+
+static void on_flow_data_tls(void *ctx, struct flow *f, int dir, const uint8_t *data, size_t len,
+                             uint64_t gap_len, unsigned flags, uint32_t file_index,
+                             uint64_t frame, cap_time_us ts) {
+  (void)ctx;
+  if (f->user && tls_conn_data(f->user, dir, data, len, gap_len, flags, file_index, frame, ts))
+    flow_set_skip(f, dir, true);
+}
+
+static void on_flow_end_handshake(void *ctx, struct flow *f, enum flow_end_reason why) {
+  struct run *run = ctx;
+  (void)why;
+  if (!f->user)
+    return;
+  char client[CAP_ENDPOINT_STRLEN], server[CAP_ENDPOINT_STRLEN];
+  cap_endpoint_str(&f->client_addr, f->client_port, client, sizeof(client));
+  cap_endpoint_str(&f->server_addr, f->server_port, server, sizeof(server));
+  const struct tls_session *session = tls_conn_session(f->user);
+  struct report_conn conn = {NULL, client, server, run->file_names, run->n_files};
+  if (session->roles_swapped) {
+    conn.client = server;
+    conn.server = client;
+  }
+  cJSON *o = report_handshake_json(session, &conn);
+  if (o) {
+    print_json_line(run->out, o);
+    run->handshakes_printed++;
+  }
+  tls_conn_free(f->user);
+  f->user = NULL;
+}
+
 static int run_capture(const struct options *opt, char **inputs, size_t ninputs) {
   char err[1024] = "";
   struct cap_source *src;
@@ -332,9 +383,19 @@ static int run_capture(const struct options *opt, char **inputs, size_t ninputs)
   }
   struct cap_stats stats = {0};
   struct run run = {.opt = opt, .out = out, .src = src};
-  struct wiring w = {&run, &stats,
-                     opt->mode == MODE_FLOWS ? on_flow_end_json : on_flow_end_text};
+  run.n_files = cap_source_count(src);
+  run.file_names = calloc(run.n_files ? run.n_files : 1, sizeof(*run.file_names));
+  for (size_t i = 0; run.file_names && i < run.n_files; i++)
+    run.file_names[i] = cap_source_name(src, i);
+  struct wiring w = {&run, &stats, on_flow_end_text};
   struct cap_callbacks cb = {.ctx = &w, .flow_end = on_flow_end};
+  if (opt->mode == MODE_FLOWS) {
+    w.end = on_flow_end_json;
+  } else if (opt->mode == MODE_HANDSHAKES) {
+    w.end = on_flow_end_handshake;
+    cb.flow_start = on_flow_start_tls;
+    cb.flow_data = on_flow_data_tls;
+  }
   struct cap_decoder *dec = cap_decoder_new(&opt->limits, &stats);
   struct flow_table *ft = flow_table_new(&opt->limits, &stats, &cb, !opt->no_ndpi);
   int status = EXIT_OK;
@@ -356,6 +417,9 @@ static int run_capture(const struct options *opt, char **inputs, size_t ninputs)
   cap_decoder_free(dec);
   if (opt->mode == MODE_FLOWS) {
     print_json_line(out, stats_json(&stats, cap_source_count(src), warnings));
+  } else if (opt->mode == MODE_HANDSHAKES) {
+    if (run.handshakes_printed == 0)
+      fprintf(stderr, "tlsgrade: no TLS handshake in the input\n");
   } else {
     if (run.flows_printed == 0)
       fprintf(out, "no TCP or UDP flows in the input\n");
@@ -370,6 +434,7 @@ static int run_capture(const struct options *opt, char **inputs, size_t ninputs)
   } else if (out == stdout && fflush(stdout) != 0) {
     status = EXIT_RUNTIME;
   }
+  free(run.file_names);
   cap_source_free(src);
   return status;
 }
@@ -380,6 +445,7 @@ int main(int argc, char **argv) {
   opt.live.promisc = true;
   opt.live.immediate = true;
   cap_limits_default(&opt.limits);
+  tls_limits_default(&opt.tls_limits);
   if (parse_options(argc, argv, &opt) < 0)
     return EXIT_USAGE;
   struct sigaction sa = {0};

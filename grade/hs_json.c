@@ -1,0 +1,274 @@
+/*
+ * grade/hs_json.c - --handshakes: one JSON object per TLS connection, in the
+ * spirit of Zeek's ssl.log, every fact with the frame it came from.  Field
+ * names are the output contract of docs/architecture.md.
+ */
+#include "grade/grade.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void add_hex(cJSON *o, const char *key, uint32_t v, int width) {
+  char buf[16];
+  snprintf(buf, sizeof(buf), "0x%0*x", width, v);
+  cJSON_AddStringToObject(o, key, buf);
+}
+
+static void add_time(cJSON *o, const char *key, cap_time_us ts) {
+  char buf[CAP_TIME_STRLEN];
+  cap_time_str(ts, buf, sizeof(buf));
+  cJSON_AddStringToObject(o, key, buf);
+}
+
+static void add_frame(cJSON *frames, const char *key, const struct tls_at *at) {
+  if (at->frame)
+    cJSON_AddNumberToObject(frames, key, (double)at->frame);
+}
+
+static const char *version_name(uint16_t v, char buf[8]) {
+  const char *name = tls_version_name(v);
+  if (name)
+    return name;
+  snprintf(buf, 8, "0x%04x", v);
+  return buf;
+}
+
+static cJSON *u16_array(const struct tls_u16s *list) {
+  cJSON *a = cJSON_CreateArray();
+  for (size_t i = 0; i < list->n; i++)
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(list->v[i]));
+  return a;
+}
+
+static cJSON *client_versions(const struct tls_client_hello *ch) {
+  cJSON *a = cJSON_CreateArray();
+  char buf[8];
+  if (ch->versions.n) {
+    for (size_t i = 0; i < ch->versions.n; i++)
+      if (!tls_is_grease(ch->versions.v[i]))
+        cJSON_AddItemToArray(a, cJSON_CreateString(version_name(ch->versions.v[i], buf)));
+  } else {
+    cJSON_AddItemToArray(a, cJSON_CreateString(version_name(ch->legacy_version, buf)));
+  }
+  return a;
+}
+
+static void add_cipher(cJSON *o, const struct tls_session *s) {
+  char buf[16];
+  const struct tls_suite_info *info =
+      s->version == 0x0002 ? tls_sslv2_suite_lookup(s->sh.cipher) : tls_suite_lookup(s->sh.cipher);
+  if (info) {
+    cJSON_AddStringToObject(o, "cipher", info->name);
+  } else {
+    snprintf(buf, sizeof(buf), s->version == 0x0002 ? "0x%06x" : "0x%04x", s->sh.cipher);
+    cJSON_AddStringToObject(o, "cipher", buf);
+  }
+  cJSON_AddNumberToObject(o, "cipher_id", s->sh.cipher);
+}
+
+static void add_group(cJSON *o, const struct tls_session *s) {
+  uint16_t group = s->sh.key_share_group ? s->sh.key_share_group : s->kex.curve;
+  if (!group)
+    return;
+  const char *name = tls_group_name(group);
+  if (name)
+    cJSON_AddStringToObject(o, "group", name);
+  else
+    add_hex(o, "group", group, 4);
+  cJSON_AddNumberToObject(o, "group_id", group);
+}
+
+static cJSON *cert_json(const struct tls_cert *c) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "frame", (double)c->at.frame);
+  if (!c->parsed) {
+    cJSON_AddStringToObject(o, "error", c->parse_error ? c->parse_error : "not decoded");
+    cJSON_AddNumberToObject(o, "der_length", (double)c->der_len);
+    if (c->sha256[0])
+      cJSON_AddStringToObject(o, "sha256", c->sha256);
+    return o;
+  }
+  static const char *const key_types[] = {"unknown", "rsa", "dsa", "ec", "ed25519", "ed448",
+                                           "dh", "other"};
+  const char *s = c->subject ? c->subject : "";
+  const char *i = c->issuer ? c->issuer : "";
+  report_add_wire_string(o, "subject", (const uint8_t *)s, strlen(s));
+  report_add_wire_string(o, "issuer", (const uint8_t *)i, strlen(i));
+  cJSON_AddStringToObject(o, "key_type", key_types[c->key_type < 8 ? c->key_type : 0]);
+  cJSON_AddNumberToObject(o, "key_bits", c->key_bits);
+  if (c->key_curve[0])
+    cJSON_AddStringToObject(o, "key_curve", c->key_curve);
+  cJSON_AddStringToObject(o, "sig_alg", c->sig_alg);
+  cJSON_AddStringToObject(o, "sig_oid", c->sig_oid);
+  cJSON_AddStringToObject(o, "not_before", c->not_before);
+  cJSON_AddStringToObject(o, "not_after", c->not_after);
+  cJSON_AddStringToObject(o, "serial", c->serial_hex ? c->serial_hex : "");
+  cJSON_AddStringToObject(o, "sha256", c->sha256);
+  cJSON *san = cJSON_AddArrayToObject(o, "san");
+  for (size_t k = 0; k < c->n_san; k++) {
+    cJSON *holder = cJSON_CreateObject();
+    report_add_wire_string(holder, "v", (const uint8_t *)c->san[k], strlen(c->san[k]));
+    cJSON_AddItemToArray(san, cJSON_DetachItemFromObject(holder, "v"));
+    cJSON_Delete(holder);
+  }
+  cJSON_AddBoolToObject(o, "ca", c->is_ca);
+  cJSON_AddBoolToObject(o, "self_signed", c->self_signed);
+  return o;
+}
+
+static cJSON *alerts_json(const struct tls_session *s) {
+  cJSON *a = cJSON_CreateArray();
+  for (size_t i = 0; i < s->n_alerts; i++) {
+    const struct tls_alert *al = &s->alerts[i];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "from", al->dir == FLOW_C2S ? "client" : "server");
+    cJSON_AddNumberToObject(o, "frame", (double)al->at.frame);
+    cJSON_AddBoolToObject(o, "encrypted", al->encrypted);
+    if (!al->encrypted) {
+      cJSON_AddStringToObject(o, "level", al->level == 2 ? "fatal" : al->level == 1 ? "warning"
+                                                                                     : "unknown");
+      cJSON_AddNumberToObject(o, "desc", al->desc);
+      const char *name = tls_alert_name(al->desc);
+      if (name)
+        cJSON_AddStringToObject(o, "desc_name", name);
+    }
+    cJSON_AddItemToArray(a, o);
+  }
+  return a;
+}
+
+static cJSON *heartbeats_json(const struct tls_session *s) {
+  cJSON *a = cJSON_CreateArray();
+  for (size_t i = 0; i < s->n_heartbeats; i++) {
+    const struct tls_heartbeat *h = &s->heartbeats[i];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "from", h->dir == FLOW_C2S ? "client" : "server");
+    cJSON_AddNumberToObject(o, "frame", (double)h->at.frame);
+    cJSON_AddBoolToObject(o, "encrypted", h->encrypted);
+    cJSON_AddNumberToObject(o, "record_length", (double)h->record_length);
+    if (!h->encrypted) {
+      cJSON_AddStringToObject(o, "type", h->type == 1 ? "request" : "response");
+      cJSON_AddNumberToObject(o, "payload_length", h->payload_length);
+    }
+    cJSON_AddItemToArray(a, o);
+  }
+  return a;
+}
+
+static void add_client_facts(cJSON *o, const struct tls_session *s) {
+  const struct tls_client_hello *ch = &s->ch;
+  report_add_wire_string(o, "sni", ch->sni.p, ch->sni.n);
+  if (!ch->sni.n)
+    cJSON_ReplaceItemInObject(o, "sni", cJSON_CreateNull());
+  cJSON_AddItemToObject(o, "client_versions", client_versions(ch));
+  cJSON_AddItemToObject(o, "client_ciphers", u16_array(&ch->ciphers));
+  cJSON_AddItemToObject(o, "client_extensions", u16_array(&ch->extensions));
+  cJSON_AddItemToObject(o, "client_groups", u16_array(&ch->groups));
+  cJSON *alpn = cJSON_AddArrayToObject(o, "client_alpn");
+  for (size_t i = 0; i < ch->n_alpn; i++) {
+    cJSON *holder = cJSON_CreateObject();
+    report_add_wire_string(holder, "v", ch->alpn[i].p, ch->alpn[i].n);
+    cJSON_AddItemToArray(alpn, cJSON_DetachItemFromObject(holder, "v"));
+    cJSON_Delete(holder);
+  }
+  cJSON_AddBoolToObject(o, "fallback_scsv", ch->fallback_scsv);
+  if (ch->ja3[0])
+    cJSON_AddStringToObject(o, "ja3", ch->ja3);
+  if (s->ja4[0])
+    cJSON_AddStringToObject(o, "ja4", s->ja4);
+}
+
+static void add_server_facts(cJSON *o, const struct tls_session *s) {
+  char buf[8];
+  cJSON_AddStringToObject(o, "version", version_name(s->version, buf));
+  add_cipher(o, s);
+  if (s->sh.alpn.n)
+    report_add_wire_string(o, "alpn", s->sh.alpn.p, s->sh.alpn.n);
+  else
+    cJSON_AddNullToObject(o, "alpn");
+  add_group(o, s);
+  if (s->kex.is_dh)
+    cJSON_AddNumberToObject(o, "dh_bits", s->kex.dh_bits);
+  if (s->kex.dh_group)
+    cJSON_AddStringToObject(o, "dh_group", s->kex.dh_group);
+  if (s->kex.is_rsa)
+    cJSON_AddNumberToObject(o, "rsa_kex_bits", s->kex.rsa_bits);
+  if (s->kex.sig_scheme)
+    cJSON_AddNumberToObject(o, "kex_sig_scheme", s->kex.sig_scheme);
+  cJSON_AddNumberToObject(o, "compression", s->sh.compression);
+  cJSON_AddBoolToObject(o, "renegotiation_info", s->secure_reneg);
+  cJSON_AddBoolToObject(o, "heartbeat", s->sh.heartbeat);
+  if (s->sh.downgrade[0])
+    cJSON_AddStringToObject(o, "downgrade_sentinel", s->sh.downgrade);
+  if (s->sh.ja3s[0])
+    cJSON_AddStringToObject(o, "ja3s", s->sh.ja3s);
+  if (s->has_hrr) {
+    const char *name = tls_group_name(s->hrr.key_share_group);
+    cJSON_AddStringToObject(o, "hello_retry_group", name ? name : "unknown");
+  }
+}
+
+static const struct tls_at *first_fact(const struct tls_session *s) {
+  if (s->has_client_hello)
+    return &s->ch.at;
+  if (s->has_server_hello)
+    return &s->sh.at;
+  if (s->n_alerts)
+    return &s->alerts[0].at;
+  return &s->chain_at;
+}
+
+cJSON *report_handshake_json(const struct tls_session *s, const struct report_conn *conn) {
+  if (!s->is_tls)
+    return NULL;
+  const struct tls_at *first = first_fact(s);
+  cJSON *o = cJSON_CreateObject();
+  add_time(o, "ts", first->ts);
+  const char *file = first->file_index < conn->n_files ? conn->files[first->file_index] : "";
+  report_add_wire_string(o, "file", (const uint8_t *)file, strlen(file));
+  cJSON_AddNumberToObject(o, "frame", (double)first->frame);
+  cJSON_AddStringToObject(o, "client", conn->client);
+  cJSON_AddStringToObject(o, "server", conn->server);
+  cJSON_AddStringToObject(o, "transport", s->transport ? s->transport : "tcp");
+  if (s->quic)
+    cJSON_AddTrueToObject(o, "quic");
+  if (s->starttls)
+    cJSON_AddStringToObject(o, "starttls", s->starttls);
+  if (s->has_client_hello)
+    add_client_facts(o, s);
+  if (s->has_server_hello)
+    add_server_facts(o, s);
+  cJSON_AddBoolToObject(o, "resumed", s->resumed);
+  cJSON_AddBoolToObject(o, "established", s->established);
+  cJSON_AddItemToObject(o, "alerts", alerts_json(s));
+  cJSON *chain = cJSON_AddArrayToObject(o, "cert_chain");
+  for (size_t i = 0; i < s->chain_len; i++)
+    cJSON_AddItemToArray(chain, cert_json(&s->chain[i]));
+  if (s->client_chain_len)
+    cJSON_AddNumberToObject(o, "client_certificates", (double)s->client_chain_len);
+  cJSON_AddBoolToObject(o, "ocsp_stapled", s->ocsp_stapled);
+  if (s->ocsp_stapled) {
+    static const char *const status[] = {"good", "revoked", "unknown"};
+    int st = s->ocsp_cert_status;
+    cJSON_AddStringToObject(o, "ocsp_status", st >= 0 && st <= 2 ? status[st] : "unparsed");
+  }
+  if (s->n_heartbeats)
+    cJSON_AddItemToObject(o, "heartbeats", heartbeats_json(s));
+  if (s->renegotiations)
+    cJSON_AddNumberToObject(o, "renegotiations", s->renegotiations);
+  cJSON *frames = cJSON_AddObjectToObject(o, "frames");
+  add_frame(frames, "client_hello", &s->ch.at);
+  add_frame(frames, "hello_retry_request", &s->hrr.at);
+  add_frame(frames, "server_hello", &s->sh.at);
+  add_frame(frames, "certificate", &s->chain_at);
+  add_frame(frames, "server_key_exchange", &s->kex.at);
+  add_frame(frames, "certificate_status", &s->ocsp_at);
+  if (s->gap[0] || s->gap[1])
+    cJSON_AddTrueToObject(o, "gaps");
+  if (s->malformed) {
+    cJSON_AddStringToObject(o, "malformed", s->malformed);
+    cJSON_AddNumberToObject(o, "malformed_frame", (double)s->malformed_at.frame);
+  }
+  return o;
+}
