@@ -279,6 +279,17 @@ int x509_trust_check(const struct tls_cert *chain, size_t n, const char *hostnam
                      cap_time_us at, const struct x509_trust_opts *opts,
                      struct x509_trust *out);
 
+/* A trust store loaded once and shared (threads may share it while
+ * checking; open and close it outside them).  NULL when it cannot be
+ * loaded: why in reason. */
+struct x509_store;
+struct x509_store *x509_store_open(const struct x509_trust_opts *opts, char *reason,
+                                   size_t reason_len);
+void x509_store_close(struct x509_store *store);
+/* x509_trust_check() against an open store; always returns 0. */
+int x509_trust_check_store(const struct x509_store *store, const struct tls_cert *chain, size_t n,
+                           const char *hostname, cap_time_us at, struct x509_trust *out);
+
 /* ------------------------------------------------------------------ */
 /* A connection's dissector                                            */
 

@@ -4,7 +4,7 @@
  * Every byte of a certificate is decoded by OpenSSL (d2i_X509 and the
  * extension decoders); this file only copies out what libcrypto found.
  * Nothing here is global: an X509 lives for one call, a trust store for
- * one call or as long as its owner keeps it (x509_store.h).
+ * one call or as long as its owner keeps it (dissect.h).
  *
  * Strings copied from the certificate are kept raw (the report sanitises
  * them per output format) with one exception: in commonName and dNSName
@@ -15,7 +15,7 @@
  * for its cert_subject_cn / cert_san columns.
  */
 #include "dissect/dissect.h"
-#include "dissect/x509_store.h"
+#include "dissect/dissect.h"
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>

@@ -19,7 +19,7 @@
  * Run from the repository root (paths below are relative to it).
  */
 #include "dissect/dissect.h"
-#include "dissect/x509_store.h"
+#include "dissect/dissect.h"
 #include "harness.h"
 
 #include <openssl/opensslv.h>
@@ -736,7 +736,7 @@ static void test_store_errors_and_odd_chains(void) {
   chain_free(&chain);
 }
 
-/* One store, many checks (x509_store.h). */
+/* One store, many checks (dissect.h). */
 static void test_reusable_store(void) {
   static const char *const leaf_only[] = {"pki-leaf.der", NULL};
   char reason[160];
