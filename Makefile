@@ -49,7 +49,7 @@ check-deps:
 
 $(B)/%.o: %.c $(wildcard */*.h) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -c $< -o $@
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(B)/libtlsgrade.a: $(LIB_OBJ)
 	@rm -f $@

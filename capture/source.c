@@ -78,7 +78,9 @@ static int add_directory(struct cap_source *src, const char *dir, char *err, siz
     char *path = NULL;
     struct stat st;
     if (rc == 0 && list[i]->d_name[0] != '.' &&
-        asprintf(&path, "%s/%s", dir, list[i]->d_name) >= 0 && stat(path, &st) == 0 &&
+        asprintf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
+                 list[i]->d_name) >= 0 &&
+        stat(path, &st) == 0 &&
         S_ISREG(st.st_mode) && has_capture_magic(path) && add_name(src, path) < 0)
       rc = -1;
     free(path);
