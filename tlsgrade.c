@@ -1,6 +1,11 @@
 /*
  * tlsgrade.c - the command line: options, wiring, signals, exit status.
  * The only file that knows every layer.
+ *
+ *   tlsgrade [options] PCAP|DIR|- ...   grade every server seen (default)
+ *   tlsgrade --handshakes ...           one JSON line per TLS connection
+ *   tlsgrade --flows ...                one JSON line per flow
+ *   tlsgrade merge EVIDENCE...          grade saved evidence
  */
 #include "capture/capture.h"
 #include "dissect/dissect.h"
@@ -9,38 +14,44 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define TLSGRADE_VERSION "0.1.0"
-
-enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
-enum mode { MODE_SUMMARY, MODE_FLOWS, MODE_HANDSHAKES };
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_BELOW = 3 };
+enum mode { MODE_GRADE, MODE_FLOWS, MODE_HANDSHAKES };
+enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_HTML };
 
 struct options {
   enum mode mode;
+  enum format format;
+  bool merge;
   const char *iface;
   const char *bpf;
   const char *output;
+  const char *save_evidence;
+  const char *fail_below;
+  const char *ca_file, *ca_path;
+  int color; /* -1 auto (a TTY), 0 off */
   struct cap_live_options live;
   struct cap_limits limits;
   struct tls_limits tls_limits;
   bool no_ndpi;
 };
 
-/* Per run: where flow records go. */
+/* Per run: where records go, what the dissector and grader accumulate. */
 struct run {
   const struct options *opt;
   FILE *out;
-  struct cap_source *src;
-  uint64_t flows_printed;
-  uint64_t handshakes_printed;
+  struct cap_stats *stats;
+  uint64_t flows_printed, handshakes_printed, tls_connections;
+  uint64_t cap_handshake, cap_chain;
   const char **file_names; /* by file_index */
   size_t n_files;
+  struct ev_store *ev;          /* MODE_GRADE */
+  struct x509_store *trust;     /* MODE_GRADE, NULL when not loaded */
 };
 
 static struct cap_source *volatile g_running_source; /* for the signal handler */
@@ -55,20 +66,27 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: tlsgrade [options] PCAP|DIR|- ...\n"
           "       tlsgrade [options] -i IFACE [-f BPF]\n"
+          "       tlsgrade merge [options] EVIDENCE.json ...\n"
           "\n"
-          "  --handshakes        one JSON line per TLS connection (like Zeek's ssl.log)\n"
-          "  --flows             one JSON line per flow, then a stats line\n"
-          "  -i IFACE            capture live from IFACE (stop with Ctrl-C)\n"
-          "  -f BPF              capture filter (files and live)\n"
-          "  -s SNAPLEN          live snapshot length (default 262144)\n"
-          "  -B KIB              live capture buffer size in KiB\n"
-          "  -p, --no-promisc    do not put the interface in promiscuous mode\n"
-          "  -o FILE             write the output to FILE\n"
-          "  --max-flows N       flow table size (oldest flows evicted beyond)\n"
-          "  --idle-timeout S    end a flow after S seconds without packets\n"
-          "  --no-ndpi           do not classify flows with nDPI\n"
-          "  -h, --help          this help\n"
-          "  -V, --version       print the version\n");
+          "  --format text|json|html   report format (default text)\n"
+          "  -o FILE                   write the report to FILE\n"
+          "  --no-color                no colour in the text report\n"
+          "  --fail-below GRADE        exit status 3 when a server grades below GRADE\n"
+          "  --save-evidence FILE      save the evidence (for tlsgrade merge)\n"
+          "  --ca-file FILE            trust anchors (PEM) instead of the system store\n"
+          "  --ca-path DIR             trust anchors directory (c_rehash layout)\n"
+          "  --handshakes              one JSON line per TLS connection (like Zeek's ssl.log)\n"
+          "  --flows                   one JSON line per flow, then a stats line\n"
+          "  -i IFACE                  capture live from IFACE (Ctrl-C ends and reports)\n"
+          "  -f BPF                    capture filter (files and live)\n"
+          "  -s SNAPLEN                live snapshot length (default 262144)\n"
+          "  -B KIB                    live capture buffer size in KiB\n"
+          "  -p, --no-promisc          do not put the interface in promiscuous mode\n"
+          "  --max-flows N             flow table size (oldest flows evicted beyond)\n"
+          "  --idle-timeout S          end a flow after S seconds without packets\n"
+          "  --no-ndpi                 do not classify flows with nDPI\n"
+          "  -h, --help                this help\n"
+          "  -V, --version             print the version\n");
 }
 
 static int parse_number(const char *s, const char *what, long long min, long long max,
@@ -85,12 +103,92 @@ static int parse_number(const char *s, const char *what, long long min, long lon
   return 0;
 }
 
-enum { OPT_FLOWS = 256, OPT_HANDSHAKES, OPT_MAX_FLOWS, OPT_IDLE, OPT_NO_NDPI };
+enum {
+  OPT_FLOWS = 256, OPT_HANDSHAKES, OPT_MAX_FLOWS, OPT_IDLE, OPT_NO_NDPI, OPT_FORMAT,
+  OPT_NO_COLOR, OPT_FAIL_BELOW, OPT_SAVE_EVIDENCE, OPT_CA_FILE, OPT_CA_PATH
+};
+
+static int parse_format(const char *s, enum format *f) {
+  if (strcmp(s, "text") == 0)
+    *f = FORMAT_TEXT;
+  else if (strcmp(s, "json") == 0)
+    *f = FORMAT_JSON;
+  else if (strcmp(s, "html") == 0)
+    *f = FORMAT_HTML;
+  else {
+    fprintf(stderr, "tlsgrade: --format: '%s' is not text, json or html\n", s);
+    return -1;
+  }
+  return 0;
+}
+
+static bool valid_grade(const char *g) {
+  static const char *const ok[] = {"A+", "A", "A-", "B", "C", "D", "E", "F"};
+  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+    if (strcmp(g, ok[i]) == 0)
+      return true;
+  return false;
+}
+
+static int parse_one(int c, struct options *opt) {
+  long long v;
+  switch (c) {
+  case OPT_FLOWS: opt->mode = MODE_FLOWS; break;
+  case OPT_HANDSHAKES: opt->mode = MODE_HANDSHAKES; break;
+  case OPT_FORMAT: return parse_format(optarg, &opt->format);
+  case OPT_NO_COLOR: opt->color = 0; break;
+  case OPT_SAVE_EVIDENCE: opt->save_evidence = optarg; break;
+  case OPT_CA_FILE: opt->ca_file = optarg; break;
+  case OPT_CA_PATH: opt->ca_path = optarg; break;
+  case OPT_NO_NDPI: opt->no_ndpi = true; break;
+  case 'i': opt->iface = optarg; break;
+  case 'f': opt->bpf = optarg; break;
+  case 'o': opt->output = optarg; break;
+  case 'p': opt->live.promisc = false; break;
+  case OPT_FAIL_BELOW:
+    if (!valid_grade(optarg)) {
+      fprintf(stderr, "tlsgrade: --fail-below: '%s' is not a grade (A+, A, A-, B..F)\n", optarg);
+      return -1;
+    }
+    opt->fail_below = optarg;
+    break;
+  case 's':
+    if (parse_number(optarg, "-s", 64, 262144, &v) < 0)
+      return -1;
+    opt->live.snaplen = (int)v;
+    break;
+  case 'B':
+    if (parse_number(optarg, "-B", 1, 4 * 1024 * 1024, &v) < 0)
+      return -1;
+    opt->live.buffer_size = (int)(v * 1024);
+    break;
+  case OPT_MAX_FLOWS:
+    if (parse_number(optarg, "--max-flows", 1, 100000000, &v) < 0)
+      return -1;
+    opt->limits.max_flows = (size_t)v;
+    break;
+  case OPT_IDLE:
+    if (parse_number(optarg, "--idle-timeout", 1, 86400 * 365, &v) < 0)
+      return -1;
+    opt->limits.idle_timeout = v * 1000000;
+    break;
+  case 'h': usage(stdout); exit(EXIT_OK);
+  case 'V': printf("tlsgrade %s\n", TLSGRADE_VERSION); exit(EXIT_OK);
+  default: usage(stderr); return -1;
+  }
+  return 0;
+}
 
 static int parse_options(int argc, char **argv, struct options *opt) {
   static const struct option longopts[] = {
       {"flows", no_argument, NULL, OPT_FLOWS},
       {"handshakes", no_argument, NULL, OPT_HANDSHAKES},
+      {"format", required_argument, NULL, OPT_FORMAT},
+      {"no-color", no_argument, NULL, OPT_NO_COLOR},
+      {"fail-below", required_argument, NULL, OPT_FAIL_BELOW},
+      {"save-evidence", required_argument, NULL, OPT_SAVE_EVIDENCE},
+      {"ca-file", required_argument, NULL, OPT_CA_FILE},
+      {"ca-path", required_argument, NULL, OPT_CA_PATH},
       {"interface", required_argument, NULL, 'i'},
       {"filter", required_argument, NULL, 'f'},
       {"snaplen", required_argument, NULL, 's'},
@@ -104,75 +202,28 @@ static int parse_options(int argc, char **argv, struct options *opt) {
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0},
   };
-  long long v;
   int c;
-  while ((c = getopt_long(argc, argv, "i:f:s:B:po:hV", longopts, NULL)) != -1) {
-    switch (c) {
-    case OPT_FLOWS:
-      opt->mode = MODE_FLOWS;
-      break;
-    case OPT_HANDSHAKES:
-      opt->mode = MODE_HANDSHAKES;
-      break;
-    case 'i':
-      opt->iface = optarg;
-      break;
-    case 'f':
-      opt->bpf = optarg;
-      break;
-    case 's':
-      if (parse_number(optarg, "-s", 64, 262144, &v) < 0)
-        return -1;
-      opt->live.snaplen = (int)v;
-      break;
-    case 'B':
-      if (parse_number(optarg, "-B", 1, 4 * 1024 * 1024, &v) < 0)
-        return -1;
-      opt->live.buffer_size = (int)(v * 1024);
-      break;
-    case 'p':
-      opt->live.promisc = false;
-      break;
-    case 'o':
-      opt->output = optarg;
-      break;
-    case OPT_MAX_FLOWS:
-      if (parse_number(optarg, "--max-flows", 1, 100000000, &v) < 0)
-        return -1;
-      opt->limits.max_flows = (size_t)v;
-      break;
-    case OPT_IDLE:
-      if (parse_number(optarg, "--idle-timeout", 1, 86400 * 365, &v) < 0)
-        return -1;
-      opt->limits.idle_timeout = v * 1000000;
-      break;
-    case OPT_NO_NDPI:
-      opt->no_ndpi = true;
-      break;
-    case 'h':
-      usage(stdout);
-      exit(EXIT_OK);
-    case 'V':
-      printf("tlsgrade %s\n", TLSGRADE_VERSION);
-      exit(EXIT_OK);
-    default:
-      usage(stderr);
+  while ((c = getopt_long(argc, argv, "i:f:s:B:po:hV", longopts, NULL)) != -1)
+    if (parse_one(c, opt) < 0)
       return -1;
-    }
-  }
   if (opt->iface && optind < argc) {
     fprintf(stderr, "tlsgrade: give either -i IFACE or capture files, not both\n");
     return -1;
   }
   if (!opt->iface && optind >= argc) {
-    fprintf(stderr, "tlsgrade: no input: give capture files, a directory, '-' or -i IFACE\n");
+    fprintf(stderr, "tlsgrade: no input: give %s\n",
+            opt->merge ? "evidence files" : "capture files, a directory, '-' or -i IFACE");
     usage(stderr);
+    return -1;
+  }
+  if (opt->merge && (opt->iface || opt->mode != MODE_GRADE)) {
+    fprintf(stderr, "tlsgrade: merge grades evidence files only\n");
     return -1;
   }
   return 0;
 }
 
-/* ---- --flows: one JSON object per flow ---- */
+/* ---- --flows ---- */
 
 static cJSON *pair(uint64_t c2s, uint64_t s2c) {
   cJSON *o = cJSON_CreateObject();
@@ -188,19 +239,9 @@ static void add_time(cJSON *o, const char *key, cap_time_us ts) {
 }
 
 static const char *end_reason_name(enum flow_end_reason why) {
-  switch (why) {
-  case FLOW_END_CLOSED:
-    return "closed";
-  case FLOW_END_IDLE:
-    return "idle";
-  case FLOW_END_EVICTED:
-    return "evicted";
-  case FLOW_END_REUSED:
-    return "port_reused";
-  case FLOW_END_EOF:
-    break;
-  }
-  return "end_of_input";
+  static const char *const names[] = {"closed", "idle", "evicted", "port_reused",
+                                      "end_of_input"};
+  return names[why];
 }
 
 static cJSON *flow_json(const struct flow *f, enum flow_end_reason why) {
@@ -243,34 +284,6 @@ static void print_json_line(FILE *out, cJSON *o) {
   cJSON_Delete(o);
 }
 
-static void on_flow_end_json(void *ctx, struct flow *f, enum flow_end_reason why) {
-  struct run *run = ctx;
-  print_json_line(run->out, flow_json(f, why));
-  run->flows_printed++;
-}
-
-/* ---- default summary (until grading exists): one line per flow ---- */
-
-static void on_flow_end_text(void *ctx, struct flow *f, enum flow_end_reason why) {
-  struct run *run = ctx;
-  char client[CAP_ENDPOINT_STRLEN], server[CAP_ENDPOINT_STRLEN], first[CAP_TIME_STRLEN];
-  (void)why;
-  if (run->flows_printed++ == 0)
-    fprintf(run->out, "%-26s %-47s %-47s %-4s %-16s %9s %12s %12s\n", "first seen", "client",
-            "server", "l4", "app", "packets", "c2s bytes", "s2c bytes");
-  cap_endpoint_str(&f->client_addr, f->client_port, client, sizeof(client));
-  cap_endpoint_str(&f->server_addr, f->server_port, server, sizeof(server));
-  cap_time_str(f->first_ts, first, sizeof(first));
-  const struct tcp_counters *c = &f->tcp[FLOW_C2S].count, *s = &f->tcp[FLOW_S2C].count;
-  uint64_t c2s = f->l4_proto == 6 ? c->stream_bytes : f->udp_bytes[0];
-  uint64_t s2c = f->l4_proto == 6 ? s->stream_bytes : f->udp_bytes[1];
-  fprintf(run->out, "%-26.26s %-47s %-47s %-4s %-16.16s %9" PRIu64 " %12" PRIu64 " %12" PRIu64
-          "%s\n",
-          first, client, server, f->l4_proto == 6 ? "tcp" : "udp", f->app,
-          f->dir[0].packets + f->dir[1].packets, c2s, s2c,
-          c->gaps + s->gaps ? "  (gaps)" : "");
-}
-
 static cJSON *stats_json(const struct cap_stats *st, size_t inputs, unsigned warnings) {
   cJSON *s = cJSON_CreateObject();
   cJSON_AddNumberToObject(s, "inputs", (double)inputs);
@@ -296,32 +309,45 @@ static cJSON *stats_json(const struct cap_stats *st, size_t inputs, unsigned war
   cJSON_AddNumberToObject(s, "pcap_drops", (double)st->pcap_drops);
   cJSON_AddNumberToObject(s, "pcap_ifdrops", (double)st->pcap_ifdrops);
   cJSON_AddNumberToObject(s, "warnings", warnings);
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddItemToObject(o, "stats", s);
-  return o;
+  return s;
 }
 
-static void add_tcp_cap_hits(struct cap_stats *st, struct flow *f) {
-  st->cap_tcp_ooo += f->tcp[0].count.cap_hits + f->tcp[1].count.cap_hits;
+/* Every cap, its setting and how often it was hit (architecture: limits). */
+static cJSON *limits_json(const struct options *opt, const struct cap_stats *st,
+                          const struct run *run) {
+  cJSON *l = cJSON_CreateObject();
+  struct {
+    const char *name;
+    double limit, hits;
+  } rows[] = {
+      {"flows", (double)opt->limits.max_flows, (double)st->evictions},
+      {"tcp_out_of_order_bytes_per_stream", (double)opt->limits.tcp_ooo_bytes,
+       (double)st->cap_tcp_ooo},
+      {"ip_fragment_datagrams", (double)opt->limits.frag_datagrams, (double)st->cap_frag},
+      {"ip_fragment_timeout_s", (double)(opt->limits.frag_timeout / 1000000),
+       (double)st->frag_timeouts},
+      {"handshake_bytes_per_direction", (double)opt->tls_limits.max_handshake_bytes,
+       (double)run->cap_handshake},
+      {"certificates_per_chain", (double)opt->tls_limits.max_chain_len, (double)run->cap_chain},
+  };
+  for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+    cJSON *o = cJSON_AddObjectToObject(l, rows[i].name);
+    cJSON_AddNumberToObject(o, "limit", rows[i].limit);
+    cJSON_AddNumberToObject(o, "hits", rows[i].hits);
+  }
+  return l;
 }
 
-struct wiring {
-  struct run *run;
-  struct cap_stats *stats;
-  void (*end)(void *ctx, struct flow *f, enum flow_end_reason why);
-};
+/* ---- flow callbacks ---- */
 
-static void on_flow_end(void *ctx, struct flow *f, enum flow_end_reason why) {
-  struct wiring *w = ctx;
-  add_tcp_cap_hits(w->stats, f);
-  w->end(w->run, f, why);
+static void on_flow_end_json(struct run *run, struct flow *f, enum flow_end_reason why) {
+  print_json_line(run->out, flow_json(f, why));
+  run->flows_printed++;
 }
-
-/* ---- --handshakes: capture -> dissect -> one JSON line per connection ---- */
 
 static void on_flow_start_tls(void *ctx, struct flow *f) {
-  struct wiring *w = ctx;
-  f->user = tls_conn_new(&w->run->opt->tls_limits, f->l4_proto == 17, f->server_port, NULL);
+  struct run *run = ctx;
+  f->user = tls_conn_new(&run->opt->tls_limits, f->l4_proto == 17, f->server_port, NULL);
   if (f->user && !f->roles_from_syn)
     tls_conn_roles_guessed(f->user);
 }
@@ -334,30 +360,152 @@ static void on_flow_data_tls(void *ctx, struct flow *f, int dir, const uint8_t *
     flow_set_skip(f, dir, true);
 }
 
-static void on_flow_end_handshake(void *ctx, struct flow *f, enum flow_end_reason why) {
-  struct run *run = ctx;
-  (void)why;
-  if (!f->user)
-    return;
+static void session_done(struct run *run, struct flow *f, const struct tls_session *s) {
   char client[CAP_ENDPOINT_STRLEN], server[CAP_ENDPOINT_STRLEN];
   cap_endpoint_str(&f->client_addr, f->client_port, client, sizeof(client));
   cap_endpoint_str(&f->server_addr, f->server_port, server, sizeof(server));
-  const struct tls_session *session = tls_conn_session(f->user);
-  struct report_conn conn = {NULL, client, server, run->file_names, run->n_files};
-  if (session->roles_swapped) {
-    conn.client = server;
-    conn.server = client;
+  run->cap_handshake += s->cap_handshake;
+  run->cap_chain += s->cap_chain;
+  if (s->is_tls)
+    run->tls_connections++;
+  if (run->opt->mode == MODE_HANDSHAKES) {
+    struct report_conn conn = {NULL, s->roles_swapped ? server : client,
+                               s->roles_swapped ? client : server, run->file_names, run->n_files};
+    cJSON *o = report_handshake_json(s, &conn);
+    if (o) {
+      print_json_line(run->out, o);
+      run->handshakes_printed++;
+    }
+    return;
   }
-  cJSON *o = report_handshake_json(session, &conn);
-  if (o) {
-    print_json_line(run->out, o);
-    run->handshakes_printed++;
+  const struct cap_addr *addr = s->roles_swapped ? &f->client_addr : &f->server_addr;
+  uint16_t port = s->roles_swapped ? f->client_port : f->server_port;
+  char ip[CAP_ENDPOINT_STRLEN];
+  cap_endpoint_str(addr, 0, ip, sizeof(ip));
+  char *colon = strrchr(ip, ':'); /* drop ":0", and the brackets of IPv6 */
+  if (colon)
+    *colon = '\0';
+  const char *bare = ip;
+  if (ip[0] == '[') {
+    bare = ip + 1;
+    ip[strlen(ip) - 1] = '\0';
   }
+  struct ev_conn conn = {bare, port, run->file_names, run->n_files, run->trust};
+  ev_add_session(run->ev, s, &conn);
+}
+
+static void on_flow_end(void *ctx, struct flow *f, enum flow_end_reason why) {
+  struct run *run = ctx;
+  run->stats->cap_tcp_ooo += f->tcp[0].count.cap_hits + f->tcp[1].count.cap_hits;
+  if (run->opt->mode == MODE_FLOWS) {
+    on_flow_end_json(run, f, why);
+    return;
+  }
+  if (!f->user)
+    return;
+  session_done(run, f, tls_conn_session(f->user));
   tls_conn_free(f->user);
   f->user = NULL;
 }
 
-static int run_capture(const struct options *opt, char **inputs, size_t ninputs) {
+/* ---- grading and reports ---- */
+
+static int compare_results(const void *a, const void *b) {
+  const struct grade_result *x = a, *y = b;
+  int c = grade_letter_cmp(y->letter, x->letter); /* worst first */
+  return c ? c : strcmp(x->ep->host, y->ep->host);
+}
+
+/* Grade every endpoint and write the report; returns the exit status. */
+static int write_report(const struct options *opt, FILE *out, const struct ev_store *ev,
+                        const char *const *inputs, size_t n_inputs, cJSON *limits,
+                        cJSON *stats) {
+  size_t n = ev_count(ev);
+  struct grade_result *r = calloc(n ? n : 1, sizeof(*r));
+  if (!r)
+    return EXIT_RUNTIME;
+  for (size_t i = 0; i < n; i++)
+    grade_endpoint(ev_endpoint_at(ev, i), &r[i]);
+  qsort(r, n, sizeof(*r), compare_results);
+  struct report_meta meta = {inputs, n_inputs, limits, stats};
+  if (opt->format == FORMAT_JSON) {
+    cJSON *j = report_json(r, n, &meta);
+    char *s = cJSON_Print(j);
+    if (s)
+      fprintf(out, "%s\n", s);
+    free(s);
+    cJSON_Delete(j);
+  } else if (opt->format == FORMAT_HTML) {
+    report_html(out, r, n, &meta);
+  } else {
+    bool color = opt->color < 0 ? (out == stdout && isatty(STDOUT_FILENO)) : opt->color > 0;
+    report_text(out, r, n, &meta, color);
+  }
+  int status = EXIT_OK;
+  for (size_t i = 0; opt->fail_below && i < n; i++)
+    if (r[i].graded && grade_letter_cmp(r[i].letter, opt->fail_below) > 0)
+      status = EXIT_BELOW;
+  free(r);
+  return status;
+}
+
+static FILE *open_output(const struct options *opt) {
+  if (!opt->output)
+    return stdout;
+  FILE *out = fopen(opt->output, "w");
+  if (!out)
+    fprintf(stderr, "tlsgrade: %s: %s\n", opt->output, strerror(errno));
+  return out;
+}
+
+static int close_output(const struct options *opt, FILE *out, int status) {
+  if (out != stdout && fclose(out) != 0) {
+    fprintf(stderr, "tlsgrade: %s: %s\n", opt->output, strerror(errno));
+    return EXIT_RUNTIME;
+  }
+  if (out == stdout && fflush(stdout) != 0)
+    return EXIT_RUNTIME;
+  return status;
+}
+
+static int save_evidence(const struct options *opt, const struct ev_store *ev) {
+  char err[512];
+  if (opt->save_evidence && ev_save(ev, opt->save_evidence, err, sizeof(err)) < 0) {
+    fprintf(stderr, "tlsgrade: --save-evidence: %s\n", err);
+    return -1;
+  }
+  return 0;
+}
+
+static int run_merge(const struct options *opt, char **files, size_t n) {
+  char err[1024];
+  struct ev_store *all = ev_store_new();
+  for (size_t i = 0; all && i < n; i++) {
+    struct ev_store *one = ev_load(files[i], err, sizeof(err));
+    if (!one) {
+      fprintf(stderr, "tlsgrade: %s\n", err);
+      ev_store_free(all);
+      return EXIT_RUNTIME;
+    }
+    int rc = ev_merge(all, one);
+    ev_store_free(one);
+    if (rc < 0) {
+      fprintf(stderr, "tlsgrade: out of memory merging %s\n", files[i]);
+      ev_store_free(all);
+      return EXIT_RUNTIME;
+    }
+  }
+  FILE *out = open_output(opt);
+  int status = EXIT_RUNTIME;
+  if (all && out && save_evidence(opt, all) == 0)
+    status = write_report(opt, out, all, (const char *const *)files, n, NULL, NULL);
+  if (out)
+    status = close_output(opt, out, status);
+  ev_store_free(all);
+  return status;
+}
+
+static struct cap_source *open_source(const struct options *opt, char **inputs, size_t n) {
   char err[1024] = "";
   struct cap_source *src;
   if (opt->iface) {
@@ -366,74 +514,100 @@ static int run_capture(const struct options *opt, char **inputs, size_t ninputs)
     live.bpf = opt->bpf;
     src = cap_source_live(&live, err, sizeof(err));
   } else {
-    src = cap_source_files(inputs, ninputs, opt->bpf, err, sizeof(err));
+    src = cap_source_files(inputs, n, opt->bpf, err, sizeof(err));
   }
-  if (!src) {
+  if (!src)
     fprintf(stderr, "tlsgrade: %s\n", err);
-    return EXIT_RUNTIME;
-  }
-  if (opt->iface)
+  else if (opt->iface)
     fprintf(stderr, "tlsgrade: listening on %s%s%s (Ctrl-C to stop and report)\n", opt->iface,
             opt->bpf ? ", filter " : "", opt->bpf ? opt->bpf : "");
-  FILE *out = stdout;
-  if (opt->output && !(out = fopen(opt->output, "w"))) {
-    fprintf(stderr, "tlsgrade: %s: %s\n", opt->output, strerror(errno));
-    cap_source_free(src);
-    return EXIT_RUNTIME;
-  }
-  struct cap_stats stats = {0};
-  struct run run = {.opt = opt, .out = out, .src = src};
-  run.n_files = cap_source_count(src);
-  run.file_names = calloc(run.n_files ? run.n_files : 1, sizeof(*run.file_names));
-  for (size_t i = 0; run.file_names && i < run.n_files; i++)
-    run.file_names[i] = cap_source_name(src, i);
-  struct wiring w = {&run, &stats, on_flow_end_text};
-  struct cap_callbacks cb = {.ctx = &w, .flow_end = on_flow_end};
-  if (opt->mode == MODE_FLOWS) {
-    w.end = on_flow_end_json;
-  } else if (opt->mode == MODE_HANDSHAKES) {
-    w.end = on_flow_end_handshake;
+  return src;
+}
+
+/* Read every packet; flows end (and are reported or graded) as they go. */
+static int read_all(struct run *run, struct cap_source *src, unsigned *warnings) {
+  const struct options *opt = run->opt;
+  struct cap_callbacks cb = {.ctx = run, .flow_end = on_flow_end};
+  if (opt->mode != MODE_FLOWS) {
     cb.flow_start = on_flow_start_tls;
     cb.flow_data = on_flow_data_tls;
   }
-  struct cap_decoder *dec = cap_decoder_new(&opt->limits, &stats);
-  struct flow_table *ft = flow_table_new(&opt->limits, &stats, &cb, !opt->no_ndpi);
+  struct cap_decoder *dec = cap_decoder_new(&opt->limits, run->stats);
+  struct flow_table *ft = flow_table_new(&opt->limits, run->stats, &cb, !opt->no_ndpi);
   int status = EXIT_OK;
-  unsigned warnings = 0;
+  char err[1024];
   if (!dec || !ft) {
     fprintf(stderr, "tlsgrade: out of memory\n");
     status = EXIT_RUNTIME;
   } else {
     g_running_source = src;
-    if (cap_source_run(src, dec, ft, &stats, &warnings, err, sizeof(err)) < 0) {
+    if (cap_source_run(src, dec, ft, run->stats, warnings, err, sizeof(err)) < 0) {
       fprintf(stderr, "tlsgrade: %s\n", err);
       status = EXIT_RUNTIME;
     }
     g_running_source = NULL;
-    if (warnings && status == EXIT_OK)
+    if (*warnings && status == EXIT_OK)
       status = EXIT_RUNTIME; /* the input was incomplete: say so in the status too */
   }
-  flow_table_free(ft); /* ends the remaining flows: they are printed */
+  flow_table_free(ft); /* ends the remaining flows */
   cap_decoder_free(dec);
+  return status;
+}
+
+static struct x509_store *open_trust(const struct options *opt) {
+  char reason[256];
+  struct x509_trust_opts t = {opt->ca_file, opt->ca_path};
+  struct x509_store *store = x509_store_open(&t, reason, sizeof(reason));
+  if (!store)
+    fprintf(stderr, "tlsgrade: trust store: %s\n", reason);
+  return store;
+}
+
+static int run_capture(const struct options *opt, char **inputs, size_t ninputs) {
+  struct x509_store *trust = NULL;
+  if (opt->mode == MODE_GRADE && !(trust = open_trust(opt)) && (opt->ca_file || opt->ca_path))
+    return EXIT_RUNTIME; /* a trust store asked for by name must load */
+  struct cap_source *src = open_source(opt, inputs, ninputs);
+  FILE *out = src ? open_output(opt) : NULL;
+  if (!src || !out) {
+    cap_source_free(src);
+    x509_store_close(trust);
+    return EXIT_RUNTIME;
+  }
+  struct cap_stats stats = {0};
+  struct run run = {.opt = opt, .out = out, .stats = &stats, .trust = trust};
+  run.n_files = cap_source_count(src);
+  run.file_names = calloc(run.n_files ? run.n_files : 1, sizeof(*run.file_names));
+  for (size_t i = 0; run.file_names && i < run.n_files; i++)
+    run.file_names[i] = cap_source_name(src, i);
+  unsigned warnings = 0;
+  int status = EXIT_RUNTIME;
+  if (opt->mode == MODE_GRADE && !(run.ev = ev_store_new()))
+    fprintf(stderr, "tlsgrade: out of memory\n");
+  else
+    status = read_all(&run, src, &warnings);
+  cJSON *stats_j = stats_json(&stats, run.n_files, warnings);
+  cJSON_AddNumberToObject(stats_j, "tls_connections", (double)run.tls_connections);
   if (opt->mode == MODE_FLOWS) {
-    print_json_line(out, stats_json(&stats, cap_source_count(src), warnings));
-  } else if (opt->mode == MODE_HANDSHAKES) {
-    if (run.handshakes_printed == 0)
-      fprintf(stderr, "tlsgrade: no TLS handshake in the input\n");
-  } else {
-    if (run.flows_printed == 0)
-      fprintf(out, "no TCP or UDP flows in the input\n");
-    fprintf(out,
-            "\n%" PRIu64 " packets, %" PRIu64 " flows in %zu input%s; %u warning%s\n",
-            stats.packets, stats.flows, cap_source_count(src),
-            cap_source_count(src) == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "stats", stats_j);
+    print_json_line(out, o);
+    stats_j = NULL;
+  } else if (opt->mode == MODE_HANDSHAKES && run.handshakes_printed == 0) {
+    fprintf(stderr, "tlsgrade: no TLS handshake in the input\n");
+  } else if (opt->mode == MODE_GRADE && run.ev) {
+    cJSON *limits = limits_json(opt, &stats, &run);
+    if (save_evidence(opt, run.ev) < 0)
+      status = EXIT_RUNTIME;
+    int rs = write_report(opt, out, run.ev, run.file_names, run.n_files, limits, stats_j);
+    if (rs != EXIT_OK && status == EXIT_OK)
+      status = rs;
+    cJSON_Delete(limits);
   }
-  if (out != stdout && fclose(out) != 0) {
-    fprintf(stderr, "tlsgrade: %s: %s\n", opt->output, strerror(errno));
-    status = EXIT_RUNTIME;
-  } else if (out == stdout && fflush(stdout) != 0) {
-    status = EXIT_RUNTIME;
-  }
+  cJSON_Delete(stats_j);
+  status = close_output(opt, out, status);
+  ev_store_free(run.ev);
+  x509_store_close(trust);
   free(run.file_names);
   cap_source_free(src);
   return status;
@@ -441,11 +615,17 @@ static int run_capture(const struct options *opt, char **inputs, size_t ninputs)
 
 int main(int argc, char **argv) {
   struct options opt = {0};
+  opt.color = -1;
   opt.live.snaplen = 262144;
   opt.live.promisc = true;
   opt.live.immediate = true;
   cap_limits_default(&opt.limits);
   tls_limits_default(&opt.tls_limits);
+  if (argc > 1 && strcmp(argv[1], "merge") == 0) { /* tlsgrade merge ... */
+    opt.merge = true;
+    argv[1] = argv[0];
+    argc--, argv++;
+  }
   if (parse_options(argc, argv, &opt) < 0)
     return EXIT_USAGE;
   struct sigaction sa = {0};
@@ -453,5 +633,7 @@ int main(int argc, char **argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
+  if (opt.merge)
+    return run_merge(&opt, argv + optind, (size_t)(argc - optind));
   return run_capture(&opt, argv + optind, (size_t)(argc - optind));
 }

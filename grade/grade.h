@@ -3,6 +3,11 @@
  *
  *   sanitize.c    every attacker-chosen string passes here, per format
  *   hs_json.c     --handshakes: one JSON object per TLS connection
+ *   evidence.c    facts per server endpoint; save, load, merge
+ *   facts.c       what one TLS connection proves (session -> facts)
+ *   checks.c      one check per rule of the rating guide: pass/fail/unknown
+ *   score.c       SSL Labs numeric score, caps, letters, recommendations
+ *   report_*.c    text, JSON and HTML reports
  */
 #ifndef TLSGRADE_GRADE_H
 #define TLSGRADE_GRADE_H
@@ -10,6 +15,9 @@
 #include "dissect/dissect.h"
 
 #include <cjson/cJSON.h>
+
+#define TLSGRADE_VERSION "0.2.0"
+#include <stdio.h>
 
 /* ---- sanitising (sanitize.c) ---- */
 
@@ -35,5 +43,127 @@ struct report_conn {
 /* One JSON object (Zeek ssl.log-like) for a connection's session; NULL when
  * the connection showed no TLS.  Caller owns the result. */
 cJSON *report_handshake_json(const struct tls_session *s, const struct report_conn *conn);
+
+/* ---- evidence (evidence.c) ---- */
+
+/* Where a fact was seen: which input and frame, at what packet time. */
+struct ev_sample {
+  char *file;  /* owned */
+  uint64_t frame;
+  cap_time_us ts;
+};
+
+/* One fact about an endpoint ("version:TLSv1.2", "suite:0xc02f", ...) with
+ * how often, when first and last, and the earliest sample. */
+struct ev_fact {
+  char *key;   /* owned */
+  uint64_t count;
+  cap_time_us first_ts, last_ts;
+  struct ev_sample sample; /* the earliest sighting (ties: file, frame) */
+};
+
+/* A server endpoint: (SNI host or "-", server IP, port).  Owns its facts. */
+struct ev_endpoint {
+  char *host;  /* sanitised UTF-8 */
+  char *ip;
+  uint16_t port;
+  struct ev_fact *facts;  /* open-addressing table, nslots entries */
+  size_t nslots, nfacts;
+};
+
+struct ev_store;
+struct ev_store *ev_store_new(void);
+void ev_store_free(struct ev_store *ev);
+size_t ev_count(const struct ev_store *ev);
+/* Endpoints sorted by host, ip, port (stable output). */
+const struct ev_endpoint *ev_endpoint_at(const struct ev_store *ev, size_t i);
+struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const char *ip,
+                                    uint16_t port);
+/* Record one sighting of fact `key` (formatted like printf). */
+void ev_note(struct ev_endpoint *ep, const struct ev_sample *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const struct ev_fact *ev_find(const struct ev_endpoint *ep, const char *key);
+/* First fact whose key starts with prefix (in key order), NULL none. */
+const struct ev_fact *ev_find_prefix(const struct ev_endpoint *ep, const char *prefix);
+/* Facts sorted by key, for iteration (array owned by the caller: free()). */
+const struct ev_fact **ev_sorted_facts(const struct ev_endpoint *ep, size_t *n);
+/* into += from (commutative and associative). Returns 0, -1 out of memory. */
+int ev_merge(struct ev_store *into, const struct ev_store *from);
+/* Versioned JSON: {"tlsgrade_evidence": 1, "endpoints": [...]} */
+cJSON *ev_to_json(const struct ev_store *ev);
+struct ev_store *ev_from_json(const cJSON *json, char *err, size_t errlen);
+int ev_save(const struct ev_store *ev, const char *path, char *err, size_t errlen);
+struct ev_store *ev_load(const char *path, char *err, size_t errlen);
+
+/* ---- facts of one connection (facts.c) ---- */
+
+struct ev_conn {
+  const char *server_ip;       /* without port */
+  uint16_t server_port;
+  const char *const *files;    /* input names by file_index */
+  size_t n_files;
+  const struct x509_store *trust; /* NULL: trust not decided */
+};
+void ev_add_session(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c);
+
+/* ---- checks, score, letters (checks.c, score.c) ---- */
+
+enum check_status { CHECK_UNKNOWN, CHECK_PASS, CHECK_FAIL };
+
+/* What a failed check does to the grade. */
+enum check_effect {
+  EFFECT_NONE,    /* informational */
+  EFFECT_CAP,     /* caps the letter at `cap` */
+  EFFECT_WARN,    /* a warning: A becomes A- */
+  EFFECT_TRUST,   /* T */
+  EFFECT_NAME,    /* M */
+  EFFECT_NO_APLUS /* blocks A+ only */
+};
+
+struct check_result {
+  const char *id;         /* the rating guide's id: "ssl3", "no_fs", ... */
+  const char *title;
+  enum check_status status;
+  enum check_effect effect;
+  char cap;               /* 'A'..'F' for EFFECT_CAP */
+  const char *reason;     /* why it failed / passed, plain words */
+  const struct ev_fact *evidence[4]; /* facts that decided it */
+  size_t n_evidence;
+  const char *recommendation; /* for a failure */
+  int severity;           /* for ordering recommendations: higher first */
+};
+
+#define GRADE_MAX_CHECKS 48
+
+struct grade_result {
+  const struct ev_endpoint *ep;
+  bool graded;             /* a ServerHello was seen: there is something to grade */
+  const char *no_grade_reason;
+  int protocol, key_exchange, cipher, total; /* -1 unknown */
+  char letter[4];          /* "A+", "A", "A-", "B".."F", "T", "M", "-" */
+  char letter_trust_ignored[4];
+  char floor[4];           /* the letter if every unknown cap-check failed */
+  struct check_result checks[GRADE_MAX_CHECKS];
+  size_t n_checks, n_decided;
+  const char *best_version, *worst_version;
+};
+
+void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out);
+/* Letter order: returns <0 when a is better than b. */
+int grade_letter_cmp(const char *a, const char *b);
+
+/* ---- reports (report_text.c, report_json.c, report_html.c) ---- */
+
+struct report_meta {
+  const char *const *inputs;
+  size_t n_inputs;
+  const cJSON *limits; /* borrowed, may be NULL */
+  const cJSON *stats;  /* borrowed, may be NULL */
+};
+
+void report_text(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m,
+                 bool color);
+cJSON *report_json(const struct grade_result *r, size_t n, const struct report_meta *m);
+void report_html(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m);
 
 #endif

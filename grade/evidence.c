@@ -1,0 +1,453 @@
+/*
+ * grade/evidence.c - facts per server endpoint.
+ *
+ * Evidence is a set of endpoints, each a set of facts keyed by a short
+ * string ("version:TLSv1.2") with a count, first and last packet time and
+ * the earliest sample (file:frame).  Merging adds counts, takes the min of
+ * first times, the max of last times and the earliest sample, so it is
+ * commutative and associative: a day graded in pieces equals the day graded
+ * at once.
+ */
+#include "grade/grade.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EV_FORMAT_VERSION 1
+
+/* Owns every endpoint. */
+struct ev_store {
+  struct ev_endpoint **eps;  /* open-addressing table */
+  size_t nslots, count;
+  struct ev_endpoint **sorted; /* cache for ev_endpoint_at, NULL when stale */
+};
+
+static uint64_t hash_str(uint64_t h, const char *s) {
+  for (; *s; s++)
+    h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+  return h;
+}
+
+static uint64_t ep_hash(const char *host, const char *ip, uint16_t port) {
+  uint64_t h = hash_str(0xcbf29ce484222325ULL, host);
+  h = hash_str(h ^ 0xff, ip);
+  return (h ^ port) * 0x100000001b3ULL;
+}
+
+struct ev_store *ev_store_new(void) {
+  struct ev_store *ev = calloc(1, sizeof(*ev));
+  if (!ev)
+    return NULL;
+  ev->nslots = 64;
+  ev->eps = calloc(ev->nslots, sizeof(*ev->eps));
+  if (!ev->eps) {
+    free(ev);
+    return NULL;
+  }
+  return ev;
+}
+
+static void sample_clear(struct ev_sample *s) {
+  free(s->file);
+  s->file = NULL;
+}
+
+static void endpoint_free(struct ev_endpoint *ep) {
+  for (size_t i = 0; i < ep->nslots; i++) {
+    if (ep->facts[i].key) {
+      free(ep->facts[i].key);
+      sample_clear(&ep->facts[i].sample);
+    }
+  }
+  free(ep->facts);
+  free(ep->host);
+  free(ep->ip);
+  free(ep);
+}
+
+void ev_store_free(struct ev_store *ev) {
+  if (!ev)
+    return;
+  for (size_t i = 0; i < ev->nslots; i++)
+    if (ev->eps[i])
+      endpoint_free(ev->eps[i]);
+  free(ev->eps);
+  free(ev->sorted);
+  free(ev);
+}
+
+size_t ev_count(const struct ev_store *ev) {
+  return ev->count;
+}
+
+static int ep_cmp(const void *a, const void *b) {
+  const struct ev_endpoint *x = *(const struct ev_endpoint *const *)a;
+  const struct ev_endpoint *y = *(const struct ev_endpoint *const *)b;
+  int c = strcmp(x->host, y->host);
+  if (!c)
+    c = strcmp(x->ip, y->ip);
+  if (!c)
+    c = (int)x->port - (int)y->port;
+  return c;
+}
+
+const struct ev_endpoint *ev_endpoint_at(const struct ev_store *ev_const, size_t i) {
+  struct ev_store *ev = (struct ev_store *)ev_const; /* the cache is not state */
+  if (i >= ev->count)
+    return NULL;
+  if (!ev->sorted) {
+    ev->sorted = malloc(ev->count * sizeof(*ev->sorted));
+    if (!ev->sorted)
+      return NULL;
+    size_t k = 0;
+    for (size_t s = 0; s < ev->nslots; s++)
+      if (ev->eps[s])
+        ev->sorted[k++] = ev->eps[s];
+    qsort(ev->sorted, k, sizeof(*ev->sorted), ep_cmp);
+  }
+  return ev->sorted[i];
+}
+
+static bool grow_store(struct ev_store *ev) {
+  size_t n = ev->nslots * 2;
+  struct ev_endpoint **t = calloc(n, sizeof(*t));
+  if (!t)
+    return false;
+  for (size_t i = 0; i < ev->nslots; i++) {
+    struct ev_endpoint *ep = ev->eps[i];
+    if (!ep)
+      continue;
+    size_t j = ep_hash(ep->host, ep->ip, ep->port) & (n - 1);
+    while (t[j])
+      j = (j + 1) & (n - 1);
+    t[j] = ep;
+  }
+  free(ev->eps);
+  ev->eps = t;
+  ev->nslots = n;
+  return true;
+}
+
+struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const char *ip,
+                                    uint16_t port) {
+  if ((ev->count + 1) * 2 > ev->nslots && !grow_store(ev))
+    return NULL;
+  size_t j = ep_hash(host, ip, port) & (ev->nslots - 1);
+  for (; ev->eps[j]; j = (j + 1) & (ev->nslots - 1)) {
+    struct ev_endpoint *ep = ev->eps[j];
+    if (ep->port == port && strcmp(ep->host, host) == 0 && strcmp(ep->ip, ip) == 0)
+      return ep;
+  }
+  struct ev_endpoint *ep = calloc(1, sizeof(*ep));
+  if (!ep)
+    return NULL;
+  ep->host = strdup(host);
+  ep->ip = strdup(ip);
+  ep->port = port;
+  ep->nslots = 32;
+  ep->facts = calloc(ep->nslots, sizeof(*ep->facts));
+  if (!ep->host || !ep->ip || !ep->facts) {
+    endpoint_free(ep);
+    return NULL;
+  }
+  ev->eps[j] = ep;
+  ev->count++;
+  free(ev->sorted);
+  ev->sorted = NULL;
+  return ep;
+}
+
+/* ---- facts ---- */
+
+static size_t fact_slot(const struct ev_endpoint *ep, const char *key) {
+  size_t j = hash_str(0xcbf29ce484222325ULL, key) & (ep->nslots - 1);
+  while (ep->facts[j].key && strcmp(ep->facts[j].key, key) != 0)
+    j = (j + 1) & (ep->nslots - 1);
+  return j;
+}
+
+static bool grow_facts(struct ev_endpoint *ep) {
+  struct ev_endpoint tmp = *ep;
+  tmp.nslots = ep->nslots * 2;
+  tmp.facts = calloc(tmp.nslots, sizeof(*tmp.facts));
+  if (!tmp.facts)
+    return false;
+  for (size_t i = 0; i < ep->nslots; i++)
+    if (ep->facts[i].key)
+      tmp.facts[fact_slot(&tmp, ep->facts[i].key)] = ep->facts[i];
+  free(ep->facts);
+  ep->facts = tmp.facts;
+  ep->nslots = tmp.nslots;
+  return true;
+}
+
+/* Is sample a earlier than b (time, then file, then frame)? */
+static bool sample_before(const struct ev_sample *a, const struct ev_sample *b) {
+  if (!b->file)
+    return a->file != NULL;
+  if (!a->file)
+    return false;
+  if (a->ts != b->ts)
+    return a->ts < b->ts;
+  int c = strcmp(a->file, b->file);
+  return c ? c < 0 : a->frame < b->frame;
+}
+
+/* Add `count` sightings with [first, last] and sample to the fact `key`. */
+static void fact_add(struct ev_endpoint *ep, const char *key, uint64_t count, cap_time_us first,
+                     cap_time_us last, const struct ev_sample *sample) {
+  if ((ep->nfacts + 1) * 2 > ep->nslots && !grow_facts(ep))
+    return;
+  struct ev_fact *f = &ep->facts[fact_slot(ep, key)];
+  if (!f->key) {
+    if (!(f->key = strdup(key)))
+      return;
+    f->first_ts = first;
+    f->last_ts = last;
+    ep->nfacts++;
+  }
+  f->count += count;
+  if (first < f->first_ts)
+    f->first_ts = first;
+  if (last > f->last_ts)
+    f->last_ts = last;
+  if (sample && sample->file && sample_before(sample, &f->sample)) {
+    char *file = strdup(sample->file);
+    if (file) {
+      sample_clear(&f->sample);
+      f->sample = *sample;
+      f->sample.file = file;
+    }
+  }
+}
+
+void ev_note(struct ev_endpoint *ep, const struct ev_sample *at, const char *fmt, ...) {
+  char key[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(key, sizeof(key), fmt, ap);
+  va_end(ap);
+  fact_add(ep, key, 1, at->ts, at->ts, at);
+}
+
+const struct ev_fact *ev_find(const struct ev_endpoint *ep, const char *key) {
+  const struct ev_fact *f = &ep->facts[fact_slot(ep, key)];
+  return f->key ? f : NULL;
+}
+
+static int fact_cmp(const void *a, const void *b) {
+  return strcmp((*(const struct ev_fact *const *)a)->key, (*(const struct ev_fact *const *)b)->key);
+}
+
+const struct ev_fact **ev_sorted_facts(const struct ev_endpoint *ep, size_t *n) {
+  const struct ev_fact **out = malloc((ep->nfacts ? ep->nfacts : 1) * sizeof(*out));
+  *n = 0;
+  if (!out)
+    return NULL;
+  for (size_t i = 0; i < ep->nslots; i++)
+    if (ep->facts[i].key)
+      out[(*n)++] = &ep->facts[i];
+  qsort(out, *n, sizeof(*out), fact_cmp);
+  return out;
+}
+
+const struct ev_fact *ev_find_prefix(const struct ev_endpoint *ep, const char *prefix) {
+  const struct ev_fact *best = NULL;
+  size_t k = strlen(prefix);
+  for (size_t i = 0; i < ep->nslots; i++) {
+    const struct ev_fact *f = &ep->facts[i];
+    if (f->key && strncmp(f->key, prefix, k) == 0 && (!best || strcmp(f->key, best->key) < 0))
+      best = f;
+  }
+  return best;
+}
+
+int ev_merge(struct ev_store *into, const struct ev_store *from) {
+  for (size_t i = 0; i < from->nslots; i++) {
+    const struct ev_endpoint *src = from->eps[i];
+    if (!src)
+      continue;
+    struct ev_endpoint *dst = ev_endpoint_get(into, src->host, src->ip, src->port);
+    if (!dst)
+      return -1;
+    for (size_t k = 0; k < src->nslots; k++) {
+      const struct ev_fact *f = &src->facts[k];
+      if (f->key)
+        fact_add(dst, f->key, f->count, f->first_ts, f->last_ts, &f->sample);
+    }
+  }
+  return 0;
+}
+
+/* ---- JSON ---- */
+
+static cJSON *fact_json(const struct ev_fact *f) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "k", f->key);
+  cJSON_AddNumberToObject(o, "n", (double)f->count);
+  cJSON_AddNumberToObject(o, "first_us", (double)f->first_ts);
+  cJSON_AddNumberToObject(o, "last_us", (double)f->last_ts);
+  if (f->sample.file) {
+    cJSON_AddStringToObject(o, "file", f->sample.file);
+    cJSON_AddNumberToObject(o, "frame", (double)f->sample.frame);
+    cJSON_AddNumberToObject(o, "ts_us", (double)f->sample.ts);
+  }
+  return o;
+}
+
+cJSON *ev_to_json(const struct ev_store *ev) {
+  cJSON *root = cJSON_CreateObject();
+  cJSON_AddNumberToObject(root, "tlsgrade_evidence", EV_FORMAT_VERSION);
+  cJSON *eps = cJSON_AddArrayToObject(root, "endpoints");
+  for (size_t i = 0; i < ev_count(ev); i++) {
+    const struct ev_endpoint *ep = ev_endpoint_at(ev, i);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "host", ep->host);
+    cJSON_AddStringToObject(o, "ip", ep->ip);
+    cJSON_AddNumberToObject(o, "port", ep->port);
+    cJSON *facts = cJSON_AddArrayToObject(o, "facts");
+    size_t n;
+    const struct ev_fact **sorted = ev_sorted_facts(ep, &n);
+    for (size_t k = 0; sorted && k < n; k++)
+      cJSON_AddItemToArray(facts, fact_json(sorted[k]));
+    free(sorted);
+    cJSON_AddItemToArray(eps, o);
+  }
+  return root;
+}
+
+static bool get_str(const cJSON *o, const char *k, const char **out) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  *out = cJSON_IsString(v) ? v->valuestring : NULL;
+  return *out != NULL;
+}
+
+static bool get_num(const cJSON *o, const char *k, double min, double max, double *out) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max)
+    return false;
+  *out = v->valuedouble;
+  return true;
+}
+
+#define TS_LIMIT 9.2e18
+
+static bool fact_from_json(struct ev_endpoint *ep, const cJSON *f) {
+  const char *key, *file = NULL;
+  double n, first, last, frame = 0, ts = 0;
+  if (!get_str(f, "k", &key) || strlen(key) >= 256 || !get_num(f, "n", 1, 1e18, &n) ||
+      !get_num(f, "first_us", -TS_LIMIT, TS_LIMIT, &first) ||
+      !get_num(f, "last_us", -TS_LIMIT, TS_LIMIT, &last) || first > last)
+    return false;
+  struct ev_sample sample = {0};
+  if (get_str(f, "file", &file)) {
+    if (!get_num(f, "frame", 0, 1e18, &frame) || !get_num(f, "ts_us", -TS_LIMIT, TS_LIMIT, &ts))
+      return false;
+    sample.file = (char *)file;
+    sample.frame = (uint64_t)frame;
+    sample.ts = (cap_time_us)ts;
+  }
+  fact_add(ep, key, (uint64_t)n, (cap_time_us)first, (cap_time_us)last, &sample);
+  return true;
+}
+
+struct ev_store *ev_from_json(const cJSON *root, char *err, size_t errlen) {
+  double version;
+  const cJSON *eps = cJSON_GetObjectItemCaseSensitive(root, "endpoints");
+  if (!get_num(root, "tlsgrade_evidence", 0, 1e9, &version) || !cJSON_IsArray(eps)) {
+    snprintf(err, errlen, "not a tlsgrade evidence file");
+    return NULL;
+  }
+  if (version != EV_FORMAT_VERSION) {
+    snprintf(err, errlen, "evidence format version %g, this tlsgrade reads %d", version,
+             EV_FORMAT_VERSION);
+    return NULL;
+  }
+  struct ev_store *ev = ev_store_new();
+  const cJSON *e;
+  cJSON_ArrayForEach(e, eps) {
+    const char *host, *ip;
+    double port;
+    const cJSON *facts = cJSON_GetObjectItemCaseSensitive(e, "facts");
+    struct ev_endpoint *ep = NULL;
+    if (get_str(e, "host", &host) && get_str(e, "ip", &ip) && get_num(e, "port", 0, 65535, &port) &&
+        cJSON_IsArray(facts))
+      ep = ev ? ev_endpoint_get(ev, host, ip, (uint16_t)port) : NULL;
+    const cJSON *f;
+    bool ok = ep != NULL;
+    cJSON_ArrayForEach(f, facts) {
+      ok = ok && fact_from_json(ep, f);
+    }
+    if (!ok) {
+      snprintf(err, errlen, "malformed endpoint or fact in the evidence");
+      ev_store_free(ev);
+      return NULL;
+    }
+  }
+  return ev;
+}
+
+int ev_save(const struct ev_store *ev, const char *path, char *err, size_t errlen) {
+  cJSON *j = ev_to_json(ev);
+  char *text = cJSON_PrintUnformatted(j);
+  cJSON_Delete(j);
+  char tmp[4096];
+  snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+  FILE *f = text ? fopen(tmp, "w") : NULL;
+  int rc = -1;
+  if (f && fputs(text, f) >= 0 && fputc('\n', f) != EOF && fclose(f) == 0) {
+    f = NULL;
+    rc = rename(tmp, path); /* readers never see half a file */
+  }
+  if (rc != 0)
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+  if (f)
+    fclose(f);
+  free(text);
+  return rc;
+}
+
+struct ev_store *ev_load(const char *path, char *err, size_t errlen) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    return NULL;
+  }
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap + 1);
+  size_t k;
+  while (buf && (k = fread(buf + n, 1, cap - n, f)) > 0) {
+    n += k;
+    if (n == cap) {
+      char *b = cap < (1u << 30) ? realloc(buf, cap * 2 + 1) : NULL;
+      if (!b) {
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = b;
+      cap *= 2;
+    }
+  }
+  fclose(f);
+  if (!buf) {
+    snprintf(err, errlen, "%s: too large or out of memory", path);
+    return NULL;
+  }
+  buf[n] = '\0';
+  cJSON *j = cJSON_ParseWithLength(buf, n);
+  free(buf);
+  if (!j) {
+    snprintf(err, errlen, "%s: not valid JSON", path);
+    return NULL;
+  }
+  char why[200];
+  struct ev_store *ev = ev_from_json(j, why, sizeof(why));
+  cJSON_Delete(j);
+  if (!ev)
+    snprintf(err, errlen, "%s: %s", path, why);
+  return ev;
+}

@@ -1,0 +1,379 @@
+/*
+ * grade/facts.c - what one TLS connection proves about its server.
+ *
+ * Every fact is a key in the endpoint's evidence; checks.c reads them.  The
+ * inferences follow grading-reference.md 4.2: what the client offered is
+ * the baseline, what the server chose (or refused) against it is the fact.
+ *
+ * Keys (a colon separates the parts):
+ *   handshakes, server_hello, resumed, established, tls13_cert_hidden
+ *   version:V                 negotiated version V
+ *   suite:NAME                negotiated suite
+ *   cipher_bits:N             its cipher strength (NULL 0, export 40, ...)
+ *   rc4:V  block64:V  cbc:V   RC4 / 64-bit block / CBC suite under version V
+ *   export  null_cipher  anon
+ *   fs:given  fs:refused      a client able to do FS got it / did not
+ *   aead:given  aead:refused  the same for AEAD suites
+ *   rc4:despite_alternatives  RC4 chosen though the client offered others
+ *   non_rc4                   a non-RC4 suite negotiated
+ *   compression:deflate
+ *   reneg:secure  reneg:missing  reneg:insecure_attempt
+ *   heartbeat:extension  heartbeat:overlong_response
+ *   sentinel:DOWNGRD01  sentinel:DOWNGRD00
+ *   tls13:refused  tls12:refused  ssl3:for_tls_client
+ *   refused:V:DESC            a hello whose best version was V got fatal DESC
+ *   scsv:refused_fallback  scsv:accepted:V
+ *   kx:dh:BITS  kx:dh_group:NAME  kx:ecdh:GROUP:BITS  kx:rsa_export:BITS
+ *   cert:leaf:SHA256  cert_key:TYPE:BITS  cert_sig:sha1  cert_sig:md5  cert:ev
+ *   trust:ok  trust:untrusted:REASON  trust:expired  trust:not_yet_valid
+ *   trust:self_signed  chain:incomplete  chain:unordered
+ *   hostname:match  hostname:mismatch
+ *   ocsp:stapled  ocsp:good  ocsp:revoked
+ *   malformed:REASON
+ */
+#include "grade/grade.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Extended Validation policy OIDs: the CA/Browser Forum's, and the CA-
+ * specific ones browsers recognised (Chromium ev_root_ca_metadata). */
+static const char *const EV_POLICIES[] = {
+    "2.23.140.1.1",                  /* CA/B Forum EV */
+    "1.3.6.1.4.1.34697.2.1",         /* AffirmTrust */
+    "2.16.840.1.114412.2.1",         /* DigiCert */
+    "2.16.840.1.114028.10.1.2",      /* Entrust */
+    "1.3.6.1.4.1.6449.1.2.1.5.1",    /* Sectigo (Comodo) */
+    "2.16.840.1.113733.1.7.23.6",    /* VeriSign / Symantec */
+    "1.3.6.1.4.1.14370.1.6",         /* GeoTrust */
+    "2.16.840.1.114413.1.7.23.3",    /* GoDaddy */
+    "2.16.840.1.114414.1.7.23.3",    /* Starfield */
+    "1.3.6.1.4.1.4146.1.1",          /* GlobalSign */
+    "2.16.840.1.113733.1.7.48.1",    /* Thawte */
+    "1.3.6.1.4.1.8024.0.2.100.1.2",  /* QuoVadis */
+    "2.16.756.1.89.1.2.1.1",         /* SwissSign */
+    "1.2.616.1.113527.2.5.1.1",      /* Certum */
+};
+
+static bool version_is_tls13(uint16_t v) {
+  return v == 0x0304 || v == 0xfefc;
+}
+
+/* Best version a ClientHello offers (supported_versions, else legacy). */
+static uint16_t client_max_version(const struct tls_client_hello *ch) {
+  uint16_t best = 0;
+  for (size_t i = 0; i < ch->versions.n; i++) {
+    uint16_t v = ch->versions.v[i];
+    if (!tls_is_grease(v) && (v >> 8) == 3 && v > best)
+      best = v;
+  }
+  return best ? best : ch->legacy_version;
+}
+
+static const char *vname(uint16_t v) {
+  const char *n = tls_version_name(v);
+  return n ? n : "unknown";
+}
+
+/* Does the client offer a suite with this property? */
+static bool client_offers(const struct tls_client_hello *ch, bool (*pred)(const struct tls_suite_info *)) {
+  for (size_t i = 0; i < ch->ciphers.n; i++) {
+    const struct tls_suite_info *s = tls_suite_lookup(ch->ciphers.v[i]);
+    if (s && !s->scsv && pred(s))
+      return true;
+  }
+  return false;
+}
+
+static bool is_fs(const struct tls_suite_info *s) {
+  return s->forward_secret && !s->anonymous;
+}
+static bool is_aead(const struct tls_suite_info *s) {
+  return s->aead;
+}
+static bool is_not_rc4(const struct tls_suite_info *s) {
+  return strncmp(s->cipher, "RC4", 3) != 0 && s->bits > 0;
+}
+
+static bool is_rc4(const struct tls_suite_info *s) {
+  return strncmp(s->cipher, "RC4", 3) == 0;
+}
+static bool is_block64(const struct tls_suite_info *s) {
+  return s->block_bits == 64;
+}
+static bool is_weak(const struct tls_suite_info *s) {
+  return s->bits < 112 || s->export_grade;
+}
+static bool is_anon(const struct tls_suite_info *s) {
+  return s->anonymous;
+}
+
+/* The client offered a kind of suite and the server chose another kind:
+ * evidence (weak, "as far as clients asked") that the server declines it.
+ * grading-reference.md 4.3: such support is known only if offered. */
+static void declined_facts(struct ev_endpoint *ep, const struct tls_session *s,
+                           const struct tls_suite_info *chosen, const struct ev_sample *at) {
+  static const struct {
+    const char *what;
+    bool (*pred)(const struct tls_suite_info *);
+  } kinds[] = {{"rc4", is_rc4}, {"block64", is_block64}, {"weak", is_weak}, {"anon", is_anon}};
+  for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+    if (!kinds[i].pred(chosen) && client_offers(&s->ch, kinds[i].pred))
+      ev_note(ep, at, "declined:%s:%s", kinds[i].what, vname(s->version));
+  if (s->sh.compression == 0 && memchr(s->ch.compression.p ? s->ch.compression.p : (const uint8_t *)"",
+                                       1, s->ch.compression.n))
+    ev_note(ep, at, "declined:compression");
+}
+
+static void suite_facts(struct ev_endpoint *ep, const struct tls_session *s,
+                        const struct ev_sample *at) {
+  const struct tls_suite_info *su =
+      s->version == 0x0002 ? tls_sslv2_suite_lookup(s->sh.cipher) : tls_suite_lookup(s->sh.cipher);
+  if (!su) {
+    ev_note(ep, at, "suite:0x%04x", s->sh.cipher);
+    return;
+  }
+  const char *v = vname(s->version);
+  ev_note(ep, at, "suite:%s", su->name);
+  ev_note(ep, at, "cipher_bits:%u", su->bits);
+  bool rc4 = strncmp(su->cipher, "RC4", 3) == 0;
+  if (rc4)
+    ev_note(ep, at, "rc4:%s", v);
+  else
+    ev_note(ep, at, "non_rc4");
+  if (su->block_bits == 64)
+    ev_note(ep, at, "block64:%s", v);
+  if (strstr(su->cipher, "CBC"))
+    ev_note(ep, at, "cbc:%s", v);
+  if (su->export_grade)
+    ev_note(ep, at, "export");
+  if (su->bits == 0)
+    ev_note(ep, at, "null_cipher");
+  if (su->anonymous)
+    ev_note(ep, at, "anon");
+  const struct tls_client_hello *ch = &s->ch;
+  if (!s->has_client_hello)
+    return;
+  bool tls13_offer = client_max_version(ch) >= 0x0304;
+  if (tls13_offer || client_offers(ch, is_fs))
+    ev_note(ep, at, (su->forward_secret || version_is_tls13(s->version)) ? "fs:given" : "fs:refused");
+  if (tls13_offer || client_offers(ch, is_aead))
+    ev_note(ep, at, su->aead ? "aead:given" : "aead:refused");
+  if (rc4 && client_offers(ch, is_not_rc4))
+    ev_note(ep, at, "rc4:despite_alternatives");
+  declined_facts(ep, s, su, at);
+}
+
+static void version_facts(struct ev_endpoint *ep, const struct tls_session *s,
+                          const struct ev_sample *at) {
+  uint16_t v = s->version;
+  ev_note(ep, at, "version:%s", vname(v));
+  if (s->sh.downgrade[0])
+    ev_note(ep, at, "sentinel:%s", s->sh.downgrade);
+  if (!s->has_client_hello || v == 0x0002)
+    return;
+  uint16_t offered = client_max_version(&s->ch);
+  bool dtls = (v >> 8) == 0xfe;
+  if (dtls)
+    return;
+  if (offered >= 0x0304 && v < 0x0304 && strcmp(s->sh.downgrade, "DOWNGRD01") != 0)
+    ev_note(ep, at, "tls13:refused");
+  if (offered >= 0x0303 && v < 0x0303 && !s->sh.downgrade[0])
+    ev_note(ep, at, "tls12:refused");
+  if (offered >= 0x0301 && v == 0x0300 && !s->sh.downgrade[0])
+    ev_note(ep, at, "ssl3:for_tls_client");
+  if (s->ch.fallback_scsv)
+    ev_note(ep, at, "scsv:accepted:%s", vname(v));
+}
+
+static void kex_facts(struct ev_endpoint *ep, const struct tls_session *s,
+                      const struct ev_sample *at) {
+  const struct tls_kex *k = &s->kex;
+  struct ev_sample kat = *at;
+  if (k->present && k->at.frame)
+    kat.frame = k->at.frame;
+  if (k->is_dh) {
+    ev_note(ep, &kat, "kx:dh:%d", k->dh_bits);
+    if (k->dh_group)
+      ev_note(ep, &kat, "kx:dh_group:%s", k->dh_group);
+  }
+  if (k->is_ecdh && k->curve) {
+    const char *g = tls_group_name(k->curve);
+    ev_note(ep, &kat, "kx:ecdh:%s:%u", g ? g : "unknown", tls_group_bits(k->curve));
+  }
+  if (k->is_rsa)
+    ev_note(ep, &kat, "kx:rsa_export:%d", k->rsa_bits);
+  uint16_t g13 = s->sh.key_share_group;
+  if (version_is_tls13(s->version) && g13) {
+    const char *g = tls_group_name(g13);
+    unsigned bits = tls_group_bits(g13);
+    if (g13 >= 0x0100 && g13 <= 0x0104) /* ffdhe: a DH group by size */
+      ev_note(ep, at, "kx:dh:%u", bits);
+    else
+      ev_note(ep, at, "kx:ecdh:%s:%u", g ? g : "unknown", bits);
+  }
+}
+
+static void reneg_facts(struct ev_endpoint *ep, const struct tls_session *s,
+                        const struct ev_sample *at) {
+  if (version_is_tls13(s->version) || s->version == 0x0002)
+    return; /* no renegotiation in TLS 1.3 (RFC 8446 4.1.2) */
+  if (s->secure_reneg)
+    ev_note(ep, at, "reneg:secure");
+  else if (s->has_client_hello && (s->ch.reneg_info || s->ch.empty_reneg_scsv))
+    ev_note(ep, at, "reneg:missing");
+  if (s->renegotiations && !s->secure_reneg)
+    ev_note(ep, at, "reneg:insecure_attempt");
+}
+
+static void heartbeat_facts(struct ev_endpoint *ep, const struct tls_session *s,
+                            const struct ev_sample *at) {
+  if (s->sh.heartbeat)
+    ev_note(ep, at, "heartbeat:extension");
+  size_t request = 0;
+  for (size_t i = 0; i < s->n_heartbeats; i++)
+    if (s->heartbeats[i].dir == FLOW_C2S && s->heartbeats[i].record_length > request)
+      request = s->heartbeats[i].record_length;
+  /* RFC 6520 4: a response echoes the request's payload; one much longer
+   * than any request leaked memory (CVE-2014-0160). */
+  for (size_t i = 0; i < s->n_heartbeats; i++) {
+    const struct tls_heartbeat *h = &s->heartbeats[i];
+    if (h->dir == FLOW_S2C && request && h->record_length > request + 64) {
+      struct ev_sample hat = {at->file, h->at.frame, h->at.ts};
+      ev_note(ep, &hat, "heartbeat:overlong_response");
+      break;
+    }
+  }
+}
+
+/* A fatal alert before any ServerHello refused what the hello offered. */
+static void refusal_facts(struct ev_endpoint *ep, const struct tls_session *s,
+                          const struct ev_sample *at) {
+  if (s->has_server_hello || !s->has_client_hello)
+    return;
+  for (size_t i = 0; i < s->n_alerts; i++) {
+    const struct tls_alert *a = &s->alerts[i];
+    if (a->dir != FLOW_S2C || a->encrypted || a->level != 2)
+      continue;
+    struct ev_sample aat = {at->file, a->at.frame, a->at.ts};
+    if (a->desc == 86 && s->ch.fallback_scsv)
+      ev_note(ep, &aat, "scsv:refused_fallback");
+    const char *name = tls_alert_name(a->desc);
+    ev_note(ep, &aat, "refused:%s:%s", vname(client_max_version(&s->ch)), name ? name : "alert");
+    return;
+  }
+}
+
+static bool weak_sig(const char *sig, const char *what) {
+  return strstr(sig, what) != NULL;
+}
+
+static void chain_facts(struct ev_endpoint *ep, const struct tls_session *s,
+                        const struct ev_conn *c, const struct ev_sample *at) {
+  const struct tls_cert *leaf = &s->chain[0];
+  struct ev_sample cat = *at;
+  if (s->chain_at.frame)
+    cat.frame = s->chain_at.frame, cat.ts = s->chain_at.ts;
+  ev_note(ep, &cat, "cert:leaf:%s", leaf->sha256);
+  if (!leaf->parsed) {
+    ev_note(ep, &cat, "cert:unreadable");
+    return;
+  }
+  static const char *const types[] = {"unknown", "rsa", "dsa", "ec", "ed25519", "ed448", "dh",
+                                       "other"};
+  ev_note(ep, &cat, "cert_key:%s:%d", types[leaf->key_type < 8 ? leaf->key_type : 0],
+          leaf->key_bits);
+  for (size_t i = 0; i < s->chain_len; i++) {
+    const struct tls_cert *cert = &s->chain[i];
+    if (!cert->parsed || (i > 0 && cert->self_signed))
+      continue; /* a root's own signature is not checked by anyone */
+    if (weak_sig(cert->sig_alg, "sha1") || weak_sig(cert->sig_alg, "SHA1"))
+      ev_note(ep, &cat, "cert_sig:sha1");
+    if (weak_sig(cert->sig_alg, "md5") || weak_sig(cert->sig_alg, "md2"))
+      ev_note(ep, &cat, "cert_sig:md5");
+  }
+  for (size_t i = 0; i < leaf->n_policies; i++)
+    for (size_t k = 0; k < sizeof(EV_POLICIES) / sizeof(EV_POLICIES[0]); k++)
+      if (strcmp(leaf->policies[i], EV_POLICIES[k]) == 0)
+        ev_note(ep, &cat, "cert:ev");
+  if (!c->trust)
+    return;
+  char *host = NULL;
+  if (s->ch.sni.n && !memchr(s->ch.sni.p, 0, s->ch.sni.n))
+    host = strndup((const char *)s->ch.sni.p, s->ch.sni.n);
+  struct x509_trust t;
+  x509_trust_check_store(c->trust, s->chain, s->chain_len, host, cat.ts, &t);
+  free(host);
+  if (t.trusted)
+    ev_note(ep, &cat, "trust:ok");
+  else if (t.checked)
+    ev_note(ep, &cat, "trust:untrusted:%s", t.reason);
+  if (t.expired)
+    ev_note(ep, &cat, "trust:expired");
+  if (t.not_yet_valid)
+    ev_note(ep, &cat, "trust:not_yet_valid");
+  if (t.self_signed)
+    ev_note(ep, &cat, "trust:self_signed");
+  if (t.checked && !t.chain_complete)
+    ev_note(ep, &cat, "chain:incomplete");
+  if (t.checked && !t.chain_in_order)
+    ev_note(ep, &cat, "chain:unordered");
+  if (t.hostname_checked)
+    ev_note(ep, &cat, t.hostname_match ? "hostname:match" : "hostname:mismatch");
+}
+
+static void server_facts(struct ev_endpoint *ep, const struct tls_session *s,
+                         const struct ev_conn *c, const struct ev_sample *at) {
+  ev_note(ep, at, "server_hello");
+  version_facts(ep, s, at);
+  suite_facts(ep, s, at);
+  kex_facts(ep, s, at);
+  reneg_facts(ep, s, at);
+  heartbeat_facts(ep, s, at);
+  if (s->sh.compression == 1)
+    ev_note(ep, at, "compression:deflate");
+  if (s->resumed)
+    ev_note(ep, at, "resumed");
+  if (s->established)
+    ev_note(ep, at, "established");
+  if (s->chain_len)
+    chain_facts(ep, s, c, at);
+  else if (version_is_tls13(s->version) && !s->resumed)
+    ev_note(ep, at, "tls13_cert_hidden");
+  if (s->ocsp_stapled) {
+    struct ev_sample oat = {at->file, s->ocsp_at.frame, s->ocsp_at.ts};
+    ev_note(ep, &oat, "ocsp:stapled");
+    if (s->ocsp_cert_status == 0)
+      ev_note(ep, &oat, "ocsp:good");
+    else if (s->ocsp_cert_status == 1)
+      ev_note(ep, &oat, "ocsp:revoked");
+  }
+}
+
+void ev_add_session(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c) {
+  if (!s->is_tls || (!s->has_client_hello && !s->has_server_hello && !s->n_alerts))
+    return;
+  char *host = NULL;
+  if (s->ch.sni.n) {
+    bool replaced;
+    host = report_utf8(s->ch.sni.p, s->ch.sni.n, &replaced);
+  }
+  struct ev_endpoint *ep = ev_endpoint_get(ev, host ? host : "-", c->server_ip, c->server_port);
+  free(host);
+  if (!ep)
+    return;
+  const struct tls_at *first = s->has_client_hello ? &s->ch.at : &s->sh.at;
+  if (!s->has_client_hello && !s->has_server_hello && s->n_alerts)
+    first = &s->alerts[0].at;
+  const char *file = first->file_index < c->n_files ? c->files[first->file_index] : "";
+  struct ev_sample at = {(char *)file, first->frame, first->ts};
+  ev_note(ep, &at, "handshakes");
+  if (s->has_server_hello) {
+    struct ev_sample sat = {(char *)file, s->sh.at.frame, s->sh.at.ts};
+    server_facts(ep, s, c, &sat);
+  } else {
+    refusal_facts(ep, s, &at);
+  }
+  if (s->malformed)
+    ev_note(ep, &at, "malformed:%s", s->malformed);
+}

@@ -1,0 +1,22 @@
+/*
+ * grade/report.h - what the report formats share (private to grade/).
+ */
+#ifndef TLSGRADE_GRADE_REPORT_H
+#define TLSGRADE_GRADE_REPORT_H
+
+#include "grade/grade.h"
+
+/* "file:frame" (malloc'd, raw: sanitise per format). */
+char *report_sample(const struct ev_sample *s);
+/* The failed checks that carry a recommendation, most severe first;
+ * returns how many were written to out (GRADE_MAX_CHECKS entries). */
+size_t report_recommendations(const struct grade_result *r, const struct check_result **out);
+cJSON *report_fact_json(const struct ev_fact *f);
+
+/* Terminal: printable ASCII and valid UTF-8 only; control characters and
+ * escape sequences from the wire become \xNN. */
+void report_term_puts(FILE *out, const char *s);
+/* HTML: everything escaped, invalid UTF-8 replaced. */
+void report_html_puts(FILE *out, const char *s);
+
+#endif

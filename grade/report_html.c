@@ -1,0 +1,349 @@
+/*
+ * grade/report_html.c - the HTML report: one self-contained page (no
+ * external assets, no script; a CSP meta forbids both) with the same content
+ * as the text report: a summary table linking to one section per server
+ * with its score, the caps that applied, every check with the frames that
+ * prove it, and what to do.  Every string that is not a literal of this file
+ * goes through report_html_puts.
+ */
+#include "grade/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char page_css[] =
+    "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;"
+    "color:#1f2328;background:#fff;max-width:72rem;margin:0 auto;padding:1.5rem}"
+    "h1{font-size:1.6rem;margin:0 0 .5rem}h2{font-size:1.25rem;margin:0 0 .6rem}"
+    "h3{font-size:1.05rem;margin:1.2rem 0 .4rem}"
+    "header dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0}"
+    "header dt{font-weight:600}header dd{margin:0}header ul{margin:0;padding-left:1.2rem}"
+    "table{border-collapse:collapse;width:100%;margin:.4rem 0 1rem}"
+    "th,td{border-bottom:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;"
+    "vertical-align:top}"
+    "th{background:#f6f8fa;font-weight:600}"
+    "table.score{width:auto}td.num{text-align:right;font-variant-numeric:tabular-nums}"
+    "code{font:.9em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
+    "overflow-wrap:anywhere}"
+    "section{border:1px solid #d0d7de;border-radius:8px;padding:1rem 1.2rem;margin:1.5rem 0}"
+    ".badge{display:inline-block;min-width:2.2em;padding:.15em .35em;border-radius:.4em;"
+    "font-weight:700;text-align:center;color:#fff;"
+    "-webkit-print-color-adjust:exact;print-color-adjust:exact}"
+    ".big{font-size:1.6rem;min-width:2.6em}"
+    ".g-a{background:#1a7f37}.g-b{background:#d4a017;color:#1f2328}.g-c{background:#cf222e}"
+    ".g-t{background:#7a0f14}.g-n{background:#8c959f}"
+    ".st{font-weight:600;-webkit-print-color-adjust:exact;print-color-adjust:exact}"
+    ".st-pass{color:#1a7f37}.st-fail{color:#cf222e}.st-unknown{color:#6e7781}"
+    ".tag{font-size:.8em;color:#6e7781;white-space:nowrap}"
+    "ul.ev{margin:0;padding-left:1rem}.muted{color:#6e7781}"
+    "footer{border-top:1px solid #d0d7de;margin-top:2rem;padding-top:.6rem;"
+    "color:#57606a;font-size:.9em}"
+    "@media print{body{max-width:none;padding:0;font-size:11pt}"
+    "section{break-inside:avoid-page;border:0;padding:0}"
+    "a{color:inherit;text-decoration:none}tr{break-inside:avoid}}";
+
+/* Badge colour class: A+/A/A- green, B amber, C..F red, T/M dark red, "-" grey. */
+static const char *badge_class(const char *letter) {
+  switch (letter[0]) {
+  case 'A':
+    return "g-a";
+  case 'B':
+    return "g-b";
+  case 'T':
+  case 'M':
+    return "g-t";
+  case '-':
+  case '\0':
+    return "g-n";
+  default:
+    return "g-c";
+  }
+}
+
+static void put_badge(FILE *out, const char *letter, bool big) {
+  fprintf(out, "<span class=\"badge %s%s\">", badge_class(letter), big ? " big" : "");
+  report_html_puts(out, letter[0] ? letter : "-");
+  fputs("</span>", out);
+}
+
+/* "ip:port", IPv6 in brackets (RFC 3986 section 3.2.2). */
+static void put_server(FILE *out, const struct ev_endpoint *ep) {
+  bool v6 = strchr(ep->ip, ':') != NULL;
+  if (v6)
+    fputc('[', out);
+  report_html_puts(out, ep->ip);
+  fprintf(out, "%s:%u", v6 ? "]" : "", ep->port);
+}
+
+static const char *status_name(enum check_status s) {
+  return s == CHECK_PASS ? "pass" : s == CHECK_FAIL ? "fail" : "unknown";
+}
+
+/* Caps, warnings, T and M: the failed checks that changed the letter. */
+static bool lowers_grade(const struct check_result *c) {
+  return c->status == CHECK_FAIL && (c->effect == EFFECT_CAP || c->effect == EFFECT_TRUST ||
+                                     c->effect == EFFECT_NAME || c->effect == EFFECT_WARN);
+}
+
+/* What a failed check does to the letter, as a short tag. */
+static void put_effect(FILE *out, const struct check_result *c) {
+  if (c->status != CHECK_FAIL)
+    return;
+  switch (c->effect) {
+  case EFFECT_CAP:
+    fprintf(out, " <span class=\"tag\">caps at %c</span>", c->cap);
+    break;
+  case EFFECT_TRUST:
+    fputs(" <span class=\"tag\">T: not trusted</span>", out);
+    break;
+  case EFFECT_NAME:
+    fputs(" <span class=\"tag\">M: name mismatch</span>", out);
+    break;
+  case EFFECT_WARN:
+    fputs(" <span class=\"tag\">warning: A becomes A-</span>", out);
+    break;
+  case EFFECT_NO_APLUS:
+    fputs(" <span class=\"tag\">blocks A+</span>", out);
+    break;
+  default:
+    break;
+  }
+}
+
+static void put_evidence(FILE *out, const struct check_result *c) {
+  if (c->status == CHECK_UNKNOWN || !c->n_evidence)
+    return;
+  fputs("<ul class=\"ev\">", out);
+  for (size_t i = 0; i < c->n_evidence; i++) {
+    const struct ev_fact *f = c->evidence[i];
+    fputs("<li><code>", out);
+    report_html_puts(out, f->key);
+    fprintf(out, "</code> seen %llu time%s", (unsigned long long)f->count,
+            f->count == 1 ? "" : "s");
+    char *where = f->sample.file ? report_sample(&f->sample) : NULL;
+    if (where) {
+      fputs(", first at <code>", out);
+      report_html_puts(out, where);
+      fputs("</code>", out);
+    }
+    free(where);
+    fputs("</li>", out);
+  }
+  fputs("</ul>", out);
+}
+
+static void page_head(FILE *out) {
+  fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'; img-src data:\">\n"
+        "<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<meta name=\"referrer\" content=\"no-referrer\">\n"
+        "<title>tlsgrade report</title>\n<style>",
+        out);
+  fputs(page_css, out);
+  fputs("</style>\n</head>\n<body>\n", out);
+}
+
+static void page_header(FILE *out, size_t n, const struct report_meta *m) {
+  fprintf(out,
+          "<header>\n<h1>tlsgrade report</h1>\n<dl>\n"
+          "<dt>Tool</dt><dd>tlsgrade %s</dd>\n"
+          "<dt>Rules</dt><dd>SSL Labs rating guide 2009r, passive</dd>\n"
+          "<dt>Servers</dt><dd>%zu</dd>\n<dt>Inputs</dt><dd>",
+          TLSGRADE_VERSION, n);
+  if (!m->n_inputs || !m->inputs) {
+    fputs("<span class=\"muted\">none</span>", out);
+  } else {
+    fputs("<ul>", out);
+    for (size_t i = 0; i < m->n_inputs; i++) {
+      fputs("<li><code>", out);
+      report_html_puts(out, m->inputs[i] ? m->inputs[i] : "");
+      fputs("</code></li>", out);
+    }
+    fputs("</ul>", out);
+  }
+  fputs("</dd>\n</dl>\n</header>\n", out);
+}
+
+static void key_findings(FILE *out, const struct grade_result *r, size_t index) {
+  if (!r->graded) {
+    fputs("<span class=\"muted\">", out);
+    report_html_puts(out, r->no_grade_reason ? r->no_grade_reason : "not graded");
+    fputs("</span>", out);
+  } else {
+    size_t shown = 0;
+    for (size_t i = 0; i < r->n_checks; i++) {
+      const struct check_result *c = &r->checks[i];
+      if (c->status != CHECK_FAIL || c->effect == EFFECT_NONE)
+        continue;
+      fprintf(out, "%s<a href=\"#srv-%zu-chk-%zu\"><code>", shown++ ? ", " : "", index, i);
+      report_html_puts(out, c->id);
+      fputs("</code></a>", out);
+    }
+    if (!shown)
+      fputs("no failed check", out);
+  }
+  fprintf(out, "<br><span class=\"muted\">%zu of %zu checks decided</span>", r->n_decided,
+          r->n_checks);
+}
+
+static void summary(FILE *out, const struct grade_result *r, size_t n) {
+  fputs("<h2 id=\"summary\">Summary</h2>\n<table>\n<thead><tr><th scope=\"col\">Host (SNI)</th>"
+        "<th scope=\"col\">Server</th><th scope=\"col\">Grade</th>"
+        "<th scope=\"col\">Floor</th><th scope=\"col\">Key findings</th></tr></thead>\n"
+        "<tbody>\n",
+        out);
+  for (size_t i = 0; i < n; i++) {
+    fprintf(out, "<tr><td><a href=\"#srv-%zu\">", i);
+    report_html_puts(out, r[i].ep->host);
+    fputs("</a></td><td><code>", out);
+    put_server(out, r[i].ep);
+    fputs("</code></td><td>", out);
+    put_badge(out, r[i].letter, false);
+    fputs("</td><td>", out);
+    put_badge(out, r[i].floor, false);
+    fputs("</td><td>", out);
+    key_findings(out, &r[i], i);
+    fputs("</td></tr>\n", out);
+  }
+  fputs("</tbody>\n</table>\n", out);
+}
+
+static void put_score_cell(FILE *out, const char *name, int value) {
+  fprintf(out, "<tr><th scope=\"row\">%s</th>", name);
+  if (value >= 0)
+    fprintf(out, "<td class=\"num\">%d</td></tr>\n", value);
+  else
+    fputs("<td class=\"num muted\">unknown</td></tr>\n", out);
+}
+
+static void score_table(FILE *out, const struct grade_result *r) {
+  fputs("<h3>Score</h3>\n<table class=\"score\">\n<tbody>\n", out);
+  put_score_cell(out, "Protocol", r->protocol);
+  put_score_cell(out, "Key exchange", r->key_exchange);
+  put_score_cell(out, "Cipher", r->cipher);
+  put_score_cell(out, "Total", r->total);
+  fputs("</tbody>\n</table>\n", out);
+  if (r->best_version && r->best_version[0]) {
+    fputs("<p>Versions seen: best <code>", out);
+    report_html_puts(out, r->best_version);
+    fputs("</code>, worst <code>", out);
+    report_html_puts(out, r->worst_version ? r->worst_version : "");
+    fputs("</code> <span class=\"muted\">(lower bounds: a server may support more than "
+          "clients asked for)</span></p>\n",
+          out);
+  }
+}
+
+static void caps_list(FILE *out, const struct grade_result *r) {
+  fputs("<h3>Caps and warnings</h3>\n", out);
+  size_t shown = 0;
+  for (size_t i = 0; i < r->n_checks; i++) {
+    const struct check_result *c = &r->checks[i];
+    if (!lowers_grade(c))
+      continue;
+    fputs(shown++ ? "" : "<ul>\n", out);
+    fputs("<li><code>", out);
+    report_html_puts(out, c->id);
+    fputs("</code> ", out);
+    report_html_puts(out, c->title);
+    put_effect(out, c);
+    if (c->reason) {
+      fputs(": ", out);
+      report_html_puts(out, c->reason);
+    }
+    put_evidence(out, c);
+    fputs("</li>\n", out);
+  }
+  fputs(shown ? "</ul>\n" : "<p class=\"muted\">None applied.</p>\n", out);
+}
+
+static void checks_table(FILE *out, const struct grade_result *r, size_t index) {
+  fprintf(out,
+          "<h3>Checks</h3>\n<p>Graded on %zu of %zu checks (the rest need traffic the "
+          "capture lacks).</p>\n",
+          r->n_decided, r->n_checks);
+  fputs("<table>\n<thead><tr><th scope=\"col\">Status</th><th scope=\"col\">Check</th>"
+        "<th scope=\"col\">Title</th><th scope=\"col\">Reason</th>"
+        "<th scope=\"col\">Evidence</th></tr></thead>\n<tbody>\n",
+        out);
+  for (size_t i = 0; i < r->n_checks; i++) {
+    const struct check_result *c = &r->checks[i];
+    const char *status = status_name(c->status);
+    fprintf(out, "<tr id=\"srv-%zu-chk-%zu\"><td class=\"st st-%s\">%s</td><td><code>", index, i,
+            status, status);
+    report_html_puts(out, c->id);
+    fputs("</code></td><td>", out);
+    report_html_puts(out, c->title);
+    put_effect(out, c);
+    fputs("</td><td>", out);
+    report_html_puts(out, c->reason ? c->reason : "");
+    fputs("</td><td>", out);
+    put_evidence(out, c);
+    fputs("</td></tr>\n", out);
+  }
+  fputs("</tbody>\n</table>\n", out);
+}
+
+static void recommendations(FILE *out, const struct grade_result *r) {
+  const struct check_result *order[GRADE_MAX_CHECKS];
+  size_t n = report_recommendations(r, order);
+  if (!n)
+    return;
+  fputs("<h3>Recommendations <span class=\"muted\">(most severe first)</span></h3>\n<ol>\n", out);
+  for (size_t i = 0; i < n; i++) {
+    fputs("<li>", out);
+    report_html_puts(out, order[i]->recommendation);
+    fputs("</li>\n", out);
+  }
+  fputs("</ol>\n", out);
+}
+
+static void server_section(FILE *out, const struct grade_result *r, size_t index) {
+  fprintf(out, "<section id=\"srv-%zu\">\n<h2>", index);
+  put_badge(out, r->letter, true);
+  fputc(' ', out);
+  report_html_puts(out, r->ep->host);
+  fputs(" <code>", out);
+  put_server(out, r->ep);
+  fputs("</code></h2>\n<p>Grade ", out);
+  put_badge(out, r->letter, false);
+  fputs(" &middot; trust ignored ", out);
+  put_badge(out, r->letter_trust_ignored, false);
+  fputs(" &middot; floor ", out);
+  put_badge(out, r->floor, false);
+  fputs("</p>\n", out);
+  if (!r->graded) {
+    fputs("<p><strong>Not graded:</strong> ", out);
+    report_html_puts(out, r->no_grade_reason ? r->no_grade_reason : "unknown reason");
+    fputs("</p>\n", out);
+  } else {
+    score_table(out, r);
+  }
+  caps_list(out, r);
+  checks_table(out, r, index);
+  recommendations(out, r);
+  fputs("<p><a href=\"#summary\">Back to summary</a></p>\n</section>\n", out);
+}
+
+void report_html(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m) {
+  page_head(out);
+  page_header(out, n, m);
+  fputs("<main>\n", out);
+  if (!n)
+    fputs("<p>No TLS server seen in the input: nothing to grade.</p>\n", out);
+  else
+    summary(out, r, n);
+  for (size_t i = 0; i < n; i++)
+    server_section(out, &r[i], i);
+  fputs("</main>\n<footer>\n<p>FLOOR is the grade if every check the capture cannot decide "
+        "had failed.</p>\n<p>Checks the capture cannot decide (unknown) never lower the "
+        "grade: a passive capture only shows what clients asked for, so the grade is what "
+        "the traffic proves.</p>\n",
+        out);
+  fprintf(out,
+          "<p>tlsgrade %s &middot; SSL Labs rating guide 2009r, passive</p>\n</footer>\n"
+          "</body>\n</html>\n",
+          TLSGRADE_VERSION);
+}

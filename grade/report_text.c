@@ -1,0 +1,167 @@
+/*
+ * grade/report_text.c - the terminal report: a summary table (host,
+ * server, grade, key findings), then each server in detail with the caps
+ * that applied, every check and the frames that prove it, and what to do.
+ * Colour only when asked (a TTY); wire strings through report_term_puts.
+ */
+#include "grade/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct style {
+  bool color;
+};
+
+static const char *grade_color(const char *letter) {
+  if (letter[0] == 'A')
+    return "\033[1;32m";
+  if (letter[0] == 'B')
+    return "\033[1;33m";
+  if (letter[0] == '-')
+    return "\033[2m";
+  return "\033[1;31m";
+}
+
+static void put_grade(FILE *out, const struct style *st, const char *letter, int width) {
+  if (st->color)
+    fputs(grade_color(letter), out);
+  fprintf(out, "%-*s", width, letter);
+  if (st->color)
+    fputs("\033[0m", out);
+}
+
+static void put_padded(FILE *out, const char *s, int width) {
+  report_term_puts(out, s);
+  int len = (int)strlen(s);
+  for (int i = len; i < width; i++)
+    fputc(' ', out);
+  fputc(' ', out);
+}
+
+static void key_findings(FILE *out, const struct grade_result *r) {
+  if (!r->graded) {
+    fputs(r->no_grade_reason, out);
+    return;
+  }
+  int shown = 0;
+  for (size_t i = 0; i < r->n_checks && shown < 4; i++) {
+    const struct check_result *c = &r->checks[i];
+    if (c->status == CHECK_FAIL && c->effect != EFFECT_NONE)
+      fprintf(out, "%s%s", shown++ ? ", " : "", c->id);
+  }
+  if (!shown)
+    fputs("no failed check", out);
+  fprintf(out, " (%zu/%zu checks decided)", r->n_decided, r->n_checks);
+}
+
+static void summary(FILE *out, const struct grade_result *r, size_t n, const struct style *st) {
+  fprintf(out, "%-32s %-24s %-6s %-6s %s\n", "HOST (SNI)", "SERVER", "GRADE", "FLOOR",
+          "KEY FINDINGS");
+  for (size_t i = 0; i < n; i++) {
+    char server[80];
+    snprintf(server, sizeof(server), strchr(r[i].ep->ip, ':') ? "[%s]:%u" : "%s:%u",
+             r[i].ep->ip, r[i].ep->port);
+    put_padded(out, r[i].ep->host, 32);
+    put_padded(out, server, 24);
+    put_grade(out, st, r[i].letter, 6);
+    fputc(' ', out);
+    put_grade(out, st, r[i].floor, 6);
+    fputc(' ', out);
+    key_findings(out, &r[i]);
+    fputc('\n', out);
+  }
+}
+
+static void put_evidence(FILE *out, const struct check_result *c) {
+  for (size_t i = 0; i < c->n_evidence; i++) {
+    const struct ev_fact *f = c->evidence[i];
+    char *where = report_sample(&f->sample);
+    fputs("          evidence: ", out);
+    report_term_puts(out, f->key);
+    fprintf(out, " (seen %llu time%s, e.g. ", (unsigned long long)f->count,
+            f->count == 1 ? "" : "s");
+    report_term_puts(out, where ? where : "?");
+    fputs(")\n", out);
+    free(where);
+  }
+}
+
+static const char *status_mark(enum check_status s) {
+  return s == CHECK_PASS ? "pass" : s == CHECK_FAIL ? "FAIL" : "  ? ";
+}
+
+static void score_line(FILE *out, const struct grade_result *r) {
+  const char *names[] = {"protocol", "key exchange", "cipher"};
+  int values[] = {r->protocol, r->key_exchange, r->cipher};
+  fputs("   score:", out);
+  for (int i = 0; i < 3; i++) {
+    if (values[i] >= 0)
+      fprintf(out, " %s %d,", names[i], values[i]);
+    else
+      fprintf(out, " %s unknown,", names[i]);
+  }
+  if (r->total >= 0)
+    fprintf(out, " total %d\n", r->total);
+  else
+    fputs(" total unknown\n", out);
+}
+
+static void detail(FILE *out, const struct grade_result *r, const struct style *st) {
+  fputs("\n== ", out);
+  report_term_puts(out, r->ep->host);
+  fprintf(out, strchr(r->ep->ip, ':') ? "  [%s]:%u  grade " : "  %s:%u  grade ", r->ep->ip,
+          r->ep->port);
+  put_grade(out, st, r->letter, 0);
+  fprintf(out, "  (trust ignored %s, floor %s)\n", r->letter_trust_ignored, r->floor);
+  if (!r->graded) {
+    fprintf(out, "   not graded: %s\n", r->no_grade_reason);
+  } else {
+    score_line(out, r);
+    if (r->best_version[0])
+      fprintf(out, "   versions seen: best %s, worst %s (lower bounds: a server may support "
+                   "more than clients asked for)\n",
+              r->best_version, r->worst_version);
+  }
+  fprintf(out, "   graded on %zu of %zu checks (the rest need traffic the capture lacks)\n",
+          r->n_decided, r->n_checks);
+  for (size_t i = 0; i < r->n_checks; i++) {
+    const struct check_result *c = &r->checks[i];
+    fprintf(out, "     %s  %-10s %s", status_mark(c->status), c->id, c->title);
+    if (c->status == CHECK_FAIL && c->effect == EFFECT_CAP)
+      fprintf(out, "  [caps at %c]", c->cap);
+    else if (c->status == CHECK_FAIL && c->effect == EFFECT_TRUST)
+      fputs("  [T]", out);
+    else if (c->status == CHECK_FAIL && c->effect == EFFECT_NAME)
+      fputs("  [M]", out);
+    else if (c->status == CHECK_FAIL && c->effect == EFFECT_WARN)
+      fputs("  [warning]", out);
+    if (c->reason)
+      fprintf(out, ": %s", c->reason);
+    fputc('\n', out);
+    if (c->status != CHECK_UNKNOWN)
+      put_evidence(out, c);
+  }
+  const struct check_result *order[GRADE_MAX_CHECKS];
+  size_t n = report_recommendations(r, order);
+  if (n)
+    fputs("   recommendations (most severe first):\n", out);
+  for (size_t i = 0; i < n; i++)
+    fprintf(out, "     %zu. %s\n", i + 1, order[i]->recommendation);
+}
+
+void report_text(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m,
+                 bool color) {
+  struct style st = {color};
+  fprintf(out, "tlsgrade %s: passive grades (SSL Labs rating guide 2009r) for %zu server%s "
+               "from %zu input%s\n\n",
+          TLSGRADE_VERSION, n, n == 1 ? "" : "s", m->n_inputs, m->n_inputs == 1 ? "" : "s");
+  if (!n) {
+    fputs("no TLS server seen in the input: nothing to grade\n", out);
+    return;
+  }
+  summary(out, r, n, &st);
+  fputs("\nFLOOR is the grade if every check the capture cannot decide had failed.\n", out);
+  for (size_t i = 0; i < n; i++)
+    detail(out, &r[i], &st);
+}
