@@ -370,7 +370,8 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
     run->tls_connections++;
   if (run->opt->mode == MODE_HANDSHAKES) {
     struct report_conn conn = {NULL, s->roles_swapped ? server : client,
-                               s->roles_swapped ? client : server, run->file_names, run->n_files};
+                               s->roles_swapped ? client : server, run->file_names, run->n_files,
+                               run->trust};
     cJSON *o = report_handshake_json(s, &conn);
     if (o) {
       print_json_line(run->out, o);
@@ -565,7 +566,7 @@ static struct x509_store *open_trust(const struct options *opt) {
 
 static int run_capture(const struct options *opt, char **inputs, size_t ninputs) {
   struct x509_store *trust = NULL;
-  if (opt->mode == MODE_GRADE && !(trust = open_trust(opt)) && (opt->ca_file || opt->ca_path))
+  if (opt->mode != MODE_FLOWS && !(trust = open_trust(opt)) && (opt->ca_file || opt->ca_path))
     return EXIT_RUNTIME; /* a trust store asked for by name must load */
   struct cap_source *src = open_source(opt, inputs, ninputs);
   FILE *out = src ? open_output(opt) : NULL;

@@ -38,6 +38,7 @@ struct report_conn {
   const char *server;
   const char **files; /* input names by file_index */
   size_t n_files;
+  const struct x509_store *trust; /* NULL: no trust verdict in the output */
 };
 
 /* One JSON object (Zeek ssl.log-like) for a connection's session; NULL when

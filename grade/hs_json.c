@@ -95,6 +95,9 @@ static cJSON *cert_json(const struct tls_cert *c) {
   const char *i = c->issuer ? c->issuer : "";
   report_add_wire_string(o, "subject", (const uint8_t *)s, strlen(s));
   report_add_wire_string(o, "issuer", (const uint8_t *)i, strlen(i));
+  const char *scn = c->subject_cn ? c->subject_cn : "", *icn = c->issuer_cn ? c->issuer_cn : "";
+  report_add_wire_string(o, "subject_cn", (const uint8_t *)scn, strlen(scn));
+  report_add_wire_string(o, "issuer_cn", (const uint8_t *)icn, strlen(icn));
   cJSON_AddStringToObject(o, "key_type", key_types[c->key_type < 8 ? c->key_type : 0]);
   cJSON_AddNumberToObject(o, "key_bits", c->key_bits);
   if (c->key_curve[0])
@@ -209,6 +212,27 @@ static void add_server_facts(cJSON *o, const struct tls_session *s) {
   }
 }
 
+/* The chain's verdict as of the certificate's packet time, for the SNI. */
+static void add_trust(cJSON *o, const struct tls_session *s, const struct x509_store *store) {
+  char *host = NULL;
+  if (s->ch.sni.n && !memchr(s->ch.sni.p, 0, s->ch.sni.n))
+    host = strndup((const char *)s->ch.sni.p, s->ch.sni.n);
+  struct x509_trust t;
+  x509_trust_check_store(store, s->chain, s->chain_len, host, s->chain_at.ts, &t);
+  free(host);
+  cJSON *j = cJSON_AddObjectToObject(o, "trust");
+  cJSON_AddBoolToObject(j, "trusted", t.trusted);
+  if (!t.trusted)
+    cJSON_AddStringToObject(j, "reason", t.reason);
+  cJSON_AddBoolToObject(j, "expired", t.expired);
+  cJSON_AddBoolToObject(j, "not_yet_valid", t.not_yet_valid);
+  cJSON_AddBoolToObject(j, "self_signed", t.self_signed);
+  cJSON_AddBoolToObject(j, "chain_complete", t.chain_complete);
+  cJSON_AddBoolToObject(j, "chain_in_order", t.chain_in_order);
+  if (t.hostname_checked)
+    cJSON_AddBoolToObject(j, "hostname_match", t.hostname_match);
+}
+
 static const struct tls_at *first_fact(const struct tls_session *s) {
   if (s->has_client_hello)
     return &s->ch.at;
@@ -245,6 +269,8 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
   cJSON *chain = cJSON_AddArrayToObject(o, "cert_chain");
   for (size_t i = 0; i < s->chain_len; i++)
     cJSON_AddItemToArray(chain, cert_json(&s->chain[i]));
+  if (s->chain_len && conn->trust)
+    add_trust(o, s, conn->trust);
   if (s->client_chain_len)
     cJSON_AddNumberToObject(o, "client_certificates", (double)s->client_chain_len);
   cJSON_AddBoolToObject(o, "ocsp_stapled", s->ocsp_stapled);
