@@ -14,6 +14,8 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,7 @@ struct options {
   const char *save_evidence;
   const char *fail_below;
   const char *ca_file, *ca_path;
+  const char *drop_user;  /* -Z: live capture runs as this user (root: keep) */
   int color; /* -1 auto (a TTY), 0 off */
   struct cap_live_options live;
   struct cap_limits limits;
@@ -55,9 +58,11 @@ struct run {
 };
 
 static struct cap_source *volatile g_running_source; /* for the signal handler */
+static volatile sig_atomic_t g_stop_requested;       /* a signal came, maybe early */
 
 static void on_signal(int sig) {
   (void)sig;
+  g_stop_requested = 1;
   if (g_running_source)
     cap_source_stop(g_running_source);
 }
@@ -78,6 +83,8 @@ static void usage(FILE *f) {
           "  --handshakes              one JSON line per TLS connection (like Zeek's ssl.log)\n"
           "  --flows                   one JSON line per flow, then a stats line\n"
           "  -i IFACE                  capture live from IFACE (Ctrl-C ends and reports)\n"
+          "  -Z USER                   after opening IFACE, run as USER (default nobody\n"
+          "                            when started as root; -Z root keeps root)\n"
           "  -f BPF                    capture filter (files and live)\n"
           "  -s SNAPLEN                live snapshot length (default 262144)\n"
           "  -B KIB                    live capture buffer size in KiB\n"
@@ -144,6 +151,7 @@ static int parse_one(int c, struct options *opt) {
   case 'i': opt->iface = optarg; break;
   case 'f': opt->bpf = optarg; break;
   case 'o': opt->output = optarg; break;
+  case 'Z': opt->drop_user = optarg; break;
   case 'p': opt->live.promisc = false; break;
   case OPT_FAIL_BELOW:
     if (!valid_grade(optarg)) {
@@ -195,6 +203,7 @@ static int parse_options(int argc, char **argv, struct options *opt) {
       {"buffer-size", required_argument, NULL, 'B'},
       {"no-promisc", no_argument, NULL, 'p'},
       {"output", required_argument, NULL, 'o'},
+      {"user", required_argument, NULL, 'Z'},
       {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
       {"idle-timeout", required_argument, NULL, OPT_IDLE},
       {"no-ndpi", no_argument, NULL, OPT_NO_NDPI},
@@ -203,7 +212,7 @@ static int parse_options(int argc, char **argv, struct options *opt) {
       {NULL, 0, NULL, 0},
   };
   int c;
-  while ((c = getopt_long(argc, argv, "i:f:s:B:po:hV", longopts, NULL)) != -1)
+  while ((c = getopt_long(argc, argv, "i:f:s:B:po:Z:hV", longopts, NULL)) != -1)
     if (parse_one(c, opt) < 0)
       return -1;
   if (opt->iface && optind < argc) {
@@ -454,7 +463,11 @@ static FILE *open_output(const struct options *opt) {
   if (!opt->output)
     return stdout;
   FILE *out = fopen(opt->output, "w");
-  if (!out)
+  if (!out && errno == EACCES && opt->iface && getuid() != 0)
+    fprintf(stderr, "tlsgrade: %s: %s (the capture runs as uid %u after -Z; write the "
+                    "report where that user may, or use -Z root)\n",
+            opt->output, strerror(errno), (unsigned)getuid());
+  else if (!out)
     fprintf(stderr, "tlsgrade: %s: %s\n", opt->output, strerror(errno));
   return out;
 }
@@ -542,6 +555,8 @@ static int read_all(struct run *run, struct cap_source *src, unsigned *warnings)
     status = EXIT_RUNTIME;
   } else {
     g_running_source = src;
+    if (g_stop_requested) /* the signal came before the source was running */
+      cap_source_stop(src);
     if (cap_source_run(src, dec, ft, run->stats, warnings, err, sizeof(err)) < 0) {
       fprintf(stderr, "tlsgrade: %s\n", err);
       status = EXIT_RUNTIME;
@@ -564,11 +579,38 @@ static struct x509_store *open_trust(const struct options *opt) {
   return store;
 }
 
+/* Like tcpdump -Z: the interface is open, nothing has been read; from here
+ * on the process parses strangers' bytes without root. */
+static int drop_privileges(const char *user) {
+  if (geteuid() != 0 || strcmp(user, "root") == 0)
+    return 0;
+  struct passwd *pw = getpwnam(user);
+  if (!pw) {
+    fprintf(stderr, "tlsgrade: -Z %s: no such user\n", user);
+    return -1;
+  }
+  if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+      setuid(pw->pw_uid) != 0) {
+    fprintf(stderr, "tlsgrade: -Z %s: cannot drop privileges: %s\n", user, strerror(errno));
+    return -1;
+  }
+  if (setuid(0) == 0) {
+    fprintf(stderr, "tlsgrade: -Z %s: root could be regained; refusing to go on\n", user);
+    return -1;
+  }
+  return 0;
+}
+
 static int run_capture(const struct options *opt, char **inputs, size_t ninputs) {
   struct x509_store *trust = NULL;
   if (opt->mode != MODE_FLOWS && !(trust = open_trust(opt)) && (opt->ca_file || opt->ca_path))
     return EXIT_RUNTIME; /* a trust store asked for by name must load */
   struct cap_source *src = open_source(opt, inputs, ninputs);
+  if (src && opt->iface && drop_privileges(opt->drop_user ? opt->drop_user : "nobody") < 0) {
+    cap_source_free(src);
+    x509_store_close(trust);
+    return EXIT_RUNTIME;
+  }
   FILE *out = src ? open_output(opt) : NULL;
   if (!src || !out) {
     cap_source_free(src);

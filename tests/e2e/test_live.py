@@ -100,9 +100,64 @@ def live_flows(t):
     t.eq(stats["pcap_drops"], 0, "no drops")
 
 
+def uid_of(pid):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("Uid:"):
+            return [int(x) for x in line.split()[1:]]
+    return None
+
+
+def privilege_drop(t, user_args, want_uid):
+    """Like tcpdump -Z: the uid of the capturing process, read while it runs."""
+    if os.getuid() != 0:
+        t.check(False, "this test needs root")
+        return
+    port = free_port()
+    proc = subprocess.Popen([TLSGRADE, "--flows", "-i", "lo", "-f", "tcp port %d" % port] +
+                            user_args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        t.check(wait_for(proc, "listening on"), "started")
+        uids = None
+        for _ in range(40):
+            uids = uid_of(proc.pid)
+            if uids and uids[0] == want_uid:
+                break
+            time.sleep(0.05)
+        t.eq(uids, [want_uid] * 4, "real, effective, saved and fs uid while capturing")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    t.eq(proc.returncode, 0, "exit status after SIGINT: " + err.decode())
+    t.check(b'"stats"' in out, "the report is written after the drop")
+
+
+def drop_to_nobody(t):
+    privilege_drop(t, [], 65534)
+
+
+def keep_root(t):
+    privilege_drop(t, ["-Z", "root"], 0)
+
+
+def refuse_unwritable_output(t):
+    """After the drop, a report into a directory only root may write is
+    refused with a message that says why."""
+    d = tempfile.mkdtemp(prefix="tlsgrade-root-only-")
+    os.chmod(d, 0o700)
+    proc = subprocess.run([TLSGRADE, "-i", "lo", "-o", os.path.join(d, "r.txt")],
+                          capture_output=True, timeout=20)
+    err = proc.stderr.decode()
+    t.eq(proc.returncode, 1, "exit status: " + err)
+    t.check("-Z" in err and "r.txt" in err, "the message names the file and -Z: " + err)
+    shutil.rmtree(d, ignore_errors=True)
+
+
 def main():
     t = Suite()
     t.run(live_flows)
+    t.run(drop_to_nobody)
+    t.run(keep_root)
+    t.run(refuse_unwritable_output)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 
