@@ -18,11 +18,20 @@
 
 #define EV_FORMAT_VERSION 1
 
-/* Owns every endpoint. */
+#define TRUST_MEMO_SLOTS 4096 /* bounded: when full, verdicts are recomputed */
+
+struct trust_memo {
+  char *key; /* owned */
+  struct x509_trust verdict;
+};
+
+/* Owns every endpoint and the trust memo. */
 struct ev_store {
   struct ev_endpoint **eps;  /* open-addressing table */
   size_t nslots, count;
   struct ev_endpoint **sorted; /* cache for ev_endpoint_at, NULL when stale */
+  struct trust_memo *memo;     /* TRUST_MEMO_SLOTS entries, allocated on first use */
+  size_t memo_count;
 };
 
 static uint64_t hash_str(uint64_t h, const char *s) {
@@ -71,6 +80,9 @@ static void endpoint_free(struct ev_endpoint *ep) {
 void ev_store_free(struct ev_store *ev) {
   if (!ev)
     return;
+  for (size_t i = 0; ev->memo && i < TRUST_MEMO_SLOTS; i++)
+    free(ev->memo[i].key);
+  free(ev->memo);
   for (size_t i = 0; i < ev->nslots; i++)
     if (ev->eps[i])
       endpoint_free(ev->eps[i]);
@@ -158,6 +170,37 @@ struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const
   free(ev->sorted);
   ev->sorted = NULL;
   return ep;
+}
+
+/* ---- trust memo ---- */
+
+static size_t memo_slot(const struct ev_store *ev, const char *key) {
+  size_t j = hash_str(0xcbf29ce484222325ULL, key) & (TRUST_MEMO_SLOTS - 1);
+  while (ev->memo[j].key && strcmp(ev->memo[j].key, key) != 0)
+    j = (j + 1) & (TRUST_MEMO_SLOTS - 1);
+  return j;
+}
+
+bool ev_trust_recall(const struct ev_store *ev, const char *key, struct x509_trust *out) {
+  if (!ev->memo)
+    return false;
+  const struct trust_memo *m = &ev->memo[memo_slot(ev, key)];
+  if (!m->key)
+    return false;
+  *out = m->verdict;
+  return true;
+}
+
+void ev_trust_remember(struct ev_store *ev, const char *key, const struct x509_trust *t) {
+  if (!ev->memo && !(ev->memo = calloc(TRUST_MEMO_SLOTS, sizeof(*ev->memo))))
+    return;
+  if (ev->memo_count * 2 >= TRUST_MEMO_SLOTS)
+    return;
+  struct trust_memo *m = &ev->memo[memo_slot(ev, key)];
+  if (m->key || !(m->key = strdup(key)))
+    return;
+  m->verdict = *t;
+  ev->memo_count++;
 }
 
 /* ---- facts ---- */

@@ -268,7 +268,34 @@ static bool weak_sig(const char *sig, const char *what) {
   return strstr(sig, what) != NULL;
 }
 
-static void chain_facts(struct ev_endpoint *ep, const struct tls_session *s,
+/* The verdict for this chain, host and time, from the memo when the same
+ * question was asked before. */
+static void trust_verdict(struct ev_store *ev, const struct tls_session *s,
+                          const struct ev_conn *c, cap_time_us at, struct x509_trust *t) {
+  char *host = NULL;
+  if (s->ch.sni.n && !memchr(s->ch.sni.p, 0, s->ch.sni.n))
+    host = strndup((const char *)s->ch.sni.p, s->ch.sni.n);
+  size_t cap = 80 * s->chain_len + (host ? strlen(host) : 0) + 8;
+  char *key = malloc(cap);
+  size_t k = 0;
+  for (size_t i = 0; key && i < s->chain_len; i++) {
+    const struct tls_cert *cert = &s->chain[i];
+    bool valid = cert->parsed && cert->not_before_us <= at && at <= cert->not_after_us;
+    k += (size_t)snprintf(key + k, cap - k, "%s%c", cert->sha256[0] ? cert->sha256 : "-",
+                          valid ? '+' : '-');
+  }
+  if (key)
+    snprintf(key + k, cap - k, "|%s", host ? host : "");
+  if (!key || !ev_trust_recall(ev, key, t)) {
+    x509_trust_check_store(c->trust, s->chain, s->chain_len, host, at, t);
+    if (key)
+      ev_trust_remember(ev, key, t);
+  }
+  free(key);
+  free(host);
+}
+
+static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struct tls_session *s,
                         const struct ev_conn *c, const struct ev_sample *at) {
   const struct tls_cert *leaf = &s->chain[0];
   struct ev_sample cat = *at;
@@ -298,12 +325,8 @@ static void chain_facts(struct ev_endpoint *ep, const struct tls_session *s,
         ev_note(ep, &cat, "cert:ev");
   if (!c->trust)
     return;
-  char *host = NULL;
-  if (s->ch.sni.n && !memchr(s->ch.sni.p, 0, s->ch.sni.n))
-    host = strndup((const char *)s->ch.sni.p, s->ch.sni.n);
   struct x509_trust t;
-  x509_trust_check_store(c->trust, s->chain, s->chain_len, host, cat.ts, &t);
-  free(host);
+  trust_verdict(ev, s, c, cat.ts, &t);
   if (t.trusted)
     ev_note(ep, &cat, "trust:ok");
   else if (t.checked)
@@ -322,8 +345,9 @@ static void chain_facts(struct ev_endpoint *ep, const struct tls_session *s,
     ev_note(ep, &cat, t.hostname_match ? "hostname:match" : "hostname:mismatch");
 }
 
-static void server_facts(struct ev_endpoint *ep, const struct tls_session *s,
-                         const struct ev_conn *c, const struct ev_sample *at) {
+static void server_facts(struct ev_store *ev, struct ev_endpoint *ep,
+                         const struct tls_session *s, const struct ev_conn *c,
+                         const struct ev_sample *at) {
   ev_note(ep, at, "server_hello");
   version_facts(ep, s, at);
   suite_facts(ep, s, at);
@@ -337,7 +361,7 @@ static void server_facts(struct ev_endpoint *ep, const struct tls_session *s,
   if (s->established)
     ev_note(ep, at, "established");
   if (s->chain_len)
-    chain_facts(ep, s, c, at);
+    chain_facts(ev, ep, s, c, at);
   else if (version_is_tls13(s->version) && !s->resumed)
     ev_note(ep, at, "tls13_cert_hidden");
   if (s->ocsp_stapled) {
@@ -370,7 +394,7 @@ void ev_add_session(struct ev_store *ev, const struct tls_session *s, const stru
   ev_note(ep, &at, "handshakes");
   if (s->has_server_hello) {
     struct ev_sample sat = {(char *)file, s->sh.at.frame, s->sh.at.ts};
-    server_facts(ep, s, c, &sat);
+    server_facts(ev, ep, s, c, &sat);
   } else {
     refusal_facts(ep, s, &at);
   }

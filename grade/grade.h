@@ -96,6 +96,14 @@ struct ev_store *ev_from_json(const cJSON *json, char *err, size_t errlen);
 int ev_save(const struct ev_store *ev, const char *path, char *err, size_t errlen);
 struct ev_store *ev_load(const char *path, char *err, size_t errlen);
 
+/* A memo of trust verdicts, owned by the store (not evidence: never saved
+ * or merged).  Verifying a chain costs milliseconds; the same chain is seen
+ * on most connections to a server.  key: the chain's fingerprints, the host
+ * and which certificates were valid at the packet time, so a hit gives
+ * exactly the verdict a fresh check would. */
+bool ev_trust_recall(const struct ev_store *ev, const char *key, struct x509_trust *out);
+void ev_trust_remember(struct ev_store *ev, const char *key, const struct x509_trust *t);
+
 /* ---- facts of one connection (facts.c) ---- */
 
 struct ev_conn {
