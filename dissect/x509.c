@@ -559,6 +559,23 @@ static void set_error(struct x509_trust *out, int error) {
 }
 
 /* The verdict without the hostname: that one is reported on its own. */
+/* Did the server send every certificate of the verified path below its
+ * trust anchor?  The anchor (the last one) may come from the store; an
+ * intermediate taken from the store means the server's chain is incomplete
+ * (SSL Labs "chain issues: incomplete"). */
+static bool sent_whole_path(cert_stack *path, X509 *leaf, cert_stack *untrusted) {
+  int n = path ? sk_X509_num(path) : 0;
+  for (int i = 1; i < n - 1; i++) {
+    X509 *x = sk_X509_value(path, i);
+    bool sent = X509_cmp(x, leaf) == 0;
+    for (int k = 0; !sent && k < sk_X509_num(untrusted); k++)
+      sent = X509_cmp(x, sk_X509_value(untrusted, k)) == 0;
+    if (!sent)
+      return false;
+  }
+  return true;
+}
+
 static void verify_path(X509_STORE *store, X509 *leaf, cert_stack *untrusted, cap_time_us at,
                         struct x509_trust *out) {
   X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -578,6 +595,8 @@ static void verify_path(X509_STORE *store, X509 *leaf, cert_stack *untrusted, ca
   out->chain_complete = !issuer_missing(out->error);
   cert_stack *path = X509_STORE_CTX_get0_chain(ctx);
   out->chain_len_used = path ? (size_t)sk_X509_num(path) : 0;
+  if (out->trusted && !sent_whole_path(path, leaf, untrusted))
+    out->chain_complete = false; /* it verified only with intermediates from our store */
   X509_STORE_CTX_free(ctx);
 }
 

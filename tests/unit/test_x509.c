@@ -622,6 +622,21 @@ static int check_chain(const char *const *names, const char *hostname, cap_time_
 
 static const char *const GOOD[] = {"pki-leaf.der", "pki-inter.der", NULL};
 
+/* The server sends only its leaf; the trust store happens to hold the
+ * intermediate.  Browsers with that intermediate cached would connect, but
+ * the server's chain is incomplete (SSL Labs "chain issues"). */
+static void test_trusted_but_incomplete(void) {
+  static const char *const LEAF_ONLY[] = {"pki-leaf.der", NULL};
+  struct x509_trust t;
+  CHECK_EQ_U(check_chain(LEAF_ONLY, "www.example.test", AT_2025,
+                         DATA "pki-root-and-inter.pem", &t), 0);
+  CHECK(t.trusted);
+  CHECK(!t.chain_complete);
+  CHECK_EQ_U(check_chain(GOOD, "www.example.test", AT_2025, DATA "pki-root-and-inter.pem", &t),
+             0);
+  CHECK(t.trusted && t.chain_complete);
+}
+
 static void test_trusted(void) {
   struct x509_trust t;
   CHECK_EQ_U(check_chain(GOOD, "www.example.test", AT_2025, ROOT_PEM, &t), 0);
@@ -786,6 +801,7 @@ int main(void) {
   RUN(test_pki_generalized_time);
   RUN(test_pki_eddsa);
   RUN(test_trusted);
+  RUN(test_trusted_but_incomplete);
   RUN(test_expired_and_not_yet_valid);
   RUN(test_time_is_packet_time);
   RUN(test_incomplete_chain);

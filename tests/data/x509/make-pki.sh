@@ -114,6 +114,9 @@ sign multicn \
   plain 20240101000000Z 20260101000000Z 06 sha384
 
 openssl x509 -in root.pem -out "$here/pki-root.pem"
+# A store that also holds the intermediate: a server sending only its leaf
+# then verifies, but its chain is incomplete (the store filled the gap).
+{ openssl x509 -in root.pem; openssl x509 -in inter.pem; } > "$here/pki-root-and-inter.pem"
 openssl x509 -in self.pem -out "$here/pki-self.pem"
 for name in root inter leaf expired future self multicn; do
   openssl x509 -in "$name.pem" -outform DER -out "$here/pki-$name.der"
