@@ -54,6 +54,7 @@ struct run {
   const char **file_names; /* by file_index */
   size_t n_files;
   struct ev_store *ev;          /* MODE_GRADE */
+  struct x509_cache *certs;     /* certificates already read */
   struct x509_store *trust;     /* MODE_GRADE, NULL when not loaded */
 };
 
@@ -359,6 +360,8 @@ static void on_flow_start_tls(void *ctx, struct flow *f) {
   f->user = tls_conn_new(&run->opt->tls_limits, f->l4_proto == 17, f->server_port, NULL);
   if (f->user && !f->roles_from_syn)
     tls_conn_roles_guessed(f->user);
+  if (f->user)
+    tls_conn_set_cert_cache(f->user, run->certs);
 }
 
 static void on_flow_data_tls(void *ctx, struct flow *f, int dir, const uint8_t *data, size_t len,
@@ -439,12 +442,7 @@ static int write_report(const struct options *opt, FILE *out, const struct ev_st
   qsort(r, n, sizeof(*r), compare_results);
   struct report_meta meta = {inputs, n_inputs, limits, stats};
   if (opt->format == FORMAT_JSON) {
-    cJSON *j = report_json(r, n, &meta);
-    char *s = cJSON_Print(j);
-    if (s)
-      fprintf(out, "%s\n", s);
-    free(s);
-    cJSON_Delete(j);
+    report_json(out, r, n, &meta);
   } else if (opt->format == FORMAT_HTML) {
     report_html(out, r, n, &meta);
   } else {
@@ -619,6 +617,7 @@ static int run_capture(const struct options *opt, char **inputs, size_t ninputs)
   }
   struct cap_stats stats = {0};
   struct run run = {.opt = opt, .out = out, .stats = &stats, .trust = trust};
+  run.certs = x509_cache_new(4096);
   run.n_files = cap_source_count(src);
   run.file_names = calloc(run.n_files ? run.n_files : 1, sizeof(*run.file_names));
   for (size_t i = 0; run.file_names && i < run.n_files; i++)
@@ -650,6 +649,7 @@ static int run_capture(const struct options *opt, char **inputs, size_t ninputs)
   cJSON_Delete(stats_j);
   status = close_output(opt, out, status);
   ev_store_free(run.ev);
+  x509_cache_free(run.certs);
   x509_store_close(trust);
   free(run.file_names);
   cap_source_free(src);

@@ -48,6 +48,10 @@ void tls_conn_roles_guessed(struct tls_conn *c) {
   c->roles_guessed = true;
 }
 
+void tls_conn_set_cert_cache(struct tls_conn *c, struct x509_cache *cache) {
+  c->cert_cache = cache;
+}
+
 /* A hello only a client sends: TLS or SSLv2 ClientHello, DTLS ClientHello,
  * or a QUIC long-header packet (the client speaks first). */
 static bool client_speaks(const struct tls_conn *c, const uint8_t *p, size_t n) {

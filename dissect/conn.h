@@ -62,6 +62,7 @@ struct tls_conn {
   uint16_t server_port;
   char app[64];
   struct quic_conn *quic;
+  struct x509_cache *cert_cache; /* borrowed */
   bool dtls;
   bool roles_guessed;  /* may swap on the first bytes */
   bool first_seen;     /* first payload already looked at */

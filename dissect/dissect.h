@@ -251,6 +251,14 @@ void x509_cert_parse(struct tls_cert *cert);
 /* Free everything the cert owns (der included) and zero it. */
 void x509_cert_clear(struct tls_cert *cert);
 
+/* Certificates already read, by SHA-256 (x509_cache.c): one per thread;
+ * bounded to max_entries. */
+struct x509_cache;
+struct x509_cache *x509_cache_new(size_t max_entries);
+void x509_cache_free(struct x509_cache *cache);
+/* x509_cert_parse through the cache (cache may be NULL). */
+void x509_cert_parse_cached(struct x509_cache *cache, struct tls_cert *cert);
+
 struct x509_trust_opts {
   const char *ca_file; /* NULL: system default bundle */
   const char *ca_path; /* NULL: system default directory */
@@ -309,6 +317,8 @@ struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
  * the first bytes it sees are a hello from the other side.  Read the result
  * in tls_session.roles_swapped. */
 void tls_conn_roles_guessed(struct tls_conn *c);
+/* Read certificates through this cache (borrowed; may be NULL). */
+void tls_conn_set_cert_cache(struct tls_conn *c, struct x509_cache *cache);
 void tls_conn_free(struct tls_conn *c);
 /* Feed in-order bytes of one direction (arguments as capture delivers
  * them).  Returns true when the dissector needs no more payload bytes of

@@ -113,7 +113,7 @@ static void add_cert(struct tls_conn *c, const uint8_t *der, size_t len,
   cert->der_len = len;
   cert->at = *at;
   s->chain_len++;
-  x509_cert_parse(cert);
+  x509_cert_parse_cached(c->cert_cache, cert);
 }
 
 /* RFC 5246 7.4.2 (opaque ASN.1Cert<1..2^24-1> list) and RFC 8446 4.4.2

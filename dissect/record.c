@@ -43,6 +43,16 @@ static bool reserve(uint8_t **buf, size_t *cap, size_t need) {
   return true;
 }
 
+/* A connection lives as long as its flow, most of it after the handshake:
+ * give back a buffer that holds nothing, so idle connections cost little. */
+static void release_idle(uint8_t **buf, size_t *cap, size_t used) {
+  if (used == 0 && *cap > 1024) {
+    free(*buf);
+    *buf = NULL;
+    *cap = 0;
+  }
+}
+
 /* Handshake bytes of plaintext records: split into messages, each handed
  * to tls_handshake_message with the frame that completed it. */
 void tls_handshake_stream(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
@@ -79,6 +89,7 @@ void tls_handshake_stream(struct tls_conn *c, int dir, const uint8_t *p, size_t 
     memmove(d->hs, d->hs + off, d->hs_len - off);
     d->hs_len -= off;
   }
+  release_idle(&d->hs, &d->hs_cap, d->hs_len);
 }
 
 void tls_alert(struct tls_conn *c, int dir, struct rd body, size_t len, bool encrypted,
@@ -202,6 +213,7 @@ void tls_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
       if (d->buffering)
         record_body(c, dir, d->rec_type, d->body, d->body_len, at);
       dir_reset_record(d);
+      release_idle(&d->body, &d->body_cap, 0);
     }
   }
 }
