@@ -172,7 +172,7 @@ struct report_meta {
 
 void report_text(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m,
                  bool color);
-cJSON *report_json(const struct grade_result *r, size_t n, const struct report_meta *m);
+void report_json(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m);
 void report_html(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m);
 
 #endif

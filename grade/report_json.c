@@ -132,22 +132,41 @@ static cJSON *server_json(const struct grade_result *r) {
   return o;
 }
 
-cJSON *report_json(const struct grade_result *r, size_t n, const struct report_meta *m) {
-  cJSON *root = cJSON_CreateObject();
-  cJSON_AddStringToObject(root, "tool", "tlsgrade " TLSGRADE_VERSION);
-  cJSON_AddStringToObject(root, "rules", "SSL Labs rating guide 2009r, passive");
-  cJSON *inputs = cJSON_AddArrayToObject(root, "inputs");
+/* Streamed one server at a time: a day of traffic has thousands of
+ * servers, and the whole document as one cJSON tree would cost hundreds of
+ * megabytes. */
+static void write_item(FILE *out, const char *key, cJSON *item, bool last) {
+  char *text = cJSON_Print(item);
+  if (text)
+    fprintf(out, "  \"%s\": %s%s\n", key, text, last ? "" : ",");
+  free(text);
+  cJSON_Delete(item);
+}
+
+void report_json(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m) {
+  fputs("{\n", out);
+  write_item(out, "tool", cJSON_CreateString("tlsgrade " TLSGRADE_VERSION), false);
+  write_item(out, "rules", cJSON_CreateString("SSL Labs rating guide 2009r, passive"), false);
+  cJSON *inputs = cJSON_CreateArray();
   for (size_t i = 0; i < m->n_inputs; i++) {
     cJSON *holder = cJSON_CreateObject();
     report_add_wire_string(holder, "v", (const uint8_t *)m->inputs[i], strlen(m->inputs[i]));
     cJSON_AddItemToArray(inputs, cJSON_DetachItemFromObject(holder, "v"));
     cJSON_Delete(holder);
   }
-  cJSON *servers = cJSON_AddArrayToObject(root, "servers");
-  for (size_t i = 0; i < n; i++)
-    cJSON_AddItemToArray(servers, server_json(&r[i]));
-  cJSON_AddItemToObject(root, "limits",
-                        m->limits ? cJSON_Duplicate(m->limits, 1) : cJSON_CreateObject());
-  cJSON_AddItemToObject(root, "stats", m->stats ? cJSON_Duplicate(m->stats, 1) : cJSON_CreateObject());
-  return root;
+  write_item(out, "inputs", inputs, false);
+  fputs("  \"servers\": [\n", out);
+  for (size_t i = 0; i < n; i++) {
+    cJSON *server = server_json(&r[i]);
+    char *text = cJSON_Print(server);
+    if (text)
+      fprintf(out, "%s%s\n", text, i + 1 < n ? "," : "");
+    free(text);
+    cJSON_Delete(server);
+  }
+  fputs("  ],\n", out);
+  write_item(out, "limits", m->limits ? cJSON_Duplicate(m->limits, 1) : cJSON_CreateObject(),
+             false);
+  write_item(out, "stats", m->stats ? cJSON_Duplicate(m->stats, 1) : cJSON_CreateObject(), true);
+  fputs("}\n", out);
 }

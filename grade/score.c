@@ -3,7 +3,8 @@
  * (grading-reference.md sections 1 and 3): protocol 30 %, key exchange 30 %,
  * cipher strength 40 %, then every cap that a FAILED check sets, then T
  * and M, then A- and A+.  Unknown checks never lower the letter; they set
- * the floor, the letter if every unknown cap-check had failed.
+ * the floor, the letter if every unknown cap-check (and trust check,
+ * section 5 case 40) had failed.
  */
 #include "grade/checks.h"
 
@@ -141,10 +142,11 @@ static void letters(struct grade_result *out) {
     if (c->effect == EFFECT_CAP && unknown)
       worst_of(floor_letter, cap);
     warned = warned || (c->effect == EFFECT_WARN && fail);
-    trust = trust || (c->effect == EFFECT_TRUST && fail);
-    name = name || (c->effect == EFFECT_NAME && fail);
+    /* Section 5 case 40: an unknown trust check puts T in the floor. */
     if (c->effect == EFFECT_TRUST && unknown)
       worst_of(floor_letter, "T");
+    trust = trust || (c->effect == EFFECT_TRUST && fail);
+    name = name || (c->effect == EFFECT_NAME && fail);
     /* A+ needs positive evidence (reference 3, project policy). */
     if ((c->effect == EFFECT_WARN || c->effect == EFFECT_NO_APLUS) && c->status != CHECK_PASS)
       aplus_ok = false;
