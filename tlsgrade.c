@@ -37,6 +37,7 @@ struct options {
   const char *fail_below;
   const char *ca_file, *ca_path;
   const char *drop_user;  /* -Z: live capture runs as this user (root: keep) */
+  long long interval;     /* --interval: rewrite the report every N seconds */
   int color; /* -1 auto (a TTY), 0 off */
   struct cap_live_options live;
   struct cap_limits limits;
@@ -79,6 +80,8 @@ static void usage(FILE *f) {
           "  --no-color                no colour in the text report\n"
           "  --fail-below GRADE        exit status 3 when a server grades below GRADE\n"
           "  --save-evidence FILE      save the evidence (for tlsgrade merge)\n"
+          "  --interval SECONDS        rewrite the report (-o) and evidence atomically\n"
+          "                            every SECONDS while capturing live\n"
           "  --ca-file FILE            trust anchors (PEM) instead of the system store\n"
           "  --ca-path DIR             trust anchors directory (c_rehash layout)\n"
           "  --handshakes              one JSON line per TLS connection (like Zeek's ssl.log)\n"
@@ -113,7 +116,7 @@ static int parse_number(const char *s, const char *what, long long min, long lon
 
 enum {
   OPT_FLOWS = 256, OPT_HANDSHAKES, OPT_MAX_FLOWS, OPT_IDLE, OPT_NO_NDPI, OPT_FORMAT,
-  OPT_NO_COLOR, OPT_FAIL_BELOW, OPT_SAVE_EVIDENCE, OPT_CA_FILE, OPT_CA_PATH
+  OPT_NO_COLOR, OPT_FAIL_BELOW, OPT_SAVE_EVIDENCE, OPT_CA_FILE, OPT_CA_PATH, OPT_INTERVAL
 };
 
 static int parse_format(const char *s, enum format *f) {
@@ -171,6 +174,11 @@ static int parse_one(int c, struct options *opt) {
       return -1;
     opt->live.buffer_size = (int)(v * 1024);
     break;
+  case OPT_INTERVAL:
+    if (parse_number(optarg, "--interval", 1, 86400 * 7, &v) < 0)
+      return -1;
+    opt->interval = v;
+    break;
   case OPT_MAX_FLOWS:
     if (parse_number(optarg, "--max-flows", 1, 100000000, &v) < 0)
       return -1;
@@ -196,6 +204,7 @@ static int parse_options(int argc, char **argv, struct options *opt) {
       {"no-color", no_argument, NULL, OPT_NO_COLOR},
       {"fail-below", required_argument, NULL, OPT_FAIL_BELOW},
       {"save-evidence", required_argument, NULL, OPT_SAVE_EVIDENCE},
+      {"interval", required_argument, NULL, OPT_INTERVAL},
       {"ca-file", required_argument, NULL, OPT_CA_FILE},
       {"ca-path", required_argument, NULL, OPT_CA_PATH},
       {"interface", required_argument, NULL, 'i'},
@@ -224,6 +233,10 @@ static int parse_options(int argc, char **argv, struct options *opt) {
     fprintf(stderr, "tlsgrade: no input: give %s\n",
             opt->merge ? "evidence files" : "capture files, a directory, '-' or -i IFACE");
     usage(stderr);
+    return -1;
+  }
+  if (opt->interval && (!opt->iface || !opt->output || opt->mode != MODE_GRADE)) {
+    fprintf(stderr, "tlsgrade: --interval needs a live capture (-i) and a report file (-o)\n");
     return -1;
   }
   if (opt->merge && (opt->iface || opt->mode != MODE_GRADE)) {
@@ -350,6 +363,12 @@ static cJSON *limits_json(const struct options *opt, const struct cap_stats *st,
 
 /* ---- flow callbacks ---- */
 
+/* What tlsgrade keeps per flow (flow->user). */
+struct conn_state {
+  struct tls_conn *tls;
+  bool accounted; /* its session is already in the evidence */
+};
+
 static void on_flow_end_json(struct run *run, struct flow *f, enum flow_end_reason why) {
   print_json_line(run->out, flow_json(f, why));
   run->flows_printed++;
@@ -357,18 +376,26 @@ static void on_flow_end_json(struct run *run, struct flow *f, enum flow_end_reas
 
 static void on_flow_start_tls(void *ctx, struct flow *f) {
   struct run *run = ctx;
-  f->user = tls_conn_new(&run->opt->tls_limits, f->l4_proto == 17, f->server_port, NULL);
-  if (f->user && !f->roles_from_syn)
-    tls_conn_roles_guessed(f->user);
-  if (f->user)
-    tls_conn_set_cert_cache(f->user, run->certs);
+  struct conn_state *cs = calloc(1, sizeof(*cs));
+  if (!cs)
+    return;
+  cs->tls = tls_conn_new(&run->opt->tls_limits, f->l4_proto == 17, f->server_port, NULL);
+  if (!cs->tls) {
+    free(cs);
+    return;
+  }
+  if (!f->roles_from_syn)
+    tls_conn_roles_guessed(cs->tls);
+  tls_conn_set_cert_cache(cs->tls, run->certs);
+  f->user = cs;
 }
 
 static void on_flow_data_tls(void *ctx, struct flow *f, int dir, const uint8_t *data, size_t len,
                              uint64_t gap_len, unsigned flags, uint32_t file_index,
                              uint64_t frame, cap_time_us ts) {
   (void)ctx;
-  if (f->user && tls_conn_data(f->user, dir, data, len, gap_len, flags, file_index, frame, ts))
+  struct conn_state *cs = f->user;
+  if (cs && tls_conn_data(cs->tls, dir, data, len, gap_len, flags, file_index, frame, ts))
     flow_set_skip(f, dir, true);
 }
 
@@ -414,11 +441,25 @@ static void on_flow_end(void *ctx, struct flow *f, enum flow_end_reason why) {
     on_flow_end_json(run, f, why);
     return;
   }
-  if (!f->user)
+  struct conn_state *cs = f->user;
+  if (!cs)
     return;
-  session_done(run, f, tls_conn_session(f->user));
-  tls_conn_free(f->user);
+  if (!cs->accounted)
+    session_done(run, f, tls_conn_session(cs->tls));
+  tls_conn_free(cs->tls);
+  free(cs);
   f->user = NULL;
+}
+
+/* A closed connection is graded at once (periodic reports see it); the
+ * flow lingers only for late packets, which add nothing to grade. */
+static void on_flow_closing(void *ctx, struct flow *f) {
+  struct run *run = ctx;
+  struct conn_state *cs = f->user;
+  if (!cs || cs->accounted || run->opt->mode != MODE_GRADE)
+    return;
+  session_done(run, f, tls_conn_session(cs->tls));
+  cs->accounted = true;
 }
 
 /* ---- grading and reports ---- */
@@ -536,6 +577,36 @@ static struct cap_source *open_source(const struct options *opt, char **inputs, 
   return src;
 }
 
+/* --interval: grade what has ended so far and replace the report file in
+ * one rename, so a reader never sees half a report. */
+static int atomic_report(struct run *run, unsigned warnings) {
+  const struct options *opt = run->opt;
+  char tmp[4096];
+  snprintf(tmp, sizeof(tmp), "%s.tmp", opt->output);
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    fprintf(stderr, "tlsgrade: %s: %s\n", tmp, strerror(errno));
+    return EXIT_RUNTIME;
+  }
+  cJSON *stats = stats_json(run->stats, run->n_files, warnings);
+  cJSON_AddNumberToObject(stats, "tls_connections", (double)run->tls_connections);
+  cJSON *limits = limits_json(opt, run->stats, run);
+  int status = write_report(opt, f, run->ev, run->file_names, run->n_files, limits, stats);
+  cJSON_Delete(stats);
+  cJSON_Delete(limits);
+  if (fclose(f) != 0 || rename(tmp, opt->output) != 0) {
+    fprintf(stderr, "tlsgrade: %s: %s\n", opt->output, strerror(errno));
+    status = EXIT_RUNTIME;
+  }
+  if (save_evidence(opt, run->ev) < 0)
+    status = EXIT_RUNTIME;
+  return status;
+}
+
+static void interval_report(void *ctx) {
+  atomic_report(ctx, 0);
+}
+
 /* Read every packet; flows end (and are reported or graded) as they go. */
 static int read_all(struct run *run, struct cap_source *src, unsigned *warnings) {
   const struct options *opt = run->opt;
@@ -543,11 +614,14 @@ static int read_all(struct run *run, struct cap_source *src, unsigned *warnings)
   if (opt->mode != MODE_FLOWS) {
     cb.flow_start = on_flow_start_tls;
     cb.flow_data = on_flow_data_tls;
+    cb.flow_closing = on_flow_closing;
   }
   struct cap_decoder *dec = cap_decoder_new(&opt->limits, run->stats);
   struct flow_table *ft = flow_table_new(&opt->limits, run->stats, &cb, !opt->no_ndpi);
   int status = EXIT_OK;
   char err[1024];
+  if (opt->interval)
+    cap_source_set_tick(src, opt->interval * 1000000, interval_report, run);
   if (!dec || !ft) {
     fprintf(stderr, "tlsgrade: out of memory\n");
     status = EXIT_RUNTIME;
@@ -599,6 +673,21 @@ static int drop_privileges(const char *user) {
   return 0;
 }
 
+/* --interval writes FILE.tmp then renames it: make sure that will work,
+ * without creating FILE (a reader must never see it empty). */
+static FILE *probe_atomic_output(const struct options *opt) {
+  char tmp[4096];
+  snprintf(tmp, sizeof(tmp), "%s.tmp", opt->output);
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    fprintf(stderr, "tlsgrade: %s: %s\n", tmp, strerror(errno));
+    return NULL;
+  }
+  fclose(f);
+  unlink(tmp);
+  return stdout; /* nothing else goes to stdout in this mode */
+}
+
 static int run_capture(const struct options *opt, char **inputs, size_t ninputs) {
   struct x509_store *trust = NULL;
   if (opt->mode != MODE_FLOWS && !(trust = open_trust(opt)) && (opt->ca_file || opt->ca_path))
@@ -609,7 +698,9 @@ static int run_capture(const struct options *opt, char **inputs, size_t ninputs)
     x509_store_close(trust);
     return EXIT_RUNTIME;
   }
-  FILE *out = src ? open_output(opt) : NULL;
+  /* With --interval the report is only ever replaced whole (temp file and
+   * rename); check now, as the capture's user, that it can be. */
+  FILE *out = src && opt->interval ? probe_atomic_output(opt) : src ? open_output(opt) : NULL;
   if (!src || !out) {
     cap_source_free(src);
     x509_store_close(trust);
@@ -637,6 +728,10 @@ static int run_capture(const struct options *opt, char **inputs, size_t ninputs)
     stats_j = NULL;
   } else if (opt->mode == MODE_HANDSHAKES && run.handshakes_printed == 0) {
     fprintf(stderr, "tlsgrade: no TLS handshake in the input\n");
+  } else if (opt->mode == MODE_GRADE && run.ev && opt->interval) {
+    int rs = atomic_report(&run, warnings);
+    if (rs != EXIT_OK && status == EXIT_OK)
+      status = rs;
   } else if (opt->mode == MODE_GRADE && run.ev) {
     cJSON *limits = limits_json(opt, &stats, &run);
     if (save_evidence(opt, run.ev) < 0)

@@ -235,6 +235,9 @@ struct cap_callbacks {
   void (*flow_data)(void *ctx, struct flow *flow, int dir, const uint8_t *data, size_t len,
                     uint64_t gap_len, unsigned flags, uint32_t file_index, uint64_t frame,
                     cap_time_us ts);
+  /* both sides closed (FIN/RST): the connection is over, though its flow
+   * lingers close_timeout for late packets (may be NULL) */
+  void (*flow_closing)(void *ctx, struct flow *flow);
   /* the flow ends; last call for it; must release flow->user */
   void (*flow_end)(void *ctx, struct flow *flow, enum flow_end_reason why);
 };
@@ -284,5 +287,9 @@ int cap_source_run(struct cap_source *src, struct cap_decoder *dec, struct flow_
                    struct cap_stats *stats, unsigned *warnings, char *err, size_t errlen);
 /* Ask a running cap_source_run to return (signal-safe). */
 void cap_source_stop(struct cap_source *src);
+/* Call fn(ctx) every interval_us of wall-clock time while reading (from the
+ * reading thread, between packets).  interval_us 0: never. */
+void cap_source_set_tick(struct cap_source *src, cap_time_us interval_us, void (*fn)(void *ctx),
+                         void *ctx);
 
 #endif

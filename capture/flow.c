@@ -367,6 +367,8 @@ static void tcp_packet(struct flow_table *ft, struct flow *flow, int dir,
     flow->closing = true;
     flow->close_ts = pkt->ts;
     close_append(&ft->close, flow);
+    if (ft->cb.flow_closing)
+      ft->cb.flow_closing(ft->cb.ctx, flow);
   }
 }
 

@@ -9,6 +9,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,9 @@ struct cap_source {
   pcap_t *live_handle;
   pcap_t *volatile reading; /* the handle being read, for cap_source_stop */
   volatile sig_atomic_t stop;
+  cap_time_us tick_interval, next_tick;
+  void (*tick)(void *ctx);
+  void *tick_ctx;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b) {
@@ -250,6 +255,9 @@ struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err
     cap_source_free(src);
     return NULL;
   }
+  char nb_err[PCAP_ERRBUF_SIZE];
+  if (pcap_setnonblock(p, 1, nb_err) < 0)
+    fprintf(stderr, "tlsgrade: warning: %s: cannot read non-blocking: %s\n", opt->iface, nb_err);
   return src;
 }
 
@@ -289,6 +297,50 @@ static cap_time_us wall_now(void) {
   return (cap_time_us)tv.tv_sec * 1000000 + tv.tv_usec;
 }
 
+void cap_source_set_tick(struct cap_source *src, cap_time_us interval_us, void (*fn)(void *ctx),
+                         void *ctx) {
+  src->tick_interval = interval_us;
+  src->tick = fn;
+  src->tick_ctx = ctx;
+  src->next_tick = wall_now() + interval_us;
+}
+
+static void maybe_tick(struct cap_source *src) {
+  if (!src->tick || src->tick_interval <= 0)
+    return;
+  cap_time_us now = wall_now();
+  if (now < src->next_tick)
+    return;
+  src->next_tick = now + src->tick_interval;
+  src->tick(src->tick_ctx);
+}
+
+/* Packet time in microseconds.  A pcapng timestamp (64 bits of units plus
+ * a signed if_tsoffset) can be far beyond what int64 microseconds hold:
+ * saturate, with headroom for the timeouts added to packet times. */
+static cap_time_us packet_time_us(const struct timeval *tv) {
+  const int64_t max_sec = INT64_MAX / 1000000 / 2;
+  int64_t sec = tv->tv_sec;
+  if (sec > max_sec)
+    sec = max_sec;
+  else if (sec < -max_sec)
+    sec = -max_sec;
+  return (cap_time_us)sec * 1000000 + tv->tv_usec;
+}
+
+/* A live handle is non-blocking: wait at most 100 ms for packets, so ticks
+ * and timeouts run on an idle interface too (libpcap's own timeout is not
+ * honoured in immediate mode on every platform). */
+static void wait_readable(pcap_t *p) {
+  int fd = pcap_get_selectable_fd(p);
+  if (fd < 0) {
+    usleep(10000);
+    return;
+  }
+  struct pollfd pfd = {fd, POLLIN, 0};
+  poll(&pfd, 1, 100);
+}
+
 /* Read one input to its end.  Returns 0, or -1 when it stopped early on a
  * read error (a truncated file: what was read is kept, a warning names the
  * file and the offset). */
@@ -301,8 +353,10 @@ static int read_input(struct cap_source *src, pcap_t *p, uint32_t index,
   src->reading = p;
   while (!src->stop) {
     int rc = pcap_next_ex(p, &hdr, &data);
-    if (rc == 0) { /* live read timeout: age flows by the clock */
+    maybe_tick(src);
+    if (rc == 0) { /* live, nothing to read: age flows by the clock, wait */
       flow_table_expire(ft, wall_now());
+      wait_readable(p);
       continue;
     }
     if (rc == PCAP_ERROR_BREAK)
@@ -330,7 +384,7 @@ static int read_input(struct cap_source *src, pcap_t *p, uint32_t index,
     struct cap_packet pkt = {0};
     pkt.file_index = index;
     pkt.frame = frame;
-    pkt.ts = (cap_time_us)hdr->ts.tv_sec * 1000000 + hdr->ts.tv_usec;
+    pkt.ts = packet_time_us(&hdr->ts);
     pkt.wire_len = hdr->len;
     pkt.cap_len = hdr->caplen;
     if (cap_decode(dec, dlt, data, hdr->caplen, &pkt) == 1)

@@ -4,6 +4,7 @@ tlsgrade --flows -i lo runs while openssl s_server and s_client talk on
 127.0.0.1; tcpdump records the same traffic, and tshark over tcpdump's file is
 the oracle.  SIGINT must make tlsgrade print the flows it saw and exit 0.
 """
+import json
 import os
 import shutil
 import signal
@@ -152,9 +153,49 @@ def refuse_unwritable_output(t):
     shutil.rmtree(d, ignore_errors=True)
 
 
+def live_grading_interval(t):
+    """Grading live: --interval rewrites the report atomically (a reader
+    never sees half a file) and includes a connection once it has closed;
+    SIGINT writes the final report and evidence.  Runs as nobody (-Z)."""
+    if os.getuid() != 0:
+        t.check(False, "live capture needs root")
+        return
+    d = tempfile.mkdtemp(prefix="tlsgrade-interval-")
+    os.chmod(d, 0o777)
+    report, evidence = os.path.join(d, "r.json"), os.path.join(d, "ev.json")
+    port = free_port()
+    proc = subprocess.Popen([TLSGRADE, "-i", "lo", "-f", "tcp port %d" % port, "--format", "json",
+                             "-o", report, "--interval", "1", "--save-evidence", evidence],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen, reads = False, 0
+    try:
+        t.check(wait_for(proc, "listening on"), "started")
+        t.eq(openssl_exchange(port), 0, "s_client exit status")
+        end = time.time() + 8
+        while time.time() < end and not seen:
+            if os.path.exists(report):
+                doc = json.load(open(report))  # must always parse: never half a file
+                reads += 1
+                seen = any(s["ip"] == "127.0.0.1" and s["port"] == port for s in doc["servers"])
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    t.check(seen, "an interval report lists the closed connection (%d reads)" % reads)
+    t.eq(proc.returncode, 0, "exit status after SIGINT: " + err.decode())
+    doc = json.load(open(report))
+    t.check(any(s["port"] == port and s["grade"] != "-" for s in doc["servers"]),
+            "the final report grades the server")
+    ev = json.load(open(evidence))
+    t.eq(ev.get("tlsgrade_evidence"), 1, "evidence written on SIGINT")
+    t.check(not os.path.exists(report + ".tmp"), "no temporary file left")
+    shutil.rmtree(d, ignore_errors=True)
+
+
 def main():
     t = Suite()
     t.run(live_flows)
+    t.run(live_grading_interval)
     t.run(drop_to_nobody)
     t.run(keep_root)
     t.run(refuse_unwritable_output)
