@@ -39,6 +39,7 @@ struct options {
   const char *drop_user;  /* -Z: live capture runs as this user (root: keep) */
   long long interval;     /* --interval: rewrite the report every N seconds */
   int color; /* -1 auto (a TTY), 0 off */
+  bool summary_only;
   struct cap_live_options live;
   struct cap_limits limits;
   struct tls_limits tls_limits;
@@ -78,6 +79,7 @@ static void usage(FILE *f) {
           "  --format text|json|html   report format (default text)\n"
           "  -o FILE                   write the report to FILE\n"
           "  --no-color                no colour in the text report\n"
+          "  --summary                 text report: the summary table only\n"
           "  --fail-below GRADE        exit status 3 when a server grades below GRADE\n"
           "  --save-evidence FILE      save the evidence (for tlsgrade merge)\n"
           "  --interval SECONDS        rewrite the report (-o) and evidence atomically\n"
@@ -116,7 +118,7 @@ static int parse_number(const char *s, const char *what, long long min, long lon
 
 enum {
   OPT_FLOWS = 256, OPT_HANDSHAKES, OPT_MAX_FLOWS, OPT_IDLE, OPT_NO_NDPI, OPT_FORMAT,
-  OPT_NO_COLOR, OPT_FAIL_BELOW, OPT_SAVE_EVIDENCE, OPT_CA_FILE, OPT_CA_PATH, OPT_INTERVAL
+  OPT_NO_COLOR, OPT_SUMMARY, OPT_FAIL_BELOW, OPT_SAVE_EVIDENCE, OPT_CA_FILE, OPT_CA_PATH, OPT_INTERVAL
 };
 
 static int parse_format(const char *s, enum format *f) {
@@ -148,6 +150,7 @@ static int parse_one(int c, struct options *opt) {
   case OPT_HANDSHAKES: opt->mode = MODE_HANDSHAKES; break;
   case OPT_FORMAT: return parse_format(optarg, &opt->format);
   case OPT_NO_COLOR: opt->color = 0; break;
+  case OPT_SUMMARY: opt->summary_only = true; break;
   case OPT_SAVE_EVIDENCE: opt->save_evidence = optarg; break;
   case OPT_CA_FILE: opt->ca_file = optarg; break;
   case OPT_CA_PATH: opt->ca_path = optarg; break;
@@ -202,6 +205,7 @@ static int parse_options(int argc, char **argv, struct options *opt) {
       {"handshakes", no_argument, NULL, OPT_HANDSHAKES},
       {"format", required_argument, NULL, OPT_FORMAT},
       {"no-color", no_argument, NULL, OPT_NO_COLOR},
+      {"summary", no_argument, NULL, OPT_SUMMARY},
       {"fail-below", required_argument, NULL, OPT_FAIL_BELOW},
       {"save-evidence", required_argument, NULL, OPT_SAVE_EVIDENCE},
       {"interval", required_argument, NULL, OPT_INTERVAL},
@@ -488,7 +492,7 @@ static int write_report(const struct options *opt, FILE *out, const struct ev_st
     report_html(out, r, n, &meta);
   } else {
     bool color = opt->color < 0 ? (out == stdout && isatty(STDOUT_FILENO)) : opt->color > 0;
-    report_text(out, r, n, &meta, color);
+    report_text(out, r, n, &meta, color, !opt->summary_only);
   }
   int status = EXIT_OK;
   for (size_t i = 0; opt->fail_below && i < n; i++)

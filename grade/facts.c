@@ -337,7 +337,9 @@ static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struc
     ev_note(ep, &cat, "trust:not_yet_valid");
   if (t.self_signed)
     ev_note(ep, &cat, "trust:self_signed");
-  if (t.checked && !t.chain_complete)
+  /* Incomplete is decidable only when the chain verified: a missing issuer
+   * in an untrusted chain may as well be an unknown root. */
+  if (t.trusted && !t.chain_complete)
     ev_note(ep, &cat, "chain:incomplete");
   if (t.checked && !t.chain_in_order)
     ev_note(ep, &cat, "chain:unordered");

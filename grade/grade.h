@@ -170,8 +170,9 @@ struct report_meta {
   const cJSON *stats;  /* borrowed, may be NULL */
 };
 
+/* detail: each server's checks and evidence after the summary table. */
 void report_text(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m,
-                 bool color);
+                 bool color, bool detail);
 void report_json(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m);
 void report_html(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m);
 

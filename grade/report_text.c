@@ -107,7 +107,7 @@ static void score_line(FILE *out, const struct grade_result *r) {
     fputs(" total unknown\n", out);
 }
 
-static void detail(FILE *out, const struct grade_result *r, const struct style *st) {
+static void server_detail(FILE *out, const struct grade_result *r, const struct style *st) {
   fputs("\n== ", out);
   report_term_puts(out, r->ep->host);
   fprintf(out, strchr(r->ep->ip, ':') ? "  [%s]:%u  grade " : "  %s:%u  grade ", r->ep->ip,
@@ -151,7 +151,7 @@ static void detail(FILE *out, const struct grade_result *r, const struct style *
 }
 
 void report_text(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m,
-                 bool color) {
+                 bool color, bool detail) {
   struct style st = {color};
   fprintf(out, "tlsgrade %s: passive grades (SSL Labs rating guide 2009r) for %zu server%s "
                "from %zu input%s\n\n",
@@ -162,6 +162,6 @@ void report_text(FILE *out, const struct grade_result *r, size_t n, const struct
   }
   summary(out, r, n, &st);
   fputs("\nFLOOR is the grade if every check the capture cannot decide had failed.\n", out);
-  for (size_t i = 0; i < n; i++)
-    detail(out, &r[i], &st);
+  for (size_t i = 0; detail && i < n; i++)
+    server_detail(out, &r[i], &st);
 }
