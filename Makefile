@@ -67,7 +67,7 @@ test: all $(UNIT_BIN)
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	./$(BIN) samples/
+	./$(BIN) --summary --ca-file samples/certs/root.pem samples/
 
 # Debian packages: to build, and what the tests run against.
 DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev
