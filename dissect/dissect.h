@@ -159,6 +159,7 @@ struct tls_cert {
   cap_time_us not_before_us, not_after_us;
   char *serial_hex;
   char sha256[65];
+  char spki_sha256[65];       /* SHA-256 of the SubjectPublicKeyInfo: the key */
   bool is_ca, self_signed, must_staple, has_sct_list;
   char **policies;            /* policy OIDs, owned */
   size_t n_policies;
@@ -267,6 +268,8 @@ struct x509_trust_opts {
 struct x509_trust {
   bool checked;          /* a verdict was reached (a chain was there) */
   bool trusted;          /* chain verifies to a trusted root at `at` */
+  bool trusted_but_time; /* it would, but for a validity period (expired /
+                            not yet valid): trust and time are told apart */
   int error;             /* X509_V_ERR_* of libcrypto, 0 when trusted */
   char reason[160];      /* libcrypto's text for error */
   bool expired;          /* leaf notAfter < at */

@@ -288,7 +288,20 @@ static uint8_t key_type_of(int base_id) {
 
 /* A key libcrypto cannot load (an algorithm it does not know, such as
  * ML-DSA before OpenSSL 3.5) is TLS_KEY_OTHER with 0 bits. */
+/* The key's fingerprint, to find the same key on other servers (DROWN). */
+static void read_spki(X509 *x509, struct tls_cert *cert) {
+  unsigned char *der = NULL;
+  int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x509), &der);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  if (len > 0 && EVP_Digest(der, (size_t)len, digest, &digest_len, EVP_sha256(), NULL) &&
+      digest_len == 32)
+    hex_into(cert->spki_sha256, digest, digest_len);
+  OPENSSL_free(der);
+}
+
 static void read_key(X509 *x509, struct tls_cert *cert) {
+  read_spki(x509, cert);
   EVP_PKEY *key = X509_get0_pubkey(x509);
   cert->key_type = TLS_KEY_OTHER;
   if (!key)
@@ -576,6 +589,19 @@ static bool sent_whole_path(cert_stack *path, X509 *leaf, cert_stack *untrusted)
   return true;
 }
 
+/* Would the chain verify if validity periods were not checked? */
+static bool verifies_ignoring_time(X509_STORE *store, X509 *leaf, cert_stack *untrusted) {
+  X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+  bool ok = false;
+  if (ctx && X509_STORE_CTX_init(ctx, store, leaf, untrusted)) {
+    X509_STORE_CTX_set_default(ctx, "ssl_server");
+    X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx), X509_V_FLAG_NO_CHECK_TIME);
+    ok = X509_verify_cert(ctx) == 1;
+  }
+  X509_STORE_CTX_free(ctx);
+  return ok;
+}
+
 static void verify_path(X509_STORE *store, X509 *leaf, cert_stack *untrusted, cap_time_us at,
                         struct x509_trust *out) {
   X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -598,6 +624,8 @@ static void verify_path(X509_STORE *store, X509 *leaf, cert_stack *untrusted, ca
   if (out->trusted && !sent_whole_path(path, leaf, untrusted))
     out->chain_complete = false; /* it verified only with intermediates from our store */
   X509_STORE_CTX_free(ctx);
+  if (error == X509_V_ERR_CERT_HAS_EXPIRED || error == X509_V_ERR_CERT_NOT_YET_VALID)
+    out->trusted_but_time = verifies_ignoring_time(store, leaf, untrusted);
 }
 
 /* Validity as the header words it (notAfter < at, notBefore > at, to the

@@ -109,12 +109,23 @@ static int min_bits(const struct ev_endpoint *ep, const char *prefix, const stru
   return best;
 }
 
+static int weakest_key(const struct ev_endpoint *ep, const struct ev_fact **which,
+                       bool with_export);
+
 /* RSA-equivalent strength of the weakest key protecting a handshake. */
 int checks_weakest_key(const struct ev_endpoint *ep, const struct ev_fact **which) {
+  return weakest_key(ep, which, true);
+}
+
+/* with_export: count the temporary RSA key of export suites (FREAK) too;
+ * key_weak speaks of certificate keys and DH groups only (reference 2). */
+static int weakest_key(const struct ev_endpoint *ep, const struct ev_fact **which,
+                       bool with_export) {
   static const char *const finite_field[] = {"cert_key:rsa:", "cert_key:dsa:", "kx:dh:",
                                              "kx:rsa_export:"};
   int weakest = -1;
-  for (size_t i = 0; i < sizeof(finite_field) / sizeof(finite_field[0]); i++) {
+  size_t n_finite = sizeof(finite_field) / sizeof(finite_field[0]) - (with_export ? 0 : 1);
+  for (size_t i = 0; i < n_finite; i++) {
     const struct ev_fact *f = NULL;
     int bits = min_bits(ep, finite_field[i], &f);
     if (bits >= 0 && (weakest < 0 || bits < weakest))
@@ -139,7 +150,7 @@ int checks_weakest_key(const struct ev_endpoint *ep, const struct ev_fact **whic
 static void eval_key(const struct check_def *d, const struct ev_endpoint *ep,
                      struct check_result *c) {
   const struct ev_fact *f = NULL;
-  int bits = checks_weakest_key(ep, &f);
+  int bits = weakest_key(ep, &f, d->threshold == 1024);
   const struct ev_fact *export_key = ev_find_prefix(ep, "kx:rsa_export:");
   if (d->threshold == 1024 && export_key) {
     decide(c, CHECK_FAIL, export_key, "an export RSA key exchange (512-bit temporary key, FREAK)");

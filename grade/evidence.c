@@ -355,7 +355,8 @@ cJSON *ev_to_json(const struct ev_store *ev) {
     size_t n;
     const struct ev_fact **sorted = ev_sorted_facts(ep, &n);
     for (size_t k = 0; sorted && k < n; k++)
-      cJSON_AddItemToArray(facts, fact_json(sorted[k]));
+      if (strncmp(sorted[k]->key, "derived:", 8) != 0) /* recomputed, never saved */
+        cJSON_AddItemToArray(facts, fact_json(sorted[k]));
     free(sorted);
     cJSON_AddItemToArray(eps, o);
   }

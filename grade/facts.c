@@ -25,6 +25,9 @@
  *   scsv:refused_fallback  scsv:accepted:V
  *   kx:dh:BITS  kx:dh_group:NAME  kx:ecdh:GROUP:BITS  kx:rsa_export:BITS
  *   cert:leaf:SHA256  cert_key:TYPE:BITS  cert_sig:sha1  cert_sig:md5  cert:ev
+ *   cert:key:SPKI  sslv2:key:SPKI  the leaf's public key (SHA-256 of its SPKI)
+ *   derived:drown             (at grading time) this key also speaks SSLv2
+ *                             somewhere in the evidence; never saved
  *   trust:ok  trust:untrusted:REASON  trust:expired  trust:not_yet_valid
  *   trust:self_signed  chain:incomplete  chain:unordered
  *   hostname:match  hostname:mismatch
@@ -136,6 +139,8 @@ static void suite_facts(struct ev_endpoint *ep, const struct tls_session *s,
   const char *v = vname(s->version);
   ev_note(ep, at, "suite:%s", su->name);
   ev_note(ep, at, "cipher_bits:%u", su->bits);
+  if (s->version == 0x0002)
+    return; /* SSL 2.0 fails on its own; RC4/CBC rules are about SSL 3 and TLS */
   bool rc4 = strncmp(su->cipher, "RC4", 3) == 0;
   if (rc4)
     ev_note(ep, at, "rc4:%s", v);
@@ -310,6 +315,8 @@ static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struc
                                        "other"};
   ev_note(ep, &cat, "cert_key:%s:%d", types[leaf->key_type < 8 ? leaf->key_type : 0],
           leaf->key_bits);
+  if (leaf->spki_sha256[0])
+    ev_note(ep, &cat, s->version == 0x0002 ? "sslv2:key:%s" : "cert:key:%s", leaf->spki_sha256);
   for (size_t i = 0; i < s->chain_len; i++) {
     const struct tls_cert *cert = &s->chain[i];
     if (!cert->parsed || (i > 0 && cert->self_signed))
@@ -329,6 +336,8 @@ static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struc
   trust_verdict(ev, s, c, cat.ts, &t);
   if (t.trusted)
     ev_note(ep, &cat, "trust:ok");
+  else if (t.trusted_but_time)
+    ev_note(ep, &cat, "trust:ok_but_time"); /* the expired check says the rest */
   else if (t.checked)
     ev_note(ep, &cat, "trust:untrusted:%s", t.reason);
   if (t.expired)
@@ -358,6 +367,13 @@ static void server_facts(struct ev_store *ev, struct ev_endpoint *ep,
   heartbeat_facts(ep, s, at);
   if (s->sh.compression == 1)
     ev_note(ep, at, "compression:deflate");
+  /* Ticketbleed (CVE-2016-9244, reference 2): a short client session id
+   * answered by a 32-byte one that starts with it: the server echoed 32
+   * bytes of its memory. */
+  size_t n = s->ch.session_id.n;
+  if (s->has_client_hello && n > 0 && n < 32 && s->sh.session_id.n == 32 &&
+      memcmp(s->sh.session_id.p, s->ch.session_id.p, n) == 0)
+    ev_note(ep, at, "ticketbleed:echo");
   if (s->resumed)
     ev_note(ep, at, "resumed");
   if (s->established)
@@ -402,4 +418,27 @@ void ev_add_session(struct ev_store *ev, const struct tls_session *s, const stru
   }
   if (s->malformed)
     ev_note(ep, &at, "malformed:%s", s->malformed);
+}
+
+/* DROWN (reference 2): a key that any endpoint uses for SSLv2 breaks every
+ * endpoint using it.  Cross-endpoint, so derived after all evidence is in;
+ * "derived:" facts are not saved (ev_save skips them). */
+void ev_derive_facts(struct ev_store *ev) {
+  for (size_t i = 0; i < ev_count(ev); i++) {
+    const struct ev_endpoint *v2 = ev_endpoint_at(ev, i);
+    size_t n;
+    const struct ev_fact **facts = ev_sorted_facts(v2, &n);
+    for (size_t k = 0; facts && k < n; k++) {
+      if (strncmp(facts[k]->key, "sslv2:key:", 10) != 0)
+        continue;
+      char want[96];
+      snprintf(want, sizeof(want), "cert:key:%s", facts[k]->key + 10);
+      for (size_t j = 0; j < ev_count(ev); j++) {
+        struct ev_endpoint *ep = (struct ev_endpoint *)ev_endpoint_at(ev, j);
+        if (ep == v2 || ev_find(ep, want))
+          ev_note(ep, &facts[k]->sample, "derived:drown");
+      }
+    }
+    free(facts);
+  }
 }

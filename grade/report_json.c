@@ -119,7 +119,8 @@ static cJSON *server_json(const struct grade_result *r) {
   cJSON_AddItemToObject(o, "protocols", facts_with(ep, "version:"));
   cJSON_AddItemToObject(o, "ciphers", facts_with(ep, "suite:"));
   cJSON_AddItemToObject(o, "key_exchange", facts_with(ep, "kx:"));
-  cJSON_AddItemToObject(o, "certificates", facts_with(ep, "cert"));
+  cJSON_AddItemToObject(o, "certificates", facts_with(ep, "cert:leaf:"));
+  cJSON_AddItemToObject(o, "certificate_keys", facts_with(ep, "cert_key:"));
   cJSON *recs = cJSON_AddArrayToObject(o, "recommendations");
   const struct check_result *order[GRADE_MAX_CHECKS];
   size_t n = report_recommendations(r, order);

@@ -562,8 +562,11 @@ static void case23_export(void) {
   cert_base(ep);
   struct grade_result r;
   grade_endpoint(ep, &r);
+  /* key_weak speaks of "certificate key or DH group < 2048 bits" (section
+   * 2): the export suite's temporary RSA key is neither; key_insecure
+   * names it (FREAK). */
   expect("case 23", &r, "F", 95, 40, 60, 64,
-         FAILS("weak_cipher", "key_insecure", "key_weak", "rc4", "tls10_11"));
+         FAILS("weak_cipher", "key_insecure", "rc4", "tls10_11"));
   ev_store_free(ev);
 }
 
