@@ -40,7 +40,8 @@ class Suite:
         except Exception as e:  # a crash of the test is a failure
             print("  exception:", repr(e))
             self.current += 1
-        name = fn.__name__ + ("(%s)" % ", ".join(map(str, args)) if args else "")
+        shown = ", ".join(str(a) if len(str(a)) < 60 else str(a)[:57] + "..." for a in args)
+        name = fn.__name__ + ("(%s)" % shown if args else "")
         if self.current:
             self.failed += 1
             print("FAIL", name)
