@@ -219,6 +219,9 @@ struct tls_session {
   bool ocsp_stapled;
   struct tls_at ocsp_at;
   int ocsp_cert_status;       /* 0 good, 1 revoked, 2 unknown, -1 none */
+  int ocsp_response_status;   /* OCSPResponseStatus (0 successful), -1 unparsed */
+  char ocsp_this_update[32];  /* "YYYY-MM-DD HH:MM:SS" UTC, "" unknown */
+  char ocsp_next_update[32];
   bool cert_request;
   bool new_session_ticket;
   bool resumed;               /* abbreviated handshake / PSK accepted */

@@ -9,6 +9,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/ocsp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,6 +265,16 @@ static void server_key_exchange(struct tls_conn *c, struct rd body, const struct
     tls_set_malformed(c, "server_key_exchange: lengths do not add up", at);
 }
 
+/* "YYYY-MM-DD HH:MM:SS" (UTC) of an ASN.1 time, "" when absent. */
+static void asn1_time_text(const ASN1_TIME *t, char *out, size_t n) {
+  struct tm tm;
+  out[0] = '\0';
+  if (t && ASN1_TIME_to_tm(t, &tm) == 1)
+    snprintf(out, n, "%04d-%02d-%02d %02d:%02d:%02d", (tm.tm_year + 1900) % 10000,
+             (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
+             tm.tm_sec % 100);
+}
+
 /* RFC 6066 8: status_type ocsp(1), OCSPResponse<1..2^24-1>. */
 static void certificate_status(struct tls_conn *c, struct rd body, const struct tls_at *at) {
   struct tls_session *s = &c->s;
@@ -276,16 +287,22 @@ static void certificate_status(struct tls_conn *c, struct rd body, const struct 
   s->ocsp_stapled = true;
   s->ocsp_at = *at;
   s->ocsp_cert_status = -1;
+  s->ocsp_response_status = -1;
   const unsigned char *der = resp.p;
   OCSP_RESPONSE *r = d2i_OCSP_RESPONSE(NULL, &der, (long)resp.n);
   if (!r)
     return;
   OCSP_BASICRESP *basic = NULL;
-  if (OCSP_response_status(r) == OCSP_RESPONSE_STATUS_SUCCESSFUL &&
+  s->ocsp_response_status = OCSP_response_status(r);
+  if (s->ocsp_response_status == OCSP_RESPONSE_STATUS_SUCCESSFUL &&
       (basic = OCSP_response_get1_basic(r)) != NULL && OCSP_resp_count(basic) > 0) {
     OCSP_SINGLERESP *single = OCSP_resp_get0(basic, 0);
     int reason;
-    s->ocsp_cert_status = OCSP_single_get0_status(single, &reason, NULL, NULL, NULL);
+    ASN1_GENERALIZEDTIME *this_update = NULL, *next_update = NULL;
+    s->ocsp_cert_status =
+        OCSP_single_get0_status(single, &reason, NULL, &this_update, &next_update);
+    asn1_time_text(this_update, s->ocsp_this_update, sizeof(s->ocsp_this_update));
+    asn1_time_text(next_update, s->ocsp_next_update, sizeof(s->ocsp_next_update));
   }
   OCSP_BASICRESP_free(basic);
   OCSP_RESPONSE_free(r);

@@ -117,6 +117,13 @@ static cJSON *cert_json(const struct tls_cert *c) {
   }
   cJSON_AddBoolToObject(o, "ca", c->is_ca);
   cJSON_AddBoolToObject(o, "self_signed", c->self_signed);
+  cJSON_AddBoolToObject(o, "must_staple", c->must_staple);
+  cJSON_AddBoolToObject(o, "sct_list", c->has_sct_list);
+  if (c->spki_sha256[0])
+    cJSON_AddStringToObject(o, "spki_sha256", c->spki_sha256);
+  cJSON *pol = cJSON_AddArrayToObject(o, "policies");
+  for (size_t k = 0; k < c->n_policies; k++)
+    cJSON_AddItemToArray(pol, cJSON_CreateString(c->policies[k]));
   return o;
 }
 
@@ -278,6 +285,12 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
     static const char *const status[] = {"good", "revoked", "unknown"};
     int st = s->ocsp_cert_status;
     cJSON_AddStringToObject(o, "ocsp_status", st >= 0 && st <= 2 ? status[st] : "unparsed");
+    if (s->ocsp_response_status >= 0)
+      cJSON_AddNumberToObject(o, "ocsp_response_status", s->ocsp_response_status);
+    if (s->ocsp_this_update[0])
+      cJSON_AddStringToObject(o, "ocsp_this_update", s->ocsp_this_update);
+    if (s->ocsp_next_update[0])
+      cJSON_AddStringToObject(o, "ocsp_next_update", s->ocsp_next_update);
   }
   if (s->n_heartbeats)
     cJSON_AddItemToObject(o, "heartbeats", heartbeats_json(s));

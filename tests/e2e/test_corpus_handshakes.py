@@ -170,6 +170,15 @@ def check_records(t, what, ours, rows, client):
          what + " heartbeats")
     t.eq(ours.get("ocsp_stapled"), any(r["msg"] == "certificate_status" for r in rows),
          what + " ocsp_stapled")
+    for r in rows:
+        if r["msg"] == "certificate_status":
+            i = info(r)
+            if "response_status" in i:
+                fe(t, "ocsp response_status", ours.get("ocsp_response_status"),
+                   int(i["response_status"]), what)
+            if "cert_status" in i:
+                fe(t, "ocsp cert_status", ours.get("ocsp_status"),
+                   i["cert_status"], what)
 
 
 def compare(t, name):
