@@ -38,7 +38,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all test run deps bench install clean format check-deps
+.PHONY: all test run deps bench install clean format check-deps valgrind
 
 all: check-deps $(BIN)
 
@@ -71,7 +71,7 @@ run: deps
 
 # Debian packages: to build, and what the tests run against.
 DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev
-DEB_TEST  := tshark tcpdump openssl python3 iproute2 util-linux chromium
+DEB_TEST  := tshark tcpdump openssl python3 iproute2 util-linux chromium valgrind
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
@@ -86,6 +86,15 @@ deps:
 	  echo "deps: run: sudo apt-get update && sudo apt-get install -y $$missing" >&2; \
 	  exit 1; \
 	fi
+
+# Memcheck over the samples (plain build): no error, no definitely lost byte.
+valgrind: all
+	valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
+	  --show-leak-kinds=definite ./tlsgrade --no-color --ca-file samples/certs/root.pem \
+	  samples/ >/dev/null
+	valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
+	  --show-leak-kinds=definite ./tlsgrade --handshakes samples/ >/dev/null
+	@echo "valgrind: no error, no definitely lost block"
 
 bench: all
 	@tests/bench/run.sh
