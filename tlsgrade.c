@@ -478,6 +478,7 @@ static int compare_results(const void *a, const void *b) {
 static int write_report(const struct options *opt, FILE *out, const struct ev_store *ev,
                         const char *const *inputs, size_t n_inputs, cJSON *limits,
                         cJSON *stats) {
+  ev_derive_facts((struct ev_store *)ev); /* derived facts are never saved */
   size_t n = ev_count(ev);
   struct grade_result *r = calloc(n ? n : 1, sizeof(*r));
   if (!r)
