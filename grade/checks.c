@@ -194,6 +194,35 @@ static void eval_cert(const struct check_def *d, const struct ev_endpoint *ep,
     c->reason = d->unknown_reason;
 }
 
+/* Server preference (reference 4.2 item 6): proven when the server skipped
+ * a client's first choice that it is known to support; client order is
+ * only suggested when every handshake took the client's first suite. */
+static void eval_preference(const struct check_def *d, const struct ev_endpoint *ep,
+                            struct check_result *c) {
+  size_t n;
+  const struct ev_fact **facts = ev_sorted_facts(ep, &n);
+  for (size_t i = 0; facts && i < n; i++) {
+    if (strncmp(facts[i]->key, "pref:skipped:", 13) != 0)
+      continue;
+    char suite[200];
+    snprintf(suite, sizeof(suite), "suite:%s", facts[i]->key + 13);
+    const struct ev_fact *supported = ev_find(ep, suite);
+    if (supported) {
+      decide(c, CHECK_PASS, facts[i], d->pass_reason);
+      add_evidence(c, supported);
+      break;
+    }
+  }
+  free(facts);
+  if (c->status == CHECK_UNKNOWN) {
+    const struct ev_fact *first = ev_find(ep, "pref:took_first");
+    c->reason = first && !ev_find_prefix(ep, "pref:skipped:")
+                    ? "every handshake got the client's first suite: client order (weak)"
+                    : d->unknown_reason;
+    add_evidence(c, first);
+  }
+}
+
 #include "grade/check_table.h"
 
 size_t checks_run(const struct ev_endpoint *ep, struct check_result *out, size_t max) {

@@ -15,6 +15,7 @@
  *   fs:given  fs:refused      a client able to do FS got it / did not
  *   aead:given  aead:refused  the same for AEAD suites
  *   rc4:despite_alternatives  RC4 chosen though the client offered others
+ *   pref:took_first  pref:skipped:SUITE   the client's first suite taken or not
  *   non_rc4                   a non-RC4 suite negotiated
  *   compression:deflate
  *   reneg:secure  reneg:missing  reneg:insecure_attempt
@@ -128,6 +129,23 @@ static void declined_facts(struct ev_endpoint *ep, const struct tls_session *s,
     ev_note(ep, at, "declined:compression");
 }
 
+/* Server cipher preference (reference 4.2 item 6): the client's first real
+ * suite, and whether the server took it. */
+static void preference_facts(struct ev_endpoint *ep, const struct tls_session *s,
+                             const struct tls_suite_info *chosen, const struct ev_sample *at) {
+  for (size_t i = 0; i < s->ch.ciphers.n; i++) {
+    uint16_t id = s->ch.ciphers.v[i];
+    const struct tls_suite_info *first = tls_suite_lookup(id);
+    if (tls_is_grease(id) || (first && first->scsv))
+      continue;
+    if (first == chosen)
+      ev_note(ep, at, "pref:took_first");
+    else if (first)
+      ev_note(ep, at, "pref:skipped:%s", first->name);
+    return;
+  }
+}
+
 static void suite_facts(struct ev_endpoint *ep, const struct tls_session *s,
                         const struct ev_sample *at) {
   const struct tls_suite_info *su =
@@ -167,6 +185,7 @@ static void suite_facts(struct ev_endpoint *ep, const struct tls_session *s,
   if (rc4 && client_offers(ch, is_not_rc4))
     ev_note(ep, at, "rc4:despite_alternatives");
   declined_facts(ep, s, su, at);
+  preference_facts(ep, s, su, at);
 }
 
 static void version_facts(struct ev_endpoint *ep, const struct tls_session *s,

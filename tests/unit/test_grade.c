@@ -932,6 +932,31 @@ static uint64_t count_of(const struct ev_endpoint *ep, const char *key) {
  * handshakes (store A) and, from another capture, only what the TLS 1.2
  * handshakes add (store B, which also holds a second endpoint).  A+B and
  * B+A give the same facts and grade, and equal the base graded at once. */
+/* Server preference (reference 4.2 item 6): proven only when the server
+ * passed over a client's first suite that it is known to support. */
+static void server_preference(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  base(ep);
+  NOTE(ep, "pref:took_first");
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  const struct check_result *c = check_of(&r, "server_preference");
+  CHECK(c && c->status == CHECK_UNKNOWN && strstr(c->reason, "client order"));
+  /* A client's first choice skipped, but never seen negotiated: unknown. */
+  NOTE(ep, "pref:skipped:TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+  grade_endpoint(ep, &r);
+  c = check_of(&r, "server_preference");
+  CHECK(c && c->status == CHECK_UNKNOWN);
+  /* The skipped suite is supported (another client got it): server order. */
+  NOTE(ep, "suite:TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+  grade_endpoint(ep, &r);
+  c = check_of(&r, "server_preference");
+  CHECK(c && c->status == CHECK_PASS && c->n_evidence == 2);
+  CHECK_STR(r.letter, "A"); /* informational: the letter does not move */
+  ev_store_free(ev);
+}
+
 static void merge_commutes(void) {
   struct ev_store *a = ev_store_new(), *b = ev_store_new();
   struct ev_endpoint *ea = new_ep(a), *eb = new_ep(b);
@@ -1137,6 +1162,7 @@ int main(void) {
   RUN(unknown_checks_set_only_the_floor);
   RUN(no_server_hello_not_graded);
   RUN(merge_commutes);
+  RUN(server_preference);
   RUN(json_round_trip);
   RUN(json_refused);
   return harness_done();
