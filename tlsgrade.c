@@ -483,8 +483,10 @@ static int write_report(const struct options *opt, FILE *out, const struct ev_st
   struct grade_result *r = calloc(n ? n : 1, sizeof(*r));
   if (!r)
     return EXIT_RUNTIME;
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++) {
     grade_endpoint(ev_endpoint_at(ev, i), &r[i]);
+    grade_periods(ev_endpoint_at(ev, i), &r[i]);
+  }
   qsort(r, n, sizeof(*r), compare_results);
   struct report_meta meta = {inputs, n_inputs, limits, stats};
   if (opt->format == FORMAT_JSON) {

@@ -325,6 +325,21 @@ int ev_merge(struct ev_store *into, const struct ev_store *from) {
   return 0;
 }
 
+struct ev_store *ev_period(const struct ev_endpoint *ep, cap_time_us t, bool after) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *dst = ev ? ev_endpoint_get(ev, ep->host, ep->ip, ep->port) : NULL;
+  if (!dst) {
+    ev_store_free(ev);
+    return NULL;
+  }
+  for (size_t k = 0; k < ep->nslots; k++) {
+    const struct ev_fact *f = &ep->facts[k];
+    if (f->key && (after ? f->last_ts >= t : f->first_ts < t))
+      fact_add(dst, f->key, f->count, f->first_ts, f->last_ts, &f->sample);
+  }
+  return ev;
+}
+
 /* ---- JSON ---- */
 
 static cJSON *fact_json(const struct ev_fact *f) {

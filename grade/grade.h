@@ -90,6 +90,9 @@ const struct ev_fact *ev_find_prefix(const struct ev_endpoint *ep, const char *p
 const struct ev_fact **ev_sorted_facts(const struct ev_endpoint *ep, size_t *n);
 /* into += from (commutative and associative). Returns 0, -1 out of memory. */
 int ev_merge(struct ev_store *into, const struct ev_store *from);
+/* A store holding one endpoint: ep's facts seen before t (after: seen at or
+ * after t).  Caller frees. */
+struct ev_store *ev_period(const struct ev_endpoint *ep, cap_time_us t, bool after);
 /* Versioned JSON: {"tlsgrade_evidence": 1, "endpoints": [...]} */
 cJSON *ev_to_json(const struct ev_store *ev);
 struct ev_store *ev_from_json(const cJSON *json, char *err, size_t errlen);
@@ -158,9 +161,16 @@ struct grade_result {
   struct check_result checks[GRADE_MAX_CHECKS];
   size_t n_checks, n_decided;
   const char *best_version, *worst_version;
+  /* The server changed its certificate during the capture: each period
+   * graded alone (facts seen in both periods count in both). */
+  bool changed;
+  cap_time_us changed_at;
+  char before[4], after[4];
 };
 
 void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out);
+/* After grade_endpoint: grade each period when the configuration changed. */
+void grade_periods(const struct ev_endpoint *ep, struct grade_result *out);
 /* Letter order: returns <0 when a is better than b. */
 int grade_letter_cmp(const char *a, const char *b);
 

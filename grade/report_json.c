@@ -85,6 +85,15 @@ static cJSON *server_json(const struct grade_result *r) {
   cJSON_AddStringToObject(o, "floor", r->floor);
   if (!r->graded)
     cJSON_AddStringToObject(o, "not_graded", r->no_grade_reason);
+  if (r->changed) {
+    char when[CAP_TIME_STRLEN];
+    cap_time_str(r->changed_at, when, sizeof(when));
+    cJSON *ch = cJSON_AddObjectToObject(o, "configuration_change");
+    cJSON_AddStringToObject(ch, "at", when);
+    cJSON_AddStringToObject(ch, "reason", "the server's certificate was replaced");
+    cJSON_AddStringToObject(ch, "grade_before", r->before);
+    cJSON_AddStringToObject(ch, "grade_after", r->after);
+  }
   cJSON *score = cJSON_AddObjectToObject(o, "score");
   const char *names[] = {"protocol", "key_exchange", "cipher", "total"};
   int values[] = {r->protocol, r->key_exchange, r->cipher, r->total};

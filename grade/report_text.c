@@ -52,6 +52,8 @@ static void key_findings(FILE *out, const struct grade_result *r) {
   }
   if (!shown)
     fputs("no failed check", out);
+  if (r->changed)
+    fprintf(out, "; changed during capture: %s, then %s", r->before, r->after);
   fprintf(out, " (%zu/%zu checks decided)", r->n_decided, r->n_checks);
 }
 
@@ -114,6 +116,13 @@ static void server_detail(FILE *out, const struct grade_result *r, const struct 
           r->ep->port);
   put_grade(out, st, r->letter, 0);
   fprintf(out, "  (trust ignored %s, floor %s)\n", r->letter_trust_ignored, r->floor);
+  if (r->changed) {
+    char when[CAP_TIME_STRLEN];
+    cap_time_str(r->changed_at, when, sizeof(when));
+    fprintf(out, "   configuration changed at %s (certificate replaced): grade %s before, "
+                 "%s after\n",
+            when, r->before, r->after);
+  }
   if (!r->graded) {
     fprintf(out, "   not graded: %s\n", r->no_grade_reason);
   } else {

@@ -189,3 +189,36 @@ void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out) {
   }
   letters(out);
 }
+
+/* A certificate replaced during the capture (one leaf last seen before
+ * another was first seen) marks a configuration change; 0 when none. */
+static cap_time_us change_point(const struct ev_endpoint *ep) {
+  size_t n;
+  const struct ev_fact **facts = ev_sorted_facts(ep, &n);
+  cap_time_us at = 0;
+  for (size_t i = 0; facts && i < n; i++)
+    for (size_t j = 0; j < n; j++)
+      if (strncmp(facts[i]->key, "cert:leaf:", 10) == 0 &&
+          strncmp(facts[j]->key, "cert:leaf:", 10) == 0 &&
+          facts[i]->last_ts < facts[j]->first_ts && (!at || facts[j]->first_ts < at))
+        at = facts[j]->first_ts;
+  free(facts);
+  return at;
+}
+
+void grade_periods(const struct ev_endpoint *ep, struct grade_result *out) {
+  cap_time_us at = change_point(ep);
+  if (!at || !out->graded)
+    return;
+  struct grade_result part;
+  for (int after = 0; after < 2; after++) {
+    struct ev_store *ev = ev_period(ep, at, after);
+    if (!ev)
+      return;
+    grade_endpoint(ev_endpoint_at(ev, 0), &part);
+    set_letter(after ? out->after : out->before, part.letter);
+    ev_store_free(ev);
+  }
+  out->changed = true;
+  out->changed_at = at;
+}

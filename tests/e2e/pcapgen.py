@@ -102,3 +102,13 @@ def server_hello(cipher=0xc02f, version=0x0303):
     body = (struct.pack("!H", version) + bytes(range(32)) + b"\x00" + struct.pack("!H", cipher) +
             b"\x00" + _vec(2, exts))
     return record(0x16, handshake(2, body))
+
+
+def certificate(ders):
+    """A TLS 1.2 Certificate record (RFC 5246 7.4.2) carrying DER certs."""
+    body = _vec(3, b"".join(_vec(3, d) for d in ders))
+    return record(0x16, handshake(11, body))
+
+
+def server_hello_done():
+    return record(0x16, handshake(14, b""))
