@@ -414,7 +414,7 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
   if (run->opt->mode == MODE_HANDSHAKES) {
     struct report_conn conn = {NULL, s->roles_swapped ? server : client,
                                s->roles_swapped ? client : server, run->file_names, run->n_files,
-                               run->trust};
+                               run->trust, run->ev};
     cJSON *o = report_handshake_json(s, &conn);
     if (o) {
       print_json_line(run->out, o);
@@ -722,7 +722,7 @@ static int run_capture(const struct options *opt, char **inputs, size_t ninputs)
     run.file_names[i] = cap_source_name(src, i);
   unsigned warnings = 0;
   int status = EXIT_RUNTIME;
-  if (opt->mode == MODE_GRADE && !(run.ev = ev_store_new()))
+  if (opt->mode != MODE_FLOWS && !(run.ev = ev_store_new())) /* evidence, or a memo */
     fprintf(stderr, "tlsgrade: out of memory\n");
   else
     status = read_all(&run, src, &warnings);

@@ -294,8 +294,8 @@ static bool weak_sig(const char *sig, const char *what) {
 
 /* The verdict for this chain, host and time, from the memo when the same
  * question was asked before. */
-static void trust_verdict(struct ev_store *ev, const struct tls_session *s,
-                          const struct ev_conn *c, cap_time_us at, struct x509_trust *t) {
+void ev_trust_verdict(struct ev_store *ev, const struct tls_session *s,
+                      const struct x509_store *trust, cap_time_us at, struct x509_trust *t) {
   char *host = NULL;
   if (s->ch.sni.n && !memchr(s->ch.sni.p, 0, s->ch.sni.n))
     host = strndup((const char *)s->ch.sni.p, s->ch.sni.n);
@@ -311,7 +311,7 @@ static void trust_verdict(struct ev_store *ev, const struct tls_session *s,
   if (key)
     snprintf(key + k, cap - k, "|%s", host ? host : "");
   if (!key || !ev_trust_recall(ev, key, t)) {
-    x509_trust_check_store(c->trust, s->chain, s->chain_len, host, at, t);
+    x509_trust_check_store(trust, s->chain, s->chain_len, host, at, t);
     if (key)
       ev_trust_remember(ev, key, t);
   }
@@ -352,7 +352,7 @@ static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struc
   if (!c->trust)
     return;
   struct x509_trust t;
-  trust_verdict(ev, s, c, cat.ts, &t);
+  ev_trust_verdict(ev, s, c->trust, cat.ts, &t);
   if (t.trusted)
     ev_note(ep, &cat, "trust:ok");
   else if (t.trusted_but_time)

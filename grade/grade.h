@@ -39,6 +39,7 @@ struct report_conn {
   const char **files; /* input names by file_index */
   size_t n_files;
   const struct x509_store *trust; /* NULL: no trust verdict in the output */
+  struct ev_store *memo;          /* remembers verdicts (may be NULL) */
 };
 
 /* One JSON object (Zeek ssl.log-like) for a connection's session; NULL when
@@ -106,6 +107,10 @@ struct ev_store *ev_load(const char *path, char *err, size_t errlen);
  * exactly the verdict a fresh check would. */
 bool ev_trust_recall(const struct ev_store *ev, const char *key, struct x509_trust *out);
 void ev_trust_remember(struct ev_store *ev, const char *key, const struct x509_trust *t);
+/* The verdict on a session's server chain for its SNI at time `at`, from
+ * the memo when the same question was asked before. */
+void ev_trust_verdict(struct ev_store *ev, const struct tls_session *s,
+                      const struct x509_store *trust, cap_time_us at, struct x509_trust *t);
 
 /* ---- facts of one connection (facts.c) ---- */
 

@@ -220,13 +220,12 @@ static void add_server_facts(cJSON *o, const struct tls_session *s) {
 }
 
 /* The chain's verdict as of the certificate's packet time, for the SNI. */
-static void add_trust(cJSON *o, const struct tls_session *s, const struct x509_store *store) {
-  char *host = NULL;
-  if (s->ch.sni.n && !memchr(s->ch.sni.p, 0, s->ch.sni.n))
-    host = strndup((const char *)s->ch.sni.p, s->ch.sni.n);
+static void add_trust(cJSON *o, const struct tls_session *s, const struct report_conn *conn) {
   struct x509_trust t;
-  x509_trust_check_store(store, s->chain, s->chain_len, host, s->chain_at.ts, &t);
-  free(host);
+  if (conn->memo)
+    ev_trust_verdict(conn->memo, s, conn->trust, s->chain_at.ts, &t);
+  else
+    x509_trust_check_store(conn->trust, s->chain, s->chain_len, NULL, s->chain_at.ts, &t);
   cJSON *j = cJSON_AddObjectToObject(o, "trust");
   cJSON_AddBoolToObject(j, "trusted", t.trusted);
   if (!t.trusted)
@@ -277,7 +276,7 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
   for (size_t i = 0; i < s->chain_len; i++)
     cJSON_AddItemToArray(chain, cert_json(&s->chain[i]));
   if (s->chain_len && conn->trust)
-    add_trust(o, s, conn->trust);
+    add_trust(o, s, conn);
   if (s->client_chain_len)
     cJSON_AddNumberToObject(o, "client_certificates", (double)s->client_chain_len);
   cJSON_AddBoolToObject(o, "ocsp_stapled", s->ocsp_stapled);

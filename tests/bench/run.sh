@@ -22,13 +22,30 @@ cat "$pcap" >/dev/null # warm the page cache
 
 median() { # command...: prints the median wall time of $runs runs
   for i in $(seq "$runs"); do
-    s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N)
+    s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
     awk "BEGIN { print $e - $s }"
   done | sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]}'
 }
 
-printf '%-40s %10s\n' "tool ($mb MB, median of $runs)" "seconds"
-printf '%-40s %10s\n' "libpcap read floor" "$(median "$dir/floor" "$pcap")"
-printf '%-40s %10s\n' "tlsgrade --flows" "$(median "$top/tlsgrade" --flows "$pcap")"
-printf '%-40s %10s\n' "tlsgrade --flows --no-ndpi" \
-  "$(median "$top/tlsgrade" --flows --no-ndpi "$pcap")"
+row() { # label command...
+  printf '%-44s %10s\n' "$1" "$(shift; median "$@")"
+}
+
+printf '%-44s %10s\n' "tool ($mb MB, median of $runs, warm cache)" "seconds"
+row "libpcap read floor (pcap_dispatch)" "$dir/floor" "$pcap"
+row "tlsgrade --format json (grading)" "$top/tlsgrade" --format json "$pcap"
+row "tlsgrade --format json --no-ndpi" "$top/tlsgrade" --format json --no-ndpi "$pcap"
+row "tlsgrade --handshakes" "$top/tlsgrade" --handshakes "$pcap"
+row "tlsgrade --flows" "$top/tlsgrade" --flows "$pcap"
+# Peers, when installed (make deps does not install them: apt-get install
+# ndpi-tools/libndpi-bin ssldump tshark).
+if command -v ndpiReader >/dev/null; then
+  row "ndpiReader -i FILE" ndpiReader -q -i "$pcap"
+fi
+if command -v ssldump >/dev/null; then
+  row "ssldump -r FILE -n" ssldump -r "$pcap" -n
+fi
+if command -v tshark >/dev/null && [ "${BENCH_TSHARK:-1}" = 1 ]; then
+  row "tshark (ServerHello fields)" tshark -r "$pcap" -Y tls.handshake.type==2 -T fields \
+    -e tls.handshake.ciphersuite -e tls.handshake.version
+fi
