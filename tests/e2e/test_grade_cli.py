@@ -72,6 +72,41 @@ def merge_equals_one_run(t):
     t.check("version" in err, "names the version problem: " + err)
 
 
+def verdicts(doc):
+    """What grading decided, without where the samples were (file:frame
+    differs between a capture and its halves)."""
+    out = {}
+    for s in doc["servers"]:
+        out[(s["host"], s["ip"], s["port"])] = (
+            s["grade"], s["floor"], json.dumps(s["score"], sort_keys=True),
+            sorted(c["id"] for c in s["caps"]),
+            sorted((c["id"], c["status"], tuple(e["count"] for e in c["evidence"]))
+                   for c in s["checks"]))
+    return out
+
+
+def merge_halves_equals_whole(t):
+    """One capture cut in two between its connections (tshark: stream 1
+    starts after stream 0 ended), graded apart and merged."""
+    whole = os.path.join(PCAPS, "zeek__tls-expired-cert.pcap")
+    first = subprocess.run(["tshark", "-r", whole, "-Y", "tcp.stream==1", "-T", "fields",
+                            "-e", "frame.number"], capture_output=True, text=True).stdout.split()
+    cut = int(first[0])
+    a, b = os.path.join(TMP, "half-a.pcap"), os.path.join(TMP, "half-b.pcap")
+    subprocess.run(["editcap", "-r", whole, a, "1-%d" % (cut - 1)], check=True, capture_output=True)
+    subprocess.run(["editcap", "-r", whole, b, "%d-1000000" % cut], check=True, capture_output=True)
+    ev_a, ev_b = os.path.join(TMP, "ha.json"), os.path.join(TMP, "hb.json")
+    for pcap, ev in ((a, ev_a), (b, ev_b)):
+        rc, _, err = run_tlsgrade(["--format", "json", "--save-evidence", ev, pcap])
+        t.eq(rc, 0, "half %s: %s" % (pcap, err))
+    rc, merged, err = run_tlsgrade(["merge", "--format", "json", ev_a, ev_b])
+    t.eq(rc, 0, "merge: " + err)
+    rc, one, err = run_tlsgrade(["--format", "json", whole])
+    t.eq(rc, 0, "whole: " + err)
+    t.eq(verdicts(json.loads(merged)), verdicts(json.loads(one)), "merged halves grade like the whole")
+    t.eq(len(verdicts(json.loads(one))), 2, "two servers")
+
+
 def html_report(t):
     path = os.path.join(TMP, "r.html")
     rc, out, err = run_tlsgrade(["--format", "html", "-o", path] + PART_A)
@@ -129,7 +164,7 @@ def no_tls(t):
 
 def main():
     t = Suite()
-    for fn in (json_report, merge_equals_one_run, html_report, fail_below, text_report,
+    for fn in (json_report, merge_equals_one_run, merge_halves_equals_whole, html_report, fail_below, text_report,
                only_client_hellos, no_tls):
         t.run(fn)
     shutil.rmtree(TMP, ignore_errors=True)
