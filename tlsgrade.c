@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -96,6 +97,7 @@ static void usage(FILE *f) {
           "  -B KIB                    live capture buffer size in KiB\n"
           "  -p, --no-promisc          do not put the interface in promiscuous mode\n"
           "  --max-flows N             flow table size (oldest flows evicted beyond)\n"
+          "  --limit NAME=N            set a cap (README: Limits), e.g. tcp-ooo-bytes=65536\n"
           "  --idle-timeout S          end a flow after S seconds without packets\n"
           "  --no-ndpi                 do not classify flows with nDPI\n"
           "  -h, --help                this help\n"
@@ -118,7 +120,7 @@ static int parse_number(const char *s, const char *what, long long min, long lon
 
 enum {
   OPT_FLOWS = 256, OPT_HANDSHAKES, OPT_MAX_FLOWS, OPT_IDLE, OPT_NO_NDPI, OPT_FORMAT,
-  OPT_NO_COLOR, OPT_SUMMARY, OPT_FAIL_BELOW, OPT_SAVE_EVIDENCE, OPT_CA_FILE, OPT_CA_PATH, OPT_INTERVAL
+  OPT_LIMIT, OPT_NO_COLOR, OPT_SUMMARY, OPT_FAIL_BELOW, OPT_SAVE_EVIDENCE, OPT_CA_FILE, OPT_CA_PATH, OPT_INTERVAL
 };
 
 static int parse_format(const char *s, enum format *f) {
@@ -141,6 +143,40 @@ static bool valid_grade(const char *g) {
     if (strcmp(g, ok[i]) == 0)
       return true;
   return false;
+}
+
+/* --limit NAME=N: every cap is configurable (README "Limits"). */
+static int parse_limit(const char *arg, struct options *opt) {
+  static const struct {
+    const char *name;
+    size_t offset; /* into struct options */
+    long long min, max;
+  } caps[] = {
+      {"flows", offsetof(struct options, limits.max_flows), 1, 100000000},
+      {"tcp-ooo-bytes", offsetof(struct options, limits.tcp_ooo_bytes), 0, 1LL << 32},
+      {"tcp-ooo-segments", offsetof(struct options, limits.tcp_ooo_segments), 0, 1 << 24},
+      {"reassembly-bytes", offsetof(struct options, limits.reasm_total_bytes), 0, 1LL << 40},
+      {"fragment-datagrams", offsetof(struct options, limits.frag_datagrams), 0, 1 << 24},
+      {"fragment-bytes", offsetof(struct options, limits.frag_bytes), 0, 1LL << 36},
+      {"handshake-bytes", offsetof(struct options, tls_limits.max_handshake_bytes), 1024,
+       1 << 28},
+      {"chain-certs", offsetof(struct options, tls_limits.max_chain_len), 1, 1024},
+      {"cert-bytes", offsetof(struct options, tls_limits.max_cert_bytes), 1024, 1 << 26},
+  };
+  const char *eq = strchr(arg, '=');
+  for (size_t i = 0; eq && i < sizeof(caps) / sizeof(caps[0]); i++) {
+    if (strlen(caps[i].name) != (size_t)(eq - arg) || strncmp(arg, caps[i].name, eq - arg) != 0)
+      continue;
+    long long v;
+    if (parse_number(eq + 1, caps[i].name, caps[i].min, caps[i].max, &v) < 0)
+      return -1;
+    *(size_t *)((char *)opt + caps[i].offset) = (size_t)v;
+    return 0;
+  }
+  fprintf(stderr, "tlsgrade: --limit: '%s' is not NAME=N with NAME one of flows, "
+                  "tcp-ooo-bytes, tcp-ooo-segments, reassembly-bytes, fragment-datagrams, "
+                  "fragment-bytes, handshake-bytes, chain-certs, cert-bytes\n", arg);
+  return -1;
 }
 
 static int parse_one(int c, struct options *opt) {
@@ -182,6 +218,8 @@ static int parse_one(int c, struct options *opt) {
       return -1;
     opt->interval = v;
     break;
+  case OPT_LIMIT:
+    return parse_limit(optarg, opt);
   case OPT_MAX_FLOWS:
     if (parse_number(optarg, "--max-flows", 1, 100000000, &v) < 0)
       return -1;
@@ -219,6 +257,7 @@ static int parse_options(int argc, char **argv, struct options *opt) {
       {"output", required_argument, NULL, 'o'},
       {"user", required_argument, NULL, 'Z'},
       {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+      {"limit", required_argument, NULL, OPT_LIMIT},
       {"idle-timeout", required_argument, NULL, OPT_IDLE},
       {"no-ndpi", no_argument, NULL, OPT_NO_NDPI},
       {"help", no_argument, NULL, 'h'},
@@ -350,7 +389,10 @@ static cJSON *limits_json(const struct options *opt, const struct cap_stats *st,
       {"flows", (double)opt->limits.max_flows, (double)st->evictions},
       {"tcp_out_of_order_bytes_per_stream", (double)opt->limits.tcp_ooo_bytes,
        (double)st->cap_tcp_ooo},
-      {"ip_fragment_datagrams", (double)opt->limits.frag_datagrams, (double)st->cap_frag},
+      {"tcp_out_of_order_bytes_all_streams", (double)opt->limits.reasm_total_bytes,
+       (double)st->cap_reasm_total},
+      {"ip_fragment_datagrams_and_bytes", (double)opt->limits.frag_datagrams,
+       (double)st->cap_frag},
       {"ip_fragment_timeout_s", (double)(opt->limits.frag_timeout / 1000000),
        (double)st->frag_timeouts},
       {"handshake_bytes_per_direction", (double)opt->tls_limits.max_handshake_bytes,
@@ -378,27 +420,30 @@ static void on_flow_end_json(struct run *run, struct flow *f, enum flow_end_reas
   run->flows_printed++;
 }
 
-static void on_flow_start_tls(void *ctx, struct flow *f) {
-  struct run *run = ctx;
+/* The dissector's state is made at a flow's first payload: a flood of
+ * SYNs costs flow entries only. */
+static struct conn_state *conn_state_for(struct run *run, struct flow *f) {
+  if (f->user)
+    return f->user;
   struct conn_state *cs = calloc(1, sizeof(*cs));
   if (!cs)
-    return;
+    return NULL;
   cs->tls = tls_conn_new(&run->opt->tls_limits, f->l4_proto == 17, f->server_port, NULL);
   if (!cs->tls) {
     free(cs);
-    return;
+    return NULL;
   }
   if (!f->roles_from_syn)
     tls_conn_roles_guessed(cs->tls);
   tls_conn_set_cert_cache(cs->tls, run->certs);
   f->user = cs;
+  return cs;
 }
 
 static void on_flow_data_tls(void *ctx, struct flow *f, int dir, const uint8_t *data, size_t len,
                              uint64_t gap_len, unsigned flags, uint32_t file_index,
                              uint64_t frame, cap_time_us ts) {
-  (void)ctx;
-  struct conn_state *cs = f->user;
+  struct conn_state *cs = conn_state_for(ctx, f);
   if (cs && tls_conn_data(cs->tls, dir, data, len, gap_len, flags, file_index, frame, ts))
     flow_set_skip(f, dir, true);
 }
@@ -619,7 +664,6 @@ static int read_all(struct run *run, struct cap_source *src, unsigned *warnings)
   const struct options *opt = run->opt;
   struct cap_callbacks cb = {.ctx = run, .flow_end = on_flow_end};
   if (opt->mode != MODE_FLOWS) {
-    cb.flow_start = on_flow_start_tls;
     cb.flow_data = on_flow_data_tls;
     cb.flow_closing = on_flow_closing;
   }

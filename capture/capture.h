@@ -43,6 +43,7 @@ struct cap_limits {
   size_t max_flows;           /* flow table size; oldest flow evicted beyond */
   size_t tcp_ooo_bytes;       /* out-of-order bytes held per TCP direction */
   size_t tcp_ooo_segments;    /* out-of-order segments held per TCP direction */
+  size_t reasm_total_bytes;   /* out-of-order bytes held by all streams together */
   size_t frag_datagrams;      /* IP datagrams under reassembly at once */
   size_t frag_bytes;          /* bytes held in fragments, all datagrams together */
   cap_time_us frag_timeout;   /* a datagram not completed in this time is dropped */
@@ -71,6 +72,7 @@ struct cap_stats {
   uint64_t pcap_ifdrops;     /* pcap_stats ps_ifdrop (live) */
   /* cap hits */
   uint64_t cap_tcp_ooo;      /* out-of-order data refused: per-stream cap */
+  uint64_t cap_reasm_total;  /* out-of-order data refused: all streams' cap */
   uint64_t cap_frag;         /* fragments dropped: fragment caps */
   uint64_t frag_timeouts;    /* datagrams never completed */
 };
@@ -216,7 +218,8 @@ struct flow {
   struct tcp_stream tcp[2];   /* TCP only */
   uint64_t udp_bytes[2];      /* UDP payload bytes delivered */
   char app[64];               /* nDPI protocol name ("TLS", "HTTP", "Unknown") */
-  struct ndpi_flow_struct *ndpi; /* NULL once detection ended */
+  struct ndpi_flow_struct *ndpi; /* from the first payload until detection ends */
+  bool ndpi_done;             /* detection ended (or never started) */
   unsigned ndpi_packets;
   void *user;                 /* the consumer's per-flow state */
   /* private to flow.c */

@@ -21,6 +21,7 @@ void cap_limits_default(struct cap_limits *lim) {
   lim->max_flows = 500000;
   lim->tcp_ooo_bytes = 256 * 1024;
   lim->tcp_ooo_segments = 1024;
+  lim->reasm_total_bytes = 256 * 1024 * 1024;
   lim->frag_datagrams = 4096;
   lim->frag_bytes = 16 * 1024 * 1024;
   lim->frag_timeout = 30 * SECOND_US;
@@ -44,6 +45,7 @@ struct flow_table {
   struct flow_list lru;   /* every flow, least recently active first */
   struct flow_list close; /* closing flows, earliest close first */
   struct ndpi_detection_module_struct *ndpi; /* NULL without nDPI */
+  size_t held_total; /* out-of-order bytes held by every stream */
 };
 
 /* ---- hashing ---- */
@@ -195,6 +197,7 @@ static void grow(struct flow_table *ft) {
 }
 
 static void ndpi_finish(struct flow_table *ft, struct flow *flow, bool give_up) {
+  flow->ndpi_done = true;
   if (!flow->ndpi)
     return;
   if (give_up) {
@@ -206,9 +209,21 @@ static void ndpi_finish(struct flow_table *ft, struct flow *flow, bool give_up) 
   flow->ndpi = NULL;
 }
 
+/* nDPI's per-flow state (over a kilobyte) is allocated at the first
+ * payload: a SYN flood costs flow entries, not detection state. */
 static void ndpi_feed(struct flow_table *ft, struct flow *flow, const struct cap_packet *pkt) {
-  if (!flow->ndpi)
+  if (!ft->ndpi || flow->ndpi_done)
     return;
+  if (!flow->ndpi) {
+    if (pkt->payload_len == 0)
+      return;
+    flow->ndpi = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);
+    if (!flow->ndpi) {
+      flow->ndpi_done = true;
+      return;
+    }
+    memset(flow->ndpi, 0, SIZEOF_FLOW_STRUCT);
+  }
   unsigned short len = pkt->l3_len > 0xffff ? 0xffff : (unsigned short)pkt->l3_len;
   ndpi_protocol p = ndpi_detection_process_packet(ft->ndpi, flow->ndpi, pkt->l3, len,
                                                   (uint64_t)(pkt->ts / 1000));
@@ -239,6 +254,7 @@ static void deliver(void *ctx, const uint8_t *data, size_t len, uint64_t gap_len
 }
 
 static void flow_end(struct flow_table *ft, struct flow *flow, enum flow_end_reason why) {
+  ft->held_total -= flow->tcp[0].held_bytes + flow->tcp[1].held_bytes;
   if (flow->l4_proto == 6) {
     for (int dir = 0; dir < 2; dir++) {
       struct deliver_ctx d = {ft, flow, dir};
@@ -318,11 +334,6 @@ static struct flow *flow_create(struct flow_table *ft, const struct cap_packet *
   tcp_stream_init(&flow->tcp[0]);
   tcp_stream_init(&flow->tcp[1]);
   snprintf(flow->app, sizeof(flow->app), "Unknown");
-  if (ft->ndpi) {
-    flow->ndpi = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);
-    if (flow->ndpi)
-      memset(flow->ndpi, 0, SIZEOF_FLOW_STRUCT);
-  }
   if (ft->count >= ft->nbuckets)
     grow(ft);
   size_t b = hash & (ft->nbuckets - 1);
@@ -354,13 +365,29 @@ static void tcp_packet(struct flow_table *ft, struct flow *flow, int dir,
     flow->client_isn_known = true;
   }
   struct deliver_ctx d = {ft, flow, dir};
-  tcp_stream_segment(&flow->tcp[dir], &ft->lim, pkt->tcp_seq, pkt->tcp_flags, pkt->payload,
+  size_t held_before = flow->tcp[0].held_bytes + flow->tcp[1].held_bytes;
+  /* Over the all-streams cap, this stream may hold nothing more: what it
+   * would hold is released past a gap instead, and counted. */
+  const struct cap_limits *lim = &ft->lim;
+  struct cap_limits tight;
+  bool over = ft->held_total >= ft->lim.reasm_total_bytes;
+  uint64_t refused_before = flow->tcp[dir].count.cap_hits;
+  if (over) {
+    tight = ft->lim;
+    tight.tcp_ooo_bytes = flow->tcp[dir].held_bytes;
+    lim = &tight;
+  }
+  tcp_stream_segment(&flow->tcp[dir], lim, pkt->tcp_seq, pkt->tcp_flags, pkt->payload,
                      pkt->payload_len, pkt->file_index, pkt->frame, pkt->ts, deliver, &d);
+  if (over && flow->tcp[dir].count.cap_hits > refused_before)
+    ft->stats->cap_reasm_total++;
   if (pkt->tcp_flags & CAP_TCP_ACK) {
     struct deliver_ctx o = {ft, flow, !dir};
     tcp_stream_ack(&flow->tcp[!dir], pkt->tcp_ack, pkt->file_index, pkt->frame, pkt->ts,
                    deliver, &o);
   }
+  ft->held_total += flow->tcp[0].held_bytes + flow->tcp[1].held_bytes;
+  ft->held_total -= held_before;
   bool closed = (pkt->tcp_flags & CAP_TCP_RST) ||
                 (flow->tcp[0].fin_seen && flow->tcp[1].fin_seen);
   if (closed && !flow->closing) {
