@@ -196,7 +196,9 @@ struct frag_piece {
 
 /* One datagram under reassembly.  Owned by the decoder. */
 struct frag_dgram {
-  struct frag_dgram *next;
+  struct frag_dgram *next, *prev; /* newest first; the decoder's tail is the oldest */
+  struct frag_dgram *hnext;       /* hash chain */
+  size_t bucket;
   uint8_t family, proto;
   uint32_t id;
   struct cap_addr src, dst;
@@ -213,7 +215,9 @@ struct frag_dgram {
 struct cap_decoder {
   struct cap_limits lim;
   struct cap_stats *stats;
-  struct frag_dgram *dgrams;
+  struct frag_dgram *dgrams, *oldest; /* by age: expiry takes the oldest first */
+  struct frag_dgram **buckets;        /* lookup by (family, id, proto, addresses) */
+  size_t nbuckets;                    /* power of two, allocated on first use */
   size_t ndgrams;
   size_t held_bytes;
   uint8_t *reasm; /* the last rebuilt datagram; allocated on first use */
@@ -246,11 +250,19 @@ static int short_header(struct cap_decoder *dec, struct cap_packet *out) {
 }
 
 static void frag_dgram_free(struct cap_decoder *dec, struct frag_dgram *dg) {
-  struct frag_dgram **link = &dec->dgrams;
+  if (dg->prev)
+    dg->prev->next = dg->next;
+  else
+    dec->dgrams = dg->next;
+  if (dg->next)
+    dg->next->prev = dg->prev;
+  else
+    dec->oldest = dg->prev;
+  struct frag_dgram **link = &dec->buckets[dg->bucket];
   while (*link && *link != dg)
-    link = &(*link)->next;
+    link = &(*link)->hnext;
   if (*link)
-    *link = dg->next;
+    *link = dg->hnext;
   for (struct frag_piece *p = dg->pieces, *next; p; p = next) {
     next = p->next;
     free(p);
@@ -267,16 +279,20 @@ static bool older_than(cap_time_us now, cap_time_us then, cap_time_us timeout) {
   return timeout < 0 || (uint64_t)now - (uint64_t)then > (uint64_t)timeout;
 }
 
+/* Datagrams are kept in arrival order: expire from the oldest end until
+ * one is young enough, so a fragment costs O(1) however many are held. */
 static void frag_expire(struct cap_decoder *dec, cap_time_us now) {
-  struct frag_dgram *dg = dec->dgrams;
-  while (dg) {
-    struct frag_dgram *next = dg->next;
-    if (older_than(now, dg->first_ts, dec->lim.frag_timeout)) {
-      dec->stats->frag_timeouts++;
-      frag_dgram_free(dec, dg);
-    }
-    dg = next;
+  while (dec->oldest && older_than(now, dec->oldest->first_ts, dec->lim.frag_timeout)) {
+    dec->stats->frag_timeouts++;
+    frag_dgram_free(dec, dec->oldest);
   }
+}
+
+static size_t frag_bucket(const struct cap_decoder *dec, const struct frag_in *in) {
+  uint64_t h = 0xcbf29ce484222325ULL ^ in->id ^ ((uint64_t)in->proto << 32);
+  for (size_t i = 0; i < 16; i++)
+    h = (h ^ in->pkt->src.bytes[i] ^ ((uint64_t)in->pkt->dst.bytes[i] << 8)) * 0x100000001b3ULL;
+  return (size_t)(h ^ (h >> 29)) & (dec->nbuckets - 1);
 }
 
 static bool addr_eq(const struct cap_addr *a, const struct cap_addr *b) {
@@ -284,7 +300,9 @@ static bool addr_eq(const struct cap_addr *a, const struct cap_addr *b) {
 }
 
 static struct frag_dgram *frag_find(struct cap_decoder *dec, const struct frag_in *in) {
-  for (struct frag_dgram *dg = dec->dgrams; dg; dg = dg->next) {
+  if (!dec->buckets)
+    return NULL;
+  for (struct frag_dgram *dg = dec->buckets[frag_bucket(dec, in)]; dg; dg = dg->hnext) {
     if (dg->family == in->family && dg->id == in->id && dg->proto == in->proto &&
         addr_eq(&dg->src, &in->pkt->src) && addr_eq(&dg->dst, &in->pkt->dst))
       return dg;
@@ -296,17 +314,32 @@ static struct frag_dgram *frag_create(struct cap_decoder *dec, const struct frag
                                       cap_time_us now) {
   if (dec->ndgrams >= dec->lim.frag_datagrams)
     return NULL;
+  if (!dec->buckets) {
+    size_t n = 64;
+    while (n < dec->lim.frag_datagrams && n < (1u << 20))
+      n *= 2;
+    if (!(dec->buckets = calloc(n, sizeof *dec->buckets)))
+      return NULL;
+    dec->nbuckets = n;
+  }
   struct frag_dgram *dg = malloc(sizeof *dg);
   if (!dg)
     return NULL;
   *dg = (struct frag_dgram){.next = dec->dgrams,
+                            .bucket = frag_bucket(dec, in),
                             .family = in->family,
                             .proto = in->proto,
                             .id = in->id,
                             .src = in->pkt->src,
                             .dst = in->pkt->dst,
                             .first_ts = now};
+  if (dec->dgrams)
+    dec->dgrams->prev = dg;
+  else
+    dec->oldest = dg;
   dec->dgrams = dg;
+  dg->hnext = dec->buckets[dg->bucket];
+  dec->buckets[dg->bucket] = dg;
   dec->ndgrams++;
   return dg;
 }
@@ -763,6 +796,7 @@ void cap_decoder_free(struct cap_decoder *dec) {
     frag_dgram_free(dec, dec->dgrams);
   }
   free(dec->reasm);
+  free(dec->buckets);
   free(dec);
 }
 

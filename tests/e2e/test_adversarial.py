@@ -1,0 +1,176 @@
+"""Adversarial captures, generated here and streamed to tlsgrade's stdin (no
+big files): peak memory stays under a stated bound, and a normal TLS
+handshake after the attack traffic is still graded.
+
+| attack | size (plain build) | RSS bound |
+|---|---|---|
+| SYNs from distinct sources | 2 000 000 packets | 700 MB |
+| one stream of out-of-order segments that never fill the hole | 1 GiB | 150 MB |
+| 16 MB handshake-length claim, then one byte per segment | 1 000 000 segments | 150 MB |
+| overlapping retransmissions of one range | 100 000 segments | 150 MB |
+| IP fragments of datagrams never completed | 300 000 fragments | 150 MB |
+
+Under SAN=1 (AddressSanitizer doubles memory and slows everything) the
+sizes are divided by SAN_SCALE and the bounds raised by ASan's overhead.
+Peak RSS is the child's ru_maxrss (what /usr/bin/time -v reports).
+"""
+import json
+import os
+import itertools
+import struct
+import subprocess
+import time
+
+from oracle import TLSGRADE, Suite
+from pcapgen import Conversation, client_hello, server_hello, tcp_frame
+
+SAN = os.environ.get("SAN") == "1"
+SCALE = 8 if SAN else 1
+MB = 1024 * 1024
+PCAP_HEADER = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1)
+
+
+def rec(frame, t=1700000000):
+    return struct.pack("<IIII", t, 0, len(frame), len(frame)) + frame
+
+
+def tail_handshake():
+    """A normal connection after the attack: it must still be graded."""
+    conv = Conversation("10.2.2.2", 40000, "10.3.3.3", 443, 1700000100.0)
+    conv.handshake()
+    conv.client_sends(client_hello(sni=b"after.example"))
+    conv.server_sends(server_hello(cipher=0xc02f))
+    return b"".join(rec(f, int(t)) for t, f in conv.frames)
+
+
+def run(chunks):
+    """Stream the capture into tlsgrade; returns (rc, report, seconds, rss MB)."""
+    start = time.time()
+    proc = subprocess.Popen([TLSGRADE, "--format", "json", "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    import threading
+    out = {}
+    reader = threading.Thread(target=lambda: out.update(o=proc.stdout.read()))
+    reader.start()
+    proc.stdin.write(PCAP_HEADER)
+    buf = []
+    size = 0
+    for c in chunks:
+        buf.append(c)
+        size += len(c)
+        if size > 4 * MB:
+            proc.stdin.write(b"".join(buf))
+            buf, size = [], 0
+    proc.stdin.write(b"".join(buf) + tail_handshake())
+    proc.stdin.close()
+    err = proc.stderr.read()
+    reader.join()
+    _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    rss = usage.ru_maxrss
+    seconds = time.time() - start
+    try:
+        report = json.loads(out.get("o", b"{}") or b"{}")
+    except ValueError:
+        report = {}
+    return proc.returncode, report, seconds, rss / 1024.0, err.decode()[-300:]
+
+
+def check(t, name, result, bound_mb):
+    rc, report, seconds, rss, err = result
+    bound = bound_mb * (3 if SAN else 1)
+    print("  %-34s %6.1f s  peak RSS %6.1f MB (bound %d MB)" % (name, seconds, rss, bound))
+    t.eq(rc, 0, name + " exit status: " + err)
+    t.check(rss < bound, "%s: peak RSS %.1f MB under %d MB" % (name, rss, bound))
+    hosts = [s["host"] for s in report.get("servers", [])]
+    t.check("after.example" in hosts, name + ": the handshake after the attack is graded")
+    return report
+
+
+def syn_flood(t):
+    n = 2000000 // SCALE
+    template = bytearray(tcp_frame("10.0.0.1", 1234, "10.9.9.9", 443, 1, 0, 0x02))
+
+    def frames():
+        for i in range(n):
+            struct.pack_into("!I", template, 26, 0x0a000000 | (i + 1))  # source IP
+            yield rec(bytes(template))
+    report = check(t, "%d SYNs" % n, run(frames()), 700)
+    limits = report.get("limits", {})
+    t.check(limits.get("flows", {}).get("hits", 0) > 0 or n < 500000,
+            "the flow table cap was hit and counted: %r" % limits.get("flows"))
+
+
+def ooo_stream(t):
+    total = (1024 * MB) // SCALE
+    seg = 1448
+    conv_frames = []
+    payload = b"\x17\x03\x03" + b"x" * (seg - 3)
+    template = bytearray(tcp_frame("10.4.4.4", 50000, "10.5.5.5", 443, 0, 0, 0x18, payload))
+
+    def frames():
+        # Sequence numbers start 10 MB ahead (the hole never fills), and each
+        # block of 512 segments arrives last-first: every segment lands
+        # ahead of the stream, so everything is out of order.
+        count, block = total // seg, 512
+        for b in range(0, count, block):
+            for j in reversed(range(b, min(b + block, count))):
+                struct.pack_into("!I", template, 38, (10 * MB + j * seg) & 0xffffffff)
+                yield rec(bytes(template))
+    conv_frames.append(rec(tcp_frame("10.4.4.4", 50000, "10.5.5.5", 443, 0, 0, 0x02)))
+    report = check(t, "%d MiB out of order" % (total // MB),
+                   run(itertools.chain(conv_frames, frames())), 150)
+    hits = report.get("limits", {}).get("tcp_out_of_order_bytes_per_stream", {}).get("hits", 0)
+    t.check(hits > 0, "the out-of-order cap was hit and counted")
+
+
+def drip_fed_claim(t):
+    n = 1000000 // SCALE
+    conv = Conversation("10.6.6.6", 51000, "10.7.7.7", 443)
+    conv.handshake()
+    conv.server_sends(b"\x16\x03\x03\x40\x00\x0b\xff\xff\xff")  # 16 MB Certificate claim
+    head = [rec(f) for _, f in conv.frames]
+    template = bytearray(tcp_frame("10.7.7.7", 443, "10.6.6.6", 51000, 0, 0, 0x18, b"\x00"))
+    start = conv.sseq
+
+    def frames():
+        for i in range(n):
+            struct.pack_into("!I", template, 38, (start + i) & 0xffffffff)
+            yield rec(bytes(template))
+    check(t, "16 MB claim, %d 1-byte segments" % n, run(itertools.chain(head, frames())), 150)
+
+
+def overlapping_retransmits(t):
+    n = 100000 // SCALE
+    conv = Conversation("10.8.8.8", 52000, "10.9.9.8", 443)
+    conv.handshake()
+    head = [rec(f) for _, f in conv.frames]
+
+    def frames():  # ranges sliding over the same 4 KB, each overlapping the last
+        for i in range(n):
+            off = (i * 7) % 4096
+            yield rec(tcp_frame("10.8.8.8", 52000, "10.9.9.8", 443, conv.cseq + off, 0, 0x18,
+                                bytes([i & 0xff]) * 1000))
+    check(t, "%d overlapping retransmits" % n, run(itertools.chain(head, frames())), 150)
+
+
+def fragment_flood(t):
+    n = 300000 // SCALE
+    def frames():  # first fragments (MF set) of datagrams never completed
+        for i in range(n):
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 512, i & 0xffff, 0x2000, 64, 17, 0,
+                             struct.pack("!I", 0x0b000000 | i), b"\x0b\xff\xff\xff")
+            yield rec(b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + b"\0" * 512)
+    report = check(t, "%d IP fragments" % n, run(frames()), 150)
+    hits = report.get("limits", {}).get("ip_fragment_datagrams_and_bytes", {}).get("hits", 0)
+    t.check(hits > 0, "the fragment cap was hit and counted")
+
+
+def main():
+    t = Suite()
+    for fn in (syn_flood, ooo_stream, drip_fed_claim, overlapping_retransmits, fragment_flood):
+        t.run(fn)
+    t.done()
+
+
+main()
