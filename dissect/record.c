@@ -187,6 +187,17 @@ static bool record_header(struct tls_conn *c, int dir, const struct tls_at *at) 
   return true;
 }
 
+/* Up to the rest of the current record's body from *p: copied when the
+ * body is buffered, only counted when it is skipped. */
+static void take_body(struct tls_dir *d, const uint8_t **p, size_t *n) {
+  size_t k = d->body_len - d->body_have < *n ? d->body_len - d->body_have : *n;
+  if (d->buffering)
+    memcpy(d->body + d->body_have, *p, k);
+  d->body_have += k;
+  *p += k;
+  *n -= k;
+}
+
 void tls_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
                  const struct tls_at *at) {
   struct tls_dir *d = &c->dir[dir];
@@ -202,12 +213,7 @@ void tls_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
       if (d->hdr_have < 5 || d->body_len > 0)
         continue;
     } else {
-      size_t k = d->body_len - d->body_have < n ? d->body_len - d->body_have : n;
-      if (d->buffering)
-        memcpy(d->body + d->body_have, p, k);
-      d->body_have += k;
-      p += k;
-      n -= k;
+      take_body(d, &p, &n);
     }
     if (d->hdr_have == 5 && d->body_have == d->body_len) {
       if (d->buffering)
@@ -253,12 +259,7 @@ void tls_sslv2_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
       if (len)
         continue;
     } else {
-      size_t k = d->body_len - d->body_have < n ? d->body_len - d->body_have : n;
-      if (d->buffering)
-        memcpy(d->body + d->body_have, p, k);
-      d->body_have += k;
-      p += k;
-      n -= k;
+      take_body(d, &p, &n);
     }
     if (d->body_have == d->body_len) {
       if (d->buffering)
