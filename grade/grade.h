@@ -28,6 +28,8 @@ char *report_utf8(const uint8_t *p, size_t n, bool *replaced);
 /* Add p[0..n) to obj under key, sanitised; adds "<key>_invalid_utf8":
  * true when bytes were replaced. */
 void report_add_wire_string(cJSON *obj, const char *key, const uint8_t *p, size_t n);
+/* The same as an array item (no flag: an array has no place for one). */
+void report_add_wire_item(cJSON *array, const uint8_t *p, size_t n);
 
 /* ---- --handshakes (hs_json.c) ---- */
 

@@ -110,10 +110,7 @@ static cJSON *cert_json(const struct tls_cert *c) {
   cJSON_AddStringToObject(o, "sha256", c->sha256);
   cJSON *san = cJSON_AddArrayToObject(o, "san");
   for (size_t k = 0; k < c->n_san; k++) {
-    cJSON *holder = cJSON_CreateObject();
-    report_add_wire_string(holder, "v", (const uint8_t *)c->san[k], strlen(c->san[k]));
-    cJSON_AddItemToArray(san, cJSON_DetachItemFromObject(holder, "v"));
-    cJSON_Delete(holder);
+    report_add_wire_item(san, (const uint8_t *)c->san[k], strlen(c->san[k]));
   }
   cJSON_AddBoolToObject(o, "ca", c->is_ca);
   cJSON_AddBoolToObject(o, "self_signed", c->self_signed);
@@ -177,10 +174,7 @@ static void add_client_facts(cJSON *o, const struct tls_session *s) {
   cJSON_AddItemToObject(o, "client_groups", u16_array(&ch->groups));
   cJSON *alpn = cJSON_AddArrayToObject(o, "client_alpn");
   for (size_t i = 0; i < ch->n_alpn; i++) {
-    cJSON *holder = cJSON_CreateObject();
-    report_add_wire_string(holder, "v", ch->alpn[i].p, ch->alpn[i].n);
-    cJSON_AddItemToArray(alpn, cJSON_DetachItemFromObject(holder, "v"));
-    cJSON_Delete(holder);
+    report_add_wire_item(alpn, ch->alpn[i].p, ch->alpn[i].n);
   }
   cJSON_AddBoolToObject(o, "fallback_scsv", ch->fallback_scsv);
   if (ch->ja3[0])

@@ -159,10 +159,7 @@ void report_json(FILE *out, const struct grade_result *r, size_t n, const struct
   write_item(out, "rules", cJSON_CreateString("SSL Labs rating guide 2009r, passive"), false);
   cJSON *inputs = cJSON_CreateArray();
   for (size_t i = 0; i < m->n_inputs; i++) {
-    cJSON *holder = cJSON_CreateObject();
-    report_add_wire_string(holder, "v", (const uint8_t *)m->inputs[i], strlen(m->inputs[i]));
-    cJSON_AddItemToArray(inputs, cJSON_DetachItemFromObject(holder, "v"));
-    cJSON_Delete(holder);
+    report_add_wire_item(inputs, (const uint8_t *)m->inputs[i], strlen(m->inputs[i]));
   }
   write_item(out, "inputs", inputs, false);
   fputs("  \"servers\": [\n", out);

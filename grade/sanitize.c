@@ -74,3 +74,11 @@ void report_add_wire_string(cJSON *obj, const char *key, const uint8_t *p, size_
     cJSON_AddTrueToObject(obj, flag);
   }
 }
+
+void report_add_wire_item(cJSON *array, const uint8_t *p, size_t n) {
+  bool replaced = false;
+  char *s = report_utf8(p ? p : (const uint8_t *)"", p ? n : 0, &replaced);
+  if (s)
+    cJSON_AddItemToArray(array, cJSON_CreateString(s));
+  free(s);
+}
