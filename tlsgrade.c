@@ -39,6 +39,7 @@ struct options {
   const char *ca_file, *ca_path;
   const char *drop_user;  /* -Z: live capture runs as this user (root: keep) */
   long long interval;     /* --interval: rewrite the report every N seconds */
+  long long jobs;         /* -j: worker threads (1: everything in this thread) */
   int color; /* -1 auto (a TTY), 0 off */
   bool summary_only;
   struct cap_live_options live;
@@ -100,6 +101,7 @@ static void usage(FILE *f) {
           "  --limit NAME=N            set a cap (README: Limits), e.g. tcp-ooo-bytes=65536\n"
           "  --idle-timeout S          end a flow after S seconds without packets\n"
           "  --no-ndpi                 do not classify flows with nDPI\n"
+          "  -j N                      N worker threads (flows shared out by address)\n"
           "  -h, --help                this help\n"
           "  -V, --version             print the version\n");
 }
@@ -195,6 +197,11 @@ static int parse_one(int c, struct options *opt) {
   case 'f': opt->bpf = optarg; break;
   case 'o': opt->output = optarg; break;
   case 'Z': opt->drop_user = optarg; break;
+  case 'j':
+    if (parse_number(optarg, "-j", 1, 64, &v) < 0)
+      return -1;
+    opt->jobs = v;
+    break;
   case 'p': opt->live.promisc = false; break;
   case OPT_FAIL_BELOW:
     if (!valid_grade(optarg)) {
@@ -256,6 +263,7 @@ static int parse_options(int argc, char **argv, struct options *opt) {
       {"no-promisc", no_argument, NULL, 'p'},
       {"output", required_argument, NULL, 'o'},
       {"user", required_argument, NULL, 'Z'},
+      {"jobs", required_argument, NULL, 'j'},
       {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
       {"limit", required_argument, NULL, OPT_LIMIT},
       {"idle-timeout", required_argument, NULL, OPT_IDLE},
@@ -265,7 +273,7 @@ static int parse_options(int argc, char **argv, struct options *opt) {
       {NULL, 0, NULL, 0},
   };
   int c;
-  while ((c = getopt_long(argc, argv, "i:f:s:B:po:Z:hV", longopts, NULL)) != -1)
+  while ((c = getopt_long(argc, argv, "i:f:s:B:po:Z:j:hV", longopts, NULL)) != -1)
     if (parse_one(c, opt) < 0)
       return -1;
   if (opt->iface && optind < argc) {
@@ -276,6 +284,10 @@ static int parse_options(int argc, char **argv, struct options *opt) {
     fprintf(stderr, "tlsgrade: no input: give %s\n",
             opt->merge ? "evidence files" : "capture files, a directory, '-' or -i IFACE");
     usage(stderr);
+    return -1;
+  }
+  if (opt->interval && opt->jobs > 1) {
+    fprintf(stderr, "tlsgrade: --interval works with one thread only (no -j)\n");
     return -1;
   }
   if (opt->interval && (!opt->iface || !opt->output || opt->mode != MODE_GRADE)) {
@@ -343,8 +355,7 @@ static cJSON *flow_json(const struct flow *f, enum flow_end_reason why) {
 static void print_json_line(FILE *out, cJSON *o) {
   char *s = cJSON_PrintUnformatted(o);
   if (s) {
-    fputs(s, out);
-    fputc('\n', out);
+    fprintf(out, "%s\n", s); /* one call: lines of -j workers never interleave */
     free(s);
   }
   cJSON_Delete(o);
@@ -659,6 +670,77 @@ static void interval_report(void *ctx) {
   atomic_report(ctx, 0);
 }
 
+/* ---- -j N ---- */
+
+/* What a worker thread owns: its own run (evidence, certificate cache,
+ * counters, flow statistics) and flow table. */
+struct worker_run {
+  struct run run;
+  struct cap_stats stats;
+  struct flow_table *ft;
+};
+
+static void add_stats(struct cap_stats *into, const struct cap_stats *from) {
+  /* every field of struct cap_stats is a uint64_t counter */
+  uint64_t *dst = (uint64_t *)(void *)into;
+  const uint64_t *src = (const uint64_t *)(const void *)from;
+  for (size_t i = 0; i < sizeof(*into) / sizeof(uint64_t); i++)
+    dst[i] += src[i];
+}
+
+static void worker_fold(struct run *run, struct worker_run *w) {
+  add_stats(run->stats, &w->stats);
+  run->flows_printed += w->run.flows_printed;
+  run->handshakes_printed += w->run.handshakes_printed;
+  run->tls_connections += w->run.tls_connections;
+  run->cap_handshake += w->run.cap_handshake;
+  run->cap_chain += w->run.cap_chain;
+  if (run->ev && w->run.ev && ev_merge(run->ev, w->run.ev) < 0)
+    fprintf(stderr, "tlsgrade: out of memory merging the workers' evidence\n");
+  ev_store_free(w->run.ev);
+  x509_cache_free(w->run.certs);
+}
+
+static int read_threaded(struct run *run, struct cap_source *src, struct cap_decoder *dec,
+                         const struct cap_callbacks *cb_template, unsigned *warnings,
+                         char *err, size_t errlen) {
+  const struct options *opt = run->opt;
+  size_t n = (size_t)opt->jobs;
+  struct worker_run *w = calloc(n, sizeof(*w));
+  struct flow_table **tables = calloc(n, sizeof(*tables));
+  struct cap_limits lim = opt->limits;
+  lim.max_flows = lim.max_flows / n ? lim.max_flows / n : 1;
+  int rc = -1;
+  bool ok = w && tables;
+  for (size_t i = 0; ok && i < n; i++) {
+    w[i].run = *run;
+    w[i].run.stats = &w[i].stats;
+    w[i].run.flows_printed = w[i].run.handshakes_printed = w[i].run.tls_connections = 0;
+    w[i].run.cap_handshake = w[i].run.cap_chain = 0;
+    w[i].run.ev = run->ev ? ev_store_new() : NULL;
+    w[i].run.certs = x509_cache_new(4096);
+    struct cap_callbacks cb = *cb_template;
+    cb.ctx = &w[i].run;
+    tables[i] = w[i].ft = flow_table_new(&lim, &w[i].stats, &cb, !opt->no_ndpi);
+    ok = tables[i] && (!run->ev || w[i].run.ev);
+  }
+  struct cap_dispatch *d = ok ? cap_dispatch_new(tables, n) : NULL;
+  if (d) {
+    struct cap_sink sink = {d, cap_dispatch_packet, cap_dispatch_idle};
+    rc = cap_source_run_sink(src, dec, &sink, run->stats, warnings, err, errlen);
+    cap_dispatch_free(d); /* the workers finish what is queued */
+  } else {
+    snprintf(err, errlen, "cannot start %zu worker threads", n);
+  }
+  for (size_t i = 0; w && i < n; i++) {
+    flow_table_free(w[i].ft); /* ends the remaining flows, in this thread */
+    worker_fold(run, &w[i]);
+  }
+  free(tables);
+  free(w);
+  return rc;
+}
+
 /* Read every packet; flows end (and are reported or graded) as they go. */
 static int read_all(struct run *run, struct cap_source *src, unsigned *warnings) {
   const struct options *opt = run->opt;
@@ -668,19 +750,22 @@ static int read_all(struct run *run, struct cap_source *src, unsigned *warnings)
     cb.flow_closing = on_flow_closing;
   }
   struct cap_decoder *dec = cap_decoder_new(&opt->limits, run->stats);
-  struct flow_table *ft = flow_table_new(&opt->limits, run->stats, &cb, !opt->no_ndpi);
+  struct flow_table *ft =
+      opt->jobs > 1 ? NULL : flow_table_new(&opt->limits, run->stats, &cb, !opt->no_ndpi);
   int status = EXIT_OK;
   char err[1024];
   if (opt->interval)
     cap_source_set_tick(src, opt->interval * 1000000, interval_report, run);
-  if (!dec || !ft) {
+  if (!dec || (!ft && opt->jobs <= 1)) {
     fprintf(stderr, "tlsgrade: out of memory\n");
     status = EXIT_RUNTIME;
   } else {
     g_running_source = src;
     if (g_stop_requested) /* the signal came before the source was running */
       cap_source_stop(src);
-    if (cap_source_run(src, dec, ft, run->stats, warnings, err, sizeof(err)) < 0) {
+    int rc = opt->jobs > 1 ? read_threaded(run, src, dec, &cb, warnings, err, sizeof(err))
+                           : cap_source_run(src, dec, ft, run->stats, warnings, err, sizeof(err));
+    if (rc < 0) {
       fprintf(stderr, "tlsgrade: %s\n", err);
       status = EXIT_RUNTIME;
     }

@@ -288,6 +288,30 @@ const char *cap_source_name(const struct cap_source *src, size_t index);
  * name and offset, and counted in *warnings. */
 int cap_source_run(struct cap_source *src, struct cap_decoder *dec, struct flow_table *ft,
                    struct cap_stats *stats, unsigned *warnings, char *err, size_t errlen);
+/* Where decoded packets go: a flow table in this thread (cap_source_run),
+ * or worker threads (cap_dispatch below). */
+struct cap_sink {
+  void *ctx;
+  void (*packet)(void *ctx, const struct cap_packet *pkt);
+  void (*idle)(void *ctx, cap_time_us now); /* live, nothing to read: age flows */
+};
+int cap_source_run_sink(struct cap_source *src, struct cap_decoder *dec,
+                        const struct cap_sink *sink, struct cap_stats *stats,
+                        unsigned *warnings, char *err, size_t errlen);
+
+/* ---- -j N: packets shared out to worker threads (dispatch.c) ---- */
+
+/* One worker thread per flow table (borrowed: each used by its worker only
+ * until cap_dispatch_free returns).  Both directions of a flow go to the
+ * same worker.  NULL when threads cannot be started. */
+struct cap_dispatch;
+struct cap_dispatch *cap_dispatch_new(struct flow_table **tables, size_t n);
+/* A cap_sink's functions, ctx = the dispatch. */
+void cap_dispatch_packet(void *ctx, const struct cap_packet *pkt);
+void cap_dispatch_idle(void *ctx, cap_time_us now);
+/* Let the workers finish every queued packet, then stop them. */
+void cap_dispatch_free(struct cap_dispatch *d);
+
 /* Ask a running cap_source_run to return (signal-safe). */
 void cap_source_stop(struct cap_source *src);
 /* Call fn(ctx) every interval_us of wall-clock time while reading (from the

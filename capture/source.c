@@ -345,7 +345,8 @@ static void wait_readable(pcap_t *p) {
  * read error (a truncated file: what was read is kept, a warning names the
  * file and the offset). */
 static int read_input(struct cap_source *src, pcap_t *p, uint32_t index,
-                      struct cap_decoder *dec, struct flow_table *ft, struct cap_stats *stats) {
+                      struct cap_decoder *dec, const struct cap_sink *sink,
+                      struct cap_stats *stats) {
   int dlt = pcap_datalink(p);
   uint64_t frame = 0;
   struct pcap_pkthdr *hdr;
@@ -355,7 +356,7 @@ static int read_input(struct cap_source *src, pcap_t *p, uint32_t index,
     int rc = pcap_next_ex(p, &hdr, &data);
     maybe_tick(src);
     if (rc == 0) { /* live, nothing to read: age flows by the clock, wait */
-      flow_table_expire(ft, wall_now());
+      sink->idle(sink->ctx, wall_now());
       wait_readable(p);
       continue;
     }
@@ -388,16 +389,31 @@ static int read_input(struct cap_source *src, pcap_t *p, uint32_t index,
     pkt.wire_len = hdr->len;
     pkt.cap_len = hdr->caplen;
     if (cap_decode(dec, dlt, data, hdr->caplen, &pkt) == 1)
-      flow_table_packet(ft, &pkt);
+      sink->packet(sink->ctx, &pkt);
   }
   src->reading = NULL;
   return 0;
 }
 
+static void table_packet(void *ctx, const struct cap_packet *pkt) {
+  flow_table_packet(ctx, pkt);
+}
+
+static void table_idle(void *ctx, cap_time_us now) {
+  flow_table_expire(ctx, now);
+}
+
 int cap_source_run(struct cap_source *src, struct cap_decoder *dec, struct flow_table *ft,
                    struct cap_stats *stats, unsigned *warnings, char *err, size_t errlen) {
+  struct cap_sink sink = {ft, table_packet, table_idle};
+  return cap_source_run_sink(src, dec, &sink, stats, warnings, err, errlen);
+}
+
+int cap_source_run_sink(struct cap_source *src, struct cap_decoder *dec,
+                        const struct cap_sink *sink, struct cap_stats *stats,
+                        unsigned *warnings, char *err, size_t errlen) {
   if (src->live) {
-    read_input(src, src->live_handle, 0, dec, ft, stats);
+    read_input(src, src->live_handle, 0, dec, sink, stats);
     struct pcap_stat ps;
     if (pcap_stats(src->live_handle, &ps) == 0) {
       stats->pcap_drops += ps.ps_drop;
@@ -414,7 +430,7 @@ int cap_source_run(struct cap_source *src, struct cap_decoder *dec, struct flow_
       pcap_close(p);
       return -1;
     }
-    if (read_input(src, p, (uint32_t)i, dec, ft, stats) < 0)
+    if (read_input(src, p, (uint32_t)i, dec, sink, stats) < 0)
       (*warnings)++;
     pcap_close(p);
   }
