@@ -73,6 +73,7 @@ struct ev_endpoint {
   uint16_t port;
   struct ev_fact *facts;  /* open-addressing table, nslots entries */
   size_t nslots, nfacts;
+  const struct ev_fact **sorted; /* cache: facts by key, NULL when stale */
 };
 
 struct ev_store;

@@ -1,9 +1,10 @@
 #!/bin/sh
-# tests/bench/run.sh - make bench: time tlsgrade against the libpcap read
-# floor on the deterministic benchmark capture (kept outside the repo).
-#   BENCH_MB   size of the capture (default 300)
+# tests/bench/run.sh - make bench: tlsgrade against the libpcap read floor
+# and its peers, on the deterministic benchmark capture (kept outside the
+# repo), warm page cache, median of RUNS runs.
+#   BENCH_MB   size of the capture (default 300; 1024 for the README table)
 #   BENCH_DIR  where it is generated (default /tmp/tlsgrade-bench)
-#   RUNS       runs per tool, median reported (default 3)
+#   RUNS       runs per tool (default 3)
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 mb=${BENCH_MB:-300}
@@ -20,32 +21,19 @@ fi
 cc -O2 -o "$dir/floor" "$top/tests/bench/floor.c" $(pkg-config --cflags --libs libpcap)
 cat "$pcap" >/dev/null # warm the page cache
 
-median() { # command...: prints the median wall time of $runs runs
-  for i in $(seq "$runs"); do
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
-    awk "BEGIN { print $e - $s }"
-  done | sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]}'
-}
-
-row() { # label command...
-  printf '%-44s %10s\n' "$1" "$(shift; median "$@")"
-}
-
-printf '%-44s %10s\n' "tool ($mb MB, median of $runs, warm cache)" "seconds"
-row "libpcap read floor (pcap_dispatch)" "$dir/floor" "$pcap"
-row "tlsgrade --format json (grading)" "$top/tlsgrade" --format json "$pcap"
-row "tlsgrade --format json --no-ndpi" "$top/tlsgrade" --format json --no-ndpi "$pcap"
-row "tlsgrade --handshakes" "$top/tlsgrade" --handshakes "$pcap"
-row "tlsgrade --flows" "$top/tlsgrade" --flows "$pcap"
-# Peers, when installed (make deps does not install them: apt-get install
-# ndpi-tools/libndpi-bin ssldump tshark).
+set -- "libpcap floor (pcap_dispatch)" "$dir/floor" "$pcap" \
+  ";;" "tlsgrade --format json" "$top/tlsgrade" --format json "$pcap" \
+  ";;" "tlsgrade --format json -j 2" "$top/tlsgrade" --format json -j 2 "$pcap" \
+  ";;" "tlsgrade --handshakes" "$top/tlsgrade" --handshakes "$pcap"
+# Peers, when installed (apt-get install libndpi-bin ssldump tshark).
 if command -v ndpiReader >/dev/null; then
-  row "ndpiReader -i FILE" ndpiReader -q -i "$pcap"
+  set -- "$@" ";;" "ndpiReader -i FILE" ndpiReader -q -i "$pcap"
 fi
 if command -v ssldump >/dev/null; then
-  row "ssldump -r FILE -n" ssldump -r "$pcap" -n
+  set -- "$@" ";;" "ssldump -r FILE -n" ssldump -r "$pcap" -n
 fi
 if command -v tshark >/dev/null && [ "${BENCH_TSHARK:-1}" = 1 ]; then
-  row "tshark (ServerHello fields)" tshark -r "$pcap" -Y tls.handshake.type==2 -T fields \
-    -e tls.handshake.ciphersuite -e tls.handshake.version
+  set -- "$@" ";;" "tshark -Y tls.handshake (fields)" tshark -r "$pcap" \
+    -Y "tls.handshake.type==2" -T fields -e tls.handshake.ciphersuite
 fi
+python3 "$top/tests/bench/table.py" "$pcap" "$runs" -- "$@"
