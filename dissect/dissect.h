@@ -223,7 +223,14 @@ struct tls_session {
   char ocsp_this_update[32];  /* "YYYY-MM-DD HH:MM:SS" UTC, "" unknown */
   char ocsp_next_update[32];
   bool cert_request;
+  struct tls_at cert_request_at;
+  struct tls_str cert_request_types;   /* ClientCertificateType list */
+  struct tls_u16s cert_request_sig_algs; /* TLS 1.2 */
+  size_t cert_request_ca_names;        /* distinguished names listed */
   bool new_session_ticket;
+  struct tls_at ticket_at;
+  uint32_t ticket_lifetime_hint;       /* RFC 5077 3.3, seconds */
+  size_t ticket_length;
   bool resumed;               /* abbreviated handshake / PSK accepted */
   bool ccs_seen[2];
   bool established;           /* both sides finished (encrypted data flowing) */

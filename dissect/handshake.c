@@ -308,6 +308,53 @@ static void certificate_status(struct tls_conn *c, struct rd body, const struct 
   OCSP_RESPONSE_free(r);
 }
 
+/* RFC 5246 7.4.4: certificate_types<1..2^8-1>, (TLS 1.2)
+ * supported_signature_algorithms<2..2^16-2>, certificate_authorities
+ * <0..2^16-1> of DistinguishedName<1..2^16-1>.  TLS 1.3's is encrypted. */
+static void certificate_request(struct tls_conn *c, struct rd body, const struct tls_at *at) {
+  struct tls_session *s = &c->s;
+  s->cert_request = true;
+  s->cert_request_at = *at;
+  if (is_tls13(s->version))
+    return;
+  struct rd types = rd_vec8(&body);
+  if (!types.err && types.n && (s->cert_request_types.p = malloc(types.n))) {
+    memcpy(s->cert_request_types.p, types.p, types.n);
+    s->cert_request_types.n = types.n;
+  }
+  if (s->version >= 0x0303 && s->version != 0xfeff) {
+    struct rd algs = rd_vec16(&body);
+    size_t n = algs.n / 2;
+    if (!algs.err && n && (s->cert_request_sig_algs.v = malloc(n * sizeof(uint16_t)))) {
+      for (size_t i = 0; i < n; i++)
+        s->cert_request_sig_algs.v[i] = rd_u16(&algs);
+      s->cert_request_sig_algs.n = n;
+    }
+  }
+  struct rd cas = rd_vec16(&body);
+  while (cas.n && !cas.err) {
+    rd_vec16(&cas);
+    if (!cas.err)
+      s->cert_request_ca_names++;
+  }
+  if (body.err || cas.err || body.n)
+    tls_set_malformed(c, "certificate_request: lengths do not add up", at);
+}
+
+/* RFC 5077 3.3: ticket_lifetime_hint u32, ticket<0..2^16-1>. */
+static void new_session_ticket(struct tls_conn *c, struct rd body, const struct tls_at *at) {
+  struct tls_session *s = &c->s;
+  s->new_session_ticket = true;
+  s->ticket_at = *at;
+  if (is_tls13(s->version))
+    return;
+  s->ticket_lifetime_hint = rd_u32(&body);
+  struct rd ticket = rd_vec16(&body);
+  s->ticket_length = ticket.n;
+  if (body.err || body.n)
+    tls_set_malformed(c, "new_session_ticket: lengths do not add up", at);
+}
+
 void tls_handshake_message(struct tls_conn *c, int dir, uint8_t type, struct rd body,
                            const struct tls_at *at) {
   struct tls_session *s = &c->s;
@@ -333,10 +380,12 @@ void tls_handshake_message(struct tls_conn *c, int dir, uint8_t type, struct rd 
       certificate_status(c, body, at);
     break;
   case HS_CERTIFICATE_REQUEST:
-    s->cert_request = true;
+    if (dir == FLOW_S2C && !s->cert_request)
+      certificate_request(c, body, at);
     break;
   case HS_NEW_SESSION_TICKET:
-    s->new_session_ticket = true;
+    if (dir == FLOW_S2C && !s->new_session_ticket)
+      new_session_ticket(c, body, at);
     break;
   default:
     break;
@@ -438,6 +487,8 @@ void tls_sslv2_message(struct tls_conn *c, int dir, struct rd body, const struct
 }
 
 void tls_session_clear(struct tls_session *s) {
+  free(s->cert_request_types.p);
+  free(s->cert_request_sig_algs.v);
   hello_client_clear(&s->ch);
   hello_client_clear(&s->ch2);
   hello_server_clear(&s->sh);

@@ -271,6 +271,23 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
     cJSON_AddItemToArray(chain, cert_json(&s->chain[i]));
   if (s->chain_len && conn->trust)
     add_trust(o, s, conn);
+  if (s->cert_request) {
+    cJSON *cr = cJSON_AddObjectToObject(o, "certificate_request");
+    cJSON_AddNumberToObject(cr, "frame", (double)s->cert_request_at.frame);
+    cJSON *types = cJSON_AddArrayToObject(cr, "cert_types");
+    for (size_t i = 0; i < s->cert_request_types.n; i++)
+      cJSON_AddItemToArray(types, cJSON_CreateNumber(s->cert_request_types.p[i]));
+    cJSON_AddItemToObject(cr, "sig_algs", u16_array(&s->cert_request_sig_algs));
+    cJSON_AddNumberToObject(cr, "ca_names", (double)s->cert_request_ca_names);
+  }
+  if (s->new_session_ticket) {
+    cJSON *nt = cJSON_AddObjectToObject(o, "session_ticket");
+    cJSON_AddNumberToObject(nt, "frame", (double)s->ticket_at.frame);
+    if (!(s->version == 0x0304 || s->version == 0xfefc)) {
+      cJSON_AddNumberToObject(nt, "lifetime_hint", s->ticket_lifetime_hint);
+      cJSON_AddNumberToObject(nt, "length", (double)s->ticket_length);
+    }
+  }
   if (s->client_chain_len)
     cJSON_AddNumberToObject(o, "client_certificates", (double)s->client_chain_len);
   cJSON_AddBoolToObject(o, "ocsp_stapled", s->ocsp_stapled);
