@@ -423,6 +423,8 @@ static cJSON *limits_json(const struct options *opt, const struct cap_stats *st,
 /* What tlsgrade keeps per flow (flow->user). */
 struct conn_state {
   struct tls_conn *tls;
+  struct http_conn *http; /* clear-text HTTP, when the client spoke it */
+  bool http_checked;
   bool accounted; /* its session is already in the evidence */
 };
 
@@ -454,8 +456,21 @@ static struct conn_state *conn_state_for(struct run *run, struct flow *f) {
 static void on_flow_data_tls(void *ctx, struct flow *f, int dir, const uint8_t *data, size_t len,
                              uint64_t gap_len, unsigned flags, uint32_t file_index,
                              uint64_t frame, cap_time_us ts) {
-  struct conn_state *cs = conn_state_for(ctx, f);
-  if (cs && tls_conn_data(cs->tls, dir, data, len, gap_len, flags, file_index, frame, ts))
+  struct run *run = ctx;
+  struct conn_state *cs = conn_state_for(run, f);
+  if (!cs)
+    return;
+  if (run->opt->mode == MODE_GRADE && !cs->http_checked && dir == FLOW_C2S && data && len) {
+    cs->http_checked = true;
+    if (f->l4_proto == 6 && http_looks_like_request(data, len))
+      cs->http = http_conn_new();
+  }
+  if (cs->http && data) {
+    struct tls_at at = {file_index, frame, ts};
+    http_conn_data(cs->http, dir, data, len, &at);
+  }
+  if (tls_conn_data(cs->tls, dir, data, len, gap_len, flags, file_index, frame, ts) &&
+      !cs->http)
     flow_set_skip(f, dir, true);
 }
 
@@ -492,6 +507,9 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
   }
   struct ev_conn conn = {bare, port, run->file_names, run->n_files, run->trust};
   ev_add_session(run->ev, s, &conn);
+  struct conn_state *cs = f->user;
+  if (cs && cs->http)
+    ev_add_http(run->ev, http_conn_facts(cs->http), &conn);
 }
 
 static void on_flow_end(void *ctx, struct flow *f, enum flow_end_reason why) {
@@ -507,6 +525,7 @@ static void on_flow_end(void *ctx, struct flow *f, enum flow_end_reason why) {
   if (!cs->accounted)
     session_done(run, f, tls_conn_session(cs->tls));
   tls_conn_free(cs->tls);
+  http_conn_free(cs->http);
   free(cs);
   f->user = NULL;
 }
@@ -535,13 +554,17 @@ static int write_report(const struct options *opt, FILE *out, const struct ev_st
                         const char *const *inputs, size_t n_inputs, cJSON *limits,
                         cJSON *stats) {
   ev_derive_facts((struct ev_store *)ev); /* derived facts are never saved */
-  size_t n = ev_count(ev);
-  struct grade_result *r = calloc(n ? n : 1, sizeof(*r));
+  struct grade_result *r = calloc(ev_count(ev) ? ev_count(ev) : 1, sizeof(*r));
   if (!r)
     return EXIT_RUNTIME;
-  for (size_t i = 0; i < n; i++) {
-    grade_endpoint(ev_endpoint_at(ev, i), &r[i]);
-    grade_periods(ev_endpoint_at(ev, i), &r[i]);
+  size_t n = 0;
+  for (size_t i = 0; i < ev_count(ev); i++) {
+    const struct ev_endpoint *ep = ev_endpoint_at(ev, i);
+    if (!ev_find(ep, "handshakes"))
+      continue; /* a plain-http endpoint: its facts went to its TLS ones */
+    grade_endpoint(ep, &r[n]);
+    grade_periods(ep, &r[n]);
+    n++;
   }
   qsort(r, n, sizeof(*r), compare_results);
   struct report_meta meta = {inputs, n_inputs, limits, stats};

@@ -343,4 +343,25 @@ bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
 /* Facts so far (complete after the flow ended). */
 const struct tls_session *tls_conn_session(const struct tls_conn *c);
 
+/* ------------------------------------------------------------------ */
+/* Clear-text HTTP (http.c, libhtp)                                    */
+
+/* What the first response of a plain-http flow said. */
+struct http_facts {
+  unsigned responses;
+  struct tls_at at;    /* where the first response completed */
+  int status;          /* its status code */
+  char host[256];      /* the request's host (raw: sanitise on output) */
+  char location[512];  /* Location header, "" none */
+  bool redirect_https; /* 3xx to https:// */
+};
+
+struct http_conn;
+bool http_looks_like_request(const uint8_t *p, size_t n);
+struct http_conn *http_conn_new(void);
+void http_conn_data(struct http_conn *h, int dir, const uint8_t *p, size_t n,
+                    const struct tls_at *at);
+const struct http_facts *http_conn_facts(const struct http_conn *h);
+void http_conn_free(struct http_conn *h);
+
 #endif

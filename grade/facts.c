@@ -439,10 +439,52 @@ void ev_add_session(struct ev_store *ev, const struct tls_session *s, const stru
     ev_note(ep, &at, "malformed:%s", s->malformed);
 }
 
+/* Clear-text HTTP: what a visitor of http://HOST got.  Kept on the HTTP
+ * endpoint (host, ip, port); the TLS endpoints of the same host and
+ * address learn it in ev_derive_facts. */
+void ev_add_http(struct ev_store *ev, const struct http_facts *h, const struct ev_conn *c) {
+  if (!h->responses || !h->host[0])
+    return;
+  bool replaced;
+  char *host = report_utf8((const uint8_t *)h->host, strlen(h->host), &replaced);
+  struct ev_endpoint *ep = host ? ev_endpoint_get(ev, host, c->server_ip, c->server_port) : NULL;
+  free(host);
+  if (!ep)
+    return;
+  const char *file = h->at.file_index < c->n_files ? c->files[h->at.file_index] : "";
+  struct ev_sample at = {(char *)file, h->at.frame, h->at.ts};
+  if (h->redirect_https)
+    ev_note(ep, &at, "http:redirect_https");
+  else
+    ev_note(ep, &at, "http:no_redirect:%d", h->status);
+}
+
+/* The TLS endpoints of a host learn what its plain-http endpoint said. */
+static void derive_http(struct ev_store *ev) {
+  for (size_t i = 0; i < ev_count(ev); i++) {
+    const struct ev_endpoint *web = ev_endpoint_at(ev, i);
+    const struct ev_fact *redirect = ev_find(web, "http:redirect_https");
+    const struct ev_fact *plain = ev_find_prefix(web, "http:no_redirect:");
+    if (!redirect && !plain)
+      continue;
+    for (size_t j = 0; j < ev_count(ev); j++) {
+      struct ev_endpoint *ep = (struct ev_endpoint *)ev_endpoint_at(ev, j);
+      if (ep == web || strcmp(ep->host, web->host) != 0 || strcmp(ep->ip, web->ip) != 0 ||
+          !ev_find(ep, "handshakes"))
+        continue;
+      if (plain)
+        ev_note(ep, &plain->sample, "derived:http_plain");
+      if (redirect)
+        ev_note(ep, &redirect->sample, "derived:http_redirect");
+    }
+  }
+}
+
 /* DROWN (reference 2): a key that any endpoint uses for SSLv2 breaks every
  * endpoint using it.  Cross-endpoint, so derived after all evidence is in;
  * "derived:" facts are not saved (ev_save skips them). */
 void ev_derive_facts(struct ev_store *ev) {
+  derive_http(ev);
   for (size_t i = 0; i < ev_count(ev); i++) {
     const struct ev_endpoint *v2 = ev_endpoint_at(ev, i);
     size_t n;
@@ -461,3 +503,4 @@ void ev_derive_facts(struct ev_store *ev) {
     free(facts);
   }
 }
+

@@ -125,6 +125,9 @@ struct ev_conn {
   const struct x509_store *trust; /* NULL: trust not decided */
 };
 void ev_add_session(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c);
+/* What the first response of a clear-text HTTP flow said (host from the
+ * request). */
+void ev_add_http(struct ev_store *ev, const struct http_facts *h, const struct ev_conn *c);
 /* Facts that need every endpoint (DROWN: the same key speaking SSLv2
  * elsewhere); call once all evidence is in, before grading. */
 void ev_derive_facts(struct ev_store *ev);
