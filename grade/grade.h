@@ -176,6 +176,7 @@ struct grade_result {
    * graded alone (facts seen in both periods count in both). */
   bool changed;
   cap_time_us changed_at;
+  const char *change_reason;
   char before[4], after[4];
 };
 

@@ -90,7 +90,7 @@ static cJSON *server_json(const struct grade_result *r) {
     cap_time_str(r->changed_at, when, sizeof(when));
     cJSON *ch = cJSON_AddObjectToObject(o, "configuration_change");
     cJSON_AddStringToObject(ch, "at", when);
-    cJSON_AddStringToObject(ch, "reason", "the server's certificate was replaced");
+    cJSON_AddStringToObject(ch, "reason", r->change_reason);
     cJSON_AddStringToObject(ch, "grade_before", r->before);
     cJSON_AddStringToObject(ch, "grade_after", r->after);
   }

@@ -119,9 +119,8 @@ static void server_detail(FILE *out, const struct grade_result *r, const struct 
   if (r->changed) {
     char when[CAP_TIME_STRLEN];
     cap_time_str(r->changed_at, when, sizeof(when));
-    fprintf(out, "   configuration changed at %s (certificate replaced): grade %s before, "
-                 "%s after\n",
-            when, r->before, r->after);
+    fprintf(out, "   configuration changed at %s (%s): grade %s before, %s after\n", when,
+            r->change_reason, r->before, r->after);
   }
   if (!r->graded) {
     fprintf(out, "   not graded: %s\n", r->no_grade_reason);

@@ -190,24 +190,36 @@ void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out) {
   letters(out);
 }
 
-/* A certificate replaced during the capture (one leaf last seen before
- * another was first seen) marks a configuration change; 0 when none. */
-static cap_time_us change_point(const struct ev_endpoint *ep) {
+/* A configuration change: a certificate replaced (one leaf last seen before
+ * another was first seen), or a version negotiated and later refused to a
+ * client offering it at best (refused:V:... after version:V).  0: none. */
+static cap_time_us change_point(const struct ev_endpoint *ep, const char **why) {
   size_t n;
   const struct ev_fact **facts = ev_sorted_facts(ep, &n);
   cap_time_us at = 0;
-  for (size_t i = 0; facts && i < n; i++)
-    for (size_t j = 0; j < n; j++)
-      if (strncmp(facts[i]->key, "cert:leaf:", 10) == 0 &&
-          strncmp(facts[j]->key, "cert:leaf:", 10) == 0 &&
-          facts[i]->last_ts < facts[j]->first_ts && (!at || facts[j]->first_ts < at))
-        at = facts[j]->first_ts;
+  for (size_t i = 0; facts && i < n; i++) {
+    for (size_t j = 0; j < n; j++) {
+      const struct ev_fact *a = facts[i], *b = facts[j];
+      bool cert = strncmp(a->key, "cert:leaf:", 10) == 0 && strncmp(b->key, "cert:leaf:", 10) == 0;
+      bool version = false;
+      if (strncmp(a->key, "version:", 8) == 0 && strncmp(b->key, "refused:", 8) == 0) {
+        size_t k = strlen(a->key + 8);
+        version = strncmp(b->key + 8, a->key + 8, k) == 0 && b->key[8 + k] == ':';
+      }
+      if ((cert || version) && a->last_ts < b->first_ts && (!at || b->first_ts < at)) {
+        at = b->first_ts;
+        *why = cert ? "the server's certificate was replaced"
+                    : "a version it negotiated before was refused afterwards";
+      }
+    }
+  }
   free(facts);
   return at;
 }
 
 void grade_periods(const struct ev_endpoint *ep, struct grade_result *out) {
-  cap_time_us at = change_point(ep);
+  const char *why = NULL;
+  cap_time_us at = change_point(ep, &why);
   if (!at || !out->graded)
     return;
   struct grade_result part;
@@ -221,4 +233,5 @@ void grade_periods(const struct ev_endpoint *ep, struct grade_result *out) {
   }
   out->changed = true;
   out->changed_at = at;
+  out->change_reason = why;
 }

@@ -957,6 +957,27 @@ static void server_preference(void) {
   ev_store_free(ev);
 }
 
+/* Bad input (issue: conflicting evidence): SSL 3.0 negotiated, then an
+ * SSL 3.0-only client refused an hour later: two periods, each graded. */
+static void version_disabled_during_capture(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  base(ep);
+  const cap_time_us sec = 1000000;
+  struct ev_sample early = {"x.pcap", 10, T0 + 10 * sec}, late = {"x.pcap", 90, T0 + 3600 * sec};
+  ev_note(ep, &early, "version:SSLv3");
+  ev_note(ep, &early, "cbc:SSLv3");
+  ev_note(ep, &late, "refused:SSLv3:protocol_version");
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  grade_periods(ep, &r);
+  CHECK(r.changed);
+  CHECK_EQ_U(r.changed_at, T0 + 3600 * sec);
+  CHECK_STR(r.before, "C"); /* POODLE: SSL 3.0 with CBC (section 2) */
+  CHECK_STR(r.letter, "C"); /* over the whole capture the weakest counts */
+  ev_store_free(ev);
+}
+
 static void merge_commutes(void) {
   struct ev_store *a = ev_store_new(), *b = ev_store_new();
   struct ev_endpoint *ea = new_ep(a), *eb = new_ep(b);
@@ -1163,6 +1184,7 @@ int main(void) {
   RUN(no_server_hello_not_graded);
   RUN(merge_commutes);
   RUN(server_preference);
+  RUN(version_disabled_during_capture);
   RUN(json_round_trip);
   RUN(json_refused);
   return harness_done();
