@@ -38,7 +38,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all test run deps bench install clean format check-deps valgrind
+.PHONY: all test run deps bench install clean format check-deps valgrind fuzz
 
 all: check-deps $(BIN)
 
@@ -106,6 +106,10 @@ install: all
 
 format:
 	clang-format -i tlsgrade.c capture/*.[ch] dissect/*.[ch] grade/*.[ch] tests/unit/*.[ch]
+
+# libFuzzer targets (tests/fuzz/): FUZZ_SECONDS per target, default 60.
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
 clean:
 	rm -rf build tlsgrade

@@ -201,16 +201,43 @@ static bool udp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t le
   return false;
 }
 
+/* A guessed flow whose "server" speaks first with a client's hello swaps
+ * roles.  Over TCP the first 6 bytes decide, however thinly they arrive (a
+ * record header may come alone); until then both directions only hold lead
+ * bytes (tcp_data), so their states swap whole. */
+static void decide_roles(struct tls_conn *c, int dir, const uint8_t *data, size_t len) {
+  const struct tls_dir *d = &c->dir[dir];
+  uint8_t first[sizeof(d->lead)];
+  const uint8_t *p = data;
+  size_t n = len;
+  if (!c->udp && d->lead_have + len < sizeof(first))
+    return;
+  c->first_seen = true;
+  if (!c->udp && d->lead_have) {
+    memcpy(first, d->lead, d->lead_have);
+    memcpy(first + d->lead_have, data, sizeof(first) - d->lead_have);
+    p = first;
+    n = sizeof(first);
+  }
+  if (!c->roles_guessed || dir != FLOW_S2C || !client_speaks(c, p, n))
+    return;
+  c->s.roles_swapped = true;
+  struct tls_dir held = c->dir[FLOW_C2S];
+  c->dir[FLOW_C2S] = c->dir[FLOW_S2C];
+  c->dir[FLOW_S2C] = held;
+  bool gap = c->s.gap[FLOW_C2S];
+  c->s.gap[FLOW_C2S] = c->s.gap[FLOW_S2C];
+  c->s.gap[FLOW_S2C] = gap;
+}
+
 bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
                    uint64_t gap_len, unsigned flags, uint32_t file_index, uint64_t frame,
                    cap_time_us ts) {
   if (dir != FLOW_C2S && dir != FLOW_S2C)
     return true;
   struct tls_at at = {file_index, frame, ts};
-  if (!c->first_seen && data && len) {
-    c->first_seen = true;
-    c->s.roles_swapped = c->roles_guessed && dir == FLOW_S2C && client_speaks(c, data, len);
-  }
+  if (!c->first_seen && data && len)
+    decide_roles(c, dir, data, len);
   if (c->s.roles_swapped)
     dir = !dir;
   if ((flags & TCP_DATA_GAP) || gap_len)

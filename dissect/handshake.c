@@ -318,8 +318,9 @@ static void certificate_request(struct tls_conn *c, struct rd body, const struct
   if (is_tls13(s->version))
     return;
   struct rd types = rd_vec8(&body);
-  if (!types.err && types.n && (s->cert_request_types.p = malloc(types.n))) {
+  if (!types.err && types.n && (s->cert_request_types.p = malloc(types.n + 1))) {
     memcpy(s->cert_request_types.p, types.p, types.n);
+    s->cert_request_types.p[types.n] = '\0'; /* struct tls_str's promise */
     s->cert_request_types.n = types.n;
   }
   if (s->version >= 0x0303 && s->version != 0xfeff) {

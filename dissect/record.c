@@ -58,7 +58,8 @@ static void release_idle(uint8_t **buf, size_t *cap, size_t used) {
 void tls_handshake_stream(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
                           const struct tls_at *at) {
   struct tls_dir *d = &c->dir[dir];
-  if (d->hs_overflow)
+  /* An empty record adds nothing (and d->hs may be NULL: no arithmetic on it). */
+  if (d->hs_overflow || n == 0)
     return;
   if (!reserve(&d->hs, &d->hs_cap, d->hs_len + n)) {
     tls_set_malformed(c, "handshake: out of memory", at);
