@@ -32,6 +32,7 @@ struct worker {
   struct slot slots[RING_SLOTS];
   size_t head, tail; /* head: next to fill; tail: next to take */
   bool closing;
+  bool consumer_waiting, producer_waiting; /* signal only a thread that sleeps */
 };
 
 /* Owns its workers and their queues. */
@@ -93,23 +94,32 @@ static bool copy_packet(struct slot *s, const struct cap_packet *pkt) {
   return true;
 }
 
+/* Take every queued slot at once, process them without the lock, give
+ * them back in one go: one lock round and at most one wake-up per batch. */
 static void *worker_main(void *arg) {
   struct worker *w = arg;
   pthread_mutex_lock(&w->lock);
   for (;;) {
-    while (w->head == w->tail && !w->closing)
+    while (w->head == w->tail && !w->closing) {
+      w->consumer_waiting = true;
       pthread_cond_wait(&w->not_empty, &w->lock);
+      w->consumer_waiting = false;
+    }
     if (w->head == w->tail && w->closing)
       break;
-    struct slot *s = &w->slots[w->tail % RING_SLOTS];
+    size_t from = w->tail, to = w->head;
     pthread_mutex_unlock(&w->lock);
-    if (s->expire_only)
-      flow_table_expire(w->ft, s->now);
-    else
-      flow_table_packet(w->ft, &s->pkt);
+    for (size_t i = from; i < to; i++) {
+      struct slot *s = &w->slots[i % RING_SLOTS];
+      if (s->expire_only)
+        flow_table_expire(w->ft, s->now);
+      else
+        flow_table_packet(w->ft, &s->pkt);
+    }
     pthread_mutex_lock(&w->lock);
-    w->tail++;
-    pthread_cond_signal(&w->not_full);
+    w->tail = to;
+    if (w->producer_waiting)
+      pthread_cond_signal(&w->not_full);
   }
   pthread_mutex_unlock(&w->lock);
   return NULL;
@@ -143,14 +153,18 @@ struct cap_dispatch *cap_dispatch_new(struct flow_table **tables, size_t n) {
 /* Wait for room in w's ring; returns the slot to fill (lock held). */
 static struct slot *reserve_slot(struct worker *w) {
   pthread_mutex_lock(&w->lock);
-  while (w->head - w->tail >= RING_SLOTS)
+  while (w->head - w->tail >= RING_SLOTS) {
+    w->producer_waiting = true;
     pthread_cond_wait(&w->not_full, &w->lock);
+    w->producer_waiting = false;
+  }
   return &w->slots[w->head % RING_SLOTS];
 }
 
 static void publish(struct worker *w) {
   w->head++;
-  pthread_cond_signal(&w->not_empty);
+  if (w->consumer_waiting)
+    pthread_cond_signal(&w->not_empty);
   pthread_mutex_unlock(&w->lock);
 }
 
