@@ -161,6 +161,7 @@ struct tls_cert {
   char sha256[65];
   char spki_sha256[65];       /* SHA-256 of the SubjectPublicKeyInfo: the key */
   bool is_ca, self_signed, must_staple, has_sct_list;
+  bool rsa_exponent_one;      /* RSA key with e = 1: no encryption at all */
   char **policies;            /* policy OIDs, owned */
   size_t n_policies;
 };

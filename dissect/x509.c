@@ -20,6 +20,7 @@
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
@@ -315,6 +316,10 @@ static void read_key(X509 *x509, struct tls_cert *cert) {
    * 256; Ed448 is 456 in both. */
   if (cert->key_type == TLS_KEY_ED25519)
     cert->key_bits = 253;
+  BIGNUM *e = NULL;
+  if (cert->key_type == TLS_KEY_RSA && EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e))
+    cert->rsa_exponent_one = BN_is_one(e);
+  BN_free(e);
   if (cert->key_type == TLS_KEY_EC &&
       !EVP_PKEY_get_group_name(key, cert->key_curve, sizeof cert->key_curve, NULL))
     snprintf(cert->key_curve, sizeof cert->key_curve, "explicit");

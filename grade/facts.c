@@ -27,6 +27,7 @@
  *   kx:dh:BITS  kx:dh_group:NAME  kx:ecdh:GROUP:BITS  kx:rsa_export:BITS
  *   cert:leaf:SHA256  cert_key:TYPE:BITS  cert_sig:sha1  cert_sig:md5  cert:ev
  *   cert:key:SPKI  sslv2:key:SPKI  the leaf's public key (SHA-256 of its SPKI)
+ *   cert:rsa_e1               the leaf's RSA exponent is 1
  *   derived:drown             (at grading time) this key also speaks SSLv2
  *                             somewhere in the evidence; never saved
  *   trust:ok  trust:untrusted:REASON  trust:expired  trust:not_yet_valid
@@ -334,6 +335,8 @@ static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struc
                                        "other"};
   ev_note(ep, &cat, "cert_key:%s:%d", types[leaf->key_type < 8 ? leaf->key_type : 0],
           leaf->key_bits);
+  if (leaf->rsa_exponent_one)
+    ev_note(ep, &cat, "cert:rsa_e1");
   if (leaf->spki_sha256[0])
     ev_note(ep, &cat, s->version == 0x0002 ? "sslv2:key:%s" : "cert:key:%s", leaf->spki_sha256);
   for (size_t i = 0; i < s->chain_len; i++) {

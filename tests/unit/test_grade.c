@@ -32,13 +32,8 @@
  * Section 5 cases not expressible with the fact keys (skipped):
  *   3  HSTS max-age=0: no HSTS fact exists (HTTP is not decoded; "hsts"
  *      has no keys at all).
- *   34 RSA exponent 1: no fact carries the public exponent (cert_key holds
- *      type and bits only).
- *   37 Ticketbleed: no fact records session_id lengths or their echo
- *      (check "ticketbleed" has no keys).
- *   39 DROWN through another IP with the same RSA key: facts are per
- *      endpoint and no fact links SPKIs across endpoints (check "drown" has
- *      no keys).
+ *   (34 RSA exponent 1, 37 Ticketbleed and 39 DROWN through another IP
+ *   have facts now: cert:rsa_e1, ticketbleed:echo, sslv2:key/cert:key.)
  */
 #include "grade/grade.h"
 #include "harness.h"
@@ -978,6 +973,47 @@ static void version_disabled_during_capture(void) {
   ev_store_free(ev);
 }
 
+/* Case 34: RSA exponent 1 -> F. */
+static void case34_rsa_e1(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  base_with_cert(ep, FACTS("cert:rsa_e1", "trust:ok", "hostname:match"));
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  expect("case 34", &r, "F", 100, 90, 90, 93, FAILS("rsa_e1"));
+  ev_store_free(ev);
+}
+
+/* Case 37: ticket resumption, client session_id AA, server echoes 32 bytes
+ * starting AA -> F (ticketbleed). */
+static void case37_ticketbleed(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  base_with_cert(ep, FACTS("trust:ok", "hostname:match"));
+  NOTE(ep, "ticketbleed:echo");
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  expect("case 37", &r, "F", 100, 90, 90, 93, FAILS("ticketbleed"));
+  ev_store_free(ev);
+}
+
+/* Case 39: SSLv2 seen on another IP with the same RSA public key -> F
+ * (DROWN), derived across endpoints once all evidence is in. */
+static void case39_drown_elsewhere(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  base_with_cert(ep, FACTS("trust:ok", "hostname:match", "cert:key:ab12"));
+  struct ev_endpoint *old = ev_endpoint_get(ev, "-", "198.51.100.7", 443);
+  NOTE(old, "handshakes", "server_hello", "version:SSLv2", "sslv2:key:ab12");
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  CHECK_STR(r.letter, "A"); /* not yet derived */
+  ev_derive_facts(ev);
+  grade_endpoint(ep, &r);
+  expect("case 39", &r, "F", 100, 90, 90, 93, FAILS("drown"));
+  ev_store_free(ev);
+}
+
 static void merge_commutes(void) {
   struct ev_store *a = ev_store_new(), *b = ev_store_new();
   struct ev_endpoint *ea = new_ep(a), *eb = new_ep(b);
@@ -1184,6 +1220,9 @@ int main(void) {
   RUN(no_server_hello_not_graded);
   RUN(merge_commutes);
   RUN(server_preference);
+  RUN(case34_rsa_e1);
+  RUN(case37_ticketbleed);
+  RUN(case39_drown_elsewhere);
   RUN(version_disabled_during_capture);
   RUN(json_round_trip);
   RUN(json_refused);
