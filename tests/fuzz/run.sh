@@ -23,7 +23,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-pcap tls_stream handshake quic x509}
+targets=${FUZZ_TARGETS:-pcap tls_stream handshake quic x509 evidence}
 timeout=${FUZZ_TIMEOUT:-2}
 cc=${CC_FUZZ:-clang}
 out=${FUZZ_OUT:-build/fuzz}
@@ -44,12 +44,12 @@ build() {
   # A header change rebuilds every object (struct layouts must agree); the
   # stamp is taken before compiling, so edits made meanwhile count next time.
   stamp=$out/obj/.stamp
-  if [ ! -f "$stamp" ] || [ -n "$(find capture dissect -name '*.h' -newer "$stamp" | head -n 1)" ]; then
+  if [ ! -f "$stamp" ] || [ -n "$(find capture dissect grade -name '*.h' -newer "$stamp" | head -n 1)" ]; then
     rm -f "$out"/obj/*.o
   fi
   touch "$stamp.new"
   objs=""
-  for src in capture/*.c dissect/*.c; do
+  for src in capture/*.c dissect/*.c grade/*.c; do
     obj=$out/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')
     objs="$objs $obj"
     if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
@@ -82,6 +82,7 @@ max_len() {
   pcap) echo 262144 ;;
   tls_stream) echo 131072 ;;
   handshake | quic) echo 65536 ;;
+  evidence) echo 262144 ;;
   *) echo 16384 ;;
   esac
 }

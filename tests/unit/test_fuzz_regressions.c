@@ -10,6 +10,7 @@
  * naming the file printed before it, or as a leak at exit under SAN=1.
  * Run from the repository root (the files are found relative to it).
  */
+#include "tests/fuzz/fuzz_evidence.c"
 #include "tests/fuzz/fuzz_handshake.c"
 #include "tests/fuzz/fuzz_pcap.c"
 #include "tests/fuzz/fuzz_quic.c"
@@ -107,11 +108,16 @@ static void test_x509(void) {
   CHECK(replay("x509", fuzz_x509_one) >= 3);
 }
 
+static void test_evidence(void) {
+  CHECK(replay("evidence", fuzz_evidence_one) >= 3);
+}
+
 /* The empty input and one byte, through every target. */
 static void test_tiny_inputs(void) {
   static const uint8_t byte[1] = {0x16};
   int (*const targets[])(const uint8_t *, size_t) = {
-      fuzz_pcap_one, fuzz_tls_stream_one, fuzz_handshake_one, fuzz_quic_one, fuzz_x509_one};
+      fuzz_pcap_one,  fuzz_tls_stream_one, fuzz_handshake_one,
+      fuzz_quic_one,  fuzz_x509_one,       fuzz_evidence_one};
   for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
     CHECK_EQ_U(targets[i](byte, 0), 0);
     CHECK_EQ_U(targets[i](byte, 1), 0);
@@ -120,6 +126,7 @@ static void test_tiny_inputs(void) {
 
 int main(void) {
   RUN(test_pcap);
+  RUN(test_evidence);
   RUN(test_tls_stream);
   RUN(test_handshake);
   RUN(test_quic);
