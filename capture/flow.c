@@ -231,9 +231,11 @@ static void ndpi_feed(struct flow_table *ft, struct flow *flow, const struct cap
   bool detected = p.app_protocol != NDPI_PROTOCOL_UNKNOWN ||
                   p.master_protocol != NDPI_PROTOCOL_UNKNOWN;
   if (detected) {
+    /* The label is all we use (--flows, STARTTLS): nDPI's extra dissection
+     * (certificates, JA3) repeats what dissect/ does and cost a third of a
+     * TLS flow's time, so stop at the first answer. */
     ndpi_protocol2name(ft->ndpi, p, flow->app, sizeof(flow->app));
-    if (!ndpi_extra_dissection_possible(ft->ndpi, flow->ndpi))
-      ndpi_finish(ft, flow, false);
+    ndpi_finish(ft, flow, false);
   }
   if (flow->ndpi && flow->ndpi_packets >= ft->lim.ndpi_max_packets)
     ndpi_finish(ft, flow, !detected);
