@@ -15,7 +15,6 @@
  * for its cert_subject_cn / cert_san columns.
  */
 #include "dissect/dissect.h"
-#include "dissect/dissect.h"
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -27,6 +26,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -513,6 +513,44 @@ static void store_error(char *reason, size_t reason_len, const char *what, const
            detail ? detail : "unknown error");
 }
 
+/* True when dir holds OpenSSL's hashed links (NNNNNNNN.0). */
+static bool has_hashed_links(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d)
+    return false;
+  bool found = false;
+  for (struct dirent *e; !found && (e = readdir(d)) != NULL;) {
+    size_t n = strlen(e->d_name);
+    found = n >= 10 && e->d_name[8] == '.' && strspn(e->d_name, "0123456789abcdef") == 8;
+  }
+  closedir(d);
+  return found;
+}
+
+/* The system store, read lazily.  X509_STORE_set_default_paths parses the
+ * whole bundle file up front (about 150 PEM certificates, 0.2 billion
+ * instructions: most of a small capture's run), while the hashed directory
+ * beside it is searched one CA at a time when a chain needs one.  Debian's
+ * update-ca-certificates fills both from the same list.  A user who names a
+ * bundle with SSL_CERT_FILE (other than the default one), or a system
+ * without hashed links, gets the eager default. */
+static bool same_file(const char *a, const char *b) {
+  char ra[PATH_MAX], rb[PATH_MAX];
+  return realpath(a, ra) && realpath(b, rb) && strcmp(ra, rb) == 0;
+}
+
+static bool load_default_lazily(X509_STORE *store) {
+  const char *file = getenv(X509_get_default_cert_file_env());
+  if (file && !same_file(file, X509_get_default_cert_file()))
+    return false;
+  const char *dir = getenv(X509_get_default_cert_dir_env());
+  if (!dir)
+    dir = X509_get_default_cert_dir();
+  if (!dir || strchr(dir, ':') || !has_hashed_links(dir))
+    return false;
+  return X509_STORE_load_path(store, dir) == 1;
+}
+
 struct x509_store *x509_store_open(const struct x509_trust_opts *opts, char *reason,
                                    size_t reason_len) {
   struct x509_store *wrap = calloc(1, sizeof *wrap);
@@ -525,7 +563,7 @@ struct x509_store *x509_store_open(const struct x509_trust_opts *opts, char *rea
   const char *path = opts ? opts->ca_path : NULL;
   bool ok = true;
   ERR_set_mark();
-  if (!file && !path) {
+  if (!file && !path && !load_default_lazily(wrap->store)) {
     if (!(ok = X509_STORE_set_default_paths(wrap->store)))
       store_error(reason, reason_len, "the system trust store", NULL);
   }
