@@ -263,13 +263,24 @@ void x509_cert_parse(struct tls_cert *cert);
 /* Free everything the cert owns (der included) and zero it. */
 void x509_cert_clear(struct tls_cert *cert);
 
-/* Certificates already read, by SHA-256 (x509_cache.c): one per thread;
+/* Certificates (and OCSP staples) already read (x509_cache.c): one per thread;
  * bounded to max_entries. */
 struct x509_cache;
 struct x509_cache *x509_cache_new(size_t max_entries);
 void x509_cache_free(struct x509_cache *cache);
 /* x509_cert_parse through the cache (cache may be NULL). */
 void x509_cert_parse_cached(struct x509_cache *cache, struct tls_cert *cert);
+/* What a stapled OCSP response said (see struct tls_session). */
+struct tls_ocsp_facts {
+  int cert_status, response_status;
+  char this_update[32], next_update[32];
+};
+/* A server staples the same response for hours: remember the last few.
+ * get is false when this DER was not seen (or cache is NULL). */
+bool x509_cache_ocsp_get(struct x509_cache *cache, const uint8_t *der, size_t len,
+                         struct tls_ocsp_facts *out);
+void x509_cache_ocsp_put(struct x509_cache *cache, const uint8_t *der, size_t len,
+                         const struct tls_ocsp_facts *facts);
 
 struct x509_trust_opts {
   const char *ca_file; /* NULL: system default bundle */

@@ -275,6 +275,31 @@ static void asn1_time_text(const ASN1_TIME *t, char *out, size_t n) {
              tm.tm_sec % 100);
 }
 
+/* Decoding an OCSP response through libcrypto 3 costs about half a million
+ * instructions; certificate_status goes through the cache's memo. */
+static void ocsp_read(const uint8_t *p, size_t n, struct tls_ocsp_facts *f) {
+  memset(f, 0, sizeof *f);
+  f->cert_status = -1;
+  f->response_status = -1;
+  const unsigned char *der = p;
+  OCSP_RESPONSE *r = d2i_OCSP_RESPONSE(NULL, &der, (long)n);
+  if (!r)
+    return;
+  OCSP_BASICRESP *basic = NULL;
+  f->response_status = OCSP_response_status(r);
+  if (f->response_status == OCSP_RESPONSE_STATUS_SUCCESSFUL &&
+      (basic = OCSP_response_get1_basic(r)) != NULL && OCSP_resp_count(basic) > 0) {
+    OCSP_SINGLERESP *single = OCSP_resp_get0(basic, 0);
+    int reason;
+    ASN1_GENERALIZEDTIME *this_update = NULL, *next_update = NULL;
+    f->cert_status = OCSP_single_get0_status(single, &reason, NULL, &this_update, &next_update);
+    asn1_time_text(this_update, f->this_update, sizeof f->this_update);
+    asn1_time_text(next_update, f->next_update, sizeof f->next_update);
+  }
+  OCSP_BASICRESP_free(basic);
+  OCSP_RESPONSE_free(r);
+}
+
 /* RFC 6066 8: status_type ocsp(1), OCSPResponse<1..2^24-1>. */
 static void certificate_status(struct tls_conn *c, struct rd body, const struct tls_at *at) {
   struct tls_session *s = &c->s;
@@ -286,26 +311,15 @@ static void certificate_status(struct tls_conn *c, struct rd body, const struct 
   }
   s->ocsp_stapled = true;
   s->ocsp_at = *at;
-  s->ocsp_cert_status = -1;
-  s->ocsp_response_status = -1;
-  const unsigned char *der = resp.p;
-  OCSP_RESPONSE *r = d2i_OCSP_RESPONSE(NULL, &der, (long)resp.n);
-  if (!r)
-    return;
-  OCSP_BASICRESP *basic = NULL;
-  s->ocsp_response_status = OCSP_response_status(r);
-  if (s->ocsp_response_status == OCSP_RESPONSE_STATUS_SUCCESSFUL &&
-      (basic = OCSP_response_get1_basic(r)) != NULL && OCSP_resp_count(basic) > 0) {
-    OCSP_SINGLERESP *single = OCSP_resp_get0(basic, 0);
-    int reason;
-    ASN1_GENERALIZEDTIME *this_update = NULL, *next_update = NULL;
-    s->ocsp_cert_status =
-        OCSP_single_get0_status(single, &reason, NULL, &this_update, &next_update);
-    asn1_time_text(this_update, s->ocsp_this_update, sizeof(s->ocsp_this_update));
-    asn1_time_text(next_update, s->ocsp_next_update, sizeof(s->ocsp_next_update));
+  struct tls_ocsp_facts f;
+  if (!x509_cache_ocsp_get(c->cert_cache, resp.p, resp.n, &f)) {
+    ocsp_read(resp.p, resp.n, &f);
+    x509_cache_ocsp_put(c->cert_cache, resp.p, resp.n, &f);
   }
-  OCSP_BASICRESP_free(basic);
-  OCSP_RESPONSE_free(r);
+  s->ocsp_cert_status = f.cert_status;
+  s->ocsp_response_status = f.response_status;
+  snprintf(s->ocsp_this_update, sizeof s->ocsp_this_update, "%s", f.this_update);
+  snprintf(s->ocsp_next_update, sizeof s->ocsp_next_update, "%s", f.next_update);
 }
 
 /* RFC 5246 7.4.4: certificate_types<1..2^8-1>, (TLS 1.2)

@@ -1,5 +1,5 @@
 /*
- * dissect/x509_cache.c - certificates already read, by SHA-256.
+ * dissect/x509_cache.c - certificates already read.
  *
  * Decoding a certificate through libcrypto 3 costs tens of microseconds
  * (its public-key decoders dominate); a server shows the same chain on every
@@ -10,14 +10,21 @@
  */
 #include "dissect/dissect.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
+enum { OCSP_MEMO = 8 };
+
 /* Owns its entries. */
 struct x509_cache {
-  struct tls_cert *slots; /* open addressing on the first bytes of sha256 */
+  struct tls_cert *slots; /* open addressing on der_key() */
   size_t nslots, count;
+  struct {
+    uint8_t *der;
+    size_t len;
+    struct tls_ocsp_facts facts;
+  } ocsp[OCSP_MEMO]; /* replaced round robin */
+  size_t ocsp_next;
 };
 
 struct x509_cache *x509_cache_new(size_t max_entries) {
@@ -39,6 +46,8 @@ void x509_cache_free(struct x509_cache *c) {
     return;
   for (size_t i = 0; i < c->nslots; i++)
     x509_cert_clear(&c->slots[i]);
+  for (size_t i = 0; i < OCSP_MEMO; i++)
+    free(c->ocsp[i].der);
   free(c->slots);
   free(c);
 }
@@ -84,53 +93,44 @@ static bool copy_facts(struct tls_cert *dst, const struct tls_cert *src) {
   return ok;
 }
 
-static void sha256_hex(const uint8_t *p, size_t n, char out[65]) {
-  unsigned char d[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  out[0] = '\0';
-  if (EVP_Digest(p, n, d, &len, EVP_sha256(), NULL) != 1 || len != 32)
-    return;
-  for (unsigned i = 0; i < len; i++) {
-    out[2 * i] = "0123456789abcdef"[d[i] >> 4];
-    out[2 * i + 1] = "0123456789abcdef"[d[i] & 15];
-  }
-  out[64] = '\0';
+/* Where to look for a certificate: a hash of its length and of its first
+ * and last 32 bytes (the tail is the signature, unique to each certificate).
+ * Cheap next to the SHA-256 of the whole DER, which the first read of a
+ * certificate computes and the cache then hands out; the full DER is
+ * compared before an entry is used. */
+static uint64_t der_key(const uint8_t *p, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ull ^ n;
+  size_t head = n < 32 ? n : 32;
+  for (size_t i = 0; i < head; i++)
+    h = (h ^ p[i]) * 0x100000001b3ull;
+  for (size_t i = n - head; i < n; i++)
+    h = (h ^ p[i]) * 0x100000001b3ull;
+  return h ^ (h >> 29);
 }
 
-static size_t slot_of(const struct x509_cache *c, const char sha[65]) {
-  size_t h = strtoull((char[17]){sha[0], sha[1], sha[2], sha[3], sha[4], sha[5], sha[6], sha[7],
-                                 sha[8], sha[9], sha[10], sha[11], sha[12], sha[13], sha[14],
-                                 sha[15], 0},
-                      NULL, 16);
-  size_t j = h & (c->nslots - 1);
-  while (c->slots[j].der && strcmp(c->slots[j].sha256, sha) != 0)
-    j = (j + 1) & (c->nslots - 1);
-  return j;
+static bool same_der(const struct tls_cert *a, const uint8_t *der, size_t len) {
+  return a->der_len == len && memcmp(a->der, der, len) == 0;
 }
 
 void x509_cert_parse_cached(struct x509_cache *c, struct tls_cert *cert) {
-  char sha[65];
-  if (!c) {
+  if (!c || !cert->der_len) {
     x509_cert_parse(cert);
     return;
   }
-  sha256_hex(cert->der, cert->der_len, sha);
-  if (!sha[0]) {
-    x509_cert_parse(cert);
-    return;
-  }
-  struct tls_cert *hit = &c->slots[slot_of(c, sha)];
-  if (hit->der && hit->der_len == cert->der_len &&
-      memcmp(hit->der, cert->der, cert->der_len) == 0) {
+  size_t j = (size_t)der_key(cert->der, cert->der_len) & (c->nslots - 1);
+  while (c->slots[j].der && !same_der(&c->slots[j], cert->der, cert->der_len))
+    j = (j + 1) & (c->nslots - 1);
+  struct tls_cert *hit = &c->slots[j];
+  if (hit->der) {
     if (!copy_facts(cert, hit))
       x509_cert_parse(cert); /* out of memory in the copy: read it afresh */
     return;
   }
   x509_cert_parse(cert);
-  if (hit->der || c->count * 2 >= c->nslots)
-    return; /* full (or a different certificate with the same prefix) */
+  if (c->count * 2 >= c->nslots)
+    return; /* full: still read, just not remembered */
   struct tls_cert keep = {0};
-  keep.der = malloc(cert->der_len ? cert->der_len : 1);
+  keep.der = malloc(cert->der_len);
   if (!keep.der)
     return;
   memcpy(keep.der, cert->der, cert->der_len);
@@ -141,4 +141,28 @@ void x509_cert_parse_cached(struct x509_cache *c, struct tls_cert *cert) {
   }
   *hit = keep;
   c->count++;
+}
+
+bool x509_cache_ocsp_get(struct x509_cache *c, const uint8_t *der, size_t len,
+                         struct tls_ocsp_facts *out) {
+  for (size_t i = 0; c && len && i < OCSP_MEMO; i++) {
+    if (c->ocsp[i].der && c->ocsp[i].len == len && memcmp(c->ocsp[i].der, der, len) == 0) {
+      *out = c->ocsp[i].facts;
+      return true;
+    }
+  }
+  return false;
+}
+
+void x509_cache_ocsp_put(struct x509_cache *c, const uint8_t *der, size_t len,
+                         const struct tls_ocsp_facts *facts) {
+  uint8_t *copy = c && len ? malloc(len) : NULL;
+  if (!copy)
+    return;
+  memcpy(copy, der, len);
+  size_t i = c->ocsp_next++ % OCSP_MEMO;
+  free(c->ocsp[i].der);
+  c->ocsp[i].der = copy;
+  c->ocsp[i].len = len;
+  c->ocsp[i].facts = *facts;
 }
