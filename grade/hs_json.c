@@ -9,6 +9,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Integers as raw JSON text.  cJSON keeps every number as a double and
+ * prints it with "%1.15g" followed by sscanf to check the round trip: that
+ * was most of a --handshakes run's time (hellos carry dozens of numbers).
+ * Every number written here is an integer well inside 2^53, so the text is
+ * the one cJSON would print. */
+static cJSON *int_item(long long v) {
+  char buf[24], *p = buf + sizeof buf;
+  unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+  *--p = '\0';
+  do
+    *--p = (char)('0' + u % 10);
+  while (u /= 10);
+  if (v < 0)
+    *--p = '-';
+  return cJSON_CreateRaw(p);
+}
+
+static void add_int(cJSON *o, const char *key, long long v) {
+  cJSON_AddItemToObject(o, key, int_item(v));
+}
+
 static void add_hex(cJSON *o, const char *key, uint32_t v, int width) {
   char buf[16];
   snprintf(buf, sizeof(buf), "0x%0*x", width, v);
@@ -23,7 +44,7 @@ static void add_time(cJSON *o, const char *key, cap_time_us ts) {
 
 static void add_frame(cJSON *frames, const char *key, const struct tls_at *at) {
   if (at->frame)
-    cJSON_AddNumberToObject(frames, key, (double)at->frame);
+    add_int(frames, key, at->frame);
 }
 
 static const char *version_name(uint16_t v, char buf[8]) {
@@ -37,7 +58,7 @@ static const char *version_name(uint16_t v, char buf[8]) {
 static cJSON *u16_array(const struct tls_u16s *list) {
   cJSON *a = cJSON_CreateArray();
   for (size_t i = 0; i < list->n; i++)
-    cJSON_AddItemToArray(a, cJSON_CreateNumber(list->v[i]));
+    cJSON_AddItemToArray(a, int_item(list->v[i]));
   return a;
 }
 
@@ -64,7 +85,7 @@ static void add_cipher(cJSON *o, const struct tls_session *s) {
     snprintf(buf, sizeof(buf), s->version == 0x0002 ? "0x%06x" : "0x%04x", s->sh.cipher);
     cJSON_AddStringToObject(o, "cipher", buf);
   }
-  cJSON_AddNumberToObject(o, "cipher_id", s->sh.cipher);
+  add_int(o, "cipher_id", s->sh.cipher);
 }
 
 static void add_group(cJSON *o, const struct tls_session *s) {
@@ -76,15 +97,15 @@ static void add_group(cJSON *o, const struct tls_session *s) {
     cJSON_AddStringToObject(o, "group", name);
   else
     add_hex(o, "group", group, 4);
-  cJSON_AddNumberToObject(o, "group_id", group);
+  add_int(o, "group_id", group);
 }
 
 static cJSON *cert_json(const struct tls_cert *c) {
   cJSON *o = cJSON_CreateObject();
-  cJSON_AddNumberToObject(o, "frame", (double)c->at.frame);
+  add_int(o, "frame", c->at.frame);
   if (!c->parsed) {
     cJSON_AddStringToObject(o, "error", c->parse_error ? c->parse_error : "not decoded");
-    cJSON_AddNumberToObject(o, "der_length", (double)c->der_len);
+    add_int(o, "der_length", c->der_len);
     if (c->sha256[0])
       cJSON_AddStringToObject(o, "sha256", c->sha256);
     return o;
@@ -99,7 +120,7 @@ static cJSON *cert_json(const struct tls_cert *c) {
   report_add_wire_string(o, "subject_cn", (const uint8_t *)scn, strlen(scn));
   report_add_wire_string(o, "issuer_cn", (const uint8_t *)icn, strlen(icn));
   cJSON_AddStringToObject(o, "key_type", key_types[c->key_type < 8 ? c->key_type : 0]);
-  cJSON_AddNumberToObject(o, "key_bits", c->key_bits);
+  add_int(o, "key_bits", c->key_bits);
   if (c->key_curve[0])
     cJSON_AddStringToObject(o, "key_curve", c->key_curve);
   cJSON_AddStringToObject(o, "sig_alg", c->sig_alg);
@@ -130,12 +151,12 @@ static cJSON *alerts_json(const struct tls_session *s) {
     const struct tls_alert *al = &s->alerts[i];
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "from", al->dir == FLOW_C2S ? "client" : "server");
-    cJSON_AddNumberToObject(o, "frame", (double)al->at.frame);
+    add_int(o, "frame", al->at.frame);
     cJSON_AddBoolToObject(o, "encrypted", al->encrypted);
     if (!al->encrypted) {
       cJSON_AddStringToObject(o, "level", al->level == 2 ? "fatal" : al->level == 1 ? "warning"
                                                                                      : "unknown");
-      cJSON_AddNumberToObject(o, "desc", al->desc);
+      add_int(o, "desc", al->desc);
       const char *name = tls_alert_name(al->desc);
       if (name)
         cJSON_AddStringToObject(o, "desc_name", name);
@@ -151,12 +172,12 @@ static cJSON *heartbeats_json(const struct tls_session *s) {
     const struct tls_heartbeat *h = &s->heartbeats[i];
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "from", h->dir == FLOW_C2S ? "client" : "server");
-    cJSON_AddNumberToObject(o, "frame", (double)h->at.frame);
+    add_int(o, "frame", h->at.frame);
     cJSON_AddBoolToObject(o, "encrypted", h->encrypted);
-    cJSON_AddNumberToObject(o, "record_length", (double)h->record_length);
+    add_int(o, "record_length", h->record_length);
     if (!h->encrypted) {
       cJSON_AddStringToObject(o, "type", h->type == 1 ? "request" : "response");
-      cJSON_AddNumberToObject(o, "payload_length", h->payload_length);
+      add_int(o, "payload_length", h->payload_length);
     }
     cJSON_AddItemToArray(a, o);
   }
@@ -193,14 +214,14 @@ static void add_server_facts(cJSON *o, const struct tls_session *s) {
     cJSON_AddNullToObject(o, "alpn");
   add_group(o, s);
   if (s->kex.is_dh)
-    cJSON_AddNumberToObject(o, "dh_bits", s->kex.dh_bits);
+    add_int(o, "dh_bits", s->kex.dh_bits);
   if (s->kex.dh_group)
     cJSON_AddStringToObject(o, "dh_group", s->kex.dh_group);
   if (s->kex.is_rsa)
-    cJSON_AddNumberToObject(o, "rsa_kex_bits", s->kex.rsa_bits);
+    add_int(o, "rsa_kex_bits", s->kex.rsa_bits);
   if (s->kex.sig_scheme)
-    cJSON_AddNumberToObject(o, "kex_sig_scheme", s->kex.sig_scheme);
-  cJSON_AddNumberToObject(o, "compression", s->sh.compression);
+    add_int(o, "kex_sig_scheme", s->kex.sig_scheme);
+  add_int(o, "compression", s->sh.compression);
   cJSON_AddBoolToObject(o, "renegotiation_info", s->secure_reneg);
   cJSON_AddBoolToObject(o, "heartbeat", s->sh.heartbeat);
   if (s->sh.downgrade[0])
@@ -251,7 +272,7 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
   add_time(o, "ts", first->ts);
   const char *file = first->file_index < conn->n_files ? conn->files[first->file_index] : "";
   report_add_wire_string(o, "file", (const uint8_t *)file, strlen(file));
-  cJSON_AddNumberToObject(o, "frame", (double)first->frame);
+  add_int(o, "frame", first->frame);
   cJSON_AddStringToObject(o, "client", conn->client);
   cJSON_AddStringToObject(o, "server", conn->server);
   cJSON_AddStringToObject(o, "transport", s->transport ? s->transport : "tcp");
@@ -273,30 +294,30 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
     add_trust(o, s, conn);
   if (s->cert_request) {
     cJSON *cr = cJSON_AddObjectToObject(o, "certificate_request");
-    cJSON_AddNumberToObject(cr, "frame", (double)s->cert_request_at.frame);
+    add_int(cr, "frame", s->cert_request_at.frame);
     cJSON *types = cJSON_AddArrayToObject(cr, "cert_types");
     for (size_t i = 0; i < s->cert_request_types.n; i++)
-      cJSON_AddItemToArray(types, cJSON_CreateNumber(s->cert_request_types.p[i]));
+      cJSON_AddItemToArray(types, int_item(s->cert_request_types.p[i]));
     cJSON_AddItemToObject(cr, "sig_algs", u16_array(&s->cert_request_sig_algs));
-    cJSON_AddNumberToObject(cr, "ca_names", (double)s->cert_request_ca_names);
+    add_int(cr, "ca_names", s->cert_request_ca_names);
   }
   if (s->new_session_ticket) {
     cJSON *nt = cJSON_AddObjectToObject(o, "session_ticket");
-    cJSON_AddNumberToObject(nt, "frame", (double)s->ticket_at.frame);
+    add_int(nt, "frame", s->ticket_at.frame);
     if (!(s->version == 0x0304 || s->version == 0xfefc)) {
-      cJSON_AddNumberToObject(nt, "lifetime_hint", s->ticket_lifetime_hint);
-      cJSON_AddNumberToObject(nt, "length", (double)s->ticket_length);
+      add_int(nt, "lifetime_hint", s->ticket_lifetime_hint);
+      add_int(nt, "length", s->ticket_length);
     }
   }
   if (s->client_chain_len)
-    cJSON_AddNumberToObject(o, "client_certificates", (double)s->client_chain_len);
+    add_int(o, "client_certificates", s->client_chain_len);
   cJSON_AddBoolToObject(o, "ocsp_stapled", s->ocsp_stapled);
   if (s->ocsp_stapled) {
     static const char *const status[] = {"good", "revoked", "unknown"};
     int st = s->ocsp_cert_status;
     cJSON_AddStringToObject(o, "ocsp_status", st >= 0 && st <= 2 ? status[st] : "unparsed");
     if (s->ocsp_response_status >= 0)
-      cJSON_AddNumberToObject(o, "ocsp_response_status", s->ocsp_response_status);
+      add_int(o, "ocsp_response_status", s->ocsp_response_status);
     if (s->ocsp_this_update[0])
       cJSON_AddStringToObject(o, "ocsp_this_update", s->ocsp_this_update);
     if (s->ocsp_next_update[0])
@@ -305,7 +326,7 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
   if (s->n_heartbeats)
     cJSON_AddItemToObject(o, "heartbeats", heartbeats_json(s));
   if (s->renegotiations)
-    cJSON_AddNumberToObject(o, "renegotiations", s->renegotiations);
+    add_int(o, "renegotiations", s->renegotiations);
   cJSON *frames = cJSON_AddObjectToObject(o, "frames");
   add_frame(frames, "client_hello", &s->ch.at);
   add_frame(frames, "hello_retry_request", &s->hrr.at);
@@ -317,7 +338,7 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
     cJSON_AddTrueToObject(o, "gaps");
   if (s->malformed) {
     cJSON_AddStringToObject(o, "malformed", s->malformed);
-    cJSON_AddNumberToObject(o, "malformed_frame", (double)s->malformed_at.frame);
+    add_int(o, "malformed_frame", s->malformed_at.frame);
   }
   return o;
 }
