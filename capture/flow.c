@@ -27,7 +27,7 @@ void cap_limits_default(struct cap_limits *lim) {
   lim->frag_timeout = 30 * SECOND_US;
   lim->idle_timeout = 300 * SECOND_US;
   lim->close_timeout = 120 * SECOND_US;
-  lim->ndpi_max_packets = 24;
+  lim->ndpi_max_packets = 8;
 }
 
 struct flow_list {
@@ -212,11 +212,11 @@ static void ndpi_finish(struct flow_table *ft, struct flow *flow, bool give_up) 
 /* nDPI's per-flow state (over a kilobyte) is allocated at the first
  * payload: a SYN flood costs flow entries, not detection state. */
 static void ndpi_feed(struct flow_table *ft, struct flow *flow, const struct cap_packet *pkt) {
-  if (!ft->ndpi || flow->ndpi_done)
+  /* Bare ACKs teach nDPI nothing once the handshake is behind it (it never
+   * sees the SYNs: its state starts at the first payload). */
+  if (!ft->ndpi || flow->ndpi_done || pkt->payload_len == 0)
     return;
   if (!flow->ndpi) {
-    if (pkt->payload_len == 0)
-      return;
     flow->ndpi = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);
     if (!flow->ndpi) {
       flow->ndpi_done = true;
