@@ -1,6 +1,6 @@
 /*
  * dissect/hello.c - ClientHello, ServerHello, HelloRetryRequest and the
- * SSLv2 hellos; JA3 / JA3S / JA4 fingerprints of them.
+ * SSLv2 hellos (their fingerprints are in fingerprint.c).
  *
  * Every wire byte is read through struct rd (rd.h).  A fault in the fixed
  * part of a hello ends the parse; a fault inside one extension is recorded
@@ -11,7 +11,6 @@
  */
 #include "dissect/internal.h"
 
-#include <openssl/evp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,12 +55,6 @@ static const uint8_t downgrade_tls12[8] = {0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0
 static const uint8_t downgrade_tls11[8] = {0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00};
 
 enum dec { DEC_OK, DEC_BAD, DEC_NOMEM };
-
-/* RFC 8701: 0x?A?A with both bytes equal.  Own copy so that this file
- * does not depend on registry.c. */
-static bool grease(uint16_t v) {
-  return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
-}
 
 static void keep(const char **reason, const char *r) {
   if (!*reason)
@@ -389,83 +382,6 @@ static const char *ch_extensions(struct tls_client_hello *ch, struct rd *body, b
 }
 
 /* ------------------------------------------------------------------ */
-/* Fingerprints                                                        */
-
-static const char hex_digits[] = "0123456789abcdef";
-
-static EVP_MD_CTX *md_open(const EVP_MD *md) {
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  if (ctx && !EVP_DigestInit_ex(ctx, md, NULL)) {
-    EVP_MD_CTX_free(ctx);
-    return NULL;
-  }
-  return ctx;
-}
-
-/* Finish the digest into the hex of its first n_bytes (out: 2n+1 chars). */
-static bool md_close(EVP_MD_CTX *ctx, size_t n_bytes, char *out) {
-  uint8_t md[EVP_MAX_MD_SIZE];
-  unsigned md_len = 0;
-  bool ok = EVP_DigestFinal_ex(ctx, md, &md_len) && md_len >= n_bytes;
-  EVP_MD_CTX_free(ctx);
-  for (size_t i = 0; ok && i < n_bytes; i++) {
-    out[2 * i] = hex_digits[md[i] >> 4];
-    out[2 * i + 1] = hex_digits[md[i] & 15];
-  }
-  if (ok)
-    out[2 * n_bytes] = 0;
-  return ok;
-}
-
-static void md_text(EVP_MD_CTX *ctx, const char *fmt, unsigned v) {
-  char text[12];
-  int len = snprintf(text, sizeof text, fmt, v);
-  EVP_DigestUpdate(ctx, text, (size_t)len);
-}
-
-/* Feed a list as text: decimal joined by '-' (JA3) or 4-digit hex joined
- * by ',' (JA4); GREASE left out when asked. */
-static void md_list(EVP_MD_CTX *ctx, const uint16_t *v, size_t n, bool skip_grease, bool ja4_hex) {
-  bool first = true;
-  for (size_t i = 0; i < n; i++) {
-    if (skip_grease && grease(v[i]))
-      continue;
-    md_text(ctx, ja4_hex ? (first ? "%04x" : ",%04x") : (first ? "%u" : "-%u"), v[i]);
-    first = false;
-  }
-}
-
-/* JA3 (salesforce/ja3): MD5 of
- * "SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats",
- * GREASE (RFC 8701) left out of every list. */
-static void ja3_client(struct tls_client_hello *ch) {
-  EVP_MD_CTX *ctx = md_open(EVP_md5());
-  if (!ctx)
-    return;
-  md_text(ctx, "%u,", ch->legacy_version);
-  md_list(ctx, ch->ciphers.v, ch->ciphers.n, true, false);
-  EVP_DigestUpdate(ctx, ",", 1);
-  md_list(ctx, ch->extensions.v, ch->extensions.n, true, false);
-  EVP_DigestUpdate(ctx, ",", 1);
-  md_list(ctx, ch->groups.v, ch->groups.n, true, false);
-  EVP_DigestUpdate(ctx, ",", 1);
-  for (size_t i = 0; i < ch->ec_point_formats.n; i++)
-    md_text(ctx, i ? "-%u" : "%u", ch->ec_point_formats.p[i]);
-  md_close(ctx, 16, ch->ja3);
-}
-
-/* JA3S: MD5 of "SSLVersion,Cipher,Extensions" (extensions as sent). */
-static void ja3_server(struct tls_server_hello *sh) {
-  EVP_MD_CTX *ctx = md_open(EVP_md5());
-  if (!ctx)
-    return;
-  md_text(ctx, "%u,", sh->legacy_version);
-  md_text(ctx, "%u,", sh->cipher);
-  md_list(ctx, sh->extensions.v, sh->extensions.n, false, false);
-  md_close(ctx, 16, sh->ja3s);
-}
-
-/* ------------------------------------------------------------------ */
 /* ClientHello                                                         */
 
 static void scsv_flags(struct tls_client_hello *ch) {
@@ -535,7 +451,7 @@ const char *hello_parse_client(struct tls_client_hello *ch, struct rd body, bool
   if (complete && body.n)
     keep(&reason, "client_hello: trailing bytes");
   if (fixed_ok && complete)
-    ja3_client(ch);
+    hello_ja3(ch);
   return reason;
 }
 
@@ -682,7 +598,7 @@ const char *hello_parse_server(struct tls_server_hello *sh, struct rd body, bool
   if (sh->selected_version)
     sh->version = sh->selected_version;
   if (complete && !reason_fixed)
-    ja3_server(sh);
+    hello_ja3s(sh);
   return reason;
 }
 
@@ -817,122 +733,4 @@ void hello_server_clear(struct tls_server_hello *sh) {
   free(sh->extensions.v);
   free(sh->alpn.p);
   memset(sh, 0, sizeof *sh);
-}
-
-/* ------------------------------------------------------------------ */
-/* JA4 (FoxIO-LLC/ja4, technical_details/JA4.md)                       */
-
-static const struct {
-  uint16_t version;
-  char code[3];
-} ja4_versions[] = {
-    {0x0304, "13"}, {0x0303, "12"}, {0x0302, "11"}, {0x0301, "10"}, {0x0300, "s3"},
-    {0x0002, "s2"}, {0xfeff, "d1"}, {0xfefd, "d2"}, {0xfefc, "d3"},
-};
-
-static const char *ja4_version_code(uint16_t version) {
-  for (size_t i = 0; i < sizeof ja4_versions / sizeof ja4_versions[0]; i++)
-    if (ja4_versions[i].version == version)
-      return ja4_versions[i].code;
-  return "00";
-}
-
-/* Highest supported_versions entry without GREASE, else legacy_version.
- * DTLS numbers count downwards, so there the lowest is the highest. */
-static uint16_t ja4_version(const struct tls_client_hello *ch) {
-  uint16_t best = 0;
-  uint32_t best_rank = 0;
-  for (size_t i = 0; i < ch->versions.n; i++) {
-    uint16_t v = ch->versions.v[i];
-    uint32_t rank = v >= 0xfe00 ? 0x10000u + (0xffffu - v) : v;
-    if (!grease(v) && rank > best_rank) {
-      best = v;
-      best_rank = rank;
-    }
-  }
-  return best ? best : ch->legacy_version;
-}
-
-static bool alnum(uint8_t c) {
-  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-/* First and last character of the first ALPN value; its hex form's when
- * either byte is not alphanumeric; "00" without one. */
-static void ja4_alpn(const struct tls_client_hello *ch, char out[2]) {
-  out[0] = out[1] = '0';
-  if (ch->n_alpn == 0 || ch->alpn[0].n == 0)
-    return;
-  uint8_t first = ch->alpn[0].p[0], last = ch->alpn[0].p[ch->alpn[0].n - 1];
-  if (alnum(first) && alnum(last)) {
-    out[0] = (char)first;
-    out[1] = (char)last;
-  } else {
-    out[0] = hex_digits[first >> 4];
-    out[1] = hex_digits[last & 15];
-  }
-}
-
-static int cmp_u16(const void *a, const void *b) {
-  uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
-  return (x > y) - (x < y);
-}
-
-/* Non-GREASE values of v (minus SNI and ALPN when drop_sni_alpn), sorted. */
-static uint16_t *ja4_sorted(const struct tls_u16s *v, bool drop_sni_alpn, size_t *n_out) {
-  *n_out = 0;
-  uint16_t *out = malloc((v->n ? v->n : 1) * sizeof *out);
-  if (!out)
-    return NULL;
-  for (size_t i = 0; i < v->n; i++) {
-    uint16_t x = v->v[i];
-    if (grease(x) || (drop_sni_alpn && (x == EXT_SERVER_NAME || x == EXT_ALPN)))
-      continue;
-    out[(*n_out)++] = x;
-  }
-  qsort(out, *n_out, sizeof *out, cmp_u16);
-  return out;
-}
-
-/* First 12 hex digits of SHA-256 of the list (+ "_" + signature
- * algorithms when there are some), "000000000000" for an empty list. */
-static bool ja4_hash(const uint16_t *v, size_t n, const struct tls_u16s *sig_algs, char out[13]) {
-  memcpy(out, "000000000000", 13);
-  if (n == 0)
-    return true;
-  EVP_MD_CTX *ctx = md_open(EVP_sha256());
-  if (!ctx)
-    return false;
-  md_list(ctx, v, n, false, true);
-  size_t n_sig = 0;
-  for (size_t i = 0; sig_algs && i < sig_algs->n; i++)
-    n_sig += !grease(sig_algs->v[i]);
-  if (n_sig) {
-    EVP_DigestUpdate(ctx, "_", 1);
-    md_list(ctx, sig_algs->v, sig_algs->n, true, true);
-  }
-  return md_close(ctx, 6, out);
-}
-
-void hello_ja4(const struct tls_client_hello *ch, char transport, char out[40]) {
-  out[0] = 0;
-  size_t n_ciphers = 0, n_exts = 0, n_all_exts = 0;
-  bool sni = false;
-  for (size_t i = 0; i < ch->extensions.n; i++) {
-    n_all_exts += !grease(ch->extensions.v[i]);
-    sni |= ch->extensions.v[i] == EXT_SERVER_NAME;
-  }
-  uint16_t *ciphers = ja4_sorted(&ch->ciphers, false, &n_ciphers);
-  uint16_t *exts = ja4_sorted(&ch->extensions, true, &n_exts);
-  char cipher_hash[13], ext_hash[13], alpn[2];
-  bool ok = ciphers && exts && ja4_hash(ciphers, n_ciphers, NULL, cipher_hash) &&
-            ja4_hash(exts, n_exts, &ch->sig_algs, ext_hash);
-  free(ciphers);
-  free(exts);
-  if (!ok)
-    return;
-  ja4_alpn(ch, alpn);
-  snprintf(out, 40, "%c%s%c%02u%02u%c%c_%s_%s", transport, ja4_version_code(ja4_version(ch)),
-           sni ? 'd' : 'i', (unsigned)(n_ciphers > 99 ? 99 : n_ciphers),
-           (unsigned)(n_all_exts > 99 ? 99 : n_all_exts), alpn[0], alpn[1], cipher_hash, ext_hash);
 }

@@ -23,6 +23,9 @@ const char *hello_parse_sslv2_server(struct tls_server_hello *sh, struct rd body
                                      const uint8_t **cert, size_t *cert_len);
 void hello_client_clear(struct tls_client_hello *ch);
 void hello_server_clear(struct tls_server_hello *sh);
+/* fingerprint.c - JA3 into ch->ja3, JA3S into sh->ja3s. */
+void hello_ja3(struct tls_client_hello *ch);
+void hello_ja3s(struct tls_server_hello *sh);
 /* JA4 (FoxIO) of a ClientHello, transport 't' (TCP), 'q' (QUIC), 'd' (DTLS). */
 void hello_ja4(const struct tls_client_hello *ch, char transport, char out[40]);
 
