@@ -249,6 +249,8 @@ struct flow_table;
 struct flow_table *flow_table_new(const struct cap_limits *lim, struct cap_stats *stats,
                                   const struct cap_callbacks *cb, bool use_ndpi);
 void flow_table_free(struct flow_table *ft); /* ends remaining flows (FLOW_END_EOF) */
+/* End every remaining flow (FLOW_END_EOF) now, keeping the table. */
+void flow_table_end_all(struct flow_table *ft);
 /* Account one decoded packet: find/create its flow, classify, reassemble,
  * deliver; expire flows whose timeouts passed at packet time pkt->ts. */
 void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt);

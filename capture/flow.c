@@ -288,11 +288,15 @@ void flow_table_expire(struct flow_table *ft, cap_time_us now) {
   }
 }
 
+void flow_table_end_all(struct flow_table *ft) {
+  while (ft && ft->lru.head)
+    flow_end(ft, ft->lru.head, FLOW_END_EOF);
+}
+
 void flow_table_free(struct flow_table *ft) {
   if (!ft)
     return;
-  while (ft->lru.head)
-    flow_end(ft, ft->lru.head, FLOW_END_EOF);
+  flow_table_end_all(ft);
   if (ft->ndpi)
     ndpi_exit_detection_module(ft->ndpi);
   free(ft->buckets);
