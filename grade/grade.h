@@ -172,11 +172,12 @@ struct grade_result {
   struct check_result checks[GRADE_MAX_CHECKS];
   size_t n_checks, n_decided;
   const char *best_version, *worst_version;
-  /* The server changed its certificate during the capture: each period
-   * graded alone (facts seen in both periods count in both). */
+  /* The server changed its configuration during the capture (score.c
+   * change_point): each period graded alone (facts seen in both periods
+   * count in both). */
   bool changed;
   cap_time_us changed_at;
-  const char *change_reason;
+  char change_reason[96];
   char before[4], after[4];
 };
 

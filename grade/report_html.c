@@ -314,6 +314,19 @@ static void server_section(FILE *out, const struct grade_result *r, size_t index
   fputs(" &middot; floor ", out);
   put_badge(out, r->floor, false);
   fputs("</p>\n", out);
+  if (r->changed) {
+    char when[CAP_TIME_STRLEN];
+    cap_time_str(r->changed_at, when, sizeof when);
+    fputs("<p class=\"change\"><strong>Configuration changed</strong> at <time>", out);
+    report_html_puts(out, when);
+    fputs("</time> (", out);
+    report_html_puts(out, r->change_reason);
+    fputs("): grade ", out);
+    put_badge(out, r->before, false);
+    fputs(" before, ", out);
+    put_badge(out, r->after, false);
+    fputs(" after.</p>\n", out);
+  }
   if (!r->graded) {
     fputs("<p><strong>Not graded:</strong> ", out);
     report_html_puts(out, r->no_grade_reason ? r->no_grade_reason : "unknown reason");

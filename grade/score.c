@@ -190,26 +190,82 @@ void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out) {
   letters(out);
 }
 
+/* Facts that contradict each other when one stopped before the other began:
+ * the server's configuration changed in between.  A key matches a side
+ * when it starts with its prefix; `same` asks both remainders to be equal
+ * (the version), `refusal` asks b's to be a's and ":protocol_version"
+ * (refused:VERSION:ALERT), `none` asks a to be the prefix itself, `any`
+ * takes any two different keys. */
+enum tail { TAIL_ANY, TAIL_SAME, TAIL_REFUSAL, TAIL_NONE };
+static const struct conflict {
+  const char *a, *b;
+  enum tail tail;
+  const char *what; /* "an RC4 suite" (with its article), "certificate" */
+} CONFLICTS[] = {
+    {"cert:leaf:", "cert:leaf:", TAIL_ANY, "certificate"},
+    {"version:", "refused:", TAIL_REFUSAL, "a protocol version"},
+    {"rc4:TLS", "declined:rc4:TLS", TAIL_SAME, "an RC4 suite"},
+    {"rc4:SSL", "declined:rc4:SSL", TAIL_SAME, "an RC4 suite"},
+    {"block64:", "declined:block64:", TAIL_SAME, "a 64-bit block cipher suite"},
+    {"anon", "declined:anon:", TAIL_NONE, "an anonymous suite"},
+    {"export", "declined:weak:", TAIL_NONE, "an export suite"},
+    {"null_cipher", "declined:weak:", TAIL_NONE, "a NULL cipher suite"},
+    {"compression:deflate", "declined:compression", TAIL_NONE, "TLS compression"},
+};
+
+/* The remainder of key after prefix, or NULL when key does not start so. */
+static const char *after_prefix(const char *key, const char *prefix) {
+  size_t n = strlen(prefix);
+  return strncmp(key, prefix, n) == 0 ? key + n : NULL;
+}
+
+static bool conflicting(const struct conflict *c, const char *ka, const char *kb) {
+  const char *ra = after_prefix(ka, c->a), *rb = after_prefix(kb, c->b);
+  if (!ra || !rb)
+    return false;
+  switch (c->tail) {
+  case TAIL_SAME: return strcmp(ra, rb) == 0;
+  case TAIL_REFUSAL: {
+    /* Only a protocol_version alert says the version itself was refused; a
+     * handshake_failure may be about the suites the client offered. */
+    size_t k = strlen(ra);
+    return strncmp(rb, ra, k) == 0 && strcmp(rb + k, ":protocol_version") == 0;
+  }
+  case TAIL_NONE: return *ra == '\0';
+  case TAIL_ANY: return strcmp(ka, kb) != 0;
+  }
+  return false;
+}
+
 /* A configuration change: a certificate replaced (one leaf last seen before
- * another was first seen), or a version negotiated and later refused to a
- * client offering it at best (refused:V:... after version:V).  0: none. */
-static cap_time_us change_point(const struct ev_endpoint *ep, const char **why) {
+ * another was first seen), a version negotiated and later refused to a
+ * client offering it at best (or refused, then negotiated), a kind of
+ * suite or compression chosen and later declined to clients offering it
+ * (or the other way round).  The earliest such point; 0: none. */
+static cap_time_us change_point(const struct ev_endpoint *ep, char *why, size_t why_len) {
   size_t n;
   const struct ev_fact **facts = ev_sorted_facts(ep, &n);
   cap_time_us at = 0;
-  for (size_t i = 0; facts && i < n; i++) {
-    for (size_t j = 0; j < n; j++) {
-      const struct ev_fact *a = facts[i], *b = facts[j];
-      bool cert = strncmp(a->key, "cert:leaf:", 10) == 0 && strncmp(b->key, "cert:leaf:", 10) == 0;
-      bool version = false;
-      if (strncmp(a->key, "version:", 8) == 0 && strncmp(b->key, "refused:", 8) == 0) {
-        size_t k = strlen(a->key + 8);
-        version = strncmp(b->key + 8, a->key + 8, k) == 0 && b->key[8 + k] == ':';
-      }
-      if ((cert || version) && a->last_ts < b->first_ts && (!at || b->first_ts < at)) {
-        at = b->first_ts;
-        *why = cert ? "the server's certificate was replaced"
-                    : "a version it negotiated before was refused afterwards";
+  for (size_t c = 0; facts && c < sizeof CONFLICTS / sizeof CONFLICTS[0]; c++) {
+    const struct conflict *rule = &CONFLICTS[c];
+    for (size_t i = 0; i < n; i++) {
+      if (!after_prefix(facts[i]->key, rule->a))
+        continue;
+      for (size_t j = 0; j < n; j++) {
+        const struct ev_fact *a = facts[i], *b = facts[j];
+        if (!conflicting(rule, a->key, b->key))
+          continue;
+        /* a then b: a stopped; b then a: a started. */
+        bool stopped = a->last_ts < b->first_ts, started = b->last_ts < a->first_ts;
+        cap_time_us t = stopped ? b->first_ts : started ? a->first_ts : 0;
+        if (!t || (at && t >= at))
+          continue;
+        at = t;
+        if (rule->tail == TAIL_ANY)
+          snprintf(why, why_len, "the server's %s was replaced", rule->what);
+        else
+          snprintf(why, why_len, "%s it %s before was %s afterwards", rule->what,
+                   stopped ? "accepted" : "refused", stopped ? "refused" : "accepted");
       }
     }
   }
@@ -218,8 +274,8 @@ static cap_time_us change_point(const struct ev_endpoint *ep, const char **why) 
 }
 
 void grade_periods(const struct ev_endpoint *ep, struct grade_result *out) {
-  const char *why = NULL;
-  cap_time_us at = change_point(ep, &why);
+  char why[sizeof out->change_reason];
+  cap_time_us at = change_point(ep, why, sizeof why);
   if (!at || !out->graded)
     return;
   struct grade_result part;
@@ -233,5 +289,5 @@ void grade_periods(const struct ev_endpoint *ep, struct grade_result *out) {
   }
   out->changed = true;
   out->changed_at = at;
-  out->change_reason = why;
+  snprintf(out->change_reason, sizeof out->change_reason, "%s", why);
 }

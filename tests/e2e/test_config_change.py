@@ -1,18 +1,25 @@
 """A server that changes its configuration during the capture: both periods
 are reported with their own grade and the time of the change.
 
-Crafted capture: the same server (no SNI, 10.7.7.7:443) answers one client
-with an RSA-1024 certificate (key_weak: B) and, an hour later, another with
-an RSA-2048 one (A); both chains end at the samples' root CA."""
+Crafted captures, the same server (no SNI, 10.7.7.7:443) each time, chains
+ending at the samples' root CA:
+- it answers one client with an RSA-1024 certificate (key_weak: B) and, an
+  hour later, another with an RSA-2048 one (A);
+- it gives a client offering only ECDHE-RSA-RC4-SHA that suite under
+  TLS 1.2 (rc4_modern: C, grading-reference.md section 2), and an hour later
+  a client offering RC4 and AES-GCM gets AES-GCM (RC4 disabled: A);
+- it refuses a client offering at most TLS 1.0 with a protocol_version
+  alert, and an hour later gives such a client TLS 1.0 (tls10_11: B)."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 
 from oracle import TOP, Suite, run_tlsgrade
-from pcapgen import (Conversation, certificate, client_hello, server_hello, server_hello_done,
-                     write_pcap)
+from pcapgen import (Conversation, certificate, client_hello, record, server_hello,
+                     server_hello_done, write_pcap)
 
 TMP = tempfile.mkdtemp(prefix="tlsgrade-change-")
 CERTS = os.path.join(TOP, "samples", "certs")
@@ -24,13 +31,56 @@ def der(name):
                           check=True, capture_output=True).stdout
 
 
-def connection(cport, t0, leaf):
+def connection(cport, t0, leaf, offer=(0xc02f,), chosen=0xc02f, version=0x0303):
     conv = Conversation("10.7.7.100", cport, "10.7.7.7", 443, t0)
     conv.handshake()
-    conv.client_sends(client_hello(sni=None))
-    conv.server_sends(server_hello() + certificate([der(leaf), der("int.pem")]) +
-                      server_hello_done())
+    conv.client_sends(client_hello(sni=None, ciphers=offer, version=version))
+    conv.server_sends(server_hello(cipher=chosen, version=version) +
+                      certificate([der(leaf), der("int.pem")]) + server_hello_done())
     return conv.frames
+
+
+def refusal(cport, t0, version):
+    """A hello offering at most `version`, answered by alert 70 (RFC 5246 7.2)."""
+    conv = Conversation("10.7.7.100", cport, "10.7.7.7", 443, t0)
+    conv.handshake()
+    conv.client_sends(client_hello(sni=None, ciphers=(0xc013,), version=version))
+    conv.server_sends(record(0x15, b"\x02\x46", version))
+    return conv.frames
+
+
+def graded(t, name, frames):
+    pcap = os.path.join(TMP, name + ".pcap")
+    write_pcap(pcap, frames)
+    rc, out, err = run_tlsgrade(["--format", "json", "--ca-file",
+                                 os.path.join(CERTS, "root.pem"), pcap])
+    t.eq(rc, 0, name + ": exit status: " + err)
+    servers = json.loads(out)["servers"] if rc == 0 else []
+    t.eq(len(servers), 1, name + ": one server")
+    return servers[0] if servers else {}
+
+
+def rc4_disabled(t):
+    s = graded(t, "rc4", connection(50011, T0, "a.pem", offer=(0xc011,), chosen=0xc011) +
+               connection(50012, T0 + 3600, "a.pem", offer=(0xc011, 0xc02f), chosen=0xc02f))
+    change = s.get("configuration_change") or {}
+    t.eq(change.get("at"), "2026-01-15T01:00:00.005000Z", "RC4: when the first client was declined RC4")
+    t.eq(change.get("grade_before"), "C", "RC4 under TLS 1.2 caps at C (rc4_modern)")
+    t.eq(change.get("grade_after"), "A", "RC4 declined afterwards")
+    t.check("RC4" in change.get("reason", ""), "RC4: the reason names it: %r" % change.get("reason"))
+    t.eq(s.get("grade"), "C", "RC4: over the whole capture the weakest configuration counts")
+
+
+def tls10_enabled(t):
+    s = graded(t, "tls10", refusal(50021, T0, 0x0301) +
+               connection(50022, T0 + 3600, "a.pem", offer=(0xc013,), chosen=0xc013,
+                          version=0x0301))
+    change = s.get("configuration_change") or {}
+    t.eq(change.get("at"), "2026-01-15T01:00:00.005000Z", "TLS 1.0: when it was first accepted")
+    t.eq(change.get("grade_before"), "-", "TLS 1.0: before, only a refusal: no ServerHello, no grade")
+    t.eq(change.get("grade_after"), "B", "TLS 1.0 accepted: tls10_11 caps at B")
+    t.check("refused before was accepted" in change.get("reason", ""),
+            "TLS 1.0: the reason says it was turned on: %r" % change.get("reason"))
 
 
 def changed(t):
@@ -51,12 +101,20 @@ def changed(t):
     t.eq(s["grade"], "B", "over the whole capture the weakest configuration counts")
     rc, out, err = run_tlsgrade(["--no-color", "--ca-file", os.path.join(CERTS, "root.pem"), pcap])
     t.check("configuration changed at 2026-01-15T01:00:00.005000Z" in out, "text report says when")
+    rc, out, err = run_tlsgrade(["--format", "html", "--ca-file", os.path.join(CERTS, "root.pem"),
+                                 pcap])
+    t.check(re.search(r"Configuration changed</strong> at <time>2026-01-15T01:00:00\.005000Z</time>"
+                      r".*grade <span[^>]*>B</span> before, <span[^>]*>A</span> after", out)
+            is not None, "HTML report says when, and both grades")
 
 
 def main():
     t = Suite()
     t.run(changed)
-    shutil.rmtree(TMP, ignore_errors=True)
+    t.run(rc4_disabled)
+    t.run(tls10_enabled)
+    if not os.environ.get("KEEP"):
+        shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 
 
