@@ -458,7 +458,7 @@ static void on_flow_data_tls(void *ctx, struct flow *f, int dir, const uint8_t *
                              uint64_t frame, cap_time_us ts) {
   struct run *run = ctx;
   struct conn_state *cs = conn_state_for(run, f);
-  if (!cs)
+  if (!cs || !cs->tls) /* released when the flow closed: late packets add nothing */
     return;
   if (run->opt->mode == MODE_GRADE && !cs->http_checked && dir == FLOW_C2S && data && len) {
     cs->http_checked = true;
@@ -530,15 +530,26 @@ static void on_flow_end(void *ctx, struct flow *f, enum flow_end_reason why) {
   f->user = NULL;
 }
 
-/* A closed connection is graded at once (periodic reports see it); the
- * flow lingers only for late packets, which add nothing to grade. */
+/* A closed connection is graded (or printed) at once, so periodic reports
+ * see it, and its dissector state is released: the flow lingers for late
+ * packets (close timeout) that add nothing, and a capture spanning less
+ * than that timeout would otherwise keep every connection's state to the
+ * end.  Data still held behind a hole may yet be delivered by a
+ * retransmission: such a connection keeps its state until the flow ends. */
 static void on_flow_closing(void *ctx, struct flow *f) {
   struct run *run = ctx;
   struct conn_state *cs = f->user;
-  if (!cs || cs->accounted || run->opt->mode != MODE_GRADE)
+  if (!cs || cs->accounted || run->opt->mode == MODE_FLOWS ||
+      f->tcp[0].held_bytes || f->tcp[1].held_bytes)
     return;
   session_done(run, f, tls_conn_session(cs->tls));
   cs->accounted = true;
+  tls_conn_free(cs->tls);
+  http_conn_free(cs->http);
+  cs->tls = NULL;
+  cs->http = NULL;
+  flow_set_skip(f, FLOW_C2S, true);
+  flow_set_skip(f, FLOW_S2C, true);
 }
 
 /* ---- grading and reports ---- */
