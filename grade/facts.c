@@ -414,6 +414,30 @@ static void server_facts(struct ev_store *ev, struct ev_endpoint *ep,
   }
 }
 
+/* What this very offer (its JA3: version, suites, extensions, groups) was
+ * answered: the same offer answered differently later shows that the
+ * server's configuration changed (score.c).  Different offers prove
+ * nothing: a server preferring AES still gives RC4 to a client offering
+ * only RC4.  A resumption keeps the suite of its session, so it is left
+ * out. */
+static void answer_fact(struct ev_endpoint *ep, const struct tls_session *s, const char *file) {
+  if (!s->has_client_hello || !s->ch.ja3[0] || s->resumed)
+    return;
+  if (s->has_server_hello) {
+    struct ev_sample sat = {(char *)file, s->sh.at.frame, s->sh.at.ts};
+    ev_note(ep, &sat, "answer:%s:%s:0x%04x", s->ch.ja3, vname(s->version), s->sh.cipher);
+    return;
+  }
+  for (size_t i = 0; i < s->n_alerts; i++) {
+    const struct tls_alert *a = &s->alerts[i];
+    if (a->dir == FLOW_S2C && !a->encrypted && a->level == 2) {
+      struct ev_sample aat = {(char *)file, a->at.frame, a->at.ts};
+      ev_note(ep, &aat, "answer:%s:refused", s->ch.ja3);
+      return;
+    }
+  }
+}
+
 void ev_add_session(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c) {
   if (!s->is_tls || (!s->has_client_hello && !s->has_server_hello && !s->n_alerts))
     return;
@@ -438,6 +462,7 @@ void ev_add_session(struct ev_store *ev, const struct tls_session *s, const stru
   } else {
     refusal_facts(ep, s, &at);
   }
+  answer_fact(ep, s, file);
   if (s->malformed)
     ev_note(ep, &at, "malformed:%s", s->malformed);
 }

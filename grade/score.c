@@ -192,25 +192,19 @@ void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out) {
 
 /* Facts that contradict each other when one stopped before the other began:
  * the server's configuration changed in between.  A key matches a side
- * when it starts with its prefix; `same` asks both remainders to be equal
- * (the version), `refusal` asks b's to be a's and ":protocol_version"
- * (refused:VERSION:ALERT), `none` asks a to be the prefix itself, `any`
- * takes any two different keys. */
-enum tail { TAIL_ANY, TAIL_SAME, TAIL_REFUSAL, TAIL_NONE };
+ * when it starts with its prefix; then `refusal` asks b's remainder to be
+ * a's and ":protocol_version" (refused:VERSION:ALERT), `offer` asks both to
+ * answer the same offer (answer:JA3:...) differently, `any` takes any two
+ * different keys. */
+enum tail { TAIL_ANY, TAIL_REFUSAL, TAIL_OFFER };
 static const struct conflict {
   const char *a, *b;
   enum tail tail;
-  const char *what; /* "an RC4 suite" (with its article), "certificate" */
+  const char *what; /* with its article: "a protocol version" */
 } CONFLICTS[] = {
     {"cert:leaf:", "cert:leaf:", TAIL_ANY, "certificate"},
     {"version:", "refused:", TAIL_REFUSAL, "a protocol version"},
-    {"rc4:TLS", "declined:rc4:TLS", TAIL_SAME, "an RC4 suite"},
-    {"rc4:SSL", "declined:rc4:SSL", TAIL_SAME, "an RC4 suite"},
-    {"block64:", "declined:block64:", TAIL_SAME, "a 64-bit block cipher suite"},
-    {"anon", "declined:anon:", TAIL_NONE, "an anonymous suite"},
-    {"export", "declined:weak:", TAIL_NONE, "an export suite"},
-    {"null_cipher", "declined:weak:", TAIL_NONE, "a NULL cipher suite"},
-    {"compression:deflate", "declined:compression", TAIL_NONE, "TLS compression"},
+    {"answer:", "answer:", TAIL_OFFER, "the same client offer"},
 };
 
 /* The remainder of key after prefix, or NULL when key does not start so. */
@@ -224,14 +218,16 @@ static bool conflicting(const struct conflict *c, const char *ka, const char *kb
   if (!ra || !rb)
     return false;
   switch (c->tail) {
-  case TAIL_SAME: return strcmp(ra, rb) == 0;
+  case TAIL_OFFER: { /* "JA3:answer": 32 hex digits, then what was answered */
+    return strlen(ra) > 33 && strlen(rb) > 33 && strncmp(ra, rb, 33) == 0 &&
+           strcmp(ra + 33, rb + 33) != 0;
+  }
   case TAIL_REFUSAL: {
     /* Only a protocol_version alert says the version itself was refused; a
      * handshake_failure may be about the suites the client offered. */
     size_t k = strlen(ra);
     return strncmp(rb, ra, k) == 0 && strcmp(rb + k, ":protocol_version") == 0;
   }
-  case TAIL_NONE: return *ra == '\0';
   case TAIL_ANY: return strcmp(ka, kb) != 0;
   }
   return false;
@@ -239,9 +235,9 @@ static bool conflicting(const struct conflict *c, const char *ka, const char *kb
 
 /* A configuration change: a certificate replaced (one leaf last seen before
  * another was first seen), a version negotiated and later refused to a
- * client offering it at best (or refused, then negotiated), a kind of
- * suite or compression chosen and later declined to clients offering it
- * (or the other way round).  The earliest such point; 0: none. */
+ * client offering it at best (or refused, then negotiated), or the same
+ * client offer answered with another version or suite, or refused.  The
+ * earliest such point; 0: none. */
 static cap_time_us change_point(const struct ev_endpoint *ep, char *why, size_t why_len) {
   size_t n;
   const struct ev_fact **facts = ev_sorted_facts(ep, &n);
@@ -263,6 +259,8 @@ static cap_time_us change_point(const struct ev_endpoint *ep, char *why, size_t 
         at = t;
         if (rule->tail == TAIL_ANY)
           snprintf(why, why_len, "the server's %s was replaced", rule->what);
+        else if (rule->tail == TAIL_OFFER)
+          snprintf(why, why_len, "%s got a different answer afterwards", rule->what);
         else
           snprintf(why, why_len, "%s it %s before was %s afterwards", rule->what,
                    stopped ? "accepted" : "refused", stopped ? "refused" : "accepted");

@@ -470,6 +470,9 @@ def certificate(ders):
 MODERN12 = [0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8, 0xC009, 0xC013, 0xC00A, 0xC014,
             0x009C, 0x009D, 0x002F, 0x0035, 0x000A]
 BROWSER13 = [0x1301, 0x1302, 0x1303] + MODERN12[:10] + [0x009E, 0x0033, 0x0039] + MODERN12[10:]
+# Another browser: the same suites, 256-bit ones first.
+BROWSER13_256 = [0x1302, 0x1301, 0x1303, 0xC02C, 0xC030, 0xC02B, 0xC02F] + MODERN12[4:10] + \
+    [0x009E, 0x0033, 0x0039, 0x009D, 0x009C] + MODERN12[12:]
 OLD_TLS10 = [0xC014, 0xC013, 0x0039, 0x0033, 0x0035, 0x002F, 0x0005, 0x0004, 0x000A]
 SSL3_CLIENT = [0x0035, 0x002F, 0x0005, 0x0004, 0x000A, 0x0009]
 
@@ -480,9 +483,9 @@ def modern12_hello(rng, sni, suites=None, **kw):
                         groups=[X25519, SECP256R1, SECP384R1], ems=True, **kw)
 
 
-def browser_hello(rng, sni, **kw):
+def browser_hello(rng, sni, suites=BROWSER13, **kw):
     """A browser offering TLS 1.3 and 1.2 (supported_versions, key_share)."""
-    return client_hello(rng, TLS12, BROWSER13, sni, sigalgs=SIGALGS,
+    return client_hello(rng, TLS12, suites, sni, sigalgs=SIGALGS,
                         groups=[X25519, SECP256R1, SECP384R1], ems=True, ticket=b"",
                         alpn=True, status=True, tls13=True, **kw)
 
@@ -1066,20 +1069,24 @@ def demo(sc):
     charlie = Server("10.0.0.3", "console.charlie.example", ["charlie", "int"])
     delta = Server("10.0.0.4", "console.delta.example", ["delta", "int"], dh="dh1024",
                    export_key="export512")
+    # Two browsers with different suite orders (a server gives one offer
+    # one answer: the same offer answered twice differently would read as
+    # a configuration change).
     browsers = ["10.0.0.100", "10.0.0.101"]
     for i, c in enumerate(browsers):
+        suites = BROWSER13 if i != 1 else BROWSER13_256
         # (a) alpha: TLS 1.2 only, RSA key exchange for browsers offering
         #     ECDHE (and TLS 1.3); SHA-1 signed leaf and intermediate
-        sc.conn(c, alpha, hello=browser_hello(r, alpha.sni), version=TLS12,
+        sc.conn(c, alpha, hello=browser_hello(r, alpha.sni, suites), version=TLS12,
                 suite=0x009C if i != 1 else 0x009D)
         # (b) bravo: ECDHE-GCM under TLS 1.2 for browsers ...
-        sc.conn(c, bravo, hello=browser_hello(r, bravo.sni), version=TLS12,
+        sc.conn(c, bravo, hello=browser_hello(r, bravo.sni, suites), version=TLS12,
                 suite=0xC02F if i != 1 else 0xC030)
         # (c) charlie: EV certificate, ECDHE-GCM, TLS 1.2 only
-        sc.conn(c, charlie, hello=browser_hello(r, charlie.sni), version=TLS12,
+        sc.conn(c, charlie, hello=browser_hello(r, charlie.sni, suites), version=TLS12,
                 suite=0xC02F if i != 1 else 0xC030)
         # (d) delta: DHE with a 1024-bit group for browsers
-        sc.conn(c, delta, hello=browser_hello(r, delta.sni), version=TLS12, suite=0x009E)
+        sc.conn(c, delta, hello=browser_hello(r, delta.sni, suites), version=TLS12, suite=0x009E)
     # (b) ... and SSL 3.0 with AES-CBC for an old client
     sc.conn("10.0.0.103", bravo, hello=ssl3_hello(r, bravo.sni), version=SSL3, suite=0x002F)
     # (d) a browser's fallback retry at SSL 3.0 with TLS_FALLBACK_SCSV gets a

@@ -5,9 +5,13 @@ Crafted captures, the same server (no SNI, 10.7.7.7:443) each time, chains
 ending at the samples' root CA:
 - it answers one client with an RSA-1024 certificate (key_weak: B) and, an
   hour later, another with an RSA-2048 one (A);
-- it gives a client offering only ECDHE-RSA-RC4-SHA that suite under
-  TLS 1.2 (rc4_modern: C, grading-reference.md section 2), and an hour later
-  a client offering RC4 and AES-GCM gets AES-GCM (RC4 disabled: A);
+- a client offering ECDHE-RSA-RC4-SHA and ECDHE-RSA-AES128-GCM-SHA256 gets
+  RC4 under TLS 1.2, and an hour later the same offer gets AES-GCM (RC4
+  turned off).  Before: RC4 chosen although the client offered AES, the
+  reference's rc4_only inference (F); after: A; over the whole capture
+  RC4 with TLS 1.2 caps at C (rc4_modern, grading-reference.md section 2);
+- a server preferring AES-GCM that gives RC4 to a client offering only RC4
+  has not changed: different offers, no change reported;
 - it refuses a client offering at most TLS 1.0 with a protocol_version
   alert, and an hour later gives such a client TLS 1.0 (tls10_11: B)."""
 import json
@@ -61,14 +65,23 @@ def graded(t, name, frames):
 
 
 def rc4_disabled(t):
-    s = graded(t, "rc4", connection(50011, T0, "a.pem", offer=(0xc011,), chosen=0xc011) +
-               connection(50012, T0 + 3600, "a.pem", offer=(0xc011, 0xc02f), chosen=0xc02f))
+    both = (0xc011, 0xc02f)
+    s = graded(t, "rc4", connection(50011, T0, "a.pem", offer=both, chosen=0xc011) +
+               connection(50012, T0 + 3600, "a.pem", offer=both, chosen=0xc02f))
     change = s.get("configuration_change") or {}
-    t.eq(change.get("at"), "2026-01-15T01:00:00.005000Z", "RC4: when the first client was declined RC4")
-    t.eq(change.get("grade_before"), "C", "RC4 under TLS 1.2 caps at C (rc4_modern)")
-    t.eq(change.get("grade_after"), "A", "RC4 declined afterwards")
-    t.check("RC4" in change.get("reason", ""), "RC4: the reason names it: %r" % change.get("reason"))
-    t.eq(s.get("grade"), "C", "RC4: over the whole capture the weakest configuration counts")
+    t.eq(change.get("at"), "2026-01-15T01:00:00.005000Z", "RC4: when the same offer got AES-GCM")
+    t.eq(change.get("grade_before"), "F", "RC4 despite AES offered: rc4_only (F)")
+    t.eq(change.get("grade_after"), "A", "AES-GCM afterwards")
+    t.check("same client offer" in change.get("reason", ""),
+            "RC4: the reason says the same offer: %r" % change.get("reason"))
+    t.eq(s.get("grade"), "C", "RC4: over the whole capture RC4 with TLS 1.2 caps at C")
+
+
+def preference_is_no_change(t):
+    s = graded(t, "pref", connection(50031, T0, "a.pem", offer=(0xc011,), chosen=0xc011) +
+               connection(50032, T0 + 3600, "a.pem", offer=(0xc011, 0xc02f), chosen=0xc02f))
+    t.check("configuration_change" not in s,
+            "different offers answered differently: no change (%r)" % s.get("configuration_change"))
 
 
 def tls10_enabled(t):
@@ -112,6 +125,7 @@ def main():
     t = Suite()
     t.run(changed)
     t.run(rc4_disabled)
+    t.run(preference_is_no_change)
     t.run(tls10_enabled)
     if not os.environ.get("KEEP"):
         shutil.rmtree(TMP, ignore_errors=True)
