@@ -5,6 +5,8 @@
 #   BENCH_MB   size of the capture (default 300; 1024 for the README table)
 #   BENCH_DIR  where it is generated (default /tmp/tlsgrade-bench)
 #   RUNS       runs per tool (default 3)
+#   BENCH_TAP  0 skips the second workload (tap-like mix), the RSS-against-
+#              size table and the memory per open flow
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 mb=${BENCH_MB:-300}
@@ -37,3 +39,41 @@ if command -v tshark >/dev/null && [ "${BENCH_TSHARK:-1}" = 1 ]; then
     -Y "tls.handshake.type==2" -T fields -e tls.handshake.ciphersuite
 fi
 python3 "$top/tests/bench/table.py" "$pcap" "$runs" -- "$@"
+
+# The second workload: a tap-like mix (about 200 flows open at once, HTTP,
+# DNS, retransmissions), same size.  Skip with BENCH_TAP=0.
+[ "${BENCH_TAP:-1}" = 1 ] || exit 0
+tapgen=$top/../shared/bench/gen-bench.py
+tap() { # tap SIZE_MB -> path (generated once)
+  f=$dir/tap-$1.pcap
+  [ -s "$f" ] || python3 "$tapgen" --size-mb "$1" -o "$f" >/dev/null
+  echo "$f"
+}
+echo
+echo "bench: tap-like mix (../shared/bench/gen-bench.py)"
+tappcap=$(tap "$mb")
+cat "$tappcap" >/dev/null
+python3 "$top/tests/bench/table.py" "$tappcap" "$runs" -- \
+  "libpcap floor (pcap_dispatch)" "$dir/floor" "$tappcap" \
+  ";;" "tlsgrade --format json" "$top/tlsgrade" --format json "$tappcap" \
+  ";;" "tlsgrade --format json -j 2" "$top/tlsgrade" --format json -j 2 "$tappcap"
+
+# Peak RSS against capture size, for the same number of flows open at once.
+echo
+echo "bench: peak RSS of tlsgrade --format json against capture size (tap-like mix)"
+for size in 50 $([ "$mb" != 50 ] && echo "$mb"); do
+  f=$(tap "$size")
+  python3 - "$top/tlsgrade" "$f" <<'PY'
+import os, subprocess, sys
+proc = subprocess.Popen([sys.argv[1], "--format", "json", sys.argv[2]],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+print("%-40s %8.0f MB %8.0f MB peak RSS" % (os.path.basename(sys.argv[2]),
+      os.path.getsize(sys.argv[2]) / 1e6, usage.ru_maxrss / 1024.0))
+PY
+done
+
+# Bytes per concurrent flow, from two numbers of open flows.
+echo
+echo "bench: memory per open flow (tests/bench/flowmem.py)"
+python3 "$top/tests/bench/flowmem.py" "$top/tlsgrade"
