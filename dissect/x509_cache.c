@@ -14,11 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Owns its entries. */
+/* Owns its entries, borrows the weak-key lists. */
 struct x509_cache {
   struct tls_cert *slots; /* open addressing on the first bytes of sha256 */
   size_t nslots, count;
+  const struct x509_weak_keys *weak_keys;
 };
+
+void x509_cache_set_weak_keys(struct x509_cache *c, const struct x509_weak_keys *keys) {
+  if (c)
+    c->weak_keys = keys;
+}
 
 struct x509_cache *x509_cache_new(size_t max_entries) {
   struct x509_cache *c = calloc(1, sizeof(*c));
@@ -108,25 +114,31 @@ static size_t slot_of(const struct x509_cache *c, const char sha[65]) {
   return j;
 }
 
+/* Read the certificate and look its key up in the weak-key lists. */
+static void parse_fresh(const struct x509_cache *c, struct tls_cert *cert) {
+  x509_cert_parse(cert);
+  cert->weak_key = x509_weak_keys_lookup(c ? c->weak_keys : NULL, cert);
+}
+
 void x509_cert_parse_cached(struct x509_cache *c, struct tls_cert *cert) {
   char sha[65];
   if (!c) {
-    x509_cert_parse(cert);
+    parse_fresh(c, cert);
     return;
   }
   sha256_hex(cert->der, cert->der_len, sha);
   if (!sha[0]) {
-    x509_cert_parse(cert);
+    parse_fresh(c, cert);
     return;
   }
   struct tls_cert *hit = &c->slots[slot_of(c, sha)];
   if (hit->der && hit->der_len == cert->der_len &&
       memcmp(hit->der, cert->der, cert->der_len) == 0) {
     if (!copy_facts(cert, hit))
-      x509_cert_parse(cert); /* out of memory in the copy: read it afresh */
+      parse_fresh(c, cert); /* out of memory in the copy: read it afresh */
     return;
   }
-  x509_cert_parse(cert);
+  parse_fresh(c, cert);
   if (hit->der || c->count * 2 >= c->nslots)
     return; /* full (or a different certificate with the same prefix) */
   struct tls_cert keep = {0};
