@@ -50,6 +50,12 @@ static const struct check_def CHECKS[] = {
      "every key and DH group seen is at least 2048 bits (RSA-equivalent)",
      "no certificate key seen",
      "Use a 2048-bit (or larger) certificate key and DH group, or ECDHE only."},
+    {"debian_key", "no Debian weak key (CVE-2008-0166)", EFFECT_CAP, 'F', 99,
+     KEYS("cert:debian_weak"), KEYS("cert:debian_ok"), eval_debian_key, 0,
+     "the certificate's RSA key is one of Debian's predictable keys (CVE-2008-0166): anyone "
+     "can derive its private key",
+     "the RSA key is not on the weak-key list loaded for its size", "no certificate key seen",
+     "Replace the key and the certificate: Debian's weak keys (CVE-2008-0166) are public."},
     {"rsa_e1", "RSA public exponent is not 1", EFFECT_CAP, 'F', 99, KEYS("cert:rsa_e1"),
      KEYS("cert_key:rsa:"), NULL, 0, "the certificate's RSA exponent is 1: nothing is encrypted",
      "the RSA key's exponent is not 1", "no RSA certificate seen",

@@ -194,6 +194,37 @@ static void eval_cert(const struct check_def *d, const struct ev_endpoint *ep,
     c->reason = d->unknown_reason;
 }
 
+/* Debian weak keys (reference 2, debian_key): decided only for keys whose
+ * size has a list (--weak-keys); otherwise say which list was missing. */
+static void eval_debian_key(const struct check_def *d, const struct ev_endpoint *ep,
+                            struct check_result *c) {
+  static const struct {
+    int bits;
+    const char *reason;
+  } missing[] = {
+#define MISSING(bits) {bits, "no weak-key list for RSA-" #bits " loaded; see --weak-keys"}
+      MISSING(512),  MISSING(768),  MISSING(1024), MISSING(1536),
+      MISSING(2048), MISSING(3072), MISSING(4096), MISSING(8192),
+#undef MISSING
+  };
+  generic(d, ep, c);
+  if (c->status != CHECK_UNKNOWN)
+    return;
+  const struct ev_fact *rsa = ev_find_prefix(ep, "cert_key:rsa:");
+  if (rsa) {
+    int bits = atoi(rsa->key + strlen("cert_key:rsa:"));
+    c->reason = "no weak-key list for this RSA key size loaded; see --weak-keys";
+    for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++)
+      if (missing[i].bits == bits)
+        c->reason = missing[i].reason;
+    add_evidence(c, rsa);
+  } else if (ev_find_prefix(ep, "cert_key:")) {
+    c->reason = "the certificate key is not RSA: the weak-key lists hold RSA keys";
+  } else if (ev_find(ep, "tls13_cert_hidden")) {
+    c->reason = "TLS 1.3 encrypts the certificate: not visible without a key log";
+  }
+}
+
 /* Server preference (reference 4.2 item 6): proven when the server skipped
  * a client's first choice that it is known to support; client order is
  * only suggested when every handshake took the client's first suite. */
@@ -224,6 +255,9 @@ static void eval_preference(const struct check_def *d, const struct ev_endpoint 
 }
 
 #include "grade/check_table.h"
+
+_Static_assert(sizeof(CHECKS) / sizeof(CHECKS[0]) <= GRADE_MAX_CHECKS,
+               "grade_result has room for every check (GRADE_MAX_CHECKS)");
 
 size_t checks_run(const struct ev_endpoint *ep, struct check_result *out, size_t max) {
   size_t n = 0;

@@ -28,6 +28,8 @@
  *   cert:leaf:SHA256  cert_key:TYPE:BITS  cert_sig:sha1  cert_sig:md5  cert:ev
  *   cert:key:SPKI  sslv2:key:SPKI  the leaf's public key (SHA-256 of its SPKI)
  *   cert:rsa_e1               the leaf's RSA exponent is 1
+ *   cert:debian_weak  cert:debian_ok   the leaf's RSA key is / is not on the
+ *                             Debian weak-key list loaded for its size
  *   derived:drown             (at grading time) this key also speaks SSLv2
  *                             somewhere in the evidence; never saved
  *   trust:ok  trust:untrusted:REASON  trust:expired  trust:not_yet_valid
@@ -337,6 +339,10 @@ static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struc
           leaf->key_bits);
   if (leaf->rsa_exponent_one)
     ev_note(ep, &cat, "cert:rsa_e1");
+  if (leaf->weak_key == TLS_WEAK_KEY_LISTED)
+    ev_note(ep, &cat, "cert:debian_weak");
+  else if (leaf->weak_key == TLS_WEAK_KEY_NOT_LISTED)
+    ev_note(ep, &cat, "cert:debian_ok");
   if (leaf->spki_sha256[0])
     ev_note(ep, &cat, s->version == 0x0002 ? "sslv2:key:%s" : "cert:key:%s", leaf->spki_sha256);
   for (size_t i = 0; i < s->chain_len; i++) {
