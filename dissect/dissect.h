@@ -151,6 +151,8 @@ struct tls_cert {
   char *issuer;
   char *subject_cn;           /* commonNames, escaped and joined (x509.c) */
   char *issuer_cn;
+  char *subject_o;            /* organizationNames, the same form */
+  char *issuer_o;
   char **san;                 /* dNSName entries, owned */
   size_t n_san;
   uint8_t key_type;           /* enum tls_key_type */
@@ -322,6 +324,8 @@ struct x509_trust {
                             server did not send (trusted roots aside) */
   bool chain_in_order;   /* each certificate is signed by the next one */
   size_t chain_len_used; /* certificates in the verified path */
+  char anchor_spki_sha256[65]; /* trusted: the anchor's key (SHA-256 of its
+                                  SubjectPublicKeyInfo), "" otherwise */
 };
 
 /* Verify the server chain (wire order, chain[0] = leaf) as of packet time

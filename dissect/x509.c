@@ -476,6 +476,8 @@ static void reset_facts(struct tls_cert *cert) {
   free(cert->issuer);
   free(cert->subject_cn);
   free(cert->issuer_cn);
+  free(cert->subject_o);
+  free(cert->issuer_o);
   free(cert->serial_hex);
   free_list(cert->san, cert->n_san);
   free_list(cert->policies, cert->n_policies);
@@ -493,9 +495,11 @@ static bool read_facts(X509 *x509, struct tls_cert *cert) {
   cert->issuer = name_oneline(issuer);
   cert->subject_cn = name_values(subject, NID_commonName);
   cert->issuer_cn = name_values(issuer, NID_commonName);
+  cert->subject_o = name_values(subject, NID_organizationName);
+  cert->issuer_o = name_values(issuer, NID_organizationName);
   cert->serial_hex = serial_hex(x509);
   if (!cert->subject || !cert->issuer || !cert->subject_cn || !cert->issuer_cn ||
-      !cert->serial_hex)
+      !cert->subject_o || !cert->issuer_o || !cert->serial_hex)
     return false;
   if (!read_san(x509, cert) || !read_policies(x509, cert))
     return false;
@@ -670,6 +674,8 @@ static void verify_path(X509_STORE *store, X509 *leaf, cert_stack *untrusted, ca
   out->chain_len_used = path ? (size_t)sk_X509_num(path) : 0;
   if (out->trusted && !sent_whole_path(path, leaf, untrusted))
     out->chain_complete = false; /* it verified only with intermediates from our store */
+  if (out->trusted && out->chain_len_used > 0) /* the anchor: the path's last certificate */
+    spki_sha256_hex(sk_X509_value(path, (int)out->chain_len_used - 1), out->anchor_spki_sha256);
   X509_STORE_CTX_free(ctx);
   if (error == X509_V_ERR_CERT_HAS_EXPIRED || error == X509_V_ERR_CERT_NOT_YET_VALID)
     out->trusted_but_time = verifies_ignoring_time(store, leaf, untrusted);

@@ -80,6 +80,8 @@ static bool copy_facts(struct tls_cert *dst, const struct tls_cert *src) {
   dst->issuer = dup_or_null(src->issuer, &ok);
   dst->subject_cn = dup_or_null(src->subject_cn, &ok);
   dst->issuer_cn = dup_or_null(src->issuer_cn, &ok);
+  dst->subject_o = dup_or_null(src->subject_o, &ok);
+  dst->issuer_o = dup_or_null(src->issuer_o, &ok);
   dst->serial_hex = dup_or_null(src->serial_hex, &ok);
   dst->san = dup_list(src->san, src->n_san, &ok);
   dst->policies = dup_list(src->policies, src->n_policies, &ok);

@@ -4,7 +4,8 @@
  * Ids, caps and effects are those of grading-reference.md section 2 (2009r).
  * Where the reference marks a value unconfirmed, the choice is documented in
  * README.md ("Grading choices"): crime caps at C, revoked is T, no_scsv is
- * informational (ignored since 2009r).
+ * informational (ignored since 2009r).  distrusted_ca reads its CAs from
+ * grade/distrust.tsv.
  */
 
 #define NEVER KEYS("\x01never")
@@ -153,6 +154,11 @@ static const struct check_def CHECKS[] = {
      KEYS("trust:ok", "trust:untrusted:", "trust:ok_but_time"), eval_cert, 0, "the server certificate is self-signed",
      "the certificate is issued by a CA", "no certificate seen",
      "Replace the self-signed certificate with a CA-issued one."},
+    {"distrusted_ca", "no CA that browsers removed or distrusted", EFFECT_TRUST, 'T', 92,
+     KEYS("distrust:"), KEYS("distrust_checked"), eval_distrust, 0,
+     "a CA of the chain is distrusted by browsers",
+     "no CA of the chain is on the distrust list (grade/distrust.tsv)", "no certificate seen",
+     "Replace the certificate with one from a trusted CA."},
     {"mismatch", "hostname matches the certificate", EFFECT_NAME, 'M', 89,
      KEYS("hostname:mismatch"), KEYS("hostname:match"), NULL, 0,
      "the SNI name is not covered by the certificate's names",

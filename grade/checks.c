@@ -5,6 +5,7 @@
  * clients negotiated.  A fail comes only from a proven fact.
  */
 #include "grade/checks.h"
+#include "grade/distrust.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +224,36 @@ static void eval_debian_key(const struct check_def *d, const struct ev_endpoint 
   } else if (ev_find(ep, "tls13_cert_hidden")) {
     c->reason = "TLS 1.3 encrypts the certificate: not visible without a key log";
   }
+}
+
+/* Distrusted CAs (reference 2, distrusted_ca): the reason names the event
+ * (from grade/distrust.tsv); every event the chain fell under is evidence. */
+static void eval_distrust(const struct check_def *d, const struct ev_endpoint *ep,
+                          struct check_result *c) {
+  size_t n;
+  const struct ev_fact **facts = ev_sorted_facts(ep, &n);
+  for (size_t i = 0; facts && i < n; i++) {
+    if (strncmp(facts[i]->key, "distrust:", 9) != 0)
+      continue;
+    const struct distrust_event *event = distrust_event_by_id(facts[i]->key + 9);
+    if (c->status != CHECK_FAIL)
+      decide(c, CHECK_FAIL, facts[i], event ? event->reason : d->fail_reason);
+    else
+      add_evidence(c, facts[i]);
+  }
+  free(facts);
+  if (c->status == CHECK_FAIL)
+    return;
+  const struct ev_fact *checked = ev_find(ep, "distrust_checked");
+  if (checked)
+    decide(c, CHECK_PASS, checked, d->pass_reason);
+  else if (ev_find_prefix(ep, "cert:leaf:"))
+    c->reason = ev_find(ep, "cert:unreadable") ? "libcrypto could not read the certificate"
+                                               : "evidence saved before this check existed";
+  else if (ev_find(ep, "tls13_cert_hidden"))
+    c->reason = "TLS 1.3 encrypts the certificate: not visible without a key log";
+  else
+    c->reason = d->unknown_reason;
 }
 
 /* Server preference (reference 4.2 item 6): proven when the server skipped

@@ -34,10 +34,13 @@
  *                             somewhere in the evidence; never saved
  *   trust:ok  trust:untrusted:REASON  trust:expired  trust:not_yet_valid
  *   trust:self_signed  chain:incomplete  chain:unordered
+ *   distrust:EVENT            a CA of the chain is on grade/distrust.tsv
+ *   distrust_checked          the chain was compared with that list
  *   hostname:match  hostname:mismatch
  *   ocsp:stapled  ocsp:good  ocsp:revoked
  *   malformed:REASON
  */
+#include "grade/distrust.h"
 #include "grade/grade.h"
 
 #include <stdlib.h>
@@ -358,10 +361,17 @@ static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struc
     for (size_t k = 0; k < sizeof(EV_POLICIES) / sizeof(EV_POLICIES[0]); k++)
       if (strcmp(leaf->policies[i], EV_POLICIES[k]) == 0)
         ev_note(ep, &cat, "cert:ev");
+  struct x509_trust t;
+  memset(&t, 0, sizeof(t));
+  if (c->trust)
+    ev_trust_verdict(ev, s, c->trust, cat.ts, &t);
+  struct distrust_hit hits[8];
+  size_t n_hits = distrust_match(s->chain, s->chain_len, t.anchor_spki_sha256, hits, 8);
+  for (size_t i = 0; i < n_hits; i++)
+    ev_note(ep, &cat, "distrust:%s", hits[i].event->id);
+  ev_note(ep, &cat, "distrust_checked");
   if (!c->trust)
     return;
-  struct x509_trust t;
-  ev_trust_verdict(ev, s, c->trust, cat.ts, &t);
   if (t.trusted)
     ev_note(ep, &cat, "trust:ok");
   else if (t.trusted_but_time)
