@@ -37,6 +37,9 @@ struct options {
   const char *save_evidence;
   const char *fail_below;
   const char *ca_file, *ca_path;
+  const char **weak_keys; /* --weak-keys paths (into argv) */
+  size_t n_weak_keys;
+  size_t max_weak_keys;   /* --limit weak-keys */
   const char *drop_user;  /* -Z: live capture runs as this user (root: keep) */
   long long interval;     /* --interval: rewrite the report every N seconds */
   long long jobs;         /* -j: worker threads (1: everything in this thread) */
@@ -60,6 +63,7 @@ struct run {
   struct ev_store *ev;          /* MODE_GRADE */
   struct x509_cache *certs;     /* certificates already read */
   struct x509_store *trust;     /* MODE_GRADE, NULL when not loaded */
+  const struct x509_weak_keys *weak_keys; /* NULL: none given */
 };
 
 static struct cap_source *volatile g_running_source; /* for the signal handler */
@@ -88,6 +92,8 @@ static void usage(FILE *f) {
           "                            every SECONDS while capturing live\n"
           "  --ca-file FILE            trust anchors (PEM) instead of the system store\n"
           "  --ca-path DIR             trust anchors directory (c_rehash layout)\n"
+          "  --weak-keys PATH          Debian weak-key list: a blacklist.RSA-<bits> file or a\n"
+          "                            directory of them (openssl-blacklist); repeatable\n"
           "  --handshakes              one JSON line per TLS connection (like Zeek's ssl.log)\n"
           "  --flows                   one JSON line per flow, then a stats line\n"
           "  -i IFACE                  capture live from IFACE (Ctrl-C ends and reports)\n"
@@ -122,7 +128,8 @@ static int parse_number(const char *s, const char *what, long long min, long lon
 
 enum {
   OPT_FLOWS = 256, OPT_HANDSHAKES, OPT_MAX_FLOWS, OPT_IDLE, OPT_NO_NDPI, OPT_FORMAT,
-  OPT_LIMIT, OPT_NO_COLOR, OPT_SUMMARY, OPT_FAIL_BELOW, OPT_SAVE_EVIDENCE, OPT_CA_FILE, OPT_CA_PATH, OPT_INTERVAL
+  OPT_LIMIT, OPT_NO_COLOR, OPT_SUMMARY, OPT_FAIL_BELOW, OPT_SAVE_EVIDENCE, OPT_CA_FILE, OPT_CA_PATH, OPT_INTERVAL,
+  OPT_WEAK_KEYS
 };
 
 static int parse_format(const char *s, enum format *f) {
@@ -164,6 +171,7 @@ static int parse_limit(const char *arg, struct options *opt) {
        1 << 28},
       {"chain-certs", offsetof(struct options, tls_limits.max_chain_len), 1, 1024},
       {"cert-bytes", offsetof(struct options, tls_limits.max_cert_bytes), 1024, 1 << 26},
+      {"weak-keys", offsetof(struct options, max_weak_keys), 0, 1LL << 30},
   };
   const char *eq = strchr(arg, '=');
   for (size_t i = 0; eq && i < sizeof(caps) / sizeof(caps[0]); i++) {
@@ -177,7 +185,7 @@ static int parse_limit(const char *arg, struct options *opt) {
   }
   fprintf(stderr, "tlsgrade: --limit: '%s' is not NAME=N with NAME one of flows, "
                   "tcp-ooo-bytes, tcp-ooo-segments, reassembly-bytes, fragment-datagrams, "
-                  "fragment-bytes, handshake-bytes, chain-certs, cert-bytes\n", arg);
+                  "fragment-bytes, handshake-bytes, chain-certs, cert-bytes, weak-keys\n", arg);
   return -1;
 }
 
@@ -192,6 +200,7 @@ static int parse_one(int c, struct options *opt) {
   case OPT_SAVE_EVIDENCE: opt->save_evidence = optarg; break;
   case OPT_CA_FILE: opt->ca_file = optarg; break;
   case OPT_CA_PATH: opt->ca_path = optarg; break;
+  case OPT_WEAK_KEYS: opt->weak_keys[opt->n_weak_keys++] = optarg; break;
   case OPT_NO_NDPI: opt->no_ndpi = true; break;
   case 'i': opt->iface = optarg; break;
   case 'f': opt->bpf = optarg; break;
@@ -256,6 +265,7 @@ static int parse_options(int argc, char **argv, struct options *opt) {
       {"interval", required_argument, NULL, OPT_INTERVAL},
       {"ca-file", required_argument, NULL, OPT_CA_FILE},
       {"ca-path", required_argument, NULL, OPT_CA_PATH},
+      {"weak-keys", required_argument, NULL, OPT_WEAK_KEYS},
       {"interface", required_argument, NULL, 'i'},
       {"filter", required_argument, NULL, 'f'},
       {"snaplen", required_argument, NULL, 's'},
@@ -296,6 +306,11 @@ static int parse_options(int argc, char **argv, struct options *opt) {
   }
   if (opt->merge && (opt->iface || opt->mode != MODE_GRADE)) {
     fprintf(stderr, "tlsgrade: merge grades evidence files only\n");
+    return -1;
+  }
+  if (opt->merge && opt->n_weak_keys) {
+    fprintf(stderr, "tlsgrade: --weak-keys applies when certificates are read (captures), "
+                    "not to merge: the evidence already holds the verdicts\n");
     return -1;
   }
   return 0;
@@ -753,6 +768,7 @@ static int read_threaded(struct run *run, struct cap_source *src, struct cap_dec
     w[i].run.cap_handshake = w[i].run.cap_chain = 0;
     w[i].run.ev = run->ev ? ev_store_new() : NULL;
     w[i].run.certs = x509_cache_new(4096);
+    x509_cache_set_weak_keys(w[i].run.certs, run->weak_keys);
     struct cap_callbacks cb = *cb_template;
     cb.ctx = &w[i].run;
     tables[i] = w[i].ft = flow_table_new(&lim, &w[i].stats, &cb, !opt->no_ndpi);
@@ -812,6 +828,26 @@ static int read_all(struct run *run, struct cap_source *src, unsigned *warnings)
   return status;
 }
 
+/* --weak-keys: every list loaded before the first packet; NULL without
+ * one, and *failed on a bad list (the message names file and line). */
+static struct x509_weak_keys *load_weak_keys(const struct options *opt, bool *failed) {
+  *failed = false;
+  if (!opt->n_weak_keys)
+    return NULL;
+  struct x509_weak_keys *keys = x509_weak_keys_new(opt->max_weak_keys);
+  char err[1024] = "out of memory";
+  for (size_t i = 0; keys && i < opt->n_weak_keys; i++)
+    if (x509_weak_keys_load(keys, opt->weak_keys[i], err, sizeof(err)) < 0) {
+      x509_weak_keys_free(keys);
+      keys = NULL;
+    }
+  if (!keys) {
+    fprintf(stderr, "tlsgrade: --weak-keys: %s\n", err);
+    *failed = true;
+  }
+  return keys;
+}
+
 static struct x509_store *open_trust(const struct options *opt) {
   char reason[256];
   struct x509_trust_opts t = {opt->ca_file, opt->ca_path};
@@ -862,10 +898,17 @@ static int run_capture(const struct options *opt, char **inputs, size_t ninputs)
   struct x509_store *trust = NULL;
   if (opt->mode != MODE_FLOWS && !(trust = open_trust(opt)) && (opt->ca_file || opt->ca_path))
     return EXIT_RUNTIME; /* a trust store asked for by name must load */
+  bool bad_weak_keys;
+  struct x509_weak_keys *weak_keys = load_weak_keys(opt, &bad_weak_keys);
+  if (bad_weak_keys) {
+    x509_store_close(trust);
+    return EXIT_RUNTIME;
+  }
   struct cap_source *src = open_source(opt, inputs, ninputs);
   if (src && opt->iface && drop_privileges(opt->drop_user ? opt->drop_user : "nobody") < 0) {
     cap_source_free(src);
     x509_store_close(trust);
+    x509_weak_keys_free(weak_keys);
     return EXIT_RUNTIME;
   }
   /* With --interval the report is only ever replaced whole (temp file and
@@ -874,11 +917,14 @@ static int run_capture(const struct options *opt, char **inputs, size_t ninputs)
   if (!src || !out) {
     cap_source_free(src);
     x509_store_close(trust);
+    x509_weak_keys_free(weak_keys);
     return EXIT_RUNTIME;
   }
   struct cap_stats stats = {0};
-  struct run run = {.opt = opt, .out = out, .stats = &stats, .trust = trust};
+  struct run run = {
+      .opt = opt, .out = out, .stats = &stats, .trust = trust, .weak_keys = weak_keys};
   run.certs = x509_cache_new(4096);
+  x509_cache_set_weak_keys(run.certs, weak_keys);
   run.n_files = cap_source_count(src);
   run.file_names = calloc(run.n_files ? run.n_files : 1, sizeof(*run.file_names));
   for (size_t i = 0; run.file_names && i < run.n_files; i++)
@@ -916,6 +962,7 @@ static int run_capture(const struct options *opt, char **inputs, size_t ninputs)
   ev_store_free(run.ev);
   x509_cache_free(run.certs);
   x509_store_close(trust);
+  x509_weak_keys_free(weak_keys);
   free(run.file_names);
   cap_source_free(src);
   return status;
@@ -929,19 +976,28 @@ int main(int argc, char **argv) {
   opt.live.immediate = true;
   cap_limits_default(&opt.limits);
   tls_limits_default(&opt.tls_limits);
+  opt.max_weak_keys = 4000000; /* 10 bytes each: 40 MB */
+  opt.weak_keys = calloc((size_t)argc, sizeof(*opt.weak_keys)); /* at most one per argument */
+  if (!opt.weak_keys) {
+    fprintf(stderr, "tlsgrade: out of memory\n");
+    return EXIT_RUNTIME;
+  }
   if (argc > 1 && strcmp(argv[1], "merge") == 0) { /* tlsgrade merge ... */
     opt.merge = true;
     argv[1] = argv[0];
     argc--, argv++;
   }
-  if (parse_options(argc, argv, &opt) < 0)
+  if (parse_options(argc, argv, &opt) < 0) {
+    free(opt.weak_keys);
     return EXIT_USAGE;
+  }
   struct sigaction sa = {0};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  if (opt.merge)
-    return run_merge(&opt, argv + optind, (size_t)(argc - optind));
-  return run_capture(&opt, argv + optind, (size_t)(argc - optind));
+  int status = opt.merge ? run_merge(&opt, argv + optind, (size_t)(argc - optind))
+                         : run_capture(&opt, argv + optind, (size_t)(argc - optind));
+  free(opt.weak_keys);
+  return status;
 }

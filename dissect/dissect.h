@@ -133,6 +133,10 @@ struct tls_server_hello {
   char ja3s[33];
 };
 
+/* Debian's weak keys (CVE-2008-0166): was the key looked up, and found? */
+enum tls_weak_key { TLS_WEAK_KEY_UNCHECKED, /* not RSA, or no list for its size */
+                    TLS_WEAK_KEY_NOT_LISTED, TLS_WEAK_KEY_LISTED };
+
 enum tls_key_type { TLS_KEY_UNKNOWN, TLS_KEY_RSA, TLS_KEY_DSA, TLS_KEY_EC, TLS_KEY_ED25519,
                     TLS_KEY_ED448, TLS_KEY_DH, TLS_KEY_OTHER };
 
@@ -145,8 +149,10 @@ struct tls_cert {
   const char *parse_error;    /* static string when !parsed */
   char *subject;              /* RFC 2253 one-line, owned (raw, sanitise on output) */
   char *issuer;
-  char *subject_cn;
+  char *subject_cn;           /* commonNames, escaped and joined (x509.c) */
   char *issuer_cn;
+  char *subject_o;            /* organizationNames, the same form */
+  char *issuer_o;
   char **san;                 /* dNSName entries, owned */
   size_t n_san;
   uint8_t key_type;           /* enum tls_key_type */
@@ -162,6 +168,12 @@ struct tls_cert {
   char spki_sha256[65];       /* SHA-256 of the SubjectPublicKeyInfo: the key */
   bool is_ca, self_signed, must_staple, has_sct_list;
   bool rsa_exponent_one;      /* RSA key with e = 1: no encryption at all */
+  /* RSA: the last 80 bits of SHA-1("Modulus=<HEX>\n"), what Debian's
+   * openssl-vulnkey looks up (x509.c), and the verdict of the weak-key
+   * lists (weak_keys.c; set when read through a cache that has them). */
+  uint8_t weak_key_fp[10];
+  bool has_weak_key_fp;
+  uint8_t weak_key;           /* enum tls_weak_key */
   char **policies;            /* policy OIDs, owned */
   size_t n_policies;
 };
@@ -268,7 +280,8 @@ void x509_cert_clear(struct tls_cert *cert);
 struct x509_cache;
 struct x509_cache *x509_cache_new(size_t max_entries);
 void x509_cache_free(struct x509_cache *cache);
-/* x509_cert_parse through the cache (cache may be NULL). */
+/* x509_cert_parse through the cache (cache may be NULL), then the weak-key
+ * lookup when the cache has lists (the verdict is cached with the facts). */
 void x509_cert_parse_cached(struct x509_cache *cache, struct tls_cert *cert);
 /* What a stapled OCSP response said (see struct tls_session). */
 struct tls_ocsp_facts {
@@ -281,6 +294,25 @@ bool x509_cache_ocsp_get(struct x509_cache *cache, const uint8_t *der, size_t le
                          struct tls_ocsp_facts *out);
 void x509_cache_ocsp_put(struct x509_cache *cache, const uint8_t *der, size_t len,
                          const struct tls_ocsp_facts *facts);
+
+/* Debian's weak-key lists (weak_keys.c): files blacklist.RSA-<bits> of the
+ * openssl-blacklist package, one line per key, the last 20 hex digits of
+ * SHA-1("Modulus=<HEX>\n"), '#' comments.  Loaded once into one sorted
+ * array per key size (at most max_entries keys in all), then shared
+ * read-only by every thread. */
+struct x509_weak_keys;
+struct x509_weak_keys *x509_weak_keys_new(size_t max_entries);
+void x509_weak_keys_free(struct x509_weak_keys *keys);
+/* PATH: a blacklist.RSA-<bits> file, or a directory: its blacklist.RSA-*
+ * files.  -1 with a one-line reason naming the file and line. */
+int x509_weak_keys_load(struct x509_weak_keys *keys, const char *path, char *err,
+                        size_t errlen);
+size_t x509_weak_keys_count(const struct x509_weak_keys *keys); /* distinct keys */
+bool x509_weak_keys_cover(const struct x509_weak_keys *keys, int rsa_bits);
+/* enum tls_weak_key for a parsed certificate (keys may be NULL). */
+uint8_t x509_weak_keys_lookup(const struct x509_weak_keys *keys, const struct tls_cert *cert);
+/* Look certificates up in these lists (borrowed; they outlive the cache). */
+void x509_cache_set_weak_keys(struct x509_cache *cache, const struct x509_weak_keys *keys);
 
 struct x509_trust_opts {
   const char *ca_file; /* NULL: system default bundle */
@@ -303,6 +335,8 @@ struct x509_trust {
                             server did not send (trusted roots aside) */
   bool chain_in_order;   /* each certificate is signed by the next one */
   size_t chain_len_used; /* certificates in the verified path */
+  char anchor_spki_sha256[65]; /* trusted: the anchor's key (SHA-256 of its
+                                  SubjectPublicKeyInfo), "" otherwise */
 };
 
 /* Verify the server chain (wire order, chain[0] = leaf) as of packet time

@@ -166,17 +166,18 @@ static void cn_value_get(const X509_NAME *name, int index, struct cn_value *valu
   }
 }
 
-/* Every commonName in DER order, escaped, joined with ','; "" without. */
-static char *name_cns(const X509_NAME *name) {
+/* Every value of attribute nid (commonName, organizationName) in DER
+ * order, escaped, joined with ','; "" without. */
+static char *name_values(const X509_NAME *name, int nid) {
   size_t count = 0;
-  for (int i = -1; (i = X509_NAME_get_index_by_NID(name, NID_commonName, i)) >= 0;)
+  for (int i = -1; (i = X509_NAME_get_index_by_NID(name, nid, i)) >= 0;)
     count++;
   struct cn_value *values = calloc(count ? count : 1, sizeof *values);
   if (!values)
     return NULL;
   size_t total = 0, filled = 0;
   for (int i = -1;
-       filled < count && (i = X509_NAME_get_index_by_NID(name, NID_commonName, i)) >= 0;) {
+       filled < count && (i = X509_NAME_get_index_by_NID(name, nid, i)) >= 0;) {
     cn_value_get(name, i, &values[filled]);
     total += (filled ? 1 : 0) + escaped_len(values[filled].bytes, values[filled].len);
     filled++;
@@ -290,15 +291,53 @@ static uint8_t key_type_of(int base_id) {
 /* A key libcrypto cannot load (an algorithm it does not know, such as
  * ML-DSA before OpenSSL 3.5) is TLS_KEY_OTHER with 0 bits. */
 /* The key's fingerprint, to find the same key on other servers (DROWN). */
-static void read_spki(X509 *x509, struct tls_cert *cert) {
+static void spki_sha256_hex(X509 *x509, char out[65]) {
   unsigned char *der = NULL;
   int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x509), &der);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
   if (len > 0 && EVP_Digest(der, (size_t)len, digest, &digest_len, EVP_sha256(), NULL) &&
       digest_len == 32)
-    hex_into(cert->spki_sha256, digest, digest_len);
+    hex_into(out, digest, digest_len);
   OPENSSL_free(der);
+}
+
+static void read_spki(X509 *x509, struct tls_cert *cert) {
+  spki_sha256_hex(x509, cert->spki_sha256);
+}
+
+/* The fingerprint Debian's openssl-vulnkey (package openssl-blacklist) looks
+ * up for an RSA key: SHA-1 of the text `openssl x509 -noout -modulus`
+ * prints, "Modulus=<HEX>\n".  That text comes from BN_print: upper-case hex
+ * without leading zero digits, where BN_bn2hex pads to whole bytes, so a
+ * leading '0' digit is dropped.  The lists keep the last 80 bits. */
+static void read_weak_key_fp(EVP_PKEY *key, struct tls_cert *cert) {
+  BIGNUM *modulus = NULL;
+  if (!EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &modulus))
+    return;
+  char *hex = BN_bn2hex(modulus);
+  BN_free(modulus);
+  if (!hex)
+    return;
+  const char *sign = hex[0] == '-' ? "-" : "";
+  const char *digits = hex + strlen(sign);
+  if (digits[0] == '0' && digits[1])
+    digits++;
+  size_t text_len = strlen("Modulus=") + strlen(sign) + strlen(digits) + 1;
+  char *text = malloc(text_len + 1);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_len = 0;
+  if (text) {
+    snprintf(text, text_len + 1, "Modulus=%s%s\n", sign, digits);
+    if (EVP_Digest(text, text_len, digest, &digest_len, EVP_sha1(), NULL) &&
+        digest_len == 20) {
+      memcpy(cert->weak_key_fp, digest + 20 - sizeof cert->weak_key_fp,
+             sizeof cert->weak_key_fp);
+      cert->has_weak_key_fp = true;
+    }
+  }
+  free(text);
+  OPENSSL_free(hex);
 }
 
 static void read_key(X509 *x509, struct tls_cert *cert) {
@@ -320,6 +359,8 @@ static void read_key(X509 *x509, struct tls_cert *cert) {
   if (cert->key_type == TLS_KEY_RSA && EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e))
     cert->rsa_exponent_one = BN_is_one(e);
   BN_free(e);
+  if (cert->key_type == TLS_KEY_RSA)
+    read_weak_key_fp(key, cert);
   if (cert->key_type == TLS_KEY_EC &&
       !EVP_PKEY_get_group_name(key, cert->key_curve, sizeof cert->key_curve, NULL))
     snprintf(cert->key_curve, sizeof cert->key_curve, "explicit");
@@ -435,6 +476,8 @@ static void reset_facts(struct tls_cert *cert) {
   free(cert->issuer);
   free(cert->subject_cn);
   free(cert->issuer_cn);
+  free(cert->subject_o);
+  free(cert->issuer_o);
   free(cert->serial_hex);
   free_list(cert->san, cert->n_san);
   free_list(cert->policies, cert->n_policies);
@@ -450,10 +493,13 @@ static bool read_facts(X509 *x509, struct tls_cert *cert) {
   const X509_NAME *issuer = X509_get_issuer_name(x509);
   cert->subject = name_oneline(subject);
   cert->issuer = name_oneline(issuer);
-  cert->subject_cn = name_cns(subject);
-  cert->issuer_cn = name_cns(issuer);
+  cert->subject_cn = name_values(subject, NID_commonName);
+  cert->issuer_cn = name_values(issuer, NID_commonName);
+  cert->subject_o = name_values(subject, NID_organizationName);
+  cert->issuer_o = name_values(issuer, NID_organizationName);
   cert->serial_hex = serial_hex(x509);
-  if (!cert->subject || !cert->issuer || !cert->subject_cn || !cert->issuer_cn || !cert->serial_hex)
+  if (!cert->subject || !cert->issuer || !cert->subject_cn || !cert->issuer_cn ||
+      !cert->subject_o || !cert->issuer_o || !cert->serial_hex)
     return false;
   if (!read_san(x509, cert) || !read_policies(x509, cert))
     return false;
@@ -666,6 +712,8 @@ static void verify_path(X509_STORE *store, X509 *leaf, cert_stack *untrusted, ca
   out->chain_len_used = path ? (size_t)sk_X509_num(path) : 0;
   if (out->trusted && !sent_whole_path(path, leaf, untrusted))
     out->chain_complete = false; /* it verified only with intermediates from our store */
+  if (out->trusted && out->chain_len_used > 0) /* the anchor: the path's last certificate */
+    spki_sha256_hex(sk_X509_value(path, (int)out->chain_len_used - 1), out->anchor_spki_sha256);
   X509_STORE_CTX_free(ctx);
   if (error == X509_V_ERR_CERT_HAS_EXPIRED || error == X509_V_ERR_CERT_NOT_YET_VALID)
     out->trusted_but_time = verifies_ignoring_time(store, leaf, untrusted);

@@ -15,7 +15,7 @@
 
 enum { OCSP_MEMO = 8 };
 
-/* Owns its entries. */
+/* Owns its entries, borrows the weak-key lists. */
 struct x509_cache {
   struct tls_cert *slots; /* open addressing on der_key() */
   size_t nslots, count;
@@ -25,7 +25,13 @@ struct x509_cache {
     struct tls_ocsp_facts facts;
   } ocsp[OCSP_MEMO]; /* replaced round robin */
   size_t ocsp_next;
+  const struct x509_weak_keys *weak_keys;
 };
+
+void x509_cache_set_weak_keys(struct x509_cache *c, const struct x509_weak_keys *keys) {
+  if (c)
+    c->weak_keys = keys;
+}
 
 struct x509_cache *x509_cache_new(size_t max_entries) {
   struct x509_cache *c = calloc(1, sizeof(*c));
@@ -83,6 +89,8 @@ static bool copy_facts(struct tls_cert *dst, const struct tls_cert *src) {
   dst->issuer = dup_or_null(src->issuer, &ok);
   dst->subject_cn = dup_or_null(src->subject_cn, &ok);
   dst->issuer_cn = dup_or_null(src->issuer_cn, &ok);
+  dst->subject_o = dup_or_null(src->subject_o, &ok);
+  dst->issuer_o = dup_or_null(src->issuer_o, &ok);
   dst->serial_hex = dup_or_null(src->serial_hex, &ok);
   dst->san = dup_list(src->san, src->n_san, &ok);
   dst->policies = dup_list(src->policies, src->n_policies, &ok);
@@ -112,9 +120,15 @@ static bool same_der(const struct tls_cert *a, const uint8_t *der, size_t len) {
   return a->der_len == len && memcmp(a->der, der, len) == 0;
 }
 
+/* Read the certificate and look its key up in the weak-key lists. */
+static void parse_fresh(const struct x509_cache *c, struct tls_cert *cert) {
+  x509_cert_parse(cert);
+  cert->weak_key = x509_weak_keys_lookup(c ? c->weak_keys : NULL, cert);
+}
+
 void x509_cert_parse_cached(struct x509_cache *c, struct tls_cert *cert) {
   if (!c || !cert->der_len) {
-    x509_cert_parse(cert);
+    parse_fresh(c, cert);
     return;
   }
   size_t j = (size_t)der_key(cert->der, cert->der_len) & (c->nslots - 1);
@@ -123,10 +137,10 @@ void x509_cert_parse_cached(struct x509_cache *c, struct tls_cert *cert) {
   struct tls_cert *hit = &c->slots[j];
   if (hit->der) {
     if (!copy_facts(cert, hit))
-      x509_cert_parse(cert); /* out of memory in the copy: read it afresh */
+      parse_fresh(c, cert); /* out of memory in the copy: read it afresh */
     return;
   }
-  x509_cert_parse(cert);
+  parse_fresh(c, cert);
   if (c->count * 2 >= c->nslots)
     return; /* full: still read, just not remembered */
   struct tls_cert keep = {0};

@@ -4,7 +4,8 @@
  * Ids, caps and effects are those of grading-reference.md section 2 (2009r).
  * Where the reference marks a value unconfirmed, the choice is documented in
  * README.md ("Grading choices"): crime caps at C, revoked is T, no_scsv is
- * informational (ignored since 2009r).
+ * informational (ignored since 2009r).  distrusted_ca reads its CAs from
+ * grade/distrust.tsv.
  */
 
 #define NEVER KEYS("\x01never")
@@ -50,6 +51,12 @@ static const struct check_def CHECKS[] = {
      "every key and DH group seen is at least 2048 bits (RSA-equivalent)",
      "no certificate key seen",
      "Use a 2048-bit (or larger) certificate key and DH group, or ECDHE only."},
+    {"debian_key", "no Debian weak key (CVE-2008-0166)", EFFECT_CAP, 'F', 99,
+     KEYS("cert:debian_weak"), KEYS("cert:debian_ok"), eval_debian_key, 0,
+     "the certificate's RSA key is one of Debian's predictable keys (CVE-2008-0166): anyone "
+     "can derive its private key",
+     "the RSA key is not on the weak-key list loaded for its size", "no certificate key seen",
+     "Replace the key and the certificate: Debian's weak keys (CVE-2008-0166) are public."},
     {"rsa_e1", "RSA public exponent is not 1", EFFECT_CAP, 'F', 99, KEYS("cert:rsa_e1"),
      KEYS("cert_key:rsa:"), NULL, 0, "the certificate's RSA exponent is 1: nothing is encrypted",
      "the RSA key's exponent is not 1", "no RSA certificate seen",
@@ -147,6 +154,11 @@ static const struct check_def CHECKS[] = {
      KEYS("trust:ok", "trust:untrusted:", "trust:ok_but_time"), eval_cert, 0, "the server certificate is self-signed",
      "the certificate is issued by a CA", "no certificate seen",
      "Replace the self-signed certificate with a CA-issued one."},
+    {"distrusted_ca", "no CA that browsers removed or distrusted", EFFECT_TRUST, 'T', 92,
+     KEYS("distrust:"), KEYS("distrust_checked"), eval_distrust, 0,
+     "a CA of the chain is distrusted by browsers",
+     "no CA of the chain is on the distrust list (grade/distrust.tsv)", "no certificate seen",
+     "Replace the certificate with one from a trusted CA."},
     {"mismatch", "hostname matches the certificate", EFFECT_NAME, 'M', 89,
      KEYS("hostname:mismatch"), KEYS("hostname:match"), NULL, 0,
      "the SNI name is not covered by the certificate's names",

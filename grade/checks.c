@@ -5,6 +5,7 @@
  * clients negotiated.  A fail comes only from a proven fact.
  */
 #include "grade/checks.h"
+#include "grade/distrust.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +195,67 @@ static void eval_cert(const struct check_def *d, const struct ev_endpoint *ep,
     c->reason = d->unknown_reason;
 }
 
+/* Debian weak keys (reference 2, debian_key): decided only for keys whose
+ * size has a list (--weak-keys); otherwise say which list was missing. */
+static void eval_debian_key(const struct check_def *d, const struct ev_endpoint *ep,
+                            struct check_result *c) {
+  static const struct {
+    int bits;
+    const char *reason;
+  } missing[] = {
+#define MISSING(bits) {bits, "no weak-key list for RSA-" #bits " loaded; see --weak-keys"}
+      MISSING(512),  MISSING(768),  MISSING(1024), MISSING(1536),
+      MISSING(2048), MISSING(3072), MISSING(4096), MISSING(8192),
+#undef MISSING
+  };
+  generic(d, ep, c);
+  if (c->status != CHECK_UNKNOWN)
+    return;
+  const struct ev_fact *rsa = ev_find_prefix(ep, "cert_key:rsa:");
+  if (rsa) {
+    int bits = atoi(rsa->key + strlen("cert_key:rsa:"));
+    c->reason = "no weak-key list for this RSA key size loaded; see --weak-keys";
+    for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++)
+      if (missing[i].bits == bits)
+        c->reason = missing[i].reason;
+    add_evidence(c, rsa);
+  } else if (ev_find_prefix(ep, "cert_key:")) {
+    c->reason = "the certificate key is not RSA: the weak-key lists hold RSA keys";
+  } else if (ev_find(ep, "tls13_cert_hidden")) {
+    c->reason = "TLS 1.3 encrypts the certificate: not visible without a key log";
+  }
+}
+
+/* Distrusted CAs (reference 2, distrusted_ca): the reason names the event
+ * (from grade/distrust.tsv); every event the chain fell under is evidence. */
+static void eval_distrust(const struct check_def *d, const struct ev_endpoint *ep,
+                          struct check_result *c) {
+  size_t n;
+  const struct ev_fact **facts = ev_sorted_facts(ep, &n);
+  for (size_t i = 0; facts && i < n; i++) {
+    if (strncmp(facts[i]->key, "distrust:", 9) != 0)
+      continue;
+    const struct distrust_event *event = distrust_event_by_id(facts[i]->key + 9);
+    if (c->status != CHECK_FAIL)
+      decide(c, CHECK_FAIL, facts[i], event ? event->reason : d->fail_reason);
+    else
+      add_evidence(c, facts[i]);
+  }
+  free(facts);
+  if (c->status == CHECK_FAIL)
+    return;
+  const struct ev_fact *checked = ev_find(ep, "distrust_checked");
+  if (checked)
+    decide(c, CHECK_PASS, checked, d->pass_reason);
+  else if (ev_find_prefix(ep, "cert:leaf:"))
+    c->reason = ev_find(ep, "cert:unreadable") ? "libcrypto could not read the certificate"
+                                               : "evidence saved before this check existed";
+  else if (ev_find(ep, "tls13_cert_hidden"))
+    c->reason = "TLS 1.3 encrypts the certificate: not visible without a key log";
+  else
+    c->reason = d->unknown_reason;
+}
+
 /* Server preference (reference 4.2 item 6): proven when the server skipped
  * a client's first choice that it is known to support; client order is
  * only suggested when every handshake took the client's first suite. */
@@ -224,6 +286,9 @@ static void eval_preference(const struct check_def *d, const struct ev_endpoint 
 }
 
 #include "grade/check_table.h"
+
+_Static_assert(sizeof(CHECKS) / sizeof(CHECKS[0]) <= GRADE_MAX_CHECKS,
+               "grade_result has room for every check (GRADE_MAX_CHECKS)");
 
 size_t checks_run(const struct ev_endpoint *ep, struct check_result *out, size_t max) {
   size_t n = 0;

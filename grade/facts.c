@@ -28,14 +28,19 @@
  *   cert:leaf:SHA256  cert_key:TYPE:BITS  cert_sig:sha1  cert_sig:md5  cert:ev
  *   cert:key:SPKI  sslv2:key:SPKI  the leaf's public key (SHA-256 of its SPKI)
  *   cert:rsa_e1               the leaf's RSA exponent is 1
+ *   cert:debian_weak  cert:debian_ok   the leaf's RSA key is / is not on the
+ *                             Debian weak-key list loaded for its size
  *   derived:drown             (at grading time) this key also speaks SSLv2
  *                             somewhere in the evidence; never saved
  *   trust:ok  trust:untrusted:REASON  trust:expired  trust:not_yet_valid
  *   trust:self_signed  chain:incomplete  chain:unordered
+ *   distrust:EVENT            a CA of the chain is on grade/distrust.tsv
+ *   distrust_checked          the chain was compared with that list
  *   hostname:match  hostname:mismatch
  *   ocsp:stapled  ocsp:good  ocsp:revoked
  *   malformed:REASON
  */
+#include "grade/distrust.h"
 #include "grade/grade.h"
 
 #include <stdlib.h>
@@ -337,6 +342,10 @@ static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struc
           leaf->key_bits);
   if (leaf->rsa_exponent_one)
     ev_note(ep, &cat, "cert:rsa_e1");
+  if (leaf->weak_key == TLS_WEAK_KEY_LISTED)
+    ev_note(ep, &cat, "cert:debian_weak");
+  else if (leaf->weak_key == TLS_WEAK_KEY_NOT_LISTED)
+    ev_note(ep, &cat, "cert:debian_ok");
   if (leaf->spki_sha256[0])
     ev_note(ep, &cat, s->version == 0x0002 ? "sslv2:key:%s" : "cert:key:%s", leaf->spki_sha256);
   for (size_t i = 0; i < s->chain_len; i++) {
@@ -352,10 +361,17 @@ static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struc
     for (size_t k = 0; k < sizeof(EV_POLICIES) / sizeof(EV_POLICIES[0]); k++)
       if (strcmp(leaf->policies[i], EV_POLICIES[k]) == 0)
         ev_note(ep, &cat, "cert:ev");
+  struct x509_trust t;
+  memset(&t, 0, sizeof(t));
+  if (c->trust)
+    ev_trust_verdict(ev, s, c->trust, cat.ts, &t);
+  struct distrust_hit hits[8];
+  size_t n_hits = distrust_match(s->chain, s->chain_len, t.anchor_spki_sha256, hits, 8);
+  for (size_t i = 0; i < n_hits; i++)
+    ev_note(ep, &cat, "distrust:%s", hits[i].event->id);
+  ev_note(ep, &cat, "distrust_checked");
   if (!c->trust)
     return;
-  struct x509_trust t;
-  ev_trust_verdict(ev, s, c->trust, cat.ts, &t);
   if (t.trusted)
     ev_note(ep, &cat, "trust:ok");
   else if (t.trusted_but_time)

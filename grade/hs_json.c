@@ -139,6 +139,8 @@ static cJSON *cert_json(const struct tls_cert *c) {
   cJSON_AddBoolToObject(o, "sct_list", c->has_sct_list);
   if (c->spki_sha256[0])
     cJSON_AddStringToObject(o, "spki_sha256", c->spki_sha256);
+  if (c->weak_key != TLS_WEAK_KEY_UNCHECKED) /* --weak-keys had a list for its size */
+    cJSON_AddBoolToObject(o, "debian_weak_key", c->weak_key == TLS_WEAK_KEY_LISTED);
   cJSON *pol = cJSON_AddArrayToObject(o, "policies");
   for (size_t k = 0; k < c->n_policies; k++)
     cJSON_AddItemToArray(pol, cJSON_CreateString(c->policies[k]));

@@ -61,7 +61,8 @@ static int protocol_score(const struct ev_endpoint *ep, struct grade_result *out
 
 /* Key exchange: the weakest key protecting a handshake (section 1). */
 static int key_score(const struct ev_endpoint *ep) {
-  if (ev_find(ep, "anon"))
+  /* An anonymous key exchange and a Debian weak key both score 0. */
+  if (ev_find(ep, "anon") || ev_find(ep, "cert:debian_weak"))
     return 0;
   const struct ev_fact *f = NULL;
   int bits = checks_weakest_key(ep, &f);

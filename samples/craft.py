@@ -1100,6 +1100,29 @@ def demo(sc):
             suite=0x0008)
 
 
+@scenario("distrust-symantec.pcap")
+def distrust_symantec(sc):
+    # Chains that verify to the sample root: through an intermediate named
+    # like Symantec's "Class 3 Secure Server CA - G4" (distrusted_ca: T), and
+    # through one of a company whose name merely contains "Symantec".
+    ip, c1, _ = net(22)
+    srv = Server(ip, "symantec.example.test", ["symantec", "int-symantec"])
+    tls12_and(sc, srv, c1)
+    other = Server("10.1.22.2", "notsymantec.example.test", ["notsymantec", "int-notsymantec"])
+    tls12_and(sc, other, c1)
+
+
+@scenario("distrust-entrust.pcap")
+def distrust_entrust(sc):
+    # Entrust-named intermediate; Chrome 131 distrusts leaves issued after
+    # 2024-11-11: one leaf from 2024-11-01 (still trusted), one from 2025-01-01.
+    ip, c1, _ = net(23)
+    old = Server(ip, "entrust-old.example.test", ["entrust-old", "int-entrust"])
+    tls12_and(sc, old, c1)
+    new = Server("10.1.23.2", "entrust-new.example.test", ["entrust-new", "int-entrust"])
+    tls12_and(sc, new, c1)
+
+
 def main(argv):
     if argv[1:2] == ["--list"]:
         for name, _ in SCENARIOS:

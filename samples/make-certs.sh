@@ -9,6 +9,10 @@
 #
 # Usage: samples/make-certs.sh [--force] [OUTDIR]   (default samples/certs)
 #
+# Without --force, an existing PKI is kept: only certificates that are
+# missing (those of samples added since) are made, with the CAs already
+# there, so no committed key or capture changes.
+#
 # Layout (all RSA, PEM; NAME.pem certificate, NAME.key PKCS#8 key):
 #   root            "tlsgrade Sample Root CA", self-signed, SHA-256
 #   int             "tlsgrade Sample Intermediate CA", SHA-256, by root
@@ -16,6 +20,9 @@
 #                   the one intermediate that is also in the trust bundle
 #                   (it stands for an intermediate the local store knows)
 #   int-sha1        "tlsgrade Sample SHA-1 Intermediate CA", sha1WithRSA, by root
+#   int-symantec, int-entrust, int-notsymantec   intermediates by root that
+#                   carry the names of distrusted CAs (Symantec, Entrust)
+#                   and a look-alike that must not match (distrusted_ca)
 #   root.pem        THE CA BUNDLE for --ca-file: root, then int-store
 #   <leaf>.pem      one leaf per sample server (table in samples/README.md);
 #                   every leaf has its own key, except where noted (DROWN)
@@ -30,9 +37,11 @@ force=0
 if [ "${1:-}" = "--force" ]; then force=1; shift; fi
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/certs}
+add_only=0
 if [ -e "$out/root.pem" ] && [ $force = 0 ]; then
-  echo "make-certs: $out/root.pem exists; keeping the committed PKI (--force replaces it)"
-  exit 0
+  echo "make-certs: $out/root.pem exists; keeping the committed PKI, adding what is missing" \
+    "(--force replaces it all)"
+  add_only=1
 fi
 mkdir -p "$out"
 work=$(mktemp -d)
@@ -61,6 +70,11 @@ CA_END=450101000000Z
 START=250101000000Z
 END=450101000000Z
 
+# have NAME: in add-only mode, NAME.pem exists and is kept
+have() {
+  [ $add_only = 1 ] && [ -e "$out/$1.pem" ]
+}
+
 # key NAME BITS
 key() {
   openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:$2" -out "$out/$1.key" 2>/dev/null
@@ -75,10 +89,13 @@ ext() {
 sign() {
   name=$1 subj=$2 issuer=$3 md=$4 from=$5 to=$6
   openssl req -new -key "$out/$name.key" -subj "$subj" -out "$work/$name.csr" 2>/dev/null
+  issuer_pem=$out/$issuer.pem
+  # once the bundle replaced root.pem, the root alone is root-ca.pem
+  if [ "$issuer" = root ] && [ -e "$out/root-ca.pem" ]; then issuer_pem=$out/root-ca.pem; fi
   if [ "$issuer" = self ]; then
     set -- -selfsign -keyfile "$out/$name.key"
   else
-    set -- -cert "$out/$issuer.pem" -keyfile "$out/$issuer.key"
+    set -- -cert "$issuer_pem" -keyfile "$out/$issuer.key"
   fi
   openssl ca -batch -config "$work/ca.cnf" "$@" -md "$md" -preserveDN -notext \
     -startdate "$from" -enddate "$to" -extfile "$work/$name.ext" -extensions ext \
@@ -97,21 +114,40 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always'
 
 # ---- CAs ---------------------------------------------------------------
-key root 2048
-ext root "$CA_EXT"
-sign root "/O=tlsgrade samples/CN=tlsgrade Sample Root CA" self sha256 $CA_START $CA_END
+if [ $add_only = 0 ]; then
+  key root 2048
+  ext root "$CA_EXT"
+  sign root "/O=tlsgrade samples/CN=tlsgrade Sample Root CA" self sha256 $CA_START $CA_END
 
-for ca in int int-store int-sha1; do key $ca 2048; ext $ca "$INT_EXT"; done
-sign int "/O=tlsgrade samples/CN=tlsgrade Sample Intermediate CA" root sha256 $CA_START $CA_END
-sign int-store "/O=tlsgrade samples/CN=tlsgrade Sample Store-Known Intermediate CA" root sha256 \
-  $CA_START $CA_END
-sign int-sha1 "/O=tlsgrade samples/CN=tlsgrade Sample SHA-1 Intermediate CA" root sha1 \
-  $CA_START $CA_END
+  for ca in int int-store int-sha1; do key $ca 2048; ext $ca "$INT_EXT"; done
+  sign int "/O=tlsgrade samples/CN=tlsgrade Sample Intermediate CA" root sha256 $CA_START $CA_END
+  sign int-store "/O=tlsgrade samples/CN=tlsgrade Sample Store-Known Intermediate CA" root \
+    sha256 $CA_START $CA_END
+  sign int-sha1 "/O=tlsgrade samples/CN=tlsgrade Sample SHA-1 Intermediate CA" root sha1 \
+    $CA_START $CA_END
+fi
+
+# intermediate NAME SUBJECT: a SHA-256 intermediate signed by the root
+intermediate() {
+  have "$1" && return 0
+  key "$1" 2048
+  ext "$1" "$INT_EXT"
+  sign "$1" "$2" root sha256 $CA_START $CA_END
+}
+# Names of distrusted CAs (grade/distrust.tsv) on intermediates of the sample
+# root, so that the chain is trusted and only distrusted_ca can give T; and a
+# company whose name merely contains one of them.
+intermediate int-symantec \
+  "/C=US/O=Symantec Corporation/OU=Symantec Trust Network/CN=Symantec Class 3 Secure Server CA - G4"
+intermediate int-entrust \
+  "/C=US/O=Entrust, Inc./OU=(c) 2012 Entrust, Inc. - for authorized use only/CN=Entrust Certification Authority - L1K"
+intermediate int-notsymantec "/O=Not Symantec Testing/CN=Not Symantec Testing CA"
 
 # ---- leaves ------------------------------------------------------------
 # leaf NAME "SANS" [ISSUER [BITS [MD [START [END [EXTRA-EXT [SUBJECT]]]]]]]
 # SANS: space-separated DNS names; the first one is also the CN.
 leaf() {
+  have "$1" && return 0
   lname=$1 sans=$2 lissuer=${3:-int} bits=${4:-2048} lmd=${5:-sha256}
   lfrom=${6:-$START} lto=${7:-$END} extra=${8:-}
   cn=${sans%% *}
@@ -171,6 +207,21 @@ leaf bravo "console.bravo.example"
 leaf charlie "console.charlie.example" int 2048 sha256 $START $END "$EV_POLICY" \
   "/jurisdictionC=US/businessCategory=Private Organization/serialNumber=EV-0003/C=US/O=Charlie Cloud Inc/CN=console.charlie.example"
 leaf delta "console.delta.example"
+
+# distrusted_ca samples (samples/distrust-*.pcap): Entrust is distrusted for
+# leaves issued after 2024-11-11 (Chrome 131), so one leaf from before
+leaf symantec "symantec.example.test" int-symantec
+leaf notsymantec "notsymantec.example.test" int-notsymantec
+leaf entrust-old "entrust-old.example.test" int-entrust 2048 sha256 241101000000Z $END
+leaf entrust-new "entrust-new.example.test" int-entrust
+
+if [ $add_only = 1 ]; then
+  chmod 644 "$out"/*.key "$out"/*.pem
+  openssl verify -CAfile "$out/root-ca.pem" -untrusted "$out/int-symantec.pem" \
+    "$out/symantec.pem" >/dev/null
+  echo "make-certs: added what was missing in $out"
+  exit 0
+fi
 
 # ---- trust bundle ------------------------------------------------------
 cat "$out/root.pem" "$out/int-store.pem" >"$work/bundle.pem"

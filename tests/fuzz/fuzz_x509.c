@@ -36,6 +36,10 @@ static bool x509_fuzz_same(const struct tls_cert *a, const struct tls_cert *b) {
          x509_fuzz_same_str(a->subject, b->subject) && x509_fuzz_same_str(a->issuer, b->issuer) &&
          x509_fuzz_same_str(a->subject_cn, b->subject_cn) &&
          x509_fuzz_same_str(a->issuer_cn, b->issuer_cn) &&
+         x509_fuzz_same_str(a->subject_o, b->subject_o) &&
+         x509_fuzz_same_str(a->issuer_o, b->issuer_o) &&
+         a->has_weak_key_fp == b->has_weak_key_fp &&
+         memcmp(a->weak_key_fp, b->weak_key_fp, sizeof a->weak_key_fp) == 0 &&
          x509_fuzz_same_list(a->san, a->n_san, b->san, b->n_san) && a->key_type == b->key_type &&
          a->key_bits == b->key_bits && strcmp(a->key_curve, b->key_curve) == 0 &&
          strcmp(a->sig_alg, b->sig_alg) == 0 && strcmp(a->sig_oid, b->sig_oid) == 0 &&
@@ -85,6 +89,8 @@ int fuzz_x509_one(const uint8_t *data, size_t size) {
   FUZZ_INVARIANT(cert.parsed == (cert.parse_error == NULL));
   if (cert.parsed) {
     FUZZ_INVARIANT(cert.subject && cert.issuer && cert.subject_cn && cert.issuer_cn);
+    FUZZ_INVARIANT(cert.subject_o && cert.issuer_o);
+    FUZZ_INVARIANT(!cert.has_weak_key_fp || cert.key_type == TLS_KEY_RSA);
     FUZZ_INVARIANT(cert.serial_hex && strlen(cert.sha256) == 64);
     FUZZ_INVARIANT(strlen(cert.not_before) < sizeof cert.not_before);
     for (size_t i = 0; i < cert.n_san; i++)

@@ -79,7 +79,7 @@ static struct ev_endpoint *new_ep(struct ev_store *ev) {
 
 /* Certificate facts of a TLS <= 1.2 handshake with the base chain. */
 static void cert_base(struct ev_endpoint *ep) {
-  NOTE(ep, LEAF, "cert_key:rsa:2048", "trust:ok", "hostname:match");
+  NOTE(ep, LEAF, "cert_key:rsa:2048", "trust:ok", "hostname:match", "distrust_checked");
 }
 
 /* A modern client (offers 0x0304, ECDHE and AEAD suites) gets TLS 1.3:
@@ -499,7 +499,7 @@ static void case19_dh768(void) {
 static void base_with_cert_key(struct ev_endpoint *ep, const char *cert_key) {
   base13(ep);
   base12_nocert(ep);
-  NOTE(ep, LEAF, cert_key, "trust:ok", "hostname:match");
+  NOTE(ep, LEAF, cert_key, "trust:ok", "hostname:match", "distrust_checked");
 }
 
 /* Case 20: RSA-1024 certificate -> B (K 80).  Total 90. */
@@ -617,7 +617,7 @@ static void case26_crime(void) {
 static void base_with_cert(struct ev_endpoint *ep, const char *const *cert_facts) {
   base13(ep);
   base12_nocert(ep);
-  NOTE(ep, LEAF, "cert_key:rsa:2048");
+  NOTE(ep, LEAF, "cert_key:rsa:2048", "distrust_checked");
   note_all(ep, cert_facts);
 }
 
@@ -984,6 +984,71 @@ static void case34_rsa_e1(void) {
   ev_store_free(ev);
 }
 
+/* Section 2 row debian_key (no section 5 case): the base with its RSA-2048
+ * key on the Debian weak-key list -> F with K = 0 (section 1 table: "Debian
+ * weak key ... 0"), so the total is 0 (a category of 0 zeroes it). */
+static void debian_weak_key(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  base_with_cert(ep, FACTS("cert:debian_weak", "trust:ok", "hostname:match"));
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  expect("debian_key", &r, "F", 100, 0, 90, 0, FAILS("debian_key"));
+  ev_store_free(ev);
+}
+
+/* The same key checked and not on the list: the base grade (case 1, "A"
+ * as A+ is unreachable), debian_key passes; without a list for its size
+ * the check is unknown and says which list is missing. */
+static void debian_key_pass_and_unknown(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  base_with_cert(ep, FACTS("cert:debian_ok", "trust:ok", "hostname:match"));
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  expect("debian_key pass", &r, "A", 100, 90, 90, 93, NO_FAILS);
+  const struct check_result *c = check_of(&r, "debian_key");
+  CHECK(c && c->status == CHECK_PASS);
+  ev_store_free(ev);
+
+  ev = ev_store_new();
+  ep = new_ep(ev);
+  base(ep);
+  grade_endpoint(ep, &r);
+  expect("debian_key unknown", &r, "A", 100, 90, 90, 93, NO_FAILS);
+  c = check_of(&r, "debian_key");
+  CHECK(c && c->status == CHECK_UNKNOWN);
+  CHECK_STR(c ? c->reason : NULL, "no weak-key list for RSA-2048 loaded; see --weak-keys");
+  CHECK(grade_letter_cmp(r.floor, "F") >= 0); /* an undecided F cap (T, revoked unknown) */
+  ev_store_free(ev);
+}
+
+/* Section 2 row distrusted_ca (no section 5 case): the base chain, but a
+ * CA of it is on the distrust list (Symantec) -> T, the letter without
+ * trust A (case 1's; A+ unreachable); the reason names the event. */
+static void distrusted_ca(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  base_with_cert(ep, FACTS("trust:ok", "hostname:match", "distrust:symantec"));
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  expect("distrusted_ca", &r, "T", 100, 90, 90, 93, FAILS("distrusted_ca"));
+  CHECK_STR(r.letter_trust_ignored, "A");
+  const struct check_result *c = check_of(&r, "distrusted_ca");
+  CHECK(c && c->reason && strstr(c->reason, "Symantec") != NULL);
+  CHECK(c && c->n_evidence == 1 && strcmp(c->evidence[0]->key, "distrust:symantec") == 0);
+  ev_store_free(ev);
+
+  ev = ev_store_new();
+  ep = new_ep(ev);
+  base_with_cert(ep, FACTS("trust:ok", "hostname:match"));
+  grade_endpoint(ep, &r);
+  expect("distrusted_ca pass", &r, "A", 100, 90, 90, 93, NO_FAILS);
+  c = check_of(&r, "distrusted_ca");
+  CHECK(c && c->status == CHECK_PASS);
+  ev_store_free(ev);
+}
+
 /* Case 37: ticket resumption, client session_id AA, server echoes 32 bytes
  * starting AA -> F (ticketbleed). */
 static void case37_ticketbleed(void) {
@@ -1221,6 +1286,9 @@ int main(void) {
   RUN(merge_commutes);
   RUN(server_preference);
   RUN(case34_rsa_e1);
+  RUN(debian_weak_key);
+  RUN(debian_key_pass_and_unknown);
+  RUN(distrusted_ca);
   RUN(case37_ticketbleed);
   RUN(case39_drown_elsewhere);
   RUN(version_disabled_during_capture);
