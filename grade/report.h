@@ -11,7 +11,6 @@ char *report_sample(const struct ev_sample *s);
 /* The failed checks that carry a recommendation, most severe first;
  * returns how many were written to out (GRADE_MAX_CHECKS entries). */
 size_t report_recommendations(const struct grade_result *r, const struct check_result **out);
-cJSON *report_fact_json(const struct ev_fact *f);
 
 /* Terminal: printable ASCII and valid UTF-8 only; control characters and
  * escape sequences from the wire become \xNN. */
