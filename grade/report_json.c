@@ -45,22 +45,48 @@ struct shell {
 /* An evidence object of the current server, printed once. */
 struct fact_text {
   const struct ev_fact *fact;
-  const char *text; /* in json_out.owned */
+  const char *text; /* in json_out.chunks */
+};
+
+/* Texts of the current server, which raw items point to: chunks that
+ * never move, emptied (not freed) between servers. */
+struct chunk {
+  struct chunk *next;
+  size_t size, used;
+  char data[];
+};
+#define CHUNK_SIZE (64 * 1024)
+
+/* The members of a fact object, in output order.  The nodes are made once
+ * and reused for every fact: only the texts they point to change. */
+enum fact_member {
+  M_FACT,
+  M_FACT_BAD,
+  M_COUNT,     /* raw digits */
+  M_COUNT_BIG, /* 10^15 and more: a cJSON number */
+  M_FIRST,
+  M_LAST,
+  M_SAMPLE,
+  M_SAMPLE_BAD,
+  M_VALUE,
+  N_MEMBERS
 };
 
 /* Scratch of one report: reused across servers, freed at the end. */
 struct json_out {
   cJSON *nest[NEST];                          /* nest[i] holds nest[i + 1] */
   struct shell *shells[GRADE_MAX_CHECKS][2];  /* per check index; [1]: caps */
+  cJSON *fact, *member[N_MEMBERS];            /* the reused fact object */
+  cJSON *evidence, *cited[4];                 /* the reused evidence array */
   struct fact_text *facts;                    /* this server's evidence */
   size_t n_facts, cap_facts;
-  char **owned; /* this server's texts, freed after it is written */
-  size_t n_owned, cap_owned;
+  struct chunk *chunks, *cur;
+  char *buf; /* what cJSON prints into */
+  size_t buf_size;
   char *file, *file_clean; /* the last sample file, raw and sanitised */
   bool file_replaced;
   char *sample; /* file_clean ":" frame */
   size_t sample_prefix, sample_cap;
-  size_t hint; /* print buffer for the next server: the largest so far */
   bool failed; /* out of memory: the current server is left out */
 };
 
@@ -155,57 +181,94 @@ static void add_wire(struct json_out *j, cJSON *o, const char *key, const char *
 
 /* ---- printing parts ---- */
 
-/* item's text as cJSON prints it `depth` containers deep (formatted);
- * malloc'd, NULL on failure.  Deletes item. */
-static char *print_at_depth(struct json_out *j, cJSON *item, int depth, size_t hint) {
-  if (!item) {
-    j->failed = true;
-    return NULL;
+/* item printed (formatted) into j->buf; false when out of memory.  cJSON
+ * cannot say how long a text will be: when the buffer is too small, it
+ * prints into a fresh allocation and the buffer grows to fit. */
+static bool print_buf(struct json_out *j, cJSON *item) {
+  if (j->buf && cJSON_PrintPreallocated(item, j->buf, (int)j->buf_size, true))
+    return true;
+  char *text = cJSON_Print(item);
+  size_t n = text ? strlen(text) + 1 : 0;
+  if (text && n + n / 2 > j->buf_size && n < (1u << 29)) {
+    free(j->buf);
+    j->buf_size = n + n / 2;
+    if (!(j->buf = malloc(j->buf_size)))
+      j->buf_size = 0;
   }
+  bool ok = text && n <= j->buf_size;
+  if (ok)
+    memcpy(j->buf, text, n);
+  free(text);
+  if (!ok)
+    j->failed = true;
+  return ok;
+}
+
+/* item's text as cJSON prints it `depth` containers deep, in j->buf
+ * (*len bytes, terminated).  The caller still owns item. */
+static const char *print_at_depth(struct json_out *j, cJSON *item, int depth, size_t *len) {
   cJSON *from = item;
   if (depth > 0) {
     cJSON_AddItemToArray(j->nest[NEST - 1], item);
     from = j->nest[NEST - depth];
   }
-  char *text = cJSON_PrintBuffered(from, (int)hint, true);
+  bool ok = print_buf(j, from);
   if (depth > 0)
     cJSON_DetachItemViaPointer(j->nest[NEST - 1], item);
-  cJSON_Delete(item);
-  if (!text) {
-    j->failed = true;
+  if (!ok)
     return NULL;
-  }
-  size_t len = strlen(text) - 2 * (size_t)depth; /* without the brackets around it */
-  memmove(text, text + depth, len);
-  text[len] = '\0';
-  return text;
+  *len = strlen(j->buf) - 2 * (size_t)depth; /* without the brackets around it */
+  j->buf[depth + *len] = '\0';
+  return j->buf + depth;
 }
 
-/* Freed once the current server is written. */
-static const char *keep(struct json_out *j, char *text) {
-  if (text && j->n_owned == j->cap_owned) {
-    size_t cap = j->cap_owned ? j->cap_owned * 2 : 64;
-    char **owned = realloc(j->owned, cap * sizeof(*owned));
-    if (!owned) {
-      free(text);
-      text = NULL;
-    } else {
-      j->owned = owned;
-      j->cap_owned = cap;
+/* Room for n bytes of the current server's texts. */
+static char *text_space(struct json_out *j, size_t n) {
+  if (!j->cur || j->cur->size - j->cur->used < n) {
+    /* The chunks after cur are empty: take the first large enough. */
+    struct chunk **link = j->cur ? &j->cur->next : &j->chunks;
+    while (*link && (*link)->size < n)
+      link = &(*link)->next;
+    if (!*link) {
+      size_t size = n > CHUNK_SIZE ? n : CHUNK_SIZE;
+      struct chunk *c = malloc(sizeof(*c) + size);
+      if (!c) {
+        j->failed = true;
+        return NULL;
+      }
+      c->next = NULL;
+      c->size = size;
+      c->used = 0;
+      *link = c;
     }
+    j->cur = *link;
   }
-  if (!text) {
-    j->failed = true;
+  char *p = j->cur->data + j->cur->used;
+  j->cur->used += n;
+  return p;
+}
+
+/* A copy of text[0..n) among the current server's texts. */
+static const char *keep(struct json_out *j, const char *text, size_t n) {
+  char *p = text ? text_space(j, n + 1) : NULL;
+  if (!p)
     return NULL;
-  }
-  j->owned[j->n_owned++] = text;
-  return text;
+  memcpy(p, text, n);
+  p[n] = '\0';
+  return p;
+}
+
+/* item printed `depth` deep, kept until the server is written. */
+static const char *print_part(struct json_out *j, cJSON *item, int depth) {
+  size_t len;
+  const char *text = print_at_depth(j, item, depth, &len);
+  return keep(j, text, text ? len : 0);
 }
 
 static void server_done(struct json_out *j) {
-  for (size_t i = 0; i < j->n_owned; i++)
-    free(j->owned[i]);
-  j->n_owned = 0;
+  for (struct chunk *c = j->chunks; c; c = c->next)
+    c->used = 0;
+  j->cur = NULL;
   j->n_facts = 0;
   j->failed = false;
 }
@@ -242,32 +305,64 @@ static const char *sample_text(struct json_out *j, const struct ev_sample *s, bo
   return j->sample;
 }
 
+/* A string member's text (the node is a reference). */
+static void set_text(cJSON *member, const char *text) {
+  member->valuestring = (char *)text;
+}
+
 /* A fact as an object: fact, count, first, last, sample, and with
  * value_at >= 0 also "value" (the key from that offset, as it is). */
 static const char *fact_text(struct json_out *j, const struct ev_fact *f, int value_at,
                              int depth) {
-  cJSON *o = cJSON_CreateObject();
-  if (!o) {
-    j->failed = true;
-    return NULL;
+  bool use[N_MEMBERS] = {false};
+  char count[24], first[CAP_TIME_STRLEN], last[CAP_TIME_STRLEN];
+  char *fact_clean = NULL;
+  const unsigned char *p = (const unsigned char *)f->key;
+  while (*p && *p < 0x80)
+    p++;
+  if (*p) { /* not plain ASCII: sanitised as report_add_wire_string does */
+    fact_clean = report_utf8((const uint8_t *)f->key, strlen(f->key), &use[M_FACT_BAD]);
+    if (!fact_clean) {
+      j->failed = true;
+      return NULL;
+    }
   }
-  char first[CAP_TIME_STRLEN], last[CAP_TIME_STRLEN];
-  add_wire(j, o, "fact", f->key);
-  add_uint(j, o, "count", f->count);
+  set_text(j->member[M_FACT], fact_clean ? fact_clean : f->key);
+  use[M_FACT] = true;
+  if (f->count < 1000000000000000ULL) { /* see add_uint */
+    put_uint(count, f->count);
+    set_text(j->member[M_COUNT], count);
+    use[M_COUNT] = true;
+  } else {
+    cJSON_SetNumberValue(j->member[M_COUNT_BIG], (double)f->count);
+    use[M_COUNT_BIG] = true;
+  }
   cap_time_str(f->first_ts, first, sizeof(first));
-  add_ref(j, o, "first", first);
+  set_text(j->member[M_FIRST], first);
   cap_time_str(f->last_ts, last, sizeof(last));
-  add_ref(j, o, "last", last);
-  bool replaced = false;
-  const char *where = f->sample.file ? sample_text(j, &f->sample, &replaced) : NULL;
+  set_text(j->member[M_LAST], last);
+  use[M_FIRST] = use[M_LAST] = true;
+  const char *where = f->sample.file ? sample_text(j, &f->sample, &use[M_SAMPLE_BAD]) : NULL;
   if (where) {
-    add_ref(j, o, "sample", where);
-    if (replaced)
-      add_item(j, o, "sample_invalid_utf8", cJSON_CreateTrue());
+    set_text(j->member[M_SAMPLE], where);
+    use[M_SAMPLE] = true;
   }
-  if (value_at >= 0)
-    add_ref(j, o, "value", f->key + value_at);
-  return keep(j, print_at_depth(j, o, depth, 512));
+  if (value_at >= 0) {
+    set_text(j->member[M_VALUE], f->key + value_at);
+    use[M_VALUE] = true;
+  }
+  static const char *const keys[N_MEMBERS] = {
+      "fact",   "fact_invalid_utf8",   "count", "count", "first", "last",
+      "sample", "sample_invalid_utf8", "value"};
+  for (int m = 0; m < N_MEMBERS; m++)
+    if (use[m])
+      cJSON_AddItemToObjectCS(j->fact, keys[m], j->member[m]);
+  const char *text = print_part(j, j->fact, depth);
+  for (int m = 0; m < N_MEMBERS; m++)
+    if (use[m])
+      cJSON_DetachItemViaPointer(j->fact, j->member[m]);
+  free(fact_clean);
+  return text;
 }
 
 /* The evidence object of f, printed the first time a check cites it. */
@@ -293,12 +388,17 @@ static const char *evidence_fact(struct json_out *j, const struct ev_fact *f) {
 
 /* A check's "evidence" array; NULL when empty (or out of memory). */
 static const char *evidence_text(struct json_out *j, const struct check_result *c) {
-  if (!c->n_evidence)
+  size_t n = c->n_evidence < 4 ? c->n_evidence : 4;
+  if (!n)
     return NULL;
-  cJSON *a = cJSON_CreateArray();
-  for (size_t i = 0; a && i < c->n_evidence; i++)
-    append(j, a, raw_ref(j, evidence_fact(j, c->evidence[i])));
-  return keep(j, print_at_depth(j, a, 0, 512 * (c->n_evidence + 1)));
+  for (size_t i = 0; i < n; i++)
+    set_text(j->cited[i], evidence_fact(j, c->evidence[i]));
+  for (size_t i = 0; i < n; i++)
+    cJSON_AddItemToArray(j->evidence, j->cited[i]);
+  const char *text = print_part(j, j->evidence, 0);
+  for (size_t i = 0; i < n; i++)
+    cJSON_DetachItemViaPointer(j->evidence, j->cited[i]);
+  return text;
 }
 
 /* ---- checks and caps ---- */
@@ -365,32 +465,27 @@ static const struct shell *shell_of(struct json_out *j, size_t index, const stru
       return sh;
   struct shell *sh = calloc(1, sizeof(*sh));
   cJSON *mark = cJSON_CreateRaw(EVIDENCE_MARK);
-  char *text = NULL;
-  if (sh && mark)
-    text = print_at_depth(j, is_cap ? cap_object(c, mark) : check_object(c, mark), ENTRY_DEPTH,
-                          1024);
-  else
-    cJSON_Delete(mark);
-  char *at = text ? strstr(text, EVIDENCE_MARK) : NULL;
-  char *empty_array = sh && at ? print_at_depth(j, cJSON_CreateArray(), 0, 16) : NULL;
-  if (empty_array) {
-    *at = '\0';
+  cJSON *o = !mark ? NULL : is_cap ? cap_object(c, mark) : check_object(c, mark);
+  cJSON *empty = cJSON_CreateArray();
+  size_t len, empty_len;
+  const char *text = sh && o ? print_at_depth(j, o, ENTRY_DEPTH, &len) : NULL;
+  const char *at = text ? strstr(text, EVIDENCE_MARK) : NULL;
+  if (at) {
     sh->before_len = (size_t)(at - text);
-    sh->after_len = strlen(at + 1);
-    size_t n = strlen(empty_array);
+    sh->after_len = len - sh->before_len - 1;
+    sh->before = strndup(text, sh->before_len);
     sh->after = strdup(at + 1);
-    sh->empty = malloc(sh->before_len + n + sh->after_len + 1);
-    if (sh->empty) {
-      memcpy(sh->empty, text, sh->before_len);
-      memcpy(sh->empty + sh->before_len, empty_array, n);
-      memcpy(sh->empty + sh->before_len + n, at + 1, sh->after_len + 1);
-    }
-    sh->before = text;
-    text = NULL;
   }
-  free(text);
-  free(empty_array);
-  if (!sh || !sh->before || !sh->after || !sh->empty) {
+  const char *empty_text = at && empty ? print_at_depth(j, empty, 0, &empty_len) : NULL;
+  if (empty_text && sh->before && sh->after &&
+      (sh->empty = malloc(sh->before_len + empty_len + sh->after_len + 1))) {
+    memcpy(sh->empty, sh->before, sh->before_len);
+    memcpy(sh->empty + sh->before_len, empty_text, empty_len);
+    memcpy(sh->empty + sh->before_len + empty_len, sh->after, sh->after_len + 1);
+  }
+  cJSON_Delete(o); /* with mark (check_object and cap_object free it on failure) */
+  cJSON_Delete(empty);
+  if (!sh || !sh->empty) {
     if (sh)
       shell_free(sh);
     j->failed = true;
@@ -415,13 +510,13 @@ static cJSON *entry(struct json_out *j, const struct shell *sh, const char *evid
   if (!evidence)
     return raw_ref(j, sh->empty);
   size_t n = strlen(evidence);
-  char *text = malloc(sh->before_len + n + sh->after_len + 1);
+  char *text = text_space(j, sh->before_len + n + sh->after_len + 1);
   if (text) {
     memcpy(text, sh->before, sh->before_len);
     memcpy(text + sh->before_len, evidence, n);
     memcpy(text + sh->before_len + n, sh->after, sh->after_len + 1);
   }
-  return raw_ref(j, keep(j, text));
+  return raw_ref(j, text);
 }
 
 /* ---- servers ---- */
@@ -510,30 +605,46 @@ static cJSON *server_json(struct json_out *j, const struct grade_result *r) {
   return o;
 }
 
-/* The server's text (malloc'd), NULL when out of memory. */
-static char *server_text(struct json_out *j, const struct grade_result *r) {
+/* The server's text (in j->buf), NULL when out of memory. */
+static const char *server_text(struct json_out *j, const struct grade_result *r) {
   cJSON *server = server_json(j, r);
-  char *text = NULL;
-  if (server && !j->failed)
-    text = cJSON_PrintBuffered(server, (int)j->hint, true);
+  bool ok = server && !j->failed && print_buf(j, server);
   cJSON_Delete(server);
-  size_t len = text ? strlen(text) : 0;
-  if (len >= j->hint && len < (1u << 30))
-    j->hint = len + 1;
-  return text;
+  return ok ? j->buf : NULL;
+}
+
+/* A node for raw JSON that points to a text (cJSON has no constructor
+ * for one; the type bits are part of its public header). */
+static cJSON *raw_node(void) {
+  cJSON *item = cJSON_CreateStringReference("");
+  if (item)
+    item->type = cJSON_Raw | cJSON_IsReference;
+  return item;
 }
 
 static bool json_out_init(struct json_out *j) {
   memset(j, 0, sizeof(*j));
-  j->hint = 1 << 14;
+  bool ok = true;
   for (int i = 0; i < NEST; i++) {
-    j->nest[i] = cJSON_CreateArray();
-    if (!j->nest[i])
-      return false;
-    if (i > 0)
+    ok = ok && (j->nest[i] = cJSON_CreateArray());
+    if (ok && i > 0)
       cJSON_AddItemToArray(j->nest[i - 1], j->nest[i]);
   }
-  return true;
+  ok = ok && (j->fact = cJSON_CreateObject()) && (j->evidence = cJSON_CreateArray());
+  for (int m = 0; m < N_MEMBERS; m++) {
+    if (m == M_COUNT)
+      j->member[m] = raw_node();
+    else if (m == M_COUNT_BIG)
+      j->member[m] = cJSON_CreateNumber(0);
+    else if (m == M_FACT_BAD || m == M_SAMPLE_BAD)
+      j->member[m] = cJSON_CreateTrue();
+    else
+      j->member[m] = cJSON_CreateStringReference("");
+    ok = ok && j->member[m];
+  }
+  for (size_t i = 0; i < sizeof(j->cited) / sizeof(j->cited[0]); i++)
+    ok = ok && (j->cited[i] = raw_node());
+  return ok;
 }
 
 static void json_out_free(struct json_out *j) {
@@ -545,8 +656,18 @@ static void json_out_free(struct json_out *j) {
         next = sh->next;
         shell_free(sh);
       }
+  cJSON_Delete(j->fact);
+  cJSON_Delete(j->evidence);
+  for (int m = 0; m < N_MEMBERS; m++)
+    cJSON_Delete(j->member[m]);
+  for (size_t i = 0; i < sizeof(j->cited) / sizeof(j->cited[0]); i++)
+    cJSON_Delete(j->cited[i]);
+  for (struct chunk *c = j->chunks, *next; c; c = next) {
+    next = c->next;
+    free(c);
+  }
   free(j->facts);
-  free(j->owned);
+  free(j->buf);
   free(j->file);
   free(j->file_clean);
   free(j->sample);
@@ -576,12 +697,11 @@ void report_json(FILE *out, const struct grade_result *r, size_t n, const struct
   struct json_out j;
   bool ready = json_out_init(&j);
   for (size_t i = 0; ready && i < n; i++) {
-    char *text = server_text(&j, &r[i]);
+    const char *text = server_text(&j, &r[i]);
     if (text) {
       fputs(text, out);
       fputs(i + 1 < n ? ",\n" : "\n", out);
     }
-    free(text);
     server_done(&j);
   }
   json_out_free(&j);
