@@ -108,20 +108,6 @@ static bool same_str(const char *a, const char *b) {
   return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* Decimal digits of v into p (room for 21); returns their number. */
-static size_t put_uint(char *p, uint64_t v) {
-  char tmp[20];
-  size_t n = 0;
-  do {
-    tmp[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  for (size_t i = 0; i < n; i++)
-    p[i] = tmp[n - 1 - i];
-  p[n] = '\0';
-  return n;
-}
-
 /* ---- cJSON helpers: references instead of copies ---- */
 
 /* Pre-printed JSON that the tree points to (cJSON has no constructor for a
@@ -163,9 +149,9 @@ static void append(struct json_out *j, cJSON *array, cJSON *item) {
  * sscanf round trip, some 3,000 instructions; below 10^15 that text is the
  * integer's decimal digits, written here directly. */
 static void add_uint(struct json_out *j, cJSON *o, const char *key, uint64_t v) {
-  char digits[24];
+  char digits[REPORT_UINT_LEN];
   if (v < 1000000000000000ULL) {
-    put_uint(digits, v);
+    report_uint(digits, v);
     add_item(j, o, key, cJSON_CreateRaw(digits));
   } else {
     add_item(j, o, key, cJSON_CreateNumber((double)v));
@@ -288,14 +274,14 @@ static const char *sample_text(struct json_out *j, const struct ev_sample *s, bo
     j->file = strdup(s->file);
     j->file_clean = report_utf8((const uint8_t *)s->file, strlen(s->file), &j->file_replaced);
     size_t len = j->file_clean ? strlen(j->file_clean) : 0;
-    if (j->file_clean && len + 22 > j->sample_cap) {
-      char *sample = realloc(j->sample, len + 22);
+    if (j->file_clean && len + 1 + REPORT_UINT_LEN > j->sample_cap) {
+      char *sample = realloc(j->sample, len + 1 + REPORT_UINT_LEN);
       if (sample) {
         j->sample = sample;
-        j->sample_cap = len + 22;
+        j->sample_cap = len + 1 + REPORT_UINT_LEN;
       }
     }
-    if (!j->file || !j->file_clean || len + 22 > j->sample_cap) {
+    if (!j->file || !j->file_clean || len + 1 + REPORT_UINT_LEN > j->sample_cap) {
       free(j->file);
       free(j->file_clean);
       j->file = j->file_clean = NULL;
@@ -305,7 +291,7 @@ static const char *sample_text(struct json_out *j, const struct ev_sample *s, bo
     j->sample[len] = ':';
     j->sample_prefix = len + 1;
   }
-  put_uint(j->sample + j->sample_prefix, s->frame);
+  report_uint(j->sample + j->sample_prefix, s->frame);
   *replaced = j->file_replaced;
   return j->sample;
 }
@@ -335,7 +321,7 @@ static void set_text(cJSON *member, const char *text) {
 static const char *fact_text(struct json_out *j, const struct ev_fact *f, int value_at,
                              int depth) {
   bool use[N_MEMBERS] = {false};
-  char count[24], first[CAP_TIME_STRLEN], last[CAP_TIME_STRLEN];
+  char count[REPORT_UINT_LEN], first[CAP_TIME_STRLEN], last[CAP_TIME_STRLEN];
   char *fact_clean = NULL;
   const unsigned char *p = (const unsigned char *)f->key;
   while (*p && *p < 0x80)
@@ -350,7 +336,7 @@ static const char *fact_text(struct json_out *j, const struct ev_fact *f, int va
   set_text(j->member[M_FACT], fact_clean ? fact_clean : f->key);
   use[M_FACT] = true;
   if (f->count < 1000000000000000ULL) { /* see add_uint */
-    put_uint(count, f->count);
+    report_uint(count, f->count);
     set_text(j->member[M_COUNT], count);
     use[M_COUNT] = true;
   } else {
