@@ -93,12 +93,9 @@ static void eval_proven_or_sentinel(const struct check_def *d, const struct ev_e
  * -1 when none. */
 static int min_bits(const struct ev_endpoint *ep, const char *prefix, const struct ev_fact **which) {
   size_t n;
-  const struct ev_fact **facts = ev_sorted_facts(ep, &n);
+  const struct ev_fact *const *facts = ev_facts_with(ep, prefix, &n);
   int best = -1;
-  size_t k = strlen(prefix);
-  for (size_t i = 0; facts && i < n; i++) {
-    if (strncmp(facts[i]->key, prefix, k) != 0)
-      continue;
+  for (size_t i = 0; i < n; i++) {
     const char *num = strrchr(facts[i]->key, ':');
     int bits = num ? atoi(num + 1) : -1;
     if (bits >= 0 && (best < 0 || bits < best)) {
@@ -106,7 +103,6 @@ static int min_bits(const struct ev_endpoint *ep, const char *prefix, const stru
       *which = facts[i];
     }
   }
-  free(facts);
   return best;
 }
 
@@ -262,10 +258,8 @@ static void eval_distrust(const struct check_def *d, const struct ev_endpoint *e
 static void eval_preference(const struct check_def *d, const struct ev_endpoint *ep,
                             struct check_result *c) {
   size_t n;
-  const struct ev_fact **facts = ev_sorted_facts(ep, &n);
-  for (size_t i = 0; facts && i < n; i++) {
-    if (strncmp(facts[i]->key, "pref:skipped:", 13) != 0)
-      continue;
+  const struct ev_fact *const *facts = ev_facts_with(ep, "pref:skipped:", &n);
+  for (size_t i = 0; i < n; i++) {
     char suite[200];
     snprintf(suite, sizeof(suite), "suite:%s", facts[i]->key + 13);
     const struct ev_fact *supported = ev_find(ep, suite);
@@ -275,7 +269,6 @@ static void eval_preference(const struct check_def *d, const struct ev_endpoint 
       break;
     }
   }
-  free(facts);
   if (c->status == CHECK_UNKNOWN) {
     const struct ev_fact *first = ev_find(ep, "pref:took_first");
     c->reason = first && !ev_find_prefix(ep, "pref:skipped:")

@@ -320,13 +320,10 @@ const struct ev_fact **ev_sorted_facts(const struct ev_endpoint *ep, size_t *n) 
   return out;
 }
 
-/* The first key >= prefix, by binary search; it starts with prefix or no
- * key does. */
-const struct ev_fact *ev_find_prefix(const struct ev_endpoint *ep, const char *prefix) {
-  const struct ev_fact **sorted = sorted_cache(ep);
-  if (!sorted)
-    return NULL;
-  size_t lo = 0, hi = ep->nfacts, k = strlen(prefix);
+/* Index of the first key >= prefix in the sorted cache, by binary search;
+ * the keys that start with prefix follow it. */
+static size_t lower_bound(const struct ev_fact *const *sorted, size_t n, const char *prefix) {
+  size_t lo = 0, hi = n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     if (strcmp(sorted[mid]->key, prefix) < 0)
@@ -334,7 +331,29 @@ const struct ev_fact *ev_find_prefix(const struct ev_endpoint *ep, const char *p
     else
       hi = mid;
   }
-  return lo < ep->nfacts && strncmp(sorted[lo]->key, prefix, k) == 0 ? sorted[lo] : NULL;
+  return lo;
+}
+
+const struct ev_fact *ev_find_prefix(const struct ev_endpoint *ep, const char *prefix) {
+  const struct ev_fact **sorted = sorted_cache(ep);
+  if (!sorted)
+    return NULL;
+  size_t lo = lower_bound(sorted, ep->nfacts, prefix);
+  return lo < ep->nfacts && strncmp(sorted[lo]->key, prefix, strlen(prefix)) == 0 ? sorted[lo]
+                                                                                  : NULL;
+}
+
+const struct ev_fact *const *ev_facts_with(const struct ev_endpoint *ep, const char *prefix,
+                                           size_t *n) {
+  const struct ev_fact **sorted = sorted_cache(ep);
+  *n = 0;
+  if (!sorted)
+    return NULL;
+  size_t first = lower_bound(sorted, ep->nfacts, prefix), k = strlen(prefix), end = first;
+  while (end < ep->nfacts && strncmp(sorted[end]->key, prefix, k) == 0)
+    end++;
+  *n = end - first;
+  return sorted + first;
 }
 
 int ev_merge(struct ev_store *into, const struct ev_store *from) {

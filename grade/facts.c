@@ -532,22 +532,21 @@ void ev_derive_facts(struct ev_store *ev) {
   for (size_t i = 0; i < ev_count(ev); i++) {
     struct ev_endpoint *v2 = (struct ev_endpoint *)ev_endpoint_at(ev, i);
     size_t n;
-    const struct ev_fact **facts = ev_sorted_facts(v2, &n);
+    const struct ev_fact *const *facts = ev_facts_with(v2, "sslv2:key:", &n);
+    if (!n)
+      continue;
     /* Copy what is needed first: noting a fact on v2 itself may move its
      * table, and with it every fact pointer and sample. */
-    char **keys = calloc(n ? n : 1, sizeof(*keys));
-    struct ev_sample *samples = calloc(n ? n : 1, sizeof(*samples));
+    char **keys = calloc(n, sizeof(*keys));
+    struct ev_sample *samples = calloc(n, sizeof(*samples));
     size_t m = 0;
-    for (size_t k = 0; facts && keys && samples && k < n; k++) {
-      if (strncmp(facts[k]->key, "sslv2:key:", 10) != 0)
-        continue;
+    for (size_t k = 0; keys && samples && k < n; k++) {
       samples[m] = facts[k]->sample;
       samples[m].file = strdup(facts[k]->sample.file ? facts[k]->sample.file : "");
       if (asprintf(&keys[m], "cert:key:%s", facts[k]->key + 10) < 0)
         keys[m] = NULL;
       m++;
     }
-    free(facts);
     for (size_t k = 0; k < m; k++) {
       for (size_t j = 0; keys[k] && samples[k].file && j < ev_count(ev); j++) {
         struct ev_endpoint *ep = (struct ev_endpoint *)ev_endpoint_at(ev, j);

@@ -90,6 +90,11 @@ void ev_note(struct ev_endpoint *ep, const struct ev_sample *at, const char *fmt
 const struct ev_fact *ev_find(const struct ev_endpoint *ep, const char *key);
 /* First fact whose key starts with prefix (in key order), NULL none. */
 const struct ev_fact *ev_find_prefix(const struct ev_endpoint *ep, const char *prefix);
+/* The facts whose key starts with prefix, in key order: *n of them from the
+ * returned pointer, a view into ep's sorted cache that stays valid until a
+ * fact is added to ep (no copy: reports and checks ask this per prefix). */
+const struct ev_fact *const *ev_facts_with(const struct ev_endpoint *ep, const char *prefix,
+                                           size_t *n);
 /* Facts sorted by key, for iteration (array owned by the caller: free()). */
 const struct ev_fact **ev_sorted_facts(const struct ev_endpoint *ep, size_t *n);
 /* into += from (commutative and associative). Returns 0, -1 out of memory. */

@@ -6,12 +6,17 @@
 
 #include "grade/grade.h"
 
+/* Decimal digits of v and a NUL into p (REPORT_UINT_LEN bytes), as
+ * printf's %llu writes them; returns the number of digits. */
+#define REPORT_UINT_LEN 21
+size_t report_uint(char *p, uint64_t v);
+/* The same, written to out. */
+void report_put_uint(FILE *out, uint64_t v);
 /* "file:frame" (malloc'd, raw: sanitise per format). */
 char *report_sample(const struct ev_sample *s);
 /* The failed checks that carry a recommendation, most severe first;
  * returns how many were written to out (GRADE_MAX_CHECKS entries). */
 size_t report_recommendations(const struct grade_result *r, const struct check_result **out);
-cJSON *report_fact_json(const struct ev_fact *f);
 
 /* Terminal: printable ASCII and valid UTF-8 only; control characters and
  * escape sequences from the wire become \xNN. */

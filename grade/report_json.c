@@ -3,11 +3,97 @@
  * docs/architecture.md): {"tool", "inputs", "servers": [...], "limits",
  * "stats"}.  Every check and cap carries its evidence as fact, count,
  * first/last time and one file:frame sample.
+ *
+ * cJSON builds and prints every part, but what repeats is printed once and
+ * spliced in as raw JSON, which cJSON prints verbatim:
+ *  - a check or cap object without its evidence is the same for every
+ *    server with the same status and reason (a few dozen per report);
+ *  - an evidence object is printed once per server, however many checks
+ *    and caps cite it.
+ * Formatted cJSON indents by nesting depth, so each part is printed as deep
+ * as it lands (inside that many empty arrays, which print no whitespace)
+ * and the report is byte for byte what one cJSON tree per server prints.
+ * This made the report six times cheaper (a thousand servers, 15 MB).
  */
 #include "grade/report.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* The deepest part: server > "checks" > check > "evidence" > fact. */
+#define NEST 4
+#define EVIDENCE_DEPTH 4 /* a fact in a check's or cap's evidence */
+#define ENTRY_DEPTH 2    /* a check, a cap, or a fact in "protocols" ... */
+/* Where a shell's evidence goes: a control byte, which cJSON never prints
+ * unescaped inside a string. */
+#define EVIDENCE_MARK "\x01"
+
+/* A check or cap object printed without its evidence (owned by json_out). */
+struct shell {
+  bool is_cap;
+  const char *id, *title, *reason;
+  enum check_status status;
+  enum check_effect effect;
+  char cap;
+  char *before;       /* text up to the evidence array (owned) */
+  char *after;        /* text after it (owned) */
+  size_t before_len, after_len;
+  char *empty;        /* the object with an empty evidence array (owned) */
+  struct shell *next; /* the next variant of the same check */
+};
+
+/* An evidence object of the current server, printed once. */
+struct fact_text {
+  const struct ev_fact *fact;
+  const char *text; /* in json_out.chunks */
+};
+
+/* Texts of the current server, which raw items point to: chunks that
+ * never move, emptied (not freed) between servers. */
+struct chunk {
+  struct chunk *next;
+  size_t size, used;
+  char data[];
+};
+#define CHUNK_SIZE (64 * 1024)
+
+/* The members of a fact object, in output order.  The nodes are made once
+ * and reused for every fact: only the texts they point to change. */
+enum fact_member {
+  M_FACT,
+  M_FACT_BAD,
+  M_COUNT,     /* raw digits */
+  M_COUNT_BIG, /* 10^15 and more: a cJSON number */
+  M_FIRST,
+  M_LAST,
+  M_SAMPLE,
+  M_SAMPLE_BAD,
+  M_VALUE,
+  N_MEMBERS
+};
+
+/* Scratch of one report: reused across servers, freed at the end. */
+struct json_out {
+  cJSON *nest[NEST];                          /* nest[i] holds nest[i + 1] */
+  struct shell *shells[GRADE_MAX_CHECKS][2];  /* per check index; [1]: caps */
+  cJSON *fact, *member[N_MEMBERS];            /* the reused fact object */
+  cJSON *evidence, *cited[4];                 /* the reused evidence array */
+  struct fact_text *facts;                    /* this server's evidence */
+  size_t n_facts, cap_facts;
+  struct chunk *chunks, *cur;
+  char *buf; /* what cJSON prints into */
+  size_t buf_size;
+  char *file, *file_clean; /* the last sample file, raw and sanitised */
+  bool file_replaced;
+  char *sample; /* file_clean ":" frame */
+  size_t sample_prefix, sample_cap;
+  struct {
+    cap_time_us ts;
+    char text[CAP_TIME_STRLEN];
+  } times[4]; /* the last packet times formatted, round robin */
+  unsigned n_times;
+  bool failed; /* out of memory: the current server is left out */
+};
 
 static const char *status_name(enum check_status s) {
   return s == CHECK_PASS ? "pass" : s == CHECK_FAIL ? "fail" : "unknown";
@@ -18,33 +104,322 @@ static const char *effect_name(enum check_effect e) {
   return names[e];
 }
 
-cJSON *report_fact_json(const struct ev_fact *f) {
-  cJSON *o = cJSON_CreateObject();
-  report_add_wire_string(o, "fact", (const uint8_t *)f->key, strlen(f->key));
-  cJSON_AddNumberToObject(o, "count", (double)f->count);
-  char buf[CAP_TIME_STRLEN];
-  cap_time_str(f->first_ts, buf, sizeof(buf));
-  cJSON_AddStringToObject(o, "first", buf);
-  cap_time_str(f->last_ts, buf, sizeof(buf));
-  cJSON_AddStringToObject(o, "last", buf);
-  if (f->sample.file) {
-    char *where = report_sample(&f->sample);
-    if (where)
-      report_add_wire_string(o, "sample", (const uint8_t *)where, strlen(where));
-    free(where);
+static bool same_str(const char *a, const char *b) {
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* ---- cJSON helpers: references instead of copies ---- */
+
+/* A node for raw JSON that points to a text (cJSON has no constructor
+ * for one; the type bits are part of its public header). */
+static cJSON *raw_node(const char *text) {
+  cJSON *item = cJSON_CreateStringReference(text);
+  if (item)
+    item->type = cJSON_Raw | cJSON_IsReference;
+  return item;
+}
+
+/* Pre-printed JSON that the tree points to. */
+static cJSON *raw_ref(struct json_out *j, const char *text) {
+  cJSON *item = text ? raw_node(text) : NULL;
+  if (!item)
+    j->failed = true;
+  return item;
+}
+
+/* key is a literal; value outlives the print. */
+static void add_ref(struct json_out *j, cJSON *o, const char *key, const char *value) {
+  cJSON *item = cJSON_CreateStringReference(value);
+  if (!item || !cJSON_AddItemToObjectCS(o, key, item)) {
+    cJSON_Delete(item);
+    j->failed = true;
   }
-  return o;
 }
 
-static cJSON *evidence_json(const struct check_result *c) {
-  cJSON *a = cJSON_CreateArray();
-  for (size_t i = 0; i < c->n_evidence; i++)
-    cJSON_AddItemToArray(a, report_fact_json(c->evidence[i]));
-  return a;
+static void add_item(struct json_out *j, cJSON *o, const char *key, cJSON *item) {
+  if (!item || !cJSON_AddItemToObjectCS(o, key, item)) {
+    cJSON_Delete(item);
+    j->failed = true;
+  }
 }
 
-static cJSON *check_json(const struct check_result *c) {
+static void append(struct json_out *j, cJSON *array, cJSON *item) {
+  if (!item || !cJSON_AddItemToArray(array, item)) {
+    cJSON_Delete(item);
+    j->failed = true;
+  }
+}
+
+/* A count or a score.  cJSON prints numbers with snprintf("%1.15g") and a
+ * sscanf round trip, some 3,000 instructions; below 10^15 that text is the
+ * integer's decimal digits, written here directly. */
+static void add_uint(struct json_out *j, cJSON *o, const char *key, uint64_t v) {
+  char digits[REPORT_UINT_LEN];
+  if (v < 1000000000000000ULL) {
+    report_uint(digits, v);
+    add_item(j, o, key, cJSON_CreateRaw(digits));
+  } else {
+    add_item(j, o, key, cJSON_CreateNumber((double)v));
+  }
+}
+
+/* A wire string, as report_add_wire_string adds it; plain ASCII (nothing
+ * for the sanitiser to replace) is referenced, not copied. */
+static void add_wire(struct json_out *j, cJSON *o, const char *key, const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p && *p < 0x80)
+    p++;
+  if (!*p)
+    add_ref(j, o, key, s);
+  else
+    report_add_wire_string(o, key, (const uint8_t *)s, strlen(s));
+}
+
+/* ---- printing parts ---- */
+
+/* item printed (formatted) into j->buf; false when out of memory.  cJSON
+ * cannot say how long a text will be: when the buffer is too small, it
+ * prints into a fresh allocation and the buffer grows to fit. */
+static bool print_buf(struct json_out *j, cJSON *item) {
+  if (j->buf && cJSON_PrintPreallocated(item, j->buf, (int)j->buf_size, true))
+    return true;
+  char *text = cJSON_Print(item);
+  size_t n = text ? strlen(text) + 1 : 0;
+  if (text && n + n / 2 > j->buf_size && n < (1u << 29)) {
+    free(j->buf);
+    j->buf_size = n + n / 2;
+    if (!(j->buf = malloc(j->buf_size)))
+      j->buf_size = 0;
+  }
+  bool ok = text && n <= j->buf_size;
+  if (ok)
+    memcpy(j->buf, text, n);
+  free(text);
+  if (!ok)
+    j->failed = true;
+  return ok;
+}
+
+/* item's text as cJSON prints it `depth` containers deep, in j->buf
+ * (*len bytes, terminated).  The caller still owns item. */
+static const char *print_at_depth(struct json_out *j, cJSON *item, int depth, size_t *len) {
+  cJSON *from = item;
+  if (depth > 0) {
+    cJSON_AddItemToArray(j->nest[NEST - 1], item);
+    from = j->nest[NEST - depth];
+  }
+  bool ok = print_buf(j, from);
+  if (depth > 0)
+    cJSON_DetachItemViaPointer(j->nest[NEST - 1], item);
+  if (!ok)
+    return NULL;
+  *len = strlen(j->buf) - 2 * (size_t)depth; /* without the brackets around it */
+  j->buf[depth + *len] = '\0';
+  return j->buf + depth;
+}
+
+/* Room for n bytes of the current server's texts. */
+static char *text_space(struct json_out *j, size_t n) {
+  if (!j->cur || j->cur->size - j->cur->used < n) {
+    /* The chunks after cur are empty: take the first large enough. */
+    struct chunk **link = j->cur ? &j->cur->next : &j->chunks;
+    while (*link && (*link)->size < n)
+      link = &(*link)->next;
+    if (!*link) {
+      size_t size = n > CHUNK_SIZE ? n : CHUNK_SIZE;
+      struct chunk *c = malloc(sizeof(*c) + size);
+      if (!c) {
+        j->failed = true;
+        return NULL;
+      }
+      c->next = NULL;
+      c->size = size;
+      c->used = 0;
+      *link = c;
+    }
+    j->cur = *link;
+  }
+  char *p = j->cur->data + j->cur->used;
+  j->cur->used += n;
+  return p;
+}
+
+/* A copy of text[0..n) among the current server's texts. */
+static const char *keep(struct json_out *j, const char *text, size_t n) {
+  char *p = text ? text_space(j, n + 1) : NULL;
+  if (!p)
+    return NULL;
+  memcpy(p, text, n);
+  p[n] = '\0';
+  return p;
+}
+
+/* item printed `depth` deep, kept until the server is written. */
+static const char *print_part(struct json_out *j, cJSON *item, int depth) {
+  size_t len;
+  const char *text = print_at_depth(j, item, depth, &len);
+  return keep(j, text, text ? len : 0);
+}
+
+static void server_done(struct json_out *j) {
+  for (struct chunk *c = j->chunks; c; c = c->next)
+    c->used = 0;
+  j->cur = NULL;
+  j->n_facts = 0;
+  j->failed = false;
+}
+
+/* ---- facts ---- */
+
+/* "file:frame", sanitised: the file once per run of facts from one file. */
+static const char *sample_text(struct json_out *j, const struct ev_sample *s, bool *replaced) {
+  if (!j->file || strcmp(j->file, s->file) != 0) {
+    free(j->file);
+    free(j->file_clean);
+    j->file = strdup(s->file);
+    j->file_clean = report_utf8((const uint8_t *)s->file, strlen(s->file), &j->file_replaced);
+    size_t len = j->file_clean ? strlen(j->file_clean) : 0;
+    if (j->file_clean && len + 1 + REPORT_UINT_LEN > j->sample_cap) {
+      char *sample = realloc(j->sample, len + 1 + REPORT_UINT_LEN);
+      if (sample) {
+        j->sample = sample;
+        j->sample_cap = len + 1 + REPORT_UINT_LEN;
+      }
+    }
+    if (!j->file || !j->file_clean || len + 1 + REPORT_UINT_LEN > j->sample_cap) {
+      free(j->file);
+      free(j->file_clean);
+      j->file = j->file_clean = NULL;
+      return NULL;
+    }
+    memcpy(j->sample, j->file_clean, len);
+    j->sample[len] = ':';
+    j->sample_prefix = len + 1;
+  }
+  report_uint(j->sample + j->sample_prefix, s->frame);
+  *replaced = j->file_replaced;
+  return j->sample;
+}
+
+/* ts formatted into out (CAP_TIME_STRLEN): the facts of a server share a
+ * few packet times (19 in 20 are among the last four). */
+static void time_text(struct json_out *j, cap_time_us ts, char *out) {
+  size_t n = sizeof(j->times) / sizeof(j->times[0]);
+  for (size_t i = 0; i < n && i < j->n_times; i++)
+    if (j->times[i].ts == ts) {
+      memcpy(out, j->times[i].text, CAP_TIME_STRLEN);
+      return;
+    }
+  size_t slot = j->n_times++ % n;
+  j->times[slot].ts = ts;
+  cap_time_str(ts, j->times[slot].text, CAP_TIME_STRLEN);
+  memcpy(out, j->times[slot].text, CAP_TIME_STRLEN);
+}
+
+/* A string member's text (the node is a reference). */
+static void set_text(cJSON *member, const char *text) {
+  member->valuestring = (char *)text;
+}
+
+/* A fact as an object: fact, count, first, last, sample, and with
+ * value_at >= 0 also "value" (the key from that offset, as it is). */
+static const char *fact_text(struct json_out *j, const struct ev_fact *f, int value_at,
+                             int depth) {
+  bool use[N_MEMBERS] = {false};
+  char count[REPORT_UINT_LEN], first[CAP_TIME_STRLEN], last[CAP_TIME_STRLEN];
+  char *fact_clean = NULL;
+  const unsigned char *p = (const unsigned char *)f->key;
+  while (*p && *p < 0x80)
+    p++;
+  if (*p) { /* not plain ASCII: sanitised as report_add_wire_string does */
+    fact_clean = report_utf8((const uint8_t *)f->key, strlen(f->key), &use[M_FACT_BAD]);
+    if (!fact_clean) {
+      j->failed = true;
+      return NULL;
+    }
+  }
+  set_text(j->member[M_FACT], fact_clean ? fact_clean : f->key);
+  use[M_FACT] = true;
+  if (f->count < 1000000000000000ULL) { /* see add_uint */
+    report_uint(count, f->count);
+    set_text(j->member[M_COUNT], count);
+    use[M_COUNT] = true;
+  } else {
+    cJSON_SetNumberValue(j->member[M_COUNT_BIG], (double)f->count);
+    use[M_COUNT_BIG] = true;
+  }
+  time_text(j, f->first_ts, first);
+  set_text(j->member[M_FIRST], first);
+  time_text(j, f->last_ts, last);
+  set_text(j->member[M_LAST], last);
+  use[M_FIRST] = use[M_LAST] = true;
+  const char *where = f->sample.file ? sample_text(j, &f->sample, &use[M_SAMPLE_BAD]) : NULL;
+  if (where) {
+    set_text(j->member[M_SAMPLE], where);
+    use[M_SAMPLE] = true;
+  }
+  if (value_at >= 0) {
+    set_text(j->member[M_VALUE], f->key + value_at);
+    use[M_VALUE] = true;
+  }
+  static const char *const keys[N_MEMBERS] = {
+      "fact",   "fact_invalid_utf8",   "count", "count", "first", "last",
+      "sample", "sample_invalid_utf8", "value"};
+  for (int m = 0; m < N_MEMBERS; m++)
+    if (use[m])
+      cJSON_AddItemToObjectCS(j->fact, keys[m], j->member[m]);
+  const char *text = print_part(j, j->fact, depth);
+  for (int m = 0; m < N_MEMBERS; m++)
+    if (use[m])
+      cJSON_DetachItemViaPointer(j->fact, j->member[m]);
+  free(fact_clean);
+  return text;
+}
+
+/* The evidence object of f, printed the first time a check cites it. */
+static const char *evidence_fact(struct json_out *j, const struct ev_fact *f) {
+  for (size_t i = 0; i < j->n_facts; i++)
+    if (j->facts[i].fact == f)
+      return j->facts[i].text;
+  if (j->n_facts == j->cap_facts) {
+    size_t cap = j->cap_facts ? j->cap_facts * 2 : 32;
+    struct fact_text *facts = realloc(j->facts, cap * sizeof(*facts));
+    if (!facts) {
+      j->failed = true;
+      return NULL;
+    }
+    j->facts = facts;
+    j->cap_facts = cap;
+  }
+  const char *text = fact_text(j, f, -1, EVIDENCE_DEPTH);
+  if (text)
+    j->facts[j->n_facts++] = (struct fact_text){f, text};
+  return text;
+}
+
+/* A check's "evidence" array; NULL when empty (or out of memory). */
+static const char *evidence_text(struct json_out *j, const struct check_result *c) {
+  size_t n = c->n_evidence < 4 ? c->n_evidence : 4;
+  if (!n)
+    return NULL;
+  for (size_t i = 0; i < n; i++)
+    set_text(j->cited[i], evidence_fact(j, c->evidence[i]));
+  for (size_t i = 0; i < n; i++)
+    cJSON_AddItemToArray(j->evidence, j->cited[i]);
+  const char *text = print_part(j, j->evidence, 0);
+  for (size_t i = 0; i < n; i++)
+    cJSON_DetachItemViaPointer(j->evidence, j->cited[i]);
+  return text;
+}
+
+/* ---- checks and caps ---- */
+
+static cJSON *check_object(const struct check_result *c, cJSON *evidence) {
   cJSON *o = cJSON_CreateObject();
+  if (!o) {
+    cJSON_Delete(evidence);
+    return NULL;
+  }
   cJSON_AddStringToObject(o, "id", c->id);
   cJSON_AddStringToObject(o, "title", c->title);
   cJSON_AddStringToObject(o, "status", status_name(c->status));
@@ -55,36 +430,150 @@ static cJSON *check_json(const struct check_result *c) {
   }
   if (c->reason)
     cJSON_AddStringToObject(o, "reason", c->reason);
-  cJSON_AddItemToObject(o, "evidence", evidence_json(c));
+  cJSON_AddItemToObject(o, "evidence", evidence);
   return o;
 }
 
-/* Facts whose key starts with prefix, as a list of the rest of the key. */
-static cJSON *facts_with(const struct ev_endpoint *ep, const char *prefix) {
+static const char *cap_reason(const struct check_result *c) {
+  return c->reason ? c->reason : c->title;
+}
+
+static cJSON *cap_object(const struct check_result *c, cJSON *evidence) {
+  cJSON *cap = cJSON_CreateObject();
+  if (!cap) {
+    cJSON_Delete(evidence);
+    return NULL;
+  }
+  char letter[2] = {c->cap, 0};
+  cJSON_AddStringToObject(cap, "id", c->id);
+  cJSON_AddStringToObject(cap, "grade", letter);
+  cJSON_AddStringToObject(cap, "reason", cap_reason(c));
+  cJSON_AddItemToObject(cap, "evidence", evidence);
+  return cap;
+}
+
+static bool shell_fits(const struct shell *sh, const struct check_result *c) {
+  if (sh->is_cap)
+    return same_str(sh->id, c->id) && sh->cap == c->cap && same_str(sh->reason, cap_reason(c));
+  return same_str(sh->id, c->id) && same_str(sh->title, c->title) && sh->status == c->status &&
+         sh->effect == c->effect && sh->cap == c->cap && same_str(sh->reason, c->reason);
+}
+
+static void shell_free(struct shell *sh) {
+  free(sh->before);
+  free(sh->after);
+  free(sh->empty);
+  free(sh);
+}
+
+/* The check (or cap) object of c without its evidence, printed at the
+ * first server that needs it. */
+static const struct shell *shell_of(struct json_out *j, size_t index, const struct check_result *c,
+                                    bool is_cap) {
+  struct shell **list = &j->shells[index][is_cap];
+  for (struct shell *sh = *list; sh; sh = sh->next)
+    if (shell_fits(sh, c))
+      return sh;
+  struct shell *sh = calloc(1, sizeof(*sh));
+  cJSON *mark = cJSON_CreateRaw(EVIDENCE_MARK);
+  cJSON *o = !mark ? NULL : is_cap ? cap_object(c, mark) : check_object(c, mark);
+  cJSON *empty = cJSON_CreateArray();
+  size_t len, empty_len;
+  const char *text = sh && o ? print_at_depth(j, o, ENTRY_DEPTH, &len) : NULL;
+  const char *at = text ? strstr(text, EVIDENCE_MARK) : NULL;
+  if (at) {
+    sh->before_len = (size_t)(at - text);
+    sh->after_len = len - sh->before_len - 1;
+    sh->before = strndup(text, sh->before_len);
+    sh->after = strdup(at + 1);
+  }
+  const char *empty_text = at && empty ? print_at_depth(j, empty, 0, &empty_len) : NULL;
+  if (empty_text && sh->before && sh->after &&
+      (sh->empty = malloc(sh->before_len + empty_len + sh->after_len + 1))) {
+    memcpy(sh->empty, sh->before, sh->before_len);
+    memcpy(sh->empty + sh->before_len, empty_text, empty_len);
+    memcpy(sh->empty + sh->before_len + empty_len, sh->after, sh->after_len + 1);
+  }
+  cJSON_Delete(o); /* with mark (check_object and cap_object free it on failure) */
+  cJSON_Delete(empty);
+  if (!sh || !sh->empty) {
+    if (sh)
+      shell_free(sh);
+    j->failed = true;
+    return NULL;
+  }
+  sh->is_cap = is_cap;
+  sh->id = c->id;
+  sh->title = c->title;
+  sh->reason = is_cap ? cap_reason(c) : c->reason;
+  sh->status = c->status;
+  sh->effect = c->effect;
+  sh->cap = c->cap;
+  sh->next = *list;
+  *list = sh;
+  return sh;
+}
+
+/* A check or cap object: its shell around the evidence array. */
+static cJSON *entry(struct json_out *j, const struct shell *sh, const char *evidence) {
+  if (!sh)
+    return NULL;
+  if (!evidence)
+    return raw_ref(j, sh->empty);
+  size_t n = strlen(evidence);
+  char *text = text_space(j, sh->before_len + n + sh->after_len + 1);
+  if (text) {
+    memcpy(text, sh->before, sh->before_len);
+    memcpy(text + sh->before_len, evidence, n);
+    memcpy(text + sh->before_len + n, sh->after, sh->after_len + 1);
+  }
+  return raw_ref(j, text);
+}
+
+/* ---- servers ---- */
+
+/* Facts whose key starts with prefix, each with the rest of its key. */
+static cJSON *facts_with(struct json_out *j, const struct ev_endpoint *ep, const char *prefix) {
   cJSON *a = cJSON_CreateArray();
-  size_t n, k = strlen(prefix);
-  const struct ev_fact **facts = ev_sorted_facts(ep, &n);
-  for (size_t i = 0; facts && i < n; i++)
-    if (strncmp(facts[i]->key, prefix, k) == 0) {
-      cJSON *o = report_fact_json(facts[i]);
-      cJSON_AddStringToObject(o, "value", facts[i]->key + k);
-      cJSON_AddItemToArray(a, o);
-    }
-  free(facts);
+  size_t n;
+  const struct ev_fact *const *facts = ev_facts_with(ep, prefix, &n);
+  for (size_t i = 0; a && i < n; i++)
+    append(j, a, raw_ref(j, fact_text(j, facts[i], (int)strlen(prefix), ENTRY_DEPTH)));
   return a;
 }
 
-static cJSON *server_json(const struct grade_result *r) {
+static void add_checks(struct json_out *j, cJSON *o, const struct grade_result *r) {
+  cJSON *caps = cJSON_CreateArray(), *warnings = cJSON_CreateArray();
+  cJSON *checks = cJSON_CreateArray();
+  add_item(j, o, "caps", caps);
+  add_item(j, o, "warnings", warnings);
+  add_item(j, o, "checks", checks);
+  for (size_t i = 0; caps && warnings && checks && i < r->n_checks; i++) {
+    const struct check_result *c = &r->checks[i];
+    const char *evidence = evidence_text(j, c);
+    append(j, checks, entry(j, shell_of(j, i, c, false), evidence));
+    if (c->status != CHECK_FAIL)
+      continue;
+    if (c->effect == EFFECT_CAP || c->effect == EFFECT_TRUST || c->effect == EFFECT_NAME)
+      append(j, caps, entry(j, shell_of(j, i, c, true), evidence));
+    else if (c->effect == EFFECT_WARN)
+      append(j, warnings, cJSON_CreateStringReference(c->id));
+  }
+}
+
+static cJSON *server_json(struct json_out *j, const struct grade_result *r) {
   const struct ev_endpoint *ep = r->ep;
   cJSON *o = cJSON_CreateObject();
-  report_add_wire_string(o, "host", (const uint8_t *)ep->host, strlen(ep->host));
-  cJSON_AddStringToObject(o, "ip", ep->ip);
-  cJSON_AddNumberToObject(o, "port", ep->port);
-  cJSON_AddStringToObject(o, "grade", r->letter);
-  cJSON_AddStringToObject(o, "grade_trust_ignored", r->letter_trust_ignored);
-  cJSON_AddStringToObject(o, "floor", r->floor);
+  if (!o)
+    return NULL;
+  add_wire(j, o, "host", ep->host);
+  add_ref(j, o, "ip", ep->ip);
+  add_uint(j, o, "port", ep->port);
+  add_ref(j, o, "grade", r->letter);
+  add_ref(j, o, "grade_trust_ignored", r->letter_trust_ignored);
+  add_ref(j, o, "floor", r->floor);
   if (!r->graded)
-    cJSON_AddStringToObject(o, "not_graded", r->no_grade_reason);
+    add_ref(j, o, "not_graded", r->no_grade_reason);
   if (r->changed) {
     char when[CAP_TIME_STRLEN];
     cap_time_str(r->changed_at, when, sizeof(when));
@@ -94,52 +583,96 @@ static cJSON *server_json(const struct grade_result *r) {
     cJSON_AddStringToObject(ch, "grade_before", r->before);
     cJSON_AddStringToObject(ch, "grade_after", r->after);
   }
-  cJSON *score = cJSON_AddObjectToObject(o, "score");
+  cJSON *score = cJSON_CreateObject();
+  add_item(j, o, "score", score);
   const char *names[] = {"protocol", "key_exchange", "cipher", "total"};
   int values[] = {r->protocol, r->key_exchange, r->cipher, r->total};
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; score && i < 4; i++) {
     if (values[i] >= 0)
-      cJSON_AddNumberToObject(score, names[i], values[i]);
+      add_uint(j, score, names[i], (uint64_t)values[i]);
     else
-      cJSON_AddNullToObject(score, names[i]);
+      add_item(j, score, names[i], cJSON_CreateNull());
   }
-  cJSON *caps = cJSON_AddArrayToObject(o, "caps");
-  cJSON *warnings = cJSON_AddArrayToObject(o, "warnings");
-  cJSON *checks = cJSON_AddArrayToObject(o, "checks");
-  for (size_t i = 0; i < r->n_checks; i++) {
-    const struct check_result *c = &r->checks[i];
-    cJSON_AddItemToArray(checks, check_json(c));
-    if (c->status != CHECK_FAIL)
-      continue;
-    if (c->effect == EFFECT_CAP || c->effect == EFFECT_TRUST || c->effect == EFFECT_NAME) {
-      cJSON *cap = cJSON_CreateObject();
-      char letter[2] = {c->cap, 0};
-      cJSON_AddStringToObject(cap, "id", c->id);
-      cJSON_AddStringToObject(cap, "grade", letter);
-      cJSON_AddStringToObject(cap, "reason", c->reason ? c->reason : c->title);
-      cJSON_AddItemToObject(cap, "evidence", evidence_json(c));
-      cJSON_AddItemToArray(caps, cap);
-    } else if (c->effect == EFFECT_WARN) {
-      cJSON_AddItemToArray(warnings, cJSON_CreateString(c->id));
-    }
-  }
-  cJSON_AddNumberToObject(o, "checks_decided", (double)r->n_decided);
-  cJSON_AddNumberToObject(o, "checks_total", (double)r->n_checks);
-  cJSON_AddItemToObject(o, "protocols", facts_with(ep, "version:"));
-  cJSON_AddItemToObject(o, "ciphers", facts_with(ep, "suite:"));
-  cJSON_AddItemToObject(o, "key_exchange", facts_with(ep, "kx:"));
-  cJSON_AddItemToObject(o, "certificates", facts_with(ep, "cert:leaf:"));
-  cJSON_AddItemToObject(o, "certificate_keys", facts_with(ep, "cert_key:"));
-  cJSON *recs = cJSON_AddArrayToObject(o, "recommendations");
+  add_checks(j, o, r);
+  add_uint(j, o, "checks_decided", r->n_decided);
+  add_uint(j, o, "checks_total", r->n_checks);
+  add_item(j, o, "protocols", facts_with(j, ep, "version:"));
+  add_item(j, o, "ciphers", facts_with(j, ep, "suite:"));
+  add_item(j, o, "key_exchange", facts_with(j, ep, "kx:"));
+  add_item(j, o, "certificates", facts_with(j, ep, "cert:leaf:"));
+  add_item(j, o, "certificate_keys", facts_with(j, ep, "cert_key:"));
+  cJSON *recs = cJSON_CreateArray();
+  add_item(j, o, "recommendations", recs);
   const struct check_result *order[GRADE_MAX_CHECKS];
   size_t n = report_recommendations(r, order);
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; recs && i < n; i++) {
     cJSON *rec = cJSON_CreateObject();
-    cJSON_AddStringToObject(rec, "check", order[i]->id);
-    cJSON_AddStringToObject(rec, "action", order[i]->recommendation);
-    cJSON_AddItemToArray(recs, rec);
+    if (rec) {
+      add_ref(j, rec, "check", order[i]->id);
+      add_ref(j, rec, "action", order[i]->recommendation);
+    }
+    append(j, recs, rec);
   }
   return o;
+}
+
+/* The server's text (in j->buf), NULL when out of memory. */
+static const char *server_text(struct json_out *j, const struct grade_result *r) {
+  cJSON *server = server_json(j, r);
+  bool ok = server && !j->failed && print_buf(j, server);
+  cJSON_Delete(server);
+  return ok ? j->buf : NULL;
+}
+
+static bool json_out_init(struct json_out *j) {
+  memset(j, 0, sizeof(*j));
+  bool ok = true;
+  for (int i = 0; i < NEST; i++) {
+    ok = ok && (j->nest[i] = cJSON_CreateArray());
+    if (ok && i > 0)
+      cJSON_AddItemToArray(j->nest[i - 1], j->nest[i]);
+  }
+  ok = ok && (j->fact = cJSON_CreateObject()) && (j->evidence = cJSON_CreateArray());
+  for (int m = 0; m < N_MEMBERS; m++) {
+    if (m == M_COUNT)
+      j->member[m] = raw_node("");
+    else if (m == M_COUNT_BIG)
+      j->member[m] = cJSON_CreateNumber(0);
+    else if (m == M_FACT_BAD || m == M_SAMPLE_BAD)
+      j->member[m] = cJSON_CreateTrue();
+    else
+      j->member[m] = cJSON_CreateStringReference("");
+    ok = ok && j->member[m];
+  }
+  for (size_t i = 0; i < sizeof(j->cited) / sizeof(j->cited[0]); i++)
+    ok = ok && (j->cited[i] = raw_node(""));
+  return ok;
+}
+
+static void json_out_free(struct json_out *j) {
+  server_done(j);
+  cJSON_Delete(j->nest[0]);
+  for (size_t i = 0; i < GRADE_MAX_CHECKS; i++)
+    for (int k = 0; k < 2; k++)
+      for (struct shell *sh = j->shells[i][k], *next; sh; sh = next) {
+        next = sh->next;
+        shell_free(sh);
+      }
+  cJSON_Delete(j->fact);
+  cJSON_Delete(j->evidence);
+  for (int m = 0; m < N_MEMBERS; m++)
+    cJSON_Delete(j->member[m]);
+  for (size_t i = 0; i < sizeof(j->cited) / sizeof(j->cited[0]); i++)
+    cJSON_Delete(j->cited[i]);
+  for (struct chunk *c = j->chunks, *next; c; c = next) {
+    next = c->next;
+    free(c);
+  }
+  free(j->facts);
+  free(j->buf);
+  free(j->file);
+  free(j->file_clean);
+  free(j->sample);
 }
 
 /* Streamed one server at a time: a day of traffic has thousands of
@@ -163,14 +696,17 @@ void report_json(FILE *out, const struct grade_result *r, size_t n, const struct
   }
   write_item(out, "inputs", inputs, false);
   fputs("  \"servers\": [\n", out);
-  for (size_t i = 0; i < n; i++) {
-    cJSON *server = server_json(&r[i]);
-    char *text = cJSON_Print(server);
-    if (text)
-      fprintf(out, "%s%s\n", text, i + 1 < n ? "," : "");
-    free(text);
-    cJSON_Delete(server);
+  struct json_out j;
+  bool ready = json_out_init(&j);
+  for (size_t i = 0; ready && i < n; i++) {
+    const char *text = server_text(&j, &r[i]);
+    if (text) {
+      fputs(text, out);
+      fputs(i + 1 < n ? ",\n" : "\n", out);
+    }
+    server_done(&j);
   }
+  json_out_free(&j);
   fputs("  ],\n", out);
   write_item(out, "limits", m->limits ? cJSON_Duplicate(m->limits, 1) : cJSON_CreateObject(),
              false);

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Packet bytes are laid out one header field group per line. */
 // clang-format off
@@ -975,6 +976,34 @@ static void test_time_str(void) {
   CHECK_STR(buf, "1969-12-31T00:00:00.000000Z");
   cap_time_str(-2147483648LL * 1000000 + 1, buf, sizeof buf); /* date -u -d @-2147483648 */
   CHECK_STR(buf, "1901-12-13T20:45:52.000001Z");
+  cap_time_str(253402300799999999LL, buf, sizeof buf); /* date -u -d @253402300799 */
+  CHECK_STR(buf, "9999-12-31T23:59:59.999999Z");
+  cap_time_str(253402300800000000LL, buf, sizeof buf); /* five-digit year */
+  CHECK_STR(buf, "10000-01-01T00:00:00.000000Z");
+  cap_time_str(-62167219200000000LL, buf, sizeof buf); /* date -u -d @-62167219200 */
+  CHECK_STR(buf, "0000-01-01T00:00:00.000000Z");
+  cap_time_str(-62167219200000001LL, buf, sizeof buf);
+  CHECK_STR(buf, "-001-12-31T23:59:59.999999Z");
+  cap_time_str(1396951323123456LL, buf, 11); /* cut, still terminated */
+  CHECK_STR(buf, "2014-04-08");
+}
+
+/* The hand-written digits agree with libc's gmtime_r + snprintf. */
+static void test_time_str_matches_libc(void) {
+  uint64_t x = 0x9e3779b97f4a7c15ULL;
+  for (int i = 0; i < 20000; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    cap_time_us ts = (cap_time_us)(x % 400000000000000000ULL) - 100000000000000000LL;
+    time_t secs = (time_t)(ts / 1000000 - (ts % 1000000 < 0));
+    int micros = (int)((ts % 1000000 + 1000000) % 1000000);
+    struct tm tm;
+    char want[64], got[CAP_TIME_STRLEN];
+    CHECK(gmtime_r(&secs, &tm) != NULL);
+    snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
+    cap_time_str(ts, got, sizeof got);
+    CHECK_STR(got, want);
+  }
 }
 
 int main(void) {
@@ -1006,5 +1035,6 @@ int main(void) {
   RUN(test_fragment_timeout);
   RUN(test_endpoint_str);
   RUN(test_time_str);
+  RUN(test_time_str_matches_libc);
   return harness_done();
 }

@@ -1,0 +1,158 @@
+/*
+ * tests/unit/test_report.c - grade/report_*.c: the output sanitisers and
+ * the JSON report's formatting.
+ *
+ * Where the expected values come from:
+ *  - Terminal and HTML escapes: the rules in grade/report.h and
+ *    grade/sanitize.c (C0, DEL and C1 as \xNN / \u00NN; the five HTML
+ *    specials as entities; invalid UTF-8 as U+FFFD, RFC 3629), applied by
+ *    hand to each input.
+ *  - JSON: the report splices pre-printed parts into each server object,
+ *    so every server must be byte for byte what cJSON itself prints for the
+ *    same tree: the test parses the report with cJSON and prints each
+ *    server again with cJSON_Print.
+ */
+#include "grade/report.h"
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* What fn writes for s. */
+static char *written(void (*fn)(FILE *, const char *), const char *s) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  if (!out)
+    return NULL;
+  fn(out, s);
+  fclose(out);
+  return text;
+}
+
+static void term_escapes(void) {
+  char *t = written(report_term_puts, "plain ASCII, and caf\xc3\xa9");
+  CHECK_STR(t, "plain ASCII, and caf\xc3\xa9");
+  free(t);
+  /* ESC, BEL, DEL; C1 CSI (C2 9B) and NEL (C2 85); the copyright sign
+   * (C2 A9) is printable; FF is not UTF-8. */
+  t = written(report_term_puts, "\x1b[2Jx\x07y\x7f\xc2\x9b\xc2\x85\xc2\xa9\xff!");
+  CHECK_STR(t, "\\x1b[2Jx\\x07y\\x7f\\u009b\\u0085\xc2\xa9\xef\xbf\xbd!");
+  free(t);
+  t = written(report_term_puts, "");
+  CHECK_STR(t, "");
+  free(t);
+}
+
+static void html_escapes(void) {
+  char *t = written(report_html_puts, "<a href='x'>&\"</a>");
+  CHECK_STR(t, "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");
+  free(t);
+  /* Controls become U+FFFD as an entity; invalid UTF-8 as the character. */
+  t = written(report_html_puts, "a\x01\x7f\xc3\xa9\xc0\xafz");
+  CHECK_STR(t, "a&#xfffd;&#xfffd;\xc3\xa9\xef\xbf\xbd\xef\xbf\xbdz");
+  free(t);
+}
+
+static void uint_digits(void) {
+  char buf[REPORT_UINT_LEN];
+  CHECK_EQ_U(report_uint(buf, 0), 1);
+  CHECK_STR(buf, "0");
+  CHECK_EQ_U(report_uint(buf, 18446744073709551615ULL), 20);
+  CHECK_STR(buf, "18446744073709551615");
+  struct ev_sample s = {(char *)"a.pcap", 1234567, 0};
+  char *where = report_sample(&s);
+  CHECK_STR(where, "a.pcap:1234567");
+  free(where);
+}
+
+/* Two servers with evidence shared between checks, a fact seen 10^16
+ * times, wire strings to sanitise and escape, and a sample file name that
+ * is not UTF-8. */
+static struct ev_store *store(void) {
+  struct ev_store *ev = ev_store_new();
+  const char *hosts[] = {"a.example", "b\xff\x1b<.example"};
+  for (int h = 0; h < 2; h++) {
+    struct ev_endpoint *ep = ev_endpoint_get(ev, hosts[h], h ? "2001:db8::1" : "192.0.2.1", 443);
+    struct ev_sample at = {(char *)(h ? "capture-\xe9\".pcap" : "capture.pcap"), 10,
+                           1700000000000000LL};
+    const char *keys[] = {"handshakes",        "server_hello",      "version:TLSv1.2",
+                          "version:TLSv1.0",   "cipher_bits:128",   "non_rc4",
+                          "fs:given",          "aead:given",        "kx:ecdh:x25519:256",
+                          "cert_key:rsa:2048", "trust:ok",          "hostname:match",
+                          "cert:leaf:ab12",    "reneg:secure",      "established",
+                          "suite:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"};
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+      at.frame++;
+      at.ts += 1500;
+      ev_note(ep, &at, "%s", keys[k]);
+    }
+    ev_note(ep, &at, "suite:TLS_\"odd\"\\name\t\xc3\xa9\xfe");
+    for (int i = 0; i < 3; i++)
+      ev_note(ep, &at, "version:TLSv1.2");
+  }
+  /* A count of 10^16 can only come from an evidence file: it prints as
+   * cJSON prints any double. */
+  const char *saved = "{\"tlsgrade_evidence\": 1, \"endpoints\": [{\"host\": \"a.example\", "
+                      "\"ip\": \"192.0.2.1\", \"port\": 443, \"facts\": [{\"k\": "
+                      "\"kx:ecdh:x448:448\", \"n\": 1e16, \"first_us\": 1700000000000000, "
+                      "\"last_us\": 1700000000000001}]}]}";
+  cJSON *j = cJSON_Parse(saved);
+  char err[200];
+  struct ev_store *big = j ? ev_from_json(j, err, sizeof(err)) : NULL;
+  cJSON_Delete(j);
+  CHECK(big != NULL && ev_merge(ev, big) == 0);
+  ev_store_free(big);
+  return ev;
+}
+
+static void json_servers_as_cjson_prints_them(void) {
+  struct ev_store *ev = store();
+  struct grade_result r[2];
+  size_t n = 0;
+  for (size_t i = 0; i < ev_count(ev) && n < 2; i++)
+    grade_endpoint(ev_endpoint_at(ev, i), &r[n++]);
+  CHECK_EQ_U(n, 2);
+  const char *inputs[] = {"capture.pcap"};
+  struct report_meta meta = {inputs, 1, NULL, NULL};
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  if (out) {
+    report_json(out, r, n, &meta);
+    fclose(out);
+  }
+  cJSON *doc = text ? cJSON_Parse(text) : NULL;
+  CHECK(doc != NULL);
+  const cJSON *servers = cJSON_GetObjectItem(doc, "servers");
+  CHECK_EQ_U(cJSON_GetArraySize(servers), 2);
+  const cJSON *server;
+  size_t servers_seen = 0, evidence_seen = 0;
+  cJSON_ArrayForEach(server, servers) {
+    char *again = cJSON_Print(server);
+    CHECK(again && strstr(text, again) != NULL);
+    free(again);
+    servers_seen++;
+    const cJSON *check;
+    cJSON_ArrayForEach(check, cJSON_GetObjectItem(server, "checks")) {
+      evidence_seen += (size_t)cJSON_GetArraySize(cJSON_GetObjectItem(check, "evidence"));
+    }
+  }
+  CHECK_EQ_U(servers_seen, 2);
+  CHECK(evidence_seen > 10);
+  CHECK(strstr(text, "\"sample_invalid_utf8\":\ttrue") != NULL);
+  CHECK(strstr(text, "\"fact_invalid_utf8\":\ttrue") != NULL);
+  CHECK(strstr(text, "\"count\":\t1e+16") != NULL);
+  CHECK(strstr(text, "\"count\":\t4,") != NULL);
+  cJSON_Delete(doc);
+  free(text);
+  ev_store_free(ev);
+}
+
+int main(void) {
+  RUN(term_escapes);
+  RUN(html_escapes);
+  RUN(uint_digits);
+  RUN(json_servers_as_cjson_prints_them);
+  return harness_done();
+}
