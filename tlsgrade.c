@@ -400,6 +400,8 @@ static cJSON *stats_json(const struct cap_stats *st, size_t inputs, unsigned war
   cJSON_AddNumberToObject(caps, "flow_evictions", (double)st->evictions);
   cJSON_AddNumberToObject(s, "pcap_drops", (double)st->pcap_drops);
   cJSON_AddNumberToObject(s, "pcap_ifdrops", (double)st->pcap_ifdrops);
+  if (st->ndpi_unavailable)
+    cJSON_AddNumberToObject(s, "ndpi_unavailable", (double)st->ndpi_unavailable);
   cJSON_AddNumberToObject(s, "warnings", warnings);
   return s;
 }

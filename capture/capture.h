@@ -70,6 +70,7 @@ struct cap_stats {
   uint64_t evictions;        /* flows ended because the table was full */
   uint64_t pcap_drops;       /* pcap_stats ps_drop (live) */
   uint64_t pcap_ifdrops;     /* pcap_stats ps_ifdrop (live) */
+  uint64_t ndpi_unavailable; /* nDPI could not be set up: flows left "Unknown" */
   /* cap hits */
   uint64_t cap_tcp_ooo;      /* out-of-order data refused: per-stream cap */
   uint64_t cap_reasm_total;  /* out-of-order data refused: all streams' cap */

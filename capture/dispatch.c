@@ -5,12 +5,20 @@
  * table.  Each worker owns its flow table (and what hangs from it); only
  * the queues are shared.
  *
- * A queue is a bounded ring of packet copies under a mutex: the reader
- * blocks when a worker falls behind (back-pressure, never a silent drop).
+ * A queue is a bounded single-producer single-consumer ring of packet
+ * copies: head and tail are atomics, so the reader and a worker pass
+ * packets without a lock.  The mutex and condition variables serve only to
+ * sleep: a worker with nothing to do, or the reader when a worker falls
+ * behind (back-pressure, never a silent drop).  Each side announces that
+ * it sleeps (a *_waiting flag, set and read sequentially consistent) and
+ * checks the ring again under the mutex before sleeping; the other side
+ * publishes its index first, then reads the flag and signals under the
+ * mutex, so a wake-up cannot be lost.
  */
 #include "capture/capture.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,9 +38,14 @@ struct worker {
   pthread_mutex_t lock;
   pthread_cond_t not_empty, not_full;
   struct slot slots[RING_SLOTS];
-  size_t head, tail; /* head: next to fill; tail: next to take */
-  bool closing;
-  bool consumer_waiting, producer_waiting; /* signal only a thread that sleeps */
+  _Atomic bool closing;
+  /* The reader's line: what it filled (next) and made visible (head). */
+  _Alignas(64) size_t next;
+  _Atomic size_t head;
+  _Atomic bool producer_waiting; /* signal only a thread that sleeps */
+  /* The worker's line, apart, so that the two do not fight over one. */
+  _Alignas(64) _Atomic size_t tail; /* next to take */
+  _Atomic bool consumer_waiting;
 };
 
 /* Owns its workers and their queues. */
@@ -94,21 +107,25 @@ static bool copy_packet(struct slot *s, const struct cap_packet *pkt) {
   return true;
 }
 
-/* Take every queued slot at once, process them without the lock, give
- * them back in one go: one lock round and at most one wake-up per batch. */
+/* Take every queued slot at once, process them, give them back in one
+ * go; sleep only when the ring is empty. */
 static void *worker_main(void *arg) {
   struct worker *w = arg;
-  pthread_mutex_lock(&w->lock);
   for (;;) {
-    while (w->head == w->tail && !w->closing) {
-      w->consumer_waiting = true;
-      pthread_cond_wait(&w->not_empty, &w->lock);
-      w->consumer_waiting = false;
+    size_t from = atomic_load_explicit(&w->tail, memory_order_relaxed);
+    size_t to = atomic_load_explicit(&w->head, memory_order_acquire);
+    if (from == to) {
+      pthread_mutex_lock(&w->lock);
+      atomic_store(&w->consumer_waiting, true);
+      while (atomic_load(&w->head) == from && !atomic_load(&w->closing))
+        pthread_cond_wait(&w->not_empty, &w->lock);
+      atomic_store(&w->consumer_waiting, false);
+      bool done = atomic_load(&w->head) == from && atomic_load(&w->closing);
+      pthread_mutex_unlock(&w->lock);
+      if (done)
+        break;
+      continue;
     }
-    if (w->head == w->tail && w->closing)
-      break;
-    size_t from = w->tail, to = w->head;
-    pthread_mutex_unlock(&w->lock);
     for (size_t i = from; i < to; i++) {
       struct slot *s = &w->slots[i % RING_SLOTS];
       if (s->expire_only)
@@ -116,12 +133,13 @@ static void *worker_main(void *arg) {
       else
         flow_table_packet(w->ft, &s->pkt);
     }
-    pthread_mutex_lock(&w->lock);
-    w->tail = to;
-    if (w->producer_waiting)
+    atomic_store(&w->tail, to); /* seq_cst: ordered before the flag's load */
+    if (atomic_load(&w->producer_waiting)) {
+      pthread_mutex_lock(&w->lock);
       pthread_cond_signal(&w->not_full);
+      pthread_mutex_unlock(&w->lock);
+    }
   }
-  pthread_mutex_unlock(&w->lock);
   /* The flows still open at the end of the capture are this worker's to
    * end too: in a capture cut out of a tap most are, and ending them (the
    * grading of their handshakes) one table after another in the main
@@ -155,35 +173,48 @@ struct cap_dispatch *cap_dispatch_new(struct flow_table **tables, size_t n) {
   return d;
 }
 
-/* Wait for room in w's ring; returns the slot to fill (lock held). */
-static struct slot *reserve_slot(struct worker *w) {
-  pthread_mutex_lock(&w->lock);
-  while (w->head - w->tail >= RING_SLOTS) {
-    w->producer_waiting = true;
-    pthread_cond_wait(&w->not_full, &w->lock);
-    w->producer_waiting = false;
+/* A sleeping worker is woken once WAKE_BATCH packets wait for it (or on
+ * flush: an idle source, a full ring, the end): waking it for every packet
+ * cost the reader a futex call per packet.  Filled slots are made visible
+ * PUBLISH_BATCH at a time: each publication is a full memory barrier. */
+#define WAKE_BATCH 256
+#define PUBLISH_BATCH 32
+
+static void publish(struct worker *w, bool flush) {
+  size_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
+  if (w->next == head || (!flush && w->next - head < PUBLISH_BATCH))
+    return;
+  atomic_store(&w->head, w->next); /* seq_cst: ordered before the flag's load */
+  if (atomic_load(&w->consumer_waiting) &&
+      (flush || w->next - atomic_load_explicit(&w->tail, memory_order_relaxed) >= WAKE_BATCH)) {
+    pthread_mutex_lock(&w->lock);
+    pthread_cond_signal(&w->not_empty);
+    pthread_mutex_unlock(&w->lock);
   }
-  return &w->slots[w->head % RING_SLOTS];
 }
 
-static void publish(struct worker *w) {
-  w->head++;
-  if (w->consumer_waiting)
-    pthread_cond_signal(&w->not_empty);
-  pthread_mutex_unlock(&w->lock);
+/* Wait for room in w's ring; returns the slot to fill. */
+static struct slot *reserve_slot(struct worker *w) {
+  if (w->next - atomic_load_explicit(&w->tail, memory_order_acquire) >= RING_SLOTS) {
+    publish(w, true); /* what it waits for must be able to run */
+    pthread_mutex_lock(&w->lock);
+    atomic_store(&w->producer_waiting, true);
+    while (w->next - atomic_load(&w->tail) >= RING_SLOTS)
+      pthread_cond_wait(&w->not_full, &w->lock);
+    atomic_store(&w->producer_waiting, false);
+    pthread_mutex_unlock(&w->lock);
+  }
+  return &w->slots[w->next % RING_SLOTS];
 }
 
 void cap_dispatch_packet(void *ctx, const struct cap_packet *pkt) {
   struct cap_dispatch *d = ctx;
   struct worker *w = &d->workers[worker_of(d, pkt)];
-  struct slot *s = reserve_slot(w);
-  /* The slot is the reader's until published: copying under the lock is
-   * safe and keeps the code simple; packets are small. */
+  struct slot *s = reserve_slot(w); /* the reader's until published */
   if (copy_packet(s, pkt)) {
     s->expire_only = false;
-    publish(w);
-  } else {
-    pthread_mutex_unlock(&w->lock);
+    w->next++;
+    publish(w, false);
   }
 }
 
@@ -193,7 +224,8 @@ void cap_dispatch_idle(void *ctx, cap_time_us now) {
     struct slot *s = reserve_slot(&d->workers[i]);
     s->expire_only = true;
     s->now = now;
-    publish(&d->workers[i]);
+    d->workers[i].next++;
+    publish(&d->workers[i], true);
   }
 }
 
@@ -202,8 +234,9 @@ void cap_dispatch_free(struct cap_dispatch *d) {
     return;
   for (size_t i = 0; i < d->n; i++) {
     struct worker *w = &d->workers[i];
+    publish(w, true);
     pthread_mutex_lock(&w->lock);
-    w->closing = true;
+    atomic_store(&w->closing, true);
     pthread_cond_signal(&w->not_empty);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);

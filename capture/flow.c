@@ -44,7 +44,8 @@ struct flow_table {
   uint64_t next_id;
   struct flow_list lru;   /* every flow, least recently active first */
   struct flow_list close; /* closing flows, earliest close first */
-  struct ndpi_detection_module_struct *ndpi; /* NULL without nDPI */
+  struct ndpi_detection_module_struct *ndpi; /* NULL without nDPI (or not yet made) */
+  bool use_ndpi;                             /* make it at the first payload */
   size_t held_total; /* out-of-order bytes held by every stream */
 };
 
@@ -158,19 +159,29 @@ struct flow_table *flow_table_new(const struct cap_limits *lim, struct cap_stats
     free(ft);
     return NULL;
   }
-  if (use_ndpi) {
-    ft->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
-    if (!ft->ndpi) {
-      free(ft->buckets);
-      free(ft);
-      return NULL;
-    }
-    NDPI_PROTOCOL_BITMASK all;
-    NDPI_BITMASK_SET_ALL(all);
-    ndpi_set_protocol_detection_bitmask2(ft->ndpi, &all);
-    ndpi_finalize_initialization(ft->ndpi);
-  }
+  ft->use_ndpi = use_ndpi;
   return ft;
+}
+
+/* nDPI's module is made at the first packet it is to see, in the thread
+ * that owns the table: its set-up (about 50 million instructions) then runs
+ * in each worker at once instead of one table after another before the
+ * capture is read, and not at all for a capture without payload.  Without
+ * memory for it, flows are left "Unknown" (counted in stats). */
+static bool ndpi_ready(struct flow_table *ft) {
+  if (ft->ndpi || !ft->use_ndpi)
+    return ft->ndpi != NULL;
+  ft->use_ndpi = false; /* one attempt */
+  ft->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
+  if (!ft->ndpi) {
+    ft->stats->ndpi_unavailable++;
+    return false;
+  }
+  NDPI_PROTOCOL_BITMASK all;
+  NDPI_BITMASK_SET_ALL(all);
+  ndpi_set_protocol_detection_bitmask2(ft->ndpi, &all);
+  ndpi_finalize_initialization(ft->ndpi);
+  return true;
 }
 
 size_t flow_table_count(const struct flow_table *ft) {
@@ -214,7 +225,7 @@ static void ndpi_finish(struct flow_table *ft, struct flow *flow, bool give_up) 
 static void ndpi_feed(struct flow_table *ft, struct flow *flow, const struct cap_packet *pkt) {
   /* Bare ACKs teach nDPI nothing once the handshake is behind it (it never
    * sees the SYNs: its state starts at the first payload). */
-  if (!ft->ndpi || flow->ndpi_done || pkt->payload_len == 0)
+  if (flow->ndpi_done || pkt->payload_len == 0 || !ndpi_ready(ft))
     return;
   if (!flow->ndpi) {
     flow->ndpi = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);
