@@ -1005,8 +1005,10 @@ int main(int argc, char **argv) {
     argv[1] = argv[0];
     argc--, argv++;
   }
-  if (parse_options(argc, argv, &opt) < 0)
+  if (parse_options(argc, argv, &opt) < 0) {
+    free(opt.keylog_files);
     return EXIT_USAGE;
+  }
   struct sigaction sa = {0};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);

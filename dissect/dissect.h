@@ -406,6 +406,9 @@ struct tls_keylog *tls_keylog_new(void);
  * read.  Bad lines are counted in st, never fatal. */
 int tls_keylog_load(struct tls_keylog *kl, const char *path, struct tls_keylog_stats *st,
                     char *err, size_t errlen);
+/* One line of key log text: 1 a secret kept, 0 ignored (comment, other
+ * label), -1 malformed. */
+int tls_keylog_add_line(struct tls_keylog *kl, const char *line);
 size_t tls_keylog_count(const struct tls_keylog *kl); /* connections with secrets */
 void tls_keylog_free(struct tls_keylog *kl);
 

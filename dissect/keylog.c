@@ -179,6 +179,15 @@ static enum line_kind parse_line(struct tls_keylog *kl, char *line) {
   return LINE_IGNORED;
 }
 
+int tls_keylog_add_line(struct tls_keylog *kl, const char *line) {
+  char *copy = strdup(line);
+  if (!copy)
+    return -1;
+  enum line_kind kind = parse_line(kl, copy);
+  free(copy);
+  return kind == LINE_KEPT ? 1 : kind == LINE_BAD || kind == LINE_NOMEM ? -1 : 0;
+}
+
 int tls_keylog_load(struct tls_keylog *kl, const char *path, struct tls_keylog_stats *st,
                     char *err, size_t errlen) {
   memset(st, 0, sizeof(*st));

@@ -180,7 +180,8 @@ static void frame(struct stream *s, uint8_t type, uint8_t flags, uint32_t id, co
   h[3] = type, h[4] = flags;
   h[5] = (uint8_t)(id >> 24), h[6] = (uint8_t)(id >> 16), h[7] = (uint8_t)(id >> 8);
   h[8] = (uint8_t)id;
-  memcpy(h + 9, p, len);
+  if (len)
+    memcpy(h + 9, p, len);
   s->n += 9 + len;
 }
 
