@@ -10,7 +10,7 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
-PKGS    := libpcap libndpi libcjson libcrypto htp
+PKGS    := libpcap libndpi libcjson libcrypto htp libnghttp2
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -70,7 +70,7 @@ run: deps
 	./$(BIN) --summary --ca-file samples/certs/root.pem samples/
 
 # Debian packages: to build, and what the tests run against.
-DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev libhtp-dev
+DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev libhtp-dev libnghttp2-dev
 DEB_TEST  := tshark tcpdump openssl python3 iproute2 util-linux chromium valgrind
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \

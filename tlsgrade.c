@@ -49,6 +49,8 @@ struct options {
   struct cap_limits limits;
   struct tls_limits tls_limits;
   bool no_ndpi;
+  char **keylog_files;    /* --keylog, in order (argv strings) */
+  size_t n_keylog_files;
 };
 
 /* Per run: where records go, what the dissector and grader accumulate. */
@@ -64,6 +66,8 @@ struct run {
   struct x509_cache *certs;     /* certificates already read */
   struct x509_store *trust;     /* MODE_GRADE, NULL when not loaded */
   const struct x509_weak_keys *weak_keys; /* NULL: none given */
+  const struct tls_keylog *keylog; /* --keylog, NULL without */
+  uint64_t decrypt[TLS_DECRYPT_FAILED + 1]; /* connections by decryption status */
 };
 
 static struct cap_source *volatile g_running_source; /* for the signal handler */
@@ -94,6 +98,8 @@ static void usage(FILE *f) {
           "  --ca-path DIR             trust anchors directory (c_rehash layout)\n"
           "  --weak-keys PATH          Debian weak-key list: a blacklist.RSA-<bits> file or a\n"
           "                            directory of them (openssl-blacklist); repeatable\n"
+          "  --keylog FILE             decrypt with this key log (SSLKEYLOGFILE format);\n"
+          "                            may be given several times\n"
           "  --handshakes              one JSON line per TLS connection (like Zeek's ssl.log)\n"
           "  --flows                   one JSON line per flow, then a stats line\n"
           "  -i IFACE                  capture live from IFACE (Ctrl-C ends and reports)\n"
@@ -129,7 +135,7 @@ static int parse_number(const char *s, const char *what, long long min, long lon
 enum {
   OPT_FLOWS = 256, OPT_HANDSHAKES, OPT_MAX_FLOWS, OPT_IDLE, OPT_NO_NDPI, OPT_FORMAT,
   OPT_LIMIT, OPT_NO_COLOR, OPT_SUMMARY, OPT_FAIL_BELOW, OPT_SAVE_EVIDENCE, OPT_CA_FILE, OPT_CA_PATH, OPT_INTERVAL,
-  OPT_WEAK_KEYS
+  OPT_WEAK_KEYS, OPT_KEYLOG
 };
 
 static int parse_format(const char *s, enum format *f) {
@@ -202,6 +208,16 @@ static int parse_one(int c, struct options *opt) {
   case OPT_CA_PATH: opt->ca_path = optarg; break;
   case OPT_WEAK_KEYS: opt->weak_keys[opt->n_weak_keys++] = optarg; break;
   case OPT_NO_NDPI: opt->no_ndpi = true; break;
+  case OPT_KEYLOG: {
+    char **files = realloc(opt->keylog_files, (opt->n_keylog_files + 1) * sizeof(*files));
+    if (!files) {
+      fprintf(stderr, "tlsgrade: out of memory\n");
+      return -1;
+    }
+    files[opt->n_keylog_files++] = optarg;
+    opt->keylog_files = files;
+    break;
+  }
   case 'i': opt->iface = optarg; break;
   case 'f': opt->bpf = optarg; break;
   case 'o': opt->output = optarg; break;
@@ -278,6 +294,7 @@ static int parse_options(int argc, char **argv, struct options *opt) {
       {"limit", required_argument, NULL, OPT_LIMIT},
       {"idle-timeout", required_argument, NULL, OPT_IDLE},
       {"no-ndpi", no_argument, NULL, OPT_NO_NDPI},
+      {"keylog", required_argument, NULL, OPT_KEYLOG},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0},
@@ -302,6 +319,10 @@ static int parse_options(int argc, char **argv, struct options *opt) {
   }
   if (opt->interval && (!opt->iface || !opt->output || opt->mode != MODE_GRADE)) {
     fprintf(stderr, "tlsgrade: --interval needs a live capture (-i) and a report file (-o)\n");
+    return -1;
+  }
+  if (opt->merge && opt->n_keylog_files) {
+    fprintf(stderr, "tlsgrade: merge: --keylog applies to captures, not to evidence\n");
     return -1;
   }
   if (opt->merge && (opt->iface || opt->mode != MODE_GRADE)) {
@@ -466,6 +487,8 @@ static struct conn_state *conn_state_for(struct run *run, struct flow *f) {
   if (!f->roles_from_syn)
     tls_conn_roles_guessed(cs->tls);
   tls_conn_set_cert_cache(cs->tls, run->certs);
+  if (run->keylog)
+    tls_conn_set_keylog(cs->tls, run->keylog);
   f->user = cs;
   return cs;
 }
@@ -499,6 +522,8 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
   run->cap_chain += s->cap_chain;
   if (s->is_tls)
     run->tls_connections++;
+  if (s->decryption.status <= TLS_DECRYPT_FAILED)
+    run->decrypt[s->decryption.status]++;
   if (run->opt->mode == MODE_HANDSHAKES) {
     struct report_conn conn = {NULL, s->roles_swapped ? server : client,
                                s->roles_swapped ? client : server, run->file_names, run->n_files,
@@ -691,6 +716,44 @@ static struct cap_source *open_source(const struct options *opt, char **inputs, 
   return src;
 }
 
+/* With --keylog: how many connections each decryption outcome had. */
+static void add_decrypt_stats(cJSON *stats, const struct run *run) {
+  if (!run->keylog)
+    return;
+  cJSON *d = cJSON_AddObjectToObject(stats, "decryption");
+  cJSON_AddNumberToObject(d, "keylog_connections", (double)tls_keylog_count(run->keylog));
+  cJSON_AddNumberToObject(d, "decrypted", (double)run->decrypt[TLS_DECRYPT_OK]);
+  cJSON_AddNumberToObject(d, "failed", (double)run->decrypt[TLS_DECRYPT_FAILED]);
+  cJSON_AddNumberToObject(d, "no_keys", (double)run->decrypt[TLS_DECRYPT_NO_KEYS]);
+  cJSON_AddNumberToObject(d, "unsupported", (double)run->decrypt[TLS_DECRYPT_UNSUPPORTED]);
+}
+
+/* Every --keylog file into one table; an unreadable file is an error, a
+ * bad line only a warning (the rest of the file still counts). */
+static struct tls_keylog *load_keylogs(const struct options *opt) {
+  struct tls_keylog *kl = tls_keylog_new();
+  if (!kl) {
+    fprintf(stderr, "tlsgrade: out of memory\n");
+    return NULL;
+  }
+  for (size_t i = 0; i < opt->n_keylog_files; i++) {
+    struct tls_keylog_stats st;
+    char err[1024];
+    if (tls_keylog_load(kl, opt->keylog_files[i], &st, err, sizeof(err)) < 0) {
+      fprintf(stderr, "tlsgrade: --keylog: %s\n", err);
+      tls_keylog_free(kl);
+      return NULL;
+    }
+    if (st.bad)
+      fprintf(stderr, "tlsgrade: --keylog: %s: %zu line(s) not in key log format (first: line "
+                      "%zu), ignored\n", opt->keylog_files[i], st.bad, st.first_bad_line);
+    if (!st.secrets)
+      fprintf(stderr, "tlsgrade: --keylog: %s: no usable secret (CLIENT_RANDOM or TLS 1.3 "
+                      "traffic secrets)\n", opt->keylog_files[i]);
+  }
+  return kl;
+}
+
 /* --interval: grade what has ended so far and replace the report file in
  * one rename, so a reader never sees half a report. */
 static int atomic_report(struct run *run, unsigned warnings) {
@@ -704,6 +767,7 @@ static int atomic_report(struct run *run, unsigned warnings) {
   }
   cJSON *stats = stats_json(run->stats, run->n_files, warnings);
   cJSON_AddNumberToObject(stats, "tls_connections", (double)run->tls_connections);
+  add_decrypt_stats(stats, run);
   cJSON *limits = limits_json(opt, run->stats, run);
   int status = write_report(opt, f, run->ev, run->file_names, run->n_files, limits, stats);
   cJSON_Delete(stats);
@@ -746,6 +810,8 @@ static void worker_fold(struct run *run, struct worker_run *w) {
   run->tls_connections += w->run.tls_connections;
   run->cap_handshake += w->run.cap_handshake;
   run->cap_chain += w->run.cap_chain;
+  for (size_t i = 0; i <= TLS_DECRYPT_FAILED; i++)
+    run->decrypt[i] += w->run.decrypt[i];
   if (run->ev && w->run.ev && ev_merge(run->ev, w->run.ev) < 0)
     fprintf(stderr, "tlsgrade: out of memory merging the workers' evidence\n");
   ev_store_free(w->run.ev);
@@ -768,6 +834,7 @@ static int read_threaded(struct run *run, struct cap_source *src, struct cap_dec
     w[i].run.stats = &w[i].stats;
     w[i].run.flows_printed = w[i].run.handshakes_printed = w[i].run.tls_connections = 0;
     w[i].run.cap_handshake = w[i].run.cap_chain = 0;
+    memset(w[i].run.decrypt, 0, sizeof(w[i].run.decrypt));
     w[i].run.ev = run->ev ? ev_store_new() : NULL;
     w[i].run.certs = x509_cache_new(4096);
     x509_cache_set_weak_keys(w[i].run.certs, run->weak_keys);
@@ -896,7 +963,8 @@ static FILE *probe_atomic_output(const struct options *opt) {
   return stdout; /* nothing else goes to stdout in this mode */
 }
 
-static int run_capture(const struct options *opt, char **inputs, size_t ninputs) {
+static int run_capture_with(const struct options *opt, char **inputs, size_t ninputs,
+                            const struct tls_keylog *keylog) {
   struct x509_store *trust = NULL;
   if (opt->mode != MODE_FLOWS && !(trust = open_trust(opt)) && (opt->ca_file || opt->ca_path))
     return EXIT_RUNTIME; /* a trust store asked for by name must load */
@@ -923,8 +991,12 @@ static int run_capture(const struct options *opt, char **inputs, size_t ninputs)
     return EXIT_RUNTIME;
   }
   struct cap_stats stats = {0};
-  struct run run = {
-      .opt = opt, .out = out, .stats = &stats, .trust = trust, .weak_keys = weak_keys};
+  struct run run = {.opt = opt,
+                    .out = out,
+                    .stats = &stats,
+                    .trust = trust,
+                    .weak_keys = weak_keys,
+                    .keylog = keylog};
   run.certs = x509_cache_new(4096);
   x509_cache_set_weak_keys(run.certs, weak_keys);
   run.n_files = cap_source_count(src);
@@ -939,6 +1011,10 @@ static int run_capture(const struct options *opt, char **inputs, size_t ninputs)
     status = read_all(&run, src, &warnings);
   cJSON *stats_j = stats_json(&stats, run.n_files, warnings);
   cJSON_AddNumberToObject(stats_j, "tls_connections", (double)run.tls_connections);
+  add_decrypt_stats(stats_j, &run);
+  if (run.decrypt[TLS_DECRYPT_FAILED])
+    fprintf(stderr, "tlsgrade: --keylog: decryption failed on %llu connection(s): their key "
+                    "log secrets do not match\n", (unsigned long long)run.decrypt[TLS_DECRYPT_FAILED]);
   if (opt->mode == MODE_FLOWS) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "stats", stats_j);
@@ -970,6 +1046,15 @@ static int run_capture(const struct options *opt, char **inputs, size_t ninputs)
   return status;
 }
 
+static int run_capture(const struct options *opt, char **inputs, size_t ninputs) {
+  struct tls_keylog *keylog = NULL;
+  if (opt->n_keylog_files && opt->mode != MODE_FLOWS && !(keylog = load_keylogs(opt)))
+    return EXIT_RUNTIME;
+  int status = run_capture_with(opt, inputs, ninputs, keylog);
+  tls_keylog_free(keylog);
+  return status;
+}
+
 int main(int argc, char **argv) {
   struct options opt = {0};
   opt.color = -1;
@@ -991,6 +1076,7 @@ int main(int argc, char **argv) {
   }
   if (parse_options(argc, argv, &opt) < 0) {
     free(opt.weak_keys);
+    free(opt.keylog_files);
     return EXIT_USAGE;
   }
   struct sigaction sa = {0};
@@ -1001,5 +1087,6 @@ int main(int argc, char **argv) {
   int status = opt.merge ? run_merge(&opt, argv + optind, (size_t)(argc - optind))
                          : run_capture(&opt, argv + optind, (size_t)(argc - optind));
   free(opt.weak_keys);
+  free(opt.keylog_files);
   return status;
 }

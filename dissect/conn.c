@@ -4,6 +4,7 @@
  * or QUIC datagrams) and routes the bytes.
  */
 #include "dissect/conn.h"
+#include "dissect/decrypt.h"
 #include "dissect/quic.h"
 
 #include <stdio.h>
@@ -39,6 +40,7 @@ void tls_conn_free(struct tls_conn *c) {
   tls_dir_clear(&c->dir[0]);
   tls_dir_clear(&c->dir[1]);
   quic_conn_free(c->quic);
+  tls_decrypt_free(c->dec);
   free(c);
 }
 

@@ -53,6 +53,7 @@ struct tls_dir {
 };
 
 struct quic_conn;
+struct tls_decrypt;
 
 struct tls_conn {
   struct tls_limits lim;
@@ -63,6 +64,8 @@ struct tls_conn {
   char app[64];
   struct quic_conn *quic;
   struct x509_cache *cert_cache; /* borrowed */
+  const struct tls_keylog *keylog; /* borrowed, NULL: no decryption */
+  struct tls_decrypt *dec;       /* owned, made at the ServerHello with a key log */
   bool dtls;
   bool roles_guessed;  /* may swap on the first bytes */
   bool first_seen;     /* first payload already looked at */
@@ -80,6 +83,8 @@ void tls_handshake_stream(struct tls_conn *c, int dir, const uint8_t *p, size_t 
                           const struct tls_at *at);
 void tls_alert(struct tls_conn *c, int dir, struct rd body, size_t len, bool encrypted,
                const struct tls_at *at);
+/* An alert a key log opened: level and description known. */
+void tls_alert_decrypted(struct tls_conn *c, int dir, struct rd body, const struct tls_at *at);
 void tls_heartbeat(struct tls_conn *c, int dir, struct rd body, size_t len, bool encrypted,
                    const struct tls_at *at);
 

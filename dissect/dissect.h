@@ -14,6 +14,9 @@
  *   handshake.c   Certificate, ServerKeyExchange, CertificateStatus, ...
  *   x509.c        certificate facts through libcrypto
  *   quic.c        QUIC Initial decryption (RFC 9001 / RFC 9369)
+ *   keylog.c, crypt.c, decrypt.c   records opened with a key log
+ *   http.c, h2.c  HTTP/1.x (libhtp) and HTTP/2 (HPACK by libnghttp2)
+ *   hsts.c        Strict-Transport-Security and Public-Key-Pins values
  */
 #ifndef TLSGRADE_DISSECT_H
 #define TLSGRADE_DISSECT_H
@@ -87,6 +90,7 @@ struct tls_client_hello {
   bool sslv2_format;          /* SSLv2-compatible CLIENT-HELLO */
   uint16_t record_version;
   uint16_t legacy_version;
+  uint8_t random[32];         /* names the connection in a key log */
   struct tls_u16s versions;   /* supported_versions, GREASE kept */
   struct tls_u16s ciphers;    /* in wire order, GREASE and SCSVs kept */
   uint32_t *sslv2_ciphers;    /* SSLv2 cipher specs (3 bytes each) */
@@ -118,6 +122,7 @@ struct tls_server_hello {
   uint16_t record_version;
   uint16_t legacy_version;
   uint16_t selected_version;  /* supported_versions, 0 without */
+  uint8_t random[32];         /* TLS <= 1.2 key derivation needs it */
   uint16_t version;           /* negotiated: selected_version or legacy */
   uint32_t cipher;            /* 16-bit suite, or SSLv2 spec */
   uint8_t compression;
@@ -195,6 +200,7 @@ struct tls_alert {
   struct tls_at at;
   int dir;                    /* FLOW_C2S or FLOW_S2C */
   bool encrypted;             /* after ChangeCipherSpec: level/desc unknown */
+  bool decrypted;             /* ... unless a key log opened it: then known */
   uint8_t level, desc;
 };
 
@@ -205,6 +211,69 @@ struct tls_heartbeat {
   uint8_t type;               /* 1 request, 2 response */
   uint16_t payload_length;    /* declared */
   size_t record_length;
+};
+
+/* ---- Strict-Transport-Security and Public-Key-Pins (hsts.c) ---- */
+
+/* RFC 6797 6.1.  invalid: why the header must be ignored (static). */
+struct http_sts {
+  bool valid;
+  const char *invalid;   /* "syntax", "duplicate_directive", "no_max_age", ... */
+  uint64_t max_age;      /* seconds (saturated) */
+  bool include_subdomains, preload;
+};
+void http_sts_parse(const uint8_t *p, size_t n, struct http_sts *out);
+
+#define HTTP_PKP_MAX_PINS 8
+/* RFC 7469 2.1: syntax only; whether a pin matches the chain (2.6) and a
+ * backup pin exists (4.3) is judged against the certificates by grade/. */
+struct http_pkp {
+  bool valid;
+  const char *invalid;   /* "syntax", "bad_pin", "no_pins", "no_max_age", ... */
+  uint64_t max_age;
+  bool include_subdomains, report_uri;
+  size_t n_pins, pins_dropped;
+  uint8_t pins[HTTP_PKP_MAX_PINS][32]; /* pin-sha256 values */
+};
+void http_pkp_parse(const uint8_t *p, size_t n, struct http_pkp *out);
+
+/* ---- Decryption with a key log (keylog.c, decrypt.c) ---- */
+
+enum tls_decrypt_status {
+  TLS_DECRYPT_NONE,        /* no key log given (or not TLS over TCP) */
+  TLS_DECRYPT_NO_KEYS,     /* the key log has no secret for this connection */
+  TLS_DECRYPT_UNSUPPORTED, /* secrets present, protection not supported */
+  TLS_DECRYPT_OK,          /* keys installed, every record opened */
+  TLS_DECRYPT_FAILED,      /* a record failed authentication: wrong keys */
+};
+
+struct tls_decryption {
+  uint8_t status;          /* enum tls_decrypt_status */
+  const char *why;         /* UNSUPPORTED / why decryption stopped (static) */
+  struct tls_at failed_at; /* the record that did not authenticate */
+  uint64_t records[2];     /* records opened per direction */
+  unsigned early_skipped;  /* TLS 1.3 0-RTT records passed over */
+};
+
+/* One HTTP response read from decrypted application data. */
+struct tls_http_response {
+  struct tls_at at;        /* where its header section completed */
+  uint8_t http_version;    /* 1 (HTTP/1.x) or 2 */
+  int status;
+  bool has_sts, has_pkp;   /* the header was there (the first one counts) */
+  struct tls_str sts, pkp; /* raw values, capped at TLS_HTTP_VALUE_MAX */
+  struct http_sts sts_parsed;
+  struct http_pkp pkp_parsed;
+};
+
+#define TLS_MAX_HTTP_RESPONSES 8
+#define TLS_HTTP_VALUE_MAX 1024
+/* HTTP inside a decrypted connection (owned by the session). */
+struct tls_https {
+  uint64_t responses;      /* every response seen; the first kept in r[] */
+  size_t n;
+  struct tls_http_response r[TLS_MAX_HTTP_RESPONSES];
+  const char *stopped;     /* why HTTP parsing stopped early, NULL */
 };
 
 #define TLS_MAX_ALERTS 16
@@ -261,6 +330,8 @@ struct tls_session {
   unsigned cap_handshake;     /* handshake messages beyond max_handshake_bytes */
   unsigned cap_chain;         /* certificates beyond the chain caps */
   bool gap[2];                /* bytes were missing in this direction */
+  struct tls_decryption decryption; /* with a key log */
+  struct tls_https *https;    /* HTTP read from decrypted data, owned, NULL none */
   const char *malformed;      /* static reason, NULL when well-formed */
   struct tls_at malformed_at;
   char ja4[40];
@@ -367,6 +438,25 @@ struct tls_limits {
 };
 void tls_limits_default(struct tls_limits *lim);
 
+/* A key log (NSS SSLKEYLOGFILE format): the secrets of the connections it
+ * names.  Loaded before the capture is read; read-only (and shared by
+ * threads) afterwards. */
+struct tls_keylog;
+struct tls_keylog_stats {
+  size_t lines, secrets, ignored, bad;
+  size_t first_bad_line; /* 1-based, 0 none */
+};
+struct tls_keylog *tls_keylog_new(void);
+/* Add the secrets of one file; returns -1 (why in err) when it cannot be
+ * read.  Bad lines are counted in st, never fatal. */
+int tls_keylog_load(struct tls_keylog *kl, const char *path, struct tls_keylog_stats *st,
+                    char *err, size_t errlen);
+/* One line of key log text: 1 a secret kept, 0 ignored (comment, other
+ * label), -1 malformed. */
+int tls_keylog_add_line(struct tls_keylog *kl, const char *line);
+size_t tls_keylog_count(const struct tls_keylog *kl); /* connections with secrets */
+void tls_keylog_free(struct tls_keylog *kl);
+
 struct tls_conn;
 /* transport_udp: datagrams (DTLS, QUIC) instead of a byte stream.
  * app: nDPI's name for the flow (helps pick STARTTLS), may be NULL. */
@@ -378,6 +468,9 @@ struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
 void tls_conn_roles_guessed(struct tls_conn *c);
 /* Read certificates through this cache (borrowed; may be NULL). */
 void tls_conn_set_cert_cache(struct tls_conn *c, struct x509_cache *cache);
+/* Decrypt with this key log (borrowed; NULL: never decrypt, the default,
+ * which costs nothing per record). */
+void tls_conn_set_keylog(struct tls_conn *c, const struct tls_keylog *kl);
 void tls_conn_free(struct tls_conn *c);
 /* Feed in-order bytes of one direction (arguments as capture delivers
  * them).  Returns true when the dissector needs no more payload bytes of

@@ -4,6 +4,7 @@
  * CertificateRequest, NewSessionTicket, and what protected records tell.
  */
 #include "dissect/conn.h"
+#include "dissect/decrypt.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -18,11 +19,14 @@ enum {
   HS_CLIENT_HELLO = 1,
   HS_SERVER_HELLO = 2,
   HS_NEW_SESSION_TICKET = 4,
+  HS_ENCRYPTED_EXTENSIONS = 8,
   HS_CERTIFICATE = 11,
   HS_SERVER_KEY_EXCHANGE = 12,
   HS_CERTIFICATE_REQUEST = 13,
   HS_SERVER_HELLO_DONE = 14,
+  HS_FINISHED = 20,
   HS_CERTIFICATE_STATUS = 22,
+  HS_KEY_UPDATE = 24,
 };
 
 void tls_set_malformed(struct tls_conn *c, const char *why, const struct tls_at *at) {
@@ -85,6 +89,8 @@ static void server_hello(struct tls_conn *c, struct rd body, const struct tls_at
       s->resumed = true;
     if (is_tls13(tmp.version))
       tls_direction_encrypted(c, FLOW_S2C);
+    if (c->keylog)
+      tls_decrypt_server_hello(c);
   } else {
     hello_server_clear(&tmp);
     s->renegotiations++;
@@ -356,18 +362,48 @@ static void certificate_request(struct tls_conn *c, struct rd body, const struct
     tls_set_malformed(c, "certificate_request: lengths do not add up", at);
 }
 
-/* RFC 5077 3.3: ticket_lifetime_hint u32, ticket<0..2^16-1>. */
+/* RFC 5077 3.3: ticket_lifetime_hint u32, ticket<0..2^16-1>.  TLS 1.3
+ * (RFC 8446 4.6.1, seen only decrypted): ticket_lifetime u32,
+ * ticket_age_add u32, ticket_nonce<0..255>, ticket<1..2^16-1>,
+ * extensions<0..2^16-2>. */
 static void new_session_ticket(struct tls_conn *c, struct rd body, const struct tls_at *at) {
   struct tls_session *s = &c->s;
   s->new_session_ticket = true;
   s->ticket_at = *at;
-  if (is_tls13(s->version))
-    return;
+  bool v13 = is_tls13(s->version);
   s->ticket_lifetime_hint = rd_u32(&body);
+  if (v13) {
+    rd_u32(&body);
+    rd_vec8(&body);
+  }
   struct rd ticket = rd_vec16(&body);
   s->ticket_length = ticket.n;
+  if (v13)
+    rd_vec16(&body);
   if (body.err || body.n)
     tls_set_malformed(c, "new_session_ticket: lengths do not add up", at);
+}
+
+/* RFC 8446 4.3.1 (seen only decrypted): in TLS 1.3 the server's ALPN
+ * choice travels here, not in the ServerHello. */
+static void encrypted_extensions(struct tls_conn *c, struct rd body, const struct tls_at *at) {
+  struct tls_session *s = &c->s;
+  struct rd exts = rd_vec16(&body);
+  while (exts.n && !exts.err) {
+    uint16_t type = rd_u16(&exts);
+    struct rd data = rd_vec16(&exts);
+    if (type != 16 || s->sh.alpn.p)
+      continue;
+    struct rd list = rd_vec16(&data);
+    struct rd proto = rd_vec8(&list);
+    if (!proto.err && proto.n && (s->sh.alpn.p = malloc(proto.n + 1))) {
+      memcpy(s->sh.alpn.p, proto.p, proto.n);
+      s->sh.alpn.p[proto.n] = '\0';
+      s->sh.alpn.n = proto.n;
+    }
+  }
+  if (exts.err || !rd_done(&body))
+    tls_set_malformed(c, "encrypted_extensions: lengths do not add up", at);
 }
 
 void tls_handshake_message(struct tls_conn *c, int dir, uint8_t type, struct rd body,
@@ -402,6 +438,15 @@ void tls_handshake_message(struct tls_conn *c, int dir, uint8_t type, struct rd 
     if (dir == FLOW_S2C && !s->new_session_ticket)
       new_session_ticket(c, body, at);
     break;
+  case HS_ENCRYPTED_EXTENSIONS:
+    if (dir == FLOW_S2C && is_tls13(s->version))
+      encrypted_extensions(c, body, at);
+    break;
+  case HS_FINISHED:
+  case HS_KEY_UPDATE:
+    if (c->dec) /* the keys of that direction change after these */
+      tls_decrypt_key_change(c, dir, type, body.p, body.n);
+    break;
   default:
     break;
   }
@@ -413,8 +458,11 @@ void tls_handshake_message(struct tls_conn *c, int dir, uint8_t type, struct rd 
 void tls_change_cipher_spec(struct tls_conn *c, int dir) {
   struct tls_session *s = &c->s;
   s->ccs_seen[dir] = true;
-  if (s->has_server_hello && !is_tls13(s->version))
+  if (s->has_server_hello && !is_tls13(s->version)) {
     tls_direction_encrypted(c, dir);
+    if (c->dec)
+      tls_decrypt_change_cipher_spec(c, dir);
+  }
 }
 
 void tls_direction_encrypted(struct tls_conn *c, int dir) {
@@ -502,6 +550,11 @@ void tls_sslv2_message(struct tls_conn *c, int dir, struct rd body, const struct
 }
 
 void tls_session_clear(struct tls_session *s) {
+  for (size_t i = 0; s->https && i < s->https->n; i++) {
+    free(s->https->r[i].sts.p);
+    free(s->https->r[i].pkp.p);
+  }
+  free(s->https);
   free(s->cert_request_types.p);
   free(s->cert_request_sig_algs.v);
   hello_client_clear(&s->ch);

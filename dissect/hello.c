@@ -404,8 +404,10 @@ static void client_reset(struct tls_client_hello *ch) {
  * first fault either way. */
 static bool ch_fixed(struct tls_client_hello *ch, struct rd *body, bool dtls, const char **reason) {
   ch->legacy_version = rd_u16(body);
-  if (!rd_bytes(body, 32))
+  const uint8_t *random = rd_bytes(body, 32);
+  if (!random)
     return keep(reason, "client_hello: random"), false;
+  memcpy(ch->random, random, sizeof ch->random);
   struct rd session_id = rd_vec8(body);
   if (body->err)
     return keep(reason, "client_hello: session_id length"), false;
@@ -576,6 +578,7 @@ const char *hello_parse_server(struct tls_server_hello *sh, struct rd body, bool
   struct rd random = rd_sub(&body, 32);
   if (body.err)
     return "server_hello: random";
+  memcpy(sh->random, random.p, sizeof sh->random);
   sh_random(sh, random);
   struct rd session_id = rd_vec8(&body);
   if (body.err)

@@ -1,9 +1,11 @@
 /*
- * dissect/http.c - clear-text HTTP on a flow, through libhtp (a parser made
- * for passive traffic): what a server tells a visitor who typed http://, a
- * redirect to https:// or the content itself.
+ * dissect/http.c - HTTP/1.x through libhtp (a parser made for passive
+ * traffic), in two uses: clear-text HTTP on a flow (what a server tells a
+ * visitor who typed http://, a redirect to https:// or the content
+ * itself), and the responses inside a decrypted TLS connection, whose
+ * security headers (HSTS, HPKP) are reported as each header section ends.
  */
-#include "dissect/dissect.h"
+#include "dissect/internal.h"
 
 #include <htp/htp.h>
 #include <stdlib.h>
@@ -16,6 +18,8 @@ struct http_conn {
   struct http_facts facts;
   struct tls_at at; /* of the data being parsed */
   bool broken;      /* libhtp gave up on the stream */
+  http_response_fn fn; /* every response (decrypted HTTP), NULL: the first only */
+  void *fn_ctx;
 };
 
 bool http_looks_like_request(const uint8_t *p, size_t n) {
@@ -59,25 +63,85 @@ static int on_response(htp_tx_t *tx) {
   return HTP_OK;
 }
 
-struct http_conn *http_conn_new(void) {
+/* The first value of a response header.  libhtp joins repeated headers
+ * with ", "; RFC 6797 8.1 (and 7469 2.3.1) say only the first counts, and
+ * neither grammar has a comma outside a quoted string. */
+static void first_value(htp_tx_t *tx, const char *name, bool *has, const uint8_t **p,
+                        size_t *n) {
+  htp_header_t *h = htp_table_get_c(tx->response_headers, name);
+  *has = h && h->value;
+  if (!*has)
+    return;
+  *p = bstr_ptr(h->value);
+  *n = bstr_len(h->value);
+  if (!(h->flags & HTP_FIELD_REPEATED))
+    return;
+  bool quoted = false;
+  for (size_t i = 0; i < *n; i++) {
+    if ((*p)[i] == '\\' && quoted)
+      i++;
+    else if ((*p)[i] == '"')
+      quoted = !quoted;
+    else if ((*p)[i] == ',' && !quoted) {
+      *n = i;
+      return;
+    }
+  }
+}
+
+/* Decrypted HTTP: a response's header section is complete. */
+static int on_response_headers(htp_tx_t *tx) {
+  struct http_conn *h = htp_connp_get_user_data(tx->connp);
+  if (!h || !h->fn)
+    return HTP_OK;
+  struct http_response_view v = {1, tx->response_status_number, false, false, NULL, NULL, 0, 0};
+  first_value(tx, "strict-transport-security", &v.has_sts, &v.sts, &v.sts_len);
+  first_value(tx, "public-key-pins", &v.has_pkp, &v.pkp, &v.pkp_len);
+  h->fn(h->fn_ctx, &v, &h->at);
+  return HTP_OK;
+}
+
+static struct http_conn *conn_new(http_response_fn fn, void *ctx) {
   struct http_conn *h = calloc(1, sizeof(*h));
   if (!h)
     return NULL;
+  h->fn = fn;
+  h->fn_ctx = ctx;
   h->cfg = htp_config_create();
   if (!h->cfg || !(h->connp = htp_connp_create(h->cfg))) {
     http_conn_free(h);
     return NULL;
   }
-  htp_config_register_response_complete(h->cfg, on_response);
+  if (fn) {
+    /* Only headers matter: no body decompression, and transactions are
+     * freed as they complete so a long keep-alive connection stays small. */
+    htp_config_register_response_headers(h->cfg, on_response_headers);
+    htp_config_set_response_decompression(h->cfg, 0);
+    htp_config_set_tx_auto_destroy(h->cfg, 1);
+  } else {
+    htp_config_register_response_complete(h->cfg, on_response);
+  }
   htp_connp_set_user_data(h->connp, h);
   htp_connp_open(h->connp, NULL, 0, NULL, 0, NULL);
   return h;
 }
 
+struct http_conn *http_conn_new(void) {
+  return conn_new(NULL, NULL);
+}
+
+struct http_conn *http_conn_new_responses(http_response_fn fn, void *ctx) {
+  return conn_new(fn, ctx);
+}
+
+const char *http_conn_failed(const struct http_conn *h) {
+  return h->broken ? "http: libhtp could not parse the stream" : NULL;
+}
+
 void http_conn_data(struct http_conn *h, int dir, const uint8_t *p, size_t n,
                     const struct tls_at *at) {
-  if (!h || h->broken || !p || !n || h->facts.responses > 0)
-    return; /* the first response is all we keep */
+  if (!h || h->broken || !p || !n || (!h->fn && h->facts.responses > 0))
+    return; /* clear text: the first response is all we keep */
   h->at = *at;
   int rc = dir == FLOW_C2S ? htp_connp_req_data(h->connp, NULL, p, n)
                            : htp_connp_res_data(h->connp, NULL, p, n);

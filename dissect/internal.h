@@ -29,4 +29,31 @@ void hello_ja3s(struct tls_server_hello *sh);
 /* JA4 (FoxIO) of a ClientHello, transport 't' (TCP), 'q' (QUIC), 'd' (DTLS). */
 void hello_ja4(const struct tls_client_hello *ch, char transport, char out[40]);
 
+/* http.c, h2.c - HTTP responses in decrypted application data.  Each
+ * response's header section is reported once, as it completes. */
+struct http_response_view {
+  uint8_t http_version; /* 1 or 2 */
+  int status;
+  bool has_sts, has_pkp; /* the first Strict-Transport-Security / Public-Key-Pins */
+  const uint8_t *sts, *pkp;
+  size_t sts_len, pkp_len;
+};
+typedef void (*http_response_fn)(void *ctx, const struct http_response_view *r,
+                                 const struct tls_at *at);
+/* HTTP/1.x through libhtp, every response (http_conn_data feeds it). */
+struct http_conn *http_conn_new_responses(http_response_fn fn, void *ctx);
+/* Why libhtp gave up on the stream, NULL while it parses. */
+const char *http_conn_failed(const struct http_conn *h);
+
+/* HTTP/2 (RFC 9113): frames read here, header blocks decoded by
+ * libnghttp2's HPACK inflater.  Only the server's frames are read (its
+ * responses); the client's direction is ignored. */
+struct h2_conn;
+struct h2_conn *h2_conn_new(http_response_fn fn, void *ctx);
+void h2_conn_data(struct h2_conn *h, int dir, const uint8_t *p, size_t n,
+                  const struct tls_at *at);
+/* Why parsing stopped (static), NULL while it goes on. */
+const char *h2_conn_failed(const struct h2_conn *h);
+void h2_conn_free(struct h2_conn *h);
+
 #endif

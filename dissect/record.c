@@ -9,6 +9,7 @@
  * skipped by length without a copy, so bulk data costs a subtraction.
  */
 #include "dissect/conn.h"
+#include "dissect/decrypt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,23 @@ void tls_alert(struct tls_conn *c, int dir, struct rd body, size_t len, bool enc
   }
 }
 
+void tls_alert_decrypted(struct tls_conn *c, int dir, struct rd body, const struct tls_at *at) {
+  struct tls_session *s = &c->s;
+  if (s->n_alerts >= TLS_MAX_ALERTS) {
+    s->alerts_dropped++;
+    return;
+  }
+  struct tls_alert *a = &s->alerts[s->n_alerts++];
+  a->at = *at;
+  a->dir = dir;
+  a->encrypted = true; /* on the wire it was; the key log opened it */
+  a->decrypted = body.n == 2;
+  if (a->decrypted) {
+    a->level = rd_u8(&body);
+    a->desc = rd_u8(&body);
+  }
+}
+
 void tls_heartbeat(struct tls_conn *c, int dir, struct rd body, size_t len, bool encrypted,
                    const struct tls_at *at) {
   struct tls_session *s = &c->s;
@@ -127,13 +145,18 @@ void tls_heartbeat(struct tls_conn *c, int dir, struct rd body, size_t len, bool
 }
 
 /* A complete record body (buffered types only). */
-static void record_body(struct tls_conn *c, int dir, uint8_t type, const uint8_t *p, size_t n,
+static void record_body(struct tls_conn *c, int dir, uint8_t type, uint8_t *p, size_t n,
                         const struct tls_at *at) {
   struct tls_dir *d = &c->dir[dir];
+  if (d->encrypted && c->dec && tls_decrypt_wants(c, dir, type)) {
+    tls_decrypt_record(c, dir, type, d->rec_version, p, n, at);
+    return;
+  }
   struct rd body = rd_make(p, n);
   switch (type) {
   case TLS_CT_HANDSHAKE:
-    tls_handshake_stream(c, dir, p, n, at);
+    if (!d->encrypted) /* buffered for a decryption that has since stopped */
+      tls_handshake_stream(c, dir, p, n, at);
     break;
   case TLS_CT_ALERT:
     tls_alert(c, dir, body, n, d->encrypted, at);
@@ -146,8 +169,12 @@ static void record_body(struct tls_conn *c, int dir, uint8_t type, const uint8_t
   }
 }
 
-/* Does the body of this record need to be buffered? */
-static bool wants_body(const struct tls_dir *d, uint8_t type) {
+/* Does the body of this record need to be buffered?  Protected records
+ * only when a key log can open them. */
+static bool wants_body(const struct tls_conn *c, int dir, uint8_t type) {
+  const struct tls_dir *d = &c->dir[dir];
+  if (d->encrypted && c->dec && tls_decrypt_wants(c, dir, type))
+    return true;
   if (type == TLS_CT_HANDSHAKE)
     return !d->encrypted && !d->hs_overflow;
   return type == TLS_CT_ALERT || type == TLS_CT_HEARTBEAT;
@@ -172,7 +199,6 @@ static bool record_header(struct tls_conn *c, int dir, const struct tls_at *at) 
   d->rec_version = version;
   d->body_len = len;
   d->body_have = 0;
-  d->buffering = wants_body(d, type);
   if (type == TLS_CT_CHANGE_CIPHER_SPEC) {
     tls_change_cipher_spec(c, dir);
   } else if (type == TLS_CT_APPLICATION_DATA) {
@@ -181,6 +207,9 @@ static bool record_header(struct tls_conn *c, int dir, const struct tls_at *at) 
   } else if (type == TLS_CT_HANDSHAKE && d->encrypted) {
     tls_encrypted_handshake(c, dir, at);
   }
+  /* After the calls above: a TLS 1.3 client's first protected record is
+   * what marks its direction encrypted. */
+  d->buffering = wants_body(c, dir, type);
   if (d->buffering && !reserve(&d->body, &d->body_cap, len)) {
     d->buffering = false;
     tls_set_malformed(c, "record: out of memory", at);

@@ -186,9 +186,26 @@ static const struct check_def CHECKS[] = {
      "a visitor of http:// got content, not a redirect to https://",
      "http:// answers with a redirect to https://", "no clear-text HTTP to this host seen",
      "Redirect http:// to https:// (and send HSTS over https)."},
-    {"hsts", "HTTP Strict Transport Security", EFFECT_NO_APLUS, 0, 20, NEVER, NEVER, NULL, 0,
-     NULL, NULL, "HSTS is sent inside encrypted HTTP: not visible without a key log",
+    /* HSTS and HPKP: visible only in decrypted HTTP (--keylog); HSTS sent
+     * over clear-text HTTP is ignored by browsers (RFC 6797 8.1). */
+    {"hsts", "HTTP Strict Transport Security", EFFECT_NO_APLUS, 0, 20, NULL, NULL, eval_hsts,
+     15552000, "decrypted HTTPS responses carry no HSTS header",
+     "HSTS with max-age of at least six months (15552000 s)",
+     "HSTS is sent inside encrypted HTTP: not visible without a key log (--keylog)",
      "Send Strict-Transport-Security with max-age of at least 6 months."},
+    {"hsts_bad", "HSTS header usable (not max-age=0, not malformed)", EFFECT_WARN, 'A', 29, NULL,
+     NULL, eval_hsts_bad, 0, "the HSTS header is invalid (browsers ignore it)",
+     "the HSTS header is valid with a positive max-age",
+     "HSTS is sent inside encrypted HTTP: not visible without a key log (--keylog)",
+     "Fix the Strict-Transport-Security header: a max-age=N directive (N > 0) once, "
+     "directives separated by ';' (RFC 6797)."},
+    {"hpkp_bad", "no invalid HPKP header", EFFECT_NO_APLUS, 0, 15, KEYS("hpkp:invalid:"),
+     KEYS("hpkp:valid", "https:response"), eval_hpkp, 0,
+     "the Public-Key-Pins header is invalid (syntax, or its pins do not fit the chain)",
+     "no invalid Public-Key-Pins header in the HTTPS responses read",
+     "HPKP is sent inside encrypted HTTP: not visible without a key log (--keylog)",
+     "Remove the Public-Key-Pins header (browsers dropped HPKP), or make it valid: pin a key "
+     "of the chain and a backup key (RFC 7469)."},
     /* ---- need an active probe (grading-reference.md 4.3) ---- */
     {"drown", "DROWN (SSLv2 with the same key)", EFFECT_CAP, 'F', 99, KEYS("derived:drown"),
      NEVER, eval_active, 0, "this certificate's key also speaks SSL 2.0 (in this evidence)", NULL,

@@ -278,6 +278,81 @@ static void eval_preference(const struct check_def *d, const struct ev_endpoint 
   }
 }
 
+/* RFC 6797 max-age values, the largest first ("hsts:max-age:N"). */
+static const struct ev_fact *longest_max_age(const struct ev_endpoint *ep, unsigned long long *age) {
+  size_t n;
+  const struct ev_fact **facts = ev_sorted_facts(ep, &n);
+  const struct ev_fact *best = NULL;
+  for (size_t i = 0; facts && i < n; i++) {
+    if (strncmp(facts[i]->key, "hsts:max-age:", 13) != 0)
+      continue;
+    unsigned long long v = strtoull(facts[i]->key + 13, NULL, 10);
+    if (!best || v > *age)
+      best = facts[i], *age = v;
+  }
+  free(facts);
+  return best;
+}
+
+/* Why HSTS is unknown: nothing decrypted, or decryption failed. */
+static const char *hsts_unknown_reason(const struct check_def *d, const struct ev_endpoint *ep) {
+  if (ev_find(ep, "decrypt:failed") && !ev_find(ep, "decrypt:ok"))
+    return "decryption with the key log failed (its secrets do not match): HTTP not visible";
+  if (ev_find(ep, "decrypt:ok"))
+    return "connections were decrypted, but no HTTP response was read";
+  return d->unknown_reason;
+}
+
+/* A+ needs HSTS with max-age of at least six months (grading-reference
+ * 3: LONG_MAX_AGE, 15552000 s).  Fail needs HTTP that was actually read:
+ * a shorter max-age, an invalid header, or responses without one. */
+static void eval_hsts(const struct check_def *d, const struct ev_endpoint *ep,
+                      struct check_result *c) {
+  unsigned long long age = 0;
+  const struct ev_fact *longest = longest_max_age(ep, &age);
+  const struct ev_fact *f;
+  if (longest && age >= (unsigned long long)d->threshold)
+    decide(c, CHECK_PASS, longest, d->pass_reason);
+  else if (longest)
+    decide(c, CHECK_FAIL, longest, "HSTS max-age is shorter than six months (15552000 s)");
+  else if ((f = ev_find_prefix(ep, "hsts:invalid:")))
+    decide(c, CHECK_FAIL, f, "the HSTS header is invalid: browsers ignore it");
+  else if ((f = ev_find(ep, "hsts:absent")))
+    decide(c, CHECK_FAIL, f, d->fail_reason);
+  else
+    c->reason = hsts_unknown_reason(d, ep);
+}
+
+/* HSTS present but unusable (reference 2 hsts_bad): max-age=0 (RFC 6797
+ * 6.1.1: "cease to regard the host as a Known HSTS Host"), no max-age, or
+ * not parsable.  Passes on a usable header, or on responses without one
+ * (no header, nothing wrong with it: that is the hsts check's business). */
+static void eval_hsts_bad(const struct check_def *d, const struct ev_endpoint *ep,
+                          struct check_result *c) {
+  const struct ev_fact *f = ev_find_prefix(ep, "hsts:invalid:");
+  unsigned long long age = 0;
+  const struct ev_fact *longest = longest_max_age(ep, &age);
+  const struct ev_fact *zero = ev_find(ep, "hsts:max-age:0");
+  if (f)
+    decide(c, CHECK_FAIL, f, d->fail_reason);
+  else if (zero)
+    decide(c, CHECK_FAIL, zero, "HSTS max-age=0: the header disables HSTS");
+  else if (longest)
+    decide(c, CHECK_PASS, longest, d->pass_reason);
+  else if ((f = ev_find(ep, "https:response")))
+    decide(c, CHECK_PASS, f, "no HSTS header sent, so none is invalid");
+  else
+    c->reason = hsts_unknown_reason(d, ep);
+}
+
+/* Pass only on HTTP actually read; an HPKP header is optional. */
+static void eval_hpkp(const struct check_def *d, const struct ev_endpoint *ep,
+                      struct check_result *c) {
+  generic(d, ep, c);
+  if (c->status == CHECK_UNKNOWN)
+    c->reason = hsts_unknown_reason(d, ep);
+}
+
 #include "grade/check_table.h"
 
 _Static_assert(sizeof(CHECKS) / sizeof(CHECKS[0]) <= GRADE_MAX_CHECKS,

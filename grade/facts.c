@@ -38,11 +38,22 @@
  *   distrust_checked          the chain was compared with that list
  *   hostname:match  hostname:mismatch
  *   ocsp:stapled  ocsp:good  ocsp:revoked
+ *   decrypt:ok  decrypt:failed   a key log opened the connection / had
+ *                             secrets that did not authenticate its records
+ *   https:response            an HTTP response read from decrypted data
+ *   hsts:max-age:N  hsts:include_subdomains  hsts:preload   a valid
+ *                             Strict-Transport-Security header (RFC 6797)
+ *   hsts:absent  hsts:invalid:REASON   a response without one / with one
+ *                             that must be ignored (syntax, no_max_age, ...)
+ *   hpkp:valid  hpkp:invalid:REASON  hpkp:unverified   Public-Key-Pins
+ *                             (RFC 7469): valid against the chain, invalid,
+ *                             or well-formed with no chain to check it on
  *   malformed:REASON
  */
 #include "grade/distrust.h"
 #include "grade/grade.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -454,6 +465,62 @@ static void answer_fact(struct ev_endpoint *ep, const struct tls_session *s, con
   }
 }
 
+/* RFC 7469 2.6 and 4.3: a pin set is valid when some pin names a key of
+ * the chain and some other pin does not (the backup).  The chain is the
+ * one the server sent: a pinned root it does not send is not seen. */
+static const char *pins_against_chain(const struct tls_session *s, const struct http_pkp *pkp) {
+  bool match = false, backup = pkp->pins_dropped > 0;
+  for (size_t i = 0; i < pkp->n_pins; i++) {
+    char hex[65];
+    for (size_t k = 0; k < 32; k++)
+      snprintf(hex + 2 * k, 3, "%02x", pkp->pins[i][k]);
+    bool in_chain = false;
+    for (size_t j = 0; j < s->chain_len; j++)
+      in_chain = in_chain || strcmp(s->chain[j].spki_sha256, hex) == 0;
+    match = match || in_chain;
+    backup = backup || !in_chain;
+  }
+  return !match ? "no_pin_matches_chain" : !backup ? "no_backup_pin" : NULL;
+}
+
+/* What decryption with a key log showed: its outcome, and the security
+ * headers of every HTTP response read (each fact at the response's frame). */
+static void https_facts(struct ev_endpoint *ep, const struct tls_session *s, const char *file) {
+  const struct tls_decryption *d = &s->decryption;
+  if (d->status == TLS_DECRYPT_OK) {
+    struct ev_sample at = {(char *)file, s->sh.at.frame, s->sh.at.ts};
+    ev_note(ep, &at, "decrypt:ok");
+  } else if (d->status == TLS_DECRYPT_FAILED) {
+    struct ev_sample at = {(char *)file, d->failed_at.frame, d->failed_at.ts};
+    ev_note(ep, &at, "decrypt:failed");
+  }
+  for (size_t i = 0; s->https && i < s->https->n; i++) {
+    const struct tls_http_response *r = &s->https->r[i];
+    struct ev_sample at = {(char *)file, r->at.frame, r->at.ts};
+    ev_note(ep, &at, "https:response");
+    if (!r->has_sts) {
+      ev_note(ep, &at, "hsts:absent");
+    } else if (!r->sts_parsed.valid) {
+      ev_note(ep, &at, "hsts:invalid:%s", r->sts_parsed.invalid);
+    } else {
+      ev_note(ep, &at, "hsts:max-age:%llu", (unsigned long long)r->sts_parsed.max_age);
+      if (r->sts_parsed.include_subdomains)
+        ev_note(ep, &at, "hsts:include_subdomains");
+      if (r->sts_parsed.preload)
+        ev_note(ep, &at, "hsts:preload");
+    }
+    if (!r->has_pkp)
+      continue;
+    const char *bad = r->pkp_parsed.invalid;
+    if (!bad && s->chain_len)
+      bad = pins_against_chain(s, &r->pkp_parsed);
+    if (bad)
+      ev_note(ep, &at, "hpkp:invalid:%s", bad);
+    else
+      ev_note(ep, &at, s->chain_len ? "hpkp:valid" : "hpkp:unverified");
+  }
+}
+
 void ev_add_session(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c) {
   if (!s->is_tls || (!s->has_client_hello && !s->has_server_hello && !s->n_alerts))
     return;
@@ -479,6 +546,7 @@ void ev_add_session(struct ev_store *ev, const struct tls_session *s, const stru
     refusal_facts(ep, s, &at);
   }
   answer_fact(ep, s, file);
+  https_facts(ep, s, file);
   if (s->malformed)
     ev_note(ep, &at, "malformed:%s", s->malformed);
 }

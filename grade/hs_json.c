@@ -155,7 +155,9 @@ static cJSON *alerts_json(const struct tls_session *s) {
     cJSON_AddStringToObject(o, "from", al->dir == FLOW_C2S ? "client" : "server");
     add_int(o, "frame", al->at.frame);
     cJSON_AddBoolToObject(o, "encrypted", al->encrypted);
-    if (!al->encrypted) {
+    if (al->decrypted)
+      cJSON_AddTrueToObject(o, "decrypted");
+    if (!al->encrypted || al->decrypted) {
       cJSON_AddStringToObject(o, "level", al->level == 2 ? "fatal" : al->level == 1 ? "warning"
                                                                                      : "unknown");
       add_int(o, "desc", al->desc);
@@ -166,6 +168,44 @@ static cJSON *alerts_json(const struct tls_session *s) {
     cJSON_AddItemToArray(a, o);
   }
   return a;
+}
+
+/* With a key log: what decryption did, and the HTTP responses it read. */
+static void add_decryption(cJSON *o, const struct tls_session *s) {
+  static const char *const status[] = {"none", "no_keys", "unsupported", "ok", "failed"};
+  const struct tls_decryption *d = &s->decryption;
+  if (d->status == TLS_DECRYPT_NONE)
+    return;
+  cJSON *j = cJSON_AddObjectToObject(o, "decryption");
+  cJSON_AddStringToObject(j, "status", d->status <= TLS_DECRYPT_FAILED ? status[d->status] : "?");
+  if (d->why)
+    cJSON_AddStringToObject(j, "why", d->why);
+  cJSON *rec = cJSON_AddObjectToObject(j, "records");
+  add_int(rec, "c2s", d->records[FLOW_C2S]);
+  add_int(rec, "s2c", d->records[FLOW_S2C]);
+  if (d->status == TLS_DECRYPT_FAILED)
+    add_int(j, "failed_frame", d->failed_at.frame);
+  if (d->early_skipped)
+    add_int(j, "early_data_skipped", d->early_skipped);
+  const struct tls_https *h = s->https;
+  if (!h)
+    return;
+  add_int(j, "http_responses", h->responses);
+  if (h->stopped)
+    cJSON_AddStringToObject(j, "http_stopped", h->stopped);
+  cJSON *list = cJSON_AddArrayToObject(o, "http");
+  for (size_t i = 0; i < h->n; i++) {
+    const struct tls_http_response *r = &h->r[i];
+    cJSON *e = cJSON_CreateObject();
+    add_int(e, "frame", r->at.frame);
+    cJSON_AddStringToObject(e, "version", r->http_version == 2 ? "HTTP/2" : "HTTP/1.x");
+    add_int(e, "status", r->status);
+    if (r->has_sts)
+      report_add_wire_string(e, "strict_transport_security", r->sts.p, r->sts.n);
+    if (r->has_pkp)
+      report_add_wire_string(e, "public_key_pins", r->pkp.p, r->pkp.n);
+    cJSON_AddItemToArray(list, e);
+  }
 }
 
 static cJSON *heartbeats_json(const struct tls_session *s) {
@@ -306,7 +346,7 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
   if (s->new_session_ticket) {
     cJSON *nt = cJSON_AddObjectToObject(o, "session_ticket");
     add_int(nt, "frame", s->ticket_at.frame);
-    if (!(s->version == 0x0304 || s->version == 0xfefc)) {
+    if (!(s->version == 0x0304 || s->version == 0xfefc) || s->ticket_length) {
       add_int(nt, "lifetime_hint", s->ticket_lifetime_hint);
       add_int(nt, "length", s->ticket_length);
     }
@@ -336,6 +376,7 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
   add_frame(frames, "certificate", &s->chain_at);
   add_frame(frames, "server_key_exchange", &s->kex.at);
   add_frame(frames, "certificate_status", &s->ocsp_at);
+  add_decryption(o, s);
   if (s->gap[0] || s->gap[1])
     cJSON_AddTrueToObject(o, "gaps");
   if (s->malformed) {

@@ -5,7 +5,12 @@
  * Input:
  *   byte 0   options: bit 0 UDP (segments are datagrams: DTLS, QUIC),
  *            bit 1 roles guessed (no SYN seen), bit 2 tight tls_limits,
- *            bits 3..6 the server port (a table: STARTTLS ports and 443)
+ *            bits 3..6 the server port (a table: STARTTLS ports and 443),
+ *            bit 7 a key log with the secrets of RFC 8448 section 3 (its
+ *            ClientHello.random): TLS 1.3 traffic secrets and a
+ *            CLIENT_RANDOM master secret, so seeds built from the RFC's
+ *            records decrypt and mutations reach HTTP and the key
+ *            schedule
  *   byte 1   piece size: each TCP segment is delivered in pieces of this
  *            many bytes (0: whole), to split record headers anywhere
  *   then segments, each
@@ -49,7 +54,25 @@ struct stream_fuzz_facts {
   const char *malformed;
   uint64_t malformed_frame;
   char ja3[33], ja3s[33], ja4[40];
+  uint8_t dec_status;
+  uint64_t dec_records[2], https_responses;
   bool segment_bound; /* a mode whose parse depends on segment starts */
+};
+
+/* RFC 8448 3: ClientHello.random and the four traffic secrets; the master
+ * secret is arbitrary (TLS 1.2 records then fail, which is a path too). */
+#define STREAM_FUZZ_RANDOM "cb34ecb1e78163ba1c38c6dacb196a6dffa21a8d9912ec18a2ef6283024dece7"
+static const char *const stream_fuzz_keylog[] = {
+    "CLIENT_HANDSHAKE_TRAFFIC_SECRET " STREAM_FUZZ_RANDOM
+    " b3eddb126e067f35a780b3abf45e2d8f3b1a950738f52e9600746a0e27a55a21",
+    "SERVER_HANDSHAKE_TRAFFIC_SECRET " STREAM_FUZZ_RANDOM
+    " b67b7d690cc16c4e75e54213cb2d37b4e9c912bcded9105d42befd59d391ad38",
+    "CLIENT_TRAFFIC_SECRET_0 " STREAM_FUZZ_RANDOM
+    " 9e40646ce79a7f9dc05af8889bce6552875afa0b06df0087f792ebb7c17504a5",
+    "SERVER_TRAFFIC_SECRET_0 " STREAM_FUZZ_RANDOM
+    " a11af9f05531f856ad47116b45a950328204b4f44bfb6b3a4b4f1f3fcb631643",
+    "CLIENT_RANDOM " STREAM_FUZZ_RANDOM " 000102030405060708090a0b0c0d0e0f101112131415161718191a1b"
+    "1c1d1e1f202122232425262728292a2b2c2d2e2f",
 };
 
 static void stream_fuzz_collect(const struct tls_conn *c, struct stream_fuzz_facts *f) {
@@ -100,6 +123,10 @@ static void stream_fuzz_collect(const struct tls_conn *c, struct stream_fuzz_fac
   f->cap_chain = s->cap_chain;
   f->malformed = s->malformed;
   f->malformed_frame = s->malformed_at.frame;
+  f->dec_status = s->decryption.status;
+  f->dec_records[0] = s->decryption.records[0];
+  f->dec_records[1] = s->decryption.records[1];
+  f->https_responses = s->https ? s->https->responses : 0;
   memcpy(f->ja3, s->ch.ja3, sizeof f->ja3);
   memcpy(f->ja3s, s->sh.ja3s, sizeof f->ja3s);
   memcpy(f->ja4, s->ja4, sizeof f->ja4);
@@ -118,6 +145,8 @@ static bool stream_fuzz_same(const struct stream_fuzz_facts *a, const struct str
          SAME(alerts_dropped) && SAME(der_bytes) && SAME(records[0]) && SAME(records[1]) &&
          SAME(app_data_bytes[0]) && SAME(app_data_bytes[1]) && SAME(renegotiations) &&
          SAME(cap_handshake) && SAME(cap_chain) && SAME(malformed) && SAME(malformed_frame) &&
+         SAME(dec_status) && SAME(dec_records[0]) && SAME(dec_records[1]) &&
+         SAME(https_responses) &&
          strcmp(a->ja3, b->ja3) == 0 && strcmp(a->ja3s, b->ja3s) == 0 &&
          strcmp(a->ja4, b->ja4) == 0;
 #undef SAME
@@ -143,6 +172,10 @@ static bool stream_fuzz_run(const uint8_t *data, size_t size, size_t piece,
   struct tls_conn *c = tls_conn_new(&lim, udp, stream_fuzz_ports[(options >> 3) & 15], NULL);
   if (!c)
     return false;
+  struct tls_keylog *kl = (options & 0x80) ? tls_keylog_new() : NULL;
+  for (size_t i = 0; kl && i < sizeof(stream_fuzz_keylog) / sizeof(stream_fuzz_keylog[0]); i++)
+    FUZZ_INVARIANT(tls_keylog_add_line(kl, stream_fuzz_keylog[i]) == 1);
+  tls_conn_set_keylog(c, kl);
   if (options & 2)
     tls_conn_roles_guessed(c);
   bool skip[2] = {false, false};
@@ -181,8 +214,10 @@ static bool stream_fuzz_run(const uint8_t *data, size_t size, size_t piece,
   for (size_t i = 0; i < s->chain_len; i++)
     FUZZ_INVARIANT(s->chain[i].der_len <= lim.max_cert_bytes);
   FUZZ_INVARIANT(strlen(s->ja4) < sizeof s->ja4);
+  FUZZ_INVARIANT(!s->https || s->https->n <= TLS_MAX_HTTP_RESPONSES);
   stream_fuzz_collect(c, facts);
   tls_conn_free(c);
+  tls_keylog_free(kl);
   return true;
 }
 

@@ -17,23 +17,24 @@
  *    of it (its header comment lists every key; the functions say when each
  *    is emitted).  Base (section 5): trusted RSA-2048 SHA-256 chain matching
  *    SNI, TLS 1.2 + 1.3, ECDHE X25519, AEAD suites of 128 and 256 bits,
- *    secure renegotiation.  The capture has no key log, so TLS 1.3
- *    handshakes hide the certificate (tls13_cert_hidden); the certificate is
- *    seen in TLS 1.2 handshakes, whose ServerHello carries DOWNGRD01 since
- *    the server speaks TLS 1.3 (RFC 8446 4.1.3: MUST).  Handshakes at TLS
- *    1.1 or below from such a server carry DOWNGRD00 (same section).
+ *    secure renegotiation, HSTS max-age 31536000 seen.  The key log opens
+ *    the TLS 1.2 connections (their HTTP responses carry the HSTS header:
+ *    https:response, hsts:max-age:31536000); TLS 1.3 handshakes hide the
+ *    certificate (tls13_cert_hidden); the certificate is seen in TLS 1.2
+ *    handshakes, whose ServerHello carries DOWNGRD01 since the server
+ *    speaks TLS 1.3 (RFC 8446 4.1.3: MUST).  Handshakes at TLS 1.1 or
+ *    below from such a server carry DOWNGRD00 (same section).
  *
  * The project's choices where the reference is unconfirmed (README,
  * check_table.h): crime caps at C; T is shown before M; A+ needs positive
- * evidence, including a seen HSTS header, and HSTS is never visible
- * passively today (check "hsts" is always unknown).  So A+ is unreachable:
- * the reference's "A+" cases are asserted as "A" here (comment at each).
+ * evidence (section 3, passive policy): an HSTS header seen in decrypted
+ * HTTP, and no_tls13 and no_secure_reneg decided pass.  Without a key log
+ * HSTS is unknown and the best grade is A (case 2b).
  *
- * Section 5 cases not expressible with the fact keys (skipped):
- *   3  HSTS max-age=0: no HSTS fact exists (HTTP is not decoded; "hsts"
- *      has no keys at all).
- *   (34 RSA exponent 1, 37 Ticketbleed and 39 DROWN through another IP
- *   have facts now: cert:rsa_e1, ticketbleed:echo, sslv2:key/cert:key.)
+ * Every case of section 5 is expressible with the fact keys (34 RSA
+ * exponent 1, 37 Ticketbleed and 39 DROWN through another IP use
+ * cert:rsa_e1, ticketbleed:echo, sslv2:key/cert:key; 3 uses the HSTS facts
+ * of decrypted HTTP).
  */
 #include "grade/grade.h"
 #include "harness.h"
@@ -107,10 +108,22 @@ static void base12_nocert(struct ev_endpoint *ep) {
        "aead:given", "kx:ecdh:x25519:256", "reneg:secure", "established");
 }
 
+/* A response read from a decrypted connection, with this HSTS fact
+ * ("hsts:max-age:N", "hsts:absent", "hsts:invalid:REASON"). */
+static void https_response(struct ev_endpoint *ep, const char *hsts_fact) {
+  NOTE(ep, "decrypt:ok", "https:response", hsts_fact);
+}
+
+/* The base's HSTS: max-age 31536000 (section 5). */
+static void hsts_seen(struct ev_endpoint *ep) {
+  https_response(ep, "hsts:max-age:31536000");
+}
+
 static void base(struct ev_endpoint *ep) {
   base13(ep);
   base12_nocert(ep);
   cert_base(ep);
+  hsts_seen(ep);
 }
 
 /* ---- asserting ---- */
@@ -172,28 +185,125 @@ static void expect(const char *name, const struct grade_result *r, const char *l
 
 /* ---- section 5 cases ---- */
 
-/* Case 1: base -> A+ (93).  A+ is unreachable (HSTS never visible): "A". */
+static const char *status_of(const struct grade_result *r, const char *id) {
+  const struct check_result *c = check_of(r, id);
+  return !c ? "missing" : c->status == CHECK_PASS ? "pass" : c->status == CHECK_FAIL ? "fail"
+                                                                                      : "unknown";
+}
+
+/* Case 1: base -> A+ (93). */
 static void case01_base(void) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = new_ep(ev);
   base(ep);
   struct grade_result r;
   grade_endpoint(ep, &r);
-  expect("case 1", &r, "A", 100, 90, 90, 93, NO_FAILS);
-  CHECK_STR(r.letter_trust_ignored, "A");
-  CHECK(check_of(&r, "hsts") && check_of(&r, "hsts")->status == CHECK_UNKNOWN);
+  expect("case 1", &r, "A+", 100, 90, 90, 93, NO_FAILS);
+  CHECK_STR(r.letter_trust_ignored, "A+");
+  CHECK_STR(status_of(&r, "hsts"), "pass");
+  CHECK_STR(status_of(&r, "hsts_bad"), "pass");
+  CHECK_STR(status_of(&r, "hpkp_bad"), "pass");
   ev_store_free(ev);
 }
 
-/* Case 2: no HSTS header seen -> A (the same facts as case 1: HSTS is never
- * visible passively). */
+/* Case 2: no HSTS header seen -> A.  The key log opened the connections
+ * and their responses carry no HSTS: "hsts" fails (no A+), which is not a
+ * warning (section 3: a server without HSTS gets A, not A-). */
 static void case02_no_hsts(void) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = new_ep(ev);
-  base(ep);
+  base13(ep);
+  base12_nocert(ep);
+  cert_base(ep);
+  https_response(ep, "hsts:absent");
   struct grade_result r;
   grade_endpoint(ep, &r);
-  expect("case 2", &r, "A", 100, 90, 90, 93, NO_FAILS);
+  expect("case 2", &r, "A", 100, 90, 90, 93, FAILS("hsts"));
+  CHECK_STR(status_of(&r, "hsts_bad"), "pass");
+  ev_store_free(ev);
+}
+
+/* Case 2 without a key log: HTTP is not visible, HSTS is unknown, and the
+ * passive policy (section 3) gives A, not A+. */
+static void case02b_no_keylog(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  base13(ep);
+  base12_nocert(ep);
+  cert_base(ep);
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  expect("case 2b", &r, "A", 100, 90, 90, 93, NO_FAILS);
+  CHECK_STR(status_of(&r, "hsts"), "unknown");
+  CHECK_STR(status_of(&r, "hsts_bad"), "unknown");
+  ev_store_free(ev);
+}
+
+/* A key log whose secrets did not match: nothing was read, HSTS unknown. */
+static void hsts_unknown_when_decryption_failed(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  base13(ep);
+  base12_nocert(ep);
+  cert_base(ep);
+  NOTE(ep, "decrypt:failed");
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  expect("decryption failed", &r, "A", 100, 90, 90, 93, NO_FAILS);
+  CHECK_STR(status_of(&r, "hsts"), "unknown");
+  const struct check_result *c = check_of(&r, "hsts");
+  CHECK(c && c->reason && strstr(c->reason, "failed"));
+  ev_store_free(ev);
+}
+
+/* Case 3: HSTS max-age=0 -> A- (hsts_bad).  RFC 6797 6.1.1: max-age=0
+ * deletes the host's HSTS policy; "hsts" fails too (no A+). */
+static void case03_hsts_zero(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  base13(ep);
+  base12_nocert(ep);
+  cert_base(ep);
+  https_response(ep, "hsts:max-age:0");
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  expect("case 3", &r, "A-", 100, 90, 90, 93, FAILS("hsts_bad", "hsts"));
+  ev_store_free(ev);
+}
+
+/* Section 2 hsts_bad: an unparsable header (or one without max-age) warns
+ * like max-age=0; a valid but short max-age only blocks A+ (section 3). */
+static void hsts_invalid_and_short(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  base13(ep);
+  base12_nocert(ep);
+  cert_base(ep);
+  https_response(ep, "hsts:invalid:no_max_age");
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  expect("hsts invalid", &r, "A-", 100, 90, 90, 93, FAILS("hsts_bad", "hsts"));
+  ev_store_free(ev);
+  ev = ev_store_new();
+  ep = new_ep(ev);
+  base13(ep);
+  base12_nocert(ep);
+  cert_base(ep);
+  https_response(ep, "hsts:max-age:15551999"); /* one second short of 180 days */
+  grade_endpoint(ep, &r);
+  expect("hsts short", &r, "A", 100, 90, 90, 93, FAILS("hsts"));
+  ev_store_free(ev);
+}
+
+/* Section 2 hpkp_bad: an invalid HPKP header blocks A+ (no warning). */
+static void hpkp_invalid_blocks_aplus(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  base(ep);
+  NOTE(ep, "hpkp:invalid:no_backup_pin");
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  expect("hpkp invalid", &r, "A", 100, 90, 90, 93, FAILS("hpkp_bad"));
   ev_store_free(ev);
 }
 
@@ -217,8 +327,7 @@ static void case04_no_tls13(void) {
 }
 
 /* Case 5: only TLS 1.2 handshakes (clients offering at most 1.2), the
- * ServerHello carries DOWNGRD01 -> A+ (TLS 1.3 proven).  A+ unreachable
- * (HSTS never visible): "A". */
+ * ServerHello carries DOWNGRD01, HSTS ok -> A+ (TLS 1.3 proven). */
 static void case05_sentinel_proves_tls13(void) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = new_ep(ev);
@@ -228,11 +337,12 @@ static void case05_sentinel_proves_tls13(void) {
        "suite:TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "cipher_bits:256", "non_rc4", "fs:given",
        "aead:given", "kx:ecdh:x25519:256", "reneg:secure", "established");
   cert_base(ep);
+  hsts_seen(ep);
   struct grade_result r;
   grade_endpoint(ep, &r);
-  expect("case 5", &r, "A", 100, 90, 90, 93, NO_FAILS);
+  expect("case 5", &r, "A+", 100, 90, 90, 93, NO_FAILS);
   CHECK(check_of(&r, "no_tls13") && check_of(&r, "no_tls13")->status == CHECK_PASS);
-  CHECK_STR(r.letter_trust_ignored, "A");
+  CHECK_STR(r.letter_trust_ignored, "A+");
   ev_store_free(ev);
 }
 
@@ -526,18 +636,41 @@ static void case21_rsa512(void) {
 }
 
 /* Case 22: RSA-4096 certificate + P-384, TLS 1.3 only, AES-256/ChaCha20
- * only -> A+ (P 100, K 100, C 100, total 100).  A+ unreachable (HSTS never
- * visible): "A".  TLS 1.3 only and no key log: the RSA-4096 certificate is
- * never visible, so K comes from P-384 alone (7680 RSA-equivalent -> 100;
- * RSA-4096 would also give 100) and the certificate checks stay unknown. */
+ * only -> A+ (P 100, K 100, C 100, total 100).  HSTS is seen, so a key log
+ * opened the connections: it shows the certificate too (no
+ * tls13_cert_hidden), RSA-4096 and P-384 (7680 RSA-equivalent) both score
+ * 100.  Without the key log (case22_no_keylog) the certificate and HSTS
+ * are hidden: K from P-384 alone, and A. */
 static void case22_tls13_p384(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  static const char *const suites[][2] = {{"TLS_AES_256_GCM_SHA384", "cipher_bits:256"},
+                                          {"TLS_CHACHA20_POLY1305_SHA256", "cipher_bits:256"}};
+  for (size_t i = 0; i < 2; i++) {
+    NOTE(ep, "handshakes", "server_hello", "version:TLSv1.3", "non_rc4", "fs:given",
+         "aead:given", "kx:ecdh:secp384r1:384", "established", suites[i][1]);
+    struct ev_sample at = {(char *)"case.pcap", next_frame++, T0};
+    ev_note(ep, &at, "suite:%s", suites[i][0]);
+    NOTE(ep, LEAF, "cert_key:rsa:4096", "trust:ok", "hostname:match");
+  }
+  hsts_seen(ep);
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  expect("case 22", &r, "A+", 100, 100, 100, 100, NO_FAILS);
+  CHECK_STR(r.letter_trust_ignored, "A+");
+  ev_store_free(ev);
+}
+
+/* Case 22 without a key log: certificate and HSTS hidden -> A (K from
+ * P-384 alone, certificate checks unknown). */
+static void case22_no_keylog(void) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = new_ep(ev);
   hs13(ep, "TLS_AES_256_GCM_SHA384", 256, "kx:ecdh:secp384r1:384");
   hs13(ep, "TLS_CHACHA20_POLY1305_SHA256", 256, "kx:ecdh:secp384r1:384");
   struct grade_result r;
   grade_endpoint(ep, &r);
-  expect("case 22", &r, "A", 100, 100, 100, 100, NO_FAILS);
+  expect("case 22 without key log", &r, "A", 100, 100, 100, 100, NO_FAILS);
   CHECK_STR(r.letter_trust_ignored, "A");
   ev_store_free(ev);
 }
@@ -619,6 +752,7 @@ static void base_with_cert(struct ev_endpoint *ep, const char *const *cert_facts
   base12_nocert(ep);
   NOTE(ep, LEAF, "cert_key:rsa:2048", "distrust_checked");
   note_all(ep, cert_facts);
+  hsts_seen(ep);
 }
 
 /* Case 27: the Certificate message holds only the leaf; intermediate
@@ -636,8 +770,7 @@ static void case27_chain_incomplete(void) {
   ev_store_free(ev);
 }
 
-/* Case 28: notAfter before the packet time -> T (gradeTrustIgnored A+;
- * A+ unreachable here: "A").  libcrypto: "certificate has expired". */
+/* Case 28: notAfter before the packet time -> T (gradeTrustIgnored A+).  libcrypto: "certificate has expired". */
 static void case28_expired(void) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = new_ep(ev);
@@ -646,12 +779,12 @@ static void case28_expired(void) {
   struct grade_result r;
   grade_endpoint(ep, &r);
   expect("case 28", &r, "T", 100, 90, 90, 93, FAILS("untrusted", "expired"));
-  CHECK_STR(r.letter_trust_ignored, "A");
+  CHECK_STR(r.letter_trust_ignored, "A+");
   ev_store_free(ev);
 }
 
 /* Case 29: notBefore after the packet time -> T.  Trust ignored: the base's
- * A (A+ in the reference, unreachable here). */
+ * A+. */
 static void case29_not_yet_valid(void) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = new_ep(ev);
@@ -660,11 +793,11 @@ static void case29_not_yet_valid(void) {
   struct grade_result r;
   grade_endpoint(ep, &r);
   expect("case 29", &r, "T", 100, 90, 90, 93, FAILS("untrusted", "expired"));
-  CHECK_STR(r.letter_trust_ignored, "A");
+  CHECK_STR(r.letter_trust_ignored, "A+");
   ev_store_free(ev);
 }
 
-/* Case 30: self-signed leaf -> T.  Trust ignored: A (A+ unreachable). */
+/* Case 30: self-signed leaf -> T.  Trust ignored: A+. */
 static void case30_self_signed(void) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = new_ep(ev);
@@ -673,13 +806,13 @@ static void case30_self_signed(void) {
   struct grade_result r;
   grade_endpoint(ep, &r);
   expect("case 30", &r, "T", 100, 90, 90, 93, FAILS("untrusted", "self_signed"));
-  CHECK_STR(r.letter_trust_ignored, "A");
+  CHECK_STR(r.letter_trust_ignored, "A+");
   ev_store_free(ev);
 }
 
 /* Case 31: intermediate signed with sha1WithRSA -> T.  The chain still
  * verifies (libcrypto's default auth level accepts SHA-1).  Trust ignored:
- * A (A+ unreachable). */
+ * A+. */
 static void case31_sha1_intermediate(void) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = new_ep(ev);
@@ -687,7 +820,7 @@ static void case31_sha1_intermediate(void) {
   struct grade_result r;
   grade_endpoint(ep, &r);
   expect("case 31", &r, "T", 100, 90, 90, 93, FAILS("sha1_sig"));
-  CHECK_STR(r.letter_trust_ignored, "A");
+  CHECK_STR(r.letter_trust_ignored, "A+");
   ev_store_free(ev);
 }
 
@@ -704,7 +837,7 @@ static void case32_md5_leaf(void) {
 }
 
 /* Case 33: SNI www.example.com, SANs only example.org -> M.  Trust ignored:
- * A (A+ unreachable). */
+ * A+. */
 static void case33_mismatch(void) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = new_ep(ev);
@@ -712,7 +845,7 @@ static void case33_mismatch(void) {
   struct grade_result r;
   grade_endpoint(ep, &r);
   expect("case 33", &r, "M", 100, 90, 90, 93, FAILS("mismatch"));
-  CHECK_STR(r.letter_trust_ignored, "A");
+  CHECK_STR(r.letter_trust_ignored, "A+");
   ev_store_free(ev);
 }
 
@@ -805,7 +938,7 @@ static void case40_tls13_hidden_cert(void) {
 
 /* Case 41: stapled OCSP status = revoked -> T (unconfirmed; CertView says
  * F; the project chose T).  The staple is seen in a TLS 1.2 handshake
- * (CertificateStatus); the chain itself verifies.  Trust ignored: A. */
+ * (CertificateStatus); the chain itself verifies.  Trust ignored: A+. */
 static void case41_revoked(void) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = new_ep(ev);
@@ -814,7 +947,7 @@ static void case41_revoked(void) {
   struct grade_result r;
   grade_endpoint(ep, &r);
   expect("case 41", &r, "T", 100, 90, 90, 93, FAILS("revoked"));
-  CHECK_STR(r.letter_trust_ignored, "A");
+  CHECK_STR(r.letter_trust_ignored, "A+");
   ev_store_free(ev);
 }
 
@@ -825,7 +958,7 @@ static void case41_revoked(void) {
  * A although cap-checks worse than A (ssl2, poodle, ssl3, key_weak, robot,
  * ...) and trust checks are unknown; floor T.  The base with a "good"
  * OCSP staple decides every certificate and trust check: only cap-checks
- * remain unknown, among them ROBOT (F): "A (floor F: ROBOT unknown)". */
+ * remain unknown, among them ROBOT (F): "A+ (floor F: ROBOT unknown)". */
 static void unknown_checks_set_only_the_floor(void) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = new_ep(ev);
@@ -854,7 +987,7 @@ static void unknown_checks_set_only_the_floor(void) {
   base(ep2);
   NOTE(ep2, "ocsp:stapled", "ocsp:good");
   grade_endpoint(ep2, &r);
-  CHECK_STR(r.letter, "A");
+  CHECK_STR(r.letter, "A+");
   CHECK_STR(r.floor, "F");
   const struct check_result *robot = check_of(&r, "robot");
   CHECK(robot && robot->status == CHECK_UNKNOWN);
@@ -948,7 +1081,7 @@ static void server_preference(void) {
   grade_endpoint(ep, &r);
   c = check_of(&r, "server_preference");
   CHECK(c && c->status == CHECK_PASS && c->n_evidence == 2);
-  CHECK_STR(r.letter, "A"); /* informational: the letter does not move */
+  CHECK_STR(r.letter, "A+"); /* informational: the letter does not move */
   ev_store_free(ev);
 }
 
@@ -997,16 +1130,17 @@ static void debian_weak_key(void) {
   ev_store_free(ev);
 }
 
-/* The same key checked and not on the list: the base grade (case 1, "A"
- * as A+ is unreachable), debian_key passes; without a list for its size
- * the check is unknown and says which list is missing. */
+/* The same key checked and not on the list: the base grade (case 1, A+),
+ * debian_key passes; without a list for its size the check is unknown
+ * (a cap check: unknown never lowers the letter, only the floor) and says
+ * which list is missing. */
 static void debian_key_pass_and_unknown(void) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = new_ep(ev);
   base_with_cert(ep, FACTS("cert:debian_ok", "trust:ok", "hostname:match"));
   struct grade_result r;
   grade_endpoint(ep, &r);
-  expect("debian_key pass", &r, "A", 100, 90, 90, 93, NO_FAILS);
+  expect("debian_key pass", &r, "A+", 100, 90, 90, 93, NO_FAILS);
   const struct check_result *c = check_of(&r, "debian_key");
   CHECK(c && c->status == CHECK_PASS);
   ev_store_free(ev);
@@ -1015,7 +1149,7 @@ static void debian_key_pass_and_unknown(void) {
   ep = new_ep(ev);
   base(ep);
   grade_endpoint(ep, &r);
-  expect("debian_key unknown", &r, "A", 100, 90, 90, 93, NO_FAILS);
+  expect("debian_key unknown", &r, "A+", 100, 90, 90, 93, NO_FAILS);
   c = check_of(&r, "debian_key");
   CHECK(c && c->status == CHECK_UNKNOWN);
   CHECK_STR(c ? c->reason : NULL, "no weak-key list for RSA-2048 loaded; see --weak-keys");
@@ -1025,7 +1159,7 @@ static void debian_key_pass_and_unknown(void) {
 
 /* Section 2 row distrusted_ca (no section 5 case): the base chain, but a
  * CA of it is on the distrust list (Symantec) -> T, the letter without
- * trust A (case 1's; A+ unreachable); the reason names the event. */
+ * trust case 1's A+; the reason names the event. */
 static void distrusted_ca(void) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = new_ep(ev);
@@ -1033,7 +1167,7 @@ static void distrusted_ca(void) {
   struct grade_result r;
   grade_endpoint(ep, &r);
   expect("distrusted_ca", &r, "T", 100, 90, 90, 93, FAILS("distrusted_ca"));
-  CHECK_STR(r.letter_trust_ignored, "A");
+  CHECK_STR(r.letter_trust_ignored, "A+");
   const struct check_result *c = check_of(&r, "distrusted_ca");
   CHECK(c && c->reason && strstr(c->reason, "Symantec") != NULL);
   CHECK(c && c->n_evidence == 1 && strcmp(c->evidence[0]->key, "distrust:symantec") == 0);
@@ -1043,7 +1177,7 @@ static void distrusted_ca(void) {
   ep = new_ep(ev);
   base_with_cert(ep, FACTS("trust:ok", "hostname:match"));
   grade_endpoint(ep, &r);
-  expect("distrusted_ca pass", &r, "A", 100, 90, 90, 93, NO_FAILS);
+  expect("distrusted_ca pass", &r, "A+", 100, 90, 90, 93, NO_FAILS);
   c = check_of(&r, "distrusted_ca");
   CHECK(c && c->status == CHECK_PASS);
   ev_store_free(ev);
@@ -1072,7 +1206,7 @@ static void case39_drown_elsewhere(void) {
   NOTE(old, "handshakes", "server_hello", "version:SSLv2", "sslv2:key:ab12");
   struct grade_result r;
   grade_endpoint(ep, &r);
-  CHECK_STR(r.letter, "A"); /* not yet derived */
+  CHECK_STR(r.letter, "A+"); /* not yet derived */
   ev_derive_facts(ev);
   grade_endpoint(ep, &r);
   expect("case 39", &r, "F", 100, 90, 90, 93, FAILS("drown"));
@@ -1087,6 +1221,7 @@ static void merge_commutes(void) {
   NOTE(eb, "version:TLSv1.2", "sentinel:DOWNGRD01", "suite:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
        "reneg:secure");
   cert_base(eb);
+  hsts_seen(eb);
   struct ev_endpoint *other = ev_endpoint_get(b, "mail.example.com", "192.0.2.25", 465);
   CHECK(other != NULL);
   base(other);
@@ -1133,7 +1268,7 @@ static void merge_commutes(void) {
   struct ev_endpoint *ew = new_ep(w);
   base(ew);
   grade_endpoint(ew, &whole);
-  CHECK_STR(g.letter, "A");
+  CHECK_STR(g.letter, "A+");
   CHECK_EQ_U(g.total, 93);
   same_grade(&g, &whole);
   /* Neither piece alone grades like that. */
@@ -1245,6 +1380,11 @@ static void json_refused(void) {
 int main(void) {
   RUN(case01_base);
   RUN(case02_no_hsts);
+  RUN(case02b_no_keylog);
+  RUN(case03_hsts_zero);
+  RUN(hsts_invalid_and_short);
+  RUN(hpkp_invalid_blocks_aplus);
+  RUN(hsts_unknown_when_decryption_failed);
   RUN(case04_no_tls13);
   RUN(case05_sentinel_proves_tls13);
   RUN(case06_tls10_seen);
@@ -1264,6 +1404,7 @@ int main(void) {
   RUN(case20_rsa1024);
   RUN(case21_rsa512);
   RUN(case22_tls13_p384);
+  RUN(case22_no_keylog);
   RUN(case23_export);
   RUN(case24_null);
   RUN(case25_anon);

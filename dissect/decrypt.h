@@ -1,0 +1,89 @@
+/*
+ * dissect/decrypt.h - key log decryption (private to dissect/).
+ *
+ *   keylog.c   the key log file: secrets by ClientHello.random
+ *   crypt.c    record protection through libcrypto: TLS 1.3 key schedule
+ *              (RFC 8446 7.1-7.3), TLS 1.0-1.2 key block (RFC 5246 6.3),
+ *              AEAD and CBC records
+ *   decrypt.c  a connection's decryption: which keys when, and where the
+ *              plaintext goes (handshake parser, alerts, HTTP)
+ */
+#ifndef TLSGRADE_DISSECT_DECRYPT_H
+#define TLSGRADE_DISSECT_DECRYPT_H
+
+#include "dissect/dissect.h"
+
+enum tls_secret_kind {
+  TLS_SECRET_MASTER,     /* CLIENT_RANDOM */
+  TLS_SECRET_CLIENT_HS,  /* CLIENT_HANDSHAKE_TRAFFIC_SECRET */
+  TLS_SECRET_SERVER_HS,  /* SERVER_HANDSHAKE_TRAFFIC_SECRET */
+  TLS_SECRET_CLIENT_APP, /* CLIENT_TRAFFIC_SECRET_0 */
+  TLS_SECRET_SERVER_APP, /* SERVER_TRAFFIC_SECRET_0 */
+  TLS_SECRET_KINDS
+};
+
+#define TLS_SECRET_MAX 64 /* SHA-512 size: room for any hash a suite names */
+
+/* The secrets logged for one ClientHello.random. */
+struct tls_secrets {
+  uint8_t random[32];
+  uint8_t have; /* bit (1 << kind) per secret present; 0: free slot */
+  uint8_t len[TLS_SECRET_KINDS];
+  uint8_t v[TLS_SECRET_KINDS][TLS_SECRET_MAX];
+};
+
+const struct tls_secrets *tls_keylog_find(const struct tls_keylog *kl, const uint8_t random[32]);
+
+/* ---- crypt.c ---- */
+
+/* One direction's record protection: keys, sequence number, and (TLS 1.3)
+ * the traffic secret for a key update.  Owns its libcrypto contexts. */
+struct tls_crypt;
+
+/* TLS 1.3 keys from a traffic secret for suite 0x1301..0x1303 (RFC 8446
+ * 7.3).  NULL with *why set (static) when the suite is not supported. */
+struct tls_crypt *tls_crypt_tls13(uint16_t suite, const uint8_t *secret, size_t secret_len,
+                                  const char **why);
+/* RFC 8446 7.2: the next application traffic secret and its keys. */
+bool tls_crypt_key_update(struct tls_crypt *k);
+/* TLS 1.0-1.2 (not SSL 3.0): both directions' keys from the master
+ * secret.  etm: encrypt_then_mac was negotiated (RFC 7366). */
+bool tls_crypt_tls12(uint16_t version, uint16_t suite, bool etm, const uint8_t master[48],
+                     const uint8_t client_random[32], const uint8_t server_random[32],
+                     struct tls_crypt **client_write, struct tls_crypt **server_write,
+                     const char **why);
+/* Open one protected record in place: body[0..n) is the record's
+ * fragment, *type and version its header.  On success *plain points into
+ * body and, in TLS 1.3, *type becomes the inner content type.  False: the
+ * record did not authenticate (wrong keys) or is malformed; only a record
+ * that opened advances the sequence number. */
+bool tls_crypt_open(struct tls_crypt *k, uint8_t *type, uint16_t version, uint8_t *body,
+                    size_t n, uint8_t **plain, size_t *plain_len);
+void tls_crypt_free(struct tls_crypt *k);
+
+/* RFC 8446 7.1 HKDF-Expand-Label with an empty context, hash `digest`
+ * ("SHA256", "SHA384").  Exposed for the RFC 8448 unit test. */
+bool tls13_expand_label(const char *digest, const uint8_t *secret, size_t secret_len,
+                        const char *label, uint8_t *out, size_t out_len);
+
+/* ---- decrypt.c: hooks from the record layer and the handshake parser ---- */
+
+struct tls_decrypt;
+struct tls_conn;
+void tls_decrypt_free(struct tls_decrypt *dec);
+/* ServerHello seen: TLS 1.3 handshake keys, if the key log has them. */
+void tls_decrypt_server_hello(struct tls_conn *c);
+/* ChangeCipherSpec of a TLS <= 1.2 direction: its keys from the master
+ * secret. */
+void tls_decrypt_change_cipher_spec(struct tls_conn *c, int dir);
+/* Should this record's body be buffered for decryption? */
+bool tls_decrypt_wants(const struct tls_conn *c, int dir, uint8_t type);
+/* A complete protected record (tls_decrypt_wants said yes). */
+void tls_decrypt_record(struct tls_conn *c, int dir, uint8_t type, uint16_t version,
+                        uint8_t *body, size_t n, const struct tls_at *at);
+/* A decrypted TLS 1.3 handshake message of type Finished (20) or
+ * KeyUpdate (24): the keys of that direction change after it. */
+void tls_decrypt_key_change(struct tls_conn *c, int dir, uint8_t hs_type,
+                            const uint8_t *body, size_t n);
+
+#endif
