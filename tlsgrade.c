@@ -512,10 +512,6 @@ static void on_flow_data_tls(void *ctx, struct flow *f, int dir, const uint8_t *
   if (tls_conn_data(cs->tls, dir, data, len, gap_len, flags, file_index, frame, ts) &&
       !cs->http)
     flow_set_skip(f, dir, true);
-  /* Joined after its handshake (bulk data of a long connection): nDPI has
-   * no hello to name it by and would chew on eight packets to guess. */
-  if (!f->ndpi_done && tls_conn_midstream(cs->tls))
-    flow_set_app(f, "TLS");
 }
 
 static void session_done(struct run *run, struct flow *f, const struct tls_session *s) {

@@ -259,8 +259,6 @@ void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt);
 void flow_table_expire(struct flow_table *ft, cap_time_us now);
 size_t flow_table_count(const struct flow_table *ft);
 /* The consumer may switch a direction to counting-only. */
-/* The consumer knows what the flow carries: name it so and stop nDPI. */
-void flow_set_app(struct flow *flow, const char *app);
 void flow_set_skip(struct flow *flow, int dir, bool skip);
 
 /* ------------------------------------------------------------------ */

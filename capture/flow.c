@@ -453,14 +453,6 @@ void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt) {
   }
 }
 
-void flow_set_app(struct flow *flow, const char *app) {
-  if (flow->ndpi)
-    ndpi_free_flow(flow->ndpi);
-  flow->ndpi = NULL;
-  flow->ndpi_done = true;
-  snprintf(flow->app, sizeof(flow->app), "%s", app);
-}
-
 void flow_set_skip(struct flow *flow, int dir, bool skip) {
   if (dir == FLOW_C2S || dir == FLOW_S2C)
     flow->tcp[dir].skip = skip;

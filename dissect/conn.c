@@ -95,10 +95,8 @@ static void choose_mode(struct tls_conn *c, int dir, const uint8_t *p, size_t n)
     d->mode = TLS_MODE_PLAINTEXT; /* a clear-text protocol: wait for STARTTLS */
     return;
   }
-  if (looks_tls_hello(p, n, hello) || looks_tls_record(p, n)) {
+  if (looks_tls_hello(p, n, hello) || looks_tls_record(p, n))
     d->mode = TLS_MODE_TLS;
-    d->began_protected = !looks_tls_hello(p, n, hello) && p[0] == 23; /* application_data */
-  }
   else if (tls_looks_sslv2(p, n, dir == FLOW_C2S ? 1 : 4))
     d->mode = TLS_MODE_SSLV2;
   else if (dir == FLOW_S2C && other->mode == TLS_MODE_SSLV2 && looks_tls_hello(p, n, 2))
@@ -251,9 +249,4 @@ bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
   if (c->udp)
     return udp_data(c, dir, data, len, &at);
   return tcp_data(c, dir, data, len, &at);
-}
-
-bool tls_conn_midstream(const struct tls_conn *c) {
-  return !c->udp && !c->s.has_client_hello && !c->s.has_server_hello &&
-         (c->dir[FLOW_C2S].began_protected || c->dir[FLOW_S2C].began_protected);
 }

@@ -28,7 +28,6 @@ struct tls_dir {
   uint8_t lead[6];     /* first bytes, until there are enough to decide the mode */
   size_t lead_have;
   bool lost;           /* lost record sync (gap, garbage): stop parsing */
-  bool began_protected; /* the first record seen was application data */
   bool encrypted;      /* records are protected from here on */
   bool hs_overflow;    /* handshake cap hit: no more buffering */
   uint8_t hdr[5];

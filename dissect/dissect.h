@@ -468,9 +468,6 @@ struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
 void tls_conn_roles_guessed(struct tls_conn *c);
 /* Read certificates through this cache (borrowed; may be NULL). */
 void tls_conn_set_cert_cache(struct tls_conn *c, struct x509_cache *cache);
-/* The connection was joined after its handshake: its first record was
- * application data and no hello has been seen. */
-bool tls_conn_midstream(const struct tls_conn *c);
 /* Decrypt with this key log (borrowed; NULL: never decrypt, the default,
  * which costs nothing per record). */
 void tls_conn_set_keylog(struct tls_conn *c, const struct tls_keylog *kl);
