@@ -854,6 +854,7 @@ static int read_threaded(struct run *run, struct cap_source *src, struct cap_dec
   }
   struct cap_dispatch *d = ok ? cap_dispatch_new(tables, n) : NULL;
   if (d) {
+    cap_decoder_defer_checksums(dec, true); /* summed by the workers */
     struct cap_sink sink = {d, cap_dispatch_packet, cap_dispatch_idle};
     rc = cap_source_run_sink(src, dec, &sink, run->stats, warnings, err, errlen);
     cap_dispatch_free(d); /* the workers finish what is queued */

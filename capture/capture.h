@@ -105,6 +105,13 @@ struct cap_packet {
   size_t payload_wire_len;   /* payload length the headers announce */
   bool truncated;            /* payload_len < payload_wire_len (snaplen) */
   bool reassembled;          /* rebuilt from IP fragments */
+  /* The TCP/UDP checksum, when the decoder left it to the packet's
+   * consumer (cap_decoder_defer_checksums): the segment (inside l3) and
+   * the pseudo-header's destination. */
+  bool csum_deferred;
+  const uint8_t *csum_seg;
+  size_t csum_len;
+  struct cap_addr csum_dst;
 };
 
 /* Link types (DLT_* values as in pcap/dlt.h). */
@@ -116,6 +123,12 @@ bool cap_linktype_supported(int dlt);
 struct cap_decoder; /* fragment reassembly state; owned by the caller */
 struct cap_decoder *cap_decoder_new(const struct cap_limits *lim, struct cap_stats *stats);
 void cap_decoder_free(struct cap_decoder *dec);
+/* Leave TCP/UDP checksums to whoever takes the packet (-j: the workers,
+ * which have the cores to spare; the reader is the serial part). */
+void cap_decoder_defer_checksums(struct cap_decoder *dec, bool defer);
+/* A deferred checksum: false when it does not verify (count it in
+ * bad_checksum_l4); true when it verifies or was not deferred. */
+bool cap_packet_checksum_ok(const struct cap_packet *pkt);
 
 /* Decode one frame.  Returns 1 when *out holds an IP packet with a TCP/UDP
  * (or other) payload, 0 when the frame yields nothing (non-IP, a fragment

@@ -240,6 +240,7 @@ struct cap_decoder {
   size_t held_bytes;
   uint8_t *reasm; /* the last rebuilt datagram; allocated on first use */
   bool frame_cut; /* this frame is shorter than on the wire */
+  bool defer_checksums;
 };
 
 /* What one fragment brings. */
@@ -546,6 +547,27 @@ static bool l4_csum_ok(const struct cap_packet *pkt, const struct cap_addr *fina
   return csum_ok(csum_add(csum_add(0, pseudo, pseudo_len), seg, len));
 }
 
+/* Verify now, or leave it to the packet's consumer: true when it verifies
+ * or was deferred. */
+static bool l4_check(const struct cap_decoder *dec, struct cap_packet *pkt,
+                     const struct cap_addr *final_dst, const uint8_t *seg, size_t len) {
+  if (!dec->defer_checksums)
+    return l4_csum_ok(pkt, final_dst, seg, len);
+  pkt->csum_deferred = true;
+  pkt->csum_seg = seg;
+  pkt->csum_len = len;
+  pkt->csum_dst = *final_dst;
+  return true;
+}
+
+bool cap_packet_checksum_ok(const struct cap_packet *pkt) {
+  return !pkt->csum_deferred || l4_csum_ok(pkt, &pkt->csum_dst, pkt->csum_seg, pkt->csum_len);
+}
+
+void cap_decoder_defer_checksums(struct cap_decoder *dec, bool defer) {
+  dec->defer_checksums = defer;
+}
+
 /* seg: the captured L4 bytes; wire_len: their length by the IP header. */
 struct l4_in {
   struct rd seg;
@@ -575,7 +597,7 @@ static int decode_tcp(struct cap_decoder *dec, const struct l4_in *in, struct ca
   out->payload_len = r.n;
   out->payload_wire_len = in->wire_len - data_offset;
   out->truncated = out->payload_len < out->payload_wire_len;
-  if (in->seg.n == in->wire_len && !l4_csum_ok(out, &in->final_dst, in->seg.p, in->seg.n))
+  if (in->seg.n == in->wire_len && !l4_check(dec, out, &in->final_dst, in->seg.p, in->seg.n))
     dec->stats->bad_checksum_l4++;
   return 1;
 }
@@ -598,7 +620,7 @@ static int decode_udp(struct cap_decoder *dec, const struct l4_in *in, struct ca
   out->payload_wire_len = payload_wire;
   out->truncated = out->payload_len < payload_wire;
   bool no_checksum = out->src.family == 4 && checksum == 0; /* RFC 768 */
-  if (!out->truncated && !no_checksum && !l4_csum_ok(out, &in->final_dst, in->seg.p, udp_len))
+  if (!out->truncated && !no_checksum && !l4_check(dec, out, &in->final_dst, in->seg.p, udp_len))
     dec->stats->bad_checksum_l4++;
   return 1;
 }

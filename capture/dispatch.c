@@ -27,6 +27,7 @@
 struct slot {
   struct cap_packet pkt;
   bool expire_only;  /* no packet: age flows as of `now` */
+  bool expire_first; /* age flows as of `now`, then take the packet */
   cap_time_us now;
   uint8_t *buf;      /* copy of the packet bytes; owned, reused */
   size_t cap;
@@ -39,6 +40,11 @@ struct worker {
   pthread_cond_t not_empty, not_full;
   struct slot slots[RING_SLOTS];
   _Atomic bool closing;
+  /* The reader's: the newest time of the packets handed to other workers
+   * since this one's last packet (one thread ages every flow at every
+   * packet; expiring at the newest of those times does the same). */
+  cap_time_us others_ts;
+  bool others_pending;
   /* The reader's line: what it filled (next) and made visible (head). */
   _Alignas(64) size_t next;
   _Atomic size_t head;
@@ -97,6 +103,8 @@ static bool copy_packet(struct slot *s, const struct cap_packet *pkt) {
   if (pkt->l3_len)
     memcpy(s->buf, lo, pkt->l3_len);
   s->pkt.l3 = s->buf;
+  if (pkt->csum_deferred) /* the segment lies inside the datagram */
+    s->pkt.csum_seg = s->buf + (pkt->csum_seg - lo);
   if (payload_inside) {
     s->pkt.payload = pkt->payload ? s->buf + (pkt->payload - lo) : NULL;
   } else {
@@ -128,9 +136,9 @@ static void *worker_main(void *arg) {
     }
     for (size_t i = from; i < to; i++) {
       struct slot *s = &w->slots[i % RING_SLOTS];
-      if (s->expire_only)
+      if (s->expire_only || s->expire_first)
         flow_table_expire(w->ft, s->now);
-      else
+      if (!s->expire_only)
         flow_table_packet(w->ft, &s->pkt);
     }
     atomic_store(&w->tail, to); /* seq_cst: ordered before the flag's load */
@@ -210,9 +218,17 @@ static struct slot *reserve_slot(struct worker *w) {
 void cap_dispatch_packet(void *ctx, const struct cap_packet *pkt) {
   struct cap_dispatch *d = ctx;
   struct worker *w = &d->workers[worker_of(d, pkt)];
+  for (size_t i = 0; i < d->n; i++) {
+    struct worker *o = &d->workers[i];
+    if (o != w && (!o->others_pending || pkt->ts > o->others_ts))
+      o->others_ts = pkt->ts, o->others_pending = true;
+  }
   struct slot *s = reserve_slot(w); /* the reader's until published */
   if (copy_packet(s, pkt)) {
     s->expire_only = false;
+    s->expire_first = w->others_pending;
+    s->now = w->others_ts;
+    w->others_pending = false;
     w->next++;
     publish(w, false);
   }
@@ -223,7 +239,9 @@ void cap_dispatch_idle(void *ctx, cap_time_us now) {
   for (size_t i = 0; i < d->n; i++) {
     struct slot *s = reserve_slot(&d->workers[i]);
     s->expire_only = true;
+    s->expire_first = false;
     s->now = now;
+    d->workers[i].others_pending = false; /* now is the newest time */
     d->workers[i].next++;
     publish(&d->workers[i], true);
   }
@@ -232,6 +250,19 @@ void cap_dispatch_idle(void *ctx, cap_time_us now) {
 void cap_dispatch_free(struct cap_dispatch *d) {
   if (!d)
     return;
+  /* The times a worker has not seen since its last packet, as one thread
+   * would have aged its flows by them: the same flows end by timeout. */
+  for (size_t i = 0; d->started && i < d->n; i++) {
+    struct worker *w = &d->workers[i];
+    if (!w->others_pending)
+      continue;
+    struct slot *s = reserve_slot(w);
+    s->expire_only = true;
+    s->now = w->others_ts;
+    w->next++;
+    w->others_pending = false;
+    publish(w, true);
+  }
   for (size_t i = 0; i < d->n; i++) {
     struct worker *w = &d->workers[i];
     publish(w, true);

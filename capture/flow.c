@@ -417,6 +417,8 @@ static void tcp_packet(struct flow_table *ft, struct flow *flow, int dir,
 }
 
 void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt) {
+  if (pkt->csum_deferred && !cap_packet_checksum_ok(pkt))
+    ft->stats->bad_checksum_l4++;
   flow_table_expire(ft, pkt->ts);
   if (pkt->l4_proto != 6 && pkt->l4_proto != 17)
     return;
