@@ -67,7 +67,7 @@ test: all $(UNIT_BIN)
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	./$(BIN) --summary --ca-file samples/certs/root.pem samples/
+	./$(BIN) --summary --ca-file samples/certs/root.pem --keylog samples/a-grade.keylog samples/
 
 # Debian packages: to build, and what the tests run against.
 DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev libhtp-dev libnghttp2-dev
@@ -93,7 +93,8 @@ valgrind: all
 	  --show-leak-kinds=definite ./tlsgrade --no-color --ca-file samples/certs/root.pem \
 	  samples/ >/dev/null
 	valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
-	  --show-leak-kinds=definite ./tlsgrade --handshakes samples/ >/dev/null
+	  --show-leak-kinds=definite ./tlsgrade --handshakes --keylog samples/a-grade.keylog \
+	  samples/ >/dev/null
 	@echo "valgrind: no error, no definitely lost block"
 
 bench: all
