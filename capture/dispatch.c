@@ -234,17 +234,21 @@ void cap_dispatch_packet(void *ctx, const struct cap_packet *pkt) {
   }
 }
 
+/* A slot without a packet: w ages its flows as of now, at once. */
+static void push_expire(struct worker *w, cap_time_us now) {
+  struct slot *s = reserve_slot(w);
+  s->expire_only = true;
+  s->expire_first = false;
+  s->now = now;
+  w->others_pending = false; /* now is the newest time it needs */
+  w->next++;
+  publish(w, true);
+}
+
 void cap_dispatch_idle(void *ctx, cap_time_us now) {
   struct cap_dispatch *d = ctx;
-  for (size_t i = 0; i < d->n; i++) {
-    struct slot *s = reserve_slot(&d->workers[i]);
-    s->expire_only = true;
-    s->expire_first = false;
-    s->now = now;
-    d->workers[i].others_pending = false; /* now is the newest time */
-    d->workers[i].next++;
-    publish(&d->workers[i], true);
-  }
+  for (size_t i = 0; i < d->n; i++)
+    push_expire(&d->workers[i], now);
 }
 
 void cap_dispatch_free(struct cap_dispatch *d) {
@@ -252,17 +256,9 @@ void cap_dispatch_free(struct cap_dispatch *d) {
     return;
   /* The times a worker has not seen since its last packet, as one thread
    * would have aged its flows by them: the same flows end by timeout. */
-  for (size_t i = 0; d->started && i < d->n; i++) {
-    struct worker *w = &d->workers[i];
-    if (!w->others_pending)
-      continue;
-    struct slot *s = reserve_slot(w);
-    s->expire_only = true;
-    s->now = w->others_ts;
-    w->next++;
-    w->others_pending = false;
-    publish(w, true);
-  }
+  for (size_t i = 0; d->started && i < d->n; i++)
+    if (d->workers[i].others_pending)
+      push_expire(&d->workers[i], d->workers[i].others_ts);
   for (size_t i = 0; i < d->n; i++) {
     struct worker *w = &d->workers[i];
     publish(w, true);

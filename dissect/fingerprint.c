@@ -18,11 +18,6 @@
 
 static const char hex_digits[] = "0123456789abcdef";
 
-/* RFC 8701: 0x?A?A with both bytes equal. */
-static bool grease(uint16_t v) {
-  return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
-}
-
 /* A digest fed through a buffer, flushed when full and at the end. */
 struct md_text {
   EVP_MD_CTX *ctx;
@@ -89,7 +84,7 @@ static void md_list(struct md_text *t, const uint16_t *v, size_t n, bool skip_gr
                     bool ja4_hex) {
   bool first = true;
   for (size_t i = 0; i < n; i++) {
-    if (skip_grease && grease(v[i]))
+    if (skip_grease && tls_is_grease(v[i]))
       continue;
     if (!first)
       md_char(t, ja4_hex ? ',' : '-');
@@ -166,7 +161,7 @@ static uint16_t ja4_version(const struct tls_client_hello *ch) {
   for (size_t i = 0; i < ch->versions.n; i++) {
     uint16_t v = ch->versions.v[i];
     uint32_t rank = v >= 0xfe00 ? 0x10000u + (0xffffu - v) : v;
-    if (!grease(v) && rank > best_rank) {
+    if (!tls_is_grease(v) && rank > best_rank) {
       best = v;
       best_rank = rank;
     }
@@ -207,7 +202,7 @@ static uint16_t *ja4_sorted(const struct tls_u16s *v, bool drop_sni_alpn, size_t
     return NULL;
   for (size_t i = 0; i < v->n; i++) {
     uint16_t x = v->v[i];
-    if (grease(x) || (drop_sni_alpn && (x == EXT_SERVER_NAME || x == EXT_ALPN)))
+    if (tls_is_grease(x) || (drop_sni_alpn && (x == EXT_SERVER_NAME || x == EXT_ALPN)))
       continue;
     out[(*n_out)++] = x;
   }
@@ -227,7 +222,7 @@ static bool ja4_hash(const uint16_t *v, size_t n, const struct tls_u16s *sig_alg
   md_list(&t, v, n, false, true);
   size_t n_sig = 0;
   for (size_t i = 0; sig_algs && i < sig_algs->n; i++)
-    n_sig += !grease(sig_algs->v[i]);
+    n_sig += !tls_is_grease(sig_algs->v[i]);
   if (n_sig) {
     md_char(&t, '_');
     md_list(&t, sig_algs->v, sig_algs->n, true, true);
@@ -240,7 +235,7 @@ void hello_ja4(const struct tls_client_hello *ch, char transport, char out[40]) 
   size_t n_ciphers = 0, n_exts = 0, n_all_exts = 0;
   bool sni = false;
   for (size_t i = 0; i < ch->extensions.n; i++) {
-    n_all_exts += !grease(ch->extensions.v[i]);
+    n_all_exts += !tls_is_grease(ch->extensions.v[i]);
     sni |= ch->extensions.v[i] == EXT_SERVER_NAME;
   }
   uint16_t *ciphers = ja4_sorted(&ch->ciphers, false, &n_ciphers);

@@ -4,6 +4,7 @@
  * names are the output contract of docs/architecture.md.
  */
 #include "grade/grade.h"
+#include "grade/report.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +16,9 @@
  * Every number written here is an integer well inside 2^53, so the text is
  * the one cJSON would print. */
 static cJSON *int_item(long long v) {
-  char buf[24], *p = buf + sizeof buf;
-  unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-  *--p = '\0';
-  do
-    *--p = (char)('0' + u % 10);
-  while (u /= 10);
-  if (v < 0)
-    *--p = '-';
-  return cJSON_CreateRaw(p);
+  char buf[1 + REPORT_UINT_LEN] = "-";
+  report_uint(buf + 1, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+  return cJSON_CreateRaw(v < 0 ? buf : buf + 1);
 }
 
 static void add_int(cJSON *o, const char *key, long long v) {

@@ -127,8 +127,7 @@ def main():
     t.run(rc4_disabled)
     t.run(preference_is_no_change)
     t.run(tls10_enabled)
-    if not os.environ.get("KEEP"):
-        shutil.rmtree(TMP, ignore_errors=True)
+    shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 
 
