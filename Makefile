@@ -1,7 +1,8 @@
 # tlsgrade - passive TLS auditor.  See README.md.
 #
 #   make            build ./tlsgrade
-#   make test       unit + end-to-end tests (SAN=1: under ASan + UBSan)
+#   make test       unit + end-to-end tests (SAN=1: under ASan + UBSan;
+#                   SAN=thread: ThreadSanitizer, for -j work)
 #   make run        install missing packages (root), build, run on samples/
 #   make deps       install missing Debian packages (or print the command)
 #   make bench      benchmark (see tests/bench/)
@@ -21,6 +22,11 @@ ifeq ($(SAN),1)
            -fno-sanitize-recover=all
   LDSAN := -fsanitize=address,undefined
   B     := build/san
+  BIN   := $(B)/tlsgrade
+else ifeq ($(SAN),thread)
+  OPT   := -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+  LDSAN := -fsanitize=thread
+  B     := build/tsan
   BIN   := $(B)/tlsgrade
 else
   OPT   := -O2 -g

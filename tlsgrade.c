@@ -512,6 +512,8 @@ static void on_flow_data_tls(void *ctx, struct flow *f, int dir, const uint8_t *
   if (tls_conn_data(cs->tls, dir, data, len, gap_len, flags, file_index, frame, ts) &&
       !cs->http)
     flow_set_skip(f, dir, true);
+  else if (!cs->http)
+    flow_set_headers_only(f, dir, tls_conn_headers_only(cs->tls, dir));
 }
 
 static void session_done(struct run *run, struct flow *f, const struct tls_session *s) {
@@ -852,16 +854,26 @@ static int read_threaded(struct run *run, struct cap_source *src, struct cap_dec
     tables[i] = w[i].ft = flow_table_new(&lim, &w[i].stats, &cb, use_ndpi(opt));
     ok = tables[i] && (!run->ev || w[i].run.ev);
   }
-  struct cap_dispatch *d = ok ? cap_dispatch_new(tables, n) : NULL;
-  if (d) {
-    cap_decoder_defer_checksums(dec, true); /* summed by the workers */
-    struct cap_sink sink = {d, cap_dispatch_packet, cap_dispatch_idle};
+  /* Files are read by every worker (no hand-off); a live interface,
+   * stdin, or --interval (its reports come from the reading thread) go
+   * through one reader and the queues. */
+  struct cap_dispatch *d = NULL;
+  if (ok && cap_source_rereadable(src) && !opt->interval) {
+    struct cap_stats **own = calloc(n, sizeof(*own));
+    for (size_t i = 0; own && i < n; i++)
+      own[i] = &w[i].stats;
+    rc = own ? cap_dispatch_files(src, dec, &opt->limits, tables, own, n, run->stats, warnings,
+                                  err, errlen)
+             : (snprintf(err, errlen, "out of memory"), -1);
+    free(own);
+  } else if (ok && (d = cap_dispatch_new(tables, n))) {
+    struct cap_sink sink = {d, cap_dispatch_packet, cap_dispatch_idle, NULL, NULL};
     rc = cap_source_run_sink(src, dec, &sink, run->stats, warnings, err, errlen);
     cap_dispatch_free(d); /* the workers finish what is queued */
   } else {
     snprintf(err, errlen, "cannot start %zu worker threads", n);
   }
-  for (size_t i = 0; w && i < n; i++) {
+  for (size_t i = 0; w && tables && i < n; i++) {
     flow_table_free(w[i].ft); /* ends the remaining flows, in this thread */
     worker_fold(run, &w[i]);
   }
@@ -879,6 +891,8 @@ static int read_all(struct run *run, struct cap_source *src, unsigned *warnings)
     cb.flow_closing = on_flow_closing;
   }
   struct cap_decoder *dec = cap_decoder_new(&opt->limits, run->stats);
+  if (dec) /* summed by the flow table, which knows the bulk it may skip */
+    cap_decoder_defer_checksums(dec, true);
   struct flow_table *ft =
       opt->jobs > 1 ? NULL : flow_table_new(&opt->limits, run->stats, &cb, use_ndpi(opt));
   int status = EXIT_OK;

@@ -130,6 +130,18 @@ void cap_decoder_defer_checksums(struct cap_decoder *dec, bool defer);
  * bad_checksum_l4); true when it verifies or was not deferred. */
 bool cap_packet_checksum_ok(const struct cap_packet *pkt);
 
+/* Addresses, ports and protocol of a frame, read without decoding it. */
+struct cap_tuple {
+  struct cap_addr src, dst;
+  uint16_t src_port, dst_port;
+  uint8_t proto;
+};
+/* True for a TCP or UDP packet that is no fragment and has no IPv6
+ * extension header: *t is then what cap_decode would give, should it take
+ * the packet (it may still find it malformed).  False when only cap_decode
+ * can tell (fragments, other protocols, short or odd headers). */
+bool cap_peek_tuple(int dlt, const uint8_t *frame, size_t caplen, struct cap_tuple *t);
+
 /* Decode one frame.  Returns 1 when *out holds an IP packet with a TCP/UDP
  * (or other) payload, 0 when the frame yields nothing (non-IP, a fragment
  * held for reassembly, malformed: counted in stats).  out->file_index,
@@ -236,6 +248,8 @@ struct flow {
   bool ndpi_done;             /* detection ended (or never started) */
   unsigned ndpi_packets;
   void *user;                 /* the consumer's per-flow state */
+  bool headers_only[2];       /* the consumer reads only record headers of
+                               * this direction's payload from here on */
   /* private to flow.c */
   struct flow *hash_next;
   struct flow *lru_prev, *lru_next;
@@ -273,6 +287,10 @@ void flow_table_expire(struct flow_table *ft, cap_time_us now);
 size_t flow_table_count(const struct flow_table *ft);
 /* The consumer may switch a direction to counting-only. */
 void flow_set_skip(struct flow *flow, int dir, bool skip);
+/* Or say that it reads only a few header bytes of each packet's payload:
+ * the payload's checksum is then not summed (it is only counted, never
+ * acted on, and summing would read every byte of the bulk of a capture). */
+void flow_set_headers_only(struct flow *flow, int dir, bool headers_only);
 
 /* ------------------------------------------------------------------ */
 /* Sources (source.c)                                                  */
@@ -296,6 +314,14 @@ struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err
                                    size_t errlen);
 void cap_source_free(struct cap_source *src);
 size_t cap_source_count(const struct cap_source *src);      /* inputs */
+/* Files only, none of them stdin: they can be read more than once. */
+bool cap_source_rereadable(const struct cap_source *src);
+/* Another reader of the same files, from their first packet: it stops when
+ * src is told to stop (cap_source_stop); a quiet one prints no warning
+ * (the origin's reader prints them).  NULL (message in err) when src is
+ * not rereadable or memory is short. */
+struct cap_source *cap_source_clone(const struct cap_source *src, bool quiet, char *err,
+                                    size_t errlen);
 const char *cap_source_name(const struct cap_source *src, size_t index);
 
 /* Read every packet through the decoder into the flow table.  Returns 0 when
@@ -310,7 +336,13 @@ struct cap_sink {
   void *ctx;
   void (*packet)(void *ctx, const struct cap_packet *pkt);
   void (*idle)(void *ctx, cap_time_us now); /* live, nothing to read: age flows */
+  /* Optional, before decoding (cap_dispatch_files): CAP_ROUTE_SHARED
+   * decodes the frame with the reader's decoder, CAP_ROUTE_OWN with
+   * own_dec, CAP_ROUTE_NONE passes only its time to idle. */
+  int (*route)(void *ctx, int dlt, const uint8_t *frame, size_t caplen);
+  struct cap_decoder *own_dec;
 };
+enum { CAP_ROUTE_SHARED, CAP_ROUTE_OWN, CAP_ROUTE_NONE };
 int cap_source_run_sink(struct cap_source *src, struct cap_decoder *dec,
                         const struct cap_sink *sink, struct cap_stats *stats,
                         unsigned *warnings, char *err, size_t errlen);
@@ -327,6 +359,18 @@ void cap_dispatch_packet(void *ctx, const struct cap_packet *pkt);
 void cap_dispatch_idle(void *ctx, cap_time_us now);
 /* Let the workers finish every queued packet, then stop them. */
 void cap_dispatch_free(struct cap_dispatch *d);
+/* Rereadable files (no hand-off at all): n threads, this one included,
+ * each read every packet of src with their own decoder and keep the
+ * packets whose flow hashes to them (the same hash as cap_dispatch); the
+ * others only age their flows, as one thread would.  Thread 0 is the
+ * caller's: it reads with dec and counts the frames in stats and its
+ * warnings; a frame only its owner decodes is counted in own_stats[i] of
+ * that owner (say, each table's); the flow tables count their own.  Each thread ends its
+ * remaining flows.  Returns as cap_source_run. */
+int cap_dispatch_files(struct cap_source *src, struct cap_decoder *dec,
+                       const struct cap_limits *lim, struct flow_table **tables,
+                       struct cap_stats **own_stats, size_t n, struct cap_stats *stats,
+                       unsigned *warnings, char *err, size_t errlen);
 
 /* Ask a running cap_source_run to return (signal-safe). */
 void cap_source_stop(struct cap_source *src);

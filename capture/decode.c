@@ -812,6 +812,39 @@ static enum l3_kind link_decode(int dlt, struct rd *r) {
 
 /* ---- Public functions -------------------------------------------------- */
 
+bool cap_peek_tuple(int dlt, const uint8_t *frame, size_t caplen, struct cap_tuple *t) {
+  struct rd r = rd_make(frame, frame ? caplen : 0);
+  enum l3_kind kind = link_decode(dlt, &r);
+  size_t l4_at;
+  memset(t, 0, sizeof(*t));
+  if (kind == L3_V4) {
+    if (r.n < 20 || r.p[0] >> 4 != 4 || (r.p[0] & 0x0f) < 5)
+      return false;
+    if ((r.p[6] & 0x3f) || r.p[7]) /* more fragments, or an offset: reassembly decides */
+      return false;
+    t->proto = r.p[9];
+    t->src.family = t->dst.family = 4;
+    memcpy(t->src.bytes, r.p + 12, 4);
+    memcpy(t->dst.bytes, r.p + 16, 4);
+    l4_at = (size_t)(r.p[0] & 0x0f) * 4;
+  } else if (kind == L3_V6) {
+    if (r.n < 40 || r.p[0] >> 4 != 6)
+      return false;
+    t->proto = r.p[6]; /* an extension header (perhaps a fragment's) is not peeked through */
+    t->src.family = t->dst.family = 6;
+    memcpy(t->src.bytes, r.p + 8, 16);
+    memcpy(t->dst.bytes, r.p + 24, 16);
+    l4_at = 40;
+  } else {
+    return false;
+  }
+  if ((t->proto != 6 && t->proto != 17) || r.n < l4_at + 4)
+    return false;
+  t->src_port = (uint16_t)(r.p[l4_at] << 8 | r.p[l4_at + 1]);
+  t->dst_port = (uint16_t)(r.p[l4_at + 2] << 8 | r.p[l4_at + 3]);
+  return true;
+}
+
 bool cap_linktype_supported(int dlt) {
   return dlt == CAP_DLT_NULL || dlt == CAP_DLT_EN10MB || dlt == CAP_DLT_RAW ||
          dlt == CAP_DLT_LOOP || dlt == CAP_DLT_LINUX_SLL || dlt == CAP_DLT_IPV4 ||

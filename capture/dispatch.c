@@ -18,6 +18,7 @@
 #include "capture/capture.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,28 +62,31 @@ struct cap_dispatch {
   bool started;
 };
 
-static uint32_t mix(uint32_t h, uint32_t v) {
-  h ^= v;
-  h *= 0x9e3779b1u;
-  return h ^ (h >> 16);
+/* One side of a flow as 64 bits: every reader hashes every packet, so this
+ * is a few multiplications rather than a byte loop. */
+static uint64_t side_key(const struct cap_addr *a, uint16_t port) {
+  uint64_t w0, w1;
+  memcpy(&w0, a->bytes, 8);
+  memcpy(&w1, a->bytes + 8, 8);
+  uint64_t h = w0 * 0x9e3779b97f4a7c15ull ^ w1 * 0xc2b2ae3d27d4eb4full;
+  return (h ^ ((uint64_t)port << 8 | a->family)) * 0x165667b19e3779f9ull;
 }
 
-static uint32_t side_hash(const struct cap_addr *a, uint16_t port) {
-  uint32_t h = a->family;
-  for (size_t i = 0; i < 16; i += 4) {
-    uint32_t w;
-    memcpy(&w, a->bytes + i, 4);
-    h = mix(h, w);
-  }
-  return mix(h, port);
+/* Both directions of a flow hash alike: the two sides are combined by a
+ * sum and an exclusive or, neither of which depends on their order. */
+static size_t tuple_shard(const struct cap_addr *src, uint16_t sport, const struct cap_addr *dst,
+                          uint16_t dport, uint8_t proto, size_t n) {
+  uint64_t a = side_key(src, sport), b = side_key(dst, dport);
+  uint64_t h = ((a + b) ^ ((a ^ b) >> 23) ^ proto) * 0x9e3779b97f4a7c15ull;
+  return (size_t)((h >> 32) % n);
 }
 
-/* Both directions of a flow hash alike: the two sides are combined in a
- * way that does not depend on their order. */
+static size_t packet_shard(const struct cap_packet *pkt, size_t n) {
+  return tuple_shard(&pkt->src, pkt->src_port, &pkt->dst, pkt->dst_port, pkt->l4_proto, n);
+}
+
 static size_t worker_of(const struct cap_dispatch *d, const struct cap_packet *pkt) {
-  uint32_t a = side_hash(&pkt->src, pkt->src_port), b = side_hash(&pkt->dst, pkt->dst_port);
-  uint32_t h = mix(a ^ b, (a + b) ^ pkt->l4_proto);
-  return h % d->n;
+  return packet_shard(pkt, d->n);
 }
 
 /* Copy the packet's bytes so the reader can go on; pointers are rebased. */
@@ -278,4 +282,121 @@ void cap_dispatch_free(struct cap_dispatch *d) {
   }
   free(d->workers);
   free(d);
+}
+
+/* ---- rereadable files: every thread reads, each keeps its share ---- */
+
+/* Handing packets from one reader to the workers cost the reader about as
+ * much as doing all the work itself (a copy of every packet, and waking a
+ * sleeping core each batch).  A file can be read by every thread instead:
+ * reading and decoding a packet only to drop it costs a small fraction of
+ * grading it, and nothing is shared until the end. */
+struct file_reader {
+  pthread_t thread;
+  size_t index, n;
+  struct cap_source *src; /* a clone, except thread 0's */
+  struct cap_decoder *dec; /* every reader decodes the frames no peek can place */
+  struct cap_decoder *own; /* this reader's own frames */
+  struct flow_table *ft;
+  struct cap_stats *stats; /* the capture's (thread 0) or scratch */
+  struct cap_stats scratch;
+  unsigned warnings;
+  int rc;
+  char err[512];
+};
+
+/* A plain TCP/UDP frame is placed by its addresses and ports without being
+ * decoded: only its owner decodes it (and counts what its decoder counts).
+ * Fragments and the like are decoded by every reader (the same sequence,
+ * so the same reassembly), placed by the decoded packet, and counted by
+ * reader 0. */
+static int shard_route(void *ctx, int dlt, const uint8_t *frame, size_t caplen) {
+  struct file_reader *r = ctx;
+  struct cap_tuple t;
+  if (!cap_peek_tuple(dlt, frame, caplen, &t))
+    return CAP_ROUTE_SHARED;
+  size_t shard = tuple_shard(&t.src, t.src_port, &t.dst, t.dst_port, t.proto, r->n);
+  return shard == r->index ? CAP_ROUTE_OWN : CAP_ROUTE_NONE;
+}
+
+static void shard_packet(void *ctx, const struct cap_packet *pkt) {
+  struct file_reader *r = ctx;
+  if (packet_shard(pkt, r->n) == r->index)
+    flow_table_packet(r->ft, pkt);
+  else
+    flow_table_expire(r->ft, pkt->ts); /* the time one thread would see */
+}
+
+static void shard_idle(void *ctx, cap_time_us now) {
+  struct file_reader *r = ctx;
+  flow_table_expire(r->ft, now);
+}
+
+static void *file_reader_main(void *arg) {
+  struct file_reader *r = arg;
+  struct cap_sink sink = {r, shard_packet, shard_idle, shard_route, r->own};
+  r->rc = cap_source_run_sink(r->src, r->dec, &sink, r->stats, &r->warnings, r->err,
+                              sizeof(r->err));
+  flow_table_end_all(r->ft);
+  return NULL;
+}
+
+int cap_dispatch_files(struct cap_source *src, struct cap_decoder *dec,
+                       const struct cap_limits *lim, struct flow_table **tables,
+                       struct cap_stats **own_stats, size_t n, struct cap_stats *stats,
+                       unsigned *warnings, char *err, size_t errlen) {
+  struct file_reader *r = calloc(n, sizeof(*r));
+  if (!r) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  int rc = 0;
+  size_t started = 0;
+  for (size_t i = 0; i < n; i++) {
+    r[i].index = i;
+    r[i].n = n;
+    r[i].ft = tables[i];
+    r[i].stats = i ? &r[i].scratch : stats;
+    r[i].src = i ? cap_source_clone(src, true, r[i].err, sizeof(r[i].err)) : src;
+    r[i].dec = i ? cap_decoder_new(lim, r[i].stats) : dec;
+    r[i].own = cap_decoder_new(lim, own_stats[i]);
+    if (!r[i].src || !r[i].dec || !r[i].own) {
+      snprintf(err, errlen, "cannot start reader %zu: %s", i, r[i].err[0] ? r[i].err : "out of memory");
+      rc = -1;
+      break;
+    }
+    cap_decoder_defer_checksums(r[i].dec, true); /* summed by the packet's owner */
+    cap_decoder_defer_checksums(r[i].own, true);
+  }
+  for (size_t i = 1; rc == 0 && i < n; i++, started++)
+    if (pthread_create(&r[i].thread, NULL, file_reader_main, &r[i]) != 0) {
+      snprintf(err, errlen, "cannot start %zu reader threads", n);
+      cap_source_stop(src); /* the ones started stop at their next packet */
+      rc = -1;
+      break;
+    }
+  if (rc == 0) {
+    file_reader_main(&r[0]);
+    *warnings += r[0].warnings;
+    if (r[0].rc < 0) {
+      snprintf(err, errlen, "%s", r[0].err);
+      rc = -1;
+    }
+  }
+  for (size_t i = 1; i <= started; i++) {
+    pthread_join(r[i].thread, NULL);
+    if (rc == 0 && r[i].rc < 0) { /* a file that changed or vanished under it */
+      snprintf(err, errlen, "%s", r[i].err);
+      rc = -1;
+    }
+  }
+  for (size_t i = 0; i < n; i++) {
+    cap_decoder_free(r[i].own);
+    if (i > 0) {
+      cap_decoder_free(r[i].dec);
+      cap_source_free(r[i].src);
+    }
+  }
+  free(r);
+  return rc;
 }

@@ -416,12 +416,28 @@ static void tcp_packet(struct flow_table *ft, struct flow *flow, int dir,
   }
 }
 
-void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt) {
-  if (pkt->csum_deferred && !cap_packet_checksum_ok(pkt))
-    ft->stats->bad_checksum_l4++;
-  flow_table_expire(ft, pkt->ts);
-  if (pkt->l4_proto != 6 && pkt->l4_proto != 17)
+/* A deferred checksum is summed unless the packet's payload goes to a
+ * direction in skip mode: that data is walked by record headers only, and
+ * summing it would read every byte of the bulk of a capture to fill one
+ * counter (the checksum never decides anything: offloaded captures have
+ * bad ones, and a packet is never dropped for it). */
+static void count_checksum(struct flow_table *ft, const struct flow *flow, int dir,
+                           const struct cap_packet *pkt) {
+  if (!pkt->csum_deferred)
     return;
+  if (flow && pkt->l4_proto == 6 && pkt->payload_len &&
+      (flow->tcp[dir].skip || flow->headers_only[dir]))
+    return;
+  if (!cap_packet_checksum_ok(pkt))
+    ft->stats->bad_checksum_l4++;
+}
+
+void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt) {
+  flow_table_expire(ft, pkt->ts);
+  if (pkt->l4_proto != 6 && pkt->l4_proto != 17) {
+    count_checksum(ft, NULL, 0, pkt);
+    return;
+  }
   uint32_t hash = tuple_hash(pkt);
   struct flow *flow = ft->buckets[hash & (ft->nbuckets - 1)];
   int dir = -1;
@@ -434,10 +450,13 @@ void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt) {
   }
   if (!flow) {
     flow = flow_create(ft, pkt, hash);
-    if (!flow)
+    if (!flow) {
+      count_checksum(ft, NULL, 0, pkt);
       return;
+    }
     dir = packet_dir(flow, pkt);
   }
+  count_checksum(ft, flow, dir, pkt);
   if (pkt->ts > flow->last_ts)
     flow->last_ts = pkt->ts;
   lru_unlink(&ft->lru, flow);
@@ -453,6 +472,11 @@ void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt) {
       ft->cb.flow_data(ft->cb.ctx, flow, dir, pkt->payload, pkt->payload_len, 0, 0,
                        pkt->file_index, pkt->frame, pkt->ts);
   }
+}
+
+void flow_set_headers_only(struct flow *flow, int dir, bool headers_only) {
+  if (dir == FLOW_C2S || dir == FLOW_S2C)
+    flow->headers_only[dir] = headers_only;
 }
 
 void flow_set_skip(struct flow *flow, int dir, bool skip) {

@@ -5,6 +5,7 @@
  * or `-G` rotation is reassembled whole.
  */
 #include "capture/capture.h"
+#include "capture/filemap.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +28,10 @@ struct cap_source {
   pcap_t *live_handle;
   pcap_t *volatile reading; /* the handle being read, for cap_source_stop */
   volatile sig_atomic_t stop;
+  /* A clone (cap_source_clone) also stops when its origin is told to, and
+   * a quiet one leaves the warnings to the origin's reader. */
+  const struct cap_source *origin;
+  bool quiet;
   cap_time_us tick_interval, next_tick;
   void (*tick)(void *ctx);
   void *tick_ctx;
@@ -104,8 +109,20 @@ static pcap_t *open_file(const char *name, char *err, size_t errlen) {
   pcap_t *p;
   if (strcmp(name, "-") == 0)
     p = pcap_fopen_offline_with_tstamp_precision(stdin, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
-  else
-    p = pcap_open_offline_with_tstamp_precision(name, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+  else {
+    /* libpcap reads a file through stdio, whose default buffer (a page)
+     * would cost a read system call every few packets: a larger one,
+     * given before the first read, cuts them to one per megabyte. */
+    FILE *f = fopen(name, "rb");
+    if (!f) {
+      set_err(err, errlen, "%s: %s", name, strerror(errno));
+      return NULL;
+    }
+    setvbuf(f, NULL, _IOFBF, 1 << 20);
+    p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+    if (!p)
+      fclose(f);
+  }
   if (p)
     return p;
   const char *cause = errbuf;
@@ -273,6 +290,32 @@ void cap_source_free(struct cap_source *src) {
   free(src);
 }
 
+bool cap_source_rereadable(const struct cap_source *src) {
+  if (src->live)
+    return false;
+  for (size_t i = 0; i < src->count; i++)
+    if (strcmp(src->names[i], "-") == 0)
+      return false;
+  return true;
+}
+
+struct cap_source *cap_source_clone(const struct cap_source *src, bool quiet, char *err,
+                                    size_t errlen) {
+  struct cap_source *c = calloc(1, sizeof(*c));
+  bool ok = c && cap_source_rereadable(src) && (!src->bpf || (c->bpf = strdup(src->bpf)));
+  for (size_t i = 0; ok && i < src->count; i++)
+    ok = add_name(c, src->names[i]) == 0;
+  if (!ok) {
+    set_err(err, errlen, "%s%s", c && !cap_source_rereadable(src) ? "input cannot be read twice"
+                                                                   : "out of memory", "");
+    cap_source_free(c);
+    return NULL;
+  }
+  c->origin = src;
+  c->quiet = quiet;
+  return c;
+}
+
 size_t cap_source_count(const struct cap_source *src) {
   return src->count;
 }
@@ -344,16 +387,18 @@ static void wait_readable(pcap_t *p) {
 /* Read one input to its end.  Returns 0, or -1 when it stopped early on a
  * read error (a truncated file: what was read is kept, a warning names the
  * file and the offset). */
-static int read_input(struct cap_source *src, pcap_t *p, uint32_t index,
-                      struct cap_decoder *dec, const struct cap_sink *sink,
+static int read_input(struct cap_source *src, pcap_t *p, struct cap_filemap *map,
+                      uint32_t index, struct cap_decoder *dec, const struct cap_sink *sink,
                       struct cap_stats *stats) {
   int dlt = pcap_datalink(p);
   uint64_t frame = 0;
   struct pcap_pkthdr *hdr;
   const u_char *data;
   src->reading = p;
-  while (!src->stop) {
-    int rc = pcap_next_ex(p, &hdr, &data);
+  while (!src->stop && !(src->origin && src->origin->stop)) {
+    int rc = map ? cap_filemap_next(map, &hdr, &data) : pcap_next_ex(p, &hdr, &data);
+    if (map && rc == 0)
+      rc = PCAP_ERROR_BREAK; /* the end of the file */
     maybe_tick(src);
     if (rc == 0) { /* live, nothing to read: age flows by the clock, wait */
       sink->idle(sink->ctx, wall_now());
@@ -362,33 +407,48 @@ static int read_input(struct cap_source *src, pcap_t *p, uint32_t index,
     }
     if (rc == PCAP_ERROR_BREAK)
       break;
+    if (rc < 0 && src->quiet) {
+      src->reading = NULL;
+      return -1;
+    }
     if (rc < 0) {
       const char *name = cap_source_name(src, index);
-      FILE *f = src->live ? NULL : pcap_file(p);
-      long off = f ? ftell(f) : -1;
+      FILE *f = src->live || map ? NULL : pcap_file(p);
+      long off = map ? cap_filemap_offset(map) : f ? ftell(f) : -1;
+      const char *why = map ? cap_filemap_error(map) : pcap_geterr(p);
       if (off >= 0)
         fprintf(stderr,
                 "tlsgrade: warning: %s: read stopped at byte offset %ld after %llu packets: "
                 "%s; the packets before it are kept\n",
-                name, off, (unsigned long long)frame, pcap_geterr(p));
+                name, off, (unsigned long long)frame, why);
       else
         fprintf(stderr,
                 "tlsgrade: warning: %s: read stopped after %llu packets: %s; the packets "
                 "before it are kept\n",
-                name, (unsigned long long)frame, pcap_geterr(p));
+                name, (unsigned long long)frame, why);
       src->reading = NULL;
       return -1;
     }
     frame++;
     stats->packets++;
     stats->bytes += hdr->len;
+    struct cap_decoder *d = dec;
+    if (sink->route) {
+      int route = sink->route(sink->ctx, dlt, data, hdr->caplen);
+      if (route == CAP_ROUTE_NONE) {
+        sink->idle(sink->ctx, packet_time_us(&hdr->ts));
+        continue;
+      }
+      if (route == CAP_ROUTE_OWN)
+        d = sink->own_dec;
+    }
     struct cap_packet pkt = {0};
     pkt.file_index = index;
     pkt.frame = frame;
     pkt.ts = packet_time_us(&hdr->ts);
     pkt.wire_len = hdr->len;
     pkt.cap_len = hdr->caplen;
-    if (cap_decode(dec, dlt, data, hdr->caplen, &pkt) == 1)
+    if (cap_decode(d, dlt, data, hdr->caplen, &pkt) == 1)
       sink->packet(sink->ctx, &pkt);
   }
   src->reading = NULL;
@@ -405,7 +465,7 @@ static void table_idle(void *ctx, cap_time_us now) {
 
 int cap_source_run(struct cap_source *src, struct cap_decoder *dec, struct flow_table *ft,
                    struct cap_stats *stats, unsigned *warnings, char *err, size_t errlen) {
-  struct cap_sink sink = {ft, table_packet, table_idle};
+  struct cap_sink sink = {ft, table_packet, table_idle, NULL, NULL};
   return cap_source_run_sink(src, dec, &sink, stats, warnings, err, errlen);
 }
 
@@ -413,7 +473,7 @@ int cap_source_run_sink(struct cap_source *src, struct cap_decoder *dec,
                         const struct cap_sink *sink, struct cap_stats *stats,
                         unsigned *warnings, char *err, size_t errlen) {
   if (src->live) {
-    read_input(src, src->live_handle, 0, dec, sink, stats);
+    read_input(src, src->live_handle, NULL, 0, dec, sink, stats);
     struct pcap_stat ps;
     if (pcap_stats(src->live_handle, &ps) == 0) {
       stats->pcap_drops += ps.ps_drop;
@@ -421,7 +481,7 @@ int cap_source_run_sink(struct cap_source *src, struct cap_decoder *dec,
     }
     return 0;
   }
-  for (size_t i = 0; i < src->count && !src->stop; i++) {
+  for (size_t i = 0; i < src->count && !src->stop && !(src->origin && src->origin->stop); i++) {
     pcap_t *p = open_file(src->names[i], err, errlen);
     if (!p)
       return -1;
@@ -430,8 +490,11 @@ int cap_source_run_sink(struct cap_source *src, struct cap_decoder *dec,
       pcap_close(p);
       return -1;
     }
-    if (read_input(src, p, (uint32_t)i, dec, sink, stats) < 0)
+    struct cap_filemap *map =
+        strcmp(src->names[i], "-") == 0 ? NULL : cap_filemap_open(p, src->names[i], src->bpf);
+    if (read_input(src, p, map, (uint32_t)i, dec, sink, stats) < 0)
       (*warnings)++;
+    cap_filemap_close(map);
     pcap_close(p);
   }
   return 0;

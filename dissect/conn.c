@@ -232,6 +232,14 @@ static void decide_roles(struct tls_conn *c, int dir, const uint8_t *data, size_
   c->s.gap[FLOW_S2C] = gap;
 }
 
+bool tls_conn_headers_only(const struct tls_conn *c, int dir) {
+  if ((dir != FLOW_C2S && dir != FLOW_S2C) || c->udp || c->keylog)
+    return false;
+  const struct tls_dir *d = &c->dir[c->s.roles_swapped ? !dir : dir];
+  return d->mode == TLS_MODE_TLS && !d->lost &&
+         (d->encrypted || d->rec_type == TLS_CT_APPLICATION_DATA);
+}
+
 bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
                    uint64_t gap_len, unsigned flags, uint32_t file_index, uint64_t frame,
                    cap_time_us ts) {

@@ -481,6 +481,11 @@ bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
                    cap_time_us ts);
 /* Facts so far (complete after the flow ended). */
 const struct tls_session *tls_conn_session(const struct tls_conn *c);
+/* True when dir (the flow's direction, as given to tls_conn_data) carries
+ * protected records (after ChangeCipherSpec, or application data) and no
+ * key log is loaded: only their 5-byte headers are read (alerts and
+ * heartbeats excepted, a few bytes each). */
+bool tls_conn_headers_only(const struct tls_conn *c, int dir);
 
 /* ------------------------------------------------------------------ */
 /* Clear-text HTTP (http.c, libhtp)                                    */

@@ -87,9 +87,28 @@ def grading(t):
     t.eq(b["stats"], a["stats"], "same totals")
 
 
+def queued_from_stdin(t):
+    """stdin cannot be read twice: one reader hands packets to the workers
+    through queues.  The same answers as one thread."""
+    path = os.path.join(TOP, "samples", "demo-cloud-consoles.pcap")
+    data = open(path, "rb").read()
+    for mode in ("--handshakes", "--flows"):
+        rc1, one, _ = run_tlsgrade([mode, path])
+        rc2, two, err = run_tlsgrade([mode, "-j", "2", "-"], stdin=data)
+        t.eq(rc2, rc1, "%s from stdin, -j 2: exit status (%s)" % (mode, err[-200:]))
+        a = [x.replace(path, "stdin") for x in normalised(one)]
+        t.check(sorted(a) == normalised(two), "%s from stdin, -j 2: the same lines" % mode)
+        t.check(len(a) > 10, "%s printed its lines" % mode)
+    rc1, one, _ = run_tlsgrade(["--format", "json"] + CA + [path])
+    rc2, two, err = run_tlsgrade(["--format", "json", "-j", "2"] + CA + ["-"], stdin=data)
+    t.eq(rc2, rc1, "graded from stdin, -j 2: exit status")
+    a, b = json.loads(one.replace(path, "stdin")), json.loads(two)
+    t.eq(b["servers"], a["servers"], "graded from stdin, -j 2: the same servers")
+
+
 def main():
     t = Suite()
-    for fn in (handshakes, flows, grading, idle_ends):
+    for fn in (handshakes, flows, grading, idle_ends, queued_from_stdin):
         t.run(fn)
     t.done()
 

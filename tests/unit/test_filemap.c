@@ -1,0 +1,92 @@
+/*
+ * tests/unit/test_filemap.c - the mapped reader walks a pcap file record
+ * by record exactly as libpcap's pcap_next_ex does (headers and bytes), is
+ * used for classic pcap files, and leaves pcapng files and
+ * TLSGRADE_READER=libpcap to libpcap.  (tests/e2e/test_reader.py compares
+ * whole runs on the corpus and on cut and rewritten files.)
+ */
+#include "capture/filemap.h"
+#include "harness.h"
+
+#include <stdlib.h>
+
+#define SAMPLE "samples/demo-cloud-consoles.pcap"
+#define PCAPNG "../shared/corpus/pcaps/ndpi__quic-33.pcapng"
+
+static pcap_t *open_offline(const char *path) {
+  char err[PCAP_ERRBUF_SIZE];
+  return pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, err);
+}
+
+static void walks_as_libpcap(const char *bpf) {
+  pcap_t *ref = open_offline(SAMPLE), *p = open_offline(SAMPLE);
+  CHECK(ref && p);
+  if (!ref || !p)
+    return;
+  struct bpf_program prog;
+  if (bpf) {
+    CHECK(pcap_compile(ref, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) == 0);
+    CHECK(pcap_setfilter(ref, &prog) == 0);
+    pcap_freecode(&prog);
+  }
+  struct cap_filemap *m = cap_filemap_open(p, SAMPLE, bpf);
+  CHECK(m != NULL);
+  size_t records = 0, differ = 0;
+  for (; m;) {
+    struct pcap_pkthdr *a, *b;
+    const u_char *da, *db;
+    int ra = pcap_next_ex(ref, &a, &da);
+    int rb = cap_filemap_next(m, &b, &db);
+    if (ra == PCAP_ERROR_BREAK && rb == 0)
+      break;
+    if (ra != 1 || rb != 1) {
+      differ++;
+      break;
+    }
+    records++;
+    if (a->ts.tv_sec != b->ts.tv_sec || a->ts.tv_usec != b->ts.tv_usec ||
+        a->caplen != b->caplen || a->len != b->len || memcmp(da, db, a->caplen) != 0)
+      differ++;
+  }
+  CHECK(records > (bpf ? 10u : 100u));
+  CHECK_EQ_U(differ, 0);
+  cap_filemap_close(m);
+  pcap_close(ref);
+  pcap_close(p);
+}
+
+static void every_record(void) {
+  walks_as_libpcap(NULL);
+}
+
+static void filtered_records(void) {
+  walks_as_libpcap("tcp and dst port 443");
+}
+
+static void pcapng_and_override_left_to_libpcap(void) {
+  pcap_t *p = open_offline(PCAPNG);
+  CHECK(p != NULL);
+  if (p) {
+    struct cap_filemap *m = cap_filemap_open(p, PCAPNG, NULL);
+    CHECK(m == NULL);
+    cap_filemap_close(m);
+    pcap_close(p);
+  }
+  setenv("TLSGRADE_READER", "libpcap", 1);
+  p = open_offline(SAMPLE);
+  CHECK(p != NULL);
+  if (p) {
+    struct cap_filemap *m = cap_filemap_open(p, SAMPLE, NULL);
+    CHECK(m == NULL);
+    cap_filemap_close(m);
+    pcap_close(p);
+  }
+  unsetenv("TLSGRADE_READER");
+}
+
+int main(void) {
+  RUN(every_record);
+  RUN(filtered_records);
+  RUN(pcapng_and_override_left_to_libpcap);
+  return harness_done();
+}
