@@ -610,19 +610,22 @@ static int write_report(const struct options *opt, FILE *out, const struct ev_st
                         cJSON *stats) {
   ev_derive_facts((struct ev_store *)ev); /* derived facts are never saved */
   struct grade_result *r = calloc(ev_count(ev) ? ev_count(ev) : 1, sizeof(*r));
-  if (!r)
+  const struct ev_endpoint **eps = calloc(ev_count(ev) ? ev_count(ev) : 1, sizeof(*eps));
+  if (!r || !eps) {
+    free(r);
+    free(eps);
     return EXIT_RUNTIME;
+  }
   size_t n = 0;
   for (size_t i = 0; i < ev_count(ev); i++) {
     const struct ev_endpoint *ep = ev_endpoint_at(ev, i);
-    if (!ev_find(ep, "handshakes"))
-      continue; /* a plain-http endpoint: its facts went to its TLS ones */
-    grade_endpoint(ep, &r[n]);
-    grade_periods(ep, &r[n]);
-    n++;
+    if (ev_find(ep, "handshakes")) /* else a plain-http endpoint: its facts went to its TLS ones */
+      eps[n++] = ep;
   }
+  grade_endpoints(eps, n, r, (unsigned)opt->jobs);
+  free(eps);
   qsort(r, n, sizeof(*r), compare_results);
-  struct report_meta meta = {inputs, n_inputs, limits, stats};
+  struct report_meta meta = {inputs, n_inputs, limits, stats, (unsigned)opt->jobs};
   if (opt->format == FORMAT_JSON) {
     report_json(out, r, n, &meta);
   } else if (opt->format == FORMAT_HTML) {
@@ -817,7 +820,6 @@ static void worker_fold(struct run *run, struct worker_run *w) {
   if (run->ev && w->run.ev && ev_merge(run->ev, w->run.ev) < 0)
     fprintf(stderr, "tlsgrade: out of memory merging the workers' evidence\n");
   ev_store_free(w->run.ev);
-  x509_cache_free(w->run.certs);
 }
 
 /* nDPI's label is printed by --flows only: the dissector finds TLS on any
@@ -847,8 +849,9 @@ static int read_threaded(struct run *run, struct cap_source *src, struct cap_dec
     w[i].run.cap_handshake = w[i].run.cap_chain = 0;
     memset(w[i].run.decrypt, 0, sizeof(w[i].run.decrypt));
     w[i].run.ev = run->ev ? ev_store_new() : NULL;
-    w[i].run.certs = x509_cache_new(4096);
-    x509_cache_set_weak_keys(w[i].run.certs, run->weak_keys);
+    if (w[i].run.ev) /* one memo of trust verdicts and one certificate cache */
+      ev_share_memo(w[i].run.ev, run->ev);
+    w[i].run.certs = run->certs;
     struct cap_callbacks cb = *cb_template;
     cb.ctx = &w[i].run;
     tables[i] = w[i].ft = flow_table_new(&lim, &w[i].stats, &cb, use_ndpi(opt));

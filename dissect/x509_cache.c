@@ -5,11 +5,13 @@
  * (its public-key decoders dominate); a server shows the same chain on every
  * connection.  The cache keeps the facts of certificates seen, keyed by the
  * SHA-256 of their DER, and copies them into each new connection's chain.
- * One cache per thread (it is not locked); bounded: when full, certificates
- * are still read, just not remembered.
+ * Threads (-j) share one cache under its lock: a certificate is read once
+ * however many workers see it, and reading happens outside the lock.
+ * Bounded: when full, certificates are still read, just not remembered.
  */
 #include "dissect/dissect.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +28,7 @@ struct x509_cache {
   } ocsp[OCSP_MEMO]; /* replaced round robin */
   size_t ocsp_next;
   const struct x509_weak_keys *weak_keys;
+  pthread_mutex_t lock; /* everything above but weak_keys, set before use */
 };
 
 void x509_cache_set_weak_keys(struct x509_cache *c, const struct x509_weak_keys *keys) {
@@ -42,8 +45,10 @@ struct x509_cache *x509_cache_new(size_t max_entries) {
     free(c);
     return NULL;
   }
-  if (c)
+  if (c) {
     c->nslots = n;
+    pthread_mutex_init(&c->lock, NULL);
+  }
   return c;
 }
 
@@ -55,6 +60,7 @@ void x509_cache_free(struct x509_cache *c) {
   for (size_t i = 0; i < OCSP_MEMO; i++)
     free(c->ocsp[i].der);
   free(c->slots);
+  pthread_mutex_destroy(&c->lock);
   free(c);
 }
 
@@ -126,23 +132,29 @@ static void parse_fresh(const struct x509_cache *c, struct tls_cert *cert) {
   cert->weak_key = x509_weak_keys_lookup(c ? c->weak_keys : NULL, cert);
 }
 
+/* The slot holding der, or the empty one where it would go (under lock). */
+static struct tls_cert *find_slot(struct x509_cache *c, const uint8_t *der, size_t len) {
+  size_t j = (size_t)der_key(der, len) & (c->nslots - 1);
+  while (c->slots[j].der && !same_der(&c->slots[j], der, len))
+    j = (j + 1) & (c->nslots - 1);
+  return &c->slots[j];
+}
+
 void x509_cert_parse_cached(struct x509_cache *c, struct tls_cert *cert) {
   if (!c || !cert->der_len) {
     parse_fresh(c, cert);
     return;
   }
-  size_t j = (size_t)der_key(cert->der, cert->der_len) & (c->nslots - 1);
-  while (c->slots[j].der && !same_der(&c->slots[j], cert->der, cert->der_len))
-    j = (j + 1) & (c->nslots - 1);
-  struct tls_cert *hit = &c->slots[j];
-  if (hit->der) {
-    if (!copy_facts(cert, hit))
-      parse_fresh(c, cert); /* out of memory in the copy: read it afresh */
+  pthread_mutex_lock(&c->lock);
+  struct tls_cert *hit = find_slot(c, cert->der, cert->der_len);
+  bool copied = hit->der && copy_facts(cert, hit);
+  bool was_there = hit->der != NULL;
+  pthread_mutex_unlock(&c->lock);
+  if (copied)
     return;
-  }
-  parse_fresh(c, cert);
-  if (c->count * 2 >= c->nslots)
-    return; /* full: still read, just not remembered */
+  parse_fresh(c, cert); /* a miss, or out of memory in the copy: read it afresh */
+  if (was_there)
+    return;
   struct tls_cert keep = {0};
   keep.der = malloc(cert->der_len);
   if (!keep.der)
@@ -153,19 +165,32 @@ void x509_cert_parse_cached(struct x509_cache *c, struct tls_cert *cert) {
     x509_cert_clear(&keep);
     return;
   }
-  *hit = keep;
-  c->count++;
+  pthread_mutex_lock(&c->lock);
+  hit = find_slot(c, cert->der, cert->der_len); /* another thread may have added it */
+  bool stored = !hit->der && c->count * 2 < c->nslots; /* full: read, not remembered */
+  if (stored) {
+    *hit = keep;
+    c->count++;
+  }
+  pthread_mutex_unlock(&c->lock);
+  if (!stored)
+    x509_cert_clear(&keep);
 }
 
 bool x509_cache_ocsp_get(struct x509_cache *c, const uint8_t *der, size_t len,
                          struct tls_ocsp_facts *out) {
-  for (size_t i = 0; c && len && i < OCSP_MEMO; i++) {
+  if (!c || !len)
+    return false;
+  bool found = false;
+  pthread_mutex_lock(&c->lock);
+  for (size_t i = 0; !found && i < OCSP_MEMO; i++) {
     if (c->ocsp[i].der && c->ocsp[i].len == len && memcmp(c->ocsp[i].der, der, len) == 0) {
       *out = c->ocsp[i].facts;
-      return true;
+      found = true;
     }
   }
-  return false;
+  pthread_mutex_unlock(&c->lock);
+  return found;
 }
 
 void x509_cache_ocsp_put(struct x509_cache *c, const uint8_t *der, size_t len,
@@ -174,9 +199,12 @@ void x509_cache_ocsp_put(struct x509_cache *c, const uint8_t *der, size_t len,
   if (!copy)
     return;
   memcpy(copy, der, len);
+  pthread_mutex_lock(&c->lock);
   size_t i = c->ocsp_next++ % OCSP_MEMO;
-  free(c->ocsp[i].der);
+  uint8_t *old = c->ocsp[i].der;
   c->ocsp[i].der = copy;
   c->ocsp[i].len = len;
   c->ocsp[i].facts = *facts;
+  pthread_mutex_unlock(&c->lock);
+  free(old);
 }

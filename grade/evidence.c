@@ -11,6 +11,7 @@
 #include "grade/grade.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,10 @@ struct ev_store {
   struct ev_endpoint **sorted; /* cache for ev_endpoint_at, NULL when stale */
   struct trust_memo *memo;     /* TRUST_MEMO_SLOTS entries, allocated on first use */
   size_t memo_count;
+  /* -j: the workers' stores ask one memo (their origin's), under its lock,
+   * so a chain is verified once however many workers see it. */
+  struct ev_store *memo_owner; /* borrowed; NULL: this store's own */
+  pthread_mutex_t memo_lock;
 };
 
 static uint64_t hash_str(uint64_t h, const char *s) {
@@ -56,6 +61,7 @@ struct ev_store *ev_store_new(void) {
     free(ev);
     return NULL;
   }
+  pthread_mutex_init(&ev->memo_lock, NULL);
   return ev;
 }
 
@@ -89,6 +95,7 @@ void ev_store_free(struct ev_store *ev) {
       endpoint_free(ev->eps[i]);
   free(ev->eps);
   free(ev->sorted);
+  pthread_mutex_destroy(&ev->memo_lock);
   free(ev);
 }
 
@@ -182,26 +189,37 @@ static size_t memo_slot(const struct ev_store *ev, const char *key) {
   return j;
 }
 
-bool ev_trust_recall(const struct ev_store *ev, const char *key, struct x509_trust *out) {
-  if (!ev->memo)
-    return false;
-  const struct trust_memo *m = &ev->memo[memo_slot(ev, key)];
-  if (!m->key)
-    return false;
-  *out = m->verdict;
-  return true;
+void ev_share_memo(struct ev_store *ev, struct ev_store *owner) {
+  ev->memo_owner = owner != ev ? owner : NULL;
 }
 
-void ev_trust_remember(struct ev_store *ev, const char *key, const struct x509_trust *t) {
-  if (!ev->memo && !(ev->memo = calloc(TRUST_MEMO_SLOTS, sizeof(*ev->memo))))
-    return;
-  if (ev->memo_count * 2 >= TRUST_MEMO_SLOTS)
-    return;
-  struct trust_memo *m = &ev->memo[memo_slot(ev, key)];
-  if (m->key || !(m->key = strdup(key)))
-    return;
-  m->verdict = *t;
-  ev->memo_count++;
+bool ev_trust_recall(const struct ev_store *ev_in, const char *key, struct x509_trust *out) {
+  struct ev_store *ev = ev_in->memo_owner ? ev_in->memo_owner : (struct ev_store *)ev_in;
+  bool found = false;
+  pthread_mutex_lock(&ev->memo_lock);
+  if (ev->memo) {
+    const struct trust_memo *m = &ev->memo[memo_slot(ev, key)];
+    if (m->key) {
+      *out = m->verdict;
+      found = true;
+    }
+  }
+  pthread_mutex_unlock(&ev->memo_lock);
+  return found;
+}
+
+void ev_trust_remember(struct ev_store *ev_in, const char *key, const struct x509_trust *t) {
+  struct ev_store *ev = ev_in->memo_owner ? ev_in->memo_owner : ev_in;
+  pthread_mutex_lock(&ev->memo_lock);
+  if ((ev->memo || (ev->memo = calloc(TRUST_MEMO_SLOTS, sizeof(*ev->memo)))) &&
+      ev->memo_count * 2 < TRUST_MEMO_SLOTS) {
+    struct trust_memo *m = &ev->memo[memo_slot(ev, key)];
+    if (!m->key && (m->key = strdup(key))) {
+      m->verdict = *t;
+      ev->memo_count++;
+    }
+  }
+  pthread_mutex_unlock(&ev->memo_lock);
 }
 
 /* ---- facts ---- */

@@ -114,6 +114,9 @@ struct ev_store *ev_load(const char *path, char *err, size_t errlen);
  * and which certificates were valid at the packet time, so a hit gives
  * exactly the verdict a fresh check would. */
 bool ev_trust_recall(const struct ev_store *ev, const char *key, struct x509_trust *out);
+/* From now on ev recalls and remembers verdicts in owner's memo (locked:
+ * stores of several threads may share one); owner outlives ev. */
+void ev_share_memo(struct ev_store *ev, struct ev_store *owner);
 void ev_trust_remember(struct ev_store *ev, const char *key, const struct x509_trust *t);
 /* The verdict on a session's server chain for its SNI at time `at`, from
  * the memo when the same question was asked before. */
@@ -189,6 +192,11 @@ struct grade_result {
 void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out);
 /* After grade_endpoint: grade each period when the configuration changed. */
 void grade_periods(const struct ev_endpoint *ep, struct grade_result *out);
+/* Both for eps[i] into out[i], i < n, on up to `jobs` threads (this one
+ * included).  An endpoint's lazily sorted facts are touched by the one
+ * thread that grades it. */
+void grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grade_result *out,
+                     unsigned jobs);
 /* Letter order: returns <0 when a is better than b. */
 int grade_letter_cmp(const char *a, const char *b);
 
@@ -199,6 +207,7 @@ struct report_meta {
   size_t n_inputs;
   const cJSON *limits; /* borrowed, may be NULL */
   const cJSON *stats;  /* borrowed, may be NULL */
+  unsigned jobs;       /* threads that may render servers (JSON); 0 or 1: this one */
 };
 
 /* detail: each server's checks and evidence after the summary table. */

@@ -17,6 +17,7 @@
  */
 #include "grade/report.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -686,6 +687,83 @@ static void write_item(FILE *out, const char *key, cJSON *item, bool last) {
   cJSON_Delete(item);
 }
 
+/* ---- servers rendered by several threads ---- */
+
+/* Each thread renders every jobs-th server of a window into its own
+ * scratch, the texts are written in order, then the next window: the
+ * output is what one thread writes, and memory stays a window's texts. */
+#define WINDOW 256
+#define MAX_JOBS 64
+
+struct renderer {
+  pthread_t thread;
+  struct json_out j;
+  bool ready;
+  const struct grade_result *r;
+  size_t from, to, step; /* servers from, from + step, ... below to */
+  char **texts;          /* [i - window start]: owned, NULL if left out */
+  size_t window;
+};
+
+static void render_share(struct renderer *w) {
+  for (size_t i = w->from; i < w->to; i += w->step) {
+    const char *text = w->ready ? server_text(&w->j, &w->r[i]) : NULL;
+    w->texts[i - w->window] = text ? strdup(text) : NULL;
+    server_done(&w->j);
+  }
+}
+
+static void *render_main(void *arg) {
+  render_share(arg);
+  return NULL;
+}
+
+static void write_servers(FILE *out, const struct grade_result *r, size_t n, unsigned jobs) {
+  if (jobs > MAX_JOBS)
+    jobs = MAX_JOBS;
+  if (jobs < 1 || n < 2 * WINDOW)
+    jobs = 1; /* a thread costs more than it saves on a small report */
+  struct renderer w[MAX_JOBS];
+  char *texts[WINDOW];
+  for (unsigned k = 0; k < jobs; k++) {
+    w[k].ready = json_out_init(&w[k].j);
+    w[k].r = r;
+    w[k].step = jobs;
+    w[k].texts = texts;
+  }
+  for (size_t start = 0; start < n; start += WINDOW) {
+    size_t end = n - start > WINDOW ? start + WINDOW : n;
+    unsigned started = 0;
+    for (unsigned k = 0; k < jobs; k++) {
+      w[k].window = start;
+      w[k].from = start + k;
+      w[k].to = end;
+    }
+    for (unsigned k = 1; k < jobs; k++) {
+      if (pthread_create(&w[k].thread, NULL, render_main, &w[k]) != 0)
+        break; /* the rest are rendered below by this thread */
+      started = k;
+    }
+    render_share(&w[0]);
+    for (unsigned k = 1; k < jobs; k++) {
+      if (k <= started)
+        pthread_join(w[k].thread, NULL);
+      else
+        render_share(&w[k]);
+    }
+    for (size_t i = start; i < end; i++) {
+      char *text = texts[i - start];
+      if (text) {
+        fputs(text, out);
+        fputs(i + 1 < n ? ",\n" : "\n", out);
+      }
+      free(text);
+    }
+  }
+  for (unsigned k = 0; k < jobs; k++)
+    json_out_free(&w[k].j);
+}
+
 void report_json(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m) {
   fputs("{\n", out);
   write_item(out, "tool", cJSON_CreateString("tlsgrade " TLSGRADE_VERSION), false);
@@ -696,17 +774,7 @@ void report_json(FILE *out, const struct grade_result *r, size_t n, const struct
   }
   write_item(out, "inputs", inputs, false);
   fputs("  \"servers\": [\n", out);
-  struct json_out j;
-  bool ready = json_out_init(&j);
-  for (size_t i = 0; ready && i < n; i++) {
-    const char *text = server_text(&j, &r[i]);
-    if (text) {
-      fputs(text, out);
-      fputs(i + 1 < n ? ",\n" : "\n", out);
-    }
-    server_done(&j);
-  }
-  json_out_free(&j);
+  write_servers(out, r, n, m->jobs);
   fputs("  ],\n", out);
   write_item(out, "limits", m->limits ? cJSON_Duplicate(m->limits, 1) : cJSON_CreateObject(),
              false);

@@ -8,6 +8,7 @@
  */
 #include "grade/checks.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,4 +289,45 @@ void grade_periods(const struct ev_endpoint *ep, struct grade_result *out) {
   out->changed = true;
   out->changed_at = at;
   snprintf(out->change_reason, sizeof out->change_reason, "%s", why);
+}
+
+/* ---- several endpoints, several threads ---- */
+
+struct grader {
+  pthread_t thread;
+  const struct ev_endpoint *const *eps;
+  struct grade_result *out;
+  size_t from, n, step;
+};
+
+static void *grade_share(void *arg) {
+  struct grader *g = arg;
+  for (size_t i = g->from; i < g->n; i += g->step) {
+    grade_endpoint(g->eps[i], &g->out[i]);
+    grade_periods(g->eps[i], &g->out[i]);
+  }
+  return NULL;
+}
+
+void grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grade_result *out,
+                     unsigned jobs) {
+  enum { MAX_GRADERS = 64, MIN_EACH = 128 };
+  if (jobs > MAX_GRADERS)
+    jobs = MAX_GRADERS;
+  if (jobs < 1 || n < 2 * MIN_EACH)
+    jobs = 1; /* a thread costs more than it saves on a few servers */
+  struct grader g[MAX_GRADERS];
+  bool started[MAX_GRADERS] = {false};
+  for (unsigned k = 0; k < jobs; k++) {
+    g[k] = (struct grader){.eps = eps, .out = out, .from = k, .n = n, .step = jobs};
+    if (k > 0)
+      started[k] = pthread_create(&g[k].thread, NULL, grade_share, &g[k]) == 0;
+  }
+  grade_share(&g[0]);
+  for (unsigned k = 1; k < jobs; k++) {
+    if (started[k])
+      pthread_join(g[k].thread, NULL);
+    else
+      grade_share(&g[k]); /* no thread: graded here */
+  }
 }

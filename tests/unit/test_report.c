@@ -114,7 +114,7 @@ static void json_servers_as_cjson_prints_them(void) {
     grade_endpoint(ev_endpoint_at(ev, i), &r[n++]);
   CHECK_EQ_U(n, 2);
   const char *inputs[] = {"capture.pcap"};
-  struct report_meta meta = {inputs, 1, NULL, NULL};
+  struct report_meta meta = {inputs, 1, NULL, NULL, 1};
   char *text = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);
@@ -149,10 +149,72 @@ static void json_servers_as_cjson_prints_them(void) {
   ev_store_free(ev);
 }
 
+/* A report large enough to be graded and rendered by several threads:
+ * the text is byte for byte what one thread writes, and it parses with
+ * its servers in order. */
+static char *report_with(struct ev_store *ev, unsigned jobs, size_t *n_out) {
+  size_t n = ev_count(ev);
+  const struct ev_endpoint **eps = calloc(n, sizeof(*eps));
+  struct grade_result *r = calloc(n, sizeof(*r));
+  char *text = NULL;
+  size_t len = 0;
+  if (eps && r) {
+    for (size_t i = 0; i < n; i++)
+      eps[i] = ev_endpoint_at(ev, i);
+    grade_endpoints(eps, n, r, jobs);
+    const char *inputs[] = {"capture.pcap"};
+    struct report_meta meta = {inputs, 1, NULL, NULL, jobs};
+    FILE *out = open_memstream(&text, &len);
+    if (out) {
+      report_json(out, r, n, &meta);
+      fclose(out);
+    }
+  }
+  *n_out = n;
+  free(eps);
+  free(r);
+  return text;
+}
+
+static void json_threads_write_what_one_writes(void) {
+  struct ev_store *ev = ev_store_new();
+  const char *versions[] = {"version:TLSv1.2", "version:TLSv1.0", "version:TLSv1.3",
+                            "version:SSLv3"};
+  const char *suites[] = {"suite:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                          "suite:TLS_RSA_WITH_RC4_128_SHA", "suite:TLS_AES_256_GCM_SHA384"};
+  for (int h = 0; h < 1100; h++) {
+    char host[32], ip[32];
+    snprintf(host, sizeof(host), "h%d.example", h);
+    snprintf(ip, sizeof(ip), "10.%d.%d.1", h / 256, h % 256);
+    struct ev_endpoint *ep = ev_endpoint_get(ev, host, ip, 443);
+    struct ev_sample at = {(char *)"capture.pcap", (uint64_t)h * 10, 1700000000000000LL + h};
+    ev_note(ep, &at, "handshakes");
+    ev_note(ep, &at, "server_hello");
+    ev_note(ep, &at, "%s", versions[h % 4]);
+    ev_note(ep, &at, "%s", suites[h % 3]);
+    ev_note(ep, &at, "cert_key:rsa:%d", h % 5 ? 2048 : 1024);
+    ev_note(ep, &at, "trust:%s", h % 7 ? "ok" : "expired");
+    ev_note(ep, &at, "cert:leaf:%04x", h);
+  }
+  size_t n1 = 0, n3 = 0;
+  char *one = report_with(ev, 1, &n1);
+  char *three = report_with(ev, 3, &n3);
+  CHECK_EQ_U(n1, 1100);
+  CHECK(one && three && strcmp(one, three) == 0);
+  cJSON *doc = three ? cJSON_Parse(three) : NULL;
+  CHECK(doc != NULL);
+  CHECK_EQ_U(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "servers")), 1100);
+  cJSON_Delete(doc);
+  free(one);
+  free(three);
+  ev_store_free(ev);
+}
+
 int main(void) {
   RUN(term_escapes);
   RUN(html_escapes);
   RUN(uint_digits);
   RUN(json_servers_as_cjson_prints_them);
+  RUN(json_threads_write_what_one_writes);
   return harness_done();
 }
