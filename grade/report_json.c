@@ -689,79 +689,161 @@ static void write_item(FILE *out, const char *key, cJSON *item, bool last) {
 
 /* ---- servers rendered by several threads ---- */
 
-/* Each thread renders every jobs-th server of a window into its own
- * scratch, the texts are written in order, then the next window: the
- * output is what one thread writes, and memory stays a window's texts. */
-#define WINDOW 256
+/* Servers are claimed one at a time from a shared counter by the helper
+ * threads and by the writing thread, each rendering with its own scratch
+ * into a ring of AHEAD texts; the writing thread writes them in order and,
+ * while the next one is not ready, renders the next unclaimed server
+ * itself.  The output is what one thread writes, the work spreads by
+ * itself however long each server takes, and memory stays AHEAD texts. */
+#define AHEAD 512
 #define MAX_JOBS 64
+
+struct render_pool {
+  const struct grade_result *r;
+  size_t n;
+  pthread_mutex_t lock;
+  pthread_cond_t changed; /* a text is ready, or room was made */
+  size_t next;            /* the next server to claim */
+  size_t written;         /* servers written so far */
+  char *texts[AHEAD];     /* [i % AHEAD]: server i's text, once ready */
+  bool ready[AHEAD];
+};
 
 struct renderer {
   pthread_t thread;
   struct json_out j;
-  bool ready;
-  const struct grade_result *r;
-  size_t from, to, step; /* servers from, from + step, ... below to */
-  char **texts;          /* [i - window start]: owned, NULL if left out */
-  size_t window;
+  bool ok;
+  struct render_pool *pool;
 };
 
-static void render_share(struct renderer *w) {
-  for (size_t i = w->from; i < w->to; i += w->step) {
-    const char *text = w->ready ? server_text(&w->j, &w->r[i]) : NULL;
-    w->texts[i - w->window] = text ? strdup(text) : NULL;
-    server_done(&w->j);
+/* Render server i; the text is taken from j's print buffer, which is
+ * replaced by a new one of the same size: no copy of tens of kilobytes. */
+static char *render_one(struct renderer *w, size_t i) {
+  const char *text = w->ok ? server_text(&w->j, &w->pool->r[i]) : NULL;
+  char *taken = NULL;
+  if (text && text == w->j.buf) {
+    char *fresh = malloc(w->j.buf_size);
+    taken = fresh ? w->j.buf : strdup(text);
+    if (fresh)
+      w->j.buf = fresh;
+  } else if (text) {
+    taken = strdup(text);
   }
+  server_done(&w->j);
+  return taken;
 }
 
-static void *render_main(void *arg) {
-  render_share(arg);
+/* Claim a server (under lock); false when none is left or the ring is full. */
+static bool claim(struct render_pool *p, size_t *i) {
+  if (p->next >= p->n || p->next >= p->written + AHEAD)
+    return false;
+  *i = p->next++;
+  return true;
+}
+
+static void publish_text(struct render_pool *p, size_t i, char *text) {
+  p->texts[i % AHEAD] = text;
+  p->ready[i % AHEAD] = true;
+  pthread_cond_broadcast(&p->changed);
+}
+
+static void *render_helper(void *arg) {
+  struct renderer *w = arg;
+  struct render_pool *p = w->pool;
+  pthread_mutex_lock(&p->lock);
+  for (;;) {
+    size_t i;
+    if (claim(p, &i)) {
+      pthread_mutex_unlock(&p->lock);
+      char *text = render_one(w, i);
+      pthread_mutex_lock(&p->lock);
+      publish_text(p, i, text);
+    } else if (p->next >= p->n) {
+      break;
+    } else {
+      pthread_cond_wait(&p->changed, &p->lock); /* AHEAD texts wait to be written */
+    }
+  }
+  pthread_mutex_unlock(&p->lock);
   return NULL;
+}
+
+static void write_pooled(FILE *out, struct render_pool *p, struct renderer *self) {
+  pthread_mutex_lock(&p->lock);
+  while (p->written < p->n) {
+    size_t w = p->written, i;
+    if (p->ready[w % AHEAD]) {
+      char *text = p->texts[w % AHEAD];
+      p->ready[w % AHEAD] = false;
+      pthread_mutex_unlock(&p->lock);
+      if (text) {
+        fputs(text, out);
+        fputs(w + 1 < p->n ? ",\n" : "\n", out);
+      }
+      free(text);
+      pthread_mutex_lock(&p->lock);
+      p->written++;
+      pthread_cond_broadcast(&p->changed); /* room for the helpers */
+    } else if (claim(p, &i)) {
+      pthread_mutex_unlock(&p->lock);
+      char *text = render_one(self, i);
+      pthread_mutex_lock(&p->lock);
+      publish_text(p, i, text);
+    } else {
+      pthread_cond_wait(&p->changed, &p->lock);
+    }
+  }
+  pthread_mutex_unlock(&p->lock);
 }
 
 static void write_servers(FILE *out, const struct grade_result *r, size_t n, unsigned jobs) {
   if (jobs > MAX_JOBS)
     jobs = MAX_JOBS;
-  if (jobs < 1 || n < 2 * WINDOW)
+  if (jobs < 1 || n < 256)
     jobs = 1; /* a thread costs more than it saves on a small report */
-  struct renderer w[MAX_JOBS];
-  char *texts[WINDOW];
-  for (unsigned k = 0; k < jobs; k++) {
-    w[k].ready = json_out_init(&w[k].j);
-    w[k].r = r;
-    w[k].step = jobs;
-    w[k].texts = texts;
-  }
-  for (size_t start = 0; start < n; start += WINDOW) {
-    size_t end = n - start > WINDOW ? start + WINDOW : n;
-    unsigned started = 0;
-    for (unsigned k = 0; k < jobs; k++) {
-      w[k].window = start;
-      w[k].from = start + k;
-      w[k].to = end;
-    }
-    for (unsigned k = 1; k < jobs; k++) {
-      if (pthread_create(&w[k].thread, NULL, render_main, &w[k]) != 0)
-        break; /* the rest are rendered below by this thread */
-      started = k;
-    }
-    render_share(&w[0]);
-    for (unsigned k = 1; k < jobs; k++) {
-      if (k <= started)
-        pthread_join(w[k].thread, NULL);
-      else
-        render_share(&w[k]);
-    }
-    for (size_t i = start; i < end; i++) {
-      char *text = texts[i - start];
+  if (jobs == 1) { /* written as rendered, no copy */
+    struct json_out j;
+    bool ready = json_out_init(&j);
+    for (size_t i = 0; ready && i < n; i++) {
+      const char *text = server_text(&j, &r[i]);
       if (text) {
         fputs(text, out);
         fputs(i + 1 < n ? ",\n" : "\n", out);
       }
-      free(text);
+      server_done(&j);
     }
+    json_out_free(&j);
+    return;
   }
-  for (unsigned k = 0; k < jobs; k++)
+  struct render_pool *p = calloc(1, sizeof(*p));
+  struct renderer *w = calloc(jobs, sizeof(*w));
+  if (!p || !w) {
+    free(p);
+    free(w);
+    write_servers(out, r, n, 1);
+    return;
+  }
+  p->r = r;
+  p->n = n;
+  pthread_mutex_init(&p->lock, NULL);
+  pthread_cond_init(&p->changed, NULL);
+  bool started[MAX_JOBS] = {false};
+  for (unsigned k = 0; k < jobs; k++) {
+    w[k].ok = json_out_init(&w[k].j);
+    w[k].pool = p;
+    if (k > 0) /* no helper: this thread renders it all */
+      started[k] = pthread_create(&w[k].thread, NULL, render_helper, &w[k]) == 0;
+  }
+  write_pooled(out, p, &w[0]);
+  for (unsigned k = 0; k < jobs; k++) {
+    if (started[k])
+      pthread_join(w[k].thread, NULL);
     json_out_free(&w[k].j);
+  }
+  pthread_mutex_destroy(&p->lock);
+  pthread_cond_destroy(&p->changed);
+  free(p);
+  free(w);
 }
 
 void report_json(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m) {

@@ -9,6 +9,7 @@
 #include "grade/checks.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,16 +294,18 @@ void grade_periods(const struct ev_endpoint *ep, struct grade_result *out) {
 
 /* ---- several endpoints, several threads ---- */
 
-struct grader {
-  pthread_t thread;
+/* Endpoints are claimed one at a time from a shared counter, so a thread
+ * that drew large ones does not hold the others up. */
+struct grading {
   const struct ev_endpoint *const *eps;
   struct grade_result *out;
-  size_t from, n, step;
+  size_t n;
+  _Atomic size_t next;
 };
 
 static void *grade_share(void *arg) {
-  struct grader *g = arg;
-  for (size_t i = g->from; i < g->n; i += g->step) {
+  struct grading *g = arg;
+  for (size_t i; (i = atomic_fetch_add_explicit(&g->next, 1, memory_order_relaxed)) < g->n;) {
     grade_endpoint(g->eps[i], &g->out[i]);
     grade_periods(g->eps[i], &g->out[i]);
   }
@@ -311,23 +314,18 @@ static void *grade_share(void *arg) {
 
 void grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grade_result *out,
                      unsigned jobs) {
-  enum { MAX_GRADERS = 64, MIN_EACH = 128 };
+  enum { MAX_GRADERS = 64, MIN_ENDPOINTS = 256 };
   if (jobs > MAX_GRADERS)
     jobs = MAX_GRADERS;
-  if (jobs < 1 || n < 2 * MIN_EACH)
+  if (jobs < 1 || n < MIN_ENDPOINTS)
     jobs = 1; /* a thread costs more than it saves on a few servers */
-  struct grader g[MAX_GRADERS];
+  struct grading g = {eps, out, n, 0};
+  pthread_t threads[MAX_GRADERS];
   bool started[MAX_GRADERS] = {false};
-  for (unsigned k = 0; k < jobs; k++) {
-    g[k] = (struct grader){.eps = eps, .out = out, .from = k, .n = n, .step = jobs};
-    if (k > 0)
-      started[k] = pthread_create(&g[k].thread, NULL, grade_share, &g[k]) == 0;
-  }
-  grade_share(&g[0]);
-  for (unsigned k = 1; k < jobs; k++) {
+  for (unsigned k = 1; k < jobs; k++)
+    started[k] = pthread_create(&threads[k], NULL, grade_share, &g) == 0;
+  grade_share(&g); /* with no helper, this thread grades them all */
+  for (unsigned k = 1; k < jobs; k++)
     if (started[k])
-      pthread_join(g[k].thread, NULL);
-    else
-      grade_share(&g[k]); /* no thread: graded here */
-  }
+      pthread_join(threads[k], NULL);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """tests/bench/table.py - run each tool RUNS times on the benchmark capture
-and print one table: median seconds, MB/s, packets/s, peak RSS (the child's
+(round robin, the page cache warmed before every run) and print one table: median seconds, MB/s, packets/s, peak RSS (the child's
 ru_maxrss, what /usr/bin/time -v reports) and the ratio of each figure's
 throughput to the libpcap floor and to single-threaded tlsgrade.
 
@@ -13,15 +13,20 @@ import sys
 import time
 
 
-def measure(cmd, runs):
-    times, rss = [], 0
-    for _ in range(runs):
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        times.append(time.perf_counter() - start)
-        rss = max(rss, usage.ru_maxrss)
-    return statistics.median(times), rss / 1024.0
+def warm(path):
+    """Read the capture right before each run: a kernel that reclaims idle
+    page cache (DAMON on some VMs) would otherwise time the disk."""
+    with open(path, "rb") as f:
+        while f.read(8 << 20):
+            pass
+
+
+def measure_once(cmd, pcap):
+    warm(pcap)
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - start, usage.ru_maxrss
 
 
 def main():
@@ -37,10 +42,17 @@ def main():
         rows.append(cur)
     size_mb = os.path.getsize(pcap) / 1e6
     packets = int(subprocess.run(rows[0][1:], capture_output=True, text=True).stdout.split()[0])
-    results = []
-    for row in rows:
-        seconds, rss = measure(row[1:], runs)
-        results.append((row[0], seconds, rss))
+    # Round robin, one run of each tool per round, so that a slow spell of
+    # the machine falls on every tool alike; the median of each.
+    times = [[] for _ in rows]
+    rss = [0 for _ in rows]
+    for _ in range(runs):
+        for k, row in enumerate(rows):
+            seconds, peak = measure_once(row[1:], pcap)
+            times[k].append(seconds)
+            rss[k] = max(rss[k], peak)
+    results = [(row[0], statistics.median(times[k]), rss[k] / 1024.0)
+               for k, row in enumerate(rows)]
     floor, ours = results[0][1], results[1][1]
     print("%-38s %8s %8s %10s %9s %8s %8s" % ("tool (%.0f MB, %d packets, median of %d)" %
                                                (size_mb, packets, runs), "seconds", "MB/s",
