@@ -817,7 +817,7 @@ static void worker_fold(struct run *run, struct worker_run *w) {
   run->cap_chain += w->run.cap_chain;
   for (size_t i = 0; i <= TLS_DECRYPT_FAILED; i++)
     run->decrypt[i] += w->run.decrypt[i];
-  if (run->ev && w->run.ev && ev_merge(run->ev, w->run.ev) < 0)
+  if (run->ev && w->run.ev && ev_merge_move(run->ev, w->run.ev) < 0)
     fprintf(stderr, "tlsgrade: out of memory merging the workers' evidence\n");
   ev_store_free(w->run.ev);
 }

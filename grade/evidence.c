@@ -391,6 +391,80 @@ int ev_merge(struct ev_store *into, const struct ev_store *from) {
   return 0;
 }
 
+/* The slot of (host, ip, port) in ev's table, or the empty slot where it
+ * would go. */
+static size_t endpoint_slot(const struct ev_store *ev, const char *host, const char *ip,
+                            uint16_t port) {
+  size_t j = ep_hash(host, ip, port) & (ev->nslots - 1);
+  for (; ev->eps[j]; j = (j + 1) & (ev->nslots - 1)) {
+    const struct ev_endpoint *ep = ev->eps[j];
+    if (ep->port == port && strcmp(ep->host, host) == 0 && strcmp(ep->ip, ip) == 0)
+      break;
+  }
+  return j;
+}
+
+/* src's facts into dst, moved: keys and samples change owner, nothing is
+ * copied; src is freed. */
+static bool endpoint_absorb(struct ev_endpoint *dst, struct ev_endpoint *src) {
+  for (size_t k = 0; k < src->nslots; k++) {
+    struct ev_fact *f = &src->facts[k];
+    if (!f->key)
+      continue;
+    if ((dst->nfacts + 1) * 2 > dst->nslots && !grow_facts(dst))
+      return false; /* src keeps the rest and is freed by its store */
+    struct ev_fact *d = &dst->facts[fact_slot(dst, f->key)];
+    if (!d->key) {
+      *d = *f;
+      dst->nfacts++;
+      free(dst->sorted);
+      dst->sorted = NULL;
+    } else {
+      d->count += f->count;
+      if (f->first_ts < d->first_ts)
+        d->first_ts = f->first_ts;
+      if (f->last_ts > d->last_ts)
+        d->last_ts = f->last_ts;
+      if (f->sample.file && sample_before(&f->sample, &d->sample)) {
+        sample_clear(&d->sample);
+        d->sample = f->sample;
+        f->sample.file = NULL;
+      }
+      free(f->key);
+      sample_clear(&f->sample);
+    }
+    f->key = NULL;
+    src->nfacts--;
+  }
+  endpoint_free(src);
+  return true;
+}
+
+int ev_merge_move(struct ev_store *into, struct ev_store *from) {
+  for (size_t i = 0; i < from->nslots; i++) {
+    struct ev_endpoint *src = from->eps[i];
+    if (!src)
+      continue;
+    if ((into->count + 1) * 2 > into->nslots && !grow_store(into))
+      return -1;
+    size_t j = endpoint_slot(into, src->host, src->ip, src->port);
+    if (into->eps[j]) {
+      if (!endpoint_absorb(into->eps[j], src))
+        return -1;
+    } else {
+      into->eps[j] = src; /* a new endpoint: the whole of it changes store */
+      into->count++;
+      free(into->sorted);
+      into->sorted = NULL;
+    }
+    from->eps[i] = NULL;
+    from->count--;
+  }
+  free(from->sorted);
+  from->sorted = NULL;
+  return 0;
+}
+
 struct ev_store *ev_period(const struct ev_endpoint *ep, cap_time_us t, bool after) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *dst = ev ? ev_endpoint_get(ev, ep->host, ep->ip, ep->port) : NULL;

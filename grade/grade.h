@@ -99,6 +99,10 @@ const struct ev_fact *const *ev_facts_with(const struct ev_endpoint *ep, const c
 const struct ev_fact **ev_sorted_facts(const struct ev_endpoint *ep, size_t *n);
 /* into += from (commutative and associative). Returns 0, -1 out of memory. */
 int ev_merge(struct ev_store *into, const struct ev_store *from);
+/* The same result, from's endpoints and facts moved rather than copied
+ * (-j: the workers' evidence); from is left empty, or holding what was not
+ * moved when memory ran out (-1).  Free it either way. */
+int ev_merge_move(struct ev_store *into, struct ev_store *from);
 /* A store holding one endpoint: ep's facts seen before t (after: seen at or
  * after t).  Caller frees. */
 struct ev_store *ev_period(const struct ev_endpoint *ep, cap_time_us t, bool after);

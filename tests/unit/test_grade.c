@@ -1213,6 +1213,57 @@ static void case39_drown_elsewhere(void) {
   ev_store_free(ev);
 }
 
+/* Two overlapping stores: shared endpoints and facts (counts add, the
+ * earliest sample wins, whichever side it is on), and endpoints of one
+ * side only. */
+static struct ev_store *overlap_store(int side) {
+  struct ev_store *ev = ev_store_new();
+  for (int e = 0; ev && e < 6; e++) {
+    if (e % 3 == side) /* each side lacks a third of the endpoints */
+      continue;
+    char ip[32];
+    snprintf(ip, sizeof(ip), "192.0.2.%d", e + 1);
+    struct ev_endpoint *ep = ev_endpoint_get(ev, e % 2 ? "a.example" : "-", ip, 443);
+    for (int k = 0; ep && k < 8; k++) {
+      if ((k + side) % 4 == 0)
+        continue; /* facts of one side only */
+      struct ev_sample at = {(char *)(side ? "b.pcap" : "a.pcap"),
+                             (uint64_t)(100 * side + k + 1),
+                             T0 + (cap_time_us)(side ? 8 - k : k) * 1000};
+      for (int n = 0; n <= side + k % 2; n++)
+        ev_note(ep, &at, "fact:%d", k);
+    }
+  }
+  return ev;
+}
+
+static char *store_text(const struct ev_store *ev) {
+  cJSON *j = ev_to_json(ev);
+  char *text = j ? cJSON_PrintUnformatted(j) : NULL;
+  cJSON_Delete(j);
+  return text;
+}
+
+static void merge_move_is_merge(void) {
+  struct ev_store *copied = ev_store_new(), *moved = ev_store_new();
+  for (int side = 0; side < 2; side++) {
+    struct ev_store *a = overlap_store(side), *b = overlap_store(side);
+    CHECK(ev_merge(copied, a) == 0);
+    CHECK(ev_merge_move(moved, b) == 0);
+    CHECK_EQ_U(ev_count(b), 0);
+    ev_store_free(a);
+    ev_store_free(b);
+  }
+  CHECK_EQ_U(ev_count(moved), 6);
+  char *x = store_text(copied), *y = store_text(moved);
+  CHECK(x && y && strcmp(x, y) == 0);
+  CHECK(x && strstr(x, "b.pcap") && strstr(x, "a.pcap")); /* both sides' samples won somewhere */
+  free(x);
+  free(y);
+  ev_store_free(copied);
+  ev_store_free(moved);
+}
+
 static void merge_commutes(void) {
   struct ev_store *a = ev_store_new(), *b = ev_store_new();
   struct ev_endpoint *ea = new_ep(a), *eb = new_ep(b);
@@ -1425,6 +1476,7 @@ int main(void) {
   RUN(unknown_checks_set_only_the_floor);
   RUN(no_server_hello_not_graded);
   RUN(merge_commutes);
+  RUN(merge_move_is_merge);
   RUN(server_preference);
   RUN(case34_rsa_e1);
   RUN(debian_weak_key);
