@@ -20,8 +20,10 @@
  * formats whose lengths may be swapped, the patched variants, stdin, pipes)
  * stays with libpcap.  TLSGRADE_READER=libpcap forces libpcap everywhere.
  *
- * Peak memory stays flat: the pages behind the reader are dropped from
- * the mapping (they stay in the page cache) every few megabytes.
+ * The file is mapped a window at a time (WINDOW bytes, populated in one
+ * call rather than faulted page by page), so peak memory stays flat
+ * whatever the file's size; the lines ahead of the reader are prefetched,
+ * as walking record headers is otherwise a chain of memory misses.
  */
 #include "capture/filemap.h"
 
@@ -39,14 +41,17 @@
 #define FILE_HEADER 24
 #define RECORD_HEADER 16
 #define MAX_SNAPLEN 262144u /* libpcap's MAXIMUM_SNAPLEN: every link type we decode */
-#define DROP_EVERY (8u << 20)
+#define WINDOW (16u << 20) /* > the largest record, header included */
+#define PREFETCH 2048      /* bytes ahead of the reader */
 
 struct cap_filemap {
-  const uint8_t *base;
+  int fd;
   size_t size;
-  size_t off;     /* next record header */
+  size_t off;            /* next record header */
+  const uint8_t *win;    /* the mapped window, or NULL */
+  size_t win_off, win_len;
   size_t page;
-  size_t dropped; /* pages before this are out of the mapping */
+  size_t prefetched;     /* file offset prefetched up to */
   bool swapped, nano;
   uint32_t snapshot;
   struct bpf_program prog;
@@ -81,9 +86,26 @@ static void install_sigbus(void) {
   sigaction(SIGBUS, &sa, NULL);
 }
 
-static uint32_t u32(const struct cap_filemap *m, size_t at) {
+/* Bytes [off, off + len) of the file (within its size), mapped: the
+ * window moves when they are not all in it.  NULL when mapping fails. */
+static const uint8_t *span(struct cap_filemap *m, size_t off, size_t len) {
+  if (m->win && off >= m->win_off && off + len <= m->win_off + m->win_len)
+    return m->win + (off - m->win_off);
+  if (m->win)
+    munmap((void *)m->win, m->win_len);
+  m->win_off = off / m->page * m->page;
+  m->win_len = m->size - m->win_off < WINDOW ? m->size - m->win_off : WINDOW;
+  void *w = mmap(NULL, m->win_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, m->fd,
+                 (off_t)m->win_off);
+  m->win = w == MAP_FAILED ? NULL : w;
+  if (m->prefetched < m->win_off)
+    m->prefetched = m->win_off;
+  return m->win ? m->win + (off - m->win_off) : NULL;
+}
+
+static uint32_t u32(const struct cap_filemap *m, const uint8_t *p) {
   uint32_t v;
-  memcpy(&v, m->base + at, 4);
+  memcpy(&v, p, 4);
   return m->swapped ? __builtin_bswap32(v) : v;
 }
 
@@ -95,28 +117,22 @@ static bool use_libpcap_only(void) {
 struct cap_filemap *cap_filemap_open(pcap_t *p, const char *path, const char *bpf) {
   if (use_libpcap_only() || pcap_is_swapped(p) < 0)
     return NULL;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  struct cap_filemap *m = calloc(1, sizeof(*m));
+  if (!m)
     return NULL;
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < FILE_HEADER) {
-    close(fd);
-    return NULL;
+  m->fd = open(path, O_RDONLY | O_CLOEXEC);
+  long page = sysconf(_SC_PAGESIZE);
+  m->page = page > 0 ? (size_t)page : 4096;
+  const uint8_t *head = NULL;
+  if (m->fd >= 0 && fstat(m->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      st.st_size >= FILE_HEADER) {
+    m->size = (size_t)st.st_size;
+    head = span(m, 0, FILE_HEADER);
   }
-  void *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-  close(fd);
-  if (base == MAP_FAILED)
-    return NULL;
-  struct cap_filemap *m = calloc(1, sizeof(*m));
-  if (!m) {
-    munmap(base, (size_t)st.st_size);
-    return NULL;
-  }
-  m->base = base;
-  m->size = (size_t)st.st_size;
-  m->off = FILE_HEADER;
-  uint32_t magic;
-  memcpy(&magic, m->base, 4);
+  uint32_t magic = 0;
+  if (head)
+    memcpy(&magic, head, 4);
   bool ok = true;
   if (magic == 0xa1b2c3d4 || magic == 0xa1b23c4d) {
     m->nano = magic == 0xa1b23c4d;
@@ -124,12 +140,12 @@ struct cap_filemap *cap_filemap_open(pcap_t *p, const char *path, const char *bp
     m->swapped = true;
     m->nano = magic == 0x4d3cb2a1;
   } else {
-    ok = false; /* pcapng or a patched variant */
+    ok = false; /* pcapng, a patched variant, or not mapped */
   }
   if (ok) {
     uint16_t major, minor;
-    memcpy(&major, m->base + 4, 2);
-    memcpy(&minor, m->base + 6, 2);
+    memcpy(&major, head + 4, 2);
+    memcpy(&minor, head + 6, 2);
     if (m->swapped) {
       major = __builtin_bswap16(major);
       minor = __builtin_bswap16(minor);
@@ -146,29 +162,33 @@ struct cap_filemap *cap_filemap_open(pcap_t *p, const char *path, const char *bp
     cap_filemap_close(m);
     return NULL;
   }
+  m->off = FILE_HEADER;
   m->snapshot = (uint32_t)pcap_snapshot(p);
-  long page = sysconf(_SC_PAGESIZE);
-  m->page = page > 0 ? (size_t)page : 4096;
-  madvise(base, m->size, MADV_SEQUENTIAL);
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, install_sigbus);
   g_mapped_name = path;
   return m;
 }
 
-/* Give the pages wholly behind `upto` back (they stay in the page cache):
- * the mapping's resident size stays a few megabytes whatever the file's. */
-static void drop_behind(struct cap_filemap *m, size_t upto) {
-  size_t end = upto / m->page * m->page;
-  if (end < m->dropped + DROP_EVERY)
-    return;
-  madvise((void *)(m->base + m->dropped), end - m->dropped, MADV_DONTNEED);
-  m->dropped = end;
+/* Ask for the lines ahead of off that the window holds. */
+static void prefetch_ahead(struct cap_filemap *m, size_t off) {
+  size_t end = off + PREFETCH, win_end = m->win_off + m->win_len;
+  if (end > win_end)
+    end = win_end;
+  for (; m->prefetched < end; m->prefetched += 64)
+    __builtin_prefetch(m->win + (m->prefetched - m->win_off));
 }
 
 static int fail(struct cap_filemap *m, const char *fmt, uint32_t want, size_t got) {
   snprintf(m->err, sizeof(m->err), fmt, want, got);
   m->off = m->size; /* the read position, as libpcap's stream would have it */
+  return -1;
+}
+
+static int map_failed(struct cap_filemap *m, size_t at) {
+  snprintf(m->err, sizeof(m->err), "cannot map the file at byte offset %zu: %s", at,
+           strerror(errno));
+  m->off = at;
   return -1;
 }
 
@@ -180,13 +200,16 @@ int cap_filemap_next(struct cap_filemap *m, struct pcap_pkthdr **hdr, const u_ch
     if (left < RECORD_HEADER)
       return fail(m, "truncated dump file; tried to read %u header bytes, only got %zu",
                   RECORD_HEADER, left);
-    drop_behind(m, m->off);
+    const uint8_t *rec = span(m, m->off, RECORD_HEADER);
+    if (!rec)
+      return map_failed(m, m->off);
+    prefetch_ahead(m, m->off);
     struct pcap_pkthdr *h = &m->hdr;
-    h->ts.tv_sec = (int32_t)u32(m, m->off);
-    uint32_t frac = u32(m, m->off + 4);
+    h->ts.tv_sec = (int32_t)u32(m, rec);
+    uint32_t frac = u32(m, rec + 4);
     h->ts.tv_usec = (int32_t)(m->nano ? frac / 1000 : frac);
-    h->caplen = u32(m, m->off + 8);
-    h->len = u32(m, m->off + 12);
+    h->caplen = u32(m, rec + 8);
+    h->len = u32(m, rec + 12);
     m->off += RECORD_HEADER;
     left -= RECORD_HEADER;
     if (h->caplen > MAX_SNAPLEN) {
@@ -200,7 +223,7 @@ int cap_filemap_next(struct cap_filemap *m, struct pcap_pkthdr **hdr, const u_ch
                  MAX_SNAPLEN);
       return -1;
     }
-    const uint8_t *at = m->base + m->off;
+    size_t at = m->off;
     if (h->caplen > m->snapshot) { /* kept to the snapshot length, the rest skipped */
       if (left < m->snapshot)
         return fail(m, "truncated dump file; tried to read %u captured bytes, only got %zu",
@@ -216,10 +239,13 @@ int cap_filemap_next(struct cap_filemap *m, struct pcap_pkthdr **hdr, const u_ch
                     h->caplen, left);
       m->off += h->caplen;
     }
-    if (m->filtered && !pcap_offline_filter(&m->prog, h, at))
+    const uint8_t *bytes = span(m, at, h->caplen);
+    if (!bytes)
+      return map_failed(m, at);
+    if (m->filtered && !pcap_offline_filter(&m->prog, h, bytes))
       continue;
     *hdr = h;
-    *data = at;
+    *data = bytes;
     return 1;
   }
 }
@@ -237,6 +263,9 @@ void cap_filemap_close(struct cap_filemap *m) {
     return;
   if (m->filtered)
     pcap_freecode(&m->prog);
-  munmap((void *)m->base, m->size);
+  if (m->win)
+    munmap((void *)m->win, m->win_len);
+  if (m->fd >= 0)
+    close(m->fd);
   free(m);
 }
