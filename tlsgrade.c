@@ -795,9 +795,10 @@ static void interval_report(void *ctx) {
 /* What a worker thread owns: its own run (evidence, certificate cache,
  * counters, flow statistics) and flow table. */
 struct worker_run {
-  struct run run;
-  struct cap_stats stats;
+  _Alignas(64) struct run run; /* one worker's counters never share a cache */
+  struct cap_stats stats;      /* line with another's */
   struct flow_table *ft;
+  char pad[64];
 };
 
 static void add_stats(struct cap_stats *into, const struct cap_stats *from) {
@@ -836,7 +837,9 @@ static int read_threaded(struct run *run, struct cap_source *src, struct cap_dec
                          char *err, size_t errlen) {
   const struct options *opt = run->opt;
   size_t n = (size_t)opt->jobs;
-  struct worker_run *w = calloc(n, sizeof(*w));
+  struct worker_run *w = aligned_alloc(64, n * sizeof(*w));
+  if (w)
+    memset(w, 0, n * sizeof(*w));
   struct flow_table **tables = calloc(n, sizeof(*tables));
   struct cap_limits lim = opt->limits;
   lim.max_flows = lim.max_flows / n ? lim.max_flows / n : 1;
@@ -870,7 +873,7 @@ static int read_threaded(struct run *run, struct cap_source *src, struct cap_dec
              : (snprintf(err, errlen, "out of memory"), -1);
     free(own);
   } else if (ok && (d = cap_dispatch_new(tables, n))) {
-    struct cap_sink sink = {d, cap_dispatch_packet, cap_dispatch_idle, NULL, NULL};
+    struct cap_sink sink = {d, cap_dispatch_packet, cap_dispatch_idle, NULL, NULL, NULL};
     rc = cap_source_run_sink(src, dec, &sink, run->stats, warnings, err, errlen);
     cap_dispatch_free(d); /* the workers finish what is queued */
   } else {

@@ -314,6 +314,16 @@ struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err
                                    size_t errlen);
 void cap_source_free(struct cap_source *src);
 size_t cap_source_count(const struct cap_source *src);      /* inputs */
+/* A record's time (struct timeval from libpcap) in microseconds. */
+struct timeval;
+cap_time_us cap_packet_time(const struct timeval *tv);
+/* A BPF filter applies. */
+bool cap_source_filtered(const struct cap_source *src);
+/* Told to stop (cap_source_stop, on it or its origin). */
+bool cap_source_stopping(const struct cap_source *src);
+/* The warning of a read that stopped early (nothing from a quiet clone). */
+void cap_source_read_warning(const struct cap_source *src, uint32_t index, long off,
+                             uint64_t frames, const char *why);
 /* Files only, none of them stdin: they can be read more than once. */
 bool cap_source_rereadable(const struct cap_source *src);
 /* Another reader of the same files, from their first packet: it stops when
@@ -332,6 +342,7 @@ int cap_source_run(struct cap_source *src, struct cap_decoder *dec, struct flow_
                    struct cap_stats *stats, unsigned *warnings, char *err, size_t errlen);
 /* Where decoded packets go: a flow table in this thread (cap_source_run),
  * or worker threads (cap_dispatch below). */
+struct pcap; /* libpcap's pcap_t */
 struct cap_sink {
   void *ctx;
   void (*packet)(void *ctx, const struct cap_packet *pkt);
@@ -341,6 +352,10 @@ struct cap_sink {
    * own_dec, CAP_ROUTE_NONE passes only its time to idle. */
   int (*route)(void *ctx, int dlt, const uint8_t *frame, size_t caplen);
   struct cap_decoder *own_dec;
+  /* Optional (cap_dispatch_files): take a whole input (opened and checked
+   * as p): 1 read, -1 read up to an error (warning printed), 0 not taken. */
+  int (*whole_file)(void *ctx, struct cap_source *src, struct pcap *p, uint32_t index,
+                    struct cap_decoder *dec, struct cap_stats *stats);
 };
 enum { CAP_ROUTE_SHARED, CAP_ROUTE_OWN, CAP_ROUTE_NONE };
 int cap_source_run_sink(struct cap_source *src, struct cap_decoder *dec,

@@ -16,12 +16,17 @@
  * mutex, so a wake-up cannot be lost.
  */
 #include "capture/capture.h"
+#include "capture/filemap.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #define RING_SLOTS 2048 /* per worker */
 
@@ -291,9 +296,12 @@ void cap_dispatch_free(struct cap_dispatch *d) {
  * sleeping core each batch).  A file can be read by every thread instead:
  * reading and decoding a packet only to drop it costs a small fraction of
  * grading it, and nothing is shared until the end. */
+struct team;
+
 struct file_reader {
-  pthread_t thread;
+  _Alignas(64) pthread_t thread; /* readers' fields apart, cache line wise */
   size_t index, n;
+  struct team *team; /* NULL: every reader reads every record */
   struct cap_source *src; /* a clone, except thread 0's */
   struct cap_decoder *dec; /* every reader decodes the frames no peek can place */
   struct cap_decoder *own; /* this reader's own frames */
@@ -332,11 +340,372 @@ static void shard_idle(void *ctx, cap_time_us now) {
   flow_table_expire(r->ft, now);
 }
 
+
+/* ---- a mapped pcap file shared out by byte ranges ---- */
+
+/* Even reading every record header only to skip it costs a core about a
+ * fifth of a second per gigabyte (the memory of the whole file passes
+ * through it), which every reader above pays.  A classic pcap file mapped
+ * in memory is read as a team instead, a segment at a time:
+ *  1. each reader walks one part of the segment: reader 0 from the
+ *     segment's start, reader k from the first offset past its share
+ *     where SYNC_RECORDS well-formed records follow one another, up to
+ *     where the next part begins.  It notes each record's offset, time
+ *     and owner (by the same peek and hash as above).
+ *  2. after a barrier every reader checks that each part starts exactly
+ *     where the previous one ended (a guessed start that was not a record
+ *     boundary fails this, and reader 0 walks the rest of the segment
+ *     again), then goes through all the parts in order: it decodes its own
+ *     records, decodes the unplaceable ones (fragments...) as every reader
+ *     does, and ages its flows by the times of the others.
+ * The parts are double buffered, so one barrier per segment suffices: every
+ * reader works out the next segment's start from what the barrier
+ * published.  What each reader decodes, and in which order, is what it
+ * decoded when it read every record. */
+#define SEGMENT (16u << 20)
+#define MAX_TEAM 64 /* readers that share a file; more read every record */
+#define SYNC_RECORDS 4
+#define SHARED_SHARD UINT16_MAX
+
+struct entry {
+  size_t off; /* of the record header */
+  cap_time_us ts;
+  uint32_t caplen, len;
+  uint16_t shard; /* a reader, or SHARED_SHARD */
+};
+
+struct part {
+  _Alignas(64) struct entry *e; /* each walker's part on lines of its own */
+  size_t n, cap;
+  size_t start, end; /* offsets of its first record, and just past its last */
+  uint64_t bytes;    /* wire lengths */
+  bool synced;       /* a start was found */
+  bool failed;       /* stopped on a bad record: err, stop_at */
+  char err[PCAP_ERRBUF_SIZE];
+  size_t stop_at;
+};
+
+struct team {
+  size_t n;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  size_t arrived;
+  unsigned long generation;
+  bool aborted;
+  /* the file being read */
+  long file; /* its index, -1 none yet */
+  /* [index % 2]: a reader may still read file i's decision after the
+   * barrier while a faster one decides file i + 1 (never i + 2: that one's
+   * barrier waits for the slow reader). */
+  bool together[2];
+  int fd;
+  const uint8_t *base;
+  size_t size, dropped, page;
+  int dlt;
+  struct cap_pcap_format fmt;
+  struct part *parts[2];    /* [segment % 2][reader] */
+  struct part repair[2];    /* [segment % 2]: reader 0's walk after a wrong guess */
+  bool stop[2];             /* reader 0's reading of the stop request */
+};
+
+static void team_abort(struct team *t) {
+  if (!t)
+    return;
+  pthread_mutex_lock(&t->lock);
+  t->aborted = true;
+  pthread_cond_broadcast(&t->cond);
+  pthread_mutex_unlock(&t->lock);
+}
+
+/* Every reader arrives before any leaves; false when a reader is gone. */
+static bool team_wait(struct team *t) {
+  pthread_mutex_lock(&t->lock);
+  unsigned long gen = t->generation;
+  if (!t->aborted && ++t->arrived == t->n) {
+    t->arrived = 0;
+    t->generation++;
+    pthread_cond_broadcast(&t->cond);
+  }
+  while (gen == t->generation && !t->aborted)
+    pthread_cond_wait(&t->cond, &t->lock);
+  bool ok = gen != t->generation; /* complete, even if a reader left since */
+  pthread_mutex_unlock(&t->lock);
+  return ok;
+}
+
+static struct team *team_new(size_t n) {
+  struct team *t = aligned_alloc(64, sizeof(*t)); /* its parts are line aligned */
+  if (!t)
+    return NULL;
+  memset(t, 0, sizeof(*t));
+  t->n = n;
+  t->file = -1;
+  t->fd = -1;
+  for (int b = 0; b < 2; b++)
+    if ((t->parts[b] = aligned_alloc(64, n * sizeof(struct part))))
+      memset(t->parts[b], 0, n * sizeof(struct part));
+  long page = sysconf(_SC_PAGESIZE);
+  t->page = page > 0 ? (size_t)page : 4096;
+  if (!t->parts[0] || !t->parts[1]) {
+    free(t->parts[0]);
+    free(t->parts[1]);
+    free(t);
+    return NULL;
+  }
+  pthread_mutex_init(&t->lock, NULL);
+  pthread_cond_init(&t->cond, NULL);
+  return t;
+}
+
+static void team_unmap(struct team *t) {
+  if (t->base)
+    munmap((void *)t->base, t->size);
+  if (t->fd >= 0)
+    close(t->fd);
+  t->base = NULL;
+  t->fd = -1;
+}
+
+static void team_free(struct team *t) {
+  if (!t)
+    return;
+  team_unmap(t);
+  for (int b = 0; b < 2; b++) {
+    for (size_t k = 0; k < t->n; k++)
+      free(t->parts[b][k].e);
+    free(t->parts[b]);
+    free(t->repair[b].e);
+  }
+  pthread_mutex_destroy(&t->lock);
+  pthread_cond_destroy(&t->cond);
+  free(t);
+}
+
+/* Could a record header start at off?  SYNC_RECORDS records that parse,
+ * each no longer than the snapshot length nor its wire length, with a
+ * valid fraction of a second.  Only a guess: the barrier's check decides. */
+static bool plausible_at(const struct team *t, size_t off) {
+  for (int i = 0; i < SYNC_RECORDS; i++) {
+    if (off >= t->size)
+      return i > 0; /* the file's end after whole records */
+    struct cap_pcap_record rec;
+    char err[PCAP_ERRBUF_SIZE];
+    const uint8_t *p = t->base + off;
+    if (cap_pcap_record(&t->fmt, p, t->size - off, &rec, err, sizeof(err)) != 1)
+      return false; /* also when fewer than 16 bytes are left */
+    uint32_t frac;
+    memcpy(&frac, p + 4, 4);
+    if (t->fmt.swapped)
+      frac = __builtin_bswap32(frac);
+    if (rec.hdr.caplen > rec.hdr.len || frac >= (t->fmt.nano ? 1000000000u : 1000000u) ||
+        rec.size - 16 > t->fmt.snapshot)
+      return false;
+    off += rec.size;
+  }
+  return true;
+}
+
+static bool add_entry(struct part *pt, const struct entry *e) {
+  if (pt->n == pt->cap) {
+    size_t cap = pt->cap ? pt->cap * 2 : 4096;
+    struct entry *grown = realloc(pt->e, cap * sizeof(*grown));
+    if (!grown)
+      return false;
+    pt->e = grown;
+    pt->cap = cap;
+  }
+  pt->e[pt->n++] = *e;
+  return true;
+}
+
+/* Walk the records from `from` (exact: a known boundary; else find one)
+ * that start before `bound`. */
+static void walk_part(const struct team *t, struct part *pt, size_t from, size_t bound,
+                      bool exact) {
+  pt->n = 0;
+  pt->bytes = 0;
+  pt->failed = false;
+  pt->synced = true;
+  size_t off = from;
+  while (!exact && off < bound && off < t->size && !plausible_at(t, off))
+    off++;
+  if (!exact && (off >= bound || off >= t->size)) {
+    pt->synced = off >= t->size; /* nothing starts in its share: empty, at the end */
+    pt->start = pt->end = off;
+    return;
+  }
+  pt->start = off;
+  size_t prefetched = off;
+  while (off < bound) {
+    struct cap_pcap_record rec;
+    int rc = cap_pcap_record(&t->fmt, t->base + off, t->size - off, &rec, pt->err,
+                             sizeof(pt->err));
+    if (rc == 0)
+      break;
+    if (rc < 0) {
+      pt->failed = true;
+      pt->stop_at = off + rec.stop_at;
+      break;
+    }
+    for (size_t ahead = off + 2048; prefetched < ahead && prefetched < t->size; prefetched += 64)
+      __builtin_prefetch(t->base + prefetched);
+    const uint8_t *data = t->base + off + 16;
+    struct entry e = {off, cap_packet_time(&rec.hdr.ts), rec.hdr.caplen, rec.hdr.len,
+                      SHARED_SHARD};
+    struct cap_tuple tu;
+    if (cap_peek_tuple(t->dlt, data, rec.hdr.caplen, &tu))
+      e.shard = (uint16_t)tuple_shard(&tu.src, tu.src_port, &tu.dst, tu.dst_port, tu.proto,
+                                      t->n);
+    if (!add_entry(pt, &e)) {
+      pt->failed = true;
+      snprintf(pt->err, sizeof(pt->err), "out of memory");
+      pt->stop_at = off;
+      break;
+    }
+    pt->bytes += rec.hdr.len;
+    off += rec.size;
+  }
+  pt->end = off;
+}
+
+/* The parts that hold the segment, in order: how many, after reader 0 has
+ * walked again what a wrong guess spoiled.  The same answer in every
+ * reader (it reads only what the barrier published). */
+static size_t good_parts(const struct team *t, struct part *parts) {
+  size_t k = 1;
+  for (; k < t->n; k++) {
+    const struct part *prev = &parts[k - 1];
+    if (prev->failed || prev->end >= t->size)
+      break; /* the segment (and the file) ends in prev */
+    if (!parts[k].synced || parts[k].start != prev->end)
+      break;
+  }
+  return k;
+}
+
+static void process_part(struct file_reader *r, const struct team *t, const struct part *pt,
+                         uint32_t index, uint64_t frame, struct cap_decoder *dec) {
+  for (size_t i = 0; i < pt->n; i++) {
+    const struct entry *e = &pt->e[i];
+    if (e->shard != r->index && e->shard != SHARED_SHARD) {
+      flow_table_expire(r->ft, e->ts); /* the time one thread would see */
+      continue;
+    }
+    struct cap_packet pkt = {0};
+    pkt.file_index = index;
+    pkt.frame = frame + i + 1;
+    pkt.ts = e->ts;
+    pkt.wire_len = e->len;
+    pkt.cap_len = e->caplen;
+    struct cap_decoder *d = e->shard == SHARED_SHARD ? dec : r->own;
+    if (cap_decode(d, t->dlt, t->base + e->off + 16, e->caplen, &pkt) == 1)
+      shard_packet(r, &pkt);
+  }
+}
+
+/* Decide (the first reader to arrive) whether this file is read as a team:
+ * a pcap 2.4 file that maps, and no BPF filter (libpcap's filter would
+ * have to run in every part).  1 together, 0 apart (the same for every
+ * reader), -1 when a reader is gone. */
+static int team_begin(struct team *t, struct cap_source *src, pcap_t *p, uint32_t index) {
+  pthread_mutex_lock(&t->lock);
+  if (t->file != (long)index) {
+    team_unmap(t); /* the previous file's: every reader has left it */
+    t->file = index;
+    t->together[index % 2] = false;
+    const char *path = cap_source_name(src, index);
+    struct stat st;
+    if (!cap_source_filtered(src) && !cap_filemap_use_libpcap() &&
+        (t->fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0 && fstat(t->fd, &st) == 0 &&
+        S_ISREG(st.st_mode) && st.st_size >= 24) {
+      void *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, t->fd, 0);
+      if (base != MAP_FAILED) {
+        t->base = base;
+        t->size = (size_t)st.st_size;
+        t->together[index % 2] = cap_pcap_format_of(p, t->base, &t->fmt);
+        madvise(base, t->size, MADV_SEQUENTIAL);
+      }
+    }
+    if (!t->together[index % 2])
+      team_unmap(t);
+    t->dlt = pcap_datalink(p);
+    t->dropped = 0;
+  }
+  pthread_mutex_unlock(&t->lock);
+  if (!team_wait(t))
+    return -1;
+  return t->together[index % 2] ? 1 : 0;
+}
+
+static int team_whole_file(void *ctx, struct cap_source *src, pcap_t *p, uint32_t index,
+                           struct cap_decoder *dec, struct cap_stats *stats) {
+  struct file_reader *r = ctx;
+  struct team *t = r->team;
+  int together = team_begin(t, src, p, index);
+  if (together <= 0)
+    return together;
+  size_t start = 24; /* the segment's first record: the same in every reader */
+  uint64_t frame = 0;
+  int rc = 1;
+  for (size_t s = 0;; s++) {
+    struct part *parts = t->parts[s % 2];
+    size_t share = SEGMENT / t->n;
+    size_t from = start + r->index * share;
+    size_t bound = r->index + 1 < t->n ? from + share : start + SEGMENT;
+    walk_part(t, &parts[r->index], from, bound, r->index == 0);
+    if (r->index == 0)
+      t->stop[s % 2] = cap_source_stopping(src);
+    if (!team_wait(t))
+      return -1;
+    /* The parts stay as their walkers left them until this buffer's next
+     * walk, so every reader finds the same good ones. */
+    const struct part *seq[MAX_TEAM + 1];
+    size_t good = good_parts(t, parts);
+    for (size_t k = 0; k < good; k++)
+      seq[k] = &parts[k];
+    const struct part *last = seq[good - 1];
+    if (good < t->n && !last->failed && last->end < t->size) {
+      /* a guessed start was wrong: reader 0 walks the rest again */
+      if (r->index == 0)
+        walk_part(t, &t->repair[s % 2], last->end, start + SEGMENT, true);
+      if (!team_wait(t))
+        return -1;
+      last = seq[good++] = &t->repair[s % 2];
+    }
+    if (r->index == 0 && start / t->page * t->page > t->dropped) {
+      /* every reader is past the previous segment: its pages may go */
+      size_t upto = start / t->page * t->page;
+      madvise((void *)(t->base + t->dropped), upto - t->dropped, MADV_DONTNEED);
+      t->dropped = upto;
+    }
+    for (size_t k = 0; k < good; k++) {
+      process_part(r, t, seq[k], index, frame, dec);
+      frame += seq[k]->n;
+      if (r->index == 0) {
+        stats->packets += seq[k]->n;
+        stats->bytes += seq[k]->bytes;
+      }
+    }
+    if (last->failed) {
+      cap_source_read_warning(src, index, (long)last->stop_at, frame, last->err);
+      rc = -1;
+    }
+    if (last->failed || last->end >= t->size || t->stop[s % 2])
+      break;
+    /* The next segment goes to the other buffer, which every reader has
+     * finished with (they all reached this segment's barrier). */
+    start = last->end;
+  }
+  return team_wait(t) ? rc : -1; /* nobody reads the mapping after this */
+}
+
 static void *file_reader_main(void *arg) {
   struct file_reader *r = arg;
-  struct cap_sink sink = {r, shard_packet, shard_idle, shard_route, r->own};
+  struct cap_sink sink = {r,      shard_packet, shard_idle, shard_route, r->own,
+                          r->team ? team_whole_file : NULL};
   r->rc = cap_source_run_sink(r->src, r->dec, &sink, r->stats, &r->warnings, r->err,
                               sizeof(r->err));
+  team_abort(r->team); /* a reader that is done no longer waits for, nor is waited for */
   flow_table_end_all(r->ft);
   return NULL;
 }
@@ -345,14 +714,18 @@ int cap_dispatch_files(struct cap_source *src, struct cap_decoder *dec,
                        const struct cap_limits *lim, struct flow_table **tables,
                        struct cap_stats **own_stats, size_t n, struct cap_stats *stats,
                        unsigned *warnings, char *err, size_t errlen) {
-  struct file_reader *r = calloc(n, sizeof(*r));
+  struct file_reader *r = aligned_alloc(64, n * sizeof(*r));
+  if (r)
+    memset(r, 0, n * sizeof(*r));
   if (!r) {
     snprintf(err, errlen, "out of memory");
     return -1;
   }
   int rc = 0;
   size_t started = 0;
+  struct team *team = n <= MAX_TEAM ? team_new(n) : NULL; /* NULL: all read all */
   for (size_t i = 0; i < n; i++) {
+    r[i].team = team;
     r[i].index = i;
     r[i].n = n;
     r[i].ft = tables[i];
@@ -372,6 +745,7 @@ int cap_dispatch_files(struct cap_source *src, struct cap_decoder *dec,
     if (pthread_create(&r[i].thread, NULL, file_reader_main, &r[i]) != 0) {
       snprintf(err, errlen, "cannot start %zu reader threads", n);
       cap_source_stop(src); /* the ones started stop at their next packet */
+      team_abort(team);     /* or barrier */
       rc = -1;
       break;
     }
@@ -390,6 +764,7 @@ int cap_dispatch_files(struct cap_source *src, struct cap_decoder *dec,
       rc = -1;
     }
   }
+  team_free(team);
   for (size_t i = 0; i < n; i++) {
     cap_decoder_free(r[i].own);
     if (i > 0) {

@@ -52,8 +52,7 @@ struct cap_filemap {
   size_t win_off, win_len;
   size_t page;
   size_t prefetched;     /* file offset prefetched up to */
-  bool swapped, nano;
-  uint32_t snapshot;
+  struct cap_pcap_format fmt;
   struct bpf_program prog;
   bool filtered;
   struct pcap_pkthdr hdr;
@@ -103,19 +102,40 @@ static const uint8_t *span(struct cap_filemap *m, size_t off, size_t len) {
   return m->win ? m->win + (off - m->win_off) : NULL;
 }
 
-static uint32_t u32(const struct cap_filemap *m, const uint8_t *p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-  return m->swapped ? __builtin_bswap32(v) : v;
-}
 
-static bool use_libpcap_only(void) {
+bool cap_filemap_use_libpcap(void) {
   const char *r = getenv("TLSGRADE_READER");
   return r && strcmp(r, "libpcap") == 0;
 }
 
+bool cap_pcap_format_of(pcap_t *p, const uint8_t *head, struct cap_pcap_format *f) {
+  uint32_t magic;
+  memcpy(&magic, head, 4);
+  memset(f, 0, sizeof(*f));
+  if (magic == 0xa1b2c3d4 || magic == 0xa1b23c4d) {
+    f->nano = magic == 0xa1b23c4d;
+  } else if (magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1) {
+    f->swapped = true;
+    f->nano = magic == 0x4d3cb2a1;
+  } else {
+    return false; /* pcapng or a patched variant */
+  }
+  uint16_t major, minor;
+  memcpy(&major, head + 4, 2);
+  memcpy(&minor, head + 6, 2);
+  if (f->swapped) {
+    major = __builtin_bswap16(major);
+    minor = __builtin_bswap16(minor);
+  }
+  /* libpcap agrees on the byte order, and no old-format length swap */
+  if (major != 2 || minor < 4 || pcap_is_swapped(p) != (int)f->swapped || pcap_snapshot(p) <= 0)
+    return false;
+  f->snapshot = (uint32_t)pcap_snapshot(p);
+  return true;
+}
+
 struct cap_filemap *cap_filemap_open(pcap_t *p, const char *path, const char *bpf) {
-  if (use_libpcap_only() || pcap_is_swapped(p) < 0)
+  if (cap_filemap_use_libpcap() || pcap_is_swapped(p) < 0)
     return NULL;
   struct cap_filemap *m = calloc(1, sizeof(*m));
   if (!m)
@@ -130,30 +150,7 @@ struct cap_filemap *cap_filemap_open(pcap_t *p, const char *path, const char *bp
     m->size = (size_t)st.st_size;
     head = span(m, 0, FILE_HEADER);
   }
-  uint32_t magic = 0;
-  if (head)
-    memcpy(&magic, head, 4);
-  bool ok = true;
-  if (magic == 0xa1b2c3d4 || magic == 0xa1b23c4d) {
-    m->nano = magic == 0xa1b23c4d;
-  } else if (magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1) {
-    m->swapped = true;
-    m->nano = magic == 0x4d3cb2a1;
-  } else {
-    ok = false; /* pcapng, a patched variant, or not mapped */
-  }
-  if (ok) {
-    uint16_t major, minor;
-    memcpy(&major, head + 4, 2);
-    memcpy(&minor, head + 6, 2);
-    if (m->swapped) {
-      major = __builtin_bswap16(major);
-      minor = __builtin_bswap16(minor);
-    }
-    /* libpcap agrees on the byte order, and no old-format length swap */
-    ok = major == 2 && minor >= 4 && pcap_is_swapped(p) == (int)m->swapped &&
-         pcap_snapshot(p) > 0;
-  }
+  bool ok = head && cap_pcap_format_of(p, head, &m->fmt);
   if (ok && bpf) {
     ok = pcap_compile(p, &m->prog, bpf, 1, PCAP_NETMASK_UNKNOWN) == 0;
     m->filtered = ok;
@@ -163,7 +160,6 @@ struct cap_filemap *cap_filemap_open(pcap_t *p, const char *path, const char *bp
     return NULL;
   }
   m->off = FILE_HEADER;
-  m->snapshot = (uint32_t)pcap_snapshot(p);
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, install_sigbus);
   g_mapped_name = path;
@@ -179,12 +175,6 @@ static void prefetch_ahead(struct cap_filemap *m, size_t off) {
     __builtin_prefetch(m->win + (m->prefetched - m->win_off));
 }
 
-static int fail(struct cap_filemap *m, const char *fmt, uint32_t want, size_t got) {
-  snprintf(m->err, sizeof(m->err), fmt, want, got);
-  m->off = m->size; /* the read position, as libpcap's stream would have it */
-  return -1;
-}
-
 static int map_failed(struct cap_filemap *m, size_t at) {
   snprintf(m->err, sizeof(m->err), "cannot map the file at byte offset %zu: %s", at,
            strerror(errno));
@@ -192,59 +182,73 @@ static int map_failed(struct cap_filemap *m, size_t at) {
   return -1;
 }
 
+int cap_pcap_record(const struct cap_pcap_format *f, const uint8_t *rec, size_t left,
+                    struct cap_pcap_record *out, char *err, size_t errlen) {
+  if (left == 0)
+    return 0;
+  if (left < RECORD_HEADER) {
+    snprintf(err, errlen, "truncated dump file; tried to read %u header bytes, only got %zu",
+             RECORD_HEADER, left);
+    out->stop_at = left;
+    return -1;
+  }
+  struct pcap_pkthdr *h = &out->hdr;
+  uint32_t v[4];
+  memcpy(v, rec, sizeof(v));
+  for (int i = 0; f->swapped && i < 4; i++)
+    v[i] = __builtin_bswap32(v[i]);
+  h->ts.tv_sec = (int32_t)v[0];
+  h->ts.tv_usec = (int32_t)(f->nano ? v[1] / 1000 : v[1]);
+  h->caplen = v[2];
+  h->len = v[3];
+  left -= RECORD_HEADER;
+  if (h->caplen > MAX_SNAPLEN) {
+    if (h->caplen > f->snapshot)
+      snprintf(err, errlen, "invalid packet capture length %u, bigger than snaplen of %u",
+               h->caplen, f->snapshot);
+    else
+      snprintf(err, errlen, "invalid packet capture length %u, bigger than maximum of %u",
+               h->caplen, MAX_SNAPLEN);
+    out->stop_at = RECORD_HEADER; /* libpcap's stream stops after the header */
+    return -1;
+  }
+  uint32_t need = h->caplen > f->snapshot ? f->snapshot : h->caplen;
+  if (left < need || left < h->caplen) { /* libpcap names the part it was reading */
+    snprintf(err, errlen, "truncated dump file; tried to read %u captured bytes, only got %zu",
+             left < need ? need : h->caplen, left);
+    out->stop_at = RECORD_HEADER + left;
+    return -1;
+  }
+  out->size = RECORD_HEADER + h->caplen;
+  h->caplen = need; /* a record longer than the snapshot length is cut to it */
+  return 1;
+}
+
 int cap_filemap_next(struct cap_filemap *m, struct pcap_pkthdr **hdr, const u_char **data) {
   for (;;) {
     size_t left = m->size - m->off;
-    if (left == 0)
-      return 0;
-    if (left < RECORD_HEADER)
-      return fail(m, "truncated dump file; tried to read %u header bytes, only got %zu",
-                  RECORD_HEADER, left);
-    const uint8_t *rec = span(m, m->off, RECORD_HEADER);
-    if (!rec)
+    const uint8_t *rec = left ? span(m, m->off, left < RECORD_HEADER ? left : RECORD_HEADER)
+                              : NULL;
+    if (left && !rec)
       return map_failed(m, m->off);
-    prefetch_ahead(m, m->off);
-    struct pcap_pkthdr *h = &m->hdr;
-    h->ts.tv_sec = (int32_t)u32(m, rec);
-    uint32_t frac = u32(m, rec + 4);
-    h->ts.tv_usec = (int32_t)(m->nano ? frac / 1000 : frac);
-    h->caplen = u32(m, rec + 8);
-    h->len = u32(m, rec + 12);
-    m->off += RECORD_HEADER;
-    left -= RECORD_HEADER;
-    if (h->caplen > MAX_SNAPLEN) {
-      if (h->caplen > m->snapshot)
-        snprintf(m->err, sizeof(m->err),
-                 "invalid packet capture length %u, bigger than snaplen of %u", h->caplen,
-                 m->snapshot);
-      else
-        snprintf(m->err, sizeof(m->err),
-                 "invalid packet capture length %u, bigger than maximum of %u", h->caplen,
-                 MAX_SNAPLEN);
-      return -1;
+    if (rec)
+      prefetch_ahead(m, m->off);
+    struct cap_pcap_record r;
+    int rc = cap_pcap_record(&m->fmt, rec, left, &r, m->err, sizeof(m->err));
+    if (rc <= 0) {
+      if (rc < 0)
+        m->off += r.stop_at; /* where libpcap's stream would be */
+      return rc;
     }
-    size_t at = m->off;
-    if (h->caplen > m->snapshot) { /* kept to the snapshot length, the rest skipped */
-      if (left < m->snapshot)
-        return fail(m, "truncated dump file; tried to read %u captured bytes, only got %zu",
-                    m->snapshot, left);
-      if (left < h->caplen)
-        return fail(m, "truncated dump file; tried to read %u captured bytes, only got %zu",
-                    h->caplen, left);
-      m->off += h->caplen;
-      h->caplen = m->snapshot;
-    } else {
-      if (left < h->caplen)
-        return fail(m, "truncated dump file; tried to read %u captured bytes, only got %zu",
-                    h->caplen, left);
-      m->off += h->caplen;
-    }
-    const uint8_t *bytes = span(m, at, h->caplen);
+    size_t at = m->off + RECORD_HEADER;
+    m->off += r.size;
+    const uint8_t *bytes = span(m, at, r.hdr.caplen);
     if (!bytes)
       return map_failed(m, at);
-    if (m->filtered && !pcap_offline_filter(&m->prog, h, bytes))
+    if (m->filtered && !pcap_offline_filter(&m->prog, &r.hdr, bytes))
       continue;
-    *hdr = h;
+    m->hdr = r.hdr;
+    *hdr = &m->hdr;
     *data = bytes;
     return 1;
   }

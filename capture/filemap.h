@@ -9,6 +9,26 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* A classic pcap 2.4 file's layout, from its header (libpcap agreeing). */
+struct cap_pcap_format {
+  bool swapped, nano;
+  uint32_t snapshot; /* libpcap's, after its own corrections */
+};
+bool cap_pcap_format_of(pcap_t *p, const uint8_t *head, struct cap_pcap_format *f);
+bool cap_filemap_use_libpcap(void); /* TLSGRADE_READER=libpcap */
+
+/* The record at rec, `left` bytes before the end of the file, by libpcap's
+ * rules: 1 (hdr as pcap_next_ex gives it, its data at rec + 16, size bytes
+ * in the file), 0 the end, -1 an error (its text in err; libpcap's stream
+ * would stand stop_at bytes further). */
+struct cap_pcap_record {
+  struct pcap_pkthdr hdr;
+  size_t size;
+  size_t stop_at;
+};
+int cap_pcap_record(const struct cap_pcap_format *f, const uint8_t *rec, size_t left,
+                    struct cap_pcap_record *out, char *err, size_t errlen);
+
 struct cap_filemap;
 /* The file at path, already opened and checked by libpcap as p, mapped and
  * positioned at its first record; bpf: the filter, or NULL.  NULL when

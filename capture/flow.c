@@ -11,6 +11,7 @@
 #include "capture/capture.h"
 
 #include <ndpi_api.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,20 +169,26 @@ struct flow_table *flow_table_new(const struct cap_limits *lim, struct cap_stats
  * in each worker at once instead of one table after another before the
  * capture is read, and not at all for a capture without payload.  Without
  * memory for it, flows are left "Unknown" (counted in stats). */
+/* One table at a time: nDPI 4.2 initialises libgcrypt in there, which
+ * aborts the process when two threads do it at once (-j). */
+static pthread_mutex_t ndpi_init_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static bool ndpi_ready(struct flow_table *ft) {
   if (ft->ndpi || !ft->use_ndpi)
     return ft->ndpi != NULL;
   ft->use_ndpi = false; /* one attempt */
+  pthread_mutex_lock(&ndpi_init_lock);
   ft->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
-  if (!ft->ndpi) {
-    ft->stats->ndpi_unavailable++;
-    return false;
+  if (ft->ndpi) {
+    NDPI_PROTOCOL_BITMASK all;
+    NDPI_BITMASK_SET_ALL(all);
+    ndpi_set_protocol_detection_bitmask2(ft->ndpi, &all);
+    ndpi_finalize_initialization(ft->ndpi);
   }
-  NDPI_PROTOCOL_BITMASK all;
-  NDPI_BITMASK_SET_ALL(all);
-  ndpi_set_protocol_detection_bitmask2(ft->ndpi, &all);
-  ndpi_finalize_initialization(ft->ndpi);
-  return true;
+  pthread_mutex_unlock(&ndpi_init_lock);
+  if (!ft->ndpi)
+    ft->stats->ndpi_unavailable++;
+  return ft->ndpi != NULL;
 }
 
 size_t flow_table_count(const struct flow_table *ft) {

@@ -361,7 +361,7 @@ static void maybe_tick(struct cap_source *src) {
 /* Packet time in microseconds.  A pcapng timestamp (64 bits of units plus
  * a signed if_tsoffset) can be far beyond what int64 microseconds hold:
  * saturate, with headroom for the timeouts added to packet times. */
-static cap_time_us packet_time_us(const struct timeval *tv) {
+cap_time_us cap_packet_time(const struct timeval *tv) {
   const int64_t max_sec = INT64_MAX / 1000000 / 2;
   int64_t sec = tv->tv_sec;
   if (sec > max_sec)
@@ -382,6 +382,31 @@ static void wait_readable(pcap_t *p) {
   }
   struct pollfd pfd = {fd, POLLIN, 0};
   poll(&pfd, 1, 100);
+}
+
+bool cap_source_filtered(const struct cap_source *src) {
+  return src->bpf != NULL;
+}
+
+bool cap_source_stopping(const struct cap_source *src) {
+  return src->stop || (src->origin && src->origin->stop);
+}
+
+void cap_source_read_warning(const struct cap_source *src, uint32_t index, long off,
+                             uint64_t frames, const char *why) {
+  if (src->quiet)
+    return;
+  const char *name = cap_source_name(src, index);
+  if (off >= 0)
+    fprintf(stderr,
+            "tlsgrade: warning: %s: read stopped at byte offset %ld after %llu packets: "
+            "%s; the packets before it are kept\n",
+            name, off, (unsigned long long)frames, why);
+  else
+    fprintf(stderr,
+            "tlsgrade: warning: %s: read stopped after %llu packets: %s; the packets "
+            "before it are kept\n",
+            name, (unsigned long long)frames, why);
 }
 
 /* Read one input to its end.  Returns 0, or -1 when it stopped early on a
@@ -407,25 +432,11 @@ static int read_input(struct cap_source *src, pcap_t *p, struct cap_filemap *map
     }
     if (rc == PCAP_ERROR_BREAK)
       break;
-    if (rc < 0 && src->quiet) {
-      src->reading = NULL;
-      return -1;
-    }
     if (rc < 0) {
-      const char *name = cap_source_name(src, index);
       FILE *f = src->live || map ? NULL : pcap_file(p);
       long off = map ? cap_filemap_offset(map) : f ? ftell(f) : -1;
-      const char *why = map ? cap_filemap_error(map) : pcap_geterr(p);
-      if (off >= 0)
-        fprintf(stderr,
-                "tlsgrade: warning: %s: read stopped at byte offset %ld after %llu packets: "
-                "%s; the packets before it are kept\n",
-                name, off, (unsigned long long)frame, why);
-      else
-        fprintf(stderr,
-                "tlsgrade: warning: %s: read stopped after %llu packets: %s; the packets "
-                "before it are kept\n",
-                name, (unsigned long long)frame, why);
+      cap_source_read_warning(src, index, off, frame,
+                              map ? cap_filemap_error(map) : pcap_geterr(p));
       src->reading = NULL;
       return -1;
     }
@@ -436,7 +447,7 @@ static int read_input(struct cap_source *src, pcap_t *p, struct cap_filemap *map
     if (sink->route) {
       int route = sink->route(sink->ctx, dlt, data, hdr->caplen);
       if (route == CAP_ROUTE_NONE) {
-        sink->idle(sink->ctx, packet_time_us(&hdr->ts));
+        sink->idle(sink->ctx, cap_packet_time(&hdr->ts));
         continue;
       }
       if (route == CAP_ROUTE_OWN)
@@ -445,7 +456,7 @@ static int read_input(struct cap_source *src, pcap_t *p, struct cap_filemap *map
     struct cap_packet pkt = {0};
     pkt.file_index = index;
     pkt.frame = frame;
-    pkt.ts = packet_time_us(&hdr->ts);
+    pkt.ts = cap_packet_time(&hdr->ts);
     pkt.wire_len = hdr->len;
     pkt.cap_len = hdr->caplen;
     if (cap_decode(d, dlt, data, hdr->caplen, &pkt) == 1)
@@ -465,7 +476,7 @@ static void table_idle(void *ctx, cap_time_us now) {
 
 int cap_source_run(struct cap_source *src, struct cap_decoder *dec, struct flow_table *ft,
                    struct cap_stats *stats, unsigned *warnings, char *err, size_t errlen) {
-  struct cap_sink sink = {ft, table_packet, table_idle, NULL, NULL};
+  struct cap_sink sink = {ft, table_packet, table_idle, NULL, NULL, NULL};
   return cap_source_run_sink(src, dec, &sink, stats, warnings, err, errlen);
 }
 
@@ -489,6 +500,15 @@ int cap_source_run_sink(struct cap_source *src, struct cap_decoder *dec,
         apply_filter(p, src->bpf, cap_source_name(src, i), err, errlen) < 0) {
       pcap_close(p);
       return -1;
+    }
+    if (sink->whole_file) {
+      int taken = sink->whole_file(sink->ctx, src, p, (uint32_t)i, dec, stats);
+      if (taken != 0) {
+        if (taken < 0)
+          (*warnings)++;
+        pcap_close(p);
+        continue;
+      }
     }
     struct cap_filemap *map =
         strcmp(src->names[i], "-") == 0 ? NULL : cap_filemap_open(p, src->names[i], src->bpf);
