@@ -41,7 +41,7 @@
 #define FILE_HEADER 24
 #define RECORD_HEADER 16
 #define MAX_SNAPLEN 262144u /* libpcap's MAXIMUM_SNAPLEN: every link type we decode */
-#define WINDOW (16u << 20) /* > the largest record, header included */
+#define WINDOW (4u << 20) /* > the largest record, header included */
 #define PREFETCH 2048      /* bytes ahead of the reader */
 
 struct cap_filemap {
