@@ -113,7 +113,8 @@ static void usage(FILE *f) {
           "  --limit NAME=N            set a cap (README: Limits), e.g. tcp-ooo-bytes=65536\n"
           "  --idle-timeout S          end a flow after S seconds without packets\n"
           "  --no-ndpi                 --flows: do not classify flows with nDPI\n"
-          "  -j N                      N worker threads (flows shared out by address)\n"
+          "  -j N                      N threads (a pcap file shared out by byte ranges,\n"
+          "                            flows by address; grading and report too)\n"
           "  -h, --help                this help\n"
           "  -V, --version             print the version\n");
 }
@@ -792,8 +793,9 @@ static void interval_report(void *ctx) {
 
 /* ---- -j N ---- */
 
-/* What a worker thread owns: its own run (evidence, certificate cache,
- * counters, flow statistics) and flow table. */
+/* What a worker thread owns: its own run (evidence, counters, flow
+ * statistics; the certificate cache and trust memo are shared) and flow
+ * table. */
 struct worker_run {
   _Alignas(64) struct run run; /* one worker's counters never share a cache */
   struct cap_stats stats;      /* line with another's */
