@@ -14,12 +14,16 @@
  * input.  The corpus seeds have it zero: default limits, as tlsgrade
  * --handshakes --no-ndpi.
  *
+ * Every classic pcap input is also read by the mapped reader and by
+ * libpcap side by side: they must agree record by record.
+ *
  * nDPI only names the flow (tlsgrade gives the dissector no app name) and
  * initialising it per input costs ~60 ms, 10 times a typical input: it is
  * off unless FUZZ_PCAP_NDPI=1 is in the environment, to fuzz flow.c's nDPI
  * glue on its own.
  */
 #include "capture/capture.h"
+#include "capture/filemap.h"
 #include "dissect/dissect.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -136,6 +140,41 @@ static void pcap_fuzz_limits(const uint8_t *data, size_t size, struct cap_limits
   tls_lim->max_cert_bytes = 256u << ((knob >> 4) & 7);
 }
 
+/* The mapped reader against libpcap, record by record: the same headers,
+ * bytes and end (a clean end, or an error at the same record with the same
+ * text). */
+static void pcap_fuzz_readers_agree(const char *path) {
+  char errbuf[PCAP_ERRBUF_SIZE];
+  pcap_t *ref = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+  pcap_t *p = ref ? pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO,
+                                                            errbuf)
+                  : NULL;
+  struct cap_filemap *m = p ? cap_filemap_open(p, path, NULL) : NULL;
+  for (; m;) {
+    struct pcap_pkthdr *a, *b;
+    const u_char *da, *db;
+    int ra = pcap_next_ex(ref, &a, &da);
+    int rb = cap_filemap_next(m, &b, &db);
+    if (ra == PCAP_ERROR_BREAK) {
+      FUZZ_INVARIANT(rb == 0);
+      break;
+    }
+    FUZZ_INVARIANT(ra == rb);
+    if (ra < 0) {
+      FUZZ_INVARIANT(strcmp(pcap_geterr(ref), cap_filemap_error(m)) == 0);
+      break;
+    }
+    FUZZ_INVARIANT(a->ts.tv_sec == b->ts.tv_sec && a->ts.tv_usec == b->ts.tv_usec);
+    FUZZ_INVARIANT(a->caplen == b->caplen && a->len == b->len);
+    FUZZ_INVARIANT(memcmp(da, db, a->caplen) == 0);
+  }
+  cap_filemap_close(m);
+  if (p)
+    pcap_close(p);
+  if (ref)
+    pcap_close(ref);
+}
+
 int fuzz_pcap_one(const uint8_t *data, size_t size) {
   if (!pcap_fuzz_write(data, size))
     return 0;
@@ -167,6 +206,7 @@ int fuzz_pcap_one(const uint8_t *data, size_t size) {
   x509_cache_free(run.certs);
   FUZZ_INVARIANT(!ft || run.flows_started == run.flows_ended);
   FUZZ_INVARIANT(!ft || run.flows_started == stats.flows);
+  pcap_fuzz_readers_agree(path);
   return 0;
 }
 
