@@ -198,7 +198,8 @@ int cap_pcap_record(const struct cap_pcap_format *f, const uint8_t *rec, size_t 
   for (int i = 0; f->swapped && i < 4; i++)
     v[i] = __builtin_bswap32(v[i]);
   h->ts.tv_sec = (int32_t)v[0];
-  h->ts.tv_usec = (int32_t)(f->nano ? v[1] / 1000 : v[1]);
+  /* libpcap reads the fraction as a signed 32-bit number, and divides it so */
+  h->ts.tv_usec = f->nano ? (int32_t)v[1] / 1000 : (int32_t)v[1];
   h->caplen = v[2];
   h->len = v[3];
   left -= RECORD_HEADER;
