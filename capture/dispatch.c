@@ -644,6 +644,7 @@ static int team_whole_file(void *ctx, struct cap_source *src, pcap_t *p, uint32_
   int together = team_begin(t, src, p, index);
   if (together <= 0)
     return together;
+  cap_filemap_guard(cap_source_name(src, index));
   size_t start = 24; /* the segment's first record: the same in every reader */
   uint64_t frame = 0;
   int rc = 1;

@@ -160,10 +160,14 @@ struct cap_filemap *cap_filemap_open(pcap_t *p, const char *path, const char *bp
     return NULL;
   }
   m->off = FILE_HEADER;
+  cap_filemap_guard(path);
+  return m;
+}
+
+void cap_filemap_guard(const char *path) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, install_sigbus);
   g_mapped_name = path;
-  return m;
 }
 
 /* Ask for the lines ahead of off that the window holds. */

@@ -29,6 +29,11 @@ struct cap_pcap_record {
 int cap_pcap_record(const struct cap_pcap_format *f, const uint8_t *rec, size_t left,
                     struct cap_pcap_record *out, char *err, size_t errlen);
 
+/* This thread is about to read path through a mapping: should the file
+ * shrink meanwhile, the process says so and exits 1 instead of dying of
+ * SIGBUS.  (cap_filemap_open does it for its own mapping.) */
+void cap_filemap_guard(const char *path);
+
 struct cap_filemap;
 /* The file at path, already opened and checked by libpcap as p, mapped and
  * positioned at its first record; bpf: the filter, or NULL.  NULL when

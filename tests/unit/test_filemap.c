@@ -9,6 +9,8 @@
 #include "harness.h"
 
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define SAMPLE "samples/demo-cloud-consoles.pcap"
 #define PCAPNG "../shared/corpus/pcaps/ndpi__quic-33.pcapng"
@@ -84,9 +86,58 @@ static void pcapng_and_override_left_to_libpcap(void) {
   unsetenv("TLSGRADE_READER");
 }
 
+/* A file cut while mapped: the reader's SIGBUS becomes a message and exit
+ * status 1 (in a child process, whose stderr is read back). */
+static void shrinking_file_is_reported(void) {
+  char path[] = "/tmp/tlsgrade-filemap-XXXXXX";
+  int fd = mkstemp(path);
+  FILE *in = fopen(SAMPLE, "rb");
+  CHECK(fd >= 0 && in);
+  if (fd < 0 || !in)
+    return;
+  char buf[65536];
+  size_t n, total = 0;
+  while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+    total += (size_t)write(fd, buf, n);
+  fclose(in);
+  CHECK(total > 20000);
+  int err_pipe[2];
+  CHECK(pipe(err_pipe) == 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(err_pipe[1], 2);
+    pcap_t *p = open_offline(path);
+    struct cap_filemap *m = p ? cap_filemap_open(p, path, NULL) : NULL;
+    if (!m || ftruncate(fd, 5000) != 0)
+      _exit(3);
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    unsigned sum = 0;
+    while (cap_filemap_next(m, &h, &d) == 1)
+      sum += d[h->caplen ? h->caplen - 1 : 0];
+    _exit(sum == 12345 ? 4 : 2); /* not reached: the pages past 5000 bytes are gone */
+  }
+  close(err_pipe[1]);
+  char text[512] = "";
+  size_t have = 0;
+  for (ssize_t got; have < sizeof(text) - 1 &&
+                    (got = read(err_pipe[0], text + have, sizeof(text) - 1 - have)) > 0;)
+    have += (size_t)got;
+  text[have] = '\0';
+  close(err_pipe[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+  CHECK(strstr(text, "shrank while it was being read") != NULL);
+  CHECK(strstr(text, path) != NULL);
+  close(fd);
+  unlink(path);
+}
+
 int main(void) {
   RUN(every_record);
   RUN(filtered_records);
   RUN(pcapng_and_override_left_to_libpcap);
+  RUN(shrinking_file_is_reported);
   return harness_done();
 }
