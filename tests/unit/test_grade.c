@@ -1244,6 +1244,39 @@ static char *store_text(const struct ev_store *ev) {
   return text;
 }
 
+/* ev_note's keys are what snprintf makes of the format, cut at 255 bytes,
+ * whichever way it builds them. */
+static void note_keys_as_printf_makes_them(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = ev_endpoint_get(ev, "-", "192.0.2.9", 443);
+  struct ev_sample at = {(char *)"k.pcap", 1, T0};
+  char long_arg[400], expect[256];
+  memset(long_arg, 'a', sizeof(long_arg) - 1);
+  long_arg[sizeof(long_arg) - 1] = '\0';
+  const char *fmts[] = {"plain", "suite:%s", "%s", "two:%s:%u"};
+  const char *args[] = {"", "TLS_AES_128_GCM_SHA256", long_arg, "x"};
+  for (size_t i = 0; i < 4; i++) {
+    if (i == 3)
+      ev_note(ep, &at, fmts[i], args[i], 7u);
+    else
+      ev_note(ep, &at, fmts[i], args[i]);
+    if (i == 3)
+      snprintf(expect, sizeof(expect), fmts[i], args[i], 7u);
+    else
+      snprintf(expect, sizeof(expect), fmts[i], args[i]);
+    CHECK(ev_find(ep, expect) != NULL);
+  }
+  char long_fmt[300];
+  memset(long_fmt, 'b', sizeof(long_fmt) - 1);
+  long_fmt[sizeof(long_fmt) - 1] = '\0';
+  ev_note(ep, &at, long_fmt);
+  memcpy(expect, long_fmt, 255);
+  expect[255] = '\0';
+  CHECK(ev_find(ep, expect) != NULL);
+  CHECK_EQ_U(ep->nfacts, 5);
+  ev_store_free(ev);
+}
+
 static void merge_move_is_merge(void) {
   struct ev_store *copied = ev_store_new(), *moved = ev_store_new();
   for (int side = 0; side < 2; side++) {
@@ -1477,6 +1510,7 @@ int main(void) {
   RUN(no_server_hello_not_graded);
   RUN(merge_commutes);
   RUN(merge_move_is_merge);
+  RUN(note_keys_as_printf_makes_them);
   RUN(server_preference);
   RUN(case34_rsa_e1);
   RUN(debian_weak_key);
