@@ -151,16 +151,26 @@ static bool grow_store(struct ev_store *ev) {
   return true;
 }
 
+/* The slot of (host, ip, port) in ev's table, or the empty slot where it
+ * would go. */
+static size_t endpoint_slot(const struct ev_store *ev, const char *host, const char *ip,
+                            uint16_t port) {
+  size_t j = ep_hash(host, ip, port) & (ev->nslots - 1);
+  for (; ev->eps[j]; j = (j + 1) & (ev->nslots - 1)) {
+    const struct ev_endpoint *ep = ev->eps[j];
+    if (ep->port == port && strcmp(ep->host, host) == 0 && strcmp(ep->ip, ip) == 0)
+      break;
+  }
+  return j;
+}
+
 struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const char *ip,
                                     uint16_t port) {
   if ((ev->count + 1) * 2 > ev->nslots && !grow_store(ev))
     return NULL;
-  size_t j = ep_hash(host, ip, port) & (ev->nslots - 1);
-  for (; ev->eps[j]; j = (j + 1) & (ev->nslots - 1)) {
-    struct ev_endpoint *ep = ev->eps[j];
-    if (ep->port == port && strcmp(ep->host, host) == 0 && strcmp(ep->ip, ip) == 0)
-      return ep;
-  }
+  size_t j = endpoint_slot(ev, host, ip, port);
+  if (ev->eps[j])
+    return ev->eps[j];
   struct ev_endpoint *ep = calloc(1, sizeof(*ep));
   if (!ep)
     return NULL;
@@ -260,6 +270,15 @@ static bool sample_before(const struct ev_sample *a, const struct ev_sample *b) 
   return c ? c < 0 : a->frame < b->frame;
 }
 
+/* count more sightings, within [first, last]. */
+static void fact_widen(struct ev_fact *f, uint64_t count, cap_time_us first, cap_time_us last) {
+  f->count += count;
+  if (first < f->first_ts)
+    f->first_ts = first;
+  if (last > f->last_ts)
+    f->last_ts = last;
+}
+
 /* Add `count` sightings with [first, last] and sample to the fact `key`. */
 static void fact_add(struct ev_endpoint *ep, const char *key, uint64_t count, cap_time_us first,
                      cap_time_us last, const struct ev_sample *sample) {
@@ -275,11 +294,7 @@ static void fact_add(struct ev_endpoint *ep, const char *key, uint64_t count, ca
     free(ep->sorted); /* a new key, or the table moved: sort again when asked */
     ep->sorted = NULL;
   }
-  f->count += count;
-  if (first < f->first_ts)
-    f->first_ts = first;
-  if (last > f->last_ts)
-    f->last_ts = last;
+  fact_widen(f, count, first, last);
   if (sample && sample->file && sample_before(sample, &f->sample)) {
     char *file = strdup(sample->file);
     if (file) {
@@ -417,19 +432,6 @@ int ev_merge(struct ev_store *into, const struct ev_store *from) {
   return 0;
 }
 
-/* The slot of (host, ip, port) in ev's table, or the empty slot where it
- * would go. */
-static size_t endpoint_slot(const struct ev_store *ev, const char *host, const char *ip,
-                            uint16_t port) {
-  size_t j = ep_hash(host, ip, port) & (ev->nslots - 1);
-  for (; ev->eps[j]; j = (j + 1) & (ev->nslots - 1)) {
-    const struct ev_endpoint *ep = ev->eps[j];
-    if (ep->port == port && strcmp(ep->host, host) == 0 && strcmp(ep->ip, ip) == 0)
-      break;
-  }
-  return j;
-}
-
 /* src's facts into dst, moved: keys and samples change owner, nothing is
  * copied; src is freed. */
 static bool endpoint_absorb(struct ev_endpoint *dst, struct ev_endpoint *src) {
@@ -446,11 +448,7 @@ static bool endpoint_absorb(struct ev_endpoint *dst, struct ev_endpoint *src) {
       free(dst->sorted);
       dst->sorted = NULL;
     } else {
-      d->count += f->count;
-      if (f->first_ts < d->first_ts)
-        d->first_ts = f->first_ts;
-      if (f->last_ts > d->last_ts)
-        d->last_ts = f->last_ts;
+      fact_widen(d, f->count, f->first_ts, f->last_ts);
       if (f->sample.file && sample_before(&f->sample, &d->sample)) {
         sample_clear(&d->sample);
         d->sample = f->sample;
