@@ -797,10 +797,11 @@ static void interval_report(void *ctx) {
  * statistics; the certificate cache and trust memo are shared) and flow
  * table. */
 struct worker_run {
-  _Alignas(64) struct run run; /* one worker's counters never share a cache */
-  struct cap_stats stats;      /* line with another's */
+  /* Aligned, so the array's elements start on cache lines of their own:
+   * one worker's counters never share a line with another's. */
+  _Alignas(64) struct run run;
+  struct cap_stats stats;
   struct flow_table *ft;
-  char pad[64];
 };
 
 static void add_stats(struct cap_stats *into, const struct cap_stats *from) {
@@ -862,11 +863,11 @@ static int read_threaded(struct run *run, struct cap_source *src, struct cap_dec
     tables[i] = w[i].ft = flow_table_new(&lim, &w[i].stats, &cb, use_ndpi(opt));
     ok = tables[i] && (!run->ev || w[i].run.ev);
   }
-  /* Files are read by every worker (no hand-off); a live interface,
-   * stdin, or --interval (its reports come from the reading thread) go
-   * through one reader and the queues. */
+  /* Files are read by the workers themselves (no hand-off); a live
+   * interface or stdin goes through one reader and the queues.  (-j never
+   * comes with --interval: the options refuse it.) */
   struct cap_dispatch *d = NULL;
-  if (ok && cap_source_rereadable(src) && !opt->interval) {
+  if (ok && cap_source_rereadable(src)) {
     struct cap_stats **own = calloc(n, sizeof(*own));
     for (size_t i = 0; own && i < n; i++)
       own[i] = &w[i].stats;
