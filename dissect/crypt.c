@@ -59,6 +59,15 @@ void tls_crypt_free(struct tls_crypt *k) {
   free(k);
 }
 
+bool tls_kdf_derive(const char *name, const OSSL_PARAM *params, uint8_t *out, size_t out_len) {
+  EVP_KDF *kdf = EVP_KDF_fetch(NULL, name, NULL);
+  EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+  bool ok = kctx && EVP_KDF_derive(kctx, out, out_len, params) > 0;
+  EVP_KDF_CTX_free(kctx);
+  EVP_KDF_free(kdf);
+  return ok;
+}
+
 bool tls13_expand_label(const char *digest, const uint8_t *secret, size_t secret_len,
                         const char *label, uint8_t *out, size_t out_len) {
   /* HkdfLabel: uint16 length, opaque label<7..255> = "tls13 " + label,
@@ -81,12 +90,7 @@ bool tls13_expand_label(const char *digest, const uint8_t *secret, size_t secret
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, 10 + label_len),
       OSSL_PARAM_construct_end(),
   };
-  EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-  EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-  bool ok = kctx && EVP_KDF_derive(kctx, out, out_len, params) > 0;
-  EVP_KDF_CTX_free(kctx);
-  EVP_KDF_free(kdf);
-  return ok;
+  return tls_kdf_derive("HKDF", params, out, out_len);
 }
 
 /* RFC 5246 5: PRF(secret, label, seed1 + seed2); digest "MD5-SHA1" is the
@@ -107,11 +111,7 @@ static bool tls_prf(const char *digest, const uint8_t *secret, size_t secret_len
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, seed, label_len + 64),
       OSSL_PARAM_construct_end(),
   };
-  EVP_KDF *kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
-  EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-  bool ok = kctx && EVP_KDF_derive(kctx, out, out_len, params) > 0;
-  EVP_KDF_CTX_free(kctx);
-  EVP_KDF_free(kdf);
+  bool ok = tls_kdf_derive("TLS1-PRF", params, out, out_len);
   OPENSSL_cleanse(seed, sizeof(seed));
   return ok;
 }

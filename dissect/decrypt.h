@@ -13,6 +13,8 @@
 
 #include "dissect/dissect.h"
 
+#include <openssl/types.h>
+
 enum tls_secret_kind {
   TLS_SECRET_MASTER,     /* CLIENT_RANDOM */
   TLS_SECRET_CLIENT_HS,  /* CLIENT_HANDSHAKE_TRAFFIC_SECRET */
@@ -61,8 +63,13 @@ bool tls_crypt_open(struct tls_crypt *k, uint8_t *type, uint16_t version, uint8_
                     size_t n, uint8_t **plain, size_t *plain_len);
 void tls_crypt_free(struct tls_crypt *k);
 
+/* out_len bytes from libcrypto's KDF `name` ("HKDF", "TLS1-PRF") with
+ * params; false when libcrypto fails. */
+bool tls_kdf_derive(const char *name, const OSSL_PARAM *params, uint8_t *out, size_t out_len);
+
 /* RFC 8446 7.1 HKDF-Expand-Label with an empty context, hash `digest`
- * ("SHA256", "SHA384").  Exposed for the RFC 8448 unit test. */
+ * ("SHA256", "SHA384").  Also QUIC's (RFC 9001 5.1), and the RFC 8448 unit
+ * test's. */
 bool tls13_expand_label(const char *digest, const uint8_t *secret, size_t secret_len,
                         const char *label, uint8_t *out, size_t out_len);
 

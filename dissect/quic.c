@@ -11,6 +11,7 @@
  * keys from its own DCID, which then become current.  Server Initials only
  * use the current keys.
  */
+#include "dissect/decrypt.h"
 #include "dissect/quic.h"
 #include "dissect/rd.h"
 
@@ -111,46 +112,27 @@ struct keys {
   uint8_t key[KEY_LEN], iv[IV_LEN], hp[HP_LEN];
 };
 
-static bool hkdf(int mode, const uint8_t *key, size_t key_len, const uint8_t *salt, size_t salt_len,
-                 const uint8_t *info, size_t info_len, uint8_t *out, size_t out_len) {
-  EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-  EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
-  OSSL_PARAM params[6], *p = params;
+/* HKDF-Extract (RFC 5869 2.2) with SHA-256. */
+static bool hkdf_extract(const uint8_t *key, size_t key_len, const uint8_t *salt, size_t salt_len,
+                         uint8_t *out, size_t out_len) {
+  int mode = EVP_KDF_HKDF_MODE_EXTRACT_ONLY;
   uint8_t empty = 0;
-
-  *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-  *p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-  /* An empty DCID is a zero-length key, which needs a valid pointer. */
-  *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, key_len ? (void *)key : &empty,
-                                           key_len);
-  if (salt)
-    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
-  if (info)
-    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len);
-  *p = OSSL_PARAM_construct_end();
-  bool ok = ctx && EVP_KDF_derive(ctx, out, out_len, params) == 1;
-  EVP_KDF_CTX_free(ctx);
-  EVP_KDF_free(kdf);
-  return ok;
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0),
+      OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
+      /* An empty DCID is a zero-length key, which needs a valid pointer. */
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, key_len ? (void *)key : &empty,
+                                        key_len),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len),
+      OSSL_PARAM_construct_end(),
+  };
+  return tls_kdf_derive("HKDF", params, out, out_len);
 }
 
-/* RFC 8446 7.1 HKDF-Expand-Label with an empty context. */
+/* RFC 8446 7.1 HKDF-Expand-Label with an empty context (RFC 9001 5.1). */
 static bool expand_label(const uint8_t secret[SECRET_LEN], const char *label, uint8_t *out,
                          size_t out_len) {
-  static const char prefix[] = "tls13 ";
-  size_t label_len = strlen(label), full_len = sizeof prefix - 1 + label_len;
-  uint8_t info[2 + 1 + 255 + 1];
-
-  if (full_len > 255 || out_len > 0xffff)
-    return false;
-  info[0] = (uint8_t)(out_len >> 8);
-  info[1] = (uint8_t)out_len;
-  info[2] = (uint8_t)full_len;
-  memcpy(info + 3, prefix, sizeof prefix - 1);
-  memcpy(info + 3 + sizeof prefix - 1, label, label_len);
-  info[3 + full_len] = 0; /* empty context */
-  return hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, secret, SECRET_LEN, NULL, 0, info, full_len + 4, out,
-              out_len);
+  return tls13_expand_label("SHA256", secret, SECRET_LEN, label, out, out_len);
 }
 
 static int derive_keys(const struct version_info *vi, const uint8_t *dcid, size_t dcid_len, int dir,
@@ -160,8 +142,7 @@ static int derive_keys(const struct version_info *vi, const uint8_t *dcid, size_
 
   if (dcid_len > CID_MAX)
     return QUIC_ERR_HEADER;
-  ok = hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, dcid, dcid_len, vi->salt, SALT_LEN, NULL, 0, initial,
-            sizeof initial) &&
+  ok = hkdf_extract(dcid, dcid_len, vi->salt, SALT_LEN, initial, sizeof initial) &&
        expand_label(initial, dir ? "server in" : "client in", side, sizeof side) &&
        expand_label(side, vi->key_label, k->key, KEY_LEN) &&
        expand_label(side, vi->iv_label, k->iv, IV_LEN) &&
