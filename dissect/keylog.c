@@ -12,6 +12,7 @@
  */
 #include "dissect/decrypt.h"
 
+#include <openssl/crypto.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,23 +106,14 @@ static struct tls_secrets *entry(struct tls_keylog *kl, const uint8_t random[32]
   return s;
 }
 
-static int hex_digit(char ch) {
-  if (ch >= '0' && ch <= '9')
-    return ch - '0';
-  if (ch >= 'a' && ch <= 'f')
-    return ch - 'a' + 10;
-  if (ch >= 'A' && ch <= 'F')
-    return ch - 'A' + 10;
-  return -1;
-}
-
 /* Hex text of exactly 2*len digits (len in [min, max]) into out. */
 static bool hex_field(const char *text, size_t text_len, uint8_t *out, size_t min, size_t max,
                       size_t *len) {
   if (text_len % 2 || text_len / 2 < min || text_len / 2 > max)
     return false;
   for (size_t i = 0; i < text_len / 2; i++) {
-    int hi = hex_digit(text[2 * i]), lo = hex_digit(text[2 * i + 1]);
+    int hi = OPENSSL_hexchar2int((unsigned char)text[2 * i]),
+        lo = OPENSSL_hexchar2int((unsigned char)text[2 * i + 1]);
     if (hi < 0 || lo < 0)
       return false;
     out[i] = (uint8_t)(hi << 4 | lo);
@@ -188,8 +180,8 @@ int tls_keylog_add_line(struct tls_keylog *kl, const char *line) {
   return kind == LINE_KEPT ? 1 : kind == LINE_BAD || kind == LINE_NOMEM ? -1 : 0;
 }
 
-int tls_keylog_load(struct tls_keylog *kl, const char *path, struct tls_keylog_stats *st,
-                    char *err, size_t errlen) {
+int tls_keylog_load(struct tls_keylog *kl, const char *path, struct tls_keylog_stats *st, char *err,
+                    size_t errlen) {
   memset(st, 0, sizeof(*st));
   FILE *f = fopen(path, "r");
   if (!f) {

@@ -15,6 +15,7 @@
  */
 #include "dissect/dissect.h"
 
+#include <openssl/crypto.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -120,16 +121,6 @@ static struct weak_list *list_for(struct x509_weak_keys *keys, int bits) {
   return list;
 }
 
-static int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* One line without its end of line: NULL when fine (*fp filled, or
  * *skip for a comment or an empty line), else why not. */
 static const char *parse_line(const char *line, size_t len, uint8_t fp[FP_BYTES], bool *skip) {
@@ -139,7 +130,8 @@ static const char *parse_line(const char *line, size_t len, uint8_t fp[FP_BYTES]
   if (len != FP_HEX)
     return "expected 20 hex digits (the last 80 bits of a SHA-1 fingerprint)";
   for (size_t i = 0; i < FP_BYTES; i++) {
-    int high = hex_value(line[2 * i]), low = hex_value(line[2 * i + 1]);
+    int high = OPENSSL_hexchar2int((unsigned char)line[2 * i]),
+        low = OPENSSL_hexchar2int((unsigned char)line[2 * i + 1]);
     if (high < 0 || low < 0)
       return "expected 20 hex digits, found another character";
     fp[i] = (uint8_t)(high << 4 | low);
@@ -230,8 +222,8 @@ static int load_file(struct x509_weak_keys *keys, const char *path, int bits, ch
       rc = -1;
     } else if (!skip && keys->total >= keys->max_entries) {
       snprintf(err, errlen,
-               "%s:%lu: more than %zu weak keys in all (--limit weak-keys=N raises the cap)",
-               path, number, keys->max_entries);
+               "%s:%lu: more than %zu weak keys in all (--limit weak-keys=N raises the cap)", path,
+               number, keys->max_entries);
       rc = -1;
     } else if (!skip && !append(list, fp)) {
       snprintf(err, errlen, "%s:%lu: out of memory", path, number);
@@ -304,8 +296,7 @@ static int load_dir(struct x509_weak_keys *keys, const char *path, char *err, si
   return rc;
 }
 
-int x509_weak_keys_load(struct x509_weak_keys *keys, const char *path, char *err,
-                        size_t errlen) {
+int x509_weak_keys_load(struct x509_weak_keys *keys, const char *path, char *err, size_t errlen) {
   struct stat st;
   if (stat(path, &st) != 0) {
     snprintf(err, errlen, "%s: %s", path, strerror(errno));
