@@ -94,16 +94,25 @@ void tls_handshake_stream(struct tls_conn *c, int dir, const uint8_t *p, size_t 
   release_idle(&d->hs, &d->hs_cap, d->hs_len);
 }
 
-void tls_alert(struct tls_conn *c, int dir, struct rd body, size_t len, bool encrypted,
-               const struct tls_at *at) {
+/* The next alert's slot, filled with where and which way; NULL (counted)
+ * when the session holds TLS_MAX_ALERTS already. */
+static struct tls_alert *new_alert(struct tls_conn *c, int dir, const struct tls_at *at) {
   struct tls_session *s = &c->s;
   if (s->n_alerts >= TLS_MAX_ALERTS) {
     s->alerts_dropped++;
-    return;
+    return NULL;
   }
   struct tls_alert *a = &s->alerts[s->n_alerts++];
   a->at = *at;
   a->dir = dir;
+  return a;
+}
+
+void tls_alert(struct tls_conn *c, int dir, struct rd body, size_t len, bool encrypted,
+               const struct tls_at *at) {
+  struct tls_alert *a = new_alert(c, dir, at);
+  if (!a)
+    return;
   a->encrypted = encrypted || len != 2;
   if (!a->encrypted) {
     a->level = rd_u8(&body);
@@ -112,14 +121,9 @@ void tls_alert(struct tls_conn *c, int dir, struct rd body, size_t len, bool enc
 }
 
 void tls_alert_decrypted(struct tls_conn *c, int dir, struct rd body, const struct tls_at *at) {
-  struct tls_session *s = &c->s;
-  if (s->n_alerts >= TLS_MAX_ALERTS) {
-    s->alerts_dropped++;
+  struct tls_alert *a = new_alert(c, dir, at);
+  if (!a)
     return;
-  }
-  struct tls_alert *a = &s->alerts[s->n_alerts++];
-  a->at = *at;
-  a->dir = dir;
   a->encrypted = true; /* on the wire it was; the key log opened it */
   a->decrypted = body.n == 2;
   if (a->decrypted) {
