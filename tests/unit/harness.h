@@ -11,6 +11,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int harness_passed, harness_failed, harness_current_failed;
@@ -56,6 +57,30 @@ static int harness_passed, harness_failed, harness_current_failed;
       harness_passed++;                                                              \
     }                                                                                \
   } while (0)
+
+/* Hex digit pairs (spaces between pairs ignored) into out; returns how
+ * many bytes.  out holds strlen(s) / 2 bytes at least. */
+static inline size_t harness_unhex_into(const char *s, uint8_t *out) {
+  size_t k = 0;
+  for (const char *p = s; p[0] && p[1];) {
+    if (*p == ' ') {
+      p++;
+      continue;
+    }
+    unsigned v;
+    sscanf(p, "%2x", &v);
+    out[k++] = (uint8_t)v;
+    p += 2;
+  }
+  return k;
+}
+
+/* The same into a new buffer (caller frees), *n bytes. */
+static inline uint8_t *harness_unhex(const char *s, size_t *n) {
+  uint8_t *out = malloc(strlen(s) / 2 + 1);
+  *n = out ? harness_unhex_into(s, out) : 0;
+  return out;
+}
 
 static inline int harness_done(void) {
   printf("%d passed, %d failed\n", harness_passed, harness_failed);

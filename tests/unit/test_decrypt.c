@@ -116,26 +116,9 @@ static const char rfc8448_nst_start[] = /* lifetime 30, age_add, nonce 00 00, ti
     "04 00 00 c9 00 00 00 1e fa d6 aa c5 02 00 00 00 b2";
 // clang-format on
 
-static uint8_t *hex(const char *s, size_t *n) {
-  uint8_t *out = malloc(strlen(s) / 2 + 1);
-  size_t k = 0;
-  for (const char *p = s; p[0] && p[1];) {
-    if (*p == ' ') {
-      p++;
-      continue;
-    }
-    unsigned v;
-    sscanf(p, "%2x", &v);
-    out[k++] = (uint8_t)v;
-    p += 2;
-  }
-  *n = k;
-  return out;
-}
-
 static bool same(const uint8_t *got, size_t got_len, const char *want_hex) {
   size_t n;
-  uint8_t *want = hex(want_hex, &n);
+  uint8_t *want = harness_unhex(want_hex, &n);
   bool ok = got_len == n && memcmp(got, want, n) == 0;
   free(want);
   return ok;
@@ -157,7 +140,7 @@ static void traffic_keys(void) {
   };
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
     size_t n;
-    uint8_t *secret = hex(t[i].secret, &n);
+    uint8_t *secret = harness_unhex(t[i].secret, &n);
     uint8_t key[16], iv[12];
     CHECK(tls13_expand_label("SHA256", secret, n, "key", key, sizeof(key)));
     CHECK(tls13_expand_label("SHA256", secret, n, "iv", iv, sizeof(iv)));
@@ -169,7 +152,7 @@ static void traffic_keys(void) {
 
 static struct tls_crypt *keys_for(const char *secret_hex) {
   size_t n;
-  uint8_t *secret = hex(secret_hex, &n);
+  uint8_t *secret = harness_unhex(secret_hex, &n);
   const char *why = NULL;
   struct tls_crypt *k = tls_crypt_tls13(0x1301, secret, n, &why);
   CHECK(k != NULL);
@@ -182,7 +165,7 @@ static struct tls_crypt *keys_for(const char *secret_hex) {
 static bool open_record(struct tls_crypt *k, const char *rec_hex, uint8_t *type, uint8_t **buf,
                         uint8_t **plain, size_t *plain_len) {
   size_t n;
-  *buf = hex(rec_hex, &n);
+  *buf = harness_unhex(rec_hex, &n);
   *type = (*buf)[0];
   uint16_t version = (uint16_t)((*buf)[1] << 8 | (*buf)[2]);
   CHECK_EQ_U(n - 5, (size_t)((*buf)[3] << 8 | (*buf)[4]));
@@ -253,7 +236,7 @@ static void wrong_keys_fail(void) {
   uint8_t type, *buf, *plain;
   size_t len, n;
   struct tls_crypt *c = keys_for(C_AP_SECRET);
-  buf = hex(rfc8448_capp, &n);
+  buf = harness_unhex(rfc8448_capp, &n);
   buf[20] ^= 1;
   type = 23;
   CHECK(!tls_crypt_open(c, &type, 0x0303, buf + 5, n - 5, &plain, &len));
@@ -306,7 +289,7 @@ static char *write_keylog(const char *bad_label) {
 
 static void feed_hex(struct tls_conn *c, int dir, const char *s, uint64_t frame) {
   size_t n;
-  uint8_t *b = hex(s, &n);
+  uint8_t *b = harness_unhex(s, &n);
   tls_conn_data(c, dir, b, n, 0, 0, 0, frame, (cap_time_us)frame * 1000);
   free(b);
 }

@@ -152,21 +152,6 @@ static void collect(void *ctx, const struct http_response_view *r, const struct 
   s->n++;
 }
 
-static size_t unhex(const char *s, uint8_t *out) {
-  size_t k = 0;
-  for (const char *p = s; p[0] && p[1];) {
-    if (*p == ' ') {
-      p++;
-      continue;
-    }
-    unsigned v;
-    sscanf(p, "%2x", &v);
-    out[k++] = (uint8_t)v;
-    p += 2;
-  }
-  return k;
-}
-
 /* A server stream built frame by frame (RFC 9113 4.1). */
 struct stream {
   uint8_t b[8192];
@@ -187,7 +172,7 @@ static void frame(struct stream *s, uint8_t type, uint8_t flags, uint32_t id, co
 
 static void headers_hex(struct stream *s, uint32_t id, const char *block_hex) {
   uint8_t block[512];
-  size_t n = unhex(block_hex, block);
+  size_t n = harness_unhex_into(block_hex, block);
   frame(s, 0x1, 0x4 | 0x1, id, block, n); /* END_HEADERS | END_STREAM */
 }
 
@@ -262,13 +247,13 @@ static void h2_rfc7541_responses(void) {
  * interim 103 and trailers (no :status) that are not responses. */
 static void h2_framing(void) {
   uint8_t block[256], payload[300];
-  size_t n = unhex(sts_block, block);
+  size_t n = harness_unhex_into(sts_block, block);
   struct stream s = {.n = 0};
   /* PUSH_PROMISE on stream 1 promising 2: adds "x-pushed: yes" (literal
    * with incremental indexing, new name). */
   size_t k = 0;
   payload[k++] = 0, payload[k++] = 0, payload[k++] = 0, payload[k++] = 2;
-  k += unhex("40 08 782d707573686564 03 796573", payload + k);
+  k += harness_unhex_into("40 08 782d707573686564 03 796573", payload + k);
   frame(&s, 0x5, 0x4, 1, payload, k);
   /* 103 Early Hints: interim (literal without indexing, name :status). */
   uint8_t early[] = {0x08, 0x03, '1', '0', '3'};
@@ -307,7 +292,7 @@ static void h2_malformed(void) {
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     uint8_t b[64];
-    size_t n = unhex(bad[i], b);
+    size_t n = harness_unhex_into(bad[i], b);
     struct seen seen = {0};
     struct h2_conn *h = h2_conn_new(collect, &seen);
     struct tls_at at = {0, 1, 0};

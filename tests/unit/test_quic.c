@@ -174,31 +174,10 @@ struct buf {
   size_t n;
 };
 
-static int hex_nibble(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* Hex (spaces ignored) to bytes; caller frees. */
 static struct buf unhex(const char *s) {
-  struct buf b = {malloc(strlen(s) / 2 + 1), 0};
-  int hi = -1;
-  for (; *s; s++) {
-    int v = hex_nibble(*s);
-    if (v < 0)
-      continue;
-    if (hi < 0) {
-      hi = v;
-    } else {
-      b.p[b.n++] = (uint8_t)(hi << 4 | v);
-      hi = -1;
-    }
-  }
+  struct buf b;
+  b.p = harness_unhex(s, &b.n);
   return b;
 }
 

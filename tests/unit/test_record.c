@@ -30,23 +30,6 @@ static const char rfc8448_sh_record[] =
     "2b 00 02 03 04";
 // clang-format on
 
-static uint8_t *hex(const char *s, size_t *n) {
-  uint8_t *out = malloc(strlen(s) / 2 + 1);
-  size_t k = 0;
-  for (const char *p = s; p[0] && p[1];) {
-    if (*p == ' ') {
-      p++;
-      continue;
-    }
-    unsigned v;
-    sscanf(p, "%2x", &v);
-    out[k++] = (uint8_t)v;
-    p += 2;
-  }
-  *n = k;
-  return out;
-}
-
 static struct tls_conn *new_conn(void) {
   struct tls_limits lim;
   tls_limits_default(&lim);
@@ -68,7 +51,7 @@ static bool feed(struct tls_conn *c, int dir, const uint8_t *p, size_t n, size_t
 
 static void feed_hex(struct tls_conn *c, int dir, const char *s, size_t step, uint64_t frame) {
   size_t n;
-  uint8_t *b = hex(s, &n);
+  uint8_t *b = harness_unhex(s, &n);
   feed(c, dir, b, n, step, frame);
   free(b);
 }
@@ -123,7 +106,7 @@ static void rfc8448_odd_pieces(void) {
  * message to span records). */
 static void message_across_records(void) {
   size_t n;
-  uint8_t *rec = hex(rfc8448_ch_record, &n);
+  uint8_t *rec = harness_unhex(rfc8448_ch_record, &n);
   size_t body = n - 5, first = 50;
   uint8_t *two = malloc(n + 5);
   memcpy(two, "\x16\x03\x01", 3);
@@ -272,7 +255,7 @@ static void heartbeat_overlong_claim(void) {
 static void gap_mid_record_stops_parsing(void) {
   struct tls_conn *c = new_conn();
   size_t n;
-  uint8_t *rec = hex(rfc8448_ch_record, &n);
+  uint8_t *rec = harness_unhex(rfc8448_ch_record, &n);
   tls_conn_data(c, FLOW_C2S, rec, 20, 0, 0, 0, 1, 1000);
   bool skip = tls_conn_data(c, FLOW_C2S, rec + 40, n - 40, 20, TCP_DATA_GAP, 0, 2, 2000);
   const struct tls_session *s = tls_conn_session(c);
