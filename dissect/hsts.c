@@ -150,34 +150,60 @@ static bool repeated(struct seen *seen, const struct directive *d) {
   return false;
 }
 
-void http_sts_parse(const uint8_t *p, size_t n, struct http_sts *out) {
-  memset(out, 0, sizeof(*out));
+/* Hands each directive of a header value to one(ctx, d), which returns
+ * NULL or why the header is invalid.  A repeated directive is invalid
+ * unless may_repeat(d) (HSTS: RFC 6797 6.1 (4); HPKP: RFC 7469 2.1).
+ * Returns NULL, or the first reason ("syntax": not directives at all). */
+static const char *each_directive(const uint8_t *p, size_t n,
+                                  bool (*may_repeat)(const struct directive *d),
+                                  const char *(*one)(void *ctx, const struct directive *d),
+                                  void *ctx) {
   struct rd r = rd_make(p, n);
   struct seen seen = {.n = 0};
-  bool have_max_age = false, end = false;
   struct directive d;
-  while (!out->invalid) {
-    if (!next_directive(&r, &d, &end)) {
-      out->invalid = "syntax";
-      break;
-    }
+  bool end = false;
+  for (;;) {
+    if (!next_directive(&r, &d, &end))
+      return "syntax";
     if (end)
-      break;
-    if (repeated(&seen, &d)) {
-      out->invalid = "duplicate_directive"; /* RFC 6797 6.1 (4) */
-    } else if (named(&d, "max-age")) {
-      have_max_age = true;
-      if (!d.has_value || !delta_seconds(&d, &out->max_age))
-        out->invalid = "bad_max_age";
-    } else if (named(&d, "includeSubDomains")) {
-      if (d.has_value)
-        out->invalid = "include_subdomains_value"; /* RFC 6797 6.1.2: valueless */
-      out->include_subdomains = true;
-    } else if (named(&d, "preload")) {
-      out->preload = true; /* not in RFC 6797: the preload list's convention */
-    }
+      return NULL;
+    if (!(may_repeat && may_repeat(&d)) && repeated(&seen, &d))
+      return "duplicate_directive";
+    const char *why = one(ctx, &d);
+    if (why)
+      return why;
   }
-  if (!out->invalid && !have_max_age)
+}
+
+/* max-age, the same in both headers: required, delta-seconds. */
+static const char *max_age(const struct directive *d, bool *seen, uint64_t *out) {
+  *seen = true;
+  return d->has_value && delta_seconds(d, out) ? NULL : "bad_max_age";
+}
+
+struct sts_parse {
+  struct http_sts *out;
+  bool have_max_age;
+};
+
+static const char *sts_directive(void *ctx, const struct directive *d) {
+  struct sts_parse *st = ctx;
+  if (named(d, "max-age"))
+    return max_age(d, &st->have_max_age, &st->out->max_age);
+  if (named(d, "includeSubDomains")) {
+    st->out->include_subdomains = true;
+    return d->has_value ? "include_subdomains_value" : NULL; /* RFC 6797 6.1.2: valueless */
+  }
+  if (named(d, "preload"))
+    st->out->preload = true; /* not in RFC 6797: the preload list's convention */
+  return NULL;
+}
+
+void http_sts_parse(const uint8_t *p, size_t n, struct http_sts *out) {
+  memset(out, 0, sizeof(*out));
+  struct sts_parse st = {out, false};
+  out->invalid = each_directive(p, n, NULL, sts_directive, &st);
+  if (!out->invalid && !st.have_max_age)
     out->invalid = "no_max_age"; /* RFC 6797 6.1.1: REQUIRED */
   out->valid = out->invalid == NULL;
 }
@@ -196,41 +222,42 @@ static bool pin_value(const struct directive *d, uint8_t pin[32]) {
   return true;
 }
 
+/* pin-* directives may repeat (one per pin); no other may. */
+static bool is_pin(const struct directive *d) {
+  return d->name_len > 4 && strncasecmp((const char *)d->name, "pin-", 4) == 0;
+}
+
+struct pkp_parse {
+  struct http_pkp *out;
+  bool have_max_age;
+};
+
+static const char *pkp_directive(void *ctx, const struct directive *d) {
+  struct pkp_parse *pk = ctx;
+  struct http_pkp *out = pk->out;
+  if (named(d, "pin-sha256")) {
+    uint8_t v[32];
+    if (!d->has_value || !pin_value(d, v))
+      return "bad_pin";
+    if (out->n_pins < HTTP_PKP_MAX_PINS)
+      memcpy(out->pins[out->n_pins++], v, 32);
+    else
+      out->pins_dropped++;
+  } else if (named(d, "max-age")) {
+    return max_age(d, &pk->have_max_age, &out->max_age);
+  } else if (named(d, "includeSubDomains")) {
+    out->include_subdomains = true;
+  } else if (named(d, "report-uri")) {
+    out->report_uri = true;
+  }
+  return NULL;
+}
+
 void http_pkp_parse(const uint8_t *p, size_t n, struct http_pkp *out) {
   memset(out, 0, sizeof(*out));
-  struct rd r = rd_make(p, n);
-  struct seen seen = {.n = 0};
-  bool have_max_age = false, end = false;
-  struct directive d;
-  while (!out->invalid) {
-    if (!next_directive(&r, &d, &end)) {
-      out->invalid = "syntax";
-      break;
-    }
-    if (end)
-      break;
-    bool pin = d.name_len > 4 && strncasecmp((const char *)d.name, "pin-", 4) == 0;
-    if (!pin && repeated(&seen, &d)) {
-      out->invalid = "duplicate_directive"; /* RFC 7469 2.1 */
-    } else if (named(&d, "pin-sha256")) {
-      uint8_t v[32];
-      if (!d.has_value || !pin_value(&d, v))
-        out->invalid = "bad_pin";
-      else if (out->n_pins < HTTP_PKP_MAX_PINS)
-        memcpy(out->pins[out->n_pins++], v, 32);
-      else
-        out->pins_dropped++;
-    } else if (named(&d, "max-age")) {
-      have_max_age = true;
-      if (!d.has_value || !delta_seconds(&d, &out->max_age))
-        out->invalid = "bad_max_age";
-    } else if (named(&d, "includeSubDomains")) {
-      out->include_subdomains = true;
-    } else if (named(&d, "report-uri")) {
-      out->report_uri = true;
-    }
-  }
-  if (!out->invalid && !have_max_age)
+  struct pkp_parse pk = {out, false};
+  out->invalid = each_directive(p, n, is_pin, pkp_directive, &pk);
+  if (!out->invalid && !pk.have_max_age)
     out->invalid = "no_max_age"; /* RFC 7469 2.1.2: REQUIRED */
   if (!out->invalid && out->n_pins + out->pins_dropped == 0)
     out->invalid = "no_pins"; /* RFC 7469 2.5: at least a pin and a backup pin */
