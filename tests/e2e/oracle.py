@@ -8,6 +8,7 @@ Nothing here reads tlsgrade's output to decide what is expected.
 """
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -51,6 +52,15 @@ class Suite:
     def done(self):
         print("%d passed, %d failed" % (self.passed, self.failed))
         sys.exit(1 if self.failed else 0)
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on (for a test server)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def run_tlsgrade(args, stdin=None, timeout=120):

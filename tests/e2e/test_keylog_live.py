@@ -22,20 +22,12 @@ import threading
 import time
 import warnings
 
-from oracle import TOP, Suite, run_tlsgrade
+from oracle import TOP, Suite, free_port, run_tlsgrade
 
 CERTS = os.path.join(TOP, "samples", "certs")
 TMP = tempfile.mkdtemp(prefix="tlsgrade-keylog-")
 STS = "max-age=31536000; includeSubDomains"
 warnings.filterwarnings("ignore", category=DeprecationWarning)  # TLS 1.0 on purpose
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def h2_frame(ftype, flags, stream, payload):

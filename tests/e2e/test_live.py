@@ -8,22 +8,13 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 
-from oracle import TLSGRADE, Suite, match_flows, parse_flow_lines, tshark_flows
+from oracle import TLSGRADE, Suite, free_port, match_flows, parse_flow_lines, tshark_flows
 
 TMP = tempfile.mkdtemp(prefix="tlsgrade-live-")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_for(proc, text, timeout=15):

@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 
-from oracle import Suite, run_tlsgrade
+from oracle import Suite, free_port, run_tlsgrade
 
 TMP = tempfile.mkdtemp(prefix="tlsgrade-hs-")
 SAN_DNS = ["localhost", "tls.example.test"]  # the server certificates' DNS names
@@ -121,14 +121,6 @@ def make_pki(t):
 
 
 # ------------------------------------------------------------ the capture
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
 
 def wait_line(stream, text, timeout=15):
     """Read stream until a line containing text; returns (found, lines seen)."""
