@@ -318,13 +318,21 @@ struct file_reader {
  * Fragments and the like are decoded by every reader (the same sequence,
  * so the same reassembly), placed by the decoded packet, and counted by
  * reader 0. */
-static int shard_route(void *ctx, int dlt, const uint8_t *frame, size_t caplen) {
-  struct file_reader *r = ctx;
+/* The reader (of n) whose frame this is, by a peek; -1 when only decoding
+ * can tell. */
+static long peek_shard(int dlt, const uint8_t *frame, size_t caplen, size_t n) {
   struct cap_tuple t;
   if (!cap_peek_tuple(dlt, frame, caplen, &t))
+    return -1;
+  return (long)tuple_shard(&t.src, t.src_port, &t.dst, t.dst_port, t.proto, n);
+}
+
+static int shard_route(void *ctx, int dlt, const uint8_t *frame, size_t caplen) {
+  struct file_reader *r = ctx;
+  long shard = peek_shard(dlt, frame, caplen, r->n);
+  if (shard < 0)
     return CAP_ROUTE_SHARED;
-  size_t shard = tuple_shard(&t.src, t.src_port, &t.dst, t.dst_port, t.proto, r->n);
-  return shard == r->index ? CAP_ROUTE_OWN : CAP_ROUTE_NONE;
+  return (size_t)shard == r->index ? CAP_ROUTE_OWN : CAP_ROUTE_NONE;
 }
 
 static void shard_packet(void *ctx, const struct cap_packet *pkt) {
@@ -550,12 +558,9 @@ static void walk_part(const struct team *t, struct part *pt, size_t from, size_t
     for (size_t ahead = off + 2048; prefetched < ahead && prefetched < t->size; prefetched += 64)
       __builtin_prefetch(t->base + prefetched);
     const uint8_t *data = t->base + off + 16;
+    long shard = peek_shard(t->dlt, data, rec.hdr.caplen, t->n);
     struct entry e = {off, cap_packet_time(&rec.hdr.ts), rec.hdr.caplen, rec.hdr.len,
-                      SHARED_SHARD};
-    struct cap_tuple tu;
-    if (cap_peek_tuple(t->dlt, data, rec.hdr.caplen, &tu))
-      e.shard = (uint16_t)tuple_shard(&tu.src, tu.src_port, &tu.dst, tu.dst_port, tu.proto,
-                                      t->n);
+                      shard < 0 ? SHARED_SHARD : (uint16_t)shard};
     if (!add_entry(pt, &e)) {
       pt->failed = true;
       snprintf(pt->err, sizeof(pt->err), "out of memory");
