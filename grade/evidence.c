@@ -279,6 +279,14 @@ static void fact_widen(struct ev_fact *f, uint64_t count, cap_time_us first, cap
     f->last_ts = last;
 }
 
+static unsigned key_holds(const char *key) {
+  if (strncmp(key, "http:", 5) == 0)
+    return EV_HOLDS_HTTP;
+  if (strncmp(key, "sslv2:key:", 10) == 0)
+    return EV_HOLDS_SSLV2_KEY;
+  return 0;
+}
+
 /* Add `count` sightings with [first, last] and sample to the fact `key`. */
 static void fact_add(struct ev_endpoint *ep, const char *key, uint64_t count, cap_time_us first,
                      cap_time_us last, const struct ev_sample *sample) {
@@ -291,6 +299,7 @@ static void fact_add(struct ev_endpoint *ep, const char *key, uint64_t count, ca
     f->first_ts = first;
     f->last_ts = last;
     ep->nfacts++;
+    ep->holds |= key_holds(key);
     free(ep->sorted); /* a new key, or the table moved: sort again when asked */
     ep->sorted = NULL;
   }
@@ -445,6 +454,7 @@ static bool endpoint_absorb(struct ev_endpoint *dst, struct ev_endpoint *src) {
     if (!d->key) {
       *d = *f;
       dst->nfacts++;
+      dst->holds |= key_holds(d->key);
       free(dst->sorted);
       dst->sorted = NULL;
     } else {

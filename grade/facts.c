@@ -587,6 +587,8 @@ void ev_add_http(struct ev_store *ev, const struct http_facts *h, const struct e
 static void derive_http(struct ev_store *ev) {
   for (size_t i = 0; i < ev_count(ev); i++) {
     const struct ev_endpoint *web = ev_endpoint_at(ev, i);
+    if (!(web->holds & EV_HOLDS_HTTP))
+      continue;
     const struct ev_fact *redirect = ev_find(web, "http:redirect_https");
     const struct ev_fact *plain = ev_find_prefix(web, "http:no_redirect:");
     if (!redirect && !plain)
@@ -611,6 +613,8 @@ void ev_derive_facts(struct ev_store *ev) {
   derive_http(ev);
   for (size_t i = 0; i < ev_count(ev); i++) {
     struct ev_endpoint *v2 = (struct ev_endpoint *)ev_endpoint_at(ev, i);
+    if (!(v2->holds & EV_HOLDS_SSLV2_KEY))
+      continue;
     size_t n;
     const struct ev_fact *const *facts = ev_facts_with(v2, "sslv2:key:", &n);
     if (!n)

@@ -74,7 +74,13 @@ struct ev_endpoint {
   struct ev_fact *facts;  /* open-addressing table, nslots entries */
   size_t nslots, nfacts;
   const struct ev_fact **sorted; /* cache: facts by key, NULL when stale */
+  unsigned holds; /* EV_HOLDS_*: kinds of key ev_derive_facts looks for */
 };
+
+/* Noted as keys arrive, so that finding the few endpoints that hold them
+ * does not sort every endpoint's facts on one thread. */
+#define EV_HOLDS_HTTP 1u      /* "http:..." */
+#define EV_HOLDS_SSLV2_KEY 2u /* "sslv2:key:..." */
 
 struct ev_store;
 struct ev_store *ev_store_new(void);
