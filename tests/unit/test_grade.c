@@ -1213,6 +1213,29 @@ static void case39_drown_elsewhere(void) {
   ev_store_free(ev);
 }
 
+/* The same when the SSLv2 sighting comes from another -j worker's store,
+ * moved into this one (the flag that finds it must move with the facts),
+ * and when it lands on an endpoint both stores hold. */
+static void case39_drown_merged(void) {
+  for (int shared = 0; shared < 2; shared++) {
+    struct ev_store *ev = ev_store_new(), *other = ev_store_new();
+    struct ev_endpoint *ep = new_ep(ev);
+    base_with_cert(ep, FACTS("trust:ok", "hostname:match", "cert:key:ab12"));
+    if (shared)
+      NOTE(ev_endpoint_get(ev, "-", "198.51.100.7", 443), "handshakes");
+    struct ev_endpoint *old = ev_endpoint_get(other, "-", "198.51.100.7", 443);
+    NOTE(old, "handshakes", "server_hello", "version:SSLv2", "sslv2:key:ab12");
+    CHECK(ev_merge_move(ev, other) == 0);
+    ev_store_free(other);
+    ev_derive_facts(ev);
+    struct grade_result r;
+    grade_endpoint(ep, &r);
+    expect(shared ? "case 39, merged into a shared endpoint" : "case 39, merged", &r, "F", 100,
+           90, 90, 93, FAILS("drown"));
+    ev_store_free(ev);
+  }
+}
+
 /* Two overlapping stores: shared endpoints and facts (counts add, the
  * earliest sample wins, whichever side it is on), and endpoints of one
  * side only. */
@@ -1518,6 +1541,7 @@ int main(void) {
   RUN(distrusted_ca);
   RUN(case37_ticketbleed);
   RUN(case39_drown_elsewhere);
+  RUN(case39_drown_merged);
   RUN(version_disabled_during_capture);
   RUN(json_round_trip);
   RUN(json_refused);
