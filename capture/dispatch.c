@@ -360,19 +360,24 @@ static void shard_idle(void *ctx, cap_time_us now) {
  *     where SYNC_RECORDS well-formed records follow one another, up to
  *     where the next part begins.  It notes each record's offset, time
  *     and owner (by the same peek and hash as above).
- *  2. after a barrier every reader checks that each part starts exactly
- *     where the previous one ended (a guessed start that was not a record
- *     boundary fails this, and reader 0 walks the rest of the segment
- *     again), then goes through all the parts in order: it decodes its own
- *     records, decodes the unplaceable ones (fragments...) as every reader
- *     does, and ages its flows by the times of the others.
- * The parts are double buffered, so one barrier per segment suffices: every
- * reader works out the next segment's start from what the barrier
- * published.  What each reader decodes, and in which order, is what it
- * decoded when it read every record. */
+ *  2. once every reader has walked, each checks that each part starts
+ *     exactly where the previous one ended (a guessed start that was not a
+ *     record boundary fails this, and reader 0 walks the rest of the
+ *     segment again), then goes through all the parts in order: it decodes
+ *     its own records, decodes the unplaceable ones (fragments...) as every
+ *     reader does, and ages its flows by the times of the others.
+ * A reader walks its part of the next segment before it goes through this
+ * one, says so, and waits for the others' walks only when it is done with
+ * this segment: a reader whose share of a segment was lighter goes on to
+ * the next one instead of waiting, and the work evens out over two
+ * segments rather than one.  So a segment's parts can be walked while the
+ * slowest reader still goes through the one two before: the parts are kept
+ * for three segments.  What each reader decodes, and in which order, is
+ * what it decoded when it read every record. */
 #define SEGMENT (16u << 20)
 #define MAX_TEAM 64 /* readers that share a file; more read every record */
 #define SYNC_RECORDS 4
+#define SEGMENTS_KEPT 3 /* walked, being gone through, and the slowest's */
 #define SHARED_SHARD UINT16_MAX
 
 struct entry {
@@ -411,9 +416,9 @@ struct team {
   size_t size, dropped, page;
   int dlt;
   struct cap_pcap_format fmt;
-  struct part *parts[2];    /* [segment % 2][reader] */
-  struct part repair[2];    /* [segment % 2]: reader 0's walk after a wrong guess */
-  bool stop[2];             /* reader 0's reading of the stop request */
+  struct part *parts[SEGMENTS_KEPT];  /* [segment % SEGMENTS_KEPT][reader] */
+  struct part repair[SEGMENTS_KEPT];  /* reader 0's walk after a wrong guess */
+  bool stop[SEGMENTS_KEPT];           /* reader 0's reading of the stop request */
 };
 
 static void team_abort(struct team *t) {
@@ -425,8 +430,11 @@ static void team_abort(struct team *t) {
   pthread_mutex_unlock(&t->lock);
 }
 
-/* Every reader arrives before any leaves; false when a reader is gone. */
-static bool team_wait(struct team *t) {
+/* A barrier in two halves: arriving says "done with what came before",
+ * and returns a ticket; waiting on it returns once every reader has
+ * arrived, false when a reader is gone first.  Every reader arrives at one
+ * generation before any arrives at the next. */
+static unsigned long team_arrive(struct team *t) {
   pthread_mutex_lock(&t->lock);
   unsigned long gen = t->generation;
   if (!t->aborted && ++t->arrived == t->n) {
@@ -434,11 +442,22 @@ static bool team_wait(struct team *t) {
     t->generation++;
     pthread_cond_broadcast(&t->cond);
   }
-  while (gen == t->generation && !t->aborted)
+  pthread_mutex_unlock(&t->lock);
+  return gen;
+}
+
+static bool team_wait_for(struct team *t, unsigned long ticket) {
+  pthread_mutex_lock(&t->lock);
+  while (ticket == t->generation && !t->aborted)
     pthread_cond_wait(&t->cond, &t->lock);
-  bool ok = gen != t->generation; /* complete, even if a reader left since */
+  bool ok = ticket != t->generation; /* complete, even if a reader left since */
   pthread_mutex_unlock(&t->lock);
   return ok;
+}
+
+/* Every reader arrives before any leaves; false when a reader is gone. */
+static bool team_wait(struct team *t) {
+  return team_wait_for(t, team_arrive(t));
 }
 
 static struct team *team_new(size_t n) {
@@ -449,14 +468,17 @@ static struct team *team_new(size_t n) {
   t->n = n;
   t->file = -1;
   t->fd = -1;
-  for (int b = 0; b < 2; b++)
+  bool ok = true;
+  for (int b = 0; b < SEGMENTS_KEPT; b++) {
     if ((t->parts[b] = aligned_alloc(64, n * sizeof(struct part))))
       memset(t->parts[b], 0, n * sizeof(struct part));
+    ok = ok && t->parts[b];
+  }
   long page = sysconf(_SC_PAGESIZE);
   t->page = page > 0 ? (size_t)page : 4096;
-  if (!t->parts[0] || !t->parts[1]) {
-    free(t->parts[0]);
-    free(t->parts[1]);
+  if (!ok) {
+    for (int b = 0; b < SEGMENTS_KEPT; b++)
+      free(t->parts[b]);
     free(t);
     return NULL;
   }
@@ -478,7 +500,7 @@ static void team_free(struct team *t) {
   if (!t)
     return;
   team_unmap(t);
-  for (int b = 0; b < 2; b++) {
+  for (int b = 0; b < SEGMENTS_KEPT; b++) {
     for (size_t k = 0; k < t->n; k++)
       free(t->parts[b][k].e);
     free(t->parts[b]);
@@ -642,6 +664,40 @@ static int team_begin(struct team *t, struct cap_source *src, pcap_t *p, uint32_
   return t->together[index % 2] ? 1 : 0;
 }
 
+/* This reader's part of segment s, which starts at start. */
+static void walk_segment(struct file_reader *r, struct team *t, struct cap_source *src, size_t s,
+                         size_t start) {
+  size_t share = SEGMENT / t->n;
+  size_t from = start + r->index * share;
+  size_t bound = r->index + 1 < t->n ? from + share : start + SEGMENT;
+  walk_part(t, &t->parts[s % SEGMENTS_KEPT][r->index], from, bound, r->index == 0);
+  if (r->index == 0)
+    t->stop[s % SEGMENTS_KEPT] = cap_source_stopping(src);
+}
+
+/* Segment s's parts, in order, into seq, once every reader has walked it
+ * (which reader 0 completes after a wrong guess): how many, 0 when a
+ * reader is gone.  The parts stay as their walkers left them until their
+ * buffer's next walk, so every reader finds the same good ones. */
+static size_t segment_parts(struct file_reader *r, struct team *t, size_t s, size_t start,
+                            const struct part **seq) {
+  struct part *parts = t->parts[s % SEGMENTS_KEPT];
+  size_t good = good_parts(t, parts);
+  for (size_t k = 0; k < good; k++)
+    seq[k] = &parts[k];
+  const struct part *last = seq[good - 1];
+  if (good < t->n && !last->failed && last->end < t->size) {
+    /* a guessed start was wrong: reader 0 walks the rest again */
+    struct part *repair = &t->repair[s % SEGMENTS_KEPT];
+    if (r->index == 0)
+      walk_part(t, repair, last->end, start + SEGMENT, true);
+    if (!team_wait(t))
+      return 0;
+    seq[good++] = repair;
+  }
+  return good;
+}
+
 static int team_whole_file(void *ctx, struct cap_source *src, pcap_t *p, uint32_t index,
                            struct cap_decoder *dec, struct cap_stats *stats) {
   struct file_reader *r = ctx;
@@ -650,39 +706,32 @@ static int team_whole_file(void *ctx, struct cap_source *src, pcap_t *p, uint32_
   if (together <= 0)
     return together;
   cap_filemap_guard(cap_source_name(src, index));
-  size_t start = 24; /* the segment's first record: the same in every reader */
+  size_t starts[SEGMENTS_KEPT] = {24}; /* [s % SEGMENTS_KEPT]: the same in every reader */
   uint64_t frame = 0;
   int rc = 1;
+  walk_segment(r, t, src, 0, starts[0]);
+  if (!team_wait(t))
+    return -1;
   for (size_t s = 0;; s++) {
-    struct part *parts = t->parts[s % 2];
-    size_t share = SEGMENT / t->n;
-    size_t from = start + r->index * share;
-    size_t bound = r->index + 1 < t->n ? from + share : start + SEGMENT;
-    walk_part(t, &parts[r->index], from, bound, r->index == 0);
-    if (r->index == 0)
-      t->stop[s % 2] = cap_source_stopping(src);
-    if (!team_wait(t))
-      return -1;
-    /* The parts stay as their walkers left them until this buffer's next
-     * walk, so every reader finds the same good ones. */
     const struct part *seq[MAX_TEAM + 1];
-    size_t good = good_parts(t, parts);
-    for (size_t k = 0; k < good; k++)
-      seq[k] = &parts[k];
+    size_t good = segment_parts(r, t, s, starts[s % SEGMENTS_KEPT], seq);
+    if (!good)
+      return -1;
     const struct part *last = seq[good - 1];
-    if (good < t->n && !last->failed && last->end < t->size) {
-      /* a guessed start was wrong: reader 0 walks the rest again */
-      if (r->index == 0)
-        walk_part(t, &t->repair[s % 2], last->end, start + SEGMENT, true);
-      if (!team_wait(t))
-        return -1;
-      last = seq[good++] = &t->repair[s % 2];
+    bool done = last->failed || last->end >= t->size || t->stop[s % SEGMENTS_KEPT];
+    unsigned long walked = 0;
+    if (!done) {
+      starts[(s + 1) % SEGMENTS_KEPT] = last->end;
+      walk_segment(r, t, src, s + 1, last->end);
+      walked = team_arrive(t);
     }
-    if (r->index == 0 && start / t->page * t->page > t->dropped) {
-      /* every reader is past the previous segment: its pages may go */
-      size_t upto = start / t->page * t->page;
-      madvise((void *)(t->base + t->dropped), upto - t->dropped, MADV_DONTNEED);
-      t->dropped = upto;
+    if (r->index == 0 && s >= 1) {
+      /* every reader is past segment s - 2: its pages may go */
+      size_t upto = starts[(s - 1) % SEGMENTS_KEPT] / t->page * t->page;
+      if (upto > t->dropped) {
+        madvise((void *)(t->base + t->dropped), upto - t->dropped, MADV_DONTNEED);
+        t->dropped = upto;
+      }
     }
     for (size_t k = 0; k < good; k++) {
       process_part(r, t, seq[k], index, frame, dec);
@@ -696,11 +745,10 @@ static int team_whole_file(void *ctx, struct cap_source *src, pcap_t *p, uint32_
       cap_source_read_warning(src, index, (long)last->stop_at, frame, last->err);
       rc = -1;
     }
-    if (last->failed || last->end >= t->size || t->stop[s % 2])
+    if (done)
       break;
-    /* The next segment goes to the other buffer, which every reader has
-     * finished with (they all reached this segment's barrier). */
-    start = last->end;
+    if (!team_wait_for(t, walked))
+      return -1;
   }
   return team_wait(t) ? rc : -1; /* nobody reads the mapping after this */
 }
