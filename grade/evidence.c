@@ -65,22 +65,83 @@ struct ev_store *ev_store_new(void) {
   return ev;
 }
 
-static void sample_clear(struct ev_sample *s) {
-  free(s->file);
-  s->file = NULL;
+/* ---- an endpoint's strings ---- */
+
+/* An endpoint's strings (host, ip, fact keys, the file names of samples)
+ * are packed in chunks it owns, freed with it: a new fact costs no
+ * allocation of its own, a day's evidence (hundreds of thousands of facts)
+ * is freed chunk by chunk rather than string by string, and the file name
+ * that nearly every sample of an endpoint shares is kept once.  Nothing in
+ * a chunk is freed before its endpoint; a key or sample that is dropped
+ * (merged into another) leaves its bytes there. */
+struct ev_strings {
+  struct ev_strings *next;
+  size_t used, cap;
+  char bytes[];
+};
+
+#define STRINGS_FIRST 512
+#define STRINGS_MAX 16384
+
+static char *ep_strdup(struct ev_endpoint *ep, const char *s) {
+  size_t n = strlen(s) + 1;
+  struct ev_strings *c = ep->strings;
+  if (!c || c->cap - c->used < n) {
+    size_t cap = c ? c->cap * 2 : STRINGS_FIRST;
+    if (cap > STRINGS_MAX)
+      cap = STRINGS_MAX;
+    if (cap < n)
+      cap = n;
+    struct ev_strings *fresh = malloc(sizeof(*fresh) + cap);
+    if (!fresh)
+      return NULL;
+    fresh->next = c;
+    fresh->used = 0;
+    fresh->cap = cap;
+    ep->strings = c = fresh;
+  }
+  char *p = c->bytes + c->used;
+  memcpy(p, s, n);
+  c->used += n;
+  return p;
+}
+
+/* A sample's file name: the one kept last when it is the same. */
+static char *ep_file(struct ev_endpoint *ep, const char *file) {
+  if (ep->last_file && strcmp(ep->last_file, file) == 0)
+    return ep->last_file;
+  char *p = ep_strdup(ep, file);
+  if (p)
+    ep->last_file = p;
+  return p;
+}
+
+/* dst takes src's chunks: src's keys and files stay where they are, now
+ * dst's.  They go after dst's first chunk, which is still being filled. */
+static void ep_adopt_strings(struct ev_endpoint *dst, struct ev_endpoint *src) {
+  struct ev_strings *first = src->strings;
+  if (!first)
+    return;
+  struct ev_strings *last = first;
+  while (last->next)
+    last = last->next;
+  if (dst->strings) {
+    last->next = dst->strings->next;
+    dst->strings->next = first;
+  } else {
+    dst->strings = first;
+  }
+  src->strings = NULL;
+  src->last_file = NULL;
 }
 
 static void endpoint_free(struct ev_endpoint *ep) {
-  for (size_t i = 0; i < ep->nslots; i++) {
-    if (ep->facts[i].key) {
-      free(ep->facts[i].key);
-      sample_clear(&ep->facts[i].sample);
-    }
+  for (struct ev_strings *c = ep->strings, *next; c; c = next) {
+    next = c->next;
+    free(c);
   }
   free(ep->facts);
   free(ep->sorted);
-  free(ep->host);
-  free(ep->ip);
   free(ep);
 }
 
@@ -174,8 +235,8 @@ struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const
   struct ev_endpoint *ep = calloc(1, sizeof(*ep));
   if (!ep)
     return NULL;
-  ep->host = strdup(host);
-  ep->ip = strdup(ip);
+  ep->host = ep_strdup(ep, host);
+  ep->ip = ep_strdup(ep, ip);
   ep->port = port;
   ep->nslots = 32;
   ep->facts = calloc(ep->nslots, sizeof(*ep->facts));
@@ -294,7 +355,7 @@ static void fact_add(struct ev_endpoint *ep, const char *key, uint64_t count, ca
     return;
   struct ev_fact *f = &ep->facts[fact_slot(ep, key)];
   if (!f->key) {
-    if (!(f->key = strdup(key)))
+    if (!(f->key = ep_strdup(ep, key)))
       return;
     f->first_ts = first;
     f->last_ts = last;
@@ -305,9 +366,8 @@ static void fact_add(struct ev_endpoint *ep, const char *key, uint64_t count, ca
   }
   fact_widen(f, count, first, last);
   if (sample && sample->file && sample_before(sample, &f->sample)) {
-    char *file = strdup(sample->file);
+    char *file = ep_file(ep, sample->file);
     if (file) {
-      sample_clear(&f->sample);
       f->sample = *sample;
       f->sample.file = file;
     }
@@ -441,9 +501,10 @@ int ev_merge(struct ev_store *into, const struct ev_store *from) {
   return 0;
 }
 
-/* src's facts into dst, moved: keys and samples change owner, nothing is
- * copied; src is freed. */
+/* src's facts into dst, moved: keys and samples change owner with the
+ * chunks that hold them, nothing is copied; src is freed. */
 static bool endpoint_absorb(struct ev_endpoint *dst, struct ev_endpoint *src) {
+  ep_adopt_strings(dst, src); /* first: src's facts point there, moved or not */
   for (size_t k = 0; k < src->nslots; k++) {
     struct ev_fact *f = &src->facts[k];
     if (!f->key)
@@ -459,13 +520,8 @@ static bool endpoint_absorb(struct ev_endpoint *dst, struct ev_endpoint *src) {
       dst->sorted = NULL;
     } else {
       fact_widen(d, f->count, f->first_ts, f->last_ts);
-      if (f->sample.file && sample_before(&f->sample, &d->sample)) {
-        sample_clear(&d->sample);
+      if (f->sample.file && sample_before(&f->sample, &d->sample))
         d->sample = f->sample;
-        f->sample.file = NULL;
-      }
-      free(f->key);
-      sample_clear(&f->sample);
     }
     f->key = NULL;
     src->nfacts--;

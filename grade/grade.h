@@ -52,7 +52,7 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
 
 /* Where a fact was seen: which input and frame, at what packet time. */
 struct ev_sample {
-  char *file;  /* owned */
+  char *file;  /* in an endpoint's strings when a fact's; else the caller's */
   uint64_t frame;
   cap_time_us ts;
 };
@@ -60,13 +60,16 @@ struct ev_sample {
 /* One fact about an endpoint ("version:TLSv1.2", "suite:0xc02f", ...) with
  * how often, when first and last, and the earliest sample. */
 struct ev_fact {
-  char *key;   /* owned */
+  char *key;   /* in its endpoint's strings */
   uint64_t count;
   cap_time_us first_ts, last_ts;
   struct ev_sample sample; /* the earliest sighting (ties: file, frame) */
 };
 
-/* A server endpoint: (SNI host or "-", server IP, port).  Owns its facts. */
+struct ev_strings;
+
+/* A server endpoint: (SNI host or "-", server IP, port).  Owns its facts,
+ * and the strings they and it hold (packed in chunks: ev_strings). */
 struct ev_endpoint {
   char *host;  /* sanitised UTF-8 */
   char *ip;
@@ -75,6 +78,8 @@ struct ev_endpoint {
   size_t nslots, nfacts;
   const struct ev_fact **sorted; /* cache: facts by key, NULL when stale */
   unsigned holds; /* EV_HOLDS_*: kinds of key ev_derive_facts looks for */
+  struct ev_strings *strings; /* owned: host, ip, keys, sample files */
+  char *last_file;            /* in strings: the sample file most recently kept */
 };
 
 /* Noted as keys arrive, so that finding the few endpoints that hold them
