@@ -413,7 +413,9 @@ struct team {
   bool together[2];
   int fd;
   const uint8_t *base;
-  size_t size, dropped, page;
+  size_t size, page;
+  size_t dropped; /* pages before it are gone: by the last reader done with a segment */
+  _Atomic size_t finished[SEGMENTS_KEPT]; /* readers done, per segment, n per segment */
   int dlt;
   struct cap_pcap_format fmt;
   struct part *parts[SEGMENTS_KEPT];  /* [segment % SEGMENTS_KEPT][reader] */
@@ -725,20 +727,21 @@ static int team_whole_file(void *ctx, struct cap_source *src, pcap_t *p, uint32_
       walk_segment(r, t, src, s + 1, last->end);
       walked = team_arrive(t);
     }
-    if (r->index == 0 && s >= 1) {
-      /* every reader is past segment s - 2: its pages may go */
-      size_t upto = starts[(s - 1) % SEGMENTS_KEPT] / t->page * t->page;
-      if (upto > t->dropped) {
-        madvise((void *)(t->base + t->dropped), upto - t->dropped, MADV_DONTNEED);
-        t->dropped = upto;
-      }
-    }
     for (size_t k = 0; k < good; k++) {
       process_part(r, t, seq[k], index, frame, dec);
       frame += seq[k]->n;
       if (r->index == 0) {
         stats->packets += seq[k]->n;
         stats->bytes += seq[k]->bytes;
+      }
+    }
+    /* The last reader done with this segment lets its pages go (readers
+     * finish segments in order, so it comes after the previous one's). */
+    if (!done && atomic_fetch_add(&t->finished[s % SEGMENTS_KEPT], 1) % t->n == t->n - 1) {
+      size_t upto = last->end / t->page * t->page;
+      if (upto > t->dropped) {
+        madvise((void *)(t->base + t->dropped), upto - t->dropped, MADV_DONTNEED);
+        t->dropped = upto;
       }
     }
     if (last->failed) {
