@@ -83,7 +83,7 @@ static size_t tuple_shard(const struct cap_addr *src, uint16_t sport, const stru
                           uint16_t dport, uint8_t proto, size_t n) {
   uint64_t a = side_key(src, sport), b = side_key(dst, dport);
   uint64_t h = ((a + b) ^ ((a ^ b) >> 23) ^ proto) * 0x9e3779b97f4a7c15ull;
-  return (size_t)((h >> 32) % n);
+  return (size_t)(((h >> 32) * (uint64_t)n) >> 32); /* [0, n) by a multiplication, not a division */
 }
 
 static size_t packet_shard(const struct cap_packet *pkt, size_t n) {
