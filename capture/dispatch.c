@@ -612,10 +612,23 @@ static size_t good_parts(const struct team *t, struct part *parts) {
   return k;
 }
 
+/* A reader's own records are a part's every n-th or so, walked a while ago
+ * (or by another reader): the first lines of the one OWN_AHEAD records on
+ * are asked for, which decoding and the TLS record walk start with.  Two
+ * lines made -j 2 a tenth faster on the tap-like benchmark. */
+#define OWN_AHEAD 8
+#define OWN_LINES 2
+
 static void process_part(struct file_reader *r, const struct team *t, const struct part *pt,
                          uint32_t index, uint64_t frame, struct cap_decoder *dec) {
   for (size_t i = 0; i < pt->n; i++) {
     const struct entry *e = &pt->e[i];
+    if (i + OWN_AHEAD < pt->n) {
+      const struct entry *ahead = &pt->e[i + OWN_AHEAD];
+      if (ahead->shard == r->index || ahead->shard == SHARED_SHARD)
+        for (size_t line = 0; line < OWN_LINES; line++)
+          __builtin_prefetch(t->base + ahead->off + line * 64);
+    }
     if (e->shard != r->index && e->shard != SHARED_SHARD) {
       flow_table_expire(r->ft, e->ts); /* the time one thread would see */
       continue;
