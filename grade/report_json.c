@@ -694,19 +694,32 @@ static void write_item(FILE *out, const char *key, cJSON *item, bool last) {
  * into a ring of AHEAD texts; the writing thread writes them in order and,
  * while the next one is not ready, renders the next unclaimed server
  * itself.  The output is what one thread writes, the work spreads by
- * itself however long each server takes, and memory stays AHEAD texts. */
+ * itself however long each server takes, and memory stays AHEAD texts.
+ * A written text's buffer goes back to the pool for the next claim: a
+ * fresh buffer of tens of kilobytes per server made every claim cost a
+ * large allocation (and glibc's consolidation of the small blocks a
+ * server's cJSON tree had freed), and every write a free into another
+ * thread's arena. */
 #define AHEAD 512
 #define MAX_JOBS 64
+
+struct text {
+  char *s;     /* owned, NULL none */
+  size_t len;  /* of the text in s */
+  size_t size; /* of the buffer s */
+};
 
 struct render_pool {
   const struct grade_result *r;
   size_t n;
   pthread_mutex_t lock;
-  pthread_cond_t changed; /* a text is ready, or room was made */
-  size_t next;            /* the next server to claim */
-  size_t written;         /* servers written so far */
-  char *texts[AHEAD];     /* [i % AHEAD]: server i's text, once ready */
+  pthread_cond_t changed;   /* a text is ready, or room was made */
+  size_t next;              /* the next server to claim */
+  size_t written;           /* servers written so far */
+  struct text texts[AHEAD]; /* [i % AHEAD]: server i's text, once ready */
   bool ready[AHEAD];
+  struct text spare[AHEAD]; /* written texts' buffers, n_spare of them */
+  size_t n_spare;
 };
 
 struct renderer {
@@ -717,31 +730,40 @@ struct renderer {
 };
 
 /* Render server i; the text is taken from j's print buffer, which is
- * replaced by a new one of the same size: no copy of tens of kilobytes. */
-static char *render_one(struct renderer *w, size_t i) {
+ * replaced by spare (when it is as large) or a new one of the same size:
+ * no copy of tens of kilobytes.  spare is consumed. */
+static struct text render_one(struct renderer *w, size_t i, struct text spare) {
   const char *text = w->ok ? server_text(&w->j, &w->pool->r[i]) : NULL;
-  char *taken = NULL;
+  struct text taken = {NULL, 0, 0};
   if (text && text == w->j.buf) {
-    char *fresh = malloc(w->j.buf_size);
-    taken = fresh ? w->j.buf : strdup(text);
-    if (fresh)
+    char *fresh = spare.s && spare.size >= w->j.buf_size ? spare.s : malloc(w->j.buf_size);
+    if (fresh) {
+      taken = (struct text){w->j.buf, strlen(text), w->j.buf_size};
+      if (fresh == spare.s) {
+        w->j.buf_size = spare.size;
+        spare.s = NULL;
+      }
       w->j.buf = fresh;
-  } else if (text) {
-    taken = strdup(text);
+    }
   }
+  if (text && !taken.s && (taken.s = strdup(text)))
+    taken.size = (taken.len = strlen(text)) + 1;
+  free(spare.s);
   server_done(&w->j);
   return taken;
 }
 
-/* Claim a server (under lock); false when none is left or the ring is full. */
-static bool claim(struct render_pool *p, size_t *i) {
+/* Claim a server and a spare buffer (under lock); false when none is left
+ * or the ring is full. */
+static bool claim(struct render_pool *p, size_t *i, struct text *spare) {
   if (p->next >= p->n || p->next >= p->written + AHEAD)
     return false;
   *i = p->next++;
+  *spare = p->n_spare ? p->spare[--p->n_spare] : (struct text){NULL, 0, 0};
   return true;
 }
 
-static void publish_text(struct render_pool *p, size_t i, char *text) {
+static void publish_text(struct render_pool *p, size_t i, struct text text) {
   p->texts[i % AHEAD] = text;
   p->ready[i % AHEAD] = true;
   pthread_cond_broadcast(&p->changed);
@@ -753,9 +775,10 @@ static void *render_helper(void *arg) {
   pthread_mutex_lock(&p->lock);
   for (;;) {
     size_t i;
-    if (claim(p, &i)) {
+    struct text spare;
+    if (claim(p, &i, &spare)) {
       pthread_mutex_unlock(&p->lock);
-      char *text = render_one(w, i);
+      struct text text = render_one(w, i, spare);
       pthread_mutex_lock(&p->lock);
       publish_text(p, i, text);
     } else if (p->next >= p->n) {
@@ -772,21 +795,25 @@ static void write_pooled(FILE *out, struct render_pool *p, struct renderer *self
   pthread_mutex_lock(&p->lock);
   while (p->written < p->n) {
     size_t w = p->written, i;
+    struct text spare;
     if (p->ready[w % AHEAD]) {
-      char *text = p->texts[w % AHEAD];
+      struct text text = p->texts[w % AHEAD];
       p->ready[w % AHEAD] = false;
       pthread_mutex_unlock(&p->lock);
-      if (text) {
-        fputs(text, out);
+      if (text.s) {
+        fwrite(text.s, 1, text.len, out);
         fputs(w + 1 < p->n ? ",\n" : "\n", out);
       }
-      free(text);
       pthread_mutex_lock(&p->lock);
+      if (text.s && p->n_spare < AHEAD)
+        p->spare[p->n_spare++] = text;
+      else
+        free(text.s);
       p->written++;
       pthread_cond_broadcast(&p->changed); /* room for the helpers */
-    } else if (claim(p, &i)) {
+    } else if (claim(p, &i, &spare)) {
       pthread_mutex_unlock(&p->lock);
-      char *text = render_one(self, i);
+      struct text text = render_one(self, i, spare);
       pthread_mutex_lock(&p->lock);
       publish_text(p, i, text);
     } else {
@@ -840,6 +867,8 @@ static void write_servers(FILE *out, const struct grade_result *r, size_t n, uns
       pthread_join(w[k].thread, NULL);
     json_out_free(&w[k].j);
   }
+  for (size_t k = 0; k < p->n_spare; k++)
+    free(p->spare[k].s);
   pthread_mutex_destroy(&p->lock);
   pthread_cond_destroy(&p->changed);
   free(p);
