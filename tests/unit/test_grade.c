@@ -1300,6 +1300,55 @@ static void note_keys_as_printf_makes_them(void) {
   ev_store_free(ev);
 }
 
+/* ev_find_prefix and ev_facts_with against a plain scan, over keys that
+ * share their first 8 bytes or end within them, bytes above 0x7f, and
+ * prefixes shorter, as long as, and longer than 8 bytes. */
+static void prefix_search_is_a_scan(void) {
+  static const char *const stems[] = {"suite:0x", "suite:", "cert:key:", "cert:leaf:",
+                                      "cert_key:", "h", "ha", "handshakes", "version:TLS",
+                                      "\xc3\xa9t\xc3\xa9:", "zz", "suite:0x00"};
+  static const char *const tails[] = {"", "0", "00", "0a", "1301", "c02f", "\x80", "ab12"};
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = ev_endpoint_get(ev, "-", "192.0.2.99", 443);
+  char keys[96][32];
+  size_t nkeys = 0;
+  for (size_t a = 0; a < sizeof(stems) / sizeof(stems[0]); a++)
+    for (size_t b = 0; b < sizeof(tails) / sizeof(tails[0]); b++)
+      if ((a + b) % 3 != 1 && nkeys < 96) { /* not every combination: gaps */
+        snprintf(keys[nkeys], sizeof(keys[nkeys]), "%s%s", stems[a], tails[b]);
+        NOTE(ep, keys[nkeys]);
+        nkeys++;
+      }
+  for (size_t a = 0; a < sizeof(stems) / sizeof(stems[0]); a++)
+    for (size_t b = 0; b < sizeof(tails) / sizeof(tails[0]); b++) {
+      char prefix[32];
+      snprintf(prefix, sizeof(prefix), "%s%s", stems[a], tails[b]);
+      /* the scan: the least key that starts with prefix, and how many do */
+      const char *least = NULL;
+      size_t count = 0;
+      for (size_t k = 0; k < nkeys; k++) {
+        bool dup = false;
+        for (size_t d = 0; d < k; d++)
+          dup = dup || strcmp(keys[d], keys[k]) == 0;
+        if (!dup && strncmp(keys[k], prefix, strlen(prefix)) == 0) {
+          count++;
+          if (!least || strcmp(keys[k], least) < 0)
+            least = keys[k];
+        }
+      }
+      const struct ev_fact *f = ev_find_prefix(ep, prefix);
+      CHECK(least ? f && strcmp(f->key, least) == 0 : f == NULL);
+      size_t n;
+      const struct ev_fact *const *all = ev_facts_with(ep, prefix, &n);
+      CHECK_EQ_U(n, count);
+      for (size_t i = 0; all && i < n; i++) {
+        CHECK(strncmp(all[i]->key, prefix, strlen(prefix)) == 0);
+        CHECK(i == 0 || strcmp(all[i - 1]->key, all[i]->key) < 0);
+      }
+    }
+  ev_store_free(ev);
+}
+
 static void merge_move_is_merge(void) {
   struct ev_store *copied = ev_store_new(), *moved = ev_store_new();
   for (int side = 0; side < 2; side++) {
@@ -1533,6 +1582,7 @@ int main(void) {
   RUN(no_server_hello_not_graded);
   RUN(merge_commutes);
   RUN(merge_move_is_merge);
+  RUN(prefix_search_is_a_scan);
   RUN(note_keys_as_printf_makes_them);
   RUN(server_preference);
   RUN(case34_rsa_e1);
