@@ -10,6 +10,7 @@
 #include "dissect/internal.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,35 @@
 #define EXT_ALPN 16
 
 static const char hex_digits[] = "0123456789abcdef";
+
+/* MD5 and SHA-256, fetched once.  Handed EVP_md5() or EVP_sha256(),
+ * EVP_DigestInit_ex looks the algorithm up in the providers again at every
+ * call (OpenSSL 3's implicit fetch), under a lock the -j threads share:
+ * that cost more than the rest of a fingerprint. */
+static EVP_MD *fetched_md5, *fetched_sha256;
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void free_digests(void) {
+  EVP_MD_free(fetched_md5);
+  EVP_MD_free(fetched_sha256);
+}
+
+static void fetch_digests(void) {
+  fetched_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+  fetched_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+  atexit(free_digests); /* before libcrypto's own clean-up, registered earlier */
+}
+
+/* NULL when libcrypto has no such digest: no fingerprint then. */
+static const EVP_MD *digest_md5(void) {
+  pthread_once(&fetch_once, fetch_digests);
+  return fetched_md5;
+}
+
+static const EVP_MD *digest_sha256(void) {
+  pthread_once(&fetch_once, fetch_digests);
+  return fetched_sha256;
+}
 
 /* A digest fed through a buffer, flushed when full and at the end. */
 struct md_text {
@@ -27,7 +57,7 @@ struct md_text {
 
 static bool md_open(struct md_text *t, const EVP_MD *md) {
   t->n = 0;
-  t->ctx = EVP_MD_CTX_new();
+  t->ctx = md ? EVP_MD_CTX_new() : NULL;
   if (t->ctx && !EVP_DigestInit_ex(t->ctx, md, NULL)) {
     EVP_MD_CTX_free(t->ctx);
     t->ctx = NULL;
@@ -104,7 +134,7 @@ static void md_list(struct md_text *t, const uint16_t *v, size_t n, bool skip_gr
  * GREASE (RFC 8701) left out of every list. */
 void hello_ja3(struct tls_client_hello *ch) {
   struct md_text t;
-  if (!md_open(&t, EVP_md5()))
+  if (!md_open(&t, digest_md5()))
     return;
   md_dec(&t, ch->legacy_version);
   md_char(&t, ',');
@@ -125,7 +155,7 @@ void hello_ja3(struct tls_client_hello *ch) {
 /* JA3S: MD5 of "SSLVersion,Cipher,Extensions" (extensions as sent). */
 void hello_ja3s(struct tls_server_hello *sh) {
   struct md_text t;
-  if (!md_open(&t, EVP_md5()))
+  if (!md_open(&t, digest_md5()))
     return;
   md_dec(&t, sh->legacy_version);
   md_char(&t, ',');
@@ -217,7 +247,7 @@ static bool ja4_hash(const uint16_t *v, size_t n, const struct tls_u16s *sig_alg
   if (n == 0)
     return true;
   struct md_text t;
-  if (!md_open(&t, EVP_sha256()))
+  if (!md_open(&t, digest_sha256()))
     return false;
   md_list(&t, v, n, false, true);
   size_t n_sig = 0;
