@@ -488,6 +488,8 @@ static struct conn_state *conn_state_for(struct run *run, struct flow *f) {
   if (!f->roles_from_syn)
     tls_conn_roles_guessed(cs->tls);
   tls_conn_set_cert_cache(cs->tls, run->certs);
+  if (run->opt->mode != MODE_HANDSHAKES)
+    tls_conn_skip_ja4(cs->tls); /* printed by --handshakes only */
   if (run->keylog)
     tls_conn_set_keylog(cs->tls, run->keylog);
   f->user = cs;

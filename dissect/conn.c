@@ -33,6 +33,10 @@ struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
   return c;
 }
 
+void tls_conn_skip_ja4(struct tls_conn *c) {
+  c->no_ja4 = true;
+}
+
 void tls_conn_free(struct tls_conn *c) {
   if (!c)
     return;

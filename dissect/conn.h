@@ -70,6 +70,7 @@ struct tls_conn {
   bool roles_guessed;  /* may swap on the first bytes */
   bool first_seen;     /* first payload already looked at */
   bool ssl2_done;      /* CLIENT-MASTER-KEY seen: the rest is encrypted */
+  bool no_ja4;         /* tls_conn_skip_ja4 */
 };
 
 /* record.c */

@@ -466,6 +466,10 @@ struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
  * the first bytes it sees are a hello from the other side.  Read the result
  * in tls_session.roles_swapped. */
 void tls_conn_roles_guessed(struct tls_conn *c);
+/* Leave the session's JA4 empty: only --handshakes prints it, and its two
+ * sorts and two SHA-256 were a thirtieth of a grading run.  (JA3, a
+ * client's identity for the server-preference check, is always made.) */
+void tls_conn_skip_ja4(struct tls_conn *c);
 /* Read certificates through this cache (borrowed; may be NULL). */
 void tls_conn_set_cert_cache(struct tls_conn *c, struct x509_cache *cache);
 /* Decrypt with this key log (borrowed; NULL: never decrypt, the default,

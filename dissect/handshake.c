@@ -53,7 +53,7 @@ static void client_hello(struct tls_conn *c, struct rd body, const struct tls_at
   }
   const char *bad = hello_parse_client(ch, body, c->dtls);
   ch->at = *at;
-  if (ch == &s->ch)
+  if (ch == &s->ch && !c->no_ja4)
     hello_ja4(ch, c->quic ? 'q' : c->dtls ? 'd' : 't', s->ja4);
   if (bad)
     tls_set_malformed(c, bad, at);
