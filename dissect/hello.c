@@ -315,25 +315,37 @@ struct ext_block {
   struct tls_u16s *types;  /* the hello's type list, filled in wire order */
   size_t n;                /* extensions that fit completely */
   bool complete;           /* well-formed and inside the message */
-  uint8_t seen[65536 / 8]; /* one bit per type, for duplicates */
+  /* The types seen so far, for duplicates: type + 1 (0 empty), open
+   * addressing, at most half full.  (A bit per possible type was 8 kB to
+   * clear for every hello.) */
+  size_t mask;
+  uint32_t seen[];
 };
 
 /* Open the optional extension block at the end of a hello and allocate the
  * type list at its exact size; NULL when out of memory.  A block longer
  * than the message is walked as far as it goes (complete = false). */
 static struct ext_block *ext_open(struct rd *body, struct tls_u16s *types) {
-  struct ext_block *blk = calloc(1, sizeof *blk);
-  if (!blk)
-    return NULL;
   size_t declared = rd_u16(body);
-  blk->complete = !body->err && declared <= body->n;
-  blk->exts = rd_sub(body, declared <= body->n ? declared : body->n);
-  for (struct rd count = blk->exts; count.n && !count.err;) {
+  bool complete = !body->err && declared <= body->n;
+  struct rd exts = rd_sub(body, declared <= body->n ? declared : body->n);
+  size_t n = 0;
+  for (struct rd count = exts; count.n && !count.err;) {
     rd_u16(&count);
     rd_vec16(&count);
-    blk->complete &= !count.err;
-    blk->n += !count.err;
+    complete &= !count.err;
+    n += !count.err;
   }
+  size_t slots = 16;
+  while (slots < 2 * n)
+    slots *= 2;
+  struct ext_block *blk = calloc(1, sizeof *blk + slots * sizeof blk->seen[0]);
+  if (!blk)
+    return NULL;
+  blk->exts = exts;
+  blk->complete = complete;
+  blk->n = n;
+  blk->mask = slots - 1;
   blk->types = types;
   if (blk->n && !(types->v = malloc(blk->n * sizeof *types->v))) {
     free(blk);
@@ -351,9 +363,11 @@ static bool ext_next(struct ext_block *blk, uint16_t *type, struct rd *data, boo
   *type = rd_u16(&blk->exts);
   *data = rd_vec16(&blk->exts);
   blk->types->v[blk->types->n++] = *type;
-  uint8_t bit = (uint8_t)(1u << (*type & 7));
-  *dup = blk->seen[*type >> 3] & bit;
-  blk->seen[*type >> 3] |= bit;
+  size_t j = ((uint32_t)*type * 0x9e3779b1u >> 16) & blk->mask;
+  while (blk->seen[j] && blk->seen[j] != *type + 1u)
+    j = (j + 1) & blk->mask;
+  *dup = blk->seen[j] != 0;
+  blk->seen[j] = *type + 1u;
   return true;
 }
 
