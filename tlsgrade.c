@@ -520,9 +520,6 @@ static void on_flow_data_tls(void *ctx, struct flow *f, int dir, const uint8_t *
 }
 
 static void session_done(struct run *run, struct flow *f, const struct tls_session *s) {
-  char client[CAP_ENDPOINT_STRLEN], server[CAP_ENDPOINT_STRLEN];
-  cap_endpoint_str(&f->client_addr, f->client_port, client, sizeof(client));
-  cap_endpoint_str(&f->server_addr, f->server_port, server, sizeof(server));
   run->cap_handshake += s->cap_handshake;
   run->cap_chain += s->cap_chain;
   if (s->is_tls)
@@ -530,6 +527,9 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
   if (s->decryption.status <= TLS_DECRYPT_FAILED)
     run->decrypt[s->decryption.status]++;
   if (run->opt->mode == MODE_HANDSHAKES) {
+    char client[CAP_ENDPOINT_STRLEN], server[CAP_ENDPOINT_STRLEN];
+    cap_endpoint_str(&f->client_addr, f->client_port, client, sizeof(client));
+    cap_endpoint_str(&f->server_addr, f->server_port, server, sizeof(server));
     struct report_conn conn = {NULL, s->roles_swapped ? server : client,
                                s->roles_swapped ? client : server, run->file_names, run->n_files,
                                run->trust, run->ev};
