@@ -26,12 +26,7 @@ struct distrust_rule {
   const char *cn;        /* DISTRUST_EXEMPT_O_CN: the CN value */
 };
 
-/* One event that a chain matched, and the certificate that matched it
- * (an index into the chain, or the chain's length for the trust anchor). */
-struct distrust_hit {
-  const struct distrust_event *event;
-  size_t cert;
-};
+/* struct distrust_hit: grade/grade.h (the trust memo keeps them). */
 
 /* The events a server chain (wire order, chain[0] the leaf) falls under;
  * anchor_spki: the SHA-256 of the verified trust anchor's key, "" or NULL

@@ -23,7 +23,7 @@
 
 struct trust_memo {
   char *key; /* owned */
-  struct x509_trust verdict;
+  struct ev_chain_verdict verdict;
 };
 
 /* Owns every endpoint and the trust memo. */
@@ -264,7 +264,7 @@ void ev_share_memo(struct ev_store *ev, struct ev_store *owner) {
   ev->memo_owner = owner != ev ? owner : NULL;
 }
 
-bool ev_trust_recall(const struct ev_store *ev_in, const char *key, struct x509_trust *out) {
+bool ev_trust_recall(const struct ev_store *ev_in, const char *key, struct ev_chain_verdict *out) {
   struct ev_store *ev = ev_in->memo_owner ? ev_in->memo_owner : (struct ev_store *)ev_in;
   bool found = false;
   pthread_mutex_lock(&ev->memo_lock);
@@ -279,7 +279,7 @@ bool ev_trust_recall(const struct ev_store *ev_in, const char *key, struct x509_
   return found;
 }
 
-void ev_trust_remember(struct ev_store *ev_in, const char *key, const struct x509_trust *t) {
+void ev_trust_remember(struct ev_store *ev_in, const char *key, const struct ev_chain_verdict *t) {
   struct ev_store *ev = ev_in->memo_owner ? ev_in->memo_owner : ev_in;
   pthread_mutex_lock(&ev->memo_lock);
   if ((ev->memo || (ev->memo = calloc(TRUST_MEMO_SLOTS, sizeof(*ev->memo)))) &&

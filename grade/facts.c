@@ -323,8 +323,8 @@ static bool weak_sig(const char *sig, const char *what) {
 
 /* The verdict for this chain, host and time, from the memo when the same
  * question was asked before. */
-void ev_trust_verdict(struct ev_store *ev, const struct tls_session *s,
-                      const struct x509_store *trust, cap_time_us at, struct x509_trust *t) {
+void ev_chain_verdict(struct ev_store *ev, const struct tls_session *s,
+                      const struct x509_store *trust, cap_time_us at, struct ev_chain_verdict *v) {
   char *host = NULL;
   if (s->ch.sni.n && !memchr(s->ch.sni.p, 0, s->ch.sni.n))
     host = strndup((const char *)s->ch.sni.p, s->ch.sni.n);
@@ -339,13 +339,23 @@ void ev_trust_verdict(struct ev_store *ev, const struct tls_session *s,
   }
   if (key)
     snprintf(key + k, cap - k, "|%s", host ? host : "");
-  if (!key || !ev_trust_recall(ev, key, t)) {
-    x509_trust_check_store(trust, s->chain, s->chain_len, host, at, t);
+  if (!key || !ev_trust_recall(ev, key, v)) {
+    memset(v, 0, sizeof(*v));
+    x509_trust_check_store(trust, s->chain, s->chain_len, host, at, &v->trust);
+    v->n_distrust = distrust_match(s->chain, s->chain_len, v->trust.anchor_spki_sha256,
+                                   v->distrust, EV_DISTRUST_HITS);
     if (key)
-      ev_trust_remember(ev, key, t);
+      ev_trust_remember(ev, key, v);
   }
   free(key);
   free(host);
+}
+
+void ev_trust_verdict(struct ev_store *ev, const struct tls_session *s,
+                      const struct x509_store *trust, cap_time_us at, struct x509_trust *t) {
+  struct ev_chain_verdict v;
+  ev_chain_verdict(ev, s, trust, at, &v);
+  *t = v.trust;
 }
 
 static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struct tls_session *s,
@@ -384,14 +394,15 @@ static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struc
     for (size_t k = 0; k < sizeof(EV_POLICIES) / sizeof(EV_POLICIES[0]); k++)
       if (strcmp(leaf->policies[i], EV_POLICIES[k]) == 0)
         ev_note(ep, &cat, "cert:ev");
-  struct x509_trust t;
-  memset(&t, 0, sizeof(t));
+  struct ev_chain_verdict v; /* trust and distrust, once per chain */
+  memset(&v, 0, sizeof(v));
   if (c->trust)
-    ev_trust_verdict(ev, s, c->trust, cat.ts, &t);
-  struct distrust_hit hits[8];
-  size_t n_hits = distrust_match(s->chain, s->chain_len, t.anchor_spki_sha256, hits, 8);
-  for (size_t i = 0; i < n_hits; i++)
-    ev_note(ep, &cat, "distrust:%s", hits[i].event->id);
+    ev_chain_verdict(ev, s, c->trust, cat.ts, &v);
+  else
+    v.n_distrust = distrust_match(s->chain, s->chain_len, NULL, v.distrust, EV_DISTRUST_HITS);
+  const struct x509_trust t = v.trust;
+  for (size_t i = 0; i < v.n_distrust; i++)
+    ev_note(ep, &cat, "distrust:%s", v.distrust[i].event->id);
   ev_note(ep, &cat, "distrust_checked");
   if (!c->trust)
     return;

@@ -128,13 +128,31 @@ struct ev_store *ev_load(const char *path, char *err, size_t errlen);
  * on most connections to a server.  key: the chain's fingerprints, the host
  * and which certificates were valid at the packet time, so a hit gives
  * exactly the verdict a fresh check would. */
-bool ev_trust_recall(const struct ev_store *ev, const char *key, struct x509_trust *out);
+struct distrust_event; /* grade/distrust.h */
+/* One distrust event that a chain matched, and the certificate that
+ * matched it (an index into the chain, or its length for the anchor). */
+struct distrust_hit {
+  const struct distrust_event *event;
+  size_t cert;
+};
+#define EV_DISTRUST_HITS 8
+/* What the memo keeps of a chain: its trust verdict, and the distrust
+ * events its CAs fall under (matched against the verified anchor too). */
+struct ev_chain_verdict {
+  struct x509_trust trust;
+  struct distrust_hit distrust[EV_DISTRUST_HITS];
+  size_t n_distrust;
+};
+bool ev_trust_recall(const struct ev_store *ev, const char *key, struct ev_chain_verdict *out);
 /* From now on ev recalls and remembers verdicts in owner's memo (locked:
  * stores of several threads may share one); owner outlives ev. */
 void ev_share_memo(struct ev_store *ev, struct ev_store *owner);
-void ev_trust_remember(struct ev_store *ev, const char *key, const struct x509_trust *t);
+void ev_trust_remember(struct ev_store *ev, const char *key, const struct ev_chain_verdict *v);
 /* The verdict on a session's server chain for its SNI at time `at`, from
  * the memo when the same question was asked before. */
+void ev_chain_verdict(struct ev_store *ev, const struct tls_session *s,
+                      const struct x509_store *trust, cap_time_us at, struct ev_chain_verdict *v);
+/* Its trust part only. */
 void ev_trust_verdict(struct ev_store *ev, const struct tls_session *s,
                       const struct x509_store *trust, cap_time_us at, struct x509_trust *t);
 

@@ -151,6 +151,39 @@ static void root_keys(void) {
   CHECK_STR(got, "");
 }
 
+/* The trust memo keeps a chain's distrust events with its verdict: asked
+ * again for the same fingerprints, name and validity, it answers from
+ * memory (the names are changed behind its back to show it), and a chain
+ * with other fingerprints is matched afresh. */
+static void memo_keeps_events(void) {
+  struct x509_trust_opts opts = {"samples/certs/root.pem", NULL};
+  char reason[256];
+  struct x509_store *store = x509_store_open(&opts, reason, sizeof reason);
+  CHECK(store != NULL);
+  struct ev_store *ev = ev_store_new();
+  struct name symantec = {"Symantec Corporation", "Symantec Class 3 Secure Server CA - G4"};
+  struct tls_cert chain[2] = {cert(LEAF, symantec), cert(symantec, SAMPLE_ROOT)};
+  snprintf(chain[0].sha256, sizeof chain[0].sha256, "%064d", 1);
+  snprintf(chain[1].sha256, sizeof chain[1].sha256, "%064d", 2);
+  chain[0].not_after_us = chain[1].not_after_us = JAN_2025 + 1;
+  struct tls_session s;
+  memset(&s, 0, sizeof s);
+  s.chain = chain;
+  s.chain_len = 2;
+  struct ev_chain_verdict v;
+  ev_chain_verdict(ev, &s, store, JAN_2025, &v);
+  CHECK_EQ_U(v.n_distrust, 1);
+  CHECK(v.n_distrust == 1 && strcmp(v.distrust[0].event->id, "symantec") == 0);
+  chain[0].issuer_o = chain[1].subject_o = (char *)"Example CA"; /* same fingerprints */
+  ev_chain_verdict(ev, &s, store, JAN_2025, &v);
+  CHECK(v.n_distrust == 1 && strcmp(v.distrust[0].event->id, "symantec") == 0);
+  snprintf(chain[1].sha256, sizeof chain[1].sha256, "%064d", 3); /* another chain */
+  ev_chain_verdict(ev, &s, store, JAN_2025, &v);
+  CHECK_EQ_U(v.n_distrust, 0);
+  ev_store_free(ev);
+  x509_store_close(store);
+}
+
 static void unreadable_and_lookup(void) {
   struct tls_cert chain[1] = {cert(LEAF, (struct name){"StartCom Ltd.", "x"})};
   chain[0].parsed = false;
@@ -171,5 +204,6 @@ int main(void) {
   RUN(exemptions);
   RUN(root_keys);
   RUN(unreadable_and_lookup);
+  RUN(memo_keeps_events);
   return harness_done();
 }
