@@ -474,17 +474,19 @@ static size_t lower_bound(const struct ev_endpoint *ep, const char *prefix) {
   const struct ev_fact *const *sorted = ep->sorted;
   const uint64_t *words = sorted_words(ep);
   uint64_t pw = key_word(prefix);
-  size_t lo = 0, hi = ep->nfacts;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    int c = words[mid] < pw ? -1 : words[mid] > pw;
-    if (!c && (pw & 0xff)) /* 8 equal bytes, neither string ended in them */
-      c = strcmp(sorted[mid]->key + 8, prefix + 8);
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid;
+  /* The first word >= the prefix's, halving without a branch to guess
+   * (the compiler makes the step a conditional move). */
+  size_t lo = 0, len = ep->nfacts;
+  while (len > 1) {
+    size_t half = len / 2;
+    lo += words[lo + half - 1] < pw ? half : 0;
+    len -= half;
   }
+  lo += len == 1 && words[lo] < pw;
+  /* Keys with the same 8 bytes, and the prefix longer: by the rest. */
+  if (pw & 0xff)
+    while (lo < ep->nfacts && words[lo] == pw && strcmp(sorted[lo]->key + 8, prefix + 8) < 0)
+      lo++;
   return lo;
 }
 
