@@ -420,7 +420,7 @@ static int read_input(struct cap_source *src, pcap_t *p, struct cap_filemap *map
   struct pcap_pkthdr *hdr;
   const u_char *data;
   src->reading = p;
-  while (!src->stop && !(src->origin && src->origin->stop)) {
+  while (!cap_source_stopping(src)) {
     int rc = map ? cap_filemap_next(map, &hdr, &data) : pcap_next_ex(p, &hdr, &data);
     if (map && rc == 0)
       rc = PCAP_ERROR_BREAK; /* the end of the file */
@@ -492,7 +492,7 @@ int cap_source_run_sink(struct cap_source *src, struct cap_decoder *dec,
     }
     return 0;
   }
-  for (size_t i = 0; i < src->count && !src->stop && !(src->origin && src->origin->stop); i++) {
+  for (size_t i = 0; i < src->count && !cap_source_stopping(src); i++) {
     pcap_t *p = open_file(src->names[i], err, errlen);
     if (!p)
       return -1;
