@@ -524,13 +524,13 @@ static bool plausible_at(const struct team *t, size_t off) {
     char err[PCAP_ERRBUF_SIZE];
     const uint8_t *p = t->base + off;
     if (cap_pcap_record(&t->fmt, p, t->size - off, &rec, err, sizeof(err)) != 1)
-      return false; /* also when fewer than 16 bytes are left */
+      return false; /* also when less than a record header is left */
     uint32_t frac;
     memcpy(&frac, p + 4, 4);
     if (t->fmt.swapped)
       frac = __builtin_bswap32(frac);
     if (rec.hdr.caplen > rec.hdr.len || frac >= (t->fmt.nano ? 1000000000u : 1000000u) ||
-        rec.size - 16 > t->fmt.snapshot)
+        rec.size - CAP_PCAP_RECORD_HEADER > t->fmt.snapshot)
       return false;
     off += rec.size;
   }
@@ -579,9 +579,10 @@ static void walk_part(const struct team *t, struct part *pt, size_t from, size_t
       pt->stop_at = off + rec.stop_at;
       break;
     }
-    for (size_t ahead = off + 2048; prefetched < ahead && prefetched < t->size; prefetched += 64)
+    for (size_t ahead = off + CAP_PREFETCH_BYTES; prefetched < ahead && prefetched < t->size;
+         prefetched += 64)
       __builtin_prefetch(t->base + prefetched);
-    const uint8_t *data = t->base + off + 16;
+    const uint8_t *data = t->base + off + CAP_PCAP_RECORD_HEADER;
     long shard = peek_shard(t->dlt, data, rec.hdr.caplen, t->n);
     struct entry e = {off, cap_packet_time(&rec.hdr.ts), rec.hdr.caplen, rec.hdr.len,
                       shard < 0 ? SHARED_SHARD : (uint16_t)shard};
@@ -640,7 +641,8 @@ static void process_part(struct file_reader *r, const struct team *t, const stru
     pkt.wire_len = e->len;
     pkt.cap_len = e->caplen;
     struct cap_decoder *d = e->shard == SHARED_SHARD ? dec : r->own;
-    if (cap_decode(d, t->dlt, t->base + e->off + 16, e->caplen, &pkt) == 1)
+    const uint8_t *data = t->base + e->off + CAP_PCAP_RECORD_HEADER;
+    if (cap_decode(d, t->dlt, data, e->caplen, &pkt) == 1)
       shard_packet(r, &pkt);
   }
 }
@@ -659,7 +661,7 @@ static int team_begin(struct team *t, struct cap_source *src, pcap_t *p, uint32_
     struct stat st;
     if (!cap_source_filtered(src) && !cap_filemap_use_libpcap() &&
         (t->fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0 && fstat(t->fd, &st) == 0 &&
-        S_ISREG(st.st_mode) && st.st_size >= 24) {
+        S_ISREG(st.st_mode) && st.st_size >= CAP_PCAP_FILE_HEADER) {
       void *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, t->fd, 0);
       if (base != MAP_FAILED) {
         t->base = base;
@@ -721,7 +723,8 @@ static int team_whole_file(void *ctx, struct cap_source *src, pcap_t *p, uint32_
   if (together <= 0)
     return together;
   cap_filemap_guard(cap_source_name(src, index));
-  size_t starts[SEGMENTS_KEPT] = {24}; /* [s % SEGMENTS_KEPT]: the same in every reader */
+  /* [s % SEGMENTS_KEPT]: where segment s starts, the same in every reader */
+  size_t starts[SEGMENTS_KEPT] = {CAP_PCAP_FILE_HEADER};
   uint64_t frame = 0;
   int rc = 1;
   walk_segment(r, t, src, 0, starts[0]);
@@ -804,7 +807,8 @@ int cap_dispatch_files(struct cap_source *src, struct cap_decoder *dec,
     r[i].dec = i ? cap_decoder_new(lim, r[i].stats) : dec;
     r[i].own = cap_decoder_new(lim, own_stats[i]);
     if (!r[i].src || !r[i].dec || !r[i].own) {
-      snprintf(err, errlen, "cannot start reader %zu: %s", i, r[i].err[0] ? r[i].err : "out of memory");
+      snprintf(err, errlen, "cannot start reader %zu: %s", i,
+               r[i].err[0] ? r[i].err : "out of memory");
       rc = -1;
       break;
     }

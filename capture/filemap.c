@@ -38,11 +38,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define FILE_HEADER 24
-#define RECORD_HEADER 16
 #define MAX_SNAPLEN 262144u /* libpcap's MAXIMUM_SNAPLEN: every link type we decode */
 #define WINDOW (4u << 20) /* > the largest record, header included */
-#define PREFETCH 2048      /* bytes ahead of the reader */
 
 struct cap_filemap {
   int fd;
@@ -146,9 +143,9 @@ struct cap_filemap *cap_filemap_open(pcap_t *p, const char *path, const char *bp
   m->page = page > 0 ? (size_t)page : 4096;
   const uint8_t *head = NULL;
   if (m->fd >= 0 && fstat(m->fd, &st) == 0 && S_ISREG(st.st_mode) &&
-      st.st_size >= FILE_HEADER) {
+      st.st_size >= CAP_PCAP_FILE_HEADER) {
     m->size = (size_t)st.st_size;
-    head = span(m, 0, FILE_HEADER);
+    head = span(m, 0, CAP_PCAP_FILE_HEADER);
   }
   bool ok = head && cap_pcap_format_of(p, head, &m->fmt);
   if (ok && bpf) {
@@ -159,7 +156,7 @@ struct cap_filemap *cap_filemap_open(pcap_t *p, const char *path, const char *bp
     cap_filemap_close(m);
     return NULL;
   }
-  m->off = FILE_HEADER;
+  m->off = CAP_PCAP_FILE_HEADER;
   cap_filemap_guard(path);
   return m;
 }
@@ -172,7 +169,7 @@ void cap_filemap_guard(const char *path) {
 
 /* Ask for the lines ahead of off that the window holds. */
 static void prefetch_ahead(struct cap_filemap *m, size_t off) {
-  size_t end = off + PREFETCH, win_end = m->win_off + m->win_len;
+  size_t end = off + CAP_PREFETCH_BYTES, win_end = m->win_off + m->win_len;
   if (end > win_end)
     end = win_end;
   for (; m->prefetched < end; m->prefetched += 64)
@@ -190,9 +187,9 @@ int cap_pcap_record(const struct cap_pcap_format *f, const uint8_t *rec, size_t 
                     struct cap_pcap_record *out, char *err, size_t errlen) {
   if (left == 0)
     return 0;
-  if (left < RECORD_HEADER) {
+  if (left < CAP_PCAP_RECORD_HEADER) {
     snprintf(err, errlen, "truncated dump file; tried to read %u header bytes, only got %zu",
-             RECORD_HEADER, left);
+             CAP_PCAP_RECORD_HEADER, left);
     out->stop_at = left;
     return -1;
   }
@@ -206,7 +203,7 @@ int cap_pcap_record(const struct cap_pcap_format *f, const uint8_t *rec, size_t 
   h->ts.tv_usec = f->nano ? (int32_t)v[1] / 1000 : (int32_t)v[1];
   h->caplen = v[2];
   h->len = v[3];
-  left -= RECORD_HEADER;
+  left -= CAP_PCAP_RECORD_HEADER;
   if (h->caplen > MAX_SNAPLEN) {
     if (h->caplen > f->snapshot)
       snprintf(err, errlen, "invalid packet capture length %u, bigger than snaplen of %u",
@@ -214,17 +211,17 @@ int cap_pcap_record(const struct cap_pcap_format *f, const uint8_t *rec, size_t 
     else
       snprintf(err, errlen, "invalid packet capture length %u, bigger than maximum of %u",
                h->caplen, MAX_SNAPLEN);
-    out->stop_at = RECORD_HEADER; /* libpcap's stream stops after the header */
+    out->stop_at = CAP_PCAP_RECORD_HEADER; /* libpcap's stream stops after the header */
     return -1;
   }
   uint32_t need = h->caplen > f->snapshot ? f->snapshot : h->caplen;
   if (left < need || left < h->caplen) { /* libpcap names the part it was reading */
     snprintf(err, errlen, "truncated dump file; tried to read %u captured bytes, only got %zu",
              left < need ? need : h->caplen, left);
-    out->stop_at = RECORD_HEADER + left;
+    out->stop_at = CAP_PCAP_RECORD_HEADER + left;
     return -1;
   }
-  out->size = RECORD_HEADER + h->caplen;
+  out->size = CAP_PCAP_RECORD_HEADER + h->caplen;
   h->caplen = need; /* a record longer than the snapshot length is cut to it */
   return 1;
 }
@@ -232,8 +229,8 @@ int cap_pcap_record(const struct cap_pcap_format *f, const uint8_t *rec, size_t 
 int cap_filemap_next(struct cap_filemap *m, struct pcap_pkthdr **hdr, const u_char **data) {
   for (;;) {
     size_t left = m->size - m->off;
-    const uint8_t *rec = left ? span(m, m->off, left < RECORD_HEADER ? left : RECORD_HEADER)
-                              : NULL;
+    size_t head = left < CAP_PCAP_RECORD_HEADER ? left : CAP_PCAP_RECORD_HEADER;
+    const uint8_t *rec = left ? span(m, m->off, head) : NULL;
     if (left && !rec)
       return map_failed(m, m->off);
     if (rec)
@@ -245,7 +242,7 @@ int cap_filemap_next(struct cap_filemap *m, struct pcap_pkthdr **hdr, const u_ch
         m->off += r.stop_at; /* where libpcap's stream would be */
       return rc;
     }
-    size_t at = m->off + RECORD_HEADER;
+    size_t at = m->off + CAP_PCAP_RECORD_HEADER;
     m->off += r.size;
     const uint8_t *bytes = span(m, at, r.hdr.caplen);
     if (!bytes)

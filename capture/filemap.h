@@ -9,6 +9,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* pcap-savefile(5): the file header, then records, each a header and the
+ * captured bytes. */
+#define CAP_PCAP_FILE_HEADER 24
+#define CAP_PCAP_RECORD_HEADER 16
+/* How far ahead of a walk through a mapped file its lines are prefetched:
+ * walking record headers is otherwise a chain of memory misses. */
+#define CAP_PREFETCH_BYTES 2048
+
 /* A classic pcap 2.4 file's layout, from its header (libpcap agreeing). */
 struct cap_pcap_format {
   bool swapped, nano;
