@@ -348,6 +348,15 @@ static unsigned key_holds(const char *key) {
   return 0;
 }
 
+/* A new key has taken a slot of ep's table (by fact_add or a merge): what
+ * ep knows of its keys as a whole follows. */
+static void key_added(struct ev_endpoint *ep, const char *key) {
+  ep->nfacts++;
+  ep->holds |= key_holds(key);
+  free(ep->sorted); /* sort again when asked */
+  ep->sorted = NULL;
+}
+
 /* Add `count` sightings with [first, last] and sample to the fact `key`. */
 static void fact_add(struct ev_endpoint *ep, const char *key, uint64_t count, cap_time_us first,
                      cap_time_us last, const struct ev_sample *sample) {
@@ -359,10 +368,7 @@ static void fact_add(struct ev_endpoint *ep, const char *key, uint64_t count, ca
       return;
     f->first_ts = first;
     f->last_ts = last;
-    ep->nfacts++;
-    ep->holds |= key_holds(key);
-    free(ep->sorted); /* a new key, or the table moved: sort again when asked */
-    ep->sorted = NULL;
+    key_added(ep, key);
   }
   fact_widen(f, count, first, last);
   if (sample && sample->file && sample_before(sample, &f->sample)) {
@@ -542,10 +548,7 @@ static bool endpoint_absorb(struct ev_endpoint *dst, struct ev_endpoint *src) {
     struct ev_fact *d = &dst->facts[fact_slot(dst, f->key)];
     if (!d->key) {
       *d = *f;
-      dst->nfacts++;
-      dst->holds |= key_holds(d->key);
-      free(dst->sorted);
-      dst->sorted = NULL;
+      key_added(dst, d->key);
     } else {
       fact_widen(d, f->count, f->first_ts, f->last_ts);
       if (f->sample.file && sample_before(&f->sample, &d->sample))
