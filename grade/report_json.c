@@ -687,6 +687,12 @@ static void write_item(FILE *out, const char *key, cJSON *item, bool last) {
   cJSON_Delete(item);
 }
 
+/* Server i's text (len bytes) as an element of the "servers" array. */
+static void write_server(FILE *out, const char *text, size_t len, size_t i, size_t n) {
+  fwrite(text, 1, len, out);
+  fputs(i + 1 < n ? ",\n" : "\n", out);
+}
+
 /* ---- servers rendered by several threads ---- */
 
 /* Servers are claimed one at a time from a shared counter by the helper
@@ -800,10 +806,8 @@ static void write_pooled(FILE *out, struct render_pool *p, struct renderer *self
       struct text text = p->texts[w % AHEAD];
       p->ready[w % AHEAD] = false;
       pthread_mutex_unlock(&p->lock);
-      if (text.s) {
-        fwrite(text.s, 1, text.len, out);
-        fputs(w + 1 < p->n ? ",\n" : "\n", out);
-      }
+      if (text.s)
+        write_server(out, text.s, text.len, w, p->n);
       pthread_mutex_lock(&p->lock);
       if (text.s && p->n_spare < AHEAD)
         p->spare[p->n_spare++] = text;
@@ -833,10 +837,8 @@ static void write_servers(FILE *out, const struct grade_result *r, size_t n, uns
     bool ready = json_out_init(&j);
     for (size_t i = 0; ready && i < n; i++) {
       const char *text = server_text(&j, &r[i]);
-      if (text) {
-        fputs(text, out);
-        fputs(i + 1 < n ? ",\n" : "\n", out);
-      }
+      if (text)
+        write_server(out, text, strlen(text), i, n);
       server_done(&j);
     }
     json_out_free(&j);
