@@ -181,6 +181,10 @@ struct tls_cert {
   uint8_t weak_key;           /* enum tls_weak_key */
   char **policies;            /* policy OIDs, owned */
   size_t n_policies;
+  /* der and every string above belong to a cache entry (x509_cache.c) that
+   * outlives the connection: x509_cert_clear only forgets them.  A session
+   * showing a known chain then costs no copy. */
+  bool shared;
 };
 
 struct tls_kex {
@@ -343,7 +347,8 @@ struct tls_session {
 /* Fill cert's facts from cert->der/der_len (which it does not change).
  * A certificate libcrypto refuses gets parsed = false and parse_error. */
 void x509_cert_parse(struct tls_cert *cert);
-/* Free everything the cert owns (der included) and zero it. */
+/* Free everything the cert owns (der included, nothing when shared) and
+ * zero it. */
 void x509_cert_clear(struct tls_cert *cert);
 
 /* Certificates (and OCSP staples) already read (x509_cache.c): one per thread;
@@ -351,9 +356,15 @@ void x509_cert_clear(struct tls_cert *cert);
 struct x509_cache;
 struct x509_cache *x509_cache_new(size_t max_entries);
 void x509_cache_free(struct x509_cache *cache);
-/* x509_cert_parse through the cache (cache may be NULL), then the weak-key
- * lookup when the cache has lists (the verdict is cached with the facts). */
-void x509_cert_parse_cached(struct x509_cache *cache, struct tls_cert *cert);
+/* cert (nothing owned; its `at` is kept) from the DER der[0..len), read
+ * through the cache (which may be NULL), then looked up in the weak-key lists
+ * when the cache has them (the verdict is cached with the facts).  A
+ * certificate seen before borrows the cached entry's DER and facts
+ * (cert->shared); a new one is read and, while the cache has room, becomes
+ * an entry and is borrowed too.  So the cache must outlive cert.  false when
+ * memory ran out (cert then holds nothing). */
+bool x509_cert_read_cached(struct x509_cache *cache, struct tls_cert *cert, const uint8_t *der,
+                           size_t len);
 /* What a stapled OCSP response said (see struct tls_session). */
 struct tls_ocsp_facts {
   int cert_status, response_status;

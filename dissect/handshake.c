@@ -112,15 +112,9 @@ static void add_cert(struct tls_conn *c, const uint8_t *der, size_t len,
     return;
   s->chain = chain;
   struct tls_cert *cert = &chain[s->chain_len];
-  memset(cert, 0, sizeof(*cert));
-  cert->der = malloc(len ? len : 1);
-  if (!cert->der)
-    return;
-  memcpy(cert->der, der, len);
-  cert->der_len = len;
   cert->at = *at;
-  s->chain_len++;
-  x509_cert_parse_cached(c->cert_cache, cert);
+  if (x509_cert_read_cached(c->cert_cache, cert, der, len))
+    s->chain_len++;
 }
 
 /* RFC 5246 7.4.2 (opaque ASN.1Cert<1..2^24-1> list) and RFC 8446 4.4.2

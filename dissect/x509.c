@@ -537,6 +537,10 @@ void x509_cert_parse(struct tls_cert *cert) {
 void x509_cert_clear(struct tls_cert *cert) {
   if (!cert)
     return;
+  if (cert->shared) {
+    memset(cert, 0, sizeof *cert);
+    return;
+  }
   reset_facts(cert);
   free(cert->der);
   memset(cert, 0, sizeof *cert);

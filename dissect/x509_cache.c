@@ -19,7 +19,7 @@ enum { OCSP_MEMO = 8 };
 
 /* Owns its entries, borrows the weak-key lists. */
 struct x509_cache {
-  struct tls_cert *slots; /* open addressing on der_key() */
+  struct tls_cert **slots; /* open addressing on der_key(); entries owned */
   size_t nslots, count;
   struct {
     uint8_t *der;
@@ -55,56 +55,15 @@ struct x509_cache *x509_cache_new(size_t max_entries) {
 void x509_cache_free(struct x509_cache *c) {
   if (!c)
     return;
-  for (size_t i = 0; i < c->nslots; i++)
-    x509_cert_clear(&c->slots[i]);
+  for (size_t i = 0; i < c->nslots; i++) {
+    x509_cert_clear(c->slots[i]);
+    free(c->slots[i]);
+  }
   for (size_t i = 0; i < OCSP_MEMO; i++)
     free(c->ocsp[i].der);
   free(c->slots);
   pthread_mutex_destroy(&c->lock);
   free(c);
-}
-
-static char *dup_or_null(const char *s, bool *ok) {
-  if (!s)
-    return NULL;
-  char *d = strdup(s);
-  *ok = *ok && d;
-  return d;
-}
-
-static char **dup_list(char *const *v, size_t n, bool *ok) {
-  if (!n)
-    return NULL;
-  char **d = calloc(n, sizeof(*d));
-  for (size_t i = 0; d && i < n; i++)
-    d[i] = dup_or_null(v[i], ok);
-  *ok = *ok && d;
-  return d;
-}
-
-/* Deep copy of the facts (not der, at): dst is cleared first.  false when
- * out of memory (dst then holds what could be copied, all owned). */
-static bool copy_facts(struct tls_cert *dst, const struct tls_cert *src) {
-  uint8_t *der = dst->der;
-  size_t der_len = dst->der_len;
-  struct tls_at at = dst->at;
-  *dst = *src;
-  dst->der = der, dst->der_len = der_len, dst->at = at;
-  bool ok = true;
-  dst->subject = dup_or_null(src->subject, &ok);
-  dst->issuer = dup_or_null(src->issuer, &ok);
-  dst->subject_cn = dup_or_null(src->subject_cn, &ok);
-  dst->issuer_cn = dup_or_null(src->issuer_cn, &ok);
-  dst->subject_o = dup_or_null(src->subject_o, &ok);
-  dst->issuer_o = dup_or_null(src->issuer_o, &ok);
-  dst->serial_hex = dup_or_null(src->serial_hex, &ok);
-  dst->san = dup_list(src->san, src->n_san, &ok);
-  dst->policies = dup_list(src->policies, src->n_policies, &ok);
-  if (!dst->san)
-    dst->n_san = 0;
-  if (!dst->policies)
-    dst->n_policies = 0;
-  return ok;
 }
 
 /* Where to look for a certificate: a hash of its length and of its first
@@ -133,48 +92,64 @@ static void parse_fresh(const struct x509_cache *c, struct tls_cert *cert) {
 }
 
 /* The slot holding der, or the empty one where it would go (under lock). */
-static struct tls_cert *find_slot(struct x509_cache *c, const uint8_t *der, size_t len) {
+static struct tls_cert **find_slot(struct x509_cache *c, const uint8_t *der, size_t len) {
   size_t j = (size_t)der_key(der, len) & (c->nslots - 1);
-  while (c->slots[j].der && !same_der(&c->slots[j], der, len))
+  while (c->slots[j] && !same_der(c->slots[j], der, len))
     j = (j + 1) & (c->nslots - 1);
   return &c->slots[j];
 }
 
-void x509_cert_parse_cached(struct x509_cache *c, struct tls_cert *cert) {
-  if (!c || !cert->der_len) {
-    parse_fresh(c, cert);
-    return;
+/* cert takes the entry's DER and facts, borrowed, and keeps its own `at`.
+ * An entry never changes once stored and lives as long as the cache. */
+static void borrow(struct tls_cert *cert, const struct tls_cert *entry) {
+  struct tls_at at = cert->at;
+  *cert = *entry;
+  cert->at = at;
+  cert->shared = true;
+}
+
+bool x509_cert_read_cached(struct x509_cache *c, struct tls_cert *cert, const uint8_t *der,
+                           size_t len) {
+  struct tls_at at = cert->at;
+  memset(cert, 0, sizeof(*cert));
+  cert->at = at;
+  if (c && len) {
+    pthread_mutex_lock(&c->lock);
+    const struct tls_cert *hit = *find_slot(c, der, len);
+    if (hit)
+      borrow(cert, hit);
+    pthread_mutex_unlock(&c->lock);
+    if (hit)
+      return true;
   }
+  /* A miss: read it (outside the lock), then offer it to the cache. */
+  if (!(cert->der = malloc(len ? len : 1)))
+    return false;
+  memcpy(cert->der, der, len);
+  cert->der_len = len;
+  parse_fresh(c, cert);
+  struct tls_cert *entry = c && len ? malloc(sizeof(*entry)) : NULL;
+  if (!entry)
+    return true; /* read, not remembered */
+  struct tls_cert own = *cert;
   pthread_mutex_lock(&c->lock);
-  struct tls_cert *hit = find_slot(c, cert->der, cert->der_len);
-  bool copied = hit->der && copy_facts(cert, hit);
-  bool was_there = hit->der != NULL;
-  pthread_mutex_unlock(&c->lock);
-  if (copied)
-    return;
-  parse_fresh(c, cert); /* a miss, or out of memory in the copy: read it afresh */
-  if (was_there)
-    return;
-  struct tls_cert keep = {0};
-  keep.der = malloc(cert->der_len);
-  if (!keep.der)
-    return;
-  memcpy(keep.der, cert->der, cert->der_len);
-  keep.der_len = cert->der_len;
-  if (!copy_facts(&keep, cert)) {
-    x509_cert_clear(&keep);
-    return;
-  }
-  pthread_mutex_lock(&c->lock);
-  hit = find_slot(c, cert->der, cert->der_len); /* another thread may have added it */
-  bool stored = !hit->der && c->count * 2 < c->nslots; /* full: read, not remembered */
+  struct tls_cert **slot = find_slot(c, der, len); /* another thread may have added it */
+  bool stored = !*slot && c->count * 2 < c->nslots; /* full: read, not remembered */
   if (stored) {
-    *hit = keep;
+    *entry = own;
+    entry->at = (struct tls_at){0};
+    *slot = entry;
     c->count++;
   }
+  bool beaten = !stored && *slot;
+  if (*slot)
+    borrow(cert, *slot);
   pthread_mutex_unlock(&c->lock);
   if (!stored)
-    x509_cert_clear(&keep);
+    free(entry);
+  if (beaten)
+    x509_cert_clear(&own); /* the same facts, read twice: keep the stored ones */
+  return true;
 }
 
 bool x509_cache_ocsp_get(struct x509_cache *c, const uint8_t *der, size_t len,

@@ -479,6 +479,57 @@ static void test_reparse_and_clear(void) {
   CHECK(c.der == NULL && c.subject == NULL && !c.parsed);
 }
 
+/* The cache: a certificate read twice is read once, and the second
+ * connection borrows the entry (the same DER bytes, the same strings) while
+ * keeping its own frame; clearing one borrower leaves the entry to the
+ * others.  Without a cache, or with a full one, the connection owns its
+ * copy (AddressSanitizer checks the frees either way). */
+static void test_cache_shares(void) {
+  struct tls_cert plain;
+  load(&plain, DATA "zeek__signed_certificate_timestamp-0.der");
+  struct x509_cache *cache = x509_cache_new(1); /* 16 slots: room for 8 */
+  CHECK(cache != NULL);
+  if (!cache || !plain.der)
+    return;
+  struct tls_cert a = {0}, b = {0}, own = {0};
+  a.at.frame = 3;
+  b.at.frame = 7;
+  CHECK(x509_cert_read_cached(cache, &a, plain.der, plain.der_len));
+  CHECK(x509_cert_read_cached(cache, &b, plain.der, plain.der_len));
+  CHECK(a.parsed && b.parsed && a.shared && b.shared);
+  CHECK_EQ_U(a.at.frame, 3);
+  CHECK_EQ_U(b.at.frame, 7);
+  CHECK(a.der == b.der && a.der != plain.der && a.subject == b.subject);
+  CHECK_STR(b.sha256, plain.sha256);
+  CHECK_STR(b.subject, plain.subject);
+  x509_cert_clear(&a);
+  CHECK(a.der == NULL && a.subject == NULL);
+  CHECK_STR(b.subject_cn, "ritter.vg"); /* the entry outlives a */
+  CHECK_EQ_U(b.n_san, 2);
+
+  CHECK(x509_cert_read_cached(NULL, &own, plain.der, plain.der_len));
+  CHECK(own.parsed && !own.shared && own.der != plain.der);
+  CHECK_STR(own.sha256, plain.sha256);
+  x509_cert_clear(&own);
+
+  /* Seven more certificates fill it; the next is read but not kept. */
+  uint8_t blob[16];
+  for (int i = 0; i < 7; i++) {
+    memset(blob, 'a' + i, sizeof blob);
+    struct tls_cert junk = {0};
+    CHECK(x509_cert_read_cached(cache, &junk, blob, sizeof blob));
+    CHECK(junk.shared && !junk.parsed);
+    x509_cert_clear(&junk);
+  }
+  memset(blob, 'z', sizeof blob);
+  CHECK(x509_cert_read_cached(cache, &own, blob, sizeof blob));
+  CHECK(!own.shared && !own.parsed && own.der_len == sizeof blob);
+  x509_cert_clear(&own);
+  x509_cert_clear(&b);
+  x509_cache_free(cache);
+  x509_cert_clear(&plain);
+}
+
 /* pki-leaf.der edited: the subject CN "www.example.test" (first copy of
  * the text) gets a ',' for its first '.', the first dNSName (second copy)
  * a NUL.  Both must survive as escapes, not cut or split the value. */
@@ -795,6 +846,7 @@ int main(void) {
   RUN(test_empty_and_random);
   RUN(test_trailing_and_cut);
   RUN(test_reparse_and_clear);
+  RUN(test_cache_shares);
   RUN(test_nul_and_comma_escaped);
   RUN(test_pki_leaf);
   RUN(test_pki_p384_ca);
