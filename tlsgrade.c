@@ -602,9 +602,12 @@ static void on_flow_closing(void *ctx, struct flow *f) {
 /* ---- grading and reports ---- */
 
 static int compare_results(const void *a, const void *b) {
-  const struct grade_result *x = a, *y = b;
+  const struct grade_result *x = *(const struct grade_result *const *)a;
+  const struct grade_result *y = *(const struct grade_result *const *)b;
   int c = grade_letter_cmp(y->letter, x->letter); /* worst first */
-  return c ? c : strcmp(x->ep->host, y->ep->host);
+  if (!c)
+    c = strcmp(x->ep->host, y->ep->host);
+  return c ? c : (x > y) - (x < y); /* then the store's order: qsort need not be stable */
 }
 
 /* Grade every endpoint and write the report; returns the exit status. */
@@ -612,11 +615,15 @@ static int write_report(const struct options *opt, FILE *out, const struct ev_st
                         const char *const *inputs, size_t n_inputs, cJSON *limits,
                         cJSON *stats) {
   ev_derive_facts((struct ev_store *)ev); /* derived facts are never saved */
-  struct grade_result *r = calloc(ev_count(ev) ? ev_count(ev) : 1, sizeof(*r));
-  const struct ev_endpoint **eps = calloc(ev_count(ev) ? ev_count(ev) : 1, sizeof(*eps));
-  if (!r || !eps) {
+  size_t most = ev_count(ev) ? ev_count(ev) : 1;
+  struct grade_result *r = calloc(most, sizeof(*r));
+  const struct ev_endpoint **eps = calloc(most, sizeof(*eps));
+  /* The report's order: pointers sorted, so no 5 kB result moves. */
+  const struct grade_result **order = calloc(most, sizeof(*order));
+  if (!r || !eps || !order) {
     free(r);
     free(eps);
+    free(order);
     return EXIT_RUNTIME;
   }
   size_t n = 0;
@@ -627,20 +634,23 @@ static int write_report(const struct options *opt, FILE *out, const struct ev_st
   }
   grade_endpoints(eps, n, r, (unsigned)opt->jobs);
   free(eps);
-  qsort(r, n, sizeof(*r), compare_results);
+  for (size_t i = 0; i < n; i++)
+    order[i] = &r[i];
+  qsort(order, n, sizeof(*order), compare_results);
   struct report_meta meta = {inputs, n_inputs, limits, stats, (unsigned)opt->jobs};
   if (opt->format == FORMAT_JSON) {
-    report_json(out, r, n, &meta);
+    report_json(out, order, n, &meta);
   } else if (opt->format == FORMAT_HTML) {
-    report_html(out, r, n, &meta);
+    report_html(out, order, n, &meta);
   } else {
     bool color = opt->color < 0 ? (out == stdout && isatty(STDOUT_FILENO)) : opt->color > 0;
-    report_text(out, r, n, &meta, color, !opt->summary_only);
+    report_text(out, order, n, &meta, color, !opt->summary_only);
   }
   int status = EXIT_OK;
   for (size_t i = 0; opt->fail_below && i < n; i++)
     if (r[i].graded && grade_letter_cmp(r[i].letter, opt->fail_below) > 0)
       status = EXIT_BELOW;
+  free(order);
   free(r);
   return status;
 }

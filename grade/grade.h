@@ -243,10 +243,14 @@ struct report_meta {
   unsigned jobs;       /* threads that may render servers (JSON); 0 or 1: this one */
 };
 
-/* detail: each server's checks and evidence after the summary table. */
-void report_text(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m,
-                 bool color, bool detail);
-void report_json(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m);
-void report_html(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m);
+/* r[0..n): the servers in report order (pointers: sorting thousands of
+ * results moves no 5 kB structs).  detail: each server's checks and
+ * evidence after the summary table. */
+void report_text(FILE *out, const struct grade_result *const *r, size_t n,
+                 const struct report_meta *m, bool color, bool detail);
+void report_json(FILE *out, const struct grade_result *const *r, size_t n,
+                 const struct report_meta *m);
+void report_html(FILE *out, const struct grade_result *const *r, size_t n,
+                 const struct report_meta *m);
 
 #endif

@@ -189,7 +189,7 @@ static void key_findings(FILE *out, const struct grade_result *r, size_t index) 
           r->n_checks);
 }
 
-static void summary(FILE *out, const struct grade_result *r, size_t n) {
+static void summary(FILE *out, const struct grade_result *const *r, size_t n) {
   fputs("<h2 id=\"summary\">Summary</h2>\n<table>\n<thead><tr><th scope=\"col\">Host (SNI)</th>"
         "<th scope=\"col\">Server</th><th scope=\"col\">Grade</th>"
         "<th scope=\"col\">Floor</th><th scope=\"col\">Key findings</th></tr></thead>\n"
@@ -197,15 +197,15 @@ static void summary(FILE *out, const struct grade_result *r, size_t n) {
         out);
   for (size_t i = 0; i < n; i++) {
     fprintf(out, "<tr><td><a href=\"#srv-%zu\">", i);
-    report_html_puts(out, r[i].ep->host);
+    report_html_puts(out, r[i]->ep->host);
     fputs("</a></td><td><code>", out);
-    put_server(out, r[i].ep);
+    put_server(out, r[i]->ep);
     fputs("</code></td><td>", out);
-    put_badge(out, r[i].letter, false);
+    put_badge(out, r[i]->letter, false);
     fputs("</td><td>", out);
-    put_badge(out, r[i].floor, false);
+    put_badge(out, r[i]->floor, false);
     fputs("</td><td>", out);
-    key_findings(out, &r[i], i);
+    key_findings(out, r[i], i);
     fputs("</td></tr>\n", out);
   }
   fputs("</tbody>\n</table>\n", out);
@@ -349,7 +349,8 @@ static void server_section(FILE *out, const struct grade_result *r, size_t index
   fputs("<p><a href=\"#summary\">Back to summary</a></p>\n</section>\n", out);
 }
 
-void report_html(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m) {
+void report_html(FILE *out, const struct grade_result *const *r, size_t n,
+                 const struct report_meta *m) {
   page_head(out);
   page_header(out, n, m);
   fputs("<main>\n", out);
@@ -358,7 +359,7 @@ void report_html(FILE *out, const struct grade_result *r, size_t n, const struct
   else
     summary(out, r, n);
   for (size_t i = 0; i < n; i++)
-    server_section(out, &r[i], i);
+    server_section(out, r[i], i);
   fputs("</main>\n<footer>\n<p>FLOOR is the grade if every check the capture cannot decide "
         "had failed.</p>\n<p>Checks the capture cannot decide (unknown) never lower the "
         "grade: a passive capture only shows what clients asked for, so the grade is what "

@@ -716,7 +716,7 @@ struct text {
 };
 
 struct render_pool {
-  const struct grade_result *r;
+  const struct grade_result *const *r;
   size_t n;
   pthread_mutex_t lock;
   pthread_cond_t changed;   /* a text is ready, or room was made */
@@ -739,7 +739,7 @@ struct renderer {
  * replaced by spare (when it is as large) or a new one of the same size:
  * no copy of tens of kilobytes.  spare is consumed. */
 static struct text render_one(struct renderer *w, size_t i, struct text spare) {
-  const char *text = w->ok ? server_text(&w->j, &w->pool->r[i]) : NULL;
+  const char *text = w->ok ? server_text(&w->j, w->pool->r[i]) : NULL;
   struct text taken = {NULL, 0, 0};
   if (text && text == w->j.buf) {
     char *fresh = spare.s && spare.size >= w->j.buf_size ? spare.s : malloc(w->j.buf_size);
@@ -827,7 +827,8 @@ static void write_pooled(FILE *out, struct render_pool *p, struct renderer *self
   pthread_mutex_unlock(&p->lock);
 }
 
-static void write_servers(FILE *out, const struct grade_result *r, size_t n, unsigned jobs) {
+static void write_servers(FILE *out, const struct grade_result *const *r, size_t n,
+                          unsigned jobs) {
   if (jobs > MAX_JOBS)
     jobs = MAX_JOBS;
   if (jobs < 1 || n < 256)
@@ -836,7 +837,7 @@ static void write_servers(FILE *out, const struct grade_result *r, size_t n, uns
     struct json_out j;
     bool ready = json_out_init(&j);
     for (size_t i = 0; ready && i < n; i++) {
-      const char *text = server_text(&j, &r[i]);
+      const char *text = server_text(&j, r[i]);
       if (text)
         write_server(out, text, strlen(text), i, n);
       server_done(&j);
@@ -877,7 +878,8 @@ static void write_servers(FILE *out, const struct grade_result *r, size_t n, uns
   free(w);
 }
 
-void report_json(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m) {
+void report_json(FILE *out, const struct grade_result *const *r, size_t n,
+                 const struct report_meta *m) {
   fputs("{\n", out);
   write_item(out, "tool", cJSON_CreateString("tlsgrade " TLSGRADE_VERSION), false);
   write_item(out, "rules", cJSON_CreateString("SSL Labs rating guide 2009r, passive"), false);

@@ -57,20 +57,21 @@ static void key_findings(FILE *out, const struct grade_result *r) {
   fprintf(out, " (%zu/%zu checks decided)", r->n_decided, r->n_checks);
 }
 
-static void summary(FILE *out, const struct grade_result *r, size_t n, const struct style *st) {
+static void summary(FILE *out, const struct grade_result *const *r, size_t n,
+                    const struct style *st) {
   fprintf(out, "%-32s %-24s %-6s %-6s %s\n", "HOST (SNI)", "SERVER", "GRADE", "FLOOR",
           "KEY FINDINGS");
   for (size_t i = 0; i < n; i++) {
     char server[80];
-    snprintf(server, sizeof(server), strchr(r[i].ep->ip, ':') ? "[%s]:%u" : "%s:%u",
-             r[i].ep->ip, r[i].ep->port);
-    put_padded(out, r[i].ep->host, 32);
+    snprintf(server, sizeof(server), strchr(r[i]->ep->ip, ':') ? "[%s]:%u" : "%s:%u",
+             r[i]->ep->ip, r[i]->ep->port);
+    put_padded(out, r[i]->ep->host, 32);
     put_padded(out, server, 24);
-    put_grade(out, st, r[i].letter, 6);
+    put_grade(out, st, r[i]->letter, 6);
     fputc(' ', out);
-    put_grade(out, st, r[i].floor, 6);
+    put_grade(out, st, r[i]->floor, 6);
     fputc(' ', out);
-    key_findings(out, &r[i]);
+    key_findings(out, r[i]);
     fputc('\n', out);
   }
 }
@@ -174,8 +175,8 @@ static void server_detail(FILE *out, const struct grade_result *r, const struct 
     fprintf(out, "     %zu. %s\n", i + 1, order[i]->recommendation);
 }
 
-void report_text(FILE *out, const struct grade_result *r, size_t n, const struct report_meta *m,
-                 bool color, bool detail) {
+void report_text(FILE *out, const struct grade_result *const *r, size_t n,
+                 const struct report_meta *m, bool color, bool detail) {
   struct style st = {color};
   fprintf(out, "tlsgrade %s: passive grades (SSL Labs rating guide 2009r) for %zu server%s "
                "from %zu input%s\n\n",
@@ -187,5 +188,5 @@ void report_text(FILE *out, const struct grade_result *r, size_t n, const struct
   summary(out, r, n, &st);
   fputs("\nFLOOR is the grade if every check the capture cannot decide had failed.\n", out);
   for (size_t i = 0; detail && i < n; i++)
-    server_detail(out, &r[i], &st);
+    server_detail(out, r[i], &st);
 }

@@ -119,7 +119,8 @@ static void json_servers_as_cjson_prints_them(void) {
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);
   if (out) {
-    report_json(out, r, n, &meta);
+    const struct grade_result *order[] = {&r[0], &r[1]};
+    report_json(out, order, n, &meta);
     fclose(out);
   }
   cJSON *doc = text ? cJSON_Parse(text) : NULL;
@@ -156,22 +157,26 @@ static char *report_with(struct ev_store *ev, unsigned jobs, size_t *n_out) {
   size_t n = ev_count(ev);
   const struct ev_endpoint **eps = calloc(n, sizeof(*eps));
   struct grade_result *r = calloc(n, sizeof(*r));
+  const struct grade_result **order = calloc(n, sizeof(*order));
   char *text = NULL;
   size_t len = 0;
-  if (eps && r) {
+  if (eps && r && order) {
     for (size_t i = 0; i < n; i++)
       eps[i] = ev_endpoint_at(ev, i);
     grade_endpoints(eps, n, r, jobs);
+    for (size_t i = 0; i < n; i++)
+      order[i] = &r[i];
     const char *inputs[] = {"capture.pcap"};
     struct report_meta meta = {inputs, 1, NULL, NULL, jobs};
     FILE *out = open_memstream(&text, &len);
     if (out) {
-      report_json(out, r, n, &meta);
+      report_json(out, order, n, &meta);
       fclose(out);
     }
   }
   *n_out = n;
   free(eps);
+  free(order);
   free(r);
   return text;
 }
