@@ -595,8 +595,13 @@ void ev_add_http(struct ev_store *ev, const struct http_facts *h, const struct e
 }
 
 /* The TLS endpoints of a host learn what its plain-http endpoint said. */
+static bool same_site(const struct ev_endpoint *a, const struct ev_endpoint *b) {
+  return strcmp(a->host, b->host) == 0 && strcmp(a->ip, b->ip) == 0;
+}
+
 static void derive_http(struct ev_store *ev) {
-  for (size_t i = 0; i < ev_count(ev); i++) {
+  size_t n = ev_count(ev);
+  for (size_t i = 0; i < n; i++) {
     const struct ev_endpoint *web = ev_endpoint_at(ev, i);
     if (!(web->holds & EV_HOLDS_HTTP))
       continue;
@@ -604,10 +609,16 @@ static void derive_http(struct ev_store *ev) {
     const struct ev_fact *plain = ev_find_prefix(web, "http:no_redirect:");
     if (!redirect && !plain)
       continue;
-    for (size_t j = 0; j < ev_count(ev); j++) {
+    /* The store's order is host, ip, port: the endpoints of web's host and
+     * ip are its neighbours (a scan of them all made this quadratic). */
+    size_t lo = i, hi = i + 1;
+    while (lo > 0 && same_site(ev_endpoint_at(ev, lo - 1), web))
+      lo--;
+    while (hi < n && same_site(ev_endpoint_at(ev, hi), web))
+      hi++;
+    for (size_t j = lo; j < hi; j++) {
       struct ev_endpoint *ep = (struct ev_endpoint *)ev_endpoint_at(ev, j);
-      if (ep == web || strcmp(ep->host, web->host) != 0 || strcmp(ep->ip, web->ip) != 0 ||
-          !ev_find(ep, "handshakes"))
+      if (ep == web || !ev_find(ep, "handshakes"))
         continue;
       if (plain)
         ev_note(ep, &plain->sample, "derived:http_plain");

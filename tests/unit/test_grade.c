@@ -1236,6 +1236,52 @@ static void case39_drown_merged(void) {
   }
 }
 
+/* What a clear-text web server says is carried to the TLS endpoints of
+ * the same host and address, whatever their port (below or above the web
+ * server's in the store's order), and to no other: not another address,
+ * not another host (sorting just before or after it), not an endpoint
+ * without a handshake. */
+static void http_derived_for_same_site(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *web = ev_endpoint_get(ev, "www.example", "192.0.2.1", 80);
+  NOTE(web, "http:redirect_https");
+  struct ev_endpoint *plain = ev_endpoint_get(ev, "mail.example", "192.0.2.9", 8080);
+  NOTE(plain, "http:no_redirect:/");
+  struct {
+    const char *host, *ip;
+    uint16_t port;
+    bool handshakes, redirect, plain;
+  } t[] = {{"www.example", "192.0.2.1", 22, true, true, false},
+           {"www.example", "192.0.2.1", 443, true, true, false},
+           {"www.example", "192.0.2.1", 8443, true, true, false},
+           {"www.example", "192.0.2.1", 9000, false, false, false},
+           {"www.example", "192.0.2.2", 443, true, false, false},
+           {"www.exampl", "192.0.2.1", 443, true, false, false},
+           {"www.example2", "192.0.2.1", 443, true, false, false},
+           {"mail.example", "192.0.2.9", 443, true, false, true},
+           {"mail.example", "192.0.2.9", 993, true, false, true}};
+  size_t n = sizeof(t) / sizeof(t[0]);
+  for (size_t i = 0; i < n; i++) {
+    struct ev_endpoint *ep = ev_endpoint_get(ev, t[i].host, t[i].ip, t[i].port);
+    CHECK(ep != NULL);
+    if (ep && t[i].handshakes)
+      NOTE(ep, "handshakes", "server_hello");
+  }
+  ev_derive_facts(ev);
+  for (size_t i = 0; i < n; i++) {
+    const struct ev_endpoint *ep = ev_endpoint_get(ev, t[i].host, t[i].ip, t[i].port);
+    bool redirect = ep && ev_find(ep, "derived:http_redirect");
+    bool plain_seen = ep && ev_find(ep, "derived:http_plain");
+    if (redirect != t[i].redirect || plain_seen != t[i].plain)
+      fprintf(stderr, "  %s %s:%u: redirect %d plain %d\n", t[i].host, t[i].ip,
+              (unsigned)t[i].port, redirect, plain_seen);
+    CHECK(redirect == t[i].redirect);
+    CHECK(plain_seen == t[i].plain);
+  }
+  CHECK(!ev_find(web, "derived:http_redirect") && !ev_find(plain, "derived:http_plain"));
+  ev_store_free(ev);
+}
+
 /* Two overlapping stores: shared endpoints and facts (counts add, the
  * earliest sample wins, whichever side it is on), and endpoints of one
  * side only. */
@@ -1592,6 +1638,7 @@ int main(void) {
   RUN(case37_ticketbleed);
   RUN(case39_drown_elsewhere);
   RUN(case39_drown_merged);
+  RUN(http_derived_for_same_site);
   RUN(version_disabled_during_capture);
   RUN(json_round_trip);
   RUN(json_refused);
