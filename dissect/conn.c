@@ -244,6 +244,10 @@ bool tls_conn_headers_only(const struct tls_conn *c, int dir) {
          (d->encrypted || d->rec_type == TLS_CT_APPLICATION_DATA);
 }
 
+size_t tls_conn_buffer_bytes(const struct tls_conn *c) {
+  return c->dir[0].body_cap + c->dir[0].hs_cap + c->dir[1].body_cap + c->dir[1].hs_cap;
+}
+
 bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
                    uint64_t gap_len, unsigned flags, uint32_t file_index, uint64_t frame,
                    cap_time_us ts) {

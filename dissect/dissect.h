@@ -321,10 +321,13 @@ struct tls_session {
   bool ccs_seen[2];
   bool established;           /* both sides finished (encrypted data flowing) */
   uint64_t app_data_bytes[2];
-  struct tls_alert alerts[TLS_MAX_ALERTS];
+  /* Room for TLS_MAX_ALERTS (heartbeats: TLS_MAX_HEARTBEATS), made at the
+   * first one: most connections have none, and a tap keeps thousands of
+   * them open.  Owned; NULL while the count is 0. */
+  struct tls_alert *alerts;
   size_t n_alerts;
-  size_t alerts_dropped;
-  struct tls_heartbeat heartbeats[TLS_MAX_HEARTBEATS];
+  size_t alerts_dropped;      /* past the cap, or out of memory */
+  struct tls_heartbeat *heartbeats;
   size_t n_heartbeats;
   unsigned renegotiations;    /* handshake records after the first Finished */
   bool secure_reneg;          /* server answered renegotiation_info / SCSV */
@@ -501,6 +504,9 @@ const struct tls_session *tls_conn_session(const struct tls_conn *c);
  * key log is loaded: only their 5-byte headers are read (alerts and
  * heartbeats excepted, a few bytes each). */
 bool tls_conn_headers_only(const struct tls_conn *c, int dir);
+/* Bytes of buffer the connection holds for records and handshake messages
+ * still being put together (both directions). */
+size_t tls_conn_buffer_bytes(const struct tls_conn *c);
 
 /* ------------------------------------------------------------------ */
 /* Clear-text HTTP (http.c, libhtp)                                    */

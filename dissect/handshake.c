@@ -558,5 +558,7 @@ void tls_session_clear(struct tls_session *s) {
   for (size_t i = 0; i < s->chain_len; i++)
     x509_cert_clear(&s->chain[i]);
   free(s->chain);
+  free(s->alerts);
+  free(s->heartbeats);
   memset(s, 0, sizeof(*s));
 }

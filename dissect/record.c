@@ -45,9 +45,14 @@ static bool reserve(uint8_t **buf, size_t *cap, size_t need) {
 }
 
 /* A connection lives as long as its flow, most of it after the handshake:
- * give back a buffer that holds nothing, so idle connections cost little. */
-static void release_idle(uint8_t **buf, size_t *cap, size_t used) {
-  if (used == 0 && *cap > 1024) {
+ * give back a buffer of d that holds nothing, so idle connections cost
+ * little.  Up to 1 kB stays for the next record, unless d is protected and
+ * no key log opens it: then only a rare alert or heartbeat is ever
+ * buffered again (2 kB less per established connection). */
+static void release_idle(const struct tls_conn *c, const struct tls_dir *d, uint8_t **buf,
+                         size_t *cap, size_t used) {
+  bool done = d->encrypted && !c->keylog;
+  if (used == 0 && *cap && (*cap > 1024 || done)) {
     free(*buf);
     *buf = NULL;
     *cap = 0;
@@ -91,14 +96,15 @@ void tls_handshake_stream(struct tls_conn *c, int dir, const uint8_t *p, size_t 
     memmove(d->hs, d->hs + off, d->hs_len - off);
     d->hs_len -= off;
   }
-  release_idle(&d->hs, &d->hs_cap, d->hs_len);
+  release_idle(c, d, &d->hs, &d->hs_cap, d->hs_len);
 }
 
 /* The next alert's slot, filled with where and which way; NULL (counted)
  * when the session holds TLS_MAX_ALERTS already. */
 static struct tls_alert *new_alert(struct tls_conn *c, int dir, const struct tls_at *at) {
   struct tls_session *s = &c->s;
-  if (s->n_alerts >= TLS_MAX_ALERTS) {
+  if (s->n_alerts >= TLS_MAX_ALERTS ||
+      (!s->alerts && !(s->alerts = calloc(TLS_MAX_ALERTS, sizeof(*s->alerts))))) {
     s->alerts_dropped++;
     return NULL;
   }
@@ -135,7 +141,8 @@ void tls_alert_decrypted(struct tls_conn *c, int dir, struct rd body, const stru
 void tls_heartbeat(struct tls_conn *c, int dir, struct rd body, size_t len, bool encrypted,
                    const struct tls_at *at) {
   struct tls_session *s = &c->s;
-  if (s->n_heartbeats >= TLS_MAX_HEARTBEATS)
+  if (s->n_heartbeats >= TLS_MAX_HEARTBEATS ||
+      (!s->heartbeats && !(s->heartbeats = calloc(TLS_MAX_HEARTBEATS, sizeof(*s->heartbeats)))))
     return;
   struct tls_heartbeat *h = &s->heartbeats[s->n_heartbeats++];
   h->at = *at;
@@ -253,7 +260,8 @@ void tls_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
       if (d->buffering)
         record_body(c, dir, d->rec_type, d->body, d->body_len, at);
       dir_reset_record(d);
-      release_idle(&d->body, &d->body_cap, 0);
+      release_idle(c, d, &d->body, &d->body_cap, 0);
+      release_idle(c, d, &d->hs, &d->hs_cap, d->hs_len); /* unused once protected */
     }
   }
 }
