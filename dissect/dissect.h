@@ -292,11 +292,13 @@ struct tls_session {
   const char *starttls;       /* "smtp", "imap", ... NULL */
   bool has_client_hello, has_server_hello;
   struct tls_client_hello ch;
-  struct tls_client_hello ch2; /* second ClientHello after HRR */
+  /* After a HelloRetryRequest (rare: made then, owned, NULL before): the
+   * request and the second ClientHello.  has_ set together with them. */
+  struct tls_client_hello *ch2;
   bool has_ch2;
   struct tls_server_hello sh;
   bool has_hrr;
-  struct tls_server_hello hrr;
+  struct tls_server_hello *hrr;
   struct tls_cert *chain;     /* server chain, wire order, owned */
   size_t chain_len;
   struct tls_at chain_at;

@@ -43,7 +43,11 @@ static void client_hello(struct tls_conn *c, struct rd body, const struct tls_at
     ch = &s->ch;
     s->has_client_hello = true;
   } else if (s->has_hrr && !s->has_ch2) {
-    ch = &s->ch2;
+    if (!(s->ch2 = calloc(1, sizeof(*s->ch2)))) {
+      tls_set_malformed(c, "client hello: out of memory", at);
+      return;
+    }
+    ch = s->ch2;
     s->has_ch2 = true;
   } else if (!s->has_server_hello) {
     return; /* DTLS: the same hello again, with the HelloVerifyRequest cookie */
@@ -71,7 +75,12 @@ static void server_hello(struct tls_conn *c, struct rd body, const struct tls_at
   const char *bad = hello_parse_server(&tmp, body, c->dtls);
   tmp.at = *at;
   if (tmp.hello_retry && !s->has_hrr) {
-    s->hrr = tmp;
+    if (!(s->hrr = malloc(sizeof(*s->hrr)))) {
+      hello_server_clear(&tmp);
+      tls_set_malformed(c, "server hello: out of memory", at);
+      return;
+    }
+    *s->hrr = tmp;
     s->has_hrr = true;
   } else if (!s->has_server_hello) {
     s->sh = tmp;
@@ -552,9 +561,13 @@ void tls_session_clear(struct tls_session *s) {
   free(s->cert_request_types.p);
   free(s->cert_request_sig_algs.v);
   hello_client_clear(&s->ch);
-  hello_client_clear(&s->ch2);
+  if (s->ch2)
+    hello_client_clear(s->ch2);
+  free(s->ch2);
   hello_server_clear(&s->sh);
-  hello_server_clear(&s->hrr);
+  if (s->hrr)
+    hello_server_clear(s->hrr);
+  free(s->hrr);
   for (size_t i = 0; i < s->chain_len; i++)
     x509_cert_clear(&s->chain[i]);
   free(s->chain);

@@ -266,7 +266,7 @@ static void add_server_facts(cJSON *o, const struct tls_session *s) {
   if (s->sh.ja3s[0])
     cJSON_AddStringToObject(o, "ja3s", s->sh.ja3s);
   if (s->has_hrr) {
-    const char *name = tls_group_name(s->hrr.key_share_group);
+    const char *name = tls_group_name(s->hrr->key_share_group);
     cJSON_AddStringToObject(o, "hello_retry_group", name ? name : "unknown");
   }
 }
@@ -366,7 +366,8 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
     add_int(o, "renegotiations", s->renegotiations);
   cJSON *frames = cJSON_AddObjectToObject(o, "frames");
   add_frame(frames, "client_hello", &s->ch.at);
-  add_frame(frames, "hello_retry_request", &s->hrr.at);
+  if (s->hrr)
+    add_frame(frames, "hello_retry_request", &s->hrr->at);
   add_frame(frames, "server_hello", &s->sh.at);
   add_frame(frames, "certificate", &s->chain_at);
   add_frame(frames, "server_key_exchange", &s->kex.at);
