@@ -181,10 +181,9 @@ struct tls_cert {
   uint8_t weak_key;           /* enum tls_weak_key */
   char **policies;            /* policy OIDs, owned */
   size_t n_policies;
-  /* der and every string above belong to a cache entry (x509_cache.c) that
-   * outlives the connection: x509_cert_clear only forgets them.  A session
-   * showing a known chain then costs no copy. */
-  bool shared;
+  /* A certificate cache entry (x509_cache.c): the cache owns it, it never
+   * changes once stored, and it lives as long as the cache. */
+  bool cached;
 };
 
 struct tls_kex {
@@ -299,7 +298,11 @@ struct tls_session {
   struct tls_server_hello sh;
   bool has_hrr;
   struct tls_server_hello *hrr;
-  struct tls_cert *chain;     /* server chain, wire order, owned */
+  /* Server chain, wire order, all from the Certificate message at chain_at:
+   * cache entries (cert->cached, shared with every connection showing the
+   * same certificate) or, when one could not be cached, the session's own.
+   * The array is owned. */
+  const struct tls_cert **chain;
   size_t chain_len;
   struct tls_at chain_at;
   size_t client_chain_len;    /* client certificates seen (not kept) */
@@ -352,8 +355,7 @@ struct tls_session {
 /* Fill cert's facts from cert->der/der_len (which it does not change).
  * A certificate libcrypto refuses gets parsed = false and parse_error. */
 void x509_cert_parse(struct tls_cert *cert);
-/* Free everything the cert owns (der included, nothing when shared) and
- * zero it. */
+/* Free everything the cert owns (der included) and zero it. */
 void x509_cert_clear(struct tls_cert *cert);
 
 /* Certificates (and OCSP staples) already read (x509_cache.c): one per thread;
@@ -361,15 +363,16 @@ void x509_cert_clear(struct tls_cert *cert);
 struct x509_cache;
 struct x509_cache *x509_cache_new(size_t max_entries);
 void x509_cache_free(struct x509_cache *cache);
-/* cert (nothing owned; its `at` is kept) from the DER der[0..len), read
- * through the cache (which may be NULL), then looked up in the weak-key lists
- * when the cache has them (the verdict is cached with the facts).  A
- * certificate seen before borrows the cached entry's DER and facts
- * (cert->shared); a new one is read and, while the cache has room, becomes
- * an entry and is borrowed too.  So the cache must outlive cert.  false when
- * memory ran out (cert then holds nothing). */
-bool x509_cert_read_cached(struct x509_cache *cache, struct tls_cert *cert, const uint8_t *der,
-                           size_t len);
+/* The certificate of DER der[0..len), read through the cache (which may be
+ * NULL) and looked up in the weak-key lists when the cache has them (the
+ * verdict is cached with the facts).  A certificate seen before is read
+ * once: the answer is its cache entry (cached), to be shared, never
+ * changed, and used no longer than the cache lives.  One the cache has no
+ * room for is the caller's.  Either way x509_cert_release lets it go.  NULL
+ * when memory ran out. */
+struct tls_cert *x509_cert_read_cached(struct x509_cache *cache, const uint8_t *der, size_t len);
+/* Free cert unless it is a cache entry. */
+void x509_cert_release(const struct tls_cert *cert);
 /* What a stapled OCSP response said (see struct tls_session). */
 struct tls_ocsp_facts {
   int cert_status, response_status;
@@ -440,9 +443,11 @@ struct x509_store;
 struct x509_store *x509_store_open(const struct x509_trust_opts *opts, char *reason,
                                    size_t reason_len);
 void x509_store_close(struct x509_store *store);
-/* x509_trust_check() against an open store; always returns 0. */
-int x509_trust_check_store(const struct x509_store *store, const struct tls_cert *chain, size_t n,
-                           const char *hostname, cap_time_us at, struct x509_trust *out);
+/* x509_trust_check() against an open store, the chain given as pointers
+ * (a session's); always returns 0. */
+int x509_trust_check_store(const struct x509_store *store, const struct tls_cert *const *chain,
+                           size_t n, const char *hostname, cap_time_us at,
+                           struct x509_trust *out);
 
 /* ------------------------------------------------------------------ */
 /* A connection's dissector                                            */

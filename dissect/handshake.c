@@ -109,20 +109,18 @@ static void server_hello(struct tls_conn *c, struct rd body, const struct tls_at
     tls_set_malformed(c, bad, at);
 }
 
-static void add_cert(struct tls_conn *c, const uint8_t *der, size_t len,
-                     const struct tls_at *at) {
+/* One certificate of the Certificate message at s->chain_at. */
+static void add_cert(struct tls_conn *c, const uint8_t *der, size_t len) {
   struct tls_session *s = &c->s;
   if (s->chain_len >= c->lim.max_chain_len || len > c->lim.max_cert_bytes) {
     s->cap_chain++;
     return;
   }
-  struct tls_cert *chain = realloc(s->chain, (s->chain_len + 1) * sizeof(*chain));
+  const struct tls_cert **chain = realloc(s->chain, (s->chain_len + 1) * sizeof(*chain));
   if (!chain)
     return;
   s->chain = chain;
-  struct tls_cert *cert = &chain[s->chain_len];
-  cert->at = *at;
-  if (x509_cert_read_cached(c->cert_cache, cert, der, len))
+  if ((chain[s->chain_len] = x509_cert_read_cached(c->cert_cache, der, len)))
     s->chain_len++;
 }
 
@@ -148,7 +146,7 @@ static void certificate(struct tls_conn *c, int dir, struct rd body, const struc
       if (v13)
         rd_vec16(&list);
       if (!cert.err)
-        add_cert(c, cert.p, cert.n, at);
+        add_cert(c, cert.p, cert.n);
     }
   }
   if (list.err || !rd_done(&body))
@@ -536,7 +534,7 @@ void tls_sslv2_message(struct tls_conn *c, int dir, struct rd body, const struct
       tls_set_malformed(c, bad, at);
     if (cert && cert_len) {
       s->chain_at = *at;
-      add_cert(c, cert, cert_len, at);
+      add_cert(c, cert, cert_len);
     }
   } else if (type == 2 && dir == FLOW_C2S) {
     /* CLIENT-MASTER-KEY: the client's choice among the server's specs. */
@@ -569,7 +567,7 @@ void tls_session_clear(struct tls_session *s) {
     hello_server_clear(s->hrr);
   free(s->hrr);
   for (size_t i = 0; i < s->chain_len; i++)
-    x509_cert_clear(&s->chain[i]);
+    x509_cert_release(s->chain[i]);
   free(s->chain);
   free(s->alerts);
   free(s->heartbeats);

@@ -537,10 +537,6 @@ void x509_cert_parse(struct tls_cert *cert) {
 void x509_cert_clear(struct tls_cert *cert) {
   if (!cert)
     return;
-  if (cert->shared) {
-    memset(cert, 0, sizeof *cert);
-    return;
-  }
   reset_facts(cert);
   free(cert->der);
   memset(cert, 0, sizeof *cert);
@@ -741,7 +737,8 @@ static void check_leaf(X509 *leaf, const char *hostname, cap_time_us at, struct 
 }
 
 /* Decode the chain; certs[i] is NULL where libcrypto refused one. */
-static X509 **decode_chain(const struct tls_cert *chain, size_t n, cert_stack **untrusted) {
+static X509 **decode_chain(const struct tls_cert *const *chain, size_t n,
+                           cert_stack **untrusted) {
   X509 **certs = calloc(n, sizeof *certs);
   *untrusted = sk_X509_new_null();
   if (!certs || !*untrusted) {
@@ -751,7 +748,7 @@ static X509 **decode_chain(const struct tls_cert *chain, size_t n, cert_stack **
   }
   for (size_t i = 0; i < n; i++) {
     const char *why;
-    certs[i] = decode_der(chain[i].der, chain[i].der_len, &why);
+    certs[i] = decode_der(chain[i]->der, chain[i]->der_len, &why);
     if (i > 0 && certs[i] && !sk_X509_push(*untrusted, certs[i])) {
       X509_free(certs[i]);
       certs[i] = NULL;
@@ -760,8 +757,9 @@ static X509 **decode_chain(const struct tls_cert *chain, size_t n, cert_stack **
   return certs;
 }
 
-int x509_trust_check_store(const struct x509_store *store, const struct tls_cert *chain, size_t n,
-                           const char *hostname, cap_time_us at, struct x509_trust *out) {
+int x509_trust_check_store(const struct x509_store *store, const struct tls_cert *const *chain,
+                           size_t n, const char *hostname, cap_time_us at,
+                           struct x509_trust *out) {
   memset(out, 0, sizeof *out);
   if (!chain || n == 0)
     return 0;
@@ -793,10 +791,18 @@ int x509_trust_check(const struct tls_cert *chain, size_t n, const char *hostnam
   memset(out, 0, sizeof *out);
   if (!chain || n == 0)
     return 0;
-  struct x509_store *store = x509_store_open(opts, out->reason, sizeof out->reason);
-  if (!store)
+  const struct tls_cert **links = calloc(n, sizeof(*links));
+  struct x509_store *store = links ? x509_store_open(opts, out->reason, sizeof out->reason) : NULL;
+  if (!store) {
+    if (!links)
+      snprintf(out->reason, sizeof out->reason, "out of memory");
+    free(links);
     return -1;
-  int rc = x509_trust_check_store(store, chain, n, hostname, at, out);
+  }
+  for (size_t i = 0; i < n; i++)
+    links[i] = &chain[i];
+  int rc = x509_trust_check_store(store, links, n, hostname, at, out);
+  free(links);
   x509_store_close(store);
   return rc;
 }

@@ -3,8 +3,9 @@
  *
  * Decoding a certificate through libcrypto 3 costs tens of microseconds
  * (its public-key decoders dominate); a server shows the same chain on every
- * connection.  The cache keeps the facts of certificates seen, keyed by the
- * SHA-256 of their DER, and copies them into each new connection's chain.
+ * connection.  The cache keeps the certificates seen, read, keyed by their
+ * DER, and each connection's chain points to the entries: nothing is
+ * copied, and an open connection holds a pointer per certificate.
  * Threads (-j) share one cache under its lock: a certificate is read once
  * however many workers see it, and reading happens outside the lock.
  * Bounded: when full, certificates are still read, just not remembered.
@@ -56,7 +57,7 @@ void x509_cache_free(struct x509_cache *c) {
   if (!c)
     return;
   for (size_t i = 0; i < c->nslots; i++) {
-    x509_cert_clear(c->slots[i]);
+    x509_cert_clear(c->slots[i]); /* clears `cached` too */
     free(c->slots[i]);
   }
   for (size_t i = 0; i < OCSP_MEMO; i++)
@@ -99,57 +100,45 @@ static struct tls_cert **find_slot(struct x509_cache *c, const uint8_t *der, siz
   return &c->slots[j];
 }
 
-/* cert takes the entry's DER and facts, borrowed, and keeps its own `at`.
- * An entry never changes once stored and lives as long as the cache. */
-static void borrow(struct tls_cert *cert, const struct tls_cert *entry) {
-  struct tls_at at = cert->at;
-  *cert = *entry;
-  cert->at = at;
-  cert->shared = true;
-}
-
-bool x509_cert_read_cached(struct x509_cache *c, struct tls_cert *cert, const uint8_t *der,
-                           size_t len) {
-  struct tls_at at = cert->at;
-  memset(cert, 0, sizeof(*cert));
-  cert->at = at;
+struct tls_cert *x509_cert_read_cached(struct x509_cache *c, const uint8_t *der, size_t len) {
   if (c && len) {
     pthread_mutex_lock(&c->lock);
-    const struct tls_cert *hit = *find_slot(c, der, len);
-    if (hit)
-      borrow(cert, hit);
+    struct tls_cert *hit = *find_slot(c, der, len);
     pthread_mutex_unlock(&c->lock);
     if (hit)
-      return true;
+      return hit; /* stored whole before the lock let it be seen */
   }
   /* A miss: read it (outside the lock), then offer it to the cache. */
-  if (!(cert->der = malloc(len ? len : 1)))
-    return false;
+  struct tls_cert *cert = calloc(1, sizeof(*cert));
+  if (!cert || !(cert->der = malloc(len ? len : 1))) {
+    free(cert);
+    return NULL;
+  }
   memcpy(cert->der, der, len);
   cert->der_len = len;
   parse_fresh(c, cert);
-  struct tls_cert *entry = c && len ? malloc(sizeof(*entry)) : NULL;
-  if (!entry)
-    return true; /* read, not remembered */
-  struct tls_cert own = *cert;
+  if (!c || !len)
+    return cert; /* read, not remembered */
   pthread_mutex_lock(&c->lock);
   struct tls_cert **slot = find_slot(c, der, len); /* another thread may have added it */
-  bool stored = !*slot && c->count * 2 < c->nslots; /* full: read, not remembered */
-  if (stored) {
-    *entry = own;
-    entry->at = (struct tls_at){0};
-    *slot = entry;
+  struct tls_cert *kept = *slot;
+  if (!kept && c->count * 2 < c->nslots) { /* full: read, not remembered */
+    cert->cached = true;
+    kept = *slot = cert;
     c->count++;
   }
-  bool beaten = !stored && *slot;
-  if (*slot)
-    borrow(cert, *slot);
   pthread_mutex_unlock(&c->lock);
-  if (!stored)
-    free(entry);
-  if (beaten)
-    x509_cert_clear(&own); /* the same facts, read twice: keep the stored ones */
-  return true;
+  if (kept && kept != cert)
+    x509_cert_release(cert); /* the same facts, read twice: keep the stored ones */
+  return kept ? kept : cert;
+}
+
+void x509_cert_release(const struct tls_cert *cert) {
+  if (cert && !cert->cached) {
+    struct tls_cert *own = (struct tls_cert *)cert; /* made by read_cached, not const */
+    x509_cert_clear(own);
+    free(own);
+  }
 }
 
 bool x509_cache_ocsp_get(struct x509_cache *c, const uint8_t *der, size_t len,

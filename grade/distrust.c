@@ -81,10 +81,10 @@ static bool name_matches(const struct distrust_rule *rule, const struct ca_name 
 
 /* The first certificate the rule matches: an index into the chain, n for
  * the trust anchor, or -1. */
-static long rule_matches(const struct distrust_rule *rule, const struct tls_cert *chain, size_t n,
-                         const char *anchor_spki) {
+static long rule_matches(const struct distrust_rule *rule, const struct tls_cert *const *chain,
+                         size_t n, const char *anchor_spki) {
   for (size_t i = 0; i < n; i++) {
-    const struct tls_cert *cert = &chain[i];
+    const struct tls_cert *cert = chain[i];
     if (!cert->parsed)
       continue;
     if (rule->how == DISTRUST_MATCH_SPKI) {
@@ -102,7 +102,7 @@ static long rule_matches(const struct distrust_rule *rule, const struct tls_cert
   return -1;
 }
 
-static bool exempted(size_t event, const struct tls_cert *chain, size_t n) {
+static bool exempted(size_t event, const struct tls_cert *const *chain, size_t n) {
   for (size_t r = 0; r < N_RULES; r++)
     if (DISTRUST_RULES[r].event == event && DISTRUST_RULES[r].how == DISTRUST_EXEMPT_O_CN &&
         rule_matches(&DISTRUST_RULES[r], chain, n, NULL) >= 0)
@@ -110,14 +110,14 @@ static bool exempted(size_t event, const struct tls_cert *chain, size_t n) {
   return false;
 }
 
-size_t distrust_match(const struct tls_cert *chain, size_t n, const char *anchor_spki,
+size_t distrust_match(const struct tls_cert *const *chain, size_t n, const char *anchor_spki,
                       struct distrust_hit *hits, size_t max) {
   size_t found = 0;
-  if (!chain || n == 0 || !chain[0].parsed)
+  if (!chain || n == 0 || !chain[0]->parsed)
     return 0;
   for (size_t e = 0; e < N_EVENTS && found < max; e++) {
     const struct distrust_event *event = &DISTRUST_EVENTS[e];
-    if (event->leaf_from && chain[0].not_before_us < event->leaf_from)
+    if (event->leaf_from && chain[0]->not_before_us < event->leaf_from)
       continue;
     long cert = -1;
     for (size_t r = 0; r < N_RULES && cert < 0; r++)

@@ -31,7 +31,7 @@ struct distrust_rule {
 /* The events a server chain (wire order, chain[0] the leaf) falls under;
  * anchor_spki: the SHA-256 of the verified trust anchor's key, "" or NULL
  * when unknown.  Returns how many were written (at most max). */
-size_t distrust_match(const struct tls_cert *chain, size_t n, const char *anchor_spki,
+size_t distrust_match(const struct tls_cert *const *chain, size_t n, const char *anchor_spki,
                       struct distrust_hit *hits, size_t max);
 /* The event of a fact "distrust:<id>", NULL when unknown. */
 const struct distrust_event *distrust_event_by_id(const char *id);

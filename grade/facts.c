@@ -332,7 +332,7 @@ void ev_chain_verdict(struct ev_store *ev, const struct tls_session *s,
   char *key = malloc(cap);
   size_t k = 0;
   for (size_t i = 0; key && i < s->chain_len; i++) {
-    const struct tls_cert *cert = &s->chain[i];
+    const struct tls_cert *cert = s->chain[i];
     bool valid = cert->parsed && cert->not_before_us <= at && at <= cert->not_after_us;
     k += (size_t)snprintf(key + k, cap - k, "%s%c", cert->sha256[0] ? cert->sha256 : "-",
                           valid ? '+' : '-');
@@ -360,7 +360,7 @@ void ev_trust_verdict(struct ev_store *ev, const struct tls_session *s,
 
 static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struct tls_session *s,
                         const struct ev_conn *c, const struct ev_sample *at) {
-  const struct tls_cert *leaf = &s->chain[0];
+  const struct tls_cert *leaf = s->chain[0];
   struct ev_sample cat = *at;
   if (s->chain_at.frame)
     cat.frame = s->chain_at.frame, cat.ts = s->chain_at.ts;
@@ -382,7 +382,7 @@ static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struc
   if (leaf->spki_sha256[0])
     ev_note(ep, &cat, s->version == 0x0002 ? "sslv2:key:%s" : "cert:key:%s", leaf->spki_sha256);
   for (size_t i = 0; i < s->chain_len; i++) {
-    const struct tls_cert *cert = &s->chain[i];
+    const struct tls_cert *cert = s->chain[i];
     if (!cert->parsed || (i > 0 && cert->self_signed))
       continue; /* a root's own signature is not checked by anyone */
     if (weak_sig(cert->sig_alg, "sha1") || weak_sig(cert->sig_alg, "SHA1"))
@@ -499,7 +499,7 @@ static const char *pins_against_chain(const struct tls_session *s, const struct 
       snprintf(hex + 2 * k, 3, "%02x", pkp->pins[i][k]);
     bool in_chain = false;
     for (size_t j = 0; j < s->chain_len; j++)
-      in_chain = in_chain || strcmp(s->chain[j].spki_sha256, hex) == 0;
+      in_chain = in_chain || strcmp(s->chain[j]->spki_sha256, hex) == 0;
     match = match || in_chain;
     backup = backup || !in_chain;
   }

@@ -95,9 +95,9 @@ static void add_group(cJSON *o, const struct tls_session *s) {
   add_int(o, "group_id", group);
 }
 
-static cJSON *cert_json(const struct tls_cert *c) {
+static cJSON *cert_json(const struct tls_cert *c, const struct tls_at *at) {
   cJSON *o = cJSON_CreateObject();
-  add_int(o, "frame", c->at.frame);
+  add_int(o, "frame", at->frame);
   if (!c->parsed) {
     cJSON_AddStringToObject(o, "error", c->parse_error ? c->parse_error : "not decoded");
     add_int(o, "der_length", c->der_len);
@@ -326,7 +326,7 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
   cJSON_AddItemToObject(o, "alerts", alerts_json(s));
   cJSON *chain = cJSON_AddArrayToObject(o, "cert_chain");
   for (size_t i = 0; i < s->chain_len; i++)
-    cJSON_AddItemToArray(chain, cert_json(&s->chain[i]));
+    cJSON_AddItemToArray(chain, cert_json(s->chain[i], &s->chain_at));
   if (s->chain_len && conn->trust)
     add_trust(o, s, conn);
   if (s->cert_request) {

@@ -82,7 +82,7 @@ static void pcap_fuzz_flow_end(void *ctx, struct flow *f, enum flow_end_reason w
   const struct tls_session *s = tls_conn_session(f->user);
   size_t total = 0;
   for (size_t i = 0; i < s->chain_len; i++)
-    total += s->chain[i].der_len + (s->chain[i].subject ? strlen(s->chain[i].subject) : 0);
+    total += s->chain[i]->der_len + (s->chain[i]->subject ? strlen(s->chain[i]->subject) : 0);
   total += s->ch.sni.n + s->sh.alpn.n + strlen(s->ja4) + strlen(s->ch.ja3);
   FUZZ_INVARIANT(s->n_alerts <= TLS_MAX_ALERTS && s->n_heartbeats <= TLS_MAX_HEARTBEATS);
   (void)total;

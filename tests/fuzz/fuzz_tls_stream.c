@@ -107,7 +107,7 @@ static void stream_fuzz_collect(const struct tls_conn *c, struct stream_fuzz_fac
   f->n_heartbeats = s->n_heartbeats;
   f->alerts_dropped = s->alerts_dropped;
   for (size_t i = 0; i < s->chain_len; i++)
-    f->der_bytes += s->chain[i].der_len;
+    f->der_bytes += s->chain[i]->der_len;
   for (int dir = 0; dir < 2; dir++) {
     f->encrypted[dir] = s->encrypted[dir];
     f->ccs_seen[dir] = s->ccs_seen[dir];
@@ -212,7 +212,7 @@ static bool stream_fuzz_run(const uint8_t *data, size_t size, size_t piece,
   FUZZ_INVARIANT(s->n_alerts <= TLS_MAX_ALERTS && s->n_heartbeats <= TLS_MAX_HEARTBEATS);
   FUZZ_INVARIANT(s->chain_len <= lim.max_chain_len);
   for (size_t i = 0; i < s->chain_len; i++)
-    FUZZ_INVARIANT(s->chain[i].der_len <= lim.max_cert_bytes);
+    FUZZ_INVARIANT(s->chain[i]->der_len <= lim.max_cert_bytes);
   FUZZ_INVARIANT(strlen(s->ja4) < sizeof s->ja4);
   FUZZ_INVARIANT(!s->https || s->https->n <= TLS_MAX_HTTP_RESPONSES);
   stream_fuzz_collect(c, facts);

@@ -331,8 +331,8 @@ static void connection_with_keylog(void) {
   CHECK_EQ_U(s->decryption.status, TLS_DECRYPT_OK);
   CHECK_EQ_U(s->chain_len, 1);
   if (s->chain_len) {
-    CHECK_STR(s->chain[0].subject_cn, "rsa");
-    CHECK_EQ_U(s->chain[0].key_bits, 1024);
+    CHECK_STR(s->chain[0]->subject_cn, "rsa");
+    CHECK_EQ_U(s->chain[0]->key_bits, 1024);
     CHECK_EQ_U(s->chain_at.frame, 3);
   }
   CHECK(s->new_session_ticket);

@@ -44,7 +44,10 @@ static const struct name SAMPLE_ROOT = {"tlsgrade samples", "tlsgrade Sample Roo
 static void events_of(const struct tls_cert *chain, size_t n, const char *anchor, char *out,
                       size_t len) {
   struct distrust_hit hits[8];
-  size_t k = distrust_match(chain, n, anchor, hits, 8);
+  const struct tls_cert *links[8]; /* a session holds its chain as pointers */
+  for (size_t i = 0; i < n && i < 8; i++)
+    links[i] = &chain[i];
+  size_t k = distrust_match(links, n < 8 ? n : 8, anchor, hits, 8);
   out[0] = '\0';
   for (size_t i = 0; i < k; i++) {
     size_t at = strlen(out);
@@ -168,7 +171,8 @@ static void memo_keeps_events(void) {
   chain[0].not_after_us = chain[1].not_after_us = JAN_2025 + 1;
   struct tls_session s;
   memset(&s, 0, sizeof s);
-  s.chain = chain;
+  const struct tls_cert *links[2] = {&chain[0], &chain[1]};
+  s.chain = links;
   s.chain_len = 2;
   struct ev_chain_verdict v;
   ev_chain_verdict(ev, &s, store, JAN_2025, &v);
@@ -188,7 +192,8 @@ static void unreadable_and_lookup(void) {
   struct tls_cert chain[1] = {cert(LEAF, (struct name){"StartCom Ltd.", "x"})};
   chain[0].parsed = false;
   struct distrust_hit hits[2];
-  CHECK_EQ_U(distrust_match(chain, 1, NULL, hits, 2), 0);
+  const struct tls_cert *links[1] = {&chain[0]};
+  CHECK_EQ_U(distrust_match(links, 1, NULL, hits, 2), 0);
   CHECK_EQ_U(distrust_match(NULL, 0, NULL, hits, 2), 0);
   const struct distrust_event *e = distrust_event_by_id("symantec");
   CHECK(e != NULL);

@@ -220,7 +220,7 @@ static void certificate_chain_parsed(void) {
   const struct tls_session *s = tls_conn_session(c);
   CHECK_EQ_U(s->chain_len, 1);
   CHECK_EQ_U(s->chain_at.frame, 7);
-  CHECK(s->chain_len == 1 && s->chain[0].parsed);
+  CHECK(s->chain_len == 1 && s->chain[0]->parsed);
   CHECK(s->malformed == NULL);
   tls_conn_free(c);
   free(b);

@@ -479,11 +479,10 @@ static void test_reparse_and_clear(void) {
   CHECK(c.der == NULL && c.subject == NULL && !c.parsed);
 }
 
-/* The cache: a certificate read twice is read once, and the second
- * connection borrows the entry (the same DER bytes, the same strings) while
- * keeping its own frame; clearing one borrower leaves the entry to the
- * others.  Without a cache, or with a full one, the connection owns its
- * copy (AddressSanitizer checks the frees either way). */
+/* The cache: a certificate read twice is read once, and both connections
+ * get the one entry (the same DER bytes, the same strings); letting one go
+ * leaves it to the other.  Without a cache, or with a full one, the caller
+ * owns what it gets (AddressSanitizer checks the frees either way). */
 static void test_cache_shares(void) {
   struct tls_cert plain;
   load(&plain, DATA "zeek__signed_certificate_timestamp-0.der");
@@ -491,41 +490,35 @@ static void test_cache_shares(void) {
   CHECK(cache != NULL);
   if (!cache || !plain.der)
     return;
-  struct tls_cert a = {0}, b = {0}, own = {0};
-  a.at.frame = 3;
-  b.at.frame = 7;
-  CHECK(x509_cert_read_cached(cache, &a, plain.der, plain.der_len));
-  CHECK(x509_cert_read_cached(cache, &b, plain.der, plain.der_len));
-  CHECK(a.parsed && b.parsed && a.shared && b.shared);
-  CHECK_EQ_U(a.at.frame, 3);
-  CHECK_EQ_U(b.at.frame, 7);
-  CHECK(a.der == b.der && a.der != plain.der && a.subject == b.subject);
-  CHECK_STR(b.sha256, plain.sha256);
-  CHECK_STR(b.subject, plain.subject);
-  x509_cert_clear(&a);
-  CHECK(a.der == NULL && a.subject == NULL);
-  CHECK_STR(b.subject_cn, "ritter.vg"); /* the entry outlives a */
-  CHECK_EQ_U(b.n_san, 2);
+  struct tls_cert *a = x509_cert_read_cached(cache, plain.der, plain.der_len);
+  struct tls_cert *b = x509_cert_read_cached(cache, plain.der, plain.der_len);
+  CHECK(a && b && a == b && a->cached && a->parsed);
+  CHECK(a && a->der != plain.der);
+  CHECK(a && strcmp(a->sha256, plain.sha256) == 0 && strcmp(a->subject, plain.subject) == 0);
+  x509_cert_release(a); /* an entry: nothing is freed */
+  CHECK(b && strcmp(b->subject_cn, "ritter.vg") == 0 && b->n_san == 2);
+  x509_cert_release(b);
 
-  CHECK(x509_cert_read_cached(NULL, &own, plain.der, plain.der_len));
-  CHECK(own.parsed && !own.shared && own.der != plain.der);
-  CHECK_STR(own.sha256, plain.sha256);
-  x509_cert_clear(&own);
+  struct tls_cert *own = x509_cert_read_cached(NULL, plain.der, plain.der_len);
+  CHECK(own && own->parsed && !own->cached && own->der != plain.der);
+  CHECK(own && strcmp(own->sha256, plain.sha256) == 0);
+  x509_cert_release(own);
 
   /* Seven more certificates fill it; the next is read but not kept. */
   uint8_t blob[16];
   for (int i = 0; i < 7; i++) {
     memset(blob, 'a' + i, sizeof blob);
-    struct tls_cert junk = {0};
-    CHECK(x509_cert_read_cached(cache, &junk, blob, sizeof blob));
-    CHECK(junk.shared && !junk.parsed);
-    x509_cert_clear(&junk);
+    struct tls_cert *junk = x509_cert_read_cached(cache, blob, sizeof blob);
+    CHECK(junk && junk->cached && !junk->parsed);
+    x509_cert_release(junk);
   }
   memset(blob, 'z', sizeof blob);
-  CHECK(x509_cert_read_cached(cache, &own, blob, sizeof blob));
-  CHECK(!own.shared && !own.parsed && own.der_len == sizeof blob);
-  x509_cert_clear(&own);
-  x509_cert_clear(&b);
+  own = x509_cert_read_cached(cache, blob, sizeof blob);
+  CHECK(own && !own->cached && !own->parsed && own->der_len == sizeof blob);
+  struct tls_cert *again = x509_cert_read_cached(cache, blob, sizeof blob);
+  CHECK(again && again != own && !again->cached); /* read again, still not kept */
+  x509_cert_release(own);
+  x509_cert_release(again);
   x509_cache_free(cache);
   x509_cert_clear(&plain);
 }
@@ -818,11 +811,14 @@ static void test_reusable_store(void) {
   chain_load(&good, GOOD);
   chain_load(&lone, leaf_only);
   struct x509_trust t;
+  const struct tls_cert *good_links[8], *lone_links[1] = {&lone.certs[0]};
+  for (size_t i = 0; i < good.n && i < 8; i++)
+    good_links[i] = &good.certs[i]; /* a session holds its chain as pointers */
   for (int round = 0; round < 3; round++) {
-    CHECK_EQ_U(x509_trust_check_store(store, good.certs, good.n, "www.example.test", AT_2025, &t),
+    CHECK_EQ_U(x509_trust_check_store(store, good_links, good.n, "www.example.test", AT_2025, &t),
                0);
     CHECK(t.trusted && t.hostname_match);
-    CHECK_EQ_U(x509_trust_check_store(store, lone.certs, lone.n, NULL, AT_2025, &t), 0);
+    CHECK_EQ_U(x509_trust_check_store(store, lone_links, lone.n, NULL, AT_2025, &t), 0);
     CHECK(!t.trusted && !t.chain_complete);
   }
   chain_free(&good);
