@@ -31,7 +31,9 @@ struct ev_store {
   struct ev_endpoint **eps;  /* open-addressing table */
   size_t nslots, count;
   struct ev_endpoint **sorted; /* cache for ev_endpoint_at, NULL when stale */
-  struct trust_memo *memo;     /* TRUST_MEMO_SLOTS entries, allocated on first use */
+  /* TRUST_MEMO_SLOTS pointers, allocated on first use, and an entry per
+   * verdict (some 400 bytes each: a table of entries was 1.6 MB). */
+  struct trust_memo **memo;
   size_t memo_count;
   /* -j: the workers' stores ask one memo (their origin's), under its lock,
    * so a chain is verified once however many workers see it. */
@@ -148,8 +150,11 @@ static void endpoint_free(struct ev_endpoint *ep) {
 void ev_store_free(struct ev_store *ev) {
   if (!ev)
     return;
-  for (size_t i = 0; ev->memo && i < TRUST_MEMO_SLOTS; i++)
-    free(ev->memo[i].key);
+  for (size_t i = 0; ev->memo && i < TRUST_MEMO_SLOTS; i++) {
+    if (ev->memo[i])
+      free(ev->memo[i]->key);
+    free(ev->memo[i]);
+  }
   free(ev->memo);
   for (size_t i = 0; i < ev->nslots; i++)
     if (ev->eps[i])
@@ -255,7 +260,7 @@ struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const
 
 static size_t memo_slot(const struct ev_store *ev, const char *key) {
   size_t j = hash_str(0xcbf29ce484222325ULL, key) & (TRUST_MEMO_SLOTS - 1);
-  while (ev->memo[j].key && strcmp(ev->memo[j].key, key) != 0)
+  while (ev->memo[j] && strcmp(ev->memo[j]->key, key) != 0)
     j = (j + 1) & (TRUST_MEMO_SLOTS - 1);
   return j;
 }
@@ -269,8 +274,8 @@ bool ev_trust_recall(const struct ev_store *ev_in, const char *key, struct ev_ch
   bool found = false;
   pthread_mutex_lock(&ev->memo_lock);
   if (ev->memo) {
-    const struct trust_memo *m = &ev->memo[memo_slot(ev, key)];
-    if (m->key) {
+    const struct trust_memo *m = ev->memo[memo_slot(ev, key)];
+    if (m) {
       *out = m->verdict;
       found = true;
     }
@@ -284,10 +289,14 @@ void ev_trust_remember(struct ev_store *ev_in, const char *key, const struct ev_
   pthread_mutex_lock(&ev->memo_lock);
   if ((ev->memo || (ev->memo = calloc(TRUST_MEMO_SLOTS, sizeof(*ev->memo)))) &&
       ev->memo_count * 2 < TRUST_MEMO_SLOTS) {
-    struct trust_memo *m = &ev->memo[memo_slot(ev, key)];
-    if (!m->key && (m->key = strdup(key))) {
+    struct trust_memo **slot = &ev->memo[memo_slot(ev, key)];
+    struct trust_memo *m = *slot ? NULL : malloc(sizeof(*m));
+    if (m && (m->key = strdup(key))) {
       m->verdict = *t;
+      *slot = m;
       ev->memo_count++;
+    } else {
+      free(m);
     }
   }
   pthread_mutex_unlock(&ev->memo_lock);
