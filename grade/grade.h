@@ -95,9 +95,11 @@ size_t ev_count(const struct ev_store *ev);
 const struct ev_endpoint *ev_endpoint_at(const struct ev_store *ev, size_t i);
 struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const char *ip,
                                     uint16_t port);
-/* Record one sighting of fact `key` (formatted like printf). */
+/* Record one sighting of fact `key` (formatted like printf) at `at`, the
+ * packet that showed it: its time widens the fact's first/last, so it is
+ * required (never NULL; a fact without a time has no place in the store). */
 void ev_note(struct ev_endpoint *ep, const struct ev_sample *at, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4), nonnull(1, 2, 3)));
 const struct ev_fact *ev_find(const struct ev_endpoint *ep, const char *key);
 /* First fact whose key starts with prefix (in key order), NULL none. */
 const struct ev_fact *ev_find_prefix(const struct ev_endpoint *ep, const char *prefix);
