@@ -147,7 +147,6 @@ enum tls_key_type { TLS_KEY_UNKNOWN, TLS_KEY_RSA, TLS_KEY_DSA, TLS_KEY_EC, TLS_K
 
 /* Facts of one certificate, through libcrypto (x509.c). */
 struct tls_cert {
-  struct tls_at at;
   uint8_t *der;               /* owned */
   size_t der_len;
   bool parsed;                /* libcrypto accepted it */

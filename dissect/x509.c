@@ -467,9 +467,8 @@ static void free_list(char **list, size_t count) {
   free(list);
 }
 
-/* Free and zero every fact, keeping der, der_len and at. */
+/* Free and zero every fact, keeping der and der_len. */
 static void reset_facts(struct tls_cert *cert) {
-  struct tls_at at = cert->at;
   uint8_t *der = cert->der;
   size_t der_len = cert->der_len;
   free(cert->subject);
@@ -482,7 +481,6 @@ static void reset_facts(struct tls_cert *cert) {
   free_list(cert->san, cert->n_san);
   free_list(cert->policies, cert->n_policies);
   memset(cert, 0, sizeof *cert);
-  cert->at = at;
   cert->der = der;
   cert->der_len = der_len;
 }
