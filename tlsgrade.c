@@ -39,17 +39,17 @@ struct options {
   const char *ca_file, *ca_path;
   const char **weak_keys; /* --weak-keys paths (into argv) */
   size_t n_weak_keys;
-  size_t max_weak_keys;   /* --limit weak-keys */
-  const char *drop_user;  /* -Z: live capture runs as this user (root: keep) */
-  long long interval;     /* --interval: rewrite the report every N seconds */
-  long long jobs;         /* -j: worker threads (1: everything in this thread) */
-  int color; /* -1 auto (a TTY), 0 off */
+  size_t max_weak_keys;  /* --limit weak-keys */
+  const char *drop_user; /* -Z: live capture runs as this user (root: keep) */
+  long long interval;    /* --interval: rewrite the report every N seconds */
+  long long jobs;        /* -j: worker threads (1: everything in this thread) */
+  int color;             /* -1 auto (a TTY), 0 off */
   bool summary_only;
   struct cap_live_options live;
   struct cap_limits limits;
   struct tls_limits tls_limits;
   bool no_ndpi;
-  char **keylog_files;    /* --keylog, in order (argv strings) */
+  char **keylog_files; /* --keylog, in order (argv strings) */
   size_t n_keylog_files;
 };
 
@@ -62,11 +62,11 @@ struct run {
   uint64_t cap_handshake, cap_chain;
   const char **file_names; /* by file_index */
   size_t n_files;
-  struct ev_store *ev;          /* MODE_GRADE */
-  struct x509_cache *certs;     /* certificates already read */
-  struct x509_store *trust;     /* MODE_GRADE, NULL when not loaded */
-  const struct x509_weak_keys *weak_keys; /* NULL: none given */
-  const struct tls_keylog *keylog; /* --keylog, NULL without */
+  struct ev_store *ev;                      /* MODE_GRADE */
+  struct x509_cache *certs;                 /* certificates already read */
+  struct x509_store *trust;                 /* MODE_GRADE, NULL when not loaded */
+  const struct x509_weak_keys *weak_keys;   /* NULL: none given */
+  const struct tls_keylog *keylog;          /* --keylog, NULL without */
   uint64_t decrypt[TLS_DECRYPT_FAILED + 1]; /* connections by decryption status */
 };
 
@@ -81,42 +81,41 @@ static void on_signal(int sig) {
 }
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: tlsgrade [options] PCAP|DIR|- ...\n"
-          "       tlsgrade [options] -i IFACE [-f BPF]\n"
-          "       tlsgrade merge [options] EVIDENCE.json ...\n"
-          "\n"
-          "  --format text|json|html   report format (default text)\n"
-          "  -o FILE                   write the report to FILE\n"
-          "  --no-color                no colour in the text report\n"
-          "  --summary                 text report: the summary table only\n"
-          "  --fail-below GRADE        exit status 3 when a server grades below GRADE\n"
-          "  --save-evidence FILE      save the evidence (for tlsgrade merge)\n"
-          "  --interval SECONDS        rewrite the report (-o) and evidence atomically\n"
-          "                            every SECONDS while capturing live\n"
-          "  --ca-file FILE            trust anchors (PEM) instead of the system store\n"
-          "  --ca-path DIR             trust anchors directory (c_rehash layout)\n"
-          "  --weak-keys PATH          Debian weak-key list: a blacklist.RSA-<bits> file or a\n"
-          "                            directory of them (openssl-blacklist); repeatable\n"
-          "  --keylog FILE             decrypt with this key log (SSLKEYLOGFILE format);\n"
-          "                            may be given several times\n"
-          "  --handshakes              one JSON line per TLS connection (like Zeek's ssl.log)\n"
-          "  --flows                   one JSON line per flow, then a stats line\n"
-          "  -i IFACE                  capture live from IFACE (Ctrl-C ends and reports)\n"
-          "  -Z USER                   after opening IFACE, run as USER (default nobody\n"
-          "                            when started as root; -Z root keeps root)\n"
-          "  -f BPF                    capture filter (files and live)\n"
-          "  -s SNAPLEN                live snapshot length (default 262144)\n"
-          "  -B KIB                    live capture buffer size in KiB\n"
-          "  -p, --no-promisc          do not put the interface in promiscuous mode\n"
-          "  --max-flows N             flow table size (oldest flows evicted beyond)\n"
-          "  --limit NAME=N            set a cap (README: Limits), e.g. tcp-ooo-bytes=65536\n"
-          "  --idle-timeout S          end a flow after S seconds without packets\n"
-          "  --no-ndpi                 --flows: do not classify flows with nDPI\n"
-          "  -j N                      N threads (a pcap file shared out by byte ranges,\n"
-          "                            flows by address; grading and report too)\n"
-          "  -h, --help                this help\n"
-          "  -V, --version             print the version\n");
+  fprintf(f, "usage: tlsgrade [options] PCAP|DIR|- ...\n"
+             "       tlsgrade [options] -i IFACE [-f BPF]\n"
+             "       tlsgrade merge [options] EVIDENCE.json ...\n"
+             "\n"
+             "  --format text|json|html   report format (default text)\n"
+             "  -o FILE                   write the report to FILE\n"
+             "  --no-color                no colour in the text report\n"
+             "  --summary                 text report: the summary table only\n"
+             "  --fail-below GRADE        exit status 3 when a server grades below GRADE\n"
+             "  --save-evidence FILE      save the evidence (for tlsgrade merge)\n"
+             "  --interval SECONDS        rewrite the report (-o) and evidence atomically\n"
+             "                            every SECONDS while capturing live\n"
+             "  --ca-file FILE            trust anchors (PEM) instead of the system store\n"
+             "  --ca-path DIR             trust anchors directory (c_rehash layout)\n"
+             "  --weak-keys PATH          Debian weak-key list: a blacklist.RSA-<bits> file or a\n"
+             "                            directory of them (openssl-blacklist); repeatable\n"
+             "  --keylog FILE             decrypt with this key log (SSLKEYLOGFILE format);\n"
+             "                            may be given several times\n"
+             "  --handshakes              one JSON line per TLS connection (like Zeek's ssl.log)\n"
+             "  --flows                   one JSON line per flow, then a stats line\n"
+             "  -i IFACE                  capture live from IFACE (Ctrl-C ends and reports)\n"
+             "  -Z USER                   after opening IFACE, run as USER (default nobody\n"
+             "                            when started as root; -Z root keeps root)\n"
+             "  -f BPF                    capture filter (files and live)\n"
+             "  -s SNAPLEN                live snapshot length (default 262144)\n"
+             "  -B KIB                    live capture buffer size in KiB\n"
+             "  -p, --no-promisc          do not put the interface in promiscuous mode\n"
+             "  --max-flows N             flow table size (oldest flows evicted beyond)\n"
+             "  --limit NAME=N            set a cap (README: Limits), e.g. tcp-ooo-bytes=65536\n"
+             "  --idle-timeout S          end a flow after S seconds without packets\n"
+             "  --no-ndpi                 --flows: do not classify flows with nDPI\n"
+             "  -j N                      N threads (a pcap file shared out by byte ranges,\n"
+             "                            flows by address; grading and report too)\n"
+             "  -h, --help                this help\n"
+             "  -V, --version             print the version\n");
 }
 
 static int parse_number(const char *s, const char *what, long long min, long long max,
@@ -125,8 +124,7 @@ static int parse_number(const char *s, const char *what, long long min, long lon
   errno = 0;
   long long v = strtoll(s, &end, 10);
   if (errno || end == s || *end || v < min || v > max) {
-    fprintf(stderr, "tlsgrade: %s: invalid value '%s' (expected %lld..%lld)\n", what, s, min,
-            max);
+    fprintf(stderr, "tlsgrade: %s: invalid value '%s' (expected %lld..%lld)\n", what, s, min, max);
     return -1;
   }
   *out = v;
@@ -134,9 +132,22 @@ static int parse_number(const char *s, const char *what, long long min, long lon
 }
 
 enum {
-  OPT_FLOWS = 256, OPT_HANDSHAKES, OPT_MAX_FLOWS, OPT_IDLE, OPT_NO_NDPI, OPT_FORMAT,
-  OPT_LIMIT, OPT_NO_COLOR, OPT_SUMMARY, OPT_FAIL_BELOW, OPT_SAVE_EVIDENCE, OPT_CA_FILE, OPT_CA_PATH, OPT_INTERVAL,
-  OPT_WEAK_KEYS, OPT_KEYLOG
+  OPT_FLOWS = 256,
+  OPT_HANDSHAKES,
+  OPT_MAX_FLOWS,
+  OPT_IDLE,
+  OPT_NO_NDPI,
+  OPT_FORMAT,
+  OPT_LIMIT,
+  OPT_NO_COLOR,
+  OPT_SUMMARY,
+  OPT_FAIL_BELOW,
+  OPT_SAVE_EVIDENCE,
+  OPT_CA_FILE,
+  OPT_CA_PATH,
+  OPT_INTERVAL,
+  OPT_WEAK_KEYS,
+  OPT_KEYLOG
 };
 
 static int parse_format(const char *s, enum format *f) {
@@ -174,8 +185,7 @@ static int parse_limit(const char *arg, struct options *opt) {
       {"reassembly-bytes", offsetof(struct options, limits.reasm_total_bytes), 0, 1LL << 40},
       {"fragment-datagrams", offsetof(struct options, limits.frag_datagrams), 0, 1 << 24},
       {"fragment-bytes", offsetof(struct options, limits.frag_bytes), 0, 1LL << 36},
-      {"handshake-bytes", offsetof(struct options, tls_limits.max_handshake_bytes), 1024,
-       1 << 28},
+      {"handshake-bytes", offsetof(struct options, tls_limits.max_handshake_bytes), 1024, 1 << 28},
       {"chain-certs", offsetof(struct options, tls_limits.max_chain_len), 1, 1024},
       {"cert-bytes", offsetof(struct options, tls_limits.max_cert_bytes), 1024, 1 << 26},
       {"weak-keys", offsetof(struct options, max_weak_keys), 0, 1LL << 30},
@@ -190,25 +200,46 @@ static int parse_limit(const char *arg, struct options *opt) {
     *(size_t *)((char *)opt + caps[i].offset) = (size_t)v;
     return 0;
   }
-  fprintf(stderr, "tlsgrade: --limit: '%s' is not NAME=N with NAME one of flows, "
-                  "tcp-ooo-bytes, tcp-ooo-segments, reassembly-bytes, fragment-datagrams, "
-                  "fragment-bytes, handshake-bytes, chain-certs, cert-bytes, weak-keys\n", arg);
+  fprintf(stderr,
+          "tlsgrade: --limit: '%s' is not NAME=N with NAME one of flows, "
+          "tcp-ooo-bytes, tcp-ooo-segments, reassembly-bytes, fragment-datagrams, "
+          "fragment-bytes, handshake-bytes, chain-certs, cert-bytes, weak-keys\n",
+          arg);
   return -1;
 }
 
 static int parse_one(int c, struct options *opt) {
   long long v;
   switch (c) {
-  case OPT_FLOWS: opt->mode = MODE_FLOWS; break;
-  case OPT_HANDSHAKES: opt->mode = MODE_HANDSHAKES; break;
-  case OPT_FORMAT: return parse_format(optarg, &opt->format);
-  case OPT_NO_COLOR: opt->color = 0; break;
-  case OPT_SUMMARY: opt->summary_only = true; break;
-  case OPT_SAVE_EVIDENCE: opt->save_evidence = optarg; break;
-  case OPT_CA_FILE: opt->ca_file = optarg; break;
-  case OPT_CA_PATH: opt->ca_path = optarg; break;
-  case OPT_WEAK_KEYS: opt->weak_keys[opt->n_weak_keys++] = optarg; break;
-  case OPT_NO_NDPI: opt->no_ndpi = true; break;
+  case OPT_FLOWS:
+    opt->mode = MODE_FLOWS;
+    break;
+  case OPT_HANDSHAKES:
+    opt->mode = MODE_HANDSHAKES;
+    break;
+  case OPT_FORMAT:
+    return parse_format(optarg, &opt->format);
+  case OPT_NO_COLOR:
+    opt->color = 0;
+    break;
+  case OPT_SUMMARY:
+    opt->summary_only = true;
+    break;
+  case OPT_SAVE_EVIDENCE:
+    opt->save_evidence = optarg;
+    break;
+  case OPT_CA_FILE:
+    opt->ca_file = optarg;
+    break;
+  case OPT_CA_PATH:
+    opt->ca_path = optarg;
+    break;
+  case OPT_WEAK_KEYS:
+    opt->weak_keys[opt->n_weak_keys++] = optarg;
+    break;
+  case OPT_NO_NDPI:
+    opt->no_ndpi = true;
+    break;
   case OPT_KEYLOG: {
     char **files = realloc(opt->keylog_files, (opt->n_keylog_files + 1) * sizeof(*files));
     if (!files) {
@@ -219,16 +250,26 @@ static int parse_one(int c, struct options *opt) {
     opt->keylog_files = files;
     break;
   }
-  case 'i': opt->iface = optarg; break;
-  case 'f': opt->bpf = optarg; break;
-  case 'o': opt->output = optarg; break;
-  case 'Z': opt->drop_user = optarg; break;
+  case 'i':
+    opt->iface = optarg;
+    break;
+  case 'f':
+    opt->bpf = optarg;
+    break;
+  case 'o':
+    opt->output = optarg;
+    break;
+  case 'Z':
+    opt->drop_user = optarg;
+    break;
   case 'j':
     if (parse_number(optarg, "-j", 1, 64, &v) < 0)
       return -1;
     opt->jobs = v;
     break;
-  case 'p': opt->live.promisc = false; break;
+  case 'p':
+    opt->live.promisc = false;
+    break;
   case OPT_FAIL_BELOW:
     if (!valid_grade(optarg)) {
       fprintf(stderr, "tlsgrade: --fail-below: '%s' is not a grade (A+, A, A-, B..F)\n", optarg);
@@ -263,9 +304,15 @@ static int parse_one(int c, struct options *opt) {
       return -1;
     opt->limits.idle_timeout = v * 1000000;
     break;
-  case 'h': usage(stdout); exit(EXIT_OK);
-  case 'V': printf("tlsgrade %s\n", TLSGRADE_VERSION); exit(EXIT_OK);
-  default: usage(stderr); return -1;
+  case 'h':
+    usage(stdout);
+    exit(EXIT_OK);
+  case 'V':
+    printf("tlsgrade %s\n", TLSGRADE_VERSION);
+    exit(EXIT_OK);
+  default:
+    usage(stderr);
+    return -1;
   }
   return 0;
 }
@@ -354,8 +401,7 @@ static void add_time(cJSON *o, const char *key, cap_time_us ts) {
 }
 
 static const char *end_reason_name(enum flow_end_reason why) {
-  static const char *const names[] = {"closed", "idle", "evicted", "port_reused",
-                                      "end_of_input"};
+  static const char *const names[] = {"closed", "idle", "evicted", "port_reused", "end_of_input"};
   return names[why];
 }
 
@@ -380,8 +426,7 @@ static cJSON *flow_json(const struct flow *f, enum flow_end_reason why) {
   cJSON_AddItemToObject(o, "out_of_order", pair(c->out_of_order, s->out_of_order));
   cJSON_AddItemToObject(o, "retransmits", pair(c->retransmits, s->retransmits));
   cJSON_AddItemToObject(o, "overlaps", pair(c->overlaps, s->overlaps));
-  cJSON_AddItemToObject(o, "overlap_conflicts",
-                        pair(c->overlap_conflicts, s->overlap_conflicts));
+  cJSON_AddItemToObject(o, "overlap_conflicts", pair(c->overlap_conflicts, s->overlap_conflicts));
   add_time(o, "first_ts", f->first_ts);
   add_time(o, "last_ts", f->last_ts);
   cJSON_AddStringToObject(o, "end", end_reason_name(why));
@@ -441,8 +486,7 @@ static cJSON *limits_json(const struct options *opt, const struct cap_stats *st,
        (double)st->cap_tcp_ooo},
       {"tcp_out_of_order_bytes_all_streams", (double)opt->limits.reasm_total_bytes,
        (double)st->cap_reasm_total},
-      {"ip_fragment_datagrams_and_bytes", (double)opt->limits.frag_datagrams,
-       (double)st->cap_frag},
+      {"ip_fragment_datagrams_and_bytes", (double)opt->limits.frag_datagrams, (double)st->cap_frag},
       {"ip_fragment_timeout_s", (double)(opt->limits.frag_timeout / 1000000),
        (double)st->frag_timeouts},
       {"handshake_bytes_per_direction", (double)opt->tls_limits.max_handshake_bytes,
@@ -497,8 +541,8 @@ static struct conn_state *conn_state_for(struct run *run, struct flow *f) {
 }
 
 static void on_flow_data_tls(void *ctx, struct flow *f, int dir, const uint8_t *data, size_t len,
-                             uint64_t gap_len, unsigned flags, uint32_t file_index,
-                             uint64_t frame, cap_time_us ts) {
+                             uint64_t gap_len, unsigned flags, uint32_t file_index, uint64_t frame,
+                             cap_time_us ts) {
   struct run *run = ctx;
   struct conn_state *cs = conn_state_for(run, f);
   if (!cs || !cs->tls) /* released when the flow closed: late packets add nothing */
@@ -512,8 +556,7 @@ static void on_flow_data_tls(void *ctx, struct flow *f, int dir, const uint8_t *
     struct tls_at at = {file_index, frame, ts};
     http_conn_data(cs->http, dir, data, len, &at);
   }
-  if (tls_conn_data(cs->tls, dir, data, len, gap_len, flags, file_index, frame, ts) &&
-      !cs->http)
+  if (tls_conn_data(cs->tls, dir, data, len, gap_len, flags, file_index, frame, ts) && !cs->http)
     flow_set_skip(f, dir, true);
   else if (!cs->http)
     flow_set_headers_only(f, dir, tls_conn_headers_only(cs->tls, dir));
@@ -530,9 +573,13 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
     char client[CAP_ENDPOINT_STRLEN], server[CAP_ENDPOINT_STRLEN];
     cap_endpoint_str(&f->client_addr, f->client_port, client, sizeof(client));
     cap_endpoint_str(&f->server_addr, f->server_port, server, sizeof(server));
-    struct report_conn conn = {NULL, s->roles_swapped ? server : client,
-                               s->roles_swapped ? client : server, run->file_names, run->n_files,
-                               run->trust, run->ev};
+    struct report_conn conn = {NULL,
+                               s->roles_swapped ? server : client,
+                               s->roles_swapped ? client : server,
+                               run->file_names,
+                               run->n_files,
+                               run->trust,
+                               run->ev};
     cJSON *o = report_handshake_json(s, &conn);
     if (o) {
       print_json_line(run->out, o);
@@ -586,8 +633,8 @@ static void on_flow_end(void *ctx, struct flow *f, enum flow_end_reason why) {
 static void on_flow_closing(void *ctx, struct flow *f) {
   struct run *run = ctx;
   struct conn_state *cs = f->user;
-  if (!cs || cs->accounted || run->opt->mode == MODE_FLOWS ||
-      f->tcp[0].held_bytes || f->tcp[1].held_bytes)
+  if (!cs || cs->accounted || run->opt->mode == MODE_FLOWS || f->tcp[0].held_bytes ||
+      f->tcp[1].held_bytes)
     return;
   session_done(run, f, tls_conn_session(cs->tls));
   cs->accounted = true;
@@ -612,8 +659,7 @@ static int compare_results(const void *a, const void *b) {
 
 /* Grade every endpoint and write the report; returns the exit status. */
 static int write_report(const struct options *opt, FILE *out, const struct ev_store *ev,
-                        const char *const *inputs, size_t n_inputs, cJSON *limits,
-                        cJSON *stats) {
+                        const char *const *inputs, size_t n_inputs, cJSON *limits, cJSON *stats) {
   ev_derive_facts((struct ev_store *)ev); /* derived facts are never saved */
   size_t most = ev_count(ev) ? ev_count(ev) : 1;
   struct grade_result *r = calloc(most, sizeof(*r));
@@ -660,8 +706,9 @@ static FILE *open_output(const struct options *opt) {
     return stdout;
   FILE *out = fopen(opt->output, "w");
   if (!out && errno == EACCES && opt->iface && getuid() != 0)
-    fprintf(stderr, "tlsgrade: %s: %s (the capture runs as uid %u after -Z; write the "
-                    "report where that user may, or use -Z root)\n",
+    fprintf(stderr,
+            "tlsgrade: %s: %s (the capture runs as uid %u after -Z; write the "
+            "report where that user may, or use -Z root)\n",
             opt->output, strerror(errno), (unsigned)getuid());
   else if (!out)
     fprintf(stderr, "tlsgrade: %s: %s\n", opt->output, strerror(errno));
@@ -763,11 +810,15 @@ static struct tls_keylog *load_keylogs(const struct options *opt) {
       return NULL;
     }
     if (st.bad)
-      fprintf(stderr, "tlsgrade: --keylog: %s: %zu line(s) not in key log format (first: line "
-                      "%zu), ignored\n", opt->keylog_files[i], st.bad, st.first_bad_line);
+      fprintf(stderr,
+              "tlsgrade: --keylog: %s: %zu line(s) not in key log format (first: line "
+              "%zu), ignored\n",
+              opt->keylog_files[i], st.bad, st.first_bad_line);
     if (!st.secrets)
-      fprintf(stderr, "tlsgrade: --keylog: %s: no usable secret (CLIENT_RANDOM or TLS 1.3 "
-                      "traffic secrets)\n", opt->keylog_files[i]);
+      fprintf(stderr,
+              "tlsgrade: --keylog: %s: no usable secret (CLIENT_RANDOM or TLS 1.3 "
+              "traffic secrets)\n",
+              opt->keylog_files[i]);
   }
   return kl;
 }
@@ -848,8 +899,8 @@ static bool use_ndpi(const struct options *opt) {
 }
 
 static int read_threaded(struct run *run, struct cap_source *src, struct cap_decoder *dec,
-                         const struct cap_callbacks *cb_template, unsigned *warnings,
-                         char *err, size_t errlen) {
+                         const struct cap_callbacks *cb_template, unsigned *warnings, char *err,
+                         size_t errlen) {
   const struct options *opt = run->opt;
   size_t n = (size_t)opt->jobs;
   struct worker_run *w = aligned_alloc(64, n * sizeof(*w));
@@ -883,8 +934,8 @@ static int read_threaded(struct run *run, struct cap_source *src, struct cap_dec
     struct cap_stats **own = calloc(n, sizeof(*own));
     for (size_t i = 0; own && i < n; i++)
       own[i] = &w[i].stats;
-    rc = own ? cap_dispatch_files(src, dec, &opt->limits, tables, own, n, run->stats, warnings,
-                                  err, errlen)
+    rc = own ? cap_dispatch_files(src, dec, &opt->limits, tables, own, n, run->stats, warnings, err,
+                                  errlen)
              : (snprintf(err, errlen, "out of memory"), -1);
     free(own);
   } else if (ok && (d = cap_dispatch_new(tables, n))) {
@@ -1058,8 +1109,10 @@ static int run_capture_with(const struct options *opt, char **inputs, size_t nin
   cJSON_AddNumberToObject(stats_j, "tls_connections", (double)run.tls_connections);
   add_decrypt_stats(stats_j, &run);
   if (run.decrypt[TLS_DECRYPT_FAILED])
-    fprintf(stderr, "tlsgrade: --keylog: decryption failed on %llu connection(s): their key "
-                    "log secrets do not match\n", (unsigned long long)run.decrypt[TLS_DECRYPT_FAILED]);
+    fprintf(stderr,
+            "tlsgrade: --keylog: decryption failed on %llu connection(s): their key "
+            "log secrets do not match\n",
+            (unsigned long long)run.decrypt[TLS_DECRYPT_FAILED]);
   if (opt->mode == MODE_FLOWS) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "stats", stats_j);
@@ -1108,7 +1161,7 @@ int main(int argc, char **argv) {
   opt.live.immediate = true;
   cap_limits_default(&opt.limits);
   tls_limits_default(&opt.tls_limits);
-  opt.max_weak_keys = 4000000; /* 10 bytes each: 40 MB */
+  opt.max_weak_keys = 4000000;                                  /* 10 bytes each: 40 MB */
   opt.weak_keys = calloc((size_t)argc, sizeof(*opt.weak_keys)); /* at most one per argument */
   if (!opt.weak_keys) {
     fprintf(stderr, "tlsgrade: out of memory\n");

@@ -21,7 +21,7 @@
 /* Addresses and time                                                  */
 
 struct cap_addr {
-  uint8_t family; /* 4 or 6 */
+  uint8_t family;    /* 4 or 6 */
   uint8_t bytes[16]; /* IPv4 in the first 4 bytes, rest zero */
 };
 
@@ -40,16 +40,16 @@ void cap_time_str(cap_time_us ts, char *buf, size_t buflen);
 
 /* Every cap is configurable; every hit is counted in cap_stats. */
 struct cap_limits {
-  size_t max_flows;           /* flow table size; oldest flow evicted beyond */
-  size_t tcp_ooo_bytes;       /* out-of-order bytes held per TCP direction */
-  size_t tcp_ooo_segments;    /* out-of-order segments held per TCP direction */
-  size_t reasm_total_bytes;   /* out-of-order bytes held by all streams together */
-  size_t frag_datagrams;      /* IP datagrams under reassembly at once */
-  size_t frag_bytes;          /* bytes held in fragments, all datagrams together */
-  cap_time_us frag_timeout;   /* a datagram not completed in this time is dropped */
-  cap_time_us idle_timeout;   /* flow without packets this long ends */
-  cap_time_us close_timeout;  /* flow ends this long after RST or both FINs */
-  unsigned ndpi_max_packets;  /* nDPI sees at most this many packets per flow */
+  size_t max_flows;          /* flow table size; oldest flow evicted beyond */
+  size_t tcp_ooo_bytes;      /* out-of-order bytes held per TCP direction */
+  size_t tcp_ooo_segments;   /* out-of-order segments held per TCP direction */
+  size_t reasm_total_bytes;  /* out-of-order bytes held by all streams together */
+  size_t frag_datagrams;     /* IP datagrams under reassembly at once */
+  size_t frag_bytes;         /* bytes held in fragments, all datagrams together */
+  cap_time_us frag_timeout;  /* a datagram not completed in this time is dropped */
+  cap_time_us idle_timeout;  /* flow without packets this long ends */
+  cap_time_us close_timeout; /* flow ends this long after RST or both FINs */
+  unsigned ndpi_max_packets; /* nDPI sees at most this many packets per flow */
 };
 void cap_limits_default(struct cap_limits *lim);
 
@@ -72,39 +72,45 @@ struct cap_stats {
   uint64_t pcap_ifdrops;     /* pcap_stats ps_ifdrop (live) */
   uint64_t ndpi_unavailable; /* nDPI could not be set up: flows left "Unknown" */
   /* cap hits */
-  uint64_t cap_tcp_ooo;      /* out-of-order data refused: per-stream cap */
-  uint64_t cap_reasm_total;  /* out-of-order data refused: all streams' cap */
-  uint64_t cap_frag;         /* fragments dropped: fragment caps */
-  uint64_t frag_timeouts;    /* datagrams never completed */
+  uint64_t cap_tcp_ooo;     /* out-of-order data refused: per-stream cap */
+  uint64_t cap_reasm_total; /* out-of-order data refused: all streams' cap */
+  uint64_t cap_frag;        /* fragments dropped: fragment caps */
+  uint64_t frag_timeouts;   /* datagrams never completed */
 };
 
 /* ------------------------------------------------------------------ */
 /* Decoded packets (decode.c)                                          */
 
-enum { CAP_TCP_FIN = 0x01, CAP_TCP_SYN = 0x02, CAP_TCP_RST = 0x04, CAP_TCP_PSH = 0x08,
-       CAP_TCP_ACK = 0x10, CAP_TCP_URG = 0x20 };
+enum {
+  CAP_TCP_FIN = 0x01,
+  CAP_TCP_SYN = 0x02,
+  CAP_TCP_RST = 0x04,
+  CAP_TCP_PSH = 0x08,
+  CAP_TCP_ACK = 0x10,
+  CAP_TCP_URG = 0x20
+};
 
 /* One decoded packet.  Pointers point into the frame or into the decoder's
  * reassembly buffer; they stay valid until the next cap_decode() call. */
 struct cap_packet {
-  uint32_t file_index;       /* which input (0-based) */
-  uint64_t frame;            /* 1-based frame number within that input */
+  uint32_t file_index; /* which input (0-based) */
+  uint64_t frame;      /* 1-based frame number within that input */
   cap_time_us ts;
-  uint32_t wire_len;         /* original length of the frame */
-  uint32_t cap_len;          /* captured length */
+  uint32_t wire_len; /* original length of the frame */
+  uint32_t cap_len;  /* captured length */
 
-  const uint8_t *l3;         /* IP header (for nDPI) */
-  size_t l3_len;             /* captured bytes from l3 on (whole datagram) */
+  const uint8_t *l3; /* IP header (for nDPI) */
+  size_t l3_len;     /* captured bytes from l3 on (whole datagram) */
   struct cap_addr src, dst;
-  uint8_t l4_proto;          /* 6 TCP, 17 UDP, other values: no ports */
+  uint8_t l4_proto; /* 6 TCP, 17 UDP, other values: no ports */
   uint16_t src_port, dst_port;
   uint32_t tcp_seq, tcp_ack;
-  uint8_t tcp_flags;         /* CAP_TCP_* */
-  const uint8_t *payload;    /* L4 payload actually captured */
-  size_t payload_len;        /* captured payload bytes */
-  size_t payload_wire_len;   /* payload length the headers announce */
-  bool truncated;            /* payload_len < payload_wire_len (snaplen) */
-  bool reassembled;          /* rebuilt from IP fragments */
+  uint8_t tcp_flags;       /* CAP_TCP_* */
+  const uint8_t *payload;  /* L4 payload actually captured */
+  size_t payload_len;      /* captured payload bytes */
+  size_t payload_wire_len; /* payload length the headers announce */
+  bool truncated;          /* payload_len < payload_wire_len (snaplen) */
+  bool reassembled;        /* rebuilt from IP fragments */
   /* The TCP/UDP checksum, when the decoder left it to the packet's
    * consumer (cap_decoder_defer_checksums): the segment (inside l3) and
    * the pseudo-header's destination. */
@@ -115,9 +121,16 @@ struct cap_packet {
 };
 
 /* Link types (DLT_* values as in pcap/dlt.h). */
-enum { CAP_DLT_NULL = 0, CAP_DLT_EN10MB = 1, CAP_DLT_RAW = 12, CAP_DLT_LOOP = 108,
-       CAP_DLT_LINUX_SLL = 113, CAP_DLT_IPV4 = 228, CAP_DLT_IPV6 = 229,
-       CAP_DLT_LINUX_SLL2 = 276 };
+enum {
+  CAP_DLT_NULL = 0,
+  CAP_DLT_EN10MB = 1,
+  CAP_DLT_RAW = 12,
+  CAP_DLT_LOOP = 108,
+  CAP_DLT_LINUX_SLL = 113,
+  CAP_DLT_IPV4 = 228,
+  CAP_DLT_IPV6 = 229,
+  CAP_DLT_LINUX_SLL2 = 276
+};
 bool cap_linktype_supported(int dlt);
 
 struct cap_decoder; /* fragment reassembly state; owned by the caller */
@@ -162,33 +175,32 @@ enum {
 /* In-order bytes: data[0..len), completed by frame `frame` at time `ts`.
  * gap_len is the number of bytes missing before data (0 without a gap). */
 typedef void (*tcp_deliver_fn)(void *ctx, const uint8_t *data, size_t len, uint64_t gap_len,
-                               unsigned flags, uint32_t file_index, uint64_t frame,
-                               cap_time_us ts);
+                               unsigned flags, uint32_t file_index, uint64_t frame, cap_time_us ts);
 
 struct tcp_seg; /* private: one held out-of-order segment */
 
 /* Per-direction counters, shown by --flows. */
 struct tcp_counters {
-  uint64_t stream_bytes;   /* payload delivered in order, each byte once */
-  uint64_t gaps;           /* holes the stream continued past */
-  uint64_t gap_bytes;      /* bytes in those holes */
-  uint64_t out_of_order;   /* segments that arrived ahead of a hole */
-  uint64_t retransmits;    /* segments entirely already seen */
-  uint64_t overlaps;       /* segments partly already seen */
+  uint64_t stream_bytes;      /* payload delivered in order, each byte once */
+  uint64_t gaps;              /* holes the stream continued past */
+  uint64_t gap_bytes;         /* bytes in those holes */
+  uint64_t out_of_order;      /* segments that arrived ahead of a hole */
+  uint64_t retransmits;       /* segments entirely already seen */
+  uint64_t overlaps;          /* segments partly already seen */
   uint64_t overlap_conflicts; /* overlaps whose bytes differ from the first copy */
-  uint64_t cap_hits;       /* segments refused by the out-of-order cap */
+  uint64_t cap_hits;          /* segments refused by the out-of-order cap */
 };
 
 /* One direction of a TCP connection.  Owns its held segments. */
 struct tcp_stream {
-  bool base_known;       /* next_seq is meaningful */
+  bool base_known; /* next_seq is meaningful */
   bool syn_seen;
   bool fin_seen;
   bool rst_seen;
-  bool skip;             /* consumer asked for counting only */
-  uint32_t next_seq;     /* sequence number of the next byte to deliver */
-  uint32_t fin_seq;      /* sequence number of FIN, when fin_seen */
-  struct tcp_seg *held;  /* out-of-order segments, sorted by sequence */
+  bool skip;            /* consumer asked for counting only */
+  uint32_t next_seq;    /* sequence number of the next byte to deliver */
+  uint32_t fin_seq;     /* sequence number of FIN, when fin_seen */
+  struct tcp_seg *held; /* out-of-order segments, sorted by sequence */
   size_t held_bytes;
   size_t held_segments;
   struct tcp_counters count;
@@ -215,11 +227,11 @@ void tcp_stream_flush(struct tcp_stream *s, tcp_deliver_fn fn, void *ctx);
 enum { FLOW_C2S = 0, FLOW_S2C = 1 };
 
 enum flow_end_reason {
-  FLOW_END_CLOSED,   /* FIN/RST, then close_timeout */
-  FLOW_END_IDLE,     /* idle_timeout */
-  FLOW_END_EVICTED,  /* table full */
-  FLOW_END_REUSED,   /* a new SYN on the same 5-tuple */
-  FLOW_END_EOF,      /* end of input */
+  FLOW_END_CLOSED,  /* FIN/RST, then close_timeout */
+  FLOW_END_IDLE,    /* idle_timeout */
+  FLOW_END_EVICTED, /* table full */
+  FLOW_END_REUSED,  /* a new SYN on the same 5-tuple */
+  FLOW_END_EOF,     /* end of input */
 };
 
 struct flow_dir_stats {
@@ -234,22 +246,22 @@ struct flow {
   struct cap_addr client_addr, server_addr;
   uint16_t client_port, server_port;
   uint8_t l4_proto;
-  bool roles_from_syn;        /* client known from a SYN (else port rule) */
-  bool closing;               /* RST or both FINs seen */
-  bool client_isn_known;      /* client_isn holds the SYN's sequence number */
-  uint32_t client_isn;        /* to tell a port reuse from a SYN retransmit */
-  uint64_t id;                /* creation order, 0-based */
+  bool roles_from_syn;   /* client known from a SYN (else port rule) */
+  bool closing;          /* RST or both FINs seen */
+  bool client_isn_known; /* client_isn holds the SYN's sequence number */
+  uint32_t client_isn;   /* to tell a port reuse from a SYN retransmit */
+  uint64_t id;           /* creation order, 0-based */
   cap_time_us first_ts, last_ts, close_ts;
   struct flow_dir_stats dir[2];
-  struct tcp_stream tcp[2];   /* TCP only */
-  uint64_t udp_bytes[2];      /* UDP payload bytes delivered */
-  char app[64];               /* nDPI protocol name ("TLS", "HTTP", "Unknown") */
+  struct tcp_stream tcp[2];      /* TCP only */
+  uint64_t udp_bytes[2];         /* UDP payload bytes delivered */
+  char app[64];                  /* nDPI protocol name ("TLS", "HTTP", "Unknown") */
   struct ndpi_flow_struct *ndpi; /* from the first payload until detection ends */
-  bool ndpi_done;             /* detection ended (or never started) */
+  bool ndpi_done;                /* detection ended (or never started) */
   unsigned ndpi_packets;
-  void *user;                 /* the consumer's per-flow state */
-  bool headers_only[2];       /* the consumer reads only record headers of
-                               * this direction's payload from here on */
+  void *user;           /* the consumer's per-flow state */
+  bool headers_only[2]; /* the consumer reads only record headers of
+                         * this direction's payload from here on */
   /* private to flow.c */
   struct flow *hash_next;
   struct flow *lru_prev, *lru_next;
@@ -297,9 +309,9 @@ void flow_set_headers_only(struct flow *flow, int dir, bool headers_only);
 
 struct cap_live_options {
   const char *iface;
-  const char *bpf;      /* may be NULL */
-  int snaplen;          /* default 262144 */
-  int buffer_size;      /* bytes; 0 = libpcap default */
+  const char *bpf; /* may be NULL */
+  int snaplen;     /* default 262144 */
+  int buffer_size; /* bytes; 0 = libpcap default */
   bool promisc;
   bool immediate;
 };
@@ -308,12 +320,11 @@ struct cap_source;
 /* Files: each path is a pcap/pcapng file, a directory (its capture files in
  * version order), or "-" for stdin.  Opens nothing yet except checking the
  * paths.  On error returns NULL and writes a one-line message to err. */
-struct cap_source *cap_source_files(char *const *paths, size_t npaths, const char *bpf,
-                                    char *err, size_t errlen);
-struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err,
-                                   size_t errlen);
+struct cap_source *cap_source_files(char *const *paths, size_t npaths, const char *bpf, char *err,
+                                    size_t errlen);
+struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err, size_t errlen);
 void cap_source_free(struct cap_source *src);
-size_t cap_source_count(const struct cap_source *src);      /* inputs */
+size_t cap_source_count(const struct cap_source *src); /* inputs */
 /* A record's time (struct timeval from libpcap) in microseconds. */
 struct timeval;
 cap_time_us cap_packet_time(const struct timeval *tv);
@@ -359,8 +370,8 @@ struct cap_sink {
 };
 enum { CAP_ROUTE_SHARED, CAP_ROUTE_OWN, CAP_ROUTE_NONE };
 int cap_source_run_sink(struct cap_source *src, struct cap_decoder *dec,
-                        const struct cap_sink *sink, struct cap_stats *stats,
-                        unsigned *warnings, char *err, size_t errlen);
+                        const struct cap_sink *sink, struct cap_stats *stats, unsigned *warnings,
+                        char *err, size_t errlen);
 
 /* ---- -j N: packets shared out to worker threads (dispatch.c) ---- */
 

@@ -940,8 +940,8 @@ void cap_time_str(cap_time_us ts, char *buf, size_t buflen) {
   }
   long long year = tm.tm_year + 1900LL;
   if (year < 0 || year > 9999 || buflen < sizeof("YYYY-MM-DDTHH:MM:SS.uuuuuuZ")) {
-    snprintf(buf, buflen, "%04lld-%02d-%02dT%02d:%02d:%02d.%06dZ", year, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)micros);
+    snprintf(buf, buflen, "%04lld-%02d-%02dT%02d:%02d:%02d.%06dZ", year, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, (int)micros);
     return;
   }
   /* The same text without snprintf: reports print two times per fact, and

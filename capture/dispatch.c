@@ -35,7 +35,7 @@ struct slot {
   bool expire_only;  /* no packet: age flows as of `now` */
   bool expire_first; /* age flows as of `now`, then take the packet */
   cap_time_us now;
-  uint8_t *buf;      /* copy of the packet bytes; owned, reused */
+  uint8_t *buf; /* copy of the packet bytes; owned, reused */
   size_t cap;
 };
 
@@ -301,8 +301,8 @@ struct team;
 struct file_reader {
   _Alignas(64) pthread_t thread; /* readers' fields apart, cache line wise */
   size_t index, n;
-  struct team *team; /* NULL: every reader reads every record */
-  struct cap_source *src; /* a clone, except thread 0's */
+  struct team *team;       /* NULL: every reader reads every record */
+  struct cap_source *src;  /* a clone, except thread 0's */
   struct cap_decoder *dec; /* every reader decodes the frames no peek can place */
   struct cap_decoder *own; /* this reader's own frames */
   struct flow_table *ft;
@@ -347,7 +347,6 @@ static void shard_idle(void *ctx, cap_time_us now) {
   struct file_reader *r = ctx;
   flow_table_expire(r->ft, now);
 }
-
 
 /* ---- a mapped pcap file shared out by byte ranges ---- */
 
@@ -418,9 +417,9 @@ struct team {
   _Atomic size_t finished[SEGMENTS_KEPT]; /* readers done, per segment, n per segment */
   int dlt;
   struct cap_pcap_format fmt;
-  struct part *parts[SEGMENTS_KEPT];  /* [segment % SEGMENTS_KEPT][reader] */
-  struct part repair[SEGMENTS_KEPT];  /* reader 0's walk after a wrong guess */
-  bool stop[SEGMENTS_KEPT];           /* reader 0's reading of the stop request */
+  struct part *parts[SEGMENTS_KEPT]; /* [segment % SEGMENTS_KEPT][reader] */
+  struct part repair[SEGMENTS_KEPT]; /* reader 0's walk after a wrong guess */
+  bool stop[SEGMENTS_KEPT];          /* reader 0's reading of the stop request */
 };
 
 static void team_abort(struct team *t) {
@@ -570,8 +569,7 @@ static void walk_part(const struct team *t, struct part *pt, size_t from, size_t
   size_t prefetched = off;
   while (off < bound) {
     struct cap_pcap_record rec;
-    int rc = cap_pcap_record(&t->fmt, t->base + off, t->size - off, &rec, pt->err,
-                             sizeof(pt->err));
+    int rc = cap_pcap_record(&t->fmt, t->base + off, t->size - off, &rec, pt->err, sizeof(pt->err));
     if (rc == 0)
       break;
     if (rc < 0) {
@@ -774,10 +772,10 @@ static int team_whole_file(void *ctx, struct cap_source *src, pcap_t *p, uint32_
 
 static void *file_reader_main(void *arg) {
   struct file_reader *r = arg;
-  struct cap_sink sink = {r,      shard_packet, shard_idle, shard_route, r->own,
-                          r->team ? team_whole_file : NULL};
-  r->rc = cap_source_run_sink(r->src, r->dec, &sink, r->stats, &r->warnings, r->err,
-                              sizeof(r->err));
+  struct cap_sink sink = {r,           shard_packet, shard_idle,
+                          shard_route, r->own,       r->team ? team_whole_file : NULL};
+  r->rc =
+      cap_source_run_sink(r->src, r->dec, &sink, r->stats, &r->warnings, r->err, sizeof(r->err));
   team_abort(r->team); /* a reader that is done no longer waits for, nor is waited for */
   flow_table_end_all(r->ft);
   return NULL;

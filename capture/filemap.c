@@ -39,16 +39,16 @@
 #include <unistd.h>
 
 #define MAX_SNAPLEN 262144u /* libpcap's MAXIMUM_SNAPLEN: every link type we decode */
-#define WINDOW (4u << 20) /* > the largest record, header included */
+#define WINDOW (4u << 20)   /* > the largest record, header included */
 
 struct cap_filemap {
   int fd;
   size_t size;
-  size_t off;            /* next record header */
-  const uint8_t *win;    /* the mapped window, or NULL */
+  size_t off;         /* next record header */
+  const uint8_t *win; /* the mapped window, or NULL */
   size_t win_off, win_len;
   size_t page;
-  size_t prefetched;     /* file offset prefetched up to */
+  size_t prefetched; /* file offset prefetched up to */
   struct cap_pcap_format fmt;
   struct bpf_program prog;
   bool filtered;
@@ -91,14 +91,12 @@ static const uint8_t *span(struct cap_filemap *m, size_t off, size_t len) {
     munmap((void *)m->win, m->win_len);
   m->win_off = off / m->page * m->page;
   m->win_len = m->size - m->win_off < WINDOW ? m->size - m->win_off : WINDOW;
-  void *w = mmap(NULL, m->win_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, m->fd,
-                 (off_t)m->win_off);
+  void *w = mmap(NULL, m->win_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, m->fd, (off_t)m->win_off);
   m->win = w == MAP_FAILED ? NULL : w;
   if (m->prefetched < m->win_off)
     m->prefetched = m->win_off;
   return m->win ? m->win + (off - m->win_off) : NULL;
 }
-
 
 bool cap_filemap_use_libpcap(void) {
   const char *r = getenv("TLSGRADE_READER");

@@ -43,11 +43,11 @@ struct flow_table {
   size_t nbuckets; /* power of two */
   size_t count;
   uint64_t next_id;
-  struct flow_list lru;   /* every flow, least recently active first */
-  struct flow_list close; /* closing flows, earliest close first */
+  struct flow_list lru;                      /* every flow, least recently active first */
+  struct flow_list close;                    /* closing flows, earliest close first */
   struct ndpi_detection_module_struct *ndpi; /* NULL without nDPI (or not yet made) */
   bool use_ndpi;                             /* make it at the first payload */
-  size_t held_total; /* out-of-order bytes held by every stream */
+  size_t held_total;                         /* out-of-order bytes held by every stream */
 };
 
 /* ---- hashing ---- */
@@ -243,11 +243,11 @@ static void ndpi_feed(struct flow_table *ft, struct flow *flow, const struct cap
     memset(flow->ndpi, 0, SIZEOF_FLOW_STRUCT);
   }
   unsigned short len = pkt->l3_len > 0xffff ? 0xffff : (unsigned short)pkt->l3_len;
-  ndpi_protocol p = ndpi_detection_process_packet(ft->ndpi, flow->ndpi, pkt->l3, len,
-                                                  (uint64_t)(pkt->ts / 1000));
+  ndpi_protocol p =
+      ndpi_detection_process_packet(ft->ndpi, flow->ndpi, pkt->l3, len, (uint64_t)(pkt->ts / 1000));
   flow->ndpi_packets++;
-  bool detected = p.app_protocol != NDPI_PROTOCOL_UNKNOWN ||
-                  p.master_protocol != NDPI_PROTOCOL_UNKNOWN;
+  bool detected =
+      p.app_protocol != NDPI_PROTOCOL_UNKNOWN || p.master_protocol != NDPI_PROTOCOL_UNKNOWN;
   if (detected) {
     /* The label is all we use (--flows, STARTTLS): nDPI's extra dissection
      * (certificates, JA3) repeats what dissect/ does and cost a third of a
@@ -265,8 +265,8 @@ struct deliver_ctx {
   int dir;
 };
 
-static void deliver(void *ctx, const uint8_t *data, size_t len, uint64_t gap_len,
-                    unsigned flags, uint32_t file_index, uint64_t frame, cap_time_us ts) {
+static void deliver(void *ctx, const uint8_t *data, size_t len, uint64_t gap_len, unsigned flags,
+                    uint32_t file_index, uint64_t frame, cap_time_us ts) {
   struct deliver_ctx *d = ctx;
   if (d->ft->cb.flow_data)
     d->ft->cb.flow_data(d->ft->cb.ctx, d->flow, d->dir, data, len, gap_len, flags, file_index,
@@ -407,13 +407,12 @@ static void tcp_packet(struct flow_table *ft, struct flow *flow, int dir,
     ft->stats->cap_reasm_total++;
   if (pkt->tcp_flags & CAP_TCP_ACK) {
     struct deliver_ctx o = {ft, flow, !dir};
-    tcp_stream_ack(&flow->tcp[!dir], pkt->tcp_ack, pkt->file_index, pkt->frame, pkt->ts,
-                   deliver, &o);
+    tcp_stream_ack(&flow->tcp[!dir], pkt->tcp_ack, pkt->file_index, pkt->frame, pkt->ts, deliver,
+                   &o);
   }
   ft->held_total += flow->tcp[0].held_bytes + flow->tcp[1].held_bytes;
   ft->held_total -= held_before;
-  bool closed = (pkt->tcp_flags & CAP_TCP_RST) ||
-                (flow->tcp[0].fin_seen && flow->tcp[1].fin_seen);
+  bool closed = (pkt->tcp_flags & CAP_TCP_RST) || (flow->tcp[0].fin_seen && flow->tcp[1].fin_seen);
   if (closed && !flow->closing) {
     flow->closing = true;
     flow->close_ts = pkt->ts;
@@ -476,8 +475,8 @@ void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt) {
   } else if (pkt->payload_len > 0 || pkt->payload_wire_len == 0) {
     flow->udp_bytes[dir] += pkt->payload_len;
     if (ft->cb.flow_data)
-      ft->cb.flow_data(ft->cb.ctx, flow, dir, pkt->payload, pkt->payload_len, 0, 0,
-                       pkt->file_index, pkt->frame, pkt->ts);
+      ft->cb.flow_data(ft->cb.ctx, flow, dir, pkt->payload, pkt->payload_len, 0, 0, pkt->file_index,
+                       pkt->frame, pkt->ts);
   }
 }
 

@@ -88,10 +88,10 @@ static int add_directory(struct cap_source *src, const char *dir, char *err, siz
     char *path = NULL;
     struct stat st;
     if (rc == 0 && list[i]->d_name[0] != '.' &&
-        asprintf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
-                 list[i]->d_name) >= 0 &&
-        stat(path, &st) == 0 &&
-        S_ISREG(st.st_mode) && has_capture_magic(path) && add_name(src, path) < 0)
+        asprintf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", list[i]->d_name) >=
+            0 &&
+        stat(path, &st) == 0 && S_ISREG(st.st_mode) && has_capture_magic(path) &&
+        add_name(src, path) < 0)
       rc = -1;
     free(path);
     free(list[i]);
@@ -146,8 +146,7 @@ static int check_linktype(pcap_t *p, const char *name, char *err, size_t errlen)
   return -1;
 }
 
-static int apply_filter(pcap_t *p, const char *bpf, const char *name, char *err,
-                        size_t errlen) {
+static int apply_filter(pcap_t *p, const char *bpf, const char *name, char *err, size_t errlen) {
   if (!bpf)
     return 0;
   struct bpf_program prog;
@@ -184,8 +183,8 @@ static int validate_file(const char *path, const char *bpf, char *err, size_t er
   return rc;
 }
 
-struct cap_source *cap_source_files(char *const *paths, size_t npaths, const char *bpf,
-                                    char *err, size_t errlen) {
+struct cap_source *cap_source_files(char *const *paths, size_t npaths, const char *bpf, char *err,
+                                    size_t errlen) {
   struct cap_source *src = calloc(1, sizeof(*src));
   if (!src || (bpf && !(src->bpf = strdup(bpf)))) {
     set_err(err, errlen, "%s%s", "out of memory", "");
@@ -236,8 +235,7 @@ static const char *activate_cause(int rc, pcap_t *p) {
   }
 }
 
-struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err,
-                                   size_t errlen) {
+struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err, size_t errlen) {
   char errbuf[PCAP_ERRBUF_SIZE] = "";
   struct cap_source *src = calloc(1, sizeof(*src));
   if (!src || add_name(src, opt->iface) < 0) {
@@ -306,8 +304,8 @@ struct cap_source *cap_source_clone(const struct cap_source *src, bool quiet, ch
   for (size_t i = 0; ok && i < src->count; i++)
     ok = add_name(c, src->names[i]) == 0;
   if (!ok) {
-    set_err(err, errlen, "%s%s", c && !cap_source_rereadable(src) ? "input cannot be read twice"
-                                                                   : "out of memory", "");
+    set_err(err, errlen, "%s%s",
+            c && !cap_source_rereadable(src) ? "input cannot be read twice" : "out of memory", "");
     cap_source_free(c);
     return NULL;
   }
@@ -412,8 +410,8 @@ void cap_source_read_warning(const struct cap_source *src, uint32_t index, long 
 /* Read one input to its end.  Returns 0, or -1 when it stopped early on a
  * read error (a truncated file: what was read is kept, a warning names the
  * file and the offset). */
-static int read_input(struct cap_source *src, pcap_t *p, struct cap_filemap *map,
-                      uint32_t index, struct cap_decoder *dec, const struct cap_sink *sink,
+static int read_input(struct cap_source *src, pcap_t *p, struct cap_filemap *map, uint32_t index,
+                      struct cap_decoder *dec, const struct cap_sink *sink,
                       struct cap_stats *stats) {
   int dlt = pcap_datalink(p);
   uint64_t frame = 0;
@@ -481,8 +479,8 @@ int cap_source_run(struct cap_source *src, struct cap_decoder *dec, struct flow_
 }
 
 int cap_source_run_sink(struct cap_source *src, struct cap_decoder *dec,
-                        const struct cap_sink *sink, struct cap_stats *stats,
-                        unsigned *warnings, char *err, size_t errlen) {
+                        const struct cap_sink *sink, struct cap_stats *stats, unsigned *warnings,
+                        char *err, size_t errlen) {
   if (src->live) {
     read_input(src, src->live_handle, NULL, 0, dec, sink, stats);
     struct pcap_stat ps;

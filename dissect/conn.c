@@ -83,8 +83,7 @@ static bool looks_tls_hello(const uint8_t *p, size_t n, uint8_t hs_type) {
 /* Any TLS record start (a server that answers with an alert, a capture
  * that starts after the handshake): type, 3.x, and a length TLS allows. */
 static bool looks_tls_record(const uint8_t *p, size_t n) {
-  if (n < 5 || p[0] < TLS_CT_CHANGE_CIPHER_SPEC || p[0] > TLS_CT_HEARTBEAT || p[1] != 3 ||
-      p[2] > 4)
+  if (n < 5 || p[0] < TLS_CT_CHANGE_CIPHER_SPEC || p[0] > TLS_CT_HEARTBEAT || p[1] != 3 || p[2] > 4)
     return false;
   size_t len = (size_t)p[3] << 8 | p[4];
   return len > 0 && len <= 16384 + 2048;
@@ -185,8 +184,8 @@ static bool udp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t le
       c->dtls = true;
     } else {
       c->quic = quic_conn_new(c->lim.max_handshake_bytes);
-      if (c->quic && !quic_conn_datagram(c->quic, dir, data, len, at->file_index, at->frame,
-                                         at->ts, quic_crypto, c)) {
+      if (c->quic && !quic_conn_datagram(c->quic, dir, data, len, at->file_index, at->frame, at->ts,
+                                         quic_crypto, c)) {
         quic_conn_free(c->quic);
         c->quic = NULL;
         d->mode = TLS_MODE_NOT_TLS;
@@ -197,8 +196,7 @@ static bool udp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t le
     }
   }
   if (c->quic) {
-    quic_conn_datagram(c->quic, dir, data, len, at->file_index, at->frame, at->ts, quic_crypto,
-                       c);
+    quic_conn_datagram(c->quic, dir, data, len, at->file_index, at->frame, at->ts, quic_crypto, c);
     if (!c->s.malformed && quic_conn_malformed(c->quic))
       tls_set_malformed(c, quic_conn_malformed(c->quic), at);
   } else if (c->dtls) {
@@ -248,9 +246,8 @@ size_t tls_conn_buffer_bytes(const struct tls_conn *c) {
   return c->dir[0].body_cap + c->dir[0].hs_cap + c->dir[1].body_cap + c->dir[1].hs_cap;
 }
 
-bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
-                   uint64_t gap_len, unsigned flags, uint32_t file_index, uint64_t frame,
-                   cap_time_us ts) {
+bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len, uint64_t gap_len,
+                   unsigned flags, uint32_t file_index, uint64_t frame, cap_time_us ts) {
   if (dir != FLOW_C2S && dir != FLOW_S2C)
     return true;
   struct tls_at at = {file_index, frame, ts};

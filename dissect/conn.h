@@ -25,20 +25,20 @@ enum tls_dir_mode {
 /* One direction.  Owns body and hs. */
 struct tls_dir {
   enum tls_dir_mode mode;
-  uint8_t lead[6];     /* first bytes, until there are enough to decide the mode */
+  uint8_t lead[6]; /* first bytes, until there are enough to decide the mode */
   size_t lead_have;
-  bool lost;           /* lost record sync (gap, garbage): stop parsing */
-  bool encrypted;      /* records are protected from here on */
-  bool hs_overflow;    /* handshake cap hit: no more buffering */
+  bool lost;        /* lost record sync (gap, garbage): stop parsing */
+  bool encrypted;   /* records are protected from here on */
+  bool hs_overflow; /* handshake cap hit: no more buffering */
   uint8_t hdr[5];
   size_t hdr_have;
   uint8_t rec_type;
   uint16_t rec_version;
   size_t body_len, body_have;
-  bool buffering;      /* this record's body is copied */
+  bool buffering; /* this record's body is copied */
   uint8_t *body;
   size_t body_cap;
-  uint8_t *hs;         /* handshake bytes not yet a whole message */
+  uint8_t *hs; /* handshake bytes not yet a whole message */
   size_t hs_len, hs_cap;
   uint64_t plaintext_seen; /* bytes scanned in plaintext mode */
   unsigned encrypted_hs;   /* protected handshake records seen */
@@ -46,10 +46,10 @@ struct tls_dir {
   bool dtls_active;
   uint8_t dtls_type;
   uint16_t dtls_seq;
-  int32_t dtls_last_done;  /* highest message_seq delivered, -1 none */
+  int32_t dtls_last_done; /* highest message_seq delivered, -1 none */
   uint32_t dtls_len, dtls_have;
-  uint8_t *dtls_buf;       /* dtls_len bytes */
-  uint8_t *dtls_mask;      /* one flag per byte received */
+  uint8_t *dtls_buf;  /* dtls_len bytes */
+  uint8_t *dtls_mask; /* one flag per byte received */
 };
 
 struct quic_conn;
@@ -63,19 +63,18 @@ struct tls_conn {
   uint16_t server_port;
   char app[64];
   struct quic_conn *quic;
-  struct x509_cache *cert_cache; /* borrowed */
+  struct x509_cache *cert_cache;   /* borrowed */
   const struct tls_keylog *keylog; /* borrowed, NULL: no decryption */
-  struct tls_decrypt *dec;       /* owned, made at the ServerHello with a key log */
+  struct tls_decrypt *dec;         /* owned, made at the ServerHello with a key log */
   bool dtls;
-  bool roles_guessed;  /* may swap on the first bytes */
-  bool first_seen;     /* first payload already looked at */
-  bool ssl2_done;      /* CLIENT-MASTER-KEY seen: the rest is encrypted */
-  bool no_ja4;         /* tls_conn_skip_ja4 */
+  bool roles_guessed; /* may swap on the first bytes */
+  bool first_seen;    /* first payload already looked at */
+  bool ssl2_done;     /* CLIENT-MASTER-KEY seen: the rest is encrypted */
+  bool no_ja4;        /* tls_conn_skip_ja4 */
 };
 
 /* record.c */
-void tls_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
-                 const struct tls_at *at);
+void tls_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n, const struct tls_at *at);
 void tls_sslv2_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
                        const struct tls_at *at);
 bool tls_looks_sslv2(const uint8_t *p, size_t n, uint8_t msg_type);

@@ -95,9 +95,9 @@ bool tls13_expand_label(const char *digest, const uint8_t *secret, size_t secret
 
 /* RFC 5246 5: PRF(secret, label, seed1 + seed2); digest "MD5-SHA1" is the
  * TLS 1.0/1.1 PRF (RFC 2246 5). */
-static bool tls_prf(const char *digest, const uint8_t *secret, size_t secret_len,
-                    const char *label, const uint8_t seed1[32], const uint8_t seed2[32],
-                    uint8_t *out, size_t out_len) {
+static bool tls_prf(const char *digest, const uint8_t *secret, size_t secret_len, const char *label,
+                    const uint8_t seed1[32], const uint8_t seed2[32], uint8_t *out,
+                    size_t out_len) {
   uint8_t seed[64 + 64];
   size_t label_len = strlen(label);
   if (label_len > 64)
@@ -253,8 +253,9 @@ bool tls_crypt_tls12(uint16_t version, uint16_t suite, bool etm, const uint8_t m
     *why = "suite MAC not supported";
     return false;
   }
-  const char *prf = version < 0x0303 ? "MD5-SHA1"
-                    : ends_with(info->name, "_SHA384") ? "SHA384" : "SHA256";
+  const char *prf = version < 0x0303                   ? "MD5-SHA1"
+                    : ends_with(info->name, "_SHA384") ? "SHA384"
+                                                       : "SHA256";
   size_t key_len = TLS12_CIPHERS[c].key_len;
   size_t block = mode == CRYPT_CBC ? (strstr(info->cipher, "3DES") ? 8 : 16) : 0;
   size_t iv_len = mode == CRYPT_GCM_EXPLICIT ? 4 : mode == CRYPT_AEAD_XOR ? 12 : block;
@@ -286,8 +287,9 @@ bool tls_crypt_tls12(uint16_t version, uint16_t suite, bool etm, const uint8_t m
       EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
       d->mac = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
       EVP_MAC_free(hmac);
-      OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)mac, 0),
-                             OSSL_PARAM_construct_end()};
+      OSSL_PARAM params[] = {
+          OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)mac, 0),
+          OSSL_PARAM_construct_end()};
       ok = d->mac && EVP_MAC_CTX_set_params(d->mac, params) > 0;
     }
   }
@@ -334,8 +336,8 @@ static bool open_tls13(struct tls_crypt *k, uint8_t *type, uint16_t version, uin
                        size_t n, uint8_t **plain, size_t *plain_len) {
   if (*type != 23 || n < TAG_LEN + 1)
     return false;
-  uint8_t nonce[12], aad[5] = {*type, (uint8_t)(version >> 8), (uint8_t)version,
-                               (uint8_t)(n >> 8), (uint8_t)n};
+  uint8_t nonce[12],
+      aad[5] = {*type, (uint8_t)(version >> 8), (uint8_t)version, (uint8_t)(n >> 8), (uint8_t)n};
   xor_nonce(k, nonce);
   size_t ct_len = n - TAG_LEN;
   if (!aead_open(k, nonce, aad, sizeof(aad), body, ct_len, body + ct_len))
@@ -438,8 +440,8 @@ static bool open_cbc(struct tls_crypt *k, uint8_t type, uint16_t version, uint8_
   return true;
 }
 
-bool tls_crypt_open(struct tls_crypt *k, uint8_t *type, uint16_t version, uint8_t *body,
-                    size_t n, uint8_t **plain, size_t *plain_len) {
+bool tls_crypt_open(struct tls_crypt *k, uint8_t *type, uint16_t version, uint8_t *body, size_t n,
+                    uint8_t **plain, size_t *plain_len) {
   bool ok;
   if (k->tls13)
     ok = open_tls13(k, type, version, body, n, plain, plain_len);

@@ -31,8 +31,8 @@ struct tls_decrypt {
   struct tls_crypt *keys[2];    /* protecting each direction now, NULL none */
   struct tls_crypt *pending[2]; /* TLS <= 1.2: waiting for that side's CCS */
   bool tls13;
-  bool app_keys[2];             /* TLS 1.3: traffic secret 0 in use */
-  bool in_record[2];            /* a decrypted record is being parsed */
+  bool app_keys[2];  /* TLS 1.3: traffic secret 0 in use */
+  bool in_record[2]; /* a decrypted record is being parsed */
   unsigned ccs[2];
   bool stopped;
   enum app_proto app;
@@ -98,11 +98,11 @@ void tls_decrypt_server_hello(struct tls_conn *c) {
   }
   const char *why = NULL;
   uint16_t suite = (uint16_t)s->sh.cipher;
-  dec->keys[FLOW_S2C] = tls_crypt_tls13(suite, sec->v[TLS_SECRET_SERVER_HS],
-                                        sec->len[TLS_SECRET_SERVER_HS], &why);
+  dec->keys[FLOW_S2C] =
+      tls_crypt_tls13(suite, sec->v[TLS_SECRET_SERVER_HS], sec->len[TLS_SECRET_SERVER_HS], &why);
   if (dec->keys[FLOW_S2C])
-    dec->keys[FLOW_C2S] = tls_crypt_tls13(suite, sec->v[TLS_SECRET_CLIENT_HS],
-                                          sec->len[TLS_SECRET_CLIENT_HS], &why);
+    dec->keys[FLOW_C2S] =
+        tls_crypt_tls13(suite, sec->v[TLS_SECRET_CLIENT_HS], sec->len[TLS_SECRET_CLIENT_HS], &why);
   if (!dec->keys[FLOW_C2S]) {
     stop(c, TLS_DECRYPT_UNSUPPORTED, why);
     return;
@@ -126,9 +126,9 @@ void tls_decrypt_change_cipher_spec(struct tls_conn *c, int dir) {
       return;
     }
     const char *why = NULL;
-    if (!tls_crypt_tls12(s->version, (uint16_t)s->sh.cipher, s->sh.etm,
-                         sec->v[TLS_SECRET_MASTER], s->ch.random, s->sh.random,
-                         &dec->pending[FLOW_C2S], &dec->pending[FLOW_S2C], &why)) {
+    if (!tls_crypt_tls12(s->version, (uint16_t)s->sh.cipher, s->sh.etm, sec->v[TLS_SECRET_MASTER],
+                         s->ch.random, s->sh.random, &dec->pending[FLOW_C2S],
+                         &dec->pending[FLOW_S2C], &why)) {
       stop(c, TLS_DECRYPT_UNSUPPORTED, why);
       return;
     }
@@ -190,8 +190,7 @@ static bool alpn_is(const struct tls_session *s, const char *proto) {
 
 /* HTTP/1.x or HTTP/2, from ALPN or the client's first bytes (RFC 9113 3.4
  * preface); anything else is not read. */
-static enum app_proto choose_app(const struct tls_session *s, int dir, const uint8_t *p,
-                                 size_t n) {
+static enum app_proto choose_app(const struct tls_session *s, int dir, const uint8_t *p, size_t n) {
   static const char preface[] = "PRI * HTTP/2.0\r\n";
   if (alpn_is(s, "h2"))
     return APP_HTTP2;
@@ -235,8 +234,8 @@ static void app_data(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
     stop(c, c->s.decryption.status, "nothing more to read in the application data");
 }
 
-void tls_decrypt_record(struct tls_conn *c, int dir, uint8_t type, uint16_t version,
-                        uint8_t *body, size_t n, const struct tls_at *at) {
+void tls_decrypt_record(struct tls_conn *c, int dir, uint8_t type, uint16_t version, uint8_t *body,
+                        size_t n, const struct tls_at *at) {
   struct tls_decrypt *dec = c->dec;
   struct tls_session *s = &c->s;
   uint8_t *plain = NULL;
@@ -286,10 +285,9 @@ void tls_decrypt_key_change(struct tls_conn *c, int dir, uint8_t hs_type, const 
     enum tls_secret_kind kind = dir == FLOW_S2C ? TLS_SECRET_SERVER_APP : TLS_SECRET_CLIENT_APP;
     const struct tls_secrets *sec = tls_keylog_find(c->keylog, c->s.ch.random);
     const char *why = "no application traffic secret in the key log";
-    struct tls_crypt *next =
-        has(sec, kind) ? tls_crypt_tls13((uint16_t)c->s.sh.cipher, sec->v[kind], sec->len[kind],
-                                         &why)
-                       : NULL;
+    struct tls_crypt *next = has(sec, kind) ? tls_crypt_tls13((uint16_t)c->s.sh.cipher,
+                                                              sec->v[kind], sec->len[kind], &why)
+                                            : NULL;
     if (!next) {
       stop(c, TLS_DECRYPT_OK, why);
       return;

@@ -59,8 +59,8 @@ bool tls_crypt_tls12(uint16_t version, uint16_t suite, bool etm, const uint8_t m
  * body and, in TLS 1.3, *type becomes the inner content type.  False: the
  * record did not authenticate (wrong keys) or is malformed; only a record
  * that opened advances the sequence number. */
-bool tls_crypt_open(struct tls_crypt *k, uint8_t *type, uint16_t version, uint8_t *body,
-                    size_t n, uint8_t **plain, size_t *plain_len);
+bool tls_crypt_open(struct tls_crypt *k, uint8_t *type, uint16_t version, uint8_t *body, size_t n,
+                    uint8_t **plain, size_t *plain_len);
 void tls_crypt_free(struct tls_crypt *k);
 
 /* out_len bytes from libcrypto's KDF `name` ("HKDF", "TLS1-PRF") with
@@ -86,11 +86,11 @@ void tls_decrypt_change_cipher_spec(struct tls_conn *c, int dir);
 /* Should this record's body be buffered for decryption? */
 bool tls_decrypt_wants(const struct tls_conn *c, int dir, uint8_t type);
 /* A complete protected record (tls_decrypt_wants said yes). */
-void tls_decrypt_record(struct tls_conn *c, int dir, uint8_t type, uint16_t version,
-                        uint8_t *body, size_t n, const struct tls_at *at);
+void tls_decrypt_record(struct tls_conn *c, int dir, uint8_t type, uint16_t version, uint8_t *body,
+                        size_t n, const struct tls_at *at);
 /* A decrypted TLS 1.3 handshake message of type Finished (20) or
  * KeyUpdate (24): the keys of that direction change after it. */
-void tls_decrypt_key_change(struct tls_conn *c, int dir, uint8_t hs_type,
-                            const uint8_t *body, size_t n);
+void tls_decrypt_key_change(struct tls_conn *c, int dir, uint8_t hs_type, const uint8_t *body,
+                            size_t n);
 
 #endif

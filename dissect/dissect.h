@@ -30,37 +30,61 @@
 /* ------------------------------------------------------------------ */
 /* Registry (registry.c): tables generated from the IANA registries.   */
 
-enum tls_kx { TLS_KX_NULL, TLS_KX_RSA, TLS_KX_DH, TLS_KX_DHE, TLS_KX_ECDH, TLS_KX_ECDHE,
-              TLS_KX_PSK, TLS_KX_DHE_PSK, TLS_KX_ECDHE_PSK, TLS_KX_RSA_PSK, TLS_KX_SRP,
-              TLS_KX_KRB5, TLS_KX_GOST, TLS_KX_TLS13, TLS_KX_OTHER };
-enum tls_auth { TLS_AUTH_NULL, TLS_AUTH_RSA, TLS_AUTH_DSS, TLS_AUTH_ECDSA, TLS_AUTH_PSK,
-                TLS_AUTH_ANON, TLS_AUTH_KRB5, TLS_AUTH_GOST, TLS_AUTH_TLS13, TLS_AUTH_OTHER };
+enum tls_kx {
+  TLS_KX_NULL,
+  TLS_KX_RSA,
+  TLS_KX_DH,
+  TLS_KX_DHE,
+  TLS_KX_ECDH,
+  TLS_KX_ECDHE,
+  TLS_KX_PSK,
+  TLS_KX_DHE_PSK,
+  TLS_KX_ECDHE_PSK,
+  TLS_KX_RSA_PSK,
+  TLS_KX_SRP,
+  TLS_KX_KRB5,
+  TLS_KX_GOST,
+  TLS_KX_TLS13,
+  TLS_KX_OTHER
+};
+enum tls_auth {
+  TLS_AUTH_NULL,
+  TLS_AUTH_RSA,
+  TLS_AUTH_DSS,
+  TLS_AUTH_ECDSA,
+  TLS_AUTH_PSK,
+  TLS_AUTH_ANON,
+  TLS_AUTH_KRB5,
+  TLS_AUTH_GOST,
+  TLS_AUTH_TLS13,
+  TLS_AUTH_OTHER
+};
 
 struct tls_suite_info {
-  uint32_t id;          /* 16-bit TLS id, or 24-bit SSLv2 cipher kind */
-  const char *name;     /* IANA name, e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" */
-  uint8_t kx;           /* enum tls_kx */
-  uint8_t auth;         /* enum tls_auth */
-  const char *cipher;   /* "AES_128_GCM", "RC4_128", "3DES_EDE_CBC", "NULL", ... */
-  uint16_t bits;        /* effective key bits (3DES 112 is scored as 168 bucket) */
-  uint8_t block_bits;   /* 64 for 3DES/DES/IDEA/RC2, 128 for AES..., 0 stream */
+  uint32_t id;        /* 16-bit TLS id, or 24-bit SSLv2 cipher kind */
+  const char *name;   /* IANA name, e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" */
+  uint8_t kx;         /* enum tls_kx */
+  uint8_t auth;       /* enum tls_auth */
+  const char *cipher; /* "AES_128_GCM", "RC4_128", "3DES_EDE_CBC", "NULL", ... */
+  uint16_t bits;      /* effective key bits (3DES 112 is scored as 168 bucket) */
+  uint8_t block_bits; /* 64 for 3DES/DES/IDEA/RC2, 128 for AES..., 0 stream */
   bool aead;
   bool forward_secret;
   bool export_grade;
   bool anonymous;
-  bool scsv;            /* signalling value, not a real suite */
+  bool scsv; /* signalling value, not a real suite */
 };
 
 /* NULL when the id is not in the registry (show it as hex). */
 const struct tls_suite_info *tls_suite_lookup(uint32_t id);
 const struct tls_suite_info *tls_sslv2_suite_lookup(uint32_t id);
 /* Names, NULL when unknown. */
-const char *tls_group_name(uint16_t id);      /* "x25519", "secp256r1", "X25519MLKEM768" */
-uint16_t tls_group_bits(uint16_t id);         /* classical strength in bits, 0 unknown */
-const char *tls_sigscheme_name(uint16_t id);  /* "rsa_pss_rsae_sha256", ... */
-const char *tls_extension_name(uint16_t id);  /* "server_name", ... */
-const char *tls_alert_name(uint8_t desc);     /* "handshake_failure", ... */
-bool tls_is_grease(uint16_t id);              /* RFC 8701 */
+const char *tls_group_name(uint16_t id);     /* "x25519", "secp256r1", "X25519MLKEM768" */
+uint16_t tls_group_bits(uint16_t id);        /* classical strength in bits, 0 unknown */
+const char *tls_sigscheme_name(uint16_t id); /* "rsa_pss_rsae_sha256", ... */
+const char *tls_extension_name(uint16_t id); /* "server_name", ... */
+const char *tls_alert_name(uint8_t desc);    /* "handshake_failure", ... */
+bool tls_is_grease(uint16_t id);             /* RFC 8701 */
 /* "SSLv2", "SSLv3", "TLSv1.0".."TLSv1.3", "DTLSv1.0".."DTLSv1.3"; NULL unknown */
 const char *tls_version_name(uint16_t version);
 
@@ -87,98 +111,109 @@ struct tls_u16s {
 
 struct tls_client_hello {
   struct tls_at at;
-  bool sslv2_format;          /* SSLv2-compatible CLIENT-HELLO */
+  bool sslv2_format; /* SSLv2-compatible CLIENT-HELLO */
   uint16_t record_version;
   uint16_t legacy_version;
-  uint8_t random[32];         /* names the connection in a key log */
-  struct tls_u16s versions;   /* supported_versions, GREASE kept */
-  struct tls_u16s ciphers;    /* in wire order, GREASE and SCSVs kept */
-  uint32_t *sslv2_ciphers;    /* SSLv2 cipher specs (3 bytes each) */
+  uint8_t random[32];       /* names the connection in a key log */
+  struct tls_u16s versions; /* supported_versions, GREASE kept */
+  struct tls_u16s ciphers;  /* in wire order, GREASE and SCSVs kept */
+  uint32_t *sslv2_ciphers;  /* SSLv2 cipher specs (3 bytes each) */
   size_t n_sslv2_ciphers;
   struct tls_str compression; /* method bytes */
   struct tls_u16s extensions; /* types in wire order */
   struct tls_str session_id;
-  struct tls_str sni;         /* first host_name */
-  struct tls_str *alpn;       /* owned array */
+  struct tls_str sni;   /* first host_name */
+  struct tls_str *alpn; /* owned array */
   size_t n_alpn;
   struct tls_u16s groups;
   struct tls_str ec_point_formats;
   struct tls_u16s sig_algs;
   struct tls_u16s key_share_groups;
-  bool fallback_scsv;         /* 0x5600 offered */
-  bool empty_reneg_scsv;      /* 0x00ff offered */
-  bool reneg_info;            /* renegotiation_info extension */
-  bool heartbeat;             /* heartbeat extension */
+  bool fallback_scsv;    /* 0x5600 offered */
+  bool empty_reneg_scsv; /* 0x00ff offered */
+  bool reneg_info;       /* renegotiation_info extension */
+  bool heartbeat;        /* heartbeat extension */
   uint8_t heartbeat_mode;
   bool status_request, sct, ems, etm, session_ticket, session_ticket_nonempty;
   bool psk, early_data, ech, esni, post_handshake_auth, padding;
-  char ja3[33];               /* MD5 hex, "" without a hello */
+  char ja3[33]; /* MD5 hex, "" without a hello */
 };
 
 struct tls_server_hello {
   struct tls_at at;
   bool sslv2_format;
-  bool hello_retry;           /* HelloRetryRequest (RFC 8446 4.1.3 random) */
+  bool hello_retry; /* HelloRetryRequest (RFC 8446 4.1.3 random) */
   uint16_t record_version;
   uint16_t legacy_version;
-  uint16_t selected_version;  /* supported_versions, 0 without */
-  uint8_t random[32];         /* TLS <= 1.2 key derivation needs it */
-  uint16_t version;           /* negotiated: selected_version or legacy */
-  uint32_t cipher;            /* 16-bit suite, or SSLv2 spec */
+  uint16_t selected_version; /* supported_versions, 0 without */
+  uint8_t random[32];        /* TLS <= 1.2 key derivation needs it */
+  uint16_t version;          /* negotiated: selected_version or legacy */
+  uint32_t cipher;           /* 16-bit suite, or SSLv2 spec */
   uint8_t compression;
   struct tls_str session_id;
   struct tls_u16s extensions;
-  uint16_t key_share_group;   /* TLS 1.3 key_share / HRR selected group */
+  uint16_t key_share_group; /* TLS 1.3 key_share / HRR selected group */
   struct tls_str alpn;
-  bool reneg_info;            /* renegotiation_info in the answer */
+  bool reneg_info; /* renegotiation_info in the answer */
   bool heartbeat;
   uint8_t heartbeat_mode;
   bool ems, etm, status_request, sct, session_ticket;
-  char downgrade[12];         /* "DOWNGRD01"/"DOWNGRD00" sentinel, "" none */
+  char downgrade[12]; /* "DOWNGRD01"/"DOWNGRD00" sentinel, "" none */
   char ja3s[33];
 };
 
 /* Debian's weak keys (CVE-2008-0166): was the key looked up, and found? */
-enum tls_weak_key { TLS_WEAK_KEY_UNCHECKED, /* not RSA, or no list for its size */
-                    TLS_WEAK_KEY_NOT_LISTED, TLS_WEAK_KEY_LISTED };
+enum tls_weak_key {
+  TLS_WEAK_KEY_UNCHECKED, /* not RSA, or no list for its size */
+  TLS_WEAK_KEY_NOT_LISTED,
+  TLS_WEAK_KEY_LISTED
+};
 
-enum tls_key_type { TLS_KEY_UNKNOWN, TLS_KEY_RSA, TLS_KEY_DSA, TLS_KEY_EC, TLS_KEY_ED25519,
-                    TLS_KEY_ED448, TLS_KEY_DH, TLS_KEY_OTHER };
+enum tls_key_type {
+  TLS_KEY_UNKNOWN,
+  TLS_KEY_RSA,
+  TLS_KEY_DSA,
+  TLS_KEY_EC,
+  TLS_KEY_ED25519,
+  TLS_KEY_ED448,
+  TLS_KEY_DH,
+  TLS_KEY_OTHER
+};
 
 /* Facts of one certificate, through libcrypto (x509.c). */
 struct tls_cert {
-  uint8_t *der;               /* owned */
+  uint8_t *der; /* owned */
   size_t der_len;
-  bool parsed;                /* libcrypto accepted it */
-  const char *parse_error;    /* static string when !parsed */
-  char *subject;              /* RFC 2253 one-line, owned (raw, sanitise on output) */
+  bool parsed;             /* libcrypto accepted it */
+  const char *parse_error; /* static string when !parsed */
+  char *subject;           /* RFC 2253 one-line, owned (raw, sanitise on output) */
   char *issuer;
-  char *subject_cn;           /* commonNames, escaped and joined (x509.c) */
+  char *subject_cn; /* commonNames, escaped and joined (x509.c) */
   char *issuer_cn;
-  char *subject_o;            /* organizationNames, the same form */
+  char *subject_o; /* organizationNames, the same form */
   char *issuer_o;
-  char **san;                 /* dNSName entries, owned */
+  char **san; /* dNSName entries, owned */
   size_t n_san;
-  uint8_t key_type;           /* enum tls_key_type */
+  uint8_t key_type; /* enum tls_key_type */
   int key_bits;
-  char key_curve[32];         /* EC curve short name */
-  char sig_alg[64];           /* OpenSSL long name, e.g. "sha256WithRSAEncryption" */
+  char key_curve[32]; /* EC curve short name */
+  char sig_alg[64];   /* OpenSSL long name, e.g. "sha256WithRSAEncryption" */
   char sig_oid[64];
-  char not_before[32];        /* "YYYY-MM-DD HH:MM:SS" UTC */
+  char not_before[32]; /* "YYYY-MM-DD HH:MM:SS" UTC */
   char not_after[32];
   cap_time_us not_before_us, not_after_us;
   char *serial_hex;
   char sha256[65];
-  char spki_sha256[65];       /* SHA-256 of the SubjectPublicKeyInfo: the key */
+  char spki_sha256[65]; /* SHA-256 of the SubjectPublicKeyInfo: the key */
   bool is_ca, self_signed, must_staple, has_sct_list;
-  bool rsa_exponent_one;      /* RSA key with e = 1: no encryption at all */
+  bool rsa_exponent_one; /* RSA key with e = 1: no encryption at all */
   /* RSA: the last 80 bits of SHA-1("Modulus=<HEX>\n"), what Debian's
    * openssl-vulnkey looks up (x509.c), and the verdict of the weak-key
    * lists (weak_keys.c; set when read through a cache that has them). */
   uint8_t weak_key_fp[10];
   bool has_weak_key_fp;
-  uint8_t weak_key;           /* enum tls_weak_key */
-  char **policies;            /* policy OIDs, owned */
+  uint8_t weak_key; /* enum tls_weak_key */
+  char **policies;  /* policy OIDs, owned */
   size_t n_policies;
   /* A certificate cache entry (x509_cache.c): the cache owns it, it never
    * changes once stored, and it lives as long as the cache. */
@@ -188,21 +223,21 @@ struct tls_cert {
 struct tls_kex {
   struct tls_at at;
   bool present;
-  bool is_dh;                 /* DHE params */
-  bool is_ecdh;               /* ECDHE params */
-  bool is_rsa;                /* temporary RSA key (export suites) */
-  int rsa_bits;               /* its modulus bits */
-  int dh_bits;                /* bits of the prime p, leading zeros ignored */
-  const char *dh_group;       /* "ffdhe2048", "rfc3526-2048", "oakley-1024", NULL */
-  uint16_t curve;             /* named curve (ECDHE) */
-  uint16_t sig_scheme;        /* TLS 1.2 signature scheme, 0 before */
+  bool is_dh;           /* DHE params */
+  bool is_ecdh;         /* ECDHE params */
+  bool is_rsa;          /* temporary RSA key (export suites) */
+  int rsa_bits;         /* its modulus bits */
+  int dh_bits;          /* bits of the prime p, leading zeros ignored */
+  const char *dh_group; /* "ffdhe2048", "rfc3526-2048", "oakley-1024", NULL */
+  uint16_t curve;       /* named curve (ECDHE) */
+  uint16_t sig_scheme;  /* TLS 1.2 signature scheme, 0 before */
 };
 
 struct tls_alert {
   struct tls_at at;
-  int dir;                    /* FLOW_C2S or FLOW_S2C */
-  bool encrypted;             /* after ChangeCipherSpec: level/desc unknown */
-  bool decrypted;             /* ... unless a key log opened it: then known */
+  int dir;        /* FLOW_C2S or FLOW_S2C */
+  bool encrypted; /* after ChangeCipherSpec: level/desc unknown */
+  bool decrypted; /* ... unless a key log opened it: then known */
   uint8_t level, desc;
 };
 
@@ -210,8 +245,8 @@ struct tls_heartbeat {
   struct tls_at at;
   int dir;
   bool encrypted;
-  uint8_t type;               /* 1 request, 2 response */
-  uint16_t payload_length;    /* declared */
+  uint8_t type;            /* 1 request, 2 response */
+  uint16_t payload_length; /* declared */
   size_t record_length;
 };
 
@@ -220,8 +255,8 @@ struct tls_heartbeat {
 /* RFC 6797 6.1.  invalid: why the header must be ignored (static). */
 struct http_sts {
   bool valid;
-  const char *invalid;   /* "syntax", "duplicate_directive", "no_max_age", ... */
-  uint64_t max_age;      /* seconds (saturated) */
+  const char *invalid; /* "syntax", "duplicate_directive", "no_max_age", ... */
+  uint64_t max_age;    /* seconds (saturated) */
   bool include_subdomains, preload;
 };
 void http_sts_parse(const uint8_t *p, size_t n, struct http_sts *out);
@@ -231,7 +266,7 @@ void http_sts_parse(const uint8_t *p, size_t n, struct http_sts *out);
  * backup pin exists (4.3) is judged against the certificates by grade/. */
 struct http_pkp {
   bool valid;
-  const char *invalid;   /* "syntax", "bad_pin", "no_pins", "no_max_age", ... */
+  const char *invalid; /* "syntax", "bad_pin", "no_pins", "no_max_age", ... */
   uint64_t max_age;
   bool include_subdomains, report_uri;
   size_t n_pins, pins_dropped;
@@ -259,8 +294,8 @@ struct tls_decryption {
 
 /* One HTTP response read from decrypted application data. */
 struct tls_http_response {
-  struct tls_at at;        /* where its header section completed */
-  uint8_t http_version;    /* 1 (HTTP/1.x) or 2 */
+  struct tls_at at;     /* where its header section completed */
+  uint8_t http_version; /* 1 (HTTP/1.x) or 2 */
   int status;
   bool has_sts, has_pkp;   /* the header was there (the first one counts) */
   struct tls_str sts, pkp; /* raw values, capped at TLS_HTTP_VALUE_MAX */
@@ -272,10 +307,10 @@ struct tls_http_response {
 #define TLS_HTTP_VALUE_MAX 1024
 /* HTTP inside a decrypted connection (owned by the session). */
 struct tls_https {
-  uint64_t responses;      /* every response seen; the first kept in r[] */
+  uint64_t responses; /* every response seen; the first kept in r[] */
   size_t n;
   struct tls_http_response r[TLS_MAX_HTTP_RESPONSES];
-  const char *stopped;     /* why HTTP parsing stopped early, NULL */
+  const char *stopped; /* why HTTP parsing stopped early, NULL */
 };
 
 #define TLS_MAX_ALERTS 16
@@ -283,11 +318,11 @@ struct tls_https {
 
 /* Everything learned about one connection.  Owned by the tls_conn. */
 struct tls_session {
-  bool is_tls;                /* saw at least one TLS/SSL message */
-  bool roles_swapped;         /* the flow's "server" sent the ClientHello */
-  const char *transport;      /* "tcp" / "udp" */
+  bool is_tls;           /* saw at least one TLS/SSL message */
+  bool roles_swapped;    /* the flow's "server" sent the ClientHello */
+  const char *transport; /* "tcp" / "udp" */
   bool quic;
-  const char *starttls;       /* "smtp", "imap", ... NULL */
+  const char *starttls; /* "smtp", "imap", ... NULL */
   bool has_client_hello, has_server_hello;
   struct tls_client_hello ch;
   /* After a HelloRetryRequest (rare: made then, owned, NULL before): the
@@ -304,46 +339,46 @@ struct tls_session {
   const struct tls_cert **chain;
   size_t chain_len;
   struct tls_at chain_at;
-  size_t client_chain_len;    /* client certificates seen (not kept) */
+  size_t client_chain_len; /* client certificates seen (not kept) */
   struct tls_kex kex;
   bool ocsp_stapled;
   struct tls_at ocsp_at;
-  int ocsp_cert_status;       /* 0 good, 1 revoked, 2 unknown, -1 none */
-  int ocsp_response_status;   /* OCSPResponseStatus (0 successful), -1 unparsed */
-  char ocsp_this_update[32];  /* "YYYY-MM-DD HH:MM:SS" UTC, "" unknown */
+  int ocsp_cert_status;      /* 0 good, 1 revoked, 2 unknown, -1 none */
+  int ocsp_response_status;  /* OCSPResponseStatus (0 successful), -1 unparsed */
+  char ocsp_this_update[32]; /* "YYYY-MM-DD HH:MM:SS" UTC, "" unknown */
   char ocsp_next_update[32];
   bool cert_request;
   struct tls_at cert_request_at;
-  struct tls_str cert_request_types;   /* ClientCertificateType list */
+  struct tls_str cert_request_types;     /* ClientCertificateType list */
   struct tls_u16s cert_request_sig_algs; /* TLS 1.2 */
-  size_t cert_request_ca_names;        /* distinguished names listed */
+  size_t cert_request_ca_names;          /* distinguished names listed */
   bool new_session_ticket;
   struct tls_at ticket_at;
-  uint32_t ticket_lifetime_hint;       /* RFC 5077 3.3, seconds */
+  uint32_t ticket_lifetime_hint; /* RFC 5077 3.3, seconds */
   size_t ticket_length;
-  bool resumed;               /* abbreviated handshake / PSK accepted */
+  bool resumed; /* abbreviated handshake / PSK accepted */
   bool ccs_seen[2];
-  bool established;           /* both sides finished (encrypted data flowing) */
+  bool established; /* both sides finished (encrypted data flowing) */
   uint64_t app_data_bytes[2];
   /* Room for TLS_MAX_ALERTS (heartbeats: TLS_MAX_HEARTBEATS), made at the
    * first one: most connections have none, and a tap keeps thousands of
    * them open.  Owned; NULL while the count is 0. */
   struct tls_alert *alerts;
   size_t n_alerts;
-  size_t alerts_dropped;      /* past the cap, or out of memory */
+  size_t alerts_dropped; /* past the cap, or out of memory */
   struct tls_heartbeat *heartbeats;
   size_t n_heartbeats;
-  unsigned renegotiations;    /* handshake records after the first Finished */
-  bool secure_reneg;          /* server answered renegotiation_info / SCSV */
-  uint16_t version;           /* negotiated (ServerHello), 0 unknown */
-  bool encrypted[2];          /* direction switched to protected records */
-  uint64_t records[2];        /* records seen per direction */
-  unsigned cap_handshake;     /* handshake messages beyond max_handshake_bytes */
-  unsigned cap_chain;         /* certificates beyond the chain caps */
-  bool gap[2];                /* bytes were missing in this direction */
+  unsigned renegotiations;          /* handshake records after the first Finished */
+  bool secure_reneg;                /* server answered renegotiation_info / SCSV */
+  uint16_t version;                 /* negotiated (ServerHello), 0 unknown */
+  bool encrypted[2];                /* direction switched to protected records */
+  uint64_t records[2];              /* records seen per direction */
+  unsigned cap_handshake;           /* handshake messages beyond max_handshake_bytes */
+  unsigned cap_chain;               /* certificates beyond the chain caps */
+  bool gap[2];                      /* bytes were missing in this direction */
   struct tls_decryption decryption; /* with a key log */
-  struct tls_https *https;    /* HTTP read from decrypted data, owned, NULL none */
-  const char *malformed;      /* static reason, NULL when well-formed */
+  struct tls_https *https;          /* HTTP read from decrypted data, owned, NULL none */
+  const char *malformed;            /* static reason, NULL when well-formed */
   struct tls_at malformed_at;
   char ja4[40];
 };
@@ -394,8 +429,7 @@ struct x509_weak_keys *x509_weak_keys_new(size_t max_entries);
 void x509_weak_keys_free(struct x509_weak_keys *keys);
 /* PATH: a blacklist.RSA-<bits> file, or a directory: its blacklist.RSA-*
  * files.  -1 with a one-line reason naming the file and line. */
-int x509_weak_keys_load(struct x509_weak_keys *keys, const char *path, char *err,
-                        size_t errlen);
+int x509_weak_keys_load(struct x509_weak_keys *keys, const char *path, char *err, size_t errlen);
 size_t x509_weak_keys_count(const struct x509_weak_keys *keys); /* distinct keys */
 bool x509_weak_keys_cover(const struct x509_weak_keys *keys, int rsa_bits);
 /* enum tls_weak_key for a parsed certificate (keys may be NULL). */
@@ -409,21 +443,21 @@ struct x509_trust_opts {
 };
 
 struct x509_trust {
-  bool checked;          /* a verdict was reached (a chain was there) */
-  bool trusted;          /* chain verifies to a trusted root at `at` */
-  bool trusted_but_time; /* it would, but for a validity period (expired /
-                            not yet valid): trust and time are told apart */
-  int error;             /* X509_V_ERR_* of libcrypto, 0 when trusted */
-  char reason[160];      /* libcrypto's text for error */
-  bool expired;          /* leaf notAfter < at */
-  bool not_yet_valid;    /* leaf notBefore > at */
-  bool self_signed;      /* leaf is self-signed */
-  bool hostname_checked; /* a hostname (SNI) was given */
-  bool hostname_match;   /* leaf matches it (SAN, else CN) */
-  bool chain_complete;   /* the chain verified without certificates the
-                            server did not send (trusted roots aside) */
-  bool chain_in_order;   /* each certificate is signed by the next one */
-  size_t chain_len_used; /* certificates in the verified path */
+  bool checked;                /* a verdict was reached (a chain was there) */
+  bool trusted;                /* chain verifies to a trusted root at `at` */
+  bool trusted_but_time;       /* it would, but for a validity period (expired /
+                                  not yet valid): trust and time are told apart */
+  int error;                   /* X509_V_ERR_* of libcrypto, 0 when trusted */
+  char reason[160];            /* libcrypto's text for error */
+  bool expired;                /* leaf notAfter < at */
+  bool not_yet_valid;          /* leaf notBefore > at */
+  bool self_signed;            /* leaf is self-signed */
+  bool hostname_checked;       /* a hostname (SNI) was given */
+  bool hostname_match;         /* leaf matches it (SAN, else CN) */
+  bool chain_complete;         /* the chain verified without certificates the
+                                  server did not send (trusted roots aside) */
+  bool chain_in_order;         /* each certificate is signed by the next one */
+  size_t chain_len_used;       /* certificates in the verified path */
   char anchor_spki_sha256[65]; /* trusted: the anchor's key (SHA-256 of its
                                   SubjectPublicKeyInfo), "" otherwise */
 };
@@ -431,9 +465,8 @@ struct x509_trust {
 /* Verify the server chain (wire order, chain[0] = leaf) as of packet time
  * `at`, for `hostname` (may be NULL).  Returns 0, or -1 when the trust
  * store could not be loaded (message in out->reason). */
-int x509_trust_check(const struct tls_cert *chain, size_t n, const char *hostname,
-                     cap_time_us at, const struct x509_trust_opts *opts,
-                     struct x509_trust *out);
+int x509_trust_check(const struct tls_cert *chain, size_t n, const char *hostname, cap_time_us at,
+                     const struct x509_trust_opts *opts, struct x509_trust *out);
 
 /* A trust store loaded once and shared (threads may share it while
  * checking; open and close it outside them).  NULL when it cannot be
@@ -445,8 +478,7 @@ void x509_store_close(struct x509_store *store);
 /* x509_trust_check() against an open store, the chain given as pointers
  * (a session's); always returns 0. */
 int x509_trust_check_store(const struct x509_store *store, const struct tls_cert *const *chain,
-                           size_t n, const char *hostname, cap_time_us at,
-                           struct x509_trust *out);
+                           size_t n, const char *hostname, cap_time_us at, struct x509_trust *out);
 
 /* ------------------------------------------------------------------ */
 /* A connection's dissector                                            */
@@ -469,8 +501,8 @@ struct tls_keylog_stats {
 struct tls_keylog *tls_keylog_new(void);
 /* Add the secrets of one file; returns -1 (why in err) when it cannot be
  * read.  Bad lines are counted in st, never fatal. */
-int tls_keylog_load(struct tls_keylog *kl, const char *path, struct tls_keylog_stats *st,
-                    char *err, size_t errlen);
+int tls_keylog_load(struct tls_keylog *kl, const char *path, struct tls_keylog_stats *st, char *err,
+                    size_t errlen);
 /* One line of key log text: 1 a secret kept, 0 ignored (comment, other
  * label), -1 malformed. */
 int tls_keylog_add_line(struct tls_keylog *kl, const char *line);
@@ -500,9 +532,8 @@ void tls_conn_free(struct tls_conn *c);
  * them).  Returns true when the dissector needs no more payload bytes of
  * this direction: the caller may switch it to skip mode (record headers are
  * then followed from lengths alone). */
-bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
-                   uint64_t gap_len, unsigned flags, uint32_t file_index, uint64_t frame,
-                   cap_time_us ts);
+bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len, uint64_t gap_len,
+                   unsigned flags, uint32_t file_index, uint64_t frame, cap_time_us ts);
 /* Facts so far (complete after the flow ended). */
 const struct tls_session *tls_conn_session(const struct tls_conn *c);
 /* True when dir (the flow's direction, as given to tls_conn_data) carries

@@ -73,8 +73,7 @@ static void fragment(struct tls_conn *c, int dir, uint8_t type, uint32_t len, ui
   }
 }
 
-static void handshake_record(struct tls_conn *c, int dir, struct rd body,
-                             const struct tls_at *at) {
+static void handshake_record(struct tls_conn *c, int dir, struct rd body, const struct tls_at *at) {
   while (body.n && !body.err) {
     uint8_t type = rd_u8(&body);
     uint32_t len = rd_u24(&body);

@@ -37,11 +37,11 @@ struct h2_conn {
   const char *failed;
   uint8_t hdr[9];
   size_t hdr_have;
-  uint32_t len;       /* payload length of the current frame */
+  uint32_t len; /* payload length of the current frame */
   uint8_t type, flags;
   uint32_t stream;
-  size_t have;        /* payload bytes of the current frame consumed */
-  bool keep;          /* the payload is buffered */
+  size_t have; /* payload bytes of the current frame consumed */
+  bool keep;   /* the payload is buffered */
   uint8_t *buf;
   size_t cap;
   /* The header block in progress (HEADERS or PUSH_PROMISE, then
@@ -131,8 +131,8 @@ static void header(struct h2_conn *h, const nghttp2_nv *nv) {
  * interim 1xx, not trailers, which carry no :status) is reported. */
 static void block_done(struct h2_conn *h, const struct tls_at *at) {
   if (h->block_is_response && h->status >= 200) {
-    struct http_response_view v = {2, h->status, h->has_sts, h->has_pkp, h->sts, h->pkp,
-                                   h->sts_len, h->pkp_len};
+    struct http_response_view v = {2,      h->status, h->has_sts, h->has_pkp,
+                                   h->sts, h->pkp,    h->sts_len, h->pkp_len};
     h->fn(h->ctx, &v, at);
   }
   h->in_block = false;
@@ -224,8 +224,7 @@ static void frame_start(struct h2_conn *h) {
   }
 }
 
-void h2_conn_data(struct h2_conn *h, int dir, const uint8_t *p, size_t n,
-                  const struct tls_at *at) {
+void h2_conn_data(struct h2_conn *h, int dir, const uint8_t *p, size_t n, const struct tls_at *at) {
   if (!h || dir != FLOW_S2C)
     return;
   while (n && !h->failed) {

@@ -92,8 +92,7 @@ static void server_hello(struct tls_conn *c, struct rd body, const struct tls_at
     for (size_t i = 0; i < tmp.extensions.n; i++)
       if (tmp.extensions.v[i] == 41)
         s->resumed = true;
-    if (!is_tls13(tmp.version) && tmp.session_id.n > 0 &&
-        tmp.session_id.n == s->ch.session_id.n &&
+    if (!is_tls13(tmp.version) && tmp.session_id.n > 0 && tmp.session_id.n == s->ch.session_id.n &&
         memcmp(tmp.session_id.p, s->ch.session_id.p, tmp.session_id.n) == 0)
       s->resumed = true;
     if (is_tls13(tmp.version))
@@ -197,8 +196,11 @@ static const char *known_dh_group(const uint8_t *p, size_t n, int bits) {
   static const struct {
     const char *name;
     int bits;
-  } ffdhe[] = {{"ffdhe2048", 2048}, {"ffdhe3072", 3072}, {"ffdhe4096", 4096},
-               {"ffdhe6144", 6144}, {"ffdhe8192", 8192}};
+  } ffdhe[] = {{"ffdhe2048", 2048},
+               {"ffdhe3072", 3072},
+               {"ffdhe4096", 4096},
+               {"ffdhe6144", 6144},
+               {"ffdhe8192", 8192}};
   BIGNUM *prime = BN_bin2bn(p, (int)n, NULL);
   const char *found = NULL;
   for (size_t i = 0; prime && !found && i < sizeof(modp) / sizeof(modp[0]); i++) {

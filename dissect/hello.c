@@ -311,10 +311,10 @@ static const char *ch_extension(struct tls_client_hello *ch, uint16_t type, stru
 /* The extension block, shared by both hellos                          */
 
 struct ext_block {
-  struct rd exts;          /* the extensions still to walk */
-  struct tls_u16s *types;  /* the hello's type list, filled in wire order */
-  size_t n;                /* extensions that fit completely */
-  bool complete;           /* well-formed and inside the message */
+  struct rd exts;         /* the extensions still to walk */
+  struct tls_u16s *types; /* the hello's type list, filled in wire order */
+  size_t n;               /* extensions that fit completely */
+  bool complete;          /* well-formed and inside the message */
   /* The types seen so far, for duplicates: type + 1 (0 empty), open
    * addressing, at most half full.  (A bit per possible type was 8 kB to
    * clear for every hello.) */

@@ -16,8 +16,8 @@ struct http_conn {
   htp_cfg_t *cfg;
   htp_connp_t *connp;
   struct http_facts facts;
-  struct tls_at at; /* of the data being parsed */
-  bool broken;      /* libhtp gave up on the stream */
+  struct tls_at at;    /* of the data being parsed */
+  bool broken;         /* libhtp gave up on the stream */
   http_response_fn fn; /* every response (decrypted HTTP), NULL: the first only */
   void *fn_ctx;
 };
@@ -57,8 +57,8 @@ static int on_response(htp_tx_t *tx) {
   htp_header_t *loc = htp_table_get_c(tx->response_headers, "location");
   if (loc) {
     copy_bstr(f->location, sizeof(f->location), loc->value);
-    f->redirect_https = f->status >= 300 && f->status < 400 &&
-                        strncasecmp(f->location, "https://", 8) == 0;
+    f->redirect_https =
+        f->status >= 300 && f->status < 400 && strncasecmp(f->location, "https://", 8) == 0;
   }
   return HTP_OK;
 }
@@ -66,8 +66,7 @@ static int on_response(htp_tx_t *tx) {
 /* The first value of a response header.  libhtp joins repeated headers
  * with ", "; RFC 6797 8.1 (and 7469 2.3.1) say only the first counts, and
  * neither grammar has a comma outside a quoted string. */
-static void first_value(htp_tx_t *tx, const char *name, bool *has, const uint8_t **p,
-                        size_t *n) {
+static void first_value(htp_tx_t *tx, const char *name, bool *has, const uint8_t **p, size_t *n) {
   htp_header_t *h = htp_table_get_c(tx->response_headers, name);
   *has = h && h->value;
   if (!*has)

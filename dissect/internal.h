@@ -50,8 +50,7 @@ const char *http_conn_failed(const struct http_conn *h);
  * responses); the client's direction is ignored. */
 struct h2_conn;
 struct h2_conn *h2_conn_new(http_response_fn fn, void *ctx);
-void h2_conn_data(struct h2_conn *h, int dir, const uint8_t *p, size_t n,
-                  const struct tls_at *at);
+void h2_conn_data(struct h2_conn *h, int dir, const uint8_t *p, size_t n, const struct tls_at *at);
 /* Why parsing stopped (static), NULL while it goes on. */
 const char *h2_conn_failed(const struct h2_conn *h);
 void h2_conn_free(struct h2_conn *h);

@@ -64,8 +64,7 @@ static inline uint32_t rd_u24(struct rd *r) {
 static inline uint32_t rd_u32(struct rd *r) {
   if (!rd_need(r, 4))
     return 0;
-  uint32_t v = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 | (uint32_t)r->p[2] << 8 |
-               r->p[3];
+  uint32_t v = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 | (uint32_t)r->p[2] << 8 | r->p[3];
   r->p += 4;
   r->n -= 4;
   return v;

@@ -239,8 +239,7 @@ static void take_body(struct tls_dir *d, const uint8_t **p, size_t *n) {
   *n -= k;
 }
 
-void tls_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
-                 const struct tls_at *at) {
+void tls_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n, const struct tls_at *at) {
   struct tls_dir *d = &c->dir[dir];
   while (n && !d->lost) {
     if (d->hdr_have < 5) {

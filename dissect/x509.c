@@ -176,8 +176,7 @@ static char *name_values(const X509_NAME *name, int nid) {
   if (!values)
     return NULL;
   size_t total = 0, filled = 0;
-  for (int i = -1;
-       filled < count && (i = X509_NAME_get_index_by_NID(name, nid, i)) >= 0;) {
+  for (int i = -1; filled < count && (i = X509_NAME_get_index_by_NID(name, nid, i)) >= 0;) {
     cn_value_get(name, i, &values[filled]);
     total += (filled ? 1 : 0) + escaped_len(values[filled].bytes, values[filled].len);
     filled++;
@@ -329,10 +328,8 @@ static void read_weak_key_fp(EVP_PKEY *key, struct tls_cert *cert) {
   unsigned int digest_len = 0;
   if (text) {
     snprintf(text, text_len + 1, "Modulus=%s%s\n", sign, digits);
-    if (EVP_Digest(text, text_len, digest, &digest_len, EVP_sha1(), NULL) &&
-        digest_len == 20) {
-      memcpy(cert->weak_key_fp, digest + 20 - sizeof cert->weak_key_fp,
-             sizeof cert->weak_key_fp);
+    if (EVP_Digest(text, text_len, digest, &digest_len, EVP_sha1(), NULL) && digest_len == 20) {
+      memcpy(cert->weak_key_fp, digest + 20 - sizeof cert->weak_key_fp, sizeof cert->weak_key_fp);
       cert->has_weak_key_fp = true;
     }
   }
@@ -735,8 +732,7 @@ static void check_leaf(X509 *leaf, const char *hostname, cap_time_us at, struct 
 }
 
 /* Decode the chain; certs[i] is NULL where libcrypto refused one. */
-static X509 **decode_chain(const struct tls_cert *const *chain, size_t n,
-                           cert_stack **untrusted) {
+static X509 **decode_chain(const struct tls_cert *const *chain, size_t n, cert_stack **untrusted) {
   X509 **certs = calloc(n, sizeof *certs);
   *untrusted = sk_X509_new_null();
   if (!certs || !*untrusted) {
@@ -756,8 +752,7 @@ static X509 **decode_chain(const struct tls_cert *const *chain, size_t n,
 }
 
 int x509_trust_check_store(const struct x509_store *store, const struct tls_cert *const *chain,
-                           size_t n, const char *hostname, cap_time_us at,
-                           struct x509_trust *out) {
+                           size_t n, const char *hostname, cap_time_us at, struct x509_trust *out) {
   memset(out, 0, sizeof *out);
   if (!chain || n == 0)
     return 0;

@@ -91,7 +91,8 @@ static void eval_proven_or_sentinel(const struct check_def *d, const struct ev_e
 
 /* Smallest key of a kind among the facts "prefix<bits>" ("kx:dh:1024"),
  * -1 when none. */
-static int min_bits(const struct ev_endpoint *ep, const char *prefix, const struct ev_fact **which) {
+static int min_bits(const struct ev_endpoint *ep, const char *prefix,
+                    const struct ev_fact **which) {
   size_t n;
   const struct ev_fact *const *facts = ev_facts_with(ep, prefix, &n);
   int best = -1;
@@ -118,8 +119,8 @@ int checks_weakest_key(const struct ev_endpoint *ep, const struct ev_fact **whic
  * key_weak speaks of certificate keys and DH groups only (reference 2). */
 static int weakest_key(const struct ev_endpoint *ep, const struct ev_fact **which,
                        bool with_export) {
-  static const char *const finite_field[] = {"cert_key:rsa:", "cert_key:dsa:", "kx:dh:",
-                                             "kx:rsa_export:"};
+  static const char *const finite_field[] = {
+      "cert_key:rsa:", "cert_key:dsa:", "kx:dh:", "kx:rsa_export:"};
   int weakest = -1;
   size_t n_finite = sizeof(finite_field) / sizeof(finite_field[0]) - (with_export ? 0 : 1);
   for (size_t i = 0; i < n_finite; i++) {
@@ -128,8 +129,8 @@ static int weakest_key(const struct ev_endpoint *ep, const struct ev_fact **whic
     if (bits >= 0 && (weakest < 0 || bits < weakest))
       weakest = bits, *which = f;
   }
-  static const char *const elliptic[] = {"cert_key:ec:", "cert_key:ed25519:", "cert_key:ed448:",
-                                         "kx:ecdh:"};
+  static const char *const elliptic[] = {
+      "cert_key:ec:", "cert_key:ed25519:", "cert_key:ed448:", "kx:ecdh:"};
   for (size_t i = 0; i < sizeof(elliptic) / sizeof(elliptic[0]); i++) {
     const struct ev_fact *f = NULL;
     int bits = min_bits(ep, elliptic[i], &f);
@@ -279,7 +280,8 @@ static void eval_preference(const struct check_def *d, const struct ev_endpoint 
 }
 
 /* RFC 6797 max-age values, the largest first ("hsts:max-age:N"). */
-static const struct ev_fact *longest_max_age(const struct ev_endpoint *ep, unsigned long long *age) {
+static const struct ev_fact *longest_max_age(const struct ev_endpoint *ep,
+                                             unsigned long long *age) {
   size_t n;
   const struct ev_fact **facts = ev_sorted_facts(ep, &n);
   const struct ev_fact *best = NULL;

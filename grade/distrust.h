@@ -9,21 +9,25 @@
 #include "grade/grade.h"
 
 struct distrust_event {
-  const char *id;       /* "symantec": the fact is "distrust:<id>" */
-  const char *name;     /* what happened, for people */
-  const char *reason;   /* the check's reason when it fails */
-  const char *source;   /* the public announcement */
+  const char *id;        /* "symantec": the fact is "distrust:<id>" */
+  const char *name;      /* what happened, for people */
+  const char *reason;    /* the check's reason when it fails */
+  const char *source;    /* the public announcement */
   cap_time_us leaf_from; /* 0, or only leaves with notBefore >= this */
 };
 
-enum distrust_how { DISTRUST_MATCH_O, DISTRUST_MATCH_CN, DISTRUST_MATCH_SPKI,
-                    DISTRUST_EXEMPT_O_CN };
+enum distrust_how {
+  DISTRUST_MATCH_O,
+  DISTRUST_MATCH_CN,
+  DISTRUST_MATCH_SPKI,
+  DISTRUST_EXEMPT_O_CN
+};
 
 struct distrust_rule {
-  size_t event;          /* index into the events */
+  size_t event; /* index into the events */
   enum distrust_how how;
-  const char *value;     /* O or CN value, or SPKI SHA-256 hex */
-  const char *cn;        /* DISTRUST_EXEMPT_O_CN: the CN value */
+  const char *value; /* O or CN value, or SPKI SHA-256 hex */
+  const char *cn;    /* DISTRUST_EXEMPT_O_CN: the CN value */
 };
 
 /* struct distrust_hit: grade/grade.h (the trust memo keeps them). */

@@ -28,7 +28,7 @@ struct trust_memo {
 
 /* Owns every endpoint and the trust memo. */
 struct ev_store {
-  struct ev_endpoint **eps;  /* open-addressing table */
+  struct ev_endpoint **eps; /* open-addressing table */
   size_t nslots, count;
   struct ev_endpoint **sorted; /* cache for ev_endpoint_at, NULL when stale */
   /* TRUST_MEMO_SLOTS pointers, allocated on first use, and an entry per

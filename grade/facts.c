@@ -60,20 +60,20 @@
 /* Extended Validation policy OIDs: the CA/Browser Forum's, and the CA-
  * specific ones browsers recognised (Chromium ev_root_ca_metadata). */
 static const char *const EV_POLICIES[] = {
-    "2.23.140.1.1",                  /* CA/B Forum EV */
-    "1.3.6.1.4.1.34697.2.1",         /* AffirmTrust */
-    "2.16.840.1.114412.2.1",         /* DigiCert */
-    "2.16.840.1.114028.10.1.2",      /* Entrust */
-    "1.3.6.1.4.1.6449.1.2.1.5.1",    /* Sectigo (Comodo) */
-    "2.16.840.1.113733.1.7.23.6",    /* VeriSign / Symantec */
-    "1.3.6.1.4.1.14370.1.6",         /* GeoTrust */
-    "2.16.840.1.114413.1.7.23.3",    /* GoDaddy */
-    "2.16.840.1.114414.1.7.23.3",    /* Starfield */
-    "1.3.6.1.4.1.4146.1.1",          /* GlobalSign */
-    "2.16.840.1.113733.1.7.48.1",    /* Thawte */
-    "1.3.6.1.4.1.8024.0.2.100.1.2",  /* QuoVadis */
-    "2.16.756.1.89.1.2.1.1",         /* SwissSign */
-    "1.2.616.1.113527.2.5.1.1",      /* Certum */
+    "2.23.140.1.1",                 /* CA/B Forum EV */
+    "1.3.6.1.4.1.34697.2.1",        /* AffirmTrust */
+    "2.16.840.1.114412.2.1",        /* DigiCert */
+    "2.16.840.1.114028.10.1.2",     /* Entrust */
+    "1.3.6.1.4.1.6449.1.2.1.5.1",   /* Sectigo (Comodo) */
+    "2.16.840.1.113733.1.7.23.6",   /* VeriSign / Symantec */
+    "1.3.6.1.4.1.14370.1.6",        /* GeoTrust */
+    "2.16.840.1.114413.1.7.23.3",   /* GoDaddy */
+    "2.16.840.1.114414.1.7.23.3",   /* Starfield */
+    "1.3.6.1.4.1.4146.1.1",         /* GlobalSign */
+    "2.16.840.1.113733.1.7.48.1",   /* Thawte */
+    "1.3.6.1.4.1.8024.0.2.100.1.2", /* QuoVadis */
+    "2.16.756.1.89.1.2.1.1",        /* SwissSign */
+    "1.2.616.1.113527.2.5.1.1",     /* Certum */
 };
 
 static bool version_is_tls13(uint16_t v) {
@@ -122,8 +122,16 @@ static bool is_anon(const struct tls_suite_info *s) {
 /* The kinds of suite a client offers, one bit each: its list is looked up
  * once per session rather than once per question (a browser offers a few
  * dozen suites). */
-enum offer_kind { OFFER_FS, OFFER_AEAD, OFFER_NOT_RC4, OFFER_RC4, OFFER_BLOCK64, OFFER_WEAK,
-                  OFFER_ANON, N_OFFER_KINDS };
+enum offer_kind {
+  OFFER_FS,
+  OFFER_AEAD,
+  OFFER_NOT_RC4,
+  OFFER_RC4,
+  OFFER_BLOCK64,
+  OFFER_WEAK,
+  OFFER_ANON,
+  N_OFFER_KINDS
+};
 static bool (*const OFFER_PRED[N_OFFER_KINDS])(const struct tls_suite_info *) = {
     is_fs, is_aead, is_not_rc4, is_rc4, is_block64, is_weak, is_anon};
 
@@ -147,13 +155,14 @@ static void declined_facts(struct ev_endpoint *ep, const struct tls_session *s,
   static const struct {
     const char *what;
     enum offer_kind kind;
-  } kinds[] = {{"rc4", OFFER_RC4}, {"block64", OFFER_BLOCK64}, {"weak", OFFER_WEAK},
-               {"anon", OFFER_ANON}};
+  } kinds[] = {
+      {"rc4", OFFER_RC4}, {"block64", OFFER_BLOCK64}, {"weak", OFFER_WEAK}, {"anon", OFFER_ANON}};
   for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
     if (!OFFER_PRED[kinds[i].kind](chosen) && (offered & (1u << kinds[i].kind)))
       ev_note(ep, at, "declined:%s:%s", kinds[i].what, vname(s->version));
-  if (s->sh.compression == 0 && memchr(s->ch.compression.p ? s->ch.compression.p : (const uint8_t *)"",
-                                       1, s->ch.compression.n))
+  if (s->sh.compression == 0 &&
+      memchr(s->ch.compression.p ? s->ch.compression.p : (const uint8_t *)"", 1,
+             s->ch.compression.n))
     ev_note(ep, at, "declined:compression");
 }
 
@@ -208,7 +217,8 @@ static void suite_facts(struct ev_endpoint *ep, const struct tls_session *s,
   bool tls13_offer = client_max_version(ch) >= 0x0304;
   unsigned offered = offered_kinds(ch);
   if (tls13_offer || (offered & (1u << OFFER_FS)))
-    ev_note(ep, at, (su->forward_secret || version_is_tls13(s->version)) ? "fs:given" : "fs:refused");
+    ev_note(ep, at,
+            (su->forward_secret || version_is_tls13(s->version)) ? "fs:given" : "fs:refused");
   if (tls13_offer || (offered & (1u << OFFER_AEAD)))
     ev_note(ep, at, su->aead ? "aead:given" : "aead:refused");
   if (rc4 && (offered & (1u << OFFER_NOT_RC4)))
@@ -342,8 +352,8 @@ void ev_chain_verdict(struct ev_store *ev, const struct tls_session *s,
   if (!key || !ev_trust_recall(ev, key, v)) {
     memset(v, 0, sizeof(*v));
     x509_trust_check_store(trust, s->chain, s->chain_len, host, at, &v->trust);
-    v->n_distrust = distrust_match(s->chain, s->chain_len, v->trust.anchor_spki_sha256,
-                                   v->distrust, EV_DISTRUST_HITS);
+    v->n_distrust = distrust_match(s->chain, s->chain_len, v->trust.anchor_spki_sha256, v->distrust,
+                                   EV_DISTRUST_HITS);
     if (key)
       ev_trust_remember(ev, key, v);
   }
@@ -369,8 +379,8 @@ static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struc
     ev_note(ep, &cat, "cert:unreadable");
     return;
   }
-  static const char *const types[] = {"unknown", "rsa", "dsa", "ec", "ed25519", "ed448", "dh",
-                                       "other"};
+  static const char *const types[] = {"unknown", "rsa",   "dsa", "ec",
+                                      "ed25519", "ed448", "dh",  "other"};
   ev_note(ep, &cat, "cert_key:%s:%d", types[leaf->key_type < 8 ? leaf->key_type : 0],
           leaf->key_bits);
   if (leaf->rsa_exponent_one)
@@ -428,9 +438,8 @@ static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struc
     ev_note(ep, &cat, t.hostname_match ? "hostname:match" : "hostname:mismatch");
 }
 
-static void server_facts(struct ev_store *ev, struct ev_endpoint *ep,
-                         const struct tls_session *s, const struct ev_conn *c,
-                         const struct ev_sample *at) {
+static void server_facts(struct ev_store *ev, struct ev_endpoint *ep, const struct tls_session *s,
+                         const struct ev_conn *c, const struct ev_sample *at) {
   ev_note(ep, at, "server_hello");
   version_facts(ep, s, at);
   suite_facts(ep, s, at);

@@ -52,7 +52,7 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
 
 /* Where a fact was seen: which input and frame, at what packet time. */
 struct ev_sample {
-  char *file;  /* in an endpoint's strings when a fact's; else the caller's */
+  char *file; /* in an endpoint's strings when a fact's; else the caller's */
   uint64_t frame;
   cap_time_us ts;
 };
@@ -60,7 +60,7 @@ struct ev_sample {
 /* One fact about an endpoint ("version:TLSv1.2", "suite:0xc02f", ...) with
  * how often, when first and last, and the earliest sample. */
 struct ev_fact {
-  char *key;   /* in its endpoint's strings */
+  char *key; /* in its endpoint's strings */
   uint64_t count;
   cap_time_us first_ts, last_ts;
   struct ev_sample sample; /* the earliest sighting (ties: file, frame) */
@@ -71,15 +71,15 @@ struct ev_strings;
 /* A server endpoint: (SNI host or "-", server IP, port).  Owns its facts,
  * and the strings they and it hold (packed in chunks: ev_strings). */
 struct ev_endpoint {
-  char *host;  /* sanitised UTF-8 */
+  char *host; /* sanitised UTF-8 */
   char *ip;
   uint16_t port;
-  struct ev_fact *facts;  /* open-addressing table, nslots entries */
+  struct ev_fact *facts; /* open-addressing table, nslots entries */
   size_t nslots, nfacts;
   const struct ev_fact **sorted; /* cache: facts by key, NULL when stale */
-  unsigned holds; /* EV_HOLDS_*: kinds of key ev_derive_facts looks for */
-  struct ev_strings *strings; /* owned: host, ip, keys, sample files */
-  char *last_file;            /* in strings: the sample file most recently kept */
+  unsigned holds;                /* EV_HOLDS_*: kinds of key ev_derive_facts looks for */
+  struct ev_strings *strings;    /* owned: host, ip, keys, sample files */
+  char *last_file;               /* in strings: the sample file most recently kept */
 };
 
 /* Noted as keys arrive, so that finding the few endpoints that hold them
@@ -161,9 +161,9 @@ void ev_trust_verdict(struct ev_store *ev, const struct tls_session *s,
 /* ---- facts of one connection (facts.c) ---- */
 
 struct ev_conn {
-  const char *server_ip;       /* without port */
+  const char *server_ip; /* without port */
   uint16_t server_port;
-  const char *const *files;    /* input names by file_index */
+  const char *const *files; /* input names by file_index */
   size_t n_files;
   const struct x509_store *trust; /* NULL: trust not decided */
 };
@@ -190,28 +190,28 @@ enum check_effect {
 };
 
 struct check_result {
-  const char *id;         /* the rating guide's id: "ssl3", "no_fs", ... */
+  const char *id; /* the rating guide's id: "ssl3", "no_fs", ... */
   const char *title;
   enum check_status status;
   enum check_effect effect;
-  char cap;               /* 'A'..'F' for EFFECT_CAP */
-  const char *reason;     /* why it failed / passed, plain words */
+  char cap;                          /* 'A'..'F' for EFFECT_CAP */
+  const char *reason;                /* why it failed / passed, plain words */
   const struct ev_fact *evidence[4]; /* facts that decided it */
   size_t n_evidence;
   const char *recommendation; /* for a failure */
-  int severity;           /* for ordering recommendations: higher first */
+  int severity;               /* for ordering recommendations: higher first */
 };
 
 #define GRADE_MAX_CHECKS 48
 
 struct grade_result {
   const struct ev_endpoint *ep;
-  bool graded;             /* a ServerHello was seen: there is something to grade */
+  bool graded; /* a ServerHello was seen: there is something to grade */
   const char *no_grade_reason;
   int protocol, key_exchange, cipher, total; /* -1 unknown */
-  char letter[4];          /* "A+", "A", "A-", "B".."F", "T", "M", "-" */
+  char letter[4];                            /* "A+", "A", "A-", "B".."F", "T", "M", "-" */
   char letter_trust_ignored[4];
-  char floor[4];           /* the letter if every unknown cap-check failed */
+  char floor[4]; /* the letter if every unknown cap-check failed */
   struct check_result checks[GRADE_MAX_CHECKS];
   size_t n_checks, n_decided;
   const char *best_version, *worst_version;

@@ -105,8 +105,8 @@ static cJSON *cert_json(const struct tls_cert *c, const struct tls_at *at) {
       cJSON_AddStringToObject(o, "sha256", c->sha256);
     return o;
   }
-  static const char *const key_types[] = {"unknown", "rsa", "dsa", "ec", "ed25519", "ed448",
-                                           "dh", "other"};
+  static const char *const key_types[] = {"unknown", "rsa",   "dsa", "ec",
+                                          "ed25519", "ed448", "dh",  "other"};
   const char *s = c->subject ? c->subject : "";
   const char *i = c->issuer ? c->issuer : "";
   report_add_wire_string(o, "subject", (const uint8_t *)s, strlen(s));
@@ -153,8 +153,10 @@ static cJSON *alerts_json(const struct tls_session *s) {
     if (al->decrypted)
       cJSON_AddTrueToObject(o, "decrypted");
     if (!al->encrypted || al->decrypted) {
-      cJSON_AddStringToObject(o, "level", al->level == 2 ? "fatal" : al->level == 1 ? "warning"
-                                                                                     : "unknown");
+      cJSON_AddStringToObject(o, "level",
+                              al->level == 2   ? "fatal"
+                              : al->level == 1 ? "warning"
+                                               : "unknown");
       add_int(o, "desc", al->desc);
       const char *name = tls_alert_name(al->desc);
       if (name)

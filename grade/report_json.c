@@ -36,8 +36,8 @@ struct shell {
   enum check_status status;
   enum check_effect effect;
   char cap;
-  char *before;       /* text up to the evidence array (owned) */
-  char *after;        /* text after it (owned) */
+  char *before; /* text up to the evidence array (owned) */
+  char *after;  /* text after it (owned) */
   size_t before_len, after_len;
   char *empty;        /* the object with an empty evidence array (owned) */
   struct shell *next; /* the next variant of the same check */
@@ -75,11 +75,11 @@ enum fact_member {
 
 /* Scratch of one report: reused across servers, freed at the end. */
 struct json_out {
-  cJSON *nest[NEST];                          /* nest[i] holds nest[i + 1] */
-  struct shell *shells[GRADE_MAX_CHECKS][2];  /* per check index; [1]: caps */
-  cJSON *fact, *member[N_MEMBERS];            /* the reused fact object */
-  cJSON *evidence, *cited[4];                 /* the reused evidence array */
-  struct fact_text *facts;                    /* this server's evidence */
+  cJSON *nest[NEST];                         /* nest[i] holds nest[i + 1] */
+  struct shell *shells[GRADE_MAX_CHECKS][2]; /* per check index; [1]: caps */
+  cJSON *fact, *member[N_MEMBERS];           /* the reused fact object */
+  cJSON *evidence, *cited[4];                /* the reused evidence array */
+  struct fact_text *facts;                   /* this server's evidence */
   size_t n_facts, cap_facts;
   struct chunk *chunks, *cur;
   char *buf; /* what cJSON prints into */
@@ -324,8 +324,7 @@ static void set_text(cJSON *member, const char *text) {
 
 /* A fact as an object: fact, count, first, last, sample, and with
  * value_at >= 0 also "value" (the key from that offset, as it is). */
-static const char *fact_text(struct json_out *j, const struct ev_fact *f, int value_at,
-                             int depth) {
+static const char *fact_text(struct json_out *j, const struct ev_fact *f, int value_at, int depth) {
   bool use[N_MEMBERS] = {false};
   char count[REPORT_UINT_LEN], first[CAP_TIME_STRLEN], last[CAP_TIME_STRLEN];
   char *fact_clean = NULL;
@@ -827,12 +826,11 @@ static void write_pooled(FILE *out, struct render_pool *p, struct renderer *self
   pthread_mutex_unlock(&p->lock);
 }
 
-static void write_servers(FILE *out, const struct grade_result *const *r, size_t n,
-                          unsigned jobs) {
+static void write_servers(FILE *out, const struct grade_result *const *r, size_t n, unsigned jobs) {
   if (jobs > MAX_JOBS)
     jobs = MAX_JOBS;
   if (jobs < 1 || n < 256)
-    jobs = 1; /* a thread costs more than it saves on a small report */
+    jobs = 1;      /* a thread costs more than it saves on a small report */
   if (jobs == 1) { /* written as rendered, no copy */
     struct json_out j;
     bool ready = json_out_init(&j);

@@ -63,8 +63,8 @@ static void summary(FILE *out, const struct grade_result *const *r, size_t n,
           "KEY FINDINGS");
   for (size_t i = 0; i < n; i++) {
     char server[80];
-    snprintf(server, sizeof(server), strchr(r[i]->ep->ip, ':') ? "[%s]:%u" : "%s:%u",
-             r[i]->ep->ip, r[i]->ep->port);
+    snprintf(server, sizeof(server), strchr(r[i]->ep->ip, ':') ? "[%s]:%u" : "%s:%u", r[i]->ep->ip,
+             r[i]->ep->port);
     put_padded(out, r[i]->ep->host, 32);
     put_padded(out, server, 24);
     put_grade(out, st, r[i]->letter, 6);
@@ -136,8 +136,9 @@ static void server_detail(FILE *out, const struct grade_result *r, const struct 
   } else {
     score_line(out, r);
     if (r->best_version[0])
-      fprintf(out, "   versions seen: best %s, worst %s (lower bounds: a server may support "
-                   "more than clients asked for)\n",
+      fprintf(out,
+              "   versions seen: best %s, worst %s (lower bounds: a server may support "
+              "more than clients asked for)\n",
               r->best_version, r->worst_version);
   }
   fprintf(out, "   graded on %zu of %zu checks (the rest need traffic the capture lacks)\n",
@@ -178,8 +179,9 @@ static void server_detail(FILE *out, const struct grade_result *r, const struct 
 void report_text(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m, bool color, bool detail) {
   struct style st = {color};
-  fprintf(out, "tlsgrade %s: passive grades (SSL Labs rating guide 2009r) for %zu server%s "
-               "from %zu input%s\n\n",
+  fprintf(out,
+          "tlsgrade %s: passive grades (SSL Labs rating guide 2009r) for %zu server%s "
+          "from %zu input%s\n\n",
           TLSGRADE_VERSION, n, n == 1 ? "" : "s", m->n_inputs, m->n_inputs == 1 ? "" : "s");
   if (!n) {
     fputs("no TLS server seen in the input: nothing to grade\n", out);

@@ -34,9 +34,9 @@ static int version_score(const char *v) {
   static const struct {
     const char *name;
     int score;
-  } t[] = {{"SSLv2", 0},      {"SSLv3", 80},     {"TLSv1.0", 90},   {"TLSv1.1", 95},
-           {"TLSv1.2", 100},  {"TLSv1.3", 100},  {"DTLSv1.0", 95},  {"DTLSv1.2", 100},
-           {"DTLSv1.3", 100}};
+  } t[] = {{"SSLv2", 0},     {"SSLv3", 80},     {"TLSv1.0", 90},
+           {"TLSv1.1", 95},  {"TLSv1.2", 100},  {"TLSv1.3", 100},
+           {"DTLSv1.0", 95}, {"DTLSv1.2", 100}, {"DTLSv1.3", 100}};
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
     if (strcmp(v, t[i].name) == 0)
       return t[i].score;
@@ -93,8 +93,12 @@ static int cipher_score(const struct ev_endpoint *ep) {
 }
 
 static const char *letter_of_total(int total) {
-  return total >= 80 ? "A" : total >= 65 ? "B" : total >= 50 ? "C" : total >= 35 ? "D"
-                                           : total >= 20 ? "E" : "F";
+  return total >= 80   ? "A"
+         : total >= 65 ? "B"
+         : total >= 50 ? "C"
+         : total >= 35 ? "D"
+         : total >= 20 ? "E"
+                       : "F";
 }
 
 /* At most three characters, like snprintf(dst, 4, "%s", l) but cheaper:
@@ -231,7 +235,8 @@ static bool conflicting(const struct conflict *c, const char *ka, const char *kb
     size_t k = strlen(ra);
     return strncmp(rb, ra, k) == 0 && strcmp(rb + k, ":protocol_version") == 0;
   }
-  case TAIL_ANY: return strcmp(ka, kb) != 0;
+  case TAIL_ANY:
+    return strcmp(ka, kb) != 0;
   }
   return false;
 }

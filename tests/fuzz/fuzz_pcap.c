@@ -146,9 +146,9 @@ static void pcap_fuzz_limits(const uint8_t *data, size_t size, struct cap_limits
 static void pcap_fuzz_readers_agree(const char *path) {
   char errbuf[PCAP_ERRBUF_SIZE];
   pcap_t *ref = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
-  pcap_t *p = ref ? pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO,
-                                                            errbuf)
-                  : NULL;
+  pcap_t *p =
+      ref ? pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, errbuf)
+          : NULL;
   struct cap_filemap *m = p ? cap_filemap_open(p, path, NULL) : NULL;
   for (; m;) {
     struct pcap_pkthdr *a, *b;

@@ -146,8 +146,7 @@ static bool stream_fuzz_same(const struct stream_fuzz_facts *a, const struct str
          SAME(app_data_bytes[0]) && SAME(app_data_bytes[1]) && SAME(renegotiations) &&
          SAME(cap_handshake) && SAME(cap_chain) && SAME(malformed) && SAME(malformed_frame) &&
          SAME(dec_status) && SAME(dec_records[0]) && SAME(dec_records[1]) &&
-         SAME(https_responses) &&
-         strcmp(a->ja3, b->ja3) == 0 && strcmp(a->ja3s, b->ja3s) == 0 &&
+         SAME(https_responses) && strcmp(a->ja3, b->ja3) == 0 && strcmp(a->ja3s, b->ja3s) == 0 &&
          strcmp(a->ja4, b->ja4) == 0;
 #undef SAME
 }

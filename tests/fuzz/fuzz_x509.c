@@ -37,8 +37,7 @@ static bool x509_fuzz_same(const struct tls_cert *a, const struct tls_cert *b) {
          x509_fuzz_same_str(a->subject_cn, b->subject_cn) &&
          x509_fuzz_same_str(a->issuer_cn, b->issuer_cn) &&
          x509_fuzz_same_str(a->subject_o, b->subject_o) &&
-         x509_fuzz_same_str(a->issuer_o, b->issuer_o) &&
-         a->has_weak_key_fp == b->has_weak_key_fp &&
+         x509_fuzz_same_str(a->issuer_o, b->issuer_o) && a->has_weak_key_fp == b->has_weak_key_fp &&
          memcmp(a->weak_key_fp, b->weak_key_fp, sizeof a->weak_key_fp) == 0 &&
          x509_fuzz_same_list(a->san, a->n_san, b->san, b->n_san) && a->key_type == b->key_type &&
          a->key_bits == b->key_bits && strcmp(a->key_curve, b->key_curve) == 0 &&

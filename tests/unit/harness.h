@@ -16,46 +16,45 @@
 
 static int harness_passed, harness_failed, harness_current_failed;
 
-#define CHECK(cond)                                                                  \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      fprintf(stderr, "  %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);     \
-      harness_current_failed++;                                                      \
-    }                                                                                \
+#define CHECK(cond)                                                                                \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "  %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                   \
+      harness_current_failed++;                                                                    \
+    }                                                                                              \
   } while (0)
 
-#define CHECK_EQ_U(a, b)                                                             \
-  do {                                                                               \
-    unsigned long long check_a_ = (unsigned long long)(a);                           \
-    unsigned long long check_b_ = (unsigned long long)(b);                           \
-    if (check_a_ != check_b_) {                                                      \
-      fprintf(stderr, "  %s:%d: CHECK failed: %s == %s (%llu != %llu)\n", __FILE__,  \
-              __LINE__, #a, #b, check_a_, check_b_);                                 \
-      harness_current_failed++;                                                      \
-    }                                                                                \
+#define CHECK_EQ_U(a, b)                                                                           \
+  do {                                                                                             \
+    unsigned long long check_a_ = (unsigned long long)(a);                                         \
+    unsigned long long check_b_ = (unsigned long long)(b);                                         \
+    if (check_a_ != check_b_) {                                                                    \
+      fprintf(stderr, "  %s:%d: CHECK failed: %s == %s (%llu != %llu)\n", __FILE__, __LINE__, #a,  \
+              #b, check_a_, check_b_);                                                             \
+      harness_current_failed++;                                                                    \
+    }                                                                                              \
   } while (0)
 
-#define CHECK_STR(a, b)                                                              \
-  do {                                                                               \
-    const char *check_a_ = (a), *check_b_ = (b);                                     \
-    if (!check_a_ || !check_b_ || strcmp(check_a_, check_b_) != 0) {                 \
-      fprintf(stderr, "  %s:%d: CHECK failed: %s == \"%s\" (got \"%s\")\n", __FILE__, \
-              __LINE__, #a, check_b_ ? check_b_ : "(null)",                          \
-              check_a_ ? check_a_ : "(null)");                                       \
-      harness_current_failed++;                                                      \
-    }                                                                                \
+#define CHECK_STR(a, b)                                                                            \
+  do {                                                                                             \
+    const char *check_a_ = (a), *check_b_ = (b);                                                   \
+    if (!check_a_ || !check_b_ || strcmp(check_a_, check_b_) != 0) {                               \
+      fprintf(stderr, "  %s:%d: CHECK failed: %s == \"%s\" (got \"%s\")\n", __FILE__, __LINE__,    \
+              #a, check_b_ ? check_b_ : "(null)", check_a_ ? check_a_ : "(null)");                 \
+      harness_current_failed++;                                                                    \
+    }                                                                                              \
   } while (0)
 
-#define RUN(fn)                                                                      \
-  do {                                                                               \
-    harness_current_failed = 0;                                                      \
-    fn();                                                                            \
-    if (harness_current_failed) {                                                    \
-      harness_failed++;                                                              \
-      fprintf(stderr, "FAIL %s\n", #fn);                                             \
-    } else {                                                                         \
-      harness_passed++;                                                              \
-    }                                                                                \
+#define RUN(fn)                                                                                    \
+  do {                                                                                             \
+    harness_current_failed = 0;                                                                    \
+    fn();                                                                                          \
+    if (harness_current_failed) {                                                                  \
+      harness_failed++;                                                                            \
+      fprintf(stderr, "FAIL %s\n", #fn);                                                           \
+    } else {                                                                                       \
+      harness_passed++;                                                                            \
+    }                                                                                              \
   } while (0)
 
 /* Hex digit pairs (spaces between pairs ignored) into out; returns how

@@ -55,8 +55,7 @@ static void events_of(const struct tls_cert *chain, size_t n, const char *anchor
   }
 }
 
-static void expect_events(const char *what, struct name ca, struct name issuer,
-                          const char *want) {
+static void expect_events(const char *what, struct name ca, struct name issuer, const char *want) {
   struct tls_cert chain[2] = {cert(LEAF, ca), cert(ca, issuer)};
   char got[256];
   events_of(chain, 2, NULL, got, sizeof got);
@@ -74,8 +73,7 @@ static void exact_names_only(void) {
                 "symantec@0");
   expect_events("not a substring", (struct name){"Not Symantec Testing", "Symantec CA"},
                 SAMPLE_ROOT, "");
-  expect_events("no longer name", (struct name){"Symantec Corporation Ltd", "CA"}, SAMPLE_ROOT,
-                "");
+  expect_events("no longer name", (struct name){"Symantec Corporation Ltd", "CA"}, SAMPLE_ROOT, "");
   expect_events("no shorter name", (struct name){"Symantec", "CA"}, SAMPLE_ROOT, "");
   expect_events("thawte Ltd is not thawte, Inc.", (struct name){"Thawte Ltd", "CA"}, SAMPLE_ROOT,
                 "");
@@ -86,8 +84,8 @@ static void exact_names_only(void) {
                 "symantec@1");
   expect_events("second O value", (struct name){"Example,StartCom Ltd.", "CA"}, SAMPLE_ROOT,
                 "wosign_startcom@0");
-  expect_events("a value cut at the escaped comma", (struct name){"VeriSign", "CA"},
-                SAMPLE_ROOT, "");
+  expect_events("a value cut at the escaped comma", (struct name){"VeriSign", "CA"}, SAMPLE_ROOT,
+                "");
 }
 
 /* The leaf's own subject is a customer's name, never a CA's. */
@@ -127,11 +125,12 @@ static void exemptions(void) {
   struct name geotrust = {"GeoTrust Inc.", "GeoTrust Global CA"};
   expect_events("GeoTrust intermediate", (struct name){"Example", "Example CA"}, geotrust,
                 "symantec@1");
-  expect_events("Google Internet Authority G2", (struct name){"Google Inc", "Google Internet "
-                                                                            "Authority G2"},
+  expect_events("Google Internet Authority G2",
+                (struct name){"Google Inc", "Google Internet "
+                                            "Authority G2"},
                 geotrust, "");
-  expect_events("Apple IST CA 2 - G1", (struct name){"Apple Inc.", "Apple IST CA 2 - G1"},
-                geotrust, "");
+  expect_events("Apple IST CA 2 - G1", (struct name){"Apple Inc.", "Apple IST CA 2 - G1"}, geotrust,
+                "");
   expect_events("another Apple CA is not exempt", (struct name){"Apple Inc.", "Apple CA 9"},
                 geotrust, "symantec@1");
 }

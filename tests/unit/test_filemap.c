@@ -46,8 +46,8 @@ static void walks_as_libpcap(const char *bpf) {
       break;
     }
     records++;
-    if (a->ts.tv_sec != b->ts.tv_sec || a->ts.tv_usec != b->ts.tv_usec ||
-        a->caplen != b->caplen || a->len != b->len || memcmp(da, db, a->caplen) != 0)
+    if (a->ts.tv_sec != b->ts.tv_sec || a->ts.tv_usec != b->ts.tv_usec || a->caplen != b->caplen ||
+        a->len != b->len || memcmp(da, db, a->caplen) != 0)
       differ++;
   }
   CHECK(records > (bpf ? 10u : 100u));

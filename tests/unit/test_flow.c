@@ -66,8 +66,8 @@ static void setup(struct fixture *fx, size_t max_flows) {
   memset(fx, 0, sizeof(*fx));
   cap_limits_default(&fx->lim);
   fx->lim.max_flows = max_flows;
-  struct cap_callbacks cb = {.ctx = &fx->rec, .flow_start = on_start, .flow_data = on_data,
-                             .flow_end = on_end};
+  struct cap_callbacks cb = {
+      .ctx = &fx->rec, .flow_start = on_start, .flow_data = on_data, .flow_end = on_end};
   fx->ft = flow_table_new(&fx->lim, &fx->stats, &cb, false);
 }
 

@@ -115,9 +115,9 @@ static void test_evidence(void) {
 /* The empty input and one byte, through every target. */
 static void test_tiny_inputs(void) {
   static const uint8_t byte[1] = {0x16};
-  int (*const targets[])(const uint8_t *, size_t) = {
-      fuzz_pcap_one,  fuzz_tls_stream_one, fuzz_handshake_one,
-      fuzz_quic_one,  fuzz_x509_one,       fuzz_evidence_one};
+  int (*const targets[])(const uint8_t *, size_t) = {fuzz_pcap_one,      fuzz_tls_stream_one,
+                                                     fuzz_handshake_one, fuzz_quic_one,
+                                                     fuzz_x509_one,      fuzz_evidence_one};
   for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
     CHECK_EQ_U(targets[i](byte, 0), 0);
     CHECK_EQ_U(targets[i](byte, 1), 0);

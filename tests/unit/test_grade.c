@@ -187,8 +187,10 @@ static void expect(const char *name, const struct grade_result *r, const char *l
 
 static const char *status_of(const struct grade_result *r, const char *id) {
   const struct check_result *c = check_of(r, id);
-  return !c ? "missing" : c->status == CHECK_PASS ? "pass" : c->status == CHECK_FAIL ? "fail"
-                                                                                      : "unknown";
+  return !c                        ? "missing"
+         : c->status == CHECK_PASS ? "pass"
+         : c->status == CHECK_FAIL ? "fail"
+                                   : "unknown";
 }
 
 /* Case 1: base -> A+ (93). */
@@ -647,8 +649,8 @@ static void case22_tls13_p384(void) {
   static const char *const suites[][2] = {{"TLS_AES_256_GCM_SHA384", "cipher_bits:256"},
                                           {"TLS_CHACHA20_POLY1305_SHA256", "cipher_bits:256"}};
   for (size_t i = 0; i < 2; i++) {
-    NOTE(ep, "handshakes", "server_hello", "version:TLSv1.3", "non_rc4", "fs:given",
-         "aead:given", "kx:ecdh:secp384r1:384", "established", suites[i][1]);
+    NOTE(ep, "handshakes", "server_hello", "version:TLSv1.3", "non_rc4", "fs:given", "aead:given",
+         "kx:ecdh:secp384r1:384", "established", suites[i][1]);
     struct ev_sample at = {(char *)"case.pcap", next_frame++, T0};
     ev_note(ep, &at, "suite:%s", suites[i][0]);
     NOTE(ep, LEAF, "cert_key:rsa:4096", "trust:ok", "hostname:match");
@@ -770,7 +772,8 @@ static void case27_chain_incomplete(void) {
   ev_store_free(ev);
 }
 
-/* Case 28: notAfter before the packet time -> T (gradeTrustIgnored A+).  libcrypto: "certificate has expired". */
+/* Case 28: notAfter before the packet time -> T (gradeTrustIgnored A+).  libcrypto: "certificate
+ * has expired". */
 static void case28_expired(void) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = new_ep(ev);
@@ -1230,8 +1233,8 @@ static void case39_drown_merged(void) {
     ev_derive_facts(ev);
     struct grade_result r;
     grade_endpoint(ep, &r);
-    expect(shared ? "case 39, merged into a shared endpoint" : "case 39, merged", &r, "F", 100,
-           90, 90, 93, FAILS("drown"));
+    expect(shared ? "case 39, merged into a shared endpoint" : "case 39, merged", &r, "F", 100, 90,
+           90, 93, FAILS("drown"));
     ev_store_free(ev);
   }
 }
@@ -1273,8 +1276,8 @@ static void http_derived_for_same_site(void) {
     bool redirect = ep && ev_find(ep, "derived:http_redirect");
     bool plain_seen = ep && ev_find(ep, "derived:http_plain");
     if (redirect != t[i].redirect || plain_seen != t[i].plain)
-      fprintf(stderr, "  %s %s:%u: redirect %d plain %d\n", t[i].host, t[i].ip,
-              (unsigned)t[i].port, redirect, plain_seen);
+      fprintf(stderr, "  %s %s:%u: redirect %d plain %d\n", t[i].host, t[i].ip, (unsigned)t[i].port,
+              redirect, plain_seen);
     CHECK(redirect == t[i].redirect);
     CHECK(plain_seen == t[i].plain);
   }
@@ -1296,8 +1299,7 @@ static struct ev_store *overlap_store(int side) {
     for (int k = 0; ep && k < 8; k++) {
       if ((k + side) % 4 == 0)
         continue; /* facts of one side only */
-      struct ev_sample at = {(char *)(side ? "b.pcap" : "a.pcap"),
-                             (uint64_t)(100 * side + k + 1),
+      struct ev_sample at = {(char *)(side ? "b.pcap" : "a.pcap"), (uint64_t)(100 * side + k + 1),
                              T0 + (cap_time_us)(side ? 8 - k : k) * 1000};
       for (int n = 0; n <= side + k % 2; n++)
         ev_note(ep, &at, "fact:%d", k);
@@ -1350,9 +1352,9 @@ static void note_keys_as_printf_makes_them(void) {
  * share their first 8 bytes or end within them, bytes above 0x7f, and
  * prefixes shorter, as long as, and longer than 8 bytes. */
 static void prefix_search_is_a_scan(void) {
-  static const char *const stems[] = {"suite:0x", "suite:", "cert:key:", "cert:leaf:",
-                                      "cert_key:", "h", "ha", "handshakes", "version:TLS",
-                                      "\xc3\xa9t\xc3\xa9:", "zz", "suite:0x00"};
+  static const char *const stems[] = {
+      "suite:0x", "suite:",     "cert:key:",   "cert:leaf:",         "cert_key:", "h",
+      "ha",       "handshakes", "version:TLS", "\xc3\xa9t\xc3\xa9:", "zz",        "suite:0x00"};
   static const char *const tails[] = {"", "0", "00", "0a", "1301", "c02f", "\x80", "ab12"};
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = ev_endpoint_get(ev, "-", "192.0.2.99", 443);

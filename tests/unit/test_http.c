@@ -98,8 +98,9 @@ static struct http_pkp pkp(const char *value) {
 
 static void pkp_parse(void) {
   /* RFC 7469 2.1.5, the first example. */
-  struct http_pkp p = pkp("max-age=3000; pin-sha256=\"d6qzRu9zOECb90Uez27xWltNsj0e1Md7GkYYkVoZWmM=\"; "
-                          "pin-sha256=\"E9CZ9INDbd+2eRQozYqqbQ2yXLVKB9+xcprMF+44U1g=\"");
+  struct http_pkp p =
+      pkp("max-age=3000; pin-sha256=\"d6qzRu9zOECb90Uez27xWltNsj0e1Md7GkYYkVoZWmM=\"; "
+          "pin-sha256=\"E9CZ9INDbd+2eRQozYqqbQ2yXLVKB9+xcprMF+44U1g=\"");
   CHECK(p.valid && p.max_age == 3000 && p.n_pins == 2);
   if (p.n_pins == 2) {
     char text[45];
@@ -125,8 +126,8 @@ static void pkp_parse(void) {
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     p = pkp(bad[i].value);
     if (p.valid || !p.invalid || strcmp(p.invalid, bad[i].why) != 0) {
-      fprintf(stderr, "  \"%s\": got %s, want %s\n", bad[i].value,
-              p.valid ? "valid" : p.invalid, bad[i].why);
+      fprintf(stderr, "  \"%s\": got %s, want %s\n", bad[i].value, p.valid ? "valid" : p.invalid,
+              bad[i].why);
       harness_current_failed++;
     }
   }
@@ -284,11 +285,11 @@ static void h2_framing(void) {
 /* Malformed streams stop the parser with a reason, never read past. */
 static void h2_malformed(void) {
   static const char *const bad[] = {
-      "000005 09 04 00000001 8889898989",          /* CONTINUATION without HEADERS */
-      "000002 01 08 00000001 0588",                /* padding longer than the frame */
-      "000003 01 04 00000001 ffffff",              /* HPACK index out of range */
+      "000005 09 04 00000001 8889898989",                 /* CONTINUATION without HEADERS */
+      "000002 01 08 00000001 0588",                       /* padding longer than the frame */
+      "000003 01 04 00000001 ffffff",                     /* HPACK index out of range */
       "000002 01 00 00000001 8888 000000 00 00 00000000", /* block interrupted */
-      "100000 01 04 00000001",                     /* 1 MiB header frame: over the cap */
+      "100000 01 04 00000001",                            /* 1 MiB header frame: over the cap */
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     uint8_t b[64];

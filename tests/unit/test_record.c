@@ -179,13 +179,15 @@ static void not_tls_on_443(void) {
 /* Certificate message whose list length claims more than the message. */
 static void certificate_list_lies(void) {
   struct tls_conn *c = new_conn();
-  feed_hex(c, FLOW_C2S, "16 03 01 00 2d 01 00 00 29 03 03" /* TLS 1.2 ClientHello */
-                        " 00000000000000000000000000000000 00000000000000000000000000000000"
-                        " 00 00 02 00 2f 01 00",
+  feed_hex(c, FLOW_C2S,
+           "16 03 01 00 2d 01 00 00 29 03 03" /* TLS 1.2 ClientHello */
+           " 00000000000000000000000000000000 00000000000000000000000000000000"
+           " 00 00 02 00 2f 01 00",
            0, 1);
-  feed_hex(c, FLOW_S2C, "16 03 03 00 2a 02 00 00 26 03 03"
-                        " 00000000000000000000000000000000 00000000000000000000000000000000"
-                        " 00 00 2f 00",
+  feed_hex(c, FLOW_S2C,
+           "16 03 03 00 2a 02 00 00 26 03 03"
+           " 00000000000000000000000000000000 00000000000000000000000000000000"
+           " 00 00 2f 00",
            0, 2);
   /* Certificate: list length 0x000100 but only 3 bytes follow. */
   feed_hex(c, FLOW_S2C, "16 03 03 00 0a 0b 00 00 06 00 01 00 00 00 00", 0, 3);
@@ -229,8 +231,8 @@ static void certificate_chain_parsed(void) {
 static void alerts_plain_and_encrypted(void) {
   struct tls_conn *c = new_conn();
   feed_hex(c, FLOW_S2C, "15 03 03 00 02 02 28", 0, 5); /* fatal handshake_failure */
-  feed_hex(c, FLOW_C2S, "15 03 03 00 1a 0000000000000000000000000000000000000000000000000000",
-           0, 6);
+  feed_hex(c, FLOW_C2S, "15 03 03 00 1a 0000000000000000000000000000000000000000000000000000", 0,
+           6);
   const struct tls_session *s = tls_conn_session(c);
   CHECK_EQ_U(s->n_alerts, 2);
   CHECK(!s->alerts[0].encrypted);
@@ -275,9 +277,9 @@ static void gap_mid_record_stops_parsing(void) {
 static void sslv2_compatible_hello(void) {
   struct tls_conn *c = new_conn();
   feed_hex(c, FLOW_C2S,
-           "80 2b 01 03 01 00 12 00 00 00 10"     /* len 43, CLIENT-HELLO, 3.1, 18/0/16 */
+           "80 2b 01 03 01 00 12 00 00 00 10" /* len 43, CLIENT-HELLO, 3.1, 18/0/16 */
            " 00 00 2f 00 00 35 00 00 0a 01 00 80 07 00 c0 03 00 80" /* 6 specs */
-           " 00112233445566778899aabbccddeeff",   /* challenge */
+           " 00112233445566778899aabbccddeeff",                     /* challenge */
            0, 1);
   const struct tls_session *s = tls_conn_session(c);
   CHECK(s->has_client_hello);

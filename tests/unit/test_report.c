@@ -76,12 +76,14 @@ static struct ev_store *store(void) {
     struct ev_endpoint *ep = ev_endpoint_get(ev, hosts[h], h ? "2001:db8::1" : "192.0.2.1", 443);
     struct ev_sample at = {(char *)(h ? "capture-\xe9\".pcap" : "capture.pcap"), 10,
                            1700000000000000LL};
-    const char *keys[] = {"handshakes",        "server_hello",      "version:TLSv1.2",
-                          "version:TLSv1.0",   "cipher_bits:128",   "non_rc4",
-                          "fs:given",          "aead:given",        "kx:ecdh:x25519:256",
-                          "cert_key:rsa:2048", "trust:ok",          "hostname:match",
-                          "cert:leaf:ab12",    "reneg:secure",      "established",
-                          "suite:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"};
+    const char *keys[] = {"handshakes",         "server_hello",
+                          "version:TLSv1.2",    "version:TLSv1.0",
+                          "cipher_bits:128",    "non_rc4",
+                          "fs:given",           "aead:given",
+                          "kx:ecdh:x25519:256", "cert_key:rsa:2048",
+                          "trust:ok",           "hostname:match",
+                          "cert:leaf:ab12",     "reneg:secure",
+                          "established",        "suite:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"};
     for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
       at.frame++;
       at.ts += 1500;

@@ -118,10 +118,10 @@ static void bad_lines(void) {
     const char *text;
     const char *where; /* "NAME:LINE:" expected in the message */
   } cases[] = {
-      {"# ok\n0123456789abcdef012\n", ":2: expected 20 hex digits"},      /* 19 digits */
-      {"0123456789abcdef01234\n", ":1: expected 20 hex digits"},          /* 21 digits */
+      {"# ok\n0123456789abcdef012\n", ":2: expected 20 hex digits"}, /* 19 digits */
+      {"0123456789abcdef01234\n", ":1: expected 20 hex digits"},     /* 21 digits */
       {"0123456789abcdef0123\n0123456789abcdefg123\n", ":2: expected 20 hex digits, found"},
-      {"0123456789abcdef0123 \n", ":1: expected 20 hex digits"},          /* trailing blank */
+      {"0123456789abcdef0123 \n", ":1: expected 20 hex digits"}, /* trailing blank */
       {" # indented comment\n", ":1: expected 20 hex digits"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

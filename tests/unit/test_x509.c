@@ -673,12 +673,11 @@ static const char *const GOOD[] = {"pki-leaf.der", "pki-inter.der", NULL};
 static void test_trusted_but_incomplete(void) {
   static const char *const LEAF_ONLY[] = {"pki-leaf.der", NULL};
   struct x509_trust t;
-  CHECK_EQ_U(check_chain(LEAF_ONLY, "www.example.test", AT_2025,
-                         DATA "pki-root-and-inter.pem", &t), 0);
+  CHECK_EQ_U(check_chain(LEAF_ONLY, "www.example.test", AT_2025, DATA "pki-root-and-inter.pem", &t),
+             0);
   CHECK(t.trusted);
   CHECK(!t.chain_complete);
-  CHECK_EQ_U(check_chain(GOOD, "www.example.test", AT_2025, DATA "pki-root-and-inter.pem", &t),
-             0);
+  CHECK_EQ_U(check_chain(GOOD, "www.example.test", AT_2025, DATA "pki-root-and-inter.pem", &t), 0);
   CHECK(t.trusted && t.chain_complete);
 }
 
