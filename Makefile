@@ -5,6 +5,8 @@
 #                   SAN=thread: ThreadSanitizer, for -j work)
 #   make run        install missing packages (root), build, run on samples/
 #   make deps       install missing Debian packages (or print the command)
+#   make check      written rules: clang-format, generated tables current,
+#                   includes follow the layers
 #   make bench      benchmark (see tests/bench/)
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -39,12 +41,12 @@ CFLAGS_ALL  = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(PKG_CFLAGS) -I. $(CFLAGS)
 LDFLAGS_ALL = $(LDSAN) $(LDFLAGS)
 LIBS_ALL    = $(PKG_LIBS) -lpthread
 
-LIB_SRC  := $(sort $(wildcard capture/*.c dissect/*.c grade/*.c))
+LIB_SRC  := $(sort $(wildcard wire/*.c capture/*.c dissect/*.c grade/*.c pipeline/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all test run deps bench install clean format check-deps valgrind fuzz
+.PHONY: all test run deps bench install clean format check check-deps valgrind fuzz
 
 all: check-deps $(BIN)
 
@@ -77,7 +79,7 @@ run: deps
 
 # Debian packages: to build, and what the tests run against.
 DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev libhtp-dev libnghttp2-dev
-DEB_TEST  := tshark tcpdump openssl python3 iproute2 util-linux chromium valgrind
+DEB_TEST  := tshark tcpdump openssl python3 iproute2 util-linux chromium valgrind clang-format
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
@@ -111,8 +113,22 @@ install: all
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tlsgrade
 	install -m 644 tlsgrade.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlsgrade.1
 
+# Every C file we write (generated tables aside: their generators format them).
+FORMAT_SRC = $(filter-out %_data.h,$(wildcard tlsgrade.c wire/*.[ch] capture/*.[ch] \
+               dissect/*.[ch] grade/*.[ch] pipeline/*.[ch] tests/unit/*.[ch] \
+               tests/fuzz/*.[ch] tests/bench/*.c))
+
 format:
-	clang-format -i tlsgrade.c capture/*.[ch] dissect/*.[ch] grade/*.[ch] tests/unit/*.[ch]
+	clang-format -i $(FORMAT_SRC)
+
+# The written rules, checked (README "Design"): format, generated tables
+# current, includes only of earlier layers' public headers.
+check: check-deps
+	clang-format --dry-run -Werror $(FORMAT_SRC)
+	python3 dissect/gen-registry.py --check
+	python3 grade/gen-distrust.py --check
+	python3 tests/check-includes.py
+	@echo "check: format, generated tables and includes as written"
 
 # libFuzzer targets (tests/fuzz/): FUZZ_SECONDS per target, default 60.
 fuzz:
