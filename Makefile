@@ -41,7 +41,7 @@ CFLAGS_ALL  = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(PKG_CFLAGS) -I. $(CFLAGS)
 LDFLAGS_ALL = $(LDSAN) $(LDFLAGS)
 LIBS_ALL    = $(PKG_LIBS) -lpthread
 
-LIB_SRC  := $(sort $(wildcard wire/*.c capture/*.c dissect/*.c grade/*.c pipeline/*.c))
+LIB_SRC  := $(sort $(wildcard base/*.c capture/*.c dissect/*.c grade/*.c pipeline/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -114,7 +114,7 @@ install: all
 	install -m 644 tlsgrade.1 $(DESTDIR)$(PREFIX)/share/man/man1/tlsgrade.1
 
 # Every C file we write (generated tables aside: their generators format them).
-FORMAT_SRC = $(filter-out %_data.h,$(wildcard tlsgrade.c wire/*.[ch] capture/*.[ch] \
+FORMAT_SRC = $(filter-out %_data.h,$(wildcard tlsgrade.c base/*.[ch] capture/*.[ch] \
                dissect/*.[ch] grade/*.[ch] pipeline/*.[ch] tests/unit/*.[ch] \
                tests/fuzz/*.[ch] tests/bench/*.c))
 
