@@ -3,8 +3,9 @@
 headers, and of other folders only the public header of an earlier layer.
 
 Layers, first to last (README "Design"): base/ (the bounded reader, hash,
-list: depend on nothing), capture/, dissect/, grade/, pipeline/, then tlsgrade.c.  Tests,
-fuzz targets and benchmarks link the library whole and may look inside.
+list: they depend on nothing), capture/, dissect/, grade/, pipeline/, then
+tlsgrade.c.  Tests, fuzz targets and benchmarks link the library whole and
+may look inside.
 Prints each violation as FILE:LINE: reason, and exits 1 when there is one.
 """
 import pathlib
