@@ -1,0 +1,53 @@
+/*
+ * pipeline/internal.h - what the files of pipeline/ share (private).
+ */
+#ifndef TLSGRADE_PIPELINE_INTERNAL_H
+#define TLSGRADE_PIPELINE_INTERNAL_H
+
+#include "pipeline.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+/* One reader of packets: the run itself, or one -j worker.  Borrowed
+ * pointers (settings, out, file names, cache, trust store, key log) belong
+ * to the run; a worker owns only its counters and evidence store. */
+struct run {
+  const struct pl_settings *set;
+  FILE *out;
+  struct pl_counters *count;
+  const char **file_names; /* by file_index */
+  size_t n_files;
+  struct ev_store *ev;                    /* grading: the evidence; else a trust memo */
+  struct x509_cache *certs;               /* certificates already read (shared) */
+  struct x509_store *trust;               /* NULL when not loaded */
+  const struct x509_weak_keys *weak_keys; /* NULL: none given */
+  const struct tls_keylog *keylog;        /* --keylog, NULL without */
+};
+
+/* glue.c: the flow table's callbacks for this run's mode. */
+struct cap_callbacks pl_glue_callbacks(struct run *run);
+
+/* nDPI runs for --flows only (glue.c says why). */
+bool pl_use_ndpi(const struct pl_settings *s);
+
+/* workers.c: read src with s->jobs threads; 0, or -1 with err set. */
+int pl_read_threaded(struct run *run, struct cap_source *src, struct cap_decoder *dec,
+                     unsigned *warnings, char *err, size_t errlen);
+
+/* lines.c */
+void pl_print_json_line(FILE *out, cJSON *o); /* takes o */
+cJSON *pl_flow_json(const struct flow *f, enum flow_end_reason why);
+cJSON *pl_stats_json(const struct run *run, unsigned warnings);
+cJSON *pl_limits_json(const struct run *run);
+
+/* report.c */
+int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_store *ev,
+                    const char *const *inputs, size_t n_inputs, cJSON *limits, cJSON *stats);
+FILE *pl_open_output(const struct pl_settings *s);
+int pl_close_output(const struct pl_settings *s, FILE *out, int status);
+FILE *pl_probe_atomic_output(const struct pl_settings *s);
+int pl_save_evidence(const struct pl_settings *s, const struct ev_store *ev);
+int pl_atomic_report(struct run *run, unsigned warnings);
+
+#endif

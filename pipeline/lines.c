@@ -1,0 +1,140 @@
+/*
+ * pipeline/lines.c - the JSON a run writes of itself: a --flows line per
+ * flow, and the stats and limits objects (the last --flows line, and the
+ * reports' "stats" and "limits" sections).
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+
+void pl_print_json_line(FILE *out, cJSON *o) {
+  char *s = cJSON_PrintUnformatted(o);
+  if (s) {
+    fprintf(out, "%s\n", s); /* one call: lines of -j workers never interleave */
+    free(s);
+  }
+  cJSON_Delete(o);
+}
+
+static cJSON *pair(uint64_t c2s, uint64_t s2c) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "c2s", (double)c2s);
+  cJSON_AddNumberToObject(o, "s2c", (double)s2c);
+  return o;
+}
+
+static void add_time(cJSON *o, const char *key, cap_time_us ts) {
+  char buf[CAP_TIME_STRLEN];
+  cap_time_str(ts, buf, sizeof(buf));
+  cJSON_AddStringToObject(o, key, buf);
+}
+
+static const char *end_reason_name(enum flow_end_reason why) {
+  static const char *const names[] = {"closed", "idle", "evicted", "port_reused", "end_of_input"};
+  return names[why];
+}
+
+cJSON *pl_flow_json(const struct flow *f, enum flow_end_reason why) {
+  char buf[CAP_ENDPOINT_STRLEN];
+  cJSON *o = cJSON_CreateObject();
+  cap_endpoint_str(&f->client_addr, f->client_port, buf, sizeof(buf));
+  cJSON_AddStringToObject(o, "client", buf);
+  cap_endpoint_str(&f->server_addr, f->server_port, buf, sizeof(buf));
+  cJSON_AddStringToObject(o, "server", buf);
+  cJSON_AddStringToObject(o, "l4", f->l4_proto == 6 ? "tcp" : "udp");
+  cJSON_AddStringToObject(o, "app", f->app);
+  const struct tcp_counters *c = &f->tcp[FLOW_C2S].count, *s = &f->tcp[FLOW_S2C].count;
+  cJSON_AddItemToObject(o, "packets", pair(f->dir[0].packets, f->dir[1].packets));
+  cJSON_AddItemToObject(o, "bytes", pair(f->dir[0].bytes, f->dir[1].bytes));
+  if (f->l4_proto == 6)
+    cJSON_AddItemToObject(o, "stream_bytes", pair(c->stream_bytes, s->stream_bytes));
+  else
+    cJSON_AddItemToObject(o, "stream_bytes", pair(f->udp_bytes[0], f->udp_bytes[1]));
+  cJSON_AddItemToObject(o, "gaps", pair(c->gaps, s->gaps));
+  cJSON_AddItemToObject(o, "gap_bytes", pair(c->gap_bytes, s->gap_bytes));
+  cJSON_AddItemToObject(o, "out_of_order", pair(c->out_of_order, s->out_of_order));
+  cJSON_AddItemToObject(o, "retransmits", pair(c->retransmits, s->retransmits));
+  cJSON_AddItemToObject(o, "overlaps", pair(c->overlaps, s->overlaps));
+  cJSON_AddItemToObject(o, "overlap_conflicts", pair(c->overlap_conflicts, s->overlap_conflicts));
+  add_time(o, "first_ts", f->first_ts);
+  add_time(o, "last_ts", f->last_ts);
+  cJSON_AddStringToObject(o, "end", end_reason_name(why));
+  cJSON_AddBoolToObject(o, "roles_from_syn", f->roles_from_syn);
+  return o;
+}
+
+/* With --keylog: how many connections each decryption outcome had. */
+static void add_decrypt_stats(cJSON *stats, const struct run *run) {
+  if (!run->keylog)
+    return;
+  const uint64_t *d = run->count->decrypt;
+  cJSON *o = cJSON_AddObjectToObject(stats, "decryption");
+  cJSON_AddNumberToObject(o, "keylog_connections", (double)tls_keylog_count(run->keylog));
+  cJSON_AddNumberToObject(o, "decrypted", (double)d[TLS_DECRYPT_OK]);
+  cJSON_AddNumberToObject(o, "failed", (double)d[TLS_DECRYPT_FAILED]);
+  cJSON_AddNumberToObject(o, "no_keys", (double)d[TLS_DECRYPT_NO_KEYS]);
+  cJSON_AddNumberToObject(o, "unsupported", (double)d[TLS_DECRYPT_UNSUPPORTED]);
+}
+
+cJSON *pl_stats_json(const struct run *run, unsigned warnings) {
+  const struct cap_stats *st = &run->count->cap;
+  cJSON *s = cJSON_CreateObject();
+  cJSON_AddNumberToObject(s, "inputs", (double)run->n_files);
+  cJSON_AddNumberToObject(s, "packets", (double)st->packets);
+  cJSON_AddNumberToObject(s, "bytes", (double)st->bytes);
+  cJSON_AddNumberToObject(s, "ip_packets", (double)st->ip_packets);
+  cJSON_AddNumberToObject(s, "non_ip", (double)st->non_ip);
+  cJSON_AddNumberToObject(s, "other_l4", (double)st->other_l4);
+  cJSON_AddNumberToObject(s, "malformed", (double)st->malformed);
+  cJSON_AddNumberToObject(s, "truncated_by_snaplen", (double)st->truncated);
+  cJSON_AddNumberToObject(s, "bad_ip_checksums", (double)st->bad_checksum_ip);
+  cJSON_AddNumberToObject(s, "bad_l4_checksums", (double)st->bad_checksum_l4);
+  cJSON_AddNumberToObject(s, "fragments", (double)st->fragments);
+  cJSON_AddNumberToObject(s, "reassembled_datagrams", (double)st->reassembled);
+  cJSON_AddNumberToObject(s, "flows", (double)st->flows);
+  cJSON_AddNumberToObject(s, "flows_timed_out", (double)st->flows_timed_out);
+  cJSON_AddNumberToObject(s, "evictions", (double)st->evictions);
+  cJSON *caps = cJSON_AddObjectToObject(s, "cap_hits");
+  cJSON_AddNumberToObject(caps, "tcp_out_of_order", (double)st->cap_tcp_ooo);
+  cJSON_AddNumberToObject(caps, "ip_fragments", (double)st->cap_frag);
+  cJSON_AddNumberToObject(caps, "fragment_timeouts", (double)st->frag_timeouts);
+  cJSON_AddNumberToObject(caps, "flow_evictions", (double)st->evictions);
+  cJSON_AddNumberToObject(s, "pcap_drops", (double)st->pcap_drops);
+  cJSON_AddNumberToObject(s, "pcap_ifdrops", (double)st->pcap_ifdrops);
+  if (st->ndpi_unavailable)
+    cJSON_AddNumberToObject(s, "ndpi_unavailable", (double)st->ndpi_unavailable);
+  cJSON_AddNumberToObject(s, "warnings", warnings);
+  cJSON_AddNumberToObject(s, "tls_connections", (double)run->count->tls_connections);
+  add_decrypt_stats(s, run);
+  return s;
+}
+
+/* Every cap, its setting and how often it was hit (README "Limits"). */
+cJSON *pl_limits_json(const struct run *run) {
+  const struct pl_settings *set = run->set;
+  const struct cap_stats *st = &run->count->cap;
+  cJSON *l = cJSON_CreateObject();
+  struct {
+    const char *name;
+    double limit, hits;
+  } rows[] = {
+      {"flows", (double)set->limits.max_flows, (double)st->evictions},
+      {"tcp_out_of_order_bytes_per_stream", (double)set->limits.tcp_ooo_bytes,
+       (double)st->cap_tcp_ooo},
+      {"tcp_out_of_order_bytes_all_streams", (double)set->limits.reasm_total_bytes,
+       (double)st->cap_reasm_total},
+      {"ip_fragment_datagrams_and_bytes", (double)set->limits.frag_datagrams, (double)st->cap_frag},
+      {"ip_fragment_timeout_s", (double)(set->limits.frag_timeout / 1000000),
+       (double)st->frag_timeouts},
+      {"handshake_bytes_per_direction", (double)set->tls_limits.max_handshake_bytes,
+       (double)run->count->cap_handshake},
+      {"certificates_per_chain", (double)set->tls_limits.max_chain_len,
+       (double)run->count->cap_chain},
+  };
+  for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+    cJSON *o = cJSON_AddObjectToObject(l, rows[i].name);
+    cJSON_AddNumberToObject(o, "limit", rows[i].limit);
+    cJSON_AddNumberToObject(o, "hits", rows[i].hits);
+  }
+  return l;
+}

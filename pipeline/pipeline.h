@@ -1,0 +1,109 @@
+/*
+ * pipeline/pipeline.h - one run of tlsgrade: captures in, a report (or
+ * --flows/--handshakes lines) out.  The public face of pipeline/, the layer
+ * above grade/ and below the command line.
+ *
+ * The command line fills a struct pl_settings and calls pl_run_capture()
+ * or pl_run_merge(); tests and fuzz targets do the same, so every caller
+ * runs the one glue:
+ *
+ *   glue.c       per flow: the dissector made at a flow's first payload,
+ *                clear-text HTTP sniffed, skip/headers-only fed back to the
+ *                flow table, a session handed to the evidence (or printed)
+ *                when its flow closes or ends
+ *   workers.c    -j N: a flow table and evidence store per thread, folded
+ *                back into the run at the end
+ *   lines.c      the --flows lines and the stats/limits objects of reports
+ *   report.c     grading on N threads, the report in its format, the output
+ *                file (atomic rewrite for --interval), merge of saved evidence
+ *   run.c        a capture run: trust store, key logs, weak keys, the source,
+ *                reading, the end of the run
+ */
+#ifndef TLSGRADE_PIPELINE_H
+#define TLSGRADE_PIPELINE_H
+
+#include "grade/grade.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit statuses (README "Exit status"). */
+enum { PL_EXIT_OK = 0, PL_EXIT_RUNTIME = 1, PL_EXIT_USAGE = 2, PL_EXIT_BELOW = 3 };
+
+enum pl_mode { PL_MODE_GRADE, PL_MODE_FLOWS, PL_MODE_HANDSHAKES };
+enum pl_format { PL_FORMAT_TEXT, PL_FORMAT_JSON, PL_FORMAT_HTML };
+
+/* A stop asked for by a signal.  The command line owns one (static) and
+ * calls pl_stop_request() from its handler; the run watches it through the
+ * settings.  Read and written only by pl_stop_* and the run. */
+struct pl_stop {
+  volatile sig_atomic_t requested;    /* a signal came, maybe before the run */
+  struct cap_source *volatile source; /* the source being read, or NULL */
+};
+
+/* Async-signal-safe: ends the running source's reading loop, or the run's
+ * reading before it starts. */
+void pl_stop_request(struct pl_stop *stop);
+
+/* Everything a run is told.  Strings and arrays are borrowed from the
+ * caller (argv) and must outlive the run. */
+struct pl_settings {
+  enum pl_mode mode;
+  enum pl_format format;
+  const char *iface;         /* -i: live capture; NULL: the inputs are files */
+  const char *bpf;           /* -f */
+  const char *output;        /* -o; NULL: standard output */
+  const char *save_evidence; /* --save-evidence */
+  const char *fail_below;    /* --fail-below: a valid grade, or NULL */
+  const char *ca_file, *ca_path;
+  const char *const *weak_keys; /* --weak-keys paths */
+  size_t n_weak_keys;
+  size_t max_weak_keys;            /* --limit weak-keys */
+  const char *const *keylog_files; /* --keylog, in order */
+  size_t n_keylog_files;
+  long long interval; /* --interval: rewrite the report every N seconds */
+  unsigned jobs;      /* -j: threads (1: everything in the calling thread) */
+  int color;          /* text report: -1 auto (a terminal), 0 off, 1 on */
+  bool summary_only;
+  bool no_ndpi;
+  struct cap_live_options live; /* iface and bpf are taken from above */
+  struct cap_limits limits;
+  struct tls_limits tls_limits;
+  size_t cert_cache_entries; /* certificates remembered per run */
+  struct pl_stop *stop;      /* NULL: no signal can stop the run */
+  /* Live capture: called once the interface is open and before the first
+   * packet is read (the command line drops privileges there); non-zero
+   * ends the run with PL_EXIT_RUNTIME. */
+  int (*source_opened)(void *ctx);
+  void *source_opened_ctx;
+};
+
+/* The defaults the README documents. */
+void pl_settings_default(struct pl_settings *s);
+
+/* What a run counted: the capture layer's statistics and the dissector's.
+ * Each -j worker counts its own; pl_counters_add() folds them. */
+struct pl_counters {
+  struct cap_stats cap;
+  uint64_t flows_printed;                   /* --flows lines */
+  uint64_t handshakes_printed;              /* --handshakes lines */
+  uint64_t sessions;                        /* dissector states handed over at their flow's end */
+  uint64_t tls_connections;                 /* of those, TLS/SSL/DTLS/QUIC ones */
+  uint64_t cap_handshake;                   /* handshake-bytes cap hits */
+  uint64_t cap_chain;                       /* certificates-per-chain cap hits */
+  uint64_t decrypt[TLS_DECRYPT_FAILED + 1]; /* connections by decryption outcome */
+};
+
+void pl_counters_add(struct pl_counters *into, const struct pl_counters *from);
+
+/* Read the captures (or s->iface) and write what s->mode asks for.
+ * Returns the exit status; *counted (may be NULL) gets the run's counters. */
+int pl_run_capture(const struct pl_settings *s, char *const *inputs, size_t n_inputs,
+                   struct pl_counters *counted);
+
+/* Grade saved evidence files together (tlsgrade merge). */
+int pl_run_merge(const struct pl_settings *s, char *const *files, size_t n_files);
+
+#endif

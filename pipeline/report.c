@@ -1,0 +1,171 @@
+/*
+ * pipeline/report.c - from evidence to a report: the servers graded (on
+ * -j threads), sorted worst first, written in the asked format to the
+ * output (replaced atomically for --interval); and merge, which grades
+ * saved evidence files together.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int compare_results(const void *a, const void *b) {
+  const struct grade_result *x = *(const struct grade_result *const *)a;
+  const struct grade_result *y = *(const struct grade_result *const *)b;
+  int c = grade_letter_cmp(y->letter, x->letter); /* worst first */
+  if (!c)
+    c = strcmp(x->ep->host, y->ep->host);
+  return c ? c : (x > y) - (x < y); /* then the store's order: qsort need not be stable */
+}
+
+static void render(const struct pl_settings *s, FILE *out, const struct grade_result **order,
+                   size_t n, const struct report_meta *meta) {
+  if (s->format == PL_FORMAT_JSON) {
+    report_json(out, order, n, meta);
+  } else if (s->format == PL_FORMAT_HTML) {
+    report_html(out, order, n, meta);
+  } else {
+    bool color = s->color < 0 ? (out == stdout && isatty(STDOUT_FILENO)) : s->color > 0;
+    report_text(out, order, n, meta, color, !s->summary_only);
+  }
+}
+
+/* Grade every endpoint and write the report; returns the exit status. */
+int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_store *ev,
+                    const char *const *inputs, size_t n_inputs, cJSON *limits, cJSON *stats) {
+  ev_derive_facts((struct ev_store *)ev); /* derived facts are never saved */
+  size_t most = ev_count(ev) ? ev_count(ev) : 1;
+  struct grade_result *r = calloc(most, sizeof(*r));
+  const struct ev_endpoint **eps = calloc(most, sizeof(*eps));
+  /* The report's order: pointers sorted, so no 5 kB result moves. */
+  const struct grade_result **order = calloc(most, sizeof(*order));
+  if (!r || !eps || !order) {
+    free(r);
+    free(eps);
+    free(order);
+    return PL_EXIT_RUNTIME;
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < ev_count(ev); i++) {
+    const struct ev_endpoint *ep = ev_endpoint_at(ev, i);
+    if (ev_find(ep, "handshakes")) /* else a plain-http endpoint: its facts went to its TLS ones */
+      eps[n++] = ep;
+  }
+  grade_endpoints(eps, n, r, s->jobs);
+  free(eps);
+  for (size_t i = 0; i < n; i++)
+    order[i] = &r[i];
+  qsort(order, n, sizeof(*order), compare_results);
+  struct report_meta meta = {inputs, n_inputs, limits, stats, s->jobs};
+  render(s, out, order, n, &meta);
+  int status = PL_EXIT_OK;
+  for (size_t i = 0; s->fail_below && i < n; i++)
+    if (r[i].graded && grade_letter_cmp(r[i].letter, s->fail_below) > 0)
+      status = PL_EXIT_BELOW;
+  free(order);
+  free(r);
+  return status;
+}
+
+FILE *pl_open_output(const struct pl_settings *s) {
+  if (!s->output)
+    return stdout;
+  FILE *out = fopen(s->output, "w");
+  if (!out && errno == EACCES && s->iface && getuid() != 0)
+    fprintf(stderr,
+            "tlsgrade: %s: %s (the capture runs as uid %u after -Z; write the "
+            "report where that user may, or use -Z root)\n",
+            s->output, strerror(errno), (unsigned)getuid());
+  else if (!out)
+    fprintf(stderr, "tlsgrade: %s: %s\n", s->output, strerror(errno));
+  return out;
+}
+
+int pl_close_output(const struct pl_settings *s, FILE *out, int status) {
+  if (out != stdout && fclose(out) != 0) {
+    fprintf(stderr, "tlsgrade: %s: %s\n", s->output, strerror(errno));
+    return PL_EXIT_RUNTIME;
+  }
+  if (out == stdout && fflush(stdout) != 0)
+    return PL_EXIT_RUNTIME;
+  return status;
+}
+
+/* --interval writes FILE.tmp then renames it: make sure that will work,
+ * without creating FILE (a reader must never see it empty). */
+FILE *pl_probe_atomic_output(const struct pl_settings *s) {
+  char tmp[4096];
+  snprintf(tmp, sizeof(tmp), "%s.tmp", s->output);
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    fprintf(stderr, "tlsgrade: %s: %s\n", tmp, strerror(errno));
+    return NULL;
+  }
+  fclose(f);
+  unlink(tmp);
+  return stdout; /* nothing else goes to stdout in this mode */
+}
+
+int pl_save_evidence(const struct pl_settings *s, const struct ev_store *ev) {
+  char err[512];
+  if (s->save_evidence && ev_save(ev, s->save_evidence, err, sizeof(err)) < 0) {
+    fprintf(stderr, "tlsgrade: --save-evidence: %s\n", err);
+    return -1;
+  }
+  return 0;
+}
+
+/* --interval: grade what has ended so far and replace the report file in
+ * one rename, so a reader never sees half a report. */
+int pl_atomic_report(struct run *run, unsigned warnings) {
+  const struct pl_settings *s = run->set;
+  char tmp[4096];
+  snprintf(tmp, sizeof(tmp), "%s.tmp", s->output);
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    fprintf(stderr, "tlsgrade: %s: %s\n", tmp, strerror(errno));
+    return PL_EXIT_RUNTIME;
+  }
+  cJSON *stats = pl_stats_json(run, warnings);
+  cJSON *limits = pl_limits_json(run);
+  int status = pl_write_report(s, f, run->ev, run->file_names, run->n_files, limits, stats);
+  cJSON_Delete(stats);
+  cJSON_Delete(limits);
+  if (fclose(f) != 0 || rename(tmp, s->output) != 0) {
+    fprintf(stderr, "tlsgrade: %s: %s\n", s->output, strerror(errno));
+    status = PL_EXIT_RUNTIME;
+  }
+  if (pl_save_evidence(s, run->ev) < 0)
+    status = PL_EXIT_RUNTIME;
+  return status;
+}
+
+int pl_run_merge(const struct pl_settings *s, char *const *files, size_t n_files) {
+  char err[1024];
+  struct ev_store *all = ev_store_new();
+  for (size_t i = 0; all && i < n_files; i++) {
+    struct ev_store *one = ev_load(files[i], err, sizeof(err));
+    if (!one) {
+      fprintf(stderr, "tlsgrade: %s\n", err);
+      ev_store_free(all);
+      return PL_EXIT_RUNTIME;
+    }
+    int rc = ev_merge(all, one);
+    ev_store_free(one);
+    if (rc < 0) {
+      fprintf(stderr, "tlsgrade: out of memory merging %s\n", files[i]);
+      ev_store_free(all);
+      return PL_EXIT_RUNTIME;
+    }
+  }
+  FILE *out = pl_open_output(s);
+  int status = PL_EXIT_RUNTIME;
+  if (all && out && pl_save_evidence(s, all) == 0)
+    status = pl_write_report(s, out, all, (const char *const *)files, n_files, NULL, NULL);
+  if (out)
+    status = pl_close_output(s, out, status);
+  ev_store_free(all);
+  return status;
+}

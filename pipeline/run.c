@@ -1,0 +1,291 @@
+/*
+ * pipeline/run.c - one capture run from start to end: what it loads before
+ * the first packet (trust store, weak-key lists, key logs), the source,
+ * the reading (one thread or -j), and what it writes at the end.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void pl_settings_default(struct pl_settings *s) {
+  memset(s, 0, sizeof(*s));
+  s->mode = PL_MODE_GRADE;
+  s->format = PL_FORMAT_TEXT;
+  s->jobs = 1;
+  s->color = -1;
+  s->live.snaplen = 262144;
+  s->live.promisc = true;
+  s->live.immediate = true;
+  cap_limits_default(&s->limits);
+  tls_limits_default(&s->tls_limits);
+  s->max_weak_keys = 4000000; /* 10 bytes each: 40 MB */
+  s->cert_cache_entries = 4096;
+}
+
+/* Field by field: a counter added to struct cap_stats must be added here,
+ * and the assertion says so at build time. */
+static void cap_stats_add(struct cap_stats *into, const struct cap_stats *from) {
+  _Static_assert(sizeof(struct cap_stats) == 21 * sizeof(uint64_t),
+                 "a counter was added to struct cap_stats: add it here too");
+  into->packets += from->packets;
+  into->bytes += from->bytes;
+  into->ip_packets += from->ip_packets;
+  into->non_ip += from->non_ip;
+  into->other_l4 += from->other_l4;
+  into->malformed += from->malformed;
+  into->truncated += from->truncated;
+  into->bad_checksum_ip += from->bad_checksum_ip;
+  into->bad_checksum_l4 += from->bad_checksum_l4;
+  into->fragments += from->fragments;
+  into->reassembled += from->reassembled;
+  into->flows += from->flows;
+  into->flows_timed_out += from->flows_timed_out;
+  into->evictions += from->evictions;
+  into->pcap_drops += from->pcap_drops;
+  into->pcap_ifdrops += from->pcap_ifdrops;
+  into->ndpi_unavailable += from->ndpi_unavailable;
+  into->cap_tcp_ooo += from->cap_tcp_ooo;
+  into->cap_reasm_total += from->cap_reasm_total;
+  into->cap_frag += from->cap_frag;
+  into->frag_timeouts += from->frag_timeouts;
+}
+
+void pl_counters_add(struct pl_counters *into, const struct pl_counters *from) {
+  cap_stats_add(&into->cap, &from->cap);
+  into->flows_printed += from->flows_printed;
+  into->handshakes_printed += from->handshakes_printed;
+  into->sessions += from->sessions;
+  into->tls_connections += from->tls_connections;
+  into->cap_handshake += from->cap_handshake;
+  into->cap_chain += from->cap_chain;
+  for (size_t i = 0; i <= TLS_DECRYPT_FAILED; i++)
+    into->decrypt[i] += from->decrypt[i];
+}
+
+void pl_stop_request(struct pl_stop *stop) {
+  stop->requested = 1;
+  struct cap_source *src = stop->source;
+  if (src)
+    cap_source_stop(src);
+}
+
+static struct cap_source *open_source(const struct pl_settings *s, char *const *inputs, size_t n) {
+  char err[1024] = "";
+  struct cap_source *src;
+  if (s->iface) {
+    struct cap_live_options live = s->live;
+    live.iface = s->iface;
+    live.bpf = s->bpf;
+    src = cap_source_live(&live, err, sizeof(err));
+  } else {
+    src = cap_source_files((char **)inputs, n, s->bpf, err, sizeof(err));
+  }
+  if (!src)
+    fprintf(stderr, "tlsgrade: %s\n", err);
+  else if (s->iface)
+    fprintf(stderr, "tlsgrade: listening on %s%s%s (Ctrl-C to stop and report)\n", s->iface,
+            s->bpf ? ", filter " : "", s->bpf ? s->bpf : "");
+  return src;
+}
+
+/* Every --keylog file into one table; an unreadable file is an error, a
+ * bad line only a warning (the rest of the file still counts). */
+static struct tls_keylog *load_keylogs(const struct pl_settings *s) {
+  struct tls_keylog *kl = tls_keylog_new();
+  if (!kl) {
+    fprintf(stderr, "tlsgrade: out of memory\n");
+    return NULL;
+  }
+  for (size_t i = 0; i < s->n_keylog_files; i++) {
+    struct tls_keylog_stats st;
+    char err[1024];
+    if (tls_keylog_load(kl, s->keylog_files[i], &st, err, sizeof(err)) < 0) {
+      fprintf(stderr, "tlsgrade: --keylog: %s\n", err);
+      tls_keylog_free(kl);
+      return NULL;
+    }
+    if (st.bad)
+      fprintf(stderr,
+              "tlsgrade: --keylog: %s: %zu line(s) not in key log format (first: line "
+              "%zu), ignored\n",
+              s->keylog_files[i], st.bad, st.first_bad_line);
+    if (!st.secrets)
+      fprintf(stderr,
+              "tlsgrade: --keylog: %s: no usable secret (CLIENT_RANDOM or TLS 1.3 "
+              "traffic secrets)\n",
+              s->keylog_files[i]);
+  }
+  return kl;
+}
+
+/* --weak-keys: every list loaded before the first packet; NULL without
+ * one, and *failed on a bad list (the message names file and line). */
+static struct x509_weak_keys *load_weak_keys(const struct pl_settings *s, bool *failed) {
+  *failed = false;
+  if (!s->n_weak_keys)
+    return NULL;
+  struct x509_weak_keys *keys = x509_weak_keys_new(s->max_weak_keys);
+  char err[1024] = "out of memory";
+  for (size_t i = 0; keys && i < s->n_weak_keys; i++)
+    if (x509_weak_keys_load(keys, s->weak_keys[i], err, sizeof(err)) < 0) {
+      x509_weak_keys_free(keys);
+      keys = NULL;
+    }
+  if (!keys) {
+    fprintf(stderr, "tlsgrade: --weak-keys: %s\n", err);
+    *failed = true;
+  }
+  return keys;
+}
+
+static struct x509_store *open_trust(const struct pl_settings *s) {
+  char reason[256];
+  struct x509_trust_opts t = {s->ca_file, s->ca_path};
+  struct x509_store *store = x509_store_open(&t, reason, sizeof(reason));
+  if (!store)
+    fprintf(stderr, "tlsgrade: trust store: %s\n", reason);
+  return store;
+}
+
+static void interval_report(void *ctx) {
+  pl_atomic_report(ctx, 0);
+}
+
+/* Read every packet; flows end (and are reported or graded) as they go. */
+static int read_all(struct run *run, struct cap_source *src, unsigned *warnings) {
+  const struct pl_settings *s = run->set;
+  struct cap_callbacks cb = pl_glue_callbacks(run);
+  struct cap_decoder *dec = cap_decoder_new(&s->limits, &run->count->cap);
+  if (dec) /* summed by the flow table, which knows the bulk it may skip */
+    cap_decoder_defer_checksums(dec, true);
+  struct flow_table *ft =
+      s->jobs > 1 ? NULL : flow_table_new(&s->limits, &run->count->cap, &cb, pl_use_ndpi(s));
+  int status = PL_EXIT_OK;
+  char err[1024];
+  if (s->interval)
+    cap_source_set_tick(src, s->interval * 1000000, interval_report, run);
+  if (!dec || (!ft && s->jobs <= 1)) {
+    fprintf(stderr, "tlsgrade: out of memory\n");
+    status = PL_EXIT_RUNTIME;
+  } else {
+    if (s->stop)
+      s->stop->source = src;
+    if (s->stop && s->stop->requested) /* the signal came before the source was running */
+      cap_source_stop(src);
+    int rc = s->jobs > 1
+                 ? pl_read_threaded(run, src, dec, warnings, err, sizeof(err))
+                 : cap_source_run(src, dec, ft, &run->count->cap, warnings, err, sizeof(err));
+    if (rc < 0) {
+      fprintf(stderr, "tlsgrade: %s\n", err);
+      status = PL_EXIT_RUNTIME;
+    }
+    if (s->stop)
+      s->stop->source = NULL;
+    if (*warnings && status == PL_EXIT_OK)
+      status = PL_EXIT_RUNTIME; /* the input was incomplete: say so in the status too */
+  }
+  flow_table_free(ft); /* ends the remaining flows */
+  cap_decoder_free(dec);
+  return status;
+}
+
+/* The end of the run: the --flows stats line, or the report. */
+static int finish(struct run *run, int status, unsigned warnings) {
+  const struct pl_settings *s = run->set;
+  cJSON *stats = pl_stats_json(run, warnings);
+  if (run->count->decrypt[TLS_DECRYPT_FAILED])
+    fprintf(stderr,
+            "tlsgrade: --keylog: decryption failed on %llu connection(s): their key "
+            "log secrets do not match\n",
+            (unsigned long long)run->count->decrypt[TLS_DECRYPT_FAILED]);
+  if (s->mode == PL_MODE_FLOWS) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "stats", stats);
+    pl_print_json_line(run->out, o);
+    stats = NULL;
+  } else if (s->mode == PL_MODE_HANDSHAKES && run->count->handshakes_printed == 0) {
+    fprintf(stderr, "tlsgrade: no TLS handshake in the input\n");
+  } else if (s->mode == PL_MODE_GRADE && run->ev && s->interval) {
+    int rs = pl_atomic_report(run, warnings);
+    if (rs != PL_EXIT_OK && status == PL_EXIT_OK)
+      status = rs;
+  } else if (s->mode == PL_MODE_GRADE && run->ev) {
+    cJSON *limits = pl_limits_json(run);
+    if (pl_save_evidence(s, run->ev) < 0)
+      status = PL_EXIT_RUNTIME;
+    int rs = pl_write_report(s, run->out, run->ev, run->file_names, run->n_files, limits, stats);
+    if (rs != PL_EXIT_OK && status == PL_EXIT_OK)
+      status = rs;
+    cJSON_Delete(limits);
+  }
+  cJSON_Delete(stats);
+  return status;
+}
+
+/* The source is open: the rest of the run, up to the closed output. */
+static int run_source(struct run *run, struct cap_source *src) {
+  const struct pl_settings *s = run->set;
+  run->certs = x509_cache_new(s->cert_cache_entries);
+  x509_cache_set_weak_keys(run->certs, run->weak_keys);
+  run->n_files = cap_source_count(src);
+  run->file_names = calloc(run->n_files ? run->n_files : 1, sizeof(*run->file_names));
+  for (size_t i = 0; run->file_names && i < run->n_files; i++)
+    run->file_names[i] = cap_source_name(src, i);
+  unsigned warnings = 0;
+  int status = PL_EXIT_RUNTIME;
+  if (s->mode != PL_MODE_FLOWS && !(run->ev = ev_store_new())) /* evidence, or a memo */
+    fprintf(stderr, "tlsgrade: out of memory\n");
+  else
+    status = read_all(run, src, &warnings);
+  status = finish(run, status, warnings);
+  status = pl_close_output(s, run->out, status);
+  ev_store_free(run->ev);
+  x509_cache_free(run->certs);
+  free(run->file_names);
+  return status;
+}
+
+static int run_with_keylog(const struct pl_settings *s, char *const *inputs, size_t n_inputs,
+                           const struct tls_keylog *keylog, struct pl_counters *count) {
+  struct x509_store *trust = NULL;
+  if (s->mode != PL_MODE_FLOWS && !(trust = open_trust(s)) && (s->ca_file || s->ca_path))
+    return PL_EXIT_RUNTIME; /* a trust store asked for by name must load */
+  bool bad_weak_keys;
+  struct x509_weak_keys *weak_keys = load_weak_keys(s, &bad_weak_keys);
+  struct cap_source *src = bad_weak_keys ? NULL : open_source(s, inputs, n_inputs);
+  if (src && s->iface && s->source_opened && s->source_opened(s->source_opened_ctx) != 0) {
+    cap_source_free(src);
+    src = NULL;
+  }
+  /* With --interval the report is only ever replaced whole (temp file and
+   * rename); check now, as the capture's user, that it can be. */
+  FILE *out = !src ? NULL : s->interval ? pl_probe_atomic_output(s) : pl_open_output(s);
+  int status = PL_EXIT_RUNTIME;
+  if (out) {
+    struct run run = {.set = s,
+                      .out = out,
+                      .count = count,
+                      .trust = trust,
+                      .weak_keys = weak_keys,
+                      .keylog = keylog};
+    status = run_source(&run, src);
+  }
+  cap_source_free(src);
+  x509_store_close(trust);
+  x509_weak_keys_free(weak_keys);
+  return status;
+}
+
+int pl_run_capture(const struct pl_settings *s, char *const *inputs, size_t n_inputs,
+                   struct pl_counters *counted) {
+  struct pl_counters count = {0};
+  struct tls_keylog *keylog = NULL;
+  int status = PL_EXIT_RUNTIME;
+  if (!s->n_keylog_files || s->mode == PL_MODE_FLOWS || (keylog = load_keylogs(s)))
+    status = run_with_keylog(s, inputs, n_inputs, keylog, &count);
+  tls_keylog_free(keylog);
+  if (counted)
+    *counted = count;
+  return status;
+}
