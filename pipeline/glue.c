@@ -139,6 +139,7 @@ static void release(struct conn_state *cs) {
 
 static void on_flow_end(void *ctx, struct flow *f, enum flow_end_reason why) {
   struct run *run = ctx;
+  run->count->flows_ended++;
   run->count->cap.cap_tcp_ooo += f->tcp[0].count.cap_hits + f->tcp[1].count.cap_hits;
   if (run->set->mode == PL_MODE_FLOWS) {
     on_flow_end_json(run, f, why);

@@ -55,6 +55,7 @@ void pl_counters_add(struct pl_counters *into, const struct pl_counters *from) {
   cap_stats_add(&into->cap, &from->cap);
   into->flows_printed += from->flows_printed;
   into->handshakes_printed += from->handshakes_printed;
+  into->flows_ended += from->flows_ended;
   into->sessions += from->sessions;
   into->tls_connections += from->tls_connections;
   into->cap_handshake += from->cap_handshake;

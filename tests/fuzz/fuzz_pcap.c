@@ -1,30 +1,33 @@
 /*
  * tests/fuzz/fuzz_pcap.c - a whole capture file (pcap or pcapng) through
- * the full pipeline: cap_source_files -> cap_decoder -> flow_table ->
- * tls_conn, wired as tlsgrade.c wires --handshakes: the dissector made at a
- * flow's first payload, one certificate cache shared by the flows.
+ * the run tlsgrade makes of it: pl_run_capture (pipeline/), the same glue,
+ * workers and report driver as the command line, with the settings the
+ * input's header selects.
  *
  * The bytes are written to a memfd and opened by path (/proc/self/fd/N), so
  * libpcap reads them exactly as it reads a file given on the command line.
  *
  * Classic pcap headers carry two fields libpcap ignores (thiszone, sigfigs:
- * bytes 8..15).  A non-zero byte 12 (in sigfigs, in either byte order of the
- * file) selects tight limits, so the fuzzer reaches eviction, fragment and
- * out-of-order caps (and a 2-entry certificate cache) without megabytes of
- * input.  The corpus seeds have it zero: default limits, as tlsgrade
- * --handshakes --no-ndpi.
+ * bytes 8..15).  In sigfigs (either byte order of the file):
+ *   - a non-zero byte 12 selects tight limits, so the fuzzer reaches
+ *     eviction, fragment and out-of-order caps (and a 2-entry certificate
+ *     cache) without megabytes of input;
+ *   - byte 13 selects what the run writes: 0 --handshakes, then the JSON,
+ *     text and HTML reports (grading, clear-text HTTP, facts), then -j 2
+ *     with the JSON report;
+ * The corpus seeds have both zero: default limits, as tlsgrade --handshakes.
+ * Every report goes to /dev/null; the trust anchors are the samples' root
+ * (the fuzzer and the replay run from the repository's root).
  *
  * Every classic pcap input is also read by the mapped reader and by
  * libpcap side by side: they must agree record by record.
  *
- * nDPI only names the flow (tlsgrade gives the dissector no app name) and
- * initialising it per input costs ~60 ms, 10 times a typical input: it is
- * off unless FUZZ_PCAP_NDPI=1 is in the environment, to fuzz flow.c's nDPI
- * glue on its own.
+ * nDPI runs for --flows only, and initialising it per input costs ~60 ms,
+ * 10 times a typical input: FUZZ_PCAP_NDPI=1 in the environment makes
+ * every run a --flows run, to fuzz flow.c's nDPI glue on its own.
  */
-#include "capture/capture.h"
 #include "capture/filemap.h"
-#include "dissect/dissect.h"
+#include "pipeline/pipeline.h"
 #include "tests/fuzz/fuzz.h"
 
 #include <stdbool.h>
@@ -33,62 +36,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-struct pcap_fuzz_run {
-  struct tls_limits tls_limits;
-  struct x509_cache *certs; /* shared by the flows, as tlsgrade shares one per thread */
-  uint64_t flows_started, flows_ended;
-};
-
-static void pcap_fuzz_flow_start(void *ctx, struct flow *f) {
-  struct pcap_fuzz_run *run = ctx;
-  run->flows_started++;
-  FUZZ_INVARIANT(f->user == NULL);
-}
-
-/* The dissector is made at a flow's first payload, as tlsgrade does. */
-static void pcap_fuzz_flow_data(void *ctx, struct flow *f, int dir, const uint8_t *data, size_t len,
-                                uint64_t gap_len, unsigned flags, uint32_t file_index,
-                                uint64_t frame, cap_time_us ts) {
-  struct pcap_fuzz_run *run = ctx;
-  /* capture's promises to its consumer */
-  FUZZ_INVARIANT(dir == FLOW_C2S || dir == FLOW_S2C);
-  FUZZ_INVARIANT(data || len == 0 || (flags & TCP_DATA_SKIP));
-  if (!f->user) {
-    f->user = tls_conn_new(&run->tls_limits, f->l4_proto == 17, f->server_port, NULL);
-    if (!f->user)
-      return;
-    if (!f->roles_from_syn)
-      tls_conn_roles_guessed(f->user);
-    tls_conn_set_cert_cache(f->user, run->certs);
-  }
-  if (tls_conn_data(f->user, dir, data, len, gap_len, flags, file_index, frame, ts))
-    flow_set_skip(f, dir, true);
-}
-
-static void pcap_fuzz_flow_closing(void *ctx, struct flow *f) {
-  (void)ctx;
-  if (f->user)
-    (void)tls_conn_session(f->user)->established;
-}
-
-static void pcap_fuzz_flow_end(void *ctx, struct flow *f, enum flow_end_reason why) {
-  struct pcap_fuzz_run *run = ctx;
-  (void)why;
-  run->flows_ended++;
-  if (!f->user)
-    return;
-  /* What the report reads: walk the facts so that ASan checks them. */
-  const struct tls_session *s = tls_conn_session(f->user);
-  size_t total = 0;
-  for (size_t i = 0; i < s->chain_len; i++)
-    total += s->chain[i]->der_len + (s->chain[i]->subject ? strlen(s->chain[i]->subject) : 0);
-  total += s->ch.sni.n + s->sh.alpn.n + strlen(s->ja4) + strlen(s->ch.ja3);
-  FUZZ_INVARIANT(s->n_alerts <= TLS_MAX_ALERTS && s->n_heartbeats <= TLS_MAX_HEARTBEATS);
-  (void)total;
-  tls_conn_free(f->user);
-  f->user = NULL;
-}
 
 /* One memfd for the process, rewritten per input. */
 static int pcap_fuzz_fd = -1;
@@ -108,23 +55,43 @@ static bool pcap_fuzz_write(const uint8_t *data, size_t size) {
   return true;
 }
 
-/* Tight limits when a classic pcap header has a non-zero sigfigs byte. */
-static void pcap_fuzz_limits(const uint8_t *data, size_t size, struct cap_limits *lim,
-                             struct tls_limits *tls_lim, bool *use_ndpi) {
+/* The run's settings from the header's spare bytes (see the top). */
+static void pcap_fuzz_settings(const uint8_t *data, size_t size, struct pl_settings *set) {
   static const uint8_t magic_le[4] = {0xd4, 0xc3, 0xb2, 0xa1},
                        magic_be[4] = {0xa1, 0xb2, 0xc3, 0xd4};
   static const uint8_t magic_nle[4] = {0x4d, 0x3c, 0xb2, 0xa1},
                        magic_nbe[4] = {0xa1, 0xb2, 0x3c, 0x4d};
-  cap_limits_default(lim);
-  tls_limits_default(tls_lim);
+  pl_settings_default(set);
+  set->mode = PL_MODE_HANDSHAKES;
+  set->output = "/dev/null";
+  set->ca_file = "samples/certs/root.pem";
+  set->cert_cache_entries = 64;
   const char *ndpi = getenv("FUZZ_PCAP_NDPI");
-  *use_ndpi = ndpi && strcmp(ndpi, "1") == 0;
+  if (ndpi && strcmp(ndpi, "1") == 0)
+    set->mode = PL_MODE_FLOWS;
   if (size < 24 || !(memcmp(data, magic_le, 4) == 0 || memcmp(data, magic_be, 4) == 0 ||
                      memcmp(data, magic_nle, 4) == 0 || memcmp(data, magic_nbe, 4) == 0))
     return;
+  static const struct {
+    enum pl_mode mode;
+    enum pl_format format;
+    unsigned jobs;
+  } outputs[] = {
+      {PL_MODE_HANDSHAKES, PL_FORMAT_JSON, 1}, {PL_MODE_GRADE, PL_FORMAT_JSON, 1},
+      {PL_MODE_GRADE, PL_FORMAT_TEXT, 1},      {PL_MODE_GRADE, PL_FORMAT_HTML, 1},
+      {PL_MODE_GRADE, PL_FORMAT_JSON, 2},
+  };
+  if (set->mode != PL_MODE_FLOWS) {
+    size_t pick = data[13] % (sizeof(outputs) / sizeof(outputs[0]));
+    set->mode = outputs[pick].mode;
+    set->format = outputs[pick].format;
+    set->jobs = outputs[pick].jobs;
+  }
   uint8_t knob = data[12];
   if (!knob)
     return;
+  struct cap_limits *lim = &set->limits;
+  struct tls_limits *tls_lim = &set->tls_limits;
   lim->max_flows = 1 + (knob & 7);
   lim->tcp_ooo_bytes = 64u << ((knob >> 3) & 7);
   lim->tcp_ooo_segments = 1 + ((knob >> 3) & 7);
@@ -138,6 +105,7 @@ static void pcap_fuzz_limits(const uint8_t *data, size_t size, struct cap_limits
   tls_lim->max_handshake_bytes = 512u << ((knob >> 5) & 7);
   tls_lim->max_chain_len = 1 + (knob & 3);
   tls_lim->max_cert_bytes = 256u << ((knob >> 4) & 7);
+  set->cert_cache_entries = 2;
 }
 
 /* The mapped reader against libpcap, record by record: the same headers,
@@ -178,34 +146,19 @@ static void pcap_fuzz_readers_agree(const char *path) {
 int fuzz_pcap_one(const uint8_t *data, size_t size) {
   if (!pcap_fuzz_write(data, size))
     return 0;
-  char path[64], err[1024] = "";
+  char path[64];
   snprintf(path, sizeof path, "/proc/self/fd/%d", pcap_fuzz_fd);
   char *paths[1] = {path};
-  struct cap_source *src = cap_source_files(paths, 1, NULL, err, sizeof err);
-  if (!src)
-    return 0; /* not a capture file: refused before reading, as tlsgrade does */
-  struct cap_limits lim;
-  struct pcap_fuzz_run run = {0};
-  bool use_ndpi;
-  pcap_fuzz_limits(data, size, &lim, &run.tls_limits, &use_ndpi);
-  struct cap_stats stats = {0};
-  struct cap_callbacks cb = {.ctx = &run,
-                             .flow_start = pcap_fuzz_flow_start,
-                             .flow_data = pcap_fuzz_flow_data,
-                             .flow_closing = pcap_fuzz_flow_closing,
-                             .flow_end = pcap_fuzz_flow_end};
-  run.certs = x509_cache_new(lim.max_flows < 8 ? 2 : 64);
-  struct cap_decoder *dec = cap_decoder_new(&lim, &stats);
-  struct flow_table *ft = flow_table_new(&lim, &stats, &cb, use_ndpi);
-  unsigned warnings = 0;
-  if (dec && ft)
-    cap_source_run(src, dec, ft, &stats, &warnings, err, sizeof err);
-  flow_table_free(ft);
-  cap_decoder_free(dec);
-  cap_source_free(src);
-  x509_cache_free(run.certs);
-  FUZZ_INVARIANT(!ft || run.flows_started == run.flows_ended);
-  FUZZ_INVARIANT(!ft || run.flows_started == stats.flows);
+  struct pl_settings set;
+  pcap_fuzz_settings(data, size, &set);
+  struct pl_counters count;
+  pl_run_capture(&set, paths, 1, &count);
+  /* the pipeline's promises: every flow made is ended, once; a session is
+   * handed over at most once per flow, and only a session can print */
+  FUZZ_INVARIANT(count.flows_ended == count.cap.flows);
+  FUZZ_INVARIANT(count.sessions <= count.cap.flows);
+  FUZZ_INVARIANT(count.tls_connections <= count.sessions);
+  FUZZ_INVARIANT(count.handshakes_printed <= count.sessions);
   pcap_fuzz_readers_agree(path);
   return 0;
 }

@@ -11,7 +11,7 @@
 #   CC_FUZZ        the compiler (default clang; libFuzzer needs clang)
 #   FUZZ_PCAP_NDPI=1  fuzz_pcap with nDPI on (slow; see fuzz_pcap.c)
 #
-# The library's capture/ and dissect/ sources are compiled with
+# The library's sources (every layer below the command line) are compiled with
 # -fsanitize=fuzzer-no-link,address,undefined, each target links them with
 # -fsanitize=fuzzer.  Inputs: build/fuzz/corpus/TARGET (grows, kept between
 # runs), build/fuzz/seeds/TARGET (tests/fuzz/make-seeds.sh, made when
@@ -44,12 +44,13 @@ build() {
   # A header change rebuilds every object (struct layouts must agree); the
   # stamp is taken before compiling, so edits made meanwhile count next time.
   stamp=$out/obj/.stamp
-  if [ ! -f "$stamp" ] || [ -n "$(find capture dissect grade -name '*.h' -newer "$stamp" | head -n 1)" ]; then
+  if [ ! -f "$stamp" ] || [ -n "$(find base capture dissect grade pipeline -name '*.h' -newer "$stamp" 2>/dev/null | head -n 1)" ]; then
     rm -f "$out"/obj/*.o
   fi
   touch "$stamp.new"
   objs=""
-  for src in capture/*.c dissect/*.c grade/*.c; do
+  for src in base/*.c capture/*.c dissect/*.c grade/*.c pipeline/*.c; do
+    [ -f "$src" ] || continue # a layer without .c files (base/: headers only)
     obj=$out/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')
     objs="$objs $obj"
     if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
