@@ -98,11 +98,11 @@ static bool is_aead(const struct tls_suite_info *s) {
   return s->aead;
 }
 static bool is_not_rc4(const struct tls_suite_info *s) {
-  return strncmp(s->cipher, "RC4", 3) != 0 && s->bits > 0;
+  return !s->rc4 && s->bits > 0;
 }
 
 static bool is_rc4(const struct tls_suite_info *s) {
-  return strncmp(s->cipher, "RC4", 3) == 0;
+  return s->rc4;
 }
 static bool is_block64(const struct tls_suite_info *s) {
   return s->block_bits == 64;
@@ -195,14 +195,14 @@ static void suite_facts(struct ev_endpoint *ep, const struct tls_session *s,
   ev_add_number(ep, at, EV_CIPHER_BITS, su->bits);
   if (s->version == 0x0002)
     return; /* SSL 2.0 fails on its own; RC4/CBC rules are about SSL 3 and TLS */
-  bool rc4 = strncmp(su->cipher, "RC4", 3) == 0;
+  bool rc4 = su->rc4;
   if (rc4)
     ev_add_version(ep, at, EV_RC4, v);
   else
     ev_add(ep, at, EV_NON_RC4, NULL);
   if (su->block_bits == 64)
     ev_add_version(ep, at, EV_BLOCK64, v);
-  if (strstr(su->cipher, "CBC"))
+  if (su->cbc)
     ev_add_version(ep, at, EV_CBC, v);
   if (su->export_grade)
     ev_add(ep, at, EV_EXPORT, NULL);
