@@ -2,8 +2,9 @@
  * grade/evidence.c - facts per server endpoint.
  *
  * Evidence is a set of endpoints, each a set of facts keyed by a short
- * string ("version:TLSv1.2") with a count, first and last packet time and
- * the earliest sample (file:frame).  Merging adds counts, takes the min of
+ * string ("version:TLSv1.2", printed from its family and arguments by
+ * vocab.c, which is what is saved) with a count, first and last packet
+ * time and the earliest sample (file:frame).  Merging adds counts, takes the min of
  * first times, the max of last times and the earliest sample, so it is
  * commutative and associative: a day graded in pieces equals the day graded
  * at once.

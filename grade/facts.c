@@ -1,54 +1,12 @@
 /*
  * grade/facts.c - what one TLS connection proves about its server.
  *
- * Every fact is a key in the endpoint's evidence; checks.c reads them.  The
+ * Every fact is made by family (grade/fact_table.h: its prefix, argument
+ * and meaning; checks.c and score.c read them by the same ids).  The
  * inferences follow grading-reference.md 4.2: what the client offered is
  * the baseline, what the server chose (or refused) against it is the fact.
- *
- * Keys (a colon separates the parts):
- *   handshakes, server_hello, resumed, established, tls13_cert_hidden
- *   version:V                 negotiated version V
- *   suite:NAME                negotiated suite
- *   cipher_bits:N             its cipher strength (NULL 0, export 40, ...)
- *   rc4:V  block64:V  cbc:V   RC4 / 64-bit block / CBC suite under version V
- *   export  null_cipher  anon
- *   fs:given  fs:refused      a client able to do FS got it / did not
- *   aead:given  aead:refused  the same for AEAD suites
- *   rc4:despite_alternatives  RC4 chosen though the client offered others
- *   pref:took_first  pref:skipped:SUITE   the client's first suite taken or not
- *   non_rc4                   a non-RC4 suite negotiated
- *   compression:deflate
- *   reneg:secure  reneg:missing  reneg:insecure_attempt
- *   heartbeat:extension  heartbeat:overlong_response
- *   sentinel:DOWNGRD01  sentinel:DOWNGRD00
- *   tls13:refused  tls12:refused  ssl3:for_tls_client
- *   refused:V:DESC            a hello whose best version was V got fatal DESC
- *   scsv:refused_fallback  scsv:accepted:V
- *   kx:dh:BITS  kx:dh_group:NAME  kx:ecdh:GROUP:BITS  kx:rsa_export:BITS
- *   cert:leaf:SHA256  cert_key:TYPE:BITS  cert_sig:sha1  cert_sig:md5  cert:ev
- *   cert:key:SPKI  sslv2:key:SPKI  the leaf's public key (SHA-256 of its SPKI)
- *   cert:rsa_e1               the leaf's RSA exponent is 1
- *   cert:debian_weak  cert:debian_ok   the leaf's RSA key is / is not on the
- *                             Debian weak-key list loaded for its size
- *   derived:drown             (at grading time) this key also speaks SSLv2
- *                             somewhere in the evidence; never saved
- *   trust:ok  trust:untrusted:REASON  trust:expired  trust:not_yet_valid
- *   trust:self_signed  chain:incomplete  chain:unordered
- *   distrust:EVENT            a CA of the chain is on grade/distrust.tsv
- *   distrust_checked          the chain was compared with that list
- *   hostname:match  hostname:mismatch
- *   ocsp:stapled  ocsp:good  ocsp:revoked
- *   decrypt:ok  decrypt:failed   a key log opened the connection / had
- *                             secrets that did not authenticate its records
- *   https:response            an HTTP response read from decrypted data
- *   hsts:max-age:N  hsts:include_subdomains  hsts:preload   a valid
- *                             Strict-Transport-Security header (RFC 6797)
- *   hsts:absent  hsts:invalid:REASON   a response without one / with one
- *                             that must be ignored (syntax, no_max_age, ...)
- *   hpkp:valid  hpkp:invalid:REASON  hpkp:unverified   Public-Key-Pins
- *                             (RFC 7469): valid against the chain, invalid,
- *                             or well-formed with no chain to check it on
- *   malformed:REASON
+ * Facts of every endpoint (DROWN, what plain HTTP said) are derived once all
+ * evidence is in (ev_derive_facts) and never saved.
  */
 #include "grade/distrust.h"
 #include "grade/grade.h"
