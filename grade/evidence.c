@@ -542,36 +542,6 @@ const struct ev_fact *const *ev_facts_with(const struct ev_endpoint *ep, const c
   return sorted + first;
 }
 
-const struct ev_fact *ev_find_id(const struct ev_endpoint *ep, enum ev_fact_id id,
-                                 const struct ev_args *a) {
-  if (ev_fact_kind(id) == EV_ARG_NONE && ev_fact_prefix(id))
-    return ev_find(ep, ev_fact_prefix(id)); /* the key is the prefix */
-  char key[EV_KEY_MAX];
-  struct ev_typed typed;
-  return ev_key_make(id, a, key, &typed) ? ev_find(ep, key) : NULL;
-}
-
-const struct ev_fact *const *ev_facts_of(const struct ev_endpoint *ep, enum ev_fact_id id,
-                                         size_t *n) {
-  const char *prefix = ev_fact_prefix(id);
-  *n = 0;
-  return prefix ? ev_facts_with(ep, prefix, n) : NULL;
-}
-
-const struct ev_fact *ev_first_of(const struct ev_endpoint *ep, enum ev_fact_id id) {
-  size_t n;
-  const struct ev_fact *const *facts = ev_facts_of(ep, id, &n);
-  for (size_t i = 0; i < n; i++)
-    if (facts[i]->typed.id == id)
-      return facts[i];
-  return NULL;
-}
-
-bool ev_fact_name_is(const struct ev_fact *f, const char *s) {
-  size_t n = strlen(s);
-  return f->typed.name_len == n && memcmp(ev_fact_name(f), s, n) == 0;
-}
-
 int ev_merge(struct ev_store *into, const struct ev_store *from) {
   for (size_t i = 0; i < from->nslots; i++) {
     const struct ev_endpoint *src = from->eps[i];

@@ -4,7 +4,7 @@
  *   sanitize.c    every attacker-chosen string passes here, per format
  *   hs_json.c     --handshakes: one JSON object per TLS connection
  *   fact_table.h  the fact vocabulary: every family's prefix, argument, meaning
- *   vocab.c       a fact's key from its family and arguments, and back
+ *   vocab.c       a fact's key from its family and arguments, and back; facts by family
  *   evidence.c    facts per server endpoint; save, load, merge
  *   facts.c       what one TLS connection proves (session -> facts)
  *   checks.c      one check per rule of the rating guide: pass/fail/unknown
