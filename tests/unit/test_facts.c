@@ -12,8 +12,9 @@
  *  - Groups: secp256r1 is 0x0017, a 256-bit curve (RFC 8422 5.1.1).
  *  - Alerts: handshake_failure 40, inappropriate_fallback 86 (RFC 5246
  *    7.2, RFC 7507 2).
- *  - The printed keys: the evidence format (README "Evidence"), written
- *    out by hand here, so that a family whose prefix is renamed fails.
+ *  - The printed keys: the evidence format (README "Evidence and merging",
+ *    grade/fact_table.h) written out by hand here, so that a family whose
+ *    prefix is renamed fails.
  *  - Which facts a session proves: the rules in grade/facts.c's functions
  *    (grading-reference.md 4.2), applied by hand to each scenario.
  */
