@@ -73,6 +73,8 @@ struct tls_suite_info {
   bool export_grade;
   bool anonymous;
   bool scsv; /* signalling value, not a real suite */
+  bool rc4;  /* an RC4 stream cipher (RFC 7465) */
+  bool cbc;  /* a block cipher in CBC mode */
 };
 
 /* NULL when the id is not in the registry (show it as hex). */

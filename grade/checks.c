@@ -7,6 +7,7 @@
 #include "grade/checks.h"
 #include "grade/distrust.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,7 @@ static void generic(const struct check_def *d, const struct ev_endpoint *ep,
 static void eval_ssl3_only(const struct check_def *d, const struct ev_endpoint *ep,
                            struct check_result *c) {
   const struct ev_fact *better = any(ep, KEYS("version:TLS", "sentinel:"));
-  const struct ev_fact *f = ev_find(ep, "ssl3:for_tls_client");
+  const struct ev_fact *f = ev_find_id(ep, EV_SSL3_FOR_TLS_CLIENT, NULL);
   if (f && !better)
     decide(c, CHECK_FAIL, f, d->fail_reason);
   else if (better)
@@ -66,8 +67,8 @@ static void eval_ssl3_only(const struct check_def *d, const struct ev_endpoint *
 /* RC4 only: every negotiated suite RC4 though clients offered others. */
 static void eval_rc4_only(const struct check_def *d, const struct ev_endpoint *ep,
                           struct check_result *c) {
-  const struct ev_fact *other = ev_find(ep, "non_rc4");
-  const struct ev_fact *f = ev_find(ep, "rc4:despite_alternatives");
+  const struct ev_fact *other = ev_find_id(ep, EV_NON_RC4, NULL);
+  const struct ev_fact *f = ev_find_id(ep, EV_RC4_DESPITE_ALTERNATIVES, NULL);
   if (f && !other)
     decide(c, CHECK_FAIL, f, d->fail_reason);
   else if (other)
@@ -89,19 +90,28 @@ static void eval_proven_or_sentinel(const struct check_def *d, const struct ev_e
     c->reason = d->unknown_reason;
 }
 
-/* Smallest key of a kind among the facts "prefix<bits>" ("kx:dh:1024"),
- * -1 when none. */
-static int min_bits(const struct ev_endpoint *ep, const char *prefix,
+/* A kind of key: a family whose number is bits, and for cert_key the key
+ * type its name says (NULL: any). */
+struct key_kind {
+  enum ev_fact_id fact;
+  const char *type;
+};
+
+/* Smallest key of a kind (in key order, the first of equals), -1 when
+ * none. */
+static int min_bits(const struct ev_endpoint *ep, struct key_kind kind,
                     const struct ev_fact **which) {
   size_t n;
-  const struct ev_fact *const *facts = ev_facts_with(ep, prefix, &n);
+  const struct ev_fact *const *facts = ev_facts_of(ep, kind.fact, &n);
   int best = -1;
   for (size_t i = 0; i < n; i++) {
-    const char *num = strrchr(facts[i]->key, ':');
-    int bits = num ? atoi(num + 1) : -1;
-    if (bits >= 0 && (best < 0 || bits < best)) {
+    const struct ev_fact *f = facts[i];
+    if (f->typed.id != kind.fact || (kind.type && !ev_fact_name_is(f, kind.type)))
+      continue;
+    int bits = f->typed.number > INT_MAX ? INT_MAX : (int)f->typed.number;
+    if (best < 0 || bits < best) {
       best = bits;
-      *which = facts[i];
+      *which = f;
     }
   }
   return best;
@@ -119,8 +129,10 @@ int checks_weakest_key(const struct ev_endpoint *ep, const struct ev_fact **whic
  * key_weak speaks of certificate keys and DH groups only (reference 2). */
 static int weakest_key(const struct ev_endpoint *ep, const struct ev_fact **which,
                        bool with_export) {
-  static const char *const finite_field[] = {
-      "cert_key:rsa:", "cert_key:dsa:", "kx:dh:", "kx:rsa_export:"};
+  static const struct key_kind finite_field[] = {{EV_CERT_KEY_TYPE, "rsa"},
+                                                 {EV_CERT_KEY_TYPE, "dsa"},
+                                                 {EV_KX_DH, NULL},
+                                                 {EV_KX_RSA_EXPORT, NULL}};
   int weakest = -1;
   size_t n_finite = sizeof(finite_field) / sizeof(finite_field[0]) - (with_export ? 0 : 1);
   for (size_t i = 0; i < n_finite; i++) {
@@ -129,8 +141,10 @@ static int weakest_key(const struct ev_endpoint *ep, const struct ev_fact **whic
     if (bits >= 0 && (weakest < 0 || bits < weakest))
       weakest = bits, *which = f;
   }
-  static const char *const elliptic[] = {
-      "cert_key:ec:", "cert_key:ed25519:", "cert_key:ed448:", "kx:ecdh:"};
+  static const struct key_kind elliptic[] = {{EV_CERT_KEY_TYPE, "ec"},
+                                             {EV_CERT_KEY_TYPE, "ed25519"},
+                                             {EV_CERT_KEY_TYPE, "ed448"},
+                                             {EV_KX_ECDH, NULL}};
   for (size_t i = 0; i < sizeof(elliptic) / sizeof(elliptic[0]); i++) {
     const struct ev_fact *f = NULL;
     int bits = min_bits(ep, elliptic[i], &f);
@@ -149,10 +163,10 @@ static void eval_key(const struct check_def *d, const struct ev_endpoint *ep,
                      struct check_result *c) {
   const struct ev_fact *f = NULL;
   int bits = weakest_key(ep, &f, d->threshold == 1024);
-  const struct ev_fact *export_key = ev_find_prefix(ep, "kx:rsa_export:");
+  const struct ev_fact *export_key = ev_first_of(ep, EV_KX_RSA_EXPORT);
   if (d->threshold == 1024 && export_key) {
     decide(c, CHECK_FAIL, export_key, "an export RSA key exchange (512-bit temporary key, FREAK)");
-  } else if (bits < 0 || !ev_find_prefix(ep, "cert_key:")) {
+  } else if (bits < 0 || !ev_first_of(ep, EV_CERT_KEY_TYPE)) {
     if (bits >= 0 && bits < d->threshold)
       decide(c, CHECK_FAIL, f, d->fail_reason);
     else
@@ -182,11 +196,11 @@ static void eval_cert(const struct check_def *d, const struct ev_endpoint *ep,
     decide(c, CHECK_FAIL, fail, d->fail_reason);
   else if (seen)
     decide(c, CHECK_PASS, seen, d->pass_reason);
-  else if (ev_find_prefix(ep, "cert:leaf:"))
+  else if (ev_first_of(ep, EV_CERT_LEAF))
     c->reason = ev_find_prefix(ep, "trust:")
                     ? "not decidable: the chain does not verify to a trusted root"
                     : "not decidable: no trust store was loaded";
-  else if (ev_find(ep, "tls13_cert_hidden"))
+  else if (ev_find_id(ep, EV_TLS13_CERT_HIDDEN, NULL))
     c->reason = "TLS 1.3 encrypts the certificate: not visible without a key log";
   else
     c->reason = d->unknown_reason;
@@ -208,17 +222,21 @@ static void eval_debian_key(const struct check_def *d, const struct ev_endpoint 
   generic(d, ep, c);
   if (c->status != CHECK_UNKNOWN)
     return;
-  const struct ev_fact *rsa = ev_find_prefix(ep, "cert_key:rsa:");
+  const struct ev_fact *rsa = NULL;
+  size_t n;
+  const struct ev_fact *const *keys = ev_facts_of(ep, EV_CERT_KEY_TYPE, &n);
+  for (size_t i = 0; !rsa && i < n; i++)
+    if (keys[i]->typed.id == EV_CERT_KEY_TYPE && ev_fact_name_is(keys[i], "rsa"))
+      rsa = keys[i];
   if (rsa) {
-    int bits = atoi(rsa->key + strlen("cert_key:rsa:"));
     c->reason = "no weak-key list for this RSA key size loaded; see --weak-keys";
     for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++)
-      if (missing[i].bits == bits)
+      if ((uint64_t)missing[i].bits == rsa->typed.number)
         c->reason = missing[i].reason;
     add_evidence(c, rsa);
-  } else if (ev_find_prefix(ep, "cert_key:")) {
+  } else if (ev_first_of(ep, EV_CERT_KEY_TYPE)) {
     c->reason = "the certificate key is not RSA: the weak-key lists hold RSA keys";
-  } else if (ev_find(ep, "tls13_cert_hidden")) {
+  } else if (ev_find_id(ep, EV_TLS13_CERT_HIDDEN, NULL)) {
     c->reason = "TLS 1.3 encrypts the certificate: not visible without a key log";
   }
 }
@@ -228,26 +246,26 @@ static void eval_debian_key(const struct check_def *d, const struct ev_endpoint 
 static void eval_distrust(const struct check_def *d, const struct ev_endpoint *ep,
                           struct check_result *c) {
   size_t n;
-  const struct ev_fact **facts = ev_sorted_facts(ep, &n);
-  for (size_t i = 0; facts && i < n; i++) {
-    if (strncmp(facts[i]->key, "distrust:", 9) != 0)
+  const struct ev_fact *const *facts = ev_facts_of(ep, EV_DISTRUST, &n);
+  for (size_t i = 0; i < n; i++) {
+    if (facts[i]->typed.id != EV_DISTRUST)
       continue;
-    const struct distrust_event *event = distrust_event_by_id(facts[i]->key + 9);
+    const struct distrust_event *event = distrust_event_by_id(ev_fact_name(facts[i]));
     if (c->status != CHECK_FAIL)
       decide(c, CHECK_FAIL, facts[i], event ? event->reason : d->fail_reason);
     else
       add_evidence(c, facts[i]);
   }
-  free(facts);
   if (c->status == CHECK_FAIL)
     return;
-  const struct ev_fact *checked = ev_find(ep, "distrust_checked");
+  const struct ev_fact *checked = ev_find_id(ep, EV_DISTRUST_CHECKED, NULL);
   if (checked)
     decide(c, CHECK_PASS, checked, d->pass_reason);
-  else if (ev_find_prefix(ep, "cert:leaf:"))
-    c->reason = ev_find(ep, "cert:unreadable") ? "libcrypto could not read the certificate"
-                                               : "evidence saved before this check existed";
-  else if (ev_find(ep, "tls13_cert_hidden"))
+  else if (ev_first_of(ep, EV_CERT_LEAF))
+    c->reason = ev_find_id(ep, EV_CERT_UNREADABLE, NULL)
+                    ? "libcrypto could not read the certificate"
+                    : "evidence saved before this check existed";
+  else if (ev_find_id(ep, EV_TLS13_CERT_HIDDEN, NULL))
     c->reason = "TLS 1.3 encrypts the certificate: not visible without a key log";
   else
     c->reason = d->unknown_reason;
@@ -259,11 +277,10 @@ static void eval_distrust(const struct check_def *d, const struct ev_endpoint *e
 static void eval_preference(const struct check_def *d, const struct ev_endpoint *ep,
                             struct check_result *c) {
   size_t n;
-  const struct ev_fact *const *facts = ev_facts_with(ep, "pref:skipped:", &n);
+  const struct ev_fact *const *facts = ev_facts_of(ep, EV_PREF_SKIPPED, &n);
   for (size_t i = 0; i < n; i++) {
-    char suite[200];
-    snprintf(suite, sizeof(suite), "suite:%s", facts[i]->key + 13);
-    const struct ev_fact *supported = ev_find(ep, suite);
+    const struct ev_args suite = {.name = ev_fact_name(facts[i])};
+    const struct ev_fact *supported = ev_find_id(ep, EV_SUITE, &suite);
     if (supported) {
       decide(c, CHECK_PASS, facts[i], d->pass_reason);
       add_evidence(c, supported);
@@ -271,36 +288,33 @@ static void eval_preference(const struct check_def *d, const struct ev_endpoint 
     }
   }
   if (c->status == CHECK_UNKNOWN) {
-    const struct ev_fact *first = ev_find(ep, "pref:took_first");
-    c->reason = first && !ev_find_prefix(ep, "pref:skipped:")
+    const struct ev_fact *first = ev_find_id(ep, EV_PREF_TOOK_FIRST, NULL);
+    c->reason = first && !ev_first_of(ep, EV_PREF_SKIPPED)
                     ? "every handshake got the client's first suite: client order (weak)"
                     : d->unknown_reason;
     add_evidence(c, first);
   }
 }
 
-/* RFC 6797 max-age values, the largest first ("hsts:max-age:N"). */
+/* The longest RFC 6797 max-age seen (the first in key order of equals). */
 static const struct ev_fact *longest_max_age(const struct ev_endpoint *ep,
                                              unsigned long long *age) {
   size_t n;
-  const struct ev_fact **facts = ev_sorted_facts(ep, &n);
+  const struct ev_fact *const *facts = ev_facts_of(ep, EV_HSTS_MAX_AGE, &n);
   const struct ev_fact *best = NULL;
-  for (size_t i = 0; facts && i < n; i++) {
-    if (strncmp(facts[i]->key, "hsts:max-age:", 13) != 0)
-      continue;
-    unsigned long long v = strtoull(facts[i]->key + 13, NULL, 10);
-    if (!best || v > *age)
+  for (size_t i = 0; i < n; i++) {
+    unsigned long long v = facts[i]->typed.number;
+    if (facts[i]->typed.id == EV_HSTS_MAX_AGE && (!best || v > *age))
       best = facts[i], *age = v;
   }
-  free(facts);
   return best;
 }
 
 /* Why HSTS is unknown: nothing decrypted, or decryption failed. */
 static const char *hsts_unknown_reason(const struct check_def *d, const struct ev_endpoint *ep) {
-  if (ev_find(ep, "decrypt:failed") && !ev_find(ep, "decrypt:ok"))
+  if (ev_find_id(ep, EV_DECRYPT_FAILED, NULL) && !ev_find_id(ep, EV_DECRYPT_OK, NULL))
     return "decryption with the key log failed (its secrets do not match): HTTP not visible";
-  if (ev_find(ep, "decrypt:ok"))
+  if (ev_find_id(ep, EV_DECRYPT_OK, NULL))
     return "connections were decrypted, but no HTTP response was read";
   return d->unknown_reason;
 }
@@ -317,9 +331,9 @@ static void eval_hsts(const struct check_def *d, const struct ev_endpoint *ep,
     decide(c, CHECK_PASS, longest, d->pass_reason);
   else if (longest)
     decide(c, CHECK_FAIL, longest, "HSTS max-age is shorter than six months (15552000 s)");
-  else if ((f = ev_find_prefix(ep, "hsts:invalid:")))
+  else if ((f = ev_first_of(ep, EV_HSTS_INVALID)))
     decide(c, CHECK_FAIL, f, "the HSTS header is invalid: browsers ignore it");
-  else if ((f = ev_find(ep, "hsts:absent")))
+  else if ((f = ev_find_id(ep, EV_HSTS_ABSENT, NULL)))
     decide(c, CHECK_FAIL, f, d->fail_reason);
   else
     c->reason = hsts_unknown_reason(d, ep);
@@ -331,17 +345,18 @@ static void eval_hsts(const struct check_def *d, const struct ev_endpoint *ep,
  * (no header, nothing wrong with it: that is the hsts check's business). */
 static void eval_hsts_bad(const struct check_def *d, const struct ev_endpoint *ep,
                           struct check_result *c) {
-  const struct ev_fact *f = ev_find_prefix(ep, "hsts:invalid:");
+  const struct ev_fact *f = ev_first_of(ep, EV_HSTS_INVALID);
   unsigned long long age = 0;
   const struct ev_fact *longest = longest_max_age(ep, &age);
-  const struct ev_fact *zero = ev_find(ep, "hsts:max-age:0");
+  const struct ev_fact *zero =
+      ev_find_id(ep, EV_HSTS_MAX_AGE, &(const struct ev_args){.number = 0});
   if (f)
     decide(c, CHECK_FAIL, f, d->fail_reason);
   else if (zero)
     decide(c, CHECK_FAIL, zero, "HSTS max-age=0: the header disables HSTS");
   else if (longest)
     decide(c, CHECK_PASS, longest, d->pass_reason);
-  else if ((f = ev_find(ep, "https:response")))
+  else if ((f = ev_find_id(ep, EV_HTTPS_RESPONSE, NULL)))
     decide(c, CHECK_PASS, f, "no HSTS header sent, so none is invalid");
   else
     c->reason = hsts_unknown_reason(d, ep);

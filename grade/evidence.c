@@ -2,8 +2,9 @@
  * grade/evidence.c - facts per server endpoint.
  *
  * Evidence is a set of endpoints, each a set of facts keyed by a short
- * string ("version:TLSv1.2") with a count, first and last packet time and
- * the earliest sample (file:frame).  Merging adds counts, takes the min of
+ * string ("version:TLSv1.2", printed from its family and arguments by
+ * vocab.c, which is what is saved) with a count, first and last packet
+ * time and the earliest sample (file:frame).  Merging adds counts, takes the min of
  * first times, the max of last times and the earliest sample, so it is
  * commutative and associative: a day graded in pieces equals the day graded
  * at once.
@@ -349,26 +350,28 @@ static void fact_widen(struct ev_fact *f, uint64_t count, cap_time_us first, cap
     f->last_ts = last;
 }
 
-static unsigned key_holds(const char *key) {
-  if (strncmp(key, "http:", 5) == 0)
+static unsigned fact_holds(const struct ev_typed *t) {
+  if (t->id == EV_HTTP_REDIRECT_HTTPS || t->id == EV_HTTP_NO_REDIRECT)
     return EV_HOLDS_HTTP;
-  if (strncmp(key, "sslv2:key:", 10) == 0)
+  if (t->id == EV_SSLV2_KEY)
     return EV_HOLDS_SSLV2_KEY;
   return 0;
 }
 
 /* A new key has taken a slot of ep's table (by fact_add or a merge): what
  * ep knows of its keys as a whole follows. */
-static void key_added(struct ev_endpoint *ep, const char *key) {
+static void key_added(struct ev_endpoint *ep, const struct ev_typed *t) {
   ep->nfacts++;
-  ep->holds |= key_holds(key);
+  ep->holds |= fact_holds(t);
   free(ep->sorted); /* sort again when asked */
   ep->sorted = NULL;
 }
 
-/* Add `count` sightings with [first, last] and sample to the fact `key`. */
-static void fact_add(struct ev_endpoint *ep, const char *key, uint64_t count, cap_time_us first,
-                     cap_time_us last, const struct ev_sample *sample) {
+/* Add `count` sightings with [first, last] and sample to the fact `key`,
+ * which says `typed` (NULL: parse the key, the first time it is seen). */
+static void fact_add(struct ev_endpoint *ep, const char *key, const struct ev_typed *typed,
+                     uint64_t count, cap_time_us first, cap_time_us last,
+                     const struct ev_sample *sample) {
   if ((ep->nfacts + 1) * 2 > ep->nslots && !grow_facts(ep))
     return;
   struct ev_fact *f = &ep->facts[fact_slot(ep, key)];
@@ -377,7 +380,11 @@ static void fact_add(struct ev_endpoint *ep, const char *key, uint64_t count, ca
       return;
     f->first_ts = first;
     f->last_ts = last;
-    key_added(ep, key);
+    if (typed)
+      f->typed = *typed;
+    else
+      ev_key_parse(key, &f->typed);
+    key_added(ep, &f->typed);
   }
   fact_widen(f, count, first, last);
   if (sample && sample->file && sample_before(sample, &f->sample)) {
@@ -401,7 +408,7 @@ void ev_note(struct ev_endpoint *ep, const struct ev_sample *at, const char *fmt
     va_end(ap);
     size_t n = strlen(fmt);
     if (n < sizeof(key)) {
-      fact_add(ep, fmt, 1, at->ts, at->ts, at);
+      fact_add(ep, fmt, NULL, 1, at->ts, at->ts, at);
       return;
     }
     memcpy(key, fmt, sizeof(key) - 1);
@@ -421,7 +428,15 @@ void ev_note(struct ev_endpoint *ep, const struct ev_sample *at, const char *fmt
     vsnprintf(key, sizeof(key), fmt, ap);
     va_end(ap);
   }
-  fact_add(ep, key, 1, at->ts, at->ts, at);
+  fact_add(ep, key, NULL, 1, at->ts, at->ts, at);
+}
+
+void ev_add(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id id,
+            const struct ev_args *a) {
+  char key[EV_KEY_MAX];
+  struct ev_typed typed;
+  if (ev_key_make(id, a, key, &typed))
+    fact_add(ep, key, &typed, 1, at->ts, at->ts, at);
 }
 
 const struct ev_fact *ev_find(const struct ev_endpoint *ep, const char *key) {
@@ -538,7 +553,7 @@ int ev_merge(struct ev_store *into, const struct ev_store *from) {
     for (size_t k = 0; k < src->nslots; k++) {
       const struct ev_fact *f = &src->facts[k];
       if (f->key)
-        fact_add(dst, f->key, f->count, f->first_ts, f->last_ts, &f->sample);
+        fact_add(dst, f->key, &f->typed, f->count, f->first_ts, f->last_ts, &f->sample);
     }
   }
   return 0;
@@ -557,7 +572,7 @@ static bool endpoint_absorb(struct ev_endpoint *dst, struct ev_endpoint *src) {
     struct ev_fact *d = &dst->facts[fact_slot(dst, f->key)];
     if (!d->key) {
       *d = *f;
-      key_added(dst, d->key);
+      key_added(dst, &d->typed);
     } else {
       fact_widen(d, f->count, f->first_ts, f->last_ts);
       if (f->sample.file && sample_before(&f->sample, &d->sample))
@@ -605,7 +620,7 @@ struct ev_store *ev_period(const struct ev_endpoint *ep, cap_time_us t, bool aft
   for (size_t k = 0; k < ep->nslots; k++) {
     const struct ev_fact *f = &ep->facts[k];
     if (f->key && (after ? f->last_ts >= t : f->first_ts < t))
-      fact_add(dst, f->key, f->count, f->first_ts, f->last_ts, &f->sample);
+      fact_add(dst, f->key, &f->typed, f->count, f->first_ts, f->last_ts, &f->sample);
   }
   return ev;
 }
@@ -640,7 +655,7 @@ cJSON *ev_to_json(const struct ev_store *ev) {
     size_t n;
     const struct ev_fact **sorted = ev_sorted_facts(ep, &n);
     for (size_t k = 0; sorted && k < n; k++)
-      if (strncmp(sorted[k]->key, "derived:", 8) != 0) /* recomputed, never saved */
+      if (ev_fact_saved(sorted[k]->typed.id)) /* derived facts are recomputed */
         cJSON_AddItemToArray(facts, fact_json(sorted[k]));
     free(sorted);
     cJSON_AddItemToArray(eps, o);
@@ -679,7 +694,7 @@ static bool fact_from_json(struct ev_endpoint *ep, const cJSON *f) {
     sample.frame = (uint64_t)frame;
     sample.ts = (cap_time_us)ts;
   }
-  fact_add(ep, key, (uint64_t)n, (cap_time_us)first, (cap_time_us)last, &sample);
+  fact_add(ep, key, NULL, (uint64_t)n, (cap_time_us)first, (cap_time_us)last, &sample);
   return true;
 }
 

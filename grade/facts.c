@@ -1,54 +1,12 @@
 /*
  * grade/facts.c - what one TLS connection proves about its server.
  *
- * Every fact is a key in the endpoint's evidence; checks.c reads them.  The
+ * Every fact is made by family (grade/fact_table.h: its prefix, argument
+ * and meaning; checks.c and score.c read them by the same ids).  The
  * inferences follow grading-reference.md 4.2: what the client offered is
  * the baseline, what the server chose (or refused) against it is the fact.
- *
- * Keys (a colon separates the parts):
- *   handshakes, server_hello, resumed, established, tls13_cert_hidden
- *   version:V                 negotiated version V
- *   suite:NAME                negotiated suite
- *   cipher_bits:N             its cipher strength (NULL 0, export 40, ...)
- *   rc4:V  block64:V  cbc:V   RC4 / 64-bit block / CBC suite under version V
- *   export  null_cipher  anon
- *   fs:given  fs:refused      a client able to do FS got it / did not
- *   aead:given  aead:refused  the same for AEAD suites
- *   rc4:despite_alternatives  RC4 chosen though the client offered others
- *   pref:took_first  pref:skipped:SUITE   the client's first suite taken or not
- *   non_rc4                   a non-RC4 suite negotiated
- *   compression:deflate
- *   reneg:secure  reneg:missing  reneg:insecure_attempt
- *   heartbeat:extension  heartbeat:overlong_response
- *   sentinel:DOWNGRD01  sentinel:DOWNGRD00
- *   tls13:refused  tls12:refused  ssl3:for_tls_client
- *   refused:V:DESC            a hello whose best version was V got fatal DESC
- *   scsv:refused_fallback  scsv:accepted:V
- *   kx:dh:BITS  kx:dh_group:NAME  kx:ecdh:GROUP:BITS  kx:rsa_export:BITS
- *   cert:leaf:SHA256  cert_key:TYPE:BITS  cert_sig:sha1  cert_sig:md5  cert:ev
- *   cert:key:SPKI  sslv2:key:SPKI  the leaf's public key (SHA-256 of its SPKI)
- *   cert:rsa_e1               the leaf's RSA exponent is 1
- *   cert:debian_weak  cert:debian_ok   the leaf's RSA key is / is not on the
- *                             Debian weak-key list loaded for its size
- *   derived:drown             (at grading time) this key also speaks SSLv2
- *                             somewhere in the evidence; never saved
- *   trust:ok  trust:untrusted:REASON  trust:expired  trust:not_yet_valid
- *   trust:self_signed  chain:incomplete  chain:unordered
- *   distrust:EVENT            a CA of the chain is on grade/distrust.tsv
- *   distrust_checked          the chain was compared with that list
- *   hostname:match  hostname:mismatch
- *   ocsp:stapled  ocsp:good  ocsp:revoked
- *   decrypt:ok  decrypt:failed   a key log opened the connection / had
- *                             secrets that did not authenticate its records
- *   https:response            an HTTP response read from decrypted data
- *   hsts:max-age:N  hsts:include_subdomains  hsts:preload   a valid
- *                             Strict-Transport-Security header (RFC 6797)
- *   hsts:absent  hsts:invalid:REASON   a response without one / with one
- *                             that must be ignored (syntax, no_max_age, ...)
- *   hpkp:valid  hpkp:invalid:REASON  hpkp:unverified   Public-Key-Pins
- *                             (RFC 7469): valid against the chain, invalid,
- *                             or well-formed with no chain to check it on
- *   malformed:REASON
+ * Facts of every endpoint (DROWN, what plain HTTP said) are derived once all
+ * evidence is in (ev_derive_facts) and never saved.
  */
 #include "grade/distrust.h"
 #include "grade/grade.h"
@@ -91,11 +49,6 @@ static uint16_t client_max_version(const struct tls_client_hello *ch) {
   return best ? best : ch->legacy_version;
 }
 
-static const char *vname(uint16_t v) {
-  const char *n = tls_version_name(v);
-  return n ? n : "unknown";
-}
-
 static bool is_fs(const struct tls_suite_info *s) {
   return s->forward_secret && !s->anonymous;
 }
@@ -103,11 +56,11 @@ static bool is_aead(const struct tls_suite_info *s) {
   return s->aead;
 }
 static bool is_not_rc4(const struct tls_suite_info *s) {
-  return strncmp(s->cipher, "RC4", 3) != 0 && s->bits > 0;
+  return !s->rc4 && s->bits > 0;
 }
 
 static bool is_rc4(const struct tls_suite_info *s) {
-  return strncmp(s->cipher, "RC4", 3) == 0;
+  return s->rc4;
 }
 static bool is_block64(const struct tls_suite_info *s) {
   return s->block_bits == 64;
@@ -153,17 +106,19 @@ static void declined_facts(struct ev_endpoint *ep, const struct tls_session *s,
                            const struct tls_suite_info *chosen, unsigned offered,
                            const struct ev_sample *at) {
   static const struct {
-    const char *what;
+    enum ev_fact_id fact;
     enum offer_kind kind;
-  } kinds[] = {
-      {"rc4", OFFER_RC4}, {"block64", OFFER_BLOCK64}, {"weak", OFFER_WEAK}, {"anon", OFFER_ANON}};
+  } kinds[] = {{EV_DECLINED_RC4, OFFER_RC4},
+               {EV_DECLINED_BLOCK64, OFFER_BLOCK64},
+               {EV_DECLINED_WEAK, OFFER_WEAK},
+               {EV_DECLINED_ANON, OFFER_ANON}};
   for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
     if (!OFFER_PRED[kinds[i].kind](chosen) && (offered & (1u << kinds[i].kind)))
-      ev_note(ep, at, "declined:%s:%s", kinds[i].what, vname(s->version));
+      ev_add_version(ep, at, kinds[i].fact, s->version);
   if (s->sh.compression == 0 &&
       memchr(s->ch.compression.p ? s->ch.compression.p : (const uint8_t *)"", 1,
              s->ch.compression.n))
-    ev_note(ep, at, "declined:compression");
+    ev_add(ep, at, EV_DECLINED_COMPRESSION, NULL);
 }
 
 /* Server cipher preference (reference 4.2 item 6): the client's first real
@@ -176,9 +131,9 @@ static void preference_facts(struct ev_endpoint *ep, const struct tls_session *s
     if (tls_is_grease(id) || (first && first->scsv))
       continue;
     if (first == chosen)
-      ev_note(ep, at, "pref:took_first");
+      ev_add(ep, at, EV_PREF_TOOK_FIRST, NULL);
     else if (first)
-      ev_note(ep, at, "pref:skipped:%s", first->name);
+      ev_add_name(ep, at, EV_PREF_SKIPPED, first->name);
     return;
   }
 }
@@ -188,41 +143,44 @@ static void suite_facts(struct ev_endpoint *ep, const struct tls_session *s,
   const struct tls_suite_info *su =
       s->version == 0x0002 ? tls_sslv2_suite_lookup(s->sh.cipher) : tls_suite_lookup(s->sh.cipher);
   if (!su) {
-    ev_note(ep, at, "suite:0x%04x", s->sh.cipher);
+    char hex[8];
+    snprintf(hex, sizeof(hex), "0x%04x", s->sh.cipher);
+    ev_add_name(ep, at, EV_SUITE, hex);
     return;
   }
-  const char *v = vname(s->version);
-  ev_note(ep, at, "suite:%s", su->name);
-  ev_note(ep, at, "cipher_bits:%u", su->bits);
+  uint16_t v = s->version;
+  ev_add_name(ep, at, EV_SUITE, su->name);
+  ev_add_number(ep, at, EV_CIPHER_BITS, su->bits);
   if (s->version == 0x0002)
     return; /* SSL 2.0 fails on its own; RC4/CBC rules are about SSL 3 and TLS */
-  bool rc4 = strncmp(su->cipher, "RC4", 3) == 0;
+  bool rc4 = su->rc4;
   if (rc4)
-    ev_note(ep, at, "rc4:%s", v);
+    ev_add_version(ep, at, EV_RC4, v);
   else
-    ev_note(ep, at, "non_rc4");
+    ev_add(ep, at, EV_NON_RC4, NULL);
   if (su->block_bits == 64)
-    ev_note(ep, at, "block64:%s", v);
-  if (strstr(su->cipher, "CBC"))
-    ev_note(ep, at, "cbc:%s", v);
+    ev_add_version(ep, at, EV_BLOCK64, v);
+  if (su->cbc)
+    ev_add_version(ep, at, EV_CBC, v);
   if (su->export_grade)
-    ev_note(ep, at, "export");
+    ev_add(ep, at, EV_EXPORT, NULL);
   if (su->bits == 0)
-    ev_note(ep, at, "null_cipher");
+    ev_add(ep, at, EV_NULL_CIPHER, NULL);
   if (su->anonymous)
-    ev_note(ep, at, "anon");
+    ev_add(ep, at, EV_ANON, NULL);
   const struct tls_client_hello *ch = &s->ch;
   if (!s->has_client_hello)
     return;
   bool tls13_offer = client_max_version(ch) >= 0x0304;
   unsigned offered = offered_kinds(ch);
   if (tls13_offer || (offered & (1u << OFFER_FS)))
-    ev_note(ep, at,
-            (su->forward_secret || version_is_tls13(s->version)) ? "fs:given" : "fs:refused");
+    ev_add(ep, at,
+           (su->forward_secret || version_is_tls13(s->version)) ? EV_FS_GIVEN : EV_FS_REFUSED,
+           NULL);
   if (tls13_offer || (offered & (1u << OFFER_AEAD)))
-    ev_note(ep, at, su->aead ? "aead:given" : "aead:refused");
+    ev_add(ep, at, su->aead ? EV_AEAD_GIVEN : EV_AEAD_REFUSED, NULL);
   if (rc4 && (offered & (1u << OFFER_NOT_RC4)))
-    ev_note(ep, at, "rc4:despite_alternatives");
+    ev_add(ep, at, EV_RC4_DESPITE_ALTERNATIVES, NULL);
   declined_facts(ep, s, su, offered, at);
   preference_facts(ep, s, su, at);
 }
@@ -230,9 +188,9 @@ static void suite_facts(struct ev_endpoint *ep, const struct tls_session *s,
 static void version_facts(struct ev_endpoint *ep, const struct tls_session *s,
                           const struct ev_sample *at) {
   uint16_t v = s->version;
-  ev_note(ep, at, "version:%s", vname(v));
+  ev_add_version(ep, at, EV_VERSION, v);
   if (s->sh.downgrade[0])
-    ev_note(ep, at, "sentinel:%s", s->sh.downgrade);
+    ev_add_name(ep, at, EV_SENTINEL, s->sh.downgrade);
   if (!s->has_client_hello || v == 0x0002)
     return;
   uint16_t offered = client_max_version(&s->ch);
@@ -240,13 +198,13 @@ static void version_facts(struct ev_endpoint *ep, const struct tls_session *s,
   if (dtls)
     return;
   if (offered >= 0x0304 && v < 0x0304 && strcmp(s->sh.downgrade, "DOWNGRD01") != 0)
-    ev_note(ep, at, "tls13:refused");
+    ev_add(ep, at, EV_TLS13_REFUSED, NULL);
   if (offered >= 0x0303 && v < 0x0303 && !s->sh.downgrade[0])
-    ev_note(ep, at, "tls12:refused");
+    ev_add(ep, at, EV_TLS12_REFUSED, NULL);
   if (offered >= 0x0301 && v == 0x0300 && !s->sh.downgrade[0])
-    ev_note(ep, at, "ssl3:for_tls_client");
+    ev_add(ep, at, EV_SSL3_FOR_TLS_CLIENT, NULL);
   if (s->ch.fallback_scsv)
-    ev_note(ep, at, "scsv:accepted:%s", vname(v));
+    ev_add_version(ep, at, EV_SCSV_ACCEPTED, v);
 }
 
 static void kex_facts(struct ev_endpoint *ep, const struct tls_session *s,
@@ -256,24 +214,25 @@ static void kex_facts(struct ev_endpoint *ep, const struct tls_session *s,
   if (k->present && k->at.frame)
     kat.frame = k->at.frame;
   if (k->is_dh) {
-    ev_note(ep, &kat, "kx:dh:%d", k->dh_bits);
+    ev_add_number(ep, &kat, EV_KX_DH, (uint64_t)k->dh_bits); /* never negative */
     if (k->dh_group)
-      ev_note(ep, &kat, "kx:dh_group:%s", k->dh_group);
+      ev_add_name(ep, &kat, EV_KX_DH_GROUP, k->dh_group);
   }
   if (k->is_ecdh && k->curve) {
     const char *g = tls_group_name(k->curve);
-    ev_note(ep, &kat, "kx:ecdh:%s:%u", g ? g : "unknown", tls_group_bits(k->curve));
+    ev_add(ep, &kat, EV_KX_ECDH,
+           &(struct ev_args){.name = g ? g : "unknown", .number = tls_group_bits(k->curve)});
   }
   if (k->is_rsa)
-    ev_note(ep, &kat, "kx:rsa_export:%d", k->rsa_bits);
+    ev_add_number(ep, &kat, EV_KX_RSA_EXPORT, (uint64_t)k->rsa_bits); /* never negative */
   uint16_t g13 = s->sh.key_share_group;
   if (version_is_tls13(s->version) && g13) {
     const char *g = tls_group_name(g13);
     unsigned bits = tls_group_bits(g13);
     if (g13 >= 0x0100 && g13 <= 0x0104) /* ffdhe: a DH group by size */
-      ev_note(ep, at, "kx:dh:%u", bits);
+      ev_add_number(ep, at, EV_KX_DH, bits);
     else
-      ev_note(ep, at, "kx:ecdh:%s:%u", g ? g : "unknown", bits);
+      ev_add(ep, at, EV_KX_ECDH, &(struct ev_args){.name = g ? g : "unknown", .number = bits});
   }
 }
 
@@ -282,17 +241,17 @@ static void reneg_facts(struct ev_endpoint *ep, const struct tls_session *s,
   if (version_is_tls13(s->version) || s->version == 0x0002)
     return; /* no renegotiation in TLS 1.3 (RFC 8446 4.1.2) */
   if (s->secure_reneg)
-    ev_note(ep, at, "reneg:secure");
+    ev_add(ep, at, EV_RENEG_SECURE, NULL);
   else if (s->has_client_hello && (s->ch.reneg_info || s->ch.empty_reneg_scsv))
-    ev_note(ep, at, "reneg:missing");
+    ev_add(ep, at, EV_RENEG_MISSING, NULL);
   if (s->renegotiations && !s->secure_reneg)
-    ev_note(ep, at, "reneg:insecure_attempt");
+    ev_add(ep, at, EV_RENEG_INSECURE_ATTEMPT, NULL);
 }
 
 static void heartbeat_facts(struct ev_endpoint *ep, const struct tls_session *s,
                             const struct ev_sample *at) {
   if (s->sh.heartbeat)
-    ev_note(ep, at, "heartbeat:extension");
+    ev_add(ep, at, EV_HEARTBEAT_EXTENSION, NULL);
   size_t request = 0;
   for (size_t i = 0; i < s->n_heartbeats; i++)
     if (s->heartbeats[i].dir == FLOW_C2S && s->heartbeats[i].record_length > request)
@@ -303,7 +262,7 @@ static void heartbeat_facts(struct ev_endpoint *ep, const struct tls_session *s,
     const struct tls_heartbeat *h = &s->heartbeats[i];
     if (h->dir == FLOW_S2C && request && h->record_length > request + 64) {
       struct ev_sample hat = {at->file, h->at.frame, h->at.ts};
-      ev_note(ep, &hat, "heartbeat:overlong_response");
+      ev_add(ep, &hat, EV_HEARTBEAT_OVERLONG, NULL);
       break;
     }
   }
@@ -320,9 +279,10 @@ static void refusal_facts(struct ev_endpoint *ep, const struct tls_session *s,
       continue;
     struct ev_sample aat = {at->file, a->at.frame, a->at.ts};
     if (a->desc == 86 && s->ch.fallback_scsv)
-      ev_note(ep, &aat, "scsv:refused_fallback");
+      ev_add(ep, &aat, EV_SCSV_REFUSED_FALLBACK, NULL);
     const char *name = tls_alert_name(a->desc);
-    ev_note(ep, &aat, "refused:%s:%s", vname(client_max_version(&s->ch)), name ? name : "alert");
+    ev_add(ep, &aat, EV_REFUSED,
+           &(struct ev_args){.version = client_max_version(&s->ch), .name = name ? name : "alert"});
     return;
   }
 }
@@ -374,36 +334,37 @@ static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struc
   struct ev_sample cat = *at;
   if (s->chain_at.frame)
     cat.frame = s->chain_at.frame, cat.ts = s->chain_at.ts;
-  ev_note(ep, &cat, "cert:leaf:%s", leaf->sha256);
+  ev_add_name(ep, &cat, EV_CERT_LEAF, leaf->sha256);
   if (!leaf->parsed) {
-    ev_note(ep, &cat, "cert:unreadable");
+    ev_add(ep, &cat, EV_CERT_UNREADABLE, NULL);
     return;
   }
   static const char *const types[] = {"unknown", "rsa",   "dsa", "ec",
                                       "ed25519", "ed448", "dh",  "other"};
-  ev_note(ep, &cat, "cert_key:%s:%d", types[leaf->key_type < 8 ? leaf->key_type : 0],
-          leaf->key_bits);
+  ev_add(ep, &cat, EV_CERT_KEY_TYPE,
+         &(struct ev_args){.name = types[leaf->key_type < 8 ? leaf->key_type : 0],
+                           .number = (uint64_t)leaf->key_bits}); /* never negative (x509.c) */
   if (leaf->rsa_exponent_one)
-    ev_note(ep, &cat, "cert:rsa_e1");
+    ev_add(ep, &cat, EV_CERT_RSA_E1, NULL);
   if (leaf->weak_key == TLS_WEAK_KEY_LISTED)
-    ev_note(ep, &cat, "cert:debian_weak");
+    ev_add(ep, &cat, EV_CERT_DEBIAN_WEAK, NULL);
   else if (leaf->weak_key == TLS_WEAK_KEY_NOT_LISTED)
-    ev_note(ep, &cat, "cert:debian_ok");
+    ev_add(ep, &cat, EV_CERT_DEBIAN_OK, NULL);
   if (leaf->spki_sha256[0])
-    ev_note(ep, &cat, s->version == 0x0002 ? "sslv2:key:%s" : "cert:key:%s", leaf->spki_sha256);
+    ev_add_name(ep, &cat, s->version == 0x0002 ? EV_SSLV2_KEY : EV_CERT_KEY, leaf->spki_sha256);
   for (size_t i = 0; i < s->chain_len; i++) {
     const struct tls_cert *cert = s->chain[i];
     if (!cert->parsed || (i > 0 && cert->self_signed))
       continue; /* a root's own signature is not checked by anyone */
     if (weak_sig(cert->sig_alg, "sha1") || weak_sig(cert->sig_alg, "SHA1"))
-      ev_note(ep, &cat, "cert_sig:sha1");
+      ev_add(ep, &cat, EV_CERT_SIG_SHA1, NULL);
     if (weak_sig(cert->sig_alg, "md5") || weak_sig(cert->sig_alg, "md2"))
-      ev_note(ep, &cat, "cert_sig:md5");
+      ev_add(ep, &cat, EV_CERT_SIG_MD5, NULL);
   }
   for (size_t i = 0; i < leaf->n_policies; i++)
     for (size_t k = 0; k < sizeof(EV_POLICIES) / sizeof(EV_POLICIES[0]); k++)
       if (strcmp(leaf->policies[i], EV_POLICIES[k]) == 0)
-        ev_note(ep, &cat, "cert:ev");
+        ev_add(ep, &cat, EV_CERT_EV, NULL);
   struct ev_chain_verdict v; /* trust and distrust, once per chain */
   memset(&v, 0, sizeof(v));
   if (c->trust)
@@ -412,64 +373,64 @@ static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struc
     v.n_distrust = distrust_match(s->chain, s->chain_len, NULL, v.distrust, EV_DISTRUST_HITS);
   const struct x509_trust t = v.trust;
   for (size_t i = 0; i < v.n_distrust; i++)
-    ev_note(ep, &cat, "distrust:%s", v.distrust[i].event->id);
-  ev_note(ep, &cat, "distrust_checked");
+    ev_add_name(ep, &cat, EV_DISTRUST, v.distrust[i].event->id);
+  ev_add(ep, &cat, EV_DISTRUST_CHECKED, NULL);
   if (!c->trust)
     return;
   if (t.trusted)
-    ev_note(ep, &cat, "trust:ok");
+    ev_add(ep, &cat, EV_TRUST_OK, NULL);
   else if (t.trusted_but_time)
-    ev_note(ep, &cat, "trust:ok_but_time"); /* the expired check says the rest */
+    ev_add(ep, &cat, EV_TRUST_OK_BUT_TIME, NULL); /* the expired check says the rest */
   else if (t.checked)
-    ev_note(ep, &cat, "trust:untrusted:%s", t.reason);
+    ev_add_name(ep, &cat, EV_TRUST_UNTRUSTED, t.reason);
   if (t.expired)
-    ev_note(ep, &cat, "trust:expired");
+    ev_add(ep, &cat, EV_TRUST_EXPIRED, NULL);
   if (t.not_yet_valid)
-    ev_note(ep, &cat, "trust:not_yet_valid");
+    ev_add(ep, &cat, EV_TRUST_NOT_YET_VALID, NULL);
   if (t.self_signed)
-    ev_note(ep, &cat, "trust:self_signed");
+    ev_add(ep, &cat, EV_TRUST_SELF_SIGNED, NULL);
   /* Incomplete is decidable only when the chain verified: a missing issuer
    * in an untrusted chain may as well be an unknown root. */
   if (t.trusted && !t.chain_complete)
-    ev_note(ep, &cat, "chain:incomplete");
+    ev_add(ep, &cat, EV_CHAIN_INCOMPLETE, NULL);
   if (t.checked && !t.chain_in_order)
-    ev_note(ep, &cat, "chain:unordered");
+    ev_add(ep, &cat, EV_CHAIN_UNORDERED, NULL);
   if (t.hostname_checked)
-    ev_note(ep, &cat, t.hostname_match ? "hostname:match" : "hostname:mismatch");
+    ev_add(ep, &cat, t.hostname_match ? EV_HOSTNAME_MATCH : EV_HOSTNAME_MISMATCH, NULL);
 }
 
 static void server_facts(struct ev_store *ev, struct ev_endpoint *ep, const struct tls_session *s,
                          const struct ev_conn *c, const struct ev_sample *at) {
-  ev_note(ep, at, "server_hello");
+  ev_add(ep, at, EV_SERVER_HELLO, NULL);
   version_facts(ep, s, at);
   suite_facts(ep, s, at);
   kex_facts(ep, s, at);
   reneg_facts(ep, s, at);
   heartbeat_facts(ep, s, at);
   if (s->sh.compression == 1)
-    ev_note(ep, at, "compression:deflate");
+    ev_add(ep, at, EV_COMPRESSION_DEFLATE, NULL);
   /* Ticketbleed (CVE-2016-9244, reference 2): a short client session id
    * answered by a 32-byte one that starts with it: the server echoed 32
    * bytes of its memory. */
   size_t n = s->ch.session_id.n;
   if (s->has_client_hello && n > 0 && n < 32 && s->sh.session_id.n == 32 &&
       memcmp(s->sh.session_id.p, s->ch.session_id.p, n) == 0)
-    ev_note(ep, at, "ticketbleed:echo");
+    ev_add(ep, at, EV_TICKETBLEED_ECHO, NULL);
   if (s->resumed)
-    ev_note(ep, at, "resumed");
+    ev_add(ep, at, EV_RESUMED, NULL);
   if (s->established)
-    ev_note(ep, at, "established");
+    ev_add(ep, at, EV_ESTABLISHED, NULL);
   if (s->chain_len)
     chain_facts(ev, ep, s, c, at);
   else if (version_is_tls13(s->version) && !s->resumed)
-    ev_note(ep, at, "tls13_cert_hidden");
+    ev_add(ep, at, EV_TLS13_CERT_HIDDEN, NULL);
   if (s->ocsp_stapled) {
     struct ev_sample oat = {at->file, s->ocsp_at.frame, s->ocsp_at.ts};
-    ev_note(ep, &oat, "ocsp:stapled");
+    ev_add(ep, &oat, EV_OCSP_STAPLED, NULL);
     if (s->ocsp_cert_status == 0)
-      ev_note(ep, &oat, "ocsp:good");
+      ev_add(ep, &oat, EV_OCSP_GOOD, NULL);
     else if (s->ocsp_cert_status == 1)
-      ev_note(ep, &oat, "ocsp:revoked");
+      ev_add(ep, &oat, EV_OCSP_REVOKED, NULL);
   }
 }
 
@@ -484,14 +445,16 @@ static void answer_fact(struct ev_endpoint *ep, const struct tls_session *s, con
     return;
   if (s->has_server_hello) {
     struct ev_sample sat = {(char *)file, s->sh.at.frame, s->sh.at.ts};
-    ev_note(ep, &sat, "answer:%s:%s:0x%04x", s->ch.ja3, vname(s->version), s->sh.cipher);
+    ev_add(ep, &sat, EV_ANSWER,
+           &(struct ev_args){.name = s->ch.ja3, .version = s->version, .number = s->sh.cipher});
     return;
   }
   for (size_t i = 0; i < s->n_alerts; i++) {
     const struct tls_alert *a = &s->alerts[i];
     if (a->dir == FLOW_S2C && !a->encrypted && a->level == 2) {
       struct ev_sample aat = {(char *)file, a->at.frame, a->at.ts};
-      ev_note(ep, &aat, "answer:%s:refused", s->ch.ja3);
+      ev_add(ep, &aat, EV_ANSWER,
+             &(struct ev_args){.name = s->ch.ja3, .number = EV_ANSWER_REFUSED});
       return;
     }
   }
@@ -521,25 +484,25 @@ static void https_facts(struct ev_endpoint *ep, const struct tls_session *s, con
   const struct tls_decryption *d = &s->decryption;
   if (d->status == TLS_DECRYPT_OK) {
     struct ev_sample at = {(char *)file, s->sh.at.frame, s->sh.at.ts};
-    ev_note(ep, &at, "decrypt:ok");
+    ev_add(ep, &at, EV_DECRYPT_OK, NULL);
   } else if (d->status == TLS_DECRYPT_FAILED) {
     struct ev_sample at = {(char *)file, d->failed_at.frame, d->failed_at.ts};
-    ev_note(ep, &at, "decrypt:failed");
+    ev_add(ep, &at, EV_DECRYPT_FAILED, NULL);
   }
   for (size_t i = 0; s->https && i < s->https->n; i++) {
     const struct tls_http_response *r = &s->https->r[i];
     struct ev_sample at = {(char *)file, r->at.frame, r->at.ts};
-    ev_note(ep, &at, "https:response");
+    ev_add(ep, &at, EV_HTTPS_RESPONSE, NULL);
     if (!r->has_sts) {
-      ev_note(ep, &at, "hsts:absent");
+      ev_add(ep, &at, EV_HSTS_ABSENT, NULL);
     } else if (!r->sts_parsed.valid) {
-      ev_note(ep, &at, "hsts:invalid:%s", r->sts_parsed.invalid);
+      ev_add_name(ep, &at, EV_HSTS_INVALID, r->sts_parsed.invalid);
     } else {
-      ev_note(ep, &at, "hsts:max-age:%llu", (unsigned long long)r->sts_parsed.max_age);
+      ev_add_number(ep, &at, EV_HSTS_MAX_AGE, r->sts_parsed.max_age);
       if (r->sts_parsed.include_subdomains)
-        ev_note(ep, &at, "hsts:include_subdomains");
+        ev_add(ep, &at, EV_HSTS_INCLUDE_SUBDOMAINS, NULL);
       if (r->sts_parsed.preload)
-        ev_note(ep, &at, "hsts:preload");
+        ev_add(ep, &at, EV_HSTS_PRELOAD, NULL);
     }
     if (!r->has_pkp)
       continue;
@@ -547,9 +510,9 @@ static void https_facts(struct ev_endpoint *ep, const struct tls_session *s, con
     if (!bad && s->chain_len)
       bad = pins_against_chain(s, &r->pkp_parsed);
     if (bad)
-      ev_note(ep, &at, "hpkp:invalid:%s", bad);
+      ev_add_name(ep, &at, EV_HPKP_INVALID, bad);
     else
-      ev_note(ep, &at, s->chain_len ? "hpkp:valid" : "hpkp:unverified");
+      ev_add(ep, &at, s->chain_len ? EV_HPKP_VALID : EV_HPKP_UNVERIFIED, NULL);
   }
 }
 
@@ -570,7 +533,7 @@ void ev_add_session(struct ev_store *ev, const struct tls_session *s, const stru
     first = &s->alerts[0].at;
   const char *file = first->file_index < c->n_files ? c->files[first->file_index] : "";
   struct ev_sample at = {(char *)file, first->frame, first->ts};
-  ev_note(ep, &at, "handshakes");
+  ev_add(ep, &at, EV_HANDSHAKES, NULL);
   if (s->has_server_hello) {
     struct ev_sample sat = {(char *)file, s->sh.at.frame, s->sh.at.ts};
     server_facts(ev, ep, s, c, &sat);
@@ -580,7 +543,7 @@ void ev_add_session(struct ev_store *ev, const struct tls_session *s, const stru
   answer_fact(ep, s, file);
   https_facts(ep, s, file);
   if (s->malformed)
-    ev_note(ep, &at, "malformed:%s", s->malformed);
+    ev_add_name(ep, &at, EV_MALFORMED, s->malformed);
 }
 
 /* Clear-text HTTP: what a visitor of http://HOST got.  Kept on the HTTP
@@ -598,9 +561,9 @@ void ev_add_http(struct ev_store *ev, const struct http_facts *h, const struct e
   const char *file = h->at.file_index < c->n_files ? c->files[h->at.file_index] : "";
   struct ev_sample at = {(char *)file, h->at.frame, h->at.ts};
   if (h->redirect_https)
-    ev_note(ep, &at, "http:redirect_https");
+    ev_add(ep, &at, EV_HTTP_REDIRECT_HTTPS, NULL);
   else
-    ev_note(ep, &at, "http:no_redirect:%d", h->status);
+    ev_add(ep, &at, EV_HTTP_NO_REDIRECT, &(struct ev_args){.number = (uint64_t)(int64_t)h->status});
 }
 
 /* The TLS endpoints of a host learn what its plain-http endpoint said. */
@@ -614,8 +577,8 @@ static void derive_http(struct ev_store *ev) {
     const struct ev_endpoint *web = ev_endpoint_at(ev, i);
     if (!(web->holds & EV_HOLDS_HTTP))
       continue;
-    const struct ev_fact *redirect = ev_find(web, "http:redirect_https");
-    const struct ev_fact *plain = ev_find_prefix(web, "http:no_redirect:");
+    const struct ev_fact *redirect = ev_find_id(web, EV_HTTP_REDIRECT_HTTPS, NULL);
+    const struct ev_fact *plain = ev_first_of(web, EV_HTTP_NO_REDIRECT);
     if (!redirect && !plain)
       continue;
     /* The store's order is host, ip, port: the endpoints of web's host and
@@ -627,12 +590,12 @@ static void derive_http(struct ev_store *ev) {
       hi++;
     for (size_t j = lo; j < hi; j++) {
       struct ev_endpoint *ep = (struct ev_endpoint *)ev_endpoint_at(ev, j);
-      if (ep == web || !ev_find(ep, "handshakes"))
+      if (ep == web || !ev_find_id(ep, EV_HANDSHAKES, NULL))
         continue;
       if (plain)
-        ev_note(ep, &plain->sample, "derived:http_plain");
+        ev_add(ep, &plain->sample, EV_DERIVED_HTTP_PLAIN, NULL);
       if (redirect)
-        ev_note(ep, &redirect->sample, "derived:http_redirect");
+        ev_add(ep, &redirect->sample, EV_DERIVED_HTTP_REDIRECT, NULL);
     }
   }
 }
@@ -647,7 +610,7 @@ void ev_derive_facts(struct ev_store *ev) {
     if (!(v2->holds & EV_HOLDS_SSLV2_KEY))
       continue;
     size_t n;
-    const struct ev_fact *const *facts = ev_facts_with(v2, "sslv2:key:", &n);
+    const struct ev_fact *const *facts = ev_facts_of(v2, EV_SSLV2_KEY, &n);
     if (!n)
       continue;
     /* Copy what is needed first: noting a fact on v2 itself may move its
@@ -658,15 +621,15 @@ void ev_derive_facts(struct ev_store *ev) {
     for (size_t k = 0; keys && samples && k < n; k++) {
       samples[m] = facts[k]->sample;
       samples[m].file = strdup(facts[k]->sample.file ? facts[k]->sample.file : "");
-      if (asprintf(&keys[m], "cert:key:%s", facts[k]->key + 10) < 0)
-        keys[m] = NULL;
+      keys[m] = strdup(ev_fact_name(facts[k])); /* the key's SPKI digest */
       m++;
     }
     for (size_t k = 0; k < m; k++) {
+      const struct ev_args spki = {.name = keys[k]};
       for (size_t j = 0; keys[k] && samples[k].file && j < ev_count(ev); j++) {
         struct ev_endpoint *ep = (struct ev_endpoint *)ev_endpoint_at(ev, j);
-        if (ep == v2 || ev_find(ep, keys[k]))
-          ev_note(ep, &samples[k], "derived:drown");
+        if (ep == v2 || ev_find_id(ep, EV_CERT_KEY, &spki))
+          ev_add(ep, &samples[k], EV_DERIVED_DROWN, NULL);
       }
       free(keys[k]);
       free(samples[k].file);

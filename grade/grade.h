@@ -3,6 +3,8 @@
  *
  *   sanitize.c    every attacker-chosen string passes here, per format
  *   hs_json.c     --handshakes: one JSON object per TLS connection
+ *   fact_table.h  the fact vocabulary: every family's prefix, argument, meaning
+ *   vocab.c       a fact's key from its family and arguments, and back; facts by family
  *   evidence.c    facts per server endpoint; save, load, merge
  *   facts.c       what one TLS connection proves (session -> facts)
  *   checks.c      one check per rule of the rating guide: pass/fail/unknown
@@ -57,6 +59,62 @@ struct ev_sample {
   cap_time_us ts;
 };
 
+/* ---- the fact vocabulary (fact_table.h, vocab.c) ---- */
+
+/* How a family's argument is printed after its prefix. */
+enum ev_arg_kind {
+  EV_ARG_NONE,         /* "handshakes": the key is the prefix */
+  EV_ARG_VERSION,      /* "version:TLSv1.2": a version by dissect's name, or "unknown" */
+  EV_ARG_NUMBER,       /* "cipher_bits:128": decimal bits or seconds */
+  EV_ARG_INT,          /* "http:no_redirect:301": a signed decimal (libhtp says -1 invalid) */
+  EV_ARG_NAME,         /* "suite:TLS_AES_128_GCM_SHA256": the rest of the key */
+  EV_ARG_HEX,          /* "cert:leaf:5b1e...": a hex digest, the rest of the key */
+  EV_ARG_NAME_NUMBER,  /* "kx:ecdh:x25519:256": a name, ':', a number */
+  EV_ARG_VERSION_NAME, /* "refused:TLSv1.2:handshake_failure": a version, ':', a name */
+  EV_ARG_ANSWER        /* "answer:JA3:TLSv1.2:0xc02f", "answer:JA3:refused" */
+};
+
+enum ev_fact_id {
+#define FACT(id, prefix, arg, saved, meaning) EV_##id,
+#include "grade/fact_table.h"
+#undef FACT
+  EV_N_FACTS,
+  EV_OTHER = EV_N_FACTS /* a key of no family (hand-made evidence, tests) */
+};
+
+#define EV_KEY_MAX 256               /* a key is cut at 255 bytes */
+#define EV_ANSWER_REFUSED UINT64_MAX /* ANSWER's number: the offer was refused */
+
+/* What a fact's key says, typed: kept with the fact when it is made, or
+ * parsed once from its key (ev_key_parse) when it arrives as text. */
+struct ev_typed {
+  uint16_t id;      /* enum ev_fact_id */
+  uint16_t version; /* VERSION, VERSION_NAME, ANSWER: the wire version, 0 unknown */
+  uint8_t name_at;  /* NAME, HEX, NAME_NUMBER, VERSION_NAME, ANSWER (the JA3), VERSION */
+  uint8_t name_len; /* (the version's name): key[name_at .. name_at + name_len) */
+  uint64_t number;  /* NUMBER, NAME_NUMBER; INT (as int64_t); ANSWER: the suite, or
+                       EV_ANSWER_REFUSED */
+};
+
+/* A fact's arguments when it is made (those its kind has; the rest 0). */
+struct ev_args {
+  uint16_t version;
+  uint64_t number;
+  const char *name; /* ANSWER: the JA3 digest */
+};
+
+const char *ev_fact_prefix(enum ev_fact_id id); /* NULL for EV_OTHER */
+enum ev_arg_kind ev_fact_kind(enum ev_fact_id id);
+const char *ev_fact_meaning(enum ev_fact_id id);
+bool ev_fact_saved(enum ev_fact_id id); /* false: derived at grading time */
+/* The key of family id with arguments a (NULL: none), cut at EV_KEY_MAX - 1
+ * bytes, and what it says.  false when id is no family. */
+bool ev_key_make(enum ev_fact_id id, const struct ev_args *a, char key[EV_KEY_MAX],
+                 struct ev_typed *t);
+/* What a key given as text says: its family and arguments, parsed against
+ * the table; EV_OTHER when no family prints such a key. */
+void ev_key_parse(const char *key, struct ev_typed *t);
+
 /* One fact about an endpoint ("version:TLSv1.2", "suite:0xc02f", ...) with
  * how often, when first and last, and the earliest sample. */
 struct ev_fact {
@@ -64,7 +122,17 @@ struct ev_fact {
   uint64_t count;
   cap_time_us first_ts, last_ts;
   struct ev_sample sample; /* the earliest sighting (ties: file, frame) */
+  struct ev_typed typed;   /* its family and arguments */
 };
+
+/* A fact's name argument (typed.name_at): NUL-terminated where the name
+ * ends the key (NAME, HEX, VERSION, VERSION_NAME); typed.name_len long in
+ * any case. */
+static inline const char *ev_fact_name(const struct ev_fact *f) {
+  return f->key + f->typed.name_at;
+}
+/* Is f's name argument s? */
+bool ev_fact_name_is(const struct ev_fact *f, const char *s);
 
 struct ev_strings;
 
@@ -95,12 +163,39 @@ size_t ev_count(const struct ev_store *ev);
 const struct ev_endpoint *ev_endpoint_at(const struct ev_store *ev, size_t i);
 struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const char *ip,
                                     uint16_t port);
-/* Record one sighting of fact `key` (formatted like printf) at `at`, the
- * packet that showed it: its time widens the fact's first/last, so it is
- * required (never NULL; a fact without a time has no place in the store). */
+/* Record one sighting of the fact of family id with arguments a (NULL:
+ * none) at `at`, the packet that showed it: its time widens the fact's
+ * first/last, so it is required (never NULL; a fact without a time has no
+ * place in the store). */
+void ev_add(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id id,
+            const struct ev_args *a) __attribute__((nonnull(1, 2)));
+static inline void ev_add_version(struct ev_endpoint *ep, const struct ev_sample *at,
+                                  enum ev_fact_id id, uint16_t version) {
+  ev_add(ep, at, id, &(const struct ev_args){.version = version});
+}
+static inline void ev_add_number(struct ev_endpoint *ep, const struct ev_sample *at,
+                                 enum ev_fact_id id, uint64_t number) {
+  ev_add(ep, at, id, &(const struct ev_args){.number = number});
+}
+static inline void ev_add_name(struct ev_endpoint *ep, const struct ev_sample *at,
+                               enum ev_fact_id id, const char *name) {
+  ev_add(ep, at, id, &(const struct ev_args){.name = name});
+}
+/* The same for a key given as text (formatted like printf): evidence that
+ * is not made from a session (tests); its family is parsed from the key. */
 void ev_note(struct ev_endpoint *ep, const struct ev_sample *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4), nonnull(1, 2, 3)));
 const struct ev_fact *ev_find(const struct ev_endpoint *ep, const char *key);
+/* The fact of family id with arguments a (NULL: none), NULL when absent. */
+const struct ev_fact *ev_find_id(const struct ev_endpoint *ep, enum ev_fact_id id,
+                                 const struct ev_args *a);
+/* The facts whose key starts with id's prefix, in key order, as
+ * ev_facts_with; a family whose prefix another's key extends ("rc4:" and
+ * "rc4:despite_alternatives") shares the view: check typed.id. */
+const struct ev_fact *const *ev_facts_of(const struct ev_endpoint *ep, enum ev_fact_id id,
+                                         size_t *n);
+/* The first fact of family id in key order, NULL none. */
+const struct ev_fact *ev_first_of(const struct ev_endpoint *ep, enum ev_fact_id id);
 /* First fact whose key starts with prefix (in key order), NULL none. */
 const struct ev_fact *ev_find_prefix(const struct ev_endpoint *ep, const char *prefix);
 /* The facts whose key starts with prefix, in key order: *n of them from the

@@ -14,10 +14,11 @@
  * as it lands (inside that many empty arrays, which print no whitespace)
  * and the report is byte for byte what one cJSON tree per server prints.
  * This made the report six times cheaper (a thousand servers, 15 MB).
+ * report_json_pool.c renders the servers on several threads.
  */
 #include "grade/report.h"
+#include "grade/report_json.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,7 +74,7 @@ enum fact_member {
   N_MEMBERS
 };
 
-/* Scratch of one report: reused across servers, freed at the end. */
+/* Scratch of one renderer: reused across servers, freed at the end. */
 struct json_out {
   cJSON *nest[NEST];                         /* nest[i] holds nest[i + 1] */
   struct shell *shells[GRADE_MAX_CHECKS][2]; /* per check index; [1]: caps */
@@ -675,6 +676,58 @@ static void json_out_free(struct json_out *j) {
   free(j->sample);
 }
 
+/* ---- rendering, for report_json_pool.c ---- */
+
+struct json_out *report_json_scratch_new(void) {
+  struct json_out *j = malloc(sizeof(*j));
+  if (j && !json_out_init(j)) {
+    json_out_free(j);
+    free(j);
+    j = NULL;
+  }
+  return j;
+}
+
+void report_json_scratch_free(struct json_out *j) {
+  if (j)
+    json_out_free(j);
+  free(j);
+}
+
+const char *report_json_server(struct json_out *j, const struct grade_result *r) {
+  return server_text(j, r);
+}
+
+void report_json_server_done(struct json_out *j) {
+  server_done(j);
+}
+
+/* The text is taken from j's print buffer, which is replaced by spare
+ * (when it is as large) or a new one of the same size: no copy of tens of
+ * kilobytes. */
+struct json_text report_json_render(struct json_out *j, const struct grade_result *r,
+                                    struct json_text spare) {
+  const char *text = j ? server_text(j, r) : NULL;
+  struct json_text taken = {NULL, 0, 0};
+  if (text && text == j->buf) {
+    char *fresh = spare.s && spare.size >= j->buf_size ? spare.s : malloc(j->buf_size);
+    if (fresh) {
+      taken = (struct json_text){j->buf, strlen(text), j->buf_size};
+      if (fresh == spare.s) {
+        j->buf_size = spare.size;
+        spare.s = NULL;
+      }
+      j->buf = fresh;
+    }
+  }
+  if (text && !taken.s && (taken.s = strdup(text)))
+    taken.size = (taken.len = strlen(text)) + 1;
+  free(spare.s);
+  if (j)
+    server_done(j);
+  return taken;
+}
+
 /* Streamed one server at a time: a day of traffic has thousands of
  * servers, and the whole document as one cJSON tree would cost hundreds of
  * megabytes. */
@@ -684,196 +737,6 @@ static void write_item(FILE *out, const char *key, cJSON *item, bool last) {
     fprintf(out, "  \"%s\": %s%s\n", key, text, last ? "" : ",");
   free(text);
   cJSON_Delete(item);
-}
-
-/* Server i's text (len bytes) as an element of the "servers" array. */
-static void write_server(FILE *out, const char *text, size_t len, size_t i, size_t n) {
-  fwrite(text, 1, len, out);
-  fputs(i + 1 < n ? ",\n" : "\n", out);
-}
-
-/* ---- servers rendered by several threads ---- */
-
-/* Servers are claimed one at a time from a shared counter by the helper
- * threads and by the writing thread, each rendering with its own scratch
- * into a ring of AHEAD texts; the writing thread writes them in order and,
- * while the next one is not ready, renders the next unclaimed server
- * itself.  The output is what one thread writes, the work spreads by
- * itself however long each server takes, and memory stays AHEAD texts.
- * A written text's buffer goes back to the pool for the next claim: a
- * fresh buffer of tens of kilobytes per server made every claim cost a
- * large allocation (and glibc's consolidation of the small blocks a
- * server's cJSON tree had freed), and every write a free into another
- * thread's arena. */
-#define AHEAD 512
-#define MAX_JOBS 64
-
-struct text {
-  char *s;     /* owned, NULL none */
-  size_t len;  /* of the text in s */
-  size_t size; /* of the buffer s */
-};
-
-struct render_pool {
-  const struct grade_result *const *r;
-  size_t n;
-  pthread_mutex_t lock;
-  pthread_cond_t changed;   /* a text is ready, or room was made */
-  size_t next;              /* the next server to claim */
-  size_t written;           /* servers written so far */
-  struct text texts[AHEAD]; /* [i % AHEAD]: server i's text, once ready */
-  bool ready[AHEAD];
-  struct text spare[AHEAD]; /* written texts' buffers, n_spare of them */
-  size_t n_spare;
-};
-
-struct renderer {
-  pthread_t thread;
-  struct json_out j;
-  bool ok;
-  struct render_pool *pool;
-};
-
-/* Render server i; the text is taken from j's print buffer, which is
- * replaced by spare (when it is as large) or a new one of the same size:
- * no copy of tens of kilobytes.  spare is consumed. */
-static struct text render_one(struct renderer *w, size_t i, struct text spare) {
-  const char *text = w->ok ? server_text(&w->j, w->pool->r[i]) : NULL;
-  struct text taken = {NULL, 0, 0};
-  if (text && text == w->j.buf) {
-    char *fresh = spare.s && spare.size >= w->j.buf_size ? spare.s : malloc(w->j.buf_size);
-    if (fresh) {
-      taken = (struct text){w->j.buf, strlen(text), w->j.buf_size};
-      if (fresh == spare.s) {
-        w->j.buf_size = spare.size;
-        spare.s = NULL;
-      }
-      w->j.buf = fresh;
-    }
-  }
-  if (text && !taken.s && (taken.s = strdup(text)))
-    taken.size = (taken.len = strlen(text)) + 1;
-  free(spare.s);
-  server_done(&w->j);
-  return taken;
-}
-
-/* Claim a server and a spare buffer (under lock); false when none is left
- * or the ring is full. */
-static bool claim(struct render_pool *p, size_t *i, struct text *spare) {
-  if (p->next >= p->n || p->next >= p->written + AHEAD)
-    return false;
-  *i = p->next++;
-  *spare = p->n_spare ? p->spare[--p->n_spare] : (struct text){NULL, 0, 0};
-  return true;
-}
-
-static void publish_text(struct render_pool *p, size_t i, struct text text) {
-  p->texts[i % AHEAD] = text;
-  p->ready[i % AHEAD] = true;
-  pthread_cond_broadcast(&p->changed);
-}
-
-static void *render_helper(void *arg) {
-  struct renderer *w = arg;
-  struct render_pool *p = w->pool;
-  pthread_mutex_lock(&p->lock);
-  for (;;) {
-    size_t i;
-    struct text spare;
-    if (claim(p, &i, &spare)) {
-      pthread_mutex_unlock(&p->lock);
-      struct text text = render_one(w, i, spare);
-      pthread_mutex_lock(&p->lock);
-      publish_text(p, i, text);
-    } else if (p->next >= p->n) {
-      break;
-    } else {
-      pthread_cond_wait(&p->changed, &p->lock); /* AHEAD texts wait to be written */
-    }
-  }
-  pthread_mutex_unlock(&p->lock);
-  return NULL;
-}
-
-static void write_pooled(FILE *out, struct render_pool *p, struct renderer *self) {
-  pthread_mutex_lock(&p->lock);
-  while (p->written < p->n) {
-    size_t w = p->written, i;
-    struct text spare;
-    if (p->ready[w % AHEAD]) {
-      struct text text = p->texts[w % AHEAD];
-      p->ready[w % AHEAD] = false;
-      pthread_mutex_unlock(&p->lock);
-      if (text.s)
-        write_server(out, text.s, text.len, w, p->n);
-      pthread_mutex_lock(&p->lock);
-      if (text.s && p->n_spare < AHEAD)
-        p->spare[p->n_spare++] = text;
-      else
-        free(text.s);
-      p->written++;
-      pthread_cond_broadcast(&p->changed); /* room for the helpers */
-    } else if (claim(p, &i, &spare)) {
-      pthread_mutex_unlock(&p->lock);
-      struct text text = render_one(self, i, spare);
-      pthread_mutex_lock(&p->lock);
-      publish_text(p, i, text);
-    } else {
-      pthread_cond_wait(&p->changed, &p->lock);
-    }
-  }
-  pthread_mutex_unlock(&p->lock);
-}
-
-static void write_servers(FILE *out, const struct grade_result *const *r, size_t n, unsigned jobs) {
-  if (jobs > MAX_JOBS)
-    jobs = MAX_JOBS;
-  if (jobs < 1 || n < 256)
-    jobs = 1;      /* a thread costs more than it saves on a small report */
-  if (jobs == 1) { /* written as rendered, no copy */
-    struct json_out j;
-    bool ready = json_out_init(&j);
-    for (size_t i = 0; ready && i < n; i++) {
-      const char *text = server_text(&j, r[i]);
-      if (text)
-        write_server(out, text, strlen(text), i, n);
-      server_done(&j);
-    }
-    json_out_free(&j);
-    return;
-  }
-  struct render_pool *p = calloc(1, sizeof(*p));
-  struct renderer *w = calloc(jobs, sizeof(*w));
-  if (!p || !w) {
-    free(p);
-    free(w);
-    write_servers(out, r, n, 1);
-    return;
-  }
-  p->r = r;
-  p->n = n;
-  pthread_mutex_init(&p->lock, NULL);
-  pthread_cond_init(&p->changed, NULL);
-  bool started[MAX_JOBS] = {false};
-  for (unsigned k = 0; k < jobs; k++) {
-    w[k].ok = json_out_init(&w[k].j);
-    w[k].pool = p;
-    if (k > 0) /* no helper: this thread renders it all */
-      started[k] = pthread_create(&w[k].thread, NULL, render_helper, &w[k]) == 0;
-  }
-  write_pooled(out, p, &w[0]);
-  for (unsigned k = 0; k < jobs; k++) {
-    if (started[k])
-      pthread_join(w[k].thread, NULL);
-    json_out_free(&w[k].j);
-  }
-  for (size_t k = 0; k < p->n_spare; k++)
-    free(p->spare[k].s);
-  pthread_mutex_destroy(&p->lock);
-  pthread_cond_destroy(&p->changed);
-  free(p);
-  free(w);
 }
 
 void report_json(FILE *out, const struct grade_result *const *r, size_t n,
@@ -887,7 +750,7 @@ void report_json(FILE *out, const struct grade_result *const *r, size_t n,
   }
   write_item(out, "inputs", inputs, false);
   fputs("  \"servers\": [\n", out);
-  write_servers(out, r, n, m->jobs);
+  report_json_servers(out, r, n, m->jobs);
   fputs("  ],\n", out);
   write_item(out, "limits", m->limits ? cJSON_Duplicate(m->limits, 1) : cJSON_CreateObject(),
              false);

@@ -8,6 +8,7 @@
  */
 #include "grade/checks.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,27 +30,29 @@ int grade_letter_cmp(const char *a, const char *b) {
   return letter_rank(a) - letter_rank(b);
 }
 
-/* Protocol score of a version (section 1 table). */
-static int version_score(const char *v) {
+/* Protocol score of a version (section 1 table); DTLS 1.0 is TLS 1.1's
+ * DTLS (RFC 4347). */
+static int version_score(uint16_t v) {
   static const struct {
-    const char *name;
+    uint16_t version;
     int score;
-  } t[] = {{"SSLv2", 0},     {"SSLv3", 80},     {"TLSv1.0", 90},
-           {"TLSv1.1", 95},  {"TLSv1.2", 100},  {"TLSv1.3", 100},
-           {"DTLSv1.0", 95}, {"DTLSv1.2", 100}, {"DTLSv1.3", 100}};
+  } t[] = {{0x0002, 0},   {0x0300, 80}, {0x0301, 90},  {0x0302, 95}, {0x0303, 100},
+           {0x0304, 100}, {0xfeff, 95}, {0xfefd, 100}, {0xfefc, 100}};
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-    if (strcmp(v, t[i].name) == 0)
+    if (v == t[i].version)
       return t[i].score;
   return -1;
 }
 
 static int protocol_score(const struct ev_endpoint *ep, struct grade_result *out) {
   size_t n;
-  const struct ev_fact *const *facts = ev_facts_with(ep, "version:", &n);
+  const struct ev_fact *const *facts = ev_facts_of(ep, EV_VERSION, &n);
   int best = -1, worst = -1;
   for (size_t i = 0; i < n; i++) {
-    const char *v = facts[i]->key + 8;
-    int s = version_score(v);
+    if (facts[i]->typed.id != EV_VERSION)
+      continue;
+    const char *v = ev_fact_name(facts[i]); /* "TLSv1.2": it ends the key */
+    int s = version_score(facts[i]->typed.version);
     if (s < 0)
       continue;
     if (best < 0 || s > best || (s == best && strcmp(v, out->best_version) > 0))
@@ -63,13 +66,13 @@ static int protocol_score(const struct ev_endpoint *ep, struct grade_result *out
 /* Key exchange: the weakest key protecting a handshake (section 1). */
 static int key_score(const struct ev_endpoint *ep) {
   /* An anonymous key exchange and a Debian weak key both score 0. */
-  if (ev_find(ep, "anon") || ev_find(ep, "cert:debian_weak"))
+  if (ev_find_id(ep, EV_ANON, NULL) || ev_find_id(ep, EV_CERT_DEBIAN_WEAK, NULL))
     return 0;
   const struct ev_fact *f = NULL;
   int bits = checks_weakest_key(ep, &f);
   if (bits < 0)
     return -1;
-  if (ev_find_prefix(ep, "kx:rsa_export:"))
+  if (ev_first_of(ep, EV_KX_RSA_EXPORT))
     return bits < 512 ? 20 : 40;
   return bits < 512 ? 20 : bits < 1024 ? 40 : bits < 2048 ? 80 : bits < 4096 ? 90 : 100;
 }
@@ -80,10 +83,13 @@ static int cipher_bits_score(int bits) {
 
 static int cipher_score(const struct ev_endpoint *ep) {
   size_t n;
-  const struct ev_fact *const *facts = ev_facts_with(ep, "cipher_bits:", &n);
+  const struct ev_fact *const *facts = ev_facts_of(ep, EV_CIPHER_BITS, &n);
   int best = -1, worst = -1;
   for (size_t i = 0; i < n; i++) {
-    int s = cipher_bits_score(atoi(facts[i]->key + 12));
+    if (facts[i]->typed.id != EV_CIPHER_BITS)
+      continue;
+    uint64_t bits = facts[i]->typed.number;
+    int s = cipher_bits_score(bits > INT_MAX ? INT_MAX : (int)bits);
     if (best < 0 || s > best)
       best = s;
     if (worst < 0 || s < worst)
@@ -183,9 +189,9 @@ void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out) {
     if (out->checks[i].status != CHECK_UNKNOWN)
       out->n_decided++;
   numeric(ep, out);
-  out->graded = ev_find(ep, "server_hello") != NULL && out->total >= 0;
+  out->graded = ev_find_id(ep, EV_SERVER_HELLO, NULL) != NULL && out->total >= 0;
   if (!out->graded) {
-    out->no_grade_reason = !ev_find(ep, "server_hello")
+    out->no_grade_reason = !ev_find_id(ep, EV_SERVER_HELLO, NULL)
                                ? "no ServerHello seen: the server never answered in the capture"
                                : "the key exchange strength is not visible (certificate hidden "
                                  "and no key exchange decoded)";
@@ -198,45 +204,40 @@ void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out) {
 }
 
 /* Facts that contradict each other when one stopped before the other began:
- * the server's configuration changed in between.  A key matches a side
- * when it starts with its prefix; then `refusal` asks b's remainder to be
- * a's and ":protocol_version" (refused:VERSION:ALERT), `offer` asks both to
- * answer the same offer (answer:JA3:...) differently, `any` takes any two
- * different keys. */
+ * the server's configuration changed in between.  A fact of family a and
+ * one of family b conflict when: `refusal`, b refused a's version with
+ * protocol_version (refused:VERSION:ALERT); `offer`, both answered the same
+ * offer (the same JA3) differently; `any`, their keys differ. */
 enum tail { TAIL_ANY, TAIL_REFUSAL, TAIL_OFFER };
 static const struct conflict {
-  const char *a, *b;
+  enum ev_fact_id a, b;
   enum tail tail;
   const char *what; /* with its article: "a protocol version" */
 } CONFLICTS[] = {
-    {"cert:leaf:", "cert:leaf:", TAIL_ANY, "certificate"},
-    {"version:", "refused:", TAIL_REFUSAL, "a protocol version"},
-    {"answer:", "answer:", TAIL_OFFER, "the same client offer"},
+    {EV_CERT_LEAF, EV_CERT_LEAF, TAIL_ANY, "certificate"},
+    {EV_VERSION, EV_REFUSED, TAIL_REFUSAL, "a protocol version"},
+    {EV_ANSWER, EV_ANSWER, TAIL_OFFER, "the same client offer"},
 };
 
-/* The remainder of key after prefix, or NULL when key does not start so. */
-static const char *after_prefix(const char *key, const char *prefix) {
-  size_t n = strlen(prefix);
-  return strncmp(key, prefix, n) == 0 ? key + n : NULL;
+static bool same_name(const struct ev_fact *x, const struct ev_fact *y) {
+  return x->typed.name_len == y->typed.name_len &&
+         memcmp(ev_fact_name(x), ev_fact_name(y), x->typed.name_len) == 0;
 }
 
-static bool conflicting(const struct conflict *c, const char *ka, const char *kb) {
-  const char *ra = after_prefix(ka, c->a), *rb = after_prefix(kb, c->b);
-  if (!ra || !rb)
+static bool conflicting(const struct conflict *c, const struct ev_fact *x,
+                        const struct ev_fact *y) {
+  if (x->typed.id != c->a || y->typed.id != c->b)
     return false;
   switch (c->tail) {
-  case TAIL_OFFER: { /* "JA3:answer": 32 hex digits, then what was answered */
-    return strlen(ra) > 33 && strlen(rb) > 33 && strncmp(ra, rb, 33) == 0 &&
-           strcmp(ra + 33, rb + 33) != 0;
-  }
-  case TAIL_REFUSAL: {
+  case TAIL_OFFER:
+    return same_name(x, y) &&
+           (x->typed.version != y->typed.version || x->typed.number != y->typed.number);
+  case TAIL_REFUSAL:
     /* Only a protocol_version alert says the version itself was refused; a
      * handshake_failure may be about the suites the client offered. */
-    size_t k = strlen(ra);
-    return strncmp(rb, ra, k) == 0 && strcmp(rb + k, ":protocol_version") == 0;
-  }
+    return x->typed.version == y->typed.version && ev_fact_name_is(y, "protocol_version");
   case TAIL_ANY:
-    return strcmp(ka, kb) != 0;
+    return strcmp(x->key, y->key) != 0;
   }
   return false;
 }
@@ -252,12 +253,12 @@ static cap_time_us change_point(const struct ev_endpoint *ep, char *why, size_t 
   for (size_t c = 0; c < sizeof CONFLICTS / sizeof CONFLICTS[0]; c++) {
     const struct conflict *rule = &CONFLICTS[c];
     size_t na, nb;
-    const struct ev_fact *const *fa = ev_facts_with(ep, rule->a, &na);
-    const struct ev_fact *const *fb = ev_facts_with(ep, rule->b, &nb);
+    const struct ev_fact *const *fa = ev_facts_of(ep, rule->a, &na);
+    const struct ev_fact *const *fb = ev_facts_of(ep, rule->b, &nb);
     for (size_t i = 0; i < na; i++) {
       for (size_t j = 0; j < nb; j++) {
         const struct ev_fact *x = fa[i], *y = fb[j];
-        if (!conflicting(rule, x->key, y->key))
+        if (!conflicting(rule, x, y))
           continue;
         /* x then y: x stopped; y then x: x started. */
         bool stopped = x->last_ts < y->first_ts, started = y->last_ts < x->first_ts;

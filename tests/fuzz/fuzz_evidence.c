@@ -2,7 +2,9 @@
  * tests/fuzz/fuzz_evidence.c - the evidence reader and merge: bytes as an
  * evidence file (JSON), loaded, merged into a store that already holds
  * facts, graded, written back and read again.  Evidence files travel
- * between hosts (tlsgrade merge), so they are untrusted input too.
+ * between hosts (tlsgrade merge), so they are untrusted input too.  Each
+ * fact's family and arguments, read from its key once, must be what the
+ * key says.
  */
 #include "tests/fuzz/fuzz.h"
 #include "grade/grade.h"
@@ -15,6 +17,25 @@ static void grade_all(const struct ev_store *ev) {
     struct grade_result r;
     grade_endpoint(ev_endpoint_at(ev, i), &r);
     grade_periods(ev_endpoint_at(ev, i), &r);
+  }
+}
+
+/* What a fact says (parsed once, as it was loaded, or copied with it by a
+ * merge) is what its key says, and its name lies within its key. */
+static void check_typed(const struct ev_store *ev) {
+  for (size_t i = 0; i < ev_count(ev); i++) {
+    size_t n;
+    const struct ev_fact **facts = ev_sorted_facts(ev_endpoint_at(ev, i), &n);
+    for (size_t k = 0; facts && k < n; k++) {
+      const struct ev_fact *f = facts[k];
+      struct ev_typed t;
+      ev_key_parse(f->key, &t);
+      FUZZ_INVARIANT(t.id == f->typed.id && t.version == f->typed.version &&
+                     t.number == f->typed.number && t.name_at == f->typed.name_at &&
+                     t.name_len == f->typed.name_len);
+      FUZZ_INVARIANT((size_t)f->typed.name_at + f->typed.name_len <= strlen(f->key));
+    }
+    free(facts);
   }
 }
 
@@ -34,7 +55,9 @@ int fuzz_evidence_one(const uint8_t *data, size_t size) {
     ev_note(ep, &at, "version:TLSv1.2");
     ev_note(ep, &at, "sslv2:key:00");
   }
+  check_typed(in);
   if (base && ev_merge(base, in) == 0) {
+    check_typed(base);
     ev_derive_facts(base);
     grade_all(base);
     /* What was read must survive a round trip. */

@@ -14,7 +14,7 @@
  *  - Failed check ids: the rules of section 2 applied to the scenario, with
  *    the ids of grade/check_table.h.
  *  - The facts of each scenario: what grade/facts.c would note for a capture
- *    of it (its header comment lists every key; the functions say when each
+ *    of it (grade/fact_table.h lists every family; the functions say when each
  *    is emitted).  Base (section 5): trusted RSA-2048 SHA-256 chain matching
  *    SNI, TLS 1.2 + 1.3, ECDHE X25519, AEAD suites of 128 and 256 bits,
  *    secure renegotiation, HSTS max-age 31536000 seen.  The key log opens

@@ -1,0 +1,370 @@
+/*
+ * tests/unit/test_facts.c - grade/facts.c and the fact vocabulary
+ * (grade/fact_table.h, vocab.c): sessions in, facts out, read by family
+ * and typed argument, and their printed keys.
+ *
+ * Where the expected values come from:
+ *  - Suite names and ids: the IANA TLS Cipher Suites registry (RFC 5246
+ *    A.5, RFC 4492 6, RFC 5289 3.2, RFC 8446 B.4); SSL 2.0 cipher kinds:
+ *    draft-hickman-netscape-ssl-00 appendix A.
+ *  - Versions: 0x0303 is TLS 1.2 (RFC 5246 A.1), 0x0302 TLS 1.1, 0x0304
+ *    TLS 1.3 (RFC 8446 4.2.1), 0x0002 SSL 2.0.
+ *  - Groups: secp256r1 is 0x0017, a 256-bit curve (RFC 8422 5.1.1).
+ *  - Alerts: handshake_failure 40, inappropriate_fallback 86 (RFC 5246
+ *    7.2, RFC 7507 2).
+ *  - The printed keys: the evidence format (README "Evidence and merging",
+ *    grade/fact_table.h) written out by hand here, so that a family whose
+ *    prefix is renamed fails.
+ *  - Which facts a session proves: the rules in grade/facts.c's functions
+ *    (grading-reference.md 4.2), applied by hand to each scenario.
+ */
+#include "grade/grade.h"
+#include "harness.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T0 ((uint64_t)1735689600 * 1000000) /* 2025-01-01 */
+#define JA3 "0123456789abcdef0123456789abcdef"
+
+static const char *const FILES[] = {"facts.pcap"};
+static const struct ev_conn CONN = {"192.0.2.10", 443, FILES, 1, NULL};
+
+/* A session whose client offered `suites` (wire order) at legacy version
+ * `client_version`, and whose server chose `suite` at `version`. */
+struct hello {
+  uint16_t client_version;
+  const uint16_t *versions; /* supported_versions, NULL none */
+  size_t n_versions;
+  const uint16_t *suites;
+  size_t n_suites;
+  uint16_t version, suite; /* version 0: no ServerHello */
+};
+
+static void session_of(struct tls_session *s, const struct hello *h) {
+  memset(s, 0, sizeof(*s));
+  s->is_tls = true;
+  s->has_client_hello = true;
+  s->ch.at = (struct tls_at){0, 1, (cap_time_us)T0};
+  s->ch.legacy_version = h->client_version;
+  s->ch.versions = (struct tls_u16s){(uint16_t *)h->versions, h->n_versions};
+  s->ch.ciphers = (struct tls_u16s){(uint16_t *)h->suites, h->n_suites};
+  memcpy(s->ch.ja3, JA3, sizeof(s->ch.ja3));
+  if (h->version) {
+    s->has_server_hello = true;
+    s->sh.at = (struct tls_at){0, 2, (cap_time_us)T0 + 1000};
+    s->sh.version = h->version;
+    s->sh.cipher = h->suite;
+    s->version = h->version;
+  }
+}
+
+static const struct ev_endpoint *only_endpoint(struct ev_store *ev) {
+  CHECK_EQ_U(ev_count(ev), 1);
+  return ev_endpoint_at(ev, 0);
+}
+
+/* The fact printed `key` is there, of family id. */
+static const struct ev_fact *fact(const struct ev_endpoint *ep, const char *key,
+                                  enum ev_fact_id id) {
+  const struct ev_fact *f = ep ? ev_find(ep, key) : NULL;
+  if (!f)
+    fprintf(stderr, "  no fact %s\n", key);
+  CHECK(f != NULL);
+  CHECK(f && f->typed.id == id);
+  return f && f->typed.id == id ? f : NULL;
+}
+
+/* ---- sessions in, facts out ---- */
+
+/* TLS 1.2: the client offers AES-GCM first, then AES-CBC, RC4 and 3DES;
+ * the server takes TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA (0xc013) over
+ * secp256r1. */
+static void tls12_cbc_over_ecdhe(void) {
+  static const uint16_t offer[] = {0xc02f, 0xc013, 0x0005, 0x000a};
+  struct hello h = {0x0303, NULL, 0, offer, 4, 0x0303, 0xc013};
+  struct tls_session s;
+  session_of(&s, &h);
+  s.kex = (struct tls_kex){.present = true, .is_ecdh = true, .curve = 0x0017};
+  struct ev_store *ev = ev_store_new();
+  ev_add_session(ev, &s, &CONN);
+  const struct ev_endpoint *ep = only_endpoint(ev);
+  const struct ev_fact *f = fact(ep, "version:TLSv1.2", EV_VERSION);
+  CHECK(f && f->typed.version == 0x0303 && ev_fact_name_is(f, "TLSv1.2"));
+  f = fact(ep, "suite:TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", EV_SUITE);
+  CHECK(f && strcmp(ev_fact_name(f), "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA") == 0);
+  f = fact(ep, "cipher_bits:128", EV_CIPHER_BITS);
+  CHECK(f && f->typed.number == 128);
+  f = fact(ep, "cbc:TLSv1.2", EV_CBC);
+  CHECK(f && f->typed.version == 0x0303);
+  fact(ep, "non_rc4", EV_NON_RC4);
+  CHECK(ev_first_of(ep, EV_RC4) == NULL);
+  CHECK(ev_first_of(ep, EV_BLOCK64) == NULL); /* AES: a 128-bit block */
+  fact(ep, "fs:given", EV_FS_GIVEN);
+  fact(ep, "aead:refused", EV_AEAD_REFUSED); /* GCM offered, CBC taken */
+  f = fact(ep, "declined:rc4:TLSv1.2", EV_DECLINED_RC4);
+  CHECK(f && f->typed.version == 0x0303);
+  fact(ep, "declined:block64:TLSv1.2", EV_DECLINED_BLOCK64);
+  f = fact(ep, "pref:skipped:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", EV_PREF_SKIPPED);
+  CHECK(f && ev_fact_name_is(f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"));
+  f = fact(ep, "kx:ecdh:secp256r1:256", EV_KX_ECDH);
+  CHECK(f && ev_fact_name_is(f, "secp256r1") && f->typed.number == 256);
+  f = fact(ep, "answer:" JA3 ":TLSv1.2:0xc013", EV_ANSWER);
+  CHECK(f && ev_fact_name_is(f, JA3) && f->typed.version == 0x0303 && f->typed.number == 0xc013);
+  CHECK(ev_first_of(ep, EV_TLS13_REFUSED) == NULL); /* TLS 1.3 was not offered */
+  ev_store_free(ev);
+}
+
+/* A client offering TLS 1.3 (and TLS_AES_128_GCM_SHA256) gets TLS 1.2
+ * with TLS_RSA_WITH_RC4_128_SHA (0x0005) and no DOWNGRD01 sentinel. */
+static void tls13_refused_for_rc4(void) {
+  static const uint16_t versions[] = {0x0304, 0x0303};
+  static const uint16_t offer[] = {0x1301, 0x0005};
+  struct hello h = {0x0303, versions, 2, offer, 2, 0x0303, 0x0005};
+  struct tls_session s;
+  session_of(&s, &h);
+  struct ev_store *ev = ev_store_new();
+  ev_add_session(ev, &s, &CONN);
+  const struct ev_endpoint *ep = only_endpoint(ev);
+  fact(ep, "tls13:refused", EV_TLS13_REFUSED);
+  const struct ev_fact *f = fact(ep, "rc4:TLSv1.2", EV_RC4);
+  CHECK(f && f->typed.version == 0x0303);
+  /* The family whose prefix "rc4:" starts its key is another. */
+  fact(ep, "rc4:despite_alternatives", EV_RC4_DESPITE_ALTERNATIVES);
+  fact(ep, "fs:refused", EV_FS_REFUSED);
+  fact(ep, "aead:refused", EV_AEAD_REFUSED);
+  f = fact(ep, "suite:TLS_RSA_WITH_RC4_128_SHA", EV_SUITE);
+  CHECK(ev_first_of(ep, EV_NON_RC4) == NULL && ev_first_of(ep, EV_CBC) == NULL);
+  ev_store_free(ev);
+}
+
+/* No ServerHello: a fatal handshake_failure (40) answers a hello offering
+ * at most TLS 1.1; a fallback hello gets inappropriate_fallback (86). */
+static void refusals(void) {
+  static const uint16_t offer[] = {0x002f};
+  struct hello h = {0x0302, NULL, 0, offer, 1, 0, 0};
+  struct tls_session s;
+  session_of(&s, &h);
+  struct tls_alert alert = {{0, 3, (cap_time_us)T0 + 2000}, FLOW_S2C, false, false, 2, 40};
+  s.alerts = &alert;
+  s.n_alerts = 1;
+  struct ev_store *ev = ev_store_new();
+  ev_add_session(ev, &s, &CONN);
+  const struct ev_endpoint *ep = only_endpoint(ev);
+  const struct ev_fact *f = fact(ep, "refused:TLSv1.1:handshake_failure", EV_REFUSED);
+  CHECK(f && f->typed.version == 0x0302 && ev_fact_name_is(f, "handshake_failure"));
+  CHECK(f && f->sample.frame == 3);
+  f = fact(ep, "answer:" JA3 ":refused", EV_ANSWER);
+  CHECK(f && ev_fact_name_is(f, JA3) && f->typed.number == EV_ANSWER_REFUSED);
+  CHECK(ev_first_of(ep, EV_SCSV_REFUSED_FALLBACK) == NULL);
+  s.ch.fallback_scsv = true;
+  alert.desc = 86;
+  ev_add_session(ev, &s, &CONN);
+  fact(ep, "scsv:refused_fallback", EV_SCSV_REFUSED_FALLBACK);
+  f = fact(ep, "refused:TLSv1.1:inappropriate_fallback", EV_REFUSED);
+  CHECK(f && f->typed.version == 0x0302);
+  ev_store_free(ev);
+}
+
+/* A leaf: RSA-2048, its fingerprint and its key's.  Over SSL 2.0 the key
+ * is an sslv2:key, and every endpoint showing the same key in a TLS
+ * certificate is DROWN-affected (derived, never saved). */
+static void certificate_and_drown(void) {
+  static const uint16_t offer[] = {0x002f};
+  struct hello h = {0x0303, NULL, 0, offer, 1, 0x0303, 0x002f};
+  struct tls_cert leaf;
+  memset(&leaf, 0, sizeof(leaf));
+  leaf.parsed = true;
+  leaf.key_type = TLS_KEY_RSA;
+  leaf.key_bits = 2048;
+  snprintf(leaf.sha256, sizeof(leaf.sha256), "%064d", 7);
+  snprintf(leaf.spki_sha256, sizeof(leaf.spki_sha256), "%064d", 9);
+  snprintf(leaf.sig_alg, sizeof(leaf.sig_alg), "sha256WithRSAEncryption");
+  const struct tls_cert *chain[1] = {&leaf};
+  struct tls_session s;
+  session_of(&s, &h);
+  s.chain = chain;
+  s.chain_len = 1;
+  struct ev_store *ev = ev_store_new();
+  ev_add_session(ev, &s, &CONN);
+  h.version = 0x0002;
+  h.suite = 0x0700; /* no SSL 2.0 kind: shown as hex */
+  session_of(&s, &h);
+  s.chain = chain;
+  s.chain_len = 1;
+  const struct ev_conn v2 = {"192.0.2.99", 443, FILES, 1, NULL};
+  ev_add_session(ev, &s, &v2);
+  CHECK_EQ_U(ev_count(ev), 2);
+  const struct ev_endpoint *tls = ev_endpoint_get(ev, "-", "192.0.2.10", 443);
+  const struct ev_endpoint *old = ev_endpoint_get(ev, "-", "192.0.2.99", 443);
+  char key[EV_KEY_MAX];
+  snprintf(key, sizeof(key), "cert:leaf:%064d", 7);
+  const struct ev_fact *f = fact(tls, key, EV_CERT_LEAF);
+  CHECK(f && f->typed.name_len == 64);
+  f = fact(tls, "cert_key:rsa:2048", EV_CERT_KEY_TYPE);
+  CHECK(f && ev_fact_name_is(f, "rsa") && f->typed.number == 2048);
+  snprintf(key, sizeof(key), "cert:key:%064d", 9);
+  fact(tls, key, EV_CERT_KEY);
+  snprintf(key, sizeof(key), "sslv2:key:%064d", 9);
+  fact(old, key, EV_SSLV2_KEY);
+  f = fact(old, "version:SSLv2", EV_VERSION);
+  CHECK(f && f->typed.version == 0x0002);
+  fact(old, "suite:0x0700", EV_SUITE);
+  ev_derive_facts(ev);
+  fact(tls, "derived:drown", EV_DERIVED_DROWN);
+  CHECK(ev_find_id(tls, EV_DERIVED_DROWN, NULL) != NULL);
+  cJSON *saved = ev_to_json(ev);
+  char *text = saved ? cJSON_PrintUnformatted(saved) : NULL;
+  CHECK(text && !strstr(text, "derived:") && strstr(text, "\"cert_key:rsa:2048\""));
+  free(text);
+  cJSON_Delete(saved);
+  ev_store_free(ev);
+}
+
+/* ---- the vocabulary ---- */
+
+static bool same_typed(const struct ev_typed *a, const struct ev_typed *b) {
+  return a->id == b->id && a->version == b->version && a->name_at == b->name_at &&
+         a->name_len == b->name_len && a->number == b->number;
+}
+
+/* Every family's key, made and parsed back, says the same; so does a
+ * saved and loaded store. */
+static void keys_round_trip(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = ev_endpoint_get(ev, "h", "192.0.2.1", 443);
+  struct ev_sample at = {(char *)"x.pcap", 1, 5};
+  for (unsigned id = 0; id < EV_N_FACTS; id++) {
+    struct ev_args a = {.version = 0x0301, .number = 1024, .name = "name"};
+    if (ev_fact_kind(id) == EV_ARG_ANSWER)
+      a.name = JA3, a.number = 0x002f;
+    char key[EV_KEY_MAX];
+    struct ev_typed made, parsed;
+    CHECK(ev_key_make(id, &a, key, &made));
+    ev_key_parse(key, &parsed);
+    if (!same_typed(&made, &parsed))
+      fprintf(stderr, "  %s: parsed as family %u\n", key, parsed.id);
+    CHECK(same_typed(&made, &parsed));
+    CHECK_EQ_U(made.id, id);
+    ev_add(ep, &at, id, &a);
+  }
+  cJSON *json = ev_to_json(ev);
+  char err[128];
+  struct ev_store *back = json ? ev_from_json(json, err, sizeof(err)) : NULL;
+  CHECK(back != NULL);
+  size_t n = 0;
+  const struct ev_fact **facts = ev_sorted_facts(ep, &n);
+  for (size_t i = 0; back && facts && i < n; i++) {
+    const struct ev_fact *f = ev_find(ev_endpoint_at(back, 0), facts[i]->key);
+    bool saved = ev_fact_saved(facts[i]->typed.id);
+    CHECK(saved ? f && same_typed(&f->typed, &facts[i]->typed) : !f);
+  }
+  free(facts);
+  ev_store_free(back);
+  cJSON_Delete(json);
+  ev_store_free(ev);
+}
+
+/* Written out by hand: the keys the evidence files hold. */
+static void printed_keys(void) {
+  static const struct {
+    enum ev_fact_id id;
+    struct ev_args a;
+    const char *key;
+  } t[] = {
+      {EV_HANDSHAKES, {0}, "handshakes"},
+      {EV_VERSION, {.version = 0x0304}, "version:TLSv1.3"},
+      {EV_VERSION, {.version = 0xfefd}, "version:DTLSv1.2"},
+      {EV_VERSION, {.version = 0x0305}, "version:unknown"},
+      {EV_CIPHER_BITS, {.number = 0}, "cipher_bits:0"},
+      {EV_KX_DH, {.number = 1024}, "kx:dh:1024"},
+      {EV_HSTS_MAX_AGE, {.number = UINT64_MAX}, "hsts:max-age:18446744073709551615"},
+      {EV_HTTP_NO_REDIRECT, {.number = (uint64_t)-1}, "http:no_redirect:-1"},
+      {EV_HTTP_NO_REDIRECT, {.number = 200}, "http:no_redirect:200"},
+      {EV_KX_ECDH, {.name = "x25519", .number = 256}, "kx:ecdh:x25519:256"},
+      {EV_REFUSED,
+       {.version = 0x0300, .name = "protocol_version"},
+       "refused:SSLv3:protocol_version"},
+      {EV_ANSWER,
+       {.name = JA3, .version = 0x0303, .number = 0xc02f},
+       "answer:" JA3 ":TLSv1.2:0xc02f"},
+      {EV_DECLINED_WEAK, {.version = 0x0301}, "declined:weak:TLSv1.0"},
+      {EV_SCSV_ACCEPTED, {.version = 0x0302}, "scsv:accepted:TLSv1.1"},
+      {EV_TRUST_UNTRUSTED,
+       {.name = "unable to get local issuer certificate"},
+       "trust:untrusted:unable to get local issuer certificate"},
+      {EV_DERIVED_DROWN, {0}, "derived:drown"},
+  };
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    char key[EV_KEY_MAX];
+    struct ev_typed typed;
+    CHECK(ev_key_make(t[i].id, &t[i].a, key, &typed));
+    CHECK_STR(key, t[i].key);
+  }
+  /* Hand-made evidence keeps its family even when its argument is not one
+   * this program prints. */
+  struct ev_typed typed;
+  ev_key_parse("http:no_redirect:/", &typed);
+  CHECK_EQ_U(typed.id, EV_HTTP_NO_REDIRECT);
+  ev_key_parse("fact:1", &typed);
+  CHECK_EQ_U(typed.id, EV_OTHER);
+  ev_key_parse("version:TLSv1.2x", &typed);
+  CHECK(typed.id == EV_VERSION && typed.version == 0);
+}
+
+/* Prefixes: one per family; a key without argument has no colon at its
+ * end, a family with one ends in a colon. */
+static void table_is_sound(void) {
+  for (unsigned i = 0; i < EV_N_FACTS; i++) {
+    const char *p = ev_fact_prefix(i);
+    size_t n = strlen(p);
+    CHECK(n > 0 && ev_fact_meaning(i) && ev_fact_meaning(i)[0]);
+    CHECK((ev_fact_kind(i) == EV_ARG_NONE) == (p[n - 1] != ':'));
+    for (unsigned j = 0; j < i; j++)
+      CHECK(strcmp(p, ev_fact_prefix(j)) != 0);
+  }
+  CHECK(ev_fact_prefix(EV_OTHER) == NULL);
+  CHECK(!ev_fact_saved(EV_DERIVED_HTTP_PLAIN) && ev_fact_saved(EV_VERSION));
+}
+
+/* The registry's RC4 and CBC columns (IANA names: RFC 5246 A.5, RFC 5288
+ * 3; SSL 2.0 kinds: draft-hickman-netscape-ssl-00 appendix A). */
+static void registry_suite_families(void) {
+  static const struct {
+    uint32_t id;
+    bool sslv2, rc4, cbc;
+  } t[] = {
+      {0x0005, false, true, false},  /* TLS_RSA_WITH_RC4_128_SHA */
+      {0x0003, false, true, false},  /* TLS_RSA_EXPORT_WITH_RC4_40_MD5 */
+      {0x000a, false, false, true},  /* TLS_RSA_WITH_3DES_EDE_CBC_SHA */
+      {0x002f, false, false, true},  /* TLS_RSA_WITH_AES_128_CBC_SHA */
+      {0x009c, false, false, false}, /* TLS_RSA_WITH_AES_128_GCM_SHA256 */
+      {0x0001, false, false, false}, /* TLS_RSA_WITH_NULL_MD5 */
+      {0x1303, false, false, false}, /* TLS_CHACHA20_POLY1305_SHA256 */
+      {0x010080, true, true, false}, /* SSL_CK_RC4_128_WITH_MD5 */
+      {0x0700c0, true, false, true}, /* SSL_CK_DES_192_EDE3_CBC_WITH_MD5 */
+  };
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    const struct tls_suite_info *s =
+        t[i].sslv2 ? tls_sslv2_suite_lookup(t[i].id) : tls_suite_lookup(t[i].id);
+    CHECK(s != NULL);
+    if (s && (s->rc4 != t[i].rc4 || s->cbc != t[i].cbc))
+      fprintf(stderr, "  0x%04x: rc4 %d cbc %d\n", (unsigned)t[i].id, s->rc4, s->cbc);
+    CHECK(s && s->rc4 == t[i].rc4 && s->cbc == t[i].cbc);
+  }
+}
+
+int main(void) {
+  RUN(tls12_cbc_over_ecdhe);
+  RUN(tls13_refused_for_rc4);
+  RUN(refusals);
+  RUN(certificate_and_drown);
+  RUN(keys_round_trip);
+  RUN(printed_keys);
+  RUN(table_is_sound);
+  RUN(registry_suite_families);
+  return harness_done();
+}
