@@ -14,6 +14,10 @@ enum {
   TLS_CT_HEARTBEAT = 24,
 };
 
+/* RFC 5246 6.2.3: a protected record's fragment is at most 2^14 + 2048
+ * bytes; a longer length is not TLS. */
+#define TLS_MAX_RECORD (16384 + 2048)
+
 enum tls_dir_mode {
   TLS_MODE_UNKNOWN,   /* nothing seen yet */
   TLS_MODE_PLAINTEXT, /* a STARTTLS protocol before the switch */
@@ -73,11 +77,25 @@ struct tls_conn {
   bool no_ja4;        /* tls_conn_skip_ja4 */
 };
 
+/* sniff.c - does r start like this?  r is a copy: nothing is consumed. */
+/* A TLS record carrying handshake message hs_type (1 ClientHello, 2
+ * ServerHello) in its first bytes. */
+bool tls_sniff_hello(struct rd r, uint8_t hs_type);
+/* Any TLS record header: a server that answers with an alert, a capture
+ * that starts after the handshake. */
+bool tls_sniff_record(struct rd r);
+/* An SSLv2-format record carrying msg_type (1 CLIENT-HELLO, 4 SERVER-HELLO). */
+bool tls_sniff_sslv2(struct rd r, uint8_t msg_type);
+/* A DTLS handshake record; with _hello, whose first message is hs_type. */
+bool tls_sniff_dtls(struct rd r);
+bool tls_sniff_dtls_hello(struct rd r, uint8_t hs_type);
+/* A QUIC long-header packet (RFC 9000 17.2). */
+bool tls_sniff_quic_long_header(struct rd r);
+
 /* record.c */
 void tls_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n, const struct tls_at *at);
 void tls_sslv2_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
                        const struct tls_at *at);
-bool tls_looks_sslv2(const uint8_t *p, size_t n, uint8_t msg_type);
 /* Handshake messages without a record layer (QUIC CRYPTO frames). */
 void tls_handshake_stream(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
                           const struct tls_at *at);
@@ -89,7 +107,6 @@ void tls_heartbeat(struct tls_conn *c, int dir, struct rd body, size_t len, bool
                    const struct tls_at *at);
 
 /* dtls.c */
-bool tls_looks_dtls(const uint8_t *p, size_t n);
 void tls_dtls_datagram(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
                        const struct tls_at *at);
 void tls_dtls_clear(struct tls_dir *d);

@@ -9,11 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool tls_looks_dtls(const uint8_t *p, size_t n) {
-  return n >= 13 && p[0] == TLS_CT_HANDSHAKE && p[1] == 0xfe &&
-         (p[2] == 0xff || p[2] == 0xfd || p[2] == 0xfc);
-}
-
 void tls_dtls_clear(struct tls_dir *d) {
   free(d->dtls_buf);
   free(d->dtls_mask);

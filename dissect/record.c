@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TLS_MAX_RECORD (16384 + 2048) /* RFC 5246 6.2.3: ciphertext limit */
-
 static void dir_reset_record(struct tls_dir *d) {
   d->hdr_have = 0;
   d->body_have = 0;
@@ -266,16 +264,6 @@ void tls_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n, const 
 }
 
 /* ---- SSLv2 record format (draft-hickman-netscape-ssl-00 / RFC 6101 E) ---- */
-
-/* Is this the start of an SSLv2-format record carrying message type
- * `msg_type` (1 CLIENT-HELLO, 4 SERVER-HELLO)? */
-bool tls_looks_sslv2(const uint8_t *p, size_t n, uint8_t msg_type) {
-  if (n < 3)
-    return false;
-  if (p[0] & 0x80)
-    return p[2] == msg_type && ((p[0] & 0x7f) << 8 | p[1]) >= 9;
-  return false;
-}
 
 /* SSLv2 records: 2-byte header (high bit set) or 3-byte header with
  * padding.  Only the unencrypted hellos and CLIENT-MASTER-KEY matter; after

@@ -60,13 +60,6 @@ static const char *protocol_of(const struct tls_conn *c, const uint8_t *p, size_
   return (n >= 8 && strncasecmp((const char *)p, "STARTTLS", 8) == 0) ? "smtp" : "imap";
 }
 
-static bool hello_at(const uint8_t *p, size_t n, uint8_t hs_type) {
-  if (n < 6 || p[0] != TLS_CT_HANDSHAKE || p[1] != 3 || p[2] > 4)
-    return false;
-  size_t len = (size_t)p[3] << 8 | p[4];
-  return len >= 4 && len <= 16384 + 2048 && p[5] == hs_type;
-}
-
 size_t tls_starttls_scan(struct tls_conn *c, int dir, const uint8_t *p, size_t n) {
   struct tls_dir *d = &c->dir[dir];
   uint8_t hs_type = dir == FLOW_C2S ? 1 : 2;
@@ -75,7 +68,7 @@ size_t tls_starttls_scan(struct tls_conn *c, int dir, const uint8_t *p, size_t n
   bool anywhere = c->s.starttls != NULL;
   for (size_t i = 0; i < n; i++) {
     bool boundary = i == 0 || p[i - 1] == '\n' || p[i - 1] == '>' || anywhere;
-    if (boundary && hello_at(p + i, n - i, hs_type))
+    if (boundary && tls_sniff_hello(rd_make(p + i, n - i), hs_type))
       return i;
   }
   d->plaintext_seen += n;
