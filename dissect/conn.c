@@ -7,7 +7,6 @@
 #include "dissect/decrypt.h"
 #include "dissect/quic.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +17,7 @@ void tls_limits_default(struct tls_limits *lim) {
 }
 
 struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
-                              uint16_t server_port, const char *app) {
+                              uint16_t server_port) {
   struct tls_conn *c = calloc(1, sizeof(*c));
   if (!c)
     return NULL;
@@ -28,8 +27,6 @@ struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
   c->s.transport = transport_udp ? "udp" : "tcp";
   c->s.ocsp_cert_status = -1;
   c->dir[0].dtls_last_done = c->dir[1].dtls_last_done = -1;
-  if (app)
-    snprintf(c->app, sizeof(c->app), "%s", app);
   return c;
 }
 

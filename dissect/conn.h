@@ -65,7 +65,6 @@ struct tls_conn {
   struct tls_dir dir[2];
   bool udp;
   uint16_t server_port;
-  char app[64];
   struct quic_conn *quic;
   struct x509_cache *cert_cache;   /* borrowed */
   const struct tls_keylog *keylog; /* borrowed, NULL: no decryption */

@@ -510,10 +510,9 @@ size_t tls_keylog_count(const struct tls_keylog *kl); /* connections with secret
 void tls_keylog_free(struct tls_keylog *kl);
 
 struct tls_conn;
-/* transport_udp: datagrams (DTLS, QUIC) instead of a byte stream.
- * app: nDPI's name for the flow (helps pick STARTTLS), may be NULL. */
+/* transport_udp: datagrams (DTLS, QUIC) instead of a byte stream. */
 struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
-                              uint16_t server_port, const char *app);
+                              uint16_t server_port);
 /* The flow's roles were guessed (no SYN): the dissector may swap them when
  * the first bytes it sees are a hello from the other side.  Read the result
  * in tls_session.roles_swapped. */

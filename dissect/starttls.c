@@ -46,11 +46,11 @@ static const char *protocol_of(const struct tls_conn *c, const uint8_t *p, size_
     return "pop3";
   if (!contains(p, n, "STARTTLS"))
     return NULL;
-  if (strstr(c->app, "SMTP") || port_is(port, 25, 587, 2525))
+  if (port_is(port, 25, 587, 2525))
     return "smtp";
-  if (strstr(c->app, "IMAP") || port_is(port, 143, 143, 143))
+  if (port_is(port, 143, 143, 143))
     return "imap";
-  if (strstr(c->app, "POP") || port_is(port, 110, 110, 110))
+  if (port_is(port, 110, 110, 110))
     return "pop3";
   if (port_is(port, 119, 433, 119))
     return "nntp";

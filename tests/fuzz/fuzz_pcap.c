@@ -55,7 +55,7 @@ static void pcap_fuzz_flow_data(void *ctx, struct flow *f, int dir, const uint8_
   FUZZ_INVARIANT(dir == FLOW_C2S || dir == FLOW_S2C);
   FUZZ_INVARIANT(data || len == 0 || (flags & TCP_DATA_SKIP));
   if (!f->user) {
-    f->user = tls_conn_new(&run->tls_limits, f->l4_proto == 17, f->server_port, NULL);
+    f->user = tls_conn_new(&run->tls_limits, f->l4_proto == 17, f->server_port);
     if (!f->user)
       return;
     if (!f->roles_from_syn)
