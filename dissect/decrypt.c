@@ -86,7 +86,7 @@ void tls_decrypt_server_hello(struct tls_conn *c) {
   if (!c->keylog || c->udp || !s->has_client_hello || !dec_for(c))
     return;
   struct tls_decrypt *dec = c->dec;
-  if (s->version != 0x0304) {
+  if (s->version != TLS_VERSION_TLS13) {
     s->decryption.status = TLS_DECRYPT_NO_KEYS; /* until a CCS finds them */
     return;
   }

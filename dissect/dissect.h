@@ -85,6 +85,21 @@ const char *tls_sigscheme_name(uint16_t id); /* "rsa_pss_rsae_sha256", ... */
 const char *tls_extension_name(uint16_t id); /* "server_name", ... */
 const char *tls_alert_name(uint8_t desc);    /* "handshake_failure", ... */
 bool tls_is_grease(uint16_t id);             /* RFC 8701 */
+/* Protocol versions as the wire carries them (RFC 8446 4.1.2 and B.1,
+ * RFC 6101 E.2 for SSLv2's CLIENT-HELLO).  DTLS writes the one's
+ * complement of the TLS version it mirrors (RFC 6347 4.1, RFC 9147 4):
+ * DTLS 1.0 is TLS 1.1's, and DTLS 1.1 was never defined. */
+enum tls_version {
+  TLS_VERSION_SSL2 = 0x0002,
+  TLS_VERSION_SSL3 = 0x0300,
+  TLS_VERSION_TLS10 = 0x0301,
+  TLS_VERSION_TLS11 = 0x0302,
+  TLS_VERSION_TLS12 = 0x0303,
+  TLS_VERSION_TLS13 = 0x0304,
+  TLS_VERSION_DTLS10 = 0xfeff,
+  TLS_VERSION_DTLS12 = 0xfefd,
+  TLS_VERSION_DTLS13 = 0xfefc,
+};
 /* "SSLv2", "SSLv3", "TLSv1.0".."TLSv1.3", "DTLSv1.0".."DTLSv1.3"; NULL unknown */
 const char *tls_version_name(uint16_t version);
 

@@ -94,7 +94,7 @@ void tls_dtls_datagram(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
     uint16_t epoch = rd_u16(&r);
     rd_bytes(&r, 6); /* sequence_number */
     struct rd body = rd_vec16(&r);
-    if (r.err || (version >> 8) != 0xfe) {
+    if (r.err || (version >> 8) != (TLS_VERSION_DTLS12 >> 8)) {
       tls_set_malformed(c, "dtls: record header", at);
       return;
     }

@@ -66,7 +66,7 @@ static void client_hello(struct tls_conn *c, struct rd body, const struct tls_at
 /* TLS 1.3 after ServerHello: everything else the server sends is protected
  * (RFC 8446 2); a ChangeCipherSpec may still appear for compatibility. */
 static bool is_tls13(uint16_t version) {
-  return version == 0x0304 || version == 0xfefc;
+  return version == TLS_VERSION_TLS13 || version == TLS_VERSION_DTLS13;
 }
 
 static void server_hello(struct tls_conn *c, struct rd body, const struct tls_at *at) {
@@ -90,7 +90,7 @@ static void server_hello(struct tls_conn *c, struct rd body, const struct tls_at
     /* Resumption: TLS 1.3 accepted a PSK; before, the server echoed the
      * client's non-empty session id (RFC 5246 7.4.1.3). */
     for (size_t i = 0; i < tmp.extensions.n; i++)
-      if (tmp.extensions.v[i] == 41)
+      if (tmp.extensions.v[i] == TLS_EXT_PRE_SHARED_KEY)
         s->resumed = true;
     if (!is_tls13(tmp.version) && tmp.session_id.n > 0 && tmp.session_id.n == s->ch.session_id.n &&
         memcmp(tmp.session_id.p, s->ch.session_id.p, tmp.session_id.n) == 0)
@@ -224,7 +224,7 @@ static const char *known_dh_group(const uint8_t *p, size_t n, int bits) {
 }
 
 static void kex_signature(struct tls_kex *k, struct rd *body, uint16_t version) {
-  if (version >= 0x0303 && version != 0xfeff && body->n >= 2)
+  if (version >= TLS_VERSION_TLS12 && version != TLS_VERSION_DTLS10 && body->n >= 2)
     k->sig_scheme = rd_u16(body);
   rd_vec16(body);
 }
@@ -346,7 +346,7 @@ static void certificate_request(struct tls_conn *c, struct rd body, const struct
     s->cert_request_types.p[types.n] = '\0'; /* struct tls_str's promise */
     s->cert_request_types.n = types.n;
   }
-  if (s->version >= 0x0303 && s->version != 0xfeff) {
+  if (s->version >= TLS_VERSION_TLS12 && s->version != TLS_VERSION_DTLS10) {
     struct rd algs = rd_vec16(&body);
     size_t n = algs.n / 2;
     if (!algs.err && n && (s->cert_request_sig_algs.v = malloc(n * sizeof(uint16_t)))) {
@@ -395,7 +395,7 @@ static void encrypted_extensions(struct tls_conn *c, struct rd body, const struc
   while (exts.n && !exts.err) {
     uint16_t type = rd_u16(&exts);
     struct rd data = rd_vec16(&exts);
-    if (type != 16 || s->sh.alpn.p)
+    if (type != TLS_EXT_APPLICATION_LAYER_PROTOCOL_NEGOTIATION || s->sh.alpn.p)
       continue;
     struct rd list = rd_vec16(&data);
     struct rd proto = rd_vec8(&list);
@@ -531,7 +531,7 @@ void tls_sslv2_message(struct tls_conn *c, int dir, struct rd body, const struct
     s->has_server_hello = true;
     const char *bad = hello_parse_sslv2_server(&s->sh, body, &cert, &cert_len);
     s->sh.at = *at;
-    s->version = 0x0002;
+    s->version = TLS_VERSION_SSL2;
     if (bad)
       tls_set_malformed(c, bad, at);
     if (cert && cert_len) {

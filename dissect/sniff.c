@@ -51,7 +51,8 @@ bool tls_sniff_dtls(struct rd r) {
   uint16_t version = rd_u16(&r);
   rd_bytes(&r, 10); /* epoch, sequence_number, length */
   return !r.err && type == TLS_CT_HANDSHAKE &&
-         (version == 0xfeff || version == 0xfefd || version == 0xfefc);
+         (version == TLS_VERSION_DTLS10 || version == TLS_VERSION_DTLS12 ||
+          version == TLS_VERSION_DTLS13);
 }
 
 bool tls_sniff_dtls_hello(struct rd r, uint8_t hs_type) {
