@@ -34,6 +34,13 @@ void tls_conn_skip_ja4(struct tls_conn *c) {
   c->no_ja4 = true;
 }
 
+void tls_dir_clear(struct tls_dir *d) {
+  tls_dtls_clear(d);
+  free(d->body);
+  free(d->hs);
+  memset(d, 0, sizeof(*d));
+}
+
 void tls_conn_free(struct tls_conn *c) {
   if (!c)
     return;
@@ -42,6 +49,7 @@ void tls_conn_free(struct tls_conn *c) {
   tls_dir_clear(&c->dir[1]);
   quic_conn_free(c->quic);
   tls_decrypt_free(c->dec);
+  tls_app_data_free(c->app_data);
   free(c);
 }
 

@@ -9,12 +9,16 @@
  *
  *   rd.h          the bounded reader every parser uses (private)
  *   registry.c    IANA tables: suites, groups, signature schemes, ...
- *   record.c      record layer, handshake message reassembly, SSLv2
+ *   conn.c        one connection: which mode each direction is in
+ *   sniff.c       does a stream start like TLS, SSLv2, DTLS or QUIC
+ *   record.c      record layer and dispatcher: handshake message
+ *                 reassembly, SSLv2, where decrypted plaintext goes
  *   hello.c       ClientHello / ServerHello / HelloRetryRequest
  *   handshake.c   Certificate, ServerKeyExchange, CertificateStatus, ...
  *   x509.c        certificate facts through libcrypto
  *   quic.c        QUIC Initial decryption (RFC 9001 / RFC 9369)
  *   keylog.c, crypt.c, decrypt.c   records opened with a key log
+ *   app_data.c    decrypted application data to the HTTP parsers
  *   http.c, h2.c  HTTP/1.x (libhtp) and HTTP/2 (HPACK by libnghttp2)
  *   hsts.c        Strict-Transport-Security and Public-Key-Pins values
  */

@@ -63,7 +63,7 @@ static void fragment(struct tls_conn *c, int dir, uint8_t type, uint32_t len, ui
     uint8_t *buf = d->dtls_buf;
     d->dtls_buf = NULL;
     tls_dtls_clear(d);
-    tls_handshake_message(c, dir, type, rd_make(buf, len), at);
+    tls_deliver_handshake_message(c, dir, type, rd_make(buf, len), at);
     free(buf);
   }
 }
@@ -102,7 +102,7 @@ void tls_dtls_datagram(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
     bool protected_record = epoch != 0;
     switch (type) {
     case TLS_CT_CHANGE_CIPHER_SPEC:
-      tls_change_cipher_spec(c, dir);
+      tls_deliver_change_cipher_spec(c, dir);
       break;
     case TLS_CT_ALERT:
       tls_alert(c, dir, body, body.n, protected_record, at);
