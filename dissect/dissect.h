@@ -16,6 +16,7 @@
  *   hello.c       ClientHello / ServerHello / HelloRetryRequest
  *   handshake.c   Certificate, ServerKeyExchange, CertificateStatus, ...
  *   x509.c        certificate facts through libcrypto
+ *   x509_verify.c trust store and chain verification
  *   quic.c        QUIC Initial decryption (RFC 9001 / RFC 9369)
  *   keylog.c, crypt.c, decrypt.c   records opened with a key log
  *   app_data.c    decrypted application data to the HTTP parsers
@@ -456,6 +457,7 @@ uint8_t x509_weak_keys_lookup(const struct x509_weak_keys *keys, const struct tl
 /* Look certificates up in these lists (borrowed; they outlive the cache). */
 void x509_cache_set_weak_keys(struct x509_cache *cache, const struct x509_weak_keys *keys);
 
+/* Chain verification (x509_verify.c): the trust store and the verdict. */
 struct x509_trust_opts {
   const char *ca_file; /* NULL: system default bundle */
   const char *ca_path; /* NULL: system default directory */
