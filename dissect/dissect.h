@@ -412,8 +412,13 @@ void x509_cert_parse(struct tls_cert *cert);
 /* Free everything the cert owns (der included) and zero it. */
 void x509_cert_clear(struct tls_cert *cert);
 
-/* Certificates (and OCSP staples) already read (x509_cache.c): one per thread;
- * bounded to max_entries. */
+/* Certificates (and OCSP staples) already read (x509_cache.c).  One cache
+ * is shared by all the threads of a run: a mutex guards its slots and its
+ * OCSP memo, a certificate is read outside the lock, and an entry once
+ * stored is never changed or freed before x509_cache_free, so it is used
+ * without the lock.  Set the weak-key lists before any thread uses it.
+ * Holds max_entries certificates, rounded up to a power of two (at least
+ * 8); past that they are read but not remembered. */
 struct x509_cache;
 struct x509_cache *x509_cache_new(size_t max_entries);
 void x509_cache_free(struct x509_cache *cache);
