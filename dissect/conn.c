@@ -7,7 +7,6 @@
 #include "dissect/decrypt.h"
 #include "dissect/quic.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +17,7 @@ void tls_limits_default(struct tls_limits *lim) {
 }
 
 struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
-                              uint16_t server_port, const char *app) {
+                              uint16_t server_port) {
   struct tls_conn *c = calloc(1, sizeof(*c));
   if (!c)
     return NULL;
@@ -28,13 +27,18 @@ struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
   c->s.transport = transport_udp ? "udp" : "tcp";
   c->s.ocsp_cert_status = -1;
   c->dir[0].dtls_last_done = c->dir[1].dtls_last_done = -1;
-  if (app)
-    snprintf(c->app, sizeof(c->app), "%s", app);
   return c;
 }
 
 void tls_conn_skip_ja4(struct tls_conn *c) {
   c->no_ja4 = true;
+}
+
+void tls_dir_clear(struct tls_dir *d) {
+  tls_dtls_clear(d);
+  free(d->body);
+  free(d->hs);
+  memset(d, 0, sizeof(*d));
 }
 
 void tls_conn_free(struct tls_conn *c) {
@@ -45,10 +49,9 @@ void tls_conn_free(struct tls_conn *c) {
   tls_dir_clear(&c->dir[1]);
   quic_conn_free(c->quic);
   tls_decrypt_free(c->dec);
+  tls_app_data_free(c->app_data);
   free(c);
 }
-
-static bool looks_tls_hello(const uint8_t *p, size_t n, uint8_t hs_type);
 
 void tls_conn_roles_guessed(struct tls_conn *c) {
   c->roles_guessed = true;
@@ -61,32 +64,14 @@ void tls_conn_set_cert_cache(struct tls_conn *c, struct x509_cache *cache) {
 /* A hello only a client sends: TLS or SSLv2 ClientHello, DTLS ClientHello,
  * or a QUIC long-header packet (the client speaks first). */
 static bool client_speaks(const struct tls_conn *c, const uint8_t *p, size_t n) {
+  struct rd first = rd_make(p, n);
   if (c->udp)
-    return (tls_looks_dtls(p, n) && n > 13 && p[13] == 1) || (n >= 7 && (p[0] & 0xc0) == 0xc0);
-  return looks_tls_hello(p, n, 1) || tls_looks_sslv2(p, n, 1);
+    return tls_sniff_dtls_hello(first, 1) || tls_sniff_quic_long_header(first);
+  return tls_sniff_hello(first, 1) || tls_sniff_sslv2(first, 1);
 }
 
 const struct tls_session *tls_conn_session(const struct tls_conn *c) {
   return &c->s;
-}
-
-/* The start of a TLS record carrying a hello: handshake(22), 3.x, a sane
- * length, and the handshake type the direction should send first. */
-static bool looks_tls_hello(const uint8_t *p, size_t n, uint8_t hs_type) {
-  if (n < 6)
-    return n >= 3 && p[0] == TLS_CT_HANDSHAKE && p[1] == 3 && p[2] <= 4;
-  size_t len = (size_t)p[3] << 8 | p[4];
-  return p[0] == TLS_CT_HANDSHAKE && p[1] == 3 && p[2] <= 4 && len >= 4 && len <= 16384 + 2048 &&
-         p[5] == hs_type;
-}
-
-/* Any TLS record start (a server that answers with an alert, a capture
- * that starts after the handshake): type, 3.x, and a length TLS allows. */
-static bool looks_tls_record(const uint8_t *p, size_t n) {
-  if (n < 5 || p[0] < TLS_CT_CHANGE_CIPHER_SPEC || p[0] > TLS_CT_HEARTBEAT || p[1] != 3 || p[2] > 4)
-    return false;
-  size_t len = (size_t)p[3] << 8 | p[4];
-  return len > 0 && len <= 16384 + 2048;
 }
 
 /* First bytes of a direction decide its mode. */
@@ -98,11 +83,12 @@ static void choose_mode(struct tls_conn *c, int dir, const uint8_t *p, size_t n)
     d->mode = TLS_MODE_PLAINTEXT; /* a clear-text protocol: wait for STARTTLS */
     return;
   }
-  if (looks_tls_hello(p, n, hello) || looks_tls_record(p, n))
+  struct rd first = rd_make(p, n);
+  if (tls_sniff_hello(first, hello) || tls_sniff_record(first))
     d->mode = TLS_MODE_TLS;
-  else if (tls_looks_sslv2(p, n, dir == FLOW_C2S ? 1 : 4))
+  else if (tls_sniff_sslv2(first, dir == FLOW_C2S ? 1 : 4))
     d->mode = TLS_MODE_SSLV2;
-  else if (dir == FLOW_S2C && other->mode == TLS_MODE_SSLV2 && looks_tls_hello(p, n, 2))
+  else if (dir == FLOW_S2C && other->mode == TLS_MODE_SSLV2 && tls_sniff_hello(first, 2))
     d->mode = TLS_MODE_TLS;
   else
     d->mode = TLS_MODE_PLAINTEXT;
@@ -135,7 +121,7 @@ static void tcp_bytes(struct tls_conn *c, int dir, const uint8_t *data, size_t l
     /* An SSLv2-format CLIENT-HELLO may be answered in TLS records; the
      * client then continues in TLS records too. */
     if (dir == FLOW_C2S && c->dir[FLOW_S2C].mode == TLS_MODE_TLS && d->hdr_have == 0 &&
-        d->body_have == d->body_len && looks_tls_record(data, len)) {
+        d->body_have == d->body_len && tls_sniff_record(rd_make(data, len))) {
       d->mode = TLS_MODE_TLS;
       tls_records(c, dir, data, len, at);
     } else {
@@ -180,7 +166,7 @@ static bool udp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t le
                      const struct tls_at *at) {
   struct tls_dir *d = &c->dir[dir];
   if (!c->quic && !c->dtls && d->mode != TLS_MODE_NOT_TLS) {
-    if (tls_looks_dtls(data, len)) {
+    if (tls_sniff_dtls(rd_make(data, len))) {
       c->dtls = true;
     } else {
       c->quic = quic_conn_new(c->lim.max_handshake_bytes);

@@ -14,6 +14,26 @@ enum {
   TLS_CT_HEARTBEAT = 24,
 };
 
+/* Handshake message types (RFC 8446 4, RFC 5246 7.4). */
+enum {
+  TLS_HS_HELLO_REQUEST = 0,
+  TLS_HS_CLIENT_HELLO = 1,
+  TLS_HS_SERVER_HELLO = 2,
+  TLS_HS_NEW_SESSION_TICKET = 4,
+  TLS_HS_ENCRYPTED_EXTENSIONS = 8,
+  TLS_HS_CERTIFICATE = 11,
+  TLS_HS_SERVER_KEY_EXCHANGE = 12,
+  TLS_HS_CERTIFICATE_REQUEST = 13,
+  TLS_HS_SERVER_HELLO_DONE = 14,
+  TLS_HS_FINISHED = 20,
+  TLS_HS_CERTIFICATE_STATUS = 22,
+  TLS_HS_KEY_UPDATE = 24,
+};
+
+/* RFC 5246 6.2.3: a protected record's fragment is at most 2^14 + 2048
+ * bytes; a longer length is not TLS. */
+#define TLS_MAX_RECORD (16384 + 2048)
+
 enum tls_dir_mode {
   TLS_MODE_UNKNOWN,   /* nothing seen yet */
   TLS_MODE_PLAINTEXT, /* a STARTTLS protocol before the switch */
@@ -30,6 +50,7 @@ struct tls_dir {
   bool lost;        /* lost record sync (gap, garbage): stop parsing */
   bool encrypted;   /* records are protected from here on */
   bool hs_overflow; /* handshake cap hit: no more buffering */
+  bool opened;      /* the record being routed was opened with a key log */
   uint8_t hdr[5];
   size_t hdr_have;
   uint8_t rec_type;
@@ -54,6 +75,7 @@ struct tls_dir {
 
 struct quic_conn;
 struct tls_decrypt;
+struct tls_app_data;
 
 struct tls_conn {
   struct tls_limits lim;
@@ -61,11 +83,11 @@ struct tls_conn {
   struct tls_dir dir[2];
   bool udp;
   uint16_t server_port;
-  char app[64];
   struct quic_conn *quic;
   struct x509_cache *cert_cache;   /* borrowed */
   const struct tls_keylog *keylog; /* borrowed, NULL: no decryption */
   struct tls_decrypt *dec;         /* owned, made at the ServerHello with a key log */
+  struct tls_app_data *app_data;   /* owned, made at the first decrypted application data */
   bool dtls;
   bool roles_guessed; /* may swap on the first bytes */
   bool first_seen;    /* first payload already looked at */
@@ -73,11 +95,30 @@ struct tls_conn {
   bool no_ja4;        /* tls_conn_skip_ja4 */
 };
 
-/* record.c */
+/* sniff.c - does r start like this?  r is a copy: nothing is consumed. */
+/* A TLS record carrying handshake message hs_type (1 ClientHello, 2
+ * ServerHello) in its first bytes. */
+bool tls_sniff_hello(struct rd r, uint8_t hs_type);
+/* Any TLS record header: a server that answers with an alert, a capture
+ * that starts after the handshake. */
+bool tls_sniff_record(struct rd r);
+/* An SSLv2-format record carrying msg_type (1 CLIENT-HELLO, 4 SERVER-HELLO). */
+bool tls_sniff_sslv2(struct rd r, uint8_t msg_type);
+/* A DTLS handshake record; with _hello, whose first message is hs_type. */
+bool tls_sniff_dtls(struct rd r);
+bool tls_sniff_dtls_hello(struct rd r, uint8_t hs_type);
+/* A QUIC long-header packet (RFC 9000 17.2). */
+bool tls_sniff_quic_long_header(struct rd r);
+
+/* conn.c */
+void tls_dir_clear(struct tls_dir *d);
+
+/* record.c - the record dispatcher: record headers, and where each
+ * record's content goes (handshake parser, alerts, the decryptor, and the
+ * plaintext it returns). */
 void tls_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n, const struct tls_at *at);
 void tls_sslv2_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
                        const struct tls_at *at);
-bool tls_looks_sslv2(const uint8_t *p, size_t n, uint8_t msg_type);
 /* Handshake messages without a record layer (QUIC CRYPTO frames). */
 void tls_handshake_stream(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
                           const struct tls_at *at);
@@ -87,20 +128,31 @@ void tls_alert(struct tls_conn *c, int dir, struct rd body, size_t len, bool enc
 void tls_alert_decrypted(struct tls_conn *c, int dir, struct rd body, const struct tls_at *at);
 void tls_heartbeat(struct tls_conn *c, int dir, struct rd body, size_t len, bool encrypted,
                    const struct tls_at *at);
+/* A whole handshake message from a TLS or DTLS record or a QUIC CRYPTO
+ * frame: the parser reads it, then the key schedule learns what moved. */
+void tls_deliver_handshake_message(struct tls_conn *c, int dir, uint8_t type, struct rd body,
+                                   const struct tls_at *at);
+/* A ChangeCipherSpec record: the same, for TLS <= 1.2 keys. */
+void tls_deliver_change_cipher_spec(struct tls_conn *c, int dir);
 
 /* dtls.c */
-bool tls_looks_dtls(const uint8_t *p, size_t n);
 void tls_dtls_datagram(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
                        const struct tls_at *at);
 void tls_dtls_clear(struct tls_dir *d);
-void tls_dir_clear(struct tls_dir *d);
 
-/* handshake.c: what the record layer reports */
+/* app_data.c - decrypted application data: HTTP responses.  False once
+ * nothing more is worth reading (not HTTP, parser gave up, enough read). */
+bool tls_app_data_plaintext(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
+                            const struct tls_at *at);
+void tls_app_data_free(struct tls_app_data *app);
+
+/* handshake.c: the handshake parser.  It calls nothing that decrypts. */
 void tls_handshake_message(struct tls_conn *c, int dir, uint8_t type, struct rd body,
                            const struct tls_at *at);
 void tls_sslv2_message(struct tls_conn *c, int dir, struct rd body, const struct tls_at *at);
 void tls_direction_encrypted(struct tls_conn *c, int dir);
-void tls_change_cipher_spec(struct tls_conn *c, int dir);
+/* True when the direction is protected from here on (TLS <= 1.2). */
+bool tls_change_cipher_spec(struct tls_conn *c, int dir);
 void tls_app_data(struct tls_conn *c, int dir, const struct tls_at *at);
 void tls_encrypted_handshake(struct tls_conn *c, int dir, const struct tls_at *at);
 void tls_set_malformed(struct tls_conn *c, const char *why, const struct tls_at *at);

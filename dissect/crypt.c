@@ -222,7 +222,7 @@ bool tls_crypt_tls12(uint16_t version, uint16_t suite, bool etm, const uint8_t m
                      const char **why) {
   *client_write = *server_write = NULL;
   const struct tls_suite_info *info = tls_suite_lookup(suite);
-  if (version < 0x0301 || version > 0x0303) {
+  if (version < TLS_VERSION_TLS10 || version > TLS_VERSION_TLS12) {
     *why = "only TLS 1.0-1.3 records are decrypted (not SSL 3.0 or DTLS)";
     return false;
   }
@@ -253,7 +253,7 @@ bool tls_crypt_tls12(uint16_t version, uint16_t suite, bool etm, const uint8_t m
     *why = "suite MAC not supported";
     return false;
   }
-  const char *prf = version < 0x0303                   ? "MD5-SHA1"
+  const char *prf = version < TLS_VERSION_TLS12        ? "MD5-SHA1"
                     : ends_with(info->name, "_SHA384") ? "SHA384"
                                                        : "SHA256";
   size_t key_len = TLS12_CIPHERS[c].key_len;
@@ -274,7 +274,7 @@ bool tls_crypt_tls12(uint16_t version, uint16_t suite, bool etm, const uint8_t m
     struct tls_crypt *d = k[side];
     d->mode = mode;
     d->etm = etm && mode == CRYPT_CBC;
-    d->explicit_iv = version >= 0x0302;
+    d->explicit_iv = version >= TLS_VERSION_TLS11;
     d->block = block;
     d->mac_len = mac_len;
     d->key_len = key_len;

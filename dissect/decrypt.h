@@ -5,8 +5,9 @@
  *   crypt.c    record protection through libcrypto: TLS 1.3 key schedule
  *              (RFC 8446 7.1-7.3), TLS 1.0-1.2 key block (RFC 5246 6.3),
  *              AEAD and CBC records
- *   decrypt.c  a connection's decryption: which keys when, and where the
- *              plaintext goes (handshake parser, alerts, HTTP)
+ *   decrypt.c  a connection's decryption: which keys when; it opens the
+ *              records the dispatcher (record.c) hands it and returns the
+ *              plaintext, calling nothing above it
  */
 #ifndef TLSGRADE_DISSECT_DECRYPT_H
 #define TLSGRADE_DISSECT_DECRYPT_H
@@ -73,24 +74,39 @@ bool tls_kdf_derive(const char *name, const OSSL_PARAM *params, uint8_t *out, si
 bool tls13_expand_label(const char *digest, const uint8_t *secret, size_t secret_len,
                         const char *label, uint8_t *out, size_t out_len);
 
-/* ---- decrypt.c: hooks from the record layer and the handshake parser ---- */
+/* ---- decrypt.c: called by the record dispatcher (record.c) ---- */
 
 struct tls_decrypt;
 struct tls_conn;
 void tls_decrypt_free(struct tls_decrypt *dec);
+/* Key-schedule hooks, each called after the handshake parser has read the
+ * message that moves the keys. */
 /* ServerHello seen: TLS 1.3 handshake keys, if the key log has them. */
 void tls_decrypt_server_hello(struct tls_conn *c);
 /* ChangeCipherSpec of a TLS <= 1.2 direction: its keys from the master
  * secret. */
 void tls_decrypt_change_cipher_spec(struct tls_conn *c, int dir);
+/* A TLS 1.3 Finished or KeyUpdate (hs_type) that arrived decrypted: the
+ * keys of that direction change after it. */
+void tls_decrypt_key_change(struct tls_conn *c, int dir, uint8_t hs_type);
+
 /* Should this record's body be buffered for decryption? */
 bool tls_decrypt_wants(const struct tls_conn *c, int dir, uint8_t type);
-/* A complete protected record (tls_decrypt_wants said yes). */
-void tls_decrypt_record(struct tls_conn *c, int dir, uint8_t type, uint16_t version, uint8_t *body,
-                        size_t n, const struct tls_at *at);
-/* A decrypted TLS 1.3 handshake message of type Finished (20) or
- * KeyUpdate (24): the keys of that direction change after it. */
-void tls_decrypt_key_change(struct tls_conn *c, int dir, uint8_t hs_type, const uint8_t *body,
-                            size_t n);
+/* TLS 1.3 keys: decrypted handshake records hold messages to parse. */
+bool tls_decrypt_tls13(const struct tls_conn *c);
+enum tls_open {
+  TLS_OPEN_PLAINTEXT, /* *plain holds the record's content, *type its inner type */
+  TLS_OPEN_SKIPPED,   /* TLS 1.3 early data under keys the log lacks: passed over */
+  TLS_OPEN_FAILED,    /* did not authenticate: decryption of the connection stopped */
+};
+/* Open a complete protected record (tls_decrypt_wants said yes) in place:
+ * body[0..n), *type its header's type.  Never calls back into the record
+ * layer: the caller routes the plaintext. */
+enum tls_open tls_decrypt_open(struct tls_conn *c, int dir, uint8_t *type, uint16_t version,
+                               uint8_t *body, size_t n, const struct tls_at *at, uint8_t **plain,
+                               size_t *plain_len);
+/* The application data reader wants nothing more: stop decrypting once no
+ * handshake message can still arrive protected. */
+void tls_decrypt_app_done(struct tls_conn *c);
 
 #endif

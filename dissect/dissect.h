@@ -9,12 +9,17 @@
  *
  *   rd.h          the bounded reader every parser uses (private)
  *   registry.c    IANA tables: suites, groups, signature schemes, ...
- *   record.c      record layer, handshake message reassembly, SSLv2
+ *   conn.c        one connection: which mode each direction is in
+ *   sniff.c       does a stream start like TLS, SSLv2, DTLS or QUIC
+ *   record.c      record layer and dispatcher: handshake message
+ *                 reassembly, SSLv2, where decrypted plaintext goes
  *   hello.c       ClientHello / ServerHello / HelloRetryRequest
  *   handshake.c   Certificate, ServerKeyExchange, CertificateStatus, ...
  *   x509.c        certificate facts through libcrypto
+ *   x509_verify.c trust store and chain verification
  *   quic.c        QUIC Initial decryption (RFC 9001 / RFC 9369)
  *   keylog.c, crypt.c, decrypt.c   records opened with a key log
+ *   app_data.c    decrypted application data to the HTTP parsers
  *   http.c, h2.c  HTTP/1.x (libhtp) and HTTP/2 (HPACK by libnghttp2)
  *   hsts.c        Strict-Transport-Security and Public-Key-Pins values
  */
@@ -87,6 +92,21 @@ const char *tls_sigscheme_name(uint16_t id); /* "rsa_pss_rsae_sha256", ... */
 const char *tls_extension_name(uint16_t id); /* "server_name", ... */
 const char *tls_alert_name(uint8_t desc);    /* "handshake_failure", ... */
 bool tls_is_grease(uint16_t id);             /* RFC 8701 */
+/* Protocol versions as the wire carries them (RFC 8446 4.1.2 and B.1,
+ * RFC 6101 E.2 for SSLv2's CLIENT-HELLO).  DTLS writes the one's
+ * complement of the TLS version it mirrors (RFC 6347 4.1, RFC 9147 4):
+ * DTLS 1.0 is TLS 1.1's, and DTLS 1.1 was never defined. */
+enum tls_version {
+  TLS_VERSION_SSL2 = 0x0002,
+  TLS_VERSION_SSL3 = 0x0300,
+  TLS_VERSION_TLS10 = 0x0301,
+  TLS_VERSION_TLS11 = 0x0302,
+  TLS_VERSION_TLS12 = 0x0303,
+  TLS_VERSION_TLS13 = 0x0304,
+  TLS_VERSION_DTLS10 = 0xfeff,
+  TLS_VERSION_DTLS12 = 0xfefd,
+  TLS_VERSION_DTLS13 = 0xfefc,
+};
 /* "SSLv2", "SSLv3", "TLSv1.0".."TLSv1.3", "DTLSv1.0".."DTLSv1.3"; NULL unknown */
 const char *tls_version_name(uint16_t version);
 
@@ -394,8 +414,13 @@ void x509_cert_parse(struct tls_cert *cert);
 /* Free everything the cert owns (der included) and zero it. */
 void x509_cert_clear(struct tls_cert *cert);
 
-/* Certificates (and OCSP staples) already read (x509_cache.c): one per thread;
- * bounded to max_entries. */
+/* Certificates (and OCSP staples) already read (x509_cache.c).  One cache
+ * is shared by all the threads of a run: a mutex guards its slots and its
+ * OCSP memo, a certificate is read outside the lock, and an entry once
+ * stored is never changed or freed before x509_cache_free, so it is used
+ * without the lock.  Set the weak-key lists before any thread uses it.
+ * Holds max_entries certificates, rounded up to a power of two (at least
+ * 8); past that they are read but not remembered. */
 struct x509_cache;
 struct x509_cache *x509_cache_new(size_t max_entries);
 void x509_cache_free(struct x509_cache *cache);
@@ -439,6 +464,7 @@ uint8_t x509_weak_keys_lookup(const struct x509_weak_keys *keys, const struct tl
 /* Look certificates up in these lists (borrowed; they outlive the cache). */
 void x509_cache_set_weak_keys(struct x509_cache *cache, const struct x509_weak_keys *keys);
 
+/* Chain verification (x509_verify.c): the trust store and the verdict. */
 struct x509_trust_opts {
   const char *ca_file; /* NULL: system default bundle */
   const char *ca_path; /* NULL: system default directory */
@@ -512,10 +538,9 @@ size_t tls_keylog_count(const struct tls_keylog *kl); /* connections with secret
 void tls_keylog_free(struct tls_keylog *kl);
 
 struct tls_conn;
-/* transport_udp: datagrams (DTLS, QUIC) instead of a byte stream.
- * app: nDPI's name for the flow (helps pick STARTTLS), may be NULL. */
+/* transport_udp: datagrams (DTLS, QUIC) instead of a byte stream. */
 struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
-                              uint16_t server_port, const char *app);
+                              uint16_t server_port);
 /* The flow's roles were guessed (no SYN): the dissector may swap them when
  * the first bytes it sees are a hello from the other side.  Read the result
  * in tls_session.roles_swapped. */

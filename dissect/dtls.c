@@ -9,11 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool tls_looks_dtls(const uint8_t *p, size_t n) {
-  return n >= 13 && p[0] == TLS_CT_HANDSHAKE && p[1] == 0xfe &&
-         (p[2] == 0xff || p[2] == 0xfd || p[2] == 0xfc);
-}
-
 void tls_dtls_clear(struct tls_dir *d) {
   free(d->dtls_buf);
   free(d->dtls_mask);
@@ -68,7 +63,7 @@ static void fragment(struct tls_conn *c, int dir, uint8_t type, uint32_t len, ui
     uint8_t *buf = d->dtls_buf;
     d->dtls_buf = NULL;
     tls_dtls_clear(d);
-    tls_handshake_message(c, dir, type, rd_make(buf, len), at);
+    tls_deliver_handshake_message(c, dir, type, rd_make(buf, len), at);
     free(buf);
   }
 }
@@ -99,7 +94,7 @@ void tls_dtls_datagram(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
     uint16_t epoch = rd_u16(&r);
     rd_bytes(&r, 6); /* sequence_number */
     struct rd body = rd_vec16(&r);
-    if (r.err || (version >> 8) != 0xfe) {
+    if (r.err || (version >> 8) != (TLS_VERSION_DTLS12 >> 8)) {
       tls_set_malformed(c, "dtls: record header", at);
       return;
     }
@@ -107,7 +102,7 @@ void tls_dtls_datagram(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
     bool protected_record = epoch != 0;
     switch (type) {
     case TLS_CT_CHANGE_CIPHER_SPEC:
-      tls_change_cipher_spec(c, dir);
+      tls_deliver_change_cipher_spec(c, dir);
       break;
     case TLS_CT_ALERT:
       tls_alert(c, dir, body, body.n, protected_record, at);

@@ -14,9 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXT_SERVER_NAME 0
-#define EXT_ALPN 16
-
 static const char hex_digits[] = "0123456789abcdef";
 
 /* MD5 and SHA-256, fetched once.  Handed EVP_md5() or EVP_sha256(),
@@ -172,8 +169,9 @@ static const struct {
   uint16_t version;
   char code[3];
 } ja4_versions[] = {
-    {0x0304, "13"}, {0x0303, "12"}, {0x0302, "11"}, {0x0301, "10"}, {0x0300, "s3"},
-    {0x0002, "s2"}, {0xfeff, "d1"}, {0xfefd, "d2"}, {0xfefc, "d3"},
+    {TLS_VERSION_TLS13, "13"},  {TLS_VERSION_TLS12, "12"},  {TLS_VERSION_TLS11, "11"},
+    {TLS_VERSION_TLS10, "10"},  {TLS_VERSION_SSL3, "s3"},   {TLS_VERSION_SSL2, "s2"},
+    {TLS_VERSION_DTLS10, "d1"}, {TLS_VERSION_DTLS12, "d2"}, {TLS_VERSION_DTLS13, "d3"},
 };
 
 static const char *ja4_version_code(uint16_t version) {
@@ -232,7 +230,9 @@ static uint16_t *ja4_sorted(const struct tls_u16s *v, bool drop_sni_alpn, size_t
     return NULL;
   for (size_t i = 0; i < v->n; i++) {
     uint16_t x = v->v[i];
-    if (tls_is_grease(x) || (drop_sni_alpn && (x == EXT_SERVER_NAME || x == EXT_ALPN)))
+    if (tls_is_grease(x) ||
+        (drop_sni_alpn &&
+         (x == TLS_EXT_SERVER_NAME || x == TLS_EXT_APPLICATION_LAYER_PROTOCOL_NEGOTIATION)))
       continue;
     out[(*n_out)++] = x;
   }
@@ -266,7 +266,7 @@ void hello_ja4(const struct tls_client_hello *ch, char transport, char out[40]) 
   bool sni = false;
   for (size_t i = 0; i < ch->extensions.n; i++) {
     n_all_exts += !tls_is_grease(ch->extensions.v[i]);
-    sni |= ch->extensions.v[i] == EXT_SERVER_NAME;
+    sni |= ch->extensions.v[i] == TLS_EXT_SERVER_NAME;
   }
   uint16_t *ciphers = ja4_sorted(&ch->ciphers, false, &n_ciphers);
   uint16_t *exts = ja4_sorted(&ch->extensions, true, &n_exts);

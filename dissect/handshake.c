@@ -4,7 +4,6 @@
  * CertificateRequest, NewSessionTicket, and what protected records tell.
  */
 #include "dissect/conn.h"
-#include "dissect/decrypt.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -13,21 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum {
-  HS_HELLO_REQUEST = 0,
-  HS_CLIENT_HELLO = 1,
-  HS_SERVER_HELLO = 2,
-  HS_NEW_SESSION_TICKET = 4,
-  HS_ENCRYPTED_EXTENSIONS = 8,
-  HS_CERTIFICATE = 11,
-  HS_SERVER_KEY_EXCHANGE = 12,
-  HS_CERTIFICATE_REQUEST = 13,
-  HS_SERVER_HELLO_DONE = 14,
-  HS_FINISHED = 20,
-  HS_CERTIFICATE_STATUS = 22,
-  HS_KEY_UPDATE = 24,
-};
 
 void tls_set_malformed(struct tls_conn *c, const char *why, const struct tls_at *at) {
   if (c->s.malformed)
@@ -66,7 +50,7 @@ static void client_hello(struct tls_conn *c, struct rd body, const struct tls_at
 /* TLS 1.3 after ServerHello: everything else the server sends is protected
  * (RFC 8446 2); a ChangeCipherSpec may still appear for compatibility. */
 static bool is_tls13(uint16_t version) {
-  return version == 0x0304 || version == 0xfefc;
+  return version == TLS_VERSION_TLS13 || version == TLS_VERSION_DTLS13;
 }
 
 static void server_hello(struct tls_conn *c, struct rd body, const struct tls_at *at) {
@@ -90,15 +74,13 @@ static void server_hello(struct tls_conn *c, struct rd body, const struct tls_at
     /* Resumption: TLS 1.3 accepted a PSK; before, the server echoed the
      * client's non-empty session id (RFC 5246 7.4.1.3). */
     for (size_t i = 0; i < tmp.extensions.n; i++)
-      if (tmp.extensions.v[i] == 41)
+      if (tmp.extensions.v[i] == TLS_EXT_PRE_SHARED_KEY)
         s->resumed = true;
     if (!is_tls13(tmp.version) && tmp.session_id.n > 0 && tmp.session_id.n == s->ch.session_id.n &&
         memcmp(tmp.session_id.p, s->ch.session_id.p, tmp.session_id.n) == 0)
       s->resumed = true;
     if (is_tls13(tmp.version))
       tls_direction_encrypted(c, FLOW_S2C);
-    if (c->keylog)
-      tls_decrypt_server_hello(c);
   } else {
     hello_server_clear(&tmp);
     s->renegotiations++;
@@ -224,7 +206,7 @@ static const char *known_dh_group(const uint8_t *p, size_t n, int bits) {
 }
 
 static void kex_signature(struct tls_kex *k, struct rd *body, uint16_t version) {
-  if (version >= 0x0303 && version != 0xfeff && body->n >= 2)
+  if (version >= TLS_VERSION_TLS12 && version != TLS_VERSION_DTLS10 && body->n >= 2)
     k->sig_scheme = rd_u16(body);
   rd_vec16(body);
 }
@@ -346,7 +328,7 @@ static void certificate_request(struct tls_conn *c, struct rd body, const struct
     s->cert_request_types.p[types.n] = '\0'; /* struct tls_str's promise */
     s->cert_request_types.n = types.n;
   }
-  if (s->version >= 0x0303 && s->version != 0xfeff) {
+  if (s->version >= TLS_VERSION_TLS12 && s->version != TLS_VERSION_DTLS10) {
     struct rd algs = rd_vec16(&body);
     size_t n = algs.n / 2;
     if (!algs.err && n && (s->cert_request_sig_algs.v = malloc(n * sizeof(uint16_t)))) {
@@ -395,7 +377,7 @@ static void encrypted_extensions(struct tls_conn *c, struct rd body, const struc
   while (exts.n && !exts.err) {
     uint16_t type = rd_u16(&exts);
     struct rd data = rd_vec16(&exts);
-    if (type != 16 || s->sh.alpn.p)
+    if (type != TLS_EXT_APPLICATION_LAYER_PROTOCOL_NEGOTIATION || s->sh.alpn.p)
       continue;
     struct rd list = rd_vec16(&data);
     struct rd proto = rd_vec8(&list);
@@ -414,41 +396,36 @@ void tls_handshake_message(struct tls_conn *c, int dir, uint8_t type, struct rd 
   struct tls_session *s = &c->s;
   s->is_tls = true;
   switch (type) {
-  case HS_CLIENT_HELLO:
+  case TLS_HS_CLIENT_HELLO:
     if (dir == FLOW_C2S)
       client_hello(c, body, at);
     break;
-  case HS_SERVER_HELLO:
+  case TLS_HS_SERVER_HELLO:
     if (dir == FLOW_S2C)
       server_hello(c, body, at);
     break;
-  case HS_CERTIFICATE:
+  case TLS_HS_CERTIFICATE:
     certificate(c, dir, body, at);
     break;
-  case HS_SERVER_KEY_EXCHANGE:
+  case TLS_HS_SERVER_KEY_EXCHANGE:
     if (dir == FLOW_S2C && !s->kex.present)
       server_key_exchange(c, body, at);
     break;
-  case HS_CERTIFICATE_STATUS:
+  case TLS_HS_CERTIFICATE_STATUS:
     if (dir == FLOW_S2C && !s->ocsp_stapled)
       certificate_status(c, body, at);
     break;
-  case HS_CERTIFICATE_REQUEST:
+  case TLS_HS_CERTIFICATE_REQUEST:
     if (dir == FLOW_S2C && !s->cert_request)
       certificate_request(c, body, at);
     break;
-  case HS_NEW_SESSION_TICKET:
+  case TLS_HS_NEW_SESSION_TICKET:
     if (dir == FLOW_S2C && !s->new_session_ticket)
       new_session_ticket(c, body, at);
     break;
-  case HS_ENCRYPTED_EXTENSIONS:
+  case TLS_HS_ENCRYPTED_EXTENSIONS:
     if (dir == FLOW_S2C && is_tls13(s->version))
       encrypted_extensions(c, body, at);
-    break;
-  case HS_FINISHED:
-  case HS_KEY_UPDATE:
-    if (c->dec) /* the keys of that direction change after these */
-      tls_decrypt_key_change(c, dir, type, body.p, body.n);
     break;
   default:
     break;
@@ -458,14 +435,13 @@ void tls_handshake_message(struct tls_conn *c, int dir, uint8_t type, struct rd 
 /* ChangeCipherSpec protects what follows in TLS <= 1.2.  In TLS 1.3 it is
  * a no-op kept for middleboxes (RFC 8446 D.4): it may even come before a
  * HelloRetryRequest's second ClientHello, which is still plaintext. */
-void tls_change_cipher_spec(struct tls_conn *c, int dir) {
+bool tls_change_cipher_spec(struct tls_conn *c, int dir) {
   struct tls_session *s = &c->s;
   s->ccs_seen[dir] = true;
-  if (s->has_server_hello && !is_tls13(s->version)) {
-    tls_direction_encrypted(c, dir);
-    if (c->dec)
-      tls_decrypt_change_cipher_spec(c, dir);
-  }
+  if (!s->has_server_hello || is_tls13(s->version))
+    return false;
+  tls_direction_encrypted(c, dir);
+  return true;
 }
 
 void tls_direction_encrypted(struct tls_conn *c, int dir) {
@@ -531,7 +507,7 @@ void tls_sslv2_message(struct tls_conn *c, int dir, struct rd body, const struct
     s->has_server_hello = true;
     const char *bad = hello_parse_sslv2_server(&s->sh, body, &cert, &cert_len);
     s->sh.at = *at;
-    s->version = 0x0002;
+    s->version = TLS_VERSION_SSL2;
     if (bad)
       tls_set_malformed(c, bad, at);
     if (cert && cert_len) {

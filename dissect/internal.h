@@ -6,6 +6,7 @@
 
 #include "dissect/dissect.h"
 #include "dissect/rd.h"
+#include "dissect/registry_ids_data.h"
 
 /* hello.c - hello messages.  `body` is the handshake message body (after
  * the 4-byte handshake header; for DTLS after the 12-byte header).  Each

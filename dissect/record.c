@@ -3,6 +3,11 @@
  * handshake messages reassembled across records and segments, SSLv2 records,
  * and the cheap walk over protected records after ChangeCipherSpec.
  *
+ * It is the dispatcher below the connection: each record's content goes
+ * from here to the handshake parser (then the key schedule), the alert
+ * list, or the decryptor, whose plaintext comes back here to be routed the
+ * same way (application data to app_data.c).  Nothing below calls back up.
+ *
  * Bytes arrive in arbitrary pieces (TCP segments).  A record header is
  * collected into 5 bytes; a plaintext handshake, alert or heartbeat body is
  * buffered; every other body (application data, protected records) is
@@ -14,19 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TLS_MAX_RECORD (16384 + 2048) /* RFC 5246 6.2.3: ciphertext limit */
-
 static void dir_reset_record(struct tls_dir *d) {
   d->hdr_have = 0;
   d->body_have = 0;
   d->body_len = 0;
-}
-
-void tls_dir_clear(struct tls_dir *d) {
-  tls_dtls_clear(d);
-  free(d->body);
-  free(d->hs);
-  memset(d, 0, sizeof(*d));
 }
 
 /* Grow buf to hold need bytes (exact-ish doubling, never beyond cap). */
@@ -59,8 +55,27 @@ static void release_idle(const struct tls_conn *c, const struct tls_dir *d, uint
   }
 }
 
+void tls_deliver_handshake_message(struct tls_conn *c, int dir, uint8_t type, struct rd body,
+                                   const struct tls_at *at) {
+  bool had_server_hello = c->s.has_server_hello;
+  tls_handshake_message(c, dir, type, body, at);
+  /* The first ServerHello (not a HelloRetryRequest, not a renegotiation's)
+   * fixes version and suite: TLS 1.3 handshake keys follow it. */
+  if (!had_server_hello && c->s.has_server_hello && c->keylog)
+    tls_decrypt_server_hello(c);
+  /* RFC 8446 7.2: a decrypted Finished or KeyUpdate changes the keys of its
+   * direction for the records after it. */
+  if ((type == TLS_HS_FINISHED || type == TLS_HS_KEY_UPDATE) && c->dec && c->dir[dir].opened)
+    tls_decrypt_key_change(c, dir, type);
+}
+
+void tls_deliver_change_cipher_spec(struct tls_conn *c, int dir) {
+  if (tls_change_cipher_spec(c, dir) && c->dec)
+    tls_decrypt_change_cipher_spec(c, dir);
+}
+
 /* Handshake bytes of plaintext records: split into messages, each handed
- * to tls_handshake_message with the frame that completed it. */
+ * to tls_deliver_handshake_message with the frame that completed it. */
 void tls_handshake_stream(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
                           const struct tls_at *at) {
   struct tls_dir *d = &c->dir[dir];
@@ -89,7 +104,7 @@ void tls_handshake_stream(struct tls_conn *c, int dir, const uint8_t *p, size_t 
     if (r.n < len)
       break;
     struct rd body = rd_sub(&r, len);
-    tls_handshake_message(c, dir, type, body, at);
+    tls_deliver_handshake_message(c, dir, type, body, at);
     off += 4 + (size_t)len;
   }
   if (off) {
@@ -155,12 +170,45 @@ void tls_heartbeat(struct tls_conn *c, int dir, struct rd body, size_t len, bool
   }
 }
 
+/* A protected record a key log can open: the decryptor returns its
+ * plaintext and inner type, and it is routed from here. */
+static void protected_record(struct tls_conn *c, int dir, uint8_t type, uint8_t *p, size_t n,
+                             const struct tls_at *at) {
+  struct tls_dir *d = &c->dir[dir];
+  uint8_t inner = type;
+  uint8_t *plain = NULL;
+  size_t plain_len = 0;
+  enum tls_open opened =
+      tls_decrypt_open(c, dir, &inner, d->rec_version, p, n, at, &plain, &plain_len);
+  if (opened == TLS_OPEN_FAILED && type == TLS_CT_ALERT) /* still an alert, contents unknown */
+    tls_alert(c, dir, rd_make(p, n), n, true, at);
+  if (opened != TLS_OPEN_PLAINTEXT)
+    return;
+  d->opened = true;
+  switch (inner) {
+  case TLS_CT_HANDSHAKE:
+    if (tls_decrypt_tls13(c)) /* TLS <= 1.2: only the Finished, checked by opening it */
+      tls_handshake_stream(c, dir, plain, plain_len, at);
+    break;
+  case TLS_CT_ALERT:
+    tls_alert_decrypted(c, dir, rd_make(plain, plain_len), at);
+    break;
+  case TLS_CT_APPLICATION_DATA:
+    if (!tls_app_data_plaintext(c, dir, plain, plain_len, at))
+      tls_decrypt_app_done(c);
+    break;
+  default:
+    break;
+  }
+  d->opened = false;
+}
+
 /* A complete record body (buffered types only). */
 static void record_body(struct tls_conn *c, int dir, uint8_t type, uint8_t *p, size_t n,
                         const struct tls_at *at) {
   struct tls_dir *d = &c->dir[dir];
   if (d->encrypted && c->dec && tls_decrypt_wants(c, dir, type)) {
-    tls_decrypt_record(c, dir, type, d->rec_version, p, n, at);
+    protected_record(c, dir, type, p, n, at);
     return;
   }
   struct rd body = rd_make(p, n);
@@ -211,7 +259,7 @@ static bool record_header(struct tls_conn *c, int dir, const struct tls_at *at) 
   d->body_len = len;
   d->body_have = 0;
   if (type == TLS_CT_CHANGE_CIPHER_SPEC) {
-    tls_change_cipher_spec(c, dir);
+    tls_deliver_change_cipher_spec(c, dir);
   } else if (type == TLS_CT_APPLICATION_DATA) {
     c->s.app_data_bytes[dir] += len;
     tls_app_data(c, dir, at);
@@ -266,16 +314,6 @@ void tls_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n, const 
 }
 
 /* ---- SSLv2 record format (draft-hickman-netscape-ssl-00 / RFC 6101 E) ---- */
-
-/* Is this the start of an SSLv2-format record carrying message type
- * `msg_type` (1 CLIENT-HELLO, 4 SERVER-HELLO)? */
-bool tls_looks_sslv2(const uint8_t *p, size_t n, uint8_t msg_type) {
-  if (n < 3)
-    return false;
-  if (p[0] & 0x80)
-    return p[2] == msg_type && ((p[0] & 0x7f) << 8 | p[1]) >= 9;
-  return false;
-}
 
 /* SSLv2 records: 2-byte header (high bit set) or 3-byte header with
  * padding.  Only the unencrypted hellos and CLIENT-MASTER-KEY matter; after

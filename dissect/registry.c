@@ -82,9 +82,11 @@ bool tls_is_grease(uint16_t id) {
  * RFC 4347 / 6347 / 9147 (DTLS 1.0 / 1.2 / 1.3, one's complement).
  * Sorted by id. */
 static const struct registry_name versions[] = {
-    {0x0002, "SSLv2"},    {0x0300, "SSLv3"},    {0x0301, "TLSv1.0"},
-    {0x0302, "TLSv1.1"},  {0x0303, "TLSv1.2"},  {0x0304, "TLSv1.3"},
-    {0xfefc, "DTLSv1.3"}, {0xfefd, "DTLSv1.2"}, {0xfeff, "DTLSv1.0"},
+    {TLS_VERSION_SSL2, "SSLv2"},      {TLS_VERSION_SSL3, "SSLv3"},
+    {TLS_VERSION_TLS10, "TLSv1.0"},   {TLS_VERSION_TLS11, "TLSv1.1"},
+    {TLS_VERSION_TLS12, "TLSv1.2"},   {TLS_VERSION_TLS13, "TLSv1.3"},
+    {TLS_VERSION_DTLS13, "DTLSv1.3"}, {TLS_VERSION_DTLS12, "DTLSv1.2"},
+    {TLS_VERSION_DTLS10, "DTLSv1.0"},
 };
 
 const char *tls_version_name(uint16_t version) {

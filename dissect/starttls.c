@@ -46,11 +46,11 @@ static const char *protocol_of(const struct tls_conn *c, const uint8_t *p, size_
     return "pop3";
   if (!contains(p, n, "STARTTLS"))
     return NULL;
-  if (strstr(c->app, "SMTP") || port_is(port, 25, 587, 2525))
+  if (port_is(port, 25, 587, 2525))
     return "smtp";
-  if (strstr(c->app, "IMAP") || port_is(port, 143, 143, 143))
+  if (port_is(port, 143, 143, 143))
     return "imap";
-  if (strstr(c->app, "POP") || port_is(port, 110, 110, 110))
+  if (port_is(port, 110, 110, 110))
     return "pop3";
   if (port_is(port, 119, 433, 119))
     return "nntp";
@@ -58,13 +58,6 @@ static const char *protocol_of(const struct tls_conn *c, const uint8_t *p, size_
     return "sieve";
   /* An IMAP command is tagged ("a1 STARTTLS"); SMTP's is the verb alone. */
   return (n >= 8 && strncasecmp((const char *)p, "STARTTLS", 8) == 0) ? "smtp" : "imap";
-}
-
-static bool hello_at(const uint8_t *p, size_t n, uint8_t hs_type) {
-  if (n < 6 || p[0] != TLS_CT_HANDSHAKE || p[1] != 3 || p[2] > 4)
-    return false;
-  size_t len = (size_t)p[3] << 8 | p[4];
-  return len >= 4 && len <= 16384 + 2048 && p[5] == hs_type;
 }
 
 size_t tls_starttls_scan(struct tls_conn *c, int dir, const uint8_t *p, size_t n) {
@@ -75,7 +68,7 @@ size_t tls_starttls_scan(struct tls_conn *c, int dir, const uint8_t *p, size_t n
   bool anywhere = c->s.starttls != NULL;
   for (size_t i = 0; i < n; i++) {
     bool boundary = i == 0 || p[i - 1] == '\n' || p[i - 1] == '>' || anywhere;
-    if (boundary && hello_at(p + i, n - i, hs_type))
+    if (boundary && tls_sniff_hello(rd_make(p + i, n - i), hs_type))
       return i;
   }
   d->plaintext_seen += n;

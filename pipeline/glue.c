@@ -37,7 +37,7 @@ static struct conn_state *conn_state_for(struct run *run, struct flow *f) {
   struct conn_state *cs = calloc(1, sizeof(*cs));
   if (!cs)
     return NULL;
-  cs->tls = tls_conn_new(&run->set->tls_limits, f->l4_proto == 17, f->server_port, NULL);
+  cs->tls = tls_conn_new(&run->set->tls_limits, f->l4_proto == 17, f->server_port);
   if (!cs->tls) {
     free(cs);
     return NULL;

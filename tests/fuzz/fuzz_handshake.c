@@ -151,7 +151,7 @@ static void hs_fuzz_conn(uint8_t what, uint8_t options, bool dtls, uint16_t suit
   struct hs_fuzz_link l = {0};
   l.dtls = dtls;
   l.version = dtls ? dtls_versions[options & 3] : tls_versions[options & 3];
-  l.c = tls_conn_new(&lim, dtls, 443, NULL);
+  l.c = tls_conn_new(&lim, dtls, 443);
   if (!l.c)
     return;
   hs_fuzz_client_hello(&l, suite);

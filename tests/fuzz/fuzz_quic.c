@@ -163,7 +163,7 @@ int fuzz_quic_one(const uint8_t *data, size_t size) {
   struct tls_limits lim;
   tls_limits_default(&lim);
   struct quic_fuzz_state st = {0};
-  st.conn = tls_conn_new(&lim, true, 443, NULL);
+  st.conn = tls_conn_new(&lim, true, 443);
   struct quic_conn *q = quic_conn_new(lim.max_handshake_bytes);
   if (!st.conn || !q) {
     tls_conn_free(st.conn);

@@ -168,7 +168,7 @@ static bool stream_fuzz_run(const uint8_t *data, size_t size, size_t piece,
     lim.max_chain_len = 1;
     lim.max_cert_bytes = 200;
   }
-  struct tls_conn *c = tls_conn_new(&lim, udp, stream_fuzz_ports[(options >> 3) & 15], NULL);
+  struct tls_conn *c = tls_conn_new(&lim, udp, stream_fuzz_ports[(options >> 3) & 15]);
   if (!c)
     return false;
   struct tls_keylog *kl = (options & 0x80) ? tls_keylog_new() : NULL;

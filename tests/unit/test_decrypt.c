@@ -312,7 +312,7 @@ static const struct tls_session *rfc8448_conn(struct tls_conn *c, const struct t
 static struct tls_conn *new_conn(void) {
   struct tls_limits lim;
   tls_limits_default(&lim);
-  return tls_conn_new(&lim, false, 443, NULL);
+  return tls_conn_new(&lim, false, 443);
 }
 
 /* The certificate of a TLS 1.3 handshake is read once the key log opens

@@ -33,7 +33,7 @@ static const char rfc8448_sh_record[] =
 static struct tls_conn *new_conn(void) {
   struct tls_limits lim;
   tls_limits_default(&lim);
-  return tls_conn_new(&lim, false, 443, NULL);
+  return tls_conn_new(&lim, false, 443);
 }
 
 /* Feed bytes in pieces of `step` (0: all at once), all in `frame`. */

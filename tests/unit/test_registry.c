@@ -13,6 +13,7 @@
  */
 #include "dissect/dissect.h"
 #include "dissect/registry_data.h"
+#include "dissect/registry_ids_data.h"
 #include "harness.h"
 
 #include <stdbool.h>
@@ -314,6 +315,21 @@ static void test_grease(void) {
   CHECK(!tls_is_grease(0x1301));
 }
 
+/* The generated names for code carry the RFCs' numbers (RFC 8446 4.2,
+ * RFC 5746 3.2, RFC 9849) and the registry's names. */
+static void test_extension_ids(void) {
+  CHECK_EQ_U(TLS_EXT_SERVER_NAME, 0);
+  CHECK_EQ_U(TLS_EXT_APPLICATION_LAYER_PROTOCOL_NEGOTIATION, 16);
+  CHECK_EQ_U(TLS_EXT_PRE_SHARED_KEY, 41);
+  CHECK_EQ_U(TLS_EXT_SUPPORTED_VERSIONS, 43);
+  CHECK_EQ_U(TLS_EXT_KEY_SHARE, 51);
+  CHECK_EQ_U(TLS_EXT_RENEGOTIATION_INFO, 0xff01);
+  CHECK_EQ_U(TLS_EXT_ENCRYPTED_CLIENT_HELLO, 0xfe0d);
+  CHECK_STR(tls_extension_name(TLS_EXT_SUPPORTED_VERSIONS), "supported_versions");
+  CHECK_STR(tls_extension_name(TLS_EXT_SIGNED_CERTIFICATE_TIMESTAMP),
+            "signed_certificate_timestamp");
+}
+
 static void test_versions(void) {
   CHECK_STR(tls_version_name(0x0002), "SSLv2");
   CHECK_STR(tls_version_name(0x0300), "SSLv3");    /* RFC 6101 */
@@ -329,6 +345,13 @@ static void test_versions(void) {
   CHECK(tls_version_name(0x7f1c) == NULL);
   CHECK(tls_version_name(0xfefe) == NULL);
   CHECK(tls_version_name(0x0a0a) == NULL);
+  /* The enum's wire values, from the same RFCs. */
+  CHECK_EQ_U(TLS_VERSION_SSL3, 0x0300);
+  CHECK_EQ_U(TLS_VERSION_TLS12, 0x0303);
+  CHECK_EQ_U(TLS_VERSION_TLS13, 0x0304);
+  CHECK_EQ_U(TLS_VERSION_DTLS10, 0xfeff);
+  CHECK_EQ_U(TLS_VERSION_DTLS12, 0xfefd);
+  CHECK_EQ_U(TLS_VERSION_DTLS13, 0xfefc);
 }
 
 /* A name lookup agrees with the table entry (the test has its own copy of
@@ -420,6 +443,7 @@ int main(void) {
   RUN(test_extensions);
   RUN(test_alerts);
   RUN(test_grease);
+  RUN(test_extension_ids);
   RUN(test_versions);
   RUN(test_tables_sorted);
   RUN(test_suite_invariants);

@@ -1,6 +1,6 @@
 /*
- * tests/unit/test_x509.c - dissect/x509.c: certificate facts, malformed
- * DER, chain trust.
+ * tests/unit/test_x509.c - dissect/x509.c and x509_verify.c: certificate
+ * facts, malformed DER, chain trust.
  *
  * Where the expected values come from:
  *  - Corpus certificates (tests/data/x509/CAPTURE-IDX.der, written by
