@@ -2,10 +2,11 @@
  * capture/decode.c - link layer -> IPv4/IPv6 (+ fragment reassembly) -> TCP/UDP.
  *
  * The one file that reads packet bytes by hand.  It does so only through the
- * bounded reader below, so no read can cross the captured length: a read past
- * the end sets a sticky error and yields zeros.
+ * bounded reader (base/rd.h), so no read can cross the captured length: a
+ * read past the end sets a sticky error and yields zeros.
  */
 #include "capture.h"
+#include "base/rd.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -13,61 +14,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
-
-/* ---- Bounded reader ---------------------------------------------------- */
-
-struct rd {
-  const uint8_t *p;
-  size_t n;
-  bool err; /* sticky: some read crossed the end */
-};
-
-static struct rd rd_make(const uint8_t *p, size_t n) {
-  return (struct rd){p, n, false};
-}
-
-/* Consume len bytes and return where they start, or NULL past the end. */
-static const uint8_t *rd_take(struct rd *r, size_t len) {
-  if (r->err || r->n < len) {
-    r->err = true;
-    return NULL;
-  }
-  const uint8_t *at = r->p;
-  r->p += len;
-  r->n -= len;
-  return at;
-}
-
-static uint8_t rd_u8(struct rd *r) {
-  const uint8_t *b = rd_take(r, 1);
-  return b ? b[0] : 0;
-}
-
-static uint16_t rd_u16(struct rd *r) {
-  const uint8_t *b = rd_take(r, 2);
-  return b ? (uint16_t)(b[0] << 8 | b[1]) : 0;
-}
-
-static uint32_t rd_u32(struct rd *r) {
-  const uint8_t *b = rd_take(r, 4);
-  return b ? (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3] : 0;
-}
-
-static void rd_skip(struct rd *r, size_t len) {
-  (void)rd_take(r, len);
-}
-
-static void rd_copy(struct rd *r, uint8_t *dst, size_t len) {
-  const uint8_t *b = rd_take(r, len);
-  if (b)
-    memcpy(dst, b, len);
-}
-
-/* The next len bytes as a reader of their own (empty and failed if short). */
-static struct rd rd_sub(struct rd *r, size_t len) {
-  const uint8_t *b = rd_take(r, len);
-  return (struct rd){b, b ? len : 0, !b};
-}
 
 /* Writes into the decoder's own reassembly buffer (never into a frame). */
 static void put_u16(uint8_t *buf, size_t at, uint16_t v) {
@@ -396,7 +342,7 @@ static bool frag_insert(struct cap_decoder *dec, struct frag_dgram *dg, const st
     }
     struct rd src = in->data;
     rd_skip(&src, cur - in->offset);
-    const uint8_t *bytes = rd_take(&src, gap_end - cur);
+    const uint8_t *bytes = rd_bytes(&src, gap_end - cur);
     struct frag_piece *piece = malloc(sizeof *piece + (gap_end - cur));
     if (!bytes || !piece) {
       free(piece);
@@ -659,9 +605,8 @@ static int decode_ipv4(struct cap_decoder *dec, struct rd ip, struct cap_packet 
                        bool reassembled) {
   const uint8_t *l3 = ip.p;
   size_t captured = ip.n;
-  struct rd peek = ip;
-  uint8_t version_ihl = rd_u8(&peek);
-  if (peek.err)
+  uint8_t version_ihl = rd_peek_u8(&ip, 0);
+  if (ip.err)
     return short_header(dec, out);
   size_t ihl = (size_t)(version_ihl & 0x0f) * 4;
   if (version_ihl >> 4 != 4 || ihl < 20)
@@ -701,9 +646,8 @@ static int decode_ipv6(struct cap_decoder *dec, struct rd ip, struct cap_packet 
                        bool reassembled) {
   const uint8_t *l3 = ip.p;
   size_t captured = ip.n;
-  struct rd peek = ip;
-  uint8_t version = rd_u8(&peek) >> 4;
-  if (peek.err)
+  uint8_t version = rd_peek_u8(&ip, 0) >> 4;
+  if (ip.err)
     return short_header(dec, out);
   if (version != 6)
     return count_malformed(dec);
@@ -774,10 +718,9 @@ static enum l3_kind link_null(struct rd *r, bool any_byte_order) {
   return address_family_kind(family);
 }
 
-static enum l3_kind link_raw(const struct rd *r) {
-  struct rd peek = *r;
-  uint8_t version = rd_u8(&peek) >> 4;
-  if (peek.err)
+static enum l3_kind link_raw(struct rd *r) {
+  uint8_t version = rd_peek_u8(r, 0) >> 4;
+  if (r->err)
     return L3_SHORT;
   return version == 4 ? L3_V4 : version == 6 ? L3_V6 : L3_BAD;
 }

@@ -5,7 +5,7 @@
 #define TLSGRADE_DISSECT_INTERNAL_H
 
 #include "dissect/dissect.h"
-#include "dissect/rd.h"
+#include "base/rd.h"
 
 /* hello.c - hello messages.  `body` is the handshake message body (after
  * the 4-byte handshake header; for DTLS after the 12-byte header).  Each
