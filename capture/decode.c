@@ -591,6 +591,68 @@ static void read_addr(struct rd *r, struct cap_addr *addr, uint8_t family) {
   rd_copy(r, addr->bytes, family == 4 ? 4 : 16);
 }
 
+/* An IP header's fields, read by the decoder and by cap_peek_tuple alike. */
+struct ip_header {
+  struct rd hdr;      /* the whole header: IPv4 with its options, IPv6's fixed 40 bytes */
+  size_t total;       /* IPv4: total length; IPv6: payload length */
+  uint16_t id;        /* IPv4 only: identification, */
+  size_t frag_offset; /* fragment offset in bytes, */
+  bool more;          /* and more fragments */
+  uint8_t proto;      /* IPv4 protocol, IPv6 next header */
+  struct cap_addr src, dst;
+};
+
+enum ip_read { IP_OK, IP_SHORT, IP_BAD };
+
+/* The IPv4 header (RFC 791 3.1), consumed from ip. */
+static enum ip_read ipv4_header(struct rd *ip, struct ip_header *h) {
+  uint8_t version_ihl = rd_peek_u8(ip, 0);
+  if (ip->err)
+    return IP_SHORT;
+  size_t ihl = (size_t)(version_ihl & 0x0f) * 4;
+  if (version_ihl >> 4 != 4 || ihl < 20)
+    return IP_BAD;
+  h->hdr = rd_sub(ip, ihl);
+  if (h->hdr.err)
+    return IP_SHORT;
+  struct rd fields = h->hdr;
+  rd_skip(&fields, 2); /* version, IHL, TOS */
+  h->total = rd_u16(&fields);
+  h->id = rd_u16(&fields);
+  uint16_t flags_offset = rd_u16(&fields);
+  h->frag_offset = (size_t)(flags_offset & 0x1fff) * 8;
+  h->more = flags_offset & 0x2000;
+  rd_skip(&fields, 1); /* TTL */
+  h->proto = rd_u8(&fields);
+  rd_skip(&fields, 2); /* checksum */
+  read_addr(&fields, &h->src, 4);
+  read_addr(&fields, &h->dst, 4);
+  return IP_OK;
+}
+
+/* The fixed IPv6 header (RFC 8200 3), consumed from ip. */
+static enum ip_read ipv6_header(struct rd *ip, struct ip_header *h) {
+  uint8_t version = rd_peek_u8(ip, 0) >> 4;
+  if (ip->err)
+    return IP_SHORT;
+  if (version != 6)
+    return IP_BAD;
+  h->hdr = rd_sub(ip, IPV6_HDR);
+  if (h->hdr.err)
+    return IP_SHORT;
+  struct rd fields = h->hdr;
+  rd_skip(&fields, 4); /* version, traffic class, flow label */
+  h->total = rd_u16(&fields);
+  h->proto = rd_u8(&fields);
+  rd_skip(&fields, 1); /* hop limit */
+  read_addr(&fields, &h->src, 6);
+  read_addr(&fields, &h->dst, 6);
+  h->id = 0;
+  h->frag_offset = 0;
+  h->more = false;
+  return IP_OK;
+}
+
 /* Captured bytes the IP header announces; marks a cut by the snaplen. */
 static size_t ip_available(struct cap_decoder *dec, size_t total, size_t captured,
                            struct cap_packet *out) {
@@ -605,35 +667,22 @@ static int decode_ipv4(struct cap_decoder *dec, struct rd ip, struct cap_packet 
                        bool reassembled) {
   const uint8_t *l3 = ip.p;
   size_t captured = ip.n;
-  uint8_t version_ihl = rd_peek_u8(&ip, 0);
-  if (ip.err)
-    return short_header(dec, out);
-  size_t ihl = (size_t)(version_ihl & 0x0f) * 4;
-  if (version_ihl >> 4 != 4 || ihl < 20)
+  struct ip_header h;
+  enum ip_read read = ipv4_header(&ip, &h);
+  if (read != IP_OK)
+    return read == IP_SHORT ? short_header(dec, out) : count_malformed(dec);
+  size_t ihl = h.hdr.n;
+  out->l4_proto = h.proto;
+  out->src = h.src;
+  out->dst = h.dst;
+  if (h.total < ihl)
     return count_malformed(dec);
-  struct rd hdr = rd_sub(&ip, ihl);
-  if (hdr.err)
-    return short_header(dec, out);
-  struct rd fields = hdr;
-  rd_skip(&fields, 2); /* version, IHL, TOS */
-  size_t total = rd_u16(&fields);
-  uint16_t id = rd_u16(&fields);
-  uint16_t flags_offset = rd_u16(&fields);
-  rd_skip(&fields, 1); /* TTL */
-  out->l4_proto = rd_u8(&fields);
-  rd_skip(&fields, 2); /* checksum */
-  read_addr(&fields, &out->src, 4);
-  read_addr(&fields, &out->dst, 4);
-  if (total < ihl)
-    return count_malformed(dec);
-  if (!csum_ok(csum_add(0, hdr.p, hdr.n)))
+  if (!csum_ok(csum_add(0, h.hdr.p, h.hdr.n)))
     dec->stats->bad_checksum_ip++;
-  size_t avail = ip_available(dec, total, captured, out);
-  struct l4_in l4 = {rd_sub(&ip, avail - ihl), total - ihl, out->dst};
-  size_t frag_offset = (size_t)(flags_offset & 0x1fff) * 8;
-  bool more = flags_offset & 0x2000;
-  if (!reassembled && (more || frag_offset)) {
-    struct frag_in frag = {4, out->l4_proto, id, out, hdr, frag_offset, more, l4.seg};
+  size_t avail = ip_available(dec, h.total, captured, out);
+  struct l4_in l4 = {rd_sub(&ip, avail - ihl), h.total - ihl, out->dst};
+  if (!reassembled && (h.more || h.frag_offset)) {
+    struct frag_in frag = {4, out->l4_proto, h.id, out, h.hdr, h.frag_offset, h.more, l4.seg};
     return frag_handle(dec, &frag, out);
   }
   dec->stats->ip_packets++;
@@ -646,21 +695,14 @@ static int decode_ipv6(struct cap_decoder *dec, struct rd ip, struct cap_packet 
                        bool reassembled) {
   const uint8_t *l3 = ip.p;
   size_t captured = ip.n;
-  uint8_t version = rd_peek_u8(&ip, 0) >> 4;
-  if (ip.err)
-    return short_header(dec, out);
-  if (version != 6)
-    return count_malformed(dec);
-  struct rd hdr = rd_sub(&ip, IPV6_HDR);
-  if (hdr.err)
-    return short_header(dec, out);
-  struct rd fields = hdr;
-  rd_skip(&fields, 4); /* version, traffic class, flow label */
-  size_t payload_len = rd_u16(&fields);
-  uint8_t nh = rd_u8(&fields);
-  rd_skip(&fields, 1); /* hop limit */
-  read_addr(&fields, &out->src, 6);
-  read_addr(&fields, &out->dst, 6);
+  struct ip_header h;
+  enum ip_read read = ipv6_header(&ip, &h);
+  if (read != IP_OK)
+    return read == IP_SHORT ? short_header(dec, out) : count_malformed(dec);
+  size_t payload_len = h.total;
+  uint8_t nh = h.proto;
+  out->src = h.src;
+  out->dst = h.dst;
   if (payload_len == 0)
     return count_malformed(dec); /* jumbogram (RFC 2675): no reason to see one */
   size_t avail = ip_available(dec, IPV6_HDR + payload_len, captured, out);
@@ -674,7 +716,7 @@ static int decode_ipv6(struct cap_decoder *dec, struct rd ip, struct cap_packet 
   if (fh.offset || fh.more) {
     if (reassembled)
       return count_malformed(dec);
-    struct frag_in frag = {6, nh, fh.id, out, hdr, fh.offset, fh.more, payload};
+    struct frag_in frag = {6, nh, fh.id, out, h.hdr, fh.offset, fh.more, payload};
     return frag_handle(dec, &frag, out);
   }
   dec->stats->ip_packets++;
@@ -757,34 +799,33 @@ static enum l3_kind link_decode(int dlt, struct rd *r) {
 
 bool cap_peek_tuple(int dlt, const uint8_t *frame, size_t caplen, struct cap_tuple *t) {
   struct rd r = rd_make(frame, frame ? caplen : 0);
-  enum l3_kind kind = link_decode(dlt, &r);
-  size_t l4_at;
+  struct ip_header ip;
   memset(t, 0, sizeof(*t));
-  if (kind == L3_V4) {
-    if (r.n < 20 || r.p[0] >> 4 != 4 || (r.p[0] & 0x0f) < 5)
-      return false;
-    if ((r.p[6] & 0x3f) || r.p[7]) /* more fragments, or an offset: reassembly decides */
-      return false;
-    t->proto = r.p[9];
-    t->src.family = t->dst.family = 4;
-    memcpy(t->src.bytes, r.p + 12, 4);
-    memcpy(t->dst.bytes, r.p + 16, 4);
-    l4_at = (size_t)(r.p[0] & 0x0f) * 4;
-  } else if (kind == L3_V6) {
-    if (r.n < 40 || r.p[0] >> 4 != 6)
-      return false;
-    t->proto = r.p[6]; /* an extension header (perhaps a fragment's) is not peeked through */
-    t->src.family = t->dst.family = 6;
-    memcpy(t->src.bytes, r.p + 8, 16);
-    memcpy(t->dst.bytes, r.p + 24, 16);
-    l4_at = 40;
-  } else {
+  switch (link_decode(dlt, &r)) {
+  case L3_V4:
+    if (ipv4_header(&r, &ip) != IP_OK || ip.more || ip.frag_offset)
+      return false; /* a fragment: reassembly decides */
+    break;
+  case L3_V6:
+    if (ipv6_header(&r, &ip) != IP_OK)
+      return false; /* an extension header (perhaps a fragment's) is not walked */
+    break;
+  default:
     return false;
   }
-  if ((t->proto != 6 && t->proto != 17) || r.n < l4_at + 4)
+  if (ip.proto != 6 && ip.proto != 17)
     return false;
-  t->src_port = (uint16_t)(r.p[l4_at] << 8 | r.p[l4_at + 1]);
-  t->dst_port = (uint16_t)(r.p[l4_at + 2] << 8 | r.p[l4_at + 3]);
+  /* TCP and UDP both begin with the source and destination ports
+   * (RFC 9293 3.1, RFC 768). */
+  uint16_t src_port = rd_peek_u16(&r, 0);
+  uint16_t dst_port = rd_peek_u16(&r, 2);
+  if (r.err)
+    return false;
+  t->src = ip.src;
+  t->dst = ip.dst;
+  t->src_port = src_port;
+  t->dst_port = dst_port;
+  t->proto = ip.proto;
   return true;
 }
 
