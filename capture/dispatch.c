@@ -16,7 +16,7 @@
  * read by every thread instead: team.c.)
  */
 #include "capture/capture.h"
-#include "capture/shard.h"
+#include "capture/tuple_hash.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

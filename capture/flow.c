@@ -9,6 +9,7 @@
  * 2015 ages its flows as it did then.
  */
 #include "capture/capture.h"
+#include "capture/tuple_hash.h"
 
 #include <ndpi_api.h>
 #include <pthread.h>
@@ -52,29 +53,11 @@ struct flow_table {
 
 /* ---- hashing ---- */
 
-static uint32_t mix32(uint32_t h, uint32_t v) {
-  h ^= v;
-  h *= 0x01000193u;
-  return h ^ (h >> 15);
-}
-
-static uint32_t endpoint_hash(const struct cap_addr *addr, uint16_t port) {
-  uint32_t h = 0x811c9dc5u ^ addr->family;
-  size_t n = addr->family == 6 ? 16 : 4;
-  for (size_t i = 0; i < n; i += 4) {
-    uint32_t w;
-    memcpy(&w, addr->bytes + i, 4);
-    h = mix32(h, w);
-  }
-  return mix32(h, port);
-}
-
-/* Symmetric: both directions of a flow hash alike. */
-static uint32_t tuple_hash(const struct cap_packet *pkt) {
-  uint32_t a = endpoint_hash(&pkt->src, pkt->src_port);
-  uint32_t b = endpoint_hash(&pkt->dst, pkt->dst_port);
-  uint32_t h = (a ^ b) + (a < b ? a : b) * 31u + pkt->l4_proto;
-  return h ^ (h >> 16);
+/* Symmetric: both directions of a flow hash alike.  The upper half: a
+ * product's high bits are its well-mixed ones (base/hash.h). */
+static uint32_t packet_hash(const struct cap_packet *pkt) {
+  return (uint32_t)(tuple_hash(&pkt->src, pkt->src_port, &pkt->dst, pkt->dst_port, pkt->l4_proto) >>
+                    32);
 }
 
 static bool addr_eq(const struct cap_addr *a, const struct cap_addr *b) {
@@ -444,7 +427,7 @@ void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt) {
     count_checksum(ft, NULL, 0, pkt);
     return;
   }
-  uint32_t hash = tuple_hash(pkt);
+  uint32_t hash = packet_hash(pkt);
   struct flow *flow = ft->buckets[hash & (ft->nbuckets - 1)];
   int dir = -1;
   for (; flow; flow = flow->hash_next)

@@ -9,6 +9,7 @@
 #include "capture/frag.h"
 #include "capture/csum.h"
 #include "capture/ipv6_ext.h"
+#include "base/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -79,11 +80,12 @@ static void frag_expire(struct frag_table *ft, cap_time_us now) {
   }
 }
 
+/* A datagram is (family, id, protocol, source, destination), in order
+ * (RFC 791 2.3, RFC 8200 4.5). */
 static size_t frag_bucket(const struct frag_table *ft, const struct frag_in *in) {
-  uint64_t h = 0xcbf29ce484222325ULL ^ in->id ^ ((uint64_t)in->proto << 32);
-  for (size_t i = 0; i < 16; i++)
-    h = (h ^ in->src->bytes[i] ^ ((uint64_t)in->dst->bytes[i] << 8)) * 0x100000001b3ULL;
-  return (size_t)(h ^ (h >> 29)) & (ft->nbuckets - 1);
+  uint64_t src = hash_16(in->src->bytes, (uint64_t)in->proto << 8 | in->family);
+  uint64_t dst = hash_16(in->dst->bytes, in->id);
+  return hash_range(hash_ordered(src, dst), ft->nbuckets);
 }
 
 static bool addr_eq(const struct cap_addr *a, const struct cap_addr *b) {

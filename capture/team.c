@@ -1,11 +1,11 @@
 /*
  * capture/team.c - -j N for files that can be read twice (no stdin, no live
  * interface): every thread reads the capture, and each keeps its share of
- * the flows (the same hash as the hand-off rings of dispatch.c).
+ * the flows (tuple_hash.h, as the hand-off rings of dispatch.c).
  */
 #include "capture/capture.h"
 #include "capture/filemap.h"
-#include "capture/shard.h"
+#include "capture/tuple_hash.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
