@@ -13,6 +13,8 @@
 #ifndef TLSGRADE_CAPTURE_H
 #define TLSGRADE_CAPTURE_H
 
+#include "base/list.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -264,8 +266,8 @@ struct flow {
                          * this direction's payload from here on */
   /* private to flow.c */
   struct flow *hash_next;
-  struct flow *lru_prev, *lru_next;
-  struct flow *close_prev, *close_next;
+  struct list_node lru_link;   /* on the table's list by last activity */
+  struct list_node close_link; /* on its list of closing flows */
   uint32_t hash;
 };
 

@@ -26,8 +26,8 @@ struct frag_piece {
 
 /* One datagram under reassembly.  Owned by the fragment table. */
 struct frag_dgram {
-  struct frag_dgram *next, *prev; /* newest first; the table's tail is the oldest */
-  struct frag_dgram *hnext;       /* hash chain */
+  struct list_node age;     /* on the table's list, oldest first */
+  struct frag_dgram *hnext; /* hash chain */
   size_t bucket;
   uint8_t family, proto;
   uint32_t id;
@@ -42,14 +42,7 @@ struct frag_dgram {
 };
 
 static void frag_dgram_free(struct frag_table *ft, struct frag_dgram *dg) {
-  if (dg->prev)
-    dg->prev->next = dg->next;
-  else
-    ft->dgrams = dg->next;
-  if (dg->next)
-    dg->next->prev = dg->prev;
-  else
-    ft->oldest = dg->prev;
+  list_remove(&ft->by_age, &dg->age);
   struct frag_dgram **link = &ft->buckets[dg->bucket];
   while (*link && *link != dg)
     link = &(*link)->hnext;
@@ -71,12 +64,17 @@ static bool older_than(cap_time_us now, cap_time_us then, cap_time_us timeout) {
   return timeout < 0 || (uint64_t)now - (uint64_t)then > (uint64_t)timeout;
 }
 
+static struct frag_dgram *frag_oldest(const struct frag_table *ft) {
+  return ft->by_age.first ? list_entry(ft->by_age.first, struct frag_dgram, age) : NULL;
+}
+
 /* Datagrams are kept in arrival order: expire from the oldest end until
  * one is young enough, so a fragment costs O(1) however many are held. */
 static void frag_expire(struct frag_table *ft, cap_time_us now) {
-  while (ft->oldest && older_than(now, ft->oldest->first_ts, ft->lim->frag_timeout)) {
+  struct frag_dgram *dg;
+  while ((dg = frag_oldest(ft)) && older_than(now, dg->first_ts, ft->lim->frag_timeout)) {
     ft->stats->frag_timeouts++;
-    frag_dgram_free(ft, ft->oldest);
+    frag_dgram_free(ft, dg);
   }
 }
 
@@ -118,19 +116,14 @@ static struct frag_dgram *frag_create(struct frag_table *ft, const struct frag_i
   struct frag_dgram *dg = malloc(sizeof *dg);
   if (!dg)
     return NULL;
-  *dg = (struct frag_dgram){.next = ft->dgrams,
-                            .bucket = frag_bucket(ft, in),
+  *dg = (struct frag_dgram){.bucket = frag_bucket(ft, in),
                             .family = in->family,
                             .proto = in->proto,
                             .id = in->id,
                             .src = *in->src,
                             .dst = *in->dst,
                             .first_ts = now};
-  if (ft->dgrams)
-    ft->dgrams->prev = dg;
-  else
-    ft->oldest = dg;
-  ft->dgrams = dg;
+  list_push_back(&ft->by_age, &dg->age);
   dg->hnext = ft->buckets[dg->bucket];
   ft->buckets[dg->bucket] = dg;
   ft->ndgrams++;
@@ -301,9 +294,10 @@ void frag_table_init(struct frag_table *ft, const struct cap_limits *lim, struct
 }
 
 void frag_table_free(struct frag_table *ft) {
-  while (ft->dgrams) {
+  struct frag_dgram *dg;
+  while ((dg = frag_oldest(ft))) {
     ft->stats->frag_timeouts++;
-    frag_dgram_free(ft, ft->dgrams);
+    frag_dgram_free(ft, dg);
   }
   free(ft->reasm);
   free(ft->buckets);

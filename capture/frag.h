@@ -7,6 +7,7 @@
 #define TLSGRADE_CAPTURE_FRAG_H
 
 #include "capture/capture.h"
+#include "base/list.h"
 #include "base/rd.h"
 
 struct frag_dgram;
@@ -16,9 +17,9 @@ struct frag_dgram;
 struct frag_table {
   const struct cap_limits *lim;
   struct cap_stats *stats;
-  struct frag_dgram *dgrams, *oldest; /* by age: expiry takes the oldest first */
-  struct frag_dgram **buckets;        /* lookup by (family, id, proto, addresses) */
-  size_t nbuckets;                    /* power of two, allocated on first use */
+  struct list by_age;          /* datagrams, oldest first: expiry takes the first */
+  struct frag_dgram **buckets; /* lookup by (family, id, proto, addresses) */
+  size_t nbuckets;             /* power of two, allocated on first use */
   size_t ndgrams;
   size_t held_bytes;
   uint8_t *reasm; /* the last rebuilt datagram; allocated on first use */
