@@ -4,8 +4,8 @@
  * capture turns packets (pcap/pcapng files, a live interface) into ordered
  * bytes per connection and direction.  It knows nothing of TLS.
  *
- *   source.c     inputs (files, directories, stdin, live interfaces) and
- *                the loop that reads them into a decoder and a sink
+ *   source.c     inputs: files, directories, stdin, live interfaces
+ *   read.c       the loop that reads them into a decoder and a sink
  *   filemap.c    a classic pcap file read in place (mapped), as libpcap would
  *   decode.c     link layer -> IPv4/IPv6 -> TCP/UDP; the -j routing peek
  *   ipv6_ext.c   the IPv6 extension header walk
@@ -316,7 +316,7 @@ void flow_set_skip(struct flow *flow, int dir, bool skip);
 void flow_set_headers_only(struct flow *flow, int dir, bool headers_only);
 
 /* ------------------------------------------------------------------ */
-/* Sources (source.c)                                                  */
+/* Sources (source.c, read.c)                                          */
 
 struct cap_live_options {
   const char *iface;
