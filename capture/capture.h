@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ------------------------------------------------------------------ */
 /* Addresses and time (text.c)                                        */
@@ -35,6 +36,10 @@ struct cap_addr {
   uint8_t family;    /* 4 or 6 */
   uint8_t bytes[16]; /* IPv4 in the first 4 bytes, rest zero */
 };
+
+static inline bool cap_addr_eq(const struct cap_addr *a, const struct cap_addr *b) {
+  return a->family == b->family && memcmp(a->bytes, b->bytes, sizeof a->bytes) == 0;
+}
 
 /* Microseconds since the epoch (packet time, never the wall clock). */
 typedef int64_t cap_time_us;

@@ -56,19 +56,15 @@ static uint32_t packet_hash(const struct cap_packet *pkt) {
                     32);
 }
 
-static bool addr_eq(const struct cap_addr *a, const struct cap_addr *b) {
-  return a->family == b->family && memcmp(a->bytes, b->bytes, 16) == 0;
-}
-
 /* Direction of pkt on flow: FLOW_C2S, FLOW_S2C, or -1 when not this flow. */
 static int packet_dir(const struct flow *flow, const struct cap_packet *pkt) {
   if (flow->l4_proto != pkt->l4_proto)
     return -1;
   if (flow->client_port == pkt->src_port && flow->server_port == pkt->dst_port &&
-      addr_eq(&flow->client_addr, &pkt->src) && addr_eq(&flow->server_addr, &pkt->dst))
+      cap_addr_eq(&flow->client_addr, &pkt->src) && cap_addr_eq(&flow->server_addr, &pkt->dst))
     return FLOW_C2S;
   if (flow->server_port == pkt->src_port && flow->client_port == pkt->dst_port &&
-      addr_eq(&flow->server_addr, &pkt->src) && addr_eq(&flow->client_addr, &pkt->dst))
+      cap_addr_eq(&flow->server_addr, &pkt->src) && cap_addr_eq(&flow->client_addr, &pkt->dst))
     return FLOW_S2C;
   return -1;
 }

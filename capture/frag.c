@@ -86,16 +86,12 @@ static size_t frag_bucket(const struct frag_table *ft, const struct frag_in *in)
   return hash_range(hash_ordered(src, dst), ft->nbuckets);
 }
 
-static bool addr_eq(const struct cap_addr *a, const struct cap_addr *b) {
-  return a->family == b->family && memcmp(a->bytes, b->bytes, sizeof a->bytes) == 0;
-}
-
 static struct frag_dgram *frag_find(struct frag_table *ft, const struct frag_in *in) {
   if (!ft->buckets)
     return NULL;
   for (struct frag_dgram *dg = ft->buckets[frag_bucket(ft, in)]; dg; dg = dg->hnext) {
     if (dg->family == in->family && dg->id == in->id && dg->proto == in->proto &&
-        addr_eq(&dg->src, in->src) && addr_eq(&dg->dst, in->dst))
+        cap_addr_eq(&dg->src, in->src) && cap_addr_eq(&dg->dst, in->dst))
       return dg;
   }
   return NULL;
