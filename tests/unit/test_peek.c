@@ -187,7 +187,8 @@ static const uint8_t IP6_FRAG2[] = {
 /* A link header, then an IP packet. */
 static size_t framed(uint8_t *out, const uint8_t *link, size_t link_len, const uint8_t *ip,
                      size_t ip_len) {
-  memcpy(out, link, link_len);
+  if (link_len) /* raw IP has no link header: link is NULL */
+    memcpy(out, link, link_len);
   memcpy(out + link_len, ip, ip_len);
   return link_len + ip_len;
 }
