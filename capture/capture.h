@@ -4,26 +4,42 @@
  * capture turns packets (pcap/pcapng files, a live interface) into ordered
  * bytes per connection and direction.  It knows nothing of TLS.
  *
- *   source.c    libpcap in: files, directories, stdin, live interfaces
- *   decode.c    link layer -> IPv4/IPv6 (+ fragments) -> TCP/UDP
- *   flow.c      bidirectional flow table, timeouts, eviction, nDPI glue
- *   tcp_reasm.c per-direction TCP reassembly
- *   cap.c       the loop that ties them together
+ *   source.c     inputs: files, directories, stdin, live interfaces
+ *   read.c       the loop that reads them into a decoder and a sink
+ *   filemap.c    a classic pcap file read in place (mapped), as libpcap would
+ *   decode.c     link layer -> IPv4/IPv6 -> TCP/UDP; the -j routing peek
+ *   ipv6_ext.c   the IPv6 extension header walk
+ *   frag.c       IP fragment reassembly
+ *   csum.h       the Internet checksum
+ *   flow.c       bidirectional flow table, timeouts, eviction, nDPI glue
+ *   tcp_reasm.c  per-direction TCP reassembly
+ *   tuple_hash.h the symmetric flow hash: table buckets and the -j thread
+ *   dispatch.c   -j for a live interface or stdin: rings to worker threads
+ *   team.c       -j for files: every thread reads, each keeps its flows
+ *   text.c       addresses and packet times as text
+ * The other .h files are private to capture/.
  */
 #ifndef TLSGRADE_CAPTURE_H
 #define TLSGRADE_CAPTURE_H
 
+#include "base/list.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ------------------------------------------------------------------ */
-/* Addresses and time                                                  */
+/* Addresses and time (text.c)                                        */
 
 struct cap_addr {
   uint8_t family;    /* 4 or 6 */
   uint8_t bytes[16]; /* IPv4 in the first 4 bytes, rest zero */
 };
+
+static inline bool cap_addr_eq(const struct cap_addr *a, const struct cap_addr *b) {
+  return a->family == b->family && memcmp(a->bytes, b->bytes, sizeof a->bytes) == 0;
+}
 
 /* Microseconds since the epoch (packet time, never the wall clock). */
 typedef int64_t cap_time_us;
@@ -264,8 +280,8 @@ struct flow {
                          * this direction's payload from here on */
   /* private to flow.c */
   struct flow *hash_next;
-  struct flow *lru_prev, *lru_next;
-  struct flow *close_prev, *close_next;
+  struct list_node lru_link;   /* on the table's list by last activity */
+  struct list_node close_link; /* on its list of closing flows */
   uint32_t hash;
 };
 
@@ -305,7 +321,7 @@ void flow_set_skip(struct flow *flow, int dir, bool skip);
 void flow_set_headers_only(struct flow *flow, int dir, bool headers_only);
 
 /* ------------------------------------------------------------------ */
-/* Sources (source.c)                                                  */
+/* Sources (source.c, read.c)                                          */
 
 struct cap_live_options {
   const char *iface;
@@ -373,7 +389,7 @@ int cap_source_run_sink(struct cap_source *src, struct cap_decoder *dec,
                         const struct cap_sink *sink, struct cap_stats *stats, unsigned *warnings,
                         char *err, size_t errlen);
 
-/* ---- -j N: packets shared out to worker threads (dispatch.c) ---- */
+/* ---- -j N: packets shared out to worker threads (dispatch.c, team.c) ---- */
 
 /* One worker thread per flow table (borrowed: each used by its worker only
  * until cap_dispatch_free returns).  Both directions of a flow go to the
@@ -385,7 +401,7 @@ void cap_dispatch_packet(void *ctx, const struct cap_packet *pkt);
 void cap_dispatch_idle(void *ctx, cap_time_us now);
 /* Let the workers finish every queued packet, then stop them. */
 void cap_dispatch_free(struct cap_dispatch *d);
-/* Rereadable files (no hand-off at all): n threads, this one included,
+/* Rereadable files (no hand-off at all; team.c): n threads, this one included,
  * each read every packet of src with their own decoder and keep the
  * packets whose flow hashes to them (the same hash as cap_dispatch); the
  * others only age their flows, as one thread would.  Thread 0 is the

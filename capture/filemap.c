@@ -273,3 +273,43 @@ void cap_filemap_close(struct cap_filemap *m) {
     close(m->fd);
   free(m);
 }
+
+bool cap_filemap_whole_open(struct cap_filemap_whole *m, pcap_t *p, const char *path) {
+  memset(m, 0, sizeof(*m));
+  if (cap_filemap_use_libpcap())
+    return false;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0)
+    return false;
+  void *base = MAP_FAILED;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= CAP_PCAP_FILE_HEADER)
+    base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd); /* the mapping holds the file */
+  if (base == MAP_FAILED)
+    return false;
+  m->base = base;
+  m->size = (size_t)st.st_size;
+  if (!cap_pcap_format_of(p, m->base, &m->fmt)) {
+    cap_filemap_whole_close(m);
+    return false;
+  }
+  madvise(base, m->size, MADV_SEQUENTIAL);
+  long page = sysconf(_SC_PAGESIZE);
+  m->page = page > 0 ? (size_t)page : 4096;
+  return true;
+}
+
+void cap_filemap_whole_drop(struct cap_filemap_whole *m, size_t upto) {
+  upto = upto / m->page * m->page;
+  if (upto > m->dropped) {
+    madvise((void *)(m->base + m->dropped), upto - m->dropped, MADV_DONTNEED);
+    m->dropped = upto;
+  }
+}
+
+void cap_filemap_whole_close(struct cap_filemap_whole *m) {
+  if (m->base)
+    munmap((void *)m->base, m->size);
+  memset(m, 0, sizeof(*m));
+}

@@ -56,4 +56,22 @@ const char *cap_filemap_error(const struct cap_filemap *m);
 long cap_filemap_offset(const struct cap_filemap *m);
 void cap_filemap_close(struct cap_filemap *m);
 
+/* A whole classic pcap file mapped at once, for the readers that share it
+ * (team.c) and read it front to back.  All zero: nothing mapped. */
+struct cap_filemap_whole {
+  const uint8_t *base;
+  size_t size;
+  struct cap_pcap_format fmt;
+  size_t page;
+  size_t dropped; /* the pages before it are let go */
+};
+/* Map the file at path, already opened and checked by libpcap as p: true
+ * when it is a pcap 2.4 file that maps (never with TLSGRADE_READER=libpcap);
+ * false (m left all zero) when libpcap must read it. */
+bool cap_filemap_whole_open(struct cap_filemap_whole *m, pcap_t *p, const char *path);
+/* No reader reads before byte upto any more: let those pages go, so that
+ * a file larger than memory streams through the page cache. */
+void cap_filemap_whole_drop(struct cap_filemap_whole *m, size_t upto);
+void cap_filemap_whole_close(struct cap_filemap_whole *m);
+
 #endif

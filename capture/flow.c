@@ -9,6 +9,7 @@
  * 2015 ages its flows as it did then.
  */
 #include "capture/capture.h"
+#include "capture/tuple_hash.h"
 
 #include <ndpi_api.h>
 #include <pthread.h>
@@ -31,10 +32,6 @@ void cap_limits_default(struct cap_limits *lim) {
   lim->ndpi_max_packets = 8;
 }
 
-struct flow_list {
-  struct flow *head, *tail;
-};
-
 struct flow_table {
   struct cap_limits lim;
   struct cap_stats *stats;
@@ -43,8 +40,8 @@ struct flow_table {
   size_t nbuckets; /* power of two */
   size_t count;
   uint64_t next_id;
-  struct flow_list lru;                      /* every flow, least recently active first */
-  struct flow_list close;                    /* closing flows, earliest close first */
+  struct list lru;                           /* every flow, least recently active first */
+  struct list close;                         /* closing flows, earliest close first */
   struct ndpi_detection_module_struct *ndpi; /* NULL without nDPI (or not yet made) */
   bool use_ndpi;                             /* make it at the first payload */
   size_t held_total;                         /* out-of-order bytes held by every stream */
@@ -52,33 +49,11 @@ struct flow_table {
 
 /* ---- hashing ---- */
 
-static uint32_t mix32(uint32_t h, uint32_t v) {
-  h ^= v;
-  h *= 0x01000193u;
-  return h ^ (h >> 15);
-}
-
-static uint32_t endpoint_hash(const struct cap_addr *addr, uint16_t port) {
-  uint32_t h = 0x811c9dc5u ^ addr->family;
-  size_t n = addr->family == 6 ? 16 : 4;
-  for (size_t i = 0; i < n; i += 4) {
-    uint32_t w;
-    memcpy(&w, addr->bytes + i, 4);
-    h = mix32(h, w);
-  }
-  return mix32(h, port);
-}
-
-/* Symmetric: both directions of a flow hash alike. */
-static uint32_t tuple_hash(const struct cap_packet *pkt) {
-  uint32_t a = endpoint_hash(&pkt->src, pkt->src_port);
-  uint32_t b = endpoint_hash(&pkt->dst, pkt->dst_port);
-  uint32_t h = (a ^ b) + (a < b ? a : b) * 31u + pkt->l4_proto;
-  return h ^ (h >> 16);
-}
-
-static bool addr_eq(const struct cap_addr *a, const struct cap_addr *b) {
-  return a->family == b->family && memcmp(a->bytes, b->bytes, 16) == 0;
+/* Symmetric: both directions of a flow hash alike.  The upper half: a
+ * product's high bits are its well-mixed ones (base/hash.h). */
+static uint32_t packet_hash(const struct cap_packet *pkt) {
+  return (uint32_t)(tuple_hash(&pkt->src, pkt->src_port, &pkt->dst, pkt->dst_port, pkt->l4_proto) >>
+                    32);
 }
 
 /* Direction of pkt on flow: FLOW_C2S, FLOW_S2C, or -1 when not this flow. */
@@ -86,60 +61,24 @@ static int packet_dir(const struct flow *flow, const struct cap_packet *pkt) {
   if (flow->l4_proto != pkt->l4_proto)
     return -1;
   if (flow->client_port == pkt->src_port && flow->server_port == pkt->dst_port &&
-      addr_eq(&flow->client_addr, &pkt->src) && addr_eq(&flow->server_addr, &pkt->dst))
+      cap_addr_eq(&flow->client_addr, &pkt->src) && cap_addr_eq(&flow->server_addr, &pkt->dst))
     return FLOW_C2S;
   if (flow->server_port == pkt->src_port && flow->client_port == pkt->dst_port &&
-      addr_eq(&flow->server_addr, &pkt->src) && addr_eq(&flow->client_addr, &pkt->dst))
+      cap_addr_eq(&flow->server_addr, &pkt->src) && cap_addr_eq(&flow->client_addr, &pkt->dst))
     return FLOW_S2C;
   return -1;
 }
 
 /* ---- lists ---- */
 
-static void lru_unlink(struct flow_list *l, struct flow *f) {
-  if (f->lru_prev)
-    f->lru_prev->lru_next = f->lru_next;
-  else
-    l->head = f->lru_next;
-  if (f->lru_next)
-    f->lru_next->lru_prev = f->lru_prev;
-  else
-    l->tail = f->lru_prev;
-  f->lru_prev = f->lru_next = NULL;
+/* The least recently active flow, NULL when there is none. */
+static struct flow *lru_oldest(const struct flow_table *ft) {
+  return ft->lru.first ? list_entry(ft->lru.first, struct flow, lru_link) : NULL;
 }
 
-static void lru_append(struct flow_list *l, struct flow *f) {
-  f->lru_prev = l->tail;
-  f->lru_next = NULL;
-  if (l->tail)
-    l->tail->lru_next = f;
-  else
-    l->head = f;
-  l->tail = f;
-}
-
-static void close_unlink(struct flow_list *l, struct flow *f) {
-  if (f->close_prev)
-    f->close_prev->close_next = f->close_next;
-  else if (l->head == f)
-    l->head = f->close_next;
-  else
-    return; /* not on the list */
-  if (f->close_next)
-    f->close_next->close_prev = f->close_prev;
-  else
-    l->tail = f->close_prev;
-  f->close_prev = f->close_next = NULL;
-}
-
-static void close_append(struct flow_list *l, struct flow *f) {
-  f->close_prev = l->tail;
-  f->close_next = NULL;
-  if (l->tail)
-    l->tail->close_next = f;
-  else
-    l->head = f;
-  l->tail = f;
+/* The closing flow that closed first, NULL when there is none. */
+static struct flow *first_closed(const struct flow_table *ft) {
+  return ft->close.first ? list_entry(ft->close.first, struct flow, close_link) : NULL;
 }
 
 /* ---- table ---- */
@@ -289,8 +228,9 @@ static void flow_end(struct flow_table *ft, struct flow *flow, enum flow_end_rea
     pp = &(*pp)->hash_next;
   if (*pp)
     *pp = flow->hash_next;
-  lru_unlink(&ft->lru, flow);
-  close_unlink(&ft->close, flow);
+  list_remove(&ft->lru, &flow->lru_link);
+  if (list_linked(&ft->close, &flow->close_link))
+    list_remove(&ft->close, &flow->close_link);
   for (int dir = 0; dir < 2; dir++)
     tcp_stream_free(&flow->tcp[dir]);
   ft->count--;
@@ -298,17 +238,18 @@ static void flow_end(struct flow_table *ft, struct flow *flow, enum flow_end_rea
 }
 
 void flow_table_expire(struct flow_table *ft, cap_time_us now) {
-  while (ft->close.head && ft->close.head->close_ts + ft->lim.close_timeout <= now)
-    flow_end(ft, ft->close.head, FLOW_END_CLOSED);
-  while (ft->lru.head && ft->lru.head->last_ts + ft->lim.idle_timeout <= now) {
+  struct flow *f;
+  while ((f = first_closed(ft)) && f->close_ts + ft->lim.close_timeout <= now)
+    flow_end(ft, f, FLOW_END_CLOSED);
+  while ((f = lru_oldest(ft)) && f->last_ts + ft->lim.idle_timeout <= now) {
     ft->stats->flows_timed_out++;
-    flow_end(ft, ft->lru.head, FLOW_END_IDLE);
+    flow_end(ft, f, FLOW_END_IDLE);
   }
 }
 
 void flow_table_end_all(struct flow_table *ft) {
-  while (ft && ft->lru.head)
-    flow_end(ft, ft->lru.head, FLOW_END_EOF);
+  while (ft && !list_empty(&ft->lru))
+    flow_end(ft, lru_oldest(ft), FLOW_END_EOF);
 }
 
 void flow_table_free(struct flow_table *ft) {
@@ -343,9 +284,9 @@ static void set_roles(struct flow *flow, const struct cap_packet *pkt) {
 
 static struct flow *flow_create(struct flow_table *ft, const struct cap_packet *pkt,
                                 uint32_t hash) {
-  if (ft->count >= ft->lim.max_flows && ft->lru.head) {
+  if (ft->count >= ft->lim.max_flows && !list_empty(&ft->lru)) {
     ft->stats->evictions++;
-    flow_end(ft, ft->lru.head, FLOW_END_EVICTED);
+    flow_end(ft, lru_oldest(ft), FLOW_END_EVICTED);
   }
   struct flow *flow = calloc(1, sizeof(*flow));
   if (!flow)
@@ -363,7 +304,7 @@ static struct flow *flow_create(struct flow_table *ft, const struct cap_packet *
   size_t b = hash & (ft->nbuckets - 1);
   flow->hash_next = ft->buckets[b];
   ft->buckets[b] = flow;
-  lru_append(&ft->lru, flow);
+  list_push_back(&ft->lru, &flow->lru_link);
   ft->count++;
   ft->stats->flows++;
   if (ft->cb.flow_start)
@@ -416,7 +357,7 @@ static void tcp_packet(struct flow_table *ft, struct flow *flow, int dir,
   if (closed && !flow->closing) {
     flow->closing = true;
     flow->close_ts = pkt->ts;
-    close_append(&ft->close, flow);
+    list_push_back(&ft->close, &flow->close_link);
     if (ft->cb.flow_closing)
       ft->cb.flow_closing(ft->cb.ctx, flow);
   }
@@ -444,7 +385,7 @@ void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt) {
     count_checksum(ft, NULL, 0, pkt);
     return;
   }
-  uint32_t hash = tuple_hash(pkt);
+  uint32_t hash = packet_hash(pkt);
   struct flow *flow = ft->buckets[hash & (ft->nbuckets - 1)];
   int dir = -1;
   for (; flow; flow = flow->hash_next)
@@ -465,8 +406,8 @@ void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt) {
   count_checksum(ft, flow, dir, pkt);
   if (pkt->ts > flow->last_ts)
     flow->last_ts = pkt->ts;
-  lru_unlink(&ft->lru, flow);
-  lru_append(&ft->lru, flow);
+  list_remove(&ft->lru, &flow->lru_link); /* now the most recently active */
+  list_push_back(&ft->lru, &flow->lru_link);
   flow->dir[dir].packets++;
   flow->dir[dir].bytes += pkt->wire_len;
   ndpi_feed(ft, flow, pkt);

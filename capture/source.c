@@ -1,41 +1,19 @@
 /*
- * capture/source.c - libpcap in: capture files, directories, stdin, live
- * interfaces.  Several inputs are read in order as one continuous capture:
- * the flow table lives across them, so a connection split by `tcpdump -C`
- * or `-G` rotation is reassembled whole.
+ * capture/source.c - the inputs: capture files, directories, stdin, live
+ * interfaces, named, opened and checked (read.c reads them).  Several
+ * inputs are read in order as one continuous capture: the flow table lives
+ * across them, so a connection split by `tcpdump -C` or `-G` rotation is
+ * reassembled whole.
  */
 #include "capture/capture.h"
-#include "capture/filemap.h"
+#include "capture/source.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <pcap/pcap.h>
-#include <poll.h>
-#include <unistd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
-
-/* Owns every string and the live handle. */
-struct cap_source {
-  char **names; /* file paths; "-" is stdin; for live, the interface */
-  size_t count;
-  char *bpf;
-  bool live;
-  pcap_t *live_handle;
-  pcap_t *volatile reading; /* the handle being read, for cap_source_stop */
-  volatile sig_atomic_t stop;
-  /* A clone (cap_source_clone) also stops when its origin is told to, and
-   * a quiet one leaves the warnings to the origin's reader. */
-  const struct cap_source *origin;
-  bool quiet;
-  cap_time_us tick_interval, next_tick;
-  void (*tick)(void *ctx);
-  void *tick_ctx;
-};
 
 static void set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b) {
   snprintf(err, errlen, fmt, a, b);
@@ -324,196 +302,18 @@ const char *cap_source_name(const struct cap_source *src, size_t index) {
   return strcmp(src->names[index], "-") == 0 ? "stdin" : src->names[index];
 }
 
-/* Called from a signal handler: pcap_breakloop is documented as safe there. */
-void cap_source_stop(struct cap_source *src) {
-  src->stop = 1;
-  pcap_t *p = src->reading;
-  if (p)
-    pcap_breakloop(p);
-}
-
-static cap_time_us wall_now(void) {
-  struct timeval tv;
-  gettimeofday(&tv, NULL);
-  return (cap_time_us)tv.tv_sec * 1000000 + tv.tv_usec;
-}
-
-void cap_source_set_tick(struct cap_source *src, cap_time_us interval_us, void (*fn)(void *ctx),
-                         void *ctx) {
-  src->tick_interval = interval_us;
-  src->tick = fn;
-  src->tick_ctx = ctx;
-  src->next_tick = wall_now() + interval_us;
-}
-
-static void maybe_tick(struct cap_source *src) {
-  if (!src->tick || src->tick_interval <= 0)
-    return;
-  cap_time_us now = wall_now();
-  if (now < src->next_tick)
-    return;
-  src->next_tick = now + src->tick_interval;
-  src->tick(src->tick_ctx);
-}
-
-/* Packet time in microseconds.  A pcapng timestamp (64 bits of units plus
- * a signed if_tsoffset) can be far beyond what int64 microseconds hold:
- * saturate, with headroom for the timeouts added to packet times. */
-cap_time_us cap_packet_time(const struct timeval *tv) {
-  const int64_t max_sec = INT64_MAX / 1000000 / 2;
-  int64_t sec = tv->tv_sec;
-  if (sec > max_sec)
-    sec = max_sec;
-  else if (sec < -max_sec)
-    sec = -max_sec;
-  return (cap_time_us)sec * 1000000 + tv->tv_usec;
-}
-
-/* A live handle is non-blocking: wait at most 100 ms for packets, so ticks
- * and timeouts run on an idle interface too (libpcap's own timeout is not
- * honoured in immediate mode on every platform). */
-static void wait_readable(pcap_t *p) {
-  int fd = pcap_get_selectable_fd(p);
-  if (fd < 0) {
-    usleep(10000);
-    return;
-  }
-  struct pollfd pfd = {fd, POLLIN, 0};
-  poll(&pfd, 1, 100);
-}
-
 bool cap_source_filtered(const struct cap_source *src) {
   return src->bpf != NULL;
 }
 
-bool cap_source_stopping(const struct cap_source *src) {
-  return src->stop || (src->origin && src->origin->stop);
-}
-
-void cap_source_read_warning(const struct cap_source *src, uint32_t index, long off,
-                             uint64_t frames, const char *why) {
-  if (src->quiet)
-    return;
-  const char *name = cap_source_name(src, index);
-  if (off >= 0)
-    fprintf(stderr,
-            "tlsgrade: warning: %s: read stopped at byte offset %ld after %llu packets: "
-            "%s; the packets before it are kept\n",
-            name, off, (unsigned long long)frames, why);
-  else
-    fprintf(stderr,
-            "tlsgrade: warning: %s: read stopped after %llu packets: %s; the packets "
-            "before it are kept\n",
-            name, (unsigned long long)frames, why);
-}
-
-/* Read one input to its end.  Returns 0, or -1 when it stopped early on a
- * read error (a truncated file: what was read is kept, a warning names the
- * file and the offset). */
-static int read_input(struct cap_source *src, pcap_t *p, struct cap_filemap *map, uint32_t index,
-                      struct cap_decoder *dec, const struct cap_sink *sink,
-                      struct cap_stats *stats) {
-  int dlt = pcap_datalink(p);
-  uint64_t frame = 0;
-  struct pcap_pkthdr *hdr;
-  const u_char *data;
-  src->reading = p;
-  while (!cap_source_stopping(src)) {
-    int rc = map ? cap_filemap_next(map, &hdr, &data) : pcap_next_ex(p, &hdr, &data);
-    if (map && rc == 0)
-      rc = PCAP_ERROR_BREAK; /* the end of the file */
-    maybe_tick(src);
-    if (rc == 0) { /* live, nothing to read: age flows by the clock, wait */
-      sink->idle(sink->ctx, wall_now());
-      wait_readable(p);
-      continue;
-    }
-    if (rc == PCAP_ERROR_BREAK)
-      break;
-    if (rc < 0) {
-      FILE *f = src->live || map ? NULL : pcap_file(p);
-      long off = map ? cap_filemap_offset(map) : f ? ftell(f) : -1;
-      cap_source_read_warning(src, index, off, frame,
-                              map ? cap_filemap_error(map) : pcap_geterr(p));
-      src->reading = NULL;
-      return -1;
-    }
-    frame++;
-    stats->packets++;
-    stats->bytes += hdr->len;
-    struct cap_decoder *d = dec;
-    if (sink->route) {
-      int route = sink->route(sink->ctx, dlt, data, hdr->caplen);
-      if (route == CAP_ROUTE_NONE) {
-        sink->idle(sink->ctx, cap_packet_time(&hdr->ts));
-        continue;
-      }
-      if (route == CAP_ROUTE_OWN)
-        d = sink->own_dec;
-    }
-    struct cap_packet pkt = {0};
-    pkt.file_index = index;
-    pkt.frame = frame;
-    pkt.ts = cap_packet_time(&hdr->ts);
-    pkt.wire_len = hdr->len;
-    pkt.cap_len = hdr->caplen;
-    if (cap_decode(d, dlt, data, hdr->caplen, &pkt) == 1)
-      sink->packet(sink->ctx, &pkt);
-  }
-  src->reading = NULL;
-  return 0;
-}
-
-static void table_packet(void *ctx, const struct cap_packet *pkt) {
-  flow_table_packet(ctx, pkt);
-}
-
-static void table_idle(void *ctx, cap_time_us now) {
-  flow_table_expire(ctx, now);
-}
-
-int cap_source_run(struct cap_source *src, struct cap_decoder *dec, struct flow_table *ft,
-                   struct cap_stats *stats, unsigned *warnings, char *err, size_t errlen) {
-  struct cap_sink sink = {ft, table_packet, table_idle, NULL, NULL, NULL};
-  return cap_source_run_sink(src, dec, &sink, stats, warnings, err, errlen);
-}
-
-int cap_source_run_sink(struct cap_source *src, struct cap_decoder *dec,
-                        const struct cap_sink *sink, struct cap_stats *stats, unsigned *warnings,
-                        char *err, size_t errlen) {
-  if (src->live) {
-    read_input(src, src->live_handle, NULL, 0, dec, sink, stats);
-    struct pcap_stat ps;
-    if (pcap_stats(src->live_handle, &ps) == 0) {
-      stats->pcap_drops += ps.ps_drop;
-      stats->pcap_ifdrops += ps.ps_ifdrop;
-    }
-    return 0;
-  }
-  for (size_t i = 0; i < src->count && !cap_source_stopping(src); i++) {
-    pcap_t *p = open_file(src->names[i], err, errlen);
-    if (!p)
-      return -1;
-    if (check_linktype(p, cap_source_name(src, i), err, errlen) < 0 ||
-        apply_filter(p, src->bpf, cap_source_name(src, i), err, errlen) < 0) {
-      pcap_close(p);
-      return -1;
-    }
-    if (sink->whole_file) {
-      int taken = sink->whole_file(sink->ctx, src, p, (uint32_t)i, dec, stats);
-      if (taken != 0) {
-        if (taken < 0)
-          (*warnings)++;
-        pcap_close(p);
-        continue;
-      }
-    }
-    struct cap_filemap *map =
-        strcmp(src->names[i], "-") == 0 ? NULL : cap_filemap_open(p, src->names[i], src->bpf);
-    if (read_input(src, p, map, (uint32_t)i, dec, sink, stats) < 0)
-      (*warnings)++;
-    cap_filemap_close(map);
+pcap_t *source_open_input(const struct cap_source *src, size_t index, char *err, size_t errlen) {
+  pcap_t *p = open_file(src->names[index], err, errlen);
+  if (!p)
+    return NULL;
+  if (check_linktype(p, cap_source_name(src, index), err, errlen) < 0 ||
+      apply_filter(p, src->bpf, cap_source_name(src, index), err, errlen) < 0) {
     pcap_close(p);
+    return NULL;
   }
-  return 0;
+  return p;
 }

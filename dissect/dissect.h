@@ -7,7 +7,7 @@
  * nothing of libpcap, flows or grades.  Every fact carries the frame it came
  * from (struct tls_at).
  *
- *   rd.h          the bounded reader every parser uses (private)
+ *   base/rd.h     the bounded reader every parser uses (layer 0, shared)
  *   registry.c    IANA tables: suites, groups, signature schemes, ...
  *   conn.c        one connection: which mode each direction is in
  *   sniff.c       does a stream start like TLS, SSLv2, DTLS or QUIC

@@ -2,7 +2,7 @@
  * dissect/hello.c - ClientHello, ServerHello, HelloRetryRequest and the
  * SSLv2 hellos (their fingerprints are in fingerprint.c).
  *
- * Every wire byte is read through struct rd (rd.h).  A fault in the fixed
+ * Every wire byte is read through struct rd (base/rd.h).  A fault in the fixed
  * part of a hello ends the parse; a fault inside one extension is recorded
  * (first reason wins) and the next extension is still read, as the
  * extension framing tells where it starts.  Owned arrays are allocated at

@@ -13,7 +13,7 @@
  * field value data, that does not conform to the syntax").
  */
 #include "dissect/dissect.h"
-#include "dissect/rd.h"
+#include "base/rd.h"
 
 #include <openssl/evp.h>
 #include <string.h>

@@ -5,7 +5,7 @@
 #define TLSGRADE_DISSECT_INTERNAL_H
 
 #include "dissect/dissect.h"
-#include "dissect/rd.h"
+#include "base/rd.h"
 #include "dissect/registry_ids_data.h"
 
 /* hello.c - hello messages.  `body` is the handshake message body (after

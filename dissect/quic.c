@@ -13,7 +13,7 @@
  */
 #include "dissect/decrypt.h"
 #include "dissect/quic.h"
-#include "dissect/rd.h"
+#include "base/rd.h"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>

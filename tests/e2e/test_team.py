@@ -1,5 +1,5 @@
 """-j N on a large classic pcap file: the readers share it out by byte
-ranges (capture/dispatch.c, "a mapped pcap file shared out by byte
+ranges (capture/team.c, "a mapped pcap file shared out by byte
 ranges").  Each reader guesses where its range's first record starts; a
 wrong guess must be caught and the range walked again.  Whatever happens,
 the answers are one thread's: the same flows (with their end reasons:

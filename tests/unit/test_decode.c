@@ -1,6 +1,8 @@
 /*
- * tests/unit/test_decode.c - capture/decode.c: link layers, IPv4/IPv6,
- * extension headers, fragments, TCP/UDP, checksums, malformed input.
+ * tests/unit/test_decode.c - capture/decode.c and what it calls (frag.c,
+ * ipv6_ext.c), through cap_decode: link layers, IPv4/IPv6, extension
+ * headers, fragments, TCP/UDP, checksums, malformed input; and text.c's
+ * cap_endpoint_str and cap_time_str.
  *
  * The reference packets below were built with a small Python script and
  * checked with tshark

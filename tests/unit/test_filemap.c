@@ -2,7 +2,8 @@
  * tests/unit/test_filemap.c - the mapped reader walks a pcap file record
  * by record exactly as libpcap's pcap_next_ex does (headers and bytes), is
  * used for classic pcap files, and leaves pcapng files and
- * TLSGRADE_READER=libpcap to libpcap.  (tests/e2e/test_reader.py compares
+ * TLSGRADE_READER=libpcap to libpcap; so does the whole-file mapping the -j
+ * team reads.  (tests/e2e/test_reader.py compares
  * whole runs on the corpus and on cut and rewritten files.)
  */
 #include "capture/filemap.h"
@@ -132,10 +133,79 @@ static void shrinking_file_is_reported(void) {
   unlink(path);
 }
 
+/* The whole-file mapping the -j team reads: the file's bytes (read back
+ * with stdio), walked record by record as libpcap walks them, still the
+ * file's bytes after the pages behind the readers are let go. */
+static void whole_file_mapping(void) {
+  FILE *in = fopen(SAMPLE, "rb");
+  CHECK(in != NULL);
+  if (!in)
+    return;
+  static uint8_t file[1 << 21];
+  size_t file_len = fread(file, 1, sizeof(file), in);
+  fclose(in);
+  CHECK(file_len > 20000 && file_len < sizeof(file));
+  pcap_t *p = open_offline(SAMPLE), *ref = open_offline(SAMPLE);
+  struct cap_filemap_whole m;
+  CHECK(p && ref && cap_filemap_whole_open(&m, p, SAMPLE));
+  if (!p || !ref || !m.base)
+    return;
+  CHECK_EQ_U(m.size, file_len);
+  CHECK(memcmp(m.base, file, file_len) == 0);
+  CHECK_EQ_U(m.fmt.snapshot, pcap_snapshot(ref));
+  size_t off = CAP_PCAP_FILE_HEADER, records = 0, differ = 0;
+  for (;;) {
+    struct cap_pcap_record rec;
+    char err[PCAP_ERRBUF_SIZE];
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int rc = cap_pcap_record(&m.fmt, m.base + off, m.size - off, &rec, err, sizeof(err));
+    int ra = pcap_next_ex(ref, &h, &d);
+    if (rc == 0 && ra == PCAP_ERROR_BREAK)
+      break;
+    if (rc != 1 || ra != 1) {
+      differ++;
+      break;
+    }
+    if (rec.hdr.caplen != h->caplen || rec.hdr.len != h->len ||
+        memcmp(m.base + off + CAP_PCAP_RECORD_HEADER, d, h->caplen) != 0)
+      differ++;
+    records++;
+    off += rec.size;
+  }
+  CHECK(records > 100);
+  CHECK_EQ_U(differ, 0);
+  cap_filemap_whole_drop(&m, m.size / 2);
+  CHECK(m.dropped > 0 && m.dropped <= m.size / 2 && m.dropped % m.page == 0);
+  CHECK(memcmp(m.base, file, file_len) == 0); /* dropped pages come back from the file */
+  cap_filemap_whole_close(&m);
+  CHECK(m.base == NULL && m.size == 0);
+  pcap_close(p);
+  pcap_close(ref);
+}
+
+static void whole_file_left_to_libpcap(void) {
+  struct cap_filemap_whole m;
+  pcap_t *p = open_offline(PCAPNG);
+  CHECK(p && !cap_filemap_whole_open(&m, p, PCAPNG));
+  CHECK(m.base == NULL);
+  if (p)
+    pcap_close(p);
+  setenv("TLSGRADE_READER", "libpcap", 1);
+  p = open_offline(SAMPLE);
+  CHECK(p && !cap_filemap_whole_open(&m, p, SAMPLE));
+  CHECK(m.base == NULL);
+  if (p)
+    pcap_close(p);
+  unsetenv("TLSGRADE_READER");
+}
+
 int main(void) {
   RUN(every_record);
   RUN(filtered_records);
   RUN(pcapng_and_override_left_to_libpcap);
   RUN(shrinking_file_is_reported);
+  RUN(whole_file_mapping);
+  RUN(whole_file_left_to_libpcap);
   return harness_done();
 }

@@ -14,7 +14,7 @@
  * Run from the repository root (the data files are found relative to it).
  */
 #include "dissect/quic.h"
-#include "dissect/rd.h"
+#include "base/rd.h"
 #include "tests/unit/harness.h"
 
 #include <openssl/evp.h>
