@@ -1,12 +1,15 @@
 /*
  * base/hash.h - hashing for in-memory tables: the flow table, the fragment
- * table, the choice of a thread under -j.  Depends on nothing.
+ * table, the choice of a thread under -j, the certificate cache, the
+ * evidence store.  Depends on nothing.
  *
  * Multiplicative hashing (Knuth, TAOCP vol. 3, 6.4): a word times a large
  * odd constant carries every input bit into the high bits of the product,
  * so tables take their index from the high bits (hash_range, or the upper
  * half), never from the low bits alone.  Whole 64-bit words are mixed, not
- * bytes: every packet is hashed at least once.
+ * bytes: every packet is hashed at least once.  FNV-1a (Fowler, Noll, Vo;
+ * draft-eastlake-fnv) for byte strings of any length: names, keys, the
+ * ends of a certificate, where a byte at a time is cheap enough.
  */
 #ifndef TLSGRADE_BASE_HASH_H
 #define TLSGRADE_BASE_HASH_H
@@ -38,6 +41,23 @@ static inline uint64_t hash_unordered(uint64_t a, uint64_t b, uint64_t tag) {
 /* Two hashes combined in order (a is multiplied twice, b once). */
 static inline uint64_t hash_ordered(uint64_t a, uint64_t b) {
   return (a * HASH_K2 ^ b) * HASH_K1;
+}
+
+#define HASH_FNV_OFFSET 0xcbf29ce484222325ull /* FNV-1a 64-bit offset basis */
+#define HASH_FNV_PRIME 0x100000001b3ull       /* FNV-1a 64-bit prime */
+
+/* FNV-1a over n bytes, continuing from h (HASH_FNV_OFFSET to start). */
+static inline uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ p[i]) * HASH_FNV_PRIME;
+  return h;
+}
+
+/* FNV-1a over a NUL-terminated string, continuing from h. */
+static inline uint64_t hash_str(uint64_t h, const char *s) {
+  for (; *s; s++)
+    h = (h ^ (uint8_t)*s) * HASH_FNV_PRIME;
+  return h;
 }
 
 /* [0, n) from the hash's high bits, by a multiplication rather than a

@@ -10,6 +10,7 @@
  * however many workers see it, and reading happens outside the lock.
  * Bounded: when full, certificates are still read, just not remembered.
  */
+#include "base/hash.h"
 #include "dissect/dissect.h"
 
 #include <pthread.h>
@@ -73,12 +74,10 @@ void x509_cache_free(struct x509_cache *c) {
  * certificate computes and the cache then hands out; the full DER is
  * compared before an entry is used. */
 static uint64_t der_key(const uint8_t *p, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ull ^ n;
   size_t head = n < 32 ? n : 32;
-  for (size_t i = 0; i < head; i++)
-    h = (h ^ p[i]) * 0x100000001b3ull;
-  for (size_t i = n - head; i < n; i++)
-    h = (h ^ p[i]) * 0x100000001b3ull;
+  uint64_t h = hash_bytes(HASH_FNV_OFFSET ^ n, p, head);
+  if (head)
+    h = hash_bytes(h, p + (n - head), head);
   return h ^ (h >> 29);
 }
 
