@@ -17,6 +17,7 @@
  *   handshake.c   Certificate, ServerKeyExchange, CertificateStatus, ...
  *   x509.c        certificate facts through libcrypto
  *   x509_verify.c trust store and chain verification
+ *   trust_memo.c  each chain's verdict, remembered for the run
  *   quic.c        QUIC Initial decryption (RFC 9001 / RFC 9369)
  *   keylog.c, crypt.c, decrypt.c   records opened with a key log
  *   app_data.c    decrypted application data to the HTTP parsers
@@ -507,6 +508,29 @@ void x509_store_close(struct x509_store *store);
  * (a session's); always returns 0. */
 int x509_trust_check_store(const struct x509_store *store, const struct tls_cert *const *chain,
                            size_t n, const char *hostname, cap_time_us at, struct x509_trust *out);
+
+/* A memo of verdicts (trust_memo.c): x509_trust_check_store() asked once
+ * per chain, hostname and set of certificates valid at `at`, then answered
+ * from memory.  One per run, shared by its threads (it locks); bounded:
+ * when full, verdicts are computed afresh. */
+struct x509_trust_memo;
+/* What the owner keeps with each verdict besides it: `size` bytes that
+ * `derive` fills (zeroed first) from the chain and its fresh verdict, each
+ * time a verdict is computed.  Opaque to the memo. */
+struct x509_memo_payload {
+  size_t size;
+  void (*derive)(const struct tls_cert *const *chain, size_t n, const struct x509_trust *trust,
+                 void *payload, void *arg);
+  void *arg;
+};
+/* payload may be NULL (only verdicts); copied.  NULL when out of memory. */
+struct x509_trust_memo *x509_trust_memo_new(const struct x509_memo_payload *payload);
+void x509_trust_memo_free(struct x509_trust_memo *memo);
+/* The verdict on the chain as x509_trust_check_store() gives it, and into
+ * payload (NULL, or the memo's payload size) what derive made of it. */
+void x509_trust_memo_verdict(struct x509_trust_memo *memo, const struct x509_store *store,
+                             const struct tls_cert *const *chain, size_t n, const char *hostname,
+                             cap_time_us at, struct x509_trust *trust, void *payload);
 
 /* ------------------------------------------------------------------ */
 /* A connection's dissector                                            */

@@ -12,7 +12,6 @@
 #include "grade/grade.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,26 +19,11 @@
 
 #define EV_FORMAT_VERSION 1
 
-#define TRUST_MEMO_SLOTS 4096 /* bounded: when full, verdicts are recomputed */
-
-struct trust_memo {
-  char *key; /* owned */
-  struct ev_chain_verdict verdict;
-};
-
-/* Owns every endpoint and the trust memo. */
+/* Owns every endpoint.  (The trust memo is the run's: dissect.h.) */
 struct ev_store {
   struct ev_endpoint **eps; /* open-addressing table */
   size_t nslots, count;
   struct ev_endpoint **sorted; /* cache for ev_endpoint_at, NULL when stale */
-  /* TRUST_MEMO_SLOTS pointers, allocated on first use, and an entry per
-   * verdict (some 400 bytes each: a table of entries was 1.6 MB). */
-  struct trust_memo **memo;
-  size_t memo_count;
-  /* -j: the workers' stores ask one memo (their origin's), under its lock,
-   * so a chain is verified once however many workers see it. */
-  struct ev_store *memo_owner; /* borrowed; NULL: this store's own */
-  pthread_mutex_t memo_lock;
 };
 
 static uint64_t hash_str(uint64_t h, const char *s) {
@@ -64,7 +48,6 @@ struct ev_store *ev_store_new(void) {
     free(ev);
     return NULL;
   }
-  pthread_mutex_init(&ev->memo_lock, NULL);
   return ev;
 }
 
@@ -151,18 +134,11 @@ static void endpoint_free(struct ev_endpoint *ep) {
 void ev_store_free(struct ev_store *ev) {
   if (!ev)
     return;
-  for (size_t i = 0; ev->memo && i < TRUST_MEMO_SLOTS; i++) {
-    if (ev->memo[i])
-      free(ev->memo[i]->key);
-    free(ev->memo[i]);
-  }
-  free(ev->memo);
   for (size_t i = 0; i < ev->nslots; i++)
     if (ev->eps[i])
       endpoint_free(ev->eps[i]);
   free(ev->eps);
   free(ev->sorted);
-  pthread_mutex_destroy(&ev->memo_lock);
   free(ev);
 }
 
@@ -255,52 +231,6 @@ struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const
   free(ev->sorted);
   ev->sorted = NULL;
   return ep;
-}
-
-/* ---- trust memo ---- */
-
-static size_t memo_slot(const struct ev_store *ev, const char *key) {
-  size_t j = hash_str(0xcbf29ce484222325ULL, key) & (TRUST_MEMO_SLOTS - 1);
-  while (ev->memo[j] && strcmp(ev->memo[j]->key, key) != 0)
-    j = (j + 1) & (TRUST_MEMO_SLOTS - 1);
-  return j;
-}
-
-void ev_share_memo(struct ev_store *ev, struct ev_store *owner) {
-  ev->memo_owner = owner != ev ? owner : NULL;
-}
-
-bool ev_trust_recall(const struct ev_store *ev_in, const char *key, struct ev_chain_verdict *out) {
-  struct ev_store *ev = ev_in->memo_owner ? ev_in->memo_owner : (struct ev_store *)ev_in;
-  bool found = false;
-  pthread_mutex_lock(&ev->memo_lock);
-  if (ev->memo) {
-    const struct trust_memo *m = ev->memo[memo_slot(ev, key)];
-    if (m) {
-      *out = m->verdict;
-      found = true;
-    }
-  }
-  pthread_mutex_unlock(&ev->memo_lock);
-  return found;
-}
-
-void ev_trust_remember(struct ev_store *ev_in, const char *key, const struct ev_chain_verdict *t) {
-  struct ev_store *ev = ev_in->memo_owner ? ev_in->memo_owner : ev_in;
-  pthread_mutex_lock(&ev->memo_lock);
-  if ((ev->memo || (ev->memo = calloc(TRUST_MEMO_SLOTS, sizeof(*ev->memo)))) &&
-      ev->memo_count * 2 < TRUST_MEMO_SLOTS) {
-    struct trust_memo **slot = &ev->memo[memo_slot(ev, key)];
-    struct trust_memo *m = *slot ? NULL : malloc(sizeof(*m));
-    if (m && (m->key = strdup(key))) {
-      m->verdict = *t;
-      *slot = m;
-      ev->memo_count++;
-    } else {
-      free(m);
-    }
-  }
-  pthread_mutex_unlock(&ev->memo_lock);
 }
 
 /* ---- facts ---- */

@@ -291,44 +291,55 @@ static bool weak_sig(const char *sig, const char *what) {
   return strstr(sig, what) != NULL;
 }
 
-/* The verdict for this chain, host and time, from the memo when the same
- * question was asked before. */
-void ev_chain_verdict(struct ev_store *ev, const struct tls_session *s,
+/* The memo keeps a chain's distrust events with its verdict, as a payload
+ * opaque to dissect/: matching them needs the verified anchor (an SPKI
+ * match on a root the server did not send), and costs a pass over every
+ * rule for every certificate, so it is done once per chain, as
+ * verification is, and dissect/ knows nothing of distrust. */
+struct distrust_found {
+  struct distrust_hit hits[EV_DISTRUST_HITS];
+  size_t n;
+};
+
+static void derive_distrust(const struct tls_cert *const *chain, size_t n,
+                            const struct x509_trust *trust, void *payload, void *arg) {
+  (void)arg;
+  struct distrust_found *found = payload;
+  found->n = distrust_match(chain, n, trust->anchor_spki_sha256, found->hits, EV_DISTRUST_HITS);
+}
+
+struct x509_trust_memo *ev_trust_memo_new(void) {
+  const struct x509_memo_payload distrust = {sizeof(struct distrust_found), derive_distrust, NULL};
+  return x509_trust_memo_new(&distrust);
+}
+
+void ev_chain_verdict(struct x509_trust_memo *memo, const struct tls_session *s,
                       const struct x509_store *trust, cap_time_us at, struct ev_chain_verdict *v) {
   char *host = NULL;
   if (s->ch.sni.n && !memchr(s->ch.sni.p, 0, s->ch.sni.n))
     host = strndup((const char *)s->ch.sni.p, s->ch.sni.n);
-  size_t cap = 80 * s->chain_len + (host ? strlen(host) : 0) + 8;
-  char *key = malloc(cap);
-  size_t k = 0;
-  for (size_t i = 0; key && i < s->chain_len; i++) {
-    const struct tls_cert *cert = s->chain[i];
-    bool valid = cert->parsed && cert->not_before_us <= at && at <= cert->not_after_us;
-    k += (size_t)snprintf(key + k, cap - k, "%s%c", cert->sha256[0] ? cert->sha256 : "-",
-                          valid ? '+' : '-');
-  }
-  if (key)
-    snprintf(key + k, cap - k, "|%s", host ? host : "");
-  if (!key || !ev_trust_recall(ev, key, v)) {
-    memset(v, 0, sizeof(*v));
+  memset(v, 0, sizeof(*v));
+  struct distrust_found found;
+  memset(&found, 0, sizeof(found));
+  if (memo) {
+    x509_trust_memo_verdict(memo, trust, s->chain, s->chain_len, host, at, &v->trust, &found);
+  } else {
     x509_trust_check_store(trust, s->chain, s->chain_len, host, at, &v->trust);
-    v->n_distrust = distrust_match(s->chain, s->chain_len, v->trust.anchor_spki_sha256, v->distrust,
-                                   EV_DISTRUST_HITS);
-    if (key)
-      ev_trust_remember(ev, key, v);
+    derive_distrust(s->chain, s->chain_len, &v->trust, &found, NULL);
   }
-  free(key);
+  memcpy(v->distrust, found.hits, sizeof(v->distrust));
+  v->n_distrust = found.n;
   free(host);
 }
 
-void ev_trust_verdict(struct ev_store *ev, const struct tls_session *s,
+void ev_trust_verdict(struct x509_trust_memo *memo, const struct tls_session *s,
                       const struct x509_store *trust, cap_time_us at, struct x509_trust *t) {
   struct ev_chain_verdict v;
-  ev_chain_verdict(ev, s, trust, at, &v);
+  ev_chain_verdict(memo, s, trust, at, &v);
   *t = v.trust;
 }
 
-static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struct tls_session *s,
+static void chain_facts(struct ev_endpoint *ep, const struct tls_session *s,
                         const struct ev_conn *c, const struct ev_sample *at) {
   const struct tls_cert *leaf = s->chain[0];
   struct ev_sample cat = *at;
@@ -368,7 +379,7 @@ static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struc
   struct ev_chain_verdict v; /* trust and distrust, once per chain */
   memset(&v, 0, sizeof(v));
   if (c->trust)
-    ev_chain_verdict(ev, s, c->trust, cat.ts, &v);
+    ev_chain_verdict(c->memo, s, c->trust, cat.ts, &v);
   else
     v.n_distrust = distrust_match(s->chain, s->chain_len, NULL, v.distrust, EV_DISTRUST_HITS);
   const struct x509_trust t = v.trust;
@@ -399,7 +410,7 @@ static void chain_facts(struct ev_store *ev, struct ev_endpoint *ep, const struc
     ev_add(ep, &cat, t.hostname_match ? EV_HOSTNAME_MATCH : EV_HOSTNAME_MISMATCH, NULL);
 }
 
-static void server_facts(struct ev_store *ev, struct ev_endpoint *ep, const struct tls_session *s,
+static void server_facts(struct ev_endpoint *ep, const struct tls_session *s,
                          const struct ev_conn *c, const struct ev_sample *at) {
   ev_add(ep, at, EV_SERVER_HELLO, NULL);
   version_facts(ep, s, at);
@@ -421,7 +432,7 @@ static void server_facts(struct ev_store *ev, struct ev_endpoint *ep, const stru
   if (s->established)
     ev_add(ep, at, EV_ESTABLISHED, NULL);
   if (s->chain_len)
-    chain_facts(ev, ep, s, c, at);
+    chain_facts(ep, s, c, at);
   else if (version_is_tls13(s->version) && !s->resumed)
     ev_add(ep, at, EV_TLS13_CERT_HIDDEN, NULL);
   if (s->ocsp_stapled) {
@@ -536,7 +547,7 @@ void ev_add_session(struct ev_store *ev, const struct tls_session *s, const stru
   ev_add(ep, &at, EV_HANDSHAKES, NULL);
   if (s->has_server_hello) {
     struct ev_sample sat = {(char *)file, s->sh.at.frame, s->sh.at.ts};
-    server_facts(ev, ep, s, c, &sat);
+    server_facts(ep, s, c, &sat);
   } else {
     refusal_facts(ep, s, &at);
   }

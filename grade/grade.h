@@ -43,7 +43,7 @@ struct report_conn {
   const char **files; /* input names by file_index */
   size_t n_files;
   const struct x509_store *trust; /* NULL: no trust verdict in the output */
-  struct ev_store *memo;          /* remembers verdicts (may be NULL) */
+  struct x509_trust_memo *memo;   /* ev_trust_memo_new()'s (may be NULL) */
 };
 
 /* One JSON object (Zeek ssl.log-like) for a connection's session; NULL when
@@ -220,11 +220,11 @@ struct ev_store *ev_from_json(const cJSON *json, char *err, size_t errlen);
 int ev_save(const struct ev_store *ev, const char *path, char *err, size_t errlen);
 struct ev_store *ev_load(const char *path, char *err, size_t errlen);
 
-/* A memo of trust verdicts, owned by the store (not evidence: never saved
- * or merged).  Verifying a chain costs milliseconds; the same chain is seen
- * on most connections to a server.  key: the chain's fingerprints, the host
- * and which certificates were valid at the packet time, so a hit gives
- * exactly the verdict a fresh check would. */
+/* The verdict on a server chain (facts.c).  Verifying a chain costs
+ * milliseconds and the same chain is seen on most connections to a
+ * server: the run keeps one memo of verdicts (dissect.h's
+ * x509_trust_memo), made by ev_trust_memo_new() so that it keeps each
+ * chain's distrust events too (not evidence: never saved or merged). */
 struct distrust_event; /* grade/distrust.h */
 /* One distrust event that a chain matched, and the certificate that
  * matched it (an index into the chain, or its length for the anchor). */
@@ -240,17 +240,16 @@ struct ev_chain_verdict {
   struct distrust_hit distrust[EV_DISTRUST_HITS];
   size_t n_distrust;
 };
-bool ev_trust_recall(const struct ev_store *ev, const char *key, struct ev_chain_verdict *out);
-/* From now on ev recalls and remembers verdicts in owner's memo (locked:
- * stores of several threads may share one); owner outlives ev. */
-void ev_share_memo(struct ev_store *ev, struct ev_store *owner);
-void ev_trust_remember(struct ev_store *ev, const char *key, const struct ev_chain_verdict *v);
+/* A memo for ev_chain_verdict (free it with x509_trust_memo_free); NULL
+ * when out of memory.  Threads may share it. */
+struct x509_trust_memo *ev_trust_memo_new(void);
 /* The verdict on a session's server chain for its SNI at time `at`, from
- * the memo when the same question was asked before. */
-void ev_chain_verdict(struct ev_store *ev, const struct tls_session *s,
+ * the memo when the same question was asked before.  memo: from
+ * ev_trust_memo_new(), or NULL (verified afresh). */
+void ev_chain_verdict(struct x509_trust_memo *memo, const struct tls_session *s,
                       const struct x509_store *trust, cap_time_us at, struct ev_chain_verdict *v);
 /* Its trust part only. */
-void ev_trust_verdict(struct ev_store *ev, const struct tls_session *s,
+void ev_trust_verdict(struct x509_trust_memo *memo, const struct tls_session *s,
                       const struct x509_store *trust, cap_time_us at, struct x509_trust *t);
 
 /* ---- facts of one connection (facts.c) ---- */
@@ -261,6 +260,7 @@ struct ev_conn {
   const char *const *files; /* input names by file_index */
   size_t n_files;
   const struct x509_store *trust; /* NULL: trust not decided */
+  struct x509_trust_memo *memo;   /* ev_trust_memo_new()'s (may be NULL) */
 };
 void ev_add_session(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c);
 /* What the first response of a clear-text HTTP flow said (host from the

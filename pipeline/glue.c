@@ -85,7 +85,7 @@ static void print_handshake(struct run *run, const struct flow *f, const struct 
                              run->file_names,
                              run->n_files,
                              run->trust,
-                             run->ev};
+                             run->memo};
   cJSON *o = report_handshake_json(s, &conn);
   if (o) {
     pl_print_json_line(run->out, o);
@@ -122,8 +122,8 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
   }
   char ip[CAP_ENDPOINT_STRLEN];
   uint16_t port = s->roles_swapped ? f->client_port : f->server_port;
-  struct ev_conn conn = {server_ip(f, s, ip, sizeof(ip)), port, run->file_names, run->n_files,
-                         run->trust};
+  struct ev_conn conn = {
+      server_ip(f, s, ip, sizeof(ip)), port, run->file_names, run->n_files, run->trust, run->memo};
   ev_add_session(run->ev, s, &conn);
   struct conn_state *cs = f->user;
   if (cs && cs->http)

@@ -10,17 +10,19 @@
 #include <stdio.h>
 
 /* One reader of packets: the run itself, or one -j worker.  Borrowed
- * pointers (settings, out, file names, cache, trust store, key log) belong
- * to the run; a worker owns only its counters and evidence store. */
+ * pointers (settings, out, file names, cache, trust store and memo, key
+ * log) belong to the run; a worker owns only its counters and evidence
+ * store. */
 struct run {
   const struct pl_settings *set;
   FILE *out;
   struct pl_counters *count;
   const char **file_names; /* by file_index */
   size_t n_files;
-  struct ev_store *ev;                    /* grading: the evidence; else a trust memo */
+  struct ev_store *ev;                    /* grading: the evidence; else NULL */
   struct x509_cache *certs;               /* certificates already read (shared) */
   struct x509_store *trust;               /* NULL when not loaded */
+  struct x509_trust_memo *memo;           /* chains already verified (shared) */
   const struct x509_weak_keys *weak_keys; /* NULL: none given */
   const struct tls_keylog *keylog;        /* --keylog, NULL without */
 };

@@ -235,13 +235,18 @@ static int run_source(struct run *run, struct cap_source *src) {
     run->file_names[i] = cap_source_name(src, i);
   unsigned warnings = 0;
   int status = PL_EXIT_RUNTIME;
-  if (s->mode != PL_MODE_FLOWS && !(run->ev = ev_store_new())) /* evidence, or a memo */
+  /* Each chain verified once per run, whichever thread sees it; evidence
+   * for grading only (--handshakes prints each session as it ends). */
+  if (s->mode != PL_MODE_FLOWS && !(run->memo = ev_trust_memo_new()))
+    fprintf(stderr, "tlsgrade: out of memory\n");
+  else if (s->mode == PL_MODE_GRADE && !(run->ev = ev_store_new()))
     fprintf(stderr, "tlsgrade: out of memory\n");
   else
     status = read_all(run, src, &warnings);
   status = finish(run, status, warnings);
   status = pl_close_output(s, run->out, status);
   ev_store_free(run->ev);
+  x509_trust_memo_free(run->memo);
   x509_cache_free(run->certs);
   free(run->file_names);
   return status;

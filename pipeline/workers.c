@@ -1,7 +1,8 @@
 /*
  * pipeline/workers.c - -j N: N threads, each with a flow table, counters
- * and an evidence store of its own (the certificate cache and the trust
- * memo are shared), folded back into the run when reading ends.
+ * and (grading) an evidence store of its own, folded back into the run
+ * when reading ends.  The certificate cache and the trust memo are the
+ * run's, shared.
  */
 #include "internal.h"
 
@@ -28,9 +29,7 @@ static void worker_fold(struct run *run, struct worker *w) {
 static bool worker_start(struct worker *w, const struct run *run, const struct cap_limits *lim) {
   w->run = *run;
   w->run.count = &w->count;
-  w->run.ev = run->ev ? ev_store_new() : NULL;
-  if (w->run.ev) /* one memo of trust verdicts and one certificate cache */
-    ev_share_memo(w->run.ev, run->ev);
+  w->run.ev = run->ev ? ev_store_new() : NULL; /* --handshakes: none */
   struct cap_callbacks cb = pl_glue_callbacks(&w->run);
   w->ft = flow_table_new(lim, &w->count.cap, &cb, pl_use_ndpi(run->set));
   return w->ft && (!run->ev || w->run.ev);

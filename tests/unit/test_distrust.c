@@ -162,7 +162,7 @@ static void memo_keeps_events(void) {
   char reason[256];
   struct x509_store *store = x509_store_open(&opts, reason, sizeof reason);
   CHECK(store != NULL);
-  struct ev_store *ev = ev_store_new();
+  struct x509_trust_memo *memo = ev_trust_memo_new();
   struct name symantec = {"Symantec Corporation", "Symantec Class 3 Secure Server CA - G4"};
   struct tls_cert chain[2] = {cert(LEAF, symantec), cert(symantec, SAMPLE_ROOT)};
   snprintf(chain[0].sha256, sizeof chain[0].sha256, "%064d", 1);
@@ -174,16 +174,16 @@ static void memo_keeps_events(void) {
   s.chain = links;
   s.chain_len = 2;
   struct ev_chain_verdict v;
-  ev_chain_verdict(ev, &s, store, JAN_2025, &v);
+  ev_chain_verdict(memo, &s, store, JAN_2025, &v);
   CHECK_EQ_U(v.n_distrust, 1);
   CHECK(v.n_distrust == 1 && strcmp(v.distrust[0].event->id, "symantec") == 0);
   chain[0].issuer_o = chain[1].subject_o = (char *)"Example CA"; /* same fingerprints */
-  ev_chain_verdict(ev, &s, store, JAN_2025, &v);
+  ev_chain_verdict(memo, &s, store, JAN_2025, &v);
   CHECK(v.n_distrust == 1 && strcmp(v.distrust[0].event->id, "symantec") == 0);
   snprintf(chain[1].sha256, sizeof chain[1].sha256, "%064d", 3); /* another chain */
-  ev_chain_verdict(ev, &s, store, JAN_2025, &v);
+  ev_chain_verdict(memo, &s, store, JAN_2025, &v);
   CHECK_EQ_U(v.n_distrust, 0);
-  ev_store_free(ev);
+  x509_trust_memo_free(memo);
   x509_store_close(store);
 }
 

@@ -179,6 +179,58 @@ static void workers_fold_counters(void) {
   unlink(out);
 }
 
+/* --handshakes makes no evidence store and asks the run's trust memo,
+ * which its -j workers share: each line with a chain carries the verdict
+ * of `openssl verify -purpose sslserver -attime <capture time> -CAfile
+ * samples/certs/root.pem -untrusted samples/certs/int.pem
+ * -verify_hostname <SNI> <leaf>.pem` (a.pem: "OK"; expired.pem, valid
+ * 2020-2021: only "error 10 ... certificate has expired", so its name
+ * matches), with one thread or two. */
+static size_t count_trust(const char *path, const char *sni, const char *verdict, size_t *lines) {
+  FILE *f = fopen(path, "r");
+  char line[16384];
+  size_t found = 0;
+  *lines = 0;
+  while (f && fgets(line, sizeof(line), f)) {
+    ++*lines;
+    if (strstr(line, sni) && strstr(line, "\"trust\":"))
+      found += strstr(line, verdict) != NULL ? 1 : 1000; /* a wrong verdict shows */
+  }
+  if (f)
+    fclose(f);
+  return found;
+}
+
+static void handshakes_share_the_trust_memo(void) {
+  char out[64];
+  scratch(out, sizeof(out));
+  struct pl_settings s;
+  pl_settings_default(&s);
+  s.mode = PL_MODE_HANDSHAKES;
+  s.ca_file = "samples/certs/root.pem";
+  s.output = out;
+  char *inputs[] = {"samples/a-grade.pcap", "samples/expired-leaf.pcap"};
+  static const char trusted[] = "\"trust\":{\"trusted\":true,\"expired\":false,"
+                                "\"not_yet_valid\":false,\"self_signed\":false,"
+                                "\"chain_complete\":true,\"chain_in_order\":true,"
+                                "\"hostname_match\":true}";
+  static const char expired[] = "\"trust\":{\"trusted\":false,\"reason\":\"certificate has "
+                                "expired\",\"expired\":true,\"not_yet_valid\":false,"
+                                "\"self_signed\":false,\"chain_complete\":true,"
+                                "\"chain_in_order\":true,\"hostname_match\":true}";
+  for (size_t jobs = 1; jobs <= 2; jobs++) {
+    s.jobs = jobs;
+    struct pl_counters c;
+    CHECK_EQ_U(pl_run_capture(&s, inputs, 2, &c), PL_EXIT_OK);
+    size_t lines;
+    size_t good = count_trust(out, "\"sni\":\"a.example.test\"", trusted, &lines);
+    CHECK(good > 0 && good < 1000);
+    CHECK_EQ_U(count_trust(out, "\"sni\":\"expired.example.test\"", expired, &lines), 1);
+    CHECK_EQ_U(lines, c.handshakes_printed);
+  }
+  unlink(out);
+}
+
 /* A missing input is a runtime error, not a crash; counters stay zero. */
 static void missing_input_is_an_error(void) {
   struct pl_settings s;
@@ -198,6 +250,7 @@ int main(void) {
   RUN(keylog_run_decrypts);
   RUN(stop_before_run_reads_nothing);
   RUN(workers_fold_counters);
+  RUN(handshakes_share_the_trust_memo);
   RUN(missing_input_is_an_error);
   return harness_done();
 }
