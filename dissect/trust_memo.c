@@ -23,6 +23,7 @@
  * itself runs outside it, so two threads that ask at once for a new chain
  * may both verify it (the first answer is kept).
  */
+#include "base/hash.h"
 #include "dissect/dissect.h"
 
 #include <pthread.h>
@@ -70,17 +71,9 @@ void x509_trust_memo_free(struct x509_trust_memo *memo) {
   free(memo);
 }
 
-/* FNV-1a */
-static uint64_t hash_str(const char *s) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (; *s; s++)
-    h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
-  return h;
-}
-
 /* Linear probing: the key's slot, or the empty one where it would go. */
 static size_t memo_slot(const struct x509_trust_memo *memo, const char *key) {
-  size_t j = hash_str(key) & (TRUST_MEMO_SLOTS - 1);
+  size_t j = hash_str(HASH_FNV_OFFSET, key) & (TRUST_MEMO_SLOTS - 1);
   while (memo->slots[j] && strcmp(memo->slots[j]->key, key) != 0)
     j = (j + 1) & (TRUST_MEMO_SLOTS - 1);
   return j;

@@ -9,6 +9,7 @@
  * commutative and associative: a day graded in pieces equals the day graded
  * at once.
  */
+#include "base/hash.h"
 #include "grade/grade.h"
 
 #include <errno.h>
@@ -26,16 +27,10 @@ struct ev_store {
   struct ev_endpoint **sorted; /* cache for ev_endpoint_at, NULL when stale */
 };
 
-static uint64_t hash_str(uint64_t h, const char *s) {
-  for (; *s; s++)
-    h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
-  return h;
-}
-
 static uint64_t ep_hash(const char *host, const char *ip, uint16_t port) {
-  uint64_t h = hash_str(0xcbf29ce484222325ULL, host);
+  uint64_t h = hash_str(HASH_FNV_OFFSET, host);
   h = hash_str(h ^ 0xff, ip);
-  return (h ^ port) * 0x100000001b3ULL;
+  return (h ^ port) * HASH_FNV_PRIME;
 }
 
 struct ev_store *ev_store_new(void) {
@@ -236,7 +231,7 @@ struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const
 /* ---- facts ---- */
 
 static size_t fact_slot(const struct ev_endpoint *ep, const char *key) {
-  size_t j = hash_str(0xcbf29ce484222325ULL, key) & (ep->nslots - 1);
+  size_t j = hash_str(HASH_FNV_OFFSET, key) & (ep->nslots - 1);
   while (ep->facts[j].key && strcmp(ep->facts[j].key, key) != 0)
     j = (j + 1) & (ep->nslots - 1);
   return j;
