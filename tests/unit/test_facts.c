@@ -17,6 +17,9 @@
  *    prefix is renamed fails.
  *  - Which facts a session proves: the rules in grade/facts.c's functions
  *    (grading-reference.md 4.2), applied by hand to each scenario.
+ *  - Which facts a check cites: the check's condition in
+ *    grading-reference.md section 2 (its id), and where several facts prove
+ *    it, the order of its list in grade/check_table.h.
  */
 #include "grade/grade.h"
 #include "harness.h"
@@ -357,6 +360,109 @@ static void registry_suite_families(void) {
   }
 }
 
+/* ---- which facts a check cites ---- */
+
+/* An endpoint holding the facts `keys` printed (NULL-terminated). */
+static const struct ev_endpoint *endpoint_of(struct ev_store *ev, const char *const *keys) {
+  struct ev_endpoint *ep = ev_endpoint_get(ev, "h", "192.0.2.1", 443);
+  CHECK(ep != NULL);
+  for (uint64_t frame = 1; ep && *keys; keys++, frame++) {
+    struct ev_sample at = {(char *)"cite.pcap", frame, (cap_time_us)(T0 + frame)};
+    ev_note(ep, &at, "%s", *keys);
+  }
+  return ep;
+}
+
+/* Check `id` of r has status st and cites the fact printed `key` first
+ * (NULL: cites none). */
+static void cites(const struct grade_result *r, const char *id, enum check_status st,
+                  const char *key) {
+  const struct check_result *c = NULL;
+  for (size_t i = 0; i < r->n_checks; i++)
+    if (strcmp(r->checks[i].id, id) == 0)
+      c = &r->checks[i];
+  CHECK(c != NULL);
+  if (!c)
+    return;
+  const char *cited = c->n_evidence ? c->evidence[0]->key : NULL;
+  if (c->status != st || (key ? !cited || strcmp(cited, key) != 0 : cited != NULL))
+    fprintf(stderr, "  %s: status %d cites %s, expected %d %s\n", id, (int)c->status,
+            cited ? cited : "nothing", (int)st, key ? key : "nothing");
+  CHECK_EQ_U(c->status, st);
+  CHECK(key ? cited && strcmp(cited, key) == 0 : cited == NULL);
+}
+
+/* Checks select facts by family and typed argument: a neighbouring
+ * version, number, name or family is not cited (grading-reference.md
+ * section 2, per check id). */
+static void checks_cite_by_family_and_argument(void) {
+  static struct grade_result r;
+  struct ev_store *ev = ev_store_new();
+  /* tls10_11 fails on TLS 1.0/1.1 (or DTLS 1.0, TLS 1.1's DTLS) and passes
+   * on a refused hello whose best was 1.1 at most: TLS 1.2, DTLS 1.2 and a
+   * refused TLS 1.2 hello decide nothing.  ssl2 and ssl3 need SSL 2.0 and
+   * 3.0 themselves; no_tls12 passes on the TLS 1.2 ServerHello. */
+  grade_endpoint(
+      endpoint_of(ev, (const char *const[]){"server_hello", "version:TLSv1.2", "version:DTLSv1.2",
+                                            "refused:TLSv1.2:protocol_version",
+                                            "refused:SSLv3:handshake_failure", NULL}),
+      &r);
+  cites(&r, "tls10_11", CHECK_UNKNOWN, NULL);
+  cites(&r, "ssl2", CHECK_UNKNOWN, NULL);
+  cites(&r, "ssl3", CHECK_PASS, "refused:SSLv3:handshake_failure");
+  cites(&r, "poodle", CHECK_PASS, "refused:SSLv3:handshake_failure");
+  cites(&r, "no_tls12", CHECK_PASS, "version:TLSv1.2");
+  ev_store_free(ev);
+
+  ev = ev_store_new();
+  grade_endpoint(endpoint_of(ev, (const char *const[]){"server_hello", "version:DTLSv1.0",
+                                                       "version:SSLv2", "cbc:TLSv1.0", NULL}),
+                 &r);
+  cites(&r, "tls10_11", CHECK_FAIL, "version:DTLSv1.0");
+  cites(&r, "ssl2", CHECK_FAIL, "version:SSLv2");
+  cites(&r, "ssl3", CHECK_UNKNOWN, NULL);
+  cites(&r, "poodle", CHECK_UNKNOWN, NULL); /* CBC, but under TLS 1.0 */
+  ev_store_free(ev);
+
+  /* weak_cipher: below 112 bits.  400 and 560 bits are not 40 and 56. */
+  ev = ev_store_new();
+  grade_endpoint(
+      endpoint_of(ev, (const char *const[]){"server_hello", "cipher_bits:128", "cipher_bits:400",
+                                            "cipher_bits:560", "declined:weak:TLSv1.2", NULL}),
+      &r);
+  cites(&r, "weak_cipher", CHECK_PASS, "declined:weak:TLSv1.2");
+  ev_store_free(ev);
+  ev = ev_store_new();
+  grade_endpoint(endpoint_of(ev, (const char *const[]){"cipher_bits:400", "cipher_bits:56",
+                                                       "declined:weak:TLSv1.2", NULL}),
+                 &r);
+  cites(&r, "weak_cipher", CHECK_FAIL, "cipher_bits:56"); /* DES */
+  ev_store_free(ev);
+
+  /* rc4_modern needs RC4 under TLS 1.1+; rc4 any RC4.  no_tls13 passes
+   * only on the DOWNGRD01 sentinel (DOWNGRD00: TLS 1.1 or below).  rsa_e1
+   * passes on an RSA key, not an EC one. */
+  ev = ev_store_new();
+  grade_endpoint(endpoint_of(ev, (const char *const[]){"rc4:TLSv1.0", "declined:rc4:TLSv1.0",
+                                                       "sentinel:DOWNGRD00", "tls13:refused",
+                                                       "cert_key:ec:256", NULL}),
+                 &r);
+  cites(&r, "rc4_modern", CHECK_UNKNOWN, NULL);
+  cites(&r, "rc4", CHECK_FAIL, "rc4:TLSv1.0");
+  cites(&r, "no_tls13", CHECK_FAIL, "tls13:refused");
+  cites(&r, "rsa_e1", CHECK_UNKNOWN, NULL);
+  ev_store_free(ev);
+  ev = ev_store_new();
+  grade_endpoint(
+      endpoint_of(ev, (const char *const[]){"rc4:TLSv1.2", "sentinel:DOWNGRD01", "tls13:refused",
+                                            "cert_key:ec:256", "cert_key:rsa:2048", NULL}),
+      &r);
+  cites(&r, "rc4_modern", CHECK_FAIL, "rc4:TLSv1.2");
+  cites(&r, "no_tls13", CHECK_PASS, "sentinel:DOWNGRD01");
+  cites(&r, "rsa_e1", CHECK_PASS, "cert_key:rsa:2048");
+  ev_store_free(ev);
+}
+
 int main(void) {
   RUN(tls12_cbc_over_ecdhe);
   RUN(tls13_refused_for_rc4);
@@ -366,5 +472,6 @@ int main(void) {
   RUN(printed_keys);
   RUN(table_is_sound);
   RUN(registry_suite_families);
+  RUN(checks_cite_by_family_and_argument);
   return harness_done();
 }
