@@ -144,6 +144,19 @@ bool ev_key_make(enum ev_fact_id id, const struct ev_args *a, char key[EV_KEY_MA
   return true;
 }
 
+/* f's argument as its key prints it, made again from f's typed arguments
+ * (cut where the key is cut). */
+void ev_fact_argument(const struct ev_fact *f, char out[EV_KEY_MAX]) {
+  char name[EV_KEY_MAX], key[EV_KEY_MAX];
+  memcpy(name, ev_fact_name(f), f->typed.name_len);
+  name[f->typed.name_len] = '\0';
+  const struct ev_args a = {f->typed.version, f->typed.number, name};
+  struct ev_typed typed;
+  out[0] = '\0';
+  if (ev_key_make(f->typed.id, &a, key, &typed))
+    snprintf(out, EV_KEY_MAX, "%s", key + strlen(FAMILIES[f->typed.id].prefix));
+}
+
 /* ---- reading a key given as text ---- */
 
 /* The version named s[0..n), as put_version prints it; false when no

@@ -318,6 +318,53 @@ static void printed_keys(void) {
   CHECK(typed.id == EV_VERSION && typed.version == 0);
 }
 
+/* A fact's argument, printed from its typed arguments, is what its key
+ * holds after the family's prefix (the keys written out by hand). */
+static void arguments_print_as_keys(void) {
+  static const struct {
+    const char *key, *argument;
+  } t[] = {
+      {"handshakes", ""},
+      {"version:TLSv1.3", "TLSv1.3"},
+      {"version:unknown", "unknown"},
+      {"suite:TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256"},
+      {"kx:dh:2048", "2048"},
+      {"kx:ecdh:x25519:256", "x25519:256"},
+      {"cert_key:rsa:2048", "rsa:2048"},
+      {"http:no_redirect:-1", "-1"},
+      {"refused:SSLv3:protocol_version", "SSLv3:protocol_version"},
+      {"answer:" JA3 ":TLSv1.2:0xc02f", JA3 ":TLSv1.2:0xc02f"},
+      {"answer:" JA3 ":refused", JA3 ":refused"},
+  };
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = ev_endpoint_get(ev, "h", "192.0.2.1", 443);
+  struct ev_sample at = {(char *)"x.pcap", 1, 5};
+  for (size_t i = 0; ep && i < sizeof(t) / sizeof(t[0]); i++) {
+    ev_note(ep, &at, "%s", t[i].key);
+    const struct ev_fact *f = ev_find(ep, t[i].key);
+    char argument[EV_KEY_MAX] = "-";
+    CHECK(f != NULL);
+    if (f)
+      ev_fact_argument(f, argument);
+    CHECK_STR(argument, t[i].argument);
+  }
+  /* A name cut with its key (at 255 bytes) is printed as cut. */
+  char name[300];
+  memset(name, 'a', sizeof(name) - 1);
+  name[sizeof(name) - 1] = '\0';
+  ev_add_name(ep, &at, EV_SUITE, name);
+  size_t n = 0;
+  const struct ev_fact *const *suites = ev_facts_of(ep, EV_SUITE, &n);
+  const struct ev_fact *cut = n == 2 ? suites[1] : NULL; /* after "suite:TLS_..." */
+  char argument[EV_KEY_MAX] = "";
+  CHECK(cut != NULL);
+  if (cut)
+    ev_fact_argument(cut, argument);
+  CHECK_EQ_U(strlen(argument), 255 - strlen("suite:"));
+  CHECK(strspn(argument, "a") == strlen(argument));
+  ev_store_free(ev);
+}
+
 /* Prefixes: one per family; a key without argument has no colon at its
  * end, a family with one ends in a colon. */
 static void table_is_sound(void) {
@@ -470,6 +517,7 @@ int main(void) {
   RUN(certificate_and_drown);
   RUN(keys_round_trip);
   RUN(printed_keys);
+  RUN(arguments_print_as_keys);
   RUN(table_is_sound);
   RUN(registry_suite_families);
   RUN(checks_cite_by_family_and_argument);
