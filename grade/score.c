@@ -36,8 +36,9 @@ static int version_score(uint16_t v) {
   static const struct {
     uint16_t version;
     int score;
-  } t[] = {{0x0002, 0},   {0x0300, 80}, {0x0301, 90},  {0x0302, 95}, {0x0303, 100},
-           {0x0304, 100}, {0xfeff, 95}, {0xfefd, 100}, {0xfefc, 100}};
+  } t[] = {{TLS_VERSION_SSL2, 0},    {TLS_VERSION_SSL3, 80},    {TLS_VERSION_TLS10, 90},
+           {TLS_VERSION_TLS11, 95},  {TLS_VERSION_TLS12, 100},  {TLS_VERSION_TLS13, 100},
+           {TLS_VERSION_DTLS10, 95}, {TLS_VERSION_DTLS12, 100}, {TLS_VERSION_DTLS13, 100}};
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
     if (v == t[i].version)
       return t[i].score;

@@ -160,14 +160,15 @@ void ev_fact_argument(const struct ev_fact *f, char out[EV_KEY_MAX]) {
 /* ---- reading a key given as text ---- */
 
 /* The version named s[0..n), as put_version prints it; false when no
- * version has that name.  Versions are SSL 2.0 (2), SSL 3.0 and TLS
- * (major 3) and DTLS (major 0xfe): those are the codes asked. */
+ * version has that name.  Versions are SSL 2.0, SSL 3.0 and TLS (major 3)
+ * and DTLS (major 0xfe): those are the codes asked. */
 static bool parse_version(const char *s, size_t n, uint16_t *v) {
   if (n == 7 && memcmp(s, "unknown", 7) == 0) {
     *v = 0;
     return true;
   }
-  static const uint16_t ranges[][2] = {{0x0002, 0x0002}, {0x0300, 0x03ff}, {0xfe00, 0xfeff}};
+  static const uint16_t ranges[][2] = {
+      {TLS_VERSION_SSL2, TLS_VERSION_SSL2}, {0x0300, 0x03ff}, {0xfe00, 0xfeff}};
   for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++)
     for (unsigned code = ranges[r][0]; code <= ranges[r][1]; code++) {
       const char *name = tls_version_name((uint16_t)code);
