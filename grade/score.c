@@ -208,7 +208,7 @@ void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out) {
  * the server's configuration changed in between.  A fact of family a and
  * one of family b conflict when: `refusal`, b refused a's version with
  * protocol_version (refused:VERSION:ALERT); `offer`, both answered the same
- * offer (the same JA3) differently; `any`, their keys differ. */
+ * offer (the same JA3) differently; `any`, their arguments differ. */
 enum tail { TAIL_ANY, TAIL_REFUSAL, TAIL_OFFER };
 static const struct conflict {
   enum ev_fact_id a, b;
@@ -238,7 +238,8 @@ static bool conflicting(const struct conflict *c, const struct ev_fact *x,
      * handshake_failure may be about the suites the client offered. */
     return x->typed.version == y->typed.version && ev_fact_name_is(y, "protocol_version");
   case TAIL_ANY:
-    return strcmp(x->key, y->key) != 0;
+    return !same_name(x, y) || x->typed.version != y->typed.version ||
+           x->typed.number != y->typed.number;
   }
   return false;
 }
