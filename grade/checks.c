@@ -60,8 +60,8 @@ static const struct ev_fact *first_match(const struct ev_endpoint *ep, const str
   return NULL;
 }
 
-/* The first fact the first entry of `list` that selects any selects: the
- * list says which evidence a check prefers. */
+/* The fact that the first entry of `list` to select any selects first:
+ * a list is in the order of the evidence a check prefers. */
 static const struct ev_fact *any(const struct ev_endpoint *ep, const struct fact_match *list) {
   for (; list && list->id != EV_N_FACTS; list++) {
     const struct ev_fact *f = first_match(ep, list);
