@@ -12,12 +12,59 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Prefix lists end with NULL. */
-#define KEYS(...) ((const char *const[]){__VA_ARGS__, NULL})
+/* Fact lists for check_table.h: a family (fact_table.h's id without EV_)
+ * and what its argument must be; versions by dissect's names (SSL3,
+ * TLS12, ...). */
+#define FACTS(...) ((const struct fact_match[]){__VA_ARGS__, {.id = EV_N_FACTS}})
+#define NEVER ((const struct fact_match[]){{.id = EV_N_FACTS}})
+#define ANY(family)                                                                                \
+  { .id = EV_##family, .test = ARG_ANY }
+#define VERSIONS(family, lo, hi)                                                                   \
+  {                                                                                                \
+    .id = EV_##family, .test = ARG_VERSIONS, .version_lo = TLS_VERSION_##lo,                       \
+    .version_hi = TLS_VERSION_##hi                                                                 \
+  }
+#define VERSION_IS(family, v) VERSIONS(family, v, v)
+/* A version that has a name: one without ("unknown") is 0 in the fact. */
+#define NAMED_VERSION(family)                                                                      \
+  { .id = EV_##family, .test = ARG_VERSIONS, .version_lo = 1, .version_hi = UINT16_MAX }
+#define NUMBER_IS(family, n)                                                                       \
+  { .id = EV_##family, .test = ARG_NUMBER_IS, .number = (n) }
+#define NAME_IS(family, s)                                                                         \
+  { .id = EV_##family, .test = ARG_NAME_IS, .name = (s) }
 
-static const struct ev_fact *any(const struct ev_endpoint *ep, const char *const *prefixes) {
-  for (; prefixes && *prefixes; prefixes++) {
-    const struct ev_fact *f = ev_find_prefix(ep, *prefixes);
+/* Does f's typed argument pass m's test?  (f is of m's family.) */
+static bool argument_fits(const struct ev_fact *f, const struct fact_match *m) {
+  switch (m->test) {
+  case ARG_ANY:
+    return true;
+  case ARG_VERSIONS:
+    return f->typed.version >= m->version_lo && f->typed.version <= m->version_hi;
+  case ARG_NUMBER_IS:
+    return f->typed.number == m->number;
+  case ARG_NAME_IS:
+    return ev_fact_name_is(f, m->name);
+  }
+  return false;
+}
+
+/* The first fact (in key order) that m selects, NULL none. */
+static const struct ev_fact *first_match(const struct ev_endpoint *ep, const struct fact_match *m) {
+  if (ev_fact_kind(m->id) == EV_ARG_NONE)
+    return ev_find_id(ep, m->id, NULL); /* one key: the family's */
+  size_t n;
+  const struct ev_fact *const *facts = ev_facts_of(ep, m->id, &n);
+  for (size_t i = 0; i < n; i++)
+    if (facts[i]->typed.id == m->id && argument_fits(facts[i], m))
+      return facts[i];
+  return NULL;
+}
+
+/* The fact that the first entry of `list` to select any selects first:
+ * a list is in the order of the evidence a check prefers. */
+static const struct ev_fact *any(const struct ev_endpoint *ep, const struct fact_match *list) {
+  for (; list && list->id != EV_N_FACTS; list++) {
+    const struct ev_fact *f = first_match(ep, list);
     if (f)
       return f;
   }
@@ -39,12 +86,12 @@ static void decide(struct check_result *c, enum check_status st, const struct ev
 /* The common shape: fail on any fail-fact, else pass on any pass-fact. */
 static void generic(const struct check_def *d, const struct ev_endpoint *ep,
                     struct check_result *c) {
-  const struct ev_fact *f = any(ep, d->fail_keys);
+  const struct ev_fact *f = any(ep, d->fail_facts);
   if (f) {
     decide(c, CHECK_FAIL, f, d->fail_reason);
     return;
   }
-  f = any(ep, d->pass_keys);
+  f = any(ep, d->pass_facts);
   if (f)
     decide(c, CHECK_PASS, f, d->pass_reason);
   else
@@ -54,7 +101,7 @@ static void generic(const struct check_def *d, const struct ev_endpoint *ep,
 /* SSL 3.0 is the best version: SSLv3 chosen for TLS clients, nothing better. */
 static void eval_ssl3_only(const struct check_def *d, const struct ev_endpoint *ep,
                            struct check_result *c) {
-  const struct ev_fact *better = any(ep, KEYS("version:TLS", "sentinel:"));
+  const struct ev_fact *better = any(ep, FACTS(VERSIONS(VERSION, TLS10, TLS13), ANY(SENTINEL)));
   const struct ev_fact *f = ev_find_id(ep, EV_SSL3_FOR_TLS_CLIENT, NULL);
   if (f && !better)
     decide(c, CHECK_FAIL, f, d->fail_reason);
@@ -80,8 +127,8 @@ static void eval_rc4_only(const struct check_def *d, const struct ev_endpoint *e
 /* Refusal of a version wins only when that version was never negotiated. */
 static void eval_proven_or_sentinel(const struct check_def *d, const struct ev_endpoint *ep,
                                     struct check_result *c) {
-  const struct ev_fact *pass = any(ep, d->pass_keys);
-  const struct ev_fact *fail = any(ep, d->fail_keys);
+  const struct ev_fact *pass = any(ep, d->pass_facts);
+  const struct ev_fact *fail = any(ep, d->fail_facts);
   if (pass)
     decide(c, CHECK_PASS, pass, d->pass_reason);
   else if (fail)
@@ -186,18 +233,23 @@ static void eval_active(const struct check_def *d, const struct ev_endpoint *ep,
     c->status = CHECK_UNKNOWN; /* absence of proof is not proof */
 }
 
+/* Every verdict of chain verification (the "trust:" families). */
+#define TRUST_VERDICTS                                                                             \
+  FACTS(ANY(TRUST_OK), ANY(TRUST_OK_BUT_TIME), ANY(TRUST_UNTRUSTED), ANY(TRUST_EXPIRED),           \
+        ANY(TRUST_NOT_YET_VALID), ANY(TRUST_SELF_SIGNED))
+
 /* Certificate checks: unknown says why (hidden by TLS 1.3, no trust
  * verdict to build on, or no certificate at all). */
 static void eval_cert(const struct check_def *d, const struct ev_endpoint *ep,
                       struct check_result *c) {
-  const struct ev_fact *fail = any(ep, d->fail_keys);
-  const struct ev_fact *seen = any(ep, d->pass_keys);
+  const struct ev_fact *fail = any(ep, d->fail_facts);
+  const struct ev_fact *seen = any(ep, d->pass_facts);
   if (fail)
     decide(c, CHECK_FAIL, fail, d->fail_reason);
   else if (seen)
     decide(c, CHECK_PASS, seen, d->pass_reason);
   else if (ev_first_of(ep, EV_CERT_LEAF))
-    c->reason = ev_find_prefix(ep, "trust:")
+    c->reason = any(ep, TRUST_VERDICTS)
                     ? "not decidable: the chain does not verify to a trusted root"
                     : "not decidable: no trust store was loaded";
   else if (ev_find_id(ep, EV_TLS13_CERT_HIDDEN, NULL))
@@ -222,12 +274,7 @@ static void eval_debian_key(const struct check_def *d, const struct ev_endpoint 
   generic(d, ep, c);
   if (c->status != CHECK_UNKNOWN)
     return;
-  const struct ev_fact *rsa = NULL;
-  size_t n;
-  const struct ev_fact *const *keys = ev_facts_of(ep, EV_CERT_KEY_TYPE, &n);
-  for (size_t i = 0; !rsa && i < n; i++)
-    if (keys[i]->typed.id == EV_CERT_KEY_TYPE && ev_fact_name_is(keys[i], "rsa"))
-      rsa = keys[i];
+  const struct ev_fact *rsa = any(ep, FACTS(NAME_IS(CERT_KEY_TYPE, "rsa")));
   if (rsa) {
     c->reason = "no weak-key list for this RSA key size loaded; see --weak-keys";
     for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++)

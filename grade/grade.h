@@ -133,6 +133,8 @@ static inline const char *ev_fact_name(const struct ev_fact *f) {
 }
 /* Is f's name argument s? */
 bool ev_fact_name_is(const struct ev_fact *f, const char *s);
+/* f's argument printed as its key prints it ("TLSv1.2", "x25519:256"; "" none). */
+void ev_fact_argument(const struct ev_fact *f, char out[EV_KEY_MAX]);
 
 struct ev_strings;
 

@@ -19,6 +19,7 @@
 #include "grade/report.h"
 #include "grade/report_json.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -323,9 +324,10 @@ static void set_text(cJSON *member, const char *text) {
   member->valuestring = (char *)text;
 }
 
-/* A fact as an object: fact, count, first, last, sample, and with
- * value_at >= 0 also "value" (the key from that offset, as it is). */
-static const char *fact_text(struct json_out *j, const struct ev_fact *f, int value_at, int depth) {
+/* A fact as an object: fact, count, first, last, sample, and with a
+ * value (not NULL) also "value". */
+static const char *fact_text(struct json_out *j, const struct ev_fact *f, const char *value,
+                             int depth) {
   bool use[N_MEMBERS] = {false};
   char count[REPORT_UINT_LEN], first[CAP_TIME_STRLEN], last[CAP_TIME_STRLEN];
   char *fact_clean = NULL;
@@ -359,8 +361,8 @@ static const char *fact_text(struct json_out *j, const struct ev_fact *f, int va
     set_text(j->member[M_SAMPLE], where);
     use[M_SAMPLE] = true;
   }
-  if (value_at >= 0) {
-    set_text(j->member[M_VALUE], f->key + value_at);
+  if (value) {
+    set_text(j->member[M_VALUE], value);
     use[M_VALUE] = true;
   }
   static const char *const keys[N_MEMBERS] = {
@@ -392,7 +394,7 @@ static const char *evidence_fact(struct json_out *j, const struct ev_fact *f) {
     j->facts = facts;
     j->cap_facts = cap;
   }
-  const char *text = fact_text(j, f, -1, EVIDENCE_DEPTH);
+  const char *text = fact_text(j, f, NULL, EVIDENCE_DEPTH);
   if (text)
     j->facts[j->n_facts++] = (struct fact_text){f, text};
   return text;
@@ -533,13 +535,53 @@ static cJSON *entry(struct json_out *j, const struct shell *sh, const char *evid
 
 /* ---- servers ---- */
 
-/* Facts whose key starts with prefix, each with the rest of its key. */
-static cJSON *facts_with(struct json_out *j, const struct ev_endpoint *ep, const char *prefix) {
+/* A list of facts in a server's object: the facts of some families, in
+ * key order (the families are listed so), each with its value: its
+ * argument, after what tells its family from the others' where the list
+ * has several ("key_exchange": "dh:2048", "ecdh:x25519:256"). */
+static const struct listing {
+  const char *member;
+  size_t n_families;
+  enum ev_fact_id family[4];
+} LISTINGS[] = {
+    {"protocols", 1, {EV_VERSION}},
+    {"ciphers", 1, {EV_SUITE}},
+    {"key_exchange", 4, {EV_KX_DH, EV_KX_DH_GROUP, EV_KX_ECDH, EV_KX_RSA_EXPORT}},
+    {"certificates", 1, {EV_CERT_LEAF}},
+    {"certificate_keys", 1, {EV_CERT_KEY_TYPE}},
+};
+
+/* How much of its families' prefixes a listing's families share ("kx:"). */
+static size_t shared_prefix(const struct listing *l) {
+  const char *first = ev_fact_prefix(l->family[0]);
+  size_t shared = strlen(first);
+  for (size_t k = 1; k < l->n_families; k++) {
+    const char *p = ev_fact_prefix(l->family[k]);
+    size_t n = 0;
+    while (n < shared && p[n] == first[n])
+      n++;
+    shared = n;
+  }
+  return shared;
+}
+
+static cJSON *listing_json(struct json_out *j, const struct ev_endpoint *ep,
+                           const struct listing *l) {
   cJSON *a = cJSON_CreateArray();
-  size_t n;
-  const struct ev_fact *const *facts = ev_facts_with(ep, prefix, &n);
-  for (size_t i = 0; a && i < n; i++)
-    append(j, a, raw_ref(j, fact_text(j, facts[i], (int)strlen(prefix), ENTRY_DEPTH)));
+  size_t shared = shared_prefix(l);
+  for (size_t k = 0; a && k < l->n_families; k++) {
+    enum ev_fact_id id = l->family[k];
+    size_t n;
+    const struct ev_fact *const *facts = ev_facts_of(ep, id, &n);
+    for (size_t i = 0; i < n; i++) {
+      if (facts[i]->typed.id != id)
+        continue;
+      char argument[EV_KEY_MAX], value[2 * EV_KEY_MAX];
+      ev_fact_argument(facts[i], argument);
+      snprintf(value, sizeof(value), "%s%s", ev_fact_prefix(id) + shared, argument);
+      append(j, a, raw_ref(j, fact_text(j, facts[i], value, ENTRY_DEPTH)));
+    }
+  }
   return a;
 }
 
@@ -597,11 +639,8 @@ static cJSON *server_json(struct json_out *j, const struct grade_result *r) {
   add_checks(j, o, r);
   add_uint(j, o, "checks_decided", r->n_decided);
   add_uint(j, o, "checks_total", r->n_checks);
-  add_item(j, o, "protocols", facts_with(j, ep, "version:"));
-  add_item(j, o, "ciphers", facts_with(j, ep, "suite:"));
-  add_item(j, o, "key_exchange", facts_with(j, ep, "kx:"));
-  add_item(j, o, "certificates", facts_with(j, ep, "cert:leaf:"));
-  add_item(j, o, "certificate_keys", facts_with(j, ep, "cert_key:"));
+  for (size_t i = 0; i < sizeof(LISTINGS) / sizeof(LISTINGS[0]); i++)
+    add_item(j, o, LISTINGS[i].member, listing_json(j, ep, &LISTINGS[i]));
   cJSON *recs = cJSON_CreateArray();
   add_item(j, o, "recommendations", recs);
   const struct check_result *order[GRADE_MAX_CHECKS];

@@ -36,8 +36,9 @@ static int version_score(uint16_t v) {
   static const struct {
     uint16_t version;
     int score;
-  } t[] = {{0x0002, 0},   {0x0300, 80}, {0x0301, 90},  {0x0302, 95}, {0x0303, 100},
-           {0x0304, 100}, {0xfeff, 95}, {0xfefd, 100}, {0xfefc, 100}};
+  } t[] = {{TLS_VERSION_SSL2, 0},    {TLS_VERSION_SSL3, 80},    {TLS_VERSION_TLS10, 90},
+           {TLS_VERSION_TLS11, 95},  {TLS_VERSION_TLS12, 100},  {TLS_VERSION_TLS13, 100},
+           {TLS_VERSION_DTLS10, 95}, {TLS_VERSION_DTLS12, 100}, {TLS_VERSION_DTLS13, 100}};
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
     if (v == t[i].version)
       return t[i].score;
@@ -207,7 +208,7 @@ void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out) {
  * the server's configuration changed in between.  A fact of family a and
  * one of family b conflict when: `refusal`, b refused a's version with
  * protocol_version (refused:VERSION:ALERT); `offer`, both answered the same
- * offer (the same JA3) differently; `any`, their keys differ. */
+ * offer (the same JA3) differently; `any`, their arguments differ. */
 enum tail { TAIL_ANY, TAIL_REFUSAL, TAIL_OFFER };
 static const struct conflict {
   enum ev_fact_id a, b;
@@ -237,7 +238,8 @@ static bool conflicting(const struct conflict *c, const struct ev_fact *x,
      * handshake_failure may be about the suites the client offered. */
     return x->typed.version == y->typed.version && ev_fact_name_is(y, "protocol_version");
   case TAIL_ANY:
-    return strcmp(x->key, y->key) != 0;
+    return !same_name(x, y) || x->typed.version != y->typed.version ||
+           x->typed.number != y->typed.number;
   }
   return false;
 }

@@ -144,17 +144,31 @@ bool ev_key_make(enum ev_fact_id id, const struct ev_args *a, char key[EV_KEY_MA
   return true;
 }
 
+/* f's argument as its key prints it, made again from f's typed arguments
+ * (cut where the key is cut). */
+void ev_fact_argument(const struct ev_fact *f, char out[EV_KEY_MAX]) {
+  char name[EV_KEY_MAX], key[EV_KEY_MAX];
+  memcpy(name, ev_fact_name(f), f->typed.name_len);
+  name[f->typed.name_len] = '\0';
+  const struct ev_args a = {f->typed.version, f->typed.number, name};
+  struct ev_typed typed;
+  out[0] = '\0';
+  if (ev_key_make(f->typed.id, &a, key, &typed))
+    snprintf(out, EV_KEY_MAX, "%s", key + strlen(FAMILIES[f->typed.id].prefix));
+}
+
 /* ---- reading a key given as text ---- */
 
 /* The version named s[0..n), as put_version prints it; false when no
- * version has that name.  Versions are SSL 2.0 (2), SSL 3.0 and TLS
- * (major 3) and DTLS (major 0xfe): those are the codes asked. */
+ * version has that name.  Versions are SSL 2.0, SSL 3.0 and TLS (major 3)
+ * and DTLS (major 0xfe): those are the codes asked. */
 static bool parse_version(const char *s, size_t n, uint16_t *v) {
   if (n == 7 && memcmp(s, "unknown", 7) == 0) {
     *v = 0;
     return true;
   }
-  static const uint16_t ranges[][2] = {{0x0002, 0x0002}, {0x0300, 0x03ff}, {0xfe00, 0xfeff}};
+  static const uint16_t ranges[][2] = {
+      {TLS_VERSION_SSL2, TLS_VERSION_SSL2}, {0x0300, 0x03ff}, {0xfe00, 0xfeff}};
   for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++)
     for (unsigned code = ranges[r][0]; code <= ranges[r][1]; code++) {
       const char *name = tls_version_name((uint16_t)code);

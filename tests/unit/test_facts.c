@@ -17,6 +17,9 @@
  *    prefix is renamed fails.
  *  - Which facts a session proves: the rules in grade/facts.c's functions
  *    (grading-reference.md 4.2), applied by hand to each scenario.
+ *  - Which facts a check cites: the check's condition in
+ *    grading-reference.md section 2 (its id), and where several facts prove
+ *    it, the order of its list in grade/check_table.h.
  */
 #include "grade/grade.h"
 #include "harness.h"
@@ -315,6 +318,53 @@ static void printed_keys(void) {
   CHECK(typed.id == EV_VERSION && typed.version == 0);
 }
 
+/* A fact's argument, printed from its typed arguments, is what its key
+ * holds after the family's prefix (the keys written out by hand). */
+static void arguments_print_as_keys(void) {
+  static const struct {
+    const char *key, *argument;
+  } t[] = {
+      {"handshakes", ""},
+      {"version:TLSv1.3", "TLSv1.3"},
+      {"version:unknown", "unknown"},
+      {"suite:TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256"},
+      {"kx:dh:2048", "2048"},
+      {"kx:ecdh:x25519:256", "x25519:256"},
+      {"cert_key:rsa:2048", "rsa:2048"},
+      {"http:no_redirect:-1", "-1"},
+      {"refused:SSLv3:protocol_version", "SSLv3:protocol_version"},
+      {"answer:" JA3 ":TLSv1.2:0xc02f", JA3 ":TLSv1.2:0xc02f"},
+      {"answer:" JA3 ":refused", JA3 ":refused"},
+  };
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = ev_endpoint_get(ev, "h", "192.0.2.1", 443);
+  struct ev_sample at = {(char *)"x.pcap", 1, 5};
+  for (size_t i = 0; ep && i < sizeof(t) / sizeof(t[0]); i++) {
+    ev_note(ep, &at, "%s", t[i].key);
+    const struct ev_fact *f = ev_find(ep, t[i].key);
+    char argument[EV_KEY_MAX] = "-";
+    CHECK(f != NULL);
+    if (f)
+      ev_fact_argument(f, argument);
+    CHECK_STR(argument, t[i].argument);
+  }
+  /* A name cut with its key (at 255 bytes) is printed as cut. */
+  char name[300];
+  memset(name, 'a', sizeof(name) - 1);
+  name[sizeof(name) - 1] = '\0';
+  ev_add_name(ep, &at, EV_SUITE, name);
+  size_t n = 0;
+  const struct ev_fact *const *suites = ev_facts_of(ep, EV_SUITE, &n);
+  const struct ev_fact *cut = n == 2 ? suites[1] : NULL; /* after "suite:TLS_..." */
+  char argument[EV_KEY_MAX] = "";
+  CHECK(cut != NULL);
+  if (cut)
+    ev_fact_argument(cut, argument);
+  CHECK_EQ_U(strlen(argument), 255 - strlen("suite:"));
+  CHECK(strspn(argument, "a") == strlen(argument));
+  ev_store_free(ev);
+}
+
 /* Prefixes: one per family; a key without argument has no colon at its
  * end, a family with one ends in a colon. */
 static void table_is_sound(void) {
@@ -357,6 +407,109 @@ static void registry_suite_families(void) {
   }
 }
 
+/* ---- which facts a check cites ---- */
+
+/* An endpoint holding the facts `keys` printed (NULL-terminated). */
+static const struct ev_endpoint *endpoint_of(struct ev_store *ev, const char *const *keys) {
+  struct ev_endpoint *ep = ev_endpoint_get(ev, "h", "192.0.2.1", 443);
+  CHECK(ep != NULL);
+  for (uint64_t frame = 1; ep && *keys; keys++, frame++) {
+    struct ev_sample at = {(char *)"cite.pcap", frame, (cap_time_us)(T0 + frame)};
+    ev_note(ep, &at, "%s", *keys);
+  }
+  return ep;
+}
+
+/* Check `id` of r has status st and cites the fact printed `key` first
+ * (NULL: cites none). */
+static void cites(const struct grade_result *r, const char *id, enum check_status st,
+                  const char *key) {
+  const struct check_result *c = NULL;
+  for (size_t i = 0; i < r->n_checks; i++)
+    if (strcmp(r->checks[i].id, id) == 0)
+      c = &r->checks[i];
+  CHECK(c != NULL);
+  if (!c)
+    return;
+  const char *cited = c->n_evidence ? c->evidence[0]->key : NULL;
+  if (c->status != st || (key ? !cited || strcmp(cited, key) != 0 : cited != NULL))
+    fprintf(stderr, "  %s: status %d cites %s, expected %d %s\n", id, (int)c->status,
+            cited ? cited : "nothing", (int)st, key ? key : "nothing");
+  CHECK_EQ_U(c->status, st);
+  CHECK(key ? cited && strcmp(cited, key) == 0 : cited == NULL);
+}
+
+/* Checks select facts by family and typed argument: a neighbouring
+ * version, number, name or family is not cited (grading-reference.md
+ * section 2, per check id). */
+static void checks_cite_by_family_and_argument(void) {
+  static struct grade_result r;
+  struct ev_store *ev = ev_store_new();
+  /* tls10_11 fails on TLS 1.0/1.1 (or DTLS 1.0, TLS 1.1's DTLS) and passes
+   * on a refused hello whose best was 1.1 at most: TLS 1.2, DTLS 1.2 and a
+   * refused TLS 1.2 hello decide nothing.  ssl2 and ssl3 need SSL 2.0 and
+   * 3.0 themselves; no_tls12 passes on the TLS 1.2 ServerHello. */
+  grade_endpoint(
+      endpoint_of(ev, (const char *const[]){"server_hello", "version:TLSv1.2", "version:DTLSv1.2",
+                                            "refused:TLSv1.2:protocol_version",
+                                            "refused:SSLv3:handshake_failure", NULL}),
+      &r);
+  cites(&r, "tls10_11", CHECK_UNKNOWN, NULL);
+  cites(&r, "ssl2", CHECK_UNKNOWN, NULL);
+  cites(&r, "ssl3", CHECK_PASS, "refused:SSLv3:handshake_failure");
+  cites(&r, "poodle", CHECK_PASS, "refused:SSLv3:handshake_failure");
+  cites(&r, "no_tls12", CHECK_PASS, "version:TLSv1.2");
+  ev_store_free(ev);
+
+  ev = ev_store_new();
+  grade_endpoint(endpoint_of(ev, (const char *const[]){"server_hello", "version:DTLSv1.0",
+                                                       "version:SSLv2", "cbc:TLSv1.0", NULL}),
+                 &r);
+  cites(&r, "tls10_11", CHECK_FAIL, "version:DTLSv1.0");
+  cites(&r, "ssl2", CHECK_FAIL, "version:SSLv2");
+  cites(&r, "ssl3", CHECK_UNKNOWN, NULL);
+  cites(&r, "poodle", CHECK_UNKNOWN, NULL); /* CBC, but under TLS 1.0 */
+  ev_store_free(ev);
+
+  /* weak_cipher: below 112 bits.  400 and 560 bits are not 40 and 56. */
+  ev = ev_store_new();
+  grade_endpoint(
+      endpoint_of(ev, (const char *const[]){"server_hello", "cipher_bits:128", "cipher_bits:400",
+                                            "cipher_bits:560", "declined:weak:TLSv1.2", NULL}),
+      &r);
+  cites(&r, "weak_cipher", CHECK_PASS, "declined:weak:TLSv1.2");
+  ev_store_free(ev);
+  ev = ev_store_new();
+  grade_endpoint(endpoint_of(ev, (const char *const[]){"cipher_bits:400", "cipher_bits:56",
+                                                       "declined:weak:TLSv1.2", NULL}),
+                 &r);
+  cites(&r, "weak_cipher", CHECK_FAIL, "cipher_bits:56"); /* DES */
+  ev_store_free(ev);
+
+  /* rc4_modern needs RC4 under TLS 1.1+; rc4 any RC4.  no_tls13 passes
+   * only on the DOWNGRD01 sentinel (DOWNGRD00: TLS 1.1 or below).  rsa_e1
+   * passes on an RSA key, not an EC one. */
+  ev = ev_store_new();
+  grade_endpoint(endpoint_of(ev, (const char *const[]){"rc4:TLSv1.0", "declined:rc4:TLSv1.0",
+                                                       "sentinel:DOWNGRD00", "tls13:refused",
+                                                       "cert_key:ec:256", NULL}),
+                 &r);
+  cites(&r, "rc4_modern", CHECK_UNKNOWN, NULL);
+  cites(&r, "rc4", CHECK_FAIL, "rc4:TLSv1.0");
+  cites(&r, "no_tls13", CHECK_FAIL, "tls13:refused");
+  cites(&r, "rsa_e1", CHECK_UNKNOWN, NULL);
+  ev_store_free(ev);
+  ev = ev_store_new();
+  grade_endpoint(
+      endpoint_of(ev, (const char *const[]){"rc4:TLSv1.2", "sentinel:DOWNGRD01", "tls13:refused",
+                                            "cert_key:ec:256", "cert_key:rsa:2048", NULL}),
+      &r);
+  cites(&r, "rc4_modern", CHECK_FAIL, "rc4:TLSv1.2");
+  cites(&r, "no_tls13", CHECK_PASS, "sentinel:DOWNGRD01");
+  cites(&r, "rsa_e1", CHECK_PASS, "cert_key:rsa:2048");
+  ev_store_free(ev);
+}
+
 int main(void) {
   RUN(tls12_cbc_over_ecdhe);
   RUN(tls13_refused_for_rc4);
@@ -364,7 +517,9 @@ int main(void) {
   RUN(certificate_and_drown);
   RUN(keys_round_trip);
   RUN(printed_keys);
+  RUN(arguments_print_as_keys);
   RUN(table_is_sound);
   RUN(registry_suite_families);
+  RUN(checks_cite_by_family_and_argument);
   return harness_done();
 }

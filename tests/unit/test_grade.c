@@ -1109,6 +1109,30 @@ static void version_disabled_during_capture(void) {
   ev_store_free(ev);
 }
 
+/* A certificate replaced (score.c change_point): the base leaf, then an
+ * hour later another leaf, never the first again.  The same leaf seen
+ * again is no change. */
+static void certificate_replaced_during_capture(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  base(ep);
+  const cap_time_us sec = 1000000;
+  struct ev_sample late = {"x.pcap", 90, T0 + 3600 * sec};
+  ev_note(ep, &late, LEAF); /* the same leaf, later */
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  grade_periods(ep, &r);
+  CHECK(!r.changed);
+  struct ev_sample later = {"x.pcap", 95, T0 + 7200 * sec};
+  ev_note(ep, &later, "cert:leaf:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+  grade_endpoint(ep, &r);
+  grade_periods(ep, &r);
+  CHECK(r.changed);
+  CHECK_EQ_U(r.changed_at, T0 + 7200 * sec);
+  CHECK_STR(r.change_reason, "the server's certificate was replaced");
+  ev_store_free(ev);
+}
+
 /* Case 34: RSA exponent 1 -> F. */
 static void case34_rsa_e1(void) {
   struct ev_store *ev = ev_store_new();
@@ -1642,6 +1666,7 @@ int main(void) {
   RUN(case39_drown_merged);
   RUN(http_derived_for_same_site);
   RUN(version_disabled_during_capture);
+  RUN(certificate_replaced_during_capture);
   RUN(json_round_trip);
   RUN(json_refused);
   return harness_done();
