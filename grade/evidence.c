@@ -445,15 +445,6 @@ static size_t lower_bound(const struct ev_endpoint *ep, const char *prefix) {
   return lo;
 }
 
-const struct ev_fact *ev_find_prefix(const struct ev_endpoint *ep, const char *prefix) {
-  const struct ev_fact **sorted = sorted_cache(ep);
-  if (!sorted)
-    return NULL;
-  size_t lo = lower_bound(ep, prefix);
-  return lo < ep->nfacts && strncmp(sorted[lo]->key, prefix, strlen(prefix)) == 0 ? sorted[lo]
-                                                                                  : NULL;
-}
-
 const struct ev_fact *const *ev_facts_with(const struct ev_endpoint *ep, const char *prefix,
                                            size_t *n) {
   const struct ev_fact **sorted = sorted_cache(ep);

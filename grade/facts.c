@@ -35,7 +35,7 @@ static const char *const EV_POLICIES[] = {
 };
 
 static bool version_is_tls13(uint16_t v) {
-  return v == 0x0304 || v == 0xfefc;
+  return v == TLS_VERSION_TLS13 || v == TLS_VERSION_DTLS13;
 }
 
 /* Best version a ClientHello offers (supported_versions, else legacy). */
@@ -140,8 +140,9 @@ static void preference_facts(struct ev_endpoint *ep, const struct tls_session *s
 
 static void suite_facts(struct ev_endpoint *ep, const struct tls_session *s,
                         const struct ev_sample *at) {
-  const struct tls_suite_info *su =
-      s->version == 0x0002 ? tls_sslv2_suite_lookup(s->sh.cipher) : tls_suite_lookup(s->sh.cipher);
+  const struct tls_suite_info *su = s->version == TLS_VERSION_SSL2
+                                        ? tls_sslv2_suite_lookup(s->sh.cipher)
+                                        : tls_suite_lookup(s->sh.cipher);
   if (!su) {
     char hex[8];
     snprintf(hex, sizeof(hex), "0x%04x", s->sh.cipher);
@@ -151,7 +152,7 @@ static void suite_facts(struct ev_endpoint *ep, const struct tls_session *s,
   uint16_t v = s->version;
   ev_add_name(ep, at, EV_SUITE, su->name);
   ev_add_number(ep, at, EV_CIPHER_BITS, su->bits);
-  if (s->version == 0x0002)
+  if (s->version == TLS_VERSION_SSL2)
     return; /* SSL 2.0 fails on its own; RC4/CBC rules are about SSL 3 and TLS */
   bool rc4 = su->rc4;
   if (rc4)
@@ -171,7 +172,7 @@ static void suite_facts(struct ev_endpoint *ep, const struct tls_session *s,
   const struct tls_client_hello *ch = &s->ch;
   if (!s->has_client_hello)
     return;
-  bool tls13_offer = client_max_version(ch) >= 0x0304;
+  bool tls13_offer = client_max_version(ch) >= TLS_VERSION_TLS13;
   unsigned offered = offered_kinds(ch);
   if (tls13_offer || (offered & (1u << OFFER_FS)))
     ev_add(ep, at,
@@ -191,17 +192,18 @@ static void version_facts(struct ev_endpoint *ep, const struct tls_session *s,
   ev_add_version(ep, at, EV_VERSION, v);
   if (s->sh.downgrade[0])
     ev_add_name(ep, at, EV_SENTINEL, s->sh.downgrade);
-  if (!s->has_client_hello || v == 0x0002)
+  if (!s->has_client_hello || v == TLS_VERSION_SSL2)
     return;
   uint16_t offered = client_max_version(&s->ch);
-  bool dtls = (v >> 8) == 0xfe;
+  bool dtls = (v >> 8) == 0xfe; /* DTLS versions: major byte 0xfe (RFC 6347 4.1) */
   if (dtls)
     return;
-  if (offered >= 0x0304 && v < 0x0304 && strcmp(s->sh.downgrade, "DOWNGRD01") != 0)
+  if (offered >= TLS_VERSION_TLS13 && v < TLS_VERSION_TLS13 &&
+      strcmp(s->sh.downgrade, "DOWNGRD01") != 0)
     ev_add(ep, at, EV_TLS13_REFUSED, NULL);
-  if (offered >= 0x0303 && v < 0x0303 && !s->sh.downgrade[0])
+  if (offered >= TLS_VERSION_TLS12 && v < TLS_VERSION_TLS12 && !s->sh.downgrade[0])
     ev_add(ep, at, EV_TLS12_REFUSED, NULL);
-  if (offered >= 0x0301 && v == 0x0300 && !s->sh.downgrade[0])
+  if (offered >= TLS_VERSION_TLS10 && v == TLS_VERSION_SSL3 && !s->sh.downgrade[0])
     ev_add(ep, at, EV_SSL3_FOR_TLS_CLIENT, NULL);
   if (s->ch.fallback_scsv)
     ev_add_version(ep, at, EV_SCSV_ACCEPTED, v);
@@ -238,7 +240,7 @@ static void kex_facts(struct ev_endpoint *ep, const struct tls_session *s,
 
 static void reneg_facts(struct ev_endpoint *ep, const struct tls_session *s,
                         const struct ev_sample *at) {
-  if (version_is_tls13(s->version) || s->version == 0x0002)
+  if (version_is_tls13(s->version) || s->version == TLS_VERSION_SSL2)
     return; /* no renegotiation in TLS 1.3 (RFC 8446 4.1.2) */
   if (s->secure_reneg)
     ev_add(ep, at, EV_RENEG_SECURE, NULL);
@@ -362,7 +364,8 @@ static void chain_facts(struct ev_endpoint *ep, const struct tls_session *s,
   else if (leaf->weak_key == TLS_WEAK_KEY_NOT_LISTED)
     ev_add(ep, &cat, EV_CERT_DEBIAN_OK, NULL);
   if (leaf->spki_sha256[0])
-    ev_add_name(ep, &cat, s->version == 0x0002 ? EV_SSLV2_KEY : EV_CERT_KEY, leaf->spki_sha256);
+    ev_add_name(ep, &cat, s->version == TLS_VERSION_SSL2 ? EV_SSLV2_KEY : EV_CERT_KEY,
+                leaf->spki_sha256);
   for (size_t i = 0; i < s->chain_len; i++) {
     const struct tls_cert *cert = s->chain[i];
     if (!cert->parsed || (i > 0 && cert->self_signed))

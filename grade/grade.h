@@ -198,11 +198,10 @@ const struct ev_fact *const *ev_facts_of(const struct ev_endpoint *ep, enum ev_f
                                          size_t *n);
 /* The first fact of family id in key order, NULL none. */
 const struct ev_fact *ev_first_of(const struct ev_endpoint *ep, enum ev_fact_id id);
-/* First fact whose key starts with prefix (in key order), NULL none. */
-const struct ev_fact *ev_find_prefix(const struct ev_endpoint *ep, const char *prefix);
 /* The facts whose key starts with prefix, in key order: *n of them from the
  * returned pointer, a view into ep's sorted cache that stays valid until a
- * fact is added to ep (no copy: reports and checks ask this per prefix). */
+ * fact is added to ep (no copy).  The index under ev_facts_of: facts are
+ * read by family, never by a prefix of their printed key. */
 const struct ev_fact *const *ev_facts_with(const struct ev_endpoint *ep, const char *prefix,
                                            size_t *n);
 /* Facts sorted by key, for iteration (array owned by the caller: free()). */

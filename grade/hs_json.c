@@ -72,12 +72,13 @@ static cJSON *client_versions(const struct tls_client_hello *ch) {
 
 static void add_cipher(cJSON *o, const struct tls_session *s) {
   char buf[16];
-  const struct tls_suite_info *info =
-      s->version == 0x0002 ? tls_sslv2_suite_lookup(s->sh.cipher) : tls_suite_lookup(s->sh.cipher);
+  const struct tls_suite_info *info = s->version == TLS_VERSION_SSL2
+                                          ? tls_sslv2_suite_lookup(s->sh.cipher)
+                                          : tls_suite_lookup(s->sh.cipher);
   if (info) {
     cJSON_AddStringToObject(o, "cipher", info->name);
   } else {
-    snprintf(buf, sizeof(buf), s->version == 0x0002 ? "0x%06x" : "0x%04x", s->sh.cipher);
+    snprintf(buf, sizeof(buf), s->version == TLS_VERSION_SSL2 ? "0x%06x" : "0x%04x", s->sh.cipher);
     cJSON_AddStringToObject(o, "cipher", buf);
   }
   add_int(o, "cipher_id", s->sh.cipher);
@@ -343,7 +344,8 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
   if (s->new_session_ticket) {
     cJSON *nt = cJSON_AddObjectToObject(o, "session_ticket");
     add_int(nt, "frame", s->ticket_at.frame);
-    if (!(s->version == 0x0304 || s->version == 0xfefc) || s->ticket_length) {
+    if (!(s->version == TLS_VERSION_TLS13 || s->version == TLS_VERSION_DTLS13) ||
+        s->ticket_length) {
       add_int(nt, "lifetime_hint", s->ticket_lifetime_hint);
       add_int(nt, "length", s->ticket_length);
     }
