@@ -92,6 +92,9 @@ struct cap_stats {
   uint64_t cap_reasm_total; /* out-of-order data refused: all streams' cap */
   uint64_t cap_frag;        /* fragments dropped: fragment caps */
   uint64_t frag_timeouts;   /* datagrams never completed */
+  /* segments the endpoints would not have accepted (flow.c) */
+  uint64_t tcp_bad_checksum_dropped; /* bad TCP checksum in a direction that had good ones */
+  uint64_t tcp_rst_ignored;          /* RSTs outside the receiver's window (RFC 5961 3.2) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -122,6 +125,11 @@ struct cap_packet {
   uint16_t src_port, dst_port;
   uint32_t tcp_seq, tcp_ack;
   uint8_t tcp_flags;       /* CAP_TCP_* */
+  uint16_t tcp_window;     /* the advertised window, unscaled */
+  bool tcp_wscale_sent;    /* a SYN with the window scale option (RFC 7323 2.2) */
+  uint8_t tcp_wscale;      /* its shift count, at most 14 (RFC 7323 2.3) */
+  uint16_t tcp_mss;        /* a SYN's maximum segment size option, 0 none */
+  uint8_t csum_verdict;    /* CAP_CSUM_*: what the decoder found, when it summed */
   const uint8_t *payload;  /* L4 payload actually captured */
   size_t payload_len;      /* captured payload bytes */
   size_t payload_wire_len; /* payload length the headers announce */
@@ -135,6 +143,10 @@ struct cap_packet {
   size_t csum_len;
   struct cap_addr csum_dst;
 };
+
+/* A TCP/UDP checksum as the decoder left it: summed and right, summed and
+ * wrong, or not summed (deferred, or cut by the snapshot length). */
+enum { CAP_CSUM_UNCHECKED = 0, CAP_CSUM_GOOD, CAP_CSUM_BAD };
 
 /* Link types (DLT_* values as in pcap/dlt.h). */
 enum {
@@ -220,6 +232,15 @@ struct tcp_stream {
   size_t held_bytes;
   size_t held_segments;
   struct tcp_counters count;
+  /* What this direction's sender said as a receiver, in its ACKs and SYN:
+   * the window a RST sent to it must fall in (RFC 5961 3.2). */
+  bool acked;           /* last_ack and window hold values */
+  bool window_from_syn; /* that window came in a SYN, so is never scaled */
+  bool wscale_sent;     /* its SYN carried the window scale option */
+  uint8_t wscale;       /* the shift it announced */
+  uint16_t mss;         /* the maximum segment size its SYN announced, 0 none */
+  uint16_t window;      /* the latest window it advertised, unscaled */
+  uint32_t last_ack;    /* the highest acknowledgment number it sent */
 };
 
 void tcp_stream_init(struct tcp_stream *s);
@@ -234,6 +255,15 @@ void tcp_stream_segment(struct tcp_stream *s, const struct cap_limits *lim, uint
  * from the capture; declare the gap and deliver what is held beyond it. */
 void tcp_stream_ack(struct tcp_stream *s, uint32_t ack, uint32_t file_index, uint64_t frame,
                     cap_time_us ts, tcp_deliver_fn fn, void *ctx);
+/* Remember the window and acknowledgment a packet of this direction
+ * advertises (and a SYN's window scale option). */
+void tcp_stream_note_receiver(struct tcp_stream *s, const struct cap_packet *pkt);
+/* Would the receiver accept a RST of `sender` at seq (with its flags and
+ * ack)?  Only when seq lies in the receiver's window (RFC 793 3.4, RFC 5961
+ * 3.2); see tcp_reasm.c for what counts as the window when the capture
+ * did not see it all. */
+bool tcp_rst_acceptable(const struct tcp_stream *sender, const struct tcp_stream *receiver,
+                        uint32_t seq, uint8_t flags, uint32_t ack);
 /* End of the stream (flow ends): deliver everything still held, with gaps. */
 void tcp_stream_flush(struct tcp_stream *s, tcp_deliver_fn fn, void *ctx);
 
@@ -275,9 +305,10 @@ struct flow {
   struct ndpi_flow_struct *ndpi; /* from the first payload until detection ends */
   bool ndpi_done;                /* detection ended (or never started) */
   unsigned ndpi_packets;
-  void *user;           /* the consumer's per-flow state */
-  bool headers_only[2]; /* the consumer reads only record headers of
-                         * this direction's payload from here on */
+  void *user;             /* the consumer's per-flow state */
+  bool headers_only[2];   /* the consumer reads only record headers of
+                           * this direction's payload from here on */
+  bool csum_good_seen[2]; /* a segment of this direction had a good checksum */
   /* private to flow.c */
   struct flow *hash_next;
   struct list_node lru_link;   /* on the table's list by last activity */

@@ -325,6 +325,13 @@ static bool is_port_reuse(const struct flow *flow, const struct cap_packet *pkt,
 
 static void tcp_packet(struct flow_table *ft, struct flow *flow, int dir,
                        const struct cap_packet *pkt) {
+  if ((pkt->tcp_flags & CAP_TCP_RST) &&
+      !tcp_rst_acceptable(&flow->tcp[dir], &flow->tcp[!dir], pkt->tcp_seq, pkt->tcp_flags,
+                          pkt->tcp_ack)) {
+    ft->stats->tcp_rst_ignored++; /* the receiver drops it: the flow goes on */
+    return;
+  }
+  tcp_stream_note_receiver(&flow->tcp[dir], pkt);
   if ((pkt->tcp_flags & (CAP_TCP_SYN | CAP_TCP_ACK)) == CAP_TCP_SYN && dir == FLOW_C2S) {
     flow->client_isn = pkt->tcp_seq;
     flow->client_isn_known = true;
@@ -363,26 +370,62 @@ static void tcp_packet(struct flow_table *ft, struct flow *flow, int dir,
   }
 }
 
-/* A deferred checksum is summed unless the packet's payload goes to a
- * direction in skip mode: that data is walked by record headers only, and
- * summing it would read every byte of the bulk of a capture to fill one
- * counter (the checksum never decides anything: offloaded captures have
- * bad ones, and a packet is never dropped for it). */
-static void count_checksum(struct flow_table *ft, const struct flow *flow, int dir,
-                           const struct cap_packet *pkt) {
+/* The checksum of a packet: summed here when the decoder deferred it,
+ * unless the payload goes to a direction in skip or headers-only mode: that
+ * data is walked by record headers only, and summing it would read every
+ * byte of the bulk of a capture (such a segment is taken unverified). */
+static int checksum_verdict(struct flow_table *ft, const struct flow *flow, int dir,
+                            const struct cap_packet *pkt) {
   if (!pkt->csum_deferred)
-    return;
+    return pkt->csum_verdict;
   if (flow && pkt->l4_proto == 6 && pkt->payload_len &&
       (flow->tcp[dir].skip || flow->headers_only[dir]))
-    return;
-  if (!cap_packet_checksum_ok(pkt))
-    ft->stats->bad_checksum_l4++;
+    return CAP_CSUM_UNCHECKED;
+  if (cap_packet_checksum_ok(pkt))
+    return CAP_CSUM_GOOD;
+  ft->stats->bad_checksum_l4++;
+  return CAP_CSUM_BAD;
+}
+
+/* Longer than one segment on the wire: more than the receiver's announced
+ * MSS (RFC 9293 3.7.1: a sender never sends more), or, with its SYN unseen,
+ * an IP datagram beyond Ethernet's 1500 bytes.  Such a segment was glued
+ * together or is yet to be cut by the capture host's network card
+ * (segmentation offload on send, receive offload on receive), so its
+ * checksum is not the one the wire carried. */
+static bool offload_sized(const struct flow *flow, int dir, const struct cap_packet *pkt) {
+  uint16_t mss = flow->tcp[!dir].mss;
+  if (mss)
+    return pkt->payload_wire_len > mss;
+  return pkt->l3_len > 1500;
+}
+
+/* A TCP segment the receiver would have dropped for its checksum.  Its
+ * bytes must not win over the real ones: a forged ServerHello with a bad
+ * checksum sent just before the real one, at the same sequence number, is
+ * dropped by the client, and would otherwise be graded as the server's.
+ * But a capture taken on a host with checksum offload records the packets
+ * that host sends with wrong checksums, and those packets are real.  So a
+ * direction whose segments never had a good checksum keeps its bad ones
+ * (offload); once one good checksum was seen in a direction (the SYN and
+ * SYN-ACK count, so a forged first data segment is caught too), a bad one
+ * is dropped and counted, unless it is longer than a segment on the wire
+ * can be (offload_sized: the capture host's offload made it). */
+static bool checksum_rejects(struct flow_table *ft, struct flow *flow, int dir, int verdict,
+                             const struct cap_packet *pkt) {
+  if (verdict == CAP_CSUM_GOOD)
+    flow->csum_good_seen[dir] = true;
+  if (verdict != CAP_CSUM_BAD || flow->l4_proto != 6 || !flow->csum_good_seen[dir] ||
+      offload_sized(flow, dir, pkt))
+    return false;
+  ft->stats->tcp_bad_checksum_dropped++;
+  return true;
 }
 
 void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt) {
   flow_table_expire(ft, pkt->ts);
   if (pkt->l4_proto != 6 && pkt->l4_proto != 17) {
-    count_checksum(ft, NULL, 0, pkt);
+    checksum_verdict(ft, NULL, 0, pkt);
     return;
   }
   uint32_t hash = packet_hash(pkt);
@@ -391,19 +434,23 @@ void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt) {
   for (; flow; flow = flow->hash_next)
     if (flow->hash == hash && (dir = packet_dir(flow, pkt)) >= 0)
       break;
+  int verdict = checksum_verdict(ft, flow, dir, pkt);
+  if (flow && checksum_rejects(ft, flow, dir, verdict, pkt)) {
+    flow->dir[dir].packets++; /* it was on the wire, as tshark counts */
+    flow->dir[dir].bytes += pkt->wire_len;
+    return;
+  }
   if (flow && is_port_reuse(flow, pkt, dir)) {
     flow_end(ft, flow, FLOW_END_REUSED);
     flow = NULL;
   }
   if (!flow) {
     flow = flow_create(ft, pkt, hash);
-    if (!flow) {
-      count_checksum(ft, NULL, 0, pkt);
+    if (!flow)
       return;
-    }
     dir = packet_dir(flow, pkt);
+    checksum_rejects(ft, flow, dir, verdict, pkt); /* a new direction keeps it */
   }
-  count_checksum(ft, flow, dir, pkt);
   if (pkt->ts > flow->last_ts)
     flow->last_ts = pkt->ts;
   list_remove(&ft->lru, &flow->lru_link); /* now the most recently active */

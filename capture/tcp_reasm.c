@@ -422,3 +422,52 @@ void tcp_stream_flush(struct tcp_stream *s, tcp_deliver_fn fn, void *ctx) {
     drain_held(s, &out, &gap, NULL);
   }
 }
+
+void tcp_stream_note_receiver(struct tcp_stream *s, const struct cap_packet *pkt) {
+  if (pkt->tcp_flags & CAP_TCP_SYN) {
+    s->wscale_sent = pkt->tcp_wscale_sent;
+    s->wscale = pkt->tcp_wscale;
+    s->mss = pkt->tcp_mss;
+  }
+  if (!(pkt->tcp_flags & CAP_TCP_ACK))
+    return;
+  /* a retransmission may carry an older acknowledgment: keep the newest */
+  if (s->acked && seq_diff(pkt->tcp_ack, s->last_ack) < 0)
+    return;
+  s->acked = true;
+  s->last_ack = pkt->tcp_ack;
+  s->window = pkt->tcp_window;
+  s->window_from_syn = (pkt->tcp_flags & CAP_TCP_SYN) != 0;
+}
+
+/* A RST ends a connection only when its sequence number is in the
+ * receiver's window (RFC 793 3.4; RFC 5961 3.2 narrows that to exactly
+ * RCV.NXT, and answers the rest of the window with a challenge ACK).  A
+ * RST far outside it is dropped by every receiver, so believing it would
+ * let a forged RST hide the real handshake that follows.  From the
+ * capture we accept:
+ *  - seq equal to the next byte the sender's stream was expected to send
+ *    (RCV.NXT as far as the capture knows, also without any ACK seen);
+ *  - seq in [last ACK of the receiver, + its advertised window).  The
+ *    window is scaled (RFC 7323 2.2) only when both SYNs were seen with the
+ *    option, and never in a SYN; with a SYN unseen the scale is unknown and
+ *    the unscaled window, the smallest it can mean, is used;
+ *  - with the receiver's ACK never seen: a RST|ACK acknowledging exactly its
+ *    SYN (the SYN-SENT rule of RFC 793 3.4), or anything when the capture
+ *    knows neither side's sequence numbers (nothing to judge by). */
+bool tcp_rst_acceptable(const struct tcp_stream *sender, const struct tcp_stream *receiver,
+                        uint32_t seq, uint8_t flags, uint32_t ack) {
+  if (sender->base_known && seq == sender->next_seq)
+    return true;
+  if (!receiver->acked) {
+    if (receiver->syn_seen)
+      return (flags & CAP_TCP_ACK) && ack == receiver->next_seq;
+    return !sender->base_known && !receiver->base_known;
+  }
+  unsigned shift = 0;
+  if (sender->wscale_sent && receiver->wscale_sent && sender->syn_seen && receiver->syn_seen &&
+      !receiver->window_from_syn)
+    shift = receiver->wscale;
+  int32_t offset = seq_diff(seq, receiver->last_ack);
+  return offset == 0 || (offset > 0 && (uint64_t)offset < ((uint64_t)receiver->window << shift));
+}
