@@ -60,6 +60,9 @@ struct cap_limits {
   size_t tcp_ooo_bytes;      /* out-of-order bytes held per TCP direction */
   size_t tcp_ooo_segments;   /* out-of-order segments held per TCP direction */
   size_t reasm_total_bytes;  /* out-of-order bytes held by all streams together */
+  size_t tcp_recent_bytes;   /* delivered bytes kept per TCP direction to compare
+                                retransmissions with (0: none) */
+  size_t recent_total_bytes; /* those bytes, all streams together */
   size_t frag_datagrams;     /* IP datagrams under reassembly at once */
   size_t frag_bytes;         /* bytes held in fragments, all datagrams together */
   cap_time_us frag_timeout;  /* a datagram not completed in this time is dropped */
@@ -217,6 +220,8 @@ struct tcp_counters {
   uint64_t overlaps;          /* segments partly already seen */
   uint64_t overlap_conflicts; /* overlaps whose bytes differ from the first copy */
   uint64_t cap_hits;          /* segments refused by the out-of-order cap */
+  uint64_t uncompared;        /* retransmitted bytes behind the delivered point that
+                                 were no longer kept (tcp_recent_bytes): not compared */
 };
 
 /* One direction of a TCP connection.  Owns its held segments. */
@@ -231,6 +236,13 @@ struct tcp_stream {
   struct tcp_seg *held; /* out-of-order segments, sorted by sequence */
   size_t held_bytes;
   size_t held_segments;
+  /* The last recent_len delivered bytes, ending before recent_next, in a
+   * ring of recent_cap bytes (recent_end: where the next byte goes); owned.
+   * Frozen while the consumer reads only record headers. */
+  uint8_t *recent;
+  size_t recent_cap, recent_len, recent_end;
+  uint32_t recent_next;
+  bool recent_frozen;
   struct tcp_counters count;
   /* What this direction's sender said as a receiver, in its ACKs and SYN:
    * the window a RST sent to it must fall in (RFC 5961 3.2). */
@@ -245,7 +257,8 @@ struct tcp_stream {
 
 void tcp_stream_init(struct tcp_stream *s);
 void tcp_stream_free(struct tcp_stream *s);
-/* Feed one segment of this direction.  `lim` gives the out-of-order caps;
+/* Feed one segment of this direction.  `lim` gives the out-of-order caps
+ * and how many delivered bytes to keep for comparing retransmissions;
  * delivered bytes go to fn(ctx, ...).  A SYN sets the initial sequence
  * number; without one, the first segment seen starts the stream. */
 void tcp_stream_segment(struct tcp_stream *s, const struct cap_limits *lim, uint32_t seq,

@@ -24,6 +24,8 @@ void cap_limits_default(struct cap_limits *lim) {
   lim->tcp_ooo_bytes = 256 * 1024;
   lim->tcp_ooo_segments = 1024;
   lim->reasm_total_bytes = 256 * 1024 * 1024;
+  lim->tcp_recent_bytes = 4096;
+  lim->recent_total_bytes = 64 * 1024 * 1024;
   lim->frag_datagrams = 4096;
   lim->frag_bytes = 16 * 1024 * 1024;
   lim->frag_timeout = 30 * SECOND_US;
@@ -45,6 +47,7 @@ struct flow_table {
   struct ndpi_detection_module_struct *ndpi; /* NULL without nDPI (or not yet made) */
   bool use_ndpi;                             /* make it at the first payload */
   size_t held_total;                         /* out-of-order bytes held by every stream */
+  size_t recent_total;                       /* delivered bytes kept by every stream */
 };
 
 /* ---- hashing ---- */
@@ -214,6 +217,7 @@ static void deliver(void *ctx, const uint8_t *data, size_t len, uint64_t gap_len
 
 static void flow_end(struct flow_table *ft, struct flow *flow, enum flow_end_reason why) {
   ft->held_total -= flow->tcp[0].held_bytes + flow->tcp[1].held_bytes;
+  ft->recent_total -= flow->tcp[0].recent_cap + flow->tcp[1].recent_cap;
   if (flow->l4_proto == 6) {
     for (int dir = 0; dir < 2; dir++) {
       struct deliver_ctx d = {ft, flow, dir};
@@ -323,6 +327,25 @@ static bool is_port_reuse(const struct flow *flow, const struct cap_packet *pkt,
          flow->tcp[FLOW_C2S].count.stream_bytes > 0;
 }
 
+/* The limits for a segment of this direction.  Over the all-streams cap,
+ * a stream may hold nothing more: what it would hold is released past a
+ * gap instead, and counted.  Over the cap of delivered bytes kept for
+ * comparing retransmissions, no new ring is made (its retransmissions then
+ * count as not compared). */
+static const struct cap_limits *stream_limits(const struct flow_table *ft, const struct flow *flow,
+                                              int dir, struct cap_limits *tight) {
+  bool held_over = ft->held_total >= ft->lim.reasm_total_bytes;
+  bool recent_over = ft->recent_total >= ft->lim.recent_total_bytes;
+  if (!held_over && !recent_over)
+    return &ft->lim;
+  *tight = ft->lim;
+  if (held_over)
+    tight->tcp_ooo_bytes = flow->tcp[dir].held_bytes;
+  if (recent_over)
+    tight->tcp_recent_bytes = 0; /* no new ring; one made stays */
+  return tight;
+}
+
 static void tcp_packet(struct flow_table *ft, struct flow *flow, int dir,
                        const struct cap_packet *pkt) {
   if ((pkt->tcp_flags & CAP_TCP_RST) &&
@@ -338,17 +361,11 @@ static void tcp_packet(struct flow_table *ft, struct flow *flow, int dir,
   }
   struct deliver_ctx d = {ft, flow, dir};
   size_t held_before = flow->tcp[0].held_bytes + flow->tcp[1].held_bytes;
-  /* Over the all-streams cap, this stream may hold nothing more: what it
-   * would hold is released past a gap instead, and counted. */
-  const struct cap_limits *lim = &ft->lim;
+  size_t recent_before = flow->tcp[0].recent_cap + flow->tcp[1].recent_cap;
   struct cap_limits tight;
+  const struct cap_limits *lim = stream_limits(ft, flow, dir, &tight);
   bool over = ft->held_total >= ft->lim.reasm_total_bytes;
   uint64_t refused_before = flow->tcp[dir].count.cap_hits;
-  if (over) {
-    tight = ft->lim;
-    tight.tcp_ooo_bytes = flow->tcp[dir].held_bytes;
-    lim = &tight;
-  }
   tcp_stream_segment(&flow->tcp[dir], lim, pkt->tcp_seq, pkt->tcp_flags, pkt->payload,
                      pkt->payload_len, pkt->file_index, pkt->frame, pkt->ts, deliver, &d);
   if (over && flow->tcp[dir].count.cap_hits > refused_before)
@@ -360,6 +377,8 @@ static void tcp_packet(struct flow_table *ft, struct flow *flow, int dir,
   }
   ft->held_total += flow->tcp[0].held_bytes + flow->tcp[1].held_bytes;
   ft->held_total -= held_before;
+  ft->recent_total += flow->tcp[0].recent_cap + flow->tcp[1].recent_cap;
+  ft->recent_total -= recent_before;
   bool closed = (pkt->tcp_flags & CAP_TCP_RST) || (flow->tcp[0].fin_seen && flow->tcp[1].fin_seen);
   if (closed && !flow->closing) {
     flow->closing = true;
@@ -469,8 +488,10 @@ void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt) {
 }
 
 void flow_set_headers_only(struct flow *flow, int dir, bool headers_only) {
-  if (dir == FLOW_C2S || dir == FLOW_S2C)
+  if (dir == FLOW_C2S || dir == FLOW_S2C) {
     flow->headers_only[dir] = headers_only;
+    flow->tcp[dir].recent_frozen = headers_only; /* keep what was read whole */
+  }
 }
 
 void flow_set_skip(struct flow *flow, int dir, bool skip) {

@@ -8,7 +8,12 @@
  * peer acknowledges bytes the capture never saw, the stream continues past
  * the hole and the consumer is told how many bytes are missing.  Where copies
  * of the same bytes disagree the first copy wins (RFC 793 leaves the choice
- * open); disagreements are counted.
+ * open); disagreements are counted.  A retransmission of bytes already
+ * delivered is compared with the last delivered bytes, kept in a small
+ * ring per direction (tcp_recent_bytes, and recent_total_bytes for all
+ * streams, counted by the flow table): a copy that differs is a conflict
+ * even when the other copy was delivered long ago; one older than the
+ * ring is counted as not compared, never guessed at.
  *
  * Invariants between calls: every held segment starts strictly after
  * next_seq (one that starts at next_seq is delivered at once), held
@@ -60,6 +65,89 @@ static uint32_t seq_add(uint32_t seq, size_t n) {
   return seq + (uint32_t)n;
 }
 
+/* ---- the ring of recently delivered bytes ---- */
+
+/* Delivered bytes at next_seq go into the ring, unless it is frozen (the
+ * consumer reads only record headers now: what it already graded stays
+ * comparable).  Bytes counted only, or after a hole, start it afresh. */
+static void recent_push(struct tcp_stream *s, const uint8_t *data, size_t len) {
+  if (!s->recent || s->recent_frozen)
+    return;
+  if (!data || s->recent_next != s->next_seq)
+    s->recent_len = 0;
+  s->recent_next = seq_add(s->next_seq, len);
+  if (!data)
+    return;
+  if (len >= s->recent_cap) {
+    memcpy(s->recent, data + len - s->recent_cap, s->recent_cap);
+    s->recent_end = 0;
+    s->recent_len = s->recent_cap;
+    return;
+  }
+  size_t first = s->recent_cap - s->recent_end;
+  if (first > len)
+    first = len;
+  memcpy(s->recent + s->recent_end, data, first);
+  memcpy(s->recent, data + first, len - first);
+  s->recent_end = (s->recent_end + len) % s->recent_cap;
+  s->recent_len = s->recent_len + len > s->recent_cap ? s->recent_cap : s->recent_len + len;
+}
+
+/* Keep the ring as the limits say (`cap` bytes, 0: none); none in skip
+ * mode.  A ring is made at the first bytes to deliver, never resized. */
+static void recent_setup(struct tcp_stream *s, size_t cap) {
+  if (s->skip) {
+    free(s->recent);
+    s->recent = NULL;
+    s->recent_cap = s->recent_len = s->recent_end = 0;
+    return;
+  }
+  if (s->recent || cap == 0)
+    return;
+  s->recent = malloc(cap);
+  if (s->recent) /* without memory: nothing compared, as beyond the cap */
+    s->recent_cap = cap;
+  s->recent_len = s->recent_end = 0;
+}
+
+/* A copy of delivered bytes [seq, seq + len): compare the part the ring
+ * still holds.  True when a held byte differs; *unheld when some bytes
+ * were not held (too old, or delivered while the ring was frozen). */
+static bool recent_differs(const struct tcp_stream *s, uint32_t seq, const uint8_t *data,
+                           size_t len, bool *unheld) {
+  int64_t start = seq_diff(seq, s->recent_next); /* ring: [-recent_len, 0) */
+  int64_t end = start + (int64_t)len;
+  int64_t lo = start > -(int64_t)s->recent_len ? start : -(int64_t)s->recent_len;
+  int64_t hi = end < 0 ? end : 0;
+
+  *unheld = lo != start || hi != end;
+  if (lo >= hi) {
+    *unheld = true;
+    return false;
+  }
+  size_t at = (s->recent_end + s->recent_cap - (size_t)-lo) % s->recent_cap;
+  for (int64_t i = lo; i < hi; i++) {
+    if (data[i - start] != s->recent[at])
+      return true;
+    at = at + 1 == s->recent_cap ? 0 : at + 1;
+  }
+  return false;
+}
+
+/* Bytes [seq, seq + len) were delivered already: count whether this copy
+ * agrees (RFC 793 leaves open which copy a receiver keeps; when they
+ * differ, what was graded may not be what the endpoint took). */
+static void compare_delivered(struct tcp_stream *s, uint32_t seq, const uint8_t *data, size_t len) {
+  bool unheld = true;
+
+  if (!data || s->skip || len == 0)
+    return;
+  if (s->recent && s->recent_len && recent_differs(s, seq, data, len, &unheld))
+    s->count.overlap_conflicts++;
+  else if (unheld)
+    s->count.uncompared++;
+}
+
 /* Hand len in-order bytes to the consumer.  *gap is the hole length pending
  * before them (0 for none); it is consumed by this delivery. */
 static void emit(struct tcp_stream *s, const struct sink *out, const uint8_t *data, size_t len,
@@ -71,6 +159,7 @@ static void emit(struct tcp_stream *s, const struct sink *out, const uint8_t *da
     flags |= TCP_DATA_SKIP;
     data = NULL;
   }
+  recent_push(s, data, len);
   s->next_seq = seq_add(s->next_seq, len);
   s->count.stream_bytes += len;
   *gap = 0;
@@ -277,9 +366,11 @@ static void take_data(struct tcp_stream *s, const struct cap_limits *lim, const 
 
   if (behind >= (int64_t)len) {
     s->count.retransmits++;
+    compare_delivered(s, seq, data, len);
     return;
   }
   if (behind > 0) {
+    compare_delivered(s, seq, data, (size_t)behind);
     seq = s->next_seq;
     if (data)
       data += behind;
@@ -341,6 +432,8 @@ void tcp_stream_init(struct tcp_stream *s) {
 }
 
 void tcp_stream_free(struct tcp_stream *s) {
+  s->skip = true; /* frees the ring */
+  recent_setup(s, 0);
   while (s->held) {
     struct tcp_seg *seg = s->held;
 
@@ -382,6 +475,8 @@ void tcp_stream_segment(struct tcp_stream *s, const struct cap_limits *lim, uint
   len = clip_to_fin(s, seq, len);
   if (len == 0 || !s->base_known)
     return;
+  if (lim)
+    recent_setup(s, data ? lim->tcp_recent_bytes : 0);
   take_data(s, lim, &out, seq, data, len, &from);
 }
 

@@ -5,6 +5,9 @@ Crafted captures (pcapgen: TLS hellos by hand, RFC 793/7323 TCP headers):
   real TLS 1.2 one at the same sequence number: the client drops it
   (RFC 793 3.1), so the real one is graded and cited.  tshark's checksum
   verdict (tcp.check_checksum) says which frame is bad;
+- the same forgery with a good checksum: kept (first copy), but the real
+  copy, wholly behind the delivered data, is compared and counted as an
+  overlap conflict;
 - checksum offload: every server packet, SYN-ACK included, with a wrong
   checksum: nothing to tell good from bad, so the server's bytes are kept;
 - receive offload: one bad-checksum segment longer than the client's MSS
@@ -82,6 +85,20 @@ def forged_bad_checksum(t):
          "the server's stream holds the real hello once")
 
 
+def forged_good_checksum(t):
+    """The same forgery with a good checksum: nothing tells the copies
+    apart, the first is kept, but the disagreement is counted."""
+    def build(conv):
+        conv.handshake()
+        conv.client_sends(client_hello(sni=b"conflict.example", ciphers=(ECDHE_GCM, RC4_SHA)))
+        conv.server_forges(server_hello(cipher=RC4_SHA, version=SSL3), bad_checksum=False)
+        conv.server_sends(server_hello(cipher=ECDHE_GCM))
+    path = capture("conflict", build)
+    fl, _ = flows(t, path)
+    t.eq([(f["retransmits"]["s2c"], f["overlap_conflicts"]["s2c"]) for f in fl], [(1, 1)],
+         "a copy wholly behind the delivered data, with other bytes, is a conflict")
+
+
 def offload(t):
     def build(conv):
         conv.handshake(bad_server_checksums=True)  # frame 2
@@ -153,6 +170,7 @@ def rst_window_scale(t):
 def main():
     t = Suite()
     t.run(forged_bad_checksum)
+    t.run(forged_good_checksum)
     t.run(offload)
     t.run(offload_sized)
     t.run(rst_out_of_window)

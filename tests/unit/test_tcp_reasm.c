@@ -816,6 +816,54 @@ static void test_skip_switched_on(void) {
   env_free(e);
 }
 
+/* A copy of delivered bytes is compared with the ring of recent ones. */
+static void test_delivered_copy_compared(void) {
+  struct env *e = env_new(65536, 64);
+
+  e->lim.tcp_recent_bytes = 8;
+  seg(e, 0, SYN, "", 1);
+  seg(e, 1, A, "hello", 2);
+  seg(e, 1, A, "hello", 3); /* the same bytes: no conflict */
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 0);
+  seg(e, 1, A, "jello", 4); /* wholly behind next_seq, one byte differs */
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 1);
+  seg(e, 3, A, "lXo world", 5); /* the front 3 are behind next_seq: 'X' differs */
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 2);
+  CHECK_STR(e->c.out, "hello world"); /* the first copies won */
+  /* the ring holds the last 8 bytes, "lo world" (seq 4..11): 1..3 are gone */
+  seg(e, 1, A, "jel", 6);
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 2);
+  CHECK_EQ_U(e->s.count.uncompared, 1);
+  seg(e, 2, A, "elX", 7); /* 'X' at seq 4 is held and differs from 'l' */
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 3);
+  CHECK_EQ_U(e->s.count.uncompared, 1);
+  env_free(e);
+}
+
+static void test_delivered_copy_ring_frozen(void) {
+  struct env *e = env_new(65536, 64);
+
+  e->lim.tcp_recent_bytes = 64;
+  seg(e, 0, SYN, "", 1);
+  seg(e, 1, A, "hello", 2);
+  e->s.recent_frozen = true; /* the consumer reads record headers only */
+  seg(e, 6, A, " world", 3);
+  seg(e, 1, A, "jello", 4); /* still held */
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 1);
+  seg(e, 6, A, " worlX", 5); /* delivered while frozen: not held */
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 1);
+  CHECK_EQ_U(e->s.count.uncompared, 1);
+  /* without a ring (tcp_recent_bytes 0) nothing is compared */
+  env_free(e);
+  e = env_new(65536, 64);
+  seg(e, 0, SYN, "", 1);
+  seg(e, 1, A, "hello", 2);
+  seg(e, 1, A, "jello", 3);
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 0);
+  CHECK_EQ_U(e->s.count.uncompared, 1);
+  env_free(e);
+}
+
 /* Two directions after a handshake: client ISN 100, server ISN 900; both
  * SYNs with or without the window scale option (shift 7). */
 static void rst_streams(struct tcp_stream *client, struct tcp_stream *server, bool scaled) {
@@ -918,6 +966,8 @@ int main(void) {
   RUN(test_caps_random);
   RUN(test_skip_mode);
   RUN(test_skip_switched_on);
+  RUN(test_delivered_copy_compared);
+  RUN(test_delivered_copy_ring_frozen);
   RUN(test_rst_window);
   RUN(test_rst_without_syn);
   RUN(test_rst_answering_syn);
