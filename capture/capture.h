@@ -277,6 +277,8 @@ void tcp_stream_note_receiver(struct tcp_stream *s, const struct cap_packet *pkt
  * did not see it all. */
 bool tcp_rst_acceptable(const struct tcp_stream *sender, const struct tcp_stream *receiver,
                         uint32_t seq, uint8_t flags, uint32_t ack);
+/* Counting only from now on (or not): the ring of delivered bytes goes. */
+void tcp_stream_set_skip(struct tcp_stream *s, bool skip);
 /* End of the stream (flow ends): deliver everything still held, with gaps. */
 void tcp_stream_flush(struct tcp_stream *s, tcp_deliver_fn fn, void *ctx);
 

@@ -377,16 +377,16 @@ static void tcp_packet(struct flow_table *ft, struct flow *flow, int dir,
   }
   ft->held_total += flow->tcp[0].held_bytes + flow->tcp[1].held_bytes;
   ft->held_total -= held_before;
-  ft->recent_total += flow->tcp[0].recent_cap + flow->tcp[1].recent_cap;
-  ft->recent_total -= recent_before;
   bool closed = (pkt->tcp_flags & CAP_TCP_RST) || (flow->tcp[0].fin_seen && flow->tcp[1].fin_seen);
   if (closed && !flow->closing) {
     flow->closing = true;
     flow->close_ts = pkt->ts;
     list_push_back(&ft->close, &flow->close_link);
     if (ft->cb.flow_closing)
-      ft->cb.flow_closing(ft->cb.ctx, flow);
+      ft->cb.flow_closing(ft->cb.ctx, flow); /* may free the rings (skip) */
   }
+  ft->recent_total += flow->tcp[0].recent_cap + flow->tcp[1].recent_cap;
+  ft->recent_total -= recent_before;
 }
 
 /* The checksum of a packet: summed here when the decoder deferred it,
@@ -496,5 +496,5 @@ void flow_set_headers_only(struct flow *flow, int dir, bool headers_only) {
 
 void flow_set_skip(struct flow *flow, int dir, bool skip) {
   if (dir == FLOW_C2S || dir == FLOW_S2C)
-    flow->tcp[dir].skip = skip;
+    tcp_stream_set_skip(&flow->tcp[dir], skip);
 }

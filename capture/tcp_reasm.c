@@ -431,9 +431,13 @@ void tcp_stream_init(struct tcp_stream *s) {
   memset(s, 0, sizeof *s);
 }
 
+void tcp_stream_set_skip(struct tcp_stream *s, bool skip) {
+  s->skip = skip;
+  recent_setup(s, 0); /* in skip mode: frees the ring */
+}
+
 void tcp_stream_free(struct tcp_stream *s) {
-  s->skip = true; /* frees the ring */
-  recent_setup(s, 0);
+  tcp_stream_set_skip(s, true);
   while (s->held) {
     struct tcp_seg *seg = s->held;
 
