@@ -39,6 +39,22 @@ def tcp_frame(src, sport, dst, dport, seq, ack, flags, payload=b"", window=65535
     return eth + ip + tcp + payload
 
 
+def set_seq(frame, seq):
+    """Write a new sequence number into a tcp_frame() (a bytearray) and
+    update its TCP checksum to match, incrementally (RFC 1624 eqn. 3:
+    HC' = ~(~HC + ~m + m') for each changed 16-bit word)."""
+    tcp = 14 + 20  # Ethernet, IPv4 without options
+    old_words = struct.unpack_from("!HH", frame, tcp + 4)
+    struct.pack_into("!I", frame, tcp + 4, seq & 0xffffffff)
+    new_words = struct.unpack_from("!HH", frame, tcp + 4)
+    s = ~struct.unpack_from("!H", frame, tcp + 16)[0] & 0xffff
+    for m, m_new in zip(old_words, new_words):
+        s += (~m & 0xffff) + m_new
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    struct.pack_into("!H", frame, tcp + 16, ~s & 0xffff)
+
+
 def wscale_option(shift):
     """The window scale option (RFC 7323 2.2): kind 3, length 3, shift."""
     return bytes([1, 3, 3, shift])
