@@ -60,6 +60,9 @@ struct cap_limits {
   size_t tcp_ooo_bytes;      /* out-of-order bytes held per TCP direction */
   size_t tcp_ooo_segments;   /* out-of-order segments held per TCP direction */
   size_t reasm_total_bytes;  /* out-of-order bytes held by all streams together */
+  size_t tcp_recent_bytes;   /* delivered bytes kept per TCP direction to compare
+                                retransmissions with (0: none) */
+  size_t recent_total_bytes; /* those bytes, all streams together */
   size_t frag_datagrams;     /* IP datagrams under reassembly at once */
   size_t frag_bytes;         /* bytes held in fragments, all datagrams together */
   cap_time_us frag_timeout;  /* a datagram not completed in this time is dropped */
@@ -92,6 +95,9 @@ struct cap_stats {
   uint64_t cap_reasm_total; /* out-of-order data refused: all streams' cap */
   uint64_t cap_frag;        /* fragments dropped: fragment caps */
   uint64_t frag_timeouts;   /* datagrams never completed */
+  /* segments the endpoints would not have accepted (flow.c) */
+  uint64_t tcp_bad_checksum_dropped; /* bad TCP checksum in a direction that had good ones */
+  uint64_t tcp_rst_ignored;          /* RSTs outside the receiver's window (RFC 5961 3.2) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -122,6 +128,11 @@ struct cap_packet {
   uint16_t src_port, dst_port;
   uint32_t tcp_seq, tcp_ack;
   uint8_t tcp_flags;       /* CAP_TCP_* */
+  uint16_t tcp_window;     /* the advertised window, unscaled */
+  bool tcp_wscale_sent;    /* a SYN with the window scale option (RFC 7323 2.2) */
+  uint8_t tcp_wscale;      /* its shift count, at most 14 (RFC 7323 2.3) */
+  uint16_t tcp_mss;        /* a SYN's maximum segment size option, 0 none */
+  uint8_t csum_verdict;    /* CAP_CSUM_*: what the decoder found, when it summed */
   const uint8_t *payload;  /* L4 payload actually captured */
   size_t payload_len;      /* captured payload bytes */
   size_t payload_wire_len; /* payload length the headers announce */
@@ -135,6 +146,10 @@ struct cap_packet {
   size_t csum_len;
   struct cap_addr csum_dst;
 };
+
+/* A TCP/UDP checksum as the decoder left it: summed and right, summed and
+ * wrong, or not summed (deferred, or cut by the snapshot length). */
+enum { CAP_CSUM_UNCHECKED = 0, CAP_CSUM_GOOD, CAP_CSUM_BAD };
 
 /* Link types (DLT_* values as in pcap/dlt.h). */
 enum {
@@ -205,6 +220,8 @@ struct tcp_counters {
   uint64_t overlaps;          /* segments partly already seen */
   uint64_t overlap_conflicts; /* overlaps whose bytes differ from the first copy */
   uint64_t cap_hits;          /* segments refused by the out-of-order cap */
+  uint64_t uncompared;        /* retransmitted bytes behind the delivered point that
+                                 were no longer kept (tcp_recent_bytes): not compared */
 };
 
 /* One direction of a TCP connection.  Owns its held segments. */
@@ -219,12 +236,29 @@ struct tcp_stream {
   struct tcp_seg *held; /* out-of-order segments, sorted by sequence */
   size_t held_bytes;
   size_t held_segments;
+  /* The last recent_len delivered bytes, ending before recent_next, in a
+   * ring of recent_cap bytes (recent_end: where the next byte goes); owned.
+   * Frozen while the consumer reads only record headers. */
+  uint8_t *recent;
+  size_t recent_cap, recent_len, recent_end;
+  uint32_t recent_next;
+  bool recent_frozen;
   struct tcp_counters count;
+  /* What this direction's sender said as a receiver, in its ACKs and SYN:
+   * the window a RST sent to it must fall in (RFC 5961 3.2). */
+  bool acked;           /* last_ack and window hold values */
+  bool window_from_syn; /* that window came in a SYN, so is never scaled */
+  bool wscale_sent;     /* its SYN carried the window scale option */
+  uint8_t wscale;       /* the shift it announced */
+  uint16_t mss;         /* the maximum segment size its SYN announced, 0 none */
+  uint16_t window;      /* the latest window it advertised, unscaled */
+  uint32_t last_ack;    /* the highest acknowledgment number it sent */
 };
 
 void tcp_stream_init(struct tcp_stream *s);
 void tcp_stream_free(struct tcp_stream *s);
-/* Feed one segment of this direction.  `lim` gives the out-of-order caps;
+/* Feed one segment of this direction.  `lim` gives the out-of-order caps
+ * and how many delivered bytes to keep for comparing retransmissions;
  * delivered bytes go to fn(ctx, ...).  A SYN sets the initial sequence
  * number; without one, the first segment seen starts the stream. */
 void tcp_stream_segment(struct tcp_stream *s, const struct cap_limits *lim, uint32_t seq,
@@ -234,6 +268,17 @@ void tcp_stream_segment(struct tcp_stream *s, const struct cap_limits *lim, uint
  * from the capture; declare the gap and deliver what is held beyond it. */
 void tcp_stream_ack(struct tcp_stream *s, uint32_t ack, uint32_t file_index, uint64_t frame,
                     cap_time_us ts, tcp_deliver_fn fn, void *ctx);
+/* Remember the window and acknowledgment a packet of this direction
+ * advertises (and a SYN's window scale option). */
+void tcp_stream_note_receiver(struct tcp_stream *s, const struct cap_packet *pkt);
+/* Would the receiver accept a RST of `sender` at seq (with its flags and
+ * ack)?  Only when seq lies in the receiver's window (RFC 793 3.4, RFC 5961
+ * 3.2); see tcp_reasm.c for what counts as the window when the capture
+ * did not see it all. */
+bool tcp_rst_acceptable(const struct tcp_stream *sender, const struct tcp_stream *receiver,
+                        uint32_t seq, uint8_t flags, uint32_t ack);
+/* Counting only from now on (or not): the ring of delivered bytes goes. */
+void tcp_stream_set_skip(struct tcp_stream *s, bool skip);
 /* End of the stream (flow ends): deliver everything still held, with gaps. */
 void tcp_stream_flush(struct tcp_stream *s, tcp_deliver_fn fn, void *ctx);
 
@@ -275,9 +320,10 @@ struct flow {
   struct ndpi_flow_struct *ndpi; /* from the first payload until detection ends */
   bool ndpi_done;                /* detection ended (or never started) */
   unsigned ndpi_packets;
-  void *user;           /* the consumer's per-flow state */
-  bool headers_only[2]; /* the consumer reads only record headers of
-                         * this direction's payload from here on */
+  void *user;             /* the consumer's per-flow state */
+  bool headers_only[2];   /* the consumer reads only record headers of
+                           * this direction's payload from here on */
+  bool csum_good_seen[2]; /* a segment of this direction had a good checksum */
   /* private to flow.c */
   struct flow *hash_next;
   struct list_node lru_link;   /* on the table's list by last activity */

@@ -74,6 +74,30 @@ static bool l4_check(const struct cap_decoder *dec, struct cap_packet *pkt,
   return true;
 }
 
+/* The window scale (RFC 7323 2.2) and maximum segment size (RFC 9293
+ * 3.7.1) options of a SYN; other options are not read.  A malformed option
+ * list ends the walk: what follows is no option. */
+static void tcp_syn_options(struct rd opts, struct cap_packet *out) {
+  while (opts.n && !opts.err) {
+    uint8_t kind = rd_u8(&opts);
+    if (kind == 0) /* end of option list */
+      return;
+    if (kind == 1) /* no-operation */
+      continue;
+    uint8_t option_len = rd_u8(&opts); /* counts the kind and length bytes */
+    if (option_len < 2)
+      return;
+    struct rd body = rd_sub(&opts, option_len - 2u);
+    if (kind == 3 && body.n == 1 && !opts.err) {
+      uint8_t shift = rd_u8(&body);
+      out->tcp_wscale_sent = true;
+      out->tcp_wscale = shift > 14 ? 14 : shift; /* RFC 7323 2.3: use 14 */
+    }
+    if (kind == 2 && body.n == 2 && !opts.err)
+      out->tcp_mss = rd_u16(&body);
+  }
+}
+
 bool cap_packet_checksum_ok(const struct cap_packet *pkt) {
   return !pkt->csum_deferred || l4_csum_ok(pkt, &pkt->csum_dst, pkt->csum_seg, pkt->csum_len);
 }
@@ -99,20 +123,27 @@ static int decode_tcp(struct cap_decoder *dec, const struct l4_in *in, struct ca
   out->tcp_ack = rd_u32(&r);
   size_t data_offset = (size_t)(rd_u8(&r) >> 4) * 4;
   out->tcp_flags = rd_u8(&r);
-  rd_skip(&r, 6); /* window, checksum, urgent pointer */
+  out->tcp_window = rd_u16(&r);
+  rd_skip(&r, 4); /* checksum, urgent pointer */
   if (r.err)
     return 0; /* cut by the snaplen, already counted */
   if (data_offset < 20 || data_offset > in->wire_len)
     return count_malformed(dec);
-  rd_skip(&r, data_offset - 20); /* options */
+  struct rd options = rd_sub(&r, data_offset - 20);
   if (r.err)
     return 0;
+  if (out->tcp_flags & CAP_TCP_SYN)
+    tcp_syn_options(options, out);
   out->payload = r.p;
   out->payload_len = r.n;
   out->payload_wire_len = in->wire_len - data_offset;
   out->truncated = out->payload_len < out->payload_wire_len;
-  if (in->seg.n == in->wire_len && !l4_check(dec, out, &in->final_dst, in->seg.p, in->seg.n))
+  if (in->seg.n == in->wire_len && !l4_check(dec, out, &in->final_dst, in->seg.p, in->seg.n)) {
     dec->stats->bad_checksum_l4++;
+    out->csum_verdict = CAP_CSUM_BAD;
+  } else if (in->seg.n == in->wire_len && !out->csum_deferred) {
+    out->csum_verdict = CAP_CSUM_GOOD;
+  }
   return 1;
 }
 

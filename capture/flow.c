@@ -24,6 +24,8 @@ void cap_limits_default(struct cap_limits *lim) {
   lim->tcp_ooo_bytes = 256 * 1024;
   lim->tcp_ooo_segments = 1024;
   lim->reasm_total_bytes = 256 * 1024 * 1024;
+  lim->tcp_recent_bytes = 4096;
+  lim->recent_total_bytes = 64 * 1024 * 1024;
   lim->frag_datagrams = 4096;
   lim->frag_bytes = 16 * 1024 * 1024;
   lim->frag_timeout = 30 * SECOND_US;
@@ -45,6 +47,7 @@ struct flow_table {
   struct ndpi_detection_module_struct *ndpi; /* NULL without nDPI (or not yet made) */
   bool use_ndpi;                             /* make it at the first payload */
   size_t held_total;                         /* out-of-order bytes held by every stream */
+  size_t recent_total;                       /* delivered bytes kept by every stream */
 };
 
 /* ---- hashing ---- */
@@ -214,6 +217,7 @@ static void deliver(void *ctx, const uint8_t *data, size_t len, uint64_t gap_len
 
 static void flow_end(struct flow_table *ft, struct flow *flow, enum flow_end_reason why) {
   ft->held_total -= flow->tcp[0].held_bytes + flow->tcp[1].held_bytes;
+  ft->recent_total -= flow->tcp[0].recent_cap + flow->tcp[1].recent_cap;
   if (flow->l4_proto == 6) {
     for (int dir = 0; dir < 2; dir++) {
       struct deliver_ctx d = {ft, flow, dir};
@@ -323,25 +327,45 @@ static bool is_port_reuse(const struct flow *flow, const struct cap_packet *pkt,
          flow->tcp[FLOW_C2S].count.stream_bytes > 0;
 }
 
+/* The limits for a segment of this direction.  Over the all-streams cap,
+ * a stream may hold nothing more: what it would hold is released past a
+ * gap instead, and counted.  Over the cap of delivered bytes kept for
+ * comparing retransmissions, no new ring is made (its retransmissions then
+ * count as not compared). */
+static const struct cap_limits *stream_limits(const struct flow_table *ft, const struct flow *flow,
+                                              int dir, struct cap_limits *tight) {
+  bool held_over = ft->held_total >= ft->lim.reasm_total_bytes;
+  bool recent_over = ft->recent_total >= ft->lim.recent_total_bytes;
+  if (!held_over && !recent_over)
+    return &ft->lim;
+  *tight = ft->lim;
+  if (held_over)
+    tight->tcp_ooo_bytes = flow->tcp[dir].held_bytes;
+  if (recent_over)
+    tight->tcp_recent_bytes = 0; /* no new ring; one made stays */
+  return tight;
+}
+
 static void tcp_packet(struct flow_table *ft, struct flow *flow, int dir,
                        const struct cap_packet *pkt) {
+  if ((pkt->tcp_flags & CAP_TCP_RST) &&
+      !tcp_rst_acceptable(&flow->tcp[dir], &flow->tcp[!dir], pkt->tcp_seq, pkt->tcp_flags,
+                          pkt->tcp_ack)) {
+    ft->stats->tcp_rst_ignored++; /* the receiver drops it: the flow goes on */
+    return;
+  }
+  tcp_stream_note_receiver(&flow->tcp[dir], pkt);
   if ((pkt->tcp_flags & (CAP_TCP_SYN | CAP_TCP_ACK)) == CAP_TCP_SYN && dir == FLOW_C2S) {
     flow->client_isn = pkt->tcp_seq;
     flow->client_isn_known = true;
   }
   struct deliver_ctx d = {ft, flow, dir};
   size_t held_before = flow->tcp[0].held_bytes + flow->tcp[1].held_bytes;
-  /* Over the all-streams cap, this stream may hold nothing more: what it
-   * would hold is released past a gap instead, and counted. */
-  const struct cap_limits *lim = &ft->lim;
+  size_t recent_before = flow->tcp[0].recent_cap + flow->tcp[1].recent_cap;
   struct cap_limits tight;
+  const struct cap_limits *lim = stream_limits(ft, flow, dir, &tight);
   bool over = ft->held_total >= ft->lim.reasm_total_bytes;
   uint64_t refused_before = flow->tcp[dir].count.cap_hits;
-  if (over) {
-    tight = ft->lim;
-    tight.tcp_ooo_bytes = flow->tcp[dir].held_bytes;
-    lim = &tight;
-  }
   tcp_stream_segment(&flow->tcp[dir], lim, pkt->tcp_seq, pkt->tcp_flags, pkt->payload,
                      pkt->payload_len, pkt->file_index, pkt->frame, pkt->ts, deliver, &d);
   if (over && flow->tcp[dir].count.cap_hits > refused_before)
@@ -359,30 +383,68 @@ static void tcp_packet(struct flow_table *ft, struct flow *flow, int dir,
     flow->close_ts = pkt->ts;
     list_push_back(&ft->close, &flow->close_link);
     if (ft->cb.flow_closing)
-      ft->cb.flow_closing(ft->cb.ctx, flow);
+      ft->cb.flow_closing(ft->cb.ctx, flow); /* may free the rings (skip) */
   }
+  ft->recent_total += flow->tcp[0].recent_cap + flow->tcp[1].recent_cap;
+  ft->recent_total -= recent_before;
 }
 
-/* A deferred checksum is summed unless the packet's payload goes to a
- * direction in skip mode: that data is walked by record headers only, and
- * summing it would read every byte of the bulk of a capture to fill one
- * counter (the checksum never decides anything: offloaded captures have
- * bad ones, and a packet is never dropped for it). */
-static void count_checksum(struct flow_table *ft, const struct flow *flow, int dir,
-                           const struct cap_packet *pkt) {
+/* The checksum of a packet: summed here when the decoder deferred it,
+ * unless the payload goes to a direction in skip or headers-only mode: that
+ * data is walked by record headers only, and summing it would read every
+ * byte of the bulk of a capture (such a segment is taken unverified). */
+static int checksum_verdict(struct flow_table *ft, const struct flow *flow, int dir,
+                            const struct cap_packet *pkt) {
   if (!pkt->csum_deferred)
-    return;
+    return pkt->csum_verdict;
   if (flow && pkt->l4_proto == 6 && pkt->payload_len &&
       (flow->tcp[dir].skip || flow->headers_only[dir]))
-    return;
-  if (!cap_packet_checksum_ok(pkt))
-    ft->stats->bad_checksum_l4++;
+    return CAP_CSUM_UNCHECKED;
+  if (cap_packet_checksum_ok(pkt))
+    return CAP_CSUM_GOOD;
+  ft->stats->bad_checksum_l4++;
+  return CAP_CSUM_BAD;
+}
+
+/* Longer than one segment on the wire: more than the receiver's announced
+ * MSS (RFC 9293 3.7.1: a sender never sends more), or, with its SYN unseen,
+ * an IP datagram beyond Ethernet's 1500 bytes.  Such a segment was glued
+ * together or is yet to be cut by the capture host's network card
+ * (segmentation offload on send, receive offload on receive), so its
+ * checksum is not the one the wire carried. */
+static bool offload_sized(const struct flow *flow, int dir, const struct cap_packet *pkt) {
+  uint16_t mss = flow->tcp[!dir].mss;
+  if (mss)
+    return pkt->payload_wire_len > mss;
+  return pkt->l3_len > 1500;
+}
+
+/* A TCP segment the receiver would have dropped for its checksum.  Its
+ * bytes must not win over the real ones: a forged ServerHello with a bad
+ * checksum sent just before the real one, at the same sequence number, is
+ * dropped by the client, and would otherwise be graded as the server's.
+ * But a capture taken on a host with checksum offload records the packets
+ * that host sends with wrong checksums, and those packets are real.  So a
+ * direction whose segments never had a good checksum keeps its bad ones
+ * (offload); once one good checksum was seen in a direction (the SYN and
+ * SYN-ACK count, so a forged first data segment is caught too), a bad one
+ * is dropped and counted, unless it is longer than a segment on the wire
+ * can be (offload_sized: the capture host's offload made it). */
+static bool checksum_rejects(struct flow_table *ft, struct flow *flow, int dir, int verdict,
+                             const struct cap_packet *pkt) {
+  if (verdict == CAP_CSUM_GOOD)
+    flow->csum_good_seen[dir] = true;
+  if (verdict != CAP_CSUM_BAD || flow->l4_proto != 6 || !flow->csum_good_seen[dir] ||
+      offload_sized(flow, dir, pkt))
+    return false;
+  ft->stats->tcp_bad_checksum_dropped++;
+  return true;
 }
 
 void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt) {
   flow_table_expire(ft, pkt->ts);
   if (pkt->l4_proto != 6 && pkt->l4_proto != 17) {
-    count_checksum(ft, NULL, 0, pkt);
+    checksum_verdict(ft, NULL, 0, pkt);
     return;
   }
   uint32_t hash = packet_hash(pkt);
@@ -391,19 +453,23 @@ void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt) {
   for (; flow; flow = flow->hash_next)
     if (flow->hash == hash && (dir = packet_dir(flow, pkt)) >= 0)
       break;
+  int verdict = checksum_verdict(ft, flow, dir, pkt);
+  if (flow && checksum_rejects(ft, flow, dir, verdict, pkt)) {
+    flow->dir[dir].packets++; /* it was on the wire, as tshark counts */
+    flow->dir[dir].bytes += pkt->wire_len;
+    return;
+  }
   if (flow && is_port_reuse(flow, pkt, dir)) {
     flow_end(ft, flow, FLOW_END_REUSED);
     flow = NULL;
   }
   if (!flow) {
     flow = flow_create(ft, pkt, hash);
-    if (!flow) {
-      count_checksum(ft, NULL, 0, pkt);
+    if (!flow)
       return;
-    }
     dir = packet_dir(flow, pkt);
+    checksum_rejects(ft, flow, dir, verdict, pkt); /* a new direction keeps it */
   }
-  count_checksum(ft, flow, dir, pkt);
   if (pkt->ts > flow->last_ts)
     flow->last_ts = pkt->ts;
   list_remove(&ft->lru, &flow->lru_link); /* now the most recently active */
@@ -422,11 +488,13 @@ void flow_table_packet(struct flow_table *ft, const struct cap_packet *pkt) {
 }
 
 void flow_set_headers_only(struct flow *flow, int dir, bool headers_only) {
-  if (dir == FLOW_C2S || dir == FLOW_S2C)
+  if (dir == FLOW_C2S || dir == FLOW_S2C) {
     flow->headers_only[dir] = headers_only;
+    flow->tcp[dir].recent_frozen = headers_only; /* keep what was read whole */
+  }
 }
 
 void flow_set_skip(struct flow *flow, int dir, bool skip) {
   if (dir == FLOW_C2S || dir == FLOW_S2C)
-    flow->tcp[dir].skip = skip;
+    tcp_stream_set_skip(&flow->tcp[dir], skip);
 }

@@ -8,7 +8,12 @@
  * peer acknowledges bytes the capture never saw, the stream continues past
  * the hole and the consumer is told how many bytes are missing.  Where copies
  * of the same bytes disagree the first copy wins (RFC 793 leaves the choice
- * open); disagreements are counted.
+ * open); disagreements are counted.  A retransmission of bytes already
+ * delivered is compared with the last delivered bytes, kept in a small
+ * ring per direction (tcp_recent_bytes, and recent_total_bytes for all
+ * streams, counted by the flow table): a copy that differs is a conflict
+ * even when the other copy was delivered long ago; one older than the
+ * ring is counted as not compared, never guessed at.
  *
  * Invariants between calls: every held segment starts strictly after
  * next_seq (one that starts at next_seq is delivered at once), held
@@ -60,6 +65,89 @@ static uint32_t seq_add(uint32_t seq, size_t n) {
   return seq + (uint32_t)n;
 }
 
+/* ---- the ring of recently delivered bytes ---- */
+
+/* Delivered bytes at next_seq go into the ring, unless it is frozen (the
+ * consumer reads only record headers now: what it already graded stays
+ * comparable).  Bytes counted only, or after a hole, start it afresh. */
+static void recent_push(struct tcp_stream *s, const uint8_t *data, size_t len) {
+  if (!s->recent || s->recent_frozen)
+    return;
+  if (!data || s->recent_next != s->next_seq)
+    s->recent_len = 0;
+  s->recent_next = seq_add(s->next_seq, len);
+  if (!data)
+    return;
+  if (len >= s->recent_cap) {
+    memcpy(s->recent, data + len - s->recent_cap, s->recent_cap);
+    s->recent_end = 0;
+    s->recent_len = s->recent_cap;
+    return;
+  }
+  size_t first = s->recent_cap - s->recent_end;
+  if (first > len)
+    first = len;
+  memcpy(s->recent + s->recent_end, data, first);
+  memcpy(s->recent, data + first, len - first);
+  s->recent_end = (s->recent_end + len) % s->recent_cap;
+  s->recent_len = s->recent_len + len > s->recent_cap ? s->recent_cap : s->recent_len + len;
+}
+
+/* Keep the ring as the limits say (`cap` bytes, 0: none); none in skip
+ * mode.  A ring is made at the first bytes to deliver, never resized. */
+static void recent_setup(struct tcp_stream *s, size_t cap) {
+  if (s->skip) {
+    free(s->recent);
+    s->recent = NULL;
+    s->recent_cap = s->recent_len = s->recent_end = 0;
+    return;
+  }
+  if (s->recent || cap == 0)
+    return;
+  s->recent = malloc(cap);
+  if (s->recent) /* without memory: nothing compared, as beyond the cap */
+    s->recent_cap = cap;
+  s->recent_len = s->recent_end = 0;
+}
+
+/* A copy of delivered bytes [seq, seq + len): compare the part the ring
+ * still holds.  True when a held byte differs; *unheld when some bytes
+ * were not held (too old, or delivered while the ring was frozen). */
+static bool recent_differs(const struct tcp_stream *s, uint32_t seq, const uint8_t *data,
+                           size_t len, bool *unheld) {
+  int64_t start = seq_diff(seq, s->recent_next); /* ring: [-recent_len, 0) */
+  int64_t end = start + (int64_t)len;
+  int64_t lo = start > -(int64_t)s->recent_len ? start : -(int64_t)s->recent_len;
+  int64_t hi = end < 0 ? end : 0;
+
+  *unheld = lo != start || hi != end;
+  if (lo >= hi) {
+    *unheld = true;
+    return false;
+  }
+  size_t at = (s->recent_end + s->recent_cap - (size_t)-lo) % s->recent_cap;
+  for (int64_t i = lo; i < hi; i++) {
+    if (data[i - start] != s->recent[at])
+      return true;
+    at = at + 1 == s->recent_cap ? 0 : at + 1;
+  }
+  return false;
+}
+
+/* Bytes [seq, seq + len) were delivered already: count whether this copy
+ * agrees (RFC 793 leaves open which copy a receiver keeps; when they
+ * differ, what was graded may not be what the endpoint took). */
+static void compare_delivered(struct tcp_stream *s, uint32_t seq, const uint8_t *data, size_t len) {
+  bool unheld = true;
+
+  if (!data || s->skip || len == 0)
+    return;
+  if (s->recent && s->recent_len && recent_differs(s, seq, data, len, &unheld))
+    s->count.overlap_conflicts++;
+  else if (unheld)
+    s->count.uncompared++;
+}
+
 /* Hand len in-order bytes to the consumer.  *gap is the hole length pending
  * before them (0 for none); it is consumed by this delivery. */
 static void emit(struct tcp_stream *s, const struct sink *out, const uint8_t *data, size_t len,
@@ -71,6 +159,7 @@ static void emit(struct tcp_stream *s, const struct sink *out, const uint8_t *da
     flags |= TCP_DATA_SKIP;
     data = NULL;
   }
+  recent_push(s, data, len);
   s->next_seq = seq_add(s->next_seq, len);
   s->count.stream_bytes += len;
   *gap = 0;
@@ -277,9 +366,11 @@ static void take_data(struct tcp_stream *s, const struct cap_limits *lim, const 
 
   if (behind >= (int64_t)len) {
     s->count.retransmits++;
+    compare_delivered(s, seq, data, len);
     return;
   }
   if (behind > 0) {
+    compare_delivered(s, seq, data, (size_t)behind);
     seq = s->next_seq;
     if (data)
       data += behind;
@@ -340,7 +431,13 @@ void tcp_stream_init(struct tcp_stream *s) {
   memset(s, 0, sizeof *s);
 }
 
+void tcp_stream_set_skip(struct tcp_stream *s, bool skip) {
+  s->skip = skip;
+  recent_setup(s, 0); /* in skip mode: frees the ring */
+}
+
 void tcp_stream_free(struct tcp_stream *s) {
+  tcp_stream_set_skip(s, true);
   while (s->held) {
     struct tcp_seg *seg = s->held;
 
@@ -382,6 +479,8 @@ void tcp_stream_segment(struct tcp_stream *s, const struct cap_limits *lim, uint
   len = clip_to_fin(s, seq, len);
   if (len == 0 || !s->base_known)
     return;
+  if (lim)
+    recent_setup(s, data ? lim->tcp_recent_bytes : 0);
   take_data(s, lim, &out, seq, data, len, &from);
 }
 
@@ -421,4 +520,53 @@ void tcp_stream_flush(struct tcp_stream *s, tcp_deliver_fn fn, void *ctx) {
 
     drain_held(s, &out, &gap, NULL);
   }
+}
+
+void tcp_stream_note_receiver(struct tcp_stream *s, const struct cap_packet *pkt) {
+  if (pkt->tcp_flags & CAP_TCP_SYN) {
+    s->wscale_sent = pkt->tcp_wscale_sent;
+    s->wscale = pkt->tcp_wscale;
+    s->mss = pkt->tcp_mss;
+  }
+  if (!(pkt->tcp_flags & CAP_TCP_ACK))
+    return;
+  /* a retransmission may carry an older acknowledgment: keep the newest */
+  if (s->acked && seq_diff(pkt->tcp_ack, s->last_ack) < 0)
+    return;
+  s->acked = true;
+  s->last_ack = pkt->tcp_ack;
+  s->window = pkt->tcp_window;
+  s->window_from_syn = (pkt->tcp_flags & CAP_TCP_SYN) != 0;
+}
+
+/* A RST ends a connection only when its sequence number is in the
+ * receiver's window (RFC 793 3.4; RFC 5961 3.2 narrows that to exactly
+ * RCV.NXT, and answers the rest of the window with a challenge ACK).  A
+ * RST far outside it is dropped by every receiver, so believing it would
+ * let a forged RST hide the real handshake that follows.  From the
+ * capture we accept:
+ *  - seq equal to the next byte the sender's stream was expected to send
+ *    (RCV.NXT as far as the capture knows, also without any ACK seen);
+ *  - seq in [last ACK of the receiver, + its advertised window).  The
+ *    window is scaled (RFC 7323 2.2) only when both SYNs were seen with the
+ *    option, and never in a SYN; with a SYN unseen the scale is unknown and
+ *    the unscaled window, the smallest it can mean, is used;
+ *  - with the receiver's ACK never seen: a RST|ACK acknowledging exactly its
+ *    SYN (the SYN-SENT rule of RFC 793 3.4), or anything when the capture
+ *    knows neither side's sequence numbers (nothing to judge by). */
+bool tcp_rst_acceptable(const struct tcp_stream *sender, const struct tcp_stream *receiver,
+                        uint32_t seq, uint8_t flags, uint32_t ack) {
+  if (sender->base_known && seq == sender->next_seq)
+    return true;
+  if (!receiver->acked) {
+    if (receiver->syn_seen)
+      return (flags & CAP_TCP_ACK) && ack == receiver->next_seq;
+    return !sender->base_known && !receiver->base_known;
+  }
+  unsigned shift = 0;
+  if (sender->wscale_sent && receiver->wscale_sent && sender->syn_seen && receiver->syn_seen &&
+      !receiver->window_from_syn)
+    shift = receiver->wscale;
+  int32_t offset = seq_diff(seq, receiver->last_ack);
+  return offset == 0 || (offset > 0 && (uint64_t)offset < ((uint64_t)receiver->window << shift));
 }

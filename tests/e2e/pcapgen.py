@@ -18,15 +18,46 @@ def _ip(a):
     return bytes(int(x) for x in a.split("."))
 
 
-def tcp_frame(src, sport, dst, dport, seq, ack, flags, payload=b""):
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
+def tcp_frame(src, sport, dst, dport, seq, ack, flags, payload=b"", window=65535, options=b"",
+              bad_checksum=False):
+    """options: raw TCP option bytes (padded to 4 here, RFC 793 3.1);
+    bad_checksum: the TCP checksum is the right one plus one, so it never
+    verifies (what a receiver drops, RFC 793 3.1)."""
+    options += b"\0" * (-len(options) % 4)
+    offset = (20 + len(options)) // 4
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xffffffff, ack & 0xffffffff, offset << 4,
+                      flags, window, 0, 0) + options
     pseudo = _ip(src) + _ip(dst) + struct.pack("!BBH", 0, 6, len(tcp) + len(payload))
-    tcp = tcp[:16] + struct.pack("!H", _csum(pseudo + tcp + payload)) + tcp[18:]
+    csum = _csum(pseudo + tcp + payload)
+    if bad_checksum:
+        csum = (csum + 1) & 0xffff or 1
+    tcp = tcp[:16] + struct.pack("!H", csum) + tcp[18:]
     total = 20 + len(tcp) + len(payload)
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, 1, 0, 64, 6, 0, _ip(src), _ip(dst))
     ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
     eth = b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00"
     return eth + ip + tcp + payload
+
+
+def set_seq(frame, seq):
+    """Write a new sequence number into a tcp_frame() (a bytearray) and
+    update its TCP checksum to match, incrementally (RFC 1624 eqn. 3:
+    HC' = ~(~HC + ~m + m') for each changed 16-bit word)."""
+    tcp = 14 + 20  # Ethernet, IPv4 without options
+    old_words = struct.unpack_from("!HH", frame, tcp + 4)
+    struct.pack_into("!I", frame, tcp + 4, seq & 0xffffffff)
+    new_words = struct.unpack_from("!HH", frame, tcp + 4)
+    s = ~struct.unpack_from("!H", frame, tcp + 16)[0] & 0xffff
+    for m, m_new in zip(old_words, new_words):
+        s += (~m & 0xffff) + m_new
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    struct.pack_into("!H", frame, tcp + 16, ~s & 0xffff)
+
+
+def wscale_option(shift):
+    """The window scale option (RFC 7323 2.2): kind 3, length 3, shift."""
+    return bytes([1, 3, 3, shift])
 
 
 class Conversation:
@@ -43,22 +74,40 @@ class Conversation:
         self.t += 0.001
         self.frames.append((self.t, frame))
 
-    def handshake(self):
-        self._add(tcp_frame(self.c, self.cp, self.s, self.sp, self.cseq, 0, self.SYN))
+    def handshake(self, wscale=None, bad_server_checksums=False, client_mss=None):
+        """wscale: both SYNs carry the window scale option with this shift;
+        bad_server_checksums: the server's SYN-ACK has a wrong checksum;
+        client_mss: the client's SYN announces this maximum segment size."""
+        opts = wscale_option(wscale) if wscale is not None else b""
+        mss = struct.pack("!BBH", 2, 4, client_mss) if client_mss else b""  # RFC 9293 3.2
+        self._add(tcp_frame(self.c, self.cp, self.s, self.sp, self.cseq, 0, self.SYN,
+                            options=mss + opts))
         self._add(tcp_frame(self.s, self.sp, self.c, self.cp, self.sseq, self.cseq + 1,
-                            self.SYN | self.ACK))
+                            self.SYN | self.ACK, options=opts,
+                            bad_checksum=bad_server_checksums))
         self.cseq += 1
         self.sseq += 1
         self._add(tcp_frame(self.c, self.cp, self.s, self.sp, self.cseq, self.sseq, self.ACK))
+
+    def server_rst(self, seq):
+        """A RST|ACK from the server with a chosen sequence number."""
+        self._add(tcp_frame(self.s, self.sp, self.c, self.cp, seq, self.cseq,
+                            0x04 | self.ACK))
+
+    def server_forges(self, data, bad_checksum=True):
+        """Server-side bytes at the next sequence number that do not advance
+        it: the real bytes sent next take the same sequence numbers."""
+        self._add(tcp_frame(self.s, self.sp, self.c, self.cp, self.sseq, self.cseq,
+                            self.ACK | self.PSH, data, bad_checksum=bad_checksum))
 
     def client_sends(self, data):
         self._add(tcp_frame(self.c, self.cp, self.s, self.sp, self.cseq, self.sseq,
                             self.ACK | self.PSH, data))
         self.cseq += len(data)
 
-    def server_sends(self, data):
+    def server_sends(self, data, bad_checksum=False):
         self._add(tcp_frame(self.s, self.sp, self.c, self.cp, self.sseq, self.cseq,
-                            self.ACK | self.PSH, data))
+                            self.ACK | self.PSH, data, bad_checksum=bad_checksum))
         self.sseq += len(data)
 
 

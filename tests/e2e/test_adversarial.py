@@ -22,7 +22,7 @@ import subprocess
 import time
 
 from oracle import TLSGRADE, Suite
-from pcapgen import Conversation, client_hello, server_hello, tcp_frame
+from pcapgen import Conversation, client_hello, server_hello, set_seq, tcp_frame
 
 SAN = os.environ.get("SAN") == "1"
 SCALE = 8 if SAN else 1
@@ -115,7 +115,7 @@ def ooo_stream(t):
         count, block = total // seg, 512
         for b in range(0, count, block):
             for j in reversed(range(b, min(b + block, count))):
-                struct.pack_into("!I", template, 38, (10 * MB + j * seg) & 0xffffffff)
+                set_seq(template, 10 * MB + j * seg)  # the checksum stays right
                 yield rec(bytes(template))
     conv_frames.append(rec(tcp_frame("10.4.4.4", 50000, "10.5.5.5", 443, 0, 0, 0x02)))
     report = check(t, "%d MiB out of order" % (total // MB),
@@ -135,7 +135,7 @@ def drip_fed_claim(t):
 
     def frames():
         for i in range(n):
-            struct.pack_into("!I", template, 38, (start + i) & 0xffffffff)
+            set_seq(template, start + i)
             yield rec(bytes(template))
     check(t, "16 MB claim, %d 1-byte segments" % n, run(itertools.chain(head, frames())), 150)
 

@@ -96,6 +96,8 @@ static void pcap_fuzz_settings(const uint8_t *data, size_t size, struct pl_setti
   lim->tcp_ooo_bytes = 64u << ((knob >> 3) & 7);
   lim->tcp_ooo_segments = 1 + ((knob >> 3) & 7);
   lim->reasm_total_bytes = 128u << (knob & 7);
+  lim->tcp_recent_bytes = 4u << ((knob >> 2) & 7); /* rings that wrap often */
+  lim->recent_total_bytes = 64u << (knob & 7);
   lim->frag_datagrams = 1 + (knob & 3);
   lim->frag_bytes = 256u << ((knob >> 2) & 7);
   lim->frag_timeout = 1000000;

@@ -513,6 +513,17 @@ static void test_tcp_options(void) {
   CHECK_EQ_U(f.pkt.payload_wire_len, 0);
   CHECK(f.pkt.payload == f.copy + sizeof P4OPT);
   CHECK_EQ_U(f.stats.bad_checksum_l4 + f.stats.bad_checksum_ip, 0);
+  CHECK_EQ_U(f.pkt.csum_verdict, CAP_CSUM_GOOD);
+  /* the options as the comment on P4OPT decodes them by hand */
+  CHECK_EQ_U(f.pkt.tcp_window, 0x7210);
+  CHECK(f.pkt.tcp_wscale_sent);
+  CHECK_EQ_U(f.pkt.tcp_wscale, 7);
+  CHECK_EQ_U(f.pkt.tcp_mss, 1460);
+  /* no SYN: options are not read; the window is */
+  CHECK_EQ_U(fx_decode(&f, CAP_DLT_RAW, P4, sizeof P4), 1);
+  CHECK_EQ_U(f.pkt.tcp_window, 0xffff);
+  CHECK(!f.pkt.tcp_wscale_sent);
+  CHECK_EQ_U(f.pkt.tcp_mss, 0);
   fx_close(&f);
 }
 
@@ -703,6 +714,7 @@ static void test_bad_checksums_still_decoded(void) {
   CHECK_EQ_U(f.stats.bad_checksum_l4, 0);
   CHECK_EQ_U(fx_decode(&f, CAP_DLT_RAW, bad_tcp, sizeof bad_tcp), 1);
   CHECK(bytes_are(f.pkt.payload, f.pkt.payload_len, "jello", 5));
+  CHECK_EQ_U(f.pkt.csum_verdict, CAP_CSUM_BAD); /* the flow table decides */
   CHECK_EQ_U(f.stats.bad_checksum_ip, 1);
   CHECK_EQ_U(f.stats.bad_checksum_l4, 1);
   CHECK_EQ_U(f.stats.ip_packets, 2);

@@ -72,8 +72,9 @@ static void setup(struct fixture *fx, size_t max_flows) {
 }
 
 /* A TCP packet 10.0.0.a:sport -> 10.0.0.b:dport at time ts seconds. */
-static void tcp(struct fixture *fx, uint8_t a, uint16_t sport, uint8_t b, uint16_t dport,
-                uint8_t flags, uint32_t seq, uint32_t ack, const char *payload, int64_t ts) {
+static struct cap_packet tcp_of(struct fixture *fx, uint8_t a, uint16_t sport, uint8_t b,
+                                uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack,
+                                const char *payload, int64_t ts) {
   struct cap_packet p = {0};
   p.frame = ++fx->frame;
   p.ts = ts * SEC;
@@ -90,7 +91,98 @@ static void tcp(struct fixture *fx, uint8_t a, uint16_t sport, uint8_t b, uint16
   p.payload = (const uint8_t *)payload;
   p.payload_len = p.payload_wire_len = payload ? strlen(payload) : 0;
   p.wire_len = (uint32_t)(54 + p.payload_len);
+  p.l3_len = 40 + p.payload_len;
+  p.tcp_window = 65535;
+  return p;
+}
+
+static void tcp(struct fixture *fx, uint8_t a, uint16_t sport, uint8_t b, uint16_t dport,
+                uint8_t flags, uint32_t seq, uint32_t ack, const char *payload, int64_t ts) {
+  struct cap_packet p = tcp_of(fx, a, sport, b, dport, flags, seq, ack, payload, ts);
   flow_table_packet(fx->ft, &p);
+}
+
+/* The same with the decoder's checksum verdict (CAP_CSUM_*). */
+static void tcp_csum(struct fixture *fx, uint8_t a, uint16_t sport, uint8_t b, uint16_t dport,
+                     uint8_t flags, uint32_t seq, uint32_t ack, const char *payload, int verdict) {
+  struct cap_packet p = tcp_of(fx, a, sport, b, dport, flags, seq, ack, payload, 1);
+  p.csum_verdict = (uint8_t)verdict;
+  flow_table_packet(fx->ft, &p);
+}
+
+/* Client 10.0.0.1:40000 (ISN 100) and server 10.0.0.2:443 (ISN 900),
+ * every checksum good. */
+static void handshake(struct fixture *fx) {
+  tcp_csum(fx, 1, 40000, 2, 443, CAP_TCP_SYN, 100, 0, NULL, CAP_CSUM_GOOD);
+  tcp_csum(fx, 2, 443, 1, 40000, CAP_TCP_SYN | CAP_TCP_ACK, 900, 101, NULL, CAP_CSUM_GOOD);
+  tcp_csum(fx, 1, 40000, 2, 443, CAP_TCP_ACK, 101, 901, NULL, CAP_CSUM_GOOD);
+}
+
+static void bad_checksum_loses_to_good(void) {
+  struct fixture fx;
+  setup(&fx, 100);
+  handshake(&fx);
+  /* a forged first data segment: the SYN-ACK's good checksum came first */
+  tcp_csum(&fx, 2, 443, 1, 40000, CAP_TCP_ACK, 901, 101, "FORGED", CAP_CSUM_BAD);
+  tcp_csum(&fx, 2, 443, 1, 40000, CAP_TCP_ACK, 901, 101, "real!!", CAP_CSUM_GOOD);
+  CHECK_EQ_U(fx.stats.tcp_bad_checksum_dropped, 1);
+  CHECK_EQ_U(fx.rec.data_len[FLOW_S2C], 6);
+  CHECK(memcmp(fx.rec.data[FLOW_S2C], "real!!", 6) == 0);
+  CHECK_EQ_U(fx.rec.last_frame[FLOW_S2C], 5);
+  flow_table_free(fx.ft);
+  CHECK_EQ_U(fx.rec.ended[0].s2c_bytes, 6);
+}
+
+static void offload_direction_keeps_bad_checksums(void) {
+  struct fixture fx;
+  setup(&fx, 100);
+  /* the server's packets, SYN-ACK included, all fail: offload on its host */
+  tcp_csum(&fx, 1, 40000, 2, 443, CAP_TCP_SYN, 100, 0, NULL, CAP_CSUM_GOOD);
+  tcp_csum(&fx, 2, 443, 1, 40000, CAP_TCP_SYN | CAP_TCP_ACK, 900, 101, NULL, CAP_CSUM_BAD);
+  tcp_csum(&fx, 2, 443, 1, 40000, CAP_TCP_ACK, 901, 101, "hello", CAP_CSUM_BAD);
+  /* the client's direction had a good one: its bad segment goes */
+  tcp_csum(&fx, 1, 40000, 2, 443, CAP_TCP_ACK, 101, 906, "evil", CAP_CSUM_BAD);
+  CHECK_EQ_U(fx.stats.tcp_bad_checksum_dropped, 1);
+  CHECK(fx.rec.data_len[FLOW_S2C] == 5 && memcmp(fx.rec.data[FLOW_S2C], "hello", 5) == 0);
+  CHECK_EQ_U(fx.rec.data_len[FLOW_C2S], 0);
+  flow_table_free(fx.ft);
+}
+
+static void offload_sized_segment_kept(void) {
+  struct fixture fx;
+  setup(&fx, 100);
+  struct cap_packet syn = tcp_of(&fx, 1, 40000, 2, 443, CAP_TCP_SYN, 100, 0, NULL, 1);
+  syn.csum_verdict = CAP_CSUM_GOOD;
+  syn.tcp_mss = 4; /* the client takes segments of 4 bytes at most */
+  flow_table_packet(fx.ft, &syn);
+  tcp_csum(&fx, 2, 443, 1, 40000, CAP_TCP_SYN | CAP_TCP_ACK, 900, 101, NULL, CAP_CSUM_GOOD);
+  /* 6 bytes in one segment were never on the wire as one: receive offload */
+  tcp_csum(&fx, 2, 443, 1, 40000, CAP_TCP_ACK, 901, 101, "glued!", CAP_CSUM_BAD);
+  /* 4 bytes could have been: dropped */
+  tcp_csum(&fx, 2, 443, 1, 40000, CAP_TCP_ACK, 907, 101, "evil", CAP_CSUM_BAD);
+  CHECK_EQ_U(fx.stats.tcp_bad_checksum_dropped, 1);
+  CHECK(fx.rec.data_len[FLOW_S2C] == 6 && memcmp(fx.rec.data[FLOW_S2C], "glued!", 6) == 0);
+  flow_table_free(fx.ft);
+}
+
+static void rst_outside_window_ignored(void) {
+  struct fixture fx;
+  setup(&fx, 100);
+  handshake(&fx);
+  tcp(&fx, 1, 40000, 2, 443, CAP_TCP_ACK, 101, 901, "hello", 1);
+  /* the client's window is [901, 901 + 65535): 2^30 ahead is far out */
+  tcp(&fx, 2, 443, 1, 40000, CAP_TCP_RST | CAP_TCP_ACK, 901 + (1u << 30), 106, NULL, 2);
+  tcp(&fx, 2, 443, 1, 40000, CAP_TCP_RST | CAP_TCP_ACK, 901 + 65535, 106, NULL, 2);
+  CHECK_EQ_U(fx.stats.tcp_rst_ignored, 2);
+  tcp(&fx, 2, 443, 1, 40000, CAP_TCP_ACK, 901, 106, "world", 3);
+  CHECK(fx.rec.data_len[FLOW_S2C] == 5 && memcmp(fx.rec.data[FLOW_S2C], "world", 5) == 0);
+  /* the last byte of the window is in it */
+  tcp(&fx, 2, 443, 1, 40000, CAP_TCP_RST | CAP_TCP_ACK, 901 + 65534, 106, NULL, 4);
+  CHECK_EQ_U(fx.stats.tcp_rst_ignored, 2);
+  tcp(&fx, 5, 40005, 2, 443, CAP_TCP_SYN, 1, 0, NULL, 4 + 120);
+  CHECK_EQ_U(fx.rec.n_ended, 1);
+  CHECK_EQ_U(fx.rec.ended[0].why, FLOW_END_CLOSED);
+  flow_table_free(fx.ft);
 }
 
 static void syn_sender_is_client(void) {
@@ -253,5 +345,9 @@ int main(void) {
   RUN(new_syn_after_close_is_a_new_flow);
   RUN(udp_datagrams_delivered_per_direction);
   RUN(endpoint_strings);
+  RUN(bad_checksum_loses_to_good);
+  RUN(offload_direction_keeps_bad_checksums);
+  RUN(offload_sized_segment_kept);
+  RUN(rst_outside_window_ignored);
   return harness_done();
 }

@@ -816,6 +816,127 @@ static void test_skip_switched_on(void) {
   env_free(e);
 }
 
+/* A copy of delivered bytes is compared with the ring of recent ones. */
+static void test_delivered_copy_compared(void) {
+  struct env *e = env_new(65536, 64);
+
+  e->lim.tcp_recent_bytes = 8;
+  seg(e, 0, SYN, "", 1);
+  seg(e, 1, A, "hello", 2);
+  seg(e, 1, A, "hello", 3); /* the same bytes: no conflict */
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 0);
+  seg(e, 1, A, "jello", 4); /* wholly behind next_seq, one byte differs */
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 1);
+  seg(e, 3, A, "lXo world", 5); /* the front 3 are behind next_seq: 'X' differs */
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 2);
+  CHECK_STR(e->c.out, "hello world"); /* the first copies won */
+  /* the ring holds the last 8 bytes, "lo world" (seq 4..11): 1..3 are gone */
+  seg(e, 1, A, "jel", 6);
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 2);
+  CHECK_EQ_U(e->s.count.uncompared, 1);
+  seg(e, 2, A, "elX", 7); /* 'X' at seq 4 is held and differs from 'l' */
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 3);
+  CHECK_EQ_U(e->s.count.uncompared, 1);
+  env_free(e);
+}
+
+static void test_delivered_copy_ring_frozen(void) {
+  struct env *e = env_new(65536, 64);
+
+  e->lim.tcp_recent_bytes = 64;
+  seg(e, 0, SYN, "", 1);
+  seg(e, 1, A, "hello", 2);
+  e->s.recent_frozen = true; /* the consumer reads record headers only */
+  seg(e, 6, A, " world", 3);
+  seg(e, 1, A, "jello", 4); /* still held */
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 1);
+  seg(e, 6, A, " worlX", 5); /* delivered while frozen: not held */
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 1);
+  CHECK_EQ_U(e->s.count.uncompared, 1);
+  /* without a ring (tcp_recent_bytes 0) nothing is compared */
+  env_free(e);
+  e = env_new(65536, 64);
+  seg(e, 0, SYN, "", 1);
+  seg(e, 1, A, "hello", 2);
+  seg(e, 1, A, "jello", 3);
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 0);
+  CHECK_EQ_U(e->s.count.uncompared, 1);
+  env_free(e);
+}
+
+/* Two directions after a handshake: client ISN 100, server ISN 900; both
+ * SYNs with or without the window scale option (shift 7). */
+static void rst_streams(struct tcp_stream *client, struct tcp_stream *server, bool scaled) {
+  struct cap_packet syn = {.tcp_flags = CAP_TCP_SYN, .tcp_seq = 100, .tcp_window = 65535};
+  struct cap_packet syn_ack = {
+      .tcp_flags = CAP_TCP_SYN | CAP_TCP_ACK, .tcp_seq = 900, .tcp_ack = 101, .tcp_window = 65535};
+  struct cap_packet ack = {.tcp_flags = CAP_TCP_ACK, .tcp_seq = 101, .tcp_ack = 901};
+
+  tcp_stream_init(client);
+  tcp_stream_init(server);
+  syn.tcp_wscale_sent = syn_ack.tcp_wscale_sent = scaled;
+  syn.tcp_wscale = syn_ack.tcp_wscale = 7;
+  ack.tcp_window = 1000; /* 1000 << 7 = 128000 when scaled */
+  tcp_stream_segment(client, NULL, 100, CAP_TCP_SYN, NULL, 0, 0, 1, 0, NULL, NULL);
+  tcp_stream_note_receiver(client, &syn);
+  tcp_stream_segment(server, NULL, 900, CAP_TCP_SYN | CAP_TCP_ACK, NULL, 0, 0, 2, 0, NULL, NULL);
+  tcp_stream_note_receiver(server, &syn_ack);
+  tcp_stream_note_receiver(client, &ack);
+}
+
+static void test_rst_window(void) {
+  struct tcp_stream client, server;
+
+  rst_streams(&client, &server, false);
+  /* a server RST: the client's window is [901, 901 + 1000) */
+  CHECK(tcp_rst_acceptable(&server, &client, 901, CAP_TCP_RST, 0));
+  CHECK(tcp_rst_acceptable(&server, &client, 901 + 999, CAP_TCP_RST, 0));
+  CHECK(!tcp_rst_acceptable(&server, &client, 901 + 1000, CAP_TCP_RST, 0));
+  CHECK(!tcp_rst_acceptable(&server, &client, 900, CAP_TCP_RST, 0));
+  CHECK(!tcp_rst_acceptable(&server, &client, 901 + 1000000000u, CAP_TCP_RST, 0));
+  /* scaled by 2^7 (RFC 7323 2.2): [901, 901 + 128000) */
+  rst_streams(&client, &server, true);
+  CHECK(tcp_rst_acceptable(&server, &client, 901 + 127999, CAP_TCP_RST, 0));
+  CHECK(!tcp_rst_acceptable(&server, &client, 901 + 128000, CAP_TCP_RST, 0));
+  /* a client RST: the server's last window came in its SYN-ACK, never
+   * scaled: [101, 101 + 65535) */
+  CHECK(tcp_rst_acceptable(&client, &server, 101 + 65534, CAP_TCP_RST, 0));
+  CHECK(!tcp_rst_acceptable(&client, &server, 101 + 65535, CAP_TCP_RST, 0));
+}
+
+static void test_rst_without_syn(void) {
+  struct tcp_stream client, server;
+  struct cap_packet ack = {.tcp_flags = CAP_TCP_ACK, .tcp_ack = 5000, .tcp_window = 1000};
+
+  /* mid-stream, no SYN seen: one server byte at 4000, then the client's
+   * ACK of 4001 with a window of 1000 whose scale is unknown */
+  tcp_stream_init(&client);
+  tcp_stream_init(&server);
+  CHECK(tcp_rst_acceptable(&server, &client, 123, CAP_TCP_RST, 0)); /* nothing to judge by */
+  tcp_stream_segment(&server, NULL, 4000, CAP_TCP_ACK, (const uint8_t *)"x", 1, 0, 1, 0, NULL,
+                     NULL);
+  CHECK(tcp_rst_acceptable(&server, &client, 4001, CAP_TCP_RST, 0)); /* next expected */
+  CHECK(!tcp_rst_acceptable(&server, &client, 4002, CAP_TCP_RST, 0));
+  ack.tcp_ack = 4001;
+  tcp_stream_note_receiver(&client, &ack);
+  /* the unscaled window, the least it can mean: [4001, 5001) */
+  CHECK(tcp_rst_acceptable(&server, &client, 5000, CAP_TCP_RST, 0));
+  CHECK(!tcp_rst_acceptable(&server, &client, 5001, CAP_TCP_RST, 0));
+  tcp_stream_free(&server);
+}
+
+static void test_rst_answering_syn(void) {
+  struct tcp_stream client, server;
+
+  tcp_stream_init(&client);
+  tcp_stream_init(&server);
+  tcp_stream_segment(&client, NULL, 100, CAP_TCP_SYN, NULL, 0, 0, 1, 0, NULL, NULL);
+  /* RFC 793 3.4, SYN-SENT: acceptable when its ACK acknowledges the SYN */
+  CHECK(tcp_rst_acceptable(&server, &client, 0, CAP_TCP_RST | CAP_TCP_ACK, 101));
+  CHECK(!tcp_rst_acceptable(&server, &client, 0, CAP_TCP_RST | CAP_TCP_ACK, 5000));
+  CHECK(!tcp_rst_acceptable(&server, &client, 0, CAP_TCP_RST, 101));
+}
+
 int main(void) {
   RUN(test_in_order);
   RUN(test_data_on_syn);
@@ -845,5 +966,10 @@ int main(void) {
   RUN(test_caps_random);
   RUN(test_skip_mode);
   RUN(test_skip_switched_on);
+  RUN(test_delivered_copy_compared);
+  RUN(test_delivered_copy_ring_frozen);
+  RUN(test_rst_window);
+  RUN(test_rst_without_syn);
+  RUN(test_rst_answering_syn);
   return harness_done();
 }
