@@ -141,6 +141,8 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
       {"flows", offsetof(struct pl_settings, limits.max_flows), 1, 100000000},
       {"tcp-ooo-bytes", offsetof(struct pl_settings, limits.tcp_ooo_bytes), 0, 1LL << 32},
       {"tcp-ooo-segments", offsetof(struct pl_settings, limits.tcp_ooo_segments), 0, 1 << 24},
+      {"tcp-compare-bytes", offsetof(struct pl_settings, limits.tcp_recent_bytes), 0, 1 << 24},
+      {"compare-bytes", offsetof(struct pl_settings, limits.recent_total_bytes), 0, 1LL << 36},
       {"reassembly-bytes", offsetof(struct pl_settings, limits.reasm_total_bytes), 0, 1LL << 40},
       {"fragment-datagrams", offsetof(struct pl_settings, limits.frag_datagrams), 0, 1 << 24},
       {"fragment-bytes", offsetof(struct pl_settings, limits.frag_bytes), 0, 1LL << 36},
@@ -162,7 +164,8 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
   }
   fprintf(stderr,
           "tlsgrade: --limit: '%s' is not NAME=N with NAME one of flows, "
-          "tcp-ooo-bytes, tcp-ooo-segments, reassembly-bytes, fragment-datagrams, "
+          "tcp-ooo-bytes, tcp-ooo-segments, tcp-compare-bytes, compare-bytes, reassembly-bytes, "
+          "fragment-datagrams, "
           "fragment-bytes, handshake-bytes, chain-certs, cert-bytes, weak-keys\n",
           arg);
   return -1;

@@ -91,10 +91,12 @@ struct cap_stats {
   uint64_t pcap_ifdrops;     /* pcap_stats ps_ifdrop (live) */
   uint64_t ndpi_unavailable; /* nDPI could not be set up: flows left "Unknown" */
   /* cap hits */
-  uint64_t cap_tcp_ooo;     /* out-of-order data refused: per-stream cap */
-  uint64_t cap_reasm_total; /* out-of-order data refused: all streams' cap */
-  uint64_t cap_frag;        /* fragments dropped: fragment caps */
-  uint64_t frag_timeouts;   /* datagrams never completed */
+  uint64_t cap_tcp_ooo;      /* out-of-order data refused: per-stream cap */
+  uint64_t cap_reasm_total;  /* out-of-order data refused: all streams' cap */
+  uint64_t cap_frag;         /* fragments dropped: fragment caps */
+  uint64_t frag_timeouts;    /* datagrams never completed */
+  uint64_t cap_recent_total; /* segments delivered with no ring to compare copies
+                              * against: recent_total_bytes reached */
   /* segments the endpoints would not have accepted (flow.c) */
   uint64_t tcp_bad_checksum_dropped; /* bad TCP checksum in a direction that had good ones */
   uint64_t tcp_rst_ignored;          /* RSTs outside the receiver's window (RFC 5961 3.2) */

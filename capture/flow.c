@@ -365,6 +365,9 @@ static void tcp_packet(struct flow_table *ft, struct flow *flow, int dir,
   struct cap_limits tight;
   const struct cap_limits *lim = stream_limits(ft, flow, dir, &tight);
   bool over = ft->held_total >= ft->lim.reasm_total_bytes;
+  if (lim->tcp_recent_bytes == 0 && ft->lim.tcp_recent_bytes && !flow->tcp[dir].recent &&
+      pkt->payload_len)
+    ft->stats->cap_recent_total++; /* its later copies cannot be compared */
   uint64_t refused_before = flow->tcp[dir].count.cap_hits;
   tcp_stream_segment(&flow->tcp[dir], lim, pkt->tcp_seq, pkt->tcp_flags, pkt->payload,
                      pkt->payload_len, pkt->file_index, pkt->frame, pkt->ts, deliver, &d);

@@ -56,6 +56,7 @@ cJSON *pl_flow_json(const struct flow *f, enum flow_end_reason why) {
   cJSON_AddItemToObject(o, "retransmits", pair(c->retransmits, s->retransmits));
   cJSON_AddItemToObject(o, "overlaps", pair(c->overlaps, s->overlaps));
   cJSON_AddItemToObject(o, "overlap_conflicts", pair(c->overlap_conflicts, s->overlap_conflicts));
+  cJSON_AddItemToObject(o, "uncompared", pair(c->uncompared, s->uncompared));
   add_time(o, "first_ts", f->first_ts);
   add_time(o, "last_ts", f->last_ts);
   cJSON_AddStringToObject(o, "end", end_reason_name(why));
@@ -89,6 +90,8 @@ cJSON *pl_stats_json(const struct run *run, unsigned warnings) {
   cJSON_AddNumberToObject(s, "truncated_by_snaplen", (double)st->truncated);
   cJSON_AddNumberToObject(s, "bad_ip_checksums", (double)st->bad_checksum_ip);
   cJSON_AddNumberToObject(s, "bad_l4_checksums", (double)st->bad_checksum_l4);
+  cJSON_AddNumberToObject(s, "tcp_bad_checksum_dropped", (double)st->tcp_bad_checksum_dropped);
+  cJSON_AddNumberToObject(s, "tcp_rst_ignored", (double)st->tcp_rst_ignored);
   cJSON_AddNumberToObject(s, "fragments", (double)st->fragments);
   cJSON_AddNumberToObject(s, "reassembled_datagrams", (double)st->reassembled);
   cJSON_AddNumberToObject(s, "flows", (double)st->flows);
@@ -98,6 +101,7 @@ cJSON *pl_stats_json(const struct run *run, unsigned warnings) {
   cJSON_AddNumberToObject(caps, "tcp_out_of_order", (double)st->cap_tcp_ooo);
   cJSON_AddNumberToObject(caps, "ip_fragments", (double)st->cap_frag);
   cJSON_AddNumberToObject(caps, "fragment_timeouts", (double)st->frag_timeouts);
+  cJSON_AddNumberToObject(caps, "tcp_compare_bytes_all_streams", (double)st->cap_recent_total);
   cJSON_AddNumberToObject(caps, "flow_evictions", (double)st->evictions);
   cJSON_AddNumberToObject(s, "pcap_drops", (double)st->pcap_drops);
   cJSON_AddNumberToObject(s, "pcap_ifdrops", (double)st->pcap_ifdrops);
@@ -123,6 +127,9 @@ cJSON *pl_limits_json(const struct run *run) {
        (double)st->cap_tcp_ooo},
       {"tcp_out_of_order_bytes_all_streams", (double)set->limits.reasm_total_bytes,
        (double)st->cap_reasm_total},
+      {"tcp_compare_bytes_per_stream", (double)set->limits.tcp_recent_bytes, 0},
+      {"tcp_compare_bytes_all_streams", (double)set->limits.recent_total_bytes,
+       (double)st->cap_recent_total},
       {"ip_fragment_datagrams_and_bytes", (double)set->limits.frag_datagrams, (double)st->cap_frag},
       {"ip_fragment_timeout_s", (double)(set->limits.frag_timeout / 1000000),
        (double)st->frag_timeouts},

@@ -167,6 +167,28 @@ def rst_window_scale(t):
          "a RST at exactly the next sequence number ends the connection")
 
 
+def compare_cap_counted(t):
+    """The bytes kept to compare copies are capped for all streams together
+    (--limit compare-bytes), and every segment delivered without them is a
+    counted cap hit: with the cap at 0, each segment carrying payload, as
+    tshark counts them (tcp.len > 0)."""
+    sample = os.path.join(os.path.dirname(__file__), "..", "..", "samples", "a-grade.pcap")
+    def cap_hits(extra):
+        rc, out, err = run_tlsgrade(["--format", "json"] + extra + [sample])
+        t.eq(rc, 0, "exit status: " + err)
+        report = json.loads(out)
+        return (report["stats"]["cap_hits"]["tcp_compare_bytes_all_streams"],
+                report["limits"]["tcp_compare_bytes_all_streams"])
+    t.eq(cap_hits([]), (0, {"limit": 64 * 1024 * 1024, "hits": 0}), "default: 64 MiB, not hit")
+    if shutil.which("tshark"):
+        out = subprocess.run(["tshark", "-r", sample, "-Y", "tcp.len > 0"],
+                             capture_output=True, text=True, check=True).stdout
+        segments = len(out.splitlines())
+        t.check(segments > 0, "tshark sees payload")
+        t.eq(cap_hits(["--limit", "compare-bytes=0"]),
+             (segments, {"limit": 0, "hits": segments}), "every payload segment without a ring")
+
+
 def main():
     t = Suite()
     t.run(forged_bad_checksum)
@@ -175,6 +197,7 @@ def main():
     t.run(offload_sized)
     t.run(rst_out_of_window)
     t.run(rst_window_scale)
+    t.run(compare_cap_counted)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 
