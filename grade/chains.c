@@ -1,0 +1,294 @@
+/*
+ * grade/chains.c - chains completed passively.  A server that sends its
+ * leaf without the intermediate is not untrusted when that intermediate is
+ * known: sent by any server in any connection of the evidence, or given in
+ * a bundle (--intermediates).  SSL Labs completes such chains (AIA) and
+ * caps them at B (chain_incomplete); so do we, without going online.
+ *
+ * The order of the capture must not matter (the intermediate may come
+ * after the incomplete chain, or from another -j worker), so a chain that
+ * stops for want of an issuer keeps its trust facts back: the store notes
+ * it (pending) with every CA certificate it sees, and ev_complete_chains
+ * decides once all evidence is in.  The certificates found only ever serve
+ * as untrusted ones: libcrypto checks every signature and the anchor still
+ * comes from the trust store.
+ */
+#include "grade/chains.h"
+#include "grade/report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct seen_ca {
+  char sha256[65];
+  uint8_t *der; /* owned */
+  size_t len;
+  struct ev_sample at; /* the Certificate message; file is the run's */
+};
+
+/* One distinct chain of one endpoint, and every session that sent it. */
+struct pending {
+  char *key; /* endpoint, SNI and chain: owned */
+  char *host, *ip, *sni;
+  uint16_t port;
+  cap_time_us verified_at;
+  struct tls_cert *certs; /* der and der_len only, owned */
+  size_t n;
+  struct ev_sample *samples;
+  size_t n_samples, cap_samples;
+};
+
+struct ev_chains {
+  struct seen_ca *cas;
+  size_t n_cas, cap_cas;
+  struct pending *pend;
+  size_t n_pend, cap_pend;
+};
+
+static void pending_clear(struct pending *p) {
+  free(p->key);
+  free(p->host);
+  free(p->ip);
+  free(p->sni);
+  for (size_t i = 0; i < p->n; i++)
+    free(p->certs[i].der);
+  free(p->certs);
+  free(p->samples);
+}
+
+void ev_chains_free(struct ev_chains *chains) {
+  if (!chains)
+    return;
+  for (size_t i = 0; i < chains->n_cas; i++)
+    free(chains->cas[i].der);
+  free(chains->cas);
+  for (size_t i = 0; i < chains->n_pend; i++)
+    pending_clear(&chains->pend[i]);
+  free(chains->pend);
+  free(chains);
+}
+
+static struct ev_chains *chains_of(struct ev_store *ev) {
+  struct ev_chains **slot = ev_store_chains(ev);
+  if (!*slot)
+    *slot = calloc(1, sizeof(**slot));
+  return *slot;
+}
+
+/* Room for one more of n elements of size bytes in *array. */
+static bool grow(void **array, size_t *cap, size_t n, size_t size) {
+  if (n < *cap)
+    return true;
+  size_t more = *cap ? 2 * *cap : 8;
+  void *grown = realloc(*array, more * size);
+  if (!grown)
+    return false;
+  *array = grown, *cap = more;
+  return true;
+}
+
+/* Is a earlier than b (time, then file, then frame)?  As evidence.c's. */
+static bool sample_before(const struct ev_sample *a, const struct ev_sample *b) {
+  if (a->ts != b->ts)
+    return a->ts < b->ts;
+  int c = strcmp(a->file ? a->file : "", b->file ? b->file : "");
+  return c ? c < 0 : a->frame < b->frame;
+}
+
+void ev_chains_note_ca(struct ev_store *ev, const struct tls_cert *cert,
+                       const struct ev_sample *sample) {
+  struct ev_chains *ch = chains_of(ev);
+  if (!ch || !cert->sha256[0])
+    return;
+  for (size_t i = 0; i < ch->n_cas; i++)
+    if (strcmp(ch->cas[i].sha256, cert->sha256) == 0) {
+      if (sample_before(sample, &ch->cas[i].at)) /* the earliest, whatever the order */
+        ch->cas[i].at = *sample;
+      return;
+    }
+  uint8_t *der = malloc(cert->der_len ? cert->der_len : 1);
+  if (!der || !grow((void **)&ch->cas, &ch->cap_cas, ch->n_cas, sizeof(*ch->cas))) {
+    free(der);
+    return;
+  }
+  memcpy(der, cert->der, cert->der_len);
+  struct seen_ca *ca = &ch->cas[ch->n_cas++];
+  memcpy(ca->sha256, cert->sha256, sizeof(ca->sha256));
+  ca->der = der, ca->len = cert->der_len, ca->at = *sample;
+}
+
+/* Endpoint, SNI, then each certificate's fingerprint and whether it was
+ * valid at the time (trust_memo.c's key: what the verdict depends on). */
+static char *pending_key(const struct ev_endpoint *ep, const char *sni, const struct tls_session *s,
+                         cap_time_us at) {
+  size_t cap = strlen(ep->host) + strlen(ep->ip) + strlen(sni) + 80 * s->chain_len + 32;
+  char *key = malloc(cap);
+  if (!key)
+    return NULL;
+  size_t k = (size_t)snprintf(key, cap, "%s|%s|%u|%s|", ep->host, ep->ip, ep->port, sni);
+  for (size_t i = 0; i < s->chain_len; i++) {
+    const struct tls_cert *c = s->chain[i];
+    bool valid = c->parsed && c->not_before_us <= at && at <= c->not_after_us;
+    k += (size_t)snprintf(key + k, cap - k, "%s%c", c->sha256[0] ? c->sha256 : "-",
+                          valid ? '+' : '-');
+  }
+  return key;
+}
+
+static bool pending_init(struct pending *p, char *key, const struct ev_endpoint *ep,
+                         const char *sni, const struct tls_session *s, cap_time_us at) {
+  memset(p, 0, sizeof(*p));
+  p->key = key, p->port = ep->port, p->verified_at = at;
+  p->host = strdup(ep->host), p->ip = strdup(ep->ip), p->sni = strdup(sni);
+  p->certs = calloc(s->chain_len, sizeof(*p->certs));
+  bool ok = p->host && p->ip && p->sni && p->certs;
+  for (size_t i = 0; ok && i < s->chain_len; i++, p->n++) {
+    p->certs[i].der = malloc(s->chain[i]->der_len ? s->chain[i]->der_len : 1);
+    ok = p->certs[i].der != NULL;
+    if (ok)
+      memcpy(p->certs[i].der, s->chain[i]->der, s->chain[i]->der_len);
+    p->certs[i].der_len = s->chain[i]->der_len;
+  }
+  if (!ok)
+    pending_clear(p);
+  return ok;
+}
+
+void ev_chains_note_pending(struct ev_store *ev, const struct ev_endpoint *ep, const char *sni,
+                            const struct tls_session *s, const struct ev_sample *sample) {
+  struct ev_chains *ch = chains_of(ev);
+  char *key = ch ? pending_key(ep, sni, s, sample->ts) : NULL;
+  if (!key)
+    return;
+  struct pending *p = NULL;
+  for (size_t i = 0; !p && i < ch->n_pend; i++)
+    if (strcmp(ch->pend[i].key, key) == 0)
+      p = &ch->pend[i];
+  if (p) {
+    free(key);
+  } else {
+    if (!grow((void **)&ch->pend, &ch->cap_pend, ch->n_pend, sizeof(*ch->pend))) {
+      free(key);
+      return;
+    }
+    if (!pending_init(&ch->pend[ch->n_pend], key, ep, sni, s, sample->ts))
+      return; /* key went with it */
+    p = &ch->pend[ch->n_pend++];
+  }
+  if (grow((void **)&p->samples, &p->cap_samples, p->n_samples, sizeof(*p->samples)))
+    p->samples[p->n_samples++] = *sample;
+}
+
+int ev_chains_absorb(struct ev_chains **into, struct ev_chains **from) {
+  struct ev_chains *src = *from;
+  if (!src)
+    return 0;
+  if (!*into) {
+    *into = src, *from = NULL;
+    return 0;
+  }
+  struct ev_chains *dst = *into;
+  struct seen_ca *cas = realloc(dst->cas, (dst->n_cas + src->n_cas + 1) * sizeof(*cas));
+  if (cas)
+    dst->cas = cas, dst->cap_cas = dst->n_cas + src->n_cas + 1;
+  struct pending *pend =
+      cas ? realloc(dst->pend, (dst->n_pend + src->n_pend + 1) * sizeof(*pend)) : NULL;
+  if (!pend)
+    return -1;
+  dst->pend = pend, dst->cap_pend = dst->n_pend + src->n_pend + 1;
+  /* Duplicates are kept: completing takes the earliest sighting of each. */
+  memcpy(dst->cas + dst->n_cas, src->cas, src->n_cas * sizeof(*cas));
+  dst->n_cas += src->n_cas;
+  memcpy(dst->pend + dst->n_pend, src->pend, src->n_pend * sizeof(*pend));
+  dst->n_pend += src->n_pend;
+  src->n_cas = src->n_pend = 0;
+  ev_chains_free(src);
+  *from = NULL;
+  return 0;
+}
+
+static int ca_cmp(const void *a, const void *b) {
+  const struct seen_ca *x = a, *y = b;
+  return sample_before(&x->at, &y->at) ? -1 : sample_before(&y->at, &x->at) ? 1 : 0;
+}
+
+/* The CA certificates seen, the earliest sighting first, as a pool: where
+ * each was found is "file:frame" of the Certificate message that held it. */
+static struct x509_pool *seen_pool(struct ev_chains *ch) {
+  struct x509_pool *pool = x509_pool_new();
+  if (ch->n_cas)
+    qsort(ch->cas, ch->n_cas, sizeof(*ch->cas), ca_cmp);
+  for (size_t i = 0; pool && i < ch->n_cas; i++) {
+    char *where = report_sample(&ch->cas[i].at);
+    x509_pool_add(pool, ch->cas[i].der, ch->cas[i].len, where ? where : "");
+    free(where);
+  }
+  return pool;
+}
+
+/* libcrypto's reason, and the issuer still missing with where its
+ * certificate is published (the AIA caIssuers URL): all a reader needs to
+ * fetch it.  Sanitised UTF-8, malloc'd. */
+static char *untrusted_reason(const struct x509_trust *t, const struct x509_completion *done) {
+  char text[800];
+  if (!done->missing_issuer[0])
+    snprintf(text, sizeof text, "%s", t->reason);
+  else
+    snprintf(text, sizeof text, "%s: issuer '%s' seen nowhere%s%s%s", t->reason,
+             done->missing_issuer, done->missing_aia[0] ? " (caIssuers " : "", done->missing_aia,
+             done->missing_aia[0] ? ")" : "");
+  bool replaced;
+  return report_utf8((const uint8_t *)text, strlen(text), &replaced);
+}
+
+static void complete_one(struct ev_store *ev, struct pending *p, const struct x509_store *trust,
+                         const struct x509_pool *const *pools, size_t n_pools) {
+  const struct tls_cert **links = calloc(p->n, sizeof(*links));
+  struct ev_endpoint *ep = links ? ev_endpoint_get(ev, p->host, p->ip, p->port) : NULL;
+  if (!ep) {
+    free(links);
+    return;
+  }
+  for (size_t i = 0; i < p->n; i++)
+    links[i] = &p->certs[i];
+  struct x509_trust t;
+  struct x509_completion done;
+  x509_trust_complete(trust, pools, n_pools, links, p->n, p->sni[0] ? p->sni : NULL, p->verified_at,
+                      &t, &done);
+  free(links);
+  char *reason = !t.trusted && !t.trusted_but_time ? untrusted_reason(&t, &done) : NULL;
+  for (size_t i = 0; i < p->n_samples; i++) {
+    const struct ev_sample *at = &p->samples[i];
+    if (t.trusted)
+      ev_add(ep, at, EV_TRUST_OK, NULL);
+    else if (t.trusted_but_time)
+      ev_add(ep, at, EV_TRUST_OK_BUT_TIME, NULL);
+    else
+      ev_add_name(ep, at, EV_TRUST_UNTRUSTED, reason ? reason : t.reason);
+    if ((t.trusted || t.trusted_but_time) && !t.chain_complete) {
+      if (done.found_in)
+        ev_add_name(ep, at, EV_CHAIN_INCOMPLETE_FROM, done.found_in);
+      else
+        ev_add(ep, at, EV_CHAIN_INCOMPLETE, NULL);
+    }
+  }
+  free(reason);
+}
+
+void ev_complete_chains(struct ev_store *ev, const struct x509_store *trust,
+                        const struct x509_pool *bundle) {
+  struct ev_chains *ch = *ev_store_chains(ev);
+  if (!ch || !ch->n_pend || !trust)
+    return;
+  struct x509_pool *seen = seen_pool(ch);
+  /* The capture first: a certificate both sent and in the bundle is
+   * reported where a server sent it. */
+  const struct x509_pool *pools[] = {seen, bundle};
+  for (size_t i = 0; i < ch->n_pend; i++) {
+    complete_one(ev, &ch->pend[i], trust, pools, 2);
+    pending_clear(&ch->pend[i]);
+  }
+  ch->n_pend = 0; /* decided: a later report (--interval) keeps these facts */
+  x509_pool_free(seen);
+}
