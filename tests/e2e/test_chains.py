@@ -155,6 +155,34 @@ def other_file(t, jobs):
                      "%s:5" % first)
 
 
+def jobs_agree(t):
+    """-j 2 reports every server as -j 1 does, whichever worker saw the
+    intermediate first."""
+    first = capture("first.pcap", [("10.0.0.1", b"a.example.test", [A]),
+                                   ("10.0.0.3", b"tls10.example.test", [TLS10])])
+    second = capture("second.pcap", [("10.0.0.2", b"tls10.example.test", [TLS10, INT]),
+                                     ("10.0.0.1", b"a.example.test", [A, INT])])
+    reports = []
+    for jobs in ("1", "2"):
+        rc, out, err = run_tlsgrade(["--format", "json", "-j", jobs] + ROOT_ONLY + [first, second])
+        t.eq(rc, 0, "exit status -j %s: %s" % (jobs, err))
+        reports.append(json.dumps(json.loads(out)["servers"], sort_keys=True))
+    t.check(reports[0] == reports[1], "-j 2 gives the servers -j 1 gives")
+
+
+def saved_and_merged(t):
+    """Saved evidence holds the decided facts: a merge grades as the run."""
+    pcap = capture("same.pcap", [("10.0.0.1", b"a.example.test", [A]),
+                                 ("10.0.0.1", b"a.example.test", [A, INT])])
+    saved = os.path.join(TMP, "evidence.json")
+    rc, _, err = grade(["--save-evidence", saved, pcap])
+    t.eq(rc, 0, "exit status: " + err)
+    rc, out, err = run_tlsgrade(["merge", "--format", "json", saved])
+    t.eq(rc, 0, "merge exit status: " + err)
+    s = {x["host"]: x for x in json.loads(out)["servers"]}["a.example.test"]
+    incomplete_found(t, s, "chain:incomplete_from:%s:10" % pcap, "%s:5" % pcap)
+
+
 def bundle(t, kind):
     """--intermediates FILE or DIR completes the leaf sent alone."""
     pcap = capture("alone.pcap", [("10.0.0.1", b"a.example.test", [A])])
@@ -230,6 +258,8 @@ def main():
     t.run(other_server)
     t.run(other_file, "1")
     t.run(other_file, "2")
+    t.run(jobs_agree)
+    t.run(saved_and_merged)
     t.run(bundle, "file")
     t.run(bundle, "dir")
     t.run(unreadable_bundle)
