@@ -530,7 +530,14 @@ struct x509_completion {
                                the path the server did not send; NULL: none */
   char missing_issuer[256]; /* issuer still missing: its name (RFC 2253), "" */
   char missing_aia[256];    /* and the AIA caIssuers URL naming it, "" */
+  /* The certificates of the verified path below its anchor that the
+   * server did not send (DER, owned: x509_completion_clear), for what is
+   * decided about a chain's CAs besides trust (distrust). */
+  uint8_t *added_der[4];
+  size_t added_len[4];
+  size_t n_added;
 };
+void x509_completion_clear(struct x509_completion *done);
 /* x509_trust_check_store() with the pools' certificates as further
  * untrusted ones (pools[i] may be NULL). */
 void x509_trust_complete(const struct x509_store *store, const struct x509_pool *const *pools,

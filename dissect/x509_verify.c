@@ -409,6 +409,29 @@ static const char *path_source(cert_stack *path, X509 *leaf, const cert_stack *s
   return NULL;
 }
 
+/* The path's certificates below the anchor that the server did not send. */
+static void note_added(cert_stack *path, X509 *leaf, const cert_stack *sent,
+                       struct x509_completion *done) {
+  for (int i = 1; path && i < sk_X509_num(path) - 1 && done->n_added < 4; i++) {
+    X509 *x = sk_X509_value(path, i);
+    bool was_sent = X509_cmp(x, leaf) == 0;
+    for (int k = 0; !was_sent && k < sk_X509_num(sent); k++)
+      was_sent = X509_cmp(x, sk_X509_value(sent, k)) == 0;
+    unsigned char *der = NULL;
+    int len = was_sent ? 0 : i2d_X509(x, &der);
+    if (len > 0) {
+      done->added_der[done->n_added] = der;
+      done->added_len[done->n_added++] = (size_t)len;
+    }
+  }
+}
+
+void x509_completion_clear(struct x509_completion *done) {
+  for (size_t i = 0; i < done->n_added; i++)
+    OPENSSL_free(done->added_der[i]);
+  done->n_added = 0;
+}
+
 /* The issuer that no store or pool has: the name and AIA caIssuers URL of
  * the issuer of the certificate the path stopped at. */
 static void name_missing(X509_STORE_CTX *ctx, struct x509_completion *done) {
@@ -455,6 +478,8 @@ static void verify_completed(X509_STORE *store, X509 *leaf, cert_stack *sent,
   out->chain_len_used = path ? (size_t)sk_X509_num(path) : 0;
   out->chain_complete = !issuer_missing(out->error) && sent_whole_path(path, leaf, sent);
   done->found_in = path_source(path, leaf, sent, pools, n_pools);
+  if (out->trusted)
+    note_added(path, leaf, sent, done);
   if (issuer_missing(out->error))
     name_missing(ctx, done);
   if (out->trusted && out->chain_len_used > 0)

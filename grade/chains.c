@@ -14,6 +14,7 @@
  * comes from the trust store.
  */
 #include "grade/chains.h"
+#include "grade/distrust.h"
 #include "grade/report.h"
 
 #include <stdio.h>
@@ -242,6 +243,35 @@ static char *untrusted_reason(const struct x509_trust *t, const struct x509_comp
   return report_utf8((const uint8_t *)text, strlen(text), &replaced);
 }
 
+/* The distrust events of the completed chain: what the server sent and
+ * the intermediates that completed it, against the anchor now known (the
+ * session's own check had neither). */
+static size_t completed_distrust(const struct pending *p, const struct x509_trust *t,
+                                 const struct x509_completion *done,
+                                 struct distrust_hit hits[EV_DISTRUST_HITS]) {
+  size_t n = p->n + done->n_added;
+  struct tls_cert *certs = calloc(n, sizeof(*certs));
+  const struct tls_cert **links = calloc(n, sizeof(*links));
+  size_t found = 0;
+  for (size_t i = 0; certs && links && i < n; i++) {
+    const uint8_t *der = i < p->n ? p->certs[i].der : done->added_der[i - p->n];
+    size_t len = i < p->n ? p->certs[i].der_len : done->added_len[i - p->n];
+    if ((certs[i].der = malloc(len ? len : 1)) != NULL) {
+      memcpy(certs[i].der, der, len);
+      certs[i].der_len = len;
+      x509_cert_parse(&certs[i]);
+    }
+    links[i] = &certs[i];
+  }
+  if (certs && links)
+    found = distrust_match(links, n, t->anchor_spki_sha256, hits, EV_DISTRUST_HITS);
+  for (size_t i = 0; certs && i < n; i++)
+    x509_cert_clear(&certs[i]);
+  free(certs);
+  free(links);
+  return found;
+}
+
 static void complete_one(struct ev_store *ev, struct pending *p, const struct x509_store *trust,
                          const struct x509_pool *const *pools, size_t n_pools) {
   const struct tls_cert **links = calloc(p->n, sizeof(*links));
@@ -257,9 +287,14 @@ static void complete_one(struct ev_store *ev, struct pending *p, const struct x5
   x509_trust_complete(trust, pools, n_pools, links, p->n, p->sni[0] ? p->sni : NULL, p->verified_at,
                       &t, &done);
   free(links);
+  struct distrust_hit hits[EV_DISTRUST_HITS];
+  size_t n_hits = t.trusted ? completed_distrust(p, &t, &done, hits) : 0;
+  x509_completion_clear(&done);
   char *reason = !t.trusted && !t.trusted_but_time ? untrusted_reason(&t, &done) : NULL;
   for (size_t i = 0; i < p->n_samples; i++) {
     const struct ev_sample *at = &p->samples[i];
+    for (size_t k = 0; k < n_hits; k++)
+      ev_add_name(ep, at, EV_DISTRUST, hits[k].event->id);
     if (t.trusted)
       ev_add(ep, at, EV_TRUST_OK, NULL);
     else if (t.trusted_but_time)

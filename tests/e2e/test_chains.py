@@ -239,6 +239,21 @@ def forged_intermediate(t):
     t.eq(check_of(s, "untrusted")["status"], "fail", "untrusted fails")
 
 
+def distrusted_when_completed(t):
+    """A completed chain is still judged on its CAs: a Symantec-issued
+    leaf (issuer O=Symantec Corporation, grade/distrust.tsv) completed by
+    an intermediate another server sent is distrusted (T), not B."""
+    sym, int_sym = (der(os.path.join(CERTS, n + ".pem")) for n in ("symantec", "int-symantec"))
+    pcap = capture("symantec.pcap", [("10.0.0.5", b"symantec.example.test", [sym]),
+                                     ("10.0.0.6", b"other.example.test", [TLS10, INT, int_sym])])
+    rc, servers, err = grade([pcap])
+    t.eq(rc, 0, "exit status: " + err)
+    s = servers["symantec.example.test"]
+    t.eq(check_of(s, "untrusted")["status"], "pass", "the chain completes")
+    t.eq(check_of(s, "distrusted_ca")["status"], "fail", "distrusted")
+    t.eq(s["grade"], "T", "T")
+
+
 def never_a_root(t):
     """A server that sends the intermediate does not make it an anchor:
     with a store without the root, both stay untrusted."""
@@ -265,6 +280,7 @@ def main():
     t.run(unreadable_bundle)
     t.run(nowhere)
     t.run(forged_intermediate)
+    t.run(distrusted_when_completed)
     t.run(never_a_root)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
