@@ -113,7 +113,8 @@ void ev_chains_note_ca(struct ev_store *ev, const struct tls_cert *cert,
     free(der);
     return;
   }
-  memcpy(der, cert->der, cert->der_len);
+  if (cert->der_len)
+    memcpy(der, cert->der, cert->der_len);
   struct seen_ca *ca = &ch->cas[ch->n_cas++];
   memcpy(ca->sha256, cert->sha256, sizeof(ca->sha256));
   ca->der = der, ca->len = cert->der_len, ca->at = *sample;
@@ -147,7 +148,7 @@ static bool pending_init(struct pending *p, char *key, const struct ev_endpoint 
   for (size_t i = 0; ok && i < s->chain_len; i++, p->n++) {
     p->certs[i].der = malloc(s->chain[i]->der_len ? s->chain[i]->der_len : 1);
     ok = p->certs[i].der != NULL;
-    if (ok)
+    if (ok && s->chain[i]->der_len)
       memcpy(p->certs[i].der, s->chain[i]->der, s->chain[i]->der_len);
     p->certs[i].der_len = s->chain[i]->der_len;
   }
@@ -199,9 +200,11 @@ int ev_chains_absorb(struct ev_chains **into, struct ev_chains **from) {
     return -1;
   dst->pend = pend, dst->cap_pend = dst->n_pend + src->n_pend + 1;
   /* Duplicates are kept: completing takes the earliest sighting of each. */
-  memcpy(dst->cas + dst->n_cas, src->cas, src->n_cas * sizeof(*cas));
+  if (src->n_cas) /* src->cas may be NULL */
+    memcpy(dst->cas + dst->n_cas, src->cas, src->n_cas * sizeof(*cas));
   dst->n_cas += src->n_cas;
-  memcpy(dst->pend + dst->n_pend, src->pend, src->n_pend * sizeof(*pend));
+  if (src->n_pend)
+    memcpy(dst->pend + dst->n_pend, src->pend, src->n_pend * sizeof(*pend));
   dst->n_pend += src->n_pend;
   src->n_cas = src->n_pend = 0;
   ev_chains_free(src);
