@@ -13,6 +13,7 @@
  * as untrusted ones: libcrypto checks every signature and the anchor still
  * comes from the trust store.
  */
+#include "base/hash.h"
 #include "grade/chains.h"
 #include "grade/distrust.h"
 #include "grade/report.h"
@@ -21,6 +22,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Bounds (README "Limits"): distinct CA certificates remembered, and
+ * distinct incomplete chains waiting.  Beyond them a note is refused and
+ * counted (ev_chains_cap_hits): a flood of made-up CAs or chains costs
+ * nothing more, and a chain crowded out keeps its session's own verdict
+ * (untrusted: the honest answer without the intermediate). */
+#define CHAINS_MAX_CAS EV_CHAINS_MAX_CAS
+#define CHAINS_MAX_PENDING EV_CHAINS_MAX_PENDING
+#define CHAINS_SLOTS 8192 /* open addressing, at most half full */
+
 struct seen_ca {
   char sha256[65];
   uint8_t *der; /* owned */
@@ -28,7 +38,8 @@ struct seen_ca {
   struct ev_sample at; /* the Certificate message; file is the run's */
 };
 
-/* One distinct chain of one endpoint, and every session that sent it. */
+/* One distinct chain of one endpoint, and the sessions that sent it: as
+ * much of them as a fact keeps (count, earliest sample, latest time). */
 struct pending {
   char *key; /* endpoint, SNI and chain: owned */
   char *host, *ip, *sni;
@@ -36,8 +47,8 @@ struct pending {
   cap_time_us verified_at;
   struct tls_cert *certs; /* der and der_len only, owned */
   size_t n;
-  struct ev_sample *samples;
-  size_t n_samples, cap_samples;
+  struct ev_sample first, last; /* the earliest sighting, and the latest */
+  uint64_t sessions;
 };
 
 struct ev_chains {
@@ -45,6 +56,8 @@ struct ev_chains {
   size_t n_cas, cap_cas;
   struct pending *pend;
   size_t n_pend, cap_pend;
+  uint32_t *ca_slots, *pend_slots; /* CHAINS_SLOTS each: index + 1, 0 empty */
+  uint64_t ca_refused, pend_refused;
 };
 
 static void pending_clear(struct pending *p) {
@@ -55,7 +68,7 @@ static void pending_clear(struct pending *p) {
   for (size_t i = 0; i < p->n; i++)
     free(p->certs[i].der);
   free(p->certs);
-  free(p->samples);
+  memset(p, 0, sizeof(*p));
 }
 
 void ev_chains_free(struct ev_chains *chains) {
@@ -67,14 +80,35 @@ void ev_chains_free(struct ev_chains *chains) {
   for (size_t i = 0; i < chains->n_pend; i++)
     pending_clear(&chains->pend[i]);
   free(chains->pend);
+  free(chains->ca_slots);
+  free(chains->pend_slots);
   free(chains);
+}
+
+static struct ev_chains *chains_new(void) {
+  struct ev_chains *ch = calloc(1, sizeof(*ch));
+  if (ch) {
+    ch->ca_slots = calloc(CHAINS_SLOTS, sizeof(*ch->ca_slots));
+    ch->pend_slots = calloc(CHAINS_SLOTS, sizeof(*ch->pend_slots));
+  }
+  if (ch && (!ch->ca_slots || !ch->pend_slots)) {
+    ev_chains_free(ch);
+    ch = NULL;
+  }
+  return ch;
 }
 
 static struct ev_chains *chains_of(struct ev_store *ev) {
   struct ev_chains **slot = ev_store_chains(ev);
   if (!*slot)
-    *slot = calloc(1, sizeof(**slot));
+    *slot = chains_new();
   return *slot;
+}
+
+void ev_chains_cap_hits(const struct ev_store *ev, uint64_t *cas, uint64_t *pending) {
+  struct ev_chains *ch = *ev_store_chains((struct ev_store *)ev);
+  *cas = ch ? ch->ca_refused : 0;
+  *pending = ch ? ch->pend_refused : 0;
 }
 
 /* Room for one more of n elements of size bytes in *array. */
@@ -97,27 +131,60 @@ static bool sample_before(const struct ev_sample *a, const struct ev_sample *b) 
   return c ? c < 0 : a->frame < b->frame;
 }
 
+/* The slot of key in slots (its index + 1 there), or the empty one where
+ * it would go; name(ctx, i) is the key of entry i. */
+static uint32_t *find_slot(uint32_t *slots, const char *key, const char *(*name)(void *, size_t),
+                           void *ctx) {
+  size_t j = hash_str(HASH_FNV_OFFSET, key) & (CHAINS_SLOTS - 1);
+  while (slots[j] && strcmp(name(ctx, slots[j] - 1), key) != 0)
+    j = (j + 1) & (CHAINS_SLOTS - 1);
+  return &slots[j];
+}
+
+static const char *ca_name(void *ctx, size_t i) {
+  return ((struct ev_chains *)ctx)->cas[i].sha256;
+}
+
+static const char *pend_name(void *ctx, size_t i) {
+  return ((struct ev_chains *)ctx)->pend[i].key;
+}
+
+/* One CA certificate; der is the call's to keep or free. */
+static void note_ca(struct ev_chains *ch, const char *sha256, uint8_t *der, size_t len,
+                    const struct ev_sample *at) {
+  uint32_t *slot = find_slot(ch->ca_slots, sha256, ca_name, ch);
+  if (*slot) {
+    struct seen_ca *ca = &ch->cas[*slot - 1];
+    if (sample_before(at, &ca->at)) /* the earliest, whatever the order */
+      ca->at = *at;
+    free(der);
+    return;
+  }
+  if (ch->n_cas >= CHAINS_MAX_CAS) {
+    ch->ca_refused++;
+    free(der);
+    return;
+  }
+  if (!der || !grow((void **)&ch->cas, &ch->cap_cas, ch->n_cas, sizeof(*ch->cas))) {
+    free(der);
+    return;
+  }
+  struct seen_ca *ca = &ch->cas[ch->n_cas++];
+  memcpy(ca->sha256, sha256, sizeof(ca->sha256));
+  ca->der = der, ca->len = len, ca->at = *at;
+  *slot = (uint32_t)ch->n_cas;
+}
+
 void ev_chains_note_ca(struct ev_store *ev, const struct tls_cert *cert,
                        const struct ev_sample *sample) {
   struct ev_chains *ch = chains_of(ev);
   if (!ch || !cert->sha256[0])
     return;
-  for (size_t i = 0; i < ch->n_cas; i++)
-    if (strcmp(ch->cas[i].sha256, cert->sha256) == 0) {
-      if (sample_before(sample, &ch->cas[i].at)) /* the earliest, whatever the order */
-        ch->cas[i].at = *sample;
-      return;
-    }
-  uint8_t *der = malloc(cert->der_len ? cert->der_len : 1);
-  if (!der || !grow((void **)&ch->cas, &ch->cap_cas, ch->n_cas, sizeof(*ch->cas))) {
-    free(der);
-    return;
-  }
-  if (cert->der_len)
+  bool known = *find_slot(ch->ca_slots, cert->sha256, ca_name, ch) != 0;
+  uint8_t *der = known ? NULL : malloc(cert->der_len ? cert->der_len : 1);
+  if (der && cert->der_len)
     memcpy(der, cert->der, cert->der_len);
-  struct seen_ca *ca = &ch->cas[ch->n_cas++];
-  memcpy(ca->sha256, cert->sha256, sizeof(ca->sha256));
-  ca->der = der, ca->len = cert->der_len, ca->at = *sample;
+  note_ca(ch, cert->sha256, der, cert->der_len, sample);
 }
 
 /* Endpoint, SNI, then each certificate's fingerprint and whether it was
@@ -157,29 +224,58 @@ static bool pending_init(struct pending *p, char *key, const struct ev_endpoint 
   return ok;
 }
 
-void ev_chains_note_pending(struct ev_store *ev, const struct ev_endpoint *ep, const char *sni,
+/* Sessions that sent a pending chain: their count, earliest and latest. */
+static void pending_seen(struct pending *p, const struct ev_sample *first,
+                         const struct ev_sample *last, uint64_t sessions) {
+  if (!p->sessions || sample_before(first, &p->first))
+    p->first = *first;
+  if (!p->sessions || sample_before(&p->last, last))
+    p->last = *last;
+  p->sessions += sessions;
+}
+
+bool ev_chains_note_pending(struct ev_store *ev, const struct ev_endpoint *ep, const char *sni,
                             const struct tls_session *s, const struct ev_sample *sample) {
   struct ev_chains *ch = chains_of(ev);
   char *key = ch ? pending_key(ep, sni, s, sample->ts) : NULL;
   if (!key)
-    return;
-  struct pending *p = NULL;
-  for (size_t i = 0; !p && i < ch->n_pend; i++)
-    if (strcmp(ch->pend[i].key, key) == 0)
-      p = &ch->pend[i];
-  if (p) {
+    return false;
+  uint32_t *slot = find_slot(ch->pend_slots, key, pend_name, ch);
+  if (*slot) {
     free(key);
+  } else if (ch->n_pend >= CHAINS_MAX_PENDING) {
+    ch->pend_refused++; /* the caller keeps the session's own verdict */
+    free(key);
+    return false;
   } else {
     if (!grow((void **)&ch->pend, &ch->cap_pend, ch->n_pend, sizeof(*ch->pend))) {
       free(key);
-      return;
+      return false;
     }
     if (!pending_init(&ch->pend[ch->n_pend], key, ep, sni, s, sample->ts))
-      return; /* key went with it */
-    p = &ch->pend[ch->n_pend++];
+      return false; /* key went with it */
+    *slot = (uint32_t)++ch->n_pend;
   }
-  if (grow((void **)&p->samples, &p->cap_samples, p->n_samples, sizeof(*p->samples)))
-    p->samples[p->n_samples++] = *sample;
+  pending_seen(&ch->pend[*slot - 1], sample, sample, 1);
+  return true;
+}
+
+/* A worker's pending chain into ch: joined with the same one, or moved. */
+static void absorb_pending(struct ev_chains *ch, struct pending *from) {
+  uint32_t *slot = find_slot(ch->pend_slots, from->key, pend_name, ch);
+  if (*slot) {
+    pending_seen(&ch->pend[*slot - 1], &from->first, &from->last, from->sessions);
+    pending_clear(from);
+  } else if (ch->n_pend >= CHAINS_MAX_PENDING) {
+    ch->pend_refused++;
+    pending_clear(from);
+  } else if (!grow((void **)&ch->pend, &ch->cap_pend, ch->n_pend, sizeof(*ch->pend))) {
+    pending_clear(from);
+  } else {
+    ch->pend[ch->n_pend] = *from; /* moved: from owns nothing now */
+    memset(from, 0, sizeof(*from));
+    *slot = (uint32_t)++ch->n_pend;
+  }
 }
 
 int ev_chains_absorb(struct ev_chains **into, struct ev_chains **from) {
@@ -191,22 +287,14 @@ int ev_chains_absorb(struct ev_chains **into, struct ev_chains **from) {
     return 0;
   }
   struct ev_chains *dst = *into;
-  struct seen_ca *cas = realloc(dst->cas, (dst->n_cas + src->n_cas + 1) * sizeof(*cas));
-  if (cas)
-    dst->cas = cas, dst->cap_cas = dst->n_cas + src->n_cas + 1;
-  struct pending *pend =
-      cas ? realloc(dst->pend, (dst->n_pend + src->n_pend + 1) * sizeof(*pend)) : NULL;
-  if (!pend)
-    return -1;
-  dst->pend = pend, dst->cap_pend = dst->n_pend + src->n_pend + 1;
-  /* Duplicates are kept: completing takes the earliest sighting of each. */
-  if (src->n_cas) /* src->cas may be NULL */
-    memcpy(dst->cas + dst->n_cas, src->cas, src->n_cas * sizeof(*cas));
-  dst->n_cas += src->n_cas;
-  if (src->n_pend)
-    memcpy(dst->pend + dst->n_pend, src->pend, src->n_pend * sizeof(*pend));
-  dst->n_pend += src->n_pend;
-  src->n_cas = src->n_pend = 0;
+  for (size_t i = 0; i < src->n_cas; i++) {
+    note_ca(dst, src->cas[i].sha256, src->cas[i].der, src->cas[i].len, &src->cas[i].at);
+    src->cas[i].der = NULL; /* note_ca kept or freed it */
+  }
+  for (size_t i = 0; i < src->n_pend; i++)
+    absorb_pending(dst, &src->pend[i]);
+  dst->ca_refused += src->ca_refused;
+  dst->pend_refused += src->pend_refused;
   ev_chains_free(src);
   *from = NULL;
   return 0;
@@ -223,6 +311,9 @@ static struct x509_pool *seen_pool(struct ev_chains *ch) {
   struct x509_pool *pool = x509_pool_new();
   if (ch->n_cas)
     qsort(ch->cas, ch->n_cas, sizeof(*ch->cas), ca_cmp);
+  memset(ch->ca_slots, 0, CHAINS_SLOTS * sizeof(*ch->ca_slots)); /* the order moved */
+  for (size_t i = 0; i < ch->n_cas; i++)
+    *find_slot(ch->ca_slots, ch->cas[i].sha256, ca_name, ch) = (uint32_t)(i + 1);
   for (size_t i = 0; pool && i < ch->n_cas; i++) {
     char *where = report_sample(&ch->cas[i].at);
     x509_pool_add(pool, ch->cas[i].der, ch->cas[i].len, where ? where : "");
@@ -294,8 +385,10 @@ static void complete_one(struct ev_store *ev, struct pending *p, const struct x5
   size_t n_hits = t.trusted ? completed_distrust(p, &t, &done, hits) : 0;
   x509_completion_clear(&done);
   char *reason = !t.trusted && !t.trusted_but_time ? untrusted_reason(&t, &done) : NULL;
-  for (size_t i = 0; i < p->n_samples; i++) {
-    const struct ev_sample *at = &p->samples[i];
+  /* As many facts as sessions sent the chain: the earliest and latest
+   * sightings give the fact's sample and times, the rest its count. */
+  for (uint64_t i = 0; i < p->sessions; i++) {
+    const struct ev_sample *at = i == 1 ? &p->last : &p->first;
     for (size_t k = 0; k < n_hits; k++)
       ev_add_name(ep, at, EV_DISTRUST, hits[k].event->id);
     if (t.trusted)
@@ -328,5 +421,6 @@ void ev_complete_chains(struct ev_store *ev, const struct x509_store *trust,
     pending_clear(&ch->pend[i]);
   }
   ch->n_pend = 0; /* decided: a later report (--interval) keeps these facts */
+  memset(ch->pend_slots, 0, CHAINS_SLOTS * sizeof(*ch->pend_slots));
   x509_pool_free(seen);
 }

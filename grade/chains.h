@@ -20,8 +20,9 @@ int ev_chains_absorb(struct ev_chains **into, struct ev_chains **from);
 void ev_chains_note_ca(struct ev_store *ev, const struct tls_cert *cert,
                        const struct ev_sample *sample);
 /* A chain that did not verify for want of an issuer: its trust facts wait
- * for ev_complete_chains. */
-void ev_chains_note_pending(struct ev_store *ev, const struct ev_endpoint *ep, const char *sni,
+ * for ev_complete_chains.  False when it could not be noted (the cap of
+ * pending chains, or memory): the caller adds the session's own verdict. */
+bool ev_chains_note_pending(struct ev_store *ev, const struct ev_endpoint *ep, const char *sni,
                             const struct tls_session *s, const struct ev_sample *sample);
 
 #endif

@@ -426,9 +426,8 @@ static void chain_facts(struct ev_endpoint *ep, const struct tls_session *s,
 
 /* What completing chains needs of this session: the CA certificates it
  * sent (an intermediate for other chains), and its chain if it waits. */
-static void chain_notes(struct ev_store *ev, const struct ev_endpoint *ep,
-                        const struct tls_session *s, const struct ev_conn *c,
-                        const struct ev_sample *at) {
+static void chain_notes(struct ev_store *ev, struct ev_endpoint *ep, const struct tls_session *s,
+                        const struct ev_conn *c, const struct ev_sample *at) {
   struct ev_sample cat = *at;
   if (s->chain_at.frame)
     cat.frame = s->chain_at.frame, cat.ts = s->chain_at.ts;
@@ -444,7 +443,8 @@ static void chain_notes(struct ev_store *ev, const struct ev_endpoint *ep,
   char *sni = NULL;
   if (s->ch.sni.n && !memchr(s->ch.sni.p, 0, s->ch.sni.n))
     sni = strndup((const char *)s->ch.sni.p, s->ch.sni.n);
-  ev_chains_note_pending(ev, ep, sni ? sni : "", s, &cat);
+  if (!ev_chains_note_pending(ev, ep, sni ? sni : "", s, &cat)) /* cap reached */
+    ev_add_name(ep, &cat, EV_TRUST_UNTRUSTED, v.trust.reason);  /* the session's own verdict */
   free(sni);
 }
 

@@ -277,6 +277,11 @@ void ev_derive_facts(struct ev_store *ev);
  * against. */
 void ev_complete_chains(struct ev_store *ev, const struct x509_store *trust,
                         const struct x509_pool *bundle);
+/* How many CA certificates and incomplete chains ev_complete_chains could
+ * not be told of: their caps (4096 distinct each) were reached. */
+#define EV_CHAINS_MAX_CAS 4096
+#define EV_CHAINS_MAX_PENDING 4096
+void ev_chains_cap_hits(const struct ev_store *ev, uint64_t *cas, uint64_t *pending);
 
 /* ---- checks, score, letters (checks.c, score.c) ---- */
 
