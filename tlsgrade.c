@@ -54,6 +54,8 @@ static void usage(FILE *f) {
              "                            every SECONDS while capturing live\n"
              "  --ca-file FILE            trust anchors (PEM) instead of the system store\n"
              "  --ca-path DIR             trust anchors directory (c_rehash layout)\n"
+             "  --intermediates FILE|DIR  intermediate CA certificates (PEM) to complete the\n"
+             "                            chains servers send incomplete; never trusted as roots\n"
              "  --weak-keys PATH          Debian weak-key list: a blacklist.RSA-<bits> file or a\n"
              "                            directory of them (openssl-blacklist); repeatable\n"
              "  --keylog FILE             decrypt with this key log (SSLKEYLOGFILE format);\n"
@@ -104,6 +106,7 @@ enum {
   OPT_SAVE_EVIDENCE,
   OPT_CA_FILE,
   OPT_CA_PATH,
+  OPT_INTERMEDIATES,
   OPT_INTERVAL,
   OPT_WEAK_KEYS,
   OPT_KEYLOG
@@ -197,6 +200,9 @@ static int parse_one(int c, struct cli *cli) {
     break;
   case OPT_CA_PATH:
     opt->ca_path = optarg;
+    break;
+  case OPT_INTERMEDIATES:
+    opt->intermediates = optarg;
     break;
   case OPT_WEAK_KEYS:
     cli->weak_keys[opt->n_weak_keys++] = optarg;
@@ -294,6 +300,7 @@ static int parse_options(int argc, char **argv, struct cli *cli) {
       {"interval", required_argument, NULL, OPT_INTERVAL},
       {"ca-file", required_argument, NULL, OPT_CA_FILE},
       {"ca-path", required_argument, NULL, OPT_CA_PATH},
+      {"intermediates", required_argument, NULL, OPT_INTERMEDIATES},
       {"weak-keys", required_argument, NULL, OPT_WEAK_KEYS},
       {"interface", required_argument, NULL, 'i'},
       {"filter", required_argument, NULL, 'f'},

@@ -509,6 +509,42 @@ void x509_store_close(struct x509_store *store);
 int x509_trust_check_store(const struct x509_store *store, const struct tls_cert *const *chain,
                            size_t n, const char *hostname, cap_time_us at, struct x509_trust *out);
 
+/* Intermediates from elsewhere (x509_verify.c): CA certificates
+ * (basicConstraints CA:TRUE) seen in other chains or loaded from a bundle,
+ * each with where it was found.  They only ever serve as untrusted
+ * certificates to build a path from: the anchor still comes from the
+ * store.  Not locked: fill it, then share it read-only. */
+struct x509_pool;
+struct x509_pool *x509_pool_new(void); /* NULL when out of memory */
+void x509_pool_free(struct x509_pool *pool);
+size_t x509_pool_count(const struct x509_pool *pool);
+/* Keeps der if it is a CA certificate not in the pool yet (the first
+ * `where` given stays); true when kept. */
+bool x509_pool_add(struct x509_pool *pool, const uint8_t *der, size_t len, const char *where);
+/* Every certificate of a PEM file, or of the PEM files of a directory;
+ * 0, or -1 with err set when nothing could be read. */
+int x509_pool_load(struct x509_pool *pool, const char *path, char *err, size_t errlen);
+/* What completing a chain found. */
+struct x509_completion {
+  const char *found_in;     /* the pool entry's `where` of the first certificate of
+                               the path the server did not send; NULL: none */
+  char missing_issuer[256]; /* issuer still missing: its name (RFC 2253), "" */
+  char missing_aia[256];    /* and the AIA caIssuers URL naming it, "" */
+  /* The certificates of the verified path below its anchor that the
+   * server did not send (DER, owned: x509_completion_clear), for what is
+   * decided about a chain's CAs besides trust (distrust). */
+  uint8_t *added_der[4];
+  size_t added_len[4];
+  size_t n_added;
+};
+void x509_completion_clear(struct x509_completion *done);
+/* x509_trust_check_store() with the pools' certificates as further
+ * untrusted ones (pools[i] may be NULL). */
+void x509_trust_complete(const struct x509_store *store, const struct x509_pool *const *pools,
+                         size_t n_pools, const struct tls_cert *const *chain, size_t n,
+                         const char *hostname, cap_time_us at, struct x509_trust *out,
+                         struct x509_completion *done);
+
 /* A memo of verdicts (trust_memo.c): x509_trust_check_store() asked once
  * per chain, hostname and set of certificates valid at `at`, then answered
  * from memory.  One per run, shared by its threads (it locks); bounded:

@@ -127,7 +127,7 @@ X509 *x509_decode_der(const uint8_t *der, size_t der_len, const char **why) {
 /* Names                                                               */
 
 /* RFC 2253 one-line form; UTF-8 is kept (no \XX for bytes >= 0x80). */
-static char *name_oneline(const X509_NAME *name) {
+char *x509_name_oneline(const X509_NAME *name) {
   BIO *bio = BIO_new(BIO_s_mem());
   if (!bio)
     return NULL;
@@ -139,6 +139,23 @@ static char *name_oneline(const X509_NAME *name) {
   }
   BIO_free(bio);
   return text;
+}
+
+/* The first caIssuers URI of the Authority Information Access extension
+ * (RFC 5280 4.2.2.1): where the issuer's certificate can be fetched;
+ * malloc'd, NULL when there is none. */
+char *x509_aia_ca_issuers(X509 *x509) {
+  AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x509, NID_info_access, NULL, NULL);
+  char *url = NULL;
+  for (int i = 0; aia && !url && i < sk_ACCESS_DESCRIPTION_num(aia); i++) {
+    const ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+    if (OBJ_obj2nid(ad->method) != NID_ad_ca_issuers || ad->location->type != GEN_URI)
+      continue;
+    const ASN1_IA5STRING *uri = ad->location->d.uniformResourceIdentifier;
+    url = dup_text((const char *)ASN1_STRING_get0_data(uri), (size_t)ASN1_STRING_length(uri));
+  }
+  AUTHORITY_INFO_ACCESS_free(aia);
+  return url;
 }
 
 /* One commonName's value, as UTF-8 when libcrypto can convert it (BMP,
@@ -482,8 +499,8 @@ static void reset_facts(struct tls_cert *cert) {
 static bool read_facts(X509 *x509, struct tls_cert *cert) {
   const X509_NAME *subject = X509_get_subject_name(x509);
   const X509_NAME *issuer = X509_get_issuer_name(x509);
-  cert->subject = name_oneline(subject);
-  cert->issuer = name_oneline(issuer);
+  cert->subject = x509_name_oneline(subject);
+  cert->issuer = x509_name_oneline(issuer);
   cert->subject_cn = name_values(subject, NID_commonName);
   cert->issuer_cn = name_values(issuer, NID_commonName);
   cert->subject_o = name_values(subject, NID_organizationName);

@@ -22,5 +22,7 @@ X509 *x509_decode_der(const uint8_t *der, size_t der_len, const char **why);
 bool x509_asn1_time_us(const ASN1_TIME *when, cap_time_us *us, struct tm *tm);
 /* Lower-case hex SHA-256 of the certificate's SubjectPublicKeyInfo DER. */
 void x509_spki_sha256_hex(X509 *x509, char out[65]);
+char *x509_name_oneline(const X509_NAME *name); /* RFC 2253, malloc'd (x509.c) */
+char *x509_aia_ca_issuers(X509 *x509);          /* AIA caIssuers URI, malloc'd or NULL */
 
 #endif

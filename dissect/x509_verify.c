@@ -11,6 +11,7 @@
 #include "dissect/x509_internal.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
@@ -279,4 +280,249 @@ int x509_trust_check(const struct tls_cert *chain, size_t n, const char *hostnam
   free(links);
   x509_store_close(store);
   return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Intermediates from elsewhere: a pool of untrusted CA certificates   */
+
+struct pool_cert {
+  X509 *x509;
+  char *where;
+};
+
+struct x509_pool {
+  struct pool_cert *certs;
+  size_t n, cap;
+};
+
+struct x509_pool *x509_pool_new(void) {
+  return calloc(1, sizeof(struct x509_pool));
+}
+
+void x509_pool_free(struct x509_pool *pool) {
+  if (!pool)
+    return;
+  for (size_t i = 0; i < pool->n; i++) {
+    X509_free(pool->certs[i].x509);
+    free(pool->certs[i].where);
+  }
+  free(pool->certs);
+  free(pool);
+}
+
+size_t x509_pool_count(const struct x509_pool *pool) {
+  return pool ? pool->n : 0;
+}
+
+/* Takes x509 when it is kept: a CA certificate (basicConstraints CA:TRUE,
+ * X509_check_ca 1) not in the pool yet; the first place it was given from
+ * is the one remembered. */
+static bool pool_take(struct x509_pool *pool, X509 *x509, const char *where) {
+  if (X509_check_ca(x509) != 1)
+    return false;
+  for (size_t i = 0; i < pool->n; i++)
+    if (X509_cmp(pool->certs[i].x509, x509) == 0)
+      return false;
+  if (pool->n == pool->cap) {
+    size_t cap = pool->cap ? 2 * pool->cap : 16;
+    struct pool_cert *grown = realloc(pool->certs, cap * sizeof(*grown));
+    if (!grown)
+      return false;
+    pool->certs = grown, pool->cap = cap;
+  }
+  char *copy = strdup(where ? where : "");
+  if (!copy)
+    return false;
+  pool->certs[pool->n++] = (struct pool_cert){x509, copy};
+  return true;
+}
+
+bool x509_pool_add(struct x509_pool *pool, const uint8_t *der, size_t len, const char *where) {
+  const char *why;
+  ERR_set_mark();
+  X509 *x509 = x509_decode_der(der, len, &why);
+  bool kept = x509 && pool_take(pool, x509, where);
+  if (x509 && !kept)
+    X509_free(x509);
+  ERR_pop_to_mark();
+  return kept;
+}
+
+/* Every certificate of one PEM file; -1 when it cannot be read or holds
+ * none. */
+static int pool_load_file(struct x509_pool *pool, const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return -1;
+  int read = 0;
+  for (X509 *x; (x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL; read++)
+    if (!pool_take(pool, x, path))
+      X509_free(x);
+  fclose(f);
+  return read ? 0 : -1;
+}
+
+int x509_pool_load(struct x509_pool *pool, const char *path, char *err, size_t errlen) {
+  ERR_set_mark();
+  DIR *d = opendir(path);
+  int rc = 0;
+  if (!d) {
+    rc = pool_load_file(pool, path);
+    if (rc < 0)
+      snprintf(err, errlen, "cannot read %s: not a PEM file of certificates or a directory", path);
+  } else {
+    /* A directory: its PEM files; others (hashed links aside, the same
+     * certificates again) are skipped, and an empty one is an error. */
+    size_t before = pool->n;
+    bool any = false;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+      char file[PATH_MAX];
+      if (e->d_name[0] == '.' ||
+          snprintf(file, sizeof file, "%s/%s", path, e->d_name) >= (int)sizeof file)
+        continue;
+      any = pool_load_file(pool, file) == 0 || any;
+    }
+    closedir(d);
+    if (!any && pool->n == before) {
+      snprintf(err, errlen, "cannot read %s: no PEM certificate in the directory", path);
+      rc = -1;
+    }
+  }
+  ERR_pop_to_mark();
+  return rc;
+}
+
+/* Where the first certificate of the verified path that the server did not
+ * send came from, if a pool gave it. */
+static const char *path_source(cert_stack *path, X509 *leaf, const cert_stack *sent,
+                               const struct x509_pool *const *pools, size_t n_pools) {
+  for (int i = 1; path && i < sk_X509_num(path); i++) {
+    X509 *x = sk_X509_value(path, i);
+    bool was_sent = X509_cmp(x, leaf) == 0;
+    for (int k = 0; !was_sent && k < sk_X509_num(sent); k++)
+      was_sent = X509_cmp(x, sk_X509_value(sent, k)) == 0;
+    for (size_t p = 0; !was_sent && p < n_pools; p++)
+      for (size_t k = 0; pools[p] && k < pools[p]->n; k++)
+        if (X509_cmp(x, pools[p]->certs[k].x509) == 0)
+          return pools[p]->certs[k].where;
+  }
+  return NULL;
+}
+
+/* The path's certificates below the anchor that the server did not send. */
+static void note_added(cert_stack *path, X509 *leaf, const cert_stack *sent,
+                       struct x509_completion *done) {
+  for (int i = 1; path && i < sk_X509_num(path) - 1 && done->n_added < 4; i++) {
+    X509 *x = sk_X509_value(path, i);
+    bool was_sent = X509_cmp(x, leaf) == 0;
+    for (int k = 0; !was_sent && k < sk_X509_num(sent); k++)
+      was_sent = X509_cmp(x, sk_X509_value(sent, k)) == 0;
+    unsigned char *der = NULL;
+    int len = was_sent ? 0 : i2d_X509(x, &der);
+    if (len > 0) {
+      done->added_der[done->n_added] = der;
+      done->added_len[done->n_added++] = (size_t)len;
+    }
+  }
+}
+
+void x509_completion_clear(struct x509_completion *done) {
+  for (size_t i = 0; i < done->n_added; i++)
+    OPENSSL_free(done->added_der[i]);
+  done->n_added = 0;
+}
+
+/* The issuer that no store or pool has: the name and AIA caIssuers URL of
+ * the issuer of the certificate the path stopped at. */
+static void name_missing(X509_STORE_CTX *ctx, struct x509_completion *done) {
+  X509 *stuck = X509_STORE_CTX_get_current_cert(ctx);
+  if (!stuck)
+    return;
+  char *name = x509_name_oneline(X509_get_issuer_name(stuck));
+  char *url = x509_aia_ca_issuers(stuck);
+  snprintf(done->missing_issuer, sizeof done->missing_issuer, "%s", name ? name : "");
+  snprintf(done->missing_aia, sizeof done->missing_aia, "%s", url ? url : "");
+  free(name);
+  free(url);
+}
+
+/* The path built from what the server sent and the pools' certificates, as
+ * untrusted ones: a pool never adds a trust anchor. */
+static void verify_completed(X509_STORE *store, X509 *leaf, cert_stack *sent,
+                             const struct x509_pool *const *pools, size_t n_pools, cap_time_us at,
+                             struct x509_trust *out, struct x509_completion *done) {
+  cert_stack *untrusted = sk_X509_dup(sent);
+  for (size_t p = 0; untrusted && p < n_pools; p++)
+    for (size_t k = 0; pools[p] && k < pools[p]->n; k++)
+      if (!sk_X509_push(untrusted, pools[p]->certs[k].x509)) {
+        sk_X509_free(untrusted);
+        untrusted = NULL;
+        break;
+      }
+  X509_STORE_CTX *ctx = untrusted ? X509_STORE_CTX_new() : NULL;
+  if (!ctx || !X509_STORE_CTX_init(ctx, store, leaf, untrusted)) {
+    X509_STORE_CTX_free(ctx);
+    sk_X509_free(untrusted);
+    set_error(out, X509_V_ERR_OUT_OF_MEM);
+    return;
+  }
+  X509_STORE_CTX_set_default(ctx, "ssl_server");
+  X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), seconds_of(at));
+  int verdict = X509_verify_cert(ctx);
+  int error = X509_STORE_CTX_get_error(ctx);
+  if (verdict != 1 && error == X509_V_OK)
+    error = X509_V_ERR_UNSPECIFIED;
+  out->trusted = verdict == 1;
+  set_error(out, out->trusted ? X509_V_OK : error);
+  cert_stack *path = X509_STORE_CTX_get0_chain(ctx);
+  out->chain_len_used = path ? (size_t)sk_X509_num(path) : 0;
+  out->chain_complete = !issuer_missing(out->error) && sent_whole_path(path, leaf, sent);
+  done->found_in = path_source(path, leaf, sent, pools, n_pools);
+  if (out->trusted)
+    note_added(path, leaf, sent, done);
+  if (issuer_missing(out->error))
+    name_missing(ctx, done);
+  if (out->trusted && out->chain_len_used > 0)
+    x509_spki_sha256_hex(sk_X509_value(path, (int)out->chain_len_used - 1),
+                         out->anchor_spki_sha256);
+  X509_STORE_CTX_free(ctx);
+  sk_X509_free(untrusted);
+  if (error == X509_V_ERR_CERT_HAS_EXPIRED || error == X509_V_ERR_CERT_NOT_YET_VALID) {
+    cert_stack *all = sk_X509_dup(sent);
+    for (size_t p = 0; all && p < n_pools; p++)
+      for (size_t k = 0; pools[p] && k < pools[p]->n; k++)
+        sk_X509_push(all, pools[p]->certs[k].x509);
+    out->trusted_but_time = all && verifies_ignoring_time(store, leaf, all);
+    sk_X509_free(all);
+  }
+}
+
+void x509_trust_complete(const struct x509_store *store, const struct x509_pool *const *pools,
+                         size_t n_pools, const struct tls_cert *const *chain, size_t n,
+                         const char *hostname, cap_time_us at, struct x509_trust *out,
+                         struct x509_completion *done) {
+  memset(out, 0, sizeof *out);
+  memset(done, 0, sizeof *done);
+  if (!chain || n == 0)
+    return;
+  out->checked = true;
+  ERR_set_mark();
+  cert_stack *sent = NULL;
+  X509 **certs = decode_chain(chain, n, &sent);
+  if (!certs) {
+    set_error(out, X509_V_ERR_OUT_OF_MEM);
+  } else if (!certs[0]) {
+    set_error(out, X509_V_ERR_UNSPECIFIED);
+    snprintf(out->reason, sizeof out->reason, "libcrypto could not decode the leaf certificate");
+  } else {
+    verify_completed(store->store, certs[0], sent, pools, n_pools, at, out, done);
+    check_leaf(certs[0], hostname, at, out);
+    out->chain_in_order = chain_in_order(certs, n);
+  }
+  if (certs) {
+    X509_free(certs[0]);
+    free(certs);
+    sk_X509_pop_free(sent, X509_free);
+  }
+  ERR_pop_to_mark();
 }

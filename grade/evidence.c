@@ -10,6 +10,7 @@
  * at once.
  */
 #include "base/hash.h"
+#include "grade/chains.h"
 #include "grade/grade.h"
 
 #include <errno.h>
@@ -25,7 +26,12 @@ struct ev_store {
   struct ev_endpoint **eps; /* open-addressing table */
   size_t nslots, count;
   struct ev_endpoint **sorted; /* cache for ev_endpoint_at, NULL when stale */
+  struct ev_chains *chains;    /* chains.c's notes, NULL when none */
 };
+
+struct ev_chains **ev_store_chains(struct ev_store *ev) {
+  return &ev->chains;
+}
 
 static uint64_t ep_hash(const char *host, const char *ip, uint16_t port) {
   uint64_t h = hash_str(HASH_FNV_OFFSET, host);
@@ -134,6 +140,7 @@ void ev_store_free(struct ev_store *ev) {
       endpoint_free(ev->eps[i]);
   free(ev->eps);
   free(ev->sorted);
+  ev_chains_free(ev->chains);
   free(ev);
 }
 
@@ -502,6 +509,8 @@ static bool endpoint_absorb(struct ev_endpoint *dst, struct ev_endpoint *src) {
 }
 
 int ev_merge_move(struct ev_store *into, struct ev_store *from) {
+  if (ev_chains_absorb(&into->chains, &from->chains) < 0)
+    return -1;
   for (size_t i = 0; i < from->nslots; i++) {
     struct ev_endpoint *src = from->eps[i];
     if (!src)

@@ -105,6 +105,8 @@ FACT(TRUST_EXPIRED, "trust:expired", NONE, true, "a certificate had expired")
 FACT(TRUST_NOT_YET_VALID, "trust:not_yet_valid", NONE, true, "a certificate was not yet valid")
 FACT(TRUST_SELF_SIGNED, "trust:self_signed", NONE, true, "the leaf is self-signed")
 FACT(CHAIN_INCOMPLETE, "chain:incomplete", NONE, true, "the server omits intermediates")
+FACT(CHAIN_INCOMPLETE_FROM, "chain:incomplete_from:", NAME, true,
+     "the server omits an intermediate found elsewhere (file:frame, or the bundle)")
 FACT(CHAIN_UNORDERED, "chain:unordered", NONE, true, "the chain is sent out of order")
 FACT(HOSTNAME_MATCH, "hostname:match", NONE, true, "the SNI name is covered by the leaf")
 FACT(HOSTNAME_MISMATCH, "hostname:mismatch", NONE, true, "the SNI name is not covered")

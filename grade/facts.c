@@ -8,6 +8,7 @@
  * Facts of every endpoint (DROWN, what plain HTTP said) are derived once all
  * evidence is in (ev_derive_facts) and never saved.
  */
+#include "grade/chains.h"
 #include "grade/distrust.h"
 #include "grade/grade.h"
 
@@ -341,6 +342,14 @@ void ev_trust_verdict(struct x509_trust_memo *memo, const struct tls_session *s,
   *t = v.trust;
 }
 
+/* A chain that stopped for want of an issuer: whether it is untrusted or
+ * only incomplete is decided with every intermediate of the evidence
+ * (chains.c, ev_complete_chains). */
+static bool chain_waits(const struct x509_trust *t, const struct tls_session *s) {
+  return t->checked && !t->trusted && !t->trusted_but_time && !t->chain_complete &&
+         s->chain[0]->parsed;
+}
+
 static void chain_facts(struct ev_endpoint *ep, const struct tls_session *s,
                         const struct ev_conn *c, const struct ev_sample *at) {
   const struct tls_cert *leaf = s->chain[0];
@@ -391,7 +400,9 @@ static void chain_facts(struct ev_endpoint *ep, const struct tls_session *s,
   ev_add(ep, &cat, EV_DISTRUST_CHECKED, NULL);
   if (!c->trust)
     return;
-  if (t.trusted)
+  if (chain_waits(&t, s))
+    ; /* ev_complete_chains says trusted, incomplete or untrusted */
+  else if (t.trusted)
     ev_add(ep, &cat, EV_TRUST_OK, NULL);
   else if (t.trusted_but_time)
     ev_add(ep, &cat, EV_TRUST_OK_BUT_TIME, NULL); /* the expired check says the rest */
@@ -411,6 +422,30 @@ static void chain_facts(struct ev_endpoint *ep, const struct tls_session *s,
     ev_add(ep, &cat, EV_CHAIN_UNORDERED, NULL);
   if (t.hostname_checked)
     ev_add(ep, &cat, t.hostname_match ? EV_HOSTNAME_MATCH : EV_HOSTNAME_MISMATCH, NULL);
+}
+
+/* What completing chains needs of this session: the CA certificates it
+ * sent (an intermediate for other chains), and its chain if it waits. */
+static void chain_notes(struct ev_store *ev, struct ev_endpoint *ep, const struct tls_session *s,
+                        const struct ev_conn *c, const struct ev_sample *at) {
+  struct ev_sample cat = *at;
+  if (s->chain_at.frame)
+    cat.frame = s->chain_at.frame, cat.ts = s->chain_at.ts;
+  for (size_t i = 1; i < s->chain_len; i++)
+    if (s->chain[i]->parsed && s->chain[i]->is_ca)
+      ev_chains_note_ca(ev, s->chain[i], &cat);
+  if (!c->trust || !s->chain[0]->parsed)
+    return;
+  struct ev_chain_verdict v; /* the memo's: the verdict chain_facts had */
+  ev_chain_verdict(c->memo, s, c->trust, cat.ts, &v);
+  if (!chain_waits(&v.trust, s))
+    return;
+  char *sni = NULL;
+  if (s->ch.sni.n && !memchr(s->ch.sni.p, 0, s->ch.sni.n))
+    sni = strndup((const char *)s->ch.sni.p, s->ch.sni.n);
+  if (!ev_chains_note_pending(ev, ep, sni ? sni : "", s, &cat)) /* cap reached */
+    ev_add_name(ep, &cat, EV_TRUST_UNTRUSTED, v.trust.reason);  /* the session's own verdict */
+  free(sni);
 }
 
 static void server_facts(struct ev_endpoint *ep, const struct tls_session *s,
@@ -551,6 +586,8 @@ void ev_add_session(struct ev_store *ev, const struct tls_session *s, const stru
   if (s->has_server_hello) {
     struct ev_sample sat = {(char *)file, s->sh.at.frame, s->sh.at.ts};
     server_facts(ep, s, c, &sat);
+    if (s->chain_len)
+      chain_notes(ev, ep, s, c, &sat);
   } else {
     refusal_facts(ep, s, &at);
   }

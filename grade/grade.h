@@ -270,6 +270,18 @@ void ev_add_http(struct ev_store *ev, const struct http_facts *h, const struct e
 /* Facts that need every endpoint (DROWN: the same key speaking SSLv2
  * elsewhere); call once all evidence is in, before grading. */
 void ev_derive_facts(struct ev_store *ev);
+/* Chains that did not verify for want of an issuer, completed with the CA
+ * certificates sent anywhere in the evidence and those of bundle (may be
+ * NULL): their trust facts (chains.c).  Call once all evidence is in,
+ * before saving or grading, with the store the sessions were checked
+ * against. */
+void ev_complete_chains(struct ev_store *ev, const struct x509_store *trust,
+                        const struct x509_pool *bundle);
+/* How many CA certificates and incomplete chains ev_complete_chains could
+ * not be told of: their caps (4096 distinct each) were reached. */
+#define EV_CHAINS_MAX_CAS 4096
+#define EV_CHAINS_MAX_PENDING 4096
+void ev_chains_cap_hits(const struct ev_store *ev, uint64_t *cas, uint64_t *pending);
 
 /* ---- checks, score, letters (checks.c, score.c) ---- */
 

@@ -23,6 +23,7 @@ struct run {
   struct x509_cache *certs;               /* certificates already read (shared) */
   struct x509_store *trust;               /* NULL when not loaded */
   struct x509_trust_memo *memo;           /* chains already verified (shared) */
+  const struct x509_pool *intermediates;  /* --intermediates, NULL without */
   const struct x509_weak_keys *weak_keys; /* NULL: none given */
   const struct tls_keylog *keylog;        /* --keylog, NULL without */
 };

@@ -113,6 +113,13 @@ cJSON *pl_stats_json(const struct run *run, unsigned warnings) {
   return s;
 }
 
+static cJSON *limit_row(double limit, uint64_t hits) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "limit", limit);
+  cJSON_AddNumberToObject(o, "hits", (double)hits);
+  return o;
+}
+
 /* Every cap, its setting and how often it was hit (README "Limits"). */
 cJSON *pl_limits_json(const struct run *run) {
   const struct pl_settings *set = run->set;
@@ -138,10 +145,12 @@ cJSON *pl_limits_json(const struct run *run) {
       {"certificates_per_chain", (double)set->tls_limits.max_chain_len,
        (double)run->count->cap_chain},
   };
-  for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-    cJSON *o = cJSON_AddObjectToObject(l, rows[i].name);
-    cJSON_AddNumberToObject(o, "limit", rows[i].limit);
-    cJSON_AddNumberToObject(o, "hits", rows[i].hits);
-  }
+  uint64_t cas = 0, pending = 0;
+  if (run->ev)
+    ev_chains_cap_hits(run->ev, &cas, &pending);
+  cJSON_AddItemToObject(l, "intermediates_remembered", limit_row(EV_CHAINS_MAX_CAS, cas));
+  cJSON_AddItemToObject(l, "incomplete_chains_pending", limit_row(EV_CHAINS_MAX_PENDING, pending));
+  for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+    cJSON_AddItemToObject(l, rows[i].name, limit_row(rows[i].limit, (uint64_t)rows[i].hits));
   return l;
 }

@@ -58,6 +58,7 @@ struct pl_settings {
   const char *save_evidence; /* --save-evidence */
   const char *fail_below;    /* --fail-below: a valid grade, or NULL */
   const char *ca_file, *ca_path;
+  const char *intermediates;    /* --intermediates: PEM file or directory, NULL: none */
   const char *const *weak_keys; /* --weak-keys paths */
   size_t n_weak_keys;
   size_t max_weak_keys;            /* --limit weak-keys */

@@ -128,6 +128,7 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
     fprintf(stderr, "tlsgrade: %s: %s\n", tmp, strerror(errno));
     return PL_EXIT_RUNTIME;
   }
+  ev_complete_chains(run->ev, run->trust, run->intermediates);
   cJSON *stats = pl_stats_json(run, warnings);
   cJSON *limits = pl_limits_json(run);
   int status = pl_write_report(s, f, run->ev, run->file_names, run->n_files, limits, stats);

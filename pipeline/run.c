@@ -152,6 +152,20 @@ static struct x509_store *open_trust(const struct pl_settings *s) {
   return store;
 }
 
+/* --intermediates: a bundle named must load (as --ca-file must). */
+static bool load_intermediates(const struct pl_settings *s, struct x509_pool **pool) {
+  *pool = NULL;
+  if (!s->intermediates || s->mode == PL_MODE_FLOWS)
+    return true;
+  char err[1024] = "out of memory";
+  if ((*pool = x509_pool_new()) && x509_pool_load(*pool, s->intermediates, err, sizeof(err)) == 0)
+    return true;
+  fprintf(stderr, "tlsgrade: --intermediates: %s\n", err);
+  x509_pool_free(*pool);
+  *pool = NULL;
+  return false;
+}
+
 static void interval_report(void *ctx) {
   pl_atomic_report(ctx, 0);
 }
@@ -216,6 +230,7 @@ static int finish(struct run *run, int status, unsigned warnings) {
       status = rs;
   } else if (s->mode == PL_MODE_GRADE && run->ev) {
     cJSON *limits = pl_limits_json(run);
+    ev_complete_chains(run->ev, run->trust, run->intermediates); /* all evidence is in */
     if (pl_save_evidence(s, run->ev) < 0)
       status = PL_EXIT_RUNTIME;
     int rs = pl_write_report(s, run->out, run->ev, run->file_names, run->n_files, limits, stats);
@@ -260,6 +275,11 @@ static int run_with_keylog(const struct pl_settings *s, char *const *inputs, siz
   struct x509_store *trust = NULL;
   if (s->mode != PL_MODE_FLOWS && !(trust = open_trust(s)) && (s->ca_file || s->ca_path))
     return PL_EXIT_RUNTIME; /* a trust store asked for by name must load */
+  struct x509_pool *intermediates;
+  if (!load_intermediates(s, &intermediates)) {
+    x509_store_close(trust);
+    return PL_EXIT_RUNTIME;
+  }
   bool bad_weak_keys;
   struct x509_weak_keys *weak_keys = load_weak_keys(s, &bad_weak_keys);
   struct cap_source *src = bad_weak_keys ? NULL : open_source(s, inputs, n_inputs);
@@ -276,12 +296,14 @@ static int run_with_keylog(const struct pl_settings *s, char *const *inputs, siz
                       .out = out,
                       .count = count,
                       .trust = trust,
+                      .intermediates = intermediates,
                       .weak_keys = weak_keys,
                       .keylog = keylog};
     status = run_source(&run, src);
   }
   cap_source_free(src);
   x509_store_close(trust);
+  x509_pool_free(intermediates);
   x509_weak_keys_free(weak_keys);
   return status;
 }

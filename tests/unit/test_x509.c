@@ -827,6 +827,103 @@ static void test_reusable_store(void) {
   x509_store_close(NULL);
 }
 
+/* ------------------------------------------------------------------ */
+/* Chains completed from a pool of intermediates seen elsewhere        */
+
+static bool pool_add_file(struct x509_pool *pool, const char *name, const char *where) {
+  struct tls_cert c;
+  char path[256];
+  snprintf(path, sizeof path, DATA "%s", name);
+  load(&c, path);
+  bool kept = x509_pool_add(pool, c.der, c.der_len, where);
+  x509_cert_clear(&c);
+  return kept;
+}
+
+/* Only CA certificates (basicConstraints CA:TRUE, as openssl prints for
+ * pki-inter.der and pki-root.der, and CA:FALSE for pki-leaf.der), once. */
+static void test_pool_keeps_ca_certificates(void) {
+  struct x509_pool *pool = x509_pool_new();
+  CHECK(pool != NULL);
+  CHECK(!pool_add_file(pool, "pki-leaf.der", "a"));
+  CHECK(pool_add_file(pool, "pki-inter.der", "b"));
+  CHECK(!pool_add_file(pool, "pki-inter.der", "c"));
+  CHECK(pool_add_file(pool, "pki-root.der", "d"));
+  CHECK_EQ_U(x509_pool_count(pool), 2);
+  CHECK(!x509_pool_add(pool, (const uint8_t *)"\x30\x03\x02\x01\x01", 5, "e"));
+  x509_pool_free(pool);
+  x509_pool_free(NULL);
+}
+
+/* A PEM bundle (pki-root-and-inter.pem: two certificates); a missing file
+ * and a DER file are errors. */
+static void test_pool_load(void) {
+  struct x509_pool *pool = x509_pool_new();
+  char err[256] = "";
+  CHECK_EQ_U(x509_pool_load(pool, DATA "pki-root-and-inter.pem", err, sizeof err), 0);
+  CHECK_EQ_U(x509_pool_count(pool), 2);
+  CHECK(x509_pool_load(pool, DATA "no-such-file.pem", err, sizeof err) < 0);
+  CHECK(strstr(err, "no-such-file.pem") != NULL);
+  CHECK(x509_pool_load(pool, DATA "pki-leaf.der", err, sizeof err) < 0);
+  CHECK_EQ_U(x509_pool_count(pool), 2);
+  x509_pool_free(pool);
+}
+
+/* The leaf alone completes with the pool's intermediate: trusted, not
+ * complete, and the pool entry that served is named.  Without it the
+ * issuer is named (openssl x509 -issuer -nameopt RFC2253 pki-leaf.der). */
+static void test_completed_from_pool(void) {
+  static const char *const LEAF_ONLY[] = {"pki-leaf.der", NULL};
+  char reason[160];
+  struct x509_trust_opts opts = {.ca_file = ROOT_PEM};
+  struct x509_store *store = x509_store_open(&opts, reason, sizeof reason);
+  struct chain lone;
+  chain_load(&lone, LEAF_ONLY);
+  const struct tls_cert *links[] = {&lone.certs[0]};
+  struct x509_pool *pool = x509_pool_new();
+  CHECK(pool_add_file(pool, "pki-inter.der", "other.pcap:10"));
+  const struct x509_pool *pools[] = {NULL, pool};
+  struct x509_trust t;
+  struct x509_completion done;
+  x509_trust_complete(store, pools, 2, links, 1, "www.example.test", AT_2025, &t, &done);
+  CHECK(t.trusted && !t.chain_complete && t.hostname_match);
+  CHECK_EQ_U(t.chain_len_used, 3);
+  CHECK(done.found_in && strcmp(done.found_in, "other.pcap:10") == 0);
+  CHECK_STR(done.missing_issuer, "");
+  CHECK_EQ_U(done.n_added, 1); /* the intermediate: the root is the store's */
+  x509_completion_clear(&done);
+  x509_trust_complete(store, pools, 1, links, 1, NULL, AT_2025, &t, &done);
+  CHECK(!t.trusted && !t.chain_complete && done.found_in == NULL);
+  CHECK_STR(done.missing_issuer, "CN=tlsgrade Test Intermediate CA,O=tlsgrade tests");
+  CHECK_STR(done.missing_aia, "");
+  x509_pool_free(pool);
+  x509_store_close(store);
+  chain_free(&lone);
+}
+
+/* A pool never provides the anchor: with a store that lacks the root, the
+ * root in the pool leaves the chain untrusted. */
+static void test_pool_is_never_trusted(void) {
+  static const char *const LEAF_ONLY[] = {"pki-leaf.der", NULL};
+  char reason[160];
+  struct x509_trust_opts opts = {.ca_file = DATA "pki-self.pem"};
+  struct x509_store *store = x509_store_open(&opts, reason, sizeof reason);
+  struct chain lone;
+  chain_load(&lone, LEAF_ONLY);
+  const struct tls_cert *links[] = {&lone.certs[0]};
+  struct x509_pool *pool = x509_pool_new();
+  CHECK(pool_add_file(pool, "pki-inter.der", "x"));
+  CHECK(pool_add_file(pool, "pki-root.der", "y"));
+  const struct x509_pool *pools[] = {pool};
+  struct x509_trust t;
+  struct x509_completion done;
+  x509_trust_complete(store, pools, 1, links, 1, NULL, AT_2025, &t, &done);
+  CHECK(!t.trusted && !t.trusted_but_time);
+  x509_pool_free(pool);
+  x509_store_close(store);
+  chain_free(&lone);
+}
+
 int main(void) {
   RUN(test_rsa2048_sha256);
   RUN(test_rsa_with_sct_list);
@@ -857,5 +954,9 @@ int main(void) {
   RUN(test_self_signed_leaf);
   RUN(test_store_errors_and_odd_chains);
   RUN(test_reusable_store);
+  RUN(test_pool_keeps_ca_certificates);
+  RUN(test_pool_load);
+  RUN(test_completed_from_pool);
+  RUN(test_pool_is_never_trusted);
   return harness_done();
 }

@@ -1,0 +1,426 @@
+/*
+ * grade/chains.c - chains completed passively.  A server that sends its
+ * leaf without the intermediate is not untrusted when that intermediate is
+ * known: sent by any server in any connection of the evidence, or given in
+ * a bundle (--intermediates).  SSL Labs completes such chains (AIA) and
+ * caps them at B (chain_incomplete); so do we, without going online.
+ *
+ * The order of the capture must not matter (the intermediate may come
+ * after the incomplete chain, or from another -j worker), so a chain that
+ * stops for want of an issuer keeps its trust facts back: the store notes
+ * it (pending) with every CA certificate it sees, and ev_complete_chains
+ * decides once all evidence is in.  The certificates found only ever serve
+ * as untrusted ones: libcrypto checks every signature and the anchor still
+ * comes from the trust store.
+ */
+#include "base/hash.h"
+#include "grade/chains.h"
+#include "grade/distrust.h"
+#include "grade/report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bounds (README "Limits"): distinct CA certificates remembered, and
+ * distinct incomplete chains waiting.  Beyond them a note is refused and
+ * counted (ev_chains_cap_hits): a flood of made-up CAs or chains costs
+ * nothing more, and a chain crowded out keeps its session's own verdict
+ * (untrusted: the honest answer without the intermediate). */
+#define CHAINS_MAX_CAS EV_CHAINS_MAX_CAS
+#define CHAINS_MAX_PENDING EV_CHAINS_MAX_PENDING
+#define CHAINS_SLOTS 8192 /* open addressing, at most half full */
+
+struct seen_ca {
+  char sha256[65];
+  uint8_t *der; /* owned */
+  size_t len;
+  struct ev_sample at; /* the Certificate message; file is the run's */
+};
+
+/* One distinct chain of one endpoint, and the sessions that sent it: as
+ * much of them as a fact keeps (count, earliest sample, latest time). */
+struct pending {
+  char *key; /* endpoint, SNI and chain: owned */
+  char *host, *ip, *sni;
+  uint16_t port;
+  cap_time_us verified_at;
+  struct tls_cert *certs; /* der and der_len only, owned */
+  size_t n;
+  struct ev_sample first, last; /* the earliest sighting, and the latest */
+  uint64_t sessions;
+};
+
+struct ev_chains {
+  struct seen_ca *cas;
+  size_t n_cas, cap_cas;
+  struct pending *pend;
+  size_t n_pend, cap_pend;
+  uint32_t *ca_slots, *pend_slots; /* CHAINS_SLOTS each: index + 1, 0 empty */
+  uint64_t ca_refused, pend_refused;
+};
+
+static void pending_clear(struct pending *p) {
+  free(p->key);
+  free(p->host);
+  free(p->ip);
+  free(p->sni);
+  for (size_t i = 0; i < p->n; i++)
+    free(p->certs[i].der);
+  free(p->certs);
+  memset(p, 0, sizeof(*p));
+}
+
+void ev_chains_free(struct ev_chains *chains) {
+  if (!chains)
+    return;
+  for (size_t i = 0; i < chains->n_cas; i++)
+    free(chains->cas[i].der);
+  free(chains->cas);
+  for (size_t i = 0; i < chains->n_pend; i++)
+    pending_clear(&chains->pend[i]);
+  free(chains->pend);
+  free(chains->ca_slots);
+  free(chains->pend_slots);
+  free(chains);
+}
+
+static struct ev_chains *chains_new(void) {
+  struct ev_chains *ch = calloc(1, sizeof(*ch));
+  if (ch) {
+    ch->ca_slots = calloc(CHAINS_SLOTS, sizeof(*ch->ca_slots));
+    ch->pend_slots = calloc(CHAINS_SLOTS, sizeof(*ch->pend_slots));
+  }
+  if (ch && (!ch->ca_slots || !ch->pend_slots)) {
+    ev_chains_free(ch);
+    ch = NULL;
+  }
+  return ch;
+}
+
+static struct ev_chains *chains_of(struct ev_store *ev) {
+  struct ev_chains **slot = ev_store_chains(ev);
+  if (!*slot)
+    *slot = chains_new();
+  return *slot;
+}
+
+void ev_chains_cap_hits(const struct ev_store *ev, uint64_t *cas, uint64_t *pending) {
+  struct ev_chains *ch = *ev_store_chains((struct ev_store *)ev);
+  *cas = ch ? ch->ca_refused : 0;
+  *pending = ch ? ch->pend_refused : 0;
+}
+
+/* Room for one more of n elements of size bytes in *array. */
+static bool grow(void **array, size_t *cap, size_t n, size_t size) {
+  if (n < *cap)
+    return true;
+  size_t more = *cap ? 2 * *cap : 8;
+  void *grown = realloc(*array, more * size);
+  if (!grown)
+    return false;
+  *array = grown, *cap = more;
+  return true;
+}
+
+/* Is a earlier than b (time, then file, then frame)?  As evidence.c's. */
+static bool sample_before(const struct ev_sample *a, const struct ev_sample *b) {
+  if (a->ts != b->ts)
+    return a->ts < b->ts;
+  int c = strcmp(a->file ? a->file : "", b->file ? b->file : "");
+  return c ? c < 0 : a->frame < b->frame;
+}
+
+/* The slot of key in slots (its index + 1 there), or the empty one where
+ * it would go; name(ctx, i) is the key of entry i. */
+static uint32_t *find_slot(uint32_t *slots, const char *key, const char *(*name)(void *, size_t),
+                           void *ctx) {
+  size_t j = hash_str(HASH_FNV_OFFSET, key) & (CHAINS_SLOTS - 1);
+  while (slots[j] && strcmp(name(ctx, slots[j] - 1), key) != 0)
+    j = (j + 1) & (CHAINS_SLOTS - 1);
+  return &slots[j];
+}
+
+static const char *ca_name(void *ctx, size_t i) {
+  return ((struct ev_chains *)ctx)->cas[i].sha256;
+}
+
+static const char *pend_name(void *ctx, size_t i) {
+  return ((struct ev_chains *)ctx)->pend[i].key;
+}
+
+/* One CA certificate; der is the call's to keep or free. */
+static void note_ca(struct ev_chains *ch, const char *sha256, uint8_t *der, size_t len,
+                    const struct ev_sample *at) {
+  uint32_t *slot = find_slot(ch->ca_slots, sha256, ca_name, ch);
+  if (*slot) {
+    struct seen_ca *ca = &ch->cas[*slot - 1];
+    if (sample_before(at, &ca->at)) /* the earliest, whatever the order */
+      ca->at = *at;
+    free(der);
+    return;
+  }
+  if (ch->n_cas >= CHAINS_MAX_CAS) {
+    ch->ca_refused++;
+    free(der);
+    return;
+  }
+  if (!der || !grow((void **)&ch->cas, &ch->cap_cas, ch->n_cas, sizeof(*ch->cas))) {
+    free(der);
+    return;
+  }
+  struct seen_ca *ca = &ch->cas[ch->n_cas++];
+  memcpy(ca->sha256, sha256, sizeof(ca->sha256));
+  ca->der = der, ca->len = len, ca->at = *at;
+  *slot = (uint32_t)ch->n_cas;
+}
+
+void ev_chains_note_ca(struct ev_store *ev, const struct tls_cert *cert,
+                       const struct ev_sample *sample) {
+  struct ev_chains *ch = chains_of(ev);
+  if (!ch || !cert->sha256[0])
+    return;
+  bool known = *find_slot(ch->ca_slots, cert->sha256, ca_name, ch) != 0;
+  uint8_t *der = known ? NULL : malloc(cert->der_len ? cert->der_len : 1);
+  if (der && cert->der_len)
+    memcpy(der, cert->der, cert->der_len);
+  note_ca(ch, cert->sha256, der, cert->der_len, sample);
+}
+
+/* Endpoint, SNI, then each certificate's fingerprint and whether it was
+ * valid at the time (trust_memo.c's key: what the verdict depends on). */
+static char *pending_key(const struct ev_endpoint *ep, const char *sni, const struct tls_session *s,
+                         cap_time_us at) {
+  size_t cap = strlen(ep->host) + strlen(ep->ip) + strlen(sni) + 80 * s->chain_len + 32;
+  char *key = malloc(cap);
+  if (!key)
+    return NULL;
+  size_t k = (size_t)snprintf(key, cap, "%s|%s|%u|%s|", ep->host, ep->ip, ep->port, sni);
+  for (size_t i = 0; i < s->chain_len; i++) {
+    const struct tls_cert *c = s->chain[i];
+    bool valid = c->parsed && c->not_before_us <= at && at <= c->not_after_us;
+    k += (size_t)snprintf(key + k, cap - k, "%s%c", c->sha256[0] ? c->sha256 : "-",
+                          valid ? '+' : '-');
+  }
+  return key;
+}
+
+static bool pending_init(struct pending *p, char *key, const struct ev_endpoint *ep,
+                         const char *sni, const struct tls_session *s, cap_time_us at) {
+  memset(p, 0, sizeof(*p));
+  p->key = key, p->port = ep->port, p->verified_at = at;
+  p->host = strdup(ep->host), p->ip = strdup(ep->ip), p->sni = strdup(sni);
+  p->certs = calloc(s->chain_len, sizeof(*p->certs));
+  bool ok = p->host && p->ip && p->sni && p->certs;
+  for (size_t i = 0; ok && i < s->chain_len; i++, p->n++) {
+    p->certs[i].der = malloc(s->chain[i]->der_len ? s->chain[i]->der_len : 1);
+    ok = p->certs[i].der != NULL;
+    if (ok && s->chain[i]->der_len)
+      memcpy(p->certs[i].der, s->chain[i]->der, s->chain[i]->der_len);
+    p->certs[i].der_len = s->chain[i]->der_len;
+  }
+  if (!ok)
+    pending_clear(p);
+  return ok;
+}
+
+/* Sessions that sent a pending chain: their count, earliest and latest. */
+static void pending_seen(struct pending *p, const struct ev_sample *first,
+                         const struct ev_sample *last, uint64_t sessions) {
+  if (!p->sessions || sample_before(first, &p->first))
+    p->first = *first;
+  if (!p->sessions || sample_before(&p->last, last))
+    p->last = *last;
+  p->sessions += sessions;
+}
+
+bool ev_chains_note_pending(struct ev_store *ev, const struct ev_endpoint *ep, const char *sni,
+                            const struct tls_session *s, const struct ev_sample *sample) {
+  struct ev_chains *ch = chains_of(ev);
+  char *key = ch ? pending_key(ep, sni, s, sample->ts) : NULL;
+  if (!key)
+    return false;
+  uint32_t *slot = find_slot(ch->pend_slots, key, pend_name, ch);
+  if (*slot) {
+    free(key);
+  } else if (ch->n_pend >= CHAINS_MAX_PENDING) {
+    ch->pend_refused++; /* the caller keeps the session's own verdict */
+    free(key);
+    return false;
+  } else {
+    if (!grow((void **)&ch->pend, &ch->cap_pend, ch->n_pend, sizeof(*ch->pend))) {
+      free(key);
+      return false;
+    }
+    if (!pending_init(&ch->pend[ch->n_pend], key, ep, sni, s, sample->ts))
+      return false; /* key went with it */
+    *slot = (uint32_t)++ch->n_pend;
+  }
+  pending_seen(&ch->pend[*slot - 1], sample, sample, 1);
+  return true;
+}
+
+/* A worker's pending chain into ch: joined with the same one, or moved. */
+static void absorb_pending(struct ev_chains *ch, struct pending *from) {
+  uint32_t *slot = find_slot(ch->pend_slots, from->key, pend_name, ch);
+  if (*slot) {
+    pending_seen(&ch->pend[*slot - 1], &from->first, &from->last, from->sessions);
+    pending_clear(from);
+  } else if (ch->n_pend >= CHAINS_MAX_PENDING) {
+    ch->pend_refused++;
+    pending_clear(from);
+  } else if (!grow((void **)&ch->pend, &ch->cap_pend, ch->n_pend, sizeof(*ch->pend))) {
+    pending_clear(from);
+  } else {
+    ch->pend[ch->n_pend] = *from; /* moved: from owns nothing now */
+    memset(from, 0, sizeof(*from));
+    *slot = (uint32_t)++ch->n_pend;
+  }
+}
+
+int ev_chains_absorb(struct ev_chains **into, struct ev_chains **from) {
+  struct ev_chains *src = *from;
+  if (!src)
+    return 0;
+  if (!*into) {
+    *into = src, *from = NULL;
+    return 0;
+  }
+  struct ev_chains *dst = *into;
+  for (size_t i = 0; i < src->n_cas; i++) {
+    note_ca(dst, src->cas[i].sha256, src->cas[i].der, src->cas[i].len, &src->cas[i].at);
+    src->cas[i].der = NULL; /* note_ca kept or freed it */
+  }
+  for (size_t i = 0; i < src->n_pend; i++)
+    absorb_pending(dst, &src->pend[i]);
+  dst->ca_refused += src->ca_refused;
+  dst->pend_refused += src->pend_refused;
+  ev_chains_free(src);
+  *from = NULL;
+  return 0;
+}
+
+static int ca_cmp(const void *a, const void *b) {
+  const struct seen_ca *x = a, *y = b;
+  return sample_before(&x->at, &y->at) ? -1 : sample_before(&y->at, &x->at) ? 1 : 0;
+}
+
+/* The CA certificates seen, the earliest sighting first, as a pool: where
+ * each was found is "file:frame" of the Certificate message that held it. */
+static struct x509_pool *seen_pool(struct ev_chains *ch) {
+  struct x509_pool *pool = x509_pool_new();
+  if (ch->n_cas)
+    qsort(ch->cas, ch->n_cas, sizeof(*ch->cas), ca_cmp);
+  memset(ch->ca_slots, 0, CHAINS_SLOTS * sizeof(*ch->ca_slots)); /* the order moved */
+  for (size_t i = 0; i < ch->n_cas; i++)
+    *find_slot(ch->ca_slots, ch->cas[i].sha256, ca_name, ch) = (uint32_t)(i + 1);
+  for (size_t i = 0; pool && i < ch->n_cas; i++) {
+    char *where = report_sample(&ch->cas[i].at);
+    x509_pool_add(pool, ch->cas[i].der, ch->cas[i].len, where ? where : "");
+    free(where);
+  }
+  return pool;
+}
+
+/* libcrypto's reason, and the issuer still missing with where its
+ * certificate is published (the AIA caIssuers URL): all a reader needs to
+ * fetch it.  Sanitised UTF-8, malloc'd. */
+static char *untrusted_reason(const struct x509_trust *t, const struct x509_completion *done) {
+  char text[800];
+  if (!done->missing_issuer[0])
+    snprintf(text, sizeof text, "%s", t->reason);
+  else
+    snprintf(text, sizeof text, "%s: issuer '%s' seen nowhere%s%s%s", t->reason,
+             done->missing_issuer, done->missing_aia[0] ? " (caIssuers " : "", done->missing_aia,
+             done->missing_aia[0] ? ")" : "");
+  bool replaced;
+  return report_utf8((const uint8_t *)text, strlen(text), &replaced);
+}
+
+/* The distrust events of the completed chain: what the server sent and
+ * the intermediates that completed it, against the anchor now known (the
+ * session's own check had neither). */
+static size_t completed_distrust(const struct pending *p, const struct x509_trust *t,
+                                 const struct x509_completion *done,
+                                 struct distrust_hit hits[EV_DISTRUST_HITS]) {
+  size_t n = p->n + done->n_added;
+  struct tls_cert *certs = calloc(n, sizeof(*certs));
+  const struct tls_cert **links = calloc(n, sizeof(*links));
+  size_t found = 0;
+  for (size_t i = 0; certs && links && i < n; i++) {
+    const uint8_t *der = i < p->n ? p->certs[i].der : done->added_der[i - p->n];
+    size_t len = i < p->n ? p->certs[i].der_len : done->added_len[i - p->n];
+    if ((certs[i].der = malloc(len ? len : 1)) != NULL) {
+      memcpy(certs[i].der, der, len);
+      certs[i].der_len = len;
+      x509_cert_parse(&certs[i]);
+    }
+    links[i] = &certs[i];
+  }
+  if (certs && links)
+    found = distrust_match(links, n, t->anchor_spki_sha256, hits, EV_DISTRUST_HITS);
+  for (size_t i = 0; certs && i < n; i++)
+    x509_cert_clear(&certs[i]);
+  free(certs);
+  free(links);
+  return found;
+}
+
+static void complete_one(struct ev_store *ev, struct pending *p, const struct x509_store *trust,
+                         const struct x509_pool *const *pools, size_t n_pools) {
+  const struct tls_cert **links = calloc(p->n, sizeof(*links));
+  struct ev_endpoint *ep = links ? ev_endpoint_get(ev, p->host, p->ip, p->port) : NULL;
+  if (!ep) {
+    free(links);
+    return;
+  }
+  for (size_t i = 0; i < p->n; i++)
+    links[i] = &p->certs[i];
+  struct x509_trust t;
+  struct x509_completion done;
+  x509_trust_complete(trust, pools, n_pools, links, p->n, p->sni[0] ? p->sni : NULL, p->verified_at,
+                      &t, &done);
+  free(links);
+  struct distrust_hit hits[EV_DISTRUST_HITS];
+  size_t n_hits = t.trusted ? completed_distrust(p, &t, &done, hits) : 0;
+  x509_completion_clear(&done);
+  char *reason = !t.trusted && !t.trusted_but_time ? untrusted_reason(&t, &done) : NULL;
+  /* As many facts as sessions sent the chain: the earliest and latest
+   * sightings give the fact's sample and times, the rest its count. */
+  for (uint64_t i = 0; i < p->sessions; i++) {
+    const struct ev_sample *at = i == 1 ? &p->last : &p->first;
+    for (size_t k = 0; k < n_hits; k++)
+      ev_add_name(ep, at, EV_DISTRUST, hits[k].event->id);
+    if (t.trusted)
+      ev_add(ep, at, EV_TRUST_OK, NULL);
+    else if (t.trusted_but_time)
+      ev_add(ep, at, EV_TRUST_OK_BUT_TIME, NULL);
+    else
+      ev_add_name(ep, at, EV_TRUST_UNTRUSTED, reason ? reason : t.reason);
+    if ((t.trusted || t.trusted_but_time) && !t.chain_complete) {
+      if (done.found_in)
+        ev_add_name(ep, at, EV_CHAIN_INCOMPLETE_FROM, done.found_in);
+      else
+        ev_add(ep, at, EV_CHAIN_INCOMPLETE, NULL);
+    }
+  }
+  free(reason);
+}
+
+void ev_complete_chains(struct ev_store *ev, const struct x509_store *trust,
+                        const struct x509_pool *bundle) {
+  struct ev_chains *ch = *ev_store_chains(ev);
+  if (!ch || !ch->n_pend || !trust)
+    return;
+  struct x509_pool *seen = seen_pool(ch);
+  /* The capture first: a certificate both sent and in the bundle is
+   * reported where a server sent it. */
+  const struct x509_pool *pools[] = {seen, bundle};
+  for (size_t i = 0; i < ch->n_pend; i++) {
+    complete_one(ev, &ch->pend[i], trust, pools, 2);
+    pending_clear(&ch->pend[i]);
+  }
+  ch->n_pend = 0; /* decided: a later report (--interval) keeps these facts */
+  memset(ch->pend_slots, 0, CHAINS_SLOTS * sizeof(*ch->pend_slots));
+  x509_pool_free(seen);
+}

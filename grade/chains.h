@@ -1,0 +1,28 @@
+/*
+ * grade/chains.h - chains completed passively (chains.c), private to
+ * grade/: what facts.c notes as sessions arrive, and evidence.c keeps with
+ * the store.
+ */
+#ifndef TLSGRADE_GRADE_CHAINS_H
+#define TLSGRADE_GRADE_CHAINS_H
+
+#include "grade/grade.h"
+
+struct ev_chains;
+/* The store's chains (evidence.c): NULL until something is noted. */
+struct ev_chains **ev_store_chains(struct ev_store *ev);
+void ev_chains_free(struct ev_chains *chains);
+/* from's notes join into's; from is left empty.  0, or -1 when out of
+ * memory. */
+int ev_chains_absorb(struct ev_chains **into, struct ev_chains **from);
+/* A CA certificate a server sent, and the Certificate message it came in
+ * (sample->file must outlive the store, as the run's input names do). */
+void ev_chains_note_ca(struct ev_store *ev, const struct tls_cert *cert,
+                       const struct ev_sample *sample);
+/* A chain that did not verify for want of an issuer: its trust facts wait
+ * for ev_complete_chains.  False when it could not be noted (the cap of
+ * pending chains, or memory): the caller adds the session's own verdict. */
+bool ev_chains_note_pending(struct ev_store *ev, const struct ev_endpoint *ep, const char *sni,
+                            const struct tls_session *s, const struct ev_sample *sample);
+
+#endif
