@@ -36,7 +36,8 @@ FACT(SCSV_REFUSED_FALLBACK, "scsv:refused_fallback", NONE, true,
 FACT(SCSV_ACCEPTED, "scsv:accepted:", VERSION, true,
      "a TLS_FALLBACK_SCSV hello was answered with version V")
 FACT(ANSWER, "answer:", ANSWER, true,
-     "the client offer with this JA3 got version V and suite S, or was refused")
+     "the client offer with this digest (its whole ClientHello) got version V and suite S, or was "
+     "refused")
 /* ---- the suite ---- */
 FACT(SUITE, "suite:", NAME, true, "the negotiated suite (IANA name, else 0x hex id)")
 FACT(CIPHER_BITS, "cipher_bits:", NUMBER, true, "its cipher strength (NULL 0, export 40, ...)")

@@ -11,6 +11,7 @@
 #include "grade/distrust.h"
 #include "grade/grade.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -583,27 +584,115 @@ static void server_facts(struct ev_endpoint *ep, const struct tls_session *s,
   }
 }
 
-/* What this very offer (its JA3: version, suites, extensions, groups) was
- * answered: the same offer answered differently later shows that the
- * server's configuration changed (score.c).  Different offers prove
- * nothing: a server preferring AES still gives RC4 to a client offering
- * only RC4.  A resumption keeps the suite of its session, so it is left
- * out. */
+/* The offer as a server sees it, written out for hashing: every list a
+ * server may choose from or by, GREASE left out (RFC 8701: a client draws
+ * new values at each connection, and servers ignore them).  Each list is
+ * tagged and counted, so that no two offers write the same bytes. */
+struct offer_text {
+  EVP_MD_CTX *md;
+  uint8_t bytes[512]; /* hashed when full */
+  size_t n;
+  bool failed;
+};
+
+static void put_u16(struct offer_text *t, uint16_t v) {
+  if (t->n + 2 > sizeof(t->bytes)) {
+    t->failed = t->failed || !EVP_DigestUpdate(t->md, t->bytes, t->n);
+    t->n = 0;
+  }
+  t->bytes[t->n++] = (uint8_t)(v >> 8);
+  t->bytes[t->n++] = (uint8_t)v;
+}
+
+static void put_list(struct offer_text *t, uint16_t tag, const uint16_t *v, size_t n) {
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++)
+    kept += !tls_is_grease(v[i]);
+  put_u16(t, tag);
+  put_u16(t, (uint16_t)(kept > UINT16_MAX ? UINT16_MAX : kept));
+  for (size_t i = 0; i < n; i++)
+    if (!tls_is_grease(v[i]))
+      put_u16(t, v[i]);
+}
+
+static void put_bytes(struct offer_text *t, uint16_t tag, const uint8_t *p, size_t n) {
+  put_u16(t, tag);
+  put_u16(t, (uint16_t)(n > UINT16_MAX ? UINT16_MAX : n));
+  for (size_t i = 0; i < n; i++)
+    put_u16(t, p[i]);
+}
+
+static int by_value(const void *a, const void *b) {
+  uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* A digest of the whole offer (hex, 32 digits: 128 bits of SHA-256):
+ * versions (legacy and supported_versions), suites, compression,
+ * extensions (as a set: some clients shuffle their order), groups, key
+ * shares, signature algorithms, point formats and ALPN.  JA3 leaves out
+ * supported_versions, key shares and signature algorithms, and two offers
+ * that differ there may rightly get different answers. */
+static bool offer_digest(const struct tls_client_hello *ch, char hex[33]) {
+  struct offer_text t = {.md = EVP_MD_CTX_new()};
+  uint16_t *exts = calloc(ch->extensions.n + 1, sizeof(*exts));
+  if (!t.md || !exts || !EVP_DigestInit_ex(t.md, EVP_sha256(), NULL)) {
+    EVP_MD_CTX_free(t.md);
+    free(exts);
+    return false;
+  }
+  put_u16(&t, ch->sslv2_format);
+  put_u16(&t, ch->legacy_version);
+  put_list(&t, 1, ch->versions.v, ch->versions.n);
+  put_list(&t, 2, ch->ciphers.v, ch->ciphers.n);
+  put_u16(&t, 3);
+  put_u16(&t, (uint16_t)(ch->n_sslv2_ciphers > UINT16_MAX ? UINT16_MAX : ch->n_sslv2_ciphers));
+  for (size_t i = 0; i < ch->n_sslv2_ciphers; i++) {
+    put_u16(&t, (uint16_t)(ch->sslv2_ciphers[i] >> 16));
+    put_u16(&t, (uint16_t)ch->sslv2_ciphers[i]);
+  }
+  put_bytes(&t, 4, ch->compression.p, ch->compression.n);
+  if (ch->extensions.n)
+    memcpy(exts, ch->extensions.v, ch->extensions.n * sizeof(*exts));
+  qsort(exts, ch->extensions.n, sizeof(*exts), by_value);
+  put_list(&t, 5, exts, ch->extensions.n);
+  put_list(&t, 6, ch->groups.v, ch->groups.n);
+  put_list(&t, 7, ch->key_share_groups.v, ch->key_share_groups.n);
+  put_list(&t, 8, ch->sig_algs.v, ch->sig_algs.n);
+  put_bytes(&t, 9, ch->ec_point_formats.p, ch->ec_point_formats.n);
+  for (size_t i = 0; i < ch->n_alpn; i++)
+    put_bytes(&t, 10, ch->alpn[i].p, ch->alpn[i].n);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  bool ok = !t.failed && EVP_DigestUpdate(t.md, t.bytes, t.n) &&
+            EVP_DigestFinal_ex(t.md, md, &md_len) && md_len >= 16;
+  for (size_t i = 0; ok && i < 16; i++)
+    snprintf(hex + 2 * i, 3, "%02x", md[i]);
+  EVP_MD_CTX_free(t.md);
+  free(exts);
+  return ok;
+}
+
+/* What this very offer (offer_digest) was answered: the same offer
+ * answered differently later shows that the server's configuration
+ * changed (score.c).  Different offers prove nothing: a server preferring
+ * AES still gives RC4 to a client offering only RC4.  A resumption keeps
+ * the suite of its session, so it is left out. */
 static void answer_fact(struct ev_endpoint *ep, const struct tls_session *s, const char *file) {
-  if (!s->has_client_hello || !s->ch.ja3[0] || s->resumed)
+  char offer[33];
+  if (!s->has_client_hello || s->resumed || !offer_digest(&s->ch, offer))
     return;
   if (s->has_server_hello) {
     struct ev_sample sat = {(char *)file, s->sh.at.frame, s->sh.at.ts};
     ev_add(ep, &sat, EV_ANSWER,
-           &(struct ev_args){.name = s->ch.ja3, .version = s->version, .number = s->sh.cipher});
+           &(struct ev_args){.name = offer, .version = s->version, .number = s->sh.cipher});
     return;
   }
   for (size_t i = 0; i < s->n_alerts; i++) {
     const struct tls_alert *a = &s->alerts[i];
     if (a->dir == FLOW_S2C && !a->encrypted && a->level == 2) {
       struct ev_sample aat = {(char *)file, a->at.frame, a->at.ts};
-      ev_add(ep, &aat, EV_ANSWER,
-             &(struct ev_args){.name = s->ch.ja3, .number = EV_ANSWER_REFUSED});
+      ev_add(ep, &aat, EV_ANSWER, &(struct ev_args){.name = offer, .number = EV_ANSWER_REFUSED});
       return;
     }
   }

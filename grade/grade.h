@@ -316,6 +316,7 @@ struct grade_result {
    * count in both). */
   bool changed;
   cap_time_us changed_at;
+  struct ev_sample change_before, change_after; /* the frames that disagree */
   char change_reason[96];
   char before[4], after[4];
 };
