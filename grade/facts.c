@@ -254,7 +254,10 @@ static void preference_facts(struct ev_endpoint *ep, const struct tls_session *s
                              const struct tls_suite_info *chosen, const struct ev_sample *at) {
   uint8_t cert_auth = certificate_auth(s, chosen);
   for (size_t i = 0; i < s->ch.ciphers.n; i++) {
-    const struct tls_suite_info *first = tls_suite_lookup(s->ch.ciphers.v[i]);
+    uint16_t id = s->ch.ciphers.v[i];
+    const struct tls_suite_info *first = tls_suite_lookup(id);
+    if (tls_is_grease(id))
+      continue; /* RFC 8701: never a choice */
     if (!first)
       return; /* an unknown suite: the server may know it */
     enum usable u = usable(s, first, chosen, cert_auth);

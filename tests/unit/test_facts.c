@@ -232,12 +232,13 @@ static void passed_over_usable_suites(void) {
 }
 
 /* TLS 1.3 negotiated with TLS_AES_128_GCM_SHA256 (0x1301): the client's
- * first suite, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, is TLS 1.2's alone
- * (RFC 8446 B.4), so the client's first usable choice was taken. */
+ * first suite after a GREASE value (0x0a0a, RFC 8701, never chosen),
+ * TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, is TLS 1.2's alone (RFC 8446
+ * B.4), so the client's first usable choice was taken. */
 static void other_version_suite_not_passed_over(void) {
   static const uint16_t versions[] = {0x0304, 0x0303};
-  static const uint16_t offer[] = {0xc02f, 0x1301, 0x1302};
-  struct hello h = {0x0303, versions, 2, offer, 3, 0x0304, 0x1301};
+  static const uint16_t offer[] = {0x0a0a, 0xc02f, 0x1301, 0x1302};
+  struct hello h = {0x0303, versions, 2, offer, 4, 0x0304, 0x1301};
   struct tls_session s;
   session_of(&s, &h);
   struct ev_store *ev = ev_store_new();
