@@ -137,6 +137,55 @@ static void eval_proven_or_sentinel(const struct check_def *d, const struct ev_e
     c->reason = d->unknown_reason;
 }
 
+/* Did the server accept the key exchange a passed_over fact names: the
+ * group (kx:ecdh of that group) or DH parameters ("dhe": any kx:dh), in
+ * any handshake?  secp256r1 is acceptable to every server: RFC 8446 9.1
+ * makes it mandatory, and it is the one curve every ECDHE stack has (a
+ * server without ECDHE at all is what no_fs is about).  The answer is the
+ * fact that proves it (over itself for secp256r1). */
+static const struct ev_fact *accepted(const struct ev_endpoint *ep, const struct ev_fact *over) {
+  if (ev_fact_name_is(over, "dhe"))
+    return ev_first_of(ep, EV_KX_DH);
+  if (ev_fact_name_is(over, "secp256r1"))
+    return over;
+  size_t n;
+  const struct ev_fact *const *kx = ev_facts_of(ep, EV_KX_ECDH, &n);
+  for (size_t i = 0; i < n; i++)
+    if (kx[i]->typed.id == EV_KX_ECDH && kx[i]->typed.name_len == over->typed.name_len &&
+        memcmp(ev_fact_name(kx[i]), ev_fact_name(over), over->typed.name_len) == 0)
+      return kx[i];
+  return NULL;
+}
+
+/* Forward secrecy, AEAD: fail when the server passed over a suite of the
+ * kind that the client listed before the one chosen and that the server
+ * could use (fail_facts: the proven family, then the family proven once
+ * the server is seen accepting its group or DH); else pass when given. */
+static void eval_passed_over(const struct check_def *d, const struct ev_endpoint *ep,
+                             struct check_result *c) {
+  const struct ev_fact *f = ev_first_of(ep, d->fail_facts[0].id);
+  if (f) {
+    decide(c, CHECK_FAIL, f, d->fail_reason);
+    return;
+  }
+  size_t n;
+  const struct ev_fact *const *over = ev_facts_of(ep, d->fail_facts[1].id, &n);
+  for (size_t i = 0; i < n; i++) {
+    const struct ev_fact *kx =
+        over[i]->typed.id == d->fail_facts[1].id ? accepted(ep, over[i]) : NULL;
+    if (kx) {
+      decide(c, CHECK_FAIL, over[i], d->fail_reason);
+      if (kx != over[i])
+        add_evidence(c, kx);
+      return;
+    }
+  }
+  generic(&(struct check_def){.pass_facts = d->pass_facts,
+                              .pass_reason = d->pass_reason,
+                              .unknown_reason = d->unknown_reason},
+          ep, c);
+}
+
 /* A kind of key: a family whose number is bits, and for cert_key the key
  * type its name says (NULL: any). */
 struct key_kind {

@@ -36,7 +36,8 @@ FACT(SCSV_REFUSED_FALLBACK, "scsv:refused_fallback", NONE, true,
 FACT(SCSV_ACCEPTED, "scsv:accepted:", VERSION, true,
      "a TLS_FALLBACK_SCSV hello was answered with version V")
 FACT(ANSWER, "answer:", ANSWER, true,
-     "the client offer with this JA3 got version V and suite S, or was refused")
+     "the client offer with this digest (its whole ClientHello) got version V and suite S, or was "
+     "refused")
 /* ---- the suite ---- */
 FACT(SUITE, "suite:", NAME, true, "the negotiated suite (IANA name, else 0x hex id)")
 FACT(CIPHER_BITS, "cipher_bits:", NUMBER, true, "its cipher strength (NULL 0, export 40, ...)")
@@ -47,10 +48,16 @@ FACT(CBC, "cbc:", VERSION, true, "a CBC suite under version V")
 FACT(EXPORT, "export", NONE, true, "an export suite was negotiated")
 FACT(NULL_CIPHER, "null_cipher", NONE, true, "a suite without encryption was negotiated")
 FACT(ANON, "anon", NONE, true, "an anonymous (unauthenticated) suite was negotiated")
-FACT(FS_GIVEN, "fs:given", NONE, true, "a client able to do forward secrecy got it")
-FACT(FS_REFUSED, "fs:refused", NONE, true, "a client able to do forward secrecy did not get it")
-FACT(AEAD_GIVEN, "aead:given", NONE, true, "a client offering AEAD suites got one")
-FACT(AEAD_REFUSED, "aead:refused", NONE, true, "a client offering AEAD suites got none")
+FACT(FS_GIVEN, "fs:given", NONE, true, "a forward-secret suite (or TLS 1.3) was negotiated")
+FACT(FS_REFUSED, "fs:refused", NONE, true,
+     "a forward-secret suite the server could use, listed first by the client, was passed over")
+FACT(FS_PASSED_OVER, "fs:passed_over:", NAME, true,
+     "the same, were group NAME (or DH parameters, \"dhe\") acceptable to the server")
+FACT(AEAD_GIVEN, "aead:given", NONE, true, "an AEAD suite was negotiated")
+FACT(AEAD_REFUSED, "aead:refused", NONE, true,
+     "an AEAD suite the server could use, listed first by the client, was passed over")
+FACT(AEAD_PASSED_OVER, "aead:passed_over:", NAME, true,
+     "the same, were group NAME (or DH parameters, \"dhe\") acceptable to the server")
 FACT(RC4_DESPITE_ALTERNATIVES, "rc4:despite_alternatives", NONE, true,
      "RC4 was chosen though the client offered other ciphers")
 FACT(DECLINED_RC4, "declined:rc4:", VERSION, true,

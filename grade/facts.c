@@ -12,6 +12,7 @@
 #include "grade/distrust.h"
 #include "grade/grade.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,18 +123,150 @@ static void declined_facts(struct ev_endpoint *ep, const struct tls_session *s,
     ev_add(ep, at, EV_DECLINED_COMPRESSION, NULL);
 }
 
-/* Server cipher preference (reference 4.2 item 6): the client's first real
- * suite, and whether the server took it. */
+static bool client_offered(const struct tls_client_hello *ch, uint32_t suite) {
+  for (size_t i = 0; i < ch->ciphers.n; i++)
+    if (ch->ciphers.v[i] == suite)
+      return true;
+  return false;
+}
+
+/* Could the server have chosen suite su in this handshake?  Proven only
+ * from the handshake itself; what it cannot prove is UNKNOWN, never a
+ * reason to fail (grading-reference.md 4.3). */
+enum usable {
+  USABLE_NO,       /* invalid for the version, or the certificate cannot sign it */
+  USABLE_UNKNOWN,  /* needs what a passive observer cannot see (PSK, fixed DH, ...) */
+  USABLE_IF_GROUP, /* ECDHE: usable if the server accepts a group the client offered */
+  USABLE_IF_DHE,   /* DHE: usable if the server has DH parameters */
+  USABLE_YES
+};
+
+/* RFC 8446 B.4: TLS 1.3 suites only under TLS 1.3, and only they.  AEAD
+ * and SHA-256/384 suites are TLS 1.2's (RFC 5246 A.5, RFC 5288 4, RFC
+ * 5289 3): a TLS 1.0 or 1.1 server cannot choose them. */
+static bool valid_for_version(const struct tls_suite_info *su, uint16_t v) {
+  if (su->scsv)
+    return false;
+  if (version_is_tls13(v))
+    return su->kx == TLS_KX_TLS13;
+  if (su->kx == TLS_KX_TLS13)
+    return false;
+  size_t n = strlen(su->name);
+  bool tls12_mac = n > 7 && (strcmp(su->name + n - 7, "_SHA256") == 0 ||
+                             strcmp(su->name + n - 7, "_SHA384") == 0);
+  bool tls12 = v == TLS_VERSION_TLS12 || v == TLS_VERSION_DTLS12;
+  return tls12 || !(su->aead || tls12_mac);
+}
+
+/* The suite authentication the server's certificate allows: the leaf's
+ * key type, else (the certificate not seen) the chosen suite's, which the
+ * server could sign.  TLS_AUTH_NULL: not known. */
+static uint8_t certificate_auth(const struct tls_session *s, const struct tls_suite_info *chosen) {
+  if (s->chain_len && s->chain[0]->parsed) {
+    switch (s->chain[0]->key_type) {
+    case TLS_KEY_RSA:
+      return TLS_AUTH_RSA;
+    case TLS_KEY_EC:
+      return TLS_AUTH_ECDSA;
+    case TLS_KEY_DSA:
+      return TLS_AUTH_DSS;
+    default:
+      return TLS_AUTH_NULL;
+    }
+  }
+  if (chosen->auth == TLS_AUTH_RSA || chosen->auth == TLS_AUTH_ECDSA ||
+      chosen->auth == TLS_AUTH_DSS)
+    return chosen->auth;
+  return TLS_AUTH_NULL;
+}
+
+static enum usable usable(const struct tls_session *s, const struct tls_suite_info *su,
+                          const struct tls_suite_info *chosen, uint8_t cert_auth) {
+  if (!valid_for_version(su, s->version))
+    return USABLE_NO;
+  if (su == chosen || su->kx == TLS_KX_TLS13)
+    return USABLE_YES; /* TLS 1.3: the suite does not depend on key or group (RFC 8446 4.1.1) */
+  if (su->auth != TLS_AUTH_ANON) {
+    if (su->auth != TLS_AUTH_RSA && su->auth != TLS_AUTH_ECDSA && su->auth != TLS_AUTH_DSS)
+      return USABLE_UNKNOWN; /* PSK, SRP, Kerberos, GOST */
+    if (cert_auth == TLS_AUTH_NULL)
+      return USABLE_UNKNOWN;
+    if (su->auth != cert_auth)
+      return USABLE_NO; /* the certificate shown cannot sign it */
+  }
+  switch (su->kx) {
+  case TLS_KX_RSA:
+    return su->export_grade ? USABLE_UNKNOWN : USABLE_YES;
+  case TLS_KX_ECDHE:
+    /* A group the server chose in this very handshake is shared. */
+    return chosen->kx == TLS_KX_ECDHE && s->kex.is_ecdh && s->kex.curve ? USABLE_YES
+                                                                        : USABLE_IF_GROUP;
+  case TLS_KX_DHE:
+    return chosen->kx == TLS_KX_DHE && s->kex.is_dh ? USABLE_YES : USABLE_IF_DHE;
+  default:
+    return USABLE_UNKNOWN;
+  }
+}
+
+/* The server passed over a suite of a kind (FS, AEAD) that the client
+ * listed before the chosen one: proven (`refused`) when the suite was
+ * usable here, else one `passed_over` fact per condition that would make
+ * it usable (a group the client offered, "dhe"), which checks.c holds
+ * against what the server accepted in any handshake.  A suite the client
+ * listed after the chosen one proves nothing: the server may follow the
+ * client's order. */
+static void passed_over_facts(struct ev_endpoint *ep, const struct tls_session *s,
+                              const struct tls_suite_info *chosen, const struct ev_sample *at,
+                              bool (*kind)(const struct tls_suite_info *), enum ev_fact_id refused,
+                              enum ev_fact_id passed_over) {
+  uint8_t cert_auth = certificate_auth(s, chosen);
+  bool if_group = false, if_dhe = false;
+  for (size_t i = 0; i < s->ch.ciphers.n; i++) {
+    const struct tls_suite_info *su = tls_suite_lookup(s->ch.ciphers.v[i]);
+    if (su == chosen)
+      break;
+    if (!su || !kind(su))
+      continue;
+    enum usable u = usable(s, su, chosen, cert_auth);
+    if (u == USABLE_YES) {
+      ev_add(ep, at, refused, NULL);
+      return;
+    }
+    if_group = if_group || u == USABLE_IF_GROUP;
+    if_dhe = if_dhe || u == USABLE_IF_DHE;
+  }
+  for (size_t i = 0; if_group && i < s->ch.groups.n; i++) {
+    uint16_t id = s->ch.groups.v[i];
+    const char *g = tls_group_name(id);
+    bool ffdhe = id >= 0x0100 && id <= 0x01ff; /* RFC 7919: not for ECDHE */
+    if (g && !ffdhe && !tls_is_grease(id))
+      ev_add_name(ep, at, passed_over, g);
+  }
+  if (if_dhe)
+    ev_add_name(ep, at, passed_over, "dhe");
+}
+
+/* Whose order decides (reference 4.2 item 6): the client's first suite
+ * the server could have chosen here, and whether the server took it.
+ * Suites it could not choose (another version's, another key type's) are
+ * not the client's choice; one whose use cannot be proven ends the search:
+ * nothing is known. */
 static void preference_facts(struct ev_endpoint *ep, const struct tls_session *s,
                              const struct tls_suite_info *chosen, const struct ev_sample *at) {
+  uint8_t cert_auth = certificate_auth(s, chosen);
   for (size_t i = 0; i < s->ch.ciphers.n; i++) {
     uint16_t id = s->ch.ciphers.v[i];
     const struct tls_suite_info *first = tls_suite_lookup(id);
-    if (tls_is_grease(id) || (first && first->scsv))
+    if (tls_is_grease(id))
+      continue; /* RFC 8701: never a choice */
+    if (!first)
+      return; /* an unknown suite: the server may know it */
+    enum usable u = usable(s, first, chosen, cert_auth);
+    if (u == USABLE_NO)
       continue;
     if (first == chosen)
       ev_add(ep, at, EV_PREF_TOOK_FIRST, NULL);
-    else if (first)
+    else if (u == USABLE_YES)
       ev_add_name(ep, at, EV_PREF_SKIPPED, first->name);
     return;
   }
@@ -173,18 +306,24 @@ static void suite_facts(struct ev_endpoint *ep, const struct tls_session *s,
   const struct tls_client_hello *ch = &s->ch;
   if (!s->has_client_hello)
     return;
-  bool tls13_offer = client_max_version(ch) >= TLS_VERSION_TLS13;
   unsigned offered = offered_kinds(ch);
-  if (tls13_offer || (offered & (1u << OFFER_FS)))
-    ev_add(ep, at,
-           (su->forward_secret || version_is_tls13(s->version)) ? EV_FS_GIVEN : EV_FS_REFUSED,
-           NULL);
-  if (tls13_offer || (offered & (1u << OFFER_AEAD)))
-    ev_add(ep, at, su->aead ? EV_AEAD_GIVEN : EV_AEAD_REFUSED, NULL);
   if (rc4 && (offered & (1u << OFFER_NOT_RC4)))
     ev_add(ep, at, EV_RC4_DESPITE_ALTERNATIVES, NULL);
   declined_facts(ep, s, su, offered, at);
-  preference_facts(ep, s, su, at);
+  /* A resumption keeps its session's suite, and a suite the client did not
+   * offer was not chosen from its list: neither says what the server
+   * prefers. */
+  bool chose = !s->resumed && client_offered(ch, s->sh.cipher);
+  if (su->forward_secret || version_is_tls13(s->version))
+    ev_add(ep, at, EV_FS_GIVEN, NULL);
+  else if (chose)
+    passed_over_facts(ep, s, su, at, is_fs, EV_FS_REFUSED, EV_FS_PASSED_OVER);
+  if (su->aead)
+    ev_add(ep, at, EV_AEAD_GIVEN, NULL);
+  else if (chose)
+    passed_over_facts(ep, s, su, at, is_aead, EV_AEAD_REFUSED, EV_AEAD_PASSED_OVER);
+  if (chose)
+    preference_facts(ep, s, su, at);
 }
 
 static void version_facts(struct ev_endpoint *ep, const struct tls_session *s,
@@ -483,27 +622,115 @@ static void server_facts(struct ev_endpoint *ep, const struct tls_session *s,
   }
 }
 
-/* What this very offer (its JA3: version, suites, extensions, groups) was
- * answered: the same offer answered differently later shows that the
- * server's configuration changed (score.c).  Different offers prove
- * nothing: a server preferring AES still gives RC4 to a client offering
- * only RC4.  A resumption keeps the suite of its session, so it is left
- * out. */
+/* The offer as a server sees it, written out for hashing: every list a
+ * server may choose from or by, GREASE left out (RFC 8701: a client draws
+ * new values at each connection, and servers ignore them).  Each list is
+ * tagged and counted, so that no two offers write the same bytes. */
+struct offer_text {
+  EVP_MD_CTX *md;
+  uint8_t bytes[512]; /* hashed when full */
+  size_t n;
+  bool failed;
+};
+
+static void put_u16(struct offer_text *t, uint16_t v) {
+  if (t->n + 2 > sizeof(t->bytes)) {
+    t->failed = t->failed || !EVP_DigestUpdate(t->md, t->bytes, t->n);
+    t->n = 0;
+  }
+  t->bytes[t->n++] = (uint8_t)(v >> 8);
+  t->bytes[t->n++] = (uint8_t)v;
+}
+
+static void put_list(struct offer_text *t, uint16_t tag, const uint16_t *v, size_t n) {
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++)
+    kept += !tls_is_grease(v[i]);
+  put_u16(t, tag);
+  put_u16(t, (uint16_t)(kept > UINT16_MAX ? UINT16_MAX : kept));
+  for (size_t i = 0; i < n; i++)
+    if (!tls_is_grease(v[i]))
+      put_u16(t, v[i]);
+}
+
+static void put_bytes(struct offer_text *t, uint16_t tag, const uint8_t *p, size_t n) {
+  put_u16(t, tag);
+  put_u16(t, (uint16_t)(n > UINT16_MAX ? UINT16_MAX : n));
+  for (size_t i = 0; i < n; i++)
+    put_u16(t, p[i]);
+}
+
+static int by_value(const void *a, const void *b) {
+  uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* A digest of the whole offer (hex, 32 digits: 128 bits of SHA-256):
+ * versions (legacy and supported_versions), suites, compression,
+ * extensions (as a set: some clients shuffle their order), groups, key
+ * shares, signature algorithms, point formats and ALPN.  JA3 leaves out
+ * supported_versions, key shares and signature algorithms, and two offers
+ * that differ there may rightly get different answers. */
+static bool offer_digest(const struct tls_client_hello *ch, char hex[33]) {
+  struct offer_text t = {.md = EVP_MD_CTX_new()};
+  uint16_t *exts = calloc(ch->extensions.n + 1, sizeof(*exts));
+  if (!t.md || !exts || !EVP_DigestInit_ex(t.md, EVP_sha256(), NULL)) {
+    EVP_MD_CTX_free(t.md);
+    free(exts);
+    return false;
+  }
+  put_u16(&t, ch->sslv2_format);
+  put_u16(&t, ch->legacy_version);
+  put_list(&t, 1, ch->versions.v, ch->versions.n);
+  put_list(&t, 2, ch->ciphers.v, ch->ciphers.n);
+  put_u16(&t, 3);
+  put_u16(&t, (uint16_t)(ch->n_sslv2_ciphers > UINT16_MAX ? UINT16_MAX : ch->n_sslv2_ciphers));
+  for (size_t i = 0; i < ch->n_sslv2_ciphers; i++) {
+    put_u16(&t, (uint16_t)(ch->sslv2_ciphers[i] >> 16));
+    put_u16(&t, (uint16_t)ch->sslv2_ciphers[i]);
+  }
+  put_bytes(&t, 4, ch->compression.p, ch->compression.n);
+  if (ch->extensions.n)
+    memcpy(exts, ch->extensions.v, ch->extensions.n * sizeof(*exts));
+  qsort(exts, ch->extensions.n, sizeof(*exts), by_value);
+  put_list(&t, 5, exts, ch->extensions.n);
+  put_list(&t, 6, ch->groups.v, ch->groups.n);
+  put_list(&t, 7, ch->key_share_groups.v, ch->key_share_groups.n);
+  put_list(&t, 8, ch->sig_algs.v, ch->sig_algs.n);
+  put_bytes(&t, 9, ch->ec_point_formats.p, ch->ec_point_formats.n);
+  for (size_t i = 0; i < ch->n_alpn; i++)
+    put_bytes(&t, 10, ch->alpn[i].p, ch->alpn[i].n);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  bool ok = !t.failed && EVP_DigestUpdate(t.md, t.bytes, t.n) &&
+            EVP_DigestFinal_ex(t.md, md, &md_len) && md_len >= 16;
+  for (size_t i = 0; ok && i < 16; i++)
+    snprintf(hex + 2 * i, 3, "%02x", md[i]);
+  EVP_MD_CTX_free(t.md);
+  free(exts);
+  return ok;
+}
+
+/* What this very offer (offer_digest) was answered: the same offer
+ * answered differently later shows that the server's configuration
+ * changed (score.c).  Different offers prove nothing: a server preferring
+ * AES still gives RC4 to a client offering only RC4.  A resumption keeps
+ * the suite of its session, so it is left out. */
 static void answer_fact(struct ev_endpoint *ep, const struct tls_session *s, const char *file) {
-  if (!s->has_client_hello || !s->ch.ja3[0] || s->resumed)
+  char offer[33];
+  if (!s->has_client_hello || s->resumed || !offer_digest(&s->ch, offer))
     return;
   if (s->has_server_hello) {
     struct ev_sample sat = {(char *)file, s->sh.at.frame, s->sh.at.ts};
     ev_add(ep, &sat, EV_ANSWER,
-           &(struct ev_args){.name = s->ch.ja3, .version = s->version, .number = s->sh.cipher});
+           &(struct ev_args){.name = offer, .version = s->version, .number = s->sh.cipher});
     return;
   }
   for (size_t i = 0; i < s->n_alerts; i++) {
     const struct tls_alert *a = &s->alerts[i];
     if (a->dir == FLOW_S2C && !a->encrypted && a->level == 2) {
       struct ev_sample aat = {(char *)file, a->at.frame, a->at.ts};
-      ev_add(ep, &aat, EV_ANSWER,
-             &(struct ev_args){.name = s->ch.ja3, .number = EV_ANSWER_REFUSED});
+      ev_add(ep, &aat, EV_ANSWER, &(struct ev_args){.name = offer, .number = EV_ANSWER_REFUSED});
       return;
     }
   }

@@ -71,7 +71,7 @@ enum ev_arg_kind {
   EV_ARG_HEX,          /* "cert:leaf:5b1e...": a hex digest, the rest of the key */
   EV_ARG_NAME_NUMBER,  /* "kx:ecdh:x25519:256": a name, ':', a number */
   EV_ARG_VERSION_NAME, /* "refused:TLSv1.2:handshake_failure": a version, ':', a name */
-  EV_ARG_ANSWER        /* "answer:JA3:TLSv1.2:0xc02f", "answer:JA3:refused" */
+  EV_ARG_ANSWER        /* "answer:OFFER:TLSv1.2:0xc02f", "answer:OFFER:refused" */
 };
 
 enum ev_fact_id {
@@ -90,7 +90,7 @@ enum ev_fact_id {
 struct ev_typed {
   uint16_t id;      /* enum ev_fact_id */
   uint16_t version; /* VERSION, VERSION_NAME, ANSWER: the wire version, 0 unknown */
-  uint8_t name_at;  /* NAME, HEX, NAME_NUMBER, VERSION_NAME, ANSWER (the JA3), VERSION */
+  uint8_t name_at;  /* NAME, HEX, NAME_NUMBER, VERSION_NAME, ANSWER (the offer), VERSION */
   uint8_t name_len; /* (the version's name): key[name_at .. name_at + name_len) */
   uint64_t number;  /* NUMBER, NAME_NUMBER; INT (as int64_t); ANSWER: the suite, or
                        EV_ANSWER_REFUSED */
@@ -100,7 +100,7 @@ struct ev_typed {
 struct ev_args {
   uint16_t version;
   uint64_t number;
-  const char *name; /* ANSWER: the JA3 digest */
+  const char *name; /* ANSWER: the offer digest (facts.c) */
 };
 
 const char *ev_fact_prefix(enum ev_fact_id id); /* NULL for EV_OTHER */
@@ -328,6 +328,7 @@ struct grade_result {
    * count in both). */
   bool changed;
   cap_time_us changed_at;
+  struct ev_sample change_before, change_after; /* the frames that disagree */
   char change_reason[96];
   char before[4], after[4];
 };

@@ -334,7 +334,14 @@ static void server_section(FILE *out, const struct grade_result *r, size_t index
     put_badge(out, r->before, false);
     fputs(" before, ", out);
     put_badge(out, r->after, false);
-    fputs(" after.</p>\n", out);
+    char *was = report_sample(&r->change_before), *is = report_sample(&r->change_after);
+    fputs(" after: <code>", out);
+    report_html_puts(out, was ? was : "?");
+    fputs("</code> before, <code>", out);
+    report_html_puts(out, is ? is : "?");
+    fputs("</code> after.</p>\n", out);
+    free(was);
+    free(is);
   }
   if (!r->graded) {
     fputs("<p><strong>Not graded:</strong> ", out);

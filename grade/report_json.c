@@ -625,6 +625,15 @@ static cJSON *server_json(struct json_out *j, const struct grade_result *r) {
     cJSON_AddStringToObject(ch, "reason", r->change_reason);
     cJSON_AddStringToObject(ch, "grade_before", r->before);
     cJSON_AddStringToObject(ch, "grade_after", r->after);
+    /* The frames that disagree: sample_text's buffer is reused, so copied. */
+    const struct ev_sample *frames[2] = {&r->change_before, &r->change_after};
+    const char *names[2] = {"frame_before", "frame_after"};
+    for (int i = 0; i < 2; i++) {
+      bool replaced = false;
+      const char *where = frames[i]->file ? sample_text(j, frames[i], &replaced) : NULL;
+      if (where && !cJSON_AddStringToObject(ch, names[i], where))
+        j->failed = true;
+    }
   }
   cJSON *score = cJSON_CreateObject();
   add_item(j, o, "score", score);

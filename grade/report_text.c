@@ -130,6 +130,14 @@ static void server_detail(FILE *out, const struct grade_result *r, const struct 
     cap_time_str(r->changed_at, when, sizeof(when));
     fprintf(out, "   configuration changed at %s (%s): grade %s before, %s after\n", when,
             r->change_reason, r->before, r->after);
+    char *was = report_sample(&r->change_before), *is = report_sample(&r->change_after);
+    fputs("          evidence: ", out);
+    report_term_puts(out, was ? was : "?");
+    fputs(" before, ", out);
+    report_term_puts(out, is ? is : "?");
+    fputs(" after\n", out);
+    free(was);
+    free(is);
   }
   if (!r->graded) {
     fprintf(out, "   not graded: %s\n", r->no_grade_reason);

@@ -208,7 +208,7 @@ void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out) {
  * the server's configuration changed in between.  A fact of family a and
  * one of family b conflict when: `refusal`, b refused a's version with
  * protocol_version (refused:VERSION:ALERT); `offer`, both answered the same
- * offer (the same JA3) differently; `any`, their arguments differ. */
+ * offer (the same offer digest, facts.c) differently; `any`, their arguments differ. */
 enum tail { TAIL_ANY, TAIL_REFUSAL, TAIL_OFFER };
 static const struct conflict {
   enum ev_fact_id a, b;
@@ -250,7 +250,8 @@ static bool conflicting(const struct conflict *c, const struct ev_fact *x,
  * client offer answered with another version or suite, or refused.  The
  * earliest such point (rules in table order, pairs in key order: the first
  * found wins a tie); 0: none. */
-static cap_time_us change_point(const struct ev_endpoint *ep, char *why, size_t why_len) {
+static cap_time_us change_point(const struct ev_endpoint *ep, char *why, size_t why_len,
+                                struct ev_sample *before, struct ev_sample *after) {
   cap_time_us at = 0;
   for (size_t c = 0; c < sizeof CONFLICTS / sizeof CONFLICTS[0]; c++) {
     const struct conflict *rule = &CONFLICTS[c];
@@ -268,6 +269,8 @@ static cap_time_us change_point(const struct ev_endpoint *ep, char *why, size_t 
         if (!t || (at && t >= at))
           continue;
         at = t;
+        *before = stopped ? x->sample : y->sample;
+        *after = stopped ? y->sample : x->sample;
         if (rule->tail == TAIL_ANY)
           snprintf(why, why_len, "the server's %s was replaced", rule->what);
         else if (rule->tail == TAIL_OFFER)
@@ -283,7 +286,8 @@ static cap_time_us change_point(const struct ev_endpoint *ep, char *why, size_t 
 
 void grade_periods(const struct ev_endpoint *ep, struct grade_result *out) {
   char why[sizeof out->change_reason];
-  cap_time_us at = change_point(ep, why, sizeof why);
+  struct ev_sample was, is;
+  cap_time_us at = change_point(ep, why, sizeof why, &was, &is);
   if (!at || !out->graded)
     return;
   struct grade_result part;
@@ -297,6 +301,8 @@ void grade_periods(const struct ev_endpoint *ep, struct grade_result *out) {
   }
   out->changed = true;
   out->changed_at = at;
+  out->change_before = was;
+  out->change_after = is;
   snprintf(out->change_reason, sizeof out->change_reason, "%s", why);
 }
 

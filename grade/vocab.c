@@ -223,7 +223,7 @@ static bool parse_suite(const char *s, size_t n, uint64_t *out) {
   return true;
 }
 
-/* "JA3:refused" or "JA3:VERSION:0xSUITE" from rest = key + at. */
+/* "OFFER:refused" or "OFFER:VERSION:0xSUITE" from rest = key + at. */
 static bool parse_answer(const char *key, size_t at, struct ev_typed *t) {
   const char *rest = key + at;
   const char *colon = strchr(rest, ':');

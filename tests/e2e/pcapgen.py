@@ -131,7 +131,16 @@ def handshake(msg_type, body):
     return bytes([msg_type]) + len(body).to_bytes(3, "big") + body
 
 
-def client_hello(sni=None, alpn=(), ciphers=(0xc02f,), version=0x0303):
+def _u16s(values):
+    return b"".join(struct.pack("!H", v) for v in values)
+
+
+def client_hello(sni=None, alpn=(), ciphers=(0xc02f,), version=0x0303, groups=None,
+                 versions=None, key_shares=None, sig_algs=None):
+    """A ClientHello (RFC 5246 7.4.1.2); the optional lists add
+    supported_groups (10, RFC 8422 5.1.1), signature_algorithms (13, RFC
+    8446 4.2.3), supported_versions (43, RFC 8446 4.2.1) and key_share (51,
+    RFC 8446 4.2.8: a 32-byte share per group), in that order."""
     exts = b""
     if sni is not None:
         entry = b"\x00" + _vec(2, sni)
@@ -139,18 +148,44 @@ def client_hello(sni=None, alpn=(), ciphers=(0xc02f,), version=0x0303):
     if alpn:
         names = b"".join(_vec(1, a) for a in alpn)
         exts += struct.pack("!H", 16) + _vec(2, _vec(2, names))
+    if groups is not None:
+        exts += struct.pack("!H", 10) + _vec(2, _vec(2, _u16s(groups)))
+    if sig_algs is not None:
+        exts += struct.pack("!H", 13) + _vec(2, _vec(2, _u16s(sig_algs)))
+    if versions is not None:
+        exts += struct.pack("!H", 43) + _vec(2, _vec(1, _u16s(versions)))
+    if key_shares is not None:
+        shares = b"".join(struct.pack("!H", g) + _vec(2, bytes(32)) for g in key_shares)
+        exts += struct.pack("!H", 51) + _vec(2, _vec(2, shares))
     exts += struct.pack("!H", 0xff01) + _vec(2, b"\x00")
     body = (struct.pack("!H", version) + bytes(32) + b"\x00" +
-            _vec(2, b"".join(struct.pack("!H", c) for c in ciphers)) + b"\x01\x00" +
+            _vec(2, _u16s(ciphers)) + b"\x01\x00" +
             _vec(2, exts))
     return record(0x16, handshake(1, body), 0x0301)
 
 
-def server_hello(cipher=0xc02f, version=0x0303):
-    exts = struct.pack("!H", 0xff01) + _vec(2, b"\x00")
+def server_hello(cipher=0xc02f, version=0x0303, selected_version=None, key_share=None):
+    """A ServerHello; with selected_version, a TLS 1.3 one (RFC 8446 4.1.3:
+    legacy version 0x0303, supported_versions and key_share extensions)."""
+    if selected_version is None:
+        exts = struct.pack("!H", 0xff01) + _vec(2, b"\x00")
+    else:
+        exts = struct.pack("!H", 43) + _vec(2, struct.pack("!H", selected_version))
+        if key_share is not None:
+            exts += struct.pack("!H", 51) + _vec(2, struct.pack("!H", key_share) +
+                                                 _vec(2, bytes(32)))
     body = (struct.pack("!H", version) + bytes(range(32)) + b"\x00" + struct.pack("!H", cipher) +
             b"\x00" + _vec(2, exts))
     return record(0x16, handshake(2, body))
+
+
+def server_key_exchange_ecdhe(group):
+    """A TLS 1.2 ECDHE ServerKeyExchange (RFC 8422 5.4): named_curve (3),
+    the group, an uncompressed point of 65 bytes, and an rsa_pkcs1_sha256
+    (0x0401) signature of 256 bytes (not checked by a passive reader)."""
+    params = b"\x03" + struct.pack("!H", group) + _vec(1, b"\x04" + bytes(64))
+    body = params + struct.pack("!H", 0x0401) + _vec(2, bytes(256))
+    return record(0x16, handshake(12, body))
 
 
 def certificate(ders):

@@ -115,8 +115,8 @@ static void tls12_cbc_over_ecdhe(void) {
   CHECK(f && ev_fact_name_is(f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"));
   f = fact(ep, "kx:ecdh:secp256r1:256", EV_KX_ECDH);
   CHECK(f && ev_fact_name_is(f, "secp256r1") && f->typed.number == 256);
-  f = fact(ep, "answer:" JA3 ":TLSv1.2:0xc013", EV_ANSWER);
-  CHECK(f && ev_fact_name_is(f, JA3) && f->typed.version == 0x0303 && f->typed.number == 0xc013);
+  f = ev_first_of(ep, EV_ANSWER); /* named by a digest of the offer (offer_digests) */
+  CHECK(f && f->typed.name_len == 32 && f->typed.version == 0x0303 && f->typed.number == 0xc013);
   CHECK(ev_first_of(ep, EV_TLS13_REFUSED) == NULL); /* TLS 1.3 was not offered */
   ev_store_free(ev);
 }
@@ -137,11 +137,159 @@ static void tls13_refused_for_rc4(void) {
   CHECK(f && f->typed.version == 0x0303);
   /* The family whose prefix "rc4:" starts its key is another. */
   fact(ep, "rc4:despite_alternatives", EV_RC4_DESPITE_ALTERNATIVES);
-  fact(ep, "fs:refused", EV_FS_REFUSED);
-  fact(ep, "aead:refused", EV_AEAD_REFUSED);
+  /* TLS_AES_128_GCM_SHA256 is TLS 1.3's alone (RFC 8446 B.4): a TLS 1.2
+   * server could not choose it, so nothing was passed over. */
+  CHECK(ev_first_of(ep, EV_FS_REFUSED) == NULL && ev_first_of(ep, EV_AEAD_REFUSED) == NULL);
+  CHECK(ev_first_of(ep, EV_PREF_SKIPPED) == NULL);
+  fact(ep, "pref:took_first", EV_PREF_TOOK_FIRST);
   f = fact(ep, "suite:TLS_RSA_WITH_RC4_128_SHA", EV_SUITE);
   CHECK(ev_first_of(ep, EV_NON_RC4) == NULL && ev_first_of(ep, EV_CBC) == NULL);
   ev_store_free(ev);
+}
+
+/* One TLS 1.2 handshake with supported_groups `groups` and, when
+ * rsa_leaf, an RSA certificate; its endpoint's facts in a new store. */
+static struct ev_store *chose(const uint16_t *offer, size_t n, uint16_t suite,
+                              const uint16_t *groups, size_t n_groups, bool rsa_leaf) {
+  struct hello h = {0x0303, NULL, 0, offer, n, 0x0303, suite};
+  struct tls_session s;
+  session_of(&s, &h);
+  s.ch.groups = (struct tls_u16s){(uint16_t *)groups, n_groups};
+  struct tls_cert leaf;
+  memset(&leaf, 0, sizeof(leaf));
+  leaf.parsed = true;
+  leaf.key_type = TLS_KEY_RSA;
+  leaf.key_bits = 2048;
+  const struct tls_cert *chain[1] = {&leaf};
+  if (rsa_leaf) {
+    s.chain = chain;
+    s.chain_len = 1;
+  }
+  struct ev_store *ev = ev_store_new();
+  ev_add_session(ev, &s, &CONN);
+  return ev;
+}
+
+static bool no_fs_aead_evidence(const struct ev_endpoint *ep) {
+  return !ev_first_of(ep, EV_FS_REFUSED) && !ev_first_of(ep, EV_AEAD_REFUSED) &&
+         !ev_first_of(ep, EV_FS_PASSED_OVER) && !ev_first_of(ep, EV_AEAD_PASSED_OVER);
+}
+
+/* A scanner lists TLS_RSA_WITH_AES_128_CBC_SHA (0x002f) before
+ * TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (0xc02f): a server taking the
+ * client's first choice passed nothing over (RFC 5246 7.4.1.2: the
+ * client's list is in its order of preference). */
+static void client_order_is_no_refusal(void) {
+  static const uint16_t offer[] = {0x002f, 0xc02f, 0xc013};
+  static const uint16_t groups[] = {0x001d, 0x0017};
+  struct ev_store *ev = chose(offer, 3, 0x002f, groups, 2, true);
+  const struct ev_endpoint *ep = only_endpoint(ev);
+  CHECK(no_fs_aead_evidence(ep));
+  fact(ep, "pref:took_first", EV_PREF_TOOK_FIRST);
+  ev_store_free(ev);
+}
+
+/* TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (0xc02b) needs an ECDSA
+ * certificate (RFC 8422 2.1); the server shows an RSA one, or (none seen)
+ * chose an RSA-signed suite: passing it over proves nothing, and the
+ * server's first usable choice was the client's. */
+static void unusable_offer_is_no_refusal(void) {
+  static const uint16_t offer[] = {0xc02b, 0x002f};
+  static const uint16_t groups[] = {0x0017};
+  for (int leaf = 0; leaf < 2; leaf++) {
+    struct ev_store *ev = chose(offer, 2, 0x002f, groups, 1, leaf);
+    const struct ev_endpoint *ep = only_endpoint(ev);
+    CHECK(no_fs_aead_evidence(ep));
+    fact(ep, "pref:took_first", EV_PREF_TOOK_FIRST);
+    ev_store_free(ev);
+  }
+}
+
+/* The server passes over usable suites the client listed first:
+ * TLS_RSA_WITH_AES_128_GCM_SHA256 (0x009c) with an RSA certificate is
+ * usable as it stands (aead:refused, and the server's order decided);
+ * TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (0xc02f) is usable if the server
+ * accepts one of the client's groups (x25519 0x001d, secp256r1 0x0017),
+ * which a handshake that is not ECDHE does not show. */
+static void passed_over_usable_suites(void) {
+  static const uint16_t rsa_gcm_first[] = {0x009c, 0x002f};
+  struct ev_store *ev = chose(rsa_gcm_first, 2, 0x002f, NULL, 0, true);
+  const struct ev_endpoint *ep = only_endpoint(ev);
+  fact(ep, "aead:refused", EV_AEAD_REFUSED);
+  fact(ep, "pref:skipped:TLS_RSA_WITH_AES_128_GCM_SHA256", EV_PREF_SKIPPED);
+  CHECK(!ev_first_of(ep, EV_FS_REFUSED) && !ev_first_of(ep, EV_FS_PASSED_OVER));
+  ev_store_free(ev);
+  static const uint16_t ecdhe_first[] = {0xc02f, 0x002f};
+  static const uint16_t groups[] = {0x0a0a, 0x001d, 0x0017}; /* GREASE first (RFC 8701) */
+  ev = chose(ecdhe_first, 2, 0x002f, groups, 3, true);
+  ep = only_endpoint(ev);
+  fact(ep, "fs:passed_over:x25519", EV_FS_PASSED_OVER);
+  fact(ep, "fs:passed_over:secp256r1", EV_FS_PASSED_OVER);
+  fact(ep, "aead:passed_over:secp256r1", EV_AEAD_PASSED_OVER);
+  CHECK(!ev_first_of(ep, EV_FS_REFUSED) && !ev_first_of(ep, EV_AEAD_REFUSED));
+  CHECK(!ev_first_of(ep, EV_PREF_SKIPPED) && !ev_first_of(ep, EV_PREF_TOOK_FIRST));
+  ev_store_free(ev);
+}
+
+/* TLS 1.3 negotiated with TLS_AES_128_GCM_SHA256 (0x1301): the client's
+ * first suite after a GREASE value (0x0a0a, RFC 8701, never chosen),
+ * TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, is TLS 1.2's alone (RFC 8446
+ * B.4), so the client's first usable choice was taken. */
+static void other_version_suite_not_passed_over(void) {
+  static const uint16_t versions[] = {0x0304, 0x0303};
+  static const uint16_t offer[] = {0x0a0a, 0xc02f, 0x1301, 0x1302};
+  struct hello h = {0x0303, versions, 2, offer, 4, 0x0304, 0x1301};
+  struct tls_session s;
+  session_of(&s, &h);
+  struct ev_store *ev = ev_store_new();
+  ev_add_session(ev, &s, &CONN);
+  const struct ev_endpoint *ep = only_endpoint(ev);
+  CHECK(ev_first_of(ep, EV_PREF_SKIPPED) == NULL);
+  fact(ep, "pref:took_first", EV_PREF_TOOK_FIRST);
+  fact(ep, "fs:given", EV_FS_GIVEN);
+  fact(ep, "aead:given", EV_AEAD_GIVEN);
+  ev_store_free(ev);
+}
+
+/* The answer fact's name: the same offer (GREASE apart, RFC 8701; the
+ * extensions in any order) gives the same, and offers with the same JA3
+ * that differ in supported_versions, key shares or signature algorithms
+ * (none of which JA3 covers) give different ones. */
+static void offer_digests(void) {
+  static const uint16_t offer[] = {0x1301, 0xc02f};
+  static const uint16_t final13[] = {0x0304, 0x0303}, draft28[] = {0x7f1c, 0x0303};
+  static const uint16_t grease13[] = {0x1a1a, 0x0304, 0x0303};
+  static const uint16_t exts[] = {10, 43, 51, 13}, shuffled[] = {51, 13, 10, 43};
+  static const uint16_t x25519[] = {0x001d}, p256[] = {0x0017};
+  static const uint16_t pss[] = {0x0804}, pkcs1[] = {0x0401};
+  struct {
+    const uint16_t *versions, *exts, *shares, *sigs;
+    size_t n_versions;
+  } offers[] = {
+      {final13, exts, x25519, pss, 2},      /* 0 */
+      {grease13, shuffled, x25519, pss, 3}, /* 1: the same offer as 0 */
+      {draft28, exts, x25519, pss, 2},      /* 2: drafts only */
+      {final13, exts, p256, pss, 2},        /* 3: another key share */
+      {final13, exts, x25519, pkcs1, 2},    /* 4: other signature algorithms */
+  };
+  char names[5][33];
+  for (size_t i = 0; i < 5; i++) {
+    struct hello h = {0x0303, offers[i].versions, offers[i].n_versions, offer, 2, 0x0303, 0xc02f};
+    struct tls_session s;
+    session_of(&s, &h);
+    s.ch.extensions = (struct tls_u16s){(uint16_t *)offers[i].exts, 4};
+    s.ch.key_share_groups = (struct tls_u16s){(uint16_t *)offers[i].shares, 1};
+    s.ch.sig_algs = (struct tls_u16s){(uint16_t *)offers[i].sigs, 1};
+    struct ev_store *ev = ev_store_new();
+    ev_add_session(ev, &s, &CONN);
+    const struct ev_fact *f = ev_first_of(only_endpoint(ev), EV_ANSWER);
+    CHECK(f && f->typed.name_len == 32);
+    snprintf(names[i], sizeof(names[i]), "%.*s", f ? 32 : 0, f ? ev_fact_name(f) : "");
+    ev_store_free(ev);
+  }
+  CHECK_STR(names[1], names[0]);
+  for (size_t i = 2; i < 5; i++)
+    CHECK(strcmp(names[i], names[0]) != 0);
 }
 
 /* No ServerHello: a fatal handshake_failure (40) answers a hello offering
@@ -160,8 +308,8 @@ static void refusals(void) {
   const struct ev_fact *f = fact(ep, "refused:TLSv1.1:handshake_failure", EV_REFUSED);
   CHECK(f && f->typed.version == 0x0302 && ev_fact_name_is(f, "handshake_failure"));
   CHECK(f && f->sample.frame == 3);
-  f = fact(ep, "answer:" JA3 ":refused", EV_ANSWER);
-  CHECK(f && ev_fact_name_is(f, JA3) && f->typed.number == EV_ANSWER_REFUSED);
+  f = ev_first_of(ep, EV_ANSWER);
+  CHECK(f && f->typed.name_len == 32 && f->typed.number == EV_ANSWER_REFUSED);
   CHECK(ev_first_of(ep, EV_SCSV_REFUSED_FALLBACK) == NULL);
   s.ch.fallback_scsv = true;
   alert.desc = 86;
@@ -513,6 +661,11 @@ static void checks_cite_by_family_and_argument(void) {
 int main(void) {
   RUN(tls12_cbc_over_ecdhe);
   RUN(tls13_refused_for_rc4);
+  RUN(client_order_is_no_refusal);
+  RUN(unusable_offer_is_no_refusal);
+  RUN(passed_over_usable_suites);
+  RUN(other_version_suite_not_passed_over);
+  RUN(offer_digests);
   RUN(refusals);
   RUN(certificate_and_drown);
   RUN(keys_round_trip);

@@ -1063,6 +1063,41 @@ static uint64_t count_of(const struct ev_endpoint *ep, const char *key) {
  * handshakes (store A) and, from another capture, only what the TLS 1.2
  * handshakes add (store B, which also holds a second endpoint).  A+B and
  * B+A give the same facts and grade, and equal the base graded at once. */
+/* no_fs fails on a passed-over ECDHE suite only once the server is seen
+ * accepting one of that client's groups (kx:ecdh of it); no_aead the
+ * same, and on DHE once any kx:dh is seen. */
+static void passed_over_needs_an_accepted_group(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  NOTE(ep, "handshakes", "server_hello", "version:TLSv1.2", "fs:passed_over:x25519",
+       "aead:passed_over:dhe");
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  const struct check_result *c = check_of(&r, "no_fs");
+  CHECK(c && c->status == CHECK_UNKNOWN);
+  c = check_of(&r, "no_aead");
+  CHECK(c && c->status == CHECK_UNKNOWN);
+  NOTE(ep, "kx:ecdh:secp384r1:384", "fs:given");
+  grade_endpoint(ep, &r);
+  c = check_of(&r, "no_fs");
+  CHECK(c && c->status == CHECK_PASS); /* x25519 not shown accepted */
+  NOTE(ep, "kx:ecdh:x25519:256", "kx:dh:2048");
+  grade_endpoint(ep, &r);
+  c = check_of(&r, "no_fs");
+  CHECK(c && c->status == CHECK_FAIL && c->n_evidence == 2);
+  c = check_of(&r, "no_aead");
+  CHECK(c && c->status == CHECK_FAIL && c->n_evidence == 2);
+  ev_store_free(ev);
+  /* secp256r1 needs no proof: every ECDHE server has it (RFC 8446 9.1). */
+  ev = ev_store_new();
+  ep = new_ep(ev);
+  NOTE(ep, "handshakes", "server_hello", "version:TLSv1.2", "fs:passed_over:secp256r1");
+  grade_endpoint(ep, &r);
+  c = check_of(&r, "no_fs");
+  CHECK(c && c->status == CHECK_FAIL && c->n_evidence == 1);
+  ev_store_free(ev);
+}
+
 /* Server preference (reference 4.2 item 6): proven only when the server
  * passed over a client's first suite that it is known to support. */
 static void server_preference(void) {
@@ -1655,6 +1690,7 @@ int main(void) {
   RUN(merge_move_is_merge);
   RUN(prefix_search_is_a_scan);
   RUN(note_keys_as_printf_makes_them);
+  RUN(passed_over_needs_an_accepted_group);
   RUN(server_preference);
   RUN(case34_rsa_e1);
   RUN(debian_weak_key);
