@@ -7,6 +7,8 @@
  *   vocab.c       a fact's key from its family and arguments, and back; facts by family
  *   evidence.c    facts per server endpoint; save, load, merge
  *   facts.c       what one TLS connection proves (session -> facts)
+ *   cert_facts.c  what its certificates prove: leaf, trust verdict, chain notes
+ *   chains.c      chains completed from every intermediate of the run
  *   checks.c      one check per rule of the rating guide: pass/fail/unknown
  *   score.c       SSL Labs numeric score, caps, letters, recommendations
  *   report_*.c    text, JSON and HTML reports
@@ -221,7 +223,7 @@ struct ev_store *ev_from_json(const cJSON *json, char *err, size_t errlen);
 int ev_save(const struct ev_store *ev, const char *path, char *err, size_t errlen);
 struct ev_store *ev_load(const char *path, char *err, size_t errlen);
 
-/* The verdict on a server chain (facts.c).  Verifying a chain costs
+/* The verdict on a server chain (cert_facts.c).  Verifying a chain costs
  * milliseconds and the same chain is seen on most connections to a
  * server: the run keeps one memo of verdicts (dissect.h's
  * x509_trust_memo), made by ev_trust_memo_new() so that it keeps each

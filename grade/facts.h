@@ -1,0 +1,19 @@
+/*
+ * grade/facts.h - between facts.c (a session's facts) and cert_facts.c
+ * (those of its certificates); private to grade/.
+ */
+#ifndef TLSGRADE_GRADE_FACTS_H
+#define TLSGRADE_GRADE_FACTS_H
+
+#include "grade/grade.h"
+
+/* The certificate and trust facts of s's chain, sampled at its
+ * Certificate message (at when that frame is unknown). */
+void ev_cert_facts(struct ev_endpoint *ep, const struct tls_session *s, const struct ev_conn *c,
+                   const struct ev_sample *at);
+/* What completing chains needs of s: the CA certificates it sent, and its
+ * chain when the verdict waits for them (chains.c). */
+void ev_chain_notes(struct ev_store *ev, struct ev_endpoint *ep, const struct tls_session *s,
+                    const struct ev_conn *c, const struct ev_sample *at);
+
+#endif
