@@ -167,6 +167,27 @@ static bool verifies_ignoring_time(X509_STORE *store, X509 *leaf, cert_stack *un
   return ok;
 }
 
+/* Run ctx (initialised) as a TLS server's chain at packet time at: out's
+ * verdict, error and path length, and the anchor's key when trusted.
+ * Returns ctx's path, and libcrypto's error in *error. */
+static cert_stack *verify_in(X509_STORE_CTX *ctx, cap_time_us at, struct x509_trust *out,
+                             int *error) {
+  X509_STORE_CTX_set_default(ctx, "ssl_server");
+  X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), seconds_of(at));
+  int verdict = X509_verify_cert(ctx);
+  *error = X509_STORE_CTX_get_error(ctx);
+  if (verdict != 1 && *error == X509_V_OK)
+    *error = X509_V_ERR_UNSPECIFIED;
+  out->trusted = verdict == 1;
+  set_error(out, out->trusted ? X509_V_OK : *error);
+  cert_stack *path = X509_STORE_CTX_get0_chain(ctx);
+  out->chain_len_used = path ? (size_t)sk_X509_num(path) : 0;
+  if (out->trusted && out->chain_len_used > 0) /* the anchor: the path's last certificate */
+    x509_spki_sha256_hex(sk_X509_value(path, (int)out->chain_len_used - 1),
+                         out->anchor_spki_sha256);
+  return path;
+}
+
 static void verify_path(X509_STORE *store, X509 *leaf, cert_stack *untrusted, cap_time_us at,
                         struct x509_trust *out) {
   X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -175,22 +196,11 @@ static void verify_path(X509_STORE *store, X509 *leaf, cert_stack *untrusted, ca
     set_error(out, X509_V_ERR_OUT_OF_MEM);
     return;
   }
-  X509_STORE_CTX_set_default(ctx, "ssl_server");
-  X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), seconds_of(at));
-  int verdict = X509_verify_cert(ctx);
-  int error = X509_STORE_CTX_get_error(ctx);
-  if (verdict != 1 && error == X509_V_OK)
-    error = X509_V_ERR_UNSPECIFIED;
-  out->trusted = verdict == 1;
-  set_error(out, out->trusted ? X509_V_OK : error);
+  int error;
+  cert_stack *path = verify_in(ctx, at, out, &error);
   out->chain_complete = !issuer_missing(out->error);
-  cert_stack *path = X509_STORE_CTX_get0_chain(ctx);
-  out->chain_len_used = path ? (size_t)sk_X509_num(path) : 0;
   if (out->trusted && !sent_whole_path(path, leaf, untrusted))
     out->chain_complete = false; /* it verified only with intermediates from our store */
-  if (out->trusted && out->chain_len_used > 0) /* the anchor: the path's last certificate */
-    x509_spki_sha256_hex(sk_X509_value(path, (int)out->chain_len_used - 1),
-                         out->anchor_spki_sha256);
   X509_STORE_CTX_free(ctx);
   if (error == X509_V_ERR_CERT_HAS_EXPIRED || error == X509_V_ERR_CERT_NOT_YET_VALID)
     out->trusted_but_time = verifies_ignoring_time(store, leaf, untrusted);
@@ -466,25 +476,14 @@ static void verify_completed(X509_STORE *store, X509 *leaf, cert_stack *sent,
     set_error(out, X509_V_ERR_OUT_OF_MEM);
     return;
   }
-  X509_STORE_CTX_set_default(ctx, "ssl_server");
-  X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), seconds_of(at));
-  int verdict = X509_verify_cert(ctx);
-  int error = X509_STORE_CTX_get_error(ctx);
-  if (verdict != 1 && error == X509_V_OK)
-    error = X509_V_ERR_UNSPECIFIED;
-  out->trusted = verdict == 1;
-  set_error(out, out->trusted ? X509_V_OK : error);
-  cert_stack *path = X509_STORE_CTX_get0_chain(ctx);
-  out->chain_len_used = path ? (size_t)sk_X509_num(path) : 0;
+  int error;
+  cert_stack *path = verify_in(ctx, at, out, &error);
   out->chain_complete = !issuer_missing(out->error) && sent_whole_path(path, leaf, sent);
   done->found_in = path_source(path, leaf, sent, pools, n_pools);
   if (out->trusted)
     note_added(path, leaf, sent, done);
   if (issuer_missing(out->error))
     name_missing(ctx, done);
-  if (out->trusted && out->chain_len_used > 0)
-    x509_spki_sha256_hex(sk_X509_value(path, (int)out->chain_len_used - 1),
-                         out->anchor_spki_sha256);
   X509_STORE_CTX_free(ctx);
   sk_X509_free(untrusted);
   if (error == X509_V_ERR_CERT_HAS_EXPIRED || error == X509_V_ERR_CERT_NOT_YET_VALID) {
