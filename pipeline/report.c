@@ -93,16 +93,23 @@ int pl_close_output(const struct pl_settings *s, FILE *out, int status) {
   return status;
 }
 
+/* FILE.tmp, where --interval writes a report before renaming it over
+ * FILE; NULL (and a message) when it cannot be made. */
+static FILE *open_tmp(const struct pl_settings *s, char *tmp, size_t len) {
+  snprintf(tmp, len, "%s.tmp", s->output);
+  FILE *f = fopen(tmp, "w");
+  if (!f)
+    fprintf(stderr, "tlsgrade: %s: %s\n", tmp, strerror(errno));
+  return f;
+}
+
 /* --interval writes FILE.tmp then renames it: make sure that will work,
  * without creating FILE (a reader must never see it empty). */
 FILE *pl_probe_atomic_output(const struct pl_settings *s) {
   char tmp[4096];
-  snprintf(tmp, sizeof(tmp), "%s.tmp", s->output);
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    fprintf(stderr, "tlsgrade: %s: %s\n", tmp, strerror(errno));
+  FILE *f = open_tmp(s, tmp, sizeof(tmp));
+  if (!f)
     return NULL;
-  }
   fclose(f);
   unlink(tmp);
   return stdout; /* nothing else goes to stdout in this mode */
@@ -122,12 +129,9 @@ int pl_save_evidence(const struct pl_settings *s, const struct ev_store *ev) {
 int pl_atomic_report(struct run *run, unsigned warnings) {
   const struct pl_settings *s = run->set;
   char tmp[4096];
-  snprintf(tmp, sizeof(tmp), "%s.tmp", s->output);
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    fprintf(stderr, "tlsgrade: %s: %s\n", tmp, strerror(errno));
+  FILE *f = open_tmp(s, tmp, sizeof(tmp));
+  if (!f)
     return PL_EXIT_RUNTIME;
-  }
   ev_complete_chains(run->ev, run->trust, run->intermediates);
   cJSON *stats = pl_stats_json(run, warnings);
   cJSON *limits = pl_limits_json(run);
