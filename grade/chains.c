@@ -18,6 +18,8 @@
 #include "grade/distrust.h"
 #include "grade/report.h"
 
+#include <openssl/evp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +37,7 @@ struct seen_ca {
   char sha256[65];
   uint8_t *der; /* owned */
   size_t len;
-  struct ev_sample at; /* the Certificate message; file is the run's */
+  struct ev_sample at; /* the Certificate message; file owned */
 };
 
 /* One distinct chain of one endpoint, and the sessions that sent it: as
@@ -47,7 +49,7 @@ struct pending {
   cap_time_us verified_at;
   struct tls_cert *certs; /* der and der_len only, owned */
   size_t n;
-  struct ev_sample first, last; /* the earliest sighting, and the latest */
+  struct ev_sample first, last; /* the earliest sighting, and the latest; files owned */
   uint64_t sessions;
 };
 
@@ -60,7 +62,18 @@ struct ev_chains {
   uint64_t ca_refused, pend_refused;
 };
 
+/* *dst becomes src, with a file name of its own: samples outlive the
+ * inputs they came from once evidence is loaded or merged. */
+static void sample_keep(struct ev_sample *dst, const struct ev_sample *src) {
+  char *file = src->file ? strdup(src->file) : NULL;
+  free(dst->file);
+  *dst = *src;
+  dst->file = file; /* NULL when out of memory: a sample without its file */
+}
+
 static void pending_clear(struct pending *p) {
+  free(p->first.file);
+  free(p->last.file);
   free(p->key);
   free(p->host);
   free(p->ip);
@@ -74,8 +87,10 @@ static void pending_clear(struct pending *p) {
 void ev_chains_free(struct ev_chains *chains) {
   if (!chains)
     return;
-  for (size_t i = 0; i < chains->n_cas; i++)
+  for (size_t i = 0; i < chains->n_cas; i++) {
     free(chains->cas[i].der);
+    free(chains->cas[i].at.file);
+  }
   free(chains->cas);
   for (size_t i = 0; i < chains->n_pend; i++)
     pending_clear(&chains->pend[i]);
@@ -156,7 +171,7 @@ static void note_ca(struct ev_chains *ch, const char *sha256, uint8_t *der, size
   if (*slot) {
     struct seen_ca *ca = &ch->cas[*slot - 1];
     if (sample_before(at, &ca->at)) /* the earliest, whatever the order */
-      ca->at = *at;
+      sample_keep(&ca->at, at);
     free(der);
     return;
   }
@@ -171,7 +186,8 @@ static void note_ca(struct ev_chains *ch, const char *sha256, uint8_t *der, size
   }
   struct seen_ca *ca = &ch->cas[ch->n_cas++];
   memcpy(ca->sha256, sha256, sizeof(ca->sha256));
-  ca->der = der, ca->len = len, ca->at = *at;
+  ca->der = der, ca->len = len, ca->at = (struct ev_sample){0};
+  sample_keep(&ca->at, at);
   *slot = (uint32_t)ch->n_cas;
 }
 
@@ -189,15 +205,15 @@ void ev_chains_note_ca(struct ev_store *ev, const struct tls_cert *cert,
 
 /* Endpoint, SNI, then each certificate's fingerprint and whether it was
  * valid at the time (trust_memo.c's key: what the verdict depends on). */
-static char *pending_key(const struct ev_endpoint *ep, const char *sni, const struct tls_session *s,
-                         cap_time_us at) {
-  size_t cap = strlen(ep->host) + strlen(ep->ip) + strlen(sni) + 80 * s->chain_len + 32;
+static char *pending_key(const struct ev_endpoint *ep, const char *sni,
+                         const struct tls_cert *const *chain, size_t n, cap_time_us at) {
+  size_t cap = strlen(ep->host) + strlen(ep->ip) + strlen(sni) + 80 * n + 32;
   char *key = malloc(cap);
   if (!key)
     return NULL;
   size_t k = (size_t)snprintf(key, cap, "%s|%s|%u|%s|", ep->host, ep->ip, ep->port, sni);
-  for (size_t i = 0; i < s->chain_len; i++) {
-    const struct tls_cert *c = s->chain[i];
+  for (size_t i = 0; i < n; i++) {
+    const struct tls_cert *c = chain[i];
     bool valid = c->parsed && c->not_before_us <= at && at <= c->not_after_us;
     k += (size_t)snprintf(key + k, cap - k, "%s%c", c->sha256[0] ? c->sha256 : "-",
                           valid ? '+' : '-');
@@ -206,18 +222,19 @@ static char *pending_key(const struct ev_endpoint *ep, const char *sni, const st
 }
 
 static bool pending_init(struct pending *p, char *key, const struct ev_endpoint *ep,
-                         const char *sni, const struct tls_session *s, cap_time_us at) {
+                         const char *sni, const struct tls_cert *const *chain, size_t n,
+                         cap_time_us at) {
   memset(p, 0, sizeof(*p));
   p->key = key, p->port = ep->port, p->verified_at = at;
   p->host = strdup(ep->host), p->ip = strdup(ep->ip), p->sni = strdup(sni);
-  p->certs = calloc(s->chain_len, sizeof(*p->certs));
+  p->certs = calloc(n ? n : 1, sizeof(*p->certs));
   bool ok = p->host && p->ip && p->sni && p->certs;
-  for (size_t i = 0; ok && i < s->chain_len; i++, p->n++) {
-    p->certs[i].der = malloc(s->chain[i]->der_len ? s->chain[i]->der_len : 1);
+  for (size_t i = 0; ok && i < n; i++, p->n++) {
+    p->certs[i].der = malloc(chain[i]->der_len ? chain[i]->der_len : 1);
     ok = p->certs[i].der != NULL;
-    if (ok && s->chain[i]->der_len)
-      memcpy(p->certs[i].der, s->chain[i]->der, s->chain[i]->der_len);
-    p->certs[i].der_len = s->chain[i]->der_len;
+    if (ok && chain[i]->der_len)
+      memcpy(p->certs[i].der, chain[i]->der, chain[i]->der_len);
+    p->certs[i].der_len = chain[i]->der_len;
   }
   if (!ok)
     pending_clear(p);
@@ -228,16 +245,18 @@ static bool pending_init(struct pending *p, char *key, const struct ev_endpoint 
 static void pending_seen(struct pending *p, const struct ev_sample *first,
                          const struct ev_sample *last, uint64_t sessions) {
   if (!p->sessions || sample_before(first, &p->first))
-    p->first = *first;
+    sample_keep(&p->first, first);
   if (!p->sessions || sample_before(&p->last, last))
-    p->last = *last;
+    sample_keep(&p->last, last);
   p->sessions += sessions;
 }
 
-bool ev_chains_note_pending(struct ev_store *ev, const struct ev_endpoint *ep, const char *sni,
-                            const struct tls_session *s, const struct ev_sample *sample) {
-  struct ev_chains *ch = chains_of(ev);
-  char *key = ch ? pending_key(ep, sni, s, sample->ts) : NULL;
+/* One more sighting of a chain: noted, or refused at the cap (false). */
+static bool note_pending(struct ev_chains *ch, const struct ev_endpoint *ep, const char *sni,
+                         const struct tls_cert *const *chain, size_t n, cap_time_us verified_at,
+                         const struct ev_sample *first, const struct ev_sample *last,
+                         uint64_t sessions) {
+  char *key = pending_key(ep, sni, chain, n, verified_at);
   if (!key)
     return false;
   uint32_t *slot = find_slot(ch->pend_slots, key, pend_name, ch);
@@ -252,12 +271,19 @@ bool ev_chains_note_pending(struct ev_store *ev, const struct ev_endpoint *ep, c
       free(key);
       return false;
     }
-    if (!pending_init(&ch->pend[ch->n_pend], key, ep, sni, s, sample->ts))
+    if (!pending_init(&ch->pend[ch->n_pend], key, ep, sni, chain, n, verified_at))
       return false; /* key went with it */
     *slot = (uint32_t)++ch->n_pend;
   }
-  pending_seen(&ch->pend[*slot - 1], sample, sample, 1);
+  pending_seen(&ch->pend[*slot - 1], first, last, sessions);
   return true;
+}
+
+bool ev_chains_note_pending(struct ev_store *ev, const struct ev_endpoint *ep, const char *sni,
+                            const struct tls_session *s, const struct ev_sample *sample) {
+  struct ev_chains *ch = chains_of(ev);
+  return ch && note_pending(ch, ep, sni, (const struct tls_cert *const *)s->chain, s->chain_len,
+                            sample->ts, sample, sample, 1);
 }
 
 /* A worker's pending chain into ch: joined with the same one, or moved. */
@@ -423,4 +449,234 @@ void ev_complete_chains(struct ev_store *ev, const struct x509_store *trust,
   ch->n_pend = 0; /* decided: a later report (--interval) keeps these facts */
   memset(ch->pend_slots, 0, CHAINS_SLOTS * sizeof(*ch->pend_slots));
   x509_pool_free(seen);
+}
+
+bool ev_chains_waiting(const struct ev_store *ev) {
+  const struct ev_chains *ch = *ev_store_chains((struct ev_store *)ev);
+  return ch && ch->n_pend > 0;
+}
+
+/* A copy of p that owns all it holds; false when out of memory. */
+static bool pending_dup(struct pending *copy, const struct pending *p) {
+  memset(copy, 0, sizeof(*copy));
+  copy->key = strdup(p->key);
+  struct ev_endpoint ep = {.host = p->host, .ip = p->ip, .port = p->port};
+  const struct tls_cert **links = calloc(p->n ? p->n : 1, sizeof(*links));
+  for (size_t i = 0; links && i < p->n; i++)
+    links[i] = &p->certs[i];
+  bool ok =
+      copy->key && links && pending_init(copy, copy->key, &ep, p->sni, links, p->n, p->verified_at);
+  free(links);
+  if (!ok) {
+    if (copy->key && !copy->host) /* pending_init never ran */
+      free(copy->key);
+    return false;
+  }
+  pending_seen(copy, &p->first, &p->last, p->sessions);
+  return true;
+}
+
+int ev_chains_copy(struct ev_chains **into, const struct ev_chains *from) {
+  if (!from)
+    return 0;
+  struct ev_chains *dst = *into ? *into : (*into = chains_new());
+  if (!dst)
+    return -1;
+  for (size_t i = 0; i < from->n_cas; i++) {
+    const struct seen_ca *ca = &from->cas[i];
+    bool known = *find_slot(dst->ca_slots, ca->sha256, ca_name, dst) != 0;
+    uint8_t *der = known ? NULL : malloc(ca->len ? ca->len : 1);
+    if (der && ca->len)
+      memcpy(der, ca->der, ca->len);
+    note_ca(dst, ca->sha256, der, ca->len, &ca->at);
+  }
+  for (size_t i = 0; i < from->n_pend; i++) {
+    struct pending copy;
+    if (!pending_dup(&copy, &from->pend[i]))
+      return -1;
+    absorb_pending(dst, &copy);
+  }
+  dst->ca_refused += from->ca_refused;
+  dst->pend_refused += from->pend_refused;
+  return 0;
+}
+
+/* ---- saved with the evidence: what a later merge completes ---- */
+
+static cJSON *der_json(const uint8_t *der, size_t len) {
+  char *text = malloc(4 * ((len + 2) / 3) + 1);
+  if (!text || len > INT32_MAX) {
+    free(text);
+    return NULL;
+  }
+  EVP_EncodeBlock((unsigned char *)text, der, (int)len);
+  cJSON *s = cJSON_CreateString(text);
+  free(text);
+  return s;
+}
+
+static void sample_json(cJSON *o, const char *name, const struct ev_sample *at) {
+  cJSON *s = cJSON_AddObjectToObject(o, name);
+  if (at->file)
+    cJSON_AddStringToObject(s, "file", at->file);
+  cJSON_AddNumberToObject(s, "frame", (double)at->frame);
+  cJSON_AddNumberToObject(s, "ts_us", (double)at->ts);
+}
+
+static cJSON *pending_json(const struct pending *p) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "host", p->host);
+  cJSON_AddStringToObject(o, "ip", p->ip);
+  cJSON_AddNumberToObject(o, "port", p->port);
+  cJSON_AddStringToObject(o, "sni", p->sni);
+  cJSON_AddNumberToObject(o, "verified_us", (double)p->verified_at);
+  cJSON_AddNumberToObject(o, "sessions", (double)p->sessions);
+  sample_json(o, "first", &p->first);
+  sample_json(o, "last", &p->last);
+  cJSON *certs = cJSON_AddArrayToObject(o, "certs");
+  for (size_t i = 0; i < p->n; i++)
+    cJSON_AddItemToArray(certs, der_json(p->certs[i].der, p->certs[i].der_len));
+  return o;
+}
+
+cJSON *ev_chains_to_json(const struct ev_chains *ch) {
+  if (!ch || (!ch->n_cas && !ch->n_pend && !ch->ca_refused && !ch->pend_refused))
+    return NULL;
+  cJSON *o = cJSON_CreateObject();
+  cJSON *cas = cJSON_AddArrayToObject(o, "cas");
+  for (size_t i = 0; i < ch->n_cas; i++) {
+    cJSON *ca = cJSON_CreateObject();
+    cJSON_AddItemToObject(ca, "der", der_json(ch->cas[i].der, ch->cas[i].len));
+    sample_json(ca, "at", &ch->cas[i].at);
+    cJSON_AddItemToArray(cas, ca);
+  }
+  cJSON *pend = cJSON_AddArrayToObject(o, "pending");
+  for (size_t i = 0; i < ch->n_pend; i++)
+    cJSON_AddItemToArray(pend, pending_json(&ch->pend[i]));
+  cJSON_AddNumberToObject(o, "cas_refused", (double)ch->ca_refused);
+  cJSON_AddNumberToObject(o, "pending_refused", (double)ch->pend_refused);
+  return o;
+}
+
+#define CHAINS_DER_MAX (1u << 20) /* a certificate in saved evidence */
+#define CHAINS_CERTS_MAX 64       /* certificates of one saved chain */
+#define CHAINS_TS_LIMIT 9.2e18
+
+static bool json_num(const cJSON *o, const char *k, double min, double max, double *out) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max)
+    return false;
+  *out = v->valuedouble;
+  return true;
+}
+
+static const char *json_str(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) && strlen(v->valuestring) < 1024 ? v->valuestring : NULL;
+}
+
+/* A sample as saved; its file stays the JSON's (callers copy it). */
+static bool sample_from_json(const cJSON *o, const char *name, struct ev_sample *at) {
+  const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, name);
+  double frame, ts;
+  if (!cJSON_IsObject(s) || !json_num(s, "frame", 0, 1e18, &frame) ||
+      !json_num(s, "ts_us", -CHAINS_TS_LIMIT, CHAINS_TS_LIMIT, &ts))
+    return false;
+  const char *file = json_str(s, "file");
+  at->file = (char *)file, at->frame = (uint64_t)frame, at->ts = (cap_time_us)ts;
+  return file != NULL || !cJSON_GetObjectItemCaseSensitive(s, "file");
+}
+
+/* A certificate as saved, decoded and parsed (x509_cert_clear frees it). */
+static bool cert_from_json(const cJSON *v, struct tls_cert *cert) {
+  memset(cert, 0, sizeof(*cert));
+  size_t n = cJSON_IsString(v) ? strlen(v->valuestring) : 0;
+  if (!n || n % 4 || n / 4 * 3 > CHAINS_DER_MAX || !(cert->der = malloc(n / 4 * 3)))
+    return false;
+  int len = EVP_DecodeBlock(cert->der, (const unsigned char *)v->valuestring, (int)n);
+  if (len < 0) {
+    x509_cert_clear(cert);
+    return false;
+  }
+  /* EVP_DecodeBlock counts the padding as bytes */
+  len -= (v->valuestring[n - 1] == '=') + (v->valuestring[n - 2] == '=');
+  cert->der_len = (size_t)len;
+  x509_cert_parse(cert);
+  return true;
+}
+
+static bool ca_from_json(struct ev_chains *ch, const cJSON *o) {
+  struct tls_cert cert;
+  struct ev_sample at;
+  if (!cert_from_json(cJSON_GetObjectItemCaseSensitive(o, "der"), &cert))
+    return false;
+  bool ok = cert.parsed && cert.is_ca && sample_from_json(o, "at", &at);
+  if (ok) {
+    note_ca(ch, cert.sha256, cert.der, cert.der_len, &at); /* it keeps or frees der */
+    cert.der = NULL;
+  }
+  x509_cert_clear(&cert);
+  return ok;
+}
+
+static bool pending_from_json(struct ev_chains *ch, const cJSON *o) {
+  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, "certs");
+  size_t n = (size_t)cJSON_GetArraySize(arr);
+  struct ev_endpoint ep = {.host = (char *)json_str(o, "host"), .ip = (char *)json_str(o, "ip")};
+  const char *sni = json_str(o, "sni");
+  double port, verified, sessions;
+  struct ev_sample first, last;
+  if (!cJSON_IsArray(arr) || !n || n > CHAINS_CERTS_MAX || !ep.host || !ep.ip || !sni ||
+      !json_num(o, "port", 0, 65535, &port) ||
+      !json_num(o, "verified_us", -CHAINS_TS_LIMIT, CHAINS_TS_LIMIT, &verified) ||
+      !json_num(o, "sessions", 1, 1e18, &sessions) || !sample_from_json(o, "first", &first) ||
+      !sample_from_json(o, "last", &last))
+    return false;
+  ep.port = (uint16_t)port;
+  struct tls_cert certs[CHAINS_CERTS_MAX];
+  const struct tls_cert *links[CHAINS_CERTS_MAX];
+  size_t got = 0;
+  const cJSON *v;
+  cJSON_ArrayForEach(v, arr) {
+    if (!cert_from_json(v, &certs[got]))
+      break;
+    links[got] = &certs[got];
+    got++;
+  }
+  bool ok = got == n && certs[0].parsed; /* a chain waits only when its leaf was read */
+  if (ok)                                /* refused at the cap: counted there, as a run would */
+    note_pending(ch, &ep, sni, links, n, (cap_time_us)verified, &first, &last, (uint64_t)sessions);
+  for (size_t i = 0; i < got; i++)
+    x509_cert_clear(&certs[i]);
+  return ok;
+}
+
+int ev_chains_from_json(struct ev_chains **into, const cJSON *o, char *err, size_t errlen) {
+  if (!o)
+    return 0;
+  const cJSON *cas = cJSON_GetObjectItemCaseSensitive(o, "cas");
+  const cJSON *pend = cJSON_GetObjectItemCaseSensitive(o, "pending");
+  double ca_refused, pend_refused;
+  struct ev_chains *ch = *into ? *into : (*into = chains_new());
+  bool ok = ch && cJSON_IsObject(o) && cJSON_IsArray(cas) && cJSON_IsArray(pend) &&
+            json_num(o, "cas_refused", 0, 1e18, &ca_refused) &&
+            json_num(o, "pending_refused", 0, 1e18, &pend_refused);
+  const cJSON *v;
+  if (ok)
+    cJSON_ArrayForEach(v, cas) {
+      if (!(ok = ca_from_json(ch, v)))
+        break;
+    }
+  if (ok)
+    cJSON_ArrayForEach(v, pend) {
+      if (!(ok = pending_from_json(ch, v)))
+        break;
+    }
+  if (!ok) {
+    snprintf(err, errlen, "malformed chain notes in the evidence");
+    return -1;
+  }
+  ch->ca_refused += (uint64_t)ca_refused;
+  ch->pend_refused += (uint64_t)pend_refused;
+  return 0;
 }

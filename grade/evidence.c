@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EV_FORMAT_VERSION 1
+#define EV_FORMAT_VERSION 2 /* 2: the chains waiting for completion */
 
 /* Owns every endpoint.  (The trust memo is the run's: dissect.h.) */
 struct ev_store {
@@ -466,6 +466,8 @@ const struct ev_fact *const *ev_facts_with(const struct ev_endpoint *ep, const c
 }
 
 int ev_merge(struct ev_store *into, const struct ev_store *from) {
+  if (ev_chains_copy(&into->chains, from->chains) < 0)
+    return -1;
   for (size_t i = 0; i < from->nslots; i++) {
     const struct ev_endpoint *src = from->eps[i];
     if (!src)
@@ -585,6 +587,9 @@ cJSON *ev_to_json(const struct ev_store *ev) {
     free(sorted);
     cJSON_AddItemToArray(eps, o);
   }
+  cJSON *chains = ev_chains_to_json(ev->chains);
+  if (chains)
+    cJSON_AddItemToObject(root, "chains", chains);
   return root;
 }
 
@@ -655,6 +660,11 @@ struct ev_store *ev_from_json(const cJSON *root, char *err, size_t errlen) {
       ev_store_free(ev);
       return NULL;
     }
+  }
+  if (ev && ev_chains_from_json(&ev->chains, cJSON_GetObjectItemCaseSensitive(root, "chains"), err,
+                                errlen) < 0) {
+    ev_store_free(ev);
+    return NULL;
   }
   return ev;
 }

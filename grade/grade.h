@@ -275,10 +275,14 @@ void ev_derive_facts(struct ev_store *ev);
 /* Chains that did not verify for want of an issuer, completed with the CA
  * certificates sent anywhere in the evidence and those of bundle (may be
  * NULL): their trust facts (chains.c).  Call once all evidence is in,
- * before saving or grading, with the store the sessions were checked
- * against. */
+ * after saving (saved evidence keeps the chains waiting, so that a merge
+ * with other evidence can complete them) and before grading, with the
+ * store the sessions were checked against.  The chains it decides leave
+ * the store's notes. */
 void ev_complete_chains(struct ev_store *ev, const struct x509_store *trust,
                         const struct x509_pool *bundle);
+/* Does a chain still wait for ev_complete_chains? */
+bool ev_chains_waiting(const struct ev_store *ev);
 /* How many CA certificates and incomplete chains ev_complete_chains could
  * not be told of: their caps (4096 distinct each) were reached. */
 #define EV_CHAINS_MAX_CAS 4096

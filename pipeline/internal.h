@@ -51,6 +51,10 @@ FILE *pl_open_output(const struct pl_settings *s);
 int pl_close_output(const struct pl_settings *s, FILE *out, int status);
 FILE *pl_probe_atomic_output(const struct pl_settings *s);
 int pl_save_evidence(const struct pl_settings *s, const struct ev_store *ev);
+/* run.c: the trust store and the --intermediates bundle as settings name
+ * them (false: a bundle named did not load, said on stderr). */
+struct x509_store *pl_open_trust(const struct pl_settings *s);
+bool pl_load_intermediates(const struct pl_settings *s, struct x509_pool **pool);
 int pl_atomic_report(struct run *run, unsigned warnings);
 
 #endif

@@ -132,12 +132,22 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
   FILE *f = open_tmp(s, tmp, sizeof(tmp));
   if (!f)
     return PL_EXIT_RUNTIME;
-  ev_complete_chains(run->ev, run->trust, run->intermediates);
+  /* The capture goes on: chains waiting now may be completed by a later
+   * intermediate, so this report completes them on a copy of the store. */
+  struct ev_store *view = run->ev;
+  if (ev_chains_waiting(run->ev) && (!(view = ev_store_new()) || ev_merge(view, run->ev) < 0)) {
+    ev_store_free(view);
+    view = run->ev; /* out of memory: the facts so far, chains unknown */
+  }
+  if (view != run->ev)
+    ev_complete_chains(view, run->trust, run->intermediates);
   cJSON *stats = pl_stats_json(run, warnings);
   cJSON *limits = pl_limits_json(run);
-  int status = pl_write_report(s, f, run->ev, run->file_names, run->n_files, limits, stats);
+  int status = pl_write_report(s, f, view, run->file_names, run->n_files, limits, stats);
   cJSON_Delete(stats);
   cJSON_Delete(limits);
+  if (view != run->ev)
+    ev_store_free(view);
   if (fclose(f) != 0 || rename(tmp, s->output) != 0) {
     fprintf(stderr, "tlsgrade: %s: %s\n", s->output, strerror(errno));
     status = PL_EXIT_RUNTIME;
@@ -165,12 +175,22 @@ int pl_run_merge(const struct pl_settings *s, char *const *files, size_t n_files
       return PL_EXIT_RUNTIME;
     }
   }
-  FILE *out = pl_open_output(s);
+  /* Chains that waited in one file may be completed by another's
+   * intermediates: decided now, with this run's trust store and bundle. */
+  struct x509_store *trust = all && ev_chains_waiting(all) ? pl_open_trust(s) : NULL;
+  struct x509_pool *bundle = NULL;
+  bool ready = all && (trust || !ev_chains_waiting(all) || !(s->ca_file || s->ca_path)) &&
+               pl_load_intermediates(s, &bundle);
+  FILE *out = ready ? pl_open_output(s) : NULL;
   int status = PL_EXIT_RUNTIME;
-  if (all && out && pl_save_evidence(s, all) == 0)
+  if (out && pl_save_evidence(s, all) == 0) {
+    ev_complete_chains(all, trust, bundle);
     status = pl_write_report(s, out, all, (const char *const *)files, n_files, NULL, NULL);
+  }
   if (out)
     status = pl_close_output(s, out, status);
+  x509_store_close(trust);
+  x509_pool_free(bundle);
   ev_store_free(all);
   return status;
 }

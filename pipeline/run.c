@@ -143,7 +143,7 @@ static struct x509_weak_keys *load_weak_keys(const struct pl_settings *s, bool *
   return keys;
 }
 
-static struct x509_store *open_trust(const struct pl_settings *s) {
+struct x509_store *pl_open_trust(const struct pl_settings *s) {
   char reason[256];
   struct x509_trust_opts t = {s->ca_file, s->ca_path};
   struct x509_store *store = x509_store_open(&t, reason, sizeof(reason));
@@ -153,7 +153,7 @@ static struct x509_store *open_trust(const struct pl_settings *s) {
 }
 
 /* --intermediates: a bundle named must load (as --ca-file must). */
-static bool load_intermediates(const struct pl_settings *s, struct x509_pool **pool) {
+bool pl_load_intermediates(const struct pl_settings *s, struct x509_pool **pool) {
   *pool = NULL;
   if (!s->intermediates || s->mode == PL_MODE_FLOWS)
     return true;
@@ -230,9 +230,9 @@ static int finish(struct run *run, int status, unsigned warnings) {
       status = rs;
   } else if (s->mode == PL_MODE_GRADE && run->ev) {
     cJSON *limits = pl_limits_json(run);
-    ev_complete_chains(run->ev, run->trust, run->intermediates); /* all evidence is in */
-    if (pl_save_evidence(s, run->ev) < 0)
+    if (pl_save_evidence(s, run->ev) < 0) /* with the chains still waiting: for merge */
       status = PL_EXIT_RUNTIME;
+    ev_complete_chains(run->ev, run->trust, run->intermediates); /* all evidence is in */
     int rs = pl_write_report(s, run->out, run->ev, run->file_names, run->n_files, limits, stats);
     if (rs != PL_EXIT_OK && status == PL_EXIT_OK)
       status = rs;
@@ -273,10 +273,10 @@ static int run_source(struct run *run, struct cap_source *src) {
 static int run_with_keylog(const struct pl_settings *s, char *const *inputs, size_t n_inputs,
                            const struct tls_keylog *keylog, struct pl_counters *count) {
   struct x509_store *trust = NULL;
-  if (s->mode != PL_MODE_FLOWS && !(trust = open_trust(s)) && (s->ca_file || s->ca_path))
+  if (s->mode != PL_MODE_FLOWS && !(trust = pl_open_trust(s)) && (s->ca_file || s->ca_path))
     return PL_EXIT_RUNTIME; /* a trust store asked for by name must load */
   struct x509_pool *intermediates;
-  if (!load_intermediates(s, &intermediates)) {
+  if (!pl_load_intermediates(s, &intermediates)) {
     x509_store_close(trust);
     return PL_EXIT_RUNTIME;
   }

@@ -177,10 +177,44 @@ def saved_and_merged(t):
     saved = os.path.join(TMP, "evidence.json")
     rc, _, err = grade(["--save-evidence", saved, pcap])
     t.eq(rc, 0, "exit status: " + err)
-    rc, out, err = run_tlsgrade(["merge", "--format", "json", saved])
+    rc, out, err = run_tlsgrade(["merge", "--format", "json"] + ROOT_ONLY + [saved])
     t.eq(rc, 0, "merge exit status: " + err)
     s = {x["host"]: x for x in json.loads(out)["servers"]}["a.example.test"]
     incomplete_found(t, s, "chain:incomplete_from:%s:10" % pcap, "%s:5" % pcap)
+
+
+def merged_files(t):
+    """Evidence saved from two captures, one with the leaf alone and one
+    with the intermediate sent by another server: merged, the chain is
+    completed (B, chain_incomplete, found in the second file), as a run
+    over both captures says; the first file merged alone leaves it
+    untrusted, naming the missing issuer.  Merged evidence saved again
+    keeps the chain waiting for the next merge."""
+    first = capture("first.pcap", [("10.0.0.1", b"a.example.test", [A])])
+    second = capture("second.pcap", [("10.0.0.2", b"tls10.example.test", [TLS10, INT])])
+    saved = []
+    for pcap in (first, second):
+        saved.append(pcap + ".evidence.json")
+        rc, _, err = grade(["--save-evidence", saved[-1], pcap])
+        t.eq(rc, 0, "exit status: " + err)
+
+    def merge(files, extra=()):
+        rc, out, err = run_tlsgrade(["merge", "--format", "json"] + ROOT_ONLY + list(extra) + files)
+        t.eq(rc, 0, "merge exit status: " + err)
+        return {x["host"]: x for x in json.loads(out)["servers"]}
+
+    alone = merge(saved[:1])["a.example.test"]
+    t.eq(alone["grade"], "T", "the first file alone: untrusted")
+    why = check_of(alone, "untrusted")["evidence"][0]["fact"]
+    t.check(name_rfc2253(os.path.join(CERTS, "int.pem"), "subject") in why and
+            "seen nowhere" in why, "the missing issuer is named: " + why)
+    both = merge(saved)
+    incomplete_found(t, both["a.example.test"], "chain:incomplete_from:%s:5" % second,
+                     "%s:5" % first)
+    again = os.path.join(TMP, "merged-first.json")
+    merge(saved[:1], ["--save-evidence", again])
+    incomplete_found(t, merge([again, saved[1]])["a.example.test"],
+                     "chain:incomplete_from:%s:5" % second, "%s:5" % first)
 
 
 def bundle(t, kind):
@@ -275,6 +309,7 @@ def main():
     t.run(other_file, "2")
     t.run(jobs_agree)
     t.run(saved_and_merged)
+    t.run(merged_files)
     t.run(bundle, "file")
     t.run(bundle, "dir")
     t.run(unreadable_bundle)

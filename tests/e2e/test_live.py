@@ -178,8 +178,76 @@ def live_grading_interval(t):
     t.check(any(s["port"] == port and s["grade"] != "-" for s in doc["servers"]),
             "the final report grades the server")
     ev = json.load(open(evidence))
-    t.eq(ev.get("tlsgrade_evidence"), 1, "evidence written on SIGINT")
+    t.eq(ev.get("tlsgrade_evidence"), 2, "evidence written on SIGINT")
     t.check(not os.path.exists(report + ".tmp"), "no temporary file left")
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def serve_once(port, chain):
+    """openssl s_server on 127.0.0.1:port with a.example.test's leaf and the
+    given extra chain certificates, for one TLS 1.2 connection."""
+    certs = os.path.join(os.path.dirname(TLSGRADE), "samples", "certs")
+    args = ["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-naccept", "1", "-quiet",
+            "-cert", os.path.join(certs, "a.pem"), "-key", os.path.join(certs, "a.key")]
+    if chain:
+        args += ["-cert_chain", os.path.join(certs, chain)]
+    server = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    client = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-tls1_2",
+                             "-servername", "a.example.test", "-quiet", "-no_ign_eof"],
+                            input=b"hello\n", capture_output=True, timeout=30)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    return client.returncode
+
+
+def interval_grade(report, port, want, seconds=8):
+    """The grade of 127.0.0.1:port in the interval report once it is want
+    (or the last one seen when it never is)."""
+    grade, end = None, time.time() + seconds
+    while time.time() < end and grade != want:
+        if os.path.exists(report):
+            for s in json.load(open(report))["servers"]:
+                if s["port"] == port and s["host"] == "a.example.test":
+                    grade = s["grade"]
+        time.sleep(0.1)
+    return grade
+
+
+def interval_completes_later(t):
+    """--interval reports a chain sent without its intermediate as untrusted
+    while the intermediate is known nowhere, and completes it once a later
+    connection sends that intermediate: an interval report decides on a
+    copy, so the chain still waits for the intermediate (the grading
+    reference: a completed chain is B, chain_incomplete; a chain that does
+    not verify is T)."""
+    if os.getuid() != 0:
+        t.check(False, "live capture needs root")
+        return
+    certs = os.path.join(os.path.dirname(TLSGRADE), "samples", "certs")
+    d = tempfile.mkdtemp(prefix="tlsgrade-interval-chain-")
+    os.chmod(d, 0o777)
+    report = os.path.join(d, "r.json")
+    port = free_port()
+    proc = subprocess.Popen([TLSGRADE, "-i", "lo", "-f", "tcp port %d" % port, "--format", "json",
+                             "--ca-file", os.path.join(certs, "root-ca.pem"), "-o", report,
+                             "--interval", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        t.check(wait_for(proc, "listening on"), "started")
+        t.eq(serve_once(port, None), 0, "s_client exit status, leaf alone")
+        t.eq(interval_grade(report, port, "T"), "T", "the leaf alone: untrusted so far")
+        t.eq(serve_once(port, "int.pem"), 0, "s_client exit status, whole chain")
+        t.eq(interval_grade(report, port, "B"), "B", "completed once the intermediate is seen")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    t.eq(proc.returncode, 0, "exit status after SIGINT: " + err.decode())
+    final = [s for s in json.load(open(report))["servers"] if s["port"] == port]
+    t.eq([s["grade"] for s in final], ["B"], "the final report: B")
     shutil.rmtree(d, ignore_errors=True)
 
 
@@ -187,6 +255,7 @@ def main():
     t = Suite()
     t.run(live_flows)
     t.run(live_grading_interval)
+    t.run(interval_completes_later)
     t.run(drop_to_nobody)
     t.run(keep_root)
     t.run(refuse_unwritable_output)

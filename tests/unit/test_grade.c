@@ -1611,32 +1611,60 @@ static void expect_refused(const char *what, const char *text) {
   cJSON_Delete(j);
 }
 
-#define EV_DOC(version, port, n)                                                                   \
+#define EV_DOC_CHAINS(version, port, n, chains)                                                    \
   "{\"tlsgrade_evidence\":" version ",\"endpoints\":[{\"host\":\"www.example.com\","               \
   "\"ip\":\"192.0.2.10\",\"port\":" port ",\"facts\":[{\"k\":\"server_hello\",\"n\":" n            \
-  ",\"first_us\":1,\"last_us\":2,\"file\":\"a.pcap\",\"frame\":3,\"ts_us\":1}]}]}"
+  ",\"first_us\":1,\"last_us\":2,\"file\":\"a.pcap\",\"frame\":3,\"ts_us\":1}]}]" chains "}"
+#define EV_DOC(version, port, n) EV_DOC_CHAINS(version, port, n, "")
+#define CHAINS(cas, pending, refused)                                                              \
+  ",\"chains\":{\"cas\":[" cas "],\"pending\":[" pending "],\"cas_refused\":" refused              \
+  ",\"pending_refused\":0}"
+#define AT "\"at\":{\"file\":\"a.pcap\",\"frame\":3,\"ts_us\":1}"
 
 static void json_refused(void) {
-  /* The control: the well-formed document loads. */
-  cJSON *j = cJSON_Parse(EV_DOC("1", "443", "1"));
-  char err[200] = "";
-  struct ev_store *ok = j ? ev_from_json(j, err, sizeof(err)) : NULL;
-  CHECK(ok != NULL);
-  if (ok) {
-    CHECK_EQ_U(ev_count(ok), 1);
-    const struct ev_fact *f = ev_find(ev_endpoint_at(ok, 0), "server_hello");
-    CHECK(f && f->count == 1);
+  /* The control: the well-formed documents load, with chain notes too. */
+  const char *good[] = {EV_DOC("2", "443", "1"),
+                        EV_DOC_CHAINS("2", "443", "1", CHAINS("", "", "0"))};
+  for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+    cJSON *j = cJSON_Parse(good[i]);
+    char err[200] = "";
+    struct ev_store *ok = j ? ev_from_json(j, err, sizeof(err)) : NULL;
+    CHECK(ok != NULL);
+    if (ok) {
+      CHECK_EQ_U(ev_count(ok), 1);
+      const struct ev_fact *f = ev_find(ev_endpoint_at(ok, 0), "server_hello");
+      CHECK(f && f->count == 1);
+    }
+    ev_store_free(ok);
+    cJSON_Delete(j);
   }
-  ev_store_free(ok);
-  cJSON_Delete(j);
 
-  expect_refused("wrong version", EV_DOC("2", "443", "1"));
+  expect_refused("version 1 (no chain notes)", EV_DOC("1", "443", "1"));
+  expect_refused("wrong version", EV_DOC("3", "443", "1"));
   expect_refused("version 0", EV_DOC("0", "443", "1"));
-  expect_refused("array", "[" EV_DOC("1", "443", "1") "]");
+  expect_refused("array", "[" EV_DOC("2", "443", "1") "]");
   expect_refused("string", "\"tlsgrade_evidence\"");
   expect_refused("number", "1");
-  expect_refused("fact count 0", EV_DOC("1", "443", "0"));
-  expect_refused("negative port", EV_DOC("1", "-1", "1"));
+  expect_refused("fact count 0", EV_DOC("2", "443", "0"));
+  expect_refused("negative port", EV_DOC("2", "-1", "1"));
+  /* Chain notes: each certificate is parsed again, a CA must be a CA. */
+  expect_refused("chains not an object", EV_DOC_CHAINS("2", "443", "1", ",\"chains\":5"));
+  expect_refused("no pending list", EV_DOC_CHAINS("2", "443", "1",
+                                                  ",\"chains\":{\"cas\":[],\"cas_refused\":0,"
+                                                  "\"pending_refused\":0}"));
+  expect_refused("negative count", EV_DOC_CHAINS("2", "443", "1", CHAINS("", "", "-1")));
+  expect_refused("CA not base64",
+                 EV_DOC_CHAINS("2", "443", "1", CHAINS("{\"der\":\"@@@@\"," AT "}", "", "0")));
+  expect_refused("CA not a certificate",
+                 EV_DOC_CHAINS("2", "443", "1", CHAINS("{\"der\":\"AAAA\"," AT "}", "", "0")));
+  expect_refused("pending without certificates",
+                 EV_DOC_CHAINS("2", "443", "1",
+                               CHAINS("",
+                                      "{\"host\":\"h\",\"ip\":\"192.0.2.1\",\"port\":443,"
+                                      "\"sni\":\"\",\"verified_us\":1,\"sessions\":1,"
+                                      "\"first\":{\"frame\":1,\"ts_us\":1},"
+                                      "\"last\":{\"frame\":1,\"ts_us\":1},\"certs\":[]}",
+                                      "0")));
 }
 
 int main(void) {
