@@ -178,6 +178,8 @@ static bool udp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t le
         return c->dir[!dir].mode == TLS_MODE_NOT_TLS || !c->s.is_tls;
       }
       c->s.quic = c->quic != NULL;
+      c->s.quic_version = c->quic ? quic_conn_version(c->quic) : 0;
+      c->s.quic_unsupported = c->quic ? quic_conn_unsupported(c->quic) : 0;
       return false;
     }
   }
@@ -185,6 +187,8 @@ static bool udp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t le
     quic_conn_datagram(c->quic, dir, data, len, at->file_index, at->frame, at->ts, quic_crypto, c);
     if (!c->s.malformed && quic_conn_malformed(c->quic))
       tls_set_malformed(c, quic_conn_malformed(c->quic), at);
+    c->s.quic_version = quic_conn_version(c->quic);
+    c->s.quic_unsupported = quic_conn_unsupported(c->quic);
   } else if (c->dtls) {
     tls_dtls_datagram(c, dir, data, len, at);
   }

@@ -92,7 +92,11 @@ uint16_t tls_group_bits(uint16_t id);        /* classical strength in bits, 0 un
 const char *tls_sigscheme_name(uint16_t id); /* "rsa_pss_rsae_sha256", ... */
 const char *tls_extension_name(uint16_t id); /* "server_name", ... */
 const char *tls_alert_name(uint8_t desc);    /* "handshake_failure", ... */
-bool tls_is_grease(uint16_t id);             /* RFC 8701 */
+/* A QUIC version's name (quic.c): "1", "2", "draft-29", "T051", "Q050", or
+ * "0x%08x". */
+#define QUIC_VERSION_NAME_LEN 16
+const char *quic_version_name(uint32_t version, char buf[QUIC_VERSION_NAME_LEN]);
+bool tls_is_grease(uint16_t id); /* RFC 8701 */
 /* Protocol versions as the wire carries them (RFC 8446 4.1.2 and B.1,
  * RFC 6101 E.2 for SSLv2's CLIENT-HELLO).  DTLS writes the one's
  * complement of the TLS version it mirrors (RFC 6347 4.1, RFC 9147 4):
@@ -345,7 +349,9 @@ struct tls_session {
   bool roles_swapped;    /* the flow's "server" sent the ClientHello */
   const char *transport; /* "tcp" / "udp" */
   bool quic;
-  const char *starttls; /* "smtp", "imap", ... NULL */
+  uint32_t quic_version;     /* the server's, else the client's (0: none) */
+  uint32_t quic_unsupported; /* a Google QUIC version seen and not read (no TLS) */
+  const char *starttls;      /* "smtp", "imap", ... NULL */
   bool has_client_hello, has_server_hello;
   struct tls_client_hello ch;
   /* After a HelloRetryRequest (rare: made then, owned, NULL before): the

@@ -21,6 +21,7 @@
 #include <openssl/params.h>
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,7 @@ struct version_info {
   uint8_t salt[SALT_LEN];
   const char *key_label, *iv_label, *hp_label;
   uint8_t type_of_bits[4]; /* long packet type bits -> enum pkt_type */
+  bool google_frames;      /* Google QUIC's frames inside the IETF long header */
 };
 
 // clang-format off
@@ -51,20 +53,32 @@ struct version_info {
 #define TYPES_V1 {PKT_INITIAL, PKT_0RTT, PKT_HANDSHAKE, PKT_RETRY}
 
 static const struct version_info versions[] = {
-    {QUIC_VERSION_1, QUIC_VERSION_1, SALT_V1, "quic key", "quic iv", "quic hp", TYPES_V1},
+    {QUIC_VERSION_1, QUIC_VERSION_1, SALT_V1, "quic key", "quic iv", "quic hp", TYPES_V1, false},
     /* RFC 9369 3.2: the packet types are rotated by one. */
     {QUIC_VERSION_2, QUIC_VERSION_2,
      {0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
       0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9},
      "quicv2 key", "quicv2 iv", "quicv2 hp",
-     {PKT_RETRY, PKT_INITIAL, PKT_0RTT, PKT_HANDSHAKE}},
+     {PKT_RETRY, PKT_INITIAL, PKT_0RTT, PKT_HANDSHAKE}, false},
     /* draft-ietf-quic-tls-29 5.2, kept until draft 32. */
     {0xff00001du, 0xff000020u,
      {0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
       0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99},
-     "quic key", "quic iv", "quic hp", TYPES_V1},
+     "quic key", "quic iv", "quic hp", TYPES_V1, false},
     /* Drafts 33 and 34 already used the final salt. */
-    {0xff000021u, 0xff000022u, SALT_V1, "quic key", "quic iv", "quic hp", TYPES_V1},
+    {0xff000021u, 0xff000022u, SALT_V1, "quic key", "quic iv", "quic hp", TYPES_V1, false},
+    /* Google QUIC with TLS, in Chromium 2020-2022: the IETF long header and
+     * Initial protection with salts of their own (QUICHE quic_crypto_utils.cc
+     * InitialSaltForVersion), Google QUIC frames (QUICHE uses IETF frames
+     * only from draft 29 on). */
+    {QUIC_VERSION_T050, QUIC_VERSION_T050,
+     {0x7f, 0xf5, 0x79, 0xe5, 0xac, 0xd0, 0x72, 0x91, 0x55, 0x80,
+      0x30, 0x4c, 0x43, 0xa2, 0x36, 0x7c, 0x60, 0x48, 0x83, 0x10},
+     "quic key", "quic iv", "quic hp", TYPES_V1, true},
+    {QUIC_VERSION_T051, QUIC_VERSION_T051,
+     {0x7a, 0x4e, 0xde, 0xf4, 0xe7, 0xcc, 0xee, 0x5f, 0xa4, 0x50,
+      0x6c, 0x19, 0x12, 0x4f, 0xc8, 0xcc, 0xda, 0x6e, 0x03, 0x3d},
+     "quic key", "quic iv", "quic hp", TYPES_V1, true},
 };
 // clang-format on
 
@@ -78,6 +92,16 @@ static const struct version_info *version_lookup(uint32_t version) {
 /* RFC 9000 15: versions reserved to exercise version negotiation. */
 static bool version_is_grease(uint32_t version) {
   return (version & 0x0f0f0f0fu) == 0x0a0a0a0au;
+}
+
+bool quic_version_is_google(uint32_t version) {
+  uint8_t tag = (uint8_t)(version >> 24);
+  for (int i = 2; i >= 0; i--) {
+    uint8_t digit = (uint8_t)(version >> (8 * i));
+    if (digit < '0' || digit > '9')
+      return false;
+  }
+  return tag == 'Q' || tag == 'T';
 }
 
 /* ------------------------------------------------------------------ */
@@ -378,6 +402,7 @@ struct quic_conn {
   size_t max_crypto_bytes;
   bool is_quic;
   uint32_t first_version, client_version, server_version;
+  uint32_t unsupported_version; /* the first Google QUIC version not read */
   const char *malformed;
   bool have_key_cid;
   uint8_t key_cid[CID_MAX]; /* the client DCID the Initial keys derive from */
@@ -427,6 +452,23 @@ uint32_t quic_conn_version(const struct quic_conn *q) {
 
 const char *quic_conn_malformed(const struct quic_conn *q) {
   return q->malformed;
+}
+
+uint32_t quic_conn_unsupported(const struct quic_conn *q) {
+  return q->unsupported_version;
+}
+
+const char *quic_version_name(uint32_t version, char buf[QUIC_VERSION_NAME_LEN]) {
+  if (version == QUIC_VERSION_1 || version == QUIC_VERSION_2)
+    snprintf(buf, QUIC_VERSION_NAME_LEN, "%u", version == QUIC_VERSION_1 ? 1u : 2u);
+  else if ((version >> 8) == 0xff0000u)
+    snprintf(buf, QUIC_VERSION_NAME_LEN, "draft-%u", version & 0xffu);
+  else if (quic_version_is_google(version))
+    snprintf(buf, QUIC_VERSION_NAME_LEN, "%c%c%c%c", (char)(version >> 24), (char)(version >> 16),
+             (char)(version >> 8), (char)version);
+  else
+    snprintf(buf, QUIC_VERSION_NAME_LEN, "0x%08x", version);
+  return buf;
 }
 
 const struct quic_stats *quic_conn_stats(const struct quic_conn *q) {
@@ -583,6 +625,52 @@ static const char *parse_frames(struct quic_conn *q, const struct delivery *dl, 
   return p.err ? "truncated frame" : NULL;
 }
 
+/* Google QUIC's ACK (type 01NTLLMM; QUICHE quic_framer.cc, as Wireshark
+ * reads it): largest acked of LL, a 2-byte delay, with N a block count,
+ * first block of MM, each further block a gap byte and MM, then the
+ * timestamps: a count, and if any a 1+4-byte first and 1+2 for each
+ * other.  Widths 1, 2, 4 and 6 bytes. */
+static void skip_google_ack(struct rd *p, uint8_t type) {
+  static const size_t width[4] = {1, 2, 4, 6};
+  size_t ll = width[(type >> 2) & 3], mm = width[type & 3];
+  rd_bytes(p, ll + 2);
+  size_t blocks = (type & 0x20) ? rd_u8(p) : 0;
+  rd_bytes(p, mm + blocks * (1 + mm));
+  size_t stamps = rd_u8(p);
+  if (stamps)
+    rd_bytes(p, 5 + (stamps - 1) * 3);
+}
+
+/* The frames of a Google QUIC Initial: PADDING runs to the end of the
+ * packet, PING, ACK, and CRYPTO (0x08: a varint offset and length); the
+ * rest is not expected before keys are agreed. */
+static const char *parse_google_frames(struct quic_conn *q, const struct delivery *dl,
+                                       struct rd p) {
+  if (p.n == 0)
+    return "Initial packet without frames";
+  while (p.n && !p.err) {
+    uint8_t type = rd_u8(&p);
+    uint64_t off;
+    struct rd data;
+    if (type == 0x00) /* PADDING */
+      break;
+    if ((type & 0xc0) == 0x40) {
+      skip_google_ack(&p, type);
+    } else if (type == 0x08) {
+      off = rd_varint(&p);
+      data = rd_varvec(&p);
+      if (p.err)
+        break;
+      if (off + data.n > VARINT_MAX)
+        return "CRYPTO frame beyond 2^62-1";
+      crypto_data(q, dl, off, data);
+    } else if (type != 0x07) { /* PING */
+      return "frame type not expected in a Google QUIC Initial packet";
+    }
+  }
+  return p.err ? "truncated frame" : NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* Initial packets                                                     */
 
@@ -654,7 +742,8 @@ static void process_initial(struct quic_conn *q, const struct delivery *dl,
     q->client_version = h->version;
   if (o.first & 0x0c) /* RFC 9000 17.2: reserved bits */
     note_malformed(q, "reserved header bits set");
-  reason = parse_frames(q, dl, rd_make(plain, o.len));
+  reason = h->vi->google_frames ? parse_google_frames(q, dl, rd_make(plain, o.len))
+                                : parse_frames(q, dl, rd_make(plain, o.len));
   if (reason)
     note_malformed(q, reason);
   free(plain);
@@ -671,7 +760,7 @@ static bool looks_like_quic(const uint8_t *d, size_t n) {
 
   if (r.err || (first & 0xc0) != 0xc0)
     return false;
-  return version_lookup(version) || version_is_grease(version);
+  return version_lookup(version) || version_is_grease(version) || quic_version_is_google(version);
 }
 
 bool quic_conn_datagram(struct quic_conn *q, int dir, const uint8_t *d, size_t n,
@@ -690,9 +779,18 @@ bool quic_conn_datagram(struct quic_conn *q, int dir, const uint8_t *d, size_t n
     struct long_hdr h;
     const char *reason;
     uint8_t b0 = rd_u8(&peek);
+    uint32_t version = rd_u32(&peek);
     if (!(b0 & 0x80)) { /* a short header runs to the end; zeros are padding */
       if (first || b0)
         q->stats.skipped_packets++;
+      break;
+    }
+    if (!peek.err && quic_version_is_google(version) && !version_lookup(version)) {
+      /* Google's own crypto (Q0xx: a CHLO, not TLS), or a header of its
+       * own: nothing a TLS reader can open. */
+      q->stats.unsupported_packets++;
+      if (!q->unsupported_version)
+        q->unsupported_version = version;
       break;
     }
     reason = parse_long_header(&dg, &h);

@@ -9,7 +9,10 @@
  * handshake byte stream, delivered in order through a callback.  Handshake,
  * 0-RTT and 1-RTT packets need keys from the TLS exchange and are skipped.
  *
- * Versions: 1 (RFC 9001), 2 (0x6b3343cf, RFC 9369), drafts 29-34.
+ * Versions: 1 (RFC 9001), 2 (0x6b3343cf, RFC 9369), drafts 29-34, and
+ * Google's T050 and T051 (TLS in Google QUIC frames).  Other Google versions
+ * (Q0xx: Google's own crypto handshake, no TLS) are recognised and counted,
+ * not read.
  */
 #ifndef TLSGRADE_DISSECT_QUIC_H
 #define TLSGRADE_DISSECT_QUIC_H
@@ -20,6 +23,12 @@
 
 #define QUIC_VERSION_1 0x00000001u
 #define QUIC_VERSION_2 0x6b3343cfu
+#define QUIC_VERSION_T050 0x54303530u /* "T050" */
+#define QUIC_VERSION_T051 0x54303531u /* "T051" */
+
+/* Is version one of Google QUIC's ("Q046", "Q050", "T051": a letter and
+ * three ASCII digits)? */
+bool quic_version_is_google(uint32_t version);
 
 /* In-order CRYPTO bytes of direction dir (0 client->server, 1 server->
  * client): data[0..len) sits at stream offset offset_of_data.  Each byte is
@@ -38,6 +47,7 @@ struct quic_stats {
   uint64_t skipped_packets;       /* Handshake, 0-RTT, 1-RTT, Retry, VN, other CIDs */
   uint64_t retries;               /* Retry packets */
   uint64_t malformed_packets;     /* packets with a malformed header or frames */
+  uint64_t unsupported_packets;   /* Google QUIC versions not read (Q050, ...) */
   uint64_t crypto_bytes[2];       /* CRYPTO bytes delivered per direction */
   uint64_t crypto_bytes_refused;  /* out-of-order bytes over max_crypto_bytes */
 };
@@ -65,6 +75,9 @@ uint32_t quic_conn_version(const struct quic_conn *q);
 /* First malformation seen, a static string; NULL when none. */
 const char *quic_conn_malformed(const struct quic_conn *q);
 const struct quic_stats *quic_conn_stats(const struct quic_conn *q);
+/* The first Google QUIC version of the flow that is not read (its crypto
+ * is not TLS), or 0. */
+uint32_t quic_conn_unsupported(const struct quic_conn *q);
 
 /* For tests and tools: the building blocks. */
 enum quic_err {

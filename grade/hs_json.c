@@ -316,8 +316,15 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
   cJSON_AddStringToObject(o, "client", conn->client);
   cJSON_AddStringToObject(o, "server", conn->server);
   cJSON_AddStringToObject(o, "transport", s->transport ? s->transport : "tcp");
-  if (s->quic)
+  if (s->quic) {
+    char name[QUIC_VERSION_NAME_LEN];
     cJSON_AddTrueToObject(o, "quic");
+    if (s->quic_version)
+      cJSON_AddStringToObject(o, "quic_version", quic_version_name(s->quic_version, name));
+    if (s->quic_unsupported) /* not TLS: what a reader of this line must know */
+      cJSON_AddStringToObject(o, "quic_unsupported_version",
+                              quic_version_name(s->quic_unsupported, name));
+  }
   if (s->starttls)
     cJSON_AddStringToObject(o, "starttls", s->starttls);
   if (s->has_client_hello)

@@ -114,6 +114,8 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
   count->cap_chain += s->cap_chain;
   if (s->is_tls)
     count->tls_connections++;
+  if (s->quic_unsupported)
+    count->quic_unsupported_version++;
   if (s->decryption.status <= TLS_DECRYPT_FAILED)
     count->decrypt[s->decryption.status]++;
   if (run->set->mode == PL_MODE_HANDSHAKES) {

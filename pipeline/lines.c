@@ -109,6 +109,8 @@ cJSON *pl_stats_json(const struct run *run, unsigned warnings) {
     cJSON_AddNumberToObject(s, "ndpi_unavailable", (double)st->ndpi_unavailable);
   cJSON_AddNumberToObject(s, "warnings", warnings);
   cJSON_AddNumberToObject(s, "tls_connections", (double)run->count->tls_connections);
+  cJSON_AddNumberToObject(s, "quic_unsupported_version",
+                          (double)run->count->quic_unsupported_version);
   add_decrypt_stats(s, run);
   return s;
 }

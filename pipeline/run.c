@@ -61,6 +61,7 @@ void pl_counters_add(struct pl_counters *into, const struct pl_counters *from) {
   into->flows_ended += from->flows_ended;
   into->sessions += from->sessions;
   into->tls_connections += from->tls_connections;
+  into->quic_unsupported_version += from->quic_unsupported_version;
   into->cap_handshake += from->cap_handshake;
   into->cap_chain += from->cap_chain;
   for (size_t i = 0; i <= TLS_DECRYPT_FAILED; i++)
@@ -212,6 +213,11 @@ static int read_all(struct run *run, struct cap_source *src, unsigned *warnings)
 static int finish(struct run *run, int status, unsigned warnings) {
   const struct pl_settings *s = run->set;
   cJSON *stats = pl_stats_json(run, warnings);
+  if (s->mode != PL_MODE_FLOWS && run->count->quic_unsupported_version)
+    fprintf(stderr,
+            "tlsgrade: %llu QUIC flow(s) of a Google version that carries no TLS "
+            "(Q0xx: Google's own crypto) were not read\n",
+            (unsigned long long)run->count->quic_unsupported_version);
   if (run->count->decrypt[TLS_DECRYPT_FAILED])
     fprintf(stderr,
             "tlsgrade: --keylog: decryption failed on %llu connection(s): their key "

@@ -39,6 +39,18 @@ def tcp_frame(src, sport, dst, dport, seq, ack, flags, payload=b"", window=65535
     return eth + ip + tcp + payload
 
 
+def udp_frame(src, sport, dst, dport, payload):
+    """Ethernet / IPv4 / UDP (RFC 768) with both checksums."""
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
+    pseudo = _ip(src) + _ip(dst) + struct.pack("!BBH", 0, 17, len(udp) + len(payload))
+    udp = udp[:6] + struct.pack("!H", _csum(pseudo + udp + payload) or 0xffff)
+    total = 20 + len(udp) + len(payload)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, 1, 0, 64, 17, 0, _ip(src), _ip(dst))
+    ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
+    eth = b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00"
+    return eth + ip + udp + payload
+
+
 def set_seq(frame, seq):
     """Write a new sequence number into a tcp_frame() (a bytearray) and
     update its TCP checksum to match, incrementally (RFC 1624 eqn. 3:

@@ -13,6 +13,7 @@
  *    (build_initial), for frames and reassembly cases the RFCs lack.
  * Run from the repository root (the data files are found relative to it).
  */
+#include "dissect/dissect.h"
 #include "dissect/quic.h"
 #include "base/rd.h"
 #include "tests/unit/harness.h"
@@ -887,6 +888,16 @@ static const struct expect corpus[] = {
      "51,16,43,13,10,57,45", "0x1301", "0x0017", "43,51"},
 };
 
+/* Google QUIC with TLS (tests/data/quic/make-gquic.c): what tshark 4.0
+ * decodes from those datagrams (tls.handshake.ciphersuite,
+ * extensions_supported_group, extension.type, key_share group). */
+static const struct expect google[] = {
+    {"gquic-t050", QUIC_VERSION_T050, 1, 2, "gquic.example.test", "0x1301,0x1302", "0x001d",
+     "0,16,10,13,43,51,65281", "0x1301", "0x001d", "43,51"},
+    {"gquic-t051", QUIC_VERSION_T051, 1, 2, "gquic.example.test", "0x1301,0x1302", "0x001d",
+     "0,16,10,13,43,51,65281", "0x1301", "0x001d", "43,51"},
+};
+
 static void check_capture(const struct expect *e, struct collector *c, struct quic_conn *q) {
   CHECK(run_capture(e->capture, q, c));
   CHECK(quic_conn_malformed(q) == NULL);
@@ -925,6 +936,45 @@ static void test_corpus(void) {
     quic_conn_free(q);
     collector_free(&c);
   }
+}
+
+static void test_google_tls(void) {
+  for (size_t i = 0; i < sizeof google / sizeof google[0]; i++) {
+    struct quic_conn *q = quic_conn_new(65536);
+    struct collector c = {0};
+    unsigned before = (unsigned)harness_current_failed;
+    check_capture(&google[i], &c, q);
+    CHECK_EQ_U(quic_conn_unsupported(q), 0);
+    if ((unsigned)harness_current_failed != before)
+      fprintf(stderr, "  (capture %s)\n", google[i].capture);
+    quic_conn_free(q);
+    collector_free(&c);
+  }
+}
+
+/* Q050 carries Google's own crypto (a CHLO): recognised as QUIC, counted,
+ * nothing delivered as TLS. */
+static void test_google_unsupported(void) {
+  struct quic_conn *q = quic_conn_new(65536);
+  struct collector c = {0};
+  CHECK(run_capture("gquic-q050", q, &c));
+  CHECK_EQ_U(quic_conn_unsupported(q), 0x51303530u);
+  CHECK_EQ_U(quic_conn_stats(q)->unsupported_packets, 1);
+  CHECK_EQ_U(c.len[0] + c.len[1], 0);
+  CHECK(quic_conn_malformed(q) == NULL);
+  quic_conn_free(q);
+  collector_free(&c);
+  /* Version tags: a letter and three digits, nothing else. */
+  CHECK(quic_version_is_google(0x51303436u)); /* Q046 */
+  CHECK(quic_version_is_google(QUIC_VERSION_T051));
+  CHECK(!quic_version_is_google(0x5130353au)); /* "Q05:" */
+  CHECK(!quic_version_is_google(0x52303530u)); /* "R050" */
+  CHECK(!quic_version_is_google(QUIC_VERSION_1));
+  char name[QUIC_VERSION_NAME_LEN];
+  CHECK_STR(quic_version_name(0x51303530u, name), "Q050");
+  CHECK_STR(quic_version_name(0xff00001du, name), "draft-29");
+  CHECK_STR(quic_version_name(QUIC_VERSION_2, name), "2");
+  CHECK_STR(quic_version_name(0x1a2a3a4au, name), "0x1a2a3a4a");
 }
 
 /* The out-of-order capture really holds data back; the Retry capture has
@@ -982,5 +1032,7 @@ int main(void) {
   RUN(test_bad_headers);
   RUN(test_corpus);
   RUN(test_corpus_details);
+  RUN(test_google_tls);
+  RUN(test_google_unsupported);
   return harness_done();
 }
