@@ -195,6 +195,40 @@ static bool udp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t le
   return false;
 }
 
+/* WebRTC puts STUN, DTLS, RTP/RTCP (and ZRTP, TURN ChannelData) on one
+ * 5-tuple; RFC 7983 7 tells them apart by the first byte: 0-3 STUN, 16-19
+ * ZRTP, 20-63 DTLS, 64-79 TURN ChannelData (RFC 8656 12.4: a 4-byte
+ * header, then the datagram it relays), 128-191 RTP/RTCP.  Once a flow has
+ * shown a STUN message, only the DTLS datagrams reach the dissector (those
+ * inside ChannelData unwrapped); the rest are skipped, up to a bound after
+ * which a flow that never showed DTLS is left alone.  False: skip this
+ * datagram. */
+#define WEBRTC_SCAN_MAX 4096 /* datagrams of a STUN flow looked at before DTLS */
+
+static bool webrtc_demux(struct tls_conn *c, const uint8_t **data, size_t *len) {
+  uint8_t first = (*data)[0];
+  if (first <= 3 && tls_sniff_stun(rd_make(*data, *len))) {
+    c->webrtc = true;
+    c->s.webrtc = true;
+    return false;
+  }
+  if (!c->webrtc)
+    return true;
+  if (first >= 64 && first <= 79 && *len >= 4) { /* ChannelData */
+    size_t inner = (size_t)(*data)[2] << 8 | (*data)[3];
+    if (inner <= *len - 4 && inner) {
+      *data += 4;
+      *len = inner;
+      first = (*data)[0];
+    }
+  }
+  if (first >= 20 && first <= 63)
+    return true;
+  if (!c->dtls && ++c->webrtc_skipped > WEBRTC_SCAN_MAX)
+    c->dir[0].mode = c->dir[1].mode = TLS_MODE_NOT_TLS;
+  return false;
+}
+
 /* A guessed flow whose "server" speaks first with a client's hello swaps
  * roles.  Over TCP the first 6 bytes decide, however thinly they arrive (a
  * record header may come alone); until then both directions only hold lead
@@ -241,6 +275,8 @@ bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
   if (dir != FLOW_C2S && dir != FLOW_S2C)
     return true;
   struct tls_at at = {file_index, frame, ts};
+  if (c->udp && data && len && !webrtc_demux(c, &data, &len))
+    return c->dir[0].mode == TLS_MODE_NOT_TLS && c->dir[1].mode == TLS_MODE_NOT_TLS;
   if (!c->first_seen && data && len)
     decide_roles(c, dir, data, len);
   if (c->s.roles_swapped)

@@ -89,10 +89,12 @@ struct tls_conn {
   struct tls_decrypt *dec;         /* owned, made at the ServerHello with a key log */
   struct tls_app_data *app_data;   /* owned, made at the first decrypted application data */
   bool dtls;
-  bool roles_guessed; /* may swap on the first bytes */
-  bool first_seen;    /* first payload already looked at */
-  bool ssl2_done;     /* CLIENT-MASTER-KEY seen: the rest is encrypted */
-  bool no_ja4;        /* tls_conn_skip_ja4 */
+  bool roles_guessed;      /* may swap on the first bytes */
+  bool first_seen;         /* first payload already looked at */
+  bool ssl2_done;          /* CLIENT-MASTER-KEY seen: the rest is encrypted */
+  bool no_ja4;             /* tls_conn_skip_ja4 */
+  bool webrtc;             /* a STUN message was seen: datagrams are demultiplexed */
+  uint32_t webrtc_skipped; /* datagrams not DTLS in such a flow, before DTLS */
 };
 
 /* sniff.c - does r start like this?  r is a copy: nothing is consumed. */
@@ -107,6 +109,9 @@ bool tls_sniff_sslv2(struct rd r, uint8_t msg_type);
 /* A DTLS handshake record; with _hello, whose first message is hs_type. */
 bool tls_sniff_dtls(struct rd r);
 bool tls_sniff_dtls_hello(struct rd r, uint8_t hs_type);
+/* A STUN message (RFC 8489 5: first two bits zero, the magic cookie, a
+ * length that fills the datagram in 4-byte units). */
+bool tls_sniff_stun(struct rd r);
 /* A QUIC long-header packet (RFC 9000 17.2). */
 bool tls_sniff_quic_long_header(struct rd r);
 

@@ -351,6 +351,7 @@ struct tls_session {
   bool quic;
   uint32_t quic_version;     /* the server's, else the client's (0: none) */
   uint32_t quic_unsupported; /* a Google QUIC version seen and not read (no TLS) */
+  bool webrtc;               /* DTLS demultiplexed from STUN/RTP (RFC 7983) */
   const char *starttls;      /* "smtp", "imap", ... NULL */
   bool has_client_hello, has_server_hello;
   struct tls_client_hello ch;

@@ -63,6 +63,14 @@ bool tls_sniff_dtls_hello(struct rd r, uint8_t hs_type) {
   return !r.err && msg_type == hs_type;
 }
 
+bool tls_sniff_stun(struct rd r) {
+  uint16_t type = rd_u16(&r), length = rd_u16(&r);
+  uint32_t cookie = rd_u32(&r);
+  rd_bytes(&r, 12); /* transaction id */
+  return !r.err && (type & 0xc000) == 0 && cookie == 0x2112a442u && length % 4 == 0 &&
+         length == r.n;
+}
+
 /* RFC 9000 17.2: a long header has the two high bits set (header form and
  * fixed bit); the client's Initial is one.  7 bytes: first byte, version,
  * and the destination connection id length at least. */

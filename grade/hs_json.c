@@ -325,6 +325,8 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
       cJSON_AddStringToObject(o, "quic_unsupported_version",
                               quic_version_name(s->quic_unsupported, name));
   }
+  if (s->webrtc)
+    cJSON_AddTrueToObject(o, "webrtc");
   if (s->starttls)
     cJSON_AddStringToObject(o, "starttls", s->starttls);
   if (s->has_client_hello)

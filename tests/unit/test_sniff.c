@@ -88,11 +88,42 @@ static void quic_long_headers(void) {
   CHECK(!tls_sniff_quic_long_header(hex_rd("43 00 00 00 01 08 83", b))); /* short header */
 }
 
+/* RFC 5769 2.1: the sample Binding request (108 bytes, length 0x58). */
+static const char STUN_REQUEST[] =
+    "00 01 00 58 21 12 a4 42 b7 e7 a7 01 bc 34 d6 86 fa 87 df ae"
+    "80 22 00 10 53 54 55 4e 20 74 65 73 74 20 63 6c 69 65 6e 74"
+    "00 24 00 04 6e 00 01 ff 80 29 00 08 93 2f f9 b1 51 26 3b 36"
+    "00 06 00 09 65 76 74 6a 3a 68 36 76 59 20 20 20"
+    "00 08 00 14 9a ea a7 0c bf d8 cb 56 78 1e f2 b5 b2 d3 f2 49 c1 b5 71 a2"
+    "80 28 00 04 e5 7a 3b cf";
+
+static void stun_messages(void) {
+  uint8_t b[128];
+  struct rd r = hex_rd(STUN_REQUEST, b);
+  CHECK_EQ_U(r.n, 108);
+  CHECK(tls_sniff_stun(r));
+  /* A Binding success response with no attributes. */
+  CHECK(tls_sniff_stun(hex_rd("01 01 00 00 21 12 a4 42 00 01 02 03 04 05 06 07 08 09 0a 0b", b)));
+  r = hex_rd(STUN_REQUEST, b);
+  b[4] = 0x22; /* another magic cookie */
+  CHECK(!tls_sniff_stun(r));
+  r = hex_rd(STUN_REQUEST, b);
+  b[0] = 0x40; /* the two high bits must be zero (RFC 8489 6) */
+  CHECK(!tls_sniff_stun(r));
+  r = hex_rd(STUN_REQUEST, b);
+  r.n -= 4; /* the length field no longer fills the datagram */
+  CHECK(!tls_sniff_stun(r));
+  /* RTP (version 2) and a DTLS record are not STUN. */
+  CHECK(!tls_sniff_stun(hex_rd("80 6f 00 01 00 00 03 c0 11 22 33 44 00 00 00 00 00 00 00 00", b)));
+  CHECK(!tls_sniff_stun(hex_rd("16 fe fd 00 00 00 00 00 00 00 00 00 8c 01 00 00 00 00 00 00", b)));
+}
+
 int main(void) {
   RUN(tls_hello_starts);
   RUN(tls_record_starts);
   RUN(sslv2_hello_starts);
   RUN(dtls_starts);
   RUN(quic_long_headers);
+  RUN(stun_messages);
   return harness_done();
 }
