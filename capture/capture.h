@@ -226,6 +226,8 @@ struct tcp_counters {
                                  were no longer kept (tcp_recent_bytes): not compared */
 };
 
+#define TCP_ALT_STARTS 4 /* other SYN starts remembered per direction */
+
 /* One direction of a TCP connection.  Owns its held segments. */
 struct tcp_stream {
   bool base_known; /* next_seq is meaningful */
@@ -255,6 +257,12 @@ struct tcp_stream {
   uint16_t mss;         /* the maximum segment size its SYN announced, 0 none */
   uint16_t window;      /* the latest window it advertised, unscaled */
   uint32_t last_ack;    /* the highest acknowledgment number it sent */
+  /* Other starts announced by SYNs before a byte was delivered: several
+   * SYN-ACKs (middleboxes, load balancers, SYN cookies retried) or SYNs
+   * with new initial sequence numbers.  The first data, or the peer's
+   * acknowledgment, that lands on one of them moves next_seq there. */
+  uint32_t alt_start[TCP_ALT_STARTS];
+  uint8_t n_alt_start;
 };
 
 void tcp_stream_init(struct tcp_stream *s);

@@ -446,6 +446,33 @@ void tcp_stream_free(struct tcp_stream *s) {
   }
 }
 
+/* Nothing delivered or skipped yet: the start may still move. */
+static bool untouched(const struct tcp_stream *s) {
+  return s->base_known && s->count.stream_bytes == 0 && s->count.gaps == 0;
+}
+
+static void note_alt_start(struct tcp_stream *s, uint32_t start) {
+  for (uint8_t i = 0; i < s->n_alt_start; i++)
+    if (s->alt_start[i] == start)
+      return;
+  if (s->n_alt_start < TCP_ALT_STARTS) /* more: a fixed bound, the first kept */
+    s->alt_start[s->n_alt_start++] = start;
+}
+
+/* Does seq confirm another SYN's start?  Then the stream starts there, and
+ * the start it had becomes the other one. */
+static bool move_start(struct tcp_stream *s, uint32_t seq) {
+  if (seq == s->next_seq || !untouched(s))
+    return false;
+  for (uint8_t i = 0; i < s->n_alt_start; i++)
+    if (s->alt_start[i] == seq) {
+      s->alt_start[i] = s->next_seq;
+      s->next_seq = seq;
+      return true;
+    }
+  return false;
+}
+
 void tcp_stream_segment(struct tcp_stream *s, const struct cap_limits *lim, uint32_t seq,
                         uint8_t flags, const uint8_t *data, size_t len, uint32_t file_index,
                         uint64_t frame, cap_time_us ts, tcp_deliver_fn fn, void *ctx) {
@@ -466,6 +493,8 @@ void tcp_stream_segment(struct tcp_stream *s, const struct cap_limits *lim, uint
     if (!s->base_known) {
       s->next_seq = seq;
       s->base_known = true;
+    } else if (seq != s->next_seq && untouched(s)) {
+      note_alt_start(s, seq);
     }
     s->syn_seen = true;
   }
@@ -479,6 +508,7 @@ void tcp_stream_segment(struct tcp_stream *s, const struct cap_limits *lim, uint
   len = clip_to_fin(s, seq, len);
   if (len == 0 || !s->base_known)
     return;
+  move_start(s, seq); /* data at another SYN's start confirms it */
   if (lim)
     recent_setup(s, data ? lim->tcp_recent_bytes : 0);
   take_data(s, lim, &out, seq, data, len, &from);
@@ -492,6 +522,14 @@ void tcp_stream_ack(struct tcp_stream *s, uint32_t ack, uint32_t file_index, uin
 
   if (!s->base_known)
     return;
+  if (move_start(s, ack)) { /* the peer acknowledged another SYN's start */
+    uint64_t none = 0;
+    drain_held(s, &out, &none, &from);
+    s->n_alt_start = 0; /* confirmed: data can no longer move it */
+    return;
+  }
+  if (ack == s->next_seq && untouched(s))
+    s->n_alt_start = 0; /* the peer confirmed this start */
   if (s->fin_seen) {
     int32_t past_fin = seq_diff(ack, s->fin_seq);
 
