@@ -189,6 +189,7 @@ static bool udp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t le
       tls_set_malformed(c, quic_conn_malformed(c->quic), at);
     c->s.quic_version = quic_conn_version(c->quic);
     c->s.quic_unsupported = quic_conn_unsupported(c->quic);
+    c->s.quic_crypto_refused = quic_conn_stats(c->quic)->crypto_pieces_refused;
   } else if (c->dtls) {
     tls_dtls_datagram(c, dir, data, len, at);
   }

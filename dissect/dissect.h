@@ -95,6 +95,11 @@ const char *tls_alert_name(uint8_t desc);    /* "handshake_failure", ... */
 /* A QUIC version's name (quic.c): "1", "2", "draft-29", "T051", "Q050", or
  * "0x%08x". */
 #define QUIC_VERSION_NAME_LEN 16
+/* Out-of-order QUIC CRYPTO pieces held per direction (quic.c).  A real
+ * Initial flight comes in a few CRYPTO frames; the bound keeps each
+ * insertion's walk of the sorted list short (thousands of one-byte frames
+ * cost linear time, not quadratic) and the per-piece overhead small. */
+#define QUIC_HELD_PIECES 256
 const char *quic_version_name(uint32_t version, char buf[QUIC_VERSION_NAME_LEN]);
 bool tls_is_grease(uint16_t id); /* RFC 8701 */
 /* Protocol versions as the wire carries them (RFC 8446 4.1.2 and B.1,
@@ -349,10 +354,11 @@ struct tls_session {
   bool roles_swapped;    /* the flow's "server" sent the ClientHello */
   const char *transport; /* "tcp" / "udp" */
   bool quic;
-  uint32_t quic_version;     /* the server's, else the client's (0: none) */
-  uint32_t quic_unsupported; /* a Google QUIC version seen and not read (no TLS) */
-  bool webrtc;               /* DTLS demultiplexed from STUN/RTP (RFC 7983) */
-  const char *starttls;      /* "smtp", "imap", ... NULL */
+  uint32_t quic_version;        /* the server's, else the client's (0: none) */
+  uint32_t quic_unsupported;    /* a Google QUIC version seen and not read (no TLS) */
+  bool webrtc;                  /* DTLS demultiplexed from STUN/RTP (RFC 7983) */
+  uint64_t quic_crypto_refused; /* out-of-order QUIC CRYPTO pieces not held (caps) */
+  const char *starttls;         /* "smtp", "imap", ... NULL */
   bool has_client_hello, has_server_hello;
   struct tls_client_hello ch;
   /* After a HelloRetryRequest (rare: made then, owned, NULL before): the

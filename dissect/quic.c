@@ -12,6 +12,7 @@
  * use the current keys.
  */
 #include "dissect/decrypt.h"
+#include "dissect/dissect.h"
 #include "dissect/quic.h"
 #include "base/rd.h"
 
@@ -389,6 +390,7 @@ struct crypto_stream {
   uint64_t next_offset; /* every byte below was delivered */
   struct held *held;    /* sorted by offset, owned */
   size_t held_bytes;
+  size_t held_pieces;
 };
 
 struct key_cache {
@@ -509,7 +511,7 @@ static void hold(struct quic_conn *q, int dir, uint64_t off, struct rd data) {
       struct rd src = data;
       rd_bytes(&src, (size_t)(cur - off));
       struct held *piece = NULL;
-      if (len <= q->max_crypto_bytes - s->held_bytes)
+      if (s->held_pieces < QUIC_HELD_PIECES && len <= q->max_crypto_bytes - s->held_bytes)
         piece = malloc(sizeof *piece + len);
       if (piece) {
         memcpy(piece->data, rd_bytes(&src, len), len);
@@ -519,8 +521,10 @@ static void hold(struct quic_conn *q, int dir, uint64_t off, struct rd data) {
         *link = piece;
         link = &piece->next;
         s->held_bytes += len;
+        s->held_pieces++;
       } else {
         q->stats.crypto_bytes_refused += len;
+        q->stats.crypto_pieces_refused++;
       }
     }
     if (!h || h->offset >= end)
@@ -545,6 +549,7 @@ static void drain(struct quic_conn *q, const struct delivery *dl) {
     }
     s->held = h->next;
     s->held_bytes -= h->len;
+    s->held_pieces--;
     free(h);
   }
 }

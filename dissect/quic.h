@@ -50,12 +50,14 @@ struct quic_stats {
   uint64_t unsupported_packets;   /* Google QUIC versions not read (Q050, ...) */
   uint64_t crypto_bytes[2];       /* CRYPTO bytes delivered per direction */
   uint64_t crypto_bytes_refused;  /* out-of-order bytes over max_crypto_bytes */
+  uint64_t crypto_pieces_refused; /* out-of-order pieces not held: either cap */
 };
 
 /* Per UDP flow; owns its buffers (held out-of-order CRYPTO data). */
 struct quic_conn;
 
-/* max_crypto_bytes: out-of-order CRYPTO bytes held per direction.
+/* max_crypto_bytes: out-of-order CRYPTO bytes held per direction (and at
+ * most QUIC_HELD_PIECES pieces).
  * NULL when out of memory. */
 struct quic_conn *quic_conn_new(size_t max_crypto_bytes);
 void quic_conn_free(struct quic_conn *q);

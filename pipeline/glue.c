@@ -116,6 +116,7 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
     count->tls_connections++;
   if (s->quic_unsupported)
     count->quic_unsupported_version++;
+  count->cap_quic_crypto += s->quic_crypto_refused;
   if (s->decryption.status <= TLS_DECRYPT_FAILED)
     count->decrypt[s->decryption.status]++;
   if (run->set->mode == PL_MODE_HANDSHAKES) {

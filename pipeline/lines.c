@@ -146,6 +146,7 @@ cJSON *pl_limits_json(const struct run *run) {
        (double)run->count->cap_handshake},
       {"certificates_per_chain", (double)set->tls_limits.max_chain_len,
        (double)run->count->cap_chain},
+      {"quic_crypto_pieces_per_direction", QUIC_HELD_PIECES, (double)run->count->cap_quic_crypto},
   };
   uint64_t cas = 0, pending = 0;
   if (run->ev)

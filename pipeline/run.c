@@ -63,6 +63,7 @@ void pl_counters_add(struct pl_counters *into, const struct pl_counters *from) {
   into->tls_connections += from->tls_connections;
   into->quic_unsupported_version += from->quic_unsupported_version;
   into->cap_handshake += from->cap_handshake;
+  into->cap_quic_crypto += from->cap_quic_crypto;
   into->cap_chain += from->cap_chain;
   for (size_t i = 0; i <= TLS_DECRYPT_FAILED; i++)
     into->decrypt[i] += from->decrypt[i];

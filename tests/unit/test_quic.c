@@ -698,6 +698,34 @@ static void test_reassembly_cap(void) {
   free(p2.p);
 }
 
+/* Out-of-order pieces are bounded in number too: 300 one-byte CRYPTO frames
+ * at offsets 1..300 (none at 0) keep the first QUIC_HELD_PIECES and count
+ * the rest; the byte at offset 0 then delivers what was held. */
+static void test_reassembly_piece_cap(void) {
+  struct quic_conn *q = quic_conn_new(65536);
+  struct collector c = {0};
+  char *hex = malloc(300 * 10 + 1);
+  size_t k = 0;
+  for (unsigned off = 1; off <= 300; off++) /* CRYPTO, 2-byte varint offset, length 1 */
+    k += (size_t)sprintf(hex + k, "06%02x%02x01%02x", 0x40 | off >> 8, off & 0xff, off & 0xff);
+  struct buf p1 = build_hex(0, 0, hex);
+  struct buf p2 = build_hex(0, 1, "06000100");
+
+  CHECK(feed(q, 0, &p1, 1, &c));
+  CHECK_EQ_U(c.len[0], 0);
+  CHECK_EQ_U(quic_conn_stats(q)->crypto_pieces_refused, 300 - QUIC_HELD_PIECES);
+  CHECK_EQ_U(quic_conn_stats(q)->crypto_bytes_refused, 300 - QUIC_HELD_PIECES);
+  CHECK(feed(q, 0, &p2, 2, &c));
+  CHECK_EQ_U(c.len[0], 1 + QUIC_HELD_PIECES);
+  CHECK(c.len[0] > 256 && c.data[0][0] == 0 && c.data[0][1] == 1 && c.data[0][256] == 0);
+  CHECK(quic_conn_malformed(q) == NULL);
+  quic_conn_free(q);
+  collector_free(&c);
+  free(hex);
+  free(p1.p);
+  free(p2.p);
+}
+
 /* Each bad payload: the reason quic.c gives (static strings, compared). */
 static void check_bad_payload(const char *payload_hex, const char *reason) {
   struct quic_conn *q = quic_conn_new(4096);
@@ -1027,6 +1055,7 @@ int main(void) {
   RUN(test_retry_packet);
   RUN(test_reassembly);
   RUN(test_reassembly_cap);
+  RUN(test_reassembly_piece_cap);
   RUN(test_bad_frames);
   RUN(test_good_frames);
   RUN(test_bad_headers);
