@@ -68,9 +68,12 @@ struct tls_dir {
   uint8_t dtls_type;
   uint16_t dtls_seq;
   int32_t dtls_last_done; /* highest message_seq delivered, -1 none */
-  uint32_t dtls_len, dtls_have;
-  uint8_t *dtls_buf;  /* dtls_len bytes */
-  uint8_t *dtls_mask; /* one flag per byte received */
+  uint32_t dtls_len;      /* the message length its fragments claim */
+  uint32_t dtls_have;     /* bytes [0, dtls_have) received, in dtls_buf */
+  uint32_t dtls_cap;      /* dtls_buf's size: grows with what arrives, not the claim */
+  uint8_t *dtls_buf;
+  struct dtls_piece *dtls_pieces; /* fragments beyond dtls_have, sorted, owned */
+  unsigned dtls_npieces;
 };
 
 struct quic_conn;

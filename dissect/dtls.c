@@ -2,21 +2,42 @@
  * dissect/dtls.c - DTLS 1.0/1.2/1.3 over UDP: records (RFC 6347 4.1, RFC
  * 9147 4) and handshake messages reassembled from fragments by message_seq
  * and fragment_offset (RFC 6347 4.2.3).  Retransmitted fragments of a message
- * already delivered are ignored.
+ * already delivered are ignored.  Memory follows the bytes that arrive, not
+ * the length a fragment claims: the received prefix grows, and fragments
+ * ahead of a hole are held as pieces (at most DTLS_MAX_PIECES).
  */
 #include "dissect/conn.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* A fragment that arrived ahead of the bytes before it. */
+struct dtls_piece {
+  struct dtls_piece *next;
+  uint32_t off, len;
+  uint8_t data[];
+};
+
+/* Fragments held ahead of a hole, per direction: a real message comes in
+ * order or in a few pieces; more are refused (the message then stays
+ * incomplete) and counted with the handshake cap. */
+#define DTLS_MAX_PIECES 32
+
 void tls_dtls_clear(struct tls_dir *d) {
   free(d->dtls_buf);
-  free(d->dtls_mask);
-  d->dtls_buf = d->dtls_mask = NULL;
+  while (d->dtls_pieces) {
+    struct dtls_piece *next = d->dtls_pieces->next;
+    free(d->dtls_pieces);
+    d->dtls_pieces = next;
+  }
+  d->dtls_buf = NULL;
   d->dtls_active = false;
-  d->dtls_len = d->dtls_have = 0;
+  d->dtls_len = d->dtls_have = d->dtls_cap = 0;
+  d->dtls_npieces = 0;
 }
 
+/* A message begins: nothing is allocated for what it claims, only for
+ * what arrives (a claim of 4 MiB and one byte costs one byte). */
 static bool start_message(struct tls_conn *c, struct tls_dir *d, uint8_t type, uint16_t seq,
                           uint32_t len, const struct tls_at *at) {
   tls_dtls_clear(d);
@@ -25,16 +46,76 @@ static bool start_message(struct tls_conn *c, struct tls_dir *d, uint8_t type, u
     tls_set_malformed(c, "dtls: handshake message longer than the handshake cap", at);
     return false;
   }
-  d->dtls_buf = malloc(len ? len : 1);
-  d->dtls_mask = calloc(len ? len : 1, 1);
-  if (!d->dtls_buf || !d->dtls_mask) {
-    tls_dtls_clear(d);
-    return false;
-  }
   d->dtls_active = true;
   d->dtls_type = type;
   d->dtls_seq = seq;
   d->dtls_len = len;
+  return true;
+}
+
+/* Bytes [off, off + n) with off <= dtls_have: the part beyond dtls_have
+ * extends the received prefix (first copy wins). */
+static bool extend_prefix(struct tls_dir *d, uint32_t off, const uint8_t *p, uint32_t n) {
+  if (off + n <= d->dtls_have)
+    return true;
+  uint32_t skip = d->dtls_have - off, add = n - skip;
+  if (d->dtls_have + add > d->dtls_cap) {
+    uint32_t cap = d->dtls_cap ? d->dtls_cap : 256;
+    while (cap < d->dtls_have + add)
+      cap = cap > d->dtls_len / 2 ? d->dtls_len : cap * 2;
+    uint8_t *grown = realloc(d->dtls_buf, cap ? cap : 1);
+    if (!grown)
+      return false;
+    d->dtls_buf = grown, d->dtls_cap = cap;
+  }
+  memcpy(d->dtls_buf + d->dtls_have, p + skip, add);
+  d->dtls_have += add;
+  return true;
+}
+
+/* Keep the parts of [off, off + n) that no held piece covers. */
+static void hold_piece(struct tls_conn *c, struct tls_dir *d, uint32_t off, const uint8_t *p,
+                       uint32_t n) {
+  struct dtls_piece **link = &d->dtls_pieces;
+  uint32_t cur = off, end = off + n;
+  while (cur < end) {
+    struct dtls_piece *h = *link;
+    if (h && h->off + h->len <= cur) {
+      link = &h->next;
+      continue;
+    }
+    uint32_t stop = h && h->off < end ? h->off : end;
+    if (stop > cur) {
+      struct dtls_piece *piece = NULL;
+      if (d->dtls_npieces < DTLS_MAX_PIECES)
+        piece = malloc(sizeof(*piece) + (stop - cur));
+      if (!piece) {
+        c->s.cap_handshake++;
+        return;
+      }
+      piece->off = cur, piece->len = stop - cur, piece->next = h;
+      memcpy(piece->data, p + (cur - off), stop - cur);
+      *link = piece;
+      link = &piece->next;
+      d->dtls_npieces++;
+    }
+    if (!h || h->off >= end)
+      break;
+    cur = h->off + h->len;
+    link = &h->next;
+  }
+}
+
+/* Held pieces that the prefix has reached join it. */
+static bool absorb_pieces(struct tls_dir *d) {
+  while (d->dtls_pieces && d->dtls_pieces->off <= d->dtls_have) {
+    struct dtls_piece *h = d->dtls_pieces;
+    if (!extend_prefix(d, h->off, h->data, h->len))
+      return false;
+    d->dtls_pieces = h->next;
+    d->dtls_npieces--;
+    free(h);
+  }
   return true;
 }
 
@@ -51,19 +132,22 @@ static void fragment(struct tls_conn *c, int dir, uint8_t type, uint32_t len, ui
     tls_set_malformed(c, "dtls: fragment beyond its message", at);
     return;
   }
-  for (size_t i = 0; i < frag.n; i++) {
-    if (!d->dtls_mask[off + i]) { /* first copy wins */
-      d->dtls_mask[off + i] = 1;
-      d->dtls_buf[off + i] = frag.p[i];
-      d->dtls_have++;
-    }
+  bool ok = true;
+  if (off <= d->dtls_have)
+    ok = extend_prefix(d, off, frag.p, (uint32_t)frag.n) && absorb_pieces(d);
+  else
+    hold_piece(c, d, off, frag.p, (uint32_t)frag.n);
+  if (!ok) {
+    tls_dtls_clear(d); /* out of memory: this message is lost */
+    return;
   }
   if (d->dtls_have == d->dtls_len) {
     d->dtls_last_done = seq;
     uint8_t *buf = d->dtls_buf;
     d->dtls_buf = NULL;
     tls_dtls_clear(d);
-    tls_deliver_handshake_message(c, dir, type, rd_make(buf, len), at);
+    static const uint8_t empty[1];
+    tls_deliver_handshake_message(c, dir, type, rd_make(buf ? buf : empty, len), at);
     free(buf);
   }
 }

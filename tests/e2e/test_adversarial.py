@@ -9,6 +9,7 @@ handshake after the attack traffic is still graded.
 | 16 MB handshake-length claim, then one byte per segment | 1 000 000 segments | 150 MB |
 | overlapping retransmissions of one range | 100 000 segments | 150 MB |
 | IP fragments of datagrams never completed | 300 000 fragments | 150 MB |
+| DTLS fragments claiming a 4 MiB message, one byte each on distinct pages | 100 flows x 200 | 80 MB |
 
 Under SAN=1 (AddressSanitizer doubles memory and slows everything) the
 sizes are divided by SAN_SCALE and the bounds raised by ASan's overhead.
@@ -22,7 +23,7 @@ import subprocess
 import time
 
 from oracle import TLSGRADE, Suite
-from pcapgen import Conversation, client_hello, server_hello, set_seq, tcp_frame
+from pcapgen import Conversation, client_hello, server_hello, set_seq, tcp_frame, udp_frame
 
 SAN = os.environ.get("SAN") == "1"
 SCALE = 8 if SAN else 1
@@ -166,9 +167,30 @@ def fragment_flood(t):
     t.check(hits > 0, "the fragment cap was hit and counted")
 
 
+def dtls_claims(t):
+    """Each datagram: a DTLS 1.2 handshake record (RFC 6347 4.1) holding one
+    fragment (4.2.2) of a Certificate that claims 0x3fffff bytes, one byte
+    at an offset 4096 bytes past the last: memory must follow the bytes
+    that arrive, not the claim."""
+    flows, per_flow = 100 // SCALE, 200
+
+    def frames():
+        for i in range(per_flow):
+            for f in range(flows):
+                frag = (struct.pack("!B", 11) + (0x3fffff).to_bytes(3, "big") +
+                        struct.pack("!H", 0) + (4096 * (i + 1)).to_bytes(3, "big") +
+                        (1).to_bytes(3, "big") + b"\x42")
+                record = struct.pack("!BHHHIH", 22, 0xfefd, 0, 0, i, len(frag)) + frag
+                yield rec(udp_frame("10.12.0.1", 20000 + f, "10.13.0.1", 4433, record))
+    report = check(t, "%d DTLS claims x %d bytes" % (flows, per_flow), run(frames()), 80)
+    hits = report.get("limits", {}).get("handshake_bytes_per_direction", {}).get("hits", 0)
+    t.check(hits > 0, "fragments past the piece bound are counted: %r" % hits)
+
+
 def main():
     t = Suite()
-    for fn in (syn_flood, ooo_stream, drip_fed_claim, overlapping_retransmits, fragment_flood):
+    for fn in (syn_flood, ooo_stream, drip_fed_claim, overlapping_retransmits, fragment_flood,
+               dtls_claims):
         t.run(fn)
     t.done()
 
