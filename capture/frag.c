@@ -17,12 +17,20 @@
 #define IP_MAX_DATAGRAM 65535u
 #define IPV4_MAX_HDR 60u
 
-/* A run of datagram bytes [offset, offset + len).  Owned by its datagram. */
+/* A run of datagram bytes [offset, offset + len), in cap bytes of room.
+ * Owned by its datagram.  A fragment that continues a piece extends it
+ * (its room doubles), so fragments in order cost linear time however
+ * small they are. */
 struct frag_piece {
   struct frag_piece *next;
-  size_t offset, len;
+  size_t offset, len, cap;
   uint8_t data[];
 };
+
+/* Disjoint pieces of one datagram: a real one arrives in order, or in
+ * reverse, in at most 45 pieces of a 1500-byte MTU; tiny fragments out of
+ * order (each insertion walks the pieces) are refused past it. */
+#define FRAG_MAX_PIECES 64
 
 /* One datagram under reassembly.  Owned by the fragment table. */
 struct frag_dgram {
@@ -39,6 +47,7 @@ struct frag_dgram {
   size_t total;              /* payload length, once last_seen */
   size_t held;               /* bytes in pieces */
   struct frag_piece *pieces; /* sorted by offset, disjoint */
+  size_t npieces;
 };
 
 static void frag_dgram_free(struct frag_table *ft, struct frag_dgram *dg) {
@@ -141,38 +150,75 @@ static size_t frag_uncovered(const struct frag_dgram *dg, size_t offset, size_t 
   return cur < end ? added + (end - cur) : added;
 }
 
+/* Append bytes to the piece *link points to, which they continue. */
+static bool frag_extend(struct frag_piece **link, const uint8_t *bytes, size_t n) {
+  struct frag_piece *p = *link;
+  if (p->len + n > p->cap) {
+    size_t cap = p->cap * 2 > p->len + n ? p->cap * 2 : p->len + n;
+    if (cap > IP_MAX_DATAGRAM)
+      cap = IP_MAX_DATAGRAM;
+    struct frag_piece *grown = realloc(p, sizeof *p + cap);
+    if (!grown)
+      return false;
+    grown->cap = cap;
+    *link = p = grown;
+  }
+  memcpy(p->data + p->len, bytes, n);
+  p->len += n;
+  return true;
+}
+
+/* Bytes [cur, cur + n) no piece covers, placed before *link (whose piece,
+ * if any, starts at or after their end); prev_link points to the piece
+ * before, NULL at the head. */
+static bool frag_place(struct frag_dgram *dg, struct frag_piece **prev_link,
+                       struct frag_piece **link, size_t cur, const uint8_t *bytes, size_t n) {
+  if (prev_link && (*prev_link)->offset + (*prev_link)->len == cur)
+    return frag_extend(prev_link, bytes, n);
+  if (dg->npieces >= FRAG_MAX_PIECES)
+    return false;
+  struct frag_piece *piece = malloc(sizeof *piece + n);
+  if (!piece)
+    return false;
+  piece->offset = cur, piece->len = n, piece->cap = n, piece->next = *link;
+  memcpy(piece->data, bytes, n);
+  *link = piece;
+  dg->npieces++;
+  return true;
+}
+
 /* Store the parts of the fragment no piece covers: the first copy wins. */
 static bool frag_insert(struct frag_table *ft, struct frag_dgram *dg, const struct frag_in *in) {
   size_t end = in->offset + in->data.n, cur = in->offset;
-  struct frag_piece **link = &dg->pieces;
+  struct frag_piece **link = &dg->pieces, **prev_link = NULL;
   while (cur < end) {
     struct frag_piece *p = *link;
     if (p && p->offset + p->len <= cur) {
+      prev_link = link;
       link = &p->next;
       continue;
     }
     size_t gap_end = (p && p->offset < end) ? p->offset : end;
     if (gap_end <= cur) { /* p covers cur */
       cur = p->offset + p->len;
+      prev_link = link;
       link = &p->next;
       continue;
     }
     struct rd src = in->data;
     rd_skip(&src, cur - in->offset);
     const uint8_t *bytes = rd_bytes(&src, gap_end - cur);
-    struct frag_piece *piece = malloc(sizeof *piece + (gap_end - cur));
-    if (!bytes || !piece) {
-      free(piece);
+    bool extended = prev_link && (*prev_link)->offset + (*prev_link)->len == cur;
+    if (!bytes || !frag_place(dg, prev_link, link, cur, bytes, gap_end - cur))
       return false;
+    if (!extended) { /* a new piece, now *link */
+      prev_link = link;
+      link = &(*link)->next;
+    } else {
+      link = &(*prev_link)->next; /* the extended piece may have moved */
     }
-    piece->offset = cur;
-    piece->len = gap_end - cur;
-    memcpy(piece->data, bytes, piece->len);
-    piece->next = p;
-    *link = piece;
-    link = &piece->next;
-    dg->held += piece->len;
-    ft->held_bytes += piece->len;
+    dg->held += gap_end - cur;
+    ft->held_bytes += gap_end - cur;
     cur = gap_end;
   }
   return true;

@@ -10,6 +10,7 @@ handshake after the attack traffic is still graded.
 | overlapping retransmissions of one range | 100 000 segments | 150 MB |
 | IP fragments of datagrams never completed | 300 000 fragments | 150 MB |
 | DTLS fragments claiming a 4 MiB message, one byte each on distinct pages | 100 flows x 200 | 80 MB |
+| 8-byte IPv4 fragments at ascending offsets, whole datagrams | 16 x 64 KB datagrams | 150 MB |
 
 Under SAN=1 (AddressSanitizer doubles memory and slows everything) the
 sizes are divided by SAN_SCALE and the bounds raised by ASan's overhead.
@@ -187,10 +188,30 @@ def dtls_claims(t):
     t.check(hits > 0, "fragments past the piece bound are counted: %r" % hits)
 
 
+def tiny_fragments(t):
+    """UDP datagrams of 65,000 bytes cut into 8-byte fragments (RFC 791's
+    smallest), in order: each must come out whole (counted in
+    reassembled_datagrams), in time linear in the fragments."""
+    datagrams, size = 16 // SCALE or 1, 65000
+
+    def frames():
+        for d in range(datagrams):
+            udp = struct.pack("!HHHH", 5000, 5001, size, 0) + bytes(size - 8)
+            for off in range(0, size, 8):
+                more = 0x2000 if off + 8 < size else 0
+                piece = udp[off:off + 8]
+                ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(piece), d, more | off // 8, 64,
+                                 17, 0, b"\x0c\0\0\x01", b"\x0c\0\0\x02")
+                yield rec(b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + piece)
+    report = check(t, "%d datagrams in 8-byte fragments" % datagrams, run(frames()), 150)
+    t.eq(report.get("stats", {}).get("reassembled_datagrams"), datagrams,
+         "every datagram reassembled")
+
+
 def main():
     t = Suite()
     for fn in (syn_flood, ooo_stream, drip_fed_claim, overlapping_retransmits, fragment_flood,
-               dtls_claims):
+               dtls_claims, tiny_fragments):
         t.run(fn)
     t.done()
 

@@ -803,6 +803,79 @@ static void test_ipv4_fragments_in_order(void) {
   CHECK_EQ_U(f.stats.frag_timeouts, 0); /* nothing left behind */
 }
 
+/* A 1028-byte IPv4/UDP datagram (RFC 768: checksum 0, none) of 1000
+ * payload bytes i & 0xff, fragmented by hand: [off, off + len). */
+#define BIG_UDP 1008
+static size_t big_frag(uint8_t *out, size_t off, size_t len, bool more) {
+  uint8_t udp[BIG_UDP] = {0x04, 0x57, 0x08, 0xae, BIG_UDP >> 8, BIG_UDP & 0xff, 0, 0};
+  for (size_t i = 8; i < BIG_UDP; i++)
+    udp[i] = (uint8_t)(i - 8);
+  static const uint8_t hdr[20] = {0x45, 0, 0,  0, 0x12, 0x34, 0,  0, 64, 17,
+                                  0,    0, 10, 0, 0,    1,    10, 0, 0,  2};
+  memcpy(out, hdr, 20);
+  out[2] = (uint8_t)((20 + len) >> 8);
+  out[3] = (uint8_t)(20 + len);
+  out[6] = (uint8_t)((more ? 0x20 : 0) | (off / 8) >> 8);
+  out[7] = (uint8_t)(off / 8);
+  ref_fix_ipv4(out);
+  memcpy(out + 20, udp + off, len);
+  return 20 + len;
+}
+
+static int feed_big(struct fx *f, size_t off, size_t len) {
+  uint8_t pkt[20 + BIG_UDP];
+  size_t n = big_frag(pkt, off, len, off + len < BIG_UDP);
+  return fx_decode_cut(f, CAP_DLT_RAW, pkt, n, n, 0);
+}
+
+static bool big_payload_ok(const struct fx *f) {
+  if (f->pkt.payload_len != BIG_UDP - 8)
+    return false;
+  for (size_t i = 0; i < BIG_UDP - 8; i++)
+    if (f->pkt.payload[i] != (uint8_t)i)
+      return false;
+  return true;
+}
+
+/* 8-byte fragments (the smallest, RFC 791) in order and in reverse: the
+ * datagram comes out whole either way. */
+static void test_ipv4_tiny_fragments(void) {
+  struct fx f;
+  fx_open(&f);
+  int ret = 0;
+  for (size_t off = 0; off < BIG_UDP; off += 8)
+    ret = feed_big(&f, off, 8);
+  CHECK_EQ_U(ret, 1);
+  CHECK(big_payload_ok(&f));
+  CHECK_EQ_U(f.stats.cap_frag, 0);
+  fx_close(&f);
+
+  fx_open(&f);
+  for (size_t k = 0; k < 62; k++) /* the last 496 bytes, last first */
+    ret = feed_big(&f, BIG_UDP - 8 - 8 * k, 8);
+  CHECK_EQ_U(ret, 0);
+  ret = feed_big(&f, 0, BIG_UDP - 496); /* then the front in one */
+  CHECK_EQ_U(ret, 1);
+  CHECK(big_payload_ok(&f));
+  fx_close(&f);
+}
+
+/* Pieces are bounded: 8-byte fragments in reverse each start a piece of
+ * their own; 64 are held, the 65th is refused and counted, and the
+ * datagram never completes. */
+static void test_ipv4_fragment_piece_cap(void) {
+  struct fx f;
+  fx_open(&f);
+  for (size_t k = 0; k < 64; k++)
+    CHECK_EQ_U(feed_big(&f, BIG_UDP - 8 - 8 * k, 8), 0);
+  CHECK_EQ_U(f.stats.cap_frag, 0);
+  CHECK_EQ_U(feed_big(&f, BIG_UDP - 8 - 8 * 64, 8), 0);
+  CHECK_EQ_U(f.stats.cap_frag, 1);
+  CHECK_EQ_U(feed_big(&f, 0, BIG_UDP - 8 - 8 * 64), 0);
+  CHECK_EQ_U(f.stats.reassembled, 0);
+  fx_close(&f);
+}
+
 static void test_ipv4_fragments_out_of_order(void) {
   struct fx f;
   fx_open(&f);
@@ -1042,6 +1115,8 @@ int main(void) {
   RUN(test_malformed_headers);
   RUN(test_ipv4_fragments_in_order);
   RUN(test_ipv4_fragments_out_of_order);
+  RUN(test_ipv4_tiny_fragments);
+  RUN(test_ipv4_fragment_piece_cap);
   RUN(test_ipv4_fragments_overlap_first_wins);
   RUN(test_ipv4_fragment_errors);
   RUN(test_ipv6_fragments);
