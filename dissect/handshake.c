@@ -84,7 +84,7 @@ static bool version_offered(const struct tls_client_hello *ch, const struct tls_
  * is in a group the client sent a share for, and a HelloRetryRequest asks
  * for a group of its supported_groups. */
 static const char *answer_violation(const struct tls_client_hello *ch,
-                                    const struct tls_server_hello *sh) {
+                                    const struct tls_server_hello *sh, uint16_t retry_group) {
   if (!version_offered(ch, sh))
     return "version not offered by the client";
   const struct tls_suite_info *suite = tls_suite_lookup(sh->cipher);
@@ -98,19 +98,23 @@ static const char *answer_violation(const struct tls_client_hello *ch,
     return "compression method not offered by the client";
   if (sh->hello_retry && sh->key_share_group && !has_u16(&ch->groups, sh->key_share_group))
     return "retry group not offered by the client";
-  if (!sh->hello_retry && sh->key_share_group &&
+  if (!sh->hello_retry && sh->key_share_group && sh->key_share_group != retry_group &&
       !has_u16(&ch->key_share_groups, sh->key_share_group))
     return "key share group not offered by the client";
   return NULL;
 }
 
-/* The first fault of the connection's hellos is kept. */
+/* The first fault of the connection's hellos is kept.  After a
+ * HelloRetryRequest the ServerHello answers the second ClientHello, whose
+ * share is in the group the request named (RFC 8446 4.1.4): that group
+ * stands for it when the second hello was not seen. */
 static void judge_answer(struct tls_session *s, const struct tls_server_hello *sh) {
   if (s->violation)
     return;
   const struct tls_client_hello *ch = !sh->hello_retry && s->has_ch2 ? s->ch2 : &s->ch;
-  s->violation =
-      s->has_client_hello ? answer_violation(ch, sh) : "server hello before any client hello";
+  uint16_t retry_group = !sh->hello_retry && s->has_hrr ? s->hrr->key_share_group : 0;
+  s->violation = s->has_client_hello ? answer_violation(ch, sh, retry_group)
+                                     : "server hello before any client hello";
   if (s->violation)
     s->violation_at = sh->at;
 }
