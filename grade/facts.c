@@ -613,9 +613,38 @@ static void https_facts(struct ev_endpoint *ep, const struct tls_session *s, con
   }
 }
 
+/* A session's frame as a sample. */
+static struct ev_sample sample_of(const struct tls_at *at, const struct ev_conn *c) {
+  const char *file = at->file_index < c->n_files ? c->files[at->file_index] : "";
+  return (struct ev_sample){(char *)file, at->frame, at->ts};
+}
+
+/* A server flight without a client side (tls_session_unverified): no
+ * endpoint is graded from it; its address is noted as unverified, at the
+ * first of its messages. */
+static void unverified_facts(struct ev_store *ev, const struct tls_session *s,
+                             const struct ev_conn *c) {
+  const struct tls_at *msgs[] = {&s->sh.at,   &s->chain_at,        &s->kex.at,
+                                 &s->ocsp_at, &s->cert_request_at, &s->ticket_at};
+  const struct tls_at *first = msgs[0];
+  for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
+    if (msgs[i]->frame && (!first->frame || msgs[i]->ts < first->ts))
+      first = msgs[i];
+  struct ev_endpoint *ep = ev_endpoint_get(ev, "-", c->server_ip, c->server_port);
+  struct ev_sample at = sample_of(first, c);
+  if (ep)
+    ev_add(ep, &at, EV_UNVERIFIED, NULL);
+}
+
+/* What a session proves (README "What counts as evidence"): nothing when
+ * it has no ClientHello (an unverified flight) or its server's hello did
+ * not answer it (a violation, noted). */
 void ev_add_session(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c) {
-  if (!s->is_tls || (!s->has_client_hello && !s->has_server_hello && !s->n_alerts))
+  if (!s->is_tls || !s->has_client_hello) {
+    if (tls_session_unverified(s))
+      unverified_facts(ev, s, c);
     return;
+  }
   char *host = NULL;
   if (s->ch.sni.n) {
     bool replaced;
@@ -625,12 +654,14 @@ void ev_add_session(struct ev_store *ev, const struct tls_session *s, const stru
   free(host);
   if (!ep)
     return;
-  const struct tls_at *first = s->has_client_hello ? &s->ch.at : &s->sh.at;
-  if (!s->has_client_hello && !s->has_server_hello && s->n_alerts)
-    first = &s->alerts[0].at;
-  const char *file = first->file_index < c->n_files ? c->files[first->file_index] : "";
-  struct ev_sample at = {(char *)file, first->frame, first->ts};
+  struct ev_sample at = sample_of(&s->ch.at, c);
+  const char *file = at.file;
   ev_add(ep, &at, EV_HANDSHAKES, NULL);
+  if (s->violation) {
+    struct ev_sample vat = sample_of(&s->violation_at, c);
+    ev_add_name(ep, &vat, EV_VIOLATION, s->violation);
+    return;
+  }
   if (s->has_server_hello) {
     struct ev_sample sat = {(char *)file, s->sh.at.frame, s->sh.at.ts};
     server_facts(ep, s, c, &sat);

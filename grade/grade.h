@@ -354,6 +354,10 @@ struct report_meta {
   const cJSON *limits; /* borrowed, may be NULL */
   const cJSON *stats;  /* borrowed, may be NULL */
   unsigned jobs;       /* threads that may render servers (JSON); 0 or 1: this one */
+  /* Addresses whose handshake messages came on connections without a
+   * ClientHello (fact UNVERIFIED): listed, never graded.  Borrowed. */
+  const struct ev_endpoint *const *unverified;
+  size_t n_unverified;
 };
 
 /* r[0..n): the servers in report order (pointers: sorting thousands of

@@ -190,12 +190,15 @@ void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out) {
     if (out->checks[i].status != CHECK_UNKNOWN)
       out->n_decided++;
   numeric(ep, out);
-  out->graded = ev_find_id(ep, EV_SERVER_HELLO, NULL) != NULL && out->total >= 0;
+  const struct ev_fact *hello = ev_find_id(ep, EV_SERVER_HELLO, NULL);
+  out->graded = hello && out->total >= 0;
   if (!out->graded) {
-    out->no_grade_reason = !ev_find_id(ep, EV_SERVER_HELLO, NULL)
-                               ? "no ServerHello seen: the server never answered in the capture"
-                               : "the key exchange strength is not visible (certificate hidden "
-                                 "and no key exchange decoded)";
+    out->no_grade_reason =
+        hello ? "the key exchange strength is not visible (certificate hidden "
+                "and no key exchange decoded)"
+        : ev_first_of(ep, EV_VIOLATION)
+            ? "no sound ServerHello: every one seen was a protocol violation (see notices)"
+            : "no ServerHello seen: the server never answered in the capture";
     set_letter(out->letter, "-");
     set_letter(out->letter_trust_ignored, "-");
     set_letter(out->floor, "-");

@@ -114,6 +114,10 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
   count->cap_chain += s->cap_chain;
   if (s->is_tls)
     count->tls_connections++;
+  if (tls_session_unverified(s))
+    count->unverified_flights++;
+  else if (s->is_tls && s->violation)
+    count->protocol_violations++;
   if (s->decryption.status <= TLS_DECRYPT_FAILED)
     count->decrypt[s->decryption.status]++;
   if (run->set->mode == PL_MODE_HANDSHAKES) {

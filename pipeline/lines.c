@@ -109,6 +109,16 @@ cJSON *pl_stats_json(const struct run *run, unsigned warnings) {
     cJSON_AddNumberToObject(s, "ndpi_unavailable", (double)st->ndpi_unavailable);
   cJSON_AddNumberToObject(s, "warnings", warnings);
   cJSON_AddNumberToObject(s, "tls_connections", (double)run->count->tls_connections);
+  /* Connections that are no evidence (README "What counts as evidence"):
+   * present when there were some. */
+  const struct {
+    const char *name;
+    uint64_t n;
+  } unsound[] = {{"unverified_server_flights", run->count->unverified_flights},
+                 {"protocol_violations", run->count->protocol_violations}};
+  for (size_t i = 0; i < sizeof(unsound) / sizeof(unsound[0]); i++)
+    if (unsound[i].n)
+      cJSON_AddNumberToObject(s, unsound[i].name, (double)unsound[i].n);
   add_decrypt_stats(s, run);
   return s;
 }

@@ -61,6 +61,8 @@ void pl_counters_add(struct pl_counters *into, const struct pl_counters *from) {
   into->flows_ended += from->flows_ended;
   into->sessions += from->sessions;
   into->tls_connections += from->tls_connections;
+  into->unverified_flights += from->unverified_flights;
+  into->protocol_violations += from->protocol_violations;
   into->cap_handshake += from->cap_handshake;
   into->cap_chain += from->cap_chain;
   for (size_t i = 0; i <= TLS_DECRYPT_FAILED; i++)
