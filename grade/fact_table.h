@@ -22,6 +22,9 @@ FACT(TLS13_CERT_HIDDEN, "tls13_cert_hidden", NONE, true,
 FACT(MALFORMED, "malformed:", NAME, true, "the dissector found the named part malformed")
 FACT(VIOLATION, "violation:", NAME, true,
      "a ServerHello that answered no ClientHello, or chose what it did not offer: no evidence")
+FACT(ABORTED, "aborted:", NAME, true,
+     "the client ended a handshake the server had answered with the fatal alert NAME: its facts "
+     "may fail checks, never pass one")
 FACT(UNVERIFIED, "unverified", NONE, true,
      "handshake messages from this address on a connection without a ClientHello: not graded")
 /* ---- versions ---- */

@@ -18,8 +18,8 @@ char *report_sample(const struct ev_sample *s);
  * returns how many were written to out (GRADE_MAX_CHECKS entries). */
 size_t report_recommendations(const struct grade_result *r, const struct check_result **out);
 
-/* The notices of ep: one per kind of protocol violation (fact_table.h
- * VIOLATION), in key order;
+/* The notices of ep: one per kind of protocol violation and per alert
+ * that aborted handshakes (fact_table.h VIOLATION, ABORTED), in key order;
  * returns how many were written to out (at most max). */
 #define REPORT_MAX_NOTICES 16
 size_t report_notices(const struct ev_endpoint *ep, const struct ev_fact **out, size_t max);

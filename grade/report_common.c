@@ -40,7 +40,7 @@ char *report_sample(const struct ev_sample *s) {
 }
 
 size_t report_notices(const struct ev_endpoint *ep, const struct ev_fact **out, size_t max) {
-  static const enum ev_fact_id kinds[] = {EV_VIOLATION};
+  static const enum ev_fact_id kinds[] = {EV_VIOLATION, EV_ABORTED};
   size_t k = 0;
   for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
     size_t n;
@@ -53,13 +53,13 @@ size_t report_notices(const struct ev_endpoint *ep, const struct ev_fact **out, 
 }
 
 const char *report_notice_kind(const struct ev_fact *f) {
-  (void)f;
-  return "protocol violation, not evidence";
+  return f->typed.id == EV_VIOLATION
+             ? "protocol violation, not evidence"
+             : "handshake aborted by the client (its facts may fail checks, never pass one), alert";
 }
 
 const char *report_notice_id(const struct ev_fact *f) {
-  (void)f;
-  return "violation";
+  return f->typed.id == EV_VIOLATION ? "violation" : "aborted";
 }
 
 static int by_severity(const void *a, const void *b) {

@@ -109,13 +109,14 @@ cJSON *pl_stats_json(const struct run *run, unsigned warnings) {
     cJSON_AddNumberToObject(s, "ndpi_unavailable", (double)st->ndpi_unavailable);
   cJSON_AddNumberToObject(s, "warnings", warnings);
   cJSON_AddNumberToObject(s, "tls_connections", (double)run->count->tls_connections);
-  /* Connections that are no evidence (README "What counts as evidence"):
-   * present when there were some. */
+  /* Connections that are no evidence, or only against their server (README
+   * "What counts as evidence"): present when there were some. */
   const struct {
     const char *name;
     uint64_t n;
   } unsound[] = {{"unverified_server_flights", run->count->unverified_flights},
-                 {"protocol_violations", run->count->protocol_violations}};
+                 {"protocol_violations", run->count->protocol_violations},
+                 {"aborted_by_client", run->count->client_aborts}};
   for (size_t i = 0; i < sizeof(unsound) / sizeof(unsound[0]); i++)
     if (unsound[i].n)
       cJSON_AddNumberToObject(s, unsound[i].name, (double)unsound[i].n);

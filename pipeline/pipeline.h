@@ -93,11 +93,13 @@ struct pl_counters {
   uint64_t flows_ended;        /* flows the table ended: at the end, every flow it made */
   uint64_t sessions;           /* dissector states handed over at their flow's end */
   uint64_t tls_connections;    /* of those, TLS/SSL/DTLS/QUIC ones */
-  /* Of those, no evidence (README "What counts as evidence"): server
-   * flights without a ClientHello, server hellos that did not answer the
-   * client's. */
+  /* Of those, no evidence or only against the server (README "What
+   * counts as evidence"): server flights without a ClientHello, server
+   * hellos that did not answer the client's, handshakes the client
+   * aborted. */
   uint64_t unverified_flights;
   uint64_t protocol_violations;
+  uint64_t client_aborts;
   uint64_t cap_handshake;                   /* handshake-bytes cap hits */
   uint64_t cap_chain;                       /* certificates-per-chain cap hits */
   uint64_t decrypt[TLS_DECRYPT_FAILED + 1]; /* connections by decryption outcome */

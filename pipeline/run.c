@@ -63,6 +63,7 @@ void pl_counters_add(struct pl_counters *into, const struct pl_counters *from) {
   into->tls_connections += from->tls_connections;
   into->unverified_flights += from->unverified_flights;
   into->protocol_violations += from->protocol_violations;
+  into->client_aborts += from->client_aborts;
   into->cap_handshake += from->cap_handshake;
   into->cap_chain += from->cap_chain;
   for (size_t i = 0; i <= TLS_DECRYPT_FAILED; i++)

@@ -1,6 +1,7 @@
 """What the server answered: a ServerHello is evidence only when it answers
 a ClientHello of the same connection with a version, suite and key share
-that hello offered; a server flight without a client side is not graded.
+that hello offered; a handshake its client aborted may fail checks but
+pass none; a server flight without a client side is not graded.
 
 Captures built here (pcapgen.py) of one server, 10.7.7.7:443 (no SNI),
 with an RSA-2048 chain (samples/certs/a.pem under int.pem and root.pem).
@@ -173,12 +174,38 @@ def key_share_not_offered(t):
     t.eq(notices(s), [("violation", "key share group not offered by the client")], "the notice")
 
 
+def aborted_after_valid_hello(t):
+    """A TLS 1.3 client gets a TLS 1.3 ServerHello with what it offered,
+    then aborts with illegal_parameter: nothing passes (no_tls13 stays
+    unknown, no A).  Next to it, a TLS 1.2 client offering RC4 and
+    ECDHE-RSA-GCM gets RC4 and aborts with handshake_failure: the server
+    chose RC4 from the offer, so rc4 still fails."""
+    frames = tls13(54000, T0, client_alert=ILLEGAL_PARAMETER)
+    for merged in (False, True):  # also from saved evidence
+        doc, lines = report(t, "aborted13", frames, merged)
+        s = server(t, doc, "aborted13")
+        t.check(status(s, "no_tls13") != "pass",
+                "no_tls13 not passed: %r (merged %s)" % (status(s, "no_tls13"), merged))
+        t.check(not str(s.get("grade", "")).startswith("A"),
+                "not graded A: %r (merged %s)" % (s.get("grade"), merged))
+        t.eq(notices(s), [("aborted", "illegal_parameter")], "the notice")
+    t.eq([h.get("aborted_by_client", {}).get("alert") for h in lines], ["illegal_parameter"],
+         "--handshakes")
+    frames = browser12(54010, T0) + tls12(54011, T0 + 1, (RC4_SHA, ECDHE_RSA_GCM), RC4_SHA,
+                                          client_alert=HANDSHAKE_FAILURE)
+    doc, _ = report(t, "aborted-rc4", frames)
+    s = server(t, doc, "aborted-rc4")
+    t.eq(status(s, "rc4_modern"), "fail", "RC4 chosen from the offer fails, though aborted")
+    t.eq(s.get("grade"), "C", "RC4 under TLS 1.2 caps at C")
+
+
 def main():
     t = Suite()
     t.run(lone_spoofed_flight)
     t.run(version_not_offered)
     t.run(suite_not_offered)
     t.run(key_share_not_offered)
+    t.run(aborted_after_valid_hello)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 

@@ -60,7 +60,7 @@ static void uint_digits(void) {
   CHECK_STR(buf, "0");
   CHECK_EQ_U(report_uint(buf, 18446744073709551615ULL), 20);
   CHECK_STR(buf, "18446744073709551615");
-  struct ev_sample s = {(char *)"a.pcap", 1234567, 0};
+  struct ev_sample s = {(char *)"a.pcap", 1234567, 0, false};
   char *where = report_sample(&s);
   CHECK_STR(where, "a.pcap:1234567");
   free(where);
@@ -75,7 +75,7 @@ static struct ev_store *store(void) {
   for (int h = 0; h < 2; h++) {
     struct ev_endpoint *ep = ev_endpoint_get(ev, hosts[h], h ? "2001:db8::1" : "192.0.2.1", 443);
     struct ev_sample at = {(char *)(h ? "capture-\xe9\".pcap" : "capture.pcap"), 10,
-                           1700000000000000LL};
+                           1700000000000000LL, false};
     const char *keys[] = {"handshakes",         "server_hello",
                           "version:TLSv1.2",    "version:TLSv1.0",
                           "cipher_bits:128",    "non_rc4",
@@ -194,7 +194,7 @@ static void json_threads_write_what_one_writes(void) {
     snprintf(host, sizeof(host), "h%d.example", h);
     snprintf(ip, sizeof(ip), "10.%d.%d.1", h / 256, h % 256);
     struct ev_endpoint *ep = ev_endpoint_get(ev, host, ip, 443);
-    struct ev_sample at = {(char *)"capture.pcap", (uint64_t)h * 10, 1700000000000000LL + h};
+    struct ev_sample at = {(char *)"capture.pcap", (uint64_t)h * 10, 1700000000000000LL + h, false};
     ev_note(ep, &at, "handshakes");
     ev_note(ep, &at, "server_hello");
     ev_note(ep, &at, "%s", versions[h % 4]);
