@@ -393,6 +393,12 @@ struct tls_session {
   uint32_t ticket_lifetime_hint; /* RFC 5077 3.3, seconds */
   size_t ticket_length;
   bool resumed; /* abbreviated handshake / PSK accepted */
+  /* Why the server's hello (or HelloRetryRequest) is no evidence of its
+   * configuration: it came before any ClientHello of the connection, or
+   * chose a version, suite, compression or group that hello did not offer
+   * (handshake.c).  Static text, NULL when it answered what was offered. */
+  const char *violation;
+  struct tls_at violation_at;
   bool ccs_seen[2];
   bool established; /* both sides finished (encrypted data flowing) */
   uint64_t app_data_bytes[2];
@@ -636,6 +642,15 @@ bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
                    unsigned flags, uint32_t file_index, uint64_t frame, cap_time_us ts);
 /* Facts so far (complete after the flow ended). */
 const struct tls_session *tls_conn_session(const struct tls_conn *c);
+/* A server flight without a client side: the server sent handshake
+ * messages on a connection where no ClientHello was seen (the capture
+ * began mid-way, saw one direction only, or the packets were forged).
+ * Nothing it shows is known to answer anyone. */
+bool tls_session_unverified(const struct tls_session *s);
+/* The fatal alert (in clear, or opened with a key log) with which the
+ * client ended a handshake the server had answered, before it was
+ * established; NULL when none. */
+const struct tls_alert *tls_session_client_abort(const struct tls_session *s);
 /* True when dir (the flow's direction, as given to tls_conn_data) carries
  * protected records (after ChangeCipherSpec, or application data) and no
  * key log is loaded: only their 5-byte headers are read (alerts and

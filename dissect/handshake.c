@@ -53,11 +53,79 @@ static bool is_tls13(uint16_t version) {
   return version == TLS_VERSION_TLS13 || version == TLS_VERSION_DTLS13;
 }
 
+/* ---- Does the server's hello answer the client's? ---- */
+
+static bool has_u16(const struct tls_u16s *list, uint16_t v) {
+  for (size_t i = 0; i < list->n; i++)
+    if (list->v[i] == v)
+      return true;
+  return false;
+}
+
+/* RFC 8446 4.2.1: a version chosen through supported_versions must be one
+ * the client listed there (drafts included); RFC 5246 E.1: a server
+ * negotiating through the legacy field answers at most the client's
+ * legacy_version.  DTLS numbers its versions downwards (RFC 6347 4.1). */
+static bool version_offered(const struct tls_client_hello *ch, const struct tls_server_hello *sh) {
+  uint16_t v = sh->version;
+  if (!tls_is_grease(v) && has_u16(&ch->versions, v))
+    return true;
+  if (sh->selected_version)
+    return false;
+  uint16_t top = ch->legacy_version;
+  if (top >> 8 == 0xfe)
+    return v >> 8 == 0xfe && v >= top;
+  return v >= TLS_VERSION_SSL3 && v <= top;
+}
+
+/* RFC 5246 7.4.1.3: the suite and compression method are single choices
+ * from the client's lists; a signalling value (RFC 5746 3.3, RFC 7507) or
+ * GREASE (RFC 8701) is never one.  RFC 8446 4.2.8: the server's key share
+ * is in a group the client sent a share for, and a HelloRetryRequest asks
+ * for a group of its supported_groups. */
+static const char *answer_violation(const struct tls_client_hello *ch,
+                                    const struct tls_server_hello *sh, uint16_t retry_group) {
+  if (!version_offered(ch, sh))
+    return "version not offered by the client";
+  const struct tls_suite_info *suite = tls_suite_lookup(sh->cipher);
+  if (sh->cipher > UINT16_MAX || !has_u16(&ch->ciphers, (uint16_t)sh->cipher) ||
+      tls_is_grease((uint16_t)sh->cipher) || (suite && suite->scsv))
+    return "cipher suite not offered by the client";
+  bool null_only = ch->sslv2_format && !ch->compression.n; /* SSLv2 hellos: null only */
+  if (!(null_only && sh->compression == 0) &&
+      !memchr(ch->compression.p ? ch->compression.p : (const uint8_t *)"", sh->compression,
+              ch->compression.n))
+    return "compression method not offered by the client";
+  if (sh->hello_retry && sh->key_share_group && !has_u16(&ch->groups, sh->key_share_group))
+    return "retry group not offered by the client";
+  if (!sh->hello_retry && sh->key_share_group && sh->key_share_group != retry_group &&
+      !has_u16(&ch->key_share_groups, sh->key_share_group))
+    return "key share group not offered by the client";
+  return NULL;
+}
+
+/* The first fault of the connection's hellos is kept.  After a
+ * HelloRetryRequest the ServerHello answers the second ClientHello, whose
+ * share is in the group the request named (RFC 8446 4.1.4): that group
+ * stands for it when the second hello was not seen. */
+static void judge_answer(struct tls_session *s, const struct tls_server_hello *sh) {
+  if (s->violation)
+    return;
+  const struct tls_client_hello *ch = !sh->hello_retry && s->has_ch2 ? s->ch2 : &s->ch;
+  uint16_t retry_group = !sh->hello_retry && s->has_hrr ? s->hrr->key_share_group : 0;
+  s->violation = s->has_client_hello ? answer_violation(ch, sh, retry_group)
+                                     : "server hello before any client hello";
+  if (s->violation)
+    s->violation_at = sh->at;
+}
+
 static void server_hello(struct tls_conn *c, struct rd body, const struct tls_at *at) {
   struct tls_session *s = &c->s;
   struct tls_server_hello tmp = {0};
   const char *bad = hello_parse_server(&tmp, body, c->dtls);
   tmp.at = *at;
+  if (tmp.hello_retry ? !s->has_hrr : !s->has_server_hello)
+    judge_answer(s, &tmp);
   if (tmp.hello_retry && !s->has_hrr) {
     if (!(s->hrr = malloc(sizeof(*s->hrr)))) {
       hello_server_clear(&tmp);
@@ -508,6 +576,12 @@ void tls_sslv2_message(struct tls_conn *c, int dir, struct rd body, const struct
     const char *bad = hello_parse_sslv2_server(&s->sh, body, &cert, &cert_len);
     s->sh.at = *at;
     s->version = TLS_VERSION_SSL2;
+    /* The SSLv2 server lists its ciphers and the client picks one
+     * (CLIENT-MASTER-KEY): only the order of the hellos is judged. */
+    if (!s->has_client_hello && !s->violation) {
+      s->violation = "server hello before any client hello";
+      s->violation_at = *at;
+    }
     if (bad)
       tls_set_malformed(c, bad, at);
     if (cert && cert_len) {
@@ -526,6 +600,25 @@ void tls_sslv2_message(struct tls_conn *c, int dir, struct rd body, const struct
     tls_direction_encrypted(c, FLOW_C2S);
     tls_direction_encrypted(c, FLOW_S2C);
   }
+}
+
+bool tls_session_unverified(const struct tls_session *s) {
+  return s->is_tls && !s->has_client_hello &&
+         (s->has_server_hello || s->chain_len || s->kex.present || s->ocsp_stapled ||
+          s->cert_request || s->new_session_ticket);
+}
+
+const struct tls_alert *tls_session_client_abort(const struct tls_session *s) {
+  if (!s->has_server_hello || s->established)
+    return NULL;
+  for (size_t i = 0; i < s->n_alerts; i++) {
+    const struct tls_alert *a = &s->alerts[i];
+    bool after = a->at.file_index != s->sh.at.file_index ? a->at.file_index > s->sh.at.file_index
+                                                         : a->at.frame > s->sh.at.frame;
+    if (a->dir == FLOW_C2S && a->level == 2 && (!a->encrypted || a->decrypted) && after)
+      return a;
+  }
+  return NULL;
 }
 
 void tls_session_clear(struct tls_session *s) {

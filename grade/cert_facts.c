@@ -180,7 +180,10 @@ void ev_chain_notes(struct ev_store *ev, struct ev_endpoint *ep, const struct tl
     return;
   struct ev_chain_verdict v; /* the memo's: the verdict ev_cert_facts had */
   ev_chain_verdict(c->memo, s, c->trust, cat.ts, &v);
-  if (!chain_waits(&v.trust, s))
+  /* A chain completed later would say trusted: not from a handshake its
+   * client aborted, whose facts pass nothing (and a want of an issuer
+   * fails nothing either). */
+  if (!chain_waits(&v.trust, s) || at->aborted)
     return;
   char *sni = NULL;
   if (s->ch.sni.n && !memchr(s->ch.sni.p, 0, s->ch.sni.n))

@@ -607,7 +607,7 @@ static bool cert_from_json(const cJSON *v, struct tls_cert *cert) {
 
 static bool ca_from_json(struct ev_chains *ch, const cJSON *o) {
   struct tls_cert cert;
-  struct ev_sample at;
+  struct ev_sample at = {0};
   if (!cert_from_json(cJSON_GetObjectItemCaseSensitive(o, "der"), &cert))
     return false;
   bool ok = cert.parsed && cert.is_ca && sample_from_json(o, "at", &at);
@@ -625,7 +625,7 @@ static bool pending_from_json(struct ev_chains *ch, const cJSON *o) {
   struct ev_endpoint ep = {.host = (char *)json_str(o, "host"), .ip = (char *)json_str(o, "ip")};
   const char *sni = json_str(o, "sni");
   double port, verified, sessions;
-  struct ev_sample first, last;
+  struct ev_sample first = {0}, last = {0};
   if (!cJSON_IsArray(arr) || !n || n > CHAINS_CERTS_MAX || !ep.host || !ep.ip || !sni ||
       !json_num(o, "port", 0, 65535, &port) ||
       !json_num(o, "verified_us", -CHAINS_TS_LIMIT, CHAINS_TS_LIMIT, &verified) ||

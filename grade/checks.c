@@ -48,27 +48,48 @@ static bool argument_fits(const struct ev_fact *f, const struct fact_match *m) {
   return false;
 }
 
-/* The first fact (in key order) that m selects, NULL none. */
-static const struct ev_fact *first_match(const struct ev_endpoint *ep, const struct fact_match *m) {
-  if (ev_fact_kind(m->id) == EV_ARG_NONE)
-    return ev_find_id(ep, m->id, NULL); /* one key: the family's */
+/* The first fact (in key order) that m selects, NULL none; `accepted`:
+ * only a fact seen outside aborted handshakes (ev_fact_accepted). */
+static const struct ev_fact *first_match(const struct ev_endpoint *ep, const struct fact_match *m,
+                                         bool accepted) {
+  if (ev_fact_kind(m->id) == EV_ARG_NONE) {
+    const struct ev_fact *f = ev_find_id(ep, m->id, NULL); /* one key: the family's */
+    return f && (!accepted || ev_fact_accepted(f)) ? f : NULL;
+  }
   size_t n;
   const struct ev_fact *const *facts = ev_facts_of(ep, m->id, &n);
   for (size_t i = 0; i < n; i++)
-    if (facts[i]->typed.id == m->id && argument_fits(facts[i], m))
+    if (facts[i]->typed.id == m->id && argument_fits(facts[i], m) &&
+        (!accepted || ev_fact_accepted(facts[i])))
       return facts[i];
   return NULL;
 }
 
 /* The fact that the first entry of `list` to select any selects first:
  * a list is in the order of the evidence a check prefers. */
-static const struct ev_fact *any(const struct ev_endpoint *ep, const struct fact_match *list) {
+static const struct ev_fact *select_first(const struct ev_endpoint *ep,
+                                          const struct fact_match *list, bool accepted) {
   for (; list && list->id != EV_N_FACTS; list++) {
-    const struct ev_fact *f = first_match(ep, list);
+    const struct ev_fact *f = first_match(ep, list, accepted);
     if (f)
       return f;
   }
   return NULL;
+}
+
+/* Any fact may fail a check... */
+static const struct ev_fact *any(const struct ev_endpoint *ep, const struct fact_match *list) {
+  return select_first(ep, list, false);
+}
+
+/* ...but only one seen outside aborted handshakes may pass it. */
+static const struct ev_fact *any_accepted(const struct ev_endpoint *ep,
+                                          const struct fact_match *list) {
+  return select_first(ep, list, true);
+}
+
+static const struct ev_fact *accepted_or_null(const struct ev_fact *f) {
+  return f && ev_fact_accepted(f) ? f : NULL;
 }
 
 static void add_evidence(struct check_result *c, const struct ev_fact *f) {
@@ -91,7 +112,7 @@ static void generic(const struct check_def *d, const struct ev_endpoint *ep,
     decide(c, CHECK_FAIL, f, d->fail_reason);
     return;
   }
-  f = any(ep, d->pass_facts);
+  f = any_accepted(ep, d->pass_facts);
   if (f)
     decide(c, CHECK_PASS, f, d->pass_reason);
   else
@@ -101,7 +122,8 @@ static void generic(const struct check_def *d, const struct ev_endpoint *ep,
 /* SSL 3.0 is the best version: SSLv3 chosen for TLS clients, nothing better. */
 static void eval_ssl3_only(const struct check_def *d, const struct ev_endpoint *ep,
                            struct check_result *c) {
-  const struct ev_fact *better = any(ep, FACTS(VERSIONS(VERSION, TLS10, TLS13), ANY(SENTINEL)));
+  const struct ev_fact *better =
+      any_accepted(ep, FACTS(VERSIONS(VERSION, TLS10, TLS13), ANY(SENTINEL)));
   const struct ev_fact *f = ev_find_id(ep, EV_SSL3_FOR_TLS_CLIENT, NULL);
   if (f && !better)
     decide(c, CHECK_FAIL, f, d->fail_reason);
@@ -114,7 +136,7 @@ static void eval_ssl3_only(const struct check_def *d, const struct ev_endpoint *
 /* RC4 only: every negotiated suite RC4 though clients offered others. */
 static void eval_rc4_only(const struct check_def *d, const struct ev_endpoint *ep,
                           struct check_result *c) {
-  const struct ev_fact *other = ev_find_id(ep, EV_NON_RC4, NULL);
+  const struct ev_fact *other = accepted_or_null(ev_find_id(ep, EV_NON_RC4, NULL));
   const struct ev_fact *f = ev_find_id(ep, EV_RC4_DESPITE_ALTERNATIVES, NULL);
   if (f && !other)
     decide(c, CHECK_FAIL, f, d->fail_reason);
@@ -127,7 +149,7 @@ static void eval_rc4_only(const struct check_def *d, const struct ev_endpoint *e
 /* Refusal of a version wins only when that version was never negotiated. */
 static void eval_proven_or_sentinel(const struct check_def *d, const struct ev_endpoint *ep,
                                     struct check_result *c) {
-  const struct ev_fact *pass = any(ep, d->pass_facts);
+  const struct ev_fact *pass = any_accepted(ep, d->pass_facts);
   const struct ev_fact *fail = any(ep, d->fail_facts);
   if (pass)
     decide(c, CHECK_PASS, pass, d->pass_reason);
@@ -262,7 +284,7 @@ static void eval_key(const struct check_def *d, const struct ev_endpoint *ep,
   const struct ev_fact *export_key = ev_first_of(ep, EV_KX_RSA_EXPORT);
   if (d->threshold == 1024 && export_key) {
     decide(c, CHECK_FAIL, export_key, "an export RSA key exchange (512-bit temporary key, FREAK)");
-  } else if (bits < 0 || !ev_first_of(ep, EV_CERT_KEY_TYPE)) {
+  } else if (bits < 0 || !any_accepted(ep, FACTS(ANY(CERT_KEY_TYPE))) || !ev_fact_accepted(f)) {
     if (bits >= 0 && bits < d->threshold)
       decide(c, CHECK_FAIL, f, d->fail_reason);
     else
@@ -292,7 +314,7 @@ static void eval_active(const struct check_def *d, const struct ev_endpoint *ep,
 static void eval_cert(const struct check_def *d, const struct ev_endpoint *ep,
                       struct check_result *c) {
   const struct ev_fact *fail = any(ep, d->fail_facts);
-  const struct ev_fact *seen = any(ep, d->pass_facts);
+  const struct ev_fact *seen = any_accepted(ep, d->pass_facts);
   if (fail)
     decide(c, CHECK_FAIL, fail, d->fail_reason);
   else if (seen)
@@ -354,7 +376,7 @@ static void eval_distrust(const struct check_def *d, const struct ev_endpoint *e
   }
   if (c->status == CHECK_FAIL)
     return;
-  const struct ev_fact *checked = ev_find_id(ep, EV_DISTRUST_CHECKED, NULL);
+  const struct ev_fact *checked = accepted_or_null(ev_find_id(ep, EV_DISTRUST_CHECKED, NULL));
   if (checked)
     decide(c, CHECK_PASS, checked, d->pass_reason);
   else if (ev_first_of(ep, EV_CERT_LEAF))
@@ -376,8 +398,8 @@ static void eval_preference(const struct check_def *d, const struct ev_endpoint 
   const struct ev_fact *const *facts = ev_facts_of(ep, EV_PREF_SKIPPED, &n);
   for (size_t i = 0; i < n; i++) {
     const struct ev_args suite = {.name = ev_fact_name(facts[i])};
-    const struct ev_fact *supported = ev_find_id(ep, EV_SUITE, &suite);
-    if (supported) {
+    const struct ev_fact *supported = accepted_or_null(ev_find_id(ep, EV_SUITE, &suite));
+    if (supported && ev_fact_accepted(facts[i])) {
       decide(c, CHECK_PASS, facts[i], d->pass_reason);
       add_evidence(c, supported);
       break;
@@ -423,8 +445,10 @@ static void eval_hsts(const struct check_def *d, const struct ev_endpoint *ep,
   unsigned long long age = 0;
   const struct ev_fact *longest = longest_max_age(ep, &age);
   const struct ev_fact *f;
-  if (longest && age >= (unsigned long long)d->threshold)
+  if (longest && age >= (unsigned long long)d->threshold && ev_fact_accepted(longest))
     decide(c, CHECK_PASS, longest, d->pass_reason);
+  else if (longest && age >= (unsigned long long)d->threshold)
+    c->reason = hsts_unknown_reason(d, ep);
   else if (longest)
     decide(c, CHECK_FAIL, longest, "HSTS max-age is shorter than six months (15552000 s)");
   else if ((f = ev_first_of(ep, EV_HSTS_INVALID)))
@@ -450,9 +474,9 @@ static void eval_hsts_bad(const struct check_def *d, const struct ev_endpoint *e
     decide(c, CHECK_FAIL, f, d->fail_reason);
   else if (zero)
     decide(c, CHECK_FAIL, zero, "HSTS max-age=0: the header disables HSTS");
-  else if (longest)
+  else if (longest && ev_fact_accepted(longest))
     decide(c, CHECK_PASS, longest, d->pass_reason);
-  else if ((f = ev_find_id(ep, EV_HTTPS_RESPONSE, NULL)))
+  else if ((f = accepted_or_null(ev_find_id(ep, EV_HTTPS_RESPONSE, NULL))))
     decide(c, CHECK_PASS, f, "no HSTS header sent, so none is invalid");
   else
     c->reason = hsts_unknown_reason(d, ep);

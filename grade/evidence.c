@@ -273,9 +273,12 @@ static bool sample_before(const struct ev_sample *a, const struct ev_sample *b) 
   return c ? c < 0 : a->frame < b->frame;
 }
 
-/* count more sightings, within [first, last]. */
-static void fact_widen(struct ev_fact *f, uint64_t count, cap_time_us first, cap_time_us last) {
+/* count more sightings (aborted of them in aborted handshakes), within
+ * [first, last]. */
+static void fact_widen(struct ev_fact *f, uint64_t count, uint64_t aborted, cap_time_us first,
+                       cap_time_us last) {
   f->count += count;
+  f->aborted += aborted;
   if (first < f->first_ts)
     f->first_ts = first;
   if (last > f->last_ts)
@@ -299,10 +302,11 @@ static void key_added(struct ev_endpoint *ep, const struct ev_typed *t) {
   ep->sorted = NULL;
 }
 
-/* Add `count` sightings with [first, last] and sample to the fact `key`,
- * which says `typed` (NULL: parse the key, the first time it is seen). */
+/* Add `count` sightings (`aborted` of them in aborted handshakes) with
+ * [first, last] and sample to the fact `key`, which says `typed` (NULL:
+ * parse the key, the first time it is seen). */
 static void fact_add(struct ev_endpoint *ep, const char *key, const struct ev_typed *typed,
-                     uint64_t count, cap_time_us first, cap_time_us last,
+                     uint64_t count, uint64_t aborted, cap_time_us first, cap_time_us last,
                      const struct ev_sample *sample) {
   if ((ep->nfacts + 1) * 2 > ep->nslots && !grow_facts(ep))
     return;
@@ -318,12 +322,13 @@ static void fact_add(struct ev_endpoint *ep, const char *key, const struct ev_ty
       ev_key_parse(key, &f->typed);
     key_added(ep, &f->typed);
   }
-  fact_widen(f, count, first, last);
+  fact_widen(f, count, aborted, first, last);
   if (sample && sample->file && sample_before(sample, &f->sample)) {
     char *file = ep_file(ep, sample->file);
     if (file) {
       f->sample = *sample;
       f->sample.file = file;
+      f->sample.aborted = false; /* the count says it */
     }
   }
 }
@@ -340,7 +345,7 @@ void ev_note(struct ev_endpoint *ep, const struct ev_sample *at, const char *fmt
     va_end(ap);
     size_t n = strlen(fmt);
     if (n < sizeof(key)) {
-      fact_add(ep, fmt, NULL, 1, at->ts, at->ts, at);
+      fact_add(ep, fmt, NULL, 1, at->aborted, at->ts, at->ts, at);
       return;
     }
     memcpy(key, fmt, sizeof(key) - 1);
@@ -360,7 +365,7 @@ void ev_note(struct ev_endpoint *ep, const struct ev_sample *at, const char *fmt
     vsnprintf(key, sizeof(key), fmt, ap);
     va_end(ap);
   }
-  fact_add(ep, key, NULL, 1, at->ts, at->ts, at);
+  fact_add(ep, key, NULL, 1, at->aborted, at->ts, at->ts, at);
 }
 
 void ev_add(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id id,
@@ -368,7 +373,7 @@ void ev_add(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id 
   char key[EV_KEY_MAX];
   struct ev_typed typed;
   if (ev_key_make(id, a, key, &typed))
-    fact_add(ep, key, &typed, 1, at->ts, at->ts, at);
+    fact_add(ep, key, &typed, 1, at->aborted, at->ts, at->ts, at);
 }
 
 const struct ev_fact *ev_find(const struct ev_endpoint *ep, const char *key) {
@@ -478,7 +483,7 @@ int ev_merge(struct ev_store *into, const struct ev_store *from) {
     for (size_t k = 0; k < src->nslots; k++) {
       const struct ev_fact *f = &src->facts[k];
       if (f->key)
-        fact_add(dst, f->key, &f->typed, f->count, f->first_ts, f->last_ts, &f->sample);
+        fact_add(dst, f->key, &f->typed, f->count, f->aborted, f->first_ts, f->last_ts, &f->sample);
     }
   }
   return 0;
@@ -499,7 +504,7 @@ static bool endpoint_absorb(struct ev_endpoint *dst, struct ev_endpoint *src) {
       *d = *f;
       key_added(dst, &d->typed);
     } else {
-      fact_widen(d, f->count, f->first_ts, f->last_ts);
+      fact_widen(d, f->count, f->aborted, f->first_ts, f->last_ts);
       if (f->sample.file && sample_before(&f->sample, &d->sample))
         d->sample = f->sample;
     }
@@ -547,7 +552,7 @@ struct ev_store *ev_period(const struct ev_endpoint *ep, cap_time_us t, bool aft
   for (size_t k = 0; k < ep->nslots; k++) {
     const struct ev_fact *f = &ep->facts[k];
     if (f->key && (after ? f->last_ts >= t : f->first_ts < t))
-      fact_add(dst, f->key, &f->typed, f->count, f->first_ts, f->last_ts, &f->sample);
+      fact_add(dst, f->key, &f->typed, f->count, f->aborted, f->first_ts, f->last_ts, &f->sample);
   }
   return ev;
 }
@@ -558,6 +563,8 @@ static cJSON *fact_json(const struct ev_fact *f) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "k", f->key);
   cJSON_AddNumberToObject(o, "n", (double)f->count);
+  if (f->aborted) /* written only when there are some: older files read the same */
+    cJSON_AddNumberToObject(o, "aborted", (double)f->aborted);
   cJSON_AddNumberToObject(o, "first_us", (double)f->first_ts);
   cJSON_AddNumberToObject(o, "last_us", (double)f->last_ts);
   if (f->sample.file) {
@@ -611,9 +618,11 @@ static bool get_num(const cJSON *o, const char *k, double min, double max, doubl
 
 static bool fact_from_json(struct ev_endpoint *ep, const cJSON *f) {
   const char *key, *file = NULL;
-  double n, first, last, frame = 0, ts = 0;
+  double n, first, last, frame = 0, ts = 0, aborted = 0;
+  if (cJSON_GetObjectItemCaseSensitive(f, "aborted") && !get_num(f, "aborted", 0, 1e18, &aborted))
+    return false;
   if (!get_str(f, "k", &key) || strlen(key) >= 256 || !get_num(f, "n", 1, 1e18, &n) ||
-      !get_num(f, "first_us", -TS_LIMIT, TS_LIMIT, &first) ||
+      aborted > n || !get_num(f, "first_us", -TS_LIMIT, TS_LIMIT, &first) ||
       !get_num(f, "last_us", -TS_LIMIT, TS_LIMIT, &last) || first > last)
     return false;
   struct ev_sample sample = {0};
@@ -624,7 +633,8 @@ static bool fact_from_json(struct ev_endpoint *ep, const cJSON *f) {
     sample.frame = (uint64_t)frame;
     sample.ts = (cap_time_us)ts;
   }
-  fact_add(ep, key, NULL, (uint64_t)n, (cap_time_us)first, (cap_time_us)last, &sample);
+  fact_add(ep, key, NULL, (uint64_t)n, (uint64_t)aborted, (cap_time_us)first, (cap_time_us)last,
+           &sample);
   return true;
 }
 

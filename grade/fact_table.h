@@ -20,6 +20,13 @@ FACT(ESTABLISHED, "established", NONE, true, "a handshake completed")
 FACT(TLS13_CERT_HIDDEN, "tls13_cert_hidden", NONE, true,
      "TLS 1.3 without a key log: the certificate is encrypted")
 FACT(MALFORMED, "malformed:", NAME, true, "the dissector found the named part malformed")
+FACT(VIOLATION, "violation:", NAME, true,
+     "a ServerHello that answered no ClientHello, or chose what it did not offer: no evidence")
+FACT(ABORTED, "aborted:", NAME, true,
+     "the client ended a handshake the server had answered with the fatal alert NAME: its facts "
+     "may fail checks, never pass one")
+FACT(UNVERIFIED, "unverified", NONE, true,
+     "handshake messages from this address on a connection without a ClientHello: not graded")
 /* ---- versions ---- */
 FACT(VERSION, "version:", VERSION, true, "the negotiated version")
 FACT(SENTINEL, "sentinel:", NAME, true, "the ServerHello random ends in a downgrade sentinel")

@@ -382,7 +382,7 @@ static void heartbeat_facts(struct ev_endpoint *ep, const struct tls_session *s,
   for (size_t i = 0; i < s->n_heartbeats; i++) {
     const struct tls_heartbeat *h = &s->heartbeats[i];
     if (h->dir == FLOW_S2C && request && h->record_length > request + 64) {
-      struct ev_sample hat = {at->file, h->at.frame, h->at.ts};
+      struct ev_sample hat = {at->file, h->at.frame, h->at.ts, at->aborted};
       ev_add(ep, &hat, EV_HEARTBEAT_OVERLONG, NULL);
       break;
     }
@@ -398,7 +398,7 @@ static void refusal_facts(struct ev_endpoint *ep, const struct tls_session *s,
     const struct tls_alert *a = &s->alerts[i];
     if (a->dir != FLOW_S2C || a->encrypted || a->level != 2)
       continue;
-    struct ev_sample aat = {at->file, a->at.frame, a->at.ts};
+    struct ev_sample aat = {at->file, a->at.frame, a->at.ts, false};
     if (a->desc == 86 && s->ch.fallback_scsv)
       ev_add(ep, &aat, EV_SCSV_REFUSED_FALLBACK, NULL);
     const char *name = tls_alert_name(a->desc);
@@ -434,7 +434,7 @@ static void server_facts(struct ev_endpoint *ep, const struct tls_session *s,
   else if (version_is_tls13(s->version) && !s->resumed)
     ev_add(ep, at, EV_TLS13_CERT_HIDDEN, NULL);
   if (s->ocsp_stapled) {
-    struct ev_sample oat = {at->file, s->ocsp_at.frame, s->ocsp_at.ts};
+    struct ev_sample oat = {at->file, s->ocsp_at.frame, s->ocsp_at.ts, at->aborted};
     ev_add(ep, &oat, EV_OCSP_STAPLED, NULL);
     if (s->ocsp_cert_status == 0)
       ev_add(ep, &oat, EV_OCSP_GOOD, NULL);
@@ -542,7 +542,7 @@ static void answer_fact(struct ev_endpoint *ep, const struct tls_session *s, con
   if (!s->has_client_hello || s->resumed || !offer_digest(&s->ch, offer))
     return;
   if (s->has_server_hello) {
-    struct ev_sample sat = {(char *)file, s->sh.at.frame, s->sh.at.ts};
+    struct ev_sample sat = {(char *)file, s->sh.at.frame, s->sh.at.ts, false};
     ev_add(ep, &sat, EV_ANSWER,
            &(struct ev_args){.name = offer, .version = s->version, .number = s->sh.cipher});
     return;
@@ -550,7 +550,7 @@ static void answer_fact(struct ev_endpoint *ep, const struct tls_session *s, con
   for (size_t i = 0; i < s->n_alerts; i++) {
     const struct tls_alert *a = &s->alerts[i];
     if (a->dir == FLOW_S2C && !a->encrypted && a->level == 2) {
-      struct ev_sample aat = {(char *)file, a->at.frame, a->at.ts};
+      struct ev_sample aat = {(char *)file, a->at.frame, a->at.ts, false};
       ev_add(ep, &aat, EV_ANSWER, &(struct ev_args){.name = offer, .number = EV_ANSWER_REFUSED});
       return;
     }
@@ -580,15 +580,15 @@ static const char *pins_against_chain(const struct tls_session *s, const struct 
 static void https_facts(struct ev_endpoint *ep, const struct tls_session *s, const char *file) {
   const struct tls_decryption *d = &s->decryption;
   if (d->status == TLS_DECRYPT_OK) {
-    struct ev_sample at = {(char *)file, s->sh.at.frame, s->sh.at.ts};
+    struct ev_sample at = {(char *)file, s->sh.at.frame, s->sh.at.ts, false};
     ev_add(ep, &at, EV_DECRYPT_OK, NULL);
   } else if (d->status == TLS_DECRYPT_FAILED) {
-    struct ev_sample at = {(char *)file, d->failed_at.frame, d->failed_at.ts};
+    struct ev_sample at = {(char *)file, d->failed_at.frame, d->failed_at.ts, false};
     ev_add(ep, &at, EV_DECRYPT_FAILED, NULL);
   }
   for (size_t i = 0; s->https && i < s->https->n; i++) {
     const struct tls_http_response *r = &s->https->r[i];
-    struct ev_sample at = {(char *)file, r->at.frame, r->at.ts};
+    struct ev_sample at = {(char *)file, r->at.frame, r->at.ts, false};
     ev_add(ep, &at, EV_HTTPS_RESPONSE, NULL);
     if (!r->has_sts) {
       ev_add(ep, &at, EV_HSTS_ABSENT, NULL);
@@ -613,9 +613,39 @@ static void https_facts(struct ev_endpoint *ep, const struct tls_session *s, con
   }
 }
 
+/* A session's frame as a sample (outside aborted handshakes). */
+static struct ev_sample sample_of(const struct tls_at *at, const struct ev_conn *c) {
+  const char *file = at->file_index < c->n_files ? c->files[at->file_index] : "";
+  return (struct ev_sample){(char *)file, at->frame, at->ts, false};
+}
+
+/* A server flight without a client side (tls_session_unverified): no
+ * endpoint is graded from it; its address is noted as unverified, at the
+ * first of its messages. */
+static void unverified_facts(struct ev_store *ev, const struct tls_session *s,
+                             const struct ev_conn *c) {
+  const struct tls_at *msgs[] = {&s->sh.at,   &s->chain_at,        &s->kex.at,
+                                 &s->ocsp_at, &s->cert_request_at, &s->ticket_at};
+  const struct tls_at *first = msgs[0];
+  for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
+    if (msgs[i]->frame && (!first->frame || msgs[i]->ts < first->ts))
+      first = msgs[i];
+  struct ev_endpoint *ep = ev_endpoint_get(ev, "-", c->server_ip, c->server_port);
+  struct ev_sample at = sample_of(first, c);
+  if (ep)
+    ev_add(ep, &at, EV_UNVERIFIED, NULL);
+}
+
+/* What a session proves (README "What counts as evidence"): nothing when
+ * it has no ClientHello (an unverified flight) or its server's hello did
+ * not answer it (a violation, noted); when the client aborted the
+ * handshake, facts that may fail checks but pass none. */
 void ev_add_session(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c) {
-  if (!s->is_tls || (!s->has_client_hello && !s->has_server_hello && !s->n_alerts))
+  if (!s->is_tls || !s->has_client_hello) {
+    if (tls_session_unverified(s))
+      unverified_facts(ev, s, c);
     return;
+  }
   char *host = NULL;
   if (s->ch.sni.n) {
     bool replaced;
@@ -625,14 +655,22 @@ void ev_add_session(struct ev_store *ev, const struct tls_session *s, const stru
   free(host);
   if (!ep)
     return;
-  const struct tls_at *first = s->has_client_hello ? &s->ch.at : &s->sh.at;
-  if (!s->has_client_hello && !s->has_server_hello && s->n_alerts)
-    first = &s->alerts[0].at;
-  const char *file = first->file_index < c->n_files ? c->files[first->file_index] : "";
-  struct ev_sample at = {(char *)file, first->frame, first->ts};
+  struct ev_sample at = sample_of(&s->ch.at, c);
+  const char *file = at.file;
   ev_add(ep, &at, EV_HANDSHAKES, NULL);
+  if (s->violation) {
+    struct ev_sample vat = sample_of(&s->violation_at, c);
+    ev_add_name(ep, &vat, EV_VIOLATION, s->violation);
+    return;
+  }
+  const struct tls_alert *abort = tls_session_client_abort(s);
   if (s->has_server_hello) {
-    struct ev_sample sat = {(char *)file, s->sh.at.frame, s->sh.at.ts};
+    struct ev_sample sat = {(char *)file, s->sh.at.frame, s->sh.at.ts, abort != NULL};
+    if (abort) {
+      const char *name = tls_alert_name(abort->desc);
+      struct ev_sample aat = sample_of(&abort->at, c);
+      ev_add_name(ep, &aat, EV_ABORTED, name ? name : "alert");
+    }
     server_facts(ep, s, c, &sat);
     if (s->chain_len)
       ev_chain_notes(ev, ep, s, c, &sat);
@@ -658,7 +696,7 @@ void ev_add_http(struct ev_store *ev, const struct http_facts *h, const struct e
   if (!ep)
     return;
   const char *file = h->at.file_index < c->n_files ? c->files[h->at.file_index] : "";
-  struct ev_sample at = {(char *)file, h->at.frame, h->at.ts};
+  struct ev_sample at = {(char *)file, h->at.frame, h->at.ts, false};
   if (h->redirect_https)
     ev_add(ep, &at, EV_HTTP_REDIRECT_HTTPS, NULL);
   else

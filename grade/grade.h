@@ -59,6 +59,7 @@ struct ev_sample {
   char *file; /* in an endpoint's strings when a fact's; else the caller's */
   uint64_t frame;
   cap_time_us ts;
+  bool aborted; /* a sighting in a handshake its client aborted (facts.c) */
 };
 
 /* ---- the fact vocabulary (fact_table.h, vocab.c) ---- */
@@ -122,6 +123,7 @@ void ev_key_parse(const char *key, struct ev_typed *t);
 struct ev_fact {
   char *key; /* in its endpoint's strings */
   uint64_t count;
+  uint64_t aborted; /* of those, sightings in handshakes their client aborted */
   cap_time_us first_ts, last_ts;
   struct ev_sample sample; /* the earliest sighting (ties: file, frame) */
   struct ev_typed typed;   /* its family and arguments */
@@ -132,6 +134,12 @@ struct ev_fact {
  * any case. */
 static inline const char *ev_fact_name(const struct ev_fact *f) {
   return f->key + f->typed.name_at;
+}
+/* Was f seen outside handshakes their client aborted?  Only such a fact
+ * may pass a check or raise a score: one seen in aborted handshakes alone
+ * may still fail a check (README "What counts as evidence"). */
+static inline bool ev_fact_accepted(const struct ev_fact *f) {
+  return f->count > f->aborted;
 }
 /* Is f's name argument s? */
 bool ev_fact_name_is(const struct ev_fact *f, const char *s);
@@ -358,6 +366,10 @@ struct report_meta {
   const cJSON *limits; /* borrowed, may be NULL */
   const cJSON *stats;  /* borrowed, may be NULL */
   unsigned jobs;       /* threads that may render servers (JSON); 0 or 1: this one */
+  /* Addresses whose handshake messages came on connections without a
+   * ClientHello (fact UNVERIFIED): listed, never graded.  Borrowed. */
+  const struct ev_endpoint *const *unverified;
+  size_t n_unverified;
 };
 
 /* r[0..n): the servers in report order (pointers: sorting thousands of

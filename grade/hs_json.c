@@ -294,6 +294,29 @@ static void add_trust(cJSON *o, const struct tls_session *s, const struct report
     cJSON_AddBoolToObject(j, "hostname_match", t.hostname_match);
 }
 
+/* Why the connection is no evidence, or only evidence against its server
+ * (README "What counts as evidence"). */
+static void add_soundness(cJSON *o, const struct tls_session *s) {
+  if (tls_session_unverified(s)) {
+    cJSON_AddStringToObject(o, "unverified", "no ClientHello on this connection");
+    return;
+  }
+  if (s->violation) {
+    cJSON_AddStringToObject(o, "violation", s->violation);
+    add_int(o, "violation_frame", s->violation_at.frame);
+  }
+  const struct tls_alert *abort = tls_session_client_abort(s);
+  if (abort) {
+    cJSON *j = cJSON_AddObjectToObject(o, "aborted_by_client");
+    add_int(j, "frame", abort->at.frame);
+    const char *name = tls_alert_name(abort->desc);
+    if (name)
+      cJSON_AddStringToObject(j, "alert", name);
+    else
+      add_int(j, "alert", abort->desc);
+  }
+}
+
 static const struct tls_at *first_fact(const struct tls_session *s) {
   if (s->has_client_hello)
     return &s->ch.at;
@@ -388,6 +411,7 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
   add_decryption(o, s);
   if (s->gap[0] || s->gap[1])
     cJSON_AddTrueToObject(o, "gaps");
+  add_soundness(o, s);
   if (s->malformed) {
     cJSON_AddStringToObject(o, "malformed", s->malformed);
     add_int(o, "malformed_frame", s->malformed_at.frame);

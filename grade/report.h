@@ -18,6 +18,17 @@ char *report_sample(const struct ev_sample *s);
  * returns how many were written to out (GRADE_MAX_CHECKS entries). */
 size_t report_recommendations(const struct grade_result *r, const struct check_result **out);
 
+/* The notices of ep: one per kind of protocol violation and per alert
+ * that aborted handshakes (fact_table.h VIOLATION, ABORTED), in key order;
+ * returns how many were written to out (at most max). */
+#define REPORT_MAX_NOTICES 16
+size_t report_notices(const struct ev_endpoint *ep, const struct ev_fact **out, size_t max);
+/* What a notice says before its name: "protocol violation, not evidence",
+ * ... */
+const char *report_notice_kind(const struct ev_fact *f);
+/* A short name of the notice's kind for JSON ("violation", "aborted"). */
+const char *report_notice_id(const struct ev_fact *f);
+
 /* Terminal: printable ASCII and valid UTF-8 only; control characters and
  * escape sequences from the wire become \xNN. */
 void report_term_puts(FILE *out, const char *s);

@@ -39,6 +39,29 @@ char *report_sample(const struct ev_sample *s) {
   return out;
 }
 
+size_t report_notices(const struct ev_endpoint *ep, const struct ev_fact **out, size_t max) {
+  static const enum ev_fact_id kinds[] = {EV_VIOLATION, EV_ABORTED};
+  size_t k = 0;
+  for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+    size_t n;
+    const struct ev_fact *const *facts = ev_facts_of(ep, kinds[i], &n);
+    for (size_t j = 0; j < n && k < max; j++)
+      if (facts[j]->typed.id == kinds[i])
+        out[k++] = facts[j];
+  }
+  return k;
+}
+
+const char *report_notice_kind(const struct ev_fact *f) {
+  return f->typed.id == EV_VIOLATION
+             ? "protocol violation, not evidence"
+             : "handshake aborted by the client (its facts may fail checks, never pass one), alert";
+}
+
+const char *report_notice_id(const struct ev_fact *f) {
+  return f->typed.id == EV_VIOLATION ? "violation" : "aborted";
+}
+
 static int by_severity(const void *a, const void *b) {
   const struct check_result *x = *(const struct check_result *const *)a;
   const struct check_result *y = *(const struct check_result *const *)b;

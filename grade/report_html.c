@@ -309,6 +309,49 @@ static void recommendations(FILE *out, const struct grade_result *r) {
   fputs("</ol>\n", out);
 }
 
+/* Handshakes that are no evidence (violations) or only evidence against
+ * the server (aborted by their client). */
+static void notices(FILE *out, const struct ev_endpoint *ep) {
+  const struct ev_fact *notes[REPORT_MAX_NOTICES];
+  size_t n = report_notices(ep, notes, REPORT_MAX_NOTICES);
+  for (size_t i = 0; i < n; i++) {
+    char *where = report_sample(&notes[i]->sample);
+    fputs("<p class=\"notice\"><strong>Notice:</strong> ", out);
+    report_html_puts(out, report_notice_kind(notes[i]));
+    fputs(": ", out);
+    report_html_puts(out, ev_fact_name(notes[i]));
+    fprintf(out, " (%llu handshake%s, e.g. <code>", (unsigned long long)notes[i]->count,
+            notes[i]->count == 1 ? "" : "s");
+    report_html_puts(out, where ? where : "?");
+    fputs("</code>)</p>\n", out);
+    free(where);
+  }
+}
+
+/* Addresses that sent handshake messages without a ClientHello on their
+ * connection: listed, not graded. */
+static void unverified(FILE *out, const struct report_meta *m) {
+  if (!m->n_unverified)
+    return;
+  fputs("<h2 id=\"unverified\">Unverified</h2>\n<p>Handshake messages on connections without a "
+        "ClientHello (a capture begun mid-connection, one direction only, or forged packets): "
+        "not graded.</p>\n<ul>\n",
+        out);
+  for (size_t i = 0; i < m->n_unverified; i++) {
+    const struct ev_endpoint *ep = m->unverified[i];
+    const struct ev_fact *f = ev_find_id(ep, EV_UNVERIFIED, NULL);
+    char *where = f ? report_sample(&f->sample) : NULL;
+    fputs("<li><code>", out);
+    put_server(out, ep);
+    fprintf(out, "</code>: %llu connection%s, e.g. <code>", f ? (unsigned long long)f->count : 0,
+            f && f->count == 1 ? "" : "s");
+    report_html_puts(out, where ? where : "?");
+    fputs("</code></li>\n", out);
+    free(where);
+  }
+  fputs("</ul>\n", out);
+}
+
 static void server_section(FILE *out, const struct grade_result *r, size_t index) {
   fprintf(out, "<section id=\"srv-%zu\">\n<h2>", index);
   put_badge(out, r->letter, true);
@@ -350,6 +393,7 @@ static void server_section(FILE *out, const struct grade_result *r, size_t index
   } else {
     score_table(out, r);
   }
+  notices(out, r->ep);
   caps_list(out, r);
   checks_table(out, r, index);
   recommendations(out, r);
@@ -365,6 +409,7 @@ void report_html(FILE *out, const struct grade_result *const *r, size_t n,
     fputs("<p>No TLS server seen in the input: nothing to grade.</p>\n", out);
   else
     summary(out, r, n);
+  unverified(out, m);
   for (size_t i = 0; i < n; i++)
     server_section(out, r[i], i);
   fputs("</main>\n<footer>\n<p>FLOOR is the grade if every check the capture cannot decide "

@@ -604,6 +604,30 @@ static void add_checks(struct json_out *j, cJSON *o, const struct grade_result *
   }
 }
 
+/* Handshakes that are no evidence (violations) or only evidence against
+ * the server (aborted by their client): "notices", when there are any. */
+static void add_notices(struct json_out *j, cJSON *o, const struct ev_endpoint *ep) {
+  const struct ev_fact *notes[REPORT_MAX_NOTICES];
+  size_t n = report_notices(ep, notes, REPORT_MAX_NOTICES);
+  cJSON *list = n ? cJSON_CreateArray() : NULL;
+  if (n)
+    add_item(j, o, "notices", list);
+  for (size_t i = 0; list && i < n; i++) {
+    cJSON *note = cJSON_CreateObject();
+    append(j, list, note);
+    if (!note)
+      continue;
+    add_ref(j, note, "kind", report_notice_id(notes[i]));
+    if (!cJSON_AddStringToObject(note, "what", ev_fact_name(notes[i])))
+      j->failed = true;
+    add_uint(j, note, "handshakes", notes[i]->count);
+    bool replaced = false;
+    const char *where = notes[i]->sample.file ? sample_text(j, &notes[i]->sample, &replaced) : NULL;
+    if (where && !cJSON_AddStringToObject(note, "sample", where))
+      j->failed = true;
+  }
+}
+
 static cJSON *server_json(struct json_out *j, const struct grade_result *r) {
   const struct ev_endpoint *ep = r->ep;
   cJSON *o = cJSON_CreateObject();
@@ -635,6 +659,7 @@ static cJSON *server_json(struct json_out *j, const struct grade_result *r) {
         j->failed = true;
     }
   }
+  add_notices(j, o, ep);
   cJSON *score = cJSON_CreateObject();
   add_item(j, o, "score", score);
   const char *names[] = {"protocol", "key_exchange", "cipher", "total"};
@@ -787,6 +812,26 @@ static void write_item(FILE *out, const char *key, cJSON *item, bool last) {
   cJSON_Delete(item);
 }
 
+/* Addresses whose handshake messages came without a ClientHello on their
+ * connection: listed, never graded. */
+static cJSON *unverified_json(const struct report_meta *m) {
+  cJSON *a = cJSON_CreateArray();
+  for (size_t i = 0; a && i < m->n_unverified; i++) {
+    const struct ev_endpoint *ep = m->unverified[i];
+    const struct ev_fact *f = ev_find_id(ep, EV_UNVERIFIED, NULL);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToArray(a, o);
+    cJSON_AddStringToObject(o, "ip", ep->ip);
+    cJSON_AddNumberToObject(o, "port", ep->port);
+    cJSON_AddNumberToObject(o, "connections", f ? (double)f->count : 0);
+    char *where = f ? report_sample(&f->sample) : NULL;
+    if (where)
+      report_add_wire_string(o, "sample", (const uint8_t *)where, strlen(where));
+    free(where);
+  }
+  return a;
+}
+
 void report_json(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m) {
   fputs("{\n", out);
@@ -800,6 +845,8 @@ void report_json(FILE *out, const struct grade_result *const *r, size_t n,
   fputs("  \"servers\": [\n", out);
   report_json_servers(out, r, n, m->jobs);
   fputs("  ],\n", out);
+  if (m->n_unverified)
+    write_item(out, "unverified", unverified_json(m), false);
   write_item(out, "limits", m->limits ? cJSON_Duplicate(m->limits, 1) : cJSON_CreateObject(),
              false);
   write_item(out, "stats", m->stats ? cJSON_Duplicate(m->stats, 1) : cJSON_CreateObject(), true);

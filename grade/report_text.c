@@ -83,18 +83,23 @@ static void put_left(FILE *out, const char *s, int width) {
     fputc(' ', out);
 }
 
+/* " (seen N time(s), e.g. FILE:FRAME)" and the line's end. */
+static void put_seen(FILE *out, const struct ev_fact *f) {
+  char *where = report_sample(&f->sample);
+  fputs(" (seen ", out);
+  report_put_uint(out, f->count);
+  fputs(f->count == 1 ? " time, e.g. " : " times, e.g. ", out);
+  report_term_puts(out, where ? where : "?");
+  fputs(")\n", out);
+  free(where);
+}
+
 static void put_evidence(FILE *out, const struct check_result *c) {
   for (size_t i = 0; i < c->n_evidence; i++) {
     const struct ev_fact *f = c->evidence[i];
-    char *where = report_sample(&f->sample);
     fputs("          evidence: ", out);
     report_term_puts(out, f->key);
-    fputs(" (seen ", out);
-    report_put_uint(out, f->count);
-    fputs(f->count == 1 ? " time, e.g. " : " times, e.g. ", out);
-    report_term_puts(out, where ? where : "?");
-    fputs(")\n", out);
-    free(where);
+    put_seen(out, f);
   }
 }
 
@@ -116,6 +121,39 @@ static void score_line(FILE *out, const struct grade_result *r) {
     fprintf(out, " total %d\n", r->total);
   else
     fputs(" total unknown\n", out);
+}
+
+/* Handshakes that are no evidence (violations) or only evidence against
+ * the server (aborted by their client). */
+static void notices(FILE *out, const struct ev_endpoint *ep) {
+  const struct ev_fact *notes[REPORT_MAX_NOTICES];
+  size_t n = report_notices(ep, notes, REPORT_MAX_NOTICES);
+  for (size_t i = 0; i < n; i++) {
+    fputs("   notice: ", out);
+    fputs(report_notice_kind(notes[i]), out);
+    fputs(": ", out);
+    report_term_puts(out, ev_fact_name(notes[i]));
+    put_seen(out, notes[i]);
+  }
+}
+
+/* Addresses that sent handshake messages without a ClientHello on their
+ * connection: listed, not graded. */
+static void unverified(FILE *out, const struct report_meta *m) {
+  if (!m->n_unverified)
+    return;
+  fputs("\nUNVERIFIED (handshake messages on connections without a ClientHello: not graded)\n",
+        out);
+  for (size_t i = 0; i < m->n_unverified; i++) {
+    const struct ev_endpoint *ep = m->unverified[i];
+    const struct ev_fact *f = ev_find_id(ep, EV_UNVERIFIED, NULL);
+    char server[80];
+    snprintf(server, sizeof(server), strchr(ep->ip, ':') ? "[%s]:%u" : "%s:%u", ep->ip, ep->port);
+    fputs("   ", out);
+    put_padded(out, server, 24);
+    fputs("server flight without a client side", out);
+    put_seen(out, f);
+  }
 }
 
 static void server_detail(FILE *out, const struct grade_result *r, const struct style *st) {
@@ -149,6 +187,7 @@ static void server_detail(FILE *out, const struct grade_result *r, const struct 
               "more than clients asked for)\n",
               r->best_version, r->worst_version);
   }
+  notices(out, r->ep);
   fprintf(out, "   graded on %zu of %zu checks (the rest need traffic the capture lacks)\n",
           r->n_decided, r->n_checks);
   for (size_t i = 0; i < r->n_checks; i++) {
@@ -193,10 +232,12 @@ void report_text(FILE *out, const struct grade_result *const *r, size_t n,
           TLSGRADE_VERSION, n, n == 1 ? "" : "s", m->n_inputs, m->n_inputs == 1 ? "" : "s");
   if (!n) {
     fputs("no TLS server seen in the input: nothing to grade\n", out);
+    unverified(out, m);
     return;
   }
   summary(out, r, n, &st);
   fputs("\nFLOOR is the grade if every check the capture cannot decide had failed.\n", out);
+  unverified(out, m);
   for (size_t i = 0; detail && i < n; i++)
     server_detail(out, r[i], &st);
 }

@@ -45,6 +45,8 @@ static int version_score(uint16_t v) {
   return -1;
 }
 
+/* Best and worst (section 1): a fact of an aborted handshake alone may
+ * lower the worst, never raise the best (ev_fact_accepted). */
 static int protocol_score(const struct ev_endpoint *ep, struct grade_result *out) {
   size_t n;
   const struct ev_fact *const *facts = ev_facts_of(ep, EV_VERSION, &n);
@@ -56,7 +58,8 @@ static int protocol_score(const struct ev_endpoint *ep, struct grade_result *out
     int s = version_score(facts[i]->typed.version);
     if (s < 0)
       continue;
-    if (best < 0 || s > best || (s == best && strcmp(v, out->best_version) > 0))
+    if (ev_fact_accepted(facts[i]) &&
+        (best < 0 || s > best || (s == best && strcmp(v, out->best_version) > 0)))
       best = s, out->best_version = v;
     if (worst < 0 || s < worst || (s == worst && strcmp(v, out->worst_version) < 0))
       worst = s, out->worst_version = v;
@@ -91,7 +94,7 @@ static int cipher_score(const struct ev_endpoint *ep) {
       continue;
     uint64_t bits = facts[i]->typed.number;
     int s = cipher_bits_score(bits > INT_MAX ? INT_MAX : (int)bits);
-    if (best < 0 || s > best)
+    if (ev_fact_accepted(facts[i]) && (best < 0 || s > best))
       best = s;
     if (worst < 0 || s < worst)
       worst = s;
@@ -190,12 +193,17 @@ void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out) {
     if (out->checks[i].status != CHECK_UNKNOWN)
       out->n_decided++;
   numeric(ep, out);
-  out->graded = ev_find_id(ep, EV_SERVER_HELLO, NULL) != NULL && out->total >= 0;
+  const struct ev_fact *hello = ev_find_id(ep, EV_SERVER_HELLO, NULL);
+  out->graded = hello && ev_fact_accepted(hello) && out->total >= 0;
   if (!out->graded) {
-    out->no_grade_reason = !ev_find_id(ep, EV_SERVER_HELLO, NULL)
-                               ? "no ServerHello seen: the server never answered in the capture"
-                               : "the key exchange strength is not visible (certificate hidden "
-                                 "and no key exchange decoded)";
+    out->no_grade_reason =
+        hello && !ev_fact_accepted(hello)
+            ? "every ServerHello seen was in a handshake its client aborted"
+        : hello ? "the key exchange strength is not visible (certificate hidden "
+                  "and no key exchange decoded)"
+        : ev_first_of(ep, EV_VIOLATION)
+            ? "no sound ServerHello: every one seen was a protocol violation (see notices)"
+            : "no ServerHello seen: the server never answered in the capture";
     set_letter(out->letter, "-");
     set_letter(out->letter_trust_ignored, "-");
     set_letter(out->floor, "-");

@@ -117,6 +117,12 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
   if (s->quic_unsupported)
     count->quic_unsupported_version++;
   count->cap_quic_crypto += s->quic_crypto_refused;
+  if (tls_session_unverified(s))
+    count->unverified_flights++;
+  else if (s->is_tls && s->violation)
+    count->protocol_violations++;
+  else if (tls_session_client_abort(s))
+    count->client_aborts++;
   if (s->decryption.status <= TLS_DECRYPT_FAILED)
     count->decrypt[s->decryption.status]++;
   if (run->set->mode == PL_MODE_HANDSHAKES) {

@@ -109,8 +109,18 @@ cJSON *pl_stats_json(const struct run *run, unsigned warnings) {
     cJSON_AddNumberToObject(s, "ndpi_unavailable", (double)st->ndpi_unavailable);
   cJSON_AddNumberToObject(s, "warnings", warnings);
   cJSON_AddNumberToObject(s, "tls_connections", (double)run->count->tls_connections);
-  cJSON_AddNumberToObject(s, "quic_unsupported_version",
-                          (double)run->count->quic_unsupported_version);
+  /* Connections that are no evidence, or only against their server (README
+   * "What counts as evidence"): present when there were some. */
+  const struct {
+    const char *name;
+    uint64_t n;
+  } unsound[] = {{"unverified_server_flights", run->count->unverified_flights},
+                 {"protocol_violations", run->count->protocol_violations},
+                 {"aborted_by_client", run->count->client_aborts},
+                 {"quic_unsupported_version", run->count->quic_unsupported_version}};
+  for (size_t i = 0; i < sizeof(unsound) / sizeof(unsound[0]); i++)
+    if (unsound[i].n)
+      cJSON_AddNumberToObject(s, unsound[i].name, (double)unsound[i].n);
   add_decrypt_stats(s, run);
   return s;
 }

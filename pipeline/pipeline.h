@@ -88,15 +88,22 @@ void pl_settings_default(struct pl_settings *s);
  * Each -j worker counts its own; pl_counters_add() folds them. */
 struct pl_counters {
   struct cap_stats cap;
-  uint64_t flows_printed;            /* --flows lines */
-  uint64_t handshakes_printed;       /* --handshakes lines */
-  uint64_t flows_ended;              /* flows the table ended: at the end, every flow it made */
-  uint64_t sessions;                 /* dissector states handed over at their flow's end */
-  uint64_t tls_connections;          /* of those, TLS/SSL/DTLS/QUIC ones */
-  uint64_t quic_unsupported_version; /* QUIC flows of a Google version not read (Q050) */
-  uint64_t cap_handshake;            /* handshake-bytes cap hits */
-  uint64_t cap_quic_crypto;          /* QUIC CRYPTO pieces not held (bytes or pieces cap) */
-  uint64_t cap_chain;                /* certificates-per-chain cap hits */
+  uint64_t flows_printed;      /* --flows lines */
+  uint64_t handshakes_printed; /* --handshakes lines */
+  uint64_t flows_ended;        /* flows the table ended: at the end, every flow it made */
+  uint64_t sessions;           /* dissector states handed over at their flow's end */
+  uint64_t tls_connections;    /* of those, TLS/SSL/DTLS/QUIC ones */
+  /* Of those, no evidence or only against the server (README "What
+   * counts as evidence"): server flights without a ClientHello, server
+   * hellos that did not answer the client's, handshakes the client
+   * aborted. */
+  uint64_t unverified_flights;
+  uint64_t protocol_violations;
+  uint64_t client_aborts;
+  uint64_t quic_unsupported_version;        /* QUIC flows of a Google version not read (Q050) */
+  uint64_t cap_handshake;                   /* handshake-bytes cap hits */
+  uint64_t cap_quic_crypto;                 /* QUIC CRYPTO pieces not held (bytes or pieces cap) */
+  uint64_t cap_chain;                       /* certificates-per-chain cap hits */
   uint64_t decrypt[TLS_DECRYPT_FAILED + 1]; /* connections by decryption outcome */
 };
 

@@ -39,26 +39,32 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
   size_t most = ev_count(ev) ? ev_count(ev) : 1;
   struct grade_result *r = calloc(most, sizeof(*r));
   const struct ev_endpoint **eps = calloc(most, sizeof(*eps));
+  const struct ev_endpoint **unverified = calloc(most, sizeof(*unverified));
   /* The report's order: pointers sorted, so no 5 kB result moves. */
   const struct grade_result **order = calloc(most, sizeof(*order));
-  if (!r || !eps || !order) {
+  if (!r || !eps || !order || !unverified) {
     free(r);
     free(eps);
     free(order);
+    free(unverified);
     return PL_EXIT_RUNTIME;
   }
-  size_t n = 0;
+  size_t n = 0, n_unverified = 0;
   for (size_t i = 0; i < ev_count(ev); i++) {
     const struct ev_endpoint *ep = ev_endpoint_at(ev, i);
-    if (ev_find(ep, "handshakes")) /* else a plain-http endpoint: its facts went to its TLS ones */
+    /* Else a plain-http endpoint (its facts went to its TLS ones), or an
+     * address known only from unverified flights. */
+    if (ev_find_id(ep, EV_HANDSHAKES, NULL))
       eps[n++] = ep;
+    if (ev_find_id(ep, EV_UNVERIFIED, NULL))
+      unverified[n_unverified++] = ep;
   }
   grade_endpoints(eps, n, r, s->jobs);
   free(eps);
   for (size_t i = 0; i < n; i++)
     order[i] = &r[i];
   qsort(order, n, sizeof(*order), compare_results);
-  struct report_meta meta = {inputs, n_inputs, limits, stats, s->jobs};
+  struct report_meta meta = {inputs, n_inputs, limits, stats, s->jobs, unverified, n_unverified};
   render(s, out, order, n, &meta);
   int status = PL_EXIT_OK;
   for (size_t i = 0; s->fail_below && i < n; i++)
@@ -66,6 +72,7 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
       status = PL_EXIT_BELOW;
   free(order);
   free(r);
+  free(unverified);
   return status;
 }
 

@@ -62,6 +62,9 @@ void pl_counters_add(struct pl_counters *into, const struct pl_counters *from) {
   into->sessions += from->sessions;
   into->tls_connections += from->tls_connections;
   into->quic_unsupported_version += from->quic_unsupported_version;
+  into->unverified_flights += from->unverified_flights;
+  into->protocol_violations += from->protocol_violations;
+  into->client_aborts += from->client_aborts;
   into->cap_handshake += from->cap_handshake;
   into->cap_quic_crypto += from->cap_quic_crypto;
   into->cap_chain += from->cap_chain;

@@ -51,7 +51,7 @@ int fuzz_evidence_one(const uint8_t *data, size_t size) {
   struct ev_store *base = ev_store_new();
   struct ev_endpoint *ep = base ? ev_endpoint_get(base, "fuzz.example", "192.0.2.1", 443) : NULL;
   if (ep) {
-    struct ev_sample at = {(char *)"base.pcap", 1, 1700000000000000};
+    struct ev_sample at = {(char *)"base.pcap", 1, 1700000000000000, false};
     ev_note(ep, &at, "version:TLSv1.2");
     ev_note(ep, &at, "sslv2:key:00");
   }

@@ -18,7 +18,7 @@ static void fake_cert(struct tls_cert *c, uint8_t *der, unsigned i) {
 
 static void cas_capped_and_counted(void) {
   struct ev_store *ev = ev_store_new();
-  struct ev_sample at = {"x.pcap", 1, 1000};
+  struct ev_sample at = {"x.pcap", 1, 1000, false};
   uint8_t der[1];
   struct tls_cert c;
   for (unsigned i = 0; i < EV_CHAINS_MAX_CAS + 5; i++) {
@@ -36,7 +36,7 @@ static void cas_capped_and_counted(void) {
 static void pending_capped_and_counted(void) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = ev_endpoint_get(ev, "a.example", "192.0.2.1", 443);
-  struct ev_sample at = {"x.pcap", 1, 1000};
+  struct ev_sample at = {"x.pcap", 1, 1000, false};
   uint8_t der[1];
   struct tls_cert c;
   const struct tls_cert *chain[1] = {&c};

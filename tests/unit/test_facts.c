@@ -387,7 +387,7 @@ static bool same_typed(const struct ev_typed *a, const struct ev_typed *b) {
 static void keys_round_trip(void) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = ev_endpoint_get(ev, "h", "192.0.2.1", 443);
-  struct ev_sample at = {(char *)"x.pcap", 1, 5};
+  struct ev_sample at = {(char *)"x.pcap", 1, 5, false};
   for (unsigned id = 0; id < EV_N_FACTS; id++) {
     struct ev_args a = {.version = 0x0301, .number = 1024, .name = "name"};
     if (ev_fact_kind(id) == EV_ARG_ANSWER)
@@ -486,7 +486,7 @@ static void arguments_print_as_keys(void) {
   };
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = ev_endpoint_get(ev, "h", "192.0.2.1", 443);
-  struct ev_sample at = {(char *)"x.pcap", 1, 5};
+  struct ev_sample at = {(char *)"x.pcap", 1, 5, false};
   for (size_t i = 0; ep && i < sizeof(t) / sizeof(t[0]); i++) {
     ev_note(ep, &at, "%s", t[i].key);
     const struct ev_fact *f = ev_find(ep, t[i].key);
@@ -562,7 +562,7 @@ static const struct ev_endpoint *endpoint_of(struct ev_store *ev, const char *co
   struct ev_endpoint *ep = ev_endpoint_get(ev, "h", "192.0.2.1", 443);
   CHECK(ep != NULL);
   for (uint64_t frame = 1; ep && *keys; keys++, frame++) {
-    struct ev_sample at = {(char *)"cite.pcap", frame, (cap_time_us)(T0 + frame)};
+    struct ev_sample at = {(char *)"cite.pcap", frame, (cap_time_us)(T0 + frame), false};
     ev_note(ep, &at, "%s", *keys);
   }
   return ep;

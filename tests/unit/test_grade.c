@@ -63,14 +63,16 @@
 
 static uint64_t next_frame = 1;
 
-static void note_all(struct ev_endpoint *ep, const char *const *keys) {
+/* aborted: seen in a handshake its client aborted (facts.c). */
+static void note_all(struct ev_endpoint *ep, bool aborted, const char *const *keys) {
   for (; *keys; keys++) {
     uint64_t frame = next_frame++;
-    struct ev_sample at = {(char *)"case.pcap", frame, T0 + (cap_time_us)frame * 1000};
+    struct ev_sample at = {(char *)"case.pcap", frame, T0 + (cap_time_us)frame * 1000, aborted};
     ev_note(ep, &at, "%s", *keys);
   }
 }
-#define NOTE(ep, ...) note_all((ep), (const char *const[]){__VA_ARGS__, NULL})
+#define NOTE(ep, ...) note_all((ep), false, (const char *const[]){__VA_ARGS__, NULL})
+#define NOTE_ABORTED(ep, ...) note_all((ep), true, (const char *const[]){__VA_ARGS__, NULL})
 
 static struct ev_endpoint *new_ep(struct ev_store *ev) {
   struct ev_endpoint *ep = ev_endpoint_get(ev, HOST, IP, PORT);
@@ -87,7 +89,7 @@ static void cert_base(struct ev_endpoint *ep) {
  * no renegotiation facts (RFC 8446 4.1.2), certificate encrypted. */
 static void hs13(struct ev_endpoint *ep, const char *suite, unsigned bits, const char *group) {
   NOTE(ep, "handshakes", "server_hello", "version:TLSv1.3");
-  struct ev_sample at = {(char *)"case.pcap", next_frame++, T0};
+  struct ev_sample at = {(char *)"case.pcap", next_frame++, T0, false};
   ev_note(ep, &at, "suite:%s", suite);
   ev_note(ep, &at, "cipher_bits:%u", bits);
   NOTE(ep, "non_rc4", "fs:given", "aead:given", group, "established", "tls13_cert_hidden");
@@ -651,7 +653,7 @@ static void case22_tls13_p384(void) {
   for (size_t i = 0; i < 2; i++) {
     NOTE(ep, "handshakes", "server_hello", "version:TLSv1.3", "non_rc4", "fs:given", "aead:given",
          "kx:ecdh:secp384r1:384", "established", suites[i][1]);
-    struct ev_sample at = {(char *)"case.pcap", next_frame++, T0};
+    struct ev_sample at = {(char *)"case.pcap", next_frame++, T0, false};
     ev_note(ep, &at, "suite:%s", suites[i][0]);
     NOTE(ep, LEAF, "cert_key:rsa:4096", "trust:ok", "hostname:match");
   }
@@ -753,7 +755,7 @@ static void base_with_cert(struct ev_endpoint *ep, const char *const *cert_facts
   base13(ep);
   base12_nocert(ep);
   NOTE(ep, LEAF, "cert_key:rsa:2048", "distrust_checked");
-  note_all(ep, cert_facts);
+  note_all(ep, false, cert_facts);
   hsts_seen(ep);
 }
 
@@ -1014,6 +1016,78 @@ static void no_server_hello_not_graded(void) {
   ev_store_free(ev);
 }
 
+/* A handshake its client aborted (README "What counts as evidence"): its
+ * facts may fail a check, never pass one nor raise the score, and an
+ * endpoint seen only in such handshakes is not graded. */
+static const char *const ABORTED13[] = {"handshakes",
+                                        "server_hello",
+                                        "version:TLSv1.3",
+                                        "suite:TLS_AES_128_GCM_SHA256",
+                                        "cipher_bits:128",
+                                        "non_rc4",
+                                        "fs:given",
+                                        "aead:given",
+                                        "kx:ecdh:x25519:256",
+                                        "tls13_cert_hidden",
+                                        NULL};
+
+static void aborted_facts_fail_never_pass(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  note_all(ep, true, ABORTED13);
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  CHECK(!r.graded);
+  CHECK_STR(r.letter, "-");
+  CHECK_EQ_U(r.n_decided, 0);
+  CHECK_STR(status_of(&r, "no_tls13"), "unknown");
+  CHECK_STR(status_of(&r, "no_fs"), "unknown");
+  /* The same facts seen once in a handshake that went on: they pass. */
+  struct ev_endpoint *both = ev_endpoint_get(ev, "both.example.com", IP, PORT);
+  note_all(both, true, ABORTED13);
+  note_all(both, false, ABORTED13);
+  grade_endpoint(both, &r);
+  CHECK(r.graded);
+  CHECK_STR(status_of(&r, "no_tls13"), "pass");
+  /* RC4 under TLS 1.2 chosen from an offer, then aborted: fails (case 12,
+   * C), and its TLS 1.2 neither raises the best version nor passes
+   * no_tls12. */
+  struct ev_endpoint *rc4 = ev_endpoint_get(ev, "rc4.example.com", IP, PORT);
+  base13(rc4);
+  NOTE_ABORTED(rc4, "handshakes", "server_hello", "version:TLSv1.2", "rc4:TLSv1.2",
+               "suite:TLS_RSA_WITH_RC4_128_SHA", "cipher_bits:128");
+  grade_endpoint(rc4, &r);
+  CHECK_STR(status_of(&r, "rc4_modern"), "fail");
+  CHECK_STR(r.letter, "C");
+  CHECK_STR(r.best_version, "TLSv1.3");
+  CHECK_STR(r.worst_version, "TLSv1.2");
+  /* Saved and read back, merged, moved: the counts stay apart. */
+  cJSON *j = ev_to_json(ev);
+  char err[200] = "";
+  struct ev_store *back = j ? ev_from_json(j, err, sizeof(err)) : NULL;
+  struct ev_store *merged = ev_store_new(), *moved = ev_store_new();
+  CHECK(back && merged && moved);
+  if (back && merged && moved) {
+    CHECK(ev_merge(merged, back) == 0 && ev_merge(merged, ev) == 0);
+    CHECK(ev_merge_move(moved, back) == 0);
+    const struct ev_store *stores[] = {merged, moved};
+    for (size_t i = 0; i < 2; i++) {
+      const struct ev_endpoint *again =
+          ev_endpoint_get((struct ev_store *)stores[i], HOST, IP, PORT);
+      const struct ev_fact *v = ev_find(again, "version:TLSv1.3");
+      CHECK(v && v->count == v->aborted && v->count == (i == 0 ? 2u : 1u));
+      grade_endpoint(again, &r);
+      CHECK(!r.graded);
+      CHECK_STR(status_of(&r, "no_tls13"), "unknown");
+    }
+  }
+  cJSON_Delete(j);
+  ev_store_free(back);
+  ev_store_free(merged);
+  ev_store_free(moved);
+  ev_store_free(ev);
+}
+
 /* ---- evidence store ---- */
 
 static void same_grade(const struct grade_result *a, const struct grade_result *b) {
@@ -1130,7 +1204,8 @@ static void version_disabled_during_capture(void) {
   struct ev_endpoint *ep = new_ep(ev);
   base(ep);
   const cap_time_us sec = 1000000;
-  struct ev_sample early = {"x.pcap", 10, T0 + 10 * sec}, late = {"x.pcap", 90, T0 + 3600 * sec};
+  struct ev_sample early = {"x.pcap", 10, T0 + 10 * sec, false},
+                   late = {"x.pcap", 90, T0 + 3600 * sec, false};
   ev_note(ep, &early, "version:SSLv3");
   ev_note(ep, &early, "cbc:SSLv3");
   ev_note(ep, &late, "refused:SSLv3:protocol_version");
@@ -1152,13 +1227,13 @@ static void certificate_replaced_during_capture(void) {
   struct ev_endpoint *ep = new_ep(ev);
   base(ep);
   const cap_time_us sec = 1000000;
-  struct ev_sample late = {"x.pcap", 90, T0 + 3600 * sec};
+  struct ev_sample late = {"x.pcap", 90, T0 + 3600 * sec, false};
   ev_note(ep, &late, LEAF); /* the same leaf, later */
   struct grade_result r;
   grade_endpoint(ep, &r);
   grade_periods(ep, &r);
   CHECK(!r.changed);
-  struct ev_sample later = {"x.pcap", 95, T0 + 7200 * sec};
+  struct ev_sample later = {"x.pcap", 95, T0 + 7200 * sec, false};
   ev_note(ep, &later, "cert:leaf:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
   grade_endpoint(ep, &r);
   grade_periods(ep, &r);
@@ -1359,7 +1434,7 @@ static struct ev_store *overlap_store(int side) {
       if ((k + side) % 4 == 0)
         continue; /* facts of one side only */
       struct ev_sample at = {(char *)(side ? "b.pcap" : "a.pcap"), (uint64_t)(100 * side + k + 1),
-                             T0 + (cap_time_us)(side ? 8 - k : k) * 1000};
+                             T0 + (cap_time_us)(side ? 8 - k : k) * 1000, false};
       for (int n = 0; n <= side + k % 2; n++)
         ev_note(ep, &at, "fact:%d", k);
     }
@@ -1379,7 +1454,7 @@ static char *store_text(const struct ev_store *ev) {
 static void note_keys_as_printf_makes_them(void) {
   struct ev_store *ev = ev_store_new();
   struct ev_endpoint *ep = ev_endpoint_get(ev, "-", "192.0.2.9", 443);
-  struct ev_sample at = {(char *)"k.pcap", 1, T0};
+  struct ev_sample at = {(char *)"k.pcap", 1, T0, false};
   char long_arg[400], expect[256];
   memset(long_arg, 'a', sizeof(long_arg) - 1);
   long_arg[sizeof(long_arg) - 1] = '\0';
@@ -1714,6 +1789,7 @@ int main(void) {
   RUN(case41_revoked);
   RUN(unknown_checks_set_only_the_floor);
   RUN(no_server_hello_not_graded);
+  RUN(aborted_facts_fail_never_pass);
   RUN(merge_commutes);
   RUN(merge_move_is_merge);
   RUN(prefix_search_is_a_scan);

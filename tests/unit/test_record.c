@@ -90,6 +90,8 @@ static void rfc8448_handshake(size_t step) {
   CHECK(s->established);
   CHECK(!s->resumed);
   CHECK(s->malformed == NULL);
+  CHECK(s->violation == NULL); /* the server chose what the client offered */
+  CHECK(!tls_session_unverified(s) && !tls_session_client_abort(s));
   CHECK_EQ_U(s->records[FLOW_S2C], 2);
   tls_conn_free(c);
 }
@@ -290,6 +292,233 @@ static void sslv2_compatible_hello(void) {
   tls_conn_free(c);
 }
 
+/* ---- hand-built hellos: does the ServerHello answer the ClientHello? ---- */
+
+struct hello {
+  uint8_t b[512];
+  size_t n;
+};
+
+static void put8(struct hello *h, unsigned v) {
+  h->b[h->n++] = (uint8_t)v;
+}
+
+static void put16(struct hello *h, unsigned v) {
+  put8(h, v >> 8);
+  put8(h, v & 0xff);
+}
+
+/* A list of 16-bit values with a length prefix of `len_bytes` bytes. */
+static void put_list(struct hello *h, const uint16_t *v, size_t n, int len_bytes) {
+  if (len_bytes == 2)
+    put16(h, (unsigned)(2 * n));
+  else
+    put8(h, (unsigned)(2 * n));
+  for (size_t i = 0; i < n; i++)
+    put16(h, v[i]);
+}
+
+/* An offer: 0-terminated lists; versions NULL: no supported_versions. */
+struct offer {
+  uint16_t legacy;
+  const uint16_t *suites, *versions, *shares, *groups;
+  const uint8_t *compression; /* count, then the methods */
+};
+
+static size_t count(const uint16_t *v) {
+  size_t n = 0;
+  while (v && v[n])
+    n++;
+  return n;
+}
+
+/* Record (RFC 5246 6.2.1) and handshake header (7.4) around body[5+4..]. */
+static void frame_hello(struct hello *h, uint8_t type) {
+  size_t body = h->n - 9;
+  h->b[0] = 0x16, h->b[1] = 3, h->b[2] = 1, h->b[3] = (uint8_t)((h->n - 5) >> 8);
+  h->b[4] = (uint8_t)(h->n - 5);
+  h->b[5] = type, h->b[6] = 0, h->b[7] = (uint8_t)(body >> 8), h->b[8] = (uint8_t)body;
+}
+
+/* RFC 5246 7.4.1.2 and RFC 8446 4.1.2 / 4.2: supported_versions (43),
+ * supported_groups (10), key_share (51, an empty share per group). */
+static void client_hello_bytes(struct hello *h, const struct offer *o) {
+  h->n = 9;
+  put16(h, o->legacy);
+  h->n += 32; /* random */
+  put8(h, 0); /* session_id */
+  put_list(h, o->suites, count(o->suites), 2);
+  for (int i = 0; i <= o->compression[0]; i++)
+    put8(h, o->compression[i]);
+  size_t ext_len_at = h->n;
+  h->n += 2;
+  if (o->versions) {
+    put16(h, 43);
+    put16(h, (unsigned)(1 + 2 * count(o->versions)));
+    put_list(h, o->versions, count(o->versions), 1);
+  }
+  if (o->groups) {
+    put16(h, 10);
+    put16(h, (unsigned)(2 + 2 * count(o->groups)));
+    put_list(h, o->groups, count(o->groups), 2);
+  }
+  if (o->shares) {
+    put16(h, 51);
+    put16(h, (unsigned)(2 + 4 * count(o->shares)));
+    put16(h, (unsigned)(4 * count(o->shares)));
+    for (size_t i = 0; i < count(o->shares); i++)
+      put16(h, o->shares[i]), put16(h, 0);
+  }
+  size_t ext_len = h->n - ext_len_at - 2;
+  h->b[ext_len_at] = (uint8_t)(ext_len >> 8), h->b[ext_len_at + 1] = (uint8_t)ext_len;
+  frame_hello(h, 1);
+}
+
+/* An answer: selected 0 means no supported_versions; hrr: the
+ * HelloRetryRequest random (RFC 8446 4.1.3) and key_share's selected_group. */
+struct answer {
+  uint16_t legacy, suite, selected, share;
+  uint8_t compression;
+  bool hrr;
+};
+
+static void server_hello_bytes(struct hello *h, const struct answer *a) {
+  static const uint8_t hrr_random[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11,
+                                         0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+                                         0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e,
+                                         0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+  h->n = 9;
+  put16(h, a->legacy);
+  for (int i = 0; i < 32; i++)
+    put8(h, a->hrr ? hrr_random[i] : (unsigned)i + 1);
+  put8(h, 0);
+  put16(h, a->suite);
+  put8(h, a->compression);
+  size_t ext_len_at = h->n;
+  h->n += 2;
+  if (a->selected)
+    put16(h, 43), put16(h, 2), put16(h, a->selected);
+  if (a->share && a->hrr)
+    put16(h, 51), put16(h, 2), put16(h, a->share);
+  else if (a->share)
+    put16(h, 51), put16(h, 4), put16(h, a->share), put16(h, 0);
+  size_t ext_len = h->n - ext_len_at - 2;
+  h->b[ext_len_at] = (uint8_t)(ext_len >> 8), h->b[ext_len_at + 1] = (uint8_t)ext_len;
+  frame_hello(h, 2);
+}
+
+/* The violation a ClientHello (frame 1) and ServerHello (frame 2) make;
+ * with ch2, a HelloRetryRequest first, then the second hello (frame 3) and
+ * the ServerHello (frame 4). */
+static const char *judged(const struct offer *o, const struct answer *hrr, const struct offer *ch2,
+                          const struct answer *a) {
+  struct tls_conn *c = new_conn();
+  struct hello h;
+  client_hello_bytes(&h, o);
+  feed(c, FLOW_C2S, h.b, h.n, 0, 1);
+  if (hrr) {
+    server_hello_bytes(&h, hrr);
+    feed(c, FLOW_S2C, h.b, h.n, 0, 2);
+    client_hello_bytes(&h, ch2);
+    feed(c, FLOW_C2S, h.b, h.n, 0, 3);
+  }
+  server_hello_bytes(&h, a);
+  feed(c, FLOW_S2C, h.b, h.n, 0, 4);
+  const struct tls_session *s = tls_conn_session(c);
+  CHECK(s->has_server_hello && !s->malformed);
+  const char *why = s->violation;
+  tls_conn_free(c);
+  return why;
+}
+
+static void answers_judged(void) {
+  static const uint8_t null_only[] = {1, 0}, null_deflate[] = {2, 1, 0};
+  static const uint16_t gcm[] = {0xc02f, 0}, gcm_scsv[] = {0xc02f, 0x00ff, 0x5600, 0x0a0a, 0};
+  static const uint16_t tls13_suites[] = {0x1301, 0xc02f, 0}, v13_12[] = {0x0304, 0x0303, 0};
+  static const uint16_t draft23[] = {0x7f17, 0x0303, 0}, x25519[] = {0x001d, 0};
+  static const uint16_t x25519_p256[] = {0x001d, 0x0017, 0}, p256[] = {0x0017, 0};
+  const struct offer tls12 = {0x0303, gcm_scsv, NULL, NULL, NULL, null_only};
+  const struct offer deflate = {0x0303, gcm, NULL, NULL, NULL, null_deflate};
+  const struct offer tls13 = {0x0303, tls13_suites, v13_12, x25519, x25519_p256, null_only};
+  const struct offer draft = {0x0303, tls13_suites, draft23, x25519, x25519, null_only};
+  /* RFC 5246 7.4.1.3 and E.1: any version up to the client's, one of its
+   * suites and compression methods. */
+  CHECK(!judged(&tls12, NULL, NULL, &(struct answer){0x0303, 0xc02f, 0, 0, 0, false}));
+  CHECK(!judged(&tls12, NULL, NULL, &(struct answer){0x0301, 0xc02f, 0, 0, 0, false}));
+  CHECK(!judged(&deflate, NULL, NULL, &(struct answer){0x0303, 0xc02f, 0, 0, 1, false}));
+  CHECK_STR(judged(&tls12, NULL, NULL, &(struct answer){0x0304, 0xc02f, 0, 0, 0, false}),
+            "version not offered by the client");
+  CHECK_STR(judged(&tls12, NULL, NULL, &(struct answer){0x0303, 0x1301, 0x0304, 0x1d, 0, false}),
+            "version not offered by the client");
+  CHECK_STR(judged(&tls12, NULL, NULL, &(struct answer){0x0303, 0x0005, 0, 0, 0, false}),
+            "cipher suite not offered by the client");
+  /* RFC 5746 3.3, RFC 7507 1, RFC 8701 2: never a suite to choose. */
+  CHECK_STR(judged(&tls12, NULL, NULL, &(struct answer){0x0303, 0x00ff, 0, 0, 0, false}),
+            "cipher suite not offered by the client");
+  CHECK_STR(judged(&tls12, NULL, NULL, &(struct answer){0x0303, 0x5600, 0, 0, 0, false}),
+            "cipher suite not offered by the client");
+  CHECK_STR(judged(&tls12, NULL, NULL, &(struct answer){0x0303, 0x0a0a, 0, 0, 0, false}),
+            "cipher suite not offered by the client");
+  CHECK_STR(judged(&tls12, NULL, NULL, &(struct answer){0x0303, 0xc02f, 0, 0, 1, false}),
+            "compression method not offered by the client");
+  /* RFC 8446 4.2.1, 4.2.8: a listed version, a group the client shared;
+   * draft versions as listed. */
+  CHECK(!judged(&tls13, NULL, NULL, &(struct answer){0x0303, 0x1301, 0x0304, 0x1d, 0, false}));
+  CHECK(!judged(&tls13, NULL, NULL, &(struct answer){0x0303, 0xc02f, 0, 0, 0, false}));
+  CHECK(!judged(&draft, NULL, NULL, &(struct answer){0x0303, 0x1301, 0x7f17, 0x1d, 0, false}));
+  CHECK_STR(judged(&draft, NULL, NULL, &(struct answer){0x0303, 0x1301, 0x0304, 0x1d, 0, false}),
+            "version not offered by the client");
+  CHECK_STR(judged(&tls13, NULL, NULL, &(struct answer){0x0303, 0x1301, 0x0304, 0x17, 0, false}),
+            "key share group not offered by the client");
+  /* RFC 8446 4.1.4: a HelloRetryRequest names a group of supported_groups;
+   * the ServerHello then shares in it. */
+  const struct offer retried = {0x0303, tls13_suites, v13_12, p256, x25519_p256, null_only};
+  const struct answer hrr = {0x0303, 0x1301, 0x0304, 0x17, 0, true};
+  CHECK(!judged(&tls13, &hrr, &retried, &(struct answer){0x0303, 0x1301, 0x0304, 0x17, 0, false}));
+  const struct answer hrr_other = {0x0303, 0x1301, 0x0304, 0x18, 0, true};
+  CHECK_STR(judged(&tls13, &hrr_other, &retried,
+                   &(struct answer){0x0303, 0x1301, 0x0304, 0x17, 0, false}),
+            "retry group not offered by the client");
+}
+
+/* A server's hello with no ClientHello before it is no answer; with none
+ * at all on the connection, the flight is unverified. */
+static void server_flight_alone(void) {
+  static const uint16_t gcm[] = {0xc02f, 0};
+  static const uint8_t null_only[] = {1, 0};
+  struct tls_conn *c = new_conn();
+  struct hello h;
+  server_hello_bytes(&h, &(struct answer){0x0303, 0xc02f, 0, 0, 0, false});
+  feed(c, FLOW_S2C, h.b, h.n, 0, 1);
+  const struct tls_session *s = tls_conn_session(c);
+  CHECK(tls_session_unverified(s));
+  client_hello_bytes(&h, &(struct offer){0x0303, gcm, NULL, NULL, NULL, null_only});
+  feed(c, FLOW_C2S, h.b, h.n, 0, 2);
+  CHECK(!tls_session_unverified(s));
+  CHECK_STR(s->violation, "server hello before any client hello");
+  tls_conn_free(c);
+}
+
+/* RFC 5246 7.2: a fatal alert (level 2) from the client after the
+ * ServerHello ends the handshake; a warning does not. */
+static void client_abort_seen(void) {
+  static const uint16_t gcm[] = {0xc02f, 0};
+  static const uint8_t null_only[] = {1, 0};
+  for (int level = 1; level <= 2; level++) {
+    struct tls_conn *c = new_conn();
+    struct hello h;
+    client_hello_bytes(&h, &(struct offer){0x0303, gcm, NULL, NULL, NULL, null_only});
+    feed(c, FLOW_C2S, h.b, h.n, 0, 1);
+    server_hello_bytes(&h, &(struct answer){0x0303, 0xc02f, 0, 0, 0, false});
+    feed(c, FLOW_S2C, h.b, h.n, 0, 2);
+    const uint8_t alert[] = {0x15, 3, 3, 0, 2, (uint8_t)level, 46}; /* certificate_unknown */
+    feed(c, FLOW_C2S, alert, sizeof alert, 0, 3);
+    const struct tls_alert *a = tls_session_client_abort(tls_conn_session(c));
+    CHECK(level == 2 ? a && a->at.frame == 3 && a->desc == 46 : a == NULL);
+    tls_conn_free(c);
+  }
+}
+
 int main(void) {
   RUN(rfc8448_whole_records);
   RUN(rfc8448_byte_by_byte);
@@ -304,5 +533,8 @@ int main(void) {
   RUN(heartbeat_overlong_claim);
   RUN(gap_mid_record_stops_parsing);
   RUN(sslv2_compatible_hello);
+  RUN(answers_judged);
+  RUN(server_flight_alone);
+  RUN(client_abort_seen);
   return harness_done();
 }

@@ -60,7 +60,7 @@ static void uint_digits(void) {
   CHECK_STR(buf, "0");
   CHECK_EQ_U(report_uint(buf, 18446744073709551615ULL), 20);
   CHECK_STR(buf, "18446744073709551615");
-  struct ev_sample s = {(char *)"a.pcap", 1234567, 0};
+  struct ev_sample s = {(char *)"a.pcap", 1234567, 0, false};
   char *where = report_sample(&s);
   CHECK_STR(where, "a.pcap:1234567");
   free(where);
@@ -75,7 +75,7 @@ static struct ev_store *store(void) {
   for (int h = 0; h < 2; h++) {
     struct ev_endpoint *ep = ev_endpoint_get(ev, hosts[h], h ? "2001:db8::1" : "192.0.2.1", 443);
     struct ev_sample at = {(char *)(h ? "capture-\xe9\".pcap" : "capture.pcap"), 10,
-                           1700000000000000LL};
+                           1700000000000000LL, false};
     const char *keys[] = {"handshakes",         "server_hello",
                           "version:TLSv1.2",    "version:TLSv1.0",
                           "cipher_bits:128",    "non_rc4",
@@ -95,7 +95,7 @@ static struct ev_store *store(void) {
   }
   /* A count of 10^16 can only come from an evidence file: it prints as
    * cJSON prints any double. */
-  const char *saved = "{\"tlsgrade_evidence\": 1, \"endpoints\": [{\"host\": \"a.example\", "
+  const char *saved = "{\"tlsgrade_evidence\": 2, \"endpoints\": [{\"host\": \"a.example\", "
                       "\"ip\": \"192.0.2.1\", \"port\": 443, \"facts\": [{\"k\": "
                       "\"kx:ecdh:x448:448\", \"n\": 1e16, \"first_us\": 1700000000000000, "
                       "\"last_us\": 1700000000000001}]}]}";
@@ -116,7 +116,7 @@ static void json_servers_as_cjson_prints_them(void) {
     grade_endpoint(ev_endpoint_at(ev, i), &r[n++]);
   CHECK_EQ_U(n, 2);
   const char *inputs[] = {"capture.pcap"};
-  struct report_meta meta = {inputs, 1, NULL, NULL, 1};
+  struct report_meta meta = {inputs, 1, NULL, NULL, 1, NULL, 0};
   char *text = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);
@@ -169,7 +169,7 @@ static char *report_with(struct ev_store *ev, unsigned jobs, size_t *n_out) {
     for (size_t i = 0; i < n; i++)
       order[i] = &r[i];
     const char *inputs[] = {"capture.pcap"};
-    struct report_meta meta = {inputs, 1, NULL, NULL, jobs};
+    struct report_meta meta = {inputs, 1, NULL, NULL, jobs, NULL, 0};
     FILE *out = open_memstream(&text, &len);
     if (out) {
       report_json(out, order, n, &meta);
@@ -194,7 +194,7 @@ static void json_threads_write_what_one_writes(void) {
     snprintf(host, sizeof(host), "h%d.example", h);
     snprintf(ip, sizeof(ip), "10.%d.%d.1", h / 256, h % 256);
     struct ev_endpoint *ep = ev_endpoint_get(ev, host, ip, 443);
-    struct ev_sample at = {(char *)"capture.pcap", (uint64_t)h * 10, 1700000000000000LL + h};
+    struct ev_sample at = {(char *)"capture.pcap", (uint64_t)h * 10, 1700000000000000LL + h, false};
     ev_note(ep, &at, "handshakes");
     ev_note(ep, &at, "server_hello");
     ev_note(ep, &at, "%s", versions[h % 4]);
