@@ -74,6 +74,7 @@ struct tls_dir {
 };
 
 struct quic_conn;
+struct tls_clear;
 struct tls_decrypt;
 struct tls_app_data;
 
@@ -89,10 +90,13 @@ struct tls_conn {
   struct tls_decrypt *dec;         /* owned, made at the ServerHello with a key log */
   struct tls_app_data *app_data;   /* owned, made at the first decrypted application data */
   bool dtls;
-  bool roles_guessed; /* may swap on the first bytes */
-  bool first_seen;    /* first payload already looked at */
-  bool ssl2_done;     /* CLIENT-MASTER-KEY seen: the rest is encrypted */
-  bool no_ja4;        /* tls_conn_skip_ja4 */
+  bool roles_guessed;      /* may swap on the first bytes */
+  bool first_seen;         /* first payload already looked at */
+  bool ssl2_done;          /* CLIENT-MASTER-KEY seen: the rest is encrypted */
+  bool no_ja4;             /* tls_conn_skip_ja4 */
+  bool began_clear;        /* a direction began in clear text: STARTTLS rules (starttls.c) */
+  int8_t first_dir;        /* the direction that sent the first payload, -1 none yet */
+  struct tls_clear *clear; /* owned: the clear-text exchange before a STARTTLS switch */
 };
 
 /* sniff.c - does r start like this?  r is a copy: nothing is consumed. */
@@ -159,8 +163,13 @@ void tls_set_malformed(struct tls_conn *c, const char *why, const struct tls_at 
 void tls_session_clear(struct tls_session *s);
 
 /* starttls.c */
-/* Plaintext bytes before TLS: note the protocol, and return the offset in
- * p where a TLS record (ClientHello c2s / ServerHello s2c) starts, or n. */
-size_t tls_starttls_scan(struct tls_conn *c, int dir, const uint8_t *p, size_t n);
+/* Clear-text bytes of a connection that began in clear text: true when
+ * the direction switches to TLS at p[*tls_from] (*tls_from may be n: the
+ * next bytes).  Sets the direction's mode to TLS_MODE_NOT_TLS (both
+ * directions') once no switch can follow. */
+bool tls_starttls_scan(struct tls_conn *c, int dir, const uint8_t *p, size_t n, size_t *tls_from);
+/* Bytes were lost in clear text: no switch can be placed any more. */
+void tls_starttls_gap(struct tls_conn *c);
+void tls_starttls_free(struct tls_clear *cl);
 
 #endif
