@@ -76,6 +76,10 @@ const struct tls_session *tls_conn_session(const struct tls_conn *c) {
   return &c->s;
 }
 
+void tls_conn_evicted(struct tls_conn *c) {
+  c->s.evicted = true;
+}
+
 /* First bytes of a direction decide its mode.  A connection that began
  * in clear text stays in it until a STARTTLS exchange (starttls.c); one
  * that began in TLS has no clear text to switch from. */

@@ -404,6 +404,8 @@ struct tls_session {
   const char *malformed;            /* static reason, NULL when well-formed */
   struct tls_at malformed_at;
   char ja4[40];
+  bool evicted; /* the flow was evicted (table full) before the connection ended:
+                 * the rest of it was not read (tls_conn_evicted) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -623,6 +625,8 @@ bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
                    unsigned flags, uint32_t file_index, uint64_t frame, cap_time_us ts);
 /* Facts so far (complete after the flow ended). */
 const struct tls_session *tls_conn_session(const struct tls_conn *c);
+/* The flow was evicted from a full table: the session says so. */
+void tls_conn_evicted(struct tls_conn *c);
 /* True when dir (the flow's direction, as given to tls_conn_data) carries
  * protected records (after ChangeCipherSpec, or application data) and no
  * key log is loaded: only their 5-byte headers are read (alerts and

@@ -20,6 +20,8 @@ FACT(ESTABLISHED, "established", NONE, true, "a handshake completed")
 FACT(TLS13_CERT_HIDDEN, "tls13_cert_hidden", NONE, true,
      "TLS 1.3 without a key log: the certificate is encrypted")
 FACT(MALFORMED, "malformed:", NAME, true, "the dissector found the named part malformed")
+FACT(EVICTED_UNANSWERED, "evicted_unanswered", NONE, true,
+     "a ClientHello's flow was evicted (flow table full) before the server's answer")
 /* ---- versions ---- */
 FACT(VERSION, "version:", VERSION, true, "the negotiated version")
 FACT(SENTINEL, "sentinel:", NAME, true, "the ServerHello random ends in a downgrade sentinel")

@@ -95,6 +95,7 @@ struct pl_counters {
   uint64_t tls_connections;    /* of those, TLS/SSL/DTLS/QUIC ones */
   uint64_t cap_handshake;      /* handshake-bytes cap hits */
   uint64_t cap_chain;          /* certificates-per-chain cap hits */
+  uint64_t handshakes_evicted; /* ClientHellos whose flow was evicted before any answer */
   uint64_t decrypt[TLS_DECRYPT_FAILED + 1]; /* connections by decryption outcome */
 };
 
