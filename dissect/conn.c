@@ -112,7 +112,7 @@ static void stream_gap(struct tls_conn *c, int dir) {
   if (d->mode == TLS_MODE_TLS || d->mode == TLS_MODE_SSLV2)
     d->lost = true;
   else if (d->mode == TLS_MODE_PLAINTEXT)
-    tls_starttls_gap(c);
+    tls_starttls_gap(c, dir);
 }
 
 /* Bytes of a direction whose mode is decided. */

@@ -168,8 +168,8 @@ void tls_session_clear(struct tls_session *s);
  * next bytes).  Sets the direction's mode to TLS_MODE_NOT_TLS (both
  * directions') once no switch can follow. */
 bool tls_starttls_scan(struct tls_conn *c, int dir, const uint8_t *p, size_t n, size_t *tls_from);
-/* Bytes were lost in clear text: no switch can be placed any more. */
-void tls_starttls_gap(struct tls_conn *c);
+/* Bytes of dir were lost in clear text (see starttls.c for what survives). */
+void tls_starttls_gap(struct tls_conn *c, int dir);
 void tls_starttls_free(struct tls_clear *cl);
 
 #endif

@@ -58,6 +58,7 @@ struct unit {
   uint64_t len;  /* bytes of the unit so far */
   uint64_t want; /* LDAP, PostgreSQL: the unit's length once known; 0 unknown */
   uint8_t prev;  /* the last byte added */
+  bool broken;   /* bytes of it were lost: not read, only its end looked for */
   uint8_t last;  /* the byte before the terminator (XMPP: '/' closes the element) */
 };
 
@@ -94,9 +95,18 @@ static void give_up(struct tls_conn *c) {
   c->clear = NULL;
 }
 
-void tls_starttls_gap(struct tls_conn *c) {
-  if (c->clear)
-    give_up(c); /* the units' boundaries are lost with the bytes */
+/* Lines and XML tags resynchronise at their next terminator: the unit the
+ * bytes were lost from is not read.  BER and PostgreSQL framing, a
+ * greeting or a switch point do not survive lost bytes. */
+void tls_starttls_gap(struct tls_conn *c, int dir) {
+  struct tls_clear *cl = c->clear;
+  if (!cl || (cl->family != FAM_LINES && cl->family != FAM_XMPP) || cl->boundary[dir] ||
+      (cl->family == FAM_LINES && cl->greeting == GREET_NONE)) {
+    give_up(c);
+    return;
+  }
+  memset(&cl->unit[dir], 0, sizeof(cl->unit[dir]));
+  cl->unit[dir].broken = true;
 }
 
 /* ---- reading a unit's head ---- */
@@ -543,7 +553,9 @@ bool tls_starttls_scan(struct tls_conn *c, int dir, const uint8_t *p, size_t n, 
     if (!done)
       continue;
     struct unit *u = &cl->unit[dir];
-    enum step st = dir == FLOW_C2S ? client_unit(cl, u) : server_unit(cl, u);
+    enum step st = u->broken         ? STEP_NONE
+                   : dir == FLOW_C2S ? client_unit(cl, u)
+                                     : server_unit(cl, u);
     memset(u, 0, sizeof(*u));
     step(cl, st, i < n);
   }

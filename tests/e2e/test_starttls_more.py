@@ -134,6 +134,36 @@ def hello_not_at_the_boundary(t):
     t.eq([o for o in lines if o.get("version")], [], "no negotiated TLS from a misplaced hello")
 
 
+def lost_reply_line(t):
+    """SMTP whose first EHLO reply segment the capture lost (the client's
+    ACK shows the hole): the line after the hole is not read, the next
+    ones are, and the STARTTLS exchange after them switches."""
+    port, _, yes, _ = CASES["smtp"]
+    conv = conversation(port, SMTP_GREETING[:2])
+    conv.server_sends(b"250-mail.example.com offers a warm hug of welcome\r\n")
+    del conv.frames[-1]
+    conv.server_sends(b"250-8BITMIME\r\n")
+    conv.server_sends(b"250-STARTTLS\r\n250 DSN\r\n")
+    for who, data in [("c", b"STARTTLS\r\n"), ("s", yes), ("c", HELLO), ("s", ANSWER)]:
+        (conv.server_sends if who == "s" else conv.client_sends)(data)
+    lines = handshake_lines(t, "smtp-lost-reply", conv)
+    t.eq([(o.get("starttls"), o.get("sni")) for o in lines], [("smtp", "mail.example.com")],
+         "the exchange after the hole is read")
+
+
+def lost_request(t):
+    """The client's STARTTLS lost by the capture (the server's ACK covers
+    it): the 220 answers no request seen, the hellos after it stay clear
+    text."""
+    port, _, yes, _ = CASES["smtp"]
+    conv = conversation(port, SMTP_GREETING[:3])
+    conv.client_sends(b"STARTTLS\r\n")
+    del conv.frames[-1]
+    for who, data in [("s", yes), ("c", HELLO), ("s", ANSWER)]:
+        (conv.server_sends if who == "s" else conv.client_sends)(data)
+    t.eq(handshake_lines(t, "smtp-lost-request", conv), [], "no TLS without the request")
+
+
 def http_reflection(t):
     """The recorded case: HTTP on port 80, a POST whose body holds a
     ClientHello (after a line end, and a STARTTLS line), answered by a page
@@ -159,6 +189,8 @@ def main():
         t.run(accepted, proto)
         t.run(refused, proto)
     t.run(hello_not_at_the_boundary)
+    t.run(lost_reply_line)
+    t.run(lost_request)
     t.run(http_reflection)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
