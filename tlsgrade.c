@@ -154,6 +154,7 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
       {"chain-certs", offsetof(struct pl_settings, tls_limits.max_chain_len), 1, 1024},
       {"cert-bytes", offsetof(struct pl_settings, tls_limits.max_cert_bytes), 1024, 1 << 26},
       {"weak-keys", offsetof(struct pl_settings, max_weak_keys), 0, 1LL << 30},
+      {"evicted-flows", offsetof(struct pl_settings, limits.evicted_keys), 0, 1 << 22},
   };
   const char *eq = strchr(arg, '=');
   for (size_t i = 0; eq && i < sizeof(caps) / sizeof(caps[0]); i++) {
@@ -169,7 +170,7 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
           "tlsgrade: --limit: '%s' is not NAME=N with NAME one of flows, "
           "tcp-ooo-bytes, tcp-ooo-segments, tcp-compare-bytes, compare-bytes, reassembly-bytes, "
           "fragment-datagrams, "
-          "fragment-bytes, handshake-bytes, chain-certs, cert-bytes, weak-keys\n",
+          "fragment-bytes, handshake-bytes, chain-certs, cert-bytes, weak-keys, evicted-flows\n",
           arg);
   return -1;
 }

@@ -69,6 +69,8 @@ struct cap_limits {
   cap_time_us idle_timeout;  /* flow without packets this long ends */
   cap_time_us close_timeout; /* flow ends this long after RST or both FINs */
   unsigned ndpi_max_packets; /* nDPI sees at most this many packets per flow */
+  size_t evicted_keys;       /* evicted flows remembered, so their later packets are
+                                known for the rest of a connection (0: none) */
 };
 void cap_limits_default(struct cap_limits *lim);
 
@@ -100,6 +102,10 @@ struct cap_stats {
   /* segments the endpoints would not have accepted (flow.c) */
   uint64_t tcp_bad_checksum_dropped; /* bad TCP checksum in a direction that had good ones */
   uint64_t tcp_rst_ignored;          /* RSTs outside the receiver's window (RFC 5961 3.2) */
+  /* flows that are the rest of an evicted one (flow.c) */
+  uint64_t evicted_continuations; /* flows made by the later packets of an evicted flow */
+  uint64_t cap_evicted_keys;      /* evicted flows forgotten before their rest came:
+                                     evicted_keys reached (or a slot reused) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -334,6 +340,8 @@ struct flow {
   bool headers_only[2];   /* the consumer reads only record headers of
                            * this direction's payload from here on */
   bool csum_good_seen[2]; /* a segment of this direction had a good checksum */
+  bool continues_evicted; /* made by later packets of a flow evicted with payload: the
+                           * connection's beginning was in that flow, not here */
   /* private to flow.c */
   struct flow *hash_next;
   struct list_node lru_link;   /* on the table's list by last activity */

@@ -32,6 +32,7 @@ void cap_limits_default(struct cap_limits *lim) {
   lim->idle_timeout = 300 * SECOND_US;
   lim->close_timeout = 120 * SECOND_US;
   lim->ndpi_max_packets = 8;
+  lim->evicted_keys = 65536;
 }
 
 struct flow_table {
@@ -48,6 +49,18 @@ struct flow_table {
   bool use_ndpi;                             /* make it at the first payload */
   size_t held_total;                         /* out-of-order bytes held by every stream */
   size_t recent_total;                       /* delivered bytes kept by every stream */
+  struct evicted_key *evicted;               /* lim.evicted_keys slots, made at the first */
+};
+
+/* A flow evicted with payload (its addresses, ports, protocol, when): the
+ * connection goes on, and its later packets must not make a flow that
+ * looks like a whole connection of its own. */
+struct evicted_key {
+  struct cap_addr client_addr, server_addr;
+  uint16_t client_port, server_port;
+  uint8_t l4_proto;
+  bool used;
+  cap_time_us ts;
 };
 
 /* ---- hashing ---- */
@@ -215,6 +228,49 @@ static void deliver(void *ctx, const uint8_t *data, size_t len, uint64_t gap_len
                         frame, ts);
 }
 
+/* ---- evicted flows ---- */
+
+/* One slot per hash (lim.evicted_keys of them, made at the first eviction
+ * that needs one): a flow evicted with payload overwrites what the slot
+ * held, counted when that was still waiting for its rest. */
+static void remember_evicted(struct flow_table *ft, const struct flow *flow) {
+  bool payload = flow->tcp[0].count.stream_bytes || flow->tcp[1].count.stream_bytes ||
+                 flow->udp_bytes[0] || flow->udp_bytes[1];
+  if (!payload)
+    return;
+  if (!ft->lim.evicted_keys ||
+      (!ft->evicted && !(ft->evicted = calloc(ft->lim.evicted_keys, sizeof(*ft->evicted))))) {
+    ft->stats->cap_evicted_keys++;
+    return;
+  }
+  struct evicted_key *k = &ft->evicted[flow->hash % ft->lim.evicted_keys];
+  if (k->used && k->ts + ft->lim.idle_timeout > flow->last_ts)
+    ft->stats->cap_evicted_keys++;
+  *k = (struct evicted_key){flow->client_addr, flow->server_addr, flow->client_port,
+                            flow->server_port, flow->l4_proto,    true,
+                            flow->last_ts};
+}
+
+/* Is pkt a later packet of a flow evicted less than an idle timeout ago?
+ * A SYN (no ACK) starts a new connection instead.  Either way the slot is
+ * done with. */
+static bool continues_evicted(struct flow_table *ft, const struct cap_packet *pkt, uint32_t hash) {
+  if (!ft->evicted)
+    return false;
+  struct evicted_key *k = &ft->evicted[hash % ft->lim.evicted_keys];
+  if (!k->used || k->l4_proto != pkt->l4_proto)
+    return false;
+  bool forward = k->client_port == pkt->src_port && k->server_port == pkt->dst_port &&
+                 cap_addr_eq(&k->client_addr, &pkt->src) && cap_addr_eq(&k->server_addr, &pkt->dst);
+  bool back = k->server_port == pkt->src_port && k->client_port == pkt->dst_port &&
+              cap_addr_eq(&k->server_addr, &pkt->src) && cap_addr_eq(&k->client_addr, &pkt->dst);
+  if (!forward && !back)
+    return false;
+  k->used = false;
+  bool syn = pkt->l4_proto == 6 && (pkt->tcp_flags & (CAP_TCP_SYN | CAP_TCP_ACK)) == CAP_TCP_SYN;
+  return !syn && pkt->ts < k->ts + ft->lim.idle_timeout;
+}
+
 static void flow_end(struct flow_table *ft, struct flow *flow, enum flow_end_reason why) {
   ft->held_total -= flow->tcp[0].held_bytes + flow->tcp[1].held_bytes;
   ft->recent_total -= flow->tcp[0].recent_cap + flow->tcp[1].recent_cap;
@@ -225,6 +281,8 @@ static void flow_end(struct flow_table *ft, struct flow *flow, enum flow_end_rea
     }
   }
   ndpi_finish(ft, flow, true);
+  if (why == FLOW_END_EVICTED)
+    remember_evicted(ft, flow);
   if (ft->cb.flow_end)
     ft->cb.flow_end(ft->cb.ctx, flow, why);
   struct flow **pp = &ft->buckets[flow->hash & (ft->nbuckets - 1)];
@@ -262,6 +320,7 @@ void flow_table_free(struct flow_table *ft) {
   flow_table_end_all(ft);
   if (ft->ndpi)
     ndpi_exit_detection_module(ft->ndpi);
+  free(ft->evicted);
   free(ft->buckets);
   free(ft);
 }
@@ -303,6 +362,10 @@ static struct flow *flow_create(struct flow_table *ft, const struct cap_packet *
   tcp_stream_init(&flow->tcp[0]);
   tcp_stream_init(&flow->tcp[1]);
   snprintf(flow->app, sizeof(flow->app), "Unknown");
+  if (continues_evicted(ft, pkt, hash)) {
+    flow->continues_evicted = true;
+    ft->stats->evicted_continuations++;
+  }
   if (ft->count >= ft->nbuckets)
     grow(ft);
   size_t b = hash & (ft->nbuckets - 1);

@@ -27,6 +27,7 @@ struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
   c->s.transport = transport_udp ? "udp" : "tcp";
   c->s.ocsp_cert_status = -1;
   c->dir[0].dtls_last_done = c->dir[1].dtls_last_done = -1;
+  c->first_dir = -1;
   return c;
 }
 
@@ -50,6 +51,7 @@ void tls_conn_free(struct tls_conn *c) {
   quic_conn_free(c->quic);
   tls_decrypt_free(c->dec);
   tls_app_data_free(c->app_data);
+  tls_starttls_free(c->clear);
   free(c);
 }
 
@@ -74,13 +76,19 @@ const struct tls_session *tls_conn_session(const struct tls_conn *c) {
   return &c->s;
 }
 
-/* First bytes of a direction decide its mode. */
+void tls_conn_evicted(struct tls_conn *c) {
+  c->s.evicted = true;
+}
+
+/* First bytes of a direction decide its mode.  A connection that began
+ * in clear text stays in it until a STARTTLS exchange (starttls.c); one
+ * that began in TLS has no clear text to switch from. */
 static void choose_mode(struct tls_conn *c, int dir, const uint8_t *p, size_t n) {
   struct tls_dir *d = &c->dir[dir];
   uint8_t hello = dir == FLOW_C2S ? 1 : 2;
   const struct tls_dir *other = &c->dir[!dir];
-  if (other->mode == TLS_MODE_PLAINTEXT && !c->s.starttls) {
-    d->mode = TLS_MODE_PLAINTEXT; /* a clear-text protocol: wait for STARTTLS */
+  if (c->began_clear) {
+    d->mode = TLS_MODE_PLAINTEXT;
     return;
   }
   struct rd first = rd_make(p, n);
@@ -90,6 +98,8 @@ static void choose_mode(struct tls_conn *c, int dir, const uint8_t *p, size_t n)
     d->mode = TLS_MODE_SSLV2;
   else if (dir == FLOW_S2C && other->mode == TLS_MODE_SSLV2 && tls_sniff_hello(first, 2))
     d->mode = TLS_MODE_TLS;
+  else if (other->mode == TLS_MODE_TLS || other->mode == TLS_MODE_SSLV2)
+    d->mode = TLS_MODE_NOT_TLS; /* clear text in answer to TLS (an HTTP error page) */
   else
     d->mode = TLS_MODE_PLAINTEXT;
 }
@@ -101,6 +111,8 @@ static void stream_gap(struct tls_conn *c, int dir) {
   c->s.gap[dir] = true;
   if (d->mode == TLS_MODE_TLS || d->mode == TLS_MODE_SSLV2)
     d->lost = true;
+  else if (d->mode == TLS_MODE_PLAINTEXT)
+    tls_starttls_gap(c, dir);
 }
 
 /* Bytes of a direction whose mode is decided. */
@@ -108,12 +120,14 @@ static void tcp_bytes(struct tls_conn *c, int dir, const uint8_t *data, size_t l
                       const struct tls_at *at) {
   struct tls_dir *d = &c->dir[dir];
   if (d->mode == TLS_MODE_PLAINTEXT) {
-    size_t off = tls_starttls_scan(c, dir, data, len);
-    if (off >= len)
+    size_t off;
+    if (!tls_starttls_scan(c, dir, data, len, &off))
       return;
+    d->mode = TLS_MODE_TLS;
     data += off;
     len -= off;
-    d->mode = TLS_MODE_TLS;
+    if (!len)
+      return;
   }
   if (d->mode == TLS_MODE_TLS) {
     tls_records(c, dir, data, len, at);
@@ -128,6 +142,31 @@ static void tcp_bytes(struct tls_conn *c, int dir, const uint8_t *data, size_t l
       tls_sslv2_records(c, dir, data, len, at);
     }
   }
+}
+
+/* The first bytes a direction held while its mode was undecided. */
+static void flush_lead(struct tls_conn *c, int dir, const struct tls_at *at) {
+  struct tls_dir *d = &c->dir[dir];
+  size_t n = d->lead_have;
+  d->lead_have = 0;
+  if (n)
+    tcp_bytes(c, dir, d->lead, n, at);
+}
+
+/* dir began in clear text, so did the connection: the other direction is
+ * clear text too, and the STARTTLS scan reads both in the order they
+ * were sent (a 1-byte PostgreSQL 'S' or a 5-byte "+OK\r\n" waits in
+ * lead otherwise). */
+static void begin_clear(struct tls_conn *c, int dir, const struct tls_at *at) {
+  c->began_clear = true;
+  struct tls_dir *other = &c->dir[!dir];
+  if (other->mode != TLS_MODE_UNKNOWN)
+    return;
+  other->mode = TLS_MODE_PLAINTEXT;
+  if (c->first_dir == !dir)
+    flush_lead(c, !dir, at);
+  flush_lead(c, dir, at);
+  flush_lead(c, !dir, at);
 }
 
 /* The mode is decided on the first 6 bytes of a direction, however thinly
@@ -146,9 +185,9 @@ static bool tcp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t le
     memcpy(first, d->lead, d->lead_have);
     memcpy(first + d->lead_have, data, need);
     choose_mode(c, dir, d->lead_have ? first : data, d->lead_have ? sizeof(first) : len);
-    if (d->lead_have)
-      tcp_bytes(c, dir, d->lead, d->lead_have, at);
-    d->lead_have = 0;
+    if (d->mode == TLS_MODE_PLAINTEXT && !c->began_clear)
+      begin_clear(c, dir, at);
+    flush_lead(c, dir, at);
   }
   tcp_bytes(c, dir, data, len, at);
   return d->lost || d->mode == TLS_MODE_NOT_TLS;
@@ -251,6 +290,8 @@ static void decide_roles(struct tls_conn *c, int dir, const uint8_t *data, size_
   if (!c->roles_guessed || dir != FLOW_S2C || !client_speaks(c, p, n))
     return;
   c->s.roles_swapped = true;
+  if (c->first_dir >= 0)
+    c->first_dir = (int8_t)!c->first_dir;
   struct tls_dir held = c->dir[FLOW_C2S];
   c->dir[FLOW_C2S] = c->dir[FLOW_S2C];
   c->dir[FLOW_S2C] = held;
@@ -284,6 +325,8 @@ bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
     dir = !dir;
   if ((flags & TCP_DATA_GAP) || gap_len)
     stream_gap(c, dir);
+  if (c->first_dir < 0 && data && len && !(flags & TCP_DATA_SKIP))
+    c->first_dir = (int8_t)dir;
   if (!data || !len || (flags & TCP_DATA_SKIP))
     return c->dir[dir].lost;
   if (c->udp)

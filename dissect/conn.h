@@ -77,6 +77,7 @@ struct tls_dir {
 };
 
 struct quic_conn;
+struct tls_clear;
 struct tls_decrypt;
 struct tls_app_data;
 
@@ -98,6 +99,9 @@ struct tls_conn {
   bool no_ja4;             /* tls_conn_skip_ja4 */
   bool webrtc;             /* a STUN message was seen: datagrams are demultiplexed */
   uint32_t webrtc_skipped; /* datagrams not DTLS in such a flow, before DTLS */
+  bool began_clear;        /* a direction began in clear text: STARTTLS rules (starttls.c) */
+  int8_t first_dir;        /* the direction that sent the first payload, -1 none yet */
+  struct tls_clear *clear; /* owned: the clear-text exchange before a STARTTLS switch */
 };
 
 /* sniff.c - does r start like this?  r is a copy: nothing is consumed. */
@@ -167,8 +171,13 @@ void tls_set_malformed(struct tls_conn *c, const char *why, const struct tls_at 
 void tls_session_clear(struct tls_session *s);
 
 /* starttls.c */
-/* Plaintext bytes before TLS: note the protocol, and return the offset in
- * p where a TLS record (ClientHello c2s / ServerHello s2c) starts, or n. */
-size_t tls_starttls_scan(struct tls_conn *c, int dir, const uint8_t *p, size_t n);
+/* Clear-text bytes of a connection that began in clear text: true when
+ * the direction switches to TLS at p[*tls_from] (*tls_from may be n: the
+ * next bytes).  Sets the direction's mode to TLS_MODE_NOT_TLS (both
+ * directions') once no switch can follow. */
+bool tls_starttls_scan(struct tls_conn *c, int dir, const uint8_t *p, size_t n, size_t *tls_from);
+/* Bytes of dir were lost in clear text (see starttls.c for what survives). */
+void tls_starttls_gap(struct tls_conn *c, int dir);
+void tls_starttls_free(struct tls_clear *cl);
 
 #endif

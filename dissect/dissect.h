@@ -423,6 +423,8 @@ struct tls_session {
   const char *malformed;            /* static reason, NULL when well-formed */
   struct tls_at malformed_at;
   char ja4[40];
+  bool evicted; /* the flow was evicted (table full) before the connection ended:
+                 * the rest of it was not read (tls_conn_evicted) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -651,6 +653,8 @@ bool tls_session_unverified(const struct tls_session *s);
  * client ended a handshake the server had answered, before it was
  * established; NULL when none. */
 const struct tls_alert *tls_session_client_abort(const struct tls_session *s);
+/* The flow was evicted from a full table: the session says so. */
+void tls_conn_evicted(struct tls_conn *c);
 /* True when dir (the flow's direction, as given to tls_conn_data) carries
  * protected records (after ChangeCipherSpec, or application data) and no
  * key log is loaded: only their 5-byte headers are read (alerts and

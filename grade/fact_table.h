@@ -27,6 +27,8 @@ FACT(ABORTED, "aborted:", NAME, true,
      "may fail checks, never pass one")
 FACT(UNVERIFIED, "unverified", NONE, true,
      "handshake messages from this address on a connection without a ClientHello: not graded")
+FACT(EVICTED_UNANSWERED, "evicted_unanswered", NONE, true,
+     "a ClientHello's flow was evicted (flow table full) before the server's answer")
 /* ---- versions ---- */
 FACT(VERSION, "version:", VERSION, true, "the negotiated version")
 FACT(SENTINEL, "sentinel:", NAME, true, "the ServerHello random ends in a downgrade sentinel")

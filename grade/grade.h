@@ -274,6 +274,13 @@ struct ev_conn {
   struct x509_trust_memo *memo;   /* ev_trust_memo_new()'s (may be NULL) */
 };
 void ev_add_session(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c);
+/* A session whose flow was evicted after its ClientHello and before any
+ * answer of the server (ServerHello or alert): true when s is one.  Its
+ * endpoint then learns only that (EV_EVICTED_UNANSWERED), never a refusal
+ * or "never answered"; give such a session here instead of
+ * ev_add_session. */
+bool ev_session_evicted_unanswered(const struct tls_session *s);
+void ev_add_evicted(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c);
 /* What the first response of a clear-text HTTP flow said (host from the
  * request). */
 void ev_add_http(struct ev_store *ev, const struct http_facts *h, const struct ev_conn *c);

@@ -352,6 +352,8 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
     cJSON_AddTrueToObject(o, "webrtc");
   if (s->starttls)
     cJSON_AddStringToObject(o, "starttls", s->starttls);
+  if (s->evicted)
+    cJSON_AddTrueToObject(o, "evicted");
   if (s->has_client_hello)
     add_client_facts(o, s);
   if (s->has_server_hello)

@@ -184,6 +184,20 @@ static void letters(struct grade_result *out) {
   set_letter(out->floor, grade_letter_cmp(floor_letter, letter) > 0 ? floor_letter : letter);
 }
 
+/* No ServerHello: silence is claimed only of handshakes whose flow was
+ * read to its end; one evicted from a full flow table before the answer
+ * says nothing of the server. */
+static const char *no_answer_reason(const struct ev_endpoint *ep) {
+  const struct ev_fact *all = ev_find_id(ep, EV_HANDSHAKES, NULL);
+  const struct ev_fact *evicted = ev_find_id(ep, EV_EVICTED_UNANSWERED, NULL);
+  if (!evicted)
+    return "no ServerHello seen: the server never answered in the capture";
+  if (all && evicted->count < all->count)
+    return "no ServerHello seen: the server never answered in the capture (other handshakes "
+           "were evicted before the answer: flow table full)";
+  return "no ServerHello seen: evicted before the answer (flow table full, see --limit flows)";
+}
+
 void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out) {
   memset(out, 0, sizeof(*out));
   out->ep = ep;
@@ -203,7 +217,7 @@ void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out) {
                   "and no key exchange decoded)"
         : ev_first_of(ep, EV_VIOLATION)
             ? "no sound ServerHello: every one seen was a protocol violation (see notices)"
-            : "no ServerHello seen: the server never answered in the capture";
+            : no_answer_reason(ep);
     set_letter(out->letter, "-");
     set_letter(out->letter_trust_ignored, "-");
     set_letter(out->floor, "-");

@@ -57,6 +57,13 @@ static void on_flow_data(void *ctx, struct flow *f, int dir, const uint8_t *data
                          uint64_t gap_len, unsigned flags, uint32_t file_index, uint64_t frame,
                          cap_time_us ts) {
   struct run *run = ctx;
+  if (f->continues_evicted) {
+    /* The rest of a flow evicted from a full table: its beginning (the
+     * ClientHello and SNI) went with that flow, so a ServerHello here
+     * would make a server out of half a connection.  Not read. */
+    flow_set_skip(f, dir, true);
+    return;
+  }
   struct conn_state *cs = conn_state_for(run, f);
   if (!cs || !cs->tls) /* released when the flow closed: late packets add nothing */
     return;
@@ -125,6 +132,9 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
     count->client_aborts++;
   if (s->decryption.status <= TLS_DECRYPT_FAILED)
     count->decrypt[s->decryption.status]++;
+  bool evicted_unanswered = ev_session_evicted_unanswered(s);
+  if (evicted_unanswered)
+    count->handshakes_evicted++;
   if (run->set->mode == PL_MODE_HANDSHAKES) {
     print_handshake(run, f, s);
     return;
@@ -133,7 +143,10 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
   uint16_t port = s->roles_swapped ? f->client_port : f->server_port;
   struct ev_conn conn = {
       server_ip(f, s, ip, sizeof(ip)), port, run->file_names, run->n_files, run->trust, run->memo};
-  ev_add_session(run->ev, s, &conn);
+  if (evicted_unanswered)
+    ev_add_evicted(run->ev, s, &conn);
+  else
+    ev_add_session(run->ev, s, &conn);
   struct conn_state *cs = f->user;
   if (cs && cs->http)
     ev_add_http(run->ev, http_conn_facts(cs->http), &conn);
@@ -157,6 +170,8 @@ static void on_flow_end(void *ctx, struct flow *f, enum flow_end_reason why) {
   struct conn_state *cs = f->user;
   if (!cs)
     return;
+  if (why == FLOW_END_EVICTED && cs->tls)
+    tls_conn_evicted(cs->tls);
   if (!cs->accounted)
     session_done(run, f, tls_conn_session(cs->tls));
   release(cs);

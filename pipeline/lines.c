@@ -107,6 +107,11 @@ cJSON *pl_stats_json(const struct run *run, unsigned warnings) {
   cJSON_AddNumberToObject(s, "pcap_ifdrops", (double)st->pcap_ifdrops);
   if (st->ndpi_unavailable)
     cJSON_AddNumberToObject(s, "ndpi_unavailable", (double)st->ndpi_unavailable);
+  /* Only when the flow table evicted: a run without evictions reads as before. */
+  if (st->evictions) {
+    cJSON_AddNumberToObject(s, "handshakes_evicted", (double)run->count->handshakes_evicted);
+    cJSON_AddNumberToObject(s, "evicted_continuations", (double)st->evicted_continuations);
+  }
   cJSON_AddNumberToObject(s, "warnings", warnings);
   cJSON_AddNumberToObject(s, "tls_connections", (double)run->count->tls_connections);
   /* Connections that are no evidence, or only against their server (README
@@ -163,6 +168,9 @@ cJSON *pl_limits_json(const struct run *run) {
     ev_chains_cap_hits(run->ev, &cas, &pending);
   cJSON_AddItemToObject(l, "intermediates_remembered", limit_row(EV_CHAINS_MAX_CAS, cas));
   cJSON_AddItemToObject(l, "incomplete_chains_pending", limit_row(EV_CHAINS_MAX_PENDING, pending));
+  if (st->evictions) /* evicted flows remembered for their rest: forgotten too early */
+    cJSON_AddItemToObject(l, "evicted_flows_remembered",
+                          limit_row((double)set->limits.evicted_keys, st->cap_evicted_keys));
   for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
     cJSON_AddItemToObject(l, rows[i].name, limit_row(rows[i].limit, (uint64_t)rows[i].hits));
   return l;

@@ -26,7 +26,7 @@ void pl_settings_default(struct pl_settings *s) {
 /* Field by field: a counter added to struct cap_stats must be added here,
  * and the assertion says so at build time. */
 static void cap_stats_add(struct cap_stats *into, const struct cap_stats *from) {
-  _Static_assert(sizeof(struct cap_stats) == 24 * sizeof(uint64_t),
+  _Static_assert(sizeof(struct cap_stats) == 26 * sizeof(uint64_t),
                  "a counter was added to struct cap_stats: add it here too");
   into->packets += from->packets;
   into->bytes += from->bytes;
@@ -42,6 +42,8 @@ static void cap_stats_add(struct cap_stats *into, const struct cap_stats *from) 
   into->flows += from->flows;
   into->flows_timed_out += from->flows_timed_out;
   into->evictions += from->evictions;
+  into->evicted_continuations += from->evicted_continuations;
+  into->cap_evicted_keys += from->cap_evicted_keys;
   into->pcap_drops += from->pcap_drops;
   into->pcap_ifdrops += from->pcap_ifdrops;
   into->ndpi_unavailable += from->ndpi_unavailable;
@@ -68,6 +70,7 @@ void pl_counters_add(struct pl_counters *into, const struct pl_counters *from) {
   into->cap_handshake += from->cap_handshake;
   into->cap_quic_crypto += from->cap_quic_crypto;
   into->cap_chain += from->cap_chain;
+  into->handshakes_evicted += from->handshakes_evicted;
   for (size_t i = 0; i <= TLS_DECRYPT_FAILED; i++)
     into->decrypt[i] += from->decrypt[i];
 }

@@ -17,6 +17,7 @@ struct ended {
 
 struct recorder {
   int started;
+  int continuations; /* flows started as the rest of an evicted one */
   struct ended ended[16];
   int n_ended;
   char data[2][256];
@@ -26,8 +27,8 @@ struct recorder {
 
 static void on_start(void *ctx, struct flow *flow) {
   struct recorder *r = ctx;
-  (void)flow;
   r->started++;
+  r->continuations += flow->continues_evicted;
 }
 
 static void on_data(void *ctx, struct flow *flow, int dir, const uint8_t *data, size_t len,
@@ -275,6 +276,32 @@ static void eviction_takes_least_recently_active(void) {
   CHECK_EQ_U(fx.rec.n_ended, 3);
 }
 
+/* A flow evicted with payload: its later packets make a flow marked as
+ * its rest; a flow evicted before any payload, or a new SYN on the same
+ * addresses and ports, is a beginning. */
+static void rest_of_evicted_flow_is_marked(void) {
+  struct fixture fx;
+  setup(&fx, 1);
+  tcp(&fx, 1, 40001, 9, 443, CAP_TCP_SYN, 1, 0, NULL, 1);
+  tcp(&fx, 1, 40001, 9, 443, CAP_TCP_ACK, 2, 0, "hello", 2);
+  tcp(&fx, 3, 40003, 9, 443, CAP_TCP_SYN, 1, 0, NULL, 3);      /* evicts 40001 */
+  tcp(&fx, 9, 443, 1, 40001, CAP_TCP_ACK, 50, 7, "answer", 4); /* evicts 40003 */
+  CHECK_EQ_U(fx.stats.evictions, 2);
+  CHECK_EQ_U(fx.rec.continuations, 1);
+  CHECK_EQ_U(fx.stats.evicted_continuations, 1);
+  tcp(&fx, 9, 443, 3, 40003, CAP_TCP_SYN | CAP_TCP_ACK, 70, 2, NULL, 5); /* no payload before */
+  CHECK_EQ_U(fx.rec.continuations, 1);
+  /* 40003's flow evicted the rest of 40001, which had payload: its next
+   * packet is the rest of that rest. */
+  tcp(&fx, 1, 40001, 9, 443, CAP_TCP_ACK, 7, 56, "more", 6);
+  CHECK_EQ_U(fx.rec.continuations, 2);
+  tcp(&fx, 3, 40003, 9, 443, CAP_TCP_SYN, 1000, 0, NULL, 7);
+  tcp(&fx, 1, 40001, 9, 443, CAP_TCP_SYN, 5000, 0, NULL, 8); /* a new connection */
+  CHECK_EQ_U(fx.rec.continuations, 2);
+  CHECK_EQ_U(fx.stats.cap_evicted_keys, 0);
+  flow_table_free(fx.ft);
+}
+
 static void new_syn_after_close_is_a_new_flow(void) {
   struct fixture fx;
   setup(&fx, 100);
@@ -342,6 +369,7 @@ int main(void) {
   RUN(idle_timeout_on_packet_time);
   RUN(close_timeout_after_rst);
   RUN(eviction_takes_least_recently_active);
+  RUN(rest_of_evicted_flow_is_marked);
   RUN(new_syn_after_close_is_a_new_flow);
   RUN(udp_datagrams_delivered_per_direction);
   RUN(endpoint_strings);

@@ -164,16 +164,25 @@ static void garbage_after_record(void) {
 }
 
 static void not_tls_on_443(void) {
+  /* A client that speaks first in clear text, and not as a STARTTLS
+   * protocol does (HTTP): no switch can follow, nothing more to read. */
   struct tls_conn *c = new_conn();
   const char *http = "GET / HTTP/1.1\r\nHost: example\r\n\r\n";
   bool skip = feed(c, FLOW_C2S, (const uint8_t *)http, strlen(http), 0, 1);
+  CHECK(skip);
+  CHECK(!tls_conn_session(c)->is_tls);
+  tls_conn_free(c);
+  /* A server greeting (RFC 5321 4.2): STARTTLS may follow, until the
+   * plaintext limit. */
+  c = new_conn();
+  const char *greeting = "220 mail.example ESMTP\r\n";
+  skip = feed(c, FLOW_S2C, (const uint8_t *)greeting, strlen(greeting), 0, 1);
   CHECK(!skip);
   uint8_t *big = malloc(300 * 1024);
   memset(big, 'a', 300 * 1024);
-  skip = feed(c, FLOW_C2S, big, 300 * 1024, 0, 2);
+  skip = feed(c, FLOW_S2C, big, 300 * 1024, 0, 2);
   free(big);
-  const struct tls_session *s = tls_conn_session(c);
-  CHECK(!s->is_tls);
+  CHECK(!tls_conn_session(c)->is_tls);
   CHECK(skip); /* gave up after the plaintext limit */
   tls_conn_free(c);
 }
