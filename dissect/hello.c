@@ -565,6 +565,14 @@ static void sh_random(struct tls_server_hello *sh, struct rd random) {
     memcpy(sh->downgrade, "DOWNGRD00", 10);
 }
 
+/* A TLS 1.3 draft before -22 (0x7f01..0x7f15): its ServerHello names the
+ * draft in its version field and has neither session id nor compression
+ * (draft-ietf-tls-tls13-21 4.1.3); from -22 on it has the final layout,
+ * the draft in supported_versions. */
+static bool draft_before_22(uint16_t version) {
+  return (version >> 8) == 0x7f && (version & 0xff) >= 1 && (version & 0xff) < 22;
+}
+
 /* RFC 8446 4.1.3 / RFC 5246 7.4.1.3.  A DTLS ServerHello has the same
  * layout (the cookie travels in HelloVerifyRequest). */
 const char *hello_parse_server(struct tls_server_hello *sh, struct rd body, bool dtls) {
@@ -572,22 +580,26 @@ const char *hello_parse_server(struct tls_server_hello *sh, struct rd body, bool
   server_reset(sh);
   sh->legacy_version = rd_u16(&body);
   sh->version = sh->legacy_version;
+  bool early_draft = !dtls && draft_before_22(sh->legacy_version);
   struct rd random = rd_sub(&body, 32);
   if (body.err)
     return "server_hello: random";
   memcpy(sh->random, random.p, sizeof sh->random);
   sh_random(sh, random);
-  struct rd session_id = rd_vec8(&body);
-  if (body.err)
-    return "server_hello: session_id length";
-  const char *reason = session_id.n > 32 ? "server_hello: session_id length" : NULL;
+  const char *reason = NULL;
+  if (!early_draft) {
+    struct rd session_id = rd_vec8(&body);
+    if (body.err)
+      return "server_hello: session_id length";
+    reason = session_id.n > 32 ? "server_hello: session_id length" : NULL;
+    if (str_take(&sh->session_id, &session_id) == DEC_NOMEM)
+      return nomem_server;
+  }
   bool reason_fixed = reason != NULL;
-  if (str_take(&sh->session_id, &session_id) == DEC_NOMEM)
-    return nomem_server;
   sh->cipher = rd_u16(&body);
   if (body.err)
     return "server_hello: cipher_suite";
-  sh->compression = rd_u8(&body);
+  sh->compression = early_draft ? 0 : rd_u8(&body);
   if (body.err)
     return "server_hello: compression_method";
   bool complete = true;

@@ -42,11 +42,16 @@ static void add_frame(cJSON *frames, const char *key, const struct tls_at *at) {
     add_int(frames, key, at->frame);
 }
 
-static const char *version_name(uint16_t v, char buf[8]) {
+/* A version's name; a TLS 1.3 draft (0x7fNN, draft-ietf-tls-tls13-NN)
+ * named as such, anything else in hex. */
+static const char *version_name(uint16_t v, char buf[24]) {
   const char *name = tls_version_name(v);
   if (name)
     return name;
-  snprintf(buf, 8, "0x%04x", v);
+  if ((v >> 8) == 0x7f)
+    snprintf(buf, 24, "TLSv1.3-draft%u", v & 0xffu);
+  else
+    snprintf(buf, 24, "0x%04x", v);
   return buf;
 }
 
@@ -59,7 +64,7 @@ static cJSON *u16_array(const struct tls_u16s *list) {
 
 static cJSON *client_versions(const struct tls_client_hello *ch) {
   cJSON *a = cJSON_CreateArray();
-  char buf[8];
+  char buf[24];
   if (ch->versions.n) {
     for (size_t i = 0; i < ch->versions.n; i++)
       if (!tls_is_grease(ch->versions.v[i]))
@@ -245,7 +250,7 @@ static void add_client_facts(cJSON *o, const struct tls_session *s) {
 }
 
 static void add_server_facts(cJSON *o, const struct tls_session *s) {
-  char buf[8];
+  char buf[24];
   cJSON_AddStringToObject(o, "version", version_name(s->version, buf));
   add_cipher(o, s);
   if (s->sh.alpn.n)

@@ -17,6 +17,14 @@ VERSION_NAMES = {0x0002: "SSLv2", 0x0300: "SSLv3", 0x0301: "TLSv1.0", 0x0302: "T
                  0x0303: "TLSv1.2", 0x0304: "TLSv1.3", 0xfeff: "DTLSv1.0",
                  0xfefd: "DTLSv1.2", 0xfefc: "DTLSv1.3"}
 
+
+def version_name(v):
+    """Drafts of TLS 1.3 numbered themselves 0x7f00 + the draft number
+    (0x7f12 in draft-ietf-tls-tls13-18, 0x7f1c in -28)."""
+    if v in VERSION_NAMES:
+        return VERSION_NAMES[v]
+    return "TLSv1.3-draft%d" % (v & 0xff) if v >> 8 == 0x7f else "0x%04x" % v
+
 # (capture, what) -> why a difference with tshark is accepted.
 ACCEPTED = {
     ("zeek__tls-fragmented-handshake.pcap", "certificate"):
@@ -103,9 +111,9 @@ def check_client_hello(t, what, ours, r):
     fe(t, "client_groups", ours.get("client_groups"), ints(r["groups"]), what)
     fe(t, "sni", ours.get("sni") or "", r["sni"].replace("\\x2c", ","), what)
     if r["versions"]:
-        want = [VERSION_NAMES.get(v, "0x%04x" % v) for v in ints(r["versions"]) if not grease(v)]
+        want = [version_name(v) for v in ints(r["versions"]) if not grease(v)]
     else:
-        want = [VERSION_NAMES.get(int(r["hs_version"], 16), r["hs_version"])]
+        want = [version_name(int(r["hs_version"], 16))]
     fe(t, "client_versions", ours.get("client_versions"), want, what)
     fe(t, "client alpn", ",".join(ours.get("client_alpn", [])), r["alpn"].replace("\\x2c", ","),
        what)
@@ -122,7 +130,7 @@ def check_server_hello(t, what, ours, r):
         fe(t, "version", ours.get("version"), "SSLv2", what)
         return
     v = int((r["versions"] or r["hs_version"]), 16)
-    fe(t, "version", ours.get("version"), VERSION_NAMES.get(v, "0x%04x" % v), what)
+    fe(t, "version", ours.get("version"), version_name(v), what)
     fe(t, "compression", ours.get("compression"), int(r["compression"] or 0), what)
     if r["groups"]:
         fe(t, "key_share group", ours.get("group_id"), int(r["groups"], 16), what)
