@@ -356,6 +356,8 @@ struct flow {
   struct cap_addr client_addr, server_addr;
   uint16_t client_port, server_port;
   uint8_t l4_proto;
+  /* The tunnels of its first packet; encap.tenant is part of the key. */
+  struct cap_encap encap;
   bool roles_from_syn;   /* client known from a SYN (else port rule) */
   bool closing;          /* RST or both FINs seen */
   bool client_isn_known; /* client_isn holds the SYN's sequence number */

@@ -811,6 +811,71 @@ static void test_no_stale_layers(void) {
   fx_close(&x);
 }
 
+/* ---- The flow key ---- */
+
+struct flows_seen {
+  unsigned started;
+  struct flow *last;
+};
+
+static void on_start(void *ctx, struct flow *flow) {
+  struct flows_seen *seen = ctx;
+  seen->started++;
+  seen->last = flow;
+}
+
+/* P4, or P4 the other way (addresses and ports swapped: the same sums),
+ * in VXLAN with this VNI (0: bare), from this outer source port. */
+static struct frame p4_in_vxlan(uint32_t vni, bool reply, uint16_t outer_sport) {
+  uint8_t p[sizeof P4];
+  memcpy(p, P4, sizeof P4);
+  if (reply) {
+    memcpy(p + 12, P4 + 16, 4);
+    memcpy(p + 16, P4 + 12, 4);
+    memcpy(p + 20, P4 + 22, 2);
+    memcpy(p + 22, P4 + 20, 2);
+  }
+  struct frame f = inner(p, sizeof p);
+  eth_over(&f, 0x0800);
+  if (vni) {
+    vxlan_over(&f, vni);
+    udp_over(&f, outer_sport, 4789);
+    ip4_over(&f, 17);
+    eth_over(&f, 0x0800);
+  }
+  return f;
+}
+
+/* Two tenants with the same inner addresses are two flows; the outer
+ * addresses are no part of the key (a mirror's two directions may come
+ * from two sources). */
+static void test_tenants_apart(void) {
+  struct fx x;
+  struct flows_seen seen = {0, NULL};
+  struct cap_callbacks cb = {.ctx = &seen, .flow_start = on_start};
+  fx_open(&x);
+  cap_limits_default(&x.lim);
+  struct flow_table *ft = flow_table_new(&x.lim, &x.stats, &cb, false);
+  struct {
+    uint32_t vni;
+    bool reply;
+    uint16_t sport;
+    unsigned flows_after;
+  } steps[] = {
+      {1, false, 50001, 1}, {2, false, 50001, 2}, {0, false, 0, 3},
+      {1, true, 50999, 3},  {2, true, 50002, 3},  {0, true, 0, 3},
+  };
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+    struct frame f = p4_in_vxlan(steps[i].vni, steps[i].reply, steps[i].sport);
+    CHECK_EQ_U(fx_decode(&x, &f), 1);
+    flow_table_packet(ft, &x.pkt);
+    CHECK_EQ_U(seen.started, steps[i].flows_after);
+  }
+  CHECK_EQ_U(flow_table_count(ft), 3);
+  flow_table_free(ft);
+  fx_close(&x);
+}
+
 static void test_encap_str(void) {
   struct cap_encap e = {0};
   char buf[CAP_ENCAP_STRLEN];
@@ -846,6 +911,7 @@ int main(void) {
   RUN(test_nested);
   RUN(test_depth_cap);
   RUN(test_no_stale_layers);
+  RUN(test_tenants_apart);
   RUN(test_encap_str);
   return harness_done();
 }
