@@ -12,7 +12,7 @@ carrying VXLAN.  For each:
   pseudowire's control word by vendor lists, so it is told which one it is
   with -d);
 - tlsgrade's --handshakes lines are those of the bare capture (all fields
-  but the file name), with one thread and with -j 2;
+  but the file name), with one thread and with -j 2, plus the tunnels;
 - every --flows line names the tunnels, and the stats count one header of
   each kind per frame.
 The outer source address of a UDP tunnel differs by direction (two mirror
@@ -66,13 +66,18 @@ def tshark_hellos(path, opts=()):
     return len(out.splitlines())
 
 
-def handshakes(t, path, jobs=1):
+def handshakes(t, path, jobs=1, label=None):
+    """--handshakes lines without the file name and the tunnels; label:
+    what each must name as its tunnels ("": none; None: not checked)."""
     args = ["--handshakes", path] + (["-j", str(jobs)] if jobs > 1 else [])
     rc, out, err = run_tlsgrade(args)
     t.check(rc in (0, 1), "exit status %d: %s" % (rc, err))
     lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     for h in lines:
         h.pop("file", None)
+        encap = h.pop("encap", None)
+        if label is not None:
+            t.eq(encap, label or None, "--handshakes encap")
     return sorted(json.dumps(h, sort_keys=True) for h in lines)
 
 
@@ -106,13 +111,14 @@ def wrapped(name, sample, layers):
 
 def test_encapsulation(t, name, sample):
     layers, label, per_frame, tshark_opts = CASES[name]
-    bare = handshakes(t, sample)
+    bare = handshakes(t, sample, label="")
     t.check(len(bare) > 0, "the sample has handshakes")
     path = wrapped(name, sample, layers)
     t.eq(tshark_hellos(path, tuple(tshark_opts)), tshark_hellos(sample), "tshark: ClientHellos")
-    same(t, handshakes(t, path), bare, "--handshakes as in the bare capture")
+    same(t, handshakes(t, path, label=label), bare, "--handshakes as in the bare capture")
     if name in JOBS_TOO:
-        same(t, handshakes(t, path, jobs=2), bare, "--handshakes -j 2 as in the bare capture")
+        same(t, handshakes(t, path, jobs=2, label=label), bare,
+             "--handshakes -j 2 as in the bare capture")
     got, stats = flows(t, path)
     bare_flows, _ = flows(t, sample)
     t.eq(len(got), len(bare_flows), "flows")
