@@ -58,8 +58,8 @@ enum tun_read tun_geneve(struct rd *r, struct tun_header *h) {
  * N-PDU number, next extension header type), whose last byte counts only
  * with E.  Extension headers (5.2) give their length in 4-byte words
  * (never 0) and end with the next type; type 0 ends the chain.  A G-PDU
- * (type 255) carries a user packet, IPv4 or IPv6 (29.281 6: by its
- * version); the other messages (echo, error indication, end marker) carry
+ * (type 255) carries a user packet, IPv4 or IPv6, told apart by its
+ * version; the other messages (echo, error indication, end marker) carry
  * none.  The TEID differs by direction, so it is no tenant id. */
 enum tun_read tun_gtpu(struct rd *r, struct tun_header *h) {
   uint8_t flags = rd_u8(r);
@@ -98,7 +98,7 @@ enum tun_read tun_gtpu(struct rd *r, struct tun_header *h) {
 enum { GRE_C = 0x8000, GRE_R = 0x4000, GRE_K = 0x2000, GRE_S = 0x1000 };
 enum { GRE_ERSPAN2 = 0x88be, GRE_ERSPAN3 = 0x22eb };
 
-/* ERSPAN type II (draft-foschiano-erspan-03 4.2): version 1 in the top
+/* ERSPAN type II (draft-foschiano-erspan-03): version 1 in the top
  * nibble, VLAN, COS, En, T, session id; 12 reserved bits and the index.
  * An Ethernet frame follows. */
 static enum tun_read erspan2(struct rd *r, struct tun_header *h) {
@@ -113,11 +113,12 @@ static enum tun_read erspan2(struct rd *r, struct tun_header *h) {
   return TUN_OK;
 }
 
-/* ERSPAN type III (draft-foschiano-erspan-03 4.3): version 2, VLAN, COS,
+/* ERSPAN type III (draft-foschiano-erspan-03): version 2, VLAN, COS,
  * BSO, T, session id; a timestamp; SGT, then P, FT (frame type, 5 bits),
  * hardware id, D, Gra and O, the last bit: O says an 8-byte platform
  * specific subheader follows.  FT 0 is an Ethernet frame, FT 2 an IP
- * packet; the others carry nothing read here. */
+ * packet (tshark 4.0 names it so, and shows its bytes as data); the
+ * others carry nothing read here. */
 static enum tun_read erspan3(struct rd *r, struct tun_header *h) {
   uint8_t version = rd_peek_u8(r, 0) >> 4;
   rd_skip(r, 10); /* version ... session id, timestamp, SGT */

@@ -3,7 +3,7 @@ tunnel, the way mirror sessions and carrier networks deliver packets.
 
 Each header is laid out from its specification, nothing from tlsgrade:
 VXLAN RFC 7348 5, GENEVE RFC 8926 3.4, GRE RFC 2784 2 / RFC 2890 2, ERSPAN
-draft-foschiano-erspan-03 4.2 and 4.3, MPLS RFC 3032 2.1 (with the
+draft-foschiano-erspan-03 (types II and III), MPLS RFC 3032 2.1 (with the
 pseudowire control word of RFC 4385 3), PPPoE RFC 2516 4 (PPP protocol
 numbers RFC 1332 / RFC 5072), GTP-U 3GPP TS 29.281 5.1 and 5.2; the outer
 IPv4, IPv6 and UDP headers RFC 791, RFC 8200, RFC 768 (checksums summed

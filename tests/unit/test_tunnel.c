@@ -441,7 +441,7 @@ static void test_gre_not_ours(void) {
   fx_close(&x);
 }
 
-/* ---- ERSPAN (draft-foschiano-erspan-03 4.2, 4.3) ---- */
+/* ---- ERSPAN (draft-foschiano-erspan-03, types II and III) ---- */
 
 /* GRE with S, protocol, sequence number. */
 static void gre_seq_over(struct frame *f, uint16_t protocol) {
