@@ -9,6 +9,7 @@
  *   filemap.c    a classic pcap file read in place (mapped), as libpcap would
  *   decode.c     link layer -> IPv4/IPv6 -> TCP/UDP; the -j routing peek
  *   ipv6_ext.c   the IPv6 extension header walk
+ *   tunnel.c     tunnel headers: VXLAN, GENEVE, GRE, ERSPAN, MPLS, PPPoE, GTP-U
  *   frag.c       IP fragment reassembly
  *   csum.h       the Internet checksum
  *   flow.c       bidirectional flow table, timeouts, eviction, nDPI glue
@@ -50,6 +51,46 @@ void cap_endpoint_str(const struct cap_addr *addr, uint16_t port, char *buf, siz
 /* ISO-8601 UTC with microseconds, e.g. "2014-04-08T10:02:03.123456Z". */
 #define CAP_TIME_STRLEN 40
 void cap_time_str(cap_time_us ts, char *buf, size_t buflen);
+
+/* ------------------------------------------------------------------ */
+/* Encapsulations (decode.c, tunnel.c; text.c writes them)             */
+
+/* The tunnels a packet is read out of, each a layer. */
+enum cap_encap_kind {
+  CAP_ENCAP_VXLAN,   /* RFC 7348, UDP port 4789 */
+  CAP_ENCAP_GENEVE,  /* RFC 8926, UDP port 6081 */
+  CAP_ENCAP_GRE,     /* RFC 2784/2890 carrying Ethernet, IP or MPLS */
+  CAP_ENCAP_ERSPAN1, /* GRE 0x88BE without a sequence number: no header */
+  CAP_ENCAP_ERSPAN2, /* GRE 0x88BE */
+  CAP_ENCAP_ERSPAN3, /* GRE 0x22EB */
+  CAP_ENCAP_MPLS,    /* RFC 3032, a whole label stack */
+  CAP_ENCAP_PPPOE,   /* RFC 2516 session stage */
+  CAP_ENCAP_GTPU,    /* 3GPP TS 29.281, UDP port 2152 */
+  CAP_ENCAP_KINDS
+};
+
+/* Layers read at most; a packet in more is dropped (decap_too_deep). */
+#define CAP_ENCAP_MAX 8
+
+/* What a tenant id is: the innermost VXLAN or GENEVE network identifier
+ * or GRE key of the layers (tenant >> 32). */
+enum { CAP_TENANT_NONE, CAP_TENANT_VXLAN_VNI, CAP_TENANT_GENEVE_VNI, CAP_TENANT_GRE_KEY };
+
+/* The layers, outermost first.  The tenant keys flows with the inner
+ * addresses, so that tenants with overlapping address spaces stay apart:
+ * its type << 32 | its value, 0 for none. */
+struct cap_encap {
+  uint8_t depth;
+  uint8_t kind[CAP_ENCAP_MAX]; /* enum cap_encap_kind, [0, depth) */
+  uint8_t tenant_layer;        /* the layer the tenant id came from */
+  uint64_t tenant;
+};
+
+/* The layers as text, e.g. "erspan2>vxlan:vni=7"; "" for none. */
+#define CAP_ENCAP_STRLEN 128
+void cap_encap_str(const struct cap_encap *e, char *buf, size_t buflen);
+/* A kind's name as cap_encap_str writes it ("vxlan", "erspan2", ...). */
+const char *cap_encap_name(unsigned kind);
 
 /* ------------------------------------------------------------------ */
 /* Limits and counters                                                 */
@@ -106,6 +147,10 @@ struct cap_stats {
   uint64_t evicted_continuations; /* flows made by the later packets of an evicted flow */
   uint64_t cap_evicted_keys;      /* evicted flows forgotten before their rest came:
                                      evicted_keys reached (or a slot reused) */
+  /* tunnels (decode.c) */
+  uint64_t decap[CAP_ENCAP_KINDS]; /* tunnel headers read, by kind */
+  uint64_t decap_too_deep;         /* packets in more than CAP_ENCAP_MAX layers: dropped */
+  uint64_t decap_malformed;        /* tunnel headers that lie: packet dropped */
 };
 
 /* ------------------------------------------------------------------ */
@@ -146,6 +191,7 @@ struct cap_packet {
   size_t payload_wire_len; /* payload length the headers announce */
   bool truncated;          /* payload_len < payload_wire_len (snaplen) */
   bool reassembled;        /* rebuilt from IP fragments */
+  struct cap_encap encap;  /* the tunnels around src..dst (depth 0: none) */
   /* The TCP/UDP checksum, when the decoder left it to the packet's
    * consumer (cap_decoder_defer_checksums): the segment (inside l3) and
    * the pseudo-header's destination. */
@@ -191,7 +237,8 @@ struct cap_tuple {
 /* True for a TCP or UDP packet that is no fragment and has no IPv6
  * extension header: *t is then what cap_decode would give, should it take
  * the packet (it may still find it malformed).  False when only cap_decode
- * can tell (fragments, other protocols, short or odd headers). */
+ * can tell (fragments, other protocols, short or odd headers, a UDP tunnel's
+ * port: the flow is the inner packet's). */
 bool cap_peek_tuple(int dlt, const uint8_t *frame, size_t caplen, struct cap_tuple *t);
 
 /* Decode one frame.  Returns 1 when *out holds an IP packet with a TCP/UDP
@@ -323,6 +370,8 @@ struct flow {
   struct cap_addr client_addr, server_addr;
   uint16_t client_port, server_port;
   uint8_t l4_proto;
+  /* The tunnels of its first packet; encap.tenant is part of the key. */
+  struct cap_encap encap;
   bool roles_from_syn;   /* client known from a SYN (else port rule) */
   bool closing;          /* RST or both FINs seen */
   bool client_isn_known; /* client_isn holds the SYN's sequence number */

@@ -1,6 +1,8 @@
 /*
  * capture/decode.c - link layer -> IPv4/IPv6 -> TCP/UDP.  Fragments go to
  * frag.c, and the datagram they complete is decoded here like a packet.
+ * Tunnels (tunnel.c reads their headers) are opened here: what a tunnel
+ * carries is decoded like a frame, layer by layer, under CAP_ENCAP_MAX.
  *
  * The one file that reads packet bytes by hand.  It does so only through the
  * bounded reader (base/rd.h), so no read can cross the captured length: a
@@ -10,6 +12,7 @@
 #include "capture/csum.h"
 #include "capture/frag.h"
 #include "capture/ipv6_ext.h"
+#include "capture/tunnel.h"
 #include "base/rd.h"
 
 #include <stdlib.h>
@@ -170,11 +173,27 @@ static int decode_udp(struct cap_decoder *dec, const struct l4_in *in, struct ca
   return 1;
 }
 
+/* Tunnels over IP (defined with the link layers below). */
+static int decode_udp_tunnel(struct cap_decoder *dec, struct cap_packet *out);
+static int decode_gre(struct cap_decoder *dec, const struct l4_in *in, struct cap_packet *out);
+
+/* A UDP tunnel is opened only on its well-known destination port. */
+static bool udp_tunnel_port(uint16_t port) {
+  return port == TUN_PORT_VXLAN || port == TUN_PORT_GENEVE || port == TUN_PORT_GTPU;
+}
+
 static int decode_l4(struct cap_decoder *dec, const struct l4_in *in, struct cap_packet *out) {
   if (out->l4_proto == 6)
     return decode_tcp(dec, in, out);
-  if (out->l4_proto == 17)
-    return decode_udp(dec, in, out);
+  if (out->l4_proto == 17) {
+    int taken = decode_udp(dec, in, out);
+    return taken && udp_tunnel_port(out->dst_port) ? decode_udp_tunnel(dec, out) : taken;
+  }
+  if (out->l4_proto == 47) {
+    int taken = decode_gre(dec, in, out);
+    if (taken >= 0)
+      return taken;
+  }
   out->payload = in->seg.p;
   out->payload_len = in->seg.n;
   out->payload_wire_len = in->wire_len;
@@ -351,15 +370,16 @@ static enum l3_kind ethertype_kind(uint16_t type) {
   return type == 0x0800 ? L3_V4 : type == 0x86dd ? L3_V6 : L3_NONE;
 }
 
-static enum l3_kind link_ethernet(struct rd *r) {
+/* *type: the Ethernet type, for what is not IP (a tunnel, perhaps). */
+static enum l3_kind link_ethernet(struct rd *r, uint16_t *type) {
   rd_skip(r, 12); /* destination, source */
-  uint16_t type = rd_u16(r);
+  *type = rd_u16(r);
   /* 802.1Q, 802.1ad and the older QinQ value; tags may be stacked. */
-  while (!r->err && (type == 0x8100 || type == 0x88a8 || type == 0x9100)) {
+  while (!r->err && (*type == 0x8100 || *type == 0x88a8 || *type == 0x9100)) {
     rd_skip(r, 2); /* tag control information */
-    type = rd_u16(r);
+    *type = rd_u16(r);
   }
-  return r->err ? L3_SHORT : ethertype_kind(type);
+  return r->err ? L3_SHORT : ethertype_kind(*type);
 }
 
 /* BSD address families: AF_INET is 2 everywhere, AF_INET6 is 24, 28 or 30. */
@@ -384,19 +404,20 @@ static enum l3_kind link_raw(struct rd *r) {
   return version == 4 ? L3_V4 : version == 6 ? L3_V6 : L3_BAD;
 }
 
-static enum l3_kind link_decode(int dlt, struct rd *r) {
-  uint16_t type;
+/* *type: the Ethernet type of links that have one, else 0. */
+static enum l3_kind link_decode(int dlt, struct rd *r, uint16_t *type) {
+  *type = 0;
   switch (dlt) {
   case CAP_DLT_EN10MB:
-    return link_ethernet(r);
+    return link_ethernet(r, type);
   case CAP_DLT_LINUX_SLL: /* 16 bytes, protocol last */
     rd_skip(r, 14);
-    type = rd_u16(r);
-    return r->err ? L3_SHORT : ethertype_kind(type);
+    *type = rd_u16(r);
+    return r->err ? L3_SHORT : ethertype_kind(*type);
   case CAP_DLT_LINUX_SLL2: /* 20 bytes, protocol first */
-    type = rd_u16(r);
+    *type = rd_u16(r);
     rd_skip(r, 18);
-    return r->err ? L3_SHORT : ethertype_kind(type);
+    return r->err ? L3_SHORT : ethertype_kind(*type);
   case CAP_DLT_NULL: /* host byte order of the capturing machine */
     return link_null(r, true);
   case CAP_DLT_LOOP:
@@ -412,13 +433,125 @@ static enum l3_kind link_decode(int dlt, struct rd *r) {
   }
 }
 
+/* ---- Tunnels ----------------------------------------------------------- */
+
+static int decode_tunnel(struct cap_decoder *dec,
+                         enum tun_read (*read_header)(struct rd *, struct tun_header *),
+                         struct rd r, struct cap_packet *out);
+
+/* What follows a link header, or a tunnel's: IP, or a tunnel below IP. */
+static int decode_link_payload(struct cap_decoder *dec, enum l3_kind kind, uint16_t type,
+                               struct rd r, struct cap_packet *out) {
+  switch (kind) {
+  case L3_V4:
+    return decode_ipv4(dec, r, out, false);
+  case L3_V6:
+    return decode_ipv6(dec, r, out, false);
+  case L3_SHORT:
+    return short_header(dec, out);
+  case L3_BAD:
+    return count_malformed(dec);
+  case L3_NONE:
+    break;
+  }
+  if (type == TUN_NEXT_MPLS || type == TUN_NEXT_MPLS_MULTICAST)
+    return decode_tunnel(dec, tun_mpls, r, out);
+  if (type == TUN_NEXT_PPPOE)
+    return decode_tunnel(dec, tun_pppoe, r, out);
+  dec->stats->non_ip++;
+  return 0;
+}
+
+/* What a tunnel carries, by the Ethernet type its header gave. */
+static int decode_inner(struct cap_decoder *dec, uint16_t next, struct rd r,
+                        struct cap_packet *out) {
+  uint16_t type = next;
+  enum l3_kind kind;
+  if (next == TUN_NEXT_ETHERNET)
+    kind = link_ethernet(&r, &type);
+  else if (next == TUN_NEXT_IP)
+    kind = link_raw(&r);
+  else
+    kind = ethertype_kind(next);
+  return decode_link_payload(dec, kind, type, r, out);
+}
+
+/* A tunnel header cut short: by the snaplen, or it lies. */
+static int tunnel_short(struct cap_decoder *dec, struct cap_packet *out) {
+  if (!dec->frame_cut) {
+    dec->stats->decap_malformed++;
+    return 0;
+  }
+  dec->stats->truncated++;
+  out->truncated = true;
+  return 0;
+}
+
+/* One layer: its header off r, noted in out->encap, then what it carries.
+ * -1 for GRE that is no tunnel read here (TUN_FOREIGN). */
+static int decode_tunnel(struct cap_decoder *dec,
+                         enum tun_read (*read_header)(struct rd *, struct tun_header *),
+                         struct rd r, struct cap_packet *out) {
+  struct tun_header h = {0};
+  switch (read_header(&r, &h)) {
+  case TUN_SHORT:
+    return tunnel_short(dec, out);
+  case TUN_BAD:
+    dec->stats->decap_malformed++;
+    return 0;
+  case TUN_FOREIGN:
+    return -1;
+  case TUN_NO_PACKET:
+    dec->stats->decap[h.kind]++;
+    dec->stats->non_ip++;
+    return 0;
+  case TUN_OK:
+    break;
+  }
+  struct cap_encap *e = &out->encap;
+  if (e->depth == CAP_ENCAP_MAX) {
+    dec->stats->decap_too_deep++;
+    return 0;
+  }
+  dec->stats->decap[h.kind]++;
+  e->kind[e->depth] = h.kind;
+  if (h.id_type !=
+      CAP_TENANT_NONE) { /* the innermost id wins: it names the inner addresses' network */
+    e->tenant = (uint64_t)h.id_type << 32 | h.id;
+    e->tenant_layer = e->depth;
+  }
+  e->depth++;
+  return decode_inner(dec, h.next, r, out);
+}
+
+/* The datagram of a tunnel port.  The outer checksum is summed now, when
+ * it was deferred: the inner packet's takes its place in out. */
+static int decode_udp_tunnel(struct cap_decoder *dec, struct cap_packet *out) {
+  if (out->csum_deferred) {
+    if (!cap_packet_checksum_ok(out))
+      dec->stats->bad_checksum_l4++;
+    out->csum_deferred = false;
+  }
+  struct rd r = rd_make(out->payload, out->payload_len);
+  if (out->dst_port == TUN_PORT_VXLAN)
+    return decode_tunnel(dec, tun_vxlan, r, out);
+  if (out->dst_port == TUN_PORT_GENEVE)
+    return decode_tunnel(dec, tun_geneve, r, out);
+  return decode_tunnel(dec, tun_gtpu, r, out);
+}
+
+static int decode_gre(struct cap_decoder *dec, const struct l4_in *in, struct cap_packet *out) {
+  return decode_tunnel(dec, tun_gre, in->seg, out);
+}
+
 /* ---- Public functions -------------------------------------------------- */
 
 bool cap_peek_tuple(int dlt, const uint8_t *frame, size_t caplen, struct cap_tuple *t) {
   struct rd r = rd_make(frame, frame ? caplen : 0);
   struct ip_header ip;
+  uint16_t type;
   memset(t, 0, sizeof(*t));
-  switch (link_decode(dlt, &r)) {
+  switch (link_decode(dlt, &r, &type)) {
   case L3_V4:
     if (ipv4_header(&r, &ip) != IP_OK || ip.more || ip.frag_offset)
       return false; /* a fragment: reassembly decides */
@@ -436,8 +569,8 @@ bool cap_peek_tuple(int dlt, const uint8_t *frame, size_t caplen, struct cap_tup
    * (RFC 9293 3.1, RFC 768). */
   uint16_t src_port = rd_peek_u16(&r, 0);
   uint16_t dst_port = rd_peek_u16(&r, 2);
-  if (r.err)
-    return false;
+  if (r.err || (ip.proto == 17 && udp_tunnel_port(dst_port)))
+    return false; /* a tunnel: its flow is the inner packet's */
   t->src = ip.src;
   t->dst = ip.dst;
   t->src_port = src_port;
@@ -481,18 +614,7 @@ int cap_decode(struct cap_decoder *dec, int dlt, const uint8_t *frame, size_t ca
   dec->frame_cut = out->wire_len > caplen;
 
   struct rd r = rd_make(frame, frame ? caplen : 0);
-  switch (link_decode(dlt, &r)) {
-  case L3_V4:
-    return decode_ipv4(dec, r, out, false);
-  case L3_V6:
-    return decode_ipv6(dec, r, out, false);
-  case L3_SHORT:
-    return short_header(dec, out);
-  case L3_BAD:
-    return count_malformed(dec);
-  case L3_NONE:
-  default:
-    dec->stats->non_ip++;
-    return 0;
-  }
+  uint16_t type;
+  enum l3_kind kind = link_decode(dlt, &r, &type);
+  return decode_link_payload(dec, kind, type, r, out);
 }

@@ -68,13 +68,13 @@ struct evicted_key {
 /* Symmetric: both directions of a flow hash alike.  The upper half: a
  * product's high bits are its well-mixed ones (base/hash.h). */
 static uint32_t packet_hash(const struct cap_packet *pkt) {
-  return (uint32_t)(tuple_hash(&pkt->src, pkt->src_port, &pkt->dst, pkt->dst_port, pkt->l4_proto) >>
-                    32);
+  uint64_t tuple = tuple_hash(&pkt->src, pkt->src_port, &pkt->dst, pkt->dst_port, pkt->l4_proto);
+  return (uint32_t)(tuple_hash_tenant(tuple, pkt->encap.tenant) >> 32);
 }
 
 /* Direction of pkt on flow: FLOW_C2S, FLOW_S2C, or -1 when not this flow. */
 static int packet_dir(const struct flow *flow, const struct cap_packet *pkt) {
-  if (flow->l4_proto != pkt->l4_proto)
+  if (flow->l4_proto != pkt->l4_proto || flow->encap.tenant != pkt->encap.tenant)
     return -1;
   if (flow->client_port == pkt->src_port && flow->server_port == pkt->dst_port &&
       cap_addr_eq(&flow->client_addr, &pkt->src) && cap_addr_eq(&flow->server_addr, &pkt->dst))
@@ -356,6 +356,7 @@ static struct flow *flow_create(struct flow_table *ft, const struct cap_packet *
     return NULL;
   set_roles(flow, pkt);
   flow->l4_proto = pkt->l4_proto;
+  flow->encap = pkt->encap;
   flow->id = ft->next_id++;
   flow->first_ts = flow->last_ts = pkt->ts;
   flow->hash = hash;

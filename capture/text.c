@@ -1,6 +1,6 @@
 /*
- * capture/text.c - addresses and packet times as text, for every report
- * and the JSON lines.
+ * capture/text.c - addresses, packet times and encapsulations as text, for
+ * every report and the JSON lines.
  */
 #include "capture/capture.h"
 
@@ -64,4 +64,29 @@ void cap_time_str(cap_time_us ts, char *buf, size_t buflen) {
   p = put_digits(p, (unsigned)tm.tm_sec, 2, '.');
   p = put_digits(p, (unsigned)micros, 6, 'Z');
   *p = '\0';
+}
+
+const char *cap_encap_name(unsigned kind) {
+  static const char *const names[CAP_ENCAP_KINDS] = {
+      "vxlan", "geneve", "gre", "erspan1", "erspan2", "erspan3", "mpls", "pppoe", "gtpu"};
+  return kind < CAP_ENCAP_KINDS ? names[kind] : "?";
+}
+
+void cap_encap_str(const struct cap_encap *e, char *buf, size_t buflen) {
+  static const char *const id_names[] = {"", "vni", "vni", "key"};
+  size_t used = 0;
+  if (!buflen)
+    return;
+  buf[0] = '\0';
+  unsigned id_type = (unsigned)(e->tenant >> 32);
+  for (unsigned i = 0; i < e->depth && i < CAP_ENCAP_MAX && used < buflen; i++) {
+    int n = snprintf(buf + used, buflen - used, "%s%s", i ? ">" : "", cap_encap_name(e->kind[i]));
+    if (n > 0)
+      used += (size_t)n;
+    if (e->tenant && i == e->tenant_layer && id_type < 4 && used < buflen) {
+      n = snprintf(buf + used, buflen - used, ":%s=%u", id_names[id_type], (unsigned)e->tenant);
+      if (n > 0)
+        used += (size_t)n;
+    }
+  }
 }

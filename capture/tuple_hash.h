@@ -22,6 +22,13 @@ static inline uint64_t tuple_hash(const struct cap_addr *src, uint16_t sport,
   return hash_unordered(tuple_side_hash(src, sport), tuple_side_hash(dst, dport), proto);
 }
 
+/* A tunnelled flow's tenant (struct cap_encap) mixed in; a packet outside
+ * any tunnel keeps the hash of its tuple, unchanged.  The thread under -j
+ * is chosen by the tuple alone: both directions have the same tenant. */
+static inline uint64_t tuple_hash_tenant(uint64_t tuple, uint64_t tenant) {
+  return tenant ? hash_ordered(tuple, tenant) : tuple;
+}
+
 /* The thread (of n) a flow belongs to under -j: from the hash's highest
  * bits. */
 static inline size_t shard_of_tuple(const struct cap_addr *src, uint16_t sport,

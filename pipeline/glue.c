@@ -94,6 +94,11 @@ static void print_handshake(struct run *run, const struct flow *f, const struct 
                              run->trust,
                              run->memo};
   cJSON *o = report_handshake_json(s, &conn);
+  if (o && f->encap.depth) { /* the tunnels, as --flows names them */
+    char layers[CAP_ENCAP_STRLEN];
+    cap_encap_str(&f->encap, layers, sizeof(layers));
+    cJSON_AddStringToObject(o, "encap", layers);
+  }
   if (o) {
     pl_print_json_line(run->out, o);
     run->count->handshakes_printed++;

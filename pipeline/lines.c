@@ -61,6 +61,11 @@ cJSON *pl_flow_json(const struct flow *f, enum flow_end_reason why) {
   add_time(o, "last_ts", f->last_ts);
   cJSON_AddStringToObject(o, "end", end_reason_name(why));
   cJSON_AddBoolToObject(o, "roles_from_syn", f->roles_from_syn);
+  if (f->encap.depth) {
+    char layers[CAP_ENCAP_STRLEN];
+    cap_encap_str(&f->encap, layers, sizeof(layers));
+    cJSON_AddStringToObject(o, "encap", layers);
+  }
   return o;
 }
 
@@ -103,6 +108,11 @@ cJSON *pl_stats_json(const struct run *run, unsigned warnings) {
   cJSON_AddNumberToObject(caps, "fragment_timeouts", (double)st->frag_timeouts);
   cJSON_AddNumberToObject(caps, "tcp_compare_bytes_all_streams", (double)st->cap_recent_total);
   cJSON_AddNumberToObject(caps, "flow_evictions", (double)st->evictions);
+  cJSON_AddNumberToObject(caps, "encapsulation_depth", (double)st->decap_too_deep);
+  cJSON *tunnels = cJSON_AddObjectToObject(s, "tunnels");
+  for (unsigned i = 0; i < CAP_ENCAP_KINDS; i++)
+    cJSON_AddNumberToObject(tunnels, cap_encap_name(i), (double)st->decap[i]);
+  cJSON_AddNumberToObject(tunnels, "malformed", (double)st->decap_malformed);
   cJSON_AddNumberToObject(s, "pcap_drops", (double)st->pcap_drops);
   cJSON_AddNumberToObject(s, "pcap_ifdrops", (double)st->pcap_ifdrops);
   if (st->ndpi_unavailable)
@@ -162,6 +172,7 @@ cJSON *pl_limits_json(const struct run *run) {
       {"certificates_per_chain", (double)set->tls_limits.max_chain_len,
        (double)run->count->cap_chain},
       {"quic_crypto_pieces_per_direction", QUIC_HELD_PIECES, (double)run->count->cap_quic_crypto},
+      {"encapsulation_depth", CAP_ENCAP_MAX, (double)st->decap_too_deep},
   };
   uint64_t cas = 0, pending = 0;
   if (run->ev)

@@ -26,7 +26,7 @@ void pl_settings_default(struct pl_settings *s) {
 /* Field by field: a counter added to struct cap_stats must be added here,
  * and the assertion says so at build time. */
 static void cap_stats_add(struct cap_stats *into, const struct cap_stats *from) {
-  _Static_assert(sizeof(struct cap_stats) == 26 * sizeof(uint64_t),
+  _Static_assert(sizeof(struct cap_stats) == (28 + CAP_ENCAP_KINDS) * sizeof(uint64_t),
                  "a counter was added to struct cap_stats: add it here too");
   into->packets += from->packets;
   into->bytes += from->bytes;
@@ -54,6 +54,10 @@ static void cap_stats_add(struct cap_stats *into, const struct cap_stats *from) 
   into->cap_recent_total += from->cap_recent_total;
   into->tcp_bad_checksum_dropped += from->tcp_bad_checksum_dropped;
   into->tcp_rst_ignored += from->tcp_rst_ignored;
+  for (size_t i = 0; i < CAP_ENCAP_KINDS; i++)
+    into->decap[i] += from->decap[i];
+  into->decap_too_deep += from->decap_too_deep;
+  into->decap_malformed += from->decap_malformed;
 }
 
 void pl_counters_add(struct pl_counters *into, const struct pl_counters *from) {

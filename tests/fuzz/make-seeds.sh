@@ -7,7 +7,8 @@
 # Needs tshark and python3.  CORPUS (default /work/shared/corpus/pcaps)
 # names the capture directory; samples/*.pcap are used as well.
 #   pcap        every capture file as it is, and three of them re-encapsulated
-#               (tests/fuzz/pcap_variants.py: fragments, IPv6, link types)
+#               (tests/fuzz/pcap_variants.py: fragments, IPv6, link types);
+#               a sample in each tunnel (tests/e2e/tunnelgen.py)
 #   tls_stream  per TCP/UDP stream, its payloads in capture order (TCP:
 #               ordered by tshark's relative sequence numbers, each byte
 #               once), in fuzz_tls_stream's segment format
@@ -45,6 +46,17 @@ done
 for f in zeek__dhe.pcap zeek__dtls1_0.pcap arkime__quicietfooo.pcap; do
   [ -f "$corpus/$f" ] && python3 "$top/tests/fuzz/pcap_variants.py" "$corpus/$f" "$out/pcap"
 done
+
+# a sample in each tunnel (tests/e2e/tunnelgen.py), and ERSPAN around VXLAN
+python3 - "$top/samples/rc4-tls12.pcap" "$out/pcap" "$top/tests/e2e" <<'EOF'
+import os, sys
+sys.path.insert(0, sys.argv[3])
+import tunnelgen
+for kind in tunnelgen.KINDS:
+    tunnelgen.wrap(sys.argv[1], os.path.join(sys.argv[2], "tunnel-%s.pcap" % kind), [(kind, {})])
+tunnelgen.wrap(sys.argv[1], os.path.join(sys.argv[2], "tunnel-nested.pcap"),
+               [("erspan2", {}), ("vxlan", {"vni": 7})])
+EOF
 
 python3 - "$tmp" "$out" "$top" <<'EOF'
 import glob, hashlib, os, struct, sys
