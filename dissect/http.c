@@ -18,6 +18,7 @@ struct http_conn {
   struct http_facts facts;
   struct tls_at at;    /* of the data being parsed */
   bool broken;         /* libhtp gave up on the stream */
+  bool request_done;   /* clear text: the first request is complete */
   http_response_fn fn; /* every response (decrypted HTTP), NULL: the first only */
   void *fn_ctx;
 };
@@ -39,6 +40,17 @@ static void copy_bstr(char *dst, size_t cap, const bstr *b) {
   if (n)
     memcpy(dst, bstr_ptr(b), n);
   dst[n] = '\0';
+}
+
+/* Clear text: the first request is whole.  Later requests are not read:
+ * only the first answer is kept, and libhtp would hold a transaction for
+ * every request a client pipelines (a flood of tiny GETs never answered
+ * cost 111 MB per MB). */
+static int on_request(htp_tx_t *tx) {
+  struct http_conn *h = htp_connp_get_user_data(tx->connp);
+  if (h)
+    h->request_done = true;
+  return HTP_OK;
 }
 
 /* A response is complete: keep the first one's verdict (what a visitor
@@ -118,7 +130,9 @@ static struct http_conn *conn_new(http_response_fn fn, void *ctx) {
     htp_config_set_response_decompression(h->cfg, 0);
     htp_config_set_tx_auto_destroy(h->cfg, 1);
   } else {
+    htp_config_register_request_complete(h->cfg, on_request);
     htp_config_register_response_complete(h->cfg, on_response);
+    htp_config_set_response_decompression(h->cfg, 0); /* the status and headers suffice */
   }
   htp_connp_set_user_data(h->connp, h);
   htp_connp_open(h->connp, NULL, 0, NULL, 0, NULL);
@@ -141,6 +155,8 @@ void http_conn_data(struct http_conn *h, int dir, const uint8_t *p, size_t n,
                     const struct tls_at *at) {
   if (!h || h->broken || !p || !n || (!h->fn && h->facts.responses > 0))
     return; /* clear text: the first response is all we keep */
+  if (!h->fn && dir == FLOW_C2S && h->request_done)
+    return; /* clear text: nothing after the first request is read */
   h->at = *at;
   int rc = dir == FLOW_C2S ? htp_connp_req_data(h->connp, NULL, p, n)
                            : htp_connp_res_data(h->connp, NULL, p, n);

@@ -11,6 +11,7 @@ handshake after the attack traffic is still graded.
 | IP fragments of datagrams never completed | 300 000 fragments | 150 MB |
 | DTLS fragments claiming a 4 MiB message, one byte each on distinct pages | 100 flows x 200 | 80 MB |
 | 8-byte IPv4 fragments at ascending offsets, whole datagrams | 16 x 64 KB datagrams | 150 MB |
+| tiny pipelined HTTP GETs on port 80, never answered | 4 MB | 80 MB |
 
 Under SAN=1 (AddressSanitizer doubles memory and slows everything) the
 sizes are divided by SAN_SCALE and the bounds raised by ASan's overhead.
@@ -208,10 +209,28 @@ def tiny_fragments(t):
          "every datagram reassembled")
 
 
+def pipelined_gets(t):
+    """One clear-text HTTP connection on port 80 whose client pipelines
+    small GETs the server never answers (RFC 9112 9.3.2): the first
+    request is all that is read."""
+    total = (4 * MB) // SCALE
+    conv = Conversation("10.14.0.1", 53000, "10.15.0.1", 80)
+    conv.handshake()
+    head = [rec(f) for _, f in conv.frames]
+    gets = b"GET /x HTTP/1.1\r\nHost: a.example\r\n\r\n" * 40
+    template = bytearray(tcp_frame("10.14.0.1", 53000, "10.15.0.1", 80, 0, conv.sseq, 0x18, gets))
+
+    def frames():
+        for i in range(total // len(gets)):
+            set_seq(template, conv.cseq + i * len(gets))
+            yield rec(bytes(template))
+    check(t, "%d MB of unanswered GETs" % (total // MB), run(itertools.chain(head, frames())), 80)
+
+
 def main():
     t = Suite()
     for fn in (syn_flood, ooo_stream, drip_fed_claim, overlapping_retransmits, fragment_flood,
-               dtls_claims, tiny_fragments):
+               dtls_claims, tiny_fragments, pipelined_gets):
         t.run(fn)
     t.done()
 
