@@ -266,6 +266,84 @@ static bool conflicting(const struct conflict *c, const struct ev_fact *x,
   return false;
 }
 
+/* The earliest change a rule shows so far: its time, the pair, and
+ * whether x stopped (x then y) or started (y then x). */
+struct change {
+  cap_time_us at;
+  const struct ev_fact *x, *y;
+  bool stopped;
+};
+
+/* The pair (x, y), if it conflicts and is earlier than what *c holds. */
+static void consider(struct change *c, const struct conflict *rule, const struct ev_fact *x,
+                     const struct ev_fact *y) {
+  if (!conflicting(rule, x, y))
+    return;
+  /* x then y: x stopped; y then x: x started. */
+  bool stopped = x->last_ts < y->first_ts, started = y->last_ts < x->first_ts;
+  cap_time_us t = stopped ? y->first_ts : started ? x->first_ts : 0;
+  if (t && (!c->at || t < c->at))
+    *c = (struct change){t, x, y, stopped};
+}
+
+/* Every pair, in key order: for rules whose facts are few. */
+static void pairs_all(struct change *c, const struct conflict *rule,
+                      const struct ev_fact *const *fa, size_t na, const struct ev_fact *const *fb,
+                      size_t nb) {
+  for (size_t i = 0; i < na; i++)
+    for (size_t j = 0; j < nb; j++)
+      consider(c, rule, fa[i], fb[j]);
+}
+
+/* Answers conflict only within one offer, and the facts of one offer
+ * (answer:DIGEST:...) are adjacent in key order: pairs within each run,
+ * linear in the offers however many clients offered something else. */
+static void pairs_by_offer(struct change *c, const struct conflict *rule,
+                           const struct ev_fact *const *f, size_t n) {
+  for (size_t run = 0, end; run < n; run = end) {
+    for (end = run + 1; end < n && same_name(f[end], f[run]); end++)
+      ;
+    pairs_all(c, rule, f + run, end - run, f + run, end - run);
+  }
+}
+
+/* Two different leaves conflict when one was last seen before the other was
+ * first seen.  The earliest such time is the first first_ts after the
+ * smallest last_ts; the pair reported is the first in key order that gives
+ * it, as the walk over every pair would find it, in linear time. */
+static void pairs_of_leaves(struct change *c, const struct conflict *rule,
+                            const struct ev_fact *const *f, size_t n) {
+  if (n < 2)
+    return;
+  cap_time_us min_last = f[0]->last_ts, t = 0;
+  for (size_t i = 1; i < n; i++)
+    if (f[i]->last_ts < min_last)
+      min_last = f[i]->last_ts;
+  for (size_t i = 0; i < n; i++)
+    if (f[i]->first_ts > min_last && (!t || f[i]->first_ts < t))
+      t = f[i]->first_ts;
+  if (!t)
+    return;
+  /* The first y (key order) first seen at t, and the first last seen
+   * before t; then the first x in key order that pairs with either. */
+  size_t first_at = n, first_before = n;
+  for (size_t j = 0; j < n; j++) {
+    if (first_at == n && f[j]->first_ts == t)
+      first_at = j;
+    if (first_before == n && f[j]->last_ts < t)
+      first_before = j;
+  }
+  for (size_t i = 0; i < n; i++) {
+    size_t j_stop = f[i]->last_ts < t ? first_at : n;        /* x stopped, y started at t */
+    size_t j_start = f[i]->first_ts == t ? first_before : n; /* x started at t */
+    size_t j = j_stop < j_start ? j_stop : j_start;
+    if (j < n) {
+      consider(c, rule, f[i], f[j]);
+      return;
+    }
+  }
+}
+
 /* A configuration change: a certificate replaced (one leaf last seen before
  * another was first seen), a version negotiated and later refused to a
  * client offering it at best (or refused, then negotiated), or the same
@@ -274,36 +352,35 @@ static bool conflicting(const struct conflict *c, const struct ev_fact *x,
  * found wins a tie); 0: none. */
 static cap_time_us change_point(const struct ev_endpoint *ep, char *why, size_t why_len,
                                 struct ev_sample *before, struct ev_sample *after) {
-  cap_time_us at = 0;
-  for (size_t c = 0; c < sizeof CONFLICTS / sizeof CONFLICTS[0]; c++) {
-    const struct conflict *rule = &CONFLICTS[c];
+  struct change best = {0};
+  const struct conflict *best_rule = NULL;
+  for (size_t r = 0; r < sizeof CONFLICTS / sizeof CONFLICTS[0]; r++) {
+    const struct conflict *rule = &CONFLICTS[r];
     size_t na, nb;
     const struct ev_fact *const *fa = ev_facts_of(ep, rule->a, &na);
     const struct ev_fact *const *fb = ev_facts_of(ep, rule->b, &nb);
-    for (size_t i = 0; i < na; i++) {
-      for (size_t j = 0; j < nb; j++) {
-        const struct ev_fact *x = fa[i], *y = fb[j];
-        if (!conflicting(rule, x, y))
-          continue;
-        /* x then y: x stopped; y then x: x started. */
-        bool stopped = x->last_ts < y->first_ts, started = y->last_ts < x->first_ts;
-        cap_time_us t = stopped ? y->first_ts : started ? x->first_ts : 0;
-        if (!t || (at && t >= at))
-          continue;
-        at = t;
-        *before = stopped ? x->sample : y->sample;
-        *after = stopped ? y->sample : x->sample;
-        if (rule->tail == TAIL_ANY)
-          snprintf(why, why_len, "the server's %s was replaced", rule->what);
-        else if (rule->tail == TAIL_OFFER)
-          snprintf(why, why_len, "%s got a different answer afterwards", rule->what);
-        else
-          snprintf(why, why_len, "%s it %s before was %s afterwards", rule->what,
-                   stopped ? "accepted" : "refused", stopped ? "refused" : "accepted");
-      }
-    }
+    struct change c = {0};
+    if (rule->a == rule->b && rule->tail == TAIL_OFFER)
+      pairs_by_offer(&c, rule, fa, na);
+    else if (rule->a == rule->b && rule->tail == TAIL_ANY)
+      pairs_of_leaves(&c, rule, fa, na);
+    else
+      pairs_all(&c, rule, fa, na, fb, nb);
+    if (c.at && (!best.at || c.at < best.at))
+      best = c, best_rule = rule;
   }
-  return at;
+  if (!best.at)
+    return 0;
+  *before = best.stopped ? best.x->sample : best.y->sample;
+  *after = best.stopped ? best.y->sample : best.x->sample;
+  if (best_rule->tail == TAIL_ANY)
+    snprintf(why, why_len, "the server's %s was replaced", best_rule->what);
+  else if (best_rule->tail == TAIL_OFFER)
+    snprintf(why, why_len, "%s got a different answer afterwards", best_rule->what);
+  else
+    snprintf(why, why_len, "%s it %s before was %s afterwards", best_rule->what,
+             best.stopped ? "accepted" : "refused", best.stopped ? "refused" : "accepted");
+  return best.at;
 }
 
 void grade_periods(const struct ev_endpoint *ep, struct grade_result *out) {

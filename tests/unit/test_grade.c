@@ -1243,6 +1243,82 @@ static void certificate_replaced_during_capture(void) {
   ev_store_free(ev);
 }
 
+/* The change point over many leaves and offers (score.c finds it in
+ * linear time) against the definition walked over every pair, here: two
+ * different leaves conflict when one was last seen before the other was
+ * first seen (the change at the later one's first sighting); two answers
+ * to one offer digest conflict when their version or suite differ.  The
+ * earliest change wins; among equal ones, leaves before answers, then the
+ * first pair in key order. */
+struct brute {
+  cap_time_us at;
+  uint64_t before, after;
+};
+
+static void brute_pair(struct brute *b, const struct ev_fact *x, const struct ev_fact *y,
+                       bool conflict) {
+  if (!conflict)
+    return;
+  bool stopped = x->last_ts < y->first_ts, started = y->last_ts < x->first_ts;
+  cap_time_us t = stopped ? y->first_ts : started ? x->first_ts : 0;
+  if (t && (!b->at || t < b->at)) {
+    b->at = t;
+    b->before = stopped ? x->sample.frame : y->sample.frame;
+    b->after = stopped ? y->sample.frame : x->sample.frame;
+  }
+}
+
+static struct brute brute_change(const struct ev_endpoint *ep) {
+  struct brute leaves = {0}, answers = {0};
+  size_t n;
+  const struct ev_fact *const *f = ev_facts_of(ep, EV_CERT_LEAF, &n);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++)
+      brute_pair(&leaves, f[i], f[j], strcmp(f[i]->key, f[j]->key) != 0);
+  f = ev_facts_of(ep, EV_ANSWER, &n);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++) {
+      /* answer:DIGEST:VERSION:SUITE, a 32-digit digest */
+      bool same_offer = strncmp(f[i]->key, f[j]->key, 7 + 32) == 0;
+      brute_pair(&answers, f[i], f[j], same_offer && strcmp(f[i]->key, f[j]->key) != 0);
+    }
+  return answers.at && (!leaves.at || answers.at < leaves.at) ? answers : leaves;
+}
+
+static void change_point_matches_every_pair(void) {
+  uint64_t seed = 12345;
+  for (int round = 0; round < 20; round++) {
+    struct ev_store *ev = ev_store_new();
+    struct ev_endpoint *ep = new_ep(ev);
+    base(ep);
+    uint64_t frame = 1000;
+    for (int k = 0; k < 150; k++) {
+      seed = seed * 6364136223846793005u + 1442695040888963407u;
+      /* Before the base facts, on a coarse clock: ties are frequent. */
+      cap_time_us a = T0 - (cap_time_us)(1 + (seed >> 33) % 40) * 1000000;
+      cap_time_us b = a + (cap_time_us)((seed >> 13) % 20) * 1000000;
+      char key[128];
+      if (round % 2 && k % 3) /* a leaf, seen at a and at b (odd rounds) */
+        snprintf(key, sizeof key, "cert:leaf:%064llx", (unsigned long long)(seed >> 20));
+      else /* one of 20 offers, answered with one of two suites */
+        snprintf(key, sizeof key, "answer:%032x:TLSv1.2:0x%04x", (unsigned)(seed >> 40) % 20,
+                 (unsigned)(0xc02f + (seed >> 50) % 2));
+      struct ev_sample at1 = {"r.pcap", frame++, a, false}, at2 = {"r.pcap", frame++, b, false};
+      ev_note(ep, &at1, "%s", key);
+      ev_note(ep, &at2, "%s", key);
+    }
+    struct grade_result r;
+    grade_endpoint(ep, &r);
+    grade_periods(ep, &r);
+    struct brute want = brute_change(ep);
+    CHECK(r.changed == (want.at != 0));
+    CHECK_EQ_U(r.changed_at, want.at);
+    CHECK_EQ_U(r.change_before.frame, want.before);
+    CHECK_EQ_U(r.change_after.frame, want.after);
+    ev_store_free(ev);
+  }
+}
+
 /* Case 34: RSA exponent 1 -> F. */
 static void case34_rsa_e1(void) {
   struct ev_store *ev = ev_store_new();
@@ -1806,6 +1882,7 @@ int main(void) {
   RUN(http_derived_for_same_site);
   RUN(version_disabled_during_capture);
   RUN(certificate_replaced_during_capture);
+  RUN(change_point_matches_every_pair);
   RUN(json_round_trip);
   RUN(json_refused);
   return harness_done();
