@@ -151,6 +151,8 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
       {"fragment-bytes", offsetof(struct pl_settings, limits.frag_bytes), 0, 1LL << 36},
       {"handshake-bytes", offsetof(struct pl_settings, tls_limits.max_handshake_bytes), 1024,
        1 << 28},
+      {"handshake-buffers", offsetof(struct pl_settings, tls_limits.max_buffer_total), 0,
+       1LL << 40},
       {"chain-certs", offsetof(struct pl_settings, tls_limits.max_chain_len), 1, 1024},
       {"cert-bytes", offsetof(struct pl_settings, tls_limits.max_cert_bytes), 1024, 1 << 26},
       {"weak-keys", offsetof(struct pl_settings, max_weak_keys), 0, 1LL << 30},
@@ -170,7 +172,8 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
           "tlsgrade: --limit: '%s' is not NAME=N with NAME one of flows, "
           "tcp-ooo-bytes, tcp-ooo-segments, tcp-compare-bytes, compare-bytes, reassembly-bytes, "
           "fragment-datagrams, "
-          "fragment-bytes, handshake-bytes, chain-certs, cert-bytes, weak-keys, evicted-flows\n",
+          "fragment-bytes, handshake-bytes, handshake-buffers, chain-certs, cert-bytes, weak-keys, "
+          "evicted-flows\n",
           arg);
   return -1;
 }

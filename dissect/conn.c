@@ -14,6 +14,7 @@ void tls_limits_default(struct tls_limits *lim) {
   lim->max_handshake_bytes = 4u << 20; /* a 350 kB certificate is real */
   lim->max_chain_len = 16;
   lim->max_cert_bytes = 1u << 20;
+  lim->max_buffer_total = 256u << 20;
 }
 
 struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
@@ -46,6 +47,9 @@ void tls_conn_free(struct tls_conn *c) {
   if (!c)
     return;
   tls_session_clear(&c->s);
+  if (c->budget) /* what this connection's buffers held goes back */
+    c->budget->held -=
+        c->dir[0].hs_cap + c->dir[0].body_cap + c->dir[1].hs_cap + c->dir[1].body_cap;
   tls_dir_clear(&c->dir[0]);
   tls_dir_clear(&c->dir[1]);
   quic_conn_free(c->quic);
@@ -57,6 +61,10 @@ void tls_conn_free(struct tls_conn *c) {
 
 void tls_conn_roles_guessed(struct tls_conn *c) {
   c->roles_guessed = true;
+}
+
+void tls_conn_set_budget(struct tls_conn *c, struct tls_budget *budget) {
+  c->budget = budget;
 }
 
 void tls_conn_set_cert_cache(struct tls_conn *c, struct x509_cache *cache) {

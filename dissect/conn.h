@@ -89,6 +89,7 @@ struct tls_conn {
   uint16_t server_port;
   struct quic_conn *quic;
   struct x509_cache *cert_cache;   /* borrowed */
+  struct tls_budget *budget;       /* borrowed, NULL: no shared bound */
   const struct tls_keylog *keylog; /* borrowed, NULL: no decryption */
   struct tls_decrypt *dec;         /* owned, made at the ServerHello with a key log */
   struct tls_app_data *app_data;   /* owned, made at the first decrypted application data */

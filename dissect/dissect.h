@@ -416,6 +416,7 @@ struct tls_session {
   bool encrypted[2];                /* direction switched to protected records */
   uint64_t records[2];              /* records seen per direction */
   unsigned cap_handshake;           /* handshake messages beyond max_handshake_bytes */
+  unsigned cap_buffer_total;        /* buffers not grown: all connections' budget spent */
   unsigned cap_chain;               /* certificates beyond the chain caps */
   bool gap[2];                      /* bytes were missing in this direction */
   struct tls_decryption decryption; /* with a key log */
@@ -596,6 +597,16 @@ struct tls_limits {
   size_t max_handshake_bytes; /* per connection and direction */
   size_t max_chain_len;       /* certificates kept */
   size_t max_cert_bytes;      /* one certificate */
+  size_t max_buffer_total;    /* record and handshake buffers of all connections (a budget) */
+};
+
+/* What the record and handshake buffers of all the connections one thread
+ * dissects hold (record.c), against tls_limits.max_buffer_total: half-done
+ * handshakes by the hundred thousand cannot hold more.  A buffer that would
+ * grow past it is not grown; that direction stops (counted in its session,
+ * cap_buffer_total). */
+struct tls_budget {
+  size_t held;
 };
 void tls_limits_default(struct tls_limits *lim);
 
@@ -663,6 +674,9 @@ bool tls_conn_headers_only(const struct tls_conn *c, int dir);
 /* Bytes of buffer the connection holds for records and handshake messages
  * still being put together (both directions). */
 size_t tls_conn_buffer_bytes(const struct tls_conn *c);
+/* The budget this connection's record and handshake buffers draw on (one
+ * per thread); without one they are bounded per connection only. */
+void tls_conn_set_budget(struct tls_conn *c, struct tls_budget *budget);
 
 /* ------------------------------------------------------------------ */
 /* Clear-text HTTP (http.c, libhtp)                                    */

@@ -25,16 +25,27 @@ static void dir_reset_record(struct tls_dir *d) {
   d->body_len = 0;
 }
 
-/* Grow buf to hold need bytes (exact-ish doubling, never beyond cap). */
-static bool reserve(uint8_t **buf, size_t *cap, size_t need) {
+/* Grow buf to hold need bytes (exact-ish doubling), within the budget of
+ * all connections' buffers.  A buffer of up to RECORD_FREE_BYTES is always
+ * granted (a hello, an alert): a full budget must not starve every new
+ * connection; the flow table's cap bounds those. */
+#define RECORD_FREE_BYTES 1024
+static bool reserve(struct tls_conn *c, uint8_t **buf, size_t *cap, size_t need) {
   if (need <= *cap)
     return true;
   size_t n = *cap ? *cap : 512;
   while (n < need)
     n *= 2;
+  if (c->budget && n > RECORD_FREE_BYTES &&
+      c->budget->held + (n - *cap) > c->lim.max_buffer_total) {
+    c->s.cap_buffer_total++;
+    return false;
+  }
   uint8_t *p = realloc(*buf, n);
   if (!p)
     return false;
+  if (c->budget)
+    c->budget->held += n - *cap;
   *buf = p;
   *cap = n;
   return true;
@@ -49,6 +60,8 @@ static void release_idle(const struct tls_conn *c, const struct tls_dir *d, uint
                          size_t *cap, size_t used) {
   bool done = d->encrypted && !c->keylog;
   if (used == 0 && *cap && (*cap > 1024 || done)) {
+    if (c->budget)
+      c->budget->held -= *cap;
     free(*buf);
     *buf = NULL;
     *cap = 0;
@@ -82,8 +95,9 @@ void tls_handshake_stream(struct tls_conn *c, int dir, const uint8_t *p, size_t 
   /* An empty record adds nothing (and d->hs may be NULL: no arithmetic on it). */
   if (d->hs_overflow || n == 0)
     return;
-  if (!reserve(&d->hs, &d->hs_cap, d->hs_len + n)) {
-    tls_set_malformed(c, "handshake: out of memory", at);
+  if (!reserve(c, &d->hs, &d->hs_cap, d->hs_len + n)) {
+    if (!c->s.cap_buffer_total)
+      tls_set_malformed(c, "handshake: out of memory", at);
     d->hs_overflow = true;
     return;
   }
@@ -269,7 +283,7 @@ static bool record_header(struct tls_conn *c, int dir, const struct tls_at *at) 
   /* After the calls above: a TLS 1.3 client's first protected record is
    * what marks its direction encrypted. */
   d->buffering = wants_body(c, dir, type);
-  if (d->buffering && !reserve(&d->body, &d->body_cap, len)) {
+  if (d->buffering && !reserve(c, &d->body, &d->body_cap, len)) {
     d->buffering = false;
     tls_set_malformed(c, "record: out of memory", at);
   }
@@ -333,7 +347,7 @@ void tls_sslv2_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
       d->body_have = 0;
       d->buffering = !d->encrypted && len > 0;
       c->s.records[dir]++;
-      if (d->buffering && !reserve(&d->body, &d->body_cap, len))
+      if (d->buffering && !reserve(c, &d->body, &d->body_cap, len))
         d->buffering = false;
       if (len)
         continue;

@@ -45,6 +45,7 @@ static struct conn_state *conn_state_for(struct run *run, struct flow *f) {
   if (!f->roles_from_syn)
     tls_conn_roles_guessed(cs->tls);
   tls_conn_set_cert_cache(cs->tls, run->certs);
+  tls_conn_set_budget(cs->tls, &run->budget);
   if (run->set->mode != PL_MODE_HANDSHAKES)
     tls_conn_skip_ja4(cs->tls); /* printed by --handshakes only */
   if (run->keylog)
@@ -123,6 +124,7 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
   struct pl_counters *count = run->count;
   count->sessions++;
   count->cap_handshake += s->cap_handshake;
+  count->cap_buffer_total += s->cap_buffer_total;
   count->cap_chain += s->cap_chain;
   if (s->is_tls)
     count->tls_connections++;

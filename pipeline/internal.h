@@ -26,6 +26,7 @@ struct run {
   const struct x509_pool *intermediates;  /* --intermediates, NULL without */
   const struct x509_weak_keys *weak_keys; /* NULL: none given */
   const struct tls_keylog *keylog;        /* --keylog, NULL without */
+  struct tls_budget budget;               /* this thread's connections' record buffers */
 };
 
 /* glue.c: the flow table's callbacks for this run's mode. */

@@ -169,6 +169,8 @@ cJSON *pl_limits_json(const struct run *run) {
        (double)st->frag_timeouts},
       {"handshake_bytes_per_direction", (double)set->tls_limits.max_handshake_bytes,
        (double)run->count->cap_handshake},
+      {"handshake_buffers_all_connections", (double)set->tls_limits.max_buffer_total,
+       (double)run->count->cap_buffer_total},
       {"certificates_per_chain", (double)set->tls_limits.max_chain_len,
        (double)run->count->cap_chain},
       {"quic_crypto_pieces_per_direction", QUIC_HELD_PIECES, (double)run->count->cap_quic_crypto},

@@ -102,6 +102,7 @@ struct pl_counters {
   uint64_t client_aborts;
   uint64_t quic_unsupported_version; /* QUIC flows of a Google version not read (Q050) */
   uint64_t cap_handshake;            /* handshake-bytes cap hits */
+  uint64_t cap_buffer_total;         /* handshake-buffers cap hits */
   uint64_t cap_quic_crypto;          /* QUIC CRYPTO pieces not held (bytes or pieces cap) */
   uint64_t cap_chain;                /* certificates-per-chain cap hits */
   uint64_t handshakes_evicted;       /* ClientHellos whose flow was evicted before any answer */

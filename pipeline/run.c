@@ -72,6 +72,7 @@ void pl_counters_add(struct pl_counters *into, const struct pl_counters *from) {
   into->protocol_violations += from->protocol_violations;
   into->client_aborts += from->client_aborts;
   into->cap_handshake += from->cap_handshake;
+  into->cap_buffer_total += from->cap_buffer_total;
   into->cap_quic_crypto += from->cap_quic_crypto;
   into->cap_chain += from->cap_chain;
   into->handshakes_evicted += from->handshakes_evicted;

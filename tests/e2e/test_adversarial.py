@@ -13,6 +13,7 @@ handshake after the attack traffic is still graded.
 | 8-byte IPv4 fragments at ascending offsets, whole datagrams | 16 x 64 KB datagrams | 150 MB |
 | tiny pipelined HTTP GETs on port 80, never answered | 4 MB | 80 MB |
 | full handshakes to one server, each client offering another suite list | 5000 | 150 MB |
+| half-done handshakes (12 kB of a Certificate): uncapped against `--limit handshake-buffers=16777216` | 5000 | 30 MB less |
 
 Under SAN=1 (AddressSanitizer doubles memory and slows everything) the
 sizes are divided by SAN_SCALE and the bounds raised by ASan's overhead.
@@ -47,10 +48,11 @@ def tail_handshake():
     return b"".join(rec(f, int(t)) for t, f in conv.frames)
 
 
-def run(chunks):
+def run(chunks, extra=()):
     """Stream the capture into tlsgrade; returns (rc, report, seconds, rss MB)."""
     start = time.time()
-    proc = subprocess.Popen([TLSGRADE, "--format", "json", "-"], stdin=subprocess.PIPE,
+    proc = subprocess.Popen([TLSGRADE, "--format", "json"] + list(extra) + ["-"],
+                            stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     import threading
     out = {}
@@ -250,10 +252,44 @@ def distinct_offers(t):
     t.check(server and "configuration_change" not in server[0], "no configuration change")
 
 
+def half_done_handshakes(t):
+    """Connections whose server sends a ServerHello and the first 12 kB of
+    a 100 kB Certificate, then nothing: each holds its record and
+    handshake buffers until the end.  All of them together stay within
+    handshake-buffers: run with the cap out of reach, then at 16 MiB, the
+    second holds far less, and the cap's hits are counted."""
+    n = 5000 // SCALE
+    cert_head = (b"\x16\x03\x03" + struct.pack("!H", 12 * 1024) + b"\x0b" +
+                 (100 * 1024).to_bytes(3, "big") + bytes(12 * 1024 - 4))
+
+    def frames():
+        for i in range(n):
+            conv = Conversation("10.18.%d.%d" % (i >> 8, i & 0xff), 41000, "10.19.0.1", 443,
+                                1700000000.0 + i / 1000)
+            conv.handshake()
+            conv.client_sends(client_hello(sni=b"half.example"))
+            conv.server_sends(server_hello(cipher=0xc02f) + cert_head)
+            for ts, f in conv.frames:
+                yield rec(f, int(ts))
+    free = run(frames(), ["--limit", "handshake-buffers=%d" % (1 << 40)])
+    capped = run(frames(), ["--limit", "handshake-buffers=%d" % (16 * MB)])
+    print("  %d half-done handshakes: peak RSS %.1f MB uncapped, %.1f MB at 16 MiB"
+          % (n, free[3], capped[3]))
+    t.eq((free[0], capped[0]), (0, 0), "exit statuses: " + capped[4])
+    t.check(free[3] - capped[3] > n * 6 / 1024.0,
+            "the cap keeps at least 6 kB per connection off: %.1f vs %.1f MB" % (free[3], capped[3]))
+    limits = capped[1].get("limits", {})
+    hits = limits.get("handshake_buffers_all_connections", {}).get("hits", 0)
+    t.check(hits > 0, "the buffers' cap was hit and counted: %r" % hits)
+    hosts = [s["host"] for s in capped[1].get("servers", [])]
+    t.check("after.example" in hosts, "the handshake after the attack is still read")
+
+
 def main():
     t = Suite()
     for fn in (syn_flood, ooo_stream, drip_fed_claim, overlapping_retransmits, fragment_flood,
-               dtls_claims, tiny_fragments, pipelined_gets, distinct_offers):
+               dtls_claims, tiny_fragments, pipelined_gets, distinct_offers,
+               half_done_handshakes):
         t.run(fn)
     t.done()
 

@@ -64,6 +64,37 @@ static void protected_record(struct tls_conn *c, int dir, size_t len, uint64_t f
   free(b);
 }
 
+/* The budget all connections' buffers draw on: what each holds is added,
+ * what it gives back (idle release, or freeing the connection) comes off,
+ * and a buffer past the budget is refused and counted, the first 1 kB
+ * always granted. */
+static void buffer_budget(void) {
+  struct tls_limits lim;
+  tls_limits_default(&lim);
+  lim.max_buffer_total = 8192; /* a's record (4 kB buffered), then its message (4 kB) */
+  struct tls_budget budget = {0};
+  struct tls_conn *a = tls_conn_new(&lim, false, 443), *b = tls_conn_new(&lim, false, 443);
+  tls_conn_set_budget(a, &budget);
+  tls_conn_set_budget(b, &budget);
+  /* A Certificate record of 3000 bytes, its message claiming 9000. */
+  size_t len = 3000;
+  uint8_t *rec = calloc(1, len + 5);
+  rec[0] = 0x16, rec[1] = 3, rec[2] = 3, rec[3] = (uint8_t)(len >> 8), rec[4] = (uint8_t)len;
+  rec[5] = 0x0b, rec[7] = 9000 >> 8, rec[8] = 9000 & 0xff;
+  feed(a, FLOW_S2C, rec, len + 5, 0, 1);
+  CHECK(budget.held > 0 && budget.held <= lim.max_buffer_total);
+  CHECK_EQ_U(budget.held, tls_conn_buffer_bytes(a));
+  CHECK_EQ_U(tls_conn_session(a)->cap_buffer_total, 0);
+  feed(b, FLOW_S2C, rec, len + 5, 0, 1); /* room for b's record, not for its message */
+  CHECK(tls_conn_session(b)->cap_buffer_total > 0);
+  CHECK_EQ_U(budget.held, tls_conn_buffer_bytes(a) + tls_conn_buffer_bytes(b));
+  tls_conn_free(a);
+  CHECK_EQ_U(budget.held, tls_conn_buffer_bytes(b));
+  tls_conn_free(b);
+  CHECK_EQ_U(budget.held, 0);
+  free(rec);
+}
+
 static void rfc8448_handshake(size_t step) {
   struct tls_conn *c = new_conn();
   feed_hex(c, FLOW_C2S, rfc8448_ch_record, step, 1);
@@ -529,6 +560,7 @@ static void client_abort_seen(void) {
 }
 
 int main(void) {
+  RUN(buffer_budget);
   RUN(rfc8448_whole_records);
   RUN(rfc8448_byte_by_byte);
   RUN(rfc8448_odd_pieces);
