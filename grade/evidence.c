@@ -669,22 +669,11 @@ struct ev_store *ev_from_json(const cJSON *root, char *err, size_t errlen) {
   return ev;
 }
 
-int ev_save(const struct ev_store *ev, const char *path, char *err, size_t errlen) {
+int ev_write(const struct ev_store *ev, FILE *out) {
   cJSON *j = ev_to_json(ev);
   char *text = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);
-  char tmp[4096];
-  snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-  FILE *f = text ? fopen(tmp, "w") : NULL;
-  int rc = -1;
-  if (f && fputs(text, f) >= 0 && fputc('\n', f) != EOF && fclose(f) == 0) {
-    f = NULL;
-    rc = rename(tmp, path); /* readers never see half a file */
-  }
-  if (rc != 0)
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-  if (f)
-    fclose(f);
+  int rc = text && fputs(text, out) >= 0 && fputc('\n', out) != EOF ? 0 : -1;
   free(text);
   return rc;
 }

@@ -220,7 +220,9 @@ struct ev_store *ev_period(const struct ev_endpoint *ep, cap_time_us t, bool aft
 /* Versioned JSON: {"tlsgrade_evidence": 1, "endpoints": [...]} */
 cJSON *ev_to_json(const struct ev_store *ev);
 struct ev_store *ev_from_json(const cJSON *json, char *err, size_t errlen);
-int ev_save(const struct ev_store *ev, const char *path, char *err, size_t errlen);
+/* ev_to_json's text and a newline to out (the caller makes the file: see
+ * pipeline/atomic.c); 0, or -1 out of memory or a write error. */
+int ev_write(const struct ev_store *ev, FILE *out);
 struct ev_store *ev_load(const char *path, char *err, size_t errlen);
 
 /* The verdict on a server chain (cert_facts.c).  Verifying a chain costs

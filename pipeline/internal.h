@@ -44,6 +44,19 @@ cJSON *pl_flow_json(const struct flow *f, enum flow_end_reason why);
 cJSON *pl_stats_json(const struct run *run, unsigned warnings);
 cJSON *pl_limits_json(const struct run *run);
 
+/* atomic.c: a file replaced whole (temp file in its directory, fsync,
+ * rename).  open, then exactly one of commit or abort; err names path. */
+struct pl_atomic {
+  const char *path; /* borrowed */
+  char *tmp;        /* the fresh name, owned */
+  FILE *f;
+};
+FILE *pl_atomic_open(struct pl_atomic *a, const char *path, char *err, size_t errlen);
+int pl_atomic_commit(struct pl_atomic *a, char *err, size_t errlen);
+void pl_atomic_abort(struct pl_atomic *a);
+/* Can path be replaced (by this process's user)?  0, or -1 with err. */
+int pl_atomic_probe(const char *path, char *err, size_t errlen);
+
 /* report.c */
 int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_store *ev,
                     const char *const *inputs, size_t n_inputs, cJSON *limits, cJSON *stats);

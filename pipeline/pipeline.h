@@ -15,7 +15,9 @@
  *                back into the run at the end
  *   lines.c      the --flows lines and the stats/limits objects of reports
  *   report.c     grading on N threads, the report in its format, the output
- *                file (atomic rewrite for --interval), merge of saved evidence
+ *                file, merge of saved evidence
+ *   atomic.c     files replaced whole (--interval report, saved evidence):
+ *                a fresh temporary name, fsync, rename
  *   run.c        a capture run: trust store, key logs, weak keys, the source,
  *                reading, the end of the run
  */

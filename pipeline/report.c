@@ -93,45 +93,47 @@ int pl_close_output(const struct pl_settings *s, FILE *out, int status) {
   return status;
 }
 
-/* FILE.tmp, where --interval writes a report before renaming it over
- * FILE; NULL (and a message) when it cannot be made. */
-static FILE *open_tmp(const struct pl_settings *s, char *tmp, size_t len) {
-  snprintf(tmp, len, "%s.tmp", s->output);
-  FILE *f = fopen(tmp, "w");
-  if (!f)
-    fprintf(stderr, "tlsgrade: %s: %s\n", tmp, strerror(errno));
-  return f;
-}
-
-/* --interval writes FILE.tmp then renames it: make sure that will work,
- * without creating FILE (a reader must never see it empty). */
+/* --interval replaces the report whole (atomic.c): make sure that will
+ * work, without creating FILE (a reader must never see it empty). */
 FILE *pl_probe_atomic_output(const struct pl_settings *s) {
-  char tmp[4096];
-  FILE *f = open_tmp(s, tmp, sizeof(tmp));
-  if (!f)
+  char err[4200];
+  if (pl_atomic_probe(s->output, err, sizeof(err)) < 0) {
+    fprintf(stderr, "tlsgrade: %s\n", err);
     return NULL;
-  fclose(f);
-  unlink(tmp);
+  }
   return stdout; /* nothing else goes to stdout in this mode */
 }
 
 int pl_save_evidence(const struct pl_settings *s, const struct ev_store *ev) {
-  char err[512];
-  if (s->save_evidence && ev_save(ev, s->save_evidence, err, sizeof(err)) < 0) {
-    fprintf(stderr, "tlsgrade: --save-evidence: %s\n", err);
-    return -1;
+  char err[4200];
+  struct pl_atomic a;
+  if (!s->save_evidence)
+    return 0;
+  if (!pl_atomic_open(&a, s->save_evidence, err, sizeof(err)))
+    goto fail;
+  if (ev_write(ev, a.f) < 0) {
+    snprintf(err, sizeof(err), "%s: %s", s->save_evidence, strerror(errno));
+    pl_atomic_abort(&a);
+    goto fail;
   }
-  return 0;
+  if (pl_atomic_commit(&a, err, sizeof(err)) == 0)
+    return 0;
+fail:
+  fprintf(stderr, "tlsgrade: --save-evidence: %s\n", err);
+  return -1;
 }
 
 /* --interval: grade what has ended so far and replace the report file in
  * one rename, so a reader never sees half a report. */
 int pl_atomic_report(struct run *run, unsigned warnings) {
   const struct pl_settings *s = run->set;
-  char tmp[4096];
-  FILE *f = open_tmp(s, tmp, sizeof(tmp));
-  if (!f)
+  char err[4200];
+  struct pl_atomic a;
+  FILE *f = pl_atomic_open(&a, s->output, err, sizeof(err));
+  if (!f) {
+    fprintf(stderr, "tlsgrade: %s\n", err);
     return PL_EXIT_RUNTIME;
+  }
   /* The capture goes on: chains waiting now may be completed by a later
    * intermediate, so this report completes them on a copy of the store. */
   struct ev_store *view = run->ev;
@@ -148,8 +150,8 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
   cJSON_Delete(limits);
   if (view != run->ev)
     ev_store_free(view);
-  if (fclose(f) != 0 || rename(tmp, s->output) != 0) {
-    fprintf(stderr, "tlsgrade: %s: %s\n", s->output, strerror(errno));
+  if (pl_atomic_commit(&a, err, sizeof(err)) != 0) {
+    fprintf(stderr, "tlsgrade: %s\n", err);
     status = PL_EXIT_RUNTIME;
   }
   if (pl_save_evidence(s, run->ev) < 0)

@@ -1,0 +1,103 @@
+"""Files tlsgrade writes, and what it prints, cannot be turned against its user.
+
+- A symlink planted at the temporary name of a file replaced whole
+  (FILE.tmp of --save-evidence, and of -o with --interval) is not
+  followed: its target keeps its bytes.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+from oracle import TLSGRADE, TOP, Suite, run_tlsgrade
+
+TMP = tempfile.mkdtemp(prefix="tlsgrade-safety-")
+SAMPLE = os.path.join(TOP, "samples", "a-grade.pcap")
+PRECIOUS = b"root's file: must never be written through a planted link\n"
+
+
+def fresh_dir(name, mode=0o755):
+    d = os.path.join(TMP, name)
+    os.makedirs(d)
+    os.chmod(d, mode)
+    return d
+
+
+def plant(path):
+    """A symlink at path to a file of known bytes; returns the target."""
+    target = path + ".target"
+    with open(target, "wb") as f:
+        f.write(PRECIOUS)
+    os.symlink(target, path)
+    return target
+
+
+def wait_for(proc, text, timeout=15):
+    """Read proc's stderr until a line containing text appears."""
+    end = time.time() + timeout
+    while time.time() < end:
+        line = proc.stderr.readline()
+        if not line:
+            return False
+        if text.encode() in line:
+            return True
+    return False
+
+
+def evidence_temp_link(t):
+    """--save-evidence FILE with FILE.tmp a symlink to another file."""
+    d = fresh_dir("ev-link")
+    evidence = os.path.join(d, "ev.json")
+    target = plant(evidence + ".tmp")
+    rc, out, err = run_tlsgrade(["--save-evidence", evidence, SAMPLE])
+    t.eq(rc, 0, "exit status: " + err)
+    t.check(open(target, "rb").read() == PRECIOUS, "the link's target is unchanged")
+    t.check(os.path.isfile(evidence) and not os.path.islink(evidence), "FILE is a file")
+    t.eq(json.load(open(evidence)).get("tlsgrade_evidence"), 2, "FILE holds the evidence")
+    mask = os.umask(0o22)
+    os.umask(mask)
+    t.eq(oct(os.stat(evidence).st_mode & 0o777), oct(0o666 & ~mask), "fopen's mode (POSIX)")
+    t.eq(sorted(os.listdir(d)), ["ev.json", "ev.json.tmp", "ev.json.tmp.target"],
+         "no temporary file left behind")
+
+
+def interval_temp_link(t):
+    """-o FILE --interval, run as root (-Z root), with FILE.tmp a symlink:
+    neither the check at start nor a rewrite writes through it."""
+    if os.getuid() != 0:
+        t.check(False, "live capture needs root")
+        return
+    d = fresh_dir("interval-link")
+    report = os.path.join(d, "r.json")
+    target = plant(report + ".tmp")
+    proc = subprocess.Popen([TLSGRADE, "-i", "lo", "-f", "tcp port 9", "-Z", "root", "--format",
+                             "json", "-o", report, "--interval", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        t.check(wait_for(proc, "listening on"), "started")
+        end = time.time() + 10
+        while time.time() < end and not os.path.exists(report):
+            time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    t.eq(proc.returncode, 0, "exit status: " + err.decode())
+    t.check(open(target, "rb").read() == PRECIOUS, "the link's target is unchanged")
+    t.check(os.path.isfile(report) and not os.path.islink(report), "FILE is a file")
+    t.eq(json.load(open(report)).get("servers"), [], "FILE holds the report")
+    t.eq(sorted(os.listdir(d)), ["r.json", "r.json.tmp", "r.json.tmp.target"],
+         "no temporary file left behind")
+
+
+def main():
+    t = Suite()
+    t.run(evidence_temp_link)
+    t.run(interval_temp_link)
+    shutil.rmtree(TMP, ignore_errors=True)
+    t.done()
+
+
+main()
