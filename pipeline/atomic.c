@@ -42,13 +42,15 @@ FILE *pl_atomic_open(struct pl_atomic *a, const char *path, char *err, size_t er
   memcpy(a->tmp + n, suffix, sizeof(suffix));
   int fd = mkstemp(a->tmp);
   if (fd < 0 || fchmod(fd, created_mode()) != 0 || !(a->f = fdopen(fd, "w"))) {
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    int errnum = errno;
+    snprintf(err, errlen, "%s: %s", path, strerror(errnum));
     if (fd >= 0) {
       close(fd);
       unlink(a->tmp);
     }
     free(a->tmp);
     a->tmp = NULL;
+    errno = errnum; /* for the caller's advice (pl_probe_evidence) */
     return NULL;
   }
   return a->f;

@@ -54,7 +54,8 @@ struct pl_atomic {
 FILE *pl_atomic_open(struct pl_atomic *a, const char *path, char *err, size_t errlen);
 int pl_atomic_commit(struct pl_atomic *a, char *err, size_t errlen);
 void pl_atomic_abort(struct pl_atomic *a);
-/* Can path be replaced (by this process's user)?  0, or -1 with err. */
+/* Can path be replaced (by this process's user)?  0, or -1 with err (and
+ * errno).  Leaves nothing behind. */
 int pl_atomic_probe(const char *path, char *err, size_t errlen);
 
 /* report.c */
@@ -63,6 +64,7 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
 FILE *pl_open_output(const struct pl_settings *s);
 int pl_close_output(const struct pl_settings *s, FILE *out, int status);
 FILE *pl_probe_atomic_output(const struct pl_settings *s);
+int pl_probe_evidence(const struct pl_settings *s); /* 0, or -1 said on stderr */
 int pl_save_evidence(const struct pl_settings *s, const struct ev_store *ev);
 /* run.c: the trust store and the --intermediates bundle as settings name
  * them (false: a bundle named did not load, said on stderr). */

@@ -69,17 +69,29 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
   return status;
 }
 
+/* "tlsgrade: PREFIXerr", and when the live capture's user (after -Z) was
+ * refused, what to do about it. */
+static void say_cannot_write(const struct pl_settings *s, const char *prefix, const char *err,
+                             int errnum) {
+  if (errnum == EACCES && s->iface && getuid() != 0)
+    fprintf(stderr,
+            "tlsgrade: %s%s (the capture runs as uid %u after -Z; write the "
+            "report and evidence where that user may, or use -Z root)\n",
+            prefix, err, (unsigned)getuid());
+  else
+    fprintf(stderr, "tlsgrade: %s%s\n", prefix, err);
+}
+
 FILE *pl_open_output(const struct pl_settings *s) {
   if (!s->output)
     return stdout;
   FILE *out = fopen(s->output, "w");
-  if (!out && errno == EACCES && s->iface && getuid() != 0)
-    fprintf(stderr,
-            "tlsgrade: %s: %s (the capture runs as uid %u after -Z; write the "
-            "report where that user may, or use -Z root)\n",
-            s->output, strerror(errno), (unsigned)getuid());
-  else if (!out)
-    fprintf(stderr, "tlsgrade: %s: %s\n", s->output, strerror(errno));
+  if (!out) {
+    int errnum = errno;
+    char err[4200];
+    snprintf(err, sizeof(err), "%s: %s", s->output, strerror(errnum));
+    say_cannot_write(s, "", err, errnum);
+  }
   return out;
 }
 
@@ -98,10 +110,22 @@ int pl_close_output(const struct pl_settings *s, FILE *out, int status) {
 FILE *pl_probe_atomic_output(const struct pl_settings *s) {
   char err[4200];
   if (pl_atomic_probe(s->output, err, sizeof(err)) < 0) {
-    fprintf(stderr, "tlsgrade: %s\n", err);
+    say_cannot_write(s, "", err, errno);
     return NULL;
   }
   return stdout; /* nothing else goes to stdout in this mode */
+}
+
+/* --save-evidence is written at the end (and each --interval): check at
+ * the start, as the capture's user, that it can be, rather than lose a
+ * whole capture's evidence to "Permission denied". */
+int pl_probe_evidence(const struct pl_settings *s) {
+  char err[4200];
+  if (s->save_evidence && pl_atomic_probe(s->save_evidence, err, sizeof(err)) < 0) {
+    say_cannot_write(s, "--save-evidence: ", err, errno);
+    return -1;
+  }
+  return 0;
 }
 
 int pl_save_evidence(const struct pl_settings *s, const struct ev_store *ev) {

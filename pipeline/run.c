@@ -287,9 +287,11 @@ static int run_with_keylog(const struct pl_settings *s, char *const *inputs, siz
     cap_source_free(src);
     src = NULL;
   }
-  /* With --interval the report is only ever replaced whole (temp file and
-   * rename); check now, as the capture's user, that it can be. */
-  FILE *out = !src ? NULL : s->interval ? pl_probe_atomic_output(s) : pl_open_output(s);
+  /* The evidence, and with --interval the report, are only ever replaced
+   * whole (atomic.c); check now, as the capture's user, that they can be. */
+  FILE *out = !src || pl_probe_evidence(s) < 0 ? NULL
+              : s->interval                    ? pl_probe_atomic_output(s)
+                                               : pl_open_output(s);
   int status = PL_EXIT_RUNTIME;
   if (out) {
     struct run run = {.set = s,

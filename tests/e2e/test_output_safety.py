@@ -3,6 +3,8 @@
 - A symlink planted at the temporary name of a file replaced whole
   (FILE.tmp of --save-evidence, and of -o with --interval) is not
   followed: its target keeps its bytes.
+- After -Z, a --save-evidence path the capture's user cannot write is
+  refused at the start.
 """
 import json
 import os
@@ -92,10 +94,35 @@ def interval_temp_link(t):
          "no temporary file left behind")
 
 
+def evidence_probed_at_start(t):
+    """A live capture as root drops to nobody (-Z's default) before the first
+    packet; --save-evidence in a directory only root may write is refused
+    at the start, with a message naming the file and -Z, not after the
+    whole capture."""
+    if os.getuid() != 0:
+        t.check(False, "live capture needs root")
+        return
+    d = fresh_dir("root-only", 0o700)
+    evidence = os.path.join(d, "ev.json")
+    proc = subprocess.Popen([TLSGRADE, "-i", "lo", "-f", "tcp port 9", "--save-evidence", evidence],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        t.check(False, "still capturing 10 s later")
+        proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    err = err.decode()
+    t.eq(proc.returncode, 1, "exit status: " + err)
+    t.check("ev.json" in err and "-Z" in err, "the message names the file and -Z: " + err)
+    t.eq(os.listdir(d), [], "nothing left in the directory")
+
+
 def main():
     t = Suite()
     t.run(evidence_temp_link)
     t.run(interval_temp_link)
+    t.run(evidence_probed_at_start)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 
