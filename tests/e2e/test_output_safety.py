@@ -5,6 +5,7 @@
   followed: its target keeps its bytes.
 - After -Z, a --save-evidence path the capture's user cannot write is
   refused at the start.
+- Saved evidence whose ip is not an address is refused by merge.
 """
 import json
 import os
@@ -118,11 +119,38 @@ def evidence_probed_at_start(t):
     t.eq(os.listdir(d), [], "nothing left in the directory")
 
 
+def evidence_file(path, endpoints):
+    """A saved evidence file as README "Evidence and merging" describes it
+    (format version 2)."""
+    with open(path, "w") as f:
+        json.dump({"tlsgrade_evidence": 2, "endpoints": endpoints}, f)
+    return path
+
+
+def fact(key, n=1, t=1700000000000000):
+    return {"k": key, "n": n, "first_us": t, "last_us": t, "file": "x.pcap", "frame": 1,
+            "ts_us": t}
+
+
+def merge_escape_in_ip(t):
+    """merge of evidence whose ip holds a terminal escape: refused with a
+    message (an ip is an address), nothing of it reaches the terminal."""
+    d = fresh_dir("escape-ip")
+    bad = evidence_file(os.path.join(d, "bad.json"), [
+        {"host": "h.example", "ip": "\x1b[31m1.2.3.4", "port": 443,
+         "facts": [fact("handshakes"), fact("server_hello"), fact("version:TLSv1.2")]}])
+    rc, out, err = run_tlsgrade(["merge", "--no-color", bad])
+    t.eq(rc, 1, "exit status: " + err)
+    t.check("bad.json" in err, "the message names the file: " + err)
+    t.check("\x1b" not in out + err, "no escape on the terminal (%d)" % (out + err).count("\x1b"))
+
+
 def main():
     t = Suite()
     t.run(evidence_temp_link)
     t.run(interval_temp_link)
     t.run(evidence_probed_at_start)
+    t.run(merge_escape_in_ip)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 
