@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
@@ -50,6 +51,19 @@ void cap_endpoint_str(const struct cap_addr *addr, uint16_t port, char *buf, siz
 /* ISO-8601 UTC with microseconds, e.g. "2014-04-08T10:02:03.123456Z". */
 #define CAP_TIME_STRLEN 40
 void cap_time_str(cap_time_us ts, char *buf, size_t buflen);
+
+/* Untrusted text for a terminal: file names, interface names, strings
+ * from the wire.  Length of the valid UTF-8 sequence at p (RFC 3629: no
+ * overlongs, no surrogates, nothing above U+10FFFF) and its code point in
+ * *cp, or 0 when invalid; reads no byte past a NUL. */
+size_t cap_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp);
+/* s to out with control characters and escape sequences made visible: C0
+ * and DEL as \xNN, C1 as \uNNNN, bytes that are not UTF-8 as \xNN; the
+ * rest as it is. */
+void cap_term_puts(FILE *out, const char *s);
+/* "tlsgrade: ", the formatted message through cap_term_puts and a
+ * newline, on standard error: every message that may name a file. */
+void cap_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ------------------------------------------------------------------ */
 /* Limits and counters                                                 */

@@ -74,12 +74,11 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
 static void say_cannot_write(const struct pl_settings *s, const char *prefix, const char *err,
                              int errnum) {
   if (errnum == EACCES && s->iface && getuid() != 0)
-    fprintf(stderr,
-            "tlsgrade: %s%s (the capture runs as uid %u after -Z; write the "
-            "report and evidence where that user may, or use -Z root)\n",
-            prefix, err, (unsigned)getuid());
+    cap_message("%s%s (the capture runs as uid %u after -Z; write the "
+                "report and evidence where that user may, or use -Z root)",
+                prefix, err, (unsigned)getuid());
   else
-    fprintf(stderr, "tlsgrade: %s%s\n", prefix, err);
+    cap_message("%s%s", prefix, err);
 }
 
 FILE *pl_open_output(const struct pl_settings *s) {
@@ -97,7 +96,7 @@ FILE *pl_open_output(const struct pl_settings *s) {
 
 int pl_close_output(const struct pl_settings *s, FILE *out, int status) {
   if (out != stdout && fclose(out) != 0) {
-    fprintf(stderr, "tlsgrade: %s: %s\n", s->output, strerror(errno));
+    cap_message("%s: %s", s->output, strerror(errno));
     return PL_EXIT_RUNTIME;
   }
   if (out == stdout && fflush(stdout) != 0)
@@ -143,7 +142,7 @@ int pl_save_evidence(const struct pl_settings *s, const struct ev_store *ev) {
   if (pl_atomic_commit(&a, err, sizeof(err)) == 0)
     return 0;
 fail:
-  fprintf(stderr, "tlsgrade: --save-evidence: %s\n", err);
+  cap_message("--save-evidence: %s", err);
   return -1;
 }
 
@@ -155,7 +154,7 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
   struct pl_atomic a;
   FILE *f = pl_atomic_open(&a, s->output, err, sizeof(err));
   if (!f) {
-    fprintf(stderr, "tlsgrade: %s\n", err);
+    cap_message("%s", err);
     return PL_EXIT_RUNTIME;
   }
   /* The capture goes on: chains waiting now may be completed by a later
@@ -175,7 +174,7 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
   if (view != run->ev)
     ev_store_free(view);
   if (pl_atomic_commit(&a, err, sizeof(err)) != 0) {
-    fprintf(stderr, "tlsgrade: %s\n", err);
+    cap_message("%s", err);
     status = PL_EXIT_RUNTIME;
   }
   if (pl_save_evidence(s, run->ev) < 0)
@@ -189,14 +188,14 @@ int pl_run_merge(const struct pl_settings *s, char *const *files, size_t n_files
   for (size_t i = 0; all && i < n_files; i++) {
     struct ev_store *one = ev_load(files[i], err, sizeof(err));
     if (!one) {
-      fprintf(stderr, "tlsgrade: %s\n", err);
+      cap_message("%s", err);
       ev_store_free(all);
       return PL_EXIT_RUNTIME;
     }
     int rc = ev_merge(all, one);
     ev_store_free(one);
     if (rc < 0) {
-      fprintf(stderr, "tlsgrade: out of memory merging %s\n", files[i]);
+      cap_message("out of memory merging %s", files[i]);
       ev_store_free(all);
       return PL_EXIT_RUNTIME;
     }

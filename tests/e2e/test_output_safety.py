@@ -6,6 +6,8 @@
 - After -Z, a --save-evidence path the capture's user cannot write is
   refused at the start.
 - Saved evidence whose ip is not an address is refused by merge.
+- File names in messages show control characters and escape sequences
+  escaped.
 """
 import json
 import os
@@ -14,8 +16,10 @@ import signal
 import subprocess
 import tempfile
 import time
+import unicodedata
 
 from oracle import TLSGRADE, TOP, Suite, run_tlsgrade
+from pcapgen import Conversation, client_hello, server_hello, write_pcap
 
 TMP = tempfile.mkdtemp(prefix="tlsgrade-safety-")
 SAMPLE = os.path.join(TOP, "samples", "a-grade.pcap")
@@ -145,12 +149,55 @@ def merge_escape_in_ip(t):
     t.check("\x1b" not in out + err, "no escape on the terminal (%d)" % (out + err).count("\x1b"))
 
 
+def handshake_pcap(path, sni):
+    conv = Conversation("10.9.8.7", 51000, "10.9.8.1", 443)
+    conv.handshake()
+    conv.client_sends(client_hello(sni=sni))
+    conv.server_sends(server_hello())
+    write_pcap(path, conv.frames)
+    return path
+
+
+def controls(text):
+    """Characters no terminal should get from a name: C0 but newline, DEL,
+    C1, and Unicode's explicit bidirectional formatting characters (UAX #9
+    section 2: LRE RLE PDF LRO RLO, LRI RLI FSI PDI) and marks."""
+    return [c for c in text if (ord(c) < 0x20 and c != "\n") or 0x7f <= ord(c) <= 0x9f or
+            unicodedata.bidirectional(c) in ("LRE", "RLE", "PDF", "LRO", "RLO", "LRI", "RLI",
+                                             "FSI", "PDI") or c in "\u200e\u200f\u061c"]
+
+
+def escape_in_file_names(t):
+    """A capture file named with escape sequences: the warning about it
+    (cut short, in a directory) and the error (not a capture) show the
+    name's control characters escaped."""
+    d = fresh_dir("names")
+    name = "\x1b]0;pwned\x07\x1b[2Jcut.pcap"
+    pcap = handshake_pcap(os.path.join(d, name), b"cut.example")
+    data = open(pcap, "rb").read()
+    with open(pcap, "wb") as f:
+        f.write(data[:-7])  # the last record cut short
+    rc, out, err = run_tlsgrade(["--no-color", d])
+    t.eq(rc, 1, "exit status (input cut short): " + err)
+    t.check("read stopped" in err, "the warning is given: %r" % err)
+    t.eq(controls(err), [], "no control character in the warning")
+    t.check("\\x1b]0;pwned\\x07" in err, "the name shown escaped: %r" % err)
+    other = os.path.join(d, "\x1b[31mnot-a-capture.pcap")
+    with open(other, "wb") as f:
+        f.write(b"hello, this is text\n")
+    rc, out, err = run_tlsgrade([other])
+    t.eq(rc, 1, "exit status (not a capture): " + err)
+    t.eq(controls(err), [], "no control character in the error")
+    t.check("\\x1b[31mnot-a-capture.pcap" in err, "the name shown escaped: %r" % err)
+
+
 def main():
     t = Suite()
     t.run(evidence_temp_link)
     t.run(interval_temp_link)
     t.run(evidence_probed_at_start)
     t.run(merge_escape_in_ip)
+    t.run(escape_in_file_names)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 
