@@ -96,6 +96,11 @@ size_t cap_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp) {
   return len;
 }
 
+bool cap_bidi_control(uint32_t cp) {
+  return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
 void cap_term_puts(FILE *out, const char *s) {
   const unsigned char *p = (const unsigned char *)s;
   while (*p) {
@@ -110,7 +115,7 @@ void cap_term_puts(FILE *out, const char *s) {
     /* C1 (U+0080..U+009F) too: a terminal may read U+009B as CSI. */
     if (k == 0 || cp < 0x20 || cp == 0x7f)
       fprintf(out, "\\x%02x", *p), k = 1;
-    else if (cp >= 0x80 && cp <= 0x9f)
+    else if ((cp >= 0x80 && cp <= 0x9f) || cap_bidi_control(cp))
       fprintf(out, "\\u%04x", (unsigned)cp);
     else
       fwrite(p, 1, k, out);

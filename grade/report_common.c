@@ -83,13 +83,15 @@ void report_term_puts(FILE *out, const char *s) {
   char *copy;
   const unsigned char *p = utf8_view(s, &copy);
   if (p)
-    cap_term_puts(out, (const char *)p); /* controls and escapes made visible */
+    cap_term_puts(out, (const char *)p); /* controls, escapes and bidi made visible */
   free(copy);
 }
 
-/* Bytes that need no HTML escaping (UTF-8 sequences included). */
+/* Bytes that need no HTML escaping (UTF-8 sequences included, but for the
+ * lead bytes of the bidirectional controls: U+061C, U+200E.., U+2066..). */
 static bool html_plain(unsigned char c) {
-  return c >= 0x20 && c != 0x7f && c != '<' && c != '>' && c != '&' && c != '"' && c != '\'';
+  return c >= 0x20 && c != 0x7f && c != '<' && c != '>' && c != '&' && c != '"' && c != '\'' &&
+         c != 0xd8 && c != 0xe2;
 }
 
 void report_html_puts(FILE *out, const char *s) {
@@ -120,6 +122,17 @@ void report_html_puts(FILE *out, const char *s) {
     case '\'':
       fputs("&#39;", out);
       break;
+    case 0xd8:
+    case 0xe2: { /* valid UTF-8 here (utf8_view) */
+      uint32_t cp;
+      size_t k = cap_utf8_seq(p, 4, &cp);
+      if (cap_bidi_control(cp))
+        fprintf(out, "\\u%04x", (unsigned)cp); /* as text: a character reference is the control */
+      else
+        fwrite(p, 1, k, out);
+      p += k - 1;
+      break;
+    }
     default: /* C0 controls and DEL */
       fputs("&#xfffd;", out);
     }

@@ -6,7 +6,8 @@
 - After -Z, a --save-evidence path the capture's user cannot write is
   refused at the start.
 - Saved evidence whose ip is not an address is refused by merge.
-- File names in messages show control characters and escape sequences
+- File names in messages, and host names in the text and HTML reports,
+  show control characters, escape sequences and bidirectional controls
   escaped.
 """
 import json
@@ -172,7 +173,7 @@ def escape_in_file_names(t):
     (cut short, in a directory) and the error (not a capture) show the
     name's control characters escaped."""
     d = fresh_dir("names")
-    name = "\x1b]0;pwned\x07\x1b[2Jcut.pcap"
+    name = "\x1b]0;pwned\x07\x1b[2Jcut\u202e.pcap"
     pcap = handshake_pcap(os.path.join(d, name), b"cut.example")
     data = open(pcap, "rb").read()
     with open(pcap, "wb") as f:
@@ -182,6 +183,7 @@ def escape_in_file_names(t):
     t.check("read stopped" in err, "the warning is given: %r" % err)
     t.eq(controls(err), [], "no control character in the warning")
     t.check("\\x1b]0;pwned\\x07" in err, "the name shown escaped: %r" % err)
+    t.check("\\u202e" in err, "the bidi override shown escaped: %r" % err)
     other = os.path.join(d, "\x1b[31mnot-a-capture.pcap")
     with open(other, "wb") as f:
         f.write(b"hello, this is text\n")
@@ -191,6 +193,27 @@ def escape_in_file_names(t):
     t.check("\\x1b[31mnot-a-capture.pcap" in err, "the name shown escaped: %r" % err)
 
 
+def bidi_host(t):
+    """A host name with U+202E (RIGHT-TO-LEFT OVERRIDE) and U+2066 (LEFT-TO-RIGHT
+    ISOLATE): the text and HTML reports show them escaped, like controls."""
+    d = fresh_dir("bidi")
+    sni = "evil\u202egro.example\u2066x".encode()
+    pcap = handshake_pcap(os.path.join(d, "bidi.pcap"), sni)
+    rc, out, err = run_tlsgrade(["--no-color", pcap])
+    t.eq(rc, 0, "exit status: " + err)
+    t.eq(controls(out), [], "no bidi control in the text report")
+    t.check("evil\\u202egro.example\\u2066x" in out, "the host shown escaped")
+    page = os.path.join(d, "r.html")
+    rc, out, err = run_tlsgrade(["--format", "html", "-o", page, pcap])
+    t.eq(rc, 0, "exit status: " + err)
+    body = open(page, "rb").read().decode("utf-8")
+    t.eq(controls(body), [], "no bidi control in the HTML page")
+    lowered = body.lower()
+    t.check("&#x202e" not in lowered and "&#8238" not in lowered and "&rlo" not in lowered,
+            "nor as a character reference (which is the character)")
+    t.check("evil\\u202egro.example\\u2066x" in body, "the host shown escaped")
+
+
 def main():
     t = Suite()
     t.run(evidence_temp_link)
@@ -198,6 +221,7 @@ def main():
     t.run(evidence_probed_at_start)
     t.run(merge_escape_in_ip)
     t.run(escape_in_file_names)
+    t.run(bidi_host)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 
