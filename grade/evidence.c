@@ -276,7 +276,7 @@ static bool sample_before(const struct ev_sample *a, const struct ev_sample *b) 
 
 /* count more sightings, within [first, last]. */
 static void fact_widen(struct ev_fact *f, uint64_t count, cap_time_us first, cap_time_us last) {
-  f->count += count;
+  f->count = ev_count_add(f->count, count);
   if (first < f->first_ts)
     f->first_ts = first;
   if (last > f->last_ts)
@@ -364,12 +364,17 @@ void ev_note(struct ev_endpoint *ep, const struct ev_sample *at, const char *fmt
   fact_add(ep, key, NULL, 1, at->ts, at->ts, at);
 }
 
-void ev_add(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id id,
-            const struct ev_args *a) {
+void ev_add_times(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id id,
+                  const struct ev_args *a, uint64_t count) {
   char key[EV_KEY_MAX];
   struct ev_typed typed;
   if (ev_key_make(id, a, key, &typed))
-    fact_add(ep, key, &typed, 1, at->ts, at->ts, at);
+    fact_add(ep, key, &typed, count, at->ts, at->ts, at);
+}
+
+void ev_add(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id id,
+            const struct ev_args *a) {
+  ev_add_times(ep, at, id, a, 1);
 }
 
 const struct ev_fact *ev_find(const struct ev_endpoint *ep, const char *key) {
@@ -613,7 +618,8 @@ static bool get_num(const cJSON *o, const char *k, double min, double max, doubl
 static bool fact_from_json(struct ev_endpoint *ep, const cJSON *f) {
   const char *key, *file = NULL;
   double n, first, last, frame = 0, ts = 0;
-  if (!get_str(f, "k", &key) || strlen(key) >= 256 || !get_num(f, "n", 1, 1e18, &n) ||
+  if (!get_str(f, "k", &key) || strlen(key) >= 256 ||
+      !get_num(f, "n", 1, (double)EV_COUNT_MAX, &n) ||
       !get_num(f, "first_us", -TS_LIMIT, TS_LIMIT, &first) ||
       !get_num(f, "last_us", -TS_LIMIT, TS_LIMIT, &last) || first > last)
     return false;

@@ -84,7 +84,15 @@ enum ev_fact_id {
   EV_OTHER = EV_N_FACTS /* a key of no family (hand-made evidence, tests) */
 };
 
-#define EV_KEY_MAX 256               /* a key is cut at 255 bytes */
+#define EV_KEY_MAX 256 /* a key is cut at 255 bytes */
+/* Counts in evidence (a fact's sightings, a waiting chain's sessions, cap
+ * hits) stop at 10^18: a sum beyond it, of merged files say, stays there
+ * rather than wrap, and one bound serves reading and writing, so merge
+ * reads back every file it writes.  (10^18 is exact as a JSON double.) */
+#define EV_COUNT_MAX 1000000000000000000ULL
+static inline uint64_t ev_count_add(uint64_t count, uint64_t more) {
+  return more > EV_COUNT_MAX - count ? EV_COUNT_MAX : count + more; /* count <= EV_COUNT_MAX */
+}
 #define EV_ANSWER_REFUSED UINT64_MAX /* ANSWER's number: the offer was refused */
 
 /* What a fact's key says, typed: kept with the fact when it is made, or
@@ -173,6 +181,9 @@ struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const
  * place in the store). */
 void ev_add(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id id,
             const struct ev_args *a) __attribute__((nonnull(1, 2)));
+/* The same, `count` sightings at once (all of them at `at`). */
+void ev_add_times(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id id,
+                  const struct ev_args *a, uint64_t count) __attribute__((nonnull(1, 2)));
 static inline void ev_add_version(struct ev_endpoint *ep, const struct ev_sample *at,
                                   enum ev_fact_id id, uint16_t version) {
   ev_add(ep, at, id, &(const struct ev_args){.version = version});

@@ -9,6 +9,8 @@
 - File names in messages, and host names in the text and HTML reports,
   show control characters, escape sequences and bidirectional controls
   escaped.
+- Counts in evidence stop at 10^18, the bound merge reads: merge reads
+  back what it writes, and a count there costs no loop.
 """
 import json
 import os
@@ -214,6 +216,56 @@ def bidi_host(t):
     t.check("evil\\u202egro.example\\u2066x" in body, "the host shown escaped")
 
 
+COUNT_BOUND = 10 ** 18  # README "Limits": counts in evidence stop there
+
+
+def merged_counts_saturate(t):
+    """Two files each counting a fact 6e17 times: the merged file says
+    10^18 (the bound), not the sum, and merge reads it back."""
+    d = fresh_dir("counts")
+    halves = [evidence_file(os.path.join(d, "half%d.json" % i), [
+        {"host": "h.example", "ip": "192.0.2.1", "port": 443,
+         "facts": [fact("handshakes", 6 * 10 ** 17), fact("server_hello", 6 * 10 ** 17)]}])
+        for i in (1, 2)]
+    merged = os.path.join(d, "merged.json")
+    rc, out, err = run_tlsgrade(["merge", "--save-evidence", merged] + halves)
+    t.eq(rc, 0, "exit status: " + err)
+    doc = json.load(open(merged))
+    counts = [f["n"] for e in doc["endpoints"] for f in e["facts"]]
+    t.eq(counts, [COUNT_BOUND, COUNT_BOUND], "the counts stop at the bound")
+    rc, out, err = run_tlsgrade(["merge", "--format", "json", merged])
+    t.eq(rc, 0, "merge reads its own output: " + err)
+    rc, out, err = run_tlsgrade(["merge", "--save-evidence", os.path.join(d, "again.json"),
+                                 merged, merged])
+    t.eq(rc, 0, "and merges it with itself: " + err)
+
+
+def waiting_chain_sessions(t):
+    """A chain waiting for its intermediate, sent by 10^18 sessions (the
+    bound, as a file may say): merge adds its trust facts with that count,
+    in a moment."""
+    d = fresh_dir("sessions")
+    saved = os.path.join(d, "ev.json")
+    rc, out, err = run_tlsgrade(["--save-evidence", saved,
+                                 os.path.join(TOP, "samples", "incomplete-chain.pcap")])
+    doc = json.load(open(saved))
+    pending = doc.get("chains", {}).get("pending", [])
+    t.eq(len(pending), 1, "one chain waits")
+    for p in pending:
+        p["sessions"] = COUNT_BOUND
+    with open(saved, "w") as f:
+        json.dump(doc, f)
+    start = time.time()
+    rc, out, err = run_tlsgrade(["merge", "--format", "json", "--ca-file",
+                                 os.path.join(TOP, "samples", "certs", "root.pem"), saved],
+                                timeout=30)
+    t.check(time.time() - start < 30, "done in %.1f s" % (time.time() - start))
+    t.eq(rc, 0, "exit status: " + err)
+    counts = [e["count"] for s in json.loads(out)["servers"] for c in s["checks"]
+              if c["id"] == "untrusted" for e in c["evidence"]]
+    t.eq(counts, [COUNT_BOUND], "the trust fact counts every session")
+
+
 def main():
     t = Suite()
     t.run(evidence_temp_link)
@@ -222,6 +274,8 @@ def main():
     t.run(merge_escape_in_ip)
     t.run(escape_in_file_names)
     t.run(bidi_host)
+    t.run(merged_counts_saturate)
+    t.run(waiting_chain_sessions)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 
