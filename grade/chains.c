@@ -632,8 +632,8 @@ static bool pending_from_json(struct ev_chains *ch, const cJSON *o) {
   const char *sni = json_str(o, "sni");
   double port, verified, sessions;
   struct ev_sample first, last;
-  if (!cJSON_IsArray(arr) || !n || n > CHAINS_CERTS_MAX || !ep.host || !ep.ip || !sni ||
-      !json_num(o, "port", 0, 65535, &port) ||
+  if (!cJSON_IsArray(arr) || !n || n > CHAINS_CERTS_MAX || !ep.host || !ep.ip ||
+      !ev_ip_valid(ep.ip) || !sni || !json_num(o, "port", 0, 65535, &port) ||
       !json_num(o, "verified_us", -CHAINS_TS_LIMIT, CHAINS_TS_LIMIT, &verified) ||
       !json_num(o, "sessions", 1, (double)EV_COUNT_MAX, &sessions) ||
       !sample_from_json(o, "first", &first) || !sample_from_json(o, "last", &last))

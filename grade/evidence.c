@@ -635,9 +635,7 @@ static bool fact_from_json(struct ev_endpoint *ep, const cJSON *f) {
   return true;
 }
 
-/* An endpoint's ip as the capture writes it (inet_ntop): anything else in a
- * file is not evidence of ours, and would reach reports as it is. */
-static bool valid_ip(const char *ip) {
+bool ev_ip_valid(const char *ip) {
   unsigned char addr[16];
   return inet_pton(AF_INET, ip, addr) == 1 || inet_pton(AF_INET6, ip, addr) == 1;
 }
@@ -661,7 +659,7 @@ struct ev_store *ev_from_json(const cJSON *root, char *err, size_t errlen) {
     double port;
     const cJSON *facts = cJSON_GetObjectItemCaseSensitive(e, "facts");
     struct ev_endpoint *ep = NULL;
-    if (get_str(e, "host", &host) && get_str(e, "ip", &ip) && valid_ip(ip) &&
+    if (get_str(e, "host", &host) && get_str(e, "ip", &ip) && ev_ip_valid(ip) &&
         get_num(e, "port", 0, 65535, &port) && cJSON_IsArray(facts))
       ep = ev ? ev_endpoint_get(ev, host, ip, (uint16_t)port) : NULL;
     const cJSON *f;

@@ -150,6 +150,19 @@ def merge_escape_in_ip(t):
     t.eq(rc, 1, "exit status: " + err)
     t.check("bad.json" in err, "the message names the file: " + err)
     t.check("\x1b" not in out + err, "no escape on the terminal (%d)" % (out + err).count("\x1b"))
+    # The same ip on a chain waiting for its intermediate: merge would make
+    # the endpoint from it.
+    saved = os.path.join(d, "chain.json")
+    run_tlsgrade(["--save-evidence", saved, os.path.join(TOP, "samples", "incomplete-chain.pcap")])
+    doc = json.load(open(saved))
+    for p in doc.get("chains", {}).get("pending", []):
+        p["ip"] = "\x1b[31m" + p["ip"]
+    with open(saved, "w") as f:
+        json.dump(doc, f)
+    rc, out, err = run_tlsgrade(["merge", "--no-color", "--ca-file",
+                                 os.path.join(TOP, "samples", "certs", "root.pem"), saved])
+    t.eq(rc, 1, "exit status (chain's ip): " + err)
+    t.check("\x1b" not in out + err, "no escape on the terminal (%d)" % (out + err).count("\x1b"))
 
 
 def handshake_pcap(path, sni):
