@@ -11,6 +11,7 @@
   escaped.
 - Counts in evidence stop at 10^18, the bound merge reads: merge reads
   back what it writes, and a count there costs no loop.
+- SIGHUP ends a live capture with its report, like SIGTERM.
 """
 import json
 import os
@@ -25,6 +26,7 @@ from oracle import TLSGRADE, TOP, Suite, run_tlsgrade
 from pcapgen import Conversation, client_hello, server_hello, write_pcap
 
 TMP = tempfile.mkdtemp(prefix="tlsgrade-safety-")
+os.chmod(TMP, 0o755)  # a live capture runs as nobody (-Z) below it
 SAMPLE = os.path.join(TOP, "samples", "a-grade.pcap")
 PRECIOUS = b"root's file: must never be written through a planted link\n"
 
@@ -279,6 +281,35 @@ def waiting_chain_sessions(t):
     t.eq(counts, [COUNT_BOUND], "the trust fact counts every session")
 
 
+def sighup_writes_report(t):
+    """SIGHUP (the terminal closed) ends a live capture like SIGTERM: the
+    report and the evidence are written, exit status 0."""
+    if os.getuid() != 0:
+        t.check(False, "live capture needs root")
+        return
+    d = fresh_dir("hup", 0o777)
+    report, evidence = os.path.join(d, "r.json"), os.path.join(d, "ev.json")
+    proc = subprocess.Popen([TLSGRADE, "-i", "lo", "-f", "tcp port 9", "--format", "json", "-o",
+                             report, "--save-evidence", evidence],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        t.check(wait_for(proc, "listening on"), "started")
+        time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGHUP)
+        try:
+            out, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+    t.eq(proc.returncode, 0, "exit status after SIGHUP: " + err.decode())
+    try:
+        t.eq(json.load(open(report)).get("servers"), [], "the report is written")
+        t.eq(json.load(open(evidence)).get("tlsgrade_evidence"), 2, "the evidence is written")
+    except (OSError, ValueError) as e:
+        t.check(False, "report and evidence: %r" % e)
+
+
 def main():
     t = Suite()
     t.run(evidence_temp_link)
@@ -289,6 +320,7 @@ def main():
     t.run(bidi_host)
     t.run(merged_counts_saturate)
     t.run(waiting_chain_sessions)
+    t.run(sighup_writes_report)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 
