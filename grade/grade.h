@@ -19,6 +19,7 @@
 #include "dissect/dissect.h"
 
 #include <cjson/cJSON.h>
+#include <signal.h>
 
 #define TLSGRADE_VERSION "0.2.0"
 #include <stdio.h>
@@ -357,9 +358,10 @@ void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out);
 void grade_periods(const struct ev_endpoint *ep, struct grade_result *out);
 /* Both for eps[i] into out[i], i < n, on up to `jobs` threads (this one
  * included).  An endpoint's lazily sorted facts are touched by the one
- * thread that grades it. */
-void grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grade_result *out,
-                     unsigned jobs);
+ * thread that grades it.  Once *stop (NULL: never) is set, no further
+ * endpoint is begun: false when some were left ungraded. */
+bool grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grade_result *out,
+                     unsigned jobs, const volatile sig_atomic_t *stop);
 /* Letter order: returns <0 when a is better than b. */
 int grade_letter_cmp(const char *a, const char *b);
 

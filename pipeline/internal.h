@@ -59,6 +59,15 @@ void pl_atomic_abort(struct pl_atomic *a);
 int pl_atomic_probe(const char *path, char *err, size_t errlen);
 
 /* report.c */
+/* A report is being made from here to pl_report_end: a signal meanwhile
+ * abandons it (pipeline.h, struct pl_stop). */
+void pl_report_begin(const struct pl_settings *s);
+void pl_report_end(const struct pl_settings *s);
+bool pl_report_abandoned(const struct pl_settings *s);
+/* "stopped by a signal while DURING: no report written", and where the
+ * evidence is when it was saved. */
+void pl_say_abandoned(const struct pl_settings *s, const char *during, bool evidence_saved);
+enum { PL_STOPPED = -1 }; /* pl_write_report, pl_atomic_report: abandoned */
 int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_store *ev,
                     const char *const *inputs, size_t n_inputs, cJSON *limits, cJSON *stats);
 FILE *pl_open_output(const struct pl_settings *s);

@@ -39,14 +39,21 @@ enum pl_format { PL_FORMAT_TEXT, PL_FORMAT_JSON, PL_FORMAT_HTML };
 
 /* A stop asked for by a signal.  The command line owns one (static) and
  * calls pl_stop_request() from its handler; the run watches it through the
- * settings.  Read and written only by pl_stop_* and the run. */
+ * settings.  Read and written only by pl_stop_* and the run.
+ *
+ * A signal while packets are read ends the reading, and the report is
+ * written.  A signal while a report is made (graded, or evidence loaded
+ * for merge) abandons that report: the user asked for it already, and
+ * asks again not to wait. */
 struct pl_stop {
   volatile sig_atomic_t requested;    /* a signal came, maybe before the run */
+  volatile sig_atomic_t reporting;    /* a report is being made (report.c) */
+  volatile sig_atomic_t abandon;      /* a signal came while it was */
   struct cap_source *volatile source; /* the source being read, or NULL */
 };
 
 /* Async-signal-safe: ends the running source's reading loop, or the run's
- * reading before it starts. */
+ * reading before it starts, or the report being made. */
 void pl_stop_request(struct pl_stop *stop);
 
 /* Everything a run is told.  Strings and arrays are borrowed from the

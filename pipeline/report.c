@@ -32,7 +32,33 @@ static void render(const struct pl_settings *s, FILE *out, const struct grade_re
   }
 }
 
-/* Grade every endpoint and write the report; returns the exit status. */
+void pl_report_begin(const struct pl_settings *s) {
+  if (s->stop) { /* a signal between these two lines only stops the capture */
+    s->stop->abandon = 0;
+    s->stop->reporting = 1;
+  }
+}
+
+void pl_report_end(const struct pl_settings *s) {
+  if (s->stop)
+    s->stop->reporting = 0;
+}
+
+bool pl_report_abandoned(const struct pl_settings *s) {
+  return s->stop && s->stop->abandon;
+}
+
+void pl_say_abandoned(const struct pl_settings *s, const char *during, bool evidence_saved) {
+  if (evidence_saved && s->save_evidence)
+    cap_message("stopped by a signal while %s: no report written; the evidence is in %s "
+                "(tlsgrade merge writes its report)",
+                during, s->save_evidence);
+  else
+    cap_message("stopped by a signal while %s: no report written", during);
+}
+
+/* Grade every endpoint and write the report; returns the exit status, or
+ * PL_STOPPED (nothing written) when a signal abandons the report. */
 int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_store *ev,
                     const char *const *inputs, size_t n_inputs, cJSON *limits, cJSON *stats) {
   ev_derive_facts((struct ev_store *)ev); /* derived facts are never saved */
@@ -53,8 +79,14 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
     if (ev_find(ep, "handshakes")) /* else a plain-http endpoint: its facts went to its TLS ones */
       eps[n++] = ep;
   }
-  grade_endpoints(eps, n, r, s->jobs);
+  bool all = !pl_report_abandoned(s) &&
+             grade_endpoints(eps, n, r, s->jobs, s->stop ? &s->stop->abandon : NULL);
   free(eps);
+  if (!all) {
+    free(order);
+    free(r);
+    return PL_STOPPED;
+  }
   for (size_t i = 0; i < n; i++)
     order[i] = &r[i];
   qsort(order, n, sizeof(*order), compare_results);
@@ -147,7 +179,8 @@ fail:
 }
 
 /* --interval: grade what has ended so far and replace the report file in
- * one rename, so a reader never sees half a report. */
+ * one rename, so a reader never sees half a report.  A signal meanwhile
+ * leaves the last report in place (PL_STOPPED); the evidence is saved. */
 int pl_atomic_report(struct run *run, unsigned warnings) {
   const struct pl_settings *s = run->set;
   char err[4200];
@@ -157,6 +190,7 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
     cap_message("%s", err);
     return PL_EXIT_RUNTIME;
   }
+  pl_report_begin(s);
   /* The capture goes on: chains waiting now may be completed by a later
    * intermediate, so this report completes them on a copy of the store. */
   struct ev_store *view = run->ev;
@@ -173,19 +207,28 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
   cJSON_Delete(limits);
   if (view != run->ev)
     ev_store_free(view);
-  if (pl_atomic_commit(&a, err, sizeof(err)) != 0) {
+  if (status == PL_STOPPED) {
+    pl_atomic_abort(&a); /* the last report stays */
+  } else if (pl_atomic_commit(&a, err, sizeof(err)) != 0) {
     cap_message("%s", err);
     status = PL_EXIT_RUNTIME;
   }
-  if (pl_save_evidence(s, run->ev) < 0)
+  if (pl_save_evidence(s, run->ev) < 0 && status != PL_STOPPED)
     status = PL_EXIT_RUNTIME;
+  pl_report_end(s);
   return status;
 }
 
 int pl_run_merge(const struct pl_settings *s, char *const *files, size_t n_files) {
   char err[1024];
+  pl_report_begin(s); /* loading is part of making this report */
   struct ev_store *all = ev_store_new();
   for (size_t i = 0; all && i < n_files; i++) {
+    if (pl_report_abandoned(s)) {
+      pl_say_abandoned(s, "loading evidence", false);
+      ev_store_free(all);
+      return PL_EXIT_RUNTIME;
+    }
     struct ev_store *one = ev_load(files[i], err, sizeof(err));
     if (!one) {
       cap_message("%s", err);
@@ -211,11 +254,16 @@ int pl_run_merge(const struct pl_settings *s, char *const *files, size_t n_files
   if (out && pl_save_evidence(s, all) == 0) {
     ev_complete_chains(all, trust, bundle);
     status = pl_write_report(s, out, all, (const char *const *)files, n_files, NULL, NULL);
+    if (status == PL_STOPPED) {
+      pl_say_abandoned(s, "grading", true);
+      status = PL_EXIT_RUNTIME;
+    }
   }
   if (out)
     status = pl_close_output(s, out, status);
   x509_store_close(trust);
   x509_pool_free(bundle);
   ev_store_free(all);
+  pl_report_end(s);
   return status;
 }

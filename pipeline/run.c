@@ -69,6 +69,8 @@ void pl_counters_add(struct pl_counters *into, const struct pl_counters *from) {
 
 void pl_stop_request(struct pl_stop *stop) {
   stop->requested = 1;
+  if (stop->reporting)
+    stop->abandon = 1;
   struct cap_source *src = stop->source;
   if (src)
     cap_source_stop(src);
@@ -223,17 +225,28 @@ static int finish(struct run *run, int status, unsigned warnings) {
     cap_message("no TLS handshake in the input");
   } else if (s->mode == PL_MODE_GRADE && run->ev && s->interval) {
     int rs = pl_atomic_report(run, warnings);
+    if (rs == PL_STOPPED) {
+      pl_say_abandoned(s, "grading", true);
+      rs = PL_EXIT_RUNTIME;
+    }
     if (rs != PL_EXIT_OK && status == PL_EXIT_OK)
       status = rs;
   } else if (s->mode == PL_MODE_GRADE && run->ev) {
+    pl_report_begin(s);
     cJSON *limits = pl_limits_json(run);
-    if (pl_save_evidence(s, run->ev) < 0) /* with the chains still waiting: for merge */
+    bool saved = pl_save_evidence(s, run->ev) == 0; /* with the chains still waiting: for merge */
+    if (!saved)
       status = PL_EXIT_RUNTIME;
     ev_complete_chains(run->ev, run->trust, run->intermediates); /* all evidence is in */
     int rs = pl_write_report(s, run->out, run->ev, run->file_names, run->n_files, limits, stats);
+    if (rs == PL_STOPPED) {
+      pl_say_abandoned(s, "grading", saved);
+      rs = PL_EXIT_RUNTIME;
+    }
     if (rs != PL_EXIT_OK && status == PL_EXIT_OK)
       status = rs;
     cJSON_Delete(limits);
+    pl_report_end(s);
   }
   cJSON_Delete(stats);
   return status;

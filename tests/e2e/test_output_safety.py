@@ -11,7 +11,8 @@
   escaped.
 - Counts in evidence stop at 10^18, the bound merge reads: merge reads
   back what it writes, and a count there costs no loop.
-- SIGHUP ends a live capture with its report, like SIGTERM.
+- SIGHUP ends a live capture with its report, like SIGTERM; SIGINT while
+  grading a large evidence set ends the run within a second or two.
 """
 import json
 import os
@@ -19,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import hashlib
 import time
 import unicodedata
 
@@ -310,6 +312,49 @@ def sighup_writes_report(t):
         t.check(False, "report and evidence: %r" % e)
 
 
+def many_endpoints(path, n_endpoints, n_offers):
+    """Evidence of n_endpoints servers, each having answered n_offers
+    distinct client offers (what a busy server shows over a day)."""
+    base = ["handshakes", "server_hello", "established", "version:TLSv1.2",
+            "suite:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "kx:ecdh:x25519:256"]
+    offers = [hashlib.md5(b"%d" % i).hexdigest() for i in range(n_offers)]
+    endpoints = []
+    for e in range(n_endpoints):
+        facts = [fact(k) for k in base]
+        facts += [fact("answer:%s:TLSv1.2:0xc02f" % o, t=1700000000000000 + i)
+                  for i, o in enumerate(offers)]
+        endpoints.append({"host": "s%d.example" % e, "ip": "10.1.%d.%d" % (e >> 8, e & 255),
+                          "port": 443, "facts": facts})
+    return evidence_file(path, endpoints)
+
+
+def sigint_while_grading(t):
+    """SIGINT while merge grades a large evidence set: it stops within a
+    couple of seconds, writes no report, says so and exits 1.  (The report
+    file is opened once the evidence is loaded: grading starts then.)"""
+    d = fresh_dir("grading")
+    evidence = many_endpoints(os.path.join(d, "big.json"), 60, 3000)
+    report = os.path.join(d, "r.txt")
+    proc = subprocess.Popen([TLSGRADE, "merge", "-o", report, evidence],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    end = time.time() + 60
+    while time.time() < end and not os.path.exists(report) and proc.poll() is None:
+        time.sleep(0.02)
+    t.check(proc.poll() is None, "still running when grading starts")
+    proc.send_signal(signal.SIGINT)
+    sent = time.time()
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    took = time.time() - sent
+    t.check(took < 2.5, "ended %.1f s after SIGINT" % took)
+    t.eq(proc.returncode, 1, "exit status: " + err.decode())
+    t.check(b"signal" in err, "says why: %r" % err)
+    t.eq(os.path.getsize(report), 0, "no report (not half of one)")
+
+
 def main():
     t = Suite()
     t.run(evidence_temp_link)
@@ -321,6 +366,7 @@ def main():
     t.run(merged_counts_saturate)
     t.run(waiting_chain_sessions)
     t.run(sighup_writes_report)
+    t.run(sigint_while_grading)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 
