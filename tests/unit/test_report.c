@@ -95,7 +95,7 @@ static struct ev_store *store(void) {
   }
   /* A count of 10^16 can only come from an evidence file: it prints as
    * cJSON prints any double. */
-  const char *saved = "{\"tlsgrade_evidence\": 1, \"endpoints\": [{\"host\": \"a.example\", "
+  const char *saved = "{\"tlsgrade_evidence\": 2, \"endpoints\": [{\"host\": \"a.example\", "
                       "\"ip\": \"192.0.2.1\", \"port\": 443, \"facts\": [{\"k\": "
                       "\"kx:ecdh:x448:448\", \"n\": 1e16, \"first_us\": 1700000000000000, "
                       "\"last_us\": 1700000000000001}]}]}";
