@@ -42,9 +42,10 @@ enum pl_format { PL_FORMAT_TEXT, PL_FORMAT_JSON, PL_FORMAT_HTML };
  * settings.  Read and written only by pl_stop_* and the run.
  *
  * A signal while packets are read ends the reading, and the report is
- * written.  A signal while a report is made (graded, or evidence loaded
- * for merge) abandons that report: the user asked for it already, and
- * asks again not to wait. */
+ * written (tcpdump's and Zeek's Ctrl-C).  A signal while a report is made
+ * (evidence loaded for merge, servers graded) abandons it: whoever stops
+ * a run that is already reporting does not want to wait for it, and half
+ * a report would omit servers without a word. */
 struct pl_stop {
   volatile sig_atomic_t requested;    /* a signal came, maybe before the run */
   volatile sig_atomic_t reporting;    /* a report is being made (report.c) */
