@@ -31,7 +31,7 @@ struct cli {
   const char *drop_user;     /* -Z: live capture runs as this user (root: keep) */
 };
 
-/* The one stop flag of the process: set by SIGINT/SIGTERM. */
+/* The one stop flag of the process: set by SIGINT, SIGTERM and SIGHUP. */
 static struct pl_stop g_stop;
 
 static void on_signal(int sig) {
@@ -419,8 +419,14 @@ int main(int argc, char **argv) {
   struct sigaction sa = {0};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  /* SIGHUP too: a capture whose terminal or session closes still writes
+   * its report and evidence (there is no configuration to reload).  One
+   * handler at a time: they share the stop. */
+  const int stops[] = {SIGINT, SIGTERM, SIGHUP};
+  for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+    sigaddset(&sa.sa_mask, stops[i]);
+  for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+    sigaction(stops[i], &sa, NULL);
   char *const *inputs = argv + optind;
   size_t n_inputs = (size_t)(argc - optind);
   int status = cli.merge ? pl_run_merge(&cli.set, inputs, n_inputs)

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
@@ -51,6 +52,23 @@ void cap_endpoint_str(const struct cap_addr *addr, uint16_t port, char *buf, siz
 /* ISO-8601 UTC with microseconds, e.g. "2014-04-08T10:02:03.123456Z". */
 #define CAP_TIME_STRLEN 40
 void cap_time_str(cap_time_us ts, char *buf, size_t buflen);
+
+/* Untrusted text for a terminal: file names, interface names, strings
+ * from the wire.  Length of the valid UTF-8 sequence at p (RFC 3629: no
+ * overlongs, no surrogates, nothing above U+10FFFF) and its code point in
+ * *cp, or 0 when invalid; reads no byte past a NUL. */
+size_t cap_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp);
+/* The Unicode Bidi_Control characters (PropList.txt: U+061C, U+200E,
+ * U+200F, U+202A..U+202E, U+2066..U+2069): they can show a name
+ * reversed, so no report shows them as they are. */
+bool cap_bidi_control(uint32_t cp);
+/* s to out with control characters, escape sequences and bidirectional
+ * controls made visible: C0 and DEL as \xNN, C1 and Bidi_Control as
+ * \uNNNN, bytes that are not UTF-8 as \xNN; the rest as it is. */
+void cap_term_puts(FILE *out, const char *s);
+/* "tlsgrade: ", the formatted message through cap_term_puts and a
+ * newline, on standard error: every message that may name a file. */
+void cap_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ------------------------------------------------------------------ */
 /* Encapsulations (decode.c, tunnel.c; text.c writes them)             */

@@ -83,15 +83,13 @@ void cap_source_read_warning(const struct cap_source *src, uint32_t index, long 
     return;
   const char *name = cap_source_name(src, index);
   if (off >= 0)
-    fprintf(stderr,
-            "tlsgrade: warning: %s: read stopped at byte offset %ld after %llu packets: "
-            "%s; the packets before it are kept\n",
-            name, off, (unsigned long long)frames, why);
+    cap_message("warning: %s: read stopped at byte offset %ld after %llu packets: "
+                "%s; the packets before it are kept",
+                name, off, (unsigned long long)frames, why);
   else
-    fprintf(stderr,
-            "tlsgrade: warning: %s: read stopped after %llu packets: %s; the packets "
-            "before it are kept\n",
-            name, (unsigned long long)frames, why);
+    cap_message("warning: %s: read stopped after %llu packets: %s; the packets "
+                "before it are kept",
+                name, (unsigned long long)frames, why);
 }
 
 /* Read one input to its end.  Returns 0, or -1 when it stopped early on a

@@ -242,7 +242,7 @@ struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err
     return NULL;
   }
   if (rc > 0)
-    fprintf(stderr, "tlsgrade: warning: %s: %s\n", opt->iface, pcap_geterr(p));
+    cap_message("warning: %s: %s", opt->iface, pcap_geterr(p));
   if (check_linktype(p, opt->iface, err, errlen) < 0 ||
       apply_filter(p, opt->bpf, opt->iface, err, errlen) < 0) {
     cap_source_free(src);
@@ -250,7 +250,7 @@ struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err
   }
   char nb_err[PCAP_ERRBUF_SIZE];
   if (pcap_setnonblock(p, 1, nb_err) < 0)
-    fprintf(stderr, "tlsgrade: warning: %s: cannot read non-blocking: %s\n", opt->iface, nb_err);
+    cap_message("warning: %s: cannot read non-blocking: %s", opt->iface, nb_err);
   return src;
 }
 

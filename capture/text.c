@@ -1,11 +1,13 @@
 /*
  * capture/text.c - addresses, packet times and encapsulations as text, for
- * every report and the JSON lines.
+ * every report and the JSON lines; untrusted names made safe for a terminal.
  */
 #include "capture/capture.h"
 
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -89,4 +91,81 @@ void cap_encap_str(const struct cap_encap *e, char *buf, size_t buflen) {
         used += (size_t)n;
     }
   }
+}
+
+size_t cap_utf8_seq(const uint8_t *p, size_t n, uint32_t *cp) {
+  uint8_t b = p[0];
+  *cp = b;
+  if (b < 0x80)
+    return 1;
+  size_t len;
+  uint32_t c, min;
+  if ((b & 0xe0) == 0xc0)
+    len = 2, c = b & 0x1f, min = 0x80;
+  else if ((b & 0xf0) == 0xe0)
+    len = 3, c = b & 0x0f, min = 0x800;
+  else if ((b & 0xf8) == 0xf0)
+    len = 4, c = b & 0x07, min = 0x10000;
+  else
+    return 0;
+  if (n < len)
+    return 0;
+  for (size_t i = 1; i < len; i++) { /* stops at the first byte that is not 10xxxxxx: a NUL */
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+    c = c << 6 | (p[i] & 0x3f);
+  }
+  if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+    return 0;
+  *cp = c;
+  return len;
+}
+
+bool cap_bidi_control(uint32_t cp) {
+  return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void cap_term_puts(FILE *out, const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    const unsigned char *run = p;
+    while (*p >= 0x20 && *p < 0x7f)
+      p++;
+    fwrite(run, 1, (size_t)(p - run), out); /* runs, not a fputc per byte */
+    if (!*p)
+      break;
+    uint32_t cp;
+    size_t k = cap_utf8_seq(p, 4, &cp);
+    /* C1 (U+0080..U+009F) too: a terminal may read U+009B as CSI. */
+    if (k == 0 || cp < 0x20 || cp == 0x7f)
+      fprintf(out, "\\x%02x", *p), k = 1;
+    else if ((cp >= 0x80 && cp <= 0x9f) || cap_bidi_control(cp))
+      fprintf(out, "\\u%04x", (unsigned)cp);
+    else
+      fwrite(p, 1, k, out);
+    p += k;
+  }
+}
+
+void cap_message(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char small[512], *text = small;
+  int n = vsnprintf(small, sizeof(small), fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return;
+  if ((size_t)n >= sizeof(small) && (text = malloc((size_t)n + 1))) {
+    va_start(ap, fmt);
+    vsnprintf(text, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+  }
+  flockfile(stderr); /* one line, even with -j threads warning at once */
+  fputs("tlsgrade: ", stderr);
+  cap_term_puts(stderr, text ? text : small); /* out of memory: the message cut */
+  fputc('\n', stderr);
+  funlockfile(stderr);
+  if (text != small)
+    free(text);
 }

@@ -176,7 +176,7 @@ static void note_ca(struct ev_chains *ch, const char *sha256, uint8_t *der, size
     return;
   }
   if (ch->n_cas >= CHAINS_MAX_CAS) {
-    ch->ca_refused++;
+    ch->ca_refused = ev_count_add(ch->ca_refused, 1);
     free(der);
     return;
   }
@@ -248,7 +248,7 @@ static void pending_seen(struct pending *p, const struct ev_sample *first,
     sample_keep(&p->first, first);
   if (!p->sessions || sample_before(&p->last, last))
     sample_keep(&p->last, last);
-  p->sessions += sessions;
+  p->sessions = ev_count_add(p->sessions, sessions);
 }
 
 /* One more sighting of a chain: noted, or refused at the cap (false). */
@@ -263,7 +263,7 @@ static bool note_pending(struct ev_chains *ch, const struct ev_endpoint *ep, con
   if (*slot) {
     free(key);
   } else if (ch->n_pend >= CHAINS_MAX_PENDING) {
-    ch->pend_refused++; /* the caller keeps the session's own verdict */
+    ch->pend_refused = ev_count_add(ch->pend_refused, 1); /* the session keeps its own verdict */
     free(key);
     return false;
   } else {
@@ -293,7 +293,7 @@ static void absorb_pending(struct ev_chains *ch, struct pending *from) {
     pending_seen(&ch->pend[*slot - 1], &from->first, &from->last, from->sessions);
     pending_clear(from);
   } else if (ch->n_pend >= CHAINS_MAX_PENDING) {
-    ch->pend_refused++;
+    ch->pend_refused = ev_count_add(ch->pend_refused, 1);
     pending_clear(from);
   } else if (!grow((void **)&ch->pend, &ch->cap_pend, ch->n_pend, sizeof(*ch->pend))) {
     pending_clear(from);
@@ -319,8 +319,8 @@ int ev_chains_absorb(struct ev_chains **into, struct ev_chains **from) {
   }
   for (size_t i = 0; i < src->n_pend; i++)
     absorb_pending(dst, &src->pend[i]);
-  dst->ca_refused += src->ca_refused;
-  dst->pend_refused += src->pend_refused;
+  dst->ca_refused = ev_count_add(dst->ca_refused, src->ca_refused);
+  dst->pend_refused = ev_count_add(dst->pend_refused, src->pend_refused);
   ev_chains_free(src);
   *from = NULL;
   return 0;
@@ -411,23 +411,29 @@ static void complete_one(struct ev_store *ev, struct pending *p, const struct x5
   size_t n_hits = t.trusted ? completed_distrust(p, &t, &done, hits) : 0;
   x509_completion_clear(&done);
   char *reason = !t.trusted && !t.trusted_but_time ? untrusted_reason(&t, &done) : NULL;
-  /* As many facts as sessions sent the chain: the earliest and latest
-   * sightings give the fact's sample and times, the rest its count. */
-  for (uint64_t i = 0; i < p->sessions; i++) {
-    const struct ev_sample *at = i == 1 ? &p->last : &p->first;
+  /* As many facts as sessions sent the chain: the earliest sighting gives
+   * the fact's sample, the latest its last time, and carries the rest of
+   * the count (up to EV_COUNT_MAX from a file: never one add each). */
+  const struct ev_sample *sighting[2] = {&p->first, &p->last};
+  const uint64_t times[2] = {1, p->sessions - 1};
+  for (int i = 0; i < 2 && times[i]; i++) {
+    const struct ev_sample *at = sighting[i];
     for (size_t k = 0; k < n_hits; k++)
-      ev_add_name(ep, at, EV_DISTRUST, hits[k].event->id);
+      ev_add_times(ep, at, EV_DISTRUST, &(const struct ev_args){.name = hits[k].event->id},
+                   times[i]);
     if (t.trusted)
-      ev_add(ep, at, EV_TRUST_OK, NULL);
+      ev_add_times(ep, at, EV_TRUST_OK, NULL, times[i]);
     else if (t.trusted_but_time)
-      ev_add(ep, at, EV_TRUST_OK_BUT_TIME, NULL);
+      ev_add_times(ep, at, EV_TRUST_OK_BUT_TIME, NULL, times[i]);
     else
-      ev_add_name(ep, at, EV_TRUST_UNTRUSTED, reason ? reason : t.reason);
+      ev_add_times(ep, at, EV_TRUST_UNTRUSTED,
+                   &(const struct ev_args){.name = reason ? reason : t.reason}, times[i]);
     if ((t.trusted || t.trusted_but_time) && !t.chain_complete) {
       if (done.found_in)
-        ev_add_name(ep, at, EV_CHAIN_INCOMPLETE_FROM, done.found_in);
+        ev_add_times(ep, at, EV_CHAIN_INCOMPLETE_FROM,
+                     &(const struct ev_args){.name = done.found_in}, times[i]);
       else
-        ev_add(ep, at, EV_CHAIN_INCOMPLETE, NULL);
+        ev_add_times(ep, at, EV_CHAIN_INCOMPLETE, NULL, times[i]);
     }
   }
   free(reason);
@@ -496,8 +502,8 @@ int ev_chains_copy(struct ev_chains **into, const struct ev_chains *from) {
       return -1;
     absorb_pending(dst, &copy);
   }
-  dst->ca_refused += from->ca_refused;
-  dst->pend_refused += from->pend_refused;
+  dst->ca_refused = ev_count_add(dst->ca_refused, from->ca_refused);
+  dst->pend_refused = ev_count_add(dst->pend_refused, from->pend_refused);
   return 0;
 }
 
@@ -626,11 +632,11 @@ static bool pending_from_json(struct ev_chains *ch, const cJSON *o) {
   const char *sni = json_str(o, "sni");
   double port, verified, sessions;
   struct ev_sample first = {0}, last = {0};
-  if (!cJSON_IsArray(arr) || !n || n > CHAINS_CERTS_MAX || !ep.host || !ep.ip || !sni ||
-      !json_num(o, "port", 0, 65535, &port) ||
+  if (!cJSON_IsArray(arr) || !n || n > CHAINS_CERTS_MAX || !ep.host || !ep.ip ||
+      !ev_ip_valid(ep.ip) || !sni || !json_num(o, "port", 0, 65535, &port) ||
       !json_num(o, "verified_us", -CHAINS_TS_LIMIT, CHAINS_TS_LIMIT, &verified) ||
-      !json_num(o, "sessions", 1, 1e18, &sessions) || !sample_from_json(o, "first", &first) ||
-      !sample_from_json(o, "last", &last))
+      !json_num(o, "sessions", 1, (double)EV_COUNT_MAX, &sessions) ||
+      !sample_from_json(o, "first", &first) || !sample_from_json(o, "last", &last))
     return false;
   ep.port = (uint16_t)port;
   struct tls_cert certs[CHAINS_CERTS_MAX];
@@ -659,8 +665,8 @@ int ev_chains_from_json(struct ev_chains **into, const cJSON *o, char *err, size
   double ca_refused, pend_refused;
   struct ev_chains *ch = *into ? *into : (*into = chains_new());
   bool ok = ch && cJSON_IsObject(o) && cJSON_IsArray(cas) && cJSON_IsArray(pend) &&
-            json_num(o, "cas_refused", 0, 1e18, &ca_refused) &&
-            json_num(o, "pending_refused", 0, 1e18, &pend_refused);
+            json_num(o, "cas_refused", 0, (double)EV_COUNT_MAX, &ca_refused) &&
+            json_num(o, "pending_refused", 0, (double)EV_COUNT_MAX, &pend_refused);
   const cJSON *v;
   if (ok)
     cJSON_ArrayForEach(v, cas) {
@@ -676,7 +682,7 @@ int ev_chains_from_json(struct ev_chains **into, const cJSON *o, char *err, size
     snprintf(err, errlen, "malformed chain notes in the evidence");
     return -1;
   }
-  ch->ca_refused += (uint64_t)ca_refused;
-  ch->pend_refused += (uint64_t)pend_refused;
+  ch->ca_refused = ev_count_add(ch->ca_refused, (uint64_t)ca_refused);
+  ch->pend_refused = ev_count_add(ch->pend_refused, (uint64_t)pend_refused);
   return 0;
 }

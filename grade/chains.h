@@ -8,6 +8,11 @@
 
 #include "grade/grade.h"
 
+/* An ip as the capture writes it (inet_ntop), as every endpoint of saved
+ * evidence must hold (evidence.c): anything else in a file is not evidence
+ * of ours, and would reach reports as it is. */
+bool ev_ip_valid(const char *ip);
+
 struct ev_chains;
 /* The store's chains (evidence.c): NULL until something is noted. */
 struct ev_chains **ev_store_chains(struct ev_store *ev);

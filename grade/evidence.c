@@ -13,6 +13,7 @@
 #include "grade/chains.h"
 #include "grade/grade.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -307,11 +308,11 @@ static bool sample_before(const struct ev_sample *a, const struct ev_sample *b) 
 }
 
 /* count more sightings (aborted of them in aborted handshakes), within
- * [first, last]. */
+ * [first, last]; counts stop at EV_COUNT_MAX. */
 static void fact_widen(struct ev_fact *f, uint64_t count, uint64_t aborted, cap_time_us first,
                        cap_time_us last) {
-  f->count += count;
-  f->aborted += aborted;
+  f->count = ev_count_add(f->count, count);
+  f->aborted = ev_count_add(f->aborted, aborted);
   if (first < f->first_ts)
     f->first_ts = first;
   if (last > f->last_ts)
@@ -401,12 +402,17 @@ void ev_note(struct ev_endpoint *ep, const struct ev_sample *at, const char *fmt
   fact_add(ep, key, NULL, 1, at->aborted, at->ts, at->ts, at);
 }
 
-void ev_add(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id id,
-            const struct ev_args *a) {
+void ev_add_times(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id id,
+                  const struct ev_args *a, uint64_t count) {
   char key[EV_KEY_MAX];
   struct ev_typed typed;
   if (ev_key_make(id, a, key, &typed))
-    fact_add(ep, key, &typed, 1, at->aborted, at->ts, at->ts, at);
+    fact_add(ep, key, &typed, count, at->aborted ? count : 0, at->ts, at->ts, at);
+}
+
+void ev_add(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id id,
+            const struct ev_args *a) {
+  ev_add_times(ep, at, id, a, 1);
 }
 
 const struct ev_fact *ev_find(const struct ev_endpoint *ep, const char *key) {
@@ -652,10 +658,12 @@ static bool get_num(const cJSON *o, const char *k, double min, double max, doubl
 static bool fact_from_json(struct ev_endpoint *ep, const cJSON *f) {
   const char *key, *file = NULL;
   double n, first, last, frame = 0, ts = 0, aborted = 0;
-  if (cJSON_GetObjectItemCaseSensitive(f, "aborted") && !get_num(f, "aborted", 0, 1e18, &aborted))
+  if (cJSON_GetObjectItemCaseSensitive(f, "aborted") &&
+      !get_num(f, "aborted", 0, (double)EV_COUNT_MAX, &aborted))
     return false;
-  if (!get_str(f, "k", &key) || strlen(key) >= 256 || !get_num(f, "n", 1, 1e18, &n) ||
-      aborted > n || !get_num(f, "first_us", -TS_LIMIT, TS_LIMIT, &first) ||
+  if (!get_str(f, "k", &key) || strlen(key) >= 256 ||
+      !get_num(f, "n", 1, (double)EV_COUNT_MAX, &n) || aborted > n ||
+      !get_num(f, "first_us", -TS_LIMIT, TS_LIMIT, &first) ||
       !get_num(f, "last_us", -TS_LIMIT, TS_LIMIT, &last) || first > last)
     return false;
   struct ev_sample sample = {0};
@@ -669,6 +677,11 @@ static bool fact_from_json(struct ev_endpoint *ep, const cJSON *f) {
   fact_add(ep, key, NULL, (uint64_t)n, (uint64_t)aborted, (cap_time_us)first, (cap_time_us)last,
            &sample);
   return true;
+}
+
+bool ev_ip_valid(const char *ip) {
+  unsigned char addr[16];
+  return inet_pton(AF_INET, ip, addr) == 1 || inet_pton(AF_INET6, ip, addr) == 1;
 }
 
 struct ev_store *ev_from_json(const cJSON *root, char *err, size_t errlen) {
@@ -690,8 +703,8 @@ struct ev_store *ev_from_json(const cJSON *root, char *err, size_t errlen) {
     double port;
     const cJSON *facts = cJSON_GetObjectItemCaseSensitive(e, "facts");
     struct ev_endpoint *ep = NULL;
-    if (get_str(e, "host", &host) && get_str(e, "ip", &ip) && get_num(e, "port", 0, 65535, &port) &&
-        cJSON_IsArray(facts))
+    if (get_str(e, "host", &host) && get_str(e, "ip", &ip) && ev_ip_valid(ip) &&
+        get_num(e, "port", 0, 65535, &port) && cJSON_IsArray(facts))
       ep = ev ? ev_endpoint_get(ev, host, ip, (uint16_t)port) : NULL;
     const cJSON *f;
     bool ok = ep != NULL;
@@ -712,22 +725,11 @@ struct ev_store *ev_from_json(const cJSON *root, char *err, size_t errlen) {
   return ev;
 }
 
-int ev_save(const struct ev_store *ev, const char *path, char *err, size_t errlen) {
+int ev_write(const struct ev_store *ev, FILE *out) {
   cJSON *j = ev_to_json(ev);
   char *text = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);
-  char tmp[4096];
-  snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-  FILE *f = text ? fopen(tmp, "w") : NULL;
-  int rc = -1;
-  if (f && fputs(text, f) >= 0 && fputc('\n', f) != EOF && fclose(f) == 0) {
-    f = NULL;
-    rc = rename(tmp, path); /* readers never see half a file */
-  }
-  if (rc != 0)
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-  if (f)
-    fclose(f);
+  int rc = text && fputs(text, out) >= 0 && fputc('\n', out) != EOF ? 0 : -1;
   free(text);
   return rc;
 }

@@ -19,6 +19,7 @@
 #include "dissect/dissect.h"
 
 #include <cjson/cJSON.h>
+#include <signal.h>
 
 #define TLSGRADE_VERSION "0.2.0"
 #include <stdio.h>
@@ -85,7 +86,15 @@ enum ev_fact_id {
   EV_OTHER = EV_N_FACTS /* a key of no family (hand-made evidence, tests) */
 };
 
-#define EV_KEY_MAX 256               /* a key is cut at 255 bytes */
+#define EV_KEY_MAX 256 /* a key is cut at 255 bytes */
+/* Counts in evidence (a fact's sightings, a waiting chain's sessions, cap
+ * hits) stop at 10^18: a sum beyond it, of merged files say, stays there
+ * rather than wrap, and one bound serves reading and writing, so merge
+ * reads back every file it writes.  (10^18 is exact as a JSON double.) */
+#define EV_COUNT_MAX 1000000000000000000ULL
+static inline uint64_t ev_count_add(uint64_t count, uint64_t more) {
+  return more > EV_COUNT_MAX - count ? EV_COUNT_MAX : count + more; /* count <= EV_COUNT_MAX */
+}
 #define EV_ANSWER_REFUSED UINT64_MAX /* ANSWER's number: the offer was refused */
 
 /* What a fact's key says, typed: kept with the fact when it is made, or
@@ -181,6 +190,9 @@ struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const
  * place in the store). */
 void ev_add(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id id,
             const struct ev_args *a) __attribute__((nonnull(1, 2)));
+/* The same, `count` sightings at once (all of them at `at`). */
+void ev_add_times(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id id,
+                  const struct ev_args *a, uint64_t count) __attribute__((nonnull(1, 2)));
 static inline void ev_add_version(struct ev_endpoint *ep, const struct ev_sample *at,
                                   enum ev_fact_id id, uint16_t version) {
   ev_add(ep, at, id, &(const struct ev_args){.version = version});
@@ -228,7 +240,9 @@ struct ev_store *ev_period(const struct ev_endpoint *ep, cap_time_us t, bool aft
 /* Versioned JSON: {"tlsgrade_evidence": 1, "endpoints": [...]} */
 cJSON *ev_to_json(const struct ev_store *ev);
 struct ev_store *ev_from_json(const cJSON *json, char *err, size_t errlen);
-int ev_save(const struct ev_store *ev, const char *path, char *err, size_t errlen);
+/* ev_to_json's text and a newline to out (the caller makes the file: see
+ * pipeline/atomic.c); 0, or -1 out of memory or a write error. */
+int ev_write(const struct ev_store *ev, FILE *out);
 struct ev_store *ev_load(const char *path, char *err, size_t errlen);
 
 /* The verdict on a server chain (cert_facts.c).  Verifying a chain costs
@@ -359,9 +373,10 @@ void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out);
 void grade_periods(const struct ev_endpoint *ep, struct grade_result *out);
 /* Both for eps[i] into out[i], i < n, on up to `jobs` threads (this one
  * included).  An endpoint's lazily sorted facts are touched by the one
- * thread that grades it. */
-void grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grade_result *out,
-                     unsigned jobs);
+ * thread that grades it.  Once *stop (NULL: never) is set, no further
+ * endpoint is begun: false when some were left ungraded. */
+bool grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grade_result *out,
+                     unsigned jobs, const volatile sig_atomic_t *stop);
 /* Letter order: returns <0 when a is better than b. */
 int grade_letter_cmp(const char *a, const char *b);
 

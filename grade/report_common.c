@@ -102,39 +102,19 @@ static const unsigned char *utf8_view(const char *s, char **copy) {
   return (const unsigned char *)*copy;
 }
 
-/* Bytes a terminal may see as they are (0xc2 may start a C1 control). */
-static bool term_plain(unsigned char c) {
-  return c >= 0x20 && c != 0x7f && c != 0xc2;
-}
-
 void report_term_puts(FILE *out, const char *s) {
   char *copy;
   const unsigned char *p = utf8_view(s, &copy);
-  if (!p)
-    return;
-  while (*p) {
-    const unsigned char *run = p;
-    while (term_plain(*p))
-      p++;
-    fwrite(run, 1, (size_t)(p - run), out); /* runs, not a fputc per byte */
-    if (!*p)
-      break;
-    /* C0 controls, DEL, and the C1 range U+0080..U+009F (UTF-8 C2 80..9F,
-     * which terminals may read as CSI) never reach the terminal. */
-    if (*p < 0x20 || *p == 0x7f)
-      fprintf(out, "\\x%02x", *p);
-    else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-      fprintf(out, "\\u%04x", p[1]), p++;
-    else
-      fputc(*p, out);
-    p++;
-  }
+  if (p)
+    cap_term_puts(out, (const char *)p); /* controls, escapes and bidi made visible */
   free(copy);
 }
 
-/* Bytes that need no HTML escaping (UTF-8 sequences included). */
+/* Bytes that need no HTML escaping (UTF-8 sequences included, but for the
+ * lead bytes of the bidirectional controls: U+061C, U+200E.., U+2066..). */
 static bool html_plain(unsigned char c) {
-  return c >= 0x20 && c != 0x7f && c != '<' && c != '>' && c != '&' && c != '"' && c != '\'';
+  return c >= 0x20 && c != 0x7f && c != '<' && c != '>' && c != '&' && c != '"' && c != '\'' &&
+         c != 0xd8 && c != 0xe2;
 }
 
 void report_html_puts(FILE *out, const char *s) {
@@ -165,6 +145,17 @@ void report_html_puts(FILE *out, const char *s) {
     case '\'':
       fputs("&#39;", out);
       break;
+    case 0xd8:
+    case 0xe2: { /* valid UTF-8 here (utf8_view) */
+      uint32_t cp;
+      size_t k = cap_utf8_seq(p, 4, &cp);
+      if (cap_bidi_control(cp))
+        fprintf(out, "\\u%04x", (unsigned)cp); /* as text: a character reference is the control */
+      else
+        fwrite(p, 1, k, out);
+      p += k - 1;
+      break;
+    }
     default: /* C0 controls and DEL */
       fputs("&#xfffd;", out);
     }

@@ -159,8 +159,10 @@ static void unverified(FILE *out, const struct report_meta *m) {
 static void server_detail(FILE *out, const struct grade_result *r, const struct style *st) {
   fputs("\n== ", out);
   report_term_puts(out, r->ep->host);
-  fprintf(out, strchr(r->ep->ip, ':') ? "  [%s]:%u  grade " : "  %s:%u  grade ", r->ep->ip,
-          r->ep->port);
+  bool v6 = strchr(r->ep->ip, ':') != NULL;
+  fputs(v6 ? "  [" : "  ", out);
+  report_term_puts(out, r->ep->ip); /* every field from evidence, even one checked on load */
+  fprintf(out, "%s:%u  grade ", v6 ? "]" : "", r->ep->port);
   put_grade(out, st, r->letter, 0);
   fprintf(out, "  (trust ignored %s, floor %s)\n", r->letter_trust_ignored, r->floor);
   if (r->changed) {
@@ -181,11 +183,13 @@ static void server_detail(FILE *out, const struct grade_result *r, const struct 
     fprintf(out, "   not graded: %s\n", r->no_grade_reason);
   } else {
     score_line(out, r);
-    if (r->best_version[0])
-      fprintf(out,
-              "   versions seen: best %s, worst %s (lower bounds: a server may support "
-              "more than clients asked for)\n",
-              r->best_version, r->worst_version);
+    if (r->best_version[0]) { /* the names end evidence keys */
+      fputs("   versions seen: best ", out);
+      report_term_puts(out, r->best_version);
+      fputs(", worst ", out);
+      report_term_puts(out, r->worst_version);
+      fputs(" (lower bounds: a server may support more than clients asked for)\n", out);
+    }
   }
   notices(out, r->ep);
   fprintf(out, "   graded on %zu of %zu checks (the rest need traffic the capture lacks)\n",

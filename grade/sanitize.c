@@ -9,34 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF), or 0 when invalid. */
-static size_t utf8_seq(const uint8_t *p, size_t n) {
-  uint8_t b = p[0];
-  if (b < 0x80)
-    return 1;
-  size_t len;
-  uint32_t cp, min;
-  if ((b & 0xe0) == 0xc0)
-    len = 2, cp = b & 0x1f, min = 0x80;
-  else if ((b & 0xf0) == 0xe0)
-    len = 3, cp = b & 0x0f, min = 0x800;
-  else if ((b & 0xf8) == 0xf0)
-    len = 4, cp = b & 0x07, min = 0x10000;
-  else
-    return 0;
-  if (n < len)
-    return 0;
-  for (size_t i = 1; i < len; i++) {
-    if ((p[i] & 0xc0) != 0x80)
-      return 0;
-    cp = cp << 6 | (p[i] & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
-  return len;
-}
-
 char *report_utf8(const uint8_t *p, size_t n, bool *replaced) {
   /* Worst case: every byte becomes the 3-byte U+FFFD. */
   char *out = malloc(n * 3 + 1);
@@ -45,7 +17,8 @@ char *report_utf8(const uint8_t *p, size_t n, bool *replaced) {
   size_t o = 0;
   *replaced = false;
   for (size_t i = 0; i < n;) {
-    size_t k = utf8_seq(p + i, n - i);
+    uint32_t cp;
+    size_t k = cap_utf8_seq(p + i, n - i, &cp);
     if (k == 0 || (k == 1 && p[i] == 0)) {
       memcpy(out + o, "\xef\xbf\xbd", 3); /* NUL too: C strings end there */
       o += 3;

@@ -413,26 +413,29 @@ struct grading {
   const struct ev_endpoint *const *eps;
   struct grade_result *out;
   size_t n;
+  const volatile sig_atomic_t *stop;
   _Atomic size_t next;
 };
 
 static void *grade_share(void *arg) {
   struct grading *g = arg;
-  for (size_t i; (i = atomic_fetch_add_explicit(&g->next, 1, memory_order_relaxed)) < g->n;) {
+  /* The stop is read before each claim: every endpoint claimed is graded. */
+  for (size_t i; !(g->stop && *g->stop) &&
+                 (i = atomic_fetch_add_explicit(&g->next, 1, memory_order_relaxed)) < g->n;) {
     grade_endpoint(g->eps[i], &g->out[i]);
     grade_periods(g->eps[i], &g->out[i]);
   }
   return NULL;
 }
 
-void grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grade_result *out,
-                     unsigned jobs) {
+bool grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grade_result *out,
+                     unsigned jobs, const volatile sig_atomic_t *stop) {
   enum { MAX_GRADERS = 64, MIN_ENDPOINTS = 256 };
   if (jobs > MAX_GRADERS)
     jobs = MAX_GRADERS;
   if (jobs < 1 || n < MIN_ENDPOINTS)
     jobs = 1; /* a thread costs more than it saves on a few servers */
-  struct grading g = {eps, out, n, 0};
+  struct grading g = {eps, out, n, stop, 0};
   pthread_t threads[MAX_GRADERS];
   bool started[MAX_GRADERS] = {false};
   for (unsigned k = 1; k < jobs; k++)
@@ -441,4 +444,5 @@ void grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grad
   for (unsigned k = 1; k < jobs; k++)
     if (started[k])
       pthread_join(threads[k], NULL);
+  return atomic_load(&g.next) >= n; /* every endpoint claimed */
 }

@@ -45,12 +45,36 @@ cJSON *pl_flow_json(const struct flow *f, enum flow_end_reason why);
 cJSON *pl_stats_json(const struct run *run, unsigned warnings);
 cJSON *pl_limits_json(const struct run *run);
 
+/* atomic.c: a file replaced whole (temp file in its directory, fsync,
+ * rename).  open, then exactly one of commit or abort; err names path. */
+struct pl_atomic {
+  const char *path; /* borrowed */
+  char *tmp;        /* the fresh name, owned */
+  FILE *f;
+};
+FILE *pl_atomic_open(struct pl_atomic *a, const char *path, char *err, size_t errlen);
+int pl_atomic_commit(struct pl_atomic *a, char *err, size_t errlen);
+void pl_atomic_abort(struct pl_atomic *a);
+/* Can path be replaced (by this process's user)?  0, or -1 with err (and
+ * errno).  Leaves nothing behind. */
+int pl_atomic_probe(const char *path, char *err, size_t errlen);
+
 /* report.c */
+/* A report is being made from here to pl_report_end: a signal meanwhile
+ * abandons it (pipeline.h, struct pl_stop). */
+void pl_report_begin(const struct pl_settings *s);
+void pl_report_end(const struct pl_settings *s);
+bool pl_report_abandoned(const struct pl_settings *s);
+/* "stopped by a signal while DURING: no report written", and where the
+ * evidence is when it was saved. */
+void pl_say_abandoned(const struct pl_settings *s, const char *during, bool evidence_saved);
+enum { PL_STOPPED = -1 }; /* pl_write_report, pl_atomic_report: abandoned */
 int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_store *ev,
                     const char *const *inputs, size_t n_inputs, cJSON *limits, cJSON *stats);
 FILE *pl_open_output(const struct pl_settings *s);
 int pl_close_output(const struct pl_settings *s, FILE *out, int status);
 FILE *pl_probe_atomic_output(const struct pl_settings *s);
+int pl_probe_evidence(const struct pl_settings *s); /* 0, or -1 said on stderr */
 int pl_save_evidence(const struct pl_settings *s, const struct ev_store *ev);
 /* run.c: the trust store and the --intermediates bundle as settings name
  * them (false: a bundle named did not load, said on stderr). */

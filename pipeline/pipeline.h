@@ -15,7 +15,9 @@
  *                back into the run at the end
  *   lines.c      the --flows lines and the stats/limits objects of reports
  *   report.c     grading on N threads, the report in its format, the output
- *                file (atomic rewrite for --interval), merge of saved evidence
+ *                file, merge of saved evidence
+ *   atomic.c     files replaced whole (--interval report, saved evidence):
+ *                a fresh temporary name, fsync, rename
  *   run.c        a capture run: trust store, key logs, weak keys, the source,
  *                reading, the end of the run
  */
@@ -37,14 +39,22 @@ enum pl_format { PL_FORMAT_TEXT, PL_FORMAT_JSON, PL_FORMAT_HTML };
 
 /* A stop asked for by a signal.  The command line owns one (static) and
  * calls pl_stop_request() from its handler; the run watches it through the
- * settings.  Read and written only by pl_stop_* and the run. */
+ * settings.  Read and written only by pl_stop_* and the run.
+ *
+ * A signal while packets are read ends the reading, and the report is
+ * written (tcpdump's and Zeek's Ctrl-C).  A signal while a report is made
+ * (evidence loaded for merge, servers graded) abandons it: whoever stops
+ * a run that is already reporting does not want to wait for it, and half
+ * a report would omit servers without a word. */
 struct pl_stop {
   volatile sig_atomic_t requested;    /* a signal came, maybe before the run */
+  volatile sig_atomic_t reporting;    /* a report is being made (report.c) */
+  volatile sig_atomic_t abandon;      /* a signal came while it was */
   struct cap_source *volatile source; /* the source being read, or NULL */
 };
 
 /* Async-signal-safe: ends the running source's reading loop, or the run's
- * reading before it starts. */
+ * reading before it starts, or the report being made. */
 void pl_stop_request(struct pl_stop *stop);
 
 /* Everything a run is told.  Strings and arrays are borrowed from the

@@ -32,7 +32,33 @@ static void render(const struct pl_settings *s, FILE *out, const struct grade_re
   }
 }
 
-/* Grade every endpoint and write the report; returns the exit status. */
+void pl_report_begin(const struct pl_settings *s) {
+  if (s->stop) { /* a signal between these two lines only stops the capture */
+    s->stop->abandon = 0;
+    s->stop->reporting = 1;
+  }
+}
+
+void pl_report_end(const struct pl_settings *s) {
+  if (s->stop)
+    s->stop->reporting = 0;
+}
+
+bool pl_report_abandoned(const struct pl_settings *s) {
+  return s->stop && s->stop->abandon;
+}
+
+void pl_say_abandoned(const struct pl_settings *s, const char *during, bool evidence_saved) {
+  if (evidence_saved && s->save_evidence)
+    cap_message("stopped by a signal while %s: no report written; the evidence is in %s "
+                "(tlsgrade merge writes its report)",
+                during, s->save_evidence);
+  else
+    cap_message("stopped by a signal while %s: no report written", during);
+}
+
+/* Grade every endpoint and write the report; returns the exit status, or
+ * PL_STOPPED (nothing written) when a signal abandons the report. */
 int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_store *ev,
                     const char *const *inputs, size_t n_inputs, cJSON *limits, cJSON *stats) {
   ev_derive_facts((struct ev_store *)ev); /* derived facts are never saved */
@@ -59,8 +85,14 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
     if (ev_find_id(ep, EV_UNVERIFIED, NULL))
       unverified[n_unverified++] = ep;
   }
-  grade_endpoints(eps, n, r, s->jobs);
+  bool all = !pl_report_abandoned(s) &&
+             grade_endpoints(eps, n, r, s->jobs, s->stop ? &s->stop->abandon : NULL);
   free(eps);
+  if (!all) {
+    free(order);
+    free(r);
+    return PL_STOPPED;
+  }
   for (size_t i = 0; i < n; i++)
     order[i] = &r[i];
   qsort(order, n, sizeof(*order), compare_results);
@@ -76,23 +108,34 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
   return status;
 }
 
+/* "tlsgrade: PREFIXerr", and when the live capture's user (after -Z) was
+ * refused, what to do about it. */
+static void say_cannot_write(const struct pl_settings *s, const char *prefix, const char *err,
+                             int errnum) {
+  if (errnum == EACCES && s->iface && getuid() != 0)
+    cap_message("%s%s (the capture runs as uid %u after -Z; write the "
+                "report and evidence where that user may, or use -Z root)",
+                prefix, err, (unsigned)getuid());
+  else
+    cap_message("%s%s", prefix, err);
+}
+
 FILE *pl_open_output(const struct pl_settings *s) {
   if (!s->output)
     return stdout;
   FILE *out = fopen(s->output, "w");
-  if (!out && errno == EACCES && s->iface && getuid() != 0)
-    fprintf(stderr,
-            "tlsgrade: %s: %s (the capture runs as uid %u after -Z; write the "
-            "report where that user may, or use -Z root)\n",
-            s->output, strerror(errno), (unsigned)getuid());
-  else if (!out)
-    fprintf(stderr, "tlsgrade: %s: %s\n", s->output, strerror(errno));
+  if (!out) {
+    int errnum = errno;
+    char err[4200];
+    snprintf(err, sizeof(err), "%s: %s", s->output, strerror(errnum));
+    say_cannot_write(s, "", err, errnum);
+  }
   return out;
 }
 
 int pl_close_output(const struct pl_settings *s, FILE *out, int status) {
   if (out != stdout && fclose(out) != 0) {
-    fprintf(stderr, "tlsgrade: %s: %s\n", s->output, strerror(errno));
+    cap_message("%s: %s", s->output, strerror(errno));
     return PL_EXIT_RUNTIME;
   }
   if (out == stdout && fflush(stdout) != 0)
@@ -100,45 +143,61 @@ int pl_close_output(const struct pl_settings *s, FILE *out, int status) {
   return status;
 }
 
-/* FILE.tmp, where --interval writes a report before renaming it over
- * FILE; NULL (and a message) when it cannot be made. */
-static FILE *open_tmp(const struct pl_settings *s, char *tmp, size_t len) {
-  snprintf(tmp, len, "%s.tmp", s->output);
-  FILE *f = fopen(tmp, "w");
-  if (!f)
-    fprintf(stderr, "tlsgrade: %s: %s\n", tmp, strerror(errno));
-  return f;
-}
-
-/* --interval writes FILE.tmp then renames it: make sure that will work,
- * without creating FILE (a reader must never see it empty). */
+/* --interval replaces the report whole (atomic.c): make sure that will
+ * work, without creating FILE (a reader must never see it empty). */
 FILE *pl_probe_atomic_output(const struct pl_settings *s) {
-  char tmp[4096];
-  FILE *f = open_tmp(s, tmp, sizeof(tmp));
-  if (!f)
+  char err[4200];
+  if (pl_atomic_probe(s->output, err, sizeof(err)) < 0) {
+    say_cannot_write(s, "", err, errno);
     return NULL;
-  fclose(f);
-  unlink(tmp);
+  }
   return stdout; /* nothing else goes to stdout in this mode */
 }
 
-int pl_save_evidence(const struct pl_settings *s, const struct ev_store *ev) {
-  char err[512];
-  if (s->save_evidence && ev_save(ev, s->save_evidence, err, sizeof(err)) < 0) {
-    fprintf(stderr, "tlsgrade: --save-evidence: %s\n", err);
+/* --save-evidence is written at the end (and each --interval): check at
+ * the start, as the capture's user, that it can be, rather than lose a
+ * whole capture's evidence to "Permission denied". */
+int pl_probe_evidence(const struct pl_settings *s) {
+  char err[4200];
+  if (s->save_evidence && pl_atomic_probe(s->save_evidence, err, sizeof(err)) < 0) {
+    say_cannot_write(s, "--save-evidence: ", err, errno);
     return -1;
   }
   return 0;
 }
 
+int pl_save_evidence(const struct pl_settings *s, const struct ev_store *ev) {
+  char err[4200];
+  struct pl_atomic a;
+  if (!s->save_evidence)
+    return 0;
+  if (!pl_atomic_open(&a, s->save_evidence, err, sizeof(err)))
+    goto fail;
+  if (ev_write(ev, a.f) < 0) {
+    snprintf(err, sizeof(err), "%s: %s", s->save_evidence, strerror(errno));
+    pl_atomic_abort(&a);
+    goto fail;
+  }
+  if (pl_atomic_commit(&a, err, sizeof(err)) == 0)
+    return 0;
+fail:
+  cap_message("--save-evidence: %s", err);
+  return -1;
+}
+
 /* --interval: grade what has ended so far and replace the report file in
- * one rename, so a reader never sees half a report. */
+ * one rename, so a reader never sees half a report.  A signal meanwhile
+ * leaves the last report in place (PL_STOPPED); the evidence is saved. */
 int pl_atomic_report(struct run *run, unsigned warnings) {
   const struct pl_settings *s = run->set;
-  char tmp[4096];
-  FILE *f = open_tmp(s, tmp, sizeof(tmp));
-  if (!f)
+  char err[4200];
+  struct pl_atomic a;
+  FILE *f = pl_atomic_open(&a, s->output, err, sizeof(err));
+  if (!f) {
+    cap_message("%s", err);
     return PL_EXIT_RUNTIME;
+  }
+  pl_report_begin(s);
   /* The capture goes on: chains waiting now may be completed by a later
    * intermediate, so this report completes them on a copy of the store. */
   struct ev_store *view = run->ev;
@@ -155,29 +214,38 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
   cJSON_Delete(limits);
   if (view != run->ev)
     ev_store_free(view);
-  if (fclose(f) != 0 || rename(tmp, s->output) != 0) {
-    fprintf(stderr, "tlsgrade: %s: %s\n", s->output, strerror(errno));
+  if (status == PL_STOPPED) {
+    pl_atomic_abort(&a); /* the last report stays */
+  } else if (pl_atomic_commit(&a, err, sizeof(err)) != 0) {
+    cap_message("%s", err);
     status = PL_EXIT_RUNTIME;
   }
-  if (pl_save_evidence(s, run->ev) < 0)
+  if (pl_save_evidence(s, run->ev) < 0 && status != PL_STOPPED)
     status = PL_EXIT_RUNTIME;
+  pl_report_end(s);
   return status;
 }
 
 int pl_run_merge(const struct pl_settings *s, char *const *files, size_t n_files) {
   char err[1024];
+  pl_report_begin(s); /* loading is part of making this report */
   struct ev_store *all = ev_store_new();
   for (size_t i = 0; all && i < n_files; i++) {
+    if (pl_report_abandoned(s)) {
+      pl_say_abandoned(s, "loading evidence", false);
+      ev_store_free(all);
+      return PL_EXIT_RUNTIME;
+    }
     struct ev_store *one = ev_load(files[i], err, sizeof(err));
     if (!one) {
-      fprintf(stderr, "tlsgrade: %s\n", err);
+      cap_message("%s", err);
       ev_store_free(all);
       return PL_EXIT_RUNTIME;
     }
     int rc = ev_merge(all, one);
     ev_store_free(one);
     if (rc < 0) {
-      fprintf(stderr, "tlsgrade: out of memory merging %s\n", files[i]);
+      cap_message("out of memory merging %s", files[i]);
       ev_store_free(all);
       return PL_EXIT_RUNTIME;
     }
@@ -193,11 +261,16 @@ int pl_run_merge(const struct pl_settings *s, char *const *files, size_t n_files
   if (out && pl_save_evidence(s, all) == 0) {
     ev_complete_chains(all, trust, bundle);
     status = pl_write_report(s, out, all, (const char *const *)files, n_files, NULL, NULL);
+    if (status == PL_STOPPED) {
+      pl_say_abandoned(s, "grading", true);
+      status = PL_EXIT_RUNTIME;
+    }
   }
   if (out)
     status = pl_close_output(s, out, status);
   x509_store_close(trust);
   x509_pool_free(bundle);
   ev_store_free(all);
+  pl_report_end(s);
   return status;
 }

@@ -82,6 +82,8 @@ void pl_counters_add(struct pl_counters *into, const struct pl_counters *from) {
 
 void pl_stop_request(struct pl_stop *stop) {
   stop->requested = 1;
+  if (stop->reporting)
+    stop->abandon = 1;
   struct cap_source *src = stop->source;
   if (src)
     cap_source_stop(src);
@@ -99,10 +101,10 @@ static struct cap_source *open_source(const struct pl_settings *s, char *const *
     src = cap_source_files((char **)inputs, n, s->bpf, err, sizeof(err));
   }
   if (!src)
-    fprintf(stderr, "tlsgrade: %s\n", err);
+    cap_message("%s", err);
   else if (s->iface)
-    fprintf(stderr, "tlsgrade: listening on %s%s%s (Ctrl-C to stop and report)\n", s->iface,
-            s->bpf ? ", filter " : "", s->bpf ? s->bpf : "");
+    cap_message("listening on %s%s%s (Ctrl-C to stop and report)", s->iface,
+                s->bpf ? ", filter " : "", s->bpf ? s->bpf : "");
   return src;
 }
 
@@ -111,27 +113,25 @@ static struct cap_source *open_source(const struct pl_settings *s, char *const *
 static struct tls_keylog *load_keylogs(const struct pl_settings *s) {
   struct tls_keylog *kl = tls_keylog_new();
   if (!kl) {
-    fprintf(stderr, "tlsgrade: out of memory\n");
+    cap_message("out of memory");
     return NULL;
   }
   for (size_t i = 0; i < s->n_keylog_files; i++) {
     struct tls_keylog_stats st;
     char err[1024];
     if (tls_keylog_load(kl, s->keylog_files[i], &st, err, sizeof(err)) < 0) {
-      fprintf(stderr, "tlsgrade: --keylog: %s\n", err);
+      cap_message("--keylog: %s", err);
       tls_keylog_free(kl);
       return NULL;
     }
     if (st.bad)
-      fprintf(stderr,
-              "tlsgrade: --keylog: %s: %zu line(s) not in key log format (first: line "
-              "%zu), ignored\n",
-              s->keylog_files[i], st.bad, st.first_bad_line);
+      cap_message("--keylog: %s: %zu line(s) not in key log format (first: line "
+                  "%zu), ignored",
+                  s->keylog_files[i], st.bad, st.first_bad_line);
     if (!st.secrets)
-      fprintf(stderr,
-              "tlsgrade: --keylog: %s: no usable secret (CLIENT_RANDOM or TLS 1.3 "
-              "traffic secrets)\n",
-              s->keylog_files[i]);
+      cap_message("--keylog: %s: no usable secret (CLIENT_RANDOM or TLS 1.3 "
+                  "traffic secrets)",
+                  s->keylog_files[i]);
   }
   return kl;
 }
@@ -150,7 +150,7 @@ static struct x509_weak_keys *load_weak_keys(const struct pl_settings *s, bool *
       keys = NULL;
     }
   if (!keys) {
-    fprintf(stderr, "tlsgrade: --weak-keys: %s\n", err);
+    cap_message("--weak-keys: %s", err);
     *failed = true;
   }
   return keys;
@@ -161,7 +161,7 @@ struct x509_store *pl_open_trust(const struct pl_settings *s) {
   struct x509_trust_opts t = {s->ca_file, s->ca_path};
   struct x509_store *store = x509_store_open(&t, reason, sizeof(reason));
   if (!store)
-    fprintf(stderr, "tlsgrade: trust store: %s\n", reason);
+    cap_message("trust store: %s", reason);
   return store;
 }
 
@@ -173,7 +173,7 @@ bool pl_load_intermediates(const struct pl_settings *s, struct x509_pool **pool)
   char err[1024] = "out of memory";
   if ((*pool = x509_pool_new()) && x509_pool_load(*pool, s->intermediates, err, sizeof(err)) == 0)
     return true;
-  fprintf(stderr, "tlsgrade: --intermediates: %s\n", err);
+  cap_message("--intermediates: %s", err);
   x509_pool_free(*pool);
   *pool = NULL;
   return false;
@@ -197,7 +197,7 @@ static int read_all(struct run *run, struct cap_source *src, unsigned *warnings)
   if (s->interval)
     cap_source_set_tick(src, s->interval * 1000000, interval_report, run);
   if (!dec || (!ft && s->jobs <= 1)) {
-    fprintf(stderr, "tlsgrade: out of memory\n");
+    cap_message("out of memory");
     status = PL_EXIT_RUNTIME;
   } else {
     if (s->stop)
@@ -208,7 +208,7 @@ static int read_all(struct run *run, struct cap_source *src, unsigned *warnings)
                  ? pl_read_threaded(run, src, dec, warnings, err, sizeof(err))
                  : cap_source_run(src, dec, ft, &run->count->cap, warnings, err, sizeof(err));
     if (rc < 0) {
-      fprintf(stderr, "tlsgrade: %s\n", err);
+      cap_message("%s", err);
       status = PL_EXIT_RUNTIME;
     }
     if (s->stop)
@@ -226,35 +226,44 @@ static int finish(struct run *run, int status, unsigned warnings) {
   const struct pl_settings *s = run->set;
   cJSON *stats = pl_stats_json(run, warnings);
   if (s->mode != PL_MODE_FLOWS && run->count->quic_unsupported_version)
-    fprintf(stderr,
-            "tlsgrade: %llu QUIC flow(s) of a Google version that carries no TLS "
-            "(Q0xx: Google's own crypto) were not read\n",
-            (unsigned long long)run->count->quic_unsupported_version);
+    cap_message("%llu QUIC flow(s) of a Google version that carries no TLS "
+                "(Q0xx: Google's own crypto) were not read",
+                (unsigned long long)run->count->quic_unsupported_version);
   if (run->count->decrypt[TLS_DECRYPT_FAILED])
-    fprintf(stderr,
-            "tlsgrade: --keylog: decryption failed on %llu connection(s): their key "
-            "log secrets do not match\n",
-            (unsigned long long)run->count->decrypt[TLS_DECRYPT_FAILED]);
+    cap_message("--keylog: decryption failed on %llu connection(s): their key "
+                "log secrets do not match",
+                (unsigned long long)run->count->decrypt[TLS_DECRYPT_FAILED]);
   if (s->mode == PL_MODE_FLOWS) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "stats", stats);
     pl_print_json_line(run->out, o);
     stats = NULL;
   } else if (s->mode == PL_MODE_HANDSHAKES && run->count->handshakes_printed == 0) {
-    fprintf(stderr, "tlsgrade: no TLS handshake in the input\n");
+    cap_message("no TLS handshake in the input");
   } else if (s->mode == PL_MODE_GRADE && run->ev && s->interval) {
     int rs = pl_atomic_report(run, warnings);
+    if (rs == PL_STOPPED) {
+      pl_say_abandoned(s, "grading", true);
+      rs = PL_EXIT_RUNTIME;
+    }
     if (rs != PL_EXIT_OK && status == PL_EXIT_OK)
       status = rs;
   } else if (s->mode == PL_MODE_GRADE && run->ev) {
+    pl_report_begin(s);
     cJSON *limits = pl_limits_json(run);
-    if (pl_save_evidence(s, run->ev) < 0) /* with the chains still waiting: for merge */
+    bool saved = pl_save_evidence(s, run->ev) == 0; /* with the chains still waiting: for merge */
+    if (!saved)
       status = PL_EXIT_RUNTIME;
     ev_complete_chains(run->ev, run->trust, run->intermediates); /* all evidence is in */
     int rs = pl_write_report(s, run->out, run->ev, run->file_names, run->n_files, limits, stats);
+    if (rs == PL_STOPPED) {
+      pl_say_abandoned(s, "grading", saved);
+      rs = PL_EXIT_RUNTIME;
+    }
     if (rs != PL_EXIT_OK && status == PL_EXIT_OK)
       status = rs;
     cJSON_Delete(limits);
+    pl_report_end(s);
   }
   cJSON_Delete(stats);
   return status;
@@ -274,9 +283,9 @@ static int run_source(struct run *run, struct cap_source *src) {
   /* Each chain verified once per run, whichever thread sees it; evidence
    * for grading only (--handshakes prints each session as it ends). */
   if (s->mode != PL_MODE_FLOWS && !(run->memo = ev_trust_memo_new()))
-    fprintf(stderr, "tlsgrade: out of memory\n");
+    cap_message("out of memory");
   else if (s->mode == PL_MODE_GRADE && !(run->ev = ev_store_new()))
-    fprintf(stderr, "tlsgrade: out of memory\n");
+    cap_message("out of memory");
   else
     status = read_all(run, src, &warnings);
   status = finish(run, status, warnings);
@@ -305,9 +314,11 @@ static int run_with_keylog(const struct pl_settings *s, char *const *inputs, siz
     cap_source_free(src);
     src = NULL;
   }
-  /* With --interval the report is only ever replaced whole (temp file and
-   * rename); check now, as the capture's user, that it can be. */
-  FILE *out = !src ? NULL : s->interval ? pl_probe_atomic_output(s) : pl_open_output(s);
+  /* The evidence, and with --interval the report, are only ever replaced
+   * whole (atomic.c); check now, as the capture's user, that they can be. */
+  FILE *out = !src || pl_probe_evidence(s) < 0 ? NULL
+              : s->interval                    ? pl_probe_atomic_output(s)
+                                               : pl_open_output(s);
   int status = PL_EXIT_RUNTIME;
   if (out) {
     struct run run = {.set = s,

@@ -21,7 +21,7 @@ struct worker {
 static void worker_fold(struct run *run, struct worker *w) {
   pl_counters_add(run->count, &w->count);
   if (run->ev && w->run.ev && ev_merge_move(run->ev, w->run.ev) < 0)
-    fprintf(stderr, "tlsgrade: out of memory merging the workers' evidence\n");
+    cap_message("out of memory merging the workers' evidence");
   ev_store_free(w->run.ev);
 }
 

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import time
 
-from oracle import TLSGRADE, Suite, free_port, match_flows, parse_flow_lines, tshark_flows
+from oracle import TLSGRADE, TOP, Suite, free_port, match_flows, parse_flow_lines, tshark_flows
 
 TMP = tempfile.mkdtemp(prefix="tlsgrade-live-")
 
@@ -186,7 +186,7 @@ def live_grading_interval(t):
 def serve_once(port, chain):
     """openssl s_server on 127.0.0.1:port with a.example.test's leaf and the
     given extra chain certificates, for one TLS 1.2 connection."""
-    certs = os.path.join(os.path.dirname(TLSGRADE), "samples", "certs")
+    certs = os.path.join(TOP, "samples", "certs")
     args = ["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-naccept", "1", "-quiet",
             "-cert", os.path.join(certs, "a.pem"), "-key", os.path.join(certs, "a.key")]
     if chain:
@@ -228,7 +228,7 @@ def interval_completes_later(t):
     if os.getuid() != 0:
         t.check(False, "live capture needs root")
         return
-    certs = os.path.join(os.path.dirname(TLSGRADE), "samples", "certs")
+    certs = os.path.join(TOP, "samples", "certs")
     d = tempfile.mkdtemp(prefix="tlsgrade-interval-chain-")
     os.chmod(d, 0o777)
     report = os.path.join(d, "r.json")

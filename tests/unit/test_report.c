@@ -165,7 +165,7 @@ static char *report_with(struct ev_store *ev, unsigned jobs, size_t *n_out) {
   if (eps && r && order) {
     for (size_t i = 0; i < n; i++)
       eps[i] = ev_endpoint_at(ev, i);
-    grade_endpoints(eps, n, r, jobs);
+    grade_endpoints(eps, n, r, jobs, NULL);
     for (size_t i = 0; i < n; i++)
       order[i] = &r[i];
     const char *inputs[] = {"capture.pcap"};
