@@ -113,6 +113,30 @@ def offload(t):
          "offload: the server's packets are kept, its hello graded")
 
 
+def loopback_ack(t):
+    """Loopback (or offload): every segment has a partial, wrong checksum
+    but for one pure ACK the kernel wrote whole.  That ACK proves nothing
+    about the data segments: they are kept, the hellos read."""
+    from pcapgen import tcp_frame
+    c, s = ("10.5.0.100", 40002), ("10.5.0.1", 443)
+    ch, sh = client_hello(sni=b"lo.example"), server_hello(cipher=ECDHE_GCM)
+    steps = [(c, s, 1000, 0, 0x02, b"", True), (s, c, 5000, 1001, 0x12, b"", True),
+             (c, s, 1001, 5001, 0x10, b"", False),  # the pure ACK, checksum good
+             (c, s, 1001, 5001, 0x18, ch, True),
+             (s, c, 5001, 1001 + len(ch), 0x18, sh, True)]
+    frames = [(1700000000 + i / 1000, tcp_frame(a[0], a[1], b[0], b[1], seq, ack, fl, data,
+                                                 bad_checksum=bad))
+              for i, (a, b, seq, ack, fl, data, bad) in enumerate(steps)]
+    path = os.path.join(TMP, "loopback.pcap")
+    write_pcap(path, frames)
+    bad = tshark_bad_checksums(path)
+    if bad is not None:
+        t.eq(bad, [1, 2, 4, 5], "tshark: all but the pure ACK have bad checksums")
+    hs = handshakes(t, path)
+    t.eq([h.get("frames") for h in hs], [{"client_hello": 4, "server_hello": 5}],
+         "the ClientHello after the good ACK is kept")
+
+
 def offload_sized(t):
     """A bad checksum on a segment longer than the client's MSS: the capture
     host glued segments together (receive offload), so it is kept."""
@@ -195,6 +219,7 @@ def main():
     t.run(forged_good_checksum)
     t.run(offload)
     t.run(offload_sized)
+    t.run(loopback_ack)
     t.run(rst_out_of_window)
     t.run(rst_window_scale)
     t.run(compare_cap_counted)
