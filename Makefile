@@ -77,9 +77,11 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	./$(BIN) --summary --ca-file samples/certs/root.pem --keylog samples/a-grade.keylog samples/
 
-# Debian packages: to build, and what the tests run against.
+# Debian packages: to build, and what the tests run against (testssl.sh,
+# nginx and gnutls-bin only re-record tests/data/testssl: tests/oracle/).
 DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev libhtp-dev libnghttp2-dev
-DEB_TEST  := tshark tcpdump openssl python3 iproute2 util-linux chromium valgrind clang-format
+DEB_TEST  := tshark tcpdump openssl python3 iproute2 util-linux chromium valgrind clang-format \
+             testssl.sh nginx gnutls-bin
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
