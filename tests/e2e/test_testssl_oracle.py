@@ -450,6 +450,10 @@ def check_grade(t, name, server, f, exp, explained):
         print("  %s: grade %s (not determinable from testssl's findings)" % (name, server["grade"]))
         return None
     got, floor = server["grade"], server["floor"]
+    if got == "-":  # not graded: no letter is an honest unknown, never a contradiction
+        print("  %-11s not graded (%s); the guide gives %s (%s without trust)" % (
+            name, server.get("not_graded"), final, letter))
+        return "%s (%s)" % (pure, pure_letter)
     undecided = sorted(c["id"] for c in server["checks"] if c["status"] == "unknown"
                        and c["id"] in GRADED and exp.get(c["id"], ("",))[0] == "fail")
     rank = lambda g: -1 if g in ("T", "M") else LETTERS.index(g)  # noqa: E731
