@@ -165,17 +165,54 @@ static void eval_proven_or_sentinel(const struct check_def *d, const struct ev_e
  * makes it mandatory, and it is the one curve every ECDHE stack has (a
  * server without ECDHE at all is what no_fs is about).  The answer is the
  * fact that proves it (over itself for secp256r1). */
-static const struct ev_fact *accepted(const struct ev_endpoint *ep, const struct ev_fact *over) {
-  if (ev_fact_name_is(over, "dhe"))
+static const struct ev_fact *accepted(const struct ev_endpoint *ep, const struct ev_fact *over,
+                                      const char *cond, size_t len) {
+  if (len == 3 && memcmp(cond, "dhe", 3) == 0)
     return ev_first_of(ep, EV_KX_DH);
-  if (ev_fact_name_is(over, "secp256r1"))
+  if (len == 9 && memcmp(cond, "secp256r1", 9) == 0)
     return over;
   size_t n;
   const struct ev_fact *const *kx = ev_facts_of(ep, EV_KX_ECDH, &n);
   for (size_t i = 0; i < n; i++)
-    if (kx[i]->typed.id == EV_KX_ECDH && kx[i]->typed.name_len == over->typed.name_len &&
-        memcmp(ev_fact_name(kx[i]), ev_fact_name(over), over->typed.name_len) == 0)
+    if (kx[i]->typed.id == EV_KX_ECDH && kx[i]->typed.name_len == len &&
+        memcmp(ev_fact_name(kx[i]), cond, len) == 0)
       return kx[i];
+  return NULL;
+}
+
+/* Suites every stack that offers forward secrecy (AEAD) at all enables:
+ * ECDHE with AES-GCM, AES-CBC or ChaCha20-Poly1305 (AES-GCM or
+ * ChaCha20-Poly1305 with any key exchange).  A server that never gives
+ * forward secrecy (AEAD) and passes over one of them is without it, as
+ * SSL Labs' browser simulation would find; a rarer suite (ARIA, CCM,
+ * Camellia, DHE) passed over proves nothing, since the server may simply
+ * not have it. */
+static bool baseline_suite(const char *name, size_t len, bool fs) {
+  static const char *const ciphers[] = {"_AES_128_GCM_", "_AES_256_GCM_", "_CHACHA20_POLY1305_",
+                                        "_AES_128_CBC_", "_AES_256_CBC_"};
+  char s[128];
+  if (len >= sizeof s)
+    return false;
+  memcpy(s, name, len);
+  s[len] = '\0';
+  if (fs && strncmp(s, "TLS_ECDHE_", 10) != 0)
+    return false;
+  for (size_t i = 0; i < (fs ? 5u : 3u); i++)
+    if (strstr(s, ciphers[i]))
+      return true;
+  return false;
+}
+
+/* The suite:NAME fact of a suite negotiated at ep, NULL when none: the
+ * proof that the server has that suite enabled. */
+static const struct ev_fact *negotiated(const struct ev_endpoint *ep, const char *suite,
+                                        size_t len) {
+  size_t n;
+  const struct ev_fact *const *f = ev_facts_of(ep, EV_SUITE, &n);
+  for (size_t i = 0; i < n; i++)
+    if (f[i]->typed.id == EV_SUITE && f[i]->typed.name_len == len &&
+        memcmp(ev_fact_name(f[i]), suite, len) == 0)
+      return f[i];
   return NULL;
 }
 
@@ -185,20 +222,41 @@ static const struct ev_fact *accepted(const struct ev_endpoint *ep, const struct
  * the server is seen accepting its group or DH); else pass when given. */
 static void eval_passed_over(const struct check_def *d, const struct ev_endpoint *ep,
                              struct check_result *c) {
-  const struct ev_fact *f = ev_first_of(ep, d->fail_facts[0].id);
-  if (f) {
-    decide(c, CHECK_FAIL, f, d->fail_reason);
-    return;
-  }
   size_t n;
+  bool fs = d->fail_facts[0].id == EV_FS_REFUSED;
+  bool never_given = ev_first_of(ep, d->pass_facts[0].id) == NULL;
+  const struct ev_fact *const *refused = ev_facts_of(ep, d->fail_facts[0].id, &n);
+  for (size_t i = 0; i < n; i++) {
+    if (refused[i]->typed.id != d->fail_facts[0].id)
+      continue;
+    const char *suite = ev_fact_name(refused[i]);
+    size_t len = refused[i]->typed.name_len;
+    const struct ev_fact *has = negotiated(ep, suite, len);
+    if (has || (never_given && baseline_suite(suite, len, fs))) {
+      decide(c, CHECK_FAIL, refused[i], d->fail_reason);
+      if (has)
+        add_evidence(c, has);
+      return;
+    }
+  }
   const struct ev_fact *const *over = ev_facts_of(ep, d->fail_facts[1].id, &n);
   for (size_t i = 0; i < n; i++) {
-    const struct ev_fact *kx =
-        over[i]->typed.id == d->fail_facts[1].id ? accepted(ep, over[i]) : NULL;
-    if (kx) {
+    if (over[i]->typed.id != d->fail_facts[1].id)
+      continue;
+    const char *name = ev_fact_name(over[i]);
+    const char *colon = memchr(name, ':', over[i]->typed.name_len);
+    if (!colon)
+      continue;
+    size_t cond_len = (size_t)(colon - name);
+    const struct ev_fact *kx = accepted(ep, over[i], name, cond_len);
+    size_t suite_len = over[i]->typed.name_len - cond_len - 1;
+    const struct ev_fact *has = kx ? negotiated(ep, colon + 1, suite_len) : NULL;
+    if (has || (kx && never_given && baseline_suite(colon + 1, suite_len, fs))) {
       decide(c, CHECK_FAIL, over[i], d->fail_reason);
       if (kx != over[i])
         add_evidence(c, kx);
+      if (has)
+        add_evidence(c, has);
       return;
     }
   }

@@ -58,15 +58,17 @@ FACT(EXPORT, "export", NONE, true, "an export suite was negotiated")
 FACT(NULL_CIPHER, "null_cipher", NONE, true, "a suite without encryption was negotiated")
 FACT(ANON, "anon", NONE, true, "an anonymous (unauthenticated) suite was negotiated")
 FACT(FS_GIVEN, "fs:given", NONE, true, "a forward-secret suite (or TLS 1.3) was negotiated")
-FACT(FS_REFUSED, "fs:refused", NONE, true,
-     "a forward-secret suite the server could use, listed first by the client, was passed over")
+FACT(FS_REFUSED, "fs:refused:", NAME, true,
+     "forward-secret suite NAME, usable in this handshake and listed first by the client, was "
+     "passed over (a refusal when the server negotiates NAME elsewhere)")
 FACT(FS_PASSED_OVER, "fs:passed_over:", NAME, true,
-     "the same, were group NAME (or DH parameters, \"dhe\") acceptable to the server")
+     "the same for NAME = GROUP:SUITE, were the group (or DH parameters, \"dhe\") acceptable")
 FACT(AEAD_GIVEN, "aead:given", NONE, true, "an AEAD suite was negotiated")
-FACT(AEAD_REFUSED, "aead:refused", NONE, true,
-     "an AEAD suite the server could use, listed first by the client, was passed over")
+FACT(AEAD_REFUSED, "aead:refused:", NAME, true,
+     "AEAD suite NAME, usable in this handshake and listed first by the client, was passed "
+     "over (a refusal when the server negotiates NAME elsewhere)")
 FACT(AEAD_PASSED_OVER, "aead:passed_over:", NAME, true,
-     "the same, were group NAME (or DH parameters, \"dhe\") acceptable to the server")
+     "the same for NAME = GROUP:SUITE, were the group (or DH parameters, \"dhe\") acceptable")
 FACT(RC4_DESPITE_ALTERNATIVES, "rc4:despite_alternatives", NONE, true,
      "RC4 was chosen though the client offered other ciphers")
 FACT(DECLINED_RC4, "declined:rc4:", VERSION, true,

@@ -187,42 +187,59 @@ static enum usable usable(const struct tls_session *s, const struct tls_suite_in
   }
 }
 
-/* The server passed over a suite of a kind (FS, AEAD) that the client
- * listed before the chosen one: proven (`refused`) when the suite was
- * usable here, else one `passed_over` fact per condition that would make
- * it usable (a group the client offered, "dhe"), which checks.c holds
- * against what the server accepted in any handshake.  A suite the client
- * listed after the chosen one proves nothing: the server may follow the
- * client's order. */
+/* The server passed over suites of a kind (FS, AEAD) that the client
+ * listed before the chosen one: `refused:SUITE` for each one usable here,
+ * else `passed_over:COND:SUITE` per condition that would make it usable (a
+ * group the client offered, "dhe").  checks.c holds them against what the
+ * server shows elsewhere: a refusal only when it negotiates SUITE in some
+ * handshake (a scanner listing suites the server lacks proves nothing) and
+ * accepts COND.  A suite the client listed after the chosen one proves
+ * nothing: the server may follow the client's order.  At most
+ * PASSED_OVER_MAX suites of a hello are noted. */
+#define PASSED_OVER_MAX 8
+
+static void passed_over_one(struct ev_endpoint *ep, const struct tls_session *s,
+                            const struct tls_suite_info *su, enum usable u,
+                            const struct ev_sample *at, enum ev_fact_id refused,
+                            enum ev_fact_id passed_over) {
+  char name[160];
+  if (u == USABLE_YES) {
+    ev_add_name(ep, at, refused, su->name);
+    return;
+  }
+  if (u == USABLE_IF_DHE) {
+    snprintf(name, sizeof name, "dhe:%s", su->name);
+    ev_add_name(ep, at, passed_over, name);
+    return;
+  }
+  for (size_t i = 0; u == USABLE_IF_GROUP && i < s->ch.groups.n; i++) {
+    uint16_t id = s->ch.groups.v[i];
+    const char *g = tls_group_name(id);
+    bool ffdhe = id >= 0x0100 && id <= 0x01ff; /* RFC 7919: not for ECDHE */
+    if (g && !ffdhe && !tls_is_grease(id)) {
+      snprintf(name, sizeof name, "%s:%s", g, su->name);
+      ev_add_name(ep, at, passed_over, name);
+    }
+  }
+}
 static void passed_over_facts(struct ev_endpoint *ep, const struct tls_session *s,
                               const struct tls_suite_info *chosen, const struct ev_sample *at,
                               bool (*kind)(const struct tls_suite_info *), enum ev_fact_id refused,
                               enum ev_fact_id passed_over) {
   uint8_t cert_auth = certificate_auth(s, chosen);
-  bool if_group = false, if_dhe = false;
-  for (size_t i = 0; i < s->ch.ciphers.n; i++) {
+  size_t noted = 0;
+  for (size_t i = 0; i < s->ch.ciphers.n && noted < PASSED_OVER_MAX; i++) {
     const struct tls_suite_info *su = tls_suite_lookup(s->ch.ciphers.v[i]);
     if (su == chosen)
       break;
     if (!su || !kind(su))
       continue;
     enum usable u = usable(s, su, chosen, cert_auth);
-    if (u == USABLE_YES) {
-      ev_add(ep, at, refused, NULL);
-      return;
+    if (u == USABLE_YES || u == USABLE_IF_DHE || u == USABLE_IF_GROUP) {
+      passed_over_one(ep, s, su, u, at, refused, passed_over);
+      noted++;
     }
-    if_group = if_group || u == USABLE_IF_GROUP;
-    if_dhe = if_dhe || u == USABLE_IF_DHE;
   }
-  for (size_t i = 0; if_group && i < s->ch.groups.n; i++) {
-    uint16_t id = s->ch.groups.v[i];
-    const char *g = tls_group_name(id);
-    bool ffdhe = id >= 0x0100 && id <= 0x01ff; /* RFC 7919: not for ECDHE */
-    if (g && !ffdhe && !tls_is_grease(id))
-      ev_add_name(ep, at, passed_over, g);
-  }
-  if (if_dhe)
-    ev_add_name(ep, at, passed_over, "dhe");
 }
 
 /* Whose order decides (reference 4.2 item 6): the client's first suite

@@ -107,7 +107,8 @@ static void tls12_cbc_over_ecdhe(void) {
   CHECK(ev_first_of(ep, EV_RC4) == NULL);
   CHECK(ev_first_of(ep, EV_BLOCK64) == NULL); /* AES: a 128-bit block */
   fact(ep, "fs:given", EV_FS_GIVEN);
-  fact(ep, "aead:refused", EV_AEAD_REFUSED); /* GCM offered, CBC taken */
+  fact(ep, "aead:refused:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+       EV_AEAD_REFUSED); /* GCM offered, CBC taken */
   f = fact(ep, "declined:rc4:TLSv1.2", EV_DECLINED_RC4);
   CHECK(f && f->typed.version == 0x0303);
   fact(ep, "declined:block64:TLSv1.2", EV_DECLINED_BLOCK64);
@@ -207,7 +208,7 @@ static void unusable_offer_is_no_refusal(void) {
 
 /* The server passes over usable suites the client listed first:
  * TLS_RSA_WITH_AES_128_GCM_SHA256 (0x009c) with an RSA certificate is
- * usable as it stands (aead:refused, and the server's order decided);
+ * usable as it stands (aead:refused:SUITE, and the server's order decided);
  * TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (0xc02f) is usable if the server
  * accepts one of the client's groups (x25519 0x001d, secp256r1 0x0017),
  * which a handshake that is not ECDHE does not show. */
@@ -215,7 +216,7 @@ static void passed_over_usable_suites(void) {
   static const uint16_t rsa_gcm_first[] = {0x009c, 0x002f};
   struct ev_store *ev = chose(rsa_gcm_first, 2, 0x002f, NULL, 0, true);
   const struct ev_endpoint *ep = only_endpoint(ev);
-  fact(ep, "aead:refused", EV_AEAD_REFUSED);
+  fact(ep, "aead:refused:TLS_RSA_WITH_AES_128_GCM_SHA256", EV_AEAD_REFUSED);
   fact(ep, "pref:skipped:TLS_RSA_WITH_AES_128_GCM_SHA256", EV_PREF_SKIPPED);
   CHECK(!ev_first_of(ep, EV_FS_REFUSED) && !ev_first_of(ep, EV_FS_PASSED_OVER));
   ev_store_free(ev);
@@ -223,9 +224,9 @@ static void passed_over_usable_suites(void) {
   static const uint16_t groups[] = {0x0a0a, 0x001d, 0x0017}; /* GREASE first (RFC 8701) */
   ev = chose(ecdhe_first, 2, 0x002f, groups, 3, true);
   ep = only_endpoint(ev);
-  fact(ep, "fs:passed_over:x25519", EV_FS_PASSED_OVER);
-  fact(ep, "fs:passed_over:secp256r1", EV_FS_PASSED_OVER);
-  fact(ep, "aead:passed_over:secp256r1", EV_AEAD_PASSED_OVER);
+  fact(ep, "fs:passed_over:x25519:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", EV_FS_PASSED_OVER);
+  fact(ep, "fs:passed_over:secp256r1:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", EV_FS_PASSED_OVER);
+  fact(ep, "aead:passed_over:secp256r1:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", EV_AEAD_PASSED_OVER);
   CHECK(!ev_first_of(ep, EV_FS_REFUSED) && !ev_first_of(ep, EV_AEAD_REFUSED));
   CHECK(!ev_first_of(ep, EV_PREF_SKIPPED) && !ev_first_of(ep, EV_PREF_TOOK_FIRST));
   ev_store_free(ev);
