@@ -156,6 +156,7 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
       {"chain-certs", offsetof(struct pl_settings, tls_limits.max_chain_len), 1, 1024},
       {"cert-bytes", offsetof(struct pl_settings, tls_limits.max_cert_bytes), 1024, 1 << 26},
       {"weak-keys", offsetof(struct pl_settings, max_weak_keys), 0, 1LL << 30},
+      {"keylog-entries", offsetof(struct pl_settings, max_keylog_entries), 0, 1LL << 31},
       {"evicted-flows", offsetof(struct pl_settings, limits.evicted_keys), 0, 1 << 22},
   };
   const char *eq = strchr(arg, '=');
@@ -173,7 +174,7 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
           "tcp-ooo-bytes, tcp-ooo-segments, tcp-compare-bytes, compare-bytes, reassembly-bytes, "
           "fragment-datagrams, "
           "fragment-bytes, handshake-bytes, handshake-buffers, chain-certs, cert-bytes, weak-keys, "
-          "evicted-flows\n",
+          "keylog-entries, evicted-flows\n",
           arg);
   return -1;
 }

@@ -616,9 +616,14 @@ void tls_limits_default(struct tls_limits *lim);
 struct tls_keylog;
 struct tls_keylog_stats {
   size_t lines, secrets, ignored, bad;
+  size_t refused;        /* secrets of connections past the cap (tls_keylog_set_max) */
   size_t first_bad_line; /* 1-based, 0 none */
 };
 struct tls_keylog *tls_keylog_new(void);
+/* At most max_entries connections' secrets (default 1,000,000, about 290
+ * bytes each); the secrets of more are refused and counted. */
+void tls_keylog_set_max(struct tls_keylog *kl, size_t max_entries);
+uint64_t tls_keylog_refused(const struct tls_keylog *kl); /* secrets refused so far */
 /* Add the secrets of one file; returns -1 (why in err) when it cannot be
  * read.  Bad lines are counted in st, never fatal. */
 int tls_keylog_load(struct tls_keylog *kl, const char *path, struct tls_keylog_stats *st, char *err,

@@ -11,18 +11,30 @@
  * the load: the table is read-only by then.
  */
 #include "dissect/decrypt.h"
+#include "base/hash.h"
 
 #include <openssl/crypto.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Open addressing by the random's first bytes (it is random). */
+/* The secrets of each connection in one dense array, found through an
+ * open-addressing table of 4-byte indexes by the random's first bytes (it
+ * is random): about 290 bytes a connection, not twice that in empty slots.
+ * At most max_entries connections; the secrets of more are refused and
+ * counted. */
 struct tls_keylog {
-  struct tls_secrets *slots;
-  size_t nslots, used;
+  struct tls_secrets *entries;
+  size_t used, cap;
+  uint32_t *slots; /* index + 1; 0: free */
+  size_t nslots;
+  size_t max_entries;
+  uint64_t refused;
 };
+
+#define KEYLOG_DEFAULT_MAX 1000000u
 
 static const struct {
   const char *label;
@@ -37,12 +49,20 @@ static const struct {
 };
 
 struct tls_keylog *tls_keylog_new(void) {
-  return calloc(1, sizeof(struct tls_keylog));
+  struct tls_keylog *kl = calloc(1, sizeof(struct tls_keylog));
+  if (kl)
+    kl->max_entries = KEYLOG_DEFAULT_MAX;
+  return kl;
+}
+
+void tls_keylog_set_max(struct tls_keylog *kl, size_t max_entries) {
+  kl->max_entries = max_entries > UINT32_MAX - 1 ? UINT32_MAX - 1 : max_entries;
 }
 
 void tls_keylog_free(struct tls_keylog *kl) {
   if (!kl)
     return;
+  free(kl->entries);
   free(kl->slots);
   free(kl);
 }
@@ -51,59 +71,79 @@ size_t tls_keylog_count(const struct tls_keylog *kl) {
   return kl ? kl->used : 0;
 }
 
-static size_t slot_of(const uint8_t random[32], size_t nslots) {
-  uint64_t h = 0;
-  for (int i = 0; i < 8; i++)
-    h = h << 8 | random[i];
-  return (size_t)(h % nslots);
+uint64_t tls_keylog_refused(const struct tls_keylog *kl) {
+  return kl ? kl->refused : 0;
 }
 
-static bool slot_used(const struct tls_secrets *s) {
-  return s->have != 0;
+/* All 32 bytes hashed: a key log is the user's file, but one written by a
+ * tool (or a test) need not have random-looking first bytes. */
+static size_t slot_of(const uint8_t random[32], size_t nslots) {
+  return hash_range(hash_bytes(HASH_FNV_OFFSET, random, 32), nslots);
+}
+
+/* The slot holding random, or the free one where it would go. */
+static uint32_t *find_slot(const struct tls_keylog *kl, const uint8_t random[32]) {
+  for (size_t i = slot_of(random, kl->nslots), k = 0; k < kl->nslots;
+       i = (i + 1) % kl->nslots, k++) {
+    uint32_t *slot = &kl->slots[i];
+    if (!*slot || memcmp(kl->entries[*slot - 1].random, random, 32) == 0)
+      return slot;
+  }
+  return NULL; /* cannot happen: the table is at most half full */
 }
 
 const struct tls_secrets *tls_keylog_find(const struct tls_keylog *kl, const uint8_t random[32]) {
   if (!kl || !kl->nslots)
     return NULL;
-  for (size_t i = slot_of(random, kl->nslots), k = 0; k < kl->nslots;
-       i = (i + 1) % kl->nslots, k++) {
-    const struct tls_secrets *s = &kl->slots[i];
-    if (!slot_used(s))
-      return NULL;
-    if (memcmp(s->random, random, 32) == 0)
-      return s;
-  }
-  return NULL;
+  const uint32_t *slot = find_slot(kl, random);
+  return slot && *slot ? &kl->entries[*slot - 1] : NULL;
 }
 
-/* The entry for `random`, created when missing; NULL out of memory. */
-static struct tls_secrets *entry(struct tls_keylog *kl, const uint8_t random[32]) {
-  if ((kl->used + 1) * 2 > kl->nslots) {
-    size_t n = kl->nslots ? kl->nslots * 2 : 64;
-    struct tls_secrets *slots = calloc(n, sizeof(*slots));
-    if (!slots)
-      return NULL;
-    for (size_t i = 0; i < kl->nslots; i++) {
-      if (!slot_used(&kl->slots[i]))
-        continue;
-      size_t j = slot_of(kl->slots[i].random, n);
-      while (slot_used(&slots[j]))
-        j = (j + 1) % n;
-      slots[j] = kl->slots[i];
-    }
-    free(kl->slots);
-    kl->slots = slots;
-    kl->nslots = n;
+/* Room for one more entry and its slot; false out of memory. */
+static bool make_room(struct tls_keylog *kl) {
+  if (kl->used == kl->cap) {
+    size_t n = kl->cap ? kl->cap * 2 : 32;
+    struct tls_secrets *grown = realloc(kl->entries, n * sizeof(*grown));
+    if (!grown)
+      return false;
+    kl->entries = grown, kl->cap = n;
   }
-  size_t i = slot_of(random, kl->nslots);
-  while (slot_used(&kl->slots[i]) && memcmp(kl->slots[i].random, random, 32) != 0)
-    i = (i + 1) % kl->nslots;
-  struct tls_secrets *s = &kl->slots[i];
-  if (!slot_used(s)) {
-    memcpy(s->random, random, 32);
-    kl->used++;
+  if ((kl->used + 1) * 2 <= kl->nslots)
+    return true;
+  size_t n = kl->nslots ? kl->nslots * 2 : 64;
+  uint32_t *slots = calloc(n, sizeof(*slots));
+  if (!slots)
+    return false;
+  free(kl->slots);
+  kl->slots = slots, kl->nslots = n;
+  for (size_t e = 0; e < kl->used; e++) /* each entry once: its own slot */
+    *find_slot(kl, kl->entries[e].random) = (uint32_t)(e + 1);
+  return true;
+}
+
+enum entry_result { ENTRY_OK, ENTRY_CAP, ENTRY_NOMEM };
+
+/* The entry for `random`, created when missing. */
+static enum entry_result entry(struct tls_keylog *kl, const uint8_t random[32],
+                               struct tls_secrets **out) {
+  uint32_t *slot = kl->nslots ? find_slot(kl, random) : NULL;
+  if (slot && *slot) {
+    *out = &kl->entries[*slot - 1];
+    return ENTRY_OK;
   }
-  return s;
+  if (kl->used >= kl->max_entries) {
+    kl->refused++;
+    return ENTRY_CAP;
+  }
+  if (!make_room(kl))
+    return ENTRY_NOMEM;
+  slot = find_slot(kl, random);
+  struct tls_secrets *s = &kl->entries[kl->used];
+  memset(s, 0, sizeof(*s));
+  memcpy(s->random, random, 32);
+  *slot = (uint32_t)++kl->used;
+  *out = s;
+  return ENTRY_OK;
 }
 
 /* Hex text of exactly 2*len digits (len in [min, max]) into out. */
@@ -133,7 +173,7 @@ static const char *field(const char **p, size_t *len) {
   return start;
 }
 
-enum line_kind { LINE_SKIP, LINE_KEPT, LINE_IGNORED, LINE_BAD, LINE_NOMEM };
+enum line_kind { LINE_SKIP, LINE_KEPT, LINE_IGNORED, LINE_BAD, LINE_NOMEM, LINE_CAP };
 
 static enum line_kind parse_line(struct tls_keylog *kl, char *line) {
   line[strcspn(line, "\r\n")] = '\0';
@@ -155,9 +195,10 @@ static enum line_kind parse_line(struct tls_keylog *kl, char *line) {
     if (!hex_field(random_hex, random_len, random, 32, 32, &n) ||
         !hex_field(secret_hex, secret_len, secret, LABELS[i].min_len, LABELS[i].max_len, &n))
       return LINE_BAD;
-    struct tls_secrets *s = entry(kl, random);
-    if (!s)
-      return LINE_NOMEM;
+    struct tls_secrets *s;
+    enum entry_result r = entry(kl, random, &s);
+    if (r != ENTRY_OK)
+      return r == ENTRY_CAP ? LINE_CAP : LINE_NOMEM;
     memcpy(s->v[LABELS[i].kind], secret, n);
     s->len[LABELS[i].kind] = (uint8_t)n;
     s->have |= (uint8_t)(1u << LABELS[i].kind);
@@ -177,7 +218,7 @@ int tls_keylog_add_line(struct tls_keylog *kl, const char *line) {
     return -1;
   enum line_kind kind = parse_line(kl, copy);
   free(copy);
-  return kind == LINE_KEPT ? 1 : kind == LINE_BAD || kind == LINE_NOMEM ? -1 : 0;
+  return kind == LINE_KEPT ? 1 : kind == LINE_BAD || kind == LINE_NOMEM ? -1 : 0; /* cap: 0 */
 }
 
 int tls_keylog_load(struct tls_keylog *kl, const char *path, struct tls_keylog_stats *st, char *err,
@@ -199,6 +240,9 @@ int tls_keylog_load(struct tls_keylog *kl, const char *path, struct tls_keylog_s
       break;
     case LINE_IGNORED:
       st->ignored++;
+      break;
+    case LINE_CAP:
+      st->refused++;
       break;
     case LINE_BAD:
       if (!st->bad++)

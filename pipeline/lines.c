@@ -174,6 +174,8 @@ cJSON *pl_limits_json(const struct run *run) {
       {"certificates_per_chain", (double)set->tls_limits.max_chain_len,
        (double)run->count->cap_chain},
       {"quic_crypto_pieces_per_direction", QUIC_HELD_PIECES, (double)run->count->cap_quic_crypto},
+      {"keylog_connections", (double)set->max_keylog_entries,
+       (double)tls_keylog_refused(run->keylog)},
       {"encapsulation_depth", CAP_ENCAP_MAX, (double)st->decap_too_deep},
   };
   uint64_t cas = 0, pending = 0;

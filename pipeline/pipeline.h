@@ -72,6 +72,7 @@ struct pl_settings {
   const char *const *weak_keys; /* --weak-keys paths */
   size_t n_weak_keys;
   size_t max_weak_keys;            /* --limit weak-keys */
+  size_t max_keylog_entries;       /* --limit keylog-entries: connections' secrets */
   const char *const *keylog_files; /* --keylog, in order */
   size_t n_keylog_files;
   long long interval; /* --interval: rewrite the report every N seconds */

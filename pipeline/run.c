@@ -19,7 +19,8 @@ void pl_settings_default(struct pl_settings *s) {
   s->live.immediate = true;
   cap_limits_default(&s->limits);
   tls_limits_default(&s->tls_limits);
-  s->max_weak_keys = 4000000; /* 10 bytes each: 40 MB */
+  s->max_weak_keys = 4000000;      /* 10 bytes each: 40 MB */
+  s->max_keylog_entries = 1000000; /* about 290 bytes each */
   s->cert_cache_entries = 4096;
 }
 
@@ -116,6 +117,7 @@ static struct tls_keylog *load_keylogs(const struct pl_settings *s) {
     cap_message("out of memory");
     return NULL;
   }
+  tls_keylog_set_max(kl, s->max_keylog_entries);
   for (size_t i = 0; i < s->n_keylog_files; i++) {
     struct tls_keylog_stats st;
     char err[1024];
@@ -128,10 +130,14 @@ static struct tls_keylog *load_keylogs(const struct pl_settings *s) {
       cap_message("--keylog: %s: %zu line(s) not in key log format (first: line "
                   "%zu), ignored",
                   s->keylog_files[i], st.bad, st.first_bad_line);
-    if (!st.secrets)
+    if (!st.secrets && !st.refused)
       cap_message("--keylog: %s: no usable secret (CLIENT_RANDOM or TLS 1.3 "
                   "traffic secrets)",
                   s->keylog_files[i]);
+    if (st.refused)
+      cap_message("--keylog: %s: %zu secret(s) of connections past the keylog-entries cap "
+                  "(%zu) not loaded: see --limit keylog-entries",
+                  s->keylog_files[i], st.refused, s->max_keylog_entries);
   }
   return kl;
 }

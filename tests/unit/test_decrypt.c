@@ -425,7 +425,70 @@ static void keylog_lines(void) {
   tls_keylog_free(kl);
 }
 
+/* A line of CLIENT_RANDOM for random i (its 32 bytes: i in the first 4,
+ * then 0xab) and a 48-byte master secret of i. */
+static void random_line(char *line, size_t cap, uint32_t i, const char *label) {
+  char hex[65];
+  snprintf(hex, sizeof hex, "%08x%056x", i, 0);
+  for (size_t k = 8; k < 64; k++)
+    hex[k] = k % 2 ? 'b' : 'a';
+  snprintf(line, cap, "%s %s ", label, hex);
+  size_t n = strlen(line);
+  for (size_t k = 0; k < 96 && n + k + 1 < cap; k++)
+    line[n + k] = "0123456789abcdef"[(i + k) % 16];
+  line[n + 96] = '\0';
+}
+
+static void random_of(uint8_t out[32], uint32_t i) {
+  out[0] = (uint8_t)(i >> 24), out[1] = (uint8_t)(i >> 16), out[2] = (uint8_t)(i >> 8);
+  out[3] = (uint8_t)i;
+  memset(out + 4, 0xab, 28);
+}
+
+/* The key log's table: many connections found after it grew; past the
+ * cap a new connection's secrets are refused and counted, while more
+ * secrets of a connection already kept are still taken. */
+static void keylog_table_and_cap(void) {
+  char line[256];
+  uint8_t r[32];
+  struct tls_keylog *kl = tls_keylog_new();
+  for (uint32_t i = 0; i < 3000; i++) {
+    random_line(line, sizeof line, i, "CLIENT_RANDOM");
+    CHECK_EQ_U(tls_keylog_add_line(kl, line), 1);
+  }
+  CHECK_EQ_U(tls_keylog_count(kl), 3000);
+  bool all = true;
+  for (uint32_t i = 0; i < 3000; i++) {
+    random_of(r, i);
+    const struct tls_secrets *s = tls_keylog_find(kl, r);
+    all = all && s && memcmp(s->random, r, 32) == 0 && s->len[TLS_SECRET_MASTER] == 48;
+  }
+  CHECK(all);
+  random_of(r, 3000);
+  CHECK(tls_keylog_find(kl, r) == NULL);
+  tls_keylog_free(kl);
+
+  kl = tls_keylog_new();
+  tls_keylog_set_max(kl, 2);
+  for (uint32_t i = 0; i < 4; i++) {
+    random_line(line, sizeof line, i, "CLIENT_RANDOM");
+    tls_keylog_add_line(kl, line);
+  }
+  CHECK_EQ_U(tls_keylog_count(kl), 2);
+  CHECK_EQ_U(tls_keylog_refused(kl), 2);
+  random_of(r, 3);
+  CHECK(tls_keylog_find(kl, r) == NULL);
+  random_line(line, sizeof line, 1, "CLIENT_HANDSHAKE_TRAFFIC_SECRET"); /* 48 bytes: SHA-384 */
+  CHECK_EQ_U(tls_keylog_add_line(kl, line), 1);
+  random_of(r, 1);
+  const struct tls_secrets *s = tls_keylog_find(kl, r);
+  CHECK(s && s->len[TLS_SECRET_CLIENT_HS] == 48 && s->len[TLS_SECRET_MASTER] == 48);
+  CHECK_EQ_U(tls_keylog_refused(kl), 2);
+  tls_keylog_free(kl);
+}
+
 int main(void) {
+  RUN(keylog_table_and_cap);
   RUN(traffic_keys);
   RUN(server_flight);
   RUN(client_finished);
