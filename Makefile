@@ -79,7 +79,8 @@ run: deps
 
 # Debian packages: to build, and what the tests run against.
 DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev libhtp-dev libnghttp2-dev
-DEB_TEST  := tshark tcpdump openssl python3 iproute2 util-linux chromium valgrind clang-format
+DEB_TEST  := tshark tcpdump openssl python3 iproute2 util-linux chromium valgrind clang-format \
+             ngtcp2-client ngtcp2-server
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \

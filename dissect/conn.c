@@ -229,6 +229,8 @@ static bool udp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t le
     c->s.quic_version = quic_conn_version(c->quic);
     c->s.quic_unsupported = quic_conn_unsupported(c->quic);
     c->s.quic_crypto_refused = quic_conn_stats(c->quic)->crypto_pieces_refused;
+    if (c->keylog)
+      tls_decrypt_quic_update(c);
   } else if (c->dtls) {
     tls_dtls_datagram(c, dir, data, len, at);
   }
