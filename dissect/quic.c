@@ -14,6 +14,7 @@
 #include "dissect/decrypt.h"
 #include "dissect/dissect.h"
 #include "dissect/quic.h"
+#include "dissect/quic_frames.h"
 #include "dissect/quic_protect.h"
 #include "base/rd.h"
 
@@ -109,24 +110,6 @@ bool quic_version_is_google(uint32_t version) {
 
 /* ------------------------------------------------------------------ */
 /* Wire helpers on the bounded reader                                  */
-
-/* RFC 9000 16: variable-length integer. */
-static uint64_t rd_varint(struct rd *r) {
-  uint8_t first = rd_u8(r);
-  size_t extra = ((size_t)1 << (first >> 6)) - 1;
-  uint64_t v = first & 0x3f;
-  for (size_t i = 0; i < extra; i++)
-    v = v << 8 | rd_u8(r);
-  return r->err ? 0 : v;
-}
-
-/* A varint length, then that many bytes. */
-static struct rd rd_varvec(struct rd *r) {
-  uint64_t len = rd_varint(r);
-  if (!r->err && len > r->n)
-    rd_need(r, SIZE_MAX); /* sets err */
-  return r->err ? rd_sub(r, 1) : rd_sub(r, (size_t)len);
-}
 
 static bool rd_same(const struct rd *a, const struct rd *b) {
   return a->n == b->n && (a->n == 0 || memcmp(a->p, b->p, a->n) == 0);
@@ -231,8 +214,8 @@ static const char *parse_long_header(struct rd *dg, struct long_hdr *h) {
     return NULL;
   }
   if (h->type == PKT_INITIAL)
-    rd_varvec(&r); /* token */
-  length = rd_varint(&r);
+    quic_rd_varvec(&r); /* token */
+  length = quic_rd_varint(&r);
   if (r.err)
     return "truncated long header";
   if (length > r.n)
@@ -511,66 +494,11 @@ static void crypto_data(struct quic_conn *q, const struct delivery *dl, uint64_t
 /* ------------------------------------------------------------------ */
 /* Frames of an Initial packet (RFC 9000 12.4, 19)                     */
 
-static void skip_ack(struct rd *p, bool ecn) {
-  rd_varint(p); /* Largest Acknowledged */
-  rd_varint(p); /* ACK Delay */
-  uint64_t ranges = rd_varint(p);
-  rd_varint(p); /* First ACK Range */
-  /* Each range takes at least two bytes, so the reader ends the loop. */
-  for (uint64_t i = 0; i < ranges && !p->err; i++) {
-    rd_varint(p); /* Gap */
-    rd_varint(p); /* ACK Range Length */
-  }
-  for (int i = 0; ecn && i < 3; i++)
-    rd_varint(p); /* ECT0, ECT1, ECN-CE counts */
-}
-
-/* A frame only a 1-RTT packet may carry (RFC 9000 19, 12.4 Table 3):
- * skipped by its layout.  STREAM frames (0x08-0x0f) run to the end of the
- * packet without a Length.  False for a type unknown here. */
-static bool skip_app_frame(struct rd *p, uint64_t type) {
-  static const uint8_t varints[0x20] = {
-      [0x04] = 3, [0x05] = 2, [0x10] = 1, [0x11] = 2, [0x12] = 1, [0x13] = 1,
-      [0x14] = 1, [0x15] = 2, [0x16] = 1, [0x17] = 1, [0x19] = 1,
-  };
-  if (type < 0x20 && varints[type]) {
-    for (unsigned i = 0; i < varints[type]; i++)
-      rd_varint(p);
-  } else if (type == 0x07) { /* NEW_TOKEN */
-    rd_varvec(p);
-  } else if (type >= 0x08 && type <= 0x0f) { /* STREAM: OFF 0x04, LEN 0x02 */
-    rd_varint(p);
-    if (type & 0x04)
-      rd_varint(p);
-    if (type & 0x02)
-      rd_varvec(p);
-    else
-      rd_bytes(p, p->n);
-  } else if (type == 0x18) { /* NEW_CONNECTION_ID */
-    rd_varint(p);
-    rd_varint(p);
-    rd_vec8(p);
-    rd_bytes(p, 16);                         /* Stateless Reset Token */
-  } else if (type == 0x1a || type == 0x1b) { /* PATH_CHALLENGE, PATH_RESPONSE */
-    rd_bytes(p, 8);
-  } else if (type == 0x1d) { /* CONNECTION_CLOSE (application) */
-    rd_varint(p);
-    rd_varvec(p);
-  } else if (type == 0x30) { /* DATAGRAM without Length (RFC 9221 4) */
-    rd_bytes(p, p->n);
-  } else if (type == 0x31) {
-    rd_varvec(p);
-  } else if (type != 0x1e) { /* HANDSHAKE_DONE has no fields */
-    return false;
-  }
-  return true;
-}
-
 static const char *parse_frames(struct quic_conn *q, const struct delivery *dl, struct rd p) {
   if (p.n == 0)
     return dl->space == SPACE_INITIAL ? "Initial packet without frames" : "packet without frames";
   while (p.n && !p.err) {
-    uint64_t type = rd_varint(&p), off;
+    uint64_t type = quic_rd_varint(&p), off;
     struct rd data;
     switch (type) {
     case 0x00: /* PADDING */
@@ -578,47 +506,31 @@ static const char *parse_frames(struct quic_conn *q, const struct delivery *dl, 
       break;
     case 0x02:
     case 0x03:
-      skip_ack(&p, type == 0x03);
+      quic_skip_ack(&p, type == 0x03);
       break;
     case 0x06:
-      off = rd_varint(&p);
-      data = rd_varvec(&p);
+      off = quic_rd_varint(&p);
+      data = quic_rd_varvec(&p);
       if (p.err)
         break;
       if (off + data.n > VARINT_MAX) /* RFC 9000 19.6 */
         return "CRYPTO frame beyond 2^62-1";
       crypto_data(q, dl, off, data);
       break;
-    case 0x1c:       /* CONNECTION_CLOSE (transport) */
-      rd_varint(&p); /* Error Code */
-      rd_varint(&p); /* Frame Type */
-      rd_varvec(&p); /* Reason Phrase */
+    case 0x1c:            /* CONNECTION_CLOSE (transport) */
+      quic_rd_varint(&p); /* Error Code */
+      quic_rd_varint(&p); /* Frame Type */
+      quic_rd_varvec(&p); /* Reason Phrase */
       break;
     default: /* 0x1d, the application close, included: 12.4 Table 3 */
       if (dl->space != SPACE_APP)
         return dl->space == SPACE_INITIAL ? "frame type not allowed in an Initial packet"
                                           : "frame type not allowed in a Handshake packet";
-      if (!skip_app_frame(&p, type))
+      if (!quic_skip_app_frame(&p, type))
         return "unknown frame type in a 1-RTT packet";
     }
   }
   return p.err ? "truncated frame" : NULL;
-}
-
-/* Google QUIC's ACK (type 01NTLLMM; QUICHE quic_framer.cc, as Wireshark
- * reads it): largest acked of LL, a 2-byte delay, with N a block count,
- * first block of MM, each further block a gap byte and MM, then the
- * timestamps: a count, and if any a 1+4-byte first and 1+2 for each
- * other.  Widths 1, 2, 4 and 6 bytes. */
-static void skip_google_ack(struct rd *p, uint8_t type) {
-  static const size_t width[4] = {1, 2, 4, 6};
-  size_t ll = width[(type >> 2) & 3], mm = width[type & 3];
-  rd_bytes(p, ll + 2);
-  size_t blocks = (type & 0x20) ? rd_u8(p) : 0;
-  rd_bytes(p, mm + blocks * (1 + mm));
-  size_t stamps = rd_u8(p);
-  if (stamps)
-    rd_bytes(p, 5 + (stamps - 1) * 3);
 }
 
 /* The frames of a Google QUIC Initial: PADDING runs to the end of the
@@ -635,10 +547,10 @@ static const char *parse_google_frames(struct quic_conn *q, const struct deliver
     if (type == 0x00) /* PADDING */
       break;
     if ((type & 0xc0) == 0x40) {
-      skip_google_ack(&p, type);
+      quic_skip_google_ack(&p, type);
     } else if (type == 0x08) {
-      off = rd_varint(&p);
-      data = rd_varvec(&p);
+      off = quic_rd_varint(&p);
+      data = quic_rd_varvec(&p);
       if (p.err)
         break;
       if (off + data.n > VARINT_MAX)
