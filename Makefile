@@ -13,7 +13,7 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
-PKGS    := libpcap libndpi libcjson libcrypto htp libnghttp2
+PKGS    := libpcap libndpi libcjson libcrypto htp libnghttp2 libnghttp3
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -78,7 +78,7 @@ run: deps
 	./$(BIN) --summary --ca-file samples/certs/root.pem --keylog samples/a-grade.keylog samples/
 
 # Debian packages: to build, and what the tests run against.
-DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev libhtp-dev libnghttp2-dev
+DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev libhtp-dev libnghttp2-dev libnghttp3-dev
 DEB_TEST  := tshark tcpdump openssl python3 iproute2 util-linux chromium valgrind clang-format \
              ngtcp2-client ngtcp2-server
 deps:

@@ -342,7 +342,8 @@ struct tls_https {
   uint64_t responses; /* every response seen; the first kept in r[] */
   size_t n;
   struct tls_http_response r[TLS_MAX_HTTP_RESPONSES];
-  const char *stopped; /* why HTTP parsing stopped early, NULL */
+  const char *stopped;           /* why HTTP parsing stopped early, NULL */
+  uint64_t stream_bytes_dropped; /* HTTP/3: stream bytes not read (past a hole, streams cap) */
 };
 
 #define TLS_MAX_ALERTS 16

@@ -14,6 +14,7 @@
 #include "dissect/decrypt.h"
 #include "dissect/dissect.h"
 #include "dissect/quic.h"
+#include "dissect/quic_crypto.h"
 #include "dissect/quic_frames.h"
 #include "dissect/quic_protect.h"
 #include "base/rd.h"
@@ -281,21 +282,6 @@ int quic_decrypt_initial(uint32_t version, const uint8_t *dcid, size_t dcid_len,
 /* ------------------------------------------------------------------ */
 /* The flow                                                            */
 
-/* An out-of-order CRYPTO piece; pieces never overlap. */
-struct held {
-  struct held *next;
-  uint64_t offset;
-  size_t len;
-  uint8_t data[];
-};
-
-struct crypto_stream {
-  uint64_t next_offset; /* every byte below was delivered */
-  struct held *held;    /* sorted by offset, owned */
-  size_t held_bytes;
-  size_t held_pieces;
-};
-
 struct key_cache {
   bool valid;
   uint32_t version;
@@ -313,7 +299,7 @@ struct quic_conn {
   uint8_t key_cid[CID_MAX]; /* the client DCID the Initial keys derive from */
   size_t key_cid_len;
   struct key_cache cache[2];
-  struct crypto_stream stream[SPACES][2];
+  struct quic_crypto_stream stream[SPACES][2];
   uint64_t expected_pn[SPACES][2]; /* largest packet number + 1 */
   /* With a key log (quic_conn_set_secrets): */
   struct quic_tls_keys *tls_keys; /* owned; NULL: none */
@@ -321,6 +307,8 @@ struct quic_conn {
   uint8_t cid_len[2]; /* the SCID length side dir chose: the DCID of 1-RTT packets to it */
   bool opened_any[SPACES][2];
   struct quic_decrypt_failure failure;
+  quic_stream_fn stream_fn; /* the server's STREAM data, NULL: not read */
+  void *stream_ctx;
   struct quic_stats stats;
 };
 
@@ -346,14 +334,8 @@ void quic_conn_free(struct quic_conn *q) {
   if (!q)
     return;
   for (int space = 0; space < SPACES; space++) {
-    for (int dir = 0; dir < 2; dir++) {
-      struct held *h = q->stream[space][dir].held;
-      while (h) {
-        struct held *next = h->next;
-        free(h);
-        h = next;
-      }
-    }
+    for (int dir = 0; dir < 2; dir++)
+      quic_crypto_stream_free(&q->stream[space][dir]);
   }
   quic_tls_keys_free(q->tls_keys);
   free(q);
@@ -397,7 +379,7 @@ static void note_malformed(struct quic_conn *q, const char *reason) {
 }
 
 /* ------------------------------------------------------------------ */
-/* CRYPTO reassembly: first copy wins                                   */
+/* CRYPTO data, reassembled per space and direction (quic_crypto.c)    */
 
 static void deliver(struct quic_conn *q, const struct delivery *dl, const uint8_t *data, size_t len,
                     uint64_t offset) {
@@ -406,93 +388,40 @@ static void deliver(struct quic_conn *q, const struct delivery *dl, const uint8_
     dl->fn(dl->ctx, dl->dir, data, len, offset, dl->file_index, dl->frame, dl->ts);
 }
 
-/* Keep data[0..len) (stream offset off) where no held piece covers it. */
-static void hold(struct quic_conn *q, const struct delivery *dl, uint64_t off, struct rd data) {
-  struct crypto_stream *s = &q->stream[dl->space][dl->dir];
-  struct held **link = &s->held;
-  uint64_t cur = off, end = off + data.n;
+struct delivery_ctx {
+  struct quic_conn *q;
+  const struct delivery *dl;
+};
 
-  while (cur < end) {
-    struct held *h = *link;
-    if (h && h->offset + h->len <= cur) {
-      link = &h->next;
-      continue;
-    }
-    uint64_t piece_end = h && h->offset < end ? h->offset : end;
-    if (piece_end > cur) {
-      size_t len = (size_t)(piece_end - cur);
-      struct rd src = data;
-      rd_bytes(&src, (size_t)(cur - off));
-      struct held *piece = NULL;
-      if (s->held_pieces < QUIC_HELD_PIECES && len <= q->max_crypto_bytes - s->held_bytes)
-        piece = malloc(sizeof *piece + len);
-      if (piece) {
-        memcpy(piece->data, rd_bytes(&src, len), len);
-        piece->offset = cur;
-        piece->len = len;
-        piece->next = h;
-        *link = piece;
-        link = &piece->next;
-        s->held_bytes += len;
-        s->held_pieces++;
-      } else {
-        q->stats.crypto_bytes_refused += len;
-        q->stats.crypto_pieces_refused++;
-      }
-    }
-    if (!h || h->offset >= end)
-      break;
-    cur = h->offset + h->len;
-    link = &h->next;
-  }
+static void deliver_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t offset) {
+  struct delivery_ctx *d = ctx;
+  deliver(d->q, d->dl, data, len, offset);
 }
 
-/* Deliver held pieces that became contiguous. */
-static void drain(struct quic_conn *q, const struct delivery *dl) {
-  struct crypto_stream *s = &q->stream[dl->space][dl->dir];
-
-  while (s->held && s->held->offset <= s->next_offset) {
-    struct held *h = s->held;
-    uint64_t end = h->offset + h->len;
-    if (end > s->next_offset) {
-      struct rd tail = rd_make(h->data, h->len);
-      rd_bytes(&tail, (size_t)(s->next_offset - h->offset));
-      deliver(q, dl, tail.p, tail.n, s->next_offset);
-      s->next_offset = end;
-    }
-    s->held = h->next;
-    s->held_bytes -= h->len;
-    s->held_pieces--;
-    free(h);
-  }
-}
-
-/* In-order data is delivered around held pieces: those came first. */
 static void crypto_data(struct quic_conn *q, const struct delivery *dl, uint64_t off,
                         struct rd data) {
-  struct crypto_stream *s = &q->stream[dl->space][dl->dir];
-  uint64_t end = off + data.n;
-
-  if (off > s->next_offset) {
-    hold(q, dl, off, data);
-    return;
-  }
-  while (s->next_offset < end) {
-    drain(q, dl);
-    if (s->next_offset >= end)
-      break;
-    /* After drain() the first held piece, if any, starts beyond next_offset. */
-    uint64_t limit = s->held && s->held->offset < end ? s->held->offset : end;
-    struct rd part = data;
-    rd_bytes(&part, (size_t)(s->next_offset - off));
-    deliver(q, dl, part.p, (size_t)(limit - s->next_offset), s->next_offset);
-    s->next_offset = limit;
-  }
-  drain(q, dl);
+  struct delivery_ctx ctx = {q, dl};
+  quic_crypto_stream_data(&q->stream[dl->space][dl->dir], q->max_crypto_bytes, off, data,
+                          deliver_bytes, &ctx, &q->stats.crypto_bytes_refused,
+                          &q->stats.crypto_pieces_refused);
 }
 
 /* ------------------------------------------------------------------ */
 /* Frames of an Initial packet (RFC 9000 12.4, 19)                     */
+
+/* STREAM: bits OFF 0x04, LEN 0x02 (without it the data runs to the end of
+ * the packet), FIN 0x01.  The server's go to the stream callback. */
+static void stream_frame(struct quic_conn *q, const struct delivery *dl, struct rd *p,
+                         uint64_t type) {
+  uint64_t id = quic_rd_varint(p);
+  uint64_t off = (type & 0x04) ? quic_rd_varint(p) : 0;
+  struct rd data = (type & 0x02) ? quic_rd_varvec(p) : rd_sub(p, p->n);
+  if (p->err || off + data.n > VARINT_MAX)
+    return;
+  q->stats.stream_bytes[dl->dir] += data.n;
+  if (dl->dir == 1 && q->stream_fn && data.n)
+    q->stream_fn(q->stream_ctx, id, off, data.p, data.n, dl->file_index, dl->frame, dl->ts);
+}
 
 static const char *parse_frames(struct quic_conn *q, const struct delivery *dl, struct rd p) {
   if (p.n == 0)
@@ -522,6 +451,19 @@ static const char *parse_frames(struct quic_conn *q, const struct delivery *dl, 
       quic_rd_varint(&p); /* Frame Type */
       quic_rd_varvec(&p); /* Reason Phrase */
       break;
+    case 0x08:
+    case 0x09:
+    case 0x0a:
+    case 0x0b: /* STREAM (RFC 9000 19.8) */
+    case 0x0c:
+    case 0x0d:
+    case 0x0e:
+    case 0x0f:
+      if (dl->space == SPACE_APP) {
+        stream_frame(q, dl, &p, type);
+        break;
+      }
+      /* fall through */
     default: /* 0x1d, the application close, included: 12.4 Table 3 */
       if (dl->space != SPACE_APP)
         return dl->space == SPACE_INITIAL ? "frame type not allowed in an Initial packet"
@@ -655,6 +597,11 @@ bool quic_conn_set_secrets(struct quic_conn *q, const struct quic_secret hs[2],
     return false;
   q->tls_keys = quic_tls_keys_new(hs, app, &vi->labels);
   return q->tls_keys != NULL;
+}
+
+void quic_conn_set_stream_fn(struct quic_conn *q, quic_stream_fn fn, void *ctx) {
+  q->stream_fn = fn;
+  q->stream_ctx = ctx;
 }
 
 const struct quic_decrypt_failure *quic_conn_decrypt_failure(const struct quic_conn *q) {

@@ -55,6 +55,7 @@ struct quic_stats {
   uint64_t malformed_packets;     /* packets with a malformed header or frames */
   uint64_t unsupported_packets;   /* Google QUIC versions not read (Q050, ...) */
   uint64_t crypto_bytes[2];       /* CRYPTO bytes delivered per direction */
+  uint64_t stream_bytes[2];       /* STREAM frame bytes in 1-RTT packets per direction */
   uint64_t crypto_bytes_refused;  /* out-of-order bytes over max_crypto_bytes */
   uint64_t crypto_pieces_refused; /* out-of-order pieces not held: either cap */
 };
@@ -94,6 +95,11 @@ struct quic_decrypt_failure {
   int64_t ts;
 };
 const struct quic_decrypt_failure *quic_conn_decrypt_failure(const struct quic_conn *q);
+/* STREAM frame data the server sent (1-RTT packets): data[0..len) at
+ * offset off of stream id, as it arrives (no reassembly here). */
+typedef void (*quic_stream_fn)(void *ctx, uint64_t id, uint64_t off, const uint8_t *data,
+                               size_t len, uint32_t file_index, uint64_t frame, int64_t ts);
+void quic_conn_set_stream_fn(struct quic_conn *q, quic_stream_fn fn, void *ctx);
 /* 1-RTT key updates (RFC 9001 6) seen in direction dir. */
 unsigned quic_conn_key_updates(const struct quic_conn *q, int dir);
 

@@ -75,6 +75,34 @@ def certificates_like_tshark(t):
         t.check("malformed" not in c, "not malformed: %r" % c.get("malformed"))
 
 
+def http3_like_tshark(t):
+    """The server's HTTP/3 response on each connection: the frame of its
+    HEADERS frame as tshark finds it (tshark does not decode QPACK here),
+    status 200 (the file the capture fetched exists); ngtcp2's server sends
+    no Strict-Transport-Security, so the hsts check fails on what was read
+    (the header itself: tests/unit/test_h3.c)."""
+    want = {}
+    out = tshark("-Y", "http3.frame_type == 1 && udp.srcport == 44330", "-T", "fields",
+                 "-e", "udp.dstport", "-e", "frame.number")
+    for line in out.splitlines():
+        port, frame = line.split("\t")
+        want[int(port)] = [(int(frame), "HTTP/3", 200)]
+    t.eq(len(want), 3, "tshark finds three responses")
+    conns = handshakes(KEYLOG)
+    got = {p: [(r["frame"], r["version"], r["status"]) for r in c.get("http", [])]
+           for p, c in conns.items()}
+    t.eq(got, want, "HTTP/3 responses per connection")
+    t.check(all("strict_transport_security" not in r for c in conns.values()
+                for r in c.get("http", [])), "no HSTS header")
+    rc, out, err = run_tlsgrade(["--format", "json", "--ca-file", CA, "--keylog", KEYLOG, PCAP])
+    server = json.loads(out)["servers"][0]
+    hsts = [c for c in server["checks"] if c["id"] == "hsts"]
+    t.eq([c["status"] for c in hsts], ["fail"], "hsts decided from HTTP/3 responses")
+    rc, out, err = run_tlsgrade(["--format", "json", "--ca-file", CA, PCAP])
+    hsts = [c for c in json.loads(out)["servers"][0]["checks"] if c["id"] == "hsts"]
+    t.eq([c["status"] for c in hsts], ["unknown"], "hsts unknown without the key log")
+
+
 def without_keylog(t):
     conns = handshakes()
     t.eq([len(c["cert_chain"]) for c in conns.values()], [0, 0, 0], "no chain without key log")
@@ -120,6 +148,7 @@ def wrong_and_missing_keys(t):
 def main():
     t = Suite()
     t.run(certificates_like_tshark)
+    t.run(http3_like_tshark)
     t.run(without_keylog)
     t.run(wrong_and_missing_keys)
     t.done()
