@@ -86,11 +86,14 @@ static bool encode(const char *status, size_t dtable, int64_t stream, struct enc
     size_t at = 0;
     out->frame[at++] = 0x01; /* HEADERS */
     at += put_varint(out->frame + at, plen + rlen);
-    memcpy(out->frame + at, pbuf.pos, plen);
-    memcpy(out->frame + at + plen, rbuf.pos, rlen);
+    if (plen)
+      memcpy(out->frame + at, pbuf.pos, plen);
+    if (rlen)
+      memcpy(out->frame + at + plen, rbuf.pos, rlen);
     out->frame_len = at + plen + rlen;
     out->encoder[0] = 0x02; /* stream type: QPACK encoder */
-    memcpy(out->encoder + 1, ebuf.pos, elen);
+    if (elen)
+      memcpy(out->encoder + 1, ebuf.pos, elen);
     out->encoder_len = 1 + elen;
   }
   nghttp3_buf_free(&pbuf, mem);
