@@ -122,6 +122,22 @@ static void test_static_table(void) {
   h3_conn_free(h);
 }
 
+/* Hand-encoded from RFC 9204: section prefix 00 00 (no dynamic table),
+ * then indexed field lines of the static table (4.5.2: 11xxxxxx, T=1),
+ * Appendix A index 25 ":status: 200" and 56 "strict-transport-security:
+ * max-age=31536000". */
+static void test_rfc9204_static_indices(void) {
+  const uint8_t frame[] = {0x01, 0x04, 0x00, 0x00, 0xc0 | 25, 0xc0 | 56};
+  struct got g = {0};
+  struct h3_conn *h = h3_conn_new(on_response, &g);
+  h3_conn_stream(h, 0, 0, frame, sizeof frame, &AT);
+  CHECK_EQ_U(g.n, 1);
+  CHECK_EQ_U(g.status, 200);
+  CHECK_STR(g.sts, "max-age=31536000");
+  CHECK_EQ_U(g.frame, 7);
+  h3_conn_free(h);
+}
+
 /* RFC 9204 2.1.2: a section that refers to inserts not yet received waits
  * for the encoder stream. */
 static void test_dynamic_table_blocked(void) {
@@ -198,6 +214,7 @@ static void test_malformed(void) {
 
 int main(void) {
   RUN(test_static_table);
+  RUN(test_rfc9204_static_indices);
   RUN(test_dynamic_table_blocked);
   RUN(test_informational_then_final);
   RUN(test_holes_copies_and_caps);
