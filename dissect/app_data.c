@@ -1,6 +1,6 @@
 /*
- * dissect/app_data.c - application data a key log opened: HTTP/1.x or
- * HTTP/2 responses and their security headers.  The record dispatcher
+ * dissect/app_data.c - application data a key log opened: HTTP/1.x,
+ * HTTP/2 or HTTP/3 (QUIC streams) responses and their security headers.  The record dispatcher
  * (record.c) hands the plaintext here; what is read lands in the session
  * (tls_session.https).  Nothing here knows about keys or records.
  */
@@ -9,13 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum app_proto { APP_UNKNOWN, APP_HTTP1, APP_HTTP2, APP_OTHER };
+enum app_proto { APP_UNKNOWN, APP_HTTP1, APP_HTTP2, APP_HTTP3, APP_OTHER };
 
 /* Owns the HTTP parsers of one connection. */
 struct tls_app_data {
   enum app_proto proto;
   struct http_conn *http1;
   struct h2_conn *http2;
+  struct h3_conn *http3;
 };
 
 void tls_app_data_free(struct tls_app_data *app) {
@@ -23,6 +24,7 @@ void tls_app_data_free(struct tls_app_data *app) {
     return;
   http_conn_free(app->http1);
   h2_conn_free(app->http2);
+  h3_conn_free(app->http3);
   free(app);
 }
 
@@ -107,5 +109,34 @@ bool tls_app_data_plaintext(struct tls_conn *c, int dir, const uint8_t *p, size_
       c->s.https->stopped = failed ? failed : "enough responses read";
     app->proto = APP_OTHER;
   }
+  return app->proto != APP_OTHER;
+}
+
+/* Enough responses read (or HTTP lost): nothing more to read. */
+static bool stop_if_done(struct tls_conn *c, const char *failed) {
+  bool enough = c->s.https && c->s.https->n >= TLS_MAX_HTTP_RESPONSES;
+  if (!failed && !enough)
+    return false;
+  if (c->s.https || (c->s.https = calloc(1, sizeof(*c->s.https))))
+    c->s.https->stopped = failed ? failed : "enough responses read";
+  return true;
+}
+
+bool tls_app_data_quic_stream(struct tls_conn *c, uint64_t id, uint64_t off, const uint8_t *p,
+                              size_t n, const struct tls_at *at) {
+  struct tls_app_data *app = c->app_data;
+  if (!app && !(app = c->app_data = calloc(1, sizeof(*app))))
+    return false;
+  if (app->proto == APP_UNKNOWN) /* RFC 9114 3.1: ALPN "h3" */
+    app->proto =
+        alpn_is(&c->s, "h3") && (app->http3 = h3_conn_new(on_response, c)) ? APP_HTTP3 : APP_OTHER;
+  if (app->proto != APP_HTTP3)
+    return false;
+  h3_conn_stream(app->http3, id, off, p, n, at);
+  if (c->s.https || h3_conn_bytes_dropped(app->http3))
+    if (c->s.https || (c->s.https = calloc(1, sizeof(*c->s.https))))
+      c->s.https->stream_bytes_dropped = h3_conn_bytes_dropped(app->http3);
+  if (stop_if_done(c, h3_conn_failed(app->http3)))
+    app->proto = APP_OTHER;
   return app->proto != APP_OTHER;
 }

@@ -209,6 +209,16 @@ static void quic_crypto(void *ctx, int dir, const uint8_t *data, size_t len, uin
   tls_handshake_stream(c, dir, data, len, &at);
 }
 
+/* The server's QUIC stream data (a key log opened it): HTTP/3 responses.
+ * Once nothing more is worth reading the streams are no longer handed on. */
+static void quic_stream(void *ctx, uint64_t id, uint64_t off, const uint8_t *data, size_t len,
+                        uint32_t file_index, uint64_t frame, int64_t ts) {
+  struct tls_conn *c = ctx;
+  struct tls_at at = {file_index, frame, ts};
+  if (!tls_app_data_quic_stream(c, id, off, data, len, &at))
+    quic_conn_set_stream_fn(c->quic, NULL, NULL);
+}
+
 static bool udp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
                      const struct tls_at *at) {
   struct tls_dir *d = &c->dir[dir];
@@ -217,6 +227,8 @@ static bool udp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t le
       c->dtls = true;
     } else {
       c->quic = quic_conn_new(c->lim.max_handshake_bytes);
+      if (c->quic && c->keylog)
+        quic_conn_set_stream_fn(c->quic, quic_stream, c);
       if (c->quic && !quic_conn_datagram(c->quic, dir, data, len, at->file_index, at->frame, at->ts,
                                          quic_crypto, c)) {
         quic_conn_free(c->quic);
@@ -237,6 +249,8 @@ static bool udp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t le
     c->s.quic_version = quic_conn_version(c->quic);
     c->s.quic_unsupported = quic_conn_unsupported(c->quic);
     c->s.quic_crypto_refused = quic_conn_stats(c->quic)->crypto_pieces_refused;
+    if (c->keylog)
+      tls_decrypt_quic_update(c);
   } else if (c->dtls) {
     tls_dtls_datagram(c, dir, data, len, at);
   }

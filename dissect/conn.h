@@ -158,6 +158,10 @@ void tls_dtls_clear(struct tls_dir *d);
 bool tls_app_data_plaintext(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
                             const struct tls_at *at);
 void tls_app_data_free(struct tls_app_data *app);
+/* The server's bytes of QUIC stream id (HTTP/3 when ALPN is h3).  False
+ * once nothing more is worth reading. */
+bool tls_app_data_quic_stream(struct tls_conn *c, uint64_t id, uint64_t off, const uint8_t *p,
+                              size_t n, const struct tls_at *at);
 
 /* handshake.c: the handshake parser.  It calls nothing that decrypts. */
 void tls_handshake_message(struct tls_conn *c, int dir, uint8_t type, struct rd body,

@@ -20,6 +20,7 @@
  */
 #include "dissect/conn.h"
 #include "dissect/decrypt.h"
+#include "dissect/quic.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +74,63 @@ static bool has(const struct tls_secrets *s, enum tls_secret_kind kind) {
   return s && (s->have & (1u << kind));
 }
 
+/* A secret of the key log as QUIC takes it; len 0 when absent. */
+static struct quic_secret quic_secret_of(const struct tls_secrets *sec, enum tls_secret_kind kind,
+                                         uint16_t suite) {
+  struct quic_secret q = {suite, 0, {0}};
+  if (has(sec, kind) && sec->len[kind] <= QUIC_SECRET_MAX) {
+    q.len = sec->len[kind];
+    memcpy(q.v, sec->v[kind], q.len);
+  }
+  return q;
+}
+
+/* QUIC (RFC 9001 5.1): the same TLS 1.3 secrets give the Handshake and
+ * 1-RTT packet keys; quic.c opens the packets, the CRYPTO frames come back
+ * through the handshake stream as plaintext handshake messages. */
+static void quic_server_hello(struct tls_conn *c) {
+  struct tls_session *s = &c->s;
+  const struct tls_secrets *sec = tls_keylog_find(c->keylog, s->ch.random);
+  uint16_t suite = (uint16_t)s->sh.cipher;
+  if (!has(sec, TLS_SECRET_CLIENT_HS) || !has(sec, TLS_SECRET_SERVER_HS)) {
+    s->decryption.status = TLS_DECRYPT_NO_KEYS;
+    s->decryption.why = "no handshake traffic secrets for this ClientHello.random";
+    return;
+  }
+  struct quic_secret hs[2] = {quic_secret_of(sec, TLS_SECRET_CLIENT_HS, suite),
+                              quic_secret_of(sec, TLS_SECRET_SERVER_HS, suite)};
+  struct quic_secret app[2] = {quic_secret_of(sec, TLS_SECRET_CLIENT_APP, suite),
+                               quic_secret_of(sec, TLS_SECRET_SERVER_APP, suite)};
+  if (!quic_suite_supported(suite) || !quic_conn_set_secrets(c->quic, hs, app)) {
+    s->decryption.status = TLS_DECRYPT_UNSUPPORTED;
+    s->decryption.why = "QUIC packet protection of this suite or version is not supported";
+    return;
+  }
+  s->decryption.status = TLS_DECRYPT_OK;
+  if (!app[0].len || !app[1].len)
+    s->decryption.why = "no application traffic secret in the key log";
+}
+
+/* After each QUIC datagram: what decryption did. */
+void tls_decrypt_quic_update(struct tls_conn *c) {
+  struct tls_session *s = &c->s;
+  const struct quic_decrypt_failure *f = quic_conn_decrypt_failure(c->quic);
+  const struct quic_stats *st = quic_conn_stats(c->quic);
+  if (s->decryption.status == TLS_DECRYPT_OK && f) {
+    s->decryption.status = TLS_DECRYPT_FAILED;
+    s->decryption.why = "a packet did not authenticate: wrong keys in the key log";
+    s->decryption.failed_at = (struct tls_at){f->file_index, f->frame, f->ts};
+  }
+  s->decryption.records[0] = st->protected_opened[0];
+  s->decryption.records[1] = st->protected_opened[1];
+}
+
 void tls_decrypt_server_hello(struct tls_conn *c) {
   struct tls_session *s = &c->s;
+  if (c->keylog && c->quic && s->has_client_hello && s->version == TLS_VERSION_TLS13) {
+    quic_server_hello(c);
+    return;
+  }
   if (!c->keylog || c->udp || !s->has_client_hello || !dec_for(c))
     return;
   struct tls_decrypt *dec = c->dec;

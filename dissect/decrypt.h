@@ -83,6 +83,9 @@ void tls_decrypt_free(struct tls_decrypt *dec);
  * message that moves the keys. */
 /* ServerHello seen: TLS 1.3 handshake keys, if the key log has them. */
 void tls_decrypt_server_hello(struct tls_conn *c);
+/* QUIC (c->quic): after each datagram, the outcome of its packets'
+ * decryption into the session. */
+void tls_decrypt_quic_update(struct tls_conn *c);
 /* ChangeCipherSpec of a TLS <= 1.2 direction: its keys from the master
  * secret. */
 void tls_decrypt_change_cipher_spec(struct tls_conn *c, int dir);

@@ -18,10 +18,14 @@
  *   x509.c        certificate facts through libcrypto
  *   x509_verify.c trust store and chain verification
  *   trust_memo.c  each chain's verdict, remembered for the run
- *   quic.c        QUIC Initial decryption (RFC 9001 / RFC 9369)
+ *   quic.c        QUIC packets (RFC 9001 / RFC 9369): Initials always,
+ *                 Handshake and 1-RTT with a key log; quic_protect.c keys
+ *                 and packet protection, quic_crypto.c CRYPTO reassembly,
+ *                 quic_frames.c varints and frames skipped by layout
  *   keylog.c, crypt.c, decrypt.c   records opened with a key log
  *   app_data.c    decrypted application data to the HTTP parsers
  *   http.c, h2.c  HTTP/1.x (libhtp) and HTTP/2 (HPACK by libnghttp2)
+ *   h3.c          HTTP/3 in QUIC streams (QPACK by libnghttp3)
  *   hsts.c        Strict-Transport-Security and Public-Key-Pins values
  */
 #ifndef TLSGRADE_DISSECT_H
@@ -342,7 +346,8 @@ struct tls_https {
   uint64_t responses; /* every response seen; the first kept in r[] */
   size_t n;
   struct tls_http_response r[TLS_MAX_HTTP_RESPONSES];
-  const char *stopped; /* why HTTP parsing stopped early, NULL */
+  const char *stopped;           /* why HTTP parsing stopped early, NULL */
+  uint64_t stream_bytes_dropped; /* HTTP/3: stream bytes not read (past a hole, streams cap) */
 };
 
 #define TLS_MAX_ALERTS 16

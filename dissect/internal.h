@@ -33,7 +33,7 @@ void hello_ja4(const struct tls_client_hello *ch, char transport, char out[40]);
 /* http.c, h2.c - HTTP responses in decrypted application data.  Each
  * response's header section is reported once, as it completes. */
 struct http_response_view {
-  uint8_t http_version; /* 1 or 2 */
+  uint8_t http_version; /* 1, 2 or 3 */
   int status;
   bool has_sts, has_pkp; /* the first Strict-Transport-Security / Public-Key-Pins */
   const uint8_t *sts, *pkp;
@@ -55,5 +55,17 @@ void h2_conn_data(struct h2_conn *h, int dir, const uint8_t *p, size_t n, const 
 /* Why parsing stopped (static), NULL while it goes on. */
 const char *h2_conn_failed(const struct h2_conn *h);
 void h2_conn_free(struct h2_conn *h);
+
+/* HTTP/3 (RFC 9114, h3.c): the server's bytes of QUIC stream id at offset
+ * off, from STREAM frames a key log opened; field sections decoded by
+ * libnghttp3's QPACK decoder. */
+struct h3_conn;
+struct h3_conn *h3_conn_new(http_response_fn fn, void *ctx);
+void h3_conn_stream(struct h3_conn *h, uint64_t id, uint64_t off, const uint8_t *p, size_t n,
+                    const struct tls_at *at);
+const char *h3_conn_failed(const struct h3_conn *h);
+/* Stream bytes not read: past a hole, or of streams beyond the cap. */
+uint64_t h3_conn_bytes_dropped(const struct h3_conn *h);
+void h3_conn_free(struct h3_conn *h);
 
 #endif

@@ -14,6 +14,9 @@
 #include "dissect/decrypt.h"
 #include "dissect/dissect.h"
 #include "dissect/quic.h"
+#include "dissect/quic_crypto.h"
+#include "dissect/quic_frames.h"
+#include "dissect/quic_protect.h"
 #include "base/rd.h"
 
 #include <openssl/core_names.h>
@@ -27,22 +30,22 @@
 #include <string.h>
 
 #define CID_MAX 20 /* RFC 9000 17.2: v1 connection IDs */
-#define KEY_LEN 16
+#define KEY_LEN 16 /* Initial packets: AES-128-GCM */
 #define IV_LEN 12
 #define HP_LEN 16
-#define TAG_LEN 16
-#define SAMPLE_LEN 16
-#define PN_MAX_LEN 4
 #define SECRET_LEN 32 /* SHA-256 */
 #define SALT_LEN 20
 #define VARINT_MAX ((UINT64_C(1) << 62) - 1)
 
 enum pkt_type { PKT_INITIAL, PKT_0RTT, PKT_HANDSHAKE, PKT_RETRY };
 
+/* Packet number spaces (RFC 9000 12.3); each has its own CRYPTO stream. */
+enum space { SPACE_INITIAL, SPACE_HANDSHAKE, SPACE_APP, SPACES };
+
 struct version_info {
   uint32_t first, last; /* version range */
   uint8_t salt[SALT_LEN];
-  const char *key_label, *iv_label, *hp_label;
+  struct quic_labels labels;
   uint8_t type_of_bits[4]; /* long packet type bits -> enum pkt_type */
   bool google_frames;      /* Google QUIC's frames inside the IETF long header */
 };
@@ -52,22 +55,23 @@ struct version_info {
   {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,                               \
    0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a}
 #define TYPES_V1 {PKT_INITIAL, PKT_0RTT, PKT_HANDSHAKE, PKT_RETRY}
+#define LABELS_V1 {"quic key", "quic iv", "quic hp", "quic ku"}
 
 static const struct version_info versions[] = {
-    {QUIC_VERSION_1, QUIC_VERSION_1, SALT_V1, "quic key", "quic iv", "quic hp", TYPES_V1, false},
+    {QUIC_VERSION_1, QUIC_VERSION_1, SALT_V1, LABELS_V1, TYPES_V1, false},
     /* RFC 9369 3.2: the packet types are rotated by one. */
     {QUIC_VERSION_2, QUIC_VERSION_2,
      {0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
       0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9},
-     "quicv2 key", "quicv2 iv", "quicv2 hp",
+     {"quicv2 key", "quicv2 iv", "quicv2 hp", "quicv2 ku"},
      {PKT_RETRY, PKT_INITIAL, PKT_0RTT, PKT_HANDSHAKE}, false},
     /* draft-ietf-quic-tls-29 5.2, kept until draft 32. */
     {0xff00001du, 0xff000020u,
      {0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
       0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99},
-     "quic key", "quic iv", "quic hp", TYPES_V1, false},
+     LABELS_V1, TYPES_V1, false},
     /* Drafts 33 and 34 already used the final salt. */
-    {0xff000021u, 0xff000022u, SALT_V1, "quic key", "quic iv", "quic hp", TYPES_V1, false},
+    {0xff000021u, 0xff000022u, SALT_V1, LABELS_V1, TYPES_V1, false},
     /* Google QUIC with TLS, in Chromium 2020-2022: the IETF long header and
      * Initial protection with salts of their own (QUICHE quic_crypto_utils.cc
      * InitialSaltForVersion), Google QUIC frames (QUICHE uses IETF frames
@@ -75,11 +79,11 @@ static const struct version_info versions[] = {
     {QUIC_VERSION_T050, QUIC_VERSION_T050,
      {0x7f, 0xf5, 0x79, 0xe5, 0xac, 0xd0, 0x72, 0x91, 0x55, 0x80,
       0x30, 0x4c, 0x43, 0xa2, 0x36, 0x7c, 0x60, 0x48, 0x83, 0x10},
-     "quic key", "quic iv", "quic hp", TYPES_V1, true},
+     LABELS_V1, TYPES_V1, true},
     {QUIC_VERSION_T051, QUIC_VERSION_T051,
      {0x7a, 0x4e, 0xde, 0xf4, 0xe7, 0xcc, 0xee, 0x5f, 0xa4, 0x50,
       0x6c, 0x19, 0x12, 0x4f, 0xc8, 0xcc, 0xda, 0x6e, 0x03, 0x3d},
-     "quic key", "quic iv", "quic hp", TYPES_V1, true},
+     LABELS_V1, TYPES_V1, true},
 };
 // clang-format on
 
@@ -108,34 +112,12 @@ bool quic_version_is_google(uint32_t version) {
 /* ------------------------------------------------------------------ */
 /* Wire helpers on the bounded reader                                  */
 
-/* RFC 9000 16: variable-length integer. */
-static uint64_t rd_varint(struct rd *r) {
-  uint8_t first = rd_u8(r);
-  size_t extra = ((size_t)1 << (first >> 6)) - 1;
-  uint64_t v = first & 0x3f;
-  for (size_t i = 0; i < extra; i++)
-    v = v << 8 | rd_u8(r);
-  return r->err ? 0 : v;
-}
-
-/* A varint length, then that many bytes. */
-static struct rd rd_varvec(struct rd *r) {
-  uint64_t len = rd_varint(r);
-  if (!r->err && len > r->n)
-    rd_need(r, SIZE_MAX); /* sets err */
-  return r->err ? rd_sub(r, 1) : rd_sub(r, (size_t)len);
-}
-
 static bool rd_same(const struct rd *a, const struct rd *b) {
   return a->n == b->n && (a->n == 0 || memcmp(a->p, b->p, a->n) == 0);
 }
 
 /* ------------------------------------------------------------------ */
 /* Keys: HKDF through libcrypto                                        */
-
-struct keys {
-  uint8_t key[KEY_LEN], iv[IV_LEN], hp[HP_LEN];
-};
 
 /* HKDF-Extract (RFC 5869 2.2) with SHA-256. */
 static bool hkdf_extract(const uint8_t *key, size_t key_len, const uint8_t *salt, size_t salt_len,
@@ -160,25 +142,26 @@ static bool expand_label(const uint8_t secret[SECRET_LEN], const char *label, ui
   return tls13_expand_label("SHA256", secret, SECRET_LEN, label, out, out_len);
 }
 
+/* RFC 9001 5.2: Initial secrets from the client's DCID, then packet keys
+ * as for any secret (5.1) with the Initial suite, TLS_AES_128_GCM_SHA256. */
 static int derive_keys(const struct version_info *vi, const uint8_t *dcid, size_t dcid_len, int dir,
-                       struct keys *k) {
-  uint8_t initial[SECRET_LEN], side[SECRET_LEN];
+                       struct quic_keys *k) {
+  uint8_t initial[SECRET_LEN];
+  struct quic_secret side = {0x1301, SECRET_LEN, {0}};
   bool ok;
 
   if (dcid_len > CID_MAX)
     return QUIC_ERR_HEADER;
   ok = hkdf_extract(dcid, dcid_len, vi->salt, SALT_LEN, initial, sizeof initial) &&
-       expand_label(initial, dir ? "server in" : "client in", side, sizeof side) &&
-       expand_label(side, vi->key_label, k->key, KEY_LEN) &&
-       expand_label(side, vi->iv_label, k->iv, IV_LEN) &&
-       expand_label(side, vi->hp_label, k->hp, HP_LEN);
+       expand_label(initial, dir ? "server in" : "client in", side.v, SECRET_LEN) &&
+       quic_keys_from_secret(k, &side, &vi->labels);
   return ok ? QUIC_OK : QUIC_ERR_LIBCRYPTO;
 }
 
 int quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len, int dir,
                       uint8_t key[16], uint8_t iv[12], uint8_t hp[16]) {
   const struct version_info *vi = version_lookup(version);
-  struct keys k;
+  struct quic_keys k;
   int rc;
 
   if (!vi)
@@ -232,8 +215,8 @@ static const char *parse_long_header(struct rd *dg, struct long_hdr *h) {
     return NULL;
   }
   if (h->type == PKT_INITIAL)
-    rd_varvec(&r); /* token */
-  length = rd_varint(&r);
+    quic_rd_varvec(&r); /* token */
+  length = quic_rd_varint(&r);
   if (r.err)
     return "truncated long header";
   if (length > r.n)
@@ -249,102 +232,23 @@ static const char *parse_long_header(struct rd *dg, struct long_hdr *h) {
 /* ------------------------------------------------------------------ */
 /* Packet protection                                                   */
 
-static bool aes_ecb_block(const uint8_t key[HP_LEN], const uint8_t in[16], uint8_t out[16]) {
-  EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-  int len = 0;
-  bool ok = c && EVP_EncryptInit_ex(c, EVP_aes_128_ecb(), NULL, key, NULL) == 1 &&
-            EVP_CIPHER_CTX_set_padding(c, 0) == 1 && EVP_EncryptUpdate(c, out, &len, in, 16) == 1 &&
-            len == 16;
-  EVP_CIPHER_CTX_free(c);
-  return ok;
-}
-
-struct span {
-  const uint8_t *p;
-  size_t n;
-};
-
-/* AES-128-GCM open; aad is given in pieces.  QUIC_OK, QUIC_ERR_AUTH or
- * QUIC_ERR_LIBCRYPTO. */
-static int gcm_open(const struct keys *k, const uint8_t nonce[IV_LEN], const struct span *aad,
-                    size_t n_aad, struct span ct, const uint8_t *tag, uint8_t *out) {
-  EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-  int len = 0, final_len = 0, rc = QUIC_ERR_LIBCRYPTO;
-  bool ok = c && ct.n <= INT_MAX &&
-            EVP_DecryptInit_ex(c, EVP_aes_128_gcm(), NULL, NULL, NULL) == 1 &&
-            EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, IV_LEN, NULL) == 1 &&
-            EVP_DecryptInit_ex(c, NULL, NULL, k->key, nonce) == 1;
-
-  for (size_t i = 0; ok && i < n_aad; i++)
-    ok = aad[i].n == 0 || EVP_DecryptUpdate(c, NULL, &len, aad[i].p, (int)aad[i].n) == 1;
-  ok = ok && EVP_DecryptUpdate(c, out, &len, ct.p, (int)ct.n) == 1 &&
-       EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, (void *)tag) == 1;
-  if (ok)
-    rc = EVP_DecryptFinal_ex(c, out + len, &final_len) == 1 ? QUIC_OK : QUIC_ERR_AUTH;
-  EVP_CIPHER_CTX_free(c);
-  return rc;
-}
-
-/* RFC 9000 A.3: the packet number closest to the next expected one. */
-static uint64_t decode_pn(uint64_t expected, uint64_t truncated, unsigned bits) {
-  uint64_t win = UINT64_C(1) << bits, hwin = win / 2, mask = win - 1;
-  uint64_t candidate = (expected & ~mask) | truncated;
-
-  if (candidate + hwin <= expected && candidate < (UINT64_C(1) << 62) - win)
-    return candidate + win;
-  if (candidate > expected + hwin && candidate >= win)
-    return candidate - win;
-  return candidate;
-}
-
 struct opened {
   size_t len;    /* plaintext bytes */
   uint64_t pn;   /* full packet number */
   uint8_t first; /* unprotected first byte */
 };
 
-/* Remove header protection (RFC 9001 5.4.1, 5.4.2) and open the payload
- * (5.3) into out[0..cap). */
-static int open_packet(const struct keys *k, const struct long_hdr *h, uint64_t expected_pn,
+/* Remove header protection (RFC 9001 5.4) and open the payload (5.3) of a
+ * long header packet into out[0..cap). */
+static int open_packet(const struct quic_keys *k, const struct long_hdr *h, uint64_t expected_pn,
                        uint8_t *out, size_t cap, struct opened *o) {
-  struct rd body = h->body, ahead = h->body, header = h->header;
-  uint8_t mask[16], pn_bytes[PN_MAX_LEN], nonce[IV_LEN];
-  const uint8_t *sample, *pn_wire, *tag;
-  struct span aad[3], ct;
-  size_t pn_len;
-  uint64_t truncated = 0;
-
-  rd_bytes(&ahead, PN_MAX_LEN); /* the sample assumes a 4-byte packet number */
-  sample = rd_bytes(&ahead, SAMPLE_LEN);
-  if (!sample)
-    return QUIC_ERR_HEADER;
-  if (!aes_ecb_block(k->hp, sample, mask))
-    return QUIC_ERR_LIBCRYPTO;
-  o->first = h->first ^ (mask[0] & 0x0f);
-  pn_len = (size_t)(o->first & 3) + 1;
-  pn_wire = rd_bytes(&body, pn_len);
-  if (!pn_wire || body.n < TAG_LEN)
-    return QUIC_ERR_HEADER;
-  for (size_t i = 0; i < pn_len; i++) {
-    pn_bytes[i] = pn_wire[i] ^ mask[1 + i];
-    truncated = truncated << 8 | pn_bytes[i];
-  }
-  o->pn = decode_pn(expected_pn, truncated, (unsigned)pn_len * 8);
-  memcpy(nonce, k->iv, IV_LEN);
-  for (size_t i = 0; i < 8; i++)
-    nonce[IV_LEN - 1 - i] ^= (uint8_t)(o->pn >> (8 * i));
-  ct.n = body.n - TAG_LEN;
-  if (ct.n > cap)
-    return QUIC_ERR_SPACE;
-  ct.p = rd_bytes(&body, ct.n);
-  tag = rd_bytes(&body, TAG_LEN);
-  /* The AAD is the header as sent, with its protection removed. */
-  rd_u8(&header);
-  aad[0] = (struct span){&o->first, 1};
-  aad[1] = (struct span){header.p, header.n};
-  aad[2] = (struct span){pn_bytes, pn_len};
-  o->len = ct.n;
-  return gcm_open(k, nonce, aad, 3, ct, tag, out);
+  struct quic_unprotected u = {0};
+  int rc = quic_header_open(k, h->header, h->body, true, expected_pn, &u);
+  if (rc == QUIC_OK)
+    rc = quic_payload_open(k, h->header, h->body, &u, out, cap, &o->len);
+  o->pn = u.pn;
+  o->first = u.first;
+  return rc;
 }
 
 int quic_decrypt_initial(uint32_t version, const uint8_t *dcid, size_t dcid_len, int dir,
@@ -352,7 +256,7 @@ int quic_decrypt_initial(uint32_t version, const uint8_t *dcid, size_t dcid_len,
                          size_t *pkt_len) {
   struct rd dg = rd_make(pkt, n);
   struct long_hdr h;
-  struct keys k;
+  struct quic_keys k;
   struct opened o;
   int rc;
 
@@ -378,28 +282,13 @@ int quic_decrypt_initial(uint32_t version, const uint8_t *dcid, size_t dcid_len,
 /* ------------------------------------------------------------------ */
 /* The flow                                                            */
 
-/* An out-of-order CRYPTO piece; pieces never overlap. */
-struct held {
-  struct held *next;
-  uint64_t offset;
-  size_t len;
-  uint8_t data[];
-};
-
-struct crypto_stream {
-  uint64_t next_offset; /* every byte below was delivered */
-  struct held *held;    /* sorted by offset, owned */
-  size_t held_bytes;
-  size_t held_pieces;
-};
-
 struct key_cache {
   bool valid;
   uint32_t version;
-  struct keys k;
+  struct quic_keys k;
 };
 
-/* Owns the held CRYPTO pieces; everything else is inline. */
+/* Owns the held CRYPTO pieces and the key-log keys; the rest is inline. */
 struct quic_conn {
   size_t max_crypto_bytes;
   bool is_quic;
@@ -410,8 +299,16 @@ struct quic_conn {
   uint8_t key_cid[CID_MAX]; /* the client DCID the Initial keys derive from */
   size_t key_cid_len;
   struct key_cache cache[2];
-  struct crypto_stream stream[2];
-  uint64_t expected_pn[2]; /* largest Initial packet number + 1 */
+  struct quic_crypto_stream stream[SPACES][2];
+  uint64_t expected_pn[SPACES][2]; /* largest packet number + 1 */
+  /* With a key log (quic_conn_set_secrets): */
+  struct quic_tls_keys *tls_keys; /* owned; NULL: none */
+  bool have_cid_len[2];
+  uint8_t cid_len[2]; /* the SCID length side dir chose: the DCID of 1-RTT packets to it */
+  bool opened_any[SPACES][2];
+  struct quic_decrypt_failure failure;
+  quic_stream_fn stream_fn; /* the server's STREAM data, NULL: not read */
+  void *stream_ctx;
   struct quic_stats stats;
 };
 
@@ -420,6 +317,7 @@ struct delivery {
   quic_crypto_fn fn;
   void *ctx;
   int dir;
+  int space; /* enum space: whose CRYPTO stream */
   uint32_t file_index;
   uint64_t frame;
   int64_t ts;
@@ -435,14 +333,11 @@ struct quic_conn *quic_conn_new(size_t max_crypto_bytes) {
 void quic_conn_free(struct quic_conn *q) {
   if (!q)
     return;
-  for (int dir = 0; dir < 2; dir++) {
-    struct held *h = q->stream[dir].held;
-    while (h) {
-      struct held *next = h->next;
-      free(h);
-      h = next;
-    }
+  for (int space = 0; space < SPACES; space++) {
+    for (int dir = 0; dir < 2; dir++)
+      quic_crypto_stream_free(&q->stream[space][dir]);
   }
+  quic_tls_keys_free(q->tls_keys);
   free(q);
 }
 
@@ -484,7 +379,7 @@ static void note_malformed(struct quic_conn *q, const char *reason) {
 }
 
 /* ------------------------------------------------------------------ */
-/* CRYPTO reassembly: first copy wins                                   */
+/* CRYPTO data, reassembled per space and direction (quic_crypto.c)    */
 
 static void deliver(struct quic_conn *q, const struct delivery *dl, const uint8_t *data, size_t len,
                     uint64_t offset) {
@@ -493,113 +388,46 @@ static void deliver(struct quic_conn *q, const struct delivery *dl, const uint8_
     dl->fn(dl->ctx, dl->dir, data, len, offset, dl->file_index, dl->frame, dl->ts);
 }
 
-/* Keep data[0..len) (stream offset off) where no held piece covers it. */
-static void hold(struct quic_conn *q, int dir, uint64_t off, struct rd data) {
-  struct crypto_stream *s = &q->stream[dir];
-  struct held **link = &s->held;
-  uint64_t cur = off, end = off + data.n;
+struct delivery_ctx {
+  struct quic_conn *q;
+  const struct delivery *dl;
+};
 
-  while (cur < end) {
-    struct held *h = *link;
-    if (h && h->offset + h->len <= cur) {
-      link = &h->next;
-      continue;
-    }
-    uint64_t piece_end = h && h->offset < end ? h->offset : end;
-    if (piece_end > cur) {
-      size_t len = (size_t)(piece_end - cur);
-      struct rd src = data;
-      rd_bytes(&src, (size_t)(cur - off));
-      struct held *piece = NULL;
-      if (s->held_pieces < QUIC_HELD_PIECES && len <= q->max_crypto_bytes - s->held_bytes)
-        piece = malloc(sizeof *piece + len);
-      if (piece) {
-        memcpy(piece->data, rd_bytes(&src, len), len);
-        piece->offset = cur;
-        piece->len = len;
-        piece->next = h;
-        *link = piece;
-        link = &piece->next;
-        s->held_bytes += len;
-        s->held_pieces++;
-      } else {
-        q->stats.crypto_bytes_refused += len;
-        q->stats.crypto_pieces_refused++;
-      }
-    }
-    if (!h || h->offset >= end)
-      break;
-    cur = h->offset + h->len;
-    link = &h->next;
-  }
+static void deliver_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t offset) {
+  struct delivery_ctx *d = ctx;
+  deliver(d->q, d->dl, data, len, offset);
 }
 
-/* Deliver held pieces that became contiguous. */
-static void drain(struct quic_conn *q, const struct delivery *dl) {
-  struct crypto_stream *s = &q->stream[dl->dir];
-
-  while (s->held && s->held->offset <= s->next_offset) {
-    struct held *h = s->held;
-    uint64_t end = h->offset + h->len;
-    if (end > s->next_offset) {
-      struct rd tail = rd_make(h->data, h->len);
-      rd_bytes(&tail, (size_t)(s->next_offset - h->offset));
-      deliver(q, dl, tail.p, tail.n, s->next_offset);
-      s->next_offset = end;
-    }
-    s->held = h->next;
-    s->held_bytes -= h->len;
-    s->held_pieces--;
-    free(h);
-  }
-}
-
-/* In-order data is delivered around held pieces: those came first. */
 static void crypto_data(struct quic_conn *q, const struct delivery *dl, uint64_t off,
                         struct rd data) {
-  struct crypto_stream *s = &q->stream[dl->dir];
-  uint64_t end = off + data.n;
-
-  if (off > s->next_offset) {
-    hold(q, dl->dir, off, data);
-    return;
-  }
-  while (s->next_offset < end) {
-    drain(q, dl);
-    if (s->next_offset >= end)
-      break;
-    /* After drain() the first held piece, if any, starts beyond next_offset. */
-    uint64_t limit = s->held && s->held->offset < end ? s->held->offset : end;
-    struct rd part = data;
-    rd_bytes(&part, (size_t)(s->next_offset - off));
-    deliver(q, dl, part.p, (size_t)(limit - s->next_offset), s->next_offset);
-    s->next_offset = limit;
-  }
-  drain(q, dl);
+  struct delivery_ctx ctx = {q, dl};
+  quic_crypto_stream_data(&q->stream[dl->space][dl->dir], q->max_crypto_bytes, off, data,
+                          deliver_bytes, &ctx, &q->stats.crypto_bytes_refused,
+                          &q->stats.crypto_pieces_refused);
 }
 
 /* ------------------------------------------------------------------ */
 /* Frames of an Initial packet (RFC 9000 12.4, 19)                     */
 
-static void skip_ack(struct rd *p, bool ecn) {
-  rd_varint(p); /* Largest Acknowledged */
-  rd_varint(p); /* ACK Delay */
-  uint64_t ranges = rd_varint(p);
-  rd_varint(p); /* First ACK Range */
-  /* Each range takes at least two bytes, so the reader ends the loop. */
-  for (uint64_t i = 0; i < ranges && !p->err; i++) {
-    rd_varint(p); /* Gap */
-    rd_varint(p); /* ACK Range Length */
-  }
-  for (int i = 0; ecn && i < 3; i++)
-    rd_varint(p); /* ECT0, ECT1, ECN-CE counts */
+/* STREAM: bits OFF 0x04, LEN 0x02 (without it the data runs to the end of
+ * the packet), FIN 0x01.  The server's go to the stream callback. */
+static void stream_frame(struct quic_conn *q, const struct delivery *dl, struct rd *p,
+                         uint64_t type) {
+  uint64_t id = quic_rd_varint(p);
+  uint64_t off = (type & 0x04) ? quic_rd_varint(p) : 0;
+  struct rd data = (type & 0x02) ? quic_rd_varvec(p) : rd_sub(p, p->n);
+  if (p->err || off + data.n > VARINT_MAX)
+    return;
+  q->stats.stream_bytes[dl->dir] += data.n;
+  if (dl->dir == 1 && q->stream_fn && data.n)
+    q->stream_fn(q->stream_ctx, id, off, data.p, data.n, dl->file_index, dl->frame, dl->ts);
 }
 
 static const char *parse_frames(struct quic_conn *q, const struct delivery *dl, struct rd p) {
   if (p.n == 0)
-    return "Initial packet without frames";
+    return dl->space == SPACE_INITIAL ? "Initial packet without frames" : "packet without frames";
   while (p.n && !p.err) {
-    uint64_t type = rd_varint(&p), off;
+    uint64_t type = quic_rd_varint(&p), off;
     struct rd data;
     switch (type) {
     case 0x00: /* PADDING */
@@ -607,43 +435,44 @@ static const char *parse_frames(struct quic_conn *q, const struct delivery *dl, 
       break;
     case 0x02:
     case 0x03:
-      skip_ack(&p, type == 0x03);
+      quic_skip_ack(&p, type == 0x03);
       break;
     case 0x06:
-      off = rd_varint(&p);
-      data = rd_varvec(&p);
+      off = quic_rd_varint(&p);
+      data = quic_rd_varvec(&p);
       if (p.err)
         break;
       if (off + data.n > VARINT_MAX) /* RFC 9000 19.6 */
         return "CRYPTO frame beyond 2^62-1";
       crypto_data(q, dl, off, data);
       break;
-    case 0x1c:       /* CONNECTION_CLOSE (transport) */
-      rd_varint(&p); /* Error Code */
-      rd_varint(&p); /* Frame Type */
-      rd_varvec(&p); /* Reason Phrase */
+    case 0x1c:            /* CONNECTION_CLOSE (transport) */
+      quic_rd_varint(&p); /* Error Code */
+      quic_rd_varint(&p); /* Frame Type */
+      quic_rd_varvec(&p); /* Reason Phrase */
       break;
+    case 0x08:
+    case 0x09:
+    case 0x0a:
+    case 0x0b: /* STREAM (RFC 9000 19.8) */
+    case 0x0c:
+    case 0x0d:
+    case 0x0e:
+    case 0x0f:
+      if (dl->space == SPACE_APP) {
+        stream_frame(q, dl, &p, type);
+        break;
+      }
+      /* fall through */
     default: /* 0x1d, the application close, included: 12.4 Table 3 */
-      return "frame type not allowed in an Initial packet";
+      if (dl->space != SPACE_APP)
+        return dl->space == SPACE_INITIAL ? "frame type not allowed in an Initial packet"
+                                          : "frame type not allowed in a Handshake packet";
+      if (!quic_skip_app_frame(&p, type))
+        return "unknown frame type in a 1-RTT packet";
     }
   }
   return p.err ? "truncated frame" : NULL;
-}
-
-/* Google QUIC's ACK (type 01NTLLMM; QUICHE quic_framer.cc, as Wireshark
- * reads it): largest acked of LL, a 2-byte delay, with N a block count,
- * first block of MM, each further block a gap byte and MM, then the
- * timestamps: a count, and if any a 1+4-byte first and 1+2 for each
- * other.  Widths 1, 2, 4 and 6 bytes. */
-static void skip_google_ack(struct rd *p, uint8_t type) {
-  static const size_t width[4] = {1, 2, 4, 6};
-  size_t ll = width[(type >> 2) & 3], mm = width[type & 3];
-  rd_bytes(p, ll + 2);
-  size_t blocks = (type & 0x20) ? rd_u8(p) : 0;
-  rd_bytes(p, mm + blocks * (1 + mm));
-  size_t stamps = rd_u8(p);
-  if (stamps)
-    rd_bytes(p, 5 + (stamps - 1) * 3);
 }
 
 /* The frames of a Google QUIC Initial: PADDING runs to the end of the
@@ -660,10 +489,10 @@ static const char *parse_google_frames(struct quic_conn *q, const struct deliver
     if (type == 0x00) /* PADDING */
       break;
     if ((type & 0xc0) == 0x40) {
-      skip_google_ack(&p, type);
+      quic_skip_google_ack(&p, type);
     } else if (type == 0x08) {
-      off = rd_varint(&p);
-      data = rd_varvec(&p);
+      off = quic_rd_varint(&p);
+      data = quic_rd_varvec(&p);
       if (p.err)
         break;
       if (off + data.n > VARINT_MAX)
@@ -679,7 +508,8 @@ static const char *parse_google_frames(struct quic_conn *q, const struct deliver
 /* ------------------------------------------------------------------ */
 /* Initial packets                                                     */
 
-static const struct keys *current_keys(struct quic_conn *q, int dir, const struct long_hdr *h) {
+static const struct quic_keys *current_keys(struct quic_conn *q, int dir,
+                                            const struct long_hdr *h) {
   struct key_cache *c = &q->cache[dir];
 
   if (!q->have_key_cid)
@@ -695,17 +525,18 @@ static const struct keys *current_keys(struct quic_conn *q, int dir, const struc
  * start a new attempt (after a Retry): try keys from its own DCID. */
 static int open_initial(struct quic_conn *q, int dir, const struct long_hdr *h, uint8_t *out,
                         struct opened *o) {
-  const struct keys *k = current_keys(q, dir, h);
-  int rc = k ? open_packet(k, h, q->expected_pn[dir], out, h->body.n, o) : QUIC_ERR_AUTH;
+  const struct quic_keys *k = current_keys(q, dir, h);
+  int rc =
+      k ? open_packet(k, h, q->expected_pn[SPACE_INITIAL][dir], out, h->body.n, o) : QUIC_ERR_AUTH;
   bool own_cid = q->have_key_cid && q->key_cid_len == h->dcid.n &&
                  memcmp(q->key_cid, h->dcid.p, h->dcid.n) == 0;
-  struct keys fresh;
+  struct quic_keys fresh;
 
   if (rc != QUIC_ERR_AUTH || dir != 0 || own_cid)
     return rc;
   rc = derive_keys(h->vi, h->dcid.p, h->dcid.n, 0, &fresh);
   if (rc == QUIC_OK)
-    rc = open_packet(&fresh, h, q->expected_pn[dir], out, h->body.n, o);
+    rc = open_packet(&fresh, h, q->expected_pn[SPACE_INITIAL][dir], out, h->body.n, o);
   if (rc != QUIC_OK)
     return rc;
   memcpy(q->key_cid, h->dcid.p, h->dcid.n);
@@ -739,8 +570,8 @@ static void process_initial(struct quic_conn *q, const struct delivery *dl,
     return;
   }
   q->stats.initial_decrypted++;
-  if (o.pn >= q->expected_pn[dl->dir])
-    q->expected_pn[dl->dir] = o.pn + 1;
+  if (o.pn >= q->expected_pn[SPACE_INITIAL][dl->dir])
+    q->expected_pn[SPACE_INITIAL][dl->dir] = o.pn + 1;
   if (dl->dir)
     q->server_version = h->version;
   else if (!q->client_version)
@@ -752,6 +583,101 @@ static void process_initial(struct quic_conn *q, const struct delivery *dl,
   if (reason)
     note_malformed(q, reason);
   free(plain);
+}
+
+/* ------------------------------------------------------------------ */
+/* Handshake and 1-RTT packets, with a key log's secrets               */
+
+bool quic_conn_set_secrets(struct quic_conn *q, const struct quic_secret hs[2],
+                           const struct quic_secret app[2]) {
+  const struct version_info *vi = version_lookup(quic_conn_version(q));
+  if (q->tls_keys)
+    return true;
+  if (!vi || vi->google_frames)
+    return false;
+  q->tls_keys = quic_tls_keys_new(hs, app, &vi->labels);
+  return q->tls_keys != NULL;
+}
+
+void quic_conn_set_stream_fn(struct quic_conn *q, quic_stream_fn fn, void *ctx) {
+  q->stream_fn = fn;
+  q->stream_ctx = ctx;
+}
+
+const struct quic_decrypt_failure *quic_conn_decrypt_failure(const struct quic_conn *q) {
+  return q->failure.failed ? &q->failure : NULL;
+}
+
+unsigned quic_conn_key_updates(const struct quic_conn *q, int dir) {
+  return q->tls_keys ? quic_tls_key_updates(q->tls_keys, dir) : 0;
+}
+
+/* The first packet of a space and direction that does not authenticate
+ * means the key log's secrets are not this connection's: decryption stops.
+ * Once packets opened, a failure (a stateless reset, RFC 9000 10.3, looks
+ * like a 1-RTT packet) is only counted. */
+static void protected_failed(struct quic_conn *q, const struct delivery *dl, int space) {
+  q->stats.protected_failed++;
+  if (q->opened_any[space][dl->dir] || q->failure.failed)
+    return;
+  q->failure = (struct quic_decrypt_failure){true, dl->file_index, dl->frame, dl->ts};
+  quic_tls_keys_free(q->tls_keys);
+  q->tls_keys = NULL;
+}
+
+/* A Handshake packet (header: its long header, body: packet number and
+ * payload) or a 1-RTT packet (header: first byte and DCID). */
+static void process_protected(struct quic_conn *q, struct delivery *dl, int space, struct rd header,
+                              struct rd body) {
+  bool long_header = space == SPACE_HANDSHAKE;
+  uint8_t *plain = malloc(body.n ? body.n : 1);
+  struct quic_unprotected u;
+  size_t len = 0;
+  const char *reason;
+
+  if (!plain) {
+    q->stats.skipped_packets++;
+    return;
+  }
+  int rc = quic_tls_open(q->tls_keys, dl->dir, long_header, header, body,
+                         q->expected_pn[space][dl->dir], plain, body.n, &u, &len);
+  if (rc == QUIC_ERR_AUTH) {
+    protected_failed(q, dl, space);
+  } else if (rc == QUIC_ERR_HEADER) {
+    note_malformed(q, "packet too short for header protection");
+  } else if (rc != QUIC_OK) {
+    q->stats.skipped_packets++;
+  } else {
+    q->stats.protected_opened[dl->dir]++;
+    q->opened_any[space][dl->dir] = true;
+    if (u.pn >= q->expected_pn[space][dl->dir])
+      q->expected_pn[space][dl->dir] = u.pn + 1;
+    if (u.first & (long_header ? 0x0c : 0x18)) /* RFC 9000 17.2, 17.3.1: reserved bits */
+      note_malformed(q, "reserved header bits set");
+    dl->space = space;
+    reason = parse_frames(q, dl, rd_make(plain, len));
+    if (reason)
+      note_malformed(q, reason);
+  }
+  free(plain);
+}
+
+/* A short header packet runs to the end of the datagram; its DCID has the
+ * length the receiving side chose in its long headers' SCID (RFC 9000
+ * 17.3.1, 5.1: an observer learns it there). */
+static void process_short(struct quic_conn *q, struct delivery *dl, struct rd dg) {
+  int to = !dl->dir;
+  if (!q->tls_keys || !q->have_cid_len[to]) {
+    q->stats.skipped_packets++;
+    return;
+  }
+  struct rd body = dg;
+  struct rd header = rd_sub(&body, 1 + (size_t)q->cid_len[to]);
+  if (body.err) {
+    note_malformed(q, "short header packet shorter than its connection ID");
+    return;
+  }
+  process_protected(q, dl, SPACE_APP, header, body);
 }
 
 /* Only for a flow not yet known to be QUIC: a long header with the fixed
@@ -771,7 +697,7 @@ static bool looks_like_quic(const uint8_t *d, size_t n) {
 bool quic_conn_datagram(struct quic_conn *q, int dir, const uint8_t *d, size_t n,
                         uint32_t file_index, uint64_t frame, int64_t ts, quic_crypto_fn fn,
                         void *ctx) {
-  struct delivery dl = {fn, ctx, dir ? 1 : 0, file_index, frame, ts};
+  struct delivery dl = {fn, ctx, dir ? 1 : 0, SPACE_INITIAL, file_index, frame, ts};
   struct rd dg = rd_make(d, n), first_dcid = {NULL, 0, false};
   bool first = true;
 
@@ -787,7 +713,7 @@ bool quic_conn_datagram(struct quic_conn *q, int dir, const uint8_t *d, size_t n
     uint32_t version = rd_u32(&peek);
     if (!(b0 & 0x80)) { /* a short header runs to the end; zeros are padding */
       if (first || b0)
-        q->stats.skipped_packets++;
+        process_short(q, &dl, dg);
       break;
     }
     if (!peek.err && quic_version_is_google(version) && !version_lookup(version)) {
@@ -811,12 +737,20 @@ bool quic_conn_datagram(struct quic_conn *q, int dir, const uint8_t *d, size_t n
       q->first_version = h.version;
     first_dcid = h.dcid;
     first = false;
-    if (h.vi && h.type == PKT_INITIAL)
+    if (h.vi && h.type != PKT_RETRY) {
+      q->have_cid_len[dl.dir] = true;
+      q->cid_len[dl.dir] = (uint8_t)h.scid.n;
+    }
+    if (h.vi && h.type == PKT_INITIAL) {
+      dl.space = SPACE_INITIAL;
       process_initial(q, &dl, &h);
-    else if (h.vi && h.type == PKT_RETRY)
+    } else if (h.vi && h.type == PKT_HANDSHAKE && q->tls_keys) {
+      process_protected(q, &dl, SPACE_HANDSHAKE, h.header, h.body);
+    } else if (h.vi && h.type == PKT_RETRY) {
       q->stats.retries++;
-    else
+    } else {
       q->stats.skipped_packets++;
+    }
   }
   return true;
 }

@@ -6,8 +6,10 @@
  * a passive observer can read the CRYPTO frames that carry the ClientHello
  * and ServerHello.  quic.c removes header protection, opens the AEAD, walks
  * the frames and reassembles the CRYPTO data of each direction into the TLS
- * handshake byte stream, delivered in order through a callback.  Handshake,
- * 0-RTT and 1-RTT packets need keys from the TLS exchange and are skipped.
+ * handshake byte stream, delivered in order through a callback.  Handshake
+ * and 1-RTT packets need keys from the TLS exchange: with a key log's
+ * secrets (quic_conn_set_secrets) they are opened too; else, and 0-RTT
+ * packets always, they are skipped.
  *
  * Versions: 1 (RFC 9001), 2 (0x6b3343cf, RFC 9369), drafts 29-34, and
  * Google's T050 and T051 (TLS in Google QUIC frames).  Other Google versions
@@ -16,6 +18,8 @@
  */
 #ifndef TLSGRADE_DISSECT_QUIC_H
 #define TLSGRADE_DISSECT_QUIC_H
+
+#include "dissect/quic_protect.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -44,11 +48,14 @@ struct quic_stats {
   uint64_t initial_packets;       /* Initial packets parsed */
   uint64_t initial_decrypted;     /* ... whose AEAD opened */
   uint64_t initial_undecryptable; /* no keys yet, or authentication failed */
-  uint64_t skipped_packets;       /* Handshake, 0-RTT, 1-RTT, Retry, VN, other CIDs */
+  uint64_t skipped_packets;       /* Handshake, 0-RTT, 1-RTT without keys, Retry, VN, other CIDs */
+  uint64_t protected_opened[2];   /* Handshake and 1-RTT packets opened per direction (key log) */
+  uint64_t protected_failed;      /* ... that did not authenticate */
   uint64_t retries;               /* Retry packets */
   uint64_t malformed_packets;     /* packets with a malformed header or frames */
   uint64_t unsupported_packets;   /* Google QUIC versions not read (Q050, ...) */
   uint64_t crypto_bytes[2];       /* CRYPTO bytes delivered per direction */
+  uint64_t stream_bytes[2];       /* STREAM frame bytes in 1-RTT packets per direction */
   uint64_t crypto_bytes_refused;  /* out-of-order bytes over max_crypto_bytes */
   uint64_t crypto_pieces_refused; /* out-of-order pieces not held: either cap */
 };
@@ -70,6 +77,31 @@ void quic_conn_free(struct quic_conn *q);
 bool quic_conn_datagram(struct quic_conn *q, int dir, const uint8_t *d, size_t n,
                         uint32_t file_index, uint64_t frame, int64_t ts, quic_crypto_fn fn,
                         void *ctx);
+
+/* With a key log: the handshake and application traffic secrets of the
+ * connection (index 0 client; app[i].len 0 when the log lacks it), once
+ * the ServerHello fixed the suite.  Handshake and 1-RTT packets are opened
+ * from then on, their CRYPTO frames delivered through the callback like
+ * the Initials' (each packet number space is a CRYPTO stream of its own,
+ * from offset 0).  False when the suite or version is not supported. */
+bool quic_conn_set_secrets(struct quic_conn *q, const struct quic_secret hs[2],
+                           const struct quic_secret app[2]);
+/* The first packet that did not authenticate under those secrets (then
+ * decryption stopped), or NULL. */
+struct quic_decrypt_failure {
+  bool failed;
+  uint32_t file_index;
+  uint64_t frame;
+  int64_t ts;
+};
+const struct quic_decrypt_failure *quic_conn_decrypt_failure(const struct quic_conn *q);
+/* STREAM frame data the server sent (1-RTT packets): data[0..len) at
+ * offset off of stream id, as it arrives (no reassembly here). */
+typedef void (*quic_stream_fn)(void *ctx, uint64_t id, uint64_t off, const uint8_t *data,
+                               size_t len, uint32_t file_index, uint64_t frame, int64_t ts);
+void quic_conn_set_stream_fn(struct quic_conn *q, quic_stream_fn fn, void *ctx);
+/* 1-RTT key updates (RFC 9001 6) seen in direction dir. */
+unsigned quic_conn_key_updates(const struct quic_conn *q, int dir);
 
 /* Version of the Initials decrypted (the server's when it answered), else of
  * the first long header seen; 0 before any. */

@@ -196,12 +196,17 @@ static void add_decryption(cJSON *o, const struct tls_session *s) {
   add_int(j, "http_responses", h->responses);
   if (h->stopped)
     cJSON_AddStringToObject(j, "http_stopped", h->stopped);
+  if (h->stream_bytes_dropped)
+    add_int(j, "http3_bytes_dropped", h->stream_bytes_dropped);
   cJSON *list = cJSON_AddArrayToObject(o, "http");
   for (size_t i = 0; i < h->n; i++) {
     const struct tls_http_response *r = &h->r[i];
     cJSON *e = cJSON_CreateObject();
     add_int(e, "frame", r->at.frame);
-    cJSON_AddStringToObject(e, "version", r->http_version == 2 ? "HTTP/2" : "HTTP/1.x");
+    cJSON_AddStringToObject(e, "version",
+                            r->http_version == 3   ? "HTTP/3"
+                            : r->http_version == 2 ? "HTTP/2"
+                                                   : "HTTP/1.x");
     add_int(e, "status", r->status);
     if (r->has_sts)
       report_add_wire_string(e, "strict_transport_security", r->sts.p, r->sts.n);

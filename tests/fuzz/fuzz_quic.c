@@ -16,6 +16,9 @@
  *   coalesced packet, padding, garbage).
  * Client packets are protected with keys from their own DCID, server
  * packets with keys from the first client DCID (RFC 9001 5.2).
+ * With bit 2 of the first byte set the bytes are instead the server's data
+ * of a QUIC stream for the HTTP/3 reader (h3.c, as 1-RTT STREAM frames a
+ * key log opened reach it): u8 stream id, u16 offset, then the data.
  *
  * Checked: CRYPTO bytes of a direction are delivered in order, each once,
  * from offset 0.
@@ -159,6 +162,23 @@ static bool quic_fuzz_build(struct quic_fuzz_state *st, int dir, struct rd in, u
   return true;
 }
 
+static void quic_fuzz_response(void *ctx, const struct http_response_view *v,
+                               const struct tls_at *at) {
+  (void)at;
+  FUZZ_INVARIANT(v->http_version == 3);
+  FUZZ_INVARIANT(!v->has_sts || v->sts_len <= 8192);
+  ++*(unsigned *)ctx;
+}
+
+/* A chunk of HTTP/3 stream data: u8 id, u16 offset, data. */
+static void quic_fuzz_h3(struct h3_conn *h3, struct rd chunk, uint64_t frame) {
+  uint8_t id = rd_u8(&chunk);
+  uint16_t off = rd_u16(&chunk);
+  struct tls_at at = {0, frame, 0};
+  if (!chunk.err && h3)
+    h3_conn_stream(h3, id, off, chunk.p, chunk.n, &at);
+}
+
 int fuzz_quic_one(const uint8_t *data, size_t size) {
   struct tls_limits lim;
   tls_limits_default(&lim);
@@ -170,6 +190,8 @@ int fuzz_quic_one(const uint8_t *data, size_t size) {
     quic_conn_free(q);
     return 0;
   }
+  unsigned responses = 0;
+  struct h3_conn *h3 = h3_conn_new(quic_fuzz_response, &responses);
   struct rd in = rd_make(data, size);
   uint64_t frame = 0;
   while (in.n) {
@@ -179,6 +201,10 @@ int fuzz_quic_one(const uint8_t *data, size_t size) {
       break;
     struct rd dg = rd_sub(&in, len <= in.n ? len : in.n);
     int dir = h & 1;
+    if (h & 4) {
+      quic_fuzz_h3(h3, dg, ++frame);
+      continue;
+    }
     uint8_t *built = NULL;
     size_t built_len = 0;
     if ((h & 2) && !quic_fuzz_build(&st, dir, dg, &built, &built_len))
@@ -196,6 +222,7 @@ int fuzz_quic_one(const uint8_t *data, size_t size) {
   (void)quic_conn_malformed(q);
   quic_conn_free(q);
   tls_conn_free(st.conn);
+  h3_conn_free(h3);
   return 0;
 }
 
