@@ -10,11 +10,10 @@ import struct
 import subprocess
 import tempfile
 
-from oracle import Suite, run_tlsgrade
+from oracle import CORPUS, Suite, run_tlsgrade
 from pcapgen import udp_frame, write_pcap
 
-CORPUS = os.environ.get("CORPUS", "/work/shared/corpus/pcaps")
-PLAIN = os.path.join(CORPUS, "ndpi__dtls_certificate_fragments.pcap")
+PLAIN = os.path.join(CORPUS, "pcaps", "ndpi__dtls_certificate_fragments.pcap")
 TMP = tempfile.mkdtemp(prefix="tlsgrade-dtls-frag-")
 
 

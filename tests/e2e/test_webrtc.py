@@ -13,11 +13,10 @@ import struct
 import subprocess
 import tempfile
 
-from oracle import Suite, run_tlsgrade
+from oracle import CORPUS, Suite, run_tlsgrade
 from pcapgen import udp_frame, write_pcap
 
-CORPUS = os.environ.get("CORPUS", "/work/shared/corpus/pcaps")
-PLAIN = os.path.join(CORPUS, "zeek__dtls1_0.pcap")
+PLAIN = os.path.join(CORPUS, "pcaps", "zeek__dtls1_0.pcap")
 TMP = tempfile.mkdtemp(prefix="tlsgrade-webrtc-")
 CLIENT, SERVER = ("10.0.0.1", 50000), ("10.0.0.2", 50002)
 
