@@ -25,7 +25,6 @@ enum {
 };
 
 #define H2_MAX_HEADER_FRAME (256u << 10) /* bytes of one buffered frame */
-#define H2_MAX_VALUE (8u << 10)          /* a kept header value */
 #define H2_HPACK_TABLE 65536             /* largest dynamic table followed */
 
 /* Owns the inflater, the frame buffer and the values kept of the header
@@ -48,10 +47,7 @@ struct h2_conn {
    * CONTINUATION frames until END_HEADERS). */
   bool in_block, block_is_response;
   uint32_t block_stream;
-  int status;
-  bool has_sts, has_pkp;
-  uint8_t *sts, *pkp;
-  size_t sts_len, pkp_len;
+  struct http_fields fields;
 };
 
 struct h2_conn *h2_conn_new(http_response_fn fn, void *ctx) {
@@ -70,19 +66,10 @@ struct h2_conn *h2_conn_new(http_response_fn fn, void *ctx) {
   return h;
 }
 
-static void block_reset(struct h2_conn *h) {
-  free(h->sts);
-  free(h->pkp);
-  h->sts = h->pkp = NULL;
-  h->sts_len = h->pkp_len = 0;
-  h->has_sts = h->has_pkp = false;
-  h->status = 0;
-}
-
 void h2_conn_free(struct h2_conn *h) {
   if (!h)
     return;
-  block_reset(h);
+  http_fields_clear(&h->fields);
   if (h->inflater)
     nghttp2_hd_inflate_del(h->inflater);
   free(h->buf);
@@ -93,50 +80,20 @@ const char *h2_conn_failed(const struct h2_conn *h) {
   return h->failed;
 }
 
-static bool name_is(const nghttp2_nv *nv, const char *name) {
-  return nv->namelen == strlen(name) && memcmp(nv->name, name, nv->namelen) == 0;
-}
-
-/* Keep the first value of a header (RFC 6797 8.1: only the first STS
- * header field counts). */
-static void keep_value(const nghttp2_nv *nv, bool *has, uint8_t **dst, size_t *dst_len) {
-  if (*has)
-    return;
-  *has = true;
-  size_t n = nv->valuelen < H2_MAX_VALUE ? nv->valuelen : H2_MAX_VALUE;
-  *dst = malloc(n ? n : 1);
-  if (*dst) {
-    memcpy(*dst, nv->value, n);
-    *dst_len = n;
-  }
-}
-
 static void header(struct h2_conn *h, const nghttp2_nv *nv) {
-  if (!h->block_is_response)
-    return;
-  /* Header names are lower case in HTTP/2 (RFC 9113 8.2.1). */
-  if (name_is(nv, ":status") && nv->valuelen == 3) {
-    int v = 0;
-    for (size_t i = 0; i < 3; i++)
-      v = nv->value[i] >= '0' && nv->value[i] <= '9' ? v * 10 + (nv->value[i] - '0') : -1000;
-    h->status = v > 0 ? v : 0;
-  } else if (name_is(nv, "strict-transport-security")) {
-    keep_value(nv, &h->has_sts, &h->sts, &h->sts_len);
-  } else if (name_is(nv, "public-key-pins")) {
-    keep_value(nv, &h->has_pkp, &h->pkp, &h->pkp_len);
-  }
+  if (h->block_is_response)
+    http_fields_add(&h->fields, nv->name, nv->namelen, nv->value, nv->valuelen);
 }
 
 /* A header block is complete: a response's final header section (not an
  * interim 1xx, not trailers, which carry no :status) is reported. */
 static void block_done(struct h2_conn *h, const struct tls_at *at) {
-  if (h->block_is_response && h->status >= 200) {
-    struct http_response_view v = {2,      h->status, h->has_sts, h->has_pkp,
-                                   h->sts, h->pkp,    h->sts_len, h->pkp_len};
+  if (h->block_is_response && h->fields.status >= 200) {
+    struct http_response_view v = http_fields_view(&h->fields, 2);
     h->fn(h->ctx, &v, at);
   }
   h->in_block = false;
-  block_reset(h);
+  http_fields_clear(&h->fields);
 }
 
 static void inflate(struct h2_conn *h, const uint8_t *in, size_t n, bool final,
@@ -186,7 +143,7 @@ static void header_frame(struct h2_conn *h, const struct tls_at *at) {
     h->in_block = true;
     h->block_is_response = h->type == H2_HEADERS;
     h->block_stream = h->stream;
-    block_reset(h);
+    http_fields_clear(&h->fields);
   }
   inflate(h, r.p, r.n - pad, (h->flags & H2_FLAG_END_HEADERS) != 0, at);
 }

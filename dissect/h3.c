@@ -21,7 +21,6 @@
 #define H3_MAX_STREAMS 16
 #define H3_MAX_SECTION (16u << 10)
 #define H3_QPACK_TABLE 65536 /* any capacity a client would advertise fits */
-#define H3_MAX_VALUE (8u << 10)
 #define H3_FRAME_HEADERS 0x01
 #define H3_UNI_QPACK_ENCODER 0x02
 
@@ -46,10 +45,7 @@ struct h3_conn {
   const char *failed;
   struct h3_stream streams[H3_MAX_STREAMS];
   uint64_t bytes_dropped;
-  int status;
-  bool has_sts, has_pkp;
-  uint8_t *sts, *pkp;
-  size_t sts_len, pkp_len;
+  struct http_fields fields; /* of the section being decoded */
 };
 
 struct h3_conn *h3_conn_new(http_response_fn fn, void *ctx) {
@@ -72,21 +68,12 @@ static void stream_clear(struct h3_stream *s) {
   memset(s, 0, sizeof(*s));
 }
 
-static void fields_reset(struct h3_conn *h) {
-  free(h->sts);
-  free(h->pkp);
-  h->sts = h->pkp = NULL;
-  h->sts_len = h->pkp_len = 0;
-  h->has_sts = h->has_pkp = false;
-  h->status = 0;
-}
-
 void h3_conn_free(struct h3_conn *h) {
   if (!h)
     return;
   for (size_t i = 0; i < H3_MAX_STREAMS; i++)
     stream_clear(&h->streams[i]);
-  fields_reset(h);
+  http_fields_clear(&h->fields);
   nghttp3_qpack_decoder_del(h->qpack);
   free(h);
 }
@@ -97,36 +84,6 @@ const char *h3_conn_failed(const struct h3_conn *h) {
 
 uint64_t h3_conn_bytes_dropped(const struct h3_conn *h) {
   return h->bytes_dropped;
-}
-
-static bool vec_is(nghttp3_vec v, const char *s) {
-  return v.len == strlen(s) && memcmp(v.base, s, v.len) == 0;
-}
-
-/* RFC 6797 8.1: only the first Strict-Transport-Security field counts. */
-static void keep_value(nghttp3_vec v, bool *has, uint8_t **dst, size_t *dst_len) {
-  if (*has)
-    return;
-  *has = true;
-  size_t n = v.len < H3_MAX_VALUE ? v.len : H3_MAX_VALUE;
-  if ((*dst = malloc(n ? n : 1))) {
-    memcpy(*dst, v.base, n);
-    *dst_len = n;
-  }
-}
-
-static void field(struct h3_conn *h, const nghttp3_qpack_nv *nv) {
-  nghttp3_vec name = nghttp3_rcbuf_get_buf(nv->name), value = nghttp3_rcbuf_get_buf(nv->value);
-  if (vec_is(name, ":status")) {
-    int status = 0;
-    for (size_t i = 0; i < value.len && i < 3 && value.base[i] >= '0' && value.base[i] <= '9'; i++)
-      status = status * 10 + (value.base[i] - '0');
-    h->status = status;
-  } else if (vec_is(name, "strict-transport-security")) {
-    keep_value(value, &h->has_sts, &h->sts, &h->sts_len);
-  } else if (vec_is(name, "public-key-pins")) {
-    keep_value(value, &h->has_pkp, &h->pkp, &h->pkp_len);
-  }
 }
 
 /* Decode the held field section of s; it may block on encoder-stream
@@ -145,7 +102,8 @@ static void decode_section(struct h3_conn *h, struct h3_stream *s) {
     }
     s->section_have += (size_t)used;
     if (flags & NGHTTP3_QPACK_DECODE_FLAG_EMIT) {
-      field(h, &nv);
+      nghttp3_vec name = nghttp3_rcbuf_get_buf(nv.name), value = nghttp3_rcbuf_get_buf(nv.value);
+      http_fields_add(&h->fields, name.base, name.len, value.base, value.len);
       nghttp3_rcbuf_decref(nv.name);
       nghttp3_rcbuf_decref(nv.value);
     }
@@ -158,13 +116,12 @@ static void decode_section(struct h3_conn *h, struct h3_stream *s) {
   }
   s->blocked = false;
   /* RFC 9114 4.1: informational (1xx) sections precede the final one. */
-  if (h->status >= 200) {
-    struct http_response_view v = {3,      h->status, h->has_sts, h->has_pkp,
-                                   h->sts, h->pkp,    h->sts_len, h->pkp_len};
+  if (h->fields.status >= 200) {
+    struct http_response_view v = http_fields_view(&h->fields, 3);
     h->fn(h->ctx, &v, &s->at);
     s->done = true; /* trailers and the body are not read */
   }
-  fields_reset(h);
+  http_fields_clear(&h->fields);
   free(s->section);
   s->section = NULL;
   s->section_len = s->section_have = 0;

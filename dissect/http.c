@@ -164,6 +164,54 @@ void http_conn_data(struct http_conn *h, int dir, const uint8_t *p, size_t n,
     h->broken = true;
 }
 
+/* ---- response fields, for h2.c and h3.c ---- */
+
+#define HTTP_MAX_VALUE (8u << 10) /* a kept header value */
+
+static bool field_is(const uint8_t *name, size_t len, const char *want) {
+  return len == strlen(want) && memcmp(name, want, len) == 0;
+}
+
+/* Keep the first value of a field (RFC 6797 8.1: only the first STS
+ * header field counts). */
+static void keep_first(bool *has, uint8_t **dst, size_t *dst_len, const uint8_t *value,
+                       size_t value_len) {
+  if (*has)
+    return;
+  *has = true;
+  size_t n = value_len < HTTP_MAX_VALUE ? value_len : HTTP_MAX_VALUE;
+  if ((*dst = malloc(n ? n : 1))) {
+    if (n)
+      memcpy(*dst, value, n);
+    *dst_len = n;
+  }
+}
+
+void http_fields_add(struct http_fields *f, const uint8_t *name, size_t name_len,
+                     const uint8_t *value, size_t value_len) {
+  if (field_is(name, name_len, ":status")) {
+    int v = value_len == 3 ? 0 : -1; /* three digits (RFC 9110 15) */
+    for (size_t i = 0; v >= 0 && i < value_len; i++)
+      v = value[i] >= '0' && value[i] <= '9' ? v * 10 + (value[i] - '0') : -1;
+    f->status = v > 0 ? v : 0;
+  } else if (field_is(name, name_len, "strict-transport-security")) {
+    keep_first(&f->has_sts, &f->sts, &f->sts_len, value, value_len);
+  } else if (field_is(name, name_len, "public-key-pins")) {
+    keep_first(&f->has_pkp, &f->pkp, &f->pkp_len, value, value_len);
+  }
+}
+
+struct http_response_view http_fields_view(const struct http_fields *f, uint8_t http_version) {
+  return (struct http_response_view){http_version, f->status, f->has_sts, f->has_pkp,
+                                     f->sts,       f->pkp,    f->sts_len, f->pkp_len};
+}
+
+void http_fields_clear(struct http_fields *f) {
+  free(f->sts);
+  free(f->pkp);
+  memset(f, 0, sizeof(*f));
+}
+
 const struct http_facts *http_conn_facts(const struct http_conn *h) {
   return &h->facts;
 }

@@ -41,6 +41,21 @@ struct http_response_view {
 };
 typedef void (*http_response_fn)(void *ctx, const struct http_response_view *r,
                                  const struct tls_at *at);
+/* A response's fields as HTTP/2 and HTTP/3 decode them, one at a time
+ * (http.c): :status, and the first Strict-Transport-Security and
+ * Public-Key-Pins values (RFC 6797 8.1), each kept up to 8 KiB.  Names are
+ * lower case in both (RFC 9113 8.2.1, RFC 9114 4.2). */
+struct http_fields {
+  int status; /* 0 until a valid three-digit :status */
+  bool has_sts, has_pkp;
+  uint8_t *sts, *pkp; /* owned */
+  size_t sts_len, pkp_len;
+};
+void http_fields_add(struct http_fields *f, const uint8_t *name, size_t name_len,
+                     const uint8_t *value, size_t value_len);
+/* f as the view a response callback gets (f keeps the bytes). */
+struct http_response_view http_fields_view(const struct http_fields *f, uint8_t http_version);
+void http_fields_clear(struct http_fields *f);
 /* HTTP/1.x through libhtp, every response (http_conn_data feeds it). */
 struct http_conn *http_conn_new_responses(http_response_fn fn, void *ctx);
 /* Why libhtp gave up on the stream, NULL while it parses. */

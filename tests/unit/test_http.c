@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- Strict-Transport-Security ---- */
 
@@ -333,7 +334,32 @@ static void http1_responses(void) {
   http_conn_free(h);
 }
 
+/* The fields HTTP/2 and HTTP/3 share: :status only as three digits
+ * (RFC 9110 15), the first Strict-Transport-Security kept (RFC 6797 8.1). */
+static void response_fields(void) {
+  struct http_fields f = {0};
+  const struct {
+    const char *value;
+    int status;
+  } statuses[] = {{"204", 204}, {"2000", 0}, {"20", 0}, {"2x0", 0}, {"000", 0}, {"103", 103}};
+  for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+    http_fields_add(&f, (const uint8_t *)":status", 7, (const uint8_t *)statuses[i].value,
+                    strlen(statuses[i].value));
+    CHECK_EQ_U(f.status, statuses[i].status);
+  }
+  http_fields_add(&f, (const uint8_t *)"strict-transport-security", 25,
+                  (const uint8_t *)"max-age=1", 9);
+  http_fields_add(&f, (const uint8_t *)"strict-transport-security", 25,
+                  (const uint8_t *)"max-age=2", 9);
+  struct http_response_view v = http_fields_view(&f, 3);
+  CHECK(v.http_version == 3 && v.status == 103 && v.has_sts && !v.has_pkp);
+  CHECK(v.sts_len == 9 && memcmp(v.sts, "max-age=1", 9) == 0);
+  http_fields_clear(&f);
+  CHECK(!f.has_sts && !f.sts && f.status == 0);
+}
+
 int main(void) {
+  RUN(response_fields);
   RUN(sts_valid);
   RUN(sts_invalid);
   RUN(pkp_parse);
