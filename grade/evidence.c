@@ -247,28 +247,6 @@ bool ev_session_evicted_unanswered(const struct tls_session *s) {
   return true;
 }
 
-/* What the server would have said was evicted with the flow: its
- * ClientHello proves nothing of the server, and neither a refusal nor
- * silence may be read from it.  The endpoint (SNI, address, port) learns
- * that it was seen and evicted, so that the report says so instead of
- * "never answered". */
-void ev_add_evicted(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c) {
-  char *host = NULL;
-  if (s->ch.sni.n) {
-    bool replaced;
-    host = report_utf8(s->ch.sni.p, s->ch.sni.n, &replaced);
-  }
-  struct ev_endpoint *ep = ev_endpoint_get(ev, host ? host : "-", c->server_ip, c->server_port);
-  free(host);
-  if (!ep)
-    return;
-  const struct tls_at *first = &s->ch.at;
-  const char *file = first->file_index < c->n_files ? c->files[first->file_index] : "";
-  struct ev_sample at = {(char *)file, first->frame, first->ts, false};
-  ev_add(ep, &at, EV_HANDSHAKES, NULL);
-  ev_add(ep, &at, EV_EVICTED_UNANSWERED, NULL);
-}
-
 /* ---- facts ---- */
 
 static size_t fact_slot(const struct ev_endpoint *ep, const char *key) {

@@ -653,6 +653,34 @@ static void unverified_facts(struct ev_store *ev, const struct tls_session *s,
     ev_add(ep, &at, EV_UNVERIFIED, NULL);
 }
 
+/* The endpoint a session's ClientHello names: its SNI (or "-"), the
+ * server's address and port. */
+static struct ev_endpoint *hello_endpoint(struct ev_store *ev, const struct tls_session *s,
+                                          const struct ev_conn *c) {
+  char *host = NULL;
+  if (s->ch.sni.n) {
+    bool replaced;
+    host = report_utf8(s->ch.sni.p, s->ch.sni.n, &replaced);
+  }
+  struct ev_endpoint *ep = ev_endpoint_get(ev, host ? host : "-", c->server_ip, c->server_port);
+  free(host);
+  return ep;
+}
+
+/* What the server would have said was evicted with the flow: its
+ * ClientHello proves nothing of the server, and neither a refusal nor
+ * silence may be read from it.  The endpoint (SNI, address, port) learns
+ * that it was seen and evicted, so that the report says so instead of
+ * "never answered". */
+void ev_add_evicted(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c) {
+  struct ev_endpoint *ep = hello_endpoint(ev, s, c);
+  if (!ep)
+    return;
+  struct ev_sample at = sample_of(&s->ch.at, c);
+  ev_add(ep, &at, EV_HANDSHAKES, NULL);
+  ev_add(ep, &at, EV_EVICTED_UNANSWERED, NULL);
+}
+
 /* What a session proves (README "What counts as evidence"): nothing when
  * it has no ClientHello (an unverified flight) or its server's hello did
  * not answer it (a violation, noted); when the client aborted the
@@ -663,13 +691,7 @@ void ev_add_session(struct ev_store *ev, const struct tls_session *s, const stru
       unverified_facts(ev, s, c);
     return;
   }
-  char *host = NULL;
-  if (s->ch.sni.n) {
-    bool replaced;
-    host = report_utf8(s->ch.sni.p, s->ch.sni.n, &replaced);
-  }
-  struct ev_endpoint *ep = ev_endpoint_get(ev, host ? host : "-", c->server_ip, c->server_port);
-  free(host);
+  struct ev_endpoint *ep = hello_endpoint(ev, s, c);
   if (!ep)
     return;
   struct ev_sample at = sample_of(&s->ch.at, c);
