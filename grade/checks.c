@@ -204,16 +204,10 @@ static bool baseline_suite(const char *name, size_t len, bool fs) {
 }
 
 /* The suite:NAME fact of a suite negotiated at ep, NULL when none: the
- * proof that the server has that suite enabled. */
-static const struct ev_fact *negotiated(const struct ev_endpoint *ep, const char *suite,
-                                        size_t len) {
-  size_t n;
-  const struct ev_fact *const *f = ev_facts_of(ep, EV_SUITE, &n);
-  for (size_t i = 0; i < n; i++)
-    if (f[i]->typed.id == EV_SUITE && f[i]->typed.name_len == len &&
-        memcmp(ev_fact_name(f[i]), suite, len) == 0)
-      return f[i];
-  return NULL;
+ * proof that the server has that suite enabled.  suite ends its fact's
+ * key, so it is NUL-terminated (ev_fact_name). */
+static const struct ev_fact *negotiated(const struct ev_endpoint *ep, const char *suite) {
+  return ev_find_id(ep, EV_SUITE, &(const struct ev_args){.name = suite});
 }
 
 /* Forward secrecy, AEAD: fail when the server passed over a suite of the
@@ -231,7 +225,7 @@ static void eval_passed_over(const struct check_def *d, const struct ev_endpoint
       continue;
     const char *suite = ev_fact_name(refused[i]);
     size_t len = refused[i]->typed.name_len;
-    const struct ev_fact *has = negotiated(ep, suite, len);
+    const struct ev_fact *has = negotiated(ep, suite);
     if (has || (never_given && baseline_suite(suite, len, fs))) {
       decide(c, CHECK_FAIL, refused[i], d->fail_reason);
       if (has)
@@ -250,7 +244,7 @@ static void eval_passed_over(const struct check_def *d, const struct ev_endpoint
     size_t cond_len = (size_t)(colon - name);
     const struct ev_fact *kx = accepted(ep, over[i], name, cond_len);
     size_t suite_len = over[i]->typed.name_len - cond_len - 1;
-    const struct ev_fact *has = kx ? negotiated(ep, colon + 1, suite_len) : NULL;
+    const struct ev_fact *has = kx ? negotiated(ep, colon + 1) : NULL;
     if (has || (kx && never_given && baseline_suite(colon + 1, suite_len, fs))) {
       decide(c, CHECK_FAIL, over[i], d->fail_reason);
       if (kx != over[i])
