@@ -566,15 +566,6 @@ cJSON *ev_chains_to_json(const struct ev_chains *ch) {
 
 #define CHAINS_DER_MAX (1u << 20) /* a certificate in saved evidence */
 #define CHAINS_CERTS_MAX 64       /* certificates of one saved chain */
-#define CHAINS_TS_LIMIT 9.2e18
-
-static bool json_num(const cJSON *o, const char *k, double min, double max, double *out) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max)
-    return false;
-  *out = v->valuedouble;
-  return true;
-}
 
 static const char *json_str(const cJSON *o, const char *k) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -585,8 +576,8 @@ static const char *json_str(const cJSON *o, const char *k) {
 static bool sample_from_json(const cJSON *o, const char *name, struct ev_sample *at) {
   const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, name);
   double frame, ts;
-  if (!cJSON_IsObject(s) || !json_num(s, "frame", 0, 1e18, &frame) ||
-      !json_num(s, "ts_us", -CHAINS_TS_LIMIT, CHAINS_TS_LIMIT, &ts))
+  if (!cJSON_IsObject(s) || !ev_json_num(s, "frame", 0, 1e18, &frame) ||
+      !ev_json_num(s, "ts_us", -EV_JSON_TS_LIMIT, EV_JSON_TS_LIMIT, &ts))
     return false;
   const char *file = json_str(s, "file");
   at->file = (char *)file, at->frame = (uint64_t)frame, at->ts = (cap_time_us)ts;
@@ -633,9 +624,9 @@ static bool pending_from_json(struct ev_chains *ch, const cJSON *o) {
   double port, verified, sessions;
   struct ev_sample first = {0}, last = {0};
   if (!cJSON_IsArray(arr) || !n || n > CHAINS_CERTS_MAX || !ep.host || !ep.ip ||
-      !ev_ip_valid(ep.ip) || !sni || !json_num(o, "port", 0, 65535, &port) ||
-      !json_num(o, "verified_us", -CHAINS_TS_LIMIT, CHAINS_TS_LIMIT, &verified) ||
-      !json_num(o, "sessions", 1, (double)EV_COUNT_MAX, &sessions) ||
+      !ev_ip_valid(ep.ip) || !sni || !ev_json_num(o, "port", 0, 65535, &port) ||
+      !ev_json_num(o, "verified_us", -EV_JSON_TS_LIMIT, EV_JSON_TS_LIMIT, &verified) ||
+      !ev_json_num(o, "sessions", 1, (double)EV_COUNT_MAX, &sessions) ||
       !sample_from_json(o, "first", &first) || !sample_from_json(o, "last", &last))
     return false;
   ep.port = (uint16_t)port;
@@ -665,8 +656,8 @@ int ev_chains_from_json(struct ev_chains **into, const cJSON *o, char *err, size
   double ca_refused, pend_refused;
   struct ev_chains *ch = *into ? *into : (*into = chains_new());
   bool ok = ch && cJSON_IsObject(o) && cJSON_IsArray(cas) && cJSON_IsArray(pend) &&
-            json_num(o, "cas_refused", 0, (double)EV_COUNT_MAX, &ca_refused) &&
-            json_num(o, "pending_refused", 0, (double)EV_COUNT_MAX, &pend_refused);
+            ev_json_num(o, "cas_refused", 0, (double)EV_COUNT_MAX, &ca_refused) &&
+            ev_json_num(o, "pending_refused", 0, (double)EV_COUNT_MAX, &pend_refused);
   const cJSON *v;
   if (ok)
     cJSON_ArrayForEach(v, cas) {

@@ -38,4 +38,10 @@ void ev_chains_note_ca(struct ev_store *ev, const struct tls_cert *cert,
 bool ev_chains_note_pending(struct ev_store *ev, const struct ev_endpoint *ep, const char *sni,
                             const struct tls_session *s, const struct ev_sample *sample);
 
+/* Saved evidence (evidence.c, and the chain notes here): the number at key
+ * k of o when it lies in [min, max]; times are bounded by
+ * EV_JSON_TS_LIMIT microseconds either side of the epoch. */
+#define EV_JSON_TS_LIMIT 9.2e18
+bool ev_json_num(const cJSON *o, const char *k, double min, double max, double *out);
+
 #endif

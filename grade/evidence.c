@@ -623,7 +623,7 @@ static bool get_str(const cJSON *o, const char *k, const char **out) {
   return *out != NULL;
 }
 
-static bool get_num(const cJSON *o, const char *k, double min, double max, double *out) {
+bool ev_json_num(const cJSON *o, const char *k, double min, double max, double *out) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
   if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max)
     return false;
@@ -631,22 +631,21 @@ static bool get_num(const cJSON *o, const char *k, double min, double max, doubl
   return true;
 }
 
-#define TS_LIMIT 9.2e18
-
 static bool fact_from_json(struct ev_endpoint *ep, const cJSON *f) {
   const char *key, *file = NULL;
   double n, first, last, frame = 0, ts = 0, aborted = 0;
   if (cJSON_GetObjectItemCaseSensitive(f, "aborted") &&
-      !get_num(f, "aborted", 0, (double)EV_COUNT_MAX, &aborted))
+      !ev_json_num(f, "aborted", 0, (double)EV_COUNT_MAX, &aborted))
     return false;
   if (!get_str(f, "k", &key) || strlen(key) >= 256 ||
-      !get_num(f, "n", 1, (double)EV_COUNT_MAX, &n) || aborted > n ||
-      !get_num(f, "first_us", -TS_LIMIT, TS_LIMIT, &first) ||
-      !get_num(f, "last_us", -TS_LIMIT, TS_LIMIT, &last) || first > last)
+      !ev_json_num(f, "n", 1, (double)EV_COUNT_MAX, &n) || aborted > n ||
+      !ev_json_num(f, "first_us", -EV_JSON_TS_LIMIT, EV_JSON_TS_LIMIT, &first) ||
+      !ev_json_num(f, "last_us", -EV_JSON_TS_LIMIT, EV_JSON_TS_LIMIT, &last) || first > last)
     return false;
   struct ev_sample sample = {0};
   if (get_str(f, "file", &file)) {
-    if (!get_num(f, "frame", 0, 1e18, &frame) || !get_num(f, "ts_us", -TS_LIMIT, TS_LIMIT, &ts))
+    if (!ev_json_num(f, "frame", 0, 1e18, &frame) ||
+        !ev_json_num(f, "ts_us", -EV_JSON_TS_LIMIT, EV_JSON_TS_LIMIT, &ts))
       return false;
     sample.file = (char *)file;
     sample.frame = (uint64_t)frame;
@@ -665,7 +664,7 @@ bool ev_ip_valid(const char *ip) {
 struct ev_store *ev_from_json(const cJSON *root, char *err, size_t errlen) {
   double version;
   const cJSON *eps = cJSON_GetObjectItemCaseSensitive(root, "endpoints");
-  if (!get_num(root, "tlsgrade_evidence", 0, 1e9, &version) || !cJSON_IsArray(eps)) {
+  if (!ev_json_num(root, "tlsgrade_evidence", 0, 1e9, &version) || !cJSON_IsArray(eps)) {
     snprintf(err, errlen, "not a tlsgrade evidence file");
     return NULL;
   }
@@ -682,7 +681,7 @@ struct ev_store *ev_from_json(const cJSON *root, char *err, size_t errlen) {
     const cJSON *facts = cJSON_GetObjectItemCaseSensitive(e, "facts");
     struct ev_endpoint *ep = NULL;
     if (get_str(e, "host", &host) && get_str(e, "ip", &ip) && ev_ip_valid(ip) &&
-        get_num(e, "port", 0, 65535, &port) && cJSON_IsArray(facts))
+        ev_json_num(e, "port", 0, 65535, &port) && cJSON_IsArray(facts))
       ep = ev ? ev_endpoint_get(ev, host, ip, (uint16_t)port) : NULL;
     const cJSON *f;
     bool ok = ep != NULL;
