@@ -218,6 +218,12 @@ static void eval_passed_over(const struct check_def *d, const struct ev_endpoint
                              struct check_result *c) {
   size_t n;
   bool fs = d->fail_facts[0].id == EV_FS_REFUSED;
+  /* Failed without the suite seen negotiated (baseline_suite): say so. */
+  const char *without =
+      fs ? "no client got forward secrecy, though one listed first an ECDHE suite every server "
+           "with forward secrecy enables"
+         : "no client got an AEAD suite, though one listed first an AES-GCM or ChaCha20 suite "
+           "every server with AEAD enables";
   bool never_given = ev_first_of(ep, d->pass_facts[0].id) == NULL;
   const struct ev_fact *const *refused = ev_facts_of(ep, d->fail_facts[0].id, &n);
   for (size_t i = 0; i < n; i++) {
@@ -227,7 +233,7 @@ static void eval_passed_over(const struct check_def *d, const struct ev_endpoint
     size_t len = refused[i]->typed.name_len;
     const struct ev_fact *has = negotiated(ep, suite);
     if (has || (never_given && baseline_suite(suite, len, fs))) {
-      decide(c, CHECK_FAIL, refused[i], d->fail_reason);
+      decide(c, CHECK_FAIL, refused[i], has ? d->fail_reason : without);
       if (has)
         add_evidence(c, has);
       return;
@@ -246,7 +252,7 @@ static void eval_passed_over(const struct check_def *d, const struct ev_endpoint
     size_t suite_len = over[i]->typed.name_len - cond_len - 1;
     const struct ev_fact *has = kx ? negotiated(ep, colon + 1) : NULL;
     if (has || (kx && never_given && baseline_suite(colon + 1, suite_len, fs))) {
-      decide(c, CHECK_FAIL, over[i], d->fail_reason);
+      decide(c, CHECK_FAIL, over[i], has ? d->fail_reason : without);
       if (kx != over[i])
         add_evidence(c, kx);
       if (has)

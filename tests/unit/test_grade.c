@@ -1171,10 +1171,12 @@ static void passed_over_needs_an_accepted_group(void) {
   CHECK(c && c->status == CHECK_PASS); /* the suite not shown enabled, FS given */
   c = check_of(&r, "no_aead");
   CHECK(c && c->status == CHECK_FAIL && c->n_evidence == 2); /* AEAD never given */
+  CHECK(c && strstr(c->reason, "no client got an AEAD suite"));
   NOTE(ep, "suite:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
   grade_endpoint(ep, &r);
   c = check_of(&r, "no_fs");
   CHECK(c && c->status == CHECK_FAIL && c->n_evidence == 3); /* passed over, group, suite */
+  CHECK(c && strstr(c->reason, "that it negotiates elsewhere"));
   ev_store_free(ev);
   /* secp256r1 needs no proof: every ECDHE server has it (RFC 8446 9.1). */
   ev = ev_store_new();
