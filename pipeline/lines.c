@@ -125,7 +125,8 @@ cJSON *pl_stats_json(const struct run *run, unsigned warnings) {
   cJSON_AddNumberToObject(s, "warnings", warnings);
   cJSON_AddNumberToObject(s, "tls_connections", (double)run->count->tls_connections);
   /* Connections that are no evidence, or only against their server (README
-   * "What counts as evidence"): present when there were some. */
+   * "What counts as evidence"), and QUIC flows of a version not read:
+   * present when there were some. */
   const struct {
     const char *name;
     uint64_t n;
