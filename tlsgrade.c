@@ -29,6 +29,8 @@ struct cli {
   const char **weak_keys;    /* --weak-keys paths (into argv) */
   const char **keylog_files; /* --keylog, in order (into argv) */
   const char *drop_user;     /* -Z: live capture runs as this user (root: keep) */
+  bool format_given;         /* --format was on the command line */
+  bool live_tuned;           /* -s, -B or -p was */
 };
 
 /* The one stop flag of the process: set by SIGINT, SIGTERM and SIGHUP. */
@@ -190,6 +192,7 @@ static int parse_one(int c, struct cli *cli) {
     opt->mode = PL_MODE_HANDSHAKES;
     break;
   case OPT_FORMAT:
+    cli->format_given = true;
     return parse_format(optarg, &opt->format);
   case OPT_NO_COLOR:
     opt->color = 0;
@@ -244,6 +247,7 @@ static int parse_one(int c, struct cli *cli) {
     break;
   case 'p':
     opt->live.promisc = false;
+    cli->live_tuned = true;
     break;
   case OPT_FAIL_BELOW:
     if (!valid_grade(optarg)) {
@@ -256,11 +260,13 @@ static int parse_one(int c, struct cli *cli) {
     if (parse_number(optarg, "-s", 64, 262144, &v) < 0)
       return -1;
     opt->live.snaplen = (int)v;
+    cli->live_tuned = true;
     break;
   case 'B':
     if (parse_number(optarg, "-B", 1, 4 * 1024 * 1024, &v) < 0)
       return -1;
     opt->live.buffer_size = (int)(v * 1024);
+    cli->live_tuned = true;
     break;
   case OPT_INTERVAL:
     if (parse_number(optarg, "--interval", 1, 86400 * 7, &v) < 0)
@@ -290,6 +296,30 @@ static int parse_one(int c, struct cli *cli) {
     return -1;
   }
   return 0;
+}
+
+/* An option the run would ignore is a usage error: whoever gave it
+ * expects it to act.  Returns the message, or NULL when they agree. */
+static const char *conflict(const struct cli *cli) {
+  const struct pl_settings *o = &cli->set;
+  bool lines = o->mode != PL_MODE_GRADE; /* --flows, --handshakes: JSON lines, no report */
+  if (lines && cli->format_given && o->format != PL_FORMAT_JSON)
+    return "--flows and --handshakes write JSON lines: --format text or html does not apply";
+  if (o->summary_only && (lines || o->format != PL_FORMAT_TEXT))
+    return "--summary shortens the text report: it does not apply to --format json or html, "
+           "--flows or --handshakes";
+  if (lines && o->fail_below)
+    return "--fail-below needs grades: it does not apply to --flows or --handshakes";
+  if (lines && o->save_evidence)
+    return "--save-evidence saves what grading gathers: it does not apply to --flows or "
+           "--handshakes";
+  if (o->mode == PL_MODE_FLOWS &&
+      (o->n_keylog_files || o->ca_file || o->ca_path || o->intermediates || o->n_weak_keys))
+    return "--flows reads no handshake: --keylog, --ca-file, --ca-path, --intermediates and "
+           "--weak-keys do not apply";
+  if (!o->iface && (cli->drop_user || cli->live_tuned))
+    return "-Z, -s, -B and -p apply to a live capture (-i IFACE)";
+  return NULL;
 }
 
 static int parse_options(int argc, char **argv, struct cli *cli) {
@@ -336,6 +366,11 @@ static int parse_options(int argc, char **argv, struct cli *cli) {
     fprintf(stderr, "tlsgrade: no input: give %s\n",
             cli->merge ? "evidence files" : "capture files, a directory, '-' or -i IFACE");
     usage(stderr);
+    return -1;
+  }
+  const char *why = conflict(cli);
+  if (why) {
+    fprintf(stderr, "tlsgrade: %s\n", why);
     return -1;
   }
   if (opt->interval && opt->jobs > 1) {

@@ -482,6 +482,10 @@ bool cap_source_stopping(const struct cap_source *src);
 /* The warning of a read that stopped early (nothing from a quiet clone). */
 void cap_source_read_warning(const struct cap_source *src, uint32_t index, long off,
                              uint64_t frames, const char *why);
+/* Also hand each such warning's text (without "warning: ") to fn, from
+ * the thread that prints it, so a report can carry it. */
+void cap_source_set_warning_hook(struct cap_source *src, void (*fn)(void *ctx, const char *text),
+                                 void *ctx);
 /* Files only, none of them stdin: they can be read more than once. */
 bool cap_source_rereadable(const struct cap_source *src);
 /* Another reader of the same files, from their first packet: it stops when

@@ -77,19 +77,28 @@ bool cap_source_stopping(const struct cap_source *src) {
   return src->stop || (src->origin && src->origin->stop);
 }
 
+void cap_source_set_warning_hook(struct cap_source *src, void (*fn)(void *ctx, const char *text),
+                                 void *ctx) {
+  src->on_warning = fn;
+  src->warning_ctx = ctx;
+}
+
 void cap_source_read_warning(const struct cap_source *src, uint32_t index, long off,
                              uint64_t frames, const char *why) {
   if (src->quiet)
     return;
   const char *name = cap_source_name(src, index);
+  char where[64] = "";
   if (off >= 0)
-    cap_message("warning: %s: read stopped at byte offset %ld after %llu packets: "
-                "%s; the packets before it are kept",
-                name, off, (unsigned long long)frames, why);
-  else
-    cap_message("warning: %s: read stopped after %llu packets: %s; the packets "
-                "before it are kept",
-                name, (unsigned long long)frames, why);
+    snprintf(where, sizeof(where), " at byte offset %ld", off);
+  char text[1024];
+  snprintf(text, sizeof(text),
+           "%s: read stopped%s after %llu packets: %s; the packets before it "
+           "are kept",
+           name, where, (unsigned long long)frames, why);
+  cap_message("warning: %s", text);
+  if (src->on_warning)
+    src->on_warning(src->warning_ctx, text);
 }
 
 /* Read one input to its end.  Returns 0, or -1 when it stopped early on a

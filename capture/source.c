@@ -60,7 +60,8 @@ static int add_directory(struct cap_source *src, const char *dir, char *err, siz
     set_err(err, errlen, "%s: %s", dir, strerror(errno));
     return -1;
   }
-  size_t before = src->count;
+  size_t before = src->count, skipped = 0;
+  char first_skipped[256] = "";
   int rc = 0;
   for (int i = 0; i < n; i++) {
     char *path = NULL;
@@ -68,9 +69,14 @@ static int add_directory(struct cap_source *src, const char *dir, char *err, siz
     if (rc == 0 && list[i]->d_name[0] != '.' &&
         asprintf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", list[i]->d_name) >=
             0 &&
-        stat(path, &st) == 0 && S_ISREG(st.st_mode) && has_capture_magic(path) &&
-        add_name(src, path) < 0)
-      rc = -1;
+        stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+      if (!has_capture_magic(path)) { /* said below: a file left out is never silent */
+        if (!skipped++)
+          snprintf(first_skipped, sizeof(first_skipped), "%s", list[i]->d_name);
+      } else if (add_name(src, path) < 0) {
+        rc = -1;
+      }
+    }
     free(path);
     free(list[i]);
   }
@@ -78,6 +84,9 @@ static int add_directory(struct cap_source *src, const char *dir, char *err, siz
   if (rc == 0 && src->count == before) {
     set_err(err, errlen, "%s: directory holds no pcap or pcapng file%s", dir, "");
     rc = -1;
+  } else if (rc == 0 && skipped) {
+    cap_message("%s: %zu file(s) not read: not pcap or pcapng captures (first: %s)", dir, skipped,
+                first_skipped);
   }
   return rc;
 }
@@ -85,9 +94,15 @@ static int add_directory(struct cap_source *src, const char *dir, char *err, siz
 static pcap_t *open_file(const char *name, char *err, size_t errlen) {
   char errbuf[PCAP_ERRBUF_SIZE] = "";
   pcap_t *p;
-  if (strcmp(name, "-") == 0)
+  if (strcmp(name, "-") == 0) {
+    int c = getc(stdin); /* nothing at all is not a truncated capture */
+    if (c == EOF) {
+      set_err(err, errlen, "%s: %s", "stdin", "empty: no capture was piped in");
+      return NULL;
+    }
+    ungetc(c, stdin);
     p = pcap_fopen_offline_with_tstamp_precision(stdin, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
-  else {
+  } else {
     /* libpcap reads a file through stdio, whose default buffer (a page)
      * would cost a read system call every few packets: a larger one,
      * given before the first read, cuts them to one per megabyte. */

@@ -26,6 +26,8 @@ struct cap_source {
   cap_time_us tick_interval, next_tick;
   void (*tick)(void *ctx);
   void *tick_ctx;
+  void (*on_warning)(void *ctx, const char *text); /* cap_source_set_warning_hook */
+  void *warning_ctx;
 };
 
 /* Input index (a file, or "-"), opened by libpcap with its link type

@@ -486,12 +486,16 @@ static const struct ev_fact *longest_max_age(const struct ev_endpoint *ep,
   return best;
 }
 
-/* Why HSTS is unknown: nothing decrypted, or decryption failed. */
+/* Why HSTS is unknown: no key log, decryption failed, or the key log had
+ * no secret for this server's connections. */
 static const char *hsts_unknown_reason(const struct check_def *d, const struct ev_endpoint *ep) {
   if (ev_find_id(ep, EV_DECRYPT_FAILED, NULL) && !ev_find_id(ep, EV_DECRYPT_OK, NULL))
     return "decryption with the key log failed (its secrets do not match): HTTP not visible";
   if (ev_find_id(ep, EV_DECRYPT_OK, NULL))
     return "connections were decrypted, but no HTTP response was read";
+  if (ev_find_id(ep, EV_DECRYPT_NO_KEYS, NULL))
+    return "the key log given opened none of this server's connections (no secret for their "
+           "client random): HTTP not visible";
   return d->unknown_reason;
 }
 

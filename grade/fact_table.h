@@ -135,6 +135,8 @@ FACT(OCSP_REVOKED, "ocsp:revoked", NONE, true, "the stapled response says revoke
 FACT(DECRYPT_OK, "decrypt:ok", NONE, true, "a key log opened the connection")
 FACT(DECRYPT_FAILED, "decrypt:failed", NONE, true,
      "a key log had secrets that did not authenticate the records")
+FACT(DECRYPT_NO_KEYS, "decrypt:no_keys", NONE, true,
+     "key logs were given, but none held this connection's secrets")
 FACT(HTTPS_RESPONSE, "https:response", NONE, true, "an HTTP response read from decrypted data")
 FACT(HSTS_MAX_AGE, "hsts:max-age:", NUMBER, true, "a valid HSTS header (RFC 6797), max-age N")
 FACT(HSTS_INCLUDE_SUBDOMAINS, "hsts:include_subdomains", NONE, true, "it has includeSubDomains")

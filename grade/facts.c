@@ -602,6 +602,9 @@ static void https_facts(struct ev_endpoint *ep, const struct tls_session *s, con
   } else if (d->status == TLS_DECRYPT_FAILED) {
     struct ev_sample at = {(char *)file, d->failed_at.frame, d->failed_at.ts, false};
     ev_add(ep, &at, EV_DECRYPT_FAILED, NULL);
+  } else if (d->status == TLS_DECRYPT_NO_KEYS) {
+    struct ev_sample at = {(char *)file, s->sh.at.frame, s->sh.at.ts, false};
+    ev_add(ep, &at, EV_DECRYPT_NO_KEYS, NULL);
   }
   for (size_t i = 0; s->https && i < s->https->n; i++) {
     const struct tls_http_response *r = &s->https->r[i];

@@ -392,6 +392,10 @@ struct report_meta {
    * ClientHello (fact UNVERIFIED): listed, never graded.  Borrowed. */
   const struct ev_endpoint *const *unverified;
   size_t n_unverified;
+  /* What the run warned of on stderr (an input cut short, a key log that
+   * opened nothing), repeated in the report's header.  Borrowed. */
+  const char *const *warnings;
+  size_t n_warnings;
 };
 
 /* r[0..n): the servers in report order (pointers: sorting thousands of

@@ -164,7 +164,13 @@ static void page_header(FILE *out, size_t n, const struct report_meta *m) {
     }
     fputs("</ul>", out);
   }
-  fputs("</dd>\n</dl>\n</header>\n", out);
+  fputs("</dd>\n", out);
+  for (size_t i = 0; i < m->n_warnings; i++) {
+    fputs("<dt>Warning</dt><dd>", out);
+    report_html_puts(out, m->warnings[i]);
+    fputs("</dd>\n", out);
+  }
+  fputs("</dl>\n</header>\n", out);
 }
 
 static void key_findings(FILE *out, const struct grade_result *r, size_t index) {

@@ -847,6 +847,11 @@ void report_json(FILE *out, const struct grade_result *const *r, size_t n,
   fputs("  ],\n", out);
   if (m->n_unverified)
     write_item(out, "unverified", unverified_json(m), false);
+  cJSON *warnings = m->n_warnings ? cJSON_CreateArray() : NULL; /* as on stderr */
+  for (size_t i = 0; i < m->n_warnings; i++)
+    report_add_wire_item(warnings, (const uint8_t *)m->warnings[i], strlen(m->warnings[i]));
+  if (warnings)
+    write_item(out, "warnings", warnings, false);
   write_item(out, "limits", m->limits ? cJSON_Duplicate(m->limits, 1) : cJSON_CreateObject(),
              false);
   write_item(out, "stats", m->stats ? cJSON_Duplicate(m->stats, 1) : cJSON_CreateObject(), true);

@@ -234,6 +234,11 @@ void report_text(FILE *out, const struct grade_result *const *r, size_t n,
           "tlsgrade %s: passive grades (SSL Labs rating guide 2009r) for %zu server%s "
           "from %zu input%s\n\n",
           TLSGRADE_VERSION, n, n == 1 ? "" : "s", m->n_inputs, m->n_inputs == 1 ? "" : "s");
+  for (size_t i = 0; i < m->n_warnings; i++) {
+    fputs("warning: ", out);
+    report_term_puts(out, m->warnings[i]);
+    fputs(i + 1 == m->n_warnings ? "\n\n" : "\n", out);
+  }
   if (!n) {
     fputs("no TLS server seen in the input: nothing to grade\n", out);
     unverified(out, m);

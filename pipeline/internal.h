@@ -9,6 +9,19 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
+/* What the report says besides stderr (lines.c): an input cut short, a
+ * key log that opened nothing.  Capped: beyond PL_MAX_WARNINGS only
+ * counted (stderr has them all). */
+#define PL_MAX_WARNINGS 32
+struct pl_warnings {
+  char *text[PL_MAX_WARNINGS];
+  size_t n;
+  uint64_t more;
+};
+void pl_warnings_keep(struct pl_warnings *w, const char *text);
+void pl_warn(struct pl_warnings *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pl_warnings_free(struct pl_warnings *w);
+
 /* One reader of packets: the run itself, or one -j worker.  Borrowed
  * pointers (settings, out, file names, cache, trust store and memo, key
  * log) belong to the run; a worker owns only its counters and evidence
@@ -27,6 +40,8 @@ struct run {
   const struct x509_weak_keys *weak_keys; /* NULL: none given */
   const struct tls_keylog *keylog;        /* --keylog, NULL without */
   struct tls_budget budget;               /* this thread's connections' record buffers */
+  struct pl_warnings *warned;             /* the run's (the reading thread adds) */
+  bool input_failed;                      /* an input could not be opened: no report */
 };
 
 /* glue.c: the flow table's callbacks for this run's mode. */
@@ -70,7 +85,8 @@ bool pl_report_abandoned(const struct pl_settings *s);
 void pl_say_abandoned(const struct pl_settings *s, const char *during, bool evidence_saved);
 enum { PL_STOPPED = -1 }; /* pl_write_report, pl_atomic_report: abandoned */
 int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_store *ev,
-                    const char *const *inputs, size_t n_inputs, cJSON *limits, cJSON *stats);
+                    const char *const *inputs, size_t n_inputs, cJSON *limits, cJSON *stats,
+                    const struct pl_warnings *warned);
 FILE *pl_open_output(const struct pl_settings *s);
 int pl_close_output(const struct pl_settings *s, FILE *out, int status);
 FILE *pl_probe_atomic_output(const struct pl_settings *s);
@@ -79,6 +95,7 @@ int pl_save_evidence(const struct pl_settings *s, const struct ev_store *ev);
 /* run.c: the trust store and the --intermediates bundle as settings name
  * them (false: a bundle named did not load, said on stderr). */
 struct x509_store *pl_open_trust(const struct pl_settings *s);
+int pl_check_trust_paths(const struct pl_settings *s); /* 0, or -1 said on stderr */
 bool pl_load_intermediates(const struct pl_settings *s, struct x509_pool **pool);
 int pl_atomic_report(struct run *run, unsigned warnings);
 

@@ -1,11 +1,14 @@
 /*
  * pipeline/lines.c - the JSON a run writes of itself: a --flows line per
  * flow, and the stats and limits objects (the last --flows line, and the
- * reports' "stats" and "limits" sections).
+ * reports' "stats" and "limits" sections), and the warnings a report
+ * repeats from stderr.
  */
 #include "internal.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 void pl_print_json_line(FILE *out, cJSON *o) {
   char *s = cJSON_PrintUnformatted(o);
@@ -190,4 +193,28 @@ cJSON *pl_limits_json(const struct run *run) {
   for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
     cJSON_AddItemToObject(l, rows[i].name, limit_row(rows[i].limit, (uint64_t)rows[i].hits));
   return l;
+}
+
+void pl_warnings_keep(struct pl_warnings *w, const char *text) {
+  char *copy = w->n < PL_MAX_WARNINGS ? strdup(text) : NULL;
+  if (copy)
+    w->text[w->n++] = copy;
+  else
+    w->more++;
+}
+
+void pl_warn(struct pl_warnings *w, const char *fmt, ...) {
+  char text[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof(text), fmt, ap);
+  va_end(ap);
+  cap_message("warning: %s", text);
+  pl_warnings_keep(w, text);
+}
+
+void pl_warnings_free(struct pl_warnings *w) {
+  for (size_t i = 0; i < w->n; i++)
+    free(w->text[i]);
+  w->n = 0;
 }

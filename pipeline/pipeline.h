@@ -32,7 +32,13 @@
 #include <stdint.h>
 
 /* Exit statuses (README "Exit status"). */
-enum { PL_EXIT_OK = 0, PL_EXIT_RUNTIME = 1, PL_EXIT_USAGE = 2, PL_EXIT_BELOW = 3 };
+enum {
+  PL_EXIT_OK = 0,
+  PL_EXIT_RUNTIME = 1,
+  PL_EXIT_USAGE = 2,
+  PL_EXIT_BELOW = 3,     /* --fail-below: a server graded below the grade */
+  PL_EXIT_NO_SERVER = 4, /* --fail-below: no server was graded at all */
+};
 
 enum pl_mode { PL_MODE_GRADE, PL_MODE_FLOWS, PL_MODE_HANDSHAKES };
 enum pl_format { PL_FORMAT_TEXT, PL_FORMAT_JSON, PL_FORMAT_HTML };

@@ -57,10 +57,38 @@ void pl_say_abandoned(const struct pl_settings *s, const char *during, bool evid
     cap_message("stopped by a signal while %s: no report written", during);
 }
 
+/* --fail-below: status 3 when a server grades below it, each named on
+ * stderr (worst first, as the report); 4 when no server was graded at
+ * all, which a pipeline must not read as "all servers are fine". */
+static int fail_below_status(const struct pl_settings *s, const struct grade_result *const *order,
+                             size_t n) {
+  if (!s->fail_below)
+    return PL_EXIT_OK;
+  int status = PL_EXIT_NO_SERVER;
+  for (size_t i = 0; i < n; i++) {
+    const struct grade_result *r = order[i];
+    if (!r->graded)
+      continue;
+    if (status == PL_EXIT_NO_SERVER)
+      status = PL_EXIT_OK;
+    if (grade_letter_cmp(r->letter, s->fail_below) > 0) {
+      cap_message(strchr(r->ep->ip, ':') ? "--fail-below %s: %s [%s]:%u grades %s"
+                                         : "--fail-below %s: %s %s:%u grades %s",
+                  s->fail_below, r->ep->host, r->ep->ip, r->ep->port, r->letter);
+      status = PL_EXIT_BELOW;
+    }
+  }
+  if (status == PL_EXIT_NO_SERVER)
+    cap_message("--fail-below %s: no TLS server was graded (exit status %d)", s->fail_below,
+                PL_EXIT_NO_SERVER);
+  return status;
+}
+
 /* Grade every endpoint and write the report; returns the exit status, or
  * PL_STOPPED (nothing written) when a signal abandons the report. */
 int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_store *ev,
-                    const char *const *inputs, size_t n_inputs, cJSON *limits, cJSON *stats) {
+                    const char *const *inputs, size_t n_inputs, cJSON *limits, cJSON *stats,
+                    const struct pl_warnings *warned) {
   ev_derive_facts((struct ev_store *)ev); /* derived facts are never saved */
   size_t most = ev_count(ev) ? ev_count(ev) : 1;
   struct grade_result *r = calloc(most, sizeof(*r));
@@ -96,12 +124,20 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
   for (size_t i = 0; i < n; i++)
     order[i] = &r[i];
   qsort(order, n, sizeof(*order), compare_results);
-  struct report_meta meta = {inputs, n_inputs, limits, stats, s->jobs, unverified, n_unverified};
+  const char *said[PL_MAX_WARNINGS + 1];
+  char more[96];
+  size_t n_said = 0;
+  for (size_t i = 0; warned && i < warned->n; i++)
+    said[n_said++] = warned->text[i];
+  if (warned && warned->more) {
+    snprintf(more, sizeof(more), "%llu more warning(s) on standard error",
+             (unsigned long long)warned->more);
+    said[n_said++] = more;
+  }
+  struct report_meta meta = {inputs,     n_inputs,     limits, stats, s->jobs,
+                             unverified, n_unverified, said,   n_said};
   render(s, out, order, n, &meta);
-  int status = PL_EXIT_OK;
-  for (size_t i = 0; s->fail_below && i < n; i++)
-    if (r[i].graded && grade_letter_cmp(r[i].letter, s->fail_below) > 0)
-      status = PL_EXIT_BELOW;
+  int status = fail_below_status(s, order, n);
   free(order);
   free(r);
   free(unverified);
@@ -209,7 +245,8 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
     ev_complete_chains(view, run->trust, run->intermediates);
   cJSON *stats = pl_stats_json(run, warnings);
   cJSON *limits = pl_limits_json(run);
-  int status = pl_write_report(s, f, view, run->file_names, run->n_files, limits, stats);
+  int status =
+      pl_write_report(s, f, view, run->file_names, run->n_files, limits, stats, run->warned);
   cJSON_Delete(stats);
   cJSON_Delete(limits);
   if (view != run->ev)
@@ -228,6 +265,8 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
 
 int pl_run_merge(const struct pl_settings *s, char *const *files, size_t n_files) {
   char err[1024];
+  if (pl_check_trust_paths(s) < 0)
+    return PL_EXIT_RUNTIME;
   pl_report_begin(s); /* loading is part of making this report */
   struct ev_store *all = ev_store_new();
   for (size_t i = 0; all && i < n_files; i++) {
@@ -260,7 +299,7 @@ int pl_run_merge(const struct pl_settings *s, char *const *files, size_t n_files
   int status = PL_EXIT_RUNTIME;
   if (out && pl_save_evidence(s, all) == 0) {
     ev_complete_chains(all, trust, bundle);
-    status = pl_write_report(s, out, all, (const char *const *)files, n_files, NULL, NULL);
+    status = pl_write_report(s, out, all, (const char *const *)files, n_files, NULL, NULL, NULL);
     if (status == PL_STOPPED) {
       pl_say_abandoned(s, "grading", true);
       status = PL_EXIT_RUNTIME;

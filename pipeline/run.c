@@ -5,8 +5,11 @@
  */
 #include "internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void pl_settings_default(struct pl_settings *s) {
   memset(s, 0, sizeof(*s));
@@ -162,6 +165,35 @@ static struct x509_weak_keys *load_weak_keys(const struct pl_settings *s, bool *
   return keys;
 }
 
+/* --ca-file and --ca-path name what must be there: checked before the
+ * library (which says "system lib", or for a directory nothing at all,
+ * leaving every server untrusted). */
+int pl_check_trust_paths(const struct pl_settings *s) {
+  struct stat st;
+  if (s->ca_file && (stat(s->ca_file, &st) != 0 || access(s->ca_file, R_OK) != 0)) {
+    cap_message("--ca-file %s: %s", s->ca_file, strerror(errno));
+    return -1;
+  }
+  if (s->ca_file && S_ISDIR(st.st_mode)) {
+    cap_message("--ca-file %s: a directory (give a PEM file, or the directory as --ca-path)",
+                s->ca_file);
+    return -1;
+  }
+  if (s->ca_path && stat(s->ca_path, &st) != 0) {
+    cap_message("--ca-path %s: %s", s->ca_path, strerror(errno));
+    return -1;
+  }
+  if (s->ca_path && !S_ISDIR(st.st_mode)) {
+    cap_message("--ca-path %s: not a directory (give a PEM file as --ca-file)", s->ca_path);
+    return -1;
+  }
+  if (s->ca_path && access(s->ca_path, R_OK | X_OK) != 0) {
+    cap_message("--ca-path %s: %s", s->ca_path, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
 struct x509_store *pl_open_trust(const struct pl_settings *s) {
   char reason[256];
   struct x509_trust_opts t = {s->ca_file, s->ca_path};
@@ -185,8 +217,20 @@ bool pl_load_intermediates(const struct pl_settings *s, struct x509_pool **pool)
   return false;
 }
 
+/* Each --interval report: its --fail-below status is the final one's
+ * business, said once at the end. */
 static void interval_report(void *ctx) {
-  pl_atomic_report(ctx, 0);
+  struct run *run = ctx;
+  const struct pl_settings *s = run->set;
+  struct pl_settings quiet = *s;
+  quiet.fail_below = NULL;
+  run->set = &quiet;
+  pl_atomic_report(run, 0);
+  run->set = s;
+}
+
+static void keep_warning(void *ctx, const char *text) {
+  pl_warnings_keep(ctx, text);
 }
 
 /* Read every packet; flows end (and are reported or graded) as they go. */
@@ -202,6 +246,7 @@ static int read_all(struct run *run, struct cap_source *src, unsigned *warnings)
   char err[1024];
   if (s->interval)
     cap_source_set_tick(src, s->interval * 1000000, interval_report, run);
+  cap_source_set_warning_hook(src, keep_warning, run->warned);
   if (!dec || (!ft && s->jobs <= 1)) {
     cap_message("out of memory");
     status = PL_EXIT_RUNTIME;
@@ -216,6 +261,7 @@ static int read_all(struct run *run, struct cap_source *src, unsigned *warnings)
     if (rc < 0) {
       cap_message("%s", err);
       status = PL_EXIT_RUNTIME;
+      run->input_failed = true;
     }
     if (s->stop)
       s->stop->source = NULL;
@@ -227,6 +273,24 @@ static int read_all(struct run *run, struct cap_source *src, unsigned *warnings)
   return status;
 }
 
+/* What the key logs did, on stderr and in the report: secrets that do
+ * not match, or a key log that opened none of the connections (each had
+ * a ClientHello whose random it holds no secret for). */
+static void keylog_warnings(struct run *run) {
+  const uint64_t *d = run->count->decrypt;
+  if (d[TLS_DECRYPT_FAILED])
+    pl_warn(run->warned,
+            "--keylog: decryption failed on %llu connection(s): their key log secrets do not "
+            "match",
+            (unsigned long long)d[TLS_DECRYPT_FAILED]);
+  else if (run->keylog && d[TLS_DECRYPT_NO_KEYS] && !d[TLS_DECRYPT_OK] &&
+           !d[TLS_DECRYPT_UNSUPPORTED])
+    pl_warn(run->warned,
+            "--keylog: the key log given opened none of the %llu TLS connection(s): it holds no "
+            "secret for their ClientHello randoms (a key log of other connections?)",
+            (unsigned long long)d[TLS_DECRYPT_NO_KEYS]);
+}
+
 /* The end of the run: the --flows stats line, or the report. */
 static int finish(struct run *run, int status, unsigned warnings) {
   const struct pl_settings *s = run->set;
@@ -235,11 +299,10 @@ static int finish(struct run *run, int status, unsigned warnings) {
     cap_message("%llu QUIC flow(s) of a Google version that carries no TLS "
                 "(Q0xx: Google's own crypto) were not read",
                 (unsigned long long)run->count->quic_unsupported_version);
-  if (run->count->decrypt[TLS_DECRYPT_FAILED])
-    cap_message("--keylog: decryption failed on %llu connection(s): their key "
-                "log secrets do not match",
-                (unsigned long long)run->count->decrypt[TLS_DECRYPT_FAILED]);
-  if (s->mode == PL_MODE_FLOWS) {
+  keylog_warnings(run);
+  if (run->input_failed && s->mode == PL_MODE_GRADE) {
+    cap_message("no report written: an input could not be read (above)");
+  } else if (s->mode == PL_MODE_FLOWS) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "stats", stats);
     pl_print_json_line(run->out, o);
@@ -261,7 +324,8 @@ static int finish(struct run *run, int status, unsigned warnings) {
     if (!saved)
       status = PL_EXIT_RUNTIME;
     ev_complete_chains(run->ev, run->trust, run->intermediates); /* all evidence is in */
-    int rs = pl_write_report(s, run->out, run->ev, run->file_names, run->n_files, limits, stats);
+    int rs = pl_write_report(s, run->out, run->ev, run->file_names, run->n_files, limits, stats,
+                             run->warned);
     if (rs == PL_STOPPED) {
       pl_say_abandoned(s, "grading", saved);
       rs = PL_EXIT_RUNTIME;
@@ -286,6 +350,8 @@ static int run_source(struct run *run, struct cap_source *src) {
     run->file_names[i] = cap_source_name(src, i);
   unsigned warnings = 0;
   int status = PL_EXIT_RUNTIME;
+  struct pl_warnings warned = {0};
+  run->warned = &warned;
   /* Each chain verified once per run, whichever thread sees it; evidence
    * for grading only (--handshakes prints each session as it ends). */
   if (s->mode != PL_MODE_FLOWS && !(run->memo = ev_trust_memo_new()))
@@ -300,6 +366,7 @@ static int run_source(struct run *run, struct cap_source *src) {
   x509_trust_memo_free(run->memo);
   x509_cache_free(run->certs);
   free(run->file_names);
+  pl_warnings_free(&warned);
   return status;
 }
 
@@ -348,6 +415,8 @@ int pl_run_capture(const struct pl_settings *s, char *const *inputs, size_t n_in
   struct pl_counters count = {0};
   struct tls_keylog *keylog = NULL;
   int status = PL_EXIT_RUNTIME;
+  if (s->mode != PL_MODE_FLOWS && pl_check_trust_paths(s) < 0)
+    return PL_EXIT_RUNTIME;
   if (!s->n_keylog_files || s->mode == PL_MODE_FLOWS || (keylog = load_keylogs(s)))
     status = run_with_keylog(s, inputs, n_inputs, keylog, &count);
   tls_keylog_free(keylog);
