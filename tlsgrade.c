@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 /* What the command line gathers: the run's settings, and the arrays its
@@ -67,6 +68,12 @@ static void usage(FILE *f) {
              "  -i IFACE                  capture live from IFACE (Ctrl-C ends and reports)\n"
              "  -Z USER                   after opening IFACE, run as USER (default nobody\n"
              "                            when started as root; -Z root keeps root)\n"
+             "  -w FILE                   live: also write the packets read to FILE (pcap); the\n"
+             "                            evidence then cites FILE and its frame numbers\n"
+             "  -C MB                     with -w: a new file (FILE1, FILE2, ...) before FILE\n"
+             "                            would pass MB million bytes (tcpdump -C)\n"
+             "  -G SECONDS                with -w: a new file when a packet comes SECONDS after\n"
+             "                            the current file's first (tcpdump -G, named as -C)\n"
              "  -f BPF                    capture filter (files and live)\n"
              "  -s SNAPLEN                live snapshot length (default 262144)\n"
              "  -B KIB                    live capture buffer size in KiB\n"
@@ -240,6 +247,19 @@ static int parse_one(int c, struct cli *cli) {
   case 'Z':
     cli->drop_user = optarg;
     break;
+  case 'w':
+    opt->live.write_path = optarg;
+    break;
+  case 'C':
+    if (parse_number(optarg, "-C", 1, 1000000, &v) < 0)
+      return -1;
+    opt->live.rotate_bytes = (uint64_t)v * 1000000;
+    break;
+  case 'G':
+    if (parse_number(optarg, "-G", 1, 86400 * 365, &v) < 0)
+      return -1;
+    opt->live.rotate_us = v * 1000000;
+    break;
   case 'j':
     if (parse_number(optarg, "-j", 1, 64, &v) < 0)
       return -1;
@@ -317,8 +337,12 @@ static const char *conflict(const struct cli *cli) {
       (o->n_keylog_files || o->ca_file || o->ca_path || o->intermediates || o->n_weak_keys))
     return "--flows reads no handshake: --keylog, --ca-file, --ca-path, --intermediates and "
            "--weak-keys do not apply";
-  if (!o->iface && (cli->drop_user || cli->live_tuned))
-    return "-Z, -s, -B and -p apply to a live capture (-i IFACE)";
+  if (!o->iface && (cli->drop_user || cli->live_tuned || o->live.write_path))
+    return "-Z, -s, -B, -p and -w apply to a live capture (-i IFACE)";
+  if (!o->live.write_path && (o->live.rotate_bytes || o->live.rotate_us))
+    return "-C and -G rotate the files of -w FILE: give -w";
+  if (o->live.write_path && o->jobs > 1)
+    return "-w works with one thread only (no -j)";
   return NULL;
 }
 
@@ -355,7 +379,7 @@ static int parse_options(int argc, char **argv, struct cli *cli) {
       {NULL, 0, NULL, 0},
   };
   int c;
-  while ((c = getopt_long(argc, argv, "i:f:s:B:po:Z:j:hV", longopts, NULL)) != -1)
+  while ((c = getopt_long(argc, argv, "i:f:s:B:po:Z:j:w:C:G:hV", longopts, NULL)) != -1)
     if (parse_one(c, cli) < 0)
       return -1;
   if (opt->iface && optind < argc) {
@@ -419,6 +443,53 @@ static int drop_privileges(const char *user) {
   return 0;
 }
 
+/* Run fn as user's effective ids (its groups too), then back to root: the
+ * files a live capture writes after -Z are checked before the interface
+ * is opened, by the kernel's own rules. */
+static int as_user(const struct passwd *pw, int (*fn)(const struct pl_settings *),
+                   const struct pl_settings *set) {
+  long most = sysconf(_SC_NGROUPS_MAX);
+  most = most > 0 ? most : 65536;
+  gid_t *saved = calloc((size_t)most, sizeof(*saved)),
+        *theirs = calloc((size_t)most, sizeof(*theirs));
+  int n_saved = saved ? getgroups((int)most, saved) : -1, n_theirs = (int)most;
+  gid_t egid = getegid();
+  int rc = -1;
+  if (!theirs || n_saved < 0 || getgrouplist(pw->pw_name, pw->pw_gid, theirs, &n_theirs) < 0 ||
+      setgroups((size_t)n_theirs, theirs) != 0 || setegid(pw->pw_gid) != 0 ||
+      seteuid(pw->pw_uid) != 0)
+    fprintf(stderr, "tlsgrade: -Z %s: cannot check the output files as that user: %s\n",
+            pw->pw_name, strerror(errno));
+  else
+    rc = fn(set);
+  if (seteuid(0) != 0 || setegid(egid) != 0 ||
+      (n_saved >= 0 && setgroups((size_t)n_saved, saved) != 0)) {
+    fprintf(stderr, "tlsgrade: -Z %s: cannot return to root: %s\n", pw->pw_name, strerror(errno));
+    rc = -1;
+  }
+  free(saved);
+  free(theirs);
+  return rc;
+}
+
+/* Before the interface is opened: -Z's user exists, and the files the
+ * capture writes after the drop (-o, --save-evidence, -w) can be written
+ * by it.  0, or the exit status. */
+static int check_live_outputs(const struct cli *cli) {
+  const char *user = cli->drop_user ? cli->drop_user : "nobody";
+  if (geteuid() != 0 || strcmp(user, "root") == 0)
+    return pl_probe_outputs(&cli->set) < 0 ? PL_EXIT_RUNTIME : 0;
+  struct passwd *pw = getpwnam(user);
+  if (!pw) {
+    fprintf(stderr,
+            "tlsgrade: -Z %s: no such user (name an existing user to capture as, or -Z "
+            "root to keep root)\n",
+            user);
+    return PL_EXIT_USAGE;
+  }
+  return as_user(pw, pl_probe_outputs, &cli->set) < 0 ? PL_EXIT_RUNTIME : 0;
+}
+
 static int drop_to_user(void *ctx) {
   const struct cli *cli = ctx;
   return drop_privileges(cli->drop_user ? cli->drop_user : "nobody");
@@ -463,6 +534,11 @@ int main(int argc, char **argv) {
     sigaddset(&sa.sa_mask, stops[i]);
   for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
     sigaction(stops[i], &sa, NULL);
+  int early = cli.set.iface && !cli.merge ? check_live_outputs(&cli) : 0;
+  if (early) {
+    cli_free(&cli);
+    return early;
+  }
   char *const *inputs = argv + optind;
   size_t n_inputs = (size_t)(argc - optind);
   int status = cli.merge ? pl_run_merge(&cli.set, inputs, n_inputs)

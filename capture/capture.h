@@ -461,7 +461,18 @@ struct cap_live_options {
   int buffer_size; /* bytes; 0 = libpcap default */
   bool promisc;
   bool immediate;
+  /* -w: every packet read is also written (pcap_dump) to this file, opened
+   * at the first cap_source_run (after a privilege drop, as tcpdump's);
+   * the evidence then cites the written file and its frame numbers.  With
+   * rotate_bytes or rotate_us a new file is begun when the current one
+   * would pass that size or has that age (tcpdump -C, -G): FILE, then
+   * FILE1, FILE2, ... (tcpdump -C's names). */
+  const char *write_path;
+  uint64_t rotate_bytes;
+  cap_time_us rotate_us;
 };
+/* At most this many files written by one -w run; the last keeps growing. */
+#define CAP_WRITE_MAX_FILES 100000
 
 struct cap_source;
 /* Files: each path is a pcap/pcapng file, a directory (its capture files in
@@ -471,7 +482,10 @@ struct cap_source *cap_source_files(char *const *paths, size_t npaths, const cha
                                     size_t errlen);
 struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err, size_t errlen);
 void cap_source_free(struct cap_source *src);
-size_t cap_source_count(const struct cap_source *src); /* inputs */
+size_t cap_source_count(const struct cap_source *src); /* inputs (-w: the files written so far) */
+/* A live source's packets dropped so far by the kernel and the interface
+ * (pcap_stats); 0 when not live or not known. */
+void cap_source_live_drops(const struct cap_source *src, uint64_t *drops, uint64_t *ifdrops);
 /* A record's time (struct timeval from libpcap) in microseconds. */
 struct timeval;
 cap_time_us cap_packet_time(const struct timeval *tv);

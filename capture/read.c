@@ -117,7 +117,9 @@ static int read_input(struct cap_source *src, pcap_t *p, struct cap_filemap *map
     if (map && rc == 0)
       rc = PCAP_ERROR_BREAK; /* the end of the file */
     maybe_tick(src);
-    if (rc == 0) { /* live, nothing to read: age flows by the clock, wait */
+    if (rc == 0) {     /* live, nothing to read: age flows by the clock, wait */
+      if (src->dumper) /* -w: what was read is in the file while the capture is quiet */
+        pcap_dump_flush(src->dumper);
       sink->idle(sink->ctx, wall_now());
       wait_readable(p);
       continue;
@@ -133,6 +135,18 @@ static int read_input(struct cap_source *src, pcap_t *p, struct cap_filemap *map
       return -1;
     }
     frame++;
+    if (src->dumper) { /* -w: the evidence cites the written file's frame */
+      char err[PCAP_ERRBUF_SIZE + 4200];
+      if (source_dump(src, hdr, data, err, sizeof(err)) < 0) {
+        cap_message("warning: %s: the capture ends here", err);
+        if (src->on_warning)
+          src->on_warning(src->warning_ctx, err);
+        src->dump_failed = true;
+        break;
+      }
+      index = (uint32_t)(src->count - 1);
+      frame = src->dump_frames;
+    }
     stats->packets++;
     stats->bytes += hdr->len;
     struct cap_decoder *d = dec;
@@ -176,7 +190,17 @@ int cap_source_run_sink(struct cap_source *src, struct cap_decoder *dec,
                         const struct cap_sink *sink, struct cap_stats *stats, unsigned *warnings,
                         char *err, size_t errlen) {
   if (src->live) {
+    if (source_dump_begin(src, err, errlen) < 0)
+      return -1;
     read_input(src, src->live_handle, NULL, 0, dec, sink, stats);
+    if (src->dump_failed)
+      (*warnings)++;
+    if (source_dump_end(src, err, errlen) < 0) {
+      cap_message("warning: %s", err);
+      if (src->on_warning)
+        src->on_warning(src->warning_ctx, err);
+      (*warnings)++;
+    }
     struct pcap_stat ps;
     if (pcap_stats(src->live_handle, &ps) == 0) {
       stats->pcap_drops += ps.ps_drop;

@@ -231,12 +231,16 @@ static const char *activate_cause(int rc, pcap_t *p) {
 struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err, size_t errlen) {
   char errbuf[PCAP_ERRBUF_SIZE] = "";
   struct cap_source *src = calloc(1, sizeof(*src));
-  if (!src || add_name(src, opt->iface) < 0) {
+  /* With -w the evidence cites the written files, which hold the frames. */
+  if (!src || add_name(src, opt->write_path ? opt->write_path : opt->iface) < 0 ||
+      (opt->write_path && !(src->write_path = strdup(opt->write_path)))) {
     set_err(err, errlen, "%s: %s", opt->iface, "out of memory");
     cap_source_free(src);
     return NULL;
   }
   src->live = true;
+  src->rotate_bytes = opt->rotate_bytes;
+  src->rotate_us = opt->rotate_us;
   pcap_t *p = pcap_create(opt->iface, errbuf);
   if (!p) {
     set_err(err, errlen, "%s: %s", opt->iface, errbuf);
@@ -276,9 +280,90 @@ void cap_source_free(struct cap_source *src) {
     free(src->names[i]);
   free(src->names);
   free(src->bpf);
+  free(src->write_path);
+  if (src->dumper)
+    pcap_dump_close(src->dumper);
   if (src->live_handle)
     pcap_close(src->live_handle);
   free(src);
+}
+
+void cap_source_live_drops(const struct cap_source *src, uint64_t *drops, uint64_t *ifdrops) {
+  struct pcap_stat ps;
+  *drops = *ifdrops = 0;
+  if (src->live_handle && pcap_stats(src->live_handle, &ps) == 0) {
+    *drops = ps.ps_drop;
+    *ifdrops = ps.ps_ifdrop;
+  }
+}
+
+/* The current -w file (the last name), as the capture's user. */
+static int dump_open(struct cap_source *src, char *err, size_t errlen) {
+  const char *name = src->names[src->count - 1];
+  src->dumper = pcap_dump_open(src->live_handle, name);
+  src->dump_frames = 0;
+  if (!src->dumper) {
+    set_err(err, errlen, "-w %s: %s", name, pcap_geterr(src->live_handle));
+    return -1;
+  }
+  return 0;
+}
+
+int source_dump_begin(struct cap_source *src, char *err, size_t errlen) {
+  return src->write_path && !src->dumper ? dump_open(src, err, errlen) : 0;
+}
+
+/* tcpdump -C and -G: a new file before the packet that would make the
+ * current one pass rotate_bytes, or that comes rotate_us after its first
+ * packet; never an empty file, and at most CAP_WRITE_MAX_FILES. */
+static bool rotation_due(struct cap_source *src, const struct pcap_pkthdr *hdr, cap_time_us ts) {
+  if (!src->dump_frames || src->count >= CAP_WRITE_MAX_FILES)
+    return false;
+  int64_t size = pcap_dump_ftell64(src->dumper);
+  return (src->rotate_bytes && size >= 0 &&
+          (uint64_t)size + 16 + hdr->caplen > src->rotate_bytes) || /* 16: a record's header */
+         (src->rotate_us && ts - src->dump_started_us >= src->rotate_us);
+}
+
+int source_dump(struct cap_source *src, const struct pcap_pkthdr *hdr, const u_char *data,
+                char *err, size_t errlen) {
+  if (!src->dumper)
+    return 0;
+  cap_time_us ts = cap_packet_time(&hdr->ts);
+  if (rotation_due(src, hdr, ts)) {
+    bool flushed = pcap_dump_flush(src->dumper) == 0;
+    pcap_dump_close(src->dumper);
+    src->dumper = NULL;
+    char *name = NULL;
+    if (!flushed) {
+      set_err(err, errlen, "-w %s: %s", src->names[src->count - 1], strerror(errno));
+      return -1;
+    }
+    if (asprintf(&name, "%s%zu", src->write_path, src->count) < 0 || add_name(src, name) < 0) {
+      free(name);
+      set_err(err, errlen, "-w %s: %s", src->write_path, "out of memory");
+      return -1;
+    }
+    free(name);
+    if (dump_open(src, err, errlen) < 0)
+      return -1;
+  }
+  if (!src->dump_frames)
+    src->dump_started_us = ts;
+  pcap_dump((u_char *)src->dumper, hdr, data);
+  src->dump_frames++;
+  return 0;
+}
+
+int source_dump_end(struct cap_source *src, char *err, size_t errlen) {
+  if (!src->dumper)
+    return 0;
+  int rc = pcap_dump_flush(src->dumper);
+  if (rc != 0)
+    set_err(err, errlen, "-w %s: %s", src->names[src->count - 1], strerror(errno));
+  pcap_dump_close(src->dumper);
+  src->dumper = NULL;
+  return rc;
 }
 
 bool cap_source_rereadable(const struct cap_source *src) {

@@ -28,7 +28,24 @@ struct cap_source {
   void *tick_ctx;
   void (*on_warning)(void *ctx, const char *text); /* cap_source_set_warning_hook */
   void *warning_ctx;
+  /* -w (struct cap_live_options): names[] holds the files written, the
+   * current one last. */
+  char *write_path;
+  uint64_t rotate_bytes;
+  cap_time_us rotate_us;
+  pcap_dumper_t *dumper;
+  uint64_t dump_frames;        /* packets in the current file */
+  bool dump_failed;            /* a file could not be written: the capture ended */
+  cap_time_us dump_started_us; /* packet time of its first packet */
 };
+
+/* -w: the first file opened (begin), a packet written to the current file
+ * (rotated first when due), the last file flushed and closed (end).  0,
+ * or -1 with err (the file cannot be written). */
+int source_dump_begin(struct cap_source *src, char *err, size_t errlen);
+int source_dump(struct cap_source *src, const struct pcap_pkthdr *hdr, const u_char *data,
+                char *err, size_t errlen);
+int source_dump_end(struct cap_source *src, char *err, size_t errlen);
 
 /* Input index (a file, or "-"), opened by libpcap with its link type
  * checked and the filter set; NULL with a message in err. */

@@ -122,6 +122,7 @@ static const char *server_ip(const struct flow *f, const struct tls_session *s, 
 
 static void session_done(struct run *run, struct flow *f, const struct tls_session *s) {
   struct pl_counters *count = run->count;
+  pl_sync_names(run); /* -w: the session's frames may be in a file begun since */
   count->sessions++;
   count->cap_handshake += s->cap_handshake;
   count->cap_buffer_total += s->cap_buffer_total;

@@ -42,7 +42,18 @@ struct run {
   struct tls_budget budget;               /* this thread's connections' record buffers */
   struct pl_warnings *warned;             /* the run's (the reading thread adds) */
   bool input_failed;                      /* an input could not be opened: no report */
+  /* The run's own (not a worker's): */
+  struct cap_source *src;                     /* being read */
+  bool progress;                              /* live.c: a progress line on stderr */
+  unsigned long long ticks, ticks_per_report; /* live.c: --interval reports */
+  bool reported, evidence_saved;              /* the end: what was written */
 };
+
+/* live.c */
+void pl_live_begin(struct run *run, struct cap_source *src); /* progress line, --interval */
+void pl_live_end(struct run *run);                           /* the reading is over */
+void pl_sync_names(struct run *run);                         /* the -w files so far */
+void pl_say_written(const struct run *run, bool evidence_saved);
 
 /* glue.c: the flow table's callbacks for this run's mode. */
 struct cap_callbacks pl_glue_callbacks(struct run *run);
@@ -90,6 +101,9 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
 FILE *pl_open_output(const struct pl_settings *s);
 int pl_close_output(const struct pl_settings *s, FILE *out, int status);
 FILE *pl_probe_atomic_output(const struct pl_settings *s);
+/* "tlsgrade: PREFIXerr", with what to do when -Z's user was refused. */
+void pl_say_cannot_write(const struct pl_settings *s, const char *prefix, const char *err,
+                         int errnum);
 int pl_probe_evidence(const struct pl_settings *s); /* 0, or -1 said on stderr */
 int pl_save_evidence(const struct pl_settings *s, const struct ev_store *ev);
 /* run.c: the trust store and the --intermediates bundle as settings name

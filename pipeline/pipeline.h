@@ -20,6 +20,8 @@
  *                a fresh temporary name, fsync, rename
  *   run.c        a capture run: trust store, key logs, weak keys, the source,
  *                reading, the end of the run
+ *   live.c       a live run's checks before the interface opens, progress
+ *                line, --interval ticks, -w file names, "written to" lines
  */
 #ifndef TLSGRADE_PIPELINE_H
 #define TLSGRADE_PIPELINE_H
@@ -132,6 +134,12 @@ void pl_counters_add(struct pl_counters *into, const struct pl_counters *from);
  * Returns the exit status; *counted (may be NULL) gets the run's counters. */
 int pl_run_capture(const struct pl_settings *s, char *const *inputs, size_t n_inputs,
                    struct pl_counters *counted);
+
+/* A live capture: can the files the run writes (-o, --save-evidence, -w)
+ * be written by this process's effective user?  0, or -1 said on stderr.
+ * The command line calls it before the interface is opened, as the -Z
+ * user. */
+int pl_probe_outputs(const struct pl_settings *s);
 
 /* Grade saved evidence files together (tlsgrade merge). */
 int pl_run_merge(const struct pl_settings *s, char *const *files, size_t n_files);

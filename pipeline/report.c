@@ -144,14 +144,13 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
   return status;
 }
 
-/* "tlsgrade: PREFIXerr", and when the live capture's user (after -Z) was
- * refused, what to do about it. */
-static void say_cannot_write(const struct pl_settings *s, const char *prefix, const char *err,
-                             int errnum) {
-  if (errnum == EACCES && s->iface && getuid() != 0)
+void pl_say_cannot_write(const struct pl_settings *s, const char *prefix, const char *err,
+                         int errnum) {
+  /* the effective uid: checked as the -Z user before the drop (live.c) */
+  if ((errnum == EACCES || errnum == EPERM) && s->iface && geteuid() != 0)
     cap_message("%s%s (the capture runs as uid %u after -Z; write the "
-                "report and evidence where that user may, or use -Z root)",
-                prefix, err, (unsigned)getuid());
+                "report, evidence and -w packets where that user may, or use -Z root)",
+                prefix, err, (unsigned)geteuid());
   else
     cap_message("%s%s", prefix, err);
 }
@@ -164,7 +163,7 @@ FILE *pl_open_output(const struct pl_settings *s) {
     int errnum = errno;
     char err[4200];
     snprintf(err, sizeof(err), "%s: %s", s->output, strerror(errnum));
-    say_cannot_write(s, "", err, errnum);
+    pl_say_cannot_write(s, "", err, errnum);
   }
   return out;
 }
@@ -184,7 +183,7 @@ int pl_close_output(const struct pl_settings *s, FILE *out, int status) {
 FILE *pl_probe_atomic_output(const struct pl_settings *s) {
   char err[4200];
   if (pl_atomic_probe(s->output, err, sizeof(err)) < 0) {
-    say_cannot_write(s, "", err, errno);
+    pl_say_cannot_write(s, "", err, errno);
     return NULL;
   }
   return stdout; /* nothing else goes to stdout in this mode */
@@ -196,7 +195,7 @@ FILE *pl_probe_atomic_output(const struct pl_settings *s) {
 int pl_probe_evidence(const struct pl_settings *s) {
   char err[4200];
   if (s->save_evidence && pl_atomic_probe(s->save_evidence, err, sizeof(err)) < 0) {
-    say_cannot_write(s, "--save-evidence: ", err, errno);
+    pl_say_cannot_write(s, "--save-evidence: ", err, errno);
     return -1;
   }
   return 0;
@@ -234,6 +233,7 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
     return PL_EXIT_RUNTIME;
   }
   pl_report_begin(s);
+  pl_sync_names(run);
   /* The capture goes on: chains waiting now may be completed by a later
    * intermediate, so this report completes them on a copy of the store. */
   struct ev_store *view = run->ev;
@@ -257,7 +257,8 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
     cap_message("%s", err);
     status = PL_EXIT_RUNTIME;
   }
-  if (pl_save_evidence(s, run->ev) < 0 && status != PL_STOPPED)
+  run->evidence_saved = pl_save_evidence(s, run->ev) == 0;
+  if (!run->evidence_saved && status != PL_STOPPED)
     status = PL_EXIT_RUNTIME;
   pl_report_end(s);
   return status;

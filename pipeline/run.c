@@ -217,18 +217,6 @@ bool pl_load_intermediates(const struct pl_settings *s, struct x509_pool **pool)
   return false;
 }
 
-/* Each --interval report: its --fail-below status is the final one's
- * business, said once at the end. */
-static void interval_report(void *ctx) {
-  struct run *run = ctx;
-  const struct pl_settings *s = run->set;
-  struct pl_settings quiet = *s;
-  quiet.fail_below = NULL;
-  run->set = &quiet;
-  pl_atomic_report(run, 0);
-  run->set = s;
-}
-
 static void keep_warning(void *ctx, const char *text) {
   pl_warnings_keep(ctx, text);
 }
@@ -244,8 +232,8 @@ static int read_all(struct run *run, struct cap_source *src, unsigned *warnings)
       s->jobs > 1 ? NULL : flow_table_new(&s->limits, &run->count->cap, &cb, pl_use_ndpi(s));
   int status = PL_EXIT_OK;
   char err[1024];
-  if (s->interval)
-    cap_source_set_tick(src, s->interval * 1000000, interval_report, run);
+  if (s->iface)
+    pl_live_begin(run, src);
   cap_source_set_warning_hook(src, keep_warning, run->warned);
   if (!dec || (!ft && s->jobs <= 1)) {
     cap_message("out of memory");
@@ -265,6 +253,8 @@ static int read_all(struct run *run, struct cap_source *src, unsigned *warnings)
     }
     if (s->stop)
       s->stop->source = NULL;
+    if (s->iface)
+      pl_live_end(run);
     if (*warnings && status == PL_EXIT_OK)
       status = PL_EXIT_RUNTIME; /* the input was incomplete: say so in the status too */
   }
@@ -300,6 +290,7 @@ static int finish(struct run *run, int status, unsigned warnings) {
                 "(Q0xx: Google's own crypto) were not read",
                 (unsigned long long)run->count->quic_unsupported_version);
   keylog_warnings(run);
+  pl_sync_names(run);
   if (run->input_failed && s->mode == PL_MODE_GRADE) {
     cap_message("no report written: an input could not be read (above)");
   } else if (s->mode == PL_MODE_FLOWS) {
@@ -315,6 +306,7 @@ static int finish(struct run *run, int status, unsigned warnings) {
       pl_say_abandoned(s, "grading", true);
       rs = PL_EXIT_RUNTIME;
     }
+    run->reported = rs != PL_EXIT_RUNTIME;
     if (rs != PL_EXIT_OK && status == PL_EXIT_OK)
       status = rs;
   } else if (s->mode == PL_MODE_GRADE && run->ev) {
@@ -330,6 +322,8 @@ static int finish(struct run *run, int status, unsigned warnings) {
       pl_say_abandoned(s, "grading", saved);
       rs = PL_EXIT_RUNTIME;
     }
+    run->reported = rs != PL_EXIT_RUNTIME;
+    run->evidence_saved = saved;
     if (rs != PL_EXIT_OK && status == PL_EXIT_OK)
       status = rs;
     cJSON_Delete(limits);
@@ -344,6 +338,7 @@ static int run_source(struct run *run, struct cap_source *src) {
   const struct pl_settings *s = run->set;
   run->certs = x509_cache_new(s->cert_cache_entries);
   x509_cache_set_weak_keys(run->certs, run->weak_keys);
+  run->src = src;
   run->n_files = cap_source_count(src);
   run->file_names = calloc(run->n_files ? run->n_files : 1, sizeof(*run->file_names));
   for (size_t i = 0; run->file_names && i < run->n_files; i++)
@@ -361,7 +356,11 @@ static int run_source(struct run *run, struct cap_source *src) {
   else
     status = read_all(run, src, &warnings);
   status = finish(run, status, warnings);
-  status = pl_close_output(s, run->out, status);
+  int closed = pl_close_output(s, run->out, PL_EXIT_OK);
+  if (closed != PL_EXIT_OK)
+    status = closed;
+  else
+    pl_say_written(run, run->evidence_saved);
   ev_store_free(run->ev);
   x509_trust_memo_free(run->memo);
   x509_cache_free(run->certs);
