@@ -6,6 +6,7 @@ evidence cites (rotated with -G), opened by tshark.
 Oracles: tcpdump on the same filter (packet and connection counts), tshark
 on the -w files (the frame an evidence sample cites is that server's
 ServerHello)."""
+import collections
 import json
 import os
 import pty
@@ -37,7 +38,7 @@ def wait_for(proc, text, timeout=15):
     return False
 
 
-def exchange(port, sni="a.example.test"):
+def exchange(port, sni="a.example.test", data=b"hello\n"):
     """One TLS 1.2 connection to openssl s_server on 127.0.0.1:port."""
     server = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:%d" % port,
                                "-naccept", "1", "-quiet", "-cert", os.path.join(CERTS, "a.pem"),
@@ -47,7 +48,7 @@ def exchange(port, sni="a.example.test"):
     time.sleep(0.5)
     client = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-tls1_2",
                              "-servername", sni, "-quiet", "-no_ign_eof"],
-                            input=b"hello\n", capture_output=True, timeout=30)
+                            input=data, capture_output=True, timeout=30)
     try:
         server.wait(timeout=10)
     except subprocess.TimeoutExpired:
@@ -223,11 +224,61 @@ def written_packets_are_cited(t):
     t.eq(len(cited_files), 2, "the two servers' evidence is in two files")
 
 
+def rotated_by_size(t):
+    """-w with -C 1: no file passes 1000000 bytes, and together they hold
+    every packet read (the report's count), each one tcpdump also saw on
+    the same filter."""
+    if os.getuid() != 0:
+        t.check(False, "this test needs root")
+        return
+    port = free_port()
+    bpf = "tcp port %d" % port
+    oracle = os.path.join(TMP, "oracle-c.pcap")
+    base = os.path.join(TMP, "sized.pcap")
+    # 64 MiB buffers: 8 MB in a burst, and neither may drop
+    dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-B", "65536", "-w",
+                             oracle, bpf], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([TLSGRADE, "-i", "lo", "-B", "65536", "-f", bpf, "--format", "json", "-o",
+                             os.path.join(TMP, "c.json"), "-w", base, "-C", "1"],
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        t.check(wait_for(dump, "listening on"), "tcpdump started")
+        t.check(wait_for(proc, "listening on"), "started")
+        t.eq(exchange(port, data=b"x" * 8000000), 0, "s_client sent 8 MB")
+        time.sleep(1.5)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        dump.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+        derr = dump.communicate(timeout=20)[1].decode()
+    t.check(re.search(r"^0 packets dropped by kernel", derr, re.M), "tcpdump dropped nothing: " + derr)
+    t.eq(proc.returncode, 0, "exit status: " + err.decode())
+    stats = json.load(open(os.path.join(TMP, "c.json")))["stats"]
+    t.eq(stats["pcap_drops"] + stats["pcap_ifdrops"], 0, "no drops")
+    files = [base] + [base + str(i) for i in range(1, 100) if os.path.exists(base + str(i))]
+    t.check(len(files) >= 2, "%d files" % len(files))
+    for f in files:
+        t.check(os.path.getsize(f) <= 1000000, "%s: %d bytes" % (f, os.path.getsize(f)))
+    ours = [tuple(r) for f in files for r in tshark_fields(f, None, "tcp.seq_raw", "tcp.ack_raw",
+                                                                "tcp.flags", "tcp.len")]
+    theirs = [tuple(r) for r in tshark_fields(oracle, None, "tcp.seq_raw", "tcp.ack_raw",
+                                              "tcp.flags", "tcp.len")]
+    t.eq(len(ours), stats["packets"], "the files hold every packet read, once")
+    extra = collections.Counter(ours) - collections.Counter(theirs)
+    t.check(not extra, "each a packet tcpdump saw: %r" % list(extra)[:3])
+    t.eq(len(ours), len(theirs), "as many as tcpdump's")
+
+
 def main():
     t = Suite()
+    if os.environ.get("ONLY"):
+        t.run(globals()[os.environ["ONLY"]])
+        t.done()
     t.run(checked_before_listening)
     t.run(progress_on_terminal)
     t.run(written_packets_are_cited)
+    t.run(rotated_by_size)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 
