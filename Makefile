@@ -13,7 +13,7 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
-PKGS    := libpcap libndpi libcjson libcrypto htp libnghttp2 libnghttp3
+PKGS    := libpcap libndpi libcjson libcrypto htp libnghttp2 libnghttp3 sqlite3 libpq
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -80,9 +80,10 @@ run: deps
 # Debian packages: to build, and what the tests run against (testssl.sh,
 # nginx and gnutls-bin only re-record tests/data/testssl: tests/oracle/;
 # ngtcp2-client and ngtcp2-server re-record tests/data/quic/h3-keylog.pcap).
-DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev libhtp-dev libnghttp2-dev libnghttp3-dev
+DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev libhtp-dev libnghttp2-dev libnghttp3-dev \
+             libsqlite3-dev libpq-dev
 DEB_TEST  := tshark tcpdump openssl python3 iproute2 util-linux chromium valgrind clang-format \
-             testssl.sh nginx gnutls-bin ngtcp2-client ngtcp2-server
+             testssl.sh nginx gnutls-bin ngtcp2-client ngtcp2-server postgresql
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \

@@ -82,4 +82,12 @@ struct x509_store *pl_open_trust(const struct pl_settings *s);
 bool pl_load_intermediates(const struct pl_settings *s, struct x509_pool **pool);
 int pl_atomic_report(struct run *run, unsigned warnings);
 
+/* history.c: one statement with parameters $1..$np (NULL: SQL NULL) on
+ * either engine; row (may be NULL) gets each row of the answer (col[i]
+ * NULL for SQL NULL, at most 16 columns) and stops it by returning < 0.
+ * 0, or -1 with err set. */
+typedef int (*history_row_fn)(void *ctx, const char *const *col, int ncol);
+int pl_history_exec(struct pl_history *h, const char *sql, const char *const *p, int np,
+                    history_row_fn row, void *ctx, char *err, size_t errlen);
+
 #endif

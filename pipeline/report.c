@@ -102,6 +102,13 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
   for (size_t i = 0; s->fail_below && i < n; i++)
     if (r[i].graded && grade_letter_cmp(r[i].letter, s->fail_below) > 0)
       status = PL_EXIT_BELOW;
+  /* After the report: a database that refuses the rows loses no report. */
+  char err[1024];
+  if (s->history && pl_history_append(s->history, s->history_kind ? s->history_kind : "capture",
+                                      order, n, inputs, n_inputs, err, sizeof err) < 0) {
+    cap_message("%s", err);
+    status = PL_EXIT_RUNTIME;
+  }
   free(order);
   free(r);
   free(unverified);
