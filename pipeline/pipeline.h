@@ -18,6 +18,8 @@
  *                file, merge of saved evidence
  *   atomic.c     files replaced whole (--interval report, saved evidence):
  *                a fresh temporary name, fsync, rename
+ *   evidence_dir.c  --save-evidence DIR/ snapshots; merge of directories
+ *                and patterns
  *   history.c    --history: each report appended to SQLite or PostgreSQL
  *   history_show.c  tlsgrade history: each server's timeline
  *   run.c        a capture run: trust store, key logs, weak keys, the source,

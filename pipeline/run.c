@@ -292,11 +292,15 @@ static int run_source(struct run *run, struct cap_source *src) {
     cap_message("out of memory");
   else if (s->mode == PL_MODE_GRADE && !(run->ev = ev_store_new()))
     cap_message("out of memory");
+  else if (s->mode == PL_MODE_GRADE && s->interval && s->save_evidence &&
+           pl_evidence_is_dir(s->save_evidence) && !(run->delta = ev_store_new()))
+    cap_message("out of memory");
   else
     status = read_all(run, src, &warnings);
   status = finish(run, status, warnings);
   status = pl_close_output(s, run->out, status);
   ev_store_free(run->ev);
+  ev_store_free(run->delta);
   x509_trust_memo_free(run->memo);
   x509_cache_free(run->certs);
   free(run->file_names);
