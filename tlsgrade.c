@@ -74,7 +74,7 @@ static void usage(FILE *f) {
              "                            when started as root; -Z root keeps root)\n"
              "  -f BPF                    capture filter (files and live)\n"
              "  -s SNAPLEN                live snapshot length (default 262144)\n"
-             "  -B KIB                    live capture buffer size in KiB\n"
+             "  -B KIB                    live capture ring size in KiB (default 131072)\n"
              "  -p, --no-promisc          do not put the interface in promiscuous mode\n"
              "  --max-flows N             flow table size (oldest flows evicted beyond)\n"
              "  --limit NAME=N            set a cap (README: Limits), e.g. tcp-ooo-bytes=65536\n"

@@ -454,13 +454,16 @@ void flow_set_headers_only(struct flow *flow, int dir, bool headers_only);
 /* ------------------------------------------------------------------ */
 /* Sources (source.c, read.c)                                          */
 
+/* The live ring when -B does not say: a tap's burst, not libpcap's 2 MB. */
+#define CAP_LIVE_BUFFER_DEFAULT (128 * 1024 * 1024)
+
 struct cap_live_options {
   const char *iface;
   const char *bpf; /* may be NULL */
   int snaplen;     /* default 262144 */
-  int buffer_size; /* bytes; 0 = libpcap default */
+  int buffer_size; /* bytes; 0 = CAP_LIVE_BUFFER_DEFAULT */
   bool promisc;
-  bool immediate;
+  bool immediate; /* a wake-up per packet (off by default: source.c) */
 };
 
 struct cap_source;

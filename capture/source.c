@@ -232,9 +232,12 @@ struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err
   pcap_set_snaplen(p, opt->snaplen > 0 ? opt->snaplen : 262144);
   pcap_set_promisc(p, opt->promisc);
   pcap_set_timeout(p, 100);
+  /* Immediate mode makes libpcap fall back to TPACKET_V2, one ring slot
+   * per packet and a wake-up for each: a tap at 100 Mbit/s already lost
+   * packets.  Without it, TPACKET_V3 hands over blocks of packets, filled
+   * or 100 ms old (the timeout above), and the ring holds a burst. */
   pcap_set_immediate_mode(p, opt->immediate);
-  if (opt->buffer_size > 0)
-    pcap_set_buffer_size(p, opt->buffer_size);
+  pcap_set_buffer_size(p, opt->buffer_size > 0 ? opt->buffer_size : CAP_LIVE_BUFFER_DEFAULT);
   int rc = pcap_activate(p);
   if (rc < 0) {
     set_err(err, errlen, "%s: %s", opt->iface, activate_cause(rc, p));

@@ -16,7 +16,7 @@ void pl_settings_default(struct pl_settings *s) {
   s->color = -1;
   s->live.snaplen = 262144;
   s->live.promisc = true;
-  s->live.immediate = true;
+  s->live.immediate = false; /* TPACKET_V3 blocks: no wake-up per packet (README) */
   cap_limits_default(&s->limits);
   tls_limits_default(&s->tls_limits);
   s->max_weak_keys = 4000000;      /* 10 bytes each: 40 MB */
