@@ -213,22 +213,14 @@ static const char *activate_cause(int rc, pcap_t *p) {
   }
 }
 
-struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err, size_t errlen) {
+/* One activated live handle: link type checked, filter set, non-blocking. */
+pcap_t *source_open_live(const struct cap_live_options *opt, char *err, size_t errlen) {
   char errbuf[PCAP_ERRBUF_SIZE] = "";
-  struct cap_source *src = calloc(1, sizeof(*src));
-  if (!src || add_name(src, opt->iface) < 0) {
-    set_err(err, errlen, "%s: %s", opt->iface, "out of memory");
-    cap_source_free(src);
-    return NULL;
-  }
-  src->live = true;
   pcap_t *p = pcap_create(opt->iface, errbuf);
   if (!p) {
     set_err(err, errlen, "%s: %s", opt->iface, errbuf);
-    cap_source_free(src);
     return NULL;
   }
-  src->live_handle = p;
   pcap_set_snaplen(p, opt->snaplen > 0 ? opt->snaplen : 262144);
   pcap_set_promisc(p, opt->promisc);
   pcap_set_timeout(p, 100);
@@ -241,19 +233,34 @@ struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err
   int rc = pcap_activate(p);
   if (rc < 0) {
     set_err(err, errlen, "%s: %s", opt->iface, activate_cause(rc, p));
-    cap_source_free(src);
+    pcap_close(p);
     return NULL;
   }
   if (rc > 0)
     cap_message("warning: %s: %s", opt->iface, pcap_geterr(p));
   if (check_linktype(p, opt->iface, err, errlen) < 0 ||
       apply_filter(p, opt->bpf, opt->iface, err, errlen) < 0) {
-    cap_source_free(src);
+    pcap_close(p);
     return NULL;
   }
   char nb_err[PCAP_ERRBUF_SIZE];
   if (pcap_setnonblock(p, 1, nb_err) < 0)
     cap_message("warning: %s: cannot read non-blocking: %s", opt->iface, nb_err);
+  return p;
+}
+
+struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err, size_t errlen) {
+  struct cap_source *src = calloc(1, sizeof(*src));
+  if (!src || add_name(src, opt->iface) < 0) {
+    set_err(err, errlen, "%s: %s", opt->iface, "out of memory");
+    cap_source_free(src);
+    return NULL;
+  }
+  src->live = true;
+  if (!(src->live_handle = source_open_live(opt, err, errlen))) {
+    cap_source_free(src);
+    return NULL;
+  }
   return src;
 }
 
@@ -266,6 +273,9 @@ void cap_source_free(struct cap_source *src) {
   free(src->bpf);
   if (src->live_handle)
     pcap_close(src->live_handle);
+  for (size_t i = 0; i < src->n_members; i++)
+    cap_source_free(src->members[i]);
+  free(src->members);
   free(src);
 }
 

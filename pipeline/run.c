@@ -97,7 +97,7 @@ static struct cap_source *open_source(const struct pl_settings *s, char *const *
     struct cap_live_options live = s->live;
     live.iface = s->iface;
     live.bpf = s->bpf;
-    src = cap_source_live(&live, err, sizeof(err));
+    src = cap_source_live_group(&live, s->jobs, err, sizeof(err)); /* -j: a handle each */
   } else {
     src = cap_source_files((char **)inputs, n, s->bpf, err, sizeof(err));
   }

@@ -3,7 +3,10 @@ tcpreplay sends sample captures out of one end at a modest rate, tlsgrade
 captures the other end with its default live options, and when the kernel
 dropped nothing the live report must grade every server as the offline
 report of the same files does (grades and check statuses; frame
-references differ: the live ones cite the interface).
+references differ: the live ones cite the interface).  With -j 2 the two
+threads read their own handles of one PACKET_FANOUT group: every packet of
+a connection must reach the same thread, or connections would be graded
+in halves.
 
 Samples whose grade depends on the packet time (certificates not yet valid
 or expired at the capture's date, distrust cut-offs by issue date) are left
@@ -35,7 +38,7 @@ def servers(doc):
             for s in doc.get("servers", [])}
 
 
-def replayed_like_offline(t):
+def replayed_like_offline(t, extra=()):
     if os.getuid() != 0:
         t.check(False, "a network namespace needs root")
         return
@@ -59,7 +62,7 @@ def replayed_like_offline(t):
             subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-qw",
                             "net.ipv6.conf.%s.disable_ipv6=1" % dev], capture_output=True)
         proc = subprocess.Popen(["ip", "netns", "exec", ns, TLSGRADE, "-i", "tgB", "--format",
-                                 "json", "-o", rep] + TRUST,
+                                 "json", "-o", rep] + TRUST + list(extra),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         line = proc.stderr.readline()
         t.check(b"listening on" in line, "started: %r" % line)
@@ -80,6 +83,8 @@ def replayed_like_offline(t):
     rc, out, err = run_tlsgrade(["--format", "json"] + TRUST + caps)
     t.eq(rc, 0, "offline: " + err)
     offline = json.loads(out) if rc == 0 else {}
+    t.eq(stats.get("packets"), offline.get("stats", {}).get("packets"),
+         "each packet read once (by one thread of the group)")
     a, b = servers(live), servers(offline)
     t.check(len(b) >= 12, "the offline report grades the samples' servers: %d" % len(b))
     t.check(a == b, "live grades as offline: %r" %
@@ -91,6 +96,7 @@ def replayed_like_offline(t):
 def main():
     t = Suite()
     t.run(replayed_like_offline)
+    t.run(replayed_like_offline, ["-j", "2"])
     t.done()
 
 
