@@ -8,6 +8,7 @@
 #   make check      written rules: clang-format, generated tables current,
 #                   includes follow the layers
 #   make bench      benchmark (see tests/bench/)
+#   make bench-live live capture: highest rate without loss (root)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 CC      ?= cc
@@ -46,7 +47,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all test run deps bench install clean format check check-deps valgrind fuzz
+.PHONY: all test run deps bench bench-live install clean format check check-deps valgrind fuzz
 
 all: check-deps $(BIN)
 
@@ -111,6 +112,13 @@ valgrind: all
 
 bench: all
 	@tests/bench/run.sh
+
+# Live capture: the highest tcpreplay rate each reader takes without loss
+# (root; a veth pair in a namespace made for it).  BENCH_DIR as for bench.
+bench-live: all
+	@f=$${BENCH_DIR:-/tmp/tlsgrade-bench}/tap-300.pcap; \
+	[ -s "$$f" ] || python3 ../shared/bench/gen-bench.py --size-mb 300 -o "$$f" >/dev/null; \
+	python3 tests/bench/live.py "$$f"
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
