@@ -92,6 +92,20 @@ static bool chain_waits(const struct x509_trust *t, const struct tls_session *s)
          s->chain[0]->parsed;
 }
 
+/* The validity period of the CA/Browser Forum's Baseline Requirements
+ * (1.6.1: "from notBefore through notAfter, inclusive"), in days rounded
+ * up, so that a period longer than N days by one second counts N + 1. */
+static void lifetime_fact(struct ev_endpoint *ep, const struct ev_sample *at,
+                          const struct tls_cert *leaf) {
+  if (!leaf->not_before[0] || !leaf->not_after[0] || leaf->not_after_us < leaf->not_before_us)
+    return;
+  uint64_t seconds = (uint64_t)(leaf->not_after_us - leaf->not_before_us) / 1000000 + 1;
+  char span[32]; /* "YYYY-MM-DD..YYYY-MM-DD" */
+  snprintf(span, sizeof span, "%.10s..%.10s", leaf->not_before, leaf->not_after);
+  ev_add(ep, at, EV_CERT_LIFETIME,
+         &(struct ev_args){.name = span, .number = (seconds + 86399) / 86400});
+}
+
 void ev_cert_facts(struct ev_endpoint *ep, const struct tls_session *s, const struct ev_conn *c,
                    const struct ev_sample *at) {
   const struct tls_cert *leaf = s->chain[0];
@@ -126,6 +140,7 @@ void ev_cert_facts(struct ev_endpoint *ep, const struct tls_session *s, const st
     if (weak_sig(cert->sig_alg, "md5") || weak_sig(cert->sig_alg, "md2"))
       ev_add(ep, &cat, EV_CERT_SIG_MD5, NULL);
   }
+  lifetime_fact(ep, &cat, leaf);
   for (size_t i = 0; i < leaf->n_policies; i++)
     for (size_t k = 0; k < sizeof(EV_POLICIES) / sizeof(EV_POLICIES[0]); k++)
       if (strcmp(leaf->policies[i], EV_POLICIES[k]) == 0)

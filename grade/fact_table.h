@@ -114,6 +114,8 @@ FACT(SSLV2_KEY, "sslv2:key:", HEX, true, "the same, of a certificate sent in SSL
 FACT(CERT_SIG_SHA1, "cert_sig:sha1", NONE, true, "a certificate of the chain is signed SHA-1")
 FACT(CERT_SIG_MD5, "cert_sig:md5", NONE, true, "a certificate of the chain is signed MD5/MD2")
 FACT(CERT_EV, "cert:ev", NONE, true, "the leaf carries an Extended Validation policy")
+FACT(CERT_LIFETIME, "cert_lifetime:", NAME_NUMBER, true,
+     "the leaf's validity: notBefore..notAfter dates, and its days (inclusive, rounded up)")
 FACT(DISTRUST, "distrust:", NAME, true, "a CA of the chain is on grade/distrust.tsv")
 FACT(DISTRUST_CHECKED, "distrust_checked", NONE, true, "the chain was compared with that list")
 FACT(TRUST_OK, "trust:ok", NONE, true, "the chain verifies")
