@@ -254,6 +254,11 @@ struct tls_cert {
   /* A certificate cache entry (x509_cache.c): the cache owns it, it never
    * changes once stored, and it lives as long as the cache. */
   bool cached;
+  /* libcrypto's X509 of der (a reference this cert owns), kept from the
+   * parse so that verification and chain completion never decode the
+   * same DER again (OpenSSL 3 spends most of a decode on the public key);
+   * NULL when not parsed.  Opaque outside x509*.c. */
+  void *x509;
 };
 
 struct tls_kex {
@@ -439,6 +444,9 @@ struct tls_session {
 /* Fill cert's facts from cert->der/der_len (which it does not change).
  * A certificate libcrypto refuses gets parsed = false and parse_error. */
 void x509_cert_parse(struct tls_cert *cert);
+/* to (zeroed, or cleared) gets from's DER and a reference to its decoded
+ * form; false when out of memory. */
+bool x509_cert_copy_der(struct tls_cert *to, const struct tls_cert *from);
 /* Free everything the cert owns (der included) and zero it. */
 void x509_cert_clear(struct tls_cert *cert);
 

@@ -481,6 +481,7 @@ static void free_list(char **list, size_t count) {
 static void reset_facts(struct tls_cert *cert) {
   uint8_t *der = cert->der;
   size_t der_len = cert->der_len;
+  X509_free(cert->x509);
   free(cert->subject);
   free(cert->issuer);
   free(cert->subject_cn);
@@ -527,11 +528,12 @@ void x509_cert_parse(struct tls_cert *cert) {
   X509 *x509 = x509_decode_der(cert->der, cert->der_len, &cert->parse_error);
   if (x509) {
     bool complete = read_facts(x509, cert);
-    X509_free(x509);
     if (complete) {
       cert->parsed = true;
       cert->parse_error = NULL;
+      cert->x509 = x509; /* for verification (x509_verify.c) */
     } else {
+      X509_free(x509);
       char sha256[sizeof cert->sha256];
       memcpy(sha256, cert->sha256, sizeof sha256);
       reset_facts(cert);
@@ -540,6 +542,18 @@ void x509_cert_parse(struct tls_cert *cert) {
     }
   }
   ERR_pop_to_mark();
+}
+
+bool x509_cert_copy_der(struct tls_cert *to, const struct tls_cert *from) {
+  to->der = malloc(from->der_len ? from->der_len : 1);
+  if (!to->der)
+    return false;
+  if (from->der_len)
+    memcpy(to->der, from->der, from->der_len);
+  to->der_len = from->der_len;
+  if (from->x509 && X509_up_ref(from->x509))
+    to->x509 = from->x509;
+  return true;
 }
 
 void x509_cert_clear(struct tls_cert *cert) {
