@@ -217,6 +217,8 @@ enum tls_key_type {
 };
 
 /* Facts of one certificate, through libcrypto (x509.c). */
+#define TLS_CERT_SCT_LOGS 16
+
 struct tls_cert {
   uint8_t *der; /* owned */
   size_t der_len;
@@ -242,6 +244,10 @@ struct tls_cert {
   char sha256[65];
   char spki_sha256[65]; /* SHA-256 of the SubjectPublicKeyInfo: the key */
   bool is_ca, self_signed, must_staple, has_sct_list;
+  /* RFC 6962 3.3: the distinct log ids of the embedded SCTs, in list
+   * order, at most TLS_CERT_SCT_LOGS (owned). */
+  uint8_t (*sct_logs)[32];
+  uint8_t n_sct_logs;
   bool rsa_exponent_one; /* RSA key with e = 1: no encryption at all */
   /* RSA: the last 80 bits of SHA-1("Modulus=<HEX>\n"), what Debian's
    * openssl-vulnkey looks up (x509.c), and the verdict of the weak-key

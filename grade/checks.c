@@ -434,6 +434,39 @@ static void eval_cert_lifetime(const struct check_def *d, const struct ev_endpoi
     c->reason = d->unknown_reason;
 }
 
+/* ct: the embedded SCTs of each leaf against Chrome's policy.  Too few
+ * fail only where clients asked for SCTs in the handshake and got none
+ * (ct:tls_none, never ct:tls_sent): SCTs may come that way instead. */
+static void eval_ct(const struct check_def *d, const struct ev_endpoint *ep,
+                    struct check_result *c) {
+  size_t n = 0;
+  const struct ev_fact *const *f = ev_facts_with(ep, "cert_ct:", &n);
+  const struct ev_fact *few = NULL, *enough = NULL;
+  for (size_t i = 0; i < n; i++) {
+    unsigned have, need;
+    if (sscanf(ev_fact_name(f[i]), "%u/%u", &have, &need) != 2)
+      continue;
+    if (have < need && !few)
+      few = f[i];
+    else if (have >= need && ev_fact_accepted(f[i]) && !enough)
+      enough = f[i];
+  }
+  const struct ev_fact *none = ev_first_of(ep, EV_CT_TLS_NONE);
+  const struct ev_fact *sent = ev_first_of(ep, EV_CT_TLS_SENT);
+  if (few && none && !sent)
+    decide(c, CHECK_FAIL, few, d->fail_reason);
+  else if (enough && !few)
+    decide(c, CHECK_PASS, enough, d->pass_reason);
+  else if (few && sent)
+    c->reason = "too few embedded SCTs, but the server sends SCTs in the handshake (not counted)";
+  else if (few)
+    c->reason = "too few embedded SCTs; no TLS 1.0-1.2 client asked for SCTs in the handshake";
+  else if (ev_find_id(ep, EV_TLS13_CERT_HIDDEN, NULL))
+    c->reason = "TLS 1.3 encrypts the certificate: not visible without a key log";
+  else
+    c->reason = d->unknown_reason;
+}
+
 /* Debian weak keys (reference 2, debian_key): decided only for keys whose
  * size has a list (--weak-keys); otherwise say which list was missing. */
 static void eval_debian_key(const struct check_def *d, const struct ev_endpoint *ep,
