@@ -84,7 +84,7 @@ run: deps
 DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev libhtp-dev libnghttp2-dev libnghttp3-dev \
              libsqlite3-dev libpq-dev
 DEB_TEST  := tshark tcpdump openssl python3 iproute2 util-linux chromium valgrind clang-format \
-             testssl.sh nginx gnutls-bin ngtcp2-client ngtcp2-server postgresql parallel tcpreplay
+             testssl.sh nginx gnutls-bin ngtcp2-client ngtcp2-server postgresql parallel tcpreplay time
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
