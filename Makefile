@@ -8,12 +8,13 @@
 #   make check      written rules: clang-format, generated tables current,
 #                   includes follow the layers
 #   make bench      benchmark (see tests/bench/)
+#   make bench-live live capture: highest rate without loss (root)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
-PKGS    := libpcap libndpi libcjson libcrypto htp libnghttp2 libnghttp3
+PKGS    := libpcap libndpi libcjson libcrypto htp libnghttp2 libnghttp3 sqlite3 libpq
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -46,7 +47,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all test run deps bench install clean format check check-deps valgrind fuzz
+.PHONY: all test run deps bench bench-live install clean format check check-deps valgrind fuzz
 
 all: check-deps $(BIN)
 
@@ -80,9 +81,10 @@ run: deps
 # Debian packages: to build, and what the tests run against (testssl.sh,
 # nginx and gnutls-bin only re-record tests/data/testssl: tests/oracle/;
 # ngtcp2-client and ngtcp2-server re-record tests/data/quic/h3-keylog.pcap).
-DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev libhtp-dev libnghttp2-dev libnghttp3-dev
+DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev libhtp-dev libnghttp2-dev libnghttp3-dev \
+             libsqlite3-dev libpq-dev
 DEB_TEST  := tshark tcpdump openssl python3 iproute2 util-linux chromium valgrind clang-format \
-             testssl.sh nginx gnutls-bin ngtcp2-client ngtcp2-server
+             testssl.sh nginx gnutls-bin ngtcp2-client ngtcp2-server postgresql parallel tcpreplay time
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
@@ -111,6 +113,13 @@ valgrind: all
 bench: all
 	@tests/bench/run.sh
 
+# Live capture: the highest tcpreplay rate each reader takes without loss
+# (root; a veth pair in a namespace made for it).  BENCH_DIR as for bench.
+bench-live: all
+	@f=$${BENCH_DIR:-/tmp/tlsgrade-bench}/tap-300.pcap; \
+	[ -s "$$f" ] || python3 ../shared/bench/gen-bench.py --size-mb 300 -o "$$f" >/dev/null; \
+	python3 tests/bench/live.py "$$f"
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tlsgrade
@@ -130,6 +139,7 @@ check:
 	clang-format --dry-run -Werror $(FORMAT_SRC)
 	python3 dissect/gen-registry.py --check
 	python3 grade/gen-distrust.py --check
+	python3 grade/gen-ct-logs.py --check
 	python3 tests/check-includes.py
 	@echo "check: format, generated tables and includes as written"
 

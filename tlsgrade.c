@@ -7,6 +7,7 @@
  *   tlsgrade --handshakes ...           one JSON line per TLS connection
  *   tlsgrade --flows ...                one JSON line per flow
  *   tlsgrade merge EVIDENCE...          grade saved evidence
+ *   tlsgrade history DB [HOST]          each server's grades over time
  */
 #include "pipeline/pipeline.h"
 
@@ -27,6 +28,8 @@
 struct cli {
   struct pl_settings set;
   bool merge;                /* tlsgrade merge EVIDENCE... */
+  bool history;              /* tlsgrade history DB [HOST] */
+  const char *history_db;    /* --history DB */
   const char **weak_keys;    /* --weak-keys paths (into argv) */
   const char **keylog_files; /* --keylog, in order (into argv) */
   const char *drop_user;     /* -Z: live capture runs as this user (root: keep) */
@@ -46,6 +49,7 @@ static void usage(FILE *f) {
   fprintf(f, "usage: tlsgrade [options] PCAP|DIR|- ...\n"
              "       tlsgrade [options] -i IFACE [-f BPF]\n"
              "       tlsgrade merge [options] EVIDENCE.json ...\n"
+             "       tlsgrade history [--format F] [-o FILE] DB [HOST|IP]\n"
              "\n"
              "  --format text|json|html   report format (default text)\n"
              "  -o FILE                   write the report to FILE\n"
@@ -53,6 +57,9 @@ static void usage(FILE *f) {
              "  --summary                 text report: the summary table only\n"
              "  --fail-below GRADE        exit status 3 when a server grades below GRADE\n"
              "  --save-evidence FILE      save the evidence (for tlsgrade merge)\n"
+             "  --history DB              append each report's grades to DB: an SQLite file,\n"
+             "                            or a postgresql:// URL (tlsgrade history reads it)\n"
+             "  --sensor NAME             the name --history records (default: host name)\n"
              "  --interval SECONDS        rewrite the report (-o) and evidence atomically\n"
              "                            every SECONDS while capturing live\n"
              "  --ca-file FILE            trust anchors (PEM) instead of the system store\n"
@@ -76,7 +83,7 @@ static void usage(FILE *f) {
              "                            the current file's first (tcpdump -G, named as -C)\n"
              "  -f BPF                    capture filter (files and live)\n"
              "  -s SNAPLEN                live snapshot length (default 262144)\n"
-             "  -B KIB                    live capture buffer size in KiB\n"
+             "  -B KIB                    live capture ring size in KiB (default 131072)\n"
              "  -p, --no-promisc          do not put the interface in promiscuous mode\n"
              "  --max-flows N             flow table size (oldest flows evicted beyond)\n"
              "  --limit NAME=N            set a cap (README: Limits), e.g. tcp-ooo-bytes=65536\n"
@@ -118,7 +125,9 @@ enum {
   OPT_INTERMEDIATES,
   OPT_INTERVAL,
   OPT_WEAK_KEYS,
-  OPT_KEYLOG
+  OPT_KEYLOG,
+  OPT_HISTORY,
+  OPT_SENSOR
 };
 
 static int parse_format(const char *s, enum pl_format *f) {
@@ -209,6 +218,12 @@ static int parse_one(int c, struct cli *cli) {
     break;
   case OPT_SAVE_EVIDENCE:
     opt->save_evidence = optarg;
+    break;
+  case OPT_HISTORY:
+    cli->history_db = optarg;
+    break;
+  case OPT_SENSOR:
+    opt->sensor = optarg;
     break;
   case OPT_CA_FILE:
     opt->ca_file = optarg;
@@ -346,6 +361,23 @@ static const char *conflict(const struct cli *cli) {
   return NULL;
 }
 
+/* tlsgrade history DB [HOST]: the output options only. */
+static int history_options(int argc, struct cli *cli) {
+  const struct pl_settings *opt = &cli->set;
+  int left = argc - optind;
+  if (left < 1 || left > 2) {
+    fprintf(stderr, "tlsgrade: history: give the history (an SQLite file or a postgresql:// "
+                    "URL) and at most one server name or address\n");
+    return -1;
+  }
+  if (opt->iface || opt->mode != PL_MODE_GRADE || cli->history_db || opt->n_keylog_files ||
+      opt->n_weak_keys || opt->save_evidence || opt->fail_below || opt->interval) {
+    fprintf(stderr, "tlsgrade: history takes --format, -o and --no-color only\n");
+    return -1;
+  }
+  return 0;
+}
+
 static int parse_options(int argc, char **argv, struct cli *cli) {
   struct pl_settings *opt = &cli->set;
   static const struct option longopts[] = {
@@ -374,6 +406,8 @@ static int parse_options(int argc, char **argv, struct cli *cli) {
       {"idle-timeout", required_argument, NULL, OPT_IDLE},
       {"no-ndpi", no_argument, NULL, OPT_NO_NDPI},
       {"keylog", required_argument, NULL, OPT_KEYLOG},
+      {"history", required_argument, NULL, OPT_HISTORY},
+      {"sensor", required_argument, NULL, OPT_SENSOR},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0},
@@ -386,6 +420,8 @@ static int parse_options(int argc, char **argv, struct cli *cli) {
     fprintf(stderr, "tlsgrade: give either -i IFACE or capture files, not both\n");
     return -1;
   }
+  if (cli->history)
+    return history_options(argc, cli);
   if (!opt->iface && optind >= argc) {
     fprintf(stderr, "tlsgrade: no input: give %s\n",
             cli->merge ? "evidence files" : "capture files, a directory, '-' or -i IFACE");
@@ -403,6 +439,10 @@ static int parse_options(int argc, char **argv, struct cli *cli) {
   }
   if (opt->interval && (!opt->iface || !opt->output || opt->mode != PL_MODE_GRADE)) {
     fprintf(stderr, "tlsgrade: --interval needs a live capture (-i) and a report file (-o)\n");
+    return -1;
+  }
+  if (cli->history_db && opt->mode != PL_MODE_GRADE) {
+    fprintf(stderr, "tlsgrade: --history records graded reports, not --flows or --handshakes\n");
     return -1;
   }
   if (cli->merge && opt->n_keylog_files) {
@@ -513,6 +553,10 @@ int main(int argc, char **argv) {
     cli.merge = true;
     argv[1] = argv[0];
     argc--, argv++;
+  } else if (argc > 1 && strcmp(argv[1], "history") == 0) { /* tlsgrade history DB [HOST] */
+    cli.history = true;
+    argv[1] = argv[0];
+    argc--, argv++;
   }
   if (parse_options(argc, argv, &cli) < 0) {
     cli_free(&cli);
@@ -541,8 +585,27 @@ int main(int argc, char **argv) {
   }
   char *const *inputs = argv + optind;
   size_t n_inputs = (size_t)(argc - optind);
+  if (cli.history) {
+    int status = pl_run_history(&cli.set, inputs[0], n_inputs > 1 ? inputs[1] : NULL);
+    cli_free(&cli);
+    return status;
+  }
+  if (cli.history_db) { /* opened now: before a live capture's -Z */
+    char err[1024];
+    cli.set.history = pl_history_open(cli.history_db, cli.set.sensor, true, err, sizeof err);
+    if (!cli.set.history) {
+      fprintf(stderr, "tlsgrade: %s\n", err);
+      cli_free(&cli);
+      return PL_EXIT_RUNTIME;
+    }
+    cli.set.history_kind = cli.merge          ? "merge"
+                           : cli.set.interval ? "interval"
+                           : cli.set.iface    ? "live"
+                                              : "capture";
+  }
   int status = cli.merge ? pl_run_merge(&cli.set, inputs, n_inputs)
                          : pl_run_capture(&cli.set, inputs, n_inputs, NULL);
+  pl_history_close(cli.set.history);
   cli_free(&cli);
   return status;
 }

@@ -454,13 +454,16 @@ void flow_set_headers_only(struct flow *flow, int dir, bool headers_only);
 /* ------------------------------------------------------------------ */
 /* Sources (source.c, read.c)                                          */
 
+/* The live ring when -B does not say: a tap's burst, not libpcap's 2 MB. */
+#define CAP_LIVE_BUFFER_DEFAULT (128 * 1024 * 1024)
+
 struct cap_live_options {
   const char *iface;
   const char *bpf; /* may be NULL */
   int snaplen;     /* default 262144 */
-  int buffer_size; /* bytes; 0 = libpcap default */
+  int buffer_size; /* bytes; 0 = CAP_LIVE_BUFFER_DEFAULT */
   bool promisc;
-  bool immediate;
+  bool immediate; /* a wake-up per packet (off by default: source.c) */
   /* -w: every packet read is also written (pcap_dump) to this file, opened
    * at the first cap_source_run (after a privilege drop, as tcpdump's);
    * the evidence then cites the written file and its frame numbers.  With
@@ -481,6 +484,11 @@ struct cap_source;
 struct cap_source *cap_source_files(char *const *paths, size_t npaths, const char *bpf, char *err,
                                     size_t errlen);
 struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err, size_t errlen);
+/* -j N -i: N handles joined in one PACKET_FANOUT group (fanout.c; n <= 1:
+ * cap_source_live).  Read them with cap_dispatch_live. */
+struct cap_source *cap_source_live_group(const struct cap_live_options *opt, size_t n, char *err,
+                                         size_t errlen);
+size_t cap_source_members(const struct cap_source *src); /* 0: not a group */
 void cap_source_free(struct cap_source *src);
 size_t cap_source_count(const struct cap_source *src); /* inputs (-w: the files written so far) */
 /* A live source's packets dropped so far by the kernel and the interface
@@ -558,6 +566,11 @@ void cap_dispatch_free(struct cap_dispatch *d);
  * warnings; a frame only its owner decodes is counted in own_stats[i] of
  * that owner (say, each table's); the flow tables count their own.  Each thread ends its
  * remaining flows.  Returns as cap_source_run. */
+/* A group's handles, each by a thread of its own straight into tables[i]
+ * (own_stats[i] counts its packets and drops); returns as cap_source_run. */
+int cap_dispatch_live(struct cap_source *src, const struct cap_limits *lim,
+                      struct flow_table **tables, struct cap_stats **own_stats, size_t n,
+                      unsigned *warnings, char *err, size_t errlen);
 int cap_dispatch_files(struct cap_source *src, struct cap_decoder *dec,
                        const struct cap_limits *lim, struct flow_table **tables,
                        struct cap_stats **own_stats, size_t n, struct cap_stats *stats,

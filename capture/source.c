@@ -228,8 +228,43 @@ static const char *activate_cause(int rc, pcap_t *p) {
   }
 }
 
-struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err, size_t errlen) {
+/* One activated live handle: link type checked, filter set, non-blocking. */
+pcap_t *source_open_live(const struct cap_live_options *opt, char *err, size_t errlen) {
   char errbuf[PCAP_ERRBUF_SIZE] = "";
+  pcap_t *p = pcap_create(opt->iface, errbuf);
+  if (!p) {
+    set_err(err, errlen, "%s: %s", opt->iface, errbuf);
+    return NULL;
+  }
+  pcap_set_snaplen(p, opt->snaplen > 0 ? opt->snaplen : 262144);
+  pcap_set_promisc(p, opt->promisc);
+  pcap_set_timeout(p, 100);
+  /* Immediate mode makes libpcap fall back to TPACKET_V2, one ring slot
+   * per packet and a wake-up for each: a tap at 100 Mbit/s already lost
+   * packets.  Without it, TPACKET_V3 hands over blocks of packets, filled
+   * or 100 ms old (the timeout above), and the ring holds a burst. */
+  pcap_set_immediate_mode(p, opt->immediate);
+  pcap_set_buffer_size(p, opt->buffer_size > 0 ? opt->buffer_size : CAP_LIVE_BUFFER_DEFAULT);
+  int rc = pcap_activate(p);
+  if (rc < 0) {
+    set_err(err, errlen, "%s: %s", opt->iface, activate_cause(rc, p));
+    pcap_close(p);
+    return NULL;
+  }
+  if (rc > 0)
+    cap_message("warning: %s: %s", opt->iface, pcap_geterr(p));
+  if (check_linktype(p, opt->iface, err, errlen) < 0 ||
+      apply_filter(p, opt->bpf, opt->iface, err, errlen) < 0) {
+    pcap_close(p);
+    return NULL;
+  }
+  char nb_err[PCAP_ERRBUF_SIZE];
+  if (pcap_setnonblock(p, 1, nb_err) < 0)
+    cap_message("warning: %s: cannot read non-blocking: %s", opt->iface, nb_err);
+  return p;
+}
+
+struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err, size_t errlen) {
   struct cap_source *src = calloc(1, sizeof(*src));
   /* With -w the evidence cites the written files, which hold the frames. */
   if (!src || add_name(src, opt->write_path ? opt->write_path : opt->iface) < 0 ||
@@ -241,35 +276,10 @@ struct cap_source *cap_source_live(const struct cap_live_options *opt, char *err
   src->live = true;
   src->rotate_bytes = opt->rotate_bytes;
   src->rotate_us = opt->rotate_us;
-  pcap_t *p = pcap_create(opt->iface, errbuf);
-  if (!p) {
-    set_err(err, errlen, "%s: %s", opt->iface, errbuf);
+  if (!(src->live_handle = source_open_live(opt, err, errlen))) {
     cap_source_free(src);
     return NULL;
   }
-  src->live_handle = p;
-  pcap_set_snaplen(p, opt->snaplen > 0 ? opt->snaplen : 262144);
-  pcap_set_promisc(p, opt->promisc);
-  pcap_set_timeout(p, 100);
-  pcap_set_immediate_mode(p, opt->immediate);
-  if (opt->buffer_size > 0)
-    pcap_set_buffer_size(p, opt->buffer_size);
-  int rc = pcap_activate(p);
-  if (rc < 0) {
-    set_err(err, errlen, "%s: %s", opt->iface, activate_cause(rc, p));
-    cap_source_free(src);
-    return NULL;
-  }
-  if (rc > 0)
-    cap_message("warning: %s: %s", opt->iface, pcap_geterr(p));
-  if (check_linktype(p, opt->iface, err, errlen) < 0 ||
-      apply_filter(p, opt->bpf, opt->iface, err, errlen) < 0) {
-    cap_source_free(src);
-    return NULL;
-  }
-  char nb_err[PCAP_ERRBUF_SIZE];
-  if (pcap_setnonblock(p, 1, nb_err) < 0)
-    cap_message("warning: %s: cannot read non-blocking: %s", opt->iface, nb_err);
   return src;
 }
 
@@ -285,6 +295,9 @@ void cap_source_free(struct cap_source *src) {
     pcap_dump_close(src->dumper);
   if (src->live_handle)
     pcap_close(src->live_handle);
+  for (size_t i = 0; i < src->n_members; i++)
+    cap_source_free(src->members[i]);
+  free(src->members);
   free(src);
 }
 

@@ -23,6 +23,10 @@ struct cap_source {
    * a quiet one leaves the warnings to the origin's reader. */
   const struct cap_source *origin;
   bool quiet;
+  /* -j N -i: N handles in one PACKET_FANOUT group (fanout.c), each read
+   * by its own thread; this source holds none of its own. */
+  struct cap_source **members;
+  size_t n_members;
   cap_time_us tick_interval, next_tick;
   void (*tick)(void *ctx);
   void *tick_ctx;
@@ -50,5 +54,9 @@ int source_dump_end(struct cap_source *src, char *err, size_t errlen);
 /* Input index (a file, or "-"), opened by libpcap with its link type
  * checked and the filter set; NULL with a message in err. */
 pcap_t *source_open_input(const struct cap_source *src, size_t index, char *err, size_t errlen);
+
+/* One activated live handle (link type checked, filter set, non-blocking);
+ * NULL with a message in err. */
+pcap_t *source_open_live(const struct cap_live_options *opt, char *err, size_t errlen);
 
 #endif

@@ -217,6 +217,8 @@ enum tls_key_type {
 };
 
 /* Facts of one certificate, through libcrypto (x509.c). */
+#define TLS_CERT_SCT_LOGS 16
+
 struct tls_cert {
   uint8_t *der; /* owned */
   size_t der_len;
@@ -242,6 +244,10 @@ struct tls_cert {
   char sha256[65];
   char spki_sha256[65]; /* SHA-256 of the SubjectPublicKeyInfo: the key */
   bool is_ca, self_signed, must_staple, has_sct_list;
+  /* RFC 6962 3.3: the distinct log ids of the embedded SCTs, in list
+   * order, at most TLS_CERT_SCT_LOGS (owned). */
+  uint8_t (*sct_logs)[32];
+  uint8_t n_sct_logs;
   bool rsa_exponent_one; /* RSA key with e = 1: no encryption at all */
   /* RSA: the last 80 bits of SHA-1("Modulus=<HEX>\n"), what Debian's
    * openssl-vulnkey looks up (x509.c), and the verdict of the weak-key
@@ -254,6 +260,11 @@ struct tls_cert {
   /* A certificate cache entry (x509_cache.c): the cache owns it, it never
    * changes once stored, and it lives as long as the cache. */
   bool cached;
+  /* libcrypto's X509 of der (a reference this cert owns), kept from the
+   * parse so that verification and chain completion never decode the
+   * same DER again (OpenSSL 3 spends most of a decode on the public key);
+   * NULL when not parsed.  Opaque outside x509*.c. */
+  void *x509;
 };
 
 struct tls_kex {
@@ -439,6 +450,9 @@ struct tls_session {
 /* Fill cert's facts from cert->der/der_len (which it does not change).
  * A certificate libcrypto refuses gets parsed = false and parse_error. */
 void x509_cert_parse(struct tls_cert *cert);
+/* to (zeroed, or cleared) gets from's DER and a reference to its decoded
+ * form; false when out of memory. */
+bool x509_cert_copy_der(struct tls_cert *to, const struct tls_cert *from);
 /* Free everything the cert owns (der included) and zero it. */
 void x509_cert_clear(struct tls_cert *cert);
 

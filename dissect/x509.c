@@ -21,6 +21,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/core_names.h>
+#include <openssl/ct.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
@@ -265,6 +266,26 @@ static bool has_must_staple(X509 *x509) {
   return found;
 }
 
+/* The logs of the embedded SCT list, each once (libcrypto parses the
+ * list; a log id is the SHA-256 of the log's key, RFC 6962 3.2). */
+static void read_sct_logs(X509 *x509, struct tls_cert *cert) {
+  STACK_OF(SCT) *scts = X509_get_ext_d2i(x509, NID_ct_precert_scts, NULL, NULL);
+  int n = scts ? sk_SCT_num(scts) : 0;
+  if (n > 0)
+    cert->sct_logs = calloc(n < TLS_CERT_SCT_LOGS ? (size_t)n : TLS_CERT_SCT_LOGS, 32);
+  for (int i = 0; cert->sct_logs && i < n && cert->n_sct_logs < TLS_CERT_SCT_LOGS; i++) {
+    unsigned char *id = NULL;
+    if (SCT_get0_log_id(sk_SCT_value(scts, i), &id) != 32 || !id)
+      continue;
+    bool seen = false;
+    for (size_t k = 0; k < cert->n_sct_logs && !seen; k++)
+      seen = memcmp(cert->sct_logs[k], id, 32) == 0;
+    if (!seen)
+      memcpy(cert->sct_logs[cert->n_sct_logs++], id, 32);
+  }
+  SCT_LIST_free(scts);
+}
+
 static void read_flags(X509 *x509, struct tls_cert *cert) {
   BASIC_CONSTRAINTS *constraints = X509_get_ext_d2i(x509, NID_basic_constraints, NULL, NULL);
   cert->is_ca = constraints && constraints->ca;
@@ -273,6 +294,8 @@ static void read_flags(X509 *x509, struct tls_cert *cert) {
   cert->must_staple = has_must_staple(x509);
   /* RFC 6962 3.3: embedded SCT list, 1.3.6.1.4.1.11129.2.4.2 */
   cert->has_sct_list = X509_get_ext_by_NID(x509, NID_ct_precert_scts, -1) >= 0;
+  if (cert->has_sct_list)
+    read_sct_logs(x509, cert);
 }
 
 /* ------------------------------------------------------------------ */
@@ -481,6 +504,7 @@ static void free_list(char **list, size_t count) {
 static void reset_facts(struct tls_cert *cert) {
   uint8_t *der = cert->der;
   size_t der_len = cert->der_len;
+  X509_free(cert->x509);
   free(cert->subject);
   free(cert->issuer);
   free(cert->subject_cn);
@@ -490,6 +514,7 @@ static void reset_facts(struct tls_cert *cert) {
   free(cert->serial_hex);
   free_list(cert->san, cert->n_san);
   free_list(cert->policies, cert->n_policies);
+  free(cert->sct_logs);
   memset(cert, 0, sizeof *cert);
   cert->der = der;
   cert->der_len = der_len;
@@ -527,11 +552,12 @@ void x509_cert_parse(struct tls_cert *cert) {
   X509 *x509 = x509_decode_der(cert->der, cert->der_len, &cert->parse_error);
   if (x509) {
     bool complete = read_facts(x509, cert);
-    X509_free(x509);
     if (complete) {
       cert->parsed = true;
       cert->parse_error = NULL;
+      cert->x509 = x509; /* for verification (x509_verify.c) */
     } else {
+      X509_free(x509);
       char sha256[sizeof cert->sha256];
       memcpy(sha256, cert->sha256, sizeof sha256);
       reset_facts(cert);
@@ -540,6 +566,18 @@ void x509_cert_parse(struct tls_cert *cert) {
     }
   }
   ERR_pop_to_mark();
+}
+
+bool x509_cert_copy_der(struct tls_cert *to, const struct tls_cert *from) {
+  to->der = malloc(from->der_len ? from->der_len : 1);
+  if (!to->der)
+    return false;
+  if (from->der_len)
+    memcpy(to->der, from->der, from->der_len);
+  to->der_len = from->der_len;
+  if (from->x509 && X509_up_ref(from->x509))
+    to->x509 = from->x509;
+  return true;
 }
 
 void x509_cert_clear(struct tls_cert *cert) {

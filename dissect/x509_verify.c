@@ -234,7 +234,9 @@ static X509 **decode_chain(const struct tls_cert *const *chain, size_t n, cert_s
   }
   for (size_t i = 0; i < n; i++) {
     const char *why;
-    certs[i] = x509_decode_der(chain[i]->der, chain[i]->der_len, &why);
+    X509 *kept = chain[i]->x509; /* decoded when parsed: shared, not decoded again */
+    certs[i] =
+        kept && X509_up_ref(kept) ? kept : x509_decode_der(chain[i]->der, chain[i]->der_len, &why);
     if (i > 0 && certs[i] && !sk_X509_push(*untrusted, certs[i])) {
       X509_free(certs[i]);
       certs[i] = NULL;

@@ -9,9 +9,17 @@
 #include "grade/distrust.h"
 #include "grade/facts.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A Certificate Transparency log of grade/ct_logs.tsv. */
+struct ct_log {
+  uint8_t id[32];
+  const char *operator, * name, *state;
+};
+#include "grade/ct_logs_data.h"
 
 /* Extended Validation policy OIDs: the CA/Browser Forum's, and the CA-
  * specific ones browsers recognised (Chromium ev_root_ca_metadata). */
@@ -92,6 +100,74 @@ static bool chain_waits(const struct x509_trust *t, const struct tls_session *s)
          s->chain[0]->parsed;
 }
 
+/* The validity period of the CA/Browser Forum's Baseline Requirements
+ * (1.6.1: "from notBefore through notAfter, inclusive"), in days rounded
+ * up, so that a period longer than N days by one second counts N + 1. */
+static bool leaf_days(const struct tls_cert *leaf, uint64_t *days) {
+  if (!leaf->not_before[0] || !leaf->not_after[0] || leaf->not_after_us < leaf->not_before_us)
+    return false;
+  uint64_t seconds = (uint64_t)(leaf->not_after_us - leaf->not_before_us) / 1000000 + 1;
+  *days = (seconds + 86399) / 86400;
+  return true;
+}
+
+static void lifetime_fact(struct ev_endpoint *ep, const struct ev_sample *at,
+                          const struct tls_cert *leaf) {
+  uint64_t days;
+  if (!leaf_days(leaf, &days))
+    return;
+  char span[32]; /* "YYYY-MM-DD..YYYY-MM-DD" */
+  snprintf(span, sizeof span, "%.10s..%.10s", leaf->not_before, leaf->not_after);
+  ev_add(ep, at, EV_CERT_LIFETIME, &(struct ev_args){.name = span, .number = days});
+}
+
+static int ct_log_cmp(const void *id, const void *log) {
+  return memcmp(id, ((const struct ct_log *)log)->id, 32);
+}
+
+/* "Operator Name", or "unknown " and the id in base64. */
+static void ct_log_label(const uint8_t id[32], char *out, size_t len) {
+  const struct ct_log *log =
+      bsearch(id, CT_LOGS, sizeof CT_LOGS / sizeof CT_LOGS[0], sizeof CT_LOGS[0], ct_log_cmp);
+  unsigned char b64[48];
+  if (log) {
+    snprintf(out, len, "%s %s", log->operator, log->name);
+  } else {
+    EVP_EncodeBlock(b64, id, 32);
+    snprintf(out, len, "unknown %s", (const char *)b64);
+  }
+}
+
+static bool has_u16(const struct tls_u16s *list, uint16_t v) {
+  for (size_t i = 0; i < list->n; i++)
+    if (list->v[i] == v)
+      return true;
+  return false;
+}
+
+/* Chrome's CT policy for embedded SCTs: two from distinct logs for a
+ * certificate of at most 180 days, three beyond.  SCTs may also come in
+ * the handshake (RFC 6962 3.3: TLS extension 18, or an OCSP staple),
+ * which a TLS 1.0-1.2 client asking for them (extension 18) shows. */
+static void ct_facts(struct ev_endpoint *ep, const struct ev_sample *at,
+                     const struct tls_session *s, const struct tls_cert *leaf) {
+  uint64_t days;
+  if (!leaf_days(leaf, &days))
+    return;
+  char need[16], label[96];
+  snprintf(need, sizeof need, "%u/%u", (unsigned)leaf->n_sct_logs, days <= 180 ? 2u : 3u);
+  ev_add(ep, at, EV_CERT_CT, &(struct ev_args){.name = need, .number = days});
+  for (size_t i = 0; i < leaf->n_sct_logs; i++) {
+    ct_log_label(leaf->sct_logs[i], label, sizeof label);
+    ev_add_name(ep, at, EV_CERT_CT_LOG, label);
+  }
+  bool tls12 = s->version >= TLS_VERSION_TLS10 && s->version <= TLS_VERSION_TLS12;
+  if (!tls12 || !has_u16(&s->ch.extensions, 18))
+    return;
+  bool sent = has_u16(&s->sh.extensions, 18) || s->ocsp_stapled;
+  ev_add(ep, at, sent ? EV_CT_TLS_SENT : EV_CT_TLS_NONE, NULL);
+}
+
 void ev_cert_facts(struct ev_endpoint *ep, const struct tls_session *s, const struct ev_conn *c,
                    const struct ev_sample *at) {
   const struct tls_cert *leaf = s->chain[0];
@@ -126,6 +202,8 @@ void ev_cert_facts(struct ev_endpoint *ep, const struct tls_session *s, const st
     if (weak_sig(cert->sig_alg, "md5") || weak_sig(cert->sig_alg, "md2"))
       ev_add(ep, &cat, EV_CERT_SIG_MD5, NULL);
   }
+  lifetime_fact(ep, &cat, leaf);
+  ct_facts(ep, &cat, s, leaf);
   for (size_t i = 0; i < leaf->n_policies; i++)
     for (size_t k = 0; k < sizeof(EV_POLICIES) / sizeof(EV_POLICIES[0]); k++)
       if (strcmp(leaf->policies[i], EV_POLICIES[k]) == 0)

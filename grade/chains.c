@@ -79,7 +79,7 @@ static void pending_clear(struct pending *p) {
   free(p->ip);
   free(p->sni);
   for (size_t i = 0; i < p->n; i++)
-    free(p->certs[i].der);
+    x509_cert_clear(&p->certs[i]);
   free(p->certs);
   memset(p, 0, sizeof(*p));
 }
@@ -229,13 +229,10 @@ static bool pending_init(struct pending *p, char *key, const struct ev_endpoint 
   p->host = strdup(ep->host), p->ip = strdup(ep->ip), p->sni = strdup(sni);
   p->certs = calloc(n ? n : 1, sizeof(*p->certs));
   bool ok = p->host && p->ip && p->sni && p->certs;
-  for (size_t i = 0; ok && i < n; i++, p->n++) {
-    p->certs[i].der = malloc(chain[i]->der_len ? chain[i]->der_len : 1);
-    ok = p->certs[i].der != NULL;
-    if (ok && chain[i]->der_len)
-      memcpy(p->certs[i].der, chain[i]->der, chain[i]->der_len);
-    p->certs[i].der_len = chain[i]->der_len;
-  }
+  /* The DER, and the decoded form when the capture's parse kept it, so
+   * that completing the chain decodes nothing again. */
+  for (size_t i = 0; ok && i < n; i++, p->n++)
+    ok = x509_cert_copy_der(&p->certs[i], chain[i]);
   if (!ok)
     pending_clear(p);
   return ok;

@@ -194,6 +194,20 @@ static const struct check_def CHECKS[] = {
      "Enable OCSP stapling."},
     {"ev", "Extended Validation certificate", EFFECT_NONE, 0, 0, NEVER, FACTS(ANY(CERT_EV)), NULL,
      0, NULL, "the certificate carries an EV policy", "no EV policy seen", NULL},
+    {"cert_lifetime", "certificate lifetime within the CA/Browser Forum maximum", EFFECT_NONE, 0,
+     20, NULL, NULL, eval_cert_lifetime, 0,
+     "the leaf's validity period is longer than the CA/Browser Forum allowed at its issue date "
+     "(398 days from 2020-09-01; 200 from 2026-03-15; 100 from 2027-03-15; 47 from 2029-03-15)",
+     "the leaf's validity period is within the maximum in force at its issue date",
+     "no certificate seen",
+     "Issue certificates no longer than the CA/Browser Forum maximum (200 days from 2026-03-15, "
+     "47 from 2029-03-15): automate renewal (ACME)."},
+    {"ct", "Certificate Transparency: enough SCTs (Chrome's policy)", EFFECT_NONE, 0, 20, NULL,
+     NULL, eval_ct, 0,
+     "the leaf embeds SCTs from too few distinct logs (2 for at most 180 days, 3 beyond), and "
+     "clients asking for SCTs in the handshake got none",
+     "the leaf embeds SCTs from enough distinct logs for its lifetime", "no certificate seen",
+     "Use certificates with SCTs from enough distinct CT logs, or send SCTs in the handshake."},
     {"http_redirect", "http:// redirects to https://", EFFECT_NONE, 0, 25,
      FACTS(ANY(DERIVED_HTTP_PLAIN)), FACTS(ANY(DERIVED_HTTP_REDIRECT)), NULL, 0,
      "a visitor of http:// got content, not a redirect to https://",

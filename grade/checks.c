@@ -387,6 +387,86 @@ static void eval_cert(const struct check_def *d, const struct ev_endpoint *ep,
     c->reason = d->unknown_reason;
 }
 
+/* The longest validity the CA/Browser Forum allows a TLS server
+ * certificate issued on `date` (YYYY-MM-DD, its notBefore), in days:
+ * Baseline Requirements 6.3.2 as amended by ballots SC22 (398 days from
+ * 2020-09-01) and SC-081 (200 from 2026-03-15, 100 from 2027-03-15, 47
+ * from 2029-03-15); 825 days from 2018-03-01 (ballot 193).  0: issued
+ * before that, not judged. */
+static unsigned lifetime_limit(const char *date) {
+  static const struct {
+    const char *from;
+    unsigned days;
+  } schedule[] = {{"2029-03-15", 47},
+                  {"2027-03-15", 100},
+                  {"2026-03-15", 200},
+                  {"2020-09-01", 398},
+                  {"2018-03-01", 825}};
+  for (size_t i = 0; i < sizeof schedule / sizeof schedule[0]; i++)
+    if (strncmp(date, schedule[i].from, 10) >= 0)
+      return schedule[i].days;
+  return 0;
+}
+
+/* cert_lifetime: every leaf seen against the schedule in force at its
+ * notBefore; a leaf longer than that fails (its key names both dates). */
+static void eval_cert_lifetime(const struct check_def *d, const struct ev_endpoint *ep,
+                               struct check_result *c) {
+  size_t n = 0;
+  const struct ev_fact *const *f = ev_facts_with(ep, "cert_lifetime:", &n);
+  const struct ev_fact *over = NULL, *within = NULL;
+  for (size_t i = 0; i < n; i++) {
+    unsigned limit = lifetime_limit(ev_fact_name(f[i]));
+    if (limit && f[i]->typed.number > limit && !over)
+      over = f[i];
+    else if (limit && f[i]->typed.number <= limit && ev_fact_accepted(f[i]) && !within)
+      within = f[i];
+  }
+  if (over)
+    decide(c, CHECK_FAIL, over, d->fail_reason);
+  else if (within)
+    decide(c, CHECK_PASS, within, d->pass_reason);
+  else if (n)
+    c->reason = "the leaf was issued before 2018-03-01: no maximum is judged";
+  else if (ev_find_id(ep, EV_TLS13_CERT_HIDDEN, NULL))
+    c->reason = "TLS 1.3 encrypts the certificate: not visible without a key log";
+  else
+    c->reason = d->unknown_reason;
+}
+
+/* ct: the embedded SCTs of each leaf against Chrome's policy.  Too few
+ * fail only where clients asked for SCTs in the handshake and got none
+ * (ct:tls_none, never ct:tls_sent): SCTs may come that way instead. */
+static void eval_ct(const struct check_def *d, const struct ev_endpoint *ep,
+                    struct check_result *c) {
+  size_t n = 0;
+  const struct ev_fact *const *f = ev_facts_with(ep, "cert_ct:", &n);
+  const struct ev_fact *few = NULL, *enough = NULL;
+  for (size_t i = 0; i < n; i++) {
+    unsigned have, need;
+    if (sscanf(ev_fact_name(f[i]), "%u/%u", &have, &need) != 2)
+      continue;
+    if (have < need && !few)
+      few = f[i];
+    else if (have >= need && ev_fact_accepted(f[i]) && !enough)
+      enough = f[i];
+  }
+  const struct ev_fact *none = ev_first_of(ep, EV_CT_TLS_NONE);
+  const struct ev_fact *sent = ev_first_of(ep, EV_CT_TLS_SENT);
+  if (few && none && !sent)
+    decide(c, CHECK_FAIL, few, d->fail_reason);
+  else if (enough && !few)
+    decide(c, CHECK_PASS, enough, d->pass_reason);
+  else if (few && sent)
+    c->reason = "too few embedded SCTs, but the server sends SCTs in the handshake (not counted)";
+  else if (few)
+    c->reason = "too few embedded SCTs; no TLS 1.0-1.2 client asked for SCTs in the handshake";
+  else if (ev_find_id(ep, EV_TLS13_CERT_HIDDEN, NULL))
+    c->reason = "TLS 1.3 encrypts the certificate: not visible without a key log";
+  else
+    c->reason = d->unknown_reason;
+}
+
 /* Debian weak keys (reference 2, debian_key): decided only for keys whose
  * size has a list (--weak-keys); otherwise say which list was missing. */
 static void eval_debian_key(const struct check_def *d, const struct ev_endpoint *ep,

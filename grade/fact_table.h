@@ -114,6 +114,16 @@ FACT(SSLV2_KEY, "sslv2:key:", HEX, true, "the same, of a certificate sent in SSL
 FACT(CERT_SIG_SHA1, "cert_sig:sha1", NONE, true, "a certificate of the chain is signed SHA-1")
 FACT(CERT_SIG_MD5, "cert_sig:md5", NONE, true, "a certificate of the chain is signed MD5/MD2")
 FACT(CERT_EV, "cert:ev", NONE, true, "the leaf carries an Extended Validation policy")
+FACT(CERT_LIFETIME, "cert_lifetime:", NAME_NUMBER, true,
+     "the leaf's validity: notBefore..notAfter dates, and its days (inclusive, rounded up)")
+FACT(CERT_CT, "cert_ct:", NAME_NUMBER, true,
+     "the leaf's embedded SCTs: distinct logs/logs Chrome's policy needs, and its lifetime in days")
+FACT(CERT_CT_LOG, "cert_ct_log:", NAME, true,
+     "a log of the leaf's embedded SCTs (grade/ct_logs.tsv), or 'unknown' and its id")
+FACT(CT_TLS_NONE, "ct:tls_none", NONE, true,
+     "a TLS 1.0-1.2 client asked for SCTs (extension 18); the server sent none, nor an OCSP staple")
+FACT(CT_TLS_SENT, "ct:tls_sent", NONE, true,
+     "asked for SCTs, the server answered extension 18 or stapled OCSP (SCTs not counted)")
 FACT(DISTRUST, "distrust:", NAME, true, "a CA of the chain is on grade/distrust.tsv")
 FACT(DISTRUST_CHECKED, "distrust_checked", NONE, true, "the chain was compared with that list")
 FACT(TRUST_OK, "trust:ok", NONE, true, "the chain verifies")

@@ -151,13 +151,17 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
   uint16_t port = s->roles_swapped ? f->client_port : f->server_port;
   struct ev_conn conn = {
       server_ip(f, s, ip, sizeof(ip)), port, run->file_names, run->n_files, run->trust, run->memo};
-  if (evicted_unanswered)
-    ev_add_evicted(run->ev, s, &conn);
-  else
-    ev_add_session(run->ev, s, &conn);
   struct conn_state *cs = f->user;
-  if (cs && cs->http)
-    ev_add_http(run->ev, http_conn_facts(cs->http), &conn);
+  /* With --interval into a directory, into this interval's snapshot too. */
+  struct ev_store *into[2] = {run->ev, run->delta};
+  for (size_t i = 0; i < 2 && into[i]; i++) {
+    if (evicted_unanswered)
+      ev_add_evicted(into[i], s, &conn);
+    else
+      ev_add_session(into[i], s, &conn);
+    if (cs && cs->http)
+      ev_add_http(into[i], http_conn_facts(cs->http), &conn);
+  }
 }
 
 static void release(struct conn_state *cs) {

@@ -32,7 +32,10 @@ struct run {
   struct pl_counters *count;
   const char **file_names; /* by file_index */
   size_t n_files;
-  struct ev_store *ev;                    /* grading: the evidence; else NULL */
+  struct ev_store *ev; /* grading: the evidence; else NULL */
+  /* --interval with --save-evidence DIR/: the evidence of the connections
+   * ended since the last snapshot (evidence_dir.c); else NULL. */
+  struct ev_store *delta;
   struct x509_cache *certs;               /* certificates already read (shared) */
   struct x509_store *trust;               /* NULL when not loaded */
   struct x509_trust_memo *memo;           /* chains already verified (shared) */
@@ -112,5 +115,23 @@ struct x509_store *pl_open_trust(const struct pl_settings *s);
 int pl_check_trust_paths(const struct pl_settings *s); /* 0, or -1 said on stderr */
 bool pl_load_intermediates(const struct pl_settings *s, struct x509_pool **pool);
 int pl_atomic_report(struct run *run, unsigned warnings);
+
+/* evidence_dir.c: --save-evidence DIR/ (a path ending in '/' or a
+ * directory) writes snapshots under names of their own; merge reads
+ * directories and patterns.  Names from pl_expand_evidence are freed with
+ * pl_free_names. */
+bool pl_evidence_is_dir(const char *path);
+int pl_evidence_snapshot_name(const struct pl_settings *s, char *out, size_t len);
+int pl_expand_evidence(char *const *args, size_t n, char ***out, size_t *n_out, char *err,
+                       size_t errlen);
+void pl_free_names(char **v, size_t n);
+
+/* history.c: one statement with parameters $1..$np (NULL: SQL NULL) on
+ * either engine; row (may be NULL) gets each row of the answer (col[i]
+ * NULL for SQL NULL, at most 16 columns) and stops it by returning < 0.
+ * 0, or -1 with err set. */
+typedef int (*history_row_fn)(void *ctx, const char *const *col, int ncol);
+int pl_history_exec(struct pl_history *h, const char *sql, const char *const *p, int np,
+                    history_row_fn row, void *ctx, char *err, size_t errlen);
 
 #endif

@@ -18,6 +18,10 @@
  *                file, merge of saved evidence
  *   atomic.c     files replaced whole (--interval report, saved evidence):
  *                a fresh temporary name, fsync, rename
+ *   evidence_dir.c  --save-evidence DIR/ snapshots; merge of directories
+ *                and patterns
+ *   history.c    --history: each report appended to SQLite or PostgreSQL
+ *   history_show.c  tlsgrade history: each server's timeline
  *   run.c        a capture run: trust store, key logs, weak keys, the source,
  *                reading, the end of the run
  *   live.c       a live run's checks before the interface opens, progress
@@ -98,6 +102,11 @@ struct pl_settings {
    * ends the run with PL_EXIT_RUNTIME. */
   int (*source_opened)(void *ctx);
   void *source_opened_ctx;
+  /* --history: every report appended (history.c); NULL: none.  Opened by
+   * the caller before the run, so a live capture opens it before -Z. */
+  struct pl_history *history;
+  const char *history_kind; /* "capture", "live", "interval" or "merge" */
+  const char *sensor;       /* --sensor; NULL: the host name */
 };
 
 /* The defaults the README documents. */
@@ -140,6 +149,23 @@ int pl_run_capture(const struct pl_settings *s, char *const *inputs, size_t n_in
  * The command line calls it before the interface is opened, as the -Z
  * user. */
 int pl_probe_outputs(const struct pl_settings *s);
+
+/* --history DB (history.c): DB is an SQLite file, or a postgresql:// or
+ * postgres:// URL (PostgreSQL through libpq); one schema for both.
+ * create: make the file and the tables when missing (appending); without,
+ * only an existing history is read.  NULL with err set on failure. */
+struct pl_history;
+bool pl_history_is_url(const char *where);
+struct pl_history *pl_history_open(const char *where, const char *sensor, bool create, char *err,
+                                   size_t errlen);
+void pl_history_close(struct pl_history *h);
+/* One report: a run row and a row per graded server (two for a server that
+ * changed its configuration: a row per period).  0, or -1 with err set. */
+int pl_history_append(struct pl_history *h, const char *kind, const struct grade_result *const *r,
+                      size_t n, const char *const *inputs, size_t n_inputs, char *err,
+                      size_t errlen);
+/* tlsgrade history DB [HOST]: each server's timeline in s->format. */
+int pl_run_history(const struct pl_settings *s, const char *where, const char *host);
 
 /* Grade saved evidence files together (tlsgrade merge). */
 int pl_run_merge(const struct pl_settings *s, char *const *files, size_t n_files);

@@ -138,6 +138,13 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
                              unverified, n_unverified, said,   n_said};
   render(s, out, order, n, &meta);
   int status = fail_below_status(s, order, n);
+  /* After the report: a database that refuses the rows loses no report. */
+  char err[1024];
+  if (s->history && pl_history_append(s->history, s->history_kind ? s->history_kind : "capture",
+                                      order, n, inputs, n_inputs, err, sizeof err) < 0) {
+    cap_message("%s", err);
+    status = PL_EXIT_RUNTIME;
+  }
   free(order);
   free(r);
   free(unverified);
@@ -193,8 +200,16 @@ FILE *pl_probe_atomic_output(const struct pl_settings *s) {
  * the start, as the capture's user, that it can be, rather than lose a
  * whole capture's evidence to "Permission denied". */
 int pl_probe_evidence(const struct pl_settings *s) {
-  char err[4200];
-  if (s->save_evidence && pl_atomic_probe(s->save_evidence, err, sizeof(err)) < 0) {
+  char err[4200], name[4096];
+  const char *path = s->save_evidence;
+  if (path && pl_evidence_is_dir(path)) {
+    if (pl_evidence_snapshot_name(s, name, sizeof name) < 0) {
+      cap_message("--save-evidence: %s: name too long", path);
+      return -1;
+    }
+    path = name; /* the snapshots' directory must take a new file */
+  }
+  if (path && pl_atomic_probe(path, err, sizeof(err)) < 0) {
     pl_say_cannot_write(s, "--save-evidence: ", err, errno);
     return -1;
   }
@@ -202,14 +217,17 @@ int pl_probe_evidence(const struct pl_settings *s) {
 }
 
 int pl_save_evidence(const struct pl_settings *s, const struct ev_store *ev) {
-  char err[4200];
+  char err[4200], name[4096];
   struct pl_atomic a;
-  if (!s->save_evidence)
+  const char *path = s->save_evidence;
+  if (!path)
     return 0;
-  if (!pl_atomic_open(&a, s->save_evidence, err, sizeof(err)))
+  if (pl_evidence_is_dir(path) && pl_evidence_snapshot_name(s, name, sizeof name) == 0)
+    path = name; /* a snapshot of its own (evidence_dir.c) */
+  if (!pl_atomic_open(&a, path, err, sizeof(err)))
     goto fail;
   if (ev_write(ev, a.f) < 0) {
-    snprintf(err, sizeof(err), "%s: %s", s->save_evidence, strerror(errno));
+    snprintf(err, sizeof(err), "%s: %s", path, strerror(errno));
     pl_atomic_abort(&a);
     goto fail;
   }
@@ -218,6 +236,28 @@ int pl_save_evidence(const struct pl_settings *s, const struct ev_store *ev) {
 fail:
   cap_message("--save-evidence: %s", err);
   return -1;
+}
+
+/* --interval: the evidence so far replaces the file, or into a directory
+ * a snapshot of what ended since the last one (none when nothing did). */
+static int save_interval_evidence(struct run *run) {
+  if (!run->delta)
+    return pl_save_evidence(run->set, run->ev);
+  if (!ev_count(run->delta))
+    return 0;
+  struct ev_store *next = ev_store_new();
+  if (!next) {
+    cap_message("out of memory");
+    return -1;
+  }
+  int rc = pl_save_evidence(run->set, run->delta);
+  if (rc == 0) { /* else it stays, and the next snapshot holds it too */
+    ev_store_free(run->delta);
+    run->delta = next;
+  } else {
+    ev_store_free(next);
+  }
+  return rc;
 }
 
 /* --interval: grade what has ended so far and replace the report file in
@@ -257,14 +297,28 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
     cap_message("%s", err);
     status = PL_EXIT_RUNTIME;
   }
-  run->evidence_saved = pl_save_evidence(s, run->ev) == 0;
+  run->evidence_saved = save_interval_evidence(run) == 0;
   if (!run->evidence_saved && status != PL_STOPPED)
     status = PL_EXIT_RUNTIME;
   pl_report_end(s);
   return status;
 }
 
-int pl_run_merge(const struct pl_settings *s, char *const *files, size_t n_files) {
+static int merge_files(const struct pl_settings *s, char *const *files, size_t n_files);
+
+int pl_run_merge(const struct pl_settings *s, char *const *args, size_t n_args) {
+  char err[1024], **files;
+  size_t n_files;
+  if (pl_expand_evidence(args, n_args, &files, &n_files, err, sizeof err) < 0) {
+    cap_message("merge: %s", err);
+    return PL_EXIT_RUNTIME;
+  }
+  int status = merge_files(s, files, n_files);
+  pl_free_names(files, n_files);
+  return status;
+}
+
+static int merge_files(const struct pl_settings *s, char *const *files, size_t n_files) {
   char err[1024];
   if (pl_check_trust_paths(s) < 0)
     return PL_EXIT_RUNTIME;

@@ -19,7 +19,7 @@ void pl_settings_default(struct pl_settings *s) {
   s->color = -1;
   s->live.snaplen = 262144;
   s->live.promisc = true;
-  s->live.immediate = true;
+  s->live.immediate = false; /* TPACKET_V3 blocks: no wake-up per packet (README) */
   cap_limits_default(&s->limits);
   tls_limits_default(&s->tls_limits);
   s->max_weak_keys = 4000000;      /* 10 bytes each: 40 MB */
@@ -100,7 +100,7 @@ static struct cap_source *open_source(const struct pl_settings *s, char *const *
     struct cap_live_options live = s->live;
     live.iface = s->iface;
     live.bpf = s->bpf;
-    src = cap_source_live(&live, err, sizeof(err));
+    src = cap_source_live_group(&live, s->jobs, err, sizeof(err)); /* -j: a handle each */
   } else {
     src = cap_source_files((char **)inputs, n, s->bpf, err, sizeof(err));
   }
@@ -353,6 +353,9 @@ static int run_source(struct run *run, struct cap_source *src) {
     cap_message("out of memory");
   else if (s->mode == PL_MODE_GRADE && !(run->ev = ev_store_new()))
     cap_message("out of memory");
+  else if (s->mode == PL_MODE_GRADE && s->interval && s->save_evidence &&
+           pl_evidence_is_dir(s->save_evidence) && !(run->delta = ev_store_new()))
+    cap_message("out of memory");
   else
     status = read_all(run, src, &warnings);
   status = finish(run, status, warnings);
@@ -362,6 +365,7 @@ static int run_source(struct run *run, struct cap_source *src) {
   else
     pl_say_written(run, run->evidence_saved);
   ev_store_free(run->ev);
+  ev_store_free(run->delta);
   x509_trust_memo_free(run->memo);
   x509_cache_free(run->certs);
   free(run->file_names);

@@ -35,14 +35,15 @@ static bool worker_start(struct worker *w, const struct run *run, const struct c
   return w->ft && (!run->ev || w->run.ev);
 }
 
-/* Files are read by the workers themselves (no hand-off); a live
- * interface or stdin goes through one reader and the queues.  (-j never
- * comes with --interval: the settings refuse it.) */
+/* Files, and a live interface (a handle each in one fanout group), are
+ * read by the workers themselves (no hand-off); stdin goes through one
+ * reader and the queues.  (-j never comes with --interval: the settings
+ * refuse it.) */
 static int read_with(struct run *run, struct worker *w, struct flow_table **tables,
                      struct cap_source *src, struct cap_decoder *dec, unsigned *warnings, char *err,
                      size_t errlen) {
   size_t n = run->set->jobs;
-  if (cap_source_rereadable(src)) {
+  if (cap_source_rereadable(src) || cap_source_members(src)) {
     struct cap_stats **own = calloc(n, sizeof(*own));
     if (!own) {
       snprintf(err, errlen, "out of memory");
@@ -50,8 +51,10 @@ static int read_with(struct run *run, struct worker *w, struct flow_table **tabl
     }
     for (size_t i = 0; i < n; i++)
       own[i] = &w[i].count.cap;
-    int rc = cap_dispatch_files(src, dec, &run->set->limits, tables, own, n, &run->count->cap,
-                                warnings, err, errlen);
+    int rc = cap_source_members(src)
+                 ? cap_dispatch_live(src, &run->set->limits, tables, own, n, warnings, err, errlen)
+                 : cap_dispatch_files(src, dec, &run->set->limits, tables, own, n, &run->count->cap,
+                                      warnings, err, errlen);
     free(own);
     return rc;
   }

@@ -148,7 +148,7 @@ def _u16s(values):
 
 
 def client_hello(sni=None, alpn=(), ciphers=(0xc02f,), version=0x0303, groups=None,
-                 versions=None, key_shares=None, sig_algs=None):
+                 versions=None, key_shares=None, sig_algs=None, extra_exts=b""):
     """A ClientHello (RFC 5246 7.4.1.2); the optional lists add
     supported_groups (10, RFC 8422 5.1.1), signature_algorithms (13, RFC
     8446 4.2.3), supported_versions (43, RFC 8446 4.2.1) and key_share (51,
@@ -169,14 +169,15 @@ def client_hello(sni=None, alpn=(), ciphers=(0xc02f,), version=0x0303, groups=No
     if key_shares is not None:
         shares = b"".join(struct.pack("!H", g) + _vec(2, bytes(32)) for g in key_shares)
         exts += struct.pack("!H", 51) + _vec(2, _vec(2, shares))
-    exts += struct.pack("!H", 0xff01) + _vec(2, b"\x00")
+    exts += struct.pack("!H", 0xff01) + _vec(2, b"\x00") + extra_exts
     body = (struct.pack("!H", version) + bytes(32) + b"\x00" +
             _vec(2, _u16s(ciphers)) + b"\x01\x00" +
             _vec(2, exts))
     return record(0x16, handshake(1, body), 0x0301)
 
 
-def server_hello(cipher=0xc02f, version=0x0303, selected_version=None, key_share=None):
+def server_hello(cipher=0xc02f, version=0x0303, selected_version=None, key_share=None,
+                 extra_exts=b""):
     """A ServerHello; with selected_version, a TLS 1.3 one (RFC 8446 4.1.3:
     legacy version 0x0303, supported_versions and key_share extensions)."""
     if selected_version is None:
@@ -186,6 +187,7 @@ def server_hello(cipher=0xc02f, version=0x0303, selected_version=None, key_share
         if key_share is not None:
             exts += struct.pack("!H", 51) + _vec(2, struct.pack("!H", key_share) +
                                                  _vec(2, bytes(32)))
+    exts += extra_exts
     body = (struct.pack("!H", version) + bytes(range(32)) + b"\x00" + struct.pack("!H", cipher) +
             b"\x00" + _vec(2, exts))
     return record(0x16, handshake(2, body))
