@@ -31,6 +31,7 @@ from pcapgen import Conversation, client_hello, ech_outer, extension, record, se
 
 TMP = tempfile.mkdtemp(prefix="tlsgrade-pq-")
 CORPUS = os.path.join(TOP, "..", "shared", "corpus", "pcaps")
+SAMPLES = os.path.join(TOP, "samples")
 T0 = 1768435200.0
 SERVER = "10.9.9.9"
 X25519, P256 = 0x001d, 0x0017
@@ -320,7 +321,7 @@ def ech_crafted(t):
 # ---- real captures of the shared corpus ----
 
 def real(t, name, host, status, fact, group):
-    path = os.path.join(CORPUS, name)
+    path = os.path.join(SAMPLES if name == "pq-chromium.pcap" else CORPUS, name)
     c = check_of(grade(path), host, "pq_kex")
     t.eq(c.get("status"), status, name + ": pq_kex")
     t.eq(evidence_frames(c), {fact: server_share_frame(path, group)},
@@ -328,6 +329,23 @@ def real(t, name, host, status, fact, group):
     offered = [h for h in tshark_hellos(path) if h["type"] == 1]
     t.check(offered and 0x11ec in offered[0]["groups"],
             name + ": tshark sees an X25519MLKEM768 key share offered")
+
+
+def real_chromium(t):
+    """samples/pq-chromium.pcap (samples/make-samples.sh): headless Chromium
+    against openssl s_server 3.0 on 127.0.0.1, two connections, each with
+    an X25519MLKEM768 share answered by x25519, and a GREASE ECH offer."""
+    path = os.path.join(SAMPLES, "pq-chromium.pcap")
+    doc = grade(path)
+    c = check_of(doc, "pq.example.test", "pq_kex")
+    t.eq(c.get("status"), "fail", "pq_kex")
+    firsts = [h["frame"] for h in tshark_hellos(path) if h["type"] == 2 and h["groups"] == [29]]
+    t.eq(evidence_frames(c), {"pq:refused:X25519MLKEM768:x25519": firsts[0]},
+         "evidence at tshark's first ServerHello")
+    want = [ech_by_rfc(h["exts"][0xfe0d]) for h in tshark_hellos(path) if h["type"] == 1]
+    t.eq([line.get("ech") for line in handshakes(path)], want, "--handshakes ech")
+    t.eq({e["fact"]: e["count"] for e in check_of(doc, "pq.example.test", "ech")["evidence"]},
+         {"ech:offered": 2, "handshakes": 2}, "ECH counted")
 
 
 def real_ech(t):
@@ -356,6 +374,7 @@ def main():
           "pq:chosen:X25519MLKEM768", 0x11ec)
     t.run(real, "suricata__quic-retry.pcap", "www.gravatar.com", "fail",
           "pq:refused:X25519MLKEM768:x25519", 29)
+    t.run(real_chromium)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 
