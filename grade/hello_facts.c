@@ -44,7 +44,7 @@ static void add_pair(struct ev_endpoint *ep, const struct ev_sample *at, enum ev
  * group the client merely listed costs a HelloRetryRequest (RFC 8446
  * 4.1.4, 4.2.8), which a server may rightly avoid.  So a classical answer
  * refuses a post-quantum group only when the client sent a share for it,
- * or the server made the round trip anyway, for a classical group.  A
+ * or the server made the round trip anyway and named a classical group.  A
  * TLS 1.2 answer to a client offering a post-quantum share refuses it
  * too: the server chose a version without it.  A TLS 1.2 resumption
  * chose no key exchange. */
@@ -72,7 +72,10 @@ void ev_pq_facts(struct ev_endpoint *ep, const struct tls_session *s, const stru
   }
   uint16_t shared = first_pq(&s->ch.key_share_groups);
   uint16_t listed = first_pq(&s->ch.groups);
-  bool retried = s->has_hrr && is_tls13(s->version);
+  /* A HelloRetryRequest naming a classical group: the server paid the
+   * round trip and asked for that group rather than the listed
+   * post-quantum one.  One without key_share (a cookie only) named none. */
+  bool retried = s->has_hrr && s->hrr->key_share_group && is_tls13(s->version);
   if (shared)
     add_pair(ep, at, EV_PQ_REFUSED, shared, name);
   else if (listed && retried)

@@ -40,14 +40,15 @@ AES128_GCM_13 = 0x1301
 
 
 def hello13(conv, sni, groups, shares, answer, hrr=None, shares2=None, ech=b"", hrr_ech=False,
-            client_alert=None):
+            client_alert=None, hrr_no_group=False):
     """A TLS 1.3 exchange: ClientHello (supported_groups, key shares, an
     optional ECH extension), an optional HelloRetryRequest for group hrr
-    (with an ECH confirmation when hrr_ech) and second ClientHello with
-    shares2, then the ServerHello with a share in group answer."""
+    (with an ECH confirmation when hrr_ech; hrr_no_group: one without
+    key_share) and second ClientHello with shares2, then the ServerHello
+    with a share in group answer."""
     conv.client_sends(client_hello(sni=sni.encode(), ciphers=(AES128_GCM_13,), groups=groups,
                                    versions=(0x0304,), key_shares=shares, extra_exts=ech))
-    if hrr is not None:
+    if hrr is not None or hrr_no_group:
         confirmation = extension(0xfe0d, bytes(range(8))) if hrr_ech else b""
         conv.server_sends(server_hello(cipher=AES128_GCM_13, selected_version=0x0304,
                                        key_share=hrr, hello_retry=True,
@@ -238,6 +239,18 @@ def hrr_towards_classical(t):
     t.eq(list(evidence_frames(c)), ["pq:refused:X25519MLKEM768:x25519"], "refused")
 
 
+def hrr_cookie_only(t):
+    """Lists X25519MLKEM768 with an x25519 share; a HelloRetryRequest
+    without key_share (RFC 8446 4.1.4: a cookie, say) names no group, and
+    the x25519 share is then used: no group was asked for, no refusal."""
+    path = capture("hrr-cookie", [dict(sni="pq.test", groups=(X25519MLKEM768, X25519),
+                                       shares=(X25519,), hrr=None, hrr_no_group=True,
+                                       shares2=(X25519,), answer=X25519)])
+    t.eq([h["type"] for h in tshark_hellos(path)], [1, 2, 1, 2], "tshark: CH, HRR, CH, SH")
+    c = check_of(grade(path), "pq.test", "pq_kex")
+    t.eq(c.get("status"), "unknown", "pq_kex")
+
+
 def obsolete_kyber(t):
     """X25519Kyber768Draft00 (0x6399) chosen: passes, said obsolete."""
     path = capture("kyber", [dict(sni="pq.test", groups=(KYBER_DRAFT, X25519),
@@ -367,7 +380,7 @@ def main():
         print("tshark missing")
         sys.exit(1)
     for fn in (hybrid_chosen, classical_over_hybrid, hrr_towards_hybrid, listed_without_share,
-               hrr_towards_classical, obsolete_kyber, aborted, other_hybrid_not_held,
+               hrr_towards_classical, hrr_cookie_only, obsolete_kyber, aborted, other_hybrid_not_held,
                ech_crafted, real_ech):
         t.run(fn)
     t.run(real, "arkime__tls-split-client-hello.pcap", "clients2.google.com", "pass",
