@@ -91,8 +91,13 @@ struct tls_suite_info {
 const struct tls_suite_info *tls_suite_lookup(uint32_t id);
 const struct tls_suite_info *tls_sslv2_suite_lookup(uint32_t id);
 /* Names, NULL when unknown. */
-const char *tls_group_name(uint16_t id);     /* "x25519", "secp256r1", "X25519MLKEM768" */
-uint16_t tls_group_bits(uint16_t id);        /* classical strength in bits, 0 unknown */
+const char *tls_group_name(uint16_t id); /* "x25519", "secp256r1", "X25519MLKEM768" */
+uint16_t tls_group_bits(uint16_t id);    /* classical strength in bits, 0 unknown */
+/* Is a group's key exchange post-quantum: ML-KEM (FIPS 203) alone or in a
+ * hybrid, or the pre-standard Kyber the registry marks obsolete.  Unknown
+ * ids and GREASE are TLS_GROUP_CLASSICAL. */
+enum tls_group_pq { TLS_GROUP_CLASSICAL, TLS_GROUP_PQ, TLS_GROUP_PQ_OBSOLETE };
+enum tls_group_pq tls_group_pq(uint16_t id);
 const char *tls_sigscheme_name(uint16_t id); /* "rsa_pss_rsae_sha256", ... */
 const char *tls_extension_name(uint16_t id); /* "server_name", ... */
 const char *tls_alert_name(uint8_t desc);    /* "handshake_failure", ... */
@@ -145,6 +150,18 @@ struct tls_u16s {
   size_t n;
 };
 
+/* RFC 9849 5: ECHClientHello.  An outer one carries an HPKE suite, the
+ * config id and the encrypted inner hello; GREASE ECH (RFC 9849 6.2) has
+ * the same shape with random values, so the bytes never tell the two
+ * apart.  "inner" (type 1) only ever travels encrypted. */
+struct tls_ech_offer {
+  bool outer, inner; /* the type byte: 0 outer, 1 inner; neither: unknown type */
+  uint8_t type;
+  uint16_t kdf_id, aead_id; /* HpkeSymmetricCipherSuite (RFC 9180 7.2, 7.3) */
+  uint8_t config_id;
+  uint16_t enc_length, payload_length;
+};
+
 struct tls_client_hello {
   struct tls_at at;
   bool sslv2_format; /* SSLv2-compatible CLIENT-HELLO */
@@ -172,7 +189,8 @@ struct tls_client_hello {
   uint8_t heartbeat_mode;
   bool status_request, sct, ems, etm, session_ticket, session_ticket_nonempty;
   bool psk, early_data, ech, esni, post_handshake_auth, padding;
-  char ja3[33]; /* MD5 hex, "" without a hello */
+  struct tls_ech_offer ech_offer; /* the encrypted_client_hello extension, when ech */
+  char ja3[33];                   /* MD5 hex, "" without a hello */
 };
 
 struct tls_server_hello {
@@ -189,6 +207,10 @@ struct tls_server_hello {
   struct tls_str session_id;
   struct tls_u16s extensions;
   uint16_t key_share_group; /* TLS 1.3 key_share / HRR selected group */
+  /* RFC 9849 7.2.1: a HelloRetryRequest's encrypted_client_hello holds the
+   * 8-byte confirmation a server that accepted ECH sends (checkable only
+   * with the inner hello's random, so never verified here). */
+  bool ech_confirmation;
   struct tls_str alpn;
   bool reneg_info; /* renegotiation_info in the answer */
   bool heartbeat;

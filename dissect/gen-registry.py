@@ -71,9 +71,13 @@ def tidy_name(description):
     return name
 
 
-def read_registry(filename, value_column, name_column):
+def read_registry(filename, value_column, name_column, obsolete=None):
+    """{value: name}; obsolete (a set, optional) gets the values the
+    registry marks "(OBSOLETE)"."""
     table = {}
     for row in read_csv(filename):
+        if obsolete is not None and re.search(r"\(OBSOLETE\)\s*$", row[name_column]):
+            obsolete.add(parse_value(row[value_column]))
         value = parse_value(row[value_column])
         name = tidy_name(row[name_column])
         if value is None or name is None:
@@ -309,6 +313,15 @@ def group_bits(name):
     return 0
 
 
+def group_pq(value, name, obsolete):
+    """TLS_GROUP_*: a key exchange built on ML-KEM (FIPS 203), alone or in a
+    hybrid, or on its pre-standard Kyber; the registry's "(OBSOLETE)" mark
+    (X25519Kyber768Draft00, SecP256r1Kyber768Draft00) says it is retired."""
+    if "MLKEM" not in name and "Kyber" not in name:
+        return "TLS_GROUP_CLASSICAL"
+    return "TLS_GROUP_PQ_OBSOLETE" if value in obsolete else "TLS_GROUP_PQ"
+
+
 # ------------------------------------------------------- signature schemes
 
 def tls12_pairs(supplement):
@@ -373,6 +386,7 @@ def render(tables):
         "  uint32_t id;",
         "  const char *name;",
         "  uint16_t bits; /* classical strength, see gen-registry.py group_bits() */",
+        "  uint8_t pq;    /* enum tls_group_pq, see gen-registry.py group_pq() */",
         "};",
         "",
         "// clang-format off",
@@ -387,8 +401,8 @@ def render(tables):
                "%d SSL 2.0 cipher kinds (24-bit)" % len(tables["sslv2"]),
                [suite_line(info, 6) for info in tables["sslv2"]])
     emit_table(lines, "struct registry_group", "registry_groups",
-               "%d supported groups: id, name, bits" % len(tables["group"]),
-               ['  {0x%04x, "%s", %d},' % row for row in tables["group"]])
+               "%d supported groups: id, name, bits, pq" % len(tables["group"]),
+               ['  {0x%04x, "%s", %d, %s},' % row for row in tables["group"]])
     for key, c_name, what in (("sigscheme", "registry_sigschemes", "signature schemes"),
                               ("extension", "registry_extensions", "extension types"),
                               ("alert", "registry_alerts", "alert descriptions")):
@@ -433,7 +447,9 @@ def build_tables():
 
     suites = merge("suite", read_registry("tls-parameters-4.csv", "Value", "Description"),
                    supplement.get("suite", {}))
-    groups = merge("group", read_registry("tls-parameters-8.csv", "Value", "Description"),
+    obsolete_groups = set()
+    groups = merge("group", read_registry("tls-parameters-8.csv", "Value", "Description",
+                                          obsolete_groups),
                    supplement.get("group", {}))
     sigschemes = merge("sigscheme",
                        read_registry("tls-signaturescheme.csv", "Value", "Description"),
@@ -450,7 +466,8 @@ def build_tables():
     tables = {
         "suite": [suite_info(v, n) for v, n in sorted(suites.items())],
         "sslv2": [sslv2_info(v, n) for v, n in sorted(supplement.get("sslv2", {}).items())],
-        "group": [(v, n, group_bits(n)) for v, n in sorted(groups.items())],
+        "group": [(v, n, group_bits(n), group_pq(v, n, obsolete_groups))
+                  for v, n in sorted(groups.items())],
         "sigscheme": sorted(sigschemes.items()),
         "extension": sorted(extensions.items()),
         "alert": sorted(alerts.items()),

@@ -225,6 +225,35 @@ static enum dec ch_session_ticket(struct tls_client_hello *ch, struct rd *data) 
   return DEC_OK;
 }
 
+/* RFC 9849 5: enum { outer(0), inner(1) } ECHClientHelloType; an outer
+ * hello has HpkeSymmetricCipherSuite cipher_suite, uint8 config_id,
+ * opaque enc<0..2^16-1>, opaque payload<1..2^16-1>; an inner one nothing.
+ * A type of neither kind is kept, unread (a later draft's). */
+static enum dec ch_ech(struct tls_client_hello *ch, struct rd *data) {
+  struct tls_ech_offer *e = &ch->ech_offer;
+  ch->ech = true;
+  e->type = rd_u8(data);
+  if (e->type == 1) {
+    e->inner = true;
+    return rd_done(data) ? DEC_OK : DEC_BAD;
+  }
+  if (e->type != 0) {
+    rd_bytes(data, data->n);
+    return data->err ? DEC_BAD : DEC_OK;
+  }
+  e->kdf_id = rd_u16(data);
+  e->aead_id = rd_u16(data);
+  e->config_id = rd_u8(data);
+  struct rd enc = rd_vec16(data);
+  struct rd payload = rd_vec16(data);
+  if (data->err || payload.n == 0 || !rd_done(data))
+    return DEC_BAD;
+  e->outer = true;
+  e->enc_length = (uint16_t)enc.n; /* a 16-bit length: it fits */
+  e->payload_length = (uint16_t)payload.n;
+  return DEC_OK;
+}
+
 /* Extensions whose presence is the fact; their content is not checked. */
 struct flag_ext {
   uint16_t type;
@@ -240,7 +269,6 @@ static const struct flag_ext ch_flags[] = {
     {TLS_EXT_PRE_SHARED_KEY, offsetof(struct tls_client_hello, psk)},
     {TLS_EXT_EARLY_DATA, offsetof(struct tls_client_hello, early_data)},
     {TLS_EXT_POST_HANDSHAKE_AUTH, offsetof(struct tls_client_hello, post_handshake_auth)},
-    {TLS_EXT_ENCRYPTED_CLIENT_HELLO, offsetof(struct tls_client_hello, ech)},
     {TLS_EXT_ENCRYPTED_SERVER_NAME, offsetof(struct tls_client_hello, esni)},
 };
 
@@ -275,6 +303,7 @@ static const struct ch_decoder ch_decoders[] = {
     {TLS_EXT_KEY_SHARE, "client_hello: key_share", ch_key_share},
     {EXT_KEY_SHARE_DRAFT, "client_hello: key_share", ch_key_share},
     {TLS_EXT_RENEGOTIATION_INFO, "client_hello: renegotiation_info", ch_reneg},
+    {TLS_EXT_ENCRYPTED_CLIENT_HELLO, "client_hello: encrypted_client_hello", ch_ech},
 };
 
 static const char *ch_extension(struct tls_client_hello *ch, uint16_t type, struct rd data) {
@@ -492,6 +521,19 @@ static enum dec sh_reneg(struct tls_server_hello *sh, struct rd *data) {
   return reneg_connection(data);
 }
 
+/* RFC 9849 7.2.1: in a HelloRetryRequest, opaque confirmation[8].  A
+ * ServerHello never carries the extension (its confirmation is in the
+ * random): there it is left unread, like any extension it should not have. */
+static enum dec sh_ech(struct tls_server_hello *sh, struct rd *data) {
+  if (!sh->hello_retry) {
+    rd_bytes(data, data->n);
+    return DEC_OK;
+  }
+  rd_bytes(data, 8);
+  sh->ech_confirmation = rd_done(data);
+  return sh->ech_confirmation ? DEC_OK : DEC_BAD;
+}
+
 static const struct flag_ext sh_flags[] = {
     {TLS_EXT_STATUS_REQUEST, offsetof(struct tls_server_hello, status_request)},
     {TLS_EXT_SIGNED_CERTIFICATE_TIMESTAMP, offsetof(struct tls_server_hello, sct)},
@@ -513,6 +555,7 @@ static const struct sh_decoder sh_decoders[] = {
      "server_hello: application_layer_protocol_negotiation", sh_alpn},
     {TLS_EXT_HEARTBEAT, "server_hello: heartbeat", sh_heartbeat},
     {TLS_EXT_RENEGOTIATION_INFO, "server_hello: renegotiation_info", sh_reneg},
+    {TLS_EXT_ENCRYPTED_CLIENT_HELLO, "server_hello: encrypted_client_hello", sh_ech},
 };
 
 static const char *sh_extension(struct tls_server_hello *sh, uint16_t type, struct rd data) {

@@ -58,6 +58,12 @@ uint16_t tls_group_bits(uint16_t id) {
   return group ? group->bits : 0;
 }
 
+/* The rule is gen-registry.py group_pq(): ML-KEM or Kyber in the name. */
+enum tls_group_pq tls_group_pq(uint16_t id) {
+  const struct registry_group *group = FIND(id, registry_groups);
+  return group ? (enum tls_group_pq)group->pq : TLS_GROUP_CLASSICAL;
+}
+
 const char *tls_sigscheme_name(uint16_t id) {
   return FIND_NAME(id, registry_sigschemes);
 }

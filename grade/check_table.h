@@ -253,4 +253,15 @@ static const struct check_def CHECKS[] = {
      "a short session id was answered by a 32-byte one starting with it (memory leak)", NULL,
      "needs a resumption with a short session id",
      "Upgrade the TLS stack (F5 CVE-2016-9244) or disable session tickets."},
+    /* ---- beyond 2009r: reported beside the letter, never changing it ---- */
+    {"pq_kex", "post-quantum key exchange (hybrid ML-KEM)", EFFECT_NONE, 0, 6, NULL, NULL,
+     eval_pq_kex, 0,
+     "clients offering a post-quantum group got a classical key exchange though it cost the server "
+     "nothing more (their key share, or a HelloRetryRequest it sent anyway), and the server never "
+     "chose a post-quantum group",
+     "the server chose a post-quantum group (ML-KEM, alone or hybrid)",
+     "no client offered a post-quantum group",
+     "Enable the hybrid group X25519MLKEM768 (OpenSSL 3.5, BoringSSL, NSS, Go 1.24 have it)."},
+    {"ech", "Encrypted Client Hello accepted", EFFECT_NONE, 0, 0, NULL, NULL, eval_ech, 0, NULL,
+     NULL, "no client offered Encrypted Client Hello", NULL},
 };

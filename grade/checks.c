@@ -632,6 +632,84 @@ static void eval_hpkp(const struct check_def *d, const struct ev_endpoint *ep,
     c->reason = hsts_unknown_reason(d, ep);
 }
 
+/* The pq:chosen (or pq:obsolete) fact, seen outside aborted handshakes,
+ * of the group a pq:refused fact names as offered; NULL none. */
+static const struct ev_fact *pq_chosen_elsewhere(const struct ev_endpoint *ep,
+                                                 const struct ev_fact *refused) {
+  const char *name = ev_fact_name(refused);
+  const char *colon = memchr(name, ':', refused->typed.name_len);
+  if (!colon)
+    return NULL;
+  char group[64];
+  size_t len = (size_t)(colon - name);
+  if (len >= sizeof group)
+    return NULL;
+  memcpy(group, name, len);
+  group[len] = '\0';
+  const struct ev_args a = {.name = group};
+  const struct ev_fact *f = accepted_or_null(ev_find_id(ep, EV_PQ_CHOSEN, &a));
+  return f ? f : accepted_or_null(ev_find_id(ep, EV_PQ_OBSOLETE, &a));
+}
+
+/* Post-quantum key exchange (README "What counts as evidence"): a
+ * classical answer to a post-quantum key share fails only when the server
+ * chooses no post-quantum group at all, or chooses that very group for
+ * other clients (a server lacking one of several post-quantum groups
+ * refuses nothing by passing over it, as with suites); else the server's
+ * post-quantum choice passes, the retired Kyber draft said so. */
+static void eval_pq_kex(const struct check_def *d, const struct ev_endpoint *ep,
+                        struct check_result *c) {
+  const struct ev_fact *modern = any_accepted(ep, FACTS(ANY(PQ_CHOSEN)));
+  const struct ev_fact *obsolete = any_accepted(ep, FACTS(ANY(PQ_OBSOLETE)));
+  size_t n;
+  const struct ev_fact *const *refused = ev_facts_of(ep, EV_PQ_REFUSED, &n);
+  for (size_t i = 0; i < n; i++) {
+    if (refused[i]->typed.id != EV_PQ_REFUSED)
+      continue;
+    const struct ev_fact *same = pq_chosen_elsewhere(ep, refused[i]);
+    if (same || (!modern && !obsolete)) {
+      decide(c, CHECK_FAIL, refused[i],
+             same ? "a client that sent a key share for a post-quantum group the server chooses "
+                    "elsewhere got a classical key exchange"
+                  : d->fail_reason);
+      add_evidence(c, same);
+      return;
+    }
+  }
+  if (modern)
+    decide(c, CHECK_PASS, modern, d->pass_reason);
+  else if (obsolete)
+    decide(c, CHECK_PASS, obsolete,
+           "the server chose X25519Kyber768Draft00 or SecP256r1Kyber768Draft00: post-quantum but "
+           "obsolete (pre-standard Kyber, retired for ML-KEM)");
+  else if (ev_first_of(ep, EV_PQ_NO_RETRY))
+    decide(c, CHECK_UNKNOWN, ev_first_of(ep, EV_PQ_NO_RETRY),
+           "clients listed a post-quantum group without a key share for it, and the server took "
+           "their classical share without a HelloRetryRequest: a round trip saved, no refusal");
+  else
+    c->reason = d->unknown_reason;
+}
+
+/* Encrypted Client Hello: whether the server accepted it is in the
+ * ServerHello random (RFC 9849 7.2), checkable only with the inner hello,
+ * or encrypted: never decided here.  The evidence counts the offers. */
+static void eval_ech(const struct check_def *d, const struct ev_endpoint *ep,
+                     struct check_result *c) {
+  const struct ev_fact *offered = ev_find_id(ep, EV_ECH_OFFERED, NULL);
+  const struct ev_fact *confirmed = ev_find_id(ep, EV_ECH_HRR_CONFIRMATION, NULL);
+  if (!offered) {
+    c->reason = d->unknown_reason;
+    return;
+  }
+  add_evidence(c, offered);
+  add_evidence(c, ev_find_id(ep, EV_HANDSHAKES, NULL));
+  add_evidence(c, confirmed);
+  c->reason = confirmed ? "clients offered ECH, and a HelloRetryRequest carried the confirmation "
+                          "a server sends when it accepts; verifying it needs the ECH keys"
+                        : "clients offered ECH (the outer extension: real or GREASE, the bytes "
+                          "do not tell); whether the server accepted it needs its ECH keys";
+}
+
 #include "grade/check_table.h"
 
 _Static_assert(sizeof(CHECKS) / sizeof(CHECKS[0]) <= GRADE_MAX_CHECKS,

@@ -89,6 +89,24 @@ FACT(KX_DH, "kx:dh:", NUMBER, true, "a finite-field DH key exchange of N bits")
 FACT(KX_DH_GROUP, "kx:dh_group:", NAME, true, "the DH group is a well-known one")
 FACT(KX_ECDH, "kx:ecdh:", NAME_NUMBER, true, "an elliptic-curve key exchange: group, bits")
 FACT(KX_RSA_EXPORT, "kx:rsa_export:", NUMBER, true, "an export RSA key exchange, N-bit key")
+/* ---- post-quantum key exchange, Encrypted Client Hello (hello_facts.c) ---- */
+FACT(PQ_CHOSEN, "pq:chosen:", NAME, true,
+     "the server's key exchange used post-quantum group NAME (ML-KEM, alone or hybrid)")
+FACT(PQ_OBSOLETE, "pq:obsolete:", NAME, true,
+     "the server's key exchange used NAME, a retired pre-standard Kyber group")
+FACT(PQ_REFUSED, "pq:refused:", NAME, true,
+     "NAME = OFFERED:CHOSEN: a client sent a key share for post-quantum group OFFERED (or the "
+     "server asked for a classical group by HelloRetryRequest while the client listed it), and "
+     "the server chose classical CHOSEN (a group, or the version when there was none)")
+FACT(PQ_NO_RETRY, "pq:no_retry:", NAME, true,
+     "NAME = OFFERED:CHOSEN: a client listed post-quantum group OFFERED without a key share for "
+     "it, and the server took its classical share CHOSEN without a HelloRetryRequest")
+FACT(ECH_OFFERED, "ech:offered", NONE, true,
+     "a ClientHello carried an outer encrypted_client_hello (real or GREASE: the bytes do not "
+     "tell)")
+FACT(ECH_HRR_CONFIRMATION, "ech:hrr_confirmation", NONE, true,
+     "a HelloRetryRequest carried the ECH confirmation a server sends when it accepts ECH (RFC "
+     "9849 7.2.1); not verifiable without the keys")
 /* ---- renegotiation, heartbeat ---- */
 FACT(RENEG_SECURE, "reneg:secure", NONE, true, "the server answered renegotiation_info")
 FACT(RENEG_MISSING, "reneg:missing", NONE, true,

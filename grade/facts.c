@@ -714,11 +714,13 @@ void ev_add_session(struct ev_store *ev, const struct tls_session *s, const stru
       ev_add_name(ep, &aat, EV_ABORTED, name ? name : "alert");
     }
     server_facts(ep, s, c, &sat);
+    ev_pq_facts(ep, s, &sat);
     if (s->chain_len)
       ev_chain_notes(ev, ep, s, c, &sat);
   } else {
     refusal_facts(ep, s, &at);
   }
+  ev_ech_facts(ep, s, c, &at);
   answer_fact(ep, s, file);
   https_facts(ep, s, file);
   if (s->malformed)

@@ -16,4 +16,11 @@ void ev_cert_facts(struct ev_endpoint *ep, const struct tls_session *s, const st
 void ev_chain_notes(struct ev_store *ev, struct ev_endpoint *ep, const struct tls_session *s,
                     const struct ev_conn *c, const struct ev_sample *at);
 
+/* hello_facts.c: post-quantum key exchange of an answered session, at
+ * its ServerHello; Encrypted Client Hello offered (at, the ClientHello's
+ * sample) and a HelloRetryRequest's ECH confirmation. */
+void ev_pq_facts(struct ev_endpoint *ep, const struct tls_session *s, const struct ev_sample *at);
+void ev_ech_facts(struct ev_endpoint *ep, const struct tls_session *s, const struct ev_conn *c,
+                  const struct ev_sample *at);
+
 #endif

@@ -345,7 +345,7 @@ struct check_result {
   int severity;               /* for ordering recommendations: higher first */
 };
 
-#define GRADE_MAX_CHECKS 50
+#define GRADE_MAX_CHECKS 52
 
 struct grade_result {
   const struct ev_endpoint *ep;

@@ -62,6 +62,44 @@ static cJSON *u16_array(const struct tls_u16s *list) {
   return a;
 }
 
+/* Each group by its IANA name (dissect/iana), an unregistered one (GREASE
+ * included) as 0x hex. */
+static cJSON *group_names(const struct tls_u16s *list) {
+  cJSON *a = cJSON_CreateArray();
+  for (size_t i = 0; i < list->n; i++) {
+    char hex[8];
+    const char *name = tls_group_name(list->v[i]);
+    if (!name)
+      snprintf(hex, sizeof hex, "0x%04x", list->v[i]);
+    cJSON_AddItemToArray(a, cJSON_CreateString(name ? name : hex));
+  }
+  return a;
+}
+
+/* RFC 9849 5: what the encrypted_client_hello extension shows in clear.
+ * GREASE ECH (6.2) looks the same: nothing here says which it was.  The
+ * public name is the outer SNI ("sni"). */
+static void add_ech(cJSON *o, const struct tls_session *s) {
+  const struct tls_ech_offer *e = &s->ch.ech_offer;
+  if (!s->ch.ech)
+    return;
+  cJSON *j = cJSON_AddObjectToObject(o, "ech");
+  if (e->outer) {
+    cJSON_AddStringToObject(j, "type", "outer");
+    add_int(j, "kdf_id", e->kdf_id);
+    add_int(j, "aead_id", e->aead_id);
+    add_int(j, "config_id", e->config_id);
+    add_int(j, "enc_length", e->enc_length);
+    add_int(j, "payload_length", e->payload_length);
+  } else if (e->inner) {
+    cJSON_AddStringToObject(j, "type", "inner");
+  } else {
+    add_int(j, "type", e->type);
+  }
+  if (s->has_hrr && s->hrr->ech_confirmation)
+    add_int(j, "hrr_confirmation_frame", s->hrr->at.frame);
+}
+
 static cJSON *client_versions(const struct tls_client_hello *ch) {
   cJSON *a = cJSON_CreateArray();
   char buf[24];
@@ -243,6 +281,8 @@ static void add_client_facts(cJSON *o, const struct tls_session *s) {
   cJSON_AddItemToObject(o, "client_ciphers", u16_array(&ch->ciphers));
   cJSON_AddItemToObject(o, "client_extensions", u16_array(&ch->extensions));
   cJSON_AddItemToObject(o, "client_groups", u16_array(&ch->groups));
+  cJSON_AddItemToObject(o, "client_group_names", group_names(&ch->groups));
+  cJSON_AddItemToObject(o, "client_key_shares", group_names(&ch->key_share_groups));
   cJSON *alpn = cJSON_AddArrayToObject(o, "client_alpn");
   for (size_t i = 0; i < ch->n_alpn; i++) {
     report_add_wire_item(alpn, ch->alpn[i].p, ch->alpn[i].n);
@@ -282,6 +322,10 @@ static void add_server_facts(cJSON *o, const struct tls_session *s) {
     const char *name = tls_group_name(s->hrr->key_share_group);
     cJSON_AddStringToObject(o, "hello_retry_group", name ? name : "unknown");
   }
+  uint16_t group = s->sh.key_share_group ? s->sh.key_share_group : s->kex.curve;
+  if (group && tls_group_pq(group) != TLS_GROUP_CLASSICAL)
+    cJSON_AddStringToObject(o, "group_pq",
+                            tls_group_pq(group) == TLS_GROUP_PQ ? "post-quantum" : "obsolete");
 }
 
 /* The chain's verdict as of the certificate's packet time, for the SNI. */
@@ -366,6 +410,8 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
     cJSON_AddTrueToObject(o, "evicted");
   if (s->has_client_hello)
     add_client_facts(o, s);
+  if (s->has_client_hello)
+    add_ech(o, s);
   if (s->has_server_hello)
     add_server_facts(o, s);
   cJSON_AddBoolToObject(o, "resumed", s->resumed);

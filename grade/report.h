@@ -29,6 +29,13 @@ const char *report_notice_kind(const struct ev_fact *f);
 /* A short name of the notice's kind for JSON ("violation", "aborted"). */
 const char *report_notice_id(const struct ev_fact *f);
 
+/* Beside the letter (check_table.h pq_kex, ech), for the summaries:
+ * "post-quantum: GROUP" (or "refused (OFFERED:CHOSEN)") when pq_kex is
+ * decided, "ECH offered in N of M handshakes" when clients offered it,
+ * joined by "; "; "" when neither. */
+#define REPORT_BEYOND_LEN 160
+void report_beyond_letter(const struct grade_result *r, char *buf, size_t len);
+
 /* Terminal: printable ASCII and valid UTF-8 only; control characters and
  * escape sequences from the wire become \xNN. */
 void report_term_puts(FILE *out, const char *s);

@@ -163,3 +163,26 @@ void report_html_puts(FILE *out, const char *s) {
   }
   free(copy);
 }
+
+/* The post-quantum verdict and the ECH offers, for the summaries: names
+ * from the registry and counts only, nothing from the wire. */
+void report_beyond_letter(const struct grade_result *r, char *buf, size_t len) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < r->n_checks && used < len; i++) {
+    const struct check_result *c = &r->checks[i];
+    const struct ev_fact *f = c->n_evidence ? c->evidence[0] : NULL;
+    int n = 0;
+    if (strcmp(c->id, "pq_kex") == 0 && c->status == CHECK_PASS && f)
+      n = snprintf(buf + used, len - used, "%spost-quantum: %s%s", used ? "; " : "",
+                   ev_fact_name(f), f->typed.id == EV_PQ_OBSOLETE ? " (obsolete)" : "");
+    else if (strcmp(c->id, "pq_kex") == 0 && c->status == CHECK_FAIL && f)
+      n = snprintf(buf + used, len - used, "%spost-quantum: refused (%s)", used ? "; " : "",
+                   ev_fact_name(f));
+    else if (strcmp(c->id, "ech") == 0 && c->n_evidence >= 2)
+      n = snprintf(buf + used, len - used, "%sECH offered in %llu of %llu handshakes",
+                   used ? "; " : "", (unsigned long long)c->evidence[0]->count,
+                   (unsigned long long)c->evidence[1]->count);
+    used += n > 0 ? (size_t)n : 0;
+  }
+}

@@ -193,6 +193,12 @@ static void key_findings(FILE *out, const struct grade_result *r, size_t index) 
   }
   fprintf(out, "<br><span class=\"muted\">%zu of %zu checks decided</span>", r->n_decided,
           r->n_checks);
+  char beyond[REPORT_BEYOND_LEN];
+  report_beyond_letter(r, beyond, sizeof beyond);
+  if (beyond[0]) {
+    fputs("<br>", out);
+    report_html_puts(out, beyond);
+  }
 }
 
 static void summary(FILE *out, const struct grade_result *const *r, size_t n) {

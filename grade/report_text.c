@@ -55,6 +55,10 @@ static void key_findings(FILE *out, const struct grade_result *r) {
   if (r->changed)
     fprintf(out, "; changed during capture: %s, then %s", r->before, r->after);
   fprintf(out, " (%zu/%zu checks decided)", r->n_decided, r->n_checks);
+  char beyond[REPORT_BEYOND_LEN];
+  report_beyond_letter(r, beyond, sizeof beyond);
+  if (beyond[0])
+    fprintf(out, "; %s", beyond);
 }
 
 static void summary(FILE *out, const struct grade_result *const *r, size_t n,

@@ -191,6 +191,7 @@ leaf ev "ev.example.test" int 2048 sha256 $START $END "$EV_POLICY" \
   "/jurisdictionC=US/businessCategory=Private Organization/serialNumber=EV-0001/C=US/O=EV Sample Inc/CN=ev.example.test"
 leaf ocsp "ocsp.example.test" int 2048 sha256 $START $END "$OCSP_AIA"
 leaf ocsp-revoked "ocsp-revoked.example.test" int 2048 sha256 $START $END "$OCSP_AIA"
+leaf pq "pq.example.test"  # a Chromium client: post-quantum key share, GREASE ECH
 
 # Crafted captures (samples/craft.py).  sslv2: signed by the root directly
 # (an SSLv2 SERVER-HELLO carries one certificate), and shared on purpose by

@@ -120,6 +120,51 @@ record() {
   echo "wrote $out/$name.pcap ($n connections)"
 }
 
+# record_chromium NAME PORT SNI CERT CHAIN: one headless Chromium visit of
+#   https://SNI:PORT/index.html (SNI mapped to 127.0.0.1, certificate errors
+#   ignored: the handshake is what is recorded).  Chromium offers the hybrid
+#   X25519MLKEM768 with a key share and a GREASE Encrypted Client Hello; the
+#   OpenSSL 3.0 server, without ML-KEM, answers x25519.  Chromium may open a
+#   second connection (favicon): the server accepts until it is stopped.
+record_chromium() {
+  name=$1 port=$2 sni=$3 cert=$4 chain=$5
+  command -v chromium >/dev/null || {
+    echo "make-samples: $name: chromium is not installed" >&2
+    failures=$((failures + 1))
+    return
+  }
+  : >"$work/tcpdump.log"
+  tcpdump -i lo -U --immediate-mode -s 0 -w "$work/$name.pcap" "tcp port $port" \
+    2>"$work/tcpdump.log" &
+  dump=$!
+  while ! grep -q "listening on" "$work/tcpdump.log"; do sleep 0.1; done
+  www=$work/www-$name
+  mkdir -p "$www"
+  printf "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n" \
+    >"$www/index.html"
+  (cd "$www" && exec openssl s_server -accept "127.0.0.1:$port" -cert "$certs/$cert.pem" \
+    -key "$certs/$cert.key" -cert_chain "$certs/$chain.pem" -quiet -HTTP \
+    >/dev/null 2>"$work/server.log" </dev/null) &
+  server=$!
+  wait_listen "$port"
+  timeout 60 chromium --headless=new --no-sandbox --disable-gpu --ignore-certificate-errors \
+    --host-resolver-rules="MAP $sni 127.0.0.1" --user-data-dir="$work/chromium-$name" \
+    --no-first-run --disable-background-networking --disable-component-update \
+    --dump-dom "https://$sni:$port/index.html" >"$work/client.out" 2>"$work/client.log" || true
+  grep -q 'ok' "$work/client.out" || {
+    echo "make-samples: $name: chromium got no response" >&2
+    failures=$((failures + 1))
+  }
+  sleep 1
+  kill -TERM "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  sleep 0.3
+  kill -TERM "$dump"
+  wait "$dump" 2>/dev/null || true
+  cp "$work/$name.pcap" "$out/$name.pcap"
+  echo "wrote $out/$name.pcap (chromium)"
+}
+
 # Client option sets used below.
 T13=""                                                  # default: offers 1.3 and 1.2
 T13_128="-ciphersuites TLS_AES_128_GCM_SHA256"          # 1.3, AES-128
@@ -164,6 +209,7 @@ record ocsp-stapled          24451 ocsp.example.test       ocsp    int  "-status
   "$T13 -status" "$T12_128 -status"
 record ocsp-revoked          24452 ocsp-revoked.example.test ocsp-revoked int \
   "-status_file $certs/ocsp-revoked.der" "$T13 -status" "$T12_128 -status"
+record_chromium pq-chromium    24453 pq.example.test         pq      int
 
 if [ $failures != 0 ]; then
   echo "make-samples: $failures client run(s) failed" >&2

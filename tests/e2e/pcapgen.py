@@ -147,12 +147,26 @@ def _u16s(values):
     return b"".join(struct.pack("!H", v) for v in values)
 
 
+def extension(ext_type, body):
+    """One extension (RFC 8446 4.2): type, then body<0..2^16-1>."""
+    return struct.pack("!H", ext_type) + _vec(2, body)
+
+
+def ech_outer(kdf_id, aead_id, config_id, enc, payload):
+    """An outer encrypted_client_hello extension (0xfe0d, RFC 9849 5): type
+    outer (0), HpkeSymmetricCipherSuite, config_id, enc<0..2^16-1>,
+    payload<1..2^16-1>."""
+    return extension(0xfe0d, b"\x00" + struct.pack("!HHB", kdf_id, aead_id, config_id) +
+                     _vec(2, enc) + _vec(2, payload))
+
+
 def client_hello(sni=None, alpn=(), ciphers=(0xc02f,), version=0x0303, groups=None,
                  versions=None, key_shares=None, sig_algs=None, extra_exts=b""):
     """A ClientHello (RFC 5246 7.4.1.2); the optional lists add
     supported_groups (10, RFC 8422 5.1.1), signature_algorithms (13, RFC
     8446 4.2.3), supported_versions (43, RFC 8446 4.2.1) and key_share (51,
-    RFC 8446 4.2.8: a 32-byte share per group), in that order."""
+    RFC 8446 4.2.8: a 32-byte share per group), in that order, then
+    extra_exts (whole extensions, e.g. ech_outer())."""
     exts = b""
     if sni is not None:
         entry = b"\x00" + _vec(2, sni)
@@ -176,20 +190,29 @@ def client_hello(sni=None, alpn=(), ciphers=(0xc02f,), version=0x0303, groups=No
     return record(0x16, handshake(1, body), 0x0301)
 
 
+# RFC 8446 4.1.3: the ServerHello.random of a HelloRetryRequest,
+# SHA-256("HelloRetryRequest").
+HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+
+
 def server_hello(cipher=0xc02f, version=0x0303, selected_version=None, key_share=None,
-                 extra_exts=b""):
+                 hello_retry=False, extra_exts=b""):
     """A ServerHello; with selected_version, a TLS 1.3 one (RFC 8446 4.1.3:
-    legacy version 0x0303, supported_versions and key_share extensions)."""
+    legacy version 0x0303, supported_versions and key_share extensions).
+    hello_retry: a HelloRetryRequest (its random, key_share the bare
+    selected group, RFC 8446 4.2.8).  extra_exts: whole extensions added."""
     if selected_version is None:
         exts = struct.pack("!H", 0xff01) + _vec(2, b"\x00")
     else:
         exts = struct.pack("!H", 43) + _vec(2, struct.pack("!H", selected_version))
-        if key_share is not None:
+        if key_share is not None and hello_retry:
+            exts += struct.pack("!H", 51) + _vec(2, struct.pack("!H", key_share))
+        elif key_share is not None:
             exts += struct.pack("!H", 51) + _vec(2, struct.pack("!H", key_share) +
                                                  _vec(2, bytes(32)))
-    exts += extra_exts
-    body = (struct.pack("!H", version) + bytes(range(32)) + b"\x00" + struct.pack("!H", cipher) +
-            b"\x00" + _vec(2, exts))
+    random = HRR_RANDOM if hello_retry else bytes(range(32))
+    body = (struct.pack("!H", version) + random + b"\x00" + struct.pack("!H", cipher) +
+            b"\x00" + _vec(2, exts + extra_exts))
     return record(0x16, handshake(2, body))
 
 

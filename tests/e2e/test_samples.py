@@ -4,7 +4,9 @@ expected.json was derived by hand from the grading reference for the
 configuration that made each sample (samples/make-samples.sh, craft.py);
 it is never regenerated from tlsgrade's output.  For every server: the
 letter, the letter with trust ignored where T/M apply, every required cap
-and warning (by the reference's id), and no unexpected cap."""
+and warning (by the reference's id), and no unexpected cap; where
+expected.json says (beyond_2009r), the status of checks reported beside
+the letter (pq_kex, ech)."""
 import json
 import os
 
@@ -35,6 +37,9 @@ def compare(t, server, ours):
     optional = {c["id"] for c in server.get("caps_optional", [])}
     t.eq(sorted(required - failed), [], what + " required caps and warnings missing")
     t.eq(sorted(failed - required - optional), [], what + " unexpected caps or warnings")
+    status = {c["id"]: c["status"] for c in ours["checks"]}
+    for check_id, want in server.get("beyond_2009r", {}).items():
+        t.eq(status.get(check_id), want, what + " " + check_id + " (beside the letter)")
 
 
 def main():

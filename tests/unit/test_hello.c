@@ -1043,6 +1043,58 @@ static void test_extension_rules(void) {
   hello_client_clear(&ch);
 }
 
+/* RFC 9849 5: ECHClientHello, built here field by field: type outer (0),
+ * HpkeSymmetricCipherSuite (kdf_id, aead_id: RFC 9180 7.2, 7.3), config_id,
+ * enc<0..2^16-1>, payload<1..2^16-1>; inner (1) is empty. */
+static void test_ech(void) {
+  struct buf b;
+  struct tls_client_hello ch = {0};
+  static const struct {
+    const char *body, *reason;
+    bool outer, inner;
+    unsigned type, kdf, aead, config_id, enc, payload;
+  } cases[] = {
+      /* HKDF-SHA256, AES-128-GCM, config 0xd1, 2-byte enc, 3-byte payload */
+      {"00 0001 0001 d1 0002 aabb 0003 010203", NULL, true, false, 0, 1, 1, 0xd1, 2, 3},
+      /* HKDF-SHA384 (2), ChaCha20Poly1305 (3), empty enc (allowed after HRR) */
+      {"00 0002 0003 07 0000 0001 ff", NULL, true, false, 0, 2, 3, 7, 0, 1},
+      {"01", NULL, false, true, 1, 0, 0, 0, 0, 0},
+      {"05 0102", NULL, false, false, 5, 0, 0, 0, 0, 0},
+      /* payload<1..2^16-1>: never empty */
+      {"00 0001 0001 d1 0002 aabb 0000", "client_hello: encrypted_client_hello", false, false, 0, 0,
+       0, 0, 0, 0},
+      {"00 0001 0001 d1 0002 aabb 0003 0102", "client_hello: encrypted_client_hello", false, false,
+       0, 0, 0, 0, 0, 0},
+      {"00 0001 0001 d1 0002 aabb 0001 01 00", "client_hello: encrypted_client_hello", false, false,
+       0, 0, 0, 0, 0, 0},
+      {"01 00", "client_hello: encrypted_client_hello", false, false, 0, 0, 0, 0, 0, 0},
+      {"", "client_hello: encrypted_client_hello", false, false, 0, 0, 0, 0, 0, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    ch_prefix(&b, 0x0303, two_suites, 2);
+    size_t exts = vec_open(&b, 2);
+    put_ext(&b, 0xfe0d, cases[i].body);
+    put_ext(&b, 23, "");
+    vec_close(&b, exts, 2);
+    const char *reason = parse_ch(&ch, b.b, b.n, false);
+    CHECK(ch.ech && ch.ems);
+    if (cases[i].reason) {
+      CHECK_STR(reason, cases[i].reason);
+      CHECK(!ch.ech_offer.outer);
+      continue;
+    }
+    CHECK(reason == NULL);
+    CHECK(ch.ech_offer.outer == cases[i].outer && ch.ech_offer.inner == cases[i].inner);
+    CHECK_EQ_U(ch.ech_offer.type, cases[i].type);
+    CHECK_EQ_U(ch.ech_offer.kdf_id, cases[i].kdf);
+    CHECK_EQ_U(ch.ech_offer.aead_id, cases[i].aead);
+    CHECK_EQ_U(ch.ech_offer.config_id, cases[i].config_id);
+    CHECK_EQ_U(ch.ech_offer.enc_length, cases[i].enc);
+    CHECK_EQ_U(ch.ech_offer.payload_length, cases[i].payload);
+  }
+  hello_client_clear(&ch);
+}
+
 /* ServerHello: legacy_version, zero random, empty session_id, suite, null. */
 static void sh_prefix(struct buf *b, unsigned cipher) {
   b->n = 0;
@@ -1091,6 +1143,30 @@ static void test_lying_server(void) {
   vec_close(&b, exts, 2);
   CHECK_STR(parse_sh(&sh, b.b, b.n), "server_hello: key_share");
   CHECK(sh.hello_retry);
+
+  /* RFC 9849 7.2.1: an HRR's encrypted_client_hello is confirmation[8]; a
+   * ServerHello's is not read (it should have none) */
+  sh_prefix(&b, 0x1301);
+  memcpy(b.b + 2, hrr_random, 32);
+  exts = vec_open(&b, 2);
+  put_ext(&b, 51, "11ec");
+  put_ext(&b, 0xfe0d, "0102030405060708");
+  vec_close(&b, exts, 2);
+  CHECK(parse_sh(&sh, b.b, b.n) == NULL);
+  CHECK(sh.hello_retry && sh.ech_confirmation && sh.key_share_group == 0x11ec);
+  sh_prefix(&b, 0x1301);
+  memcpy(b.b + 2, hrr_random, 32);
+  exts = vec_open(&b, 2);
+  put_ext(&b, 0xfe0d, "01020304050607");
+  vec_close(&b, exts, 2);
+  CHECK_STR(parse_sh(&sh, b.b, b.n), "server_hello: encrypted_client_hello");
+  CHECK(!sh.ech_confirmation);
+  sh_prefix(&b, 0x1301);
+  exts = vec_open(&b, 2);
+  put_ext(&b, 0xfe0d, "0102030405060708");
+  vec_close(&b, exts, 2);
+  CHECK(parse_sh(&sh, b.b, b.n) == NULL);
+  CHECK(!sh.hello_retry && !sh.ech_confirmation);
 
   /* no extensions (TLS 1.0 style), DOWNGRD00, duplicate, block overflow */
   sh_prefix(&b, 0x002f);
@@ -1306,6 +1382,7 @@ int main(void) {
   RUN(test_lying_client_lengths);
   RUN(test_lying_extensions);
   RUN(test_extension_rules);
+  RUN(test_ech);
   RUN(test_lying_server);
   RUN(test_sslv2_malformed);
   RUN(test_ownership);

@@ -193,6 +193,21 @@ static void test_groups(void) {
   CHECK(tls_group_name(0xfe00) == NULL);
 }
 
+/* Post-quantum groups: ML-KEM (FIPS 203) alone (draft-connolly-tls-mlkem-
+ * key-agreement: 0x0200-0x0202) or hybrid (draft-ietf-tls-ecdhe-mlkem:
+ * 0x11eb-0x11ed); the IANA registry marks the Kyber drafts 0x6399 and
+ * 0x639a "(OBSOLETE)". */
+static void test_group_pq(void) {
+  static const uint16_t pq[] = {0x0200, 0x0201, 0x0202, 0x11eb, 0x11ec, 0x11ed};
+  for (size_t i = 0; i < sizeof pq / sizeof pq[0]; i++)
+    CHECK(tls_group_pq(pq[i]) == TLS_GROUP_PQ);
+  CHECK(tls_group_pq(0x6399) == TLS_GROUP_PQ_OBSOLETE);
+  CHECK(tls_group_pq(0x639a) == TLS_GROUP_PQ_OBSOLETE);
+  static const uint16_t classical[] = {0x0017, 0x0018, 0x001d, 0x001e, 0x0100, 0x0a0a, 0x0000};
+  for (size_t i = 0; i < sizeof classical / sizeof classical[0]; i++)
+    CHECK(tls_group_pq(classical[i]) == TLS_GROUP_CLASSICAL);
+}
+
 static void test_group_bits(void) {
   /* Curve sizes (SEC 2, RFC 7748), FFDHE moduli (RFC 7919 A), the classical
    * part of a hybrid; x25519 counts as 256 by the documented rule. */
@@ -438,6 +453,7 @@ int main(void) {
   RUN(test_sslv2_suites);
   RUN(test_unknown_suites);
   RUN(test_groups);
+  RUN(test_group_pq);
   RUN(test_group_bits);
   RUN(test_sigschemes);
   RUN(test_extensions);
