@@ -28,6 +28,11 @@ struct ev_store {
   size_t nslots, count;
   struct ev_endpoint **sorted; /* cache for ev_endpoint_at, NULL when stale */
   struct ev_chains *chains;    /* chains.c's notes, NULL when none */
+  /* The endpoint cap (grade.h ev_store_set_limit): at most max_endpoints
+   * answered endpoints and, apart, at most max_endpoints seen only in
+   * ClientHellos (n_hello of the count). */
+  size_t max_endpoints, n_hello;
+  uint64_t cap_hits; /* connections dropped at the cap */
 };
 
 struct ev_chains **ev_store_chains(struct ev_store *ev) {
@@ -45,6 +50,7 @@ struct ev_store *ev_store_new(void) {
   if (!ev)
     return NULL;
   ev->nslots = 64;
+  ev->max_endpoints = EV_ENDPOINTS_DEFAULT;
   ev->eps = calloc(ev->nslots, sizeof(*ev->eps));
   if (!ev->eps) {
     free(ev);
@@ -69,13 +75,14 @@ struct ev_strings {
 };
 
 #define STRINGS_FIRST 512
+#define STRINGS_HELLO 96 /* a hello-only endpoint's: host, ip, "handshakes", one file */
 #define STRINGS_MAX 16384
 
 static char *ep_strdup(struct ev_endpoint *ep, const char *s) {
   size_t n = strlen(s) + 1;
   struct ev_strings *c = ep->strings;
   if (!c || c->cap - c->used < n) {
-    size_t cap = c ? c->cap * 2 : STRINGS_FIRST;
+    size_t cap = c ? c->cap * 2 : ep->answered ? STRINGS_FIRST : STRINGS_HELLO;
     if (cap > STRINGS_MAX)
       cap = STRINGS_MAX;
     if (cap < n)
@@ -210,30 +217,102 @@ static size_t endpoint_slot(const struct ev_store *ev, const char *host, const c
   return j;
 }
 
-struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const char *ip,
-                                    uint16_t port) {
-  if ((ev->count + 1) * 2 > ev->nslots && !grow_store(ev))
-    return NULL;
-  size_t j = endpoint_slot(ev, host, ip, port);
-  if (ev->eps[j])
-    return ev->eps[j];
+void ev_store_set_limit(struct ev_store *ev, size_t max_endpoints) {
+  ev->max_endpoints = max_endpoints;
+}
+
+uint64_t ev_endpoint_cap_hits(const struct ev_store *ev) {
+  return ev->cap_hits;
+}
+
+size_t ev_hello_count(const struct ev_store *ev) {
+  return ev->n_hello;
+}
+
+/* May ev take one more endpoint of this class (answered or hello-only)? */
+static bool class_has_room(const struct ev_store *ev, bool answered) {
+  size_t held = answered ? ev->count - ev->n_hello : ev->n_hello;
+  return held < ev->max_endpoints;
+}
+
+static struct ev_endpoint *endpoint_new(const char *host, const char *ip, uint16_t port,
+                                        bool answered) {
   struct ev_endpoint *ep = calloc(1, sizeof(*ep));
   if (!ep)
     return NULL;
+  ep->answered = answered;
   ep->host = ep_strdup(ep, host);
   ep->ip = ep_strdup(ep, ip);
   ep->port = port;
-  ep->nslots = 32;
+  /* A hello-only endpoint holds one fact (two when evicted): a table of 32
+   * would be most of its cost, and a flood of names is made of them. */
+  ep->nslots = answered ? 32 : 2;
   ep->facts = calloc(ep->nslots, sizeof(*ep->facts));
   if (!ep->host || !ep->ip || !ep->facts) {
     endpoint_free(ep);
     return NULL;
   }
+  return ep;
+}
+
+/* The endpoint (host, ip, port) for evidence of its class: found, promoted
+ * from hello-only to answered, or made, as the cap allows.  NULL with
+ * *at_cap set when the cap refused it (`weight` connections counted), else
+ * NULL out of memory. */
+static struct ev_endpoint *endpoint_claim(struct ev_store *ev, const char *host, const char *ip,
+                                          uint16_t port, bool answered, uint64_t weight,
+                                          bool *at_cap) {
+  *at_cap = false;
+  if ((ev->count + 1) * 2 > ev->nslots && !grow_store(ev))
+    return NULL;
+  size_t j = endpoint_slot(ev, host, ip, port);
+  struct ev_endpoint *ep = ev->eps[j];
+  if (ep && (ep->answered || !answered))
+    return ep; /* held: it keeps receiving its class's facts */
+  if (!class_has_room(ev, answered)) {
+    ev->cap_hits = ev_count_add(ev->cap_hits, weight);
+    *at_cap = true;
+    return NULL;
+  }
+  if (ep) { /* a hello-only endpoint's first answer */
+    ep->answered = true;
+    ev->n_hello--;
+    return ep;
+  }
+  if (!(ep = endpoint_new(host, ip, port, answered)))
+    return NULL;
   ev->eps[j] = ep;
   ev->count++;
+  ev->n_hello += !answered;
   free(ev->sorted);
   ev->sorted = NULL;
   return ep;
+}
+
+struct ev_endpoint *ev_endpoint_for(struct ev_store *ev, const char *host, const char *ip,
+                                    uint16_t port, bool answered) {
+  bool at_cap;
+  return endpoint_claim(ev, host, ip, port, answered, 1, &at_cap);
+}
+
+struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const char *ip,
+                                    uint16_t port) {
+  return ev_endpoint_for(ev, host, ip, port, true);
+}
+
+/* Facts that a ClientHello alone gives: an endpoint holding no other was
+ * seen only in ClientHellos. */
+static bool hello_fact(uint16_t id) {
+  return id == EV_HANDSHAKES || id == EV_EVICTED_UNANSWERED;
+}
+
+bool ev_hello_only(const struct ev_endpoint *ep) {
+  if (ep->nfacts > 2)
+    return false;
+  for (size_t i = 0; i < ep->nslots; i++)
+    if (ep->facts[i].key && !hello_fact(ep->facts[i].typed.id))
+      return false;
+  return ep->nfacts > 0;
 }
 
 /* ---- a connection evicted before the answer ---- */
@@ -487,14 +566,26 @@ const struct ev_fact *const *ev_facts_with(const struct ev_endpoint *ep, const c
   return sorted + first;
 }
 
+/* What dropping ep's evidence at the cap loses, in connections: its
+ * handshakes (an endpoint of clear-text HTTP or unverified flights: one). */
+static uint64_t ep_connections(const struct ev_endpoint *ep) {
+  const struct ev_fact *f = ev_find_id(ep, EV_HANDSHAKES, NULL);
+  return f ? f->count : 1;
+}
+
 int ev_merge(struct ev_store *into, const struct ev_store *from) {
   if (ev_chains_copy(&into->chains, from->chains) < 0)
     return -1;
+  into->cap_hits = ev_count_add(into->cap_hits, from->cap_hits);
   for (size_t i = 0; i < from->nslots; i++) {
     const struct ev_endpoint *src = from->eps[i];
     if (!src)
       continue;
-    struct ev_endpoint *dst = ev_endpoint_get(into, src->host, src->ip, src->port);
+    bool at_cap;
+    struct ev_endpoint *dst = endpoint_claim(into, src->host, src->ip, src->port, src->answered,
+                                             ep_connections(src), &at_cap);
+    if (!dst && at_cap)
+      continue; /* counted */
     if (!dst)
       return -1;
     for (size_t k = 0; k < src->nslots; k++) {
@@ -532,9 +623,20 @@ static bool endpoint_absorb(struct ev_endpoint *dst, struct ev_endpoint *src) {
   return true;
 }
 
+/* Does into have room for src's evidence, at the endpoint dst (NULL:
+ * none yet)?  As endpoint_claim decides. */
+static bool room_for(const struct ev_store *into, const struct ev_endpoint *dst,
+                     const struct ev_endpoint *src) {
+  if (dst && (dst->answered || !src->answered))
+    return true;
+  return class_has_room(into, src->answered);
+}
+
 int ev_merge_move(struct ev_store *into, struct ev_store *from) {
   if (ev_chains_absorb(&into->chains, &from->chains) < 0)
     return -1;
+  into->cap_hits = ev_count_add(into->cap_hits, from->cap_hits);
+  from->cap_hits = 0;
   for (size_t i = 0; i < from->nslots; i++) {
     struct ev_endpoint *src = from->eps[i];
     if (!src)
@@ -542,17 +644,28 @@ int ev_merge_move(struct ev_store *into, struct ev_store *from) {
     if ((into->count + 1) * 2 > into->nslots && !grow_store(into))
       return -1;
     size_t j = endpoint_slot(into, src->host, src->ip, src->port);
-    if (into->eps[j]) {
-      if (!endpoint_absorb(into->eps[j], src))
+    struct ev_endpoint *dst = into->eps[j];
+    bool answered = src->answered;
+    if (!room_for(into, dst, src)) {
+      into->cap_hits = ev_count_add(into->cap_hits, ep_connections(src));
+      endpoint_free(src);
+    } else if (dst) {
+      if (answered && !dst->answered) {
+        dst->answered = true;
+        into->n_hello--;
+      }
+      if (!endpoint_absorb(dst, src))
         return -1;
     } else {
       into->eps[j] = src; /* a new endpoint: the whole of it changes store */
       into->count++;
+      into->n_hello += !answered;
       free(into->sorted);
       into->sorted = NULL;
     }
     from->eps[i] = NULL;
     from->count--;
+    from->n_hello -= !answered;
   }
   free(from->sorted);
   from->sorted = NULL;
@@ -614,6 +727,8 @@ cJSON *ev_to_json(const struct ev_store *ev) {
   cJSON *chains = ev_chains_to_json(ev->chains);
   if (chains)
     cJSON_AddItemToObject(root, "chains", chains);
+  if (ev->cap_hits) /* written only when there are some: older files read the same */
+    cJSON_AddNumberToObject(root, "endpoint_cap_hits", (double)ev->cap_hits);
   return root;
 }
 
@@ -673,20 +788,35 @@ struct ev_store *ev_from_json(const cJSON *root, char *err, size_t errlen) {
              EV_FORMAT_VERSION);
     return NULL;
   }
+  double hits = 0;
+  if (cJSON_GetObjectItemCaseSensitive(root, "endpoint_cap_hits") &&
+      !ev_json_num(root, "endpoint_cap_hits", 0, (double)EV_COUNT_MAX, &hits)) {
+    snprintf(err, errlen, "malformed endpoint_cap_hits in the evidence");
+    return NULL;
+  }
   struct ev_store *ev = ev_store_new();
+  if (ev) { /* a file holds what its run's cap let in: the merge applies this run's */
+    ev->max_endpoints = SIZE_MAX;
+    ev->cap_hits = (uint64_t)hits;
+  }
   const cJSON *e;
   cJSON_ArrayForEach(e, eps) {
     const char *host, *ip;
     double port;
     const cJSON *facts = cJSON_GetObjectItemCaseSensitive(e, "facts");
     struct ev_endpoint *ep = NULL;
+    bool at_cap;
     if (get_str(e, "host", &host) && get_str(e, "ip", &ip) && ev_ip_valid(ip) &&
         ev_json_num(e, "port", 0, 65535, &port) && cJSON_IsArray(facts))
-      ep = ev ? ev_endpoint_get(ev, host, ip, (uint16_t)port) : NULL;
+      ep = ev ? endpoint_claim(ev, host, ip, (uint16_t)port, false, 1, &at_cap) : NULL;
     const cJSON *f;
     bool ok = ep != NULL;
     cJSON_ArrayForEach(f, facts) {
       ok = ok && fact_from_json(ep, f);
+    }
+    if (ok && !ep->answered && !ev_hello_only(ep)) { /* its facts say its class */
+      ep->answered = true;
+      ev->n_hello--;
     }
     if (!ok) {
       snprintf(err, errlen, "malformed endpoint or fact in the evidence");

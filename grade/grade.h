@@ -163,6 +163,10 @@ struct ev_endpoint {
   char *host; /* sanitised UTF-8 */
   char *ip;
   uint16_t port;
+  /* Its class under the endpoint cap: false while it holds only what
+   * ClientHellos gave (ev_hello_only), true once a server's answer (or
+   * any other evidence) came for it. */
+  bool answered;
   struct ev_fact *facts; /* open-addressing table, nslots entries */
   size_t nslots, nfacts;
   const struct ev_fact **sorted; /* cache: facts by key, NULL when stale */
@@ -182,8 +186,39 @@ void ev_store_free(struct ev_store *ev);
 size_t ev_count(const struct ev_store *ev);
 /* Endpoints sorted by host, ip, port (stable output). */
 const struct ev_endpoint *ev_endpoint_at(const struct ev_store *ev, size_t i);
+
+/* The endpoint cap (--limit endpoints, README "Limits"): a store holds at
+ * most N answered endpoints and, apart from them, at most N endpoints seen
+ * only in ClientHellos, so that a flood of names nobody answers never
+ * keeps out a server answered later.  Evidence that would make a new
+ * endpoint of a full class (a new endpoint, or a hello-only endpoint's
+ * first answer) is dropped whole, its connections counted; an endpoint
+ * held keeps receiving evidence of its class.  A new store's N is
+ * EV_ENDPOINTS_DEFAULT; a loaded one (ev_from_json) holds its whole file,
+ * and merging into a store applies that store's N. */
+/* 250,000 of each: a hello-only endpoint costs about 430 bytes (110 MB
+ * at the cap); an answered one a few kB held and 5 kB more while graded
+ * (about 2 GB at the cap, the order of the flow table's own worst case). */
+#define EV_ENDPOINTS_DEFAULT 250000
+void ev_store_set_limit(struct ev_store *ev, size_t max_endpoints);
+/* Connections whose evidence the cap dropped (saved and merged with the
+ * evidence). */
+uint64_t ev_endpoint_cap_hits(const struct ev_store *ev);
+/* Endpoints of the hello-only class held. */
+size_t ev_hello_count(const struct ev_store *ev);
+/* The endpoint (host, ip, port) for evidence of a connection: found, or
+ * made (promoted to answered) when the cap allows; NULL when the cap
+ * refused it (counted) or out of memory.  answered: the connection gives
+ * more than its ClientHello. */
+struct ev_endpoint *ev_endpoint_for(struct ev_store *ev, const char *host, const char *ip,
+                                    uint16_t port, bool answered);
+/* ev_endpoint_for(..., true). */
 struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const char *ip,
                                     uint16_t port);
+/* Did ep's evidence come from ClientHellos alone (facts HANDSHAKES and
+ * EVICTED_UNANSWERED only)?  Such an endpoint decides no check: reports
+ * fold it into one line rather than grade it. */
+bool ev_hello_only(const struct ev_endpoint *ep);
 /* Record one sighting of the fact of family id with arguments a (NULL:
  * none) at `at`, the packet that showed it: its time widens the fact's
  * first/last, so it is required (never NULL; a fact without a time has no

@@ -201,7 +201,9 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
   /* The capture goes on: chains waiting now may be completed by a later
    * intermediate, so this report completes them on a copy of the store. */
   struct ev_store *view = run->ev;
-  if (ev_chains_waiting(run->ev) && (!(view = ev_store_new()) || ev_merge(view, run->ev) < 0)) {
+  if (ev_chains_waiting(run->ev) &&
+      (!(view = ev_store_new()) ||
+       (ev_store_set_limit(view, SIZE_MAX), ev_merge(view, run->ev)) < 0)) {
     ev_store_free(view);
     view = run->ev; /* out of memory: the facts so far, chains unknown */
   }
@@ -230,6 +232,8 @@ int pl_run_merge(const struct pl_settings *s, char *const *files, size_t n_files
   char err[1024];
   pl_report_begin(s); /* loading is part of making this report */
   struct ev_store *all = ev_store_new();
+  if (all)
+    ev_store_set_limit(all, s->max_endpoints);
   for (size_t i = 0; all && i < n_files; i++) {
     if (pl_report_abandoned(s)) {
       pl_say_abandoned(s, "loading evidence", false);
@@ -260,7 +264,14 @@ int pl_run_merge(const struct pl_settings *s, char *const *files, size_t n_files
   int status = PL_EXIT_RUNTIME;
   if (out && pl_save_evidence(s, all) == 0) {
     ev_complete_chains(all, trust, bundle);
-    status = pl_write_report(s, out, all, (const char *const *)files, n_files, NULL, NULL);
+    /* Merge has no capture's caps to report, but the endpoint cap it
+     * applies (and the files' own hits): present when hit. */
+    cJSON *limits = ev_endpoint_cap_hits(all) ? cJSON_CreateObject() : NULL;
+    cJSON *row = limits ? cJSON_AddObjectToObject(limits, "endpoints") : NULL;
+    cJSON_AddNumberToObject(row, "limit", (double)s->max_endpoints);
+    cJSON_AddNumberToObject(row, "hits", (double)ev_endpoint_cap_hits(all));
+    status = pl_write_report(s, out, all, (const char *const *)files, n_files, limits, NULL);
+    cJSON_Delete(limits);
     if (status == PL_STOPPED) {
       pl_say_abandoned(s, "grading", true);
       status = PL_EXIT_RUNTIME;

@@ -21,6 +21,7 @@ void pl_settings_default(struct pl_settings *s) {
   tls_limits_default(&s->tls_limits);
   s->max_weak_keys = 4000000;      /* 10 bytes each: 40 MB */
   s->max_keylog_entries = 1000000; /* about 290 bytes each */
+  s->max_endpoints = EV_ENDPOINTS_DEFAULT;
   s->cert_cache_entries = 4096;
 }
 
@@ -292,8 +293,11 @@ static int run_source(struct run *run, struct cap_source *src) {
     cap_message("out of memory");
   else if (s->mode == PL_MODE_GRADE && !(run->ev = ev_store_new()))
     cap_message("out of memory");
-  else
+  else {
+    if (run->ev)
+      ev_store_set_limit(run->ev, s->max_endpoints);
     status = read_all(run, src, &warnings);
+  }
   status = finish(run, status, warnings);
   status = pl_close_output(s, run->out, status);
   ev_store_free(run->ev);
