@@ -417,6 +417,24 @@ int grade_letter_cmp(const char *a, const char *b);
 
 /* ---- reports (report_text.c, report_json.c, report_html.c) ---- */
 
+/* Endpoints seen only in ClientHellos (ev_hello_only): they decide no
+ * check, so reports fold them into one section, how many and those with
+ * the most connections, instead of 48 unknown checks each. */
+#define REPORT_HELLO_TOP 10
+struct report_hello_only {
+  size_t servers;
+  uint64_t connections; /* their ClientHellos */
+  uint64_t evicted;     /* of those, flows evicted before any answer (flow table full) */
+  /* The REPORT_HELLO_TOP with most connections, most first; ties in the
+   * order they were added (the store's: host, ip, port). */
+  const struct ev_endpoint *top[REPORT_HELLO_TOP];
+  size_t n_top;
+};
+/* Count the hello-only endpoint ep in h (zeroed first). */
+void report_hello_only_add(struct report_hello_only *h, const struct ev_endpoint *ep);
+/* ep's connections (its HANDSHAKES count). */
+uint64_t report_connections(const struct ev_endpoint *ep);
+
 struct report_meta {
   const char *const *inputs;
   size_t n_inputs;
@@ -427,6 +445,7 @@ struct report_meta {
    * ClientHello (fact UNVERIFIED): listed, never graded.  Borrowed. */
   const struct ev_endpoint *const *unverified;
   size_t n_unverified;
+  const struct report_hello_only *hello_only; /* NULL: none */
 };
 
 /* r[0..n): the servers in report order (pointers: sorting thousands of

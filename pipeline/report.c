@@ -63,27 +63,31 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
                     const char *const *inputs, size_t n_inputs, cJSON *limits, cJSON *stats) {
   ev_derive_facts((struct ev_store *)ev); /* derived facts are never saved */
   size_t most = ev_count(ev) ? ev_count(ev) : 1;
-  struct grade_result *r = calloc(most, sizeof(*r));
   const struct ev_endpoint **eps = calloc(most, sizeof(*eps));
   const struct ev_endpoint **unverified = calloc(most, sizeof(*unverified));
+  struct report_hello_only hello = {0};
+  size_t n = 0, n_unverified = 0;
+  for (size_t i = 0; eps && unverified && i < ev_count(ev); i++) {
+    const struct ev_endpoint *ep = ev_endpoint_at(ev, i);
+    /* Else a plain-http endpoint (its facts went to its TLS ones), or an
+     * address known only from unverified flights.  One seen only in
+     * ClientHellos decides no check: folded, not graded. */
+    if (ev_hello_only(ep))
+      report_hello_only_add(&hello, ep);
+    else if (ev_find_id(ep, EV_HANDSHAKES, NULL))
+      eps[n++] = ep;
+    if (ev_find_id(ep, EV_UNVERIFIED, NULL))
+      unverified[n_unverified++] = ep;
+  }
   /* The report's order: pointers sorted, so no 5 kB result moves. */
-  const struct grade_result **order = calloc(most, sizeof(*order));
+  struct grade_result *r = calloc(n ? n : 1, sizeof(*r));
+  const struct grade_result **order = calloc(n ? n : 1, sizeof(*order));
   if (!r || !eps || !order || !unverified) {
     free(r);
     free(eps);
     free(order);
     free(unverified);
     return PL_EXIT_RUNTIME;
-  }
-  size_t n = 0, n_unverified = 0;
-  for (size_t i = 0; i < ev_count(ev); i++) {
-    const struct ev_endpoint *ep = ev_endpoint_at(ev, i);
-    /* Else a plain-http endpoint (its facts went to its TLS ones), or an
-     * address known only from unverified flights. */
-    if (ev_find_id(ep, EV_HANDSHAKES, NULL))
-      eps[n++] = ep;
-    if (ev_find_id(ep, EV_UNVERIFIED, NULL))
-      unverified[n_unverified++] = ep;
   }
   bool all = !pl_report_abandoned(s) &&
              grade_endpoints(eps, n, r, s->jobs, s->stop ? &s->stop->abandon : NULL);
@@ -96,7 +100,8 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
   for (size_t i = 0; i < n; i++)
     order[i] = &r[i];
   qsort(order, n, sizeof(*order), compare_results);
-  struct report_meta meta = {inputs, n_inputs, limits, stats, s->jobs, unverified, n_unverified};
+  struct report_meta meta = {inputs,  n_inputs,   limits,       stats,
+                             s->jobs, unverified, n_unverified, hello.servers ? &hello : NULL};
   render(s, out, order, n, &meta);
   int status = PL_EXIT_OK;
   for (size_t i = 0; s->fail_below && i < n; i++)
