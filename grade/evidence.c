@@ -705,25 +705,27 @@ static cJSON *fact_json(const struct ev_fact *f) {
   return o;
 }
 
+static cJSON *endpoint_json(const struct ev_endpoint *ep) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "host", ep->host);
+  cJSON_AddStringToObject(o, "ip", ep->ip);
+  cJSON_AddNumberToObject(o, "port", ep->port);
+  cJSON *facts = cJSON_AddArrayToObject(o, "facts");
+  size_t n;
+  const struct ev_fact **sorted = ev_sorted_facts(ep, &n);
+  for (size_t k = 0; sorted && k < n; k++)
+    if (ev_fact_saved(sorted[k]->typed.id)) /* derived facts are recomputed */
+      cJSON_AddItemToArray(facts, fact_json(sorted[k]));
+  free(sorted);
+  return o;
+}
+
 cJSON *ev_to_json(const struct ev_store *ev) {
   cJSON *root = cJSON_CreateObject();
   cJSON_AddNumberToObject(root, "tlsgrade_evidence", EV_FORMAT_VERSION);
   cJSON *eps = cJSON_AddArrayToObject(root, "endpoints");
-  for (size_t i = 0; i < ev_count(ev); i++) {
-    const struct ev_endpoint *ep = ev_endpoint_at(ev, i);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "host", ep->host);
-    cJSON_AddStringToObject(o, "ip", ep->ip);
-    cJSON_AddNumberToObject(o, "port", ep->port);
-    cJSON *facts = cJSON_AddArrayToObject(o, "facts");
-    size_t n;
-    const struct ev_fact **sorted = ev_sorted_facts(ep, &n);
-    for (size_t k = 0; sorted && k < n; k++)
-      if (ev_fact_saved(sorted[k]->typed.id)) /* derived facts are recomputed */
-        cJSON_AddItemToArray(facts, fact_json(sorted[k]));
-    free(sorted);
-    cJSON_AddItemToArray(eps, o);
-  }
+  for (size_t i = 0; i < ev_count(ev); i++)
+    cJSON_AddItemToArray(eps, endpoint_json(ev_endpoint_at(ev, i)));
   cJSON *chains = ev_chains_to_json(ev->chains);
   if (chains)
     cJSON_AddItemToObject(root, "chains", chains);
@@ -832,13 +834,31 @@ struct ev_store *ev_from_json(const cJSON *root, char *err, size_t errlen) {
   return ev;
 }
 
-int ev_write(const struct ev_store *ev, FILE *out) {
-  cJSON *j = ev_to_json(ev);
-  char *text = cJSON_PrintUnformatted(j);
-  cJSON_Delete(j);
-  int rc = text && fputs(text, out) >= 0 && fputc('\n', out) != EOF ? 0 : -1;
+/* item's text, unformatted, after head (NULL: none) to out; item is
+ * deleted.  false out of memory or on a write error. */
+static bool write_part(FILE *out, const char *head, cJSON *item) {
+  char *text = item ? cJSON_PrintUnformatted(item) : NULL;
+  bool ok = text && (!head || fputs(head, out) >= 0) && fputs(text, out) >= 0;
   free(text);
-  return rc;
+  cJSON_Delete(item);
+  return ok;
+}
+
+/* The bytes of ev_to_json's unformatted text, written one endpoint at a
+ * time: the whole tree of a store of 200,000 endpoints would cost more
+ * than the store (about 1.7 kB each). */
+int ev_write(const struct ev_store *ev, FILE *out) {
+  bool ok = write_part(out, "{\"tlsgrade_evidence\":", cJSON_CreateNumber(EV_FORMAT_VERSION)) &&
+            fputs(",\"endpoints\":[", out) >= 0;
+  for (size_t i = 0; ok && i < ev_count(ev); i++)
+    ok = write_part(out, i ? "," : NULL, endpoint_json(ev_endpoint_at(ev, i)));
+  ok = ok && fputc(']', out) != EOF;
+  cJSON *chains = ev_chains_to_json(ev->chains);
+  if (chains)
+    ok = write_part(out, ",\"chains\":", chains) && ok;
+  if (ev->cap_hits) /* as ev_to_json writes it */
+    ok = ok && write_part(out, ",\"endpoint_cap_hits\":", cJSON_CreateNumber((double)ev->cap_hits));
+  return ok && fputs("}\n", out) >= 0 ? 0 : -1;
 }
 
 struct ev_store *ev_load(const char *path, char *err, size_t errlen) {

@@ -1784,6 +1784,16 @@ static void endpoint_cap(void) {
    * store of room 1: one endpoint of each class kept; dropped, one
    * answered (a.test 2 connections or srv.test 2) and one hello-only
    * (b.test 2 or e.test 1): 5 + 2 + (2 or 1) hits. */
+  char *streamed = NULL, *whole = store_text(ev);
+  size_t len = 0;
+  FILE *out = open_memstream(&streamed, &len);
+  CHECK(out && ev_write(ev, out) == 0); /* one endpoint at a time, the same bytes */
+  if (out)
+    fclose(out);
+  CHECK(whole && strstr(whole, "\"endpoint_cap_hits\":5") && streamed && len == strlen(whole) + 1 &&
+        strncmp(streamed, whole, strlen(whole)) == 0);
+  free(streamed);
+  free(whole);
   cJSON *j = ev_to_json(ev);
   char err[200];
   struct ev_store *back = ev_from_json(j, err, sizeof(err));
