@@ -11,29 +11,12 @@
  */
 #include "base/hash.h"
 #include "grade/chains.h"
-#include "grade/grade.h"
+#include "grade/evidence.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define EV_FORMAT_VERSION 2 /* 2: the chains waiting for completion */
-
-/* Owns every endpoint.  (The trust memo is the run's: dissect.h.) */
-struct ev_store {
-  struct ev_endpoint **eps; /* open-addressing table */
-  size_t nslots, count;
-  struct ev_endpoint **sorted; /* cache for ev_endpoint_at, NULL when stale */
-  struct ev_chains *chains;    /* chains.c's notes, NULL when none */
-  /* The endpoint cap (grade.h ev_store_set_limit): at most max_endpoints
-   * answered endpoints and, apart, at most max_endpoints seen only in
-   * ClientHellos (n_hello of the count). */
-  size_t max_endpoints, n_hello;
-  uint64_t cap_hits; /* connections dropped at the cap */
-};
 
 struct ev_chains **ev_store_chains(struct ev_store *ev) {
   return &ev->chains;
@@ -259,9 +242,8 @@ static struct ev_endpoint *endpoint_new(const char *host, const char *ip, uint16
  * from hello-only to answered, or made, as the cap allows.  NULL with
  * *at_cap set when the cap refused it (`weight` connections counted), else
  * NULL out of memory. */
-static struct ev_endpoint *endpoint_claim(struct ev_store *ev, const char *host, const char *ip,
-                                          uint16_t port, bool answered, uint64_t weight,
-                                          bool *at_cap) {
+struct ev_endpoint *ev_endpoint_claim(struct ev_store *ev, const char *host, const char *ip,
+                                      uint16_t port, bool answered, uint64_t weight, bool *at_cap) {
   *at_cap = false;
   if ((ev->count + 1) * 2 > ev->nslots && !grow_store(ev))
     return NULL;
@@ -292,7 +274,7 @@ static struct ev_endpoint *endpoint_claim(struct ev_store *ev, const char *host,
 struct ev_endpoint *ev_endpoint_for(struct ev_store *ev, const char *host, const char *ip,
                                     uint16_t port, bool answered) {
   bool at_cap;
-  return endpoint_claim(ev, host, ip, port, answered, 1, &at_cap);
+  return ev_endpoint_claim(ev, host, ip, port, answered, 1, &at_cap);
 }
 
 struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const char *ip,
@@ -396,9 +378,9 @@ static void key_added(struct ev_endpoint *ep, const struct ev_typed *t) {
 /* Add `count` sightings (`aborted` of them in aborted handshakes) with
  * [first, last] and sample to the fact `key`, which says `typed` (NULL:
  * parse the key, the first time it is seen). */
-static void fact_add(struct ev_endpoint *ep, const char *key, const struct ev_typed *typed,
-                     uint64_t count, uint64_t aborted, cap_time_us first, cap_time_us last,
-                     const struct ev_sample *sample) {
+void ev_fact_add(struct ev_endpoint *ep, const char *key, const struct ev_typed *typed,
+                 uint64_t count, uint64_t aborted, cap_time_us first, cap_time_us last,
+                 const struct ev_sample *sample) {
   if ((ep->nfacts + 1) * 2 > ep->nslots && !grow_facts(ep))
     return;
   struct ev_fact *f = &ep->facts[fact_slot(ep, key)];
@@ -436,7 +418,7 @@ void ev_note(struct ev_endpoint *ep, const struct ev_sample *at, const char *fmt
     va_end(ap);
     size_t n = strlen(fmt);
     if (n < sizeof(key)) {
-      fact_add(ep, fmt, NULL, 1, at->aborted, at->ts, at->ts, at);
+      ev_fact_add(ep, fmt, NULL, 1, at->aborted, at->ts, at->ts, at);
       return;
     }
     memcpy(key, fmt, sizeof(key) - 1);
@@ -456,7 +438,7 @@ void ev_note(struct ev_endpoint *ep, const struct ev_sample *at, const char *fmt
     vsnprintf(key, sizeof(key), fmt, ap);
     va_end(ap);
   }
-  fact_add(ep, key, NULL, 1, at->aborted, at->ts, at->ts, at);
+  ev_fact_add(ep, key, NULL, 1, at->aborted, at->ts, at->ts, at);
 }
 
 void ev_add_times(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id id,
@@ -464,7 +446,7 @@ void ev_add_times(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fa
   char key[EV_KEY_MAX];
   struct ev_typed typed;
   if (ev_key_make(id, a, key, &typed))
-    fact_add(ep, key, &typed, count, at->aborted ? count : 0, at->ts, at->ts, at);
+    ev_fact_add(ep, key, &typed, count, at->aborted ? count : 0, at->ts, at->ts, at);
 }
 
 void ev_add(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id id,
@@ -582,8 +564,8 @@ int ev_merge(struct ev_store *into, const struct ev_store *from) {
     if (!src)
       continue;
     bool at_cap;
-    struct ev_endpoint *dst = endpoint_claim(into, src->host, src->ip, src->port, src->answered,
-                                             ep_connections(src), &at_cap);
+    struct ev_endpoint *dst = ev_endpoint_claim(into, src->host, src->ip, src->port, src->answered,
+                                                ep_connections(src), &at_cap);
     if (!dst && at_cap)
       continue; /* counted */
     if (!dst)
@@ -591,7 +573,8 @@ int ev_merge(struct ev_store *into, const struct ev_store *from) {
     for (size_t k = 0; k < src->nslots; k++) {
       const struct ev_fact *f = &src->facts[k];
       if (f->key)
-        fact_add(dst, f->key, &f->typed, f->count, f->aborted, f->first_ts, f->last_ts, &f->sample);
+        ev_fact_add(dst, f->key, &f->typed, f->count, f->aborted, f->first_ts, f->last_ts,
+                    &f->sample);
     }
   }
   return 0;
@@ -682,223 +665,8 @@ struct ev_store *ev_period(const struct ev_endpoint *ep, cap_time_us t, bool aft
   for (size_t k = 0; k < ep->nslots; k++) {
     const struct ev_fact *f = &ep->facts[k];
     if (f->key && (after ? f->last_ts >= t : f->first_ts < t))
-      fact_add(dst, f->key, &f->typed, f->count, f->aborted, f->first_ts, f->last_ts, &f->sample);
+      ev_fact_add(dst, f->key, &f->typed, f->count, f->aborted, f->first_ts, f->last_ts,
+                  &f->sample);
   }
-  return ev;
-}
-
-/* ---- JSON ---- */
-
-static cJSON *fact_json(const struct ev_fact *f) {
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "k", f->key);
-  cJSON_AddNumberToObject(o, "n", (double)f->count);
-  if (f->aborted) /* written only when there are some: older files read the same */
-    cJSON_AddNumberToObject(o, "aborted", (double)f->aborted);
-  cJSON_AddNumberToObject(o, "first_us", (double)f->first_ts);
-  cJSON_AddNumberToObject(o, "last_us", (double)f->last_ts);
-  if (f->sample.file) {
-    cJSON_AddStringToObject(o, "file", f->sample.file);
-    cJSON_AddNumberToObject(o, "frame", (double)f->sample.frame);
-    cJSON_AddNumberToObject(o, "ts_us", (double)f->sample.ts);
-  }
-  return o;
-}
-
-static cJSON *endpoint_json(const struct ev_endpoint *ep) {
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "host", ep->host);
-  cJSON_AddStringToObject(o, "ip", ep->ip);
-  cJSON_AddNumberToObject(o, "port", ep->port);
-  cJSON *facts = cJSON_AddArrayToObject(o, "facts");
-  size_t n;
-  const struct ev_fact **sorted = ev_sorted_facts(ep, &n);
-  for (size_t k = 0; sorted && k < n; k++)
-    if (ev_fact_saved(sorted[k]->typed.id)) /* derived facts are recomputed */
-      cJSON_AddItemToArray(facts, fact_json(sorted[k]));
-  free(sorted);
-  return o;
-}
-
-cJSON *ev_to_json(const struct ev_store *ev) {
-  cJSON *root = cJSON_CreateObject();
-  cJSON_AddNumberToObject(root, "tlsgrade_evidence", EV_FORMAT_VERSION);
-  cJSON *eps = cJSON_AddArrayToObject(root, "endpoints");
-  for (size_t i = 0; i < ev_count(ev); i++)
-    cJSON_AddItemToArray(eps, endpoint_json(ev_endpoint_at(ev, i)));
-  cJSON *chains = ev_chains_to_json(ev->chains);
-  if (chains)
-    cJSON_AddItemToObject(root, "chains", chains);
-  if (ev->cap_hits) /* written only when there are some: older files read the same */
-    cJSON_AddNumberToObject(root, "endpoint_cap_hits", (double)ev->cap_hits);
-  return root;
-}
-
-static bool get_str(const cJSON *o, const char *k, const char **out) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  *out = cJSON_IsString(v) ? v->valuestring : NULL;
-  return *out != NULL;
-}
-
-bool ev_json_num(const cJSON *o, const char *k, double min, double max, double *out) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max)
-    return false;
-  *out = v->valuedouble;
-  return true;
-}
-
-static bool fact_from_json(struct ev_endpoint *ep, const cJSON *f) {
-  const char *key, *file = NULL;
-  double n, first, last, frame = 0, ts = 0, aborted = 0;
-  if (cJSON_GetObjectItemCaseSensitive(f, "aborted") &&
-      !ev_json_num(f, "aborted", 0, (double)EV_COUNT_MAX, &aborted))
-    return false;
-  if (!get_str(f, "k", &key) || strlen(key) >= 256 ||
-      !ev_json_num(f, "n", 1, (double)EV_COUNT_MAX, &n) || aborted > n ||
-      !ev_json_num(f, "first_us", -EV_JSON_TS_LIMIT, EV_JSON_TS_LIMIT, &first) ||
-      !ev_json_num(f, "last_us", -EV_JSON_TS_LIMIT, EV_JSON_TS_LIMIT, &last) || first > last)
-    return false;
-  struct ev_sample sample = {0};
-  if (get_str(f, "file", &file)) {
-    if (!ev_json_num(f, "frame", 0, 1e18, &frame) ||
-        !ev_json_num(f, "ts_us", -EV_JSON_TS_LIMIT, EV_JSON_TS_LIMIT, &ts))
-      return false;
-    sample.file = (char *)file;
-    sample.frame = (uint64_t)frame;
-    sample.ts = (cap_time_us)ts;
-  }
-  fact_add(ep, key, NULL, (uint64_t)n, (uint64_t)aborted, (cap_time_us)first, (cap_time_us)last,
-           &sample);
-  return true;
-}
-
-bool ev_ip_valid(const char *ip) {
-  unsigned char addr[16];
-  return inet_pton(AF_INET, ip, addr) == 1 || inet_pton(AF_INET6, ip, addr) == 1;
-}
-
-struct ev_store *ev_from_json(const cJSON *root, char *err, size_t errlen) {
-  double version;
-  const cJSON *eps = cJSON_GetObjectItemCaseSensitive(root, "endpoints");
-  if (!ev_json_num(root, "tlsgrade_evidence", 0, 1e9, &version) || !cJSON_IsArray(eps)) {
-    snprintf(err, errlen, "not a tlsgrade evidence file");
-    return NULL;
-  }
-  if (version != EV_FORMAT_VERSION) {
-    snprintf(err, errlen, "evidence format version %g, this tlsgrade reads %d", version,
-             EV_FORMAT_VERSION);
-    return NULL;
-  }
-  double hits = 0;
-  if (cJSON_GetObjectItemCaseSensitive(root, "endpoint_cap_hits") &&
-      !ev_json_num(root, "endpoint_cap_hits", 0, (double)EV_COUNT_MAX, &hits)) {
-    snprintf(err, errlen, "malformed endpoint_cap_hits in the evidence");
-    return NULL;
-  }
-  struct ev_store *ev = ev_store_new();
-  if (ev) { /* a file holds what its run's cap let in: the merge applies this run's */
-    ev->max_endpoints = SIZE_MAX;
-    ev->cap_hits = (uint64_t)hits;
-  }
-  const cJSON *e;
-  cJSON_ArrayForEach(e, eps) {
-    const char *host, *ip;
-    double port;
-    const cJSON *facts = cJSON_GetObjectItemCaseSensitive(e, "facts");
-    struct ev_endpoint *ep = NULL;
-    bool at_cap;
-    if (get_str(e, "host", &host) && get_str(e, "ip", &ip) && ev_ip_valid(ip) &&
-        ev_json_num(e, "port", 0, 65535, &port) && cJSON_IsArray(facts))
-      ep = ev ? endpoint_claim(ev, host, ip, (uint16_t)port, false, 1, &at_cap) : NULL;
-    const cJSON *f;
-    bool ok = ep != NULL;
-    cJSON_ArrayForEach(f, facts) {
-      ok = ok && fact_from_json(ep, f);
-    }
-    if (ok && !ep->answered && !ev_hello_only(ep)) { /* its facts say its class */
-      ep->answered = true;
-      ev->n_hello--;
-    }
-    if (!ok) {
-      snprintf(err, errlen, "malformed endpoint or fact in the evidence");
-      ev_store_free(ev);
-      return NULL;
-    }
-  }
-  if (ev && ev_chains_from_json(&ev->chains, cJSON_GetObjectItemCaseSensitive(root, "chains"), err,
-                                errlen) < 0) {
-    ev_store_free(ev);
-    return NULL;
-  }
-  return ev;
-}
-
-/* item's text, unformatted, after head (NULL: none) to out; item is
- * deleted.  false out of memory or on a write error. */
-static bool write_part(FILE *out, const char *head, cJSON *item) {
-  char *text = item ? cJSON_PrintUnformatted(item) : NULL;
-  bool ok = text && (!head || fputs(head, out) >= 0) && fputs(text, out) >= 0;
-  free(text);
-  cJSON_Delete(item);
-  return ok;
-}
-
-/* The bytes of ev_to_json's unformatted text, written one endpoint at a
- * time: the whole tree of a store of 200,000 endpoints would cost more
- * than the store (about 1.7 kB each). */
-int ev_write(const struct ev_store *ev, FILE *out) {
-  bool ok = write_part(out, "{\"tlsgrade_evidence\":", cJSON_CreateNumber(EV_FORMAT_VERSION)) &&
-            fputs(",\"endpoints\":[", out) >= 0;
-  for (size_t i = 0; ok && i < ev_count(ev); i++)
-    ok = write_part(out, i ? "," : NULL, endpoint_json(ev_endpoint_at(ev, i)));
-  ok = ok && fputc(']', out) != EOF;
-  cJSON *chains = ev_chains_to_json(ev->chains);
-  if (chains)
-    ok = write_part(out, ",\"chains\":", chains) && ok;
-  if (ev->cap_hits) /* as ev_to_json writes it */
-    ok = ok && write_part(out, ",\"endpoint_cap_hits\":", cJSON_CreateNumber((double)ev->cap_hits));
-  return ok && fputs("}\n", out) >= 0 ? 0 : -1;
-}
-
-struct ev_store *ev_load(const char *path, char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    return NULL;
-  }
-  size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap + 1);
-  size_t k;
-  while (buf && (k = fread(buf + n, 1, cap - n, f)) > 0) {
-    n += k;
-    if (n == cap) {
-      char *b = cap < (1u << 30) ? realloc(buf, cap * 2 + 1) : NULL;
-      if (!b) {
-        free(buf);
-        buf = NULL;
-        break;
-      }
-      buf = b;
-      cap *= 2;
-    }
-  }
-  fclose(f);
-  if (!buf) {
-    snprintf(err, errlen, "%s: too large or out of memory", path);
-    return NULL;
-  }
-  buf[n] = '\0';
-  cJSON *j = cJSON_ParseWithLength(buf, n);
-  free(buf);
-  if (!j) {
-    snprintf(err, errlen, "%s: not valid JSON", path);
-    return NULL;
-  }
-  char why[200];
-  struct ev_store *ev = ev_from_json(j, why, sizeof(why));
-  cJSON_Delete(j);
-  if (!ev)
-    snprintf(err, errlen, "%s: %s", path, why);
   return ev;
 }

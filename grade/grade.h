@@ -5,7 +5,8 @@
  *   hs_json.c     --handshakes: one JSON object per TLS connection
  *   fact_table.h  the fact vocabulary: every family's prefix, argument, meaning
  *   vocab.c       a fact's key from its family and arguments, and back; facts by family
- *   evidence.c    facts per server endpoint; save, load, merge
+ *   evidence.c    facts per server endpoint; merge; the endpoint cap
+ *   evidence_json.c  saved evidence: save, load
  *   facts.c       what one TLS connection proves (session -> facts)
  *   cert_facts.c  what its certificates prove: leaf, trust verdict, chain notes
  *   chains.c      chains completed from every intermediate of the run
