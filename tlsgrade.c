@@ -176,6 +176,7 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
       {"weak-keys", offsetof(struct pl_settings, max_weak_keys), 0, 1LL << 30},
       {"keylog-entries", offsetof(struct pl_settings, max_keylog_entries), 0, 1LL << 31},
       {"evicted-flows", offsetof(struct pl_settings, limits.evicted_keys), 0, 1 << 22},
+      {"endpoints", offsetof(struct pl_settings, max_endpoints), 1, 1LL << 30},
   };
   const char *eq = strchr(arg, '=');
   for (size_t i = 0; eq && i < sizeof(caps) / sizeof(caps[0]); i++) {
@@ -192,7 +193,7 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
           "tcp-ooo-bytes, tcp-ooo-segments, tcp-compare-bytes, compare-bytes, reassembly-bytes, "
           "fragment-datagrams, "
           "fragment-bytes, handshake-bytes, handshake-buffers, chain-certs, cert-bytes, weak-keys, "
-          "keylog-entries, evicted-flows\n",
+          "keylog-entries, evicted-flows, endpoints\n",
           arg);
   return -1;
 }

@@ -11,24 +11,12 @@
  */
 #include "base/hash.h"
 #include "grade/chains.h"
-#include "grade/grade.h"
+#include "grade/evidence.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define EV_FORMAT_VERSION 2 /* 2: the chains waiting for completion */
-
-/* Owns every endpoint.  (The trust memo is the run's: dissect.h.) */
-struct ev_store {
-  struct ev_endpoint **eps; /* open-addressing table */
-  size_t nslots, count;
-  struct ev_endpoint **sorted; /* cache for ev_endpoint_at, NULL when stale */
-  struct ev_chains *chains;    /* chains.c's notes, NULL when none */
-};
 
 struct ev_chains **ev_store_chains(struct ev_store *ev) {
   return &ev->chains;
@@ -45,6 +33,7 @@ struct ev_store *ev_store_new(void) {
   if (!ev)
     return NULL;
   ev->nslots = 64;
+  ev->max_endpoints = EV_ENDPOINTS_DEFAULT;
   ev->eps = calloc(ev->nslots, sizeof(*ev->eps));
   if (!ev->eps) {
     free(ev);
@@ -69,13 +58,14 @@ struct ev_strings {
 };
 
 #define STRINGS_FIRST 512
+#define STRINGS_HELLO 96 /* a hello-only endpoint's: host, ip, "handshakes", one file */
 #define STRINGS_MAX 16384
 
 static char *ep_strdup(struct ev_endpoint *ep, const char *s) {
   size_t n = strlen(s) + 1;
   struct ev_strings *c = ep->strings;
   if (!c || c->cap - c->used < n) {
-    size_t cap = c ? c->cap * 2 : STRINGS_FIRST;
+    size_t cap = c ? c->cap * 2 : ep->answered ? STRINGS_FIRST : STRINGS_HELLO;
     if (cap > STRINGS_MAX)
       cap = STRINGS_MAX;
     if (cap < n)
@@ -210,30 +200,101 @@ static size_t endpoint_slot(const struct ev_store *ev, const char *host, const c
   return j;
 }
 
-struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const char *ip,
-                                    uint16_t port) {
-  if ((ev->count + 1) * 2 > ev->nslots && !grow_store(ev))
-    return NULL;
-  size_t j = endpoint_slot(ev, host, ip, port);
-  if (ev->eps[j])
-    return ev->eps[j];
+void ev_store_set_limit(struct ev_store *ev, size_t max_endpoints) {
+  ev->max_endpoints = max_endpoints;
+}
+
+uint64_t ev_endpoint_cap_hits(const struct ev_store *ev) {
+  return ev->cap_hits;
+}
+
+size_t ev_hello_count(const struct ev_store *ev) {
+  return ev->n_hello;
+}
+
+/* May ev take one more endpoint of this class (answered or hello-only)? */
+static bool class_has_room(const struct ev_store *ev, bool answered) {
+  size_t held = answered ? ev->count - ev->n_hello : ev->n_hello;
+  return held < ev->max_endpoints;
+}
+
+static struct ev_endpoint *endpoint_new(const char *host, const char *ip, uint16_t port,
+                                        bool answered) {
   struct ev_endpoint *ep = calloc(1, sizeof(*ep));
   if (!ep)
     return NULL;
+  ep->answered = answered;
   ep->host = ep_strdup(ep, host);
   ep->ip = ep_strdup(ep, ip);
   ep->port = port;
-  ep->nslots = 32;
+  /* A hello-only endpoint holds one fact (two when evicted): a table of 32
+   * would be most of its cost, and a flood of names is made of them. */
+  ep->nslots = answered ? 32 : 2;
   ep->facts = calloc(ep->nslots, sizeof(*ep->facts));
   if (!ep->host || !ep->ip || !ep->facts) {
     endpoint_free(ep);
     return NULL;
   }
+  return ep;
+}
+
+/* The endpoint (host, ip, port) for evidence of its class: found, promoted
+ * from hello-only to answered, or made, as the cap allows.  NULL with
+ * *at_cap set when the cap refused it (`weight` connections counted), else
+ * NULL out of memory. */
+struct ev_endpoint *ev_endpoint_claim(struct ev_store *ev, const char *host, const char *ip,
+                                      uint16_t port, bool answered, uint64_t weight, bool *at_cap) {
+  *at_cap = false;
+  if ((ev->count + 1) * 2 > ev->nslots && !grow_store(ev))
+    return NULL;
+  size_t j = endpoint_slot(ev, host, ip, port);
+  struct ev_endpoint *ep = ev->eps[j];
+  if (ep && (ep->answered || !answered))
+    return ep; /* held: it keeps receiving its class's facts */
+  if (!class_has_room(ev, answered)) {
+    ev->cap_hits = ev_count_add(ev->cap_hits, weight);
+    *at_cap = true;
+    return NULL;
+  }
+  if (ep) { /* a hello-only endpoint's first answer */
+    ep->answered = true;
+    ev->n_hello--;
+    return ep;
+  }
+  if (!(ep = endpoint_new(host, ip, port, answered)))
+    return NULL;
   ev->eps[j] = ep;
   ev->count++;
+  ev->n_hello += !answered;
   free(ev->sorted);
   ev->sorted = NULL;
   return ep;
+}
+
+struct ev_endpoint *ev_endpoint_for(struct ev_store *ev, const char *host, const char *ip,
+                                    uint16_t port, bool answered) {
+  bool at_cap;
+  return ev_endpoint_claim(ev, host, ip, port, answered, 1, &at_cap);
+}
+
+struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const char *ip,
+                                    uint16_t port) {
+  return ev_endpoint_for(ev, host, ip, port, true);
+}
+
+/* Facts that a ClientHello alone gives: an endpoint holding no other was
+ * seen only in ClientHellos. */
+static bool hello_fact(uint16_t id) {
+  return id == EV_HANDSHAKES || id == EV_EVICTED_UNANSWERED;
+}
+
+bool ev_hello_only(const struct ev_endpoint *ep) {
+  if (ep->nfacts > 2)
+    return false;
+  for (size_t i = 0; i < ep->nslots; i++)
+    if (ep->facts[i].key && !hello_fact(ep->facts[i].typed.id))
+      return false;
+  return ep->nfacts > 0;
 }
 
 /* ---- a connection evicted before the answer ---- */
@@ -317,9 +378,9 @@ static void key_added(struct ev_endpoint *ep, const struct ev_typed *t) {
 /* Add `count` sightings (`aborted` of them in aborted handshakes) with
  * [first, last] and sample to the fact `key`, which says `typed` (NULL:
  * parse the key, the first time it is seen). */
-static void fact_add(struct ev_endpoint *ep, const char *key, const struct ev_typed *typed,
-                     uint64_t count, uint64_t aborted, cap_time_us first, cap_time_us last,
-                     const struct ev_sample *sample) {
+void ev_fact_add(struct ev_endpoint *ep, const char *key, const struct ev_typed *typed,
+                 uint64_t count, uint64_t aborted, cap_time_us first, cap_time_us last,
+                 const struct ev_sample *sample) {
   if ((ep->nfacts + 1) * 2 > ep->nslots && !grow_facts(ep))
     return;
   struct ev_fact *f = &ep->facts[fact_slot(ep, key)];
@@ -357,7 +418,7 @@ void ev_note(struct ev_endpoint *ep, const struct ev_sample *at, const char *fmt
     va_end(ap);
     size_t n = strlen(fmt);
     if (n < sizeof(key)) {
-      fact_add(ep, fmt, NULL, 1, at->aborted, at->ts, at->ts, at);
+      ev_fact_add(ep, fmt, NULL, 1, at->aborted, at->ts, at->ts, at);
       return;
     }
     memcpy(key, fmt, sizeof(key) - 1);
@@ -377,7 +438,7 @@ void ev_note(struct ev_endpoint *ep, const struct ev_sample *at, const char *fmt
     vsnprintf(key, sizeof(key), fmt, ap);
     va_end(ap);
   }
-  fact_add(ep, key, NULL, 1, at->aborted, at->ts, at->ts, at);
+  ev_fact_add(ep, key, NULL, 1, at->aborted, at->ts, at->ts, at);
 }
 
 void ev_add_times(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id id,
@@ -385,7 +446,7 @@ void ev_add_times(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fa
   char key[EV_KEY_MAX];
   struct ev_typed typed;
   if (ev_key_make(id, a, key, &typed))
-    fact_add(ep, key, &typed, count, at->aborted ? count : 0, at->ts, at->ts, at);
+    ev_fact_add(ep, key, &typed, count, at->aborted ? count : 0, at->ts, at->ts, at);
 }
 
 void ev_add(struct ev_endpoint *ep, const struct ev_sample *at, enum ev_fact_id id,
@@ -487,20 +548,33 @@ const struct ev_fact *const *ev_facts_with(const struct ev_endpoint *ep, const c
   return sorted + first;
 }
 
+/* What dropping ep's evidence at the cap loses, in connections: its
+ * handshakes (an endpoint of clear-text HTTP or unverified flights: one). */
+static uint64_t ep_connections(const struct ev_endpoint *ep) {
+  const struct ev_fact *f = ev_find_id(ep, EV_HANDSHAKES, NULL);
+  return f ? f->count : 1;
+}
+
 int ev_merge(struct ev_store *into, const struct ev_store *from) {
   if (ev_chains_copy(&into->chains, from->chains) < 0)
     return -1;
+  into->cap_hits = ev_count_add(into->cap_hits, from->cap_hits);
   for (size_t i = 0; i < from->nslots; i++) {
     const struct ev_endpoint *src = from->eps[i];
     if (!src)
       continue;
-    struct ev_endpoint *dst = ev_endpoint_get(into, src->host, src->ip, src->port);
+    bool at_cap;
+    struct ev_endpoint *dst = ev_endpoint_claim(into, src->host, src->ip, src->port, src->answered,
+                                                ep_connections(src), &at_cap);
+    if (!dst && at_cap)
+      continue; /* counted */
     if (!dst)
       return -1;
     for (size_t k = 0; k < src->nslots; k++) {
       const struct ev_fact *f = &src->facts[k];
       if (f->key)
-        fact_add(dst, f->key, &f->typed, f->count, f->aborted, f->first_ts, f->last_ts, &f->sample);
+        ev_fact_add(dst, f->key, &f->typed, f->count, f->aborted, f->first_ts, f->last_ts,
+                    &f->sample);
     }
   }
   return 0;
@@ -532,9 +606,20 @@ static bool endpoint_absorb(struct ev_endpoint *dst, struct ev_endpoint *src) {
   return true;
 }
 
+/* Does into have room for src's evidence, at the endpoint dst (NULL:
+ * none yet)?  As endpoint_claim decides. */
+static bool room_for(const struct ev_store *into, const struct ev_endpoint *dst,
+                     const struct ev_endpoint *src) {
+  if (dst && (dst->answered || !src->answered))
+    return true;
+  return class_has_room(into, src->answered);
+}
+
 int ev_merge_move(struct ev_store *into, struct ev_store *from) {
   if (ev_chains_absorb(&into->chains, &from->chains) < 0)
     return -1;
+  into->cap_hits = ev_count_add(into->cap_hits, from->cap_hits);
+  from->cap_hits = 0;
   for (size_t i = 0; i < from->nslots; i++) {
     struct ev_endpoint *src = from->eps[i];
     if (!src)
@@ -542,17 +627,28 @@ int ev_merge_move(struct ev_store *into, struct ev_store *from) {
     if ((into->count + 1) * 2 > into->nslots && !grow_store(into))
       return -1;
     size_t j = endpoint_slot(into, src->host, src->ip, src->port);
-    if (into->eps[j]) {
-      if (!endpoint_absorb(into->eps[j], src))
+    struct ev_endpoint *dst = into->eps[j];
+    bool answered = src->answered;
+    if (!room_for(into, dst, src)) {
+      into->cap_hits = ev_count_add(into->cap_hits, ep_connections(src));
+      endpoint_free(src);
+    } else if (dst) {
+      if (answered && !dst->answered) {
+        dst->answered = true;
+        into->n_hello--;
+      }
+      if (!endpoint_absorb(dst, src))
         return -1;
     } else {
       into->eps[j] = src; /* a new endpoint: the whole of it changes store */
       into->count++;
+      into->n_hello += !answered;
       free(into->sorted);
       into->sorted = NULL;
     }
     from->eps[i] = NULL;
     from->count--;
+    from->n_hello -= !answered;
   }
   free(from->sorted);
   from->sorted = NULL;
@@ -569,186 +665,8 @@ struct ev_store *ev_period(const struct ev_endpoint *ep, cap_time_us t, bool aft
   for (size_t k = 0; k < ep->nslots; k++) {
     const struct ev_fact *f = &ep->facts[k];
     if (f->key && (after ? f->last_ts >= t : f->first_ts < t))
-      fact_add(dst, f->key, &f->typed, f->count, f->aborted, f->first_ts, f->last_ts, &f->sample);
+      ev_fact_add(dst, f->key, &f->typed, f->count, f->aborted, f->first_ts, f->last_ts,
+                  &f->sample);
   }
-  return ev;
-}
-
-/* ---- JSON ---- */
-
-static cJSON *fact_json(const struct ev_fact *f) {
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "k", f->key);
-  cJSON_AddNumberToObject(o, "n", (double)f->count);
-  if (f->aborted) /* written only when there are some: older files read the same */
-    cJSON_AddNumberToObject(o, "aborted", (double)f->aborted);
-  cJSON_AddNumberToObject(o, "first_us", (double)f->first_ts);
-  cJSON_AddNumberToObject(o, "last_us", (double)f->last_ts);
-  if (f->sample.file) {
-    cJSON_AddStringToObject(o, "file", f->sample.file);
-    cJSON_AddNumberToObject(o, "frame", (double)f->sample.frame);
-    cJSON_AddNumberToObject(o, "ts_us", (double)f->sample.ts);
-  }
-  return o;
-}
-
-cJSON *ev_to_json(const struct ev_store *ev) {
-  cJSON *root = cJSON_CreateObject();
-  cJSON_AddNumberToObject(root, "tlsgrade_evidence", EV_FORMAT_VERSION);
-  cJSON *eps = cJSON_AddArrayToObject(root, "endpoints");
-  for (size_t i = 0; i < ev_count(ev); i++) {
-    const struct ev_endpoint *ep = ev_endpoint_at(ev, i);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "host", ep->host);
-    cJSON_AddStringToObject(o, "ip", ep->ip);
-    cJSON_AddNumberToObject(o, "port", ep->port);
-    cJSON *facts = cJSON_AddArrayToObject(o, "facts");
-    size_t n;
-    const struct ev_fact **sorted = ev_sorted_facts(ep, &n);
-    for (size_t k = 0; sorted && k < n; k++)
-      if (ev_fact_saved(sorted[k]->typed.id)) /* derived facts are recomputed */
-        cJSON_AddItemToArray(facts, fact_json(sorted[k]));
-    free(sorted);
-    cJSON_AddItemToArray(eps, o);
-  }
-  cJSON *chains = ev_chains_to_json(ev->chains);
-  if (chains)
-    cJSON_AddItemToObject(root, "chains", chains);
-  return root;
-}
-
-static bool get_str(const cJSON *o, const char *k, const char **out) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  *out = cJSON_IsString(v) ? v->valuestring : NULL;
-  return *out != NULL;
-}
-
-bool ev_json_num(const cJSON *o, const char *k, double min, double max, double *out) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max)
-    return false;
-  *out = v->valuedouble;
-  return true;
-}
-
-static bool fact_from_json(struct ev_endpoint *ep, const cJSON *f) {
-  const char *key, *file = NULL;
-  double n, first, last, frame = 0, ts = 0, aborted = 0;
-  if (cJSON_GetObjectItemCaseSensitive(f, "aborted") &&
-      !ev_json_num(f, "aborted", 0, (double)EV_COUNT_MAX, &aborted))
-    return false;
-  if (!get_str(f, "k", &key) || strlen(key) >= 256 ||
-      !ev_json_num(f, "n", 1, (double)EV_COUNT_MAX, &n) || aborted > n ||
-      !ev_json_num(f, "first_us", -EV_JSON_TS_LIMIT, EV_JSON_TS_LIMIT, &first) ||
-      !ev_json_num(f, "last_us", -EV_JSON_TS_LIMIT, EV_JSON_TS_LIMIT, &last) || first > last)
-    return false;
-  struct ev_sample sample = {0};
-  if (get_str(f, "file", &file)) {
-    if (!ev_json_num(f, "frame", 0, 1e18, &frame) ||
-        !ev_json_num(f, "ts_us", -EV_JSON_TS_LIMIT, EV_JSON_TS_LIMIT, &ts))
-      return false;
-    sample.file = (char *)file;
-    sample.frame = (uint64_t)frame;
-    sample.ts = (cap_time_us)ts;
-  }
-  fact_add(ep, key, NULL, (uint64_t)n, (uint64_t)aborted, (cap_time_us)first, (cap_time_us)last,
-           &sample);
-  return true;
-}
-
-bool ev_ip_valid(const char *ip) {
-  unsigned char addr[16];
-  return inet_pton(AF_INET, ip, addr) == 1 || inet_pton(AF_INET6, ip, addr) == 1;
-}
-
-struct ev_store *ev_from_json(const cJSON *root, char *err, size_t errlen) {
-  double version;
-  const cJSON *eps = cJSON_GetObjectItemCaseSensitive(root, "endpoints");
-  if (!ev_json_num(root, "tlsgrade_evidence", 0, 1e9, &version) || !cJSON_IsArray(eps)) {
-    snprintf(err, errlen, "not a tlsgrade evidence file");
-    return NULL;
-  }
-  if (version != EV_FORMAT_VERSION) {
-    snprintf(err, errlen, "evidence format version %g, this tlsgrade reads %d", version,
-             EV_FORMAT_VERSION);
-    return NULL;
-  }
-  struct ev_store *ev = ev_store_new();
-  const cJSON *e;
-  cJSON_ArrayForEach(e, eps) {
-    const char *host, *ip;
-    double port;
-    const cJSON *facts = cJSON_GetObjectItemCaseSensitive(e, "facts");
-    struct ev_endpoint *ep = NULL;
-    if (get_str(e, "host", &host) && get_str(e, "ip", &ip) && ev_ip_valid(ip) &&
-        ev_json_num(e, "port", 0, 65535, &port) && cJSON_IsArray(facts))
-      ep = ev ? ev_endpoint_get(ev, host, ip, (uint16_t)port) : NULL;
-    const cJSON *f;
-    bool ok = ep != NULL;
-    cJSON_ArrayForEach(f, facts) {
-      ok = ok && fact_from_json(ep, f);
-    }
-    if (!ok) {
-      snprintf(err, errlen, "malformed endpoint or fact in the evidence");
-      ev_store_free(ev);
-      return NULL;
-    }
-  }
-  if (ev && ev_chains_from_json(&ev->chains, cJSON_GetObjectItemCaseSensitive(root, "chains"), err,
-                                errlen) < 0) {
-    ev_store_free(ev);
-    return NULL;
-  }
-  return ev;
-}
-
-int ev_write(const struct ev_store *ev, FILE *out) {
-  cJSON *j = ev_to_json(ev);
-  char *text = cJSON_PrintUnformatted(j);
-  cJSON_Delete(j);
-  int rc = text && fputs(text, out) >= 0 && fputc('\n', out) != EOF ? 0 : -1;
-  free(text);
-  return rc;
-}
-
-struct ev_store *ev_load(const char *path, char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    return NULL;
-  }
-  size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap + 1);
-  size_t k;
-  while (buf && (k = fread(buf + n, 1, cap - n, f)) > 0) {
-    n += k;
-    if (n == cap) {
-      char *b = cap < (1u << 30) ? realloc(buf, cap * 2 + 1) : NULL;
-      if (!b) {
-        free(buf);
-        buf = NULL;
-        break;
-      }
-      buf = b;
-      cap *= 2;
-    }
-  }
-  fclose(f);
-  if (!buf) {
-    snprintf(err, errlen, "%s: too large or out of memory", path);
-    return NULL;
-  }
-  buf[n] = '\0';
-  cJSON *j = cJSON_ParseWithLength(buf, n);
-  free(buf);
-  if (!j) {
-    snprintf(err, errlen, "%s: not valid JSON", path);
-    return NULL;
-  }
-  char why[200];
-  struct ev_store *ev = ev_from_json(j, why, sizeof(why));
-  cJSON_Delete(j);
-  if (!ev)
-    snprintf(err, errlen, "%s: %s", path, why);
   return ev;
 }

@@ -657,15 +657,17 @@ static void unverified_facts(struct ev_store *ev, const struct tls_session *s,
 }
 
 /* The endpoint a session's ClientHello names: its SNI (or "-"), the
- * server's address and port. */
+ * server's address and port; answered: the session gives more than its
+ * ClientHello (the endpoint cap's classes). */
 static struct ev_endpoint *hello_endpoint(struct ev_store *ev, const struct tls_session *s,
-                                          const struct ev_conn *c) {
+                                          const struct ev_conn *c, bool answered) {
   char *host = NULL;
   if (s->ch.sni.n) {
     bool replaced;
     host = report_utf8(s->ch.sni.p, s->ch.sni.n, &replaced);
   }
-  struct ev_endpoint *ep = ev_endpoint_get(ev, host ? host : "-", c->server_ip, c->server_port);
+  struct ev_endpoint *ep =
+      ev_endpoint_for(ev, host ? host : "-", c->server_ip, c->server_port, answered);
   free(host);
   return ep;
 }
@@ -676,12 +678,29 @@ static struct ev_endpoint *hello_endpoint(struct ev_store *ev, const struct tls_
  * that it was seen and evicted, so that the report says so instead of
  * "never answered". */
 void ev_add_evicted(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c) {
-  struct ev_endpoint *ep = hello_endpoint(ev, s, c);
+  struct ev_endpoint *ep = hello_endpoint(ev, s, c, false);
   if (!ep)
     return;
   struct ev_sample at = sample_of(&s->ch.at, c);
   ev_add(ep, &at, EV_HANDSHAKES, NULL);
   ev_add(ep, &at, EV_EVICTED_UNANSWERED, NULL);
+}
+
+/* Does s give its endpoint more than HANDSHAKES?  Exactly when one of
+ * the facts ev_add_session notes beside it will be: a violation, a
+ * ServerHello, a refusal (refusal_facts: a clear fatal alert from the
+ * server), a malformed part, decryption or HTTP from a key log. */
+static bool session_answered(const struct tls_session *s) {
+  if (s->violation || s->has_server_hello || s->malformed ||
+      s->decryption.status == TLS_DECRYPT_OK || s->decryption.status == TLS_DECRYPT_FAILED ||
+      (s->https && s->https->n))
+    return true;
+  for (size_t i = 0; i < s->n_alerts; i++) {
+    const struct tls_alert *a = &s->alerts[i];
+    if (a->dir == FLOW_S2C && !a->encrypted && a->level == 2)
+      return true;
+  }
+  return false;
 }
 
 /* What a session proves (README "What counts as evidence"): nothing when
@@ -694,9 +713,9 @@ void ev_add_session(struct ev_store *ev, const struct tls_session *s, const stru
       unverified_facts(ev, s, c);
     return;
   }
-  struct ev_endpoint *ep = hello_endpoint(ev, s, c);
+  struct ev_endpoint *ep = hello_endpoint(ev, s, c, session_answered(s));
   if (!ep)
-    return;
+    return; /* at the endpoint cap (counted), or out of memory */
   struct ev_sample at = sample_of(&s->ch.at, c);
   const char *file = at.file;
   ev_add(ep, &at, EV_HANDSHAKES, NULL);

@@ -5,7 +5,8 @@
  *   hs_json.c     --handshakes: one JSON object per TLS connection
  *   fact_table.h  the fact vocabulary: every family's prefix, argument, meaning
  *   vocab.c       a fact's key from its family and arguments, and back; facts by family
- *   evidence.c    facts per server endpoint; save, load, merge
+ *   evidence.c    facts per server endpoint; merge; the endpoint cap
+ *   evidence_json.c  saved evidence: save, load
  *   facts.c       what one TLS connection proves (session -> facts)
  *   cert_facts.c  what its certificates prove: leaf, trust verdict, chain notes
  *   chains.c      chains completed from every intermediate of the run
@@ -163,6 +164,10 @@ struct ev_endpoint {
   char *host; /* sanitised UTF-8 */
   char *ip;
   uint16_t port;
+  /* Its class under the endpoint cap: false while it holds only what
+   * ClientHellos gave (ev_hello_only), true once a server's answer (or
+   * any other evidence) came for it. */
+  bool answered;
   struct ev_fact *facts; /* open-addressing table, nslots entries */
   size_t nslots, nfacts;
   const struct ev_fact **sorted; /* cache: facts by key, NULL when stale */
@@ -182,8 +187,39 @@ void ev_store_free(struct ev_store *ev);
 size_t ev_count(const struct ev_store *ev);
 /* Endpoints sorted by host, ip, port (stable output). */
 const struct ev_endpoint *ev_endpoint_at(const struct ev_store *ev, size_t i);
+
+/* The endpoint cap (--limit endpoints, README "Limits"): a store holds at
+ * most N answered endpoints and, apart from them, at most N endpoints seen
+ * only in ClientHellos, so that a flood of names nobody answers never
+ * keeps out a server answered later.  Evidence that would make a new
+ * endpoint of a full class (a new endpoint, or a hello-only endpoint's
+ * first answer) is dropped whole, its connections counted; an endpoint
+ * held keeps receiving evidence of its class.  A new store's N is
+ * EV_ENDPOINTS_DEFAULT; a loaded one (ev_from_json) holds its whole file,
+ * and merging into a store applies that store's N. */
+/* 250,000 of each: a hello-only endpoint costs about 430 bytes (110 MB
+ * at the cap); an answered one a few kB held and 5 kB more while graded
+ * (about 2 GB at the cap, the order of the flow table's own worst case). */
+#define EV_ENDPOINTS_DEFAULT 250000
+void ev_store_set_limit(struct ev_store *ev, size_t max_endpoints);
+/* Connections whose evidence the cap dropped (saved and merged with the
+ * evidence). */
+uint64_t ev_endpoint_cap_hits(const struct ev_store *ev);
+/* Endpoints of the hello-only class held. */
+size_t ev_hello_count(const struct ev_store *ev);
+/* The endpoint (host, ip, port) for evidence of a connection: found, or
+ * made (promoted to answered) when the cap allows; NULL when the cap
+ * refused it (counted) or out of memory.  answered: the connection gives
+ * more than its ClientHello. */
+struct ev_endpoint *ev_endpoint_for(struct ev_store *ev, const char *host, const char *ip,
+                                    uint16_t port, bool answered);
+/* ev_endpoint_for(..., true). */
 struct ev_endpoint *ev_endpoint_get(struct ev_store *ev, const char *host, const char *ip,
                                     uint16_t port);
+/* Did ep's evidence come from ClientHellos alone (facts HANDSHAKES and
+ * EVICTED_UNANSWERED only)?  Such an endpoint decides no check: reports
+ * fold it into one line rather than grade it. */
+bool ev_hello_only(const struct ev_endpoint *ep);
 /* Record one sighting of the fact of family id with arguments a (NULL:
  * none) at `at`, the packet that showed it: its time widens the fact's
  * first/last, so it is required (never NULL; a fact without a time has no
@@ -382,6 +418,24 @@ int grade_letter_cmp(const char *a, const char *b);
 
 /* ---- reports (report_text.c, report_json.c, report_html.c) ---- */
 
+/* Endpoints seen only in ClientHellos (ev_hello_only): they decide no
+ * check, so reports fold them into one section, how many and those with
+ * the most connections, instead of 48 unknown checks each. */
+#define REPORT_HELLO_TOP 10
+struct report_hello_only {
+  size_t servers;
+  uint64_t connections; /* their ClientHellos */
+  uint64_t evicted;     /* of those, flows evicted before any answer (flow table full) */
+  /* The REPORT_HELLO_TOP with most connections, most first; ties in the
+   * order they were added (the store's: host, ip, port). */
+  const struct ev_endpoint *top[REPORT_HELLO_TOP];
+  size_t n_top;
+};
+/* Count the hello-only endpoint ep in h (zeroed first). */
+void report_hello_only_add(struct report_hello_only *h, const struct ev_endpoint *ep);
+/* ep's connections (its HANDSHAKES count). */
+uint64_t report_connections(const struct ev_endpoint *ep);
+
 struct report_meta {
   const char *const *inputs;
   size_t n_inputs;
@@ -396,6 +450,7 @@ struct report_meta {
    * opened nothing), repeated in the report's header.  Borrowed. */
   const char *const *warnings;
   size_t n_warnings;
+  const struct report_hello_only *hello_only; /* NULL: none */
 };
 
 /* r[0..n): the servers in report order (pointers: sorting thousands of

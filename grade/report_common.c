@@ -39,6 +39,32 @@ char *report_sample(const struct ev_sample *s) {
   return out;
 }
 
+uint64_t report_connections(const struct ev_endpoint *ep) {
+  const struct ev_fact *f = ev_find_id(ep, EV_HANDSHAKES, NULL);
+  return f ? f->count : 0;
+}
+
+/* The top list is kept by insertion: each endpoint costs at most
+ * REPORT_HELLO_TOP moves, and an equal count never passes one added
+ * before it, so the list follows the order of adding on ties. */
+void report_hello_only_add(struct report_hello_only *h, const struct ev_endpoint *ep) {
+  uint64_t n = report_connections(ep);
+  const struct ev_fact *evicted = ev_find_id(ep, EV_EVICTED_UNANSWERED, NULL);
+  h->servers++;
+  h->connections = ev_count_add(h->connections, n);
+  h->evicted = ev_count_add(h->evicted, evicted ? evicted->count : 0);
+  size_t at = h->n_top;
+  while (at > 0 && report_connections(h->top[at - 1]) < n)
+    at--;
+  if (at >= REPORT_HELLO_TOP)
+    return;
+  size_t last = h->n_top < REPORT_HELLO_TOP ? h->n_top : REPORT_HELLO_TOP - 1;
+  memmove(&h->top[at + 1], &h->top[at], (last - at) * sizeof(h->top[0]));
+  h->top[at] = ep;
+  if (h->n_top < REPORT_HELLO_TOP)
+    h->n_top++;
+}
+
 size_t report_notices(const struct ev_endpoint *ep, const struct ev_fact **out, size_t max) {
   static const enum ev_fact_id kinds[] = {EV_VIOLATION, EV_ABORTED};
   size_t k = 0;

@@ -364,6 +364,43 @@ static void unverified(FILE *out, const struct report_meta *m) {
   fputs("</ul>\n", out);
 }
 
+/* Servers seen only in ClientHellos: one count and those with the most
+ * connections, not a section of unknown checks each. */
+static void hello_only(FILE *out, const struct report_meta *m) {
+  const struct report_hello_only *h = m->hello_only;
+  if (!h)
+    return;
+  fprintf(out,
+          "<h2 id=\"hello-only\">Seen only in ClientHellos</h2>\n<p>%zu server%s seen only in "
+          "ClientHellos (%llu connection%s, no answer from the server read): not "
+          "graded.",
+          h->servers, h->servers == 1 ? "" : "s", (unsigned long long)h->connections,
+          h->connections == 1 ? "" : "s");
+  if (h->evicted)
+    fprintf(out,
+            " %llu of those connections were evicted before any answer (flow table full, see "
+            "<code>--limit flows</code>).",
+            (unsigned long long)h->evicted);
+  if (h->n_top < h->servers)
+    fprintf(out, " The %zu with the most connections:", h->n_top);
+  fputs("</p>\n<ul>\n", out);
+  for (size_t i = 0; i < h->n_top; i++) {
+    const struct ev_endpoint *ep = h->top[i];
+    const struct ev_fact *f = ev_find_id(ep, EV_HANDSHAKES, NULL);
+    char *where = f ? report_sample(&f->sample) : NULL;
+    fputs("<li>", out);
+    report_html_puts(out, ep->host);
+    fputs(" <code>", out);
+    put_server(out, ep);
+    fprintf(out, "</code>: %llu connection%s, e.g. <code>", f ? (unsigned long long)f->count : 0,
+            f && f->count == 1 ? "" : "s");
+    report_html_puts(out, where ? where : "?");
+    fputs("</code></li>\n", out);
+    free(where);
+  }
+  fputs("</ul>\n", out);
+}
+
 static void server_section(FILE *out, const struct grade_result *r, size_t index) {
   fprintf(out, "<section id=\"srv-%zu\">\n<h2>", index);
   put_badge(out, r->letter, true);
@@ -418,10 +455,13 @@ void report_html(FILE *out, const struct grade_result *const *r, size_t n,
   page_header(out, n, m);
   fputs("<main>\n", out);
   if (!n)
-    fputs("<p>No TLS server seen in the input: nothing to grade.</p>\n", out);
+    fputs(m->hello_only ? "<p>No TLS server answered in the input: nothing to grade.</p>\n"
+                        : "<p>No TLS server seen in the input: nothing to grade.</p>\n",
+          out);
   else
     summary(out, r, n);
   unverified(out, m);
+  hello_only(out, m);
   for (size_t i = 0; i < n; i++)
     server_section(out, r[i], i);
   fputs("</main>\n<footer>\n<p>FLOOR is the grade if every check the capture cannot decide "

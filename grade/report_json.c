@@ -1,6 +1,6 @@
 /*
  * grade/report_json.c - the JSON report (output contract of
- * docs/architecture.md): {"tool", "inputs", "servers": [...], "limits",
+ * docs/architecture.md): {"tool", "inputs", "servers": [...], "hello_only", "limits",
  * "stats"}.  Every check and cap carries its evidence as fact, count,
  * first/last time and one file:frame sample.
  *
@@ -832,6 +832,44 @@ static cJSON *unverified_json(const struct report_meta *m) {
   return a;
 }
 
+/* Servers seen only in ClientHellos, folded (grade.h report_hello_only):
+ * {"servers", "connections", "evicted_connections" (when some), "most_seen":
+ * [{"host", "ip", "port", "connections", "evicted" (when some), "first", "last",
+ * "sample"}]}. */
+static cJSON *hello_only_json(const struct report_hello_only *h) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "servers", (double)h->servers);
+  cJSON_AddNumberToObject(o, "connections", (double)h->connections);
+  if (h->evicted)
+    cJSON_AddNumberToObject(o, "evicted_connections", (double)h->evicted);
+  cJSON *a = cJSON_AddArrayToObject(o, "most_seen");
+  for (size_t i = 0; a && i < h->n_top; i++) {
+    const struct ev_endpoint *ep = h->top[i];
+    const struct ev_fact *f = ev_find_id(ep, EV_HANDSHAKES, NULL);
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddItemToArray(a, e);
+    report_add_wire_string(e, "host", (const uint8_t *)ep->host, strlen(ep->host));
+    cJSON_AddStringToObject(e, "ip", ep->ip);
+    cJSON_AddNumberToObject(e, "port", ep->port);
+    cJSON_AddNumberToObject(e, "connections", f ? (double)f->count : 0);
+    const struct ev_fact *evicted = ev_find_id(ep, EV_EVICTED_UNANSWERED, NULL);
+    if (evicted)
+      cJSON_AddNumberToObject(e, "evicted", (double)evicted->count);
+    if (!f)
+      continue;
+    char when[CAP_TIME_STRLEN];
+    cap_time_str(f->first_ts, when, sizeof(when));
+    cJSON_AddStringToObject(e, "first", when);
+    cap_time_str(f->last_ts, when, sizeof(when));
+    cJSON_AddStringToObject(e, "last", when);
+    char *where = report_sample(&f->sample);
+    if (where)
+      report_add_wire_string(e, "sample", (const uint8_t *)where, strlen(where));
+    free(where);
+  }
+  return o;
+}
+
 void report_json(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m) {
   fputs("{\n", out);
@@ -852,6 +890,8 @@ void report_json(FILE *out, const struct grade_result *const *r, size_t n,
     report_add_wire_item(warnings, (const uint8_t *)m->warnings[i], strlen(m->warnings[i]));
   if (warnings)
     write_item(out, "warnings", warnings, false);
+  if (m->hello_only)
+    write_item(out, "hello_only", hello_only_json(m->hello_only), false);
   write_item(out, "limits", m->limits ? cJSON_Duplicate(m->limits, 1) : cJSON_CreateObject(),
              false);
   write_item(out, "stats", m->stats ? cJSON_Duplicate(m->stats, 1) : cJSON_CreateObject(), true);

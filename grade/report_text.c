@@ -160,6 +160,51 @@ static void unverified(FILE *out, const struct report_meta *m) {
   }
 }
 
+/* Servers seen only in ClientHellos: decided nothing, so one count and
+ * those with the most connections rather than a block of unknown checks
+ * each. */
+static void hello_only(FILE *out, const struct report_meta *m) {
+  const struct report_hello_only *h = m->hello_only;
+  if (!h)
+    return;
+  fputs("\n", out);
+  report_put_uint(out, h->servers);
+  fputs(h->servers == 1 ? " server" : " servers", out);
+  fputs(" seen only in ClientHellos (", out);
+  report_put_uint(out, h->connections);
+  fputs(h->connections == 1 ? " connection" : " connections", out);
+  fputs(", no answer from the server read): not graded\n", out);
+  if (h->evicted) {
+    fputs("   ", out);
+    report_put_uint(out, h->evicted);
+    fputs(" of those connections were evicted before any answer (flow table full, see --limit "
+          "flows)\n",
+          out);
+  }
+  if (h->n_top < h->servers)
+    fprintf(out, "   the %zu with the most connections:\n", h->n_top);
+  for (size_t i = 0; i < h->n_top; i++) {
+    const struct ev_endpoint *ep = h->top[i];
+    char server[80];
+    snprintf(server, sizeof(server), strchr(ep->ip, ':') ? "[%s]:%u" : "%s:%u", ep->ip, ep->port);
+    fputs("   ", out);
+    put_padded(out, ep->host, 32);
+    put_padded(out, server, 24);
+    const struct ev_fact *f = ev_find_id(ep, EV_HANDSHAKES, NULL);
+    const struct ev_fact *evicted = ev_find_id(ep, EV_EVICTED_UNANSWERED, NULL);
+    fputs("ClientHello", out);
+    if (evicted) {
+      fputs(" (", out);
+      report_put_uint(out, evicted->count);
+      fputs(" evicted before the answer)", out);
+    }
+    if (f)
+      put_seen(out, f);
+    else
+      fputc('\n', out);
+  }
+}
+
 static void server_detail(FILE *out, const struct grade_result *r, const struct style *st) {
   fputs("\n== ", out);
   report_term_puts(out, r->ep->host);
@@ -244,13 +289,17 @@ void report_text(FILE *out, const struct grade_result *const *r, size_t n,
     fputs(i + 1 == m->n_warnings ? "\n\n" : "\n", out);
   }
   if (!n) {
-    fputs("no TLS server seen in the input: nothing to grade\n", out);
+    fputs(m->hello_only ? "no TLS server answered in the input: nothing to grade\n"
+                        : "no TLS server seen in the input: nothing to grade\n",
+          out);
     unverified(out, m);
+    hello_only(out, m);
     return;
   }
   summary(out, r, n, &st);
   fputs("\nFLOOR is the grade if every check the capture cannot decide had failed.\n", out);
   unverified(out, m);
+  hello_only(out, m);
   for (size_t i = 0; detail && i < n; i++)
     server_detail(out, r[i], &st);
 }

@@ -181,6 +181,8 @@ cJSON *pl_limits_json(const struct run *run) {
       {"keylog_connections", (double)set->max_keylog_entries,
        (double)tls_keylog_refused(run->keylog)},
       {"encapsulation_depth", CAP_ENCAP_MAX, (double)st->decap_too_deep},
+      {"endpoints", (double)set->max_endpoints,
+       run->ev ? (double)ev_endpoint_cap_hits(run->ev) : 0},
   };
   uint64_t cas = 0, pending = 0;
   if (run->ev)

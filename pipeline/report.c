@@ -91,27 +91,31 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
                     const struct pl_warnings *warned) {
   ev_derive_facts((struct ev_store *)ev); /* derived facts are never saved */
   size_t most = ev_count(ev) ? ev_count(ev) : 1;
-  struct grade_result *r = calloc(most, sizeof(*r));
   const struct ev_endpoint **eps = calloc(most, sizeof(*eps));
   const struct ev_endpoint **unverified = calloc(most, sizeof(*unverified));
+  struct report_hello_only hello = {0};
+  size_t n = 0, n_unverified = 0;
+  for (size_t i = 0; eps && unverified && i < ev_count(ev); i++) {
+    const struct ev_endpoint *ep = ev_endpoint_at(ev, i);
+    /* Else a plain-http endpoint (its facts went to its TLS ones), or an
+     * address known only from unverified flights.  One seen only in
+     * ClientHellos decides no check: folded, not graded. */
+    if (ev_hello_only(ep))
+      report_hello_only_add(&hello, ep);
+    else if (ev_find_id(ep, EV_HANDSHAKES, NULL))
+      eps[n++] = ep;
+    if (ev_find_id(ep, EV_UNVERIFIED, NULL))
+      unverified[n_unverified++] = ep;
+  }
   /* The report's order: pointers sorted, so no 5 kB result moves. */
-  const struct grade_result **order = calloc(most, sizeof(*order));
+  struct grade_result *r = calloc(n ? n : 1, sizeof(*r));
+  const struct grade_result **order = calloc(n ? n : 1, sizeof(*order));
   if (!r || !eps || !order || !unverified) {
     free(r);
     free(eps);
     free(order);
     free(unverified);
     return PL_EXIT_RUNTIME;
-  }
-  size_t n = 0, n_unverified = 0;
-  for (size_t i = 0; i < ev_count(ev); i++) {
-    const struct ev_endpoint *ep = ev_endpoint_at(ev, i);
-    /* Else a plain-http endpoint (its facts went to its TLS ones), or an
-     * address known only from unverified flights. */
-    if (ev_find_id(ep, EV_HANDSHAKES, NULL))
-      eps[n++] = ep;
-    if (ev_find_id(ep, EV_UNVERIFIED, NULL))
-      unverified[n_unverified++] = ep;
   }
   bool all = !pl_report_abandoned(s) &&
              grade_endpoints(eps, n, r, s->jobs, s->stop ? &s->stop->abandon : NULL);
@@ -134,8 +138,9 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
              (unsigned long long)warned->more);
     said[n_said++] = more;
   }
-  struct report_meta meta = {inputs,     n_inputs,     limits, stats, s->jobs,
-                             unverified, n_unverified, said,   n_said};
+  struct report_meta meta = {
+      inputs,     n_inputs,     limits, stats,  s->jobs,
+      unverified, n_unverified, said,   n_said, hello.servers ? &hello : NULL};
   render(s, out, order, n, &meta);
   int status = fail_below_status(s, order, n);
   /* After the report: a database that refuses the rows loses no report. */
@@ -277,7 +282,9 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
   /* The capture goes on: chains waiting now may be completed by a later
    * intermediate, so this report completes them on a copy of the store. */
   struct ev_store *view = run->ev;
-  if (ev_chains_waiting(run->ev) && (!(view = ev_store_new()) || ev_merge(view, run->ev) < 0)) {
+  if (ev_chains_waiting(run->ev) &&
+      (!(view = ev_store_new()) ||
+       (ev_store_set_limit(view, SIZE_MAX), ev_merge(view, run->ev)) < 0)) {
     ev_store_free(view);
     view = run->ev; /* out of memory: the facts so far, chains unknown */
   }
@@ -324,6 +331,8 @@ static int merge_files(const struct pl_settings *s, char *const *files, size_t n
     return PL_EXIT_RUNTIME;
   pl_report_begin(s); /* loading is part of making this report */
   struct ev_store *all = ev_store_new();
+  if (all)
+    ev_store_set_limit(all, s->max_endpoints);
   for (size_t i = 0; all && i < n_files; i++) {
     if (pl_report_abandoned(s)) {
       pl_say_abandoned(s, "loading evidence", false);
@@ -354,7 +363,14 @@ static int merge_files(const struct pl_settings *s, char *const *files, size_t n
   int status = PL_EXIT_RUNTIME;
   if (out && pl_save_evidence(s, all) == 0) {
     ev_complete_chains(all, trust, bundle);
-    status = pl_write_report(s, out, all, (const char *const *)files, n_files, NULL, NULL, NULL);
+    /* Merge has no capture's caps to report, but the endpoint cap it
+     * applies (and the files' own hits): present when hit. */
+    cJSON *limits = ev_endpoint_cap_hits(all) ? cJSON_CreateObject() : NULL;
+    cJSON *row = limits ? cJSON_AddObjectToObject(limits, "endpoints") : NULL;
+    cJSON_AddNumberToObject(row, "limit", (double)s->max_endpoints);
+    cJSON_AddNumberToObject(row, "hits", (double)ev_endpoint_cap_hits(all));
+    status = pl_write_report(s, out, all, (const char *const *)files, n_files, limits, NULL, NULL);
+    cJSON_Delete(limits);
     if (status == PL_STOPPED) {
       pl_say_abandoned(s, "grading", true);
       status = PL_EXIT_RUNTIME;

@@ -24,6 +24,7 @@ void pl_settings_default(struct pl_settings *s) {
   tls_limits_default(&s->tls_limits);
   s->max_weak_keys = 4000000;      /* 10 bytes each: 40 MB */
   s->max_keylog_entries = 1000000; /* about 290 bytes each */
+  s->max_endpoints = EV_ENDPOINTS_DEFAULT;
   s->cert_cache_entries = 4096;
 }
 
@@ -356,8 +357,13 @@ static int run_source(struct run *run, struct cap_source *src) {
   else if (s->mode == PL_MODE_GRADE && s->interval && s->save_evidence &&
            pl_evidence_is_dir(s->save_evidence) && !(run->delta = ev_store_new()))
     cap_message("out of memory");
-  else
+  else {
+    if (run->ev)
+      ev_store_set_limit(run->ev, s->max_endpoints);
+    if (run->delta)
+      ev_store_set_limit(run->delta, s->max_endpoints);
     status = read_all(run, src, &warnings);
+  }
   status = finish(run, status, warnings);
   int closed = pl_close_output(s, run->out, PL_EXIT_OK);
   if (closed != PL_EXIT_OK)

@@ -14,6 +14,7 @@ handshake after the attack traffic is still graded.
 | tiny pipelined HTTP GETs on port 80, never answered | 4 MB | 80 MB |
 | full handshakes to one server, each client offering another suite list | 5000 | 150 MB |
 | half-done handshakes (12 kB of a Certificate): uncapped against `--limit handshake-buffers=16777216` | 5000 | 30 MB less |
+| ClientHellos to distinct SNI names, never answered (each closed by a RST, 10 ms apart) | 100 000 | 100 MB |
 
 Under SAN=1 (AddressSanitizer doubles memory and slows everything) the
 sizes are divided by SAN_SCALE and the bounds raised by ASan's overhead.
@@ -286,11 +287,37 @@ def half_done_handshakes(t):
     t.check("after.example" in hosts, "the handshake after the attack is still read")
 
 
+def hello_flood(t):
+    """ClientHellos, each to its own SNI name, that no server answers:
+    the endpoints seen only in ClientHellos are stored small (a few
+    hundred bytes each) and folded into one count in the report, not a
+    server block of 48 unknown checks each.  Each connection ends with the
+    client's RST and the next comes 10 ms later, so that closed flows
+    leave the table (120 s after closing) and what stays is the evidence;
+    the hellos end before the handshake run() appends."""
+    n = 100000 // SCALE
+    t0 = 1700000000 - 2000
+
+    def frames():
+        for i in range(n):
+            src = "10.%d.%d.%d" % (20 + (i >> 16), (i >> 8) & 0xff, i & 0xff)
+            hello = client_hello(sni=b"h%07d.flood.example" % i)
+            sec, usec = t0 + i // 100, (i % 100) * 10000
+            for flags, seq, data in ((0x18, 1000, hello), (0x14, 1000 + len(hello), b"")):
+                frame = tcp_frame(src, 40000, "10.21.0.1", 443, seq, 0, flags, data)
+                yield struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame
+    report = check(t, "%d names seen only in ClientHellos" % n, run(frames()), 100)
+    hello = report.get("hello_only", {})
+    t.eq((hello.get("servers"), hello.get("connections")), (n, n), "every name folded, counted")
+    t.eq(len(report.get("servers", [])), 1, "one server block: the handshake after the flood")
+    t.eq(report.get("limits", {}).get("endpoints", {}).get("hits"), 0, "under the default cap")
+
+
 def main():
     t = Suite()
     for fn in (syn_flood, ooo_stream, drip_fed_claim, overlapping_retransmits, fragment_flood,
                dtls_claims, tiny_fragments, pipelined_gets, distinct_offers,
-               half_done_handshakes):
+               half_done_handshakes, hello_flood):
         t.run(fn)
     t.done()
 

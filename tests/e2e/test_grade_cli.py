@@ -137,18 +137,25 @@ def text_report(t):
 
 
 def only_client_hellos(t):
-    """The server never answers: the endpoint is listed, not graded."""
+    """The server never answers: the endpoint decides no check, so it is
+    not graded but folded with those seen only in ClientHellos, its
+    connections counted (the ClientHellos and SNI as tshark reads them)."""
     src = os.path.join(PCAPS, "zeek__tls1_1.pcap")
     out_pcap = os.path.join(TMP, "client-only.pcap")
     subprocess.run(["tshark", "-r", src, "-Y", "ip.src==192.168.17.58", "-w", out_pcap],
                    check=True, capture_output=True)
+    hellos = subprocess.run(["tshark", "-r", out_pcap, "-Y", "tls.handshake.type==1", "-T",
+                             "fields", "-e", "tls.handshake.extensions_server_name"],
+                            check=True, capture_output=True, text=True).stdout.splitlines()
     rc, out, err = run_tlsgrade(["--format", "json", out_pcap])
     t.eq(rc, 0, "exit status: " + err)
-    ss = servers(out)
-    t.eq(len(ss), 1, "the endpoint is listed")
-    if ss:
-        t.eq(ss[0]["grade"], "-", "not graded")
-        t.check("no ServerHello" in ss[0].get("not_graded", ""), "says why")
+    t.eq(servers(out), [], "no server graded or listed")
+    hello = json.loads(out).get("hello_only", {}) if rc == 0 else {}
+    t.eq((hello.get("servers"), hello.get("connections")), (1, len(hellos)), "folded, counted")
+    t.eq([e.get("host") for e in hello.get("most_seen", [])], sorted(set(h or "-" for h in hellos)),
+         "its name (\"-\": no SNI)")
+    rc, out, err = run_tlsgrade(["--no-color", out_pcap])
+    t.check("1 server seen only in ClientHellos" in out, "the text report says so: " + out[:300])
 
 
 def no_tls(t):

@@ -55,6 +55,21 @@ static void pending_capped_and_counted(void) {
   CHECK_EQ_U(refused, 3);
   CHECK_EQ_U(pending, 6); /* the 3 chains past the cap, each asked twice */
   CHECK_EQ_U(cas, 0);
+  /* Saved one endpoint at a time, the chains after them: the bytes of
+   * the whole tree's text. */
+  char *streamed = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&streamed, &len);
+  CHECK(out && ev_write(ev, out) == 0);
+  if (out)
+    fclose(out);
+  cJSON *j = ev_to_json(ev);
+  char *whole = j ? cJSON_PrintUnformatted(j) : NULL;
+  CHECK(whole && strstr(whole, "\"chains\"") && streamed && len == strlen(whole) + 1 &&
+        strncmp(streamed, whole, strlen(whole)) == 0 && streamed[len - 1] == '\n');
+  cJSON_Delete(j);
+  free(whole);
+  free(streamed);
   ev_store_free(ev);
 }
 

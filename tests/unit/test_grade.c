@@ -1724,6 +1724,105 @@ static void merge_commutes(void) {
   ev_store_free(b);
 }
 
+/* One connection to name: its ClientHello, and a ServerHello when
+ * answered.  false when the cap refused it. */
+static bool connect(struct ev_store *ev, const char *name, bool answered) {
+  struct ev_sample at = {(char *)"cap.pcap", next_frame++, T0, false};
+  struct ev_endpoint *ep = ev_endpoint_for(ev, name, IP, PORT, answered);
+  if (!ep)
+    return false;
+  ev_add(ep, &at, EV_HANDSHAKES, NULL);
+  if (answered)
+    ev_add(ep, &at, EV_SERVER_HELLO, NULL);
+  return true;
+}
+
+/* The endpoint of host, looked up without claiming it (ev_endpoint_get
+ * would count a hit at a full cap). */
+static const struct ev_endpoint *held(const struct ev_store *ev, const char *host) {
+  for (size_t i = 0; i < ev_count(ev); i++)
+    if (strcmp(ev_endpoint_at(ev, i)->host, host) == 0)
+      return ev_endpoint_at(ev, i);
+  return NULL;
+}
+
+/* --limit endpoints (grade.h ev_store_set_limit): N answered endpoints
+ * and, apart, N hello-only ones.  The numbers follow from the rule: a
+ * flood of hello-only names fills only its own class; a hello-only
+ * endpoint's first answer takes answered room and frees hello-only room;
+ * held endpoints keep receiving evidence; each refused connection is a
+ * hit; hits are saved, and merge applies its own cap, counting an
+ * endpoint it drops by its connections. */
+static void endpoint_cap(void) {
+  struct ev_store *ev = ev_store_new();
+  ev_store_set_limit(ev, 2);
+  CHECK(connect(ev, "a.test", false));
+  CHECK(connect(ev, "b.test", false));
+  CHECK(!connect(ev, "c.test", false)); /* hello-only room: 2 */
+  CHECK(!connect(ev, "d.test", false));
+  CHECK_EQ_U(ev_hello_count(ev), 2);
+  CHECK_EQ_U(ev_endpoint_cap_hits(ev), 2);
+  CHECK(connect(ev, "srv.test", true)); /* the flood took none of the answered room */
+  CHECK(connect(ev, "a.test", true));   /* promoted: answered 2, hello-only 1 */
+  CHECK_EQ_U(ev_hello_count(ev), 1);
+  CHECK(!connect(ev, "b.test", true)); /* answered room: 2 */
+  CHECK(!connect(ev, "new.test", true));
+  CHECK_EQ_U(ev_endpoint_cap_hits(ev), 4);
+  CHECK(connect(ev, "b.test", false)); /* held: keeps its class's evidence */
+  CHECK(connect(ev, "srv.test", true));
+  CHECK(connect(ev, "e.test", false)); /* the room a.test left */
+  CHECK(!connect(ev, "f.test", false));
+  CHECK_EQ_U(ev_endpoint_cap_hits(ev), 5);
+  CHECK_EQ_U(ev_count(ev), 4);
+  const struct ev_endpoint *a = held(ev, "a.test"), *b = held(ev, "b.test");
+  CHECK(a && b && !held(ev, "c.test") && !held(ev, "new.test"));
+  CHECK(b && ev_hello_only(b));
+  CHECK(a && !ev_hello_only(a));
+  CHECK_EQ_U(b ? count_of(b, "handshakes") : 0, 2);
+
+  /* Saved, loaded: the hits and the classes come back.  Merged into a
+   * store of room 1: one endpoint of each class kept; dropped, one
+   * answered (a.test 2 connections or srv.test 2) and one hello-only
+   * (b.test 2 or e.test 1): 5 + 2 + (2 or 1) hits. */
+  char *streamed = NULL, *whole = store_text(ev);
+  size_t len = 0;
+  FILE *out = open_memstream(&streamed, &len);
+  CHECK(out && ev_write(ev, out) == 0); /* one endpoint at a time, the same bytes */
+  if (out)
+    fclose(out);
+  CHECK(whole && strstr(whole, "\"endpoint_cap_hits\":5") && streamed && len == strlen(whole) + 1 &&
+        strncmp(streamed, whole, strlen(whole)) == 0);
+  free(streamed);
+  free(whole);
+  cJSON *j = ev_to_json(ev);
+  char err[200];
+  struct ev_store *back = ev_from_json(j, err, sizeof(err));
+  struct ev_store *again = ev_from_json(j, err, sizeof(err));
+  cJSON_Delete(j);
+  CHECK(back && again);
+  if (back && again) {
+    CHECK_EQ_U(ev_endpoint_cap_hits(back), 5);
+    CHECK_EQ_U(ev_hello_count(back), 2);
+    struct ev_store *m = ev_store_new(), *moved = ev_store_new();
+    ev_store_set_limit(m, 1);
+    ev_store_set_limit(moved, 1);
+    CHECK(ev_merge(m, back) == 0);
+    CHECK(ev_merge_move(moved, again) == 0);
+    struct ev_store *both[] = {m, moved};
+    for (size_t i = 0; i < 2; i++) {
+      CHECK_EQ_U(ev_count(both[i]), 2);
+      CHECK_EQ_U(ev_hello_count(both[i]), 1);
+      uint64_t dropped_hello = held(both[i], "e.test") ? 2 : 1;
+      CHECK_EQ_U(ev_endpoint_cap_hits(both[i]), 5 + 2 + dropped_hello);
+    }
+    ev_store_free(m);
+    ev_store_free(moved);
+  }
+  ev_store_free(back);
+  ev_store_free(again);
+  ev_store_free(ev);
+}
+
 /* ev_to_json -> ev_from_json: the same facts, the same grades, and the
  * same JSON again. */
 static void json_round_trip(void) {
@@ -1912,6 +2011,7 @@ int main(void) {
   RUN(certificate_replaced_during_capture);
   RUN(change_point_matches_every_pair);
   RUN(json_round_trip);
+  RUN(endpoint_cap);
   RUN(json_refused);
   return harness_done();
 }
