@@ -15,6 +15,8 @@ void tls_limits_default(struct tls_limits *lim) {
   lim->max_chain_len = 16;
   lim->max_cert_bytes = 1u << 20;
   lim->max_buffer_total = 256u << 20;
+  lim->max_quic_pieces = QUIC_HELD_PIECES;
+  lim->max_dtls_pieces = 32; /* a real message comes in order or in a few pieces */
 }
 
 struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
@@ -240,7 +242,7 @@ static bool udp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t le
     } else {
       c->quic = quic_conn_new(c->lim.max_handshake_bytes);
       if (c->quic)
-        quic_conn_set_caps(c->quic, QUIC_HELD_PIECES, c->budget, c->lim.max_buffer_total);
+        quic_conn_set_caps(c->quic, c->lim.max_quic_pieces, c->budget, c->lim.max_buffer_total);
       if (c->quic && c->keylog)
         quic_conn_set_stream_fn(c->quic, quic_stream, c);
       if (c->quic && !quic_conn_datagram(c->quic, dir, data, len, at->file_index, at->frame, at->ts,

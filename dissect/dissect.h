@@ -99,7 +99,8 @@ const char *tls_alert_name(uint8_t desc);    /* "handshake_failure", ... */
 /* A QUIC version's name (quic.c): "1", "2", "draft-29", "T051", "Q050", or
  * "0x%08x". */
 #define QUIC_VERSION_NAME_LEN 16
-/* Out-of-order QUIC CRYPTO pieces held per direction (quic.c).  A real
+/* Out-of-order QUIC CRYPTO pieces held per direction (quic.c), by default
+ * (tls_limits.max_quic_pieces).  A real
  * Initial flight comes in a few CRYPTO frames; the bound keeps each
  * insertion's walk of the sorted list short (thousands of one-byte frames
  * cost linear time, not quadratic) and the per-piece overhead small. */
@@ -423,6 +424,7 @@ struct tls_session {
   uint64_t records[2];              /* records seen per direction */
   unsigned cap_handshake;           /* handshake messages beyond max_handshake_bytes */
   unsigned cap_buffer_total;        /* buffers not grown: all connections' budget spent */
+  unsigned cap_dtls_pieces;         /* DTLS fragments not held: max_dtls_pieces reached */
   unsigned cap_chain;               /* certificates beyond the chain caps */
   bool gap[2];                      /* bytes were missing in this direction */
   struct tls_decryption decryption; /* with a key log */
@@ -605,6 +607,8 @@ struct tls_limits {
   size_t max_cert_bytes;      /* one certificate */
   size_t max_buffer_total;    /* record and handshake buffers, held QUIC CRYPTO pieces and DTLS
                                  fragments of all connections (a budget) */
+  size_t max_quic_pieces;     /* out-of-order QUIC CRYPTO pieces per direction and space */
+  size_t max_dtls_pieces;     /* DTLS fragments held ahead of a hole, per direction */
 };
 
 /* What the record and handshake buffers of all the connections one thread

@@ -4,7 +4,7 @@
  * and fragment_offset (RFC 6347 4.2.3).  Retransmitted fragments of a message
  * already delivered are ignored.  Memory follows the bytes that arrive, not
  * the length a fragment claims: the received prefix grows, and fragments
- * ahead of a hole are held as pieces (at most DTLS_MAX_PIECES per
+ * ahead of a hole are held as pieces (at most max_dtls_pieces per
  * direction), all within the budget of all connections' buffers.
  */
 #include "dissect/conn.h"
@@ -19,10 +19,9 @@ struct dtls_piece {
   uint8_t data[];
 };
 
-/* Fragments held ahead of a hole, per direction: a real message comes in
- * order or in a few pieces; more are refused (the message then stays
- * incomplete) and counted with the handshake cap. */
-#define DTLS_MAX_PIECES 32
+/* Fragments held ahead of a hole, per direction (tls_limits.max_dtls_pieces):
+ * a real message comes in order or in a few pieces; more are refused (the
+ * message then stays incomplete) and counted (cap_dtls_pieces). */
 
 void tls_dtls_clear(struct tls_dir *d) {
   free(d->dtls_buf);
@@ -116,8 +115,8 @@ static void hold_piece(struct tls_conn *c, struct tls_dir *d, uint32_t off, cons
     uint32_t stop = h && h->off < end ? h->off : end;
     if (stop > cur) {
       size_t cost = sizeof(struct dtls_piece) + (stop - cur);
-      if (d->dtls_npieces >= DTLS_MAX_PIECES) {
-        c->s.cap_handshake++;
+      if (d->dtls_npieces >= c->lim.max_dtls_pieces) {
+        c->s.cap_dtls_pieces++;
         return;
       }
       if (!charge(c, d, cost))

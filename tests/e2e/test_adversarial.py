@@ -190,8 +190,8 @@ def dtls_claims(t):
                 record = struct.pack("!BHHHIH", 22, 0xfefd, 0, 0, i, len(frag)) + frag
                 yield rec(udp_frame("10.12.0.1", 20000 + f, "10.13.0.1", 4433, record))
     report = check(t, "%d DTLS claims x %d bytes" % (flows, per_flow), run(frames()), 80)
-    hits = report.get("limits", {}).get("handshake_bytes_per_direction", {}).get("hits", 0)
-    t.check(hits > 0, "fragments past the piece bound are counted: %r" % hits)
+    hits = report.get("limits", {}).get("dtls_pieces_per_direction", {}).get("hits", 0)
+    t.eq(hits, flows * (per_flow - 32), "fragments past the 32 held per flow are counted")
 
 
 def tiny_fragments(t):

@@ -1,12 +1,11 @@
-"""The budget of all connections' handshake state (README "Limits", issue
-16): QUIC CRYPTO pieces held ahead of a hole and DTLS messages being put
-together draw on `--limit handshake-buffers`, and each refusal is counted
-in the report's `limits`.
+"""The bounds on pieces held ahead of a hole, and the budget of all
+connections' handshake state (README "Limits", issue 16): each has a
+`--limit` name, and each refusal is counted in the report's `limits`.
 
 Captures are built here: QUIC version 1 Initials protected with the keys of
 RFC 9001 5.2 (checked against RFC 9001 A.1, and tshark must read the
-CRYPTO frames back) and DTLS 1.2 handshake fragments (RFC 6347 4.2.2).
-Expected counts follow from how the capture is
+CRYPTO frames back), DTLS 1.2 handshake fragments (RFC 6347 4.2.2) and
+IPv4 fragments (RFC 791).  Expected counts follow from how the capture is
 built: which pieces can be held, and how many bytes the budget has."""
 import json
 import os
@@ -60,6 +59,23 @@ def quic_flow(path, n_flows, frames_of_packet, packets=1):
     return path
 
 
+def quic_pieces(t):
+    """One client: ten one-byte CRYPTO frames at offsets 1..10, then one at
+    20; the bytes before offset 1 never come.  At 4 pieces, 4 are held and
+    7 refused."""
+    pcap = quic_flow(os.path.join(TMP, "quic-pieces.pcap"), 1,
+                     lambda pn: ([quic_crypto_frame(o, b"\x42") for o in range(1, 11)]
+                                 if pn == 0 else [quic_crypto_frame(20, b"\x42")]), packets=2)
+    t.eq(tshark_crypto_offsets(pcap), [list(range(1, 11)), [20]], "tshark reads the CRYPTO frames")
+    rc, rep, err = report(pcap, "--limit", "quic-crypto-pieces=4")
+    t.eq(rc, 0, "exit status: " + err)
+    t.eq(limit(rep, "quic_crypto_pieces_per_direction"), {"limit": 4, "hits": 7},
+         "6 + 1 pieces past the 4 held")
+    rc, rep, err = report(pcap)
+    t.eq(limit(rep, "quic_crypto_pieces_per_direction"), {"limit": 256, "hits": 0},
+         "all 11 held by default")
+
+
 def quic_budget(t):
     """40 clients, each an Initial of three 1200-byte CRYPTO frames at
     offsets 1, 1201 and 2401 (no byte 0): every piece waits.  Each is far
@@ -95,6 +111,20 @@ def dtls_flow(path, n_flows, fragments):
     return path
 
 
+def dtls_pieces(t):
+    """A server's Certificate of 2000 bytes in ten one-byte fragments at
+    offsets 100, 200, ... 1000: none reaches offset 0.  At 4 pieces, 6 are
+    refused, and counted as the pieces' cap, not the handshake cap."""
+    pcap = dtls_flow(os.path.join(TMP, "dtls-pieces.pcap"), 1,
+                     [(2000, off, b"\x42") for off in range(100, 1001, 100)])
+    rc, rep, err = report(pcap, "--limit", "dtls-pieces=4")
+    t.eq(rc, 0, "exit status: " + err)
+    t.eq(limit(rep, "dtls_pieces_per_direction"), {"limit": 4, "hits": 6}, "pieces past the 4")
+    t.eq(limit(rep, "handshake_bytes_per_direction").get("hits"), 0, "not the handshake cap")
+    rc, rep, err = report(pcap)
+    t.eq(limit(rep, "dtls_pieces_per_direction"), {"limit": 32, "hits": 0}, "all 10 by default")
+
+
 def dtls_budget(t):
     """20 servers, each sending the first 3000 bytes of a 9000-byte
     Certificate: each message needs more than 2 kB of buffer (more than
@@ -110,9 +140,33 @@ def dtls_budget(t):
     t.eq(limit(rep, "handshake_buffers_all_connections").get("hits"), 0, "none by default")
 
 
+def fragment_pieces(t):
+    """One UDP datagram of 88 bytes (8 of header) in eleven 8-byte IPv4
+    fragments sent last first: each is a piece of its own.  At 4 pieces, 4
+    are held and 7 refused; the datagram never completes."""
+    udp = struct.pack("!HHHH", 5000, 5001, 88, 0) + bytes(80)
+    frames = []
+    for k, off in enumerate(reversed(range(0, 88, 8))):
+        more = 0x2000 if off + 8 < 88 else 0
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 7, more | off // 8, 64, 17, 0,
+                         b"\x0a\x2c\0\x01", b"\x0a\x2c\0\x02")
+        frames.append((T0 + k / 1000, b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip +
+                       udp[off:off + 8]))
+    pcap = os.path.join(TMP, "fragments.pcap")
+    write_pcap(pcap, frames)
+    rc, rep, err = report(pcap, "--limit", "fragment-pieces=4")
+    t.eq(rc, 0, "exit status: " + err)
+    t.eq(limit(rep, "ip_fragment_pieces_per_datagram"), {"limit": 4, "hits": 7}, "7 refused")
+    t.eq(limit(rep, "ip_fragment_datagrams_and_bytes").get("hits"), 0, "not the datagrams' cap")
+    t.eq(rep.get("stats", {}).get("reassembled_datagrams"), 0, "the datagram stays incomplete")
+    rc, rep, err = report(pcap)
+    t.eq(limit(rep, "ip_fragment_pieces_per_datagram"), {"limit": 64, "hits": 0}, "none by default")
+    t.eq(rep.get("stats", {}).get("reassembled_datagrams"), 1, "reassembled by default")
+
+
 def main():
     t = Suite()
-    for fn in (keys_rfc9001, quic_budget, dtls_budget):
+    for fn in (keys_rfc9001, quic_pieces, quic_budget, dtls_pieces, dtls_budget, fragment_pieces):
         t.run(fn)
     t.done()
 

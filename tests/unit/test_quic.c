@@ -726,6 +726,25 @@ static void test_reassembly_piece_cap(void) {
   free(p2.p);
 }
 
+/* The pieces bound is a setting: at 4, ten one-byte frames at offsets
+ * 1..10 keep 4 and refuse 6. */
+static void test_reassembly_piece_setting(void) {
+  struct quic_conn *q = quic_conn_new(65536);
+  quic_conn_set_caps(q, 4, NULL, 0);
+  struct collector c = {0};
+  char hex[10 * 8 + 1];
+  size_t k = 0;
+  for (unsigned off = 1; off <= 10; off++) /* CRYPTO, offset, length 1, one byte */
+    k += (size_t)sprintf(hex + k, "06%02x01%02x", off, off);
+  struct buf p1 = build_hex(0, 0, hex);
+  CHECK(feed(q, 0, &p1, 1, &c));
+  CHECK_EQ_U(quic_conn_stats(q)->crypto_pieces_refused, 6);
+  CHECK_EQ_U(quic_conn_stats(q)->crypto_budget_refused, 0);
+  quic_conn_free(q);
+  collector_free(&c);
+  free(p1.p);
+}
+
 /* A client Initial of three 1200-byte CRYPTO frames at offsets 1, 1201 and
  * 2401: the hole at 0 never fills, so all three are held. */
 static struct buf three_held_pieces(void) {
@@ -1108,6 +1127,7 @@ int main(void) {
   RUN(test_reassembly);
   RUN(test_reassembly_cap);
   RUN(test_reassembly_piece_cap);
+  RUN(test_reassembly_piece_setting);
   RUN(test_reassembly_budget);
   RUN(test_bad_frames);
   RUN(test_good_frames);

@@ -145,6 +145,21 @@ static void dtls_budget(void) {
   CHECK_EQ_U(budget.held, 0);
 }
 
+/* Fragments held ahead of a hole are bounded per direction
+ * (max_dtls_pieces) and counted on their own: at 4, ten one-byte
+ * fragments at offsets 100, 200, ... 1000 keep 4 and refuse 6. */
+static void dtls_piece_cap(void) {
+  struct tls_limits lim;
+  tls_limits_default(&lim);
+  lim.max_dtls_pieces = 4;
+  struct tls_conn *c = tls_conn_new(&lim, true, 4433);
+  for (uint32_t off = 100; off <= 1000; off += 100)
+    dtls_fragment(c, 2000, off, 1);
+  CHECK_EQ_U(tls_conn_session(c)->cap_dtls_pieces, 6);
+  CHECK_EQ_U(tls_conn_session(c)->cap_handshake, 0);
+  tls_conn_free(c);
+}
+
 static void rfc8448_handshake(size_t step) {
   struct tls_conn *c = new_conn();
   feed_hex(c, FLOW_C2S, rfc8448_ch_record, step, 1);
@@ -612,6 +627,7 @@ static void client_abort_seen(void) {
 int main(void) {
   RUN(buffer_budget);
   RUN(dtls_budget);
+  RUN(dtls_piece_cap);
   RUN(rfc8448_whole_records);
   RUN(rfc8448_byte_by_byte);
   RUN(rfc8448_odd_pieces);
