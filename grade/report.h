@@ -34,5 +34,7 @@ const char *report_notice_id(const struct ev_fact *f);
 void report_term_puts(FILE *out, const char *s);
 /* HTML: everything escaped, invalid UTF-8 replaced. */
 void report_html_puts(FILE *out, const char *s);
+/* A signal asked the report to stop (report_meta.stop). */
+bool report_stopped(const struct report_meta *m);
 
 #endif

@@ -57,11 +57,21 @@ void pl_say_abandoned(const struct pl_settings *s, const char *during, bool evid
     cap_message("stopped by a signal while %s: no report written", during);
 }
 
+/* A report a signal cut short: a file keeps nothing of it (from where it
+ * began); on a pipe or terminal, what was written stays. */
+static void unwrite(FILE *out, long start) {
+  if (start >= 0 && fflush(out) == 0 && ftruncate(fileno(out), start) == 0)
+    fseek(out, start, SEEK_SET);
+}
+
 /* Grade every endpoint and write the report; returns the exit status, or
  * PL_STOPPED (nothing written) when a signal abandons the report. */
 int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_store *ev,
                     const char *const *inputs, size_t n_inputs, cJSON *limits, cJSON *stats) {
-  ev_derive_facts((struct ev_store *)ev); /* derived facts are never saved */
+  const volatile sig_atomic_t *stop = s->stop ? &s->stop->abandon : NULL;
+  /* Derived facts are never saved. */
+  if (pl_report_abandoned(s) || !ev_derive_facts((struct ev_store *)ev, stop))
+    return PL_STOPPED;
   size_t most = ev_count(ev) ? ev_count(ev) : 1;
   struct grade_result *r = calloc(most, sizeof(*r));
   const struct ev_endpoint **eps = calloc(most, sizeof(*eps));
@@ -85,21 +95,25 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
     if (ev_find_id(ep, EV_UNVERIFIED, NULL))
       unverified[n_unverified++] = ep;
   }
-  bool all = !pl_report_abandoned(s) &&
-             grade_endpoints(eps, n, r, s->jobs, s->stop ? &s->stop->abandon : NULL);
+  bool all = !pl_report_abandoned(s) && grade_endpoints(eps, n, r, s->jobs, stop);
   free(eps);
   if (!all) {
     free(order);
     free(r);
+    free(unverified);
     return PL_STOPPED;
   }
   for (size_t i = 0; i < n; i++)
     order[i] = &r[i];
   qsort(order, n, sizeof(*order), compare_results);
-  struct report_meta meta = {inputs, n_inputs, limits, stats, s->jobs, unverified, n_unverified};
+  struct report_meta meta = {inputs,  n_inputs,   limits,       stats,
+                             s->jobs, unverified, n_unverified, stop};
+  long start = ftell(out);
   render(s, out, order, n, &meta);
-  int status = PL_EXIT_OK;
-  for (size_t i = 0; s->fail_below && i < n; i++)
+  int status = pl_report_abandoned(s) ? PL_STOPPED : PL_EXIT_OK;
+  if (status == PL_STOPPED)
+    unwrite(out, start);
+  for (size_t i = 0; s->fail_below && status != PL_STOPPED && i < n; i++)
     if (r[i].graded && grade_letter_cmp(r[i].letter, s->fail_below) > 0)
       status = PL_EXIT_BELOW;
   free(order);
