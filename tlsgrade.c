@@ -167,10 +167,13 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
       {"reassembly-bytes", offsetof(struct pl_settings, limits.reasm_total_bytes), 0, 1LL << 40},
       {"fragment-datagrams", offsetof(struct pl_settings, limits.frag_datagrams), 0, 1 << 24},
       {"fragment-bytes", offsetof(struct pl_settings, limits.frag_bytes), 0, 1LL << 36},
+      {"fragment-pieces", offsetof(struct pl_settings, limits.frag_pieces), 1, 1 << 16},
       {"handshake-bytes", offsetof(struct pl_settings, tls_limits.max_handshake_bytes), 1024,
        1 << 28},
       {"handshake-buffers", offsetof(struct pl_settings, tls_limits.max_buffer_total), 0,
        1LL << 40},
+      {"quic-crypto-pieces", offsetof(struct pl_settings, tls_limits.max_quic_pieces), 0, 1 << 16},
+      {"dtls-pieces", offsetof(struct pl_settings, tls_limits.max_dtls_pieces), 0, 1 << 16},
       {"chain-certs", offsetof(struct pl_settings, tls_limits.max_chain_len), 1, 1024},
       {"cert-bytes", offsetof(struct pl_settings, tls_limits.max_cert_bytes), 1024, 1 << 26},
       {"weak-keys", offsetof(struct pl_settings, max_weak_keys), 0, 1LL << 30},
@@ -192,7 +195,8 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
           "tlsgrade: --limit: '%s' is not NAME=N with NAME one of flows, "
           "tcp-ooo-bytes, tcp-ooo-segments, tcp-compare-bytes, compare-bytes, reassembly-bytes, "
           "fragment-datagrams, "
-          "fragment-bytes, handshake-bytes, handshake-buffers, chain-certs, cert-bytes, weak-keys, "
+          "fragment-bytes, fragment-pieces, handshake-bytes, handshake-buffers, "
+          "quic-crypto-pieces, dtls-pieces, chain-certs, cert-bytes, weak-keys, "
           "keylog-entries, evicted-flows, endpoints\n",
           arg);
   return -1;

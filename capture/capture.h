@@ -124,6 +124,7 @@ struct cap_limits {
   size_t recent_total_bytes; /* those bytes, all streams together */
   size_t frag_datagrams;     /* IP datagrams under reassembly at once */
   size_t frag_bytes;         /* bytes held in fragments, all datagrams together */
+  size_t frag_pieces;        /* disjoint pieces held per datagram */
   cap_time_us frag_timeout;  /* a datagram not completed in this time is dropped */
   cap_time_us idle_timeout;  /* flow without packets this long ends */
   cap_time_us close_timeout; /* flow ends this long after RST or both FINs */
@@ -155,6 +156,7 @@ struct cap_stats {
   uint64_t cap_tcp_ooo;      /* out-of-order data refused: per-stream cap */
   uint64_t cap_reasm_total;  /* out-of-order data refused: all streams' cap */
   uint64_t cap_frag;         /* fragments dropped: fragment caps */
+  uint64_t cap_frag_pieces;  /* of those, by frag_pieces */
   uint64_t frag_timeouts;    /* datagrams never completed */
   uint64_t cap_recent_total; /* segments delivered with no ring to compare copies
                               * against: recent_total_bytes reached */

@@ -28,6 +28,7 @@ void cap_limits_default(struct cap_limits *lim) {
   lim->recent_total_bytes = 64 * 1024 * 1024;
   lim->frag_datagrams = 4096;
   lim->frag_bytes = 16 * 1024 * 1024;
+  lim->frag_pieces = 64;
   lim->frag_timeout = 30 * SECOND_US;
   lim->idle_timeout = 300 * SECOND_US;
   lim->close_timeout = 120 * SECOND_US;

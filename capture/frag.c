@@ -27,11 +27,6 @@ struct frag_piece {
   uint8_t data[];
 };
 
-/* Disjoint pieces of one datagram: a real one arrives in order, or in
- * reverse, in at most 45 pieces of a 1500-byte MTU; tiny fragments out of
- * order (each insertion walks the pieces) are refused past it. */
-#define FRAG_MAX_PIECES 64
-
 /* One datagram under reassembly.  Owned by the fragment table. */
 struct frag_dgram {
   struct list_node age;     /* on the table's list, oldest first */
@@ -171,12 +166,17 @@ static bool frag_extend(struct frag_piece **link, const uint8_t *bytes, size_t n
 /* Bytes [cur, cur + n) no piece covers, placed before *link (whose piece,
  * if any, starts at or after their end); prev_link points to the piece
  * before, NULL at the head. */
-static bool frag_place(struct frag_dgram *dg, struct frag_piece **prev_link,
+static bool frag_place(struct frag_table *ft, struct frag_dgram *dg, struct frag_piece **prev_link,
                        struct frag_piece **link, size_t cur, const uint8_t *bytes, size_t n) {
   if (prev_link && (*prev_link)->offset + (*prev_link)->len == cur)
     return frag_extend(prev_link, bytes, n);
-  if (dg->npieces >= FRAG_MAX_PIECES)
+  /* A real datagram arrives in order, or in reverse, in at most 45 pieces
+   * of a 1500-byte MTU; tiny fragments out of order (each insertion walks
+   * the pieces) are refused past frag_pieces (64 by default). */
+  if (dg->npieces >= ft->lim->frag_pieces) {
+    ft->stats->cap_frag_pieces++;
     return false;
+  }
   struct frag_piece *piece = malloc(sizeof *piece + n);
   if (!piece)
     return false;
@@ -209,7 +209,7 @@ static bool frag_insert(struct frag_table *ft, struct frag_dgram *dg, const stru
     rd_skip(&src, cur - in->offset);
     const uint8_t *bytes = rd_bytes(&src, gap_end - cur);
     bool extended = prev_link && (*prev_link)->offset + (*prev_link)->len == cur;
-    if (!bytes || !frag_place(dg, prev_link, link, cur, bytes, gap_end - cur))
+    if (!bytes || !frag_place(ft, dg, prev_link, link, cur, bytes, gap_end - cur))
       return false;
     if (!extended) { /* a new piece, now *link */
       prev_link = link;

@@ -15,6 +15,8 @@ void tls_limits_default(struct tls_limits *lim) {
   lim->max_chain_len = 16;
   lim->max_cert_bytes = 1u << 20;
   lim->max_buffer_total = 256u << 20;
+  lim->max_quic_pieces = QUIC_HELD_PIECES;
+  lim->max_dtls_pieces = 32; /* a real message comes in order or in a few pieces */
 }
 
 struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
@@ -47,9 +49,10 @@ void tls_conn_free(struct tls_conn *c) {
   if (!c)
     return;
   tls_session_clear(&c->s);
-  if (c->budget) /* what this connection's buffers held goes back */
-    c->budget->held -=
-        c->dir[0].hs_cap + c->dir[0].body_cap + c->dir[1].hs_cap + c->dir[1].body_cap;
+  /* What this connection's buffers held goes back (the QUIC pieces' as
+   * quic_conn_free frees them). */
+  tls_budget_give(c->budget,
+                  tls_conn_buffer_bytes(c) - (c->quic ? quic_conn_held_cost(c->quic) : 0));
   tls_dir_clear(&c->dir[0]);
   tls_dir_clear(&c->dir[1]);
   quic_conn_free(c->quic);
@@ -219,6 +222,17 @@ static void quic_stream(void *ctx, uint64_t id, uint64_t off, const uint8_t *dat
     quic_conn_set_stream_fn(c->quic, NULL, NULL);
 }
 
+/* The session learns what the QUIC flow's last datagram changed; the
+ * pieces the budget refused (budget_before: refused until then) count
+ * with the connection's other buffers refused. */
+static void quic_counts(struct tls_conn *c, uint64_t budget_before) {
+  const struct quic_stats *st = quic_conn_stats(c->quic);
+  c->s.quic_version = quic_conn_version(c->quic);
+  c->s.quic_unsupported = quic_conn_unsupported(c->quic);
+  c->s.quic_crypto_refused = st->crypto_pieces_refused;
+  c->s.cap_buffer_total += (unsigned)(st->crypto_budget_refused - budget_before);
+}
+
 static bool udp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len,
                      const struct tls_at *at) {
   struct tls_dir *d = &c->dir[dir];
@@ -227,6 +241,8 @@ static bool udp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t le
       c->dtls = true;
     } else {
       c->quic = quic_conn_new(c->lim.max_handshake_bytes);
+      if (c->quic)
+        quic_conn_set_caps(c->quic, c->lim.max_quic_pieces, c->budget, c->lim.max_buffer_total);
       if (c->quic && c->keylog)
         quic_conn_set_stream_fn(c->quic, quic_stream, c);
       if (c->quic && !quic_conn_datagram(c->quic, dir, data, len, at->file_index, at->frame, at->ts,
@@ -237,18 +253,17 @@ static bool udp_data(struct tls_conn *c, int dir, const uint8_t *data, size_t le
         return c->dir[!dir].mode == TLS_MODE_NOT_TLS || !c->s.is_tls;
       }
       c->s.quic = c->quic != NULL;
-      c->s.quic_version = c->quic ? quic_conn_version(c->quic) : 0;
-      c->s.quic_unsupported = c->quic ? quic_conn_unsupported(c->quic) : 0;
+      if (c->quic)
+        quic_counts(c, 0);
       return false;
     }
   }
   if (c->quic) {
+    uint64_t over_budget = quic_conn_stats(c->quic)->crypto_budget_refused;
     quic_conn_datagram(c->quic, dir, data, len, at->file_index, at->frame, at->ts, quic_crypto, c);
     if (!c->s.malformed && quic_conn_malformed(c->quic))
       tls_set_malformed(c, quic_conn_malformed(c->quic), at);
-    c->s.quic_version = quic_conn_version(c->quic);
-    c->s.quic_unsupported = quic_conn_unsupported(c->quic);
-    c->s.quic_crypto_refused = quic_conn_stats(c->quic)->crypto_pieces_refused;
+    quic_counts(c, over_budget);
     if (c->keylog)
       tls_decrypt_quic_update(c);
   } else if (c->dtls) {
@@ -331,7 +346,8 @@ bool tls_conn_headers_only(const struct tls_conn *c, int dir) {
 }
 
 size_t tls_conn_buffer_bytes(const struct tls_conn *c) {
-  return c->dir[0].body_cap + c->dir[0].hs_cap + c->dir[1].body_cap + c->dir[1].hs_cap;
+  return c->dir[0].body_cap + c->dir[0].hs_cap + c->dir[0].dtls_charged + c->dir[1].body_cap +
+         c->dir[1].hs_cap + c->dir[1].dtls_charged + (c->quic ? quic_conn_held_cost(c->quic) : 0);
 }
 
 bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len, uint64_t gap_len,

@@ -74,6 +74,7 @@ struct tls_dir {
   uint8_t *dtls_buf;
   struct dtls_piece *dtls_pieces; /* fragments beyond dtls_have, sorted, owned */
   unsigned dtls_npieces;
+  size_t dtls_charged; /* what dtls_buf and the pieces took from the budget */
 };
 
 struct quic_conn;
@@ -151,6 +152,8 @@ void tls_deliver_change_cipher_spec(struct tls_conn *c, int dir);
 /* dtls.c */
 void tls_dtls_datagram(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
                        const struct tls_at *at);
+/* Frees d's DTLS buffers; their budget (d->dtls_charged) is the caller's
+ * to give back. */
 void tls_dtls_clear(struct tls_dir *d);
 
 /* app_data.c - decrypted application data: HTTP responses.  False once

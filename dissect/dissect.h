@@ -104,7 +104,8 @@ const char *tls_alert_name(uint8_t desc);    /* "handshake_failure", ... */
 /* A QUIC version's name (quic.c): "1", "2", "draft-29", "T051", "Q050", or
  * "0x%08x". */
 #define QUIC_VERSION_NAME_LEN 16
-/* Out-of-order QUIC CRYPTO pieces held per direction (quic.c).  A real
+/* Out-of-order QUIC CRYPTO pieces held per direction (quic.c), by default
+ * (tls_limits.max_quic_pieces).  A real
  * Initial flight comes in a few CRYPTO frames; the bound keeps each
  * insertion's walk of the sorted list short (thousands of one-byte frames
  * cost linear time, not quadratic) and the per-piece overhead small. */
@@ -395,7 +396,8 @@ struct tls_session {
   uint32_t quic_version;        /* the server's, else the client's (0: none) */
   uint32_t quic_unsupported;    /* a Google QUIC version seen and not read (no TLS) */
   bool webrtc;                  /* DTLS demultiplexed from STUN/RTP (RFC 7983) */
-  uint64_t quic_crypto_refused; /* out-of-order QUIC CRYPTO pieces not held (caps) */
+  uint64_t quic_crypto_refused; /* out-of-order QUIC CRYPTO pieces not held (per-direction
+                                   caps; the budget's refusals are in cap_buffer_total) */
   const char *starttls;         /* "smtp", "imap", ... NULL */
   bool has_client_hello, has_server_hello;
   struct tls_client_hello ch;
@@ -455,6 +457,7 @@ struct tls_session {
   uint64_t records[2];              /* records seen per direction */
   unsigned cap_handshake;           /* handshake messages beyond max_handshake_bytes */
   unsigned cap_buffer_total;        /* buffers not grown: all connections' budget spent */
+  unsigned cap_dtls_pieces;         /* DTLS fragments not held: max_dtls_pieces reached */
   unsigned cap_chain;               /* certificates beyond the chain caps */
   bool gap[2];                      /* bytes were missing in this direction */
   struct tls_decryption decryption; /* with a key log */
@@ -638,14 +641,19 @@ struct tls_limits {
   size_t max_handshake_bytes; /* per connection and direction */
   size_t max_chain_len;       /* certificates kept */
   size_t max_cert_bytes;      /* one certificate */
-  size_t max_buffer_total;    /* record and handshake buffers of all connections (a budget) */
+  size_t max_buffer_total;    /* record and handshake buffers, held QUIC CRYPTO pieces and DTLS
+                                 fragments of all connections (a budget) */
+  size_t max_quic_pieces;     /* out-of-order QUIC CRYPTO pieces per direction and space */
+  size_t max_dtls_pieces;     /* DTLS fragments held ahead of a hole, per direction */
 };
 
 /* What the record and handshake buffers of all the connections one thread
- * dissects hold (record.c), against tls_limits.max_buffer_total: half-done
- * handshakes by the hundred thousand cannot hold more.  A buffer that would
- * grow past it is not grown; that direction stops (counted in its session,
- * cap_buffer_total). */
+ * dissects hold (record.c), with their held QUIC CRYPTO pieces
+ * (quic_crypto.c) and DTLS fragments (dtls.c), against
+ * tls_limits.max_buffer_total: half-done handshakes by the hundred
+ * thousand cannot hold more.  A buffer that would grow past it is not
+ * grown (that direction stops), a piece is not held; either is counted in
+ * its session, cap_buffer_total. */
 struct tls_budget {
   size_t held;
 };
@@ -718,7 +726,8 @@ void tls_conn_evicted(struct tls_conn *c);
  * heartbeats excepted, a few bytes each). */
 bool tls_conn_headers_only(const struct tls_conn *c, int dir);
 /* Bytes of buffer the connection holds for records and handshake messages
- * still being put together (both directions). */
+ * still being put together (both directions), with its held QUIC CRYPTO
+ * pieces and DTLS fragments: what it took from its budget. */
 size_t tls_conn_buffer_bytes(const struct tls_conn *c);
 /* The budget this connection's record and handshake buffers draw on (one
  * per thread); without one they are bounded per connection only. */

@@ -4,7 +4,8 @@
  * and fragment_offset (RFC 6347 4.2.3).  Retransmitted fragments of a message
  * already delivered are ignored.  Memory follows the bytes that arrive, not
  * the length a fragment claims: the received prefix grows, and fragments
- * ahead of a hole are held as pieces (at most DTLS_MAX_PIECES).
+ * ahead of a hole are held as pieces (at most max_dtls_pieces per
+ * direction), all within the budget of all connections' buffers.
  */
 #include "dissect/conn.h"
 
@@ -18,10 +19,9 @@ struct dtls_piece {
   uint8_t data[];
 };
 
-/* Fragments held ahead of a hole, per direction: a real message comes in
- * order or in a few pieces; more are refused (the message then stays
- * incomplete) and counted with the handshake cap. */
-#define DTLS_MAX_PIECES 32
+/* Fragments held ahead of a hole, per direction (tls_limits.max_dtls_pieces):
+ * a real message comes in order or in a few pieces; more are refused (the
+ * message then stays incomplete) and counted (cap_dtls_pieces). */
 
 void tls_dtls_clear(struct tls_dir *d) {
   free(d->dtls_buf);
@@ -34,13 +34,36 @@ void tls_dtls_clear(struct tls_dir *d) {
   d->dtls_active = false;
   d->dtls_len = d->dtls_have = d->dtls_cap = 0;
   d->dtls_npieces = 0;
+  d->dtls_charged = 0;
+}
+
+/* Forget the message of d and give back what it took from the budget. */
+static void release(struct tls_conn *c, struct tls_dir *d) {
+  tls_budget_give(c->budget, d->dtls_charged);
+  tls_dtls_clear(d);
+}
+
+/* May d's DTLS buffers grow by add bytes?  Counted when the budget of all
+ * connections' buffers refuses. */
+static bool charge(struct tls_conn *c, struct tls_dir *d, size_t add) {
+  if (!tls_budget_take(c->budget, c->lim.max_buffer_total, d->dtls_charged + add, add)) {
+    c->s.cap_buffer_total++;
+    return false;
+  }
+  d->dtls_charged += add;
+  return true;
+}
+
+static void uncharge(struct tls_conn *c, struct tls_dir *d, size_t n) {
+  tls_budget_give(c->budget, n);
+  d->dtls_charged -= n;
 }
 
 /* A message begins: nothing is allocated for what it claims, only for
  * what arrives (a claim of 4 MiB and one byte costs one byte). */
 static bool start_message(struct tls_conn *c, struct tls_dir *d, uint8_t type, uint16_t seq,
                           uint32_t len, const struct tls_at *at) {
-  tls_dtls_clear(d);
+  release(c, d);
   if (len > c->lim.max_handshake_bytes) {
     c->s.cap_handshake++;
     tls_set_malformed(c, "dtls: handshake message longer than the handshake cap", at);
@@ -55,7 +78,8 @@ static bool start_message(struct tls_conn *c, struct tls_dir *d, uint8_t type, u
 
 /* Bytes [off, off + n) with off <= dtls_have: the part beyond dtls_have
  * extends the received prefix (first copy wins). */
-static bool extend_prefix(struct tls_dir *d, uint32_t off, const uint8_t *p, uint32_t n) {
+static bool extend_prefix(struct tls_conn *c, struct tls_dir *d, uint32_t off, const uint8_t *p,
+                          uint32_t n) {
   if (off + n <= d->dtls_have)
     return true;
   uint32_t skip = d->dtls_have - off, add = n - skip;
@@ -63,9 +87,13 @@ static bool extend_prefix(struct tls_dir *d, uint32_t off, const uint8_t *p, uin
     uint32_t cap = d->dtls_cap ? d->dtls_cap : 256;
     while (cap < d->dtls_have + add)
       cap = cap > d->dtls_len / 2 ? d->dtls_len : cap * 2;
-    uint8_t *grown = realloc(d->dtls_buf, cap ? cap : 1);
-    if (!grown)
+    if (!charge(c, d, cap - d->dtls_cap))
       return false;
+    uint8_t *grown = realloc(d->dtls_buf, cap ? cap : 1);
+    if (!grown) {
+      uncharge(c, d, cap - d->dtls_cap);
+      return false;
+    }
     d->dtls_buf = grown, d->dtls_cap = cap;
   }
   memcpy(d->dtls_buf + d->dtls_have, p + skip, add);
@@ -86,11 +114,16 @@ static void hold_piece(struct tls_conn *c, struct tls_dir *d, uint32_t off, cons
     }
     uint32_t stop = h && h->off < end ? h->off : end;
     if (stop > cur) {
-      struct dtls_piece *piece = NULL;
-      if (d->dtls_npieces < DTLS_MAX_PIECES)
-        piece = malloc(sizeof(*piece) + (stop - cur));
+      size_t cost = sizeof(struct dtls_piece) + (stop - cur);
+      if (d->dtls_npieces >= c->lim.max_dtls_pieces) {
+        c->s.cap_dtls_pieces++;
+        return;
+      }
+      if (!charge(c, d, cost))
+        return;
+      struct dtls_piece *piece = malloc(cost);
       if (!piece) {
-        c->s.cap_handshake++;
+        uncharge(c, d, cost);
         return;
       }
       piece->off = cur, piece->len = stop - cur, piece->next = h;
@@ -107,13 +140,14 @@ static void hold_piece(struct tls_conn *c, struct tls_dir *d, uint32_t off, cons
 }
 
 /* Held pieces that the prefix has reached join it. */
-static bool absorb_pieces(struct tls_dir *d) {
+static bool absorb_pieces(struct tls_conn *c, struct tls_dir *d) {
   while (d->dtls_pieces && d->dtls_pieces->off <= d->dtls_have) {
     struct dtls_piece *h = d->dtls_pieces;
-    if (!extend_prefix(d, h->off, h->data, h->len))
+    if (!extend_prefix(c, d, h->off, h->data, h->len))
       return false;
     d->dtls_pieces = h->next;
     d->dtls_npieces--;
+    uncharge(c, d, sizeof(*h) + h->len);
     free(h);
   }
   return true;
@@ -134,18 +168,18 @@ static void fragment(struct tls_conn *c, int dir, uint8_t type, uint32_t len, ui
   }
   bool ok = true;
   if (off <= d->dtls_have)
-    ok = extend_prefix(d, off, frag.p, (uint32_t)frag.n) && absorb_pieces(d);
+    ok = extend_prefix(c, d, off, frag.p, (uint32_t)frag.n) && absorb_pieces(c, d);
   else
     hold_piece(c, d, off, frag.p, (uint32_t)frag.n);
   if (!ok) {
-    tls_dtls_clear(d); /* out of memory: this message is lost */
+    release(c, d); /* out of memory or budget: this message is lost */
     return;
   }
   if (d->dtls_have == d->dtls_len) {
     d->dtls_last_done = seq;
     uint8_t *buf = d->dtls_buf;
     d->dtls_buf = NULL;
-    tls_dtls_clear(d);
+    release(c, d);
     static const uint8_t empty[1];
     tls_deliver_handshake_message(c, dir, type, rd_make(buf ? buf : empty, len), at);
     free(buf);

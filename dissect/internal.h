@@ -8,6 +8,16 @@
 #include "base/rd.h"
 #include "dissect/registry_ids_data.h"
 
+/* record.c - the budget of all connections' buffers (struct tls_budget).
+ * May a buffer that will hold `after` bytes take `add` more from budget
+ * (NULL: no shared bound)?  Up to TLS_BUDGET_FREE_BYTES is always granted
+ * (a hello, an alert): a full budget must not starve every new connection;
+ * the flow table's cap bounds those.  True: taken (give it back with
+ * tls_budget_give). */
+#define TLS_BUDGET_FREE_BYTES 1024
+bool tls_budget_take(struct tls_budget *budget, size_t max_total, size_t after, size_t add);
+void tls_budget_give(struct tls_budget *budget, size_t n);
+
 /* hello.c - hello messages.  `body` is the handshake message body (after
  * the 4-byte handshake header; for DTLS after the 12-byte header).  Each
  * returns NULL when well-formed, else a static reason ("client_hello:

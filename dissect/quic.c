@@ -290,7 +290,7 @@ struct key_cache {
 
 /* Owns the held CRYPTO pieces and the key-log keys; the rest is inline. */
 struct quic_conn {
-  size_t max_crypto_bytes;
+  struct quic_hold_caps caps; /* of the CRYPTO streams' held pieces */
   bool is_quic;
   uint32_t first_version, client_version, server_version;
   uint32_t unsupported_version; /* the first Google QUIC version not read */
@@ -326,8 +326,23 @@ struct delivery {
 struct quic_conn *quic_conn_new(size_t max_crypto_bytes) {
   struct quic_conn *q = calloc(1, sizeof *q);
   if (q)
-    q->max_crypto_bytes = max_crypto_bytes;
+    q->caps = (struct quic_hold_caps){max_crypto_bytes, QUIC_HELD_PIECES, NULL, 0};
   return q;
+}
+
+void quic_conn_set_caps(struct quic_conn *q, size_t max_pieces, struct tls_budget *budget,
+                        size_t budget_max) {
+  q->caps.max_pieces = max_pieces;
+  q->caps.budget = budget;
+  q->caps.budget_max = budget_max;
+}
+
+size_t quic_conn_held_cost(const struct quic_conn *q) {
+  size_t cost = 0;
+  for (int space = 0; space < SPACES; space++)
+    for (int dir = 0; dir < 2; dir++)
+      cost += quic_crypto_stream_cost(&q->stream[space][dir]);
+  return cost;
 }
 
 void quic_conn_free(struct quic_conn *q) {
@@ -335,7 +350,7 @@ void quic_conn_free(struct quic_conn *q) {
     return;
   for (int space = 0; space < SPACES; space++) {
     for (int dir = 0; dir < 2; dir++)
-      quic_crypto_stream_free(&q->stream[space][dir]);
+      quic_crypto_stream_free(&q->stream[space][dir], q->caps.budget);
   }
   quic_tls_keys_free(q->tls_keys);
   free(q);
@@ -401,9 +416,11 @@ static void deliver_bytes(void *ctx, const uint8_t *data, size_t len, uint64_t o
 static void crypto_data(struct quic_conn *q, const struct delivery *dl, uint64_t off,
                         struct rd data) {
   struct delivery_ctx ctx = {q, dl};
-  quic_crypto_stream_data(&q->stream[dl->space][dl->dir], q->max_crypto_bytes, off, data,
-                          deliver_bytes, &ctx, &q->stats.crypto_bytes_refused,
-                          &q->stats.crypto_pieces_refused);
+  const struct quic_refused refused = {&q->stats.crypto_bytes_refused,
+                                       &q->stats.crypto_pieces_refused,
+                                       &q->stats.crypto_budget_refused};
+  quic_crypto_stream_data(&q->stream[dl->space][dl->dir], &q->caps, off, data, deliver_bytes, &ctx,
+                          &refused);
 }
 
 /* ------------------------------------------------------------------ */

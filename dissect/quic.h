@@ -56,17 +56,26 @@ struct quic_stats {
   uint64_t unsupported_packets;   /* Google QUIC versions not read (Q050, ...) */
   uint64_t crypto_bytes[2];       /* CRYPTO bytes delivered per direction */
   uint64_t stream_bytes[2];       /* STREAM frame bytes in 1-RTT packets per direction */
-  uint64_t crypto_bytes_refused;  /* out-of-order bytes over max_crypto_bytes */
-  uint64_t crypto_pieces_refused; /* out-of-order pieces not held: either cap */
+  uint64_t crypto_bytes_refused;  /* out-of-order bytes not held: per-direction caps */
+  uint64_t crypto_pieces_refused; /* out-of-order pieces not held: either per-direction cap */
+  uint64_t crypto_budget_refused; /* out-of-order pieces not held: all connections' budget */
 };
 
 /* Per UDP flow; owns its buffers (held out-of-order CRYPTO data). */
 struct quic_conn;
+struct tls_budget;
 
 /* max_crypto_bytes: out-of-order CRYPTO bytes held per direction (and at
- * most QUIC_HELD_PIECES pieces).
+ * most QUIC_HELD_PIECES pieces, no shared budget, until quic_conn_set_caps).
  * NULL when out of memory. */
 struct quic_conn *quic_conn_new(size_t max_crypto_bytes);
+/* At most max_pieces out-of-order pieces per direction and space; their
+ * cost drawn from budget (borrowed, NULL: none) up to budget_max.  Set
+ * before the first datagram. */
+void quic_conn_set_caps(struct quic_conn *q, size_t max_pieces, struct tls_budget *budget,
+                        size_t budget_max);
+/* What the held pieces take from the budget (bytes and headers). */
+size_t quic_conn_held_cost(const struct quic_conn *q);
 void quic_conn_free(struct quic_conn *q);
 
 /* One UDP datagram of direction dir.  Returns false when the datagram is not

@@ -1,10 +1,11 @@
 /*
  * dissect/quic_crypto.c - one QUIC CRYPTO stream (RFC 9000 19.6) put back
  * in order: in-order bytes are handed on at once, out-of-order pieces are
- * held (at most QUIC_HELD_PIECES and max_bytes; refusals counted) until
- * the hole before them fills.  The first copy of a byte wins.
+ * held (at most max_pieces and max_bytes per stream, within the budget of
+ * all connections' buffers; refusals counted) until the hole before them
+ * fills.  The first copy of a byte wins.
  */
-#include "dissect/dissect.h"
+#include "dissect/internal.h"
 #include "dissect/quic_crypto.h"
 
 #include <stdlib.h>
@@ -18,7 +19,18 @@ struct quic_held {
   uint8_t data[];
 };
 
-void quic_crypto_stream_free(struct quic_crypto_stream *s) {
+/* A piece costs its bytes and its header. */
+static size_t piece_cost(size_t len) {
+  return sizeof(struct quic_held) + len;
+}
+
+size_t quic_crypto_stream_cost(const struct quic_crypto_stream *s) {
+  return s->held_pieces * sizeof(struct quic_held) + s->held_bytes;
+}
+
+void quic_crypto_stream_free(struct quic_crypto_stream *s, struct tls_budget *budget) {
+  tls_budget_give(budget, quic_crypto_stream_cost(s));
+  s->held_bytes = s->held_pieces = 0;
   struct quic_held *h = s->held;
   while (h) {
     struct quic_held *next = h->next;
@@ -28,9 +40,31 @@ void quic_crypto_stream_free(struct quic_crypto_stream *s) {
   s->held = NULL;
 }
 
+/* A new piece of len bytes, or NULL (counted) when a cap (or memory)
+ * refuses it. */
+static struct quic_held *new_piece(struct quic_crypto_stream *s, const struct quic_hold_caps *caps,
+                                   size_t len, const struct quic_refused *refused) {
+  size_t cost = piece_cost(len);
+  struct quic_held *piece = NULL;
+  if (s->held_pieces < caps->max_pieces && len <= caps->max_bytes - s->held_bytes) {
+    if (!tls_budget_take(caps->budget, caps->budget_max, quic_crypto_stream_cost(s) + cost, cost)) {
+      (*refused->budget_pieces)++;
+      return NULL;
+    }
+    piece = malloc(cost);
+    if (!piece)
+      tls_budget_give(caps->budget, cost);
+  }
+  if (!piece) {
+    *refused->bytes += len;
+    (*refused->pieces)++;
+  }
+  return piece;
+}
+
 /* Keep data[0..len) (stream offset off) where no held piece covers it. */
-static void hold(struct quic_crypto_stream *s, size_t max_bytes, uint64_t off, struct rd data,
-                 uint64_t *bytes_refused, uint64_t *pieces_refused) {
+static void hold(struct quic_crypto_stream *s, const struct quic_hold_caps *caps, uint64_t off,
+                 struct rd data, const struct quic_refused *refused) {
   struct quic_held **link = &s->held;
   uint64_t cur = off, end = off + data.n;
 
@@ -45,9 +79,7 @@ static void hold(struct quic_crypto_stream *s, size_t max_bytes, uint64_t off, s
       size_t len = (size_t)(piece_end - cur);
       struct rd src = data;
       rd_bytes(&src, (size_t)(cur - off));
-      struct quic_held *piece = NULL;
-      if (s->held_pieces < QUIC_HELD_PIECES && len <= max_bytes - s->held_bytes)
-        piece = malloc(sizeof *piece + len);
+      struct quic_held *piece = new_piece(s, caps, len, refused);
       if (piece) {
         memcpy(piece->data, rd_bytes(&src, len), len);
         piece->offset = cur;
@@ -57,9 +89,6 @@ static void hold(struct quic_crypto_stream *s, size_t max_bytes, uint64_t off, s
         link = &piece->next;
         s->held_bytes += len;
         s->held_pieces++;
-      } else {
-        *bytes_refused += len;
-        (*pieces_refused)++;
       }
     }
     if (!h || h->offset >= end)
@@ -70,8 +99,8 @@ static void hold(struct quic_crypto_stream *s, size_t max_bytes, uint64_t off, s
 }
 
 /* Deliver held pieces that became contiguous. */
-static void drain(struct quic_crypto_stream *s, quic_bytes_fn fn, void *ctx) {
-
+static void drain(struct quic_crypto_stream *s, struct tls_budget *budget, quic_bytes_fn fn,
+                  void *ctx) {
   while (s->held && s->held->offset <= s->next_offset) {
     struct quic_held *h = s->held;
     uint64_t end = h->offset + h->len;
@@ -84,22 +113,23 @@ static void drain(struct quic_crypto_stream *s, quic_bytes_fn fn, void *ctx) {
     s->held = h->next;
     s->held_bytes -= h->len;
     s->held_pieces--;
+    tls_budget_give(budget, piece_cost(h->len));
     free(h);
   }
 }
 
 /* In-order data is delivered around held pieces: those came first. */
-void quic_crypto_stream_data(struct quic_crypto_stream *s, size_t max_bytes, uint64_t off,
-                             struct rd data, quic_bytes_fn fn, void *ctx, uint64_t *bytes_refused,
-                             uint64_t *pieces_refused) {
+void quic_crypto_stream_data(struct quic_crypto_stream *s, const struct quic_hold_caps *caps,
+                             uint64_t off, struct rd data, quic_bytes_fn fn, void *ctx,
+                             const struct quic_refused *refused) {
   uint64_t end = off + data.n;
 
   if (off > s->next_offset) {
-    hold(s, max_bytes, off, data, bytes_refused, pieces_refused);
+    hold(s, caps, off, data, refused);
     return;
   }
   while (s->next_offset < end) {
-    drain(s, fn, ctx);
+    drain(s, caps->budget, fn, ctx);
     if (s->next_offset >= end)
       break;
     /* After drain() the first held piece, if any, starts beyond next_offset. */
@@ -109,5 +139,5 @@ void quic_crypto_stream_data(struct quic_crypto_stream *s, size_t max_bytes, uin
     fn(ctx, part.p, (size_t)(limit - s->next_offset), s->next_offset);
     s->next_offset = limit;
   }
-  drain(s, fn, ctx);
+  drain(s, caps->budget, fn, ctx);
 }

@@ -25,27 +25,37 @@ static void dir_reset_record(struct tls_dir *d) {
   d->body_len = 0;
 }
 
+bool tls_budget_take(struct tls_budget *budget, size_t max_total, size_t after, size_t add) {
+  if (!budget)
+    return true;
+  if (after > TLS_BUDGET_FREE_BYTES && budget->held + add > max_total)
+    return false;
+  budget->held += add;
+  return true;
+}
+
+void tls_budget_give(struct tls_budget *budget, size_t n) {
+  if (budget)
+    budget->held -= n;
+}
+
 /* Grow buf to hold need bytes (exact-ish doubling), within the budget of
- * all connections' buffers.  A buffer of up to RECORD_FREE_BYTES is always
- * granted (a hello, an alert): a full budget must not starve every new
- * connection; the flow table's cap bounds those. */
-#define RECORD_FREE_BYTES 1024
+ * all connections' buffers. */
 static bool reserve(struct tls_conn *c, uint8_t **buf, size_t *cap, size_t need) {
   if (need <= *cap)
     return true;
   size_t n = *cap ? *cap : 512;
   while (n < need)
     n *= 2;
-  if (c->budget && n > RECORD_FREE_BYTES &&
-      c->budget->held + (n - *cap) > c->lim.max_buffer_total) {
+  if (!tls_budget_take(c->budget, c->lim.max_buffer_total, n, n - *cap)) {
     c->s.cap_buffer_total++;
     return false;
   }
   uint8_t *p = realloc(*buf, n);
-  if (!p)
+  if (!p) {
+    tls_budget_give(c->budget, n - *cap);
     return false;
-  if (c->budget)
-    c->budget->held += n - *cap;
+  }
   *buf = p;
   *cap = n;
   return true;
@@ -60,8 +70,7 @@ static void release_idle(const struct tls_conn *c, const struct tls_dir *d, uint
                          size_t *cap, size_t used) {
   bool done = d->encrypted && !c->keylog;
   if (used == 0 && *cap && (*cap > 1024 || done)) {
-    if (c->budget)
-      c->budget->held -= *cap;
+    tls_budget_give(c->budget, *cap);
     free(*buf);
     *buf = NULL;
     *cap = 0;

@@ -771,9 +771,9 @@ static bool same_site(const struct ev_endpoint *a, const struct ev_endpoint *b) 
   return strcmp(a->host, b->host) == 0 && strcmp(a->ip, b->ip) == 0;
 }
 
-static void derive_http(struct ev_store *ev) {
+static void derive_http(struct ev_store *ev, const volatile sig_atomic_t *stop) {
   size_t n = ev_count(ev);
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n && !(stop && *stop); i++) {
     const struct ev_endpoint *web = ev_endpoint_at(ev, i);
     if (!(web->holds & EV_HOLDS_HTTP))
       continue;
@@ -803,9 +803,9 @@ static void derive_http(struct ev_store *ev) {
 /* DROWN (reference 2): a key that any endpoint uses for SSLv2 breaks every
  * endpoint using it.  Cross-endpoint, so derived after all evidence is in;
  * "derived:" facts are not saved (ev_save skips them). */
-void ev_derive_facts(struct ev_store *ev) {
-  derive_http(ev);
-  for (size_t i = 0; i < ev_count(ev); i++) {
+bool ev_derive_facts(struct ev_store *ev, const volatile sig_atomic_t *stop) {
+  derive_http(ev, stop);
+  for (size_t i = 0; i < ev_count(ev) && !(stop && *stop); i++) {
     struct ev_endpoint *v2 = (struct ev_endpoint *)ev_endpoint_at(ev, i);
     if (!(v2->holds & EV_HOLDS_SSLV2_KEY))
       continue;
@@ -826,7 +826,7 @@ void ev_derive_facts(struct ev_store *ev) {
     }
     for (size_t k = 0; k < m; k++) {
       const struct ev_args spki = {.name = keys[k]};
-      for (size_t j = 0; keys[k] && samples[k].file && j < ev_count(ev); j++) {
+      for (size_t j = 0; keys[k] && samples[k].file && j < ev_count(ev) && !(stop && *stop); j++) {
         struct ev_endpoint *ep = (struct ev_endpoint *)ev_endpoint_at(ev, j);
         if (ep == v2 || ev_find_id(ep, EV_CERT_KEY, &spki))
           ev_add(ep, &samples[k], EV_DERIVED_DROWN, NULL);
@@ -837,4 +837,5 @@ void ev_derive_facts(struct ev_store *ev) {
     free(keys);
     free(samples);
   }
+  return !(stop && *stop);
 }

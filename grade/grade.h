@@ -335,8 +335,9 @@ void ev_add_evicted(struct ev_store *ev, const struct tls_session *s, const stru
  * request). */
 void ev_add_http(struct ev_store *ev, const struct http_facts *h, const struct ev_conn *c);
 /* Facts that need every endpoint (DROWN: the same key speaking SSLv2
- * elsewhere); call once all evidence is in, before grading. */
-void ev_derive_facts(struct ev_store *ev);
+ * elsewhere); call once all evidence is in, before grading.  Once *stop
+ * (NULL: never) is set it returns false at once, the facts incomplete. */
+bool ev_derive_facts(struct ev_store *ev, const volatile sig_atomic_t *stop);
 /* Chains that did not verify for want of an issuer, completed with the CA
  * certificates sent anywhere in the evidence and those of bundle (may be
  * NULL): their trust facts (chains.c).  Call once all evidence is in,
@@ -451,6 +452,9 @@ struct report_meta {
   const char *const *warnings;
   size_t n_warnings;
   const struct report_hello_only *hello_only; /* NULL: none */
+  /* Once *stop (NULL: never) is set, no further server is rendered and
+   * the report ends there, cut short. */
+  const volatile sig_atomic_t *stop;
 };
 
 /* r[0..n): the servers in report order (pointers: sorting thousands of

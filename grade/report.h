@@ -41,5 +41,7 @@ void report_beyond_letter(const struct grade_result *r, char *buf, size_t len);
 void report_term_puts(FILE *out, const char *s);
 /* HTML: everything escaped, invalid UTF-8 replaced. */
 void report_html_puts(FILE *out, const char *s);
+/* A signal asked the report to stop (report_meta.stop). */
+bool report_stopped(const struct report_meta *m);
 
 #endif

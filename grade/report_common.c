@@ -143,6 +143,10 @@ static bool html_plain(unsigned char c) {
          c != 0xd8 && c != 0xe2;
 }
 
+bool report_stopped(const struct report_meta *m) {
+  return m->stop && *m->stop;
+}
+
 void report_html_puts(FILE *out, const char *s) {
   char *copy;
   const unsigned char *p = utf8_view(s, &copy);

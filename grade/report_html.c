@@ -462,8 +462,10 @@ void report_html(FILE *out, const struct grade_result *const *r, size_t n,
     summary(out, r, n);
   unverified(out, m);
   hello_only(out, m);
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n && !report_stopped(m); i++)
     server_section(out, r[i], i);
+  if (report_stopped(m))
+    return;
   fputs("</main>\n<footer>\n<p>FLOOR is the grade if every check the capture cannot decide "
         "had failed.</p>\n<p>Checks the capture cannot decide (unknown) never lower the "
         "grade: a passive capture only shows what clients asked for, so the grade is what "

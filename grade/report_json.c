@@ -881,7 +881,9 @@ void report_json(FILE *out, const struct grade_result *const *r, size_t n,
   }
   write_item(out, "inputs", inputs, false);
   fputs("  \"servers\": [\n", out);
-  report_json_servers(out, r, n, m->jobs);
+  report_json_servers(out, r, n, m->jobs, m->stop);
+  if (report_stopped(m))
+    return;
   fputs("  ],\n", out);
   if (m->n_unverified)
     write_item(out, "unverified", unverified_json(m), false);

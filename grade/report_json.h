@@ -34,6 +34,7 @@ struct json_text report_json_render(struct json_out *j, const struct grade_resul
 
 /* The elements of the "servers" array, r[0..n) in order, rendered on up
  * to `jobs` threads (this one included). */
-void report_json_servers(FILE *out, const struct grade_result *const *r, size_t n, unsigned jobs);
+void report_json_servers(FILE *out, const struct grade_result *const *r, size_t n, unsigned jobs,
+                         const volatile sig_atomic_t *stop);
 
 #endif

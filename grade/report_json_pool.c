@@ -33,7 +33,8 @@ static void write_server(FILE *out, const char *text, size_t len, size_t i, size
 
 struct render_pool {
   const struct grade_result *const *r;
-  size_t n;
+  size_t n;                          /* cut to `next` when *stop is set */
+  const volatile sig_atomic_t *stop; /* NULL: never */
   pthread_mutex_t lock;
   pthread_cond_t changed;        /* a text is ready, or room was made */
   size_t next;                   /* the next server to claim */
@@ -58,6 +59,8 @@ static struct json_text render_one(struct renderer *w, size_t i, struct json_tex
 /* Claim a server and a spare buffer (under lock); false when none is left
  * or the ring is full. */
 static bool claim(struct render_pool *p, size_t *i, struct json_text *spare) {
+  if (p->stop && *p->stop && p->n > p->next)
+    p->n = p->next; /* a signal: the servers claimed are written, no more */
   if (p->next >= p->n || p->next >= p->written + AHEAD)
     return false;
   *i = p->next++;
@@ -116,21 +119,22 @@ static void write_pooled(FILE *out, struct render_pool *p, struct renderer *self
       struct json_text text = render_one(self, i, spare);
       pthread_mutex_lock(&p->lock);
       publish_text(p, i, text);
-    } else {
+    } else if (p->written < p->n) { /* claim may have cut n */
       pthread_cond_wait(&p->changed, &p->lock);
     }
   }
   pthread_mutex_unlock(&p->lock);
 }
 
-void report_json_servers(FILE *out, const struct grade_result *const *r, size_t n, unsigned jobs) {
+void report_json_servers(FILE *out, const struct grade_result *const *r, size_t n, unsigned jobs,
+                         const volatile sig_atomic_t *stop) {
   if (jobs > MAX_JOBS)
     jobs = MAX_JOBS;
   if (jobs < 1 || n < 256)
     jobs = 1;      /* a thread costs more than it saves on a small report */
   if (jobs == 1) { /* written as rendered, no copy */
     struct json_out *j = report_json_scratch_new();
-    for (size_t i = 0; j && i < n; i++) {
+    for (size_t i = 0; j && i < n && !(stop && *stop); i++) {
       const char *text = report_json_server(j, r[i]);
       if (text)
         write_server(out, text, strlen(text), i, n);
@@ -144,11 +148,12 @@ void report_json_servers(FILE *out, const struct grade_result *const *r, size_t 
   if (!p || !w) {
     free(p);
     free(w);
-    report_json_servers(out, r, n, 1);
+    report_json_servers(out, r, n, 1, stop);
     return;
   }
   p->r = r;
   p->n = n;
+  p->stop = stop;
   pthread_mutex_init(&p->lock, NULL);
   pthread_cond_init(&p->changed, NULL);
   bool started[MAX_JOBS] = {false};

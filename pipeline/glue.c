@@ -132,6 +132,7 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
   if (s->quic_unsupported)
     count->quic_unsupported_version++;
   count->cap_quic_crypto += s->quic_crypto_refused;
+  count->cap_dtls_pieces += s->cap_dtls_pieces;
   if (tls_session_unverified(s))
     count->unverified_flights++;
   else if (s->is_tls && s->violation)

@@ -84,12 +84,22 @@ static int fail_below_status(const struct pl_settings *s, const struct grade_res
   return status;
 }
 
+/* A report a signal cut short: a file keeps nothing of it (from where it
+ * began); on a pipe or terminal, what was written stays. */
+static void unwrite(FILE *out, long start) {
+  if (start >= 0 && fflush(out) == 0 && ftruncate(fileno(out), start) == 0)
+    fseek(out, start, SEEK_SET);
+}
+
 /* Grade every endpoint and write the report; returns the exit status, or
  * PL_STOPPED (nothing written) when a signal abandons the report. */
 int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_store *ev,
                     const char *const *inputs, size_t n_inputs, cJSON *limits, cJSON *stats,
                     const struct pl_warnings *warned) {
-  ev_derive_facts((struct ev_store *)ev); /* derived facts are never saved */
+  const volatile sig_atomic_t *stop = s->stop ? &s->stop->abandon : NULL;
+  /* Derived facts are never saved. */
+  if (pl_report_abandoned(s) || !ev_derive_facts((struct ev_store *)ev, stop))
+    return PL_STOPPED;
   size_t most = ev_count(ev) ? ev_count(ev) : 1;
   const struct ev_endpoint **eps = calloc(most, sizeof(*eps));
   const struct ev_endpoint **unverified = calloc(most, sizeof(*unverified));
@@ -117,12 +127,12 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
     free(unverified);
     return PL_EXIT_RUNTIME;
   }
-  bool all = !pl_report_abandoned(s) &&
-             grade_endpoints(eps, n, r, s->jobs, s->stop ? &s->stop->abandon : NULL);
+  bool all = !pl_report_abandoned(s) && grade_endpoints(eps, n, r, s->jobs, stop);
   free(eps);
   if (!all) {
     free(order);
     free(r);
+    free(unverified);
     return PL_STOPPED;
   }
   for (size_t i = 0; i < n; i++)
@@ -140,8 +150,17 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
   }
   struct report_meta meta = {
       inputs,     n_inputs,     limits, stats,  s->jobs,
-      unverified, n_unverified, said,   n_said, hello.servers ? &hello : NULL};
+      unverified, n_unverified, said,   n_said, hello.servers ? &hello : NULL,
+      stop};
+  long start = ftell(out);
   render(s, out, order, n, &meta);
+  if (pl_report_abandoned(s)) {
+    unwrite(out, start);
+    free(order);
+    free(r);
+    free(unverified);
+    return PL_STOPPED;
+  }
   int status = fail_below_status(s, order, n);
   /* After the report: a database that refuses the rows loses no report. */
   char err[1024];

@@ -31,7 +31,7 @@ void pl_settings_default(struct pl_settings *s) {
 /* Field by field: a counter added to struct cap_stats must be added here,
  * and the assertion says so at build time. */
 static void cap_stats_add(struct cap_stats *into, const struct cap_stats *from) {
-  _Static_assert(sizeof(struct cap_stats) == (28 + CAP_ENCAP_KINDS) * sizeof(uint64_t),
+  _Static_assert(sizeof(struct cap_stats) == (29 + CAP_ENCAP_KINDS) * sizeof(uint64_t),
                  "a counter was added to struct cap_stats: add it here too");
   into->packets += from->packets;
   into->bytes += from->bytes;
@@ -55,6 +55,7 @@ static void cap_stats_add(struct cap_stats *into, const struct cap_stats *from) 
   into->cap_tcp_ooo += from->cap_tcp_ooo;
   into->cap_reasm_total += from->cap_reasm_total;
   into->cap_frag += from->cap_frag;
+  into->cap_frag_pieces += from->cap_frag_pieces;
   into->frag_timeouts += from->frag_timeouts;
   into->cap_recent_total += from->cap_recent_total;
   into->tcp_bad_checksum_dropped += from->tcp_bad_checksum_dropped;
@@ -79,6 +80,7 @@ void pl_counters_add(struct pl_counters *into, const struct pl_counters *from) {
   into->cap_handshake += from->cap_handshake;
   into->cap_buffer_total += from->cap_buffer_total;
   into->cap_quic_crypto += from->cap_quic_crypto;
+  into->cap_dtls_pieces += from->cap_dtls_pieces;
   into->cap_chain += from->cap_chain;
   into->handshakes_evicted += from->handshakes_evicted;
   for (size_t i = 0; i <= TLS_DECRYPT_FAILED; i++)

@@ -233,3 +233,62 @@ def certificate(ders):
 
 def server_hello_done():
     return record(0x16, handshake(14, b""))
+
+
+def _hkdf_expand_label(secret, label, length):
+    """TLS 1.3 HKDF-Expand-Label with SHA-256 and an empty context (RFC 8446
+    7.1, RFC 5869 2.3)."""
+    import hashlib
+    import hmac
+    info = struct.pack("!H", length) + _vec(1, b"tls13 " + label) + _vec(1, b"")
+    out, block = b"", b""
+    for i in range(1, -(-length // 32) + 1):
+        block = hmac.new(secret, block + info + bytes([i]), hashlib.sha256).digest()
+        out += block
+    return out[:length]
+
+
+QUIC_V1_SALT = bytes.fromhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a")  # RFC 9001 5.2
+
+
+def quic_initial_keys(dcid, server=False):
+    """(key, iv, hp) of a QUIC version 1 Initial (RFC 9001 5.2)."""
+    import hashlib
+    import hmac
+    initial = hmac.new(QUIC_V1_SALT, dcid, hashlib.sha256).digest()  # HKDF-Extract
+    side = _hkdf_expand_label(initial, b"server in" if server else b"client in", 32)
+    return (_hkdf_expand_label(side, b"quic key", 16), _hkdf_expand_label(side, b"quic iv", 12),
+            _hkdf_expand_label(side, b"quic hp", 16))
+
+
+def quic_crypto_frame(offset, data):
+    """A CRYPTO frame (RFC 9000 19.6) with 4-byte varints (RFC 9000 16)."""
+    return b"\x06" + struct.pack("!I", 0x80000000 | offset) + struct.pack(
+        "!I", 0x80000000 | len(data)) + data
+
+
+def quic_initial(dcid, pn, frames, server=False):
+    """A protected QUIC version 1 Initial packet (RFC 9000 17.2.2, RFC 9001
+    5.3 and 5.4): the given DCID, empty SCID and token, a 4-byte packet
+    number."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    key, iv, hp = quic_initial_keys(dcid, server)
+    length = 4 + len(frames) + 16
+    header = (b"\xc3" + struct.pack("!I", 1) + _vec(1, dcid) + b"\x00" + b"\x00" +
+              struct.pack("!I", 0x80000000 | length) + struct.pack("!I", pn))
+    nonce = (int.from_bytes(iv, "big") ^ pn).to_bytes(12, "big")
+    sealed = AESGCM(key).encrypt(nonce, frames, header)
+    sample = sealed[:16]  # at pn_offset + 4: the packet number is 4 bytes
+    mask = Cipher(algorithms.AES(hp), modes.ECB()).encryptor().update(sample)
+    first = bytes([header[0] ^ (mask[0] & 0x0f)])
+    pn_bytes = bytes(a ^ b for a, b in zip(header[-4:], mask[1:5]))
+    return first + header[1:-4] + pn_bytes + sealed
+
+
+def dtls_handshake_fragment(msg_type, msg_len, frag_offset, data, message_seq=0, record_seq=0):
+    """A DTLS 1.2 record (RFC 6347 4.1) carrying one handshake fragment
+    (4.2.2)."""
+    body = (bytes([msg_type]) + msg_len.to_bytes(3, "big") + struct.pack("!H", message_seq) +
+            frag_offset.to_bytes(3, "big") + len(data).to_bytes(3, "big") + data)
+    return struct.pack("!BHH", 22, 0xfefd, 0) + record_seq.to_bytes(6, "big") + _vec(2, body)

@@ -15,6 +15,7 @@ handshake after the attack traffic is still graded.
 | full handshakes to one server, each client offering another suite list | 5000 | 150 MB |
 | half-done handshakes (12 kB of a Certificate): uncapped against `--limit handshake-buffers=16777216` | 5000 | 30 MB less |
 | ClientHellos to distinct SNI names, never answered (each closed by a RST, 10 ms apart) | 100 000 | 100 MB |
+| QUIC Initials of three 1200-byte CRYPTO pieces past a hole that never fills: uncapped against `--limit handshake-buffers=4194304` | 10000 | 20 MB less |
 
 Under SAN=1 (AddressSanitizer doubles memory and slows everything) the
 sizes are divided by SAN_SCALE and the bounds raised by ASan's overhead.
@@ -28,7 +29,8 @@ import subprocess
 import time
 
 from oracle import TLSGRADE, Suite
-from pcapgen import Conversation, client_hello, server_hello, set_seq, tcp_frame, udp_frame
+from pcapgen import (Conversation, client_hello, quic_crypto_frame, quic_initial, server_hello,
+                     set_seq, tcp_frame, udp_frame)
 
 SAN = os.environ.get("SAN") == "1"
 SCALE = 8 if SAN else 1
@@ -189,8 +191,8 @@ def dtls_claims(t):
                 record = struct.pack("!BHHHIH", 22, 0xfefd, 0, 0, i, len(frag)) + frag
                 yield rec(udp_frame("10.12.0.1", 20000 + f, "10.13.0.1", 4433, record))
     report = check(t, "%d DTLS claims x %d bytes" % (flows, per_flow), run(frames()), 80)
-    hits = report.get("limits", {}).get("handshake_bytes_per_direction", {}).get("hits", 0)
-    t.check(hits > 0, "fragments past the piece bound are counted: %r" % hits)
+    hits = report.get("limits", {}).get("dtls_pieces_per_direction", {}).get("hits", 0)
+    t.eq(hits, flows * (per_flow - 32), "fragments past the 32 held per flow are counted")
 
 
 def tiny_fragments(t):
@@ -313,11 +315,40 @@ def hello_flood(t):
     t.eq(report.get("limits", {}).get("endpoints", {}).get("hits"), 0, "under the default cap")
 
 
+def held_quic_pieces(t):
+    """QUIC clients whose Initial carries three 1200-byte CRYPTO frames at
+    offsets 1, 1201 and 2401 (RFC 9000 19.6), the byte at 0 never sent:
+    each connection holds them till the end, well within its own caps.
+    All of them together stay within handshake-buffers: at 4 MiB the run
+    holds far less than with the cap out of reach, and the refusals are
+    counted."""
+    n = 10000 // SCALE
+    pieces = b"".join(quic_crypto_frame(1 + 1200 * i, bytes([i]) * 1200) for i in range(3))
+
+    def frames():  # made as sent: the child's peak RSS counts this process's before exec
+        for i in range(n):
+            packet = quic_initial(struct.pack("!II", 0x51c0ffee, i), 0, pieces)
+            yield rec(udp_frame("10.20.%d.%d" % (i >> 8, i & 0xff), 50000, "10.21.0.1", 443,
+                                packet))
+    free = run(frames(), ["--limit", "handshake-buffers=%d" % (1 << 40)])
+    cap = 4 * MB // SCALE  # a tenth of what n connections hold
+    capped = run(frames(), ["--limit", "handshake-buffers=%d" % cap])
+    print("  %d QUIC connections holding pieces: peak RSS %.1f MB uncapped, %.1f MB at %d MiB"
+          % (n, free[3], capped[3], cap // MB))
+    t.eq((free[0], capped[0]), (0, 0), "exit statuses: " + capped[4])
+    t.check(free[3] - capped[3] > n * 2 / 1024.0,
+            "the cap keeps at least 2 kB per connection off: %.1f vs %.1f MB" % (free[3], capped[3]))
+    hits = capped[1].get("limits", {}).get("handshake_buffers_all_connections", {}).get("hits", 0)
+    t.check(hits >= 3 * n - cap // 1200, "the pieces over the budget are counted: %r" % hits)
+    hosts = [s["host"] for s in capped[1].get("servers", [])]
+    t.check("after.example" in hosts, "the handshake after the attack is still read")
+
+
 def main():
     t = Suite()
     for fn in (syn_flood, ooo_stream, drip_fed_claim, overlapping_retransmits, fragment_flood,
                dtls_claims, tiny_fragments, pipelined_gets, distinct_offers,
-               half_done_handshakes, hello_flood):
+               half_done_handshakes, hello_flood, held_quic_pieces):
         t.run(fn)
     t.done()
 

@@ -100,6 +100,7 @@ static void pcap_fuzz_settings(const uint8_t *data, size_t size, struct pl_setti
   lim->recent_total_bytes = 64u << (knob & 7);
   lim->frag_datagrams = 1 + (knob & 3);
   lim->frag_bytes = 256u << ((knob >> 2) & 7);
+  lim->frag_pieces = 1 + (knob & 7);
   lim->frag_timeout = 1000000;
   lim->idle_timeout = 2000000;
   lim->close_timeout = 1000000;
@@ -107,6 +108,8 @@ static void pcap_fuzz_settings(const uint8_t *data, size_t size, struct pl_setti
   tls_lim->max_handshake_bytes = 512u << ((knob >> 5) & 7);
   tls_lim->max_chain_len = 1 + (knob & 3);
   tls_lim->max_cert_bytes = 256u << ((knob >> 4) & 7);
+  tls_lim->max_quic_pieces = 1 + (knob & 7);
+  tls_lim->max_dtls_pieces = 1 + (knob & 7);
   set->cert_cache_entries = 2;
 }
 

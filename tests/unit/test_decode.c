@@ -224,6 +224,7 @@ static void fx_open(struct fx *f) {
   memset(f, 0, sizeof *f);
   f->lim.frag_datagrams = 8;
   f->lim.frag_bytes = 1 << 20;
+  f->lim.frag_pieces = 64;
   f->lim.frag_timeout = 30 * 1000000LL;
   f->dec = cap_decoder_new(&f->lim, &f->stats);
 }

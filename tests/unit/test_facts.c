@@ -365,7 +365,7 @@ static void certificate_and_drown(void) {
   f = fact(old, "version:SSLv2", EV_VERSION);
   CHECK(f && f->typed.version == 0x0002);
   fact(old, "suite:0x0700", EV_SUITE);
-  ev_derive_facts(ev);
+  ev_derive_facts(ev, NULL);
   fact(tls, "derived:drown", EV_DERIVED_DROWN);
   CHECK(ev_find_id(tls, EV_DERIVED_DROWN, NULL) != NULL);
   cJSON *saved = ev_to_json(ev);

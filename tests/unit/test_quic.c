@@ -726,6 +726,77 @@ static void test_reassembly_piece_cap(void) {
   free(p2.p);
 }
 
+/* The pieces bound is a setting: at 4, ten one-byte frames at offsets
+ * 1..10 keep 4 and refuse 6. */
+static void test_reassembly_piece_setting(void) {
+  struct quic_conn *q = quic_conn_new(65536);
+  quic_conn_set_caps(q, 4, NULL, 0);
+  struct collector c = {0};
+  char hex[10 * 8 + 1];
+  size_t k = 0;
+  for (unsigned off = 1; off <= 10; off++) /* CRYPTO, offset, length 1, one byte */
+    k += (size_t)sprintf(hex + k, "06%02x01%02x", off, off);
+  struct buf p1 = build_hex(0, 0, hex);
+  CHECK(feed(q, 0, &p1, 1, &c));
+  CHECK_EQ_U(quic_conn_stats(q)->crypto_pieces_refused, 6);
+  CHECK_EQ_U(quic_conn_stats(q)->crypto_budget_refused, 0);
+  quic_conn_free(q);
+  collector_free(&c);
+  free(p1.p);
+}
+
+/* A client Initial of three 1200-byte CRYPTO frames at offsets 1, 1201 and
+ * 2401: the hole at 0 never fills, so all three are held. */
+static struct buf three_held_pieces(void) {
+  char *hex = malloc(3 * (10 + 2400) + 1);
+  size_t k = 0;
+  for (unsigned i = 0; i < 3; i++) {
+    unsigned off = 1 + 1200 * i; /* 2-byte varints: 0x40 | high bits; 1200 = 0x4b0 */
+    k += (size_t)sprintf(hex + k, "06%02x%02x44b0", 0x40 | off >> 8, off & 0xff);
+    for (unsigned b = 0; b < 1200; b++)
+      k += (size_t)sprintf(hex + k, "%02x", (i * 7 + b) & 0xff);
+  }
+  struct buf p = build_hex(0, 0, hex);
+  free(hex);
+  return p;
+}
+
+/* Held pieces of all connections draw on one budget: with 4500 bytes, the
+ * first connection's 3600 bytes (and their headers) fit; the second's
+ * first piece would pass the budget and is more than a stream's first
+ * 1 kB (always granted), so all three are refused and counted as the budget's, not the stream's
+ * caps'.  What is held goes back when a connection is freed. */
+static void test_reassembly_budget(void) {
+  struct tls_budget budget = {0};
+  struct quic_conn *a = quic_conn_new(65536), *b = quic_conn_new(65536);
+  quic_conn_set_caps(a, QUIC_HELD_PIECES, &budget, 4500);
+  quic_conn_set_caps(b, QUIC_HELD_PIECES, &budget, 4500);
+  struct collector ca = {0}, cb = {0};
+  struct buf p = three_held_pieces();
+
+  CHECK(feed(a, 0, &p, 1, &ca));
+  CHECK_EQ_U(quic_conn_stats(a)->crypto_budget_refused, 0);
+  CHECK(budget.held >= 3600 && budget.held <= 4500);
+  CHECK_EQ_U(budget.held, quic_conn_held_cost(a));
+  CHECK(feed(b, 0, &p, 1, &cb));
+  CHECK_EQ_U(quic_conn_stats(b)->crypto_budget_refused, 3);
+  CHECK_EQ_U(quic_conn_stats(b)->crypto_pieces_refused, 0);
+  CHECK_EQ_U(quic_conn_held_cost(b), 0);
+  CHECK_EQ_U(ca.len[0] + cb.len[0], 0);
+  quic_conn_free(a);
+  CHECK_EQ_U(budget.held, 0);
+  /* Room again: b now holds a piece its next datagram brings. */
+  CHECK(feed(b, 0, &p, 2, &cb));
+  CHECK_EQ_U(quic_conn_stats(b)->crypto_budget_refused, 3);
+  CHECK_EQ_U(budget.held, quic_conn_held_cost(b));
+  CHECK(budget.held >= 3600);
+  quic_conn_free(b);
+  CHECK_EQ_U(budget.held, 0);
+  collector_free(&ca);
+  collector_free(&cb);
+  free(p.p);
+}
+
 /* Each bad payload: the reason quic.c gives (static strings, compared). */
 static void check_bad_payload(const char *payload_hex, const char *reason) {
   struct quic_conn *q = quic_conn_new(4096);
@@ -1056,6 +1127,8 @@ int main(void) {
   RUN(test_reassembly);
   RUN(test_reassembly_cap);
   RUN(test_reassembly_piece_cap);
+  RUN(test_reassembly_piece_setting);
+  RUN(test_reassembly_budget);
   RUN(test_bad_frames);
   RUN(test_good_frames);
   RUN(test_bad_headers);

@@ -11,6 +11,7 @@
 #include "tests/unit/harness.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 // clang-format off
 /* RFC 8448 3, {client} "send handshake record": complete record (197 octets). */
@@ -93,6 +94,70 @@ static void buffer_budget(void) {
   tls_conn_free(b);
   CHECK_EQ_U(budget.held, 0);
   free(rec);
+}
+
+/* One DTLS 1.2 datagram (RFC 6347 4.1 record header, 4.2.2 handshake
+ * header): a fragment [off, off + n) of a Certificate claiming msg_len
+ * bytes, message_seq 0, n bytes of 0x42. */
+static void dtls_fragment(struct tls_conn *c, uint32_t msg_len, uint32_t off, uint32_t n) {
+  size_t body = 12 + n;
+  uint8_t *d = calloc(1, 13 + body);
+  d[0] = 22, d[1] = 0xfe, d[2] = 0xfd; /* handshake, DTLS 1.2; epoch and seq 0 */
+  d[11] = (uint8_t)(body >> 8), d[12] = (uint8_t)body;
+  uint8_t *h = d + 13;
+  h[0] = 11;
+  h[1] = (uint8_t)(msg_len >> 16), h[2] = (uint8_t)(msg_len >> 8), h[3] = (uint8_t)msg_len;
+  h[6] = (uint8_t)(off >> 16), h[7] = (uint8_t)(off >> 8), h[8] = (uint8_t)off;
+  h[9] = (uint8_t)(n >> 16), h[10] = (uint8_t)(n >> 8), h[11] = (uint8_t)n;
+  memset(h + 12, 0x42, n);
+  feed(c, FLOW_S2C, d, 13 + body, 0, 1);
+  free(d);
+}
+
+/* DTLS messages being put together draw on the same budget as TLS
+ * buffers: with 6000 bytes, a's first 3000 bytes of a 9000-byte
+ * Certificate fit; b's do not (past the first 1 kB, always granted), and
+ * its refusal is counted.  Freeing gives everything back. */
+static void dtls_budget(void) {
+  struct tls_limits lim;
+  tls_limits_default(&lim);
+  lim.max_buffer_total = 6000;
+  struct tls_budget budget = {0};
+  struct tls_conn *a = tls_conn_new(&lim, true, 4433), *b = tls_conn_new(&lim, true, 4433);
+  tls_conn_set_budget(a, &budget);
+  tls_conn_set_budget(b, &budget);
+  dtls_fragment(a, 9000, 0, 3000);
+  CHECK(budget.held >= 3000 && budget.held <= lim.max_buffer_total);
+  CHECK_EQ_U(budget.held, tls_conn_buffer_bytes(a));
+  CHECK_EQ_U(tls_conn_session(a)->cap_buffer_total, 0);
+  dtls_fragment(b, 9000, 0, 3000);
+  CHECK_EQ_U(tls_conn_session(b)->cap_buffer_total, 1);
+  CHECK_EQ_U(budget.held, tls_conn_buffer_bytes(a) + tls_conn_buffer_bytes(b));
+  /* Pieces ahead of a hole too: a's budget spent, b's 2000-byte piece is refused. */
+  dtls_fragment(b, 9000, 5000, 2000);
+  CHECK_EQ_U(tls_conn_session(b)->cap_buffer_total, 2);
+  tls_conn_free(a);
+  CHECK_EQ_U(budget.held, tls_conn_buffer_bytes(b));
+  dtls_fragment(b, 9000, 5000, 2000); /* room again */
+  CHECK(budget.held >= 2000);
+  CHECK_EQ_U(tls_conn_session(b)->cap_buffer_total, 2);
+  tls_conn_free(b);
+  CHECK_EQ_U(budget.held, 0);
+}
+
+/* Fragments held ahead of a hole are bounded per direction
+ * (max_dtls_pieces) and counted on their own: at 4, ten one-byte
+ * fragments at offsets 100, 200, ... 1000 keep 4 and refuse 6. */
+static void dtls_piece_cap(void) {
+  struct tls_limits lim;
+  tls_limits_default(&lim);
+  lim.max_dtls_pieces = 4;
+  struct tls_conn *c = tls_conn_new(&lim, true, 4433);
+  for (uint32_t off = 100; off <= 1000; off += 100)
+    dtls_fragment(c, 2000, off, 1);
+  CHECK_EQ_U(tls_conn_session(c)->cap_dtls_pieces, 6);
+  CHECK_EQ_U(tls_conn_session(c)->cap_handshake, 0);
+  tls_conn_free(c);
 }
 
 static void rfc8448_handshake(size_t step) {
@@ -561,6 +626,8 @@ static void client_abort_seen(void) {
 
 int main(void) {
   RUN(buffer_budget);
+  RUN(dtls_budget);
+  RUN(dtls_piece_cap);
   RUN(rfc8448_whole_records);
   RUN(rfc8448_byte_by_byte);
   RUN(rfc8448_odd_pieces);

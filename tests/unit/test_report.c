@@ -116,7 +116,7 @@ static void json_servers_as_cjson_prints_them(void) {
     grade_endpoint(ev_endpoint_at(ev, i), &r[n++]);
   CHECK_EQ_U(n, 2);
   const char *inputs[] = {"capture.pcap"};
-  struct report_meta meta = {inputs, 1, NULL, NULL, 1, NULL, 0, NULL, 0, NULL};
+  struct report_meta meta = {inputs, 1, NULL, NULL, 1, NULL, 0, NULL, 0, NULL, NULL};
   char *text = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);
@@ -155,7 +155,8 @@ static void json_servers_as_cjson_prints_them(void) {
 /* A report large enough to be graded and rendered by several threads:
  * the text is byte for byte what one thread writes, and it parses with
  * its servers in order. */
-static char *report_with(struct ev_store *ev, unsigned jobs, size_t *n_out) {
+static char *report_with(struct ev_store *ev, unsigned jobs, size_t *n_out,
+                         const volatile sig_atomic_t *stop) {
   size_t n = ev_count(ev);
   const struct ev_endpoint **eps = calloc(n, sizeof(*eps));
   struct grade_result *r = calloc(n, sizeof(*r));
@@ -169,7 +170,7 @@ static char *report_with(struct ev_store *ev, unsigned jobs, size_t *n_out) {
     for (size_t i = 0; i < n; i++)
       order[i] = &r[i];
     const char *inputs[] = {"capture.pcap"};
-    struct report_meta meta = {inputs, 1, NULL, NULL, jobs, NULL, 0, NULL, 0, NULL};
+    struct report_meta meta = {inputs, 1, NULL, NULL, jobs, NULL, 0, NULL, 0, NULL, stop};
     FILE *out = open_memstream(&text, &len);
     if (out) {
       report_json(out, order, n, &meta);
@@ -183,7 +184,7 @@ static char *report_with(struct ev_store *ev, unsigned jobs, size_t *n_out) {
   return text;
 }
 
-static void json_threads_write_what_one_writes(void) {
+static struct ev_store *many_servers(void) {
   struct ev_store *ev = ev_store_new();
   const char *versions[] = {"version:TLSv1.2", "version:TLSv1.0", "version:TLSv1.3",
                             "version:SSLv3"};
@@ -203,9 +204,14 @@ static void json_threads_write_what_one_writes(void) {
     ev_note(ep, &at, "trust:%s", h % 7 ? "ok" : "expired");
     ev_note(ep, &at, "cert:leaf:%04x", h);
   }
+  return ev;
+}
+
+static void json_threads_write_what_one_writes(void) {
+  struct ev_store *ev = many_servers();
   size_t n1 = 0, n3 = 0;
-  char *one = report_with(ev, 1, &n1);
-  char *three = report_with(ev, 3, &n3);
+  char *one = report_with(ev, 1, &n1, NULL);
+  char *three = report_with(ev, 3, &n3, NULL);
   CHECK_EQ_U(n1, 1100);
   CHECK(one && three && strcmp(one, three) == 0);
   cJSON *doc = three ? cJSON_Parse(three) : NULL;
@@ -217,11 +223,29 @@ static void json_threads_write_what_one_writes(void) {
   ev_store_free(ev);
 }
 
+/* A signal stops the rendering: once the stop flag is set, no further
+ * server is written and the report ends there, on one thread or three. */
+static void stop_flag_ends_the_report(void) {
+  struct ev_store *ev = many_servers();
+  volatile sig_atomic_t stop = 1;
+  for (unsigned jobs = 1; jobs <= 3; jobs += 2) {
+    size_t n = 0;
+    char *text = report_with(ev, jobs, &n, &stop);
+    CHECK_EQ_U(n, 1100);
+    CHECK(text && strstr(text, "\"servers\": [\n") != NULL);
+    CHECK(text && strstr(text, "h1.example") == NULL);
+    CHECK(text && strstr(text, "\"limits\"") == NULL);
+    free(text);
+  }
+  ev_store_free(ev);
+}
+
 int main(void) {
   RUN(term_escapes);
   RUN(html_escapes);
   RUN(uint_digits);
   RUN(json_servers_as_cjson_prints_them);
   RUN(json_threads_write_what_one_writes);
+  RUN(stop_flag_ends_the_report);
   return harness_done();
 }

@@ -142,6 +142,7 @@ static void fx_open(struct fx *x) {
   memset(x, 0, sizeof *x);
   x->lim.frag_datagrams = 8;
   x->lim.frag_bytes = 1 << 20;
+  x->lim.frag_pieces = 64;
   x->lim.frag_timeout = 30 * 1000000LL;
   x->dec = cap_decoder_new(&x->lim, &x->stats);
 }
