@@ -133,7 +133,7 @@ check:
 	python3 tests/check-includes.py
 	@echo "check: format, generated tables and includes as written"
 
-# libFuzzer targets (tests/fuzz/): FUZZ_SECONDS per target, default 60.
+# libFuzzer targets (tests/fuzz/): FUZZ_SECONDS per target, default 300.
 fuzz:
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
