@@ -46,7 +46,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all test run deps bench install clean format check check-deps valgrind fuzz
+.PHONY: all test run deps bench bench-floods install clean format check check-deps valgrind fuzz
 
 all: check-deps $(BIN)
 
@@ -110,6 +110,11 @@ valgrind: all
 
 bench: all
 	@tests/bench/run.sh
+
+# The floods of issue 16 at full size (tests/bench/floods.py): peak RSS and
+# time per row; FLOODS_ARGS="--only sni-100k,keylog-1m" picks rows.
+bench-floods: all
+	@python3 tests/bench/floods.py $(FLOODS_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
