@@ -13,7 +13,9 @@
  *          flows in IPv4 fragments, bit 5 some in tunnels (GRE, VXLAN),
  *          bit 6 every client offers its own suite list, bit 7 every flow
  *          names its own server (SNI, Host), else all name one
- *   1..2   flows - 1 (big-endian, mod FLOWS_MAX)
+ *   1..2   flows: v (big-endian) gives 1 + (v & 8191) >> (v >> 13), so that
+ *          most mutations make a few hundred flows (fast runs) and one in
+ *          eight up to 8192
  *   3      flows open at once (window): 1 + 4 * byte; flows are started
  *          as earlier ones send their last packet, their packets interleaved
  *   4      segment / CRYPTO frame / DTLS fragment size: 1 + byte * 1400 / 255
@@ -51,8 +53,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define FLOWS_MAX 8192
-#define FLOWS_MAX_BYTES (8u << 20)
+#define FLOWS_MAX 8192 /* a power of 2: flows_params masks with FLOWS_MAX - 1 */
+#define FLOWS_MAX_BYTES (4u << 20)
 #define FLOWS_BLOB 512
 #define FLOWS_PIECES 64 /* pieces per direction and flow at most */
 
@@ -590,7 +592,8 @@ static void flows_params(const uint8_t *data, size_t size, struct flows_params *
   uint8_t h[17] = {0};
   memcpy(h, data, size < sizeof h ? size : sizeof h);
   pp->kinds = h[0];
-  pp->flows = 1 + ((size_t)h[1] << 8 | h[2]) % FLOWS_MAX;
+  size_t v = (size_t)h[1] << 8 | h[2];
+  pp->flows = 1 + ((v & (FLOWS_MAX - 1)) >> (v >> 13));
   pp->window = 1 + 4 * (size_t)h[3];
   pp->seg = 1 + (size_t)h[4] * 1400 / 255;
   pp->frag = 8 * (1 + (size_t)(h[5] % 64));

@@ -6,7 +6,7 @@
 #                  target still grows after a minute, see README.md)
 #   FUZZ_TARGETS   which targets (default: all seven)
 #   FUZZ_TIMEOUT   seconds one input may take before it is a finding (2;
-#                  fuzz_flows 20: it generates up to 8192 flows; inputs
+#                  fuzz_flows 30: it generates up to 8192 flows; inputs
 #                  slower than 1 s are counted as "slow" either way)
 #   FUZZ_BUILD=0   do not rebuild (another run.sh just did)
 #   FUZZ_OUT       where binaries, corpora, logs and artifacts go (build/fuzz)
@@ -95,7 +95,7 @@ max_len() {
 # cost that grows with the square of the flows shows as a timeout.
 time_bound() {
   case $1 in
-  flows) echo "${FUZZ_TIMEOUT:-20}" ;;
+  flows) echo "${FUZZ_TIMEOUT:-30}" ;;
   *) echo "$timeout" ;;
   esac
 }
