@@ -47,7 +47,8 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all test run deps bench bench-live install clean format check check-deps valgrind fuzz
+.PHONY: all test run deps bench bench-live bench-floods install clean format check check-deps \
+        valgrind fuzz
 
 all: check-deps $(BIN)
 
@@ -120,6 +121,11 @@ bench-live: all
 	[ -s "$$f" ] || python3 ../shared/bench/gen-bench.py --size-mb 300 -o "$$f" >/dev/null; \
 	python3 tests/bench/live.py "$$f"
 
+# The floods of issue 16 at full size (tests/bench/floods.py): peak RSS and
+# time per row; FLOODS_ARGS="--only sni-100k,keylog-1m" picks rows.
+bench-floods: all
+	@python3 tests/bench/floods.py $(FLOODS_ARGS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tlsgrade
@@ -143,7 +149,7 @@ check:
 	python3 tests/check-includes.py
 	@echo "check: format, generated tables and includes as written"
 
-# libFuzzer targets (tests/fuzz/): FUZZ_SECONDS per target, default 60.
+# libFuzzer targets (tests/fuzz/): FUZZ_SECONDS per target, default 300.
 fuzz:
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 

@@ -19,13 +19,16 @@ handshake after the attack traffic is still graded.
 
 Under SAN=1 (AddressSanitizer doubles memory and slows everything) the
 sizes are divided by SAN_SCALE and the bounds raised by ASan's overhead.
-Peak RSS is the child's ru_maxrss (what /usr/bin/time -v reports).
+Peak RSS is tlsgrade's as GNU time reports it (`/usr/bin/time -f %M`): not
+the rusage of this Python process's child, which Linux starts at the
+high-water mark of the image exec replaced (Python's own, tens of MB).
 """
 import json
 import os
 import itertools
 import struct
 import subprocess
+import tempfile
 import time
 
 from oracle import TLSGRADE, Suite
@@ -54,7 +57,9 @@ def tail_handshake():
 def run(chunks, extra=()):
     """Stream the capture into tlsgrade; returns (rc, report, seconds, rss MB)."""
     start = time.time()
-    proc = subprocess.Popen([TLSGRADE, "--format", "json"] + list(extra) + ["-"],
+    peak = tempfile.NamedTemporaryFile("r", prefix="tlsgrade-rss-")
+    proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", peak.name, TLSGRADE, "--format",
+                             "json"] + list(extra) + ["-"],
                             stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     import threading
@@ -74,9 +79,10 @@ def run(chunks, extra=()):
     proc.stdin.close()
     err = proc.stderr.read()
     reader.join()
-    _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    rss = usage.ru_maxrss
+    proc.wait()
+    words = peak.read().split()
+    peak.close()
+    rss = int(words[-1]) if words and words[-1].isdigit() else 0  # KiB, tlsgrade's own
     seconds = time.time() - start
     try:
         report = json.loads(out.get("o", b"{}") or b"{}")
@@ -175,44 +181,60 @@ def fragment_flood(t):
     t.check(hits > 0, "the fragment cap was hit and counted")
 
 
+def dtls_claim_frames(flows, per_flow):
+    for i in range(per_flow):
+        for f in range(flows):
+            frag = (struct.pack("!B", 11) + (0x3fffff).to_bytes(3, "big") +
+                    struct.pack("!H", 0) + (4096 * (i + 1)).to_bytes(3, "big") +
+                    (1).to_bytes(3, "big") + b"\x42")
+            record = struct.pack("!BHHHIH", 22, 0xfefd, 0, 0, i, len(frag)) + frag
+            yield rec(udp_frame("10.12.0.1", 20000 + f, "10.13.0.1", 4433, record))
+
+
 def dtls_claims(t):
     """Each datagram: a DTLS 1.2 handshake record (RFC 6347 4.1) holding one
     fragment (4.2.2) of a Certificate that claims 0x3fffff bytes, one byte
     at an offset 4096 bytes past the last: memory must follow the bytes
     that arrive, not the claim."""
     flows, per_flow = 100 // SCALE, 200
-
-    def frames():
-        for i in range(per_flow):
-            for f in range(flows):
-                frag = (struct.pack("!B", 11) + (0x3fffff).to_bytes(3, "big") +
-                        struct.pack("!H", 0) + (4096 * (i + 1)).to_bytes(3, "big") +
-                        (1).to_bytes(3, "big") + b"\x42")
-                record = struct.pack("!BHHHIH", 22, 0xfefd, 0, 0, i, len(frag)) + frag
-                yield rec(udp_frame("10.12.0.1", 20000 + f, "10.13.0.1", 4433, record))
-    report = check(t, "%d DTLS claims x %d bytes" % (flows, per_flow), run(frames()), 80)
+    report = check(t, "%d DTLS claims x %d bytes" % (flows, per_flow),
+                   run(dtls_claim_frames(flows, per_flow)), 80)
     hits = report.get("limits", {}).get("dtls_pieces_per_direction", {}).get("hits", 0)
     t.eq(hits, flows * (per_flow - 32), "fragments past the 32 held per flow are counted")
+
+
+def tiny_fragment_frames(datagrams, size=65000):
+    for d in range(datagrams):
+        udp = struct.pack("!HHHH", 5000, 5001, size, 0) + bytes(size - 8)
+        for off in range(0, size, 8):
+            more = 0x2000 if off + 8 < size else 0
+            piece = udp[off:off + 8]
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(piece), d, more | off // 8, 64,
+                             17, 0, b"\x0c\0\0\x01", b"\x0c\0\0\x02")
+            yield rec(b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + piece)
 
 
 def tiny_fragments(t):
     """UDP datagrams of 65,000 bytes cut into 8-byte fragments (RFC 791's
     smallest), in order: each must come out whole (counted in
     reassembled_datagrams), in time linear in the fragments."""
-    datagrams, size = 16 // SCALE or 1, 65000
-
-    def frames():
-        for d in range(datagrams):
-            udp = struct.pack("!HHHH", 5000, 5001, size, 0) + bytes(size - 8)
-            for off in range(0, size, 8):
-                more = 0x2000 if off + 8 < size else 0
-                piece = udp[off:off + 8]
-                ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(piece), d, more | off // 8, 64,
-                                 17, 0, b"\x0c\0\0\x01", b"\x0c\0\0\x02")
-                yield rec(b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip + piece)
-    report = check(t, "%d datagrams in 8-byte fragments" % datagrams, run(frames()), 150)
+    datagrams = 16 // SCALE or 1
+    report = check(t, "%d datagrams in 8-byte fragments" % datagrams,
+                   run(tiny_fragment_frames(datagrams)), 150)
     t.eq(report.get("stats", {}).get("reassembled_datagrams"), datagrams,
          "every datagram reassembled")
+
+
+def pipelined_get_frames(total):
+    conv = Conversation("10.14.0.1", 53000, "10.15.0.1", 80)
+    conv.handshake()
+    for _, f in conv.frames:
+        yield rec(f)
+    gets = b"GET /x HTTP/1.1\r\nHost: a.example\r\n\r\n" * 40
+    template = bytearray(tcp_frame("10.14.0.1", 53000, "10.15.0.1", 80, 0, conv.sseq, 0x18, gets))
+    for i in range(total // len(gets)):
+        set_seq(template, conv.cseq + i * len(gets))
+        yield rec(bytes(template))
 
 
 def pipelined_gets(t):
@@ -220,17 +242,18 @@ def pipelined_gets(t):
     small GETs the server never answers (RFC 9112 9.3.2): the first
     request is all that is read."""
     total = (4 * MB) // SCALE
-    conv = Conversation("10.14.0.1", 53000, "10.15.0.1", 80)
-    conv.handshake()
-    head = [rec(f) for _, f in conv.frames]
-    gets = b"GET /x HTTP/1.1\r\nHost: a.example\r\n\r\n" * 40
-    template = bytearray(tcp_frame("10.14.0.1", 53000, "10.15.0.1", 80, 0, conv.sseq, 0x18, gets))
+    check(t, "%d MB of unanswered GETs" % (total // MB), run(pipelined_get_frames(total)), 80)
 
-    def frames():
-        for i in range(total // len(gets)):
-            set_seq(template, conv.cseq + i * len(gets))
-            yield rec(bytes(template))
-    check(t, "%d MB of unanswered GETs" % (total // MB), run(itertools.chain(head, frames())), 80)
+
+def distinct_offer_frames(n):
+    for i in range(n):
+        conv = Conversation("10.16.%d.%d" % (i >> 8 & 0xff, i & 0xff), 40000 + (i >> 16),
+                            "10.17.0.1", 443, 1700000000.0 + i)
+        conv.handshake()
+        conv.client_sends(client_hello(sni=b"offers.example", ciphers=(0xc02f, 0x0a0a + i)))
+        conv.server_sends(server_hello(cipher=0xc02f))
+        for ts, f in conv.frames:
+            yield rec(f, int(ts))
 
 
 def distinct_offers(t):
@@ -239,20 +262,23 @@ def distinct_offers(t):
     within one offer, not every pair (no change reported: each offer got
     one answer)."""
     n = 5000 // SCALE
-
-    def frames():
-        for i in range(n):
-            conv = Conversation("10.16.%d.%d" % (i >> 8, i & 0xff), 40000, "10.17.0.1", 443,
-                                1700000000.0 + i)
-            conv.handshake()
-            conv.client_sends(client_hello(sni=b"offers.example", ciphers=(0xc02f, 0x0a0a + i)))
-            conv.server_sends(server_hello(cipher=0xc02f))
-            for ts, f in conv.frames:
-                yield rec(f, int(ts))
-    report = check(t, "%d distinct offers" % n, run(frames()), 150)
+    report = check(t, "%d distinct offers" % n, run(distinct_offer_frames(n)), 150)
     server = [s for s in report.get("servers", []) if s["host"] == "offers.example"]
     t.eq(len(server), 1, "one server")
     t.check(server and "configuration_change" not in server[0], "no configuration change")
+
+
+def half_done_frames(n):
+    cert_head = (b"\x16\x03\x03" + struct.pack("!H", 12 * 1024) + b"\x0b" +
+                 (100 * 1024).to_bytes(3, "big") + bytes(12 * 1024 - 4))
+    for i in range(n):
+        conv = Conversation("10.18.%d.%d" % (i >> 8 & 0xff, i & 0xff), 41000 + (i >> 16),
+                            "10.19.0.1", 443, 1700000000.0 + i / 1000)
+        conv.handshake()
+        conv.client_sends(client_hello(sni=b"half.example"))
+        conv.server_sends(server_hello(cipher=0xc02f) + cert_head)
+        for ts, f in conv.frames:
+            yield rec(f, int(ts))
 
 
 def half_done_handshakes(t):
@@ -262,21 +288,9 @@ def half_done_handshakes(t):
     handshake-buffers: run with the cap out of reach, then at 16 MiB, the
     second holds far less, and the cap's hits are counted."""
     n = 5000 // SCALE
-    cert_head = (b"\x16\x03\x03" + struct.pack("!H", 12 * 1024) + b"\x0b" +
-                 (100 * 1024).to_bytes(3, "big") + bytes(12 * 1024 - 4))
-
-    def frames():
-        for i in range(n):
-            conv = Conversation("10.18.%d.%d" % (i >> 8, i & 0xff), 41000, "10.19.0.1", 443,
-                                1700000000.0 + i / 1000)
-            conv.handshake()
-            conv.client_sends(client_hello(sni=b"half.example"))
-            conv.server_sends(server_hello(cipher=0xc02f) + cert_head)
-            for ts, f in conv.frames:
-                yield rec(f, int(ts))
-    free = run(frames(), ["--limit", "handshake-buffers=%d" % (1 << 40)])
+    free = run(half_done_frames(n), ["--limit", "handshake-buffers=%d" % (1 << 40)])
     cap = 16 * MB // SCALE  # below what n connections hold, under SAN=1 too
-    capped = run(frames(), ["--limit", "handshake-buffers=%d" % cap])
+    capped = run(half_done_frames(n), ["--limit", "handshake-buffers=%d" % cap])
     print("  %d half-done handshakes: peak RSS %.1f MB uncapped, %.1f MB at %d MiB"
           % (n, free[3], capped[3], cap // MB))
     t.eq((free[0], capped[0]), (0, 0), "exit statuses: " + capped[4])
@@ -353,4 +367,5 @@ def main():
     t.done()
 
 
-main()
+if __name__ == "__main__":  # tests/bench/floods.py imports the generators
+    main()

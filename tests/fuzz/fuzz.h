@@ -22,6 +22,7 @@ int fuzz_handshake_one(const uint8_t *data, size_t size);
 int fuzz_quic_one(const uint8_t *data, size_t size);
 int fuzz_x509_one(const uint8_t *data, size_t size);
 int fuzz_evidence_one(const uint8_t *data, size_t size);
+int fuzz_flows_one(const uint8_t *data, size_t size);
 
 #ifdef FUZZ_LIBFUZZER
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -16,6 +16,10 @@
  *     text and HTML reports (grading, clear-text HTTP, facts), then -j 2
  *     with the JSON report;
  * The corpus seeds have both zero: default limits, as tlsgrade --handshakes.
+ * Every run is given two key logs (--keylog, see pcap_fuzz_settings), so a
+ * capture they match is decrypted: its HTTP/1.x (libhtp) and HTTP/2
+ * (nghttp2's HPACK) responses are read as the command line reads them.
+ * Clear-text HTTP on port 80 needs no key (regressions/pcap/http-80-*).
  * Every report goes to /dev/null; the trust anchors are the samples' root
  * (the fuzzer and the replay run from the repository's root).
  *
@@ -66,6 +70,12 @@ static void pcap_fuzz_settings(const uint8_t *data, size_t size, struct pl_setti
   set->output = "/dev/null";
   set->ca_file = "samples/certs/root.pem";
   set->cert_cache_entries = 64;
+  /* the secrets of samples/a-grade.pcap (HTTP/1.0) and of
+   * regressions/pcap/h2-keylog.pcap (HTTP/2): mutations of those captures
+   * reach decryption and the HTTP readers behind it */
+  static const char *const keylogs[2] = {"samples/a-grade.keylog", "tests/fuzz/h2.keylog"};
+  set->keylog_files = keylogs;
+  set->n_keylog_files = 2;
   const char *ndpi = getenv("FUZZ_PCAP_NDPI");
   if (ndpi && strcmp(ndpi, "1") == 0)
     set->mode = PL_MODE_FLOWS;

@@ -11,6 +11,7 @@
  * Run from the repository root (the files are found relative to it).
  */
 #include "tests/fuzz/fuzz_evidence.c"
+#include "tests/fuzz/fuzz_flows.c"
 #include "tests/fuzz/fuzz_handshake.c"
 #include "tests/fuzz/fuzz_pcap.c"
 #include "tests/fuzz/fuzz_quic.c"
@@ -112,12 +113,16 @@ static void test_evidence(void) {
   CHECK(replay("evidence", fuzz_evidence_one) >= 3);
 }
 
+static void test_flows(void) {
+  CHECK(replay("flows", fuzz_flows_one) >= 3);
+}
+
 /* The empty input and one byte, through every target. */
 static void test_tiny_inputs(void) {
   static const uint8_t byte[1] = {0x16};
-  int (*const targets[])(const uint8_t *, size_t) = {fuzz_pcap_one,      fuzz_tls_stream_one,
-                                                     fuzz_handshake_one, fuzz_quic_one,
-                                                     fuzz_x509_one,      fuzz_evidence_one};
+  int (*const targets[])(const uint8_t *, size_t) = {
+      fuzz_pcap_one, fuzz_tls_stream_one, fuzz_handshake_one, fuzz_quic_one,
+      fuzz_x509_one, fuzz_evidence_one,   fuzz_flows_one};
   for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
     CHECK_EQ_U(targets[i](byte, 0), 0);
     CHECK_EQ_U(targets[i](byte, 1), 0);
@@ -131,6 +136,7 @@ int main(void) {
   RUN(test_handshake);
   RUN(test_quic);
   RUN(test_x509);
+  RUN(test_flows);
   RUN(test_tiny_inputs);
   return harness_done();
 }
