@@ -44,7 +44,8 @@ static void usage(FILE *f) {
              "       tlsgrade [options] -i IFACE [-f BPF]\n"
              "       tlsgrade merge [options] EVIDENCE.json ...\n"
              "\n"
-             "  --format text|json|html   report format (default text)\n"
+             "  --format text|json|html   report format (default text); zeek: Zeek's ssl.log\n"
+             "                            and x509.log records per connection (JSON lines)\n"
              "  -o FILE                   write the report to FILE\n"
              "  --no-color                no colour in the text report\n"
              "  --summary                 text report: the summary table only\n"
@@ -119,8 +120,10 @@ static int parse_format(const char *s, enum pl_format *f) {
     *f = PL_FORMAT_JSON;
   else if (strcmp(s, "html") == 0)
     *f = PL_FORMAT_HTML;
+  else if (strcmp(s, "zeek") == 0)
+    *f = PL_FORMAT_ZEEK;
   else {
-    fprintf(stderr, "tlsgrade: --format: '%s' is not text, json or html\n", s);
+    fprintf(stderr, "tlsgrade: --format: '%s' is not text, json, html or zeek\n", s);
     return -1;
   }
   return 0;
@@ -189,8 +192,12 @@ static int parse_one(int c, struct cli *cli) {
   case OPT_HANDSHAKES:
     opt->mode = PL_MODE_HANDSHAKES;
     break;
-  case OPT_FORMAT:
-    return parse_format(optarg, &opt->format);
+  case OPT_FORMAT: /* zeek's records are per connection: --handshakes */
+    if (parse_format(optarg, &opt->format) < 0)
+      return -1;
+    if (opt->format == PL_FORMAT_ZEEK && opt->mode == PL_MODE_GRADE)
+      opt->mode = PL_MODE_HANDSHAKES;
+    return 0;
   case OPT_NO_COLOR:
     opt->color = 0;
     break;

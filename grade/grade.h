@@ -3,6 +3,7 @@
  *
  *   sanitize.c    every attacker-chosen string passes here, per format
  *   hs_json.c     --handshakes: one JSON object per TLS connection
+ *   hs_zeek.c     --format zeek: Zeek's ssl.log and x509.log records
  *   fact_table.h  the fact vocabulary: every family's prefix, argument, meaning
  *   vocab.c       a fact's key from its family and arguments, and back; facts by family
  *   evidence.c    facts per server endpoint; save, load, merge
@@ -52,6 +53,10 @@ struct report_conn {
 /* One JSON object (Zeek ssl.log-like) for a connection's session; NULL when
  * the connection showed no TLS.  Caller owns the result. */
 cJSON *report_handshake_json(const struct tls_session *s, const struct report_conn *conn);
+/* --format zeek (hs_zeek.c): an array of the connection's records in Zeek's
+ * JSON log format, its ssl.log record then one x509.log record per server
+ * certificate, each naming its log in "_path"; NULL as above. */
+cJSON *report_handshake_zeek(const struct tls_session *s, const struct report_conn *conn);
 
 /* ---- evidence (evidence.c) ---- */
 

@@ -12,6 +12,11 @@
 size_t report_uint(char *p, uint64_t v);
 /* The same, written to out. */
 void report_put_uint(FILE *out, uint64_t v);
+/* An integer as a JSON number (hs_json.c). */
+cJSON *report_int_item(long long v);
+/* The connection's first message seen: what a per-connection record is
+ * dated and numbered by (hs_json.c). */
+const struct tls_at *report_first_fact(const struct tls_session *s);
 /* "file:frame" (malloc'd, raw: sanitise per format). */
 char *report_sample(const struct ev_sample *s);
 /* The failed checks that carry a recommendation, most severe first;

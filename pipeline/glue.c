@@ -83,6 +83,18 @@ static void on_flow_data(void *ctx, struct flow *f, int dir, const uint8_t *data
     flow_set_headers_only(f, dir, tls_conn_headers_only(cs->tls, dir));
 }
 
+/* One line per record of an array (a connection's records), counted as
+ * one connection printed. */
+static void print_records(struct run *run, cJSON *records) {
+  if (!records)
+    return;
+  cJSON *item;
+  while ((item = cJSON_DetachItemFromArray(records, 0)) != NULL)
+    pl_print_json_line(run->out, item);
+  cJSON_Delete(records);
+  run->count->handshakes_printed++;
+}
+
 static void print_handshake(struct run *run, const struct flow *f, const struct tls_session *s) {
   char client[CAP_ENDPOINT_STRLEN], server[CAP_ENDPOINT_STRLEN];
   cap_endpoint_str(&f->client_addr, f->client_port, client, sizeof(client));
@@ -94,6 +106,10 @@ static void print_handshake(struct run *run, const struct flow *f, const struct 
                              run->n_files,
                              run->trust,
                              run->memo};
+  if (run->set->format == PL_FORMAT_ZEEK) {
+    print_records(run, report_handshake_zeek(s, &conn));
+    return;
+  }
   cJSON *o = report_handshake_json(s, &conn);
   if (o && f->encap.depth) { /* the tunnels, as --flows names them */
     char layers[CAP_ENCAP_STRLEN];
