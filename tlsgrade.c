@@ -45,7 +45,9 @@ static void usage(FILE *f) {
              "       tlsgrade merge [options] EVIDENCE.json ...\n"
              "\n"
              "  --format text|json|html   report format (default text); zeek: Zeek's ssl.log\n"
-             "                            and x509.log records per connection (JSON lines)\n"
+             "                            and x509.log records per connection (JSON lines);\n"
+             "                            ecs: an ECS document per connection and per failed\n"
+             "                            check of each server\n"
              "  -o FILE                   write the report to FILE\n"
              "  --no-color                no colour in the text report\n"
              "  --summary                 text report: the summary table only\n"
@@ -122,8 +124,10 @@ static int parse_format(const char *s, enum pl_format *f) {
     *f = PL_FORMAT_HTML;
   else if (strcmp(s, "zeek") == 0)
     *f = PL_FORMAT_ZEEK;
+  else if (strcmp(s, "ecs") == 0)
+    *f = PL_FORMAT_ECS;
   else {
-    fprintf(stderr, "tlsgrade: --format: '%s' is not text, json, html or zeek\n", s);
+    fprintf(stderr, "tlsgrade: --format: '%s' is not text, json, html, zeek or ecs\n", s);
     return -1;
   }
   return 0;

@@ -4,6 +4,7 @@
  *   sanitize.c    every attacker-chosen string passes here, per format
  *   hs_json.c     --handshakes: one JSON object per TLS connection
  *   hs_zeek.c     --format zeek: Zeek's ssl.log and x509.log records
+ *   hs_ecs.c      --format ecs: an Elastic Common Schema document per connection
  *   fact_table.h  the fact vocabulary: every family's prefix, argument, meaning
  *   vocab.c       a fact's key from its family and arguments, and back; facts by family
  *   evidence.c    facts per server endpoint; save, load, merge
@@ -57,6 +58,9 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
  * JSON log format, its ssl.log record then one x509.log record per server
  * certificate, each naming its log in "_path"; NULL as above. */
 cJSON *report_handshake_zeek(const struct tls_session *s, const struct report_conn *conn);
+/* --format ecs (hs_ecs.c): the connection as one Elastic Common Schema
+ * document; NULL when it showed no hello. */
+cJSON *report_handshake_ecs(const struct tls_session *s, const struct report_conn *conn);
 
 /* ---- evidence (evidence.c) ---- */
 
@@ -408,5 +412,8 @@ void report_json(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m);
 void report_html(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m);
+/* --format ecs (report_ecs.c): one ECS document per failed check per
+ * server, one per line. */
+void report_ecs(FILE *out, const struct grade_result *const *r, size_t n);
 
 #endif

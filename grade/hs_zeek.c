@@ -55,19 +55,24 @@ static void add_named(cJSON *o, const char *key, const char *name, unsigned id) 
   cJSON_AddStringToObject(o, key, name);
 }
 
-/* "192.0.2.1:443" / "[2001:db8::1]:443" into Zeek's id.*_h and id.*_p. */
-static void add_endpoint(cJSON *o, const char *host_key, const char *port_key, const char *ep) {
+void report_split_endpoint(const char *ep, char host[CAP_ENDPOINT_STRLEN], long *port) {
   const char *colon = strrchr(ep, ':');
   size_t host_len = colon ? (size_t)(colon - ep) : strlen(ep);
-  const char *host = ep;
-  if (host_len >= 2 && host[0] == '[' && host[host_len - 1] == ']') {
-    host++;
+  const char *start = ep;
+  if (host_len >= 2 && start[0] == '[' && start[host_len - 1] == ']') {
+    start++;
     host_len -= 2;
   }
-  char buf[CAP_ENDPOINT_STRLEN];
-  snprintf(buf, sizeof(buf), "%.*s", (int)host_len, host);
-  cJSON_AddStringToObject(o, host_key, buf);
-  cJSON_AddItemToObject(o, port_key, report_int_item(colon ? atoll(colon + 1) : 0));
+  snprintf(host, CAP_ENDPOINT_STRLEN, "%.*s", (int)host_len, start);
+  *port = colon ? atol(colon + 1) : 0;
+}
+
+static void add_endpoint(cJSON *o, const char *host_key, const char *port_key, const char *ep) {
+  char host[CAP_ENDPOINT_STRLEN];
+  long port;
+  report_split_endpoint(ep, host, &port);
+  cJSON_AddStringToObject(o, host_key, host);
+  cJSON_AddItemToObject(o, port_key, report_int_item(port));
 }
 
 /* Zeek's uids are random; this one is made from what names the connection

@@ -110,8 +110,10 @@ static void print_handshake(struct run *run, const struct flow *f, const struct 
     print_records(run, report_handshake_zeek(s, &conn));
     return;
   }
-  cJSON *o = report_handshake_json(s, &conn);
-  if (o && f->encap.depth) { /* the tunnels, as --flows names them */
+  cJSON *o = run->set->format == PL_FORMAT_ECS ? report_handshake_ecs(s, &conn)
+                                               : report_handshake_json(s, &conn);
+  if (o && f->encap.depth &&
+      run->set->format != PL_FORMAT_ECS) { /* the tunnels, as --flows names them */
     char layers[CAP_ENCAP_STRLEN];
     cap_encap_str(&f->encap, layers, sizeof(layers));
     cJSON_AddStringToObject(o, "encap", layers);
@@ -162,6 +164,8 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
     print_handshake(run, f, s);
     return;
   }
+  if (run->set->format == PL_FORMAT_ECS) /* connections as they end, findings after grading */
+    print_handshake(run, f, s);
   char ip[CAP_ENDPOINT_STRLEN];
   uint16_t port = s->roles_swapped ? f->client_port : f->server_port;
   struct ev_conn conn = {
