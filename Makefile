@@ -81,7 +81,8 @@ run: deps
 # nginx and gnutls-bin only re-record tests/data/testssl: tests/oracle/;
 # ngtcp2-client and ngtcp2-server re-record tests/data/quic/h3-keylog.pcap).
 DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev libhtp-dev libnghttp2-dev libnghttp3-dev
-DEB_TEST  := tshark tcpdump openssl python3 iproute2 util-linux chromium valgrind clang-format \
+DEB_TEST  := tshark tcpdump openssl python3 python3-jsonschema iproute2 util-linux chromium \
+             valgrind clang-format \
              testssl.sh nginx gnutls-bin ngtcp2-client ngtcp2-server
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \

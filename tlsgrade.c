@@ -44,10 +44,10 @@ static void usage(FILE *f) {
              "       tlsgrade [options] -i IFACE [-f BPF]\n"
              "       tlsgrade merge [options] EVIDENCE.json ...\n"
              "\n"
-             "  --format text|json|html   report format (default text); zeek: Zeek's ssl.log\n"
-             "                            and x509.log records per connection (JSON lines);\n"
-             "                            ecs: an ECS document per connection and per failed\n"
-             "                            check of each server\n"
+             "  --format FORMAT           report format: text (default), json, html, cbom\n"
+             "                            (CycloneDX 1.6 CBOM); ecs (an ECS document per\n"
+             "                            connection, then per failed check); zeek (Zeek's\n"
+             "                            ssl.log and x509.log records per connection)\n"
              "  -o FILE                   write the report to FILE\n"
              "  --no-color                no colour in the text report\n"
              "  --summary                 text report: the summary table only\n"
@@ -126,8 +126,10 @@ static int parse_format(const char *s, enum pl_format *f) {
     *f = PL_FORMAT_ZEEK;
   else if (strcmp(s, "ecs") == 0)
     *f = PL_FORMAT_ECS;
+  else if (strcmp(s, "cbom") == 0)
+    *f = PL_FORMAT_CBOM;
   else {
-    fprintf(stderr, "tlsgrade: --format: '%s' is not text, json, html, zeek or ecs\n", s);
+    fprintf(stderr, "tlsgrade: --format: '%s' is not text, json, html, zeek, ecs or cbom\n", s);
     return -1;
   }
   return 0;
@@ -355,6 +357,13 @@ static int parse_options(int argc, char **argv, struct cli *cli) {
   }
   if (opt->interval && (!opt->iface || !opt->output || opt->mode != PL_MODE_GRADE)) {
     fprintf(stderr, "tlsgrade: --interval needs a live capture (-i) and a report file (-o)\n");
+    return -1;
+  }
+  bool siem = opt->format == PL_FORMAT_ZEEK || opt->format == PL_FORMAT_ECS;
+  if ((opt->mode == PL_MODE_FLOWS && (siem || opt->format == PL_FORMAT_CBOM)) ||
+      (opt->mode == PL_MODE_HANDSHAKES && opt->format == PL_FORMAT_CBOM)) {
+    fprintf(stderr, "tlsgrade: --format zeek and ecs are per connection, cbom a grading report: "
+                    "not with --flows (nor cbom with --handshakes)\n");
     return -1;
   }
   if (cli->merge && opt->n_keylog_files) {

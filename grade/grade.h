@@ -13,7 +13,7 @@
  *   chains.c      chains completed from every intermediate of the run
  *   checks.c      one check per rule of the rating guide: pass/fail/unknown
  *   score.c       SSL Labs numeric score, caps, letters, recommendations
- *   report_*.c    text, JSON and HTML reports
+ *   report_*.c    text, JSON and HTML reports; ECS findings, CycloneDX CBOM
  */
 #ifndef TLSGRADE_GRADE_H
 #define TLSGRADE_GRADE_H
@@ -415,5 +415,8 @@ void report_html(FILE *out, const struct grade_result *const *r, size_t n,
 /* --format ecs (report_ecs.c): one ECS document per failed check per
  * server, one per line. */
 void report_ecs(FILE *out, const struct grade_result *const *r, size_t n);
+/* --format cbom (report_cbom.c): a CycloneDX 1.6 cryptographic bill of
+ * materials of what the servers negotiated. */
+void report_cbom(FILE *out, const struct grade_result *const *r, size_t n);
 
 #endif

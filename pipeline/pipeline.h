@@ -38,7 +38,14 @@ enum pl_mode { PL_MODE_GRADE, PL_MODE_FLOWS, PL_MODE_HANDSHAKES };
 /* ZEEK: per connection (it makes --handshakes of a grading run).  ECS: a
  * document per connection as it ends, and when grading, one per failed
  * check per server in the report. */
-enum pl_format { PL_FORMAT_TEXT, PL_FORMAT_JSON, PL_FORMAT_HTML, PL_FORMAT_ZEEK, PL_FORMAT_ECS };
+enum pl_format {
+  PL_FORMAT_TEXT,
+  PL_FORMAT_JSON,
+  PL_FORMAT_HTML,
+  PL_FORMAT_ZEEK,
+  PL_FORMAT_ECS,
+  PL_FORMAT_CBOM
+};
 
 /* A stop asked for by a signal.  The command line owns one (static) and
  * calls pl_stop_request() from its handler; the run watches it through the
