@@ -106,8 +106,9 @@ static void add_uid(cJSON *o, const struct tls_session *s, const struct report_c
 }
 
 /* Zeek's letters (main.zeek "ssl_history"), lower case from the server,
- * upper case from the client. */
-static char history_letter(const struct tls_session *s, const struct tls_msg *m, bool *hrr_left) {
+ * upper case from the client (the dissector's directions are the TLS
+ * roles': a ClientHello is always C). */
+static char history_letter(const struct tls_msg *m, bool *hrr_left) {
   static const char by_type[] = {
       [0] = 'h',  [1] = 'c',  [2] = 's',  [3] = 'v',  [4] = 't',  [5] = 'e',  [6] = 'j',
       [8] = 'o',  [11] = 'x', [12] = 'k', [13] = 'r', [14] = 'n', [15] = 'y', [16] = 'g',
@@ -129,8 +130,7 @@ static char history_letter(const struct tls_session *s, const struct tls_msg *m,
     c = 'j';
     *hrr_left = false;
   }
-  bool from_client = (m->dir == FLOW_C2S) != s->roles_swapped;
-  return c && from_client ? (char)(c - 'a' + 'A') : c;
+  return c && m->dir == FLOW_C2S ? (char)(c - 'a' + 'A') : c; /* dir is the TLS role's */
 }
 
 static void add_history(cJSON *o, const struct tls_session *s) {
@@ -138,7 +138,7 @@ static void add_history(cJSON *o, const struct tls_session *s) {
   size_t n = 0;
   bool hrr_left = s->has_hrr;
   for (size_t i = 0; i < s->n_history; i++) {
-    char c = history_letter(s, &s->history[i], &hrr_left);
+    char c = history_letter(&s->history[i], &hrr_left);
     if (c)
       buf[n++] = c;
   }
@@ -155,9 +155,12 @@ static const struct tls_alert *last_plain_alert(const struct tls_session *s) {
 
 static void add_server_facts(cJSON *o, const struct tls_session *s) {
   add_version(o, s->version);
-  if (s->version == TLS_VERSION_SSL2) {
+  if (s->version == TLS_VERSION_SSL2) { /* Zeek's consts.zeek names them SSLv20_CK_... */
     const struct tls_suite_info *info = tls_sslv2_suite_lookup(s->sh.cipher);
-    add_named(o, "cipher", info ? info->name : NULL, s->sh.cipher);
+    char name[64] = "";
+    if (info && strncmp(info->name, "SSL_CK_", 7) == 0)
+      snprintf(name, sizeof(name), "SSLv20_CK_%s", info->name + 7);
+    add_named(o, "cipher", name[0] ? name : info ? info->name : NULL, s->sh.cipher);
   } else {
     const struct tls_suite_info *info = tls_suite_lookup(s->sh.cipher);
     add_named(o, "cipher", info ? info->name : NULL, s->sh.cipher);

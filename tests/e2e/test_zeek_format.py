@@ -138,9 +138,34 @@ def record_shape(t):
     t.eq(second[0]["uid"], ssl["uid"], "uid made from the connection, not random")
 
 
+def history_case(t):
+    """Zeek's ssl_history: client-sent letters upper case, server-sent lower
+    (main.zeek).  A ClientHello is always the client's and a ServerHello,
+    Certificate status or HelloVerifyRequest always the server's, whichever
+    end opened the connection (ndpi__dtls_certificate_fragments: the flow's
+    first packet is the server's)."""
+    pcaps = os.path.join(CORPUS, "pcaps")
+    for name in sorted(os.listdir(pcaps)):
+        rc, out, err = run_tlsgrade(["--format", "zeek", os.path.join(pcaps, name)])
+        for o in (json.loads(l) for l in out.splitlines()):
+            h = o.get("ssl_history", "")
+            t.check("c" not in h and not any(x in h for x in "SUV"),
+                    "%s %s: ssl_history %r" % (name, o.get("id.orig_p"), h))
+
+
+def sslv2_cipher(t):
+    """Zeek names SSL 2.0 cipher kinds SSLv20_CK_... (its consts.zeek); the
+    corpus README: the client chose DES_192_EDE3_CBC_WITH_MD5."""
+    ssl = [o for o in ours("zeek__ssl-v2.pcap") if o["_path"] == "ssl"]
+    t.eq([(o.get("version"), o.get("cipher")) for o in ssl],
+         [("SSLv2", "SSLv20_CK_DES_192_EDE3_CBC_WITH_MD5")], "SSLv2 record")
+
+
 def main():
     t = Suite()
     t.run(record_shape)
+    t.run(history_case)
+    t.run(sslv2_cipher)
     for f in sorted(os.listdir(os.path.join(CORPUS, "expected"))):
         if f.endswith(".zeek-ssl.log"):
             t.run(compare_ssl, f[:-len(".zeek-ssl.log")])
