@@ -144,6 +144,7 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
   count->cap_handshake += s->cap_handshake;
   count->cap_buffer_total += s->cap_buffer_total;
   count->cap_chain += s->cap_chain;
+  count->cap_history += s->history_dropped;
   if (s->is_tls)
     count->tls_connections++;
   if (s->quic_unsupported)

@@ -126,6 +126,7 @@ struct pl_counters {
   uint64_t cap_buffer_total;         /* handshake-buffers cap hits */
   uint64_t cap_quic_crypto;          /* QUIC CRYPTO pieces not held (bytes or pieces cap) */
   uint64_t cap_chain;                /* certificates-per-chain cap hits */
+  uint64_t cap_history;              /* plaintext messages past TLS_MAX_HISTORY (ssl_history) */
   uint64_t handshakes_evicted;       /* ClientHellos whose flow was evicted before any answer */
   uint64_t decrypt[TLS_DECRYPT_FAILED + 1]; /* connections by decryption outcome */
 };

@@ -161,11 +161,34 @@ def sslv2_cipher(t):
          [("SSLv2", "SSLv20_CK_DES_192_EDE3_CBC_WITH_MD5")], "SSLv2 record")
 
 
+def history_cap(t):
+    """A server flight of 60 unassigned handshake messages (type 99, Zeek's
+    'z'): ssl_history keeps the first 48 plaintext messages and the report's
+    limits count the 14 left out (62 messages in all)."""
+    import tempfile
+    import pcapgen
+    conv = pcapgen.Conversation("10.9.0.1", 40000, "10.9.0.2", 443)
+    conv.handshake()
+    conv.client_sends(pcapgen.client_hello(sni=b"cap.test"))
+    conv.server_sends(pcapgen.server_hello() + pcapgen.record(22, pcapgen.handshake(99, b"") * 60))
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "cap.pcap")
+        pcapgen.write_pcap(path, conv.frames)
+        rc, out, err = run_tlsgrade(["--format", "zeek", path])
+        ssl = [json.loads(l) for l in out.splitlines()]
+        t.eq([o["ssl_history"] for o in ssl], ["Cs" + "z" * 46], "the first 48 letters")
+        rc, out, err = run_tlsgrade(["--format", "json", path])
+        limits = json.loads(out).get("limits", {})
+        t.eq(limits.get("plaintext_messages_per_connection"), {"limit": 48, "hits": 14},
+             "cap hits in the report")
+
+
 def main():
     t = Suite()
     t.run(record_shape)
     t.run(history_case)
     t.run(sslv2_cipher)
+    t.run(history_cap)
     for f in sorted(os.listdir(os.path.join(CORPUS, "expected"))):
         if f.endswith(".zeek-ssl.log"):
             t.run(compare_ssl, f[:-len(".zeek-ssl.log")])
