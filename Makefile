@@ -84,7 +84,8 @@ run: deps
 # ngtcp2-client and ngtcp2-server re-record tests/data/quic/h3-keylog.pcap).
 DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev libhtp-dev libnghttp2-dev libnghttp3-dev \
              libsqlite3-dev libpq-dev
-DEB_TEST  := tshark tcpdump openssl python3 iproute2 util-linux chromium valgrind clang-format \
+DEB_TEST  := tshark tcpdump openssl python3 python3-jsonschema iproute2 util-linux chromium \
+             valgrind clang-format \
              testssl.sh nginx gnutls-bin ngtcp2-client ngtcp2-server postgresql parallel tcpreplay time
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \

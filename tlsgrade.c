@@ -51,7 +51,10 @@ static void usage(FILE *f) {
              "       tlsgrade merge [options] EVIDENCE.json ...\n"
              "       tlsgrade history [--format F] [-o FILE] DB [HOST|IP]\n"
              "\n"
-             "  --format text|json|html   report format (default text)\n"
+             "  --format FORMAT           report format: text (default), json, html, cbom\n"
+             "                            (CycloneDX 1.6 CBOM); ecs (an ECS document per\n"
+             "                            connection, then per failed check); zeek (Zeek's\n"
+             "                            ssl.log and x509.log records per connection)\n"
              "  -o FILE                   write the report to FILE\n"
              "  --no-color                no colour in the text report\n"
              "  --summary                 text report: the summary table only\n"
@@ -137,8 +140,14 @@ static int parse_format(const char *s, enum pl_format *f) {
     *f = PL_FORMAT_JSON;
   else if (strcmp(s, "html") == 0)
     *f = PL_FORMAT_HTML;
+  else if (strcmp(s, "zeek") == 0)
+    *f = PL_FORMAT_ZEEK;
+  else if (strcmp(s, "ecs") == 0)
+    *f = PL_FORMAT_ECS;
+  else if (strcmp(s, "cbom") == 0)
+    *f = PL_FORMAT_CBOM;
   else {
-    fprintf(stderr, "tlsgrade: --format: '%s' is not text, json or html\n", s);
+    fprintf(stderr, "tlsgrade: --format: '%s' is not text, json, html, zeek, ecs or cbom\n", s);
     return -1;
   }
   return 0;
@@ -212,9 +221,13 @@ static int parse_one(int c, struct cli *cli) {
   case OPT_HANDSHAKES:
     opt->mode = PL_MODE_HANDSHAKES;
     break;
-  case OPT_FORMAT:
+  case OPT_FORMAT: /* zeek's records are per connection: --handshakes */
     cli->format_given = true;
-    return parse_format(optarg, &opt->format);
+    if (parse_format(optarg, &opt->format) < 0)
+      return -1;
+    if (opt->format == PL_FORMAT_ZEEK && opt->mode == PL_MODE_GRADE)
+      opt->mode = PL_MODE_HANDSHAKES;
+    return 0;
   case OPT_NO_COLOR:
     opt->color = 0;
     break;
@@ -343,7 +356,9 @@ static int parse_one(int c, struct cli *cli) {
 static const char *conflict(const struct cli *cli) {
   const struct pl_settings *o = &cli->set;
   bool lines = o->mode != PL_MODE_GRADE; /* --flows, --handshakes: JSON lines, no report */
-  if (lines && cli->format_given && o->format != PL_FORMAT_JSON)
+  bool per_connection =
+      o->format == PL_FORMAT_JSON || o->format == PL_FORMAT_ZEEK || o->format == PL_FORMAT_ECS;
+  if (lines && cli->format_given && !per_connection)
     return "--flows and --handshakes write JSON lines: --format text or html does not apply";
   if (o->summary_only && (lines || o->format != PL_FORMAT_TEXT))
     return "--summary shortens the text report: it does not apply to --format json or html, "
@@ -444,6 +459,13 @@ static int parse_options(int argc, char **argv, struct cli *cli) {
   }
   if (opt->interval && (!opt->iface || !opt->output || opt->mode != PL_MODE_GRADE)) {
     fprintf(stderr, "tlsgrade: --interval needs a live capture (-i) and a report file (-o)\n");
+    return -1;
+  }
+  bool siem = opt->format == PL_FORMAT_ZEEK || opt->format == PL_FORMAT_ECS;
+  if ((opt->mode == PL_MODE_FLOWS && (siem || opt->format == PL_FORMAT_CBOM)) ||
+      (opt->mode == PL_MODE_HANDSHAKES && opt->format == PL_FORMAT_CBOM)) {
+    fprintf(stderr, "tlsgrade: --format zeek and ecs are per connection, cbom a grading report: "
+                    "not with --flows (nor cbom with --handshakes)\n");
     return -1;
   }
   if (cli->history_db && opt->mode != PL_MODE_GRADE) {

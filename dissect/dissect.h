@@ -386,6 +386,17 @@ struct tls_https {
 
 #define TLS_MAX_ALERTS 16
 #define TLS_MAX_HEARTBEATS 16
+#define TLS_MAX_HISTORY 48
+
+/* One plaintext message of a connection, in the order seen: its record's
+ * content type (RFC 8446 B.1: 20 change_cipher_spec, 21 alert, 22
+ * handshake, 24 heartbeat; 0 for an SSLv2 message) and, for a handshake
+ * (or SSLv2) message, its type.  Protected records are not listed. */
+struct tls_msg {
+  uint8_t dir; /* FLOW_C2S or FLOW_S2C */
+  uint8_t content_type;
+  uint8_t hs_type;
+};
 
 /* Everything learned about one connection.  Owned by the tls_conn. */
 struct tls_session {
@@ -467,6 +478,11 @@ struct tls_session {
   char ja4[40];
   bool evicted; /* the flow was evicted (table full) before the connection ended:
                  * the rest of it was not read (tls_conn_evicted) */
+  /* The first TLS_MAX_HISTORY plaintext messages (Zeek's ssl_history is
+   * spelled from them); history_dropped counts those past the cap. */
+  struct tls_msg history[TLS_MAX_HISTORY];
+  uint8_t n_history;
+  unsigned history_dropped;
 };
 
 /* ------------------------------------------------------------------ */

@@ -3,6 +3,8 @@
  *
  *   sanitize.c    every attacker-chosen string passes here, per format
  *   hs_json.c     --handshakes: one JSON object per TLS connection
+ *   hs_zeek.c     --format zeek: Zeek's ssl.log and x509.log records
+ *   hs_ecs.c      --format ecs: an Elastic Common Schema document per connection
  *   fact_table.h  the fact vocabulary: every family's prefix, argument, meaning
  *   vocab.c       a fact's key from its family and arguments, and back; facts by family
  *   evidence.c    facts per server endpoint; merge; the endpoint cap
@@ -12,7 +14,7 @@
  *   chains.c      chains completed from every intermediate of the run
  *   checks.c      one check per rule of the rating guide: pass/fail/unknown
  *   score.c       SSL Labs numeric score, caps, letters, recommendations
- *   report_*.c    text, JSON and HTML reports
+ *   report_*.c    text, JSON and HTML reports; ECS findings, CycloneDX CBOM
  */
 #ifndef TLSGRADE_GRADE_H
 #define TLSGRADE_GRADE_H
@@ -53,6 +55,13 @@ struct report_conn {
 /* One JSON object (Zeek ssl.log-like) for a connection's session; NULL when
  * the connection showed no TLS.  Caller owns the result. */
 cJSON *report_handshake_json(const struct tls_session *s, const struct report_conn *conn);
+/* --format zeek (hs_zeek.c): an array of the connection's records in Zeek's
+ * JSON log format, its ssl.log record then one x509.log record per server
+ * certificate, each naming its log in "_path"; NULL as above. */
+cJSON *report_handshake_zeek(const struct tls_session *s, const struct report_conn *conn);
+/* --format ecs (hs_ecs.c): the connection as one Elastic Common Schema
+ * document; NULL when it showed no hello. */
+cJSON *report_handshake_ecs(const struct tls_session *s, const struct report_conn *conn);
 
 /* ---- evidence (evidence.c) ---- */
 
@@ -466,5 +475,11 @@ void report_json(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m);
 void report_html(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m);
+/* --format ecs (report_ecs.c): one ECS document per failed check per
+ * server, one per line. */
+void report_ecs(FILE *out, const struct grade_result *const *r, size_t n);
+/* --format cbom (report_cbom.c): a CycloneDX 1.6 cryptographic bill of
+ * materials of what the servers negotiated. */
+void report_cbom(FILE *out, const struct grade_result *const *r, size_t n);
 
 #endif

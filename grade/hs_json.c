@@ -476,3 +476,11 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
   }
   return o;
 }
+
+cJSON *report_int_item(long long v) {
+  return int_item(v);
+}
+
+const struct tls_at *report_first_fact(const struct tls_session *s) {
+  return first_fact(s);
+}

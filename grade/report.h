@@ -12,6 +12,20 @@
 size_t report_uint(char *p, uint64_t v);
 /* The same, written to out. */
 void report_put_uint(FILE *out, uint64_t v);
+/* An integer as a JSON number (hs_json.c). */
+cJSON *report_int_item(long long v);
+/* The connection's first message seen: what a per-connection record is
+ * dated and numbered by (hs_json.c). */
+const struct tls_at *report_first_fact(const struct tls_session *s);
+/* "192.0.2.1:443" or "[2001:db8::1]:443" (struct report_conn's endpoints)
+ * as the address without brackets and the port (hs_zeek.c). */
+void report_split_endpoint(const char *ep, char host[CAP_ENDPOINT_STRLEN], long *port);
+/* The ECS release whose field reference the ECS documents follow. */
+#define REPORT_ECS_VERSION "8.11.0"
+/* @timestamp, ecs.version, event.kind/category/type/module and observer:
+ * what every ECS document of tlsgrade starts with (hs_ecs.c). */
+void report_ecs_base(cJSON *o, cap_time_us ts, const char *kind, const char *category,
+                     const char *type);
 /* "file:frame" (malloc'd, raw: sanitise per format). */
 char *report_sample(const struct ev_sample *s);
 /* The failed checks that carry a recommendation, most severe first;

@@ -198,6 +198,9 @@ cJSON *pl_limits_json(const struct run *run) {
   if (st->evictions) /* evicted flows remembered for their rest: forgotten too early */
     cJSON_AddItemToObject(l, "evicted_flows_remembered",
                           limit_row((double)set->limits.evicted_keys, st->cap_evicted_keys));
+  if (run->count->cap_history) /* shortens Zeek's ssl_history only: shown when hit */
+    cJSON_AddItemToObject(l, "plaintext_messages_per_connection",
+                          limit_row(TLS_MAX_HISTORY, run->count->cap_history));
   for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
     cJSON_AddItemToObject(l, rows[i].name, limit_row(rows[i].limit, (uint64_t)rows[i].hits));
   return l;

@@ -47,7 +47,17 @@ enum {
 };
 
 enum pl_mode { PL_MODE_GRADE, PL_MODE_FLOWS, PL_MODE_HANDSHAKES };
-enum pl_format { PL_FORMAT_TEXT, PL_FORMAT_JSON, PL_FORMAT_HTML };
+/* ZEEK: per connection (it makes --handshakes of a grading run).  ECS: a
+ * document per connection as it ends, and when grading, one per failed
+ * check per server in the report. */
+enum pl_format {
+  PL_FORMAT_TEXT,
+  PL_FORMAT_JSON,
+  PL_FORMAT_HTML,
+  PL_FORMAT_ZEEK,
+  PL_FORMAT_ECS,
+  PL_FORMAT_CBOM
+};
 
 /* A stop asked for by a signal.  The command line owns one (static) and
  * calls pl_stop_request() from its handler; the run watches it through the
@@ -135,6 +145,7 @@ struct pl_counters {
   uint64_t cap_quic_crypto;          /* QUIC CRYPTO pieces not held (bytes or pieces cap) */
   uint64_t cap_dtls_pieces;          /* DTLS fragments not held: pieces cap */
   uint64_t cap_chain;                /* certificates-per-chain cap hits */
+  uint64_t cap_history;              /* plaintext messages past TLS_MAX_HISTORY (ssl_history) */
   uint64_t handshakes_evicted;       /* ClientHellos whose flow was evicted before any answer */
   uint64_t decrypt[TLS_DECRYPT_FAILED + 1]; /* connections by decryption outcome */
 };

@@ -26,6 +26,10 @@ static void render(const struct pl_settings *s, FILE *out, const struct grade_re
     report_json(out, order, n, meta);
   } else if (s->format == PL_FORMAT_HTML) {
     report_html(out, order, n, meta);
+  } else if (s->format == PL_FORMAT_ECS) {
+    report_ecs(out, order, n);
+  } else if (s->format == PL_FORMAT_CBOM) {
+    report_cbom(out, order, n);
   } else {
     bool color = s->color < 0 ? (out == stdout && isatty(STDOUT_FILENO)) : s->color > 0;
     report_text(out, order, n, meta, color, !s->summary_only);
