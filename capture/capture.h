@@ -315,9 +315,11 @@ struct tcp_stream {
   size_t held_segments;
   /* The last recent_len delivered bytes, ending before recent_next, in a
    * ring of recent_cap bytes (recent_end: where the next byte goes); owned.
+   * The ring grows with what is delivered, up to recent_max (a stream that
+   * delivered one ClientHello holds that much, not tcp_recent_bytes).
    * Frozen while the consumer reads only record headers. */
   uint8_t *recent;
-  size_t recent_cap, recent_len, recent_end;
+  size_t recent_cap, recent_len, recent_end, recent_max;
   uint32_t recent_next;
   bool recent_frozen;
   struct tcp_counters count;

@@ -70,6 +70,29 @@ static uint32_t seq_add(uint32_t seq, size_t n) {
 /* Delivered bytes at next_seq go into the ring, unless it is frozen (the
  * consumer reads only record headers now: what it already graded stays
  * comparable).  Bytes counted only, or after a hole, start it afresh. */
+/* Room for want bytes, up to recent_max: the held bytes move to the
+ * start of a larger ring, oldest first.  Without memory the ring stays. */
+static void recent_grow(struct tcp_stream *s, size_t want) {
+  size_t cap = s->recent_cap;
+  while (cap < want && cap < s->recent_max)
+    cap *= 2;
+  if (cap > s->recent_max)
+    cap = s->recent_max;
+  if (cap <= s->recent_cap)
+    return;
+  uint8_t *ring = malloc(cap);
+  if (!ring)
+    return;
+  size_t start = (s->recent_end + s->recent_cap - s->recent_len) % s->recent_cap;
+  size_t first = s->recent_cap - start < s->recent_len ? s->recent_cap - start : s->recent_len;
+  memcpy(ring, s->recent + start, first);
+  memcpy(ring + first, s->recent, s->recent_len - first);
+  free(s->recent);
+  s->recent = ring;
+  s->recent_cap = cap;
+  s->recent_end = s->recent_len % cap;
+}
+
 static void recent_push(struct tcp_stream *s, const uint8_t *data, size_t len) {
   if (!s->recent || s->recent_frozen)
     return;
@@ -78,6 +101,8 @@ static void recent_push(struct tcp_stream *s, const uint8_t *data, size_t len) {
   s->recent_next = seq_add(s->next_seq, len);
   if (!data)
     return;
+  if (s->recent_len + len > s->recent_cap && s->recent_cap < s->recent_max)
+    recent_grow(s, s->recent_len + len);
   if (len >= s->recent_cap) {
     memcpy(s->recent, data + len - s->recent_cap, s->recent_cap);
     s->recent_end = 0;
@@ -93,20 +118,31 @@ static void recent_push(struct tcp_stream *s, const uint8_t *data, size_t len) {
   s->recent_len = s->recent_len + len > s->recent_cap ? s->recent_cap : s->recent_len + len;
 }
 
-/* Keep the ring as the limits say (`cap` bytes, 0: none); none in skip
- * mode.  A ring is made at the first bytes to deliver, never resized. */
+/* The smallest ring made: a ClientHello's worth.  It doubles as bytes are
+ * delivered, up to the limit. */
+#define RECENT_FIRST_BYTES 256
+
+/* Keep the ring as the limits say (up to `cap` bytes, 0: no new ring, and
+ * one made stops growing); none in skip mode.  A ring is made at the first
+ * bytes to deliver. */
 static void recent_setup(struct tcp_stream *s, size_t cap) {
   if (s->skip) {
     free(s->recent);
     s->recent = NULL;
-    s->recent_cap = s->recent_len = s->recent_end = 0;
+    s->recent_cap = s->recent_len = s->recent_end = s->recent_max = 0;
     return;
   }
-  if (s->recent || cap == 0)
+  if (s->recent) {
+    s->recent_max = cap > s->recent_cap ? cap : s->recent_cap;
     return;
-  s->recent = malloc(cap);
+  }
+  if (cap == 0)
+    return;
+  size_t first = cap < RECENT_FIRST_BYTES ? cap : RECENT_FIRST_BYTES;
+  s->recent = malloc(first);
   if (s->recent) /* without memory: nothing compared, as beyond the cap */
-    s->recent_cap = cap;
+    s->recent_cap = first;
+  s->recent_max = s->recent ? cap : 0;
   s->recent_len = s->recent_end = 0;
 }
 

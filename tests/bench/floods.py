@@ -55,7 +55,7 @@ sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
 import test_adversarial as adv  # noqa: E402
 from oracle import TLSGRADE  # noqa: E402
 from pcapgen import (Conversation, certificate, client_hello, server_hello,  # noqa: E402
-                     server_hello_done, udp_frame)
+                     server_hello_done, tcp_frame, udp_frame)
 
 MB = 1024 * 1024
 GNU_TIME = os.environ.get("GNU_TIME", "/usr/bin/time")
@@ -113,14 +113,18 @@ def run_child(args, stop_after=None, max_as_mb=None):
 
 # Generators for the rows test_adversarial.py has none for.
 
-def sni_flow_frames(n):
+def sni_flow_frames(n, close=False):
     """n TCP connections, each a ClientHello naming its own server; the
-    server completes the TCP handshake and says nothing more."""
+    server completes the TCP handshake and says nothing more (with close,
+    the client then resets the connection)."""
     for i in range(n):
         conv = Conversation("10.%d.%d.%d" % (20 + (i >> 16), i >> 8 & 0xff, i & 0xff), 40000,
                             "10.30.0.1", 443, 1700000000.0 + i / 10000)
         conv.handshake()
-        conv.client_sends(client_hello(sni=b"h%d.flood.example" % i))
+        hello = client_hello(sni=b"h%d.flood.example" % i)
+        conv.client_sends(hello)
+        if close:
+            conv._add(tcp_frame(conv.c, conv.cp, conv.s, conv.sp, conv.cseq, 0, 0x04))
         for ts, f in conv.frames:
             yield adv.rec(f, int(ts))
 
@@ -372,6 +376,10 @@ def main():
     print("tlsgrade: %s" % TLSGRADE)
     b.capture("sni-100k", "100,000 TCP flows, a ClientHello each (own SNI), no answer",
               sni_flow_frames(n(100000)))
+    b.capture("sni-200k", "200,000 TCP flows, a ClientHello each (own SNI), no answer, open",
+              sni_flow_frames(n(200000)))
+    b.capture("sni-200k-rst", "the same, each closed by the client's RST",
+              sni_flow_frames(n(200000), close=True))
     b.capture("offers-20k", "20,000 full handshakes to one server, each its own suite list",
               adv.distinct_offer_frames(n(20000)))
     b.capture("quic-asc", "QUIC: 9,000 one-byte CRYPTO frames, offsets 1..9000",

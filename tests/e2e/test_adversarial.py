@@ -15,6 +15,7 @@ handshake after the attack traffic is still graded.
 | full handshakes to one server, each client offering another suite list | 5000 | 150 MB |
 | half-done handshakes (12 kB of a Certificate): uncapped against `--limit handshake-buffers=16777216` | 5000 | 30 MB less |
 | ClientHellos to distinct SNI names, never answered (each closed by a RST, 10 ms apart) | 100 000 | 100 MB |
+| the same, the flows left open to the end | 40 000 | 140 MB |
 | QUIC Initials of three 1200-byte CRYPTO pieces past a hole that never fills: uncapped against `--limit handshake-buffers=4194304` | 10000 | 20 MB less |
 
 Under SAN=1 (AddressSanitizer doubles memory and slows everything) the
@@ -329,6 +330,26 @@ def hello_flood(t):
     t.eq(report.get("limits", {}).get("endpoints", {}).get("hits"), 0, "under the default cap")
 
 
+def hello_flood_open(t):
+    """The same flood with every flow left open (no RST, no FIN): what each
+    costs is its flow and the dissector state waiting for an answer, held
+    to the end.  An idle direction keeps no record buffer and a ring only
+    as large as what it delivered."""
+    n = 40000 // SCALE
+    t0 = 1700000000 - 2000
+
+    def frames():
+        for i in range(n):
+            src = "10.%d.%d.%d" % (30 + (i >> 16), (i >> 8) & 0xff, i & 0xff)
+            hello = client_hello(sni=b"o%07d.flood.example" % i)
+            frame = tcp_frame(src, 40000, "10.21.0.1", 443, 1000, 0, 0x18, hello)
+            yield struct.pack("<IIII", t0 + i // 1000, (i % 1000) * 1000, len(frame),
+                              len(frame)) + frame
+    report = check(t, "%d open flows, names never answered" % n, run(frames()), 140)
+    hello = report.get("hello_only", {})
+    t.eq((hello.get("servers"), hello.get("connections")), (n, n), "every name folded, counted")
+
+
 def held_quic_pieces(t):
     """QUIC clients whose Initial carries three 1200-byte CRYPTO frames at
     offsets 1, 1201 and 2401 (RFC 9000 19.6), the byte at 0 never sent:
@@ -362,7 +383,7 @@ def main():
     t = Suite()
     for fn in (syn_flood, ooo_stream, drip_fed_claim, overlapping_retransmits, fragment_flood,
                dtls_claims, tiny_fragments, pipelined_gets, distinct_offers,
-               half_done_handshakes, hello_flood, held_quic_pieces):
+               half_done_handshakes, hello_flood, hello_flood_open, held_quic_pieces):
         t.run(fn)
     t.done()
 

@@ -840,6 +840,37 @@ static void test_delivered_copy_compared(void) {
   env_free(e);
 }
 
+/* The ring starts small and grows with what is delivered, keeping the
+ * bytes it held in order: a copy of bytes delivered before it grew is
+ * still compared, byte for byte, and the ring never passes the limit. */
+static void test_delivered_copy_ring_grows(void) {
+  struct env *e = env_new(65536, 64);
+  char first[200], second[600];
+
+  memset(first, 'a', sizeof first);
+  memset(second, 'b', sizeof second);
+  e->lim.tcp_recent_bytes = 1024;
+  seg(e, 0, SYN, "", 1);
+  seg_n(e, 1, A, first, sizeof first, 2);
+  CHECK(e->s.recent_cap < 1024);              /* a small ring for 200 bytes */
+  seg_n(e, 201, A, second, sizeof second, 3); /* 800 delivered: the ring grows */
+  CHECK(e->s.recent_cap >= 800 && e->s.recent_cap <= 1024);
+  first[150] = 'X';
+  seg_n(e, 1, A, first, sizeof first, 4); /* byte 151, kept across the growth, differs */
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 1);
+  first[150] = 'a';
+  seg_n(e, 1, A, first, sizeof first, 5); /* the same bytes: no conflict */
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 1);
+  seg_n(e, 801, A, second, sizeof second, 6); /* 1400 delivered: the ring stops at 1024 */
+  CHECK_EQ_U(e->s.recent_cap, 1024);
+  seg_n(e, 1, A, first, 10, 7); /* bytes 1..10 are gone: not compared */
+  CHECK_EQ_U(e->s.count.uncompared, 1);
+  second[599] = 'X';
+  seg_n(e, 801, A, second, sizeof second, 8); /* the last byte delivered differs */
+  CHECK_EQ_U(e->s.count.overlap_conflicts, 2);
+  env_free(e);
+}
+
 static void test_delivered_copy_ring_frozen(void) {
   struct env *e = env_new(65536, 64);
 
@@ -968,6 +999,7 @@ int main(void) {
   RUN(test_skip_switched_on);
   RUN(test_delivered_copy_compared);
   RUN(test_delivered_copy_ring_frozen);
+  RUN(test_delivered_copy_ring_grows);
   RUN(test_rst_window);
   RUN(test_rst_without_syn);
   RUN(test_rst_answering_syn);
