@@ -464,6 +464,10 @@ struct report_meta {
   /* Once *stop (NULL: never) is set, no further server is rendered and
    * the report ends there, cut short. */
   const volatile sig_atomic_t *stop;
+  /* HTML: a server's past grades (--history), written inside its section
+   * by the caller's function; NULL: none. */
+  void (*past_html)(void *ctx, FILE *out, const struct ev_endpoint *ep);
+  void *past_ctx;
 };
 
 /* r[0..n): the servers in report order (pointers: sorting thousands of

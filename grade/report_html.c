@@ -401,7 +401,8 @@ static void hello_only(FILE *out, const struct report_meta *m) {
   fputs("</ul>\n", out);
 }
 
-static void server_section(FILE *out, const struct grade_result *r, size_t index) {
+static void server_section(FILE *out, const struct grade_result *r, size_t index,
+                           const struct report_meta *m) {
   fprintf(out, "<section id=\"srv-%zu\">\n<h2>", index);
   put_badge(out, r->letter, true);
   fputc(' ', out);
@@ -446,6 +447,8 @@ static void server_section(FILE *out, const struct grade_result *r, size_t index
   caps_list(out, r);
   checks_table(out, r, index);
   recommendations(out, r);
+  if (m->past_html)
+    m->past_html(m->past_ctx, out, r->ep);
   fputs("<p><a href=\"#summary\">Back to summary</a></p>\n</section>\n", out);
 }
 
@@ -463,7 +466,7 @@ void report_html(FILE *out, const struct grade_result *const *r, size_t n,
   unverified(out, m);
   hello_only(out, m);
   for (size_t i = 0; i < n && !report_stopped(m); i++)
-    server_section(out, r[i], i);
+    server_section(out, r[i], i, m);
   if (report_stopped(m))
     return;
   fputs("</main>\n<footer>\n<p>FLOOR is the grade if every check the capture cannot decide "

@@ -51,6 +51,7 @@ struct timeline {
   cJSON *server;          /* JSON: the current server's object */
   cJSON *records;         /* and its records */
   bool first_json;        /* no server printed yet */
+  bool inside;            /* HTML: inside a report's server section */
 };
 
 static void entry_free(struct entry *e) {
@@ -306,6 +307,11 @@ static void begin_server(struct timeline *t, const struct entry *e) {
     cJSON_AddStringToObject(t->server, "ip", col_or(e, C_IP, ""));
     cJSON_AddNumberToObject(t->server, "port", atof(col_or(e, C_PORT, "0")));
     t->records = cJSON_AddArrayToObject(t->server, "records");
+  } else if (t->format == PL_FORMAT_HTML && t->inside) {
+    fputs("<h3>Past grades (--history)</h3>\n<table class=\"history\"><tr><th>from</th>"
+          "<th>to</th><th>grade</th><th>fixed</th><th>new failures</th><th>failed</th>"
+          "<th>sensor</th></tr>\n",
+          t->out);
   } else if (t->format == PL_FORMAT_HTML) {
     fputs("<h2>", t->out);
     html_puts(t->out, col_or(e, C_HOST, ""));
@@ -420,4 +426,29 @@ int pl_run_history(const struct pl_settings *s, const char *where, const char *h
   }
   pl_history_close(h);
   return pl_close_output(s, out, status);
+}
+
+/* --history with an HTML report: each server's records before this run,
+ * as a table inside its section (the report's own row is appended after
+ * the report is written, so it is never its own past). */
+void pl_history_past_html(void *ctx, FILE *out, const struct ev_endpoint *ep) {
+  struct pl_history *h = ctx;
+  char port[8], err[512];
+  snprintf(port, sizeof port, "%u", (unsigned)ep->port);
+  const char *p[] = {ep->host, ep->ip, port};
+  struct timeline t = {.format = PL_FORMAT_HTML, .out = out, .first_json = true, .inside = true};
+  static const char sql[] = "SELECT g.host, g.ip, g.port, g.period_start, g.period_end, g.grade,"
+                            " g.grade_trust_ignored, g.score, g.checks_decided, g.checks, g.failed,"
+                            " g.evidence_digest, r.sensor, r.kind, r.written, r.id"
+                            " FROM tlsgrade_grades g JOIN tlsgrade_runs r ON r.id = g.run_id"
+                            " WHERE g.host = $1 AND g.ip = $2 AND g.port = $3"
+                            " ORDER BY g.period_start, g.period_end, r.id";
+  if (pl_history_exec(h, sql, p, 3, timeline_row, &t, err, sizeof err) == 0)
+    end_server(&t);
+  else
+    cap_message("%s", err);
+  if (!t.servers)
+    fputs("<p>No earlier grade of this server in the history.</p>\n", out);
+  entry_free(&t.last);
+  entry_free(&t.prev);
 }

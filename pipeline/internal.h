@@ -133,5 +133,7 @@ void pl_free_names(char **v, size_t n);
 typedef int (*history_row_fn)(void *ctx, const char *const *col, int ncol);
 int pl_history_exec(struct pl_history *h, const char *sql, const char *const *p, int np,
                     history_row_fn row, void *ctx, char *err, size_t errlen);
+/* history_show.c: report_meta.past_html for an HTML report with --history. */
+void pl_history_past_html(void *ctx, FILE *out, const struct ev_endpoint *ep);
 
 #endif

@@ -155,7 +155,11 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
   struct report_meta meta = {
       inputs,     n_inputs,     limits, stats,  s->jobs,
       unverified, n_unverified, said,   n_said, hello.servers ? &hello : NULL,
-      stop};
+      stop,       NULL,         NULL};
+  if (s->history && s->format == PL_FORMAT_HTML) {
+    meta.past_html = pl_history_past_html;
+    meta.past_ctx = s->history;
+  }
   long start = ftell(out);
   render(s, out, order, n, &meta);
   if (pl_report_abandoned(s)) {

@@ -144,6 +144,28 @@ def failed_ids_in_order(stored):
     return stored.split()
 
 
+def html_past_grades(t):
+    """An HTML report with --history shows each server's past grades in
+    its section: the day-5 report shows day 1's F, not its own A."""
+    captures()
+    db = os.path.join(TMP, "html.db")
+    html = lambda cap: run_tlsgrade(["--format", "html", "--ca-file",
+                                     os.path.join(CERTS, "root.pem"), "--history", db, cap])
+    rc, first, err = html(DAY1)
+    t.eq(rc, 0, "day 1 in HTML: " + err)
+    t.check("No earlier grade of this server in the history." in first,
+            "the first report has no past")
+    rc, second, err = html(DAY5)
+    t.eq(rc, 0, "day 5 in HTML: " + err)
+    past = second.split("<h3>Past grades (--history)</h3>", 1)
+    t.check(len(past) == 2, "day 5's report has a past-grades table")
+    if len(past) == 2:
+        table = past[1].split("</table>", 1)[0]
+        t.eq(re.findall(r"<td class=g>([^<]*)</td>", table), ["F"],
+             "the past is day 1's F alone (this run's row comes after the report)")
+        t.check("2026-01-15" in table, "with day 1's period")
+
+
 def change_in_one_capture(t):
     """One capture spanning the fix: two rows, one per period."""
     captures()
@@ -313,6 +335,7 @@ def live_intervals(t):
 def main():
     t = Suite()
     t.run(seed_story)
+    t.run(html_past_grades)
     t.run(change_in_one_capture)
     t.run(merged)
     t.run(refusals)

@@ -116,7 +116,7 @@ static void json_servers_as_cjson_prints_them(void) {
     grade_endpoint(ev_endpoint_at(ev, i), &r[n++]);
   CHECK_EQ_U(n, 2);
   const char *inputs[] = {"capture.pcap"};
-  struct report_meta meta = {inputs, 1, NULL, NULL, 1, NULL, 0, NULL, 0, NULL, NULL};
+  struct report_meta meta = {.inputs = inputs, .n_inputs = 1, .jobs = 1};
   char *text = NULL;
   size_t len = 0;
   FILE *out = open_memstream(&text, &len);
@@ -170,7 +170,7 @@ static char *report_with(struct ev_store *ev, unsigned jobs, size_t *n_out,
     for (size_t i = 0; i < n; i++)
       order[i] = &r[i];
     const char *inputs[] = {"capture.pcap"};
-    struct report_meta meta = {inputs, 1, NULL, NULL, jobs, NULL, 0, NULL, 0, NULL, stop};
+    struct report_meta meta = {.inputs = inputs, .n_inputs = 1, .jobs = jobs, .stop = stop};
     FILE *out = open_memstream(&text, &len);
     if (out) {
       report_json(out, order, n, &meta);
