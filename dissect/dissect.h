@@ -392,6 +392,10 @@ struct tls_https {
  * content type (RFC 8446 B.1: 20 change_cipher_spec, 21 alert, 22
  * handshake, 24 heartbeat; 0 for an SSLv2 message) and, for a handshake
  * (or SSLv2) message, its type.  Protected records are not listed. */
+struct tls_ocsp_dates {
+  char this_update[32], next_update[32];
+};
+
 struct tls_msg {
   uint8_t dir; /* FLOW_C2S or FLOW_S2C */
   uint8_t content_type;
@@ -430,10 +434,12 @@ struct tls_session {
   struct tls_kex kex;
   bool ocsp_stapled;
   struct tls_at ocsp_at;
-  int ocsp_cert_status;      /* 0 good, 1 revoked, 2 unknown, -1 none */
-  int ocsp_response_status;  /* OCSPResponseStatus (0 successful), -1 unparsed */
-  char ocsp_this_update[32]; /* "YYYY-MM-DD HH:MM:SS" UTC, "" unknown */
-  char ocsp_next_update[32];
+  int ocsp_cert_status;     /* 0 good, 1 revoked, 2 unknown, -1 none */
+  int ocsp_response_status; /* OCSPResponseStatus (0 successful), -1 unparsed */
+  /* "YYYY-MM-DD HH:MM:SS" UTC of the staple (NULL: no staple read; ""
+   * unknown): owned, made with the staple, so that the many connections
+   * without one do not carry them. */
+  struct tls_ocsp_dates *ocsp_dates;
   bool cert_request;
   struct tls_at cert_request_at;
   struct tls_str cert_request_types;     /* ClientCertificateType list */
@@ -480,8 +486,8 @@ struct tls_session {
                  * the rest of it was not read (tls_conn_evicted) */
   /* The first TLS_MAX_HISTORY plaintext messages (Zeek's ssl_history is
    * spelled from them); history_dropped counts those past the cap. */
-  struct tls_msg history[TLS_MAX_HISTORY];
-  uint8_t n_history;
+  struct tls_msg *history; /* owned; grows by doubling up to TLS_MAX_HISTORY */
+  uint8_t n_history, history_cap;
   unsigned history_dropped;
 };
 

@@ -377,8 +377,10 @@ static void certificate_status(struct tls_conn *c, struct rd body, const struct 
   }
   s->ocsp_cert_status = f.cert_status;
   s->ocsp_response_status = f.response_status;
-  snprintf(s->ocsp_this_update, sizeof s->ocsp_this_update, "%s", f.this_update);
-  snprintf(s->ocsp_next_update, sizeof s->ocsp_next_update, "%s", f.next_update);
+  if (s->ocsp_dates || (s->ocsp_dates = calloc(1, sizeof(*s->ocsp_dates)))) {
+    snprintf(s->ocsp_dates->this_update, sizeof s->ocsp_dates->this_update, "%s", f.this_update);
+    snprintf(s->ocsp_dates->next_update, sizeof s->ocsp_dates->next_update, "%s", f.next_update);
+  }
 }
 
 /* RFC 5246 7.4.4: certificate_types<1..2^8-1>, (TLS 1.2)
@@ -463,6 +465,18 @@ void tls_history_add(struct tls_session *s, int dir, uint8_t content_type, uint8
   if (s->n_history >= TLS_MAX_HISTORY) {
     s->history_dropped++;
     return;
+  }
+  if (s->n_history == s->history_cap) { /* 4, 8, ... 48: most connections need a few */
+    uint8_t cap = s->history_cap ? (uint8_t)(2 * s->history_cap) : 4;
+    if (cap > TLS_MAX_HISTORY)
+      cap = TLS_MAX_HISTORY;
+    struct tls_msg *grown = realloc(s->history, cap * sizeof(*grown));
+    if (!grown) {
+      s->history_dropped++; /* counted as past the cap: not spelled */
+      return;
+    }
+    s->history = grown;
+    s->history_cap = cap;
   }
   s->history[s->n_history++] = (struct tls_msg){(uint8_t)dir, content_type, hs_type};
 }
@@ -653,5 +667,7 @@ void tls_session_clear(struct tls_session *s) {
   free(s->chain);
   free(s->alerts);
   free(s->heartbeats);
+  free(s->history);
+  free(s->ocsp_dates);
   memset(s, 0, sizeof(*s));
 }

@@ -449,10 +449,10 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
     cJSON_AddStringToObject(o, "ocsp_status", st >= 0 && st <= 2 ? status[st] : "unparsed");
     if (s->ocsp_response_status >= 0)
       add_int(o, "ocsp_response_status", s->ocsp_response_status);
-    if (s->ocsp_this_update[0])
-      cJSON_AddStringToObject(o, "ocsp_this_update", s->ocsp_this_update);
-    if (s->ocsp_next_update[0])
-      cJSON_AddStringToObject(o, "ocsp_next_update", s->ocsp_next_update);
+    if (s->ocsp_dates && s->ocsp_dates->this_update[0])
+      cJSON_AddStringToObject(o, "ocsp_this_update", s->ocsp_dates->this_update);
+    if (s->ocsp_dates && s->ocsp_dates->next_update[0])
+      cJSON_AddStringToObject(o, "ocsp_next_update", s->ocsp_dates->next_update);
   }
   if (s->n_heartbeats)
     cJSON_AddItemToObject(o, "heartbeats", heartbeats_json(s));
