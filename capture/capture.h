@@ -401,9 +401,10 @@ struct flow {
   uint64_t id;           /* creation order, 0-based */
   cap_time_us first_ts, last_ts, close_ts;
   struct flow_dir_stats dir[2];
-  struct tcp_stream tcp[2];      /* TCP only */
-  uint64_t udp_bytes[2];         /* UDP payload bytes delivered */
-  char app[64];                  /* nDPI protocol name ("TLS", "HTTP", "Unknown") */
+  struct tcp_stream tcp[2]; /* TCP only */
+  uint64_t udp_bytes[2];    /* UDP payload bytes delivered */
+  char *app; /* nDPI protocol name ("TLS", "HTTP"; NULL: "Unknown"), owned: most flows
+              * (grading never runs nDPI) carry no name */
   struct ndpi_flow_struct *ndpi; /* from the first payload until detection ends */
   bool ndpi_done;                /* detection ended (or never started) */
   unsigned ndpi_packets;

@@ -170,6 +170,14 @@ static void grow(struct flow_table *ft) {
   ft->nbuckets = n;
 }
 
+/* The flow's nDPI protocol name, kept (out of memory: stays unknown). */
+static void set_app(struct flow_table *ft, struct flow *flow, ndpi_protocol p) {
+  char name[64];
+  ndpi_protocol2name(ft->ndpi, p, name, sizeof(name));
+  free(flow->app);
+  flow->app = strdup(name);
+}
+
 static void ndpi_finish(struct flow_table *ft, struct flow *flow, bool give_up) {
   flow->ndpi_done = true;
   if (!flow->ndpi)
@@ -177,7 +185,7 @@ static void ndpi_finish(struct flow_table *ft, struct flow *flow, bool give_up) 
   if (give_up) {
     uint8_t guessed = 0;
     ndpi_protocol p = ndpi_detection_giveup(ft->ndpi, flow->ndpi, 1, &guessed);
-    ndpi_protocol2name(ft->ndpi, p, flow->app, sizeof(flow->app));
+    set_app(ft, flow, p);
   }
   ndpi_free_flow(flow->ndpi);
   flow->ndpi = NULL;
@@ -208,7 +216,7 @@ static void ndpi_feed(struct flow_table *ft, struct flow *flow, const struct cap
     /* The label is all we use (--flows, STARTTLS): nDPI's extra dissection
      * (certificates, JA3) repeats what dissect/ does and cost a third of a
      * TLS flow's time, so stop at the first answer. */
-    ndpi_protocol2name(ft->ndpi, p, flow->app, sizeof(flow->app));
+    set_app(ft, flow, p);
     ndpi_finish(ft, flow, false);
   }
   if (flow->ndpi && flow->ndpi_packets >= ft->lim.ndpi_max_packets)
@@ -297,6 +305,7 @@ static void flow_end(struct flow_table *ft, struct flow *flow, enum flow_end_rea
   for (int dir = 0; dir < 2; dir++)
     tcp_stream_free(&flow->tcp[dir]);
   ft->count--;
+  free(flow->app);
   free(flow);
 }
 
@@ -363,7 +372,6 @@ static struct flow *flow_create(struct flow_table *ft, const struct cap_packet *
   flow->hash = hash;
   tcp_stream_init(&flow->tcp[0]);
   tcp_stream_init(&flow->tcp[1]);
-  snprintf(flow->app, sizeof(flow->app), "Unknown");
   if (continues_evicted(ft, pkt, hash)) {
     flow->continues_evicted = true;
     ft->stats->evicted_continuations++;

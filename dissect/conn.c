@@ -29,7 +29,6 @@ struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
   c->server_port = server_port;
   c->s.transport = transport_udp ? "udp" : "tcp";
   c->s.ocsp_cert_status = -1;
-  c->dir[0].dtls_last_done = c->dir[1].dtls_last_done = -1;
   c->first_dir = -1;
   return c;
 }
@@ -346,8 +345,10 @@ bool tls_conn_headers_only(const struct tls_conn *c, int dir) {
 }
 
 size_t tls_conn_buffer_bytes(const struct tls_conn *c) {
-  return c->dir[0].body_cap + c->dir[0].hs_cap + c->dir[0].dtls_charged + c->dir[1].body_cap +
-         c->dir[1].hs_cap + c->dir[1].dtls_charged + (c->quic ? quic_conn_held_cost(c->quic) : 0);
+  size_t n = c->quic ? quic_conn_held_cost(c->quic) : 0;
+  for (int i = 0; i < 2; i++)
+    n += c->dir[i].body_cap + c->dir[i].hs_cap + (c->dir[i].dtls ? c->dir[i].dtls->charged : 0);
+  return n;
 }
 
 bool tls_conn_data(struct tls_conn *c, int dir, const uint8_t *data, size_t len, uint64_t gap_len,

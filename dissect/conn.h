@@ -63,18 +63,25 @@ struct tls_dir {
   size_t hs_len, hs_cap;
   uint64_t plaintext_seen; /* bytes scanned in plaintext mode */
   unsigned encrypted_hs;   /* protected handshake records seen */
-  /* DTLS handshake message being reassembled from fragments (owns buffers) */
-  bool dtls_active;
-  uint8_t dtls_type;
-  uint16_t dtls_seq;
-  int32_t dtls_last_done; /* highest message_seq delivered, -1 none */
-  uint32_t dtls_len;      /* the message length its fragments claim */
-  uint32_t dtls_have;     /* bytes [0, dtls_have) received, in dtls_buf */
-  uint32_t dtls_cap;      /* dtls_buf's size: grows with what arrives, not the claim */
-  uint8_t *dtls_buf;
-  struct dtls_piece *dtls_pieces; /* fragments beyond dtls_have, sorted, owned */
-  unsigned dtls_npieces;
-  size_t dtls_charged; /* what dtls_buf and the pieces took from the budget */
+  /* DTLS: the handshake message being reassembled from fragments; made
+   * at a direction's first DTLS fragment (owned), so TCP connections do
+   * not carry it. */
+  struct tls_dtls_dir *dtls;
+};
+
+/* A DTLS direction's message reassembly (dtls.c). */
+struct tls_dtls_dir {
+  bool active;
+  uint8_t type;
+  uint16_t seq;
+  int32_t last_done; /* highest message_seq delivered, -1 none */
+  uint32_t len;      /* the message length its fragments claim */
+  uint32_t have;     /* bytes [0, have) received, in buf */
+  uint32_t cap;      /* buf's size: grows with what arrives, not the claim */
+  uint8_t *buf;
+  struct dtls_piece *pieces; /* fragments beyond have, sorted, owned */
+  unsigned npieces;
+  size_t charged; /* what buf and the pieces took from the budget */
 };
 
 struct quic_conn;
@@ -154,6 +161,7 @@ void tls_dtls_datagram(struct tls_conn *c, int dir, const uint8_t *p, size_t n,
                        const struct tls_at *at);
 /* Frees d's DTLS buffers; their budget (d->dtls_charged) is the caller's
  * to give back. */
+/* Free d's DTLS reassembly (its budget given back by the caller). */
 void tls_dtls_clear(struct tls_dir *d);
 
 /* app_data.c - decrypted application data: HTTP responses.  False once

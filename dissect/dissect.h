@@ -392,6 +392,13 @@ struct tls_https {
  * content type (RFC 8446 B.1: 20 change_cipher_spec, 21 alert, 22
  * handshake, 24 heartbeat; 0 for an SSLv2 message) and, for a handshake
  * (or SSLv2) message, its type.  Protected records are not listed. */
+struct tls_cert_request {
+  struct tls_at at;
+  struct tls_str types;     /* ClientCertificateType list */
+  struct tls_u16s sig_algs; /* TLS 1.2 */
+  size_t ca_names;          /* distinguished names listed */
+};
+
 struct tls_ocsp_dates {
   char this_update[32], next_update[32];
 };
@@ -440,11 +447,9 @@ struct tls_session {
    * unknown): owned, made with the staple, so that the many connections
    * without one do not carry them. */
   struct tls_ocsp_dates *ocsp_dates;
-  bool cert_request;
-  struct tls_at cert_request_at;
-  struct tls_str cert_request_types;     /* ClientCertificateType list */
-  struct tls_u16s cert_request_sig_algs; /* TLS 1.2 */
-  size_t cert_request_ca_names;          /* distinguished names listed */
+  /* A CertificateRequest (RFC 5246 7.4.4): owned, NULL when none came, as
+   * for most connections. */
+  struct tls_cert_request *cert_request;
   bool new_session_ticket;
   struct tls_at ticket_at;
   uint32_t ticket_lifetime_hint; /* RFC 5077 3.3, seconds */

@@ -23,40 +23,48 @@ struct dtls_piece {
  * a real message comes in order or in a few pieces; more are refused (the
  * message then stays incomplete) and counted (cap_dtls_pieces). */
 
-void tls_dtls_clear(struct tls_dir *d) {
-  free(d->dtls_buf);
-  while (d->dtls_pieces) {
-    struct dtls_piece *next = d->dtls_pieces->next;
-    free(d->dtls_pieces);
-    d->dtls_pieces = next;
+/* The message's buffers, freed; the direction's state (last_done) stays. */
+static void drop_message(struct tls_dtls_dir *m) {
+  free(m->buf);
+  while (m->pieces) {
+    struct dtls_piece *next = m->pieces->next;
+    free(m->pieces);
+    m->pieces = next;
   }
-  d->dtls_buf = NULL;
-  d->dtls_active = false;
-  d->dtls_len = d->dtls_have = d->dtls_cap = 0;
-  d->dtls_npieces = 0;
-  d->dtls_charged = 0;
+  m->buf = NULL;
+  m->active = false;
+  m->len = m->have = m->cap = 0;
+  m->npieces = 0;
+  m->charged = 0;
+}
+
+void tls_dtls_clear(struct tls_dir *d) {
+  if (d->dtls)
+    drop_message(d->dtls);
+  free(d->dtls);
+  d->dtls = NULL;
 }
 
 /* Forget the message of d and give back what it took from the budget. */
 static void release(struct tls_conn *c, struct tls_dir *d) {
-  tls_budget_give(c->budget, d->dtls_charged);
-  tls_dtls_clear(d);
+  tls_budget_give(c->budget, d->dtls->charged);
+  drop_message(d->dtls);
 }
 
 /* May d's DTLS buffers grow by add bytes?  Counted when the budget of all
  * connections' buffers refuses. */
 static bool charge(struct tls_conn *c, struct tls_dir *d, size_t add) {
-  if (!tls_budget_take(c->budget, c->lim.max_buffer_total, d->dtls_charged + add, add)) {
+  if (!tls_budget_take(c->budget, c->lim.max_buffer_total, d->dtls->charged + add, add)) {
     c->s.cap_buffer_total++;
     return false;
   }
-  d->dtls_charged += add;
+  d->dtls->charged += add;
   return true;
 }
 
 static void uncharge(struct tls_conn *c, struct tls_dir *d, size_t n) {
   tls_budget_give(c->budget, n);
-  d->dtls_charged -= n;
+  d->dtls->charged -= n;
 }
 
 /* A message begins: nothing is allocated for what it claims, only for
@@ -69,10 +77,10 @@ static bool start_message(struct tls_conn *c, struct tls_dir *d, uint8_t type, u
     tls_set_malformed(c, "dtls: handshake message longer than the handshake cap", at);
     return false;
   }
-  d->dtls_active = true;
-  d->dtls_type = type;
-  d->dtls_seq = seq;
-  d->dtls_len = len;
+  d->dtls->active = true;
+  d->dtls->type = type;
+  d->dtls->seq = seq;
+  d->dtls->len = len;
   return true;
 }
 
@@ -80,31 +88,31 @@ static bool start_message(struct tls_conn *c, struct tls_dir *d, uint8_t type, u
  * extends the received prefix (first copy wins). */
 static bool extend_prefix(struct tls_conn *c, struct tls_dir *d, uint32_t off, const uint8_t *p,
                           uint32_t n) {
-  if (off + n <= d->dtls_have)
+  if (off + n <= d->dtls->have)
     return true;
-  uint32_t skip = d->dtls_have - off, add = n - skip;
-  if (d->dtls_have + add > d->dtls_cap) {
-    uint32_t cap = d->dtls_cap ? d->dtls_cap : 256;
-    while (cap < d->dtls_have + add)
-      cap = cap > d->dtls_len / 2 ? d->dtls_len : cap * 2;
-    if (!charge(c, d, cap - d->dtls_cap))
+  uint32_t skip = d->dtls->have - off, add = n - skip;
+  if (d->dtls->have + add > d->dtls->cap) {
+    uint32_t cap = d->dtls->cap ? d->dtls->cap : 256;
+    while (cap < d->dtls->have + add)
+      cap = cap > d->dtls->len / 2 ? d->dtls->len : cap * 2;
+    if (!charge(c, d, cap - d->dtls->cap))
       return false;
-    uint8_t *grown = realloc(d->dtls_buf, cap ? cap : 1);
+    uint8_t *grown = realloc(d->dtls->buf, cap ? cap : 1);
     if (!grown) {
-      uncharge(c, d, cap - d->dtls_cap);
+      uncharge(c, d, cap - d->dtls->cap);
       return false;
     }
-    d->dtls_buf = grown, d->dtls_cap = cap;
+    d->dtls->buf = grown, d->dtls->cap = cap;
   }
-  memcpy(d->dtls_buf + d->dtls_have, p + skip, add);
-  d->dtls_have += add;
+  memcpy(d->dtls->buf + d->dtls->have, p + skip, add);
+  d->dtls->have += add;
   return true;
 }
 
 /* Keep the parts of [off, off + n) that no held piece covers. */
 static void hold_piece(struct tls_conn *c, struct tls_dir *d, uint32_t off, const uint8_t *p,
                        uint32_t n) {
-  struct dtls_piece **link = &d->dtls_pieces;
+  struct dtls_piece **link = &d->dtls->pieces;
   uint32_t cur = off, end = off + n;
   while (cur < end) {
     struct dtls_piece *h = *link;
@@ -115,7 +123,7 @@ static void hold_piece(struct tls_conn *c, struct tls_dir *d, uint32_t off, cons
     uint32_t stop = h && h->off < end ? h->off : end;
     if (stop > cur) {
       size_t cost = sizeof(struct dtls_piece) + (stop - cur);
-      if (d->dtls_npieces >= c->lim.max_dtls_pieces) {
+      if (d->dtls->npieces >= c->lim.max_dtls_pieces) {
         c->s.cap_dtls_pieces++;
         return;
       }
@@ -130,7 +138,7 @@ static void hold_piece(struct tls_conn *c, struct tls_dir *d, uint32_t off, cons
       memcpy(piece->data, p + (cur - off), stop - cur);
       *link = piece;
       link = &piece->next;
-      d->dtls_npieces++;
+      d->dtls->npieces++;
     }
     if (!h || h->off >= end)
       break;
@@ -141,12 +149,12 @@ static void hold_piece(struct tls_conn *c, struct tls_dir *d, uint32_t off, cons
 
 /* Held pieces that the prefix has reached join it. */
 static bool absorb_pieces(struct tls_conn *c, struct tls_dir *d) {
-  while (d->dtls_pieces && d->dtls_pieces->off <= d->dtls_have) {
-    struct dtls_piece *h = d->dtls_pieces;
+  while (d->dtls->pieces && d->dtls->pieces->off <= d->dtls->have) {
+    struct dtls_piece *h = d->dtls->pieces;
     if (!extend_prefix(c, d, h->off, h->data, h->len))
       return false;
-    d->dtls_pieces = h->next;
-    d->dtls_npieces--;
+    d->dtls->pieces = h->next;
+    d->dtls->npieces--;
     uncharge(c, d, sizeof(*h) + h->len);
     free(h);
   }
@@ -157,9 +165,16 @@ static bool absorb_pieces(struct tls_conn *c, struct tls_dir *d) {
 static void fragment(struct tls_conn *c, int dir, uint8_t type, uint32_t len, uint16_t seq,
                      uint32_t off, struct rd frag, const struct tls_at *at) {
   struct tls_dir *d = &c->dir[dir];
-  if ((int32_t)seq <= d->dtls_last_done)
+  if (!d->dtls) {
+    if (!(d->dtls = calloc(1, sizeof(*d->dtls)))) {
+      tls_set_malformed(c, "dtls: out of memory", at);
+      return;
+    }
+    d->dtls->last_done = -1;
+  }
+  if ((int32_t)seq <= d->dtls->last_done)
     return; /* retransmission of a delivered message */
-  if (!d->dtls_active || d->dtls_seq != seq || d->dtls_len != len)
+  if (!d->dtls->active || d->dtls->seq != seq || d->dtls->len != len)
     if (!start_message(c, d, type, seq, len, at))
       return;
   if (off > len || frag.n > len - off) {
@@ -167,7 +182,7 @@ static void fragment(struct tls_conn *c, int dir, uint8_t type, uint32_t len, ui
     return;
   }
   bool ok = true;
-  if (off <= d->dtls_have)
+  if (off <= d->dtls->have)
     ok = extend_prefix(c, d, off, frag.p, (uint32_t)frag.n) && absorb_pieces(c, d);
   else
     hold_piece(c, d, off, frag.p, (uint32_t)frag.n);
@@ -175,10 +190,10 @@ static void fragment(struct tls_conn *c, int dir, uint8_t type, uint32_t len, ui
     release(c, d); /* out of memory or budget: this message is lost */
     return;
   }
-  if (d->dtls_have == d->dtls_len) {
-    d->dtls_last_done = seq;
-    uint8_t *buf = d->dtls_buf;
-    d->dtls_buf = NULL;
+  if (d->dtls->have == d->dtls->len) {
+    d->dtls->last_done = seq;
+    uint8_t *buf = d->dtls->buf;
+    d->dtls->buf = NULL;
     release(c, d);
     static const uint8_t empty[1];
     tls_deliver_handshake_message(c, dir, type, rd_make(buf ? buf : empty, len), at);

@@ -388,30 +388,32 @@ static void certificate_status(struct tls_conn *c, struct rd body, const struct 
  * <0..2^16-1> of DistinguishedName<1..2^16-1>.  TLS 1.3's is encrypted. */
 static void certificate_request(struct tls_conn *c, struct rd body, const struct tls_at *at) {
   struct tls_session *s = &c->s;
-  s->cert_request = true;
-  s->cert_request_at = *at;
+  struct tls_cert_request *cr = s->cert_request = calloc(1, sizeof(*cr));
+  if (!cr)
+    return;
+  cr->at = *at;
   if (is_tls13(s->version))
     return;
   struct rd types = rd_vec8(&body);
-  if (!types.err && types.n && (s->cert_request_types.p = malloc(types.n + 1))) {
-    memcpy(s->cert_request_types.p, types.p, types.n);
-    s->cert_request_types.p[types.n] = '\0'; /* struct tls_str's promise */
-    s->cert_request_types.n = types.n;
+  if (!types.err && types.n && (cr->types.p = malloc(types.n + 1))) {
+    memcpy(cr->types.p, types.p, types.n);
+    cr->types.p[types.n] = '\0'; /* struct tls_str's promise */
+    cr->types.n = types.n;
   }
   if (s->version >= TLS_VERSION_TLS12 && s->version != TLS_VERSION_DTLS10) {
     struct rd algs = rd_vec16(&body);
     size_t n = algs.n / 2;
-    if (!algs.err && n && (s->cert_request_sig_algs.v = malloc(n * sizeof(uint16_t)))) {
+    if (!algs.err && n && (cr->sig_algs.v = malloc(n * sizeof(uint16_t)))) {
       for (size_t i = 0; i < n; i++)
-        s->cert_request_sig_algs.v[i] = rd_u16(&algs);
-      s->cert_request_sig_algs.n = n;
+        cr->sig_algs.v[i] = rd_u16(&algs);
+      cr->sig_algs.n = n;
     }
   }
   struct rd cas = rd_vec16(&body);
   while (cas.n && !cas.err) {
     rd_vec16(&cas);
     if (!cas.err)
-      s->cert_request_ca_names++;
+      cr->ca_names++;
   }
   if (body.err || cas.err || body.n)
     tls_set_malformed(c, "certificate_request: lengths do not add up", at);
@@ -652,8 +654,11 @@ void tls_session_clear(struct tls_session *s) {
     free(s->https->r[i].pkp.p);
   }
   free(s->https);
-  free(s->cert_request_types.p);
-  free(s->cert_request_sig_algs.v);
+  if (s->cert_request) {
+    free(s->cert_request->types.p);
+    free(s->cert_request->sig_algs.v);
+    free(s->cert_request);
+  }
   hello_client_clear(&s->ch);
   if (s->ch2)
     hello_client_clear(s->ch2);

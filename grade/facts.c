@@ -644,8 +644,10 @@ static struct ev_sample sample_of(const struct tls_at *at, const struct ev_conn 
  * first of its messages. */
 static void unverified_facts(struct ev_store *ev, const struct tls_session *s,
                              const struct ev_conn *c) {
-  const struct tls_at *msgs[] = {&s->sh.at,   &s->chain_at,        &s->kex.at,
-                                 &s->ocsp_at, &s->cert_request_at, &s->ticket_at};
+  static const struct tls_at none;
+  const struct tls_at *msgs[] = {&s->sh.at,   &s->chain_at,
+                                 &s->kex.at,  s->cert_request ? &s->cert_request->at : &none,
+                                 &s->ocsp_at, &s->ticket_at};
   const struct tls_at *first = msgs[0];
   for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
     if (msgs[i]->frame && (!first->frame || msgs[i]->ts < first->ts))

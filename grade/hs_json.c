@@ -424,12 +424,12 @@ cJSON *report_handshake_json(const struct tls_session *s, const struct report_co
     add_trust(o, s, conn);
   if (s->cert_request) {
     cJSON *cr = cJSON_AddObjectToObject(o, "certificate_request");
-    add_int(cr, "frame", s->cert_request_at.frame);
+    add_int(cr, "frame", s->cert_request->at.frame);
     cJSON *types = cJSON_AddArrayToObject(cr, "cert_types");
-    for (size_t i = 0; i < s->cert_request_types.n; i++)
-      cJSON_AddItemToArray(types, int_item(s->cert_request_types.p[i]));
-    cJSON_AddItemToObject(cr, "sig_algs", u16_array(&s->cert_request_sig_algs));
-    add_int(cr, "ca_names", s->cert_request_ca_names);
+    for (size_t i = 0; i < s->cert_request->types.n; i++)
+      cJSON_AddItemToArray(types, int_item(s->cert_request->types.p[i]));
+    cJSON_AddItemToObject(cr, "sig_algs", u16_array(&s->cert_request->sig_algs));
+    add_int(cr, "ca_names", s->cert_request->ca_names);
   }
   if (s->new_session_ticket) {
     cJSON *nt = cJSON_AddObjectToObject(o, "session_ticket");

@@ -45,7 +45,7 @@ cJSON *pl_flow_json(const struct flow *f, enum flow_end_reason why) {
   cap_endpoint_str(&f->server_addr, f->server_port, buf, sizeof(buf));
   cJSON_AddStringToObject(o, "server", buf);
   cJSON_AddStringToObject(o, "l4", f->l4_proto == 6 ? "tcp" : "udp");
-  cJSON_AddStringToObject(o, "app", f->app);
+  cJSON_AddStringToObject(o, "app", f->app ? f->app : "Unknown");
   const struct tcp_counters *c = &f->tcp[FLOW_C2S].count, *s = &f->tcp[FLOW_S2C].count;
   cJSON_AddItemToObject(o, "packets", pair(f->dir[0].packets, f->dir[1].packets));
   cJSON_AddItemToObject(o, "bytes", pair(f->dir[0].bytes, f->dir[1].bytes));

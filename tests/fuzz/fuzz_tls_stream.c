@@ -87,7 +87,7 @@ static void stream_fuzz_collect(const struct tls_conn *c, struct stream_fuzz_fac
   f->resumed = s->resumed;
   f->established = s->established;
   f->ocsp_stapled = s->ocsp_stapled;
-  f->cert_request = s->cert_request;
+  f->cert_request = s->cert_request != NULL;
   f->new_session_ticket = s->new_session_ticket;
   f->secure_reneg = s->secure_reneg;
   f->kex_present = s->kex.present;
