@@ -34,8 +34,11 @@
  * otherwise share our packets), the others join that id. */
 static int join(pcap_t *p, uint16_t *group, bool first, char *err, size_t errlen) {
   int fd = pcap_fileno(p);
-  int mode = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
-  int arg = (first ? 0 : *group) | ((mode | (first ? PACKET_FANOUT_FLAG_UNIQUEID : 0)) << 16);
+  /* The 32-bit option: the group id below, the mode and flags above (the
+   * flags' top bit does not fit a signed shift). */
+  uint32_t mode = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG;
+  uint32_t arg =
+      (first ? 0u : *group) | ((mode | (first ? PACKET_FANOUT_FLAG_UNIQUEID : 0u)) << 16);
   if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) < 0) {
     snprintf(err, errlen, "PACKET_FANOUT: %s", strerror(errno));
     return -1;
