@@ -118,9 +118,9 @@ static void recent_push(struct tcp_stream *s, const uint8_t *data, size_t len) {
   s->recent_len = s->recent_len + len > s->recent_cap ? s->recent_cap : s->recent_len + len;
 }
 
-/* The smallest ring made: a ClientHello's worth.  It doubles as bytes are
- * delivered, up to the limit. */
-#define RECENT_FIRST_BYTES 256
+/* The smallest ring made; it doubles as bytes are delivered, so a ring is
+ * about the size of what its stream delivered, up to the limit. */
+#define RECENT_FIRST_BYTES 64
 
 /* Keep the ring as the limits say (up to `cap` bytes, 0: no new ring, and
  * one made stops growing); none in skip mode.  A ring is made at the first
