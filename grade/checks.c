@@ -367,6 +367,14 @@ static void eval_active(const struct check_def *d, const struct ev_endpoint *ep,
   FACTS(ANY(TRUST_OK), ANY(TRUST_OK_BUT_TIME), ANY(TRUST_UNTRUSTED), ANY(TRUST_EXPIRED),           \
         ANY(TRUST_NOT_YET_VALID), ANY(TRUST_SELF_SIGNED))
 
+/* Why a certificate check is unknown when no leaf was read: TLS 1.3 hid
+ * it (no key log opened it), or no certificate came at all. */
+static const char *unseen_certificate(const struct check_def *d, const struct ev_endpoint *ep) {
+  return ev_find_id(ep, EV_TLS13_CERT_HIDDEN, NULL)
+             ? "TLS 1.3 encrypts the certificate: not visible without a key log"
+             : d->unknown_reason;
+}
+
 /* Certificate checks: unknown says why (hidden by TLS 1.3, no trust
  * verdict to build on, or no certificate at all). */
 static void eval_cert(const struct check_def *d, const struct ev_endpoint *ep,
@@ -381,10 +389,8 @@ static void eval_cert(const struct check_def *d, const struct ev_endpoint *ep,
     c->reason = any(ep, TRUST_VERDICTS)
                     ? "not decidable: the chain does not verify to a trusted root"
                     : "not decidable: no trust store was loaded";
-  else if (ev_find_id(ep, EV_TLS13_CERT_HIDDEN, NULL))
-    c->reason = "TLS 1.3 encrypts the certificate: not visible without a key log";
   else
-    c->reason = d->unknown_reason;
+    c->reason = unseen_certificate(d, ep);
 }
 
 /* The longest validity the CA/Browser Forum allows a TLS server
@@ -428,10 +434,8 @@ static void eval_cert_lifetime(const struct check_def *d, const struct ev_endpoi
     decide(c, CHECK_PASS, within, d->pass_reason);
   else if (n)
     c->reason = "the leaf was issued before 2018-03-01: no maximum is judged";
-  else if (ev_find_id(ep, EV_TLS13_CERT_HIDDEN, NULL))
-    c->reason = "TLS 1.3 encrypts the certificate: not visible without a key log";
   else
-    c->reason = d->unknown_reason;
+    c->reason = unseen_certificate(d, ep);
 }
 
 /* ct: the embedded SCTs of each leaf against Chrome's policy.  Too few
@@ -461,10 +465,8 @@ static void eval_ct(const struct check_def *d, const struct ev_endpoint *ep,
     c->reason = "too few embedded SCTs, but the server sends SCTs in the handshake (not counted)";
   else if (few)
     c->reason = "too few embedded SCTs; no TLS 1.0-1.2 client asked for SCTs in the handshake";
-  else if (ev_find_id(ep, EV_TLS13_CERT_HIDDEN, NULL))
-    c->reason = "TLS 1.3 encrypts the certificate: not visible without a key log";
   else
-    c->reason = d->unknown_reason;
+    c->reason = unseen_certificate(d, ep);
 }
 
 /* Debian weak keys (reference 2, debian_key): decided only for keys whose
@@ -493,7 +495,7 @@ static void eval_debian_key(const struct check_def *d, const struct ev_endpoint 
   } else if (ev_first_of(ep, EV_CERT_KEY_TYPE)) {
     c->reason = "the certificate key is not RSA: the weak-key lists hold RSA keys";
   } else if (ev_find_id(ep, EV_TLS13_CERT_HIDDEN, NULL)) {
-    c->reason = "TLS 1.3 encrypts the certificate: not visible without a key log";
+    c->reason = unseen_certificate(d, ep);
   }
 }
 
@@ -521,10 +523,8 @@ static void eval_distrust(const struct check_def *d, const struct ev_endpoint *e
     c->reason = ev_find_id(ep, EV_CERT_UNREADABLE, NULL)
                     ? "libcrypto could not read the certificate"
                     : "evidence saved before this check existed";
-  else if (ev_find_id(ep, EV_TLS13_CERT_HIDDEN, NULL))
-    c->reason = "TLS 1.3 encrypts the certificate: not visible without a key log";
   else
-    c->reason = d->unknown_reason;
+    c->reason = unseen_certificate(d, ep);
 }
 
 /* Server preference (reference 4.2 item 6): proven when the server skipped
