@@ -62,13 +62,11 @@ static bool reserve(struct tls_conn *c, uint8_t **buf, size_t *cap, size_t need)
 }
 
 /* A connection lives as long as its flow, most of it waiting: give back
- * a buffer of d that holds nothing, so that a connection between records
+ * a buffer that holds nothing, so that a connection between records
  * costs no buffer at all.  A flood of ClientHellos nobody answers leaves
  * one such connection per flow: keeping 1 kB each for the next record
  * was most of what 200,000 open flows cost. */
-static void release_idle(const struct tls_conn *c, const struct tls_dir *d, uint8_t **buf,
-                         size_t *cap, size_t used) {
-  (void)d;
+static void release_idle(const struct tls_conn *c, uint8_t **buf, size_t *cap, size_t used) {
   if (used == 0 && *cap) {
     tls_budget_give(c->budget, *cap);
     free(*buf);
@@ -134,7 +132,7 @@ void tls_handshake_stream(struct tls_conn *c, int dir, const uint8_t *p, size_t 
     memmove(d->hs, d->hs + off, d->hs_len - off);
     d->hs_len -= off;
   }
-  release_idle(c, d, &d->hs, &d->hs_cap, d->hs_len);
+  release_idle(c, &d->hs, &d->hs_cap, d->hs_len);
 }
 
 /* The next alert's slot, filled with where and which way; NULL (counted)
@@ -332,8 +330,8 @@ void tls_records(struct tls_conn *c, int dir, const uint8_t *p, size_t n, const 
       if (d->buffering)
         record_body(c, dir, d->rec_type, d->body, d->body_len, at);
       dir_reset_record(d);
-      release_idle(c, d, &d->body, &d->body_cap, 0);
-      release_idle(c, d, &d->hs, &d->hs_cap, d->hs_len); /* unused once protected */
+      release_idle(c, &d->body, &d->body_cap, 0);
+      release_idle(c, &d->hs, &d->hs_cap, d->hs_len); /* unused once protected */
     }
   }
 }
