@@ -281,19 +281,13 @@ static void fact_span(const struct ev_endpoint *ep, cap_time_us *from, cap_time_
   free(f);
 }
 
-/* period: 0 the whole capture, 1 before a configuration change, 2 after
- * (a fact seen in both periods is in both stores: its times would span
- * the change, so the change's frames bound the periods). */
+/* One server's row: r graded from ep's facts, over the packet times
+ * [a, b]. */
 static int insert_grade(struct pl_history *h, const char *run_id, const struct grade_result *r,
-                        const struct ev_endpoint *ep, int period, char *err, size_t errlen) {
+                        const struct ev_endpoint *ep, cap_time_us a, cap_time_us b, char *err,
+                        size_t errlen) {
   char port[8], from[40], to[40], score[16], decided[16], total[16], digest[65];
   char failed[GRADE_MAX_CHECKS * 24] = "";
-  cap_time_us a, b;
-  fact_span(period ? r->ep : ep, &a, &b);
-  if (period == 1)
-    b = r->change_before.ts < r->changed_at ? r->change_before.ts : r->changed_at;
-  if (period == 2)
-    a = r->changed_at;
   cap_time_str(a, from, sizeof from);
   cap_time_str(b, to, sizeof to);
   snprintf(port, sizeof port, "%u", (unsigned)ep->port);
@@ -327,9 +321,13 @@ static int insert_grade(struct pl_history *h, const char *run_id, const struct g
 }
 
 /* A server that changed its configuration: each period graded alone, as
- * the report's configuration_change does, a row each. */
+ * the report's configuration_change does, a row each.  A fact seen in
+ * both periods is in both stores, its times spanning the change: the
+ * change's frames bound the periods, within the server's span [a, b]. */
 static int insert_periods(struct pl_history *h, const char *run_id, const struct grade_result *r,
-                          char *err, size_t errlen) {
+                          cap_time_us a, cap_time_us b, char *err, size_t errlen) {
+  cap_time_us before_end =
+      r->change_before.ts < r->changed_at ? r->change_before.ts : r->changed_at;
   for (int after = 0; after < 2; after++) {
     struct ev_store *part = ev_period(r->ep, r->changed_at, after);
     struct grade_result *g = part ? calloc(1, sizeof *g) : NULL;
@@ -340,10 +338,8 @@ static int insert_periods(struct pl_history *h, const char *run_id, const struct
     }
     const struct ev_endpoint *ep = ev_endpoint_at(part, 0);
     grade_endpoint(ep, g);
-    g->ep = r->ep; /* the whole capture's, for the period's bounds */
-    g->changed_at = r->changed_at;
-    g->change_before = r->change_before;
-    int rc = insert_grade(h, run_id, g, ep, 1 + after, err, errlen);
+    int rc = after ? insert_grade(h, run_id, g, ep, r->changed_at, b, err, errlen)
+                   : insert_grade(h, run_id, g, ep, a, before_end, err, errlen);
     free(g);
     ev_store_free(part);
     if (rc < 0)
@@ -352,21 +348,24 @@ static int insert_periods(struct pl_history *h, const char *run_id, const struct
   return 0;
 }
 
-static int insert_run(struct pl_history *h, const char *kind, const struct grade_result *const *r,
-                      size_t n, const char *const *inputs, size_t n_inputs, char run_id[32],
-                      char *err, size_t errlen) {
+/* The packet times a server's facts span. */
+struct span {
+  cap_time_us from, to;
+};
+
+static int insert_run(struct pl_history *h, const char *kind, const struct span *spans, size_t n,
+                      const char *const *inputs, size_t n_inputs, char run_id[32], char *err,
+                      size_t errlen) {
   char written[40], first[40] = "", last[40] = "";
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
   cap_time_str((cap_time_us)now.tv_sec * 1000000 + now.tv_nsec / 1000, written, sizeof written);
   cap_time_us lo = 0, hi = 0;
   for (size_t i = 0; i < n; i++) {
-    cap_time_us a, b;
-    fact_span(r[i]->ep, &a, &b);
-    if (!i || a < lo)
-      lo = a;
-    if (!i || b > hi)
-      hi = b;
+    if (!i || spans[i].from < lo)
+      lo = spans[i].from;
+    if (!i || spans[i].to > hi)
+      hi = spans[i].to;
   }
   if (n) {
     cap_time_str(lo, first, sizeof first);
@@ -403,15 +402,24 @@ static int insert_run(struct pl_history *h, const char *kind, const struct grade
 int pl_history_append(struct pl_history *h, const char *kind, const struct grade_result *const *r,
                       size_t n, const char *const *inputs, size_t n_inputs, char *err,
                       size_t errlen) {
-  const char *begin = h->lite ? "BEGIN IMMEDIATE" : "BEGIN";
-  if (pl_history_exec(h, begin, NULL, 0, NULL, NULL, err, errlen) < 0)
+  struct span *spans = calloc(n ? n : 1, sizeof(*spans));
+  if (!spans) {
+    snprintf(err, errlen, "out of memory writing history %s", h->where);
     return -1;
+  }
+  for (size_t i = 0; i < n; i++)
+    fact_span(r[i]->ep, &spans[i].from, &spans[i].to);
+  const char *begin = h->lite ? "BEGIN IMMEDIATE" : "BEGIN";
+  int rc = pl_history_exec(h, begin, NULL, 0, NULL, NULL, err, errlen);
   char run_id[32];
-  int rc = insert_run(h, kind, r, n, inputs, n_inputs, run_id, err, errlen);
+  if (rc == 0)
+    rc = insert_run(h, kind, spans, n, inputs, n_inputs, run_id, err, errlen);
   for (size_t i = 0; !rc && i < n; i++)
     if (r[i]->graded)
-      rc = r[i]->changed ? insert_periods(h, run_id, r[i], err, errlen)
-                         : insert_grade(h, run_id, r[i], r[i]->ep, 0, err, errlen);
+      rc = r[i]->changed
+               ? insert_periods(h, run_id, r[i], spans[i].from, spans[i].to, err, errlen)
+               : insert_grade(h, run_id, r[i], r[i]->ep, spans[i].from, spans[i].to, err, errlen);
+  free(spans);
   char ignored[8];
   if (rc < 0) {
     pl_history_exec(h, "ROLLBACK", NULL, 0, NULL, NULL, ignored, sizeof ignored);
