@@ -16,19 +16,12 @@ import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from gen_common import GenError, c_string, write_or_check  # noqa: E402
+
 SOURCE = os.path.join(HERE, "ct_logs.tsv")
 OUTPUT = os.path.join(HERE, "ct_logs_data.h")
 STATES = ("usable", "qualified", "readonly", "retired")
-
-
-class GenError(Exception):
-    pass
-
-
-def c_string(text):
-    if any(ord(ch) < 0x20 or ord(ch) > 0x7E for ch in text):
-        raise GenError("only printable ASCII is allowed: %r" % text)
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def parse(lines):
@@ -77,25 +70,10 @@ def render(logs):
 
 
 def main(argv):
-    try:
+    def make():
         with open(SOURCE, encoding="utf-8") as f:
-            text = render(parse(f))
-    except GenError as e:
-        print("gen-ct-logs: %s" % e, file=sys.stderr)
-        return 2
-    if argv[1:] == ["--check"]:
-        try:
-            current = open(OUTPUT, encoding="utf-8").read()
-        except OSError:
-            current = None
-        if current != text:
-            print("gen-ct-logs: %s is out of date: run python3 grade/gen-ct-logs.py"
-                  % os.path.relpath(OUTPUT), file=sys.stderr)
-            return 1
-        return 0
-    with open(OUTPUT, "w", encoding="utf-8") as f:
-        f.write(text)
-    return 0
+            return render(parse(f))
+    return write_or_check("gen-ct-logs", make, OUTPUT, argv)
 
 
 sys.exit(main(sys.argv))

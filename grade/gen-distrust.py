@@ -16,18 +16,11 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from gen_common import GenError, c_string, write_or_check  # noqa: E402
+
 SOURCE = os.path.join(HERE, "distrust.tsv")
 OUTPUT = os.path.join(HERE, "distrust_data.h")
-
-
-class GenError(Exception):
-    pass
-
-
-def c_string(text):
-    if any(ord(ch) < 0x20 or ord(ch) > 0x7E for ch in text):
-        raise GenError("only printable ASCII is allowed: %r" % text)
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def instant_us(text):
@@ -97,21 +90,7 @@ def render(events, rules):
 
 
 def main(argv):
-    try:
-        text = render(*read_rows(SOURCE))
-    except GenError as e:
-        print("gen-distrust: %s" % e, file=sys.stderr)
-        return 1
-    if argv[1:2] == ["--check"]:
-        current = open(OUTPUT).read() if os.path.exists(OUTPUT) else ""
-        if current != text:
-            print("gen-distrust: %s is out of date; run python3 grade/gen-distrust.py" % OUTPUT,
-                  file=sys.stderr)
-            return 1
-        return 0
-    with open(OUTPUT, "w") as f:
-        f.write(text)
-    return 0
+    return write_or_check("gen-distrust", lambda: render(*read_rows(SOURCE)), OUTPUT, argv)
 
 
 if __name__ == "__main__":
