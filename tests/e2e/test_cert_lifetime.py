@@ -11,15 +11,14 @@ import calendar
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 
-from oracle import TOP, Suite, run_tlsgrade
+from leaves import issue_leaf, sample_der
+from oracle import Suite, run_tlsgrade
 from pcapgen import Conversation, certificate, client_hello, server_hello, server_hello_done, \
     write_pcap
 
 TMP = tempfile.mkdtemp(prefix="tlsgrade-lifetime-")
-CERTS = os.path.join(TOP, "samples", "certs")
 DAY = 86400
 
 # (name, notBefore, validity in seconds, expected status, the limit that decides)
@@ -39,51 +38,16 @@ CASES = [
 ]
 
 
-def stamp(epoch):
-    return subprocess.run(["date", "-u", "-d", "@%d" % epoch, "+%Y%m%d%H%M%SZ"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-
-
-def make_leaf(name, not_before, seconds):
-    """A leaf valid from not_before 00:00:00 for `seconds` (inclusive: the
-    last second is notBefore + seconds - 1)."""
-    d = os.path.join(TMP, name)
-    os.makedirs(d)
-    open(os.path.join(d, "index.txt"), "w").close()
-    with open(os.path.join(d, "serial"), "w") as f:
-        f.write("1000\n")
-    conf = os.path.join(d, "ca.cnf")
-    with open(conf, "w") as f:
-        f.write("[ca]\ndefault_ca=d\n[d]\ndir=%s\ndatabase=$dir/index.txt\nserial=$dir/serial\n"
-                "new_certs_dir=$dir\ndefault_md=sha256\npolicy=p\nunique_subject=no\n"
-                "copy_extensions=copy\n[p]\ncommonName=supplied\n" % d)
-    key, csr, pem = (os.path.join(d, x) for x in ("k.pem", "r.csr", "c.pem"))
-    subprocess.run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                    "-subj", "/CN=%s.example.test" % name, "-addext",
-                    "subjectAltName=DNS:%s.example.test" % name, "-out", csr],
-                   check=True, capture_output=True)
-    start = calendar.timegm(tuple(int(x) for x in not_before.split("-")) + (0, 0, 0))
-    subprocess.run(["openssl", "ca", "-batch", "-config", conf, "-cert",
-                    os.path.join(CERTS, "int.pem"), "-keyfile", os.path.join(CERTS, "int.key"),
-                    "-startdate", stamp(start), "-enddate", stamp(start + seconds - 1),
-                    "-in", csr, "-out", pem, "-notext"], check=True, capture_output=True)
-    return subprocess.run(["openssl", "x509", "-in", pem, "-outform", "DER"],
-                          check=True, capture_output=True).stdout
-
-
-def der(name):
-    return subprocess.run(["openssl", "x509", "-in", os.path.join(CERTS, name), "-outform", "DER"],
-                          check=True, capture_output=True).stdout
-
-
 def each_class(t):
     frames, port, names = [], 51000, {}
     for i, (name, nb, seconds, _, _) in enumerate(CASES):
         conv = Conversation("10.8.8.100", port + i, "10.8.8.%d" % (i + 1), 443, 1768435200.0 + i)
         conv.handshake()
         conv.client_sends(client_hello(sni=b"%s.example.test" % name.encode()))
-        conv.server_sends(server_hello() + certificate([make_leaf(name, nb, seconds),
-                                                        der("int.pem")]) + server_hello_done())
+        start = calendar.timegm(tuple(int(x) for x in nb.split("-")) + (0, 0, 0))
+        leaf = issue_leaf(TMP, name, start, seconds)
+        conv.server_sends(server_hello() + certificate([leaf, sample_der("int.pem")]) +
+                          server_hello_done())
         frames += conv.frames
         names["%s.example.test" % name] = (nb, seconds)
     pcap = os.path.join(TMP, "lifetime.pcap")

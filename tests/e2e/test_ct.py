@@ -18,13 +18,14 @@ import struct
 import subprocess
 import tempfile
 
+from leaves import issue_leaf, sample_der
 from oracle import TOP, Suite, run_tlsgrade
 from pcapgen import Conversation, certificate, client_hello, server_hello, server_hello_done, \
     write_pcap
 
 TMP = tempfile.mkdtemp(prefix="tlsgrade-ct-")
-CERTS = os.path.join(TOP, "samples", "certs")
 DAY = 86400
+START = calendar.timegm((2026, 1, 5, 0, 0, 0))  # every leaf's notBefore
 ARGON = base64.b64decode("DleUvPOuqT4zGyyZB7P3kN+bwj1xMiXdIaklrGHFTiE=")  # Google Argon2026h1
 OAK = base64.b64decode("GYbUxyiqb/66A294Kk0BkarOLXIxD67OXXBBLSVMx9Q=")    # Let's Encrypt Oak2026h1
 TIGER = base64.b64decode("FoMtq/CpJQ8P8DqlRf/Iv8gj0IdL9gQpJ/jnHzMT9fo=")  # Sectigo Tiger2026h1
@@ -45,42 +46,6 @@ def sct_ext_der(logs):
     lst = b"".join(sct(l) for l in logs)
     tls = struct.pack("!H", len(lst)) + lst
     return b"\x04" + (bytes([len(tls)]) if len(tls) < 128 else b"\x82" + struct.pack("!H", len(tls))) + tls
-
-
-def stamp(epoch):
-    return subprocess.run(["date", "-u", "-d", "@%d" % epoch, "+%Y%m%d%H%M%SZ"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-
-
-def make_leaf(name, days, logs):
-    d = os.path.join(TMP, name)
-    os.makedirs(d)
-    open(os.path.join(d, "index.txt"), "w").close()
-    with open(os.path.join(d, "serial"), "w") as f:
-        f.write("2000\n")
-    ext = "" if logs is None else "1.3.6.1.4.1.11129.2.4.2=DER:%s\n" % sct_ext_der(logs).hex()
-    conf = os.path.join(d, "ca.cnf")
-    with open(conf, "w") as f:
-        f.write("[ca]\ndefault_ca=d\n[d]\ndir=%s\ndatabase=$dir/index.txt\nserial=$dir/serial\n"
-                "new_certs_dir=$dir\ndefault_md=sha256\npolicy=p\nunique_subject=no\n"
-                "x509_extensions=e\n[p]\ncommonName=supplied\n[e]\n"
-                "subjectAltName=DNS:%s.example.test\n%s" % (d, name, ext))
-    key, csr, pem = (os.path.join(d, x) for x in ("k.pem", "r.csr", "c.pem"))
-    subprocess.run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                    "-subj", "/CN=%s.example.test" % name, "-out", csr],
-                   check=True, capture_output=True)
-    start = calendar.timegm((2026, 1, 5, 0, 0, 0))
-    subprocess.run(["openssl", "ca", "-batch", "-config", conf, "-cert",
-                    os.path.join(CERTS, "int.pem"), "-keyfile", os.path.join(CERTS, "int.key"),
-                    "-startdate", stamp(start), "-enddate", stamp(start + days * DAY - 1),
-                    "-in", csr, "-out", pem, "-notext"], check=True, capture_output=True)
-    return subprocess.run(["openssl", "x509", "-in", pem, "-outform", "DER"],
-                          check=True, capture_output=True).stdout
-
-
-def der(name):
-    return subprocess.run(["openssl", "x509", "-in", os.path.join(CERTS, name), "-outform", "DER"],
-                          check=True, capture_output=True).stdout
 
 
 # name, days, embedded logs (None: no SCT list), client asks (ext 18), server
@@ -104,9 +69,10 @@ def policy(t):
         conv.handshake()
         conv.client_sends(client_hello(sni=b"%s.example.test" % name.encode(),
                                        extra_exts=SCT_EXT if asks else b""))
+        scts = "" if logs is None else "1.3.6.1.4.1.11129.2.4.2=DER:%s\n" % sct_ext_der(logs).hex()
+        leaf = issue_leaf(TMP, name, START, days * DAY, scts)
         conv.server_sends(server_hello(extra_exts=SCT_EXT if answers else b"") +
-                          certificate([make_leaf(name, days, logs), der("int.pem")]) +
-                          server_hello_done())
+                          certificate([leaf, sample_der("int.pem")]) + server_hello_done())
         frames += conv.frames
     pcap = os.path.join(TMP, "ct.pcap")
     write_pcap(pcap, frames)
