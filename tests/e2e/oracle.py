@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TLSGRADE = os.environ.get("TLSGRADE", os.path.join(TOP, "tlsgrade"))
@@ -177,3 +178,32 @@ def match_flows(ours, theirs):
             lone.append(f)
     rest = [fl for lst in by_key.values() for fl in lst]
     return pairs, lone, rest
+
+
+def openssl_handshakes(workdir, port, count=1, gap=0.0):
+    """`count` TLS connections on 127.0.0.1:port, `gap` seconds apart:
+    openssl s_server with a self-signed certificate made in workdir, and
+    s_client sending one line.  Returns how many clients succeeded."""
+    key, cert = os.path.join(workdir, "k.pem"), os.path.join(workdir, "c.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
+                    "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    server = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:%d" % port,
+                               "-cert", cert, "-key", key, "-naccept", str(count), "-quiet"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    made = 0
+    try:
+        for i in range(count):
+            c = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port],
+                               input=b"Q\n", capture_output=True, timeout=30)
+            made += c.returncode == 0
+            if i + 1 < count:
+                time.sleep(gap)
+        server.wait(timeout=10)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    return made

@@ -20,27 +20,23 @@ import subprocess
 import tempfile
 import time
 
-from oracle import TOP, Suite, free_port, run_tlsgrade
+from leaves import CERTS, sample_der
+from oracle import TOP, Suite, free_port, openssl_handshakes, run_tlsgrade
 from pcapgen import Conversation, certificate, client_hello, server_hello, server_hello_done, \
     write_pcap
 
 TMP = tempfile.mkdtemp(prefix="tlsgrade-history-")
-CERTS = os.path.join(TOP, "samples", "certs")
 T0 = 1768435200.0  # 2026-01-15 00:00:00 UTC, inside the sample certificates' validity
 DAY = 86400
 BOTH = (0xc011, 0xc02f)  # ECDHE-RSA-RC4-SHA, ECDHE-RSA-AES128-GCM-SHA256
-
-
-def der(name):
-    return subprocess.run(["openssl", "x509", "-in", os.path.join(CERTS, name), "-outform", "DER"],
-                          check=True, capture_output=True).stdout
 
 
 def connection(cport, t0, chosen):
     conv = Conversation("10.7.7.100", cport, "10.7.7.7", 443, t0)
     conv.handshake()
     conv.client_sends(client_hello(sni=None, ciphers=BOTH))
-    conv.server_sends(server_hello(cipher=chosen) + certificate([der("a.pem"), der("int.pem")]) +
+    conv.server_sends(server_hello(cipher=chosen) +
+                      certificate([sample_der("a.pem"), sample_der("int.pem")]) +
                       server_hello_done())
     return conv.frames
 
@@ -118,8 +114,8 @@ def seed_story(t):
     t.check(len(first) == 1 and len(change) == 1 and first[0] < change[0],
             "text: the first record, then F -> A:\n" + out)
     fixed = sorted(set(failed_ids(s1)) - set(failed_ids(s5)))
-    t.check(change and ("fixed: " + " ".join(f for f in failed_ids_in_order(got[0][6])
-                                             if f in fixed)) in lines[change[0]],
+    in_order = [f for f in got[0][6].split() if f in fixed] if got else []  # table order
+    t.check(change and ("fixed: " + " ".join(in_order)) in lines[change[0]],
             "text: the checks fixed, as the reports differ: %r" % fixed)
     t.check(any("unchanged in 1 more records" in l for l in lines),
             "text: the second day-1 run folded as unchanged")
@@ -138,10 +134,6 @@ def seed_story(t):
     rc, out, err = run_tlsgrade(["history", "--format", "html", db])
     t.check(rc == 0 and out.startswith("<!DOCTYPE html>") and "<td class=g>F</td>" in out and
             "<td class=g>A</td>" in out, "HTML timeline holds both grades")
-
-
-def failed_ids_in_order(stored):
-    return stored.split()
 
 
 def html_past_grades(t):
@@ -300,10 +292,6 @@ def live_intervals(t):
     d = tempfile.mkdtemp(prefix="tlsgrade-history-live-")
     os.chmod(d, 0o777)
     db, report = os.path.join(d, "live.db"), os.path.join(d, "r.json")
-    key, cert = os.path.join(d, "k.pem"), os.path.join(d, "c.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
-                    "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert],
-                   check=True, capture_output=True)
     port = free_port()
     tg = os.environ.get("TLSGRADE", os.path.join(TOP, "tlsgrade"))
     proc = subprocess.Popen([tg, "-i", "lo", "-f", "tcp port %d" % port, "--format", "json",
@@ -312,14 +300,7 @@ def live_intervals(t):
     try:
         line = proc.stderr.readline()
         t.check(b"listening on" in line, "started: %r" % line)
-        server = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:%d" % port,
-                                   "-cert", cert, "-key", key, "-naccept", "1", "-quiet"],
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
-        subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port],
-                       input=b"Q\n", capture_output=True, timeout=30)
-        server.wait(timeout=10)
+        openssl_handshakes(d, port)
         time.sleep(2.5)  # at least one interval report after the connection ended
     finally:
         proc.send_signal(signal.SIGINT)

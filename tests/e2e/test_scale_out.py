@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import time
 
-from oracle import TLSGRADE, TOP, Suite, free_port, run_tlsgrade
+from oracle import TLSGRADE, TOP, Suite, free_port, openssl_handshakes, run_tlsgrade
 
 TMP = tempfile.mkdtemp(prefix="tlsgrade-scale-")
 SAMPLES = os.path.join(TOP, "samples")
@@ -108,10 +108,6 @@ def live_snapshots(t):
     os.makedirs(ev)
     os.chmod(ev, 0o777)
     rep = os.path.join(d, "r.json")
-    key, cert = os.path.join(d, "k.pem"), os.path.join(d, "c.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
-                    "/CN=localhost", "-days", "1", "-keyout", key, "-out", cert],
-                   check=True, capture_output=True)
     port = free_port()
     proc = subprocess.Popen([TLSGRADE, "-i", "lo", "-f", "tcp port %d" % port, "--format", "json",
                              "-o", rep, "--interval", "1", "--save-evidence", ev],
@@ -120,17 +116,8 @@ def live_snapshots(t):
     try:
         line = proc.stderr.readline()
         t.check(b"listening on" in line, "started: %r" % line)
-        server = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:%d" % port,
-                                   "-cert", cert, "-key", key, "-naccept", "3", "-quiet"],
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
-        for _ in range(3):
-            c = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port],
-                               input=b"Q\n", capture_output=True, timeout=30)
-            made += c.returncode == 0
-            time.sleep(2.2)  # the next connection in another interval
-        server.wait(timeout=10)
+        made = openssl_handshakes(d, port, 3, 2.2)  # each in an interval of its own
+        time.sleep(2.2)
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=20)
