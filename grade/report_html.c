@@ -340,6 +340,19 @@ static void notices(FILE *out, const struct ev_endpoint *ep) {
   }
 }
 
+/* "<code>IP:PORT</code>: N connections, e.g. <code>file:frame</code>", the
+ * count and sample of fact f, closing the list item. */
+static void put_connections(FILE *out, const struct ev_endpoint *ep, const struct ev_fact *f) {
+  char *where = f ? report_sample(&f->sample) : NULL;
+  fputs("<code>", out);
+  put_server(out, ep);
+  fprintf(out, "</code>: %llu connection%s, e.g. <code>", f ? (unsigned long long)f->count : 0,
+          f && f->count == 1 ? "" : "s");
+  report_html_puts(out, where ? where : "?");
+  fputs("</code></li>\n", out);
+  free(where);
+}
+
 /* Addresses that sent handshake messages without a ClientHello on their
  * connection: listed, not graded. */
 static void unverified(FILE *out, const struct report_meta *m) {
@@ -351,15 +364,8 @@ static void unverified(FILE *out, const struct report_meta *m) {
         out);
   for (size_t i = 0; i < m->n_unverified; i++) {
     const struct ev_endpoint *ep = m->unverified[i];
-    const struct ev_fact *f = ev_find_id(ep, EV_UNVERIFIED, NULL);
-    char *where = f ? report_sample(&f->sample) : NULL;
-    fputs("<li><code>", out);
-    put_server(out, ep);
-    fprintf(out, "</code>: %llu connection%s, e.g. <code>", f ? (unsigned long long)f->count : 0,
-            f && f->count == 1 ? "" : "s");
-    report_html_puts(out, where ? where : "?");
-    fputs("</code></li>\n", out);
-    free(where);
+    fputs("<li>", out);
+    put_connections(out, ep, ev_find_id(ep, EV_UNVERIFIED, NULL));
   }
   fputs("</ul>\n", out);
 }
@@ -386,17 +392,10 @@ static void hello_only(FILE *out, const struct report_meta *m) {
   fputs("</p>\n<ul>\n", out);
   for (size_t i = 0; i < h->n_top; i++) {
     const struct ev_endpoint *ep = h->top[i];
-    const struct ev_fact *f = ev_find_id(ep, EV_HANDSHAKES, NULL);
-    char *where = f ? report_sample(&f->sample) : NULL;
     fputs("<li>", out);
     report_html_puts(out, ep->host);
-    fputs(" <code>", out);
-    put_server(out, ep);
-    fprintf(out, "</code>: %llu connection%s, e.g. <code>", f ? (unsigned long long)f->count : 0,
-            f && f->count == 1 ? "" : "s");
-    report_html_puts(out, where ? where : "?");
-    fputs("</code></li>\n", out);
-    free(where);
+    fputc(' ', out);
+    put_connections(out, ep, ev_find_id(ep, EV_HANDSHAKES, NULL));
   }
   fputs("</ul>\n", out);
 }
