@@ -31,6 +31,13 @@ char *report_sample(const struct ev_sample *s);
 /* The failed checks that carry a recommendation, most severe first;
  * returns how many were written to out (GRADE_MAX_CHECKS entries). */
 size_t report_recommendations(const struct grade_result *r, const struct check_result **out);
+/* The failed checks that lower the letter or keep it from A+ (effect not
+ * EFFECT_NONE), by the letter each imposes, worst first: T (trust), M
+ * (name), caps from F up to A, then warnings (A-), then what only blocks
+ * A+; ties by severity (higher first), then in check order.  So when T, M
+ * or a cap decided the letter, the first one is it.  Returns how many were
+ * written to out (GRADE_MAX_CHECKS entries). */
+size_t report_findings(const struct grade_result *r, const struct check_result **out);
 
 /* The notices of ep: one per kind of protocol violation and per alert
  * that aborted handshakes (fact_table.h VIOLATION, ABORTED), in key order;

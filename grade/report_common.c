@@ -114,6 +114,48 @@ size_t report_recommendations(const struct grade_result *r, const struct check_r
   return k;
 }
 
+/* The letter a failed check imposes (score.c letters): "T", "M", its cap,
+ * "A-" for a warning, "A" for what only blocks A+. */
+static const char *imposed_letter(const struct check_result *c, char cap[2]) {
+  switch (c->effect) {
+  case EFFECT_TRUST:
+    return "T";
+  case EFFECT_NAME:
+    return "M";
+  case EFFECT_CAP:
+    cap[0] = c->cap;
+    cap[1] = '\0';
+    return cap;
+  case EFFECT_WARN:
+    return "A-";
+  default:
+    return "A";
+  }
+}
+
+static int by_imposed_letter(const void *a, const void *b) {
+  const struct check_result *x = *(const struct check_result *const *)a;
+  const struct check_result *y = *(const struct check_result *const *)b;
+  char cx[2], cy[2];
+  int d = grade_letter_cmp(imposed_letter(y, cy), imposed_letter(x, cx));
+  if (d)
+    return d;
+  if (x->effect != y->effect) /* a cap at A before what only blocks A+ */
+    return x->effect == EFFECT_CAP ? -1 : 1;
+  if (x->severity != y->severity)
+    return y->severity - x->severity;
+  return x < y ? -1 : x > y; /* both in r->checks: check order */
+}
+
+size_t report_findings(const struct grade_result *r, const struct check_result **out) {
+  size_t n = 0;
+  for (size_t i = 0; i < r->n_checks; i++)
+    if (r->checks[i].status == CHECK_FAIL && r->checks[i].effect != EFFECT_NONE)
+      out[n++] = &r->checks[i];
+  qsort(out, n, sizeof(*out), by_imposed_letter);
+  return n;
+}
+
 /* s as valid UTF-8 (see report_utf8): itself when plain ASCII, else a
  * sanitised copy in *copy (caller frees).  NULL when out of memory. */
 static const unsigned char *utf8_view(const char *s, char **copy) {

@@ -5,6 +5,14 @@
  * with its score, the caps that applied, every check with the frames that
  * prove it, and what to do.  Every string that is not a literal of this file
  * goes through report_html_puts.
+ *
+ * Layout: the summary comes first (the list of inputs, which may be long,
+ * follows it folded in a <details>); findings are in the order of the
+ * letter they impose (report_findings).  Narrower than 40rem the summary's
+ * cells stack, one server a block, and the wide tables scroll inside their
+ * own box: the page itself never scrolls sideways.  Addresses and check
+ * ids never break inside (white-space:nowrap); evidence keys and file
+ * names may break anywhere.
  */
 #include "grade/report.h"
 
@@ -13,11 +21,14 @@
 
 static const char page_css[] =
     "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;"
-    "color:#1f2328;background:#fff;max-width:72rem;margin:0 auto;padding:1.5rem}"
+    "color:#1f2328;background:#fff;max-width:72rem;margin:0 auto;padding:1.5rem;"
+    "overflow-wrap:break-word}"
     "h1{font-size:1.6rem;margin:0 0 .5rem}h2{font-size:1.25rem;margin:0 0 .6rem}"
     "h3{font-size:1.05rem;margin:1.2rem 0 .4rem}"
-    "header dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0}"
-    "header dt{font-weight:600}header dd{margin:0}header ul{margin:0;padding-left:1.2rem}"
+    "header dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.2rem 1rem;"
+    "margin:0}header dt{font-weight:600}header dd{margin:0}"
+    "details.inputs{margin:0 0 1rem}details.inputs summary{cursor:pointer;font-weight:600}"
+    "details.inputs ul{margin:.3rem 0 0;padding-left:1.2rem}"
     "table{border-collapse:collapse;width:100%;margin:.4rem 0 1rem}"
     "th,td{border-bottom:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;"
     "vertical-align:top}"
@@ -25,6 +36,8 @@ static const char page_css[] =
     "table.score{width:auto}td.num{text-align:right;font-variant-numeric:tabular-nums}"
     "code{font:.9em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
     "overflow-wrap:anywhere}"
+    "code.addr,code.id{white-space:nowrap;overflow-wrap:normal}h2 code.addr{font-size:.75em}"
+    ".scroll{overflow-x:auto;margin:.4rem 0 1rem}.scroll table{margin:0}"
     "section{border:1px solid #d0d7de;border-radius:8px;padding:1rem 1.2rem;margin:1.5rem 0}"
     ".badge{display:inline-block;min-width:2.2em;padding:.15em .35em;border-radius:.4em;"
     "font-weight:700;text-align:center;color:#fff;"
@@ -36,6 +49,11 @@ static const char page_css[] =
     ".st-pass{color:#1a7f37}.st-fail{color:#cf222e}.st-unknown{color:#6e7781}"
     ".tag{font-size:.8em;color:#6e7781;white-space:nowrap}"
     "ul.ev{margin:0;padding-left:1rem}.muted{color:#6e7781}"
+    "@media (max-width:40rem){body{padding:.6rem}section{padding:.6rem}"
+    "table.sum,table.sum tbody,table.sum tr,table.sum td{display:block}"
+    "table.sum thead{display:none}table.sum tr{border-bottom:1px solid #d0d7de;padding:.4rem 0}"
+    "table.sum td{border:0;padding:.1rem 0}table.sum td.g{display:inline-block;margin-right:1rem}"
+    "table.sum td::before{content:attr(data-label) \": \";font-weight:600}}"
     "footer{border-top:1px solid #d0d7de;margin-top:2rem;padding-top:.6rem;"
     "color:#57606a;font-size:.9em}"
     "@media print{body{max-width:none;padding:0;font-size:11pt}"
@@ -66,13 +84,20 @@ static void put_badge(FILE *out, const char *letter, bool big) {
   fputs("</span>", out);
 }
 
-/* "ip:port", IPv6 in brackets (RFC 3986 section 3.2.2). */
+/* "ip:port", IPv6 in brackets (RFC 3986 section 3.2.2), as code that
+ * never breaks inside. */
 static void put_server(FILE *out, const struct ev_endpoint *ep) {
   bool v6 = strchr(ep->ip, ':') != NULL;
-  if (v6)
-    fputc('[', out);
+  fputs(v6 ? "<code class=\"addr\">[" : "<code class=\"addr\">", out);
   report_html_puts(out, ep->ip);
-  fprintf(out, "%s:%u", v6 ? "]" : "", ep->port);
+  fprintf(out, "%s:%u</code>", v6 ? "]" : "", ep->port);
+}
+
+/* A check id as code that never breaks inside. */
+static void put_check_id(FILE *out, const struct check_result *c) {
+  fputs("<code class=\"id\">", out);
+  report_html_puts(out, c->id);
+  fputs("</code>", out);
 }
 
 static const char *status_name(enum check_status s) {
@@ -146,25 +171,16 @@ static void page_head(FILE *out) {
   fputs("</style>\n</head>\n<body>\n", out);
 }
 
+/* Short, so that the summary starts on the first screen: the inputs are
+ * listed after it (inputs_list). */
 static void page_header(FILE *out, size_t n, const struct report_meta *m) {
   fprintf(out,
           "<header>\n<h1>tlsgrade report</h1>\n<dl>\n"
           "<dt>Tool</dt><dd>tlsgrade %s</dd>\n"
           "<dt>Rules</dt><dd>SSL Labs rating guide 2009r, passive</dd>\n"
-          "<dt>Servers</dt><dd>%zu</dd>\n<dt>Inputs</dt><dd>",
-          TLSGRADE_VERSION, n);
-  if (!m->n_inputs || !m->inputs) {
-    fputs("<span class=\"muted\">none</span>", out);
-  } else {
-    fputs("<ul>", out);
-    for (size_t i = 0; i < m->n_inputs; i++) {
-      fputs("<li><code>", out);
-      report_html_puts(out, m->inputs[i] ? m->inputs[i] : "");
-      fputs("</code></li>", out);
-    }
-    fputs("</ul>", out);
-  }
-  fputs("</dd>\n", out);
+          "<dt>Servers</dt><dd>%zu</dd>\n<dt>Inputs</dt><dd>%zu (<a href=\"#inputs\">listed "
+          "below the summary</a>)</dd>\n",
+          TLSGRADE_VERSION, n, m->inputs ? m->n_inputs : 0);
   for (size_t i = 0; i < m->n_warnings; i++) {
     fputs("<dt>Warning</dt><dd>", out);
     report_html_puts(out, m->warnings[i]);
@@ -173,20 +189,35 @@ static void page_header(FILE *out, size_t n, const struct report_meta *m) {
   fputs("</dl>\n</header>\n", out);
 }
 
+/* The inputs, folded: a directory may hold hundreds of captures. */
+static void inputs_list(FILE *out, const struct report_meta *m) {
+  size_t n = m->inputs ? m->n_inputs : 0;
+  fprintf(out, "<details class=\"inputs\" id=\"inputs\"><summary>Inputs (%zu)</summary>", n);
+  if (!n)
+    fputs("<p class=\"muted\">none</p>", out);
+  else
+    fputs("<ul>", out);
+  for (size_t i = 0; i < n; i++) {
+    fputs("<li><code>", out);
+    report_html_puts(out, m->inputs[i] ? m->inputs[i] : "");
+    fputs("</code></li>", out);
+  }
+  fputs(n ? "</ul></details>\n" : "</details>\n", out);
+}
+
 static void key_findings(FILE *out, const struct grade_result *r, size_t index) {
   if (!r->graded) {
     fputs("<span class=\"muted\">", out);
     report_html_puts(out, r->no_grade_reason ? r->no_grade_reason : "not graded");
     fputs("</span>", out);
   } else {
-    size_t shown = 0;
-    for (size_t i = 0; i < r->n_checks; i++) {
-      const struct check_result *c = &r->checks[i];
-      if (c->status != CHECK_FAIL || c->effect == EFFECT_NONE)
-        continue;
-      fprintf(out, "%s<a href=\"#srv-%zu-chk-%zu\"><code>", shown++ ? ", " : "", index, i);
-      report_html_puts(out, c->id);
-      fputs("</code></a>", out);
+    const struct check_result *found[GRADE_MAX_CHECKS];
+    size_t shown = report_findings(r, found);
+    for (size_t i = 0; i < shown; i++) {
+      fprintf(out, "%s<a href=\"#srv-%zu-chk-%zu\">", i ? ", " : "", index,
+              (size_t)(found[i] - r->checks));
+      put_check_id(out, found[i]);
+      fputs("</a>", out);
     }
     if (!shown)
       fputs("no failed check", out);
@@ -202,21 +233,22 @@ static void key_findings(FILE *out, const struct grade_result *r, size_t index) 
 }
 
 static void summary(FILE *out, const struct grade_result *const *r, size_t n) {
-  fputs("<h2 id=\"summary\">Summary</h2>\n<table>\n<thead><tr><th scope=\"col\">Host (SNI)</th>"
+  fputs("<h2 id=\"summary\">Summary</h2>\n<table class=\"sum\">\n<thead><tr><th scope=\"col\">Host "
+        "(SNI)</th>"
         "<th scope=\"col\">Server</th><th scope=\"col\">Grade</th>"
         "<th scope=\"col\">Floor</th><th scope=\"col\">Key findings</th></tr></thead>\n"
         "<tbody>\n",
         out);
   for (size_t i = 0; i < n; i++) {
-    fprintf(out, "<tr><td><a href=\"#srv-%zu\">", i);
+    fprintf(out, "<tr><td data-label=\"Host\"><a href=\"#srv-%zu\">", i);
     report_html_puts(out, r[i]->ep->host);
-    fputs("</a></td><td><code>", out);
+    fputs("</a></td><td data-label=\"Server\">", out);
     put_server(out, r[i]->ep);
-    fputs("</code></td><td>", out);
+    fputs("</td><td class=\"g\" data-label=\"Grade\">", out);
     put_badge(out, r[i]->letter, false);
-    fputs("</td><td>", out);
+    fputs("</td><td class=\"g\" data-label=\"Floor\">", out);
     put_badge(out, r[i]->floor, false);
-    fputs("</td><td>", out);
+    fputs("</td><td data-label=\"Key findings\">", out);
     key_findings(out, r[i], i);
     fputs("</td></tr>\n", out);
   }
@@ -250,16 +282,17 @@ static void score_table(FILE *out, const struct grade_result *r) {
 }
 
 static void caps_list(FILE *out, const struct grade_result *r) {
-  fputs("<h3>Caps and warnings</h3>\n", out);
-  size_t shown = 0;
-  for (size_t i = 0; i < r->n_checks; i++) {
-    const struct check_result *c = &r->checks[i];
+  fputs("<h3>Caps and warnings <span class=\"muted\">(most severe first)</span></h3>\n", out);
+  const struct check_result *found[GRADE_MAX_CHECKS];
+  size_t n = report_findings(r, found), shown = 0;
+  for (size_t i = 0; i < n; i++) {
+    const struct check_result *c = found[i];
     if (!lowers_grade(c))
       continue;
     fputs(shown++ ? "" : "<ul>\n", out);
-    fputs("<li><code>", out);
-    report_html_puts(out, c->id);
-    fputs("</code> ", out);
+    fputs("<li>", out);
+    put_check_id(out, c);
+    fputc(' ', out);
     report_html_puts(out, c->title);
     put_effect(out, c);
     if (c->reason) {
@@ -277,7 +310,8 @@ static void checks_table(FILE *out, const struct grade_result *r, size_t index) 
           "<h3>Checks</h3>\n<p>Graded on %zu of %zu checks (the rest need traffic the "
           "capture lacks).</p>\n",
           r->n_decided, r->n_checks);
-  fputs("<table>\n<thead><tr><th scope=\"col\">Status</th><th scope=\"col\">Check</th>"
+  fputs("<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\">Status</th><th "
+        "scope=\"col\">Check</th>"
         "<th scope=\"col\">Title</th><th scope=\"col\">Reason</th>"
         "<th scope=\"col\">Evidence</th></tr></thead>\n<tbody>\n",
         out);
@@ -293,9 +327,9 @@ static void checks_table(FILE *out, const struct grade_result *r, size_t index) 
     fputs(status, out);
     fputs("\">", out);
     fputs(status, out);
-    fputs("</td><td><code>", out);
-    report_html_puts(out, c->id);
-    fputs("</code></td><td>", out);
+    fputs("</td><td>", out);
+    put_check_id(out, c);
+    fputs("</td><td>", out);
     report_html_puts(out, c->title);
     put_effect(out, c);
     fputs("</td><td>", out);
@@ -304,7 +338,7 @@ static void checks_table(FILE *out, const struct grade_result *r, size_t index) 
     put_evidence(out, c);
     fputs("</td></tr>\n", out);
   }
-  fputs("</tbody>\n</table>\n", out);
+  fputs("</tbody>\n</table></div>\n", out);
 }
 
 static void recommendations(FILE *out, const struct grade_result *r) {
@@ -344,9 +378,8 @@ static void notices(FILE *out, const struct ev_endpoint *ep) {
  * count and sample of fact f, closing the list item. */
 static void put_connections(FILE *out, const struct ev_endpoint *ep, const struct ev_fact *f) {
   char *where = f ? report_sample(&f->sample) : NULL;
-  fputs("<code>", out);
   put_server(out, ep);
-  fprintf(out, "</code>: %llu connection%s, e.g. <code>", f ? (unsigned long long)f->count : 0,
+  fprintf(out, ": %llu connection%s, e.g. <code>", f ? (unsigned long long)f->count : 0,
           f && f->count == 1 ? "" : "s");
   report_html_puts(out, where ? where : "?");
   fputs("</code></li>\n", out);
@@ -406,9 +439,9 @@ static void server_section(FILE *out, const struct grade_result *r, size_t index
   put_badge(out, r->letter, true);
   fputc(' ', out);
   report_html_puts(out, r->ep->host);
-  fputs(" <code>", out);
+  fputc(' ', out);
   put_server(out, r->ep);
-  fputs("</code></h2>\n<p>Grade ", out);
+  fputs("</h2>\n<p>Grade ", out);
   put_badge(out, r->letter, false);
   fputs(" &middot; trust ignored ", out);
   put_badge(out, r->letter_trust_ignored, false);
@@ -462,6 +495,7 @@ void report_html(FILE *out, const struct grade_result *const *r, size_t n,
           out);
   else
     summary(out, r, n);
+  inputs_list(out, m);
   unverified(out, m);
   hello_only(out, m);
   for (size_t i = 0; i < n && !report_stopped(m); i++)

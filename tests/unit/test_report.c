@@ -11,6 +11,9 @@
  *    so every server must be byte for byte what cJSON itself prints for the
  *    same tree: the test parses the report with cJSON and prints each
  *    server again with cJSON_Print.
+ *  - Findings order: the letters of grading-reference.md section 3 (T and
+ *    M replace any letter, a cap lowers it, a warning makes A into A-),
+ *    worst first, ordered by hand.
  */
 #include "grade/report.h"
 #include "harness.h"
@@ -240,6 +243,43 @@ static void stop_flag_ends_the_report(void) {
   ev_store_free(ev);
 }
 
+/* report_findings: worst imposed letter first, whatever the check order. */
+static void findings_by_imposed_letter(void) {
+  static const struct {
+    enum check_status status;
+    enum check_effect effect;
+    char cap;
+    int severity;
+  } in[] = {
+      {CHECK_FAIL, EFFECT_WARN, 0, 9},     /* 0: A- */
+      {CHECK_FAIL, EFFECT_CAP, 'C', 9},    /* 1: C */
+      {CHECK_FAIL, EFFECT_NO_APLUS, 0, 9}, /* 2: blocks A+ only */
+      {CHECK_FAIL, EFFECT_CAP, 'F', 1},    /* 3: F, less severe */
+      {CHECK_FAIL, EFFECT_NAME, 0, 1},     /* 4: M */
+      {CHECK_FAIL, EFFECT_CAP, 'F', 5},    /* 5: F */
+      {CHECK_PASS, EFFECT_CAP, 'B', 9},    /* 6: passed: not a finding */
+      {CHECK_FAIL, EFFECT_NONE, 0, 9},     /* 7: informational */
+      {CHECK_FAIL, EFFECT_CAP, 'A', 1},    /* 8: A */
+      {CHECK_UNKNOWN, EFFECT_TRUST, 0, 9}, /* 9: undecided */
+      {CHECK_FAIL, EFFECT_TRUST, 0, 0},    /* 10: T */
+      {CHECK_FAIL, EFFECT_CAP, 'F', 5},    /* 11: F, as severe as 5 */
+  };
+  static struct grade_result r;
+  r.n_checks = sizeof(in) / sizeof(in[0]);
+  for (size_t i = 0; i < r.n_checks; i++)
+    r.checks[i] = (struct check_result){.id = "x",
+                                        .status = in[i].status,
+                                        .effect = in[i].effect,
+                                        .cap = in[i].cap,
+                                        .severity = in[i].severity};
+  const struct check_result *out[GRADE_MAX_CHECKS];
+  static const size_t want[] = {10, 4, 5, 11, 3, 1, 0, 8, 2};
+  size_t n = report_findings(&r, out);
+  CHECK_EQ_U(n, sizeof(want) / sizeof(want[0]));
+  for (size_t i = 0; i < n && i < sizeof(want) / sizeof(want[0]); i++)
+    CHECK_EQ_U(out[i] - r.checks, want[i]);
+}
+
 int main(void) {
   RUN(term_escapes);
   RUN(html_escapes);
@@ -247,5 +287,6 @@ int main(void) {
   RUN(json_servers_as_cjson_prints_them);
   RUN(json_threads_write_what_one_writes);
   RUN(stop_flag_ends_the_report);
+  RUN(findings_by_imposed_letter);
   return harness_done();
 }
