@@ -3,7 +3,8 @@
 #   make            build ./tlsgrade
 #   make test       unit + end-to-end tests (SAN=1: under ASan + UBSan;
 #                   SAN=thread: ThreadSanitizer, for -j work)
-#   make run        install missing packages (root), build, run on samples/
+#   make run        install missing packages (root), build, run on the demo
+#                   (samples/demo/), then on samples/
 #   make deps       install missing Debian packages (or print the command)
 #   make check      written rules: clang-format, generated tables current,
 #                   includes follow the layers
@@ -75,8 +76,16 @@ $(B)/tests/%: tests/unit/%.c $(B)/libtlsgrade.a tests/unit/harness.h
 test: all $(UNIT_BIN)
 	@TLSGRADE=$(abspath $(BIN)) UNIT_DIR=$(abspath $(B)/tests) SAN=$(SAN) tests/run.sh
 
+# The five-day demo first (samples/demo/, see samples/README.md): the four
+# consoles' summary, then from the full report the console that changed, when,
+# and the two frames that disagree; then every sample as before.
+DEMO_ARGS := --ca-file samples/certs/root.pem --keylog samples/demo.keylog samples/demo/
 run: deps
 	@$(MAKE) --no-print-directory all
+	./$(BIN) --summary $(DEMO_ARGS)
+	@echo
+	@./$(BIN) --no-color $(DEMO_ARGS) | sed -n '/^== /h; /configuration changed at/{x;p;x;p;n;p;}'
+	@echo
 	./$(BIN) --summary --ca-file samples/certs/root.pem --keylog samples/a-grade.keylog samples/
 
 # Debian packages: to build, and what the tests run against (testssl.sh,

@@ -3,15 +3,16 @@
 #
 #   samples/check-samples.sh [DIR]      (default: the samples/ directory)
 #
-# For every *.pcap in DIR:
+# For every *.pcap in DIR and in DIR/demo (the five-day demo, craft_demo.py):
 #   - tshark -V must show no "Malformed" packet and `-z expert,error` no error;
 #   - crafted captures (craft.py --list) are also read with IP and TCP checksum
 #     validation on and must show no expert warning or error at all, and
 #     craft.py must rebuild them byte for byte (the committed files are what
 #     the script writes).  Real loopback captures are read without checksum
 #     validation: the kernel leaves loopback checksums to offload.
-#   - the file must be described in expected.json, and every file that
-#     expected.json describes must exist.
+#   - the file must be described in expected.json (the demo's under "demo"),
+#     and every file that expected.json describes must exist; the demo's key
+#     log must also be what craft_demo.py writes.
 # Prints one line per file and a summary; exits 1 on any failure.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,9 +22,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 python3 "$here/craft.py" --list >"$work/crafted"
+python3 "$here/craft_demo.py" --list >>"$work/crafted"
 python3 "$here/craft.py" "$work/rebuilt" >/dev/null
+python3 "$here/craft_demo.py" "$work/rebuilt" >/dev/null
 python3 -c 'import json, sys
-for f in json.load(open(sys.argv[1]))["samples"]: print(f["file"])' \
+d = json.load(open(sys.argv[1]))
+for f in d["samples"]: print(f["file"])
+for f in d["demo"]["files"]: print(f)' \
   "$here/expected.json" >"$work/described"
 
 failed=0 checked=0
@@ -32,9 +37,9 @@ fail() {
   failed=$((failed + 1))
 }
 
-for pcap in "$dir"/*.pcap; do
+for pcap in "$dir"/*.pcap "$dir"/demo/*.pcap; do
   [ -e "$pcap" ] || continue
-  name=$(basename "$pcap")
+  name=${pcap#"$dir"/}
   checked=$((checked + 1))
   ok=1
   if grep -qx "$name" "$work/crafted"; then
@@ -69,6 +74,8 @@ done
 while read -r name; do
   [ -e "$dir/$name" ] || fail "$name" "described in expected.json but missing"
 done <"$work/described"
+cmp -s "$dir/demo.keylog" "$work/rebuilt/demo.keylog" ||
+  fail demo.keylog "differs from what craft_demo.py writes (run samples/make-samples.sh --crafted-only)"
 
 echo "check-samples: $checked captures, $failed failure(s)"
 [ $failed = 0 ]

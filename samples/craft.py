@@ -337,6 +337,7 @@ for _row in [
 
 SCSV_RENEG = 0x00FF  # TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 3.3)
 SCSV_FALLBACK = 0x5600  # TLS_FALLBACK_SCSV (RFC 7507)
+DOWNGRD01 = b"DOWNGRD\x01"  # a TLS 1.3 server's random to a TLS 1.2 client (RFC 8446 4.1.3)
 
 # Handshake types (RFC 5246 7.4; 22 = certificate_status, RFC 6066 8)
 HELLO_REQUEST, CLIENT_HELLO, SERVER_HELLO, NEW_SESSION_TICKET = 0, 1, 2, 4
@@ -579,12 +580,14 @@ def finished_len(version):
 
 def connection(cap, rng, t_us, client_ip, client_port, srv, *, hello, version, suite,
                sh_exts=None, compression=0, status=None, ticket=None, session_id=None,
-               request=None, response_len=None, after=None, record_version=None):
+               request=None, response_len=None, after=None, record_version=None, sentinel=False):
     """A full handshake, a request, a response, close_notify both ways, FIN.
 
     hello: (ClientHello bytes, client_random).  sh_exts: ServerHello extension
     bytes (None: renegotiation_info, plus ec_point_formats for EC suites).
-    after(tls, ctx): extra exchanges after the first request/response."""
+    after(tls, ctx): extra exchanges after the first request/response.
+    sentinel: the server also speaks TLS 1.3, so the last 8 bytes of its
+    random say DOWNGRD\x01 to a TLS 1.2 client (RFC 8446 4.1.3)."""
     s = SUITES[suite]
     tcp = Tcp(cap, rng, t_us, (client_ip, client_port), (srv.ip, 443))
     tcp.open()
@@ -598,8 +601,11 @@ def connection(cap, rng, t_us, client_ip, client_port, srv, *, hello, version, s
         sh_exts = ext(EXT_RENEG, vec8(b""))
         if s.kx in ("ECDHE", "ECDH_anon"):
             sh_exts += ext(EXT_POINTS, vec8(b"\x00"))
+    srandom = hello_random(rng, tcp.t // 1000000)
+    if sentinel:
+        srandom = srandom[:24] + DOWNGRD01
     sh, srandom = server_hello(rng, version, suite, sh_exts, session_id=session_id,
-                               compression=compression, srandom=hello_random(rng, tcp.t // 1000000))
+                               compression=compression, srandom=srandom)
     flight = [sh]
     if s.kx not in ("DH_anon", "ECDH_anon"):
         flight.append(certificate(srv.chain))

@@ -12,8 +12,9 @@
 #   needs more than one handshake (e.g. a TLS 1.3 and a TLS 1.2 client).
 # - crafted captures (samples/craft.py, Python 3 standard library only) for
 #   what OpenSSL 3 can no longer produce (SSLv2, SSLv3, export, RC4, 3DES,
-#   small DH groups, compression, Heartbleed, insecure renegotiation, ...).
-#   They are byte-for-byte reproducible and need no privileges.
+#   small DH groups, compression, Heartbleed, insecure renegotiation, ...),
+#   and the five-day cloud-console demo (samples/craft_demo.py: demo/ and
+#   demo.keylog).  They are byte-for-byte reproducible and need no privileges.
 #
 # Certificates come from samples/certs/, generated once by make-certs.sh and
 # committed (they are created here only when missing).  In the default mode
@@ -32,6 +33,7 @@ mkdir -p "$out"
 
 if [ $mode != real ]; then
   python3 "$here/craft.py" "$out"
+  python3 "$here/craft_demo.py" "$out" # demo/day1..5.pcap and demo.keylog
 fi
 if [ $mode = crafted ]; then
   exit 0
