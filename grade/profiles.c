@@ -67,8 +67,9 @@ static void decide(struct grade_profile_item *it, enum check_status st, const st
   add_evidence(it, f);
 }
 
-/* The i-th fact of family id at ep, NULL past the end or for a fact of
- * another family sharing the prefix (ev_facts_of's view). */
+/* facts[i] of ev_facts_of's view when it is of family id; NULL when it is
+ * of another family whose key extends the prefix ("kx:dh:" and
+ * "kx:dh_group:" do not, but the view promises nothing). */
 static const struct ev_fact *nth(const struct ev_fact *const *facts, size_t i, enum ev_fact_id id) {
   return facts[i]->typed.id == id ? facts[i] : NULL;
 }
@@ -86,10 +87,10 @@ static void item_versions(const struct profile_def *p, const struct ev_endpoint 
     if (rank >= 0 && rank < oldest)
       oldest = rank;
   }
-  size_t n_fversion = 0;
-  const struct ev_fact *const *fversion_all = ev_facts_of(ep, EV_VERSION, &n_fversion);
-  for (size_t i = 0; i < n_fversion; i++) {
-    const struct ev_fact *f = nth(fversion_all, i, EV_VERSION);
+  size_t n_versions = 0;
+  const struct ev_fact *const *versions = ev_facts_of(ep, EV_VERSION, &n_versions);
+  for (size_t i = 0; i < n_versions; i++) {
+    const struct ev_fact *f = nth(versions, i, EV_VERSION);
     if (!f)
       continue;
     int rank = version_rank(f->typed.version);
@@ -103,10 +104,10 @@ static void item_versions(const struct profile_def *p, const struct ev_endpoint 
     return;
   }
   uint16_t below = VERSION_ORDER[oldest - 1];
-  size_t n_frefused = 0;
-  const struct ev_fact *const *frefused_all = ev_facts_of(ep, EV_REFUSED, &n_frefused);
-  for (size_t i = 0; i < n_frefused; i++) {
-    const struct ev_fact *f = nth(frefused_all, i, EV_REFUSED);
+  size_t n_refused = 0;
+  const struct ev_fact *const *refused = ev_facts_of(ep, EV_REFUSED, &n_refused);
+  for (size_t i = 0; i < n_refused; i++) {
+    const struct ev_fact *f = nth(refused, i, EV_REFUSED);
     if (!f)
       continue;
     if (f->typed.version == below && ev_fact_accepted(f)) {
@@ -125,10 +126,10 @@ static void item_suites(const struct profile_def *p, const struct ev_endpoint *e
                         struct grade_profile_item *it) {
   it->id = "suites";
   const struct ev_fact *seen = NULL;
-  size_t n_fsuite = 0;
-  const struct ev_fact *const *fsuite_all = ev_facts_of(ep, EV_SUITE, &n_fsuite);
-  for (size_t i = 0; i < n_fsuite; i++) {
-    const struct ev_fact *f = nth(fsuite_all, i, EV_SUITE);
+  size_t n_suites = 0;
+  const struct ev_fact *const *suites = ev_facts_of(ep, EV_SUITE, &n_suites);
+  for (size_t i = 0; i < n_suites; i++) {
+    const struct ev_fact *f = nth(suites, i, EV_SUITE);
     if (!f)
       continue;
     if (!listed(p->suites, p->n_suites, ev_fact_name(f), f->typed.name_len)) {
@@ -151,10 +152,10 @@ static void item_groups(const struct profile_def *p, const struct ev_endpoint *e
                         struct grade_profile_item *it) {
   it->id = "groups";
   const struct ev_fact *seen = NULL;
-  size_t n_fkx_ecdh = 0;
-  const struct ev_fact *const *fkx_ecdh_all = ev_facts_of(ep, EV_KX_ECDH, &n_fkx_ecdh);
-  for (size_t i = 0; i < n_fkx_ecdh; i++) {
-    const struct ev_fact *f = nth(fkx_ecdh_all, i, EV_KX_ECDH);
+  size_t n_ecdh = 0;
+  const struct ev_fact *const *ecdh = ev_facts_of(ep, EV_KX_ECDH, &n_ecdh);
+  for (size_t i = 0; i < n_ecdh; i++) {
+    const struct ev_fact *f = nth(ecdh, i, EV_KX_ECDH);
     if (!f)
       continue;
     if (!listed(p->groups, p->n_groups, ev_fact_name(f), f->typed.name_len)) {
@@ -164,10 +165,10 @@ static void item_groups(const struct profile_def *p, const struct ev_endpoint *e
     if (!seen && ev_fact_accepted(f))
       seen = f;
   }
-  size_t n_fkx_dh = 0;
-  const struct ev_fact *const *fkx_dh_all = ev_facts_of(ep, EV_KX_DH, &n_fkx_dh);
-  for (size_t i = 0; i < n_fkx_dh; i++) {
-    const struct ev_fact *f = nth(fkx_dh_all, i, EV_KX_DH);
+  size_t n_dh = 0;
+  const struct ev_fact *const *dh = ev_facts_of(ep, EV_KX_DH, &n_dh);
+  for (size_t i = 0; i < n_dh; i++) {
+    const struct ev_fact *f = nth(dh, i, EV_KX_DH);
     if (!f)
       continue;
     if (!p->dh_min_bits || f->typed.number < p->dh_min_bits) {
@@ -202,11 +203,10 @@ static void item_cert_key(const struct profile_def *p, const struct ev_endpoint 
                           struct grade_profile_item *it) {
   it->id = "cert_key";
   const struct ev_fact *seen = NULL;
-  size_t n_fcert_key_type = 0;
-  const struct ev_fact *const *fcert_key_type_all =
-      ev_facts_of(ep, EV_CERT_KEY_TYPE, &n_fcert_key_type);
-  for (size_t i = 0; i < n_fcert_key_type; i++) {
-    const struct ev_fact *f = nth(fcert_key_type_all, i, EV_CERT_KEY_TYPE);
+  size_t n_keys = 0;
+  const struct ev_fact *const *keys = ev_facts_of(ep, EV_CERT_KEY_TYPE, &n_keys);
+  for (size_t i = 0; i < n_keys; i++) {
+    const struct ev_fact *f = nth(keys, i, EV_CERT_KEY_TYPE);
     if (!f)
       continue;
     if (!key_allowed(p, f)) {
@@ -229,11 +229,10 @@ static void item_hsts(const struct profile_def *p, const struct ev_endpoint *ep,
                       struct grade_profile_item *it) {
   it->id = "hsts";
   const struct ev_fact *longest = NULL, *f;
-  size_t n_agehsts_max_age = 0;
-  const struct ev_fact *const *agehsts_max_age_all =
-      ev_facts_of(ep, EV_HSTS_MAX_AGE, &n_agehsts_max_age);
-  for (size_t i = 0; i < n_agehsts_max_age; i++) {
-    const struct ev_fact *age = nth(agehsts_max_age_all, i, EV_HSTS_MAX_AGE);
+  size_t n_ages = 0;
+  const struct ev_fact *const *ages = ev_facts_of(ep, EV_HSTS_MAX_AGE, &n_ages);
+  for (size_t i = 0; i < n_ages; i++) {
+    const struct ev_fact *age = nth(ages, i, EV_HSTS_MAX_AGE);
     if (!age)
       continue;
     if (!longest || age->typed.number > longest->typed.number)
@@ -257,11 +256,10 @@ static void item_lifetime(const struct profile_def *p, const struct ev_endpoint 
                           struct grade_profile_item *it) {
   it->id = "cert_lifetime";
   const struct ev_fact *within = NULL;
-  size_t n_fcert_lifetime = 0;
-  const struct ev_fact *const *fcert_lifetime_all =
-      ev_facts_of(ep, EV_CERT_LIFETIME, &n_fcert_lifetime);
-  for (size_t i = 0; i < n_fcert_lifetime; i++) {
-    const struct ev_fact *f = nth(fcert_lifetime_all, i, EV_CERT_LIFETIME);
+  size_t n_lifetimes = 0;
+  const struct ev_fact *const *lifetimes = ev_facts_of(ep, EV_CERT_LIFETIME, &n_lifetimes);
+  for (size_t i = 0; i < n_lifetimes; i++) {
+    const struct ev_fact *f = nth(lifetimes, i, EV_CERT_LIFETIME);
     if (!f)
       continue;
     if (f->typed.number > p->lifetime_max) {
