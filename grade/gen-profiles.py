@@ -26,7 +26,7 @@ VERSIONS = {"SSLv2": "TLS_VERSION_SSL2", "SSLv3": "TLS_VERSION_SSL3", "TLSv1": "
             "TLSv1.1": "TLS_VERSION_TLS11", "TLSv1.2": "TLS_VERSION_TLS12",
             "TLSv1.3": "TLS_VERSION_TLS13"}
 KEY_TYPES = ("rsa", "ec", "dsa", "ed25519", "ed448")
-CHECKS = ("no_tls12", "no_tls13", "sha1_sig", "md5_sig")
+CHECKS = ("sha1_sig", "md5_sig")
 
 
 def registry_names():
@@ -48,7 +48,7 @@ def new_profile(cols):
     if len(cols) != 4 or not re.fullmatch(r"[a-z0-9-]+", cols[1]):
         raise GenError("profile ID TITLE SOURCE (4 columns, id [a-z0-9-])")
     return {"id": cols[1], "title": cols[2], "source": cols[3], "versions": [], "suites": [],
-            "groups": [], "keys": [], "requires": [], "dh_min": 0, "hsts_min": 0,
+            "groups": [], "keys": [], "requires": [], "supports": [], "dh_min": 0, "hsts_min": 0,
             "lifetime_max": 0}
 
 
@@ -69,6 +69,8 @@ def add_row(p, kind, args, suites, groups):
     elif kind == "cert_key" and len(args) == 3 and args[0] in KEY_TYPES:
         high = 0 if args[2] == "-" else number(args[2], "MAX")
         p["keys"].append((args[0], number(args[1], "MIN"), high))
+    elif kind == "support" and one and args[0] in ("TLSv1.2", "TLSv1.3"):
+        p["supports"].append(VERSIONS[args[0]])
     elif kind == "require" and one and args[0] in CHECKS:
         p["requires"].append(args[0])
     else:
@@ -120,6 +122,8 @@ def render(profiles):
             i, ", ".join("{%s, %d, %d}" % (c_string(t), lo, hi) for t, lo, hi in p["keys"])
             or "{NULL, 0, 0}"))
         out.append(strings("PROFILE%d_REQUIRES" % i, p["requires"] or [""]))
+        out.append("static const uint16_t PROFILE%d_SUPPORTS[] = {%s};" % (
+            i, ", ".join(p["supports"]) or "0"))
     out += ["", "#define PROFILE_LIST(a) (a), sizeof(a) / sizeof((a)[0])",
             "static const struct profile_def PROFILES[] = {"]
     for i, p in enumerate(profiles):
@@ -128,6 +132,7 @@ def render(profiles):
         out.append("     PROFILE_LIST(PROFILE%d_VERSIONS), PROFILE_LIST(PROFILE%d_SUITES)," % (i, i))
         out.append("     PROFILE%d_GROUPS, %d, PROFILE%d_KEYS, %d, PROFILE%d_REQUIRES, %d," % (
             i, len(p["groups"]), i, len(p["keys"]), i, len(p["requires"])))
+        out.append("     PROFILE%d_SUPPORTS, %d," % (i, len(p["supports"])))
         out.append("     %d, %d, %d}," % (p["dh_min"], p["hsts_min"], p["lifetime_max"]))
     out += ["};", "#undef PROFILE_LIST", ""]
     return "\n".join(out)

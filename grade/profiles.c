@@ -277,6 +277,39 @@ static void item_lifetime(const struct profile_def *p, const struct ev_endpoint 
                      : "no certificate seen";
 }
 
+/* A version the profile requires (NIST SP 800-52r2 3.1: TLS 1.2, and TLS
+ * 1.3 from 2024-01-01): passes when negotiated (TLS 1.3 also when a TLS
+ * 1.2 answer carries the DOWNGRD01 sentinel, RFC 8446 4.1.3); fails when a
+ * client offering it got less (tls12:refused, tls13:refused) or a client
+ * whose best version it was was refused, as checks no_tls12 and no_tls13
+ * decide; a newer version negotiated proves nothing of an older one. */
+static void item_support(const struct profile_def *p, size_t k, const struct ev_endpoint *ep,
+                         struct grade_profile_item *it) {
+  uint16_t v = p->supports[k];
+  bool tls13 = v == TLS_VERSION_TLS13;
+  it->id = tls13 ? "tls13" : "tls12";
+  const struct ev_args version = {.version = v};
+  const struct ev_fact *seen = ev_find_id(ep, EV_VERSION, &version);
+  if (!seen && tls13)
+    seen = ev_find_id(ep, EV_SENTINEL, &(const struct ev_args){.name = "DOWNGRD01"});
+  if (seen && ev_fact_accepted(seen)) {
+    decide(it, CHECK_PASS, seen, "the version was negotiated (or announced by its sentinel)");
+    return;
+  }
+  const struct ev_fact *less = ev_find_id(ep, tls13 ? EV_TLS13_REFUSED : EV_TLS12_REFUSED, NULL);
+  size_t n_refused = 0;
+  const struct ev_fact *const *refused = ev_facts_of(ep, EV_REFUSED, &n_refused);
+  for (size_t i = 0; !less && i < n_refused; i++) {
+    const struct ev_fact *f = nth(refused, i, EV_REFUSED);
+    if (f && f->typed.version == v)
+      less = f;
+  }
+  if (less)
+    decide(it, CHECK_FAIL, less, "a client offering the version the profile requires got less");
+  else
+    it->reason = "no client offering the version was seen answered";
+}
+
 /* A check of check_table.h, as grade_endpoint decided it. */
 static void item_check(const struct grade_result *r, const char *id,
                        struct grade_profile_item *it) {
@@ -331,6 +364,8 @@ bool grade_profile(const struct grade_result *r, size_t i, struct grade_profile_
     item_hsts(p, r->ep, it++);
   if (p->lifetime_max)
     item_lifetime(p, r->ep, it++);
+  for (size_t k = 0; k < p->n_supports && it < out->items + GRADE_PROFILE_ITEMS; k++)
+    item_support(p, k, r->ep, it++);
   for (size_t k = 0; k < p->n_requires && it < out->items + GRADE_PROFILE_ITEMS; k++)
     item_check(r, p->requires[k], it++);
   out->n_items = (size_t)(it - out->items);

@@ -28,6 +28,8 @@ struct profile_def {
   size_t n_keys;
   const char *const *requires;
   size_t n_requires;
+  const uint16_t *supports; /* versions the server must support */
+  size_t n_supports;
   unsigned dh_min_bits;  /* 0: no finite-field DH allowed */
   unsigned hsts_min_age; /* 0: HSTS not part of the profile */
   unsigned lifetime_max; /* days; 0: not part of the profile */

@@ -125,8 +125,10 @@ static void test_tls13_only(void) {
   CHECK_STR(verdict(&s, "nist-800-52r2"), "fails");
   CHECK_STR(failed_fact(&s, "nist-800-52r2"), "kx:ecdh:x25519:256");
   CHECK_STR(verdict(&s, "bsi-tr-02102-2"), "fails");
-  /* NIST requires TLS 1.3 (3.1): proven by the negotiation. */
-  CHECK_STR(item(&s, "nist-800-52r2", "no_tls13"), "pass");
+  /* NIST requires TLS 1.3 (3.1): proven by the negotiation; TLS 1.2, also
+   * required, is not proven by TLS 1.3. */
+  CHECK_STR(item(&s, "nist-800-52r2", "tls13"), "pass");
+  CHECK_STR(item(&s, "nist-800-52r2", "tls12"), "unknown");
   end(&s);
 }
 
@@ -295,7 +297,9 @@ static void test_hsts_lifetime(void) {
 }
 
 /* NIST 3.1: TLS 1.3 shall be supported; a client offering it that got
- * TLS 1.2 without the sentinel proves it is not (check no_tls13). */
+ * TLS 1.2 without the sentinel proves it is not (as check no_tls13).  A
+ * TLS 1.3-only server refusing a client whose best version is TLS 1.2
+ * fails the TLS 1.2 requirement. */
 static void test_nist_tls13(void) {
   struct scenario s;
   begin(&s);
@@ -303,9 +307,18 @@ static void test_nist_tls13(void) {
        "suite:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "kx:ecdh:secp256r1:256", "tls13:refused",
        "established");
   grade(&s);
-  CHECK_STR(item(&s, "nist-800-52r2", "no_tls13"), "fail");
+  CHECK_STR(item(&s, "nist-800-52r2", "tls13"), "fail");
+  CHECK_STR(item(&s, "nist-800-52r2", "tls12"), "pass");
   CHECK_STR(verdict(&s, "nist-800-52r2"), "fails");
   CHECK_STR(verdict(&s, "mozilla-intermediate"), "meets what was seen");
+  end(&s);
+  begin(&s);
+  hs13(s.ep, "suite:TLS_AES_128_GCM_SHA256", "kx:ecdh:secp256r1:256");
+  NOTE(s.ep, "handshakes", "refused:TLSv1.2:protocol_version");
+  grade(&s);
+  CHECK_STR(item(&s, "nist-800-52r2", "tls12"), "fail");
+  CHECK_STR(item(&s, "nist-800-52r2", "tls13"), "pass");
+  CHECK_STR(item(&s, "mozilla-modern", "versions"), "pass");
   end(&s);
 }
 
