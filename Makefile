@@ -156,6 +156,7 @@ check:
 	python3 dissect/gen-registry.py --check
 	python3 grade/gen-distrust.py --check
 	python3 grade/gen-ct-logs.py --check
+	python3 grade/gen-profiles.py --check
 	python3 tests/check-includes.py
 	@echo "check: format, generated tables and includes as written"
 

@@ -59,6 +59,9 @@ static void usage(FILE *f) {
              "  --no-color                no colour in the text report\n"
              "  --summary                 text report: the summary table only\n"
              "  --fail-below GRADE        exit status 3 when a server grades below GRADE\n"
+             "  --profile NAME            exit status 3 when a server fails profile NAME:\n"
+             "                            mozilla-modern, mozilla-intermediate, mozilla-old,\n"
+             "                            nist-800-52r2, bsi-tr-02102-2\n"
              "  --save-evidence FILE      save the evidence (for tlsgrade merge)\n"
              "  --history DB              append each report's grades to DB: an SQLite file,\n"
              "                            or a postgresql:// URL (tlsgrade history reads it)\n"
@@ -122,6 +125,7 @@ enum {
   OPT_NO_COLOR,
   OPT_SUMMARY,
   OPT_FAIL_BELOW,
+  OPT_PROFILE,
   OPT_SAVE_EVIDENCE,
   OPT_CA_FILE,
   OPT_CA_PATH,
@@ -309,6 +313,16 @@ static int parse_one(int c, struct cli *cli) {
     }
     opt->fail_below = optarg;
     break;
+  case OPT_PROFILE:
+    if (grade_profile_find(optarg) < 0) {
+      fprintf(stderr, "tlsgrade: --profile: '%s' is not a profile (", optarg);
+      for (size_t i = 0; grade_profile_id(i); i++)
+        fprintf(stderr, "%s%s", i ? ", " : "", grade_profile_id(i));
+      fputs(")\n", stderr);
+      return -1;
+    }
+    opt->profile = optarg;
+    break;
   case 's':
     if (parse_number(optarg, "-s", 64, 262144, &v) < 0)
       return -1;
@@ -363,8 +377,8 @@ static const char *conflict(const struct cli *cli) {
   if (o->summary_only && (lines || o->format != PL_FORMAT_TEXT))
     return "--summary shortens the text report: it does not apply to --format json or html, "
            "--flows or --handshakes";
-  if (lines && o->fail_below)
-    return "--fail-below needs grades: it does not apply to --flows or --handshakes";
+  if (lines && (o->fail_below || o->profile))
+    return "--fail-below and --profile need grades: they do not apply to --flows or --handshakes";
   if (lines && o->save_evidence)
     return "--save-evidence saves what grading gathers: it does not apply to --flows or "
            "--handshakes";
@@ -391,7 +405,7 @@ static int history_options(int argc, struct cli *cli) {
     return -1;
   }
   if (opt->iface || opt->mode != PL_MODE_GRADE || cli->history_db || opt->n_keylog_files ||
-      opt->n_weak_keys || opt->save_evidence || opt->fail_below || opt->interval) {
+      opt->n_weak_keys || opt->save_evidence || opt->fail_below || opt->profile || opt->interval) {
     fprintf(stderr, "tlsgrade: history takes --format, -o and --no-color only\n");
     return -1;
   }
@@ -407,6 +421,7 @@ static int parse_options(int argc, char **argv, struct cli *cli) {
       {"no-color", no_argument, NULL, OPT_NO_COLOR},
       {"summary", no_argument, NULL, OPT_SUMMARY},
       {"fail-below", required_argument, NULL, OPT_FAIL_BELOW},
+      {"profile", required_argument, NULL, OPT_PROFILE},
       {"save-evidence", required_argument, NULL, OPT_SAVE_EVIDENCE},
       {"interval", required_argument, NULL, OPT_INTERVAL},
       {"ca-file", required_argument, NULL, OPT_CA_FILE},

@@ -1,6 +1,6 @@
-"""What grade/'s table generators share (gen-distrust.py, gen-ct-logs.py):
-the error a bad row raises, C string literals, and writing or checking
-the generated header.  Python 3 standard library only."""
+"""What grade/'s table generators share (gen-distrust.py, gen-ct-logs.py,
+gen-profiles.py): the error a bad row raises, C string literals, and
+writing or checking the generated header.  Python 3 standard library only."""
 
 import os
 import sys

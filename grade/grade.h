@@ -14,6 +14,7 @@
  *   chains.c      chains completed from every intermediate of the run
  *   checks.c      one check per rule of the rating guide: pass/fail/unknown
  *   score.c       SSL Labs numeric score, caps, letters, recommendations
+ *   profiles.c    compliance profiles (Mozilla, NIST, BSI) from the facts
  *   report_*.c    text, JSON and HTML reports; ECS findings, CycloneDX CBOM
  */
 #ifndef TLSGRADE_GRADE_H
@@ -425,6 +426,52 @@ bool grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grad
                      unsigned jobs, const volatile sig_atomic_t *stop);
 /* Letter order: returns <0 when a is better than b. */
 int grade_letter_cmp(const char *a, const char *b);
+
+/* ---- compliance profiles (profiles.c, grade/profiles.tsv) ---- */
+
+/* A profile's verdict on a server: it negotiated something the profile
+ * forbids; nothing forbidden was seen but some items are undecided; or
+ * every item was decided pass. */
+enum grade_profile_verdict { GRADE_PROFILE_FAILS, GRADE_PROFILE_MEETS_SEEN, GRADE_PROFILE_MEETS };
+
+/* One item of a profile (allowed versions, suites, groups, certificate
+ * key, ...): pass, fail or unknown, why, and the facts that decided it. */
+struct grade_profile_item {
+  const char *id; /* "versions", "suites", "groups", "cert_key", or a check id */
+  enum check_status status;
+  const char *reason;
+  const struct ev_fact *evidence[2];
+  size_t n_evidence;
+};
+
+#define GRADE_PROFILE_ITEMS 12
+struct grade_profile_result {
+  const char *id, *title, *source; /* from grade/profiles.tsv */
+  enum grade_profile_verdict verdict;
+  struct grade_profile_item items[GRADE_PROFILE_ITEMS];
+  size_t n_items;
+};
+
+/* How many profiles there are; the id of profile i (i < that), NULL past
+ * the end. */
+size_t grade_profile_count(void);
+const char *grade_profile_id(size_t i);
+/* Profile i on graded server r (after grade_endpoint: some items repeat
+ * its checks).  False when i is past the end. */
+bool grade_profile(const struct grade_result *r, size_t i, struct grade_profile_result *out);
+/* The index of the profile named id, or -1. */
+int grade_profile_find(const char *id);
+/* "fails", "meets what was seen", "meets". */
+const char *grade_profile_verdict_name(enum grade_profile_verdict v);
+/* The first failed item's first evidence ("suite:TLS_RSA_...: file:frame"
+ * in the text report), NULL when nothing failed. */
+const struct grade_profile_item *grade_profile_failed_item(const struct grade_profile_result *p);
+/* Every profile's verdict on r, in each report format (report_profiles.c):
+ * one text line, one HTML table, one JSON array (NULL out of memory).
+ * Nothing (NULL) for a server that was not graded. */
+void report_profiles_text(FILE *out, const struct grade_result *r);
+void report_profiles_html(FILE *out, const struct grade_result *r);
+cJSON *report_profiles_json(const struct grade_result *r);
 
 /* ---- reports (report_text.c, report_json.c, report_html.c) ---- */
 

@@ -478,6 +478,7 @@ static void server_section(FILE *out, const struct grade_result *r, size_t index
   notices(out, r->ep);
   caps_list(out, r);
   checks_table(out, r, index);
+  report_profiles_html(out, r);
   recommendations(out, r);
   if (m->past_html)
     m->past_html(m->past_ctx, out, r->ep);

@@ -673,6 +673,8 @@ static cJSON *server_json(struct json_out *j, const struct grade_result *r) {
   add_checks(j, o, r);
   add_uint(j, o, "checks_decided", r->n_decided);
   add_uint(j, o, "checks_total", r->n_checks);
+  if (r->graded)
+    add_item(j, o, "profiles", report_profiles_json(r));
   for (size_t i = 0; i < sizeof(LISTINGS) / sizeof(LISTINGS[0]); i++)
     add_item(j, o, LISTINGS[i].member, listing_json(j, ep, &LISTINGS[i]));
   cJSON *recs = cJSON_CreateArray();

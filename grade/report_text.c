@@ -268,6 +268,7 @@ static void server_detail(FILE *out, const struct grade_result *r, const struct 
     if (c->status != CHECK_UNKNOWN)
       put_evidence(out, c);
   }
+  report_profiles_text(out, r);
   const struct check_result *order[GRADE_MAX_CHECKS];
   size_t n = report_recommendations(r, order);
   if (n)

@@ -81,12 +81,13 @@ static void progress(struct run *run) {
           (unsigned long long)done, what, (unsigned long long)(drops + ifdrops));
 }
 
-/* Each --interval report: its --fail-below status is the final one's
+/* Each --interval report: its --fail-below (--profile) status is the final one's
  * business, said once at the end. */
 static void interval_report(struct run *run) {
   const struct pl_settings *s = run->set;
   struct pl_settings quiet = *s;
   quiet.fail_below = NULL;
+  quiet.profile = NULL;
   run->set = &quiet;
   pl_atomic_report(run, 0);
   run->set = s;

@@ -42,8 +42,8 @@ enum {
   PL_EXIT_OK = 0,
   PL_EXIT_RUNTIME = 1,
   PL_EXIT_USAGE = 2,
-  PL_EXIT_BELOW = 3,     /* --fail-below: a server graded below the grade */
-  PL_EXIT_NO_SERVER = 4, /* --fail-below: no server was graded at all */
+  PL_EXIT_BELOW = 3,     /* --fail-below: a server graded below the grade (--profile: fails it) */
+  PL_EXIT_NO_SERVER = 4, /* --fail-below, --profile: no server was graded at all */
 };
 
 enum pl_mode { PL_MODE_GRADE, PL_MODE_FLOWS, PL_MODE_HANDSHAKES };
@@ -89,6 +89,7 @@ struct pl_settings {
   const char *output;        /* -o; NULL: standard output */
   const char *save_evidence; /* --save-evidence */
   const char *fail_below;    /* --fail-below: a valid grade, or NULL */
+  const char *profile;       /* --profile: a profile id (grade_profile_find), or NULL */
   const char *ca_file, *ca_path;
   const char *intermediates;    /* --intermediates: PEM file or directory, NULL: none */
   const char *const *weak_keys; /* --weak-keys paths */

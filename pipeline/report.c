@@ -88,6 +88,39 @@ static int fail_below_status(const struct pl_settings *s, const struct grade_res
   return status;
 }
 
+/* --profile: status 3 when a graded server fails the profile, each named
+ * on stderr with the first failed item's evidence (worst grade first, as
+ * the report); 4 when no server was graded, as --fail-below. */
+static int profile_status(const struct pl_settings *s, const struct grade_result *const *order,
+                          size_t n) {
+  int index = s->profile ? grade_profile_find(s->profile) : -1;
+  if (index < 0)
+    return PL_EXIT_OK;
+  int status = PL_EXIT_NO_SERVER;
+  for (size_t i = 0; i < n; i++) {
+    const struct grade_result *r = order[i];
+    struct grade_profile_result p;
+    if (!r->graded || !grade_profile(r, (size_t)index, &p))
+      continue;
+    if (status == PL_EXIT_NO_SERVER)
+      status = PL_EXIT_OK;
+    const struct grade_profile_item *failed = grade_profile_failed_item(&p);
+    if (!failed)
+      continue;
+    const struct ev_fact *f = failed->n_evidence ? failed->evidence[0] : NULL;
+    cap_message(strchr(r->ep->ip, ':') ? "--profile %s: %s [%s]:%u fails %s (%s: %s:%llu)"
+                                       : "--profile %s: %s %s:%u fails %s (%s: %s:%llu)",
+                s->profile, r->ep->host, r->ep->ip, r->ep->port, failed->id, f ? f->key : "-",
+                f && f->sample.file ? f->sample.file : "-",
+                f ? (unsigned long long)f->sample.frame : 0ULL);
+    status = PL_EXIT_BELOW;
+  }
+  if (status == PL_EXIT_NO_SERVER)
+    cap_message("--profile %s: no TLS server was graded (exit status %d)", s->profile,
+                PL_EXIT_NO_SERVER);
+  return status;
+}
+
 /* A report a signal cut short: a file keeps nothing of it (from where it
  * began); on a pipe or terminal, what was written stays. */
 static void unwrite(FILE *out, long start) {
@@ -170,6 +203,9 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
     return PL_STOPPED;
   }
   int status = fail_below_status(s, order, n);
+  int profile = profile_status(s, order, n);
+  if (status == PL_EXIT_OK || (status == PL_EXIT_NO_SERVER && profile == PL_EXIT_BELOW))
+    status = profile;
   /* After the report: a database that refuses the rows loses no report. */
   char err[1024];
   if (s->history && pl_history_append(s->history, s->history_kind ? s->history_kind : "capture",
