@@ -325,7 +325,7 @@ static int finish(struct run *run, int status, unsigned warnings) {
       status = PL_EXIT_RUNTIME;
     ev_complete_chains(run->ev, run->trust, run->intermediates); /* all evidence is in */
     int rs = pl_write_report(s, run->out, run->ev, run->file_names, run->n_files, limits, stats,
-                             run->warned);
+                             run->warned, run->trust != NULL);
     if (rs == PL_STOPPED) {
       pl_say_abandoned(s, "grading", saved);
       rs = PL_EXIT_RUNTIME;
