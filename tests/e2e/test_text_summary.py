@@ -266,6 +266,10 @@ def header(t):
     t.eq(rep["keylogs"], [KEYLOG], "JSON key logs")
     t.eq(rep["decryption"]["decrypted"], opened, "JSON decrypted")
     t.eq(rep["inputs"], 2, "JSON inputs")
+    rc, out, err = run(["-j", "2", "--format", "json"] + args)
+    rep = json.loads(out)["report"]
+    t.eq((parse_time(rep["first_packet"]), parse_time(rep["last_packet"])),
+         (iso(min(times)), iso(max(times))), "-j 2: the files read by a team of readers")
     rc, out, err = run(["--summary", "--no-color", sample("a-grade.pcap")])
     t.check("trust store  the system's default store\n" in out, "no --ca-file: " + out)
 
