@@ -171,6 +171,9 @@ struct cap_stats {
   uint64_t decap[CAP_ENCAP_KINDS]; /* tunnel headers read, by kind */
   uint64_t decap_too_deep;         /* packets in more than CAP_ENCAP_MAX layers: dropped */
   uint64_t decap_malformed;        /* tunnel headers that lie: packet dropped */
+  /* The earliest and latest packet time read (the capture period), set
+   * once packets > 0: inputs need not be in time order. */
+  cap_time_us first_ts, last_ts;
 };
 
 /* ------------------------------------------------------------------ */

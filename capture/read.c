@@ -147,6 +147,11 @@ static int read_input(struct cap_source *src, pcap_t *p, struct cap_filemap *map
       index = (uint32_t)(src->count - 1);
       frame = src->dump_frames;
     }
+    cap_time_us ts = cap_packet_time(&hdr->ts);
+    if (!stats->packets || ts < stats->first_ts)
+      stats->first_ts = ts;
+    if (!stats->packets || ts > stats->last_ts)
+      stats->last_ts = ts;
     stats->packets++;
     stats->bytes += hdr->len;
     struct cap_decoder *d = dec;
@@ -162,7 +167,7 @@ static int read_input(struct cap_source *src, pcap_t *p, struct cap_filemap *map
     struct cap_packet pkt = {0};
     pkt.file_index = index;
     pkt.frame = frame;
-    pkt.ts = cap_packet_time(&hdr->ts);
+    pkt.ts = ts;
     pkt.wire_len = hdr->len;
     pkt.cap_len = hdr->caplen;
     if (cap_decode(d, dlt, data, hdr->caplen, &pkt) == 1)

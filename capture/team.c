@@ -405,6 +405,18 @@ static size_t segment_parts(struct file_reader *r, struct team *t, size_t s, siz
   return good;
 }
 
+/* The earliest and latest packet time of a part into stats (read.c keeps
+ * them one record at a time); before its packets are counted. */
+static void part_period(const struct part *pt, struct cap_stats *stats) {
+  for (size_t i = 0; i < pt->n; i++) {
+    bool none = !stats->packets && !i;
+    if (none || pt->e[i].ts < stats->first_ts)
+      stats->first_ts = pt->e[i].ts;
+    if (none || pt->e[i].ts > stats->last_ts)
+      stats->last_ts = pt->e[i].ts;
+  }
+}
+
 static int team_whole_file(void *ctx, struct cap_source *src, pcap_t *p, uint32_t index,
                            struct cap_decoder *dec, struct cap_stats *stats) {
   struct file_reader *r = ctx;
@@ -437,6 +449,7 @@ static int team_whole_file(void *ctx, struct cap_source *src, pcap_t *p, uint32_
       process_part(r, t, seq[k], index, frame, dec);
       frame += seq[k]->n;
       if (r->index == 0) {
+        part_period(seq[k], stats);
         stats->packets += seq[k]->n;
         stats->bytes += seq[k]->bytes;
       }

@@ -515,7 +515,25 @@ struct report_meta {
    * by the caller's function; NULL: none. */
   void (*past_html)(void *ctx, FILE *out, const struct ev_endpoint *ep);
   void *past_ctx;
+  /* The header (text; JSON "report"): when the report was made (0: not
+   * said), the trust store the chains were verified against (--ca-file,
+   * --ca-path, else the system's when trust_loaded, else none), the key
+   * logs given, and whether the evidence came from saved files (merge:
+   * no packet was read).  The capture period and the decryption counts
+   * are read from stats ("first_packet", "last_packet", "decryption"). */
+  cap_time_us generated;
+  const char *ca_file, *ca_path;
+  bool trust_loaded;
+  bool from_evidence;
+  const char *const *keylogs;
+  size_t n_keylogs;
+  /* Text: the summary's width in columns (0: REPORT_COLUMNS). */
+  unsigned columns;
 };
+/* The text summary's width when no terminal says otherwise: pipes and
+ * files get the same report wherever they are made. */
+#define REPORT_COLUMNS 80
+#define REPORT_COLUMNS_MIN 64
 
 /* r[0..n): the servers in report order (pointers: sorting thousands of
  * results moves no 5 kB structs).  detail: each server's checks and

@@ -31,13 +31,6 @@ char *report_sample(const struct ev_sample *s);
 /* The failed checks that carry a recommendation, most severe first;
  * returns how many were written to out (GRADE_MAX_CHECKS entries). */
 size_t report_recommendations(const struct grade_result *r, const struct check_result **out);
-/* The failed checks that lower the letter or keep it from A+ (effect not
- * EFFECT_NONE), by the letter each imposes, worst first: T (trust), M
- * (name), caps from F up to A, then warnings (A-), then what only blocks
- * A+; ties by severity (higher first), then in check order.  So when T, M
- * or a cap decided the letter, the first one is it.  Returns how many were
- * written to out (GRADE_MAX_CHECKS entries). */
-size_t report_findings(const struct grade_result *r, const struct check_result **out);
 
 /* The notices of ep: one per kind of protocol violation and per alert
  * that aborted handshakes (fact_table.h VIOLATION, ABORTED), in key order;
@@ -56,6 +49,32 @@ const char *report_notice_id(const struct ev_fact *f);
  * joined by "; "; "" when neither. */
 #define REPORT_BEYOND_LEN 160
 void report_beyond_letter(const struct grade_result *r, char *buf, size_t len);
+
+/* How far a letter can be relied on.  The trust checks need the
+ * certificate and a trust store: when the letter is not T and the chain's
+ * trust was not decided ("untrusted" unknown), the letter is shown marked,
+ * never plain: '*' the certificate was not seen (TLS 1.3 without a key
+ * log), '?' it was seen but its chain not verified (no trust store).  A
+ * T is decided whatever else is unknown; "-" (not graded) has no mark. */
+struct report_confidence {
+  bool certificate_seen; /* a leaf certificate is in the evidence */
+  bool trust_decided;    /* the letter is T, or the chain was verified (pass or fail) */
+  char mark;             /* '*', '?' or '\0' */
+  char display[5];       /* the letter and its mark: "A+*", "B?", "T" */
+  const char *note;      /* what the mark means (a footnote), NULL without one */
+};
+void report_confidence(const struct grade_result *r, struct report_confidence *c);
+
+/* The failed checks as the summaries list them: first the one that decides
+ * the letter (the trust check of a T, the name check of an M, the cap equal
+ * to the letter, the warning of an A-), then those that lower the grade by
+ * the weight of their effect (cap F, T, M, caps E..B, warning, no A+),
+ * more severe first, then the informational ones (pq_kex and ech are said
+ * beside the letter instead: report_beyond_letter).  Returns how many were
+ * written to out (GRADE_MAX_CHECKS entries); *affecting: how many of them,
+ * from the first, change the grade. */
+size_t report_findings(const struct grade_result *r, const struct check_result **out,
+                       size_t *affecting);
 
 /* Terminal: printable ASCII and valid UTF-8 only; control characters and
  * escape sequences from the wire become \xNN. */

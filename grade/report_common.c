@@ -114,48 +114,6 @@ size_t report_recommendations(const struct grade_result *r, const struct check_r
   return k;
 }
 
-/* The letter a failed check imposes (score.c letters): "T", "M", its cap,
- * "A-" for a warning, "A" for what only blocks A+. */
-static const char *imposed_letter(const struct check_result *c, char cap[2]) {
-  switch (c->effect) {
-  case EFFECT_TRUST:
-    return "T";
-  case EFFECT_NAME:
-    return "M";
-  case EFFECT_CAP:
-    cap[0] = c->cap;
-    cap[1] = '\0';
-    return cap;
-  case EFFECT_WARN:
-    return "A-";
-  default:
-    return "A";
-  }
-}
-
-static int by_imposed_letter(const void *a, const void *b) {
-  const struct check_result *x = *(const struct check_result *const *)a;
-  const struct check_result *y = *(const struct check_result *const *)b;
-  char cx[2], cy[2];
-  int d = grade_letter_cmp(imposed_letter(y, cy), imposed_letter(x, cx));
-  if (d)
-    return d;
-  if (x->effect != y->effect) /* a cap at A before what only blocks A+ */
-    return x->effect == EFFECT_CAP ? -1 : 1;
-  if (x->severity != y->severity)
-    return y->severity - x->severity;
-  return x < y ? -1 : x > y; /* both in r->checks: check order */
-}
-
-size_t report_findings(const struct grade_result *r, const struct check_result **out) {
-  size_t n = 0;
-  for (size_t i = 0; i < r->n_checks; i++)
-    if (r->checks[i].status == CHECK_FAIL && r->checks[i].effect != EFFECT_NONE)
-      out[n++] = &r->checks[i];
-  qsort(out, n, sizeof(*out), by_imposed_letter);
-  return n;
-}
-
 /* s as valid UTF-8 (see report_utf8): itself when plain ASCII, else a
  * sanitised copy in *copy (caller frees).  NULL when out of memory. */
 static const unsigned char *utf8_view(const char *s, char **copy) {
@@ -257,4 +215,103 @@ void report_beyond_letter(const struct grade_result *r, char *buf, size_t len) {
                    (unsigned long long)c->evidence[1]->count);
     used += n > 0 ? (size_t)n : 0;
   }
+}
+
+/* The trust verdict on the chain: the "untrusted" check (check_table.h). */
+static const struct check_result *trust_check(const struct grade_result *r) {
+  for (size_t i = 0; i < r->n_checks; i++)
+    if (strcmp(r->checks[i].id, "untrusted") == 0)
+      return &r->checks[i];
+  return NULL;
+}
+
+void report_confidence(const struct grade_result *r, struct report_confidence *c) {
+  const struct check_result *t = trust_check(r);
+  *c = (struct report_confidence){0};
+  c->certificate_seen = ev_first_of(r->ep, EV_CERT_LEAF) != NULL;
+  c->trust_decided = strcmp(r->letter, "T") == 0 || (t && t->status != CHECK_UNKNOWN);
+  snprintf(c->display, sizeof c->display, "%s", r->letter);
+  if (c->trust_decided || !r->graded)
+    return;
+  c->mark = c->certificate_seen ? '?' : '*';
+  c->note = c->certificate_seen
+                ? "trust not decided: the certificate was seen but its chain not verified "
+                  "(no trust store loaded)"
+                : "trust not decided: the certificate was not seen (TLS 1.3 hides it without "
+                  "--keylog)";
+  size_t n = strlen(c->display);
+  c->display[n] = c->mark;
+  c->display[n + 1] = '\0';
+}
+
+/* A failed check's weight in the summaries, lightest last (see
+ * report_findings): 0 cap F, 1 T, 2 M, 3..6 caps E..B, 7 warning,
+ * 8 no A+, 9 informational. */
+static int finding_rank(const struct check_result *c) {
+  switch (c->effect) {
+  case EFFECT_CAP:
+    return c->cap == 'F' ? 0 : c->cap >= 'B' && c->cap <= 'E' ? 3 + ('E' - c->cap) : 7;
+  case EFFECT_TRUST:
+    return 1;
+  case EFFECT_NAME:
+    return 2;
+  case EFFECT_WARN:
+    return 7;
+  case EFFECT_NO_APLUS:
+    return 8;
+  case EFFECT_NONE:
+    break;
+  }
+  return 9;
+}
+
+/* Does c's failure give the letter r shows? */
+static bool decides(const struct grade_result *r, const struct check_result *c) {
+  switch (c->effect) {
+  case EFFECT_TRUST:
+    return strcmp(r->letter, "T") == 0;
+  case EFFECT_NAME:
+    return strcmp(r->letter, "M") == 0;
+  case EFFECT_WARN:
+    return strcmp(r->letter, "A-") == 0;
+  case EFFECT_CAP:
+    return r->letter[0] == c->cap && !r->letter[1];
+  default:
+    return false;
+  }
+}
+
+static int by_weight(const void *a, const void *b) {
+  const struct check_result *x = *(const struct check_result *const *)a;
+  const struct check_result *y = *(const struct check_result *const *)b;
+  int rx = finding_rank(x), ry = finding_rank(y);
+  if (rx != ry)
+    return rx - ry;
+  if (x->severity != y->severity)
+    return y->severity - x->severity;
+  return (x > y) - (x < y); /* the table's order */
+}
+
+size_t report_findings(const struct grade_result *r, const struct check_result **out,
+                       size_t *affecting) {
+  size_t n = 0;
+  *affecting = 0;
+  for (size_t i = 0; i < r->n_checks; i++) {
+    const struct check_result *c = &r->checks[i];
+    if (c->status != CHECK_FAIL || strcmp(c->id, "pq_kex") == 0 || strcmp(c->id, "ech") == 0)
+      continue;
+    out[n++] = c;
+    if (c->effect != EFFECT_NONE)
+      (*affecting)++;
+  }
+  qsort(out, n, sizeof(*out), by_weight);
+  /* The deciding check first: the heaviest of those that give the letter. */
+  for (size_t i = 0; i < *affecting; i++)
+    if (decides(r, out[i])) {
+      const struct check_result *d = out[i];
+      memmove(&out[1], &out[0], i * sizeof(*out));
+      out[0] = d;
+      break;
+    }
+  return n;
 }

@@ -205,21 +205,23 @@ static void inputs_list(FILE *out, const struct report_meta *m) {
   fputs(n ? "</ul></details>\n" : "</details>\n", out);
 }
 
+/* The failed checks in the text summary's order (report_findings): the
+ * deciding one first, informational ones after "info:". */
 static void key_findings(FILE *out, const struct grade_result *r, size_t index) {
   if (!r->graded) {
     fputs("<span class=\"muted\">", out);
     report_html_puts(out, r->no_grade_reason ? r->no_grade_reason : "not graded");
     fputs("</span>", out);
   } else {
-    const struct check_result *found[GRADE_MAX_CHECKS];
-    size_t shown = report_findings(r, found);
-    for (size_t i = 0; i < shown; i++) {
-      fprintf(out, "%s<a href=\"#srv-%zu-chk-%zu\">", i ? ", " : "", index,
-              (size_t)(found[i] - r->checks));
-      put_check_id(out, found[i]);
+    const struct check_result *f[GRADE_MAX_CHECKS];
+    size_t affecting, n = report_findings(r, f, &affecting);
+    for (size_t i = 0; i < n; i++) {
+      fputs(i == 0 ? (affecting ? "" : "info only: ") : i == affecting ? "; info: " : ", ", out);
+      fprintf(out, "<a href=\"#srv-%zu-chk-%zu\">", index, (size_t)(f[i] - r->checks));
+      put_check_id(out, f[i]);
       fputs("</a>", out);
     }
-    if (!shown)
+    if (!n)
       fputs("no failed check", out);
   }
   fprintf(out, "<br><span class=\"muted\">%zu of %zu checks decided</span>", r->n_decided,
@@ -236,18 +238,20 @@ static void summary(FILE *out, const struct grade_result *const *r, size_t n) {
   fputs("<h2 id=\"summary\">Summary</h2>\n<table class=\"sum\">\n<thead><tr><th scope=\"col\">Host "
         "(SNI)</th>"
         "<th scope=\"col\">Server</th><th scope=\"col\">Grade</th>"
-        "<th scope=\"col\">Floor</th><th scope=\"col\">Key findings</th></tr></thead>\n"
+        "<th scope=\"col\">Trust</th><th scope=\"col\">Key findings</th></tr></thead>\n"
         "<tbody>\n",
         out);
   for (size_t i = 0; i < n; i++) {
+    struct report_confidence c;
+    report_confidence(r[i], &c);
     fprintf(out, "<tr><td data-label=\"Host\"><a href=\"#srv-%zu\">", i);
     report_html_puts(out, r[i]->ep->host);
     fputs("</a></td><td data-label=\"Server\">", out);
     put_server(out, r[i]->ep);
     fputs("</td><td class=\"g\" data-label=\"Grade\">", out);
-    put_badge(out, r[i]->letter, false);
-    fputs("</td><td class=\"g\" data-label=\"Floor\">", out);
-    put_badge(out, r[i]->floor, false);
+    put_badge(out, c.display, false);
+    fputs("</td><td data-label=\"Trust\">", out);
+    fputs(c.note ? c.note : r[i]->graded ? "decided" : "", out);
     fputs("</td><td data-label=\"Key findings\">", out);
     key_findings(out, r[i], i);
     fputs("</td></tr>\n", out);
@@ -284,8 +288,9 @@ static void score_table(FILE *out, const struct grade_result *r) {
 static void caps_list(FILE *out, const struct grade_result *r) {
   fputs("<h3>Caps and warnings <span class=\"muted\">(most severe first)</span></h3>\n", out);
   const struct check_result *found[GRADE_MAX_CHECKS];
-  size_t n = report_findings(r, found), shown = 0;
-  for (size_t i = 0; i < n; i++) {
+  size_t affecting, shown = 0;
+  report_findings(r, found, &affecting);
+  for (size_t i = 0; i < affecting; i++) {
     const struct check_result *c = found[i];
     if (!lowers_grade(c))
       continue;
@@ -503,8 +508,9 @@ void report_html(FILE *out, const struct grade_result *const *r, size_t n,
     server_section(out, r[i], i, m);
   if (report_stopped(m))
     return;
-  fputs("</main>\n<footer>\n<p>FLOOR is the grade if every check the capture cannot decide "
-        "had failed.</p>\n<p>Checks the capture cannot decide (unknown) never lower the "
+  fputs("</main>\n<footer>\n<p>A grade marked * or ? is not final: the chain's trust was "
+        "not decided (* the certificate was not seen, ? it was not verified).</p>\n<p>Checks the "
+        "capture cannot decide (unknown) never lower the "
         "grade: a passive capture only shows what clients asked for, so the grade is what "
         "the traffic proves.</p>\n",
         out);

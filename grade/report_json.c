@@ -639,6 +639,12 @@ static cJSON *server_json(struct json_out *j, const struct grade_result *r) {
   add_ref(j, o, "grade", r->letter);
   add_ref(j, o, "grade_trust_ignored", r->letter_trust_ignored);
   add_ref(j, o, "floor", r->floor);
+  struct report_confidence c;
+  report_confidence(r, &c);
+  if (!cJSON_AddStringToObject(o, "grade_display", c.display) ||
+      !cJSON_AddBoolToObject(o, "certificate_seen", c.certificate_seen) ||
+      !cJSON_AddBoolToObject(o, "trust_decided", c.trust_decided))
+    j->failed = true;
   if (!r->graded)
     add_ref(j, o, "not_graded", r->no_grade_reason);
   if (r->changed) {
@@ -872,6 +878,48 @@ static cJSON *hello_only_json(const struct report_hello_only *h) {
   return o;
 }
 
+/* The report's header (grade.h report_meta): {"generated", "first_packet",
+ * "last_packet" (when packets were read), "inputs" (how many),
+ * "trust_store": {"kind": "ca-file" | "ca-path" | "ca-file+ca-path" |
+ * "system" | "none" | "evidence", "ca_file", "ca_path"}, "keylogs": [...],
+ * "decryption" (as in stats, with --keylog), "warnings" (how many)}. */
+static cJSON *report_header_json(const struct report_meta *m) {
+  cJSON *o = cJSON_CreateObject();
+  char when[CAP_TIME_STRLEN];
+  if (m->generated) {
+    cap_time_str(m->generated, when, sizeof when);
+    cJSON_AddStringToObject(o, "generated", when);
+  }
+  const char *period[] = {"first_packet", "last_packet"};
+  for (int i = 0; i < 2; i++) {
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(m->stats, period[i]);
+    if (cJSON_IsString(t))
+      cJSON_AddStringToObject(o, period[i], t->valuestring);
+  }
+  cJSON_AddNumberToObject(o, "inputs", (double)m->n_inputs);
+  cJSON *trust = cJSON_AddObjectToObject(o, "trust_store");
+  const char *kind = m->ca_file && m->ca_path ? "ca-file+ca-path"
+                     : m->ca_file             ? "ca-file"
+                     : m->ca_path             ? "ca-path"
+                     : m->trust_loaded        ? "system"
+                                              : "none";
+  cJSON_AddStringToObject(trust, "kind", m->from_evidence ? "evidence" : kind);
+  if (m->from_evidence)
+    cJSON_AddStringToObject(trust, "chains_completed_with", kind);
+  if (m->ca_file)
+    report_add_wire_string(trust, "ca_file", (const uint8_t *)m->ca_file, strlen(m->ca_file));
+  if (m->ca_path)
+    report_add_wire_string(trust, "ca_path", (const uint8_t *)m->ca_path, strlen(m->ca_path));
+  cJSON *keylogs = cJSON_AddArrayToObject(o, "keylogs");
+  for (size_t i = 0; keylogs && i < m->n_keylogs; i++)
+    report_add_wire_item(keylogs, (const uint8_t *)m->keylogs[i], strlen(m->keylogs[i]));
+  const cJSON *d = cJSON_GetObjectItemCaseSensitive(m->stats, "decryption");
+  if (d)
+    cJSON_AddItemToObject(o, "decryption", cJSON_Duplicate(d, 1));
+  cJSON_AddNumberToObject(o, "warnings", (double)m->n_warnings);
+  return o;
+}
+
 void report_json(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m) {
   fputs("{\n", out);
@@ -882,6 +930,7 @@ void report_json(FILE *out, const struct grade_result *const *r, size_t n,
     report_add_wire_item(inputs, (const uint8_t *)m->inputs[i], strlen(m->inputs[i]));
   }
   write_item(out, "inputs", inputs, false);
+  write_item(out, "report", report_header_json(m), false);
   fputs("  \"servers\": [\n", out);
   report_json_servers(out, r, n, m->jobs, m->stop);
   if (report_stopped(m))

@@ -100,7 +100,7 @@ void pl_say_abandoned(const struct pl_settings *s, const char *during, bool evid
 enum { PL_STOPPED = -1 }; /* pl_write_report, pl_atomic_report: abandoned */
 int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_store *ev,
                     const char *const *inputs, size_t n_inputs, cJSON *limits, cJSON *stats,
-                    const struct pl_warnings *warned);
+                    const struct pl_warnings *warned, bool trust_loaded);
 FILE *pl_open_output(const struct pl_settings *s);
 int pl_close_output(const struct pl_settings *s, FILE *out, int status);
 FILE *pl_probe_atomic_output(const struct pl_settings *s);

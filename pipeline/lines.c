@@ -118,6 +118,13 @@ cJSON *pl_stats_json(const struct run *run, unsigned warnings) {
   cJSON_AddNumberToObject(tunnels, "malformed", (double)st->decap_malformed);
   cJSON_AddNumberToObject(s, "pcap_drops", (double)st->pcap_drops);
   cJSON_AddNumberToObject(s, "pcap_ifdrops", (double)st->pcap_ifdrops);
+  if (st->packets) { /* the capture period: the report's header */
+    char when[CAP_TIME_STRLEN];
+    cap_time_str(st->first_ts, when, sizeof when);
+    cJSON_AddStringToObject(s, "first_packet", when);
+    cap_time_str(st->last_ts, when, sizeof when);
+    cJSON_AddStringToObject(s, "last_packet", when);
+  }
   if (st->ndpi_unavailable)
     cJSON_AddNumberToObject(s, "ndpi_unavailable", (double)st->ndpi_unavailable);
   /* Only when the flow table evicted: a run without evictions reads as before. */

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 static int compare_results(const void *a, const void *b) {
@@ -20,8 +22,36 @@ static int compare_results(const void *a, const void *b) {
   return c ? c : (x > y) - (x < y); /* then the store's order: qsort need not be stable */
 }
 
+/* The text summary's width on standard output: COLUMNS when set, else
+ * the terminal's; a file, or a pipe without COLUMNS, gets REPORT_COLUMNS,
+ * the same wherever it is made. */
+static unsigned text_columns(FILE *out) {
+  if (out != stdout)
+    return REPORT_COLUMNS;
+  const char *env = getenv("COLUMNS");
+  char *end;
+  unsigned long n = env ? strtoul(env, &end, 10) : 0;
+  if (env && *env && !*end && n > 0 && n < 10000)
+    return (unsigned)n;
+  struct winsize ws;
+  if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+    return ws.ws_col;
+  return REPORT_COLUMNS;
+}
+
+/* The report's time: SOURCE_DATE_EPOCH when set (reproducible reports),
+ * else now. */
+static cap_time_us report_time(void) {
+  const char *env = getenv("SOURCE_DATE_EPOCH");
+  char *end;
+  long long t = env ? strtoll(env, &end, 10) : 0;
+  if (!env || !*env || *end || t <= 0)
+    t = (long long)time(NULL);
+  return (cap_time_us)t * 1000000;
+}
+
 static void render(const struct pl_settings *s, FILE *out, const struct grade_result **order,
-                   size_t n, const struct report_meta *meta) {
+                   size_t n, struct report_meta *meta) {
   if (s->format == PL_FORMAT_JSON) {
     report_json(out, order, n, meta);
   } else if (s->format == PL_FORMAT_HTML) {
@@ -32,6 +62,7 @@ static void render(const struct pl_settings *s, FILE *out, const struct grade_re
     report_cbom(out, order, n);
   } else {
     bool color = s->color < 0 ? (out == stdout && isatty(STDOUT_FILENO)) : s->color > 0;
+    meta->columns = text_columns(out);
     report_text(out, order, n, meta, color, !s->summary_only);
   }
 }
@@ -132,7 +163,7 @@ static void unwrite(FILE *out, long start) {
  * PL_STOPPED (nothing written) when a signal abandons the report. */
 int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_store *ev,
                     const char *const *inputs, size_t n_inputs, cJSON *limits, cJSON *stats,
-                    const struct pl_warnings *warned) {
+                    const struct pl_warnings *warned, bool trust_loaded) {
   const volatile sig_atomic_t *stop = s->stop ? &s->stop->abandon : NULL;
   /* Derived facts are never saved. */
   if (pl_report_abandoned(s) || !ev_derive_facts((struct ev_store *)ev, stop))
@@ -185,10 +216,24 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
              (unsigned long long)warned->more);
     said[n_said++] = more;
   }
-  struct report_meta meta = {
-      inputs,     n_inputs,     limits, stats,  s->jobs,
-      unverified, n_unverified, said,   n_said, hello.servers ? &hello : NULL,
-      stop,       NULL,         NULL};
+  struct report_meta meta = {.inputs = inputs,
+                             .n_inputs = n_inputs,
+                             .limits = limits,
+                             .stats = stats,
+                             .jobs = s->jobs,
+                             .unverified = unverified,
+                             .n_unverified = n_unverified,
+                             .warnings = said,
+                             .n_warnings = n_said,
+                             .hello_only = hello.servers ? &hello : NULL,
+                             .stop = stop,
+                             .generated = report_time(),
+                             .ca_file = s->ca_file,
+                             .ca_path = s->ca_path,
+                             .trust_loaded = trust_loaded,
+                             .from_evidence = !stats,
+                             .keylogs = s->keylog_files,
+                             .n_keylogs = s->n_keylog_files};
   if (s->history && s->format == PL_FORMAT_HTML) {
     meta.past_html = pl_history_past_html;
     meta.past_ctx = s->history;
@@ -355,8 +400,8 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
     ev_complete_chains(view, run->trust, run->intermediates);
   cJSON *stats = pl_stats_json(run, warnings);
   cJSON *limits = pl_limits_json(run);
-  int status =
-      pl_write_report(s, f, view, run->file_names, run->n_files, limits, stats, run->warned);
+  int status = pl_write_report(s, f, view, run->file_names, run->n_files, limits, stats,
+                               run->warned, run->trust != NULL);
   cJSON_Delete(stats);
   cJSON_Delete(limits);
   if (view != run->ev)
@@ -432,7 +477,8 @@ static int merge_files(const struct pl_settings *s, char *const *files, size_t n
     cJSON *row = limits ? cJSON_AddObjectToObject(limits, "endpoints") : NULL;
     cJSON_AddNumberToObject(row, "limit", (double)s->max_endpoints);
     cJSON_AddNumberToObject(row, "hits", (double)ev_endpoint_cap_hits(all));
-    status = pl_write_report(s, out, all, (const char *const *)files, n_files, limits, NULL, NULL);
+    status = pl_write_report(s, out, all, (const char *const *)files, n_files, limits, NULL, NULL,
+                             trust || !(s->ca_file || s->ca_path));
     cJSON_Delete(limits);
     if (status == PL_STOPPED) {
       pl_say_abandoned(s, "grading", true);

@@ -31,8 +31,12 @@ void pl_settings_default(struct pl_settings *s) {
 /* Field by field: a counter added to struct cap_stats must be added here,
  * and the assertion says so at build time. */
 static void cap_stats_add(struct cap_stats *into, const struct cap_stats *from) {
-  _Static_assert(sizeof(struct cap_stats) == (29 + CAP_ENCAP_KINDS) * sizeof(uint64_t),
+  _Static_assert(sizeof(struct cap_stats) == (31 + CAP_ENCAP_KINDS) * sizeof(uint64_t),
                  "a counter was added to struct cap_stats: add it here too");
+  if (from->packets && (!into->packets || from->first_ts < into->first_ts))
+    into->first_ts = from->first_ts;
+  if (from->packets && (!into->packets || from->last_ts > into->last_ts))
+    into->last_ts = from->last_ts;
   into->packets += from->packets;
   into->bytes += from->bytes;
   into->ip_packets += from->ip_packets;
@@ -321,7 +325,7 @@ static int finish(struct run *run, int status, unsigned warnings) {
       status = PL_EXIT_RUNTIME;
     ev_complete_chains(run->ev, run->trust, run->intermediates); /* all evidence is in */
     int rs = pl_write_report(s, run->out, run->ev, run->file_names, run->n_files, limits, stats,
-                             run->warned);
+                             run->warned, run->trust != NULL);
     if (rs == PL_STOPPED) {
       pl_say_abandoned(s, "grading", saved);
       rs = PL_EXIT_RUNTIME;

@@ -243,7 +243,9 @@ static void stop_flag_ends_the_report(void) {
   ev_store_free(ev);
 }
 
-/* report_findings: worst imposed letter first, whatever the check order. */
+/* report_findings (report.h): by the weight of the effect (cap F, T, M,
+ * caps E..B, warnings and caps at A, no A+, informational), severity within
+ * it, check order last; the check that gives the letter shown comes first. */
 static void findings_by_imposed_letter(void) {
   static const struct {
     enum check_status status;
@@ -273,17 +275,81 @@ static void findings_by_imposed_letter(void) {
                                         .cap = in[i].cap,
                                         .severity = in[i].severity};
   const struct check_result *out[GRADE_MAX_CHECKS];
-  static const size_t want[] = {10, 4, 5, 11, 3, 1, 0, 8, 2};
-  size_t n = report_findings(&r, out);
+  /* Letter "B": no check gives it, so the weight order alone. */
+  static const size_t want[] = {5, 11, 3, 10, 4, 1, 0, 8, 2, 7};
+  snprintf(r.letter, sizeof r.letter, "B");
+  size_t affecting, n = report_findings(&r, out, &affecting);
   CHECK_EQ_U(n, sizeof(want) / sizeof(want[0]));
+  CHECK_EQ_U(affecting, 9);
   for (size_t i = 0; i < n && i < sizeof(want) / sizeof(want[0]); i++)
     CHECK_EQ_U(out[i] - r.checks, want[i]);
+  /* Letter "T": the trust check that gives it moves to the front. */
+  static const size_t want_t[] = {10, 5, 11, 3, 4, 1, 0, 8, 2, 7};
+  snprintf(r.letter, sizeof r.letter, "T");
+  n = report_findings(&r, out, &affecting);
+  CHECK_EQ_U(n, sizeof(want_t) / sizeof(want_t[0]));
+  for (size_t i = 0; i < n && i < sizeof(want_t) / sizeof(want_t[0]); i++)
+    CHECK_EQ_U(out[i] - r.checks, want_t[i]);
+}
+
+/* report_confidence (report.h): the letter is marked when the chain's
+ * trust was not decided, '*' without a certificate, '?' with one no store
+ * verified; a T, or a chain verified, is shown plain. */
+static void confidence_marks(void) {
+  static const char *const tls12[] = {
+      "handshakes",      "server_hello",
+      "version:TLSv1.2", "suite:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+      "cipher_bits:128", "kx:ecdh:x25519:256",
+      "established"};
+  static const char *const leaf[] = {
+      "cert:leaf:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+      "cert_key:rsa:2048", "hostname:match"};
+  struct {
+    bool cert;
+    const char *trust; /* NULL: no verdict */
+    bool decided;
+    char mark;
+  } cases[] = {{false, NULL, false, '*'},
+               {true, NULL, false, '?'},
+               {true, "trust:ok", true, 0},
+               {true, "trust:untrusted:unable_to_get_issuer_cert", true, 0}};
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    struct ev_store *ev = ev_store_new();
+    struct ev_endpoint *ep = ev_endpoint_get(ev, "c.example", "192.0.2.9", 443);
+    struct ev_sample at = {(char *)"c.pcap", 1, 1700000000000000LL, false};
+    for (size_t i = 0; i < sizeof tls12 / sizeof tls12[0]; i++)
+      ev_note(ep, &at, "%s", tls12[i]);
+    for (size_t i = 0; cases[k].cert && i < sizeof leaf / sizeof leaf[0]; i++)
+      ev_note(ep, &at, "%s", leaf[i]);
+    if (cases[k].trust)
+      ev_note(ep, &at, "%s", cases[k].trust);
+    struct grade_result *r = calloc(1, sizeof(*r));
+    grade_endpoint(ep, r);
+    CHECK(r->graded);
+    struct report_confidence c;
+    report_confidence(r, &c);
+    CHECK(c.certificate_seen == cases[k].cert);
+    CHECK(c.trust_decided == cases[k].decided);
+    CHECK(c.mark == cases[k].mark);
+    char want[8];
+    snprintf(want, sizeof want, "%s%s", r->letter,
+             cases[k].mark == '*'   ? "*"
+             : cases[k].mark == '?' ? "?"
+                                    : "");
+    CHECK_STR(c.display, want);
+    CHECK((c.note != NULL) == (cases[k].mark != 0));
+    if (cases[k].trust && strncmp(cases[k].trust, "trust:untrusted:", 16) == 0)
+      CHECK_STR(r->letter, "T");
+    free(r);
+    ev_store_free(ev);
+  }
 }
 
 int main(void) {
   RUN(term_escapes);
   RUN(html_escapes);
   RUN(uint_digits);
+  RUN(confidence_marks);
   RUN(json_servers_as_cjson_prints_them);
   RUN(json_threads_write_what_one_writes);
   RUN(stop_flag_ends_the_report);
