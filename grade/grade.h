@@ -167,6 +167,16 @@ void ev_fact_argument(const struct ev_fact *f, char out[EV_KEY_MAX]);
 
 struct ev_strings;
 
+/* Chains as sent (cert_sent.c, README "Limits"): an endpoint keeps the
+ * fields of at most EV_SENT_CERTS certificates of at most EV_SENT_CHAINS
+ * distinct chains, each value cut at EV_SENT_VALUE bytes: some 4 kB at
+ * most, under 1 kB for one chain of three. */
+#define EV_SENT_CHAINS 4
+#define EV_SENT_CERTS 4
+#define EV_SENT_VALUE 120
+/* A chain's ID in keys: 16 hex digits. */
+#define EV_SENT_ID_LEN 16
+
 /* A server endpoint: (SNI host or "-", server IP, port).  Owns its facts,
  * and the strings they and it hold (packed in chunks: ev_strings). */
 struct ev_endpoint {
@@ -183,6 +193,10 @@ struct ev_endpoint {
   unsigned holds;                /* EV_HOLDS_*: kinds of key ev_derive_facts looks for */
   struct ev_strings *strings;    /* owned: host, ip, keys, sample files */
   char *last_file;               /* in strings: the sample file most recently kept */
+  /* The chains as sent (SENT_CHAIN, SENT_CERT) it keeps facts of, by ID:
+   * at most EV_SENT_CHAINS, the rest counted (SENT_CHAINS_OVER_CAP). */
+  uint64_t sent_chains[EV_SENT_CHAINS];
+  uint8_t n_sent_chains;
 };
 
 /* Noted as keys arrive, so that finding the few endpoints that hold them
@@ -331,6 +345,9 @@ struct ev_conn {
   size_t n_files;
   const struct x509_store *trust; /* NULL: trust not decided */
   struct x509_trust_memo *memo;   /* ev_trust_memo_new()'s (may be NULL) */
+  /* The trust store's names (--ca-file, --ca-path; both NULL: the
+   * system's), for the fact that says which store decided (TRUST_STORE). */
+  const char *trust_file, *trust_dir;
 };
 void ev_add_session(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c);
 /* A session whose flow was evicted after its ClientHello and before any
@@ -468,6 +485,7 @@ struct report_meta {
    * by the caller's function; NULL: none. */
   void (*past_html)(void *ctx, FILE *out, const struct ev_endpoint *ep);
   void *past_ctx;
+  bool verbose; /* text: every undecided check on its own line (--verbose) */
 };
 
 /* r[0..n): the servers in report order (pointers: sorting thousands of

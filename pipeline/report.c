@@ -153,9 +153,9 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
     said[n_said++] = more;
   }
   struct report_meta meta = {
-      inputs,     n_inputs,     limits, stats,  s->jobs,
-      unverified, n_unverified, said,   n_said, hello.servers ? &hello : NULL,
-      stop,       NULL,         NULL};
+      inputs,     n_inputs,     limits, stats,     s->jobs,
+      unverified, n_unverified, said,   n_said,    hello.servers ? &hello : NULL,
+      stop,       NULL,         NULL,   s->verbose};
   if (s->history && s->format == PL_FORMAT_HTML) {
     meta.past_html = pl_history_past_html;
     meta.past_ctx = s->history;
