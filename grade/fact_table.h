@@ -139,7 +139,7 @@ FACT(CERT_CT, "cert_ct:", NAME_NUMBER, true,
 FACT(CERT_CT_LOG, "cert_ct_log:", NAME, true,
      "a log of the leaf's embedded SCTs (grade/ct_logs.tsv), or 'unknown' and its id")
 FACT(SENT_CHAIN, "sent_chain:", NAME_NUMBER, true,
-     "a certificate chain as the server sent it: its ID (16 hex digits of a SHA-256 over its "
+     "a certificate chain as the server sent it: its ID (16 hex digits of FNV-1a over its "
      "certificates' SHA-256 digests) and its length")
 FACT(SENT_CERT, "sent_cert:", NAME, true,
      "a field of certificate I of chain ID as sent, ID:I:FIELD:VALUE (sha256, subject, issuer, "
