@@ -58,6 +58,8 @@ static void usage(FILE *f) {
              "  -o FILE                   write the report to FILE\n"
              "  --no-color                no colour in the text report\n"
              "  --summary                 text report: the summary table only\n"
+             "  --verbose                 text report: each undecided check on its own line\n"
+             "                            (default: one line per reason)\n"
              "  --fail-below GRADE        exit status 3 when a server grades below GRADE\n"
              "  --profile NAME            exit status 3 when a server fails profile NAME:\n"
              "                            mozilla-modern, mozilla-intermediate, mozilla-old,\n"
@@ -124,6 +126,7 @@ enum {
   OPT_LIMIT,
   OPT_NO_COLOR,
   OPT_SUMMARY,
+  OPT_VERBOSE,
   OPT_FAIL_BELOW,
   OPT_PROFILE,
   OPT_SAVE_EVIDENCE,
@@ -237,6 +240,9 @@ static int parse_one(int c, struct cli *cli) {
     break;
   case OPT_SUMMARY:
     opt->summary_only = true;
+    break;
+  case OPT_VERBOSE:
+    opt->verbose = true;
     break;
   case OPT_SAVE_EVIDENCE:
     opt->save_evidence = optarg;
@@ -377,6 +383,9 @@ static const char *conflict(const struct cli *cli) {
   if (o->summary_only && (lines || o->format != PL_FORMAT_TEXT))
     return "--summary shortens the text report: it does not apply to --format json or html, "
            "--flows or --handshakes";
+  if (o->verbose && (lines || o->format != PL_FORMAT_TEXT || o->summary_only))
+    return "--verbose lists every undecided check in the text report's detail: it does not "
+           "apply to --summary, --format json or html, --flows or --handshakes";
   if (lines && (o->fail_below || o->profile))
     return "--fail-below and --profile need grades: they do not apply to --flows or --handshakes";
   if (lines && o->save_evidence)
@@ -420,6 +429,7 @@ static int parse_options(int argc, char **argv, struct cli *cli) {
       {"format", required_argument, NULL, OPT_FORMAT},
       {"no-color", no_argument, NULL, OPT_NO_COLOR},
       {"summary", no_argument, NULL, OPT_SUMMARY},
+      {"verbose", no_argument, NULL, OPT_VERBOSE},
       {"fail-below", required_argument, NULL, OPT_FAIL_BELOW},
       {"profile", required_argument, NULL, OPT_PROFILE},
       {"save-evidence", required_argument, NULL, OPT_SAVE_EVIDENCE},

@@ -175,6 +175,7 @@ void ev_cert_facts(struct ev_endpoint *ep, const struct tls_session *s, const st
   if (s->chain_at.frame)
     cat.frame = s->chain_at.frame, cat.ts = s->chain_at.ts;
   ev_add_name(ep, &cat, EV_CERT_LEAF, leaf->sha256);
+  ev_sent_chain_facts(ep, s, &cat);
   if (!leaf->parsed) {
     ev_add(ep, &cat, EV_CERT_UNREADABLE, NULL);
     return;
@@ -220,6 +221,7 @@ void ev_cert_facts(struct ev_endpoint *ep, const struct tls_session *s, const st
   ev_add(ep, &cat, EV_DISTRUST_CHECKED, NULL);
   if (!c->trust)
     return;
+  ev_trust_store_fact(ep, c, &cat);
   if (chain_waits(&t, s))
     ; /* ev_complete_chains says trusted, incomplete or untrusted */
   else if (t.trusted)

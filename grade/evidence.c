@@ -375,6 +375,44 @@ static void key_added(struct ev_endpoint *ep, const struct ev_typed *t) {
   ep->sorted = NULL;
 }
 
+/* The chain a key of the chains as sent names (its ID as a number);
+ * false for a key of no such chain, or whose ID is not 16 hex digits. */
+static bool sent_chain_id(const char *key, const struct ev_typed *t, uint64_t *id) {
+  if (t->id != EV_SENT_CHAIN && t->id != EV_SENT_CERT)
+    return false;
+  const char *p = key + t->name_at;
+  *id = 0;
+  for (int i = 0; i < EV_SENT_ID_LEN; i++) {
+    int v = p[i] >= '0' && p[i] <= '9'   ? p[i] - '0'
+            : p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10
+                                         : -1;
+    if (v < 0)
+      return false;
+    *id = *id << 4 | (uint64_t)v;
+  }
+  return p[EV_SENT_ID_LEN] == '\0' || p[EV_SENT_ID_LEN] == ':';
+}
+
+/* May ep take the new key `key` (typed t)?  Facts of chains as sent only
+ * for the first EV_SENT_CHAINS chains it holds, whatever the order their
+ * keys come in (a merge's is the hash table's): the cap on their memory. */
+static bool sent_chain_room(struct ev_endpoint *ep, const char *key, const struct ev_typed *t) {
+  uint64_t id;
+  if (t->id != EV_SENT_CHAIN && t->id != EV_SENT_CERT)
+    return true;
+  if (!sent_chain_id(key, t, &id))
+    return false;
+  for (size_t i = 0; i < ep->n_sent_chains; i++)
+    if (ep->sent_chains[i] == id)
+      return true;
+  if (ep->n_sent_chains >= EV_SENT_CHAINS)
+    return false;
+  ep->sent_chains[ep->n_sent_chains++] = id;
+  return true;
+}
+
+#define SENT_OVER_CAP "sent_chains:over_cap"
+
 /* Add `count` sightings (`aborted` of them in aborted handshakes) with
  * [first, last] and sample to the fact `key`, which says `typed` (NULL:
  * parse the key, the first time it is seen). */
@@ -385,14 +423,21 @@ void ev_fact_add(struct ev_endpoint *ep, const char *key, const struct ev_typed 
     return;
   struct ev_fact *f = &ep->facts[fact_slot(ep, key)];
   if (!f->key) {
+    struct ev_typed t;
+    if (typed)
+      t = *typed;
+    else
+      ev_key_parse(key, &t);
+    if (!sent_chain_room(ep, key, &t)) { /* a sighting of a chain not kept: counted */
+      if (t.id == EV_SENT_CHAIN)
+        ev_fact_add(ep, SENT_OVER_CAP, NULL, count, aborted, first, last, sample);
+      return;
+    }
     if (!(f->key = ep_strdup(ep, key)))
       return;
     f->first_ts = first;
     f->last_ts = last;
-    if (typed)
-      f->typed = *typed;
-    else
-      ev_key_parse(key, &f->typed);
+    f->typed = t;
     key_added(ep, &f->typed);
   }
   fact_widen(f, count, aborted, first, last);
@@ -591,7 +636,11 @@ static bool endpoint_absorb(struct ev_endpoint *dst, struct ev_endpoint *src) {
     if ((dst->nfacts + 1) * 2 > dst->nslots && !grow_facts(dst))
       return false; /* src keeps the rest and is freed by its store */
     struct ev_fact *d = &dst->facts[fact_slot(dst, f->key)];
-    if (!d->key) {
+    if (!d->key && !sent_chain_room(dst, f->key, &f->typed)) {
+      if (f->typed.id == EV_SENT_CHAIN)
+        ev_fact_add(dst, SENT_OVER_CAP, NULL, f->count, f->aborted, f->first_ts, f->last_ts,
+                    &f->sample);
+    } else if (!d->key) {
       *d = *f;
       key_added(dst, &d->typed);
     } else {

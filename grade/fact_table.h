@@ -138,12 +138,23 @@ FACT(CERT_CT, "cert_ct:", NAME_NUMBER, true,
      "the leaf's embedded SCTs: distinct logs/logs Chrome's policy needs, and its lifetime in days")
 FACT(CERT_CT_LOG, "cert_ct_log:", NAME, true,
      "a log of the leaf's embedded SCTs (grade/ct_logs.tsv), or 'unknown' and its id")
+FACT(SENT_CHAIN, "sent_chain:", NAME_NUMBER, true,
+     "a certificate chain as the server sent it: its ID (16 hex digits of FNV-1a over its "
+     "certificates' SHA-256 digests) and its length")
+FACT(SENT_CERT, "sent_cert:", NAME, true,
+     "a field of certificate I of chain ID as sent, ID:I:FIELD:VALUE (sha256, subject, issuer, "
+     "san, valid, key, sig, unreadable); the first EV_SENT_CERTS certificates, values cut")
+FACT(SENT_CHAINS_OVER_CAP, "sent_chains:over_cap", NONE, true,
+     "a chain as sent not kept: the endpoint held EV_SENT_CHAINS others")
 FACT(CT_TLS_NONE, "ct:tls_none", NONE, true,
      "a TLS 1.0-1.2 client asked for SCTs (extension 18); the server sent none, nor an OCSP staple")
 FACT(CT_TLS_SENT, "ct:tls_sent", NONE, true,
      "asked for SCTs, the server answered extension 18 or stapled OCSP (SCTs not counted)")
 FACT(DISTRUST, "distrust:", NAME, true, "a CA of the chain is on grade/distrust.tsv")
 FACT(DISTRUST_CHECKED, "distrust_checked", NONE, true, "the chain was compared with that list")
+FACT(TRUST_STORE, "trust_store:", NAME, true,
+     "the trust store that decided the chain: file:PATH (--ca-file), dir:PATH (--ca-path), "
+     "file:PATH,dir:PATH, or system")
 FACT(TRUST_OK, "trust:ok", NONE, true, "the chain verifies")
 FACT(TRUST_OK_BUT_TIME, "trust:ok_but_time", NONE, true, "the chain verifies but for validity")
 FACT(TRUST_UNTRUSTED, "trust:untrusted:", NAME, true, "the chain does not verify, and why")

@@ -11,6 +11,13 @@
  * Certificate message (at when that frame is unknown). */
 void ev_cert_facts(struct ev_endpoint *ep, const struct tls_session *s, const struct ev_conn *c,
                    const struct ev_sample *at);
+/* The chain s sent, as sent (cert_sent.c): its SENT_CHAIN fact and the
+ * fields of its first EV_SENT_CERTS certificates, at `at`. */
+void ev_sent_chain_facts(struct ev_endpoint *ep, const struct tls_session *s,
+                         const struct ev_sample *at);
+/* Which trust store decided s's chain (TRUST_STORE), named as c says. */
+void ev_trust_store_fact(struct ev_endpoint *ep, const struct ev_conn *c,
+                         const struct ev_sample *at);
 /* What completing chains needs of s: the CA certificates it sent, and its
  * chain when the verdict waits for them (chains.c). */
 void ev_chain_notes(struct ev_store *ev, struct ev_endpoint *ep, const struct tls_session *s,

@@ -168,6 +168,16 @@ void ev_fact_argument(const struct ev_fact *f, char out[EV_KEY_MAX]);
 
 struct ev_strings;
 
+/* Chains as sent (cert_sent.c, README "Limits"): an endpoint keeps the
+ * fields of at most EV_SENT_CERTS certificates of at most EV_SENT_CHAINS
+ * distinct chains, each value cut at EV_SENT_VALUE bytes: some 4 kB at
+ * most, under 1 kB for one chain of three. */
+#define EV_SENT_CHAINS 4
+#define EV_SENT_CERTS 4
+#define EV_SENT_VALUE 120
+/* A chain's ID in keys: 16 hex digits. */
+#define EV_SENT_ID_LEN 16
+
 /* A server endpoint: (SNI host or "-", server IP, port).  Owns its facts,
  * and the strings they and it hold (packed in chunks: ev_strings). */
 struct ev_endpoint {
@@ -184,6 +194,10 @@ struct ev_endpoint {
   unsigned holds;                /* EV_HOLDS_*: kinds of key ev_derive_facts looks for */
   struct ev_strings *strings;    /* owned: host, ip, keys, sample files */
   char *last_file;               /* in strings: the sample file most recently kept */
+  /* The chains as sent (SENT_CHAIN, SENT_CERT) it keeps facts of, by ID:
+   * at most EV_SENT_CHAINS, the rest counted (SENT_CHAINS_OVER_CAP). */
+  uint64_t sent_chains[EV_SENT_CHAINS];
+  uint8_t n_sent_chains;
 };
 
 /* Noted as keys arrive, so that finding the few endpoints that hold them
@@ -332,6 +346,9 @@ struct ev_conn {
   size_t n_files;
   const struct x509_store *trust; /* NULL: trust not decided */
   struct x509_trust_memo *memo;   /* ev_trust_memo_new()'s (may be NULL) */
+  /* The trust store's names (--ca-file, --ca-path; both NULL: the
+   * system's), for the fact that says which store decided (TRUST_STORE). */
+  const char *trust_file, *trust_dir;
 };
 void ev_add_session(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c);
 /* A session whose flow was evicted after its ClientHello and before any
@@ -469,7 +486,6 @@ const struct grade_profile_item *grade_profile_failed_item(const struct grade_pr
 /* Every profile's verdict on r, in each report format (report_profiles.c):
  * one text line, one HTML table, one JSON array (NULL out of memory).
  * Nothing (NULL) for a server that was not graded. */
-void report_profiles_text(FILE *out, const struct grade_result *r);
 void report_profiles_html(FILE *out, const struct grade_result *r);
 cJSON *report_profiles_json(const struct grade_result *r);
 
@@ -529,6 +545,7 @@ struct report_meta {
   size_t n_keylogs;
   /* Text: the summary's width in columns (0: REPORT_COLUMNS). */
   unsigned columns;
+  bool verbose; /* text: every undecided check on its own line (--verbose) */
 };
 /* The text summary's width when no terminal says otherwise: pipes and
  * files get the same report wherever they are made. */

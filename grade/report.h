@@ -76,6 +76,38 @@ void report_confidence(const struct grade_result *r, struct report_confidence *c
 size_t report_findings(const struct grade_result *r, const struct check_result **out,
                        size_t *affecting);
 
+/* A certificate of a chain as sent (fact_table.h SENT_CERT): its fields,
+ * each NULL when the evidence lacks it; they point into fact keys. */
+struct report_cert {
+  const char *sha256, *subject, *san, *issuer, *valid, *key, *sig, *unreadable;
+};
+/* A chain as sent (SENT_CHAIN): its sightings and sample, its length as
+ * sent and the certificates the evidence kept (the first EV_SENT_CERTS). */
+struct report_chain {
+  const struct ev_fact *seen;
+  char id[EV_SENT_ID_LEN + 1];
+  uint64_t length;
+  size_t n_certs; /* certs[0..n_certs) in the order sent */
+  struct report_cert certs[EV_SENT_CERTS];
+};
+/* ep's chains as sent, most seen first (ties: by ID), at most
+ * EV_SENT_CHAINS; returns how many were written. */
+size_t report_chains(const struct ev_endpoint *ep, struct report_chain out[EV_SENT_CHAINS]);
+/* The trust verdicts ep's evidence holds, in words joined by "; "
+ * ("trusted", "untrusted: REASON", ..., "not decided" when none). */
+void report_trust_words(const struct ev_endpoint *ep, char *buf, size_t len);
+/* The store that decided them: "--ca-file PATH", "--ca-path DIR", "the
+ * system store", or "" when the evidence does not say. */
+void report_trust_store(const struct ev_endpoint *ep, char *buf, size_t len);
+/* The OCSP staple in words: "stapled (good) in N handshakes", ... */
+void report_ocsp_words(const struct ev_endpoint *ep, char *buf, size_t len);
+
+/* JSON: ep's chains as sent ("certificate_chains": each its id, length,
+ * count, sample and certificates), and the verdict on them
+ * ("certificate_trust": verdict, store, OCSP staple, chains not kept). */
+cJSON *report_chains_json(const struct ev_endpoint *ep);
+cJSON *report_trust_json(const struct ev_endpoint *ep);
+
 /* Terminal: printable ASCII and valid UTF-8 only; control characters and
  * escape sequences from the wire become \xNN. */
 void report_term_puts(FILE *out, const char *s);

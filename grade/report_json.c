@@ -683,6 +683,8 @@ static cJSON *server_json(struct json_out *j, const struct grade_result *r) {
     add_item(j, o, "profiles", report_profiles_json(r));
   for (size_t i = 0; i < sizeof(LISTINGS) / sizeof(LISTINGS[0]); i++)
     add_item(j, o, LISTINGS[i].member, listing_json(j, ep, &LISTINGS[i]));
+  add_item(j, o, "certificate_chains", report_chains_json(ep));
+  add_item(j, o, "certificate_trust", report_trust_json(ep));
   cJSON *recs = cJSON_CreateArray();
   add_item(j, o, "recommendations", recs);
   const struct check_result *order[GRADE_MAX_CHECKS];

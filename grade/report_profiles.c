@@ -1,6 +1,7 @@
 /*
- * grade/report_profiles.c - the compliance profiles of a server in each
- * report format: one text line, one HTML table, one JSON array.
+ * grade/report_profiles.c - the compliance profiles of a server in HTML
+ * (a table) and JSON (an array); the text detail writes its own lines
+ * (report_text_detail.c).
  */
 #include "grade/report.h"
 
@@ -18,27 +19,6 @@ static void put_first_evidence(FILE *out, const struct grade_profile_item *it, b
   fputs(": ", out);
   puts_fn(out, where ? where : "?");
   free(where);
-}
-
-void report_profiles_text(FILE *out, const struct grade_result *r) {
-  if (!r->graded)
-    return;
-  fputs("   profiles:", out);
-  for (size_t i = 0; i < grade_profile_count(); i++) {
-    struct grade_profile_result p;
-    if (!grade_profile(r, i, &p))
-      break;
-    fprintf(out, "%s %s %s", i ? "," : "", p.id, grade_profile_verdict_name(p.verdict));
-    const struct grade_profile_item *failed = grade_profile_failed_item(&p);
-    if (failed) {
-      fprintf(out, " (%s", failed->id);
-      if (failed->n_evidence)
-        fputs(" ", out);
-      put_first_evidence(out, failed, false);
-      fputs(")", out);
-    }
-  }
-  fputc('\n', out);
 }
 
 static const char *status_word(enum check_status s) {

@@ -1,17 +1,13 @@
 /*
- * grade/report_text.c - the terminal report: a summary table (host,
- * server, grade, key findings), then each server in detail with the caps
- * that applied, every check and the frames that prove it, and what to do.
+ * grade/report_text.c - the terminal report: a header (what it rests on),
+ * a summary table (host, server, grade, key findings) as wide as the
+ * terminal, then each server in detail (report_text_detail.c).
  * Colour only when asked (a TTY); wire strings through report_term_puts.
  */
-#include "grade/report.h"
+#include "grade/report_text.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-struct style {
-  bool color;
-};
 
 static const char *grade_color(const char *letter) {
   if (letter[0] == 'A')
@@ -23,7 +19,8 @@ static const char *grade_color(const char *letter) {
   return "\033[1;31m";
 }
 
-static void put_grade(FILE *out, const struct style *st, const char *letter, int width) {
+void report_text_grade(FILE *out, const struct report_text_style *st, const char *letter,
+                       int width) {
   if (st->color)
     fputs(grade_color(letter), out);
   fprintf(out, "%-*s", width, letter);
@@ -287,7 +284,7 @@ static void summary_notes(FILE *out, const struct grade_result *const *r, size_t
 }
 
 static void summary(FILE *out, const struct grade_result *const *r, size_t n,
-                    const struct style *st, unsigned columns) {
+                    const struct report_text_style *st, unsigned columns) {
   struct layout l = summary_layout(r, n, columns);
   put_cell(out, "HOST (SNI)", l.host);
   put_cell(out, "SERVER", l.server);
@@ -299,7 +296,7 @@ static void summary(FILE *out, const struct grade_result *const *r, size_t n,
     put_cell(out, server, l.server);
     struct report_confidence c;
     report_confidence(r[i], &c);
-    put_grade(out, st, c.display, GRADE_COLUMN);
+    report_text_grade(out, st, c.display, GRADE_COLUMN);
     snprintf(decided, sizeof decided, "%zu/%zu", r[i]->n_decided, r[i]->n_checks);
     fprintf(out, " %-*s ", DECIDED_COLUMN, decided);
     key_findings(out, r[i], &l);
@@ -308,14 +305,8 @@ static void summary(FILE *out, const struct grade_result *const *r, size_t n,
 }
 
 /* s, then spaces to width (printf's %-*s). */
-static void put_left(FILE *out, const char *s, int width) {
-  fputs(s, out);
-  for (int i = (int)strlen(s); i < width; i++)
-    fputc(' ', out);
-}
-
 /* " (seen N time(s), e.g. FILE:FRAME)" and the line's end. */
-static void put_seen(FILE *out, const struct ev_fact *f) {
+void report_text_seen(FILE *out, const struct ev_fact *f) {
   char *where = report_sample(&f->sample);
   fputs(" (seen ", out);
   report_put_uint(out, f->count);
@@ -323,56 +314,6 @@ static void put_seen(FILE *out, const struct ev_fact *f) {
   report_term_puts(out, where ? where : "?");
   fputs(")\n", out);
   free(where);
-}
-
-static void put_evidence(FILE *out, const struct check_result *c) {
-  for (size_t i = 0; i < c->n_evidence; i++) {
-    const struct ev_fact *f = c->evidence[i];
-    fputs("          evidence: ", out);
-    report_term_puts(out, f->key);
-    put_seen(out, f);
-  }
-}
-
-/* A check's status in the detail, FAIL in red when colour is on. */
-static void put_status(FILE *out, const struct style *st, enum check_status s) {
-  if (s == CHECK_FAIL && st->color)
-    fputs("\033[1;31mFAIL\033[0m", out);
-  else
-    fputs(s == CHECK_PASS ? "pass" : s == CHECK_FAIL ? "FAIL" : "  ? ", out);
-}
-
-/* The check id column: the longest id (server_preference). */
-#define CHECK_ID_COLUMN 17
-
-static void score_line(FILE *out, const struct grade_result *r) {
-  const char *names[] = {"protocol", "key exchange", "cipher"};
-  int values[] = {r->protocol, r->key_exchange, r->cipher};
-  fputs("   score:", out);
-  for (int i = 0; i < 3; i++) {
-    if (values[i] >= 0)
-      fprintf(out, " %s %d,", names[i], values[i]);
-    else
-      fprintf(out, " %s unknown,", names[i]);
-  }
-  if (r->total >= 0)
-    fprintf(out, " total %d\n", r->total);
-  else
-    fputs(" total unknown\n", out);
-}
-
-/* Handshakes that are no evidence (violations) or only evidence against
- * the server (aborted by their client). */
-static void notices(FILE *out, const struct ev_endpoint *ep) {
-  const struct ev_fact *notes[REPORT_MAX_NOTICES];
-  size_t n = report_notices(ep, notes, REPORT_MAX_NOTICES);
-  for (size_t i = 0; i < n; i++) {
-    fputs("   notice: ", out);
-    fputs(report_notice_kind(notes[i]), out);
-    fputs(": ", out);
-    report_term_puts(out, ev_fact_name(notes[i]));
-    put_seen(out, notes[i]);
-  }
 }
 
 /* Addresses that sent handshake messages without a ClientHello on their
@@ -390,7 +331,7 @@ static void unverified(FILE *out, const struct report_meta *m) {
     fputs("   ", out);
     put_padded(out, server, 24);
     fputs("server flight without a client side", out);
-    put_seen(out, f);
+    report_text_seen(out, f);
   }
 }
 
@@ -433,82 +374,10 @@ static void hello_only(FILE *out, const struct report_meta *m) {
       fputs(" evicted before the answer)", out);
     }
     if (f)
-      put_seen(out, f);
+      report_text_seen(out, f);
     else
       fputc('\n', out);
   }
-}
-
-static void server_detail(FILE *out, const struct grade_result *r, const struct style *st) {
-  fputs("\n== ", out);
-  report_term_puts(out, r->ep->host);
-  bool v6 = strchr(r->ep->ip, ':') != NULL;
-  fputs(v6 ? "  [" : "  ", out);
-  report_term_puts(out, r->ep->ip); /* every field from evidence, even one checked on load */
-  fprintf(out, "%s:%u  grade ", v6 ? "]" : "", r->ep->port);
-  put_grade(out, st, r->letter, 0);
-  fprintf(out, "  (trust ignored %s, floor %s)\n", r->letter_trust_ignored, r->floor);
-  if (r->changed) {
-    char when[CAP_TIME_STRLEN];
-    cap_time_str(r->changed_at, when, sizeof(when));
-    fprintf(out, "   configuration changed at %s (%s): grade %s before, %s after\n", when,
-            r->change_reason, r->before, r->after);
-    char *was = report_sample(&r->change_before), *is = report_sample(&r->change_after);
-    fputs("          evidence: ", out);
-    report_term_puts(out, was ? was : "?");
-    fputs(" before, ", out);
-    report_term_puts(out, is ? is : "?");
-    fputs(" after\n", out);
-    free(was);
-    free(is);
-  }
-  if (!r->graded) {
-    fprintf(out, "   not graded: %s\n", r->no_grade_reason);
-  } else {
-    score_line(out, r);
-    if (r->best_version[0]) { /* the names end evidence keys */
-      fputs("   versions seen: best ", out);
-      report_term_puts(out, r->best_version);
-      fputs(", worst ", out);
-      report_term_puts(out, r->worst_version);
-      fputs(" (lower bounds: a server may support more than clients asked for)\n", out);
-    }
-  }
-  notices(out, r->ep);
-  fprintf(out, "   graded on %zu of %zu checks (the rest need traffic the capture lacks)\n",
-          r->n_decided, r->n_checks);
-  for (size_t i = 0; i < r->n_checks; i++) {
-    const struct check_result *c = &r->checks[i];
-    /* fputs, not fprintf: 48 lines per server */
-    fputs("     ", out);
-    put_status(out, st, c->status);
-    fputs("  ", out);
-    put_left(out, c->id, CHECK_ID_COLUMN);
-    fputc(' ', out);
-    fputs(c->title, out);
-    if (c->status == CHECK_FAIL && c->effect == EFFECT_CAP)
-      fprintf(out, "  [caps at %c]", c->cap);
-    else if (c->status == CHECK_FAIL && c->effect == EFFECT_TRUST)
-      fputs("  [T]", out);
-    else if (c->status == CHECK_FAIL && c->effect == EFFECT_NAME)
-      fputs("  [M]", out);
-    else if (c->status == CHECK_FAIL && c->effect == EFFECT_WARN)
-      fputs("  [warning]", out);
-    if (c->reason) {
-      fputs(": ", out);
-      fputs(c->reason, out);
-    }
-    fputc('\n', out);
-    if (c->status != CHECK_UNKNOWN)
-      put_evidence(out, c);
-  }
-  report_profiles_text(out, r);
-  const struct check_result *order[GRADE_MAX_CHECKS];
-  size_t n = report_recommendations(r, order);
-  if (n)
-    fputs("   recommendations (most severe first):\n", out);
-  for (size_t i = 0; i < n; i++)
-    fprintf(out, "     %zu. %s\n", i + 1, order[i]->recommendation);
 }
 
 /* A number of the run's statistics (JSON "stats"), -1 when absent. */
@@ -606,7 +475,7 @@ static void header(FILE *out, size_t n, const struct report_meta *m) {
 
 void report_text(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m, bool color, bool detail) {
-  struct style st = {color};
+  struct report_text_style st = {color, m->verbose};
   header(out, n, m);
   if (!n) {
     fputs(m->hello_only ? "no TLS server answered in the input: nothing to grade\n"
@@ -620,5 +489,5 @@ void report_text(FILE *out, const struct grade_result *const *r, size_t n,
   unverified(out, m);
   hello_only(out, m);
   for (size_t i = 0; detail && i < n && !report_stopped(m); i++)
-    server_detail(out, r[i], &st);
+    report_text_server(out, r[i], &st);
 }

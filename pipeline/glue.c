@@ -171,8 +171,14 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
     print_handshake(run, f, s);
   char ip[CAP_ENDPOINT_STRLEN];
   uint16_t port = s->roles_swapped ? f->client_port : f->server_port;
-  struct ev_conn conn = {
-      server_ip(f, s, ip, sizeof(ip)), port, run->file_names, run->n_files, run->trust, run->memo};
+  struct ev_conn conn = {server_ip(f, s, ip, sizeof(ip)),
+                         port,
+                         run->file_names,
+                         run->n_files,
+                         run->trust,
+                         run->memo,
+                         run->set->ca_file,
+                         run->set->ca_path};
   struct conn_state *cs = f->user;
   /* With --interval into a directory, into this interval's snapshot too. */
   struct ev_store *into[2] = {run->ev, run->delta};

@@ -103,6 +103,7 @@ struct pl_settings {
   unsigned jobs;      /* -j: threads (1: everything in the calling thread) */
   int color;          /* text report: -1 auto (a terminal), 0 off, 1 on */
   bool summary_only;
+  bool verbose; /* text report: every undecided check on its own line */
   bool no_ndpi;
   struct cap_live_options live; /* iface and bpf are taken from above */
   struct cap_limits limits;

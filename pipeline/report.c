@@ -233,7 +233,8 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
                              .trust_loaded = trust_loaded,
                              .from_evidence = !stats,
                              .keylogs = s->keylog_files,
-                             .n_keylogs = s->n_keylog_files};
+                             .n_keylogs = s->n_keylog_files,
+                             .verbose = s->verbose};
   if (s->history && s->format == PL_FORMAT_HTML) {
     meta.past_html = pl_history_past_html;
     meta.past_ctx = s->history;

@@ -8,6 +8,7 @@ against the published lists: Mozilla 5.7 (ssl-config.mozilla.org/guidelines/
 5.7.json), NIST SP 800-52r2 3.3.1, BSI TR-02102-2 Tables 1, 10, 11."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -86,13 +87,19 @@ def sample_verdicts(t, name):
 def text_and_html(t):
     pcap = os.path.join(SAMPLES, "rc4-only.pcap")
     rc, out, err = run_tlsgrade(["--no-color", pcap])
-    lines = [line for line in out.splitlines() if line.strip().startswith("profiles:")]
-    t.eq(len(lines), 1, "one profiles line: " + err)
+    heads = [line for line in out.splitlines() if line.strip() == "compliance profiles:"]
+    t.eq(len(heads), 1, "one profiles block: " + err)
+    # One line per profile (a long one wraps: joined back here).
+    block = out[out.index("compliance profiles:"):].split("\n   recommendations")[0]
+    lines = [" ".join(block.split())]
     # The frame of the RC4-MD5 ServerHello, as tshark numbers it.
     frame = subprocess.run(["tshark", "-r", pcap, "-Y", "tls.handshake.type==2 && tls.handshake.ciphersuite==0x0004", "-T",
                             "fields", "-e", "frame.number"], check=True, capture_output=True,
                            text=True).stdout.split()[0]
     want = "mozilla-old fails (suites suite:TLS_RSA_WITH_RC4_128_MD5: %s:%s)" % (pcap, frame)
+    for pid in PROFILES:
+        t.check(re.search(r"^     %s +(fails|meets)" % re.escape(pid), block, re.M),
+                "a line for %s" % pid)
     t.check(lines and want in lines[0], "text names the suite and its frame: %r" % lines)
     rc, out, err = run_tlsgrade(["--format", "html", pcap])
     t.check("<h3>Compliance profiles</h3>" in out and "Mozilla old (5.7)" in out, "HTML table")

@@ -1,0 +1,319 @@
+"""The per-server detail of the text report, and the JSON it matches: the
+certificate chain as sent, the protocols and suites seen, the checks by
+outcome with undecided ones folded, at 80 columns.
+
+What is expected comes from elsewhere: the certificates tshark extracts
+from the capture's Certificate message, decoded by `openssl x509`; the
+ServerHello frames and suites tshark dissects; the check ids and statuses
+of the JSON report (for the folding); crafted captures (pcapgen) whose
+chains are known by construction (for the caps)."""
+import calendar
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+from leaves import sample_der
+from oracle import TOP, Suite, run_tlsgrade
+from pcapgen import Conversation, certificate, client_hello, server_hello, server_hello_done, \
+    write_pcap
+
+SAMPLES = os.path.join(TOP, "samples")
+ROOT = os.path.join(SAMPLES, "certs", "root.pem")
+TMP = tempfile.mkdtemp(prefix="tlsgrade-detail-")
+WIDTH = 80
+
+
+def tshark(args):
+    return subprocess.run(["tshark"] + args, capture_output=True, text=True, check=True).stdout
+
+
+def openssl_fields(der):
+    """subject, issuer, SAN, validity, SHA-256, key and signature of a DER
+    certificate, as openssl prints them."""
+    path = os.path.join(TMP, "c.der")
+    with open(path, "wb") as f:
+        f.write(der)
+    out = subprocess.run(["openssl", "x509", "-inform", "DER", "-in", path, "-noout", "-subject",
+                          "-issuer", "-dates", "-ext", "subjectAltName", "-nameopt", "RFC2253",
+                          "-fingerprint", "-sha256"],
+                         capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(["openssl", "x509", "-inform", "DER", "-in", path, "-noout", "-text"],
+                          capture_output=True, text=True, check=True).stdout
+    f = {"san": []}
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("subject="):
+            f["subject"] = line[len("subject="):]
+        elif line.startswith("issuer="):
+            f["issuer"] = line[len("issuer="):]
+        elif line.startswith("notBefore=") or line.startswith("notAfter="):
+            k, v = line.split("=", 1)
+            t = time.strptime(v.replace("  ", " "), "%b %d %H:%M:%S %Y GMT")
+            f[k] = time.strftime("%Y-%m-%d %H:%M:%S", t)
+        elif "Fingerprint=" in line:
+            f["sha256"] = line.split("=", 1)[1].replace(":", "").lower()
+        elif line.startswith("DNS:"):
+            f["san"] = [x.strip()[4:] for x in line.split(",") if x.strip().startswith("DNS:")]
+    f["bits"] = re.search(r"Public-Key: \((\d+) bit\)", text).group(1)
+    f["sig"] = re.search(r"Signature Algorithm: (\S+)", text).group(1)
+    return f
+
+
+def sent_chain(pcap):
+    """The certificates of the first Certificate message, in the order sent."""
+    out = tshark(["-r", pcap, "-Y", "tls.handshake.type==11", "-T", "fields", "-e",
+                  "tls.handshake.certificate"])
+    first = out.splitlines()[0]
+    return [bytes.fromhex(h.replace(":", "")) for h in first.split(",")]
+
+
+def server_block(text, host):
+    """The detail block of host in a text report (from its == line)."""
+    m = re.search(r"^== %s .*?(?=^== |\Z)" % re.escape(host), text, re.M | re.S)
+    return m.group(0) if m else ""
+
+
+def check_chain(t, pcap, host, extra=()):
+    """The chain block of host, in text and JSON, against openssl."""
+    want = [openssl_fields(d) for d in sent_chain(pcap)]
+    rc, out, err = run_tlsgrade(["--ca-file", ROOT, "--format", "json", pcap] + list(extra))
+    t.eq(rc, 0, "graded " + pcap + ": " + err)
+    servers = [s for s in json.loads(out)["servers"] if s["host"] == host] if rc == 0 else []
+    chains = servers[0].get("certificate_chains", []) if servers else []
+    t.eq(len(chains), 1, "%s: one chain in the JSON" % host)
+    certs = chains[0]["certificates"] if chains else []
+    t.eq(len(certs), len(want), "%s: every certificate sent" % host)
+    t.eq(chains[0].get("length") if chains else None, len(want), "%s: the chain's length" % host)
+    for i, (got, w) in enumerate(zip(certs, want)):
+        t.eq(got.get("sha256"), w["sha256"], "%s [%d] in the order sent: SHA-256" % (host, i))
+        t.eq(got.get("subject"), w["subject"], "%s [%d] subject" % (host, i))
+        t.eq(got.get("issuer"), w["issuer"], "%s [%d] issuer" % (host, i))
+        t.eq(got.get("san", []), w["san"], "%s [%d] SAN" % (host, i))
+        t.eq(got.get("not_before"), w["notBefore"], "%s [%d] notBefore" % (host, i))
+        t.eq(got.get("not_after"), w["notAfter"], "%s [%d] notAfter" % (host, i))
+        t.check(got.get("key", "").endswith(" " + w["bits"]), "%s [%d] key bits %s: %r" %
+                (host, i, w["bits"], got.get("key")))
+        t.eq(got.get("signature"), w["sig"], "%s [%d] signature" % (host, i))
+    rc, text, err = run_tlsgrade(["--ca-file", ROOT, "--no-color", pcap] + list(extra))
+    block = server_block(text, host)
+    lines = [l.strip() for l in block.splitlines()]
+    at = 0  # each certificate's lines follow the previous one's: the order sent
+    for i, w in enumerate(want):
+        expect = ["[%d] subject %s" % (i, w["subject"])]
+        if w["san"]:
+            expect.append("SAN     " + ", ".join(w["san"]))
+        expect += ["issuer  " + w["issuer"],
+                   "valid   %s UTC .. %s UTC" % (w["notBefore"], w["notAfter"]),
+                   "sha256  " + w["sha256"]]
+        for e in expect:
+            found = [k for k in range(at, len(lines)) if lines[k] == e]
+            t.check(found, "%s text: %r after line %d" % (host, e, at))
+            at = found[0] if found else at
+    t.check(re.search(r"trust: [^)]*\(decided with --ca-file %s\)" % re.escape(ROOT),
+                      " ".join(block.split())), "%s text: the trust store named" % host)
+    return block
+
+
+def chain_blocks(t):
+    check_chain(t, os.path.join(SAMPLES, "expired-leaf.pcap"), "expired.example.test")
+    check_chain(t, os.path.join(SAMPLES, "sha1-intermediate.pcap"), "sha1int.example.test")
+    check_chain(t, os.path.join(SAMPLES, "a-grade.pcap"), "a.example.test",
+                ["--keylog", os.path.join(SAMPLES, "a-grade.keylog")])
+
+
+def expired_dates(t):
+    """'expired or not yet valid' names the dates of the certificate out of
+    its validity, as openssl reads them."""
+    for sample, host, cert in (("expired-leaf.pcap", "expired.example.test", "expired.pem"),
+                               ("not-yet-valid-leaf.pcap", "notyet.example.test", "notyet.pem")):
+        w = openssl_fields(sample_der(cert))
+        rc, text, err = run_tlsgrade(["--ca-file", ROOT, "--no-color",
+                                      os.path.join(SAMPLES, sample)])
+        block = server_block(text, host)
+        m = re.search(r"^     FAIL  expired .*?(?=^           evidence|^     \S)", block,
+                      re.M | re.S)
+        words = " ".join(m.group(0).split()) if m else ""
+        t.check("certificate [0] valid %s UTC .. %s UTC" % (w["notBefore"], w["notAfter"])
+                in words, "%s: the failed check shows the dates: %r" % (host, words))
+
+
+def merged_evidence(t):
+    """Saved and merged evidence still has the chain, its sightings added."""
+    pcap = os.path.join(SAMPLES, "expired-leaf.pcap")
+    a, b = os.path.join(TMP, "a.json"), os.path.join(TMP, "b.json")
+    for path in (a, b):
+        rc, _, err = run_tlsgrade(["--ca-file", ROOT, "--save-evidence", path, pcap])
+        t.eq(rc, 0, "evidence saved: " + err)
+    rc, out, err = run_tlsgrade(["merge", "--format", "json", a, b])
+    t.eq(rc, 0, "merged: " + err)
+    servers = json.loads(out)["servers"] if rc == 0 else []
+    chains = servers[0].get("certificate_chains", []) if servers else []
+    want = [openssl_fields(d)["sha256"] for d in sent_chain(pcap)]
+    t.eq([c["sha256"] for c in chains[0]["certificates"]] if chains else [], want,
+         "the merged chain, in the order sent")
+    frame = tshark(["-r", pcap, "-Y", "tls.handshake.type==11", "-T", "fields", "-e",
+                    "frame.number"]).split()[0]
+    t.eq(chains[0].get("count") if chains else None, 2, "seen once in each file")
+    t.eq(chains[0].get("sample") if chains else None, "%s:%s" % (pcap, frame),
+         "the Certificate message's frame")
+    rc, text, err = run_tlsgrade(["merge", "--no-color", a, b])
+    t.check("sha256  " + want[0] in text and "certificate chain as sent: 2 certificates, seen 2 "
+            "times" in " ".join(text.split()), "the merged text report shows the chain")
+
+
+def tshark_suites(pcap):
+    """(sni, server ip, port) -> {suite name: [count, first frame]} from the
+    ServerHellos tshark dissects (the SNI of their stream's ClientHello)."""
+    sni = {}
+    for line in tshark(["-r", pcap, "-Y", "tls.handshake.type==1", "-T", "fields", "-e",
+                        "tcp.stream", "-e", "tls.handshake.extensions_server_name"]).splitlines():
+        stream, _, name = line.partition("\t")
+        sni.setdefault(stream, name or "-")
+    names = dict(re.findall(r"Cipher Suite: (\S+) \((0x[0-9a-f]{4})\)",
+                            tshark(["-r", pcap, "-Y", "tls.handshake.type==2", "-V", "-O", "tls"])))
+    by_hex = {v: k for k, v in names.items()}
+    got = {}
+    for line in tshark(["-r", pcap, "-Y", "tls.handshake.type==2", "-T", "fields", "-e",
+                        "frame.number", "-e", "tls.handshake.ciphersuite", "-e", "tcp.stream",
+                        "-e", "ip.src", "-e", "tcp.srcport"]).splitlines():
+        frame, suite, stream, ip, port = line.split("\t")
+        key = (sni.get(stream, "-"), ip, int(port))
+        entry = got.setdefault(key, {}).setdefault(by_hex.get(suite, suite), [0, int(frame)])
+        entry[0] += 1
+        entry[1] = min(entry[1], int(frame))
+    return got
+
+
+def suites_seen(t):
+    """Suites with their counts and first frames, in JSON and text."""
+    pcap = os.path.join(SAMPLES, "demo-cloud-consoles.pcap")
+    want = tshark_suites(pcap)
+    rc, out, err = run_tlsgrade(["--format", "json", pcap])
+    t.eq(rc, 0, "graded: " + err)
+    rc, text, err = run_tlsgrade(["--no-color", pcap])
+    servers = json.loads(out)["servers"]
+    t.check(len(want) >= 4, "tshark sees the consoles: %r" % list(want))
+    for s in servers:
+        key = (s["host"], s["ip"], s["port"])
+        w = want.get(key, {})
+        got = {c["value"]: [c["count"], int(c["sample"].rsplit(":", 1)[1])] for c in s["ciphers"]}
+        t.eq(got, w, "%s: suites, counts and first frames" % (key,))
+        block = server_block(text, s["host"])
+        for name, (count, frame) in w.items():
+            t.check(re.search(r"^     %s +%d  frame %d$" % (name, count, frame), block, re.M),
+                    "%s text: %s %d frame %d" % (s["host"], name, count, frame))
+
+
+def unknown_folding(t):
+    """Undecided checks: one line per reason group, naming them all;
+    --verbose: one line each."""
+    pcap = os.path.join(SAMPLES, "expired-leaf.pcap")
+    rc, out, err = run_tlsgrade(["--ca-file", ROOT, "--format", "json", pcap])
+    checks = json.loads(out)["servers"][0]["checks"]
+    unknown = [c["id"] for c in checks if c["status"] == "unknown"]
+    t.check(len(unknown) > 10, "the sample leaves many checks undecided: %d" % len(unknown))
+    rc, text, err = run_tlsgrade(["--ca-file", ROOT, "--no-color", pcap])
+    block = server_block(text, "expired.example.test")
+    for cid in unknown:
+        t.check(not re.search(r"^\s*\?\s+%s\s" % cid, block, re.M),
+                "no line of its own for %s" % cid)
+    folded = re.findall(r"^     \? (\d+) checks?, (.*?)(?=^     \S|^   \S)", block, re.M | re.S)
+    named = []
+    for count, rest in folded:
+        ids = " ".join(rest.split()).rsplit(": ", 1)[-1].split(", ")
+        t.eq(len(ids), int(count), "a folded line counts the checks it names")
+        named += ids
+    t.eq(sorted(named), sorted(unknown), "the folded lines name every undecided check once")
+    t.check(len(folded) < len(unknown) // 2, "folded: %d lines for %d checks" %
+            (len(folded), len(unknown)))
+    rc, text, err = run_tlsgrade(["--ca-file", ROOT, "--no-color", "--verbose", pcap])
+    block = server_block(text, "expired.example.test")
+    for cid in unknown:
+        t.check(re.search(r"^\s*\?\s+%s\s" % cid, block, re.M), "--verbose: %s on its own" % cid)
+    rc, _, err = run_tlsgrade(["--verbose", "--format", "json", pcap])
+    t.eq(rc, 2, "--verbose with --format json is a usage error: " + err)
+
+
+def width(t):
+    """At 80 columns: every detail line fits, but one word that cannot be
+    cut (a digest, a key, a file name); the id column fits the longest id."""
+    rc, text, err = run_tlsgrade(["--ca-file", ROOT, "--keylog",
+                                  os.path.join(SAMPLES, "a-grade.keylog"), "--no-color",
+                                  SAMPLES])
+    detail = text[text.index("\n== "):]
+    wide = [l for l in detail.splitlines()
+            if len(l) > WIDTH and not l.startswith("== ") and len(l.split()) > 1 and
+            not re.match(r"^ +\S+ {2}\S+$", l)]
+    t.check(not wide, "%d detail lines wider than %d columns could wrap, e.g. %r" %
+            (len(wide), WIDTH, wide[:3]))
+    for block in re.findall(r"^== .*?(?=^== |\Z)", detail, re.M | re.S):
+        rows = re.findall(r"^     (?:pass|FAIL)  (\S+)( +)\S", block, re.M)
+        if not rows:
+            continue
+        longest = max(len(cid) for cid, _ in rows)
+        t.check(all(len(cid) + len(gap) == longest + 1 for cid, gap in rows),
+                "one title column after the longest id: %r" % block.splitlines()[0])
+    t.check(re.search(r"^     (pass|FAIL)  reneg_insecure +\S", detail, re.M),
+            "reneg_insecure in its column")
+
+
+def chains_capped(t):
+    """At most 4 chains per server, at most 4 certificates each, kept in
+    the evidence; the rest counted."""
+    der = [sample_der(n) for n in ("a.pem", "int.pem", "root.pem", "alpha.pem", "bravo.pem",
+                                   "charlie.pem", "delta.pem")]
+    frames = []
+    # six distinct chains (leaf a.pem, then one other certificate), then one of seven
+    for i in range(6):
+        conv = Conversation("10.9.9.100", 52000 + i, "10.9.9.1", 443, 1768435200.0 + i)
+        conv.handshake()
+        conv.client_sends(client_hello(sni=b"cap.example.test"))
+        conv.server_sends(server_hello() + certificate([der[0], der[1 + i]]) +
+                          server_hello_done())
+        frames += conv.frames
+    conv = Conversation("10.9.9.100", 52100, "10.9.9.2", 443, 1768435300.0)
+    conv.handshake()
+    conv.client_sends(client_hello(sni=b"long.example.test"))
+    conv.server_sends(server_hello() + certificate(der) + server_hello_done())
+    frames += conv.frames
+    pcap = os.path.join(TMP, "caps.pcap")
+    write_pcap(pcap, frames)
+    evidence = os.path.join(TMP, "caps.json")
+    rc, out, err = run_tlsgrade(["--format", "json", "--save-evidence", evidence, pcap])
+    t.eq(rc, 0, "graded: " + err)
+    servers = {s["host"]: s for s in json.loads(out)["servers"]} if rc == 0 else {}
+    cap = servers.get("cap.example.test", {})
+    t.eq(len(cap.get("certificate_chains", [])), 4, "4 of the 6 chains kept")
+    t.eq(cap.get("certificate_trust", {}).get("chains_not_kept"), 2, "2 sightings counted")
+    long = servers.get("long.example.test", {}).get("certificate_chains", [{}])[0]
+    t.eq(long.get("length"), 7, "the chain's length as sent")
+    t.eq(len(long.get("certificates", [])), 4, "its first 4 certificates kept")
+    # merging the evidence with itself keeps the cap
+    rc, out, err = run_tlsgrade(["merge", "--format", "json", evidence, evidence])
+    servers = {s["host"]: s for s in json.loads(out)["servers"]} if rc == 0 else {}
+    cap = servers.get("cap.example.test", {})
+    t.eq(len(cap.get("certificate_chains", [])), 4, "merged: still 4 chains")
+    t.eq(cap.get("certificate_trust", {}).get("chains_not_kept"), 4, "merged: 4 sightings")
+    rc, text, err = run_tlsgrade(["--no-color", pcap])
+    t.check("... 3 more certificates sent, not kept in the evidence (at most 4)" in text,
+            "the text says what was not kept")
+
+
+def main():
+    t = Suite()
+    t.run(chain_blocks)
+    t.run(expired_dates)
+    t.run(merged_evidence)
+    t.run(suites_seen)
+    t.run(unknown_folding)
+    t.run(width)
+    t.run(chains_capped)
+    shutil.rmtree(TMP, ignore_errors=True)
+    t.done()
+
+
+main()
