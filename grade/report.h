@@ -50,6 +50,11 @@ const char *report_notice_id(const struct ev_fact *f);
 #define REPORT_BEYOND_LEN 160
 void report_beyond_letter(const struct grade_result *r, char *buf, size_t len);
 
+/* "no-sni" for a fact of address evidence (the server's own connections
+ * did not show it: a connection without SNI to its address did), NULL
+ * for any other fact. */
+const char *report_fact_via(const struct ev_fact *f);
+
 /* Terminal: printable ASCII and valid UTF-8 only; control characters and
  * escape sequences from the wire become \xNN. */
 void report_term_puts(FILE *out, const char *s);

@@ -66,7 +66,7 @@ void report_hello_only_add(struct report_hello_only *h, const struct ev_endpoint
 }
 
 size_t report_notices(const struct ev_endpoint *ep, const struct ev_fact **out, size_t max) {
-  static const enum ev_fact_id kinds[] = {EV_VIOLATION, EV_ABORTED};
+  static const enum ev_fact_id kinds[] = {EV_VIOLATION, EV_ABORTED, EV_DERIVED_NO_SNI_CERT_DIFFERS};
   size_t k = 0;
   for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
     size_t n;
@@ -79,13 +79,31 @@ size_t report_notices(const struct ev_endpoint *ep, const struct ev_fact **out, 
 }
 
 const char *report_notice_kind(const struct ev_fact *f) {
+  if (f->typed.id == EV_DERIVED_NO_SNI_CERT_DIFFERS)
+    return "connections without SNI to this address got a certificate this server never sent "
+           "(another back end): what they showed (SSL 2.0 and 3.0, DROWN) is not used here; "
+           "their certificate";
   return f->typed.id == EV_VIOLATION
              ? "protocol violation, not evidence"
              : "handshake aborted by the client (its facts may fail checks, never pass one), alert";
 }
 
 const char *report_notice_id(const struct ev_fact *f) {
+  if (f->typed.id == EV_DERIVED_NO_SNI_CERT_DIFFERS)
+    return "no_sni_cert_differs";
   return f->typed.id == EV_VIOLATION ? "violation" : "aborted";
+}
+
+const char *report_fact_via(const struct ev_fact *f) {
+  switch (f->typed.id) {
+  case EV_DERIVED_NO_SNI_VERSION:
+  case EV_DERIVED_NO_SNI_REFUSED:
+  case EV_DERIVED_NO_SNI_CBC:
+  case EV_DERIVED_NO_SNI_CERT_DIFFERS:
+    return "no-sni";
+  default:
+    return NULL;
+  }
 }
 
 static int by_severity(const void *a, const void *b) {

@@ -118,7 +118,8 @@ static void put_evidence(FILE *out, const struct check_result *c) {
     const struct ev_fact *f = c->evidence[i];
     fputs("<li><code>", out);
     report_html_puts(out, f->key);
-    fputs("</code> seen ", out);
+    fputs(report_fact_via(f) ? "</code> (via a connection without SNI) seen " : "</code> seen ",
+          out);
     report_put_uint(out, f->count);
     fputs(f->count == 1 ? " time" : " times", out);
     char *where = f->sample.file ? report_sample(&f->sample) : NULL;

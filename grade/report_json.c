@@ -72,6 +72,7 @@ enum fact_member {
   M_SAMPLE,
   M_SAMPLE_BAD,
   M_VALUE,
+  M_VIA, /* "no-sni": address evidence (report_fact_via) */
   N_MEMBERS
 };
 
@@ -365,9 +366,13 @@ static const char *fact_text(struct json_out *j, const struct ev_fact *f, const 
     set_text(j->member[M_VALUE], value);
     use[M_VALUE] = true;
   }
+  if (report_fact_via(f)) {
+    set_text(j->member[M_VIA], report_fact_via(f));
+    use[M_VIA] = true;
+  }
   static const char *const keys[N_MEMBERS] = {
       "fact",   "fact_invalid_utf8",   "count", "count", "first", "last",
-      "sample", "sample_invalid_utf8", "value"};
+      "sample", "sample_invalid_utf8", "value", "via"};
   for (int m = 0; m < N_MEMBERS; m++)
     if (use[m])
       cJSON_AddItemToObjectCS(j->fact, keys[m], j->member[m]);

@@ -103,6 +103,8 @@ static void put_evidence(FILE *out, const struct check_result *c) {
     const struct ev_fact *f = c->evidence[i];
     fputs("          evidence: ", out);
     report_term_puts(out, f->key);
+    if (report_fact_via(f))
+      fputs(" [via a connection without SNI]", out);
     put_seen(out, f);
   }
 }
