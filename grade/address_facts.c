@@ -116,17 +116,20 @@ static void inherit(struct ev_endpoint *named, const struct ev_endpoint *no_sni)
 
 /* Every named server at the address of a `-` endpoint (both with more
  * than ClientHellos): its address evidence, or the certificate that
- * keeps it from it. */
+ * keeps it from it; the `-` endpoint is folded under its address when a
+ * named server sent the same certificate or it saw none (reports show no
+ * letter for it then: nothing of its own was decided). */
 void ev_derive_no_sni(struct ev_store *ev, const volatile sig_atomic_t *stop) {
   size_t n = ev_count(ev), m = 0;
   struct ev_endpoint **no_sni = calloc(n ? n : 1, sizeof(*no_sni));
-  for (size_t i = 0; no_sni && i < n; i++) {
+  uint64_t *under = calloc(n ? n : 1, sizeof(*under));
+  for (size_t i = 0; no_sni && under && i < n; i++) {
     struct ev_endpoint *ep = (struct ev_endpoint *)ev_endpoint_at(ev, i);
     if (without_sni(ep) && reported(ep))
       no_sni[m++] = ep;
   }
   qsort(no_sni, m, sizeof(*no_sni), by_address); /* then a lookup per named server */
-  for (size_t i = 0; m && i < n && !(stop && *stop); i++) {
+  for (size_t i = 0; m && under && i < n && !(stop && *stop); i++) {
     struct ev_endpoint *named = (struct ev_endpoint *)ev_endpoint_at(ev, i);
     if (without_sni(named) || !reported(named))
       continue;
@@ -140,6 +143,16 @@ void ev_derive_no_sni(struct ev_store *ev, const volatile sig_atomic_t *stop) {
       continue;
     }
     inherit(named, *at);
+    if (c.shared || c.unseen)
+      under[at - no_sni]++;
+  }
+  for (size_t k = 0; under && k < m; k++) {
+    const struct ev_fact *seen = ev_find_id(no_sni[k], EV_HANDSHAKES, NULL);
+    if (under[k] && seen) {
+      struct ev_sample at = seen->sample; /* copied: the fact table may move */
+      ev_add_times(no_sni[k], &at, EV_DERIVED_NO_SNI_FOLDED, NULL, under[k]);
+    }
   }
   free(no_sni); /* out of memory: no address evidence, which decides nothing */
+  free(under);
 }

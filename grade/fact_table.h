@@ -198,3 +198,6 @@ FACT(DERIVED_NO_SNI_CBC, "derived:no_sni:cbc:", VERSION, false,
 FACT(DERIVED_NO_SNI_CERT_DIFFERS, "derived:no_sni:cert_differs:", HEX, false,
      "a hello without SNI to this server's address got this certificate (SHA-256), which this "
      "server never sent: no address evidence is used")
+FACT(DERIVED_NO_SNI_FOLDED, "derived:no_sni:folded", NONE, false,
+     "(the endpoint without SNI) a named server of its address sent the same certificate, or it "
+     "saw none: reports fold it under its address")

@@ -646,6 +646,8 @@ static cJSON *server_json(struct json_out *j, const struct grade_result *r) {
   add_ref(j, o, "floor", r->floor);
   if (!r->graded)
     add_ref(j, o, "not_graded", r->no_grade_reason);
+  if (report_no_sni_folded(r)) /* its letter decided nothing of its own: see report.h */
+    add_item(j, o, "folded_under_address", cJSON_CreateTrue());
   if (r->changed) {
     char when[CAP_TIME_STRLEN];
     cap_time_str(r->changed_at, when, sizeof(when));

@@ -66,6 +66,8 @@ static void summary(FILE *out, const struct grade_result *const *r, size_t n,
   fprintf(out, "%-32s %-24s %-6s %-6s %s\n", "HOST (SNI)", "SERVER", "GRADE", "FLOOR",
           "KEY FINDINGS");
   for (size_t i = 0; i < n; i++) {
+    if (report_no_sni_folded(r[i]))
+      continue; /* no letter of its own: no_sni_folded */
     char server[80];
     snprintf(server, sizeof(server), strchr(r[i]->ep->ip, ':') ? "[%s]:%u" : "%s:%u", r[i]->ep->ip,
              r[i]->ep->port);
@@ -159,6 +161,27 @@ static void unverified(FILE *out, const struct report_meta *m) {
     put_padded(out, server, 24);
     fputs("server flight without a client side", out);
     put_seen(out, f);
+  }
+}
+
+/* Endpoints without SNI folded under the named servers of their address
+ * (report_no_sni_folded): what their connections showed, no letter. */
+static void no_sni_folded(FILE *out, const struct grade_result *const *r, size_t n) {
+  bool first = true;
+  for (size_t i = 0; i < n; i++) {
+    if (!report_no_sni_folded(r[i]))
+      continue;
+    if (first)
+      fputs("\nCONNECTIONS WITHOUT SNI (folded under the named servers of their address)\n", out);
+    first = false;
+    char server[80], line[REPORT_NO_SNI_LEN];
+    snprintf(server, sizeof(server), strchr(r[i]->ep->ip, ':') ? "[%s]:%u" : "%s:%u", r[i]->ep->ip,
+             r[i]->ep->port);
+    report_no_sni_line(r[i]->ep, line, sizeof line);
+    fputs("   ", out);
+    put_padded(out, server, 24);
+    report_term_puts(out, line);
+    fputc('\n', out);
   }
 }
 
@@ -300,8 +323,10 @@ void report_text(FILE *out, const struct grade_result *const *r, size_t n,
   }
   summary(out, r, n, &st);
   fputs("\nFLOOR is the grade if every check the capture cannot decide had failed.\n", out);
+  no_sni_folded(out, r, n);
   unverified(out, m);
   hello_only(out, m);
   for (size_t i = 0; detail && i < n && !report_stopped(m); i++)
-    server_detail(out, r[i], &st);
+    if (!report_no_sni_folded(r[i]))
+      server_detail(out, r[i], &st);
 }

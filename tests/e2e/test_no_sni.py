@@ -6,6 +6,8 @@ extensions (RFC 6101 5.6.1.2), so what the address answered them is what
 any SSL 2.0 or 3.0 client of a named server there gets: the named server
 inherits it as address evidence, labelled as coming from a connection
 without SNI, unless the certificates both showed differ (another back end).
+The `-` endpoint is folded under its address (no letter of its own) when a
+named server there sent its certificate, or it saw none.
 
 Built here with pcapgen (every byte from the RFCs: the SSL 2.0 messages as
 the SSL 2.0 specification lays them out, RFC 6101 appendix E): what is
@@ -20,9 +22,9 @@ and TLS 1.0 probes carry no SNI, and its other connections do.
 - SSL 2.0 answered without SNI, TLS 1.3 (certificate hidden) with SNI:
   ssl2 and drown fail on the SERVER-HELLO's frame, via no-sni;
 - another certificate without SNI: nothing inherited, a notice naming that
-  certificate;
-- the testssl.sh scans: ssl2 and ssl3 pass from address evidence, as
-  testssl found SSLv2 and SSLv3 not offered.
+  certificate, and the `-` endpoint keeps its own letter;
+- text, HTML and JSON: the folded `-` endpoint has no summary row and no
+  letter of its own shown; JSON keeps it, "folded_under_address": true.
 """
 import gzip
 import hashlib
@@ -191,6 +193,9 @@ def ssl3_refused_without_sni(t):
         what = "one run %s" % extra
         expect_address_evidence(t, s, "ssl3", "pass", fact, sample, what)
         expect_address_evidence(t, s, "poodle", "pass", fact, sample, what)
+        dash = server(r, "-", ip)
+        t.check(dash and dash.get("folded_under_address") is True,
+                "%s: the `-` endpoint is folded (JSON keeps it, marked)" % what)
     # Each half saved alone, merged: the address evidence is derived at grading.
     saved = []
     for p in (no_sni, named):
@@ -204,10 +209,19 @@ def ssl3_refused_without_sni(t):
         if t.check(s, "merged: a.example.test graded"):
             expect_address_evidence(t, s, "ssl3", "pass", fact, "%s:%d" % (no_sni, alert),
                                     "merged")
-    # Text and HTML: the evidence is labelled.
+    # Text and HTML: no row, no section, no letter for `-`; the fold line.
     text = grade([path], fmt="text")
+    rows = summary_rows(text)
+    t.check(not [row for row in rows if row[0] == "-"], "text: no summary row for `-`: %s" % rows)
+    t.check(re.search(r"CONNECTIONS WITHOUT SNI.*\n +%s:443 +connections without SNI: 1;"
+                      r" refused: SSLv3 \(handshake_failure\)" % re.escape(ip), text),
+            "text: the fold line under its address")
+    t.check("\n== -  " not in text, "text: no detail section with a letter for `-`")
     t.check("%s [via a connection without SNI]" % fact in text, "text: evidence labelled")
     html = grade([path], fmt="html")
+    t.check(not re.search(r"<tr><td><a href=\"#srv-\d+\">-</a>", html), "HTML: no row for `-`")
+    t.check(re.search(r"<h2 id=\"no-sni\">.*<code>%s:443</code>: connections without SNI: 1"
+                      % re.escape(ip), html, re.S), "HTML: the fold line under its address")
     t.check("%s</code> (via a connection without SNI)" % fact in html, "HTML: evidence labelled")
 
 
@@ -253,14 +267,17 @@ def other_certificate_without_sni(t):
     notes = [n for n in s.get("notices", []) if n["kind"] == "no_sni_cert_differs"]
     t.check(notes and notes[0]["what"] == bravo,
             "a notice names the certificate seen without SNI: %s" % notes)
+    t.check("folded_under_address" not in dash, "the `-` endpoint is not folded")
     text = grade([path], fmt="text")
+    t.check("-" in [row[0] for row in summary_rows(text)], "text: `-` keeps its own row")
     t.check(re.search(r"notice: connections without SNI to this address got a certificate this "
                       r"server never sent.*: %s" % bravo, text), "text: the notice")
 
 
 def testssl_recordings(t):
     """testssl.sh scans: its SSLv2/SSLv3/TLS 1.0 probes carry no SNI, the rest
-    do, against one certificate."""
+    do, against one certificate: every `-` endpoint is folded, never a letter
+    beside its named server (mismatch: it was A beside M)."""
     manifest = json.load(open(os.path.join(TESTSSL, "manifest.json")))
     for name, srv in sorted(manifest["servers"].items()):
         pcap = os.path.join(TMP, name + ".pcap")
@@ -274,6 +291,14 @@ def testssl_recordings(t):
         dash = [s for s in ours if s["host"] == "-"]
         if not t.check(named and dash, "%s: named and `-` endpoints" % name):
             continue
+        t.check(dash[0].get("folded_under_address") is True, "%s: `-` folded in JSON" % name)
+        rows = summary_rows(grade([pcap], "--summary", *ca, fmt="text"))
+        t.check([row for row in rows if row[0] == srv["host"]] and
+                not [row for row in rows if row[0] == "-"],
+                "%s: text summary shows the named server, no `-` row: %s" % (name, rows))
+        html = grade([pcap], *ca, fmt="html")
+        t.check(not re.search(r"<tr><td><a href=\"#srv-\d+\">-</a>", html),
+                "%s: HTML summary has no `-` row" % name)
         # testssl's findings: SSLv2 and SSLv3 not offered; the named server
         # learns it from the probes without SNI.
         for cid in ("ssl2", "ssl3"):
