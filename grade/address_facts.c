@@ -138,8 +138,9 @@ void ev_derive_no_sni(struct ev_store *ev, const volatile sig_atomic_t *stop) {
       continue;
     struct certificates c = compare(*at, named);
     if (c.other && !c.shared && ev_first_of(named, EV_CERT_LEAF)) {
-      if (inheritable(*at)) /* said only where it keeps something from the server */
-        ev_add_name(named, &c.other->sample, EV_DERIVED_NO_SNI_CERT_DIFFERS, ev_fact_name(c.other));
+      if (inheritable(*at)) /* said only where it keeps something; counted as its connections */
+        ev_add_times(named, &c.other->sample, EV_DERIVED_NO_SNI_CERT_DIFFERS,
+                     &(const struct ev_args){.name = ev_fact_name(c.other)}, c.other->count);
       continue;
     }
     inherit(named, *at);
