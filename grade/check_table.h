@@ -13,26 +13,31 @@
  * lists keep what the checks cited when they matched printed keys by
  * prefix: "trust:ok" also selected trust:ok_but_time (after trust:ok),
  * and "rc4:" also rc4:despite_alternatives, which sorts after every
- * named version and before "rc4:unknown".
+ * named version and before "rc4:unknown".  The derived:no_sni: families
+ * are address evidence (address_facts.c), cited after the server's own.
  */
 
 static const struct check_def CHECKS[] = {
     /* ---- protocols ---- */
-    {"ssl2", "SSL 2.0", EFFECT_CAP, 'F', 100, FACTS(VERSION_IS(VERSION, SSL2)),
-     FACTS(VERSION_IS(REFUSED, SSL2)), NULL, 0, "the server answered in SSL 2.0", "SSL 2.0 refused",
-     "no client offered SSL 2.0", "Disable SSL 2.0: it is broken beyond repair (DROWN)."},
+    {"ssl2", "SSL 2.0", EFFECT_CAP, 'F', 100,
+     FACTS(VERSION_IS(VERSION, SSL2), VERSION_IS(DERIVED_NO_SNI_VERSION, SSL2)),
+     FACTS(VERSION_IS(REFUSED, SSL2), VERSION_IS(DERIVED_NO_SNI_REFUSED, SSL2)), NULL, 0,
+     "the server answered in SSL 2.0", "SSL 2.0 refused", "no client offered SSL 2.0",
+     "Disable SSL 2.0: it is broken beyond repair (DROWN)."},
     {"ssl3_only", "SSL 3.0 is the best version", EFFECT_CAP, 'F', 95, NULL, NULL, eval_ssl3_only, 0,
      "clients offering TLS got SSL 3.0 and no TLS version was ever negotiated",
      "a TLS version was negotiated", "no client offered TLS and got SSL 3.0",
      "Enable TLS 1.2 and TLS 1.3."},
     {"poodle", "SSL 3.0 with a CBC suite (POODLE)", EFFECT_CAP, 'C', 85,
-     FACTS(VERSION_IS(CBC, SSL3)), FACTS(VERSION_IS(REFUSED, SSL3)), NULL, 0,
+     FACTS(VERSION_IS(CBC, SSL3), VERSION_IS(DERIVED_NO_SNI_CBC, SSL3)),
+     FACTS(VERSION_IS(REFUSED, SSL3), VERSION_IS(DERIVED_NO_SNI_REFUSED, SSL3)), NULL, 0,
      "a CBC suite was negotiated under SSL 3.0", "SSL 3.0 refused", "SSL 3.0 with CBC not observed",
      "Disable SSL 3.0."},
-    {"ssl3", "SSL 3.0", EFFECT_CAP, 'B', 84, FACTS(VERSION_IS(VERSION, SSL3)),
-     FACTS(VERSION_IS(REFUSED, SSL3)), NULL, 0, "the server negotiated SSL 3.0",
-     "a client offering at most SSL 3.0 was refused", "no client offered at most SSL 3.0",
-     "Disable SSL 3.0."},
+    {"ssl3", "SSL 3.0", EFFECT_CAP, 'B', 84,
+     FACTS(VERSION_IS(VERSION, SSL3), VERSION_IS(DERIVED_NO_SNI_VERSION, SSL3)),
+     FACTS(VERSION_IS(REFUSED, SSL3), VERSION_IS(DERIVED_NO_SNI_REFUSED, SSL3)), NULL, 0,
+     "the server negotiated SSL 3.0", "a client offering at most SSL 3.0 was refused",
+     "no client offered at most SSL 3.0", "Disable SSL 3.0."},
     {"no_tls12", "TLS 1.2 or newer supported", EFFECT_CAP, 'C', 80, FACTS(ANY(TLS12_REFUSED)),
      FACTS(VERSION_IS(VERSION, TLS12), VERSION_IS(VERSION, TLS13), ANY(SENTINEL),
            VERSION_IS(VERSION, DTLS12), VERSION_IS(VERSION, DTLS13)),
@@ -234,8 +239,9 @@ static const struct check_def CHECKS[] = {
      "Remove the Public-Key-Pins header (browsers dropped HPKP), or make it valid: pin a key "
      "of the chain and a backup key (RFC 7469)."},
     /* ---- need an active probe (grading-reference.md 4.3) ---- */
-    {"drown", "DROWN (SSLv2 with the same key)", EFFECT_CAP, 'F', 99, FACTS(ANY(DERIVED_DROWN)),
-     NEVER, eval_active, 0, "this certificate's key also speaks SSL 2.0 (in this evidence)", NULL,
+    {"drown", "DROWN (SSLv2 with the same key)", EFFECT_CAP, 'F', 99,
+     FACTS(ANY(DERIVED_DROWN), VERSION_IS(DERIVED_NO_SNI_VERSION, SSL2)), NEVER, eval_drown, 0,
+     "this certificate's key also speaks SSL 2.0 (in this evidence)", NULL,
      "no SSL 2.0 seen with this key (other servers may use it)",
      "Disable SSL 2.0 everywhere this key is used, or replace the key."},
     {"robot", "ROBOT (Bleichenbacher oracle)", EFFECT_CAP, 'F', 95, NEVER, NEVER, eval_active, 0,

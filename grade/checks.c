@@ -362,6 +362,18 @@ static void eval_active(const struct check_def *d, const struct ev_endpoint *ep,
     c->status = CHECK_UNKNOWN; /* absence of proof is not proof */
 }
 
+/* DROWN: the key also speaks SSL 2.0 in the evidence, or the server's
+ * address answers SSL 2.0 to hellos without SNI (which SSL 2.0 cannot
+ * carry, address_facts.c): then the server speaks it itself, as the
+ * endpoint that answered SSL 2.0 does. */
+static void eval_drown(const struct check_def *d, const struct ev_endpoint *ep,
+                       struct check_result *c) {
+  eval_active(d, ep, c);
+  if (c->status == CHECK_FAIL && c->evidence[0]->typed.id == EV_DERIVED_NO_SNI_VERSION)
+    c->reason = "this server's address answers SSL 2.0 (hellos without SNI: SSL 2.0 cannot name "
+                "a server), so its key speaks SSL 2.0";
+}
+
 /* Every verdict of chain verification (the "trust:" families). */
 #define TRUST_VERDICTS                                                                             \
   FACTS(ANY(TRUST_OK), ANY(TRUST_OK_BUT_TIME), ANY(TRUST_UNTRUSTED), ANY(TRUST_EXPIRED),           \

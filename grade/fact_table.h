@@ -196,3 +196,19 @@ FACT(DERIVED_HTTP_PLAIN, "derived:http_plain", NONE, false,
      "the host's clear-text HTTP serves content")
 FACT(DERIVED_HTTP_REDIRECT, "derived:http_redirect", NONE, false,
      "the host's clear-text HTTP redirects to https://")
+/* Address evidence (README "How to read a grade"): what a hello without
+ * SNI got at this server's IP and port, for a named server there.  Its key
+ * is "derived:no_sni:" and the `-` endpoint's own key. */
+FACT(DERIVED_NO_SNI_VERSION, "derived:no_sni:version:", VERSION, false,
+     "a hello without SNI to this server's address got SSL 2.0 or SSL 3.0 (version V)")
+FACT(DERIVED_NO_SNI_REFUSED, "derived:no_sni:refused:", VERSION_NAME, false,
+     "a hello without SNI to this server's address, best version V (SSL 2.0 or 3.0), got the fatal "
+     "alert NAME before any ServerHello")
+FACT(DERIVED_NO_SNI_CBC, "derived:no_sni:cbc:", VERSION, false,
+     "a hello without SNI to this server's address got a CBC suite under SSL 3.0")
+FACT(DERIVED_NO_SNI_CERT_DIFFERS, "derived:no_sni:cert_differs:", HEX, false,
+     "a hello without SNI to this server's address got this certificate (SHA-256), which this "
+     "server never sent: no address evidence is used")
+FACT(DERIVED_NO_SNI_FOLDED, "derived:no_sni:folded", NONE, false,
+     "(the endpoint without SNI) a named server of its address sent the same certificate, or it "
+     "saw none: reports fold it under its address")

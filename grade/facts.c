@@ -803,7 +803,8 @@ static void derive_http(struct ev_store *ev, const volatile sig_atomic_t *stop) 
 }
 
 /* DROWN (reference 2): a key that any endpoint uses for SSLv2 breaks every
- * endpoint using it.  Cross-endpoint, so derived after all evidence is in;
+ * endpoint using it.  Cross-endpoint, so derived after all evidence is in,
+ * as is the address evidence of connections without SNI (address_facts.c);
  * "derived:" facts are not saved (ev_save skips them). */
 bool ev_derive_facts(struct ev_store *ev, const volatile sig_atomic_t *stop) {
   derive_http(ev, stop);
@@ -839,5 +840,6 @@ bool ev_derive_facts(struct ev_store *ev, const volatile sig_atomic_t *stop) {
     free(keys);
     free(samples);
   }
+  ev_derive_no_sni(ev, stop);
   return !(stop && *stop);
 }

@@ -30,4 +30,8 @@ void ev_pq_facts(struct ev_endpoint *ep, const struct tls_session *s, const stru
 void ev_ech_facts(struct ev_endpoint *ep, const struct tls_session *s, const struct ev_conn *c,
                   const struct ev_sample *at);
 
+/* address_facts.c: what hellos without SNI (the `-` endpoint) got at the
+ * address of named servers, for them (derived facts, ev_derive_facts). */
+void ev_derive_no_sni(struct ev_store *ev, const volatile sig_atomic_t *stop);
+
 #endif

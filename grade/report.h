@@ -108,6 +108,24 @@ void report_ocsp_words(const struct ev_endpoint *ep, char *buf, size_t len);
 cJSON *report_chains_json(const struct ev_endpoint *ep);
 cJSON *report_trust_json(const struct ev_endpoint *ep);
 
+/* Connections without SNI (the `-` endpoint of an address, and the
+ * address evidence named servers there inherit: address_facts.c).  Is r
+ * a `-` endpoint folded under its address (a named server there sent the
+ * same certificate, or it saw none)?  Then nothing of its trust or
+ * certificate was decided apart from the named servers': text and HTML
+ * show no letter for it, only report_no_sni_line; JSON keeps it with
+ * "folded_under_address": true. */
+bool report_no_sni_folded(const struct grade_result *r);
+/* "connections without SNI: N, versions V, ...; refused: V (ALERT), ..."
+ * of a `-` endpoint, cut to fit len; names from its evidence keys, to be
+ * sanitised per format. */
+#define REPORT_NO_SNI_LEN 256
+void report_no_sni_line(const struct ev_endpoint *ep, char *buf, size_t len);
+/* "no-sni" for a fact of address evidence (the server's own connections
+ * did not show it: a connection without SNI to its address did), NULL
+ * for any other fact. */
+const char *report_fact_via(const struct ev_fact *f);
+
 /* Terminal: printable ASCII and valid UTF-8 only; control characters and
  * escape sequences from the wire become \xNN. */
 void report_term_puts(FILE *out, const char *s);

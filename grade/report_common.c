@@ -66,7 +66,7 @@ void report_hello_only_add(struct report_hello_only *h, const struct ev_endpoint
 }
 
 size_t report_notices(const struct ev_endpoint *ep, const struct ev_fact **out, size_t max) {
-  static const enum ev_fact_id kinds[] = {EV_VIOLATION, EV_ABORTED};
+  static const enum ev_fact_id kinds[] = {EV_VIOLATION, EV_ABORTED, EV_DERIVED_NO_SNI_CERT_DIFFERS};
   size_t k = 0;
   for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
     size_t n;
@@ -79,13 +79,65 @@ size_t report_notices(const struct ev_endpoint *ep, const struct ev_fact **out, 
 }
 
 const char *report_notice_kind(const struct ev_fact *f) {
+  if (f->typed.id == EV_DERIVED_NO_SNI_CERT_DIFFERS)
+    return "connections without SNI to this address got a certificate this server never sent "
+           "(another back end): what they showed (SSL 2.0 and 3.0, DROWN) is not used here; "
+           "their certificate";
   return f->typed.id == EV_VIOLATION
              ? "protocol violation, not evidence"
              : "handshake aborted by the client (its facts may fail checks, never pass one), alert";
 }
 
 const char *report_notice_id(const struct ev_fact *f) {
+  if (f->typed.id == EV_DERIVED_NO_SNI_CERT_DIFFERS)
+    return "no_sni_cert_differs";
   return f->typed.id == EV_VIOLATION ? "violation" : "aborted";
+}
+
+bool report_no_sni_folded(const struct grade_result *r) {
+  return strcmp(r->ep->host, "-") == 0 && ev_find_id(r->ep, EV_DERIVED_NO_SNI_FOLDED, NULL) != NULL;
+}
+
+/* "NAME, NAME" of a family's facts (refused: "VERSION (ALERT)"), after
+ * head, at buf + *used. */
+static void no_sni_list(const struct ev_endpoint *ep, enum ev_fact_id id, const char *head,
+                        char *buf, size_t len, size_t *used) {
+  size_t n, listed = 0;
+  const struct ev_fact *const *facts = ev_facts_of(ep, id, &n);
+  for (size_t i = 0; i < n && *used < len; i++) {
+    const struct ev_fact *f = facts[i];
+    if (f->typed.id != id)
+      continue;
+    const char *prefix = ev_fact_prefix(id);
+    const char *rest = f->key + strlen(prefix); /* VERSION, or VERSION:ALERT */
+    const char *colon = id == EV_REFUSED ? strchr(rest, ':') : NULL;
+    int k = colon ? snprintf(buf + *used, len - *used, "%s%.*s (%s)", listed ? ", " : head,
+                             (int)(colon - rest), rest, colon + 1)
+                  : snprintf(buf + *used, len - *used, "%s%s", listed ? ", " : head, rest);
+    *used += k > 0 ? (size_t)k : 0;
+    listed++;
+  }
+}
+
+void report_no_sni_line(const struct ev_endpoint *ep, char *buf, size_t len) {
+  const struct ev_fact *seen = ev_find_id(ep, EV_HANDSHAKES, NULL);
+  int k = snprintf(buf, len, "connections without SNI: %llu",
+                   (unsigned long long)(seen ? seen->count : 0));
+  size_t used = k > 0 ? (size_t)k : 0;
+  no_sni_list(ep, EV_VERSION, ", versions ", buf, len, &used);
+  no_sni_list(ep, EV_REFUSED, "; refused: ", buf, len, &used);
+}
+
+const char *report_fact_via(const struct ev_fact *f) {
+  switch (f->typed.id) {
+  case EV_DERIVED_NO_SNI_VERSION:
+  case EV_DERIVED_NO_SNI_REFUSED:
+  case EV_DERIVED_NO_SNI_CBC:
+  case EV_DERIVED_NO_SNI_CERT_DIFFERS:
+    return "no-sni";
+  default:
+    return NULL;
+  }
 }
 
 static int by_severity(const void *a, const void *b) {

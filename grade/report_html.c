@@ -143,7 +143,8 @@ static void put_evidence(FILE *out, const struct check_result *c) {
     const struct ev_fact *f = c->evidence[i];
     fputs("<li><code>", out);
     report_html_puts(out, f->key);
-    fputs("</code> seen ", out);
+    fputs(report_fact_via(f) ? "</code> (via a connection without SNI) seen " : "</code> seen ",
+          out);
     report_put_uint(out, f->count);
     fputs(f->count == 1 ? " time" : " times", out);
     char *where = f->sample.file ? report_sample(&f->sample) : NULL;
@@ -242,6 +243,8 @@ static void summary(FILE *out, const struct grade_result *const *r, size_t n) {
         "<tbody>\n",
         out);
   for (size_t i = 0; i < n; i++) {
+    if (report_no_sni_folded(r[i]))
+      continue; /* no letter of its own: no_sni_folded */
     struct report_confidence c;
     report_confidence(r[i], &c);
     fprintf(out, "<tr><td data-label=\"Host\"><a href=\"#srv-%zu\">", i);
@@ -408,6 +411,31 @@ static void unverified(FILE *out, const struct report_meta *m) {
   fputs("</ul>\n", out);
 }
 
+/* Endpoints without SNI folded under the named servers of their address
+ * (report_no_sni_folded): what their connections showed, no letter. */
+static void no_sni_folded(FILE *out, const struct grade_result *const *r, size_t n) {
+  bool first = true;
+  for (size_t i = 0; i < n; i++) {
+    if (!report_no_sni_folded(r[i]))
+      continue;
+    if (first)
+      fputs("<h2 id=\"no-sni\">Connections without SNI</h2>\n<p>Folded under the named servers "
+            "of their address (they inherit what these connections showed of SSL 2.0 and "
+            "3.0).</p>\n<ul>\n",
+            out);
+    first = false;
+    char line[REPORT_NO_SNI_LEN];
+    report_no_sni_line(r[i]->ep, line, sizeof line);
+    fputs("<li>", out);
+    put_server(out, r[i]->ep);
+    fputs(": ", out);
+    report_html_puts(out, line);
+    fputs("</li>\n", out);
+  }
+  if (!first)
+    fputs("</ul>\n", out);
+}
+
 /* Servers seen only in ClientHellos: one count and those with the most
  * connections, not a section of unknown checks each. */
 static void hello_only(FILE *out, const struct report_meta *m) {
@@ -501,11 +529,13 @@ void report_html(FILE *out, const struct grade_result *const *r, size_t n,
           out);
   else
     summary(out, r, n);
+  no_sni_folded(out, r, n);
   inputs_list(out, m);
   unverified(out, m);
   hello_only(out, m);
   for (size_t i = 0; i < n && !report_stopped(m); i++)
-    server_section(out, r[i], i, m);
+    if (!report_no_sni_folded(r[i]))
+      server_section(out, r[i], i, m);
   if (report_stopped(m))
     return;
   fputs("</main>\n<footer>\n<p>A grade marked * or ? is not final: the chain's trust was "

@@ -72,6 +72,7 @@ enum fact_member {
   M_SAMPLE,
   M_SAMPLE_BAD,
   M_VALUE,
+  M_VIA, /* "no-sni": address evidence (report_fact_via) */
   N_MEMBERS
 };
 
@@ -365,9 +366,13 @@ static const char *fact_text(struct json_out *j, const struct ev_fact *f, const 
     set_text(j->member[M_VALUE], value);
     use[M_VALUE] = true;
   }
+  if (report_fact_via(f)) {
+    set_text(j->member[M_VIA], report_fact_via(f));
+    use[M_VIA] = true;
+  }
   static const char *const keys[N_MEMBERS] = {
       "fact",   "fact_invalid_utf8",   "count", "count", "first", "last",
-      "sample", "sample_invalid_utf8", "value"};
+      "sample", "sample_invalid_utf8", "value", "via"};
   for (int m = 0; m < N_MEMBERS; m++)
     if (use[m])
       cJSON_AddItemToObjectCS(j->fact, keys[m], j->member[m]);
@@ -647,6 +652,8 @@ static cJSON *server_json(struct json_out *j, const struct grade_result *r) {
     j->failed = true;
   if (!r->graded)
     add_ref(j, o, "not_graded", r->no_grade_reason);
+  if (report_no_sni_folded(r)) /* its letter decided nothing of its own: see report.h */
+    add_item(j, o, "folded_under_address", cJSON_CreateTrue());
   if (r->changed) {
     char when[CAP_TIME_STRLEN];
     cap_time_str(r->changed_at, when, sizeof(when));

@@ -266,6 +266,8 @@ static void summary_notes(FILE *out, const struct grade_result *const *r, size_t
               "and never lower the grade.",
               l->columns, 2, l->columns - 2);
   for (size_t i = 0; i < n; i++) {
+    if (report_no_sni_folded(r[i]))
+      continue;
     struct report_confidence c;
     report_confidence(r[i], &c);
     if (c.mark && !said[(unsigned char)c.mark]) {
@@ -290,6 +292,8 @@ static void summary(FILE *out, const struct grade_result *const *r, size_t n,
   put_cell(out, "SERVER", l.server);
   fprintf(out, "%-*s %-*s KEY FINDINGS\n", GRADE_COLUMN, "GRADE", DECIDED_COLUMN, "DECIDED");
   for (size_t i = 0; i < n; i++) {
+    if (report_no_sni_folded(r[i]))
+      continue; /* no letter of its own: no_sni_folded */
     char server[CAP_ENDPOINT_STRLEN + 2], decided[32];
     server_name(r[i]->ep, server, sizeof server);
     put_term_cell(out, r[i]->ep->host, l.host);
@@ -304,7 +308,6 @@ static void summary(FILE *out, const struct grade_result *const *r, size_t n,
   summary_notes(out, r, n, &l);
 }
 
-/* s, then spaces to width (printf's %-*s). */
 /* " (seen N time(s), e.g. FILE:FRAME)" and the line's end. */
 void report_text_seen(FILE *out, const struct ev_fact *f) {
   char *where = report_sample(&f->sample);
@@ -332,6 +335,27 @@ static void unverified(FILE *out, const struct report_meta *m) {
     put_padded(out, server, 24);
     fputs("server flight without a client side", out);
     report_text_seen(out, f);
+  }
+}
+
+/* Endpoints without SNI folded under the named servers of their address
+ * (report_no_sni_folded): what their connections showed, no letter. */
+static void no_sni_folded(FILE *out, const struct grade_result *const *r, size_t n) {
+  bool first = true;
+  for (size_t i = 0; i < n; i++) {
+    if (!report_no_sni_folded(r[i]))
+      continue;
+    if (first)
+      fputs("\nCONNECTIONS WITHOUT SNI (folded under the named servers of their address)\n", out);
+    first = false;
+    char server[80], line[REPORT_NO_SNI_LEN];
+    snprintf(server, sizeof(server), strchr(r[i]->ep->ip, ':') ? "[%s]:%u" : "%s:%u", r[i]->ep->ip,
+             r[i]->ep->port);
+    report_no_sni_line(r[i]->ep, line, sizeof line);
+    fputs("   ", out);
+    put_padded(out, server, 24);
+    report_term_puts(out, line);
+    fputc('\n', out);
   }
 }
 
@@ -486,8 +510,10 @@ void report_text(FILE *out, const struct grade_result *const *r, size_t n,
     return;
   }
   summary(out, r, n, &st, m->columns);
+  no_sni_folded(out, r, n);
   unverified(out, m);
   hello_only(out, m);
   for (size_t i = 0; detail && i < n && !report_stopped(m); i++)
-    report_text_server(out, r[i], &st);
+    if (!report_no_sni_folded(r[i]))
+      report_text_server(out, r[i], &st);
 }

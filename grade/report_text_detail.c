@@ -337,7 +337,8 @@ static void put_evidence(FILE *out, const struct check_result *c) {
     const struct ev_fact *f = c->evidence[i];
     char seen[1100], text[1500];
     seen_words(f, seen, sizeof seen);
-    snprintf(text, sizeof text, "evidence: %s (%s)", f->key, seen);
+    snprintf(text, sizeof text, "evidence: %s%s (%s)", f->key,
+             report_fact_via(f) ? " [via a connection without SNI]" : "", seen);
     put_para(out, 11, 13, text);
   }
 }

@@ -1480,6 +1480,55 @@ static void case39_drown_merged(void) {
   }
 }
 
+/* Address evidence (grade/address_facts.c, README "How to read a grade"):
+ * a named server inherits what hellos without SNI got at its IP and port
+ * for SSL 2.0 and 3.0 only (RFC 6101 5.6.1.2: an SSL 3.0 hello has no
+ * extensions, so no name), not from another address, not across
+ * certificates that differ; a hello-only endpoint stays one; the `-`
+ * endpoint is folded when a named server sent its certificate or it saw
+ * none. */
+static void address_evidence_without_sni(void) {
+  struct ev_store *ev = ev_store_new();
+  const char *other_leaf =
+      "cert:leaf:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+  struct ev_endpoint *dash = ev_endpoint_get(ev, "-", "192.0.2.50", 443);
+  NOTE(dash, "handshakes", "refused:SSLv3:handshake_failure", "refused:TLSv1.0:protocol_version");
+  NOTE_ABORTED(dash, "version:SSLv2"); /* may fail a check, never pass one */
+  struct ev_endpoint *named = ev_endpoint_get(ev, "www.example", "192.0.2.50", 443);
+  base12_nocert(named);
+  cert_base(named);
+  struct ev_endpoint *idle = ev_endpoint_for(ev, "idle.example", "192.0.2.50", 443, false);
+  NOTE(idle, "handshakes");
+  struct ev_endpoint *elsewhere = ev_endpoint_get(ev, "www.example", "192.0.2.51", 443);
+  base12_nocert(elsewhere);
+  struct ev_endpoint *dash2 = ev_endpoint_get(ev, "-", "192.0.2.52", 443);
+  NOTE(dash2, "handshakes", "server_hello", "refused:SSLv3:handshake_failure", other_leaf);
+  struct ev_endpoint *backend = ev_endpoint_get(ev, "www.example", "192.0.2.52", 443);
+  base12_nocert(backend);
+  cert_base(backend);
+  CHECK(ev_derive_facts(ev, NULL));
+  struct grade_result r;
+  grade_endpoint(ev_endpoint_get(ev, "www.example", "192.0.2.50", 443), &r);
+  const struct check_result *c = check_of(&r, "ssl3");
+  CHECK(c && c->status == CHECK_PASS && c->n_evidence &&
+        strcmp(c->evidence[0]->key, "derived:no_sni:refused:SSLv3:handshake_failure") == 0);
+  CHECK_STR(status_of(&r, "poodle"), "pass");
+  CHECK_STR(status_of(&r, "ssl2"), "fail");
+  CHECK_STR(status_of(&r, "drown"), "fail");
+  CHECK_STR(status_of(&r, "tls10_11"), "unknown"); /* a TLS hello may name the server */
+  CHECK(ev_hello_only(ev_endpoint_for(ev, "idle.example", "192.0.2.50", 443, false)));
+  grade_endpoint(ev_endpoint_get(ev, "www.example", "192.0.2.51", 443), &r);
+  CHECK_STR(status_of(&r, "ssl3"), "unknown");
+  grade_endpoint(ev_endpoint_get(ev, "www.example", "192.0.2.52", 443), &r);
+  CHECK_STR(status_of(&r, "ssl3"), "unknown");
+  CHECK(ev_find(ev_endpoint_get(ev, "www.example", "192.0.2.52", 443),
+                "derived:no_sni:cert_differs:00112233445566778899aabbccddeeff0011223344556677"
+                "8899aabbccddeeff") != NULL);
+  CHECK(ev_find(ev_endpoint_get(ev, "-", "192.0.2.50", 443), "derived:no_sni:folded") != NULL);
+  CHECK(ev_find(ev_endpoint_get(ev, "-", "192.0.2.52", 443), "derived:no_sni:folded") == NULL);
+  ev_store_free(ev);
+}
+
 /* What a clear-text web server says is carried to the TLS endpoints of
  * the same host and address, whatever their port (below or above the web
  * server's in the store's order), and to no other: not another address,
@@ -2010,6 +2059,7 @@ int main(void) {
   RUN(case37_ticketbleed);
   RUN(case39_drown_elsewhere);
   RUN(case39_drown_merged);
+  RUN(address_evidence_without_sni);
   RUN(http_derived_for_same_site);
   RUN(version_disabled_during_capture);
   RUN(certificate_replaced_during_capture);
