@@ -300,6 +300,7 @@ void report_text(FILE *out, const struct grade_result *const *r, size_t n,
   fputs("\nFLOOR is the grade if every check the capture cannot decide had failed.\n", out);
   unverified(out, m);
   hello_only(out, m);
+  report_clients_text(out, r, n, m, detail);
   for (size_t i = 0; detail && i < n && !report_stopped(m); i++)
     server_detail(out, r[i], &st);
 }

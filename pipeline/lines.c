@@ -189,6 +189,7 @@ cJSON *pl_limits_json(const struct run *run) {
       {"encapsulation_depth", CAP_ENCAP_MAX, (double)st->decap_too_deep},
       {"endpoints", (double)set->max_endpoints,
        run->ev ? (double)ev_endpoint_cap_hits(run->ev) : 0},
+      {"clients", (double)set->max_clients, run->ev ? (double)ev_client_cap_hits(run->ev) : 0},
   };
   uint64_t cas = 0, pending = 0;
   if (run->ev)
