@@ -354,21 +354,14 @@ static void kx_text(const struct tls_session *s, char out[CL_KX_LEN]) {
   }
 }
 
-void ev_clients_add(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c,
-                    const struct ev_endpoint *ep) {
-  if (!c->client_ip || !s->ja4[0])
-    return;
-  struct ev_clients *cl = clients_of(&ev->clients);
-  const char *file = s->ch.at.file_index < c->n_files ? c->files[s->ch.at.file_index] : "";
-  uint32_t fi = cl ? name_index(cl, file) : UINT32_MAX;
-  struct cl_client *one =
-      fi != UINT32_MAX ? client_claim(cl, c->client_ip, s->ja4, ev->max_clients, 1) : NULL;
-  if (!one)
-    return; /* at the cap (counted), or out of memory */
+/* One more connection of client one: its marks, dated by its hello (what
+ * it offered) or the server's (what it got). */
+static void client_count(struct ev_clients *cl, struct cl_client *one, const struct tls_session *s,
+                         uint32_t fi, bool answered) {
   struct cl_at at = {fi, s->ch.at.frame, s->ch.at.ts};
+  struct cl_at sat = {fi, s->sh.at.frame, s->sh.at.ts};
   bool marks[CL_N] = {0};
   offered_marks(s, marks);
-  bool answered = s->has_server_hello && !s->violation;
   if (answered) {
     got_marks(s, marks);
     unsigned rank = cl_version_rank(s->version);
@@ -383,11 +376,25 @@ void ev_clients_add(struct ev_store *ev, const struct tls_session *s, const stru
   uint16_t best = best_offered(&s->ch);
   if (cl_version_rank(best) >= cl_version_rank(one->best_offered))
     one->best_offered = best;
-  for (int k = 0; k < CL_N; k++) {
-    /* What it got is dated by the server's hello, what it offered by its own. */
-    struct cl_at kat = k < CL_NO_FS ? (struct cl_at){fi, s->sh.at.frame, s->sh.at.ts} : at;
-    mark_add(cl, &one->marks[k], marks[k], &kat);
-  }
+  for (int k = 0; k < CL_N; k++)
+    mark_add(cl, &one->marks[k], marks[k], k < CL_NO_FS ? &sat : &at);
+}
+
+void ev_clients_add(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c,
+                    const struct ev_endpoint *ep) {
+  if (!c->client_ip || !s->ja4[0])
+    return;
+  struct ev_clients *cl = clients_of(&ev->clients);
+  const char *file = s->ch.at.file_index < c->n_files ? c->files[s->ch.at.file_index] : "";
+  uint32_t fi = cl ? name_index(cl, file) : UINT32_MAX;
+  if (fi == UINT32_MAX)
+    return; /* out of memory */
+  bool answered = s->has_server_hello && !s->violation;
+  /* The two tables are capped apart: a client left out at the cap still
+   * counts in its server's rows, and the other way round. */
+  struct cl_client *one = client_claim(cl, c->client_ip, s->ja4, ev->max_clients, 1);
+  if (one)
+    client_count(cl, one, s, fi, answered);
   if (!answered || !ep)
     return;
   struct cl_row key = {

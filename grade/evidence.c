@@ -211,10 +211,8 @@ void ev_store_set_client_limit(struct ev_store *ev, size_t max_clients) {
   ev->max_clients = max_clients;
 }
 
-uint64_t ev_client_cap_hits(const struct ev_store *ev) {
-  uint64_t hits[2];
+void ev_client_cap_hits(const struct ev_store *ev, uint64_t hits[2]) {
   ev_clients_cap_hits(ev->clients, hits);
-  return ev_count_add(hits[0], hits[1]);
 }
 
 uint64_t ev_endpoint_cap_hits(const struct ev_store *ev) {

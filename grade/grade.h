@@ -221,8 +221,10 @@ uint64_t ev_endpoint_cap_hits(const struct ev_store *ev);
  * EV_CLIENTS_DEFAULT; a loaded one holds its whole file. */
 #define EV_CLIENTS_DEFAULT 100000
 void ev_store_set_client_limit(struct ev_store *ev, size_t max_clients);
-/* Additions the client cap refused (saved and merged with the evidence). */
-uint64_t ev_client_cap_hits(const struct ev_store *ev);
+/* Connections the client cap left out of the inventory: hits[0] those
+ * of a new client, hits[1] those of a new per-server row (saved and merged
+ * with the evidence). */
+void ev_client_cap_hits(const struct ev_store *ev, uint64_t hits[2]);
 /* Endpoints of the hello-only class held. */
 size_t ev_hello_count(const struct ev_store *ev);
 /* The endpoint (host, ip, port) for evidence of a connection: found, or

@@ -395,14 +395,19 @@ static int merge_files(const struct pl_settings *s, char *const *files, size_t n
     ev_complete_chains(all, trust, bundle);
     /* Merge has no capture's caps to report, but the endpoint cap it
      * applies (and the files' own hits): present when hit. */
+    uint64_t client_hits[2];
+    ev_client_cap_hits(all, client_hits);
     cJSON *limits =
-        ev_endpoint_cap_hits(all) || ev_client_cap_hits(all) ? cJSON_CreateObject() : NULL;
+        ev_endpoint_cap_hits(all) || client_hits[0] || client_hits[1] ? cJSON_CreateObject() : NULL;
     cJSON *row = limits ? cJSON_AddObjectToObject(limits, "endpoints") : NULL;
     cJSON_AddNumberToObject(row, "limit", (double)s->max_endpoints);
     cJSON_AddNumberToObject(row, "hits", (double)ev_endpoint_cap_hits(all));
-    row = limits ? cJSON_AddObjectToObject(limits, "clients") : NULL;
-    cJSON_AddNumberToObject(row, "limit", (double)s->max_clients);
-    cJSON_AddNumberToObject(row, "hits", (double)ev_client_cap_hits(all));
+    const char *names[2] = {"clients", "clients_per_server"};
+    for (int i = 0; limits && i < 2; i++) {
+      row = cJSON_AddObjectToObject(limits, names[i]);
+      cJSON_AddNumberToObject(row, "limit", (double)s->max_clients);
+      cJSON_AddNumberToObject(row, "hits", (double)client_hits[i]);
+    }
     status = pl_write_report(s, out, all, (const char *const *)files, n_files, limits, NULL, NULL);
     cJSON_Delete(limits);
     if (status == PL_STOPPED) {
