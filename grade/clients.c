@@ -146,15 +146,17 @@ static void mark_add(const struct ev_clients *cl, struct cl_mark *m, uint64_t co
 
 /* ---- the two tables ---- */
 
+/* FNV-1a leaves a string's last bytes in the low and middle bits; a
+ * multiplication carries them into the high bits hash_range reads. */
 static uint64_t client_hash(const char *ip, const char *ja4) {
-  return hash_str(hash_str(HASH_FNV_OFFSET, ip) ^ 0xff, ja4);
+  return hash_str(hash_str(HASH_FNV_OFFSET, ip) ^ 0xff, ja4) * HASH_K1;
 }
 
 static uint64_t row_hash(const struct cl_row *r) {
   uint64_t h = hash_str(hash_str(HASH_FNV_OFFSET, r->host) ^ 0xff, r->ip);
   h = hash_str((h ^ r->port) * HASH_FNV_PRIME, r->ja4);
   h = hash_str((h ^ r->version ^ ((uint64_t)r->suite << 16)) * HASH_FNV_PRIME, r->kx);
-  return h;
+  return h * HASH_K1;
 }
 
 static bool row_same(const struct cl_row *a, const struct cl_row *b) {

@@ -217,6 +217,13 @@ def test_text(t):
     t.check(line.startswith("clients: 7 seen") and "1 negotiate TLS 1.0/1.1" in line,
             "--summary: one client line")
     t.check("CLIENTS, worst first" not in out, "--summary: no client list")
+    rc, out, err = run_tlsgrade(["--format", "html", path])
+    ch = hellos(path)
+    legacy = out[out.find('<h2 id="clients">'):out.find('<h2 id="clients-per-server">')]
+    t.check("<code>10.9.0.11</code></td><td><code>%s</code>" % ch["10.9.0.11"][0][1] in legacy,
+            "HTML: the TLS 1.0 client's row")
+    t.check("TLS 1.0/1.1 negotiated: 1" in legacy, "HTML: its finding")
+    t.check('<h3>shop.example <code>10.9.0.1:443</code></h3>' in out, "HTML: per server")
 
 
 def test_real_tls10(t):
