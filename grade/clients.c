@@ -210,15 +210,17 @@ static bool grow_rows(struct ev_clients *cl) {
   return true;
 }
 
-/* The client (ip, ja4): found, or made when the cap allows; NULL when
- * refused (weight connections counted) or out of memory. */
-static struct cl_client *client_claim(struct ev_clients *cl, const char *ip, const char *ja4,
-                                      size_t max, uint64_t weight) {
+/* The table's slot of client (ip, ja4): found, or made when the cap
+ * allows; NULL when refused (weight connections counted) or out of memory.
+ * The slot stays valid until the next claim (which may grow the table),
+ * and holds the client while marks move it (client_mark). */
+static struct cl_client **client_claim(struct ev_clients *cl, const char *ip, const char *ja4,
+                                       size_t max, uint64_t weight) {
   if ((cl->n_clients + 1) * 2 > cl->client_slots && !grow_clients(cl))
     return NULL;
   size_t i = client_slot(cl, ip, ja4);
   if (cl->clients[i])
-    return cl->clients[i];
+    return &cl->clients[i];
   if (cl->n_clients >= max) {
     cl->hits[0] = ev_count_add(cl->hits[0], weight);
     return NULL;
@@ -230,7 +232,36 @@ static struct cl_client *client_claim(struct ev_clients *cl, const char *ip, con
   snprintf(c->ja4, sizeof c->ja4, "%s", ja4);
   cl->clients[i] = c;
   cl->n_clients++;
-  return c;
+  return &cl->clients[i];
+}
+
+static const struct cl_mark no_mark;
+
+const struct cl_mark *cl_mark_of(const struct cl_client *c, enum cl_kind k) {
+  for (unsigned i = 0; i < c->n_marks; i++)
+    if (c->marks[i].kind == k)
+      return &c->marks[i];
+  return &no_mark;
+}
+
+/* count more connections of kind k, the first of them at `at`, for the
+ * client in *slot: a kind new to it grows it by one mark (moved by
+ * realloc, the slot follows).  Out of memory the kind is not noted. */
+static void client_mark(const struct ev_clients *cl, struct cl_client **slot, enum cl_kind k,
+                        uint64_t count, const struct cl_at *at) {
+  if (!count)
+    return;
+  struct cl_client *c = *slot;
+  struct cl_mark *m = (struct cl_mark *)cl_mark_of(c, k);
+  if (m == &no_mark) {
+    c = realloc(c, sizeof(*c) + (c->n_marks + 1u) * sizeof(c->marks[0]));
+    if (!c)
+      return;
+    *slot = c;
+    m = &c->marks[c->n_marks++];
+    *m = (struct cl_mark){.kind = (uint8_t)k};
+  }
+  mark_add(cl, m, count, at);
 }
 
 /* The row like key: found, or a copy made when the cap allows. */
@@ -268,9 +299,11 @@ static struct cl_at at_mapped(struct cl_at at, const uint32_t *map) {
   return at;
 }
 
-/* c takes more's connections (more's samples in from's names, map). */
-static void client_absorb(const struct ev_clients *cl, struct cl_client *c,
+/* The client in *slot takes more's connections (more's samples in from's
+ * names, map). */
+static void client_absorb(const struct ev_clients *cl, struct cl_client **slot,
                           const struct cl_client *more, const uint32_t *map) {
+  struct cl_client *c = *slot;
   struct cl_at first = at_mapped(more->first, map);
   if (!c->count || at_before(cl, &first, &c->first))
     c->first = first;
@@ -280,9 +313,9 @@ static void client_absorb(const struct ev_clients *cl, struct cl_client *c,
   if (more->best_offered && cl_version_rank(more->best_offered) >= cl_version_rank(c->best_offered))
     c->best_offered = more->best_offered;
   c->got |= more->got;
-  for (int k = 0; k < CL_N; k++) {
-    struct cl_at at = at_mapped(more->marks[k].at, map);
-    mark_add(cl, &c->marks[k], more->marks[k].count, &at);
+  for (unsigned i = 0; i < more->n_marks; i++) {
+    struct cl_at at = at_mapped(more->marks[i].at, map);
+    client_mark(cl, slot, more->marks[i].kind, more->marks[i].count, &at);
   }
 }
 
@@ -358,8 +391,9 @@ static void kx_text(const struct tls_session *s, char out[CL_KX_LEN]) {
 
 /* One more connection of client one: its marks, dated by its hello (what
  * it offered) or the server's (what it got). */
-static void client_count(struct ev_clients *cl, struct cl_client *one, const struct tls_session *s,
-                         uint32_t fi, bool answered) {
+static void client_count(struct ev_clients *cl, struct cl_client **slot,
+                         const struct tls_session *s, uint32_t fi, bool answered) {
+  struct cl_client *one = *slot;
   struct cl_at at = {fi, s->ch.at.frame, s->ch.at.ts};
   struct cl_at sat = {fi, s->sh.at.frame, s->sh.at.ts};
   bool marks[CL_N] = {0};
@@ -379,7 +413,7 @@ static void client_count(struct ev_clients *cl, struct cl_client *one, const str
   if (cl_version_rank(best) >= cl_version_rank(one->best_offered))
     one->best_offered = best;
   for (int k = 0; k < CL_N; k++)
-    mark_add(cl, &one->marks[k], marks[k], k < CL_NO_FS ? &sat : &at);
+    client_mark(cl, slot, k, marks[k], k < CL_NO_FS ? &sat : &at);
 }
 
 void ev_clients_add(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c,
@@ -394,7 +428,7 @@ void ev_clients_add(struct ev_store *ev, const struct tls_session *s, const stru
   bool answered = s->has_server_hello && !s->violation;
   /* The two tables are capped apart: a client left out at the cap still
    * counts in its server's rows, and the other way round. */
-  struct cl_client *one = client_claim(cl, c->client_ip, s->ja4, ev->max_clients, 1);
+  struct cl_client **one = client_claim(cl, c->client_ip, s->ja4, ev->max_clients, 1);
   if (one)
     client_count(cl, one, s, fi, answered);
   if (!answered || !ep)
@@ -437,7 +471,7 @@ int ev_clients_merge(struct ev_clients **into_p, const struct ev_clients *from, 
     if (!c)
       continue;
     uint64_t before = into->hits[0];
-    struct cl_client *dst = client_claim(into, c->ip, c->ja4, max, c->count);
+    struct cl_client **dst = client_claim(into, c->ip, c->ja4, max, c->count);
     if (dst)
       client_absorb(into, dst, c, map);
     else if (before == into->hits[0])
@@ -468,16 +502,13 @@ void ev_clients_cap_hits(const struct ev_clients *cl, uint64_t hits[2]) {
 /* The worst kind a client shows (CL_N: none). */
 static int worst_kind(const struct cl_client *c) {
   for (int k = 0; k < CL_N; k++)
-    if (c->marks[k].count)
+    if (cl_mark_of(c, k)->count)
       return k;
   return CL_N;
 }
 
 static int kinds_shown(const struct cl_client *c) {
-  int n = 0;
-  for (int k = 0; k < CL_N; k++)
-    n += c->marks[k].count > 0;
-  return n;
+  return c->n_marks;
 }
 
 /* Worst first: the worst kind, then more kinds, then more connections,
@@ -559,11 +590,12 @@ static cJSON *client_json(const struct ev_clients *cl, const struct cl_client *c
   cJSON_AddNumberToObject(o, "got", c->got);
   cJSON *marks = cJSON_AddObjectToObject(o, "marks");
   for (int k = 0; k < CL_N; k++) {
-    if (!c->marks[k].count)
+    const struct cl_mark *mk = cl_mark_of(c, k);
+    if (!mk->count)
       continue;
     cJSON *m = cJSON_AddObjectToObject(marks, kinds[k].id);
-    cJSON_AddNumberToObject(m, "n", (double)c->marks[k].count);
-    at_json(m, cl, &c->marks[k].at);
+    cJSON_AddNumberToObject(m, "n", (double)mk->count);
+    at_json(m, cl, &mk->at);
   }
   return o;
 }
@@ -629,34 +661,46 @@ static bool at_from_json(struct ev_clients *cl, const cJSON *o, struct cl_at *at
   return at->file != UINT32_MAX;
 }
 
-static bool client_from_json(struct ev_clients *cl, const cJSON *o) {
-  struct cl_client c = {0};
+/* A saved client as one with room for every kind (c: calloc'd by the
+ * caller, CL_N marks), its samples in cl's names. */
+static bool client_fields(struct ev_clients *cl, const cJSON *o, struct cl_client *c) {
   const cJSON *ip = cJSON_GetObjectItemCaseSensitive(o, "ip");
   const cJSON *marks = cJSON_GetObjectItemCaseSensitive(o, "marks");
   double n, last, best, got;
   if (!cJSON_IsString(ip) || strlen(ip->valuestring) >= CL_IP_LEN ||
-      !ev_ip_valid(ip->valuestring) || !get_token(o, "ja4", c.ja4, sizeof c.ja4) ||
-      !ev_json_num(o, "n", 1, (double)EV_COUNT_MAX, &n) || !at_from_json(cl, o, &c.first) ||
+      !ev_ip_valid(ip->valuestring) || !get_token(o, "ja4", c->ja4, sizeof c->ja4) ||
+      !ev_json_num(o, "n", 1, (double)EV_COUNT_MAX, &n) || !at_from_json(cl, o, &c->first) ||
       !ev_json_num(o, "last_us", -EV_JSON_TS_LIMIT, EV_JSON_TS_LIMIT, &last) ||
       !ev_json_num(o, "best_offered", 0, 65535, &best) || !ev_json_num(o, "got", 0, 127, &got) ||
       (marks && !cJSON_IsObject(marks)))
     return false;
-  snprintf(c.ip, sizeof c.ip, "%s", ip->valuestring);
-  c.count = (uint64_t)n;
-  c.last_ts = (cap_time_us)last;
-  c.best_offered = (uint16_t)best;
-  c.got = (uint8_t)got;
+  snprintf(c->ip, sizeof c->ip, "%s", ip->valuestring);
+  c->count = (uint64_t)n;
+  c->last_ts = (cap_time_us)last;
+  c->best_offered = (uint16_t)best;
+  c->got = (uint8_t)got;
   for (int k = 0; k < CL_N; k++) {
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(marks, kinds[k].id);
+    struct cl_mark *mk = &c->marks[c->n_marks];
     double mn;
-    if (m && (!ev_json_num(m, "n", 1, (double)EV_COUNT_MAX, &mn) ||
-              !at_from_json(cl, m, &c.marks[k].at)))
+    if (!m)
+      continue;
+    if (!ev_json_num(m, "n", 1, (double)EV_COUNT_MAX, &mn) || !at_from_json(cl, m, &mk->at))
       return false;
-    c.marks[k].count = m ? (uint64_t)mn : 0;
+    mk->count = (uint64_t)mn;
+    mk->kind = (uint8_t)k;
+    c->n_marks++;
   }
-  struct cl_client *dst = client_claim(cl, c.ip, c.ja4, SIZE_MAX, c.count);
+  return true;
+}
+
+static bool client_from_json(struct ev_clients *cl, const cJSON *o) {
+  struct cl_client *c = calloc(1, sizeof(*c) + CL_N * sizeof(c->marks[0]));
+  bool ok = c && client_fields(cl, o, c);
+  struct cl_client **dst = ok ? client_claim(cl, c->ip, c->ja4, SIZE_MAX, c->count) : NULL;
   if (dst)
-    client_absorb(cl, dst, &c, NULL); /* its samples are in cl's names already */
+    client_absorb(cl, dst, c, NULL); /* its samples are in cl's names already */
+  free(c);
   return dst != NULL;
 }
 

@@ -39,23 +39,31 @@ struct cl_at {
 struct cl_mark {
   uint64_t count; /* connections that showed it; 0: never */
   struct cl_at at;
+  uint8_t kind; /* enum cl_kind */
 };
 
 #define CL_IP_LEN 46  /* INET6_ADDRSTRLEN */
 #define CL_JA4_LEN 40 /* as struct tls_session's */
 #define CL_KX_LEN 24  /* "X25519MLKEM768", "dh2048", "rsa" */
 
-/* One client: an address and the JA4 of its hellos. */
+/* One client: an address and the JA4 of its hellos.  Only the kinds it
+ * showed have a mark (most clients show one or two): the struct grows by
+ * one mark when a new kind appears, so that a flood of hellos from
+ * distinct addresses (a client each) costs about 230 bytes a hello rather
+ * than 500. */
 struct cl_client {
   char ip[CL_IP_LEN];
   char ja4[CL_JA4_LEN];
+  uint16_t best_offered; /* highest version offered (wire value; 0 unknown) */
+  uint8_t got;           /* versions negotiated: bit cl_version_rank() */
+  uint8_t n_marks;
   uint64_t count; /* connections */
   struct cl_at first;
   cap_time_us last_ts;
-  uint16_t best_offered; /* highest version offered (wire value; 0 unknown) */
-  uint8_t got;           /* versions negotiated: bit cl_version_rank() */
-  struct cl_mark marks[CL_N];
+  struct cl_mark marks[]; /* n_marks, in the order their kinds appeared */
 };
+/* c's mark of kind k (count 0 when it never showed it). */
+const struct cl_mark *cl_mark_of(const struct cl_client *c, enum cl_kind k);
 
 /* One server's client: (host, ip, port) of the endpoint, the JA4, and what
  * the server's hello gave it. */

@@ -52,7 +52,7 @@ static bool view_open(struct view *v, const struct report_meta *m) {
   for (size_t i = 0; i < v->n_clients; i++) {
     v->connections = ev_count_add(v->connections, v->clients[i]->count);
     for (int k = 0; k < CL_N; k++)
-      v->with[k] += v->clients[i]->marks[k].count > 0;
+      v->with[k] += cl_mark_of(v->clients[i], k)->count > 0;
   }
   return v->n_clients > 0 || v->hits > 0;
 }
@@ -184,7 +184,7 @@ static void client_text(FILE *out, const struct view *v, const struct cl_client 
           (unsigned long long)c->count, c->count == 1 ? "" : "s", version_name(c->best_offered),
           got[0] ? got : "no ServerHello");
   for (int k = 0; k < CL_N; k++) {
-    const struct cl_mark *mk = &c->marks[k];
+    const struct cl_mark *mk = cl_mark_of(c, k);
     if (!mk->count)
       continue;
     char head[96];
@@ -292,10 +292,11 @@ static void client_html(FILE *out, const struct view *v, const struct cl_client 
           c->ip, c->ja4, (unsigned long long)c->count, version_name(c->best_offered),
           got[0] ? got : "no ServerHello");
   for (int k = 0; k < CL_N; k++) {
-    if (!c->marks[k].count)
+    const struct cl_mark *mk = cl_mark_of(c, k);
+    if (!mk->count)
       continue;
-    fprintf(out, "%s: %llu (", cl_kind_label(k), (unsigned long long)c->marks[k].count);
-    html_sample(out, v, &c->marks[k].at);
+    fprintf(out, "%s: %llu (", cl_kind_label(k), (unsigned long long)mk->count);
+    html_sample(out, v, &mk->at);
     fputs(")<br>", out);
   }
   fputs("</td></tr>\n", out);
@@ -381,13 +382,14 @@ static cJSON *client_item(const struct view *v, const struct cl_client *c) {
       cJSON_AddItemToArray(got, cJSON_CreateString(rank_name[rank]));
   cJSON *f = cJSON_AddArrayToObject(o, "findings");
   for (int k = 0; k < CL_N; k++) {
-    if (!c->marks[k].count)
+    const struct cl_mark *mk = cl_mark_of(c, k);
+    if (!mk->count)
       continue;
     cJSON *e = cJSON_CreateObject();
     cJSON_AddItemToArray(f, e);
     cJSON_AddStringToObject(e, "id", cl_kind_id(k));
-    cJSON_AddNumberToObject(e, "connections", (double)c->marks[k].count);
-    add_sample(e, v, &c->marks[k].at);
+    cJSON_AddNumberToObject(e, "connections", (double)mk->count);
+    add_sample(e, v, &mk->at);
   }
   return o;
 }
