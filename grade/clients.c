@@ -94,6 +94,14 @@ void ev_clients_free(struct ev_clients *cl) {
   free(cl);
 }
 
+/* src into dst[cap], cut to fit (snprintf's result, without its cost on
+ * every connection). */
+static void copy_str(char *dst, size_t cap, const char *src) {
+  size_t n = strnlen(src, cap - 1);
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
 static struct ev_clients *clients_of(struct ev_clients **cl) {
   if (!*cl)
     *cl = calloc(1, sizeof(**cl));
@@ -228,8 +236,9 @@ static struct cl_client **client_claim(struct ev_clients *cl, const char *ip, co
   struct cl_client *c = calloc(1, sizeof(*c));
   if (!c)
     return NULL;
-  snprintf(c->ip, sizeof c->ip, "%s", ip);
-  snprintf(c->ja4, sizeof c->ja4, "%s", ja4);
+  copy_str(c->ip, sizeof c->ip, ip);
+  copy_str(c->ja4, sizeof c->ja4, ja4);
+  c->worst = CL_N;
   cl->clients[i] = c;
   cl->n_clients++;
   return &cl->clients[i];
@@ -260,6 +269,8 @@ static void client_mark(const struct ev_clients *cl, struct cl_client **slot, en
     *slot = c;
     m = &c->marks[c->n_marks++];
     *m = (struct cl_mark){.kind = (uint8_t)k};
+    if (k < c->worst)
+      c->worst = (uint8_t)k;
   }
   mark_add(cl, m, count, at);
 }
@@ -383,7 +394,7 @@ static void kx_text(const struct tls_session *s, char out[CL_KX_LEN]) {
   if (group) {
     const char *name = tls_group_name(group);
     if (name)
-      snprintf(out, CL_KX_LEN, "%s", name);
+      copy_str(out, CL_KX_LEN, name);
     else
       snprintf(out, CL_KX_LEN, "0x%04x", group);
   }
@@ -435,8 +446,8 @@ void ev_clients_add(struct ev_store *ev, const struct tls_session *s, const stru
     return;
   struct cl_row key = {
       .host = ep->host, .port = ep->port, .version = s->version, .suite = s->sh.cipher};
-  snprintf(key.ip, sizeof key.ip, "%s", ep->ip);
-  snprintf(key.ja4, sizeof key.ja4, "%s", s->ja4);
+  copy_str(key.ip, sizeof key.ip, ep->ip);
+  copy_str(key.ja4, sizeof key.ja4, s->ja4);
   kx_text(s, key.kx);
   struct cl_row *row = row_claim(cl, &key, ev->max_clients, 1);
   if (!row)
@@ -499,26 +510,14 @@ void ev_clients_cap_hits(const struct ev_clients *cl, uint64_t hits[2]) {
 
 /* ---- report order ---- */
 
-/* The worst kind a client shows (CL_N: none). */
-static int worst_kind(const struct cl_client *c) {
-  for (int k = 0; k < CL_N; k++)
-    if (cl_mark_of(c, k)->count)
-      return k;
-  return CL_N;
-}
-
-static int kinds_shown(const struct cl_client *c) {
-  return c->n_marks;
-}
-
 /* Worst first: the worst kind, then more kinds, then more connections,
  * then address and JA4 (a total order: the report is stable). */
 static int client_cmp(const void *a, const void *b) {
   const struct cl_client *x = *(const struct cl_client *const *)a;
   const struct cl_client *y = *(const struct cl_client *const *)b;
-  int c = worst_kind(x) - worst_kind(y);
+  int c = (int)x->worst - (int)y->worst;
   if (!c)
-    c = kinds_shown(y) - kinds_shown(x);
+    c = (int)y->n_marks - (int)x->n_marks;
   if (!c)
     c = (y->count > x->count) - (y->count < x->count);
   if (!c)

@@ -57,6 +57,7 @@ struct cl_client {
   uint16_t best_offered; /* highest version offered (wire value; 0 unknown) */
   uint8_t got;           /* versions negotiated: bit cl_version_rank() */
   uint8_t n_marks;
+  uint8_t worst;  /* the worst kind of its marks (CL_N: none), the report's order */
   uint64_t count; /* connections */
   struct cl_at first;
   cap_time_us last_ts;
