@@ -196,6 +196,7 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
       {"keylog-entries", offsetof(struct pl_settings, max_keylog_entries), 0, 1LL << 31},
       {"evicted-flows", offsetof(struct pl_settings, limits.evicted_keys), 0, 1 << 22},
       {"endpoints", offsetof(struct pl_settings, max_endpoints), 1, 1LL << 30},
+      {"clients", offsetof(struct pl_settings, max_clients), 0, 1LL << 30},
   };
   const char *eq = strchr(arg, '=');
   for (size_t i = 0; eq && i < sizeof(caps) / sizeof(caps[0]); i++) {
@@ -213,7 +214,7 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
           "fragment-datagrams, "
           "fragment-bytes, fragment-pieces, handshake-bytes, handshake-buffers, "
           "quic-crypto-pieces, dtls-pieces, chain-certs, cert-bytes, weak-keys, "
-          "keylog-entries, evicted-flows, endpoints\n",
+          "keylog-entries, evicted-flows, endpoints, clients\n",
           arg);
   return -1;
 }

@@ -718,8 +718,9 @@ struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,
  * the first bytes it sees are a hello from the other side.  Read the result
  * in tls_session.roles_swapped. */
 void tls_conn_roles_guessed(struct tls_conn *c);
-/* Leave the session's JA4 empty: only --handshakes prints it, and its two
- * sorts and two SHA-256 were a thirtieth of a grading run.  (JA3, a
+/* Leave the session's JA4 empty: --handshakes prints it and grading's
+ * client inventory lists clients by it; --flows needs none of its two
+ * sorts and two SHA-256.  (JA3, a
  * client's identity for the server-preference check, is always made.) */
 void tls_conn_skip_ja4(struct tls_conn *c);
 /* Read certificates through this cache (borrowed; may be NULL). */

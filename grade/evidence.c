@@ -11,6 +11,7 @@
  */
 #include "base/hash.h"
 #include "grade/chains.h"
+#include "grade/clients.h"
 #include "grade/evidence.h"
 
 #include <stdarg.h>
@@ -34,6 +35,7 @@ struct ev_store *ev_store_new(void) {
     return NULL;
   ev->nslots = 64;
   ev->max_endpoints = EV_ENDPOINTS_DEFAULT;
+  ev->max_clients = EV_CLIENTS_DEFAULT;
   ev->eps = calloc(ev->nslots, sizeof(*ev->eps));
   if (!ev->eps) {
     free(ev);
@@ -132,6 +134,7 @@ void ev_store_free(struct ev_store *ev) {
   free(ev->eps);
   free(ev->sorted);
   ev_chains_free(ev->chains);
+  ev_clients_free(ev->clients);
   free(ev);
 }
 
@@ -202,6 +205,14 @@ static size_t endpoint_slot(const struct ev_store *ev, const char *host, const c
 
 void ev_store_set_limit(struct ev_store *ev, size_t max_endpoints) {
   ev->max_endpoints = max_endpoints;
+}
+
+void ev_store_set_client_limit(struct ev_store *ev, size_t max_clients) {
+  ev->max_clients = max_clients;
+}
+
+void ev_client_cap_hits(const struct ev_store *ev, uint64_t hits[2]) {
+  ev_clients_cap_hits(ev->clients, hits);
 }
 
 uint64_t ev_endpoint_cap_hits(const struct ev_store *ev) {
@@ -601,7 +612,8 @@ static uint64_t ep_connections(const struct ev_endpoint *ep) {
 }
 
 int ev_merge(struct ev_store *into, const struct ev_store *from) {
-  if (ev_chains_copy(&into->chains, from->chains) < 0)
+  if (ev_chains_copy(&into->chains, from->chains) < 0 ||
+      ev_clients_merge(&into->clients, from->clients, into->max_clients) < 0)
     return -1;
   into->cap_hits = ev_count_add(into->cap_hits, from->cap_hits);
   for (size_t i = 0; i < from->nslots; i++) {
@@ -665,8 +677,11 @@ static bool room_for(const struct ev_store *into, const struct ev_endpoint *dst,
 }
 
 int ev_merge_move(struct ev_store *into, struct ev_store *from) {
-  if (ev_chains_absorb(&into->chains, &from->chains) < 0)
+  if (ev_chains_absorb(&into->chains, &from->chains) < 0 ||
+      ev_clients_merge(&into->clients, from->clients, into->max_clients) < 0)
     return -1;
+  ev_clients_free(from->clients); /* copied: the tables are small beside the endpoints */
+  from->clients = NULL;
   into->cap_hits = ev_count_add(into->cap_hits, from->cap_hits);
   from->cap_hits = 0;
   for (size_t i = 0; i < from->nslots; i++) {

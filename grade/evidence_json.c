@@ -1,9 +1,11 @@
 /*
  * grade/evidence_json.c - saved evidence: the store as versioned JSON
- * ({"tlsgrade_evidence": 2, "endpoints": [...], "chains", "endpoint_cap_hits"}),
+ * ({"tlsgrade_evidence": 2, "endpoints": [...], "chains", "clients",
+ * "endpoint_cap_hits"}),
  * written one endpoint at a time, and read back with every bound checked.
  */
 #include "grade/chains.h"
+#include "grade/clients.h"
 #include "grade/evidence.h"
 
 #include <arpa/inet.h>
@@ -52,6 +54,9 @@ cJSON *ev_to_json(const struct ev_store *ev) {
   cJSON *chains = ev_chains_to_json(ev->chains);
   if (chains)
     cJSON_AddItemToObject(root, "chains", chains);
+  cJSON *clients = ev_clients_to_json(ev->clients);
+  if (clients)
+    cJSON_AddItemToObject(root, "clients", clients);
   if (ev->cap_hits) /* written only when there are some: older files read the same */
     cJSON_AddNumberToObject(root, "endpoint_cap_hits", (double)ev->cap_hits);
   return root;
@@ -122,6 +127,7 @@ struct ev_store *ev_from_json(const cJSON *root, char *err, size_t errlen) {
   struct ev_store *ev = ev_store_new();
   if (ev) { /* a file holds what its run's cap let in: the merge applies this run's */
     ev->max_endpoints = SIZE_MAX;
+    ev->max_clients = SIZE_MAX;
     ev->cap_hits = (uint64_t)hits;
   }
   const cJSON *e;
@@ -149,8 +155,10 @@ struct ev_store *ev_from_json(const cJSON *root, char *err, size_t errlen) {
       return NULL;
     }
   }
-  if (ev && ev_chains_from_json(&ev->chains, cJSON_GetObjectItemCaseSensitive(root, "chains"), err,
-                                errlen) < 0) {
+  if (ev && (ev_chains_from_json(&ev->chains, cJSON_GetObjectItemCaseSensitive(root, "chains"), err,
+                                 errlen) < 0 ||
+             ev_clients_from_json(&ev->clients, cJSON_GetObjectItemCaseSensitive(root, "clients"),
+                                  err, errlen) < 0)) {
     ev_store_free(ev);
     return NULL;
   }
@@ -179,6 +187,9 @@ int ev_write(const struct ev_store *ev, FILE *out) {
   cJSON *chains = ev_chains_to_json(ev->chains);
   if (chains)
     ok = write_part(out, ",\"chains\":", chains) && ok;
+  cJSON *clients = ev_clients_to_json(ev->clients);
+  if (clients)
+    ok = write_part(out, ",\"clients\":", clients) && ok;
   if (ev->cap_hits) /* as ev_to_json writes it */
     ok = ok && write_part(out, ",\"endpoint_cap_hits\":", cJSON_CreateNumber((double)ev->cap_hits));
   return ok && fputs("}\n", out) >= 0 ? 0 : -1;

@@ -8,6 +8,7 @@
  * Facts of every endpoint (DROWN, what plain HTTP said) are derived once all
  * evidence is in (ev_derive_facts) and never saved.
  */
+#include "grade/clients.h"
 #include "grade/facts.h"
 
 #include <openssl/evp.h>
@@ -681,6 +682,7 @@ static struct ev_endpoint *hello_endpoint(struct ev_store *ev, const struct tls_
  * "never answered". */
 void ev_add_evicted(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c) {
   struct ev_endpoint *ep = hello_endpoint(ev, s, c, false);
+  ev_clients_add(ev, s, c, NULL);
   if (!ep)
     return;
   struct ev_sample at = sample_of(&s->ch.at, c);
@@ -716,6 +718,7 @@ void ev_add_session(struct ev_store *ev, const struct tls_session *s, const stru
     return;
   }
   struct ev_endpoint *ep = hello_endpoint(ev, s, c, session_answered(s));
+  ev_clients_add(ev, s, c, ep); /* the client inventory, whatever the endpoint cap did */
   if (!ep)
     return; /* at the endpoint cap (counted), or out of memory */
   struct ev_sample at = sample_of(&s->ch.at, c);

@@ -229,6 +229,17 @@ void ev_store_set_limit(struct ev_store *ev, size_t max_endpoints);
 /* Connections whose evidence the cap dropped (saved and merged with the
  * evidence). */
 uint64_t ev_endpoint_cap_hits(const struct ev_store *ev);
+/* The client inventory's cap (--limit clients, clients.c): at most N
+ * clients (address and JA4) and, apart, at most N per-server rows (server,
+ * JA4, what it got); a connection that would add one to a full table is
+ * not listed there and is counted.  A new store's N is
+ * EV_CLIENTS_DEFAULT; a loaded one holds its whole file. */
+#define EV_CLIENTS_DEFAULT 100000
+void ev_store_set_client_limit(struct ev_store *ev, size_t max_clients);
+/* Connections the client cap left out of the inventory: hits[0] those
+ * of a new client, hits[1] those of a new per-server row (saved and merged
+ * with the evidence). */
+void ev_client_cap_hits(const struct ev_store *ev, uint64_t hits[2]);
 /* Endpoints of the hello-only class held. */
 size_t ev_hello_count(const struct ev_store *ev);
 /* The endpoint (host, ip, port) for evidence of a connection: found, or
@@ -349,6 +360,7 @@ struct ev_conn {
   /* The trust store's names (--ca-file, --ca-path; both NULL: the
    * system's), for the fact that says which store decided (TRUST_STORE). */
   const char *trust_file, *trust_dir;
+  const char *client_ip; /* NULL: the session's client is not inventoried */
 };
 void ev_add_session(struct ev_store *ev, const struct tls_session *s, const struct ev_conn *c);
 /* A session whose flow was evicted after its ClientHello and before any
@@ -546,6 +558,9 @@ struct report_meta {
   /* Text: the summary's width in columns (0: REPORT_COLUMNS). */
   unsigned columns;
   bool verbose; /* text: every undecided check on its own line (--verbose) */
+  /* The evidence whose client inventory the reports list (clients.c);
+   * NULL: none. */
+  const struct ev_store *evidence;
 };
 /* The text summary's width when no terminal says otherwise: pipes and
  * files get the same report wherever they are made. */
@@ -561,6 +576,19 @@ void report_json(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m);
 void report_html(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m);
+/* The client inventory (report_clients.c), called once by each report: a
+ * section listing clients by address and JA4, worst first, then per server
+ * (in r's order) the clients that connected and what each got.  Text:
+ * the first REPORT_CLIENTS_TOP clients and rows per server, "+N more";
+ * without detail (--summary) one line of counts.  JSON: the member
+ * "clients" and its comma, everything listed. */
+#define REPORT_CLIENTS_TOP 20
+void report_clients_text(FILE *out, const struct grade_result *const *r, size_t n,
+                         const struct report_meta *m, bool detail);
+void report_clients_html(FILE *out, const struct grade_result *const *r, size_t n,
+                         const struct report_meta *m);
+void report_clients_json(FILE *out, const struct grade_result *const *r, size_t n,
+                         const struct report_meta *m);
 /* --format ecs (report_ecs.c): one ECS document per failed check per
  * server, one per line. */
 void report_ecs(FILE *out, const struct grade_result *const *r, size_t n);

@@ -533,6 +533,7 @@ void report_html(FILE *out, const struct grade_result *const *r, size_t n,
   inputs_list(out, m);
   unverified(out, m);
   hello_only(out, m);
+  report_clients_html(out, r, n, m);
   for (size_t i = 0; i < n && !report_stopped(m); i++)
     if (!report_no_sni_folded(r[i]))
       server_section(out, r[i], i, m);

@@ -954,6 +954,7 @@ void report_json(FILE *out, const struct grade_result *const *r, size_t n,
     write_item(out, "warnings", warnings, false);
   if (m->hello_only)
     write_item(out, "hello_only", hello_only_json(m->hello_only), false);
+  report_clients_json(out, r, n, m);
   write_item(out, "limits", m->limits ? cJSON_Duplicate(m->limits, 1) : cJSON_CreateObject(),
              false);
   write_item(out, "stats", m->stats ? cJSON_Duplicate(m->stats, 1) : cJSON_CreateObject(), true);

@@ -513,6 +513,7 @@ void report_text(FILE *out, const struct grade_result *const *r, size_t n,
   no_sni_folded(out, r, n);
   unverified(out, m);
   hello_only(out, m);
+  report_clients_text(out, r, n, m, detail);
   for (size_t i = 0; detail && i < n && !report_stopped(m); i++)
     if (!report_no_sni_folded(r[i]))
       report_text_server(out, r[i], &st);

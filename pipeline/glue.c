@@ -46,8 +46,8 @@ static struct conn_state *conn_state_for(struct run *run, struct flow *f) {
     tls_conn_roles_guessed(cs->tls);
   tls_conn_set_cert_cache(cs->tls, run->certs);
   tls_conn_set_budget(cs->tls, &run->budget);
-  if (run->set->mode != PL_MODE_HANDSHAKES)
-    tls_conn_skip_ja4(cs->tls); /* printed by --handshakes only */
+  if (run->set->mode == PL_MODE_FLOWS)
+    tls_conn_skip_ja4(cs->tls); /* --handshakes prints it, the client inventory lists by it */
   if (run->keylog)
     tls_conn_set_keylog(cs->tls, run->keylog);
   f->user = cs;
@@ -125,9 +125,7 @@ static void print_handshake(struct run *run, const struct flow *f, const struct 
 }
 
 /* The server's address as the evidence keys it: no port, no brackets. */
-static const char *server_ip(const struct flow *f, const struct tls_session *s, char *buf,
-                             size_t len) {
-  const struct cap_addr *addr = s->roles_swapped ? &f->client_addr : &f->server_addr;
+static const char *address_ip(const struct cap_addr *addr, char *buf, size_t len) {
   cap_endpoint_str(addr, 0, buf, len);
   char *colon = strrchr(buf, ':'); /* drop ":0", and the brackets of IPv6 */
   if (colon)
@@ -136,6 +134,11 @@ static const char *server_ip(const struct flow *f, const struct tls_session *s, 
     return buf;
   buf[strlen(buf) - 1] = '\0';
   return buf + 1;
+}
+
+static const char *server_ip(const struct flow *f, const struct tls_session *s, char *buf,
+                             size_t len) {
+  return address_ip(s->roles_swapped ? &f->client_addr : &f->server_addr, buf, len);
 }
 
 static void session_done(struct run *run, struct flow *f, const struct tls_session *s) {
@@ -169,16 +172,18 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
   }
   if (run->set->format == PL_FORMAT_ECS) /* connections as they end, findings after grading */
     print_handshake(run, f, s);
-  char ip[CAP_ENDPOINT_STRLEN];
+  char ip[CAP_ENDPOINT_STRLEN], client[CAP_ENDPOINT_STRLEN];
   uint16_t port = s->roles_swapped ? f->client_port : f->server_port;
-  struct ev_conn conn = {server_ip(f, s, ip, sizeof(ip)),
-                         port,
-                         run->file_names,
-                         run->n_files,
-                         run->trust,
-                         run->memo,
-                         run->set->ca_file,
-                         run->set->ca_path};
+  struct ev_conn conn = {
+      server_ip(f, s, ip, sizeof(ip)),
+      port,
+      run->file_names,
+      run->n_files,
+      run->trust,
+      run->memo,
+      run->set->ca_file,
+      run->set->ca_path,
+      address_ip(s->roles_swapped ? &f->server_addr : &f->client_addr, client, sizeof(client))};
   struct conn_state *cs = f->user;
   /* With --interval into a directory, into this interval's snapshot too. */
   struct ev_store *into[2] = {run->ev, run->delta};

@@ -210,6 +210,12 @@ cJSON *pl_limits_json(const struct run *run) {
                           limit_row(TLS_MAX_HISTORY, run->count->cap_history));
   for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
     cJSON_AddItemToObject(l, rows[i].name, limit_row(rows[i].limit, (uint64_t)rows[i].hits));
+  uint64_t client_hits[2] = {0, 0};
+  if (run->ev)
+    ev_client_cap_hits(run->ev, client_hits);
+  cJSON_AddItemToObject(l, "clients", limit_row((double)set->max_clients, client_hits[0]));
+  cJSON_AddItemToObject(l, "clients_per_server",
+                        limit_row((double)set->max_clients, client_hits[1]));
   return l;
 }
 

@@ -97,6 +97,7 @@ struct pl_settings {
   size_t max_weak_keys;            /* --limit weak-keys */
   size_t max_keylog_entries;       /* --limit keylog-entries: connections' secrets */
   size_t max_endpoints;            /* --limit endpoints: of each class (grade.h) */
+  size_t max_clients;              /* --limit clients: clients, and per-server rows (grade.h) */
   const char *const *keylog_files; /* --keylog, in order */
   size_t n_keylog_files;
   long long interval; /* --interval: rewrite the report every N seconds */

@@ -234,7 +234,8 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
                              .from_evidence = !stats,
                              .keylogs = s->keylog_files,
                              .n_keylogs = s->n_keylog_files,
-                             .verbose = s->verbose};
+                             .verbose = s->verbose,
+                             .evidence = ev};
   if (s->history && s->format == PL_FORMAT_HTML) {
     meta.past_html = pl_history_past_html;
     meta.past_ctx = s->history;
@@ -393,7 +394,8 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
   struct ev_store *view = run->ev;
   if (ev_chains_waiting(run->ev) &&
       (!(view = ev_store_new()) ||
-       (ev_store_set_limit(view, SIZE_MAX), ev_merge(view, run->ev)) < 0)) {
+       (ev_store_set_limit(view, SIZE_MAX), ev_store_set_client_limit(view, SIZE_MAX),
+        ev_merge(view, run->ev)) < 0)) {
     ev_store_free(view);
     view = run->ev; /* out of memory: the facts so far, chains unknown */
   }
@@ -440,8 +442,10 @@ static int merge_files(const struct pl_settings *s, char *const *files, size_t n
     return PL_EXIT_RUNTIME;
   pl_report_begin(s); /* loading is part of making this report */
   struct ev_store *all = ev_store_new();
-  if (all)
+  if (all) {
     ev_store_set_limit(all, s->max_endpoints);
+    ev_store_set_client_limit(all, s->max_clients);
+  }
   for (size_t i = 0; all && i < n_files; i++) {
     if (pl_report_abandoned(s)) {
       pl_say_abandoned(s, "loading evidence", false);
@@ -474,10 +478,19 @@ static int merge_files(const struct pl_settings *s, char *const *files, size_t n
     ev_complete_chains(all, trust, bundle);
     /* Merge has no capture's caps to report, but the endpoint cap it
      * applies (and the files' own hits): present when hit. */
-    cJSON *limits = ev_endpoint_cap_hits(all) ? cJSON_CreateObject() : NULL;
+    uint64_t client_hits[2];
+    ev_client_cap_hits(all, client_hits);
+    cJSON *limits =
+        ev_endpoint_cap_hits(all) || client_hits[0] || client_hits[1] ? cJSON_CreateObject() : NULL;
     cJSON *row = limits ? cJSON_AddObjectToObject(limits, "endpoints") : NULL;
     cJSON_AddNumberToObject(row, "limit", (double)s->max_endpoints);
     cJSON_AddNumberToObject(row, "hits", (double)ev_endpoint_cap_hits(all));
+    const char *names[2] = {"clients", "clients_per_server"};
+    for (int i = 0; limits && i < 2; i++) {
+      row = cJSON_AddObjectToObject(limits, names[i]);
+      cJSON_AddNumberToObject(row, "limit", (double)s->max_clients);
+      cJSON_AddNumberToObject(row, "hits", (double)client_hits[i]);
+    }
     status = pl_write_report(s, out, all, (const char *const *)files, n_files, limits, NULL, NULL,
                              trust || !(s->ca_file || s->ca_path));
     cJSON_Delete(limits);

@@ -25,6 +25,7 @@ void pl_settings_default(struct pl_settings *s) {
   s->max_weak_keys = 4000000;      /* 10 bytes each: 40 MB */
   s->max_keylog_entries = 1000000; /* about 290 bytes each */
   s->max_endpoints = EV_ENDPOINTS_DEFAULT;
+  s->max_clients = EV_CLIENTS_DEFAULT;
   s->cert_cache_entries = 4096;
 }
 
@@ -365,10 +366,13 @@ static int run_source(struct run *run, struct cap_source *src) {
            pl_evidence_is_dir(s->save_evidence) && !(run->delta = ev_store_new()))
     cap_message("out of memory");
   else {
-    if (run->ev)
-      ev_store_set_limit(run->ev, s->max_endpoints);
-    if (run->delta)
-      ev_store_set_limit(run->delta, s->max_endpoints);
+    for (int i = 0; i < 2; i++) {
+      struct ev_store *ev = i ? run->delta : run->ev;
+      if (ev) {
+        ev_store_set_limit(ev, s->max_endpoints);
+        ev_store_set_client_limit(ev, s->max_clients);
+      }
+    }
     status = read_all(run, src, &warnings);
   }
   status = finish(run, status, warnings);

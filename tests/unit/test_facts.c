@@ -34,7 +34,8 @@
 #define JA3 "0123456789abcdef0123456789abcdef"
 
 static const char *const FILES[] = {"facts.pcap"};
-static const struct ev_conn CONN = {"192.0.2.10", 443, FILES, 1, NULL, NULL, NULL, NULL};
+static const struct ev_conn CONN = {"192.0.2.10", 443,  FILES,         1, NULL, NULL,
+                                    NULL,         NULL, "198.51.100.7"};
 
 /* A session whose client offered `suites` (wire order) at legacy version
  * `client_version`, and whose server chose `suite` at `version`. */
@@ -347,7 +348,7 @@ static void certificate_and_drown(void) {
   session_of(&s, &h);
   s.chain = chain;
   s.chain_len = 1;
-  const struct ev_conn v2 = {"192.0.2.99", 443, FILES, 1, NULL, NULL, NULL, NULL};
+  const struct ev_conn v2 = {"192.0.2.99", 443, FILES, 1, NULL, NULL, NULL, NULL, NULL};
   ev_add_session(ev, &s, &v2);
   CHECK_EQ_U(ev_count(ev), 2);
   const struct ev_endpoint *tls = ev_endpoint_get(ev, "-", "192.0.2.10", 443);

@@ -1998,6 +1998,61 @@ static void json_refused(void) {
                                       "0")));
 }
 
+/* Saved clients (clients.c): a well-formed table loads and merges; every
+ * field out of its bounds or alphabet refuses the file. */
+#define CL_AT "\"file\":\"a.pcap\",\"frame\":3,\"ts_us\":1"
+#define CL_CLIENT(ip, ja4, n, marks)                                                               \
+  "{\"ip\":\"" ip "\",\"ja4\":\"" ja4 "\",\"n\":" n "," CL_AT ",\"last_us\":2,"                    \
+  "\"best_offered\":769,\"got\":8,\"marks\":{" marks "}}"
+#define CL_ROW(kx, port)                                                                           \
+  "{\"host\":\"www.example.com\",\"ip\":\"192.0.2.10\",\"port\":" port ",\"ja4\":\"t10d\","        \
+  "\"version\":769,\"suite\":47,\"kx\":\"" kx "\",\"n\":1," CL_AT "}"
+#define CL_DOC(hits, clients, rows)                                                                \
+  EV_DOC_CHAINS("2", "443", "1",                                                                   \
+                ",\"clients\":{\"cap_hits\":[" hits "],\"clients\":[" clients "],\"rows\":[" rows  \
+                "]}")
+#define CL_MARK "\"tls10_11\":{\"n\":1," CL_AT "}"
+
+static void clients_json(void) {
+  const char *good =
+      CL_DOC("1,2", CL_CLIENT("198.51.100.7", "t10d", "3", CL_MARK), CL_ROW("x25519", "443"));
+  cJSON *j = cJSON_Parse(good);
+  char err[200] = "";
+  struct ev_store *a = j ? ev_from_json(j, err, sizeof(err)) : NULL;
+  struct ev_store *b = j ? ev_from_json(j, err, sizeof(err)) : NULL;
+  CHECK(a && b);
+  if (a && b) {
+    uint64_t hits[2];
+    ev_client_cap_hits(a, hits);
+    CHECK(hits[0] == 1 && hits[1] == 2);
+    CHECK(ev_merge(a, b) == 0); /* the same client twice: one, counts added */
+    cJSON *back = ev_to_json(a);
+    const cJSON *cl = cJSON_GetObjectItem(cJSON_GetObjectItem(back, "clients"), "clients");
+    CHECK_EQ_U(cJSON_GetArraySize(cl), 1);
+    CHECK_EQ_U(cJSON_GetObjectItem(cJSON_GetArrayItem(cl, 0), "n")->valuedouble, 6);
+    ev_client_cap_hits(a, hits);
+    CHECK(hits[0] == 2 && hits[1] == 4);
+    cJSON_Delete(back);
+  }
+  ev_store_free(a);
+  ev_store_free(b);
+  cJSON_Delete(j);
+  expect_refused("client ip", CL_DOC("0,0", CL_CLIENT("not-an-ip", "t10d", "1", ""), ""));
+  expect_refused("client ja4 markup", CL_DOC("0,0", CL_CLIENT("192.0.2.1", "<b>", "1", ""), ""));
+  expect_refused("client ja4 too long",
+                 CL_DOC("0,0",
+                        CL_CLIENT("192.0.2.1", "t13d1516h2_8daaf6152771_b0da82dd1658xxxx", "1", ""),
+                        ""));
+  expect_refused("client count 0", CL_DOC("0,0", CL_CLIENT("192.0.2.1", "t10d", "0", ""), ""));
+  expect_refused(
+      "mark count 0",
+      CL_DOC("0,0", CL_CLIENT("192.0.2.1", "t10d", "1", "\"rc4\":{\"n\":0," CL_AT "}"), ""));
+  expect_refused("one cap count", CL_DOC("0", "", ""));
+  expect_refused("negative cap count", CL_DOC("0,-1", "", ""));
+  expect_refused("row group markup", CL_DOC("0,0", "", CL_ROW("<i>", "443")));
+  expect_refused("row port", CL_DOC("0,0", "", CL_ROW("x25519", "65536")));
+}
+
 int main(void) {
   RUN(case01_base);
   RUN(case02_no_hsts);
@@ -2067,5 +2122,6 @@ int main(void) {
   RUN(json_round_trip);
   RUN(endpoint_cap);
   RUN(json_refused);
+  RUN(clients_json);
   return harness_done();
 }

@@ -1,0 +1,459 @@
+/*
+ * grade/report_clients.c - the client inventory in the three reports
+ * (clients.c holds it): clients by address and JA4, worst first, with
+ * what they offered and got, each finding counted with its first frame;
+ * then per server the JA4s that connected and what each got, the passive
+ * counterpart of SSL Labs' handshake simulation.  One function per format.
+ */
+#include "grade/clients.h"
+#include "grade/evidence.h"
+#include "grade/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TEXT_WIDTH 80
+#define TEXT_ROWS_PER_SERVER 5 /* JA4s listed per server in text */
+#define HTML_TOP (REPORT_CLIENTS_TOP * 5)
+
+/* Short words for the one-line count (--summary). */
+static const char *const short_label[CL_N] = {
+    [CL_SSL] = "negotiate SSL 2/3",          [CL_EXPORT] = "negotiate export suites",
+    [CL_NULL] = "negotiate NULL ciphers",    [CL_RC4] = "negotiate RC4",
+    [CL_TLS10_11] = "negotiate TLS 1.0/1.1", [CL_BLOCK64] = "negotiate 3DES/64-bit blocks",
+    [CL_NO_FS] = "offer no FS suite",        [CL_NO_AEAD] = "offer no AEAD suite",
+    [CL_NO_PQ] = "offer no PQ group",        [CL_NO_SNI] = "send no SNI",
+};
+
+static const char *const rank_name[7] = {"",        "SSLv2",   "SSLv3",  "TLSv1.0",
+                                         "TLSv1.1", "TLSv1.2", "TLSv1.3"};
+
+/* What the reports read: the clients worst first, the rows by server. */
+struct view {
+  const struct ev_clients *cl;
+  const struct cl_client **clients;
+  size_t n_clients;
+  const struct cl_row **rows;
+  size_t n_rows;
+  uint64_t connections, hits;
+  size_t with[CL_N]; /* clients showing each kind */
+};
+
+static bool view_open(struct view *v, const struct report_meta *m) {
+  memset(v, 0, sizeof(*v));
+  v->cl = m->evidence ? m->evidence->clients : NULL;
+  if (!v->cl)
+    return false;
+  v->clients = ev_clients_sorted(v->cl, &v->n_clients);
+  v->rows = ev_clients_rows(v->cl, &v->n_rows);
+  uint64_t hits[2];
+  ev_client_cap_hits(m->evidence, hits);
+  v->hits = hits[0]; /* clients not listed; a row not listed is in "limits" */
+  for (size_t i = 0; i < v->n_clients; i++) {
+    v->connections = ev_count_add(v->connections, v->clients[i]->count);
+    for (int k = 0; k < CL_N; k++)
+      v->with[k] += cl_mark_of(v->clients[i], k)->count > 0;
+  }
+  return v->n_clients > 0 || v->hits > 0;
+}
+
+static void view_close(struct view *v) {
+  free(v->clients);
+  free(v->rows);
+}
+
+/* The rows of server ep: [*first, return) of v->rows. */
+static size_t rows_of(const struct view *v, const struct ev_endpoint *ep, size_t *first) {
+  size_t lo = 0, hi = v->n_rows;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const struct cl_row *r = v->rows[mid];
+    int c = strcmp(r->host, ep->host);
+    if (!c)
+      c = strcmp(r->ip, ep->ip);
+    if (!c)
+      c = (int)r->port - (int)ep->port;
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  *first = lo;
+  while (hi < v->n_rows && v->rows[hi]->port == ep->port && !strcmp(v->rows[hi]->host, ep->host) &&
+         !strcmp(v->rows[hi]->ip, ep->ip))
+    hi++;
+  return hi;
+}
+
+static const char *suite_name(const struct cl_row *r, char buf[16]) {
+  const struct tls_suite_info *su = r->version == TLS_VERSION_SSL2
+                                        ? tls_sslv2_suite_lookup(r->suite)
+                                        : tls_suite_lookup(r->suite);
+  if (su)
+    return su->name;
+  snprintf(buf, 16, "0x%04x", (unsigned)r->suite);
+  return buf;
+}
+
+static const char *version_name(uint16_t v) {
+  const char *name = tls_version_name(v);
+  return name ? name : "unknown";
+}
+
+/* "TLSv1.0, TLSv1.2" from a client's got bits ("" none). */
+static void got_text(uint8_t got, char *buf, size_t len) {
+  buf[0] = '\0';
+  for (unsigned rank = 1; rank < 7; rank++)
+    if (got & (1u << rank)) {
+      size_t at = strlen(buf);
+      snprintf(buf + at, len - at, "%s%s", at ? ", " : "", rank_name[rank]);
+    }
+}
+
+static char *sample_text(const struct view *v, const struct cl_at *at) {
+  struct ev_sample s = {(char *)ev_clients_file(v->cl, at->file), at->frame, at->ts, false};
+  return report_sample(&s);
+}
+
+/* ---- text ---- */
+
+/* s (a sample) written in at most room columns: the start of a long file
+ * name gives way to "..." (its end and the frame say most). */
+static void put_fitted(FILE *out, const char *s, size_t room) {
+  size_t n = strlen(s);
+  if (room > 3 && n > room) {
+    const char *tail = s + n - (room - 3);
+    while ((*tail & 0xC0) == 0x80) /* not inside a UTF-8 sequence */
+      tail++;
+    fputs("...", out);
+    report_term_puts(out, tail);
+  } else {
+    report_term_puts(out, s);
+  }
+}
+
+/* Words joined by sep (", ", or the one given before the next word) and
+ * wrapped under TEXT_WIDTH, continuation lines indented. */
+struct wrap {
+  FILE *out;
+  size_t col;
+  const char *sep; /* NULL before the first word */
+};
+
+static void wrap_word(struct wrap *w, const char *word, const char *next_sep) {
+  size_t n = strlen(word);
+  if (w->sep) {
+    size_t k = strlen(w->sep); /* the separator's last byte is a space */
+    fwrite(w->sep, 1, k - 1, w->out);
+    w->col += k - 1;
+    if (w->col + 1 + n + 1 > TEXT_WIDTH) { /* room for the separator after it */
+      fputs("\n   ", w->out);
+      w->col = 3;
+    } else {
+      fputc(' ', w->out);
+      w->col++;
+    }
+  }
+  fputs(word, w->out);
+  w->col += n;
+  w->sep = next_sep;
+}
+
+static void counts_line(FILE *out, const struct view *v) {
+  char word[96];
+  snprintf(word, sizeof word, "clients: %zu seen (address and JA4; %llu connections)", v->n_clients,
+           (unsigned long long)v->connections);
+  struct wrap w = {out, 0, NULL};
+  wrap_word(&w, word, "; ");
+  for (int k = 0; k < CL_N; k++)
+    if (v->with[k]) {
+      snprintf(word, sizeof word, "%zu %s", v->with[k], short_label[k]);
+      wrap_word(&w, word, ", ");
+    }
+  if (v->hits) {
+    snprintf(word, sizeof word, "%llu not listed (--limit clients)", (unsigned long long)v->hits);
+    wrap_word(&w, word, ", ");
+  }
+  fputc('\n', out);
+}
+
+static void client_text(FILE *out, const struct view *v, const struct cl_client *c) {
+  char got[64];
+  got_text(c->got, got, sizeof got);
+  fprintf(out, "  %s %s\n    %llu connection%s, offers up to %s, got %s\n", c->ip, c->ja4,
+          (unsigned long long)c->count, c->count == 1 ? "" : "s", version_name(c->best_offered),
+          got[0] ? got : "no ServerHello");
+  for (int k = 0; k < CL_N; k++) {
+    const struct cl_mark *mk = cl_mark_of(c, k);
+    if (!mk->count)
+      continue;
+    char head[96];
+    int len = snprintf(head, sizeof head, "    %-32s %6llu  ", cl_kind_label(k),
+                       (unsigned long long)mk->count);
+    fputs(head, out);
+    char *s = sample_text(v, &mk->at);
+    if (s)
+      put_fitted(out, s, TEXT_WIDTH - (size_t)len);
+    free(s);
+    fputc('\n', out);
+  }
+}
+
+static void server_rows_text(FILE *out, const struct view *v, const struct ev_endpoint *ep,
+                             size_t first, size_t end) {
+  char addr[80];
+  snprintf(addr, sizeof addr, strchr(ep->ip, ':') ? "[%s]:%u" : "%s:%u", ep->ip, ep->port);
+  fputs("  ", out);
+  size_t room = TEXT_WIDTH - 3 - strlen(addr);
+  size_t host_len = strlen(ep->host);
+  if (host_len > room) { /* cut on a character boundary */
+    char cut[EV_KEY_MAX];
+    size_t k = room - 3 < sizeof cut - 1 ? room - 3 : sizeof cut - 1;
+    while (k && (ep->host[k] & 0xC0) == 0x80)
+      k--;
+    memcpy(cut, ep->host, k);
+    cut[k] = '\0';
+    report_term_puts(out, cut);
+    fputs("...", out);
+  } else {
+    report_term_puts(out, ep->host);
+  }
+  fprintf(out, " %s\n", addr);
+  for (size_t i = first; i < end && i < first + TEXT_ROWS_PER_SERVER; i++) {
+    const struct cl_row *r = v->rows[i];
+    char hex[16], head[96];
+    int len = snprintf(head, sizeof head, "    %s %6llu  ", r->ja4, (unsigned long long)r->count);
+    fputs(head, out);
+    char *s = sample_text(v, &r->first);
+    if (s)
+      put_fitted(out, s, TEXT_WIDTH - (size_t)len);
+    free(s);
+    fprintf(out, "\n      got %s %s%s%s\n", version_name(r->version), suite_name(r, hex),
+            r->kx[0] ? " " : "", r->kx);
+  }
+  if (end - first > TEXT_ROWS_PER_SERVER)
+    fprintf(out, "    +%zu more (the JSON report lists all)\n", end - first - TEXT_ROWS_PER_SERVER);
+}
+
+void report_clients_text(FILE *out, const struct grade_result *const *r, size_t n,
+                         const struct report_meta *m, bool detail) {
+  struct view v;
+  if (!view_open(&v, m)) {
+    view_close(&v);
+    return;
+  }
+  fputc('\n', out);
+  counts_line(out, &v);
+  if (detail) {
+    fputs("\nCLIENTS, worst first (each finding: connections, first frame)\n", out);
+    for (size_t i = 0; i < v.n_clients && i < REPORT_CLIENTS_TOP; i++)
+      client_text(out, &v, v.clients[i]);
+    if (v.n_clients > REPORT_CLIENTS_TOP)
+      fprintf(out, "  +%zu more clients (the JSON report lists all)\n",
+              v.n_clients - REPORT_CLIENTS_TOP);
+    size_t shown = 0, more = 0;
+    for (size_t i = 0; i < n; i++) {
+      size_t first, end = rows_of(&v, r[i]->ep, &first);
+      if (end == first)
+        continue;
+      if (shown == REPORT_CLIENTS_TOP) {
+        more++;
+        continue;
+      }
+      if (!shown++)
+        fputs("\nCLIENTS THAT CONNECTED, per server (JA4, connections, first frame; what it "
+              "got)\n",
+              out);
+      server_rows_text(out, &v, r[i]->ep, first, end);
+    }
+    if (more)
+      fprintf(out, "  +%zu more servers (the JSON report lists all)\n", more);
+  }
+  view_close(&v);
+}
+
+/* ---- HTML ---- */
+
+static void html_sample(FILE *out, const struct view *v, const struct cl_at *at) {
+  char *s = sample_text(v, at);
+  fputs("<code>", out);
+  if (s)
+    report_html_puts(out, s);
+  fputs("</code>", out);
+  free(s);
+}
+
+static void client_html(FILE *out, const struct view *v, const struct cl_client *c) {
+  char got[64];
+  got_text(c->got, got, sizeof got);
+  fprintf(out,
+          "<tr><td><code>%s</code></td><td><code>%s</code></td><td>%llu</td><td>%s</td>"
+          "<td>%s</td><td>",
+          c->ip, c->ja4, (unsigned long long)c->count, version_name(c->best_offered),
+          got[0] ? got : "no ServerHello");
+  for (int k = 0; k < CL_N; k++) {
+    const struct cl_mark *mk = cl_mark_of(c, k);
+    if (!mk->count)
+      continue;
+    fprintf(out, "%s: %llu (", cl_kind_label(k), (unsigned long long)mk->count);
+    html_sample(out, v, &mk->at);
+    fputs(")<br>", out);
+  }
+  fputs("</td></tr>\n", out);
+}
+
+static void server_rows_html(FILE *out, const struct view *v, const struct ev_endpoint *ep,
+                             size_t first, size_t end) {
+  fputs("<h3>", out);
+  report_html_puts(out, ep->host);
+  fprintf(out, strchr(ep->ip, ':') ? " <code>[%s]:%u</code></h3>\n" : " <code>%s:%u</code></h3>\n",
+          ep->ip, ep->port);
+  fputs("<table><tr><th>JA4</th><th>connections</th><th>version</th><th>suite</th><th>group</th>"
+        "<th>first</th></tr>\n",
+        out);
+  for (size_t i = first; i < end; i++) {
+    const struct cl_row *r = v->rows[i];
+    char hex[16];
+    fprintf(out, "<tr><td><code>%s</code></td><td>%llu</td><td>%s</td><td>%s</td><td>%s</td><td>",
+            r->ja4, (unsigned long long)r->count, version_name(r->version), suite_name(r, hex),
+            r->kx[0] ? r->kx : "-");
+    html_sample(out, v, &r->first);
+    fputs("</td></tr>\n", out);
+  }
+  fputs("</table>\n", out);
+}
+
+void report_clients_html(FILE *out, const struct grade_result *const *r, size_t n,
+                         const struct report_meta *m) {
+  struct view v;
+  if (!view_open(&v, m)) {
+    view_close(&v);
+    return;
+  }
+  fputs("<h2 id=\"clients\">Clients</h2>\n<p>", out);
+  fprintf(out, "%zu client%s seen (address and JA4; %llu connections)", v.n_clients,
+          v.n_clients == 1 ? "" : "s", (unsigned long long)v.connections);
+  for (int k = 0; k < CL_N; k++)
+    if (v.with[k])
+      fprintf(out, ", %zu %s", v.with[k], short_label[k]);
+  if (v.hits)
+    fprintf(out, ", %llu not listed (<code>--limit clients</code>)", (unsigned long long)v.hits);
+  fputs(". Worst first; each finding with its connections and first frame.</p>\n", out);
+  fputs("<table><tr><th>address</th><th>JA4</th><th>connections</th><th>offers up to</th>"
+        "<th>got</th><th>findings</th></tr>\n",
+        out);
+  for (size_t i = 0; i < v.n_clients && i < HTML_TOP; i++)
+    client_html(out, &v, v.clients[i]);
+  fputs("</table>\n", out);
+  if (v.n_clients > HTML_TOP)
+    fprintf(out, "<p>+%zu more clients (the JSON report lists all).</p>\n", v.n_clients - HTML_TOP);
+  bool any = false;
+  for (size_t i = 0; i < n; i++) {
+    size_t first, end = rows_of(&v, r[i]->ep, &first);
+    if (end == first)
+      continue;
+    if (!any)
+      fputs("<h2 id=\"clients-per-server\">Clients that connected, per server</h2>\n", out);
+    any = true;
+    server_rows_html(out, &v, r[i]->ep, first, end);
+  }
+  view_close(&v);
+}
+
+/* ---- JSON ---- */
+
+static void add_sample(cJSON *o, const struct view *v, const struct cl_at *at) {
+  char *s = sample_text(v, at);
+  if (s)
+    report_add_wire_string(o, "sample", (const uint8_t *)s, strlen(s));
+  free(s);
+}
+
+static cJSON *client_item(const struct view *v, const struct cl_client *c) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "ip", c->ip);
+  cJSON_AddStringToObject(o, "ja4", c->ja4);
+  cJSON_AddNumberToObject(o, "connections", (double)c->count);
+  add_sample(o, v, &c->first);
+  cJSON_AddStringToObject(o, "offers_up_to", version_name(c->best_offered));
+  cJSON *got = cJSON_AddArrayToObject(o, "got");
+  for (unsigned rank = 1; rank < 7; rank++)
+    if (c->got & (1u << rank))
+      cJSON_AddItemToArray(got, cJSON_CreateString(rank_name[rank]));
+  cJSON *f = cJSON_AddArrayToObject(o, "findings");
+  for (int k = 0; k < CL_N; k++) {
+    const struct cl_mark *mk = cl_mark_of(c, k);
+    if (!mk->count)
+      continue;
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddItemToArray(f, e);
+    cJSON_AddStringToObject(e, "id", cl_kind_id(k));
+    cJSON_AddNumberToObject(e, "connections", (double)mk->count);
+    add_sample(e, v, &mk->at);
+  }
+  return o;
+}
+
+static cJSON *server_item(const struct view *v, const struct ev_endpoint *ep, size_t first,
+                          size_t end) {
+  cJSON *o = cJSON_CreateObject();
+  report_add_wire_string(o, "host", (const uint8_t *)ep->host, strlen(ep->host));
+  cJSON_AddStringToObject(o, "ip", ep->ip);
+  cJSON_AddNumberToObject(o, "port", ep->port);
+  cJSON *a = cJSON_AddArrayToObject(o, "clients");
+  for (size_t i = first; i < end; i++) {
+    const struct cl_row *r = v->rows[i];
+    char hex[16];
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddItemToArray(a, e);
+    cJSON_AddStringToObject(e, "ja4", r->ja4);
+    cJSON_AddNumberToObject(e, "connections", (double)r->count);
+    cJSON_AddStringToObject(e, "version", version_name(r->version));
+    cJSON_AddStringToObject(e, "suite", suite_name(r, hex));
+    if (r->kx[0])
+      cJSON_AddStringToObject(e, "group", r->kx);
+    add_sample(e, v, &r->first);
+  }
+  return o;
+}
+
+/* One item, unformatted, after sep; deleted. */
+static void put_item(FILE *out, const char *sep, cJSON *item) {
+  char *text = item ? cJSON_PrintUnformatted(item) : NULL;
+  if (text)
+    fprintf(out, "%s%s", sep, text);
+  free(text);
+  cJSON_Delete(item);
+}
+
+/* Streamed a client at a time: the inventory holds up to --limit clients
+ * of them, and the whole of it as one tree would cost several times the
+ * table. */
+void report_clients_json(FILE *out, const struct grade_result *const *r, size_t n,
+                         const struct report_meta *m) {
+  struct view v;
+  if (!view_open(&v, m)) {
+    view_close(&v);
+    return;
+  }
+  cJSON *counts = cJSON_CreateObject();
+  for (int k = 0; k < CL_N; k++)
+    cJSON_AddNumberToObject(counts, cl_kind_id(k), (double)v.with[k]);
+  fprintf(out, "  \"clients\": {\"seen\": %zu, \"connections\": %llu, \"not_listed\": %llu, ",
+          v.n_clients, (unsigned long long)v.connections, (unsigned long long)v.hits);
+  put_item(out, "\"with\": ", counts);
+  fputs(",\n    \"list\": [", out);
+  for (size_t i = 0; i < v.n_clients; i++)
+    put_item(out, i ? ",\n      " : "\n      ", client_item(&v, v.clients[i]));
+  fputs("],\n    \"per_server\": [", out);
+  bool any = false;
+  for (size_t i = 0; i < n; i++) {
+    size_t first, end = rows_of(&v, r[i]->ep, &first);
+    if (end == first)
+      continue;
+    put_item(out, any ? ",\n      " : "\n      ", server_item(&v, r[i]->ep, first, end));
+    any = true;
+  }
+  fputs("]},\n", out);
+  view_close(&v);
+}
