@@ -308,7 +308,9 @@ static void server_rows_html(FILE *out, const struct view *v, const struct ev_en
   report_html_puts(out, ep->host);
   fprintf(out, strchr(ep->ip, ':') ? " <code>[%s]:%u</code></h3>\n" : " <code>%s:%u</code></h3>\n",
           ep->ip, ep->port);
-  fputs("<table><tr><th>JA4</th><th>connections</th><th>version</th><th>suite</th><th>group</th>"
+  fputs("<div "
+        "class=\"scroll\"><table><tr><th>JA4</th><th>connections</th><th>version</th><th>suite</"
+        "th><th>group</th>"
         "<th>first</th></tr>\n",
         out);
   for (size_t i = first; i < end; i++) {
@@ -320,7 +322,7 @@ static void server_rows_html(FILE *out, const struct view *v, const struct ev_en
     html_sample(out, v, &r->first);
     fputs("</td></tr>\n", out);
   }
-  fputs("</table>\n", out);
+  fputs("</table></div>\n", out);
 }
 
 void report_clients_html(FILE *out, const struct grade_result *const *r, size_t n,
@@ -339,12 +341,14 @@ void report_clients_html(FILE *out, const struct grade_result *const *r, size_t 
   if (v.hits)
     fprintf(out, ", %llu not listed (<code>--limit clients</code>)", (unsigned long long)v.hits);
   fputs(". Worst first; each finding with its connections and first frame.</p>\n", out);
-  fputs("<table><tr><th>address</th><th>JA4</th><th>connections</th><th>offers up to</th>"
-        "<th>got</th><th>findings</th></tr>\n",
-        out);
+  fputs(
+      "<div class=\"scroll\"><table><tr><th>address</th><th>JA4</th><th>connections</th><th>offers "
+      "up to</th>"
+      "<th>got</th><th>findings</th></tr>\n",
+      out);
   for (size_t i = 0; i < v.n_clients && i < HTML_TOP; i++)
     client_html(out, &v, v.clients[i]);
-  fputs("</table>\n", out);
+  fputs("</table></div>\n", out);
   if (v.n_clients > HTML_TOP)
     fprintf(out, "<p>+%zu more clients (the JSON report lists all).</p>\n", v.n_clients - HTML_TOP);
   bool any = false;

@@ -28,7 +28,8 @@ static const char *status_word(enum check_status s) {
 void report_profiles_html(FILE *out, const struct grade_result *r) {
   if (!r->graded)
     return;
-  fputs("<h3>Compliance profiles</h3>\n<table>\n<tr><th>Profile</th><th>Verdict</th>"
+  fputs("<h3>Compliance profiles</h3>\n<div "
+        "class=\"scroll\"><table>\n<tr><th>Profile</th><th>Verdict</th>"
         "<th>Items</th></tr>\n",
         out);
   for (size_t i = 0; i < grade_profile_count(); i++) {
@@ -51,7 +52,7 @@ void report_profiles_html(FILE *out, const struct grade_result *r) {
     }
     fputs("</td></tr>\n", out);
   }
-  fputs("</table>\n", out);
+  fputs("</table></div>\n", out);
 }
 
 static cJSON *item_json(const struct grade_profile_item *it) {
