@@ -189,6 +189,7 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
       {"keylog-entries", offsetof(struct pl_settings, max_keylog_entries), 0, 1LL << 31},
       {"evicted-flows", offsetof(struct pl_settings, limits.evicted_keys), 0, 1 << 22},
       {"endpoints", offsetof(struct pl_settings, max_endpoints), 1, 1LL << 30},
+      {"tunnel-layers", offsetof(struct pl_settings, limits.encap_depth), 0, CAP_ENCAP_MAX},
   };
   const char *eq = strchr(arg, '=');
   for (size_t i = 0; eq && i < sizeof(caps) / sizeof(caps[0]); i++) {
@@ -206,7 +207,7 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
           "fragment-datagrams, "
           "fragment-bytes, fragment-pieces, handshake-bytes, handshake-buffers, "
           "quic-crypto-pieces, dtls-pieces, chain-certs, cert-bytes, weak-keys, "
-          "keylog-entries, evicted-flows, endpoints\n",
+          "keylog-entries, evicted-flows, endpoints, tunnel-layers\n",
           arg);
   return -1;
 }
