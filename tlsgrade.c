@@ -190,6 +190,8 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
       {"evicted-flows", offsetof(struct pl_settings, limits.evicted_keys), 0, 1 << 22},
       {"endpoints", offsetof(struct pl_settings, max_endpoints), 1, 1LL << 30},
       {"tunnel-layers", offsetof(struct pl_settings, limits.encap_depth), 0, CAP_ENCAP_MAX},
+      {"plaintext-messages", offsetof(struct pl_settings, tls_limits.max_history), 0,
+       TLS_MAX_HISTORY_LIMIT},
   };
   const char *eq = strchr(arg, '=');
   for (size_t i = 0; eq && i < sizeof(caps) / sizeof(caps[0]); i++) {
@@ -207,7 +209,8 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
           "fragment-datagrams, "
           "fragment-bytes, fragment-pieces, handshake-bytes, handshake-buffers, "
           "quic-crypto-pieces, dtls-pieces, chain-certs, cert-bytes, weak-keys, "
-          "keylog-entries, evicted-flows, endpoints, tunnel-layers\n",
+          "keylog-entries, evicted-flows, endpoints, tunnel-layers, "
+          "plaintext-messages\n",
           arg);
   return -1;
 }

@@ -17,6 +17,7 @@ void tls_limits_default(struct tls_limits *lim) {
   lim->max_buffer_total = 256u << 20;
   lim->max_quic_pieces = QUIC_HELD_PIECES;
   lim->max_dtls_pieces = 32; /* a real message comes in order or in a few pieces */
+  lim->max_history = TLS_MAX_HISTORY;
 }
 
 struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,

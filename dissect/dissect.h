@@ -386,7 +386,8 @@ struct tls_https {
 
 #define TLS_MAX_ALERTS 16
 #define TLS_MAX_HEARTBEATS 16
-#define TLS_MAX_HISTORY 48
+#define TLS_MAX_HISTORY 48         /* the default of tls_limits.max_history */
+#define TLS_MAX_HISTORY_LIMIT 4096 /* the most it may be set to */
 
 /* One plaintext message of a connection, in the order seen: its record's
  * content type (RFC 8446 B.1: 20 change_cipher_spec, 21 alert, 22
@@ -489,10 +490,11 @@ struct tls_session {
   char ja4[40];
   bool evicted; /* the flow was evicted (table full) before the connection ended:
                  * the rest of it was not read (tls_conn_evicted) */
-  /* The first TLS_MAX_HISTORY plaintext messages (Zeek's ssl_history is
-   * spelled from them); history_dropped counts those past the cap. */
-  struct tls_msg *history; /* owned; grows by doubling up to TLS_MAX_HISTORY */
-  uint8_t n_history, history_cap;
+  /* The first tls_limits.max_history plaintext messages (Zeek's
+   * ssl_history is spelled from them); history_dropped counts those past
+   * the cap. */
+  struct tls_msg *history; /* owned; grows by doubling up to max_history */
+  uint16_t n_history, history_cap;
   unsigned history_dropped;
 };
 
@@ -672,6 +674,8 @@ struct tls_limits {
                                  fragments of all connections (a budget) */
   size_t max_quic_pieces;     /* out-of-order QUIC CRYPTO pieces per direction and space */
   size_t max_dtls_pieces;     /* DTLS fragments held ahead of a hole, per direction */
+  size_t max_history;         /* plaintext messages remembered per connection (ssl_history),
+                                 TLS_MAX_HISTORY_LIMIT at most */
 };
 
 /* What the record and handshake buffers of all the connections one thread

@@ -200,7 +200,7 @@ cJSON *pl_limits_json(const struct run *run) {
                           limit_row((double)set->limits.evicted_keys, st->cap_evicted_keys));
   if (run->count->cap_history) /* shortens Zeek's ssl_history only: shown when hit */
     cJSON_AddItemToObject(l, "plaintext_messages_per_connection",
-                          limit_row(TLS_MAX_HISTORY, run->count->cap_history));
+                          limit_row((double)set->tls_limits.max_history, run->count->cap_history));
   for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
     cJSON_AddItemToObject(l, rows[i].name, limit_row(rows[i].limit, (uint64_t)rows[i].hits));
   return l;
