@@ -192,6 +192,7 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
       {"tunnel-layers", offsetof(struct pl_settings, limits.encap_depth), 0, CAP_ENCAP_MAX},
       {"plaintext-messages", offsetof(struct pl_settings, tls_limits.max_history), 0,
        TLS_MAX_HISTORY_LIMIT},
+      {"starttls-bytes", offsetof(struct pl_settings, tls_limits.max_starttls_bytes), 0, 1LL << 30},
   };
   const char *eq = strchr(arg, '=');
   for (size_t i = 0; eq && i < sizeof(caps) / sizeof(caps[0]); i++) {
@@ -210,7 +211,7 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
           "fragment-bytes, fragment-pieces, handshake-bytes, handshake-buffers, "
           "quic-crypto-pieces, dtls-pieces, chain-certs, cert-bytes, weak-keys, "
           "keylog-entries, evicted-flows, endpoints, tunnel-layers, "
-          "plaintext-messages\n",
+          "plaintext-messages, starttls-bytes\n",
           arg);
   return -1;
 }

@@ -18,6 +18,7 @@ void tls_limits_default(struct tls_limits *lim) {
   lim->max_quic_pieces = QUIC_HELD_PIECES;
   lim->max_dtls_pieces = 32; /* a real message comes in order or in a few pieces */
   lim->max_history = TLS_MAX_HISTORY;
+  lim->max_starttls_bytes = 256u << 10; /* a mail server's greeting and EHLO reply fit */
 }
 
 struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,

@@ -482,6 +482,7 @@ struct tls_session {
   unsigned cap_buffer_total;        /* buffers not grown: all connections' budget spent */
   unsigned cap_dtls_pieces;         /* DTLS fragments not held: max_dtls_pieces reached */
   unsigned cap_chain;               /* certificates beyond the chain caps */
+  unsigned cap_starttls;            /* 1: clear text past max_starttls_bytes, not read on */
   bool gap[2];                      /* bytes were missing in this direction */
   struct tls_decryption decryption; /* with a key log */
   struct tls_https *https;          /* HTTP read from decrypted data, owned, NULL none */
@@ -676,6 +677,7 @@ struct tls_limits {
   size_t max_dtls_pieces;     /* DTLS fragments held ahead of a hole, per direction */
   size_t max_history;         /* plaintext messages remembered per connection (ssl_history),
                                  TLS_MAX_HISTORY_LIMIT at most */
+  size_t max_starttls_bytes;  /* clear text scanned per direction for a STARTTLS switch */
 };
 
 /* What the record and handshake buffers of all the connections one thread

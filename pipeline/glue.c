@@ -146,6 +146,7 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
   count->cap_buffer_total += s->cap_buffer_total;
   count->cap_chain += s->cap_chain;
   count->cap_history += s->history_dropped;
+  count->cap_starttls += s->cap_starttls;
   if (s->is_tls)
     count->tls_connections++;
   if (s->quic_unsupported)

@@ -186,6 +186,8 @@ cJSON *pl_limits_json(const struct run *run) {
        (double)run->count->cap_dtls_pieces},
       {"keylog_connections", (double)set->max_keylog_entries,
        (double)tls_keylog_refused(run->keylog)},
+      {"starttls_plaintext_bytes_per_direction", (double)set->tls_limits.max_starttls_bytes,
+       (double)run->count->cap_starttls},
       {"encapsulation_depth", (double)set->limits.encap_depth, (double)st->decap_too_deep},
       {"endpoints", (double)set->max_endpoints,
        run->ev ? (double)ev_endpoint_cap_hits(run->ev) : 0},

@@ -145,7 +145,8 @@ struct pl_counters {
   uint64_t cap_quic_crypto;          /* QUIC CRYPTO pieces not held (bytes or pieces cap) */
   uint64_t cap_dtls_pieces;          /* DTLS fragments not held: pieces cap */
   uint64_t cap_chain;                /* certificates-per-chain cap hits */
-  uint64_t cap_history;              /* plaintext messages past TLS_MAX_HISTORY (ssl_history) */
+  uint64_t cap_history;              /* plaintext messages past max_history (ssl_history) */
+  uint64_t cap_starttls;             /* connections whose clear text passed max_starttls_bytes */
   uint64_t handshakes_evicted;       /* ClientHellos whose flow was evicted before any answer */
   uint64_t decrypt[TLS_DECRYPT_FAILED + 1]; /* connections by decryption outcome */
 };

@@ -83,6 +83,7 @@ void pl_counters_add(struct pl_counters *into, const struct pl_counters *from) {
   into->cap_dtls_pieces += from->cap_dtls_pieces;
   into->cap_chain += from->cap_chain;
   into->cap_history += from->cap_history;
+  into->cap_starttls += from->cap_starttls;
   into->handshakes_evicted += from->handshakes_evicted;
   for (size_t i = 0; i <= TLS_DECRYPT_FAILED; i++)
     into->decrypt[i] += from->decrypt[i];
