@@ -516,11 +516,12 @@ void x509_cert_clear(struct tls_cert *cert);
  * OCSP memo, a certificate is read outside the lock, and an entry once
  * stored is never changed or freed before x509_cache_free, so it is used
  * without the lock.  Set the weak-key lists before any thread uses it.
- * Holds max_entries certificates, rounded up to a power of two (at least
- * 8); past that they are read but not remembered. */
+ * Holds max_entries certificates; past that they are read but not
+ * remembered, and x509_cache_refused counts those reads. */
 struct x509_cache;
 struct x509_cache *x509_cache_new(size_t max_entries);
 void x509_cache_free(struct x509_cache *cache);
+size_t x509_cache_refused(struct x509_cache *cache); /* cache may be NULL: 0 */
 /* The certificate of DER der[0..len), read through the cache (which may be
  * NULL) and looked up in the weak-key lists when the cache has them (the
  * verdict is cached with the facts).  A certificate seen before is read
@@ -655,9 +656,14 @@ struct x509_memo_payload {
                  void *payload, void *arg);
   void *arg;
 };
-/* payload may be NULL (only verdicts); copied.  NULL when out of memory. */
-struct x509_trust_memo *x509_trust_memo_new(const struct x509_memo_payload *payload);
+/* payload may be NULL (only verdicts); copied.  Remembers max_entries
+ * verdicts at most.  NULL when out of memory. */
+struct x509_trust_memo *x509_trust_memo_new(const struct x509_memo_payload *payload,
+                                            size_t max_entries);
 void x509_trust_memo_free(struct x509_trust_memo *memo);
+/* Verdicts computed that the full memo could not keep (memo may be NULL). */
+size_t x509_trust_memo_refused(struct x509_trust_memo *memo);
+#define X509_TRUST_MEMO_DEFAULT 2048
 /* The verdict on the chain as x509_trust_check_store() gives it, and into
  * payload (NULL, or the memo's payload size) what derive made of it. */
 void x509_trust_memo_verdict(struct x509_trust_memo *memo, const struct x509_store *store,

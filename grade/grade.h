@@ -310,9 +310,9 @@ struct ev_chain_verdict {
   struct distrust_hit distrust[EV_DISTRUST_HITS];
   size_t n_distrust;
 };
-/* A memo for ev_chain_verdict (free it with x509_trust_memo_free); NULL
- * when out of memory.  Threads may share it. */
-struct x509_trust_memo *ev_trust_memo_new(void);
+/* A memo for ev_chain_verdict of max_entries verdicts (free it with
+ * x509_trust_memo_free); NULL when out of memory.  Threads may share it. */
+struct x509_trust_memo *ev_trust_memo_new(size_t max_entries);
 /* The verdict on a session's server chain for its SNI at time `at`, from
  * the memo when the same question was asked before.  memo: from
  * ev_trust_memo_new(), or NULL (verified afresh). */

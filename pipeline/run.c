@@ -26,6 +26,7 @@ void pl_settings_default(struct pl_settings *s) {
   s->max_keylog_entries = 1000000; /* about 290 bytes each */
   s->max_endpoints = EV_ENDPOINTS_DEFAULT;
   s->cert_cache_entries = 4096;
+  s->trust_memo_entries = X509_TRUST_MEMO_DEFAULT;
 }
 
 /* Field by field: a counter added to struct cap_stats must be added here,
@@ -354,7 +355,7 @@ static int run_source(struct run *run, struct cap_source *src) {
   run->warned = &warned;
   /* Each chain verified once per run, whichever thread sees it; evidence
    * for grading only (--handshakes prints each session as it ends). */
-  if (s->mode != PL_MODE_FLOWS && !(run->memo = ev_trust_memo_new()))
+  if (s->mode != PL_MODE_FLOWS && !(run->memo = ev_trust_memo_new(s->trust_memo_entries)))
     cap_message("out of memory");
   else if (s->mode == PL_MODE_GRADE && !(run->ev = ev_store_new()))
     cap_message("out of memory");

@@ -300,6 +300,41 @@ def never_a_root(t):
     t.eq(s["grade"], "T", "untrusted without the root")
 
 
+LEAVES = [der(os.path.join(CERTS, n + ".pem")) for n in ("a", "alpha", "bravo", "charlie", "delta")]
+
+
+def limits_of(args):
+    rc, out, err = run_tlsgrade(["--format", "json"] + ROOT_ONLY + args)
+    doc = json.loads(out) if out.strip() else {}
+    return rc, doc.get("limits", {}), {s["host"]: s["grade"] for s in doc.get("servers", [])}, err
+
+
+def memo_limits(t):
+    """Five connections to one address, each with its own leaf of the
+    sample intermediate and its own name: six distinct certificates and
+    five distinct chain verdicts.  At cert-cache=3 the cache keeps the
+    first three certificates read (a, int, alpha) and reads the other
+    three leaves without keeping them: 3 counted.  At trust-verdicts=2 the
+    memo keeps two verdicts; each graded connection asks for its chain's
+    verdict twice (its facts, then its chain notes: grade/cert_facts.c),
+    so the three not kept are computed twice each: 6 counted.  Neither
+    changes a grade; by default neither is hit."""
+    pcap = capture("memo.pcap", [("10.0.0.9", b"m%d.example.test" % i, [leaf, INT])
+                                 for i, leaf in enumerate(LEAVES)])
+    rc, lim, grades, err = limits_of([pcap])
+    t.eq(rc, 0, "exit status: " + err)
+    t.eq(len(grades), 5, "five names graded")
+    t.eq(lim.get("certificates_remembered"), {"limit": 4096, "hits": 0}, "default: cache")
+    t.eq(lim.get("trust_verdicts_remembered"), {"limit": 2048, "hits": 0}, "default: memo")
+    rc, small, small_grades, err = limits_of(["--limit", "cert-cache=3", "--limit",
+                                              "trust-verdicts=2", pcap])
+    t.eq(rc, 0, "exit status: " + err)
+    t.eq(small.get("certificates_remembered"), {"limit": 3, "hits": 3}, "three leaves not kept")
+    t.eq(small.get("trust_verdicts_remembered"), {"limit": 2, "hits": 6},
+         "three verdicts computed twice each")
+    t.eq(small_grades, grades, "the same grades")
+
+
 def main():
     t = Suite()
     t.run(complete_grades_better)
@@ -317,6 +352,7 @@ def main():
     t.run(forged_intermediate)
     t.run(distrusted_when_completed)
     t.run(never_a_root)
+    t.run(memo_limits)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 
