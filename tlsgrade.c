@@ -195,6 +195,8 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
       {"starttls-bytes", offsetof(struct pl_settings, tls_limits.max_starttls_bytes), 0, 1LL << 30},
       {"cert-cache", offsetof(struct pl_settings, cert_cache_entries), 0, 1 << 22},
       {"trust-verdicts", offsetof(struct pl_settings, trust_memo_entries), 0, 1 << 22},
+      {"intermediates", offsetof(struct pl_settings, max_chain_cas), 0, 1 << 22},
+      {"pending-chains", offsetof(struct pl_settings, max_chain_pending), 0, 1 << 22},
   };
   const char *eq = strchr(arg, '=');
   for (size_t i = 0; eq && i < sizeof(caps) / sizeof(caps[0]); i++) {
@@ -213,7 +215,8 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
           "fragment-bytes, fragment-pieces, handshake-bytes, handshake-buffers, "
           "quic-crypto-pieces, dtls-pieces, chain-certs, cert-bytes, weak-keys, "
           "keylog-entries, evicted-flows, endpoints, tunnel-layers, "
-          "plaintext-messages, starttls-bytes, cert-cache, trust-verdicts\n",
+          "plaintext-messages, starttls-bytes, cert-cache, trust-verdicts, "
+          "intermediates, pending-chains\n",
           arg);
   return -1;
 }

@@ -19,7 +19,8 @@ struct ev_store {
    * answered endpoints and, apart, at most max_endpoints seen only in
    * ClientHellos (n_hello of the count). */
   size_t max_endpoints, n_hello;
-  uint64_t cap_hits; /* connections dropped at the cap */
+  uint64_t cap_hits;           /* connections dropped at the cap */
+  size_t max_cas, max_pending; /* chains.c's caps (ev_store_set_chain_limits) */
 };
 
 /* Add `count` sightings (`aborted` of them in aborted handshakes) with

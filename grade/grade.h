@@ -359,10 +359,15 @@ void ev_complete_chains(struct ev_store *ev, const struct x509_store *trust,
 /* Does a chain still wait for ev_complete_chains? */
 bool ev_chains_waiting(const struct ev_store *ev);
 /* How many CA certificates and incomplete chains ev_complete_chains could
- * not be told of: their caps (4096 distinct each) were reached. */
+ * not be told of: their caps (distinct ones, EV_CHAINS_MAX_* unless
+ * ev_store_set_chain_limits said otherwise) were reached. */
 #define EV_CHAINS_MAX_CAS 4096
 #define EV_CHAINS_MAX_PENDING 4096
 void ev_chains_cap_hits(const struct ev_store *ev, uint64_t *cas, uint64_t *pending);
+/* Set the two caps of a store before anything is noted in it (a store
+ * whose notes began keeps the caps it began with). */
+void ev_store_set_chain_limits(struct ev_store *ev, size_t max_cas, size_t max_pending);
+void ev_store_chain_limits(const struct ev_store *ev, size_t *max_cas, size_t *max_pending);
 
 /* ---- checks, score, letters (checks.c, score.c) ---- */
 

@@ -199,8 +199,9 @@ cJSON *pl_limits_json(const struct run *run) {
   uint64_t cas = 0, pending = 0;
   if (run->ev)
     ev_chains_cap_hits(run->ev, &cas, &pending);
-  cJSON_AddItemToObject(l, "intermediates_remembered", limit_row(EV_CHAINS_MAX_CAS, cas));
-  cJSON_AddItemToObject(l, "incomplete_chains_pending", limit_row(EV_CHAINS_MAX_PENDING, pending));
+  cJSON_AddItemToObject(l, "intermediates_remembered", limit_row((double)set->max_chain_cas, cas));
+  cJSON_AddItemToObject(l, "incomplete_chains_pending",
+                        limit_row((double)set->max_chain_pending, pending));
   if (st->evictions) /* evicted flows remembered for their rest: forgotten too early */
     cJSON_AddItemToObject(l, "evicted_flows_remembered",
                           limit_row((double)set->limits.evicted_keys, st->cap_evicted_keys));

@@ -108,6 +108,8 @@ struct pl_settings {
   struct tls_limits tls_limits;
   size_t cert_cache_entries; /* certificates remembered per run */
   size_t trust_memo_entries; /* trust verdicts remembered per run */
+  size_t max_chain_cas;      /* CA certificates remembered to complete chains */
+  size_t max_chain_pending;  /* incomplete chains waiting for them */
   struct pl_stop *stop;      /* NULL: no signal can stop the run */
   /* Live capture: called once the interface is open and before the first
    * packet is read (the command line drops privileges there); non-zero

@@ -311,7 +311,9 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
   struct ev_store *view = run->ev;
   if (ev_chains_waiting(run->ev) &&
       (!(view = ev_store_new()) ||
-       (ev_store_set_limit(view, SIZE_MAX), ev_merge(view, run->ev)) < 0)) {
+       (ev_store_set_limit(view, SIZE_MAX),
+        ev_store_set_chain_limits(view, s->max_chain_cas, s->max_chain_pending),
+        ev_merge(view, run->ev)) < 0)) {
     ev_store_free(view);
     view = run->ev; /* out of memory: the facts so far, chains unknown */
   }
@@ -358,8 +360,10 @@ static int merge_files(const struct pl_settings *s, char *const *files, size_t n
     return PL_EXIT_RUNTIME;
   pl_report_begin(s); /* loading is part of making this report */
   struct ev_store *all = ev_store_new();
-  if (all)
+  if (all) {
     ev_store_set_limit(all, s->max_endpoints);
+    ev_store_set_chain_limits(all, s->max_chain_cas, s->max_chain_pending);
+  }
   for (size_t i = 0; all && i < n_files; i++) {
     if (pl_report_abandoned(s)) {
       pl_say_abandoned(s, "loading evidence", false);

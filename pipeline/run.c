@@ -27,6 +27,8 @@ void pl_settings_default(struct pl_settings *s) {
   s->max_endpoints = EV_ENDPOINTS_DEFAULT;
   s->cert_cache_entries = 4096;
   s->trust_memo_entries = X509_TRUST_MEMO_DEFAULT;
+  s->max_chain_cas = EV_CHAINS_MAX_CAS;
+  s->max_chain_pending = EV_CHAINS_MAX_PENDING;
 }
 
 /* Field by field: a counter added to struct cap_stats must be added here,
@@ -363,10 +365,14 @@ static int run_source(struct run *run, struct cap_source *src) {
            pl_evidence_is_dir(s->save_evidence) && !(run->delta = ev_store_new()))
     cap_message("out of memory");
   else {
-    if (run->ev)
+    if (run->ev) {
       ev_store_set_limit(run->ev, s->max_endpoints);
-    if (run->delta)
+      ev_store_set_chain_limits(run->ev, s->max_chain_cas, s->max_chain_pending);
+    }
+    if (run->delta) {
       ev_store_set_limit(run->delta, s->max_endpoints);
+      ev_store_set_chain_limits(run->delta, s->max_chain_cas, s->max_chain_pending);
+    }
     status = read_all(run, src, &warnings);
   }
   status = finish(run, status, warnings);

@@ -30,8 +30,10 @@ static bool worker_start(struct worker *w, const struct run *run, const struct c
   w->run = *run;
   w->run.count = &w->count;
   w->run.ev = run->ev ? ev_store_new() : NULL; /* --handshakes: none */
-  if (w->run.ev)
+  if (w->run.ev) {
     ev_store_set_limit(w->run.ev, run->set->max_endpoints);
+    ev_store_set_chain_limits(w->run.ev, run->set->max_chain_cas, run->set->max_chain_pending);
+  }
   struct cap_callbacks cb = pl_glue_callbacks(&w->run);
   w->ft = flow_table_new(lim, &w->count.cap, &cb, pl_use_ndpi(run->set));
   return w->ft && (!run->ev || w->run.ev);

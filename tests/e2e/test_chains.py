@@ -335,6 +335,30 @@ def memo_limits(t):
     t.eq(small_grades, grades, "the same grades")
 
 
+def chain_limits(t):
+    """The capture of other_server: one CA certificate sent (the
+    intermediate, once), one incomplete chain waiting for it.  At
+    intermediates=0 the intermediate is not remembered (1 counted) and at
+    pending-chains=0 the chain is not kept waiting (1 counted): either way
+    the chain keeps its own verdict, untrusted (T).  By default it is
+    completed (B) and nothing is counted."""
+    pcap = capture("other.pcap", [("10.0.0.1", b"a.example.test", [A]),
+                                  ("10.0.0.2", b"tls10.example.test", [TLS10, INT])])
+    rc, lim, grades, err = limits_of([pcap])
+    t.eq(rc, 0, "exit status: " + err)
+    t.eq(grades.get("a.example.test"), "B", "default: completed")
+    t.eq(lim.get("intermediates_remembered"), {"limit": 4096, "hits": 0}, "default: CAs")
+    t.eq(lim.get("incomplete_chains_pending"), {"limit": 4096, "hits": 0}, "default: chains")
+    rc, lim, grades, err = limits_of(["--limit", "intermediates=0", pcap])
+    t.eq(rc, 0, "exit status: " + err)
+    t.eq(grades.get("a.example.test"), "T", "intermediates=0: untrusted")
+    t.eq(lim.get("intermediates_remembered"), {"limit": 0, "hits": 1}, "the intermediate refused")
+    rc, lim, grades, err = limits_of(["--limit", "pending-chains=0", pcap])
+    t.eq(rc, 0, "exit status: " + err)
+    t.eq(grades.get("a.example.test"), "T", "pending-chains=0: untrusted")
+    t.eq(lim.get("incomplete_chains_pending"), {"limit": 0, "hits": 1}, "the chain refused")
+
+
 def main():
     t = Suite()
     t.run(complete_grades_better)
@@ -353,6 +377,7 @@ def main():
     t.run(distrusted_when_completed)
     t.run(never_a_root)
     t.run(memo_limits)
+    t.run(chain_limits)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 
