@@ -195,6 +195,8 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
       {"starttls-bytes", offsetof(struct pl_settings, tls_limits.max_starttls_bytes), 0, 1LL << 30},
       {"cert-cache", offsetof(struct pl_settings, cert_cache_entries), 0, 1 << 22},
       {"trust-verdicts", offsetof(struct pl_settings, trust_memo_entries), 0, 1 << 22},
+      {"http3-streams", offsetof(struct pl_settings, tls_limits.max_h3_streams), 0, 1024},
+      {"http3-section-bytes", offsetof(struct pl_settings, tls_limits.max_h3_section), 0, 1 << 24},
       {"intermediates", offsetof(struct pl_settings, max_chain_cas), 0, 1 << 22},
       {"pending-chains", offsetof(struct pl_settings, max_chain_pending), 0, 1 << 22},
   };
@@ -216,7 +218,7 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
           "quic-crypto-pieces, dtls-pieces, chain-certs, cert-bytes, weak-keys, "
           "keylog-entries, evicted-flows, endpoints, tunnel-layers, "
           "plaintext-messages, starttls-bytes, cert-cache, trust-verdicts, "
-          "intermediates, pending-chains\n",
+          "intermediates, pending-chains, http3-streams, http3-section-bytes\n",
           arg);
   return -1;
 }

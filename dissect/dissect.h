@@ -483,6 +483,8 @@ struct tls_session {
   unsigned cap_dtls_pieces;         /* DTLS fragments not held: max_dtls_pieces reached */
   unsigned cap_chain;               /* certificates beyond the chain caps */
   unsigned cap_starttls;            /* 1: clear text past max_starttls_bytes, not read on */
+  unsigned cap_h3_streams;          /* 1: an HTTP/3 stream past max_h3_streams, not read */
+  unsigned cap_h3_section;          /* 1: a field section past max_h3_section stopped HTTP/3 */
   bool gap[2];                      /* bytes were missing in this direction */
   struct tls_decryption decryption; /* with a key log */
   struct tls_https *https;          /* HTTP read from decrypted data, owned, NULL none */
@@ -684,6 +686,8 @@ struct tls_limits {
   size_t max_history;         /* plaintext messages remembered per connection (ssl_history),
                                  TLS_MAX_HISTORY_LIMIT at most */
   size_t max_starttls_bytes;  /* clear text scanned per direction for a STARTTLS switch */
+  size_t max_h3_streams;      /* HTTP/3 streams followed per QUIC connection (key log) */
+  size_t max_h3_section;      /* bytes of an HTTP/3 field section held per stream */
 };
 
 /* What the record and handshake buffers of all the connections one thread

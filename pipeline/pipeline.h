@@ -150,6 +150,8 @@ struct pl_counters {
   uint64_t cap_chain;                /* certificates-per-chain cap hits */
   uint64_t cap_history;              /* plaintext messages past max_history (ssl_history) */
   uint64_t cap_starttls;             /* connections whose clear text passed max_starttls_bytes */
+  uint64_t cap_h3_streams;           /* connections with an HTTP/3 stream past max_h3_streams */
+  uint64_t cap_h3_section;           /* connections with a field section past max_h3_section */
   uint64_t handshakes_evicted;       /* ClientHellos whose flow was evicted before any answer */
   uint64_t decrypt[TLS_DECRYPT_FAILED + 1]; /* connections by decryption outcome */
 };

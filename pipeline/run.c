@@ -87,6 +87,8 @@ void pl_counters_add(struct pl_counters *into, const struct pl_counters *from) {
   into->cap_chain += from->cap_chain;
   into->cap_history += from->cap_history;
   into->cap_starttls += from->cap_starttls;
+  into->cap_h3_streams += from->cap_h3_streams;
+  into->cap_h3_section += from->cap_h3_section;
   into->handshakes_evicted += from->handshakes_evicted;
   for (size_t i = 0; i <= TLS_DECRYPT_FAILED; i++)
     into->decrypt[i] += from->decrypt[i];
