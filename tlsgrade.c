@@ -197,6 +197,16 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
       {"evicted-flows", offsetof(struct pl_settings, limits.evicted_keys), 0, 1 << 22},
       {"endpoints", offsetof(struct pl_settings, max_endpoints), 1, 1LL << 30},
       {"clients", offsetof(struct pl_settings, max_clients), 0, 1LL << 30},
+      {"tunnel-layers", offsetof(struct pl_settings, limits.encap_depth), 0, CAP_ENCAP_MAX},
+      {"plaintext-messages", offsetof(struct pl_settings, tls_limits.max_history), 0,
+       TLS_MAX_HISTORY_LIMIT},
+      {"starttls-bytes", offsetof(struct pl_settings, tls_limits.max_starttls_bytes), 0, 1LL << 30},
+      {"cert-cache", offsetof(struct pl_settings, cert_cache_entries), 0, 1 << 22},
+      {"trust-verdicts", offsetof(struct pl_settings, trust_memo_entries), 0, 1 << 22},
+      {"http3-streams", offsetof(struct pl_settings, tls_limits.max_h3_streams), 0, 1024},
+      {"http3-section-bytes", offsetof(struct pl_settings, tls_limits.max_h3_section), 0, 1 << 24},
+      {"intermediates", offsetof(struct pl_settings, max_chain_cas), 0, 1 << 22},
+      {"pending-chains", offsetof(struct pl_settings, max_chain_pending), 0, 1 << 22},
   };
   const char *eq = strchr(arg, '=');
   for (size_t i = 0; eq && i < sizeof(caps) / sizeof(caps[0]); i++) {
@@ -214,7 +224,9 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
           "fragment-datagrams, "
           "fragment-bytes, fragment-pieces, handshake-bytes, handshake-buffers, "
           "quic-crypto-pieces, dtls-pieces, chain-certs, cert-bytes, weak-keys, "
-          "keylog-entries, evicted-flows, endpoints, clients\n",
+          "keylog-entries, evicted-flows, endpoints, tunnel-layers, "
+          "plaintext-messages, starttls-bytes, cert-cache, trust-verdicts, "
+          "intermediates, pending-chains, http3-streams, http3-section-bytes, clients\n",
           arg);
   return -1;
 }

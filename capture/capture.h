@@ -87,7 +87,8 @@ enum cap_encap_kind {
   CAP_ENCAP_KINDS
 };
 
-/* Layers read at most; a packet in more is dropped (decap_too_deep). */
+/* Layers read at most (cap_limits.encap_depth, never more than this); a
+ * packet in more is dropped (decap_too_deep). */
 #define CAP_ENCAP_MAX 8
 
 /* What a tenant id is: the innermost VXLAN or GENEVE network identifier
@@ -131,6 +132,7 @@ struct cap_limits {
   unsigned ndpi_max_packets; /* nDPI sees at most this many packets per flow */
   size_t evicted_keys;       /* evicted flows remembered, so their later packets are
                                 known for the rest of a connection (0: none) */
+  size_t encap_depth;        /* tunnel layers read around a packet, CAP_ENCAP_MAX at most */
 };
 void cap_limits_default(struct cap_limits *lim);
 
@@ -169,7 +171,7 @@ struct cap_stats {
                                      evicted_keys reached (or a slot reused) */
   /* tunnels (decode.c) */
   uint64_t decap[CAP_ENCAP_KINDS]; /* tunnel headers read, by kind */
-  uint64_t decap_too_deep;         /* packets in more than CAP_ENCAP_MAX layers: dropped */
+  uint64_t decap_too_deep;         /* packets in more than encap_depth layers: dropped */
   uint64_t decap_malformed;        /* tunnel headers that lie: packet dropped */
   /* The earliest and latest packet time read (the capture period), set
    * once packets > 0: inputs need not be in time order. */

@@ -509,7 +509,7 @@ static int decode_tunnel(struct cap_decoder *dec,
     break;
   }
   struct cap_encap *e = &out->encap;
-  if (e->depth == CAP_ENCAP_MAX) {
+  if (e->depth >= dec->lim.encap_depth || e->depth == CAP_ENCAP_MAX) {
     dec->stats->decap_too_deep++;
     return 0;
   }

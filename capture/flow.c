@@ -34,6 +34,7 @@ void cap_limits_default(struct cap_limits *lim) {
   lim->close_timeout = 120 * SECOND_US;
   lim->ndpi_max_packets = 8;
   lim->evicted_keys = 65536;
+  lim->encap_depth = CAP_ENCAP_MAX;
 }
 
 struct flow_table {

@@ -129,10 +129,17 @@ bool tls_app_data_quic_stream(struct tls_conn *c, uint64_t id, uint64_t off, con
     return false;
   if (app->proto == APP_UNKNOWN) /* RFC 9114 3.1: ALPN "h3" */
     app->proto =
-        alpn_is(&c->s, "h3") && (app->http3 = h3_conn_new(on_response, c)) ? APP_HTTP3 : APP_OTHER;
+        alpn_is(&c->s, "h3") && (app->http3 = h3_conn_new(on_response, c, c->lim.max_h3_streams,
+                                                          c->lim.max_h3_section))
+            ? APP_HTTP3
+            : APP_OTHER;
   if (app->proto != APP_HTTP3)
     return false;
   h3_conn_stream(app->http3, id, off, p, n, at);
+  bool streams_capped, section_capped;
+  h3_conn_capped(app->http3, &streams_capped, &section_capped);
+  c->s.cap_h3_streams = streams_capped;
+  c->s.cap_h3_section = section_capped;
   if (c->s.https || h3_conn_bytes_dropped(app->http3))
     if (c->s.https || (c->s.https = calloc(1, sizeof(*c->s.https))))
       c->s.https->stream_bytes_dropped = h3_conn_bytes_dropped(app->http3);

@@ -17,6 +17,10 @@ void tls_limits_default(struct tls_limits *lim) {
   lim->max_buffer_total = 256u << 20;
   lim->max_quic_pieces = QUIC_HELD_PIECES;
   lim->max_dtls_pieces = 32; /* a real message comes in order or in a few pieces */
+  lim->max_history = TLS_MAX_HISTORY;
+  lim->max_starttls_bytes = 256u << 10; /* a mail server's greeting and EHLO reply fit */
+  lim->max_h3_streams = 16;             /* a response, the control and two QPACK streams */
+  lim->max_h3_section = 16u << 10;
 }
 
 struct tls_conn *tls_conn_new(const struct tls_limits *lim, bool transport_udp,

@@ -176,7 +176,7 @@ bool tls_app_data_quic_stream(struct tls_conn *c, uint64_t id, uint64_t off, con
 
 /* handshake.c: the handshake parser.  It calls nothing that decrypts. */
 /* Note a plaintext message in the session's history (struct tls_msg). */
-void tls_history_add(struct tls_session *s, int dir, uint8_t content_type, uint8_t hs_type);
+void tls_history_add(struct tls_conn *c, int dir, uint8_t content_type, uint8_t hs_type);
 void tls_handshake_message(struct tls_conn *c, int dir, uint8_t type, struct rd body,
                            const struct tls_at *at);
 void tls_sslv2_message(struct tls_conn *c, int dir, struct rd body, const struct tls_at *at);

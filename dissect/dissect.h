@@ -386,7 +386,8 @@ struct tls_https {
 
 #define TLS_MAX_ALERTS 16
 #define TLS_MAX_HEARTBEATS 16
-#define TLS_MAX_HISTORY 48
+#define TLS_MAX_HISTORY 48         /* the default of tls_limits.max_history */
+#define TLS_MAX_HISTORY_LIMIT 4096 /* the most it may be set to */
 
 /* One plaintext message of a connection, in the order seen: its record's
  * content type (RFC 8446 B.1: 20 change_cipher_spec, 21 alert, 22
@@ -481,6 +482,9 @@ struct tls_session {
   unsigned cap_buffer_total;        /* buffers not grown: all connections' budget spent */
   unsigned cap_dtls_pieces;         /* DTLS fragments not held: max_dtls_pieces reached */
   unsigned cap_chain;               /* certificates beyond the chain caps */
+  unsigned cap_starttls;            /* 1: clear text past max_starttls_bytes, not read on */
+  unsigned cap_h3_streams;          /* 1: an HTTP/3 stream past max_h3_streams, not read */
+  unsigned cap_h3_section;          /* 1: a field section past max_h3_section stopped HTTP/3 */
   bool gap[2];                      /* bytes were missing in this direction */
   struct tls_decryption decryption; /* with a key log */
   struct tls_https *https;          /* HTTP read from decrypted data, owned, NULL none */
@@ -489,10 +493,11 @@ struct tls_session {
   char ja4[40];
   bool evicted; /* the flow was evicted (table full) before the connection ended:
                  * the rest of it was not read (tls_conn_evicted) */
-  /* The first TLS_MAX_HISTORY plaintext messages (Zeek's ssl_history is
-   * spelled from them); history_dropped counts those past the cap. */
-  struct tls_msg *history; /* owned; grows by doubling up to TLS_MAX_HISTORY */
-  uint8_t n_history, history_cap;
+  /* The first tls_limits.max_history plaintext messages (Zeek's
+   * ssl_history is spelled from them); history_dropped counts those past
+   * the cap. */
+  struct tls_msg *history; /* owned; grows by doubling up to max_history */
+  uint16_t n_history, history_cap;
   unsigned history_dropped;
 };
 
@@ -513,11 +518,12 @@ void x509_cert_clear(struct tls_cert *cert);
  * OCSP memo, a certificate is read outside the lock, and an entry once
  * stored is never changed or freed before x509_cache_free, so it is used
  * without the lock.  Set the weak-key lists before any thread uses it.
- * Holds max_entries certificates, rounded up to a power of two (at least
- * 8); past that they are read but not remembered. */
+ * Holds max_entries certificates; past that they are read but not
+ * remembered, and x509_cache_refused counts those reads. */
 struct x509_cache;
 struct x509_cache *x509_cache_new(size_t max_entries);
 void x509_cache_free(struct x509_cache *cache);
+size_t x509_cache_refused(struct x509_cache *cache); /* cache may be NULL: 0 */
 /* The certificate of DER der[0..len), read through the cache (which may be
  * NULL) and looked up in the weak-key lists when the cache has them (the
  * verdict is cached with the facts).  A certificate seen before is read
@@ -652,9 +658,14 @@ struct x509_memo_payload {
                  void *payload, void *arg);
   void *arg;
 };
-/* payload may be NULL (only verdicts); copied.  NULL when out of memory. */
-struct x509_trust_memo *x509_trust_memo_new(const struct x509_memo_payload *payload);
+/* payload may be NULL (only verdicts); copied.  Remembers max_entries
+ * verdicts at most.  NULL when out of memory. */
+struct x509_trust_memo *x509_trust_memo_new(const struct x509_memo_payload *payload,
+                                            size_t max_entries);
 void x509_trust_memo_free(struct x509_trust_memo *memo);
+/* Verdicts computed that the full memo could not keep (memo may be NULL). */
+size_t x509_trust_memo_refused(struct x509_trust_memo *memo);
+#define X509_TRUST_MEMO_DEFAULT 2048
 /* The verdict on the chain as x509_trust_check_store() gives it, and into
  * payload (NULL, or the memo's payload size) what derive made of it. */
 void x509_trust_memo_verdict(struct x509_trust_memo *memo, const struct x509_store *store,
@@ -672,6 +683,11 @@ struct tls_limits {
                                  fragments of all connections (a budget) */
   size_t max_quic_pieces;     /* out-of-order QUIC CRYPTO pieces per direction and space */
   size_t max_dtls_pieces;     /* DTLS fragments held ahead of a hole, per direction */
+  size_t max_history;         /* plaintext messages remembered per connection (ssl_history),
+                                 TLS_MAX_HISTORY_LIMIT at most */
+  size_t max_starttls_bytes;  /* clear text scanned per direction for a STARTTLS switch */
+  size_t max_h3_streams;      /* HTTP/3 streams followed per QUIC connection (key log) */
+  size_t max_h3_section;      /* bytes of an HTTP/3 field section held per stream */
 };
 
 /* What the record and handshake buffers of all the connections one thread

@@ -6,10 +6,12 @@
  * table.  Every response's final field section is reported once through
  * the same callback as HTTP/1.x and HTTP/2.
  *
- * Bounded: at most H3_MAX_STREAMS streams are followed, one field section
- * of at most H3_MAX_SECTION bytes is held per stream, stream data is read
- * in order only (a STREAM frame beyond the next offset is dropped, its
- * bytes counted); DATA and other frames are skipped by length.
+ * Bounded (tls_limits): at most max_h3_streams streams are followed (their
+ * array grows as they come), one field section of at most max_h3_section
+ * bytes is held per stream, stream data is read in order only (a STREAM
+ * frame beyond the next offset is dropped, its bytes counted); DATA and
+ * other frames are skipped by length.  A connection that reached either
+ * cap says so (h3_conn_capped).
  */
 #include "dissect/internal.h"
 
@@ -18,8 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define H3_MAX_STREAMS 16
-#define H3_MAX_SECTION (16u << 10)
 #define H3_QPACK_TABLE 65536 /* any capacity a client would advertise fits */
 #define H3_FRAME_HEADERS 0x01
 #define H3_UNI_QPACK_ENCODER 0x02
@@ -31,7 +31,7 @@ struct h3_stream {
   size_t head_have;
   bool in_frame, typed;
   uint64_t type, left; /* frame being read; bytes of it still to come */
-  uint8_t *section;    /* a HEADERS frame's payload, H3_MAX_SECTION at most */
+  uint8_t *section;    /* a HEADERS frame's payload, max_section at most */
   size_t section_len, section_have;
   nghttp3_qpack_stream_context *sctx;
   struct tls_at at; /* where the field section completed */
@@ -43,18 +43,23 @@ struct h3_conn {
   void *ctx;
   nghttp3_qpack_decoder *qpack;
   const char *failed;
-  struct h3_stream streams[H3_MAX_STREAMS];
+  struct h3_stream *streams; /* n_streams in use of cap_streams, max_streams at most */
+  size_t n_streams, cap_streams, max_streams, max_section;
+  bool streams_capped, section_capped;
   uint64_t bytes_dropped;
   struct http_fields fields; /* of the section being decoded */
 };
 
-struct h3_conn *h3_conn_new(http_response_fn fn, void *ctx) {
+struct h3_conn *h3_conn_new(http_response_fn fn, void *ctx, size_t max_streams,
+                            size_t max_section) {
   struct h3_conn *h = calloc(1, sizeof(*h));
   if (!h)
     return NULL;
   h->fn = fn;
   h->ctx = ctx;
-  if (nghttp3_qpack_decoder_new(&h->qpack, H3_QPACK_TABLE, H3_MAX_STREAMS, nghttp3_mem_default()) !=
+  h->max_streams = max_streams;
+  h->max_section = max_section;
+  if (nghttp3_qpack_decoder_new(&h->qpack, H3_QPACK_TABLE, max_streams, nghttp3_mem_default()) !=
       0) {
     free(h);
     return NULL;
@@ -71,8 +76,9 @@ static void stream_clear(struct h3_stream *s) {
 void h3_conn_free(struct h3_conn *h) {
   if (!h)
     return;
-  for (size_t i = 0; i < H3_MAX_STREAMS; i++)
+  for (size_t i = 0; i < h->n_streams; i++)
     stream_clear(&h->streams[i]);
+  free(h->streams);
   http_fields_clear(&h->fields);
   nghttp3_qpack_decoder_del(h->qpack);
   free(h);
@@ -84,6 +90,11 @@ const char *h3_conn_failed(const struct h3_conn *h) {
 
 uint64_t h3_conn_bytes_dropped(const struct h3_conn *h) {
   return h->bytes_dropped;
+}
+
+void h3_conn_capped(const struct h3_conn *h, bool *streams, bool *section) {
+  *streams = h->streams_capped;
+  *section = h->section_capped;
 }
 
 /* Decode the held field section of s; it may block on encoder-stream
@@ -178,8 +189,14 @@ static void request_stream(struct h3_conn *h, struct h3_stream *s, const uint8_t
       s->type = v[0];
       s->left = v[1];
       if (s->type == H3_FRAME_HEADERS) {
-        if (s->left > H3_MAX_SECTION || !(s->section = malloc(s->left ? s->left : 1))) {
+        if (s->left > h->max_section) {
+          h->section_capped = true;
           h->failed = "http3: a field section is larger than the cap";
+          s->done = true;
+          return;
+        }
+        if (!(s->section = malloc(s->left ? s->left : 1))) {
+          h->failed = "http3: out of memory for a field section";
           s->done = true;
           return;
         }
@@ -202,8 +219,8 @@ static void request_stream(struct h3_conn *h, struct h3_stream *s, const uint8_t
 }
 
 static void retry_blocked(struct h3_conn *h) {
-  for (size_t i = 0; i < H3_MAX_STREAMS; i++)
-    if (h->streams[i].used && h->streams[i].blocked && !h->streams[i].done) {
+  for (size_t i = 0; i < h->n_streams; i++)
+    if (h->streams[i].blocked && !h->streams[i].done) {
       h->streams[i].blocked = false;
       decode_section(h, &h->streams[i]);
     }
@@ -234,16 +251,31 @@ static void uni_stream(struct h3_conn *h, struct h3_stream *s, const uint8_t *p,
   }
 }
 
+/* The stream id's state, made when it first comes and the cap allows;
+ * NULL past the cap (counted) or when memory ran out.  The pointer lasts
+ * until the next call: the array grows. */
 static struct h3_stream *stream_for(struct h3_conn *h, uint64_t id) {
-  struct h3_stream *free_slot = NULL;
-  for (size_t i = 0; i < H3_MAX_STREAMS; i++) {
-    if (h->streams[i].used && h->streams[i].id == id)
+  for (size_t i = 0; i < h->n_streams; i++)
+    if (h->streams[i].id == id)
       return &h->streams[i];
-    if (!h->streams[i].used && !free_slot)
-      free_slot = &h->streams[i];
-  }
-  if (!free_slot || id > INT64_MAX)
+  if (id > INT64_MAX)
     return NULL;
+  if (h->n_streams >= h->max_streams) {
+    h->streams_capped = true;
+    return NULL;
+  }
+  if (h->n_streams == h->cap_streams) { /* 4, 8, ...: most connections use four */
+    size_t cap = h->cap_streams ? 2 * h->cap_streams : 4;
+    if (cap > h->max_streams)
+      cap = h->max_streams;
+    struct h3_stream *grown = realloc(h->streams, cap * sizeof(*grown));
+    if (!grown)
+      return NULL;
+    h->streams = grown;
+    h->cap_streams = cap;
+  }
+  struct h3_stream *free_slot = &h->streams[h->n_streams++];
+  memset(free_slot, 0, sizeof(*free_slot));
   free_slot->used = true;
   free_slot->id = id;
   if (nghttp3_qpack_stream_context_new(&free_slot->sctx, (int64_t)id, nghttp3_mem_default()) != 0) {

@@ -463,22 +463,25 @@ static void encrypted_extensions(struct tls_conn *c, struct rd body, const struc
     tls_set_malformed(c, "encrypted_extensions: lengths do not add up", at);
 }
 
-void tls_history_add(struct tls_session *s, int dir, uint8_t content_type, uint8_t hs_type) {
-  if (s->n_history >= TLS_MAX_HISTORY) {
+void tls_history_add(struct tls_conn *c, int dir, uint8_t content_type, uint8_t hs_type) {
+  struct tls_session *s = &c->s;
+  size_t most =
+      c->lim.max_history < TLS_MAX_HISTORY_LIMIT ? c->lim.max_history : TLS_MAX_HISTORY_LIMIT;
+  if (s->n_history >= most) {
     s->history_dropped++;
     return;
   }
   if (s->n_history == s->history_cap) { /* 4, 8, ... 48: most connections need a few */
-    uint8_t cap = s->history_cap ? (uint8_t)(2 * s->history_cap) : 4;
-    if (cap > TLS_MAX_HISTORY)
-      cap = TLS_MAX_HISTORY;
+    size_t cap = s->history_cap ? 2u * s->history_cap : 4;
+    if (cap > most)
+      cap = most;
     struct tls_msg *grown = realloc(s->history, cap * sizeof(*grown));
     if (!grown) {
       s->history_dropped++; /* counted as past the cap: not spelled */
       return;
     }
     s->history = grown;
-    s->history_cap = cap;
+    s->history_cap = (uint16_t)cap;
   }
   s->history[s->n_history++] = (struct tls_msg){(uint8_t)dir, content_type, hs_type};
 }
@@ -487,7 +490,7 @@ void tls_handshake_message(struct tls_conn *c, int dir, uint8_t type, struct rd 
                            const struct tls_at *at) {
   struct tls_session *s = &c->s;
   s->is_tls = true;
-  tls_history_add(s, dir, TLS_CT_HANDSHAKE, type);
+  tls_history_add(c, dir, TLS_CT_HANDSHAKE, type);
   switch (type) {
   case TLS_HS_CLIENT_HELLO:
     if (dir == FLOW_C2S)
@@ -531,7 +534,7 @@ void tls_handshake_message(struct tls_conn *c, int dir, uint8_t type, struct rd 
 bool tls_change_cipher_spec(struct tls_conn *c, int dir) {
   struct tls_session *s = &c->s;
   s->ccs_seen[dir] = true;
-  tls_history_add(s, dir, TLS_CT_CHANGE_CIPHER_SPEC, 0);
+  tls_history_add(c, dir, TLS_CT_CHANGE_CIPHER_SPEC, 0);
   if (!s->has_server_hello || is_tls13(s->version))
     return false;
   tls_direction_encrypted(c, dir);
@@ -589,7 +592,7 @@ void tls_sslv2_message(struct tls_conn *c, int dir, struct rd body, const struct
     return;
   uint8_t type = body.p[0];
   s->is_tls = true;
-  tls_history_add(s, dir, 0, type);
+  tls_history_add(c, dir, 0, type);
   if (type == 1 && dir == FLOW_C2S && !s->has_client_hello) {
     s->has_client_hello = true;
     const char *bad = hello_parse_sslv2_client(&s->ch, body);

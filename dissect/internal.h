@@ -85,12 +85,14 @@ void h2_conn_free(struct h2_conn *h);
  * off, from STREAM frames a key log opened; field sections decoded by
  * libnghttp3's QPACK decoder. */
 struct h3_conn;
-struct h3_conn *h3_conn_new(http_response_fn fn, void *ctx);
+struct h3_conn *h3_conn_new(http_response_fn fn, void *ctx, size_t max_streams, size_t max_section);
 void h3_conn_stream(struct h3_conn *h, uint64_t id, uint64_t off, const uint8_t *p, size_t n,
                     const struct tls_at *at);
 const char *h3_conn_failed(const struct h3_conn *h);
 /* Stream bytes not read: past a hole, or of streams beyond the cap. */
 uint64_t h3_conn_bytes_dropped(const struct h3_conn *h);
+/* Did a stream come past max_streams, a field section past max_section? */
+void h3_conn_capped(const struct h3_conn *h, bool *streams, bool *section);
 void h3_conn_free(struct h3_conn *h);
 
 #endif

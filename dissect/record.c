@@ -157,7 +157,7 @@ void tls_alert(struct tls_conn *c, int dir, struct rd body, size_t len, bool enc
     return;
   a->encrypted = encrypted || len != 2;
   if (!a->encrypted) {
-    tls_history_add(&c->s, dir, TLS_CT_ALERT, 0);
+    tls_history_add(c, dir, TLS_CT_ALERT, 0);
     a->level = rd_u8(&body);
     a->desc = rd_u8(&body);
   }
@@ -187,7 +187,7 @@ void tls_heartbeat(struct tls_conn *c, int dir, struct rd body, size_t len, bool
   h->encrypted = encrypted;
   h->record_length = len;
   if (!encrypted) {
-    tls_history_add(s, dir, TLS_CT_HEARTBEAT, 0);
+    tls_history_add(c, dir, TLS_CT_HEARTBEAT, 0);
     h->type = rd_u8(&body);
     h->payload_length = rd_u16(&body);
   }

@@ -23,7 +23,8 @@
  * Each direction is cut into units (a line, an XML tag, a BER message, a
  * PostgreSQL negotiation message); only the first UNIT_HEAD bytes of a unit
  * are kept, the rest is counted.  Every byte is looked at once, and at most
- * PLAINTEXT_LIMIT bytes per direction.
+ * tls_limits.max_starttls_bytes per direction: past it the connection is
+ * given up, and counted (cap_starttls).
  */
 #include "dissect/conn.h"
 
@@ -31,8 +32,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define PLAINTEXT_LIMIT (256 * 1024) /* bytes scanned before giving up */
-#define UNIT_HEAD 64                 /* bytes kept of each unit: commands and replies fit */
+#define UNIT_HEAD 64 /* bytes kept of each unit: commands and replies fit */
 
 enum family {
   FAM_UNDECIDED,
@@ -560,7 +560,10 @@ bool tls_starttls_scan(struct tls_conn *c, int dir, const uint8_t *p, size_t n, 
     step(cl, st, i < n);
   }
   d->plaintext_seen += n;
-  if (cl->family == FAM_DEAD || d->plaintext_seen > PLAINTEXT_LIMIT)
+  if (cl->family != FAM_DEAD && d->plaintext_seen > c->lim.max_starttls_bytes) {
+    c->s.cap_starttls = 1;
+    give_up(c);
+  } else if (cl->family == FAM_DEAD)
     give_up(c);
   return false;
 }

@@ -17,11 +17,11 @@
  * free of grading's notions, and it is derived exactly as often as the
  * verdict itself is computed.
  *
- * Bounded: TRUST_MEMO_SLOTS slots, filled to half at most; when full, new
- * verdicts are computed (and payloads derived) every time they are asked
- * for.  Shared by threads (-j): a lock guards the table; the verification
- * itself runs outside it, so two threads that ask at once for a new chain
- * may both verify it (the first answer is kept).
+ * Bounded: max_entries verdicts in at least twice as many slots; when
+ * full, new verdicts are computed (and payloads derived) every time they
+ * are asked for, and counted (refused).  Shared by threads (-j): a lock guards the table; the
+ * verification itself runs outside it, so two threads that ask at once for a new chain may both
+ * verify it (the first answer is kept).
  */
 #include "base/hash.h"
 #include "dissect/dissect.h"
@@ -31,8 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRUST_MEMO_SLOTS 4096 /* a power of two */
-
 struct memo_entry {
   char *key; /* owned */
   struct x509_trust trust;
@@ -40,18 +38,24 @@ struct memo_entry {
 };
 
 struct x509_trust_memo {
-  /* TRUST_MEMO_SLOTS pointers, allocated on first use, and an entry per
-   * verdict (some 400 bytes each: a table of entries was 1.6 MB). */
+  /* nslots pointers (a power of two), allocated on first use, and an
+   * entry per verdict (some 400 bytes each: a table of entries was 1.6 MB). */
   struct memo_entry **slots;
-  size_t count;
+  size_t nslots, count, max;
+  size_t refused; /* verdicts not remembered: full */
   struct x509_memo_payload payload;
   pthread_mutex_t lock;
 };
 
-struct x509_trust_memo *x509_trust_memo_new(const struct x509_memo_payload *payload) {
+struct x509_trust_memo *x509_trust_memo_new(const struct x509_memo_payload *payload,
+                                            size_t max_entries) {
   struct x509_trust_memo *memo = calloc(1, sizeof(*memo));
   if (!memo)
     return NULL;
+  memo->max = max_entries;
+  memo->nslots = 16;
+  while (memo->nslots < max_entries * 2)
+    memo->nslots *= 2;
   if (payload)
     memo->payload = *payload;
   pthread_mutex_init(&memo->lock, NULL);
@@ -61,7 +65,7 @@ struct x509_trust_memo *x509_trust_memo_new(const struct x509_memo_payload *payl
 void x509_trust_memo_free(struct x509_trust_memo *memo) {
   if (!memo)
     return;
-  for (size_t i = 0; memo->slots && i < TRUST_MEMO_SLOTS; i++) {
+  for (size_t i = 0; memo->slots && i < memo->nslots; i++) {
     if (memo->slots[i])
       free(memo->slots[i]->key);
     free(memo->slots[i]);
@@ -73,9 +77,9 @@ void x509_trust_memo_free(struct x509_trust_memo *memo) {
 
 /* Linear probing: the key's slot, or the empty one where it would go. */
 static size_t memo_slot(const struct x509_trust_memo *memo, const char *key) {
-  size_t j = hash_str(HASH_FNV_OFFSET, key) & (TRUST_MEMO_SLOTS - 1);
+  size_t j = hash_str(HASH_FNV_OFFSET, key) & (memo->nslots - 1);
   while (memo->slots[j] && strcmp(memo->slots[j]->key, key) != 0)
-    j = (j + 1) & (TRUST_MEMO_SLOTS - 1);
+    j = (j + 1) & (memo->nslots - 1);
   return j;
 }
 
@@ -118,8 +122,9 @@ static bool recall(struct x509_trust_memo *memo, const char *key, struct x509_tr
 static void remember(struct x509_trust_memo *memo, const char *key, const struct x509_trust *trust,
                      const void *payload) {
   pthread_mutex_lock(&memo->lock);
-  if ((memo->slots || (memo->slots = calloc(TRUST_MEMO_SLOTS, sizeof(*memo->slots)))) &&
-      memo->count * 2 < TRUST_MEMO_SLOTS) {
+  if (memo->count >= memo->max) {
+    memo->refused++;
+  } else if (memo->slots || (memo->slots = calloc(memo->nslots, sizeof(*memo->slots)))) {
     struct memo_entry **slot = &memo->slots[memo_slot(memo, key)];
     struct memo_entry *m = *slot ? NULL : malloc(sizeof(*m) + memo->payload.size);
     if (m && (m->key = strdup(key))) {
@@ -133,6 +138,15 @@ static void remember(struct x509_trust_memo *memo, const char *key, const struct
     }
   }
   pthread_mutex_unlock(&memo->lock);
+}
+
+size_t x509_trust_memo_refused(struct x509_trust_memo *memo) {
+  if (!memo)
+    return 0;
+  pthread_mutex_lock(&memo->lock);
+  size_t n = memo->refused;
+  pthread_mutex_unlock(&memo->lock);
+  return n;
 }
 
 void x509_trust_memo_verdict(struct x509_trust_memo *memo, const struct x509_store *store,

@@ -8,7 +8,8 @@
  * copied, and an open connection holds a pointer per certificate.
  * Threads (-j) share one cache under its lock: a certificate is read once
  * however many workers see it, and reading happens outside the lock.
- * Bounded: when full, certificates are still read, just not remembered.
+ * Bounded: when full, certificates are still read, just not remembered
+ * (each such read is counted: x509_cache_refused).
  */
 #include "base/hash.h"
 #include "dissect/dissect.h"
@@ -23,6 +24,8 @@ enum { OCSP_MEMO = 8 };
 struct x509_cache {
   struct tls_cert **slots; /* open addressing on der_key(); entries owned */
   size_t nslots, count;
+  size_t max;     /* entries at most (nslots is at least twice that) */
+  size_t refused; /* certificates read but not remembered: full */
   struct {
     uint8_t *der;
     size_t len;
@@ -49,6 +52,7 @@ struct x509_cache *x509_cache_new(size_t max_entries) {
   }
   if (c) {
     c->nslots = n;
+    c->max = max_entries;
     pthread_mutex_init(&c->lock, NULL);
   }
   return c;
@@ -121,15 +125,26 @@ struct tls_cert *x509_cert_read_cached(struct x509_cache *c, const uint8_t *der,
   pthread_mutex_lock(&c->lock);
   struct tls_cert **slot = find_slot(c, der, len); /* another thread may have added it */
   struct tls_cert *kept = *slot;
-  if (!kept && c->count * 2 < c->nslots) { /* full: read, not remembered */
+  if (!kept && c->count < c->max) {
     cert->cached = true;
     kept = *slot = cert;
     c->count++;
+  } else if (!kept) { /* full: read, not remembered */
+    c->refused++;
   }
   pthread_mutex_unlock(&c->lock);
   if (kept && kept != cert)
     x509_cert_release(cert); /* the same facts, read twice: keep the stored ones */
   return kept ? kept : cert;
+}
+
+size_t x509_cache_refused(struct x509_cache *c) {
+  if (!c)
+    return 0;
+  pthread_mutex_lock(&c->lock);
+  size_t n = c->refused;
+  pthread_mutex_unlock(&c->lock);
+  return n;
 }
 
 void x509_cert_release(const struct tls_cert *cert) {

@@ -61,9 +61,9 @@ static void derive_distrust(const struct tls_cert *const *chain, size_t n,
   found->n = distrust_match(chain, n, trust->anchor_spki_sha256, found->hits, EV_DISTRUST_HITS);
 }
 
-struct x509_trust_memo *ev_trust_memo_new(void) {
+struct x509_trust_memo *ev_trust_memo_new(size_t max_entries) {
   const struct x509_memo_payload distrust = {sizeof(struct distrust_found), derive_distrust, NULL};
-  return x509_trust_memo_new(&distrust);
+  return x509_trust_memo_new(&distrust, max_entries);
 }
 
 void ev_chain_verdict(struct x509_trust_memo *memo, const struct tls_session *s,

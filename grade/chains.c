@@ -24,14 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Bounds (README "Limits"): distinct CA certificates remembered, and
- * distinct incomplete chains waiting.  Beyond them a note is refused and
- * counted (ev_chains_cap_hits): a flood of made-up CAs or chains costs
- * nothing more, and a chain crowded out keeps its session's own verdict
- * (untrusted: the honest answer without the intermediate). */
-#define CHAINS_MAX_CAS EV_CHAINS_MAX_CAS
-#define CHAINS_MAX_PENDING EV_CHAINS_MAX_PENDING
-#define CHAINS_SLOTS 8192 /* open addressing, at most half full */
+/* Bounds (README "Limits", ev_store_set_chain_limits): distinct CA
+ * certificates remembered, and distinct incomplete chains waiting.  Beyond
+ * them a note is refused and counted (ev_chains_cap_hits): a flood of
+ * made-up CAs or chains costs nothing more, and a chain crowded out keeps
+ * its session's own verdict (untrusted: the honest answer without the
+ * intermediate).  Each is indexed by open addressing, at most half full. */
 
 struct seen_ca {
   char sha256[65];
@@ -58,7 +56,9 @@ struct ev_chains {
   size_t n_cas, cap_cas;
   struct pending *pend;
   size_t n_pend, cap_pend;
-  uint32_t *ca_slots, *pend_slots; /* CHAINS_SLOTS each: index + 1, 0 empty */
+  uint32_t *ca_slots, *pend_slots; /* index + 1, 0 empty */
+  size_t ca_nslots, pend_nslots;   /* powers of two, at least twice the caps */
+  size_t max_cas, max_pend;
   uint64_t ca_refused, pend_refused;
 };
 
@@ -100,11 +100,20 @@ void ev_chains_free(struct ev_chains *chains) {
   free(chains);
 }
 
-static struct ev_chains *chains_new(void) {
+static size_t slots_for(size_t cap) {
+  size_t n = 16;
+  while (n < 2 * cap)
+    n *= 2;
+  return n;
+}
+
+static struct ev_chains *chains_new(size_t max_cas, size_t max_pend) {
   struct ev_chains *ch = calloc(1, sizeof(*ch));
   if (ch) {
-    ch->ca_slots = calloc(CHAINS_SLOTS, sizeof(*ch->ca_slots));
-    ch->pend_slots = calloc(CHAINS_SLOTS, sizeof(*ch->pend_slots));
+    ch->max_cas = max_cas, ch->max_pend = max_pend;
+    ch->ca_nslots = slots_for(max_cas), ch->pend_nslots = slots_for(max_pend);
+    ch->ca_slots = calloc(ch->ca_nslots, sizeof(*ch->ca_slots));
+    ch->pend_slots = calloc(ch->pend_nslots, sizeof(*ch->pend_slots));
   }
   if (ch && (!ch->ca_slots || !ch->pend_slots)) {
     ev_chains_free(ch);
@@ -115,8 +124,11 @@ static struct ev_chains *chains_new(void) {
 
 static struct ev_chains *chains_of(struct ev_store *ev) {
   struct ev_chains **slot = ev_store_chains(ev);
-  if (!*slot)
-    *slot = chains_new();
+  if (!*slot) {
+    size_t max_cas, max_pend;
+    ev_store_chain_limits(ev, &max_cas, &max_pend);
+    *slot = chains_new(max_cas, max_pend);
+  }
   return *slot;
 }
 
@@ -148,11 +160,11 @@ static bool sample_before(const struct ev_sample *a, const struct ev_sample *b) 
 
 /* The slot of key in slots (its index + 1 there), or the empty one where
  * it would go; name(ctx, i) is the key of entry i. */
-static uint32_t *find_slot(uint32_t *slots, const char *key, const char *(*name)(void *, size_t),
-                           void *ctx) {
-  size_t j = hash_str(HASH_FNV_OFFSET, key) & (CHAINS_SLOTS - 1);
+static uint32_t *find_slot(uint32_t *slots, size_t nslots, const char *key,
+                           const char *(*name)(void *, size_t), void *ctx) {
+  size_t j = hash_str(HASH_FNV_OFFSET, key) & (nslots - 1);
   while (slots[j] && strcmp(name(ctx, slots[j] - 1), key) != 0)
-    j = (j + 1) & (CHAINS_SLOTS - 1);
+    j = (j + 1) & (nslots - 1);
   return &slots[j];
 }
 
@@ -167,7 +179,7 @@ static const char *pend_name(void *ctx, size_t i) {
 /* One CA certificate; der is the call's to keep or free. */
 static void note_ca(struct ev_chains *ch, const char *sha256, uint8_t *der, size_t len,
                     const struct ev_sample *at) {
-  uint32_t *slot = find_slot(ch->ca_slots, sha256, ca_name, ch);
+  uint32_t *slot = find_slot(ch->ca_slots, ch->ca_nslots, sha256, ca_name, ch);
   if (*slot) {
     struct seen_ca *ca = &ch->cas[*slot - 1];
     if (sample_before(at, &ca->at)) /* the earliest, whatever the order */
@@ -175,7 +187,7 @@ static void note_ca(struct ev_chains *ch, const char *sha256, uint8_t *der, size
     free(der);
     return;
   }
-  if (ch->n_cas >= CHAINS_MAX_CAS) {
+  if (ch->n_cas >= ch->max_cas) {
     ch->ca_refused = ev_count_add(ch->ca_refused, 1);
     free(der);
     return;
@@ -196,7 +208,7 @@ void ev_chains_note_ca(struct ev_store *ev, const struct tls_cert *cert,
   struct ev_chains *ch = chains_of(ev);
   if (!ch || !cert->sha256[0])
     return;
-  bool known = *find_slot(ch->ca_slots, cert->sha256, ca_name, ch) != 0;
+  bool known = *find_slot(ch->ca_slots, ch->ca_nslots, cert->sha256, ca_name, ch) != 0;
   uint8_t *der = known ? NULL : malloc(cert->der_len ? cert->der_len : 1);
   if (der && cert->der_len)
     memcpy(der, cert->der, cert->der_len);
@@ -256,10 +268,10 @@ static bool note_pending(struct ev_chains *ch, const struct ev_endpoint *ep, con
   char *key = pending_key(ep, sni, chain, n, verified_at);
   if (!key)
     return false;
-  uint32_t *slot = find_slot(ch->pend_slots, key, pend_name, ch);
+  uint32_t *slot = find_slot(ch->pend_slots, ch->pend_nslots, key, pend_name, ch);
   if (*slot) {
     free(key);
-  } else if (ch->n_pend >= CHAINS_MAX_PENDING) {
+  } else if (ch->n_pend >= ch->max_pend) {
     ch->pend_refused = ev_count_add(ch->pend_refused, 1); /* the session keeps its own verdict */
     free(key);
     return false;
@@ -285,11 +297,11 @@ bool ev_chains_note_pending(struct ev_store *ev, const struct ev_endpoint *ep, c
 
 /* A worker's pending chain into ch: joined with the same one, or moved. */
 static void absorb_pending(struct ev_chains *ch, struct pending *from) {
-  uint32_t *slot = find_slot(ch->pend_slots, from->key, pend_name, ch);
+  uint32_t *slot = find_slot(ch->pend_slots, ch->pend_nslots, from->key, pend_name, ch);
   if (*slot) {
     pending_seen(&ch->pend[*slot - 1], &from->first, &from->last, from->sessions);
     pending_clear(from);
-  } else if (ch->n_pend >= CHAINS_MAX_PENDING) {
+  } else if (ch->n_pend >= ch->max_pend) {
     ch->pend_refused = ev_count_add(ch->pend_refused, 1);
     pending_clear(from);
   } else if (!grow((void **)&ch->pend, &ch->cap_pend, ch->n_pend, sizeof(*ch->pend))) {
@@ -334,9 +346,9 @@ static struct x509_pool *seen_pool(struct ev_chains *ch) {
   struct x509_pool *pool = x509_pool_new();
   if (ch->n_cas)
     qsort(ch->cas, ch->n_cas, sizeof(*ch->cas), ca_cmp);
-  memset(ch->ca_slots, 0, CHAINS_SLOTS * sizeof(*ch->ca_slots)); /* the order moved */
+  memset(ch->ca_slots, 0, ch->ca_nslots * sizeof(*ch->ca_slots)); /* the order moved */
   for (size_t i = 0; i < ch->n_cas; i++)
-    *find_slot(ch->ca_slots, ch->cas[i].sha256, ca_name, ch) = (uint32_t)(i + 1);
+    *find_slot(ch->ca_slots, ch->ca_nslots, ch->cas[i].sha256, ca_name, ch) = (uint32_t)(i + 1);
   for (size_t i = 0; pool && i < ch->n_cas; i++) {
     char *where = report_sample(&ch->cas[i].at);
     x509_pool_add(pool, ch->cas[i].der, ch->cas[i].len, where ? where : "");
@@ -450,7 +462,7 @@ void ev_complete_chains(struct ev_store *ev, const struct x509_store *trust,
     pending_clear(&ch->pend[i]);
   }
   ch->n_pend = 0; /* decided: a later report (--interval) keeps these facts */
-  memset(ch->pend_slots, 0, CHAINS_SLOTS * sizeof(*ch->pend_slots));
+  memset(ch->pend_slots, 0, ch->pend_nslots * sizeof(*ch->pend_slots));
   x509_pool_free(seen);
 }
 
@@ -479,15 +491,15 @@ static bool pending_dup(struct pending *copy, const struct pending *p) {
   return true;
 }
 
-int ev_chains_copy(struct ev_chains **into, const struct ev_chains *from) {
+int ev_chains_copy(struct ev_store *into, const struct ev_chains *from) {
   if (!from)
     return 0;
-  struct ev_chains *dst = *into ? *into : (*into = chains_new());
+  struct ev_chains *dst = chains_of(into);
   if (!dst)
     return -1;
   for (size_t i = 0; i < from->n_cas; i++) {
     const struct seen_ca *ca = &from->cas[i];
-    bool known = *find_slot(dst->ca_slots, ca->sha256, ca_name, dst) != 0;
+    bool known = *find_slot(dst->ca_slots, dst->ca_nslots, ca->sha256, ca_name, dst) != 0;
     uint8_t *der = known ? NULL : malloc(ca->len ? ca->len : 1);
     if (der && ca->len)
       memcpy(der, ca->der, ca->len);
@@ -645,13 +657,13 @@ static bool pending_from_json(struct ev_chains *ch, const cJSON *o) {
   return ok;
 }
 
-int ev_chains_from_json(struct ev_chains **into, const cJSON *o, char *err, size_t errlen) {
+int ev_chains_from_json(struct ev_store *into, const cJSON *o, char *err, size_t errlen) {
   if (!o)
     return 0;
   const cJSON *cas = cJSON_GetObjectItemCaseSensitive(o, "cas");
   const cJSON *pend = cJSON_GetObjectItemCaseSensitive(o, "pending");
   double ca_refused, pend_refused;
-  struct ev_chains *ch = *into ? *into : (*into = chains_new());
+  struct ev_chains *ch = chains_of(into);
   bool ok = ch && cJSON_IsObject(o) && cJSON_IsArray(cas) && cJSON_IsArray(pend) &&
             ev_json_num(o, "cas_refused", 0, (double)EV_COUNT_MAX, &ca_refused) &&
             ev_json_num(o, "pending_refused", 0, (double)EV_COUNT_MAX, &pend_refused);

@@ -20,14 +20,15 @@ void ev_chains_free(struct ev_chains *chains);
 /* from's notes join into's; from is left empty.  0, or -1 when out of
  * memory. */
 int ev_chains_absorb(struct ev_chains **into, struct ev_chains **from);
-/* from's notes copied into *into; from is unchanged.  0, or -1. */
-int ev_chains_copy(struct ev_chains **into, const struct ev_chains *from);
+/* from's notes copied into the store's, under its caps; from is
+ * unchanged.  0, or -1. */
+int ev_chains_copy(struct ev_store *into, const struct ev_chains *from);
 /* The notes as saved evidence keeps them (certificates as base64 DER):
  * NULL when there is nothing to keep. */
 cJSON *ev_chains_to_json(const struct ev_chains *ch);
-/* Saved notes (NULL: none) into *into, each certificate parsed again and
- * every cap applied as when noted.  0, or -1 with err set. */
-int ev_chains_from_json(struct ev_chains **into, const cJSON *o, char *err, size_t errlen);
+/* Saved notes (NULL: none) into the store's, each certificate parsed again
+ * and every cap applied as when noted.  0, or -1 with err set. */
+int ev_chains_from_json(struct ev_store *into, const cJSON *o, char *err, size_t errlen);
 /* A CA certificate a server sent, and the Certificate message it came in
  * (sample->file must outlive the store, as the run's input names do). */
 void ev_chains_note_ca(struct ev_store *ev, const struct tls_cert *cert,

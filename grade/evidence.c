@@ -36,6 +36,8 @@ struct ev_store *ev_store_new(void) {
   ev->nslots = 64;
   ev->max_endpoints = EV_ENDPOINTS_DEFAULT;
   ev->max_clients = EV_CLIENTS_DEFAULT;
+  ev->max_cas = EV_CHAINS_MAX_CAS;
+  ev->max_pending = EV_CHAINS_MAX_PENDING;
   ev->eps = calloc(ev->nslots, sizeof(*ev->eps));
   if (!ev->eps) {
     free(ev);
@@ -213,6 +215,16 @@ void ev_store_set_client_limit(struct ev_store *ev, size_t max_clients) {
 
 void ev_client_cap_hits(const struct ev_store *ev, uint64_t hits[2]) {
   ev_clients_cap_hits(ev->clients, hits);
+}
+
+void ev_store_set_chain_limits(struct ev_store *ev, size_t max_cas, size_t max_pending) {
+  ev->max_cas = max_cas;
+  ev->max_pending = max_pending;
+}
+
+void ev_store_chain_limits(const struct ev_store *ev, size_t *max_cas, size_t *max_pending) {
+  *max_cas = ev->max_cas;
+  *max_pending = ev->max_pending;
 }
 
 uint64_t ev_endpoint_cap_hits(const struct ev_store *ev) {
@@ -612,7 +624,7 @@ static uint64_t ep_connections(const struct ev_endpoint *ep) {
 }
 
 int ev_merge(struct ev_store *into, const struct ev_store *from) {
-  if (ev_chains_copy(&into->chains, from->chains) < 0 ||
+  if (ev_chains_copy(into, from->chains) < 0 ||
       ev_clients_merge(&into->clients, from->clients, into->max_clients) < 0)
     return -1;
   into->cap_hits = ev_count_add(into->cap_hits, from->cap_hits);

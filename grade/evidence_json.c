@@ -155,10 +155,10 @@ struct ev_store *ev_from_json(const cJSON *root, char *err, size_t errlen) {
       return NULL;
     }
   }
-  if (ev && (ev_chains_from_json(&ev->chains, cJSON_GetObjectItemCaseSensitive(root, "chains"), err,
-                                 errlen) < 0 ||
-             ev_clients_from_json(&ev->clients, cJSON_GetObjectItemCaseSensitive(root, "clients"),
-                                  err, errlen) < 0)) {
+  if (ev &&
+      (ev_chains_from_json(ev, cJSON_GetObjectItemCaseSensitive(root, "chains"), err, errlen) < 0 ||
+       ev_clients_from_json(&ev->clients, cJSON_GetObjectItemCaseSensitive(root, "clients"), err,
+                            errlen) < 0)) {
     ev_store_free(ev);
     return NULL;
   }

@@ -336,9 +336,9 @@ struct ev_chain_verdict {
   struct distrust_hit distrust[EV_DISTRUST_HITS];
   size_t n_distrust;
 };
-/* A memo for ev_chain_verdict (free it with x509_trust_memo_free); NULL
- * when out of memory.  Threads may share it. */
-struct x509_trust_memo *ev_trust_memo_new(void);
+/* A memo for ev_chain_verdict of max_entries verdicts (free it with
+ * x509_trust_memo_free); NULL when out of memory.  Threads may share it. */
+struct x509_trust_memo *ev_trust_memo_new(size_t max_entries);
 /* The verdict on a session's server chain for its SNI at time `at`, from
  * the memo when the same question was asked before.  memo: from
  * ev_trust_memo_new(), or NULL (verified afresh). */
@@ -389,10 +389,15 @@ void ev_complete_chains(struct ev_store *ev, const struct x509_store *trust,
 /* Does a chain still wait for ev_complete_chains? */
 bool ev_chains_waiting(const struct ev_store *ev);
 /* How many CA certificates and incomplete chains ev_complete_chains could
- * not be told of: their caps (4096 distinct each) were reached. */
+ * not be told of: their caps (distinct ones, EV_CHAINS_MAX_* unless
+ * ev_store_set_chain_limits said otherwise) were reached. */
 #define EV_CHAINS_MAX_CAS 4096
 #define EV_CHAINS_MAX_PENDING 4096
 void ev_chains_cap_hits(const struct ev_store *ev, uint64_t *cas, uint64_t *pending);
+/* Set the two caps of a store before anything is noted in it (a store
+ * whose notes began keeps the caps it began with). */
+void ev_store_set_chain_limits(struct ev_store *ev, size_t max_cas, size_t max_pending);
+void ev_store_chain_limits(const struct ev_store *ev, size_t *max_cas, size_t *max_pending);
 
 /* ---- checks, score, letters (checks.c, score.c) ---- */
 

@@ -134,7 +134,7 @@ static char history_letter(const struct tls_msg *m, bool *hrr_left) {
 }
 
 static void add_history(cJSON *o, const struct tls_session *s) {
-  char buf[TLS_MAX_HISTORY + 1];
+  char buf[TLS_MAX_HISTORY_LIMIT + 1];
   size_t n = 0;
   bool hrr_left = s->has_hrr;
   for (size_t i = 0; i < s->n_history; i++) {

@@ -149,6 +149,9 @@ static void session_done(struct run *run, struct flow *f, const struct tls_sessi
   count->cap_buffer_total += s->cap_buffer_total;
   count->cap_chain += s->cap_chain;
   count->cap_history += s->history_dropped;
+  count->cap_starttls += s->cap_starttls;
+  count->cap_h3_streams += s->cap_h3_streams;
+  count->cap_h3_section += s->cap_h3_section;
   if (s->is_tls)
     count->tls_connections++;
   if (s->quic_unsupported)

@@ -92,28 +92,37 @@ static int lite_exec(struct pl_history *h, const char *sql, const char *const *p
   return status;
 }
 
+/* Rows one at a time (libpq's single-row mode): a timeline of a long
+ * history is read in the memory of one row, never held whole. */
 static int pg_exec(struct pl_history *h, const char *sql, const char *const *p, int np,
                    history_row_fn row, void *ctx, char *err, size_t errlen) {
-  PGresult *res = PQexecParams(h->pg, sql, np, NULL, p, NULL, NULL, 0);
-  ExecStatusType st = PQresultStatus(res);
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+  if (!PQsendQueryParams(h->pg, sql, np, NULL, p, NULL, NULL, 0)) {
     say(err, errlen, h, "%s", PQerrorMessage(h->pg));
-    PQclear(res);
     return -1;
   }
-  int status = 0, n = PQnfields(res);
-  n = n > 16 ? 16 : n;
-  for (int r = 0; row && r < PQntuples(res); r++) {
-    const char *col[16] = {0};
-    for (int i = 0; i < n; i++)
-      col[i] = PQgetisnull(res, r, i) ? NULL : PQgetvalue(res, r, i);
-    if (row(ctx, col, n) < 0) {
-      snprintf(err, errlen, "out of memory reading history %s", h->where);
+  PQsetSingleRowMode(h->pg);
+  int status = 0;
+  PGresult *res;
+  while ((res = PQgetResult(h->pg))) { /* to the end, so the connection is ready again */
+    ExecStatusType st = PQresultStatus(res);
+    if (status < 0) {
+      ; /* drained */
+    } else if (st == PGRES_SINGLE_TUPLE && row) {
+      const char *col[16] = {0};
+      int n = PQnfields(res);
+      n = n > 16 ? 16 : n;
+      for (int i = 0; i < n; i++)
+        col[i] = PQgetisnull(res, 0, i) ? NULL : PQgetvalue(res, 0, i);
+      if (row(ctx, col, n) < 0) {
+        snprintf(err, errlen, "out of memory reading history %s", h->where);
+        status = -1;
+      }
+    } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+      say(err, errlen, h, "%s", PQerrorMessage(h->pg));
       status = -1;
-      break;
     }
+    PQclear(res);
   }
-  PQclear(res);
   return status;
 }
 

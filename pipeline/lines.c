@@ -193,21 +193,32 @@ cJSON *pl_limits_json(const struct run *run) {
        (double)run->count->cap_dtls_pieces},
       {"keylog_connections", (double)set->max_keylog_entries,
        (double)tls_keylog_refused(run->keylog)},
-      {"encapsulation_depth", CAP_ENCAP_MAX, (double)st->decap_too_deep},
+      {"starttls_plaintext_bytes_per_direction", (double)set->tls_limits.max_starttls_bytes,
+       (double)run->count->cap_starttls},
+      {"http3_streams_per_connection", (double)set->tls_limits.max_h3_streams,
+       (double)run->count->cap_h3_streams},
+      {"http3_field_section_bytes", (double)set->tls_limits.max_h3_section,
+       (double)run->count->cap_h3_section},
+      {"certificates_remembered", (double)set->cert_cache_entries,
+       (double)x509_cache_refused(run->certs)},
+      {"trust_verdicts_remembered", (double)set->trust_memo_entries,
+       (double)x509_trust_memo_refused(run->memo)},
+      {"encapsulation_depth", (double)set->limits.encap_depth, (double)st->decap_too_deep},
       {"endpoints", (double)set->max_endpoints,
        run->ev ? (double)ev_endpoint_cap_hits(run->ev) : 0},
   };
   uint64_t cas = 0, pending = 0;
   if (run->ev)
     ev_chains_cap_hits(run->ev, &cas, &pending);
-  cJSON_AddItemToObject(l, "intermediates_remembered", limit_row(EV_CHAINS_MAX_CAS, cas));
-  cJSON_AddItemToObject(l, "incomplete_chains_pending", limit_row(EV_CHAINS_MAX_PENDING, pending));
+  cJSON_AddItemToObject(l, "intermediates_remembered", limit_row((double)set->max_chain_cas, cas));
+  cJSON_AddItemToObject(l, "incomplete_chains_pending",
+                        limit_row((double)set->max_chain_pending, pending));
   if (st->evictions) /* evicted flows remembered for their rest: forgotten too early */
     cJSON_AddItemToObject(l, "evicted_flows_remembered",
                           limit_row((double)set->limits.evicted_keys, st->cap_evicted_keys));
   if (run->count->cap_history) /* shortens Zeek's ssl_history only: shown when hit */
     cJSON_AddItemToObject(l, "plaintext_messages_per_connection",
-                          limit_row(TLS_MAX_HISTORY, run->count->cap_history));
+                          limit_row((double)set->tls_limits.max_history, run->count->cap_history));
   for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
     cJSON_AddItemToObject(l, rows[i].name, limit_row(rows[i].limit, (uint64_t)rows[i].hits));
   uint64_t client_hits[2] = {0, 0};

@@ -110,6 +110,9 @@ struct pl_settings {
   struct cap_limits limits;
   struct tls_limits tls_limits;
   size_t cert_cache_entries; /* certificates remembered per run */
+  size_t trust_memo_entries; /* trust verdicts remembered per run */
+  size_t max_chain_cas;      /* CA certificates remembered to complete chains */
+  size_t max_chain_pending;  /* incomplete chains waiting for them */
   struct pl_stop *stop;      /* NULL: no signal can stop the run */
   /* Live capture: called once the interface is open and before the first
    * packet is read (the command line drops privileges there); non-zero
@@ -148,7 +151,10 @@ struct pl_counters {
   uint64_t cap_quic_crypto;          /* QUIC CRYPTO pieces not held (bytes or pieces cap) */
   uint64_t cap_dtls_pieces;          /* DTLS fragments not held: pieces cap */
   uint64_t cap_chain;                /* certificates-per-chain cap hits */
-  uint64_t cap_history;              /* plaintext messages past TLS_MAX_HISTORY (ssl_history) */
+  uint64_t cap_history;              /* plaintext messages past max_history (ssl_history) */
+  uint64_t cap_starttls;             /* connections whose clear text passed max_starttls_bytes */
+  uint64_t cap_h3_streams;           /* connections with an HTTP/3 stream past max_h3_streams */
+  uint64_t cap_h3_section;           /* connections with a field section past max_h3_section */
   uint64_t handshakes_evicted;       /* ClientHellos whose flow was evicted before any answer */
   uint64_t decrypt[TLS_DECRYPT_FAILED + 1]; /* connections by decryption outcome */
 };

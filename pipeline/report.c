@@ -395,6 +395,7 @@ int pl_atomic_report(struct run *run, unsigned warnings) {
   if (ev_chains_waiting(run->ev) &&
       (!(view = ev_store_new()) ||
        (ev_store_set_limit(view, SIZE_MAX), ev_store_set_client_limit(view, SIZE_MAX),
+        ev_store_set_chain_limits(view, s->max_chain_cas, s->max_chain_pending),
         ev_merge(view, run->ev)) < 0)) {
     ev_store_free(view);
     view = run->ev; /* out of memory: the facts so far, chains unknown */
@@ -445,6 +446,7 @@ static int merge_files(const struct pl_settings *s, char *const *files, size_t n
   if (all) {
     ev_store_set_limit(all, s->max_endpoints);
     ev_store_set_client_limit(all, s->max_clients);
+    ev_store_set_chain_limits(all, s->max_chain_cas, s->max_chain_pending);
   }
   for (size_t i = 0; all && i < n_files; i++) {
     if (pl_report_abandoned(s)) {

@@ -27,6 +27,9 @@ void pl_settings_default(struct pl_settings *s) {
   s->max_endpoints = EV_ENDPOINTS_DEFAULT;
   s->max_clients = EV_CLIENTS_DEFAULT;
   s->cert_cache_entries = 4096;
+  s->trust_memo_entries = X509_TRUST_MEMO_DEFAULT;
+  s->max_chain_cas = EV_CHAINS_MAX_CAS;
+  s->max_chain_pending = EV_CHAINS_MAX_PENDING;
 }
 
 /* Field by field: a counter added to struct cap_stats must be added here,
@@ -88,6 +91,9 @@ void pl_counters_add(struct pl_counters *into, const struct pl_counters *from) {
   into->cap_dtls_pieces += from->cap_dtls_pieces;
   into->cap_chain += from->cap_chain;
   into->cap_history += from->cap_history;
+  into->cap_starttls += from->cap_starttls;
+  into->cap_h3_streams += from->cap_h3_streams;
+  into->cap_h3_section += from->cap_h3_section;
   into->handshakes_evicted += from->handshakes_evicted;
   for (size_t i = 0; i <= TLS_DECRYPT_FAILED; i++)
     into->decrypt[i] += from->decrypt[i];
@@ -358,7 +364,7 @@ static int run_source(struct run *run, struct cap_source *src) {
   run->warned = &warned;
   /* Each chain verified once per run, whichever thread sees it; evidence
    * for grading only (--handshakes prints each session as it ends). */
-  if (s->mode != PL_MODE_FLOWS && !(run->memo = ev_trust_memo_new()))
+  if (s->mode != PL_MODE_FLOWS && !(run->memo = ev_trust_memo_new(s->trust_memo_entries)))
     cap_message("out of memory");
   else if (s->mode == PL_MODE_GRADE && !(run->ev = ev_store_new()))
     cap_message("out of memory");
@@ -371,6 +377,7 @@ static int run_source(struct run *run, struct cap_source *src) {
       if (ev) {
         ev_store_set_limit(ev, s->max_endpoints);
         ev_store_set_client_limit(ev, s->max_clients);
+        ev_store_set_chain_limits(ev, s->max_chain_cas, s->max_chain_pending);
       }
     }
     status = read_all(run, src, &warnings);

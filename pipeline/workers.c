@@ -33,6 +33,7 @@ static bool worker_start(struct worker *w, const struct run *run, const struct c
   if (w->run.ev) {
     ev_store_set_limit(w->run.ev, run->set->max_endpoints);
     ev_store_set_client_limit(w->run.ev, run->set->max_clients);
+    ev_store_set_chain_limits(w->run.ev, run->set->max_chain_cas, run->set->max_chain_pending);
   }
   struct cap_callbacks cb = pl_glue_callbacks(&w->run);
   w->ft = flow_table_new(lim, &w->count.cap, &cb, pl_use_ndpi(run->set));

@@ -300,6 +300,65 @@ def never_a_root(t):
     t.eq(s["grade"], "T", "untrusted without the root")
 
 
+LEAVES = [der(os.path.join(CERTS, n + ".pem")) for n in ("a", "alpha", "bravo", "charlie", "delta")]
+
+
+def limits_of(args):
+    rc, out, err = run_tlsgrade(["--format", "json"] + ROOT_ONLY + args)
+    doc = json.loads(out) if out.strip() else {}
+    return rc, doc.get("limits", {}), {s["host"]: s["grade"] for s in doc.get("servers", [])}, err
+
+
+def memo_limits(t):
+    """Five connections to one address, each with its own leaf of the
+    sample intermediate and its own name: six distinct certificates and
+    five distinct chain verdicts.  At cert-cache=3 the cache keeps the
+    first three certificates read (a, int, alpha) and reads the other
+    three leaves without keeping them: 3 counted.  At trust-verdicts=2 the
+    memo keeps two verdicts; each graded connection asks for its chain's
+    verdict twice (its facts, then its chain notes: grade/cert_facts.c),
+    so the three not kept are computed twice each: 6 counted.  Neither
+    changes a grade; by default neither is hit."""
+    pcap = capture("memo.pcap", [("10.0.0.9", b"m%d.example.test" % i, [leaf, INT])
+                                 for i, leaf in enumerate(LEAVES)])
+    rc, lim, grades, err = limits_of([pcap])
+    t.eq(rc, 0, "exit status: " + err)
+    t.eq(len(grades), 5, "five names graded")
+    t.eq(lim.get("certificates_remembered"), {"limit": 4096, "hits": 0}, "default: cache")
+    t.eq(lim.get("trust_verdicts_remembered"), {"limit": 2048, "hits": 0}, "default: memo")
+    rc, small, small_grades, err = limits_of(["--limit", "cert-cache=3", "--limit",
+                                              "trust-verdicts=2", pcap])
+    t.eq(rc, 0, "exit status: " + err)
+    t.eq(small.get("certificates_remembered"), {"limit": 3, "hits": 3}, "three leaves not kept")
+    t.eq(small.get("trust_verdicts_remembered"), {"limit": 2, "hits": 6},
+         "three verdicts computed twice each")
+    t.eq(small_grades, grades, "the same grades")
+
+
+def chain_limits(t):
+    """The capture of other_server: one CA certificate sent (the
+    intermediate, once), one incomplete chain waiting for it.  At
+    intermediates=0 the intermediate is not remembered (1 counted) and at
+    pending-chains=0 the chain is not kept waiting (1 counted): either way
+    the chain keeps its own verdict, untrusted (T).  By default it is
+    completed (B) and nothing is counted."""
+    pcap = capture("other.pcap", [("10.0.0.1", b"a.example.test", [A]),
+                                  ("10.0.0.2", b"tls10.example.test", [TLS10, INT])])
+    rc, lim, grades, err = limits_of([pcap])
+    t.eq(rc, 0, "exit status: " + err)
+    t.eq(grades.get("a.example.test"), "B", "default: completed")
+    t.eq(lim.get("intermediates_remembered"), {"limit": 4096, "hits": 0}, "default: CAs")
+    t.eq(lim.get("incomplete_chains_pending"), {"limit": 4096, "hits": 0}, "default: chains")
+    rc, lim, grades, err = limits_of(["--limit", "intermediates=0", pcap])
+    t.eq(rc, 0, "exit status: " + err)
+    t.eq(grades.get("a.example.test"), "T", "intermediates=0: untrusted")
+    t.eq(lim.get("intermediates_remembered"), {"limit": 0, "hits": 1}, "the intermediate refused")
+    rc, lim, grades, err = limits_of(["--limit", "pending-chains=0", pcap])
+    t.eq(rc, 0, "exit status: " + err)
+    t.eq(grades.get("a.example.test"), "T", "pending-chains=0: untrusted")
+    t.eq(lim.get("incomplete_chains_pending"), {"limit": 0, "hits": 1}, "the chain refused")
+
+
 def main():
     t = Suite()
     t.run(complete_grades_better)
@@ -317,6 +376,8 @@ def main():
     t.run(forged_intermediate)
     t.run(distrusted_when_completed)
     t.run(never_a_root)
+    t.run(memo_limits)
+    t.run(chain_limits)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 

@@ -237,6 +237,32 @@ def pg_bin():
     return None
 
 
+def big_timeline(t, url, sock, port):
+    """A long history: 100,000 rows of one server, each with a 2,000-byte
+    list of failed checks (200 MB of result).  The timeline reads them one
+    at a time (single-row mode), so tlsgrade's peak RSS (GNU time) stays far
+    below the result's size; the timeline shows one record and the rows
+    that did not change it."""
+    q = subprocess.run(["psql", "-At", "-h", sock, "-p", port, "-U", "postgres", "-c",
+                        "INSERT INTO tlsgrade_grades SELECT r.id, 'big.example', '192.0.2.77', 443,"
+                        " to_char(i, 'FM0000000'), to_char(i, 'FM0000000'), 'B', 'B', 70, 10, 20,"
+                        " repeat('x', 2000), 'd' FROM generate_series(1, 100000) i,"
+                        " (SELECT min(id) AS id FROM tlsgrade_runs) r", "postgres"],
+                       capture_output=True, text=True)
+    t.eq(q.returncode, 0, "rows inserted: " + q.stderr)
+    tg = os.environ.get("TLSGRADE", os.path.join(TOP, "tlsgrade"))
+    with tempfile.NamedTemporaryFile() as peak:
+        p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", peak.name, tg, "history",
+                            "--format", "json", url, "big.example"], capture_output=True,
+                           text=True, timeout=300)
+        kb = int(open(peak.name).read().split()[-1])
+    t.eq(p.returncode, 0, "history exit status: " + p.stderr[-300:])
+    recs = json.loads(p.stdout)["servers"][0]["records"] if p.returncode == 0 else []
+    t.eq([r["grade"] for r in recs], ["B"], "one record for 100,000 unchanged rows")
+    print("  history of 100,000 rows: peak RSS %d kB" % kb)
+    t.check(kb < 100 * 1024, "peak RSS %d kB, under 100 MB for a 200 MB result" % kb)
+
+
 def postgres(t):
     """The same story through PostgreSQL: a throwaway cluster on a socket."""
     captures()
@@ -277,6 +303,7 @@ def postgres(t):
         rc, _, err = run_tlsgrade(["--history", "postgresql://u:secret@127.0.0.1:1/x", DAY1])
         t.check(rc == 1 and "secret" not in err and "***" in err,
                 "a refused URL: exit 1, password hidden: %r" % err)
+        big_timeline(t, url, data, port)
     finally:
         subprocess.run(as_pg + [os.path.join(bindir, "pg_ctl"), "-D", data + "/db", "-w", "-m",
                                 "immediate", "stop"], capture_output=True)

@@ -103,6 +103,50 @@ def http3_like_tshark(t):
     t.eq([c["status"] for c in hsts], ["unknown"], "hsts unknown without the key log")
 
 
+def http3_limits(t):
+    """The HTTP/3 caps on the same capture.  tshark shows each connection's
+    server streams in the order 3, 11, 7 (control and QPACK), then 0 (the
+    response), and the response's HEADERS frame 8 bytes long.  At
+    http3-streams=3 the response stream is the fourth: not read, each
+    connection counted once; at http3-section-bytes=7 the HEADERS frame is
+    past the cap: HTTP/3 stops, each connection counted once.  With 4 and
+    8 (and by default) the responses are read and nothing is counted."""
+    out = tshark("-Y", "udp.srcport == 44330 && quic.stream.stream_id", "-T", "fields",
+                 "-e", "udp.dstport", "-e", "quic.stream.stream_id")
+    order = {}
+    for line in out.splitlines():
+        port, ids = line.split("\t")
+        for i in ids.split(","):
+            if int(i) not in order.setdefault(int(port), []):
+                order[int(port)].append(int(i))
+    t.eq(sorted(order.values()), [[3, 11, 7, 0]] * 3, "tshark: the server's stream order")
+    out = tshark("-Y", "http3.frame_type == 1 && udp.srcport == 44330", "-T", "fields",
+                 "-e", "http3.frame_type", "-e", "http3.frame_length")
+    for line in out.splitlines():
+        types, lengths = (x.split(",") for x in line.split("\t"))
+        t.eq(lengths[types.index("1")], "8", "tshark: an 8-byte HEADERS frame")
+
+    def run(*limit):
+        args = ["--format", "json", "--ca-file", CA, "--keylog", KEYLOG]
+        rc, out, err = run_tlsgrade(args + sum([["--limit", x] for x in limit], []) + [PCAP])
+        t.eq(rc, 0, "exit status: " + err)
+        lim = json.loads(out)["limits"]
+        args = ["--handshakes", "--keylog", KEYLOG]
+        rc, out, err = run_tlsgrade(args + sum([["--limit", x] for x in limit], []) + [PCAP])
+        responses = sum(len(json.loads(l).get("http", [])) for l in out.splitlines())
+        return (lim["http3_streams_per_connection"], lim["http3_field_section_bytes"], responses)
+
+    t.eq(run(), ({"limit": 16, "hits": 0}, {"limit": 16384, "hits": 0}, 3), "default")
+    t.eq(run("http3-streams=3"), ({"limit": 3, "hits": 3}, {"limit": 16384, "hits": 0}, 0),
+         "three streams: the responses are not read")
+    t.eq(run("http3-streams=4"), ({"limit": 4, "hits": 0}, {"limit": 16384, "hits": 0}, 3),
+         "four streams: all read")
+    t.eq(run("http3-section-bytes=7"), ({"limit": 16, "hits": 0}, {"limit": 7, "hits": 3}, 0),
+         "a 7-byte section cap: the 8-byte sections stop HTTP/3")
+    t.eq(run("http3-section-bytes=8"), ({"limit": 16, "hits": 0}, {"limit": 8, "hits": 0}, 3),
+         "an 8-byte section cap: read")
+
+
 def without_keylog(t):
     conns = handshakes()
     t.eq([len(c["cert_chain"]) for c in conns.values()], [0, 0, 0], "no chain without key log")
@@ -149,6 +193,7 @@ def main():
     t = Suite()
     t.run(certificates_like_tshark)
     t.run(http3_like_tshark)
+    t.run(http3_limits)
     t.run(without_keylog)
     t.run(wrong_and_missing_keys)
     t.done()

@@ -8,7 +8,9 @@ RFC 3207 4, IMAP RFC 9051 6.2.1, POP3 RFC 2595 4, FTP RFC 4217 4, XMPP RFC
 protocol 53.2.10, NNTP RFC 4642 2.2, ManageSieve RFC 5804 2.2): the positive
 answer must switch, a refusal must not, even when bytes that look like a
 hello follow.  And a page on port 80 that reflects a POST body holding a
-ClientHello and a ServerHello is no TLS server."""
+ClientHello and a ServerHello is no TLS server.  The clear text read for
+a switch is bounded (`--limit starttls-bytes`): past it the connection is
+given up and counted in the report's `limits`."""
 import json
 import os
 import shutil
@@ -183,6 +185,33 @@ def http_reflection(t):
     t.eq(len(report.get("servers", [])), 0, "no TLS server on port 80 in the report")
 
 
+def plaintext_limit(t):
+    """An SMTP server whose EHLO reply is 40 lines of 50 bytes (2,000
+    bytes, then its STARTTLS answer): at starttls-bytes=1024 the server's
+    direction passes the cap before the switch, so no TLS is read and the
+    connection is counted once; by default (262144) the switch is read and
+    nothing is counted."""
+    port, _, yes, _ = CASES["smtp"]
+    reply = b"".join(b"250-X%s\r\n" % (b"%02d" % i * 22)[:43] for i in range(40))
+    t.eq(len(reply), 2000, "the reply's length")
+    conv = conversation(port, SMTP_GREETING[:2] + [("s", reply + b"250 STARTTLS\r\n"),
+                                                   ("c", b"STARTTLS\r\n"), ("s", yes),
+                                                   ("c", HELLO), ("s", ANSWER)])
+    row = "starttls_plaintext_bytes_per_direction"
+    rc, out, err = run("smtp-long", conv, ("--format", "json", "--limit", "starttls-bytes=1024"))
+    t.eq(rc, 0, "exit status: " + err)
+    rep = json.loads(out) if rc == 0 else {}
+    t.eq(rep.get("limits", {}).get(row), {"limit": 1024, "hits": 1}, "one connection counted")
+    t.eq(rep.get("servers"), [], "no TLS read past the cap")
+    rc, out, err = run("smtp-long", conv, ("--format", "json"))
+    rep = json.loads(out) if rc == 0 else {}
+    t.eq(rep.get("limits", {}).get(row), {"limit": 262144, "hits": 0}, "default: no hit")
+    t.eq(len(rep.get("servers", [])), 1, "default: the server is graded")
+    rc, out, err = run("smtp-long", conv, ("--handshakes", "--no-ndpi"))
+    t.eq([json.loads(l).get("starttls") for l in out.splitlines()], ["smtp"],
+         "default: the switch is read")
+
+
 def main():
     t = Suite()
     for proto in sorted(CASES):
@@ -192,6 +221,7 @@ def main():
     t.run(lost_reply_line)
     t.run(lost_request)
     t.run(http_reflection)
+    t.run(plaintext_limit)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 

@@ -22,7 +22,9 @@ handshakes (tshark, which keys streams by the inner addresses alone, is
 no oracle there: it takes one tenant's packets for the other's
 retransmissions); the same VNI twice does not.  A VXLAN header on another port (8472, Linux's old default) is
 not read.  Nine nested GRE layers exceed the depth cap (8): dropped and
-counted; eight are read."""
+counted; eight are read.  `--limit tunnel-layers=2` lowers the cap: three
+layers are then dropped, each frame counted in the report's `limits`
+(`encapsulation_depth`), and two are still read and graded."""
 import functools
 import json
 import os
@@ -168,6 +170,33 @@ def test_depth_cap(t):
     t.eq(stats["tunnels"]["gre"], 8 * frames, "the eight layers read before the cap")
 
 
+def grade_json(t, path, *extra):
+    rc, out, err = run_tlsgrade(["--format", "json"] + list(extra) + [path])
+    t.eq(rc, 0, "exit status: " + err)
+    return json.loads(out)
+
+
+def test_depth_limit(t):
+    frames = len(tunnelgen.read_pcap(SAMPLE4))
+    bare = grade_json(t, SAMPLE4)
+    t.check(len(bare["servers"]) > 0, "the bare sample is graded")
+    two = wrapped("gre2", SAMPLE4, [("gre", {"ip": True})] * 2)
+    three = wrapped("gre3", SAMPLE4, [("gre", {"ip": True})] * 3)
+    t.eq(tshark_hellos(three), tshark_hellos(SAMPLE4), "tshark: three layers")
+    rep = grade_json(t, three, "--limit", "tunnel-layers=2")
+    t.eq(rep["limits"]["encapsulation_depth"], {"limit": 2, "hits": frames},
+         "three layers past a cap of two: every frame dropped and counted")
+    t.eq(rep["servers"], [], "nothing graded")
+    rep = grade_json(t, two, "--limit", "tunnel-layers=2")
+    t.eq(rep["limits"]["encapsulation_depth"], {"limit": 2, "hits": 0}, "two layers: no hit")
+    t.eq(len(rep["servers"]), len(bare["servers"]), "two layers: graded as bare")
+    rep = grade_json(t, three)
+    t.eq(rep["limits"]["encapsulation_depth"], {"limit": 8, "hits": 0}, "default: no hit")
+    t.eq(len(rep["servers"]), len(bare["servers"]), "default: three layers graded")
+    rc, _, err = run_tlsgrade(["--limit", "tunnel-layers=9", three])
+    t.eq(rc, 2, "more than 8 layers cannot be asked for: " + err)
+
+
 def main():
     s = Suite()
     if not shutil.which("tshark"):
@@ -180,6 +209,7 @@ def main():
     s.run(test_two_tenants)
     s.run(test_other_port_not_read)
     s.run(test_depth_cap)
+    s.run(test_depth_limit)
     shutil.rmtree(TMP, ignore_errors=True)
     s.done()
 

@@ -181,6 +181,20 @@ def history_cap(t):
         limits = json.loads(out).get("limits", {})
         t.eq(limits.get("plaintext_messages_per_connection"), {"limit": 48, "hits": 14},
              "cap hits in the report")
+        # --limit plaintext-messages: 5 keeps "Cs" and three of the 60, 100 keeps all 62.
+        rc, out, err = run_tlsgrade(["--format", "zeek", "--limit", "plaintext-messages=5", path])
+        t.eq(rc, 0, "exit status: " + err)
+        t.eq([json.loads(l)["ssl_history"] for l in out.splitlines()], ["Cs" + "z" * 3],
+             "plaintext-messages=5: five letters")
+        rc, out, err = run_tlsgrade(["--format", "json", "--limit", "plaintext-messages=5", path])
+        t.eq(json.loads(out).get("limits", {}).get("plaintext_messages_per_connection"),
+             {"limit": 5, "hits": 57}, "plaintext-messages=5: 57 counted")
+        rc, out, err = run_tlsgrade(["--format", "zeek", "--limit", "plaintext-messages=100", path])
+        t.eq([json.loads(l)["ssl_history"] for l in out.splitlines()], ["Cs" + "z" * 60],
+             "plaintext-messages=100: every letter")
+        rc, out, err = run_tlsgrade(["--format", "json", "--limit", "plaintext-messages=100", path])
+        t.eq(json.loads(out).get("limits", {}).get("plaintext_messages_per_connection"), None,
+             "plaintext-messages=100: no hit, no row")
 
 
 def main():

@@ -191,7 +191,7 @@ int fuzz_quic_one(const uint8_t *data, size_t size) {
     return 0;
   }
   unsigned responses = 0;
-  struct h3_conn *h3 = h3_conn_new(quic_fuzz_response, &responses);
+  struct h3_conn *h3 = h3_conn_new(quic_fuzz_response, &responses, 16, 16u << 10);
   struct rd in = rd_make(data, size);
   uint64_t frame = 0;
   while (in.n) {

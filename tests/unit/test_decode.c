@@ -226,6 +226,7 @@ static void fx_open(struct fx *f) {
   f->lim.frag_bytes = 1 << 20;
   f->lim.frag_pieces = 64;
   f->lim.frag_timeout = 30 * 1000000LL;
+  f->lim.encap_depth = CAP_ENCAP_MAX;
   f->dec = cap_decoder_new(&f->lim, &f->stats);
 }
 

@@ -162,7 +162,7 @@ static void memo_keeps_events(void) {
   char reason[256];
   struct x509_store *store = x509_store_open(&opts, reason, sizeof reason);
   CHECK(store != NULL);
-  struct x509_trust_memo *memo = ev_trust_memo_new();
+  struct x509_trust_memo *memo = ev_trust_memo_new(X509_TRUST_MEMO_DEFAULT);
   struct name symantec = {"Symantec Corporation", "Symantec Class 3 Secure Server CA - G4"};
   struct tls_cert chain[2] = {cert(LEAF, symantec), cert(symantec, SAMPLE_ROOT)};
   snprintf(chain[0].sha256, sizeof chain[0].sha256, "%064d", 1);

@@ -110,7 +110,7 @@ static void test_static_table(void) {
   struct got g = {0};
   CHECK(encode("200", 0, 0, &e));
   CHECK_EQ_U(e.encoder_len, 1); /* no inserts */
-  struct h3_conn *h = h3_conn_new(on_response, &g);
+  struct h3_conn *h = h3_conn_new(on_response, &g, 16, 16u << 10);
   /* One byte at a time: frame headers and sections cut anywhere. */
   for (size_t i = 0; i < e.frame_len; i++)
     h3_conn_stream(h, 0, i, e.frame + i, 1, &AT);
@@ -129,7 +129,7 @@ static void test_static_table(void) {
 static void test_rfc9204_static_indices(void) {
   const uint8_t frame[] = {0x01, 0x04, 0x00, 0x00, 0xc0 | 25, 0xc0 | 56};
   struct got g = {0};
-  struct h3_conn *h = h3_conn_new(on_response, &g);
+  struct h3_conn *h = h3_conn_new(on_response, &g, 16, 16u << 10);
   h3_conn_stream(h, 0, 0, frame, sizeof frame, &AT);
   CHECK_EQ_U(g.n, 1);
   CHECK_EQ_U(g.status, 200);
@@ -145,7 +145,7 @@ static void test_dynamic_table_blocked(void) {
   struct got g = {0};
   CHECK(encode("200", 4096, 0, &e));
   CHECK(e.encoder_len > 1);
-  struct h3_conn *h = h3_conn_new(on_response, &g);
+  struct h3_conn *h = h3_conn_new(on_response, &g, 16, 16u << 10);
   h3_conn_stream(h, 0, 0, e.frame, e.frame_len, &AT);
   CHECK_EQ_U(g.n, 0);
   h3_conn_stream(h, 7, 0, e.encoder, e.encoder_len, &AT);
@@ -163,7 +163,7 @@ static void test_informational_then_final(void) {
   CHECK(encode("200", 0, 0, &final));
   memcpy(both, first.frame, first.frame_len);
   memcpy(both + first.frame_len, final.frame, final.frame_len);
-  struct h3_conn *h = h3_conn_new(on_response, &g);
+  struct h3_conn *h = h3_conn_new(on_response, &g, 16, 16u << 10);
   h3_conn_stream(h, 0, 0, both, first.frame_len + final.frame_len, &AT);
   CHECK_EQ_U(g.n, 1);
   CHECK_EQ_U(g.status, 200);
@@ -174,7 +174,7 @@ static void test_holes_copies_and_caps(void) {
   struct encoded e;
   struct got g = {0};
   CHECK(encode("200", 0, 0, &e));
-  struct h3_conn *h = h3_conn_new(on_response, &g);
+  struct h3_conn *h = h3_conn_new(on_response, &g, 16, 16u << 10);
   /* A DATA frame first (skipped by length), then bytes past a hole. */
   const uint8_t data[] = {0x00, 0x02, 'o', 'k'};
   h3_conn_stream(h, 4, 0, data, sizeof data, &AT);
@@ -199,13 +199,13 @@ static void test_malformed(void) {
   struct got g = {0};
   /* A HEADERS frame longer than the cap. */
   const uint8_t big[] = {0x01, 0x80, 0x01, 0x00, 0x00};
-  struct h3_conn *h = h3_conn_new(on_response, &g);
+  struct h3_conn *h = h3_conn_new(on_response, &g, 16, 16u << 10);
   h3_conn_stream(h, 0, 0, big, sizeof big, &AT);
   CHECK(h3_conn_failed(h) != NULL);
   h3_conn_free(h);
   /* A field section QPACK cannot read: a static index past the table. */
   const uint8_t bad[] = {0x01, 0x03, 0x00, 0x00, 0xff};
-  h = h3_conn_new(on_response, &g);
+  h = h3_conn_new(on_response, &g, 16, 16u << 10);
   h3_conn_stream(h, 0, 0, bad, sizeof bad, &AT);
   CHECK(h3_conn_failed(h) != NULL);
   CHECK_EQ_U(g.n, 0);

@@ -118,7 +118,7 @@ static void count_computation(const struct tls_cert *const *chain, size_t n,
 static struct x509_trust_memo *counting_memo(unsigned long *count) {
   *count = 0;
   struct x509_memo_payload payload = {sizeof(struct computed), count_computation, count};
-  struct x509_trust_memo *memo = x509_trust_memo_new(&payload);
+  struct x509_trust_memo *memo = x509_trust_memo_new(&payload, X509_TRUST_MEMO_DEFAULT);
   CHECK(memo != NULL);
   return memo;
 }
@@ -256,6 +256,7 @@ static void test_full_memo_recomputes(void) {
     CHECK_EQ_U(p.n, MEMO_KEEPS + 1 + round); /* computed each time */
   }
   CHECK_EQ_U(count, MEMO_KEEPS + 3);
+  CHECK_EQ_U(x509_trust_memo_refused(memo), 3); /* each one not kept is counted */
 out:
   free(certs);
   x509_trust_memo_free(memo);
@@ -297,7 +298,7 @@ static void test_threads_share(void) {
   chain_load(&good, "pki-leaf.der", "pki-inter.der");
   chain_load(&lone, "pki-leaf.der", NULL);
   struct x509_memo_payload payload = {sizeof(struct computed), keep_trusted, NULL};
-  struct x509_trust_memo *memo = x509_trust_memo_new(&payload);
+  struct x509_trust_memo *memo = x509_trust_memo_new(&payload, X509_TRUST_MEMO_DEFAULT);
   /* libcrypto fills the store's certificates' caches (key identifiers)
    * the first time a path uses them, and ThreadSanitizer reports two
    * threads doing so at once (inside libcrypto, whatever the memo does):

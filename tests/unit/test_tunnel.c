@@ -144,6 +144,7 @@ static void fx_open(struct fx *x) {
   x->lim.frag_bytes = 1 << 20;
   x->lim.frag_pieces = 64;
   x->lim.frag_timeout = 30 * 1000000LL;
+  x->lim.encap_depth = CAP_ENCAP_MAX;
   x->dec = cap_decoder_new(&x->lim, &x->stats);
 }
 

@@ -487,7 +487,7 @@ static void test_reparse_and_clear(void) {
 static void test_cache_shares(void) {
   struct tls_cert plain;
   load(&plain, DATA "zeek__signed_certificate_timestamp-0.der");
-  struct x509_cache *cache = x509_cache_new(1); /* 16 slots: room for 8 */
+  struct x509_cache *cache = x509_cache_new(8); /* room for 8 */
   CHECK(cache != NULL);
   if (!cache || !plain.der)
     return;
@@ -518,6 +518,7 @@ static void test_cache_shares(void) {
   CHECK(own && !own->cached && !own->parsed && own->der_len == sizeof blob);
   struct tls_cert *again = x509_cert_read_cached(cache, blob, sizeof blob);
   CHECK(again && again != own && !again->cached); /* read again, still not kept */
+  CHECK_EQ_U(x509_cache_refused(cache), 2);       /* both reads counted */
   x509_cert_release(own);
   x509_cert_release(again);
   x509_cache_free(cache);
