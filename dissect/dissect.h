@@ -629,6 +629,12 @@ struct x509_completion {
   uint8_t *added_der[4];
   size_t added_len[4];
   size_t n_added;
+  /* The same verdict holds at any time in [same_from, same_until]: no
+   * certificate that path building could consider (those sent, the pools',
+   * the store's of each name the path looked up) becomes valid or expires
+   * in between, a second apart from each boundary (libcrypto compares
+   * seconds).  Lets a caller ask once per chain, not once per session. */
+  cap_time_us same_from, same_until;
 };
 void x509_completion_clear(struct x509_completion *done);
 /* x509_trust_check_store() with the pools' certificates as further

@@ -231,8 +231,11 @@ static bool pending_init(struct pending *p, char *key, const struct ev_endpoint 
   bool ok = p->host && p->ip && p->sni && p->certs;
   /* The DER, and the decoded form when the capture's parse kept it, so
    * that completing the chain decodes nothing again. */
-  for (size_t i = 0; ok && i < n; i++, p->n++)
+  for (size_t i = 0; ok && i < n; i++, p->n++) {
     ok = x509_cert_copy_der(&p->certs[i], chain[i]);
+    memcpy(p->certs[i].sha256, chain[i]->sha256,
+           sizeof(p->certs[i].sha256)); /* its verdict's key */
+  }
   if (!ok)
     pending_clear(p);
   return ok;
@@ -389,25 +392,52 @@ static size_t completed_distrust(const struct pending *p, const struct x509_trus
   return found;
 }
 
-static void complete_one(struct ev_store *ev, struct pending *p, const struct x509_store *trust,
-                         const struct x509_pool *const *pools, size_t n_pools) {
-  const struct tls_cert **links = calloc(p->n, sizeof(*links));
-  struct ev_endpoint *ep = links ? ev_endpoint_get(ev, p->host, p->ip, p->port) : NULL;
-  if (!ep) {
-    free(links);
+/* The decision on one pending chain: what x509_trust_complete() says, the
+ * distrust events of the completed chain and the reason when untrusted.
+ * Each depends only on the chain and the validity of the certificates
+ * path building could use (done.same_from..same_until), so the endpoints
+ * that send the same chain share one.  (The hostname is no part of it:
+ * the facts made here do not use the verdict's hostname fields.) */
+struct verdict {
+  char *key; /* the chain's fingerprints: owned */
+  struct x509_trust trust;
+  struct x509_completion done; /* owned: x509_completion_clear */
+  struct distrust_hit hits[EV_DISTRUST_HITS];
+  size_t n_hits;
+  char *reason; /* untrusted: the fact's text (owned), else NULL */
+};
+
+static void verdict_clear(struct verdict *v) {
+  free(v->key);
+  x509_completion_clear(&v->done);
+  free(v->reason);
+  memset(v, 0, sizeof(*v));
+}
+
+static void decide(struct verdict *v, const struct pending *p, const struct x509_store *trust,
+                   const struct x509_pool *const *pools, size_t n_pools) {
+  const struct tls_cert **links = calloc(p->n ? p->n : 1, sizeof(*links));
+  for (size_t i = 0; links && i < p->n; i++)
+    links[i] = &p->certs[i];
+  if (!links) {
+    memset(&v->trust, 0, sizeof(v->trust));
+    memset(&v->done, 0, sizeof(v->done));
     return;
   }
-  for (size_t i = 0; i < p->n; i++)
-    links[i] = &p->certs[i];
-  struct x509_trust t;
-  struct x509_completion done;
+  struct x509_trust *t = &v->trust;
   x509_trust_complete(trust, pools, n_pools, links, p->n, p->sni[0] ? p->sni : NULL, p->verified_at,
-                      &t, &done);
+                      t, &v->done);
   free(links);
-  struct distrust_hit hits[EV_DISTRUST_HITS];
-  size_t n_hits = t.trusted ? completed_distrust(p, &t, &done, hits) : 0;
-  x509_completion_clear(&done);
-  char *reason = !t.trusted && !t.trusted_but_time ? untrusted_reason(&t, &done) : NULL;
+  v->n_hits = t->trusted ? completed_distrust(p, t, &v->done, v->hits) : 0;
+  v->reason = !t->trusted && !t->trusted_but_time ? untrusted_reason(t, &v->done) : NULL;
+}
+
+/* The facts of one pending chain, from its verdict. */
+static void complete_one(struct ev_store *ev, struct pending *p, const struct verdict *v) {
+  struct ev_endpoint *ep = ev_endpoint_get(ev, p->host, p->ip, p->port);
+  if (!ep || !v->trust.checked)
+    return;
+  const struct x509_trust *t = &v->trust;
   /* As many facts as sessions sent the chain: the earliest sighting gives
    * the fact's sample, the latest its last time, and carries the rest of
    * the count (up to EV_COUNT_MAX from a file: never one add each). */
@@ -415,25 +445,82 @@ static void complete_one(struct ev_store *ev, struct pending *p, const struct x5
   const uint64_t times[2] = {1, p->sessions - 1};
   for (int i = 0; i < 2 && times[i]; i++) {
     const struct ev_sample *at = sighting[i];
-    for (size_t k = 0; k < n_hits; k++)
-      ev_add_times(ep, at, EV_DISTRUST, &(const struct ev_args){.name = hits[k].event->id},
+    for (size_t k = 0; k < v->n_hits; k++)
+      ev_add_times(ep, at, EV_DISTRUST, &(const struct ev_args){.name = v->hits[k].event->id},
                    times[i]);
-    if (t.trusted)
+    if (t->trusted)
       ev_add_times(ep, at, EV_TRUST_OK, NULL, times[i]);
-    else if (t.trusted_but_time)
+    else if (t->trusted_but_time)
       ev_add_times(ep, at, EV_TRUST_OK_BUT_TIME, NULL, times[i]);
     else
       ev_add_times(ep, at, EV_TRUST_UNTRUSTED,
-                   &(const struct ev_args){.name = reason ? reason : t.reason}, times[i]);
-    if ((t.trusted || t.trusted_but_time) && !t.chain_complete) {
-      if (done.found_in)
+                   &(const struct ev_args){.name = v->reason ? v->reason : t->reason}, times[i]);
+    if ((t->trusted || t->trusted_but_time) && !t->chain_complete) {
+      if (v->done.found_in)
         ev_add_times(ep, at, EV_CHAIN_INCOMPLETE_FROM,
-                     &(const struct ev_args){.name = done.found_in}, times[i]);
+                     &(const struct ev_args){.name = v->done.found_in}, times[i]);
       else
         ev_add_times(ep, at, EV_CHAIN_INCOMPLETE, NULL, times[i]);
     }
   }
-  free(reason);
+}
+
+/* The chain's fingerprints one after the other, or NULL when a
+ * certificate has none (such a chain is decided on its own). */
+static char *verdict_key(const struct pending *p) {
+  char *key = malloc(64 * p->n + 1);
+  size_t k = 0;
+  for (size_t i = 0; key && i < p->n; i++) {
+    if (!p->certs[i].sha256[0]) {
+      free(key);
+      return NULL;
+    }
+    memcpy(key + k, p->certs[i].sha256, 64);
+    k += 64;
+  }
+  if (key)
+    key[k] = '\0';
+  return key;
+}
+
+/* The verdicts decided so far in one ev_complete_chains(): at most one per
+ * pending chain, so as bounded as those. */
+struct verdicts {
+  struct verdict *v;
+  size_t n;
+  uint32_t *slots; /* CHAINS_SLOTS: index + 1, 0 empty */
+};
+
+static const char *verdict_name(void *ctx, size_t i) {
+  return ((struct verdicts *)ctx)->v[i].key;
+}
+
+/* The verdict on p: one already decided for the same chain at a time
+ * with the same validities, or a new one (kept in *fresh when it
+ * cannot be remembered; the caller clears it). */
+static const struct verdict *verdict_of(struct verdicts *memo, struct verdict *fresh,
+                                        const struct pending *p, const struct x509_store *trust,
+                                        const struct x509_pool *const *pools, size_t n_pools) {
+  char *key = memo->slots ? verdict_key(p) : NULL;
+  uint32_t *slot = key ? find_slot(memo->slots, key, verdict_name, memo) : NULL;
+  if (slot && *slot) {
+    const struct verdict *known = &memo->v[*slot - 1];
+    if (known->done.same_from <= p->verified_at && p->verified_at <= known->done.same_until) {
+      free(key);
+      return known;
+    }
+    slot = NULL; /* another time, another verdict: decided afresh */
+  }
+  struct verdict *v = slot ? &memo->v[memo->n] : fresh;
+  memset(v, 0, sizeof(*v));
+  decide(v, p, trust, pools, n_pools);
+  if (slot) {
+    v->key = key;
+    *slot = (uint32_t)++memo->n;
+  } else {
+    free(key);
+  }
+  return v;
 }
 
 void ev_complete_chains(struct ev_store *ev, const struct x509_store *trust,
@@ -445,10 +532,22 @@ void ev_complete_chains(struct ev_store *ev, const struct x509_store *trust,
   /* The capture first: a certificate both sent and in the bundle is
    * reported where a server sent it. */
   const struct x509_pool *pools[] = {seen, bundle};
+  struct verdicts memo = {.v = calloc(ch->n_pend, sizeof(*memo.v)),
+                          .slots = calloc(CHAINS_SLOTS, sizeof(*memo.slots))};
+  if (!memo.v) { /* decided one by one */
+    free(memo.slots);
+    memo.slots = NULL;
+  }
   for (size_t i = 0; i < ch->n_pend; i++) {
-    complete_one(ev, &ch->pend[i], trust, pools, 2);
+    struct verdict fresh = {0};
+    complete_one(ev, &ch->pend[i], verdict_of(&memo, &fresh, &ch->pend[i], trust, pools, 2));
+    verdict_clear(&fresh);
     pending_clear(&ch->pend[i]);
   }
+  for (size_t i = 0; i < memo.n; i++)
+    verdict_clear(&memo.v[i]);
+  free(memo.v);
+  free(memo.slots);
   ch->n_pend = 0; /* decided: a later report (--interval) keeps these facts */
   memset(ch->pend_slots, 0, CHAINS_SLOTS * sizeof(*ch->pend_slots));
   x509_pool_free(seen);
