@@ -366,6 +366,18 @@ bool x509_pool_add(struct x509_pool *pool, const uint8_t *der, size_t len, const
   return kept;
 }
 
+bool x509_pool_add_cert(struct x509_pool *pool, const struct tls_cert *cert, const char *where) {
+  X509 *x509 = cert->x509;
+  if (!x509 || !X509_up_ref(x509))
+    return x509_pool_add(pool, cert->der, cert->der_len, where);
+  ERR_set_mark();
+  bool kept = pool_take(pool, x509, where);
+  if (!kept)
+    X509_free(x509);
+  ERR_pop_to_mark();
+  return kept;
+}
+
 /* Every certificate of one PEM file; -1 when it cannot be read or holds
  * none. */
 static int pool_load_file(struct x509_pool *pool, const char *path) {

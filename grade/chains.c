@@ -35,8 +35,9 @@
 
 struct seen_ca {
   char sha256[65];
-  uint8_t *der; /* owned */
-  size_t len;
+  /* Its DER (owned) and, when the capture decoded it, a reference to the
+   * decoded form, which the pool then takes without decoding again. */
+  struct tls_cert cert;
   struct ev_sample at; /* the Certificate message; file owned */
 };
 
@@ -47,7 +48,7 @@ struct pending {
   char *host, *ip, *sni;
   uint16_t port;
   cap_time_us verified_at;
-  struct tls_cert *certs; /* der and der_len only, owned */
+  struct tls_cert *certs; /* der, der_len, the decoded form and sha256 only: owned */
   size_t n;
   struct ev_sample first, last; /* the earliest sighting, and the latest; files owned */
   uint64_t sessions;
@@ -88,7 +89,7 @@ void ev_chains_free(struct ev_chains *chains) {
   if (!chains)
     return;
   for (size_t i = 0; i < chains->n_cas; i++) {
-    free(chains->cas[i].der);
+    x509_cert_clear(&chains->cas[i].cert);
     free(chains->cas[i].at.file);
   }
   free(chains->cas);
@@ -164,31 +165,50 @@ static const char *pend_name(void *ctx, size_t i) {
   return ((struct ev_chains *)ctx)->pend[i].key;
 }
 
-/* One CA certificate; der is the call's to keep or free. */
-static void note_ca(struct ev_chains *ch, const char *sha256, uint8_t *der, size_t len,
+/* cert's DER and decoded form, taken from it (the rest stays cert's). */
+static struct tls_cert take_der(struct tls_cert *cert) {
+  struct tls_cert der = {.der = cert->der, .der_len = cert->der_len, .x509 = cert->x509};
+  cert->der = NULL, cert->der_len = 0, cert->x509 = NULL;
+  return der;
+}
+
+/* One CA certificate: its DER and decoded form are taken from cert, kept
+ * or freed. */
+static void note_ca(struct ev_chains *ch, const char *sha256, struct tls_cert *cert,
                     const struct ev_sample *at) {
+  struct tls_cert der = take_der(cert);
   uint32_t *slot = find_slot(ch->ca_slots, sha256, ca_name, ch);
   if (*slot) {
     struct seen_ca *ca = &ch->cas[*slot - 1];
     if (sample_before(at, &ca->at)) /* the earliest, whatever the order */
       sample_keep(&ca->at, at);
-    free(der);
+    x509_cert_clear(&der);
     return;
   }
   if (ch->n_cas >= CHAINS_MAX_CAS) {
     ch->ca_refused = ev_count_add(ch->ca_refused, 1);
-    free(der);
+    x509_cert_clear(&der);
     return;
   }
-  if (!der || !grow((void **)&ch->cas, &ch->cap_cas, ch->n_cas, sizeof(*ch->cas))) {
-    free(der);
+  if (!der.der || !grow((void **)&ch->cas, &ch->cap_cas, ch->n_cas, sizeof(*ch->cas))) {
+    x509_cert_clear(&der);
     return;
   }
   struct seen_ca *ca = &ch->cas[ch->n_cas++];
   memcpy(ca->sha256, sha256, sizeof(ca->sha256));
-  ca->der = der, ca->len = len, ca->at = (struct ev_sample){0};
+  ca->cert = der, ca->at = (struct ev_sample){0};
   sample_keep(&ca->at, at);
   *slot = (uint32_t)ch->n_cas;
+}
+
+/* A copy of cert's DER and decoded form for note_ca, unless the CA is
+ * known already (nothing to copy then). */
+static struct tls_cert der_copy(struct ev_chains *ch, const char *sha256,
+                                const struct tls_cert *cert) {
+  struct tls_cert copy = {0};
+  if (!*find_slot(ch->ca_slots, sha256, ca_name, ch) && !x509_cert_copy_der(&copy, cert))
+    memset(&copy, 0, sizeof(copy));
+  return copy;
 }
 
 void ev_chains_note_ca(struct ev_store *ev, const struct tls_cert *cert,
@@ -196,11 +216,8 @@ void ev_chains_note_ca(struct ev_store *ev, const struct tls_cert *cert,
   struct ev_chains *ch = chains_of(ev);
   if (!ch || !cert->sha256[0])
     return;
-  bool known = *find_slot(ch->ca_slots, cert->sha256, ca_name, ch) != 0;
-  uint8_t *der = known ? NULL : malloc(cert->der_len ? cert->der_len : 1);
-  if (der && cert->der_len)
-    memcpy(der, cert->der, cert->der_len);
-  note_ca(ch, cert->sha256, der, cert->der_len, sample);
+  struct tls_cert copy = der_copy(ch, cert->sha256, cert);
+  note_ca(ch, cert->sha256, &copy, sample);
 }
 
 /* Endpoint, SNI, then each certificate's fingerprint and whether it was
@@ -314,8 +331,7 @@ int ev_chains_absorb(struct ev_chains **into, struct ev_chains **from) {
   }
   struct ev_chains *dst = *into;
   for (size_t i = 0; i < src->n_cas; i++) {
-    note_ca(dst, src->cas[i].sha256, src->cas[i].der, src->cas[i].len, &src->cas[i].at);
-    src->cas[i].der = NULL; /* note_ca kept or freed it */
+    note_ca(dst, src->cas[i].sha256, &src->cas[i].cert, &src->cas[i].at); /* kept or freed */
   }
   for (size_t i = 0; i < src->n_pend; i++)
     absorb_pending(dst, &src->pend[i]);
@@ -342,7 +358,7 @@ static struct x509_pool *seen_pool(struct ev_chains *ch) {
     *find_slot(ch->ca_slots, ch->cas[i].sha256, ca_name, ch) = (uint32_t)(i + 1);
   for (size_t i = 0; pool && i < ch->n_cas; i++) {
     char *where = report_sample(&ch->cas[i].at);
-    x509_pool_add(pool, ch->cas[i].der, ch->cas[i].len, where ? where : "");
+    x509_pool_add_cert(pool, &ch->cas[i].cert, where ? where : "");
     free(where);
   }
   return pool;
@@ -586,11 +602,8 @@ int ev_chains_copy(struct ev_chains **into, const struct ev_chains *from) {
     return -1;
   for (size_t i = 0; i < from->n_cas; i++) {
     const struct seen_ca *ca = &from->cas[i];
-    bool known = *find_slot(dst->ca_slots, ca->sha256, ca_name, dst) != 0;
-    uint8_t *der = known ? NULL : malloc(ca->len ? ca->len : 1);
-    if (der && ca->len)
-      memcpy(der, ca->der, ca->len);
-    note_ca(dst, ca->sha256, der, ca->len, &ca->at);
+    struct tls_cert copy = der_copy(dst, ca->sha256, &ca->cert);
+    note_ca(dst, ca->sha256, &copy, &ca->at);
   }
   for (size_t i = 0; i < from->n_pend; i++) {
     struct pending copy;
@@ -648,7 +661,7 @@ cJSON *ev_chains_to_json(const struct ev_chains *ch) {
   cJSON *cas = cJSON_AddArrayToObject(o, "cas");
   for (size_t i = 0; i < ch->n_cas; i++) {
     cJSON *ca = cJSON_CreateObject();
-    cJSON_AddItemToObject(ca, "der", der_json(ch->cas[i].der, ch->cas[i].len));
+    cJSON_AddItemToObject(ca, "der", der_json(ch->cas[i].cert.der, ch->cas[i].cert.der_len));
     sample_json(ca, "at", &ch->cas[i].at);
     cJSON_AddItemToArray(cas, ca);
   }
@@ -705,8 +718,7 @@ static bool ca_from_json(struct ev_chains *ch, const cJSON *o) {
     return false;
   bool ok = cert.parsed && cert.is_ca && sample_from_json(o, "at", &at);
   if (ok) {
-    note_ca(ch, cert.sha256, cert.der, cert.der_len, &at); /* it keeps or frees der */
-    cert.der = NULL;
+    note_ca(ch, cert.sha256, &cert, &at); /* it takes the DER, keeps or frees it */
   }
   x509_cert_clear(&cert);
   return ok;
