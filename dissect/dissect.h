@@ -620,6 +620,9 @@ size_t x509_pool_count(const struct x509_pool *pool);
 /* Keeps der if it is a CA certificate not in the pool yet (the first
  * `where` given stays); true when kept. */
 bool x509_pool_add(struct x509_pool *pool, const uint8_t *der, size_t len, const char *where);
+/* The same for a certificate the capture decoded already: its decoded form
+ * is shared, not decoded again (its DER when it has none). */
+bool x509_pool_add_cert(struct x509_pool *pool, const struct tls_cert *cert, const char *where);
 /* Every certificate of a PEM file, or of the PEM files of a directory;
  * 0, or -1 with err set when nothing could be read. */
 int x509_pool_load(struct x509_pool *pool, const char *path, char *err, size_t errlen);
@@ -635,6 +638,12 @@ struct x509_completion {
   uint8_t *added_der[4];
   size_t added_len[4];
   size_t n_added;
+  /* The same verdict holds at any time in [same_from, same_until]: no
+   * certificate that path building could consider (those sent, the pools',
+   * the store's of each name the path looked up) becomes valid or expires
+   * in between, a second apart from each boundary (libcrypto compares
+   * seconds).  Lets a caller ask once per chain, not once per session. */
+  cap_time_us same_from, same_until;
 };
 void x509_completion_clear(struct x509_completion *done);
 /* x509_trust_check_store() with the pools' certificates as further

@@ -92,11 +92,14 @@ static char *memo_key(const struct tls_cert *const *chain, size_t n, const char 
   if (!key)
     return NULL;
   size_t k = 0;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n; i++) { /* copied, not printed: one key per session */
     const struct tls_cert *cert = chain[i];
     bool valid = cert->parsed && cert->not_before_us <= at && at <= cert->not_after_us;
-    k += (size_t)snprintf(key + k, cap - k, "%s%c", cert->sha256[0] ? cert->sha256 : "-",
-                          valid ? '+' : '-');
+    const char *sha = cert->sha256[0] ? cert->sha256 : "-";
+    size_t len = strnlen(sha, sizeof(cert->sha256) - 1);
+    memcpy(key + k, sha, len);
+    k += len;
+    key[k++] = valid ? '+' : '-';
   }
   snprintf(key + k, cap - k, "|%s", hostname ? hostname : "");
   return key;

@@ -300,6 +300,8 @@ int x509_trust_check(const struct tls_cert *chain, size_t n, const char *hostnam
 struct pool_cert {
   X509 *x509;
   char *where;
+  bool has_times; /* libcrypto read both validity times: */
+  cap_time_us not_before, not_after;
 };
 
 struct x509_pool {
@@ -345,7 +347,11 @@ static bool pool_take(struct x509_pool *pool, X509 *x509, const char *where) {
   char *copy = strdup(where ? where : "");
   if (!copy)
     return false;
-  pool->certs[pool->n++] = (struct pool_cert){x509, copy};
+  struct pool_cert *kept = &pool->certs[pool->n++];
+  *kept = (struct pool_cert){x509, copy, false, 0, 0};
+  struct tm tm;
+  kept->has_times = x509_asn1_time_us(X509_get0_notBefore(x509), &kept->not_before, &tm) &&
+                    x509_asn1_time_us(X509_get0_notAfter(x509), &kept->not_after, &tm);
   return true;
 }
 
@@ -355,6 +361,18 @@ bool x509_pool_add(struct x509_pool *pool, const uint8_t *der, size_t len, const
   X509 *x509 = x509_decode_der(der, len, &why);
   bool kept = x509 && pool_take(pool, x509, where);
   if (x509 && !kept)
+    X509_free(x509);
+  ERR_pop_to_mark();
+  return kept;
+}
+
+bool x509_pool_add_cert(struct x509_pool *pool, const struct tls_cert *cert, const char *where) {
+  X509 *x509 = cert->x509;
+  if (!x509 || !X509_up_ref(x509))
+    return x509_pool_add(pool, cert->der, cert->der_len, where);
+  ERR_set_mark();
+  bool kept = pool_take(pool, x509, where);
+  if (!kept)
     X509_free(x509);
   ERR_pop_to_mark();
   return kept;
@@ -458,6 +476,67 @@ static void name_missing(X509_STORE_CTX *ctx, struct x509_completion *done) {
   free(url);
 }
 
+/* Narrow [done->same_from, done->same_until] to the times around at at
+ * which a certificate valid from not_before to not_after is in the state
+ * (not yet valid, valid, expired) it is in at at, a second inside each
+ * boundary; unknown times leave at alone. */
+static void keep_state(bool has_times, cap_time_us not_before, cap_time_us not_after,
+                       cap_time_us at, struct x509_completion *done) {
+  const cap_time_us edges[2] = {not_before, not_after};
+  for (int i = 0; i < 2; i++) {
+    cap_time_us edge = edges[i];
+    if (!has_times || (at >= edge - US_PER_SEC && at <= edge + US_PER_SEC))
+      done->same_from = done->same_until = at;
+    else if (at < edge && edge - US_PER_SEC - 1 < done->same_until)
+      done->same_until = edge - US_PER_SEC - 1;
+    else if (at > edge && edge + US_PER_SEC + 1 > done->same_from)
+      done->same_from = edge + US_PER_SEC + 1;
+  }
+}
+
+static void keep_state_of(X509 *x509, cap_time_us at, struct x509_completion *done) {
+  cap_time_us not_before = 0, not_after = 0;
+  struct tm tm;
+  bool has_times = x509_asn1_time_us(X509_get0_notBefore(x509), &not_before, &tm) &&
+                   x509_asn1_time_us(X509_get0_notAfter(x509), &not_after, &tm);
+  keep_state(has_times, not_before, not_after, at, done);
+}
+
+/* The store's certificates named name (candidates for a path's issuer, or
+ * the leaf itself as a trusted one). */
+static void keep_state_of_named(X509_STORE_CTX *ctx, const X509_NAME *name, cap_time_us at,
+                                struct x509_completion *done) {
+  cert_stack *named = X509_STORE_CTX_get1_certs(ctx, (X509_NAME *)name);
+  for (int i = 0; named && i < sk_X509_num(named); i++)
+    keep_state_of(sk_X509_value(named, i), at, done);
+  sk_X509_pop_free(named, X509_free);
+}
+
+/* The times around at at which the verdict stays the same: where no
+ * certificate path building could have chosen changes validity.  Those
+ * are the ones sent, the pools' and the store's of each subject and
+ * issuer name on the path (the store is searched by name). */
+static void same_verdict_times(X509_STORE_CTX *ctx, cert_stack *path, const cert_stack *sent,
+                               X509 *leaf, const struct x509_pool *const *pools, size_t n_pools,
+                               cap_time_us at, struct x509_completion *done) {
+  done->same_from = INT64_MIN, done->same_until = INT64_MAX;
+  keep_state_of(leaf, at, done);
+  for (int k = 0; k < sk_X509_num(sent); k++)
+    keep_state_of(sk_X509_value(sent, k), at, done);
+  for (size_t p = 0; p < n_pools; p++)
+    for (size_t k = 0; pools[p] && k < pools[p]->n; k++) {
+      const struct pool_cert *c = &pools[p]->certs[k];
+      keep_state(c->has_times, c->not_before, c->not_after, at, done);
+    }
+  for (int i = 0; path && i < sk_X509_num(path); i++) {
+    X509 *x = sk_X509_value(path, i);
+    keep_state_of(x, at, done);
+    keep_state_of_named(ctx, X509_get_subject_name(x), at, done);
+    keep_state_of_named(ctx, X509_get_issuer_name(x), at, done);
+  }
+  keep_state_of_named(ctx, X509_get_subject_name(leaf), at, done);
+}
+
 /* The path built from what the server sent and the pools' certificates, as
  * untrusted ones: a pool never adds a trust anchor. */
 static void verify_completed(X509_STORE *store, X509 *leaf, cert_stack *sent,
@@ -486,6 +565,7 @@ static void verify_completed(X509_STORE *store, X509 *leaf, cert_stack *sent,
     note_added(path, leaf, sent, done);
   if (issuer_missing(out->error))
     name_missing(ctx, done);
+  same_verdict_times(ctx, path, sent, leaf, pools, n_pools, at, done);
   X509_STORE_CTX_free(ctx);
   sk_X509_free(untrusted);
   if (error == X509_V_ERR_CERT_HAS_EXPIRED || error == X509_V_ERR_CERT_NOT_YET_VALID) {
@@ -504,6 +584,7 @@ void x509_trust_complete(const struct x509_store *store, const struct x509_pool 
                          struct x509_completion *done) {
   memset(out, 0, sizeof *out);
   memset(done, 0, sizeof *done);
+  done->same_from = done->same_until = at;
   if (!chain || n == 0)
     return;
   out->checked = true;

@@ -33,8 +33,9 @@
 
 struct seen_ca {
   char sha256[65];
-  uint8_t *der; /* owned */
-  size_t len;
+  /* Its DER (owned) and, when the capture decoded it, a reference to the
+   * decoded form, which the pool then takes without decoding again. */
+  struct tls_cert cert;
   struct ev_sample at; /* the Certificate message; file owned */
 };
 
@@ -45,7 +46,7 @@ struct pending {
   char *host, *ip, *sni;
   uint16_t port;
   cap_time_us verified_at;
-  struct tls_cert *certs; /* der and der_len only, owned */
+  struct tls_cert *certs; /* der, der_len, the decoded form and sha256 only: owned */
   size_t n;
   struct ev_sample first, last; /* the earliest sighting, and the latest; files owned */
   uint64_t sessions;
@@ -88,7 +89,7 @@ void ev_chains_free(struct ev_chains *chains) {
   if (!chains)
     return;
   for (size_t i = 0; i < chains->n_cas; i++) {
-    free(chains->cas[i].der);
+    x509_cert_clear(&chains->cas[i].cert);
     free(chains->cas[i].at.file);
   }
   free(chains->cas);
@@ -176,31 +177,51 @@ static const char *pend_name(void *ctx, size_t i) {
   return ((struct ev_chains *)ctx)->pend[i].key;
 }
 
-/* One CA certificate; der is the call's to keep or free. */
-static void note_ca(struct ev_chains *ch, const char *sha256, uint8_t *der, size_t len,
+/* cert's DER and decoded form, taken from it (the rest stays cert's). */
+static struct tls_cert take_der(struct tls_cert *cert) {
+  struct tls_cert der = {.der = cert->der, .der_len = cert->der_len, .x509 = cert->x509};
+  cert->der = NULL, cert->der_len = 0, cert->x509 = NULL;
+  return der;
+}
+
+/* One CA certificate: its DER and decoded form are taken from cert, kept
+ * or freed. */
+static void note_ca(struct ev_chains *ch, const char *sha256, struct tls_cert *cert,
                     const struct ev_sample *at) {
+  struct tls_cert der = take_der(cert);
   uint32_t *slot = find_slot(ch->ca_slots, ch->ca_nslots, sha256, ca_name, ch);
   if (*slot) {
     struct seen_ca *ca = &ch->cas[*slot - 1];
     if (sample_before(at, &ca->at)) /* the earliest, whatever the order */
       sample_keep(&ca->at, at);
-    free(der);
+    x509_cert_clear(&der);
     return;
   }
   if (ch->n_cas >= ch->max_cas) {
     ch->ca_refused = ev_count_add(ch->ca_refused, 1);
-    free(der);
+    x509_cert_clear(&der);
     return;
   }
-  if (!der || !grow((void **)&ch->cas, &ch->cap_cas, ch->n_cas, sizeof(*ch->cas))) {
-    free(der);
+  if (!der.der || !grow((void **)&ch->cas, &ch->cap_cas, ch->n_cas, sizeof(*ch->cas))) {
+    x509_cert_clear(&der);
     return;
   }
   struct seen_ca *ca = &ch->cas[ch->n_cas++];
   memcpy(ca->sha256, sha256, sizeof(ca->sha256));
-  ca->der = der, ca->len = len, ca->at = (struct ev_sample){0};
+  ca->cert = der, ca->at = (struct ev_sample){0};
   sample_keep(&ca->at, at);
   *slot = (uint32_t)ch->n_cas;
+}
+
+/* A copy of cert's DER and decoded form for note_ca, unless the CA is
+ * known already (nothing to copy then). */
+static struct tls_cert der_copy(struct ev_chains *ch, const char *sha256,
+                                const struct tls_cert *cert) {
+  struct tls_cert copy = {0};
+  if (!*find_slot(ch->ca_slots, ch->ca_nslots, sha256, ca_name, ch) &&
+      !x509_cert_copy_der(&copy, cert))
+    memset(&copy, 0, sizeof(copy));
+  return copy;
 }
 
 void ev_chains_note_ca(struct ev_store *ev, const struct tls_cert *cert,
@@ -208,11 +229,8 @@ void ev_chains_note_ca(struct ev_store *ev, const struct tls_cert *cert,
   struct ev_chains *ch = chains_of(ev);
   if (!ch || !cert->sha256[0])
     return;
-  bool known = *find_slot(ch->ca_slots, ch->ca_nslots, cert->sha256, ca_name, ch) != 0;
-  uint8_t *der = known ? NULL : malloc(cert->der_len ? cert->der_len : 1);
-  if (der && cert->der_len)
-    memcpy(der, cert->der, cert->der_len);
-  note_ca(ch, cert->sha256, der, cert->der_len, sample);
+  struct tls_cert copy = der_copy(ch, cert->sha256, cert);
+  note_ca(ch, cert->sha256, &copy, sample);
 }
 
 /* Endpoint, SNI, then each certificate's fingerprint and whether it was
@@ -243,8 +261,11 @@ static bool pending_init(struct pending *p, char *key, const struct ev_endpoint 
   bool ok = p->host && p->ip && p->sni && p->certs;
   /* The DER, and the decoded form when the capture's parse kept it, so
    * that completing the chain decodes nothing again. */
-  for (size_t i = 0; ok && i < n; i++, p->n++)
+  for (size_t i = 0; ok && i < n; i++, p->n++) {
     ok = x509_cert_copy_der(&p->certs[i], chain[i]);
+    memcpy(p->certs[i].sha256, chain[i]->sha256,
+           sizeof(p->certs[i].sha256)); /* its verdict's key */
+  }
   if (!ok)
     pending_clear(p);
   return ok;
@@ -323,8 +344,7 @@ int ev_chains_absorb(struct ev_chains **into, struct ev_chains **from) {
   }
   struct ev_chains *dst = *into;
   for (size_t i = 0; i < src->n_cas; i++) {
-    note_ca(dst, src->cas[i].sha256, src->cas[i].der, src->cas[i].len, &src->cas[i].at);
-    src->cas[i].der = NULL; /* note_ca kept or freed it */
+    note_ca(dst, src->cas[i].sha256, &src->cas[i].cert, &src->cas[i].at); /* kept or freed */
   }
   for (size_t i = 0; i < src->n_pend; i++)
     absorb_pending(dst, &src->pend[i]);
@@ -351,7 +371,7 @@ static struct x509_pool *seen_pool(struct ev_chains *ch) {
     *find_slot(ch->ca_slots, ch->ca_nslots, ch->cas[i].sha256, ca_name, ch) = (uint32_t)(i + 1);
   for (size_t i = 0; pool && i < ch->n_cas; i++) {
     char *where = report_sample(&ch->cas[i].at);
-    x509_pool_add(pool, ch->cas[i].der, ch->cas[i].len, where ? where : "");
+    x509_pool_add_cert(pool, &ch->cas[i].cert, where ? where : "");
     free(where);
   }
   return pool;
@@ -401,25 +421,52 @@ static size_t completed_distrust(const struct pending *p, const struct x509_trus
   return found;
 }
 
-static void complete_one(struct ev_store *ev, struct pending *p, const struct x509_store *trust,
-                         const struct x509_pool *const *pools, size_t n_pools) {
-  const struct tls_cert **links = calloc(p->n, sizeof(*links));
-  struct ev_endpoint *ep = links ? ev_endpoint_get(ev, p->host, p->ip, p->port) : NULL;
-  if (!ep) {
-    free(links);
+/* The decision on one pending chain: what x509_trust_complete() says, the
+ * distrust events of the completed chain and the reason when untrusted.
+ * Each depends only on the chain and the validity of the certificates
+ * path building could use (done.same_from..same_until), so the endpoints
+ * that send the same chain share one.  (The hostname is no part of it:
+ * the facts made here do not use the verdict's hostname fields.) */
+struct verdict {
+  char *key; /* the chain's fingerprints: owned */
+  struct x509_trust trust;
+  struct x509_completion done; /* owned: x509_completion_clear */
+  struct distrust_hit hits[EV_DISTRUST_HITS];
+  size_t n_hits;
+  char *reason; /* untrusted: the fact's text (owned), else NULL */
+};
+
+static void verdict_clear(struct verdict *v) {
+  free(v->key);
+  x509_completion_clear(&v->done);
+  free(v->reason);
+  memset(v, 0, sizeof(*v));
+}
+
+static void decide(struct verdict *v, const struct pending *p, const struct x509_store *trust,
+                   const struct x509_pool *const *pools, size_t n_pools) {
+  const struct tls_cert **links = calloc(p->n ? p->n : 1, sizeof(*links));
+  for (size_t i = 0; links && i < p->n; i++)
+    links[i] = &p->certs[i];
+  if (!links) {
+    memset(&v->trust, 0, sizeof(v->trust));
+    memset(&v->done, 0, sizeof(v->done));
     return;
   }
-  for (size_t i = 0; i < p->n; i++)
-    links[i] = &p->certs[i];
-  struct x509_trust t;
-  struct x509_completion done;
+  struct x509_trust *t = &v->trust;
   x509_trust_complete(trust, pools, n_pools, links, p->n, p->sni[0] ? p->sni : NULL, p->verified_at,
-                      &t, &done);
+                      t, &v->done);
   free(links);
-  struct distrust_hit hits[EV_DISTRUST_HITS];
-  size_t n_hits = t.trusted ? completed_distrust(p, &t, &done, hits) : 0;
-  x509_completion_clear(&done);
-  char *reason = !t.trusted && !t.trusted_but_time ? untrusted_reason(&t, &done) : NULL;
+  v->n_hits = t->trusted ? completed_distrust(p, t, &v->done, v->hits) : 0;
+  v->reason = !t->trusted && !t->trusted_but_time ? untrusted_reason(t, &v->done) : NULL;
+}
+
+/* The facts of one pending chain, from its verdict. */
+static void complete_one(struct ev_store *ev, struct pending *p, const struct verdict *v) {
+  struct ev_endpoint *ep = ev_endpoint_get(ev, p->host, p->ip, p->port);
+  if (!ep || !v->trust.checked)
+    return;
+  const struct x509_trust *t = &v->trust;
   /* As many facts as sessions sent the chain: the earliest sighting gives
    * the fact's sample, the latest its last time, and carries the rest of
    * the count (up to EV_COUNT_MAX from a file: never one add each). */
@@ -427,25 +474,83 @@ static void complete_one(struct ev_store *ev, struct pending *p, const struct x5
   const uint64_t times[2] = {1, p->sessions - 1};
   for (int i = 0; i < 2 && times[i]; i++) {
     const struct ev_sample *at = sighting[i];
-    for (size_t k = 0; k < n_hits; k++)
-      ev_add_times(ep, at, EV_DISTRUST, &(const struct ev_args){.name = hits[k].event->id},
+    for (size_t k = 0; k < v->n_hits; k++)
+      ev_add_times(ep, at, EV_DISTRUST, &(const struct ev_args){.name = v->hits[k].event->id},
                    times[i]);
-    if (t.trusted)
+    if (t->trusted)
       ev_add_times(ep, at, EV_TRUST_OK, NULL, times[i]);
-    else if (t.trusted_but_time)
+    else if (t->trusted_but_time)
       ev_add_times(ep, at, EV_TRUST_OK_BUT_TIME, NULL, times[i]);
     else
       ev_add_times(ep, at, EV_TRUST_UNTRUSTED,
-                   &(const struct ev_args){.name = reason ? reason : t.reason}, times[i]);
-    if ((t.trusted || t.trusted_but_time) && !t.chain_complete) {
-      if (done.found_in)
+                   &(const struct ev_args){.name = v->reason ? v->reason : t->reason}, times[i]);
+    if ((t->trusted || t->trusted_but_time) && !t->chain_complete) {
+      if (v->done.found_in)
         ev_add_times(ep, at, EV_CHAIN_INCOMPLETE_FROM,
-                     &(const struct ev_args){.name = done.found_in}, times[i]);
+                     &(const struct ev_args){.name = v->done.found_in}, times[i]);
       else
         ev_add_times(ep, at, EV_CHAIN_INCOMPLETE, NULL, times[i]);
     }
   }
-  free(reason);
+}
+
+/* The chain's fingerprints one after the other, or NULL when a
+ * certificate has none (such a chain is decided on its own). */
+static char *verdict_key(const struct pending *p) {
+  char *key = malloc(64 * p->n + 1);
+  size_t k = 0;
+  for (size_t i = 0; key && i < p->n; i++) {
+    if (!p->certs[i].sha256[0]) {
+      free(key);
+      return NULL;
+    }
+    memcpy(key + k, p->certs[i].sha256, 64);
+    k += 64;
+  }
+  if (key)
+    key[k] = '\0';
+  return key;
+}
+
+/* The verdicts decided so far in one ev_complete_chains(): at most one per
+ * pending chain, so as bounded as those. */
+struct verdicts {
+  struct verdict *v;
+  size_t n;
+  uint32_t *slots; /* nslots: index + 1, 0 empty */
+  size_t nslots;   /* the pending table's: at least twice the pending chains */
+};
+
+static const char *verdict_name(void *ctx, size_t i) {
+  return ((struct verdicts *)ctx)->v[i].key;
+}
+
+/* The verdict on p: one already decided for the same chain at a time
+ * with the same validities, or a new one (kept in *fresh when it
+ * cannot be remembered; the caller clears it). */
+static const struct verdict *verdict_of(struct verdicts *memo, struct verdict *fresh,
+                                        const struct pending *p, const struct x509_store *trust,
+                                        const struct x509_pool *const *pools, size_t n_pools) {
+  char *key = memo->slots ? verdict_key(p) : NULL;
+  uint32_t *slot = key ? find_slot(memo->slots, memo->nslots, key, verdict_name, memo) : NULL;
+  if (slot && *slot) {
+    const struct verdict *known = &memo->v[*slot - 1];
+    if (known->done.same_from <= p->verified_at && p->verified_at <= known->done.same_until) {
+      free(key);
+      return known;
+    }
+    slot = NULL; /* another time, another verdict: decided afresh */
+  }
+  struct verdict *v = slot ? &memo->v[memo->n] : fresh;
+  memset(v, 0, sizeof(*v));
+  decide(v, p, trust, pools, n_pools);
+  if (slot) {
+    v->key = key;
+    *slot = (uint32_t)++memo->n;
+  } else {
+    free(key);
+  }
+  return v;
 }
 
 void ev_complete_chains(struct ev_store *ev, const struct x509_store *trust,
@@ -457,10 +562,23 @@ void ev_complete_chains(struct ev_store *ev, const struct x509_store *trust,
   /* The capture first: a certificate both sent and in the bundle is
    * reported where a server sent it. */
   const struct x509_pool *pools[] = {seen, bundle};
+  struct verdicts memo = {.v = calloc(ch->n_pend, sizeof(*memo.v)),
+                          .slots = calloc(ch->pend_nslots, sizeof(*memo.slots)),
+                          .nslots = ch->pend_nslots};
+  if (!memo.v) { /* decided one by one */
+    free(memo.slots);
+    memo.slots = NULL;
+  }
   for (size_t i = 0; i < ch->n_pend; i++) {
-    complete_one(ev, &ch->pend[i], trust, pools, 2);
+    struct verdict fresh = {0};
+    complete_one(ev, &ch->pend[i], verdict_of(&memo, &fresh, &ch->pend[i], trust, pools, 2));
+    verdict_clear(&fresh);
     pending_clear(&ch->pend[i]);
   }
+  for (size_t i = 0; i < memo.n; i++)
+    verdict_clear(&memo.v[i]);
+  free(memo.v);
+  free(memo.slots);
   ch->n_pend = 0; /* decided: a later report (--interval) keeps these facts */
   memset(ch->pend_slots, 0, ch->pend_nslots * sizeof(*ch->pend_slots));
   x509_pool_free(seen);
@@ -499,11 +617,8 @@ int ev_chains_copy(struct ev_store *into, const struct ev_chains *from) {
     return -1;
   for (size_t i = 0; i < from->n_cas; i++) {
     const struct seen_ca *ca = &from->cas[i];
-    bool known = *find_slot(dst->ca_slots, dst->ca_nslots, ca->sha256, ca_name, dst) != 0;
-    uint8_t *der = known ? NULL : malloc(ca->len ? ca->len : 1);
-    if (der && ca->len)
-      memcpy(der, ca->der, ca->len);
-    note_ca(dst, ca->sha256, der, ca->len, &ca->at);
+    struct tls_cert copy = der_copy(dst, ca->sha256, &ca->cert);
+    note_ca(dst, ca->sha256, &copy, &ca->at);
   }
   for (size_t i = 0; i < from->n_pend; i++) {
     struct pending copy;
@@ -561,7 +676,7 @@ cJSON *ev_chains_to_json(const struct ev_chains *ch) {
   cJSON *cas = cJSON_AddArrayToObject(o, "cas");
   for (size_t i = 0; i < ch->n_cas; i++) {
     cJSON *ca = cJSON_CreateObject();
-    cJSON_AddItemToObject(ca, "der", der_json(ch->cas[i].der, ch->cas[i].len));
+    cJSON_AddItemToObject(ca, "der", der_json(ch->cas[i].cert.der, ch->cas[i].cert.der_len));
     sample_json(ca, "at", &ch->cas[i].at);
     cJSON_AddItemToArray(cas, ca);
   }
@@ -618,8 +733,7 @@ static bool ca_from_json(struct ev_chains *ch, const cJSON *o) {
     return false;
   bool ok = cert.parsed && cert.is_ca && sample_from_json(o, "at", &at);
   if (ok) {
-    note_ca(ch, cert.sha256, cert.der, cert.der_len, &at); /* it keeps or frees der */
-    cert.der = NULL;
+    note_ca(ch, cert.sha256, &cert, &at); /* it takes the DER, keeps or frees it */
   }
   x509_cert_clear(&cert);
   return ok;

@@ -892,6 +892,11 @@ static void test_completed_from_pool(void) {
   CHECK(done.found_in && strcmp(done.found_in, "other.pcap:10") == 0);
   CHECK_STR(done.missing_issuer, "");
   CHECK_EQ_U(done.n_added, 1); /* the intermediate: the root is the store's */
+  /* The same verdict from a second after the leaf's notBefore to a second
+   * before its notAfter (openssl x509 -dates: 2024-01-01 and 2026-01-01;
+   * the intermediate's 2020-2035 and the root's 2020-2040 lie outside). */
+  CHECK(done.same_from == US(1704067200) + US(1) + 1);
+  CHECK(done.same_until == US(1767225600) - US(1) - 1);
   x509_completion_clear(&done);
   x509_trust_complete(store, pools, 1, links, 1, NULL, AT_2025, &t, &done);
   CHECK(!t.trusted && !t.chain_complete && done.found_in == NULL);
