@@ -483,7 +483,7 @@ static void profiles_block(FILE *out, const struct grade_result *r) {
     struct grade_profile_result p;
     if (!grade_profile(r, i, &p))
       break;
-    char text[3 * EV_KEY_MAX], where[1024] = "";
+    char where[1024] = "", text[sizeof where + 3 * EV_KEY_MAX];
     const struct grade_profile_item *failed = grade_profile_failed_item(&p);
     const struct ev_fact *f = failed && failed->n_evidence ? failed->evidence[0] : NULL;
     if (f)
