@@ -197,6 +197,8 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
       {"evicted-flows", offsetof(struct pl_settings, limits.evicted_keys), 0, 1 << 22},
       {"endpoints", offsetof(struct pl_settings, max_endpoints), 1, 1LL << 30},
       {"clients", offsetof(struct pl_settings, max_clients), 0, 1LL << 30},
+      {"sent-chains", offsetof(struct pl_settings, max_sent_chains), 0, EV_SENT_CHAINS},
+      {"sent-chain-certs", offsetof(struct pl_settings, max_sent_certs), 0, EV_SENT_CERTS},
       {"tunnel-layers", offsetof(struct pl_settings, limits.encap_depth), 0, CAP_ENCAP_MAX},
       {"plaintext-messages", offsetof(struct pl_settings, tls_limits.max_history), 0,
        TLS_MAX_HISTORY_LIMIT},
@@ -226,7 +228,8 @@ static int parse_limit(const char *arg, struct pl_settings *opt) {
           "quic-crypto-pieces, dtls-pieces, chain-certs, cert-bytes, weak-keys, "
           "keylog-entries, evicted-flows, endpoints, tunnel-layers, "
           "plaintext-messages, starttls-bytes, cert-cache, trust-verdicts, "
-          "intermediates, pending-chains, http3-streams, http3-section-bytes, clients\n",
+          "intermediates, pending-chains, http3-streams, http3-section-bytes, clients, "
+          "sent-chains, sent-chain-certs\n",
           arg);
   return -1;
 }

@@ -119,7 +119,7 @@ void ev_sent_chain_facts(struct ev_endpoint *ep, const struct tls_session *s,
     return;
   chain_id(s, id);
   ev_add(ep, at, EV_SENT_CHAIN, &(struct ev_args){.name = id, .number = s->chain_len});
-  for (size_t i = 0; i < s->chain_len && i < EV_SENT_CERTS; i++)
+  for (size_t i = 0; i < s->chain_len && i < ep->max_sent_certs; i++)
     cert_fields(ep, at, id, i, s->chain[i]);
 }
 

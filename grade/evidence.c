@@ -36,6 +36,8 @@ struct ev_store *ev_store_new(void) {
   ev->nslots = 64;
   ev->max_endpoints = EV_ENDPOINTS_DEFAULT;
   ev->max_clients = EV_CLIENTS_DEFAULT;
+  ev->max_sent_chains = EV_SENT_CHAINS;
+  ev->max_sent_certs = EV_SENT_CERTS;
   ev->max_cas = EV_CHAINS_MAX_CAS;
   ev->max_pending = EV_CHAINS_MAX_PENDING;
   ev->eps = calloc(ev->nslots, sizeof(*ev->eps));
@@ -213,6 +215,22 @@ void ev_store_set_client_limit(struct ev_store *ev, size_t max_clients) {
   ev->max_clients = max_clients;
 }
 
+void ev_store_set_sent_chain_limits(struct ev_store *ev, size_t chains, size_t certs) {
+  ev->max_sent_chains = (uint8_t)(chains < EV_SENT_CHAINS ? chains : EV_SENT_CHAINS);
+  ev->max_sent_certs = (uint8_t)(certs < EV_SENT_CERTS ? certs : EV_SENT_CERTS);
+}
+
+uint64_t ev_sent_chain_hits(const struct ev_store *ev) {
+  uint64_t hits = 0;
+  for (size_t i = 0; i < ev->nslots; i++) {
+    const struct ev_fact *f =
+        ev->eps[i] ? ev_find_id(ev->eps[i], EV_SENT_CHAINS_OVER_CAP, NULL) : NULL;
+    if (f)
+      hits = ev_count_add(hits, f->count);
+  }
+  return hits;
+}
+
 void ev_client_cap_hits(const struct ev_store *ev, uint64_t hits[2]) {
   ev_clients_cap_hits(ev->clients, hits);
 }
@@ -286,6 +304,8 @@ struct ev_endpoint *ev_endpoint_claim(struct ev_store *ev, const char *host, con
   }
   if (!(ep = endpoint_new(host, ip, port, answered)))
     return NULL;
+  ep->max_sent_chains = ev->max_sent_chains;
+  ep->max_sent_certs = ev->max_sent_certs;
   ev->eps[j] = ep;
   ev->count++;
   ev->n_hello += !answered;
@@ -417,18 +437,25 @@ static bool sent_chain_id(const char *key, const struct ev_typed *t, uint64_t *i
 }
 
 /* May ep take the new key `key` (typed t)?  Facts of chains as sent only
- * for the first EV_SENT_CHAINS chains it holds, whatever the order their
- * keys come in (a merge's is the hash table's): the cap on their memory. */
+ * for the first max_sent_chains chains it holds, whatever the order their
+ * keys come in (a merge's is the hash table's), and of their first
+ * max_sent_certs certificates: the cap on their memory. */
 static bool sent_chain_room(struct ev_endpoint *ep, const char *key, const struct ev_typed *t) {
   uint64_t id;
   if (t->id != EV_SENT_CHAIN && t->id != EV_SENT_CERT)
     return true;
   if (!sent_chain_id(key, t, &id))
     return false;
+  if (t->id == EV_SENT_CERT) { /* "sent_cert:ID:I:...": certificate I of the chain */
+    const char *index = strchr(key, ':');
+    index = index ? strchr(index + 1, ':') : NULL;
+    if (!index || strtoul(index + 1, NULL, 10) >= ep->max_sent_certs)
+      return false;
+  }
   for (size_t i = 0; i < ep->n_sent_chains; i++)
     if (ep->sent_chains[i] == id)
       return true;
-  if (ep->n_sent_chains >= EV_SENT_CHAINS)
+  if (ep->n_sent_chains >= ep->max_sent_chains)
     return false;
   ep->sent_chains[ep->n_sent_chains++] = id;
   return true;

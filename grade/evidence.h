@@ -19,10 +19,11 @@ struct ev_store {
    * answered endpoints and, apart, at most max_endpoints seen only in
    * ClientHellos (n_hello of the count). */
   size_t max_endpoints, n_hello;
-  uint64_t cap_hits;           /* connections dropped at the cap */
-  struct ev_clients *clients;  /* clients.c's inventory, NULL when none */
-  size_t max_clients;          /* its cap (grade.h ev_store_set_client_limit) */
-  size_t max_cas, max_pending; /* chains.c's caps (ev_store_set_chain_limits) */
+  uint64_t cap_hits;                       /* connections dropped at the cap */
+  struct ev_clients *clients;              /* clients.c's inventory, NULL when none */
+  size_t max_clients;                      /* its cap (grade.h ev_store_set_client_limit) */
+  uint8_t max_sent_chains, max_sent_certs; /* ev_store_set_sent_chain_limits */
+  size_t max_cas, max_pending;             /* chains.c's caps (ev_store_set_chain_limits) */
 };
 
 /* Add `count` sightings (`aborted` of them in aborted handshakes) with

@@ -171,7 +171,9 @@ struct ev_strings;
 /* Chains as sent (cert_sent.c, README "Limits"): an endpoint keeps the
  * fields of at most EV_SENT_CERTS certificates of at most EV_SENT_CHAINS
  * distinct chains, each value cut at EV_SENT_VALUE bytes: some 4 kB at
- * most, under 1 kB for one chain of three. */
+ * most, under 1 kB for one chain of three.  The two counts are the most
+ * --limit sent-chains and sent-chain-certs may set (their defaults);
+ * ev_store_set_sent_chain_limits lowers them for a store's endpoints. */
 #define EV_SENT_CHAINS 4
 #define EV_SENT_CERTS 4
 #define EV_SENT_VALUE 120
@@ -198,6 +200,7 @@ struct ev_endpoint {
    * at most EV_SENT_CHAINS, the rest counted (SENT_CHAINS_OVER_CAP). */
   uint64_t sent_chains[EV_SENT_CHAINS];
   uint8_t n_sent_chains;
+  uint8_t max_sent_chains, max_sent_certs; /* its store's caps when it was made */
 };
 
 /* Noted as keys arrive, so that finding the few endpoints that hold them
@@ -236,6 +239,11 @@ uint64_t ev_endpoint_cap_hits(const struct ev_store *ev);
  * EV_CLIENTS_DEFAULT; a loaded one holds its whole file. */
 #define EV_CLIENTS_DEFAULT 100000
 void ev_store_set_client_limit(struct ev_store *ev, size_t max_clients);
+/* The chains as sent an endpoint made from now on keeps (--limit
+ * sent-chains, sent-chain-certs; each at most its EV_SENT_* default), and
+ * the sightings of chains not kept, summed over the store's endpoints. */
+void ev_store_set_sent_chain_limits(struct ev_store *ev, size_t chains, size_t certs);
+uint64_t ev_sent_chain_hits(const struct ev_store *ev);
 /* Connections the client cap left out of the inventory: hits[0] those
  * of a new client, hits[1] those of a new per-server row (saved and merged
  * with the evidence). */

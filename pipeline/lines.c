@@ -227,6 +227,9 @@ cJSON *pl_limits_json(const struct run *run) {
   cJSON_AddItemToObject(l, "clients", limit_row((double)set->max_clients, client_hits[0]));
   cJSON_AddItemToObject(l, "clients_per_server",
                         limit_row((double)set->max_clients, client_hits[1]));
+  cJSON_AddItemToObject(
+      l, "certificate_chains_per_endpoint",
+      limit_row((double)set->max_sent_chains, run->ev ? ev_sent_chain_hits(run->ev) : 0));
   return l;
 }
 

@@ -98,6 +98,8 @@ struct pl_settings {
   size_t max_keylog_entries;       /* --limit keylog-entries: connections' secrets */
   size_t max_endpoints;            /* --limit endpoints: of each class (grade.h) */
   size_t max_clients;              /* --limit clients: clients, and per-server rows (grade.h) */
+  size_t max_sent_chains;          /* --limit sent-chains: chains as sent kept per endpoint */
+  size_t max_sent_certs;           /* --limit sent-chain-certs: certificates kept per chain */
   const char *const *keylog_files; /* --keylog, in order */
   size_t n_keylog_files;
   long long interval; /* --interval: rewrite the report every N seconds */

@@ -446,6 +446,7 @@ static int merge_files(const struct pl_settings *s, char *const *files, size_t n
   if (all) {
     ev_store_set_limit(all, s->max_endpoints);
     ev_store_set_client_limit(all, s->max_clients);
+    ev_store_set_sent_chain_limits(all, s->max_sent_chains, s->max_sent_certs);
     ev_store_set_chain_limits(all, s->max_chain_cas, s->max_chain_pending);
   }
   for (size_t i = 0; all && i < n_files; i++) {
@@ -480,10 +481,11 @@ static int merge_files(const struct pl_settings *s, char *const *files, size_t n
     ev_complete_chains(all, trust, bundle);
     /* Merge has no capture's caps to report, but the endpoint cap it
      * applies (and the files' own hits): present when hit. */
-    uint64_t client_hits[2];
+    uint64_t client_hits[2], chain_hits = ev_sent_chain_hits(all);
     ev_client_cap_hits(all, client_hits);
-    cJSON *limits =
-        ev_endpoint_cap_hits(all) || client_hits[0] || client_hits[1] ? cJSON_CreateObject() : NULL;
+    cJSON *limits = ev_endpoint_cap_hits(all) || client_hits[0] || client_hits[1] || chain_hits
+                        ? cJSON_CreateObject()
+                        : NULL;
     cJSON *row = limits ? cJSON_AddObjectToObject(limits, "endpoints") : NULL;
     cJSON_AddNumberToObject(row, "limit", (double)s->max_endpoints);
     cJSON_AddNumberToObject(row, "hits", (double)ev_endpoint_cap_hits(all));
@@ -493,6 +495,9 @@ static int merge_files(const struct pl_settings *s, char *const *files, size_t n
       cJSON_AddNumberToObject(row, "limit", (double)s->max_clients);
       cJSON_AddNumberToObject(row, "hits", (double)client_hits[i]);
     }
+    row = limits ? cJSON_AddObjectToObject(limits, "certificate_chains_per_endpoint") : NULL;
+    cJSON_AddNumberToObject(row, "limit", (double)s->max_sent_chains);
+    cJSON_AddNumberToObject(row, "hits", (double)chain_hits);
     status = pl_write_report(s, out, all, (const char *const *)files, n_files, limits, NULL, NULL,
                              trust || !(s->ca_file || s->ca_path));
     cJSON_Delete(limits);

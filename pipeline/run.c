@@ -26,6 +26,8 @@ void pl_settings_default(struct pl_settings *s) {
   s->max_keylog_entries = 1000000; /* about 290 bytes each */
   s->max_endpoints = EV_ENDPOINTS_DEFAULT;
   s->max_clients = EV_CLIENTS_DEFAULT;
+  s->max_sent_chains = EV_SENT_CHAINS;
+  s->max_sent_certs = EV_SENT_CERTS;
   s->cert_cache_entries = 4096;
   s->trust_memo_entries = X509_TRUST_MEMO_DEFAULT;
   s->max_chain_cas = EV_CHAINS_MAX_CAS;
@@ -377,6 +379,7 @@ static int run_source(struct run *run, struct cap_source *src) {
       if (ev) {
         ev_store_set_limit(ev, s->max_endpoints);
         ev_store_set_client_limit(ev, s->max_clients);
+        ev_store_set_sent_chain_limits(ev, s->max_sent_chains, s->max_sent_certs);
         ev_store_set_chain_limits(ev, s->max_chain_cas, s->max_chain_pending);
       }
     }

@@ -33,6 +33,7 @@ static bool worker_start(struct worker *w, const struct run *run, const struct c
   if (w->run.ev) {
     ev_store_set_limit(w->run.ev, run->set->max_endpoints);
     ev_store_set_client_limit(w->run.ev, run->set->max_clients);
+    ev_store_set_sent_chain_limits(w->run.ev, run->set->max_sent_chains, run->set->max_sent_certs);
     ev_store_set_chain_limits(w->run.ev, run->set->max_chain_cas, run->set->max_chain_pending);
   }
   struct cap_callbacks cb = pl_glue_callbacks(&w->run);

@@ -301,6 +301,23 @@ def chains_capped(t):
     rc, text, err = run_tlsgrade(["--no-color", pcap])
     t.check("... 3 more certificates sent, not kept in the evidence (at most 4)" in text,
             "the text says what was not kept")
+    t.eq(json.loads(out).get("limits", {}).get("certificate_chains_per_endpoint"),
+         {"limit": 4, "hits": 4}, "merged: the limits row counts the sightings not kept")
+    # --limit sent-chains / sent-chain-certs lower both caps, counted in limits
+    rc, out, err = run_tlsgrade(["--format", "json", "--limit", "sent-chains=2", "--limit",
+                                 "sent-chain-certs=1", pcap])
+    t.eq(rc, 0, "graded with lower caps: " + err)
+    report = json.loads(out) if rc == 0 else {}
+    servers = {s["host"]: s for s in report.get("servers", [])}
+    cap = servers.get("cap.example.test", {})
+    t.eq(len(cap.get("certificate_chains", [])), 2, "sent-chains=2: 2 of the 6 chains kept")
+    t.eq(cap.get("certificate_trust", {}).get("chains_not_kept"), 4, "4 sightings counted")
+    t.eq(report.get("limits", {}).get("certificate_chains_per_endpoint"), {"limit": 2, "hits": 4},
+         "the limits row")
+    long = servers.get("long.example.test", {}).get("certificate_chains", [{}])[0]
+    t.eq(len(long.get("certificates", [])), 1, "sent-chain-certs=1: its first certificate kept")
+    rc, _, err = run_tlsgrade(["--limit", "sent-chains=5", pcap])
+    t.eq(rc, 2, "sent-chains above 4 is a usage error: " + err)
 
 
 def main():
