@@ -367,3 +367,17 @@ size_t report_findings(const struct grade_result *r, const struct check_result *
     }
   return n;
 }
+
+const char *report_seen_file(const struct ev_endpoint *ep, enum ev_fact_id id) {
+  size_t n;
+  const struct ev_fact *const *facts = ev_facts_of(ep, id, &n);
+  const char *file = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (facts[i]->typed.id != id)
+      continue;
+    if (!facts[i]->sample.file || (file && strcmp(file, facts[i]->sample.file) != 0))
+      return NULL;
+    file = facts[i]->sample.file;
+  }
+  return file;
+}

@@ -2,8 +2,9 @@
  * grade/report_html.c - the HTML report: one self-contained page (no
  * external assets, no script; a CSP meta forbids both) with the same content
  * as the text report: a summary table linking to one section per server
- * with its score, the caps that applied, every check with the frames that
- * prove it, and what to do.  Every string that is not a literal of this file
+ * with its score, the caps that applied, the certificate chain as sent,
+ * the protocols and suites seen, every check with the frames that prove
+ * it, and what to do.  Every string that is not a literal of this file
  * goes through report_html_puts.
  *
  * Layout: the summary comes first (the list of inputs, which may be long,
@@ -33,7 +34,8 @@ static const char page_css[] =
     "th,td{border-bottom:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;"
     "vertical-align:top}"
     "th{background:#f6f8fa;font-weight:600}"
-    "table.score{width:auto}td.num{text-align:right;font-variant-numeric:tabular-nums}"
+    "table.score{width:auto}table.chain th[scope=row]{width:1%;white-space:nowrap}"
+    "td.num{text-align:right;font-variant-numeric:tabular-nums}"
     "code{font:.9em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
     "overflow-wrap:anywhere}"
     "code.addr,code.id{white-space:nowrap;overflow-wrap:normal}h2 code.addr{font-size:.75em}"
@@ -510,6 +512,9 @@ static void server_section(FILE *out, const struct grade_result *r, size_t index
   }
   notices(out, r->ep);
   caps_list(out, r);
+  report_html_certificate(out, r->ep);
+  report_html_seen(out, r->ep, EV_VERSION, "Protocols", "Protocol");
+  report_html_seen(out, r->ep, EV_SUITE, "Cipher suites", "Cipher suite");
   checks_table(out, r, index);
   report_profiles_html(out, r);
   recommendations(out, r);

@@ -1,0 +1,202 @@
+"""The blocks of each server's section in the HTML report, the same as the
+text report's detail: the certificate chain as sent, the protocols and
+cipher suites seen.
+
+What is expected comes from elsewhere: the certificates tshark extracts
+from the Certificate message, decoded by `openssl x509 -nameopt RFC2253`;
+the ServerHellos tshark dissects (suites, counts, first frames)."""
+import html.parser
+import json
+import os
+import shutil
+import tempfile
+
+from certs_seen import openssl_fields, sent_chain, suites_seen
+from oracle import TOP, Suite, run_tlsgrade
+
+SAMPLES = os.path.join(TOP, "samples")
+ROOT = os.path.join(SAMPLES, "certs", "root.pem")
+TMP = tempfile.mkdtemp(prefix="tlsgrade-htmlblocks-")
+VOID = {"br", "meta", "link", "img", "hr", "input", "wbr"}
+
+
+class Node:
+    def __init__(self, tag, attrs, parent):
+        self.tag, self.attrs, self.parent, self.children = tag, dict(attrs), parent, []
+
+    def text(self):
+        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
+
+    def all(self, tag, cls=None):
+        """Descendants with tag (and class cls), in document order."""
+        found = []
+        for c in self.children:
+            if isinstance(c, str):
+                continue
+            if c.tag == tag and (cls is None or cls in c.attrs.get("class", "").split()):
+                found.append(c)
+            found += c.all(tag, cls)
+        return found
+
+    def elements(self):
+        return [c for c in self.children if not isinstance(c, str)]
+
+
+class Tree(html.parser.HTMLParser):
+    """The page as a tree (the report closes every element it opens)."""
+
+    def __init__(self, text):
+        super().__init__()
+        self.root = self.at = Node("#root", [], None)
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, attrs, self.at)
+        self.at.children.append(node)
+        if tag not in VOID:
+            self.at = node
+
+    def handle_endtag(self, tag):
+        n = self.at
+        while n is not self.root and n.tag != tag:
+            n = n.parent
+        if n is not self.root:
+            self.at = n.parent
+
+    def handle_data(self, data):
+        self.at.children.append(data)
+
+
+def sections(page):
+    """{host: its section} of an HTML report (host from the section's h2)."""
+    out = {}
+    for s in Tree(page).root.all("section"):
+        if not s.attrs.get("id", "").startswith("srv-"):
+            continue
+        h2 = s.all("h2")[0]
+        host = h2.text().split()[1]
+        out.setdefault(host, s)
+    return out
+
+
+def block_after(section, title):
+    """The first table after the h3 whose text starts with title, and the
+    elements between (None when there is no such h3)."""
+    kids = section.elements()
+    for i, k in enumerate(kids):
+        if k.tag == "h3" and k.text().startswith(title):
+            between = []
+            for e in kids[i + 1:]:
+                if e.tag == "h3":
+                    break
+                tables = [e] if e.tag == "table" else e.all("table")
+                if tables:
+                    return tables[0], between
+                between.append(e)
+            return None, between
+    return None, []
+
+
+def html_report(t, args):
+    rc, out, err = run_tlsgrade(["--format", "html"] + args)
+    t.eq(rc, 0, "HTML report: " + err)
+    return out
+
+
+def check_chain(t, pcap, host, extra=()):
+    """The chain block of host against openssl, in the order sent."""
+    want = [openssl_fields(d) for d in sent_chain(pcap)]
+    page = html_report(t, ["--ca-file", ROOT, pcap] + list(extra))
+    section = sections(page).get(host)
+    if not t.check(section is not None, "%s: a section" % host):
+        return
+    table, between = block_after(section, "Certificate")
+    t.check(table is not None and "chain" in table.attrs.get("class", ""),
+            "%s: the certificate block has the chain's table" % host)
+    t.check(table is not None and table.parent.attrs.get("class") == "scroll",
+            "%s: the chain's table scrolls in its own box" % host)
+    certs = [] if table is None else table.all("tbody", "cert")
+    t.eq(len(certs), len(want), "%s: every certificate sent" % host)
+    said = " ".join(" ".join(e.text().split()) for e in between)
+    t.check("%d certificates" % len(want) in said or "1 certificate" in said and len(want) == 1,
+            "%s: the chain's length said: %r" % (host, said))
+    for i, (cert, w) in enumerate(zip(certs, want)):
+        rows = {}
+        for tr in cert.all("tr"):
+            th, td = tr.all("th"), tr.all("td")
+            if th and td:
+                rows[th[0].text()] = " ".join(td[0].text().split())
+        t.check(cert.all("th")[0].text().startswith("[%d]" % i), "%s [%d] in order" % (host, i))
+        t.eq(rows.get("subject"), w["subject"], "%s [%d] subject" % (host, i))
+        t.eq(rows.get("issuer"), w["issuer"], "%s [%d] issuer" % (host, i))
+        t.eq(rows.get("SHA-256"), w["sha256"], "%s [%d] SHA-256" % (host, i))
+        t.eq(rows.get("valid"), "not before %s UTC, not after %s UTC" % (w["notBefore"],
+                                                                         w["notAfter"]),
+             "%s [%d] validity dates" % (host, i))
+        t.eq(rows.get("SAN", "").split(", ") if "SAN" in rows else [], w["san"],
+             "%s [%d] SAN" % (host, i))
+        t.check(rows.get("key", "").endswith(" " + w["bits"]), "%s [%d] key bits %s: %r" %
+                (host, i, w["bits"], rows.get("key")))
+        t.eq(rows.get("signature"), w["sig"], "%s [%d] signature" % (host, i))
+    trust = [p for p in section.all("p", "trust")]
+    words = " ".join(trust[0].text().split()) if trust else ""
+    t.check("(decided with --ca-file %s)" % ROOT in words, "%s: the trust store named: %r" %
+            (host, words))
+    t.check("OCSP staple: " in words, "%s: the OCSP staple said: %r" % (host, words))
+
+
+def chain_blocks(t):
+    check_chain(t, os.path.join(SAMPLES, "expired-leaf.pcap"), "expired.example.test")
+    check_chain(t, os.path.join(SAMPLES, "sha1-intermediate.pcap"), "sha1int.example.test")
+    check_chain(t, os.path.join(SAMPLES, "a-grade.pcap"), "a.example.test",
+                ["--keylog", os.path.join(SAMPLES, "a-grade.keylog")])
+
+
+def seen_rows(section, title):
+    """{value: (count, first frame cell)} of a seen table."""
+    table, between = block_after(section, title)
+    if table is None:
+        return None, between
+    rows = {}
+    for tr in table.all("tbody")[0].all("tr"):
+        cells = [" ".join(td.text().split()) for td in tr.all("td")]
+        rows[cells[0]] = (cells[1], cells[2])
+    return rows, between
+
+
+def suites_tables(t):
+    """Suites with their counts and first frames, as tshark reads them."""
+    pcap = os.path.join(SAMPLES, "demo-cloud-consoles.pcap")
+    want = suites_seen(pcap)
+    t.check(len(want) >= 4, "tshark sees the consoles: %r" % list(want))
+    page = html_report(t, [pcap])
+    secs = sections(page)
+    for (host, ip, port), suites in want.items():
+        section = secs.get(host)
+        if not t.check(section is not None, "%s: a section" % host):
+            continue
+        rows, between = seen_rows(section, "Cipher suites seen")
+        named = " ".join(e.text() for e in between)
+        got = {}
+        for name, (count, frame) in (rows or {}).items():
+            # "frame N" under "First frames in FILE", else "FILE:N"
+            if frame.startswith("frame "):
+                t.check(pcap in named, "%s: the file named once: %r" % (host, named))
+                got[name] = [int(count), int(frame.split()[1])]
+            else:
+                t.check(frame.startswith(pcap + ":"), "%s: %s cites the file" % (host, name))
+                got[name] = [int(count), int(frame.rsplit(":", 1)[1])]
+        t.eq(got, suites, "%s %s:%d: suites, counts and first frames" % (host, ip, port))
+        versions, _ = seen_rows(section, "Protocols seen")
+        t.check(versions, "%s: a protocols table" % host)
+
+
+def main():
+    t = Suite()
+    t.run(chain_blocks)
+    t.run(suites_tables)
+    shutil.rmtree(TMP, ignore_errors=True)
+    t.done()
+
+
+main()
