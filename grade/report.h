@@ -116,6 +116,15 @@ void report_html_certificate(FILE *out, const struct ev_endpoint *ep);
 void report_html_seen(FILE *out, const struct ev_endpoint *ep, enum ev_fact_id id,
                       const char *title, const char *column);
 
+/* The clients that connected to each server (report_clients.c), read
+ * once for the HTML report: open, one table per server section, close.
+ * Open returns NULL when the evidence holds no client inventory. */
+struct report_clients;
+struct report_clients *report_clients_open(const struct report_meta *m);
+void report_clients_server_html(FILE *out, const struct report_clients *c,
+                                const struct ev_endpoint *ep);
+void report_clients_close(struct report_clients *c);
+
 /* JSON: ep's chains as sent ("certificate_chains": each its id, length,
  * count, sample and certificates), and the verdict on them
  * ("certificate_trust": verdict, store, OCSP staple, chains not kept). */

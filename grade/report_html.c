@@ -3,9 +3,9 @@
  * external assets, no script; a CSP meta forbids both) with the same content
  * as the text report: a summary table linking to one section per server
  * with its score, the caps that applied, the certificate chain as sent,
- * the protocols and suites seen, every check with the frames that prove
- * it, and what to do.  Every string that is not a literal of this file
- * goes through report_html_puts.
+ * the protocols and suites seen, the clients that connected, every check
+ * with the frames that prove it, and what to do.  Every string that is not
+ * a literal of this file goes through report_html_puts.
  *
  * Layout: the summary comes first (the list of inputs, which may be long,
  * follows it folded in a <details>); findings are in the order of the
@@ -469,7 +469,7 @@ static void hello_only(FILE *out, const struct report_meta *m) {
 }
 
 static void server_section(FILE *out, const struct grade_result *r, size_t index,
-                           const struct report_meta *m) {
+                           const struct report_meta *m, const struct report_clients *clients) {
   fprintf(out, "<section id=\"srv-%zu\">\n<h2>", index);
   put_badge(out, r->letter, true);
   fputc(' ', out);
@@ -515,6 +515,7 @@ static void server_section(FILE *out, const struct grade_result *r, size_t index
   report_html_certificate(out, r->ep);
   report_html_seen(out, r->ep, EV_VERSION, "Protocols", "Protocol");
   report_html_seen(out, r->ep, EV_SUITE, "Cipher suites", "Cipher suite");
+  report_clients_server_html(out, clients, r->ep);
   checks_table(out, r, index);
   report_profiles_html(out, r);
   recommendations(out, r);
@@ -539,9 +540,11 @@ void report_html(FILE *out, const struct grade_result *const *r, size_t n,
   unverified(out, m);
   hello_only(out, m);
   report_clients_html(out, r, n, m);
+  struct report_clients *clients = report_clients_open(m);
   for (size_t i = 0; i < n && !report_stopped(m); i++)
     if (!report_no_sni_folded(r[i]))
-      server_section(out, r[i], i, m);
+      server_section(out, r[i], i, m, clients);
+  report_clients_close(clients);
   if (report_stopped(m))
     return;
   fputs("</main>\n<footer>\n<p>A grade marked * or ? is not final: the chain's trust was "

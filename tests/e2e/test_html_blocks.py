@@ -1,18 +1,24 @@
 """The blocks of each server's section in the HTML report, the same as the
 text report's detail: the certificate chain as sent, the protocols and
-cipher suites seen.
+cipher suites seen, the clients that connected (inside the server's own
+section).
 
 What is expected comes from elsewhere: the certificates tshark extracts
 from the Certificate message, decoded by `openssl x509 -nameopt RFC2253`;
-the ServerHellos tshark dissects (suites, counts, first frames)."""
+the ServerHellos tshark dissects (suites, counts, first frames; the
+frames of each server's connections); crafted captures (pcapgen) whose
+clients and certificates are known by construction."""
 import html.parser
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 
-from certs_seen import openssl_fields, sent_chain, suites_seen
+from certs_seen import openssl_fields, sent_chain, suites_seen, tshark
 from oracle import TOP, Suite, run_tlsgrade
+from pcapgen import Conversation, certificate, client_hello, server_hello, server_hello_done, \
+    write_pcap
 
 SAMPLES = os.path.join(TOP, "samples")
 ROOT = os.path.join(SAMPLES, "certs", "root.pem")
@@ -191,10 +197,81 @@ def suites_tables(t):
         t.check(versions, "%s: a protocols table" % host)
 
 
+def hello_pair(conv, sni, cipher, version, ders):
+    conv.handshake()
+    conv.client_sends(client_hello(sni=sni, ciphers=(cipher,), version=version))
+    conv.server_sends(server_hello(cipher=cipher, version=version) + certificate(ders) +
+                      server_hello_done())
+
+
+def hostile_cert():
+    """A self-signed certificate whose subject and SAN hold markup."""
+    key, pem = os.path.join(TMP, "k.pem"), os.path.join(TMP, "c.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", pem, "-days", "30", "-subj", "/CN=<img src=x>&amp;/O=\"q\"",
+                    "-addext", "subjectAltName=DNS:<b>x</b>.example"],
+                   check=True, capture_output=True)
+    return subprocess.run(["openssl", "x509", "-in", pem, "-outform", "DER"], check=True,
+                          capture_output=True).stdout
+
+
+def clients_in_sections(t):
+    """Each server's section lists the clients that connected to it, and no
+    other server's: their first frames are the ServerHellos tshark shows
+    on that server's connections."""
+    der = hostile_cert()
+    frames = []
+    plan = [("10.9.2.11", "10.9.2.1", b"one.example", 0xc02f, 0x0303),
+            ("10.9.2.12", "10.9.2.1", b"one.example", 0x002f, 0x0301),
+            ("10.9.2.13", "10.9.2.2", b"two.example", 0x000a, 0x0303),
+            ("10.9.2.13", "10.9.2.2", b"two.example", 0x000a, 0x0303)]
+    for i, (client, server, sni, cipher, version) in enumerate(plan):
+        conv = Conversation(client, 41000 + i, server, 443, t0=1768435200.0 + i)
+        hello_pair(conv, sni, cipher, version, [der])
+        frames += conv.frames
+    pcap = os.path.join(TMP, "two.pcap")
+    write_pcap(pcap, frames)
+    hellos = {}
+    for line in tshark(["-r", pcap, "-Y", "tls.handshake.type==2", "-T", "fields", "-e",
+                        "frame.number", "-e", "ip.src"]).splitlines():
+        frame, ip = line.split("\t")
+        hellos.setdefault(ip, set()).add(int(frame))
+    page = html_report(t, [pcap])
+    t.check('id="clients-per-server"' not in page, "no separate per-server client list")
+    t.check('<h2 id="clients">' in page, "the client list stays")
+    secs = sections(page)
+    for host, ip, rows_wanted in (("one.example", "10.9.2.1", 2), ("two.example", "10.9.2.2", 1)):
+        section = secs.get(host)
+        if not t.check(section is not None, "%s: a section" % host):
+            continue
+        table, _ = block_after(section, "Clients that connected")
+        if not t.check(table is not None, "%s: clients that connected, in its section" % host):
+            continue
+        t.eq(table.parent.attrs.get("class"), "scroll", "%s: the table scrolls in its box" % host)
+        rows = [[" ".join(td.text().split()) for td in tr.all("td")] for tr in table.all("tr")]
+        rows = [r for r in rows if r]
+        t.eq(len(rows), rows_wanted, "%s: one row per JA4 that connected" % host)
+        firsts = {int(r[-1].rsplit(":", 1)[1]) for r in rows}
+        t.check(firsts <= hellos[ip] and firsts,
+                "%s: first frames %s are ServerHellos to it %s" % (host, firsts, hellos[ip]))
+        counts = sum(int(r[1]) for r in rows)
+        t.eq(counts, len(hellos[ip]), "%s: its connections counted" % host)
+    # markup from the certificate is text, never markup
+    t.check("<img" not in page and "<b>x" not in page, "certificate markup escaped")
+    section = secs.get("one.example")
+    table, _ = block_after(section, "Certificate") if section else (None, [])
+    want = openssl_fields(der)
+    cells = {tr.all("th")[0].text(): tr.all("td")[0].text() for tr in
+             (table.all("tr") if table else []) if tr.all("th") and tr.all("td")}
+    t.eq(cells.get("subject"), want["subject"], "the hostile subject shown as openssl reads it")
+    t.eq(cells.get("SAN"), ", ".join(want["san"]), "the hostile SAN shown as text")
+
+
 def main():
     t = Suite()
     t.run(chain_blocks)
     t.run(suites_tables)
+    t.run(clients_in_sections)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 
