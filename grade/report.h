@@ -106,6 +106,10 @@ void report_ocsp_words(const struct ev_endpoint *ep, char *buf, size_t len);
  * first seen in, NULL when they were not all first seen in one: the
  * tables of what was seen name it once, then only frames. */
 const char *report_seen_file(const struct ev_endpoint *ep, enum ev_fact_id id);
+/* What an undecided check waits for, in the words of its group: the
+ * checks that need a kind of traffic share one line (text) or row (HTML),
+ * whatever their own reasons say; any other reason is its own group. */
+const char *report_unknown_group(const struct check_result *c);
 
 /* HTML blocks of a server's section (report_html_detail.c): the chains
  * as sent with the trust verdict, its store and the OCSP staple; the

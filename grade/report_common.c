@@ -381,3 +381,20 @@ const char *report_seen_file(const struct ev_endpoint *ep, enum ev_fact_id id) {
   }
   return file;
 }
+
+const char *report_unknown_group(const struct check_result *c) {
+  static const struct {
+    const char *says, *group;
+  } GROUPS[] = {
+      {"no client offer", "no client offered what they test"},
+      {"active probe", "need an active probe"},
+      {"HTTP not visible", "need HTTP answers (clear text, or decrypted with --keylog)"},
+      {"clear-text HTTP", "need HTTP answers (clear text, or decrypted with --keylog)"},
+      {"OCSP", "no stapled OCSP response seen"},
+  };
+  const char *reason = c->reason ? c->reason : "not decided";
+  for (size_t i = 0; i < sizeof GROUPS / sizeof GROUPS[0]; i++)
+    if (strstr(reason, GROUPS[i].says))
+      return GROUPS[i].group;
+  return reason;
+}

@@ -1,13 +1,14 @@
 """The blocks of each server's section in the HTML report, the same as the
 text report's detail: the certificate chain as sent, the protocols and
 cipher suites seen, the clients that connected (inside the server's own
-section).
+section), and the checks with the undecided ones folded by reason.
 
 What is expected comes from elsewhere: the certificates tshark extracts
 from the Certificate message, decoded by `openssl x509 -nameopt RFC2253`;
 the ServerHellos tshark dissects (suites, counts, first frames; the
 frames of each server's connections); crafted captures (pcapgen) whose
-clients and certificates are known by construction."""
+clients and certificates are known by construction; the JSON report's
+check statuses (for the folding, as test_text_detail.py does)."""
 import html.parser
 import json
 import os
@@ -267,11 +268,42 @@ def clients_in_sections(t):
     t.eq(cells.get("SAN"), ", ".join(want["san"]), "the hostile SAN shown as text")
 
 
+def unknown_folding(t):
+    """Undecided checks: one row per reason group naming them all; failed
+    checks first, then passed, every check id once."""
+    pcap = os.path.join(SAMPLES, "expired-leaf.pcap")
+    rc, out, err = run_tlsgrade(["--ca-file", ROOT, "--format", "json", pcap])
+    checks = json.loads(out)["servers"][0]["checks"]
+    unknown = [c["id"] for c in checks if c["status"] == "unknown"]
+    t.check(len(unknown) > 10, "the sample leaves many checks undecided: %d" % len(unknown))
+    page = html_report(t, ["--ca-file", ROOT, pcap])
+    section = sections(page).get("expired.example.test")
+    table, _ = block_after(section, "Checks") if section else (None, [])
+    rows = [] if table is None else table.all("tbody")[0].all("tr")
+    statuses = [tr.all("td")[0].text() for tr in rows]
+    order = {"fail": 0, "pass": 1, "unknown": 2}
+    t.eq(statuses, sorted(statuses, key=order.get), "failed, then passed, then undecided")
+    named, folded = [], 0
+    for tr in rows:
+        ids = [c.text() for c in tr.all("td")[1].all("code")]
+        named += ids
+        if tr.all("td")[0].text() == "unknown":
+            folded += 1
+            t.eq(tr.all("td")[2].text(), "%d check%s not decided" % (len(ids), "s" * (len(ids) > 1)),
+                 "a folded row counts the checks it names")
+    t.eq(sorted(named), sorted(c["id"] for c in checks), "every check named once")
+    t.check(folded < len(unknown) // 2, "folded: %d rows for %d checks" % (folded, len(unknown)))
+    anchors = {c.attrs.get("id") for c in table.all("code") if c.attrs.get("id")} if table else set()
+    anchors |= {tr.attrs.get("id") for tr in rows}
+    t.eq(len(anchors), len(checks), "every check keeps its anchor")
+
+
 def main():
     t = Suite()
     t.run(chain_blocks)
     t.run(suites_tables)
     t.run(clients_in_sections)
+    t.run(unknown_folding)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()
 
