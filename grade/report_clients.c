@@ -283,9 +283,11 @@ static void html_sample(FILE *out, const struct view *v, const struct cl_at *at)
   free(s);
 }
 
-/* s as HTML code (escaped: addresses and JA4s come from the evidence). */
-static void html_code(FILE *out, const char *s) {
-  fputs("<code>", out);
+/* s as HTML code of class cls ("addr", "id": never broken inside, the
+ * table scrolls in its box instead), escaped: addresses and JA4s come
+ * from the evidence. */
+static void html_code(FILE *out, const char *cls, const char *s) {
+  fprintf(out, "<code class=\"%s\">", cls);
   report_html_puts(out, s);
   fputs("</code>", out);
 }
@@ -294,9 +296,9 @@ static void client_html(FILE *out, const struct view *v, const struct cl_client 
   char got[64];
   got_text(c->got, got, sizeof got);
   fputs("<tr><td>", out);
-  html_code(out, c->ip);
+  html_code(out, "addr", c->ip);
   fputs("</td><td>", out);
-  html_code(out, c->ja4);
+  html_code(out, "id", c->ja4);
   fprintf(out, "</td><td>%llu</td><td>%s</td><td>%s</td><td>", (unsigned long long)c->count,
           version_name(c->best_offered), got[0] ? got : "no ServerHello");
   for (int k = 0; k < CL_N; k++) {
@@ -345,7 +347,7 @@ void report_clients_server_html(FILE *out, const struct report_clients *c,
     const struct cl_row *r = c->v.rows[i];
     char hex[16];
     fputs("<tr><td>", out);
-    html_code(out, r->ja4);
+    html_code(out, "id", r->ja4);
     fprintf(out, "</td><td>%llu</td><td>%s</td><td>", (unsigned long long)r->count,
             version_name(r->version));
     report_html_puts(out, suite_name(r, hex));
