@@ -593,8 +593,10 @@ void report_html(FILE *out, const struct grade_result *const *r, size_t n,
  * section listing clients by address and JA4, worst first, then per server
  * (in r's order) the clients that connected and what each got.  Text:
  * the first REPORT_CLIENTS_TOP clients and rows per server, "+N more";
- * without detail (--summary) one line of counts.  JSON: the member
- * "clients" and its comma, everything listed. */
+ * without detail (--summary) one line of counts.  HTML: the clients
+ * only; each server's section shows its own (report.h
+ * report_clients_server_html).  JSON: the member "clients" and its
+ * comma, everything listed. */
 #define REPORT_CLIENTS_TOP 20
 void report_clients_text(FILE *out, const struct grade_result *const *r, size_t n,
                          const struct report_meta *m, bool detail);

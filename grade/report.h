@@ -102,6 +102,33 @@ void report_trust_store(const struct ev_endpoint *ep, char *buf, size_t len);
 /* The OCSP staple in words: "stapled (good) in N handshakes", ... */
 void report_ocsp_words(const struct ev_endpoint *ep, char *buf, size_t len);
 
+/* The file every fact of family id (EV_VERSION, EV_SUITE) of ep was
+ * first seen in, NULL when they were not all first seen in one: the
+ * tables of what was seen name it once, then only frames. */
+const char *report_seen_file(const struct ev_endpoint *ep, enum ev_fact_id id);
+/* What an undecided check waits for, in the words of its group: the
+ * checks that need a kind of traffic share one line (text) or row (HTML),
+ * whatever their own reasons say; any other reason is its own group. */
+const char *report_unknown_group(const struct check_result *c);
+
+/* HTML blocks of a server's section (report_html_detail.c): the chains
+ * as sent with the trust verdict, its store and the OCSP staple; the
+ * values of family id seen (EV_VERSION, EV_SUITE) with their handshake
+ * counts and earliest frames, under "TITLE seen", the values' column
+ * headed COLUMN. */
+void report_html_certificate(FILE *out, const struct ev_endpoint *ep);
+void report_html_seen(FILE *out, const struct ev_endpoint *ep, enum ev_fact_id id,
+                      const char *title, const char *column);
+
+/* The clients that connected to each server (report_clients.c), read
+ * once for the HTML report: open, one table per server section, close.
+ * Open returns NULL when the evidence holds no client inventory. */
+struct report_clients;
+struct report_clients *report_clients_open(const struct report_meta *m);
+void report_clients_server_html(FILE *out, const struct report_clients *c,
+                                const struct ev_endpoint *ep);
+void report_clients_close(struct report_clients *c);
+
 /* JSON: ep's chains as sent ("certificate_chains": each its id, length,
  * count, sample and certificates), and the verdict on them
  * ("certificate_trust": verdict, store, OCSP staple, chains not kept). */

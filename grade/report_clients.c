@@ -283,14 +283,24 @@ static void html_sample(FILE *out, const struct view *v, const struct cl_at *at)
   free(s);
 }
 
+/* s as HTML code of class cls ("addr", "id": never broken inside, the
+ * table scrolls in its box instead), escaped: addresses and JA4s come
+ * from the evidence. */
+static void html_code(FILE *out, const char *cls, const char *s) {
+  fprintf(out, "<code class=\"%s\">", cls);
+  report_html_puts(out, s);
+  fputs("</code>", out);
+}
+
 static void client_html(FILE *out, const struct view *v, const struct cl_client *c) {
   char got[64];
   got_text(c->got, got, sizeof got);
-  fprintf(out,
-          "<tr><td><code>%s</code></td><td><code>%s</code></td><td>%llu</td><td>%s</td>"
-          "<td>%s</td><td>",
-          c->ip, c->ja4, (unsigned long long)c->count, version_name(c->best_offered),
-          got[0] ? got : "no ServerHello");
+  fputs("<tr><td>", out);
+  html_code(out, "addr", c->ip);
+  fputs("</td><td>", out);
+  html_code(out, "id", c->ja4);
+  fprintf(out, "</td><td>%llu</td><td>%s</td><td>%s</td><td>", (unsigned long long)c->count,
+          version_name(c->best_offered), got[0] ? got : "no ServerHello");
   for (int k = 0; k < CL_N; k++) {
     const struct cl_mark *mk = cl_mark_of(c, k);
     if (!mk->count)
@@ -302,31 +312,60 @@ static void client_html(FILE *out, const struct view *v, const struct cl_client 
   fputs("</td></tr>\n", out);
 }
 
-static void server_rows_html(FILE *out, const struct view *v, const struct ev_endpoint *ep,
-                             size_t first, size_t end) {
-  fputs("<h3>", out);
-  report_html_puts(out, ep->host);
-  fprintf(out, strchr(ep->ip, ':') ? " <code>[%s]:%u</code></h3>\n" : " <code>%s:%u</code></h3>\n",
-          ep->ip, ep->port);
-  fputs("<div "
-        "class=\"scroll\"><table><tr><th>JA4</th><th>connections</th><th>version</th><th>suite</"
-        "th><th>group</th>"
+struct report_clients {
+  struct view v;
+};
+
+struct report_clients *report_clients_open(const struct report_meta *m) {
+  struct report_clients *c = malloc(sizeof(*c));
+  if (c && view_open(&c->v, m))
+    return c;
+  if (c)
+    view_close(&c->v);
+  free(c);
+  return NULL;
+}
+
+void report_clients_close(struct report_clients *c) {
+  if (c)
+    view_close(&c->v);
+  free(c);
+}
+
+/* Inside the server's own section: the JA4s that connected to ep, each
+ * with what it got (version, suite, group) and its first frame. */
+void report_clients_server_html(FILE *out, const struct report_clients *c,
+                                const struct ev_endpoint *ep) {
+  size_t first, end = c ? rows_of(&c->v, ep, &first) : 0;
+  if (!c || end == first)
+    return;
+  fputs("<h3>Clients that connected</h3>\n<div class=\"scroll\"><table class=\"connected\">"
+        "<tr><th>JA4</th><th>connections</th><th>version</th><th>suite</th><th>group</th>"
         "<th>first</th></tr>\n",
         out);
   for (size_t i = first; i < end; i++) {
-    const struct cl_row *r = v->rows[i];
+    const struct cl_row *r = c->v.rows[i];
     char hex[16];
-    fprintf(out, "<tr><td><code>%s</code></td><td>%llu</td><td>%s</td><td>%s</td><td>%s</td><td>",
-            r->ja4, (unsigned long long)r->count, version_name(r->version), suite_name(r, hex),
-            r->kx[0] ? r->kx : "-");
-    html_sample(out, v, &r->first);
+    fputs("<tr><td>", out);
+    html_code(out, "id", r->ja4);
+    fprintf(out, "</td><td>%llu</td><td>%s</td><td>", (unsigned long long)r->count,
+            version_name(r->version));
+    report_html_puts(out, suite_name(r, hex));
+    fputs("</td><td>", out);
+    report_html_puts(out, r->kx[0] ? r->kx : "-");
+    fputs("</td><td>", out);
+    html_sample(out, &c->v, &r->first);
     fputs("</td></tr>\n", out);
   }
   fputs("</table></div>\n", out);
 }
 
+/* The clients, worst first; what each server's clients got is in the
+ * server's section (report_clients_server_html). */
 void report_clients_html(FILE *out, const struct grade_result *const *r, size_t n,
                          const struct report_meta *m) {
+  (void)r;
+  (void)n;
   struct view v;
   if (!view_open(&v, m)) {
     view_close(&v);
@@ -340,7 +379,9 @@ void report_clients_html(FILE *out, const struct grade_result *const *r, size_t 
       fprintf(out, ", %zu %s", v.with[k], short_label[k]);
   if (v.hits)
     fprintf(out, ", %llu not listed (<code>--limit clients</code>)", (unsigned long long)v.hits);
-  fputs(". Worst first; each finding with its connections and first frame.</p>\n", out);
+  fputs(". Worst first; each finding with its connections and first frame. What each server's "
+        "clients got is in the server's section.</p>\n",
+        out);
   fputs(
       "<div class=\"scroll\"><table><tr><th>address</th><th>JA4</th><th>connections</th><th>offers "
       "up to</th>"
@@ -351,16 +392,6 @@ void report_clients_html(FILE *out, const struct grade_result *const *r, size_t 
   fputs("</table></div>\n", out);
   if (v.n_clients > HTML_TOP)
     fprintf(out, "<p>+%zu more clients (the JSON report lists all).</p>\n", v.n_clients - HTML_TOP);
-  bool any = false;
-  for (size_t i = 0; i < n; i++) {
-    size_t first, end = rows_of(&v, r[i]->ep, &first);
-    if (end == first)
-      continue;
-    if (!any)
-      fputs("<h2 id=\"clients-per-server\">Clients that connected, per server</h2>\n", out);
-    any = true;
-    server_rows_html(out, &v, r[i]->ep, first, end);
-  }
   view_close(&v);
 }
 

@@ -367,3 +367,34 @@ size_t report_findings(const struct grade_result *r, const struct check_result *
     }
   return n;
 }
+
+const char *report_seen_file(const struct ev_endpoint *ep, enum ev_fact_id id) {
+  size_t n;
+  const struct ev_fact *const *facts = ev_facts_of(ep, id, &n);
+  const char *file = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (facts[i]->typed.id != id)
+      continue;
+    if (!facts[i]->sample.file || (file && strcmp(file, facts[i]->sample.file) != 0))
+      return NULL;
+    file = facts[i]->sample.file;
+  }
+  return file;
+}
+
+const char *report_unknown_group(const struct check_result *c) {
+  static const struct {
+    const char *says, *group;
+  } GROUPS[] = {
+      {"no client offer", "no client offered what they test"},
+      {"active probe", "need an active probe"},
+      {"HTTP not visible", "need HTTP answers (clear text, or decrypted with --keylog)"},
+      {"clear-text HTTP", "need HTTP answers (clear text, or decrypted with --keylog)"},
+      {"OCSP", "no stapled OCSP response seen"},
+  };
+  const char *reason = c->reason ? c->reason : "not decided";
+  for (size_t i = 0; i < sizeof GROUPS / sizeof GROUPS[0]; i++)
+    if (strstr(reason, GROUPS[i].says))
+      return GROUPS[i].group;
+  return reason;
+}

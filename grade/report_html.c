@@ -2,9 +2,12 @@
  * grade/report_html.c - the HTML report: one self-contained page (no
  * external assets, no script; a CSP meta forbids both) with the same content
  * as the text report: a summary table linking to one section per server
- * with its score, the caps that applied, every check with the frames that
- * prove it, and what to do.  Every string that is not a literal of this file
- * goes through report_html_puts.
+ * with its score, the caps that applied, the certificate chain as sent,
+ * the protocols and suites seen, the clients that connected, every check
+ * with the frames that prove it (failed ones most severe first, then the
+ * passed ones, the undecided ones a row per reason), and what to do.
+ * Every string that is not a literal of this file goes through
+ * report_html_puts.
  *
  * Layout: the summary comes first (the list of inputs, which may be long,
  * follows it folded in a <details>); findings are in the order of the
@@ -33,7 +36,8 @@ static const char page_css[] =
     "th,td{border-bottom:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;"
     "vertical-align:top}"
     "th{background:#f6f8fa;font-weight:600}"
-    "table.score{width:auto}td.num{text-align:right;font-variant-numeric:tabular-nums}"
+    "table.score{width:auto}table.chain th[scope=row]{width:1%;white-space:nowrap}"
+    "td.num{text-align:right;font-variant-numeric:tabular-nums}"
     "code{font:.9em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
     "overflow-wrap:anywhere}"
     "code.addr,code.id{white-space:nowrap;overflow-wrap:normal}h2 code.addr{font-size:.75em}"
@@ -313,6 +317,64 @@ static void caps_list(FILE *out, const struct grade_result *r) {
   fputs(shown ? "</ul>\n" : "<p class=\"muted\">None applied.</p>\n", out);
 }
 
+/* One check's row, id srv-INDEX-chk-I (the summary links to it). */
+static void check_row(FILE *out, const struct grade_result *r, const struct check_result *c,
+                      size_t index) {
+  const char *status = status_name(c->status);
+  /* fputs, not fprintf: 48 rows per server */
+  fputs("<tr id=\"srv-", out);
+  report_put_uint(out, index);
+  fputs("-chk-", out);
+  report_put_uint(out, (size_t)(c - r->checks));
+  fputs("\"><td class=\"st st-", out);
+  fputs(status, out);
+  fputs("\">", out);
+  fputs(status, out);
+  fputs("</td><td>", out);
+  put_check_id(out, c);
+  fputs("</td><td>", out);
+  report_html_puts(out, c->title);
+  put_effect(out, c);
+  fputs("</td><td>", out);
+  report_html_puts(out, c->reason ? c->reason : "");
+  fputs("</td><td>", out);
+  put_evidence(out, c);
+  fputs("</td></tr>\n", out);
+}
+
+/* The undecided checks, a row per reason group (report_unknown_group) in
+ * the order of their first check, naming them all; the row carries the
+ * first one's id, each other id its own, so every check keeps its anchor. */
+static void unknown_rows(FILE *out, const struct grade_result *r, size_t index) {
+  bool done[GRADE_MAX_CHECKS] = {false};
+  for (size_t i = 0; i < r->n_checks; i++) {
+    if (r->checks[i].status != CHECK_UNKNOWN || done[i])
+      continue;
+    const char *group = report_unknown_group(&r->checks[i]);
+    size_t count = 0;
+    fprintf(out, "<tr id=\"srv-%zu-chk-%zu\"><td class=\"st st-unknown\">unknown</td><td>", index,
+            i);
+    for (size_t k = i; k < r->n_checks; k++) {
+      const struct check_result *c = &r->checks[k];
+      if (c->status != CHECK_UNKNOWN || done[k] || strcmp(report_unknown_group(c), group) != 0)
+        continue;
+      done[k] = true;
+      if (count++)
+        fprintf(out, ", <code class=\"id\" id=\"srv-%zu-chk-%zu\">", index, k);
+      else
+        fputs("<code class=\"id\">", out);
+      report_html_puts(out, c->id);
+      fputs("</code>", out);
+    }
+    fprintf(out, "</td><td>%zu check%s not decided</td><td>", count, count == 1 ? "" : "s");
+    report_html_puts(out, group);
+    fputs("</td><td></td></tr>\n", out);
+  }
+}
+
+/* As the text report: the failed checks in the summary's order
+ * (report_findings, then pq_kex and ech), the passed ones, then the
+ * undecided ones folded by reason. */
 static void checks_table(FILE *out, const struct grade_result *r, size_t index) {
   fprintf(out,
           "<h3>Checks</h3>\n<p>Graded on %zu of %zu checks (the rest need traffic the "
@@ -323,29 +385,19 @@ static void checks_table(FILE *out, const struct grade_result *r, size_t index) 
         "<th scope=\"col\">Title</th><th scope=\"col\">Reason</th>"
         "<th scope=\"col\">Evidence</th></tr></thead>\n<tbody>\n",
         out);
+  const struct check_result *failed[GRADE_MAX_CHECKS];
+  size_t affecting, n = report_findings(r, failed, &affecting);
+  for (size_t i = 0; i < n; i++)
+    check_row(out, r, failed[i], index);
   for (size_t i = 0; i < r->n_checks; i++) {
     const struct check_result *c = &r->checks[i];
-    const char *status = status_name(c->status);
-    /* fputs, not fprintf: 48 rows per server */
-    fputs("<tr id=\"srv-", out);
-    report_put_uint(out, index);
-    fputs("-chk-", out);
-    report_put_uint(out, i);
-    fputs("\"><td class=\"st st-", out);
-    fputs(status, out);
-    fputs("\">", out);
-    fputs(status, out);
-    fputs("</td><td>", out);
-    put_check_id(out, c);
-    fputs("</td><td>", out);
-    report_html_puts(out, c->title);
-    put_effect(out, c);
-    fputs("</td><td>", out);
-    report_html_puts(out, c->reason ? c->reason : "");
-    fputs("</td><td>", out);
-    put_evidence(out, c);
-    fputs("</td></tr>\n", out);
+    if (c->status == CHECK_FAIL && (strcmp(c->id, "pq_kex") == 0 || strcmp(c->id, "ech") == 0))
+      check_row(out, r, c, index); /* said beside the letter: not in report_findings */
   }
+  for (size_t i = 0; i < r->n_checks; i++)
+    if (r->checks[i].status == CHECK_PASS)
+      check_row(out, r, &r->checks[i], index);
+  unknown_rows(out, r, index);
   fputs("</tbody>\n</table></div>\n", out);
 }
 
@@ -467,7 +519,7 @@ static void hello_only(FILE *out, const struct report_meta *m) {
 }
 
 static void server_section(FILE *out, const struct grade_result *r, size_t index,
-                           const struct report_meta *m) {
+                           const struct report_meta *m, const struct report_clients *clients) {
   fprintf(out, "<section id=\"srv-%zu\">\n<h2>", index);
   put_badge(out, r->letter, true);
   fputc(' ', out);
@@ -510,6 +562,10 @@ static void server_section(FILE *out, const struct grade_result *r, size_t index
   }
   notices(out, r->ep);
   caps_list(out, r);
+  report_html_certificate(out, r->ep);
+  report_html_seen(out, r->ep, EV_VERSION, "Protocols", "Protocol");
+  report_html_seen(out, r->ep, EV_SUITE, "Cipher suites", "Cipher suite");
+  report_clients_server_html(out, clients, r->ep);
   checks_table(out, r, index);
   report_profiles_html(out, r);
   recommendations(out, r);
@@ -534,9 +590,11 @@ void report_html(FILE *out, const struct grade_result *const *r, size_t n,
   unverified(out, m);
   hello_only(out, m);
   report_clients_html(out, r, n, m);
+  struct report_clients *clients = report_clients_open(m);
   for (size_t i = 0; i < n && !report_stopped(m); i++)
     if (!report_no_sni_folded(r[i]))
-      server_section(out, r[i], i, m);
+      server_section(out, r[i], i, m, clients);
+  report_clients_close(clients);
   if (report_stopped(m))
     return;
   fputs("</main>\n<footer>\n<p>A grade marked * or ? is not final: the chain's trust was "

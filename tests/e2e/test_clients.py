@@ -219,11 +219,17 @@ def test_text(t):
     t.check("CLIENTS, worst first" not in out, "--summary: no client list")
     rc, out, err = run_tlsgrade(["--format", "html", path])
     ch = hellos(path)
-    legacy = out[out.find('<h2 id="clients">'):out.find('<h2 id="clients-per-server">')]
-    t.check("<code>10.9.0.11</code></td><td><code>%s</code>" % ch["10.9.0.11"][0][1] in legacy,
+    legacy = out[out.find('<h2 id="clients">'):out.find('<section id="srv-')]
+    t.check('<code class="addr">10.9.0.11</code></td><td><code class="id">%s</code>'
+            % ch["10.9.0.11"][0][1] in legacy,
             "HTML: the TLS 1.0 client's row")
     t.check("TLS 1.0/1.1 negotiated: 1" in legacy, "HTML: its finding")
-    t.check('<h3>shop.example <code>10.9.0.1:443</code></h3>' in out, "HTML: per server")
+    section = out[out.find('<section id="srv-'):]
+    section = section[:section.find("</section>")]
+    t.check('<code class="addr">10.9.0.1:443</code>' in section and
+            "<h3>Clients that connected</h3>" in section and
+            '<td><code class="id">%s</code></td>' % ch["10.9.0.11"][0][1] in section,
+            "HTML: per server, in the server's section")
 
 
 def test_real_tls10(t):

@@ -7,9 +7,9 @@ getClientRects, scrollWidth), not with the report's markup:
     list of inputs is not shown above it;
   - the page never scrolls sideways, and every cell of the summary fits in
     the window;
-  - every address ("192.0.2.1:443", "[2001:db8::1]:443") and every check id
-    lies on one line (an inline box broken across lines has several client
-    rectangles).
+  - every address ("192.0.2.1:443", "[2001:db8::1]:443"), every client
+    address and JA4 (the client tables) and every check id lies on one line
+    (an inline box broken across lines has several client rectangles).
 Headless Chromium lays out no window narrower than 500 pixels, so the page
 is measured inside iframes of the exact widths: a copy of the report with
 its CSP meta removed and a measuring script added posts the numbers to the
@@ -66,13 +66,20 @@ addEventListener('load', function () {
   m.input_shown = !!input && input.getClientRects().length > 0;
   m.input_top = m.input_shown ? input.getBoundingClientRect().top + scrollY : -1;
   var addr = /^(\[[0-9a-fA-F:.]+\]|[0-9.]+):[0-9]+$/;
+  var ip = /^([0-9]+(\.[0-9]+){3}|[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7})$/;
+  var ja4 = /^[tqd][0-9s][0-9][di][0-9]{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$/;
   m.addresses = 0; m.broken_addresses = [];
   m.ids = 0; m.broken_ids = [];
+  m.clients = 0; m.broken_clients = [];
   document.querySelectorAll('code').forEach(function (c) {
     var t = c.textContent, n = c.getClientRects().length;
     if (addr.test(t)) {
       m.addresses++;
       if (n !== 1) m.broken_addresses.push(t + ' in ' + n + ' pieces');
+    }
+    if (ip.test(t) || ja4.test(t)) {
+      m.clients++;
+      if (n !== 1 && m.broken_clients.length < 5) m.broken_clients.push(t + ' in ' + n);
     }
   });
   document.querySelectorAll('a[href*="-chk-"] code, tr[id*="-chk-"] > td:nth-child(2) code')
@@ -184,6 +191,8 @@ def layout(t, width, page, rep, measured):
     t.eq(m["broken_addresses"][:5], [], "addresses on one line")
     t.check(m["ids"] >= len(rep["servers"]) * 40, "check ids measured: %d" % m["ids"])
     t.eq(m["broken_ids"], [], "check ids on one line")
+    t.check(m["clients"] >= 2, "client addresses and JA4s measured: %d" % m["clients"])
+    t.eq(m["broken_clients"], [], "client addresses and JA4s on one line")
 
 
 class Findings(html.parser.HTMLParser):
