@@ -16,6 +16,9 @@
 # Prints the commands whose output differs and exits 1; exits 0 when every
 # output is the same.  Needs git and the build dependencies.
 set -eu
+# The report says when it was made: one fixed time, so that two builds'
+# reports compare byte for byte.
+export SOURCE_DATE_EPOCH=1700000000
 cd "$(dirname "$0")/.."
 top=$(pwd)
 rev=${1:-HEAD}
