@@ -445,10 +445,10 @@ static void header_keylogs(FILE *out, const struct report_meta *m) {
 /* What the report was made from: when, which capture period, inputs,
  * trust store, key logs, and the warnings of the run. */
 static void header(FILE *out, size_t n, const struct report_meta *m) {
-  fprintf(out,
-          "tlsgrade %s: passive grades (SSL Labs rating guide 2009r) for %zu server%s "
-          "from %zu input%s\n",
-          TLSGRADE_VERSION, n, n == 1 ? "" : "s", m->n_inputs, m->n_inputs == 1 ? "" : "s");
+  /* Two lines: together they pass 80 columns. */
+  fprintf(out, "tlsgrade %s: passive grades (SSL Labs rating guide 2009r)\n", TLSGRADE_VERSION);
+  fprintf(out, "  servers      %zu, from %zu input%s\n", n, m->n_inputs,
+          m->n_inputs == 1 ? "" : "s");
   char when[CAP_TIME_STRLEN];
   if (m->generated) {
     cap_time_str(m->generated, when, sizeof when);

@@ -547,14 +547,15 @@ static void title(FILE *out, const struct grade_result *r, const struct report_t
   if (r->changed) {
     char when[CAP_TIME_STRLEN];
     cap_time_str(r->changed_at, when, sizeof(when));
-    fprintf(out, "   configuration changed at %s (%s): grade %s before, %s after\n", when,
-            r->change_reason, r->before, r->after);
+    char text[512];
+    snprintf(text, sizeof text, "configuration changed at %s (%s): grade %s before, %s after", when,
+             r->change_reason, r->before, r->after);
+    put_para(out, 3, 5, text);
     char *was = report_sample(&r->change_before), *is = report_sample(&r->change_after);
-    fputs("          evidence: ", out);
-    report_term_puts(out, was ? was : "?");
-    fputs(" before, ", out);
-    report_term_puts(out, is ? is : "?");
-    fputs(" after\n", out);
+    char *line = NULL;
+    if (asprintf(&line, "evidence: %s before, %s after", was ? was : "?", is ? is : "?") >= 0)
+      put_para(out, 5, 15, line);
+    free(line);
     free(was);
     free(is);
   }
