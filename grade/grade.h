@@ -583,13 +583,9 @@ void report_html(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m);
 /* The client inventory (report_clients.c), called once by each report: a
  * section listing clients by address and JA4, worst first, then per server
- * (in r's order) the clients that connected and what each got.  Text:
- * the first REPORT_CLIENTS_TOP clients and rows per server, "+N more";
- * without detail (--summary) one line of counts.  JSON: the member
- * "clients" and its comma, everything listed. */
+ * (in r's order) the clients that connected and what each got.  JSON: the
+ * member "clients" and its comma, everything listed.  (Text: report.h.) */
 #define REPORT_CLIENTS_TOP 20
-void report_clients_text(FILE *out, const struct grade_result *const *r, size_t n,
-                         const struct report_meta *m, bool detail);
 void report_clients_html(FILE *out, const struct grade_result *const *r, size_t n,
                          const struct report_meta *m);
 void report_clients_json(FILE *out, const struct grade_result *const *r, size_t n,

@@ -108,6 +108,18 @@ void report_ocsp_words(const struct ev_endpoint *ep, char *buf, size_t len);
 cJSON *report_chains_json(const struct ev_endpoint *ep);
 cJSON *report_trust_json(const struct ev_endpoint *ep);
 
+/* The client inventory in text (report_clients.c), from one view built
+ * for the whole report (NULL: no client seen).  report_clients_text: the
+ * counts line, and with detail the first REPORT_CLIENTS_TOP clients, worst
+ * first, "+N more"; report_clients_server_text: inside ep's block, the
+ * JA4s that connected to it and what each got (at most 5, "+N more"). */
+struct report_clients_view;
+struct report_clients_view *report_clients_view_open(const struct report_meta *m);
+void report_clients_view_close(struct report_clients_view *cv);
+void report_clients_text(FILE *out, const struct report_clients_view *cv, bool detail);
+void report_clients_server_text(FILE *out, const struct report_clients_view *cv,
+                                const struct ev_endpoint *ep);
+
 /* Connections without SNI (the `-` endpoint of an address, and the
  * address evidence named servers there inherit: address_facts.c).  Is r
  * a `-` endpoint folded under its address (a named server there sent the

@@ -499,7 +499,8 @@ static void header(FILE *out, size_t n, const struct report_meta *m) {
 
 void report_text(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m, bool color, bool detail) {
-  struct report_text_style st = {color, m->verbose};
+  struct report_clients_view *clients = n ? report_clients_view_open(m) : NULL;
+  struct report_text_style st = {color, m->verbose, clients};
   header(out, n, m);
   if (!n) {
     fputs(m->hello_only ? "no TLS server answered in the input: nothing to grade\n"
@@ -507,14 +508,16 @@ void report_text(FILE *out, const struct grade_result *const *r, size_t n,
           out);
     unverified(out, m);
     hello_only(out, m);
+    report_clients_view_close(clients);
     return;
   }
   summary(out, r, n, &st, m->columns);
   no_sni_folded(out, r, n);
   unverified(out, m);
   hello_only(out, m);
-  report_clients_text(out, r, n, m, detail);
+  report_clients_text(out, clients, detail);
   for (size_t i = 0; detail && i < n && !report_stopped(m); i++)
     if (!report_no_sni_folded(r[i]))
       report_text_server(out, r[i], &st);
+  report_clients_view_close(clients);
 }

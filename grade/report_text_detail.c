@@ -583,6 +583,7 @@ void report_text_server(FILE *out, const struct grade_result *r,
   certificate_block(out, r->ep);
   seen_table(out, r->ep, EV_VERSION, "protocols");
   seen_table(out, r->ep, EV_SUITE, "cipher suites");
+  report_clients_server_text(out, st->clients, r->ep);
   checks_block(out, r, st);
   profiles_block(out, r);
   const struct check_result *order[GRADE_MAX_CHECKS];
