@@ -590,8 +590,18 @@ void report_clients_html(FILE *out, const struct grade_result *const *r, size_t 
                          const struct report_meta *m);
 void report_clients_json(FILE *out, const struct grade_result *const *r, size_t n,
                          const struct report_meta *m);
+/* Connections without SNI (the `-` endpoint of an address, and the
+ * address evidence named servers there inherit: address_facts.c).  Is r
+ * a `-` endpoint folded under its address (a named server there sent the
+ * same certificate, or it saw none)?  Then nothing of its trust or
+ * certificate was decided apart from the named servers': text and HTML
+ * show no letter for it, only report_no_sni_line; JSON keeps it with
+ * "folded_under_address": true; the exit statuses (--fail-below,
+ * --profile), --history, ECS findings and the text header's server count
+ * leave it out. */
+bool report_no_sni_folded(const struct grade_result *r);
 /* --format ecs (report_ecs.c): one ECS document per failed check per
- * server, one per line. */
+ * server (not a folded `-` endpoint), one per line. */
 void report_ecs(FILE *out, const struct grade_result *const *r, size_t n);
 /* --format cbom (report_cbom.c): a CycloneDX 1.6 cryptographic bill of
  * materials of what the servers negotiated. */

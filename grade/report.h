@@ -120,14 +120,6 @@ void report_clients_text(FILE *out, const struct report_clients_view *cv, bool d
 void report_clients_server_text(FILE *out, const struct report_clients_view *cv,
                                 const struct ev_endpoint *ep);
 
-/* Connections without SNI (the `-` endpoint of an address, and the
- * address evidence named servers there inherit: address_facts.c).  Is r
- * a `-` endpoint folded under its address (a named server there sent the
- * same certificate, or it saw none)?  Then nothing of its trust or
- * certificate was decided apart from the named servers': text and HTML
- * show no letter for it, only report_no_sni_line; JSON keeps it with
- * "folded_under_address": true. */
-bool report_no_sni_folded(const struct grade_result *r);
 /* "connections without SNI: N, versions V, ...; refused: V (ALERT), ..."
  * of a `-` endpoint, cut to fit len; names from its evidence keys, to be
  * sanitised per format. */

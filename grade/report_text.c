@@ -444,7 +444,11 @@ static void header_keylogs(FILE *out, const struct report_meta *m) {
 
 /* What the report was made from: when, which capture period, inputs,
  * trust store, key logs, and the warnings of the run. */
-static void header(FILE *out, size_t n, const struct report_meta *m) {
+static void header(FILE *out, const struct grade_result *const *r, size_t n_results,
+                   const struct report_meta *m) {
+  size_t n = 0; /* a `-` endpoint folded under its address is no server of its own */
+  for (size_t i = 0; i < n_results; i++)
+    n += !report_no_sni_folded(r[i]);
   /* Two lines: together they pass 80 columns. */
   fprintf(out, "tlsgrade %s: passive grades (SSL Labs rating guide 2009r)\n", TLSGRADE_VERSION);
   fprintf(out, "  servers      %zu, from %zu input%s\n", n, m->n_inputs,
@@ -501,7 +505,7 @@ void report_text(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m, bool color, bool detail) {
   struct report_clients_view *clients = n ? report_clients_view_open(m) : NULL;
   struct report_text_style st = {color, m->verbose, clients};
-  header(out, n, m);
+  header(out, r, n, m);
   if (!n) {
     fputs(m->hello_only ? "no TLS server answered in the input: nothing to grade\n"
                         : "no TLS server seen in the input: nothing to grade\n",
