@@ -339,8 +339,10 @@ static void unverified(FILE *out, const struct report_meta *m) {
 }
 
 /* Endpoints without SNI folded under the named servers of their address
- * (report_no_sni_folded): what their connections showed, no letter. */
-static void no_sni_folded(FILE *out, const struct grade_result *const *r, size_t n) {
+ * (report_no_sni_folded): what their connections showed, no letter; with
+ * clients, the clients that connected (they have no block of their own). */
+static void no_sni_folded(FILE *out, const struct grade_result *const *r, size_t n,
+                          const struct report_clients_view *clients) {
   bool first = true;
   for (size_t i = 0; i < n; i++) {
     if (!report_no_sni_folded(r[i]))
@@ -356,6 +358,7 @@ static void no_sni_folded(FILE *out, const struct grade_result *const *r, size_t
     put_padded(out, server, 24);
     report_term_puts(out, line);
     fputc('\n', out);
+    report_clients_server_text(out, clients, r[i]->ep); /* it has no block of its own */
   }
 }
 
@@ -516,7 +519,7 @@ void report_text(FILE *out, const struct grade_result *const *r, size_t n,
     return;
   }
   summary(out, r, n, &st, m->columns);
-  no_sni_folded(out, r, n);
+  no_sni_folded(out, r, n, detail ? clients : NULL);
   unverified(out, m);
   hello_only(out, m);
   report_clients_text(out, clients, detail);

@@ -229,6 +229,13 @@ def test_text(t):
          "rows that are not a JA4 with what it got")
     t.check(all(len(line) <= 80 for line in block.splitlines() if "JA4" in line or
                 line.startswith("     ")), "the rows fit 80 columns")
+    # 10.9.0.12 sent no SNI and got no certificate: its `-` endpoint is
+    # folded under the address, which lists its client instead of a block.
+    folded = out[out.find("\nCONNECTIONS WITHOUT SNI"):out.find("\nclients: ")]
+    (_, ja), = ch["10.9.0.12"]
+    (_, version, suite), = sh["10.9.0.12"]
+    t.check(re.search(r"^     %s +1  \S+\n       got %s %s$" % (ja, version, SUITES[suite]),
+                      folded, re.M), "the folded endpoint's client under its address: " + folded)
     two = capture("two-text", ["10.9.0.11", "10.9.0.17"])
     rc, out, err = run_tlsgrade([two])
     ch, sh = hellos(two), server_hellos(two)
