@@ -84,7 +84,7 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	./$(BIN) --summary $(DEMO_ARGS)
 	@echo
-	@./$(BIN) --no-color $(DEMO_ARGS) | sed -n '/^== /h; /configuration changed at/{x;p;x;p;n;p;}'
+	@./$(BIN) --no-color $(DEMO_ARGS) | sed -n '/^== /h; /configuration changed at/{x;p;x;p;n;p;n;p;}'
 	@echo
 	./$(BIN) --summary --ca-file samples/certs/root.pem --keylog samples/a-grade.keylog samples/
 

@@ -591,21 +591,27 @@ void report_html(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m);
 /* The client inventory (report_clients.c), called once by each report: a
  * section listing clients by address and JA4, worst first, then per server
- * (in r's order) the clients that connected and what each got.  Text:
- * the first REPORT_CLIENTS_TOP clients and rows per server, "+N more";
- * without detail (--summary) one line of counts.  HTML: the clients
- * only; each server's section shows its own (report.h
- * report_clients_server_html).  JSON: the member "clients" and its
- * comma, everything listed. */
+ * (in r's order) the clients that connected and what each got.  HTML: the
+ * clients only; each server's section shows its own (report.h
+ * report_clients_server_html).  JSON: the member "clients" and its comma,
+ * everything listed.  (Text: report.h.) */
 #define REPORT_CLIENTS_TOP 20
-void report_clients_text(FILE *out, const struct grade_result *const *r, size_t n,
-                         const struct report_meta *m, bool detail);
 void report_clients_html(FILE *out, const struct grade_result *const *r, size_t n,
                          const struct report_meta *m);
 void report_clients_json(FILE *out, const struct grade_result *const *r, size_t n,
                          const struct report_meta *m);
+/* Connections without SNI (the `-` endpoint of an address, and the
+ * address evidence named servers there inherit: address_facts.c).  Is r
+ * a `-` endpoint folded under its address (a named server there sent the
+ * same certificate, or it saw none)?  Then nothing of its trust or
+ * certificate was decided apart from the named servers': text and HTML
+ * show no letter for it, only report_no_sni_line; JSON keeps it with
+ * "folded_under_address": true; the exit statuses (--fail-below,
+ * --profile), --history, ECS findings and the text header's server count
+ * leave it out. */
+bool report_no_sni_folded(const struct grade_result *r);
 /* --format ecs (report_ecs.c): one ECS document per failed check per
- * server, one per line. */
+ * server (not a folded `-` endpoint), one per line. */
 void report_ecs(FILE *out, const struct grade_result *const *r, size_t n);
 /* --format cbom (report_cbom.c): a CycloneDX 1.6 cryptographic bill of
  * materials of what the servers negotiated. */

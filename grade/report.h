@@ -120,29 +120,28 @@ void report_html_certificate(FILE *out, const struct ev_endpoint *ep);
 void report_html_seen(FILE *out, const struct ev_endpoint *ep, enum ev_fact_id id,
                       const char *title, const char *column);
 
-/* The clients that connected to each server (report_clients.c), read
- * once for the HTML report: open, one table per server section, close.
- * Open returns NULL when the evidence holds no client inventory. */
-struct report_clients;
-struct report_clients *report_clients_open(const struct report_meta *m);
-void report_clients_server_html(FILE *out, const struct report_clients *c,
-                                const struct ev_endpoint *ep);
-void report_clients_close(struct report_clients *c);
-
 /* JSON: ep's chains as sent ("certificate_chains": each its id, length,
  * count, sample and certificates), and the verdict on them
  * ("certificate_trust": verdict, store, OCSP staple, chains not kept). */
 cJSON *report_chains_json(const struct ev_endpoint *ep);
 cJSON *report_trust_json(const struct ev_endpoint *ep);
 
-/* Connections without SNI (the `-` endpoint of an address, and the
- * address evidence named servers there inherit: address_facts.c).  Is r
- * a `-` endpoint folded under its address (a named server there sent the
- * same certificate, or it saw none)?  Then nothing of its trust or
- * certificate was decided apart from the named servers': text and HTML
- * show no letter for it, only report_no_sni_line; JSON keeps it with
- * "folded_under_address": true. */
-bool report_no_sni_folded(const struct grade_result *r);
+/* The client inventory in text (report_clients.c), from one view built
+ * for the whole report, text or HTML (NULL: no client seen).  report_clients_text: the
+ * counts line, and with detail the first REPORT_CLIENTS_TOP clients, worst
+ * first, "+N more"; report_clients_server_text: inside ep's block, the
+ * JA4s that connected to it and what each got (at most 5, "+N more"). */
+struct report_clients_view;
+struct report_clients_view *report_clients_view_open(const struct report_meta *m);
+void report_clients_view_close(struct report_clients_view *cv);
+void report_clients_text(FILE *out, const struct report_clients_view *cv, bool detail);
+void report_clients_server_text(FILE *out, const struct report_clients_view *cv,
+                                const struct ev_endpoint *ep);
+/* HTML, inside ep's section: the JA4s that connected to it, each with
+ * what it got and its first frame (the same view). */
+void report_clients_server_html(FILE *out, const struct report_clients_view *cv,
+                                const struct ev_endpoint *ep);
+
 /* "connections without SNI: N, versions V, ...; refused: V (ALERT), ..."
  * of a `-` endpoint, cut to fit len; names from its evidence keys, to be
  * sanitised per format. */

@@ -3,7 +3,8 @@
  * (clients.c holds it): clients by address and JA4, worst first, with
  * what they offered and got, each finding counted with its first frame;
  * then per server the JA4s that connected and what each got, the passive
- * counterpart of SSL Labs' handshake simulation.  One function per format.
+ * counterpart of SSL Labs' handshake simulation (in text, inside each
+ * server's block).  One function per format.
  */
 #include "grade/clients.h"
 #include "grade/evidence.h"
@@ -199,77 +200,68 @@ static void client_text(FILE *out, const struct view *v, const struct cl_client 
   }
 }
 
-static void server_rows_text(FILE *out, const struct view *v, const struct ev_endpoint *ep,
-                             size_t first, size_t end) {
-  char addr[80];
-  snprintf(addr, sizeof addr, strchr(ep->ip, ':') ? "[%s]:%u" : "%s:%u", ep->ip, ep->port);
-  fputs("  ", out);
-  size_t room = TEXT_WIDTH - 3 - strlen(addr);
-  size_t host_len = strlen(ep->host);
-  if (host_len > room) { /* cut on a character boundary */
-    char cut[EV_KEY_MAX];
-    size_t k = room - 3 < sizeof cut - 1 ? room - 3 : sizeof cut - 1;
-    while (k && (ep->host[k] & 0xC0) == 0x80)
-      k--;
-    memcpy(cut, ep->host, k);
-    cut[k] = '\0';
-    report_term_puts(out, cut);
-    fputs("...", out);
-  } else {
-    report_term_puts(out, ep->host);
+/* The view the text report builds once for its sections and every server
+ * block (report.h). */
+struct report_clients_view {
+  struct view v;
+};
+
+struct report_clients_view *report_clients_view_open(const struct report_meta *m) {
+  struct report_clients_view *cv = malloc(sizeof *cv);
+  if (cv && !view_open(&cv->v, m)) {
+    view_close(&cv->v);
+    free(cv);
+    cv = NULL;
   }
-  fprintf(out, " %s\n", addr);
+  return cv;
+}
+
+void report_clients_view_close(struct report_clients_view *cv) {
+  if (cv)
+    view_close(&cv->v);
+  free(cv);
+}
+
+void report_clients_server_text(FILE *out, const struct report_clients_view *cv,
+                                const struct ev_endpoint *ep) {
+  if (!cv)
+    return;
+  const struct view *v = &cv->v;
+  size_t first, end = rows_of(v, ep, &first);
+  if (end == first)
+    return;
+  fputs("   clients that connected (JA4, connections, first frame; what it got):\n", out);
   for (size_t i = first; i < end && i < first + TEXT_ROWS_PER_SERVER; i++) {
     const struct cl_row *r = v->rows[i];
     char hex[16], head[96];
-    int len = snprintf(head, sizeof head, "    %s %6llu  ", r->ja4, (unsigned long long)r->count);
+    int len = snprintf(head, sizeof head, "     %s %6llu  ", r->ja4, (unsigned long long)r->count);
     fputs(head, out);
     char *s = sample_text(v, &r->first);
     if (s)
       put_fitted(out, s, TEXT_WIDTH - (size_t)len);
     free(s);
-    fprintf(out, "\n      got %s %s%s%s\n", version_name(r->version), suite_name(r, hex),
+    fprintf(out, "\n       got %s %s%s%s\n", version_name(r->version), suite_name(r, hex),
             r->kx[0] ? " " : "", r->kx);
   }
   if (end - first > TEXT_ROWS_PER_SERVER)
-    fprintf(out, "    +%zu more (the JSON report lists all)\n", end - first - TEXT_ROWS_PER_SERVER);
+    fprintf(out, "     +%zu more (the JSON report lists all)\n",
+            end - first - TEXT_ROWS_PER_SERVER);
 }
 
-void report_clients_text(FILE *out, const struct grade_result *const *r, size_t n,
-                         const struct report_meta *m, bool detail) {
-  struct view v;
-  if (!view_open(&v, m)) {
-    view_close(&v);
+void report_clients_text(FILE *out, const struct report_clients_view *cv, bool detail) {
+  if (!cv)
     return;
-  }
+  const struct view *v = &cv->v;
   fputc('\n', out);
-  counts_line(out, &v);
+  counts_line(out, v);
   if (detail) {
     fputs("\nCLIENTS, worst first (each finding: connections, first frame)\n", out);
-    for (size_t i = 0; i < v.n_clients && i < REPORT_CLIENTS_TOP; i++)
-      client_text(out, &v, v.clients[i]);
-    if (v.n_clients > REPORT_CLIENTS_TOP)
+    for (size_t i = 0; i < v->n_clients && i < REPORT_CLIENTS_TOP; i++)
+      client_text(out, v, v->clients[i]);
+    if (v->n_clients > REPORT_CLIENTS_TOP)
       fprintf(out, "  +%zu more clients (the JSON report lists all)\n",
-              v.n_clients - REPORT_CLIENTS_TOP);
-    size_t shown = 0, more = 0;
-    for (size_t i = 0; i < n; i++) {
-      size_t first, end = rows_of(&v, r[i]->ep, &first);
-      if (end == first)
-        continue;
-      if (shown == REPORT_CLIENTS_TOP) {
-        more++;
-        continue;
-      }
-      if (!shown++)
-        fputs("\nCLIENTS THAT CONNECTED, per server (JA4, connections, first frame; what it "
-              "got)\n",
-              out);
-      server_rows_text(out, &v, r[i]->ep, first, end);
-    }
-    if (more)
-      fprintf(out, "  +%zu more servers (the JSON report lists all)\n", more);
+              v->n_clients - REPORT_CLIENTS_TOP);
   }
-  view_close(&v);
 }
 
 /* ---- HTML ---- */
@@ -312,29 +304,9 @@ static void client_html(FILE *out, const struct view *v, const struct cl_client 
   fputs("</td></tr>\n", out);
 }
 
-struct report_clients {
-  struct view v;
-};
-
-struct report_clients *report_clients_open(const struct report_meta *m) {
-  struct report_clients *c = malloc(sizeof(*c));
-  if (c && view_open(&c->v, m))
-    return c;
-  if (c)
-    view_close(&c->v);
-  free(c);
-  return NULL;
-}
-
-void report_clients_close(struct report_clients *c) {
-  if (c)
-    view_close(&c->v);
-  free(c);
-}
-
 /* Inside the server's own section: the JA4s that connected to ep, each
  * with what it got (version, suite, group) and its first frame. */
-void report_clients_server_html(FILE *out, const struct report_clients *c,
+void report_clients_server_html(FILE *out, const struct report_clients_view *c,
                                 const struct ev_endpoint *ep) {
   size_t first, end = c ? rows_of(&c->v, ep, &first) : 0;
   if (!c || end == first)

@@ -86,6 +86,8 @@ static cJSON *finding(const struct grade_result *r, const struct check_result *c
 
 void report_ecs(FILE *out, const struct grade_result *const *r, size_t n) {
   for (size_t i = 0; i < n; i++) {
+    if (report_no_sni_folded(r[i])) /* its findings are its address's: see grade.h */
+      continue;
     for (size_t k = 0; k < r[i]->n_checks; k++) {
       if (r[i]->checks[k].status != CHECK_FAIL)
         continue;

@@ -519,7 +519,7 @@ static void hello_only(FILE *out, const struct report_meta *m) {
 }
 
 static void server_section(FILE *out, const struct grade_result *r, size_t index,
-                           const struct report_meta *m, const struct report_clients *clients) {
+                           const struct report_meta *m, const struct report_clients_view *clients) {
   fprintf(out, "<section id=\"srv-%zu\">\n<h2>", index);
   put_badge(out, r->letter, true);
   fputc(' ', out);
@@ -590,11 +590,11 @@ void report_html(FILE *out, const struct grade_result *const *r, size_t n,
   unverified(out, m);
   hello_only(out, m);
   report_clients_html(out, r, n, m);
-  struct report_clients *clients = report_clients_open(m);
+  struct report_clients_view *clients = report_clients_view_open(m);
   for (size_t i = 0; i < n && !report_stopped(m); i++)
     if (!report_no_sni_folded(r[i]))
       server_section(out, r[i], i, m, clients);
-  report_clients_close(clients);
+  report_clients_view_close(clients);
   if (report_stopped(m))
     return;
   fputs("</main>\n<footer>\n<p>A grade marked * or ? is not final: the chain's trust was "

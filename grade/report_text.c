@@ -339,8 +339,10 @@ static void unverified(FILE *out, const struct report_meta *m) {
 }
 
 /* Endpoints without SNI folded under the named servers of their address
- * (report_no_sni_folded): what their connections showed, no letter. */
-static void no_sni_folded(FILE *out, const struct grade_result *const *r, size_t n) {
+ * (report_no_sni_folded): what their connections showed, no letter; with
+ * clients, the clients that connected (they have no block of their own). */
+static void no_sni_folded(FILE *out, const struct grade_result *const *r, size_t n,
+                          const struct report_clients_view *clients) {
   bool first = true;
   for (size_t i = 0; i < n; i++) {
     if (!report_no_sni_folded(r[i]))
@@ -356,6 +358,7 @@ static void no_sni_folded(FILE *out, const struct grade_result *const *r, size_t
     put_padded(out, server, 24);
     report_term_puts(out, line);
     fputc('\n', out);
+    report_clients_server_text(out, clients, r[i]->ep); /* it has no block of its own */
   }
 }
 
@@ -444,11 +447,15 @@ static void header_keylogs(FILE *out, const struct report_meta *m) {
 
 /* What the report was made from: when, which capture period, inputs,
  * trust store, key logs, and the warnings of the run. */
-static void header(FILE *out, size_t n, const struct report_meta *m) {
-  fprintf(out,
-          "tlsgrade %s: passive grades (SSL Labs rating guide 2009r) for %zu server%s "
-          "from %zu input%s\n",
-          TLSGRADE_VERSION, n, n == 1 ? "" : "s", m->n_inputs, m->n_inputs == 1 ? "" : "s");
+static void header(FILE *out, const struct grade_result *const *r, size_t n_results,
+                   const struct report_meta *m) {
+  size_t n = 0; /* a `-` endpoint folded under its address is no server of its own */
+  for (size_t i = 0; i < n_results; i++)
+    n += !report_no_sni_folded(r[i]);
+  /* Two lines: together they pass 80 columns. */
+  fprintf(out, "tlsgrade %s: passive grades (SSL Labs rating guide 2009r)\n", TLSGRADE_VERSION);
+  fprintf(out, "  servers      %zu, from %zu input%s\n", n, m->n_inputs,
+          m->n_inputs == 1 ? "" : "s");
   char when[CAP_TIME_STRLEN];
   if (m->generated) {
     cap_time_str(m->generated, when, sizeof when);
@@ -499,22 +506,25 @@ static void header(FILE *out, size_t n, const struct report_meta *m) {
 
 void report_text(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m, bool color, bool detail) {
-  struct report_text_style st = {color, m->verbose};
-  header(out, n, m);
+  struct report_clients_view *clients = n ? report_clients_view_open(m) : NULL;
+  struct report_text_style st = {color, m->verbose, clients};
+  header(out, r, n, m);
   if (!n) {
     fputs(m->hello_only ? "no TLS server answered in the input: nothing to grade\n"
                         : "no TLS server seen in the input: nothing to grade\n",
           out);
     unverified(out, m);
     hello_only(out, m);
+    report_clients_view_close(clients);
     return;
   }
   summary(out, r, n, &st, m->columns);
-  no_sni_folded(out, r, n);
+  no_sni_folded(out, r, n, detail ? clients : NULL);
   unverified(out, m);
   hello_only(out, m);
-  report_clients_text(out, r, n, m, detail);
+  report_clients_text(out, clients, detail);
   for (size_t i = 0; detail && i < n && !report_stopped(m); i++)
     if (!report_no_sni_folded(r[i]))
       report_text_server(out, r[i], &st);
+  report_clients_view_close(clients);
 }

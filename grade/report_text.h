@@ -13,7 +13,8 @@
 
 struct report_text_style {
   bool color;
-  bool verbose; /* every unknown check on its own line */
+  bool verbose;                              /* every unknown check on its own line */
+  const struct report_clients_view *clients; /* NULL: no client seen */
 };
 
 /* letter padded to width, coloured when st says so. */

@@ -215,20 +215,6 @@ static void certificate_block(FILE *out, const struct ev_endpoint *ep) {
 
 /* ---- protocols and suites ---- */
 
-/* The file all facts of family id were first seen in, NULL when they
- * were not all in one. */
-static const char *one_file(const struct ev_fact *const *facts, size_t n, enum ev_fact_id id) {
-  const char *file = NULL;
-  for (size_t i = 0; i < n; i++) {
-    if (facts[i]->typed.id != id)
-      continue;
-    if (!facts[i]->sample.file || (file && strcmp(file, facts[i]->sample.file) != 0))
-      return NULL;
-    file = facts[i]->sample.file;
-  }
-  return file;
-}
-
 /* The values of family id seen, each with its count and earliest frame
  * (the file named once above them when they share it). */
 static void seen_table(FILE *out, const struct ev_endpoint *ep, enum ev_fact_id id,
@@ -241,7 +227,7 @@ static void seen_table(FILE *out, const struct ev_endpoint *ep, enum ev_fact_id 
     if (facts[i]->typed.id == id && w > width)
       width = w;
   }
-  const char *file = one_file(facts, n, id);
+  const char *file = report_seen_file(ep, id);
   for (size_t i = 0; i < n; i++) {
     const struct ev_fact *f = facts[i];
     if (f->typed.id != id)
@@ -387,27 +373,7 @@ static size_t failed_order(const struct grade_result *r, const struct check_resu
   return n;
 }
 
-/* What an undecided check waits for, in the words of its group: the
- * checks that need a kind of traffic share a line, whatever their own
- * reasons say (--verbose shows those). */
-static const char *unknown_group(const struct check_result *c) {
-  static const struct {
-    const char *says, *group;
-  } GROUPS[] = {
-      {"no client offer", "no client offered what they test"},
-      {"active probe", "need an active probe"},
-      {"HTTP not visible", "need HTTP answers (clear text, or decrypted with --keylog)"},
-      {"clear-text HTTP", "need HTTP answers (clear text, or decrypted with --keylog)"},
-      {"OCSP", "no stapled OCSP response seen"},
-  };
-  const char *reason = c->reason ? c->reason : "not decided";
-  for (size_t i = 0; i < sizeof GROUPS / sizeof GROUPS[0]; i++)
-    if (strstr(reason, GROUPS[i].says))
-      return GROUPS[i].group;
-  return reason;
-}
-
-/* The undecided checks, a line per reason group (unknown_group), the
+/* The undecided checks, a line per reason group (report_unknown_group), the
  * groups in the order of their first check. */
 static void unknown_folded(FILE *out, const struct grade_result *r) {
   bool done[GRADE_MAX_CHECKS] = {false};
@@ -415,12 +381,12 @@ static void unknown_folded(FILE *out, const struct grade_result *r) {
     const struct check_result *c = &r->checks[i];
     if (c->status != CHECK_UNKNOWN || done[i])
       continue;
-    const char *reason = unknown_group(c);
+    const char *reason = report_unknown_group(c);
     size_t count = 0;
     char ids[GRADE_MAX_CHECKS * 24] = "";
     for (size_t k = i; k < r->n_checks; k++) {
       const struct check_result *d = &r->checks[k];
-      if (d->status != CHECK_UNKNOWN || done[k] || strcmp(unknown_group(d), reason) != 0)
+      if (d->status != CHECK_UNKNOWN || done[k] || strcmp(report_unknown_group(d), reason) != 0)
         continue;
       done[k] = true;
       size_t used = strlen(ids);
@@ -547,14 +513,15 @@ static void title(FILE *out, const struct grade_result *r, const struct report_t
   if (r->changed) {
     char when[CAP_TIME_STRLEN];
     cap_time_str(r->changed_at, when, sizeof(when));
-    fprintf(out, "   configuration changed at %s (%s): grade %s before, %s after\n", when,
-            r->change_reason, r->before, r->after);
+    char text[512];
+    snprintf(text, sizeof text, "configuration changed at %s (%s): grade %s before, %s after", when,
+             r->change_reason, r->before, r->after);
+    put_para(out, 3, 5, text);
     char *was = report_sample(&r->change_before), *is = report_sample(&r->change_after);
-    fputs("          evidence: ", out);
-    report_term_puts(out, was ? was : "?");
-    fputs(" before, ", out);
-    report_term_puts(out, is ? is : "?");
-    fputs(" after\n", out);
+    char *line = NULL;
+    if (asprintf(&line, "evidence: %s before, %s after", was ? was : "?", is ? is : "?") >= 0)
+      put_para(out, 5, 15, line);
+    free(line);
     free(was);
     free(is);
   }
@@ -582,6 +549,7 @@ void report_text_server(FILE *out, const struct grade_result *r,
   certificate_block(out, r->ep);
   seen_table(out, r->ep, EV_VERSION, "protocols");
   seen_table(out, r->ep, EV_SUITE, "cipher suites");
+  report_clients_server_text(out, st->clients, r->ep);
   checks_block(out, r, st);
   profiles_block(out, r);
   const struct check_result *order[GRADE_MAX_CHECKS];

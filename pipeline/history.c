@@ -424,7 +424,7 @@ int pl_history_append(struct pl_history *h, const char *kind, const struct grade
   if (rc == 0)
     rc = insert_run(h, kind, spans, n, inputs, n_inputs, run_id, err, errlen);
   for (size_t i = 0; !rc && i < n; i++)
-    if (r[i]->graded)
+    if (r[i]->graded && !report_no_sni_folded(r[i])) /* no letter of its own */
       rc = r[i]->changed
                ? insert_periods(h, run_id, r[i], spans[i].from, spans[i].to, err, errlen)
                : insert_grade(h, run_id, r[i], r[i]->ep, spans[i].from, spans[i].to, err, errlen);

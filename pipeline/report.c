@@ -102,7 +102,7 @@ static int fail_below_status(const struct pl_settings *s, const struct grade_res
   int status = PL_EXIT_NO_SERVER;
   for (size_t i = 0; i < n; i++) {
     const struct grade_result *r = order[i];
-    if (!r->graded)
+    if (!r->graded || report_no_sni_folded(r)) /* no letter of its own */
       continue;
     if (status == PL_EXIT_NO_SERVER)
       status = PL_EXIT_OK;
@@ -131,7 +131,7 @@ static int profile_status(const struct pl_settings *s, const struct grade_result
   for (size_t i = 0; i < n; i++) {
     const struct grade_result *r = order[i];
     struct grade_profile_result p;
-    if (!r->graded || !grade_profile(r, (size_t)index, &p))
+    if (!r->graded || report_no_sni_folded(r) || !grade_profile(r, (size_t)index, &p))
       continue;
     if (status == PL_EXIT_NO_SERVER)
       status = PL_EXIT_OK;

@@ -22,6 +22,7 @@ tshark reads, per the JA4 specification (FoxIO-LLC/ja4, technical_details).
 import hashlib
 import json
 import os
+import re
 import subprocess
 import tempfile
 
@@ -211,7 +212,37 @@ def test_text(t):
     section = out[start:end].splitlines()
     t.check(start >= 0 and "CLIENTS, worst first" in out[start:end], "text section")
     t.check(all(len(line) <= 80 for line in section), "every client line fits 80 columns")
-    t.check("CLIENTS THAT CONNECTED" in out, "per server block")
+    t.check("CLIENTS THAT CONNECTED" not in out, "no separate per-server section")
+    # In shop.example's block: its six clients (10.9.0.12 sent no SNI), at
+    # most five rows, each JA4 (from tshark's hello) with what tshark's
+    # ServerHello gave it.
+    ch, sh = hellos(path), server_hellos(path)
+    block = out[out.find("\n== shop.example "):]
+    block = block[:block.find("\n== ", 1)] if "\n== " in block[1:] else block
+    rows = re.findall(r"^     (\S+) +(\d+)  \S+\n       got (\S+) (\S+)", block, re.M)
+    want = {ch[ip][0][1]: (sh[ip][0][1], SUITES[sh[ip][0][2]]) for ip in CLIENTS
+            if ip != "10.9.0.12"}
+    t.check("   clients that connected" in block, "the server's block lists its clients")
+    t.eq(len(rows), 5, "five rows of six")
+    t.check("     +1 more" in block, "+1 more")
+    t.eq([(ja, n, (v, su)) for ja, n, v, su in rows if want.get(ja) != (v, su)], [],
+         "rows that are not a JA4 with what it got")
+    t.check(all(len(line) <= 80 for line in block.splitlines() if "JA4" in line or
+                line.startswith("     ")), "the rows fit 80 columns")
+    # 10.9.0.12 sent no SNI and got no certificate: its `-` endpoint is
+    # folded under the address, which lists its client instead of a block.
+    folded = out[out.find("\nCONNECTIONS WITHOUT SNI"):out.find("\nclients: ")]
+    (_, ja), = ch["10.9.0.12"]
+    (_, version, suite), = sh["10.9.0.12"]
+    t.check(re.search(r"^     %s +1  \S+\n       got %s %s$" % (ja, version, SUITES[suite]),
+                      folded, re.M), "the folded endpoint's client under its address: " + folded)
+    two = capture("two-text", ["10.9.0.11", "10.9.0.17"])
+    rc, out, err = run_tlsgrade([two])
+    ch, sh = hellos(two), server_hellos(two)
+    block = out[out.find("\n== shop.example "):]
+    rows = re.findall(r"^     (\S+) +(\d+)  \S+\n       got (\S+) (\S+)", block, re.M)
+    t.eq(sorted(rows), sorted((ch[ip][0][1], "1", sh[ip][0][1], SUITES[sh[ip][0][2]])
+                              for ip in ("10.9.0.11", "10.9.0.17")), "two clients, both listed")
     rc, out, err = run_tlsgrade(["--summary", path])
     line = out[out.find("clients: "):]
     t.check(line.startswith("clients: 7 seen") and "1 negotiate TLS 1.0/1.1" in line,

@@ -32,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import struct
 import subprocess
 import tempfile
@@ -280,6 +281,59 @@ def other_certificate_without_sni(t):
                       r"server never sent.*: %s" % bravo, text), "text: the notice")
 
 
+def folded_left_out(t):
+    """A NULL-cipher suite (TLS_RSA_WITH_NULL_SHA, RFC 5246 A.5: weak_cipher,
+    which caps at F) negotiated without SNI, with the certificate the named
+    server sends: the `-` endpoint is folded, and NULL is no address
+    evidence (only SSL 2.0/3.0 and refusals are).  The named server (TLS 1.2
+    ECDHE-GCM, 2048-bit key, trusted chain) has nothing that caps below B.
+    The exit statuses, the history, the ECS findings and the header's count
+    leave the `-` endpoint out."""
+    ip = "10.9.4.1"
+    chain = [der("a.pem"), der("int.pem")]  # openssl verify: OK against root.pem
+    cap = Capture()
+    c = cap.conn(ip)
+    c.handshake()
+    c.client_sends(client_hello(ciphers=(0x0002,)))
+    c.server_sends(server_hello(cipher=0x0002) + certificate(chain) + server_hello_done())
+    cap.add(c)
+    c = cap.conn(ip)
+    c.handshake()
+    c.client_sends(client_hello(sni=b"a.example.test", ciphers=(0xc02f,), groups=(23,),
+                                sig_algs=(0x0401,)))
+    c.server_sends(server_hello(cipher=0xc02f) + certificate(chain) +
+                   server_key_exchange_ecdhe(23) + server_hello_done())
+    cap.add(c)
+    path = cap.write("null-nosni.pcap")
+    ca = ["--ca-file", os.path.join(CERTS, "root.pem")]
+    r = grade([path], *ca)
+    dash = server(r, "-", ip)
+    if not t.check(dash and dash.get("folded_under_address") is True, "`-` folded"):
+        return
+    t.eq(check(dash, "weak_cipher")["status"], "fail", "the NULL suite, without SNI")
+    rc, _, err = run_tlsgrade(["--fail-below", "C", "-o", os.devnull] + ca + [path])
+    t.eq(rc, 0, "--fail-below C: the named server only: " + err)
+    t.check(" - " not in err, "--fail-below names no `-` endpoint: %r" % err)
+    rc, _, err = run_tlsgrade(["--profile", "mozilla-old", "-o", os.devnull] + ca + [path])
+    t.check(" - %s" % ip not in err, "--profile names no `-` endpoint: %r" % err)
+    rc, out, err = run_tlsgrade(["--format", "ecs"] + ca + [path])
+    docs = [json.loads(line) for line in out.splitlines() if line.strip()]
+    t.eq(rc, 0, "ecs: " + err)
+    t.eq([d["vulnerability"]["id"] for d in docs if d["event"]["dataset"] == "tlsgrade.finding" and
+          "domain" not in d["server"]], [],
+         "no ECS finding of the `-` endpoint")
+    db = os.path.join(TMP, "history.db")
+    rc, _, err = run_tlsgrade(["--history", db, "-o", os.devnull] + ca + [path])
+    t.eq(rc, 0, "--history: " + err)
+    con = sqlite3.connect(db)
+    hosts = [row[0] for row in con.execute("SELECT host FROM tlsgrade_grades")]
+    con.close()
+    t.eq(hosts, ["a.example.test"], "the history holds the named server only")
+    text = grade([path], *ca, fmt="text")
+    t.check(re.search(r"^  servers +1,", text, re.M), "the header counts one server: " +
+            text[:200])
+
+
 def testssl_recordings(t):
     """testssl.sh scans: its SSLv2/SSLv3/TLS 1.0 probes carry no SNI, the rest
     do, against one certificate: every `-` endpoint is folded, never a letter
@@ -318,6 +372,7 @@ if __name__ == "__main__":
     suite.run(ssl3_refused_without_sni)
     suite.run(ssl2_answered_without_sni)
     suite.run(other_certificate_without_sni)
+    suite.run(folded_left_out)
     suite.run(testssl_recordings)
     shutil.rmtree(TMP, ignore_errors=True)
     suite.done()

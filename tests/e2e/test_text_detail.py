@@ -261,6 +261,35 @@ def width(t):
             "reneg_insecure in its column")
 
 
+def change_width(t):
+    """The demo's configuration change (samples/expected.json "demo":
+    delta goes from F to A on day 3): the change and its evidence lines
+    fit in 80 columns and still say both grades and both frames' files."""
+    demo = json.load(open(os.path.join(SAMPLES, "expected.json")))["demo"]
+    delta = [v for v in demo["servers"] if "change" in v][0]
+    rc, text, err = run_tlsgrade(["--ca-file", ROOT, "--keylog",
+                                  os.path.join(SAMPLES, demo["keylog"]), "--no-color",
+                                  os.path.join(SAMPLES, "demo")])
+    t.eq(rc, 0, "graded: " + err)
+    lines = text.splitlines()
+    at = [i for i, l in enumerate(lines) if "configuration changed at" in l]
+    if not t.eq(len(at), 1, "one server changed"):
+        return
+    block = []
+    for l in lines[at[0]:]:
+        if block and re.match(r"^   \S", l):
+            break
+        block.append(l)
+    t.eq([l for l in block if len(l) > WIDTH], [], "change lines wider than %d" % WIDTH)
+    words = " ".join(" ".join(block).split())
+    t.check("configuration changed at %s" % delta["change"]["date"] in words, words)
+    before, after = delta["periods"][0]["grade"], delta["periods"][1]["grade"]
+    t.check("grade %s before, %s after" % (before, after) in words, "both grades: " + words)
+    t.check(re.search(r"evidence: \S*day[12]\.pcap:\d+ before, \S*%s:\d+ after" %
+                      re.escape(os.path.basename(delta["change"]["file"])), words),
+            "both frames: " + words)
+
+
 def chains_capped(t):
     """At most 4 chains per server, at most 4 certificates each, kept in
     the evidence; the rest counted."""
@@ -328,6 +357,7 @@ def main():
     t.run(suites_seen)
     t.run(unknown_folding)
     t.run(width)
+    t.run(change_width)
     t.run(chains_capped)
     shutil.rmtree(TMP, ignore_errors=True)
     t.done()

@@ -247,6 +247,12 @@ def header(t):
     rc, out, err = run(["--summary", "--no-color"] + args, env_extra=env)
     t.eq(rc, 0, "exit status: " + err)
     head = out.split("HOST (SNI)")[0]
+    first = head.splitlines()[:2]
+    t.eq([l for l in first if len(l) > 80], [], "the header's first lines fit 80 columns")
+    n = sum(len(s["servers"]) for s in json.load(open(sample("expected.json")))["samples"]
+            if s["file"] in [os.path.basename(p) for p in pcaps])
+    t.check(first and first[0].startswith("tlsgrade ") and
+            "servers      %d, from 2 inputs" % n in head, "the count: %r" % first)
     m = re.search(r"captured +(\S+) to (\S+)", head)
     t.check(m is not None, "captured: " + head)
     if m:

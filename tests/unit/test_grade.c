@@ -2053,8 +2053,87 @@ static void clients_json(void) {
   expect_refused("row port", CL_DOC("0,0", "", CL_ROW("x25519", "65536")));
 }
 
+/* Every check's title states what its PASS means (read as "pass <title>"):
+ * a hazard is named with "no ...", a property without one.  The prefixes
+ * are written from each check's pass reason, not from the table. */
+static void titles_state_the_pass(void) {
+  static const struct {
+    const char *id, *prefix;
+  } want[] = {
+      {"ssl2", "no SSL 2.0"},
+      {"ssl3_only", "SSL 3.0 is not the best version"},
+      {"poodle", "no SSL 3.0 with a CBC suite"},
+      {"ssl3", "no SSL 3.0"},
+      {"no_tls12", "TLS 1.2 or newer supported"},
+      {"tls10_11", "no TLS 1.0 / 1.1"},
+      {"no_tls13", "TLS 1.3 supported"},
+      {"key_insecure", "keys of at least 1024 bits"},
+      {"key_weak", "keys of at least 2048 bits"},
+      {"debian_key", "no Debian weak key"},
+      {"rsa_e1", "RSA public exponent is not 1"},
+      {"anon", "no anonymous key exchange"},
+      {"weak_cipher", "no cipher below 112 bits"},
+      {"rc4_only", "RC4 is not the only cipher"},
+      {"rc4_modern", "no RC4 with TLS 1.1+"},
+      {"rc4", "no RC4"},
+      {"sweet32", "no 64-bit block cipher"},
+      {"no_fs", "forward secrecy for clients"},
+      {"no_aead", "AEAD ciphers for clients"},
+      {"crime", "no TLS compression"},
+      {"reneg_insecure", "no insecure client-initiated renegotiation"},
+      {"no_secure_reneg", "secure renegotiation"},
+      {"heartbleed", "no Heartbleed"},
+      {"heartbeat", "no heartbeat extension"},
+      {"no_scsv", "TLS_FALLBACK_SCSV honoured"},
+      {"md5_sig", "no MD5/MD2 signature"},
+      {"sha1_sig", "no SHA-1 signature"},
+      {"untrusted", "trusted chain"},
+      {"expired", "certificate within its validity"},
+      {"self_signed", "not self-signed"},
+      {"distrusted_ca", "no CA that browsers removed or distrusted"},
+      {"mismatch", "hostname matches the certificate"},
+      {"chain_incomplete", "complete chain"},
+      {"revoked", "not revoked"},
+      {"server_preference", "the server chooses the suite"},
+      {"ocsp_stapling", "OCSP response stapled"},
+      {"ev", "Extended Validation certificate"},
+      {"cert_lifetime", "certificate lifetime within"},
+      {"ct", "Certificate Transparency: enough SCTs"},
+      {"http_redirect", "http:// redirects to https://"},
+      {"hsts", "HTTP Strict Transport Security for at least six months"},
+      {"hsts_bad", "HSTS header usable"},
+      {"hpkp_bad", "no invalid HPKP header"},
+      {"drown", "no DROWN"},
+      {"robot", "no ROBOT"},
+      {"ccs", "no CCS injection"},
+      {"poodle_tls", "no POODLE TLS"},
+      {"lucky_minus20", "no CVE-2016-2107"},
+      {"cbc_oracles", "no CBC padding oracle"},
+      {"ticketbleed", "no Ticketbleed"},
+      {"pq_kex", "post-quantum key exchange"},
+      {"ech", "Encrypted Client Hello accepted"},
+  };
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = new_ep(ev);
+  base(ep);
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  CHECK_EQ_U(r.n_checks, sizeof want / sizeof want[0]);
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    const struct check_result *c = check_of(&r, want[i].id);
+    CHECK(c != NULL);
+    if (c && strncmp(c->title, want[i].prefix, strlen(want[i].prefix)) != 0) {
+      fprintf(stderr, "  %s: title \"%s\" should start with \"%s\"\n", want[i].id, c->title,
+              want[i].prefix);
+      harness_current_failed++;
+    }
+  }
+  ev_store_free(ev);
+}
+
 int main(void) {
   RUN(case01_base);
+  RUN(titles_state_the_pass);
   RUN(case02_no_hsts);
   RUN(case02b_no_keylog);
   RUN(case03_hsts_zero);
