@@ -442,6 +442,7 @@ struct grade_result {
   const char *no_grade_reason;
   int protocol, key_exchange, cipher, total; /* -1 unknown */
   char letter[4];                            /* "A+", "A", "A-", "B".."F", "T", "M", "-" */
+  bool no_sni_folded; /* grade_endpoints: a `-` endpoint folded (report_no_sni_folded) */
   char letter_trust_ignored[4];
   char floor[4]; /* the letter if every unknown cap-check failed */
   struct check_result checks[GRADE_MAX_CHECKS];
@@ -603,8 +604,10 @@ void report_clients_json(FILE *out, const struct grade_result *const *r, size_t 
 /* Connections without SNI (the `-` endpoint of an address, and the
  * address evidence named servers there inherit: address_facts.c).  Is r
  * a `-` endpoint folded under its address (a named server there sent the
- * same certificate, or it saw none)?  Then nothing of its trust or
- * certificate was decided apart from the named servers': text and HTML
+ * same certificate, or it saw none, and every check that failed on it and
+ * changes a grade failed on a named server of the address too: decided by
+ * grade_endpoints)?  Then its letter would say nothing the named servers'
+ * do not: text and HTML
  * show no letter for it, only report_no_sni_line; JSON keeps it with
  * "folded_under_address": true; the exit statuses (--fail-below,
  * --profile), --history, ECS findings and the text header's server count

@@ -95,7 +95,7 @@ const char *report_notice_id(const struct ev_fact *f) {
 }
 
 bool report_no_sni_folded(const struct grade_result *r) {
-  return strcmp(r->ep->host, "-") == 0 && ev_find_id(r->ep, EV_DERIVED_NO_SNI_FOLDED, NULL) != NULL;
+  return r->no_sni_folded;
 }
 
 /* "NAME, NAME" of a family's facts (refused: "VERSION (ALERT)"), after

@@ -428,6 +428,55 @@ static void *grade_share(void *arg) {
   return NULL;
 }
 
+/* ---- connections without SNI beside named servers ---- */
+
+static int by_address(const void *a, const void *b) {
+  const struct grade_result *x = *(const struct grade_result *const *)a;
+  const struct grade_result *y = *(const struct grade_result *const *)b;
+  int d = strcmp(x->ep->ip, y->ep->ip);
+  return d ? d : (int)x->ep->port - (int)y->ep->port;
+}
+
+/* Does some named endpoint of the group fail check k (the same table
+ * order in every result) too? */
+static bool named_fails(struct grade_result *const *group, size_t n, size_t k) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(group[i]->ep->host, "-") != 0 && k < group[i]->n_checks &&
+        group[i]->checks[k].status == CHECK_FAIL)
+      return true;
+  return false;
+}
+
+/* A `-` endpoint that address_facts.c allows to fold (same certificate as
+ * a named server of its address, or none seen) is folded when every check
+ * that failed on it and changes a grade also failed on a named server of
+ * its address: its letter would then say nothing theirs do not.  A
+ * weakness of its own (TLS 1.0 or a NULL suite answered without SNI) keeps
+ * it a server with its letter.  Sorted by address once: n log n. */
+static void fold_no_sni(struct grade_result *out, size_t n) {
+  struct grade_result **by = malloc((n ? n : 1) * sizeof(*by));
+  if (!by)
+    return; /* nothing folded: every endpoint keeps its letter */
+  for (size_t i = 0; i < n; i++)
+    by[i] = &out[i];
+  qsort(by, n, sizeof(*by), by_address);
+  for (size_t start = 0, end; start < n; start = end) {
+    for (end = start + 1; end < n && by_address(&by[start], &by[end]) == 0; end++)
+      ;
+    for (size_t i = start; i < end; i++) {
+      struct grade_result *r = by[i];
+      if (strcmp(r->ep->host, "-") != 0 || !ev_find_id(r->ep, EV_DERIVED_NO_SNI_FOLDED, NULL))
+        continue;
+      bool own = false;
+      for (size_t k = 0; k < r->n_checks && !own; k++)
+        own = r->checks[k].status == CHECK_FAIL && r->checks[k].effect != EFFECT_NONE &&
+              !named_fails(by + start, end - start, k);
+      r->no_sni_folded = !own;
+    }
+  }
+  free(by);
+}
+
 bool grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grade_result *out,
                      unsigned jobs, const volatile sig_atomic_t *stop) {
   enum { MAX_GRADERS = 64, MIN_ENDPOINTS = 256 };
@@ -444,5 +493,8 @@ bool grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grad
   for (unsigned k = 1; k < jobs; k++)
     if (started[k])
       pthread_join(threads[k], NULL);
-  return atomic_load(&g.next) >= n; /* every endpoint claimed */
+  if (atomic_load(&g.next) < n)
+    return false; /* stopped: not every endpoint graded */
+  fold_no_sni(out, n);
+  return true;
 }

@@ -281,14 +281,13 @@ def other_certificate_without_sni(t):
                       r"server never sent.*: %s" % bravo, text), "text: the notice")
 
 
-def folded_left_out(t):
+def own_weakness_not_folded(t):
     """A NULL-cipher suite (TLS_RSA_WITH_NULL_SHA, RFC 5246 A.5: weak_cipher,
     which caps at F) negotiated without SNI, with the certificate the named
-    server sends: the `-` endpoint is folded, and NULL is no address
-    evidence (only SSL 2.0/3.0 and refusals are).  The named server (TLS 1.2
-    ECDHE-GCM, 2048-bit key, trusted chain) has nothing that caps below B.
-    The exit statuses, the history, the ECS findings and the header's count
-    leave the `-` endpoint out."""
+    server sends: NULL is no address evidence (only SSL 2.0/3.0 and
+    refusals are), and the named server (TLS 1.2 ECDHE-GCM, trusted chain)
+    does not share it, so the `-` endpoint is a server of its own: its F is
+    shown, and --fail-below names it."""
     ip = "10.9.4.1"
     chain = [der("a.pem"), der("int.pem")]  # openssl verify: OK against root.pem
     cap = Capture()
@@ -308,13 +307,48 @@ def folded_left_out(t):
     ca = ["--ca-file", os.path.join(CERTS, "root.pem")]
     r = grade([path], *ca)
     dash = server(r, "-", ip)
-    if not t.check(dash and dash.get("folded_under_address") is True, "`-` folded"):
+    if not t.check(dash is not None, "a `-` endpoint"):
         return
+    t.check(dash.get("folded_under_address") is None, "`-` not folded: NULL is its own")
     t.eq(check(dash, "weak_cipher")["status"], "fail", "the NULL suite, without SNI")
+    t.eq(dash["grade"], "F", "its letter")
     rc, _, err = run_tlsgrade(["--fail-below", "C", "-o", os.devnull] + ca + [path])
-    t.eq(rc, 0, "--fail-below C: the named server only: " + err)
-    t.check(" - " not in err, "--fail-below names no `-` endpoint: %r" % err)
-    rc, _, err = run_tlsgrade(["--profile", "mozilla-old", "-o", os.devnull] + ca + [path])
+    t.eq(rc, 3, "--fail-below C: the `-` endpoint fails: " + err)
+    t.check("- %s:443 grades F" % ip in err, "--fail-below names it: %r" % err)
+    rows = summary_rows(grade([path], "--summary", *ca, fmt="text"))
+    t.check([row for row in rows if row[0] == "-" and row[2] == "F"], "its F row: %s" % rows)
+
+
+def folded_left_out(t):
+    """TLS 1.0 (ECDHE-RSA-AES128-SHA, tls10_11: caps at B) negotiated both
+    without SNI and with it, one certificate: every failure of the `-`
+    endpoint is its named server's too, so it is folded, and the exit
+    statuses, the history, the ECS findings and the header's count leave
+    it out."""
+    ip = "10.9.4.2"
+    chain = [der("a.pem"), der("int.pem")]  # openssl verify: OK against root.pem
+    cap = Capture()
+    for sni in (None, b"a.example.test"):
+        c = cap.conn(ip)
+        c.handshake()
+        c.client_sends(client_hello(sni=sni, version=0x0301, ciphers=(0xc013,), groups=(23,)))
+        c.server_sends(server_hello(cipher=0xc013, version=0x0301) + certificate(chain) +
+                       server_key_exchange_ecdhe(23) + server_hello_done())
+        cap.add(c)
+    path = cap.write("tls10-both.pcap")
+    ca = ["--ca-file", os.path.join(CERTS, "root.pem")]
+    r = grade([path], *ca)
+    dash, named = server(r, "-", ip), server(r, "a.example.test", ip)
+    if not t.check(dash and named and dash.get("folded_under_address") is True, "`-` folded"):
+        return
+    t.eq(check(dash, "tls10_11")["status"], "fail", "TLS 1.0 without SNI")
+    t.eq(check(named, "tls10_11")["status"], "fail", "TLS 1.0 with SNI")
+    rc, _, err = run_tlsgrade(["--fail-below", "A", "-o", os.devnull] + ca + [path])
+    t.eq(rc, 3, "--fail-below A: the named server fails: " + err)
+    t.check("a.example.test %s:443" % ip in err and " - %s" % ip not in err,
+            "--fail-below names the named server only: %r" % err)
+    rc, _, err = run_tlsgrade(["--profile", "mozilla-intermediate", "-o", os.devnull] + ca +
+                              [path])
     t.check(" - %s" % ip not in err, "--profile names no `-` endpoint: %r" % err)
     rc, out, err = run_tlsgrade(["--format", "ecs"] + ca + [path])
     docs = [json.loads(line) for line in out.splitlines() if line.strip()]
@@ -372,6 +406,7 @@ if __name__ == "__main__":
     suite.run(ssl3_refused_without_sni)
     suite.run(ssl2_answered_without_sni)
     suite.run(other_certificate_without_sni)
+    suite.run(own_weakness_not_folded)
     suite.run(folded_left_out)
     suite.run(testssl_recordings)
     shutil.rmtree(TMP, ignore_errors=True)
