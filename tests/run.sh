@@ -7,6 +7,10 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 : "${TLSGRADE:=$top/tlsgrade}" "${UNIT_DIR:=$top/build/plain/tests}"
 export TLSGRADE
+# Reports say when they were made: one fixed time for the whole suite, so
+# that tests comparing two runs' reports compare what they were read from.
+: "${SOURCE_DATE_EPOCH:=1700000000}"
+export SOURCE_DATE_EPOCH
 passed=0 failed=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

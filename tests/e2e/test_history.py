@@ -260,7 +260,9 @@ def big_timeline(t, url, sock, port):
     recs = json.loads(p.stdout)["servers"][0]["records"] if p.returncode == 0 else []
     t.eq([r["grade"] for r in recs], ["B"], "one record for 100,000 unchanged rows")
     print("  history of 100,000 rows: peak RSS %d kB" % kb)
-    t.check(kb < 100 * 1024, "peak RSS %d kB, under 100 MB for a 200 MB result" % kb)
+    # AddressSanitizer keeps freed memory in quarantine (256 MB): no bound.
+    t.check(os.environ.get("SAN") == "1" or kb < 100 * 1024,
+            "peak RSS %d kB, under 100 MB for a 200 MB result" % kb)
 
 
 def postgres(t):
