@@ -7,15 +7,14 @@ from the capture's Certificate message, decoded by `openssl x509`; the
 ServerHello frames and suites tshark dissects; the check ids and statuses
 of the JSON report (for the folding); crafted captures (pcapgen) whose
 chains are known by construction (for the caps)."""
-import calendar
 import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
-import time
 
+from certs_seen import openssl_fields, sent_chain, tshark
+from certs_seen import suites_seen as tshark_suites
 from leaves import sample_der
 from oracle import TOP, Suite, run_tlsgrade
 from pcapgen import Conversation, certificate, client_hello, server_hello, server_hello_done, \
@@ -25,50 +24,6 @@ SAMPLES = os.path.join(TOP, "samples")
 ROOT = os.path.join(SAMPLES, "certs", "root.pem")
 TMP = tempfile.mkdtemp(prefix="tlsgrade-detail-")
 WIDTH = 80
-
-
-def tshark(args):
-    return subprocess.run(["tshark"] + args, capture_output=True, text=True, check=True).stdout
-
-
-def openssl_fields(der):
-    """subject, issuer, SAN, validity, SHA-256, key and signature of a DER
-    certificate, as openssl prints them."""
-    path = os.path.join(TMP, "c.der")
-    with open(path, "wb") as f:
-        f.write(der)
-    out = subprocess.run(["openssl", "x509", "-inform", "DER", "-in", path, "-noout", "-subject",
-                          "-issuer", "-dates", "-ext", "subjectAltName", "-nameopt", "RFC2253",
-                          "-fingerprint", "-sha256"],
-                         capture_output=True, text=True, check=True).stdout
-    text = subprocess.run(["openssl", "x509", "-inform", "DER", "-in", path, "-noout", "-text"],
-                          capture_output=True, text=True, check=True).stdout
-    f = {"san": []}
-    for line in out.splitlines():
-        line = line.strip()
-        if line.startswith("subject="):
-            f["subject"] = line[len("subject="):]
-        elif line.startswith("issuer="):
-            f["issuer"] = line[len("issuer="):]
-        elif line.startswith("notBefore=") or line.startswith("notAfter="):
-            k, v = line.split("=", 1)
-            t = time.strptime(v.replace("  ", " "), "%b %d %H:%M:%S %Y GMT")
-            f[k] = time.strftime("%Y-%m-%d %H:%M:%S", t)
-        elif "Fingerprint=" in line:
-            f["sha256"] = line.split("=", 1)[1].replace(":", "").lower()
-        elif line.startswith("DNS:"):
-            f["san"] = [x.strip()[4:] for x in line.split(",") if x.strip().startswith("DNS:")]
-    f["bits"] = re.search(r"Public-Key: \((\d+) bit\)", text).group(1)
-    f["sig"] = re.search(r"Signature Algorithm: (\S+)", text).group(1)
-    return f
-
-
-def sent_chain(pcap):
-    """The certificates of the first Certificate message, in the order sent."""
-    out = tshark(["-r", pcap, "-Y", "tls.handshake.type==11", "-T", "fields", "-e",
-                  "tls.handshake.certificate"])
-    first = out.splitlines()[0]
-    return [bytes.fromhex(h.replace(":", "")) for h in first.split(",")]
 
 
 def server_block(text, host):
@@ -163,29 +118,6 @@ def merged_evidence(t):
     rc, text, err = run_tlsgrade(["merge", "--no-color", a, b])
     t.check("sha256  " + want[0] in text and "certificate chain as sent: 2 certificates, seen 2 "
             "times" in " ".join(text.split()), "the merged text report shows the chain")
-
-
-def tshark_suites(pcap):
-    """(sni, server ip, port) -> {suite name: [count, first frame]} from the
-    ServerHellos tshark dissects (the SNI of their stream's ClientHello)."""
-    sni = {}
-    for line in tshark(["-r", pcap, "-Y", "tls.handshake.type==1", "-T", "fields", "-e",
-                        "tcp.stream", "-e", "tls.handshake.extensions_server_name"]).splitlines():
-        stream, _, name = line.partition("\t")
-        sni.setdefault(stream, name or "-")
-    names = dict(re.findall(r"Cipher Suite: (\S+) \((0x[0-9a-f]{4})\)",
-                            tshark(["-r", pcap, "-Y", "tls.handshake.type==2", "-V", "-O", "tls"])))
-    by_hex = {v: k for k, v in names.items()}
-    got = {}
-    for line in tshark(["-r", pcap, "-Y", "tls.handshake.type==2", "-T", "fields", "-e",
-                        "frame.number", "-e", "tls.handshake.ciphersuite", "-e", "tcp.stream",
-                        "-e", "ip.src", "-e", "tcp.srcport"]).splitlines():
-        frame, suite, stream, ip, port = line.split("\t")
-        key = (sni.get(stream, "-"), ip, int(port))
-        entry = got.setdefault(key, {}).setdefault(by_hex.get(suite, suite), [0, int(frame)])
-        entry[0] += 1
-        entry[1] = min(entry[1], int(frame))
-    return got
 
 
 def suites_seen(t):
