@@ -146,6 +146,39 @@ static void test_chacha(void) {
   end(&s);
 }
 
+/* TLS 1.3 over P-256 with AES-128-GCM and an ECDSA P-256 leaf: allowed by
+ * modern, intermediate, NIST and BSI (SP 800-52r2 3.3.1.2 and 3.3.1.1;
+ * TR-02102-2 Tables 10, 11 and 3.6 for 250-bit EC keys), so each meets
+ * what was seen, and none more: the suites and groups not chosen stay
+ * unknown.  Mozilla old names RSA certificates only (5.7: certificate_types
+ * rsa): it fails on the EC key, and meets what was seen with TLS 1.2,
+ * ECDHE-RSA-AES128-GCM and a 2048-bit RSA leaf. */
+static void test_every_profile_met(void) {
+  struct scenario s;
+  begin(&s);
+  hs13(s.ep, "suite:TLS_AES_128_GCM_SHA256", "kx:ecdh:secp256r1:256");
+  NOTE(s.ep, "cert:leaf:00", "cert_key:ec:256");
+  grade(&s);
+  const char *ids[] = {"mozilla-modern", "mozilla-intermediate", "nist-800-52r2", "bsi-tr-02102-2"};
+  for (size_t i = 0; i < 4; i++) {
+    CHECK_STR(verdict(&s, ids[i]), "meets what was seen");
+    CHECK_STR(item(&s, ids[i], "suites"), "unknown");
+  }
+  CHECK_STR(item(&s, "nist-800-52r2", "cert_key"), "pass");
+  CHECK_STR(item(&s, "bsi-tr-02102-2", "cert_key"), "pass");
+  CHECK_STR(verdict(&s, "mozilla-old"), "fails");
+  CHECK_STR(failed_fact(&s, "mozilla-old"), "cert_key:ec:256");
+  end(&s);
+  begin(&s);
+  NOTE(s.ep, "handshakes", "server_hello", "version:TLSv1.2",
+       "suite:TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "kx:ecdh:secp256r1:256", "established",
+       "cert:leaf:00", "cert_key:rsa:2048");
+  grade(&s);
+  CHECK_STR(verdict(&s, "mozilla-old"), "meets what was seen");
+  CHECK_STR(item(&s, "mozilla-old", "cert_key"), "pass");
+  end(&s);
+}
+
 /* A client whose best version was TLS 1.2 refused: modern's versions
  * item passes (the newest version below TLS 1.3), intermediate's is still
  * undecided (TLS 1.1 is the one to see refused). */
@@ -334,5 +367,6 @@ int main(void) {
   RUN(test_cert_key);
   RUN(test_hsts_lifetime);
   RUN(test_nist_tls13);
+  RUN(test_every_profile_met);
   return harness_done();
 }
