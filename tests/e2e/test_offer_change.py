@@ -97,8 +97,8 @@ def same_offer_changed(t):
     t.eq(change.get("frame_before"), pcap + ":5", "the first answer: frame 5")
     t.eq(change.get("frame_after"), pcap + ":10", "the second answer: frame 10")
     pcap, out = run(t, "same", frames, "text")
-    t.check("evidence: %s:5 before, %s:10 after" % (pcap, pcap) in out,
-            "the text report cites both frames")
+    t.check("evidence: %s:5 before, %s:10 after" % (pcap, pcap) in " ".join(out.split()),
+            "the text report cites both frames (a line wrapped at 80 columns)")
     pcap, out = run(t, "same", frames, "html")
     t.check("<code>%s:5</code> before, <code>%s:10</code> after" % (pcap, pcap) in out,
             "the HTML report cites both frames")
