@@ -590,15 +590,11 @@ void report_json(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m);
 void report_html(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m);
-/* The client inventory (report_clients.c), called once by each report: a
- * section listing clients by address and JA4, worst first, then per server
- * (in r's order) the clients that connected and what each got.  HTML: the
- * clients only; each server's section shows its own (report.h
- * report_clients_server_html).  JSON: the member "clients" and its comma,
- * everything listed.  (Text: report.h.) */
+/* The client inventory (report_clients.c) in JSON: the member "clients"
+ * and its comma, everything listed: the clients by address and JA4, worst
+ * first, then per server (in r's order) the clients that connected and
+ * what each got.  (Text and HTML: report.h.) */
 #define REPORT_CLIENTS_TOP 20
-void report_clients_html(FILE *out, const struct grade_result *const *r, size_t n,
-                         const struct report_meta *m);
 void report_clients_json(FILE *out, const struct grade_result *const *r, size_t n,
                          const struct report_meta *m);
 /* Connections without SNI (the `-` endpoint of an address, and the

@@ -137,8 +137,10 @@ void report_clients_view_close(struct report_clients_view *cv);
 void report_clients_text(FILE *out, const struct report_clients_view *cv, bool detail);
 void report_clients_server_text(FILE *out, const struct report_clients_view *cv,
                                 const struct ev_endpoint *ep);
-/* HTML, inside ep's section: the JA4s that connected to it, each with
- * what it got and its first frame (the same view). */
+/* HTML, from the same view: the section of clients, worst first (the
+ * first HTML_TOP), and inside ep's section the JA4s that connected to it,
+ * each with what it got and its first frame. */
+void report_clients_html(FILE *out, const struct report_clients_view *cv);
 void report_clients_server_html(FILE *out, const struct report_clients_view *cv,
                                 const struct ev_endpoint *ep);
 
@@ -151,6 +153,10 @@ void report_no_sni_line(const struct ev_endpoint *ep, char *buf, size_t len);
  * did not show it: a connection without SNI to its address did), NULL
  * for any other fact. */
 const char *report_fact_via(const struct ev_fact *f);
+
+/* "pass", "fail" or "unknown": a check's or a profile item's status as
+ * JSON and HTML name it. */
+const char *report_status_name(enum check_status s);
 
 /* Terminal: printable ASCII and valid UTF-8 only; control characters and
  * escape sequences from the wire become \xNN. */

@@ -334,23 +334,18 @@ void report_clients_server_html(FILE *out, const struct report_clients_view *c,
 
 /* The clients, worst first; what each server's clients got is in the
  * server's section (report_clients_server_html). */
-void report_clients_html(FILE *out, const struct grade_result *const *r, size_t n,
-                         const struct report_meta *m) {
-  (void)r;
-  (void)n;
-  struct view v;
-  if (!view_open(&v, m)) {
-    view_close(&v);
+void report_clients_html(FILE *out, const struct report_clients_view *cv) {
+  if (!cv)
     return;
-  }
+  const struct view *v = &cv->v;
   fputs("<h2 id=\"clients\">Clients</h2>\n<p>", out);
-  fprintf(out, "%zu client%s seen (address and JA4; %llu connections)", v.n_clients,
-          v.n_clients == 1 ? "" : "s", (unsigned long long)v.connections);
+  fprintf(out, "%zu client%s seen (address and JA4; %llu connections)", v->n_clients,
+          v->n_clients == 1 ? "" : "s", (unsigned long long)v->connections);
   for (int k = 0; k < CL_N; k++)
-    if (v.with[k])
-      fprintf(out, ", %zu %s", v.with[k], short_label[k]);
-  if (v.hits)
-    fprintf(out, ", %llu not listed (<code>--limit clients</code>)", (unsigned long long)v.hits);
+    if (v->with[k])
+      fprintf(out, ", %zu %s", v->with[k], short_label[k]);
+  if (v->hits)
+    fprintf(out, ", %llu not listed (<code>--limit clients</code>)", (unsigned long long)v->hits);
   fputs(". Worst first; each finding with its connections and first frame. What each server's "
         "clients got is in the server's section.</p>\n",
         out);
@@ -359,12 +354,12 @@ void report_clients_html(FILE *out, const struct grade_result *const *r, size_t 
       "up to</th>"
       "<th>got</th><th>findings</th></tr>\n",
       out);
-  for (size_t i = 0; i < v.n_clients && i < HTML_TOP; i++)
-    client_html(out, &v, v.clients[i]);
+  for (size_t i = 0; i < v->n_clients && i < HTML_TOP; i++)
+    client_html(out, v, v->clients[i]);
   fputs("</table></div>\n", out);
-  if (v.n_clients > HTML_TOP)
-    fprintf(out, "<p>+%zu more clients (the JSON report lists all).</p>\n", v.n_clients - HTML_TOP);
-  view_close(&v);
+  if (v->n_clients > HTML_TOP)
+    fprintf(out, "<p>+%zu more clients (the JSON report lists all).</p>\n",
+            v->n_clients - HTML_TOP);
 }
 
 /* ---- JSON ---- */

@@ -195,6 +195,10 @@ static bool html_plain(unsigned char c) {
          c != 0xd8 && c != 0xe2;
 }
 
+const char *report_status_name(enum check_status s) {
+  return s == CHECK_PASS ? "pass" : s == CHECK_FAIL ? "fail" : "unknown";
+}
+
 bool report_stopped(const struct report_meta *m) {
   return m->stop && *m->stop;
 }

@@ -104,10 +104,6 @@ static void put_check_id(FILE *out, const struct check_result *c) {
   fputs("</code>", out);
 }
 
-static const char *status_name(enum check_status s) {
-  return s == CHECK_PASS ? "pass" : s == CHECK_FAIL ? "fail" : "unknown";
-}
-
 /* Caps, warnings, T and M: the failed checks that changed the letter. */
 static bool lowers_grade(const struct check_result *c) {
   return c->status == CHECK_FAIL && (c->effect == EFFECT_CAP || c->effect == EFFECT_TRUST ||
@@ -320,7 +316,7 @@ static void caps_list(FILE *out, const struct grade_result *r) {
 /* One check's row, id srv-INDEX-chk-I (the summary links to it). */
 static void check_row(FILE *out, const struct grade_result *r, const struct check_result *c,
                       size_t index) {
-  const char *status = status_name(c->status);
+  const char *status = report_status_name(c->status);
   /* fputs, not fprintf: 48 rows per server */
   fputs("<tr id=\"srv-", out);
   report_put_uint(out, index);
@@ -589,8 +585,8 @@ void report_html(FILE *out, const struct grade_result *const *r, size_t n,
   inputs_list(out, m);
   unverified(out, m);
   hello_only(out, m);
-  report_clients_html(out, r, n, m);
   struct report_clients_view *clients = report_clients_view_open(m);
+  report_clients_html(out, clients);
   for (size_t i = 0; i < n && !report_stopped(m); i++)
     if (!report_no_sni_folded(r[i]))
       server_section(out, r[i], i, m, clients);

@@ -98,10 +98,6 @@ struct json_out {
   bool failed; /* out of memory: the current server is left out */
 };
 
-static const char *status_name(enum check_status s) {
-  return s == CHECK_PASS ? "pass" : s == CHECK_FAIL ? "fail" : "unknown";
-}
-
 static const char *effect_name(enum check_effect e) {
   static const char *const names[] = {"info", "cap", "warning", "trust", "name", "no_a_plus"};
   return names[e];
@@ -429,7 +425,7 @@ static cJSON *check_object(const struct check_result *c, cJSON *evidence) {
   }
   cJSON_AddStringToObject(o, "id", c->id);
   cJSON_AddStringToObject(o, "title", c->title);
-  cJSON_AddStringToObject(o, "status", status_name(c->status));
+  cJSON_AddStringToObject(o, "status", report_status_name(c->status));
   cJSON_AddStringToObject(o, "effect", effect_name(c->effect));
   if (c->effect == EFFECT_CAP) {
     char cap[2] = {c->cap, 0};

@@ -9,20 +9,15 @@
 #include <string.h>
 
 /* "suite:NAME: file:frame", the first fact that decided the item. */
-static void put_first_evidence(FILE *out, const struct grade_profile_item *it, bool html) {
+static void put_first_evidence(FILE *out, const struct grade_profile_item *it) {
   if (!it->n_evidence)
     return;
   const struct ev_fact *f = it->evidence[0];
   char *where = report_sample(&f->sample);
-  void (*puts_fn)(FILE *, const char *) = html ? report_html_puts : report_term_puts;
-  puts_fn(out, f->key);
+  report_html_puts(out, f->key);
   fputs(": ", out);
-  puts_fn(out, where ? where : "?");
+  report_html_puts(out, where ? where : "?");
   free(where);
-}
-
-static const char *status_word(enum check_status s) {
-  return s == CHECK_PASS ? "pass" : s == CHECK_FAIL ? "fail" : "unknown";
 }
 
 void report_profiles_html(FILE *out, const struct grade_result *r) {
@@ -43,10 +38,10 @@ void report_profiles_html(FILE *out, const struct grade_result *r) {
     fprintf(out, "</a></td><td>%s</td><td>", grade_profile_verdict_name(p.verdict));
     for (size_t k = 0; k < p.n_items; k++) {
       const struct grade_profile_item *it = &p.items[k];
-      fprintf(out, "%s<code>%s</code> %s", k ? "<br>" : "", it->id, status_word(it->status));
+      fprintf(out, "%s<code>%s</code> %s", k ? "<br>" : "", it->id, report_status_name(it->status));
       if (it->status == CHECK_FAIL && it->n_evidence) {
         fputs(": <code>", out);
-        put_first_evidence(out, it, true);
+        put_first_evidence(out, it);
         fputs("</code>", out);
       }
     }
@@ -59,7 +54,7 @@ static cJSON *item_json(const struct grade_profile_item *it) {
   cJSON *o = cJSON_CreateObject();
   cJSON *evidence = NULL;
   if (!o || !cJSON_AddStringToObject(o, "id", it->id) ||
-      !cJSON_AddStringToObject(o, "status", status_word(it->status)) ||
+      !cJSON_AddStringToObject(o, "status", report_status_name(it->status)) ||
       (it->reason && !cJSON_AddStringToObject(o, "reason", it->reason)) ||
       !(evidence = cJSON_AddArrayToObject(o, "evidence"))) {
     cJSON_Delete(o);
