@@ -509,11 +509,9 @@ const char *grade_profile_verdict_name(enum grade_profile_verdict v);
 /* The first failed item's first evidence ("suite:TLS_RSA_...: file:frame"
  * in the text report), NULL when nothing failed. */
 const struct grade_profile_item *grade_profile_failed_item(const struct grade_profile_result *p);
-/* Every profile's verdict on r, in each report format (report_profiles.c):
- * one text line, one HTML table, one JSON array (NULL out of memory).
- * Nothing (NULL) for a server that was not graded. */
+/* Every profile's verdict on r as one HTML table (report_profiles.c);
+ * nothing for a server that was not graded. */
 void report_profiles_html(FILE *out, const struct grade_result *r);
-cJSON *report_profiles_json(const struct grade_result *r);
 
 /* ---- reports (report_text.c, report_json.c, report_html.c) ---- */
 

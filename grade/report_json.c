@@ -22,13 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The deepest part: server > "checks" > check > "evidence" > fact. */
-#define NEST 4
+/* The deepest part: server > "profiles" > profile > "items" > item >
+ * "evidence" > fact. */
+#define NEST 6
 #define EVIDENCE_DEPTH 4 /* a fact in a check's or cap's evidence */
 #define ENTRY_DEPTH 2    /* a check, a cap, or a fact in "protocols" ... */
-/* Where a shell's evidence goes: a control byte, which cJSON never prints
- * unescaped inside a string. */
-#define EVIDENCE_MARK "\x01"
 
 /* A check or cap object printed without its evidence (owned by json_out). */
 struct shell {
@@ -37,16 +35,14 @@ struct shell {
   enum check_status status;
   enum check_effect effect;
   char cap;
-  char *before; /* text up to the evidence array (owned) */
-  char *after;  /* text after it (owned) */
-  size_t before_len, after_len;
-  char *empty;        /* the object with an empty evidence array (owned) */
+  struct json_tmpl t;
   struct shell *next; /* the next variant of the same check */
 };
 
-/* An evidence object of the current server, printed once. */
+/* An evidence object of the current server, printed once per form. */
 struct fact_text {
   const struct ev_fact *fact;
+  bool bare;        /* fact, count and sample only */
   const char *text; /* in json_out.chunks */
 };
 
@@ -79,6 +75,7 @@ enum fact_member {
 struct json_out {
   cJSON *nest[NEST];                         /* nest[i] holds nest[i + 1] */
   struct shell *shells[GRADE_MAX_CHECKS][2]; /* per check index; [1]: caps */
+  struct json_profile_shells *profiles;      /* report_json_profiles.c's */
   cJSON *fact, *member[N_MEMBERS];           /* the reused fact object */
   cJSON *evidence, *cited[4];                /* the reused evidence array */
   struct fact_text *facts;                   /* this server's evidence */
@@ -124,6 +121,10 @@ static cJSON *raw_ref(struct json_out *j, const char *text) {
   if (!item)
     j->failed = true;
   return item;
+}
+
+cJSON *report_json_raw(struct json_out *j, const char *text) {
+  return raw_ref(j, text);
 }
 
 /* key is a literal; value outlives the print. */
@@ -254,7 +255,7 @@ static const char *keep(struct json_out *j, const char *text, size_t n) {
 }
 
 /* item printed `depth` deep, kept until the server is written. */
-static const char *print_part(struct json_out *j, cJSON *item, int depth) {
+const char *report_json_part(struct json_out *j, cJSON *item, int depth) {
   size_t len;
   const char *text = print_at_depth(j, item, depth, &len);
   return keep(j, text, text ? len : 0);
@@ -321,9 +322,10 @@ static void set_text(cJSON *member, const char *text) {
 }
 
 /* A fact as an object: fact, count, first, last, sample, and with a
- * value (not NULL) also "value". */
+ * value (not NULL) also "value"; bare: fact, count and sample only (a
+ * profile item's evidence), the sample always. */
 static const char *fact_text(struct json_out *j, const struct ev_fact *f, const char *value,
-                             int depth) {
+                             int depth, bool bare) {
   bool use[N_MEMBERS] = {false};
   char count[REPORT_UINT_LEN], first[CAP_TIME_STRLEN], last[CAP_TIME_STRLEN];
   char *fact_clean = NULL;
@@ -347,12 +349,20 @@ static const char *fact_text(struct json_out *j, const struct ev_fact *f, const 
     cJSON_SetNumberValue(j->member[M_COUNT_BIG], (double)f->count);
     use[M_COUNT_BIG] = true;
   }
-  time_text(j, f->first_ts, first);
-  set_text(j->member[M_FIRST], first);
-  time_text(j, f->last_ts, last);
-  set_text(j->member[M_LAST], last);
-  use[M_FIRST] = use[M_LAST] = true;
+  if (!bare) {
+    time_text(j, f->first_ts, first);
+    set_text(j->member[M_FIRST], first);
+    time_text(j, f->last_ts, last);
+    set_text(j->member[M_LAST], last);
+    use[M_FIRST] = use[M_LAST] = true;
+  }
+  char no_file[1 + REPORT_UINT_LEN];
   const char *where = f->sample.file ? sample_text(j, &f->sample, &use[M_SAMPLE_BAD]) : NULL;
+  if (!f->sample.file && bare) { /* as report_sample writes it */
+    no_file[0] = ':';
+    report_uint(no_file + 1, f->sample.frame);
+    where = no_file;
+  }
   if (where) {
     set_text(j->member[M_SAMPLE], where);
     use[M_SAMPLE] = true;
@@ -361,7 +371,7 @@ static const char *fact_text(struct json_out *j, const struct ev_fact *f, const 
     set_text(j->member[M_VALUE], value);
     use[M_VALUE] = true;
   }
-  if (report_fact_via(f)) {
+  if (!bare && report_fact_via(f)) {
     set_text(j->member[M_VIA], report_fact_via(f));
     use[M_VIA] = true;
   }
@@ -371,7 +381,7 @@ static const char *fact_text(struct json_out *j, const struct ev_fact *f, const 
   for (int m = 0; m < N_MEMBERS; m++)
     if (use[m])
       cJSON_AddItemToObjectCS(j->fact, keys[m], j->member[m]);
-  const char *text = print_part(j, j->fact, depth);
+  const char *text = report_json_part(j, j->fact, depth);
   for (int m = 0; m < N_MEMBERS; m++)
     if (use[m])
       cJSON_DetachItemViaPointer(j->fact, j->member[m]);
@@ -379,10 +389,9 @@ static const char *fact_text(struct json_out *j, const struct ev_fact *f, const 
   return text;
 }
 
-/* The evidence object of f, printed the first time a check cites it. */
-static const char *evidence_fact(struct json_out *j, const struct ev_fact *f) {
+const char *report_json_fact(struct json_out *j, const struct ev_fact *f, int depth, bool bare) {
   for (size_t i = 0; i < j->n_facts; i++)
-    if (j->facts[i].fact == f)
+    if (j->facts[i].fact == f && j->facts[i].bare == bare)
       return j->facts[i].text;
   if (j->n_facts == j->cap_facts) {
     size_t cap = j->cap_facts ? j->cap_facts * 2 : 32;
@@ -394,9 +403,9 @@ static const char *evidence_fact(struct json_out *j, const struct ev_fact *f) {
     j->facts = facts;
     j->cap_facts = cap;
   }
-  const char *text = fact_text(j, f, NULL, EVIDENCE_DEPTH);
+  const char *text = fact_text(j, f, NULL, depth, bare);
   if (text)
-    j->facts[j->n_facts++] = (struct fact_text){f, text};
+    j->facts[j->n_facts++] = (struct fact_text){f, bare, text};
   return text;
 }
 
@@ -406,10 +415,10 @@ static const char *evidence_text(struct json_out *j, const struct check_result *
   if (!n)
     return NULL;
   for (size_t i = 0; i < n; i++)
-    set_text(j->cited[i], evidence_fact(j, c->evidence[i]));
+    set_text(j->cited[i], report_json_fact(j, c->evidence[i], EVIDENCE_DEPTH, false));
   for (size_t i = 0; i < n; i++)
     cJSON_AddItemToArray(j->evidence, j->cited[i]);
-  const char *text = print_part(j, j->evidence, 0);
+  const char *text = report_json_part(j, j->evidence, 0);
   for (size_t i = 0; i < n; i++)
     cJSON_DetachItemViaPointer(j->evidence, j->cited[i]);
   return text;
@@ -462,10 +471,73 @@ static bool shell_fits(const struct shell *sh, const struct check_result *c) {
          sh->effect == c->effect && sh->cap == c->cap && same_str(sh->reason, c->reason);
 }
 
+void report_json_tmpl_free(struct json_tmpl *t) {
+  free(t->before);
+  free(t->after);
+  free(t->empty);
+  memset(t, 0, sizeof(*t));
+}
+
+bool report_json_tmpl(struct json_out *j, cJSON *o, int depth, struct json_tmpl *t) {
+  memset(t, 0, sizeof(*t));
+  cJSON *empty = cJSON_CreateArray();
+  size_t len, empty_len;
+  const char *text = o ? print_at_depth(j, o, depth, &len) : NULL;
+  const char *at = text ? strstr(text, REPORT_JSON_MARK) : NULL;
+  if (at) {
+    t->before_len = (size_t)(at - text);
+    t->after_len = len - t->before_len - 1;
+    t->before = strndup(text, t->before_len);
+    t->after = strdup(at + 1);
+  }
+  const char *empty_text = at && empty ? print_at_depth(j, empty, 0, &empty_len) : NULL;
+  if (empty_text && t->before && t->after &&
+      (t->empty = malloc(t->before_len + empty_len + t->after_len + 1))) {
+    memcpy(t->empty, t->before, t->before_len);
+    memcpy(t->empty + t->before_len, empty_text, empty_len);
+    memcpy(t->empty + t->before_len + empty_len, t->after, t->after_len + 1);
+  }
+  cJSON_Delete(empty);
+  if (!t->empty) {
+    report_json_tmpl_free(t);
+    j->failed = true;
+    return false;
+  }
+  return true;
+}
+
+const char *report_json_fill(struct json_out *j, const struct json_tmpl *t, const char *inner) {
+  if (!t || !t->empty) {
+    j->failed = true;
+    return NULL;
+  }
+  if (!inner)
+    return t->empty;
+  size_t n = strlen(inner);
+  char *text = text_space(j, t->before_len + n + t->after_len + 1);
+  if (text) {
+    memcpy(text, t->before, t->before_len);
+    memcpy(text + t->before_len, inner, n);
+    memcpy(text + t->before_len + n, t->after, t->after_len + 1);
+  }
+  return text;
+}
+
+const char *report_json_array(struct json_out *j, const char *const *texts, size_t n) {
+  if (!n)
+    return NULL;
+  cJSON *a = cJSON_CreateArray();
+  for (size_t i = 0; a && i < n; i++)
+    append(j, a, raw_ref(j, texts[i]));
+  const char *text = a ? report_json_part(j, a, 0) : NULL;
+  cJSON_Delete(a);
+  if (!text)
+    j->failed = true;
+  return text;
+}
+
 static void shell_free(struct shell *sh) {
-  free(sh->before);
-  free(sh->after);
-  free(sh->empty);
+  report_json_tmpl_free(&sh->t);
   free(sh);
 }
 
@@ -478,30 +550,12 @@ static const struct shell *shell_of(struct json_out *j, size_t index, const stru
     if (shell_fits(sh, c))
       return sh;
   struct shell *sh = calloc(1, sizeof(*sh));
-  cJSON *mark = cJSON_CreateRaw(EVIDENCE_MARK);
+  cJSON *mark = cJSON_CreateRaw(REPORT_JSON_MARK);
   cJSON *o = !mark ? NULL : is_cap ? cap_object(c, mark) : check_object(c, mark);
-  cJSON *empty = cJSON_CreateArray();
-  size_t len, empty_len;
-  const char *text = sh && o ? print_at_depth(j, o, ENTRY_DEPTH, &len) : NULL;
-  const char *at = text ? strstr(text, EVIDENCE_MARK) : NULL;
-  if (at) {
-    sh->before_len = (size_t)(at - text);
-    sh->after_len = len - sh->before_len - 1;
-    sh->before = strndup(text, sh->before_len);
-    sh->after = strdup(at + 1);
-  }
-  const char *empty_text = at && empty ? print_at_depth(j, empty, 0, &empty_len) : NULL;
-  if (empty_text && sh->before && sh->after &&
-      (sh->empty = malloc(sh->before_len + empty_len + sh->after_len + 1))) {
-    memcpy(sh->empty, sh->before, sh->before_len);
-    memcpy(sh->empty + sh->before_len, empty_text, empty_len);
-    memcpy(sh->empty + sh->before_len + empty_len, sh->after, sh->after_len + 1);
-  }
+  bool ok = sh && o && report_json_tmpl(j, o, ENTRY_DEPTH, &sh->t);
   cJSON_Delete(o); /* with mark (check_object and cap_object free it on failure) */
-  cJSON_Delete(empty);
-  if (!sh || !sh->empty) {
-    if (sh)
-      shell_free(sh);
+  if (!ok) {
+    free(sh);
     j->failed = true;
     return NULL;
   }
@@ -519,18 +573,7 @@ static const struct shell *shell_of(struct json_out *j, size_t index, const stru
 
 /* A check or cap object: its shell around the evidence array. */
 static cJSON *entry(struct json_out *j, const struct shell *sh, const char *evidence) {
-  if (!sh)
-    return NULL;
-  if (!evidence)
-    return raw_ref(j, sh->empty);
-  size_t n = strlen(evidence);
-  char *text = text_space(j, sh->before_len + n + sh->after_len + 1);
-  if (text) {
-    memcpy(text, sh->before, sh->before_len);
-    memcpy(text + sh->before_len, evidence, n);
-    memcpy(text + sh->before_len + n, sh->after, sh->after_len + 1);
-  }
-  return raw_ref(j, text);
+  return sh ? raw_ref(j, report_json_fill(j, &sh->t, evidence)) : NULL;
 }
 
 /* ---- servers ---- */
@@ -579,7 +622,7 @@ static cJSON *listing_json(struct json_out *j, const struct ev_endpoint *ep,
       char argument[EV_KEY_MAX], value[2 * EV_KEY_MAX];
       ev_fact_argument(facts[i], argument);
       snprintf(value, sizeof(value), "%s%s", ev_fact_prefix(id) + shared, argument);
-      append(j, a, raw_ref(j, fact_text(j, facts[i], value, ENTRY_DEPTH)));
+      append(j, a, raw_ref(j, fact_text(j, facts[i], value, ENTRY_DEPTH, false)));
     }
   }
   return a;
@@ -682,7 +725,7 @@ static cJSON *server_json(struct json_out *j, const struct grade_result *r) {
   add_uint(j, o, "checks_decided", r->n_decided);
   add_uint(j, o, "checks_total", r->n_checks);
   if (r->graded)
-    add_item(j, o, "profiles", report_profiles_json(r));
+    add_item(j, o, "profiles", report_json_profiles(j, r));
   for (size_t i = 0; i < sizeof(LISTINGS) / sizeof(LISTINGS[0]); i++)
     add_item(j, o, LISTINGS[i].member, listing_json(j, ep, &LISTINGS[i]));
   add_item(j, o, "certificate_chains", report_chains_json(ep));
@@ -744,6 +787,7 @@ static void json_out_free(struct json_out *j) {
         next = sh->next;
         shell_free(sh);
       }
+  report_json_profiles_free(j->profiles);
   cJSON_Delete(j->fact);
   cJSON_Delete(j->evidence);
   for (int m = 0; m < N_MEMBERS; m++)
@@ -759,6 +803,10 @@ static void json_out_free(struct json_out *j) {
   free(j->file);
   free(j->file_clean);
   free(j->sample);
+}
+
+struct json_profile_shells **report_json_profile_shells(struct json_out *j) {
+  return &j->profiles;
 }
 
 /* ---- rendering, for report_json_pool.c ---- */

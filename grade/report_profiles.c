@@ -1,7 +1,7 @@
 /*
  * grade/report_profiles.c - the compliance profiles of a server in HTML
- * (a table) and JSON (an array); the text detail writes its own lines
- * (report_text_detail.c).
+ * (a table); the text detail writes its own lines (report_text_detail.c)
+ * and the JSON report its array (report_json_profiles.c).
  */
 #include "grade/report.h"
 
@@ -48,59 +48,4 @@ void report_profiles_html(FILE *out, const struct grade_result *r) {
     fputs("</td></tr>\n", out);
   }
   fputs("</table></div>\n", out);
-}
-
-static cJSON *item_json(const struct grade_profile_item *it) {
-  cJSON *o = cJSON_CreateObject();
-  cJSON *evidence = NULL;
-  if (!o || !cJSON_AddStringToObject(o, "id", it->id) ||
-      !cJSON_AddStringToObject(o, "status", report_status_name(it->status)) ||
-      (it->reason && !cJSON_AddStringToObject(o, "reason", it->reason)) ||
-      !(evidence = cJSON_AddArrayToObject(o, "evidence"))) {
-    cJSON_Delete(o);
-    return NULL;
-  }
-  for (size_t e = 0; e < it->n_evidence; e++) {
-    const struct ev_fact *f = it->evidence[e];
-    cJSON *fact = cJSON_CreateObject();
-    char *where = report_sample(&f->sample);
-    if (fact) {
-      cJSON_AddItemToArray(evidence, fact);
-      report_add_wire_string(fact, "fact", (const uint8_t *)f->key, strlen(f->key));
-      cJSON_AddNumberToObject(fact, "count", (double)f->count);
-      if (where)
-        report_add_wire_string(fact, "sample", (const uint8_t *)where, strlen(where));
-    }
-    free(where);
-  }
-  return o;
-}
-
-cJSON *report_profiles_json(const struct grade_result *r) {
-  if (!r->graded)
-    return NULL;
-  cJSON *list = cJSON_CreateArray();
-  for (size_t i = 0; list && i < grade_profile_count(); i++) {
-    struct grade_profile_result p;
-    cJSON *o = cJSON_CreateObject(), *items = NULL;
-    if (!o || !grade_profile(r, i, &p) || !cJSON_AddStringToObject(o, "id", p.id) ||
-        !cJSON_AddStringToObject(o, "title", p.title) ||
-        !cJSON_AddStringToObject(o, "source", p.source) ||
-        !cJSON_AddStringToObject(o, "verdict", grade_profile_verdict_name(p.verdict)) ||
-        !(items = cJSON_AddArrayToObject(o, "items"))) {
-      cJSON_Delete(o);
-      cJSON_Delete(list);
-      return NULL;
-    }
-    cJSON_AddItemToArray(list, o);
-    for (size_t k = 0; k < p.n_items; k++) {
-      cJSON *item = item_json(&p.items[k]);
-      if (!item) {
-        cJSON_Delete(list);
-        return NULL;
-      }
-      cJSON_AddItemToArray(items, item);
-    }
-  }
-  return list;
 }
