@@ -2,10 +2,12 @@
  * capture/filemap.c - a classic pcap file read in place.
  *
  * libpcap reads a file through stdio: the kernel copies every byte into
- * stdio's buffer, then fread copies each record into libpcap's.  Mapping
- * the file lets the page cache be read where it lies.  That halves what
- * reading costs one thread, and with -j each thread walks every record
- * header and reads only its own packets.
+ * stdio's buffer, then fread copies each record into libpcap's.  Here the
+ * kernel copies a run of the file into a buffer that is reused, and the
+ * records are read where they lie in it.  Mapping the file instead cost
+ * more: each page of a mapping is a miss in the page tables on its first
+ * touch (under virtualisation a trap), about a fifth of a handshake-heavy
+ * run, and with -j every page was touched by two threads.
  *
  * libpcap still opens and checks the file and compiles any filter; only
  * the record walk is done here.  It follows libpcap's rules for a pcap
@@ -20,82 +22,43 @@
  * formats whose lengths may be swapped, the patched variants, stdin, pipes)
  * stays with libpcap.  TLSGRADE_READER=libpcap forces libpcap everywhere.
  *
- * The file is mapped a window at a time (WINDOW bytes, populated in one
- * call rather than faulted page by page), so peak memory stays flat
- * whatever the file's size; the lines ahead of the reader are prefetched,
- * as walking record headers is otherwise a chain of memory misses.
+ * One reader reads a window at a time (WINDOW bytes, from the record that
+ * did not fit in the last), so peak memory stays flat whatever the file's
+ * size; the -j team reads each part of a segment into a run of its own
+ * (team.c).  The lines ahead of a walk are prefetched, as walking record
+ * headers is otherwise a chain of memory misses.  A file that ends before
+ * the size it had when it was opened shrank while being read: an error,
+ * said so, as libpcap says a cut file is.
  */
 #include "capture/filemap.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_SNAPLEN 262144u /* libpcap's MAXIMUM_SNAPLEN: every link type we decode */
-#define WINDOW (4u << 20)   /* > the largest record, header included */
+#define WINDOW (1u << 20)   /* > the largest record, header included */
 
 struct cap_filemap {
-  int fd;
-  size_t size;
-  size_t off;         /* next record header */
-  const uint8_t *win; /* the mapped window, or NULL */
-  size_t win_off, win_len;
-  size_t page;
-  size_t prefetched; /* file offset prefetched up to */
-  struct cap_pcap_format fmt;
+  struct cap_filemap_file file;
+  size_t off;                 /* next record header */
+  struct cap_filemap_run win; /* the window */
+  size_t prefetched;          /* file offset prefetched up to */
   struct bpf_program prog;
   bool filtered;
   struct pcap_pkthdr hdr;
   char err[PCAP_ERRBUF_SIZE];
 };
 
-/* A mapped file that shrinks under the reader faults with SIGBUS on the
- * pages that are gone.  There is no sound way to go on (the packet being
- * dissected is half read), so the process says what happened and exits
- * with the runtime-error status instead of dying unexplained. */
-static _Thread_local const char *volatile g_mapped_name; /* the faulting thread's */
-
-static void on_sigbus(int sig) {
-  (void)sig;
-  static const char a[] = "tlsgrade: ", b[] = ": the capture file shrank while it was being "
-                                              "read; no report\n";
-  const char *name = g_mapped_name ? g_mapped_name : "input";
-  ssize_t rc = write(STDERR_FILENO, a, sizeof(a) - 1);
-  rc = write(STDERR_FILENO, name, strlen(name));
-  rc = write(STDERR_FILENO, b, sizeof(b) - 1);
-  (void)rc;
-  _exit(1);
-}
-
-static void install_sigbus(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_sigbus;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGBUS, &sa, NULL);
-}
-
-/* Bytes [off, off + len) of the file (within its size), mapped: the
- * window moves when they are not all in it.  NULL when mapping fails. */
+/* Bytes [off, off + len) of the file (within its size): the window moves
+ * to off when they are not all in it.  NULL (the error in m->err) when the
+ * file cannot be read or shrank. */
 static const uint8_t *span(struct cap_filemap *m, size_t off, size_t len) {
-  if (m->win && off >= m->win_off && off + len <= m->win_off + m->win_len)
-    return m->win + (off - m->win_off);
-  if (m->win)
-    munmap((void *)m->win, m->win_len);
-  m->win_off = off / m->page * m->page;
-  m->win_len = m->size - m->win_off < WINDOW ? m->size - m->win_off : WINDOW;
-  void *w = mmap(NULL, m->win_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, m->fd, (off_t)m->win_off);
-  m->win = w == MAP_FAILED ? NULL : w;
-  if (m->prefetched < m->win_off)
-    m->prefetched = m->win_off;
-  return m->win ? m->win + (off - m->win_off) : NULL;
+  return cap_filemap_read(&m->file, &m->win, off, off, len, off + WINDOW, m->err, sizeof(m->err));
 }
 
 bool cap_filemap_use_libpcap(void) {
@@ -129,23 +92,90 @@ bool cap_pcap_format_of(pcap_t *p, const uint8_t *head, struct cap_pcap_format *
   return true;
 }
 
-struct cap_filemap *cap_filemap_open(pcap_t *p, const char *path, const char *bpf) {
+bool cap_filemap_file_open(struct cap_filemap_file *f, pcap_t *p, const char *path) {
+  memset(f, 0, sizeof(*f));
+  f->fd = -1;
   if (cap_filemap_use_libpcap() || pcap_is_swapped(p) < 0)
-    return NULL;
+    return false;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  uint8_t head[CAP_PCAP_FILE_HEADER];
+  if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= CAP_PCAP_FILE_HEADER &&
+      pread(fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
+      cap_pcap_format_of(p, head, &f->fmt)) {
+    f->fd = fd;
+    f->size = (size_t)st.st_size;
+    return true;
+  }
+  if (fd >= 0)
+    close(fd);
+  return false;
+}
+
+void cap_filemap_file_close(struct cap_filemap_file *f) {
+  if (f->fd >= 0)
+    close(f->fd);
+  memset(f, 0, sizeof(*f));
+  f->fd = -1;
+}
+
+const uint8_t *cap_filemap_read(const struct cap_filemap_file *f, struct cap_filemap_run *r,
+                                size_t keep, size_t off, size_t len, size_t until, char *err,
+                                size_t errlen) {
+  if (r->buf && off >= r->off && off + len <= r->off + r->len)
+    return r->buf + (off - r->off);
+  if (!r->buf || keep < r->off || keep > r->off + r->len) {
+    r->off = keep; /* nothing of it held: start again */
+    r->len = 0;
+  } else if (keep > r->off) { /* what is held from keep on moves to the front */
+    r->len -= keep - r->off;
+    memmove(r->buf, r->buf + (keep - r->off), r->len);
+    r->off = keep;
+  }
+  size_t end = off + len > until ? off + len : until;
+  if (end > f->size)
+    end = f->size > off + len ? f->size : off + len;
+  if (end - r->off > r->cap) {
+    size_t cap = r->cap * 2 > end - r->off ? r->cap * 2 : end - r->off;
+    uint8_t *buf = realloc(r->buf, cap);
+    if (!buf) {
+      snprintf(err, errlen, "out of memory");
+      return NULL;
+    }
+    r->buf = buf;
+    r->cap = cap;
+  }
+  ssize_t n = 0;
+  while (r->off + r->len < end) {
+    n = pread(f->fd, r->buf + r->len, end - r->off - r->len, (off_t)(r->off + r->len));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    r->len += (size_t)n;
+  }
+  if (off + len <= r->off + r->len)
+    return r->buf + (off - r->off);
+  if (n < 0)
+    snprintf(err, errlen, "cannot read the file at byte offset %zu: %s", r->off + r->len,
+             strerror(errno));
+  else
+    snprintf(err, errlen,
+             "the capture file shrank while it was being read (it ends at byte %zu, not %zu)",
+             r->off + r->len, f->size);
+  return NULL;
+}
+
+void cap_filemap_run_free(struct cap_filemap_run *r) {
+  free(r->buf);
+  memset(r, 0, sizeof(*r));
+}
+
+struct cap_filemap *cap_filemap_open(pcap_t *p, const char *path, const char *bpf) {
   struct cap_filemap *m = calloc(1, sizeof(*m));
   if (!m)
     return NULL;
-  struct stat st;
-  m->fd = open(path, O_RDONLY | O_CLOEXEC);
-  long page = sysconf(_SC_PAGESIZE);
-  m->page = page > 0 ? (size_t)page : 4096;
-  const uint8_t *head = NULL;
-  if (m->fd >= 0 && fstat(m->fd, &st) == 0 && S_ISREG(st.st_mode) &&
-      st.st_size >= CAP_PCAP_FILE_HEADER) {
-    m->size = (size_t)st.st_size;
-    head = span(m, 0, CAP_PCAP_FILE_HEADER);
-  }
-  bool ok = head && cap_pcap_format_of(p, head, &m->fmt);
+  bool ok = cap_filemap_file_open(&m->file, p, path);
   if (ok && bpf) {
     ok = pcap_compile(p, &m->prog, bpf, 1, PCAP_NETMASK_UNKNOWN) == 0;
     m->filtered = ok;
@@ -155,28 +185,21 @@ struct cap_filemap *cap_filemap_open(pcap_t *p, const char *path, const char *bp
     return NULL;
   }
   m->off = CAP_PCAP_FILE_HEADER;
-  cap_filemap_guard(path);
   return m;
-}
-
-void cap_filemap_guard(const char *path) {
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, install_sigbus);
-  g_mapped_name = path;
 }
 
 /* Ask for the lines ahead of off that the window holds. */
 static void prefetch_ahead(struct cap_filemap *m, size_t off) {
-  size_t end = off + CAP_PREFETCH_BYTES, win_end = m->win_off + m->win_len;
+  size_t end = off + CAP_PREFETCH_BYTES, win_end = m->win.off + m->win.len;
   if (end > win_end)
     end = win_end;
+  if (m->prefetched < m->win.off)
+    m->prefetched = m->win.off;
   for (; m->prefetched < end; m->prefetched += 64)
-    __builtin_prefetch(m->win + (m->prefetched - m->win_off));
+    __builtin_prefetch(m->win.buf + (m->prefetched - m->win.off));
 }
 
-static int map_failed(struct cap_filemap *m, size_t at) {
-  snprintf(m->err, sizeof(m->err), "cannot map the file at byte offset %zu: %s", at,
-           strerror(errno));
+static int read_failed(struct cap_filemap *m, size_t at) {
   m->off = at;
   return -1;
 }
@@ -226,15 +249,15 @@ int cap_pcap_record(const struct cap_pcap_format *f, const uint8_t *rec, size_t 
 
 int cap_filemap_next(struct cap_filemap *m, struct pcap_pkthdr **hdr, const u_char **data) {
   for (;;) {
-    size_t left = m->size - m->off;
+    size_t left = m->file.size - m->off;
     size_t head = left < CAP_PCAP_RECORD_HEADER ? left : CAP_PCAP_RECORD_HEADER;
     const uint8_t *rec = left ? span(m, m->off, head) : NULL;
     if (left && !rec)
-      return map_failed(m, m->off);
+      return read_failed(m, m->off);
     if (rec)
       prefetch_ahead(m, m->off);
     struct cap_pcap_record r;
-    int rc = cap_pcap_record(&m->fmt, rec, left, &r, m->err, sizeof(m->err));
+    int rc = cap_pcap_record(&m->file.fmt, rec, left, &r, m->err, sizeof(m->err));
     if (rc <= 0) {
       if (rc < 0)
         m->off += r.stop_at; /* where libpcap's stream would be */
@@ -244,7 +267,7 @@ int cap_filemap_next(struct cap_filemap *m, struct pcap_pkthdr **hdr, const u_ch
     m->off += r.size;
     const uint8_t *bytes = span(m, at, r.hdr.caplen);
     if (!bytes)
-      return map_failed(m, at);
+      return read_failed(m, at);
     if (m->filtered && !pcap_offline_filter(&m->prog, &r.hdr, bytes))
       continue;
     m->hdr = r.hdr;
@@ -267,49 +290,7 @@ void cap_filemap_close(struct cap_filemap *m) {
     return;
   if (m->filtered)
     pcap_freecode(&m->prog);
-  if (m->win)
-    munmap((void *)m->win, m->win_len);
-  if (m->fd >= 0)
-    close(m->fd);
+  cap_filemap_run_free(&m->win);
+  cap_filemap_file_close(&m->file);
   free(m);
-}
-
-bool cap_filemap_whole_open(struct cap_filemap_whole *m, pcap_t *p, const char *path) {
-  memset(m, 0, sizeof(*m));
-  if (cap_filemap_use_libpcap())
-    return false;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0)
-    return false;
-  void *base = MAP_FAILED;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= CAP_PCAP_FILE_HEADER)
-    base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-  close(fd); /* the mapping holds the file */
-  if (base == MAP_FAILED)
-    return false;
-  m->base = base;
-  m->size = (size_t)st.st_size;
-  if (!cap_pcap_format_of(p, m->base, &m->fmt)) {
-    cap_filemap_whole_close(m);
-    return false;
-  }
-  madvise(base, m->size, MADV_SEQUENTIAL);
-  long page = sysconf(_SC_PAGESIZE);
-  m->page = page > 0 ? (size_t)page : 4096;
-  return true;
-}
-
-void cap_filemap_whole_drop(struct cap_filemap_whole *m, size_t upto) {
-  upto = upto / m->page * m->page;
-  if (upto > m->dropped) {
-    madvise((void *)(m->base + m->dropped), upto - m->dropped, MADV_DONTNEED);
-    m->dropped = upto;
-  }
-}
-
-void cap_filemap_whole_close(struct cap_filemap_whole *m) {
-  if (m->base)
-    munmap((void *)m->base, m->size);
-  memset(m, 0, sizeof(*m));
 }

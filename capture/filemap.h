@@ -1,6 +1,6 @@
 /*
- * capture/filemap.h - a classic pcap file read in place (filemap.c);
- * private to capture/.
+ * capture/filemap.h - a classic pcap file read by byte ranges into
+ * buffers that are reused (filemap.c); private to capture/.
  */
 #ifndef TLSGRADE_CAPTURE_FILEMAP_H
 #define TLSGRADE_CAPTURE_FILEMAP_H
@@ -13,7 +13,7 @@
  * captured bytes. */
 #define CAP_PCAP_FILE_HEADER 24
 #define CAP_PCAP_RECORD_HEADER 16
-/* How far ahead of a walk through a mapped file its lines are prefetched:
+/* How far ahead of a walk through a file's bytes its lines are prefetched:
  * walking record headers is otherwise a chain of memory misses. */
 #define CAP_PREFETCH_BYTES 2048
 
@@ -37,16 +37,41 @@ struct cap_pcap_record {
 int cap_pcap_record(const struct cap_pcap_format *f, const uint8_t *rec, size_t left,
                     struct cap_pcap_record *out, char *err, size_t errlen);
 
-/* This thread is about to read path through a mapping: should the file
- * shrink meanwhile, the process says so and exits 1 instead of dying of
- * SIGBUS.  (cap_filemap_open does it for its own mapping.) */
-void cap_filemap_guard(const char *path);
+/* A classic pcap file open for reading by byte ranges (fd -1: none). */
+struct cap_filemap_file {
+  int fd;
+  size_t size; /* when it was opened */
+  struct cap_pcap_format fmt;
+};
+/* Open the file at path, already opened and checked by libpcap as p: true
+ * when it is a pcap 2.4 file (never with TLSGRADE_READER=libpcap); false
+ * (f->fd -1) when libpcap must read it. */
+bool cap_filemap_file_open(struct cap_filemap_file *f, pcap_t *p, const char *path);
+void cap_filemap_file_close(struct cap_filemap_file *f);
+
+/* A run of a file's bytes read into a buffer of its own, [off, off + len),
+ * which is reused (its pages stay mapped: a fresh mapping's pages each
+ * cost a miss in the page tables on first touch).  All zero: empty. */
+struct cap_filemap_run {
+  uint8_t *buf;
+  size_t cap; /* of buf */
+  size_t off, len;
+};
+/* Bytes [off, off + len) of f, in run r: read (with at least the bytes up
+ * to `until`, within the file) when r does not hold them all.  The bytes
+ * from keep (<= off) on that r holds are kept; those before keep may go.
+ * NULL, the reason in err, when the file cannot be read or ends before the
+ * size it had when opened (it shrank). */
+const uint8_t *cap_filemap_read(const struct cap_filemap_file *f, struct cap_filemap_run *r,
+                                size_t keep, size_t off, size_t len, size_t until, char *err,
+                                size_t errlen);
+void cap_filemap_run_free(struct cap_filemap_run *r);
 
 struct cap_filemap;
-/* The file at path, already opened and checked by libpcap as p, mapped and
+/* The file at path, already opened and checked by libpcap as p,
  * positioned at its first record; bpf: the filter, or NULL.  NULL when
  * libpcap must read it (not a pcap 2.4 file, not a regular file,
- * TLSGRADE_READER=libpcap, or mapping failed): never an error. */
+ * TLSGRADE_READER=libpcap, or it cannot be read so): never an error. */
 struct cap_filemap *cap_filemap_open(pcap_t *p, const char *path, const char *bpf);
 /* As pcap_next_ex for a file: 1 a packet (valid until the next call), 0 the
  * end, -1 an error (cap_filemap_error; cap_filemap_offset is where the
@@ -55,23 +80,5 @@ int cap_filemap_next(struct cap_filemap *m, struct pcap_pkthdr **hdr, const u_ch
 const char *cap_filemap_error(const struct cap_filemap *m);
 long cap_filemap_offset(const struct cap_filemap *m);
 void cap_filemap_close(struct cap_filemap *m);
-
-/* A whole classic pcap file mapped at once, for the readers that share it
- * (team.c) and read it front to back.  All zero: nothing mapped. */
-struct cap_filemap_whole {
-  const uint8_t *base;
-  size_t size;
-  struct cap_pcap_format fmt;
-  size_t page;
-  size_t dropped; /* the pages before it are let go */
-};
-/* Map the file at path, already opened and checked by libpcap as p: true
- * when it is a pcap 2.4 file that maps (never with TLSGRADE_READER=libpcap);
- * false (m left all zero) when libpcap must read it. */
-bool cap_filemap_whole_open(struct cap_filemap_whole *m, pcap_t *p, const char *path);
-/* No reader reads before byte upto any more: let those pages go, so that
- * a file larger than memory streams through the page cache. */
-void cap_filemap_whole_drop(struct cap_filemap_whole *m, size_t upto);
-void cap_filemap_whole_close(struct cap_filemap_whole *m);
 
 #endif

@@ -70,13 +70,15 @@ static void shard_idle(void *ctx, cap_time_us now) {
   flow_table_expire(r->ft, now);
 }
 
-/* ---- a mapped pcap file shared out by byte ranges ---- */
+/* ---- a pcap file shared out by byte ranges ---- */
 
 /* Even reading every record header only to skip it costs a core about a
  * fifth of a second per gigabyte (the memory of the whole file passes
- * through it), which every reader above pays.  A classic pcap file mapped
- * in memory is read as a team instead, a segment at a time:
- *  1. each reader walks one part of the segment: reader 0 from the
+ * through it), which every reader above pays.  A classic pcap file is read
+ * as a team instead, a segment at a time:
+ *  1. each reader reads one part of the segment into its part's buffer
+ *     (filemap.c; the buffer is reused, three segments on) and walks it:
+ *     reader 0 from the
  *     segment's start, reader k from the first offset past its share
  *     where SYNC_RECORDS well-formed records follow one another, up to
  *     where the next part begins.  It notes each record's offset, time
@@ -95,7 +97,7 @@ static void shard_idle(void *ctx, cap_time_us now) {
  * slowest reader still goes through the one two before: the parts are kept
  * for three segments.  What each reader decodes, and in which order, is
  * what it decoded when it read every record. */
-#define SEGMENT (16u << 20)
+#define SEGMENT (2u << 20)
 #define MAX_TEAM 64 /* readers that share a file; more read every record */
 #define SYNC_RECORDS 4
 #define SEGMENTS_KEPT 3 /* walked, being gone through, and the slowest's */
@@ -111,10 +113,11 @@ struct entry {
 struct part {
   _Alignas(64) struct entry *e; /* each walker's part on lines of its own */
   size_t n, cap;
-  size_t start, end; /* offsets of its first record, and just past its last */
-  uint64_t bytes;    /* wire lengths */
-  bool synced;       /* a start was found */
-  bool failed;       /* stopped on a bad record: err, stop_at */
+  struct cap_filemap_run run; /* its bytes: every record of it, whole */
+  size_t start, end;          /* offsets of its first record, and just past its last */
+  uint64_t bytes;             /* wire lengths */
+  bool synced;                /* a start was found */
+  bool failed;                /* stopped on a bad record: err, stop_at */
   char err[PCAP_ERRBUF_SIZE];
   size_t stop_at;
 };
@@ -132,8 +135,7 @@ struct team {
    * barrier while a faster one decides file i + 1 (never i + 2: that one's
    * barrier waits for the slow reader). */
   bool together[2];
-  struct cap_filemap_whole map;           /* pages let go by the last reader done with a segment */
-  _Atomic size_t finished[SEGMENTS_KEPT]; /* readers done, per segment, n per segment */
+  struct cap_filemap_file map;
   int dlt;
   struct part *parts[SEGMENTS_KEPT]; /* [segment % SEGMENTS_KEPT][reader] */
   struct part repair[SEGMENTS_KEPT]; /* reader 0's walk after a wrong guess */
@@ -186,6 +188,7 @@ static struct team *team_new(size_t n) {
   memset(t, 0, sizeof(*t));
   t->n = n;
   t->file = -1;
+  t->map.fd = -1;
   bool ok = true;
   for (int b = 0; b < SEGMENTS_KEPT; b++) {
     if ((t->parts[b] = aligned_alloc(64, n * sizeof(struct part))))
@@ -206,29 +209,50 @@ static struct team *team_new(size_t n) {
 static void team_free(struct team *t) {
   if (!t)
     return;
-  cap_filemap_whole_close(&t->map);
+  cap_filemap_file_close(&t->map);
   for (int b = 0; b < SEGMENTS_KEPT; b++) {
-    for (size_t k = 0; k < t->n; k++)
+    for (size_t k = 0; k < t->n; k++) {
       free(t->parts[b][k].e);
+      cap_filemap_run_free(&t->parts[b][k].run);
+    }
     free(t->parts[b]);
     free(t->repair[b].e);
+    cap_filemap_run_free(&t->repair[b].run);
   }
   pthread_mutex_destroy(&t->lock);
   pthread_cond_destroy(&t->cond);
   free(t);
 }
 
+/* Bytes [off, off + len) of the file in pt's run, which keeps what it
+ * holds from pt->start... (from: where its walk began) on; NULL (pt failed,
+ * the reason in pt->err) when the file cannot be read. */
+static const uint8_t *part_bytes(const struct team *t, struct part *pt, size_t from, size_t off,
+                                 size_t len, size_t until) {
+  const uint8_t *p =
+      cap_filemap_read(&t->map, &pt->run, from, off, len, until, pt->err, sizeof(pt->err));
+  if (!p) {
+    pt->failed = true;
+    pt->stop_at = off;
+  }
+  return p;
+}
+
 /* Could a record header start at off?  SYNC_RECORDS records that parse,
  * each no longer than the snapshot length nor its wire length, with a
- * valid fraction of a second.  Only a guess: the barrier's check decides. */
-static bool plausible_at(const struct team *t, size_t off) {
+ * valid fraction of a second.  Only a guess: the barrier's check decides.
+ * False also when the file cannot be read (pt failed). */
+static bool plausible_at(const struct team *t, struct part *pt, size_t from, size_t off,
+                         size_t until) {
   for (int i = 0; i < SYNC_RECORDS; i++) {
     if (off >= t->map.size)
       return i > 0; /* the file's end after whole records */
     struct cap_pcap_record rec;
     char err[PCAP_ERRBUF_SIZE];
-    const uint8_t *p = t->map.base + off;
-    if (cap_pcap_record(&t->map.fmt, p, t->map.size - off, &rec, err, sizeof(err)) != 1)
+    size_t left = t->map.size - off;
+    const uint8_t *p = part_bytes(
+        t, pt, from, off, left < CAP_PCAP_RECORD_HEADER ? left : CAP_PCAP_RECORD_HEADER, until);
+    if (!p || cap_pcap_record(&t->map.fmt, p, left, &rec, err, sizeof(err)) != 1)
       return false; /* also when less than a record header is left */
     uint32_t frac;
     memcpy(&frac, p + 4, 4);
@@ -256,7 +280,7 @@ static bool add_entry(struct part *pt, const struct entry *e) {
 }
 
 /* Walk the records from `from` (exact: a known boundary; else find one)
- * that start before `bound`. */
+ * that start before `bound`, reading each whole into pt's run. */
 static void walk_part(const struct team *t, struct part *pt, size_t from, size_t bound,
                       bool exact) {
   pt->n = 0;
@@ -264,8 +288,15 @@ static void walk_part(const struct team *t, struct part *pt, size_t from, size_t
   pt->failed = false;
   pt->synced = true;
   size_t off = from;
-  while (!exact && off < bound && off < t->map.size && !plausible_at(t, off))
-    off++;
+  while (!exact && off < bound && off < t->map.size && !plausible_at(t, pt, from, off, bound))
+    if (pt->failed)
+      break;
+    else
+      off++;
+  if (pt->failed) {
+    pt->start = pt->end = off;
+    return;
+  }
   if (!exact && (off >= bound || off >= t->map.size)) {
     pt->synced = off >= t->map.size; /* nothing starts in its share: empty, at the end */
     pt->start = pt->end = off;
@@ -275,8 +306,14 @@ static void walk_part(const struct team *t, struct part *pt, size_t from, size_t
   size_t prefetched = off;
   while (off < bound) {
     struct cap_pcap_record rec;
-    int rc = cap_pcap_record(&t->map.fmt, t->map.base + off, t->map.size - off, &rec, pt->err,
-                             sizeof(pt->err));
+    size_t left = t->map.size - off;
+    const uint8_t *p =
+        left ? part_bytes(t, pt, from, off,
+                          left < CAP_PCAP_RECORD_HEADER ? left : CAP_PCAP_RECORD_HEADER, bound)
+             : NULL;
+    if (left && !p)
+      break;
+    int rc = cap_pcap_record(&t->map.fmt, p, left, &rec, pt->err, sizeof(pt->err));
     if (rc == 0)
       break;
     if (rc < 0) {
@@ -284,11 +321,13 @@ static void walk_part(const struct team *t, struct part *pt, size_t from, size_t
       pt->stop_at = off + rec.stop_at;
       break;
     }
-    for (size_t ahead = off + CAP_PREFETCH_BYTES; prefetched < ahead && prefetched < t->map.size;
+    if (!(p = part_bytes(t, pt, from, off, rec.size, bound)))
+      break;
+    size_t held = pt->run.off + pt->run.len;
+    for (size_t ahead = off + CAP_PREFETCH_BYTES; prefetched < ahead && prefetched < held;
          prefetched += 64)
-      __builtin_prefetch(t->map.base + prefetched);
-    const uint8_t *data = t->map.base + off + CAP_PCAP_RECORD_HEADER;
-    long shard = peek_shard(t->dlt, data, rec.hdr.caplen, t->n);
+      __builtin_prefetch(pt->run.buf + (prefetched - pt->run.off));
+    long shard = peek_shard(t->dlt, p + CAP_PCAP_RECORD_HEADER, rec.hdr.caplen, t->n);
     struct entry e = {off, cap_packet_time(&rec.hdr.ts), rec.hdr.caplen, rec.hdr.len,
                       shard < 0 ? SHARED_SHARD : (uint16_t)shard};
     if (!add_entry(pt, &e)) {
@@ -333,7 +372,7 @@ static void process_part(struct file_reader *r, const struct team *t, const stru
       const struct entry *ahead = &pt->e[i + OWN_AHEAD];
       if (ahead->shard == r->index || ahead->shard == SHARED_SHARD)
         for (size_t line = 0; line < OWN_LINES; line++)
-          __builtin_prefetch(t->map.base + ahead->off + line * 64);
+          __builtin_prefetch(pt->run.buf + (ahead->off - pt->run.off) + line * 64);
     }
     if (e->shard != r->index && e->shard != SHARED_SHARD) {
       flow_table_expire(r->ft, e->ts); /* the time one thread would see */
@@ -346,23 +385,28 @@ static void process_part(struct file_reader *r, const struct team *t, const stru
     pkt.wire_len = e->len;
     pkt.cap_len = e->caplen;
     struct cap_decoder *d = e->shard == SHARED_SHARD ? dec : r->own;
-    const uint8_t *data = t->map.base + e->off + CAP_PCAP_RECORD_HEADER;
+    const uint8_t *data = pt->run.buf + (e->off - pt->run.off) + CAP_PCAP_RECORD_HEADER;
     if (cap_decode(d, t->dlt, data, e->caplen, &pkt) == 1)
       shard_packet(r, &pkt);
   }
 }
 
 /* Decide (the first reader to arrive) whether this file is read as a team:
- * a pcap 2.4 file that maps, and no BPF filter (libpcap's filter would
+ * a pcap 2.4 file (filemap.c reads it), and no BPF filter (libpcap's filter would
  * have to run in every part).  1 together, 0 apart (the same for every
  * reader), -1 when a reader is gone. */
 static int team_begin(struct team *t, struct cap_source *src, pcap_t *p, uint32_t index) {
   pthread_mutex_lock(&t->lock);
   if (t->file != (long)index) {
-    cap_filemap_whole_close(&t->map); /* the previous file's: every reader has left it */
+    cap_filemap_file_close(&t->map);          /* the previous file's: every reader has left it */
+    for (int b = 0; b < SEGMENTS_KEPT; b++) { /* what the parts hold is of that file */
+      for (size_t k = 0; k < t->n; k++)
+        t->parts[b][k].run.len = 0;
+      t->repair[b].run.len = 0;
+    }
     t->file = index;
-    t->together[index % 2] = !cap_source_filtered(src) &&
-                             cap_filemap_whole_open(&t->map, p, cap_source_name(src, index));
+    t->together[index % 2] =
+        !cap_source_filtered(src) && cap_filemap_file_open(&t->map, p, cap_source_name(src, index));
     t->dlt = pcap_datalink(p);
   }
   pthread_mutex_unlock(&t->lock);
@@ -424,7 +468,6 @@ static int team_whole_file(void *ctx, struct cap_source *src, pcap_t *p, uint32_
   int together = team_begin(t, src, p, index);
   if (together <= 0)
     return together;
-  cap_filemap_guard(cap_source_name(src, index));
   /* [s % SEGMENTS_KEPT]: where segment s starts, the same in every reader */
   size_t starts[SEGMENTS_KEPT] = {CAP_PCAP_FILE_HEADER};
   uint64_t frame = 0;
@@ -454,11 +497,6 @@ static int team_whole_file(void *ctx, struct cap_source *src, pcap_t *p, uint32_
         stats->bytes += seq[k]->bytes;
       }
     }
-    /* The last reader done with this segment lets its pages go (readers
-     * finish segments in order, so it comes after the previous one's). */
-    if (!done && atomic_fetch_add(&t->finished[s % SEGMENTS_KEPT], 1) % t->n == t->n - 1) {
-      cap_filemap_whole_drop(&t->map, last->end);
-    }
     if (last->failed) {
       cap_source_read_warning(src, index, (long)last->stop_at, frame, last->err);
       rc = -1;
@@ -468,7 +506,7 @@ static int team_whole_file(void *ctx, struct cap_source *src, pcap_t *p, uint32_
     if (!team_wait_for(t, walked))
       return -1;
   }
-  return team_wait(t) ? rc : -1; /* nobody reads the mapping after this */
+  return team_wait(t) ? rc : -1; /* nobody reads the parts after this */
 }
 
 static void *file_reader_main(void *arg) {

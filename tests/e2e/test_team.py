@@ -1,13 +1,12 @@
 """-j N on a large classic pcap file: the readers share it out by byte
-ranges (capture/team.c, "a mapped pcap file shared out by byte
-ranges").  Each reader guesses where its range's first record starts; a
+ranges (capture/team.c, "a pcap file shared out by byte ranges").  Each reader guesses where its range's first record starts; a
 wrong guess must be caught and the range walked again.  Whatever happens,
 the answers are one thread's: the same flows (with their end reasons:
 time only goes forward here), handshakes, graded servers, totals, warnings
 and exit status.
 
 The captures are made here from a sample: its records repeated, moved
-forward in time, to about 40 MB (three segments of 16 MB); then a record
+forward in time, to about 7 MB (three segments of 2 MB and more); then a record
 planted across the first guessed boundary whose payload is itself a chain
 of well-formed record headers; then cuts and a bad record length in the
 second segment."""
@@ -22,7 +21,7 @@ from oracle import TOP, Suite, run_tlsgrade
 SAMPLE = os.path.join(TOP, "samples", "demo-cloud-consoles.pcap")
 CA = ["--ca-file", os.path.join(TOP, "samples", "certs", "root.pem")]
 TMP = tempfile.mkdtemp(prefix="tlsgrade-team-")
-SEGMENT = 16 << 20
+SEGMENT = 2 << 20  # capture/team.c
 HDR = struct.Struct("<IIII")
 
 
@@ -45,15 +44,17 @@ def udp_frame(payload, sport=5353, dport=9999):
 
 def big_capture(trap=False):
     """The sample's records again and again, each copy 1000 s later, to
-    about 40 MB.  trap: a UDP record across the first guessed boundary
-    (24 + 8 MB for two readers) holding fake records right after it."""
+    three and a half segments.  trap: a UDP record across the first guessed
+    boundary (24 + half a segment for two readers) holding fake records
+    right after it."""
     head, recs = sample_records()
     out = bytearray(head)
     guess = 24 + SEGMENT // 2
     copy = 0
-    while len(out) < 40 << 20:
+    while len(out) < 3 * SEGMENT + SEGMENT // 2:
         for sec, usec, data, orig in recs:
-            if trap and len(out) < guess <= len(out) + 16 + 60000 and len(out) + 16 + 42 < guess:
+            # the fake chain (12 records of 76 bytes) fits after the guess
+            if trap and 0 < guess - (len(out) + 16 + 42) <= 60000 - 42 - 12 * 76:
                 fake = b""
                 for i in range(12):  # a chain of well-formed records, 60 bytes each
                     fake += HDR.pack(sec + copy * 1000, i, 60, 60) + bytes(60)
@@ -63,6 +64,8 @@ def big_capture(trap=False):
                 trap = False
             out += HDR.pack(sec + copy * 1000, usec, len(data), orig) + data
         copy += 1
+    if trap:
+        raise ValueError("no record fits the planted chain at the guessed boundary")
     return bytes(out)
 
 
@@ -99,8 +102,8 @@ def same_as_one_thread(t, path, what, expect_rc=0):
 
 def three_segments(t):
     path = write("big.pcap", big_capture())
-    t.check(os.path.getsize(path) > 2 * SEGMENT, "the capture spans three segments")
-    out = same_as_one_thread(t, path, "40 MB")
+    t.check(os.path.getsize(path) > 3 * SEGMENT, "the capture spans four segments")
+    out = same_as_one_thread(t, path, "3.5 segments")
     packets = json.loads(out)["stats"]["packets"]
     _, recs = sample_records()
     t.check(packets > 10 * len(recs), "every copy read: %d packets" % packets)
