@@ -95,7 +95,7 @@ DEB_BUILD := gcc make pkg-config libpcap-dev libndpi-dev libcjson-dev libssl-dev
              libsqlite3-dev libpq-dev
 DEB_TEST  := tshark tcpdump openssl python3 python3-jsonschema iproute2 util-linux chromium \
              valgrind clang-format \
-             testssl.sh nginx gnutls-bin ngtcp2-client ngtcp2-server postgresql parallel tcpreplay time
+             testssl.sh nginx gnutls-bin ngtcp2-client ngtcp2-server postgresql parallel tcpreplay time strace
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
