@@ -616,17 +616,19 @@ static void cli_free(struct cli *cli) {
  * fresh 4 kB page costs a fault on its first touch, under virtualisation a
  * trap: a quarter of a one-thread run on the benchmark capture.  glibc
  * does it when told at start (GLIBC_TUNABLES), so a run that reads much
- * starts itself again once with it (some 20 ms, which a small run would
- * not win back).  Not when the tunables name the huge pages already (the
- * user's choice: glibc.malloc.hugetlb=0 keeps 4 kB pages), not with
- * privileges (glibc ignores them then), not under a memory checker
- * (valgrind, sanitizers); and when it cannot, it goes on as it is. */
+ * starts itself again once with it (20 to 30 ms, loading some forty
+ * libraries again, which a run on less than some 64 MB does not win back).  Not when the tunables
+ * name the huge pages already (the user's choice: glibc.malloc.hugetlb=0 keeps 4 kB pages), not
+ * with privileges (glibc ignores them then), not under a memory checker (valgrind, sanitizers); and
+ * when it cannot, it goes on as it is. */
 #define HEAP_TUNABLES "glibc.malloc.hugetlb=1"
+#define HEAP_THREADS "glibc.malloc.top_pad=67108864" /* as mallopt in main, from the start */
 #define HEAP_MARK "TLSGRADE_HEAP_TUNED"
-#define HEAP_SMALL_INPUT (16u << 20) /* bytes of files: not worth starting again */
+#define HEAP_SMALL_INPUT (64u << 20) /* bytes of files: not worth starting again */
 
 /* Does the run read much: a live interface, standard input, a directory,
- * or files of HEAP_SMALL_INPUT bytes and more (each name as given). */
+ * or files of HEAP_SMALL_INPUT bytes and more (each name as given; merge's
+ * evidence files too). */
 static bool reads_much(const struct pl_settings *set, char *const *inputs, size_t n) {
   if (set->iface)
     return true;
@@ -640,7 +642,7 @@ static bool reads_much(const struct pl_settings *set, char *const *inputs, size_
   return bytes >= HEAP_SMALL_INPUT;
 }
 
-static void heap_in_huge_pages(char **argv) {
+static void heap_in_huge_pages(char **argv, bool threads) {
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
   const char *tun = getenv("GLIBC_TUNABLES"), *pre = getenv("LD_PRELOAD");
   if (getauxval(AT_SECURE) || (tun && strstr(tun, "glibc.malloc.hugetlb")) ||
@@ -648,8 +650,8 @@ static void heap_in_huge_pages(char **argv) {
     return;
   char *before = tun ? strdup(tun) : NULL;
   char value[4096];
-  int n =
-      snprintf(value, sizeof(value), "%s%s" HEAP_TUNABLES, tun ? tun : "", tun && *tun ? ":" : "");
+  int n = snprintf(value, sizeof(value), "%s%s" HEAP_TUNABLES "%s", tun ? tun : "",
+                   tun && *tun ? ":" : "", threads ? ":" HEAP_THREADS : "");
   if ((!tun || before) && n > 0 && (size_t)n < sizeof(value) &&
       setenv("GLIBC_TUNABLES", value, 1) == 0 && setenv(HEAP_MARK, "1", 1) == 0)
     execv("/proc/self/exe", argv);
@@ -661,7 +663,7 @@ static void heap_in_huge_pages(char **argv) {
   unsetenv(HEAP_MARK);
   free(before);
 #else
-  (void)argv;
+  (void)argv, (void)threads;
 #endif
 }
 
@@ -694,15 +696,17 @@ int main(int argc, char **argv) {
     cli_free(&cli);
     return PL_EXIT_USAGE;
   }
-  /* A thread's heap is made 64 MB at once, in huge pages as a whole:
-   * grown a step at a time, each step was pages of 4 kB again (-j 2 took
-   * a quarter longer).  Only with threads: a larger step costs a
-   * one-thread run a fifth more memory under a flood of small endpoints. */
+  /* With threads, the heaps grow 64 MB at a time (in huge pages as a
+   * whole; grown in small steps, each step was pages of 4 kB again, and
+   * -j 2 took a quarter longer).  Set at start when the process starts
+   * again (heap_in_huge_pages), which counts too.  Not for one thread: a
+   * larger step costs it a fifth more memory under a flood of small
+   * endpoints. */
   if (cli.set.jobs > 1)
     mallopt(M_TOP_PAD, 64 << 20);
   if (given && !again && !cli.history &&
       reads_much(&cli.set, argv + optind, (size_t)(argc - optind)))
-    heap_in_huge_pages(given);
+    heap_in_huge_pages(given, cli.set.jobs > 1);
   free(given);
   cli.set.weak_keys = cli.weak_keys;
   cli.set.keylog_files = cli.keylog_files;

@@ -1,6 +1,6 @@
 """A run that reads much starts itself again once, with glibc told to put
 the heap in transparent huge pages (tlsgrade.c, heap_in_huge_pages): a
-live interface, standard input, a directory, or 16 MB of files and more;
+live interface, standard input, a directory, or 64 MB of files and more;
 never a small run, never when GLIBC_TUNABLES already names the huge pages,
 and with any other tunable the user gave kept.  Whichever way, the report
 is the same.  The starts are seen with strace (execve)."""
@@ -31,14 +31,14 @@ def traced(args, env_extra=None, stdin=None):
 
 
 def big_copy():
-    """The sample's records again and again to 17 MB (over the 16 MB)."""
+    """The sample's records again and again to 65 MB (over the 64 MB)."""
     data = open(SAMPLE, "rb").read()
     head, body = data[:24], data[24:]
     path = os.path.join(TMP, "big.pcap")
     with open(path, "wb") as f:
         f.write(head)
         size = 24
-        while size < 17 << 20:
+        while size < 65 << 20:
             f.write(body)
             size += len(body)
     return path
@@ -63,17 +63,17 @@ def stdin(t):
 def big_files(t):
     big = big_copy()
     execs, report, rc = traced([big], {"GLIBC_TUNABLES": "glibc.malloc.tcache_count=5"})
-    t.eq(rc, 0, "17 MB: exit status")
-    t.eq(len(execs), 2, "17 MB: started again once")
+    t.eq(rc, 0, "65 MB: exit status")
+    t.eq(len(execs), 2, "65 MB: started again once")
     again = execs[-1] if execs else ""
     t.check("GLIBC_TUNABLES=glibc.malloc.tcache_count=5:glibc.malloc.hugetlb=1" in again,
-            "17 MB: the user's tunable kept: " + again[:300])
-    t.check("TLSGRADE_HEAP_TUNED=1" in again, "17 MB: the mark that stops a second start")
+            "65 MB: the user's tunable kept: " + again[:300])
+    t.check("TLSGRADE_HEAP_TUNED=1" in again, "65 MB: the mark that stops a second start")
     execs, report4k, rc = traced([big], {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"})
-    t.eq(rc, 0, "17 MB, hugetlb=0: exit status")
-    t.eq(len(execs), 1, "17 MB, hugetlb=0: the user's choice, started once")
+    t.eq(rc, 0, "65 MB, hugetlb=0: exit status")
+    t.eq(len(execs), 1, "65 MB, hugetlb=0: the user's choice, started once")
     t.check(len(report) > 1000 and report == report4k,
-            "17 MB: the same report in huge pages and in 4 kB pages")
+            "65 MB: the same report in huge pages and in 4 kB pages")
     execs, _, rc = traced([TMP])
     t.eq(len(execs), 2, "a directory: started again once")
 
