@@ -209,8 +209,9 @@ int cap_pcap_record(const struct cap_pcap_format *f, const uint8_t *rec, size_t 
   if (left == 0)
     return 0;
   if (left < CAP_PCAP_RECORD_HEADER) {
-    snprintf(err, errlen, "truncated dump file; tried to read %u header bytes, only got %zu",
-             CAP_PCAP_RECORD_HEADER, left);
+    if (err)
+      snprintf(err, errlen, "truncated dump file; tried to read %u header bytes, only got %zu",
+               CAP_PCAP_RECORD_HEADER, left);
     out->stop_at = left;
     return -1;
   }
@@ -226,10 +227,10 @@ int cap_pcap_record(const struct cap_pcap_format *f, const uint8_t *rec, size_t 
   h->len = v[3];
   left -= CAP_PCAP_RECORD_HEADER;
   if (h->caplen > MAX_SNAPLEN) {
-    if (h->caplen > f->snapshot)
+    if (err && h->caplen > f->snapshot)
       snprintf(err, errlen, "invalid packet capture length %u, bigger than snaplen of %u",
                h->caplen, f->snapshot);
-    else
+    else if (err)
       snprintf(err, errlen, "invalid packet capture length %u, bigger than maximum of %u",
                h->caplen, MAX_SNAPLEN);
     out->stop_at = CAP_PCAP_RECORD_HEADER; /* libpcap's stream stops after the header */
@@ -237,8 +238,9 @@ int cap_pcap_record(const struct cap_pcap_format *f, const uint8_t *rec, size_t 
   }
   uint32_t need = h->caplen > f->snapshot ? f->snapshot : h->caplen;
   if (left < need || left < h->caplen) { /* libpcap names the part it was reading */
-    snprintf(err, errlen, "truncated dump file; tried to read %u captured bytes, only got %zu",
-             left < need ? need : h->caplen, left);
+    if (err)
+      snprintf(err, errlen, "truncated dump file; tried to read %u captured bytes, only got %zu",
+               left < need ? need : h->caplen, left);
     out->stop_at = CAP_PCAP_RECORD_HEADER + left;
     return -1;
   }

@@ -27,8 +27,8 @@ bool cap_filemap_use_libpcap(void); /* TLSGRADE_READER=libpcap */
 
 /* The record at rec, `left` bytes before the end of the file, by libpcap's
  * rules: 1 (hdr as pcap_next_ex gives it, its data at rec + 16, size bytes
- * in the file), 0 the end, -1 an error (its text in err; libpcap's stream
- * would stand stop_at bytes further). */
+ * in the file), 0 the end, -1 an error (its text in err unless err is
+ * NULL; libpcap's stream would stand stop_at bytes further). */
 struct cap_pcap_record {
   struct pcap_pkthdr hdr;
   size_t size;

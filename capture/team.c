@@ -248,11 +248,10 @@ static bool plausible_at(const struct team *t, struct part *pt, size_t from, siz
     if (off >= t->map.size)
       return i > 0; /* the file's end after whole records */
     struct cap_pcap_record rec;
-    char err[PCAP_ERRBUF_SIZE];
     size_t left = t->map.size - off;
     const uint8_t *p = part_bytes(
         t, pt, from, off, left < CAP_PCAP_RECORD_HEADER ? left : CAP_PCAP_RECORD_HEADER, until);
-    if (!p || cap_pcap_record(&t->map.fmt, p, left, &rec, err, sizeof(err)) != 1)
+    if (!p || cap_pcap_record(&t->map.fmt, p, left, &rec, NULL, 0) != 1)
       return false; /* also when less than a record header is left */
     uint32_t frac;
     memcpy(&frac, p + 4, 4);
