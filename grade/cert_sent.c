@@ -4,8 +4,15 @@
  * still show it: per chain one SENT_CHAIN fact (its sightings and frame)
  * and per certificate a few SENT_CERT facts (fact_table.h), each a short
  * sanitised field that libcrypto decoded once (dissect/x509.c).
+ *
+ * The fields are noted at the chain's first sighting on an endpoint only:
+ * they are the chain's, so their sightings are the chain's, and saved
+ * evidence writes them so (ev_sent_chain_of).  Formatting them again for
+ * every handshake was a tenth of a one-thread run on handshake-heavy
+ * captures.
  */
 #include "base/hash.h"
+#include "grade/evidence.h"
 #include "grade/facts.h"
 
 #include <stdio.h>
@@ -114,13 +121,31 @@ static void cert_fields(struct ev_endpoint *ep, const struct ev_sample *at, cons
 
 void ev_sent_chain_facts(struct ev_endpoint *ep, const struct tls_session *s,
                          const struct ev_sample *at) {
-  char id[EV_SENT_ID_LEN + 1];
+  char id[EV_SENT_ID_LEN + 1], key[EV_KEY_MAX];
+  struct ev_typed typed;
   if (!s->chain_len)
     return;
   chain_id(s, id);
-  ev_add(ep, at, EV_SENT_CHAIN, &(struct ev_args){.name = id, .number = s->chain_len});
-  for (size_t i = 0; i < s->chain_len && i < ep->max_sent_certs; i++)
+  if (!ev_key_make(EV_SENT_CHAIN, &(struct ev_args){.name = id, .number = s->chain_len}, key,
+                   &typed))
+    return;
+  bool noted = ev_find(ep, key) != NULL; /* and its certificates' fields with it */
+  ev_fact_add(ep, key, &typed, 1, at->aborted ? 1 : 0, at->ts, at->ts, at);
+  for (size_t i = 0; !noted && i < s->chain_len && i < ep->max_sent_certs; i++)
     cert_fields(ep, at, id, i, s->chain[i]);
+}
+
+const struct ev_fact *ev_sent_chain_of(const struct ev_endpoint *ep, const struct ev_fact *cert) {
+  if (cert->typed.id != EV_SENT_CERT)
+    return NULL;
+  size_t n;
+  const struct ev_fact *const *chains = ev_facts_of(ep, EV_SENT_CHAIN, &n);
+  for (size_t i = 0; i < n; i++)
+    if (chains[i]->typed.id == EV_SENT_CHAIN && chains[i]->typed.name_len == EV_SENT_ID_LEN &&
+        memcmp(chains[i]->key + chains[i]->typed.name_at, cert->key + cert->typed.name_at,
+               EV_SENT_ID_LEN) == 0)
+      return chains[i];
+  return NULL;
 }
 
 void ev_trust_store_fact(struct ev_endpoint *ep, const struct ev_conn *c,

@@ -7,6 +7,7 @@
 #include "grade/chains.h"
 #include "grade/clients.h"
 #include "grade/evidence.h"
+#include "grade/facts.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,9 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static cJSON *fact_json(const struct ev_fact *f) {
+/* Fact f, with the sightings of `seen` (f itself, or the chain whose
+ * field f is: cert_sent.c notes a field once). */
+static cJSON *fact_json(const struct ev_fact *f, const struct ev_fact *seen) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "k", f->key);
+  f = seen;
   cJSON_AddNumberToObject(o, "n", (double)f->count);
   if (f->aborted) /* written only when there are some: older files read the same */
     cJSON_AddNumberToObject(o, "aborted", (double)f->aborted);
@@ -38,9 +42,12 @@ static cJSON *endpoint_json(const struct ev_endpoint *ep) {
   cJSON *facts = cJSON_AddArrayToObject(o, "facts");
   size_t n;
   const struct ev_fact **sorted = ev_sorted_facts(ep, &n);
-  for (size_t k = 0; sorted && k < n; k++)
-    if (ev_fact_saved(sorted[k]->typed.id)) /* derived facts are recomputed */
-      cJSON_AddItemToArray(facts, fact_json(sorted[k]));
+  for (size_t k = 0; sorted && k < n; k++) {
+    if (!ev_fact_saved(sorted[k]->typed.id)) /* derived facts are recomputed */
+      continue;
+    const struct ev_fact *chain = ev_sent_chain_of(ep, sorted[k]);
+    cJSON_AddItemToArray(facts, fact_json(sorted[k], chain ? chain : sorted[k]));
+  }
   free(sorted);
   return o;
 }

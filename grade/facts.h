@@ -11,10 +11,14 @@
  * Certificate message (at when that frame is unknown). */
 void ev_cert_facts(struct ev_endpoint *ep, const struct tls_session *s, const struct ev_conn *c,
                    const struct ev_sample *at);
-/* The chain s sent, as sent (cert_sent.c): its SENT_CHAIN fact and the
- * fields of its first EV_SENT_CERTS certificates, at `at`. */
+/* The chain s sent, as sent (cert_sent.c): its SENT_CHAIN fact and, at
+ * its first sighting on ep, the fields of its first EV_SENT_CERTS
+ * certificates, at `at`. */
 void ev_sent_chain_facts(struct ev_endpoint *ep, const struct tls_session *s,
                          const struct ev_sample *at);
+/* The SENT_CHAIN fact a SENT_CERT fact is a field of (its sightings are
+ * the chain's), NULL for another fact or when there is none. */
+const struct ev_fact *ev_sent_chain_of(const struct ev_endpoint *ep, const struct ev_fact *cert);
 /* Which trust store decided s's chain (TRUST_STORE), named as c says. */
 void ev_trust_store_fact(struct ev_endpoint *ep, const struct ev_conn *c,
                          const struct ev_sample *at);
