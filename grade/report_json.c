@@ -77,8 +77,11 @@ struct json_out {
   struct shell *shells[GRADE_MAX_CHECKS][2]; /* per check index; [1]: caps */
   struct json_profile_shells *profiles;      /* report_json_profiles.c's */
   cJSON *fact, *member[N_MEMBERS];           /* the reused fact object */
-  cJSON *evidence, *cited[4];                /* the reused evidence array */
-  struct fact_text *facts;                   /* this server's evidence */
+  /* How cJSON prints an array of raw items: the text before the first,
+   * between two, and after the last (json_out_init asks it). */
+  char arr_open[8], arr_sep[8], arr_close[8];
+  size_t open_len, sep_len, close_len;
+  struct fact_text *facts; /* this server's evidence */
   size_t n_facts, cap_facts;
   struct chunk *chunks, *cur;
   char *buf; /* what cJSON prints into */
@@ -411,17 +414,12 @@ const char *report_json_fact(struct json_out *j, const struct ev_fact *f, int de
 
 /* A check's "evidence" array; NULL when empty (or out of memory). */
 static const char *evidence_text(struct json_out *j, const struct check_result *c) {
+  const char *cited[4];
   size_t n = c->n_evidence < 4 ? c->n_evidence : 4;
-  if (!n)
-    return NULL;
   for (size_t i = 0; i < n; i++)
-    set_text(j->cited[i], report_json_fact(j, c->evidence[i], EVIDENCE_DEPTH, false));
-  for (size_t i = 0; i < n; i++)
-    cJSON_AddItemToArray(j->evidence, j->cited[i]);
-  const char *text = report_json_part(j, j->evidence, 0);
-  for (size_t i = 0; i < n; i++)
-    cJSON_DetachItemViaPointer(j->evidence, j->cited[i]);
-  return text;
+    if (!(cited[i] = report_json_fact(j, c->evidence[i], EVIDENCE_DEPTH, false)))
+      return NULL;
+  return report_json_array(j, cited, n);
 }
 
 /* ---- checks and caps ---- */
@@ -526,14 +524,54 @@ const char *report_json_fill(struct json_out *j, const struct json_tmpl *t, cons
 const char *report_json_array(struct json_out *j, const char *const *texts, size_t n) {
   if (!n)
     return NULL;
-  cJSON *a = cJSON_CreateArray();
-  for (size_t i = 0; a && i < n; i++)
-    append(j, a, raw_ref(j, texts[i]));
-  const char *text = a ? report_json_part(j, a, 0) : NULL;
-  cJSON_Delete(a);
-  if (!text)
+  size_t len[GRADE_MAX_CHECKS], total = j->open_len + (n - 1) * j->sep_len + j->close_len + 1;
+  if (n > GRADE_MAX_CHECKS) {
     j->failed = true;
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++)
+    total += (len[i] = strlen(texts[i]));
+  char *text = text_space(j, total), *p = text;
+  if (!text)
+    return NULL;
+  memcpy(p, j->arr_open, j->open_len);
+  p += j->open_len;
+  for (size_t i = 0; i < n; i++) {
+    if (i) {
+      memcpy(p, j->arr_sep, j->sep_len);
+      p += j->sep_len;
+    }
+    memcpy(p, texts[i], len[i]);
+    p += len[i];
+  }
+  memcpy(p, j->arr_close, j->close_len + 1);
   return text;
+}
+
+/* An array of raw items as cJSON prints it, split around two marks. */
+static bool learn_array(struct json_out *j) {
+  cJSON *a = cJSON_CreateArray();
+  cJSON *x = raw_node("\x02"), *y = raw_node("\x03");
+  bool ok = a && x && y && cJSON_AddItemToArray(a, x) && cJSON_AddItemToArray(a, y);
+  if (!ok) {
+    cJSON_Delete(x);
+    cJSON_Delete(y);
+  }
+  size_t len;
+  const char *text = ok ? print_at_depth(j, a, 0, &len) : NULL;
+  const char *at_x = text ? strchr(text, '\x02') : NULL, *at_y = at_x ? strchr(at_x, '\x03') : NULL;
+  ok = at_y && (size_t)(at_x - text) < sizeof(j->arr_open) &&
+       (size_t)(at_y - at_x - 1) < sizeof(j->arr_sep) && strlen(at_y + 1) < sizeof(j->arr_close);
+  if (ok) {
+    j->open_len = (size_t)(at_x - text);
+    j->sep_len = (size_t)(at_y - at_x - 1);
+    j->close_len = strlen(at_y + 1);
+    memcpy(j->arr_open, text, j->open_len);
+    memcpy(j->arr_sep, at_x + 1, j->sep_len);
+    memcpy(j->arr_close, at_y + 1, j->close_len + 1);
+  }
+  cJSON_Delete(a);
+  return ok;
 }
 
 static void shell_free(struct shell *sh) {
@@ -761,7 +799,7 @@ static bool json_out_init(struct json_out *j) {
     if (ok && i > 0)
       cJSON_AddItemToArray(j->nest[i - 1], j->nest[i]);
   }
-  ok = ok && (j->fact = cJSON_CreateObject()) && (j->evidence = cJSON_CreateArray());
+  ok = ok && (j->fact = cJSON_CreateObject());
   for (int m = 0; m < N_MEMBERS; m++) {
     if (m == M_COUNT)
       j->member[m] = raw_node("");
@@ -773,9 +811,7 @@ static bool json_out_init(struct json_out *j) {
       j->member[m] = cJSON_CreateStringReference("");
     ok = ok && j->member[m];
   }
-  for (size_t i = 0; i < sizeof(j->cited) / sizeof(j->cited[0]); i++)
-    ok = ok && (j->cited[i] = raw_node(""));
-  return ok;
+  return ok && learn_array(j);
 }
 
 static void json_out_free(struct json_out *j) {
@@ -789,11 +825,8 @@ static void json_out_free(struct json_out *j) {
       }
   report_json_profiles_free(j->profiles);
   cJSON_Delete(j->fact);
-  cJSON_Delete(j->evidence);
   for (int m = 0; m < N_MEMBERS; m++)
     cJSON_Delete(j->member[m]);
-  for (size_t i = 0; i < sizeof(j->cited) / sizeof(j->cited[0]); i++)
-    cJSON_Delete(j->cited[i]);
   for (struct chunk *c = j->chunks, *next; c; c = next) {
     next = c->next;
     free(c);
