@@ -71,12 +71,24 @@ enum fact_member {
   N_MEMBERS
 };
 
+/* A fact object of some members at some depth, printed once with a mark
+ * for each member's value: its text is the pieces around the values. */
+struct fact_tmpl {
+  int depth;
+  unsigned mask; /* the members, 1 << enum fact_member */
+  char *text;    /* the pieces, each ended by a NUL where a mark was */
+  const char *piece[N_MEMBERS + 1];
+  size_t len[N_MEMBERS + 1], n_pieces;
+  struct fact_tmpl *next;
+};
+
 /* Scratch of one renderer: reused across servers, freed at the end. */
 struct json_out {
   cJSON *nest[NEST];                         /* nest[i] holds nest[i + 1] */
   struct shell *shells[GRADE_MAX_CHECKS][2]; /* per check index; [1]: caps */
   struct json_profile_shells *profiles;      /* report_json_profiles.c's */
   cJSON *fact, *member[N_MEMBERS];           /* the reused fact object */
+  struct fact_tmpl *fact_tmpls;              /* fact objects by depth and members */
   /* How cJSON prints an array of raw items: the text before the first,
    * between two, and after the last (json_out_init asks it). */
   char arr_open[8], arr_sep[8], arr_close[8];
@@ -324,6 +336,121 @@ static void set_text(cJSON *member, const char *text) {
   member->valuestring = (char *)text;
 }
 
+static const char *const MEMBER_KEYS[N_MEMBERS] = {
+    "fact",   "fact_invalid_utf8",   "count", "count", "first", "last",
+    "sample", "sample_invalid_utf8", "value", "via"};
+
+/* The template of a fact object of the members in use, `depth` deep. */
+static const struct fact_tmpl *fact_tmpl_of(struct json_out *j, const bool use[N_MEMBERS],
+                                            int depth) {
+  unsigned mask = 0;
+  for (int m = 0; m < N_MEMBERS; m++)
+    mask |= use[m] ? 1u << m : 0;
+  for (const struct fact_tmpl *t = j->fact_tmpls; t; t = t->next)
+    if (t->mask == mask && t->depth == depth)
+      return t;
+  struct fact_tmpl *t = calloc(1, sizeof(*t));
+  cJSON *o = cJSON_CreateObject();
+  bool ok = t && o;
+  for (int m = 0; ok && m < N_MEMBERS; m++)
+    if (use[m]) {
+      cJSON *mark = raw_node(REPORT_JSON_MARK);
+      ok = mark && cJSON_AddItemToObjectCS(o, MEMBER_KEYS[m], mark);
+      if (!ok)
+        cJSON_Delete(mark);
+    }
+  size_t len;
+  const char *text = ok ? print_at_depth(j, o, depth, &len) : NULL;
+  cJSON_Delete(o);
+  if (!text || !(t->text = strdup(text))) {
+    free(t);
+    j->failed = true;
+    return NULL;
+  }
+  t->depth = depth;
+  t->mask = mask;
+  char *p = t->text;
+  for (;;) { /* one piece before each mark, and the last */
+    char *at = strchr(p, REPORT_JSON_MARK[0]);
+    t->piece[t->n_pieces] = p;
+    t->len[t->n_pieces] = at ? (size_t)(at - p) : strlen(p);
+    t->n_pieces++;
+    if (!at || t->n_pieces > N_MEMBERS)
+      break;
+    *at = '\0';
+    p = at + 1;
+  }
+  t->next = j->fact_tmpls;
+  j->fact_tmpls = t;
+  return t;
+}
+
+/* s as cJSON prints a string: quoted as it is when nothing in it needs
+ * escaping (cJSON escapes only controls, '"' and '\\'), else printed by
+ * cJSON; *len its length. */
+static const char *json_string(struct json_out *j, const char *s, size_t *len) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p >= 0x20 && *p != '"' && *p != '\\')
+    p++;
+  size_t n = (size_t)(p - (const unsigned char *)s);
+  if (!*p) {
+    char *out = text_space(j, n + 3);
+    if (out) {
+      out[0] = '"';
+      memcpy(out + 1, s, n);
+      memcpy(out + 1 + n, "\"", 2);
+      *len = n + 2;
+    }
+    return out;
+  }
+  cJSON *node = cJSON_CreateStringReference(s);
+  const char *text = node ? report_json_part(j, node, 0) : NULL;
+  cJSON_Delete(node);
+  if (text)
+    *len = strlen(text);
+  return text;
+}
+
+/* The fact object whose members' nodes are set (use[m]), `depth` deep,
+ * from its template: the members' values spliced in. */
+static const char *fact_filled(struct json_out *j, const bool use[N_MEMBERS], int depth) {
+  const struct fact_tmpl *t = fact_tmpl_of(j, use, depth);
+  if (!t)
+    return NULL;
+  const char *val[N_MEMBERS];
+  size_t len[N_MEMBERS], n = 0, total = 1;
+  for (int m = 0; m < N_MEMBERS; m++) {
+    if (!use[m])
+      continue;
+    if (m == M_FACT_BAD || m == M_SAMPLE_BAD) {
+      val[n] = "true";
+      len[n] = 4;
+    } else if (m == M_COUNT) { /* raw digits */
+      val[n] = j->member[m]->valuestring;
+      len[n] = strlen(val[n]);
+    } else if (!(val[n] = json_string(j, j->member[m]->valuestring, &len[n]))) {
+      return NULL;
+    }
+    total += len[n++];
+  }
+  if (n + 1 != t->n_pieces)
+    return NULL;
+  for (size_t i = 0; i < t->n_pieces; i++)
+    total += t->len[i];
+  char *text = text_space(j, total), *p = text;
+  if (!text)
+    return NULL;
+  for (size_t i = 0; i < n; i++) {
+    memcpy(p, t->piece[i], t->len[i]);
+    p += t->len[i];
+    memcpy(p, val[i], len[i]);
+    p += len[i];
+  }
+  memcpy(p, t->piece[n], t->len[n]);
+  p[t->len[n]] = '\0';
+  return text;
+}
+
 /* A fact as an object: fact, count, first, last, sample, and with a
  * value (not NULL) also "value"; bare: fact, count and sample only (a
  * profile item's evidence), the sample always. */
@@ -378,16 +505,16 @@ static const char *fact_text(struct json_out *j, const struct ev_fact *f, const 
     set_text(j->member[M_VIA], report_fact_via(f));
     use[M_VIA] = true;
   }
-  static const char *const keys[N_MEMBERS] = {
-      "fact",   "fact_invalid_utf8",   "count", "count", "first", "last",
-      "sample", "sample_invalid_utf8", "value", "via"};
-  for (int m = 0; m < N_MEMBERS; m++)
-    if (use[m])
-      cJSON_AddItemToObjectCS(j->fact, keys[m], j->member[m]);
-  const char *text = report_json_part(j, j->fact, depth);
-  for (int m = 0; m < N_MEMBERS; m++)
-    if (use[m])
-      cJSON_DetachItemViaPointer(j->fact, j->member[m]);
+  const char *text = use[M_COUNT_BIG] ? NULL : fact_filled(j, use, depth);
+  if (!text && !j->failed) { /* a count cJSON prints as a double: the object printed */
+    for (int m = 0; m < N_MEMBERS; m++)
+      if (use[m])
+        cJSON_AddItemToObjectCS(j->fact, MEMBER_KEYS[m], j->member[m]);
+    text = report_json_part(j, j->fact, depth);
+    for (int m = 0; m < N_MEMBERS; m++)
+      if (use[m])
+        cJSON_DetachItemViaPointer(j->fact, j->member[m]);
+  }
   free(fact_clean);
   return text;
 }
@@ -824,6 +951,11 @@ static void json_out_free(struct json_out *j) {
         shell_free(sh);
       }
   report_json_profiles_free(j->profiles);
+  for (struct fact_tmpl *t = j->fact_tmpls, *next; t; t = next) {
+    next = t->next;
+    free(t->text);
+    free(t);
+  }
   cJSON_Delete(j->fact);
   for (int m = 0; m < N_MEMBERS; m++)
     cJSON_Delete(j->member[m]);
