@@ -24,8 +24,8 @@
 static void clean(char *dst, size_t cap, const char *src) {
   size_t o = 0, kept = 0, n = strlen(src); /* kept: what stays, "..." after it */
   for (size_t i = 0; i < n;) {
-    uint32_t cp;
-    size_t k = cap_utf8_seq((const uint8_t *)src + i, n - i, &cp);
+    uint32_t cp = (uint8_t)src[i];
+    size_t k = cp && cp < 0x80 ? 1 : cap_utf8_seq((const uint8_t *)src + i, n - i, &cp);
     bool ok = k > 0 && cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp < 0xa0);
     size_t take = ok ? k : 1;
     if (o + take + 1 > cap) {

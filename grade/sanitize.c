@@ -17,6 +17,10 @@ char *report_utf8(const uint8_t *p, size_t n, bool *replaced) {
   size_t o = 0;
   *replaced = false;
   for (size_t i = 0; i < n;) {
+    if (p[i] && p[i] < 0x80) { /* ASCII but NUL: itself (what cap_utf8_seq says) */
+      out[o++] = (char)p[i++];
+      continue;
+    }
     uint32_t cp;
     size_t k = cap_utf8_seq(p + i, n - i, &cp);
     if (k == 0 || (k == 1 && p[i] == 0)) {
