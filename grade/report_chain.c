@@ -159,14 +159,14 @@ static void add_san(cJSON *o, const char *san) {
     unsigned long more;
     char tail;
     if (sscanf(p, "(+%lu more%c", &more, &tail) == 2 && tail == ')') {
-      cJSON_AddNumberToObject(o, "san_not_kept", (double)more);
+      cJSON_AddItemToObject(o, "san_not_kept", report_count_item(more));
     } else {
       const char *more_at = memchr(p, '(', n); /* "name (+N more)" */
       size_t name_len =
           more_at && more_at > p && more_at[-1] == ' ' ? (size_t)(more_at - 1 - p) : n;
       report_add_wire_item(list, (const uint8_t *)p, name_len);
       if (name_len < n && sscanf(more_at, "(+%lu more%c", &more, &tail) == 2 && tail == ')')
-        cJSON_AddNumberToObject(o, "san_not_kept", (double)more);
+        cJSON_AddItemToObject(o, "san_not_kept", report_count_item(more));
     }
     p = end ? end + 2 : NULL;
   }
@@ -205,8 +205,8 @@ cJSON *report_chains_json(const struct ev_endpoint *ep) {
       break;
     }
     cJSON_AddStringToObject(o, "id", chains[i].id);
-    cJSON_AddNumberToObject(o, "length", (double)chains[i].length);
-    cJSON_AddNumberToObject(o, "count", (double)chains[i].seen->count);
+    cJSON_AddItemToObject(o, "length", report_count_item(chains[i].length));
+    cJSON_AddItemToObject(o, "count", report_count_item(chains[i].seen->count));
     char *where = report_sample(&chains[i].seen->sample);
     add_text(o, "sample", where);
     free(where);
@@ -231,6 +231,6 @@ cJSON *report_trust_json(const struct ev_endpoint *ep) {
   add_text(o, "ocsp_staple", words);
   const struct ev_fact *over = ev_find_id(ep, EV_SENT_CHAINS_OVER_CAP, NULL);
   if (over)
-    cJSON_AddNumberToObject(o, "chains_not_kept", (double)over->count);
+    cJSON_AddItemToObject(o, "chains_not_kept", report_count_item(over->count));
   return o;
 }

@@ -375,7 +375,7 @@ static cJSON *client_item(const struct view *v, const struct cl_client *c) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "ip", c->ip);
   cJSON_AddStringToObject(o, "ja4", c->ja4);
-  cJSON_AddNumberToObject(o, "connections", (double)c->count);
+  cJSON_AddItemToObject(o, "connections", report_count_item(c->count));
   add_sample(o, v, &c->first);
   cJSON_AddStringToObject(o, "offers_up_to", version_name(c->best_offered));
   cJSON *got = cJSON_AddArrayToObject(o, "got");
@@ -390,7 +390,7 @@ static cJSON *client_item(const struct view *v, const struct cl_client *c) {
     cJSON *e = cJSON_CreateObject();
     cJSON_AddItemToArray(f, e);
     cJSON_AddStringToObject(e, "id", cl_kind_id(k));
-    cJSON_AddNumberToObject(e, "connections", (double)mk->count);
+    cJSON_AddItemToObject(e, "connections", report_count_item(mk->count));
     add_sample(e, v, &mk->at);
   }
   return o;
@@ -401,7 +401,7 @@ static cJSON *server_item(const struct view *v, const struct ev_endpoint *ep, si
   cJSON *o = cJSON_CreateObject();
   report_add_wire_string(o, "host", (const uint8_t *)ep->host, strlen(ep->host));
   cJSON_AddStringToObject(o, "ip", ep->ip);
-  cJSON_AddNumberToObject(o, "port", ep->port);
+  cJSON_AddItemToObject(o, "port", report_count_item(ep->port));
   cJSON *a = cJSON_AddArrayToObject(o, "clients");
   for (size_t i = first; i < end; i++) {
     const struct cl_row *r = v->rows[i];
@@ -409,7 +409,7 @@ static cJSON *server_item(const struct view *v, const struct ev_endpoint *ep, si
     cJSON *e = cJSON_CreateObject();
     cJSON_AddItemToArray(a, e);
     cJSON_AddStringToObject(e, "ja4", r->ja4);
-    cJSON_AddNumberToObject(e, "connections", (double)r->count);
+    cJSON_AddItemToObject(e, "connections", report_count_item(r->count));
     cJSON_AddStringToObject(e, "version", version_name(r->version));
     cJSON_AddStringToObject(e, "suite", suite_name(r, hex));
     if (r->kx[0])
@@ -440,7 +440,7 @@ void report_clients_json(FILE *out, const struct grade_result *const *r, size_t 
   }
   cJSON *counts = cJSON_CreateObject();
   for (int k = 0; k < CL_N; k++)
-    cJSON_AddNumberToObject(counts, cl_kind_id(k), (double)v.with[k]);
+    cJSON_AddItemToObject(counts, cl_kind_id(k), report_count_item(v.with[k]));
   fprintf(out, "  \"clients\": {\"seen\": %zu, \"connections\": %llu, \"not_listed\": %llu, ",
           v.n_clients, (unsigned long long)v.connections, (unsigned long long)v.hits);
   put_item(out, "\"with\": ", counts);

@@ -7,6 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+cJSON *report_count_item(uint64_t v) {
+  char digits[REPORT_UINT_LEN];
+  if (v >= 1000000000000000ULL)
+    return cJSON_CreateNumber((double)v);
+  report_uint(digits, v);
+  return cJSON_CreateRaw(digits);
+}
+
 size_t report_uint(char *p, uint64_t v) {
   char digits[20];
   size_t n = 0;
