@@ -22,6 +22,7 @@
 #include "internal.h"
 
 #include <cjson/cJSON.h>
+#include <dlfcn.h>
 #include <libpq-fe.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
@@ -39,6 +40,65 @@ struct pl_history {
   char *sensor;
   char where[256]; /* for messages: the file, or the URL without its password */
 };
+
+/* ---- libpq, loaded when a PostgreSQL history is opened ----
+ * Linked, libpq brought two dozen libraries (Kerberos, LDAP, GnuTLS...)
+ * that every run loaded and started, some 12 ms of each start, for the
+ * few that write to PostgreSQL.  Its functions are looked up once, the
+ * first time a postgresql:// history is opened. */
+static struct {
+  bool loaded;
+  PGconn *(*connectdb)(const char *);
+  ConnStatusType (*status)(const PGconn *);
+  char *(*error_message)(const PGconn *);
+  PGresult *(*exec)(PGconn *, const char *);
+  int (*send_query_params)(PGconn *, const char *, int, const Oid *, const char *const *,
+                           const int *, const int *, int);
+  int (*set_single_row_mode)(PGconn *);
+  PGresult *(*get_result)(PGconn *);
+  ExecStatusType (*result_status)(const PGresult *);
+  int (*nfields)(const PGresult *);
+  int (*getisnull)(const PGresult *, int, int);
+  char *(*getvalue)(const PGresult *, int, int);
+  void (*clear)(PGresult *);
+  void (*finish)(PGconn *);
+} pq;
+
+static bool pq_load(char *err, size_t errlen) {
+  static const char *const names[] = {
+      "PQconnectdb",        "PQstatus",    "PQerrorMessage", "PQexec",    "PQsendQueryParams",
+      "PQsetSingleRowMode", "PQgetResult", "PQresultStatus", "PQnfields", "PQgetisnull",
+      "PQgetvalue",         "PQclear",     "PQfinish"};
+  void **slots[] = {(void **)&pq.connectdb,
+                    (void **)&pq.status,
+                    (void **)&pq.error_message,
+                    (void **)&pq.exec,
+                    (void **)&pq.send_query_params,
+                    (void **)&pq.set_single_row_mode,
+                    (void **)&pq.get_result,
+                    (void **)&pq.result_status,
+                    (void **)&pq.nfields,
+                    (void **)&pq.getisnull,
+                    (void **)&pq.getvalue,
+                    (void **)&pq.clear,
+                    (void **)&pq.finish};
+  if (pq.loaded)
+    return true;
+  void *lib = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+  for (size_t i = 0; lib && i < sizeof(names) / sizeof(names[0]); i++)
+    if (!(*slots[i] = dlsym(lib, names[i]))) {
+      snprintf(err, errlen, "libpq.so.5 has no %s", names[i]);
+      return false; /* kept loaded: nothing else refers to it */
+    }
+  if (!lib) {
+    const char *why = dlerror();
+    snprintf(err, errlen, "a PostgreSQL history needs libpq (Debian: libpq5): %s",
+             why ? why : "libpq.so.5 cannot be loaded");
+    return false;
+  }
+  pq.loaded = true;
+  return true;
+}
 
 /* ---- the two engines behind one call ---- */
 
@@ -96,32 +156,32 @@ static int lite_exec(struct pl_history *h, const char *sql, const char *const *p
  * history is read in the memory of one row, never held whole. */
 static int pg_exec(struct pl_history *h, const char *sql, const char *const *p, int np,
                    history_row_fn row, void *ctx, char *err, size_t errlen) {
-  if (!PQsendQueryParams(h->pg, sql, np, NULL, p, NULL, NULL, 0)) {
-    say(err, errlen, h, "%s", PQerrorMessage(h->pg));
+  if (!pq.send_query_params(h->pg, sql, np, NULL, p, NULL, NULL, 0)) {
+    say(err, errlen, h, "%s", pq.error_message(h->pg));
     return -1;
   }
-  PQsetSingleRowMode(h->pg);
+  pq.set_single_row_mode(h->pg);
   int status = 0;
   PGresult *res;
-  while ((res = PQgetResult(h->pg))) { /* to the end, so the connection is ready again */
-    ExecStatusType st = PQresultStatus(res);
+  while ((res = pq.get_result(h->pg))) { /* to the end, so the connection is ready again */
+    ExecStatusType st = pq.result_status(res);
     if (status < 0) {
       ; /* drained */
     } else if (st == PGRES_SINGLE_TUPLE && row) {
       const char *col[16] = {0};
-      int n = PQnfields(res);
+      int n = pq.nfields(res);
       n = n > 16 ? 16 : n;
       for (int i = 0; i < n; i++)
-        col[i] = PQgetisnull(res, 0, i) ? NULL : PQgetvalue(res, 0, i);
+        col[i] = pq.getisnull(res, 0, i) ? NULL : pq.getvalue(res, 0, i);
       if (row(ctx, col, n) < 0) {
         snprintf(err, errlen, "out of memory reading history %s", h->where);
         status = -1;
       }
     } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-      say(err, errlen, h, "%s", PQerrorMessage(h->pg));
+      say(err, errlen, h, "%s", pq.error_message(h->pg));
       status = -1;
     }
-    PQclear(res);
+    pq.clear(res);
   }
   return status;
 }
@@ -213,15 +273,19 @@ struct pl_history *pl_history_open(const char *where, const char *sensor, bool c
   }
   where_shown(h->where, sizeof h->where, where);
   if (pl_history_is_url(where)) {
-    h->pg = PQconnectdb(where);
-    if (PQstatus(h->pg) != CONNECTION_OK) {
-      say(err, errlen, h, "%s", PQerrorMessage(h->pg));
+    if (!pq_load(err, errlen)) {
+      pl_history_close(h);
+      return NULL;
+    }
+    h->pg = pq.connectdb(where);
+    if (pq.status(h->pg) != CONNECTION_OK) {
+      say(err, errlen, h, "%s", pq.error_message(h->pg));
       pl_history_close(h);
       return NULL;
     }
     /* Our own messages say what failed; the server's notices ("relation
      * already exists, skipping") are noise on standard error. */
-    PQclear(PQexec(h->pg, "SET client_min_messages TO warning"));
+    pq.clear(pq.exec(h->pg, "SET client_min_messages TO warning"));
   } else {
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(where, &h->lite, flags, NULL) != SQLITE_OK) {
@@ -251,7 +315,7 @@ void pl_history_close(struct pl_history *h) {
   if (h->lite)
     sqlite3_close(h->lite);
   if (h->pg)
-    PQfinish(h->pg);
+    pq.finish(h->pg);
   free(h->sensor);
   free(h);
 }
