@@ -681,6 +681,7 @@ int main(int argc, char **argv) {
   cli.weak_keys = calloc((size_t)argc, sizeof(*cli.weak_keys));
   if (!cli.weak_keys) {
     fprintf(stderr, "tlsgrade: out of memory\n");
+    free(given);
     return PL_EXIT_RUNTIME;
   }
   if (argc > 1 && strcmp(argv[1], "merge") == 0) { /* tlsgrade merge ... */
@@ -694,6 +695,7 @@ int main(int argc, char **argv) {
   }
   if (parse_options(argc, argv, &cli) < 0) {
     cli_free(&cli);
+    free(given);
     return PL_EXIT_USAGE;
   }
   /* With threads, the heaps grow 64 MB at a time (in huge pages as a
