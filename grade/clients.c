@@ -460,7 +460,11 @@ void ev_clients_add(struct ev_store *ev, const struct tls_session *s, const stru
 
 /* ---- merge ---- */
 
-int ev_clients_merge(struct ev_clients **into_p, const struct ev_clients *from, size_t max) {
+/* A client or row of from that into does not hold yet changes tables
+ * (move) instead of being copied: -j's stores merge without new memory
+ * for half the clients. */
+static int clients_merge(struct ev_clients **into_p, struct ev_clients *from, size_t max,
+                         bool move) {
   if (!from)
     return 0;
   struct ev_clients *into = clients_of(into_p);
@@ -478,9 +482,24 @@ int ev_clients_merge(struct ev_clients **into_p, const struct ev_clients *from, 
   into->hits[1] = ev_count_add(into->hits[1], from->hits[1]);
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < from->client_slots; i++) {
-    const struct cl_client *c = from->clients[i];
+    struct cl_client *c = from->clients[i];
     if (!c)
       continue;
+    if (move && (into->n_clients + 1) * 2 > into->client_slots && !grow_clients(into)) {
+      rc = -1;
+      break;
+    }
+    struct cl_client **slot = move ? &into->clients[client_slot(into, c->ip, c->ja4)] : NULL;
+    if (slot && !*slot && into->n_clients < max) { /* c itself, its samples in into's names */
+      c->first = at_mapped(c->first, map);
+      for (unsigned k = 0; k < c->n_marks; k++)
+        c->marks[k].at = at_mapped(c->marks[k].at, map);
+      *slot = c;
+      into->n_clients++;
+      from->clients[i] = NULL;
+      from->n_clients--;
+      continue;
+    }
     uint64_t before = into->hits[0];
     struct cl_client **dst = client_claim(into, c->ip, c->ja4, max, c->count);
     if (dst)
@@ -489,9 +508,22 @@ int ev_clients_merge(struct ev_clients **into_p, const struct ev_clients *from, 
       rc = -1; /* out of memory, not the cap */
   }
   for (size_t i = 0; rc == 0 && i < from->row_slots; i++) {
-    const struct cl_row *r = from->rows[i];
+    struct cl_row *r = from->rows[i];
     if (!r)
       continue;
+    if (move && (into->n_rows + 1) * 2 > into->row_slots && !grow_rows(into)) {
+      rc = -1;
+      break;
+    }
+    struct cl_row **slot = move ? &into->rows[row_slot(into, r)] : NULL;
+    if (slot && !*slot && into->n_rows < max) {
+      r->first = at_mapped(r->first, map);
+      *slot = r;
+      into->n_rows++;
+      from->rows[i] = NULL;
+      from->n_rows--;
+      continue;
+    }
     uint64_t before = into->hits[1];
     struct cl_row *dst = row_claim(into, r, max, r->count);
     if (dst)
@@ -501,6 +533,14 @@ int ev_clients_merge(struct ev_clients **into_p, const struct ev_clients *from, 
   }
   free(map);
   return rc;
+}
+
+int ev_clients_merge(struct ev_clients **into, const struct ev_clients *from, size_t max) {
+  return clients_merge(into, (struct ev_clients *)from, max, false); /* from is only read */
+}
+
+int ev_clients_merge_move(struct ev_clients **into, struct ev_clients *from, size_t max) {
+  return clients_merge(into, from, max, true);
 }
 
 void ev_clients_cap_hits(const struct ev_clients *cl, uint64_t hits[2]) {

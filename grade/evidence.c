@@ -720,9 +720,9 @@ static bool room_for(const struct ev_store *into, const struct ev_endpoint *dst,
 
 int ev_merge_move(struct ev_store *into, struct ev_store *from) {
   if (ev_chains_absorb(&into->chains, &from->chains) < 0 ||
-      ev_clients_merge(&into->clients, from->clients, into->max_clients) < 0)
+      ev_clients_merge_move(&into->clients, from->clients, into->max_clients) < 0)
     return -1;
-  ev_clients_free(from->clients); /* copied: the tables are small beside the endpoints */
+  ev_clients_free(from->clients); /* what was not moved was added */
   from->clients = NULL;
   into->cap_hits = ev_count_add(into->cap_hits, from->cap_hits);
   from->cap_hits = 0;
