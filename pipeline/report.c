@@ -185,8 +185,12 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
     if (ev_find_id(ep, EV_UNVERIFIED, NULL))
       unverified[n_unverified++] = ep;
   }
-  /* The report's order: pointers sorted, so no 5 kB result moves. */
-  struct grade_result *r = calloc(n ? n : 1, sizeof(*r));
+  /* The report's order: pointers sorted, so no 5 kB result moves.  Not
+   * cleared here: grade_endpoint clears each result it fills, on the
+   * grading threads (cleared here, 14 MB for 2,750 servers was cleared
+   * twice, once on one thread), and a run stopped before every one is
+   * graded reports none. */
+  struct grade_result *r = malloc((n ? n : 1) * sizeof(*r));
   const struct grade_result **order = calloc(n ? n : 1, sizeof(*order));
   if (!r || !eps || !order || !unverified) {
     free(r);
