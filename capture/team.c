@@ -8,7 +8,6 @@
 #include "capture/tuple_hash.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,9 +223,9 @@ static void team_free(struct team *t) {
   free(t);
 }
 
-/* Bytes [off, off + len) of the file in pt's run, which keeps what it
- * holds from pt->start... (from: where its walk began) on; NULL (pt failed,
- * the reason in pt->err) when the file cannot be read. */
+/* Bytes [off, off + len) of the file in pt's run, which keeps every byte
+ * from `from` (where its walk began) on, reading up to `until` at once;
+ * NULL (pt failed, the reason in pt->err) when the file cannot be read. */
 static const uint8_t *part_bytes(const struct team *t, struct part *pt, size_t from, size_t off,
                                  size_t len, size_t until) {
   const uint8_t *p =

@@ -1,13 +1,14 @@
 /*
- * grade/report_json.h - the JSON report's two halves (private to grade/):
- * report_json.c says what a server's element holds and renders it;
- * report_json_pool.c renders the servers on several threads and writes
- * them in order.
+ * grade/report_json.h - the JSON report's parts (private to grade/):
+ * report_json.c says what a server's element holds and renders it, from
+ * parts printed by report_json_part.c (the profiles' by
+ * report_json_profiles.c); report_json_pool.c renders the servers on
+ * several threads and writes them in order.
  */
 #ifndef TLSGRADE_GRADE_REPORT_JSON_H
 #define TLSGRADE_GRADE_REPORT_JSON_H
 
-#include "grade/grade.h"
+#include "grade/report.h"
 
 /* A rendered server's text, owned by whoever holds it. */
 struct json_text {
@@ -32,7 +33,102 @@ void report_json_server_done(struct json_out *j);
 struct json_text report_json_render(struct json_out *j, const struct grade_result *r,
                                     struct json_text spare);
 
-/* ---- parts printed once and spliced in (report_json.c) ----
+/* ---- a renderer's scratch (report_json.c and report_json_part.c) ---- */
+
+/* The deepest part: server > "profiles" > profile > "items" > item >
+ * "evidence" > fact. */
+#define NEST 6
+
+/* An evidence object of the current server, printed once per form. */
+struct fact_text {
+  const struct ev_fact *fact;
+  bool bare;        /* fact, count and sample only */
+  const char *text; /* in json_out.chunks */
+};
+
+/* Texts of the current server, which raw items point to: chunks that
+ * never move, emptied (not freed) between servers. */
+struct chunk {
+  struct chunk *next;
+  size_t size, used;
+  char data[];
+};
+#define CHUNK_SIZE (64 * 1024)
+
+/* The members of a fact object, in output order.  The nodes are made once
+ * and reused for every fact: only the texts they point to change. */
+enum fact_member {
+  M_FACT,
+  M_FACT_BAD,
+  M_COUNT,     /* raw digits */
+  M_COUNT_BIG, /* 10^15 and more: a cJSON number */
+  M_FIRST,
+  M_LAST,
+  M_SAMPLE,
+  M_SAMPLE_BAD,
+  M_VALUE,
+  M_VIA, /* "no-sni": address evidence (report_fact_via) */
+  N_MEMBERS
+};
+
+/* A fact object of some members at some depth, printed once with a mark
+ * for each member's value: its text is the pieces around the values. */
+struct fact_tmpl {
+  int depth;
+  unsigned mask; /* the members, 1 << enum fact_member */
+  char *text;    /* the pieces, each ended by a NUL where a mark was */
+  const char *piece[N_MEMBERS + 1];
+  size_t len[N_MEMBERS + 1], n_pieces;
+  struct fact_tmpl *next;
+};
+
+struct shell; /* report_json.c's */
+
+/* Scratch of one renderer: reused across servers, freed at the end. */
+struct json_out {
+  cJSON *nest[NEST];                         /* nest[i] holds nest[i + 1] */
+  struct shell *shells[GRADE_MAX_CHECKS][2]; /* per check index; [1]: caps */
+  struct json_profile_shells *profiles;      /* report_json_profiles.c's */
+  cJSON *fact, *member[N_MEMBERS];           /* the reused fact object */
+  struct fact_tmpl *fact_tmpls;              /* fact objects by depth and members */
+  /* How cJSON prints an array of raw items: the text before the first,
+   * between two, and after the last (json_out_init asks it). */
+  char arr_open[8], arr_sep[8], arr_close[8];
+  size_t open_len, sep_len, close_len;
+  struct fact_text *facts; /* this server's evidence */
+  size_t n_facts, cap_facts;
+  struct chunk *chunks, *cur;
+  char *buf; /* what cJSON prints into */
+  size_t buf_size;
+  char *file, *file_clean; /* the last sample file, raw and sanitised */
+  bool file_replaced;
+  char *sample; /* file_clean ":" frame */
+  size_t sample_prefix, sample_cap;
+  struct {
+    cap_time_us ts;
+    char text[CAP_TIME_STRLEN];
+  } times[4]; /* the last packet times formatted, round robin */
+  unsigned n_times;
+  bool failed; /* out of memory: the current server is left out */
+};
+
+/* report_json_part.c: the printing half of json_out, made and freed; the
+ * current server's texts let go (chunks, facts, the out-of-memory flag). */
+bool report_json_parts_init(struct json_out *j);
+void report_json_parts_free(struct json_out *j);
+void report_json_parts_done(struct json_out *j);
+/* item printed (formatted) into j->buf; false when out of memory. */
+bool report_json_print(struct json_out *j, cJSON *item);
+/* A raw node that points to text (no copy). */
+cJSON *report_json_raw_node(const char *text);
+/* "file:frame" of s, sanitised (*replaced: bytes were), in j's buffer
+ * until the next call. */
+const char *report_json_sample(struct json_out *j, const struct ev_sample *s, bool *replaced);
+/* f's object with "value" (a listing's), `depth` deep, kept. */
+const char *report_json_fact_value(struct json_out *j, const struct ev_fact *f, const char *value,
+                                   int depth);
+
+/* ---- parts printed once and spliced in (report_json_part.c) ----
  * cJSON prints a raw node verbatim: a part printed as deep as it lands
  * (its nesting depth in the server's element) reads as if cJSON had
  * printed it in place. */
