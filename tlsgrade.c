@@ -616,11 +616,12 @@ static void cli_free(struct cli *cli) {
  * fresh 4 kB page costs a fault on its first touch, under virtualisation a
  * trap: a quarter of a one-thread run on the benchmark capture.  glibc
  * does it when told at start (GLIBC_TUNABLES), so a run that reads much
- * starts itself again once with it (20 to 30 ms, loading some forty
- * libraries again, which a run on less than some 64 MB does not win back).  Not when the tunables
- * name the huge pages already (the user's choice: glibc.malloc.hugetlb=0 keeps 4 kB pages), not
- * with privileges (glibc ignores them then), not under a memory checker (valgrind, sanitizers); and
- * when it cannot, it goes on as it is. */
+ * starts itself again once with it (about 12 ms, its libraries loaded
+ * again, which a run on less than some 64 MB does not win back).  Not
+ * when the tunables name the huge pages already (the user's choice:
+ * glibc.malloc.hugetlb=0 keeps 4 kB pages), not with privileges (glibc
+ * ignores them then), not under a memory checker (valgrind, sanitizers);
+ * and when it cannot, it goes on as it is. */
 #define HEAP_TUNABLES "glibc.malloc.hugetlb=1"
 #define HEAP_THREADS "glibc.malloc.top_pad=67108864" /* as mallopt in main, from the start */
 #define HEAP_MARK "TLSGRADE_HEAP_TUNED"

@@ -43,7 +43,7 @@ struct pl_history {
 
 /* ---- libpq, loaded when a PostgreSQL history is opened ----
  * Linked, libpq brought two dozen libraries (Kerberos, LDAP, GnuTLS...)
- * that every run loaded and started, some 12 ms of each start, for the
+ * that every run loaded and started, some 7 ms of each start, for the
  * few that write to PostgreSQL.  Its functions are looked up once, the
  * first time a postgresql:// history is opened. */
 static struct {
