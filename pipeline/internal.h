@@ -73,6 +73,8 @@ void pl_print_json_line(FILE *out, cJSON *o); /* takes o */
 cJSON *pl_flow_json(const struct flow *f, enum flow_end_reason why);
 cJSON *pl_stats_json(const struct run *run, unsigned warnings);
 cJSON *pl_limits_json(const struct run *run);
+/* One row of it: {"limit": limit, "hits": hits}. */
+cJSON *pl_limit_row(double limit, uint64_t hits);
 
 /* atomic.c: a file replaced whole (temp file in its directory, fsync,
  * rename).  open, then exactly one of commit or abort; err names path. */

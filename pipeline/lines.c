@@ -151,7 +151,7 @@ cJSON *pl_stats_json(const struct run *run, unsigned warnings) {
   return s;
 }
 
-static cJSON *limit_row(double limit, uint64_t hits) {
+cJSON *pl_limit_row(double limit, uint64_t hits) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddNumberToObject(o, "limit", limit);
   cJSON_AddNumberToObject(o, "hits", (double)hits);
@@ -210,26 +210,28 @@ cJSON *pl_limits_json(const struct run *run) {
   uint64_t cas = 0, pending = 0;
   if (run->ev)
     ev_chains_cap_hits(run->ev, &cas, &pending);
-  cJSON_AddItemToObject(l, "intermediates_remembered", limit_row((double)set->max_chain_cas, cas));
+  cJSON_AddItemToObject(l, "intermediates_remembered",
+                        pl_limit_row((double)set->max_chain_cas, cas));
   cJSON_AddItemToObject(l, "incomplete_chains_pending",
-                        limit_row((double)set->max_chain_pending, pending));
+                        pl_limit_row((double)set->max_chain_pending, pending));
   if (st->evictions) /* evicted flows remembered for their rest: forgotten too early */
     cJSON_AddItemToObject(l, "evicted_flows_remembered",
-                          limit_row((double)set->limits.evicted_keys, st->cap_evicted_keys));
+                          pl_limit_row((double)set->limits.evicted_keys, st->cap_evicted_keys));
   if (run->count->cap_history) /* shortens Zeek's ssl_history only: shown when hit */
-    cJSON_AddItemToObject(l, "plaintext_messages_per_connection",
-                          limit_row((double)set->tls_limits.max_history, run->count->cap_history));
+    cJSON_AddItemToObject(
+        l, "plaintext_messages_per_connection",
+        pl_limit_row((double)set->tls_limits.max_history, run->count->cap_history));
   for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-    cJSON_AddItemToObject(l, rows[i].name, limit_row(rows[i].limit, (uint64_t)rows[i].hits));
+    cJSON_AddItemToObject(l, rows[i].name, pl_limit_row(rows[i].limit, (uint64_t)rows[i].hits));
   uint64_t client_hits[2] = {0, 0};
   if (run->ev)
     ev_client_cap_hits(run->ev, client_hits);
-  cJSON_AddItemToObject(l, "clients", limit_row((double)set->max_clients, client_hits[0]));
+  cJSON_AddItemToObject(l, "clients", pl_limit_row((double)set->max_clients, client_hits[0]));
   cJSON_AddItemToObject(l, "clients_per_server",
-                        limit_row((double)set->max_clients, client_hits[1]));
+                        pl_limit_row((double)set->max_clients, client_hits[1]));
   cJSON_AddItemToObject(
       l, "certificate_chains_per_endpoint",
-      limit_row((double)set->max_sent_chains, run->ev ? ev_sent_chain_hits(run->ev) : 0));
+      pl_limit_row((double)set->max_sent_chains, run->ev ? ev_sent_chain_hits(run->ev) : 0));
   return l;
 }
 

@@ -490,18 +490,16 @@ static int merge_files(const struct pl_settings *s, char *const *files, size_t n
     cJSON *limits = ev_endpoint_cap_hits(all) || client_hits[0] || client_hits[1] || chain_hits
                         ? cJSON_CreateObject()
                         : NULL;
-    cJSON *row = limits ? cJSON_AddObjectToObject(limits, "endpoints") : NULL;
-    cJSON_AddNumberToObject(row, "limit", (double)s->max_endpoints);
-    cJSON_AddNumberToObject(row, "hits", (double)ev_endpoint_cap_hits(all));
-    const char *names[2] = {"clients", "clients_per_server"};
-    for (int i = 0; limits && i < 2; i++) {
-      row = cJSON_AddObjectToObject(limits, names[i]);
-      cJSON_AddNumberToObject(row, "limit", (double)s->max_clients);
-      cJSON_AddNumberToObject(row, "hits", (double)client_hits[i]);
+    if (limits) {
+      cJSON_AddItemToObject(limits, "endpoints",
+                            pl_limit_row((double)s->max_endpoints, ev_endpoint_cap_hits(all)));
+      cJSON_AddItemToObject(limits, "clients",
+                            pl_limit_row((double)s->max_clients, client_hits[0]));
+      cJSON_AddItemToObject(limits, "clients_per_server",
+                            pl_limit_row((double)s->max_clients, client_hits[1]));
+      cJSON_AddItemToObject(limits, "certificate_chains_per_endpoint",
+                            pl_limit_row((double)s->max_sent_chains, chain_hits));
     }
-    row = limits ? cJSON_AddObjectToObject(limits, "certificate_chains_per_endpoint") : NULL;
-    cJSON_AddNumberToObject(row, "limit", (double)s->max_sent_chains);
-    cJSON_AddNumberToObject(row, "hits", (double)chain_hits);
     status = pl_write_report(s, out, all, (const char *const *)files, n_files, limits, NULL, NULL,
                              trust || !(s->ca_file || s->ca_path));
     cJSON_Delete(limits);
