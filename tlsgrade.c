@@ -699,18 +699,18 @@ int main(int argc, char **argv) {
     free(given);
     return PL_EXIT_USAGE;
   }
-  /* With threads, the heaps grow 64 MB at a time (in huge pages as a
-   * whole; grown in small steps, each step was pages of 4 kB again, and
-   * -j 2 took a quarter longer).  Set at start when the process starts
-   * again (heap_in_huge_pages), which counts too.  Not for one thread: a
-   * larger step costs it a fifth more memory under a flood of small
-   * endpoints. */
-  if (cli.set.jobs > 1)
-    mallopt(M_TOP_PAD, 64 << 20);
   if (given && !again && !cli.history &&
       reads_much(&cli.set, argv + optind, (size_t)(argc - optind)))
     heap_in_huge_pages(given, cli.set.jobs > 1);
   free(given);
+  /* With threads, the heaps grow 64 MB at a time (in huge pages as a
+   * whole; grown in small steps, each step was pages of 4 kB again, and
+   * -j 2 took a quarter longer).  A second start has it from the start
+   * (its tunables), which counts too; here for a run that did not start
+   * again.  Not for one thread: a larger step costs it a fifth more
+   * memory under a flood of small endpoints. */
+  if (cli.set.jobs > 1)
+    mallopt(M_TOP_PAD, 64 << 20);
   cli.set.weak_keys = cli.weak_keys;
   cli.set.keylog_files = cli.keylog_files;
   cli.set.stop = &g_stop;
