@@ -32,6 +32,9 @@ void report_ecs_base(cJSON *o, cap_time_us ts, const char *kind, const char *cat
                      const char *type);
 /* "file:frame" (malloc'd, raw: sanitise per format). */
 char *report_sample(const struct ev_sample *s);
+/* The same as a JSON member `key` of o, sanitised as a wire string
+ * (nothing when out of memory). */
+void report_add_sample(cJSON *o, const char *key, const struct ev_sample *s);
 /* The failed checks that carry a recommendation, most severe first;
  * returns how many were written to out (GRADE_MAX_CHECKS entries). */
 size_t report_recommendations(const struct grade_result *r, const struct check_result **out);

@@ -207,9 +207,7 @@ cJSON *report_chains_json(const struct ev_endpoint *ep) {
     cJSON_AddStringToObject(o, "id", chains[i].id);
     cJSON_AddItemToObject(o, "length", report_count_item(chains[i].length));
     cJSON_AddItemToObject(o, "count", report_count_item(chains[i].seen->count));
-    char *where = report_sample(&chains[i].seen->sample);
-    add_text(o, "sample", where);
-    free(where);
+    report_add_sample(o, "sample", &chains[i].seen->sample);
     cJSON *certs = cJSON_AddArrayToObject(o, "certificates");
     for (size_t k = 0; certs && k < chains[i].n_certs; k++)
       cJSON_AddItemToArray(certs, cert_json(&chains[i].certs[k]));

@@ -111,8 +111,12 @@ static void got_text(uint8_t got, char *buf, size_t len) {
     }
 }
 
+static struct ev_sample sample_of(const struct view *v, const struct cl_at *at) {
+  return (struct ev_sample){(char *)ev_clients_file(v->cl, at->file), at->frame, at->ts, false};
+}
+
 static char *sample_text(const struct view *v, const struct cl_at *at) {
-  struct ev_sample s = {(char *)ev_clients_file(v->cl, at->file), at->frame, at->ts, false};
+  struct ev_sample s = sample_of(v, at);
   return report_sample(&s);
 }
 
@@ -365,10 +369,8 @@ void report_clients_html(FILE *out, const struct report_clients_view *cv) {
 /* ---- JSON ---- */
 
 static void add_sample(cJSON *o, const struct view *v, const struct cl_at *at) {
-  char *s = sample_text(v, at);
-  if (s)
-    report_add_wire_string(o, "sample", (const uint8_t *)s, strlen(s));
-  free(s);
+  struct ev_sample s = sample_of(v, at);
+  report_add_sample(o, "sample", &s);
 }
 
 static cJSON *client_item(const struct view *v, const struct cl_client *c) {

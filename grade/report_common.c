@@ -47,6 +47,13 @@ char *report_sample(const struct ev_sample *s) {
   return out;
 }
 
+void report_add_sample(cJSON *o, const char *key, const struct ev_sample *s) {
+  char *where = report_sample(s);
+  if (where)
+    report_add_wire_string(o, key, (const uint8_t *)where, strlen(where));
+  free(where);
+}
+
 uint64_t report_connections(const struct ev_endpoint *ep) {
   const struct ev_fact *f = ev_find_id(ep, EV_HANDSHAKES, NULL);
   return f ? f->count : 0;

@@ -35,10 +35,8 @@ static cJSON *unverified_json(const struct report_meta *m) {
     cJSON_AddStringToObject(o, "ip", ep->ip);
     cJSON_AddNumberToObject(o, "port", ep->port);
     cJSON_AddNumberToObject(o, "connections", f ? (double)f->count : 0);
-    char *where = f ? report_sample(&f->sample) : NULL;
-    if (where)
-      report_add_wire_string(o, "sample", (const uint8_t *)where, strlen(where));
-    free(where);
+    if (f)
+      report_add_sample(o, "sample", &f->sample);
   }
   return a;
 }
@@ -73,10 +71,7 @@ static cJSON *hello_only_json(const struct report_hello_only *h) {
     cJSON_AddStringToObject(e, "first", when);
     cap_time_str(f->last_ts, when, sizeof(when));
     cJSON_AddStringToObject(e, "last", when);
-    char *where = report_sample(&f->sample);
-    if (where)
-      report_add_wire_string(e, "sample", (const uint8_t *)where, strlen(where));
-    free(where);
+    report_add_sample(e, "sample", &f->sample);
   }
   return o;
 }
