@@ -43,10 +43,6 @@ static const char *effect_name(enum check_effect e) {
   return names[e];
 }
 
-static bool same_str(const char *a, const char *b) {
-  return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 /* ---- cJSON helpers: references instead of copies ---- */
 
 /* key is a literal; value outlives the print. */

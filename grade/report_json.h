@@ -10,6 +10,8 @@
 
 #include "grade/report.h"
 
+#include <string.h>
+
 /* A rendered server's text, owned by whoever holds it. */
 struct json_text {
   char *s;     /* owned, NULL none */
@@ -119,6 +121,11 @@ void report_json_parts_free(struct json_out *j);
 void report_json_parts_done(struct json_out *j);
 /* item printed (formatted) into j->buf; false when out of memory. */
 bool report_json_print(struct json_out *j, cJSON *item);
+/* Two texts alike (the same pointer, or both there and equal): what
+ * tells a template's variants apart. */
+static inline bool same_str(const char *a, const char *b) {
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
 /* A raw node that points to text (no copy). */
 cJSON *report_json_raw_node(const char *text);
 /* "file:frame" of s, sanitised (*replaced: bytes were), in j's buffer

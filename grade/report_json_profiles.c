@@ -31,10 +31,6 @@ struct json_profile_shells {
   struct pshell *slots[]; /* [profile * (GRADE_PROFILE_ITEMS + 1) + slot] */
 };
 
-static bool same_str(const char *a, const char *b) {
-  return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 void report_json_profiles_free(struct json_profile_shells *p) {
   if (!p)
     return;
