@@ -462,11 +462,14 @@ void grade_endpoint(const struct ev_endpoint *ep, struct grade_result *out);
 /* After grade_endpoint: grade each period when the configuration changed. */
 void grade_periods(const struct ev_endpoint *ep, struct grade_result *out);
 /* Both for eps[i] into out[i], i < n, on up to `jobs` threads (this one
- * included).  An endpoint's lazily sorted facts are touched by the one
- * thread that grades it.  Once *stop (NULL: never) is set, no further
- * endpoint is begun: false when some were left ungraded. */
-bool grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grade_result *out,
-                     unsigned jobs, const volatile sig_atomic_t *stop);
+ * included): out[i] is a result malloc'd by the thread that grades it, NULL
+ * when it was not graded; the caller frees each.  An endpoint's lazily
+ * sorted facts are touched by the one thread that grades it.  Once *stop
+ * (NULL: never) is set, or a result cannot be allocated, no further
+ * endpoint is begun. */
+enum { GRADE_ALL = 0, GRADE_STOPPED = 1, GRADE_NO_MEMORY = -1 };
+int grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grade_result **out,
+                    unsigned jobs, const volatile sig_atomic_t *stop);
 /* Letter order: returns <0 when a is better than b. */
 int grade_letter_cmp(const char *a, const char *b);
 

@@ -411,19 +411,28 @@ void grade_periods(const struct ev_endpoint *ep, struct grade_result *out) {
  * that drew large ones does not hold the others up. */
 struct grading {
   const struct ev_endpoint *const *eps;
-  struct grade_result *out;
+  struct grade_result **out;
   size_t n;
   const volatile sig_atomic_t *stop;
   _Atomic size_t next;
+  _Atomic bool no_memory;
 };
 
+/* Each result is allocated by the thread that grades it: from what that
+ * thread's heap freed while reading (flows, segments), pages already
+ * touched.  One block for every result (5 kB a server) was fresh memory,
+ * each page of it cleared by the kernel at its first touch. */
 static void *grade_share(void *arg) {
   struct grading *g = arg;
   /* The stop is read before each claim: every endpoint claimed is graded. */
-  for (size_t i; !(g->stop && *g->stop) &&
+  for (size_t i; !(g->stop && *g->stop) && !atomic_load(&g->no_memory) &&
                  (i = atomic_fetch_add_explicit(&g->next, 1, memory_order_relaxed)) < g->n;) {
-    grade_endpoint(g->eps[i], &g->out[i]);
-    grade_periods(g->eps[i], &g->out[i]);
+    if (!(g->out[i] = malloc(sizeof(*g->out[i])))) {
+      atomic_store(&g->no_memory, true);
+      break;
+    }
+    grade_endpoint(g->eps[i], g->out[i]);
+    grade_periods(g->eps[i], g->out[i]);
   }
   return NULL;
 }
@@ -453,12 +462,11 @@ static bool named_fails(struct grade_result *const *group, size_t n, size_t k) {
  * its address: its letter would then say nothing theirs do not.  A
  * weakness of its own (TLS 1.0 or a NULL suite answered without SNI) keeps
  * it a server with its letter.  Sorted by address once: n log n. */
-static void fold_no_sni(struct grade_result *out, size_t n) {
+static void fold_no_sni(struct grade_result *const *out, size_t n) {
   struct grade_result **by = malloc((n ? n : 1) * sizeof(*by));
   if (!by)
     return; /* nothing folded: every endpoint keeps its letter */
-  for (size_t i = 0; i < n; i++)
-    by[i] = &out[i];
+  memcpy(by, out, n * sizeof(*by));
   qsort(by, n, sizeof(*by), by_address);
   for (size_t start = 0, end; start < n; start = end) {
     for (end = start + 1; end < n && by_address(&by[start], &by[end]) == 0; end++)
@@ -477,14 +485,15 @@ static void fold_no_sni(struct grade_result *out, size_t n) {
   free(by);
 }
 
-bool grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grade_result *out,
-                     unsigned jobs, const volatile sig_atomic_t *stop) {
+int grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grade_result **out,
+                    unsigned jobs, const volatile sig_atomic_t *stop) {
   enum { MAX_GRADERS = 64, MIN_ENDPOINTS = 256 };
   if (jobs > MAX_GRADERS)
     jobs = MAX_GRADERS;
   if (jobs < 1 || n < MIN_ENDPOINTS)
     jobs = 1; /* a thread costs more than it saves on a few servers */
-  struct grading g = {eps, out, n, stop, 0};
+  struct grading g = {eps, out, n, stop, 0, false};
+  memset(out, 0, n * sizeof(*out));
   pthread_t threads[MAX_GRADERS];
   bool started[MAX_GRADERS] = {false};
   for (unsigned k = 1; k < jobs; k++)
@@ -493,8 +502,10 @@ bool grade_endpoints(const struct ev_endpoint *const *eps, size_t n, struct grad
   for (unsigned k = 1; k < jobs; k++)
     if (started[k])
       pthread_join(threads[k], NULL);
+  if (atomic_load(&g.no_memory))
+    return GRADE_NO_MEMORY;
   if (atomic_load(&g.next) < n)
-    return false; /* stopped: not every endpoint graded */
+    return GRADE_STOPPED; /* not every endpoint graded */
   fold_no_sni(out, n);
-  return true;
+  return GRADE_ALL;
 }

@@ -13,13 +13,22 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The results grade_endpoints allocated (NULL: none), and their array. */
+static void free_results(struct grade_result **r, size_t n) {
+  for (size_t i = 0; r && i < n; i++)
+    free(r[i]);
+  free(r);
+}
+
 static int compare_results(const void *a, const void *b) {
   const struct grade_result *x = *(const struct grade_result *const *)a;
   const struct grade_result *y = *(const struct grade_result *const *)b;
   int c = grade_letter_cmp(y->letter, x->letter); /* worst first */
-  if (!c)
+  if (!c) /* then the store's order (ev_endpoint_at): qsort need not be stable */
     c = strcmp(x->ep->host, y->ep->host);
-  return c ? c : (x > y) - (x < y); /* then the store's order: qsort need not be stable */
+  if (!c)
+    c = strcmp(x->ep->ip, y->ep->ip);
+  return c ? c : (int)x->ep->port - (int)y->ep->port;
 }
 
 /* The text summary's width on standard output: COLUMNS when set, else
@@ -185,30 +194,26 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
     if (ev_find_id(ep, EV_UNVERIFIED, NULL))
       unverified[n_unverified++] = ep;
   }
-  /* The report's order: pointers sorted, so no 5 kB result moves.  Not
-   * cleared here: grade_endpoint clears each result it fills, on the
-   * grading threads (cleared here, 14 MB for 2,750 servers was cleared
-   * twice, once on one thread), and a run stopped before every one is
-   * graded reports none. */
-  struct grade_result *r = malloc((n ? n : 1) * sizeof(*r));
-  const struct grade_result **order = calloc(n ? n : 1, sizeof(*order));
-  if (!r || !eps || !order || !unverified) {
+  /* The report's order: pointers sorted, so no 5 kB result moves.  Each
+   * result is allocated by the thread that grades it (grade_endpoints),
+   * and a run stopped before every one is graded reports none. */
+  struct grade_result **r = calloc(n ? n : 1, sizeof(*r));
+  if (!r || !eps || !unverified) {
     free(r);
     free(eps);
-    free(order);
     free(unverified);
     return PL_EXIT_RUNTIME;
   }
-  bool all = !pl_report_abandoned(s) && grade_endpoints(eps, n, r, s->jobs, stop);
+  int graded = pl_report_abandoned(s) ? GRADE_STOPPED : grade_endpoints(eps, n, r, s->jobs, stop);
   free(eps);
-  if (!all) {
-    free(order);
-    free(r);
+  if (graded != GRADE_ALL) {
+    free_results(r, n);
     free(unverified);
-    return PL_STOPPED;
+    if (graded == GRADE_NO_MEMORY)
+      cap_message("out of memory grading %zu servers", n);
+    return graded == GRADE_NO_MEMORY ? PL_EXIT_RUNTIME : PL_STOPPED;
   }
-  for (size_t i = 0; i < n; i++)
-    order[i] = &r[i];
+  const struct grade_result **order = (const struct grade_result **)r;
   qsort(order, n, sizeof(*order), compare_results);
   const char *said[PL_MAX_WARNINGS + 1];
   char more[96];
@@ -248,8 +253,7 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
   render(s, out, order, n, &meta);
   if (pl_report_abandoned(s)) {
     unwrite(out, start);
-    free(order);
-    free(r);
+    free_results(r, n);
     free(unverified);
     return PL_STOPPED;
   }
@@ -264,8 +268,7 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
     cap_message("%s", err);
     status = PL_EXIT_RUNTIME;
   }
-  free(order);
-  free(r);
+  free_results(r, n);
   free(unverified);
   return status;
 }

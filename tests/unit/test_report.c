@@ -162,16 +162,16 @@ static char *report_with(struct ev_store *ev, unsigned jobs, size_t *n_out,
                          const volatile sig_atomic_t *stop) {
   size_t n = ev_count(ev);
   const struct ev_endpoint **eps = calloc(n, sizeof(*eps));
-  struct grade_result *r = calloc(n, sizeof(*r));
+  struct grade_result **r = calloc(n, sizeof(*r));
   const struct grade_result **order = calloc(n, sizeof(*order));
   char *text = NULL;
   size_t len = 0;
   if (eps && r && order) {
     for (size_t i = 0; i < n; i++)
       eps[i] = ev_endpoint_at(ev, i);
-    grade_endpoints(eps, n, r, jobs, NULL);
+    CHECK(grade_endpoints(eps, n, r, jobs, NULL) == GRADE_ALL);
     for (size_t i = 0; i < n; i++)
-      order[i] = &r[i];
+      order[i] = r[i];
     const char *inputs[] = {"capture.pcap"};
     struct report_meta meta = {.inputs = inputs, .n_inputs = 1, .jobs = jobs, .stop = stop};
     FILE *out = open_memstream(&text, &len);
@@ -183,6 +183,8 @@ static char *report_with(struct ev_store *ev, unsigned jobs, size_t *n_out,
   *n_out = n;
   free(eps);
   free(order);
+  for (size_t i = 0; r && i < n; i++)
+    free(r[i]);
   free(r);
   return text;
 }
