@@ -175,8 +175,12 @@ struct json_profile_shells **report_json_profile_shells(struct json_out *j);
 cJSON *report_json_profiles(struct json_out *j, const struct grade_result *r);
 void report_json_profiles_free(struct json_profile_shells *p);
 
+/* The threads a report of n servers is rendered on, given `jobs`: one
+ * for a small report (a thread costs more than it saves). */
+unsigned report_json_threads(unsigned jobs, size_t n);
+
 /* The elements of the "servers" array, r[0..n) in order, rendered on up
- * to `jobs` threads (this one included). */
+ * to report_json_threads(jobs, n) threads (this one included). */
 void report_json_servers(FILE *out, const struct grade_result *const *r, size_t n, unsigned jobs,
                          const volatile sig_atomic_t *stop);
 

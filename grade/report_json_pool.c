@@ -126,12 +126,15 @@ static void write_pooled(FILE *out, struct render_pool *p, struct renderer *self
   pthread_mutex_unlock(&p->lock);
 }
 
-void report_json_servers(FILE *out, const struct grade_result *const *r, size_t n, unsigned jobs,
-                         const volatile sig_atomic_t *stop) {
+unsigned report_json_threads(unsigned jobs, size_t n) {
   if (jobs > MAX_JOBS)
     jobs = MAX_JOBS;
-  if (jobs < 1 || n < 256)
-    jobs = 1;      /* a thread costs more than it saves on a small report */
+  return jobs < 1 || n < 256 ? 1 : jobs;
+}
+
+void report_json_servers(FILE *out, const struct grade_result *const *r, size_t n, unsigned jobs,
+                         const volatile sig_atomic_t *stop) {
+  jobs = report_json_threads(jobs, n);
   if (jobs == 1) { /* written as rendered, no copy */
     struct json_out *j = report_json_scratch_new();
     for (size_t i = 0; j && i < n && !(stop && *stop); i++) {

@@ -320,6 +320,34 @@ def test_merge_and_jobs(t):
     t.eq(two, one, "-j 2: the workers' tables merged")
 
 
+def test_many_servers_on_threads(t):
+    """300 servers (one SNI each) reach the report's threads (256 and more):
+    the client inventory is then rendered beside the servers and written
+    after them, and the report is byte for byte one thread's."""
+    ips = sorted(CLIENTS)
+    frames = []
+    for i in range(300):
+        hello, answer, group, _ = CLIENTS[ips[i % len(ips)]]
+        hello = dict(hello, sni=b"s%03d.example" % i)
+        conv = Conversation(ips[i % len(ips)], 20000 + i, SERVER, 443, t0=1700000000.0 + i)
+        conv.handshake()
+        conv.client_sends(client_hello(**hello))
+        flight = server_hello(**answer)
+        if group:
+            flight += server_key_exchange_ecdhe(group) + server_hello_done()
+        conv.server_sends(flight)
+        frames += conv.frames
+    path = os.path.join(TMP, "many.pcap")
+    write_pcap(path, frames)
+    rc1, one, err1 = run_tlsgrade(["--format", "json", path])
+    rc2, two, err2 = run_tlsgrade(["--format", "json", "-j", "2", path])
+    t.eq((rc1, rc2), (0, 0), "exit status: " + err1 + err2)
+    doc = json.loads(one)
+    t.eq(len(doc["servers"]), 300, "300 servers graded")
+    t.eq(len(doc["clients"]["per_server"]), 300, "each with its client row")
+    t.check(one == two, "-j 2 writes the report one thread writes, client inventory included")
+
+
 def main():
     t = Suite()
     t.run(test_findings)
@@ -327,6 +355,7 @@ def main():
     t.run(test_real_tls10)
     t.run(test_cap)
     t.run(test_merge_and_jobs)
+    t.run(test_many_servers_on_threads)
     t.done()
 
 
