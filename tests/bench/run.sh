@@ -26,6 +26,7 @@ cat "$pcap" >/dev/null # warm the page cache
 set -- "libpcap floor (pcap_dispatch)" "$dir/floor" "$pcap" \
   ";;" "tlsgrade --format json" "$top/tlsgrade" --format json "$pcap" \
   ";;" "tlsgrade --format json -j 2" "$top/tlsgrade" --format json -j 2 "$pcap" \
+  ";;" "two one-thread runs at once" --pair "$top/tlsgrade" --format json "$pcap" \
   ";;" "tlsgrade --handshakes" "$top/tlsgrade" --handshakes "$pcap"
 # Peers, when installed (apt-get install libndpi-bin ssldump tshark).
 if command -v ndpiReader >/dev/null; then
@@ -39,6 +40,25 @@ if command -v tshark >/dev/null && [ "${BENCH_TSHARK:-1}" = 1 ]; then
     -Y "tls.handshake.type==2" -T fields -e tls.handshake.ciphersuite
 fi
 python3 "$top/tests/bench/table.py" "$pcap" "$runs" -- "$@"
+
+# What two cores give this machine for work that shares nothing: a shell
+# loop alone and two at once (a VM whose host is busy gives less than two).
+python3 - "$runs" <<'PY'
+import statistics, subprocess, sys, time
+loop = ["sh", "-c", "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done"]
+def wall(copies):
+    start = time.perf_counter()
+    for p in [subprocess.Popen(loop) for _ in range(copies)]:
+        p.wait()
+    return time.perf_counter() - start
+alone, pair = [], []
+for _ in range(int(sys.argv[1])):
+    alone.append(wall(1))
+    pair.append(wall(2))
+a, p = statistics.median(alone), statistics.median(pair)
+print("machine: a CPU-bound shell loop %.2f s alone, two at once %.2f s: two cores give %.2f times one"
+      % (a, p, 2 * a / p))
+PY
 
 # The second workload: a tap-like mix (about 200 flows open at once, HTTP,
 # DNS, retransmissions), same size.  Skip with BENCH_TAP=0.
@@ -56,7 +76,8 @@ cat "$tappcap" >/dev/null
 python3 "$top/tests/bench/table.py" "$tappcap" "$runs" -- \
   "libpcap floor (pcap_dispatch)" "$dir/floor" "$tappcap" \
   ";;" "tlsgrade --format json" "$top/tlsgrade" --format json "$tappcap" \
-  ";;" "tlsgrade --format json -j 2" "$top/tlsgrade" --format json -j 2 "$tappcap"
+  ";;" "tlsgrade --format json -j 2" "$top/tlsgrade" --format json -j 2 "$tappcap" \
+  ";;" "two one-thread runs at once" --pair "$top/tlsgrade" --format json "$tappcap"
 
 # Peak RSS against capture size, for the same number of flows open at once.
 echo
