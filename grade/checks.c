@@ -726,6 +726,7 @@ static void eval_ech(const struct check_def *d, const struct ev_endpoint *ep,
 
 _Static_assert(sizeof(CHECKS) / sizeof(CHECKS[0]) <= GRADE_MAX_CHECKS,
                "grade_result has room for every check (GRADE_MAX_CHECKS)");
+_Static_assert(GRADE_MAX_CHECKS <= UINT8_MAX + 1, "check_result.rule holds a rule's index");
 
 size_t checks_run(const struct ev_endpoint *ep, struct check_result *out, size_t max) {
   size_t n = 0;
@@ -734,12 +735,19 @@ size_t checks_run(const struct ev_endpoint *ep, struct check_result *out, size_t
     struct check_result *c = &out[n++];
     memset(c, 0, sizeof(*c));
     c->id = d->id;
-    c->title = d->title;
+    c->rule = (uint8_t)i;
     c->effect = d->effect;
     c->cap = d->cap;
-    c->severity = d->severity;
-    c->recommendation = d->recommendation;
+    c->severity = (int16_t)d->severity;
     (d->eval ? d->eval : generic)(d, ep, c);
   }
   return n;
+}
+
+const char *check_title(const struct check_result *c) {
+  return CHECKS[c->rule].title;
+}
+
+const char *check_recommendation(const struct check_result *c) {
+  return CHECKS[c->rule].recommendation;
 }

@@ -421,18 +421,24 @@ enum check_effect {
   EFFECT_NO_APLUS /* blocks A+ only */
 };
 
+/* One check of a server, 52 of them in each grade result: kept small
+ * (56 bytes), its title and recommendation are its rule's (check_title,
+ * check_recommendation). */
 struct check_result {
-  const char *id; /* the rating guide's id: "ssl3", "no_fs", ... */
-  const char *title;
-  enum check_status status;
-  enum check_effect effect;
-  char cap;                          /* 'A'..'F' for EFFECT_CAP */
+  const char *id;                    /* the rating guide's id: "ssl3", "no_fs", ... */
   const char *reason;                /* why it failed / passed, plain words */
   const struct ev_fact *evidence[4]; /* facts that decided it */
-  size_t n_evidence;
-  const char *recommendation; /* for a failure */
-  int severity;               /* for ordering recommendations: higher first */
+  enum check_status status : 8;
+  enum check_effect effect : 8;
+  char cap;           /* 'A'..'F' for EFFECT_CAP */
+  uint8_t n_evidence; /* of evidence[] */
+  uint8_t rule;       /* its rule in checks.c's table */
+  int16_t severity;   /* for ordering recommendations: higher first */
 };
+
+/* A check's title, and what to do about its failure (NULL: nothing). */
+const char *check_title(const struct check_result *c);
+const char *check_recommendation(const struct check_result *c);
 
 #define GRADE_MAX_CHECKS 52
 

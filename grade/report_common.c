@@ -166,7 +166,7 @@ static int by_severity(const void *a, const void *b) {
 size_t report_recommendations(const struct grade_result *r, const struct check_result **out) {
   size_t n = 0;
   for (size_t i = 0; i < r->n_checks; i++)
-    if (r->checks[i].status == CHECK_FAIL && r->checks[i].recommendation)
+    if (r->checks[i].status == CHECK_FAIL && check_recommendation(&r->checks[i]))
       out[n++] = &r->checks[i];
   qsort(out, n, sizeof(*out), by_severity);
   /* One line per action: several checks may ask for the same thing. */
@@ -174,7 +174,7 @@ size_t report_recommendations(const struct grade_result *r, const struct check_r
   for (size_t i = 0; i < n; i++) {
     bool dup = false;
     for (size_t j = 0; j < k && !dup; j++)
-      dup = strcmp(out[j]->recommendation, out[i]->recommendation) == 0;
+      dup = strcmp(check_recommendation(out[j]), check_recommendation(out[i])) == 0;
     if (!dup)
       out[k++] = out[i];
   }

@@ -59,16 +59,17 @@ static cJSON *finding(const struct grade_result *r, const struct check_result *c
   if (c->reason)
     cJSON_AddStringToObject(event, "reason", c->reason);
   char *message = NULL;
-  size_t len = strlen(c->title) + (c->reason ? strlen(c->reason) : 0) + 3;
+  size_t len = strlen(check_title(c)) + (c->reason ? strlen(c->reason) : 0) + 3;
   if ((message = malloc(len)) != NULL) {
-    snprintf(message, len, "%s%s%s", c->title, c->reason ? ": " : "", c->reason ? c->reason : "");
+    snprintf(message, len, "%s%s%s", check_title(c), c->reason ? ": " : "",
+             c->reason ? c->reason : "");
     cJSON_AddStringToObject(o, "message", message);
     free(message);
   }
   add_server(o, r->ep);
   cJSON *v = cJSON_AddObjectToObject(o, "vulnerability");
   cJSON_AddStringToObject(v, "id", c->id);
-  cJSON_AddStringToObject(v, "description", c->title);
+  cJSON_AddStringToObject(v, "description", check_title(c));
   cJSON_AddStringToObject(v, "severity", severity(c));
   cJSON_AddItemToArray(cJSON_AddArrayToObject(v, "category"), cJSON_CreateString("TLS"));
   cJSON_AddStringToObject(cJSON_AddObjectToObject(v, "scanner"), "vendor", "tlsgrade");
@@ -79,8 +80,8 @@ static cJSON *finding(const struct grade_result *r, const struct check_result *c
     char cap[2] = {c->cap, '\0'};
     cJSON_AddStringToObject(own, "cap", cap);
   }
-  if (c->recommendation)
-    cJSON_AddStringToObject(own, "recommendation", c->recommendation);
+  if (check_recommendation(c))
+    cJSON_AddStringToObject(own, "recommendation", check_recommendation(c));
   return o;
 }
 

@@ -301,7 +301,7 @@ static void caps_list(FILE *out, const struct grade_result *r) {
     fputs("<li>", out);
     put_check_id(out, c);
     fputc(' ', out);
-    report_html_puts(out, c->title);
+    report_html_puts(out, check_title(c));
     put_effect(out, c);
     if (c->reason) {
       fputs(": ", out);
@@ -329,7 +329,7 @@ static void check_row(FILE *out, const struct grade_result *r, const struct chec
   fputs("</td><td>", out);
   put_check_id(out, c);
   fputs("</td><td>", out);
-  report_html_puts(out, c->title);
+  report_html_puts(out, check_title(c));
   put_effect(out, c);
   fputs("</td><td>", out);
   report_html_puts(out, c->reason ? c->reason : "");
@@ -405,7 +405,7 @@ static void recommendations(FILE *out, const struct grade_result *r) {
   fputs("<h3>Recommendations <span class=\"muted\">(most severe first)</span></h3>\n<ol>\n", out);
   for (size_t i = 0; i < n; i++) {
     fputs("<li>", out);
-    report_html_puts(out, order[i]->recommendation);
+    report_html_puts(out, check_recommendation(order[i]));
     fputs("</li>\n", out);
   }
   fputs("</ol>\n", out);

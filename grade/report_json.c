@@ -112,7 +112,7 @@ static cJSON *check_object(const struct check_result *c, cJSON *evidence) {
     return NULL;
   }
   cJSON_AddStringToObject(o, "id", c->id);
-  cJSON_AddStringToObject(o, "title", c->title);
+  cJSON_AddStringToObject(o, "title", check_title(c));
   cJSON_AddStringToObject(o, "status", report_status_name(c->status));
   cJSON_AddStringToObject(o, "effect", effect_name(c->effect));
   if (c->effect == EFFECT_CAP) {
@@ -126,7 +126,7 @@ static cJSON *check_object(const struct check_result *c, cJSON *evidence) {
 }
 
 static const char *cap_reason(const struct check_result *c) {
-  return c->reason ? c->reason : c->title;
+  return c->reason ? c->reason : check_title(c);
 }
 
 static cJSON *cap_object(const struct check_result *c, cJSON *evidence) {
@@ -146,8 +146,9 @@ static cJSON *cap_object(const struct check_result *c, cJSON *evidence) {
 static bool shell_fits(const struct shell *sh, const struct check_result *c) {
   if (sh->is_cap)
     return same_str(sh->id, c->id) && sh->cap == c->cap && same_str(sh->reason, cap_reason(c));
-  return same_str(sh->id, c->id) && same_str(sh->title, c->title) && sh->status == c->status &&
-         sh->effect == c->effect && sh->cap == c->cap && same_str(sh->reason, c->reason);
+  return same_str(sh->id, c->id) && same_str(sh->title, check_title(c)) &&
+         sh->status == c->status && sh->effect == c->effect && sh->cap == c->cap &&
+         same_str(sh->reason, c->reason);
 }
 
 static void shell_free(struct shell *sh) {
@@ -175,7 +176,7 @@ static const struct shell *shell_of(struct json_out *j, size_t index, const stru
   }
   sh->is_cap = is_cap;
   sh->id = c->id;
-  sh->title = c->title;
+  sh->title = check_title(c);
   sh->reason = is_cap ? cap_reason(c) : c->reason;
   sh->status = c->status;
   sh->effect = c->effect;
@@ -353,7 +354,7 @@ static cJSON *server_json(struct json_out *j, const struct grade_result *r) {
     cJSON *rec = cJSON_CreateObject();
     if (rec) {
       add_ref(j, rec, "check", order[i]->id);
-      add_ref(j, rec, "action", order[i]->recommendation);
+      add_ref(j, rec, "action", check_recommendation(order[i]));
     }
     append(j, recs, rec);
   }

@@ -336,7 +336,7 @@ static void put_pass(FILE *out, const struct check_result *c, int id_width) {
   line_start(&l, out, 5);
   fprintf(out, "pass  %-*s ", id_width, c->id);
   l.col += 4 + 2 + id_width + 1;
-  put_words(&l, c->title, l.col);
+  put_words(&l, check_title(c), l.col);
   line_end(&l);
 }
 
@@ -350,8 +350,8 @@ static void put_check(FILE *out, const struct ev_endpoint *ep, const struct chec
   l.col += 4 + 2 + id_width + 1;
   int hang = l.col;
   char effect[16], text[2048];
-  snprintf(text, sizeof text, "%s%s%s%s", c->title, effect_words(c, effect), c->reason ? ": " : "",
-           c->reason ? c->reason : "");
+  snprintf(text, sizeof text, "%s%s%s%s", check_title(c), effect_words(c, effect),
+           c->reason ? ": " : "", c->reason ? c->reason : "");
   put_words(&l, text, hang);
   if (c->status == CHECK_FAIL && strcmp(c->id, "expired") == 0)
     expired_dates(&l, ep, hang);
@@ -558,7 +558,7 @@ void report_text_server(FILE *out, const struct grade_result *r,
     fputs("   recommendations (most severe first):\n", out);
   for (size_t i = 0; i < n; i++) {
     char text[1024];
-    snprintf(text, sizeof text, "%zu. %s", i + 1, order[i]->recommendation);
+    snprintf(text, sizeof text, "%zu. %s", i + 1, check_recommendation(order[i]));
     put_para(out, 5, 8, text);
   }
 }

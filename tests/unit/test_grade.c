@@ -2122,8 +2122,8 @@ static void titles_state_the_pass(void) {
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     const struct check_result *c = check_of(&r, want[i].id);
     CHECK(c != NULL);
-    if (c && strncmp(c->title, want[i].prefix, strlen(want[i].prefix)) != 0) {
-      fprintf(stderr, "  %s: title \"%s\" should start with \"%s\"\n", want[i].id, c->title,
+    if (c && strncmp(check_title(c), want[i].prefix, strlen(want[i].prefix)) != 0) {
+      fprintf(stderr, "  %s: title \"%s\" should start with \"%s\"\n", want[i].id, check_title(c),
               want[i].prefix);
       harness_current_failed++;
     }
