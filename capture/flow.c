@@ -11,6 +11,7 @@
 #include "capture/capture.h"
 #include "capture/tuple_hash.h"
 
+#include <dlfcn.h>
 #include <ndpi_api.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -130,17 +131,76 @@ struct flow_table *flow_table_new(const struct cap_limits *lim, struct cap_stats
  * aborts the process when two threads do it at once (-j). */
 static pthread_mutex_t ndpi_init_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* nDPI only names the flows of --flows: linked, its library (22,000
+ * relocations) cost every start about 2 ms, and a run over a large
+ * capture starts twice (tlsgrade.c, heap_in_huge_pages).  Loaded by the
+ * first table that needs it, under ndpi_init_lock; every table that uses
+ * the functions took that lock once after they were set. */
+#define NDPI_LIBRARY "libndpi.so.4.2" /* Debian 12: libndpi4.2 */
+static struct {
+  int state; /* 0 not tried, 1 loaded, -1 cannot be */
+  __typeof__(ndpi_init_detection_module) *init_detection_module;
+  __typeof__(ndpi_set_protocol_detection_bitmask2) *set_protocol_detection_bitmask2;
+  __typeof__(ndpi_finalize_initialization) *finalize_initialization;
+  __typeof__(ndpi_exit_detection_module) *exit_detection_module;
+  __typeof__(ndpi_protocol2name) *protocol2name;
+  __typeof__(ndpi_detection_giveup) *detection_giveup;
+  __typeof__(ndpi_free_flow) *free_flow;
+  __typeof__(ndpi_flow_malloc) *flow_malloc;
+  __typeof__(ndpi_detection_process_packet) *detection_process_packet;
+} nd;
+
+static bool ndpi_load(void) {
+  static const char *const names[] = {"ndpi_init_detection_module",
+                                      "ndpi_set_protocol_detection_bitmask2",
+                                      "ndpi_finalize_initialization",
+                                      "ndpi_exit_detection_module",
+                                      "ndpi_protocol2name",
+                                      "ndpi_detection_giveup",
+                                      "ndpi_free_flow",
+                                      "ndpi_flow_malloc",
+                                      "ndpi_detection_process_packet"};
+  void **slots[] = {(void **)&nd.init_detection_module,
+                    (void **)&nd.set_protocol_detection_bitmask2,
+                    (void **)&nd.finalize_initialization,
+                    (void **)&nd.exit_detection_module,
+                    (void **)&nd.protocol2name,
+                    (void **)&nd.detection_giveup,
+                    (void **)&nd.free_flow,
+                    (void **)&nd.flow_malloc,
+                    (void **)&nd.detection_process_packet};
+  _Static_assert(sizeof(names) / sizeof(names[0]) == sizeof(slots) / sizeof(slots[0]),
+                 "a name for each function");
+  if (nd.state)
+    return nd.state > 0;
+  nd.state = -1;
+  void *lib = dlopen(NDPI_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    const char *why = dlerror();
+    cap_message("nDPI cannot be loaded, flows are left \"Unknown\": %s", why ? why : NDPI_LIBRARY);
+    return false;
+  }
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    if (!(*slots[i] = dlsym(lib, names[i]))) {
+      cap_message("nDPI cannot be used, flows are left \"Unknown\": %s has no %s", NDPI_LIBRARY,
+                  names[i]);
+      return false; /* kept loaded: nothing else refers to it */
+    }
+  nd.state = 1;
+  return true;
+}
+
 static bool ndpi_ready(struct flow_table *ft) {
   if (ft->ndpi || !ft->use_ndpi)
     return ft->ndpi != NULL;
   ft->use_ndpi = false; /* one attempt */
   pthread_mutex_lock(&ndpi_init_lock);
-  ft->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
+  ft->ndpi = ndpi_load() ? nd.init_detection_module(ndpi_no_prefs) : NULL;
   if (ft->ndpi) {
     NDPI_PROTOCOL_BITMASK all;
     NDPI_BITMASK_SET_ALL(all);
-    ndpi_set_protocol_detection_bitmask2(ft->ndpi, &all);
-    ndpi_finalize_initialization(ft->ndpi);
+    nd.set_protocol_detection_bitmask2(ft->ndpi, &all);
+    nd.finalize_initialization(ft->ndpi);
   }
   pthread_mutex_unlock(&ndpi_init_lock);
   if (!ft->ndpi)
@@ -174,7 +234,7 @@ static void grow(struct flow_table *ft) {
 /* The flow's nDPI protocol name, kept (out of memory: stays unknown). */
 static void set_app(struct flow_table *ft, struct flow *flow, ndpi_protocol p) {
   char name[64];
-  ndpi_protocol2name(ft->ndpi, p, name, sizeof(name));
+  nd.protocol2name(ft->ndpi, p, name, sizeof(name));
   free(flow->app);
   flow->app = strdup(name);
 }
@@ -185,10 +245,10 @@ static void ndpi_finish(struct flow_table *ft, struct flow *flow, bool give_up) 
     return;
   if (give_up) {
     uint8_t guessed = 0;
-    ndpi_protocol p = ndpi_detection_giveup(ft->ndpi, flow->ndpi, 1, &guessed);
+    ndpi_protocol p = nd.detection_giveup(ft->ndpi, flow->ndpi, 1, &guessed);
     set_app(ft, flow, p);
   }
-  ndpi_free_flow(flow->ndpi);
+  nd.free_flow(flow->ndpi);
   flow->ndpi = NULL;
 }
 
@@ -200,7 +260,7 @@ static void ndpi_feed(struct flow_table *ft, struct flow *flow, const struct cap
   if (flow->ndpi_done || pkt->payload_len == 0 || !ndpi_ready(ft))
     return;
   if (!flow->ndpi) {
-    flow->ndpi = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);
+    flow->ndpi = nd.flow_malloc(SIZEOF_FLOW_STRUCT);
     if (!flow->ndpi) {
       flow->ndpi_done = true;
       return;
@@ -209,7 +269,7 @@ static void ndpi_feed(struct flow_table *ft, struct flow *flow, const struct cap
   }
   unsigned short len = pkt->l3_len > 0xffff ? 0xffff : (unsigned short)pkt->l3_len;
   ndpi_protocol p =
-      ndpi_detection_process_packet(ft->ndpi, flow->ndpi, pkt->l3, len, (uint64_t)(pkt->ts / 1000));
+      nd.detection_process_packet(ft->ndpi, flow->ndpi, pkt->l3, len, (uint64_t)(pkt->ts / 1000));
   flow->ndpi_packets++;
   bool detected =
       p.app_protocol != NDPI_PROTOCOL_UNKNOWN || p.master_protocol != NDPI_PROTOCOL_UNKNOWN;
@@ -330,7 +390,7 @@ void flow_table_free(struct flow_table *ft) {
     return;
   flow_table_end_all(ft);
   if (ft->ndpi)
-    ndpi_exit_detection_module(ft->ndpi);
+    nd.exit_detection_module(ft->ndpi);
   free(ft->evicted);
   free(ft->buckets);
   free(ft);
