@@ -100,6 +100,54 @@ static bool pq_load(char *err, size_t errlen) {
   return true;
 }
 
+/* ---- SQLite, loaded when an SQLite history is opened ----
+ * Linked, its library cost every start some 0.6 ms, for the runs that
+ * keep a history. */
+static struct {
+  bool loaded;
+  __typeof__(sqlite3_open_v2) *open_v2;
+  __typeof__(sqlite3_busy_timeout) *busy_timeout;
+  __typeof__(sqlite3_errmsg) *errmsg;
+  __typeof__(sqlite3_prepare_v2) *prepare_v2;
+  __typeof__(sqlite3_bind_text) *bind_text;
+  __typeof__(sqlite3_bind_null) *bind_null;
+  __typeof__(sqlite3_step) *step;
+  __typeof__(sqlite3_column_count) *column_count;
+  __typeof__(sqlite3_column_text) *column_text;
+  __typeof__(sqlite3_finalize) *finalize;
+  __typeof__(sqlite3_close) *close;
+} lite;
+
+static bool lite_load(char *err, size_t errlen) {
+  static const char *const names[] = {
+      "sqlite3_open_v2",     "sqlite3_busy_timeout", "sqlite3_errmsg", "sqlite3_prepare_v2",
+      "sqlite3_bind_text",   "sqlite3_bind_null",    "sqlite3_step",   "sqlite3_column_count",
+      "sqlite3_column_text", "sqlite3_finalize",     "sqlite3_close"};
+  void **slots[] = {
+      (void **)&lite.open_v2,    (void **)&lite.busy_timeout, (void **)&lite.errmsg,
+      (void **)&lite.prepare_v2, (void **)&lite.bind_text,    (void **)&lite.bind_null,
+      (void **)&lite.step,       (void **)&lite.column_count, (void **)&lite.column_text,
+      (void **)&lite.finalize,   (void **)&lite.close};
+  _Static_assert(sizeof(names) / sizeof(names[0]) == sizeof(slots) / sizeof(slots[0]),
+                 "a name for each function");
+  if (lite.loaded)
+    return true;
+  void *lib = dlopen("libsqlite3.so.0", RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    const char *why = dlerror();
+    snprintf(err, errlen, "an SQLite history needs libsqlite3 (Debian: libsqlite3-0): %s",
+             why ? why : "libsqlite3.so.0 cannot be loaded");
+    return false;
+  }
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    if (!(*slots[i] = dlsym(lib, names[i]))) {
+      snprintf(err, errlen, "libsqlite3.so.0 has no %s", names[i]);
+      return false; /* kept loaded: nothing else refers to it */
+    }
+  lite.loaded = true;
+  return true;
+}
+
 /* ---- the two engines behind one call ---- */
 
 static void say(char *err, size_t errlen, const struct pl_history *h, const char *fmt, ...) {
@@ -118,26 +166,26 @@ static void say(char *err, size_t errlen, const struct pl_history *h, const char
 static int lite_exec(struct pl_history *h, const char *sql, const char *const *p, int np,
                      history_row_fn row, void *ctx, char *err, size_t errlen) {
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(h->lite, sql, -1, &st, NULL) != SQLITE_OK) {
-    say(err, errlen, h, "%s", sqlite3_errmsg(h->lite));
+  if (lite.prepare_v2(h->lite, sql, -1, &st, NULL) != SQLITE_OK) {
+    say(err, errlen, h, "%s", lite.errmsg(h->lite));
     return -1;
   }
   for (int i = 0; i < np; i++) {
-    int rc = p[i] ? sqlite3_bind_text(st, i + 1, p[i], -1, SQLITE_TRANSIENT)
-                  : sqlite3_bind_null(st, i + 1);
+    int rc =
+        p[i] ? lite.bind_text(st, i + 1, p[i], -1, SQLITE_TRANSIENT) : lite.bind_null(st, i + 1);
     if (rc != SQLITE_OK) {
-      say(err, errlen, h, "%s", sqlite3_errmsg(h->lite));
-      sqlite3_finalize(st);
+      say(err, errlen, h, "%s", lite.errmsg(h->lite));
+      lite.finalize(st);
       return -1;
     }
   }
   int rc, status = 0;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = lite.step(st)) == SQLITE_ROW) {
     const char *col[16] = {0};
-    int n = sqlite3_column_count(st);
+    int n = lite.column_count(st);
     n = n > 16 ? 16 : n;
     for (int i = 0; i < n; i++)
-      col[i] = (const char *)sqlite3_column_text(st, i);
+      col[i] = (const char *)lite.column_text(st, i);
     if (row && row(ctx, col, n) < 0) {
       snprintf(err, errlen, "out of memory reading history %s", h->where);
       status = -1;
@@ -145,10 +193,10 @@ static int lite_exec(struct pl_history *h, const char *sql, const char *const *p
     }
   }
   if (!status && rc != SQLITE_DONE) {
-    say(err, errlen, h, "%s", sqlite3_errmsg(h->lite));
+    say(err, errlen, h, "%s", lite.errmsg(h->lite));
     status = -1;
   }
-  sqlite3_finalize(st);
+  lite.finalize(st);
   return status;
 }
 
@@ -288,15 +336,19 @@ struct pl_history *pl_history_open(const char *where, const char *sensor, bool c
     pq.clear(pq.exec(h->pg, "SET client_min_messages TO warning"));
   } else {
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(where, &h->lite, flags, NULL) != SQLITE_OK) {
-      say(err, errlen, h, "%s", h->lite ? sqlite3_errmsg(h->lite) : "cannot open");
+    if (!lite_load(err, errlen)) {
+      pl_history_close(h);
+      return NULL;
+    }
+    if (lite.open_v2(where, &h->lite, flags, NULL) != SQLITE_OK) {
+      say(err, errlen, h, "%s", h->lite ? lite.errmsg(h->lite) : "cannot open");
       pl_history_close(h);
       return NULL;
     }
     /* Several sensors on one machine may append at once: WAL lets readers
      * go on while one writes, and a writer waits for another (10 s)
      * instead of failing. */
-    sqlite3_busy_timeout(h->lite, 10000);
+    lite.busy_timeout(h->lite, 10000);
     if (create && lite_exec(h, "PRAGMA journal_mode=WAL", NULL, 0, NULL, NULL, err, errlen) < 0) {
       pl_history_close(h);
       return NULL;
@@ -313,7 +365,7 @@ void pl_history_close(struct pl_history *h) {
   if (!h)
     return;
   if (h->lite)
-    sqlite3_close(h->lite);
+    lite.close(h->lite);
   if (h->pg)
     pq.finish(h->pg);
   free(h->sensor);
