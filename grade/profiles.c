@@ -317,12 +317,14 @@ static void item_check(const struct grade_result *r, const char *id,
   it->reason = "the check was not run";
   for (size_t i = 0; i < r->n_checks; i++) {
     const struct check_result *c = &r->checks[i];
-    if (strcmp(c->id, id) != 0)
+    /* the first byte first: called for every profile of every server */
+    if (c->id != id && (c->id[0] != id[0] || strcmp(c->id, id) != 0))
       continue;
     it->status = c->status;
     it->reason = c->reason;
     for (size_t e = 0; e < c->n_evidence; e++)
       add_evidence(it, c->evidence[e]);
+    break; /* ids are unique */
   }
 }
 
