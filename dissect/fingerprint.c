@@ -8,6 +8,7 @@
  * the rest of the hello's parse.
  */
 #include "dissect/internal.h"
+#include "base/hex.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -96,12 +97,8 @@ static bool md_close(struct md_text *t, size_t n_bytes, char *out) {
   md_flush(t);
   bool ok = EVP_DigestFinal_ex(t->ctx, md, &md_len) && md_len >= n_bytes;
   EVP_MD_CTX_free(t->ctx);
-  for (size_t i = 0; ok && i < n_bytes; i++) {
-    out[2 * i] = hex_digits[md[i] >> 4];
-    out[2 * i + 1] = hex_digits[md[i] & 15];
-  }
   if (ok)
-    out[2 * n_bytes] = 0;
+    hex_encode(out, md, n_bytes);
   return ok;
 }
 

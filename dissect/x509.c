@@ -16,6 +16,7 @@
  * for its cert_subject_cn / cert_san columns.
  */
 #include "dissect/x509_internal.h"
+#include "base/hex.h"
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -81,15 +82,6 @@ static char *dup_escaped(const uint8_t *bytes, size_t len) {
     return NULL;
   *escape_into(copy, bytes, len) = '\0';
   return copy;
-}
-
-static void hex_into(char *dst, const uint8_t *bytes, size_t len) {
-  static const char hex[] = "0123456789abcdef";
-  for (size_t i = 0; i < len; i++) {
-    dst[2 * i] = hex[bytes[i] >> 4];
-    dst[2 * i + 1] = hex[bytes[i] & 0x0f];
-  }
-  dst[2 * len] = '\0';
 }
 
 /* Dotted text of an OID, allocated (NULL when out of memory). */
@@ -333,7 +325,7 @@ void x509_spki_sha256_hex(X509 *x509, char out[65]) {
   unsigned int digest_len = 0;
   if (len > 0 && EVP_Digest(der, (size_t)len, digest, &digest_len, EVP_sha256(), NULL) &&
       digest_len == 32)
-    hex_into(out, digest, digest_len);
+    hex_encode(out, digest, digest_len);
   OPENSSL_free(der);
 }
 
@@ -477,7 +469,7 @@ static char *serial_hex(X509 *x509) {
   char *hex = NULL;
   if (!(ASN1_get_object(&content, &content_len, &tag, &xclass, der_len) & 0x80) &&
       content_len >= 0 && (hex = malloc(2 * (size_t)content_len + 1)) != NULL)
-    hex_into(hex, content, (size_t)content_len);
+    hex_encode(hex, content, (size_t)content_len);
   OPENSSL_free(der);
   return hex;
 }
@@ -488,7 +480,7 @@ static void read_sha256(struct tls_cert *cert) {
   if (cert->der && cert->der_len &&
       EVP_Digest(cert->der, cert->der_len, digest, &digest_len, EVP_sha256(), NULL) &&
       digest_len == 32)
-    hex_into(cert->sha256, digest, digest_len);
+    hex_encode(cert->sha256, digest, digest_len);
 }
 
 /* ------------------------------------------------------------------ */

@@ -10,6 +10,7 @@
  */
 #include "grade/clients.h"
 #include "grade/facts.h"
+#include "base/hex.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -543,8 +544,8 @@ static bool offer_digest(const struct tls_client_hello *ch, char hex[33]) {
   unsigned int md_len = 0;
   bool ok = !t.failed && EVP_DigestUpdate(t.md, t.bytes, t.n) &&
             EVP_DigestFinal_ex(t.md, md, &md_len) && md_len >= 16;
-  for (size_t i = 0; ok && i < 16; i++)
-    snprintf(hex + 2 * i, 3, "%02x", md[i]);
+  if (ok)
+    hex_encode(hex, md, 16);
   EVP_MD_CTX_free(t.md);
   free(exts);
   return ok;
@@ -582,8 +583,7 @@ static const char *pins_against_chain(const struct tls_session *s, const struct 
   bool match = false, backup = pkp->pins_dropped > 0;
   for (size_t i = 0; i < pkp->n_pins; i++) {
     char hex[65];
-    for (size_t k = 0; k < 32; k++)
-      snprintf(hex + 2 * k, 3, "%02x", pkp->pins[i][k]);
+    hex_encode(hex, pkp->pins[i], 32);
     bool in_chain = false;
     for (size_t j = 0; j < s->chain_len; j++)
       in_chain = in_chain || strcmp(s->chain[j]->spki_sha256, hex) == 0;
