@@ -225,7 +225,7 @@ const struct ev_endpoint *ev_endpoint_at(const struct ev_store *ev, size_t i);
  * EV_ENDPOINTS_DEFAULT; a loaded one (ev_from_json) holds its whole file,
  * and merging into a store applies that store's N. */
 /* 250,000 of each: a hello-only endpoint costs about 430 bytes (110 MB
- * at the cap); an answered one a few kB held and 5 kB more while graded
+ * at the cap); an answered one a few kB held and 3 kB more while graded
  * (about 2 GB at the cap, the order of the flow table's own worst case). */
 #define EV_ENDPOINTS_DEFAULT 250000
 void ev_store_set_limit(struct ev_store *ev, size_t max_endpoints);
@@ -589,7 +589,7 @@ struct report_meta {
 #define REPORT_COLUMNS_MIN 64
 
 /* r[0..n): the servers in report order (pointers: sorting thousands of
- * results moves no 5 kB structs).  detail: each server's checks and
+ * results moves no 3 kB structs).  detail: each server's checks and
  * evidence after the summary table. */
 void report_text(FILE *out, const struct grade_result *const *r, size_t n,
                  const struct report_meta *m, bool color, bool detail);

@@ -418,10 +418,10 @@ struct grading {
   _Atomic bool no_memory;
 };
 
-/* Each result is allocated by the thread that grades it: from what that
- * thread's heap freed while reading (flows, segments), pages already
- * touched.  One block for every result (5 kB a server) was fresh memory,
- * each page of it cleared by the kernel at its first touch. */
+/* Each result is allocated by the thread that grades it, in that
+ * thread's heap, where it can take room reading freed (flows, segments):
+ * pages already touched.  One block for every result (3 kB a server) was
+ * always a fresh mapping, each page of it cleared at its first touch. */
 static void *grade_share(void *arg) {
   struct grading *g = arg;
   /* The stop is read before each claim: every endpoint claimed is graded. */

@@ -194,7 +194,7 @@ int pl_write_report(const struct pl_settings *s, FILE *out, const struct ev_stor
     if (ev_find_id(ep, EV_UNVERIFIED, NULL))
       unverified[n_unverified++] = ep;
   }
-  /* The report's order: pointers sorted, so no 5 kB result moves.  Each
+  /* The report's order: pointers sorted, so no 3 kB result moves.  Each
    * result is allocated by the thread that grades it (grade_endpoints),
    * and a run stopped before every one is graded reports none. */
   struct grade_result **r = calloc(n ? n : 1, sizeof(*r));
