@@ -10,8 +10,8 @@
  */
 #include "capture/capture.h"
 #include "capture/tuple_hash.h"
+#include "base/dl.h"
 
-#include <dlfcn.h>
 #include <ndpi_api.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -173,21 +173,14 @@ static bool ndpi_load(void) {
                  "a name for each function");
   if (nd.state)
     return nd.state > 0;
-  nd.state = -1;
-  void *lib = dlopen(NDPI_LIBRARY, RTLD_NOW | RTLD_LOCAL);
-  if (!lib) {
-    const char *why = dlerror();
-    cap_message("nDPI cannot be loaded, flows are left \"Unknown\": %s", why ? why : NDPI_LIBRARY);
-    return false;
-  }
-  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-    if (!(*slots[i] = dlsym(lib, names[i]))) {
-      cap_message("nDPI cannot be used, flows are left \"Unknown\": %s has no %s", NDPI_LIBRARY,
-                  names[i]);
-      return false; /* kept loaded: nothing else refers to it */
-    }
-  nd.state = 1;
-  return true;
+  char why[256];
+  int rc =
+      dl_functions(NDPI_LIBRARY, names, slots, sizeof(names) / sizeof(names[0]), why, sizeof why);
+  if (rc != DL_LOADED)
+    cap_message("nDPI cannot be %s, flows are left \"Unknown\": %s",
+                rc == DL_NO_LIBRARY ? "loaded" : "used", why);
+  nd.state = rc == DL_LOADED ? 1 : -1;
+  return nd.state > 0;
 }
 
 static bool ndpi_ready(struct flow_table *ft) {

@@ -20,9 +20,9 @@
  * sorted) that says whether two reports rest on the same facts.
  */
 #include "internal.h"
+#include "base/dl.h"
 
 #include <cjson/cJSON.h>
-#include <dlfcn.h>
 #include <libpq-fe.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
@@ -84,20 +84,15 @@ static bool pq_load(char *err, size_t errlen) {
                     (void **)&pq.finish};
   if (pq.loaded)
     return true;
-  void *lib = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
-  for (size_t i = 0; lib && i < sizeof(names) / sizeof(names[0]); i++)
-    if (!(*slots[i] = dlsym(lib, names[i]))) {
-      snprintf(err, errlen, "libpq.so.5 has no %s", names[i]);
-      return false; /* kept loaded: nothing else refers to it */
-    }
-  if (!lib) {
-    const char *why = dlerror();
-    snprintf(err, errlen, "a PostgreSQL history needs libpq (Debian: libpq5): %s",
-             why ? why : "libpq.so.5 cannot be loaded");
-    return false;
-  }
-  pq.loaded = true;
-  return true;
+  char why[256];
+  int rc =
+      dl_functions("libpq.so.5", names, slots, sizeof(names) / sizeof(names[0]), why, sizeof why);
+  if (rc == DL_NO_LIBRARY)
+    snprintf(err, errlen, "a PostgreSQL history needs libpq (Debian: libpq5): %s", why);
+  else if (rc == DL_NO_SYMBOL)
+    snprintf(err, errlen, "%s", why);
+  pq.loaded = rc == DL_LOADED;
+  return pq.loaded;
 }
 
 /* ---- SQLite, loaded when an SQLite history is opened ----
@@ -132,20 +127,15 @@ static bool lite_load(char *err, size_t errlen) {
                  "a name for each function");
   if (lite.loaded)
     return true;
-  void *lib = dlopen("libsqlite3.so.0", RTLD_NOW | RTLD_LOCAL);
-  if (!lib) {
-    const char *why = dlerror();
-    snprintf(err, errlen, "an SQLite history needs libsqlite3 (Debian: libsqlite3-0): %s",
-             why ? why : "libsqlite3.so.0 cannot be loaded");
-    return false;
-  }
-  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-    if (!(*slots[i] = dlsym(lib, names[i]))) {
-      snprintf(err, errlen, "libsqlite3.so.0 has no %s", names[i]);
-      return false; /* kept loaded: nothing else refers to it */
-    }
-  lite.loaded = true;
-  return true;
+  char why[256];
+  int rc = dl_functions("libsqlite3.so.0", names, slots, sizeof(names) / sizeof(names[0]), why,
+                        sizeof why);
+  if (rc == DL_NO_LIBRARY)
+    snprintf(err, errlen, "an SQLite history needs libsqlite3 (Debian: libsqlite3-0): %s", why);
+  else if (rc == DL_NO_SYMBOL)
+    snprintf(err, errlen, "%s", why);
+  lite.loaded = rc == DL_LOADED;
+  return lite.loaded;
 }
 
 /* ---- the two engines behind one call ---- */

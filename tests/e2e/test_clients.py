@@ -66,12 +66,16 @@ CLIENTS = {
 }
 
 
-def capture(name, ips, t0=1700000000.0):
+def capture(name, ips, t0=1700000000.0, snis=None, port=40000):
+    """One handshake per client address in ips, to shop.example (or
+    snis[i], a name each, sent by every client)."""
     frames = []
     for i, ip in enumerate(ips):
         hello, answer, group, _ = CLIENTS[ip]
         hello = dict({"sni": b"shop.example"}, **hello)
-        conv = Conversation(ip, 40000 + i, SERVER, 443, t0=t0 + i)
+        if snis:
+            hello["sni"] = snis[i]
+        conv = Conversation(ip, port + i, SERVER, 443, t0=t0 + i)
         conv.handshake()
         conv.client_sends(client_hello(**hello))
         flight = server_hello(**answer)
@@ -325,20 +329,8 @@ def test_many_servers_on_threads(t):
     the client inventory is then rendered beside the servers and written
     after them, and the report is byte for byte one thread's."""
     ips = sorted(CLIENTS)
-    frames = []
-    for i in range(300):
-        hello, answer, group, _ = CLIENTS[ips[i % len(ips)]]
-        hello = dict(hello, sni=b"s%03d.example" % i)
-        conv = Conversation(ips[i % len(ips)], 20000 + i, SERVER, 443, t0=1700000000.0 + i)
-        conv.handshake()
-        conv.client_sends(client_hello(**hello))
-        flight = server_hello(**answer)
-        if group:
-            flight += server_key_exchange_ecdhe(group) + server_hello_done()
-        conv.server_sends(flight)
-        frames += conv.frames
-    path = os.path.join(TMP, "many.pcap")
-    write_pcap(path, frames)
+    path = capture("many", [ips[i % len(ips)] for i in range(300)],
+                   snis=[b"s%03d.example" % i for i in range(300)], port=20000)
     rc1, one, err1 = run_tlsgrade(["--format", "json", path])
     rc2, two, err2 = run_tlsgrade(["--format", "json", "-j", "2", path])
     t.eq((rc1, rc2), (0, 0), "exit status: " + err1 + err2)
