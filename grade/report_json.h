@@ -175,6 +175,10 @@ struct json_profile_shells **report_json_profile_shells(struct json_out *j);
 cJSON *report_json_profiles(struct json_out *j, const struct grade_result *r);
 void report_json_profiles_free(struct json_profile_shells *p);
 
+/* How many of s's n bytes, from the start, cJSON prints as they are: not
+ * a control, '"' or '\\' (the rest of a string is printed by cJSON). */
+size_t report_json_plain_run(const char *s, size_t n);
+
 /* The threads a report of n servers is rendered on, given `jobs`: one
  * for a small report (a thread costs more than it saves). */
 unsigned report_json_threads(unsigned jobs, size_t n);

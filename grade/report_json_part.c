@@ -340,12 +340,29 @@ static const struct fact_tmpl *fact_tmpl_of(struct json_out *j, const bool use[N
 /* s as cJSON prints a string: quoted as it is when nothing in it needs
  * escaping (cJSON escapes only controls, '"' and '\\'), else printed by
  * cJSON; *len its length. */
+/* Eight bytes at a time, then one at a time from the word that holds the
+ * first that needs escaping.  A word's bytes are flagged by the usual
+ * subtract-and-mask tests; a borrow can only flag a byte above one that
+ * is truly flagged, and that word is walked byte by byte. */
+size_t report_json_plain_run(const char *s, size_t n) {
+  const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t v, q, b;
+    memcpy(&v, s + i, 8);
+    q = v ^ (ones * '"');
+    b = v ^ (ones * '\\');
+    if ((((v - ones * 0x20) & ~v) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs)
+      break;
+  }
+  while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
+    i++;
+  return i;
+}
+
 static const char *json_string(struct json_out *j, const char *s, size_t *len) {
-  const unsigned char *p = (const unsigned char *)s;
-  while (*p >= 0x20 && *p != '"' && *p != '\\')
-    p++;
-  size_t n = (size_t)(p - (const unsigned char *)s);
-  if (!*p) {
+  size_t n = strlen(s);
+  if (report_json_plain_run(s, n) == n) {
     char *out = text_space(j, n + 3);
     if (out) {
       out[0] = '"';

@@ -16,6 +16,7 @@
  *    worst first, ordered by hand.
  */
 #include "grade/report.h"
+#include "grade/report_json.h"
 #include "harness.h"
 
 #include <stdlib.h>
@@ -347,7 +348,40 @@ static void confidence_marks(void) {
   }
 }
 
+/* report_json_plain_run against a byte at a time: each byte cJSON escapes
+ * (a control, '"', '\\') and some it does not (' ', 0x7f, 0x80, 0xff, the
+ * borrow edges 0x20 and 0x21) at every place of strings of 0 to 24 bytes,
+ * before and after other such bytes. */
+static size_t plain_by_bytes(const char *s, size_t n) {
+  size_t i = 0;
+  while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
+    i++;
+  return i;
+}
+
+static void json_plain_run_is_a_byte_loop(void) {
+  const unsigned char probes[] = {0x01, 0x09, 0x1f, '"', '\\', 0x20, 0x21, 0x5b, 0x7f, 0x80, 0xff};
+  char s[32];
+  size_t wrong = 0, cases = 0;
+  for (size_t n = 0; n <= 24; n++)
+    for (size_t at = 0; at < n || (n == 0 && at == 0); at++)
+      for (size_t a = 0; a < sizeof probes; a++)
+        for (size_t b = 0; b < sizeof probes; b++) {
+          memset(s, 'x', n);
+          s[n] = '\0';
+          if (n) {
+            s[at] = (char)probes[a];
+            s[(at + 5) % n] = (char)probes[b];
+          }
+          cases++;
+          wrong += report_json_plain_run(s, n) != plain_by_bytes(s, n);
+        }
+  CHECK(cases > 20000);
+  CHECK_EQ_U(wrong, 0);
+}
+
 int main(void) {
+  RUN(json_plain_run_is_a_byte_loop);
   RUN(term_escapes);
   RUN(html_escapes);
   RUN(uint_digits);
