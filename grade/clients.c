@@ -539,8 +539,16 @@ int ev_clients_merge(struct ev_clients **into, const struct ev_clients *from, si
   return clients_merge(into, (struct ev_clients *)from, max, false); /* from is only read */
 }
 
-int ev_clients_merge_move(struct ev_clients **into, struct ev_clients *from, size_t max) {
-  return clients_merge(into, from, max, true);
+int ev_clients_merge_move(struct ev_clients **into, struct ev_clients **from, size_t max) {
+  struct ev_clients *src = *from;
+  /* The first of -j's inventories folded into the run's: taken whole (its
+   * table is as good as one built again, and the reports sort it). */
+  if (src && !*into && src->n_clients <= max && src->n_rows <= max) {
+    *into = src;
+    *from = NULL;
+    return 0;
+  }
+  return clients_merge(into, src, max, true);
 }
 
 void ev_clients_cap_hits(const struct ev_clients *cl, uint64_t hits[2]) {

@@ -95,9 +95,10 @@ void ev_clients_add(struct ev_store *ev, const struct tls_session *s, const stru
 /* from's clients and rows added into *into (made when NULL), under into's
  * cap; from is unchanged.  0, or -1 out of memory. */
 int ev_clients_merge(struct ev_clients **into, const struct ev_clients *from, size_t max);
-/* The same, taking the clients and rows into has no room for yet from from
- * (which is freed after). */
-int ev_clients_merge_move(struct ev_clients **into, struct ev_clients *from, size_t max);
+/* The same, taking the clients and rows into has no room for yet from
+ * *from (which is freed after); when into holds none yet and *from fits
+ * the cap, *from becomes into's whole and *from is NULL. */
+int ev_clients_merge_move(struct ev_clients **into, struct ev_clients **from, size_t max);
 /* As saved evidence keeps it; NULL when there is nothing. */
 cJSON *ev_clients_to_json(const struct ev_clients *cl);
 /* Saved clients (o NULL: none) into *into, every bound checked.  0, or -1

@@ -720,12 +720,28 @@ static bool room_for(const struct ev_store *into, const struct ev_endpoint *dst,
 
 int ev_merge_move(struct ev_store *into, struct ev_store *from) {
   if (ev_chains_absorb(&into->chains, &from->chains) < 0 ||
-      ev_clients_merge_move(&into->clients, from->clients, into->max_clients) < 0)
+      ev_clients_merge_move(&into->clients, &from->clients, into->max_clients) < 0)
     return -1;
   ev_clients_free(from->clients); /* what was not moved was added */
   from->clients = NULL;
   into->cap_hits = ev_count_add(into->cap_hits, from->cap_hits);
   from->cap_hits = 0;
+  if (into->count == 0 && from->count - from->n_hello <= into->max_endpoints &&
+      from->n_hello <= into->max_endpoints) {
+    /* into holds no endpoint yet and from's fit its caps (-j's first
+     * store folded into the run's): the tables change places whole */
+    struct ev_endpoint **eps = into->eps;
+    size_t nslots = into->nslots;
+    into->eps = from->eps, into->nslots = from->nslots;
+    into->count = from->count, into->n_hello = from->n_hello;
+    from->eps = eps, from->nslots = nslots;
+    from->count = from->n_hello = 0;
+    free(into->sorted);
+    into->sorted = NULL;
+    free(from->sorted);
+    from->sorted = NULL;
+    return 0;
+  }
   for (size_t i = 0; i < from->nslots; i++) {
     struct ev_endpoint *src = from->eps[i];
     if (!src)

@@ -293,13 +293,16 @@ def test_real_tls10(t):
 
 def test_cap(t):
     path = capture("three", ["10.9.0.11", "10.9.0.12", "10.9.0.13"])
-    got = report(t, ["--limit", "clients=2", path])
-    inv = got.get("clients", {})
-    t.eq(inv.get("seen"), 2, "two clients held")
-    t.eq(inv.get("not_listed"), 1, "the third counted in the section")
-    t.eq(got["limits"].get("clients"), {"limit": 2, "hits": 1}, "limits: clients")
-    t.eq(got["limits"].get("clients_per_server"), {"limit": 2, "hits": 1},
-         "limits: a server row refused")
+    # -j 2: each worker's inventory holds to the cap, and folding them into
+    # the run's applies it again
+    for jobs in ([], ["-j", "2"]):
+        got = report(t, ["--limit", "clients=2"] + jobs + [path])
+        inv = got.get("clients", {})
+        t.eq(inv.get("seen"), 2, "two clients held %s" % jobs)
+        t.eq(inv.get("not_listed"), 1, "the third counted in the section %s" % jobs)
+        t.eq(got["limits"].get("clients"), {"limit": 2, "hits": 1}, "limits: clients %s" % jobs)
+        t.eq(got["limits"].get("clients_per_server"), {"limit": 2, "hits": 1},
+             "limits: a server row refused %s" % jobs)
 
 
 def test_merge_and_jobs(t):
