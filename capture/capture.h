@@ -6,7 +6,7 @@
  *
  *   source.c     inputs: files, directories, stdin, live interfaces
  *   read.c       the loop that reads them into a decoder and a sink
- *   filemap.c    a classic pcap file read in place (mapped), as libpcap would
+ *   filebuf.c    a classic pcap file read into reused buffers, as libpcap would
  *   decode.c     link layer -> IPv4/IPv6 -> TCP/UDP; the -j routing peek
  *   ipv6_ext.c   the IPv6 extension header walk
  *   tunnel.c     tunnel headers: VXLAN, GENEVE, GRE, ERSPAN, MPLS, PPPoE, GTP-U

@@ -1,12 +1,12 @@
 /*
  * capture/read.c - the inputs read packet by packet: each record decoded
  * and handed to a sink (a flow table in this thread, or -j's threads),
- * files mapped where filemap.c can (libpcap otherwise), a live interface
- * polled so that ticks and timeouts run while it is quiet, and a stop
- * request (a signal) honoured between packets.
+ * files read into buffers where filebuf.c can (libpcap otherwise), a
+ * live interface polled so that ticks and timeouts run while it is quiet,
+ * and a stop request (a signal) honoured between packets.
  */
 #include "capture/capture.h"
-#include "capture/filemap.h"
+#include "capture/filebuf.h"
 #include "capture/source.h"
 
 #include <poll.h>
@@ -104,7 +104,7 @@ void cap_source_read_warning(const struct cap_source *src, uint32_t index, long 
 /* Read one input to its end.  Returns 0, or -1 when it stopped early on a
  * read error (a truncated file: what was read is kept, a warning names the
  * file and the offset). */
-static int read_input(struct cap_source *src, pcap_t *p, struct cap_filemap *map, uint32_t index,
+static int read_input(struct cap_source *src, pcap_t *p, struct cap_filebuf *fb, uint32_t index,
                       struct cap_decoder *dec, const struct cap_sink *sink,
                       struct cap_stats *stats) {
   int dlt = pcap_datalink(p);
@@ -113,8 +113,8 @@ static int read_input(struct cap_source *src, pcap_t *p, struct cap_filemap *map
   const u_char *data;
   src->reading = p;
   while (!cap_source_stopping(src)) {
-    int rc = map ? cap_filemap_next(map, &hdr, &data) : pcap_next_ex(p, &hdr, &data);
-    if (map && rc == 0)
+    int rc = fb ? cap_filebuf_next(fb, &hdr, &data) : pcap_next_ex(p, &hdr, &data);
+    if (fb && rc == 0)
       rc = PCAP_ERROR_BREAK; /* the end of the file */
     maybe_tick(src);
     if (rc == 0) {     /* live, nothing to read: age flows by the clock, wait */
@@ -127,10 +127,9 @@ static int read_input(struct cap_source *src, pcap_t *p, struct cap_filemap *map
     if (rc == PCAP_ERROR_BREAK)
       break;
     if (rc < 0) {
-      FILE *f = src->live || map ? NULL : pcap_file(p);
-      long off = map ? cap_filemap_offset(map) : f ? ftell(f) : -1;
-      cap_source_read_warning(src, index, off, frame,
-                              map ? cap_filemap_error(map) : pcap_geterr(p));
+      FILE *f = src->live || fb ? NULL : pcap_file(p);
+      long off = fb ? cap_filebuf_offset(fb) : f ? ftell(f) : -1;
+      cap_source_read_warning(src, index, off, frame, fb ? cap_filebuf_error(fb) : pcap_geterr(p));
       src->reading = NULL;
       return -1;
     }
@@ -226,11 +225,11 @@ int cap_source_run_sink(struct cap_source *src, struct cap_decoder *dec,
         continue;
       }
     }
-    struct cap_filemap *map =
-        strcmp(src->names[i], "-") == 0 ? NULL : cap_filemap_open(p, src->names[i], src->bpf);
-    if (read_input(src, p, map, (uint32_t)i, dec, sink, stats) < 0)
+    struct cap_filebuf *fb =
+        strcmp(src->names[i], "-") == 0 ? NULL : cap_filebuf_open(p, src->names[i], src->bpf);
+    if (read_input(src, p, fb, (uint32_t)i, dec, sink, stats) < 0)
       (*warnings)++;
-    cap_filemap_close(map);
+    cap_filebuf_close(fb);
     pcap_close(p);
   }
   return 0;

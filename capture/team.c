@@ -4,7 +4,7 @@
  * the flows (tuple_hash.h, as the hand-off rings of dispatch.c).
  */
 #include "capture/capture.h"
-#include "capture/filemap.h"
+#include "capture/filebuf.h"
 #include "capture/tuple_hash.h"
 
 #include <pthread.h>
@@ -76,7 +76,7 @@ static void shard_idle(void *ctx, cap_time_us now) {
  * through it), which every reader above pays.  A classic pcap file is read
  * as a team instead, a segment at a time:
  *  1. each reader reads one part of the segment into its part's buffer
- *     (filemap.c; the buffer is reused, three segments on) and walks it:
+ *     (filebuf.c; the buffer is reused, three segments on) and walks it:
  *     reader 0 from the
  *     segment's start, reader k from the first offset past its share
  *     where SYNC_RECORDS well-formed records follow one another, up to
@@ -112,7 +112,7 @@ struct entry {
 struct part {
   _Alignas(64) struct entry *e; /* each walker's part on lines of its own */
   size_t n, cap;
-  struct cap_filemap_run run; /* its bytes: every record of it, whole */
+  struct cap_filebuf_run run; /* its bytes: every record of it, whole */
   size_t start, end;          /* offsets of its first record, and just past its last */
   uint64_t bytes;             /* wire lengths */
   bool synced;                /* a start was found */
@@ -134,7 +134,7 @@ struct team {
    * barrier while a faster one decides file i + 1 (never i + 2: that one's
    * barrier waits for the slow reader). */
   bool together[2];
-  struct cap_filemap_file map;
+  struct cap_filebuf_file in;
   int dlt;
   struct part *parts[SEGMENTS_KEPT]; /* [segment % SEGMENTS_KEPT][reader] */
   struct part repair[SEGMENTS_KEPT]; /* reader 0's walk after a wrong guess */
@@ -187,7 +187,7 @@ static struct team *team_new(size_t n) {
   memset(t, 0, sizeof(*t));
   t->n = n;
   t->file = -1;
-  t->map.fd = -1;
+  t->in.fd = -1;
   bool ok = true;
   for (int b = 0; b < SEGMENTS_KEPT; b++) {
     if ((t->parts[b] = aligned_alloc(64, n * sizeof(struct part))))
@@ -208,15 +208,15 @@ static struct team *team_new(size_t n) {
 static void team_free(struct team *t) {
   if (!t)
     return;
-  cap_filemap_file_close(&t->map);
+  cap_filebuf_file_close(&t->in);
   for (int b = 0; b < SEGMENTS_KEPT; b++) {
     for (size_t k = 0; k < t->n; k++) {
       free(t->parts[b][k].e);
-      cap_filemap_run_free(&t->parts[b][k].run);
+      cap_filebuf_run_free(&t->parts[b][k].run);
     }
     free(t->parts[b]);
     free(t->repair[b].e);
-    cap_filemap_run_free(&t->repair[b].run);
+    cap_filebuf_run_free(&t->repair[b].run);
   }
   pthread_mutex_destroy(&t->lock);
   pthread_cond_destroy(&t->cond);
@@ -229,7 +229,7 @@ static void team_free(struct team *t) {
 static const uint8_t *part_bytes(const struct team *t, struct part *pt, size_t from, size_t off,
                                  size_t len, size_t until) {
   const uint8_t *p =
-      cap_filemap_read(&t->map, &pt->run, from, off, len, until, pt->err, sizeof(pt->err));
+      cap_filebuf_read(&t->in, &pt->run, from, off, len, until, pt->err, sizeof(pt->err));
   if (!p) {
     pt->failed = true;
     pt->stop_at = off;
@@ -244,20 +244,20 @@ static const uint8_t *part_bytes(const struct team *t, struct part *pt, size_t f
 static bool plausible_at(const struct team *t, struct part *pt, size_t from, size_t off,
                          size_t until) {
   for (int i = 0; i < SYNC_RECORDS; i++) {
-    if (off >= t->map.size)
+    if (off >= t->in.size)
       return i > 0; /* the file's end after whole records */
     struct cap_pcap_record rec;
-    size_t left = t->map.size - off;
+    size_t left = t->in.size - off;
     const uint8_t *p = part_bytes(
         t, pt, from, off, left < CAP_PCAP_RECORD_HEADER ? left : CAP_PCAP_RECORD_HEADER, until);
-    if (!p || cap_pcap_record(&t->map.fmt, p, left, &rec, NULL, 0) != 1)
+    if (!p || cap_pcap_record(&t->in.fmt, p, left, &rec, NULL, 0) != 1)
       return false; /* also when less than a record header is left */
     uint32_t frac;
     memcpy(&frac, p + 4, 4);
-    if (t->map.fmt.swapped)
+    if (t->in.fmt.swapped)
       frac = __builtin_bswap32(frac);
-    if (rec.hdr.caplen > rec.hdr.len || frac >= (t->map.fmt.nano ? 1000000000u : 1000000u) ||
-        rec.size - CAP_PCAP_RECORD_HEADER > t->map.fmt.snapshot)
+    if (rec.hdr.caplen > rec.hdr.len || frac >= (t->in.fmt.nano ? 1000000000u : 1000000u) ||
+        rec.size - CAP_PCAP_RECORD_HEADER > t->in.fmt.snapshot)
       return false;
     off += rec.size;
   }
@@ -286,7 +286,7 @@ static void walk_part(const struct team *t, struct part *pt, size_t from, size_t
   pt->failed = false;
   pt->synced = true;
   size_t off = from;
-  while (!exact && off < bound && off < t->map.size && !plausible_at(t, pt, from, off, bound))
+  while (!exact && off < bound && off < t->in.size && !plausible_at(t, pt, from, off, bound))
     if (pt->failed)
       break;
     else
@@ -295,8 +295,8 @@ static void walk_part(const struct team *t, struct part *pt, size_t from, size_t
     pt->start = pt->end = off;
     return;
   }
-  if (!exact && (off >= bound || off >= t->map.size)) {
-    pt->synced = off >= t->map.size; /* nothing starts in its share: empty, at the end */
+  if (!exact && (off >= bound || off >= t->in.size)) {
+    pt->synced = off >= t->in.size; /* nothing starts in its share: empty, at the end */
     pt->start = pt->end = off;
     return;
   }
@@ -304,14 +304,14 @@ static void walk_part(const struct team *t, struct part *pt, size_t from, size_t
   size_t prefetched = off;
   while (off < bound) {
     struct cap_pcap_record rec;
-    size_t left = t->map.size - off;
+    size_t left = t->in.size - off;
     const uint8_t *p =
         left ? part_bytes(t, pt, from, off,
                           left < CAP_PCAP_RECORD_HEADER ? left : CAP_PCAP_RECORD_HEADER, bound)
              : NULL;
     if (left && !p)
       break;
-    int rc = cap_pcap_record(&t->map.fmt, p, left, &rec, pt->err, sizeof(pt->err));
+    int rc = cap_pcap_record(&t->in.fmt, p, left, &rec, pt->err, sizeof(pt->err));
     if (rc == 0)
       break;
     if (rc < 0) {
@@ -347,7 +347,7 @@ static size_t good_parts(const struct team *t, struct part *parts) {
   size_t k = 1;
   for (; k < t->n; k++) {
     const struct part *prev = &parts[k - 1];
-    if (prev->failed || prev->end >= t->map.size)
+    if (prev->failed || prev->end >= t->in.size)
       break; /* the segment (and the file) ends in prev */
     if (!parts[k].synced || parts[k].start != prev->end)
       break;
@@ -390,13 +390,13 @@ static void process_part(struct file_reader *r, const struct team *t, const stru
 }
 
 /* Decide (the first reader to arrive) whether this file is read as a team:
- * a pcap 2.4 file (filemap.c reads it), and no BPF filter (libpcap's filter would
+ * a pcap 2.4 file (filebuf.c reads it), and no BPF filter (libpcap's filter would
  * have to run in every part).  1 together, 0 apart (the same for every
  * reader), -1 when a reader is gone. */
 static int team_begin(struct team *t, struct cap_source *src, pcap_t *p, uint32_t index) {
   pthread_mutex_lock(&t->lock);
   if (t->file != (long)index) {
-    cap_filemap_file_close(&t->map);          /* the previous file's: every reader has left it */
+    cap_filebuf_file_close(&t->in);           /* the previous file's: every reader has left it */
     for (int b = 0; b < SEGMENTS_KEPT; b++) { /* what the parts hold is of that file */
       for (size_t k = 0; k < t->n; k++)
         t->parts[b][k].run.len = 0;
@@ -404,7 +404,7 @@ static int team_begin(struct team *t, struct cap_source *src, pcap_t *p, uint32_
     }
     t->file = index;
     t->together[index % 2] =
-        !cap_source_filtered(src) && cap_filemap_file_open(&t->map, p, cap_source_name(src, index));
+        !cap_source_filtered(src) && cap_filebuf_file_open(&t->in, p, cap_source_name(src, index));
     t->dlt = pcap_datalink(p);
   }
   pthread_mutex_unlock(&t->lock);
@@ -435,7 +435,7 @@ static size_t segment_parts(struct file_reader *r, struct team *t, size_t s, siz
   for (size_t k = 0; k < good; k++)
     seq[k] = &parts[k];
   const struct part *last = seq[good - 1];
-  if (good < t->n && !last->failed && last->end < t->map.size) {
+  if (good < t->n && !last->failed && last->end < t->in.size) {
     /* a guessed start was wrong: reader 0 walks the rest again */
     struct part *repair = &t->repair[s % SEGMENTS_KEPT];
     if (r->index == 0)
@@ -479,7 +479,7 @@ static int team_whole_file(void *ctx, struct cap_source *src, pcap_t *p, uint32_
     if (!good)
       return -1;
     const struct part *last = seq[good - 1];
-    bool done = last->failed || last->end >= t->map.size || t->stop[s % SEGMENTS_KEPT];
+    bool done = last->failed || last->end >= t->in.size || t->stop[s % SEGMENTS_KEPT];
     unsigned long walked = 0;
     if (!done) {
       starts[(s + 1) % SEGMENTS_KEPT] = last->end;

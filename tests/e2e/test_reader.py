@@ -1,6 +1,6 @@
-"""The mapped pcap reader (capture/filemap.c) against libpcap's.
+"""The buffered pcap reader (capture/filebuf.c) against libpcap's.
 
-Every classic pcap file is read in place unless TLSGRADE_READER=libpcap;
+Every classic pcap file is read by it unless TLSGRADE_READER=libpcap;
 both paths must give the same flows, handshakes, statistics, warnings and
 exit status on every corpus capture and sample, and on pcap variants made
 here from a sample: the other byte order, nanosecond time stamps, records
@@ -32,12 +32,12 @@ def run(args, reader=None):
 
 def both_agree(t, args, what):
     """Both readers: the same exit status, output and warnings."""
-    mapped = run(args)
+    ours = run(args)
     lib = run(args, "libpcap")
-    t.eq(mapped[0], lib[0], what + ": exit status (" + mapped[2][-200:] + ")")
-    t.check(mapped[1] == lib[1], what + ": the same output")
-    t.eq(mapped[2], lib[2], what + ": the same warnings")
-    return mapped
+    t.eq(ours[0], lib[0], what + ": exit status (" + ours[2][-200:] + ")")
+    t.check(ours[1] == lib[1], what + ": the same output")
+    t.eq(ours[2], lib[2], what + ": the same warnings")
+    return ours
 
 
 def records(path):

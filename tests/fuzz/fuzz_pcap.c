@@ -30,7 +30,7 @@
  * 10 times a typical input: FUZZ_PCAP_NDPI=1 in the environment makes
  * every run a --flows run, to fuzz flow.c's nDPI glue on its own.
  */
-#include "capture/filemap.h"
+#include "capture/filebuf.h"
 #include "pipeline/pipeline.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -132,26 +132,26 @@ static void pcap_fuzz_readers_agree(const char *path) {
   pcap_t *p =
       ref ? pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, errbuf)
           : NULL;
-  struct cap_filemap *m = p ? cap_filemap_open(p, path, NULL) : NULL;
+  struct cap_filebuf *m = p ? cap_filebuf_open(p, path, NULL) : NULL;
   for (; m;) {
     struct pcap_pkthdr *a, *b;
     const u_char *da, *db;
     int ra = pcap_next_ex(ref, &a, &da);
-    int rb = cap_filemap_next(m, &b, &db);
+    int rb = cap_filebuf_next(m, &b, &db);
     if (ra == PCAP_ERROR_BREAK) {
       FUZZ_INVARIANT(rb == 0);
       break;
     }
     FUZZ_INVARIANT(ra == rb);
     if (ra < 0) {
-      FUZZ_INVARIANT(strcmp(pcap_geterr(ref), cap_filemap_error(m)) == 0);
+      FUZZ_INVARIANT(strcmp(pcap_geterr(ref), cap_filebuf_error(m)) == 0);
       break;
     }
     FUZZ_INVARIANT(a->ts.tv_sec == b->ts.tv_sec && a->ts.tv_usec == b->ts.tv_usec);
     FUZZ_INVARIANT(a->caplen == b->caplen && a->len == b->len);
     FUZZ_INVARIANT(memcmp(da, db, a->caplen) == 0);
   }
-  cap_filemap_close(m);
+  cap_filebuf_close(m);
   if (p)
     pcap_close(p);
   if (ref)

@@ -1,5 +1,6 @@
 /*
- * capture/filemap.c - a classic pcap file read in place.
+ * capture/filebuf.c - a classic pcap file read into reused buffers (the
+ * name: file buffers).
  *
  * libpcap reads a file through stdio: the kernel copies every byte into
  * stdio's buffer, then fread copies each record into libpcap's.  Here the
@@ -30,7 +31,7 @@
  * the size it had when it was opened shrank while being read: an error,
  * said so, as libpcap says a cut file is.
  */
-#include "capture/filemap.h"
+#include "capture/filebuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,10 +44,10 @@
 #define MAX_SNAPLEN 262144u /* libpcap's MAXIMUM_SNAPLEN: every link type we decode */
 #define WINDOW (1u << 20)   /* > the largest record, header included */
 
-struct cap_filemap {
-  struct cap_filemap_file file;
+struct cap_filebuf {
+  struct cap_filebuf_file file;
   size_t off;                 /* next record header */
-  struct cap_filemap_run win; /* the window */
+  struct cap_filebuf_run win; /* the window */
   size_t prefetched;          /* file offset prefetched up to */
   struct bpf_program prog;
   bool filtered;
@@ -57,11 +58,11 @@ struct cap_filemap {
 /* Bytes [off, off + len) of the file (within its size): the window moves
  * to off when they are not all in it.  NULL (the error in m->err) when the
  * file cannot be read or shrank. */
-static const uint8_t *span(struct cap_filemap *m, size_t off, size_t len) {
-  return cap_filemap_read(&m->file, &m->win, off, off, len, off + WINDOW, m->err, sizeof(m->err));
+static const uint8_t *span(struct cap_filebuf *m, size_t off, size_t len) {
+  return cap_filebuf_read(&m->file, &m->win, off, off, len, off + WINDOW, m->err, sizeof(m->err));
 }
 
-bool cap_filemap_use_libpcap(void) {
+bool cap_filebuf_use_libpcap(void) {
   const char *r = getenv("TLSGRADE_READER");
   return r && strcmp(r, "libpcap") == 0;
 }
@@ -92,10 +93,10 @@ bool cap_pcap_format_of(pcap_t *p, const uint8_t *head, struct cap_pcap_format *
   return true;
 }
 
-bool cap_filemap_file_open(struct cap_filemap_file *f, pcap_t *p, const char *path) {
+bool cap_filebuf_file_open(struct cap_filebuf_file *f, pcap_t *p, const char *path) {
   memset(f, 0, sizeof(*f));
   f->fd = -1;
-  if (cap_filemap_use_libpcap() || pcap_is_swapped(p) < 0)
+  if (cap_filebuf_use_libpcap() || pcap_is_swapped(p) < 0)
     return false;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   struct stat st;
@@ -112,14 +113,14 @@ bool cap_filemap_file_open(struct cap_filemap_file *f, pcap_t *p, const char *pa
   return false;
 }
 
-void cap_filemap_file_close(struct cap_filemap_file *f) {
+void cap_filebuf_file_close(struct cap_filebuf_file *f) {
   if (f->fd >= 0)
     close(f->fd);
   memset(f, 0, sizeof(*f));
   f->fd = -1;
 }
 
-const uint8_t *cap_filemap_read(const struct cap_filemap_file *f, struct cap_filemap_run *r,
+const uint8_t *cap_filebuf_read(const struct cap_filebuf_file *f, struct cap_filebuf_run *r,
                                 size_t keep, size_t off, size_t len, size_t until, char *err,
                                 size_t errlen) {
   if (r->buf && off >= r->off && off + len <= r->off + r->len)
@@ -166,22 +167,22 @@ const uint8_t *cap_filemap_read(const struct cap_filemap_file *f, struct cap_fil
   return NULL;
 }
 
-void cap_filemap_run_free(struct cap_filemap_run *r) {
+void cap_filebuf_run_free(struct cap_filebuf_run *r) {
   free(r->buf);
   memset(r, 0, sizeof(*r));
 }
 
-struct cap_filemap *cap_filemap_open(pcap_t *p, const char *path, const char *bpf) {
-  struct cap_filemap *m = calloc(1, sizeof(*m));
+struct cap_filebuf *cap_filebuf_open(pcap_t *p, const char *path, const char *bpf) {
+  struct cap_filebuf *m = calloc(1, sizeof(*m));
   if (!m)
     return NULL;
-  bool ok = cap_filemap_file_open(&m->file, p, path);
+  bool ok = cap_filebuf_file_open(&m->file, p, path);
   if (ok && bpf) {
     ok = pcap_compile(p, &m->prog, bpf, 1, PCAP_NETMASK_UNKNOWN) == 0;
     m->filtered = ok;
   }
   if (!ok) {
-    cap_filemap_close(m);
+    cap_filebuf_close(m);
     return NULL;
   }
   m->off = CAP_PCAP_FILE_HEADER;
@@ -189,7 +190,7 @@ struct cap_filemap *cap_filemap_open(pcap_t *p, const char *path, const char *bp
 }
 
 /* Ask for the lines ahead of off that the window holds. */
-static void prefetch_ahead(struct cap_filemap *m, size_t off) {
+static void prefetch_ahead(struct cap_filebuf *m, size_t off) {
   size_t end = off + CAP_PREFETCH_BYTES, win_end = m->win.off + m->win.len;
   if (end > win_end)
     end = win_end;
@@ -199,7 +200,7 @@ static void prefetch_ahead(struct cap_filemap *m, size_t off) {
     __builtin_prefetch(m->win.buf + (m->prefetched - m->win.off));
 }
 
-static int read_failed(struct cap_filemap *m, size_t at) {
+static int read_failed(struct cap_filebuf *m, size_t at) {
   m->off = at;
   return -1;
 }
@@ -249,7 +250,7 @@ int cap_pcap_record(const struct cap_pcap_format *f, const uint8_t *rec, size_t 
   return 1;
 }
 
-int cap_filemap_next(struct cap_filemap *m, struct pcap_pkthdr **hdr, const u_char **data) {
+int cap_filebuf_next(struct cap_filebuf *m, struct pcap_pkthdr **hdr, const u_char **data) {
   for (;;) {
     size_t left = m->file.size - m->off;
     size_t head = left < CAP_PCAP_RECORD_HEADER ? left : CAP_PCAP_RECORD_HEADER;
@@ -279,20 +280,20 @@ int cap_filemap_next(struct cap_filemap *m, struct pcap_pkthdr **hdr, const u_ch
   }
 }
 
-const char *cap_filemap_error(const struct cap_filemap *m) {
+const char *cap_filebuf_error(const struct cap_filebuf *m) {
   return m->err;
 }
 
-long cap_filemap_offset(const struct cap_filemap *m) {
+long cap_filebuf_offset(const struct cap_filebuf *m) {
   return (long)m->off;
 }
 
-void cap_filemap_close(struct cap_filemap *m) {
+void cap_filebuf_close(struct cap_filebuf *m) {
   if (!m)
     return;
   if (m->filtered)
     pcap_freecode(&m->prog);
-  cap_filemap_run_free(&m->win);
-  cap_filemap_file_close(&m->file);
+  cap_filebuf_run_free(&m->win);
+  cap_filebuf_file_close(&m->file);
   free(m);
 }

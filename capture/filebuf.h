@@ -1,9 +1,9 @@
 /*
- * capture/filemap.h - a classic pcap file read by byte ranges into
- * buffers that are reused (filemap.c); private to capture/.
+ * capture/filebuf.h - a classic pcap file read by byte ranges into
+ * buffers that are reused (filebuf.c); private to capture/.
  */
-#ifndef TLSGRADE_CAPTURE_FILEMAP_H
-#define TLSGRADE_CAPTURE_FILEMAP_H
+#ifndef TLSGRADE_CAPTURE_FILEBUF_H
+#define TLSGRADE_CAPTURE_FILEBUF_H
 
 #include <pcap/pcap.h>
 #include <stdbool.h>
@@ -23,7 +23,7 @@ struct cap_pcap_format {
   uint32_t snapshot; /* libpcap's, after its own corrections */
 };
 bool cap_pcap_format_of(pcap_t *p, const uint8_t *head, struct cap_pcap_format *f);
-bool cap_filemap_use_libpcap(void); /* TLSGRADE_READER=libpcap */
+bool cap_filebuf_use_libpcap(void); /* TLSGRADE_READER=libpcap */
 
 /* The record at rec, `left` bytes before the end of the file, by libpcap's
  * rules: 1 (hdr as pcap_next_ex gives it, its data at rec + 16, size bytes
@@ -38,7 +38,7 @@ int cap_pcap_record(const struct cap_pcap_format *f, const uint8_t *rec, size_t 
                     struct cap_pcap_record *out, char *err, size_t errlen);
 
 /* A classic pcap file open for reading by byte ranges (fd -1: none). */
-struct cap_filemap_file {
+struct cap_filebuf_file {
   int fd;
   size_t size; /* when it was opened */
   struct cap_pcap_format fmt;
@@ -46,13 +46,13 @@ struct cap_filemap_file {
 /* Open the file at path, already opened and checked by libpcap as p: true
  * when it is a pcap 2.4 file (never with TLSGRADE_READER=libpcap); false
  * (f->fd -1) when libpcap must read it. */
-bool cap_filemap_file_open(struct cap_filemap_file *f, pcap_t *p, const char *path);
-void cap_filemap_file_close(struct cap_filemap_file *f);
+bool cap_filebuf_file_open(struct cap_filebuf_file *f, pcap_t *p, const char *path);
+void cap_filebuf_file_close(struct cap_filebuf_file *f);
 
 /* A run of a file's bytes read into a buffer of its own, [off, off + len),
  * which is reused (its pages stay mapped: a fresh mapping's pages each
  * cost a miss in the page tables on first touch).  All zero: empty. */
-struct cap_filemap_run {
+struct cap_filebuf_run {
   uint8_t *buf;
   size_t cap; /* of buf */
   size_t off, len;
@@ -62,23 +62,23 @@ struct cap_filemap_run {
  * from keep (<= off) on that r holds are kept; those before keep may go.
  * NULL, the reason in err, when the file cannot be read or ends before the
  * size it had when opened (it shrank). */
-const uint8_t *cap_filemap_read(const struct cap_filemap_file *f, struct cap_filemap_run *r,
+const uint8_t *cap_filebuf_read(const struct cap_filebuf_file *f, struct cap_filebuf_run *r,
                                 size_t keep, size_t off, size_t len, size_t until, char *err,
                                 size_t errlen);
-void cap_filemap_run_free(struct cap_filemap_run *r);
+void cap_filebuf_run_free(struct cap_filebuf_run *r);
 
-struct cap_filemap;
+struct cap_filebuf;
 /* The file at path, already opened and checked by libpcap as p,
  * positioned at its first record; bpf: the filter, or NULL.  NULL when
  * libpcap must read it (not a pcap 2.4 file, not a regular file,
  * TLSGRADE_READER=libpcap, or it cannot be read so): never an error. */
-struct cap_filemap *cap_filemap_open(pcap_t *p, const char *path, const char *bpf);
+struct cap_filebuf *cap_filebuf_open(pcap_t *p, const char *path, const char *bpf);
 /* As pcap_next_ex for a file: 1 a packet (valid until the next call), 0 the
- * end, -1 an error (cap_filemap_error; cap_filemap_offset is where the
+ * end, -1 an error (cap_filebuf_error; cap_filebuf_offset is where the
  * read stopped). */
-int cap_filemap_next(struct cap_filemap *m, struct pcap_pkthdr **hdr, const u_char **data);
-const char *cap_filemap_error(const struct cap_filemap *m);
-long cap_filemap_offset(const struct cap_filemap *m);
-void cap_filemap_close(struct cap_filemap *m);
+int cap_filebuf_next(struct cap_filebuf *m, struct pcap_pkthdr **hdr, const u_char **data);
+const char *cap_filebuf_error(const struct cap_filebuf *m);
+long cap_filebuf_offset(const struct cap_filebuf *m);
+void cap_filebuf_close(struct cap_filebuf *m);
 
 #endif
