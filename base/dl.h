@@ -14,11 +14,17 @@
 
 enum { DL_LOADED = 0, DL_NO_LIBRARY = -1, DL_NO_SYMBOL = -2 };
 
-/* Loads `library` and sets *slots[i] to its function names[i], i < n.
+/* A function to look up: its name, and where its address goes. */
+struct dl_function {
+  const char *name;
+  void **slot;
+};
+
+/* Loads `library` and sets each of fns[0..n)'s slots to its function.
  * DL_NO_LIBRARY: err holds dlerror's words; DL_NO_SYMBOL: err says which
  * name is missing (the library stays loaded: nothing refers to it). */
-static inline int dl_functions(const char *library, const char *const names[], void **const slots[],
-                               size_t n, char *err, size_t errlen) {
+static inline int dl_functions(const char *library, const struct dl_function fns[], size_t n,
+                               char *err, size_t errlen) {
   void *lib = dlopen(library, RTLD_NOW | RTLD_LOCAL);
   if (!lib) {
     const char *why = dlerror();
@@ -26,8 +32,8 @@ static inline int dl_functions(const char *library, const char *const names[], v
     return DL_NO_LIBRARY;
   }
   for (size_t i = 0; i < n; i++)
-    if (!(*slots[i] = dlsym(lib, names[i]))) {
-      snprintf(err, errlen, "%s has no %s", library, names[i]);
+    if (!(*fns[i].slot = dlsym(lib, fns[i].name))) {
+      snprintf(err, errlen, "%s has no %s", library, fns[i].name);
       return DL_NO_SYMBOL;
     }
   return DL_LOADED;

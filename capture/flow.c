@@ -151,31 +151,21 @@ static struct {
 } nd;
 
 static bool ndpi_load(void) {
-  static const char *const names[] = {"ndpi_init_detection_module",
-                                      "ndpi_set_protocol_detection_bitmask2",
-                                      "ndpi_finalize_initialization",
-                                      "ndpi_exit_detection_module",
-                                      "ndpi_protocol2name",
-                                      "ndpi_detection_giveup",
-                                      "ndpi_free_flow",
-                                      "ndpi_flow_malloc",
-                                      "ndpi_detection_process_packet"};
-  void **slots[] = {(void **)&nd.init_detection_module,
-                    (void **)&nd.set_protocol_detection_bitmask2,
-                    (void **)&nd.finalize_initialization,
-                    (void **)&nd.exit_detection_module,
-                    (void **)&nd.protocol2name,
-                    (void **)&nd.detection_giveup,
-                    (void **)&nd.free_flow,
-                    (void **)&nd.flow_malloc,
-                    (void **)&nd.detection_process_packet};
-  _Static_assert(sizeof(names) / sizeof(names[0]) == sizeof(slots) / sizeof(slots[0]),
-                 "a name for each function");
+  const struct dl_function fns[] = {
+      {"ndpi_init_detection_module", (void **)&nd.init_detection_module},
+      {"ndpi_set_protocol_detection_bitmask2", (void **)&nd.set_protocol_detection_bitmask2},
+      {"ndpi_finalize_initialization", (void **)&nd.finalize_initialization},
+      {"ndpi_exit_detection_module", (void **)&nd.exit_detection_module},
+      {"ndpi_protocol2name", (void **)&nd.protocol2name},
+      {"ndpi_detection_giveup", (void **)&nd.detection_giveup},
+      {"ndpi_free_flow", (void **)&nd.free_flow},
+      {"ndpi_flow_malloc", (void **)&nd.flow_malloc},
+      {"ndpi_detection_process_packet", (void **)&nd.detection_process_packet},
+  };
   if (nd.state)
     return nd.state > 0;
   char why[256];
-  int rc =
-      dl_functions(NDPI_LIBRARY, names, slots, sizeof(names) / sizeof(names[0]), why, sizeof why);
+  int rc = dl_functions(NDPI_LIBRARY, fns, sizeof(fns) / sizeof(fns[0]), why, sizeof why);
   if (rc != DL_LOADED)
     cap_message("nDPI cannot be %s, flows are left \"Unknown\": %s",
                 rc == DL_NO_LIBRARY ? "loaded" : "used", why);

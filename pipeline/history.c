@@ -64,34 +64,38 @@ static struct {
   void (*finish)(PGconn *);
 } pq;
 
-static bool pq_load(char *err, size_t errlen) {
-  static const char *const names[] = {
-      "PQconnectdb",        "PQstatus",    "PQerrorMessage", "PQexec",    "PQsendQueryParams",
-      "PQsetSingleRowMode", "PQgetResult", "PQresultStatus", "PQnfields", "PQgetisnull",
-      "PQgetvalue",         "PQclear",     "PQfinish"};
-  void **slots[] = {(void **)&pq.connectdb,
-                    (void **)&pq.status,
-                    (void **)&pq.error_message,
-                    (void **)&pq.exec,
-                    (void **)&pq.send_query_params,
-                    (void **)&pq.set_single_row_mode,
-                    (void **)&pq.get_result,
-                    (void **)&pq.result_status,
-                    (void **)&pq.nfields,
-                    (void **)&pq.getisnull,
-                    (void **)&pq.getvalue,
-                    (void **)&pq.clear,
-                    (void **)&pq.finish};
-  if (pq.loaded)
-    return true;
+/* A history engine's library, loaded: false with err naming the package
+ * (`needs`) when it cannot be. */
+static bool engine_load(const char *library, const char *needs, const struct dl_function fns[],
+                        size_t n, char *err, size_t errlen) {
   char why[256];
-  int rc =
-      dl_functions("libpq.so.5", names, slots, sizeof(names) / sizeof(names[0]), why, sizeof why);
+  int rc = dl_functions(library, fns, n, why, sizeof why);
   if (rc == DL_NO_LIBRARY)
-    snprintf(err, errlen, "a PostgreSQL history needs libpq (Debian: libpq5): %s", why);
+    snprintf(err, errlen, "%s: %s", needs, why);
   else if (rc == DL_NO_SYMBOL)
     snprintf(err, errlen, "%s", why);
-  pq.loaded = rc == DL_LOADED;
+  return rc == DL_LOADED;
+}
+
+static bool pq_load(char *err, size_t errlen) {
+  const struct dl_function fns[] = {
+      {"PQconnectdb", (void **)&pq.connectdb},
+      {"PQstatus", (void **)&pq.status},
+      {"PQerrorMessage", (void **)&pq.error_message},
+      {"PQexec", (void **)&pq.exec},
+      {"PQsendQueryParams", (void **)&pq.send_query_params},
+      {"PQsetSingleRowMode", (void **)&pq.set_single_row_mode},
+      {"PQgetResult", (void **)&pq.get_result},
+      {"PQresultStatus", (void **)&pq.result_status},
+      {"PQnfields", (void **)&pq.nfields},
+      {"PQgetisnull", (void **)&pq.getisnull},
+      {"PQgetvalue", (void **)&pq.getvalue},
+      {"PQclear", (void **)&pq.clear},
+      {"PQfinish", (void **)&pq.finish},
+  };
+  if (!pq.loaded)
+    pq.loaded = engine_load("libpq.so.5", "a PostgreSQL history needs libpq (Debian: libpq5)", fns,
+                            sizeof(fns) / sizeof(fns[0]), err, errlen);
   return pq.loaded;
 }
 
@@ -114,27 +118,23 @@ static struct {
 } lite;
 
 static bool lite_load(char *err, size_t errlen) {
-  static const char *const names[] = {
-      "sqlite3_open_v2",     "sqlite3_busy_timeout", "sqlite3_errmsg", "sqlite3_prepare_v2",
-      "sqlite3_bind_text",   "sqlite3_bind_null",    "sqlite3_step",   "sqlite3_column_count",
-      "sqlite3_column_text", "sqlite3_finalize",     "sqlite3_close"};
-  void **slots[] = {
-      (void **)&lite.open_v2,    (void **)&lite.busy_timeout, (void **)&lite.errmsg,
-      (void **)&lite.prepare_v2, (void **)&lite.bind_text,    (void **)&lite.bind_null,
-      (void **)&lite.step,       (void **)&lite.column_count, (void **)&lite.column_text,
-      (void **)&lite.finalize,   (void **)&lite.close};
-  _Static_assert(sizeof(names) / sizeof(names[0]) == sizeof(slots) / sizeof(slots[0]),
-                 "a name for each function");
-  if (lite.loaded)
-    return true;
-  char why[256];
-  int rc = dl_functions("libsqlite3.so.0", names, slots, sizeof(names) / sizeof(names[0]), why,
-                        sizeof why);
-  if (rc == DL_NO_LIBRARY)
-    snprintf(err, errlen, "an SQLite history needs libsqlite3 (Debian: libsqlite3-0): %s", why);
-  else if (rc == DL_NO_SYMBOL)
-    snprintf(err, errlen, "%s", why);
-  lite.loaded = rc == DL_LOADED;
+  const struct dl_function fns[] = {
+      {"sqlite3_open_v2", (void **)&lite.open_v2},
+      {"sqlite3_busy_timeout", (void **)&lite.busy_timeout},
+      {"sqlite3_errmsg", (void **)&lite.errmsg},
+      {"sqlite3_prepare_v2", (void **)&lite.prepare_v2},
+      {"sqlite3_bind_text", (void **)&lite.bind_text},
+      {"sqlite3_bind_null", (void **)&lite.bind_null},
+      {"sqlite3_step", (void **)&lite.step},
+      {"sqlite3_column_count", (void **)&lite.column_count},
+      {"sqlite3_column_text", (void **)&lite.column_text},
+      {"sqlite3_finalize", (void **)&lite.finalize},
+      {"sqlite3_close", (void **)&lite.close},
+  };
+  if (!lite.loaded)
+    lite.loaded =
+        engine_load("libsqlite3.so.0", "an SQLite history needs libsqlite3 (Debian: libsqlite3-0)",
+                    fns, sizeof(fns) / sizeof(fns[0]), err, errlen);
   return lite.loaded;
 }
 
