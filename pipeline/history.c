@@ -48,20 +48,19 @@ struct pl_history {
  * first time a postgresql:// history is opened. */
 static struct {
   bool loaded;
-  PGconn *(*connectdb)(const char *);
-  ConnStatusType (*status)(const PGconn *);
-  char *(*error_message)(const PGconn *);
-  PGresult *(*exec)(PGconn *, const char *);
-  int (*send_query_params)(PGconn *, const char *, int, const Oid *, const char *const *,
-                           const int *, const int *, int);
-  int (*set_single_row_mode)(PGconn *);
-  PGresult *(*get_result)(PGconn *);
-  ExecStatusType (*result_status)(const PGresult *);
-  int (*nfields)(const PGresult *);
-  int (*getisnull)(const PGresult *, int, int);
-  char *(*getvalue)(const PGresult *, int, int);
-  void (*clear)(PGresult *);
-  void (*finish)(PGconn *);
+  __typeof__(PQconnectdb) *connectdb;
+  __typeof__(PQstatus) *status;
+  __typeof__(PQerrorMessage) *error_message;
+  __typeof__(PQexec) *exec;
+  __typeof__(PQsendQueryParams) *send_query_params;
+  __typeof__(PQsetSingleRowMode) *set_single_row_mode;
+  __typeof__(PQgetResult) *get_result;
+  __typeof__(PQresultStatus) *result_status;
+  __typeof__(PQnfields) *nfields;
+  __typeof__(PQgetisnull) *getisnull;
+  __typeof__(PQgetvalue) *getvalue;
+  __typeof__(PQclear) *clear;
+  __typeof__(PQfinish) *finish;
 } pq;
 
 /* A history engine's library, loaded: false with err naming the package
