@@ -3,16 +3,21 @@
  * document around it: report_json_doc.c).  Every check and cap carries
  * its evidence as fact, count, first/last time and one file:frame sample.
  *
- * cJSON builds and prints every part, but what repeats is printed once and
- * spliced in as raw JSON, which cJSON prints verbatim:
+ * cJSON prints every part, but what repeats is printed once and the rest
+ * spliced in:
  *  - a check or cap object without its evidence is the same for every
  *    server with the same status and reason (a few dozen per report);
  *  - an evidence object is printed once per server, however many checks
- *    and caps cite it.
+ *    and caps cite it;
+ *  - an object whose members are known (the element itself, a fact, the
+ *    score) is a template printed once per list of members, its values
+ *    spliced in where cJSON printed marks.
  * Formatted cJSON indents by nesting depth, so each part is printed as deep
  * as it lands (inside that many empty arrays, which print no whitespace)
  * and the report is byte for byte what one cJSON tree per server prints.
- * This made the report six times cheaper (a thousand servers, 15 MB).
+ * This made the report six times cheaper (a thousand servers, 15 MB); the
+ * element as a template rather than a tree of raw nodes, a few percent
+ * more.
  * The parts are printed by report_json_part.c, the profiles' by
  * report_json_profiles.c; report_json_pool.c renders the servers on
  * several threads.
@@ -43,54 +48,83 @@ static const char *effect_name(enum check_effect e) {
   return names[e];
 }
 
-/* ---- cJSON helpers: references instead of copies ---- */
+/* ---- a server's members, each printed as it lands in the element ---- */
 
-/* key is a literal; value outlives the print. */
-static void add_ref(struct json_out *j, cJSON *o, const char *key, const char *value) {
-  cJSON *item = cJSON_CreateStringReference(value);
-  if (!item || !cJSON_AddItemToObjectCS(o, key, item)) {
-    cJSON_Delete(item);
+/* The members of the element being made, in order: keys (literals) and
+ * their values' texts, as cJSON prints each one container deep. */
+struct members {
+  const char *key[OBJ_MAX_MEMBERS], *val[OBJ_MAX_MEMBERS];
+  size_t len[OBJ_MAX_MEMBERS], n;
+};
+
+static void member(struct json_out *j, struct members *m, const char *key, const char *val,
+                   size_t len) {
+  if (!val || m->n == OBJ_MAX_MEMBERS) {
     j->failed = true;
+    return;
   }
+  m->key[m->n] = key;
+  m->val[m->n] = val;
+  m->len[m->n++] = len;
 }
 
-static void add_item(struct json_out *j, cJSON *o, const char *key, cJSON *item) {
-  if (!item || !cJSON_AddItemToObjectCS(o, key, item)) {
-    cJSON_Delete(item);
-    j->failed = true;
-  }
+/* raw JSON, kept or a literal */
+static void member_raw(struct json_out *j, struct members *m, const char *key, const char *val) {
+  member(j, m, key, val, val ? strlen(val) : 0);
 }
 
-static void append(struct json_out *j, cJSON *array, cJSON *item) {
-  if (!item || !cJSON_AddItemToArray(array, item)) {
-    cJSON_Delete(item);
-    j->failed = true;
-  }
+static void member_string(struct json_out *j, struct members *m, const char *key, const char *s) {
+  size_t len = 0;
+  const char *text = report_json_string(j, s, &len);
+  member(j, m, key, text, len);
+}
+
+static void member_bool(struct json_out *j, struct members *m, const char *key, bool b) {
+  member_raw(j, m, key, b ? "true" : "false");
+}
+
+/* item (consumed) printed one container deep, as the member's value */
+static void member_part(struct json_out *j, struct members *m, const char *key, cJSON *item) {
+  member_raw(j, m, key, item ? report_json_part(j, item, 1) : NULL);
+  cJSON_Delete(item);
 }
 
 /* A count or a score.  cJSON prints numbers with snprintf("%1.15g") and a
  * sscanf round trip, some 3,000 instructions; below 10^15 that text is the
  * integer's decimal digits, written here directly. */
-static void add_uint(struct json_out *j, cJSON *o, const char *key, uint64_t v) {
+static void member_uint(struct json_out *j, struct members *m, const char *key, uint64_t v) {
   char digits[REPORT_UINT_LEN];
   if (v < 1000000000000000ULL) {
-    report_uint(digits, v);
-    add_item(j, o, key, cJSON_CreateRaw(digits));
+    size_t n = report_uint(digits, v);
+    member(j, m, key, report_json_keep(j, digits, n), n);
   } else {
-    add_item(j, o, key, cJSON_CreateNumber((double)v));
+    member_part(j, m, key, cJSON_CreateNumber((double)v));
   }
 }
 
-/* A wire string, as report_add_wire_string adds it; plain ASCII (nothing
- * for the sanitiser to replace) is referenced, not copied. */
-static void add_wire(struct json_out *j, cJSON *o, const char *key, const char *s) {
+/* An array of raw texts (n of them, each printed as deep as it lands). */
+static void member_array(struct json_out *j, struct members *m, const char *key,
+                         const char *const *texts, size_t n) {
+  member_raw(j, m, key, n ? report_json_array(j, texts, n) : "[]");
+}
+
+/* A wire string, as report_add_wire_string adds it: sanitised, and
+ * KEY_invalid_utf8 (bad_key) when bytes were replaced. */
+static void member_wire(struct json_out *j, struct members *m, const char *key, const char *bad_key,
+                        const char *s) {
   const unsigned char *p = (const unsigned char *)s;
   while (*p && *p < 0x80)
     p++;
-  if (!*p)
-    add_ref(j, o, key, s);
-  else
-    report_add_wire_string(o, key, (const uint8_t *)s, strlen(s));
+  if (!*p) { /* plain ASCII: nothing to replace */
+    member_string(j, m, key, s);
+    return;
+  }
+  bool replaced = false;
+  char *clean = report_utf8((const uint8_t *)s, strlen(s), &replaced);
+  member_string(j, m, key, clean);
+  if (clean && replaced)
+    member_bool(j, m, bad_key, true);
+  free(clean);
 }
 
 /* A check's "evidence" array; NULL when empty (or out of memory). */
@@ -187,8 +221,8 @@ static const struct shell *shell_of(struct json_out *j, size_t index, const stru
 }
 
 /* A check or cap object: its shell around the evidence array. */
-static cJSON *entry(struct json_out *j, const struct shell *sh, const char *evidence) {
-  return sh ? report_json_raw(j, report_json_fill(j, &sh->t, evidence)) : NULL;
+static const char *entry(struct json_out *j, const struct shell *sh, const char *evidence) {
+  return sh ? report_json_fill(j, &sh->t, evidence) : NULL;
 }
 
 /* ---- servers ---- */
@@ -223,150 +257,177 @@ static size_t shared_prefix(const struct listing *l) {
   return shared;
 }
 
-static cJSON *listing_json(struct json_out *j, const struct ev_endpoint *ep,
-                           const struct listing *l) {
-  cJSON *a = cJSON_CreateArray();
-  size_t shared = shared_prefix(l);
-  for (size_t k = 0; a && k < l->n_families; k++) {
+static void listing(struct json_out *j, struct members *m, const struct ev_endpoint *ep,
+                    const struct listing *l) {
+  const char *texts[GRADE_MAX_CHECKS]; /* report_json_array's most */
+  size_t n = 0, shared = shared_prefix(l);
+  for (size_t k = 0; k < l->n_families; k++) {
     enum ev_fact_id id = l->family[k];
-    size_t n;
-    const struct ev_fact *const *facts = ev_facts_of(ep, id, &n);
-    for (size_t i = 0; i < n; i++) {
+    size_t n_facts;
+    const struct ev_fact *const *facts = ev_facts_of(ep, id, &n_facts);
+    for (size_t i = 0; i < n_facts; i++) {
       if (facts[i]->typed.id != id)
         continue;
       char argument[EV_KEY_MAX], value[2 * EV_KEY_MAX];
       ev_fact_argument(facts[i], argument);
       snprintf(value, sizeof(value), "%s%s", ev_fact_prefix(id) + shared, argument);
-      append(j, a, report_json_raw(j, report_json_fact_value(j, facts[i], value, ENTRY_DEPTH)));
+      if (n == GRADE_MAX_CHECKS ||
+          !(texts[n++] = report_json_fact_value(j, facts[i], value, ENTRY_DEPTH))) {
+        j->failed = true;
+        return;
+      }
     }
   }
-  return a;
+  member_array(j, m, l->member, texts, n);
 }
 
-static void add_checks(struct json_out *j, cJSON *o, const struct grade_result *r) {
-  cJSON *caps = cJSON_CreateArray(), *warnings = cJSON_CreateArray();
-  cJSON *checks = cJSON_CreateArray();
-  add_item(j, o, "caps", caps);
-  add_item(j, o, "warnings", warnings);
-  add_item(j, o, "checks", checks);
-  for (size_t i = 0; caps && warnings && checks && i < r->n_checks; i++) {
+static void add_checks(struct json_out *j, struct members *m, const struct grade_result *r) {
+  const char *caps[GRADE_MAX_CHECKS], *warnings[GRADE_MAX_CHECKS], *checks[GRADE_MAX_CHECKS];
+  size_t n_caps = 0, n_warnings = 0, n_checks = 0;
+  for (size_t i = 0; i < r->n_checks && i < GRADE_MAX_CHECKS; i++) {
     const struct check_result *c = &r->checks[i];
     const char *evidence = evidence_text(j, c);
-    append(j, checks, entry(j, shell_of(j, i, c, false), evidence));
-    if (c->status != CHECK_FAIL)
-      continue;
-    if (c->effect == EFFECT_CAP || c->effect == EFFECT_TRUST || c->effect == EFFECT_NAME)
-      append(j, caps, entry(j, shell_of(j, i, c, true), evidence));
-    else if (c->effect == EFFECT_WARN)
-      append(j, warnings, cJSON_CreateStringReference(c->id));
+    const char *text = checks[n_checks++] = entry(j, shell_of(j, i, c, false), evidence);
+    if (text && c->status == CHECK_FAIL) {
+      size_t len;
+      if (c->effect == EFFECT_CAP || c->effect == EFFECT_TRUST || c->effect == EFFECT_NAME)
+        text = caps[n_caps++] = entry(j, shell_of(j, i, c, true), evidence);
+      else if (c->effect == EFFECT_WARN)
+        text = warnings[n_warnings++] = report_json_string(j, c->id, &len);
+    }
+    if (!text) {
+      j->failed = true;
+      return;
+    }
   }
+  member_array(j, m, "caps", caps, n_caps);
+  member_array(j, m, "warnings", warnings, n_warnings);
+  member_array(j, m, "checks", checks, n_checks);
 }
 
 /* Handshakes that are no evidence (violations) or only evidence against
  * the server (aborted by their client): "notices", when there are any. */
-static void add_notices(struct json_out *j, cJSON *o, const struct ev_endpoint *ep) {
+static void add_notices(struct json_out *j, struct members *m, const struct ev_endpoint *ep) {
   const struct ev_fact *notes[REPORT_MAX_NOTICES];
   size_t n = report_notices(ep, notes, REPORT_MAX_NOTICES);
-  cJSON *list = n ? cJSON_CreateArray() : NULL;
-  if (n)
-    add_item(j, o, "notices", list);
+  if (!n)
+    return;
+  cJSON *list = cJSON_CreateArray();
   for (size_t i = 0; list && i < n; i++) {
     cJSON *note = cJSON_CreateObject();
-    append(j, list, note);
-    if (!note)
-      continue;
-    add_ref(j, note, "kind", report_notice_id(notes[i]));
-    if (!cJSON_AddStringToObject(note, "what", ev_fact_name(notes[i])))
+    if (!note || !cJSON_AddItemToArray(list, note)) {
+      cJSON_Delete(note);
       j->failed = true;
-    add_uint(j, note, "handshakes", notes[i]->count);
+      break;
+    }
+    char count[REPORT_UINT_LEN]; /* as a count is printed (member_uint) */
+    if (notes[i]->count < 1000000000000000ULL)
+      report_uint(count, notes[i]->count);
     bool replaced = false;
     const char *where =
         notes[i]->sample.file ? report_json_sample(j, &notes[i]->sample, &replaced) : NULL;
-    if (where && !cJSON_AddStringToObject(note, "sample", where))
+    if (!cJSON_AddStringToObject(note, "kind", report_notice_id(notes[i])) ||
+        !cJSON_AddStringToObject(note, "what", ev_fact_name(notes[i])) ||
+        !(notes[i]->count < 1000000000000000ULL
+              ? cJSON_AddRawToObject(note, "handshakes", count)
+              : cJSON_AddNumberToObject(note, "handshakes", (double)notes[i]->count)) ||
+        (where && !cJSON_AddStringToObject(note, "sample", where)))
       j->failed = true;
   }
+  member_part(j, m, "notices", list);
 }
 
-static cJSON *server_json(struct json_out *j, const struct grade_result *r) {
+static void add_change(struct json_out *j, struct members *m, const struct grade_result *r) {
+  char when[CAP_TIME_STRLEN];
+  cap_time_str(r->changed_at, when, sizeof(when));
+  cJSON *ch = cJSON_CreateObject();
+  if (!ch || !cJSON_AddStringToObject(ch, "at", when) ||
+      !cJSON_AddStringToObject(ch, "reason", r->change_reason) ||
+      !cJSON_AddStringToObject(ch, "grade_before", r->before) ||
+      !cJSON_AddStringToObject(ch, "grade_after", r->after))
+    j->failed = true;
+  /* The frames that disagree: sample_text's buffer is reused, so copied. */
+  const struct ev_sample *frames[2] = {&r->change_before, &r->change_after};
+  const char *names[2] = {"frame_before", "frame_after"};
+  for (int i = 0; ch && i < 2; i++) {
+    bool replaced = false;
+    const char *where = frames[i]->file ? report_json_sample(j, frames[i], &replaced) : NULL;
+    if (where && !cJSON_AddStringToObject(ch, names[i], where))
+      j->failed = true;
+  }
+  member_part(j, m, "configuration_change", ch);
+}
+
+static void add_score(struct json_out *j, struct members *m, const struct grade_result *r) {
+  static const char *const names[] = {"protocol", "key_exchange", "cipher", "total"};
+  int values[] = {r->protocol, r->key_exchange, r->cipher, r->total};
+  struct members score = {.n = 0};
+  for (int i = 0; i < 4; i++)
+    if (values[i] >= 0)
+      member_uint(j, &score, names[i], (uint64_t)values[i]);
+    else
+      member_raw(j, &score, names[i], "null");
+  member_raw(j, m, "score",
+             j->failed ? NULL
+                       : report_json_object(j, score.key, score.val, score.len, 4, 1, false));
+}
+
+static void add_recommendations(struct json_out *j, struct members *m,
+                                const struct grade_result *r) {
+  const struct check_result *order[GRADE_MAX_CHECKS];
+  const char *recs[GRADE_MAX_CHECKS];
+  size_t n = report_recommendations(r, order);
+  for (size_t i = 0; i < n; i++) {
+    struct members rec = {.n = 0};
+    member_string(j, &rec, "check", order[i]->id);
+    member_string(j, &rec, "action", check_recommendation(order[i]));
+    if (j->failed ||
+        !(recs[i] = report_json_object(j, rec.key, rec.val, rec.len, 2, ENTRY_DEPTH, false))) {
+      j->failed = true;
+      return;
+    }
+  }
+  member_array(j, m, "recommendations", recs, n);
+}
+
+/* The server's text (in j->buf), NULL when out of memory: its members
+ * printed as they land, spliced into the element's template (one per
+ * list of members: a few per report). */
+static const char *server_text(struct json_out *j, const struct grade_result *r) {
   const struct ev_endpoint *ep = r->ep;
-  cJSON *o = cJSON_CreateObject();
-  if (!o)
-    return NULL;
-  add_wire(j, o, "host", ep->host);
-  add_ref(j, o, "ip", ep->ip);
-  add_uint(j, o, "port", ep->port);
-  add_ref(j, o, "grade", r->letter);
-  add_ref(j, o, "grade_trust_ignored", r->letter_trust_ignored);
-  add_ref(j, o, "floor", r->floor);
+  struct members m = {.n = 0};
+  member_wire(j, &m, "host", "host_invalid_utf8", ep->host);
+  member_string(j, &m, "ip", ep->ip);
+  member_uint(j, &m, "port", ep->port);
+  member_string(j, &m, "grade", r->letter);
+  member_string(j, &m, "grade_trust_ignored", r->letter_trust_ignored);
+  member_string(j, &m, "floor", r->floor);
   struct report_confidence c;
   report_confidence(r, &c);
-  if (!cJSON_AddStringToObject(o, "grade_display", c.display) ||
-      !cJSON_AddBoolToObject(o, "certificate_seen", c.certificate_seen) ||
-      !cJSON_AddBoolToObject(o, "trust_decided", c.trust_decided))
-    j->failed = true;
+  member_string(j, &m, "grade_display", c.display);
+  member_bool(j, &m, "certificate_seen", c.certificate_seen);
+  member_bool(j, &m, "trust_decided", c.trust_decided);
   if (!r->graded)
-    add_ref(j, o, "not_graded", r->no_grade_reason);
+    member_string(j, &m, "not_graded", r->no_grade_reason);
   if (report_no_sni_folded(r)) /* its letter decided nothing of its own: see report.h */
-    add_item(j, o, "folded_under_address", cJSON_CreateTrue());
-  if (r->changed) {
-    char when[CAP_TIME_STRLEN];
-    cap_time_str(r->changed_at, when, sizeof(when));
-    cJSON *ch = cJSON_AddObjectToObject(o, "configuration_change");
-    cJSON_AddStringToObject(ch, "at", when);
-    cJSON_AddStringToObject(ch, "reason", r->change_reason);
-    cJSON_AddStringToObject(ch, "grade_before", r->before);
-    cJSON_AddStringToObject(ch, "grade_after", r->after);
-    /* The frames that disagree: sample_text's buffer is reused, so copied. */
-    const struct ev_sample *frames[2] = {&r->change_before, &r->change_after};
-    const char *names[2] = {"frame_before", "frame_after"};
-    for (int i = 0; i < 2; i++) {
-      bool replaced = false;
-      const char *where = frames[i]->file ? report_json_sample(j, frames[i], &replaced) : NULL;
-      if (where && !cJSON_AddStringToObject(ch, names[i], where))
-        j->failed = true;
-    }
-  }
-  add_notices(j, o, ep);
-  cJSON *score = cJSON_CreateObject();
-  add_item(j, o, "score", score);
-  const char *names[] = {"protocol", "key_exchange", "cipher", "total"};
-  int values[] = {r->protocol, r->key_exchange, r->cipher, r->total};
-  for (int i = 0; score && i < 4; i++) {
-    if (values[i] >= 0)
-      add_uint(j, score, names[i], (uint64_t)values[i]);
-    else
-      add_item(j, score, names[i], cJSON_CreateNull());
-  }
-  add_checks(j, o, r);
-  add_uint(j, o, "checks_decided", r->n_decided);
-  add_uint(j, o, "checks_total", r->n_checks);
+    member_bool(j, &m, "folded_under_address", true);
+  if (r->changed)
+    add_change(j, &m, r);
+  add_notices(j, &m, ep);
+  add_score(j, &m, r);
+  add_checks(j, &m, r);
+  member_uint(j, &m, "checks_decided", r->n_decided);
+  member_uint(j, &m, "checks_total", r->n_checks);
   if (r->graded)
-    add_item(j, o, "profiles", report_json_profiles(j, r));
+    member_raw(j, &m, "profiles", report_json_profiles(j, r));
   for (size_t i = 0; i < sizeof(LISTINGS) / sizeof(LISTINGS[0]); i++)
-    add_item(j, o, LISTINGS[i].member, listing_json(j, ep, &LISTINGS[i]));
-  add_item(j, o, "certificate_chains", report_chains_json(ep));
-  add_item(j, o, "certificate_trust", report_trust_json(ep));
-  cJSON *recs = cJSON_CreateArray();
-  add_item(j, o, "recommendations", recs);
-  const struct check_result *order[GRADE_MAX_CHECKS];
-  size_t n = report_recommendations(r, order);
-  for (size_t i = 0; recs && i < n; i++) {
-    cJSON *rec = cJSON_CreateObject();
-    if (rec) {
-      add_ref(j, rec, "check", order[i]->id);
-      add_ref(j, rec, "action", check_recommendation(order[i]));
-    }
-    append(j, recs, rec);
-  }
-  return o;
-}
-
-/* The server's text (in j->buf), NULL when out of memory. */
-static const char *server_text(struct json_out *j, const struct grade_result *r) {
-  cJSON *server = server_json(j, r);
-  bool ok = server && !j->failed && report_json_print(j, server);
-  cJSON_Delete(server);
-  return ok ? j->buf : NULL;
+    listing(j, &m, ep, &LISTINGS[i]);
+  member_part(j, &m, "certificate_chains", report_chains_json(ep));
+  member_part(j, &m, "certificate_trust", report_trust_json(ep));
+  add_recommendations(j, &m, r);
+  if (j->failed)
+    return NULL;
+  return report_json_object(j, m.key, m.val, m.len, m.n, 0, true);
 }
 
 static bool json_out_init(struct json_out *j) {

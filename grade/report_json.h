@@ -73,15 +73,18 @@ enum fact_member {
   N_MEMBERS
 };
 
-/* A fact object of some members at some depth, printed once with a mark
- * for each member's value: its text is the pieces around the values. */
-struct fact_tmpl {
+/* An object of some members at some depth, printed once by cJSON with a
+ * mark for each member's value: its text is the pieces around the values.
+ * A fact object is one, and so is a server's element. */
+#define OBJ_MAX_MEMBERS 32
+struct obj_tmpl {
   int depth;
-  unsigned mask; /* the members, 1 << enum fact_member */
-  char *text;    /* the pieces, each ended by a NUL where a mark was */
-  const char *piece[N_MEMBERS + 1];
-  size_t len[N_MEMBERS + 1], n_pieces;
-  struct fact_tmpl *next;
+  size_t n;                         /* members */
+  const char *key[OBJ_MAX_MEMBERS]; /* their keys, told apart by address */
+  char *text;                       /* the pieces, each ended by a NUL where a mark was */
+  const char *piece[OBJ_MAX_MEMBERS + 1];
+  size_t len[OBJ_MAX_MEMBERS + 1];
+  struct obj_tmpl *next;
 };
 
 struct shell; /* report_json.c's */
@@ -92,7 +95,7 @@ struct json_out {
   struct shell *shells[GRADE_MAX_CHECKS][2]; /* per check index; [1]: caps */
   struct json_profile_shells *profiles;      /* report_json_profiles.c's */
   cJSON *fact, *member[N_MEMBERS];           /* the reused fact object */
-  struct fact_tmpl *fact_tmpls;              /* fact objects by depth and members */
+  struct obj_tmpl *tmpls;                    /* objects by depth and members */
   /* How cJSON prints an array of raw items: the text before the first,
    * between two, and after the last (json_out_init asks it). */
   char arr_open[8], arr_sep[8], arr_close[8];
@@ -158,8 +161,18 @@ void report_json_tmpl_free(struct json_tmpl *t);
 /* t around inner (NULL: the empty array), kept until the server is
  * written. */
 const char *report_json_fill(struct json_out *j, const struct json_tmpl *t, const char *inner);
-/* A raw node that points to text (NULL: out of memory, noted). */
-cJSON *report_json_raw(struct json_out *j, const char *text);
+/* The object of the members keys[i]: vals[i] (lens[i] bytes each, as
+ * cJSON prints the value depth + 1 deep), `depth` deep, from a template
+ * printed once per list of keys: kept until the server is written, or
+ * (into_buf) in j->buf.  NULL when out of memory (noted). */
+const char *report_json_object(struct json_out *j, const char *const *keys, const char *const *vals,
+                               const size_t *lens, size_t n, int depth, bool into_buf);
+/* s as cJSON prints a string (NULL as a node without text: ""), kept;
+ * *len its length.  NULL when out of memory. */
+const char *report_json_string(struct json_out *j, const char *s, size_t *len);
+/* A copy of text[0..n), kept until the server is written (NULL: out of
+ * memory, noted). */
+const char *report_json_keep(struct json_out *j, const char *text, size_t n);
 /* item printed `depth` deep, kept until the server is written. */
 const char *report_json_part(struct json_out *j, cJSON *item, int depth);
 /* The array of the texts (raw JSON) as one text; NULL when n is 0. */
@@ -171,8 +184,9 @@ const char *report_json_fact(struct json_out *j, const struct ev_fact *f, int de
 struct json_profile_shells **report_json_profile_shells(struct json_out *j);
 
 /* Server r's "profiles" array (r graded), spliced from parts printed once
- * (report_json_profiles.c); the parts are freed with the scratch. */
-cJSON *report_json_profiles(struct json_out *j, const struct grade_result *r);
+ * (report_json_profiles.c), kept until the server is written; NULL when
+ * out of memory. */
+const char *report_json_profiles(struct json_out *j, const struct grade_result *r);
 void report_json_profiles_free(struct json_profile_shells *p);
 
 /* How many of s's n bytes, from the start, cJSON prints as they are: not

@@ -25,18 +25,6 @@ cJSON *report_json_raw_node(const char *text) {
   return item;
 }
 
-/* Pre-printed JSON that the tree points to. */
-static cJSON *raw_ref(struct json_out *j, const char *text) {
-  cJSON *item = text ? report_json_raw_node(text) : NULL;
-  if (!item)
-    j->failed = true;
-  return item;
-}
-
-cJSON *report_json_raw(struct json_out *j, const char *text) {
-  return raw_ref(j, text);
-}
-
 /* ---- printing parts ---- */
 
 /* item printed (formatted) into j->buf; false when out of memory.  cJSON
@@ -114,6 +102,13 @@ static const char *keep(struct json_out *j, const char *text, size_t n) {
   memcpy(p, text, n);
   p[n] = '\0';
   return p;
+}
+
+const char *report_json_keep(struct json_out *j, const char *text, size_t n) {
+  const char *kept = keep(j, text, n);
+  if (!kept)
+    j->failed = true;
+  return kept;
 }
 
 /* item printed `depth` deep, kept until the server is written. */
@@ -292,25 +287,23 @@ static const char *const MEMBER_KEYS[N_MEMBERS] = {
     "fact",   "fact_invalid_utf8",   "count", "count", "first", "last",
     "sample", "sample_invalid_utf8", "value", "via"};
 
-/* The template of a fact object of the members in use, `depth` deep. */
-static const struct fact_tmpl *fact_tmpl_of(struct json_out *j, const bool use[N_MEMBERS],
-                                            int depth) {
-  unsigned mask = 0;
-  for (int m = 0; m < N_MEMBERS; m++)
-    mask |= use[m] ? 1u << m : 0;
-  for (const struct fact_tmpl *t = j->fact_tmpls; t; t = t->next)
-    if (t->mask == mask && t->depth == depth)
+/* The template of an object of the members keys[0..n) (told apart by
+ * their addresses: a key given at another address makes a template of
+ * its own, alike), `depth` deep. */
+static const struct obj_tmpl *obj_tmpl_of(struct json_out *j, const char *const *keys, size_t n,
+                                          int depth) {
+  for (const struct obj_tmpl *t = j->tmpls; t; t = t->next)
+    if (t->n == n && t->depth == depth && memcmp(t->key, keys, n * sizeof(*keys)) == 0)
       return t;
-  struct fact_tmpl *t = calloc(1, sizeof(*t));
+  struct obj_tmpl *t = n <= OBJ_MAX_MEMBERS ? calloc(1, sizeof(*t)) : NULL;
   cJSON *o = cJSON_CreateObject();
   bool ok = t && o;
-  for (int m = 0; ok && m < N_MEMBERS; m++)
-    if (use[m]) {
-      cJSON *mark = report_json_raw_node(REPORT_JSON_MARK);
-      ok = mark && cJSON_AddItemToObjectCS(o, MEMBER_KEYS[m], mark);
-      if (!ok)
-        cJSON_Delete(mark);
-    }
+  for (size_t m = 0; ok && m < n; m++) {
+    cJSON *mark = report_json_raw_node(REPORT_JSON_MARK);
+    ok = mark && cJSON_AddItemToObjectCS(o, keys[m], mark);
+    if (!ok)
+      cJSON_Delete(mark);
+  }
   size_t len;
   const char *text = ok ? print_at_depth(j, o, depth, &len) : NULL;
   cJSON_Delete(o);
@@ -320,26 +313,66 @@ static const struct fact_tmpl *fact_tmpl_of(struct json_out *j, const bool use[N
     return NULL;
   }
   t->depth = depth;
-  t->mask = mask;
+  t->n = n;
+  memcpy(t->key, keys, n * sizeof(*keys));
   char *p = t->text;
-  for (;;) { /* one piece before each mark, and the last */
+  size_t marks = 0;
+  for (;; marks++) { /* one piece before each mark, and the last */
     char *at = strchr(p, REPORT_JSON_MARK[0]);
-    t->piece[t->n_pieces] = p;
-    t->len[t->n_pieces] = at ? (size_t)(at - p) : strlen(p);
-    t->n_pieces++;
-    if (!at || t->n_pieces > N_MEMBERS)
+    t->piece[marks] = p;
+    t->len[marks] = at ? (size_t)(at - p) : strlen(p);
+    if (!at || marks == n)
       break;
     *at = '\0';
     p = at + 1;
   }
-  t->next = j->fact_tmpls;
-  j->fact_tmpls = t;
+  if (marks != n) { /* not one mark per member: cannot be filled */
+    free(t->text);
+    free(t);
+    j->failed = true;
+    return NULL;
+  }
+  t->next = j->tmpls;
+  j->tmpls = t;
   return t;
 }
 
-/* s as cJSON prints a string: quoted as it is when nothing in it needs
- * escaping (cJSON escapes only controls, '"' and '\\'), else printed by
- * cJSON; *len its length. */
+/* Room for n bytes in j->buf, which is replaced (not copied) when small. */
+static char *buf_space(struct json_out *j, size_t n) {
+  if (n > j->buf_size) {
+    free(j->buf);
+    j->buf_size = n + n / 2;
+    if (!(j->buf = malloc(j->buf_size)))
+      j->buf_size = 0;
+  }
+  if (!j->buf)
+    j->failed = true;
+  return j->buf;
+}
+
+const char *report_json_object(struct json_out *j, const char *const *keys, const char *const *vals,
+                               const size_t *lens, size_t n, int depth, bool into_buf) {
+  const struct obj_tmpl *t = obj_tmpl_of(j, keys, n, depth);
+  if (!t)
+    return NULL;
+  size_t total = 1;
+  for (size_t i = 0; i < n; i++)
+    total += t->len[i] + lens[i];
+  total += t->len[n];
+  char *text = into_buf ? buf_space(j, total) : text_space(j, total), *p = text;
+  if (!text)
+    return NULL;
+  for (size_t i = 0; i < n; i++) {
+    memcpy(p, t->piece[i], t->len[i]);
+    p += t->len[i];
+    memcpy(p, vals[i], lens[i]);
+    p += lens[i];
+  }
+  memcpy(p, t->piece[n], t->len[n]);
+  p[t->len[n]] = '\0';
+  return text;
+}
+
 /* Eight bytes at a time, then one at a time from the word that holds the
  * first that needs escaping.  A word's bytes are flagged by the usual
  * subtract-and-mask tests; a borrow can only flag a byte above one that
@@ -360,7 +393,14 @@ size_t report_json_plain_run(const char *s, size_t n) {
   return i;
 }
 
-static const char *json_string(struct json_out *j, const char *s, size_t *len) {
+/* s as cJSON prints a string: quoted as it is when nothing in it needs
+ * escaping (cJSON escapes only controls, '"' and '\\'), else printed by
+ * cJSON. */
+const char *report_json_string(struct json_out *j, const char *s, size_t *len) {
+  if (!s) { /* as cJSON prints a string node without its text */
+    *len = 2;
+    return "\"\"";
+  }
   size_t n = strlen(s);
   if (report_json_plain_run(s, n) == n) {
     char *out = text_space(j, n + 3);
@@ -383,41 +423,24 @@ static const char *json_string(struct json_out *j, const char *s, size_t *len) {
 /* The fact object whose members' nodes are set (use[m]), `depth` deep,
  * from its template: the members' values spliced in. */
 static const char *fact_filled(struct json_out *j, const bool use[N_MEMBERS], int depth) {
-  const struct fact_tmpl *t = fact_tmpl_of(j, use, depth);
-  if (!t)
-    return NULL;
-  const char *val[N_MEMBERS];
-  size_t len[N_MEMBERS], n = 0, total = 1;
+  const char *key[N_MEMBERS], *val[N_MEMBERS];
+  size_t len[N_MEMBERS], n = 0;
   for (int m = 0; m < N_MEMBERS; m++) {
     if (!use[m])
       continue;
+    key[n] = MEMBER_KEYS[m];
     if (m == M_FACT_BAD || m == M_SAMPLE_BAD) {
       val[n] = "true";
       len[n] = 4;
     } else if (m == M_COUNT) { /* raw digits */
       val[n] = j->member[m]->valuestring;
       len[n] = strlen(val[n]);
-    } else if (!(val[n] = json_string(j, j->member[m]->valuestring, &len[n]))) {
+    } else if (!(val[n] = report_json_string(j, j->member[m]->valuestring, &len[n]))) {
       return NULL;
     }
-    total += len[n++];
+    n++;
   }
-  if (n + 1 != t->n_pieces)
-    return NULL;
-  for (size_t i = 0; i < t->n_pieces; i++)
-    total += t->len[i];
-  char *text = text_space(j, total), *p = text;
-  if (!text)
-    return NULL;
-  for (size_t i = 0; i < n; i++) {
-    memcpy(p, t->piece[i], t->len[i]);
-    p += t->len[i];
-    memcpy(p, val[i], len[i]);
-    p += len[i];
-  }
-  memcpy(p, t->piece[n], t->len[n]);
-  p[t->len[n]] = '\0';
-  return text;
+  return report_json_object(j, key, val, len, n, depth, false);
 }
 
 /* A fact as an object: fact, count, first, last, sample, and with a
@@ -538,7 +561,7 @@ bool report_json_parts_init(struct json_out *j) {
 void report_json_parts_free(struct json_out *j) {
   report_json_parts_done(j);
   cJSON_Delete(j->nest[0]);
-  for (struct fact_tmpl *t = j->fact_tmpls, *next; t; t = next) {
+  for (struct obj_tmpl *t = j->tmpls, *next; t; t = next) {
     next = t->next;
     free(t->text);
     free(t);

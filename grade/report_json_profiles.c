@@ -125,29 +125,25 @@ static const char *item_text(struct json_out *j, size_t i, const struct grade_pr
   return report_json_fill(j, shell_of(j, i, p, k, it), evidence);
 }
 
-cJSON *report_json_profiles(struct json_out *j, const struct grade_result *r) {
-  if (!r->graded)
-    return NULL;
-  cJSON *list = cJSON_CreateArray();
-  for (size_t i = 0; list && i < grade_profile_count(); i++) {
+const char *report_json_profiles(struct json_out *j, const struct grade_result *r) {
+  const char *profiles[GRADE_MAX_CHECKS]; /* report_json_array's most */
+  size_t n = 0;
+  for (size_t i = 0; r->graded && i < grade_profile_count(); i++) {
     struct grade_profile_result p;
     if (!grade_profile(r, i, &p))
       break;
-    const char *items[GRADE_PROFILE_ITEMS];
-    bool ok = true;
-    for (size_t k = 0; ok && k < p.n_items; k++)
-      ok = (items[k] = item_text(j, i, &p, k)) != NULL;
-    const char *inner = ok ? report_json_array(j, items, p.n_items) : NULL;
-    cJSON *o =
-        ok && (inner || !p.n_items)
-            ? report_json_raw(
-                  j, report_json_fill(j, shell_of(j, i, &p, GRADE_PROFILE_ITEMS, NULL), inner))
-            : NULL;
-    if (!o || !cJSON_AddItemToArray(list, o)) {
-      cJSON_Delete(o);
-      cJSON_Delete(list);
+    if (n == GRADE_MAX_CHECKS) {
+      j->failed = true;
       return NULL;
     }
+    const char *items[GRADE_PROFILE_ITEMS];
+    for (size_t k = 0; k < p.n_items; k++)
+      if (!(items[k] = item_text(j, i, &p, k)))
+        return NULL;
+    const char *inner = report_json_array(j, items, p.n_items);
+    if ((p.n_items && !inner) || !(profiles[n++] = report_json_fill(
+                                       j, shell_of(j, i, &p, GRADE_PROFILE_ITEMS, NULL), inner)))
+      return NULL;
   }
-  return list;
+  return n ? report_json_array(j, profiles, n) : "[]";
 }
