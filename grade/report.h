@@ -127,11 +127,9 @@ void report_html_certificate(FILE *out, const struct ev_endpoint *ep);
 void report_html_seen(FILE *out, const struct ev_endpoint *ep, enum ev_fact_id id,
                       const char *title, const char *column);
 
-/* JSON: ep's chains as sent ("certificate_chains": each its id, length,
- * count, sample and certificates), and the verdict on them
- * ("certificate_trust": verdict, store, OCSP staple, chains not kept). */
-cJSON *report_chains_json(const struct ev_endpoint *ep);
-cJSON *report_trust_json(const struct ev_endpoint *ep);
+/* JSON: a certificate of a chain as sent (report_chains), its fields
+ * made valid UTF-8 ("certificate_chains" in report_json.c). */
+cJSON *report_cert_json(const struct report_cert *c);
 
 /* The client inventory in text (report_clients.c), from one view built
  * for the whole report, text or HTML (NULL: no client seen).  report_clients_text: the

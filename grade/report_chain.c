@@ -172,7 +172,7 @@ static void add_san(cJSON *o, const char *san) {
   }
 }
 
-static cJSON *cert_json(const struct report_cert *c) {
+cJSON *report_cert_json(const struct report_cert *c) {
   cJSON *o = cJSON_CreateObject();
   if (!o)
     return NULL;
@@ -191,44 +191,5 @@ static cJSON *cert_json(const struct report_cert *c) {
   add_text(o, "key", c->key);
   add_text(o, "signature", c->sig);
   add_text(o, "unreadable", c->unreadable);
-  return o;
-}
-
-cJSON *report_chains_json(const struct ev_endpoint *ep) {
-  struct report_chain chains[EV_SENT_CHAINS];
-  size_t n = report_chains(ep, chains);
-  cJSON *list = cJSON_CreateArray();
-  for (size_t i = 0; list && i < n; i++) {
-    cJSON *o = cJSON_CreateObject();
-    if (!o || !cJSON_AddItemToArray(list, o)) {
-      cJSON_Delete(o);
-      break;
-    }
-    cJSON_AddStringToObject(o, "id", chains[i].id);
-    cJSON_AddItemToObject(o, "length", report_count_item(chains[i].length));
-    cJSON_AddItemToObject(o, "count", report_count_item(chains[i].seen->count));
-    report_add_sample(o, "sample", &chains[i].seen->sample);
-    cJSON *certs = cJSON_AddArrayToObject(o, "certificates");
-    for (size_t k = 0; certs && k < chains[i].n_certs; k++)
-      cJSON_AddItemToArray(certs, cert_json(&chains[i].certs[k]));
-  }
-  return list;
-}
-
-cJSON *report_trust_json(const struct ev_endpoint *ep) {
-  cJSON *o = cJSON_CreateObject();
-  char words[1024];
-  if (!o)
-    return NULL;
-  report_trust_words(ep, words, sizeof words);
-  add_text(o, "verdict", words);
-  report_trust_store(ep, words, sizeof words);
-  if (words[0])
-    add_text(o, "store", words);
-  report_ocsp_words(ep, words, sizeof words);
-  add_text(o, "ocsp_staple", words);
-  const struct ev_fact *over = ev_find_id(ep, EV_SENT_CHAINS_OVER_CAP, NULL);
-  if (over)
-    cJSON_AddItemToObject(o, "chains_not_kept", report_count_item(over->count));
   return o;
 }

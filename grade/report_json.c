@@ -22,6 +22,7 @@
  * report_json_profiles.c; report_json_pool.c renders the servers on
  * several threads.
  */
+#include "base/hash.h"
 #include "grade/report.h"
 #include "grade/report_json.h"
 
@@ -31,6 +32,8 @@
 
 #define EVIDENCE_DEPTH 4 /* a fact in a check's or cap's evidence */
 #define ENTRY_DEPTH 2    /* a check, a cap, or a fact in "protocols" ... */
+#define CHAIN_DEPTH 2    /* a chain in "certificate_chains" */
+#define CERT_DEPTH 4     /* a certificate in a chain's "certificates" */
 
 /* A check or cap object printed without its evidence (owned by json_out). */
 struct shell {
@@ -358,6 +361,106 @@ static void add_change(struct json_out *j, struct members *m, const struct grade
   member_part(j, m, "configuration_change", ch);
 }
 
+/* ---- certificates, trust ---- */
+
+/* c's fields one after another, each after a byte that says whether it is
+ * there: what tells two certificates' texts apart.  0 when they do not
+ * fit (not kept then). */
+static size_t cert_fields(const struct report_cert *c, char *out, size_t cap) {
+  const char *const f[] = {c->sha256, c->subject, c->san, c->issuer,
+                           c->valid,  c->key,     c->sig, c->unreadable};
+  size_t o = 0;
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+    size_t n = f[i] ? strlen(f[i]) + 1 : 0;
+    if (o + 1 + n > cap)
+      return 0;
+    out[o++] = f[i] ? 1 : 0;
+    memcpy(out + o, f[i] ? f[i] : "", n);
+    o += n;
+  }
+  return o;
+}
+
+/* Certificate c as it lands in a chain: printed once per renderer for
+ * all the servers that sent it (a provider's certificate serves many
+ * names), found again by all its fields, not by its digest alone (saved
+ * evidence is read as given). */
+static const char *cert_text(struct json_out *j, const struct report_cert *c) {
+  char fields[8 * (EV_KEY_MAX + 2)];
+  size_t len = cert_fields(c, fields, sizeof fields);
+  struct cert_text *slot =
+      &j->certs[hash_bytes(HASH_FNV_OFFSET, (const uint8_t *)fields, len) % REPORT_JSON_CERTS];
+  if (len && slot->text && slot->len == len && memcmp(slot->fields, fields, len) == 0)
+    return slot->text;
+  cJSON *o = report_cert_json(c);
+  const char *text = o ? report_json_part(j, o, CERT_DEPTH) : NULL;
+  cJSON_Delete(o);
+  if (!text) {
+    j->failed = true;
+    return NULL;
+  }
+  if (len) { /* the slot's last certificate makes way */
+    free(slot->fields);
+    free(slot->text);
+    slot->len = len;
+    slot->fields = malloc(len);
+    slot->text = slot->fields ? strdup(text) : NULL;
+    if (slot->text)
+      memcpy(slot->fields, fields, len);
+    else
+      free(slot->fields), slot->fields = NULL;
+  }
+  return text;
+}
+
+/* "certificate_chains": ep's chains as sent, each its id, length, count,
+ * sample and certificates. */
+static void add_chains(struct json_out *j, struct members *m, const struct ev_endpoint *ep) {
+  struct report_chain chains[EV_SENT_CHAINS];
+  const char *texts[EV_SENT_CHAINS];
+  size_t n = report_chains(ep, chains);
+  for (size_t i = 0; i < n; i++) {
+    const char *certs[EV_SENT_CERTS];
+    for (size_t k = 0; k < chains[i].n_certs; k++)
+      if (!(certs[k] = cert_text(j, &chains[i].certs[k])))
+        return;
+    struct members chain = {.n = 0};
+    member_string(j, &chain, "id", chains[i].id);
+    member_uint(j, &chain, "length", chains[i].length);
+    member_uint(j, &chain, "count", chains[i].seen->count);
+    char *where = report_sample(&chains[i].seen->sample);
+    member_wire(j, &chain, "sample", "sample_invalid_utf8", where);
+    free(where);
+    member_array(j, &chain, "certificates", certs, chains[i].n_certs);
+    if (j->failed || !(texts[i] = report_json_object(j, chain.key, chain.val, chain.len, chain.n,
+                                                     CHAIN_DEPTH, false))) {
+      j->failed = true;
+      return;
+    }
+  }
+  member_array(j, m, "certificate_chains", texts, n);
+}
+
+/* "certificate_trust": the verdict on ep's chains, the store that decided
+ * it, the OCSP staple, the chains not kept. */
+static void add_trust(struct json_out *j, struct members *m, const struct ev_endpoint *ep) {
+  struct members trust = {.n = 0};
+  char verdict[1024], store[1024], ocsp[1024];
+  report_trust_words(ep, verdict, sizeof verdict);
+  member_wire(j, &trust, "verdict", "verdict_invalid_utf8", verdict);
+  report_trust_store(ep, store, sizeof store);
+  if (store[0])
+    member_wire(j, &trust, "store", "store_invalid_utf8", store);
+  report_ocsp_words(ep, ocsp, sizeof ocsp);
+  member_wire(j, &trust, "ocsp_staple", "ocsp_staple_invalid_utf8", ocsp);
+  const struct ev_fact *over = ev_find_id(ep, EV_SENT_CHAINS_OVER_CAP, NULL);
+  if (over)
+    member_uint(j, &trust, "chains_not_kept", over->count);
+  member_raw(j, m, "certificate_trust",
+             j->failed ? NULL
+                       : report_json_object(j, trust.key, trust.val, trust.len, trust.n, 1, false));
+}
+
 static void add_score(struct json_out *j, struct members *m, const struct grade_result *r) {
   static const char *const names[] = {"protocol", "key_exchange", "cipher", "total"};
   int values[] = {r->protocol, r->key_exchange, r->cipher, r->total};
@@ -422,8 +525,8 @@ static const char *server_text(struct json_out *j, const struct grade_result *r)
     member_raw(j, &m, "profiles", report_json_profiles(j, r));
   for (size_t i = 0; i < sizeof(LISTINGS) / sizeof(LISTINGS[0]); i++)
     listing(j, &m, ep, &LISTINGS[i]);
-  member_part(j, &m, "certificate_chains", report_chains_json(ep));
-  member_part(j, &m, "certificate_trust", report_trust_json(ep));
+  add_chains(j, &m, ep);
+  add_trust(j, &m, ep);
   add_recommendations(j, &m, r);
   if (j->failed)
     return NULL;
@@ -436,6 +539,10 @@ static bool json_out_init(struct json_out *j) {
 }
 
 static void json_out_free(struct json_out *j) {
+  for (size_t i = 0; i < REPORT_JSON_CERTS; i++) {
+    free(j->certs[i].fields);
+    free(j->certs[i].text);
+  }
   for (size_t i = 0; i < GRADE_MAX_CHECKS; i++)
     for (int k = 0; k < 2; k++)
       for (struct shell *sh = j->shells[i][k], *next; sh; sh = next) {

@@ -89,6 +89,15 @@ struct obj_tmpl {
 
 struct shell; /* report_json.c's */
 
+/* A certificate printed as it lands in a chain, kept from server to
+ * server: by the hash of its fields, the last one printed. */
+#define REPORT_JSON_CERTS 256
+struct cert_text {
+  char *fields; /* what it was printed from (report_json.c) */
+  size_t len;
+  char *text;
+};
+
 /* Scratch of one renderer: reused across servers, freed at the end. */
 struct json_out {
   cJSON *nest[NEST];                         /* nest[i] holds nest[i + 1] */
@@ -96,6 +105,7 @@ struct json_out {
   struct json_profile_shells *profiles;      /* report_json_profiles.c's */
   cJSON *fact, *member[N_MEMBERS];           /* the reused fact object */
   struct obj_tmpl *tmpls;                    /* objects by depth and members */
+  struct cert_text certs[REPORT_JSON_CERTS];
   /* How cJSON prints an array of raw items: the text before the first,
    * between two, and after the last (json_out_init asks it). */
   char arr_open[8], arr_sep[8], arr_close[8];

@@ -183,6 +183,45 @@ def saved_and_merged(t):
     incomplete_found(t, s, "chain:incomplete_from:%s:10" % pcap, "%s:5" % pcap)
 
 
+def same_digest_other_fields(t):
+    """A certificate is shown as each server's evidence has it: two
+    endpoints of one evidence file whose chains name the same certificate
+    digest but a different subject (saved evidence is read as given) each
+    show their own subject; a third with the first one's fields shows
+    those."""
+    pcap = capture("digest.pcap", [("10.0.0.1", b"a.example.test", [A, INT])])
+    saved = os.path.join(TMP, "digest-evidence.json")
+    rc, _, err = grade(["--save-evidence", saved, pcap])
+    t.eq(rc, 0, "exit status: " + err)
+    doc = json.load(open(saved))
+    a = doc["endpoints"][0]
+    subject = [f["k"] for f in a["facts"] if f["k"].startswith("sent_cert:") and
+               f["k"].split(":")[2:4] == ["0", "subject"]]
+    t.eq(len(subject), 1, "one subject of the leaf in the evidence")
+    prefix = ":".join(subject[0].split(":")[:4]) + ":"
+    forged = json.loads(json.dumps(a))
+    forged["host"], forged["ip"] = "b.example.test", "10.0.0.2"
+    for f in forged["facts"]:
+        if f["k"] == subject[0]:
+            f["k"] = prefix + "CN=forged.example.test"
+    again = json.loads(json.dumps(a))
+    again["host"], again["ip"] = "c.example.test", "10.0.0.3"
+    doc["endpoints"] = [a, forged, again]
+    path = os.path.join(TMP, "digest-forged.json")
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    rc, out, err = run_tlsgrade(["merge", "--format", "json"] + ROOT_ONLY + [path])
+    t.eq(rc, 0, "merge exit status: " + err)
+    servers = {x["host"]: x for x in json.loads(out)["servers"]}
+    want = {"a.example.test": subject[0][len(prefix):], "b.example.test": "CN=forged.example.test",
+            "c.example.test": subject[0][len(prefix):]}
+    for host, name in want.items():
+        chains = servers[host]["certificate_chains"] if host in servers else []
+        leaf = chains[0]["certificates"][0] if chains and chains[0]["certificates"] else {}
+        t.eq(leaf.get("subject"), name, host + ": the leaf's subject as its evidence has it")
+    t.check(subject[0][len(prefix):].startswith("CN=a.example.test"), "the sample leaf's subject")
+
+
 def merged_files(t):
     """Evidence saved from two captures, one with the leaf alone and one
     with the intermediate sent by another server: merged, the chain is
@@ -368,6 +407,7 @@ def main():
     t.run(other_file, "2")
     t.run(jobs_agree)
     t.run(saved_and_merged)
+    t.run(same_digest_other_fields)
     t.run(merged_files)
     t.run(bundle, "file")
     t.run(bundle, "dir")
