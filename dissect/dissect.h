@@ -748,6 +748,11 @@ void tls_conn_roles_guessed(struct tls_conn *c);
  * sorts and two SHA-256.  (JA3, a
  * client's identity for the server-preference check, is always made.) */
 void tls_conn_skip_ja4(struct tls_conn *c);
+/* SHA-256 fetched from the providers once for the run (NULL when
+ * libcrypto has none): EVP_sha256() is looked up again at every
+ * EVP_DigestInit_ex, under a lock the -j threads share. */
+struct evp_md_st; /* EVP_MD, from <openssl/types.h> */
+const struct evp_md_st *tls_sha256(void);
 /* Read certificates through this cache (borrowed; may be NULL). */
 void tls_conn_set_cert_cache(struct tls_conn *c, struct x509_cache *cache);
 /* Decrypt with this key log (borrowed; NULL: never decrypt, the default,

@@ -323,7 +323,7 @@ void x509_spki_sha256_hex(X509 *x509, char out[65]) {
   int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x509), &der);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
-  if (len > 0 && EVP_Digest(der, (size_t)len, digest, &digest_len, EVP_sha256(), NULL) &&
+  if (len > 0 && EVP_Digest(der, (size_t)len, digest, &digest_len, tls_sha256(), NULL) &&
       digest_len == 32)
     hex_encode(out, digest, digest_len);
   OPENSSL_free(der);
@@ -478,7 +478,7 @@ static void read_sha256(struct tls_cert *cert) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
   if (cert->der && cert->der_len &&
-      EVP_Digest(cert->der, cert->der_len, digest, &digest_len, EVP_sha256(), NULL) &&
+      EVP_Digest(cert->der, cert->der_len, digest, &digest_len, tls_sha256(), NULL) &&
       digest_len == 32)
     hex_encode(cert->sha256, digest, digest_len);
 }

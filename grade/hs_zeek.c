@@ -86,7 +86,7 @@ static void add_uid(cJSON *o, const struct tls_session *s, const struct report_c
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   char uid[20] = "C";
-  if (n > 0 && EVP_Digest(text, strlen(text), digest, &len, EVP_sha256(), NULL) && len >= 12) {
+  if (n > 0 && EVP_Digest(text, strlen(text), digest, &len, tls_sha256(), NULL) && len >= 12) {
     static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     uint64_t hi = 0, lo = 0; /* 96 bits: hi holds the top 32 */
     for (int i = 0; i < 4; i++)
