@@ -22,7 +22,14 @@
  * characters (a '?' for each byte that is neither), cut at a character
  * with "..." when it does not fit: a key's text is printed by every format. */
 static void clean(char *dst, size_t cap, const char *src) {
-  size_t o = 0, kept = 0, n = strlen(src); /* kept: what stays, "..." after it */
+  size_t plain = 0; /* printable ASCII, the usual case: as it is when it fits */
+  while ((uint8_t)src[plain] >= 0x20 && (uint8_t)src[plain] < 0x7f)
+    plain++;
+  if (!src[plain] && plain < cap) {
+    memcpy(dst, src, plain + 1);
+    return;
+  }
+  size_t o = 0, kept = 0, n = plain + strlen(src + plain); /* kept: what stays, "..." after it */
   for (size_t i = 0; i < n;) {
     uint32_t cp = (uint8_t)src[i];
     size_t k = cp && cp < 0x80 ? 1 : cap_utf8_seq((const uint8_t *)src + i, n - i, &cp);
