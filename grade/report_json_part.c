@@ -350,14 +350,18 @@ static char *buf_space(struct json_out *j, size_t n) {
   return j->buf;
 }
 
-const char *report_json_object(struct json_out *j, const char *const *keys, const char *const *vals,
-                               const size_t *lens, size_t n, int depth, bool into_buf) {
+/* report_json_object, where quoted[i] (quoted may be NULL) says that
+ * vals[i] is a string that needs no escaping (report_json_plain_run):
+ * printed in quotes, not copied first. */
+static const char *object_quoting(struct json_out *j, const char *const *keys,
+                                  const char *const *vals, const size_t *lens, const bool *quoted,
+                                  size_t n, int depth, bool into_buf) {
   const struct obj_tmpl *t = obj_tmpl_of(j, keys, n, depth);
   if (!t)
     return NULL;
   size_t total = 1;
   for (size_t i = 0; i < n; i++)
-    total += t->len[i] + lens[i];
+    total += t->len[i] + lens[i] + (quoted && quoted[i] ? 2 : 0);
   total += t->len[n];
   char *text = into_buf ? buf_space(j, total) : text_space(j, total), *p = text;
   if (!text)
@@ -365,12 +369,22 @@ const char *report_json_object(struct json_out *j, const char *const *keys, cons
   for (size_t i = 0; i < n; i++) {
     memcpy(p, t->piece[i], t->len[i]);
     p += t->len[i];
+    bool quote = quoted && quoted[i];
+    if (quote)
+      *p++ = '"';
     memcpy(p, vals[i], lens[i]);
     p += lens[i];
+    if (quote)
+      *p++ = '"';
   }
   memcpy(p, t->piece[n], t->len[n]);
   p[t->len[n]] = '\0';
   return text;
+}
+
+const char *report_json_object(struct json_out *j, const char *const *keys, const char *const *vals,
+                               const size_t *lens, size_t n, int depth, bool into_buf) {
+  return object_quoting(j, keys, vals, lens, NULL, n, depth, into_buf);
 }
 
 /* Eight bytes at a time, then one at a time from the word that holds the
@@ -425,6 +439,7 @@ const char *report_json_string(struct json_out *j, const char *s, size_t *len) {
 static const char *fact_filled(struct json_out *j, const bool use[N_MEMBERS], int depth) {
   const char *key[N_MEMBERS], *val[N_MEMBERS];
   size_t len[N_MEMBERS], n = 0;
+  bool quoted[N_MEMBERS] = {false};
   for (int m = 0; m < N_MEMBERS; m++) {
     if (!use[m])
       continue;
@@ -435,12 +450,16 @@ static const char *fact_filled(struct json_out *j, const bool use[N_MEMBERS], in
     } else if (m == M_COUNT) { /* raw digits */
       val[n] = j->member[m]->valuestring;
       len[n] = strlen(val[n]);
-    } else if (!(val[n] = report_json_string(j, j->member[m]->valuestring, &len[n]))) {
-      return NULL;
+    } else { /* a string: quoted as it is when nothing in it needs escaping */
+      val[n] = j->member[m]->valuestring;
+      len[n] = strlen(val[n]);
+      quoted[n] = report_json_plain_run(val[n], len[n]) == len[n];
+      if (!quoted[n] && !(val[n] = report_json_string(j, val[n], &len[n])))
+        return NULL;
     }
     n++;
   }
-  return report_json_object(j, key, val, len, n, depth, false);
+  return object_quoting(j, key, val, len, quoted, n, depth, false);
 }
 
 /* A fact as an object: fact, count, first, last, sample, and with a
