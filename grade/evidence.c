@@ -14,6 +14,7 @@
 #include "grade/clients.h"
 #include "grade/evidence.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -575,16 +576,68 @@ static const uint64_t *sorted_words(const struct ev_endpoint *ep) {
   return (const uint64_t *)(const void *)(ep->sorted + ep->nfacts);
 }
 
+/* ---- the families' views: where each family's prefix starts ---- */
+
+/* The families that have a prefix, in the prefixes' order (strcmp), made
+ * once: an endpoint's sorted keys and these are walked together. */
+static enum ev_fact_id families[EV_N_FACTS];
+static size_t n_families;
+static pthread_once_t families_once = PTHREAD_ONCE_INIT;
+
+static int family_cmp(const void *a, const void *b) {
+  return strcmp(ev_fact_prefix(*(const enum ev_fact_id *)a),
+                ev_fact_prefix(*(const enum ev_fact_id *)b));
+}
+
+static void order_families(void) {
+  for (int id = 0; id < EV_N_FACTS; id++)
+    if (ev_fact_prefix((enum ev_fact_id)id))
+      families[n_families++] = (enum ev_fact_id)id;
+  qsort(families, n_families, sizeof(families[0]), family_cmp);
+}
+
+/* An endpoint of at most this many facts keeps each family's view (where
+ * its prefix starts among the sorted keys, and how many keys start with
+ * it) beside its sorted keys, as two bytes per family. */
+#define FAMILY_INDEX_MAX UINT8_MAX
+
+static uint8_t *family_index(const struct ev_endpoint *ep) {
+  return (uint8_t *)(void *)(ep->sorted + 2 * ep->nfacts); /* after the words */
+}
+
+/* Every family's view, by one walk over the sorted keys with the families
+ * in their prefixes' order (a later prefix never starts before an earlier
+ * one): what ev_facts_with finds for each prefix. */
+static void index_families(const struct ev_endpoint *ep) {
+  uint8_t *index = family_index(ep);
+  size_t i = 0;
+  for (size_t k = 0; k < n_families; k++) {
+    const char *prefix = ev_fact_prefix(families[k]);
+    size_t len = strlen(prefix), end;
+    while (i < ep->nfacts && strcmp(ep->sorted[i]->key, prefix) < 0)
+      i++;
+    for (end = i; end < ep->nfacts && strncmp(ep->sorted[end]->key, prefix, len) == 0;)
+      end++;
+    index[2 * families[k]] = (uint8_t)i;
+    index[2 * families[k] + 1] = (uint8_t)(end - i);
+  }
+}
+
 /* Facts by key, sorted once and kept until a new key arrives: grading
  * asks for prefixes hundreds of times per endpoint.  Each key's word is
  * kept beside it, so that the searches compare numbers, and strings only
- * past 8 equal bytes. */
+ * past 8 equal bytes; and on an endpoint of up to FAMILY_INDEX_MAX facts
+ * (a graded server holds some 35), each family's view, so that asking for
+ * a family costs no search at all. */
 static const struct ev_fact **sorted_cache(const struct ev_endpoint *ep_const) {
   struct ev_endpoint *ep = (struct ev_endpoint *)ep_const; /* a cache, not state */
   if (ep->sorted)
     return ep->sorted;
+  pthread_once(&families_once, order_families);
   size_t cap = ep->nfacts ? ep->nfacts : 1;
-  ep->sorted = malloc(cap * (sizeof(*ep->sorted) + sizeof(uint64_t)));
+  bool indexed = ep->nfacts <= FAMILY_INDEX_MAX;
+  ep->sorted =
+      malloc(cap * (sizeof(*ep->sorted) + sizeof(uint64_t)) + (indexed ? 2 * EV_N_FACTS : 0));
   if (!ep->sorted)
     return NULL;
   size_t n = 0;
@@ -595,6 +648,8 @@ static const struct ev_fact **sorted_cache(const struct ev_endpoint *ep_const) {
   uint64_t *words = (uint64_t *)(void *)(ep->sorted + ep->nfacts);
   for (size_t i = 0; i < n; i++)
     words[i] = key_word(ep->sorted[i]->key);
+  if (indexed)
+    index_families(ep);
   return ep->sorted;
 }
 
@@ -644,6 +699,20 @@ const struct ev_fact *const *ev_facts_with(const struct ev_endpoint *ep, const c
     end++;
   *n = end - first;
   return sorted + first;
+}
+
+const struct ev_fact *const *ev_facts_of(const struct ev_endpoint *ep, enum ev_fact_id id,
+                                         size_t *n) {
+  const char *prefix = (unsigned)id < EV_N_FACTS ? ev_fact_prefix(id) : NULL;
+  const struct ev_fact **sorted = prefix ? sorted_cache(ep) : NULL;
+  *n = 0;
+  if (!sorted)
+    return NULL;
+  if (ep->nfacts > FAMILY_INDEX_MAX)
+    return ev_facts_with(ep, prefix, n);
+  const uint8_t *index = family_index(ep);
+  *n = index[2 * id + 1];
+  return sorted + index[2 * id];
 }
 
 /* What dropping ep's evidence at the cap loses, in connections: its

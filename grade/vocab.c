@@ -310,13 +310,6 @@ const struct ev_fact *ev_find_id(const struct ev_endpoint *ep, enum ev_fact_id i
   return ev_key_make(id, a, key, &typed) ? ev_find(ep, key) : NULL;
 }
 
-const struct ev_fact *const *ev_facts_of(const struct ev_endpoint *ep, enum ev_fact_id id,
-                                         size_t *n) {
-  const char *prefix = ev_fact_prefix(id);
-  *n = 0;
-  return prefix ? ev_facts_with(ep, prefix, n) : NULL;
-}
-
 const struct ev_fact *ev_first_of(const struct ev_endpoint *ep, enum ev_fact_id id) {
   size_t n;
   const struct ev_fact *const *facts = ev_facts_of(ep, id, &n);

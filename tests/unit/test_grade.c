@@ -1686,6 +1686,72 @@ static void prefix_search_is_a_scan(void) {
   ev_store_free(ev);
 }
 
+/* ev_facts_of, each family's view kept beside the sorted keys (or, past
+ * 255 facts, searched), against a plain scan for the family's prefix:
+ * keys made from every prefix, so that prefixes nest ("rc4:" and
+ * "rc4:despite_alternatives"), follow one another and share bytes; asked
+ * again after a key is added (the view made anew). */
+static size_t scan_count(const struct ev_endpoint *ep, const char *prefix, const char **least) {
+  size_t count = 0;
+  *least = NULL;
+  for (size_t i = 0; i < ep->nslots; i++) {
+    const char *key = ep->facts[i].key;
+    if (key && strncmp(key, prefix, strlen(prefix)) == 0) {
+      count++;
+      if (!*least || strcmp(key, *least) < 0)
+        *least = key;
+    }
+  }
+  return count;
+}
+
+static void family_views_match(const struct ev_endpoint *ep) {
+  for (int id = 0; id < EV_N_FACTS; id++) {
+    const char *prefix = ev_fact_prefix((enum ev_fact_id)id), *least;
+    size_t n;
+    const struct ev_fact *const *view = ev_facts_of(ep, (enum ev_fact_id)id, &n);
+    if (!prefix) {
+      CHECK(view == NULL && n == 0);
+      continue;
+    }
+    CHECK_EQ_U(n, scan_count(ep, prefix, &least));
+    CHECK(least ? n && strcmp(view[0]->key, least) == 0 : n == 0);
+    for (size_t i = 0; view && i < n; i++)
+      CHECK(strncmp(view[i]->key, prefix, strlen(prefix)) == 0 &&
+            (i == 0 || strcmp(view[i - 1]->key, view[i]->key) < 0));
+  }
+}
+
+static void family_views_are_prefix_searches(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = ev_endpoint_get(ev, "-", "192.0.2.98", 443);
+  size_t added = 0;
+  for (int id = 0; id < EV_N_FACTS; id += 2) { /* every other family: some views empty */
+    const char *prefix = ev_fact_prefix((enum ev_fact_id)id);
+    if (!prefix)
+      continue;
+    char key[EV_KEY_MAX];
+    snprintf(key, sizeof key, "%s%s", prefix, prefix[strlen(prefix) - 1] == ':' ? "a" : "");
+    NOTE(ep, key);
+    snprintf(key, sizeof key, "%sz", prefix);
+    NOTE(ep, key);
+    added += 2;
+  }
+  CHECK(ep->nfacts > 100 && ep->nfacts <= 255); /* views kept */
+  family_views_match(ep);
+  NOTE(ep, "rc4:despite_alternatives", "rc4:");
+  family_views_match(ep);
+  for (int i = 0; ep->nfacts <= 255 && i < 300; i++) {
+    char key[32];
+    snprintf(key, sizeof key, "suite:0x%04x", i);
+    NOTE(ep, key);
+  }
+  CHECK(ep->nfacts > 255); /* searched */
+  family_views_match(ep);
+  CHECK(added > 0);
+  ev_store_free(ev);
+}
+
 static void merge_move_is_merge(void) {
   struct ev_store *copied = ev_store_new(), *moved = ev_store_new();
   for (int side = 0; side < 2; side++) {
@@ -2183,6 +2249,7 @@ int main(void) {
   RUN(merge_commutes);
   RUN(merge_move_is_merge);
   RUN(prefix_search_is_a_scan);
+  RUN(family_views_are_prefix_searches);
   RUN(note_keys_as_printf_makes_them);
   RUN(passed_over_needs_an_accepted_group);
   RUN(server_preference);
