@@ -9,6 +9,7 @@
 #include "grade/clients.h"
 #include "grade/evidence.h"
 #include "grade/report.h"
+#include "grade/report_json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -368,57 +369,89 @@ void report_clients_html(FILE *out, const struct report_clients_view *cv) {
 
 /* ---- JSON ---- */
 
-static void add_sample(cJSON *o, const struct view *v, const struct cl_at *at) {
-  struct ev_sample s = sample_of(v, at);
-  report_add_sample(o, "sample", &s);
+/* "sample" (and "sample_invalid_utf8"), as report_add_sample adds it */
+static void sample_member(struct json_out *j, struct json_members *m, const struct view *v,
+                          const struct cl_at *at) {
+  char *where = sample_text(v, at);
+  if (where)
+    report_json_member_wire(j, m, "sample", "sample_invalid_utf8", where);
+  else
+    j->failed = true;
+  free(where);
 }
 
-static cJSON *client_item(const struct view *v, const struct cl_client *c) {
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "ip", c->ip);
-  cJSON_AddStringToObject(o, "ja4", c->ja4);
-  cJSON_AddItemToObject(o, "connections", report_count_item(c->count));
-  add_sample(o, v, &c->first);
-  cJSON_AddStringToObject(o, "offers_up_to", version_name(c->best_offered));
-  cJSON *got = cJSON_AddArrayToObject(o, "got");
+/* The texts below are unformatted objects from templates printed once
+ * (report_json_part.c), as cJSON prints the trees they stand for: a tree
+ * per item, printed and freed, was most of the inventory's cost. */
+static const char *client_json(struct json_out *j, const struct view *v,
+                               const struct cl_client *c) {
+  struct json_members m = {.n = 0};
+  report_json_member_string(j, &m, "ip", c->ip);
+  report_json_member_string(j, &m, "ja4", c->ja4);
+  report_json_member_uint(j, &m, "connections", c->count);
+  sample_member(j, &m, v, &c->first);
+  report_json_member_string(j, &m, "offers_up_to", version_name(c->best_offered));
+  const char *got[7], *findings[CL_N];
+  size_t n_got = 0, n_findings = 0, len;
   for (unsigned rank = 1; rank < 7; rank++)
-    if (c->got & (1u << rank))
-      cJSON_AddItemToArray(got, cJSON_CreateString(rank_name[rank]));
-  cJSON *f = cJSON_AddArrayToObject(o, "findings");
+    if (c->got & (1u << rank) && !(got[n_got++] = report_json_string(j, rank_name[rank], &len)))
+      return NULL;
+  report_json_member_array(j, &m, "got", got, n_got, true);
   for (int k = 0; k < CL_N; k++) {
     const struct cl_mark *mk = cl_mark_of(c, k);
     if (!mk->count)
       continue;
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddItemToArray(f, e);
-    cJSON_AddStringToObject(e, "id", cl_kind_id(k));
-    cJSON_AddItemToObject(e, "connections", report_count_item(mk->count));
-    add_sample(e, v, &mk->at);
+    struct json_members e = {.n = 0};
+    report_json_member_string(j, &e, "id", cl_kind_id(k));
+    report_json_member_uint(j, &e, "connections", mk->count);
+    sample_member(j, &e, v, &mk->at);
+    if (!(findings[n_findings++] = report_json_members(j, &e, REPORT_JSON_FLAT, false)))
+      return NULL;
   }
-  return o;
+  report_json_member_array(j, &m, "findings", findings, n_findings, true);
+  return report_json_members(j, &m, REPORT_JSON_FLAT, false);
 }
 
-static cJSON *server_item(const struct view *v, const struct ev_endpoint *ep, size_t first,
-                          size_t end) {
-  cJSON *o = cJSON_CreateObject();
-  report_add_wire_string(o, "host", (const uint8_t *)ep->host, strlen(ep->host));
-  cJSON_AddStringToObject(o, "ip", ep->ip);
-  cJSON_AddItemToObject(o, "port", report_count_item(ep->port));
-  cJSON *a = cJSON_AddArrayToObject(o, "clients");
+static const char *server_json(struct json_out *j, const struct view *v,
+                               const struct ev_endpoint *ep, size_t first, size_t end) {
+  struct json_members m = {.n = 0};
+  report_json_member_wire(j, &m, "host", "host_invalid_utf8", ep->host);
+  report_json_member_string(j, &m, "ip", ep->ip);
+  report_json_member_uint(j, &m, "port", ep->port);
+  const char **clients = calloc(end - first + 1, sizeof(*clients));
+  if (!clients)
+    return NULL;
+  size_t n = 0;
   for (size_t i = first; i < end; i++) {
     const struct cl_row *r = v->rows[i];
     char hex[16];
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddItemToArray(a, e);
-    cJSON_AddStringToObject(e, "ja4", r->ja4);
-    cJSON_AddItemToObject(e, "connections", report_count_item(r->count));
-    cJSON_AddStringToObject(e, "version", version_name(r->version));
-    cJSON_AddStringToObject(e, "suite", suite_name(r, hex));
+    struct json_members e = {.n = 0};
+    report_json_member_string(j, &e, "ja4", r->ja4);
+    report_json_member_uint(j, &e, "connections", r->count);
+    report_json_member_string(j, &e, "version", version_name(r->version));
+    report_json_member_string(j, &e, "suite", suite_name(r, hex));
     if (r->kx[0])
-      cJSON_AddStringToObject(e, "group", r->kx);
-    add_sample(e, v, &r->first);
+      report_json_member_string(j, &e, "group", r->kx);
+    sample_member(j, &e, v, &r->first);
+    if (!(clients[n++] = report_json_members(j, &e, REPORT_JSON_FLAT, false)))
+      break;
   }
-  return o;
+  const char *text = NULL;
+  if (!j->failed) {
+    report_json_member_array(j, &m, "clients", clients, n, true);
+    text = report_json_members(j, &m, REPORT_JSON_FLAT, false);
+  }
+  free(clients);
+  return text;
+}
+
+/* One item after sep, its texts let go. */
+static void put_text(FILE *out, struct json_out *j, const char *sep, const char *text) {
+  if (text) {
+    fputs(sep, out);
+    fputs(text, out);
+  }
+  report_json_server_done(j);
 }
 
 /* One item, unformatted, after sep; deleted. */
@@ -436,8 +469,11 @@ static void put_item(FILE *out, const char *sep, cJSON *item) {
 void report_clients_json(FILE *out, const struct grade_result *const *r, size_t n,
                          const struct report_meta *m) {
   struct view v;
-  if (!view_open(&v, m)) {
-    view_close(&v);
+  struct json_out *j = report_json_scratch_new();
+  if (!j || !view_open(&v, m)) {
+    if (j)
+      view_close(&v);
+    report_json_scratch_free(j);
     return;
   }
   cJSON *counts = cJSON_CreateObject();
@@ -448,16 +484,17 @@ void report_clients_json(FILE *out, const struct grade_result *const *r, size_t 
   put_item(out, "\"with\": ", counts);
   fputs(",\n    \"list\": [", out);
   for (size_t i = 0; i < v.n_clients; i++)
-    put_item(out, i ? ",\n      " : "\n      ", client_item(&v, v.clients[i]));
+    put_text(out, j, i ? ",\n      " : "\n      ", client_json(j, &v, v.clients[i]));
   fputs("],\n    \"per_server\": [", out);
   bool any = false;
   for (size_t i = 0; i < n; i++) {
     size_t first, end = rows_of(&v, r[i]->ep, &first);
     if (end == first)
       continue;
-    put_item(out, any ? ",\n      " : "\n      ", server_item(&v, r[i]->ep, first, end));
+    put_text(out, j, any ? ",\n      " : "\n      ", server_json(j, &v, r[i]->ep, first, end));
     any = true;
   }
   fputs("]},\n", out);
   view_close(&v);
+  report_json_scratch_free(j);
 }

@@ -53,81 +53,10 @@ static const char *effect_name(enum check_effect e) {
 
 /* ---- a server's members, each printed as it lands in the element ---- */
 
-/* The members of the element being made, in order: keys (literals) and
- * their values' texts, as cJSON prints each one container deep. */
-struct members {
-  const char *key[OBJ_MAX_MEMBERS], *val[OBJ_MAX_MEMBERS];
-  size_t len[OBJ_MAX_MEMBERS], n;
-};
-
-static void member(struct json_out *j, struct members *m, const char *key, const char *val,
-                   size_t len) {
-  if (!val || m->n == OBJ_MAX_MEMBERS) {
-    j->failed = true;
-    return;
-  }
-  m->key[m->n] = key;
-  m->val[m->n] = val;
-  m->len[m->n++] = len;
-}
-
-/* raw JSON, kept or a literal */
-static void member_raw(struct json_out *j, struct members *m, const char *key, const char *val) {
-  member(j, m, key, val, val ? strlen(val) : 0);
-}
-
-static void member_string(struct json_out *j, struct members *m, const char *key, const char *s) {
-  size_t len = 0;
-  const char *text = report_json_string(j, s, &len);
-  member(j, m, key, text, len);
-}
-
-static void member_bool(struct json_out *j, struct members *m, const char *key, bool b) {
-  member_raw(j, m, key, b ? "true" : "false");
-}
-
 /* item (consumed) printed one container deep, as the member's value */
-static void member_part(struct json_out *j, struct members *m, const char *key, cJSON *item) {
-  member_raw(j, m, key, item ? report_json_part(j, item, 1) : NULL);
+static void member_part(struct json_out *j, struct json_members *m, const char *key, cJSON *item) {
+  report_json_member_raw(j, m, key, item ? report_json_part(j, item, 1) : NULL);
   cJSON_Delete(item);
-}
-
-/* A count or a score.  cJSON prints numbers with snprintf("%1.15g") and a
- * sscanf round trip, some 3,000 instructions; below 10^15 that text is the
- * integer's decimal digits, written here directly. */
-static void member_uint(struct json_out *j, struct members *m, const char *key, uint64_t v) {
-  char digits[REPORT_UINT_LEN];
-  if (v < 1000000000000000ULL) {
-    size_t n = report_uint(digits, v);
-    member(j, m, key, report_json_keep(j, digits, n), n);
-  } else {
-    member_part(j, m, key, cJSON_CreateNumber((double)v));
-  }
-}
-
-/* An array of raw texts (n of them, each printed as deep as it lands). */
-static void member_array(struct json_out *j, struct members *m, const char *key,
-                         const char *const *texts, size_t n) {
-  member_raw(j, m, key, n ? report_json_array(j, texts, n) : "[]");
-}
-
-/* A wire string, as report_add_wire_string adds it: sanitised, and
- * KEY_invalid_utf8 (bad_key) when bytes were replaced. */
-static void member_wire(struct json_out *j, struct members *m, const char *key, const char *bad_key,
-                        const char *s) {
-  const unsigned char *p = (const unsigned char *)s;
-  while (*p && *p < 0x80)
-    p++;
-  if (!*p) { /* plain ASCII: nothing to replace */
-    member_string(j, m, key, s);
-    return;
-  }
-  bool replaced = false;
-  char *clean = report_utf8((const uint8_t *)s, strlen(s), &replaced);
-  member_string(j, m, key, clean);
-  if (clean && replaced)
-    member_bool(j, m, bad_key, true);
-  free(clean);
 }
 
 /* A check's "evidence" array; NULL when empty (or out of memory). */
@@ -260,7 +189,7 @@ static size_t shared_prefix(const struct listing *l) {
   return shared;
 }
 
-static void listing(struct json_out *j, struct members *m, const struct ev_endpoint *ep,
+static void listing(struct json_out *j, struct json_members *m, const struct ev_endpoint *ep,
                     const struct listing *l) {
   const char *texts[GRADE_MAX_CHECKS]; /* report_json_array's most */
   size_t n = 0, shared = shared_prefix(l);
@@ -281,10 +210,10 @@ static void listing(struct json_out *j, struct members *m, const struct ev_endpo
       }
     }
   }
-  member_array(j, m, l->member, texts, n);
+  report_json_member_array(j, m, l->member, texts, n, false);
 }
 
-static void add_checks(struct json_out *j, struct members *m, const struct grade_result *r) {
+static void add_checks(struct json_out *j, struct json_members *m, const struct grade_result *r) {
   const char *caps[GRADE_MAX_CHECKS], *warnings[GRADE_MAX_CHECKS], *checks[GRADE_MAX_CHECKS];
   size_t n_caps = 0, n_warnings = 0, n_checks = 0;
   for (size_t i = 0; i < r->n_checks && i < GRADE_MAX_CHECKS; i++) {
@@ -303,14 +232,14 @@ static void add_checks(struct json_out *j, struct members *m, const struct grade
       return;
     }
   }
-  member_array(j, m, "caps", caps, n_caps);
-  member_array(j, m, "warnings", warnings, n_warnings);
-  member_array(j, m, "checks", checks, n_checks);
+  report_json_member_array(j, m, "caps", caps, n_caps, false);
+  report_json_member_array(j, m, "warnings", warnings, n_warnings, false);
+  report_json_member_array(j, m, "checks", checks, n_checks, false);
 }
 
 /* Handshakes that are no evidence (violations) or only evidence against
  * the server (aborted by their client): "notices", when there are any. */
-static void add_notices(struct json_out *j, struct members *m, const struct ev_endpoint *ep) {
+static void add_notices(struct json_out *j, struct json_members *m, const struct ev_endpoint *ep) {
   const struct ev_fact *notes[REPORT_MAX_NOTICES];
   size_t n = report_notices(ep, notes, REPORT_MAX_NOTICES);
   if (!n)
@@ -340,7 +269,7 @@ static void add_notices(struct json_out *j, struct members *m, const struct ev_e
   member_part(j, m, "notices", list);
 }
 
-static void add_change(struct json_out *j, struct members *m, const struct grade_result *r) {
+static void add_change(struct json_out *j, struct json_members *m, const struct grade_result *r) {
   char when[CAP_TIME_STRLEN];
   cap_time_str(r->changed_at, when, sizeof(when));
   cJSON *ch = cJSON_CreateObject();
@@ -415,7 +344,7 @@ static const char *cert_text(struct json_out *j, const struct report_cert *c) {
 
 /* "certificate_chains": ep's chains as sent, each its id, length, count,
  * sample and certificates. */
-static void add_chains(struct json_out *j, struct members *m, const struct ev_endpoint *ep) {
+static void add_chains(struct json_out *j, struct json_members *m, const struct ev_endpoint *ep) {
   struct report_chain chains[EV_SENT_CHAINS];
   const char *texts[EV_SENT_CHAINS];
   size_t n = report_chains(ep, chains);
@@ -424,73 +353,63 @@ static void add_chains(struct json_out *j, struct members *m, const struct ev_en
     for (size_t k = 0; k < chains[i].n_certs; k++)
       if (!(certs[k] = cert_text(j, &chains[i].certs[k])))
         return;
-    struct members chain = {.n = 0};
-    member_string(j, &chain, "id", chains[i].id);
-    member_uint(j, &chain, "length", chains[i].length);
-    member_uint(j, &chain, "count", chains[i].seen->count);
+    struct json_members chain = {.n = 0};
+    report_json_member_string(j, &chain, "id", chains[i].id);
+    report_json_member_uint(j, &chain, "length", chains[i].length);
+    report_json_member_uint(j, &chain, "count", chains[i].seen->count);
     char *where = report_sample(&chains[i].seen->sample);
-    member_wire(j, &chain, "sample", "sample_invalid_utf8", where);
+    report_json_member_wire(j, &chain, "sample", "sample_invalid_utf8", where);
     free(where);
-    member_array(j, &chain, "certificates", certs, chains[i].n_certs);
-    if (j->failed || !(texts[i] = report_json_object(j, chain.key, chain.val, chain.len, chain.n,
-                                                     CHAIN_DEPTH, false))) {
-      j->failed = true;
+    report_json_member_array(j, &chain, "certificates", certs, chains[i].n_certs, false);
+    if (!(texts[i] = report_json_members(j, &chain, CHAIN_DEPTH, false)))
       return;
-    }
   }
-  member_array(j, m, "certificate_chains", texts, n);
+  report_json_member_array(j, m, "certificate_chains", texts, n, false);
 }
 
 /* "certificate_trust": the verdict on ep's chains, the store that decided
  * it, the OCSP staple, the chains not kept. */
-static void add_trust(struct json_out *j, struct members *m, const struct ev_endpoint *ep) {
-  struct members trust = {.n = 0};
+static void add_trust(struct json_out *j, struct json_members *m, const struct ev_endpoint *ep) {
+  struct json_members trust = {.n = 0};
   char verdict[1024], store[1024], ocsp[1024];
   report_trust_words(ep, verdict, sizeof verdict);
-  member_wire(j, &trust, "verdict", "verdict_invalid_utf8", verdict);
+  report_json_member_wire(j, &trust, "verdict", "verdict_invalid_utf8", verdict);
   report_trust_store(ep, store, sizeof store);
   if (store[0])
-    member_wire(j, &trust, "store", "store_invalid_utf8", store);
+    report_json_member_wire(j, &trust, "store", "store_invalid_utf8", store);
   report_ocsp_words(ep, ocsp, sizeof ocsp);
-  member_wire(j, &trust, "ocsp_staple", "ocsp_staple_invalid_utf8", ocsp);
+  report_json_member_wire(j, &trust, "ocsp_staple", "ocsp_staple_invalid_utf8", ocsp);
   const struct ev_fact *over = ev_find_id(ep, EV_SENT_CHAINS_OVER_CAP, NULL);
   if (over)
-    member_uint(j, &trust, "chains_not_kept", over->count);
-  member_raw(j, m, "certificate_trust",
-             j->failed ? NULL
-                       : report_json_object(j, trust.key, trust.val, trust.len, trust.n, 1, false));
+    report_json_member_uint(j, &trust, "chains_not_kept", over->count);
+  report_json_member_raw(j, m, "certificate_trust", report_json_members(j, &trust, 1, false));
 }
 
-static void add_score(struct json_out *j, struct members *m, const struct grade_result *r) {
+static void add_score(struct json_out *j, struct json_members *m, const struct grade_result *r) {
   static const char *const names[] = {"protocol", "key_exchange", "cipher", "total"};
   int values[] = {r->protocol, r->key_exchange, r->cipher, r->total};
-  struct members score = {.n = 0};
+  struct json_members score = {.n = 0};
   for (int i = 0; i < 4; i++)
     if (values[i] >= 0)
-      member_uint(j, &score, names[i], (uint64_t)values[i]);
+      report_json_member_uint(j, &score, names[i], (uint64_t)values[i]);
     else
-      member_raw(j, &score, names[i], "null");
-  member_raw(j, m, "score",
-             j->failed ? NULL
-                       : report_json_object(j, score.key, score.val, score.len, 4, 1, false));
+      report_json_member_raw(j, &score, names[i], "null");
+  report_json_member_raw(j, m, "score", report_json_members(j, &score, 1, false));
 }
 
-static void add_recommendations(struct json_out *j, struct members *m,
+static void add_recommendations(struct json_out *j, struct json_members *m,
                                 const struct grade_result *r) {
   const struct check_result *order[GRADE_MAX_CHECKS];
   const char *recs[GRADE_MAX_CHECKS];
   size_t n = report_recommendations(r, order);
   for (size_t i = 0; i < n; i++) {
-    struct members rec = {.n = 0};
-    member_string(j, &rec, "check", order[i]->id);
-    member_string(j, &rec, "action", check_recommendation(order[i]));
-    if (j->failed ||
-        !(recs[i] = report_json_object(j, rec.key, rec.val, rec.len, 2, ENTRY_DEPTH, false))) {
-      j->failed = true;
+    struct json_members rec = {.n = 0};
+    report_json_member_string(j, &rec, "check", order[i]->id);
+    report_json_member_string(j, &rec, "action", check_recommendation(order[i]));
+    if (!(recs[i] = report_json_members(j, &rec, ENTRY_DEPTH, false)))
       return;
-    }
   }
-  member_array(j, m, "recommendations", recs, n);
+  report_json_member_array(j, m, "recommendations", recs, n, false);
 }
 
 /* The server's text (in j->buf), NULL when out of memory: its members
@@ -498,39 +417,37 @@ static void add_recommendations(struct json_out *j, struct members *m,
  * list of members: a few per report). */
 static const char *server_text(struct json_out *j, const struct grade_result *r) {
   const struct ev_endpoint *ep = r->ep;
-  struct members m = {.n = 0};
-  member_wire(j, &m, "host", "host_invalid_utf8", ep->host);
-  member_string(j, &m, "ip", ep->ip);
-  member_uint(j, &m, "port", ep->port);
-  member_string(j, &m, "grade", r->letter);
-  member_string(j, &m, "grade_trust_ignored", r->letter_trust_ignored);
-  member_string(j, &m, "floor", r->floor);
+  struct json_members m = {.n = 0};
+  report_json_member_wire(j, &m, "host", "host_invalid_utf8", ep->host);
+  report_json_member_string(j, &m, "ip", ep->ip);
+  report_json_member_uint(j, &m, "port", ep->port);
+  report_json_member_string(j, &m, "grade", r->letter);
+  report_json_member_string(j, &m, "grade_trust_ignored", r->letter_trust_ignored);
+  report_json_member_string(j, &m, "floor", r->floor);
   struct report_confidence c;
   report_confidence(r, &c);
-  member_string(j, &m, "grade_display", c.display);
-  member_bool(j, &m, "certificate_seen", c.certificate_seen);
-  member_bool(j, &m, "trust_decided", c.trust_decided);
+  report_json_member_string(j, &m, "grade_display", c.display);
+  report_json_member_bool(j, &m, "certificate_seen", c.certificate_seen);
+  report_json_member_bool(j, &m, "trust_decided", c.trust_decided);
   if (!r->graded)
-    member_string(j, &m, "not_graded", r->no_grade_reason);
+    report_json_member_string(j, &m, "not_graded", r->no_grade_reason);
   if (report_no_sni_folded(r)) /* its letter decided nothing of its own: see report.h */
-    member_bool(j, &m, "folded_under_address", true);
+    report_json_member_bool(j, &m, "folded_under_address", true);
   if (r->changed)
     add_change(j, &m, r);
   add_notices(j, &m, ep);
   add_score(j, &m, r);
   add_checks(j, &m, r);
-  member_uint(j, &m, "checks_decided", r->n_decided);
-  member_uint(j, &m, "checks_total", r->n_checks);
+  report_json_member_uint(j, &m, "checks_decided", r->n_decided);
+  report_json_member_uint(j, &m, "checks_total", r->n_checks);
   if (r->graded)
-    member_raw(j, &m, "profiles", report_json_profiles(j, r));
+    report_json_member_raw(j, &m, "profiles", report_json_profiles(j, r));
   for (size_t i = 0; i < sizeof(LISTINGS) / sizeof(LISTINGS[0]); i++)
     listing(j, &m, ep, &LISTINGS[i]);
   add_chains(j, &m, ep);
   add_trust(j, &m, ep);
   add_recommendations(j, &m, r);
-  if (j->failed)
-    return NULL;
-  return report_json_object(j, m.key, m.val, m.len, m.n, 0, true);
+  return report_json_members(j, &m, 0, true);
 }
 
 static bool json_out_init(struct json_out *j) {

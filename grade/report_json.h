@@ -177,6 +177,40 @@ const char *report_json_fill(struct json_out *j, const struct json_tmpl *t, cons
  * (into_buf) in j->buf.  NULL when out of memory (noted). */
 const char *report_json_object(struct json_out *j, const char *const *keys, const char *const *vals,
                                const size_t *lens, size_t n, int depth, bool into_buf);
+/* An object's depth when it is printed unformatted (the client inventory). */
+#define REPORT_JSON_FLAT (-1)
+
+/* The members of an object being made, in order: keys (literals, told
+ * apart by address) and their values' texts as cJSON prints each value
+ * where it lands.  Each report_json_member* adds one (a NULL value, out
+ * of memory, is noted in j->failed). */
+struct json_members {
+  const char *key[OBJ_MAX_MEMBERS], *val[OBJ_MAX_MEMBERS];
+  size_t len[OBJ_MAX_MEMBERS], n;
+};
+void report_json_member(struct json_out *j, struct json_members *m, const char *key,
+                        const char *val, size_t len);
+/* raw JSON, kept or a literal */
+void report_json_member_raw(struct json_out *j, struct json_members *m, const char *key,
+                            const char *val);
+void report_json_member_string(struct json_out *j, struct json_members *m, const char *key,
+                               const char *s);
+void report_json_member_bool(struct json_out *j, struct json_members *m, const char *key, bool b);
+/* a count or a score */
+void report_json_member_uint(struct json_out *j, struct json_members *m, const char *key,
+                             uint64_t v);
+/* an array of raw texts (each printed where it lands), formatted or flat */
+void report_json_member_array(struct json_out *j, struct json_members *m, const char *key,
+                              const char *const *texts, size_t n, bool flat);
+/* A wire string, as report_add_wire_string adds it: sanitised, and
+ * bad_key (KEY_invalid_utf8) true when bytes were replaced. */
+void report_json_member_wire(struct json_out *j, struct json_members *m, const char *key,
+                             const char *bad_key, const char *s);
+/* The object of m's members, `depth` deep (report_json_object); NULL when
+ * out of memory, now or before. */
+const char *report_json_members(struct json_out *j, const struct json_members *m, int depth,
+                                bool into_buf);
+
 /* s as cJSON prints a string (NULL as a node without text: ""), kept;
  * *len its length.  NULL when out of memory. */
 const char *report_json_string(struct json_out *j, const char *s, size_t *len);

@@ -30,10 +30,10 @@ cJSON *report_json_raw_node(const char *text) {
 /* item printed (formatted) into j->buf; false when out of memory.  cJSON
  * cannot say how long a text will be: when the buffer is too small, it
  * prints into a fresh allocation and the buffer grows to fit. */
-bool report_json_print(struct json_out *j, cJSON *item) {
-  if (j->buf && cJSON_PrintPreallocated(item, j->buf, (int)j->buf_size, true))
+static bool print_as(struct json_out *j, cJSON *item, bool formatted) {
+  if (j->buf && cJSON_PrintPreallocated(item, j->buf, (int)j->buf_size, formatted))
     return true;
-  char *text = cJSON_Print(item);
+  char *text = formatted ? cJSON_Print(item) : cJSON_PrintUnformatted(item);
   size_t n = text ? strlen(text) + 1 : 0;
   if (text && n + n / 2 > j->buf_size && n < (1u << 29)) {
     free(j->buf);
@@ -50,9 +50,20 @@ bool report_json_print(struct json_out *j, cJSON *item) {
   return ok;
 }
 
-/* item's text as cJSON prints it `depth` containers deep, in j->buf
- * (*len bytes, terminated).  The caller still owns item. */
+bool report_json_print(struct json_out *j, cJSON *item) {
+  return print_as(j, item, true);
+}
+
+/* item's text as cJSON prints it `depth` containers deep (REPORT_JSON_FLAT:
+ * unformatted), in j->buf (*len bytes, terminated).  The caller still owns
+ * item. */
 static const char *print_at_depth(struct json_out *j, cJSON *item, int depth, size_t *len) {
+  if (depth == REPORT_JSON_FLAT) {
+    if (!print_as(j, item, false))
+      return NULL;
+    *len = strlen(j->buf);
+    return j->buf;
+  }
   cJSON *from = item;
   if (depth > 0) {
     cJSON_AddItemToArray(j->nest[NEST - 1], item);
@@ -178,10 +189,13 @@ const char *report_json_fill(struct json_out *j, const struct json_tmpl *t, cons
   return text;
 }
 
-const char *report_json_array(struct json_out *j, const char *const *texts, size_t n) {
+/* texts[0..n) joined: open, sep between two, close (NULL when n is 0). */
+static const char *join(struct json_out *j, const char *const *texts, size_t n, const char *open,
+                        size_t open_len, const char *sep, size_t sep_len, const char *close,
+                        size_t close_len) {
   if (!n)
     return NULL;
-  size_t len[GRADE_MAX_CHECKS], total = j->open_len + (n - 1) * j->sep_len + j->close_len + 1;
+  size_t len[GRADE_MAX_CHECKS], total = open_len + (n - 1) * sep_len + close_len + 1;
   if (n > GRADE_MAX_CHECKS) {
     j->failed = true;
     return NULL;
@@ -191,18 +205,29 @@ const char *report_json_array(struct json_out *j, const char *const *texts, size
   char *text = text_space(j, total), *p = text;
   if (!text)
     return NULL;
-  memcpy(p, j->arr_open, j->open_len);
-  p += j->open_len;
+  memcpy(p, open, open_len);
+  p += open_len;
   for (size_t i = 0; i < n; i++) {
     if (i) {
-      memcpy(p, j->arr_sep, j->sep_len);
-      p += j->sep_len;
+      memcpy(p, sep, sep_len);
+      p += sep_len;
     }
     memcpy(p, texts[i], len[i]);
     p += len[i];
   }
-  memcpy(p, j->arr_close, j->close_len + 1);
+  memcpy(p, close, close_len);
+  p[close_len] = '\0';
   return text;
+}
+
+const char *report_json_array(struct json_out *j, const char *const *texts, size_t n) {
+  return join(j, texts, n, j->arr_open, j->open_len, j->arr_sep, j->sep_len, j->arr_close,
+              j->close_len);
+}
+
+/* as cJSON prints an array unformatted */
+static const char *flat_array(struct json_out *j, const char *const *texts, size_t n) {
+  return join(j, texts, n, "[", 1, ",", 1, "]", 1);
 }
 
 /* An array of raw items as cJSON prints it, split around two marks. */
@@ -553,6 +578,79 @@ const char *report_json_fact(struct json_out *j, const struct ev_fact *f, int de
 const char *report_json_fact_value(struct json_out *j, const struct ev_fact *f, const char *value,
                                    int depth) {
   return fact_text(j, f, value, depth, false);
+}
+
+/* ---- an object's members ---- */
+
+void report_json_member(struct json_out *j, struct json_members *m, const char *key,
+                        const char *val, size_t len) {
+  if (!val || m->n == OBJ_MAX_MEMBERS) {
+    j->failed = true;
+    return;
+  }
+  m->key[m->n] = key;
+  m->val[m->n] = val;
+  m->len[m->n++] = len;
+}
+
+void report_json_member_raw(struct json_out *j, struct json_members *m, const char *key,
+                            const char *val) {
+  report_json_member(j, m, key, val, val ? strlen(val) : 0);
+}
+
+void report_json_member_string(struct json_out *j, struct json_members *m, const char *key,
+                               const char *s) {
+  size_t len = 0;
+  const char *text = report_json_string(j, s, &len);
+  report_json_member(j, m, key, text, len);
+}
+
+void report_json_member_bool(struct json_out *j, struct json_members *m, const char *key, bool b) {
+  report_json_member_raw(j, m, key, b ? "true" : "false");
+}
+
+/* cJSON prints numbers with snprintf("%1.15g") and a sscanf round trip,
+ * some 3,000 instructions; below 10^15 that text is the integer's decimal
+ * digits, written here directly. */
+void report_json_member_uint(struct json_out *j, struct json_members *m, const char *key,
+                             uint64_t v) {
+  char digits[REPORT_UINT_LEN];
+  if (v < 1000000000000000ULL) {
+    size_t n = report_uint(digits, v);
+    report_json_member(j, m, key, report_json_keep(j, digits, n), n);
+    return;
+  }
+  cJSON *number = cJSON_CreateNumber((double)v); /* printed alike at any depth */
+  report_json_member_raw(j, m, key, number ? report_json_part(j, number, 0) : NULL);
+  cJSON_Delete(number);
+}
+
+void report_json_member_array(struct json_out *j, struct json_members *m, const char *key,
+                              const char *const *texts, size_t n, bool flat) {
+  const char *text = !n ? "[]" : flat ? flat_array(j, texts, n) : report_json_array(j, texts, n);
+  report_json_member_raw(j, m, key, text);
+}
+
+void report_json_member_wire(struct json_out *j, struct json_members *m, const char *key,
+                             const char *bad_key, const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p && *p < 0x80)
+    p++;
+  if (!*p) { /* plain ASCII: nothing to replace */
+    report_json_member_string(j, m, key, s);
+    return;
+  }
+  bool replaced = false;
+  char *clean = report_utf8((const uint8_t *)s, strlen(s), &replaced);
+  report_json_member_string(j, m, key, clean);
+  if (clean && replaced)
+    report_json_member_bool(j, m, bad_key, true);
+  free(clean);
+}
+
+const char *report_json_members(struct json_out *j, const struct json_members *m, int depth,
+                                bool into_buf) {
+  return j->failed ? NULL : report_json_object(j, m->key, m->val, m->len, m->n, depth, into_buf);
 }
 
 bool report_json_parts_init(struct json_out *j) {
