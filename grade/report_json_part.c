@@ -1,11 +1,13 @@
 /*
  * grade/report_json_part.c - the JSON report's printed parts (for
- * report_json.c, which says what a server's element holds): a part printed
- * as deep as it lands in the element, kept in the renderer's chunks until
- * the element is written; templates (an object printed once with a mark
- * where an array goes, filled per server); arrays of parts joined as cJSON
- * joins them; and each fact of a server printed once per form, from a
- * template of its members with their values spliced in.
+ * report_json.c, which says what a server's element holds, and
+ * report_clients.c, the client inventory's items): a part printed as deep
+ * as it lands in the element, kept in the renderer's chunks until the
+ * element is written; templates (an object printed once with a mark where
+ * an array goes, filled per server); objects of known members (the
+ * element, a fact, an inventory item unformatted) from a template printed
+ * once per list of keys, their values spliced in; arrays of parts joined
+ * as cJSON joins them; and each fact of a server printed once per form.
  */
 #include "grade/report.h"
 #include "grade/report_json.h"
