@@ -445,11 +445,13 @@ static const char *server_json(struct json_out *j, const struct view *v,
   return text;
 }
 
-/* One item after sep, its texts let go. */
-static void put_text(FILE *out, struct json_out *j, const char *sep, const char *text) {
+/* One item after sep (the first's, or the others'), its texts let go; an
+ * item left out (out of memory) changes no separator. */
+static void put_text(FILE *out, struct json_out *j, size_t *printed, const char *text) {
   if (text) {
-    fputs(sep, out);
+    fputs(*printed ? ",\n      " : "\n      ", out);
     fputs(text, out);
+    ++*printed;
   }
   report_json_server_done(j);
 }
@@ -483,16 +485,15 @@ void report_clients_json(FILE *out, const struct grade_result *const *r, size_t 
           v.n_clients, (unsigned long long)v.connections, (unsigned long long)v.hits);
   put_item(out, "\"with\": ", counts);
   fputs(",\n    \"list\": [", out);
+  size_t printed = 0;
   for (size_t i = 0; i < v.n_clients; i++)
-    put_text(out, j, i ? ",\n      " : "\n      ", client_json(j, &v, v.clients[i]));
+    put_text(out, j, &printed, client_json(j, &v, v.clients[i]));
   fputs("],\n    \"per_server\": [", out);
-  bool any = false;
+  printed = 0;
   for (size_t i = 0; i < n; i++) {
     size_t first, end = rows_of(&v, r[i]->ep, &first);
-    if (end == first)
-      continue;
-    put_text(out, j, any ? ",\n      " : "\n      ", server_json(j, &v, r[i]->ep, first, end));
-    any = true;
+    if (end > first)
+      put_text(out, j, &printed, server_json(j, &v, r[i]->ep, first, end));
   }
   fputs("]},\n", out);
   view_close(&v);

@@ -191,26 +191,34 @@ static size_t shared_prefix(const struct listing *l) {
 
 static void listing(struct json_out *j, struct json_members *m, const struct ev_endpoint *ep,
                     const struct listing *l) {
-  const char *texts[GRADE_MAX_CHECKS]; /* report_json_array's most */
-  size_t n = 0, shared = shared_prefix(l);
-  for (size_t k = 0; k < l->n_families; k++) {
+  size_t n = 0, room = 0, shared = shared_prefix(l);
+  for (size_t k = 0; k < l->n_families; k++) { /* as many as the families hold */
+    size_t n_facts;
+    ev_facts_of(ep, l->family[k], &n_facts);
+    room += n_facts;
+  }
+  const char **texts = malloc((room ? room : 1) * sizeof(*texts));
+  for (size_t k = 0; texts && k < l->n_families; k++) {
     enum ev_fact_id id = l->family[k];
     size_t n_facts;
     const struct ev_fact *const *facts = ev_facts_of(ep, id, &n_facts);
-    for (size_t i = 0; i < n_facts; i++) {
+    for (size_t i = 0; i < n_facts && n < room; i++) {
       if (facts[i]->typed.id != id)
         continue;
       char argument[EV_KEY_MAX], value[2 * EV_KEY_MAX];
       ev_fact_argument(facts[i], argument);
       snprintf(value, sizeof(value), "%s%s", ev_fact_prefix(id) + shared, argument);
-      if (n == GRADE_MAX_CHECKS ||
-          !(texts[n++] = report_json_fact_value(j, facts[i], value, ENTRY_DEPTH))) {
-        j->failed = true;
+      if (!(texts[n++] = report_json_fact_value(j, facts[i], value, ENTRY_DEPTH))) {
+        free(texts);
         return;
       }
     }
   }
-  report_json_member_array(j, m, l->member, texts, n, false);
+  if (texts)
+    report_json_member_array(j, m, l->member, texts, n, false);
+  else
+    j->failed = true;
+  free(texts);
 }
 
 static void add_checks(struct json_out *j, struct json_members *m, const struct grade_result *r) {

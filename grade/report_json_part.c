@@ -191,19 +191,16 @@ const char *report_json_fill(struct json_out *j, const struct json_tmpl *t, cons
   return text;
 }
 
-/* texts[0..n) joined: open, sep between two, close (NULL when n is 0). */
+/* texts[0..n) joined, however many: open, sep between two, close (NULL
+ * when n is 0). */
 static const char *join(struct json_out *j, const char *const *texts, size_t n, const char *open,
                         size_t open_len, const char *sep, size_t sep_len, const char *close,
                         size_t close_len) {
   if (!n)
     return NULL;
-  size_t len[GRADE_MAX_CHECKS], total = open_len + (n - 1) * sep_len + close_len + 1;
-  if (n > GRADE_MAX_CHECKS) {
-    j->failed = true;
-    return NULL;
-  }
+  size_t total = open_len + (n - 1) * sep_len + close_len + 1;
   for (size_t i = 0; i < n; i++)
-    total += (len[i] = strlen(texts[i]));
+    total += strlen(texts[i]);
   char *text = text_space(j, total), *p = text;
   if (!text)
     return NULL;
@@ -214,8 +211,7 @@ static const char *join(struct json_out *j, const char *const *texts, size_t n, 
       memcpy(p, sep, sep_len);
       p += sep_len;
     }
-    memcpy(p, texts[i], len[i]);
-    p += len[i];
+    p = stpcpy(p, texts[i]);
   }
   memcpy(p, close, close_len);
   p[close_len] = '\0';

@@ -156,6 +156,50 @@ static void json_servers_as_cjson_prints_them(void) {
   ev_store_free(ev);
 }
 
+/* Listings are as long as the server's evidence: 70 suites and 60 leaf
+ * certificates on one server (a load balancer rotating them), every one
+ * listed, and the element as cJSON prints the tree it parses to. */
+static void json_long_listings(void) {
+  struct ev_store *ev = ev_store_new();
+  struct ev_endpoint *ep = ev_endpoint_get(ev, "lb.example", "192.0.2.7", 443);
+  struct ev_sample at = {(char *)"capture.pcap", 1, 1700000000000000LL, false};
+  ev_note(ep, &at, "handshakes");
+  ev_note(ep, &at, "server_hello");
+  ev_note(ep, &at, "version:TLSv1.2");
+  for (int i = 0; i < 70; i++) {
+    at.frame++;
+    ev_note(ep, &at, "suite:0x%04x", 0x1000 + i);
+  }
+  for (int i = 0; i < 60; i++) {
+    at.frame++;
+    ev_note(ep, &at, "cert:leaf:%064x", i);
+  }
+  struct grade_result r;
+  grade_endpoint(ep, &r);
+  const char *inputs[] = {"capture.pcap"};
+  struct report_meta meta = {.inputs = inputs, .n_inputs = 1, .jobs = 1};
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  if (out) {
+    const struct grade_result *order[] = {&r};
+    report_json(out, order, 1, &meta);
+    fclose(out);
+  }
+  cJSON *doc = text ? cJSON_Parse(text) : NULL;
+  CHECK(doc != NULL);
+  const cJSON *server = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "servers"), 0);
+  CHECK(server != NULL);
+  CHECK_EQ_U(cJSON_GetArraySize(cJSON_GetObjectItem(server, "ciphers")), 70);
+  CHECK_EQ_U(cJSON_GetArraySize(cJSON_GetObjectItem(server, "certificates")), 60);
+  char *again = server ? cJSON_Print(server) : NULL;
+  CHECK(again && strstr(text, again) != NULL);
+  free(again);
+  cJSON_Delete(doc);
+  free(text);
+  ev_store_free(ev);
+}
+
 /* A report large enough to be graded and rendered by several threads:
  * the text is byte for byte what one thread writes, and it parses with
  * its servers in order. */
@@ -387,6 +431,7 @@ int main(void) {
   RUN(uint_digits);
   RUN(confidence_marks);
   RUN(json_servers_as_cjson_prints_them);
+  RUN(json_long_listings);
   RUN(json_threads_write_what_one_writes);
   RUN(stop_flag_ends_the_report);
   RUN(findings_by_imposed_letter);
