@@ -11,6 +11,7 @@
 #   the samples and the corpus as one input each: the three reports,
 #     -j 2, --handshakes and --flows;
 #   key logs: samples/a-grade and the corpus capture that has one;
+#   testssl.sh's recorded scans (tests/data/testssl): JSON and HTML;
 #   --save-evidence of two halves of the samples, and merge of the two.
 #
 # Prints the commands whose output differs and exits 1; exits 0 when every
@@ -79,6 +80,14 @@ run() {
     p=$corpus/$(basename "$k" .keylog)
     one --handshakes --keylog "$k" "$p"
     one --format json --keylog "$k" "$p"
+  done
+  # testssl.sh's recorded scans: a hundred and more clients on one server
+  for g in tests/data/testssl/*.pcap.gz; do
+    [ -f "$g" ] || continue
+    p=$scratch/$(basename "$g" .gz)
+    gzip -dc "$g" >"$p"
+    one --format json --ca-file tests/data/testssl/pki/root.pem "$p"
+    one --format html --ca-file tests/data/testssl/pki/root.pem "$p"
   done
   set -- samples/*.pcap
   half=$(($# / 2)) i=0 first="" second=""
