@@ -505,7 +505,7 @@ static const char *fact_text(struct json_out *j, const struct ev_fact *f, const 
   }
   set_text(j->member[M_FACT], fact_clean ? fact_clean : f->key);
   use[M_FACT] = true;
-  if (f->count < 1000000000000000ULL) { /* see add_uint */
+  if (f->count < 1000000000000000ULL) { /* see report_json_member_uint */
     report_uint(count, f->count);
     set_text(j->member[M_COUNT], count);
     use[M_COUNT] = true;
