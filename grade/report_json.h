@@ -57,22 +57,6 @@ struct chunk {
 };
 #define CHUNK_SIZE (64 * 1024)
 
-/* The members of a fact object, in output order.  The nodes are made once
- * and reused for every fact: only the texts they point to change. */
-enum fact_member {
-  M_FACT,
-  M_FACT_BAD,
-  M_COUNT,     /* raw digits */
-  M_COUNT_BIG, /* 10^15 and more: a cJSON number */
-  M_FIRST,
-  M_LAST,
-  M_SAMPLE,
-  M_SAMPLE_BAD,
-  M_VALUE,
-  M_VIA, /* "no-sni": address evidence (report_fact_via) */
-  N_MEMBERS
-};
-
 /* An object of some members at some depth, printed once by cJSON with a
  * mark for each member's value: its text is the pieces around the values.
  * A fact object is one, and so is a server's element. */
@@ -103,7 +87,6 @@ struct json_out {
   cJSON *nest[NEST];                         /* nest[i] holds nest[i + 1] */
   struct shell *shells[GRADE_MAX_CHECKS][2]; /* per check index; [1]: caps */
   struct json_profile_shells *profiles;      /* report_json_profiles.c's */
-  cJSON *fact, *member[N_MEMBERS];           /* the reused fact object */
   struct obj_tmpl *tmpls;                    /* objects by depth and members */
   struct cert_text certs[REPORT_JSON_CERTS];
   /* How cJSON prints an array of raw items: the text before the first,
@@ -171,12 +154,6 @@ void report_json_tmpl_free(struct json_tmpl *t);
 /* t around inner (NULL: the empty array), kept until the server is
  * written. */
 const char *report_json_fill(struct json_out *j, const struct json_tmpl *t, const char *inner);
-/* The object of the members keys[i]: vals[i] (lens[i] bytes each, as
- * cJSON prints the value depth + 1 deep), `depth` deep, from a template
- * printed once per list of keys: kept until the server is written, or
- * (into_buf) in j->buf.  NULL when out of memory (noted). */
-const char *report_json_object(struct json_out *j, const char *const *keys, const char *const *vals,
-                               const size_t *lens, size_t n, int depth, bool into_buf);
 /* An object's depth when it is printed unformatted (the client inventory). */
 #define REPORT_JSON_FLAT (-1)
 
@@ -187,6 +164,7 @@ const char *report_json_object(struct json_out *j, const char *const *keys, cons
 struct json_members {
   const char *key[OBJ_MAX_MEMBERS], *val[OBJ_MAX_MEMBERS];
   size_t len[OBJ_MAX_MEMBERS], n;
+  bool quoted[OBJ_MAX_MEMBERS]; /* val is a plain string, borrowed: quoted when printed */
 };
 void report_json_member(struct json_out *j, struct json_members *m, const char *key,
                         const char *val, size_t len);
@@ -206,8 +184,10 @@ void report_json_member_array(struct json_out *j, struct json_members *m, const 
  * bad_key (KEY_invalid_utf8) true when bytes were replaced. */
 void report_json_member_wire(struct json_out *j, struct json_members *m, const char *key,
                              const char *bad_key, const char *s);
-/* The object of m's members, `depth` deep (report_json_object); NULL when
- * out of memory, now or before. */
+/* The object of m's members, `depth` deep, from a template printed once
+ * per list of keys (report_json_part.c): kept until the server is
+ * written, or (into_buf) in j->buf.  NULL when out of memory, now or
+ * before. */
 const char *report_json_members(struct json_out *j, const struct json_members *m, int depth,
                                 bool into_buf);
 

@@ -301,15 +301,6 @@ static void time_text(struct json_out *j, cap_time_us ts, char *out) {
   memcpy(out, j->times[slot].text, CAP_TIME_STRLEN);
 }
 
-/* A string member's text (the node is a reference). */
-static void set_text(cJSON *member, const char *text) {
-  member->valuestring = (char *)text;
-}
-
-static const char *const MEMBER_KEYS[N_MEMBERS] = {
-    "fact",   "fact_invalid_utf8",   "count", "count", "first", "last",
-    "sample", "sample_invalid_utf8", "value", "via"};
-
 /* The template of an object of the members keys[0..n) (told apart by
  * their addresses: a key given at another address makes a template of
  * its own, alike), `depth` deep. */
@@ -373,18 +364,20 @@ static char *buf_space(struct json_out *j, size_t n) {
   return j->buf;
 }
 
-/* report_json_object, where quoted[i] (quoted may be NULL) says that
- * vals[i] is a string that needs no escaping (report_json_plain_run):
- * printed in quotes, not copied first. */
-static const char *object_quoting(struct json_out *j, const char *const *keys,
-                                  const char *const *vals, const size_t *lens, const bool *quoted,
-                                  size_t n, int depth, bool into_buf) {
+/* The object of the members keys[i]: vals[i] (lens[i] bytes each, as
+ * cJSON prints the value depth + 1 deep; quoted[i]: a string that needs
+ * no escaping, printed here in quotes), `depth` deep, from a template
+ * printed once per list of keys: kept until the server is written, or
+ * (into_buf) in j->buf.  NULL when out of memory (noted). */
+static const char *object_of(struct json_out *j, const char *const *keys, const char *const *vals,
+                             const size_t *lens, const bool *quoted, size_t n, int depth,
+                             bool into_buf) {
   const struct obj_tmpl *t = obj_tmpl_of(j, keys, n, depth);
   if (!t)
     return NULL;
   size_t total = 1;
   for (size_t i = 0; i < n; i++)
-    total += t->len[i] + lens[i] + (quoted && quoted[i] ? 2 : 0);
+    total += t->len[i] + lens[i] + (quoted[i] ? 2 : 0);
   total += t->len[n];
   char *text = into_buf ? buf_space(j, total) : text_space(j, total), *p = text;
   if (!text)
@@ -392,22 +385,16 @@ static const char *object_quoting(struct json_out *j, const char *const *keys,
   for (size_t i = 0; i < n; i++) {
     memcpy(p, t->piece[i], t->len[i]);
     p += t->len[i];
-    bool quote = quoted && quoted[i];
-    if (quote)
+    if (quoted[i])
       *p++ = '"';
     memcpy(p, vals[i], lens[i]);
     p += lens[i];
-    if (quote)
+    if (quoted[i])
       *p++ = '"';
   }
   memcpy(p, t->piece[n], t->len[n]);
   p[t->len[n]] = '\0';
   return text;
-}
-
-const char *report_json_object(struct json_out *j, const char *const *keys, const char *const *vals,
-                               const size_t *lens, size_t n, int depth, bool into_buf) {
-  return object_quoting(j, keys, vals, lens, NULL, n, depth, into_buf);
 }
 
 /* Eight bytes at a time, then one at a time from the word that holds the
@@ -457,32 +444,19 @@ const char *report_json_string(struct json_out *j, const char *s, size_t *len) {
   return text;
 }
 
-/* The fact object whose members' nodes are set (use[m]), `depth` deep,
- * from its template: the members' values spliced in. */
-static const char *fact_filled(struct json_out *j, const bool use[N_MEMBERS], int depth) {
-  const char *key[N_MEMBERS], *val[N_MEMBERS];
-  size_t len[N_MEMBERS], n = 0;
-  bool quoted[N_MEMBERS] = {false};
-  for (int m = 0; m < N_MEMBERS; m++) {
-    if (!use[m])
-      continue;
-    key[n] = MEMBER_KEYS[m];
-    if (m == M_FACT_BAD || m == M_SAMPLE_BAD) {
-      val[n] = "true";
-      len[n] = 4;
-    } else if (m == M_COUNT) { /* raw digits */
-      val[n] = j->member[m]->valuestring;
-      len[n] = strlen(val[n]);
-    } else { /* a string: quoted as it is when nothing in it needs escaping */
-      val[n] = j->member[m]->valuestring;
-      len[n] = strlen(val[n]);
-      quoted[n] = report_json_plain_run(val[n], len[n]) == len[n];
-      if (!quoted[n] && !(val[n] = report_json_string(j, val[n], &len[n])))
-        return NULL;
-    }
-    n++;
+/* A string member whose text s outlives the object (the fact's own
+ * strings, buffers of fact_text): quoted as it is into the object when
+ * nothing in it needs escaping, not copied first; else printed by cJSON. */
+static void member_borrowed(struct json_out *j, struct json_members *m, const char *key,
+                            const char *s) {
+  size_t len = strlen(s);
+  if (report_json_plain_run(s, len) != len) {
+    report_json_member_string(j, m, key, s);
+    return;
   }
-  return object_quoting(j, key, val, len, quoted, n, depth, false);
+  report_json_member(j, m, key, s, len);
+  if (m->n && m->val[m->n - 1] == s)
+    m->quoted[m->n - 1] = true;
 }
 
 /* A fact as an object: fact, count, first, last, sample, and with a
@@ -490,65 +464,51 @@ static const char *fact_filled(struct json_out *j, const bool use[N_MEMBERS], in
  * profile item's evidence), the sample always. */
 static const char *fact_text(struct json_out *j, const struct ev_fact *f, const char *value,
                              int depth, bool bare) {
-  bool use[N_MEMBERS] = {false};
+  struct json_members m; /* each member sets its own fields: not cleared per fact */
+  m.n = 0;
   char count[REPORT_UINT_LEN], first[CAP_TIME_STRLEN], last[CAP_TIME_STRLEN];
   char *fact_clean = NULL;
+  bool fact_bad = false, sample_bad = false;
   const unsigned char *p = (const unsigned char *)f->key;
   while (*p && *p < 0x80)
     p++;
   if (*p) { /* not plain ASCII: sanitised as report_add_wire_string does */
-    fact_clean = report_utf8((const uint8_t *)f->key, strlen(f->key), &use[M_FACT_BAD]);
+    fact_clean = report_utf8((const uint8_t *)f->key, strlen(f->key), &fact_bad);
     if (!fact_clean) {
       j->failed = true;
       return NULL;
     }
   }
-  set_text(j->member[M_FACT], fact_clean ? fact_clean : f->key);
-  use[M_FACT] = true;
-  if (f->count < 1000000000000000ULL) { /* see report_json_member_uint */
-    report_uint(count, f->count);
-    set_text(j->member[M_COUNT], count);
-    use[M_COUNT] = true;
-  } else {
-    cJSON_SetNumberValue(j->member[M_COUNT_BIG], (double)f->count);
-    use[M_COUNT_BIG] = true;
-  }
+  member_borrowed(j, &m, "fact", fact_clean ? fact_clean : f->key);
+  if (fact_bad)
+    report_json_member_bool(j, &m, "fact_invalid_utf8", true);
+  if (f->count < 1000000000000000ULL) /* raw digits, as report_json_member_uint writes them */
+    report_json_member(j, &m, "count", count, report_uint(count, f->count));
+  else
+    report_json_member_uint(j, &m, "count", f->count);
   if (!bare) {
     time_text(j, f->first_ts, first);
-    set_text(j->member[M_FIRST], first);
+    member_borrowed(j, &m, "first", first);
     time_text(j, f->last_ts, last);
-    set_text(j->member[M_LAST], last);
-    use[M_FIRST] = use[M_LAST] = true;
+    member_borrowed(j, &m, "last", last);
   }
   char no_file[1 + REPORT_UINT_LEN];
-  const char *where = f->sample.file ? report_json_sample(j, &f->sample, &use[M_SAMPLE_BAD]) : NULL;
+  const char *where = f->sample.file ? report_json_sample(j, &f->sample, &sample_bad) : NULL;
   if (!f->sample.file && bare) { /* as report_sample writes it */
     no_file[0] = ':';
     report_uint(no_file + 1, f->sample.frame);
     where = no_file;
   }
   if (where) {
-    set_text(j->member[M_SAMPLE], where);
-    use[M_SAMPLE] = true;
+    member_borrowed(j, &m, "sample", where);
+    if (sample_bad)
+      report_json_member_bool(j, &m, "sample_invalid_utf8", true);
   }
-  if (value) {
-    set_text(j->member[M_VALUE], value);
-    use[M_VALUE] = true;
-  }
-  if (!bare && report_fact_via(f)) {
-    set_text(j->member[M_VIA], report_fact_via(f));
-    use[M_VIA] = true;
-  }
-  const char *text = use[M_COUNT_BIG] ? NULL : fact_filled(j, use, depth);
-  if (!text && !j->failed) { /* a count cJSON prints as a double: the object printed */
-    for (int m = 0; m < N_MEMBERS; m++)
-      if (use[m])
-        cJSON_AddItemToObjectCS(j->fact, MEMBER_KEYS[m], j->member[m]);
-    text = report_json_part(j, j->fact, depth);
-    for (int m = 0; m < N_MEMBERS; m++)
-      if (use[m])
-        cJSON_DetachItemViaPointer(j->fact, j->member[m]);
-  }
+  if (value)
+    member_borrowed(j, &m, "value", value);
+  if (!bare && report_fact_via(f))
+    member_borrowed(j, &m, "via", report_fact_via(f));
+  const char *text = report_json_members(j, &m, depth, false);
   free(fact_clean);
   return text;
 }
@@ -588,6 +548,7 @@ void report_json_member(struct json_out *j, struct json_members *m, const char *
   }
   m->key[m->n] = key;
   m->val[m->n] = val;
+  m->quoted[m->n] = false;
   m->len[m->n++] = len;
 }
 
@@ -648,7 +609,7 @@ void report_json_member_wire(struct json_out *j, struct json_members *m, const c
 
 const char *report_json_members(struct json_out *j, const struct json_members *m, int depth,
                                 bool into_buf) {
-  return j->failed ? NULL : report_json_object(j, m->key, m->val, m->len, m->n, depth, into_buf);
+  return j->failed ? NULL : object_of(j, m->key, m->val, m->len, m->quoted, m->n, depth, into_buf);
 }
 
 bool report_json_parts_init(struct json_out *j) {
@@ -657,18 +618,6 @@ bool report_json_parts_init(struct json_out *j) {
     ok = ok && (j->nest[i] = cJSON_CreateArray());
     if (ok && i > 0)
       cJSON_AddItemToArray(j->nest[i - 1], j->nest[i]);
-  }
-  ok = ok && (j->fact = cJSON_CreateObject());
-  for (int m = 0; m < N_MEMBERS; m++) {
-    if (m == M_COUNT)
-      j->member[m] = report_json_raw_node("");
-    else if (m == M_COUNT_BIG)
-      j->member[m] = cJSON_CreateNumber(0);
-    else if (m == M_FACT_BAD || m == M_SAMPLE_BAD)
-      j->member[m] = cJSON_CreateTrue();
-    else
-      j->member[m] = cJSON_CreateStringReference("");
-    ok = ok && j->member[m];
   }
   return ok && learn_array(j);
 }
@@ -681,9 +630,6 @@ void report_json_parts_free(struct json_out *j) {
     free(t->text);
     free(t);
   }
-  cJSON_Delete(j->fact);
-  for (int m = 0; m < N_MEMBERS; m++)
-    cJSON_Delete(j->member[m]);
   for (struct chunk *c = j->chunks, *next; c; c = next) {
     next = c->next;
     free(c);
