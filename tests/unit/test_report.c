@@ -112,6 +112,22 @@ static struct ev_store *store(void) {
   return ev;
 }
 
+/* The JSON report of order[0..n) as text (malloc'd), rendered on `jobs`
+ * threads. */
+static char *json_report(const struct grade_result *const *order, size_t n, unsigned jobs,
+                         const volatile sig_atomic_t *stop) {
+  const char *inputs[] = {"capture.pcap"};
+  struct report_meta meta = {.inputs = inputs, .n_inputs = 1, .jobs = jobs, .stop = stop};
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  if (out) {
+    report_json(out, order, n, &meta);
+    fclose(out);
+  }
+  return text;
+}
+
 static void json_servers_as_cjson_prints_them(void) {
   struct ev_store *ev = store();
   struct grade_result r[2];
@@ -119,16 +135,8 @@ static void json_servers_as_cjson_prints_them(void) {
   for (size_t i = 0; i < ev_count(ev) && n < 2; i++)
     grade_endpoint(ev_endpoint_at(ev, i), &r[n++]);
   CHECK_EQ_U(n, 2);
-  const char *inputs[] = {"capture.pcap"};
-  struct report_meta meta = {.inputs = inputs, .n_inputs = 1, .jobs = 1};
-  char *text = NULL;
-  size_t len = 0;
-  FILE *out = open_memstream(&text, &len);
-  if (out) {
-    const struct grade_result *order[] = {&r[0], &r[1]};
-    report_json(out, order, n, &meta);
-    fclose(out);
-  }
+  const struct grade_result *order[] = {&r[0], &r[1]};
+  char *text = json_report(order, n, 1, NULL);
   cJSON *doc = text ? cJSON_Parse(text) : NULL;
   CHECK(doc != NULL);
   const cJSON *servers = cJSON_GetObjectItem(doc, "servers");
@@ -176,16 +184,8 @@ static void json_long_listings(void) {
   }
   struct grade_result r;
   grade_endpoint(ep, &r);
-  const char *inputs[] = {"capture.pcap"};
-  struct report_meta meta = {.inputs = inputs, .n_inputs = 1, .jobs = 1};
-  char *text = NULL;
-  size_t len = 0;
-  FILE *out = open_memstream(&text, &len);
-  if (out) {
-    const struct grade_result *order[] = {&r};
-    report_json(out, order, 1, &meta);
-    fclose(out);
-  }
+  const struct grade_result *order[] = {&r};
+  char *text = json_report(order, 1, 1, NULL);
   cJSON *doc = text ? cJSON_Parse(text) : NULL;
   CHECK(doc != NULL);
   const cJSON *server = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "servers"), 0);
@@ -210,20 +210,13 @@ static char *report_with(struct ev_store *ev, unsigned jobs, size_t *n_out,
   struct grade_result **r = calloc(n, sizeof(*r));
   const struct grade_result **order = calloc(n, sizeof(*order));
   char *text = NULL;
-  size_t len = 0;
   if (eps && r && order) {
     for (size_t i = 0; i < n; i++)
       eps[i] = ev_endpoint_at(ev, i);
     CHECK(grade_endpoints(eps, n, r, jobs, NULL) == GRADE_ALL);
     for (size_t i = 0; i < n; i++)
       order[i] = r[i];
-    const char *inputs[] = {"capture.pcap"};
-    struct report_meta meta = {.inputs = inputs, .n_inputs = 1, .jobs = jobs, .stop = stop};
-    FILE *out = open_memstream(&text, &len);
-    if (out) {
-      report_json(out, order, n, &meta);
-      fclose(out);
-    }
+    text = json_report(order, n, jobs, stop);
   }
   *n_out = n;
   free(eps);
