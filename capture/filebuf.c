@@ -137,7 +137,10 @@ const uint8_t *cap_filebuf_read(const struct cap_filebuf_file *f, struct cap_fil
   if (end > f->size)
     end = f->size > off + len ? f->size : off + len;
   if (end - r->off > r->cap) {
-    size_t cap = r->cap * 2 > end - r->off ? r->cap * 2 : end - r->off;
+    /* an eighth more than asked, not twice what was held: a -j part asks
+     * for half a segment and a record more, and doubling made each of
+     * its buffers a whole segment of fresh memory */
+    size_t need = end - r->off, cap = need + need / 8;
     uint8_t *buf = realloc(r->buf, cap);
     if (!buf) {
       snprintf(err, errlen, "out of memory");
