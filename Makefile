@@ -75,7 +75,7 @@ $(BIN): $(B)/tlsgrade.o $(B)/libtlsgrade.a
 
 $(B)/tests/%: tests/unit/%.c $(B)/libtlsgrade.a tests/unit/harness.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(B)/libtlsgrade.a $(LIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -MMD -MP $(LDFLAGS_ALL) -o $@ $< $(B)/libtlsgrade.a $(LIBS_ALL)
 
 test: all $(UNIT_BIN)
 	@TLSGRADE=$(abspath $(BIN)) UNIT_DIR=$(abspath $(B)/tests) SAN=$(SAN) tests/run.sh
@@ -171,4 +171,4 @@ fuzz:
 clean:
 	rm -rf build tlsgrade
 
--include $(LIB_OBJ:.o=.d) $(B)/tlsgrade.d
+-include $(LIB_OBJ:.o=.d) $(B)/tlsgrade.d $(UNIT_BIN:=.d)
