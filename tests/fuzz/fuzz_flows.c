@@ -98,7 +98,7 @@ struct flows_flow {
   uint8_t dcid[8];
   /* the packets still to send */
   size_t step, n_steps;
-  struct flows_piece steps[2 * FLOWS_PIECES + 4];
+  struct flows_piece steps[4 * FLOWS_PIECES + 4]; /* each direction's pieces, each sent twice */
   uint8_t payload[2][1800];
   size_t payload_len[2];
 };
