@@ -249,32 +249,24 @@ static void add_checks(struct json_out *j, struct json_members *m, const struct 
  * the server (aborted by their client): "notices", when there are any. */
 static void add_notices(struct json_out *j, struct json_members *m, const struct ev_endpoint *ep) {
   const struct ev_fact *notes[REPORT_MAX_NOTICES];
+  const char *texts[REPORT_MAX_NOTICES];
   size_t n = report_notices(ep, notes, REPORT_MAX_NOTICES);
   if (!n)
     return;
-  cJSON *list = cJSON_CreateArray();
-  for (size_t i = 0; list && i < n; i++) {
-    cJSON *note = cJSON_CreateObject();
-    if (!note || !cJSON_AddItemToArray(list, note)) {
-      cJSON_Delete(note);
-      j->failed = true;
-      break;
-    }
-    char count[REPORT_UINT_LEN]; /* as a count is printed (member_uint) */
-    if (notes[i]->count < 1000000000000000ULL)
-      report_uint(count, notes[i]->count);
+  for (size_t i = 0; i < n; i++) {
+    struct json_members note = {.n = 0};
+    report_json_member_string(j, &note, "kind", report_notice_id(notes[i]));
+    report_json_member_string(j, &note, "what", ev_fact_name(notes[i]));
+    report_json_member_uint(j, &note, "handshakes", notes[i]->count);
     bool replaced = false;
     const char *where =
         notes[i]->sample.file ? report_json_sample(j, &notes[i]->sample, &replaced) : NULL;
-    if (!cJSON_AddStringToObject(note, "kind", report_notice_id(notes[i])) ||
-        !cJSON_AddStringToObject(note, "what", ev_fact_name(notes[i])) ||
-        !(notes[i]->count < 1000000000000000ULL
-              ? cJSON_AddRawToObject(note, "handshakes", count)
-              : cJSON_AddNumberToObject(note, "handshakes", (double)notes[i]->count)) ||
-        (where && !cJSON_AddStringToObject(note, "sample", where)))
-      j->failed = true;
+    if (where)
+      report_json_member_string(j, &note, "sample", where);
+    if (!(texts[i] = report_json_members(j, &note, ENTRY_DEPTH, false)))
+      return;
   }
-  member_part(j, m, "notices", list);
+  report_json_member_array(j, m, "notices", texts, n, false);
 }
 
 static void add_change(struct json_out *j, struct json_members *m, const struct grade_result *r) {
