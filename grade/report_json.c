@@ -191,12 +191,7 @@ static size_t shared_prefix(const struct listing *l) {
 
 static void listing(struct json_out *j, struct json_members *m, const struct ev_endpoint *ep,
                     const struct listing *l) {
-  size_t n = 0, room = 0, shared = shared_prefix(l);
-  for (size_t k = 0; k < l->n_families; k++) { /* as many as the families hold */
-    size_t n_facts;
-    ev_facts_of(ep, l->family[k], &n_facts);
-    room += n_facts;
-  }
+  size_t n = 0, room = ep->nfacts, shared = shared_prefix(l); /* the families hold no more */
   const char **texts = malloc((room ? room : 1) * sizeof(*texts));
   for (size_t k = 0; texts && k < l->n_families; k++) {
     enum ev_fact_id id = l->family[k];
