@@ -126,7 +126,7 @@ static const char *item_text(struct json_out *j, size_t i, const struct grade_pr
 }
 
 const char *report_json_profiles(struct json_out *j, const struct grade_result *r) {
-  const char *profiles[GRADE_MAX_CHECKS]; /* report_json_array's most */
+  const char *profiles[GRADE_MAX_CHECKS]; /* more than profiles.tsv holds; checked below */
   size_t n = 0;
   for (size_t i = 0; r->graded && i < grade_profile_count(); i++) {
     struct grade_profile_result p;

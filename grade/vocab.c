@@ -304,15 +304,15 @@ void ev_key_parse(const char *key, struct ev_typed *t) {
 const struct ev_fact *ev_find_id(const struct ev_endpoint *ep, enum ev_fact_id id,
                                  const struct ev_args *a) {
   const char *prefix = ev_fact_prefix(id);
-  if (ev_fact_kind(id) == EV_ARG_NONE && prefix && ep->sorted) {
-    /* The key is the prefix: the first of the family's view, which the
-     * keys sorted already (grading, the reports) give without hashing. */
+  if (ev_fact_kind(id) == EV_ARG_NONE && prefix) { /* the key is the prefix */
+    if (!ep->sorted)
+      return ev_find(ep, prefix);
+    /* the first of the family's view, which the keys sorted already
+     * (grading, the reports) give without hashing */
     size_t n;
     const struct ev_fact *const *view = ev_facts_of(ep, id, &n);
     return n && strcmp(view[0]->key, prefix) == 0 ? view[0] : NULL;
   }
-  if (ev_fact_kind(id) == EV_ARG_NONE && prefix)
-    return ev_find(ep, prefix);
   char key[EV_KEY_MAX];
   struct ev_typed typed;
   return ev_key_make(id, a, key, &typed) ? ev_find(ep, key) : NULL;
